@@ -1,0 +1,346 @@
+"""What is measured: per firm and for the market, each recorded step; cohorts; NPS, CLV.
+
+Definitions (docs/MODEL.md, section "Observation"):
+
+- **NPS** (Reichheld 2003): share of a firm's current customers whose satisfaction rounds to 9-10
+  minus the share that rounds to 0-6 (S >= 8.5 and S < 6.5 on the continuous 0..10 scale).
+- **Retention**: weekly = 1 - churned / customers at the start of the step; annual = (1 - c) **
+  steps_per_year with c the churn rate per step over the last year (fewer steps at the start).
+- **Expectation gap**: mean over the customers served this step of ``sum_k w[k] (E[k] - X[k])``,
+  with E the expectation they judged the experience against.
+- **Control mutuality**: answered / made complaints, over customers who ever complained.
+- **Customer lifetime value** (Gupta & Lehmann 2003): ``margin * r / (1 + i - r)`` with margin
+  the yearly price less unit cost and retention spend per customer, r the annual retention.
+- **Six relationship indicators**: satisfaction, trust, control mutuality, commitment, attitude
+  (mind-set, what customers have heard), word of mouth (NPS).
+
+This module must never import the UI or the sweep layer.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from sim.rules.word_of_mouth import review_score
+from sim.state import StepScratch
+
+if TYPE_CHECKING:
+    from sim.model import CustomerMarket
+
+__all__ = [
+    "FIRM_COLUMNS",
+    "MARKET_COLUMNS",
+    "RELATIONSHIP_INDICATORS",
+    "MetricsRecorder",
+    "clv",
+    "nps",
+]
+
+PROMOTER, DETRACTOR = 8.5, 6.5
+
+RELATIONSHIP_INDICATORS = {
+    "satisfaction": "satisfaction",
+    "trust": "trust",
+    "control_mutuality": "control mutuality",
+    "commitment": "commitment",
+    "attitude": "mind-set (attitude)",
+    "nps": "word of mouth (NPS)",
+}
+
+FIRM_COLUMNS = (
+    "step", "year", "firm", "name", "industry", "strategy", "alive", "active", "customers",
+    "share", "penetration", "acquired", "switched_in", "churned", "retention_weekly",
+    "retention_annual", "nps", "satisfaction", "expectation", "experience", "expectation_gap",
+    "trust", "commitment", "control_mutuality", "attitude", "wom_positive", "wom_negative",
+    "wom_volume", "wom_reach", "review_score", "promise", "capability", "capacity", "load",
+    "failures", "complaints", "answered", "marketing", "retention_spend", "revenue", "profit",
+    "cash", "clv",
+)
+
+MARKET_COLUMNS = (
+    "step", "year", "customers", "served", "unserved", "nps", "satisfaction", "expectation",
+    "experience", "expectation_gap", "trust", "commitment", "control_mutuality", "attitude",
+    "wom_positive", "wom_negative", "wom_volume", "wom_ratio", "retention_weekly",
+    "retention_annual", "churned", "acquired", "switched", "active_firms", "firm_exits",
+    "review_score", "revenue", "profit",
+)
+
+
+def nps(satisfaction: np.ndarray) -> float:
+    """Net Promoter Score (-100..100) of a set of satisfaction values on 0..10 (NaN if empty)."""
+    s = satisfaction[~np.isnan(satisfaction)]
+    if len(s) == 0:
+        return float("nan")
+    return 100.0 * (np.mean(s >= PROMOTER) - np.mean(s < DETRACTOR))
+
+
+def clv(margin: np.ndarray, retention: np.ndarray, discount: float) -> np.ndarray:
+    """Customer lifetime value ``margin * r / (1 + i - r)`` (Gupta & Lehmann 2003)."""
+    r = np.clip(retention, 0.0, 0.999)
+    return margin * r / (1.0 + discount - r)
+
+
+def _group_mean(keys: np.ndarray, values: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    ok = ~np.isnan(values)
+    count = np.bincount(keys[ok], minlength=n).astype(float)
+    total = np.bincount(keys[ok], weights=values[ok], minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count, np.nan), count
+
+
+class MetricsRecorder:
+    """Computes each recorded step's metrics and keeps them as rows for DataFrames."""
+
+    def __init__(self, model: CustomerMarket) -> None:
+        n_firms, window = model.firm_state.n, model.steps_per_year
+        self.firm_rows: list[dict[str, np.ndarray]] = []
+        self.market_rows: list[dict[str, float]] = []
+        self.cohort_rows: list[pd.DataFrame] = []
+        self._churn = np.zeros((window, n_firms))
+        self._base = np.zeros((window, n_firms))
+        self._filled = 0
+        self._pos = 0
+        self.joined_by_cohort: dict[tuple[int, int], int] = {}
+        self.latest_firm: dict[str, np.ndarray] = {}
+        self.latest_market: dict[str, float] = {}
+        self.exits_so_far = 0
+
+    # -- every step ------------------------------------------------------------------------
+
+    def account(self, model: CustomerMarket, scratch: StepScratch) -> None:
+        """Book the step's flows (run every step, recorded or not)."""
+        self._churn[self._pos] = scratch.churned
+        self._base[self._pos] = scratch.base
+        self._pos = (self._pos + 1) % len(self._churn)
+        self._filled = min(self._filled + 1, len(self._churn))
+        self.exits_so_far += len(scratch.exits)
+        cohort = model.steps // model.steps_per_year
+        for f in np.flatnonzero(scratch.acquired + scratch.switched_in):
+            key = (int(f), cohort)
+            self.joined_by_cohort[key] = self.joined_by_cohort.get(key, 0) + int(
+                scratch.acquired[f] + scratch.switched_in[f])
+
+    def annual_retention(self, steps_per_year: int) -> tuple[np.ndarray, float]:
+        """``(per firm, market)`` annual retention from the churn of the last year."""
+        churn, base = self._churn[: self._filled].sum(0), self._base[: self._filled].sum(0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rate = np.where(base > 0, churn / base, np.nan)
+        market_rate = churn.sum() / base.sum() if base.sum() > 0 else np.nan
+        return (1 - rate) ** steps_per_year, float((1 - market_rate) ** steps_per_year)
+
+    # -- recorded steps ------------------------------------------------------------------------
+
+    def record(self, model: CustomerMarket, scratch: StepScratch) -> None:
+        """Compute and keep the metrics of this step."""
+        firm = self._firm_metrics(model, scratch)
+        self.latest_firm = firm
+        self.firm_rows.append(firm)
+        self.latest_market = self._market_metrics(model, scratch, firm)
+        self.market_rows.append(self.latest_market)
+
+    def _firm_metrics(self, model: CustomerMarket, scratch: StepScratch) -> dict[str, np.ndarray]:
+        cs, fs = model.customer_state, model.firm_state
+        n_firms, n = fs.n, model.n_customers
+        sat_mean = np.full(n_firms, np.nan)
+        trust = np.full(n_firms, np.nan)
+        commit = np.full(n_firms, np.nan)
+        cm = np.full(n_firms, np.nan)
+        nps_f = np.full(n_firms, np.nan)
+        attitude = np.full(n_firms, np.nan)
+        expectation = np.full(n_firms, np.nan)
+        experience = np.full(n_firms, np.nan)
+        gap = np.full(n_firms, np.nan)
+        served_in_industry = np.zeros(n_firms)
+        for m in range(len(model.industries)):
+            sup = cs.supplier[m]
+            rows = np.flatnonzero(sup >= 0)
+            f = sup[rows]
+            mine = model.industry_firms[m]
+            served_in_industry[mine] = len(rows)
+            s = cs.satisfaction[m, rows]
+            mean, _ = _group_mean(f, s, n_firms)
+            sat_mean[mine] = mean[mine]
+            ok = ~np.isnan(s)
+            promoters = np.bincount(f[ok], weights=s[ok] >= PROMOTER, minlength=n_firms)
+            detractors = np.bincount(f[ok], weights=s[ok] < DETRACTOR, minlength=n_firms)
+            rated = np.bincount(f[ok], minlength=n_firms)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                nps_f[mine] = (100.0 * (promoters - detractors) / rated)[mine]
+            trust[mine] = _group_mean(f, cs.trust[m, rows], n_firms)[0][mine]
+            commit[mine] = _group_mean(f, cs.commitment[m, rows], n_firms)[0][mine]
+            made = cs.complaints[m, rows]
+            cm_vals = np.where(made > 0, cs.answered[m, rows] / np.maximum(made, 1), np.nan)
+            cm[mine] = _group_mean(f, cm_vals, n_firms)[0][mine]
+            attitude[mine] = cs.attitude[mine].mean(axis=1)
+            if m < len(scratch.served) and len(scratch.served[m]):
+                served, fd = scratch.served[m], scratch.firm[m]
+                w = cs.weights[served]
+                e_used = scratch.expectation_used[m]
+                x = cs.experience[m, served]
+                ew = np.einsum("nk,nk->n", w, e_used)
+                xw = np.einsum("nk,nk->n", w, x)
+                expectation[mine] = _group_mean(fd, ew, n_firms)[0][mine]
+                experience[mine] = _group_mean(fd, xw, n_firms)[0][mine]
+                gap[mine] = _group_mean(fd, ew - xw, n_firms)[0][mine]
+        retention_annual, _ = self.annual_retention(model.steps_per_year)
+        base = scratch.base
+        with np.errstate(invalid="ignore", divide="ignore"):
+            retention_weekly = np.where(base > 0, 1.0 - scratch.churned / base, np.nan)
+            share = np.where(served_in_industry > 0, fs.customers / served_in_industry, 0.0)
+        failures = np.zeros(n_firms)
+        for m, fd in enumerate(scratch.firm):
+            failures += np.bincount(fd, weights=scratch.failure[m], minlength=n_firms)
+        eco = model.params.economics
+        margin = fs.price - fs.unit_cost - fs.retention
+        active = fs.active(model.steps)
+        return {
+            "step": np.full(n_firms, model.steps),
+            "year": np.full(n_firms, model.steps / model.steps_per_year),
+            "firm": np.arange(n_firms),
+            "alive": fs.alive.copy(),
+            "active": active,
+            "customers": fs.customers.copy(),
+            "share": share,
+            "penetration": fs.customers / n,
+            "acquired": scratch.acquired.copy(),
+            "switched_in": scratch.switched_in.copy(),
+            "churned": scratch.churned.copy(),
+            "retention_weekly": retention_weekly,
+            "retention_annual": retention_annual,
+            "nps": nps_f,
+            "satisfaction": sat_mean,
+            "expectation": expectation,
+            "experience": experience,
+            "expectation_gap": gap,
+            "trust": trust,
+            "commitment": commit,
+            "control_mutuality": cm,
+            "attitude": attitude,
+            "wom_positive": scratch.wom_positive.copy(),
+            "wom_negative": scratch.wom_negative.copy(),
+            "wom_volume": scratch.wom_positive + scratch.wom_negative,
+            "wom_reach": scratch.wom_reach.copy(),
+            "review_score": review_score(model),
+            "promise": fs.promise.mean(axis=1),
+            "capability": fs.capability.mean(axis=1),
+            "capacity": fs.capacity * n,
+            "load": scratch.load.copy(),
+            "failures": failures,
+            "complaints": scratch.complaints.copy(),
+            "answered": scratch.answered.copy(),
+            "marketing": fs.marketing * n,
+            "retention_spend": fs.retention.copy(),
+            "revenue": fs.revenue * n,
+            "profit": fs.profit * n,
+            "cash": fs.cash * n,
+            "clv": np.where(active, clv(margin, np.nan_to_num(retention_annual),
+                                        eco.discount_rate), np.nan),
+        }
+
+    def _market_metrics(self, model: CustomerMarket, scratch: StepScratch,
+                        firm: dict[str, np.ndarray]) -> dict[str, float]:
+        cs = model.customer_state
+        served = cs.supplier >= 0
+        s = np.where(served, cs.satisfaction, np.nan)
+        weights = firm["customers"].astype(float)
+
+        def wmean(values: np.ndarray) -> float:
+            ok = ~np.isnan(values) & (weights > 0)
+            return float(np.average(values[ok], weights=weights[ok])) if ok.any() else np.nan
+
+        _, retention_annual = self.annual_retention(model.steps_per_year)
+        base = scratch.base.sum()
+        pos, neg = scratch.wom_positive.sum(), scratch.wom_negative.sum()
+        row = {
+            "step": model.steps,
+            "year": model.steps / model.steps_per_year,
+            "customers": model.n_customers,
+            "served": int(served.any(axis=0).sum()),
+            "unserved": int((~served.any(axis=0)).sum()),
+            "nps": nps(s.ravel()),
+            "satisfaction": float(np.nanmean(s)) if served.any() else np.nan,
+            "expectation": wmean(firm["expectation"]),
+            "experience": wmean(firm["experience"]),
+            "expectation_gap": wmean(firm["expectation_gap"]),
+            "trust": float(cs.trust[served].mean()) if served.any() else np.nan,
+            "commitment": float(cs.commitment[served].mean()) if served.any() else np.nan,
+            "control_mutuality": wmean(firm["control_mutuality"]),
+            "attitude": float(np.nanmean(firm["attitude"][firm["active"]]))
+            if firm["active"].any() else np.nan,
+            "wom_positive": float(pos),
+            "wom_negative": float(neg),
+            "wom_volume": float(pos + neg),
+            "wom_ratio": float(pos / neg) if neg > 0 else np.nan,
+            "retention_weekly": float(1 - scratch.churned.sum() / base) if base > 0 else np.nan,
+            "retention_annual": retention_annual,
+            "churned": float(scratch.churned.sum()),
+            "acquired": float(scratch.acquired.sum()),
+            "switched": float(scratch.switched_in.sum()),
+            "active_firms": int(firm["active"].sum()),
+            "firm_exits": self.exits_so_far,
+            "review_score": wmean(firm["review_score"]),
+            "revenue": float(firm["revenue"].sum()),
+            "profit": float(firm["profit"].sum()),
+        }
+        for m, industry in enumerate(model.industries):
+            col = s[m]
+            row[f"satisfaction[{industry}]"] = float(np.nanmean(col)) if served[m].any() \
+                else np.nan
+            row[f"served[{industry}]"] = int(served[m].sum())
+        return row
+
+    def record_cohorts(self, model: CustomerMarket) -> None:
+        """Snapshot how many of each yearly cohort of each firm are still its customers."""
+        cs, spy, n_firms = model.customer_state, model.steps_per_year, model.firm_state.n
+        n_cohorts = model.steps // spy + 1
+        counts = np.zeros(n_firms * n_cohorts)
+        for m in range(len(model.industries)):
+            sup, joined = cs.supplier[m], cs.joined[m]
+            ok = (sup >= 0) & (joined >= 0)
+            key = sup[ok].astype(np.int64) * n_cohorts + joined[ok] // spy
+            counts += np.bincount(key, minlength=n_firms * n_cohorts)
+        f, c = np.divmod(np.arange(n_firms * n_cohorts), n_cohorts)
+        joined_total = np.array([self.joined_by_cohort.get((int(a), int(b)), 0)
+                                 for a, b in zip(f, c, strict=True)])
+        keep = joined_total > 0
+        self.cohort_rows.append(pd.DataFrame({
+            "step": model.steps,
+            "firm": f[keep],
+            "cohort": c[keep],
+            "joined": joined_total[keep],
+            "remaining": counts[keep].astype(int),
+        }))
+
+    # -- frames ---------------------------------------------------------------------------------
+
+    def firm_frame(self, model: CustomerMarket) -> pd.DataFrame:
+        """One row per firm per recorded step."""
+        if not self.firm_rows:
+            return pd.DataFrame(columns=list(FIRM_COLUMNS))
+        cols = {k: np.concatenate([r[k] for r in self.firm_rows]) for k in self.firm_rows[0]}
+        df = pd.DataFrame(cols)
+        df.insert(3, "name", np.array(model.firm_names, dtype=object)[df["firm"]])
+        df.insert(4, "industry", np.array(model.industries, dtype=object)[
+            model.firm_state.industry[df["firm"]]])
+        df.insert(5, "strategy", np.array(model.strategy_labels, dtype=object)[df["firm"]])
+        return df[list(FIRM_COLUMNS)]
+
+    def market_frame(self) -> pd.DataFrame:
+        """One row per recorded step."""
+        return pd.DataFrame(self.market_rows)
+
+    def cohort_frame(self, model: CustomerMarket) -> pd.DataFrame:
+        """Cohort survival: share of each yearly cohort still with its firm, by age in years."""
+        if not self.cohort_rows:
+            return pd.DataFrame(columns=["firm", "name", "cohort", "step", "age_years",
+                                         "joined", "remaining", "survival"])
+        df = pd.concat(self.cohort_rows, ignore_index=True)
+        spy = model.steps_per_year
+        df["age_years"] = (df["step"] - df["cohort"] * spy) / spy
+        df = df[df["age_years"] >= 0]
+        df["survival"] = np.minimum(1.0, df["remaining"] / df["joined"])
+        df.insert(1, "name", np.array(model.firm_names, dtype=object)[df["firm"]])
+        return df.reset_index(drop=True)

@@ -1,0 +1,443 @@
+"""CustomerMarket: the Mesa model. Builds the state from a scenario, runs the step, records.
+
+The Mesa face (``mesa.Model``, ``Customer`` and ``Firm`` agents, a ``mesa.DataCollector``, a
+``mesa.discrete_space.Network`` space) sits over a numpy body: the step runs every phase of
+``sim.rules`` over the state arrays for all customers at once. Updates are synchronous: every
+customer reacts to the same state of the world within a phase.
+
+This module must never import the UI or the sweep layer.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import mesa
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from sim.agents import Customer, Firm
+from sim.metrics import FIRM_COLUMNS, MARKET_COLUMNS, RELATIONSHIP_INDICATORS, MetricsRecorder
+from sim.network import CompleteAdjacency, build_adjacency, region_of
+from sim.rules import PHASES
+from sim.rules.economics import set_spending
+from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.state import FLOAT, CustomerState, FirmState, StepScratch
+from sim.strategies import Decision, build_strategy
+from sim.trace import CustomerTrace
+
+__all__ = ["EAGER_AGENTS_MAX", "CustomerMarket"]
+
+EAGER_AGENTS_MAX = 20_000
+"""Markets up to this many customers create every Customer agent and the Mesa space at once;
+larger ones create agent views on demand (``model.customer(i)``) and the space when asked."""
+
+
+class CustomerMarket(mesa.Model):
+    """A market of customers on a social network and the firms that serve them.
+
+    Parameters
+    ----------
+    scenario
+        A scenario name (``"baseline"``), a TOML path, plain data or a :class:`Scenario`.
+    seed, rng
+        As for ``mesa.Model``: ``rng`` may be an int, a ``numpy.random.SeedSequence`` or a
+        Generator. With neither, the scenario's ``seed`` is used, so a scenario alone is
+        reproducible.
+    overrides
+        Dotted scenario keys to change, e.g. ``{"market.customers": 1000}``.
+    graph
+        A ``networkx.Graph`` to use as the social network instead of the scenario's generator;
+        its nodes are relabelled 0..n-1 and its size sets the number of customers.
+    track
+        Customers whose full history to record for inspection: a list of indices, or an int
+        ``n`` to track every customer when the market has at most ``n``.
+    eager_agents
+        Create all Customer agents and the Mesa space now (default: when N <= 20,000).
+    **kwargs
+        More overrides in Mesa ``batch_run`` style: ``market__customers=1000``.
+
+    Examples
+    --------
+    >>> import sim
+    >>> m = sim.CustomerMarket.from_scenario("baseline", rng=1, overrides={"market.customers": 300})
+    >>> m.run(10)
+    >>> len(m.firm_metrics()) == 10 * len(m.firms)
+    True
+    """
+
+    def __init__(
+        self,
+        scenario: str | Path | dict[str, Any] | Scenario = "baseline",
+        *,
+        seed: float | None = None,
+        rng: Any = None,
+        overrides: dict[str, Any] | None = None,
+        graph: nx.Graph | None = None,
+        track: list[int] | int | None = None,
+        eager_agents: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        started = time.perf_counter()
+        overrides = {**(overrides or {}), **kwargs}
+        if graph is not None:
+            overrides.setdefault("market.customers", graph.number_of_nodes())
+        self.scenario = load_scenario(scenario, overrides or None)
+        if seed is None and rng is None:
+            rng = self.scenario.seed
+        super().__init__(seed=seed, rng=rng)
+        sc = self.scenario
+        self.params = sc.params
+        self.steps_per_year = sc.steps_per_year
+        market = sc.market
+        self.n_customers = market.customers
+        self.industries = list(market.industries)
+        self.attributes = list(market.attributes)
+        self.segment_names = [s.name for s in sc.segments]
+        self.cross_mask = np.isin(self.attributes, market.cross_industry)
+        self.failure_mask = np.isin(self.attributes, market.failure_attributes)
+        self.price_index = (self.attributes.index(market.price_attribute)
+                            if market.price_attribute else -1)
+
+        t0 = time.perf_counter()
+        self.adjacency = self._build_network(graph)
+        self.adjacency_is_complete = isinstance(self.adjacency, CompleteAdjacency)
+        self.network_seconds = time.perf_counter() - t0
+
+        self.firm_names = [f.name for f in sc.firms]
+        self.firm_state = self._build_firms()
+        self.industry_firms = [np.flatnonzero(self.firm_state.industry == m)
+                               for m in range(len(self.industries))]
+        self.customer_state = self._build_customers()
+        self.visible = np.zeros((market.regions, self.firm_state.n), bool)
+        self.retention_level = np.zeros(self.firm_state.n)
+        self.spending = np.zeros((self.firm_state.n, 4))
+
+        search_dir = sc.source_path.parent if sc.source_path else None
+        self.firms: list[Firm] = []
+        for i, spec in enumerate(sc.firms):
+            strategy = build_strategy(spec.strategy, spec.levers, self.attributes, search_dir)
+            self.firms.append(Firm(self, i, spec.name, strategy))
+        self.strategy_labels = [s if isinstance(s, str) else "+".join(s)
+                                for s in (f.strategy for f in sc.firms)]
+
+        self._update_visibility()
+        self._decide()
+        self._seed_customers()
+        self.recorder = MetricsRecorder(self)
+        self.datacollector = self._make_datacollector()
+        self._customer_views: dict[int, Customer] = {}
+        self._space: mesa.discrete_space.Network | None = None
+        self.trace = CustomerTrace(self, self._tracked(track))
+        if eager_agents if eager_agents is not None else self.n_customers <= EAGER_AGENTS_MAX:
+            self.customer_agents()
+            self.space  # noqa: B018 - builds the Mesa space and places the agents
+        self.wall_seconds = 0.0
+        self.build_seconds = time.perf_counter() - started
+
+    # -- construction ----------------------------------------------------------------------------
+
+    @classmethod
+    def from_scenario(
+        cls,
+        scenario: str | Path | dict[str, Any] | Scenario = "baseline",
+        rng: Any = None,
+        **kwargs: Any,
+    ) -> CustomerMarket:
+        """Build a market from a scenario; the same as ``CustomerMarket(scenario, rng=rng)``."""
+        return cls(scenario, rng=rng, **kwargs)
+
+    def _build_network(self, graph: nx.Graph | None) -> Any:
+        sc, n = self.scenario, self.n_customers
+        spec = sc.network
+        where = str(sc.source_path) if sc.source_path else "<scenario>"
+        if graph is not None:
+            return build_adjacency("networkx", n, self.rng, graph=graph)
+        path = None
+        if spec.kind == "edge_list":
+            path = Path(spec.path)
+            if not path.is_absolute() and sc.source_path is not None:
+                path = sc.source_path.parent / path
+        block_sizes = None
+        if spec.kind == "stochastic_block":
+            block_sizes = np.bincount(region_of(n, sc.market.regions),
+                                      minlength=sc.market.regions)
+        try:
+            return build_adjacency(spec.kind, n, self.rng, k=spec.k, p=spec.p, m=spec.m,
+                                   n_name="market.customers",
+                                   mean_degree=spec.mean_degree, block_sizes=block_sizes,
+                                   k_in=spec.k_in, k_out=spec.k_out,
+                                   path=None if path is None else str(path))
+        except ScenarioError:
+            raise
+        except ValueError as e:
+            key = "network.path" if spec.kind == "edge_list" else "network"
+            raise ScenarioError(where, key, str(e)) from None
+
+    def _build_firms(self) -> FirmState:
+        sc, k = self.scenario, len(self.attributes)
+        specs = sc.firms
+        n_firms = len(specs)
+
+        def per_attribute(value: float | dict[str, float], default: float) -> np.ndarray:
+            if isinstance(value, dict):
+                return np.array([value.get(a, default) for a in self.attributes], FLOAT)
+            return np.full(k, value, FLOAT)
+
+        arr = lambda name, dtype=FLOAT: np.array([getattr(f, name) for f in specs], dtype)  # noqa: E731
+        capability = np.stack([per_attribute(f.capability, 0.6) for f in specs])
+        return FirmState(
+            industry=np.array([self.industries.index(f.industry) for f in specs], np.int32),
+            region=np.array([-1 if f.region is None else f.region for f in specs], np.int32),
+            capability=capability,
+            promise=capability.copy(),
+            focus=np.full((n_firms, k), 1.0 / k),
+            allocation=np.tile([0.3, 0.3, 0.25, 0.15], (n_firms, 1)),
+            disclose=np.zeros(n_firms, bool),
+            capacity=arr("capacity"),
+            price=arr("price"),
+            unit_cost=arr("unit_cost"),
+            capacity_cost=arr("capacity_cost"),
+            base_budget=arr("base_budget"),
+            budget_share=arr("budget_share"),
+            cash=arr("cash"),
+            entry_step=arr("entry_step", np.int64),
+            alive=np.ones(n_firms, bool),
+            weeks_negative=np.zeros(n_firms, np.int64),
+            exit_step=np.full(n_firms, -1, np.int64),
+            customers=np.zeros(n_firms, np.int64),
+            review_sum=np.zeros(n_firms),
+            review_weight=np.zeros(n_firms),
+            review_attr=np.zeros((n_firms, k)),
+            marketing=np.zeros(n_firms),
+            retention=np.zeros(n_firms),
+            revenue=np.zeros(n_firms),
+            profit=np.zeros(n_firms),
+        )
+
+    def _build_customers(self) -> CustomerState:
+        sc, rng = self.scenario, self.rng
+        n, k = self.n_customers, len(self.attributes)
+        cs = CustomerState.empty(n, len(self.industries), k, len(sc.firms))
+        cs.region[:] = region_of(n, sc.market.regions)
+        shares = np.array([s.share for s in sc.segments], float)
+        cs.segment[:] = rng.choice(len(shares), size=n, p=shares / shares.sum())
+        cs.disposition[:] = self.params.satisfaction.disposition_sd * rng.standard_normal(n)
+        for i, seg in enumerate(sc.segments):
+            rows = np.flatnonzero(cs.segment == i)
+            mean = np.array([seg.weights.get(a, 0.0) for a in self.attributes], float)
+            mean = mean / mean.sum() if mean.sum() > 0 else np.full(k, 1.0 / k)
+            if seg.concentration is None:
+                cs.weights[rows] = mean
+            else:
+                g = np.zeros((len(rows), k))
+                pos = mean > 0
+                g[:, pos] = rng.gamma(seg.concentration * mean[pos], size=(len(rows), pos.sum()))
+                cs.weights[rows] = g / np.maximum(g.sum(axis=1, keepdims=True), 1e-300)
+        return cs
+
+    def _seed_customers(self) -> None:
+        """Initial expectations and the initial customer bases of the firms present at step 0."""
+        cs, fs, rng = self.customer_state, self.firm_state, self.rng
+        tp = self.params.trust
+        anchor = self.params.expectations.join_anchor
+        for m, firms in enumerate(self.industry_firms):
+            present = firms[fs.entry_step[firms] <= 0]
+            norm = fs.promise[present].mean(axis=0) if len(present) else fs.promise[firms].mean(0)
+            cs.expectation[m] = norm
+            for f in present:
+                target = round(self.scenario.firms[f].initial_share * self.n_customers)
+                free = cs.supplier[m] < 0
+                if fs.region[f] >= 0:
+                    free &= cs.region == fs.region[f]
+                pool = np.flatnonzero(free)
+                if target > len(pool):
+                    where = str(self.scenario.source_path or "<scenario>")
+                    raise ScenarioError(where, f"firms[{f}].initial_share",
+                                        f"expected at most {len(pool) / self.n_customers:.3g} "
+                                        f"(the unserved customers it can reach), got "
+                                        f"{self.scenario.firms[f].initial_share}")
+                rows = np.sort(rng.choice(pool, size=target, replace=False))
+                cs.supplier[m, rows] = f
+                cs.trust[m, rows] = tp.initial
+                cs.commitment[m, rows] = 0.5
+                cs.tenure[m, rows] = rng.integers(0, 5 * self.steps_per_year, size=len(rows))
+                cs.expectation[m, rows] += anchor * (fs.promise[f] - cs.expectation[m, rows])
+        self._count_customers()
+
+    def _make_datacollector(self) -> mesa.DataCollector:
+        market = {c: (lambda m, c=c: m.recorder.latest_market.get(c)) for c in MARKET_COLUMNS
+                  if c not in ("step", "year")}
+        skip = {"step", "year", "firm", "name", "industry", "strategy"}
+        firm = {c: (lambda a, c=c: a.model.recorder.latest_firm[c][a.index].item())
+                for c in FIRM_COLUMNS if c not in skip}
+        return mesa.DataCollector(model_reporters=market, agenttype_reporters={Firm: firm})
+
+    def _tracked(self, track: list[int] | int | None) -> np.ndarray:
+        if track is None:
+            return np.zeros(0, np.int64)
+        if isinstance(track, int | np.integer):
+            return np.arange(self.n_customers) if self.n_customers <= track else np.zeros(0, int)
+        ids = np.unique(np.asarray(track, np.int64))
+        if len(ids) and (ids[0] < 0 or ids[-1] >= self.n_customers):
+            raise ValueError(f"track: customer ids must be in 0..{self.n_customers - 1}")
+        return ids
+
+    # -- the step ---------------------------------------------------------------------------------
+
+    def _update_visibility(self) -> None:
+        fs = self.firm_state
+        active = fs.active(self.steps)
+        regions = np.arange(self.visible.shape[0])[:, None]
+        self.visible = active[None, :] & (fs.national[None, :] | (fs.region[None, :] == regions))
+
+    def _decide(self) -> None:
+        """Phase 1: each active firm's strategy decides promise, allocation, focus, disclosure."""
+        fs = self.firm_state
+        for firm in self.firms:
+            f = firm.index
+            if not firm.active:
+                continue
+            decision = Decision(promise=fs.capability[f].copy(),
+                                allocation=np.array([0.3, 0.3, 0.25, 0.15]),
+                                focus=fs.focus[f].copy())
+            firm.strategy.decide(firm, decision)
+            self._apply_decision(firm, decision)
+        set_spending(self)
+
+    def _apply_decision(self, firm: Firm, d: Decision) -> None:
+        fs, f, k = self.firm_state, firm.index, len(self.attributes)
+        promise = np.asarray(d.promise, float)
+        alloc = np.asarray(d.allocation, float)
+        focus = np.full(k, 1.0 / k) if d.focus is None else np.asarray(d.focus, float)
+        checks = ((promise, (k,), "promise"), (alloc, (4,), "allocation"), (focus, (k,), "focus"))
+        for value, shape, name in checks:
+            if value.shape != shape or not np.all(np.isfinite(value)):
+                raise ValueError(f"strategy {firm.strategy!r} of firm {firm.name!r} set {name} to "
+                                 f"{value!r}; expected {shape[0]} finite numbers")
+        if alloc.min() < 0 or alloc.sum() <= 0 or focus.min() < 0 or focus.sum() <= 0:
+            raise ValueError(f"strategy {firm.strategy!r} of firm {firm.name!r}: allocation and "
+                             "focus must be non-negative with a positive sum")
+        fs.promise[f] = np.clip(promise, 0.0, 1.0)
+        fs.allocation[f] = alloc / alloc.sum()
+        fs.focus[f] = focus / focus.sum()
+        fs.disclose[f] = bool(d.disclose)
+
+    def _count_customers(self) -> None:
+        fs, sup = self.firm_state, self.customer_state.supplier
+        fs.customers = np.bincount(sup[sup >= 0], minlength=fs.n).astype(np.int64)
+
+    def step(self) -> None:
+        """Advance the market by one step (a week by default): every phase, for everyone."""
+        started = time.perf_counter()
+        self._update_visibility()
+        self._decide()
+        scratch = StepScratch()
+        scratch.base = self.firm_state.customers.astype(float)
+        for name, phase in PHASES:
+            phase(self, scratch)
+            if name == "acquisition":  # economics books the customer base after the moves
+                self._count_customers()
+        self._count_customers()
+        self.recorder.account(self, scratch)
+        every = self.scenario.collect_every
+        if self.steps % every == 0:
+            self.recorder.record(self, scratch)
+            self.datacollector.collect(self)
+        if self.steps % max(1, self.steps_per_year // 12) == 0:
+            self.recorder.record_cohorts(self)
+        self.trace.record(self)
+        self.last_scratch = scratch
+        if not self.firm_state.alive.any():
+            self.running = False
+        self.wall_seconds += time.perf_counter() - started
+
+    def run(self, steps: int | None = None, progress: Any = None) -> CustomerMarket:
+        """Run ``steps`` steps (default: the scenario's ``steps``); returns the model.
+
+        ``progress``, if given, is called as ``progress(done, total)`` after every step.
+        """
+        total = self.scenario.steps if steps is None else int(steps)
+        for i in range(total):
+            if not self.running:
+                break
+            self.step()
+            if progress is not None:
+                progress(i + 1, total)
+        return self
+
+    # -- agents and space ------------------------------------------------------------------------
+
+    def customer(self, index: int) -> Customer:
+        """The Mesa agent viewing customer ``index`` (created on first use)."""
+        index = int(index)
+        if not 0 <= index < self.n_customers:
+            raise IndexError(f"customer {index} is not in 0..{self.n_customers - 1}")
+        agent = self._customer_views.get(index)
+        if agent is None:
+            agent = self._customer_views[index] = Customer(self, index)
+            if self._space is not None:
+                agent.cell = self._space._cells[index]
+        return agent
+
+    def customer_agents(self) -> mesa.AgentSet:
+        """Every customer as a Mesa agent (creates the views not created yet)."""
+        for i in range(self.n_customers):
+            if i not in self._customer_views:
+                self.customer(i)
+        return self.agents_by_type[Customer]
+
+    @property
+    def space(self) -> mesa.discrete_space.Network:
+        """The social network as a ``mesa.discrete_space.Network`` (built on first use: at a
+        million customers this takes Mesa tens of seconds)."""
+        if self._space is None:
+            self._space = mesa.discrete_space.Network(self.adjacency.to_networkx(),
+                                                      random=self.random)
+            for i, agent in self._customer_views.items():
+                agent.cell = self._space._cells[i]
+        return self._space
+
+    @property
+    def attributes_index(self) -> dict[str, int]:
+        """Attribute name to column."""
+        return {a: i for i, a in enumerate(self.attributes)}
+
+    # -- results ------------------------------------------------------------------------------
+
+    def firm_metrics(self) -> pd.DataFrame:
+        """One row per firm per recorded step (see ``sim.metrics.FIRM_COLUMNS``)."""
+        return self.recorder.firm_frame(self)
+
+    def model_metrics(self) -> pd.DataFrame:
+        """One row per recorded step for the whole market."""
+        return self.recorder.market_frame()
+
+    def cohort_survival(self) -> pd.DataFrame:
+        """Share of each firm's yearly cohort of new customers still with it, by age."""
+        return self.recorder.cohort_frame(self)
+
+    def relationship_indicators(self) -> pd.DataFrame:
+        """The six relationship indicators per firm at the last recorded step."""
+        df = self.firm_metrics()
+        if df.empty:
+            return df
+        last = df[df["step"] == df["step"].max()]
+        return last[["firm", "name", "industry", *RELATIONSHIP_INDICATORS]].reset_index(drop=True)
+
+    def customer_history(self, index: int) -> pd.DataFrame:
+        """The recorded history of a tracked customer (see ``track``)."""
+        return self.trace.history(self, index)
+
+    def summary(self) -> pd.DataFrame:
+        """Per firm at the last recorded step: the columns ``cxsim run`` prints."""
+        df = self.firm_metrics()
+        if df.empty:
+            return df
+        last = df[df["step"] == df["step"].max()]
+        cols = ["name", "industry", "strategy", "customers", "share", "retention_annual", "nps",
+                "satisfaction", "trust", "expectation_gap", "profit"]
+        return last[cols].reset_index(drop=True)

@@ -1,0 +1,86 @@
+"""Phase 9, economics: revenue, costs, investment, cash and exit.
+
+Money is per member of the market population per year, so a scenario means the same at 300
+customers and at a million (outputs multiply by N). For firm f with share ``s = customers / N``::
+
+    revenue  = price * s
+    costs    = unit_cost * s + capacity_cost * capacity + budget
+    budget   = base_budget + budget_share * revenue      (split by the strategy's allocation)
+    cash    += (revenue - costs) * dt
+    dQ[k]/dt = capability_spend * focus[k] / capability_cost * (1 - Q[k])
+               - capability_decay * (Q[k] - 0.2)
+    dcap/dt  = capacity_spend / capacity_build_cost - capacity_decay * capacity
+
+Marketing spend scales the firm's Bass p (acquisition phase); retention spend per own customer,
+against ``retention_reference``, is its retention programme level 0..1 (extras, answered
+complaints, commitment). A firm whose cash stays negative for ``exit_after_weeks`` exits and its
+customers become unserved.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.rules.switching import end_relationship
+from sim.state import StepScratch
+
+if TYPE_CHECKING:
+    from sim.model import CustomerMarket
+
+CAPABILITY_FLOOR = 0.2
+
+
+def budget(model: CustomerMarket) -> np.ndarray:
+    """``[F]`` discretionary budget per market customer per year at the current customer base."""
+    fs = model.firm_state
+    revenue = fs.price * fs.customers / model.n_customers
+    return fs.base_budget + fs.budget_share * revenue
+
+
+def set_spending(model: CustomerMarket) -> None:
+    """Split each active firm's budget by its allocation (run after the firms decide)."""
+    fs, eco = model.firm_state, model.params.economics
+    active = fs.active(model.steps)
+    alloc = fs.allocation / np.maximum(fs.allocation.sum(axis=1, keepdims=True), 1e-12)
+    spend = budget(model)[:, None] * alloc * active[:, None]
+    model.spending = spend
+    fs.marketing = spend[:, 2]
+    share = np.maximum(fs.customers / model.n_customers, 1e-12)
+    fs.retention = np.where(fs.customers > 0, spend[:, 3] / share, 0.0)
+    model.retention_level = np.clip(fs.retention / eco.retention_reference, 0.0, 1.0)
+
+
+def apply(model: CustomerMarket, scratch: StepScratch) -> None:
+    """Book revenue and costs, invest, and retire firms that ran out of cash."""
+    fs, eco = model.firm_state, model.params.economics
+    dt = 1.0 / model.steps_per_year
+    active = fs.active(model.steps)
+    share = fs.customers / model.n_customers
+    spend = model.spending
+    revenue = fs.price * share * active
+    costs = (fs.unit_cost * share + fs.capacity_cost * fs.capacity) * active + spend.sum(axis=1)
+    fs.revenue = revenue
+    fs.profit = revenue - costs
+    fs.cash += fs.profit * dt
+
+    q = fs.capability
+    growth = (spend[:, 0, None] * fs.focus / eco.capability_cost) * (1.0 - q)
+    decay = eco.capability_decay * np.maximum(0.0, q - CAPABILITY_FLOOR)
+    fs.capability = np.clip(q + dt * (growth - decay) * active[:, None], 0.0, 1.0)
+    fs.capacity = np.maximum(0.0, fs.capacity + dt * active * (
+        spend[:, 1] / eco.capacity_build_cost - eco.capacity_decay * fs.capacity))
+
+    if not eco.exit_enabled:
+        return
+    fs.weeks_negative = np.where(active & (fs.cash < 0), fs.weeks_negative + 1, 0)
+    limit = eco.exit_after_weeks * model.steps_per_year / 52.0
+    for f in np.flatnonzero(active & (fs.weeks_negative >= limit)):
+        fs.alive[f] = False
+        fs.exit_step[f] = model.steps
+        m = int(fs.industry[f])
+        rows = np.flatnonzero(model.customer_state.supplier[m] == f)
+        scratch.churned[f] += len(rows)
+        end_relationship(model, rows, m)
+        scratch.exits.append(int(f))

@@ -1,0 +1,80 @@
+"""Phase 3, expectations: what customers expect from their supplier, and the benchmark.
+
+Before the experience is judged, a disclosed failure lowers the expectation on the attributes the
+failure hits (share ``disclosure_adjustment`` of the coming shortfall). The expectation the
+customer judges this step's experience against (Oliver 1980: the adaptation level) is kept for the
+satisfaction phase; then E moves toward a target, faster up than down::
+
+    B[k]   = max((1 - benchmark_decay) * B[k], max over industries of this step's X[k])
+    target = (a_p P[f] + a_x X + a_b B * cross + a_w heard + a_r reviews[f])
+             / (a_p + a_x + a_b * cross + a_w * has_heard + a_r)
+    E     += (rate_up if target > E else rate_down) * (target - E)
+
+``cross`` is 1 on the cross-industry attributes (by default speed and service: the overnight
+delivery sets the bar for the bank) and 0 on the others; ``heard`` is what friends said about the
+industry's firms (word of mouth phase), ``reviews[f]`` the mean experience in the firm's public
+reviews. Rates are per week. Customers without a supplier keep their expectation until they join
+one, when it moves ``join_anchor`` of the way to the new firm's promise.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.state import StepScratch
+from sim.timebase import weekly_rate_to_step
+
+if TYPE_CHECKING:
+    from sim.model import CustomerMarket
+
+
+def review_means(model: CustomerMarket) -> np.ndarray:
+    """``[F, K]`` mean experience reported in each firm's reviews (its promise if none yet)."""
+    fs = model.firm_state
+    w = fs.review_weight[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(w > 1e-9, fs.review_attr / np.maximum(w, 1e-12), fs.promise)
+
+
+def update_benchmark(model: CustomerMarket, scratch: StepScratch) -> None:
+    """Decay the benchmark, then raise it to the best experience of this step anywhere."""
+    cs, prm = model.customer_state, model.params.expectations
+    decay = weekly_rate_to_step(prm.benchmark_decay, model.steps_per_year)
+    cs.benchmark *= 1.0 - decay
+    for m, served in enumerate(scratch.served):
+        cs.benchmark[served] = np.maximum(cs.benchmark[served], cs.experience[m, served])
+
+
+def apply(model: CustomerMarket, scratch: StepScratch) -> None:
+    """Disclosure adjustment, benchmark update and the move of E toward its target."""
+    cs, fs, prm = model.customer_state, model.firm_state, model.params.expectations
+    up = weekly_rate_to_step(prm.rate_up, model.steps_per_year)
+    down = weekly_rate_to_step(prm.rate_down, model.steps_per_year)
+    cross = model.cross_mask.astype(float)
+    update_benchmark(model, scratch)
+    reviews = review_means(model)
+    for m, served in enumerate(scratch.served):
+        f = scratch.firm[m]
+        e = cs.expectation[m, served]
+        x = cs.experience[m, served]
+        warned = scratch.warned[m]
+        if warned.any() and prm.disclosure_adjustment > 0:
+            rows = np.flatnonzero(warned)
+            ew, xw = e[rows], x[rows]
+            hit = model.failure_mask & (xw < ew)
+            e[rows] = np.where(hit, ew - prm.disclosure_adjustment * (ew - xw), ew)
+        scratch.expectation_used.append(e.copy())
+        heard = cs.heard[m, served]
+        has_heard = ~np.isnan(heard)
+        wb = prm.weight_benchmark * cross
+        num = (prm.weight_promise * fs.promise[f] + prm.weight_experience * x
+               + wb * cs.benchmark[served] + prm.weight_reviews * reviews[f]
+               + prm.weight_word_of_mouth * np.where(has_heard, heard, 0.0))
+        den = (prm.weight_promise + prm.weight_experience + wb + prm.weight_reviews
+               + prm.weight_word_of_mouth * has_heard)
+        target = num / np.maximum(den, 1e-12)
+        gap = target - e
+        e += np.where(gap > 0, up, down) * gap
+        cs.expectation[m, served] = e

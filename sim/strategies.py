@@ -1,0 +1,352 @@
+"""Firm strategies: the interface, the built-ins, composition and loading of user strategies.
+
+A strategy decides, once a step, what a firm promises, how it splits its discretionary budget
+between capability, capacity, marketing and retention, which attributes it focuses on, and whether
+it tells customers about failures. A firm's strategy is a *composition* of policies: each policy
+sets the parts of the :class:`Decision` it cares about and leaves the rest to the ones before it,
+so ``["niche", "proactive"]`` is a niche firm that discloses its failures.
+
+Write your own by subclassing :class:`Strategy` and naming it in a scenario as
+``package.module:ClassName`` (the scenario's folder is importable). Its ``Levers`` (a pydantic
+model) are filled from the firm's ``levers`` table and validated like the rest of the scenario.
+
+This module must never import the model, the rules, the UI or the sweep layer.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+if TYPE_CHECKING:
+    from sim.agents import Firm
+
+__all__ = [
+    "BUDGET_ITEMS",
+    "BUILTIN_STRATEGIES",
+    "BenchmarkLeader",
+    "Composite",
+    "Decision",
+    "FeatureChaser",
+    "Generalist",
+    "Honest",
+    "Niche",
+    "Overpromise",
+    "Proactive",
+    "RetentionFocus",
+    "Strategy",
+    "StrategyError",
+    "Underpromise",
+    "build_strategy",
+]
+
+BUDGET_ITEMS = ("capability", "capacity", "marketing", "retention")
+DEFAULT_ALLOCATION = (0.3, 0.3, 0.25, 0.15)
+
+
+class StrategyError(ValueError):
+    """A strategy that cannot be built; ``key`` is ``strategy`` or ``levers.<name>``."""
+
+    def __init__(self, key: str, message: str) -> None:
+        self.key = key
+        super().__init__(message)
+
+
+@dataclass
+class Decision:
+    """What a firm does this step. Policies fill it in order; the model reads it.
+
+    Attributes
+    ----------
+    promise
+        What the firm tells the market, per attribute, 0..1.
+    allocation
+        Shares of the discretionary budget for capability, capacity, marketing and retention
+        (normalised to sum 1 by the model).
+    focus
+        Where capability investment goes and whom marketing targets: weights per attribute.
+    disclose
+        Whether customers are told about a failure before they meet it.
+    """
+
+    promise: np.ndarray
+    allocation: np.ndarray = field(default_factory=lambda: np.array(DEFAULT_ALLOCATION))
+    focus: np.ndarray | None = None
+    disclose: bool = False
+
+    def set_allocation(self, **shares: float) -> None:
+        """Set some budget shares by name, scaling the others to fill the rest."""
+        for name in shares:
+            if name not in BUDGET_ITEMS:
+                raise ValueError(f"unknown budget item {name!r}; expected {BUDGET_ITEMS}")
+        fixed = sum(shares.values())
+        rest = [i for i, n in enumerate(BUDGET_ITEMS) if n not in shares]
+        free = self.allocation[rest].sum()
+        scale = max(0.0, 1.0 - fixed) / free if free > 0 else 0.0
+        new = self.allocation.copy()
+        new[rest] *= scale
+        for name, share in shares.items():
+            new[BUDGET_ITEMS.index(name)] = share
+        self.allocation = new
+
+
+class NoLevers(BaseModel):
+    """A strategy without levers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Strategy:
+    """Base class of every strategy policy.
+
+    Subclasses set ``name``, a docstring, optionally a pydantic ``Levers`` model, and override
+    :meth:`decide`, which edits the decision in place.
+    """
+
+    name: ClassVar[str] = "strategy"
+    Levers: ClassVar[type[BaseModel]] = NoLevers
+
+    def __init__(self, **levers: Any) -> None:
+        self.levers = self.Levers(**levers)
+
+    def decide(self, firm: Firm, decision: Decision) -> None:
+        """Edit ``decision`` for ``firm`` this step (the default changes nothing)."""
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.levers.model_dump().items())
+        return f"{type(self).__name__}({args})"
+
+
+def _levers(**fields: Any) -> type[BaseModel]:
+    return type("Levers", (NoLevers,), {"__annotations__": {k: type(v.default) for k, v in
+                                                            fields.items()}, **fields})
+
+
+class Honest(Strategy):
+    """Promise exactly what the firm can deliver."""
+
+    name = "honest"
+
+    def decide(self, firm: Firm, decision: Decision) -> None:
+        decision.promise = firm.capability.copy()
+
+
+class Overpromise(Strategy):
+    """Promise capability x (1 + inflation): wins trials, breaks trust."""
+
+    name = "overpromise"
+    Levers = _levers(inflation=Field(0.3, ge=0, le=2, description="share promised above "
+                                     "capability"))
+
+    def decide(self, firm: Firm, decision: Decision) -> None:
+        decision.promise = np.minimum(1.0, firm.capability * (1 + self.levers.inflation))
+
+
+class Underpromise(Strategy):
+    """Promise below capability: under-promise, over-deliver."""
+
+    name = "underpromise"
+    Levers = _levers(understatement=Field(0.15, ge=0, le=1, description="share promised below "
+                                          "capability"))
+
+    def decide(self, firm: Firm, decision: Decision) -> None:
+        decision.promise = firm.capability * (1 - self.levers.understatement)
+
+
+class Generalist(Strategy):
+    """Spread capability investment evenly over all attributes."""
+
+    name = "generalist"
+
+    def decide(self, firm: Firm, decision: Decision) -> None:
+        k = len(firm.capability)
+        decision.focus = np.full(k, 1.0 / k)
+
+
+class Niche(Strategy):
+    """Invest in one or two attributes, stay at par on the rest; market to those who weight them."""
+
+    name = "niche"
+
+    class Levers(NoLevers):
+        focus: list[str] = Field(["service"], min_length=1, max_length=2,
+                                 description="attributes to dominate")
+        intensity: float = Field(0.85, ge=0, le=1, description="share of capability investment "
+                                 "on the focus attributes")
+
+    def decide(self, firm: Firm, decision: Decision) -> None:
+        names = firm.model.attributes
+        for a in self.levers.focus:
+            if a not in names:
+                raise StrategyError("levers.focus", f"expected attributes from {names}, got {a!r}")
+        focus_mask = np.isin(names, self.levers.focus)
+        focus = np.where(focus_mask, self.levers.intensity / focus_mask.sum(),
+                         (1 - self.levers.intensity) / max(1, (~focus_mask).sum()))
+        decision.focus = focus / focus.sum()
+
+
+class FeatureChaser(Strategy):
+    """Chase prospects: marketing and new capability first; capacity lags current customers."""
+
+    name = "feature_chaser"
+    Levers = _levers(
+        marketing_share=Field(0.5, ge=0, le=1, description="budget share on marketing"),
+        capability_share=Field(0.4, ge=0, le=1, description="budget share on capability"),
+    )
+
+    def decide(self, firm: Firm, decision: Decision) -> None:
+        m, c = self.levers.marketing_share, self.levers.capability_share
+        rest = max(0.0, 1 - m - c)
+        decision.allocation = np.array([c, rest * 0.5, m, rest * 0.5])
+
+
+class RetentionFocus(Strategy):
+    """Spend on current customers: extras, reinforcing promotions, contact, service recovery."""
+
+    name = "retention_focus"
+    Levers = _levers(
+        retention_share=Field(0.45, ge=0, le=1, description="budget share on retention"),
+        capacity_share=Field(0.3, ge=0, le=1, description="budget share on capacity"),
+    )
+
+    def decide(self, firm: Firm, decision: Decision) -> None:
+        decision.set_allocation(retention=self.levers.retention_share,
+                                capacity=self.levers.capacity_share)
+
+
+class Proactive(Strategy):
+    """Tell customers about delays and failures at once."""
+
+    name = "proactive"
+
+    def decide(self, firm: Firm, decision: Decision) -> None:
+        decision.disclose = True
+
+
+class BenchmarkLeader(Strategy):
+    """A well-resourced leader: honest, broad, staffs ahead of demand (enter with ``entry_step``)."""
+
+    name = "benchmark_leader"
+    Levers = _levers(
+        headroom=Field(1.2, ge=1, le=3, description="capacity kept above the customer base"),
+    )
+
+    def decide(self, firm: Firm, decision: Decision) -> None:
+        decision.promise = firm.capability.copy()
+        k = len(firm.capability)
+        decision.focus = np.full(k, 1.0 / k)
+        short = firm.customers * self.levers.headroom > firm.capacity * firm.model.n_customers
+        decision.set_allocation(capacity=0.5 if short else 0.25)
+
+
+BUILTIN_STRATEGIES: dict[str, type[Strategy]] = {
+    cls.name: cls
+    for cls in (Honest, Overpromise, Underpromise, Niche, Generalist, FeatureChaser,
+                RetentionFocus, Proactive, BenchmarkLeader)
+}
+
+
+class Composite(Strategy):
+    """Policies applied in order, each editing what it cares about."""
+
+    name = "composite"
+
+    def __init__(self, parts: list[Strategy]) -> None:
+        self.parts = parts
+        self.levers = NoLevers()
+
+    def decide(self, firm: Firm, decision: Decision) -> None:
+        for part in self.parts:
+            part.decide(firm, decision)
+
+    def __repr__(self) -> str:
+        return " + ".join(map(repr, self.parts))
+
+
+def _load_class(spec: str, search_dir: Path | None) -> type[Strategy]:
+    module_name, _, class_name = spec.partition(":")
+    added = False
+    if search_dir is not None and str(search_dir) not in sys.path:
+        sys.path.insert(0, str(search_dir))
+        added = True
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise StrategyError("strategy", f"cannot import module {module_name!r}: {e}") from None
+    finally:
+        if added:
+            sys.path.remove(str(search_dir))
+    cls = getattr(module, class_name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Strategy)):
+        raise StrategyError("strategy", f"expected {class_name!r} in {module_name} to be a "
+                            "subclass of sim.strategies.Strategy")
+    return cls
+
+
+def build_strategy(
+    spec: str | list[str],
+    levers: dict[str, Any] | None = None,
+    attributes: list[str] | None = None,
+    search_dir: Path | None = None,
+) -> Strategy:
+    """Build a firm's strategy from its scenario entry.
+
+    Parameters
+    ----------
+    spec
+        A built-in name, ``package.module:ClassName``, or a list of these composed in order.
+    levers
+        Lever values; each must belong to one of the composed policies.
+    attributes
+        The market's attribute names, to check attribute-valued levers.
+    search_dir
+        A folder made importable while loading user strategies (the scenario's).
+
+    Raises
+    ------
+    StrategyError
+        Unknown names, classes that are not strategies, unknown or invalid levers.
+    """
+    names = [spec] if isinstance(spec, str) else list(spec)
+    if not names:
+        raise StrategyError("strategy", "expected at least one strategy name")
+    classes = []
+    for name in names:
+        if ":" in name:
+            classes.append(_load_class(name, search_dir))
+        elif name in BUILTIN_STRATEGIES:
+            classes.append(BUILTIN_STRATEGIES[name])
+        else:
+            raise StrategyError("strategy", f"expected one of {', '.join(BUILTIN_STRATEGIES)} or "
+                                f"package.module:ClassName, got {name!r}")
+    levers = dict(levers or {})
+    known = {f for c in classes for f in c.Levers.model_fields}
+    unknown = sorted(set(levers) - known)
+    if unknown:
+        allowed = ", ".join(sorted(known)) or "none"
+        raise StrategyError(f"levers.{unknown[0]}", f"unknown lever for {'+'.join(names)}; "
+                            f"expected one of: {allowed}")
+    parts = []
+    for cls in classes:
+        mine = {k: v for k, v in levers.items() if k in cls.Levers.model_fields}
+        try:
+            parts.append(cls(**mine))
+        except ValidationError as err:
+            e = err.errors()[0]
+            raise StrategyError(f"levers.{e['loc'][0]}", f"{e['msg']} (got {e['input']!r})"
+                                ) from None
+    if attributes is not None:
+        for part in parts:
+            focus = getattr(part.levers, "focus", None)
+            if isinstance(focus, list):
+                bad = [a for a in focus if a not in attributes]
+                if bad:
+                    raise StrategyError("levers.focus", f"expected attributes from {attributes}, "
+                                        f"got {bad}")
+    return parts[0] if len(parts) == 1 else Composite(parts)
