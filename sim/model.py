@@ -89,6 +89,8 @@ class CustomerMarket(mesa.Model):
         if seed is None and rng is None:
             rng = self.scenario.seed
         super().__init__(seed=seed, rng=rng)
+        self._cxsim_seed = seed if seed is not None else (
+            int(rng) if isinstance(rng, int | np.integer) else repr(rng))
         sc = self.scenario
         self.params = sc.params
         self.steps_per_year = sc.steps_per_year

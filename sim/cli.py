@@ -1,0 +1,269 @@
+"""The ``cxsim`` command line.
+
+Subcommands here: ``run``, ``list``, ``show``, ``check``. Other layers add theirs by exposing
+``register(subparsers)`` in a module listed in :data:`COMMAND_MODULES` (imported only if installed
+and importable, so the core commands never pay for the UI or the sweep stack).
+
+Every user error (a bad scenario, a bad argument, an ``--out`` that exists) is one line on stderr
+starting ``cxsim: error:`` and exit code 2, with nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time
+import tomllib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["COMMAND_MODULES", "CliError", "main", "parse_assignments"]
+
+COMMAND_MODULES = ("sim.ui.cli", "sim.sweep.cli", "sim.validation.cli", "sim.workshop.cli")
+"""Modules that may add subcommands with ``register(subparsers)``."""
+
+
+class CliError(Exception):
+    """A problem the user can fix; printed as one line, exit code 2."""
+
+
+def parse_assignments(items: Sequence[str]) -> dict[str, Any]:
+    """``["market.customers=500", "firms[0].strategy=overpromise"]`` to an overrides dict.
+
+    Values are read as TOML literals (numbers, booleans, ``[lists]``, ``"strings"``); anything
+    else is taken as a plain string.
+    """
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise CliError(f"--set {item!r}: expected KEY=VALUE, e.g. market.customers=500")
+        try:
+            value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw.strip()
+        out[key.strip()] = value
+    return out
+
+
+def _progress(total: int, quiet: bool) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    if quiet:
+        return (lambda done, total: None), (lambda: None)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    bar = Progress(TextColumn("[bold]steps"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
+                   transient=False)
+    task = bar.add_task("run", total=total)
+    bar.start()
+    return (lambda done, _total: bar.update(task, completed=done)), bar.stop
+
+
+def print_summary(model: Any) -> None:
+    """The per-firm table ``cxsim run`` prints at the end."""
+    from rich.console import Console
+    from rich.table import Table
+
+    df = model.summary()
+    table = Table(title=f"{model.scenario.name}: after {model.steps} steps "
+                  f"({model.steps / model.steps_per_year:.1f} years), "
+                  f"{model.n_customers:,} customers")
+    columns = [("firm", "name", "{}"), ("industry", "industry", "{}"),
+               ("strategy", "strategy", "{}"), ("customers", "customers", "{:,.0f}"),
+               ("share", "share", "{:.1%}"), ("retention/yr", "retention_annual", "{:.1%}"),
+               ("NPS", "nps", "{:+.0f}"), ("satisfaction", "satisfaction", "{:.2f}"),
+               ("trust", "trust", "{:.2f}"), ("exp. gap", "expectation_gap", "{:+.3f}"),
+               ("profit/yr", "profit", "{:,.0f}")]
+    for header, _, _ in columns:
+        table.add_column(header, justify="left" if header in ("firm", "industry", "strategy")
+                         else "right")
+    alive = {f.name: f.alive for f in model.firms}
+    for _, row in df.iterrows():
+        cells = []
+        for _, col, fmt in columns:
+            value = row[col]
+            cells.append("-" if value is None or (isinstance(value, float) and value != value)
+                         else fmt.format(value))
+        if not alive.get(row["name"], True):
+            cells[0] += " (exited)"
+        table.add_row(*cells)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=max(console.width, 160))
+    console.print(table)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a scenario, print the per-firm table, write results."""
+    from sim.model import CustomerMarket
+    from sim.output import prepare_out, write_run
+
+    if args.out:
+        prepare_out(args.out, args.force)
+    overrides = parse_assignments(args.set)
+    if args.customers is not None:
+        overrides["market.customers"] = args.customers
+    model = CustomerMarket(args.scenario, rng=args.seed, overrides=overrides or None)
+    model._cxsim_seed = args.seed if args.seed is not None else model.scenario.seed
+    steps = args.steps if args.steps is not None else model.scenario.steps
+    update, stop = _progress(steps, args.quiet)
+    try:
+        model.run(steps, progress=update)
+    finally:
+        stop()
+    print_summary(model)
+    if args.out:
+        out = write_run(model, args.out, force=args.force)
+        written = ["model.parquet", "firms.parquet", "cohorts.parquet", "scenario.toml",
+                   "manifest.json"]
+        if args.plot:
+            from sim.plots import plot_firm_series
+
+            pngs = plot_firm_series(model.firm_metrics(), out / "plots")
+            written += [f"plots/{p.name}" for p in pngs]
+        print(f"wrote {out}/: {', '.join(written)}")
+    elif args.plot:
+        raise CliError("--plot needs --out DIR to write the charts into")
+    print(f"{steps} steps in {model.wall_seconds:.1f} s "
+          f"({1000 * model.wall_seconds / max(1, model.steps):.1f} ms a step)")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """One line per scenario on the search path."""
+    from sim.scenario import ScenarioError, list_scenarios, load_scenario
+
+    rows = list_scenarios()
+    if not rows:
+        print("no scenarios found (looked in ./scenarios and $CXSIM_SCENARIOS)")
+        return 0
+    width = max(len(n) for n, _, _ in rows)
+    for name, path, desc in rows:
+        try:
+            sc = load_scenario(path)
+            size = f"{sc.market.customers:>9,} customers {len(sc.firms):>2} firms"
+        except ScenarioError as e:
+            size = f"INVALID: {e}"
+        print(f"{name:<{width}}  {size}  {desc}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Print the resolved scenario as TOML."""
+    from sim.scenario import load_scenario
+
+    print(load_scenario(args.scenario, parse_assignments(args.set) or None).to_toml(), end="")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate scenario files; one line each."""
+    from sim.scenario import ScenarioError, load_scenario
+
+    failed = 0
+    for name in args.scenarios:
+        try:
+            sc = load_scenario(name)
+            print(f"ok  {name}: {sc.market.customers:,} customers, {len(sc.firms)} firms")
+        except ScenarioError as e:
+            print(f"BAD {e}")
+            failed += 1
+    return 2 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every available subcommand."""
+    from sim import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="cxsim", description="Customer expectation dynamics: simulate markets of customers "
+        "and firms.")
+    parser.add_argument("--version", action="version", version=f"cxsim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    run = sub.add_parser("run", help="run a scenario and print a table per firm")
+    run.add_argument("scenario", help="scenario name (see 'cxsim list') or path to a .toml")
+    run.add_argument("--steps", type=_positive_int, help="steps to run (default: the scenario's)")
+    run.add_argument("--seed", type=_non_negative_int, help="seed (default: the scenario's)")
+    run.add_argument("--customers", type=_positive_int, help="override market.customers")
+    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a scenario key, e.g. --set firms[0].levers.inflation=0.5")
+    run.add_argument("--out", help="folder for Parquet series, scenario and manifest")
+    run.add_argument("--force", action="store_true", help="replace an existing --out")
+    run.add_argument("--plot", action="store_true", help="also write PNG charts to OUT/plots")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=cmd_run)
+
+    ls = sub.add_parser("list", help="list the scenarios, one line each")
+    ls.set_defaults(func=cmd_list)
+
+    show = sub.add_parser("show", help="print a scenario fully resolved, as TOML")
+    show.add_argument("scenario")
+    show.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    show.set_defaults(func=cmd_show)
+
+    check = sub.add_parser("check", help="validate scenario files")
+    check.add_argument("scenarios", nargs="+")
+    check.set_defaults(func=cmd_check)
+
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as e:
+            if e.name and module_name.startswith(e.name):
+                continue  # that layer is not part of this installation
+            raise
+        module.register(sub)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``cxsim``; returns the exit code."""
+    from sim.output import OutputExistsError
+    from sim.scenario import ScenarioError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    try:
+        return int(args.func(args) or 0)
+    except (ScenarioError, CliError, OutputExistsError) as e:
+        print(f"cxsim: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"cxsim: interrupted after {time.perf_counter() - started:.1f} s; nothing written",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""Writing a run to disk: Parquet series, the resolved scenario and a manifest.
+
+A run folder holds ``model.parquet`` (one row per recorded step), ``firms.parquet`` (one row per
+firm per recorded step), ``cohorts.parquet`` (cohort survival), ``scenario.toml`` (the exact
+scenario, which ``cxsim run`` accepts) and ``manifest.json`` (scenario name and hash, seed, steps,
+package versions, wall time). Folders are written to a temporary sibling and renamed into place,
+so an interrupted or failed write never leaves a half-written or clobbered ``--out``.
+
+This module must never import the rules, the UI or the sweep layer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sim.scenario import scenario_hash
+
+if TYPE_CHECKING:
+    from sim.model import CustomerMarket
+
+__all__ = ["OutputExistsError", "package_versions", "prepare_out", "write_run"]
+
+PACKAGES = ("cxsim", "mesa", "numpy", "scipy", "pandas", "networkx", "pyarrow", "pydantic")
+
+
+class OutputExistsError(FileExistsError):
+    """``--out`` already holds something and overwriting was not asked for."""
+
+
+def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str]:
+    """Installed versions of the packages a result depends on, and Python's."""
+    out = {"python": platform.python_version()}
+    for name in names:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def prepare_out(out: str | Path, force: bool) -> Path:
+    """Check that ``out`` may be written: it must not exist or be empty, unless ``force``."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise OutputExistsError(f"{path}: exists and is not a folder")
+    if path.is_dir() and any(path.iterdir()) and not force:
+        raise OutputExistsError(f"{path}: already holds results; use --force to replace them")
+    return path
+
+
+def write_run(
+    model: CustomerMarket,
+    out: str | Path,
+    *,
+    force: bool = False,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write a finished (or partly run) model's results to the folder ``out``.
+
+    Parameters
+    ----------
+    model
+        The market, after ``run``.
+    out
+        Target folder; created. An existing non-empty folder is replaced only with ``force``.
+    force
+        Replace an existing folder (only once the new one is completely written).
+    extra
+        More manifest entries (e.g. the command line).
+
+    Returns
+    -------
+    Path
+        The folder written.
+    """
+    path = prepare_out(out, force)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        model.model_metrics().to_parquet(tmp / "model.parquet", index=False)
+        model.firm_metrics().to_parquet(tmp / "firms.parquet", index=False)
+        model.cohort_survival().to_parquet(tmp / "cohorts.parquet", index=False)
+        (tmp / "scenario.toml").write_text(model.scenario.to_toml())
+        manifest = {
+            "scenario": model.scenario.name,
+            "scenario_source": str(model.scenario.source_path or ""),
+            "scenario_hash": scenario_hash(model.scenario),
+            "seed": _seed_of(model),
+            "steps": int(model.steps),
+            "customers": int(model.n_customers),
+            "firms": model.firm_names,
+            "wall_seconds": round(model.wall_seconds, 3),
+            "build_seconds": round(model.build_seconds, 3),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "versions": package_versions(),
+            "argv": sys.argv,
+            **(extra or {}),
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        if path.exists():
+            old = path.parent / f".{path.name}.old-{os.getpid()}"
+            path.rename(old)
+            tmp.rename(path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return path
+
+
+def _seed_of(model: CustomerMarket) -> Any:
+    seed = getattr(model, "_cxsim_seed", None)
+    return seed if seed is not None else getattr(model, "_seed", None)
