@@ -83,6 +83,11 @@ def clv(margin: np.ndarray, retention: np.ndarray, discount: float) -> np.ndarra
     return margin * r / (1.0 + discount - r)
 
 
+def _nanmean(values: np.ndarray) -> float:
+    ok = ~np.isnan(values)
+    return float(values[ok].mean()) if ok.any() else float("nan")
+
+
 def _group_mean(keys: np.ndarray, values: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     ok = ~np.isnan(values)
     count = np.bincount(keys[ok], minlength=n).astype(float)
@@ -261,15 +266,14 @@ class MetricsRecorder:
             "served": int(served.any(axis=0).sum()),
             "unserved": int((~served.any(axis=0)).sum()),
             "nps": nps(s.ravel()),
-            "satisfaction": float(np.nanmean(s)) if served.any() else np.nan,
+            "satisfaction": _nanmean(s),
             "expectation": wmean(firm["expectation"]),
             "experience": wmean(firm["experience"]),
             "expectation_gap": wmean(firm["expectation_gap"]),
             "trust": float(cs.trust[served].mean()) if served.any() else np.nan,
             "commitment": float(cs.commitment[served].mean()) if served.any() else np.nan,
             "control_mutuality": wmean(firm["control_mutuality"]),
-            "attitude": float(np.nanmean(firm["attitude"][firm["active"]]))
-            if firm["active"].any() else np.nan,
+            "attitude": _nanmean(firm["attitude"][firm["active"]]),
             "wom_positive": float(pos),
             "wom_negative": float(neg),
             "wom_volume": float(pos + neg),
@@ -287,8 +291,7 @@ class MetricsRecorder:
         }
         for m, industry in enumerate(model.industries):
             col = s[m]
-            row[f"satisfaction[{industry}]"] = float(np.nanmean(col)) if served[m].any() \
-                else np.nan
+            row[f"satisfaction[{industry}]"] = _nanmean(col)
             row[f"served[{industry}]"] = int(served[m].sum())
         return row
 

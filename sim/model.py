@@ -232,7 +232,7 @@ class CustomerMarket(mesa.Model):
             rows = np.flatnonzero(cs.segment == i)
             mean = np.array([seg.weights.get(a, 0.0) for a in self.attributes], float)
             mean = mean / mean.sum() if mean.sum() > 0 else np.full(k, 1.0 / k)
-            if seg.concentration is None:
+            if seg.concentration == 0:
                 cs.weights[rows] = mean
             else:
                 g = np.zeros((len(rows), k))

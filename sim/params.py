@@ -99,7 +99,7 @@ class ExpectationParams(Section):
         0.7, "share of the coming shortfall a disclosure takes off the expectation", "", ge=0, le=1
     )
     join_anchor: float = P(
-        0.5, "share of the gap to the new firm's promise taken on when joining", "", ge=0, le=1
+        0.3, "share of the gap to the new firm's promise taken on when joining", "", ge=0, le=1
     )
 
 
@@ -132,7 +132,7 @@ class TrustParams(Section):
                          ge=0, le=1)
     gain: float = P(0.03, "share of the way to full trust gained by a fully kept promise",
                     "per week", ge=0, le=1)
-    loss: float = P(2.0, "trust lost per unit of weighted shortfall (times current trust)", "",
+    loss: float = P(0.4, "trust lost per unit of weighted shortfall (times current trust)", "",
                     ge=0, le=20)
     disclosure_factor: float = P(0.3, "share of the trust loss kept when the failure was "
                                  "disclosed", "", ge=0, le=1)

@@ -129,8 +129,9 @@ class SegmentSpec(Section):
     name: str
     share: float = P(1.0, "share of customers in this segment (shares are normalised)", "", gt=0)
     weights: dict[str, float] = P({}, "attribute weights (normalised to sum 1); missing = 0")
-    concentration: float | None = P(40.0, "Dirichlet concentration of individual weights around "
-                                    "the segment's (none: everyone exactly the same)", "", gt=0)
+    concentration: float = P(40.0, "Dirichlet concentration of individual weights around the "
+                             "segment's (0: everyone has exactly the segment's weights)", "",
+                             ge=0)
 
     @field_validator("weights")
     @classmethod

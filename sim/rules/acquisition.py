@@ -6,12 +6,15 @@ as in Rand & Rust 2011; p and q per year)::
     h[n, f] = p * (marketing(f) / marketing_reference) ** elasticity * target(n, f)
               + q * (neighbours of n served by f with S >= satisfied_threshold) / degree(n)
     target(n, f) = (K * sum_k w[n, k] * focus[f, k]) ** targeting
-    P(adopt this step) = min(1, dt * sum_f h[n, f]),  firm chosen with probability h[n, f] / sum
+    P(adopt this step) = min(1, dt * sum_f h[n, f])
+    P(firm f | adopt)  = h[n, f] * exp(U[n, f]) / sum_g h[n, g] * exp(U[n, g])
 
 ``min(1, dt * h)`` makes one tick a period reproduce the discrete Bass recursion
 ``F_t = F_{t-1} + (p + q F_{t-1})(1 - F_{t-1})`` and small steps the continuous closed form.
 ``target`` is 1 for a firm that spreads its focus evenly; a niche firm's marketing reaches those
-who weight its focus attributes.
+who weight its focus attributes. Whether to adopt follows Bass; *which* firm also weighs the
+choice utility U of ``sim.rules.choice`` (promise, hearsay, price, reviews): a bold promise wins
+trials. With one firm the choice is trivial and the model is exactly Bass.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.rules.choice import utilities
 from sim.rules.switching import begin_relationship
 from sim.state import StepScratch
 
@@ -66,7 +70,12 @@ def apply(model: CustomerMarket, scratch: StepScratch) -> None:
         if not adopt.any():
             continue
         idx = np.flatnonzero(adopt)
-        cum = np.cumsum(h[idx], axis=1)
+        weight = h[idx]
+        if len(firms) > 1:
+            u, _ = utilities(model, rows[idx], m)
+            u = np.where(weight > 0, u, -np.inf)
+            weight = weight * np.exp(u - u.max(axis=1, keepdims=True))
+        cum = np.cumsum(weight, axis=1)
         draw = rng.random(len(idx)) * cum[:, -1]
         pick = np.minimum((cum < draw[:, None]).sum(axis=1), len(firms) - 1)
         new = firms[pick]

@@ -1,9 +1,10 @@
 """Phase 3, expectations: what customers expect from their supplier, and the benchmark.
 
-Before the experience is judged, a disclosed failure lowers the expectation on the attributes the
-failure hits (share ``disclosure_adjustment`` of the coming shortfall). The expectation the
-customer judges this step's experience against (Oliver 1980: the adaptation level) is kept for the
-satisfaction phase; then E moves toward a target, faster up than down::
+The expectation the customer judges this step's experience against (Oliver 1980: the adaptation
+level) is kept for the satisfaction phase. A disclosed failure lowers it on the attributes the
+failure hits by ``disclosure_adjustment`` of the coming shortfall: the customer was warned, so
+this experience is judged against a lowered bar; the lasting expectation is not lowered by the
+warning itself. Then E moves toward a target, faster up than down::
 
     B[k]   = max((1 - benchmark_decay) * B[k], max over industries of this step's X[k])
     target = (a_p P[f] + a_x X + a_b B * cross + a_w heard + a_r reviews[f])
@@ -59,13 +60,14 @@ def apply(model: CustomerMarket, scratch: StepScratch) -> None:
         f = scratch.firm[m]
         e = cs.expectation[m, served]
         x = cs.experience[m, served]
+        judged = e.copy()
         warned = scratch.warned[m]
         if warned.any() and prm.disclosure_adjustment > 0:
             rows = np.flatnonzero(warned)
             ew, xw = e[rows], x[rows]
             hit = model.failure_mask & (xw < ew)
-            e[rows] = np.where(hit, ew - prm.disclosure_adjustment * (ew - xw), ew)
-        scratch.expectation_used.append(e.copy())
+            judged[rows] = np.where(hit, ew - prm.disclosure_adjustment * (ew - xw), ew)
+        scratch.expectation_used.append(judged)
         heard = cs.heard[m, served]
         has_heard = ~np.isnan(heard)
         wb = prm.weight_benchmark * cross

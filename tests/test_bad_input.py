@@ -1,0 +1,163 @@
+"""Bad input gets one line naming the file, the key and what was expected; nothing is written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+from sim.scenario import ScenarioError, load_scenario
+
+MINIMAL = """
+name = "tiny"
+description = "a tiny market for tests"
+[market]
+customers = 50
+industries = ["banking"]
+[[firms]]
+name = "A"
+industry = "banking"
+[[firms]]
+name = "B"
+industry = "banking"
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "bad.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def error_of(path: Path | str) -> str:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+def test_minimal_scenario_is_valid(tmp_path) -> None:
+    assert load_scenario(write(tmp_path, MINIMAL)).market.customers == 50
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "expected"),
+    [
+        (("customers = 50", 'customers = "many"'), "market.customers", "valid integer"),
+        (("customers = 50", "customers = -5"), "market.customers", "greater than or equal to 2"),
+        (('name = "B"\nindustry = "banking"', 'name = "B"\nindustry = "banking"\nstrategy = '
+          '"overpromis"'), "firms[1].strategy", "expected one of honest, overpromise"),
+        (('name = "A"\nindustry = "banking"', 'name = "A"\nindustry = "banking"\nlevers = '
+          '{ inflaton = 0.2 }'), "firms[0].levers.inflaton", "unknown lever"),
+        (('name = "A"\nindustry = "banking"', 'name = "A"\nindustry = "banking"\nstrategy = '
+          '"overpromise"\nlevers = { inflation = -1 }'), "firms[0].levers.inflation",
+         "greater than or equal to 0"),
+        (('industries = ["banking"]', 'industries = ["banking", "telecom"]'), "market.industries",
+         "industry 'telecom' has no firm"),
+        (("customers = 50", "customers = 50\ncolour = 3"), "market.colour",
+         "unknown key; expected one of: customers"),
+        (("[market]", "[trust]\ngain = 2\n[market]"), "trust.gain", "less than or equal to 1"),
+        (('name = "A"\nindustry = "banking"', 'name = "A"\nindustry = "banks"'),
+         "firms[0].industry", "expected one of ['banking']"),
+        (('name = "A"\nindustry = "banking"', 'name = "A"\nindustry = "banking"\ncapability = '
+          '{ speed = 1.5 }'), "firms[0].capability", "expected values in 0..1"),
+        (('name = "A"\nindustry = "banking"', 'name = "A"\nindustry = "banking"\n'
+          'initial_share = 0.9'), "firms", "sums to 1.1"),
+        (('name = "A"\nindustry = "banking"', 'name = "A"\nindustry = "banking"\nregion = 3'),
+         "firms[0].region", "expected a region in 0..0"),
+    ],
+)
+def test_invalid_values_name_file_key_and_expectation(tmp_path, change, key, expected) -> None:
+    old, new = change
+    assert old in MINIMAL
+    path = write(tmp_path, MINIMAL.replace(old, new, 1))
+    message = error_of(path)
+    assert message.startswith(f"{path}: {key}: "), message
+    assert expected in message, message
+
+
+def test_missing_file_lists_known_scenarios(tmp_path) -> None:
+    message = error_of(tmp_path / "nope.toml")
+    assert "nope.toml" in message and "file not found" in message
+    assert "baseline" in error_of("no_such_scenario")
+
+
+def test_invalid_toml_says_where(tmp_path) -> None:
+    message = error_of(write(tmp_path, "name = \n"))
+    assert "bad.toml" in message and "invalid TOML" in message and "line 1" in message
+
+
+def test_extends_unknown_parent(tmp_path) -> None:
+    message = error_of(write(tmp_path, 'extends = "nothing_like_this"\n' + MINIMAL))
+    assert "nothing_like_this" in message and "file not found" in message
+
+
+def test_edge_list_with_bad_line_names_the_line(tmp_path) -> None:
+    (tmp_path / "edges.txt").write_text("# friends\n0 1\n1 2\nthree 4 5 6\n")
+    text = MINIMAL.replace("[market]", '[network]\nkind = "edge_list"\npath = "edges.txt"\n'
+                           "[market]")
+    path = write(tmp_path, text)
+    import sim
+
+    with pytest.raises(ScenarioError) as info:
+        sim.CustomerMarket(path, rng=1)
+    message = str(info.value)
+    assert "network.path" in message and "edges.txt:4" in message, message
+
+
+def test_edge_list_node_out_of_range(tmp_path) -> None:
+    (tmp_path / "edges.txt").write_text("0 1\n1 75\n")
+    text = MINIMAL.replace("[market]", '[network]\nkind = "edge_list"\npath = "edges.txt"\n'
+                           "[market]")
+    import sim
+
+    with pytest.raises(ScenarioError) as info:
+        sim.CustomerMarket(write(tmp_path, text), rng=1)
+    assert "75" in str(info.value) and "market.customers" in str(info.value)
+
+
+def test_cli_error_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys) -> None:
+    bad = write(tmp_path, MINIMAL.replace("customers = 50", "customers = -5"))
+    out = tmp_path / "out"
+    assert main(["run", str(bad), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("cxsim: error: ")
+    assert "market.customers" in err
+    assert not out.exists()
+
+
+def test_cli_bad_set_and_bad_argument(tmp_path, capsys) -> None:
+    assert main(["run", "baseline", "--set", "market.customers", "--quiet"]) == 2
+    assert "expected KEY=VALUE" in capsys.readouterr().err
+    assert main(["run", "baseline", "--set", "market.customers=1", "--quiet"]) == 2
+    assert "market.customers" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["run", "baseline", "--steps", "-3"])
+    assert info.value.code == 2
+
+
+def test_existing_out_is_never_overwritten_without_force(tmp_path, capsys) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "precious.txt").write_text("keep me")
+    args = ["run", "baseline", "--customers", "200", "--steps", "3", "--out", str(out), "--quiet"]
+    assert main(args) == 2
+    assert "--force" in capsys.readouterr().err
+    assert (out / "precious.txt").read_text() == "keep me"
+    assert main([*args, "--force"]) == 0
+    assert not (out / "precious.txt").exists() and (out / "manifest.json").exists()
+    assert not list(tmp_path.glob(".out.*")), "no temporary folders left behind"
+
+
+def test_cli_in_a_fresh_process_prints_no_traceback(tmp_path) -> None:
+    bad = write(tmp_path, MINIMAL.replace('industries = ["banking"]', "industries = 3"))
+    proc = subprocess.run([sys.executable, "-m", "sim.cli", "run", str(bad)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
+    assert "market.industries" in proc.stderr
