@@ -120,7 +120,7 @@ class SatisfactionParams(Section):
                       "per week", gt=0, le=1)
     disposition_sd: float = P(1.0, "sd across customers of a lasting personal offset in how "
                               "they rate (response style)", "points", ge=0, le=5)
-    extras_bonus: float = P(0.4, "points a fully funded retention programme adds to each "
+    extras_bonus: float = P(0.6, "points a fully funded retention programme adds to each "
                             "experience", "points", ge=0, le=3)
 
 

@@ -1,0 +1,38 @@
+# Everything a fresh clone needs: `make run` opens the model, `make test` passes the suite.
+# Both build .venv/ in the repo first (make install), so nothing has to be installed by hand.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test lint format bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[ui,sweep,dev]"
+	@touch $(STAMP)
+	@echo "installed: $(BIN)/cxsim"
+
+run: install
+	$(BIN)/cxsim run baseline
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python experiments/benchmarks/step_scaling.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

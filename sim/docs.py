@@ -1,0 +1,485 @@
+"""The parameter reference of docs/MODEL.md, generated from the scenario schema.
+
+``python -m sim.docs`` rewrites the block between ``<!-- BEGIN GENERATED PARAMETERS -->`` and
+``<!-- END GENERATED PARAMETERS -->`` in docs/MODEL.md: one Markdown table per scenario section
+(the top-level keys, ``[market]``, ``[network]``, ``[[segments]]``, ``[[firms]]`` and every
+behavioural section of :class:`sim.params.Params`), then the built-in strategies and their levers.
+``python -m sim.docs --check`` changes nothing and exits 1 with a one-line message when the file
+is out of date, so a test or CI job catches a default changed in code but not in the docs.
+
+Every cell comes from the pydantic schema: the default, the unit (:func:`sim.params.unit_of`), the
+limits (``ge``/``gt``/``le``/``lt`` and length metadata) and the field's description. The prose of
+MODEL.md refers to parameters by key and never repeats a default, so the tables are the only place
+where numbers appear and they cannot drift from the code.
+
+This module imports only the schema (``sim.params``, ``sim.scenario``, ``sim.strategies``); it must
+never import the model, the rules, the UI or the sweep layer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import types
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+from sim.params import Params, unit_of
+from sim.scenario import FirmSpec, MarketSpec, NetworkSpec, Scenario, SegmentSpec
+from sim.strategies import BUILTIN_STRATEGIES, Strategy
+
+__all__ = [
+    "BEGIN_MARKER",
+    "END_MARKER",
+    "MODEL_MD",
+    "Section",
+    "check",
+    "field_limits",
+    "format_default",
+    "main",
+    "parameter_reference",
+    "render",
+    "sections",
+    "strategy_reference",
+    "write",
+]
+
+BEGIN_MARKER = "<!-- BEGIN GENERATED PARAMETERS -->"
+END_MARKER = "<!-- END GENERATED PARAMETERS -->"
+
+MODEL_MD = Path(__file__).resolve().parent.parent / "docs" / "MODEL.md"
+"""The file whose generated block this module maintains."""
+
+SPEC_KEYS = ("market", "network", "segments", "firms")
+"""Top-level scenario keys that hold structure rather than one value."""
+
+_FALLBACK_MEANING = {
+    ("Scenario", "name"): "name of the scenario (default: the file name without .toml)",
+    ("Scenario", "description"): "what the scenario is about; its first line is listed by "
+    "`cxsim list`",
+    ("SegmentSpec", "name"): "name of the segment (labels metrics and customer views)",
+    ("FirmSpec", "name"): "name of the firm, unique in the scenario",
+    ("FirmSpec", "industry"): "industry the firm competes in, one of `market.industries`",
+}
+"""Meanings for the few schema fields that carry no description."""
+
+
+class Section:
+    """One table of the reference: a schema class and how its keys are written in a scenario.
+
+    Parameters
+    ----------
+    title
+        Heading of the table.
+    model
+        The pydantic model whose fields the table lists.
+    prefix
+        What precedes a field name in its key, e.g. ``"expectations."`` or ``"firms[i]."``.
+    fields
+        The field names to list (default: all fields of ``model``).
+    intro
+        A sentence printed between the heading and the table.
+    """
+
+    def __init__(
+        self,
+        title: str,
+        model: type[BaseModel],
+        prefix: str,
+        fields: Sequence[str] | None = None,
+        intro: str = "",
+    ) -> None:
+        self.title = title
+        self.model = model
+        self.prefix = prefix
+        self.fields = list(model.model_fields) if fields is None else list(fields)
+        self.intro = intro
+
+    def keys(self) -> list[str]:
+        """The scenario keys of the section's fields, e.g. ``["expectations.rate_up", ...]``."""
+        return [self.prefix + name for name in self.fields]
+
+
+def sections() -> list[Section]:
+    """Every section of a scenario, in the order the reference lists them.
+
+    Returns
+    -------
+    list of Section
+        The top-level keys of :class:`sim.scenario.Scenario`, its ``market``, ``network``,
+        ``segments`` and ``firms`` specs, then one section per field of :class:`sim.params.Params`.
+    """
+    top = [
+        name
+        for name in Scenario.model_fields
+        if name not in Params.model_fields and name not in SPEC_KEYS
+    ]
+    default_segments = Scenario.model_fields["segments"].default_factory()
+    seg = default_segments[0]
+    out = [
+        Section("Top-level keys", Scenario, "", top,
+                "Written at the top of the file, before any table. `extends` (a scenario name or "
+                "a path relative to this file) is resolved before validation; see section 6."),
+        Section("`[market]`: who is in the market", MarketSpec, "market."),
+        Section("`[network]`: the social network", NetworkSpec, "network."),
+        Section("`[[segments]]`: groups of customers", SegmentSpec, "segments[i].", intro=(
+            "One table per segment; `i` is its position. Without any `[[segments]]` table the "
+            f"market has {len(default_segments)} segment: name = `{seg.name}`, weights = "
+            f"{format_default(seg.weights)}, concentration = {format_default(seg.concentration)}."
+        )),
+        Section("`[[firms]]`: the firms", FirmSpec, "firms[i].", intro=(
+            "One table per firm; `i` is its position (an override may also name the firm: "
+            "`firms.Acme.price`). Every industry needs at least one firm. The strategy's levers "
+            "are listed under Strategies below."
+        )),
+    ]
+    for name, field in Params.model_fields.items():
+        model = field.annotation
+        doc = (model.__doc__ or "").strip().splitlines()[0]
+        out.append(Section(f"`[{name}]`: {doc}", model, f"{name}."))
+    return out
+
+
+# -- formatting -------------------------------------------------------------------------------
+
+
+def format_default(value: Any) -> str:
+    """A default value as it would be written in a TOML scenario, in backticks.
+
+    Parameters
+    ----------
+    value
+        The field's default (``PydanticUndefined`` for a required field).
+
+    Returns
+    -------
+    str
+        E.g. ```0.25```, ```true```, ```"honest"```, ```["speed", "service"]```,
+        ```{ reliability = 0.3 }```; ``required`` for a required field and ``(not set)`` for
+        ``None``.
+    """
+    if value is PydanticUndefined:
+        return "required"
+    if value is None:
+        return "(not set)"
+    return f"`{_toml(value)}`"
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, BaseModel):
+        return _toml(value.model_dump())
+    return str(value)
+
+
+def _kind(annotation: Any) -> str:
+    """Plain-words type of a field as written in TOML."""
+    origin, args = get_origin(annotation), get_args(annotation)
+    if annotation is bool:
+        return "true or false"
+    if annotation is int:
+        return "integer"
+    if annotation is float:
+        return "number"
+    if annotation is str:
+        return "text"
+    if origin is Literal:
+        return "one of " + ", ".join(f"`{a}`" for a in args)
+    if origin is list:
+        return f"list of {_plural(args[0]) if args else 'values'}"
+    if origin is dict:
+        return f"table of {_plural(args[1])}" if len(args) == 2 else "table"
+    if origin in (Union, types.UnionType):
+        kinds = [_kind(a) for a in args if a is not type(None)]
+        return " or ".join(dict.fromkeys(kinds))
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _plural(annotation: Any) -> str:
+    plural = {bool: "true/false values", int: "integers", float: "numbers", str: "strings"}
+    return plural.get(annotation, "values")
+
+
+def _number(x: Any) -> str:
+    return str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
+
+
+def field_limits(field: FieldInfo) -> str:
+    """Type and limits of a field from its annotation and ``ge/gt/le/lt`` and length metadata.
+
+    Parameters
+    ----------
+    field
+        A pydantic ``FieldInfo``.
+
+    Returns
+    -------
+    str
+        E.g. ``number in [0, 1]``, ``integer >= 1``, ``number in (0, 1.5]``, ``list of text,
+        1 to 2 items``, ``one of `a`, `b```.
+    """
+    lower = upper = None
+    min_len = max_len = None
+    for meta in field.metadata:
+        for attr, bracket in (("ge", "["), ("gt", "(")):
+            if getattr(meta, attr, None) is not None:
+                lower = (bracket, getattr(meta, attr))
+        for attr, bracket in (("le", "]"), ("lt", ")")):
+            if getattr(meta, attr, None) is not None:
+                upper = (bracket, getattr(meta, attr))
+        if getattr(meta, "min_length", None) is not None:
+            min_len = meta.min_length
+        if getattr(meta, "max_length", None) is not None:
+            max_len = meta.max_length
+    text = _kind(field.annotation)
+    if lower and upper:
+        text += f" in {lower[0]}{_number(lower[1])}, {_number(upper[1])}{upper[0]}"
+    elif lower:
+        text += f" {'>=' if lower[0] == '[' else '>'} {_number(lower[1])}"
+    elif upper:
+        text += f" {'<=' if upper[0] == ']' else '<'} {_number(upper[1])}"
+    if min_len is not None or max_len is not None:
+        if min_len is not None and max_len is not None:
+            text += f", {min_len} to {max_len} items"
+        elif min_len is not None:
+            text += f", at least {min_len} items"
+        else:
+            text += f", at most {max_len} items"
+    return text
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ").strip()
+
+
+def _meaning(model: type[BaseModel], name: str) -> str:
+    field = model.model_fields[name]
+    return field.description or _FALLBACK_MEANING.get((model.__name__, name), "")
+
+
+def _default(field: FieldInfo) -> Any:
+    if field.default_factory is not None:
+        return field.default_factory()
+    return field.default
+
+
+def _table(section: Section) -> list[str]:
+    lines = [
+        "| key | default | unit | limits | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    for name in section.fields:
+        field = section.model.model_fields[name]
+        unit = unit_of(section.model, name) or "—"
+        lines.append(
+            f"| `{section.prefix}{name}` | {_cell(format_default(_default(field)))} | "
+            f"{_cell(unit)} | {_cell(field_limits(field))} | "
+            f"{_cell(_meaning(section.model, name))} |"
+        )
+    return lines
+
+
+def _first_line(cls: type) -> str:
+    doc = (cls.__doc__ or "").strip()
+    return doc.splitlines()[0] if doc else ""
+
+
+def strategy_reference(strategies: dict[str, type[Strategy]] | None = None) -> str:
+    """Markdown tables of the built-in strategies and their levers.
+
+    Parameters
+    ----------
+    strategies
+        Name to class (default: :data:`sim.strategies.BUILTIN_STRATEGIES`).
+
+    Returns
+    -------
+    str
+        A summary table (name, first line of the docstring, levers) and a table of every lever
+        (key, strategy, default, limits, meaning).
+    """
+    strategies = BUILTIN_STRATEGIES if strategies is None else strategies
+    lines = [
+        "### Strategies",
+        "",
+        "A firm's `strategy` is one of these names, `package.module:ClassName`, or a list of them "
+        "applied in order. Its levers are set in the firm's `levers` table, e.g. "
+        "`levers = { inflation = 0.3 }`.",
+        "",
+        "| strategy | what it does | levers |",
+        "|---|---|---|",
+    ]
+    for name, cls in strategies.items():
+        levers = ", ".join(f"`{lever}`" for lever in cls.Levers.model_fields) or "—"
+        lines.append(f"| `{name}` | {_cell(_first_line(cls))} | {levers} |")
+    lines += [
+        "",
+        "| key | strategy | default | unit | limits | meaning |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, cls in strategies.items():
+        for lever, field in cls.Levers.model_fields.items():
+            unit = unit_of(cls.Levers, lever) or "—"
+            lines.append(
+                f"| `firms[i].levers.{lever}` | `{name}` | "
+                f"{_cell(format_default(_default(field)))} | {_cell(unit)} | "
+                f"{_cell(field_limits(field))} | {_cell(field.description or '')} |"
+            )
+    return "\n".join(lines)
+
+
+def parameter_reference() -> str:
+    """The whole generated block (without the markers), as Markdown.
+
+    Returns
+    -------
+    str
+        A note on how the block is made, one table per section of :func:`sections`, and the
+        strategies (:func:`strategy_reference`).
+    """
+    lines = [
+        "<!-- Generated by `python -m sim.docs` from sim/params.py, sim/scenario.py and "
+        "sim/strategies.py. Do not edit by hand: change the schema and rerun. -->",
+        "",
+        "Keys are written as in a scenario file: `expectations.rate_up` is `rate_up` in the "
+        "`[expectations]` table, and also the key of an override (`--set expectations.rate_up=0.2`"
+        " or `overrides={\"expectations.rate_up\": 0.2}`). Limits are checked when a scenario "
+        "loads. Units: *per week* and *per year* rates are converted to the step length "
+        "(section 3); *attribute* is the 0..1 scale of capability, promise, expectation and "
+        "experience; *points* the 0..10 satisfaction scale; *money* is per member of the market "
+        "population (section 7, Economics). A dash means dimensionless.",
+    ]
+    for section in sections():
+        lines += ["", f"### {section.title}", ""]
+        if section.intro:
+            lines += [section.intro, ""]
+        lines += _table(section)
+    lines += ["", strategy_reference()]
+    return "\n".join(lines)
+
+
+# -- the file -----------------------------------------------------------------------------------
+
+
+def render(text: str) -> str:
+    """``text`` (the contents of MODEL.md) with its generated block brought up to date.
+
+    Parameters
+    ----------
+    text
+        The current file contents. Without the markers, a "Parameter reference" section holding
+        them is appended.
+
+    Returns
+    -------
+    str
+        The new contents.
+    """
+    block = f"{BEGIN_MARKER}\n{parameter_reference()}\n{END_MARKER}"
+    start = text.find(BEGIN_MARKER)
+    end = text.find(END_MARKER, start + 1) if start >= 0 else -1
+    if start < 0 or end < 0:
+        sep = "" if not text or text.endswith("\n\n") else ("\n" if text.endswith("\n") else "\n\n")
+        return f"{text}{sep}## Parameter reference\n\n{block}\n"
+    return text[:start] + block + text[end + len(END_MARKER):]
+
+
+def check(path: Path | str = MODEL_MD) -> tuple[bool, str]:
+    """Whether the file's generated block matches the schema.
+
+    Parameters
+    ----------
+    path
+        The Markdown file (default: docs/MODEL.md of the repository).
+
+    Returns
+    -------
+    (bool, str)
+        ``(True, "")`` when up to date, else ``(False, one-line message)``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return False, f"{path}: file not found; run `python -m sim.docs` to create it"
+    text = path.read_text(encoding="utf-8")
+    if BEGIN_MARKER not in text or END_MARKER not in text:
+        return False, f"{path}: markers {BEGIN_MARKER} / {END_MARKER} not found"
+    if render(text) != text:
+        return False, f"{path}: parameter reference is out of date; run `python -m sim.docs`"
+    return True, ""
+
+
+def write(path: Path | str = MODEL_MD) -> bool:
+    """Rewrite the generated block of the file (create the file if needed).
+
+    Parameters
+    ----------
+    path
+        The Markdown file (default: docs/MODEL.md of the repository).
+
+    Returns
+    -------
+    bool
+        Whether the file changed.
+    """
+    path = Path(path)
+    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    new = render(old)
+    if new == old:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(new, encoding="utf-8")
+    return True
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: ``python -m sim.docs [--check] [--path FILE]``.
+
+    Parameters
+    ----------
+    argv
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success; 1 when ``--check`` finds the file out of date.
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m sim.docs",
+        description="Regenerate the parameter reference in docs/MODEL.md from the schema.",
+    )
+    parser.add_argument("--check", action="store_true",
+                        help="change nothing; exit 1 if the file is out of date")
+    parser.add_argument("--path", type=Path, default=MODEL_MD, help="the Markdown file")
+    args = parser.parse_args(argv)
+    if args.check:
+        ok, message = check(args.path)
+        if not ok:
+            print(message, file=sys.stderr)
+            return 1
+        return 0
+    changed = write(args.path)
+    print(f"{args.path}: {'updated' if changed else 'already up to date'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,367 @@
+"""Executors: where the runs of a sweep execute.
+
+- :class:`SerialExecutor`: in this process, one run after another (debugging, tiny sweeps).
+- :class:`LocalExecutor`: a ``concurrent.futures.ProcessPoolExecutor`` with the "spawn" context
+  on this machine's cores; no server. A worker that dies (killed, out of memory, crashed) breaks
+  such a pool: the pool is rebuilt and the runs that were in flight are retried, each alone
+  first, so the run that kills its worker is found; one that kills its worker ``max_deaths``
+  times is recorded as failed and the sweep goes on.
+- :class:`DaskExecutor`: a Dask distributed cluster at an address (``tcp://host:8786``), or a
+  ``LocalCluster`` started for the sweep (``"local"``). Dask's nanny restarts a killed worker and
+  the scheduler reschedules its tasks; a task that kills workers repeatedly ends as
+  ``KilledWorker`` and is recorded as failed. Each future is released once read.
+
+Every executor yields one :class:`~sim.sweep.worker.RunResult` per task, in completion order;
+seeds come from the tasks, so the numbers do not depend on the executor. Executors are context
+managers (start on enter, stop on exit) and stop their workers when the consumer stops early
+(Ctrl-C). ``import mesa`` switches multiprocessing to "spawn": scripts that run sweeps on
+processes need an ``if __name__ == "__main__":`` guard.
+
+This module never imports the model or the UI.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from sim.sweep.worker import RunResult, RunTask, failed
+
+__all__ = [
+    "DaskExecutor",
+    "Executor",
+    "ExecutorError",
+    "LocalExecutor",
+    "SerialExecutor",
+    "available_cores",
+    "make_executor",
+]
+
+RunFn = Callable[[RunTask], RunResult]
+
+
+class ExecutorError(RuntimeError):
+    """The executor cannot go on (e.g. worker processes die before running anything)."""
+
+
+def available_cores() -> int:
+    """Cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class Executor:
+    """Base class: runs tasks and yields their results as they finish."""
+
+    name = "executor"
+    workers = 1
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def map(self, fn: RunFn, tasks: Iterable[RunTask]) -> Iterator[RunResult]:
+        """Run ``fn`` on every task; yield each result when it is ready."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """One line for the manifest and the progress display."""
+        return f"{self.name} ({self.workers} worker{'s' if self.workers != 1 else ''})"
+
+
+class SerialExecutor(Executor):
+    """Run every task in this process, in order."""
+
+    name = "serial"
+
+    def map(self, fn: RunFn, tasks: Iterable[RunTask]) -> Iterator[RunResult]:
+        """Run the tasks one after another."""
+        for task in tasks:
+            yield fn(task)
+
+
+def _worker_init(parent_pid: int) -> None:
+    """Pool worker set-up: leave Ctrl-C to the parent; exit if the parent dies."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent_pid:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="cxsim-parent-watch", daemon=True).start()
+
+
+class LocalExecutor(Executor):
+    """A pool of worker processes on this machine ("spawn" context), rebuilt if one dies.
+
+    Parameters
+    ----------
+    workers
+        Processes (default: every available core).
+    max_deaths
+        A run whose worker dies this many times while it runs alone is recorded as failed.
+    max_restarts
+        Rebuilding the pool this many times in a row without a single finished run raises
+        :class:`ExecutorError` (the workers cannot start at all).
+    """
+
+    name = "local"
+
+    def __init__(self, workers: int | None = None, *, max_deaths: int = 2,
+                 max_restarts: int = 8) -> None:
+        self.workers = int(workers) if workers else available_cores()
+        if self.workers < 1:
+            raise ValueError(f"workers: expected at least 1, got {workers}")
+        self.max_deaths = max_deaths
+        self.max_restarts = max_restarts
+        self.restarts = 0
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.workers,
+                                   mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_worker_init, initargs=(os.getpid(),))
+
+    @staticmethod
+    def _stop(pool: ProcessPoolExecutor, kill: bool) -> None:
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        if kill:
+            for p in processes:
+                if p.is_alive():
+                    p.terminate()
+            for p in processes:
+                p.join(timeout=5)
+
+    def map(self, fn: RunFn, tasks: Iterable[RunTask]) -> Iterator[RunResult]:
+        """Run the tasks on the pool; retry the runs a dying worker took with it."""
+        queue: deque[RunTask] = deque(tasks)
+        suspects: deque[RunTask] = deque()
+        deaths: dict[str, int] = {}
+        attempts: dict[str, int] = {}
+        inflight: dict[Future, RunTask] = {}
+        limit = 2 * self.workers
+        pool = self._new_pool()
+        idle_restarts = 0
+        clean = False
+
+        def submit(task: RunTask) -> None:
+            attempts[task.run_id] = attempts.get(task.run_id, 0) + 1
+            inflight[pool.submit(fn, task)] = task
+
+        def settle(fut: Future, task: RunTask, lost: list[RunTask]) -> RunResult | None:
+            exc = fut.exception()
+            if exc is None:
+                result = fut.result()
+                result.attempts = attempts[task.run_id]
+                return result
+            if isinstance(exc, BrokenProcessPool):
+                lost.append(task)
+                return None
+            return failed(task, f"{type(exc).__name__}: {exc}".splitlines()[0],
+                          attempts=attempts[task.run_id])
+
+        try:
+            while queue or suspects or inflight:
+                if suspects:
+                    if not inflight:
+                        submit(suspects.popleft())
+                else:
+                    while queue and len(inflight) < limit:
+                        submit(queue.popleft())
+                alone = len(inflight) == 1
+                done, _ = wait(list(inflight), timeout=1.0, return_when=FIRST_COMPLETED)
+                lost: list[RunTask] = []
+                for fut in done:
+                    result = settle(fut, inflight.pop(fut), lost)
+                    if result is not None:
+                        idle_restarts = 0
+                        yield result
+                if not lost:
+                    continue
+                # The pool is broken: every other in-flight future fails with it, shortly.
+                rest, pending = wait(list(inflight), timeout=30)
+                for fut in rest:
+                    result = settle(fut, inflight.pop(fut), lost)
+                    if result is not None:
+                        yield result
+                lost += [inflight.pop(fut) for fut in pending]
+                self._stop(pool, kill=True)
+                pool = self._new_pool()
+                self.restarts += 1
+                idle_restarts += 1
+                if idle_restarts > self.max_restarts:
+                    raise ExecutorError(f"worker processes died {idle_restarts} times in a row "
+                                        "without finishing a run; giving up")
+                if alone and len(lost) == 1:
+                    task = lost[0]
+                    deaths[task.run_id] = deaths.get(task.run_id, 0) + 1
+                    if deaths[task.run_id] >= self.max_deaths:
+                        yield failed(task, f"the worker process running it died "
+                                     f"{deaths[task.run_id]} times (killed, out of memory or "
+                                     "crashed)", attempts=attempts[task.run_id])
+                    else:
+                        suspects.appendleft(task)
+                else:
+                    suspects.extend(lost)
+            clean = True
+        finally:
+            self._stop(pool, kill=not clean)
+
+
+class DaskExecutor(Executor):
+    """Runs on a Dask distributed cluster.
+
+    Parameters
+    ----------
+    address
+        Scheduler address (``tcp://10.0.0.5:8786``), or ``"local"`` to start a ``LocalCluster``
+        of worker processes on this machine for the duration of the sweep.
+    workers
+        ``"local"`` only: worker processes (default: every available core), one thread each.
+    client
+        An existing ``distributed.Client`` to use instead (not closed at the end).
+    timeout
+        Seconds to wait for the scheduler to answer.
+    """
+
+    name = "dask"
+
+    def __init__(self, address: str = "local", workers: int | None = None, *,
+                 client: Any = None, timeout: float = 30.0) -> None:
+        self.address = address
+        self.workers = int(workers) if workers else available_cores()
+        self.timeout = timeout
+        self._client = client
+        self._own_client = client is None
+        self._cluster: Any = None
+
+    def __enter__(self) -> DaskExecutor:
+        from distributed import Client, LocalCluster
+
+        if self._client is None:
+            if self.address in ("local", "", None):
+                self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
+                                             processes=True, host="127.0.0.1",
+                                             dashboard_address=None)
+                self._client = Client(self._cluster, timeout=self.timeout)
+            else:
+                try:
+                    self._client = Client(self.address, timeout=self.timeout)
+                except OSError as e:
+                    raise ExecutorError(f"--dask {self.address}: cannot reach the scheduler "
+                                        f"within {self.timeout:.0f} s ({e}); expected a running "
+                                        "'dask scheduler' at that address") from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._own_client and self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    @property
+    def client(self) -> Any:
+        """The ``distributed.Client`` (after entering)."""
+        return self._client
+
+    def describe(self) -> str:
+        """Where the runs go."""
+        where = "LocalCluster" if self._cluster is not None or self.address == "local" \
+            else self.address
+        return f"dask {where} ({self._threads()} worker threads)"
+
+    def _threads(self) -> int:
+        if self._client is None:
+            return self.workers
+        try:
+            return int(sum(self._client.nthreads().values()))
+        except Exception:  # scheduler briefly unreachable: keep going with a guess
+            return self.workers
+
+    def map(self, fn: RunFn, tasks: Iterable[RunTask]) -> Iterator[RunResult]:
+        """Submit the tasks (a bounded number at a time); yield results as they finish."""
+        from distributed import as_completed
+        from distributed.scheduler import KilledWorker
+
+        if self._client is None:
+            raise ExecutorError("DaskExecutor.map called outside 'with executor:'")
+        client, token = self._client, uuid.uuid4().hex[:8]
+        queue: deque[RunTask] = deque(tasks)
+        pending: dict[str, RunTask] = {}
+        futures: dict[str, Any] = {}
+        done_set = as_completed()
+        checked, limit = 0.0, 4
+
+        def top_up() -> None:
+            nonlocal checked, limit
+            now = time.monotonic()
+            if now - checked > 5:
+                limit, checked = max(4, 2 * self._threads()), now
+            while queue and len(pending) < limit:
+                task = queue.popleft()
+                fut = client.submit(fn, task, key=f"cxsim-run-{task.run_id}-{token}", pure=False)
+                pending[fut.key] = task
+                futures[fut.key] = fut
+                done_set.add(fut)
+
+        top_up()
+        try:
+            for fut in done_set:
+                task = pending.pop(fut.key)
+                futures.pop(fut.key, None)
+                try:
+                    result = fut.result()
+                except KilledWorker as e:
+                    result = failed(task, f"Dask KilledWorker: the workers running it died "
+                                    f"repeatedly ({e})".splitlines()[0])
+                except Exception as e:
+                    result = failed(task, f"{type(e).__name__}: {e}".splitlines()[0])
+                finally:
+                    fut.release()
+                yield result
+                top_up()
+        finally:
+            if futures:
+                client.cancel(list(futures.values()))
+
+
+def make_executor(executor: Executor | str | None = None, workers: int | None = None) -> Executor:
+    """An executor from a name.
+
+    Parameters
+    ----------
+    executor
+        An :class:`Executor`; ``"serial"``; ``"local"`` (default: a process pool); ``"dask"``
+        (a LocalCluster); or a Dask scheduler address such as ``"tcp://10.0.0.5:8786"``.
+    workers
+        Processes for ``"local"`` and ``"dask"``.
+    """
+    if isinstance(executor, Executor):
+        return executor
+    if executor is None or executor == "local":
+        return LocalExecutor(workers)
+    if executor == "serial":
+        return SerialExecutor()
+    if executor == "dask":
+        return DaskExecutor("local", workers)
+    if isinstance(executor, str) and "://" in executor:
+        return DaskExecutor(executor, workers)
+    raise ValueError(f"executor: expected 'serial', 'local', 'dask' or a Dask scheduler address "
+                     f"like tcp://10.0.0.5:8786, got {executor!r}")

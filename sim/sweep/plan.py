@@ -1,0 +1,238 @@
+"""From a sweep spec to the list of runs: base scenario, checks against it, seeds, the hash.
+
+:func:`build_plan` resolves the base scenario (relative to the sweep file, then the scenario
+search path), applies the fixed overrides, checks every parameter by applying its values as
+overrides to the base scenario and validating (so a misspelt key or an out-of-range value is
+reported before anything runs, naming the sweep file and key), checks the kept columns and the
+analysis outcomes, and lists one :class:`~sim.sweep.worker.RunTask` per design point and
+replicate with its id and seed.
+
+The plan's ``sweep_hash`` covers everything that changes the numbers (resolved base scenario,
+design, replicates, steps, seeds, what is kept) but not the name, description or analysis
+section, so those may be edited without invalidating results. This module never imports the UI
+or an executor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sim.metrics import FIRM_COLUMNS
+from sim.scenario import Scenario, ScenarioError, find_scenario, load_scenario, scenario_hash
+from sim.sweep.design import Design, build_design
+from sim.sweep.outcomes import Outcome, market_metric_names, parse_outcome
+from sim.sweep.seeds import canonical, run_id, seed_key
+from sim.sweep.spec import SpecError, SweepSpec, load_spec
+from sim.sweep.worker import FIRM_KEYS, MARKET_KEYS, OutputPlan, RunTask
+
+__all__ = ["FORMAT", "Plan", "build_plan", "kept_steps"]
+
+FORMAT = "cxsim-sweep/1"
+"""Version of the results folder layout (in the manifest and the hash)."""
+
+CHECK_ALL_POINTS_MAX = 400
+"""Designs with at most this many points have every point validated against the scenario."""
+
+
+@dataclass
+class Plan:
+    """A sweep ready to run.
+
+    Attributes
+    ----------
+    spec
+        The validated spec.
+    scenario
+        Base scenario with the fixed overrides (and the recording interval) applied.
+    scenario_path
+        The scenario file, if any.
+    steps
+        Steps per run.
+    design
+        Points and rows.
+    tasks
+        One per run, in design order then replicate.
+    output
+        What each run keeps.
+    outcomes
+        The analysis outcomes, parsed.
+    sweep_hash
+        Identity of the results (see the module docstring).
+    """
+
+    spec: SweepSpec
+    scenario: Scenario
+    scenario_path: Path | None
+    steps: int
+    design: Design
+    tasks: list[RunTask]
+    output: OutputPlan
+    outcomes: list[Outcome]
+    sweep_hash: str
+
+    @property
+    def firm_names(self) -> list[str]:
+        """Names of the scenario's firms."""
+        return [f.name for f in self.scenario.firms]
+
+
+def kept_steps(steps: int, every: int | None) -> set[int]:
+    """Steps whose rows a run keeps: multiples of ``every`` and the final step."""
+    kept = {steps}
+    if every is not None:
+        kept |= set(range(every, steps + 1, every))
+    return kept
+
+
+def _resolve_scenario(spec: SweepSpec) -> tuple[Scenario, Path | None]:
+    where = spec.where
+    base_dir = spec.source_path.parent if spec.source_path else None
+    try:
+        path = find_scenario(spec.scenario, relative_to=base_dir)
+    except ScenarioError as e:
+        raise SpecError(where, "scenario", f"{spec.scenario!r}: {e.detail}") from None
+    try:
+        return load_scenario(path), path
+    except ScenarioError as e:
+        raise SpecError(where, "scenario", f"{spec.scenario!r} is not a valid scenario: "
+                        f"{e}") from None
+
+
+def _check(base: Scenario, overrides: dict[str, Any], where: str, key: str, what: str) -> None:
+    try:
+        load_scenario(base, overrides)
+    except ScenarioError as e:
+        detail = f"{e.key}: {e.detail}" if e.key else e.detail
+        raise SpecError(where, key, f"{what} does not apply to scenario {base.name!r}: "
+                        f"{detail}") from None
+
+
+def _check_design(spec: SweepSpec, base: Scenario, design: Design) -> None:
+    where = spec.where
+    if spec.design.kind == "list":
+        for j, pt in enumerate(spec.design.points):
+            _check(base, dict(pt.overrides), where, f"design.points[{j}].set",
+                   canonical(pt.overrides))
+        return
+    for i, p in enumerate(spec.parameters):
+        if p.values is not None:
+            for j, v in enumerate(p.values):
+                _check(base, {p.key: v}, where, f"parameters[{i}].values[{j}]",
+                       f"{p.key} = {v!r}")
+        else:
+            lo, hi = (round(p.low), round(p.high)) if p.integer else (p.low, p.high)
+            _check(base, {p.key: lo}, where, f"parameters[{i}].low", f"{p.key} = {lo!r}")
+            _check(base, {p.key: hi}, where, f"parameters[{i}].high", f"{p.key} = {hi!r}")
+    if len(design.points) <= CHECK_ALL_POINTS_MAX and len(spec.parameters) > 1:
+        for pt in design.points:
+            _check(base, pt.overrides, where, "parameters", f"the point {pt.label}")
+
+
+def _output_plan(spec: SweepSpec, base: Scenario, steps: int) -> OutputPlan:
+    out, where = spec.output, spec.where
+    market_allowed = market_metric_names(base.market.industries)
+    firm_allowed = [c for c in FIRM_COLUMNS if c not in FIRM_KEYS]
+    checked: dict[str, tuple[str, ...] | None] = {}
+    for table, allowed, keys in (("market", market_allowed, MARKET_KEYS),
+                                 ("firms", firm_allowed, FIRM_KEYS)):
+        columns = getattr(out, table)
+        if columns is None:
+            checked[table] = None
+            continue
+        for j, c in enumerate(columns):
+            if c not in allowed and c not in keys:
+                raise SpecError(where, f"output.{table}[{j}]", f"expected a {table} column "
+                                f"({', '.join(allowed)}), got {c!r}")
+        checked[table] = tuple(c for c in columns if c not in keys)
+    every = None if out.every == "final" else int(out.every)
+    if every is not None and every > steps:
+        raise SpecError(where, "output.every", f"expected at most the steps per run ({steps}), "
+                        f"got {every}")
+    return OutputPlan(tables=tuple(out.tables), every=every,
+                      market_columns=checked["market"], firm_columns=checked["firms"])
+
+
+def _outcomes(spec: SweepSpec, base: Scenario, output: OutputPlan, steps: int) -> list[Outcome]:
+    where, firms = spec.where, [f.name for f in base.firms]
+    outcomes = []
+    for j, text in enumerate(spec.analysis.outcomes):
+        try:
+            o = parse_outcome(text, firms, base.market.industries)
+        except ValueError as e:
+            raise SpecError(where, f"analysis.outcomes[{j}]", str(e)) from None
+        if o.table not in output.tables:
+            raise SpecError(where, f"analysis.outcomes[{j}]", f"{text!r} needs the {o.table} "
+                            f"table; expected it in output.tables ({list(output.tables)})")
+        kept = output.market_columns if o.table == "market" else output.firm_columns
+        if kept is not None and o.metric not in kept:
+            raise SpecError(where, f"analysis.outcomes[{j}]", f"{text!r} needs the column "
+                            f"{o.metric!r}; expected it in output.{o.table}")
+        outcomes.append(o)
+    at = spec.analysis.at
+    if at != "final" and int(at) not in kept_steps(steps, output.every):
+        raise SpecError(where, "analysis.at", f"expected 'final' or a kept step (a multiple of "
+                        f"output.every = {output.every or 'final'}, or {steps}), got {at}")
+    return outcomes
+
+
+def build_plan(spec: SweepSpec | str | Path | dict[str, Any]) -> Plan:
+    """Resolve, check and expand a sweep into its runs.
+
+    Parameters
+    ----------
+    spec
+        A spec, or a sweep file path or its content.
+
+    Returns
+    -------
+    Plan
+        The runs with ids and seeds, and the sweep's hash.
+
+    Raises
+    ------
+    SpecError
+        A problem with the file or its fit to the scenario, as one line.
+    """
+    spec = load_spec(spec)
+    where = spec.where
+    scenario, path = _resolve_scenario(spec)
+    base_name = scenario.name
+    if spec.fixed:
+        try:
+            scenario = load_scenario(scenario, dict(spec.fixed))
+        except ScenarioError as e:
+            detail = f"{e.key}: {e.detail}" if e.key else e.detail
+            raise SpecError(where, "set", f"does not apply to scenario {base_name!r}: "
+                            f"{detail}") from None
+    steps = int(spec.steps or scenario.steps)
+    output = _output_plan(spec, scenario, steps)
+    every = output.every or steps
+    scenario = load_scenario(scenario, {"collect_every": math.gcd(every, steps)})
+    design = build_design(spec)
+    _check_design(spec, scenario, design)
+    outcomes = _outcomes(spec, scenario, output, steps)
+
+    tasks = []
+    for pt in design.points:
+        for r in range(spec.replicates):
+            rid = run_id(pt.overrides, r)
+            tasks.append(RunTask(
+                run_id=rid, point_id=pt.id, replicate=r, label=pt.label,
+                overrides=pt.overrides, values=pt.values, seed_entropy=spec.seed,
+                seed_key=seed_key(rid, r, spec.common_random_numbers), steps=steps,
+                scenario=scenario, output=output))
+    ids = [t.run_id for t in tasks]
+    if len(set(ids)) != len(ids):  # pragma: no cover - 64-bit hash collision
+        raise SpecError(where, "parameters", "two runs hash to the same id; change the seed")
+
+    identity = spec.to_dict()
+    for key in ("name", "description", "analysis", "scenario"):
+        identity.pop(key, None)
+    identity.update(format=FORMAT, steps=steps, scenario_hash=scenario_hash(scenario))
+    sweep_hash = hashlib.sha256(canonical(identity).encode()).hexdigest()
+    return Plan(spec=spec, scenario=scenario, scenario_path=path, steps=steps, design=design,
+                tasks=tasks, output=output, outcomes=outcomes, sweep_hash=sweep_hash)

@@ -1,0 +1,199 @@
+"""The Mesa face over the numpy body: agents as views, space, DataCollector, networks, metrics."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import mesa
+import networkx as nx
+import numpy as np
+import pytest
+
+import sim
+from sim.agents import Customer, Firm
+from sim.metrics import FIRM_COLUMNS, MARKET_COLUMNS, nps
+
+SMALL = {"market.customers": 300}
+
+
+def digest(model: sim.CustomerMarket) -> str:
+    h = hashlib.sha256()
+    h.update(model.firm_metrics().to_csv(index=False).encode())
+    h.update(model.model_metrics().to_csv(index=False).encode())
+    for name in ("supplier", "expectation", "satisfaction", "trust", "attitude", "benchmark"):
+        h.update(np.ascontiguousarray(getattr(model.customer_state, name)).tobytes())
+    return h.hexdigest()
+
+
+def test_is_a_mesa_model_with_agents_views_and_space() -> None:
+    model = sim.CustomerMarket("baseline", rng=1, overrides=SMALL)
+    assert isinstance(model, mesa.Model)
+    assert len(model.agents_by_type[Customer]) == 300
+    assert len(model.agents_by_type[Firm]) == len(model.firms) == 6
+    assert isinstance(model.space, mesa.discrete_space.Network)
+    c = model.customer(5)
+    assert c.cell.coordinate == 5 and c in c.cell.agents
+    neighbours = {cell.coordinate for cell in c.cell.neighborhood}
+    assert neighbours == set(c.neighbours.tolist())
+    model.step()
+    assert model.steps == 1 and model.running
+
+
+def test_agent_attributes_are_live_views_of_the_arrays() -> None:
+    model = sim.CustomerMarket("baseline", rng=1, overrides=SMALL)
+    model.run(2)
+    c = model.customer(7)
+    cs = model.customer_state
+    assert np.array_equal(c.supplier, cs.supplier[:, 7])
+    assert np.array_equal(c.expectation, cs.expectation[:, 7])
+    c.trust = np.array([0.11, 0.22, 0.33])
+    assert np.allclose(cs.trust[:, 7], [0.11, 0.22, 0.33])
+    firm = model.firms[2]
+    firm.price = 80.0
+    assert model.firm_state.price[2] == 80.0 and firm.industry == "retail"
+    assert set(firm.metrics) >= {"customers", "nps", "trust"}
+
+
+def test_large_markets_create_agent_views_lazily() -> None:
+    model = sim.CustomerMarket("baseline", rng=1, overrides={"market.customers": 30_000})
+    assert Customer not in model.agents_by_type or len(model.agents_by_type[Customer]) == 0
+    model.step()
+    c = model.customer(29_999)
+    assert len(model.agents_by_type[Customer]) == 1 and c.index == 29_999
+    with pytest.raises(IndexError):
+        model.customer(30_000)
+
+
+def test_datacollector_gives_mesa_frames() -> None:
+    model = sim.CustomerMarket("baseline", rng=2, overrides=SMALL)
+    model.run(5)
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert len(frame) == 5 and "nps" in frame and "retention_annual" in frame
+    firms = model.datacollector.get_agenttype_vars_dataframe(Firm)
+    assert len(firms) == 5 * 6 and "customers" in firms.columns
+    last = model.firm_metrics().query("step == 5")
+    assert firms.xs(5, level="Step")["customers"].tolist() == last["customers"].tolist()
+
+
+def test_collect_every_records_fewer_steps() -> None:
+    model = sim.CustomerMarket("baseline", rng=2, overrides={**SMALL, "collect_every": 4})
+    model.run(12)
+    assert model.model_metrics()["step"].tolist() == [4, 8, 12]
+
+
+def test_metric_columns_and_ranges_make_sense_for_a_market() -> None:
+    model = sim.CustomerMarket("baseline", rng=4, overrides={"market.customers": 1000})
+    model.run(104)
+    firms, market = model.firm_metrics(), model.model_metrics()
+    assert list(firms.columns) == list(FIRM_COLUMNS)
+    assert set(MARKET_COLUMNS) <= set(market.columns)
+    last = firms[firms["step"] == 104]
+    assert last["share"].groupby(last["industry"]).sum().round(6).eq(1).all()
+    assert last["nps"].between(-100, 100).all() and last["nps"].nunique() > 1
+    assert not (last["nps"].abs() == 100).any(), "a real market has promoters and detractors"
+    assert last["retention_annual"].between(0.3, 0.999).all()
+    assert last["trust"].between(0.05, 0.99).all()
+    assert market["served"].iloc[-1] <= 1000 and market["unserved"].iloc[-1] >= 0
+    spread = market.filter(like="satisfaction[").iloc[-1]
+    assert spread.max() - spread.min() > 0.5, "industries differ in satisfaction"
+    cohorts = model.cohort_survival()
+    assert set(cohorts.columns) >= {"firm", "cohort", "age_years", "survival"}
+    assert cohorts["survival"].between(0, 1).all()
+    first = cohorts[(cohorts["cohort"] == 0)]
+    by_age = first.groupby("age_years")["remaining"].sum()
+    assert by_age.iloc[-1] <= by_age.max(), "cohorts only shrink once complete"
+    indicators = model.relationship_indicators()
+    assert list(indicators.columns)[3:] == ["satisfaction", "trust", "control_mutuality",
+                                           "commitment", "attitude", "nps"]
+
+
+def test_nps_definition() -> None:
+    assert nps(np.array([10, 9, 8.6, 7, 6, 0.0])) == pytest.approx(100 * (3 / 6 - 2 / 6))
+    assert np.isnan(nps(np.array([np.nan])))
+
+
+def test_customer_history_is_recorded_for_tracked_customers() -> None:
+    model = sim.CustomerMarket("baseline", rng=1, overrides=SMALL, track=[3, 9])
+    model.run(6)
+    history = model.customer_history(9)
+    assert len(history) == 6 * 3 * 4
+    assert set(history["industry"]) == {"banking", "retail", "telecom"}
+    assert history["satisfaction"].notna().any()
+    with pytest.raises(KeyError, match="not tracked"):
+        model.customer_history(4)
+
+
+@pytest.mark.parametrize("kind", ["watts_strogatz", "barabasi_albert", "erdos_renyi",
+                                  "stochastic_block", "complete"])
+def test_every_network_kind_runs(kind) -> None:
+    overrides = {**SMALL, "network.kind": kind, "market.regions": 3}
+    model = sim.CustomerMarket("baseline", rng=1, overrides=overrides)
+    model.run(5)
+    assert model.adjacency.n == 300
+    assert model.model_metrics()["wom_volume"].sum() > 0
+
+
+def test_a_networkx_graph_can_be_passed_in() -> None:
+    graph = nx.karate_club_graph()
+    model = sim.CustomerMarket("baseline", rng=1, graph=graph)
+    assert model.n_customers == 34
+    assert model.adjacency.degree.tolist() == [d for _, d in sorted(graph.degree())]
+    model.run(3)
+
+
+def test_edge_list_scenario(tmp_path) -> None:
+    (tmp_path / "edges.csv").write_text("# a ring\n" + "".join(f"{i},{(i + 1) % 40}\n"
+                                                              for i in range(40)))
+    data = sim.load_scenario("overpromise_vs_honest").to_dict()
+    data["market"]["customers"] = 40
+    data["network"] = {"kind": "edge_list", "path": "edges.csv"}
+    import tomli_w
+
+    (tmp_path / "ring.toml").write_text(tomli_w.dumps(data))
+    model = sim.CustomerMarket(tmp_path / "ring.toml", rng=1)
+    assert (model.adjacency.degree == 2).all()
+    model.run(3)
+
+
+def test_same_seed_same_numbers_different_seed_different() -> None:
+    a = sim.CustomerMarket("baseline", rng=11, overrides=SMALL).run(30)
+    b = sim.CustomerMarket("baseline", rng=11, overrides=SMALL).run(30)
+    c = sim.CustomerMarket("baseline", rng=12, overrides=SMALL).run(30)
+    assert digest(a) == digest(b) != digest(c)
+
+
+def test_seed_sequence_and_scenario_seed_are_reproducible() -> None:
+    seq = np.random.SeedSequence(5).spawn(2)[1]
+    a = sim.CustomerMarket("baseline", rng=seq, overrides=SMALL).run(10)
+    b = sim.CustomerMarket("baseline", rng=np.random.SeedSequence(5).spawn(2)[1],
+                           overrides=SMALL).run(10)
+    assert digest(a) == digest(b)
+    default = sim.CustomerMarket("baseline", overrides=SMALL).run(10)
+    explicit = sim.CustomerMarket("baseline", rng=42, overrides=SMALL).run(10)
+    assert digest(default) == digest(explicit)
+
+
+def test_bit_identical_in_a_fresh_process() -> None:
+    code = ("import hashlib, numpy as np, sim\n"
+            "from tests.test_model import digest\n"
+            "m = sim.CustomerMarket('overpromise_vs_honest', rng=7, "
+            "overrides={'market.customers': 300}).run(40)\n"
+            "print(digest(m))\n")
+    here = digest(sim.CustomerMarket("overpromise_vs_honest", rng=7,
+                                     overrides={"market.customers": 300}).run(40))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True, cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.strip() == here
+
+
+def test_running_stops_when_every_firm_has_exited() -> None:
+    model = sim.CustomerMarket("overpromise_vs_honest", rng=1, overrides={
+        **SMALL, "firms[0].cash": -1.0, "firms[1].cash": -1.0, "firms[0].base_budget": 50.0,
+        "firms[1].base_budget": 50.0, "economics.exit_after_weeks": 2})
+    model.run(50)
+    assert not model.running and model.steps < 50
+    assert (model.customer_state.supplier < 0).all()
+    assert model.model_metrics()["firm_exits"].iloc[-1] == 2
