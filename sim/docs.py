@@ -119,24 +119,39 @@ def sections() -> list[Section]:
         for name in Scenario.model_fields
         if name not in Params.model_fields and name not in SPEC_KEYS
     ]
-    default_segments = Scenario.model_fields["segments"].default_factory()
-    seg = default_segments[0]
+    seg = Scenario.model_fields["segments"].default_factory()[0]
     out = [
-        Section("Top-level keys", Scenario, "", top,
-                "Written at the top of the file, before any table. `extends` (a scenario name or "
-                "a path relative to this file) is resolved before validation; see section 6."),
+        Section(
+            "Top-level keys",
+            Scenario,
+            "",
+            top,
+            "Written at the top of the file, before any table. `extends` (a scenario name or "
+            "a path relative to this file) is resolved before validation; see section 6.",
+        ),
         Section("`[market]`: who is in the market", MarketSpec, "market."),
         Section("`[network]`: the social network", NetworkSpec, "network."),
-        Section("`[[segments]]`: groups of customers", SegmentSpec, "segments[i].", intro=(
-            "One table per segment; `i` is its position. Without any `[[segments]]` table the "
-            f"market has {len(default_segments)} segment: name = `{seg.name}`, weights = "
-            f"{format_default(seg.weights)}, concentration = {format_default(seg.concentration)}."
-        )),
-        Section("`[[firms]]`: the firms", FirmSpec, "firms[i].", intro=(
-            "One table per firm; `i` is its position (an override may also name the firm: "
-            "`firms.Acme.price`). Every industry needs at least one firm. The strategy's levers "
-            "are listed under Strategies below."
-        )),
+        Section(
+            "`[[segments]]`: groups of customers",
+            SegmentSpec,
+            "segments[i].",
+            intro=(
+                "One table per segment; `i` is its position. Without any `[[segments]]` table "
+                f"the market has one segment: name = `{seg.name}`, weights = "
+                f"{format_default(seg.weights)}, "
+                f"concentration = {format_default(seg.concentration)}."
+            ),
+        ),
+        Section(
+            "`[[firms]]`: the firms",
+            FirmSpec,
+            "firms[i].",
+            intro=(
+                "One table per firm; `i` is its position (an override may also name the firm: "
+                "`firms.Acme.price`). Every industry needs at least one firm. The strategy's "
+                "levers are listed under Strategies below."
+            ),
+        ),
     ]
     for name, field in Params.model_fields.items():
         model = field.annotation
@@ -360,9 +375,10 @@ def parameter_reference() -> str:
         "sim/strategies.py. Do not edit by hand: change the schema and rerun. -->",
         "",
         "Keys are written as in a scenario file: `expectations.rate_up` is `rate_up` in the "
-        "`[expectations]` table, and also the key of an override (`--set expectations.rate_up=0.2`"
-        " or `overrides={\"expectations.rate_up\": 0.2}`). Limits are checked when a scenario "
-        "loads. Units: *per week* and *per year* rates are converted to the step length "
+        "`[expectations]` table, and also the key of an override "
+        '(`cxsim run --set expectations.rate_up=0.2` or `overrides={"expectations.rate_up": 0.2}`'
+        "). Limits are checked when a scenario loads. Units: *per week* and *per year* rates "
+        "are converted to the step length "
         "(section 3); *attribute* is the 0..1 scale of capability, promise, expectation and "
         "experience; *points* the 0..10 satisfaction scale; *money* is per member of the market "
         "population (section 7, Economics). A dash means dimensionless.",
@@ -399,7 +415,7 @@ def render(text: str) -> str:
     if start < 0 or end < 0:
         sep = "" if not text or text.endswith("\n\n") else ("\n" if text.endswith("\n") else "\n\n")
         return f"{text}{sep}## Parameter reference\n\n{block}\n"
-    return text[:start] + block + text[end + len(END_MARKER):]
+    return text[:start] + block + text[end + len(END_MARKER) :]
 
 
 def check(path: Path | str = MODEL_MD) -> tuple[bool, str]:
@@ -466,8 +482,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m sim.docs",
         description="Regenerate the parameter reference in docs/MODEL.md from the schema.",
     )
-    parser.add_argument("--check", action="store_true",
-                        help="change nothing; exit 1 if the file is out of date")
+    parser.add_argument(
+        "--check", action="store_true", help="change nothing; exit 1 if the file is out of date"
+    )
     parser.add_argument("--path", type=Path, default=MODEL_MD, help="the Markdown file")
     args = parser.parse_args(argv)
     if args.check:

@@ -208,7 +208,7 @@ class CustomerMarket(mesa.Model):
             cash=arr("cash"),
             entry_step=arr("entry_step", np.int64),
             alive=np.ones(n_firms, bool),
-            weeks_negative=np.zeros(n_firms, np.int64),
+            steps_negative=np.zeros(n_firms, np.int64),
             exit_step=np.full(n_firms, -1, np.int64),
             customers=np.zeros(n_firms, np.int64),
             review_sum=np.zeros(n_firms),
@@ -265,7 +265,7 @@ class CustomerMarket(mesa.Model):
                 rows = np.sort(rng.choice(pool, size=target, replace=False))
                 cs.supplier[m, rows] = f
                 cs.trust[m, rows] = tp.initial
-                cs.commitment[m, rows] = 0.5
+                cs.commitment[m, rows] = tp.commitment_established
                 cs.tenure[m, rows] = rng.integers(0, 5 * self.steps_per_year, size=len(rows))
                 cs.expectation[m, rows] += anchor * (fs.promise[f] - cs.expectation[m, rows])
         self._count_customers()

@@ -96,7 +96,8 @@ class ExpectationParams(Section):
     heard_rate: float = P(0.3, "share of the gap to what was heard closed per message batch",
                           "per week", ge=0, le=1)
     disclosure_adjustment: float = P(
-        0.7, "share of the coming shortfall a disclosure takes off the expectation", "", ge=0, le=1
+        0.7, "share of the coming shortfall a disclosure takes off the bar the warned experience "
+        "is judged against", "", ge=0, le=1
     )
     join_anchor: float = P(
         0.3, "share of the gap to the new firm's promise taken on when joining", "", ge=0, le=1
@@ -137,6 +138,8 @@ class TrustParams(Section):
     disclosure_factor: float = P(0.3, "share of the trust loss kept when the failure was "
                                  "disclosed", "", ge=0, le=1)
     commitment_initial: float = P(0.3, "commitment to a new supplier", "", ge=0, le=1)
+    commitment_established: float = P(0.5, "commitment of the customers a firm already has when "
+                                      "the run starts", "", ge=0, le=1)
     commitment_rate: float = P(0.02, "share of the way to target commitment moved", "per week",
                                ge=0, le=1)
     commitment_from_retention: float = P(
@@ -203,8 +206,8 @@ class SwitchingParams(Section):
     """Phase 7, churn hazard and choice among rivals."""
 
     enabled: bool = P(True, "customers may leave (off for Bass docking)")
-    intercept: float = P(-2.0, "log-odds of leaving within a year for an average customer", "",
-                         ge=-20, le=20)
+    intercept: float = P(-2.0, "log-odds of leaving within a year at the reference satisfaction, "
+                         "trust and commitment, before the switching cost", "", ge=-20, le=20)
     satisfaction_ref: float = P(7.5, "satisfaction at which the satisfaction term is zero",
                                 "points", ge=0, le=10)
     satisfaction: float = P(0.55, "log-odds per point of satisfaction below the reference",
@@ -218,7 +221,8 @@ class SwitchingParams(Section):
     promise: float = P(4.0, "choice utility per unit of weighted promise", "", ge=0)
     price: float = P(2.0, "choice utility lost per relative price above the industry mean", "",
                      ge=0)
-    reviews: float = P(0.3, "choice utility per review point above 7", "", ge=0)
+    reviews: float = P(0.3, "choice utility per review point above reviews.prior_score", "",
+                       ge=0)
     outside_option: float = P(1.0, "utility of going unserved instead of to a rival", "",
                               ge=-20, le=20)
 
@@ -246,7 +250,8 @@ class EconomicsParams(Section):
                                    "money/market customer/year", gt=0)
     retention_reference: float = P(8.0, "retention spend per own customer that counts as a fully "
                                    "funded programme", "money/customer/year", gt=0)
-    capability_cost: float = P(25.0, "spend that closes the whole gap to capability 1 in a year",
+    capability_cost: float = P(25.0, "yearly spend on one attribute whose growth rate equals the "
+                               "gap to capability 1 (exponential approach)",
                                "money/market customer", gt=0)
     capability_decay: float = P(0.02, "share of capability above 0.2 lost without upkeep",
                                 "per year", ge=0, le=1)

@@ -13,10 +13,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
-__all__ = ["CHARTS", "plot_firm_series", "firm_chart"]
+__all__ = ["CHARTS", "firm_chart", "plot_firm_series"]
 
 CHARTS = {
     "share": ("share", "Market share in its industry", "share", (0, 1)),

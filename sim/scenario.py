@@ -78,7 +78,7 @@ class MarketSpec(Section):
                                   "sets the bar in every industry")
     failure_attributes: list[str] = P(["reliability", "speed"], "attributes a failure drops")
     price_attribute: str | None = P("value", "attribute perceived from price against rivals "
-                                    "(none: no price attribute)")
+                                    '("none": no attribute depends on price)')
     regions: int = P(1, "regions (communities of the network); local firms serve one", "",
                      ge=1, le=10_000)
 
@@ -91,16 +91,20 @@ class MarketSpec(Section):
             raise ValueError(f"expected unique names, got {v}")
         return v
 
+    @field_validator("price_attribute")
+    @classmethod
+    def _none_means_no_price(cls, v: str | None) -> str | None:
+        return None if v is None or v.strip().lower() in ("", "none") else v
+
     @model_validator(mode="after")
     def _known_attributes(self) -> MarketSpec:
         for key in ("cross_industry", "failure_attributes"):
             bad = [a for a in getattr(self, key) if a not in self.attributes]
             if bad:
-                raise ValueError(f"{key}: expected names from attributes {self.attributes}, "
-                                 f"got {bad}")
+                raise _At((key,), f"expected names from attributes {self.attributes}, got {bad}")
         if self.price_attribute is not None and self.price_attribute not in self.attributes:
-            raise ValueError(f"price_attribute: expected one of {self.attributes}, "
-                             f"got {self.price_attribute!r}")
+            raise _At(("price_attribute",), f'expected one of {self.attributes} or "none", '
+                      f"got {self.price_attribute!r}")
         return self
 
 
@@ -360,7 +364,14 @@ def _resolve_extends(data: dict[str, Any], path: Path | None, chain: tuple[str, 
     key = str(ppath.resolve())
     if key in chain:
         raise ScenarioError(where, "extends", f"circular extends through {ppath}")
-    base = _resolve_extends(_read_toml(ppath), ppath, (*chain, key))
+    parent_data = _read_toml(ppath)
+    network = parent_data.get("network")
+    if isinstance(network, dict) and isinstance(network.get("path"), str):
+        # an edge list named by the parent is relative to the parent's file, not the child's
+        edge_list = Path(network["path"])
+        if not edge_list.is_absolute():
+            network["path"] = str((ppath.parent / edge_list).resolve())
+    base = _resolve_extends(parent_data, ppath, (*chain, key))
     merged = _deep_merge(base, data)
     if "name" not in data:
         merged["name"] = path.stem if path else merged.get("name", "unnamed")
@@ -446,7 +457,8 @@ def _format_validation_error(err: ValidationError) -> tuple[str, str]:
         else:
             msg = e["msg"].removeprefix("Value error, ")
             msg = msg[0].lower() + msg[1:]
-            if not msg.startswith("expected") and "input" in e:
+            if not msg.startswith("expected") and "input" in e and not isinstance(
+                    e["input"], dict):
                 msg = f"expected {msg.removeprefix('input should be ')}, got {e['input']!r}"
     more = len(err.errors()) - 1
     if more:

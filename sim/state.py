@@ -41,7 +41,7 @@ class CustomerState:
     tenure: np.ndarray  # [M, N] int32 steps with the current supplier
     joined: np.ndarray  # [M, N] int32 step the current relationship began (-1: before the run)
     failed: np.ndarray  # [M, N] bool: last experience was a failure
-    weeks_since_recovery: np.ndarray  # [M, N] int32 (large = never)
+    steps_since_recovery: np.ndarray  # [M, N] int32 steps since the last answered complaint (large = never)
     complaints: np.ndarray  # [M, N] int32 complaints made to the current supplier
     answered: np.ndarray  # [M, N] int32 of which answered
     switches: np.ndarray  # [M, N] int32 supplier changes
@@ -72,7 +72,7 @@ class CustomerState:
             tenure=np.zeros((m, n), np.int32),
             joined=np.full((m, n), -1, np.int32),
             failed=np.zeros((m, n), bool),
-            weeks_since_recovery=np.full((m, n), 1_000_000, np.int32),
+            steps_since_recovery=np.full((m, n), 1_000_000, np.int32),
             complaints=np.zeros((m, n), np.int32),
             answered=np.zeros((m, n), np.int32),
             switches=np.zeros((m, n), np.int32),
@@ -106,7 +106,7 @@ class FirmState:
     cash: np.ndarray  # [F] per market customer
     entry_step: np.ndarray  # [F] int
     alive: np.ndarray  # [F] bool: has not exited
-    weeks_negative: np.ndarray  # [F] int
+    steps_negative: np.ndarray  # [F] int, consecutive steps with negative cash
     exit_step: np.ndarray  # [F] int, -1 while alive
     customers: np.ndarray  # [F] int, current customer count
     review_sum: np.ndarray  # [F] decayed sum of review scores
@@ -155,4 +155,5 @@ class StepScratch:
     base: np.ndarray | None = None  # [F] customers at the start of the step
     switched_in: np.ndarray | None = None  # [F] customers won from rivals
     acquired: np.ndarray | None = None  # [F] customers won from the unserved
+    just_left: list[np.ndarray] = field(default_factory=list)  # left to unserved, per industry
     exits: list[int] = field(default_factory=list)

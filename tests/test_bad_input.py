@@ -161,3 +161,32 @@ def test_cli_in_a_fresh_process_prints_no_traceback(tmp_path) -> None:
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
     assert "market.industries" in proc.stderr
+
+
+def test_nested_market_errors_name_the_exact_key(tmp_path) -> None:
+    path = write(tmp_path, MINIMAL.replace("customers = 50", 'customers = 50\ncross_industry = '
+                                           '["speed", "colour"]'))
+    message = error_of(path)
+    assert message.startswith(f"{path}: market.cross_industry: expected names from attributes")
+    assert "colour" in message and "{" not in message
+
+
+def test_price_attribute_can_be_switched_off(tmp_path) -> None:
+    text = MINIMAL.replace("customers = 50", 'customers = 50\nprice_attribute = "none"')
+    assert load_scenario(write(tmp_path, text)).market.price_attribute is None
+    bad = MINIMAL.replace("customers = 50", 'customers = 50\nprice_attribute = "cost"')
+    assert "market.price_attribute" in error_of(write(tmp_path, bad, "bad2.toml"))
+
+
+def test_edge_list_named_by_a_parent_is_found_from_a_child_elsewhere(tmp_path) -> None:
+    import sim
+
+    parent_dir, child_dir = tmp_path / "parent", tmp_path / "child"
+    parent_dir.mkdir()
+    child_dir.mkdir()
+    (parent_dir / "edges.txt").write_text("".join(f"{i} {(i + 1) % 50}\n" for i in range(50)))
+    write(parent_dir, MINIMAL.replace("[market]", '[network]\nkind = "edge_list"\npath = '
+                                      '"edges.txt"\n[market]'), "parent.toml")
+    child = write(child_dir, 'extends = "../parent/parent.toml"\nseed = 3\n', "child.toml")
+    model = sim.CustomerMarket(child, rng=1)
+    assert (model.adjacency.degree == 2).all()

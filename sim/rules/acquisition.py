@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.arrays import take_rows
 from sim.rules.choice import utilities
 from sim.rules.switching import begin_relationship
 from sim.state import StepScratch
@@ -45,13 +46,16 @@ def apply(model: CustomerMarket, scratch: StepScratch) -> None:
     degree = model.adjacency.degree
     for m in range(len(model.industries)):
         firms = model.industry_firms[m]
-        rows = np.flatnonzero(cs.supplier[m] < 0)
+        unserved = cs.supplier[m] < 0
+        if m < len(scratch.just_left) and len(scratch.just_left[m]):
+            unserved[scratch.just_left[m]] = False  # who left this step does not re-adopt at once
+        rows = np.flatnonzero(unserved)
         if len(rows) == 0:
             continue
         visible = model.visible[:, firms][cs.region[rows]]
         if not visible.any():
             continue
-        reach = cs.weights[rows] @ fs.focus[firms].T * k
+        reach = take_rows(cs.weights, rows) @ np.take(fs.focus, firms, axis=0).T * k
         if prm.targeting != 1.0:
             reach = reach**prm.targeting
         h = prm.p * marketing[firms] * reach

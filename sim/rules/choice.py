@@ -3,7 +3,7 @@
 For customer n and a firm f of the industry, visible from n's region and active::
 
     U[n, f] = b_att * A[n, f] + b_promise * sum_k w[n, k] P[f, k]
-              - b_price * (price(f) - mean price) / mean price + b_reviews * (score(f) - 7)
+              - b_price * (price(f) - mean price) / mean price + b_reviews * (score(f) - prior_score)
 
 This is a helper of the switching and acquisition phases, not a phase of its own.
 """
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.arrays import take_rows
 from sim.rules.word_of_mouth import review_score
 
 if TYPE_CHECKING:
@@ -30,8 +31,8 @@ def utilities(model: CustomerMarket, rows: np.ndarray, m: int) -> tuple[np.ndarr
     active = visible_m.any(axis=0)
     mean_price = price[active].mean() if active.any() else 1.0
     firm_terms = (-prm.price * (price - mean_price) / mean_price
-                  + prm.reviews * (review_score(model)[firms] - 7.0))
-    u = cs.weights[rows] @ (prm.promise * fs.promise[firms].T)
+                  + prm.reviews * (review_score(model)[firms] - model.params.reviews.prior_score))
+    u = take_rows(cs.weights, rows) @ (prm.promise * np.take(fs.promise, firms, axis=0).T)
     u += prm.attitude * cs.attitude[firms[:, None], rows[None, :]].T
     u += firm_terms
     if visible_m.all():

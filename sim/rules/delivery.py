@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.arrays import put_rows
 from sim.state import StepScratch
 from sim.timebase import weekly_rate_to_step
 
@@ -64,8 +65,8 @@ def apply(model: CustomerMarket, scratch: StepScratch) -> None:
     kv = model.price_index
     for m in range(len(model.industries)):
         served = np.flatnonzero(cs.supplier[m] >= 0)
-        f = cs.supplier[m, served]
-        x = fs.capability[f] * load[f, None]
+        f = cs.supplier[m][served]
+        x = np.take(fs.capability, f, axis=0) * load[f, None]
         if kv >= 0:
             ref = ref_price[cs.region[served], m]
             x[:, kv] = fs.capability[f, kv] + prm.price_sensitivity * (ref - fs.price[f]) / ref
@@ -74,8 +75,8 @@ def apply(model: CustomerMarket, scratch: StepScratch) -> None:
         failure = rng.random(len(served)) < fail_step[f]
         x[np.ix_(failure, model.failure_mask)] -= prm.failure_severity
         np.clip(x, 0.0, 1.0, out=x)
-        cs.experience[m, served] = x
-        cs.failed[m, served] = failure
+        put_rows(cs.experience[m], served, x)
+        cs.failed[m][served] = failure
         scratch.served.append(served)
         scratch.firm.append(f)
         scratch.failure.append(failure)

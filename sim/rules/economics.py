@@ -74,9 +74,9 @@ def apply(model: CustomerMarket, scratch: StepScratch) -> None:
 
     if not eco.exit_enabled:
         return
-    fs.weeks_negative = np.where(active & (fs.cash < 0), fs.weeks_negative + 1, 0)
+    fs.steps_negative = np.where(active & (fs.cash < 0), fs.steps_negative + 1, 0)
     limit = eco.exit_after_weeks * model.steps_per_year / 52.0
-    for f in np.flatnonzero(active & (fs.weeks_negative >= limit)):
+    for f in np.flatnonzero(active & (fs.steps_negative >= limit)):
         fs.alive[f] = False
         fs.exit_step[f] = model.steps
         m = int(fs.industry[f])

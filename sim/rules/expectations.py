@@ -7,7 +7,7 @@ this experience is judged against a lowered bar; the lasting expectation is not 
 warning itself. Then E moves toward a target, faster up than down::
 
     B[k]   = max((1 - benchmark_decay) * B[k], max over industries of this step's X[k])
-    target = (a_p P[f] + a_x X + a_b B * cross + a_w heard + a_r reviews[f])
+    target = (a_p P[f] + a_x X + a_b B * cross + a_w heard + a_r np.take(reviews, f, axis=0))
              / (a_p + a_x + a_b * cross + a_w * has_heard + a_r)
     E     += (rate_up if target > E else rate_down) * (target - E)
 
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.arrays import put_rows, take_rows
 from sim.state import StepScratch
 from sim.timebase import weekly_rate_to_step
 
@@ -45,7 +46,8 @@ def update_benchmark(model: CustomerMarket, scratch: StepScratch) -> None:
     decay = weekly_rate_to_step(prm.benchmark_decay, model.steps_per_year)
     cs.benchmark *= 1.0 - decay
     for m, served in enumerate(scratch.served):
-        cs.benchmark[served] = np.maximum(cs.benchmark[served], cs.experience[m, served])
+        best = np.maximum(take_rows(cs.benchmark, served), take_rows(cs.experience[m], served))
+        put_rows(cs.benchmark, served, best)
 
 
 def apply(model: CustomerMarket, scratch: StepScratch) -> None:
@@ -58,8 +60,8 @@ def apply(model: CustomerMarket, scratch: StepScratch) -> None:
     reviews = review_means(model)
     for m, served in enumerate(scratch.served):
         f = scratch.firm[m]
-        e = cs.expectation[m, served]
-        x = cs.experience[m, served]
+        e = take_rows(cs.expectation[m], served)
+        x = take_rows(cs.experience[m], served)
         judged = e.copy()
         warned = scratch.warned[m]
         if warned.any() and prm.disclosure_adjustment > 0:
@@ -68,15 +70,16 @@ def apply(model: CustomerMarket, scratch: StepScratch) -> None:
             hit = model.failure_mask & (xw < ew)
             judged[rows] = np.where(hit, ew - prm.disclosure_adjustment * (ew - xw), ew)
         scratch.expectation_used.append(judged)
-        heard = cs.heard[m, served]
+        heard = take_rows(cs.heard[m], served)
         has_heard = ~np.isnan(heard)
         wb = prm.weight_benchmark * cross
-        num = (prm.weight_promise * fs.promise[f] + prm.weight_experience * x
-               + wb * cs.benchmark[served] + prm.weight_reviews * reviews[f]
+        num = (prm.weight_promise * np.take(fs.promise, f, axis=0) + prm.weight_experience * x
+               + wb * take_rows(cs.benchmark, served)
+               + prm.weight_reviews * np.take(reviews, f, axis=0)
                + prm.weight_word_of_mouth * np.where(has_heard, heard, 0.0))
         den = (prm.weight_promise + prm.weight_experience + wb + prm.weight_reviews
                + prm.weight_word_of_mouth * has_heard)
         target = num / np.maximum(den, 1e-12)
         gap = target - e
         e += np.where(gap > 0, up, down) * gap
-        cs.expectation[m, served] = e
+        put_rows(cs.expectation[m], served, e)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.arrays import take_rows
 from sim.state import StepScratch
 from sim.timebase import weekly_rate_to_step
 
@@ -60,12 +61,12 @@ def apply(model: CustomerMarket, scratch: StepScratch) -> None:
     memory = weekly_rate_to_step(prm.memory, model.steps_per_year)
     for m, served in enumerate(scratch.served):
         f = scratch.firm[m]
-        s, d = step_satisfaction(cs.experience[m, served], scratch.expectation_used[m],
-                                 cs.weights[served], model.retention_level[f], prm,
+        s, d = step_satisfaction(take_rows(cs.experience[m], served), scratch.expectation_used[m],
+                                 take_rows(cs.weights, served), model.retention_level[f], prm,
                                  cs.disposition[served])
-        old = cs.satisfaction[m, served]
-        cs.satisfaction[m, served] = np.where(np.isnan(old), s, old + memory * (s - old))
-        cs.last_satisfaction[m, served] = s
+        old = cs.satisfaction[m][served]
+        cs.satisfaction[m][served] = np.where(np.isnan(old), s, old + memory * (s - old))
+        cs.last_satisfaction[m][served] = s
         scratch.step_satisfaction.append(s)
         scratch.disconfirmation.append(d)
         scratch.satisfaction_before.append(old)

@@ -1,10 +1,15 @@
 """Phase 5, trust, complaints and service recovery, commitment.
 
-Trust (kept and broken promises; Gneezy & Epley 2014: breaking is punished, exceeding earns little)::
+Trust (kept and broken promises; Gneezy & Epley 2014: breaking is punished, exceeding earns
+little)::
 
     kept      = sum_k w[k] * [X[k] >= P[k] - tolerance]
     shortfall = sum_k w[k] * max(0, P[k] - tolerance - X[k])
-    T += gain * kept * (1 - T)  -  loss * shortfall * T * (disclosure_factor if warned else 1)
+    T += gain * kept * (1 - T)  -  min(1, loss * shortfall * (disclosure_factor if warned
+                                                                else 1)) * T
+
+Both ``gain`` and the loss are per week and converted to the step length, so a persistent
+shortfall costs the same trust per year at any ``steps_per_year``.
 
 Complaints and recovery: a customer whose experience this step scored below ``threshold``
 complains with probability ``probability``. The firm answers a share
@@ -24,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.arrays import take_rows
 from sim.state import StepScratch
 from sim.timebase import weekly_rate_to_step
 
@@ -56,41 +62,42 @@ def apply(model: CustomerMarket, scratch: StepScratch) -> None:
     rng = model.rng
     for m, served in enumerate(scratch.served):
         f = scratch.firm[m]
-        x = cs.experience[m, served]
-        w = cs.weights[served]
-        promise = fs.promise[f]
+        x = take_rows(cs.experience[m], served)
+        w = take_rows(cs.weights, served)
+        promise = np.take(fs.promise, f, axis=0)
         floor = promise - prm.tolerance
         kept = np.einsum("nk,nk->n", w, (x >= floor).astype(float))
         shortfall = np.einsum("nk,nk->n", w, np.maximum(0.0, floor - x))
-        t = cs.trust[m, served]
-        cut = prm.loss * shortfall * np.where(scratch.warned[m], prm.disclosure_factor, 1.0)
-        t = t + gain * kept * (1.0 - t) - cut * t
+        t = cs.trust[m][served]
+        cut = np.clip(prm.loss * shortfall
+                      * np.where(scratch.warned[m], prm.disclosure_factor, 1.0), 0.0, 1.0)
+        t = t + gain * kept * (1.0 - t) - weekly_rate_to_step(cut, spy) * t
 
         s = scratch.step_satisfaction[m]
         complains = (s < cprm.threshold) & (rng.random(len(served)) < complain_p)
         answered = complains & (rng.random(len(served)) < answer[f])
         ignored = complains & ~answered
         t = np.where(ignored, t * (1.0 - cprm.unanswered_trust_cost), t)
-        cs.trust[m, served] = np.clip(t, 0.0, 1.0)
+        cs.trust[m][served] = np.clip(t, 0.0, 1.0)
 
-        since = cs.weeks_since_recovery[m, served]
+        since = cs.steps_since_recovery[m][served]
         if answered.any():
             rows = np.flatnonzero(answered)
             before = scratch.satisfaction_before[m][rows]
-            now = cs.satisfaction[m, served[rows]]
+            now = cs.satisfaction[m][served[rows]]
             lost = np.where(np.isnan(before), 0.0, np.maximum(0.0, before - now))
             share = np.where(since[rows] < memory_steps, cprm.repeat_recovery, cprm.recovery)
-            cs.satisfaction[m, served[rows]] = now + share * lost
-        cs.weeks_since_recovery[m, served] = np.where(answered, 0, np.minimum(since + 1, 1 << 30))
-        cs.complaints[m, served] += complains
-        cs.answered[m, served] += answered
+            cs.satisfaction[m][served[rows]] = now + share * lost
+        cs.steps_since_recovery[m][served] = np.where(answered, 0, np.minimum(since + 1, 1 << 30))
+        cs.complaints[m][served] += complains
+        cs.answered[m][served] += answered
         complaints += np.bincount(f, weights=complains, minlength=n_firms)
         answered_total += np.bincount(f, weights=answered, minlength=n_firms)
 
-        sat = cs.satisfaction[m, served]
-        target = np.clip(0.5 * sat / 10.0 + 0.5 * cs.trust[m, served]
+        sat = cs.satisfaction[m][served]
+        target = np.clip(0.5 * sat / 10.0 + 0.5 * cs.trust[m][served]
                          + prm.commitment_from_retention * model.retention_level[f], 0.0, 1.0)
-        c = cs.commitment[m, served]
-        cs.commitment[m, served] = c + commit_rate * (target - c)
-        cs.tenure[m, served] += 1
+        c = cs.commitment[m][served]
+        cs.commitment[m][served] = c + commit_rate * (target - c)
+        cs.tenure[m][served] += 1
     scratch.complaints, scratch.answered = complaints, answered_total

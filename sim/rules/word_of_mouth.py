@@ -13,7 +13,8 @@ A message about the speaker's supplier reaches each neighbour with probability `
 ``A += (1 - (1 - influence) ** c) * (v_bar - A)``; attitudes fade by ``attitude_decay`` a week.
 What the speaker experienced becomes what the listener has *heard* about the industry (it enters
 the expectation target), and an attribute the speaker praises (X >= ``praise_threshold`` in a
-positive message) lifts the listener's benchmark on it to ``benchmark_from_praise * X``.
+positive message) lifts the listener's benchmark on it to ``benchmark_from_praise * X`` when the
+attribute is a cross-industry one (the benchmark only enters expectations on those).
 
 Reviews: a served customer posts with probability ``rate * (1 + extremity * |S - 5| / 5)``.
 A firm's review score is a decayed mean of posted scores with a prior of ``prior_score`` worth two
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.arrays import put_rows, take_rows
 from sim.state import StepScratch
 from sim.timebase import weekly_rate_to_step
 
@@ -63,7 +65,7 @@ def _spread(model: CustomerMarket, scratch: StepScratch) -> None:
     rng, n, n_firms = model.rng, model.n_customers, fs.n
     senders, firms, industries, tones = [], [], [], []
     for m, served in enumerate(scratch.served):
-        sat = cs.satisfaction[m, served]
+        sat = cs.satisfaction[m][served]
         talk = rng.random(len(served)) < talk_probability(sat, model)
         talkers = served[talk]
         senders.append(talkers)
@@ -111,8 +113,8 @@ def _spread(model: CustomerMarket, scratch: StepScratch) -> None:
         who = np.flatnonzero(cnt)
         mean = np.stack([np.bincount(r, weights=said[:, k], minlength=n)[who]
                          for k in range(said.shape[1])], axis=1) / cnt[who, None]
-        old = cs.heard[m, who]
-        cs.heard[m, who] = np.where(np.isnan(old), mean, old + heard_rate * (mean - old))
+        old = take_rows(cs.heard[m], who)
+        put_rows(cs.heard[m], who, np.where(np.isnan(old), mean, old + heard_rate * (mean - old)))
         if praise_share > 0 and len(cross):
             pos = positive[msg[sel]]
             for k in cross:
@@ -129,14 +131,14 @@ def _review(model: CustomerMarket, scratch: StepScratch) -> None:
     fs.review_weight *= keep
     fs.review_attr *= keep
     for m, served in enumerate(scratch.served):
-        sat = cs.satisfaction[m, served]
+        sat = cs.satisfaction[m][served]
         week = np.clip(prm.rate * (1.0 + prm.extremity * np.abs(sat - 5.0) / 5.0), 0.0, 1.0)
         post = rng.random(len(served)) < weekly_rate_to_step(week, model.steps_per_year)
         f = scratch.firm[m][post]
         fs.review_sum += np.bincount(f, weights=scratch.step_satisfaction[m][post],
                                      minlength=n_firms)
         fs.review_weight += np.bincount(f, minlength=n_firms)
-        x = cs.experience[m, served[post]]
+        x = take_rows(cs.experience[m], served[post])
         for k in range(x.shape[1]):
             fs.review_attr[:, k] += np.bincount(f, weights=x[:, k], minlength=n_firms)
 
