@@ -133,7 +133,7 @@ class TrustParams(Section):
                          ge=0, le=1)
     gain: float = P(0.03, "share of the way to full trust gained by a fully kept promise",
                     "per week", ge=0, le=1)
-    loss: float = P(0.4, "trust lost per unit of weighted shortfall (times current trust)", "",
+    loss: float = P(0.4, "share of trust lost per unit of weighted shortfall", "per week",
                     ge=0, le=20)
     disclosure_factor: float = P(0.3, "share of the trust loss kept when the failure was "
                                  "disclosed", "", ge=0, le=1)
