@@ -138,14 +138,18 @@ class Honest(Strategy):
 
 
 class Overpromise(Strategy):
-    """Promise capability x (1 + inflation): wins trials, breaks trust."""
+    """Promise capability x (1 + inflation) + overstatement: wins trials, breaks trust."""
 
     name = "overpromise"
-    Levers = _levers(inflation=Field(0.3, ge=0, le=2, description="share promised above "
-                                     "capability"))
+    Levers = _levers(
+        inflation=Field(0.3, ge=0, le=2, description="share promised above capability"),
+        overstatement=Field(0.0, ge=0, le=1, description="amount promised above capability on "
+                            "every attribute (added after inflation)"),
+    )
 
     def decide(self, firm: Firm, decision: Decision) -> None:
-        decision.promise = np.minimum(1.0, firm.capability * (1 + self.levers.inflation))
+        promised = firm.capability * (1 + self.levers.inflation) + self.levers.overstatement
+        decision.promise = np.minimum(1.0, promised)
 
 
 class Underpromise(Strategy):

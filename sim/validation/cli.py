@@ -1,0 +1,65 @@
+"""``cxsim validate``: run every validation check, print the table, optionally write the report.
+
+This module must never import the UI or the sweep layer.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+__all__ = ["register"]
+
+
+def register(subparsers: Any) -> None:
+    """Add ``validate`` to the ``cxsim`` command line."""
+    from sim.validation import CHECKS
+
+    p = subparsers.add_parser(
+        "validate",
+        help="check the model against the published stylized facts",
+        description="Runs each validation check and prints check, target, measured, pass/fail. "
+        "Exit code 1 if any check fails.",
+    )
+    p.add_argument(
+        "--report",
+        type=Path,
+        help="also write a Markdown report with figures here (figures go to a folder next to it)",
+    )
+    p.add_argument("--quick", action="store_true", help="the small versions the tests run")
+    p.add_argument(
+        "--only",
+        nargs="+",
+        choices=list(CHECKS),
+        metavar="CHECK",
+        help=f"run only these checks: {', '.join(CHECKS)}",
+    )
+    p.add_argument("--seed", type=int, default=1)
+    p.set_defaults(func=cmd_validate)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Run the checks; 0 if all pass, 1 otherwise."""
+    from rich.console import Console
+
+    from sim.validation import run_checks
+    from sim.validation.report import markdown_report, print_table
+
+    size = "quick" if args.quick else "full"
+    figures = None
+    if args.report is not None:
+        figures = args.report.parent / f"{args.report.stem}_figures"
+    console = Console(stderr=True)
+
+    def progress(result: Any) -> None:
+        mark = "pass" if result.passed else "FAIL"
+        console.print(f"  {result.name}: {mark} ({result.seconds:.0f} s)")
+
+    console.print(f"running {len(args.only) if args.only else 'all'} checks ({size})...")
+    results = run_checks(size, args.only, figures, args.seed, on_result=progress)
+    print_table(results)
+    if args.report is not None:
+        path = markdown_report(results, args.report, size, args.seed)
+        print(f"wrote {path} and {figures}/")
+    return 0 if all(r.passed for r in results) else 1

@@ -1,0 +1,157 @@
+"""Check 6: the Kopalle-Lehmann switch in ``overpromise_vs_honest``.
+
+Kopalle & Lehmann (2006): overstating quality is optimal only when customers rely little on
+advertising to form their expectations and intrinsic quality is high; otherwise honest promises
+win over repeat purchase. The check sweeps advertising reliance (``expectations.weight_promise``)
+against capability (both firms equal). The over-promiser overstates by a fixed amount
+(``overstatement`` = 0.1, no multiplicative inflation, which capped at 1 would shrink the
+overstatement at high capability and confound the two axes). Its long-run outcome is the share of
+the two firms' customers it keeps after ten years (mean of replicates; a firm that exited keeps 0).
+
+"Wins only where reliance is low and capability is high" is checked as a corner region with a
+monotone frontier: (1) it wins (share > 0.5) at the lowest reliance and highest capability and
+(2) loses at the highest reliance and lowest capability; (3) its share does not rise with
+reliance down any column nor fall with capability along any row (beyond 0.05 of replicate noise);
+(4) capability matters: averaged over the grid, its share is higher in the high-capability half
+than in the low-capability half.
+
+This module must never import the UI or the sweep layer.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sim.model import CustomerMarket
+from sim.validation.result import CheckResult, Size
+
+__all__ = ["check_kopalle_lehmann", "region_map"]
+
+SIZES = {
+    "quick": {
+        "reliance": [0.03, 0.15, 0.4],
+        "capability": [0.5, 0.7, 0.9],
+        "customers": 800,
+        "steps": 416,
+        "replicates": 1,
+    },
+    "full": {
+        "reliance": [0.03, 0.08, 0.15, 0.25, 0.4],
+        "capability": [0.5, 0.6, 0.7, 0.8, 0.9],
+        "customers": 1_200,
+        "steps": 520,
+        "replicates": 3,
+    },
+}
+
+
+def region_map(size: Size = "full", seed: int = 1) -> tuple[list[float], list[float], np.ndarray]:
+    """``(reliance, capability, share)``: the over-promiser's end share per grid cell."""
+    cfg = SIZES[size]
+    share = np.zeros((len(cfg["reliance"]), len(cfg["capability"])))
+    for i, reliance in enumerate(cfg["reliance"]):
+        for j, capability in enumerate(cfg["capability"]):
+            values = []
+            for r in range(cfg["replicates"]):
+                model = CustomerMarket(
+                    "overpromise_vs_honest",
+                    rng=seed + r,
+                    overrides={
+                        "market.customers": cfg["customers"],
+                        "expectations.weight_promise": reliance,
+                        "firms[0].capability": capability,
+                        "firms[1].capability": capability,
+                        "firms[1].levers": {"inflation": 0.0, "overstatement": 0.1},
+                    },
+                )
+                model.run(cfg["steps"])
+                customers = model.firm_state.customers
+                over = next(f.index for f in model.firms if f.name == "Big Promises")
+                values.append(customers[over] / max(1, customers.sum()))
+            share[i, j] = np.mean(values)
+    return cfg["reliance"], cfg["capability"], share
+
+
+def check_kopalle_lehmann(
+    size: Size = "full", figures: Path | None = None, seed: int = 1
+) -> CheckResult:
+    """Over-promising wins only at low advertising reliance and high capability."""
+    started = time.perf_counter()
+    reliance, capability, share = region_map(size, seed)
+    wins = share > 0.5
+    noise = 0.05
+    falls_with_reliance = bool(np.all(np.diff(share, axis=0) <= noise))
+    rises_with_capability = bool(np.all(np.diff(share, axis=1) >= -noise))
+    half = share.shape[1] // 2
+    capability_matters = bool(share[:, -half:].mean() > share[:, :half].mean())
+    passed = bool(
+        wins[0, -1]
+        and not wins[-1, 0]
+        and falls_with_reliance
+        and rises_with_capability
+        and capability_matters
+    )
+    figure = _draw(figures, reliance, capability, share) if figures is not None else None
+    cells = [f"({reliance[i]}, {capability[j]})" for i, j in zip(*np.nonzero(wins), strict=True)]
+    return CheckResult(
+        name="kopalle_lehmann",
+        title="Over-promising pays only when promises are not relied on",
+        source="Kopalle & Lehmann (2006)",
+        target="over-promiser wins only at low reliance and high capability: wins in that "
+        "corner, loses in the opposite one, its share falls with reliance and rises with "
+        "capability",
+        measured=(
+            f"wins in {int(wins.sum())} of {wins.size} cells (reliance, capability): "
+            + (", ".join(cells) if cells else "none")
+            + f"; falls with reliance: {falls_with_reliance}; rises with capability: "
+            f"{rises_with_capability}"
+        ),
+        passed=passed,
+        figure=figure,
+        details={
+            "reliance": reliance,
+            "capability": capability,
+            "overpromiser_share": np.round(share, 4).tolist(),
+            "falls_with_reliance": falls_with_reliance,
+            "rises_with_capability": rises_with_capability,
+            "capability_matters": capability_matters,
+        },
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _draw(figures: Path, reliance, capability, share) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.8, 4.8), dpi=120)
+    im = ax.imshow(share, origin="lower", cmap="RdBu_r", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(capability)), [f"{c:g}" for c in capability])
+    ax.set_yticks(range(len(reliance)), [f"{r:g}" for r in reliance])
+    for i in range(share.shape[0]):
+        for j in range(share.shape[1]):
+            ax.text(
+                j,
+                i,
+                f"{share[i, j]:.2f}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if abs(share[i, j] - 0.5) > 0.3 else "black",
+            )
+    ax.contour(share, levels=[0.5], colors="black", linewidths=1.5)
+    ax.set_xlabel("capability of both firms")
+    ax.set_ylabel("advertising reliance (expectations.weight_promise)")
+    ax.set_title("Over-promiser's share of customers at the end (red: it wins)")
+    fig.colorbar(im, ax=ax, label="share of the two firms' customers")
+    fig.tight_layout()
+    figures.mkdir(parents=True, exist_ok=True)
+    path = figures / "kopalle_lehmann.png"
+    fig.savefig(path)
+    plt.close(fig)
+    return path

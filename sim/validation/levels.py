@@ -1,0 +1,181 @@
+"""Checks 4 and 5: word-of-mouth valence and the levels of NPS and satisfaction in ``baseline``.
+
+- Check 4 (East, Hammond & Wright 2007: positive word of mouth exceeds negative in all 15 studies,
+  about 3:1): over the years of the run in which mean satisfaction is 7-8, positive:negative
+  messages are between 2:1 and 4:1.
+- Check 5 (Reichheld 2003: median NPS 16; Qualtrics 2023: industry averages -6..+30; ACSI: industry
+  means span about 62-85 on 0-100): the firms' NPS over the last five years is within -20..+50 for
+  at least two firms in three, and the industries' mean satisfaction spans 1.5-2.5 points.
+
+This module must never import the UI or the sweep layer.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from sim.model import CustomerMarket
+from sim.validation.result import CheckResult, Size
+
+__all__ = ["baseline_run", "check_levels", "check_word_of_mouth_valence"]
+
+SIZES = {
+    "quick": {"customers": 1_500, "steps": 260, "replicates": 1},
+    "full": {"customers": 5_000, "steps": 520, "replicates": 2},
+}
+
+
+def baseline_run(size: Size = "full", seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(market, firms)`` frames of the baseline market, replicates stacked (column ``seed``)."""
+    cfg = SIZES[size]
+    markets, firms = [], []
+    for r in range(cfg["replicates"]):
+        model = CustomerMarket(
+            "baseline", rng=seed + r, overrides={"market.customers": cfg["customers"]}
+        )
+        model.run(cfg["steps"])
+        markets.append(model.model_metrics().assign(seed=seed + r))
+        firms.append(model.firm_metrics().assign(seed=seed + r))
+    return pd.concat(markets, ignore_index=True), pd.concat(firms, ignore_index=True)
+
+
+def check_word_of_mouth_valence(
+    size: Size = "full",
+    figures: Path | None = None,
+    seed: int = 1,
+    runs: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+) -> CheckResult:
+    """Check 4: positive:negative word of mouth 2:1-4:1 when mean satisfaction is 7-8."""
+    started = time.perf_counter()
+    market, _ = runs if runs is not None else baseline_run(size, seed)
+    yearly = (
+        market.assign(year_index=(market["step"] - 1) // 52)
+        .groupby(["seed", "year_index"])
+        .agg(
+            positive=("wom_positive", "sum"),
+            negative=("wom_negative", "sum"),
+            satisfaction=("satisfaction", "mean"),
+        )
+        .reset_index()
+    )
+    band = yearly[yearly["satisfaction"].between(7.0, 8.0)]
+    ratio = float(band["positive"].sum() / band["negative"].sum()) if len(band) else float("nan")
+    passed = bool(len(band) and 2.0 <= ratio <= 4.0)
+    figure = _draw_wom(figures, yearly, ratio) if figures is not None else None
+    return CheckResult(
+        name="word_of_mouth_valence",
+        title="Positive word of mouth outweighs negative, about 3:1",
+        source="East, Hammond & Wright (2007); Anderson (1998)",
+        target="positive:negative in 2:1-4:1 when mean satisfaction is 7-8",
+        measured=(
+            f"{ratio:.2f}:1 over {len(band)} years with mean satisfaction "
+            f"{band['satisfaction'].mean():.2f}"
+            if len(band)
+            else "no year with mean satisfaction in 7-8"
+        ),
+        passed=passed,
+        figure=figure,
+        details={
+            "ratio": ratio,
+            "years_in_band": len(band),
+            "yearly": yearly.round(4).to_dict("records"),
+        },
+        seconds=time.perf_counter() - started,
+    )
+
+
+def check_levels(
+    size: Size = "full",
+    figures: Path | None = None,
+    seed: int = 1,
+    runs: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+) -> CheckResult:
+    """Check 5: firm NPS mostly in -20..+50; industry satisfaction spread 1.5-2.5 points."""
+    started = time.perf_counter()
+    market, firms = runs if runs is not None else baseline_run(size, seed)
+    last = firms["step"].max()
+    late = firms[(firms["step"] > last - 5 * 52) & firms["active"]]
+    nps = late.groupby("name")["nps"].mean()
+    inside = float(nps.between(-20, 50).mean())
+    cols = [c for c in market.columns if c.startswith("satisfaction[")]
+    industry = market[market["step"] > last - 52][cols].mean()
+    spread = float(industry.max() - industry.min())
+    passed = inside >= 2 / 3 and 1.5 <= spread <= 2.5
+    figure = _draw_levels(figures, nps, industry) if figures is not None else None
+    return CheckResult(
+        name="levels",
+        title="NPS and satisfaction levels look like real markets",
+        source="Reichheld (2003); Qualtrics XM Institute (2023); ACSI (Fornell et al. 1996)",
+        target="firm NPS in -20..+50 for >= 2/3 of firms; industry satisfaction spread 1.5-2.5",
+        measured=(
+            f"{inside:.0%} of firms in range (NPS {nps.min():+.0f}..{nps.max():+.0f}); "
+            f"spread {spread:.2f}"
+        ),
+        passed=bool(passed),
+        figure=figure,
+        details={
+            "nps": nps.round(2).to_dict(),
+            "share_in_range": inside,
+            "industry_satisfaction": industry.round(3).to_dict(),
+            "spread": spread,
+        },
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _draw_wom(figures: Path, yearly: pd.DataFrame, ratio: float) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.2), dpi=120)
+    r = yearly["positive"] / yearly["negative"]
+    ax.axhspan(2, 4, color="C2", alpha=0.12, label="East et al. (2007): 2:1-4:1")
+    ax.scatter(yearly["satisfaction"], r, color="C0", label="one year of the run")
+    ax.axvspan(7, 8, color="gray", alpha=0.08)
+    ax.set_xlabel("mean satisfaction that year (0-10)")
+    ax.set_ylabel("positive : negative messages")
+    ax.set_title(f"Word-of-mouth valence: {ratio:.2f}:1 at satisfaction 7-8")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, figures, "word_of_mouth_valence.png")
+
+
+def _draw_levels(figures: Path, nps: pd.Series, industry: pd.Series) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), dpi=120)
+    ax = axes[0]
+    ax.axvspan(-20, 50, color="C2", alpha=0.12, label="-20..+50")
+    ax.barh(nps.index, nps.values, color=["C0" if -20 <= v <= 50 else "C3" for v in nps])
+    ax.set_xlabel("NPS, mean of the last five years")
+    ax.set_title("Firm NPS")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, axis="x")
+    ax = axes[1]
+    names = [c.removeprefix("satisfaction[").removesuffix("]") for c in industry.index]
+    ax.bar(names, industry.values, color="C1")
+    ax.set_ylim(0, 10)
+    ax.set_ylabel("mean satisfaction, last year (0-10)")
+    ax.set_title(f"Industry spread {industry.max() - industry.min():.2f} points (target 1.5-2.5)")
+    ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    return _save(fig, figures, "levels.png")
+
+
+def _save(fig, figures: Path, name: str) -> Path:
+    import matplotlib.pyplot as plt
+
+    figures.mkdir(parents=True, exist_ok=True)
+    path = figures / name
+    fig.savefig(path)
+    plt.close(fig)
+    return path

@@ -1,0 +1,130 @@
+"""Check 7: promise asymmetry (Gneezy & Epley 2014).
+
+Breaking a promise is punished; exceeding it earns almost no extra credit. A single firm with a
+fixed capability serves a market that cannot leave; only its promise differs between three runs:
+``capability - delta`` (the experience exceeds the promise by delta), ``capability`` (kept) and
+``capability + delta`` (broken by delta). Over the second year, the satisfaction gained by
+exceeding is compared with the satisfaction lost by breaking, and likewise trust. The check passes
+when exceeding adds at most half of what breaking by the same amount removes, for both.
+
+This module must never import the UI or the sweep layer.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from pydantic import Field
+
+from sim.model import CustomerMarket
+from sim.strategies import NoLevers, Strategy
+from sim.validation.result import CheckResult, Size
+
+__all__ = ["PromiseOffset", "check_promise_asymmetry", "offset_outcomes"]
+
+SIZES = {"quick": {"customers": 800, "delta": 0.1}, "full": {"customers": 3_000, "delta": 0.1}}
+
+
+class PromiseOffset(Strategy):
+    """Promise capability + offset on every attribute (validation only)."""
+
+    name = "promise_offset"
+
+    class Levers(NoLevers):
+        offset: float = Field(0.0, ge=-1, le=1, description="added to capability")
+
+    def decide(self, firm, decision) -> None:
+        decision.promise = np.clip(firm.capability + self.levers.offset, 0.0, 1.0)
+
+
+def offset_outcomes(offset: float, customers: int, seed: int) -> tuple[float, float]:
+    """Mean satisfaction and trust in the second year with promise = capability + offset."""
+    model = CustomerMarket(
+        "overpromise_vs_honest",
+        rng=seed,
+        overrides={
+            "market.customers": customers,
+            "firms[0].strategy": "sim.validation.promises:PromiseOffset",
+            "firms[0].levers": {"offset": offset},
+            "firms[0].initial_share": 1.0,
+            "firms[0].capability": 0.65,
+            "firms[0].capacity": 10.0,
+            "firms[1].entry_step": 10_000,
+            "firms[1].initial_share": 0.0,
+            "switching.enabled": False,
+            "economics.exit_enabled": False,
+        },
+    )
+    model.run(104)
+    df = model.firm_metrics()
+    year2 = df[(df["step"] > 52) & (df["firm"] == 0)]
+    return float(year2["satisfaction"].mean()), float(year2["trust"].mean())
+
+
+def check_promise_asymmetry(
+    size: Size = "full", figures: Path | None = None, seed: int = 1
+) -> CheckResult:
+    """Exceeding a promise adds far less than breaking it by the same amount removes."""
+    started = time.perf_counter()
+    cfg = SIZES[size]
+    delta = cfg["delta"]
+    runs = {o: offset_outcomes(o, cfg["customers"], seed) for o in (-delta, 0.0, delta)}
+    (s_ex, t_ex), (s_kept, t_kept), (s_br, t_br) = runs[-delta], runs[0.0], runs[delta]
+    gain_s, loss_s = s_ex - s_kept, s_kept - s_br
+    gain_t, loss_t = t_ex - t_kept, t_kept - t_br
+    ratio_s = gain_s / loss_s if loss_s > 0 else float("inf")
+    ratio_t = gain_t / loss_t if loss_t > 0 else float("inf")
+    passed = bool(loss_s > 0 and loss_t > 0 and ratio_s <= 0.5 and ratio_t <= 0.5)
+    figure = _draw(figures, delta, runs) if figures is not None else None
+    return CheckResult(
+        name="promise_asymmetry",
+        title="Breaking a promise costs more than exceeding it earns",
+        source="Gneezy & Epley (2014)",
+        target="gain from exceeding by 0.1 <= 1/2 of loss from breaking by 0.1 "
+        "(satisfaction and trust)",
+        measured=(
+            f"satisfaction +{gain_s:.2f} vs -{loss_s:.2f} ({ratio_s:.2f}); "
+            f"trust +{gain_t:.3f} vs -{loss_t:.3f} ({ratio_t:.2f})"
+        ),
+        passed=passed,
+        figure=figure,
+        details={
+            "delta": delta,
+            "satisfaction": {str(k): v[0] for k, v in runs.items()},
+            "trust": {str(k): v[1] for k, v in runs.items()},
+            "ratio_satisfaction": ratio_s,
+            "ratio_trust": ratio_t,
+        },
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _draw(figures: Path, delta: float, runs: dict) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"exceeded by {delta:g}", "kept", f"broken by {delta:g}"]
+    offsets = (-delta, 0.0, delta)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), dpi=120)
+    for ax, k, name, lim in (
+        (axes[0], 0, "mean satisfaction, year 2", (0, 10)),
+        (axes[1], 1, "mean trust, year 2", (0, 1)),
+    ):
+        values = [runs[o][k] for o in offsets]
+        ax.bar(labels, values, color=["C2", "C0", "C3"])
+        for i, v in enumerate(values):
+            ax.text(i, v, f"{v:.2f}", ha="center", va="bottom", fontsize=9)
+        ax.set_ylim(*lim)
+        ax.set_title(name)
+        ax.grid(alpha=0.3, axis="y")
+    fig.suptitle("Same experience, different promise")
+    fig.tight_layout()
+    figures.mkdir(parents=True, exist_ok=True)
+    path = figures / "promise_asymmetry.png"
+    fig.savefig(path)
+    plt.close(fig)
+    return path
