@@ -234,7 +234,7 @@ class Proactive(Strategy):
 
 
 class BenchmarkLeader(Strategy):
-    """A well-resourced leader: honest, broad, staffs ahead of demand (enter with ``entry_step``)."""
+    """A well-resourced leader: honest, broad, staffs ahead of demand (enters at ``entry_step``)."""
 
     name = "benchmark_leader"
     Levers = _levers(
