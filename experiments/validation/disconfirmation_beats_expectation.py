@@ -1,6 +1,6 @@
-"""Validation check `disconfirmation_beats_expectation` (see `sim.validation.survey`) run alone at full size.
+"""Validation check `disconfirmation_beats_expectation` (see `sim.validation.survey`), alone.
 
-python experiments/validation/disconfirmation_beats_expectation.py [--quick] [--out results/validation]
+Usage: python experiments/validation/disconfirmation_beats_expectation.py [--quick]
 """
 
 from _run import main

@@ -8,8 +8,8 @@ and q terms) is run at a small time step and compared with the closed form
 and at one tick a period with the discrete recursion F_t = F_{t-1} + (p + q F_{t-1})(1 - F_{t-1}).
 The model's peak is that of the Bass curve fitted to it by least squares (the usual way docking
 studies recover p and q). The same market on a Watts-Strogatz and a scale-free network shows how
-much slower diffusion is when imitation only reaches one's neighbours. The model's curve is the mean of a few replicates,
-as docking studies do (Rand & Rust 2011).
+much slower diffusion is when imitation only reaches one's neighbours. The model's curve is the
+mean of a few replicates, as docking studies do (Rand & Rust 2011).
 
 This module must never import the UI or the sweep layer.
 """
