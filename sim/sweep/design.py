@@ -155,8 +155,11 @@ def _grid_values(p: Any) -> list[Any]:
 
 def _sample(spec: SweepSpec) -> tuple[np.ndarray, dict[str, Any]]:
     params, d = spec.parameters, spec.design
-    problem = {"num_vars": len(params), "names": [p.column for p in params],
-               "bounds": [[p.low, p.high] for p in params]}
+    problem = {
+        "num_vars": len(params),
+        "names": [p.column for p in params],
+        "bounds": [[p.low, p.high] for p in params],
+    }
     seed = _design_seed(spec.seed)
     if d.kind == "lhs":
         from scipy.stats import qmc
@@ -200,8 +203,10 @@ def build_design(spec: SweepSpec) -> Design:
     matrix = problem = None
     if d.kind == "grid":
         keys = [p.key for p in spec.parameters]
-        rows = [dict(zip(keys, combo, strict=True))
-                for combo in itertools.product(*(_grid_values(p) for p in spec.parameters))]
+        rows = [
+            dict(zip(keys, combo, strict=True))
+            for combo in itertools.product(*(_grid_values(p) for p in spec.parameters))
+        ]
         labels = [None] * len(rows)
     elif d.kind == "list":
         rows = [dict(pt.overrides) for pt in d.points]
@@ -209,8 +214,13 @@ def build_design(spec: SweepSpec) -> Design:
     else:
         matrix, problem = _sample(spec)
         keys = [p.key for p in spec.parameters]
-        rows = [{k: (int(v) if p.integer else float(v))
-                 for k, v, p in zip(keys, row, spec.parameters, strict=True)} for row in matrix]
+        rows = [
+            {
+                k: (int(v) if p.integer else float(v))
+                for k, v, p in zip(keys, row, spec.parameters, strict=True)
+            }
+            for row in matrix
+        ]
         labels = [None] * len(rows)
 
     named = {p.key: p for p in spec.parameters}
@@ -222,11 +232,17 @@ def build_design(spec: SweepSpec) -> Design:
         values = [r.get(key) for r in rows]
         present = [v for v in values if v is not None]
         p = named.get(key)
-        parameters.append(Parameter(key=key, column=p.column if p else key,
-                                    dtype=column_type(present),
-                                    low=p.low if p else None, high=p.high if p else None))
-    varying = [p.column for p in parameters
-               if len({canonical(r.get(p.key)) for r in rows}) > 1] or [p.column for p in parameters]
+        parameters.append(
+            Parameter(
+                key=key,
+                column=p.column if p else key,
+                dtype=column_type(present),
+                low=p.low if p else None,
+                high=p.high if p else None,
+            )
+        )
+    varying = [p.column for p in parameters if len({canonical(r.get(p.key)) for r in rows}) > 1]
+    varying = varying or [p.column for p in parameters]
 
     points: dict[str, Point] = {}
     row_points = []
@@ -235,8 +251,19 @@ def build_design(spec: SweepSpec) -> Design:
         if pid not in points:
             values = {p.column: _typed(row.get(p.key), p.dtype) for p in parameters}
             shown = {p.column: row.get(p.key) for p in parameters}
-            points[pid] = Point(id=pid, index=len(points), overrides=row,
-                                label=label or _label(shown, varying), values=values)
+            points[pid] = Point(
+                id=pid,
+                index=len(points),
+                overrides=row,
+                label=label or _label(shown, varying),
+                values=values,
+            )
         row_points.append(pid)
-    return Design(kind=d.kind, parameters=parameters, points=list(points.values()),
-                  row_points=row_points, matrix=matrix, problem=problem)
+    return Design(
+        kind=d.kind,
+        parameters=parameters,
+        points=list(points.values()),
+        row_points=row_points,
+        matrix=matrix,
+        problem=problem,
+    )

@@ -28,6 +28,7 @@ import signal
 import threading
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -61,8 +62,12 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-class Executor:
-    """Base class: runs tasks and yields their results as they finish."""
+class Executor(ABC):
+    """Base class: runs tasks and yields their results as they finish.
+
+    Subclasses implement :meth:`map`; :meth:`__enter__` / :meth:`__exit__` start and stop
+    whatever the executor needs (a pool, a cluster connection).
+    """
 
     name = "executor"
     workers = 1
@@ -73,9 +78,9 @@ class Executor:
     def __exit__(self, *exc: object) -> None:
         return None
 
+    @abstractmethod
     def map(self, fn: RunFn, tasks: Iterable[RunTask]) -> Iterator[RunResult]:
         """Run ``fn`` on every task; yield each result when it is ready."""
-        raise NotImplementedError
 
     def describe(self) -> str:
         """One line for the manifest and the progress display."""
@@ -122,8 +127,9 @@ class LocalExecutor(Executor):
 
     name = "local"
 
-    def __init__(self, workers: int | None = None, *, max_deaths: int = 2,
-                 max_restarts: int = 8) -> None:
+    def __init__(
+        self, workers: int | None = None, *, max_deaths: int = 2, max_restarts: int = 8
+    ) -> None:
         self.workers = int(workers) if workers else available_cores()
         if self.workers < 1:
             raise ValueError(f"workers: expected at least 1, got {workers}")
@@ -132,9 +138,12 @@ class LocalExecutor(Executor):
         self.restarts = 0
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers,
-                                   mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_worker_init, initargs=(os.getpid(),))
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_init,
+            initargs=(os.getpid(),),
+        )
 
     @staticmethod
     def _stop(pool: ProcessPoolExecutor, kill: bool) -> None:
@@ -172,8 +181,9 @@ class LocalExecutor(Executor):
             if isinstance(exc, BrokenProcessPool):
                 lost.append(task)
                 return None
-            return failed(task, f"{type(exc).__name__}: {exc}".splitlines()[0],
-                          attempts=attempts[task.run_id])
+            return failed(
+                task, f"{type(exc).__name__}: {exc}".splitlines()[0], attempts=attempts[task.run_id]
+            )
 
         try:
             while queue or suspects or inflight:
@@ -205,15 +215,22 @@ class LocalExecutor(Executor):
                 self.restarts += 1
                 idle_restarts += 1
                 if idle_restarts > self.max_restarts:
-                    raise ExecutorError(f"worker processes died {idle_restarts} times in a row "
-                                        "without finishing a run; giving up")
+                    raise ExecutorError(
+                        f"worker processes died {idle_restarts} times in a row "
+                        "without finishing a run; giving up"
+                    )
                 if alone and len(lost) == 1:
                     task = lost[0]
                     deaths[task.run_id] = deaths.get(task.run_id, 0) + 1
                     if deaths[task.run_id] >= self.max_deaths:
-                        yield failed(task, f"the worker process running it died "
-                                     f"{deaths[task.run_id]} times (killed, out of memory or "
-                                     "crashed)", attempts=attempts[task.run_id])
+                        n = deaths[task.run_id]
+                        times = "once" if n == 1 else f"{n} times"
+                        yield failed(
+                            task,
+                            f"the worker process died {times} running it alone (killed, out "
+                            "of memory or crashed)",
+                            attempts=attempts[task.run_id],
+                        )
                     else:
                         suspects.appendleft(task)
                 else:
@@ -241,8 +258,14 @@ class DaskExecutor(Executor):
 
     name = "dask"
 
-    def __init__(self, address: str = "local", workers: int | None = None, *,
-                 client: Any = None, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        address: str = "local",
+        workers: int | None = None,
+        *,
+        client: Any = None,
+        timeout: float = 20.0,
+    ) -> None:
         self.address = address
         self.workers = int(workers) if workers else available_cores()
         self.timeout = timeout
@@ -255,17 +278,23 @@ class DaskExecutor(Executor):
 
         if self._client is None:
             if self.address in ("local", "", None):
-                self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
-                                             processes=True, host="127.0.0.1",
-                                             dashboard_address=None)
+                self._cluster = LocalCluster(
+                    n_workers=self.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                )
                 self._client = Client(self._cluster, timeout=self.timeout)
             else:
                 try:
                     self._client = Client(self.address, timeout=self.timeout)
                 except OSError as e:
-                    raise ExecutorError(f"--dask {self.address}: cannot reach the scheduler "
-                                        f"within {self.timeout:.0f} s ({e}); expected a running "
-                                        "'dask scheduler' at that address") from None
+                    raise ExecutorError(
+                        f"--dask {self.address}: cannot reach the scheduler "
+                        f"within {self.timeout:.0f} s ({e}); expected a running "
+                        "'dask scheduler' at that address"
+                    ) from None
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -283,8 +312,10 @@ class DaskExecutor(Executor):
 
     def describe(self) -> str:
         """Where the runs go."""
-        where = "LocalCluster" if self._cluster is not None or self.address == "local" \
-            else self.address
+        if self._client is not None and self._cluster is None:
+            where = str(getattr(self._client.scheduler, "address", self.address))
+        else:
+            where = "LocalCluster" if self.address == "local" else self.address
         return f"dask {where} ({self._threads()} worker threads)"
 
     def _threads(self) -> int:
@@ -329,8 +360,11 @@ class DaskExecutor(Executor):
                 try:
                     result = fut.result()
                 except KilledWorker as e:
-                    result = failed(task, f"Dask KilledWorker: the workers running it died "
-                                    f"repeatedly ({e})".splitlines()[0])
+                    result = failed(
+                        task,
+                        f"Dask KilledWorker: the workers running it died "
+                        f"repeatedly ({e})".splitlines()[0],
+                    )
                 except Exception as e:
                     result = failed(task, f"{type(e).__name__}: {e}".splitlines()[0])
                 finally:
@@ -363,5 +397,7 @@ def make_executor(executor: Executor | str | None = None, workers: int | None = 
         return DaskExecutor("local", workers)
     if isinstance(executor, str) and "://" in executor:
         return DaskExecutor(executor, workers)
-    raise ValueError(f"executor: expected 'serial', 'local', 'dask' or a Dask scheduler address "
-                     f"like tcp://10.0.0.5:8786, got {executor!r}")
+    raise ValueError(
+        f"executor: expected 'serial', 'local', 'dask' or a Dask scheduler address "
+        f"like tcp://10.0.0.5:8786, got {executor!r}"
+    )

@@ -83,7 +83,10 @@ class Outcome:
     @property
     def title(self) -> str:
         """A readable name: "annual retention of Big Promises"."""
-        base = LABELS.get(self.metric, self.metric.replace("_", " "))
+        metric, _, industry = self.metric.partition("[")
+        base = LABELS.get(metric, metric.replace("_", " "))
+        if industry:
+            base = f"{base} in {industry.rstrip(']')}"
         if self.table == "market":
             return f"market {base}" if self.metric in ("profit", "revenue", "nps") else base
         return f"{base} of {self.firm}" if self.firm else f"{base} (per firm)"
@@ -99,18 +102,22 @@ def parse_outcome(text: str, firms: list[str], industries: list[str]) -> Outcome
     """
     t = text.strip()
     if t.startswith("firms."):
-        rest = t[len("firms."):]
+        rest = t[len("firms.") :]
         firm, _, metric = rest.rpartition(".")
         allowed = firm_metric_names()
         if metric not in allowed:
-            raise ValueError(f"expected a firm metric after the last dot, one of "
-                             f"{', '.join(allowed)}; got {metric!r}")
+            raise ValueError(
+                f"expected a firm metric after the last dot, one of "
+                f"{', '.join(allowed)}; got {metric!r}"
+            )
         if firm and firm not in firms:
             raise ValueError(f"expected a firm of the scenario ({', '.join(firms)}), got {firm!r}")
         return Outcome(text=t, table="firms", metric=metric, firm=firm or None)
     metric = t.removeprefix("market.")
     allowed = market_metric_names(industries)
     if metric not in allowed:
-        raise ValueError(f"expected a market metric ({', '.join(allowed)}), firms.<metric> or "
-                         f"firms.<firm>.<metric>; got {t!r}")
+        raise ValueError(
+            f"expected a market metric ({', '.join(allowed)}), firms.<metric> or "
+            f"firms.<firm>.<metric>; got {t!r}"
+        )
     return Outcome(text=t, table="market", metric=metric)

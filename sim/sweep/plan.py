@@ -62,6 +62,8 @@ class Plan:
         The analysis outcomes, parsed.
     sweep_hash
         Identity of the results (see the module docstring).
+    identity
+        What the hash covers, as data (the manifest keeps it to say what changed).
     """
 
     spec: SweepSpec
@@ -73,6 +75,7 @@ class Plan:
     output: OutputPlan
     outcomes: list[Outcome]
     sweep_hash: str
+    identity: dict[str, Any]
 
     @property
     def firm_names(self) -> list[str]:
@@ -90,16 +93,21 @@ def kept_steps(steps: int, every: int | None) -> set[int]:
 
 def _resolve_scenario(spec: SweepSpec) -> tuple[Scenario, Path | None]:
     where = spec.where
-    base_dir = spec.source_path.parent if spec.source_path else None
+    name = Path(spec.scenario)
     try:
-        path = find_scenario(spec.scenario, relative_to=base_dir)
+        if name.suffix == ".toml" or len(name.parts) > 1:  # a path: relative to the sweep file
+            base = spec.source_path.parent if spec.source_path else None
+            path = find_scenario(name, relative_to=base)
+        else:  # a name: the scenario search path (never the sweep file's own folder)
+            path = find_scenario(name)
     except ScenarioError as e:
         raise SpecError(where, "scenario", f"{spec.scenario!r}: {e.detail}") from None
     try:
         return load_scenario(path), path
     except ScenarioError as e:
-        raise SpecError(where, "scenario", f"{spec.scenario!r} is not a valid scenario: "
-                        f"{e}") from None
+        raise SpecError(
+            where, "scenario", f"{spec.scenario!r} is not a valid scenario: {e}"
+        ) from None
 
 
 def _check(base: Scenario, overrides: dict[str, Any], where: str, key: str, what: str) -> None:
@@ -107,22 +115,23 @@ def _check(base: Scenario, overrides: dict[str, Any], where: str, key: str, what
         load_scenario(base, overrides)
     except ScenarioError as e:
         detail = f"{e.key}: {e.detail}" if e.key else e.detail
-        raise SpecError(where, key, f"{what} does not apply to scenario {base.name!r}: "
-                        f"{detail}") from None
+        raise SpecError(
+            where, key, f"{what} does not apply to scenario {base.name!r}: {detail}"
+        ) from None
 
 
 def _check_design(spec: SweepSpec, base: Scenario, design: Design) -> None:
     where = spec.where
     if spec.design.kind == "list":
         for j, pt in enumerate(spec.design.points):
-            _check(base, dict(pt.overrides), where, f"design.points[{j}].set",
-                   canonical(pt.overrides))
+            _check(
+                base, dict(pt.overrides), where, f"design.points[{j}].set", canonical(pt.overrides)
+            )
         return
     for i, p in enumerate(spec.parameters):
         if p.values is not None:
             for j, v in enumerate(p.values):
-                _check(base, {p.key: v}, where, f"parameters[{i}].values[{j}]",
-                       f"{p.key} = {v!r}")
+                _check(base, {p.key: v}, where, f"parameters[{i}].values[{j}]", f"{p.key} = {v!r}")
         else:
             lo, hi = (round(p.low), round(p.high)) if p.integer else (p.low, p.high)
             _check(base, {p.key: lo}, where, f"parameters[{i}].low", f"{p.key} = {lo!r}")
@@ -137,23 +146,33 @@ def _output_plan(spec: SweepSpec, base: Scenario, steps: int) -> OutputPlan:
     market_allowed = market_metric_names(base.market.industries)
     firm_allowed = [c for c in FIRM_COLUMNS if c not in FIRM_KEYS]
     checked: dict[str, tuple[str, ...] | None] = {}
-    for table, allowed, keys in (("market", market_allowed, MARKET_KEYS),
-                                 ("firms", firm_allowed, FIRM_KEYS)):
+    for table, allowed, keys in (
+        ("market", market_allowed, MARKET_KEYS),
+        ("firms", firm_allowed, FIRM_KEYS),
+    ):
         columns = getattr(out, table)
         if columns is None:
             checked[table] = None
             continue
         for j, c in enumerate(columns):
             if c not in allowed and c not in keys:
-                raise SpecError(where, f"output.{table}[{j}]", f"expected a {table} column "
-                                f"({', '.join(allowed)}), got {c!r}")
+                raise SpecError(
+                    where,
+                    f"output.{table}[{j}]",
+                    f"expected a {table} column ({', '.join(allowed)}), got {c!r}",
+                )
         checked[table] = tuple(c for c in columns if c not in keys)
     every = None if out.every == "final" else int(out.every)
     if every is not None and every > steps:
-        raise SpecError(where, "output.every", f"expected at most the steps per run ({steps}), "
-                        f"got {every}")
-    return OutputPlan(tables=tuple(out.tables), every=every,
-                      market_columns=checked["market"], firm_columns=checked["firms"])
+        raise SpecError(
+            where, "output.every", f"expected at most the steps per run ({steps}), got {every}"
+        )
+    return OutputPlan(
+        tables=tuple(out.tables),
+        every=every,
+        market_columns=checked["market"],
+        firm_columns=checked["firms"],
+    )
 
 
 def _outcomes(spec: SweepSpec, base: Scenario, output: OutputPlan, steps: int) -> list[Outcome]:
@@ -165,17 +184,28 @@ def _outcomes(spec: SweepSpec, base: Scenario, output: OutputPlan, steps: int) -
         except ValueError as e:
             raise SpecError(where, f"analysis.outcomes[{j}]", str(e)) from None
         if o.table not in output.tables:
-            raise SpecError(where, f"analysis.outcomes[{j}]", f"{text!r} needs the {o.table} "
-                            f"table; expected it in output.tables ({list(output.tables)})")
+            raise SpecError(
+                where,
+                f"analysis.outcomes[{j}]",
+                f"{text!r} needs the {o.table} "
+                f"table; expected it in output.tables ({list(output.tables)})",
+            )
         kept = output.market_columns if o.table == "market" else output.firm_columns
         if kept is not None and o.metric not in kept:
-            raise SpecError(where, f"analysis.outcomes[{j}]", f"{text!r} needs the column "
-                            f"{o.metric!r}; expected it in output.{o.table}")
+            raise SpecError(
+                where,
+                f"analysis.outcomes[{j}]",
+                f"{text!r} needs the column {o.metric!r}; expected it in output.{o.table}",
+            )
         outcomes.append(o)
     at = spec.analysis.at
     if at != "final" and int(at) not in kept_steps(steps, output.every):
-        raise SpecError(where, "analysis.at", f"expected 'final' or a kept step (a multiple of "
-                        f"output.every = {output.every or 'final'}, or {steps}), got {at}")
+        raise SpecError(
+            where,
+            "analysis.at",
+            f"expected 'final' or a kept step (a multiple of "
+            f"output.every = {output.every or 'final'}, or {steps}), got {at}",
+        )
     return outcomes
 
 
@@ -206,9 +236,18 @@ def build_plan(spec: SweepSpec | str | Path | dict[str, Any]) -> Plan:
             scenario = load_scenario(scenario, dict(spec.fixed))
         except ScenarioError as e:
             detail = f"{e.key}: {e.detail}" if e.key else e.detail
-            raise SpecError(where, "set", f"does not apply to scenario {base_name!r}: "
-                            f"{detail}") from None
+            raise SpecError(
+                where, "set", f"does not apply to scenario {base_name!r}: {detail}"
+            ) from None
     steps = int(spec.steps or scenario.steps)
+    metric_columns = {*FIRM_COLUMNS, *market_metric_names(scenario.market.industries)}
+    for i, p in enumerate(spec.parameters):
+        if p.column in metric_columns:
+            raise SpecError(
+                where,
+                f"parameters[{i}].name",
+                f"{p.column!r} is a metric column of the results; expected another name",
+            )
     output = _output_plan(spec, scenario, steps)
     every = output.every or steps
     scenario = load_scenario(scenario, {"collect_every": math.gcd(every, steps)})
@@ -220,11 +259,22 @@ def build_plan(spec: SweepSpec | str | Path | dict[str, Any]) -> Plan:
     for pt in design.points:
         for r in range(spec.replicates):
             rid = run_id(pt.overrides, r)
-            tasks.append(RunTask(
-                run_id=rid, point_id=pt.id, replicate=r, label=pt.label,
-                overrides=pt.overrides, values=pt.values, seed_entropy=spec.seed,
-                seed_key=seed_key(rid, r, spec.common_random_numbers), steps=steps,
-                scenario=scenario, output=output))
+            tasks.append(
+                RunTask(
+                    run_id=rid,
+                    point_id=pt.id,
+                    point=pt.index,
+                    replicate=r,
+                    label=pt.label,
+                    overrides=pt.overrides,
+                    values=pt.values,
+                    seed_entropy=spec.seed,
+                    seed_key=seed_key(rid, r, spec.common_random_numbers),
+                    steps=steps,
+                    scenario=scenario,
+                    output=output,
+                )
+            )
     ids = [t.run_id for t in tasks]
     if len(set(ids)) != len(ids):  # pragma: no cover - 64-bit hash collision
         raise SpecError(where, "parameters", "two runs hash to the same id; change the seed")
@@ -234,5 +284,15 @@ def build_plan(spec: SweepSpec | str | Path | dict[str, Any]) -> Plan:
         identity.pop(key, None)
     identity.update(format=FORMAT, steps=steps, scenario_hash=scenario_hash(scenario))
     sweep_hash = hashlib.sha256(canonical(identity).encode()).hexdigest()
-    return Plan(spec=spec, scenario=scenario, scenario_path=path, steps=steps, design=design,
-                tasks=tasks, output=output, outcomes=outcomes, sweep_hash=sweep_hash)
+    return Plan(
+        spec=spec,
+        scenario=scenario,
+        scenario_path=path,
+        steps=steps,
+        design=design,
+        tasks=tasks,
+        output=output,
+        outcomes=outcomes,
+        sweep_hash=sweep_hash,
+        identity=identity,
+    )

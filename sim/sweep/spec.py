@@ -38,10 +38,25 @@ __all__ = [
 
 DESIGN_KINDS = ("grid", "list", "lhs", "sobol", "morris")
 
-RESERVED_COLUMNS = frozenset({
-    "run_id", "point_id", "replicate", "label", "status", "error", "traceback", "seconds",
-    "attempts", "worker", "finished", "seed_entropy", "seed_key", "row",
-})
+RESERVED_COLUMNS = frozenset(
+    {
+        "run_id",
+        "point_id",
+        "point",
+        "replicate",
+        "label",
+        "status",
+        "error",
+        "traceback",
+        "seconds",
+        "attempts",
+        "worker",
+        "finished",
+        "seed_entropy",
+        "seed_key",
+        "row",
+    }
+)
 """Column names the store uses itself; a parameter may not be named like one."""
 
 
@@ -56,15 +71,19 @@ class _Section(BaseModel):
 class ParameterSpec(_Section):
     """One varied parameter: a dotted scenario key and its values or range."""
 
-    key: str = Field(description="dotted scenario key, e.g. expectations.weight_promise or "
-                     "firms.Acme.levers.inflation")
+    key: str = Field(
+        description="dotted scenario key, e.g. expectations.weight_promise or "
+        "firms.Acme.levers.inflation"
+    )
     name: str | None = Field(None, description="column name in the results (default: the key)")
-    values: list[Any] | None = Field(None, min_length=1,
-                                     description="grid or list: the values to run")
+    values: list[Any] | None = Field(
+        None, min_length=1, description="grid or list: the values to run"
+    )
     low: float | None = Field(None, description="lower end of the range")
     high: float | None = Field(None, description="upper end of the range")
-    num: int | None = Field(None, ge=2, le=10_000,
-                            description="grid: number of evenly spaced values from low to high")
+    num: int | None = Field(
+        None, ge=2, le=10_000, description="grid: number of evenly spaced values from low to high"
+    )
     integer: bool = Field(False, description="round sampled or spaced values to whole numbers")
 
     @property
@@ -75,8 +94,9 @@ class ParameterSpec(_Section):
     @model_validator(mode="after")
     def _range(self) -> ParameterSpec:
         if (self.low is None) != (self.high is None):
-            raise _At(("high" if self.high is None else "low",),
-                      "expected both low and high, or neither")
+            raise _At(
+                ("high" if self.high is None else "low",), "expected both low and high, or neither"
+            )
         if self.low is not None and self.high is not None and not self.low < self.high:
             raise _At(("high",), f"expected high > low ({self.low}), got {self.high}")
         if self.values is not None and self.low is not None:
@@ -92,20 +112,26 @@ class PointSpec(_Section):
     """One design point of an explicit list: overrides and an optional label."""
 
     label: str | None = Field(None, description="how the point is shown in tables and charts")
-    overrides: dict[str, Any] = Field(alias="set", min_length=1,
-                                      description="dotted scenario keys and their values")
+    overrides: dict[str, Any] = Field(
+        alias="set", min_length=1, description="dotted scenario keys and their values"
+    )
 
 
 class DesignSpec(_Section):
     """How the parameter space is covered."""
 
     kind: Literal[DESIGN_KINDS] = Field("grid", description="grid, list, lhs, sobol or morris")
-    samples: int | None = Field(None, ge=1, le=1_000_000,
-                                description="lhs: points; sobol: base sample N (a power of 2, "
-                                "N*(D+2) points); morris: trajectories (r*(D+1) points)")
+    samples: int | None = Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description="lhs: points; sobol: base sample N (a power of 2, "
+        "N*(D+2) points); morris: trajectories (r*(D+1) points)",
+    )
     levels: int = Field(4, ge=2, le=100, description="morris: grid levels (even)")
-    second_order: bool = Field(False, description="sobol: also compute second-order indices "
-                               "(N*(2D+2) points)")
+    second_order: bool = Field(
+        False, description="sobol: also compute second-order indices (N*(2D+2) points)"
+    )
     points: list[PointSpec] = Field(default_factory=list, description="list: the points")
 
 
@@ -113,10 +139,13 @@ class OutputSpec(_Section):
     """What is kept of each run."""
 
     tables: list[Literal["market", "firms"]] = Field(
-        default_factory=lambda: ["market", "firms"], min_length=1,
-        description="market: one row per kept step; firms: one row per firm per kept step")
+        default_factory=lambda: ["market", "firms"],
+        min_length=1,
+        description="market: one row per kept step; firms: one row per firm per kept step",
+    )
     every: int | Literal["final"] = Field(
-        1, description="keep every k-th step (the final step is always kept), or 'final'")
+        1, description="keep every k-th step (the final step is always kept), or 'final'"
+    )
     market: list[str] | None = Field(None, description="market columns to keep (default all)")
     firms: list[str] | None = Field(None, description="firm columns to keep (default all)")
 
@@ -133,9 +162,11 @@ class AnalysisSpec(_Section):
     """What ``cxsim analyze`` summarises."""
 
     outcomes: list[str] = Field(
-        default_factory=lambda: ["retention_annual", "nps", "profit"], min_length=1,
+        default_factory=lambda: ["retention_annual", "nps", "profit"],
+        min_length=1,
         description="market metric (retention_annual), per firm (firms.profit) or one firm "
-        "(firms.Acme.profit)")
+        "(firms.Acme.profit)",
+    )
     at: int | Literal["final"] = Field("final", description="step summarised ('final': last)")
     x: str | None = Field(None, description="parameter along the x axis of the charts")
     y: str | None = Field(None, description="second parameter (lines or heatmap)")
@@ -146,16 +177,23 @@ class SweepSpec(_Section):
 
     name: str = Field(description="short name of the experiment")
     description: str = ""
-    scenario: str = Field(description="base scenario: a name from scenarios/ or a .toml path "
-                          "(relative to the sweep file)")
+    scenario: str = Field(
+        description="base scenario: a name from scenarios/ or a .toml path "
+        "(relative to the sweep file)"
+    )
     seed: int = Field(0, ge=0, description="seed of the sweep's SeedSequence")
     replicates: int = Field(1, ge=1, le=100_000, description="runs per design point")
     steps: int | None = Field(None, ge=1, description="steps per run (default: the scenario's)")
     common_random_numbers: bool = Field(
-        False, description="replicate r of every point gets the same seed (paired comparisons); "
-        "default: each run's seed comes from its own id")
-    fixed: dict[str, Any] = Field(default_factory=dict, alias="set",
-                                  description="overrides applied to the base scenario in every run")
+        False,
+        description="replicate r of every point gets the same seed (paired comparisons); "
+        "default: each run's seed comes from its own id",
+    )
+    fixed: dict[str, Any] = Field(
+        default_factory=dict,
+        alias="set",
+        description="overrides applied to the base scenario in every run",
+    )
     design: DesignSpec = Field(default_factory=DesignSpec)
     parameters: list[ParameterSpec] = Field(default_factory=list)
     output: OutputSpec = Field(default_factory=OutputSpec)
@@ -177,62 +215,90 @@ class SweepSpec(_Section):
         d, params = self.design, self.parameters
         columns = [p.column for p in params]
         for i, p in enumerate(params):
-            if columns.count(p.column) > 1:
-                raise _At(("parameters", i, "name"), f"expected a unique name, got {p.column!r} "
-                          "twice (set name = ... to tell them apart)")
-            if p.column in RESERVED_COLUMNS:
-                raise _At(("parameters", i, "name"), f"{p.column!r} is used by the results "
-                          f"tables; expected another name")
-            if [q.key for q in params].count(p.key) > 1:
+            if p.key in [q.key for q in params[:i]]:
                 raise _At(("parameters", i, "key"), f"expected each key once, got {p.key!r} twice")
+            if p.column in columns[:i]:
+                raise _At(
+                    ("parameters", i, "name"),
+                    f"expected a unique name, got {p.column!r} "
+                    "twice (set name = ... to tell them apart)",
+                )
+            if p.column in RESERVED_COLUMNS:
+                raise _At(
+                    ("parameters", i, "name"),
+                    f"{p.column!r} is used by the results tables; expected another name",
+                )
         if d.kind == "grid":
             if not params:
-                raise _At(("parameters",), "a grid design needs at least one [[parameters]] "
-                          "table with values = [...] or low, high and num")
+                raise _At(
+                    ("parameters",),
+                    "a grid design needs at least one [[parameters]] "
+                    "table with values = [...] or low, high and num",
+                )
             for i, p in enumerate(params):
                 if p.values is None and p.num is None:
-                    raise _At(("parameters", i), "a grid needs values = [...] or low, high "
-                              "and num")
+                    raise _At(("parameters", i), "a grid needs values = [...] or low, high and num")
                 if p.values is not None and len({_canon(v) for v in p.values}) != len(p.values):
-                    raise _At(("parameters", i, "values"), f"expected distinct values, got "
-                              f"{p.values}")
+                    raise _At(
+                        ("parameters", i, "values"), f"expected distinct values, got {p.values}"
+                    )
         elif d.kind == "list":
             if not d.points:
-                raise _At(("design", "points"), "a list design needs [[design.points]] tables, "
-                          "each with set = { \"<key>\" = <value>, ... }")
+                raise _At(
+                    ("design", "points"),
+                    "a list design needs [[design.points]] tables, "
+                    'each with set = { "<key>" = <value>, ... }',
+                )
             seen: dict[str, int] = {}
             for j, pt in enumerate(d.points):
                 c = _canon(pt.overrides)
                 if c in seen:
-                    raise _At(("design", "points", j, "set"), f"expected a new point; the same "
-                              f"as design.points[{seen[c]}]")
+                    raise _At(
+                        ("design", "points", j, "set"),
+                        f"expected a new point; the same as design.points[{seen[c]}]",
+                    )
                 seen[c] = j
             keys = {k for pt in d.points for k in pt.overrides}
             for i, p in enumerate(params):
                 if p.key not in keys:
-                    raise _At(("parameters", i, "key"), f"a list design's [[parameters]] only "
-                              f"name keys its points set; expected one of {sorted(keys)}")
+                    raise _At(
+                        ("parameters", i, "key"),
+                        f"a list design's [[parameters]] only "
+                        f"name keys its points set; expected one of {sorted(keys)}",
+                    )
                 if p.values is not None or p.low is not None:
-                    raise _At(("parameters", i), "in a list design the points give the values; "
-                              "expected only key and name")
+                    raise _At(
+                        ("parameters", i),
+                        "in a list design the points give the values; expected only key and name",
+                    )
         else:
             if not params:
-                raise _At(("parameters",), f"a {d.kind} design needs [[parameters]] with low "
-                          "and high")
+                raise _At(
+                    ("parameters",), f"a {d.kind} design needs [[parameters]] with low and high"
+                )
             for i, p in enumerate(params):
                 if p.low is None:
-                    raise _At(("parameters", i), f"a {d.kind} design samples a range; expected "
-                              "low and high")
+                    raise _At(
+                        ("parameters", i),
+                        f"a {d.kind} design samples a range; expected low and high",
+                    )
                 if p.num is not None:
-                    raise _At(("parameters", i, "num"), f"num is for grids; a {d.kind} design "
-                              "takes design.samples")
+                    raise _At(
+                        ("parameters", i, "num"),
+                        f"num is for grids; a {d.kind} design takes design.samples",
+                    )
             if d.samples is None:
-                what = {"lhs": "points", "sobol": "base sample size N, a power of 2",
-                        "morris": "trajectories"}[d.kind]
+                what = {
+                    "lhs": "points",
+                    "sobol": "base sample size N, a power of 2",
+                    "morris": "trajectories",
+                }[d.kind]
                 raise _At(("design", "samples"), f"required for a {d.kind} design ({what})")
             if d.kind == "sobol" and d.samples & (d.samples - 1):
-                raise _At(("design", "samples"), f"expected a power of 2 (Sobol' sequences "
-                          f"converge only then), got {d.samples}")
+                raise _At(
+                    ("design", "samples"),
+                    f"expected a power of 2 (Sobol' sequences converge only then), got {d.samples}",
+                )
             if d.kind == "morris" and d.levels % 2:
                 raise _At(("design", "levels"), f"expected an even number, got {d.levels}")
             if d.kind in ("sobol", "morris") and len(params) < 2:
@@ -240,14 +306,18 @@ class SweepSpec(_Section):
         if d.kind != "list" and d.points:
             raise _At(("design", "points"), f"points are for list designs; this is {d.kind}")
         if isinstance(self.output.every, int) and self.steps and self.output.every > self.steps:
-            raise _At(("output", "every"), f"expected at most steps ({self.steps}), got "
-                      f"{self.output.every}")
+            raise _At(
+                ("output", "every"),
+                f"expected at most steps ({self.steps}), got {self.output.every}",
+            )
         names = set(columns)
         for key in ("x", "y"):
             value = getattr(self.analysis, key)
             if value is not None and value not in names and value != "label":
-                raise _At(("analysis", key), f"expected a parameter name from "
-                          f"{sorted(names) or ['label']}, got {value!r}")
+                raise _At(
+                    ("analysis", key),
+                    f"expected a parameter name from {sorted(names) or ['label']}, got {value!r}",
+                )
         return self
 
     # -- serialisation -------------------------------------------------------------------------
@@ -266,6 +336,7 @@ class SweepSpec(_Section):
         replicates: int | None = None,
         steps: int | None = None,
         customers: int | None = None,
+        samples: int | None = None,
         fixed: dict[str, Any] | None = None,
     ) -> SweepSpec:
         """A copy with command-line changes applied (and validated again).
@@ -276,6 +347,8 @@ class SweepSpec(_Section):
             Replace the spec's values.
         customers
             Sets ``market.customers`` in the fixed overrides.
+        samples
+            Replaces ``design.samples`` (lhs, sobol, morris).
         fixed
             More fixed overrides (``--set KEY=VALUE``).
         """
@@ -284,6 +357,15 @@ class SweepSpec(_Section):
             data["replicates"] = replicates
         if steps is not None:
             data["steps"] = steps
+        if samples is not None:
+            if self.design.kind not in ("lhs", "sobol", "morris"):
+                raise SpecError(
+                    self.where,
+                    "design.samples",
+                    f"--samples is for lhs, sobol and "
+                    f"morris designs; this one is {self.design.kind}",
+                )
+            data["design"] = {**data.get("design", {}), "samples": samples}
         extra = dict(fixed or {})
         if customers is not None:
             extra["market.customers"] = customers
@@ -312,8 +394,12 @@ def _loc_str(loc: tuple[Any, ...]) -> str:
 
 
 _MODELS: dict[str, type[BaseModel]] = {
-    "": SweepSpec, "design": DesignSpec, "output": OutputSpec, "analysis": AnalysisSpec,
-    "parameters": ParameterSpec, "points": PointSpec,
+    "": SweepSpec,
+    "design": DesignSpec,
+    "output": OutputSpec,
+    "analysis": AnalysisSpec,
+    "parameters": ParameterSpec,
+    "points": PointSpec,
 }
 
 
@@ -325,8 +411,14 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
 
 def _format(err: ValidationError) -> tuple[str, str]:
     e = err.errors()[0]
-    loc = tuple(x for x in e["loc"] if not (isinstance(x, str) and (
-        "[" in x or x in ("int", "str", "float", "bool", "function-after", "literal"))))
+    loc = tuple(
+        x
+        for x in e["loc"]
+        if not (
+            isinstance(x, str)
+            and ("[" in x or x in ("int", "str", "float", "bool", "function-after", "literal"))
+        )
+    )
     key = _loc_str(loc)
     if e["type"] == "extra_forbidden":
         msg = f"unknown key; expected one of: {', '.join(_allowed_keys(loc))}"
@@ -384,8 +476,9 @@ def load_spec(source: str | Path | dict[str, Any] | SweepSpec) -> SweepSpec:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SpecError(str(path), "", "file not found; expected a sweep .toml "
-                        "(see experiments/)") from None
+        raise SpecError(
+            str(path), "", "file not found; expected a sweep .toml (see experiments/)"
+        ) from None
     except IsADirectoryError:
         raise SpecError(str(path), "", "is a folder; expected a sweep .toml file") from None
     except tomllib.TOMLDecodeError as e:
@@ -394,4 +487,3 @@ def load_spec(source: str | Path | dict[str, Any] | SweepSpec) -> SweepSpec:
         raise SpecError(str(path), "", f"cannot read: {e}") from None
     data.setdefault("name", path.stem)
     return _validate(data, path.resolve(), str(path))
-

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["MARKET_KEYS", "FIRM_KEYS", "OutputPlan", "RunResult", "RunTask", "run_one"]
+__all__ = ["FIRM_KEYS", "MARKET_KEYS", "OutputPlan", "RunResult", "RunTask", "run_one"]
 
 MARKET_KEYS = ("step", "year")
 """Market columns always kept."""
@@ -57,8 +57,8 @@ class RunTask:
 
     Attributes
     ----------
-    run_id, point_id, replicate, label
-        Identity of the run and of its design point.
+    run_id, point_id, point, replicate, label
+        Identity of the run, of its design point and the point's place in the design.
     overrides
         The point's dotted scenario keys and values.
     values
@@ -75,6 +75,7 @@ class RunTask:
 
     run_id: str
     point_id: str
+    point: int
     replicate: int
     label: str
     overrides: dict[str, Any]
@@ -128,8 +129,9 @@ def worker_name() -> str:
 
 def failed(task: RunTask, error: str, tb: str = "", attempts: int = 1) -> RunResult:
     """A result recording that ``task`` could not be completed."""
-    return RunResult(run_id=task.run_id, status="error", error=error, traceback=tb,
-                     worker="", attempts=attempts)
+    return RunResult(
+        run_id=task.run_id, status="error", error=error, traceback=tb, worker="", attempts=attempts
+    )
 
 
 def _keep_steps(df: pd.DataFrame, every: int | None) -> pd.DataFrame:
@@ -142,12 +144,18 @@ def _keep_steps(df: pd.DataFrame, every: int | None) -> pd.DataFrame:
     return df[keep]
 
 
-def _frame(task: RunTask, df: pd.DataFrame, keys: tuple[str, ...],
-           columns: tuple[str, ...] | None) -> pd.DataFrame:
+def _frame(
+    task: RunTask, df: pd.DataFrame, keys: tuple[str, ...], columns: tuple[str, ...] | None
+) -> pd.DataFrame:
     df = _keep_steps(df, task.output.every)
     metrics = [c for c in df.columns if c not in keys] if columns is None else list(columns)
     out = df[[*keys, *[c for c in metrics if c not in keys]]].reset_index(drop=True)
-    ids = {"run_id": task.run_id, "point_id": task.point_id, "replicate": task.replicate}
+    ids = {
+        "run_id": task.run_id,
+        "point_id": task.point_id,
+        "point": task.point,
+        "replicate": task.replicate,
+    }
     ids.update(task.values)
     for i, (name, value) in enumerate(ids.items()):
         out.insert(i, name, [value] * len(out))
@@ -177,16 +185,28 @@ def run_one(task: RunTask) -> RunResult:
         model.run(task.steps)
         tables = {}
         if "market" in task.output.tables:
-            tables["market"] = _frame(task, model.model_metrics(), MARKET_KEYS,
-                                      task.output.market_columns)
+            tables["market"] = _frame(
+                task, model.model_metrics(), MARKET_KEYS, task.output.market_columns
+            )
         if "firms" in task.output.tables:
-            tables["firms"] = _frame(task, model.firm_metrics(), FIRM_KEYS,
-                                     task.output.firm_columns)
-        return RunResult(run_id=task.run_id, status="ok", tables=tables,
-                         seconds=time.perf_counter() - started, worker=worker_name(),
-                         steps_run=int(model.steps))
+            tables["firms"] = _frame(
+                task, model.firm_metrics(), FIRM_KEYS, task.output.firm_columns
+            )
+        return RunResult(
+            run_id=task.run_id,
+            status="ok",
+            tables=tables,
+            seconds=time.perf_counter() - started,
+            worker=worker_name(),
+            steps_run=int(model.steps),
+        )
     except Exception as e:  # a run's own failure is data, not a reason to stop the sweep
         line = f"{type(e).__name__}: {e}".splitlines()[0][:500]
-        return RunResult(run_id=task.run_id, status="error", error=line,
-                         traceback=traceback.format_exc(), seconds=time.perf_counter() - started,
-                         worker=worker_name())
+        return RunResult(
+            run_id=task.run_id,
+            status="error",
+            error=line,
+            traceback=traceback.format_exc(),
+            seconds=time.perf_counter() - started,
+            worker=worker_name(),
+        )

@@ -1,0 +1,218 @@
+"""Summaries of a sweep: mean and t-based 95% confidence interval across replicates.
+
+The aggregation runs in DuckDB over the Parquet chunks (count, mean and sample standard deviation
+per group); the Student-t quantile is applied to the small aggregated table. NaN values (e.g. the
+retention of a firm with no customers) count as missing. Groups are design points (one row per
+point, in design order), or any parameter columns (marginal means pooled over the others), and
+for per-firm outcomes also the firm.
+
+This module never imports the model, the UI or an executor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.sweep.outcomes import Outcome, parse_outcome
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from sim.sweep.store import SweepResults
+
+__all__ = [
+    "AT_FINAL",
+    "add_ci",
+    "mean_ci",
+    "outcome_ci",
+    "outcome_values",
+    "parse_outcomes",
+    "point_summary",
+    "quote",
+    "timeseries",
+]
+
+AT_FINAL = "final"
+
+
+def quote(name: str) -> str:
+    """A DuckDB identifier in double quotes (parameter names may hold dots and brackets)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def add_ci(df: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Add ``half_width``, ``ci_low`` and ``ci_high`` from columns ``n``, ``mean`` and ``sd``.
+
+    The interval is ``mean +- t_{(1+level)/2, n-1} * sd / sqrt(n)``; NaN where ``n < 2``.
+    """
+    out = df.copy()
+    n = out["n"].to_numpy(float)
+    sd = out["sd"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.where(n >= 2, stats.t.ppf((1 + level) / 2, np.maximum(n - 1, 1)), np.nan)
+        half = t * sd / np.sqrt(n)
+    out["half_width"] = half
+    out["ci_low"] = out["mean"] - half
+    out["ci_high"] = out["mean"] + half
+    return out
+
+
+def mean_ci(
+    relation: duckdb.DuckDBPyRelation,
+    by: Sequence[str],
+    value: str,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Mean and t-based confidence interval of ``value`` per group of ``by``, in DuckDB.
+
+    Parameters
+    ----------
+    relation
+        Any DuckDB relation (a table, a view, a query).
+    by
+        Grouping columns (may be empty: one row for everything).
+    value
+        The numeric column; NaN and NULL count as missing.
+    level
+        Confidence level.
+
+    Returns
+    -------
+    DataFrame
+        ``by`` columns, then ``n``, ``mean``, ``sd``, ``half_width``, ``ci_low``, ``ci_high``,
+        sorted by ``by``.
+    """
+    v = f"CAST({quote(value)} AS DOUBLE)"
+    clean = f"CASE WHEN isnan({v}) THEN NULL ELSE {v} END"
+    keys = ", ".join(quote(b) for b in by)
+    aggs = f"count({clean}) AS n, avg({clean}) AS mean, stddev_samp({clean}) AS sd"
+    rel = relation.aggregate(f"{keys}, {aggs}" if keys else aggs, keys)
+    if keys:
+        rel = rel.order(keys)
+    df = rel.df()
+    df["n"] = df["n"].astype(int)
+    return add_ci(df, level)
+
+
+def parse_outcomes(results: SweepResults, texts: Sequence[str]) -> list[Outcome]:
+    """Outcome names checked against the sweep's scenario (firms and industries)."""
+    firms, industries = results.firm_names(), results.industries()
+    return [parse_outcome(t, firms, industries) for t in texts]
+
+
+def outcome_values(
+    results: SweepResults, outcome: Outcome, at: int | str = AT_FINAL
+) -> duckdb.DuckDBPyRelation:
+    """One value of ``outcome`` per run (and firm): a relation with the id and parameter columns,
+    ``firm`` (firm outcomes), ``step`` and ``value``.
+
+    Parameters
+    ----------
+    results
+        The sweep.
+    outcome
+        What to read.
+    at
+        ``"final"`` (each run's last kept step) or a step number.
+    """
+    ids = ["run_id", "point_id", "point", "replicate", *results.parameters]
+    cols = ", ".join(quote(c) for c in ids)
+    firm_col = ", name AS firm" if outcome.table == "firms" else ""
+    where = [f"name = {_literal(outcome.firm)}"] if outcome.firm else []
+    if at != AT_FINAL:
+        where.append(f"step = {int(at)}")
+    sql = f"SELECT {cols}{firm_col}, step, {quote(outcome.metric)} AS value FROM {outcome.table}"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    if at == AT_FINAL:
+        sql += " QUALIFY step = max(step) OVER (PARTITION BY run_id)"
+    return results.sql(sql)
+
+
+def outcome_ci(
+    results: SweepResults,
+    outcome: Outcome,
+    by: Sequence[str],
+    at: int | str = AT_FINAL,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Mean and CI of an outcome per group of ``by`` (plus ``firm`` for per-firm outcomes)."""
+    rel = outcome_values(results, outcome, at)
+    keys = [*by, "firm"] if outcome.per_firm else list(by)
+    return mean_ci(rel, keys, "value", level)
+
+
+def point_summary(
+    results: SweepResults,
+    outcomes: Sequence[Outcome],
+    at: int | str = AT_FINAL,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Mean and CI across replicates per design point, for each outcome (long format).
+
+    Returns
+    -------
+    DataFrame
+        ``outcome``, ``title``, ``firm``, ``point``, ``label``, the parameter columns, ``n``,
+        ``mean``, ``sd``, ``half_width``, ``ci_low``, ``ci_high``; rows in design order.
+    """
+    labels = results.sql("SELECT point, any_value(label) AS label FROM design GROUP BY point").df()
+    frames = []
+    for o in outcomes:
+        df = outcome_ci(results, o, ["point", *results.parameters], at, level)
+        df = df.merge(labels, on="point", how="left")
+        df.insert(0, "outcome", o.text)
+        df.insert(1, "title", o.title)
+        if "firm" not in df:
+            df.insert(2, "firm", o.firm)
+        frames.append(df)
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True)
+    front = ["outcome", "title", "firm", "point", "label", *results.parameters]
+    rest = [c for c in out.columns if c not in front]
+    return (
+        out[front + rest]
+        .sort_values(["outcome", "point", "firm"], kind="stable", key=_outcome_order(outcomes))
+        .reset_index(drop=True)
+    )
+
+
+def _outcome_order(outcomes: Sequence[Outcome]) -> Any:
+    order = {o.text: i for i, o in enumerate(outcomes)}
+
+    def key(col: pd.Series) -> pd.Series:
+        return col.map(order) if col.name == "outcome" else col
+
+    return key
+
+
+def timeseries(
+    results: SweepResults, outcome: Outcome, by: Sequence[str] = ("point",), level: float = 0.95
+) -> pd.DataFrame:
+    """Mean and CI of an outcome at every kept step, per group of ``by`` (and firm).
+
+    Returns
+    -------
+    DataFrame
+        ``by``, ``firm`` (per-firm outcomes), ``step``, ``year``, ``n``, ``mean``, ``sd``,
+        ``half_width``, ``ci_low``, ``ci_high``.
+    """
+    ids = ", ".join(quote(c) for c in ["run_id", "point", *results.parameters])
+    firm_col = ", name AS firm" if outcome.table == "firms" else ""
+    sql = (
+        f"SELECT {ids}{firm_col}, step, year, {quote(outcome.metric)} AS value FROM {outcome.table}"
+    )
+    if outcome.firm:
+        sql += f" WHERE name = {_literal(outcome.firm)}"
+    keys = [*by, *(["firm"] if outcome.per_firm else []), "step", "year"]
+    return mean_ci(results.sql(sql), keys, "value", level)

@@ -1,0 +1,214 @@
+"""Running a sweep: plan, open the store, run what is missing, stream results to Parquet.
+
+:func:`run` is the Python entry point (``sim.sweep.run``) and what ``cxsim sweep`` calls. It
+builds the plan, opens (or resumes) the results folder, hands the missing runs to an executor,
+writes finished runs in chunks as they arrive (every ``chunk_runs`` runs or ``flush_seconds``,
+whichever comes first), and on Ctrl-C writes what has finished before stopping, so a rerun with
+the same ``out`` runs only what is missing.
+
+This module never imports the UI.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sim.sweep.executors import Executor, make_executor
+from sim.sweep.plan import Plan, build_plan
+from sim.sweep.progress import Progress
+from sim.sweep.spec import SweepSpec
+from sim.sweep.store import SweepResults, SweepStore, missing_runs
+from sim.sweep.worker import RunResult, run_one
+
+__all__ = ["SweepInterrupted", "SweepReport", "default_chunk_runs", "run"]
+
+
+@dataclass
+class SweepReport:
+    """What one call of :func:`run` did.
+
+    Attributes
+    ----------
+    total
+        Runs in the design.
+    skipped
+        Runs already in the folder (not run again).
+    ok, failed
+        Runs of this session that finished / failed.
+    failures
+        ``(run_id, label, replicate, error)`` of this session's failed runs.
+    seconds
+        Wall time of this session.
+    status
+        ``complete``, ``interrupted`` or ``failed`` (the executor gave up).
+    executor
+        Where the runs went.
+    chunks
+        Chunk folders written in this session.
+    """
+
+    total: int = 0
+    skipped: int = 0
+    ok: int = 0
+    failed: int = 0
+    failures: list[tuple[str, str, int, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    status: str = "running"
+    executor: str = ""
+    chunks: int = 0
+
+    @property
+    def ran(self) -> int:
+        """Runs finished in this session (ok or failed)."""
+        return self.ok + self.failed
+
+    @property
+    def rate(self) -> float:
+        """Runs per second in this session."""
+        return self.ran / self.seconds if self.seconds > 0 else 0.0
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM via the CLI) stopped a sweep; the finished runs were written.
+
+    Attributes
+    ----------
+    report
+        What this session did before it stopped.
+    out
+        The results folder; run the same sweep with it again to resume.
+    """
+
+    def __init__(self, report: SweepReport, out: Path) -> None:
+        super().__init__(f"sweep interrupted; {report.ran} runs of this session written to {out}")
+        self.report, self.out = report, out
+
+
+def default_chunk_runs(n_runs: int, workers: int) -> int:
+    """Runs per chunk: about four chunks per worker, between 1 and 200 runs each."""
+    return max(1, min(200, math.ceil(n_runs / max(1, 4 * workers))))
+
+
+def run(
+    spec: SweepSpec | Plan | str | Path | dict[str, Any],
+    out: str | Path | None = None,
+    *,
+    executor: Executor | str | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    chunk_runs: int | None = None,
+    flush_seconds: float = 30.0,
+    retry_failed: bool = False,
+    force: bool = False,
+    argv: list[str] | None = None,
+) -> SweepResults:
+    """Run a sweep (or the part of it not yet in ``out``) and return its results.
+
+    Parameters
+    ----------
+    spec
+        A sweep file path, its content as a dict, a :class:`SweepSpec` or a built plan.
+    out
+        Results folder; created, or resumed if it holds the same sweep. Default: a new
+        temporary folder.
+    executor
+        ``"local"`` (default: a process pool on every core), ``"serial"``, ``"dask"`` (a
+        LocalCluster), a Dask scheduler address, or an :class:`Executor`.
+    workers
+        Processes for ``"local"`` / ``"dask"``.
+    progress
+        Receives start/update/stop (see :mod:`sim.sweep.progress`); None shows nothing.
+    chunk_runs
+        Runs per Parquet chunk (default: :func:`default_chunk_runs`).
+    flush_seconds
+        Also write a chunk when the oldest unwritten run finished this long ago.
+    retry_failed
+        Run again the runs recorded as failed.
+    force
+        Delete the results of a different sweep in ``out`` instead of refusing.
+    argv
+        Command line to record in the manifest (default: ``sys.argv``).
+
+    Returns
+    -------
+    SweepResults
+        Reader over ``out``; ``.report`` is a :class:`SweepReport` of this call.
+
+    Raises
+    ------
+    SpecError
+        The spec is invalid or does not fit its scenario.
+    SweepStoreError
+        ``out`` holds a different sweep, other files, or is being written by another sweep.
+    SweepInterrupted
+        On Ctrl-C, after the finished runs were written (a ``KeyboardInterrupt``).
+    """
+    plan = spec if isinstance(spec, Plan) else build_plan(spec)
+    if out is None:
+        out = tempfile.mkdtemp(prefix=f"cxsim-sweep-{plan.spec.name}-")
+    ex = make_executor(executor, workers)
+    report = SweepReport(total=len(plan.tasks), executor=ex.describe())
+    started = time.perf_counter()
+    store = SweepStore.open(out, plan, force=force, executor=report.executor, argv=argv)
+    todo = list(missing_runs(plan, store.done, retry_failed))
+    report.skipped = len(plan.tasks) - len(todo)
+    per_chunk = chunk_runs or default_chunk_runs(len(todo), ex.workers)
+    labels = {t.run_id: (t.label, t.replicate) for t in plan.tasks}
+    buffer: list[RunResult] = []
+    first_unwritten = 0.0
+    seen: set[str] = set()
+
+    def flush() -> None:
+        if buffer:
+            store.write_chunk(buffer)
+            report.chunks += 1
+            buffer.clear()
+
+    status = "failed"
+    shown = False
+    try:
+        with ex:
+            report.executor = store.session["executor"] = ex.describe()
+            if progress is not None:
+                prior_failed = 0 if retry_failed else sum(s != "ok" for s in store.done.values())
+                progress.start(len(plan.tasks), report.skipped, prior_failed, report.executor)
+                shown = True
+            for result in ex.map(run_one, todo):
+                if result.run_id in seen:  # an executor delivered a run twice: keep the first
+                    continue
+                seen.add(result.run_id)
+                if not buffer:
+                    first_unwritten = time.monotonic()
+                buffer.append(result)
+                if result.status == "ok":
+                    report.ok += 1
+                else:
+                    report.failed += 1
+                    label, rep = labels[result.run_id]
+                    report.failures.append((result.run_id, label, rep, result.error))
+                if progress is not None:
+                    progress.update(result)
+                if len(buffer) >= per_chunk or time.monotonic() - first_unwritten >= flush_seconds:
+                    flush()
+            flush()
+        status = "complete"
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise SweepInterrupted(report, Path(out)) from None
+    finally:
+        if shown:
+            progress.stop()
+        try:
+            flush()
+        finally:
+            report.seconds = time.perf_counter() - started
+            report.status = status
+            store.finish(status)
+    results = SweepResults(out)
+    results.report = report
+    return results

@@ -1,0 +1,664 @@
+"""The results folder of a sweep: Parquet chunks, a manifest, resume, and the readers.
+
+Layout of ``--out``::
+
+    manifest.json        spec and its hash, scenario hash, seeds, package versions, sessions
+                         (start, end, executor, counts), completed and failed run ids
+    spec.toml            the sweep as run (after command-line changes)
+    scenario.toml        the resolved base scenario (fixed overrides applied)
+    design.parquet       the design rows in order (row, point_id, label, parameter columns)
+    chunks/chunk-SSS-NNNNN-xxxxxx/
+        runs.parquet     one row per run: ids, parameters, status, error, seconds, worker, seed
+        market.parquet   one row per kept step per finished run
+        firms.parquet    one row per firm per kept step per finished run
+
+Runs are written as they finish, a chunk of runs at a time, never one growing file and never one
+file per run. A chunk is written into ``.tmp/`` and renamed into ``chunks/`` in one step, so it
+is visible only once complete. The set of completed runs is read from the chunks present, not
+from the manifest, so a crash between writing a chunk and rewriting the manifest loses nothing
+and duplicates nothing; the manifest is rewritten atomically (temporary file and
+``os.replace``). A lock file keeps two sweeps from writing one folder at once.
+
+Readers: :class:`SweepResults` (``sim.sweep.open(path)``) gives pandas frames (``.df()``,
+``.runs()``) and DuckDB relations (``.relation()``, ``.sql()``) over the chunks.
+
+This module never imports the model, the UI or an executor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import platform
+import shutil
+import socket
+import sys
+import time
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sim.output import package_versions
+from sim.sweep.plan import FORMAT, Plan
+from sim.sweep.seeds import SEED_SCHEME
+from sim.sweep.worker import RunResult, RunTask
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from sim.sweep.spec import SweepSpec
+
+__all__ = ["TABLES", "SweepResults", "SweepStore", "SweepStoreError", "open_results"]
+
+TABLES = ("market", "firms")
+"""Data tables a sweep may keep (besides ``runs``)."""
+
+VERSION_PACKAGES = (
+    "cxsim",
+    "mesa",
+    "numpy",
+    "scipy",
+    "pandas",
+    "networkx",
+    "pyarrow",
+    "pydantic",
+    "duckdb",
+    "dask",
+    "distributed",
+    "SALib",
+)
+
+_ARROW = {
+    "bool": pa.bool_(),
+    "int": pa.int64(),
+    "float": pa.float64(),
+    "str": pa.string(),
+    "text": pa.string(),
+}
+
+
+class SweepStoreError(ValueError):
+    """A results folder that cannot be used as asked; the message says why and what to do."""
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON to ``path`` through a temporary file and ``os.replace`` (never half-written)."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2, default=str)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _write_parquet(table: pa.Table, path: Path) -> None:
+    pq.write_table(table, path, compression="zstd")
+    with open(path, "rb") as f:
+        os.fsync(f.fileno())
+
+
+class SweepStore:
+    """Writes a sweep's results folder; created by :meth:`open`.
+
+    Attributes
+    ----------
+    root
+        The folder.
+    done
+        ``run_id -> "ok" | "error"`` for every run recorded in the chunks present.
+    """
+
+    def __init__(self, root: Path, plan: Plan, manifest: dict[str, Any], lock: Any) -> None:
+        self.root, self.plan, self.manifest = root, plan, manifest
+        self._lock = lock
+        self._types = {p.column: _ARROW[p.dtype] for p in plan.design.parameters}
+        self._tasks = {t.run_id: t for t in plan.tasks}
+        self._seq = 0
+        self._token = uuid.uuid4().hex[:6]
+        self.done: dict[str, str] = read_done(root)
+        self._errors: dict[str, str] = {}
+
+    # -- opening -------------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        out: str | Path,
+        plan: Plan,
+        *,
+        force: bool = False,
+        executor: str = "",
+        argv: list[str] | None = None,
+    ) -> SweepStore:
+        """Create ``out`` for ``plan``, or reopen it to resume the same sweep.
+
+        Raises
+        ------
+        SweepStoreError
+            ``out`` holds a different sweep (and not ``force``), holds other files, or another
+            sweep is writing it now.
+        """
+        root = Path(out)
+        if root.exists() and not root.is_dir():
+            raise SweepStoreError(
+                f"{root}: exists and is not a folder; expected a folder for the sweep's results"
+            )
+        manifest_path = root / "manifest.json"
+        old = _read_manifest(root) if manifest_path.exists() else None
+        if old is None and root.is_dir() and any(root.iterdir()):
+            raise SweepStoreError(
+                f"{root}: holds files but no manifest.json; expected an empty "
+                "folder or the --out of an earlier 'cxsim sweep'"
+            )
+        root.mkdir(parents=True, exist_ok=True)
+        lock = _lock(root)
+        try:
+            if old is not None and old.get("sweep_hash") != plan.sweep_hash:
+                if not force:
+                    raise SweepStoreError(_mismatch(root, old, plan))
+                _clear(root)
+                old = None
+            (root / "chunks").mkdir(exist_ok=True)
+            tmp = root / ".tmp"
+            shutil.rmtree(tmp, ignore_errors=True)  # partial chunks of a crashed session
+            tmp.mkdir()
+            manifest = old if old is not None else _new_manifest(plan)
+            for earlier in manifest["sessions"]:
+                if earlier.get("status") == "running":  # we hold the lock: that one died
+                    earlier["status"] = "killed"
+            if old is None:
+                (root / "spec.toml").write_text(plan.spec.to_toml())
+                (root / "scenario.toml").write_text(plan.scenario.to_toml())
+                _write_parquet(design_table(plan), root / "design.parquet")
+            else:  # same runs; the analysis section or description may have been edited
+                (root / "spec.toml").write_text(plan.spec.to_toml())
+                manifest["spec"] = plan.spec.to_dict()
+            manifest["sessions"].append(
+                {
+                    "started": _now(),
+                    "ended": None,
+                    "status": "running",
+                    "executor": executor,
+                    "host": socket.gethostname(),
+                    "pid": os.getpid(),
+                    "argv": list(argv if argv is not None else sys.argv),
+                    "ran": 0,
+                    "failed": 0,
+                }
+            )
+            store = cls(root, plan, manifest, lock)
+            store._flush_manifest()
+            return store
+        except BaseException:
+            _unlock(lock)
+            raise
+
+    # -- writing -------------------------------------------------------------------------------
+
+    @property
+    def session(self) -> dict[str, Any]:
+        """This session's entry in the manifest."""
+        return self.manifest["sessions"][-1]
+
+    def write_chunk(self, results: list[RunResult]) -> Path | None:
+        """Write finished runs as one chunk (atomically visible); returns its folder."""
+        results = [r for r in results if r.run_id in self._tasks]
+        if not results:
+            return None
+        n_session = len(self.manifest["sessions"])
+        name = f"chunk-{n_session:03d}-{self._seq:05d}-{self._token}"
+        self._seq += 1
+        tmp = self.root / ".tmp" / name
+        tmp.mkdir(parents=True)
+        try:
+            for table in TABLES:
+                frames = [
+                    r.tables[table]
+                    for r in results
+                    if r.status == "ok" and table in r.tables and len(r.tables[table])
+                ]
+                if frames:
+                    df = pd.concat(frames, ignore_index=True)
+                    _write_parquet(self._arrow(df), tmp / f"{table}.parquet")
+            _write_parquet(self._runs_table(results), tmp / "runs.parquet")
+            _fsync_dir(tmp)
+            final = self.root / "chunks" / name
+            os.rename(tmp, final)
+            _fsync_dir(self.root / "chunks")
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        for r in results:
+            previous = self.done.get(r.run_id)
+            self.done[r.run_id] = "ok" if "ok" in (r.status, previous) else "error"
+            if r.status == "error":
+                self._errors[r.run_id] = r.error
+            self.session["ran"] += 1
+            self.session["failed"] += r.status != "ok"
+        self._flush_manifest()
+        return final
+
+    def finish(self, status: str) -> None:
+        """Close this session: ``complete``, ``interrupted`` or ``failed``; release the lock."""
+        try:
+            self.session["ended"] = _now()
+            self.session["status"] = status
+            self._flush_manifest()
+        finally:
+            _unlock(self._lock)
+            self._lock = None
+
+    def _flush_manifest(self) -> None:
+        m = self.manifest
+        ok = sorted(r for r, s in self.done.items() if s == "ok")
+        failed = sorted(r for r, s in self.done.items() if s != "ok")
+        known = {f["run_id"]: f["error"] for f in m.get("failed", [])}
+        known.update(self._errors)
+        m["completed"] = ok
+        m["failed"] = [{"run_id": r, "error": known.get(r, "")} for r in failed]
+        m["counts"] = {
+            "runs": len(self.plan.tasks),
+            "ok": len(ok),
+            "failed": len(failed),
+            "missing": len(self.plan.tasks) - len(ok) - len(failed),
+        }
+        m["status"] = "complete" if m["counts"]["missing"] == 0 else "incomplete"
+        m["updated"] = _now()
+        write_json_atomic(self.root / "manifest.json", m)
+
+    def _arrow(self, df: pd.DataFrame) -> pa.Table:
+        table = pa.Table.from_pandas(df, preserve_index=False)
+        for name, typ in self._types.items():
+            if name in table.column_names:
+                i = table.column_names.index(name)
+                table = table.set_column(
+                    i, pa.field(name, typ), pa.array(df[name].tolist(), type=typ)
+                )
+        return table
+
+    def _runs_table(self, results: list[RunResult]) -> pa.Table:
+        rows = []
+        for r in results:
+            t: RunTask = self._tasks[r.run_id]
+            rows.append(
+                {
+                    "run_id": r.run_id,
+                    "point_id": t.point_id,
+                    "point": t.point,
+                    "replicate": t.replicate,
+                    "label": t.label,
+                    **t.values,
+                    "status": r.status,
+                    "error": r.error,
+                    "traceback": r.traceback,
+                    "seconds": float(r.seconds),
+                    "attempts": int(r.attempts),
+                    "worker": r.worker,
+                    "steps_run": int(r.steps_run),
+                    "finished": _now(),
+                    "seed_entropy": int(t.seed_entropy),
+                    "seed_key": 0,
+                }
+            )
+        table = self._arrow(pd.DataFrame(rows))
+        keys = pa.array([self._tasks[r.run_id].seed_key for r in results], pa.uint64())
+        i = table.column_names.index("seed_key")
+        return table.set_column(i, pa.field("seed_key", pa.uint64()), keys)
+
+
+def design_table(plan: Plan) -> pa.Table:
+    """The design rows in order, with their point ids, labels and parameter columns."""
+    design = plan.design
+    rows = []
+    for i, pid in enumerate(design.row_points):
+        pt = design.point(pid)
+        rows.append({"row": i, "point_id": pid, "point": pt.index, "label": pt.label, **pt.values})
+    df = pd.DataFrame(rows)
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    for p in design.parameters:
+        i = table.column_names.index(p.column)
+        table = table.set_column(
+            i,
+            pa.field(p.column, _ARROW[p.dtype]),
+            pa.array(df[p.column].tolist(), type=_ARROW[p.dtype]),
+        )
+    return table
+
+
+def _new_manifest(plan: Plan) -> dict[str, Any]:
+    spec = plan.spec
+    return {
+        "format": FORMAT,
+        "name": spec.name,
+        "spec_file": str(spec.source_path or ""),
+        "spec": spec.to_dict(),
+        "sweep_hash": plan.sweep_hash,
+        "identity": plan.identity,
+        "scenario": {
+            "name": plan.scenario.name,
+            "file": str(plan.scenario_path or ""),
+            "hash": plan.identity["scenario_hash"],
+        },
+        "steps": plan.steps,
+        "design": {
+            "kind": plan.design.kind,
+            "rows": len(plan.design.row_points),
+            "points": len(plan.design.points),
+            "replicates": spec.replicates,
+            "runs": len(plan.tasks),
+        },
+        "parameters": [
+            {"key": p.key, "column": p.column, "type": p.dtype, "low": p.low, "high": p.high}
+            for p in plan.design.parameters
+        ],
+        "problem": plan.design.problem,
+        "seeds": {
+            "sweep_seed": spec.seed,
+            "scheme": SEED_SCHEME,
+            "common_random_numbers": spec.common_random_numbers,
+            "per_run": "runs.parquet: seed_entropy, seed_key",
+        },
+        "created": _now(),
+        "machine": {"host": socket.gethostname(), "platform": platform.platform()},
+        "versions": package_versions(VERSION_PACKAGES),
+        "sessions": [],
+        "completed": [],
+        "failed": [],
+    }
+
+
+def _mismatch(root: Path, old: dict[str, Any], plan: Plan) -> str:
+    before, now = old.get("identity", {}), plan.identity
+    differ = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
+    named = {
+        "scenario_hash": "the base scenario",
+        "set": "set",
+        "design": "design",
+        "parameters": "parameters",
+        "output": "output",
+        "format": "the folder format",
+    }
+    what = ", ".join(named.get(k, k) for k in differ) or "its content"
+    return (
+        f"{root}: holds results of a different sweep ({old.get('name', '?')!r} from "
+        f"{old.get('spec_file') or '?'}; they differ in {what}); expected the same sweep to "
+        "resume it: use another --out, or --force to delete those results"
+    )
+
+
+def _clear(root: Path) -> None:
+    for child in root.iterdir():
+        if child.name == ".lock":
+            continue
+        if child.is_dir():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+
+
+def _lock(root: Path) -> Any:
+    f = open(root / ".lock", "a+")
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        raise SweepStoreError(
+            f"{root}: another cxsim sweep is writing these results now; "
+            "expected it to finish first (or use another --out)"
+        ) from None
+    f.seek(0)
+    f.truncate()
+    f.write(f"{socket.gethostname()}:{os.getpid()}\n")
+    f.flush()
+    return f
+
+
+def _unlock(lock: Any) -> None:
+    if lock is not None:
+        with contextlib.suppress(OSError):
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+        lock.close()
+
+
+def _read_manifest(root: Path) -> dict[str, Any]:
+    path = root / "manifest.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SweepStoreError(
+            f"{root}: no manifest.json; expected the --out folder of 'cxsim sweep'"
+        ) from None
+    except (OSError, json.JSONDecodeError) as e:
+        raise SweepStoreError(
+            f"{path}: unreadable ({e}); expected the JSON manifest written by 'cxsim sweep'"
+        ) from None
+    if data.get("format") != FORMAT:
+        raise SweepStoreError(f"{path}: format {data.get('format')!r}; expected {FORMAT!r}")
+    return data
+
+
+def chunk_dirs(root: Path) -> list[Path]:
+    """Complete chunks, in name order (a chunk without runs.parquet is not one)."""
+    base = root / "chunks"
+    if not base.is_dir():
+        return []
+    return sorted(d for d in base.iterdir() if d.is_dir() and (d / "runs.parquet").exists())
+
+
+def read_done(root: Path) -> dict[str, str]:
+    """``run_id -> "ok" | "error"`` from the chunks present ("ok" wins over an earlier error)."""
+    done: dict[str, str] = {}
+    for d in chunk_dirs(root):
+        t = pq.read_table(d / "runs.parquet", columns=["run_id", "status"]).to_pydict()
+        for rid, status in zip(t["run_id"], t["status"], strict=True):
+            if done.get(rid) != "ok":
+                done[rid] = status
+    return done
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+class SweepResults:
+    """The results of a sweep, read from its folder (``sim.sweep.open(path)``).
+
+    Tables: ``runs`` (one row per run: ids, parameters, status, error, seconds, worker, seed),
+    ``market`` and ``firms`` (the kept rows, with the run's id and parameter columns),
+    ``errors`` (failed runs) and ``design`` (design rows in order).
+
+    Parameters
+    ----------
+    root
+        The ``--out`` folder of a sweep.
+
+    Examples
+    --------
+    >>> res = sim.sweep.open("results/opi")                        # doctest: +SKIP
+    >>> res.df("market").groupby("inflation")["retention_annual"].mean()  # doctest: +SKIP
+    >>> res.sql("select inflation, avg(nps) from market group by 1").df()  # doctest: +SKIP
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise SweepStoreError(
+                f"{self.root}: no such folder; expected the --out folder of 'cxsim sweep'"
+            )
+        self.manifest = _read_manifest(self.root)
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self.report: Any = None
+
+    def __repr__(self) -> str:
+        c = self.manifest.get("counts", {})
+        return (
+            f"SweepResults({str(self.root)!r}: {self.manifest.get('name')}, "
+            f"{c.get('ok', 0)} ok, {c.get('failed', 0)} failed, "
+            f"{c.get('missing', '?')} missing)"
+        )
+
+    # -- metadata ------------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The sweep's name."""
+        return str(self.manifest.get("name", self.root.name))
+
+    @property
+    def parameters(self) -> list[str]:
+        """Parameter column names, in spec order."""
+        return [p["column"] for p in self.manifest.get("parameters", [])]
+
+    @property
+    def spec(self) -> SweepSpec:
+        """The sweep spec as run (read from ``spec.toml``)."""
+        from sim.sweep.spec import load_spec
+
+        return load_spec(self.root / "spec.toml")
+
+    @property
+    def complete(self) -> bool:
+        """True when every run of the design has a result (ok or failed)."""
+        return self.manifest.get("status") == "complete"
+
+    def firm_names(self) -> list[str]:
+        """Names of the base scenario's firms."""
+        import tomllib
+
+        data = tomllib.loads((self.root / "scenario.toml").read_text())
+        return [f["name"] for f in data.get("firms", [])]
+
+    def industries(self) -> list[str]:
+        """Industries of the base scenario."""
+        import tomllib
+
+        data = tomllib.loads((self.root / "scenario.toml").read_text())
+        return list(data.get("market", {}).get("industries", []))
+
+    def files(self, table: str) -> list[Path]:
+        """Parquet files of a table (``runs``, ``market``, ``firms``), one per chunk."""
+        return [
+            d / f"{table}.parquet"
+            for d in chunk_dirs(self.root)
+            if (d / f"{table}.parquet").exists()
+        ]
+
+    # -- DuckDB --------------------------------------------------------------------------------
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """An in-memory DuckDB connection with the views ``runs``, ``market``, ``firms``,
+        ``errors`` and ``design``."""
+        if self._con is None:
+            self._con = self._connect()
+        return self._con
+
+    def refresh(self) -> SweepResults:
+        """Re-read the manifest and the chunks (after more runs were written)."""
+        self.manifest = _read_manifest(self.root)
+        if self._con is not None:
+            self._con.close()
+        self._con = None
+        return self
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        import duckdb
+
+        con = duckdb.connect(":memory:")
+        for table in ("runs", *TABLES):
+            files = [str(f) for f in self.files(table)]
+            if files:
+                con.read_parquet(files, union_by_name=True).create_view(f"_{table}_all")
+            else:
+                con.execute(
+                    f"CREATE VIEW _{table}_all AS SELECT NULL::VARCHAR AS run_id WHERE false"
+                )
+        has_status = bool(self.files("runs"))
+        if has_status:
+            con.execute("""CREATE VIEW runs AS SELECT * FROM _runs_all
+                QUALIFY row_number() OVER (PARTITION BY run_id
+                    ORDER BY (status = 'ok') DESC, finished DESC) = 1""")
+            con.execute("CREATE VIEW errors AS SELECT * FROM runs WHERE status <> 'ok'")
+        else:
+            con.execute("CREATE VIEW runs AS SELECT * FROM _runs_all")
+            con.execute("CREATE VIEW errors AS SELECT * FROM _runs_all")
+        for table in TABLES:
+            con.execute(f"CREATE VIEW {table} AS SELECT * FROM _{table}_all")
+        design = self.root / "design.parquet"
+        con.read_parquet(str(design)).create_view("design")
+        return con
+
+    def relation(self, table: str = "market") -> duckdb.DuckDBPyRelation:
+        """A DuckDB relation over a table: ``runs``, ``market``, ``firms``, ``errors``,
+        ``design``."""
+        allowed = ("runs", "errors", "design", *TABLES)
+        if table not in allowed:
+            raise ValueError(f"table: expected one of {', '.join(allowed)}, got {table!r}")
+        return self.connection.table(table)
+
+    def sql(self, query: str) -> duckdb.DuckDBPyRelation:
+        """Run SQL over the views (``runs``, ``market``, ``firms``, ``errors``, ``design``)."""
+        return self.connection.sql(query)
+
+    # -- pandas --------------------------------------------------------------------------------
+
+    def df(self, table: str = "market") -> pd.DataFrame:
+        """A table as a pandas DataFrame, ordered by point, replicate and step."""
+        rel = self.relation(table)
+        order = [c for c in ("row", "point", "replicate", "step", "firm") if c in rel.columns]
+        return (rel.order(", ".join(order)) if order else rel).df()
+
+    def runs(self) -> pd.DataFrame:
+        """One row per run with its parameters, status, error, seconds and worker."""
+        return self.df("runs")
+
+    def errors(self) -> pd.DataFrame:
+        """The runs that failed, with their error and traceback."""
+        return self.df("errors")
+
+    def design(self) -> pd.DataFrame:
+        """The design rows in order (SALib's sample order for Sobol and Morris designs)."""
+        return self.df("design")
+
+    def completed_ids(self) -> set[str]:
+        """Ids of the runs that finished without error."""
+        return {r for r, s in read_done(self.root).items() if s == "ok"}
+
+    def close(self) -> None:
+        """Close the DuckDB connection."""
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+
+def open_results(path: str | Path) -> SweepResults:
+    """Open the results folder of a sweep (``sim.sweep.open``)."""
+    return SweepResults(path)
+
+
+def missing_runs(plan: Plan, done: dict[str, str], retry_failed: bool) -> Iterable[RunTask]:
+    """The tasks of ``plan`` still to run, given what the chunks hold."""
+    for t in plan.tasks:
+        status = done.get(t.run_id)
+        if status is None or (retry_failed and status != "ok"):
+            yield t

@@ -1,0 +1,256 @@
+"""Running sweeps in-process and on a local process pool: determinism, the Parquet store, resume,
+errors, readers (pandas and DuckDB)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+import sim.sweep as sw
+from sim.sweep.executors import SerialExecutor, make_executor
+from sim.sweep.plan import build_plan
+from sim.sweep.runner import default_chunk_runs
+from sim.sweep.store import SweepStore, SweepStoreError, chunk_dirs
+
+FIXTURE = str(Path(__file__).parent / "fixtures" / "sweep" / "tiny.toml")
+
+
+def spec(**changes):
+    data = {
+        "name": "run",
+        "scenario": FIXTURE,
+        "seed": 5,
+        "replicates": 2,
+        "steps": 20,
+        "parameters": [
+            {"key": "firms.Probe.levers.inflation", "name": "inflation", "values": [0.0, 0.2, 0.4]}
+        ],
+        "output": {"every": 5},
+    }
+    data.update(changes)
+    return data
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    return sw.run(spec(), tmp_path_factory.mktemp("ref") / "out", executor="serial")
+
+
+def frames(res):
+    return res.df("market"), res.df("firms")
+
+
+def assert_same(a, b):
+    for x, y in zip(frames(a), frames(b), strict=True):
+        pd.testing.assert_frame_equal(x, y)
+
+
+# -- determinism across executors -------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_local_pool_gives_the_serial_numbers(reference, tmp_path):
+    # pool size 1 against serial: tests/test_sweep_faults.py (the killed sweep's first half)
+    two = sw.run(spec(), tmp_path / "two", executor="local", workers=2)
+    assert two.report.ok == 6
+    assert_same(reference, two)
+    workers = set(two.runs()["worker"])
+    assert len(workers) == 2, "both pool processes should have taken runs"
+
+
+def test_replicates_differ_and_a_run_repeats_itself(reference, tmp_path):
+    firms = reference.df("firms")
+    final = firms[firms["step"] == 20].set_index(["inflation", "replicate", "name"])["customers"]
+    assert not final.xs(0, level="replicate").equals(final.xs(1, level="replicate"))
+    again = sw.run(spec(), tmp_path / "again", executor="serial")
+    assert_same(reference, again)
+
+
+def test_rows_kept_and_columns(reference):
+    market, firms = frames(reference)
+    assert sorted(market["step"].unique()) == [5, 10, 15, 20]
+    assert len(market) == 6 * 4 and len(firms) == 6 * 4 * 2
+    assert list(market.columns[:5]) == ["run_id", "point_id", "point", "replicate", "inflation"]
+    assert market["inflation"].dtype == float
+    runs = reference.runs()
+    assert len(runs) == 6 and set(runs["status"]) == {"ok"}
+    assert {"seed_entropy", "seed_key", "seconds", "worker", "attempts", "label"} <= set(runs)
+    assert [int(k) for k in runs["seed_key"]] == [int(r, 16) for r in runs["run_id"]]
+    assert runs["seed_key"].dtype == "uint64"
+
+
+def test_duckdb_and_pandas_readers_agree(reference):
+    rel = reference.sql(
+        "SELECT inflation, avg(customers) AS c FROM firms "
+        "WHERE step = 20 AND name = 'Probe' GROUP BY 1 ORDER BY 1"
+    )
+    firms = reference.df("firms")
+    expected = (
+        firms[(firms["step"] == 20) & (firms["name"] == "Probe")]
+        .groupby("inflation")["customers"]
+        .mean()
+    )
+    got = rel.df().set_index("inflation")["c"]
+    pd.testing.assert_series_equal(got, expected, check_names=False)
+    assert len(reference.relation("runs").df()) == 6
+    opened = sw.open(reference.root)
+    assert opened.parameters == ["inflation"] and opened.complete
+    with pytest.raises(ValueError, match="expected one of runs"):
+        opened.relation("nope")
+
+
+def test_selected_columns_and_final_only(tmp_path):
+    res = sw.run(
+        spec(
+            output={"every": "final", "tables": ["firms"], "firms": ["customers", "trust"]},
+            analysis={"outcomes": ["firms.trust"]},
+        ),
+        tmp_path / "o",
+        executor="serial",
+    )
+    firms = res.df("firms")
+    assert set(firms["step"]) == {20}
+    assert list(firms.columns[5:]) == [
+        "step",
+        "year",
+        "firm",
+        "name",
+        "industry",
+        "strategy",
+        "customers",
+        "trust",
+    ]
+    assert res.files("market") == []
+
+
+# -- the store --------------------------------------------------------------------------------
+
+
+def test_chunks_are_written_as_runs_finish_and_manifest_records_everything(reference):
+    root = reference.root
+    chunks = chunk_dirs(root)
+    assert 1 < len(chunks) < 6  # chunked, not one file and not one per run
+    for d in chunks:
+        assert {p.name for p in d.iterdir()} == {"runs.parquet", "market.parquet", "firms.parquet"}
+    m = json.loads((root / "manifest.json").read_text())
+    assert m["status"] == "complete" and m["counts"] == {
+        "runs": 6,
+        "ok": 6,
+        "failed": 0,
+        "missing": 0,
+    }
+    assert sorted(m["completed"]) == sorted(reference.runs()["run_id"])
+    assert m["seeds"]["sweep_seed"] == 5 and "SeedSequence" in m["seeds"]["scheme"]
+    assert {"mesa", "numpy", "pandas", "duckdb", "dask", "SALib", "python"} <= set(m["versions"])
+    assert m["sessions"][-1]["status"] == "complete" and m["sessions"][-1]["ended"]
+    assert (root / "spec.toml").exists() and (root / "scenario.toml").exists()
+    assert len(pq.read_table(root / "design.parquet")) == 3
+    assert not list((root / ".tmp").iterdir())
+
+
+def test_resume_runs_only_what_is_missing(reference, tmp_path):
+    out = tmp_path / "r"
+    shutil.copytree(reference.root, out)
+    removed = chunk_dirs(out)[-1]
+    lost = set(pq.read_table(removed / "runs.parquet")["run_id"].to_pylist())
+    shutil.rmtree(removed)
+    (out / ".tmp" / "chunk-half-written").mkdir()  # a crashed writer's leftovers
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["completed"] = []  # a manifest older than the chunks: the chunks decide
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    res = sw.run(spec(), out, executor="serial")
+    assert res.report.skipped == 6 - len(lost)
+    assert res.report.ok == len(lost)
+    assert res.sql("SELECT count(*), count(DISTINCT run_id) FROM _runs_all").fetchall() == [(6, 6)]
+    assert_same(reference, res)
+    assert not list((out / ".tmp").iterdir())
+    assert json.loads((out / "manifest.json").read_text())["counts"]["ok"] == 6
+    nothing = sw.run(spec(), out, executor="serial")
+    assert (nothing.report.skipped, nothing.report.ran, nothing.report.chunks) == (6, 0, 0)
+
+
+def test_a_different_sweep_is_refused_and_force_replaces_it(reference, tmp_path):
+    out = tmp_path / "x"
+    shutil.copytree(reference.root, out)
+    with pytest.raises(SweepStoreError) as e:
+        sw.run(spec(replicates=3), out, executor="serial")
+    msg = str(e.value)
+    assert msg.startswith(f"{out}: holds results of a different sweep")
+    assert "differ in replicates" in msg and "--force" in msg and "\n" not in msg
+    res = sw.run(spec(replicates=1), out, executor="serial", force=True)
+    assert len(res.runs()) == 3 and res.report.skipped == 0
+    # editing only the name, description or analysis keeps the results
+    same = sw.run(
+        spec(replicates=1, name="renamed", analysis={"outcomes": ["nps"]}), out, executor="serial"
+    )
+    assert same.report.skipped == 3 and same.spec.analysis.outcomes == ["nps"]
+
+
+def test_a_folder_with_other_files_is_refused(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(SweepStoreError, match=r"holds files but no manifest\.json"):
+        sw.run(spec(), tmp_path, executor="serial")
+    with pytest.raises(SweepStoreError, match=r"no manifest\.json"):
+        sw.open(tmp_path)
+
+
+def test_two_writers_are_refused(tmp_path):
+    plan = build_plan(spec())
+    first = SweepStore.open(tmp_path / "w", plan)
+    try:
+        with pytest.raises(SweepStoreError, match="another cxsim sweep is writing"):
+            SweepStore.open(tmp_path / "w", plan)
+    finally:
+        first.finish("complete")
+    SweepStore.open(tmp_path / "w", plan).finish("complete")
+
+
+# -- failures ---------------------------------------------------------------------------------
+
+
+def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path):
+    failing = spec(
+        parameters=[],
+        replicates=1,
+        design={
+            "kind": "list",
+            "points": [
+                {"label": "fine", "set": {"firms.Probe.levers.inflation": 0.1}},
+                {"label": "broken", "set": {"firms.Probe.levers.fail": True}},
+                {"label": "fine too", "set": {"firms.Probe.levers.inflation": 0.3}},
+            ],
+        },
+    )
+    res = sw.run(failing, tmp_path / "f", executor="serial")
+    assert (res.report.ok, res.report.failed) == (2, 1)
+    ((run_id, label, rep, error),) = res.report.failures
+    assert (label, rep) == ("broken", 0)
+    assert error == "RuntimeError: sabotage: this run fails on purpose"
+    errors = res.errors()
+    assert list(errors["run_id"]) == [run_id]
+    assert "Traceback" in errors["traceback"].iloc[0]
+    assert set(res.df("market")["run_id"]) == set(res.runs()["run_id"]) - {run_id}
+    m = res.manifest
+    assert m["counts"]["failed"] == 1 and m["failed"][0]["error"] == error
+    # a rerun does not repeat the failure unless asked to
+    again = sw.run(failing, tmp_path / "f", executor="serial")
+    assert again.report.ran == 0
+    retried = sw.run(failing, tmp_path / "f", executor="serial", retry_failed=True)
+    assert (retried.report.ran, retried.report.failed) == (1, 1)
+    assert len(retried.runs()) == 3  # one row per run in the view, whatever the history
+
+
+def test_executor_names():
+    assert isinstance(make_executor("serial"), SerialExecutor)
+    assert make_executor("local", 2).workers == 2
+    assert make_executor("tcp://127.0.0.1:8786").address == "tcp://127.0.0.1:8786"
+    with pytest.raises(ValueError, match="expected 'serial', 'local', 'dask'"):
+        make_executor("cluster")
+    assert default_chunk_runs(6, 2) == 1
+    assert default_chunk_runs(1000, 2) == 125
+    assert default_chunk_runs(100_000, 8) == 200

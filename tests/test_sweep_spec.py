@@ -1,0 +1,401 @@
+"""Sweep files, designs, run ids and seeds, and the plan's checks against the scenario.
+
+Nothing here runs the model: these are the fast tests of what a sweep will run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.sweep.design import build_design, column_type
+from sim.sweep.plan import build_plan
+from sim.sweep.seeds import point_id, run_id, run_seed, seed_key
+from sim.sweep.spec import SpecError, load_spec
+
+FIXTURE = str(Path(__file__).parent / "fixtures" / "sweep" / "tiny.toml")
+EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
+
+
+def spec(**changes):
+    data = {
+        "name": "t",
+        "scenario": FIXTURE,
+        "seed": 7,
+        "replicates": 2,
+        "steps": 20,
+        "parameters": [
+            {"key": "firms.Probe.levers.inflation", "name": "inflation", "values": [0.0, 0.2, 0.4]}
+        ],
+    }
+    data.update(changes)
+    return data
+
+
+# -- the file ---------------------------------------------------------------------------------
+
+
+def test_unknown_key_names_file_key_and_allowed(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text(f'name = "x"\nscenario = "{FIXTURE}"\nreplicate = 3\n')
+    with pytest.raises(SpecError) as e:
+        load_spec(f)
+    msg = str(e.value)
+    assert msg.startswith(f"{f}: replicate: unknown key; expected one of:")
+    assert "replicates" in msg and "\n" not in msg
+
+
+@pytest.mark.parametrize(
+    ("changes", "key", "words"),
+    [
+        (
+            {
+                "design": {"kind": "sobol", "samples": 10},
+                "parameters": [
+                    {"key": "a", "low": 0, "high": 1},
+                    {"key": "b", "low": 0, "high": 1},
+                ],
+            },
+            "design.samples",
+            "power of 2",
+        ),
+        (
+            {
+                "design": {"kind": "morris", "samples": 4, "levels": 3},
+                "parameters": [
+                    {"key": "a", "low": 0, "high": 1},
+                    {"key": "b", "low": 0, "high": 1},
+                ],
+            },
+            "design.levels",
+            "even",
+        ),
+        (
+            {"design": {"kind": "lhs"}, "parameters": [{"key": "a", "low": 0, "high": 1}]},
+            "design.samples",
+            "required",
+        ),
+        ({"parameters": [{"key": "a", "values": [1, 1]}]}, "parameters[0].values", "distinct"),
+        (
+            {"parameters": [{"key": "a", "low": 2, "high": 1, "num": 3}]},
+            "parameters[0].high",
+            "expected high > low",
+        ),
+        ({"parameters": [{"key": "a", "low": 1}]}, "parameters[0].high", "both low and high"),
+        (
+            {"parameters": [{"key": "a", "values": [1]}, {"key": "b", "name": "a", "values": [2]}]},
+            "parameters[1].name",
+            "unique",
+        ),
+        (
+            {"parameters": [{"key": "a", "name": "run_id", "values": [1]}]},
+            "parameters[0].name",
+            "used by the results",
+        ),
+        ({"design": {"kind": "grd"}}, "design.kind", "expected 'grid'"),
+        ({"output": {"every": 0}}, "output.every", ">= 1"),
+        ({"analysis": {"x": "nope"}}, "analysis.x", "expected a parameter name"),
+        ({"design": {"kind": "list"}}, "design.points", "[[design.points]]"),
+    ],
+)
+def test_spec_errors_name_the_key_and_expectation(changes, key, words):
+    with pytest.raises(SpecError) as e:
+        load_spec(spec(**changes))
+    assert str(e.value).startswith(f"<sweep>: {key}: ")
+    assert words in str(e.value)
+
+
+def test_missing_file_is_one_line(tmp_path):
+    with pytest.raises(SpecError, match=r"nope\.toml: file not found"):
+        load_spec(tmp_path / "nope.toml")
+
+
+def test_samples_change_only_for_sampled_designs():
+    s = load_spec(
+        spec(design={"kind": "lhs", "samples": 8}, parameters=[{"key": "a", "low": 0, "high": 1}])
+    )
+    assert s.with_changes(samples=16).design.samples == 16
+    with pytest.raises(SpecError, match=r"design\.samples: --samples is for lhs"):
+        load_spec(spec()).with_changes(samples=16)
+    with pytest.raises(SpecError, match="power of 2"):
+        load_spec(
+            spec(
+                design={"kind": "sobol", "samples": 8},
+                parameters=[{"key": "a", "low": 0, "high": 1}, {"key": "b", "low": 0, "high": 1}],
+            )
+        ).with_changes(samples=12)
+
+
+def test_with_changes_revalidates_and_keeps_the_source(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text(load_spec(spec()).to_toml())
+    s = load_spec(f).with_changes(replicates=5, steps=9, customers=150, fixed={"network.k": 4})
+    assert (s.replicates, s.steps, s.source_path) == (5, 9, f.resolve())
+    assert s.fixed == {"market.customers": 150, "network.k": 4}
+
+
+# -- designs ----------------------------------------------------------------------------------
+
+
+def test_grid_is_the_full_product_first_parameter_slowest():
+    s = load_spec(
+        spec(
+            parameters=[
+                {"key": "a", "values": [1, 2]},
+                {"key": "b", "low": 0.0, "high": 0.5, "num": 6},
+            ]
+        )
+    )
+    d = build_design(s)
+    assert len(d.points) == 12 and len(d.row_points) == 12
+    assert [p.overrides["a"] for p in d.points] == [1] * 6 + [2] * 6
+    assert [p.overrides["b"] for p in d.points[:6]] == [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]
+    assert [p.dtype for p in d.parameters] == ["int", "float"]
+
+
+def test_list_design_labels_and_text_columns():
+    s = load_spec(
+        spec(
+            parameters=[],
+            design={
+                "kind": "list",
+                "points": [
+                    {
+                        "label": "composed",
+                        "set": {"firms.Probe.strategy": ["overpromise", "proactive"]},
+                    },
+                    {"set": {"firms.Probe.strategy": "niche", "firms.Probe.levers": {}}},
+                ],
+            },
+        )
+    )
+    d = build_design(s)
+    assert [p.label for p in d.points] == [
+        "composed",
+        "firms.Probe.levers={}, firms.Probe.strategy=niche",
+    ]
+    types = {p.column: p.dtype for p in d.parameters}
+    assert types == {"firms.Probe.strategy": "text", "firms.Probe.levers": "text"}
+    assert d.points[0].values["firms.Probe.strategy"] == '["overpromise","proactive"]'
+    assert d.points[1].values["firms.Probe.strategy"] == "niche"
+    assert d.points[0].values["firms.Probe.levers"] is None
+
+
+def test_list_design_refuses_a_repeated_point():
+    with pytest.raises(SpecError, match=r"design\.points\[1\]\.set: expected a new point"):
+        load_spec(
+            spec(
+                parameters=[],
+                design={
+                    "kind": "list",
+                    "points": [{"set": {"a": 1}}, {"label": "again", "set": {"a": 1}}],
+                },
+            )
+        )
+
+
+def test_lhs_is_in_bounds_stratified_and_reproducible():
+    s = load_spec(
+        spec(
+            design={"kind": "lhs", "samples": 20},
+            parameters=[{"key": "a", "low": 0, "high": 10}, {"key": "b", "low": -1, "high": 1}],
+        )
+    )
+    d1, d2 = build_design(s), build_design(s)
+    assert np.array_equal(d1.matrix, d2.matrix)
+    assert d1.matrix.shape == (20, 2)
+    # Latin hypercube: exactly one sample in each of the 20 strata of every dimension
+    for j, (lo, hi) in enumerate([(0, 10), (-1, 1)]):
+        strata = np.floor((d1.matrix[:, j] - lo) / (hi - lo) * 20).astype(int)
+        assert sorted(strata) == list(range(20))
+    other = build_design(load_spec({**s.to_dict(), "seed": 8}))
+    assert not np.array_equal(other.matrix, d1.matrix)
+
+
+def test_sobol_and_morris_sizes_and_repeated_morris_points():
+    params = [{"key": k, "low": 0, "high": 1} for k in ("a", "b", "c")]
+    d = build_design(load_spec(spec(design={"kind": "sobol", "samples": 16}, parameters=params)))
+    assert len(d.row_points) == 16 * (3 + 2) and d.problem["names"] == ["a", "b", "c"]
+    d2 = build_design(
+        load_spec(
+            spec(design={"kind": "sobol", "samples": 16, "second_order": True}, parameters=params)
+        )
+    )
+    assert len(d2.row_points) == 16 * (2 * 3 + 2)
+    m = build_design(
+        load_spec(spec(design={"kind": "morris", "samples": 10, "levels": 4}, parameters=params))
+    )
+    assert len(m.row_points) == 10 * (3 + 1)
+    assert set(np.unique(m.matrix)) <= {0.0, 1 / 3, 2 / 3, 1.0} | {
+        float(f"{v:.12g}") for v in (1 / 3, 2 / 3)
+    }
+    # a point visited by two trajectories is one point (run once), used by both rows
+    assert len(m.points) == len(set(m.row_points)) <= len(m.row_points)
+
+
+def test_integer_parameters_are_rounded():
+    d = build_design(
+        load_spec(
+            spec(
+                design={"kind": "lhs", "samples": 8},
+                parameters=[{"key": "market.customers", "low": 100, "high": 300, "integer": True}],
+            )
+        )
+    )
+    assert d.parameters[0].dtype == "int"
+    assert all(isinstance(p.overrides["market.customers"], int) for p in d.points)
+
+
+def test_column_types():
+    assert column_type([True, False]) == "bool"
+    assert column_type([1, 2]) == "int"
+    assert column_type([1, 2.5]) == "float"
+    assert column_type(["a", "b"]) == "str"
+    assert column_type(["a", ["b", "c"]]) == "text"
+
+
+# -- ids and seeds ----------------------------------------------------------------------------
+
+
+def test_run_ids_and_seeds_depend_only_on_parameters_and_replicate():
+    a = build_plan(spec())
+    b = build_plan(
+        spec(
+            parameters=[
+                {
+                    "key": "firms.Probe.levers.inflation",
+                    "name": "inflation",
+                    "values": [0.4, 0.0, 0.2],
+                }
+            ]
+        )
+    )
+    by_point = {(t.overrides["firms.Probe.levers.inflation"], t.replicate): t for t in a.tasks}
+    for t in b.tasks:
+        u = by_point[(t.overrides["firms.Probe.levers.inflation"], t.replicate)]
+        assert (t.run_id, t.seed_key, t.seed_entropy) == (u.run_id, u.seed_key, u.seed_entropy)
+    assert len({t.run_id for t in a.tasks}) == len(a.tasks) == 6
+    assert a.tasks[0].seed_key == int(a.tasks[0].run_id, 16)
+    # the stream is SeedSequence(entropy=sweep seed, spawn_key=(key,)), nothing else
+    s = run_seed(7, a.tasks[0].seed_key)
+    assert (s.entropy, s.spawn_key) == (7, (a.tasks[0].seed_key,))
+    c = build_plan(spec(seed=8))
+    assert c.tasks[0].run_id == a.tasks[0].run_id
+    assert not np.array_equal(
+        run_seed(8, c.tasks[0].seed_key).generate_state(4),
+        run_seed(7, a.tasks[0].seed_key).generate_state(4),
+    )
+
+
+def test_point_and_run_ids_are_canonical():
+    assert point_id({"a": 1, "b": 0.5}) == point_id({"b": 0.5, "a": 1})
+    assert point_id({"a": 1}) != point_id({"a": 1.0})
+    assert run_id({"a": 1}, 0) != run_id({"a": 1}, 1)
+    assert point_id({"a": np.float64(0.5)}) == point_id({"a": 0.5})
+
+
+def test_common_random_numbers_share_seeds_across_points():
+    plan = build_plan(spec(common_random_numbers=True))
+    keys = {}
+    for t in plan.tasks:
+        keys.setdefault(t.replicate, set()).add(t.seed_key)
+    assert all(len(v) == 1 for v in keys.values()) and len(keys) == 2
+    assert seed_key("00ff", 3) == 255
+
+
+# -- the plan: checks against the scenario ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "key", "words"),
+    [
+        (
+            {"parameters": [{"key": "firms.Prob.levers.inflation", "values": [0.1]}]},
+            "parameters[0].values[0]",
+            "no entry named 'Prob'",
+        ),
+        (
+            {"parameters": [{"key": "expectations.weight_promis", "values": [0.1]}]},
+            "parameters[0].values[0]",
+            "unknown key; expected one of: weight_promise",
+        ),
+        (
+            {"parameters": [{"key": "expectations.rate_up", "low": 0.1, "high": 3.0, "num": 3}]},
+            "parameters[0].high",
+            "less than or equal to 1",
+        ),
+        (
+            {"parameters": [{"key": "firms.Probe.levers.inflaton", "values": [0.1]}]},
+            "parameters[0].values[0]",
+            "unknown lever",
+        ),
+        ({"set": {"market.customer": 10}}, "set", "unknown key"),
+        ({"scenario": "no_such_scenario"}, "scenario", "file not found"),
+        ({"analysis": {"outcomes": ["retention"]}}, "analysis.outcomes[0]", "a market metric"),
+        (
+            {"analysis": {"outcomes": ["firms.Nobody.profit"]}},
+            "analysis.outcomes[0]",
+            "a firm of the scenario (Steady, Probe)",
+        ),
+        (
+            {"output": {"tables": ["market"]}, "analysis": {"outcomes": ["firms.profit"]}},
+            "analysis.outcomes[0]",
+            "needs the firms table",
+        ),
+        ({"output": {"market": ["nps", "bogus"]}}, "output.market[1]", "expected a market column"),
+        ({"output": {"every": 5}, "analysis": {"at": 7}}, "analysis.at", "a kept step"),
+        (
+            {"parameters": [{"key": "market.customers", "name": "nps", "values": [200]}]},
+            "parameters[0].name",
+            "a metric column",
+        ),
+        (
+            {
+                "design": {
+                    "kind": "list",
+                    "points": [{"set": {"firms.Probe.strategy": "nonsense"}}],
+                },
+                "parameters": [],
+            },
+            "design.points[0].set",
+            "expected one of honest",
+        ),
+    ],
+)
+def test_plan_checks_parameters_against_the_scenario(changes, key, words):
+    with pytest.raises(SpecError) as e:
+        build_plan(spec(**changes))
+    msg = str(e.value)
+    assert msg.startswith(f"<sweep>: {key}: "), msg
+    assert words in msg and "\n" not in msg
+
+
+def test_plan_hash_ignores_name_description_and_analysis_only():
+    base = build_plan(spec())
+    same = build_plan(spec(name="other", description="d", analysis={"outcomes": ["nps"]}))
+    assert same.sweep_hash == base.sweep_hash
+    for changes in (
+        {"replicates": 3},
+        {"steps": 21},
+        {"seed": 8},
+        {"set": {"market.customers": 150}},
+        {"output": {"every": 5}},
+    ):
+        assert build_plan(spec(**changes)).sweep_hash != base.sweep_hash, changes
+
+
+def test_plan_records_only_what_is_kept():
+    plan = build_plan(spec(steps=20, output={"every": 5}))
+    assert plan.scenario.collect_every == 5
+    assert plan.output.every == 5
+    final = build_plan(spec(steps=20, output={"every": "final"}))
+    assert final.scenario.collect_every == 20 and final.output.every is None
+
+
+@pytest.mark.skipif(not EXPERIMENTS.is_dir(), reason="no experiments folder")
+@pytest.mark.parametrize("path", sorted(EXPERIMENTS.glob("*.toml")), ids=lambda p: p.stem)
+def test_shipped_experiments_are_valid(path):
+    plan = build_plan(path)
+    assert plan.tasks and plan.outcomes
