@@ -266,4 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # `python -m sim.cli` runs this file as __main__: use the one sim.cli module, so that the
+    # CliError other layers raise is the class main() catches.
+    from sim.cli import main as _main
+
+    sys.exit(_main())

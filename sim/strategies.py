@@ -164,13 +164,15 @@ class Underpromise(Strategy):
 
 
 class Generalist(Strategy):
-    """Spread capability investment evenly over all attributes."""
+    """Spread the budget evenly: a quarter each to capability, capacity, marketing and retention,
+    and capability investment evenly over all attributes."""
 
     name = "generalist"
 
     def decide(self, firm: Firm, decision: Decision) -> None:
         k = len(firm.capability)
         decision.focus = np.full(k, 1.0 / k)
+        decision.allocation = np.full(len(BUDGET_ITEMS), 1.0 / len(BUDGET_ITEMS))
 
 
 class Niche(Strategy):
