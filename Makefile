@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test test-sweep lint format bench bench-sweep clean
 
 install: $(STAMP)
 
@@ -30,6 +30,12 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+test-sweep: install
+	$(BIN)/python -m pytest tests/test_sweep_spec.py tests/test_sweep_analysis.py tests/test_sweep_run.py tests/test_sweep_cli.py tests/test_sweep_faults.py tests/test_batch_run.py -q
+
+bench-sweep: install
+	$(BIN)/python experiments/benchmarks/sweep_throughput.py
 
 bench: install
 	$(BIN)/python experiments/benchmarks/step_scaling.py
