@@ -45,8 +45,10 @@ def installed_assets_dir() -> Path:
     root = Path(sys.prefix) / "share" / "solara" / "cdn"
     missing = [name for name in REQUIRED if not (root / name).is_dir()]
     if missing:
-        raise AssetsError(f"offline browser assets missing in {root} ({', '.join(missing)}); "
-                          "install them with: pip install 'solara-assets==1.58.2'")
+        raise AssetsError(
+            f"offline browser assets missing in {root} ({', '.join(missing)}); "
+            "install them with: pip install 'solara-assets==1.58.2'"
+        )
     return root
 
 
@@ -61,11 +63,14 @@ def _user_cache_dir() -> Path:
 
 def _newest(root: Path, prefix: str) -> Path | None:
     """The installed folder ``<prefix><version>`` with the highest version."""
+
     def version_key(p: Path) -> tuple[int, ...]:
-        parts = p.name[len(prefix):].split(".")
+        parts = p.name[len(prefix) :].split(".")
         return tuple(int(x) if x.isdigit() else -1 for x in parts)
 
-    found = [p for p in root.glob(f"{prefix}*") if p.is_dir() and p.name[len(prefix):][:1].isdigit()]
+    found = [
+        p for p in root.glob(f"{prefix}*") if p.is_dir() and p.name[len(prefix) :][:1].isdigit()
+    ]
     return max(found, key=version_key) if found else None
 
 
@@ -103,8 +108,9 @@ def prepare_assets(cache_dir: str | Path | None = None) -> Path:
         When ``solara-assets`` is not installed.
     """
     source = installed_assets_dir()
-    candidates = [Path(cache_dir)] if cache_dir is not None else [_default_cache_dir(),
-                                                                   _user_cache_dir()]
+    candidates = (
+        [Path(cache_dir)] if cache_dir is not None else [_default_cache_dir(), _user_cache_dir()]
+    )
     last_error: OSError | None = None
     for folder in candidates:
         try:

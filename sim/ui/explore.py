@@ -1,0 +1,187 @@
+"""The Explore page: headline numbers, a chart per measure with a line per firm, the network.
+
+One component subscribes to Mesa's ``update_counter`` (:func:`sim.ui.frames.use_frame`): the
+headline, the charts and the network, redrawn in one pass per frame with as few widgets as
+possible (the headline is one HTML widget, the charts one
+:class:`~sim.ui.echarts_widget.EChartsBoard`, the network's nodes one chart), so a frame costs
+three messages to the browser; nothing else re-renders while the market runs. Reads of the
+model hold the session's lock (:meth:`SessionState.read`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import solara
+
+from sim.model import CustomerMarket
+from sim.ui.charts import (
+    EXPLORE_CHARTS,
+    FirmSeries,
+    firm_colours,
+    firm_line_option,
+    satisfaction_expectation_option,
+)
+from sim.ui.echarts_widget import board_element
+from sim.ui.frames import use_frame
+from sim.ui.network_view import NetworkView
+from sim.ui.state import SessionState
+
+__all__ = [
+    "ExplorePage",
+    "FirmLegend",
+    "LiveExplore",
+    "explore_board",
+    "firm_series",
+    "headline_html",
+]
+
+
+def firm_series(model: CustomerMarket) -> FirmSeries:
+    """The model's per-firm series, pivoted for charting."""
+    return FirmSeries.from_frame(
+        model.firm_metrics(), model.firm_names, [f.industry for f in model.firms]
+    )
+
+
+def _fmt(value: float | None, spec: str, none: str = "–") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return none
+    return spec.format(value)
+
+
+def headline_html(
+    model: CustomerMarket, market: dict, steps: int, timing: tuple[float, float] = (0.0, 0.0)
+) -> str:
+    """The headline boxes as HTML (one widget: one message per frame).
+
+    ``timing`` is the last frame's ``(step seconds, frame seconds)``, shown under the step.
+    """
+    year = steps / model.steps_per_year
+    step_s, frame_s = timing
+    speed = (
+        f" · frame {1000 * frame_s:.0f} ms"
+        if frame_s
+        else f" · step {1000 * step_s:.0f} ms"
+        if step_s
+        else ""
+    )
+    served = market.get("served")
+    items = [
+        ("step", f"{steps:,}", f"year {year:.1f}{speed}"),
+        (
+            "customers served",
+            _fmt(served, "{:,.0f}"),
+            f"of {model.n_customers:,}"
+            + (f" ({served / model.n_customers:.0%})" if served else ""),
+        ),
+        ("market NPS", _fmt(market.get("nps"), "{:+.0f}"), "promoters − detractors"),
+        ("annual retention", _fmt(market.get("retention_annual"), "{:.1%}"), "kept over a year"),
+        ("trust", _fmt(market.get("trust"), "{:.2f}"), "mean, 0-1"),
+        (
+            "firms in the market",
+            _fmt(market.get("active_firms"), "{:.0f}"),
+            f"of {len(model.firms)}",
+        ),
+    ]
+    boxes = "".join(
+        f'<div class="cx-stat" data-stat="{label}"><span class="cx-stat-label">{label}</span>'
+        f'<span class="cx-stat-value">{value}</span><span class="cx-stat-note">{note}</span></div>'
+        for label, value, note in items
+    )
+    return f'<div class="cx-headline">{boxes}</div>'
+
+
+@solara.component
+def FirmLegend(state: SessionState, model: CustomerMarket) -> None:
+    """One chip per firm, in its chart colour; clicking one inspects the firm."""
+    colours = firm_colours(len(model.firms))
+    with solara.Div(classes=["cx-legend"]):
+        for firm in model.firms:
+            label = firm.name + f" · {firm.industry} · {model.strategy_labels[firm.index]}"
+            solara.Button(
+                label,
+                text=True,
+                small=True,
+                classes=["cx-chip"],
+                style={"border-left": f"14px solid {colours[firm.index]}"},
+                on_click=lambda i=firm.index: state.inspect_firm(i),
+            )
+        solara.Text("click a firm to inspect it", classes=["cx-hint"])
+
+
+CHART_HEIGHT = 300
+
+
+def explore_board(series: FirmSeries, size: str) -> list[tuple[str, dict, int, bool]]:
+    """The Explore page's charts: ``(name, option, height, wide)`` in display order."""
+    colours = firm_colours(len(series.names))
+    charts = [(size, firm_line_option(series, colours=colours, **EXPLORE_CHARTS[size]))]
+    charts += [
+        (name, firm_line_option(series, colours=colours, **EXPLORE_CHARTS[name]))
+        for name in ("retention", "nps")
+    ]
+    charts.append(("satisfaction", satisfaction_expectation_option(series, colours)))
+    charts += [
+        (name, firm_line_option(series, colours=colours, **EXPLORE_CHARTS[name]))
+        for name in ("trust", "profit")
+    ]
+    return [(name, option, CHART_HEIGHT, False) for name, option in charts]
+
+
+@solara.component
+def LiveExplore(state: SessionState, model: CustomerMarket) -> None:
+    """Headline, per-firm charts and network, redrawn every frame in one pass."""
+    use_frame(state)
+    size, set_size = solara.use_state("share")
+
+    def read() -> tuple[dict, int, FirmSeries | None]:
+        market = dict(model.recorder.latest_market)
+        series = firm_series(model) if model.recorder.latest_firm else None
+        return market, model.steps, series
+
+    market, steps, series = state.read(read)
+    timing = (state.step_seconds, state.frame_seconds if state.playing.value else 0.0)
+    solara.HTML(tag="div", unsafe_innerHTML=headline_html(model, market, steps, timing))
+    if series is None or len(series) == 0:
+        solara.Info(
+            "Step 0: press Step or ▶ Play in the sidebar to run the market; the charts "
+            "fill as it runs."
+        )
+    else:
+        _charts(state, model, series, size, set_size)
+    NetworkView(state, model)
+
+
+def _charts(
+    state: SessionState,
+    model: CustomerMarket,
+    series: FirmSeries,
+    size: str,
+    set_size: Callable[[str], None],
+) -> None:
+    """The share/customers switch and the charts board (a click on a line inspects its firm)."""
+
+    def on_line(event: dict) -> None:
+        name = (event or {}).get("seriesName", "")
+        for firm in model.firms:
+            if name == firm.name or name.startswith(f"{firm.name}: "):
+                state.inspect_firm(firm.index)
+
+    solara.ToggleButtonsSingle(
+        value=size,
+        values=["share", "customers"],
+        on_value=set_size,
+        dense=True,
+        classes=["cx-toggle"],
+    )
+    board_element(explore_board(series, size), on_click=on_line)
+
+
+@solara.component
+def ExplorePage(state: SessionState) -> None:
+    """Firm legend, then the live headline, charts and network of the session's model."""
+    model = state.model.value
+    FirmLegend(state, model)
+    LiveExplore(state, model)

@@ -1,0 +1,409 @@
+"""Replicate runs of two variants in a local process pool, and their statistics.
+
+The Compare page runs each variant ``replicates`` times on worker processes ("spawn" context:
+the worker function :func:`run_replicate` is a module-level function that needs only the
+``sim`` package). Replicate ``r`` of both variants uses the same random stream,
+``SeedSequence(entropy=seed, spawn_key=(r,))`` (common random numbers, the convention of the
+sweep layer), so the differences are paired and their confidence intervals tight.
+
+Workers report progress through a queue every few steps; :class:`ReplicateRun` can be cancelled
+at any moment, which terminates the workers at once. Results are reduced to the metrics the page
+shows: mean lines with 95% bands (Student t across replicates) and a table of end-of-run paired
+differences with 95% confidence intervals.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue as queue_module
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = [
+    "FIRM_METRICS",
+    "LIMITS",
+    "MARKET_METRICS",
+    "CompareResult",
+    "CompareSpec",
+    "ReplicateRun",
+    "mean_band",
+    "paired_difference",
+    "run_replicate",
+]
+
+MARKET_METRICS: dict[str, tuple[str, float]] = {
+    "retention_annual": ("Annual retention, %", 100.0),
+    "nps": ("Net Promoter Score", 1.0),
+    "satisfaction": ("Mean satisfaction, 0-10", 1.0),
+    "trust": ("Mean trust, 0-1", 1.0),
+    "served_share": ("Customers served, %", 100.0),
+    "profit": ("Profit per year, all firms", 1.0),
+}
+"""Market metrics compared: column -> (title with unit, display scale)."""
+
+FIRM_METRICS: dict[str, tuple[str, float]] = {
+    "share": ("Market share in its industry, %", 100.0),
+    "retention_annual": ("Annual retention, %", 100.0),
+    "nps": ("Net Promoter Score", 1.0),
+    "satisfaction": ("Mean satisfaction, 0-10", 1.0),
+    "trust": ("Mean trust, 0-1", 1.0),
+    "profit": ("Profit per year", 1.0),
+}
+"""Per-firm metrics compared: column -> (title with unit, display scale)."""
+
+LIMITS: dict[str, tuple[float, float]] = {
+    "retention_annual": (0.0, 100.0),
+    "nps": (-100.0, 100.0),
+    "satisfaction": (0.0, 10.0),
+    "trust": (0.0, 1.0),
+    "served_share": (0.0, 100.0),
+    "share": (0.0, 100.0),
+}
+"""Range of each bounded metric on the display scale (bands are drawn within it)."""
+
+_PROGRESS: Any = None
+
+
+def _init_worker(progress: Any) -> None:
+    """Worker set-up: keep the progress queue; leave Ctrl-C to the parent."""
+    import signal
+
+    global _PROGRESS
+    _PROGRESS = progress
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def run_replicate(
+    variant: str, replicate: int, scenario: Any, seed: int, steps: int
+) -> dict[str, Any]:
+    """One run of one variant (executed on a worker process).
+
+    Parameters
+    ----------
+    variant
+        ``"A"`` or ``"B"``.
+    replicate
+        Replicate number; with ``seed`` it fixes the random stream.
+    scenario
+        The variant's :class:`sim.Scenario`.
+    seed
+        Entropy shared by all runs of the comparison.
+    steps
+        Steps to run.
+
+    Returns
+    -------
+    dict
+        ``variant``, ``replicate``, ``market`` and ``firms`` (DataFrames of the compared
+        metrics per recorded step), ``seconds``; or ``error`` with a one-line message.
+    """
+    from sim.model import CustomerMarket
+
+    started = time.perf_counter()
+    key = f"{variant}{replicate}"
+    every = max(1, steps // 40)
+
+    def progress(done: int, total: int) -> None:
+        if _PROGRESS is not None and (done % every == 0 or done == total):
+            _PROGRESS.put((key, done))
+
+    try:
+        rng = np.random.SeedSequence(entropy=int(seed), spawn_key=(int(replicate),))
+        model = CustomerMarket(scenario, rng=rng, eager_agents=False)
+        model.run(steps, progress=progress)
+        market = model.model_metrics()
+        market["served_share"] = market["served"] / model.n_customers
+        market = market[["step", "year", *MARKET_METRICS]]
+        firms = model.firm_metrics()
+        firms = firms[["step", "year", "name", "active", *FIRM_METRICS]].copy()
+        firms.loc[~firms["active"].astype(bool), list(FIRM_METRICS)] = np.nan
+        if _PROGRESS is not None:
+            _PROGRESS.put((key, steps))
+        return {
+            "variant": variant,
+            "replicate": replicate,
+            "market": market,
+            "firms": firms.drop(columns="active"),
+            "seconds": time.perf_counter() - started,
+        }
+    except Exception as e:  # a failed run is reported, not raised in the pool
+        return {
+            "variant": variant,
+            "replicate": replicate,
+            "error": f"{type(e).__name__}: {e}".splitlines()[0][:300],
+            "traceback": traceback.format_exc(),
+        }
+
+
+@dataclass(frozen=True)
+class CompareSpec:
+    """What to compare.
+
+    Attributes
+    ----------
+    a, b
+        The two scenarios.
+    labels
+        Their names on the page.
+    replicates
+        Runs per variant.
+    steps
+        Steps per run.
+    seed
+        Entropy of the replicate streams.
+    """
+
+    a: Any
+    b: Any
+    labels: tuple[str, str]
+    replicates: int = 10
+    steps: int = 520
+    seed: int = 0
+
+    @property
+    def runs(self) -> int:
+        """Runs in all."""
+        return 2 * self.replicates
+
+
+def mean_band(values: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, ...]:
+    """Mean across replicates (rows) and its confidence band (Student t), per column.
+
+    Columns with fewer than two values have no band (NaN).
+    """
+    values = np.asarray(values, dtype=float)
+    n = (~np.isnan(values)).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.nanmean(values, axis=0) if values.size else np.zeros(values.shape[1:])
+        sd = np.nanstd(values, axis=0, ddof=1)
+        half = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
+    half = np.where(n >= 2, half, np.nan)
+    return mean, mean - half, mean + half
+
+
+def paired_difference(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> dict[str, float]:
+    """Mean of ``b - a`` over pairs where both exist, its CI (Student t) and the pair count."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    ok = ~np.isnan(a) & ~np.isnan(b)
+    d = b[ok] - a[ok]
+    n = len(d)
+    out = {
+        "a": float(np.nanmean(a)) if (~np.isnan(a)).any() else np.nan,
+        "b": float(np.nanmean(b)) if (~np.isnan(b)).any() else np.nan,
+        "difference": float(d.mean()) if n else np.nan,
+        "low": np.nan,
+        "high": np.nan,
+        "pairs": n,
+    }
+    if n >= 2:
+        half = stats.t.ppf(0.5 + level / 2, n - 1) * d.std(ddof=1) / np.sqrt(n)
+        out["low"], out["high"] = out["difference"] - half, out["difference"] + half
+    return out
+
+
+@dataclass
+class CompareResult:
+    """Replicate series of both variants, aligned on the steps both recorded.
+
+    Attributes
+    ----------
+    labels
+        Names of variants A and B.
+    steps, years
+        The common recorded steps.
+    market
+        ``market[v][metric]``: ``(replicates, steps)`` array for variant ``v`` (0 or 1).
+    firms
+        ``firms[v][name][metric]``: the same per firm.
+    errors
+        One line per failed run.
+    seconds
+        Wall time of the comparison.
+    """
+
+    labels: tuple[str, str]
+    steps: np.ndarray
+    years: np.ndarray
+    market: list[dict[str, np.ndarray]]
+    firms: list[dict[str, dict[str, np.ndarray]]]
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def common_firms(self) -> list[str]:
+        """Firms (by name) present in both variants."""
+        return [n for n in self.firms[0] if n in self.firms[1]]
+
+    def series(self, variant: int, scope: str, metric: str) -> np.ndarray:
+        """``(replicates, steps)`` values of ``metric`` for ``scope`` ("market" or a firm)."""
+        if scope == "market":
+            return self.market[variant][metric]
+        return self.firms[variant][scope][metric]
+
+    def differences(self) -> pd.DataFrame:
+        """End-of-run paired differences B - A with 95% CIs, for the market and every firm."""
+        rows = []
+        scopes = [("market", MARKET_METRICS)] + [(n, FIRM_METRICS) for n in self.common_firms]
+        for scope, metrics in scopes:
+            for metric, (title, scale) in metrics.items():
+                a = self.series(0, scope, metric)[:, -1] * scale
+                b = self.series(1, scope, metric)[:, -1] * scale
+                d = paired_difference(a, b)
+                clear = not np.isnan(d["low"]) and (d["low"] > 0 or d["high"] < 0)
+                rows.append({"scope": scope, "metric": title, **d, "clear": clear})
+        return pd.DataFrame(rows)
+
+
+def _assemble(spec: CompareSpec, results: list[dict[str, Any]], seconds: float) -> CompareResult:
+    ok = [r for r in results if "error" not in r]
+    errors = [
+        f"{r['variant']} replicate {r['replicate']}: {r['error']}" for r in results if "error" in r
+    ]
+    if not any(r["variant"] == "A" for r in ok) or not any(r["variant"] == "B" for r in ok):
+        raise RuntimeError(
+            "no run of "
+            + ("A" if not any(r["variant"] == "A" for r in ok) else "B")
+            + " finished: "
+            + "; ".join(errors[:3])
+        )
+    step_sets = [set(r["market"]["step"]) for r in ok]
+    steps = np.array(sorted(set.union(*step_sets)))
+    a_years = {
+        int(s): y for r in ok for s, y in zip(r["market"]["step"], r["market"]["year"], strict=True)
+    }
+    years = np.array([a_years[int(s)] for s in steps])
+    reps = spec.replicates
+    market: list[dict[str, np.ndarray]] = [{}, {}]
+    firms: list[dict[str, dict[str, np.ndarray]]] = [{}, {}]
+    position = {int(s): i for i, s in enumerate(steps)}
+    for v, name in enumerate(("A", "B")):
+        for metric in MARKET_METRICS:
+            market[v][metric] = np.full((reps, len(steps)), np.nan)
+        for r in (r for r in ok if r["variant"] == name):
+            cols = [position[int(s)] for s in r["market"]["step"]]
+            for metric in MARKET_METRICS:
+                market[v][metric][r["replicate"], cols] = r["market"][metric].to_numpy(float)
+            for firm, g in r["firms"].groupby("name", sort=False):
+                slot = firms[v].setdefault(
+                    firm, {m: np.full((reps, len(steps)), np.nan) for m in FIRM_METRICS}
+                )
+                fcols = [position[int(s)] for s in g["step"]]
+                for metric in FIRM_METRICS:
+                    slot[metric][r["replicate"], fcols] = g[metric].to_numpy(float)
+    return CompareResult(spec.labels, steps, years, market, firms, errors, seconds)
+
+
+def _stop(pool: ProcessPoolExecutor, kill: bool) -> None:
+    """Shut the pool down; with ``kill``, terminate workers still running a replicate."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=not kill, cancel_futures=True)
+    if kill:
+        for p in processes:
+            if p.is_alive():
+                p.terminate()
+        for p in processes:
+            p.join(timeout=5)
+
+
+class ReplicateRun:
+    """A comparison running on a pool of worker processes.
+
+    Parameters
+    ----------
+    spec
+        What to run.
+    workers
+        Worker processes (default: the cores this process may use, at most one per run).
+    """
+
+    def __init__(self, spec: CompareSpec, workers: int | None = None) -> None:
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:  # pragma: no cover - not Linux
+            cores = os.cpu_count() or 1
+        self.spec = spec
+        self.workers = max(1, min(workers or cores, spec.runs))
+        self.done_steps: dict[str, int] = {}
+        self.finished = 0
+
+    @property
+    def fraction(self) -> float:
+        """Share of all steps of all runs done, 0..1."""
+        total = self.spec.runs * self.spec.steps
+        return min(1.0, sum(self.done_steps.values()) / total) if total else 1.0
+
+    def run(
+        self,
+        on_progress: Callable[[ReplicateRun], None] | None = None,
+        cancelled: Callable[[], bool] = lambda: False,
+        poll: float = 0.2,
+    ) -> CompareResult | None:
+        """Run every replicate; return the result, or None if cancelled (workers terminated).
+
+        Parameters
+        ----------
+        on_progress
+            Called with this object whenever progress was made.
+        cancelled
+            Polled every ``poll`` seconds; True stops the run at once.
+        """
+        started = time.perf_counter()
+        ctx = multiprocessing.get_context("spawn")
+        progress = ctx.Queue()
+        pool = ProcessPoolExecutor(
+            self.workers, mp_context=ctx, initializer=_init_worker, initargs=(progress,)
+        )
+        spec = self.spec
+        pending = {
+            pool.submit(run_replicate, v, r, scenario, spec.seed, spec.steps)
+            for r in range(spec.replicates)
+            for v, scenario in (("A", spec.a), ("B", spec.b))
+        }
+        results: list[dict[str, Any]] = []
+        clean = False
+        try:
+            while pending:
+                if cancelled():
+                    return None
+                done, pending = wait(pending, timeout=poll, return_when=FIRST_COMPLETED)
+                moved = self._drain(progress)
+                for job in done:
+                    try:
+                        results.append(job.result())
+                    except BrokenProcessPool as e:
+                        raise RuntimeError(
+                            "a worker process died (out of memory, killed, or "
+                            f"it could not start): {e}"
+                        ) from None
+                    self.finished += 1
+                    moved = True
+                if moved and on_progress is not None:
+                    on_progress(self)
+            clean = True
+        finally:
+            _stop(pool, kill=not clean)
+            progress.close()
+            progress.join_thread()
+        return _assemble(spec, results, time.perf_counter() - started)
+
+    def _drain(self, progress: Any) -> bool:
+        moved = False
+        while True:
+            try:
+                key, done = progress.get_nowait()
+            except queue_module.Empty:
+                return moved
+            except (OSError, ValueError, EOFError):  # queue closed under us
+                return moved
+            self.done_steps[key] = max(done, self.done_steps.get(key, 0))
+            moved = True

@@ -1,0 +1,302 @@
+"""Per-browser-session state: the scenario being edited, the model built from it, selections.
+
+Each browser tab is a Solara session (a virtual kernel); the app creates one
+:class:`SessionState` per session with ``solara.use_memo``, never at module level, so two tabs
+never share a model. The state keeps the *last valid* scenario: a change that the scenario
+loader rejects leaves both the scenario and the model as they were, and the message goes back to
+the control that asked for it.
+
+The model is rebuilt from step 0 whenever the scenario changes (same seed, so the same network).
+Stepping (Step, or the play loop's thread) and every read of the model for a redraw hold the
+session's lock, so a chart never sees a model half-way through a step.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import solara
+from mesa.visualization.utils import force_update
+
+from sim.model import CustomerMarket
+from sim.scenario import Scenario, ScenarioError, list_scenarios, load_scenario
+from sim.strategies import build_strategy
+from sim.ui.fields import UI_MAX_CUSTOMERS
+from sim.ui.network_view import drawn_customers
+
+__all__ = ["SessionState", "apply_change", "model_parameters", "scenario_choices"]
+
+T = TypeVar("T")
+
+
+def scenario_choices() -> list[tuple[str, str]]:
+    """``(name, description)`` of every scenario file on the search path."""
+    return [(name, desc) for name, _, desc in list_scenarios()]
+
+
+def _check_size(scenario: Scenario) -> None:
+    n = scenario.market.customers
+    if n > UI_MAX_CUSTOMERS:
+        where = str(scenario.source_path or "<scenario>")
+        raise ScenarioError(
+            where,
+            "market.customers",
+            f"the browser UI runs at most {UI_MAX_CUSTOMERS:,} customers, got "
+            f"{n:,}; use 'cxsim run' for larger markets",
+        )
+
+
+def _strategy_levers(scenario: Scenario, index: int, names: list[str]) -> dict[str, Any]:
+    """The firm's current levers that the new composition of ``names`` still has."""
+    firm = scenario.firms[index]
+    search_dir = scenario.source_path.parent if scenario.source_path else None
+    strategy = build_strategy(
+        names[0] if len(names) == 1 else names, {}, scenario.market.attributes, search_dir
+    )
+    known = {
+        name
+        for part in getattr(strategy, "parts", [strategy])
+        for name in type(part.levers).model_fields
+    }
+    return {k: v for k, v in firm.levers.items() if k in known}
+
+
+_STRATEGY_KEY = re.compile(r"^firms\[(\d+)\]\.strategy$")
+
+
+def apply_change(scenario: Scenario, key: str, value: Any) -> Scenario:
+    """The scenario with one control's change, validated by the scenario loader.
+
+    A new strategy keeps only the levers it has; a list of one strategy is stored as its name.
+
+    Raises
+    ------
+    ScenarioError
+        When the loader rejects the change (its ``detail`` is the message for the control).
+    """
+    overrides: dict[str, Any] = {key: value}
+    match = _STRATEGY_KEY.match(key)
+    if match:
+        names = [value] if isinstance(value, str) else list(value)
+        if not names:
+            raise ScenarioError(
+                str(scenario.source_path or "<scenario>"), key, "expected at least one strategy"
+            )
+        index = int(match.group(1))
+        try:
+            levers = _strategy_levers(scenario, index, names)
+        except ValueError as e:
+            raise ScenarioError(str(scenario.source_path or "<scenario>"), key, str(e)) from None
+        overrides = {key: names[0] if len(names) == 1 else names, f"firms[{index}].levers": levers}
+    new = load_scenario(scenario, overrides)
+    _check_size(new)
+    return new
+
+
+def model_parameters(scenario: Scenario) -> dict[str, Any]:
+    """Keyword arguments that build the session's model (what Reset re-creates).
+
+    The customers drawn in the network view are the ones whose history is recorded, so every
+    node one can click has a story.
+    """
+    ids = drawn_customers(scenario.market.customers, scenario.seed)
+    return {"scenario": scenario, "track": ids.tolist(), "eager_agents": False}
+
+
+class SessionState:
+    """Everything one browser session owns.
+
+    Parameters
+    ----------
+    source
+        Scenario name or path to start with.
+
+    Attributes
+    ----------
+    scenario
+        The last valid scenario, with the UI's changes.
+    source
+        What the scenario was loaded from (a name, or ``"upload: file.toml"``).
+    model
+        The session's model.
+    model_parameters
+        Keyword arguments that re-create the model (Reset uses them).
+    playing
+        Whether the play loop runs.
+    running
+        False once the market has ended (every firm left): Play and Step are off.
+    play_interval, render_interval
+        Pause between frames in ms, and steps per frame (also what Step advances).
+    lock
+        Held while the model steps and while a component reads it.
+    frame_drawn
+        Set when a redraw pass has finished (the play loop waits for it, so stepping never
+        outruns drawing).
+    step_seconds, frame_seconds
+        Wall time of the last frame's steps, and of the whole frame (steps and redraw) while
+        playing.
+    tab
+        Index of the page shown (0 Explore, 1 Inspect, 2 Compare, 3 Export).
+    customer, firm, inspect_mode
+        Selected customer and firm for the Inspect page, and which of the two it shows.
+    colour_by, industry
+        What the network view colours nodes by, and for which industry.
+    revision
+        Bumped whenever the scenario changes, so controls re-read their values.
+    """
+
+    def __init__(self, source: str = "baseline") -> None:
+        scenario = load_scenario(source)
+        _check_size(scenario)
+        params = model_parameters(scenario)
+        self.source = solara.reactive(source)
+        self.scenario = solara.reactive(scenario)
+        self.model_parameters = solara.reactive(params)
+        self.model = solara.reactive(CustomerMarket(**params))
+        self.lock = threading.RLock()
+        self.frame_drawn = threading.Event()
+        self.step_seconds = 0.0
+        self.frame_seconds = 0.0
+        self.playing = solara.reactive(False)
+        self.running = solara.reactive(True)
+        self.play_interval = solara.reactive(20)
+        self.render_interval = solara.reactive(1)
+        self.run_error: solara.Reactive[str | None] = solara.reactive(None)
+        self.tab = solara.reactive(0)
+        self.customer: solara.Reactive[int | None] = solara.reactive(None)
+        self.firm = solara.reactive(0)
+        self.revision = solara.reactive(0)
+        self.colour_by = solara.reactive("satisfaction")
+        self.industry = solara.reactive(0)
+        self.inspect_mode = solara.reactive("customer")
+        self.source_error: solara.Reactive[str | None] = solara.reactive(None)
+        self._upload_dir: Path | None = None
+
+    # -- the scenario -------------------------------------------------------------------------
+
+    def set_scenario(self, scenario: Scenario) -> None:
+        """Make ``scenario`` current and rebuild the model from step 0."""
+        params = model_parameters(scenario)
+        model = CustomerMarket(**params)
+        with self.lock:
+            self.scenario.value = scenario
+            self.model_parameters.value = params
+            self.model.value = model
+        self.running.value = True
+        self.run_error.value = None
+        if self.customer.value is not None and self.customer.value >= model.n_customers:
+            self.customer.value = None
+        if self.firm.value >= len(model.firms):
+            self.firm.value = 0
+        if self.industry.value >= len(model.industries):
+            self.industry.value = 0
+        self.revision.value += 1
+
+    def change(self, key: str, value: Any) -> str | None:
+        """Apply one control's change; return the message for the control, or None if applied.
+
+        On a rejected value nothing changes: the scenario and the model stay as they were.
+        """
+        try:
+            new = apply_change(self.scenario.value, key, value)
+        except ScenarioError as e:
+            return e.detail
+        if new.to_dict() != self.scenario.value.to_dict():
+            self.set_scenario(new)
+        return None
+
+    def load(self, source: str) -> bool:
+        """Load a scenario by name or path; on failure keep the current one and say why."""
+        try:
+            scenario = load_scenario(source)
+            _check_size(scenario)
+        except ScenarioError as e:
+            self.source_error.value = str(e)
+            return False
+        self.source_error.value = None
+        self.source.value = source
+        self.customer.value = None
+        self.firm.value = 0
+        self.set_scenario(scenario)
+        return True
+
+    def upload(self, filename: str, content: bytes) -> bool:
+        """Load a scenario from an uploaded TOML file (kept in this session's temp folder)."""
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(filename).name) or "uploaded.toml"
+        if not name.endswith(".toml"):
+            self.source_error.value = f"{filename}: expected a .toml scenario file"
+            return False
+        if self._upload_dir is None:
+            self._upload_dir = Path(tempfile.mkdtemp(prefix="cxsim-ui-"))
+        path = self._upload_dir / name
+        path.write_bytes(content)
+        ok = self.load(str(path))
+        if ok:
+            self.source.value = f"upload: {name}"
+        return ok
+
+    # -- running ------------------------------------------------------------------------------
+
+    def read(self, fn: Callable[[], T]) -> T:
+        """``fn()`` while no step is under way (for consistent reads of the model)."""
+        with self.lock:
+            return fn()
+
+    def step(self, steps: int | None = None) -> int:
+        """Advance the model ``steps`` steps (default: the steps per frame) and redraw.
+
+        Returns the steps actually run (fewer if the market ended: every firm exited).
+        """
+        n = self.render_interval.value if steps is None else int(steps)
+        done = 0
+        try:
+            with self.lock:
+                model = self.model.value
+                started = time.perf_counter()
+                while done < n and model.running:
+                    model.step()
+                    done += 1
+                self.step_seconds = time.perf_counter() - started
+                if not model.running:
+                    self.running.value = False
+        except Exception as e:  # shown in the sidebar; the session stays usable
+            self.playing.value = False
+            self.run_error.value = f"the model failed at step {self.model.value.steps}: {e}"
+        force_update()
+        return done
+
+    def reset(self) -> None:
+        """Rebuild the model from the current parameters (step 0, same seed)."""
+        self.playing.value = False
+        self.run_error.value = None
+        with self.lock:
+            self.model.value = CustomerMarket(**self.model_parameters.value)
+        self.running.value = True
+        force_update()
+
+    # -- selections ---------------------------------------------------------------------------
+
+    def inspect_customer(self, index: int) -> None:
+        """Select a customer and show the Inspect page."""
+        self.customer.value = int(index)
+        self.inspect_mode.value = "customer"
+        self.tab.value = 1
+
+    def inspect_firm(self, index: int) -> None:
+        """Select a firm and show the Inspect page."""
+        self.firm.value = int(index)
+        self.inspect_mode.value = "firm"
+        self.tab.value = 1
+
+    def close(self) -> None:
+        """Release what the session holds on disk."""
+        if self._upload_dir is not None:
+            shutil.rmtree(self._upload_dir, ignore_errors=True)
+            self._upload_dir = None

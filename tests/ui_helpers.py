@@ -1,0 +1,277 @@
+"""Helpers for the browser tests of the UI: a server per test module, Chromium, page probes.
+
+The server is the one ``cxsim ui`` starts (:func:`sim.ui.server.server_command`), on a free
+port of 127.0.0.1, in its own process group so that stopping it stops its workers too. The
+browser is Debian's Chromium driven by Playwright (never ``playwright install``): under
+``CI=true`` a missing browser fails the test; elsewhere it skips with the reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+OUTPUT = REPO / "test-output" / "ui"
+
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+"""Flags that work on these machines (see STACK.md)."""
+
+READY = '[data-stat="step"]'
+"""Selector present once the Explore page has rendered."""
+
+
+def chromium_path() -> str | None:
+    """Debian's Chromium: ``$CXSIM_CHROMIUM``, ``/usr/bin/chromium`` or ``chromium`` on PATH."""
+    for candidate in (
+        os.environ.get("CXSIM_CHROMIUM"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+    ):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def require_browser() -> str:
+    """The Chromium path; fail under CI, skip elsewhere, when it or Playwright is missing."""
+    reason = None
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        reason = "the playwright Python package is not installed (pip install -e '.[dev]')"
+    path = chromium_path()
+    if reason is None and path is None:
+        reason = "Chromium not found at /usr/bin/chromium (apt-get install chromium)"
+    if reason is not None:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"browser tests need a browser under CI: {reason}")
+        pytest.skip(reason)
+    assert path is not None
+    return path
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class UIServer:
+    """``cxsim ui`` 's server in a child process, for one test module.
+
+    Parameters
+    ----------
+    scenario
+        Scenario each session opens.
+    log
+        File receiving the server's output.
+    """
+
+    def __init__(
+        self, scenario: str, log: Path, extra_env: dict[str, str] | None = None, cwd: Path = REPO
+    ) -> None:
+        from sim.ui.server import server_command, server_environment
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self.log = log
+        env = server_environment(scenario)
+        env.update(extra_env or {})
+        self._out = log.open("w")
+        self.process = subprocess.Popen(
+            server_command("127.0.0.1", self.port),
+            env=env,
+            cwd=cwd,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 90.0) -> float:
+        """Wait until the server answers; return the seconds it took."""
+        started = time.perf_counter()
+        while time.perf_counter() - started < timeout:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"the UI server exited with {self.process.returncode}:\n"
+                    + self.log.read_text()[-3000:]
+                )
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(self.url, timeout=2) as response:
+                    if response.status == 200:
+                        return time.perf_counter() - started
+            time.sleep(0.3)
+        raise TimeoutError(
+            f"the UI server did not answer within {timeout} s:\n" + self.log.read_text()[-3000:]
+        )
+
+    def stop(self) -> None:
+        """Stop the server and everything it started (its process group)."""
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self._out.close()
+
+
+@contextlib.contextmanager
+def ui_server(scenario: str, log: Path) -> Iterator[UIServer]:
+    """A running server for the duration of the block."""
+    server = UIServer(scenario, log)
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+class PageLog:
+    """Console errors, page errors, requests that left 127.0.0.1 and failed requests (an asset
+    the server could not find offline answers 404 or 500), for one page."""
+
+    def __init__(self, page: Any) -> None:
+        self.errors: list[str] = []
+        self.external: list[str] = []
+        self.failed: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
+        page.on("request", self._request)
+        page.on("response", self._response)
+        page.on("requestfailed", lambda r: self.failed.append(f"{r.url} ({r.failure})"))
+
+    def _response(self, response: Any) -> None:
+        if response.status >= 400:
+            self.failed.append(f"{response.url} -> {response.status}")
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self.errors.append(f"console.error: {message.text}")
+
+    def _request(self, request: Any) -> None:
+        url = request.url
+        if not url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")):
+            self.external.append(url)
+
+
+def block_internet(context: Any) -> None:
+    """Make every request that does not go to 127.0.0.1 fail (the machine is offline)."""
+    context.route(
+        lambda url: not url.startswith(("http://127.0.0.1", "ws://127.0.0.1")),
+        lambda route: route.abort(),
+    )
+
+
+CHART_PROBE = """
+(name) => {
+  const el = document.querySelector(`[data-chart="${name}"]`);
+  if (!el || !window.requirejs) return null;
+  const defined = window.requirejs.s.contexts._.defined;
+  const key = Object.keys(defined).find(k => k.includes('echarts'));
+  if (!key) return null;
+  const chart = defined[key].getInstanceByDom(el);
+  if (!chart) return null;
+  const option = chart.getOption();
+  const source = option.dataset && option.dataset.length ? option.dataset[0].source : null;
+  const series = option.series.map(s => ({name: s.name || '', type: s.type,
+                                          points: s.data ? s.data.length : 0}));
+  return {rows: source ? source.length : 0, last: source ? source[source.length - 1] : null,
+          series: series,
+          data: option.series.length && option.series[0].data
+                ? option.series[0].data.slice(0, 5000) : null};
+}
+"""
+
+
+def chart(page: Any, name: str) -> dict[str, Any] | None:
+    """What the ECharts instance tagged ``data-chart=<name>`` holds (rows, series, ...)."""
+    return page.evaluate(CHART_PROBE, name)
+
+
+def wait_chart(
+    page: Any, name: str, predicate: Any = lambda c: c and c["rows"] > 0, timeout: float = 30.0
+) -> dict[str, Any]:
+    """Poll a chart until ``predicate`` holds; return its probe."""
+    deadline = time.perf_counter() + timeout
+    last = None
+    while time.perf_counter() < deadline:
+        last = chart(page, name)
+        if predicate(last):
+            return last
+        page.wait_for_timeout(200)
+    raise AssertionError(f"chart {name!r} never satisfied the condition; last: {str(last)[:500]}")
+
+
+def stat(page: Any, label: str) -> str:
+    """The value shown in the headline box ``label`` ("step", "market NPS", ...)."""
+    return page.locator(f'[data-stat="{label}"] .cx-stat-value').inner_text().strip()
+
+
+def open_app(
+    browser: Any, url: str, *, viewport: tuple[int, int] = (1500, 1000), offline: bool = True
+) -> tuple[Any, Any, PageLog]:
+    """A new context and page on the app, ready (Explore rendered); with its log."""
+    context = browser.new_context(
+        viewport={"width": viewport[0], "height": viewport[1]}, accept_downloads=True
+    )
+    if offline:
+        block_internet(context)
+    page = context.new_page()
+    log = PageLog(page)
+    page.goto(url)
+    page.wait_for_selector(READY, timeout=60_000)
+    return context, page, log
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save a full-page screenshot under ``test-output/ui/``."""
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    path = OUTPUT / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def field(page: Any, label: str) -> Any:
+    """The input of the sidebar control labelled exactly ``label``."""
+    import re
+
+    return page.locator(
+        ".cx-field", has=page.locator("label", has_text=re.compile(f"^{re.escape(label)}$"))
+    ).locator("input")
+
+
+def set_field(page: Any, panel: str, label: str, value: Any) -> Any:
+    """Open the parameter panel ``panel`` (if closed), type ``value`` into ``label``, Enter."""
+    box = field(page, label)
+    if not box.is_visible():
+        page.locator(".cx-panel-header", has_text=panel).click()
+    box.wait_for(timeout=15_000)
+    box.fill(str(value))
+    box.press("Enter")
+    return box
