@@ -1,4 +1,5 @@
-# Everything a fresh clone needs: `make run` opens the model, `make test` passes the suite.
+# Everything a fresh clone needs: `make run` opens the UI on the baseline market at
+# http://127.0.0.1:8765, `make test` passes the suite.
 # Both build .venv/ in the repo first (make install), so nothing has to be installed by hand.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -6,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-sweep lint format bench bench-sweep clean
+.PHONY: install run test test-sweep lint format bench bench-sweep ui-bench clean
 
 install: $(STAMP)
 
@@ -18,7 +19,10 @@ $(STAMP): pyproject.toml
 	@echo "installed: $(BIN)/cxsim"
 
 run: install
-	$(BIN)/cxsim run baseline
+	$(BIN)/cxsim ui baseline
+
+ui-bench: install
+	$(BIN)/python -m sim.ui.bench 1000 10000
 
 test: install
 	$(BIN)/python -m pytest
