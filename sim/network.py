@@ -879,6 +879,58 @@ class Adjacency:
         rows = _as_rows(rows, self.n)
         return np.asarray(self._matrix64[rows] @ values, dtype=np.float64)
 
+    def neighbour_counts(self, codes: Any, n_codes: int, rows: Any) -> FloatArray:
+        """For each node in ``rows``, how many of its neighbours carry each code.
+
+        Parameters
+        ----------
+        codes : array_like of int, shape (n,)
+            A code per node in ``0..n_codes-1``, or -1 for none.
+        n_codes : int
+            Number of codes.
+        rows : array_like of int
+            The nodes to count for.
+
+        Returns
+        -------
+        numpy.ndarray of float64, shape ``(n_codes, len(rows))``
+            Whole numbers: one row per code.
+
+        Examples
+        --------
+        >>> adj = Adjacency.from_edges([0, 0, 1], [1, 2, 2], 3)
+        >>> adj.neighbour_counts([0, 1, -1], 2, [0, 2]).tolist()
+        [[0.0, 1.0], [1.0, 1.0]]
+        """
+        codes = np.asarray(codes)
+        rows = _as_rows(rows, self.n)
+        out = np.empty((n_codes, rows.size))
+        if rows.size == 0 or n_codes == 0:
+            return out
+        if rows.size * 16 < self.n:  # few rows: gather their neighbours' codes directly
+            degree = self.degree[rows]
+            code = np.take(codes, self.indices[_ragged_positions(self.indptr[rows], degree)])
+            owner = np.repeat(np.arange(rows.size, dtype=np.int64), degree)
+            ok = code >= 0
+            counts = np.bincount(owner[ok] * n_codes + code[ok], minlength=rows.size * n_codes)
+            out[...] = counts.reshape(rows.size, n_codes).T
+            return out
+        bits = max(1, int(self.degree[rows].max()).bit_length())  # a count fits in ``bits``
+        if n_codes * bits <= 52:
+            # one product for all codes: code c counts 2 ** (bits * c), exact in the float type
+            ft = np.float32 if n_codes * bits <= 24 else np.float64
+            sub = (self.matrix if ft == np.float32 else self._matrix64)[rows]
+            weight = np.zeros(n_codes + 1, ft)  # code -1 (the last entry) counts 0
+            weight[:n_codes] = np.ldexp(1.0, bits * np.arange(n_codes))
+            total = (sub @ np.take(weight, codes)).astype(np.int64)
+            for c in range(n_codes):
+                out[c] = (total >> (bits * c)) & ((1 << bits) - 1)
+            return out
+        sub = self._matrix64[rows]
+        for c in range(n_codes):
+            out[c] = sub @ (codes == c).astype(np.float64)
+        return out
+
     def expand(
         self, senders: Any, reach: float, rng: np.random.Generator | None = None
     ) -> tuple[IntArray, IntArray]:
@@ -916,14 +968,18 @@ class Adjacency:
         if reach == 0.0 or senders.size == 0:
             return _empty_edges()
         counts = self.degree[senders]
-        positions = _ragged_positions(self.indptr[senders], counts)
-        message = np.repeat(np.arange(senders.size, dtype=np.int64), counts)
-        receiver = self.indices[positions].astype(np.int64)
-        if reach < 1.0:
-            if rng is None:
-                raise ValueError("expand needs an rng when reach < 1")
-            keep = rng.random(positions.size) < reach
-            message, receiver = message[keep], receiver[keep]
+        if reach >= 1.0:
+            positions = _ragged_positions(self.indptr[senders], counts)
+            message = np.repeat(np.arange(senders.size, dtype=np.int64), counts)
+            return message, self.indices[positions].astype(np.int64)
+        if rng is None:
+            raise ValueError("expand needs an rng when reach < 1")
+        # One draw per (message, neighbour) in fan-out order, as if every delivery were listed;
+        # only the kept ones are turned into (message, receiver) pairs.
+        kept = np.flatnonzero(rng.random(int(counts.sum())) < reach)
+        message = np.repeat(np.arange(senders.size, dtype=np.int64), counts)[kept]
+        offset = kept - (np.cumsum(counts) - counts)[message]  # position within the sender's row
+        receiver = self.indices[self.indptr[senders[message]] + offset].astype(np.int64)
         return message, receiver
 
     def to_networkx(self) -> nx.Graph:
@@ -1085,6 +1141,18 @@ class CompleteAdjacency:
         if rows is None:
             return total - values
         return total - values[_as_rows(rows, self.n)]
+
+    def neighbour_counts(self, codes: Any, n_codes: int, rows: Any) -> FloatArray:
+        """For each node in ``rows``, how many other nodes carry each code (see
+        :meth:`Adjacency.neighbour_counts`)."""
+        codes = np.asarray(codes)
+        rows = _as_rows(rows, self.n)
+        total = np.bincount(codes[codes >= 0], minlength=n_codes).astype(np.float64)
+        out = np.repeat(total[:, None], rows.size, axis=1)
+        own = codes[rows]
+        mine = np.flatnonzero(own >= 0)
+        out[own[mine], mine] -= 1.0
+        return out
 
     def expand(
         self,

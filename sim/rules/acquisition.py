@@ -23,13 +23,28 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.arrays import take_rows
 from sim.rules.choice import utilities
 from sim.rules.switching import begin_relationship
+from sim.rules.word_of_mouth import below_all
 from sim.state import StepScratch
 
 if TYPE_CHECKING:
     from sim.model import CustomerMarket
+
+
+def adoption_bound(model: CustomerMarket, m: int, marketing: np.ndarray) -> float:
+    """An upper bound on every unserved customer's chance to adopt in industry m this step.
+
+    ``sum_f h[n, f]`` is at most ``sum_f p * marketing(f) * (K * max_k focus[f, k]) ** targeting
+    + q``: weights sum to 1, and each satisfied neighbour counts for one firm only. ``apply``
+    draws a uniform only for the customers whose uniform falls below this bound."""
+    prm, fs = model.params.acquisition, model.firm_state
+    firms = model.industry_firms[m]
+    firms = firms[model.visible[:, firms].any(axis=0)]
+    k = len(model.attributes)
+    reach = (k * fs.focus[firms].max(axis=1)) ** prm.targeting
+    total = float(np.sum(prm.p * marketing[firms] * reach)) + prm.q
+    return below_all(min(1.0, total / model.steps_per_year), 1e-4)
 
 
 def apply(model: CustomerMarket, scratch: StepScratch) -> None:
@@ -41,46 +56,55 @@ def apply(model: CustomerMarket, scratch: StepScratch) -> None:
     scratch.acquired = acquired
     if not prm.enabled:
         return
-    rng, dt, k = model.rng, 1.0 / model.steps_per_year, len(model.attributes)
+    draws, dt, k = model.draws, 1.0 / model.steps_per_year, len(model.attributes)
     marketing = (fs.marketing / eco.marketing_reference) ** prm.marketing_elasticity
     degree = model.adjacency.degree
     for m in range(len(model.industries)):
         firms = model.industry_firms[m]
-        unserved = cs.supplier[m] < 0
+        visible_m = model.visible[:, firms]
+        if not visible_m.any():
+            continue
+        sup = cs.supplier[m]
+        # thinned Bernoulli trials: only customers whose uniform is below the bound can adopt
+        rows, u = draws.below(
+            "adopt", m, slice(0, model.n_customers), adoption_bound(model, m, marketing)
+        )
+        unserved = sup[rows] < 0
         if m < len(scratch.just_left) and len(scratch.just_left[m]):
-            unserved[scratch.just_left[m]] = False  # who left this step does not re-adopt at once
-        rows = np.flatnonzero(unserved)
+            unserved &= ~np.isin(rows, scratch.just_left[m])  # who left this step waits
+        rows, u = rows[unserved], u[unserved]
         if len(rows) == 0:
             continue
-        visible = model.visible[:, firms][cs.region[rows]]
-        if not visible.any():
-            continue
-        reach = take_rows(cs.weights, rows) @ np.take(fs.focus, firms, axis=0).T * k
+        # firm-major [F_m, rows]: one row of hazards per firm
+        w = np.take(cs.weights, rows, axis=0)
+        reach = (k * np.take(fs.focus, firms, axis=0)).astype(w.dtype) @ w.T
         if prm.targeting != 1.0:
-            reach = reach**prm.targeting
-        h = prm.p * marketing[firms] * reach
+            reach **= prm.targeting
+        h = reach.astype(float)
+        h *= (prm.p * marketing[firms])[:, None]
         if prm.q > 0:
-            sup = cs.supplier[m]
-            satisfied = (sup >= 0) & (cs.satisfaction[m] >= prm.satisfied_threshold)
-            indicator = np.zeros((model.n_customers, len(firms)))
-            local = np.searchsorted(firms, sup[satisfied])
-            indicator[np.flatnonzero(satisfied), local] = 1.0
-            counts = model.adjacency.neighbour_sum(indicator, rows=rows)
-            deg = np.maximum(degree[rows], 1)[:, None]
-            h = h + prm.q * counts / deg
-        h = np.where(visible, h, 0.0)
-        total = h.sum(axis=1)
-        adopt = rng.random(len(rows)) < np.minimum(1.0, total * dt)
+            # neighbours served by each firm of the industry and satisfied with it
+            code = np.full(n_firms + 1, -1, np.int8)
+            code[firms] = np.arange(len(firms))
+            code = np.take(code, sup)
+            np.putmask(code, ~(cs.satisfaction[m] >= prm.satisfied_threshold), -1)
+            counts = model.adjacency.neighbour_counts(code, len(firms), rows)
+            counts *= prm.q / np.maximum(degree[rows], 1)
+            h += counts
+        if not visible_m.all():
+            h *= visible_m[cs.region[rows]].T
+        total = h.sum(axis=0)
+        adopt = u < np.minimum(1.0, total * dt)
         if not adopt.any():
             continue
         idx = np.flatnonzero(adopt)
-        weight = h[idx]
+        weight = h[:, idx].T
         if len(firms) > 1:
-            u, _ = utilities(model, rows[idx], m)
-            u = np.where(weight > 0, u, -np.inf)
-            weight = weight * np.exp(u - u.max(axis=1, keepdims=True))
+            util, _ = utilities(model, rows[idx], m)
+            util = np.where(weight > 0, util, -np.inf)
+            weight = weight * np.exp(util - util.max(axis=1, keepdims=True))
         cum = np.cumsum(weight, axis=1)
-        draw = rng.random(len(idx)) * cum[:, -1]
+        draw = draws.uniform("adopt_firm", m, rows[idx]) * cum[:, -1]
         pick = np.minimum((cum < draw[:, None]).sum(axis=1), len(firms) - 1)
         new = firms[pick]
         begin_relationship(model, rows[idx], m, new)

@@ -69,8 +69,11 @@ def apply(model: CustomerMarket, scratch: StepScratch) -> None:
     growth = (spend[:, 0, None] * fs.focus / eco.capability_cost) * (1.0 - q)
     decay = eco.capability_decay * np.maximum(0.0, q - CAPABILITY_FLOOR)
     fs.capability = np.clip(q + dt * (growth - decay) * active[:, None], 0.0, 1.0)
-    fs.capacity = np.maximum(0.0, fs.capacity + dt * active * (
-        spend[:, 1] / eco.capacity_build_cost - eco.capacity_decay * fs.capacity))
+    fs.capacity = np.maximum(
+        0.0,
+        fs.capacity
+        + dt * active * (spend[:, 1] / eco.capacity_build_cost - eco.capacity_decay * fs.capacity),
+    )
 
     if not eco.exit_enabled:
         return

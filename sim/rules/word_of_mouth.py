@@ -19,6 +19,11 @@ attribute is a cross-industry one (the benchmark only enters expectations on tho
 Reviews: a served customer posts with probability ``rate * (1 + extremity * |S - 5| / 5)``.
 A firm's review score is a decayed mean of posted scores with a prior of ``prior_score`` worth two
 reviews; the mean experience in its reviews feeds expectations.
+
+Implementation: talking and posting are thinned Bernoulli trials (a uniform is drawn for every
+customer, or only for those below the largest chance when it is small, and compared with each
+customer's own chance); what listeners receive is aggregated per listener with ``bincount`` over
+the deliveries of each industry, indexed compactly over the customers who heard anything.
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import scipy.sparse as sp
 
-from sim.arrays import put_rows, take_rows
+from sim.arrays import put_rows
 from sim.state import StepScratch
 from sim.timebase import weekly_rate_to_step
 
@@ -47,11 +53,27 @@ def talk_probability(satisfaction: np.ndarray, model: CustomerMarket) -> np.ndar
     return weekly_rate_to_step(np.clip(week, 0.0, 1.0), model.steps_per_year)
 
 
+def below_all(p: float, margin: float = 1e-6) -> float:
+    """A bound on probabilities computed in float32 whose exact maximum is ``p``: ``p`` raised
+    by a relative ``margin`` (float32 rounding is 6e-8), at most 1."""
+    return min(1.0, p * (1.0 + margin) + 1e-12)
+
+
+def talk_probability_max(model: CustomerMarket) -> float:
+    """The largest chance to talk at any satisfaction (at 0 or 10)."""
+    prm = model.params.word_of_mouth
+    week = np.clip(prm.base_rate + max(prm.positive_amplitude, prm.negative_amplitude), 0.0, 1.0)
+    return below_all(float(weekly_rate_to_step(week, model.steps_per_year)))
+
+
 def valence(satisfaction: np.ndarray, neutral_point: float) -> np.ndarray:
     """Tone of a message, -1 (furious) .. 1 (delighted), 0 at the neutral point."""
     n0 = neutral_point
-    return np.where(satisfaction >= n0, (satisfaction - n0) / max(10.0 - n0, 1e-9),
-                    (satisfaction - n0) / max(n0, 1e-9))
+    return np.where(
+        satisfaction >= n0,
+        (satisfaction - n0) / max(10.0 - n0, 1e-9),
+        (satisfaction - n0) / max(n0, 1e-9),
+    )
 
 
 def review_score(model: CustomerMarket) -> np.ndarray:
@@ -61,84 +83,144 @@ def review_score(model: CustomerMarket) -> np.ndarray:
 
 
 def _spread(model: CustomerMarket, scratch: StepScratch) -> None:
-    cs, fs, prm = model.customer_state, model.firm_state, model.params.word_of_mouth
-    rng, n, n_firms = model.rng, model.n_customers, fs.n
-    senders, firms, industries, tones = [], [], [], []
-    for m, served in enumerate(scratch.served):
-        sat = cs.satisfaction[m][served]
-        talk = rng.random(len(served)) < talk_probability(sat, model)
-        talkers = served[talk]
+    cs, fs, prm, ws = (
+        model.customer_state,
+        model.firm_state,
+        model.params.word_of_mouth,
+        model.workspace,
+    )
+    draws, n, n_firms = model.draws, model.n_customers, fs.n
+    everyone = slice(0, n)
+    p_max = talk_probability_max(model)
+    senders, firms, tones, offsets = [], [], [], [0]
+    for m in range(len(model.industries)):
+        sup = cs.supplier[m]
+        cand, u = draws.below("talk", m, everyone, p_max)
+        ok = sup[cand] >= 0
+        cand, u = cand[ok], u[ok]
+        sat = cs.satisfaction[m][cand]
+        talk = u < talk_probability(sat, model)
+        talkers = cand[talk]
         senders.append(talkers)
-        firms.append(scratch.firm[m][talk])
-        industries.append(np.full(len(talkers), m, np.int32))
+        firms.append(sup[talkers])
         tones.append(valence(sat[talk], prm.neutral_point))
+        offsets.append(offsets[-1] + len(talkers))
     sender = np.concatenate(senders)
     firm = np.concatenate(firms)
-    industry = np.concatenate(industries)
     tone = np.concatenate(tones)
     positive = tone > 0
     scratch.wom_positive = np.bincount(firm, weights=positive, minlength=n_firms)
     scratch.wom_negative = np.bincount(firm, weights=tone < 0, minlength=n_firms)
 
     if model.adjacency_is_complete:
-        msg, recv = model.adjacency.expand(sender, prm.reach, rng,
-                                           max_receivers=prm.complete_graph_max_receivers)
+        msg, recv = model.adjacency.expand(
+            sender, prm.reach, draws.stream("reach"), max_receivers=prm.complete_graph_max_receivers
+        )
     else:
-        msg, recv = model.adjacency.expand(sender, prm.reach, rng)
+        msg, recv = model.adjacency.expand(sender, prm.reach, draws.stream("reach"))
     scratch.wom_reach = np.bincount(firm[msg], minlength=n_firms).astype(float)
 
     decay = weekly_rate_to_step(prm.attitude_decay, model.steps_per_year)
-    cs.attitude *= 1.0 - decay
+    cs.attitude *= cs.attitude.dtype.type(1.0 - decay)
     if len(recv) == 0:
         return
-    key = firm[msg].astype(np.int64) * n + recv
-    count = np.bincount(key, minlength=n * n_firms)
-    hit = np.flatnonzero(count)
-    tone_sum = np.bincount(key, weights=tone[msg], minlength=n * n_firms)[hit]
-    flat = cs.attitude.reshape(-1)
-    c = count[hit]
-    flat[hit] += (1.0 - (1.0 - prm.influence) ** c) * (tone_sum / c - flat[hit])
-
-    heard_rate = model.params.expectations.heard_rate
-    heard_rate = weekly_rate_to_step(heard_rate, model.steps_per_year)
+    heard_rate = weekly_rate_to_step(model.params.expectations.heard_rate, model.steps_per_year)
     praise_share = model.params.expectations.benchmark_from_praise
     cross = np.flatnonzero(model.cross_mask)
+    attitude = cs.attitude.reshape(-1)
+    bounds = np.searchsorted(msg, offsets)
     for m in range(len(model.industries)):
-        sel = industry[msg] == m
-        if not sel.any():
+        lo, hi = bounds[m], bounds[m + 1]
+        if lo == hi:
             continue
-        r = recv[sel]
-        said = cs.experience[m, sender[msg[sel]]]  # [messages, K]
-        cnt = np.bincount(r, minlength=n)
-        who = np.flatnonzero(cnt)
-        mean = np.stack([np.bincount(r, weights=said[:, k], minlength=n)[who]
-                         for k in range(said.shape[1])], axis=1) / cnt[who, None]
-        old = take_rows(cs.heard[m], who)
-        put_rows(cs.heard[m], who, np.where(np.isnan(old), mean, old + heard_rate * (mean - old)))
+        mm, r = msg[lo:hi], recv[lo:hi]
+        rank, who = _listeners(r, ws.rank)  # rank: the listener's position in ``who``
+        heard_by = np.bincount(rank, minlength=len(who))
+
+        # attitude toward each firm of the industry: c messages with mean valence v_bar
+        mine = model.industry_firms[m]
+        key = rank * len(mine) + np.searchsorted(mine, firm[mm])
+        c_all = np.bincount(key, minlength=len(who) * len(mine))
+        hit = np.flatnonzero(c_all)
+        c = c_all[hit]
+        tone_sum = np.bincount(key, weights=tone[mm], minlength=len(who) * len(mine))[hit]
+        where = mine[hit % len(mine)] * n + who[hit // len(mine)]
+        a = attitude[where]
+        moved = 1.0 - (1.0 - prm.influence) ** np.arange(c.max() + 1)  # after 0, 1, 2... messages
+        attitude[where] = a + moved[c] * (tone_sum / c - a)
+
+        # what was heard about the industry: the mean of the experiences in the messages, as a
+        # product of the (listener x message) delivery matrix with the messages' experiences
+        said = np.take(cs.experience[m], sender[offsets[m] : offsets[m + 1]], axis=0)
+        message = mm - offsets[m]
+        # deliveries come grouped by message: they are the columns of a CSC matrix as they are
+        per_message = np.bincount(message, minlength=len(said))
+        indptr = np.zeros(len(said) + 1, np.int64)
+        np.cumsum(per_message, out=indptr[1:])
+        deliveries = sp.csc_array(
+            (np.ones(len(r), said.dtype), rank, indptr), shape=(len(who), len(said))
+        )
+        mean = np.asarray(deliveries @ said, dtype=float)
+        mean /= heard_by[:, None]
+        old = np.take(cs.heard[m], who, axis=0)
+        new = (mean - old) * heard_rate
+        new += old
+        np.putmask(new, np.isnan(old), mean)  # the first messages set it
+        put_rows(cs.heard[m], who, new.astype(old.dtype))
+
+        # praise raises the benchmark on cross-industry attributes
         if praise_share > 0 and len(cross):
-            pos = positive[msg[sel]]
+            pos = positive[offsets[m] : offsets[m + 1]]
             for k in cross:
-                praised = pos & (said[:, k] >= prm.praise_threshold)
-                if praised.any():
-                    np.maximum.at(cs.benchmark[:, k], r[praised], praise_share * said[praised, k])
+                praise = pos & (said[:, k] >= prm.praise_threshold)  # per message
+                praised = praise[message]  # per delivery
+                if not praised.any():
+                    continue
+                value = (praise_share * said[message[praised], k]).astype(cs.benchmark.dtype)
+                best = np.full(len(who), -np.inf, value.dtype)
+                np.maximum.at(best, rank[praised], value)  # same dtypes: numpy's fast path
+                got = np.flatnonzero(best > -np.inf)
+                flat = who[got] * cs.benchmark.shape[1] + k  # entries of the benchmark
+                bench = cs.benchmark.reshape(-1)
+                bench[flat] = np.maximum(bench[flat], best[got])
+
+
+def _listeners(receiver: np.ndarray, stamp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(rank, who)``: the distinct receivers ``who`` and each delivery's position in it.
+
+    ``stamp`` is a reusable array of N integers: every receiver's entry is overwritten with the
+    index of one of its deliveries (any one), which then stands for all of them; no pass over
+    all N customers is needed.
+    """
+    d = np.arange(len(receiver))
+    stamp[receiver] = d
+    rep = stamp[receiver]  # the standing delivery of each delivery's receiver
+    first = rep == d
+    ids = np.cumsum(first) - 1
+    return ids[rep], receiver[first]
 
 
 def _review(model: CustomerMarket, scratch: StepScratch) -> None:
     cs, fs, prm = model.customer_state, model.firm_state, model.params.reviews
-    rng, n_firms = model.rng, fs.n
+    draws, n, n_firms = model.draws, model.n_customers, fs.n
     keep = 1.0 - weekly_rate_to_step(prm.memory, model.steps_per_year)
     fs.review_sum *= keep
     fs.review_weight *= keep
     fs.review_attr *= keep
-    for m, served in enumerate(scratch.served):
-        sat = cs.satisfaction[m][served]
+    top = np.clip(prm.rate * (1.0 + prm.extremity), 0.0, 1.0)
+    p_max = below_all(float(weekly_rate_to_step(top, model.steps_per_year)))
+    for m in range(len(model.industries)):
+        cand, u = draws.below("review", m, slice(0, n), p_max)
+        sup = cs.supplier[m][cand]
+        ok = sup >= 0
+        cand, u, sup = cand[ok], u[ok], sup[ok]
+        sat = cs.satisfaction[m][cand]
         week = np.clip(prm.rate * (1.0 + prm.extremity * np.abs(sat - 5.0) / 5.0), 0.0, 1.0)
-        post = rng.random(len(served)) < weekly_rate_to_step(week, model.steps_per_year)
-        f = scratch.firm[m][post]
-        fs.review_sum += np.bincount(f, weights=scratch.step_satisfaction[m][post],
-                                     minlength=n_firms)
+        post = u < weekly_rate_to_step(week, model.steps_per_year)
+        rows, f = cand[post], sup[post]
+        fs.review_sum += np.bincount(f, weights=cs.last_satisfaction[m][rows], minlength=n_firms)
         fs.review_weight += np.bincount(f, minlength=n_firms)
-        x = take_rows(cs.experience[m], served[post])
+        x = np.take(cs.experience[m], rows, axis=0)
         for k in range(x.shape[1]):
             fs.review_attr[:, k] += np.bincount(f, weights=x[:, k], minlength=n_firms)
 

@@ -1,0 +1,881 @@
+"""The cxsim rules written agent by agent, the way a Mesa user would write them.
+
+This is the yardstick for the package (``sim``), not part of it. Every customer is a
+``mesa.Agent`` holding its own state in Python lists and floats; ``Customer`` methods loop over
+its relationships (one per industry) and its neighbours. Each phase is synchronous, like the
+package's: every agent computes its update from the same state, then all apply it
+(``agents.do("compute_...")`` then ``agents.do("apply_...")``). The rules follow docs/MODEL.md
+section 7 equation by equation, written from the documentation rather than from the package's
+code, so that a test comparing the two (tests/test_reference.py) checks the package against the
+model description.
+
+Build it from a package model, so both start from the same state::
+
+    model = sim.CustomerMarket("baseline", rng=1, dtype="float64", overrides=...)
+    ref = ReferenceMarket(model, draws)          # copies the package's state at step 0
+
+``draws`` is a random source shared with the package (``draws.KeyedSource``) for comparisons,
+or ``draws.PythonDraws(random)`` for timing.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sim.strategies import Decision, build_strategy
+
+__all__ = ["Customer", "Firm", "ReferenceMarket"]
+
+NAN = float("nan")
+CAPABILITY_FLOOR = 0.2
+PRIOR_REVIEWS = 2.0
+PROMOTER, DETRACTOR = 8.5, 6.5
+
+
+def clip(x: float, lo: float, hi: float) -> float:
+    """``x`` limited to ``lo..hi`` (NaN stays NaN)."""
+    return lo if x < lo else hi if x > hi else x
+
+
+def to_step(rate: float, steps_per_year: int) -> float:
+    """A per-week rate or chance converted to the step (docs/MODEL.md 3.3)."""
+    if steps_per_year == 52:
+        return rate
+    return 1.0 - (1.0 - rate) ** (52.0 / steps_per_year)
+
+
+def annual_to_step(p: float, steps_per_year: int) -> float:
+    """A chance within a year converted to the step."""
+    p = clip(p, 0.0, 1.0)
+    return 1.0 - (1.0 - p) ** (1.0 / steps_per_year)
+
+
+def isnan(x: float) -> bool:
+    return x != x
+
+
+def promise_hold(prm: Any) -> float:
+    """How strongly customers hold a firm to its promise, ``min(1, 2 * reliance)`` with
+    ``reliance = weight_promise / (weight_promise + weight_experience)``."""
+    e = prm.expectations
+    total = e.weight_promise + e.weight_experience
+    return min(1.0, 2.0 * (e.weight_promise / total if total > 0 else 0.0))
+
+
+class Relationship:
+    """A customer's state in one industry."""
+
+    __slots__ = (
+        "answered",
+        "commitment",
+        "complaints",
+        "expectation",
+        "experience",
+        "failed",
+        "heard",
+        "joined",
+        "last_satisfaction",
+        "satisfaction",
+        "since_recovery",
+        "supplier",
+        "switches",
+        "tenure",
+        "trust",
+    )
+
+    def __init__(self) -> None:
+        self.supplier = -1
+        self.expectation: list[float] = []
+        self.experience: list[float] = []
+        self.satisfaction = NAN
+        self.last_satisfaction = NAN
+        self.trust = 0.0
+        self.commitment = 0.0
+        self.tenure = 0
+        self.joined = -1
+        self.failed = False
+        self.since_recovery = 1_000_000
+        self.complaints = 0
+        self.answered = 0
+        self.switches = 0
+        self.heard: list[float] = []
+
+
+class Firm(mesa.Agent):
+    """A firm, with the attributes the package's strategies read."""
+
+    def __init__(self, model: ReferenceMarket, index: int, strategy: Any) -> None:
+        super().__init__(model)
+        self.index = index
+        self.strategy = strategy
+
+    @property
+    def active(self) -> bool:
+        """Entered and not exited."""
+        return self.alive and self.entry_step <= self.model.steps
+
+
+class Customer(mesa.Agent):
+    """A customer: its relationships, benchmark, attitudes and neighbours."""
+
+    def __init__(self, model: ReferenceMarket, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+        self.rel: list[Relationship] = []
+        self.weights: list[float] = []
+        self.benchmark: list[float] = []
+        self.attitude: list[float] = []
+        self.neighbours: list[int] = []
+        self.pending: Any = None
+
+    # -- 2 delivery ----------------------------------------------------------------------------
+
+    def compute_delivery(self) -> None:
+        mk = self.model
+        out = []
+        for m, r in enumerate(self.rel):
+            f = r.supplier
+            if f < 0:
+                out.append(None)
+                continue
+            firm = mk.firm_list[f]
+            x = []
+            for k in range(mk.K):
+                if k == mk.price_index:
+                    ref = mk.ref_price[self.region][m]
+                    v = (
+                        firm.capability[k]
+                        + mk.prm.delivery.price_sensitivity * (ref - firm.price) / ref
+                    )
+                else:
+                    v = firm.capability[k] * mk.load[f]
+                if mk.prm.delivery.noise > 0:
+                    v += mk.prm.delivery.noise * mk.draws.z("noise", m, self.index, k)
+                x.append(v)
+            failure = mk.draws.u("failure", m, self.index) < mk.fail_step[f]
+            if failure:
+                for k in mk.failure_attrs:
+                    x[k] -= mk.prm.delivery.failure_severity
+            out.append(([clip(v, 0.0, 1.0) for v in x], failure))
+        self.pending = out
+
+    def apply_delivery(self) -> None:
+        self.warned = []
+        for r, got in zip(self.rel, self.pending, strict=True):
+            if got is not None:
+                r.experience, r.failed = got
+            self.warned.append(
+                got is not None and got[1] and self.model.firm_list[r.supplier].disclose
+            )
+
+    # -- 3 expectations ------------------------------------------------------------------------
+
+    def compute_expectations(self) -> None:
+        mk, prm = self.model, self.model.prm.expectations
+        decay = to_step(prm.benchmark_decay, mk.spy)
+        bench = [(1.0 - decay) * b for b in self.benchmark]
+        for r in self.rel:
+            if r.supplier >= 0:
+                bench = [max(b, x) for b, x in zip(bench, r.experience, strict=True)]
+        up, down = to_step(prm.rate_up, mk.spy), to_step(prm.rate_down, mk.spy)
+        judged_all, new_e = [], []
+        for m, r in enumerate(self.rel):
+            if r.supplier < 0:
+                judged_all.append(None)
+                new_e.append(None)
+                continue
+            firm = mk.firm_list[r.supplier]
+            judged = list(r.expectation)
+            if self.warned[m]:
+                for k in mk.failure_attrs:
+                    if r.experience[k] < r.expectation[k]:
+                        judged[k] = r.expectation[k] - prm.disclosure_adjustment * (
+                            r.expectation[k] - r.experience[k]
+                        )
+            reviews = firm.review_means()
+            e = []
+            for k in range(mk.K):
+                cross = 1.0 if k in mk.cross_attrs else 0.0
+                has_heard = bool(r.heard) and not isnan(r.heard[k])
+                num = (
+                    prm.weight_promise * firm.promise[k]
+                    + prm.weight_experience * r.experience[k]
+                    + prm.weight_benchmark * cross * bench[k]
+                    + prm.weight_word_of_mouth * (r.heard[k] if has_heard else 0.0)
+                    + prm.weight_reviews * reviews[k]
+                )
+                den = (
+                    prm.weight_promise
+                    + prm.weight_experience
+                    + prm.weight_benchmark * cross
+                    + prm.weight_word_of_mouth * has_heard
+                    + prm.weight_reviews
+                )
+                target = num / max(den, 1e-12) + self.standard  # the personal standard
+                gap = target - r.expectation[k]
+                e.append(r.expectation[k] + (up if gap > 0 else down) * gap)
+            judged_all.append(judged)
+            new_e.append(e)
+        self.pending = (bench, judged_all, new_e)
+
+    def apply_expectations(self) -> None:
+        bench, judged, new_e = self.pending
+        self.benchmark = bench
+        self.judged = judged
+        for r, e in zip(self.rel, new_e, strict=True):
+            if e is not None:
+                r.expectation = e
+
+    # -- 4 satisfaction --------------------------------------------------------------------------
+
+    def compute_satisfaction(self) -> None:
+        mk, prm = self.model, self.model.prm.satisfaction
+        memory = to_step(prm.memory, mk.spy)
+        out = []
+        for m, r in enumerate(self.rel):
+            if r.supplier < 0:
+                out.append(None)
+                continue
+            d = perf = breach = 0.0
+            firm = mk.firm_list[r.supplier]
+            for k in range(mk.K):
+                gap = r.experience[k] - self.judged[m][k]
+                mag = abs(gap) ** prm.curvature
+                d += self.weights[k] * (mag if gap >= 0 else -prm.loss_aversion * mag)
+                perf += self.weights[k] * r.experience[k]
+                # a broken promise, as held: h (P - X) beyond the tolerance
+                floor = firm.promise[k] - mk.prm.trust.tolerance / mk.hold
+                breach += self.weights[k] * max(0.0, floor - r.experience[k])
+            s = (
+                prm.intercept
+                + prm.weight_performance * perf
+                + prm.weight_disconfirmation * d
+                + prm.extras_bonus * mk.retention_level[r.supplier]
+                + self.disposition
+                - getattr(prm, "weight_broken_promise", 0.0) * mk.hold * breach
+            )
+            s = clip(s, 0.0, 10.0)
+            old = r.satisfaction
+            out.append((s, s if isnan(old) else old + memory * (s - old), old))
+        self.pending = out
+
+    def apply_satisfaction(self) -> None:
+        self.satisfaction_before = []
+        for r, got in zip(self.rel, self.pending, strict=True):
+            if got is None:
+                self.satisfaction_before.append(None)
+                continue
+            r.last_satisfaction, r.satisfaction, before = got
+            self.satisfaction_before.append(before)
+
+    # -- 5 trust, complaints, commitment ------------------------------------------------------
+
+    def compute_trust(self) -> None:
+        mk, prm, cprm = self.model, self.model.prm.trust, self.model.prm.complaints
+        spy = mk.spy
+        out = []
+        for m, r in enumerate(self.rel):
+            if r.supplier < 0:
+                out.append(None)
+                continue
+            f = r.supplier
+            firm = mk.firm_list[f]
+            kept = shortfall = 0.0
+            for k in range(mk.K):
+                floor = firm.promise[k] - prm.tolerance / mk.hold  # h (P - X) <= tolerance
+                kept += self.weights[k] * (1.0 if r.experience[k] >= floor else 0.0)
+                shortfall += self.weights[k] * max(0.0, floor - r.experience[k])
+            loss = prm.loss * mk.hold
+            cut = min(1.0, loss * shortfall * (prm.disclosure_factor if self.warned[m] else 1.0))
+            cut = clip(cut, 0.0, 1.0)
+            t = (
+                r.trust
+                + to_step(prm.gain, spy) * kept * (1.0 - r.trust)
+                - to_step(cut, spy) * r.trust
+            )
+            s = r.last_satisfaction
+            complains = answered = False
+            if s < cprm.threshold:
+                complains = mk.draws.u("complain", m, self.index) < to_step(cprm.probability, spy)
+                if complains:
+                    answered = mk.draws.u("answer", m, self.index) < mk.answer[f]
+            if complains and not answered:
+                t *= 1.0 - cprm.unanswered_trust_cost
+            t = clip(t, 0.0, 1.0)
+            sat = r.satisfaction
+            if answered:
+                before = self.satisfaction_before[m]
+                lost = 0.0 if isnan(before) else max(0.0, before - sat)
+                memory_steps = cprm.recovery_memory_weeks * spy / 52.0
+                share = cprm.repeat_recovery if r.since_recovery < memory_steps else cprm.recovery
+                sat = sat + share * lost
+            since = 0 if answered else min(r.since_recovery + 1, 1 << 30)
+            target = clip(
+                0.5 * sat / 10.0 + 0.5 * t + prm.commitment_from_retention * mk.retention_level[f],
+                0.0,
+                1.0,
+            )
+            c = r.commitment + to_step(prm.commitment_rate, spy) * (target - r.commitment)
+            out.append((t, sat, since, complains, answered, c))
+            if complains:
+                mk.complaints[f] += 1
+                mk.answered_count[f] += answered
+        self.pending = out
+
+    def apply_trust(self) -> None:
+        for r, got in zip(self.rel, self.pending, strict=True):
+            if got is None:
+                continue
+            r.trust, r.satisfaction, r.since_recovery, complains, answered, r.commitment = got
+            r.complaints += complains
+            r.answered += answered
+            r.tenure += 1
+
+    # -- 6 word of mouth and reviews ------------------------------------------------------------
+
+    def compute_talk(self) -> None:
+        """Messages this customer sends: (industry, firm, valence, experience)."""
+        mk, prm = self.model, self.model.prm.word_of_mouth
+        n0 = prm.neutral_point
+        out = []
+        for m, r in enumerate(self.rel):
+            if r.supplier < 0:
+                continue
+            s = r.satisfaction
+            up = clip((s - n0) / max(10.0 - n0, 1e-9), 0.0, 1.0)
+            down = clip((n0 - s) / max(n0, 1e-9), 0.0, 1.0)
+            week = prm.base_rate + prm.positive_amplitude * up**2 + prm.negative_amplitude * down**2
+            p = to_step(clip(week, 0.0, 1.0), mk.spy)
+            if mk.draws.u("talk", m, self.index) < p:
+                v = (s - n0) / max(10.0 - n0, 1e-9) if s >= n0 else (s - n0) / max(n0, 1e-9)
+                out.append((m, r.supplier, v, list(r.experience)))
+        self.pending = out
+
+    def listen(self, inbox: list[tuple[int, int, float, list[float]]]) -> None:
+        """Update attitudes, what was heard and the benchmark from this step's messages."""
+        mk, prm, eprm = self.model, self.model.prm.word_of_mouth, self.model.prm.expectations
+        decay = to_step(prm.attitude_decay, mk.spy)
+        self.attitude = [a * (1.0 - decay) for a in self.attitude]
+        by_firm: dict[int, list[float]] = {}
+        by_industry: dict[int, list[list[float]]] = {}
+        for m, f, v, x in inbox:
+            by_firm.setdefault(f, []).append(v)
+            by_industry.setdefault(m, []).append(x)
+            if v > 0:
+                for k in mk.cross_attrs:
+                    if x[k] >= prm.praise_threshold:
+                        self.benchmark[k] = max(
+                            self.benchmark[k], eprm.benchmark_from_praise * x[k]
+                        )
+        for f, tones in by_firm.items():
+            c = len(tones)
+            a = self.attitude[f]
+            self.attitude[f] = a + (1.0 - (1.0 - prm.influence) ** c) * (sum(tones) / c - a)
+        rate = to_step(eprm.heard_rate, mk.spy)
+        for m, xs in by_industry.items():
+            mean = [sum(x[k] for x in xs) / len(xs) for k in range(mk.K)]
+            r = self.rel[m]
+            if not r.heard or isnan(r.heard[0]):
+                r.heard = mean
+            else:
+                r.heard = [h + rate * (v - h) for h, v in zip(r.heard, mean, strict=True)]
+
+    def post_reviews(self) -> None:
+        mk, prm = self.model, self.model.prm.reviews
+        for m, r in enumerate(self.rel):
+            if r.supplier < 0:
+                continue
+            week = clip(
+                prm.rate * (1.0 + prm.extremity * abs(r.satisfaction - 5.0) / 5.0), 0.0, 1.0
+            )
+            if mk.draws.u("review", m, self.index) < to_step(week, mk.spy):
+                firm = mk.firm_list[r.supplier]
+                firm.new_reviews.append((r.last_satisfaction, list(r.experience)))
+
+    # -- 7 switching ----------------------------------------------------------------------------
+
+    def utility(self, m: int, f: int) -> float:
+        """Choice utility of firm f for this customer (-inf when not visible)."""
+        mk, prm = self.model, self.model.prm.switching
+        if not mk.visible[self.region][f]:
+            return -math.inf
+        firm = mk.firm_list[f]
+        price = firm.price
+        mean = mk.mean_price[m]
+        promise = sum(w * p for w, p in zip(self.weights, firm.promise, strict=True))
+        return (
+            prm.attitude * self.attitude[f]
+            + prm.promise * promise
+            - prm.price * (price - mean) / mean
+            + prm.reviews * (firm.review_score() - mk.prm.reviews.prior_score)
+        )
+
+    def compute_switching(self) -> None:
+        mk, prm = self.model, self.model.prm.switching
+        out = []
+        for m, r in enumerate(self.rel):
+            if r.supplier < 0:
+                continue
+            firms = mk.industry_firms[m]
+            u = [self.utility(m, f) for f in firms]
+            own = firms.index(r.supplier)
+            rivals = [(-math.inf if j == own else v) for j, v in enumerate(u)]
+            best = max(rivals)
+            gap = max(0.0, best - u[own]) if math.isfinite(best) and math.isfinite(u[own]) else 0.0
+            sat = prm.satisfaction_ref if isnan(r.satisfaction) else r.satisfaction
+            z = (
+                prm.intercept
+                + prm.satisfaction * (prm.satisfaction_ref - sat)
+                + prm.trust * (prm.trust_ref - r.trust)
+                - prm.commitment * (r.commitment - 0.5)
+                + prm.rival * gap
+                - prm.switching_cost
+            )
+            p = annual_to_step(1.0 / (1.0 + math.exp(-z)), mk.spy)
+            if mk.draws.u("churn", m, self.index) < p:
+                options = [*rivals, prm.outside_option]
+                scores = [
+                    v - math.log(-math.log(mk.draws.u("leave_to", m, self.index, j)))
+                    for j, v in enumerate(options)
+                ]
+                pick = max(range(len(scores)), key=lambda j: (scores[j], -j))
+                out.append((m, firms[pick] if pick < len(firms) else -1))
+        self.pending = out
+
+    def apply_switching(self) -> None:
+        mk = self.model
+        self.just_left = set()
+        for m, new in self.pending:
+            mk.churned[self.rel[m].supplier] += 1
+            self.end(m)
+            if new >= 0:
+                self.begin(m, new)
+                self.rel[m].switches += 1
+                mk.switched_in[new] += 1
+            else:
+                self.just_left.add(m)
+
+    def end(self, m: int) -> None:
+        r = self.rel[m]
+        r.supplier, r.satisfaction, r.trust, r.commitment, r.tenure = -1, NAN, 0.0, 0.0, 0
+        r.failed = False
+
+    def begin(self, m: int, f: int) -> None:
+        mk, r = self.model, self.rel[m]
+        firm = mk.firm_list[f]
+        r.supplier, r.joined, r.tenure = f, mk.steps, 0
+        r.trust, r.commitment = mk.prm.trust.initial, mk.prm.trust.commitment_initial
+        r.satisfaction, r.complaints, r.answered, r.since_recovery, r.failed = (
+            NAN,
+            0,
+            0,
+            1 << 30,
+            False,
+        )
+        anchor = mk.prm.expectations.join_anchor * promise_hold(mk.prm)
+        r.expectation = [
+            e + anchor * (p - e) for e, p in zip(r.expectation, firm.promise, strict=True)
+        ]
+
+    # -- 8 acquisition ---------------------------------------------------------------------------
+
+    def compute_acquisition(self) -> None:
+        mk, prm = self.model, self.model.prm.acquisition
+        out = []
+        for m, r in enumerate(self.rel):
+            if r.supplier >= 0 or m in self.just_left:
+                continue
+            firms = mk.industry_firms[m]
+            h = []
+            for f in firms:
+                if not mk.visible[self.region][f]:
+                    h.append(0.0)
+                    continue
+                firm = mk.firm_list[f]
+                reach = (
+                    mk.K * sum(w * c for w, c in zip(self.weights, firm.focus, strict=True))
+                ) ** prm.targeting
+                satisfied = 0
+                for j in self.neighbours:
+                    other = mk.customer_list[j].rel[m]
+                    if other.supplier == f and other.satisfaction >= prm.satisfied_threshold:
+                        satisfied += 1
+                h.append(
+                    prm.p * mk.marketing_factor[f] * reach
+                    + prm.q * satisfied / max(1, len(self.neighbours))
+                )
+            total = sum(h)
+            if mk.draws.u("adopt", m, self.index) < min(1.0, total / mk.spy):
+                weight = list(h)
+                if len(firms) > 1:
+                    u = [self.utility(m, f) if h[j] > 0 else -math.inf for j, f in enumerate(firms)]
+                    top = max(u)
+                    weight = [w * math.exp(v - top) for w, v in zip(h, u, strict=True)]
+                cum, acc = [], 0.0
+                for w in weight:
+                    acc += w
+                    cum.append(acc)
+                draw = mk.draws.u("adopt_firm", m, self.index) * cum[-1]
+                pick = min(sum(1 for c in cum if c < draw), len(firms) - 1)
+                out.append((m, firms[pick]))
+        self.pending = out
+
+    def apply_acquisition(self) -> None:
+        for m, f in self.pending:
+            self.begin(m, f)
+            self.model.acquired[f] += 1
+
+
+class ReferenceMarket(mesa.Model):
+    """The market of a package model (``sim.CustomerMarket``), agent by agent.
+
+    Parameters
+    ----------
+    package
+        A freshly built ``sim.CustomerMarket`` (step 0): its scenario, network and initial state
+        are copied.
+    draws
+        The random source: ``KeyedSource`` (shared with the package) or ``PythonDraws``.
+    """
+
+    def __init__(self, package: Any, draws: Any) -> None:
+        super().__init__(seed=0)
+        self.draws = draws
+        self.scenario = package.scenario
+        self.prm = package.params
+        self.spy = package.steps_per_year
+        self.N = package.n_customers
+        self.K = len(package.attributes)
+        self.attributes = list(package.attributes)
+        self.n_customers = self.N
+        self.price_index = package.price_index
+        self.hold = max(promise_hold(self.prm), 1e-9)
+        self.cross_attrs = [k for k in range(self.K) if package.cross_mask[k]]
+        self.failure_attrs = [k for k in range(self.K) if package.failure_mask[k]]
+        fs, cs = package.firm_state, package.customer_state
+        self.n_regions = package.visible.shape[0]
+        self.industry_firms = [list(map(int, f)) for f in package.industry_firms]
+        search_dir = self.scenario.source_path.parent if self.scenario.source_path else None
+        self.firm_list: list[Firm] = []
+        for i, spec in enumerate(self.scenario.firms):
+            firm = Firm(
+                self, i, build_strategy(spec.strategy, spec.levers, self.attributes, search_dir)
+            )
+            for name in (
+                "industry",
+                "region",
+                "capacity",
+                "price",
+                "unit_cost",
+                "capacity_cost",
+                "base_budget",
+                "budget_share",
+                "cash",
+                "entry_step",
+                "alive",
+                "steps_negative",
+                "exit_step",
+                "customers",
+                "review_sum",
+                "review_weight",
+                "marketing",
+                "retention",
+                "revenue",
+                "profit",
+            ):
+                setattr(firm, name, getattr(fs, name)[i].item())
+            for name in ("capability", "promise", "focus", "allocation", "review_attr"):
+                setattr(firm, name, np.array(getattr(fs, name)[i], float))
+            firm.disclose = bool(fs.disclose[i])
+            firm.new_reviews = []
+            firm.review_means = lambda fm=firm: (
+                [a / fm.review_weight for a in fm.review_attr]
+                if fm.review_weight > 1e-9
+                else list(fm.promise)
+            )
+            firm.review_score = lambda fm=firm: (
+                (self.prm.reviews.prior_score * PRIOR_REVIEWS + fm.review_sum)
+                / (PRIOR_REVIEWS + fm.review_weight)
+            )
+            self.firm_list.append(firm)
+        self.customer_list: list[Customer] = []
+        adj = package.adjacency
+        for n in range(self.N):
+            c = Customer(self, n)
+            c.region = int(cs.region[n])
+            c.weights = [float(v) for v in cs.weights[n]]
+            c.disposition = float(cs.disposition[n])
+            c.standard = float(cs.standard[n]) if hasattr(cs, "standard") else 0.0
+            c.benchmark = [float(v) for v in cs.benchmark[n]]
+            c.attitude = [float(v) for v in cs.attitude[:, n]]
+            c.neighbours = adj.indices[adj.indptr[n] : adj.indptr[n + 1]].tolist()
+            for m in range(len(package.industries)):
+                r = Relationship()
+                r.supplier = int(cs.supplier[m, n])
+                r.expectation = [float(v) for v in cs.expectation[m, n]]
+                r.experience = [float(v) for v in cs.experience[m, n]]
+                r.satisfaction = float(cs.satisfaction[m, n])
+                r.last_satisfaction = float(cs.last_satisfaction[m, n])
+                r.trust = float(cs.trust[m, n])
+                r.commitment = float(cs.commitment[m, n])
+                r.tenure = int(cs.tenure[m, n])
+                r.joined = int(cs.joined[m, n])
+                r.failed = bool(cs.failed[m, n])
+                r.since_recovery = int(cs.steps_since_recovery[m, n])
+                r.complaints = int(cs.complaints[m, n])
+                r.answered = int(cs.answered[m, n])
+                r.switches = int(cs.switches[m, n])
+                r.heard = [float(v) for v in cs.heard[m, n]]
+                c.rel.append(r)
+            self.customer_list.append(c)
+        self.customers_set = self.agents_by_type[Customer]
+        self.retention_level = [float(v) for v in package.retention_level]
+        self.spending = [list(map(float, row)) for row in package.spending]
+        self.update_visibility()
+
+    # -- firms ------------------------------------------------------------------------------------
+
+    def update_visibility(self) -> None:
+        self.visible = [
+            [f.active and (f.region < 0 or f.region == r) for f in self.firm_list]
+            for r in range(self.n_regions)
+        ]
+
+    def decide(self) -> None:
+        for firm in self.firm_list:
+            if not firm.active:
+                continue
+            d = Decision(
+                promise=firm.capability.copy(),
+                allocation=np.array([0.3, 0.3, 0.25, 0.15]),
+                focus=firm.focus.copy(),
+            )
+            firm.strategy.decide(firm, d)
+            focus = np.full(self.K, 1.0 / self.K) if d.focus is None else np.asarray(d.focus, float)
+            alloc = np.asarray(d.allocation, float)
+            firm.promise = np.clip(np.asarray(d.promise, float), 0.0, 1.0)
+            firm.allocation = alloc / alloc.sum()
+            firm.focus = focus / focus.sum()
+            firm.disclose = bool(d.disclose)
+        self.set_spending()
+
+    def set_spending(self) -> None:
+        eco = self.prm.economics
+        for i, f in enumerate(self.firm_list):
+            budget = f.base_budget + f.budget_share * f.price * f.customers / self.N
+            alloc = f.allocation / max(f.allocation.sum(), 1e-12)
+            spend = [budget * a * (1.0 if f.active else 0.0) for a in alloc]
+            self.spending[i] = spend
+            f.marketing = spend[2]
+            share = max(f.customers / self.N, 1e-12)
+            f.retention = spend[3] / share if f.customers > 0 else 0.0
+            self.retention_level[i] = clip(f.retention / eco.retention_reference, 0.0, 1.0)
+
+    def firm_step_values(self) -> None:
+        """Load, failure chance, answered share, prices: what the customers' phases read."""
+        prm, n = self.prm, self.N
+        self.load, self.fail_step, self.answer = [], [], []
+        for f in self.firm_list:
+            cap = f.capacity * n
+            if f.customers == 0:
+                util = 0.0
+            elif cap > 0:
+                util = f.customers / max(cap, 1e-12)
+            else:
+                util = math.inf
+            self.load.append((1.0 / util if util > 1 else 1.0) ** prm.delivery.load_exponent)
+            week = clip(
+                prm.delivery.base_failure_rate
+                + prm.delivery.overload_failure_rate * max(0.0, util - 1.0),
+                0.0,
+                1.0,
+            )
+            self.fail_step.append(to_step(week if math.isfinite(week) else 1.0, self.spy))
+            spare = clip(1.0 - util, 0.0, 1.0)
+            c = prm.complaints
+            self.answer.append(
+                clip(
+                    c.answer_base
+                    + c.answer_from_retention * self.retention_level[f.index]
+                    + c.answer_from_spare_capacity * spare,
+                    0.0,
+                    1.0,
+                )
+            )
+        self.ref_price = []
+        for r in range(self.n_regions):
+            row = []
+            for firms in self.industry_firms:
+                seen = [self.firm_list[f].price for f in firms if self.visible[r][f]]
+                row.append(sum(seen) / len(seen) if seen else NAN)
+            self.ref_price.append(row)
+
+    # -- the step -----------------------------------------------------------------------------
+
+    def step(self) -> None:
+        self.draws.step = self.steps
+        nf = len(self.firm_list)
+        self.complaints, self.answered_count = [0] * nf, [0] * nf
+        self.churned, self.switched_in, self.acquired = [0] * nf, [0] * nf, [0] * nf
+        self.update_visibility()
+        self.decide()
+        self.firm_step_values()
+        agents = self.customers_set
+        for phase in ("delivery", "expectations", "satisfaction", "trust"):
+            agents.do(f"compute_{phase}")
+            agents.do(f"apply_{phase}")
+        self.word_of_mouth()
+        self.mean_price = []
+        for firms in self.industry_firms:
+            prices = [
+                self.firm_list[f].price
+                for f in firms
+                if any(self.visible[r][f] for r in range(self.n_regions))
+            ]
+            self.mean_price.append(sum(prices) / len(prices) if prices else 1.0)
+        if self.prm.switching.enabled:
+            agents.do("compute_switching")
+            agents.do("apply_switching")
+        else:
+            for c in self.customer_list:
+                c.just_left = set()
+        if self.prm.acquisition.enabled:
+            self.marketing_factor = [
+                (f.marketing / self.prm.economics.marketing_reference)
+                ** self.prm.acquisition.marketing_elasticity
+                for f in self.firm_list
+            ]
+            agents.do("compute_acquisition")
+            agents.do("apply_acquisition")
+        self.count_customers()
+        self.economics()
+        self.count_customers()
+
+    def word_of_mouth(self) -> None:
+        prm = self.prm.word_of_mouth
+        agents = self.customers_set
+        agents.do("compute_talk")
+        inbox: list[list[Any]] = [[] for _ in range(self.N)]
+        for c in self.customer_list:
+            for message in c.pending:
+                for j in c.neighbours:
+                    if prm.reach >= 1.0 or self.draws.reach() < prm.reach:
+                        inbox[j].append(message)
+        for c in self.customer_list:
+            c.listen(inbox[c.index])
+        keep = 1.0 - to_step(self.prm.reviews.memory, self.spy)
+        for f in self.firm_list:
+            f.review_sum *= keep
+            f.review_weight *= keep
+            f.review_attr = f.review_attr * keep
+            f.new_reviews = []
+        agents.do("post_reviews")
+        for f in self.firm_list:
+            for s, x in f.new_reviews:
+                f.review_sum += s
+                f.review_weight += 1
+                f.review_attr = f.review_attr + np.array(x)
+
+    def count_customers(self) -> None:
+        counts = [0] * len(self.firm_list)
+        for c in self.customer_list:
+            for r in c.rel:
+                if r.supplier >= 0:
+                    counts[r.supplier] += 1
+        for f, n in zip(self.firm_list, counts, strict=True):
+            f.customers = n
+
+    def economics(self) -> None:
+        eco, dt = self.prm.economics, 1.0 / self.spy
+        for i, f in enumerate(self.firm_list):
+            active = f.active
+            share = f.customers / self.N
+            spend = self.spending[i]
+            revenue = f.price * share * active
+            costs = (f.unit_cost * share + f.capacity_cost * f.capacity) * active + sum(spend)
+            f.revenue, f.profit = revenue, revenue - costs
+            f.cash += f.profit * dt
+            q = f.capability
+            growth = spend[0] * f.focus / eco.capability_cost * (1.0 - q)
+            decay = eco.capability_decay * np.maximum(0.0, q - CAPABILITY_FLOOR)
+            f.capability = np.clip(q + dt * (growth - decay) * active, 0.0, 1.0)
+            f.capacity = max(
+                0.0,
+                f.capacity
+                + dt
+                * active
+                * (spend[1] / eco.capacity_build_cost - eco.capacity_decay * f.capacity),
+            )
+        if not eco.exit_enabled:
+            return
+        limit = eco.exit_after_weeks * self.spy / 52.0
+        for f in self.firm_list:
+            active = f.active
+            f.steps_negative = f.steps_negative + 1 if active and f.cash < 0 else 0
+            if active and f.steps_negative >= limit:
+                f.alive, f.exit_step = False, self.steps
+                m = f.industry
+                for c in self.customer_list:
+                    if c.rel[m].supplier == f.index:
+                        self.churned[f.index] += 1
+                        c.end(m)
+
+    # -- comparison ------------------------------------------------------------------------------
+
+    def customer_arrays(self) -> dict[str, np.ndarray]:
+        """The customers' state shaped like the package's ``CustomerState`` arrays."""
+        cl = self.customer_list
+        per_rel = {
+            "supplier": lambda r: r.supplier,
+            "satisfaction": lambda r: r.satisfaction,
+            "last_satisfaction": lambda r: r.last_satisfaction,
+            "trust": lambda r: r.trust,
+            "commitment": lambda r: r.commitment,
+            "tenure": lambda r: r.tenure,
+            "joined": lambda r: r.joined,
+            "failed": lambda r: r.failed,
+            "steps_since_recovery": lambda r: r.since_recovery,
+            "complaints": lambda r: r.complaints,
+            "answered": lambda r: r.answered,
+            "switches": lambda r: r.switches,
+        }
+        out = {
+            name: np.array([[get(c.rel[m]) for c in cl] for m in range(len(cl[0].rel))])
+            for name, get in per_rel.items()
+        }
+        for name in ("expectation", "experience", "heard"):
+            out[name] = np.array(
+                [[getattr(c.rel[m], name) for c in cl] for m in range(len(cl[0].rel))], float
+            )
+        out["benchmark"] = np.array([c.benchmark for c in cl], float)
+        out["attitude"] = np.array([c.attitude for c in cl], float).T
+        return out
+
+    def firm_arrays(self) -> dict[str, np.ndarray]:
+        """The firms' state shaped like the package's ``FirmState`` arrays."""
+        names = (
+            "capability",
+            "promise",
+            "focus",
+            "allocation",
+            "capacity",
+            "cash",
+            "alive",
+            "steps_negative",
+            "exit_step",
+            "customers",
+            "review_sum",
+            "review_weight",
+            "review_attr",
+            "marketing",
+            "retention",
+            "revenue",
+            "profit",
+        )
+        return {
+            name: np.array([np.asarray(getattr(f, name)) for f in self.firm_list]) for name in names
+        }

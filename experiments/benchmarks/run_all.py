@@ -1,0 +1,169 @@
+"""Run every benchmark and print one table of figures against the issue's targets (``make bench``).
+
+Each benchmark runs in its own subprocess (its output is shown as it goes) and hands its figures
+back as JSON; the summary table lists each figure with its target and PASS / FAIL, and is also
+written to ``results/benchmarks/summary.md`` with the machine it was measured on.
+
+    python experiments/benchmarks/run_all.py [--quick] [--sweeps] [--out results/benchmarks]
+
+``--quick`` measures fewer steps and repetitions (a smoke test, a minute or two); ``--sweeps``
+also runs ``sweep_throughput.py`` (the sweep layer's benchmark, about two minutes; informational).
+Timings on a shared machine are noisy: the table shows wall-clock medians and, for the step, the
+CPU time too, which other processes inflate much less.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def run(script: str, args: list[str]) -> None:
+    """Run one benchmark script, streaming its output; raise if it fails."""
+    print(f"\n$ {Path(script).name} {' '.join(args)}", flush=True)
+    subprocess.run([sys.executable, str(HERE / script), *args], check=True)
+
+
+def cpu_name() -> str:
+    """The CPU model, as the kernel reports it."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def memory_gib() -> float:
+    """Physical memory in GiB (0 when unknown)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError, AttributeError):
+        return 0.0
+
+
+def main() -> None:
+    """Run the benchmarks and print the summary."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer steps and repetitions")
+    parser.add_argument("--sweeps", action="store_true", help="also run sweep_throughput.py")
+    parser.add_argument("--out", default="results/benchmarks")
+    args = parser.parse_args()
+    out = Path(args.out)
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        run(
+            "step_scaling.py",
+            [
+                "--steps",
+                "6" if args.quick else "20",
+                "--out",
+                str(out),
+                "--json",
+                str(tmp / "scaling.json"),
+            ],
+        )
+        run(
+            "vs_mesa.py",
+            ["--repeats", "1" if args.quick else "3", "--json", str(tmp / "mesa.json")],
+        )
+        run(
+            "ui_step.py", ["--frames", "10" if args.quick else "30", "--json", str(tmp / "ui.json")]
+        )
+        if args.sweeps:
+            run("sweep_throughput.py", ["--runs", "20"] if args.quick else [])
+        scaling = {r["customers"]: r for r in json.loads((tmp / "scaling.json").read_text())}
+        mesa = {r["customers"]: r for r in json.loads((tmp / "mesa.json").read_text())}
+        ui = {r["customers"]: r for r in json.loads((tmp / "ui.json").read_text())}
+
+    rows = []  # (what, measured, target, passed or None)
+
+    def add(what: str, value: str, target: str = "", passed: bool | None = None) -> None:
+        rows.append((what, value, target, passed))
+
+    for n in sorted(scaling):
+        r = scaling[n]
+        add(
+            f"step, {n:,} customers",
+            f"{1000 * r['step_s_median']:.1f} ms (CPU {1000 * r['cpu_s_median']:.1f} ms)",
+        )
+    if 100_000 in scaling:
+        s = 520 * scaling[100_000]["step_s_median"]
+        add("100k customers x 520 steps", f"{s:.1f} s", "<= 30 s", s <= 30)
+    if 1_000_000 in scaling:
+        r = scaling[1_000_000]
+        add(
+            "1M customers, a step",
+            f"{r['step_s_median']:.2f} s",
+            "<= 0.5 s",
+            r["step_s_median"] <= 0.5,
+        )
+        add("1M customers, a step (CPU time)", f"{r['cpu_s_median']:.2f} s", "(<= 0.5 s)")
+        add(
+            "1M customers, peak memory",
+            f"{r['peak_rss_mb'] / 1024:.2f} GiB",
+            "<= 4 GiB",
+            r["peak_rss_mb"] <= 4096,
+        )
+        add(
+            "1M customers, network built",
+            f"{r['network_s']:.1f} s",
+            "<= 10 s",
+            r["network_s"] <= 10,
+        )
+        add("1M customers, market built", f"{r['build_s']:.1f} s")
+    for n in sorted(mesa):
+        r = mesa[n]
+        target, passed = ("", None) if n != 10_000 else (">= 100x", r["ratio"] >= 100)
+        add(
+            f"vs Mesa agents, {n:,} customers",
+            f"{r['ratio']:.0f}x ({1000 * r['package_s']:.1f} ms vs {r['reference_s']:.2f} s)",
+            target,
+            passed,
+        )
+    for n in sorted(ui):
+        r = ui[n]
+        target, passed = ("", None) if n != 1_000 else ("<= 100 ms", r["frame_ms"] <= 100)
+        add(
+            f"UI frame (step + redraw), {n:,} customers",
+            f"{r['frame_ms']:.1f} ms ({r['step_ms']:.1f} + {r['redraw_ms']:.1f})",
+            target,
+            passed,
+        )
+
+    machine = (
+        f"{cpu_name()}, {os.cpu_count()} cores, {memory_gib():.0f} GiB, "
+        f"Python {platform.python_version()}, load average {load_before:.1f} before / "
+        f"{os.getloadavg()[0]:.1f} after"
+    )
+    width = max(len(r[0]) for r in rows)
+    lines = [
+        f"{'figure':<{width}}  {'measured':<34} {'target':<10} result",
+        f"{'-' * width}  {'-' * 34} {'-' * 10} ------",
+    ]
+    for what, value, target, passed in rows:
+        result = "" if passed is None else "PASS" if passed else "FAIL"
+        lines.append(f"{what:<{width}}  {value:<34} {target:<10} {result}")
+    stamp = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    print(f"\nSummary ({stamp}; {machine})\n")
+    print("\n".join(lines))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "summary.md").write_text(
+        f"# Benchmarks, {stamp}\n\nMachine: {machine}.\n\n```\n" + "\n".join(lines) + "\n```\n"
+    )
+    print(f"\nwrote {out / 'summary.md'}")
+
+
+if __name__ == "__main__":
+    main()
