@@ -2,8 +2,10 @@
 
 Definitions (docs/MODEL.md, section "Observation"):
 
-- **NPS** (Reichheld 2003): share of a firm's current customers whose satisfaction rounds to 9-10
-  minus the share that rounds to 0-6 (S >= 8.5 and S < 6.5 on the continuous 0..10 scale).
+- **NPS** (Reichheld 2003): share of a firm's current customers whose answer to "would you
+  recommend?" rounds to 9-10 minus the share that rounds to 0-6 (L >= 8.5 and L < 6.5), with
+  the answer L = S + a personal offset (``recommend_answer``): recommendations are a different
+  question from satisfaction and run higher, with wide personal response styles.
 - **Retention**: weekly = 1 - churned / customers at the start of the step; annual = (1 - c) **
   steps_per_year with c the churn rate per step over the last year (fewer steps at the start).
 - **Expectation gap**: mean over the customers served this step of ``sum_k w[k] (E[k] - X[k])``,
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim.arrays import chunks
 from sim.rules.word_of_mouth import review_score
 from sim.state import StepScratch
 
@@ -51,21 +54,80 @@ RELATIONSHIP_INDICATORS = {
 }
 
 FIRM_COLUMNS = (
-    "step", "year", "firm", "name", "industry", "strategy", "alive", "active", "customers",
-    "share", "penetration", "acquired", "switched_in", "churned", "retention_weekly",
-    "retention_annual", "nps", "satisfaction", "expectation", "experience", "expectation_gap",
-    "trust", "commitment", "control_mutuality", "attitude", "wom_positive", "wom_negative",
-    "wom_volume", "wom_reach", "review_score", "promise", "capability", "capacity", "load",
-    "failures", "complaints", "answered", "marketing", "retention_spend", "revenue", "profit",
-    "cash", "clv",
+    "step",
+    "year",
+    "firm",
+    "name",
+    "industry",
+    "strategy",
+    "alive",
+    "active",
+    "customers",
+    "share",
+    "penetration",
+    "acquired",
+    "switched_in",
+    "churned",
+    "retention_weekly",
+    "retention_annual",
+    "nps",
+    "satisfaction",
+    "expectation",
+    "experience",
+    "expectation_gap",
+    "trust",
+    "commitment",
+    "control_mutuality",
+    "attitude",
+    "wom_positive",
+    "wom_negative",
+    "wom_volume",
+    "wom_reach",
+    "review_score",
+    "promise",
+    "capability",
+    "capacity",
+    "load",
+    "failures",
+    "complaints",
+    "answered",
+    "marketing",
+    "retention_spend",
+    "revenue",
+    "profit",
+    "cash",
+    "clv",
 )
 
 MARKET_COLUMNS = (
-    "step", "year", "customers", "served", "unserved", "nps", "satisfaction", "expectation",
-    "experience", "expectation_gap", "trust", "commitment", "control_mutuality", "attitude",
-    "wom_positive", "wom_negative", "wom_volume", "wom_ratio", "retention_weekly",
-    "retention_annual", "churned", "acquired", "switched", "active_firms", "firm_exits",
-    "review_score", "revenue", "profit",
+    "step",
+    "year",
+    "customers",
+    "served",
+    "unserved",
+    "nps",
+    "satisfaction",
+    "expectation",
+    "experience",
+    "expectation_gap",
+    "trust",
+    "commitment",
+    "control_mutuality",
+    "attitude",
+    "wom_positive",
+    "wom_negative",
+    "wom_volume",
+    "wom_ratio",
+    "retention_weekly",
+    "retention_annual",
+    "churned",
+    "acquired",
+    "switched",
+    "active_firms",
+    "firm_exits",
+    "review_score",
+    "revenue",
+    "profit",
 )
 
 
@@ -75,6 +137,12 @@ def nps(satisfaction: np.ndarray) -> float:
     if len(s) == 0:
         return float("nan")
     return 100.0 * (np.mean(s >= PROMOTER) - np.mean(s < DETRACTOR))
+
+
+def recommend_answer(satisfaction: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """A customer's answer to "would you recommend?" on 0..10: its satisfaction plus its personal
+    offset (``satisfaction.recommend_offset`` and ``recommend_sd``), clipped; NaN stays NaN."""
+    return np.clip(satisfaction + offset, 0.0, 10.0)
 
 
 def clv(margin: np.ndarray, retention: np.ndarray, discount: float) -> np.ndarray:
@@ -88,12 +156,63 @@ def _nanmean(values: np.ndarray) -> float:
     return float(values[ok].mean()) if ok.any() else float("nan")
 
 
-def _group_mean(keys: np.ndarray, values: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    ok = ~np.isnan(values)
-    count = np.bincount(keys[ok], minlength=n).astype(float)
-    total = np.bincount(keys[ok], weights=values[ok], minlength=n)
+TALLIES = (
+    "customers",
+    "rated",
+    "promoters",
+    "detractors",
+    "complainers",
+    "satisfaction",
+    "trust",
+    "commitment",
+    "control_mutuality",
+)
+
+
+def tally_customers(model: CustomerMarket) -> dict[str, np.ndarray]:
+    """Per firm ``[F]``, over its current customers: how many (``customers``), how many have an S
+    (``rated``), promoters, detractors, how many ever complained (``complainers``), and the sums
+    of S, trust, commitment and answered / made complaints (over complainers). Also
+    ``served_anywhere``: customers with a supplier in at least one industry.
+
+    One pass over the per-industry arrays in cache-sized blocks; each block's values are summed
+    per firm of the industry by one matrix product (firm indicator x values).
+    """
+    cs, n_firms = model.customer_state, model.firm_state.n
+    blocks = model.workspace.blocks
+    q = len(TALLIES)
+    total = np.zeros((n_firms, q))
+    served_anywhere = 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / count, np.nan), count
+        for rows in chunks(model.n_customers):
+            c = rows.stop - rows.start
+            anywhere = np.zeros(c, bool)
+            v = blocks("tally", dtype=np.float64, leading=q)[:, :c]  # a row per quantity
+            for m, firms in enumerate(model.industry_firms):
+                sup = cs.supplier[m, rows]
+                anywhere |= sup >= 0
+                if len(firms) == 0:
+                    continue
+                s = cs.satisfaction[m, rows]
+                made = cs.complaints[m, rows]
+                v[0] = 1.0
+                rated = s == s  # not NaN
+                v[1] = rated
+                answer = recommend_answer(s, cs.recommend[rows])
+                v[2] = answer >= PROMOTER
+                v[3] = (answer < DETRACTOR) & rated
+                complained = made > 0
+                v[4] = complained
+                np.fmax(s, 0.0, out=v[5])  # S, 0 where missing (NaN)
+                v[6] = cs.trust[m, rows]
+                v[7] = cs.commitment[m, rows]
+                np.divide(cs.answered[m, rows], np.maximum(made, 1), out=v[8])
+                indicator = (sup == firms[:, None]).astype(np.float64)  # [F_m, c]
+                total[firms] += indicator @ v.T
+            served_anywhere += int(np.count_nonzero(anywhere))
+    out = dict(zip(TALLIES, total.T, strict=True))
+    out["served_anywhere"] = served_anywhere
+    return out
 
 
 class MetricsRecorder:
@@ -112,6 +231,7 @@ class MetricsRecorder:
         self.latest_firm: dict[str, np.ndarray] = {}
         self.latest_market: dict[str, float] = {}
         self.exits_so_far = 0
+        self._tally: dict[str, np.ndarray] = {}
 
     # -- every step ------------------------------------------------------------------------
 
@@ -126,7 +246,8 @@ class MetricsRecorder:
         for f in np.flatnonzero(scratch.acquired + scratch.switched_in):
             key = (int(f), cohort)
             self.joined_by_cohort[key] = self.joined_by_cohort.get(key, 0) + int(
-                scratch.acquired[f] + scratch.switched_in[f])
+                scratch.acquired[f] + scratch.switched_in[f]
+            )
 
     def annual_retention(self, steps_per_year: int) -> tuple[np.ndarray, float]:
         """``(per firm, market)`` annual retention from the churn of the last year."""
@@ -147,57 +268,31 @@ class MetricsRecorder:
         self.market_rows.append(self.latest_market)
 
     def _firm_metrics(self, model: CustomerMarket, scratch: StepScratch) -> dict[str, np.ndarray]:
-        cs, fs = model.customer_state, model.firm_state
-        n_firms, n = fs.n, model.n_customers
-        sat_mean = np.full(n_firms, np.nan)
-        trust = np.full(n_firms, np.nan)
-        commit = np.full(n_firms, np.nan)
-        cm = np.full(n_firms, np.nan)
-        nps_f = np.full(n_firms, np.nan)
-        attitude = np.full(n_firms, np.nan)
-        expectation = np.full(n_firms, np.nan)
-        experience = np.full(n_firms, np.nan)
-        gap = np.full(n_firms, np.nan)
+        fs, n_firms, n = model.firm_state, model.firm_state.n, model.n_customers
+        tally = tally_customers(model)
+        self._tally = tally
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rated = tally["rated"]
+            sat_mean = tally["satisfaction"] / rated
+            nps_f = 100.0 * (tally["promoters"] - tally["detractors"]) / rated
+            served_now = tally["customers"]
+            trust = np.where(served_now > 0, tally["trust"] / served_now, np.nan)
+            commit = np.where(served_now > 0, tally["commitment"] / served_now, np.nan)
+            cm = tally["control_mutuality"] / tally["complainers"]
+            count = scratch.served_count if scratch.served_count is not None else np.zeros(n_firms)
+            expectation = scratch.expectation_sum / count
+            experience = scratch.experience_sum / count
+            gap = (scratch.expectation_sum - scratch.experience_sum) / count
+        attitude = model.customer_state.attitude.mean(axis=1, dtype=np.float64)
         served_in_industry = np.zeros(n_firms)
-        for m in range(len(model.industries)):
-            sup = cs.supplier[m]
-            rows = np.flatnonzero(sup >= 0)
-            f = sup[rows]
-            mine = model.industry_firms[m]
-            served_in_industry[mine] = len(rows)
-            s = cs.satisfaction[m, rows]
-            mean, _ = _group_mean(f, s, n_firms)
-            sat_mean[mine] = mean[mine]
-            ok = ~np.isnan(s)
-            promoters = np.bincount(f[ok], weights=s[ok] >= PROMOTER, minlength=n_firms)
-            detractors = np.bincount(f[ok], weights=s[ok] < DETRACTOR, minlength=n_firms)
-            rated = np.bincount(f[ok], minlength=n_firms)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                nps_f[mine] = (100.0 * (promoters - detractors) / rated)[mine]
-            trust[mine] = _group_mean(f, cs.trust[m, rows], n_firms)[0][mine]
-            commit[mine] = _group_mean(f, cs.commitment[m, rows], n_firms)[0][mine]
-            made = cs.complaints[m, rows]
-            cm_vals = np.where(made > 0, cs.answered[m, rows] / np.maximum(made, 1), np.nan)
-            cm[mine] = _group_mean(f, cm_vals, n_firms)[0][mine]
-            attitude[mine] = cs.attitude[mine].mean(axis=1)
-            if m < len(scratch.served) and len(scratch.served[m]):
-                served, fd = scratch.served[m], scratch.firm[m]
-                w = cs.weights[served]
-                e_used = scratch.expectation_used[m]
-                x = cs.experience[m, served]
-                ew = np.einsum("nk,nk->n", w, e_used)
-                xw = np.einsum("nk,nk->n", w, x)
-                expectation[mine] = _group_mean(fd, ew, n_firms)[0][mine]
-                experience[mine] = _group_mean(fd, xw, n_firms)[0][mine]
-                gap[mine] = _group_mean(fd, ew - xw, n_firms)[0][mine]
+        for firms in model.industry_firms:
+            served_in_industry[firms] = served_now[firms].sum()
         retention_annual, _ = self.annual_retention(model.steps_per_year)
         base = scratch.base
         with np.errstate(invalid="ignore", divide="ignore"):
             retention_weekly = np.where(base > 0, 1.0 - scratch.churned / base, np.nan)
             share = np.where(served_in_industry > 0, fs.customers / served_in_industry, 0.0)
-        failures = np.zeros(n_firms)
-        for m, fd in enumerate(scratch.firm):
-            failures += np.bincount(fd, weights=scratch.failure[m], minlength=n_firms)
+        failures = scratch.failures if scratch.failures is not None else np.zeros(n_firms)
         eco = model.params.economics
         margin = fs.price - fs.unit_cost - fs.retention
         active = fs.active(model.steps)
@@ -233,7 +328,7 @@ class MetricsRecorder:
             "capability": fs.capability.mean(axis=1),
             "capacity": fs.capacity * n,
             "load": scratch.load.copy(),
-            "failures": failures,
+            "failures": failures.copy(),
             "complaints": scratch.complaints.copy(),
             "answered": scratch.answered.copy(),
             "marketing": fs.marketing * n,
@@ -241,37 +336,42 @@ class MetricsRecorder:
             "revenue": fs.revenue * n,
             "profit": fs.profit * n,
             "cash": fs.cash * n,
-            "clv": np.where(active, clv(margin, np.nan_to_num(retention_annual),
-                                        eco.discount_rate), np.nan),
+            "clv": np.where(
+                active, clv(margin, np.nan_to_num(retention_annual), eco.discount_rate), np.nan
+            ),
         }
 
-    def _market_metrics(self, model: CustomerMarket, scratch: StepScratch,
-                        firm: dict[str, np.ndarray]) -> dict[str, float]:
-        cs = model.customer_state
-        served = cs.supplier >= 0
-        s = np.where(served, cs.satisfaction, np.nan)
+    def _market_metrics(
+        self, model: CustomerMarket, scratch: StepScratch, firm: dict[str, np.ndarray]
+    ) -> dict[str, float]:
+        tally = self._tally
         weights = firm["customers"].astype(float)
 
         def wmean(values: np.ndarray) -> float:
             ok = ~np.isnan(values) & (weights > 0)
             return float(np.average(values[ok], weights=weights[ok])) if ok.any() else np.nan
 
+        def ratio(a: float, b: float) -> float:
+            return float(a / b) if b > 0 else np.nan
+
         _, retention_annual = self.annual_retention(model.steps_per_year)
         base = scratch.base.sum()
         pos, neg = scratch.wom_positive.sum(), scratch.wom_negative.sum()
+        rated, pairs = tally["rated"].sum(), tally["customers"].sum()
+        served = int(tally["served_anywhere"])
         row = {
             "step": model.steps,
             "year": model.steps / model.steps_per_year,
             "customers": model.n_customers,
-            "served": int(served.any(axis=0).sum()),
-            "unserved": int((~served.any(axis=0)).sum()),
-            "nps": nps(s.ravel()),
-            "satisfaction": _nanmean(s),
+            "served": served,
+            "unserved": model.n_customers - served,
+            "nps": ratio(100.0 * (tally["promoters"].sum() - tally["detractors"].sum()), rated),
+            "satisfaction": ratio(tally["satisfaction"].sum(), rated),
             "expectation": wmean(firm["expectation"]),
             "experience": wmean(firm["experience"]),
             "expectation_gap": wmean(firm["expectation_gap"]),
-            "trust": float(cs.trust[served].mean()) if served.any() else np.nan,
-            "commitment": float(cs.commitment[served].mean()) if served.any() else np.nan,
+            "trust": ratio(tally["trust"].sum(), pairs),
+            "commitment": ratio(tally["commitment"].sum(), pairs),
             "control_mutuality": wmean(firm["control_mutuality"]),
             "attitude": _nanmean(firm["attitude"][firm["active"]]),
             "wom_positive": float(pos),
@@ -290,9 +390,11 @@ class MetricsRecorder:
             "profit": float(firm["profit"].sum()),
         }
         for m, industry in enumerate(model.industries):
-            col = s[m]
-            row[f"satisfaction[{industry}]"] = _nanmean(col)
-            row[f"served[{industry}]"] = int(served[m].sum())
+            mine = model.industry_firms[m]
+            row[f"satisfaction[{industry}]"] = ratio(
+                tally["satisfaction"][mine].sum(), tally["rated"][mine].sum()
+            )
+            row[f"served[{industry}]"] = int(tally["customers"][mine].sum())
         return row
 
     def record_cohorts(self, model: CustomerMarket) -> None:
@@ -306,16 +408,21 @@ class MetricsRecorder:
             key = sup[ok].astype(np.int64) * n_cohorts + joined[ok] // spy
             counts += np.bincount(key, minlength=n_firms * n_cohorts)
         f, c = np.divmod(np.arange(n_firms * n_cohorts), n_cohorts)
-        joined_total = np.array([self.joined_by_cohort.get((int(a), int(b)), 0)
-                                 for a, b in zip(f, c, strict=True)])
+        joined_total = np.array(
+            [self.joined_by_cohort.get((int(a), int(b)), 0) for a, b in zip(f, c, strict=True)]
+        )
         keep = joined_total > 0
-        self.cohort_rows.append(pd.DataFrame({
-            "step": model.steps,
-            "firm": f[keep],
-            "cohort": c[keep],
-            "joined": joined_total[keep],
-            "remaining": counts[keep].astype(int),
-        }))
+        self.cohort_rows.append(
+            pd.DataFrame(
+                {
+                    "step": model.steps,
+                    "firm": f[keep],
+                    "cohort": c[keep],
+                    "joined": joined_total[keep],
+                    "remaining": counts[keep].astype(int),
+                }
+            )
+        )
 
     # -- frames ---------------------------------------------------------------------------------
 
@@ -326,8 +433,11 @@ class MetricsRecorder:
         cols = {k: np.concatenate([r[k] for r in self.firm_rows]) for k in self.firm_rows[0]}
         df = pd.DataFrame(cols)
         df.insert(3, "name", np.array(model.firm_names, dtype=object)[df["firm"]])
-        df.insert(4, "industry", np.array(model.industries, dtype=object)[
-            model.firm_state.industry[df["firm"]]])
+        df.insert(
+            4,
+            "industry",
+            np.array(model.industries, dtype=object)[model.firm_state.industry[df["firm"]]],
+        )
         df.insert(5, "strategy", np.array(model.strategy_labels, dtype=object)[df["firm"]])
         return df[list(FIRM_COLUMNS)]
 
@@ -338,8 +448,18 @@ class MetricsRecorder:
     def cohort_frame(self, model: CustomerMarket) -> pd.DataFrame:
         """Cohort survival: share of each yearly cohort still with its firm, by age in years."""
         if not self.cohort_rows:
-            return pd.DataFrame(columns=["firm", "name", "cohort", "step", "age_years",
-                                         "joined", "remaining", "survival"])
+            return pd.DataFrame(
+                columns=[
+                    "firm",
+                    "name",
+                    "cohort",
+                    "step",
+                    "age_years",
+                    "joined",
+                    "remaining",
+                    "survival",
+                ]
+            )
         df = pd.concat(self.cohort_rows, ignore_index=True)
         spy = model.steps_per_year
         df["age_years"] = (df["step"] - df["cohort"] * spy) / spy

@@ -19,13 +19,16 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+import sim.state
 from sim.agents import Customer, Firm
+from sim.arrays import GeneratorSource
 from sim.metrics import FIRM_COLUMNS, MARKET_COLUMNS, RELATIONSHIP_INDICATORS, MetricsRecorder
 from sim.network import CompleteAdjacency, build_adjacency, region_of
-from sim.rules import PHASES
+from sim.rules import run_phases
 from sim.rules.economics import set_spending
+from sim.rules.expectations import promise_hold
 from sim.scenario import Scenario, ScenarioError, load_scenario
-from sim.state import FLOAT, CustomerState, FirmState, StepScratch
+from sim.state import CustomerState, FirmState, StepScratch, Workspace
 from sim.strategies import Decision, build_strategy
 from sim.trace import CustomerTrace
 
@@ -57,6 +60,10 @@ class CustomerMarket(mesa.Model):
         ``n`` to track every customer when the market has at most ``n``.
     eager_agents
         Create all Customer agents and the Mesa space now (default: when N <= 20,000).
+    dtype
+        Floating point type of the per-customer state: ``"float32"`` (the default,
+        ``sim.state.FLOAT``) or ``"float64"``. float32 halves the memory a step streams
+        through; tests/test_precision.py bounds the difference it makes to the results.
     **kwargs
         More overrides in Mesa ``batch_run`` style: ``market__customers=1000``.
 
@@ -79,6 +86,7 @@ class CustomerMarket(mesa.Model):
         graph: nx.Graph | None = None,
         track: list[int] | int | None = None,
         eager_agents: bool | None = None,
+        dtype: Any = None,
         **kwargs: Any,
     ) -> None:
         started = time.perf_counter()
@@ -89,20 +97,27 @@ class CustomerMarket(mesa.Model):
         if seed is None and rng is None:
             rng = self.scenario.seed
         super().__init__(seed=seed, rng=rng)
-        self._cxsim_seed = seed if seed is not None else (
-            int(rng) if isinstance(rng, int | np.integer) else repr(rng))
+        self._cxsim_seed = (
+            seed
+            if seed is not None
+            else (int(rng) if isinstance(rng, int | np.integer) else repr(rng))
+        )
         sc = self.scenario
         self.params = sc.params
         self.steps_per_year = sc.steps_per_year
         market = sc.market
         self.n_customers = market.customers
+        self.dtype = np.dtype(sim.state.FLOAT if dtype is None else dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
         self.industries = list(market.industries)
         self.attributes = list(market.attributes)
         self.segment_names = [s.name for s in sc.segments]
         self.cross_mask = np.isin(self.attributes, market.cross_industry)
         self.failure_mask = np.isin(self.attributes, market.failure_attributes)
-        self.price_index = (self.attributes.index(market.price_attribute)
-                            if market.price_attribute else -1)
+        self.price_index = (
+            self.attributes.index(market.price_attribute) if market.price_attribute else -1
+        )
 
         t0 = time.perf_counter()
         self.adjacency = self._build_network(graph)
@@ -111,9 +126,11 @@ class CustomerMarket(mesa.Model):
 
         self.firm_names = [f.name for f in sc.firms]
         self.firm_state = self._build_firms()
-        self.industry_firms = [np.flatnonzero(self.firm_state.industry == m)
-                               for m in range(len(self.industries))]
+        self.industry_firms = [
+            np.flatnonzero(self.firm_state.industry == m) for m in range(len(self.industries))
+        ]
         self.customer_state = self._build_customers()
+        self.workspace = Workspace.for_state(self.customer_state)
         self.visible = np.zeros((market.regions, self.firm_state.n), bool)
         self.retention_level = np.zeros(self.firm_state.n)
         self.spending = np.zeros((self.firm_state.n, 4))
@@ -123,12 +140,14 @@ class CustomerMarket(mesa.Model):
         for i, spec in enumerate(sc.firms):
             strategy = build_strategy(spec.strategy, spec.levers, self.attributes, search_dir)
             self.firms.append(Firm(self, i, spec.name, strategy))
-        self.strategy_labels = [s if isinstance(s, str) else "+".join(s)
-                                for s in (f.strategy for f in sc.firms)]
+        self.strategy_labels = [
+            s if isinstance(s, str) else "+".join(s) for s in (f.strategy for f in sc.firms)
+        ]
 
         self._update_visibility()
         self._decide()
         self._seed_customers()
+        self.draws = GeneratorSource(self.rng)  # the step's random streams (sim.arrays)
         self.recorder = MetricsRecorder(self)
         self.datacollector = self._make_datacollector()
         self._customer_views: dict[int, Customer] = {}
@@ -136,7 +155,8 @@ class CustomerMarket(mesa.Model):
         self.trace = CustomerTrace(self, self._tracked(track))
         if eager_agents if eager_agents is not None else self.n_customers <= EAGER_AGENTS_MAX:
             self.customer_agents()
-            self.space  # noqa: B018 - builds the Mesa space and places the agents
+            if not self.adjacency_is_complete or self.n_customers <= 1_000:
+                self.space  # noqa: B018 - builds the Mesa space and places the agents
         self.wall_seconds = 0.0
         self.build_seconds = time.perf_counter() - started
 
@@ -165,14 +185,22 @@ class CustomerMarket(mesa.Model):
                 path = sc.source_path.parent / path
         block_sizes = None
         if spec.kind == "stochastic_block":
-            block_sizes = np.bincount(region_of(n, sc.market.regions),
-                                      minlength=sc.market.regions)
+            block_sizes = np.bincount(region_of(n, sc.market.regions), minlength=sc.market.regions)
         try:
-            return build_adjacency(spec.kind, n, self.rng, k=spec.k, p=spec.p, m=spec.m,
-                                   n_name="market.customers",
-                                   mean_degree=spec.mean_degree, block_sizes=block_sizes,
-                                   k_in=spec.k_in, k_out=spec.k_out,
-                                   path=None if path is None else str(path))
+            return build_adjacency(
+                spec.kind,
+                n,
+                self.rng,
+                k=spec.k,
+                p=spec.p,
+                m=spec.m,
+                n_name="market.customers",
+                mean_degree=spec.mean_degree,
+                block_sizes=block_sizes,
+                k_in=spec.k_in,
+                k_out=spec.k_out,
+                path=None if path is None else str(path),
+            )
         except ScenarioError:
             raise
         except ValueError as e:
@@ -186,10 +214,10 @@ class CustomerMarket(mesa.Model):
 
         def per_attribute(value: float | dict[str, float], default: float) -> np.ndarray:
             if isinstance(value, dict):
-                return np.array([value.get(a, default) for a in self.attributes], FLOAT)
-            return np.full(k, value, FLOAT)
+                return np.array([value.get(a, default) for a in self.attributes], np.float64)
+            return np.full(k, value, np.float64)
 
-        arr = lambda name, dtype=FLOAT: np.array([getattr(f, name) for f in specs], dtype)  # noqa: E731
+        arr = lambda name, dtype=np.float64: np.array([getattr(f, name) for f in specs], dtype)  # noqa: E731
         capability = np.stack([per_attribute(f.capability, 0.6) for f in specs])
         return FirmState(
             industry=np.array([self.industries.index(f.industry) for f in specs], np.int32),
@@ -223,11 +251,14 @@ class CustomerMarket(mesa.Model):
     def _build_customers(self) -> CustomerState:
         sc, rng = self.scenario, self.rng
         n, k = self.n_customers, len(self.attributes)
-        cs = CustomerState.empty(n, len(self.industries), k, len(sc.firms))
+        cs = CustomerState.empty(n, len(self.industries), k, len(sc.firms), self.dtype)
         cs.region[:] = region_of(n, sc.market.regions)
         shares = np.array([s.share for s in sc.segments], float)
         cs.segment[:] = rng.choice(len(shares), size=n, p=shares / shares.sum())
-        cs.disposition[:] = self.params.satisfaction.disposition_sd * rng.standard_normal(n)
+        sat = self.params.satisfaction
+        cs.disposition[:] = sat.disposition_sd * rng.standard_normal(n)
+        cs.standard[:] = self.params.expectations.personal_sd * rng.standard_normal(n)
+        cs.recommend[:] = sat.recommend_offset + sat.recommend_sd * rng.standard_normal(n)
         for i, seg in enumerate(sc.segments):
             rows = np.flatnonzero(cs.segment == i)
             mean = np.array([seg.weights.get(a, 0.0) for a in self.attributes], float)
@@ -245,7 +276,7 @@ class CustomerMarket(mesa.Model):
         """Initial expectations and the initial customer bases of the firms present at step 0."""
         cs, fs, rng = self.customer_state, self.firm_state, self.rng
         tp = self.params.trust
-        anchor = self.params.expectations.join_anchor
+        anchor = self.params.expectations.join_anchor * promise_hold(self.params)
         for m, firms in enumerate(self.industry_firms):
             present = firms[fs.entry_step[firms] <= 0]
             norm = fs.promise[present].mean(axis=0) if len(present) else fs.promise[firms].mean(0)
@@ -258,10 +289,13 @@ class CustomerMarket(mesa.Model):
                 pool = np.flatnonzero(free)
                 if target > len(pool):
                     where = str(self.scenario.source_path or "<scenario>")
-                    raise ScenarioError(where, f"firms[{f}].initial_share",
-                                        f"expected at most {len(pool) / self.n_customers:.3g} "
-                                        f"(the unserved customers it can reach), got "
-                                        f"{self.scenario.firms[f].initial_share}")
+                    raise ScenarioError(
+                        where,
+                        f"firms[{f}].initial_share",
+                        f"expected at most {len(pool) / self.n_customers:.3g} "
+                        f"(the unserved customers it can reach), got "
+                        f"{self.scenario.firms[f].initial_share}",
+                    )
                 rows = np.sort(rng.choice(pool, size=target, replace=False))
                 cs.supplier[m, rows] = f
                 cs.trust[m, rows] = tp.initial
@@ -271,11 +305,17 @@ class CustomerMarket(mesa.Model):
         self._count_customers()
 
     def _make_datacollector(self) -> mesa.DataCollector:
-        market = {c: (lambda m, c=c: m.recorder.latest_market.get(c)) for c in MARKET_COLUMNS
-                  if c not in ("step", "year")}
+        market = {
+            c: (lambda m, c=c: m.recorder.latest_market.get(c))
+            for c in MARKET_COLUMNS
+            if c not in ("step", "year")
+        }
         skip = {"step", "year", "firm", "name", "industry", "strategy"}
-        firm = {c: (lambda a, c=c: a.model.recorder.latest_firm[c][a.index].item())
-                for c in FIRM_COLUMNS if c not in skip}
+        firm = {
+            c: (lambda a, c=c: a.model.recorder.latest_firm[c][a.index].item())
+            for c in FIRM_COLUMNS
+            if c not in skip
+        }
         return mesa.DataCollector(model_reporters=market, agenttype_reporters={Firm: firm})
 
     def _tracked(self, track: list[int] | int | None) -> np.ndarray:
@@ -303,9 +343,11 @@ class CustomerMarket(mesa.Model):
             f = firm.index
             if not firm.active:
                 continue
-            decision = Decision(promise=fs.capability[f].copy(),
-                                allocation=np.array([0.3, 0.3, 0.25, 0.15]),
-                                focus=fs.focus[f].copy())
+            decision = Decision(
+                promise=fs.capability[f].copy(),
+                allocation=np.array([0.3, 0.3, 0.25, 0.15]),
+                focus=fs.focus[f].copy(),
+            )
             firm.strategy.decide(firm, decision)
             self._apply_decision(firm, decision)
         set_spending(self)
@@ -318,11 +360,15 @@ class CustomerMarket(mesa.Model):
         checks = ((promise, (k,), "promise"), (alloc, (4,), "allocation"), (focus, (k,), "focus"))
         for value, shape, name in checks:
             if value.shape != shape or not np.all(np.isfinite(value)):
-                raise ValueError(f"strategy {firm.strategy!r} of firm {firm.name!r} set {name} to "
-                                 f"{value!r}; expected {shape[0]} finite numbers")
+                raise ValueError(
+                    f"strategy {firm.strategy!r} of firm {firm.name!r} set {name} to "
+                    f"{value!r}; expected {shape[0]} finite numbers"
+                )
         if alloc.min() < 0 or alloc.sum() <= 0 or focus.min() < 0 or focus.sum() <= 0:
-            raise ValueError(f"strategy {firm.strategy!r} of firm {firm.name!r}: allocation and "
-                             "focus must be non-negative with a positive sum")
+            raise ValueError(
+                f"strategy {firm.strategy!r} of firm {firm.name!r}: allocation and "
+                "focus must be non-negative with a positive sum"
+            )
         fs.promise[f] = np.clip(promise, 0.0, 1.0)
         fs.allocation[f] = alloc / alloc.sum()
         fs.focus[f] = focus / focus.sum()
@@ -330,23 +376,29 @@ class CustomerMarket(mesa.Model):
 
     def _count_customers(self) -> None:
         fs, sup = self.firm_state, self.customer_state.supplier
-        fs.customers = np.bincount(sup[sup >= 0], minlength=fs.n).astype(np.int64)
+        counts = np.zeros(fs.n, np.int64)
+        for m, firms in enumerate(self.industry_firms):
+            for f in firms:
+                counts[f] = np.count_nonzero(sup[m] == f)
+        fs.customers = counts
+
+    def _after_phase(self, name: str) -> None:
+        if name == "acquisition":  # economics books the customer base after the moves
+            self._count_customers()
 
     def step(self) -> None:
         """Advance the market by one step (a week by default): every phase, for everyone."""
         started = time.perf_counter()
         self._update_visibility()
         self._decide()
-        scratch = StepScratch()
+        recording = self.steps % self.scenario.collect_every == 0
+        scratch = StepScratch(self, recording)
         scratch.base = self.firm_state.customers.astype(float)
-        for name, phase in PHASES:
-            phase(self, scratch)
-            if name == "acquisition":  # economics books the customer base after the moves
-                self._count_customers()
+        self.draws.step = self.steps
+        run_phases(self, scratch, after=self._after_phase)
         self._count_customers()
         self.recorder.account(self, scratch)
-        every = self.scenario.collect_every
-        if self.steps % every == 0:
+        if recording:
             self.recorder.record(self, scratch)
             self.datacollector.collect(self)
         if self.steps % max(1, self.steps_per_year // 12) == 0:
@@ -397,8 +449,9 @@ class CustomerMarket(mesa.Model):
         """The social network as a ``mesa.discrete_space.Network`` (built on first use: at a
         million customers this takes Mesa tens of seconds)."""
         if self._space is None:
-            self._space = mesa.discrete_space.Network(self.adjacency.to_networkx(),
-                                                      random=self.random)
+            self._space = mesa.discrete_space.Network(
+                self.adjacency.to_networkx(), random=self.random
+            )
             for i, agent in self._customer_views.items():
                 agent.cell = self._space._cells[i]
         return self._space
@@ -440,6 +493,17 @@ class CustomerMarket(mesa.Model):
         if df.empty:
             return df
         last = df[df["step"] == df["step"].max()]
-        cols = ["name", "industry", "strategy", "customers", "share", "retention_annual", "nps",
-                "satisfaction", "trust", "expectation_gap", "profit"]
+        cols = [
+            "name",
+            "industry",
+            "strategy",
+            "customers",
+            "share",
+            "retention_annual",
+            "nps",
+            "satisfaction",
+            "trust",
+            "expectation_gap",
+            "profit",
+        ]
         return last[cols].reset_index(drop=True)

@@ -93,6 +93,9 @@ class ExpectationParams(Section):
         0.9, "a praised attribute raises a listener's benchmark to this share of the praise", "",
         ge=0, le=1,
     )
+    personal_sd: float = P(0.05, "sd across customers of a lasting personal standard added to the "
+                           "expectation target (some people expect more than others)",
+                           "attribute", ge=0, le=0.5)
     heard_rate: float = P(0.3, "share of the gap to what was heard closed per message batch",
                           "per week", ge=0, le=1)
     disclosure_adjustment: float = P(
@@ -100,7 +103,8 @@ class ExpectationParams(Section):
         "is judged against", "", ge=0, le=1
     )
     join_anchor: float = P(
-        0.3, "share of the gap to the new firm's promise taken on when joining", "", ge=0, le=1
+        0.42, "share of the gap to the new firm's promise taken on when joining, times how "
+        "strongly customers hold firms to promises (min(1, 2 x reliance))", "", ge=0, le=1
     )
 
 
@@ -119,8 +123,16 @@ class SatisfactionParams(Section):
                                       "points", ge=0, le=50)
     memory: float = P(0.15, "weight of this week's experience in the running satisfaction S",
                       "per week", gt=0, le=1)
-    disposition_sd: float = P(1.0, "sd across customers of a lasting personal offset in how "
+    disposition_sd: float = P(0.8, "sd across customers of a lasting personal offset in how "
                               "they rate (response style)", "points", ge=0, le=5)
+    weight_broken_promise: float = P(20.0, "points lost per unit of weighted shortfall below the "
+                                     "promise as held (see trust.tolerance)", "points", ge=0,
+                                     le=100)
+    recommend_offset: float = P(1.0, "mean of the answer to 'would you recommend?' minus "
+                                "satisfaction: recommendations run higher than satisfaction "
+                                "scores", "points", ge=-5, le=5)
+    recommend_sd: float = P(2.0, "sd across customers of that difference (response style)",
+                            "points", ge=0, le=5)
     extras_bonus: float = P(0.6, "points a fully funded retention programme adds to each "
                             "experience", "points", ge=0, le=3)
 
@@ -133,7 +145,8 @@ class TrustParams(Section):
                          ge=0, le=1)
     gain: float = P(0.03, "share of the way to full trust gained by a fully kept promise",
                     "per week", ge=0, le=1)
-    loss: float = P(0.4, "share of trust lost per unit of weighted shortfall", "per week",
+    loss: float = P(0.5, "share of trust lost per unit of weighted shortfall below the promise "
+                    "as held", "per week",
                     ge=0, le=20)
     disclosure_factor: float = P(0.3, "share of the trust loss kept when the failure was "
                                  "disclosed", "", ge=0, le=1)

@@ -10,13 +10,18 @@ This module must never import the rules, the model, the UI or the sweep layer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
 
-__all__ = ["FLOAT", "CustomerState", "FirmState", "StepScratch"]
+from sim.arrays import Blocks
 
-FLOAT = np.float64
-"""Floating point type of every state array."""
+__all__ = ["FLOAT", "CustomerState", "FirmState", "StepScratch", "Workspace"]
+
+FLOAT = np.float32
+"""Default floating point type of the per-customer state arrays (``CustomerMarket(dtype=...)``
+chooses per model). float32 halves the memory the step streams through; firm arrays are always
+float64. tests/test_precision.py bounds how far float32 runs drift from float64 ones."""
 
 NO_FIRM = -1
 """Value of ``supplier`` for a customer with no supplier in an industry."""
@@ -31,6 +36,8 @@ class CustomerState:
     region: np.ndarray  # [N] int32
     weights: np.ndarray  # [N, K] attribute weights, rows sum to 1
     disposition: np.ndarray  # [N] lasting personal offset in how the customer rates, points
+    standard: np.ndarray  # [N] lasting personal offset of the expectation target, attribute units
+    recommend: np.ndarray  # [N] personal offset of "would you recommend?" over satisfaction
     supplier: np.ndarray  # [M, N] int32 firm index or NO_FIRM
     expectation: np.ndarray  # [M, N, K] E, 0..1
     experience: np.ndarray  # [M, N, K] X of the last step served, 0..1
@@ -41,7 +48,8 @@ class CustomerState:
     tenure: np.ndarray  # [M, N] int32 steps with the current supplier
     joined: np.ndarray  # [M, N] int32 step the current relationship began (-1: before the run)
     failed: np.ndarray  # [M, N] bool: last experience was a failure
-    steps_since_recovery: np.ndarray  # [M, N] int32 steps since the last answered complaint (large = never)
+    steps_since_recovery: np.ndarray  # [M, N] int32 steps since the last answered complaint
+    # (large = never)
     complaints: np.ndarray  # [M, N] int32 complaints made to the current supplier
     answered: np.ndarray  # [M, N] int32 of which answered
     switches: np.ndarray  # [M, N] int32 supplier changes
@@ -55,20 +63,24 @@ class CustomerState:
         return len(self.segment)
 
     @classmethod
-    def empty(cls, n: int, m: int, k: int, f: int) -> CustomerState:
-        """Arrays for ``n`` customers, ``m`` industries, ``k`` attributes and ``f`` firms."""
+    def empty(cls, n: int, m: int, k: int, f: int, dtype: Any = FLOAT) -> CustomerState:
+        """Arrays for ``n`` customers, ``m`` industries, ``k`` attributes and ``f`` firms, with
+        floating point values of type ``dtype``."""
+        ft = np.dtype(dtype).type
         return cls(
             segment=np.zeros(n, np.int16),
             region=np.zeros(n, np.int32),
-            weights=np.full((n, k), 1.0 / k, FLOAT),
-            disposition=np.zeros(n, FLOAT),
+            weights=np.full((n, k), 1.0 / k, ft),
+            disposition=np.zeros(n, ft),
+            standard=np.zeros(n, ft),
+            recommend=np.zeros(n, ft),
             supplier=np.full((m, n), NO_FIRM, np.int32),
-            expectation=np.full((m, n, k), 0.5, FLOAT),
-            experience=np.full((m, n, k), np.nan, FLOAT),
-            satisfaction=np.full((m, n), np.nan, FLOAT),
-            last_satisfaction=np.full((m, n), np.nan, FLOAT),
-            trust=np.zeros((m, n), FLOAT),
-            commitment=np.zeros((m, n), FLOAT),
+            expectation=np.full((m, n, k), 0.5, ft),
+            experience=np.full((m, n, k), np.nan, ft),
+            satisfaction=np.full((m, n), np.nan, ft),
+            last_satisfaction=np.full((m, n), np.nan, ft),
+            trust=np.zeros((m, n), ft),
+            commitment=np.zeros((m, n), ft),
             tenure=np.zeros((m, n), np.int32),
             joined=np.full((m, n), -1, np.int32),
             failed=np.zeros((m, n), bool),
@@ -76,9 +88,9 @@ class CustomerState:
             complaints=np.zeros((m, n), np.int32),
             answered=np.zeros((m, n), np.int32),
             switches=np.zeros((m, n), np.int32),
-            benchmark=np.zeros((n, k), FLOAT),
-            heard=np.full((m, n, k), np.nan, FLOAT),
-            attitude=np.zeros((f, n), FLOAT),
+            benchmark=np.zeros((n, k), ft),
+            heard=np.full((m, n, k), np.nan, ft),
+            attitude=np.zeros((f, n), ft),
         )
 
     def nbytes(self) -> int:
@@ -133,27 +145,125 @@ class FirmState:
 
 
 @dataclass
-class StepScratch:
-    """What one step's phases pass to the next and to the metrics (per industry lists)."""
+class Workspace:
+    """Per-customer arrays a step fills and the next step overwrites (allocated once per model).
 
-    served: list[np.ndarray] = field(default_factory=list)  # customers served, per industry
-    firm: list[np.ndarray] = field(default_factory=list)  # their supplier
-    failure: list[np.ndarray] = field(default_factory=list)  # bool per served customer
-    warned: list[np.ndarray] = field(default_factory=list)  # failure disclosed beforehand
-    step_satisfaction: list[np.ndarray] = field(default_factory=list)
-    disconfirmation: list[np.ndarray] = field(default_factory=list)
-    satisfaction_before: list[np.ndarray] = field(default_factory=list)  # S before this step
-    expectation_used: list[np.ndarray] = field(default_factory=list)  # E before this step's update
-    load: np.ndarray | None = None  # [F] quality factor
-    utilisation: np.ndarray | None = None  # [F] customers / capacity
-    complaints: np.ndarray | None = None  # [F]
-    answered: np.ndarray | None = None  # [F]
-    wom_positive: np.ndarray | None = None  # [F] messages sent
-    wom_negative: np.ndarray | None = None  # [F]
-    wom_reach: np.ndarray | None = None  # [F] listeners reached
-    churned: np.ndarray | None = None  # [F] customers lost
-    base: np.ndarray | None = None  # [F] customers at the start of the step
-    switched_in: np.ndarray | None = None  # [F] customers won from rivals
-    acquired: np.ndarray | None = None  # [F] customers won from the unserved
-    just_left: list[np.ndarray] = field(default_factory=list)  # left to unserved, per industry
-    exits: list[int] = field(default_factory=list)
+    ``supplier``, ``failure``, ``expectation_used`` and ``satisfaction_before`` describe the last
+    step's deliveries, per industry ``[M, N]`` (``[M, N, K]``): the supplier at delivery (-1 for
+    none), whether the experience was a failure, the expectation it was judged against and the
+    running satisfaction before it. Rows of customers not served that step hold stale values.
+    """
+
+    supplier: np.ndarray  # [M, N] int32
+    failure: np.ndarray  # [M, N] bool
+    expectation_used: np.ndarray  # [M, N, K]
+    satisfaction_before: np.ndarray  # [M, N]
+    rank: np.ndarray  # [N] int64: compact position of a listener in word of mouth
+    blocks: Blocks = field(default_factory=Blocks)  # the block loops' temporaries
+
+    @classmethod
+    def for_state(cls, cs: CustomerState) -> Workspace:
+        """Buffers shaped like ``cs``."""
+        m, n, k = cs.expectation.shape
+        return cls(
+            supplier=np.empty((m, n), np.int32),
+            failure=np.zeros((m, n), bool),
+            expectation_used=np.empty((m, n, k), cs.expectation.dtype),
+            satisfaction_before=np.empty((m, n), cs.satisfaction.dtype),
+            rank=np.zeros(n, np.int64),
+        )
+
+
+class StepScratch:
+    """What one step's phases pass to the next and to the metrics.
+
+    Per-firm tallies (``[F]`` arrays) are filled by the phases. Per-customer values of the step
+    live in the model's :class:`Workspace` as whole-industry slabs; the per-industry lists below
+    (``served``, ``firm``, ``failure``, ``warned``, ``step_satisfaction``, ``disconfirmation``,
+    ``satisfaction_before``, ``expectation_used``: one array per industry, aligned with the
+    customers served that step) are built from them on first use and are valid until the model's
+    next step.
+    """
+
+    def __init__(self, model: Any = None, recording: bool = False) -> None:
+        self.model = model
+        self.recording = recording  # this step's metrics are recorded
+        self.load: np.ndarray | None = None  # [F] quality factor
+        self.utilisation: np.ndarray | None = None  # [F] customers / capacity
+        self.failures: np.ndarray | None = None  # [F] failures delivered
+        self.served_count: np.ndarray | None = None  # [F] customers served this step
+        self.expectation_sum: np.ndarray | None = None  # [F] sum of w.E_used (recorded steps)
+        self.experience_sum: np.ndarray | None = None  # [F] sum of w.X (recorded steps)
+        self.complaints: np.ndarray | None = None  # [F]
+        self.answered: np.ndarray | None = None  # [F]
+        self.wom_positive: np.ndarray | None = None  # [F] messages sent
+        self.wom_negative: np.ndarray | None = None  # [F]
+        self.wom_reach: np.ndarray | None = None  # [F] listeners reached
+        self.churned: np.ndarray | None = None  # [F] customers lost
+        self.base: np.ndarray | None = None  # [F] customers at the start of the step
+        self.switched_in: np.ndarray | None = None  # [F] customers won from rivals
+        self.acquired: np.ndarray | None = None  # [F] customers won from the unserved
+        self.just_left: list[np.ndarray] = []  # left to unserved this step, per industry
+        self.exits: list[int] = []
+        self._lists: dict[str, list[np.ndarray]] | None = None
+
+    def _compact(self) -> dict[str, list[np.ndarray]]:
+        if self._lists is None:
+            model = self.model
+            ws, cs, fs = model.workspace, model.customer_state, model.firm_state
+            prm = model.params.satisfaction
+            out: dict[str, list[np.ndarray]] = {
+                k: []
+                for k in (
+                    "served",
+                    "firm",
+                    "failure",
+                    "warned",
+                    "step_satisfaction",
+                    "disconfirmation",
+                    "satisfaction_before",
+                    "expectation_used",
+                )
+            }
+            for m in range(ws.supplier.shape[0]):
+                served = np.flatnonzero(ws.supplier[m] >= 0)
+                f = ws.supplier[m][served]
+                failure = ws.failure[m][served]
+                e = np.take(ws.expectation_used[m], served, axis=0)
+                x = np.take(cs.experience[m], served, axis=0)
+                w = np.take(cs.weights, served, axis=0)
+                gap = x - e  # the value function of sim.rules.satisfaction
+                mag = np.abs(gap) ** prm.curvature
+                g = np.where(gap >= 0, mag, -prm.loss_aversion * mag)
+                out["served"].append(served)
+                out["firm"].append(f)
+                out["failure"].append(failure)
+                out["warned"].append(failure & fs.disclose[f])
+                out["step_satisfaction"].append(cs.last_satisfaction[m][served])
+                out["disconfirmation"].append(np.einsum("nk,nk->n", w, g))
+                out["satisfaction_before"].append(ws.satisfaction_before[m][served])
+                out["expectation_used"].append(e)
+            self._lists = out
+        return self._lists
+
+    served = property(lambda self: self._compact()["served"], doc="customers served, per industry")
+    firm = property(lambda self: self._compact()["firm"], doc="their supplier, per industry")
+    failure = property(
+        lambda self: self._compact()["failure"], doc="whether each served customer met a failure"
+    )
+    warned = property(lambda self: self._compact()["warned"], doc="failure disclosed beforehand")
+    step_satisfaction = property(
+        lambda self: self._compact()["step_satisfaction"], doc="this step's satisfaction s"
+    )
+    disconfirmation = property(
+        lambda self: self._compact()["disconfirmation"],
+        doc="this step's weighted disconfirmation d",
+    )
+    satisfaction_before = property(
+        lambda self: self._compact()["satisfaction_before"],
+        doc="running satisfaction S before this step",
+    )
+    expectation_used = property(
+        lambda self: self._compact()["expectation_used"],
+        doc="the expectation the experience was judged against",
+    )

@@ -39,7 +39,8 @@ def gained(df: pd.DataFrame, until: int) -> pd.Series:
 
 def test_overpromise_wins_trials_early_then_loses_trust_and_customers() -> None:
     df = pooled("overpromise_vs_honest", {"market.customers": 2000}, 260)
-    won = gained(df, 26)
+    # trials: before its first customers' disappointment reaches their friends
+    won = gained(df, 13)
     assert won["Big Promises"] > 1.15 * won["Straight Talk"]
     trust = at(df, 52, "trust")
     assert trust["Big Promises"] < trust["Straight Talk"] - 0.3

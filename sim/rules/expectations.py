@@ -20,16 +20,43 @@ one, when it moves ``join_anchor`` of the way to the new firm's promise.
 
 from __future__ import annotations
 
+import sys
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.arrays import put_rows, take_rows
+from sim import arrays
+from sim.arrays import firm_table, put_where
+from sim.rules.fused import Block, run_in_blocks
 from sim.state import StepScratch
 from sim.timebase import weekly_rate_to_step
 
 if TYPE_CHECKING:
     from sim.model import CustomerMarket
+    from sim.params import Params
+
+
+def promise_reliance(params: Params) -> float:
+    """How far customers go by promises rather than their own experience, 0..1.
+
+    ``weight_promise / (weight_promise + weight_experience)``: Kopalle & Lehmann's (2006)
+    reliance on advertising.
+    """
+    prm = params.expectations
+    total = prm.weight_promise + prm.weight_experience
+    return prm.weight_promise / total if total > 0 else 0.0
+
+
+def promise_hold(params: Params) -> float:
+    """How strongly customers hold a firm to its promise: ``min(1, 2 * reliance)``.
+
+    A customer who relies on promises as much as on experience (reliance 0.5) holds the firm to
+    the full gap ``P - X``; one who barely listens to promises, to a fraction of it. It scales the
+    shortfall that costs trust and satisfaction and how far a joining customer anchors on the
+    promise (see docs/MODEL.md, design decisions).
+    """
+    return min(1.0, 2.0 * promise_reliance(params))
 
 
 def review_means(model: CustomerMarket) -> np.ndarray:
@@ -40,46 +67,91 @@ def review_means(model: CustomerMarket) -> np.ndarray:
         return np.where(w > 1e-9, fs.review_attr / np.maximum(w, 1e-12), fs.promise)
 
 
-def update_benchmark(model: CustomerMarket, scratch: StepScratch) -> None:
-    """Decay the benchmark, then raise it to the best experience of this step anywhere."""
-    cs, prm = model.customer_state, model.params.expectations
+def update_benchmark(model: CustomerMarket, blk: Block) -> np.ndarray:
+    """Decay the benchmark of the customers of a block, then raise it to the best experience of
+    this step in any industry where they were served; returns the updated block."""
+    cs, prm, blocks = model.customer_state, model.params.expectations, model.workspace.blocks
     decay = weekly_rate_to_step(prm.benchmark_decay, model.steps_per_year)
-    cs.benchmark *= 1.0 - decay
-    for m, served in enumerate(scratch.served):
-        best = np.maximum(take_rows(cs.benchmark, served), take_rows(cs.experience[m], served))
-        put_rows(cs.benchmark, served, best)
+    bench = cs.benchmark[blk.rows]
+    bench *= bench.dtype.type(1.0 - decay)
+    best = blocks("best", bench.shape[1], bench.dtype)[: blk.size]
+    for m in range(len(model.industries)):
+        np.maximum(bench, cs.experience[m, blk.rows], out=best)
+        put_where(bench, best, blk.served[m])
+    return bench
+
+
+def prepare(model: CustomerMarket, scratch: StepScratch) -> SimpleNamespace:
+    """Firm-level values and constants of the phase."""
+    cs, fs, prm = model.customer_state, model.firm_state, model.params.expectations
+    ft = cs.expectation.dtype.type
+    # per-attribute constants as whole blocks: a [rows, K] op with a [K] operand is slow
+    size = min(arrays.CHUNK, model.n_customers)
+    wb = np.tile((prm.weight_benchmark * model.cross_mask).astype(ft), (size, 1))
+    return SimpleNamespace(
+        up=ft(weekly_rate_to_step(prm.rate_up, model.steps_per_year)),
+        down=ft(weekly_rate_to_step(prm.rate_down, model.steps_per_year)),
+        adjust=ft(prm.disclosure_adjustment),
+        a_x=ft(prm.weight_experience),
+        a_w=ft(prm.weight_word_of_mouth),
+        wb=wb,
+        den0=(prm.weight_promise + prm.weight_experience + prm.weight_reviews + wb).astype(ft),
+        firm_part=firm_table(
+            prm.weight_promise * fs.promise + prm.weight_reviews * review_means(model), 0.0, ft
+        ),
+    )
+
+
+def block(model: CustomerMarket, scratch: StepScratch, ctx: SimpleNamespace, blk: Block) -> None:
+    """Benchmark, judged expectation and the move of E, for the customers of a block."""
+    cs, ws = model.customer_state, model.workspace
+    blocks, k, c, rows = ws.blocks, len(model.attributes), blk.size, blk.rows
+    ft = cs.expectation.dtype.type
+    bench = update_benchmark(model, blk)
+    num, tmp, den = (blocks(name, k, ft)[:c] for name in ("num", "tmp", "den"))
+    standard = blocks("standard", k, ft)[:c]
+    standard[...] = cs.standard[rows, None]  # once per block: a [rows, 1] operand is slow
+    for m in range(len(model.industries)):
+        key = blk.key[m]
+        e = cs.expectation[m, rows]
+        x = cs.experience[m, rows]
+        judged = ws.expectation_used[m, rows]
+        judged[...] = e
+        warned = blk.warned(m)
+        if len(warned) and ctx.adjust > 0:
+            ew, xw = e[warned], x[warned]
+            hit = model.failure_mask & (xw < ew)
+            judged[warned] = np.where(hit, ew - ctx.adjust * (ew - xw), ew)
+        heard = cs.heard[m, rows]
+        np.take(ctx.firm_part, key, axis=0, out=num, mode="wrap")  # a_p P[f] + a_r reviews[f]
+        np.multiply(x, ctx.a_x, out=tmp)
+        num += tmp
+        np.multiply(ctx.wb[:c], bench, out=tmp)
+        num += tmp
+        np.fmax(heard, ft(0.0), out=tmp)  # heard, 0 where nothing was heard (NaN)
+        tmp *= ctx.a_w
+        num += tmp
+        np.multiply(heard, ft(0.0), out=den)  # 0, NaN where nothing was heard
+        den += ctx.a_w
+        np.fmax(den, ft(0.0), out=den)  # a_w where something was heard, else 0
+        den += ctx.den0[:c]
+        np.maximum(den, ft(1e-12), out=den)
+        num /= den  # the target
+        num += standard  # the customer's personal standard
+        num -= e  # the gap
+        np.maximum(num, ft(0.0), out=tmp)  # rate_up on a rise, rate_down on a fall
+        tmp *= ctx.up
+        np.minimum(num, ft(0.0), out=den)
+        den *= ctx.down
+        tmp += den
+        tmp += e
+        put_where(e, tmp, blk.served[m])
+
+
+def finish(model: CustomerMarket, scratch: StepScratch, ctx: SimpleNamespace) -> None:
+    """Nothing to hand on: the judged expectations are in the workspace."""
 
 
 def apply(model: CustomerMarket, scratch: StepScratch) -> None:
     """Disclosure adjustment, benchmark update and the move of E toward its target."""
-    cs, fs, prm = model.customer_state, model.firm_state, model.params.expectations
-    up = weekly_rate_to_step(prm.rate_up, model.steps_per_year)
-    down = weekly_rate_to_step(prm.rate_down, model.steps_per_year)
-    cross = model.cross_mask.astype(float)
-    update_benchmark(model, scratch)
-    reviews = review_means(model)
-    for m, served in enumerate(scratch.served):
-        f = scratch.firm[m]
-        e = take_rows(cs.expectation[m], served)
-        x = take_rows(cs.experience[m], served)
-        judged = e.copy()
-        warned = scratch.warned[m]
-        if warned.any() and prm.disclosure_adjustment > 0:
-            rows = np.flatnonzero(warned)
-            ew, xw = e[rows], x[rows]
-            hit = model.failure_mask & (xw < ew)
-            judged[rows] = np.where(hit, ew - prm.disclosure_adjustment * (ew - xw), ew)
-        scratch.expectation_used.append(judged)
-        heard = take_rows(cs.heard[m], served)
-        has_heard = ~np.isnan(heard)
-        wb = prm.weight_benchmark * cross
-        num = (prm.weight_promise * np.take(fs.promise, f, axis=0) + prm.weight_experience * x
-               + wb * take_rows(cs.benchmark, served)
-               + prm.weight_reviews * np.take(reviews, f, axis=0)
-               + prm.weight_word_of_mouth * np.where(has_heard, heard, 0.0))
-        den = (prm.weight_promise + prm.weight_experience + wb + prm.weight_reviews
-               + prm.weight_word_of_mouth * has_heard)
-        target = num / np.maximum(den, 1e-12)
-        gap = target - e
-        e += np.where(gap > 0, up, down) * gap
-        put_rows(cs.expectation[m], served, e)
+    run_in_blocks(model, scratch, [sys.modules[__name__]])

@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.arrays import put_rows, take_rows
-from sim.rules.choice import gumbel_choice, utilities
+from sim.arrays import Rows, put_rows, take_rows
+from sim.rules.choice import firm_terms, gumbel_choice, utilities
+from sim.rules.expectations import promise_hold
+from sim.rules.word_of_mouth import below_all
 from sim.state import NO_FIRM, StepScratch
 from sim.timebase import annual_hazard_to_step
 
@@ -28,17 +30,29 @@ if TYPE_CHECKING:
     from sim.model import CustomerMarket
 
 
-def churn_probability(model: CustomerMarket, rows: np.ndarray, m: int,
-                      rival_gap: np.ndarray) -> np.ndarray:
-    """Per-step chance that each customer in ``rows`` leaves its supplier in industry m."""
+def churn_probability(
+    model: CustomerMarket, rows: Rows, m: int, rival_gap: np.ndarray
+) -> np.ndarray:
+    """Per-step chance that each customer in ``rows`` leaves its supplier in industry m.
+
+    ``annual_hazard_to_step(sigmoid(z))`` = ``1 - (1 - sigmoid(z)) ** (1 / steps_per_year)``,
+    computed as ``-expm1(-softplus(z) / steps_per_year)``, which is the same function without
+    the cancellation of ``1 - (...)`` for small chances.
+    """
     cs, prm = model.customer_state, model.params.switching
-    sat = np.nan_to_num(cs.satisfaction[m][rows], nan=prm.satisfaction_ref)
-    z = (prm.intercept + prm.satisfaction * (prm.satisfaction_ref - sat)
-         + prm.trust * (prm.trust_ref - cs.trust[m][rows])
-         - prm.commitment * (cs.commitment[m][rows] - 0.5)
-         + prm.rival * rival_gap - prm.switching_cost)
-    annual = 1.0 / (1.0 + np.exp(-z))
-    return annual_hazard_to_step(annual, model.steps_per_year)
+    ft = cs.satisfaction.dtype.type
+    sat = cs.satisfaction[m][rows]
+    sat = np.where(np.isnan(sat), ft(prm.satisfaction_ref), sat)
+    z = ft(prm.satisfaction) * (ft(prm.satisfaction_ref) - sat)
+    z += ft(prm.trust) * (ft(prm.trust_ref) - cs.trust[m][rows])
+    z -= ft(prm.commitment) * (cs.commitment[m][rows] - ft(0.5))
+    z += ft(prm.rival) * rival_gap.astype(ft, copy=False)
+    z += ft(prm.intercept - prm.switching_cost)
+    z = np.logaddexp(ft(0.0), z)  # -log(1 - sigmoid(z))
+    z *= ft(-1.0 / model.steps_per_year)
+    p = np.expm1(z)
+    p *= ft(-1.0)
+    return p
 
 
 def end_relationship(model: CustomerMarket, rows: np.ndarray, m: int) -> None:
@@ -55,7 +69,7 @@ def end_relationship(model: CustomerMarket, rows: np.ndarray, m: int) -> None:
 def begin_relationship(model: CustomerMarket, rows: np.ndarray, m: int, firms: np.ndarray) -> None:
     """Customers in ``rows`` join ``firms`` (one per row) in industry m."""
     cs, fs, tp = model.customer_state, model.firm_state, model.params.trust
-    anchor = model.params.expectations.join_anchor
+    anchor = model.params.expectations.join_anchor * promise_hold(model.params)
     cs.supplier[m][rows] = firms
     cs.joined[m][rows] = model.steps
     cs.tenure[m][rows] = 0
@@ -70,6 +84,52 @@ def begin_relationship(model: CustomerMarket, rows: np.ndarray, m: int, firms: n
     put_rows(cs.expectation[m], rows, e + anchor * (np.take(fs.promise, firms, axis=0) - e))
 
 
+def churn_bound(
+    model: CustomerMarket, m: int, terms: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> float:
+    """An upper bound on every customer's churn chance in industry m this step.
+
+    The churn hazard rises with ``z``; ``z`` is largest at the lowest satisfaction in the
+    industry, trust and commitment 0 and the largest possible rival gap, which is bounded by the
+    firms' utility terms: attitudes at their extremes over all customers and, since weights sum
+    to 1, ``w.(P_f - P_g) <= max_k (P_f - P_g)_k``. ``switching`` draws a uniform only for the
+    customers whose uniform falls below this bound (``GeneratorSource.below``)."""
+    cs, prm = model.customer_state, model.params.switching
+    firms, promise, constant = terms
+    low = float(np.fmin.reduce(cs.satisfaction[m])) if model.n_customers else np.nan
+    low = prm.satisfaction_ref if np.isnan(low) else min(low, prm.satisfaction_ref)
+    gap = 0.0
+    if len(firms) > 1:
+        high_a = np.array([cs.attitude[f].max() for f in firms], float)
+        low_a = np.array([cs.attitude[f].min() for f in firms], float)
+        p = promise.astype(float)  # [K, F_m], b_promise * P
+        c = constant.astype(float)
+        for i in range(len(firms)):
+            for j in range(len(firms)):
+                if i != j:
+                    gap = max(
+                        gap,
+                        prm.attitude * (high_a[i] - low_a[j])
+                        + float((p[:, i] - p[:, j]).max())
+                        + c[i]
+                        - c[j],
+                    )
+    # coarsened outward to 1/64, so that float32 and float64 states give the same bound (and so
+    # the same draws) unless a state value sits on the grid
+    low, gap = np.floor(low * 64.0) / 64.0, np.ceil(max(gap, 0.0) * 64.0) / 64.0
+    z = (
+        prm.intercept
+        - prm.switching_cost
+        + prm.satisfaction * (prm.satisfaction_ref - low)
+        + prm.trust * prm.trust_ref
+        + prm.commitment * 0.5
+        + prm.rival * gap
+    )
+    annual = 1.0 / (1.0 + np.exp(-min(z, 700.0)))
+    step = float(annual_hazard_to_step(annual, model.steps_per_year))
+    return below_all(step, 1e-4)
+
+
 def apply(model: CustomerMarket, scratch: StepScratch) -> None:
     """Decide who leaves, and where each leaver goes."""
     cs, prm, n_firms = model.customer_state, model.params.switching, model.firm_state.n
@@ -78,28 +138,36 @@ def apply(model: CustomerMarket, scratch: StepScratch) -> None:
     scratch.churned, scratch.switched_in = churned, switched_in
     if not prm.enabled:
         return
-    rng = model.rng
+    draws = model.draws
     scratch.just_left = [np.zeros(0, np.int64) for _ in model.industries]
     for m in range(len(model.industries)):
-        rows = np.flatnonzero(cs.supplier[m] >= 0)
+        terms = firm_terms(model, m)
+        firms = terms[0]
+        position = np.zeros(n_firms + 1, np.int64)  # of each firm among the industry's
+        position[firms] = np.arange(len(firms))
+        # thinned Bernoulli trials: only customers whose uniform is below the bound can leave
+        rows, u = draws.below("churn", m, slice(0, model.n_customers), churn_bound(model, m, terms))
+        sup = cs.supplier[m][rows]
+        served = sup >= 0
+        rows, u, sup = rows[served], u[served], sup[served]
         if len(rows) == 0:
             continue
-        own = cs.supplier[m][rows]
-        u, firms = utilities(model, rows, m)
-        pos = np.searchsorted(firms, own)
-        u_own = u[np.arange(len(rows)), pos]
-        rivals = u.copy()
-        rivals[np.arange(len(rows)), pos] = -np.inf
-        best = rivals.max(axis=1)
+        util, _ = utilities(model, rows, m, terms, firm_major=True)  # [F_m, rows]
+        flat = util.reshape(-1)
+        own = position[sup] * len(rows) + np.arange(len(rows))  # own firm's entry of ``flat``
+        u_own = flat[own]
+        flat[own] = -np.inf  # the rivals' utilities
+        best = util.max(axis=0)
         gap = np.where(np.isfinite(best) & np.isfinite(u_own), np.maximum(0.0, best - u_own), 0.0)
-        leave = rng.random(len(rows)) < churn_probability(model, rows, m, gap)
-        if not leave.any():
+        leave = np.flatnonzero(u < churn_probability(model, rows, m, gap))
+        if len(leave) == 0:
             continue
-        idx = np.flatnonzero(leave)
-        who = rows[idx]
-        options = np.concatenate([rivals[idx], np.full((len(idx), 1), prm.outside_option)], axis=1)
-        pick = gumbel_choice(options, rng)
-        churned += np.bincount(own[idx], minlength=n_firms)
+        who = rows[leave]
+        options = np.concatenate(
+            [util[:, leave].T.astype(float), np.full((len(who), 1), prm.outside_option)], axis=1
+        )
+        pick = gumbel_choice(options, draws, "leave_to", m, who)
+        churned += np.bincount(sup[leave], minlength=n_firms)
         to_rival = pick < len(firms)
         end_relationship(model, who, m)
         scratch.just_left[m] = who[~to_rival]

@@ -29,8 +29,8 @@ __all__ = ["adoption_curve", "bass_closed_form", "bass_recursion", "check_bass_d
 P, Q = 0.03, 0.38
 SIZES = {
     "quick": {
-        "customers": 8_000,
-        "replicates": 2,
+        "customers": 10_000,
+        "replicates": 4,
         "steps_per_year": 20,
         "years": 14,
         "network_customers": 3_000,
