@@ -398,9 +398,11 @@ def band_option(
     }
     option["dataset"] = {"source": table}
     option["series"] = series
-    if limits is not None:
-        values = np.concatenate([np.asarray(a, float) for v in variants for a in v[2:]])
-        option["yAxis"]["min"], option["yAxis"]["max"] = nice_range(values, limits)
+    # always round the axis ends: left to ECharts, a stacked band's minimum shows as a raw float
+    # label (0.6000000000000001)
+    values = np.concatenate([np.asarray(a, float) for v in variants for a in v[2:]])
+    bounds = limits if limits is not None else (-np.inf, np.inf)
+    option["yAxis"]["min"], option["yAxis"]["max"] = nice_range(values, bounds)
     return option
 
 
