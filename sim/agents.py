@@ -21,8 +21,19 @@ if TYPE_CHECKING:
 
 __all__ = ["Customer", "Firm"]
 
-PER_CUSTOMER_COLUMN = frozenset({"supplier", "expectation", "experience", "satisfaction",
-                                 "trust", "commitment", "tenure", "heard", "attitude"})
+PER_CUSTOMER_COLUMN = frozenset(
+    {
+        "supplier",
+        "expectation",
+        "experience",
+        "satisfaction",
+        "trust",
+        "commitment",
+        "tenure",
+        "heard",
+        "attitude",
+    }
+)
 """Customer arrays whose second axis is the customer (industry- or firm-major)."""
 
 
@@ -51,41 +62,62 @@ class Customer(FixedAgent):
         else:
             arr[self.index] = value
 
-    segment = property(lambda self: self.model.segment_names[int(self._row("segment"))],
-                       doc="name of the customer's segment")
+    segment = property(
+        lambda self: self.model.segment_names[int(self._row("segment"))],
+        doc="name of the customer's segment",
+    )
     region = property(lambda self: int(self._row("region")), doc="region (network community)")
-    weights = property(lambda self: self._row("weights"), lambda self, v: self._set("weights", v),
-                       doc="attribute weights [K], summing to 1")
-    supplier = property(lambda self: self._row("supplier"),
-                        lambda self, v: self._set("supplier", v),
-                        doc="firm index per industry [M], -1 when unserved")
-    expectation = property(lambda self: self._row("expectation"),
-                           lambda self, v: self._set("expectation", v),
-                           doc="expectation E [M, K]")
-    experience = property(lambda self: self._row("experience"),
-                          doc="last perceived experience X [M, K]")
-    satisfaction = property(lambda self: self._row("satisfaction"),
-                            lambda self, v: self._set("satisfaction", v),
-                            doc="running satisfaction S per industry [M], 0..10")
-    trust = property(lambda self: self._row("trust"), lambda self, v: self._set("trust", v),
-                     doc="trust in the current supplier per industry [M], 0..1")
-    commitment = property(lambda self: self._row("commitment"),
-                          lambda self, v: self._set("commitment", v),
-                          doc="commitment per industry [M], 0..1")
+    weights = property(
+        lambda self: self._row("weights"),
+        lambda self, v: self._set("weights", v),
+        doc="attribute weights [K], summing to 1",
+    )
+    supplier = property(
+        lambda self: self._row("supplier"),
+        lambda self, v: self._set("supplier", v),
+        doc="firm index per industry [M], -1 when unserved",
+    )
+    expectation = property(
+        lambda self: self._row("expectation"),
+        lambda self, v: self._set("expectation", v),
+        doc="expectation E [M, K]",
+    )
+    experience = property(
+        lambda self: self._row("experience"), doc="last perceived experience X [M, K]"
+    )
+    satisfaction = property(
+        lambda self: self._row("satisfaction"),
+        lambda self, v: self._set("satisfaction", v),
+        doc="running satisfaction S per industry [M], 0..10",
+    )
+    trust = property(
+        lambda self: self._row("trust"),
+        lambda self, v: self._set("trust", v),
+        doc="trust in the current supplier per industry [M], 0..1",
+    )
+    commitment = property(
+        lambda self: self._row("commitment"),
+        lambda self, v: self._set("commitment", v),
+        doc="commitment per industry [M], 0..1",
+    )
     tenure = property(lambda self: self._row("tenure"), doc="steps with the current supplier [M]")
-    benchmark = property(lambda self: self._row("benchmark"),
-                         lambda self, v: self._set("benchmark", v),
-                         doc="best recent experience anywhere [K]")
+    benchmark = property(
+        lambda self: self._row("benchmark"),
+        lambda self, v: self._set("benchmark", v),
+        doc="best recent experience anywhere [K]",
+    )
     heard = property(lambda self: self._row("heard"), doc="what friends said per industry [M, K]")
-    attitude = property(lambda self: self._row("attitude"),
-                        lambda self, v: self._set("attitude", v),
-                        doc="attitude toward each firm [F], -1..1")
+    attitude = property(
+        lambda self: self._row("attitude"),
+        lambda self, v: self._set("attitude", v),
+        doc="attitude toward each firm [F], -1..1",
+    )
 
     @property
     def neighbours(self) -> np.ndarray:
         """Indices of the customers this one talks to."""
         adj = self.model.adjacency
-        return adj.indices[adj.indptr[self.index]: adj.indptr[self.index + 1]]
+        return adj.indices[adj.indptr[self.index] : adj.indptr[self.index + 1]]
 
     def __repr__(self) -> str:
         return f"Customer({self.index}, supplier={self.supplier.tolist()})"
@@ -108,22 +140,39 @@ class Firm(Agent):
     def _set(self, name: str, value: object) -> None:
         getattr(self.model.firm_state, name)[self.index] = value
 
-    industry = property(lambda self: self.model.industries[int(self._row("industry"))],
-                        doc="name of the firm's industry")
-    region = property(lambda self: None if self._row("region") < 0 else int(self._row("region")),
-                      doc="region served, None for a national firm")
-    capability = property(lambda self: self._row("capability"),
-                          lambda self, v: self._set("capability", v),
-                          doc="what it can deliver per attribute [K], 0..1")
-    promise = property(lambda self: self._row("promise"), lambda self, v: self._set("promise", v),
-                       doc="what it tells the market per attribute [K], 0..1")
-    capacity = property(lambda self: float(self._row("capacity")),
-                        lambda self, v: self._set("capacity", v),
-                        doc="customers it can serve at full quality, as a share of the market")
-    price = property(lambda self: float(self._row("price")), lambda self, v: self._set("price", v),
-                     doc="price per customer per year")
-    cash = property(lambda self: float(self._row("cash")), lambda self, v: self._set("cash", v),
-                    doc="cash per market customer")
+    industry = property(
+        lambda self: self.model.industries[int(self._row("industry"))],
+        doc="name of the firm's industry",
+    )
+    region = property(
+        lambda self: None if self._row("region") < 0 else int(self._row("region")),
+        doc="region served, None for a national firm",
+    )
+    capability = property(
+        lambda self: self._row("capability"),
+        lambda self, v: self._set("capability", v),
+        doc="what it can deliver per attribute [K], 0..1",
+    )
+    promise = property(
+        lambda self: self._row("promise"),
+        lambda self, v: self._set("promise", v),
+        doc="what it tells the market per attribute [K], 0..1",
+    )
+    capacity = property(
+        lambda self: float(self._row("capacity")),
+        lambda self, v: self._set("capacity", v),
+        doc="customers it can serve at full quality, as a share of the market",
+    )
+    price = property(
+        lambda self: float(self._row("price")),
+        lambda self, v: self._set("price", v),
+        doc="price per customer per year",
+    )
+    cash = property(
+        lambda self: float(self._row("cash")),
+        lambda self, v: self._set("cash", v),
+        doc="cash per market customer",
+    )
     customers = property(lambda self: int(self._row("customers")), doc="current customers")
     alive = property(lambda self: bool(self._row("alive")), doc="has not exited")
 

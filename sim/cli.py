@@ -59,9 +59,15 @@ def _progress(total: int, quiet: bool) -> tuple[Callable[[int, int], None], Call
         TimeRemainingColumn,
     )
 
-    bar = Progress(TextColumn("[bold]steps"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-                   transient=False)
+    bar = Progress(
+        TextColumn("[bold]steps"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        transient=False,
+    )
     task = bar.add_task("run", total=total)
     bar.start()
     return (lambda done, _total: bar.update(task, completed=done)), bar.stop
@@ -73,25 +79,38 @@ def print_summary(model: Any) -> None:
     from rich.table import Table
 
     df = model.summary()
-    table = Table(title=f"{model.scenario.name}: after {model.steps} steps "
-                  f"({model.steps / model.steps_per_year:.1f} years), "
-                  f"{model.n_customers:,} customers")
-    columns = [("firm", "name", "{}"), ("industry", "industry", "{}"),
-               ("strategy", "strategy", "{}"), ("customers", "customers", "{:,.0f}"),
-               ("share", "share", "{:.1%}"), ("retention/yr", "retention_annual", "{:.1%}"),
-               ("NPS", "nps", "{:+.0f}"), ("satisfaction", "satisfaction", "{:.2f}"),
-               ("trust", "trust", "{:.2f}"), ("exp. gap", "expectation_gap", "{:+.3f}"),
-               ("profit/yr", "profit", "{:,.0f}")]
+    table = Table(
+        title=f"{model.scenario.name}: after {model.steps} steps "
+        f"({model.steps / model.steps_per_year:.1f} years), "
+        f"{model.n_customers:,} customers"
+    )
+    columns = [
+        ("firm", "name", "{}"),
+        ("industry", "industry", "{}"),
+        ("strategy", "strategy", "{}"),
+        ("customers", "customers", "{:,.0f}"),
+        ("share", "share", "{:.1%}"),
+        ("retention/yr", "retention_annual", "{:.1%}"),
+        ("NPS", "nps", "{:+.0f}"),
+        ("satisfaction", "satisfaction", "{:.2f}"),
+        ("trust", "trust", "{:.2f}"),
+        ("exp. gap", "expectation_gap", "{:+.3f}"),
+        ("profit/yr", "profit", "{:,.0f}"),
+    ]
     for header, _, _ in columns:
-        table.add_column(header, justify="left" if header in ("firm", "industry", "strategy")
-                         else "right")
+        table.add_column(
+            header, justify="left" if header in ("firm", "industry", "strategy") else "right"
+        )
     alive = {f.name: f.alive for f in model.firms}
     for _, row in df.iterrows():
         cells = []
         for _, col, fmt in columns:
             value = row[col]
-            cells.append("-" if value is None or (isinstance(value, float) and value != value)
-                         else fmt.format(value))
+            cells.append(
+                "-"
+                if value is None or (isinstance(value, float) and value != value)
+                else fmt.format(value)
+            )
         if not alive.get(row["name"], True):
             cells[0] += " (exited)"
         table.add_row(*cells)
@@ -122,8 +141,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     print_summary(model)
     if args.out:
         out = write_run(model, args.out, force=args.force)
-        written = ["model.parquet", "firms.parquet", "cohorts.parquet", "scenario.toml",
-                   "manifest.json"]
+        written = [
+            "model.parquet",
+            "firms.parquet",
+            "cohorts.parquet",
+            "scenario.toml",
+            "manifest.json",
+        ]
         if args.plot:
             from sim.plots import plot_firm_series
 
@@ -132,8 +156,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"wrote {out}/: {', '.join(written)}")
     elif args.plot:
         raise CliError("--plot needs --out DIR to write the charts into")
-    print(f"{steps} steps in {model.wall_seconds:.1f} s "
-          f"({1000 * model.wall_seconds / max(1, model.steps):.1f} ms a step)")
+    print(
+        f"{steps} steps in {model.wall_seconds:.1f} s "
+        f"({1000 * model.wall_seconds / max(1, model.steps):.1f} ms a step)"
+    )
     return 0
 
 
@@ -184,8 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
     from sim import __version__
 
     parser = argparse.ArgumentParser(
-        prog="cxsim", description="Customer expectation dynamics: simulate markets of customers "
-        "and firms.")
+        prog="cxsim",
+        description="Customer expectation dynamics: simulate markets of customers and firms.",
+    )
     parser.add_argument("--version", action="version", version=f"cxsim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -195,8 +222,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--steps", type=_positive_int, help="steps to run (default: the scenario's)")
     run.add_argument("--seed", type=_non_negative_int, help="seed (default: the scenario's)")
     run.add_argument("--customers", type=_positive_int, help="override market.customers")
-    run.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                     help="override a scenario key, e.g. --set firms[0].levers.inflation=0.5")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario key, e.g. --set firms[0].levers.inflation=0.5",
+    )
     run.add_argument("--out", help="folder for Parquet series, scenario and manifest")
     run.add_argument("--force", action="store_true", help="replace an existing --out")
     run.add_argument("--plot", action="store_true", help="also write PNG charts to OUT/plots")
@@ -260,8 +292,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"cxsim: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"cxsim: interrupted after {time.perf_counter() - started:.1f} s; nothing written",
-              file=sys.stderr)
+        print(
+            f"cxsim: interrupted after {time.perf_counter() - started:.1f} s; nothing written",
+            file=sys.stderr,
+        )
         return 130
 
 

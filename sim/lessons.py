@@ -30,11 +30,16 @@ from typing import Any
 
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
-__all__ = ["SECTIONS", "Lesson", "LessonError", "Try", "lessons_dir", "load_lesson",
-           "load_lessons"]
+__all__ = ["SECTIONS", "Lesson", "LessonError", "Try", "lessons_dir", "load_lesson", "load_lessons"]
 
-SECTIONS = ("What is it", "How it works", "How to use it", "Things to notice", "Things to try",
-            "Extending the model")
+SECTIONS = (
+    "What is it",
+    "How it works",
+    "How to use it",
+    "Things to notice",
+    "Things to try",
+    "Extending the model",
+)
 """The sections every lesson has, in this order (NetLogo's Info tab)."""
 
 _FRONT = re.compile(r"\A\+\+\+\s*\n(.*?)\n\+\+\+\s*\n", re.S)
@@ -99,12 +104,14 @@ def load_lesson(path: str | Path) -> Lesson:
     for key, kind in (("title", str), ("scenario", str)):
         if not isinstance(meta.get(key), kind):
             raise LessonError(f"{path}: {key}: expected a string")
-    body = text[match.end():]
+    body = text[match.end() :]
     sections = _split_sections(body)
     missing = [s for s in SECTIONS if s not in sections]
     if missing:
-        raise LessonError(f"{path}: expected a '## {missing[0]}' section "
-                          f"(every lesson has: {', '.join(SECTIONS)})")
+        raise LessonError(
+            f"{path}: expected a '## {missing[0]}' section "
+            f"(every lesson has: {', '.join(SECTIONS)})"
+        )
     try:
         load_scenario(meta["scenario"])
     except ScenarioError as e:
@@ -119,9 +126,16 @@ def load_lesson(path: str | Path) -> Lesson:
         except ScenarioError as e:
             raise LessonError(f"{path}: try[{i}] ({tried.label!r}): {e}") from None
         tries.append(tried)
-    return Lesson(slug=path.stem, title=meta["title"], scenario=meta["scenario"],
-                  order=int(meta.get("order", 99)), steps=int(meta.get("steps", 260)),
-                  sections=sections, tries=tries, path=path)
+    return Lesson(
+        slug=path.stem,
+        title=meta["title"],
+        scenario=meta["scenario"],
+        order=int(meta.get("order", 99)),
+        steps=int(meta.get("steps", 260)),
+        sections=sections,
+        tries=tries,
+        path=path,
+    )
 
 
 def load_lessons(folder: str | Path | None = None) -> list[Lesson]:

@@ -42,7 +42,7 @@ def unit_of(model: type[BaseModel], name: str) -> str:
 
 
 class Section(BaseModel):
-    """Base of every parameter section: unknown keys are errors, values are checked on assignment."""
+    """Base of every parameter section: unknown keys are errors; assignments are validated."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
@@ -53,20 +53,31 @@ class DeliveryParams(Section):
     load_exponent: float = P(
         1.0, "eta: quality factor is min(1, capacity/customers)**eta", "", ge=0, le=5
     )
-    noise: float = P(0.05, "sd of the perception noise on each attribute", "attribute", ge=0, le=0.5)
+    noise: float = P(
+        0.05, "sd of the perception noise on each attribute", "attribute", ge=0, le=0.5
+    )
     base_failure_rate: float = P(
-        0.02, "chance a served customer meets a failure in a step at or below capacity", "per week",
-        ge=0, le=1,
+        0.02,
+        "chance a served customer meets a failure in a step at or below capacity",
+        "per week",
+        ge=0,
+        le=1,
     )
     overload_failure_rate: float = P(
-        0.25, "extra failure chance per unit of overload (customers/capacity - 1)", "per week",
-        ge=0, le=5,
+        0.25,
+        "extra failure chance per unit of overload (customers/capacity - 1)",
+        "per week",
+        ge=0,
+        le=5,
     )
     failure_severity: float = P(
         0.45, "drop of perceived speed and reliability in a failure", "attribute", ge=0, le=1
     )
     price_sensitivity: float = P(
-        0.5, "value gained per relative price advantage over visible rivals", "attribute", ge=0,
+        0.5,
+        "value gained per relative price advantage over visible rivals",
+        "attribute",
+        ge=0,
         le=5,
     )
 
@@ -81,80 +92,147 @@ class ExpectationParams(Section):
     )
     weight_word_of_mouth: float = P(0.06, "a_w: weight of what friends said", "", ge=0)
     weight_reviews: float = P(0.04, "a_r: weight of public reviews", "", ge=0)
-    rate_up: float = P(0.12, "share of the gap closed when the target is above E", "per week",
-                       ge=0, le=1)
-    rate_down: float = P(0.04, "share of the gap closed when the target is below E", "per week",
-                         ge=0, le=1)
+    rate_up: float = P(
+        0.12, "share of the gap closed when the target is above E", "per week", ge=0, le=1
+    )
+    rate_down: float = P(
+        0.04, "share of the gap closed when the target is below E", "per week", ge=0, le=1
+    )
     benchmark_decay: float = P(
-        0.01, "share of the benchmark forgotten each week (it is a max with decay)", "per week",
-        ge=0, le=1,
+        0.01,
+        "share of the benchmark forgotten each week (it is a max with decay)",
+        "per week",
+        ge=0,
+        le=1,
     )
     benchmark_from_praise: float = P(
-        0.9, "a praised attribute raises a listener's benchmark to this share of the praise", "",
-        ge=0, le=1,
+        0.9,
+        "a praised attribute raises a listener's benchmark to this share of the praise",
+        "",
+        ge=0,
+        le=1,
     )
-    personal_sd: float = P(0.05, "sd across customers of a lasting personal standard added to the "
-                           "expectation target (some people expect more than others)",
-                           "attribute", ge=0, le=0.5)
-    heard_rate: float = P(0.3, "share of the gap to what was heard closed per message batch",
-                          "per week", ge=0, le=1)
+    personal_sd: float = P(
+        0.05,
+        "sd across customers of a lasting personal standard added to the "
+        "expectation target (some people expect more than others)",
+        "attribute",
+        ge=0,
+        le=0.5,
+    )
+    heard_rate: float = P(
+        0.3, "share of the gap to what was heard closed per message batch", "per week", ge=0, le=1
+    )
     disclosure_adjustment: float = P(
-        0.7, "share of the coming shortfall a disclosure takes off the bar the warned experience "
-        "is judged against", "", ge=0, le=1
+        0.7,
+        "share of the coming shortfall a disclosure takes off the bar the warned experience "
+        "is judged against",
+        "",
+        ge=0,
+        le=1,
     )
     join_anchor: float = P(
-        0.42, "share of the gap to the new firm's promise taken on when joining, times how "
-        "strongly customers hold firms to promises (min(1, 2 x reliance))", "", ge=0, le=1
+        0.42,
+        "share of the gap to the new firm's promise taken on when joining, times how "
+        "strongly customers hold firms to promises (min(1, 2 x reliance))",
+        "",
+        ge=0,
+        le=1,
     )
 
 
 class SatisfactionParams(Section):
     """Phase 4, satisfaction: disconfirmation with loss aversion plus direct performance."""
 
-    loss_aversion: float = P(2.25, "lambda: weight of a shortfall relative to a gain (T&K 1992)",
-                             "", ge=1, le=10)
-    curvature: float = P(1.0, "exponent on |X - E| (0.88 in T&K 1992; 1 keeps slopes linear)", "",
-                         gt=0, le=1.5)
-    intercept: float = P(1.5, "satisfaction at zero performance and zero disconfirmation",
-                         "points", ge=-10, le=10)
-    weight_performance: float = P(10.0, "b_perf: points per unit of weighted performance",
-                                  "points", ge=0, le=20)
-    weight_disconfirmation: float = P(10.0, "b_disc: points per unit of weighted disconfirmation",
-                                      "points", ge=0, le=50)
-    memory: float = P(0.15, "weight of this week's experience in the running satisfaction S",
-                      "per week", gt=0, le=1)
-    disposition_sd: float = P(0.8, "sd across customers of a lasting personal offset in how "
-                              "they rate (response style)", "points", ge=0, le=5)
-    weight_broken_promise: float = P(20.0, "points lost per unit of weighted shortfall below the "
-                                     "promise as held (see trust.tolerance)", "points", ge=0,
-                                     le=100)
-    recommend_offset: float = P(1.0, "mean of the answer to 'would you recommend?' minus "
-                                "satisfaction: recommendations run higher than satisfaction "
-                                "scores", "points", ge=-5, le=5)
-    recommend_sd: float = P(2.0, "sd across customers of that difference (response style)",
-                            "points", ge=0, le=5)
-    extras_bonus: float = P(0.6, "points a fully funded retention programme adds to each "
-                            "experience", "points", ge=0, le=3)
+    loss_aversion: float = P(
+        2.25, "lambda: weight of a shortfall relative to a gain (T&K 1992)", "", ge=1, le=10
+    )
+    curvature: float = P(
+        1.0, "exponent on |X - E| (0.88 in T&K 1992; 1 keeps slopes linear)", "", gt=0, le=1.5
+    )
+    intercept: float = P(
+        1.5, "satisfaction at zero performance and zero disconfirmation", "points", ge=-10, le=10
+    )
+    weight_performance: float = P(
+        10.0, "b_perf: points per unit of weighted performance", "points", ge=0, le=20
+    )
+    weight_disconfirmation: float = P(
+        10.0, "b_disc: points per unit of weighted disconfirmation", "points", ge=0, le=50
+    )
+    memory: float = P(
+        0.15,
+        "weight of this week's experience in the running satisfaction S",
+        "per week",
+        gt=0,
+        le=1,
+    )
+    disposition_sd: float = P(
+        0.8,
+        "sd across customers of a lasting personal offset in how they rate (response style)",
+        "points",
+        ge=0,
+        le=5,
+    )
+    weight_broken_promise: float = P(
+        20.0,
+        "points lost per unit of weighted shortfall below the "
+        "promise as held (see trust.tolerance)",
+        "points",
+        ge=0,
+        le=100,
+    )
+    recommend_offset: float = P(
+        1.0,
+        "mean of the answer to 'would you recommend?' minus "
+        "satisfaction: recommendations run higher than satisfaction "
+        "scores",
+        "points",
+        ge=-5,
+        le=5,
+    )
+    recommend_sd: float = P(
+        2.0, "sd across customers of that difference (response style)", "points", ge=0, le=5
+    )
+    extras_bonus: float = P(
+        0.6,
+        "points a fully funded retention programme adds to each experience",
+        "points",
+        ge=0,
+        le=3,
+    )
 
 
 class TrustParams(Section):
     """Phase 5, trust, complaints and recovery."""
 
     initial: float = P(0.6, "trust in a new supplier", "", ge=0, le=1)
-    tolerance: float = P(0.05, "shortfall below the promise still counted as kept", "attribute",
-                         ge=0, le=1)
-    gain: float = P(0.03, "share of the way to full trust gained by a fully kept promise",
-                    "per week", ge=0, le=1)
-    loss: float = P(0.5, "share of trust lost per unit of weighted shortfall below the promise "
-                    "as held", "per week",
-                    ge=0, le=20)
-    disclosure_factor: float = P(0.3, "share of the trust loss kept when the failure was "
-                                 "disclosed", "", ge=0, le=1)
+    tolerance: float = P(
+        0.05, "shortfall below the promise still counted as kept", "attribute", ge=0, le=1
+    )
+    gain: float = P(
+        0.03,
+        "share of the way to full trust gained by a fully kept promise",
+        "per week",
+        ge=0,
+        le=1,
+    )
+    loss: float = P(
+        0.5,
+        "share of trust lost per unit of weighted shortfall below the promise as held",
+        "per week",
+        ge=0,
+        le=20,
+    )
+    disclosure_factor: float = P(
+        0.3, "share of the trust loss kept when the failure was disclosed", "", ge=0, le=1
+    )
     commitment_initial: float = P(0.3, "commitment to a new supplier", "", ge=0, le=1)
-    commitment_established: float = P(0.5, "commitment of the customers a firm already has when "
-                                      "the run starts", "", ge=0, le=1)
-    commitment_rate: float = P(0.02, "share of the way to target commitment moved", "per week",
-                               ge=0, le=1)
+    commitment_established: float = P(
+        0.5, "commitment of the customers a firm already has when the run starts", "", ge=0, le=1
+    )
+    commitment_rate: float = P(
+        0.02, "share of the way to target commitment moved", "per week", ge=0, le=1
+    )
     commitment_from_retention: float = P(
         0.25, "target-commitment bonus of a fully funded retention programme", "", ge=0, le=1
     )
@@ -163,45 +241,70 @@ class TrustParams(Section):
 class ComplaintParams(Section):
     """Phase 5b, complaints and service recovery."""
 
-    threshold: float = P(5.0, "a step's satisfaction below this makes a customer dissatisfied",
-                         "points", ge=0, le=10)
-    probability: float = P(0.35, "chance a dissatisfied customer complains", "per week", ge=0,
-                           le=1)
-    answer_base: float = P(0.3, "share of complaints answered with no retention spend and no "
-                           "spare capacity", "", ge=0, le=1)
-    answer_from_retention: float = P(0.5, "extra answered share from a fully funded retention "
-                                     "programme", "", ge=0, le=1)
-    answer_from_spare_capacity: float = P(0.3, "extra answered share per unit of spare capacity",
-                                          "", ge=0, le=1)
-    recovery: float = P(0.6, "share of the lost satisfaction an answered complaint restores", "",
-                        ge=0, le=1)
-    repeat_recovery: float = P(0.2, "the same share for a failure within the recovery memory",
-                               "", ge=0, le=1)
-    recovery_memory_weeks: int = P(26, "a second failure within this many weeks of a recovery is "
-                                   "not forgiven the same way", "weeks", ge=0, le=520)
-    unanswered_trust_cost: float = P(0.08, "share of trust lost when a complaint is ignored", "",
-                                     ge=0, le=1)
+    threshold: float = P(
+        5.0, "a step's satisfaction below this makes a customer dissatisfied", "points", ge=0, le=10
+    )
+    probability: float = P(0.35, "chance a dissatisfied customer complains", "per week", ge=0, le=1)
+    answer_base: float = P(
+        0.3,
+        "share of complaints answered with no retention spend and no spare capacity",
+        "",
+        ge=0,
+        le=1,
+    )
+    answer_from_retention: float = P(
+        0.5, "extra answered share from a fully funded retention programme", "", ge=0, le=1
+    )
+    answer_from_spare_capacity: float = P(
+        0.3, "extra answered share per unit of spare capacity", "", ge=0, le=1
+    )
+    recovery: float = P(
+        0.6, "share of the lost satisfaction an answered complaint restores", "", ge=0, le=1
+    )
+    repeat_recovery: float = P(
+        0.2, "the same share for a failure within the recovery memory", "", ge=0, le=1
+    )
+    recovery_memory_weeks: int = P(
+        26,
+        "a second failure within this many weeks of a recovery is not forgiven the same way",
+        "weeks",
+        ge=0,
+        le=520,
+    )
+    unanswered_trust_cost: float = P(
+        0.08, "share of trust lost when a complaint is ignored", "", ge=0, le=1
+    )
 
 
 class WordOfMouthParams(Section):
     """Phase 6, word of mouth over the network."""
 
-    base_rate: float = P(0.03, "chance a neutral customer talks about its supplier", "per week",
-                         ge=0, le=1)
-    positive_amplitude: float = P(0.12, "extra chance to talk at full satisfaction", "per week",
-                                  ge=0, le=1)
-    negative_amplitude: float = P(0.3, "extra chance to talk at zero satisfaction", "per week",
-                                  ge=0, le=1)
-    neutral_point: float = P(6.5, "satisfaction at which a customer is least likely to talk",
-                             "points", ge=0, le=10)
+    base_rate: float = P(
+        0.03, "chance a neutral customer talks about its supplier", "per week", ge=0, le=1
+    )
+    positive_amplitude: float = P(
+        0.12, "extra chance to talk at full satisfaction", "per week", ge=0, le=1
+    )
+    negative_amplitude: float = P(
+        0.3, "extra chance to talk at zero satisfaction", "per week", ge=0, le=1
+    )
+    neutral_point: float = P(
+        6.5, "satisfaction at which a customer is least likely to talk", "points", ge=0, le=10
+    )
     reach: float = P(0.5, "chance a message reaches each neighbour", "", ge=0, le=1)
-    influence: float = P(0.2, "share of the way a listener's attitude moves per message", "",
-                         ge=0, le=1)
+    influence: float = P(
+        0.2, "share of the way a listener's attitude moves per message", "", ge=0, le=1
+    )
     attitude_decay: float = P(0.01, "share of attitude forgotten", "per week", ge=0, le=1)
-    praise_threshold: float = P(0.75, "an attribute at or above this level is praised", "attribute",
-                                ge=0, le=1)
-    complete_graph_max_receivers: int = P(50, "on a complete graph a message reaches at most this "
-                                          "many random others", "customers", ge=1)
+    praise_threshold: float = P(
+        0.75, "an attribute at or above this level is praised", "attribute", ge=0, le=1
+    )
+    complete_graph_max_receivers: int = P(
+        50,
+        "on a complete graph a message reaches at most this many random others",
+        "customers",
+        ge=1,
+    )
 
 
 class ReviewParams(Section):
@@ -209,22 +312,32 @@ class ReviewParams(Section):
 
     rate: float = P(0.004, "chance a served customer posts a review", "per week", ge=0, le=1)
     extremity: float = P(2.0, "extra posting propensity per unit of |S - 5|/5", "", ge=0, le=20)
-    memory: float = P(0.02, "weight of a week's new reviews against the standing score",
-                      "per week", ge=0, le=1)
-    prior_score: float = P(7.0, "review score of a firm nobody has reviewed yet", "points", ge=0,
-                           le=10)
+    memory: float = P(
+        0.02, "weight of a week's new reviews against the standing score", "per week", ge=0, le=1
+    )
+    prior_score: float = P(
+        7.0, "review score of a firm nobody has reviewed yet", "points", ge=0, le=10
+    )
 
 
 class SwitchingParams(Section):
     """Phase 7, churn hazard and choice among rivals."""
 
     enabled: bool = P(True, "customers may leave (off for Bass docking)")
-    intercept: float = P(-2.0, "log-odds of leaving within a year at the reference satisfaction, "
-                         "trust and commitment, before the switching cost", "", ge=-20, le=20)
-    satisfaction_ref: float = P(7.5, "satisfaction at which the satisfaction term is zero",
-                                "points", ge=0, le=10)
-    satisfaction: float = P(0.55, "log-odds per point of satisfaction below the reference",
-                            "per point", ge=0)
+    intercept: float = P(
+        -2.0,
+        "log-odds of leaving within a year at the reference satisfaction, "
+        "trust and commitment, before the switching cost",
+        "",
+        ge=-20,
+        le=20,
+    )
+    satisfaction_ref: float = P(
+        7.5, "satisfaction at which the satisfaction term is zero", "points", ge=0, le=10
+    )
+    satisfaction: float = P(
+        0.55, "log-odds per point of satisfaction below the reference", "per point", ge=0
+    )
     trust_ref: float = P(0.6, "trust at which the trust term is zero", "", ge=0, le=1)
     trust: float = P(2.5, "log-odds per unit of trust below the reference", "", ge=0)
     commitment: float = P(1.5, "log-odds less per unit of commitment above 0.5", "", ge=0)
@@ -232,51 +345,77 @@ class SwitchingParams(Section):
     switching_cost: float = P(0.5, "log-odds less from the cost of switching", "", ge=0)
     attitude: float = P(1.5, "choice utility per unit of attitude (-1..1)", "", ge=0)
     promise: float = P(4.0, "choice utility per unit of weighted promise", "", ge=0)
-    price: float = P(2.0, "choice utility lost per relative price above the industry mean", "",
-                     ge=0)
-    reviews: float = P(0.3, "choice utility per review point above reviews.prior_score", "",
-                       ge=0)
-    outside_option: float = P(1.0, "utility of going unserved instead of to a rival", "",
-                              ge=-20, le=20)
+    price: float = P(
+        2.0, "choice utility lost per relative price above the industry mean", "", ge=0
+    )
+    reviews: float = P(0.3, "choice utility per review point above reviews.prior_score", "", ge=0)
+    outside_option: float = P(
+        1.0, "utility of going unserved instead of to a rival", "", ge=-20, le=20
+    )
 
 
 class AcquisitionParams(Section):
     """Phase 8, network Bass acquisition of unserved customers."""
 
     enabled: bool = P(True, "unserved customers may adopt")
-    p: float = P(0.03, "innovation coefficient at the reference marketing spend", "per year",
-                 ge=0, le=100)
-    q: float = P(0.38, "imitation coefficient (times the share of satisfied served neighbours)",
-                 "per year", ge=0, le=100)
-    satisfied_threshold: float = P(6.0, "a neighbour counts for q when its S is at least this",
-                                   "points", ge=0, le=10)
-    marketing_elasticity: float = P(0.6, "p scales with (marketing/reference)**elasticity", "",
-                                    ge=0, le=2)
-    targeting: float = P(1.0, "how strongly marketing reaches customers who weight the firm's "
-                         "focus attributes", "", ge=0, le=5)
+    p: float = P(
+        0.03, "innovation coefficient at the reference marketing spend", "per year", ge=0, le=100
+    )
+    q: float = P(
+        0.38,
+        "imitation coefficient (times the share of satisfied served neighbours)",
+        "per year",
+        ge=0,
+        le=100,
+    )
+    satisfied_threshold: float = P(
+        6.0, "a neighbour counts for q when its S is at least this", "points", ge=0, le=10
+    )
+    marketing_elasticity: float = P(
+        0.6, "p scales with (marketing/reference)**elasticity", "", ge=0, le=2
+    )
+    targeting: float = P(
+        1.0,
+        "how strongly marketing reaches customers who weight the firm's focus attributes",
+        "",
+        ge=0,
+        le=5,
+    )
 
 
 class EconomicsParams(Section):
     """Phase 9, firm economics. Money is per member of the market population per year."""
 
-    marketing_reference: float = P(2.0, "marketing spend at which p applies unscaled",
-                                   "money/market customer/year", gt=0)
-    retention_reference: float = P(8.0, "retention spend per own customer that counts as a fully "
-                                   "funded programme", "money/customer/year", gt=0)
-    capability_cost: float = P(25.0, "yearly spend on one attribute whose growth rate equals the "
-                               "gap to capability 1 (exponential approach)",
-                               "money/market customer", gt=0)
-    capability_decay: float = P(0.02, "share of capability above 0.2 lost without upkeep",
-                                "per year", ge=0, le=1)
-    capacity_build_cost: float = P(40.0, "cost of capacity for one more customer, per market "
-                                   "customer", "money/customer", gt=0)
-    capacity_decay: float = P(0.1, "share of capacity lost each year (staff turnover)",
-                              "per year", ge=0, le=1)
+    marketing_reference: float = P(
+        2.0, "marketing spend at which p applies unscaled", "money/market customer/year", gt=0
+    )
+    retention_reference: float = P(
+        8.0,
+        "retention spend per own customer that counts as a fully funded programme",
+        "money/customer/year",
+        gt=0,
+    )
+    capability_cost: float = P(
+        25.0,
+        "yearly spend on one attribute whose growth rate equals the "
+        "gap to capability 1 (exponential approach)",
+        "money/market customer",
+        gt=0,
+    )
+    capability_decay: float = P(
+        0.02, "share of capability above 0.2 lost without upkeep", "per year", ge=0, le=1
+    )
+    capacity_build_cost: float = P(
+        40.0, "cost of capacity for one more customer, per market customer", "money/customer", gt=0
+    )
+    capacity_decay: float = P(
+        0.1, "share of capacity lost each year (staff turnover)", "per year", ge=0, le=1
+    )
     exit_enabled: bool = P(True, "firms whose cash stays negative exit")
-    exit_after_weeks: int = P(26, "weeks of negative cash after which a firm exits", "weeks",
-                              ge=1)
-    discount_rate: float = P(0.1, "discount rate for customer lifetime value", "per year", ge=0,
-                             le=1)
+    exit_after_weeks: int = P(26, "weeks of negative cash after which a firm exits", "weeks", ge=1)
+    discount_rate: float = P(
+        0.1, "discount rate for customer lifetime value", "per year", ge=0, le=1
+    )
 
 
 class Params(Section):

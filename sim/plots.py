@@ -29,9 +29,14 @@ CHARTS = {
 }
 
 
-def firm_chart(df: pd.DataFrame, column: str, title: str, ylabel: str,
-               ylim: tuple[float | None, float | None] = (None, None),
-               ax: plt.Axes | None = None) -> plt.Figure:
+def firm_chart(
+    df: pd.DataFrame,
+    column: str,
+    title: str,
+    ylabel: str,
+    ylim: tuple[float | None, float | None] = (None, None),
+    ax: plt.Axes | None = None,
+) -> plt.Figure:
     """A line per firm of ``column`` against years; returns the figure."""
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(8, 4.5), dpi=120)
     for (industry, name), g in df.groupby(["industry", "name"], sort=False):

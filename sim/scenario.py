@@ -68,19 +68,27 @@ class ScenarioError(ValueError):
 class MarketSpec(Section):
     """Who is in the market."""
 
-    customers: int = P(2000, "number of customers (nodes of the network)", "customers", ge=2,
-                       le=50_000_000)
-    industries: list[str] = P(["banking", "retail", "telecom"], "industries; each customer may "
-                              "have one supplier in each")
-    attributes: list[str] = P(["reliability", "speed", "service", "value"], "attributes customers "
-                              "judge firms on")
-    cross_industry: list[str] = P(["speed", "service"], "attributes whose best experience anywhere "
-                                  "sets the bar in every industry")
+    customers: int = P(
+        2000, "number of customers (nodes of the network)", "customers", ge=2, le=50_000_000
+    )
+    industries: list[str] = P(
+        ["banking", "retail", "telecom"], "industries; each customer may have one supplier in each"
+    )
+    attributes: list[str] = P(
+        ["reliability", "speed", "service", "value"], "attributes customers judge firms on"
+    )
+    cross_industry: list[str] = P(
+        ["speed", "service"],
+        "attributes whose best experience anywhere sets the bar in every industry",
+    )
     failure_attributes: list[str] = P(["reliability", "speed"], "attributes a failure drops")
-    price_attribute: str | None = P("value", "attribute perceived from price against rivals "
-                                    '("none": no attribute depends on price)')
-    regions: int = P(1, "regions (communities of the network); local firms serve one", "",
-                     ge=1, le=10_000)
+    price_attribute: str | None = P(
+        "value",
+        'attribute perceived from price against rivals ("none": no attribute depends on price)',
+    )
+    regions: int = P(
+        1, "regions (communities of the network); local firms serve one", "", ge=1, le=10_000
+    )
 
     @field_validator("industries", "attributes")
     @classmethod
@@ -103,8 +111,10 @@ class MarketSpec(Section):
             if bad:
                 raise _At((key,), f"expected names from attributes {self.attributes}, got {bad}")
         if self.price_attribute is not None and self.price_attribute not in self.attributes:
-            raise _At(("price_attribute",), f'expected one of {self.attributes} or "none", '
-                      f"got {self.price_attribute!r}")
+            raise _At(
+                ("price_attribute",),
+                f'expected one of {self.attributes} or "none", got {self.price_attribute!r}',
+            )
         return self
 
 
@@ -133,9 +143,13 @@ class SegmentSpec(Section):
     name: str
     share: float = P(1.0, "share of customers in this segment (shares are normalised)", "", gt=0)
     weights: dict[str, float] = P({}, "attribute weights (normalised to sum 1); missing = 0")
-    concentration: float = P(40.0, "Dirichlet concentration of individual weights around the "
-                             "segment's (0: everyone has exactly the segment's weights)", "",
-                             ge=0)
+    concentration: float = P(
+        40.0,
+        "Dirichlet concentration of individual weights around the "
+        "segment's (0: everyone has exactly the segment's weights)",
+        "",
+        ge=0,
+    )
 
     @field_validator("weights")
     @classmethod
@@ -153,25 +167,37 @@ class FirmSpec(Section):
     name: str
     industry: str
     region: int | None = P(None, "region served by a local firm (none: national)")
-    capability: float | dict[str, float] = P(0.6, "what the firm can deliver per attribute "
-                                             "(one number: all attributes)", "attribute")
-    capacity: float = P(0.3, "customers it can serve at full quality, as a share of the market",
-                        "share", ge=0, le=10)
-    initial_share: float = P(0.2, "share of all customers served at the start", "share", ge=0,
-                             le=1)
+    capability: float | dict[str, float] = P(
+        0.6, "what the firm can deliver per attribute (one number: all attributes)", "attribute"
+    )
+    capacity: float = P(
+        0.3,
+        "customers it can serve at full quality, as a share of the market",
+        "share",
+        ge=0,
+        le=10,
+    )
+    initial_share: float = P(0.2, "share of all customers served at the start", "share", ge=0, le=1)
     price: float = P(100.0, "price per customer per year", "money/customer/year", gt=0)
-    unit_cost: float = P(45.0, "cost of serving one customer per year", "money/customer/year",
-                         ge=0)
-    capacity_cost: float = P(15.0, "upkeep of capacity for one customer per year",
-                             "money/customer/year", ge=0)
+    unit_cost: float = P(45.0, "cost of serving one customer per year", "money/customer/year", ge=0)
+    capacity_cost: float = P(
+        15.0, "upkeep of capacity for one customer per year", "money/customer/year", ge=0
+    )
     cash: float = P(20.0, "cash at the start, per market customer", "money/market customer")
-    base_budget: float = P(2.0, "discretionary budget per year independent of revenue",
-                           "money/market customer/year", ge=0)
-    budget_share: float = P(0.15, "share of revenue added to the discretionary budget", "",
-                            ge=0, le=1)
+    base_budget: float = P(
+        2.0,
+        "discretionary budget per year independent of revenue",
+        "money/market customer/year",
+        ge=0,
+    )
+    budget_share: float = P(
+        0.15, "share of revenue added to the discretionary budget", "", ge=0, le=1
+    )
     entry_step: int = P(0, "step at which the firm enters the market", "steps", ge=0)
-    strategy: str | list[str] = P("honest", "built-in strategy name, package.module:ClassName, or "
-                                  "a list of them composed in order")
+    strategy: str | list[str] = P(
+        "honest",
+        "built-in strategy name, package.module:ClassName, or a list of them composed in order",
+    )
     levers: dict[str, Any] = P({}, "the strategy's levers (see docs/MODEL.md, Strategies)")
 
     @field_validator("capability")
@@ -190,14 +216,20 @@ class Scenario(Params):
     description: str = ""
     seed: int = P(0, "seed of the model's random generator", "", ge=0)
     steps: int = P(520, "steps a run lasts unless told otherwise", "steps", ge=1)
-    steps_per_year: int = P(52, "steps in a simulated year (52: a step is a week)", "", ge=1,
-                            le=10_000)
+    steps_per_year: int = P(
+        52, "steps in a simulated year (52: a step is a week)", "", ge=1, le=10_000
+    )
     collect_every: int = P(1, "record metrics every this many steps", "steps", ge=1)
     market: MarketSpec = Field(default_factory=MarketSpec)
     network: NetworkSpec = Field(default_factory=NetworkSpec)
-    segments: list[SegmentSpec] = Field(default_factory=lambda: [
-        SegmentSpec(name="everyone", weights={"reliability": 0.3, "speed": 0.25,
-                                              "service": 0.25, "value": 0.2})])
+    segments: list[SegmentSpec] = Field(
+        default_factory=lambda: [
+            SegmentSpec(
+                name="everyone",
+                weights={"reliability": 0.3, "speed": 0.25, "service": 0.25, "value": 0.2},
+            )
+        ]
+    )
     firms: list[FirmSpec]
     _source_path: Path | None = PrivateAttr(None)
 
@@ -219,41 +251,58 @@ class Scenario(Params):
         names = [f.name for f in self.firms]
         for i, f in enumerate(self.firms):
             if names.count(f.name) > 1:
-                raise _At(("firms", i, "name"), f"expected a unique firm name, got {f.name!r} twice")
+                raise _At(
+                    ("firms", i, "name"), f"expected a unique firm name, got {f.name!r} twice"
+                )
             if f.industry not in market.industries:
-                raise _At(("firms", i, "industry"),
-                          f"expected one of {market.industries}, got {f.industry!r}")
+                raise _At(
+                    ("firms", i, "industry"),
+                    f"expected one of {market.industries}, got {f.industry!r}",
+                )
             if f.region is not None and not 0 <= f.region < market.regions:
-                raise _At(("firms", i, "region"),
-                          f"expected a region in 0..{market.regions - 1} "
-                          f"(market.regions = {market.regions}), got {f.region}")
+                raise _At(
+                    ("firms", i, "region"),
+                    f"expected a region in 0..{market.regions - 1} "
+                    f"(market.regions = {market.regions}), got {f.region}",
+                )
             if isinstance(f.capability, dict):
                 bad = [a for a in f.capability if a not in market.attributes]
                 if bad:
-                    raise _At(("firms", i, "capability"),
-                              f"expected attributes from {market.attributes}, got {bad}")
+                    raise _At(
+                        ("firms", i, "capability"),
+                        f"expected attributes from {market.attributes}, got {bad}",
+                    )
         for industry in market.industries:
             firms = [f for f in self.firms if f.industry == industry]
             if not firms:
-                raise _At(("market", "industries"),
-                          f"industry {industry!r} has no firm; expected at least one "
-                          "[[firms]] with industry = " + repr(industry))
+                raise _At(
+                    ("market", "industries"),
+                    f"industry {industry!r} has no firm; expected at least one "
+                    "[[firms]] with industry = " + repr(industry),
+                )
             share = sum(f.initial_share for f in firms)
             if share > 1 + 1e-9:
-                raise _At(("firms",), f"initial_share of the firms in {industry!r} sums to "
-                          f"{share:.3g}; expected at most 1")
+                raise _At(
+                    ("firms",),
+                    f"initial_share of the firms in {industry!r} sums to "
+                    f"{share:.3g}; expected at most 1",
+                )
         for i, seg in enumerate(self.segments):
             bad = [a for a in seg.weights if a not in market.attributes]
             if bad:
-                raise _At(("segments", i, "weights"),
-                          f"expected attributes from {market.attributes}, got {bad}")
+                raise _At(
+                    ("segments", i, "weights"),
+                    f"expected attributes from {market.attributes}, got {bad}",
+                )
         if not self.segments:
             raise _At(("segments",), "expected at least one [[segments]] table")
         if self.network.kind == "stochastic_block" and market.regions < 2:
             raise _At(("network", "kind"), "stochastic_block needs market.regions >= 2")
         if self.network.kind == "watts_strogatz" and self.network.k >= market.customers:
-            raise _At(("network", "k"), f"expected k < market.customers ({market.customers}), "
-                      f"got {self.network.k}")
+            raise _At(
+                ("network", "k"),
+                f"expected k < market.customers ({market.customers}), got {self.network.k}",
+            )
         return self
 
     # -- serialisation ------------------------------------------------------------------------
@@ -401,8 +450,9 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
                     node = named[0]
                     continue
                 if not 0 <= part < len(node):
-                    raise ScenarioError("override", dotted, f"index {part} out of range "
-                                        f"(0..{len(node) - 1})")
+                    raise ScenarioError(
+                        "override", dotted, f"index {part} out of range (0..{len(node) - 1})"
+                    )
                 node = node[part]
             else:
                 node = node.setdefault(part, [] if isinstance(nxt, int) else {})
@@ -432,8 +482,9 @@ def _fields_at(loc: tuple[Any, ...]) -> list[str] | None:
             return None
         ann = field.annotation
         args = getattr(ann, "__args__", ())
-        model = next((a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)),
-                     None)
+        model = next(
+            (a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None
+        )
         if model is None:
             return None
     return list(getattr(model, "model_fields", {}))
@@ -441,8 +492,17 @@ def _fields_at(loc: tuple[Any, ...]) -> list[str] | None:
 
 def _format_validation_error(err: ValidationError) -> tuple[str, str]:
     e = err.errors()[0]
-    loc = tuple(x for x in e["loc"] if not (isinstance(x, str) and ("[" in x or x in (
-        "str", "int", "float", "list[str]", "dict[str,float]", "function-after"))))
+    loc = tuple(
+        x
+        for x in e["loc"]
+        if not (
+            isinstance(x, str)
+            and (
+                "[" in x
+                or x in ("str", "int", "float", "list[str]", "dict[str,float]", "function-after")
+            )
+        )
+    )
     key = _loc_str(loc)
     if e["type"] == "extra_forbidden":
         allowed = _fields_at(loc)
@@ -457,8 +517,7 @@ def _format_validation_error(err: ValidationError) -> tuple[str, str]:
         else:
             msg = e["msg"].removeprefix("Value error, ")
             msg = msg[0].lower() + msg[1:]
-            if not msg.startswith("expected") and "input" in e and not isinstance(
-                    e["input"], dict):
+            if not msg.startswith("expected") and "input" in e and not isinstance(e["input"], dict):
                 msg = f"expected {msg.removeprefix('input should be ')}, got {e['input']!r}"
     more = len(err.errors()) - 1
     if more:
@@ -514,8 +573,12 @@ def load_scenario(
 
     for i, firm in enumerate(scenario.firms):
         try:
-            build_strategy(firm.strategy, firm.levers, scenario.market.attributes,
-                           search_dir=path.parent if path else None)
+            build_strategy(
+                firm.strategy,
+                firm.levers,
+                scenario.market.attributes,
+                search_dir=path.parent if path else None,
+            )
         except StrategyError as e:
             raise ScenarioError(where, f"firms[{i}].{e.key}", str(e)) from None
     return scenario

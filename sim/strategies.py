@@ -124,8 +124,11 @@ class Strategy:
 
 
 def _levers(**fields: Any) -> type[BaseModel]:
-    return type("Levers", (NoLevers,), {"__annotations__": {k: type(v.default) for k, v in
-                                                            fields.items()}, **fields})
+    return type(
+        "Levers",
+        (NoLevers,),
+        {"__annotations__": {k: type(v.default) for k, v in fields.items()}, **fields},
+    )
 
 
 class Honest(Strategy):
@@ -143,8 +146,13 @@ class Overpromise(Strategy):
     name = "overpromise"
     Levers = _levers(
         inflation=Field(0.3, ge=0, le=2, description="share promised above capability"),
-        overstatement=Field(0.0, ge=0, le=1, description="amount promised above capability on "
-                            "every attribute (added after inflation)"),
+        overstatement=Field(
+            0.0,
+            ge=0,
+            le=1,
+            description="amount promised above capability on "
+            "every attribute (added after inflation)",
+        ),
     )
 
     def decide(self, firm: Firm, decision: Decision) -> None:
@@ -156,8 +164,9 @@ class Underpromise(Strategy):
     """Promise below capability: under-promise, over-deliver."""
 
     name = "underpromise"
-    Levers = _levers(understatement=Field(0.15, ge=0, le=1, description="share promised below "
-                                          "capability"))
+    Levers = _levers(
+        understatement=Field(0.15, ge=0, le=1, description="share promised below capability")
+    )
 
     def decide(self, firm: Firm, decision: Decision) -> None:
         decision.promise = firm.capability * (1 - self.levers.understatement)
@@ -181,10 +190,12 @@ class Niche(Strategy):
     name = "niche"
 
     class Levers(NoLevers):
-        focus: list[str] = Field(["service"], min_length=1, max_length=2,
-                                 description="attributes to dominate")
-        intensity: float = Field(0.85, ge=0, le=1, description="share of capability investment "
-                                 "on the focus attributes")
+        focus: list[str] = Field(
+            ["service"], min_length=1, max_length=2, description="attributes to dominate"
+        )
+        intensity: float = Field(
+            0.85, ge=0, le=1, description="share of capability investment on the focus attributes"
+        )
 
     def decide(self, firm: Firm, decision: Decision) -> None:
         names = firm.model.attributes
@@ -192,8 +203,11 @@ class Niche(Strategy):
             if a not in names:
                 raise StrategyError("levers.focus", f"expected attributes from {names}, got {a!r}")
         focus_mask = np.isin(names, self.levers.focus)
-        focus = np.where(focus_mask, self.levers.intensity / focus_mask.sum(),
-                         (1 - self.levers.intensity) / max(1, (~focus_mask).sum()))
+        focus = np.where(
+            focus_mask,
+            self.levers.intensity / focus_mask.sum(),
+            (1 - self.levers.intensity) / max(1, (~focus_mask).sum()),
+        )
         decision.focus = focus / focus.sum()
 
 
@@ -222,8 +236,9 @@ class RetentionFocus(Strategy):
     )
 
     def decide(self, firm: Firm, decision: Decision) -> None:
-        decision.set_allocation(retention=self.levers.retention_share,
-                                capacity=self.levers.capacity_share)
+        decision.set_allocation(
+            retention=self.levers.retention_share, capacity=self.levers.capacity_share
+        )
 
 
 class Proactive(Strategy):
@@ -253,8 +268,17 @@ class BenchmarkLeader(Strategy):
 
 BUILTIN_STRATEGIES: dict[str, type[Strategy]] = {
     cls.name: cls
-    for cls in (Honest, Overpromise, Underpromise, Niche, Generalist, FeatureChaser,
-                RetentionFocus, Proactive, BenchmarkLeader)
+    for cls in (
+        Honest,
+        Overpromise,
+        Underpromise,
+        Niche,
+        Generalist,
+        FeatureChaser,
+        RetentionFocus,
+        Proactive,
+        BenchmarkLeader,
+    )
 }
 
 
@@ -290,8 +314,10 @@ def _load_class(spec: str, search_dir: Path | None) -> type[Strategy]:
             sys.path.remove(str(search_dir))
     cls = getattr(module, class_name, None)
     if not (isinstance(cls, type) and issubclass(cls, Strategy)):
-        raise StrategyError("strategy", f"expected {class_name!r} in {module_name} to be a "
-                            "subclass of sim.strategies.Strategy")
+        raise StrategyError(
+            "strategy",
+            f"expected {class_name!r} in {module_name} to be a subclass of sim.strategies.Strategy",
+        )
     return cls
 
 
@@ -329,15 +355,20 @@ def build_strategy(
         elif name in BUILTIN_STRATEGIES:
             classes.append(BUILTIN_STRATEGIES[name])
         else:
-            raise StrategyError("strategy", f"expected one of {', '.join(BUILTIN_STRATEGIES)} or "
-                                f"package.module:ClassName, got {name!r}")
+            raise StrategyError(
+                "strategy",
+                f"expected one of {', '.join(BUILTIN_STRATEGIES)} or "
+                f"package.module:ClassName, got {name!r}",
+            )
     levers = dict(levers or {})
     known = {f for c in classes for f in c.Levers.model_fields}
     unknown = sorted(set(levers) - known)
     if unknown:
         allowed = ", ".join(sorted(known)) or "none"
-        raise StrategyError(f"levers.{unknown[0]}", f"unknown lever for {'+'.join(names)}; "
-                            f"expected one of: {allowed}")
+        raise StrategyError(
+            f"levers.{unknown[0]}",
+            f"unknown lever for {'+'.join(names)}; expected one of: {allowed}",
+        )
     parts = []
     for cls in classes:
         mine = {k: v for k, v in levers.items() if k in cls.Levers.model_fields}
@@ -345,14 +376,16 @@ def build_strategy(
             parts.append(cls(**mine))
         except ValidationError as err:
             e = err.errors()[0]
-            raise StrategyError(f"levers.{e['loc'][0]}", f"{e['msg']} (got {e['input']!r})"
-                                ) from None
+            raise StrategyError(
+                f"levers.{e['loc'][0]}", f"{e['msg']} (got {e['input']!r})"
+            ) from None
     if attributes is not None:
         for part in parts:
             focus = getattr(part.levers, "focus", None)
             if isinstance(focus, list):
                 bad = [a for a in focus if a not in attributes]
                 if bad:
-                    raise StrategyError("levers.focus", f"expected attributes from {attributes}, "
-                                        f"got {bad}")
+                    raise StrategyError(
+                        "levers.focus", f"expected attributes from {attributes}, got {bad}"
+                    )
     return parts[0] if len(parts) == 1 else Composite(parts)

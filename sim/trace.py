@@ -34,8 +34,19 @@ class CustomerTrace:
         self.ids = np.asarray(ids, np.int64)
         self.steps: list[int] = []
         self._frames: dict[str, list[np.ndarray]] = {
-            k: [] for k in ("supplier", "expectation", "experience", "satisfaction",
-                            "last_satisfaction", "trust", "commitment", "heard", "benchmark")}
+            k: []
+            for k in (
+                "supplier",
+                "expectation",
+                "experience",
+                "satisfaction",
+                "last_satisfaction",
+                "trust",
+                "commitment",
+                "heard",
+                "benchmark",
+            )
+        }
 
     def __contains__(self, index: int) -> bool:
         i = np.searchsorted(self.ids, index)
@@ -59,8 +70,10 @@ class CustomerTrace:
         experience, heard, benchmark, satisfaction, last_satisfaction, trust, commitment.
         """
         if index not in self:
-            raise KeyError(f"customer {index} is not tracked; build the model with "
-                           f"track=[{index}, ...] or track=<max customers>")
+            raise KeyError(
+                f"customer {index} is not tracked; build the model with "
+                f"track=[{index}, ...] or track=<max customers>"
+            )
         if not self.steps:
             return pd.DataFrame()
         row = int(np.searchsorted(self.ids, index))
@@ -72,17 +85,19 @@ class CustomerTrace:
         names = np.array([*model.firm_names, None], dtype=object)
         supplier = np.repeat(get["supplier"].reshape(-1), k_count)
         per_industry = lambda a: np.repeat(a.reshape(-1), k_count)  # noqa: E731
-        return pd.DataFrame({
-            "step": steps,
-            "industry": np.array(model.industries, dtype=object)[industry],
-            "supplier": names[supplier],
-            "attribute": np.array(model.attributes, dtype=object)[attribute],
-            "expectation": get["expectation"].reshape(-1),
-            "experience": get["experience"].reshape(-1),
-            "heard": get["heard"].reshape(-1),
-            "benchmark": np.repeat(get["benchmark"], m_count, axis=0).reshape(-1),
-            "satisfaction": per_industry(get["satisfaction"]),
-            "last_satisfaction": per_industry(get["last_satisfaction"]),
-            "trust": per_industry(get["trust"]),
-            "commitment": per_industry(get["commitment"]),
-        })
+        return pd.DataFrame(
+            {
+                "step": steps,
+                "industry": np.array(model.industries, dtype=object)[industry],
+                "supplier": names[supplier],
+                "attribute": np.array(model.attributes, dtype=object)[attribute],
+                "expectation": get["expectation"].reshape(-1),
+                "experience": get["experience"].reshape(-1),
+                "heard": get["heard"].reshape(-1),
+                "benchmark": np.repeat(get["benchmark"], m_count, axis=0).reshape(-1),
+                "satisfaction": per_industry(get["satisfaction"]),
+                "last_satisfaction": per_industry(get["last_satisfaction"]),
+                "trust": per_industry(get["trust"]),
+                "commitment": per_industry(get["commitment"]),
+            }
+        )

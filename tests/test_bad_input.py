@@ -49,26 +49,68 @@ def test_minimal_scenario_is_valid(tmp_path) -> None:
     [
         (("customers = 50", 'customers = "many"'), "market.customers", "valid integer"),
         (("customers = 50", "customers = -5"), "market.customers", "greater than or equal to 2"),
-        (('name = "B"\nindustry = "banking"', 'name = "B"\nindustry = "banking"\nstrategy = '
-          '"overpromis"'), "firms[1].strategy", "expected one of honest, overpromise"),
-        (('name = "A"\nindustry = "banking"', 'name = "A"\nindustry = "banking"\nlevers = '
-          '{ inflaton = 0.2 }'), "firms[0].levers.inflaton", "unknown lever"),
-        (('name = "A"\nindustry = "banking"', 'name = "A"\nindustry = "banking"\nstrategy = '
-          '"overpromise"\nlevers = { inflation = -1 }'), "firms[0].levers.inflation",
-         "greater than or equal to 0"),
-        (('industries = ["banking"]', 'industries = ["banking", "telecom"]'), "market.industries",
-         "industry 'telecom' has no firm"),
-        (("customers = 50", "customers = 50\ncolour = 3"), "market.colour",
-         "unknown key; expected one of: customers"),
+        (
+            (
+                'name = "B"\nindustry = "banking"',
+                'name = "B"\nindustry = "banking"\nstrategy = "overpromis"',
+            ),
+            "firms[1].strategy",
+            "expected one of honest, overpromise",
+        ),
+        (
+            (
+                'name = "A"\nindustry = "banking"',
+                'name = "A"\nindustry = "banking"\nlevers = { inflaton = 0.2 }',
+            ),
+            "firms[0].levers.inflaton",
+            "unknown lever",
+        ),
+        (
+            (
+                'name = "A"\nindustry = "banking"',
+                'name = "A"\nindustry = "banking"\nstrategy = '
+                '"overpromise"\nlevers = { inflation = -1 }',
+            ),
+            "firms[0].levers.inflation",
+            "greater than or equal to 0",
+        ),
+        (
+            ('industries = ["banking"]', 'industries = ["banking", "telecom"]'),
+            "market.industries",
+            "industry 'telecom' has no firm",
+        ),
+        (
+            ("customers = 50", "customers = 50\ncolour = 3"),
+            "market.colour",
+            "unknown key; expected one of: customers",
+        ),
         (("[market]", "[trust]\ngain = 2\n[market]"), "trust.gain", "less than or equal to 1"),
-        (('name = "A"\nindustry = "banking"', 'name = "A"\nindustry = "banks"'),
-         "firms[0].industry", "expected one of ['banking']"),
-        (('name = "A"\nindustry = "banking"', 'name = "A"\nindustry = "banking"\ncapability = '
-          '{ speed = 1.5 }'), "firms[0].capability", "expected values in 0..1"),
-        (('name = "A"\nindustry = "banking"', 'name = "A"\nindustry = "banking"\n'
-          'initial_share = 0.9'), "firms", "sums to 1.1"),
-        (('name = "A"\nindustry = "banking"', 'name = "A"\nindustry = "banking"\nregion = 3'),
-         "firms[0].region", "expected a region in 0..0"),
+        (
+            ('name = "A"\nindustry = "banking"', 'name = "A"\nindustry = "banks"'),
+            "firms[0].industry",
+            "expected one of ['banking']",
+        ),
+        (
+            (
+                'name = "A"\nindustry = "banking"',
+                'name = "A"\nindustry = "banking"\ncapability = { speed = 1.5 }',
+            ),
+            "firms[0].capability",
+            "expected values in 0..1",
+        ),
+        (
+            (
+                'name = "A"\nindustry = "banking"',
+                'name = "A"\nindustry = "banking"\ninitial_share = 0.9',
+            ),
+            "firms",
+            "sums to 1.1",
+        ),
+        (
+            ('name = "A"\nindustry = "banking"', 'name = "A"\nindustry = "banking"\nregion = 3'),
+            "firms[0].region",
+            "expected a region in 0..0",
+        ),
     ],
 )
 def test_invalid_values_name_file_key_and_expectation(tmp_path, change, key, expected) -> None:
@@ -98,8 +140,9 @@ def test_extends_unknown_parent(tmp_path) -> None:
 
 def test_edge_list_with_bad_line_names_the_line(tmp_path) -> None:
     (tmp_path / "edges.txt").write_text("# friends\n0 1\n1 2\nthree 4 5 6\n")
-    text = MINIMAL.replace("[market]", '[network]\nkind = "edge_list"\npath = "edges.txt"\n'
-                           "[market]")
+    text = MINIMAL.replace(
+        "[market]", '[network]\nkind = "edge_list"\npath = "edges.txt"\n[market]'
+    )
     path = write(tmp_path, text)
     import sim
 
@@ -111,8 +154,9 @@ def test_edge_list_with_bad_line_names_the_line(tmp_path) -> None:
 
 def test_edge_list_node_out_of_range(tmp_path) -> None:
     (tmp_path / "edges.txt").write_text("0 1\n1 75\n")
-    text = MINIMAL.replace("[market]", '[network]\nkind = "edge_list"\npath = "edges.txt"\n'
-                           "[market]")
+    text = MINIMAL.replace(
+        "[market]", '[network]\nkind = "edge_list"\npath = "edges.txt"\n[market]'
+    )
     import sim
 
     with pytest.raises(ScenarioError) as info:
@@ -155,8 +199,12 @@ def test_existing_out_is_never_overwritten_without_force(tmp_path, capsys) -> No
 
 def test_cli_in_a_fresh_process_prints_no_traceback(tmp_path) -> None:
     bad = write(tmp_path, MINIMAL.replace('industries = ["banking"]', "industries = 3"))
-    proc = subprocess.run([sys.executable, "-m", "sim.cli", "run", str(bad)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "run", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
@@ -164,8 +212,10 @@ def test_cli_in_a_fresh_process_prints_no_traceback(tmp_path) -> None:
 
 
 def test_nested_market_errors_name_the_exact_key(tmp_path) -> None:
-    path = write(tmp_path, MINIMAL.replace("customers = 50", 'customers = 50\ncross_industry = '
-                                           '["speed", "colour"]'))
+    path = write(
+        tmp_path,
+        MINIMAL.replace("customers = 50", 'customers = 50\ncross_industry = ["speed", "colour"]'),
+    )
     message = error_of(path)
     assert message.startswith(f"{path}: market.cross_industry: expected names from attributes")
     assert "colour" in message and "{" not in message
@@ -185,8 +235,11 @@ def test_edge_list_named_by_a_parent_is_found_from_a_child_elsewhere(tmp_path) -
     parent_dir.mkdir()
     child_dir.mkdir()
     (parent_dir / "edges.txt").write_text("".join(f"{i} {(i + 1) % 50}\n" for i in range(50)))
-    write(parent_dir, MINIMAL.replace("[market]", '[network]\nkind = "edge_list"\npath = '
-                                      '"edges.txt"\n[market]'), "parent.toml")
+    write(
+        parent_dir,
+        MINIMAL.replace("[market]", '[network]\nkind = "edge_list"\npath = "edges.txt"\n[market]'),
+        "parent.toml",
+    )
     child = write(child_dir, 'extends = "../parent/parent.toml"\nseed = 3\n', "child.toml")
     model = sim.CustomerMarket(child, rng=1)
     assert (model.adjacency.degree == 2).all()

@@ -12,12 +12,34 @@ from sim.cli import main
 
 def test_run_prints_a_table_and_writes_parquet_manifest_and_charts(tmp_path, capsys) -> None:
     out = tmp_path / "ohv"
-    code = main(["run", "overpromise_vs_honest", "--steps", "30", "--seed", "7", "--customers",
-                 "400", "--out", str(out), "--plot", "--quiet"])
+    code = main(
+        [
+            "run",
+            "overpromise_vs_honest",
+            "--steps",
+            "30",
+            "--seed",
+            "7",
+            "--customers",
+            "400",
+            "--out",
+            str(out),
+            "--plot",
+            "--quiet",
+        ]
+    )
     assert code == 0
     text = capsys.readouterr().out
-    for header in ("customers", "share", "retention/yr", "NPS", "satisfaction", "trust",
-                   "exp. gap", "profit/yr"):
+    for header in (
+        "customers",
+        "share",
+        "retention/yr",
+        "NPS",
+        "satisfaction",
+        "trust",
+        "exp. gap",
+        "profit/yr",
+    ):
         assert header in text
     assert "Straight Talk" in text and "Big Promises" in text
     firms = pd.read_parquet(out / "firms.parquet")
@@ -29,18 +51,55 @@ def test_run_prints_a_table_and_writes_parquet_manifest_and_charts(tmp_path, cap
     assert len(manifest["scenario_hash"]) == 64 and manifest["versions"]["mesa"] == "3.3.1"
     assert manifest["wall_seconds"] > 0
     pngs = sorted(p.name for p in (out / "plots").glob("*.png"))
-    assert {"share.png", "retention.png", "nps.png", "expectation_vs_experience.png",
-            "trust.png"} <= set(pngs)
+    assert {
+        "share.png",
+        "retention.png",
+        "nps.png",
+        "expectation_vs_experience.png",
+        "trust.png",
+    } <= set(pngs)
     assert all((out / "plots" / p).stat().st_size > 10_000 for p in pngs)
     again = sim.load_scenario(out / "scenario.toml")
     assert again.market.customers == 400
 
 
 def test_saved_scenario_reproduces_the_run(tmp_path) -> None:
-    assert main(["run", "baseline", "--steps", "8", "--customers", "300", "--seed", "3",
-                 "--set", "trust.gain=0.05", "--out", str(tmp_path / "a"), "--quiet"]) == 0
-    assert main(["run", str(tmp_path / "a" / "scenario.toml"), "--steps", "8", "--seed", "3",
-                 "--out", str(tmp_path / "b"), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "baseline",
+                "--steps",
+                "8",
+                "--customers",
+                "300",
+                "--seed",
+                "3",
+                "--set",
+                "trust.gain=0.05",
+                "--out",
+                str(tmp_path / "a"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "run",
+                str(tmp_path / "a" / "scenario.toml"),
+                "--steps",
+                "8",
+                "--seed",
+                "3",
+                "--out",
+                str(tmp_path / "b"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     a = pd.read_parquet(tmp_path / "a" / "firms.parquet")
     b = pd.read_parquet(tmp_path / "b" / "firms.parquet")
     pd.testing.assert_frame_equal(a, b)

@@ -7,8 +7,14 @@ import pytest
 from sim.lessons import SECTIONS, LessonError, load_lesson, load_lessons
 from sim.scenario import scenario_hash
 
-TOPICS = {"liquid_expectations", "overpromise_vs_honest", "niche_vs_generalist",
-          "growth_vs_support", "baseline", "proactive_disclosure"}
+TOPICS = {
+    "liquid_expectations",
+    "overpromise_vs_honest",
+    "niche_vs_generalist",
+    "growth_vs_support",
+    "baseline",
+    "proactive_disclosure",
+}
 
 
 def test_six_lessons_cover_the_topics_in_order() -> None:
@@ -31,8 +37,12 @@ def test_lesson_has_every_section_and_working_tries(lesson) -> None:
 def test_bad_lessons_name_the_file_and_the_problem(tmp_path) -> None:
     good = load_lessons()[0].path.read_text()
     bad = tmp_path / "bad.md"
-    bad.write_text(good.replace("set = { \"expectations.weight_benchmark\" = 0.0 }",
-                                "set = { \"expectations.wieght_benchmark\" = 0.0 }"))
+    bad.write_text(
+        good.replace(
+            'set = { "expectations.weight_benchmark" = 0.0 }',
+            'set = { "expectations.wieght_benchmark" = 0.0 }',
+        )
+    )
     with pytest.raises(LessonError, match=r"bad\.md: try\[0\].*wieght_benchmark"):
         load_lesson(bad)
     bad.write_text(good.replace("## Things to notice", "## Notes"))

@@ -106,8 +106,14 @@ def test_metric_columns_and_ranges_make_sense_for_a_market() -> None:
     by_age = first.groupby("age_years")["remaining"].sum()
     assert by_age.iloc[-1] <= by_age.max(), "cohorts only shrink once complete"
     indicators = model.relationship_indicators()
-    assert list(indicators.columns)[3:] == ["satisfaction", "trust", "control_mutuality",
-                                           "commitment", "attitude", "nps"]
+    assert list(indicators.columns)[3:] == [
+        "satisfaction",
+        "trust",
+        "control_mutuality",
+        "commitment",
+        "attitude",
+        "nps",
+    ]
 
 
 def test_nps_definition() -> None:
@@ -126,8 +132,9 @@ def test_customer_history_is_recorded_for_tracked_customers() -> None:
         model.customer_history(4)
 
 
-@pytest.mark.parametrize("kind", ["watts_strogatz", "barabasi_albert", "erdos_renyi",
-                                  "stochastic_block", "complete"])
+@pytest.mark.parametrize(
+    "kind", ["watts_strogatz", "barabasi_albert", "erdos_renyi", "stochastic_block", "complete"]
+)
 def test_every_network_kind_runs(kind) -> None:
     overrides = {**SMALL, "network.kind": kind, "market.regions": 3}
     model = sim.CustomerMarket("baseline", rng=1, overrides=overrides)
@@ -145,8 +152,9 @@ def test_a_networkx_graph_can_be_passed_in() -> None:
 
 
 def test_edge_list_scenario(tmp_path) -> None:
-    (tmp_path / "edges.csv").write_text("# a ring\n" + "".join(f"{i},{(i + 1) % 40}\n"
-                                                              for i in range(40)))
+    (tmp_path / "edges.csv").write_text(
+        "# a ring\n" + "".join(f"{i},{(i + 1) % 40}\n" for i in range(40))
+    )
     data = sim.load_scenario("overpromise_vs_honest").to_dict()
     data["market"]["customers"] = 40
     data["network"] = {"kind": "edge_list", "path": "edges.csv"}
@@ -168,8 +176,9 @@ def test_same_seed_same_numbers_different_seed_different() -> None:
 def test_seed_sequence_and_scenario_seed_are_reproducible() -> None:
     seq = np.random.SeedSequence(5).spawn(2)[1]
     a = sim.CustomerMarket("baseline", rng=seq, overrides=SMALL).run(10)
-    b = sim.CustomerMarket("baseline", rng=np.random.SeedSequence(5).spawn(2)[1],
-                           overrides=SMALL).run(10)
+    b = sim.CustomerMarket(
+        "baseline", rng=np.random.SeedSequence(5).spawn(2)[1], overrides=SMALL
+    ).run(10)
     assert digest(a) == digest(b)
     default = sim.CustomerMarket("baseline", overrides=SMALL).run(10)
     explicit = sim.CustomerMarket("baseline", rng=42, overrides=SMALL).run(10)
@@ -177,22 +186,42 @@ def test_seed_sequence_and_scenario_seed_are_reproducible() -> None:
 
 
 def test_bit_identical_in_a_fresh_process() -> None:
-    code = ("import hashlib, numpy as np, sim\n"
-            "from tests.test_model import digest\n"
-            "m = sim.CustomerMarket('overpromise_vs_honest', rng=7, "
-            "overrides={'market.customers': 300}).run(40)\n"
-            "print(digest(m))\n")
-    here = digest(sim.CustomerMarket("overpromise_vs_honest", rng=7,
-                                     overrides={"market.customers": 300}).run(40))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, check=True, cwd=Path(__file__).resolve().parent.parent)
+    code = (
+        "import hashlib, numpy as np, sim\n"
+        "from tests.test_model import digest\n"
+        "m = sim.CustomerMarket('overpromise_vs_honest', rng=7, "
+        "overrides={'market.customers': 300}).run(40)\n"
+        "print(digest(m))\n"
+    )
+    here = digest(
+        sim.CustomerMarket("overpromise_vs_honest", rng=7, overrides={"market.customers": 300}).run(
+            40
+        )
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert out.stdout.strip() == here
 
 
 def test_running_stops_when_every_firm_has_exited() -> None:
-    model = sim.CustomerMarket("overpromise_vs_honest", rng=1, overrides={
-        **SMALL, "firms[0].cash": -1.0, "firms[1].cash": -1.0, "firms[0].base_budget": 50.0,
-        "firms[1].base_budget": 50.0, "economics.exit_after_weeks": 2})
+    model = sim.CustomerMarket(
+        "overpromise_vs_honest",
+        rng=1,
+        overrides={
+            **SMALL,
+            "firms[0].cash": -1.0,
+            "firms[1].cash": -1.0,
+            "firms[0].base_budget": 50.0,
+            "firms[1].base_budget": 50.0,
+            "economics.exit_after_weeks": 2,
+        },
+    )
     model.run(50)
     assert not model.running and model.steps < 50
     assert (model.customer_state.supplier < 0).all()

@@ -13,9 +13,15 @@ from sim.scenario import apply_overrides, list_scenarios, load_scenario, scenari
 SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.toml"))
 
 EXPECTED = {
-    "baseline", "overpromise_vs_honest", "niche_vs_generalist", "national_leader_enters",
-    "liquid_expectations", "growth_vs_support", "retention_vs_acquisition",
-    "proactive_disclosure", "bass_docking",
+    "baseline",
+    "overpromise_vs_honest",
+    "niche_vs_generalist",
+    "national_leader_enters",
+    "liquid_expectations",
+    "growth_vs_support",
+    "retention_vs_acquisition",
+    "proactive_disclosure",
+    "bass_docking",
 }
 
 
@@ -50,13 +56,16 @@ def test_extends_merges_tables_and_replaces_firms() -> None:
 
 
 def test_overrides_by_index_by_name_and_batch_run_style() -> None:
-    sc = load_scenario("baseline", {
-        "market.customers": 500,
-        "firms[0].levers.inflation": 0.4,
-        "firms[0].strategy": "overpromise",
-        "firms.Overnight.price": 80.0,
-        "expectations__rate_up": 0.2,
-    })
+    sc = load_scenario(
+        "baseline",
+        {
+            "market.customers": 500,
+            "firms[0].levers.inflation": 0.4,
+            "firms[0].strategy": "overpromise",
+            "firms.Overnight.price": 80.0,
+            "expectations__rate_up": 0.2,
+        },
+    )
     assert sc.market.customers == 500
     assert sc.firms[0].strategy == "overpromise"
     assert sc.firms[0].levers == {"inflation": 0.4}

@@ -1,4 +1,4 @@
-"""Each built-in strategy shows its intended effect against ``honest`` (stylised facts, not "it ran").
+"""Each built-in strategy shows its intended effect against ``honest``: a stylised fact.
 
 Markets are small and runs short; every comparison pools a few seeds so it holds for the model,
 not for one lucky draw.
@@ -49,8 +49,11 @@ def test_overpromise_wins_trials_early_then_loses_trust_and_customers() -> None:
 
 
 def test_underpromise_keeps_trust_and_delights_but_wins_fewer_trials() -> None:
-    df = pooled("overpromise_vs_honest", {"market.customers": 1000, "firms[1].strategy":
-                                          "underpromise", "firms[1].levers": {}}, 156)
+    df = pooled(
+        "overpromise_vs_honest",
+        {"market.customers": 1000, "firms[1].strategy": "underpromise", "firms[1].levers": {}},
+        156,
+    )
     trust, gap = at(df, 156, "trust"), at(df, 156, "expectation_gap")
     assert trust["Big Promises"] > trust["Straight Talk"] + 0.03
     assert gap["Big Promises"] < gap["Straight Talk"]
@@ -62,14 +65,17 @@ def test_niche_wins_the_segment_it_targets_and_generalist_the_rest() -> None:
     share = {"niche": [], "generalist": []}
     capability = []
     for seed in SEEDS:
-        model = sim.CustomerMarket("niche_vs_generalist", rng=seed,
-                                   overrides={"market.customers": 1500})
+        model = sim.CustomerMarket(
+            "niche_vs_generalist", rng=seed, overrides={"market.customers": 1500}
+        )
         model.run(260)
         supplier = model.customer_state.supplier[0]
         seekers = model.customer_state.segment == 0
         for firm, name in ((0, "niche"), (1, "generalist")):
-            share[name].append(((supplier == firm) & seekers).sum() / seekers.sum()
-                               - ((supplier == firm) & ~seekers).sum() / (~seekers).sum())
+            share[name].append(
+                ((supplier == firm) & seekers).sum() / seekers.sum()
+                - ((supplier == firm) & ~seekers).sum() / (~seekers).sum()
+            )
         service = model.attributes.index("service")
         capability.append(model.firm_state.capability[:, service])
     # the niche firm is over-represented among service seekers, the generalist among the rest
@@ -87,8 +93,9 @@ def test_generalist_spreads_investment_evenly() -> None:
 
 
 def test_feature_chaser_grows_fast_and_keeps_customers_worse() -> None:
-    df = pooled("retention_vs_acquisition", {"market.customers": 1000,
-                                             "firms[0].strategy": "honest"}, 260)
+    df = pooled(
+        "retention_vs_acquisition", {"market.customers": 1000, "firms[0].strategy": "honest"}, 260
+    )
     won = gained(df, 52)
     assert won["Hunter"] > 1.15 * won["Keeper"]
     # capacity lags the customers it won: from year 3 its service degrades and customers leave
@@ -99,11 +106,16 @@ def test_feature_chaser_grows_fast_and_keeps_customers_worse() -> None:
 
 
 def test_retention_focus_keeps_more_customers_at_a_cost() -> None:
-    df = pooled("retention_vs_acquisition", {"market.customers": 1000,
-                                             "firms[1].strategy": "honest",
-                                             "switching.intercept": -1.0}, 208)
-    later = df[df["step"] > 52].groupby("name")[
-        ["retention_annual", "control_mutuality", "commitment", "marketing"]].mean()
+    df = pooled(
+        "retention_vs_acquisition",
+        {"market.customers": 1000, "firms[1].strategy": "honest", "switching.intercept": -1.0},
+        208,
+    )
+    later = (
+        df[df["step"] > 52]
+        .groupby("name")[["retention_annual", "control_mutuality", "commitment", "marketing"]]
+        .mean()
+    )
     keeper, other = later.loc["Keeper"], later.loc["Hunter"]
     assert keeper["retention_annual"] > other["retention_annual"] + 0.02
     assert keeper["control_mutuality"] > other["control_mutuality"] + 0.15
@@ -135,19 +147,30 @@ def test_honest_promises_exactly_its_capability() -> None:
     model = sim.CustomerMarket("baseline", rng=1, overrides={"market.customers": 300})
     model.run(20)
     df = model.firm_metrics()
-    assert np.allclose(df["promise"], df["capability"].groupby(df["firm"]).shift(1).fillna(
-        df["promise"]), atol=0.01)
-    assert np.allclose(model.firm_state.promise.mean(axis=1),
-                       model.firm_metrics().query("step == 20")["promise"])
+    assert np.allclose(
+        df["promise"],
+        df["capability"].groupby(df["firm"]).shift(1).fillna(df["promise"]),
+        atol=0.01,
+    )
+    assert np.allclose(
+        model.firm_state.promise.mean(axis=1), model.firm_metrics().query("step == 20")["promise"]
+    )
 
 
 def test_composition_applies_policies_in_order() -> None:
-    strategy = build_strategy(["niche", "proactive"], {"focus": ["speed"]},
-                              ["reliability", "speed", "service", "value"])
+    strategy = build_strategy(
+        ["niche", "proactive"], {"focus": ["speed"]}, ["reliability", "speed", "service", "value"]
+    )
     assert isinstance(strategy, Composite)
-    model = sim.CustomerMarket("niche_vs_generalist", rng=1, overrides={
-        "market.customers": 200, "firms[0].strategy": ["overpromise", "niche", "proactive"],
-        "firms[0].levers": {"inflation": 0.2, "focus": ["speed"]}})
+    model = sim.CustomerMarket(
+        "niche_vs_generalist",
+        rng=1,
+        overrides={
+            "market.customers": 200,
+            "firms[0].strategy": ["overpromise", "niche", "proactive"],
+            "firms[0].levers": {"inflation": 0.2, "focus": ["speed"]},
+        },
+    )
     fs = model.firm_state
     assert fs.disclose[0] and not fs.disclose[1]
     assert fs.focus[0, model.attributes.index("speed")] == pytest.approx(0.85)
@@ -163,7 +186,8 @@ def test_every_builtin_has_a_docstring_and_valid_defaults() -> None:
 
 
 def test_user_strategy_from_module_next_to_the_scenario(tmp_path) -> None:
-    (tmp_path / "my_strategies.py").write_text(textwrap.dedent('''
+    (tmp_path / "my_strategies.py").write_text(
+        textwrap.dedent('''
         import numpy as np
         from pydantic import Field
         from sim.strategies import NoLevers, Strategy
@@ -175,7 +199,8 @@ def test_user_strategy_from_module_next_to_the_scenario(tmp_path) -> None:
                 level: float = Field(1.0, ge=0, le=1)
             def decide(self, firm, decision):
                 decision.promise = np.full(len(firm.capability), self.levers.level)
-    '''))
+    ''')
+    )
     base = sim.load_scenario("overpromise_vs_honest").to_dict()
     base["firms"][1]["strategy"] = "my_strategies:Boast"
     base["firms"][1]["levers"] = {"level": 0.95}
