@@ -136,7 +136,8 @@ def _draw_asymmetry(figures: Path, rec, pos, neg) -> Path:
     mid = 0.5 * (bins[1:] + bins[:-1])
     idx = np.digitize(d, bins) - 1
     ok = (idx >= 0) & (idx < len(mid))
-    resid = rec["s"] - np.polyval(np.polyfit(rec["x"], rec["s"], 1), rec["x"])
+    x, s = rec["x"].astype(np.float64), rec["s"].astype(np.float64)
+    resid = s - np.polyval(np.polyfit(x, s, 1), x)
     mean = np.array(
         [
             resid[ok & (idx == i)].mean() if (ok & (idx == i)).any() else np.nan
