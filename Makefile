@@ -42,7 +42,7 @@ bench-sweep: install
 	$(BIN)/python experiments/benchmarks/sweep_throughput.py
 
 bench: install
-	$(BIN)/python experiments/benchmarks/step_scaling.py
+	$(BIN)/python experiments/benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -19,6 +19,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -31,6 +32,18 @@ def run(script: str, args: list[str]) -> None:
     """Run one benchmark script, streaming its output; raise if it fails."""
     print(f"\n$ {Path(script).name} {' '.join(args)}", flush=True)
     subprocess.run([sys.executable, str(HERE / script), *args], check=True)
+
+
+def ui_render() -> dict[int, float]:
+    """``{customers: frame ms}`` from the UI's own benchmark (``python -m sim.ui.bench``), which
+    renders the Explore page with Solara's test renderer; empty when the UI is not installed."""
+    print("\n$ python -m sim.ui.bench 1000 10000", flush=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "sim.ui.bench", "1000", "10000"], capture_output=True, text=True
+    )
+    print(done.stdout or done.stderr[-2000:], flush=True)
+    found = re.findall(r"([\d,]+) customers: step .*?step\+redraw\s+([\d.]+) ms", done.stdout)
+    return {int(n.replace(",", "")): float(ms) for n, ms in found}
 
 
 def cpu_name() -> str:
@@ -81,11 +94,14 @@ def main() -> None:
         run(
             "ui_step.py", ["--frames", "10" if args.quick else "30", "--json", str(tmp / "ui.json")]
         )
+        run("bandwidth.py", ["--json", str(tmp / "bandwidth.json")])
+        rendered = ui_render()
         if args.sweeps:
             run("sweep_throughput.py", ["--runs", "20"] if args.quick else [])
         scaling = {r["customers"]: r for r in json.loads((tmp / "scaling.json").read_text())}
         mesa = {r["customers"]: r for r in json.loads((tmp / "mesa.json").read_text())}
         ui = {r["customers"]: r for r in json.loads((tmp / "ui.json").read_text())}
+        bandwidth = json.loads((tmp / "bandwidth.json").read_text())
 
     rows = []  # (what, measured, target, passed or None)
 
@@ -141,6 +157,18 @@ def main() -> None:
             target,
             passed,
         )
+
+    for n, ms in sorted(rendered.items()):
+        target, passed = ("", None) if n != 1_000 else ("<= 100 ms", ms <= 100)
+        add(f"UI frame rendered (sim.ui.bench), {n:,} customers", f"{ms:.1f} ms", target, passed)
+    add("memory bandwidth (numpy copy, read + write)", f"{bandwidth['copy_gbs']:.1f} GB/s")
+    add(
+        "1M step: least bytes moved / at that bandwidth",
+        f"{bandwidth['bytes_per_step_mb']:.0f} MiB / {1000 * bandwidth['bound_s']:.0f} ms",
+    )
+    if 1_000_000 in scaling:
+        ratio = scaling[1_000_000]["cpu_s_median"] / bandwidth["bound_s"]
+        add("1M step (CPU) / memory-traffic bound", f"{ratio:.0f}x")
 
     machine = (
         f"{cpu_name()}, {os.cpu_count()} cores, {memory_gib():.0f} GiB, "
