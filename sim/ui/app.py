@@ -23,6 +23,7 @@ from sim.ui.controls import Sidebar
 from sim.ui.explore import ExplorePage
 from sim.ui.export import ExportPage
 from sim.ui.inspect import InspectPage
+from sim.ui.lessons_page import LessonsPage, LessonsState
 from sim.ui.server import SCENARIO_ENV
 from sim.ui.state import SessionState
 
@@ -99,6 +100,7 @@ def Page() -> None:
     """The whole app for one browser session."""
     state, problem = solara.use_memo(_new_session, [])
     cmp = solara.use_memo(lambda: CompareState(state), [state])
+    lessons = solara.use_memo(lambda: LessonsState(state), [state])
 
     def cleanup():
         def stop() -> None:
@@ -125,3 +127,5 @@ def Page() -> None:
             ComparePage(cmp)
         with solara.lab.Tab("Export"):
             ExportPage(state)
+        with solara.lab.Tab("Lessons"):
+            LessonsPage(lessons)

@@ -1,0 +1,137 @@
+"""``cxsim workshop [--host H] [--port P] [--db FILE]``: serve the workshop page.
+
+Registered by :mod:`sim.cli` through :func:`register` (``sim.workshop.cli`` is in its
+``COMMAND_MODULES``). The server is Solara in production mode with the offline assets, like
+``cxsim ui``, serving :mod:`sim.workshop.app`; rooms are kept in the SQLite file ``--db``
+(default ``workshop.sqlite`` in the current folder), so a restarted server carries on every room.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "APP",
+    "DEFAULT_PORT",
+    "cmd_workshop",
+    "register",
+    "serve",
+    "server_command",
+    "server_environment",
+]
+
+APP = "sim.workshop.app"
+"""The module Solara serves."""
+DEFAULT_PORT = 8766
+
+
+def server_command(host: str, port: int) -> list[str]:
+    """The command line of the workshop's Solara server (production mode)."""
+    return [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        APP,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--production",
+        "--no-open",
+        "--log-level",
+        "warning",
+    ]
+
+
+def server_environment(db: str | Path, base: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment of the server: offline assets, no telemetry, the rooms' database."""
+    from sim.ui.assets import prepare_assets, solara_environment
+    from sim.workshop.app import DB_ENV
+
+    env = dict(os.environ if base is None else base)
+    env.update(solara_environment(prepare_assets()))
+    env[DB_ENV] = str(Path(db).resolve())
+    return env
+
+
+def serve(db: str | Path, host: str, port: int) -> int:
+    """Serve the workshop until interrupted; return the server's exit code.
+
+    Raises
+    ------
+    sim.ui.server.PortInUseError
+        The port is taken.
+    sim.ui.assets.AssetsError
+        The offline assets are not installed.
+    """
+    from sim.ui.server import check_port
+    from sim.workshop.store import WorkshopStore
+
+    check_port(host, port)
+    WorkshopStore(db).close()  # a database that cannot be opened fails here, in one line
+    env = server_environment(db)
+    shown = f"[{host}]" if ":" in host else host
+    print(
+        f"cxsim workshop: rooms in {Path(db).resolve()} on http://{shown}:{port}  (Ctrl-C stops)",
+        flush=True,
+    )
+    process = subprocess.Popen(server_command(host, port), env=env)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``workshop`` subcommand."""
+    from sim.ui.cli import _port
+    from sim.ui.server import DEFAULT_HOST
+
+    ws = subparsers.add_parser(
+        "workshop",
+        help="serve workshop mode: a facilitator runs rounds, each participant a firm",
+        description="Serve the workshop page with Solara (offline). A facilitator creates a "
+        "room and gets a code; participants join with it and each runs a firm in one shared "
+        "market, round by round. Rooms are saved in SQLite and survive a restart.",
+    )
+    ws.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"address to listen on (default: {DEFAULT_HOST}, this machine only)",
+    )
+    ws.add_argument(
+        "--port", type=_port, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT})"
+    )
+    ws.add_argument(
+        "--db",
+        default="workshop.sqlite",
+        help="SQLite file of the rooms (default: workshop.sqlite)",
+    )
+    ws.set_defaults(func=cmd_workshop)
+
+
+def cmd_workshop(args: argparse.Namespace) -> int:
+    """Run the workshop server until Ctrl-C."""
+    import sqlite3
+
+    from sim.cli import CliError
+    from sim.ui.assets import AssetsError
+    from sim.ui.server import PortInUseError
+
+    try:
+        return serve(args.db, host=args.host, port=args.port)
+    except (PortInUseError, AssetsError) as e:
+        raise CliError(str(e)) from None
+    except (sqlite3.Error, OSError) as e:
+        raise CliError(f"--db {args.db}: {e}") from None
