@@ -98,8 +98,8 @@ def check_kopalle_lehmann(
         title="Over-promising pays only when promises are not relied on",
         source="Kopalle & Lehmann (2006)",
         target="over-promiser wins only at low reliance and high capability: wins in that "
-        "corner, loses in the opposite one, its share falls with reliance and rises with "
-        "capability",
+        "corner, loses in the opposite one, and the highest reliance at which it wins rises "
+        "with capability",
         measured=(
             f"wins in {int(wins.sum())} of {wins.size} cells (reliance, capability): "
             + (", ".join(cells) if cells else "none")

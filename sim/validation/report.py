@@ -49,9 +49,8 @@ def markdown_report(results: list[CheckResult], path: Path, size: str, seed: int
         "|---|---|---|---|",
     ]
     for r in results:
-        lines.append(
-            f"| {r.name} | {r.target} | {r.measured} | {'pass' if r.passed else '**FAIL**'} |"
-        )
+        cells = (r.name, _cell(r.target), _cell(r.measured), "pass" if r.passed else "**FAIL**")
+        lines.append("| " + " | ".join(cells) + " |")
     passed = sum(r.passed for r in results)
     lines += ["", f"{passed} of {len(results)} checks pass.", ""]
     for r in results:
@@ -70,3 +69,8 @@ def markdown_report(results: list[CheckResult], path: Path, size: str, seed: int
             lines += [f"![{r.name}]({rel})", ""]
     path.write_text("\n".join(lines))
     return path
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a Markdown table cell (a '|' would end the cell)."""
+    return text.replace("|", "\\|")
