@@ -18,7 +18,14 @@ import tomllib
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["COMMAND_MODULES", "CliError", "main", "parse_assignments"]
+__all__ = [
+    "COMMAND_MODULES",
+    "CliError",
+    "main",
+    "non_negative_int",
+    "parse_assignments",
+    "positive_int",
+]
 
 COMMAND_MODULES = ("sim.ui.cli", "sim.sweep.cli", "sim.validation.cli", "sim.workshop.cli")
 """Modules that may add subcommands with ``register(subparsers)``."""
@@ -219,9 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run a scenario and print a table per firm")
     run.add_argument("scenario", help="scenario name (see 'cxsim list') or path to a .toml")
-    run.add_argument("--steps", type=_positive_int, help="steps to run (default: the scenario's)")
-    run.add_argument("--seed", type=_non_negative_int, help="seed (default: the scenario's)")
-    run.add_argument("--customers", type=_positive_int, help="override market.customers")
+    run.add_argument("--steps", type=positive_int, help="steps to run (default: the scenario's)")
+    run.add_argument("--seed", type=non_negative_int, help="seed (default: the scenario's)")
+    run.add_argument("--customers", type=positive_int, help="override market.customers")
     run.add_argument(
         "--set",
         action="append",
@@ -258,7 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1, with a message naming what was given."""
     try:
         value = int(text)
     except ValueError:
@@ -268,7 +276,8 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _non_negative_int(text: str) -> int:
+def non_negative_int(text: str) -> int:
+    """argparse type: a whole number >= 0, with a message naming what was given."""
     try:
         value = int(text)
     except ValueError:

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sim.cli import positive_int
+
 __all__ = ["cmd_analyze", "cmd_sensitivity", "cmd_sweep", "register"]
 
 
@@ -46,18 +48,8 @@ def _user_errors(func: Callable[[argparse.Namespace], int]) -> Callable[[argpars
     return wrapper
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
-
-
 def _step(text: str) -> int | str:
-    return "final" if text == "final" else _positive_int(text)
+    return "final" if text == "final" else positive_int(text)
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -78,14 +70,14 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--workers",
-        type=_positive_int,
+        type=positive_int,
         help="worker processes (default: all cores; with --dask only for 'local')",
     )
-    p.add_argument("--replicates", type=_positive_int, help="override the spec's replicates")
-    p.add_argument("--steps", type=_positive_int, help="override the spec's steps per run")
-    p.add_argument("--customers", type=_positive_int, help="override market.customers")
+    p.add_argument("--replicates", type=positive_int, help="override the spec's replicates")
+    p.add_argument("--steps", type=positive_int, help="override the spec's steps per run")
+    p.add_argument("--customers", type=positive_int, help="override market.customers")
     p.add_argument(
-        "--samples", type=_positive_int, help="override design.samples (lhs, sobol, morris)"
+        "--samples", type=positive_int, help="override design.samples (lhs, sobol, morris)"
     )
     p.add_argument(
         "--set",
@@ -96,7 +88,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--chunk-runs",
-        type=_positive_int,
+        type=positive_int,
         help="runs per Parquet chunk (default: about 4 chunks per worker)",
     )
     p.add_argument(
