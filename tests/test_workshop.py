@@ -355,3 +355,129 @@ def test_cli_registers_workshop_and_reports_a_taken_port(tmp_path: Path) -> None
         )
         with pytest.raises(CliError, match="already in use"):
             cmd_workshop(taken)
+
+
+def _played(shop: Workshop, rounds: int = 2) -> tuple[str, str, list[str]]:
+    code, key, (ana, ben, caz) = _room(shop, rounds=rounds)
+    shop.start_round(code, key)
+    shop.submit(code, ana, {"promise_level": 0.7, "focus": "speed"})
+    shop.submit(code, caz, {"disclose": True, "marketing": 0.1})
+    shop.close_round(code, key)
+    shop.start_round(code, key)
+    shop.submit(code, ben, {"promise_level": -0.2, "marketing": 0.9})
+    shop.close_round(code, key)
+    return code, key, [ana, ben, caz]
+
+
+def test_export_round_trips_the_session_and_holds_no_secret(tmp_path: Path) -> None:
+    import json
+
+    db = tmp_path / "rooms.sqlite"
+    shop = Workshop(str(db))
+    code, key, tokens = _played(shop)
+    with pytest.raises(AccessDenied):
+        shop.export(code, tokens[0])
+    doc = json.loads(json.dumps(shop.export(code, key), allow_nan=False))
+    shop.close()
+
+    store = sqlite3.connect(db)
+    store.row_factory = sqlite3.Row
+    stored_choices = [
+        dict(r)
+        for r in store.execute(
+            "SELECT round, firm, promise_level, focus, marketing, disclose, submitted"
+            " FROM choices WHERE code = ? ORDER BY round, firm",
+            (code,),
+        )
+    ]
+    stored_results = [
+        dict(r)
+        for r in store.execute("SELECT * FROM results WHERE code = ? ORDER BY round, firm", (code,))
+    ]
+    secrets_ = [r[0] for r in store.execute("SELECT key_hash FROM rooms")]
+    secrets_ += [r[0] for r in store.execute("SELECT token_hash FROM participants")]
+    store.close()
+
+    assert doc["format"] == "cxsim-workshop-session"
+    assert doc["room"]["code"] == code and doc["room"]["phase"] == "finished"
+    assert doc["participants"] == [
+        {"firm": 0, "name": "Ana"},
+        {"firm": 1, "name": "Ben"},
+        {"firm": 2, "name": "Caz"},
+    ]
+    exported_choices = [
+        {
+            "round": rnd["round"],
+            "firm": c["firm"],
+            "promise_level": c["promise_level"],
+            "focus": c["focus"],
+            "marketing": c["marketing"],
+            "disclose": int(c["disclose"]),
+            "submitted": int(c["acted"]),
+        }
+        for rnd in doc["rounds"]
+        for c in rnd["choices"]
+    ]
+    assert exported_choices == stored_choices  # exactly, floats included
+    exported_results = sorted(
+        (
+            {"code": code, "round": rnd["round"], "firm": row["firm"]}
+            | {k: row[k] for k in ("customers", "share", "retention", "nps", "trust")}
+            | {k: row[k] for k in ("profit", "cash")}
+            for rnd in doc["rounds"]
+            for row in rnd["results"]
+        ),
+        key=lambda row: (row["round"], row["firm"]),
+    )
+    assert exported_results == stored_results
+    text = json.dumps(doc)
+    for secret in [key, *tokens, *secrets_]:
+        assert secret not in text
+    assert "hash" not in text and "token" not in text and '"key"' not in text
+
+
+def test_debrief_replays_to_the_stored_leaderboards(shop: Workshop) -> None:
+    code, key, tokens = _played(shop, rounds=3)  # two of three rounds played
+    with pytest.raises(AccessDenied):
+        shop.debrief(code)  # not finished: the facilitator's only
+    with pytest.raises(AccessDenied):
+        shop.debrief(code, tokens[0])
+    debrief = shop.debrief(code, key)
+    assert debrief["matches"] is True
+    assert debrief["weeks"] == list(range(1, 2 * WEEKS + 1))
+    assert [r["end_week"] for r in debrief["rounds"]] == [WEEKS, 2 * WEEKS]
+    assert debrief["rounds"][0]["choices"][0]["promise_level"] == 0.7
+    assert debrief["rounds"][1]["choices"][1]["marketing"] == 0.9
+    for rnd in debrief["rounds"]:
+        i = debrief["weeks"].index(rnd["end_week"])
+        board = shop.leaderboard(code, rnd["round"])
+        assert rnd["results"] == board
+        for row in board:
+            series = debrief["firms"][row["firm"]]
+            assert series["name"] == row["name"]
+            assert series["customers"][i] == row["customers"]
+            assert series["share"][i] == pytest.approx(row["share"], rel=1e-12)
+            assert series["trust"][i] == pytest.approx(row["trust"], rel=1e-12, nan_ok=True)
+            assert series["nps"][i] == pytest.approx(row["nps"], rel=1e-12, nan_ok=True)
+    shop.start_round(code, key)
+    shop.close_round(code, key)  # finished: anyone in the room may see it
+    assert len(shop.debrief(code)["rounds"]) == 3
+
+
+def test_cli_exports_a_session(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from sim.cli import main
+
+    db = tmp_path / "rooms.sqlite"
+    shop = Workshop(str(db))
+    code, key, _ = _played(shop, rounds=2)
+    expected = shop.export(code, key)
+    shop.close()
+    out = tmp_path / "session.json"
+    assert main(["workshop", "export", code, "--db", str(db), "--key", key, "--out", str(out)]) == 0
+    assert json.loads(out.read_text()) == expected
+    capsys.readouterr()
+    bad = ["workshop", "export", code, "--db", str(db), "--key", "nope", "--out", str(out)]
+    assert main(bad) != 0
+    assert "wrong facilitator key" in capsys.readouterr().err

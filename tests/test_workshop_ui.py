@@ -28,6 +28,7 @@ from tests.ui_helpers import (
     free_port,
     require_browser,
     screenshot,
+    wait_chart,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -205,6 +206,191 @@ def test_a_round_in_the_browser_and_after_a_restart(tmp_path: Path) -> None:
                 )
                 screenshot(again, "workshop-after-restart")
                 _clean(again_log)
+            finally:
+                for ctx in contexts:
+                    with contextlib.suppress(Exception):
+                        ctx.close()
+                browser.close()
+    finally:
+        server.stop()
+
+
+PLAYERS = ("Ana Quill", "Ben Marsh", "Caz Orbit")
+
+
+def _board(page: Any) -> dict[int, tuple[float, str]]:
+    """The leaderboard shown: firm -> (customers, share text)."""
+    return {
+        int(r.get_attribute("data-firm")): (
+            float(r.get_attribute("data-customers")),
+            r.locator("td").nth(3).inner_text().strip(),
+        )
+        for r in page.locator(".cx-ws-board tr[data-firm]").all()
+    }
+
+
+def _expected_board(db: Path, code: str, round_: int) -> dict[int, tuple[float, str]]:
+    from sim.workshop import Workshop
+
+    stored = Workshop(str(db))
+    try:
+        assert stored.room(code).replay_matches is True
+        return {
+            row["firm"]: (round(row["customers"]), f"{row['share']:.1f}%")
+            for row in stored.leaderboard(code, round_)
+        }
+    finally:
+        stored.close()
+
+
+def _only_own_firm(page: Any, firm: int) -> None:
+    """The participant's page shows their firm and controls only, no one else's."""
+    assert page.locator(".cx-ws-me-box").count() == 1
+    assert page.locator(f".cx-ws-me-box[data-firm='{firm}']").count() == 1
+    assert page.locator(".cx-ws-levers").count() == 1
+    assert page.locator(".cx-ws-participants, .cx-ws-key, .cx-ws-start").count() == 0
+    text = page.locator("body").inner_text()
+    assert PLAYERS[firm] in text
+    if page.locator(".cx-ws-board").count() == 0:  # before a leaderboard lists every firm
+        for other, name in enumerate(PLAYERS):
+            assert other == firm or name not in text, name
+
+
+def test_three_participants_two_rounds_and_the_debrief(tmp_path: Path) -> None:
+    require_browser()
+    import json
+
+    from playwright.sync_api import sync_playwright
+
+    from sim.workshop import Workshop
+
+    db = tmp_path / "rooms.sqlite"
+    server = WorkshopServer(db, OUTPUT / "server-workshop-3.log")
+    contexts: list[Any] = []
+    try:
+        server.wait_ready()
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=require_browser(), args=CHROMIUM_FLAGS)
+            try:
+                ctx, host, host_log = _open(browser, server.url)
+                contexts.append(ctx)
+                for label, value in (("Weeks per round (1-104)", "8"), ("Rounds (1-50)", "2")):
+                    box = host.get_by_label(label)
+                    box.fill(value)
+                    box.press("Enter")
+                host.wait_for_timeout(300)
+                host.locator(".cx-ws-create-btn").click()
+                room = host.locator(".cx-ws-room")
+                room.wait_for(timeout=30_000)
+                code = room.get_attribute("data-code")
+                key = host.locator(".cx-ws-key").inner_text().strip()
+                assert code and "8 weeks a round" in host.locator(".cx-ws-status").inner_text()
+
+                pages, logs = [], []
+                for name in PLAYERS:
+                    ctx, page, log = _join(browser, server.url, code, name)
+                    contexts.append(ctx)
+                    pages.append(page)
+                    logs.append(log)
+                host.locator(".cx-ws-participants tr[data-firm='2']").wait_for(timeout=15_000)
+                for firm, page in enumerate(pages):
+                    _only_own_firm(page, firm)
+                ana, ben, caz = pages
+
+                # round 1: Ana over-promises, Ben markets hard, Caz does not act
+                host.locator(".cx-ws-start").click()
+                for firm, levers in ((0, {"promise": "0.6"}), (1, {"marketing": "0.9"})):
+                    page = pages[firm]
+                    page.locator(".cx-ws-me-box[data-phase='open']").wait_for(timeout=15_000)
+                    for lever, value in levers.items():
+                        page.locator(f".cx-ws-{lever} input").fill(value)
+                    page.locator(".cx-ws-submit").click()
+                    page.locator(".cx-ws-saved").wait_for(timeout=15_000)
+                host.wait_for_function(
+                    "() => [...document.querySelectorAll('.cx-ws-participants .cx-ws-acted')]"
+                    ".filter(e => e.innerText.includes('acted')).length === 2",
+                    timeout=15_000,
+                )
+                host.locator(".cx-ws-close").click()
+                host.locator(".cx-ws-room[data-phase='between']").wait_for(timeout=60_000)
+                expected = _expected_board(db, code, 1)
+                for firm, page in enumerate([host, *pages]):
+                    page.locator(".cx-ws-board tr[data-firm='2']").wait_for(timeout=15_000)
+                    assert _board(page) == expected
+                    if page is not host:
+                        _only_own_firm(page, firm - 1)
+                screenshot(ana, "workshop3-participant")
+                screenshot(host, "workshop3-facilitator")
+                host.locator(".cx-ws-debrief-btn").click()  # the facilitator opens it early
+                host.locator(".cx-ws-debrief[data-rounds='1'][data-matches='true']").wait_for(
+                    timeout=30_000
+                )
+                wait_chart(host, "debrief-customers", lambda c: c and c["rows"] == 8, timeout=30)
+
+                # Ben reloads: his session is gone; his token brings his firm back
+                token = ben.locator(".cx-ws-me-box .cx-ws-secret").inner_text().strip()
+                ben.reload()
+                ben.locator(".cx-ws-rejoin-btn").wait_for(timeout=60_000)
+                ben.locator(".cx-ws-rejoin-code input").fill(code)
+                ben.locator(".cx-ws-rejoin-secret input").fill(token)
+                ben.locator(".cx-ws-rejoin-btn").click()
+                ben.locator(".cx-ws-me-box[data-firm='1'][data-round='1']").wait_for(timeout=30_000)
+                assert ben.locator(".cx-ws-marketing input").input_value() == "0.9"
+                _only_own_firm(ben, 1)
+
+                # round 2: Ben (after his reload) under-promises, Caz discloses
+                host.locator(".cx-ws-start").click()
+                ben.locator(".cx-ws-me-box[data-phase='open']").wait_for(timeout=15_000)
+                ben.locator(".cx-ws-promise input").fill("-0.2")
+                ben.locator(".cx-ws-submit").click()
+                ben.locator(".cx-ws-saved").wait_for(timeout=15_000)
+                caz.locator(".cx-ws-me-box[data-phase='open']").wait_for(timeout=15_000)
+                caz.locator("label", has_text="Disclose failures").click()
+                caz.locator(".cx-ws-submit").click()
+                caz.locator(".cx-ws-saved").wait_for(timeout=15_000)
+                assert "disclose yes" in caz.locator(".cx-ws-saved").inner_text()
+                host.locator(".cx-ws-close").click()
+                host.locator(".cx-ws-room[data-phase='finished']").wait_for(timeout=60_000)
+                expected = _expected_board(db, code, 2)
+                host.locator(".cx-ws-board tr[data-firm='2']").wait_for(timeout=15_000)
+                assert _board(host) == expected
+
+                # the debrief opens by itself at the end: lines that end on the leaderboard
+                host.locator(".cx-ws-debrief[data-rounds='2'][data-matches='true']").wait_for(
+                    timeout=30_000
+                )
+                for name in ("customers", "share", "trust", "nps"):
+                    probe = wait_chart(
+                        host, f"debrief-{name}", lambda c: c and c["rows"] == 16, timeout=30
+                    )
+                    assert len(probe["series"]) == 3
+                    if name == "customers":
+                        assert {f: round(v) for f, v in enumerate(probe["last"][1:])} == {
+                            f: c for f, (c, _) in expected.items()
+                        }
+                cells = host.locator(".cx-ws-choices tr[data-round='2'] td[data-firm='1']")
+                assert "promise -20%" in cells.inner_text()
+                host.set_viewport_size({"width": 1300, "height": 2000})  # the page scrolls inside
+                host.wait_for_timeout(800)
+                screenshot(host, "workshop3-debrief")
+                ana.locator(".cx-ws-debrief[data-rounds='2']").wait_for(timeout=30_000)
+                wait_chart(ana, "debrief-trust", lambda c: c and c["rows"] == 16, timeout=30)
+                ana.set_viewport_size({"width": 1300, "height": 2200})
+                ana.wait_for_timeout(800)
+                screenshot(ana, "workshop3-participant-end")
+
+                with host.expect_download(timeout=30_000) as download:
+                    host.locator(".cx-ws-export").click()
+                exported = json.loads(Path(download.value.path()).read_text())
+                stored = Workshop(str(db))
+                try:
+                    assert exported == json.loads(json.dumps(stored.export(code, key)))
+                finally:
+                    stored.close()
+                assert [len(r["choices"]) for r in exported["rounds"]] == [3, 3]
+                assert key not in json.dumps(exported) and token not in json.dumps(exported)
+                for log in (host_log, *logs):
+                    _clean(log)
             finally:
                 for ctx in contexts:
                     with contextlib.suppress(Exception):

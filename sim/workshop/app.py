@@ -11,6 +11,7 @@ change counter once a second, so statuses and leaderboards appear without reload
 from __future__ import annotations
 
 import html
+import json
 import os
 import threading
 import time
@@ -27,7 +28,15 @@ from sim.workshop.room import (
     WorkshopError,
 )
 
-__all__ = ["DB_ENV", "Page", "board_html", "default_db", "workshop"]
+__all__ = [
+    "DB_ENV",
+    "Page",
+    "board_html",
+    "choices_html",
+    "debrief_options",
+    "default_db",
+    "workshop",
+]
 
 DB_ENV = "CXSIM_WORKSHOP_DB"
 """Environment variable naming the SQLite file of the rooms."""
@@ -49,7 +58,20 @@ CSS = """
 .cx-ws-table th { background: #f5f5f5; font-weight: 600; }
 .cx-ws-me { background: #e8f0fe; font-weight: 600; }
 .cx-ws-error { color: #b00020; font-size: 13px; display: block; }
+.cx-ws-charts { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 10px;
+  margin: 6px 0 10px 0; }
+.cx-ws-charts > * { min-width: 0; border: 1px solid #e0e0e0; border-radius: 4px; }
+.cx-ws-choices td, .cx-ws-choices th { text-align: left !important; white-space: normal;
+  font-size: 13px; vertical-align: top; }
 """
+
+DEBRIEF_CHARTS = (
+    ("customers", "Customers", "customers", 1.0, (0, None)),
+    ("share", "Market share", "%", 1.0, (0, None)),
+    ("trust", "Trust", "trust (0-1)", 1.0, (0, 1)),
+    ("nps", "NPS", "NPS", 1.0, (-100, 100)),
+)
+"""The debrief's charts: series, title, y-axis name, scale, y limits."""
 
 _lock = threading.Lock()
 _workshop: Workshop | None = None
@@ -107,6 +129,152 @@ def board_html(rows: list[dict[str, Any]], me: int | None = None) -> str:
         )
     header = "".join(f"<th>{h}</th>" for h in head)
     return f'<table class="cx-ws-table cx-ws-board"><tr>{header}</tr>{"".join(body)}</table>'
+
+
+def _choice_text(c: dict[str, Any]) -> str:
+    return (
+        f"promise {c['promise_level']:+.0%} · {c['focus']} · marketing {c['marketing']:.0%}"
+        f"{' · discloses' if c['disclose'] else ''}"
+    )
+
+
+def debrief_options(debrief: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The debrief's ECharts options, ``(name, option)``: one line per firm against weeks, a
+    dashed line at each round's end labelled with the round, the firms' choices of each round
+    in the tooltip."""
+    from sim.ui.charts import firm_colours
+
+    colours = firm_colours(len(debrief["firms"]))
+    ends = [r["end_week"] for r in debrief["rounds"]]
+    out = []
+    for column, title, y_name, scale, (low, high) in DEBRIEF_CHARTS:
+        source = [
+            [
+                week,
+                *(None if f[column][i] is None else f[column][i] * scale for f in debrief["firms"]),
+            ]
+            for i, week in enumerate(debrief["weeks"])
+        ]
+        series: list[dict[str, Any]] = [
+            {
+                "type": "line",
+                "name": f["name"],
+                "encode": {"x": 0, "y": i + 1},
+                "showSymbol": False,
+                "color": colours[i],
+                "lineStyle": {"width": 2},
+            }
+            for i, f in enumerate(debrief["firms"])
+        ]
+        if series:
+            series[0]["markLine"] = {
+                "silent": True,
+                "symbol": "none",
+                "lineStyle": {"type": "dashed", "color": "#888", "width": 1},
+                "label": {"position": "insideEndTop", "color": "#555", "fontSize": 11},
+                "data": [
+                    {"xAxis": r["end_week"], "label": {"formatter": f"R{r['round']}"}}
+                    for r in debrief["rounds"]
+                ],
+            }
+        y_axis: dict[str, Any] = {
+            "type": "value",
+            "name": y_name,
+            "nameTextStyle": {"align": "left", "color": "#555"},
+        }
+        if low is not None:
+            y_axis["min"] = low
+        if high is not None:
+            y_axis["max"] = high
+        out.append(
+            (
+                f"debrief-{column}",
+                {
+                    "animation": False,
+                    "title": {
+                        "text": title,
+                        "left": 6,
+                        "top": 4,
+                        "textStyle": {"fontSize": 13, "fontWeight": 600, "color": "#333"},
+                    },
+                    "legend": {"top": 4, "right": 10, "textStyle": {"fontSize": 11}},
+                    "grid": {
+                        "left": 10,
+                        "right": 22,
+                        "top": 52,
+                        "bottom": 28,
+                        "containLabel": True,
+                    },
+                    "tooltip": {"trigger": "axis", "confine": True, "order": "valueDesc"},
+                    "xAxis": {
+                        "type": "value",
+                        "name": "week",
+                        "nameLocation": "middle",
+                        "nameGap": 24,
+                        "min": 0,
+                        "max": max(ends) if ends else 1,
+                        "axisLine": {"onZero": False},
+                    },
+                    "yAxis": y_axis,
+                    "dataset": {"source": source},
+                    "series": series,
+                },
+            )
+        )
+    return out
+
+
+def choices_html(debrief: dict[str, Any]) -> str:
+    """Per round (a row), each firm's choices and customers at the round's end (a column)."""
+    head = "".join(f"<th>{html.escape(f['name'])}</th>" for f in debrief["firms"])
+    body = []
+    for r in debrief["rounds"]:
+        results = {row["firm"]: row for row in r["results"]}
+        cells = []
+        for c in r["choices"]:
+            res = results.get(c["firm"])
+            after = "" if res is None else f"<br><b>{res['customers']:,.0f}</b> customers"
+            cells.append(f'<td data-firm="{c["firm"]}">{html.escape(_choice_text(c))}{after}</td>')
+        body.append(
+            f'<tr data-round="{r["round"]}"><td>R{r["round"]}<br>weeks '
+            f"{r['end_week'] - debrief['weeks_per_round'] + 1}-{r['end_week']}</td>"
+            + "".join(cells)
+            + "</tr>"
+        )
+    return (
+        '<table class="cx-ws-table cx-ws-choices"><tr><th>round</th>'
+        f"{head}</tr>{''.join(body)}</table>"
+    )
+
+
+@solara.component
+def DebriefView(code: str, key: str | None) -> None:
+    """The market replayed round by round: the firms' lines and each round's choices."""
+    from sim.ui.charts import Chart
+
+    revision = use_room_revision(code)
+    debrief = solara.use_memo(
+        lambda: workshop().debrief(code, key), dependencies=[code, key, revision]
+    )
+    n = len(debrief["rounds"])
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=(
+            f'<div class="cx-ws-debrief" data-rounds="{n}" '
+            f'data-matches="{str(debrief["matches"]).lower()}"><h3>Debrief: the market replayed '
+            f"over {n} round{'s' if n != 1 else ''}</h3>"
+            '<span class="cx-ws-note">Replayed from the stored choices; dashed lines mark the '
+            "end of each round. The table under the charts gives each firm's choices per "
+            "round and its customers at the round's end.</span></div>"
+        ),
+    )
+    if not n:
+        solara.Text("No round has been played yet.", classes=["cx-ws-note"])
+        return
+    with solara.Div(classes=["cx-ws-charts"]):
+        for name, option in debrief_options(debrief):
+            Chart(option, name, height=270)
+    solara.HTML(tag="div", unsafe_innerHTML="<h4>Choices per round</h4>" + choices_html(debrief))
 
 
 def use_room_revision(code: str | None) -> int:
@@ -249,6 +417,7 @@ def FacilitatorView(code: str, key: str) -> None:
     use_room_revision(code)
     shop = workshop()
     error, set_error = solara.use_state("")
+    debrief_open, set_debrief = solara.use_state(None)  # type: ignore[arg-type]
     status = shop.status(code, key)
 
     def act(fn: Any) -> None:
@@ -259,6 +428,7 @@ def FacilitatorView(code: str, key: str) -> None:
             set_error(str(e))
 
     phase, r = status["phase"], status["round"]
+    show_debrief = phase == "finished" if debrief_open is None else bool(debrief_open)
     label = {
         "lobby": "waiting for participants",
         "open": f"round {r} of {status['rounds']} open for choices",
@@ -290,6 +460,28 @@ def FacilitatorView(code: str, key: str) -> None:
             on_click=lambda: act(shop.close_round),
             classes=["cx-ws-close"],
         )
+        solara.FileDownload(
+            lambda: json.dumps(shop.export(code, key), indent=1, ensure_ascii=False).encode(),
+            filename=f"workshop-{code}.json",
+            mime_type="application/json",
+            children=[
+                solara.Button(
+                    "Export session (JSON)",
+                    icon_name="mdi-download",
+                    outlined=True,
+                    color="primary",
+                    classes=["cx-ws-export"],
+                )
+            ],
+        )
+        solara.Button(
+            "Hide debrief" if show_debrief else "Open debrief",
+            outlined=True,
+            color="primary",
+            disabled=r == 0 or (phase == "open" and r == 1),
+            on_click=lambda: set_debrief(not show_debrief),
+            classes=["cx-ws-debrief-btn"],
+        )
     if error:
         solara.Text(error, classes=["cx-ws-error"])
     rows = "".join(
@@ -310,6 +502,8 @@ def FacilitatorView(code: str, key: str) -> None:
         ),
     )
     leaderboard(code, None)
+    if show_debrief:
+        DebriefView(code, key)
 
 
 def leaderboard(code: str, me: int | None) -> None:
@@ -358,7 +552,7 @@ def ParticipantView(code: str, token: str) -> None:
             return
         set_error("")
         set_message(
-            f"Saved for round {me['round']}: promise {saved.promise_level:+.0%}, "
+            f"{me['round']}|Saved for round {me['round']}: promise {saved.promise_level:+.0%}, "
             f"focus {saved.focus}, marketing {saved.marketing:.0%}, "
             f"disclose {'yes' if saved.disclose else 'no'}."
         )
@@ -413,11 +607,14 @@ def ParticipantView(code: str, token: str) -> None:
             on_click=submit,
             classes=["cx-ws-submit"],
         )
-        if message:
-            solara.Text(message, classes=["cx-ws-note", "cx-ws-saved"])
+        saved_round, _, saved_text = message.partition("|")
+        if saved_text and phase == "open" and saved_round == str(r):  # this round's only
+            solara.Text(saved_text, classes=["cx-ws-note", "cx-ws-saved"])
         if error:
             solara.Text(error, classes=["cx-ws-error"])
     leaderboard(code, me["firm"])
+    if phase == "finished":
+        DebriefView(code, None)
 
 
 @solara.component

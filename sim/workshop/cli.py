@@ -1,4 +1,5 @@
-"""``cxsim workshop [--host H] [--port P] [--db FILE]``: serve the workshop page.
+"""``cxsim workshop [--host H] [--port P] [--db FILE]``: serve the workshop page;
+``cxsim workshop export CODE --db FILE --key KEY --out FILE``: write a room's session as JSON.
 
 Registered by :mod:`sim.cli` through :func:`register` (``sim.workshop.cli`` is in its
 ``COMMAND_MODULES``). The server is Solara in production mode with the offline assets, like
@@ -18,6 +19,7 @@ from typing import Any
 __all__ = [
     "APP",
     "DEFAULT_PORT",
+    "cmd_export",
     "cmd_workshop",
     "register",
     "serve",
@@ -28,6 +30,8 @@ __all__ = [
 APP = "sim.workshop.app"
 """The module Solara serves."""
 DEFAULT_PORT = 8766
+KEY_ENV = "CXSIM_WORKSHOP_KEY"
+"""Environment variable that can hold the facilitator key for ``cxsim workshop export``."""
 
 
 def server_command(host: str, port: int) -> list[str]:
@@ -119,6 +123,56 @@ def register(subparsers: Any) -> None:
         help="SQLite file of the rooms (default: workshop.sqlite)",
     )
     ws.set_defaults(func=cmd_workshop)
+    sub = ws.add_subparsers(dest="workshop_command", metavar="{export}")
+    ex = sub.add_parser(
+        "export",
+        help="write a room's whole session (settings, participants, choices, results) as JSON",
+        description="Write a room's session as JSON: its settings, the participants (names and "
+        "firms), every round's choices per firm and every round's leaderboard. Needs the "
+        f"facilitator key (--key, or ${KEY_ENV}). Contains no key or token.",
+    )
+    ex.add_argument("code", help="the room code")
+    ex.add_argument(
+        "--db",
+        default="workshop.sqlite",
+        help="SQLite file of the rooms (default: workshop.sqlite)",
+    )
+    ex.add_argument("--key", default=None, help=f"the facilitator key (default: ${KEY_ENV})")
+    ex.add_argument("--out", default="-", help="output file (default: - for standard output)")
+    ex.set_defaults(func=cmd_export)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write a room's session (:meth:`sim.workshop.room.Workshop.export`) as JSON."""
+    import json
+    import sqlite3
+
+    from sim.cli import CliError
+    from sim.workshop.room import AccessDenied, Workshop, WorkshopError
+
+    key = args.key if args.key is not None else os.environ.get(KEY_ENV, "")
+    if not Path(args.db).is_file():
+        raise CliError(f"--db {args.db}: no such file")
+    try:
+        shop = Workshop(args.db)
+    except (sqlite3.Error, OSError, WorkshopError) as e:
+        raise CliError(f"--db {args.db}: {e}") from None
+    try:
+        doc = shop.export(args.code, key)
+    except (AccessDenied, WorkshopError) as e:
+        raise CliError(str(e)) from None
+    finally:
+        shop.close()
+    text = json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+    if args.out == "-":
+        sys.stdout.write(text)
+    else:
+        try:
+            Path(args.out).write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise CliError(f"--out {args.out}: {e}") from None
+        print(f"cxsim workshop export: room {doc['room']['code']} -> {args.out}")
+    return 0
 
 
 def cmd_workshop(args: argparse.Namespace) -> int:

@@ -56,7 +56,9 @@ __all__ = [
     "BALANCED",
     "CODE_ALPHABET",
     "CODE_LENGTH",
+    "DEBRIEF_SERIES",
     "DEFAULT_CHOICE",
+    "EXPORT_FORMAT",
     "LEADERBOARD_COLUMNS",
     "AccessDenied",
     "Choice",
@@ -79,6 +81,11 @@ CUSTOMER_BUDGET = 0.4
 MAX_NAME = 40
 LEADERBOARD_COLUMNS = ("customers", "share", "retention", "nps", "trust", "profit", "cash")
 """Leaderboard values per firm after a round (see :meth:`Workshop.round_results`)."""
+
+EXPORT_FORMAT = "cxsim-workshop-session"
+"""The ``format`` field of :meth:`Workshop.export` documents."""
+DEBRIEF_SERIES = ("customers", "share", "trust", "nps")
+"""Weekly series per firm in :meth:`Workshop.debrief`."""
 
 PHASES = ("lobby", "open", "between", "finished")
 """A room's phases: joining; a round open for choices; between rounds; all rounds played."""
@@ -288,6 +295,7 @@ class Workshop:
         self.store = store if isinstance(store, WorkshopStore) else WorkshopStore(store)
         self._lock = threading.RLock()
         self._rooms: dict[str, Room] = {}
+        self._debriefs: dict[tuple[str, int], dict[str, Any]] = {}
         for row in self.store.rooms():
             try:
                 room = self._restore(row)
@@ -577,6 +585,150 @@ class Workshop:
                 row["rank"] = i
             return rows
 
+    def export(self, code: str, key: str) -> dict[str, Any]:
+        """The whole session as a JSON-ready document (facilitator only).
+
+        Contains the room's settings, the participants (firm and name), and per closed round
+        every firm's final choices (and whether its participant acted) and the leaderboard; an
+        open round's submitted choices are under ``open_round``. Never a key, token or hash.
+
+        Raises
+        ------
+        AccessDenied
+            Wrong facilitator key.
+        """
+        with self._lock:
+            room = self._facilitated(code, key)
+            names = {p.firm: p.name for p in room.participants}
+            rounds = []
+            for r in sorted(room.results):
+                acted = room.submitted.get(r, set())
+                rounds.append(
+                    {
+                        "round": r,
+                        "weeks": [(r - 1) * room.weeks + 1, r * room.weeks],
+                        "choices": [
+                            {
+                                "firm": f,
+                                "name": names[f],
+                                "acted": f in acted,
+                                **c.model_dump(),
+                            }
+                            for f, c in sorted(room.choices.get(r, {}).items())
+                        ],
+                        "results": self.leaderboard(code, r),
+                    }
+                )
+            open_round = None
+            if room.phase == "open":
+                pending = room.choices.get(room.round, {})
+                open_round = {
+                    "round": room.round,
+                    "choices": [
+                        {"firm": f, "name": names[f], "acted": True, **c.model_dump()}
+                        for f, c in sorted(pending.items())
+                    ],
+                }
+            return {
+                "format": EXPORT_FORMAT,
+                "version": 1,
+                "room": {
+                    "code": room.code,
+                    "scenario": room.scenario,
+                    "customers": room.customers,
+                    "seed": room.seed,
+                    "weeks": room.weeks,
+                    "rounds": room.rounds,
+                    "seats": room.seats,
+                    "attributes": list(room.attributes),
+                    "phase": room.phase,
+                    "round": room.round,
+                },
+                "participants": [{"firm": p.firm, "name": p.name} for p in room.participants],
+                "rounds": rounds,
+                "open_round": open_round,
+            }
+
+    def debrief(self, code: str, key: str | None = None) -> dict[str, Any]:
+        """The market replayed round by round from the stored choices, for the debrief page.
+
+        The facilitator (``key``) can open it at any time; once the room is finished anyone
+        can. The replay is a fresh market run with the stored final choices of every closed
+        round (the model is deterministic for a seed), so its numbers at each round's end are
+        the stored leaderboard's; ``matches`` says so.
+
+        Returns
+        -------
+        dict
+            ``weeks`` (1..played), ``firms`` (per firm: ``firm``, ``name`` and the weekly
+            ``customers``, ``share`` (%), ``trust``, ``nps``; None where undefined), ``rounds``
+            (per closed round: ``round``, ``end_week``, ``choices`` per firm, ``results``: the
+            leaderboard) and ``matches``.
+
+        Raises
+        ------
+        AccessDenied
+            Wrong key, or no key while the room is not finished.
+        """
+        with self._lock:  # what the replay needs; the replay itself runs without the lock
+            room = self._room(code)
+            if key is not None or room.phase != "finished":
+                self._facilitated(code, "" if key is None else key)
+            closed = sorted(room.results)
+            cache_key = (room.code, len(closed))
+            cached = self._debriefs.get(cache_key)
+            if cached is not None:
+                return cached
+            names = {p.firm: p.name for p in room.participants}
+            played = [
+                (r, dict(room.choices[r]), list(room.results[r]), self.leaderboard(code, r))
+                for r in closed
+            ]
+            model = self._build_market(room) if closed else None
+            weeks_per_round = room.weeks
+        firms: list[dict[str, Any]] = [
+            {"firm": f, "name": name, **{k: [] for k in DEBRIEF_SERIES}}
+            for f, name in sorted(names.items())
+        ]
+        rounds = []
+        matches = True
+        weeks: list[int] = []
+        if model is not None:
+            for r, choices, stored, board in played:
+                replayed = self._run_round(model, weeks_per_round, choices)
+                matches = matches and _same_results(replayed, stored)
+                rounds.append(
+                    {
+                        "round": r,
+                        "end_week": model.steps,
+                        "choices": [
+                            {"firm": f, "name": names[f], **c.model_dump()}
+                            for f, c in sorted(choices.items())
+                        ],
+                        "results": board,
+                    }
+                )
+            df = model.firm_metrics()
+            df = df[df["step"] > 0].sort_values(["step", "firm"])
+            weeks = [int(w) for w in sorted(df["step"].unique())]
+            for entry in firms:
+                own = df[df["firm"] == entry["firm"]]
+                entry["customers"] = [float(v) for v in own["customers"]]
+                entry["share"] = [float(v) * 100.0 for v in own["share"]]
+                entry["trust"] = [_number(v) for v in own["trust"]]
+                entry["nps"] = [_number(v) for v in own["nps"]]
+        out = {
+            "code": cache_key[0],
+            "weeks_per_round": weeks_per_round,
+            "weeks": weeks,
+            "firms": firms,
+            "rounds": rounds,
+            "matches": matches,
+        }
+        with self._lock:
+            self._debriefs[cache_key] = out
+        return out
+
     def revision(self, code: str) -> int:
         """The room's change counter (see :attr:`Room.revision`)."""
         with self._lock:
@@ -650,13 +802,18 @@ class Workshop:
         return CustomerMarket(scenario, track=0, eager_agents=False)
 
     def _play(self, room: Room, final: dict[int, Choice]) -> list[dict[str, Any]]:
-        """Run one round of the market with ``final`` choices; return its result rows."""
-        model = room.model
-        assert model is not None
+        """Run one round of the room's market with ``final`` choices; return its result rows."""
+        assert room.model is not None
+        return self._run_round(room.model, room.weeks, final)
+
+    def _run_round(
+        self, model: CustomerMarket, weeks: int, final: dict[int, Choice]
+    ) -> list[dict[str, Any]]:
+        """Run ``weeks`` steps of ``model`` with ``final`` choices; return the result rows."""
         for firm, choice in final.items():
             model.firms[firm].strategy = WorkshopStrategy(**choice.model_dump())
         start = model.steps
-        for _ in range(room.weeks):
+        for _ in range(weeks):
             if not model.running:
                 break
             model.step()
