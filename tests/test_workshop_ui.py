@@ -131,21 +131,21 @@ def test_a_round_in_the_browser_and_after_a_restart(tmp_path: Path) -> None:
                 contexts.append(ctx)
                 ctx, ben, ben_log = _join(browser, server.url, code.lower(), "Ben")
                 contexts.append(ctx)
-                host.locator(".cx-ws-participants tr[data-firm='1']").wait_for(timeout=15_000)
+                host.locator(".cx-ws-participants tr[data-firm='1']").wait_for(timeout=45_000)
 
                 host.locator(".cx-ws-start").click()
-                ana.locator(".cx-ws-me-box[data-phase='open']").wait_for(timeout=15_000)
+                ana.locator(".cx-ws-me-box[data-phase='open']").wait_for(timeout=45_000)
                 ana.locator(".cx-ws-promise input").fill("0.8")
                 ana.locator(".cx-ws-marketing input").fill("0.9")
                 ana.locator(".cx-ws-submit").click()
                 saved = ana.locator(".cx-ws-saved")
-                saved.wait_for(timeout=15_000)
+                saved.wait_for(timeout=45_000)
                 assert "promise +80%" in saved.inner_text()
                 acted = host.locator(".cx-ws-participants tr[data-firm='0'] .cx-ws-acted")
                 host.wait_for_function(
                     "() => document.querySelector(\".cx-ws-participants tr[data-firm='0'] "
                     ".cx-ws-acted\").innerText.includes('acted')",
-                    timeout=15_000,
+                    timeout=45_000,
                 )
                 assert (
                     "waiting"
@@ -157,14 +157,14 @@ def test_a_round_in_the_browser_and_after_a_restart(tmp_path: Path) -> None:
 
                 ana.locator(".cx-ws-promise input").fill("7")  # refused, nothing saved
                 ana.locator(".cx-ws-submit").click()
-                ana.locator(".cx-ws-error").wait_for(timeout=15_000)
+                ana.locator(".cx-ws-error").wait_for(timeout=45_000)
                 assert "promise_level" in ana.locator(".cx-ws-error").inner_text()
 
                 host.locator(".cx-ws-close").click()
                 host.locator(".cx-ws-board").wait_for(timeout=60_000)
-                ben.locator(".cx-ws-board").wait_for(timeout=15_000)
-                ben.locator(".cx-ws-board tr.cx-ws-me[data-firm='1']").wait_for(timeout=5_000)
-                ana.locator(".cx-ws-board tr.cx-ws-me[data-firm='0']").wait_for(timeout=15_000)
+                ben.locator(".cx-ws-board").wait_for(timeout=45_000)
+                ben.locator(".cx-ws-board tr.cx-ws-me[data-firm='1']").wait_for(timeout=30_000)
+                ana.locator(".cx-ws-board tr.cx-ws-me[data-firm='0']").wait_for(timeout=45_000)
                 ana.wait_for_timeout(500)
                 shown = {
                     int(r.get_attribute("data-firm")): float(r.get_attribute("data-customers"))
@@ -195,14 +195,14 @@ def test_a_round_in_the_browser_and_after_a_restart(tmp_path: Path) -> None:
                 again.locator(".cx-ws-rejoin-btn").click()
                 back = again.locator(".cx-ws-room[data-phase='between'][data-round='1']")
                 back.wait_for(timeout=60_000)
-                again.locator(".cx-ws-board").wait_for(timeout=15_000)
+                again.locator(".cx-ws-board").wait_for(timeout=45_000)
                 assert {
                     int(r.get_attribute("data-firm")): float(r.get_attribute("data-customers"))
                     for r in again.locator(".cx-ws-board tr[data-firm]").all()
                 } == shown
                 again.locator(".cx-ws-start").click()
                 again.locator(".cx-ws-room[data-phase='open'][data-round='2']").wait_for(
-                    timeout=15_000
+                    timeout=45_000
                 )
                 screenshot(again, "workshop-after-restart")
                 _clean(again_log)
@@ -292,7 +292,7 @@ def test_three_participants_two_rounds_and_the_debrief(tmp_path: Path) -> None:
                     contexts.append(ctx)
                     pages.append(page)
                     logs.append(log)
-                host.locator(".cx-ws-participants tr[data-firm='2']").wait_for(timeout=15_000)
+                host.locator(".cx-ws-participants tr[data-firm='2']").wait_for(timeout=45_000)
                 for firm, page in enumerate(pages):
                     _only_own_firm(page, firm)
                 ana, ben, caz = pages
@@ -301,21 +301,21 @@ def test_three_participants_two_rounds_and_the_debrief(tmp_path: Path) -> None:
                 host.locator(".cx-ws-start").click()
                 for firm, levers in ((0, {"promise": "0.6"}), (1, {"marketing": "0.9"})):
                     page = pages[firm]
-                    page.locator(".cx-ws-me-box[data-phase='open']").wait_for(timeout=15_000)
+                    page.locator(".cx-ws-me-box[data-phase='open']").wait_for(timeout=45_000)
                     for lever, value in levers.items():
                         page.locator(f".cx-ws-{lever} input").fill(value)
                     page.locator(".cx-ws-submit").click()
-                    page.locator(".cx-ws-saved").wait_for(timeout=15_000)
+                    page.locator(".cx-ws-saved").wait_for(timeout=45_000)
                 host.wait_for_function(
                     "() => [...document.querySelectorAll('.cx-ws-participants .cx-ws-acted')]"
                     ".filter(e => e.innerText.includes('acted')).length === 2",
-                    timeout=15_000,
+                    timeout=45_000,
                 )
                 host.locator(".cx-ws-close").click()
                 host.locator(".cx-ws-room[data-phase='between']").wait_for(timeout=60_000)
                 expected = _expected_board(db, code, 1)
                 for firm, page in enumerate([host, *pages]):
-                    page.locator(".cx-ws-board tr[data-firm='2']").wait_for(timeout=15_000)
+                    page.locator(".cx-ws-board tr[data-firm='2']").wait_for(timeout=45_000)
                     assert _board(page) == expected
                     if page is not host:
                         _only_own_firm(page, firm - 1)
@@ -340,19 +340,19 @@ def test_three_participants_two_rounds_and_the_debrief(tmp_path: Path) -> None:
 
                 # round 2: Ben (after his reload) under-promises, Caz discloses
                 host.locator(".cx-ws-start").click()
-                ben.locator(".cx-ws-me-box[data-phase='open']").wait_for(timeout=15_000)
+                ben.locator(".cx-ws-me-box[data-phase='open']").wait_for(timeout=45_000)
                 ben.locator(".cx-ws-promise input").fill("-0.2")
                 ben.locator(".cx-ws-submit").click()
-                ben.locator(".cx-ws-saved").wait_for(timeout=15_000)
-                caz.locator(".cx-ws-me-box[data-phase='open']").wait_for(timeout=15_000)
+                ben.locator(".cx-ws-saved").wait_for(timeout=45_000)
+                caz.locator(".cx-ws-me-box[data-phase='open']").wait_for(timeout=45_000)
                 caz.locator("label", has_text="Disclose failures").click()
                 caz.locator(".cx-ws-submit").click()
-                caz.locator(".cx-ws-saved").wait_for(timeout=15_000)
+                caz.locator(".cx-ws-saved").wait_for(timeout=45_000)
                 assert "disclose yes" in caz.locator(".cx-ws-saved").inner_text()
                 host.locator(".cx-ws-close").click()
                 host.locator(".cx-ws-room[data-phase='finished']").wait_for(timeout=60_000)
                 expected = _expected_board(db, code, 2)
-                host.locator(".cx-ws-board tr[data-firm='2']").wait_for(timeout=15_000)
+                host.locator(".cx-ws-board tr[data-firm='2']").wait_for(timeout=45_000)
                 assert _board(host) == expected
 
                 # the debrief opens by itself at the end: lines that end on the leaderboard
