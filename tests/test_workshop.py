@@ -248,6 +248,9 @@ def test_participant_cannot_act_on_another_firm(shop: Workshop) -> None:
         ({"marketing": -0.1}, "marketing"),
         ({"focus": "price gouging"}, "focus"),
         ({"disclose": "yes"}, "disclose"),
+        ({"capacity_share": 0.7}, "capacity_share"),
+        ({"capacity_share": -0.1}, "capacity_share"),
+        ({"capacity_share": "more"}, "capacity_share"),
         ({"inflation": 0.3}, "inflation"),
     ],
 )
@@ -481,3 +484,164 @@ def test_cli_exports_a_session(tmp_path: Path, capsys: pytest.CaptureFixture[str
     bad = ["workshop", "export", code, "--db", str(db), "--key", "nope", "--out", str(out)]
     assert main(bad) != 0
     assert "wrong facilitator key" in capsys.readouterr().err
+
+
+def test_pause_refuses_submissions_and_closing_and_survives_restart(tmp_path: Path) -> None:
+    db = str(tmp_path / "rooms.sqlite")
+    shop = Workshop(db)
+    code, key, tokens = _room(shop, rounds=2)
+    with pytest.raises(WorkshopError, match="no round is open"):
+        shop.pause_round(code, key)
+    shop.start_round(code, key)
+    shop.submit(code, tokens[0], {"promise_level": 0.2})
+    with pytest.raises(AccessDenied):
+        shop.pause_round(code, "wrong key")
+    shop.pause_round(code, key)
+    assert shop.status(code, key)["paused"] is True
+    assert shop.whoami(code, tokens[1])["paused"] is True
+    with pytest.raises(WorkshopError, match="the round is paused"):
+        shop.submit(code, tokens[1], {"promise_level": 0.3})
+    with pytest.raises(WorkshopError, match="the round is paused"):
+        shop.close_round(code, key)
+    with pytest.raises(WorkshopError, match="already paused"):
+        shop.pause_round(code, key)
+    shop.close()
+
+    again = Workshop(db)  # a restart keeps the pause
+    assert again.room(code).paused is True
+    assert again.export(code, key)["room"]["paused"] is True
+    with pytest.raises(WorkshopError, match="the round is paused"):
+        again.submit(code, tokens[1], {"promise_level": 0.3})
+    again.resume_round(code, key)
+    assert again.whoami(code, tokens[1])["paused"] is False
+    again.submit(code, tokens[1], {"promise_level": 0.3})
+    again.close_round(code, key)
+    assert again.room(code).choices[1][1].promise_level == 0.3
+    again.close()
+    assert Workshop(db).room(code).paused is False
+
+
+def test_investing_in_capacity_builds_more_capacity(tmp_path: Path) -> None:
+    db = str(tmp_path / "rooms.sqlite")
+    shop = Workshop(db)
+    code, key, (builder, saver) = _room(shop, ("Builder", "Saver"), rounds=2)
+    shop.start_round(code, key)
+    before = shop.room(code).model.firm_state.capacity.copy()
+    assert before[0] == pytest.approx(before[1])  # identical firms
+    assert shop.submit(code, builder, {"capacity_share": 0.6}).capacity_share == 0.6
+    shop.submit(code, saver, {"capacity_share": 0.0})
+    shop.close_round(code, key)
+    room = shop.room(code)
+    after = room.model.firm_state.capacity
+    assert after[0] > after[1]  # the builder ends with more capacity than the saver
+    assert room.model.firms[0].strategy.levers.capacity_share == 0.6
+    exported = shop.export(code, key)["rounds"][0]["choices"]
+    assert [c["capacity_share"] for c in exported] == [0.6, 0.0]
+    shop.start_round(code, key)  # kept as the last choice, and restored from SQLite
+    shop.close()
+    again = Workshop(db)
+    try:
+        assert again.room(code).replay_matches is True
+        assert again.whoami(code, saver)["choice"]["capacity_share"] == 0.0
+        assert again.room(code).choices[1][0].capacity_share == 0.6
+    finally:
+        again.close()
+
+
+def test_capacity_share_splits_the_investment_budget() -> None:
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from sim.strategies import Decision
+
+    firm = SimpleNamespace(
+        capability=np.array([0.5, 0.5]), model=SimpleNamespace(attributes={"a": 0, "b": 1})
+    )
+
+    for share, capability in ((0.3, 0.3), (0.6, 0.0), (0.0, 0.6), (0.45, 0.15)):
+        d = Decision(promise=np.zeros(2))
+        WorkshopStrategy(capacity_share=share, marketing=0.25).decide(firm, d)  # type: ignore[arg-type]
+        assert d.allocation == pytest.approx([capability, share, 0.1, 0.3])
+
+
+def test_own_history_is_the_participants_firm_only(shop: Workshop) -> None:
+    code, _, tokens = _played(shop, rounds=3)  # two of three rounds played
+    with pytest.raises(AccessDenied):
+        shop.own_history(code, "not a token")
+    for firm, token in enumerate(tokens):
+        own = shop.own_history(code, token)
+        assert own["firm"] == firm
+        assert own["weeks"] == list(range(1, 2 * WEEKS + 1))
+        assert [r["end_week"] for r in own["rounds"]] == [WEEKS, 2 * WEEKS]
+        series = own["series"]
+        assert set(series) == {"customers", "share", "retention", "trust", "nps", "profit"}
+        assert all(len(v) == len(own["weeks"]) for v in series.values())
+        for rnd in own["rounds"]:
+            row = next(x for x in shop.leaderboard(code, rnd["round"]) if x["firm"] == firm)
+            assert rnd["result"] == row
+            assert rnd["choice"] == {
+                "firm": firm,
+                "name": row["name"],
+                **shop.room(code).choices[rnd["round"]][firm].model_dump(),
+            }
+            i = own["weeks"].index(rnd["end_week"])
+            assert series["customers"][i] == row["customers"]
+            assert series["share"][i] == pytest.approx(row["share"], rel=1e-12)
+            assert series["retention"][i] == pytest.approx(row["retention"], nan_ok=True)
+            assert series["trust"][i] == pytest.approx(row["trust"], rel=1e-12, nan_ok=True)
+            assert series["nps"][i] == pytest.approx(row["nps"], rel=1e-12, nan_ok=True)
+            weeks = slice(i + 1 - WEEKS, i + 1)
+            assert sum(series["profit"][weeks]) == pytest.approx(row["profit"], rel=1e-9)
+        # nothing about another firm: no other firm index or name anywhere in it
+        text = repr(own)
+        others = [p for p in shop.room(code).participants if p.firm != firm]
+        assert all(p.name not in text for p in others)
+        assert all(c["firm"] == firm for c in (r["choice"] for r in own["rounds"]))
+        assert all(r["result"]["firm"] == firm for r in own["rounds"])
+
+
+def test_own_charts_show_only_the_participants_firm(shop: Workshop) -> None:
+    from sim.workshop.app import own_options
+
+    code, _, tokens = _played(shop)
+    own = shop.own_history(code, tokens[1])
+    options = own_options(own, 3)
+    assert [name for name, _ in options] == [
+        "own-customers",
+        "own-retention",
+        "own-nps",
+        "own-profit",
+    ]
+    for _, option in options:
+        assert [s["name"] for s in option["series"]] == ["Ben"]
+        assert [row[0] for row in option["dataset"]["source"]] == own["weeks"]
+        assert all(len(row) == 2 for row in option["dataset"]["source"])
+    customers = dict(options[0][1]["dataset"]["source"])
+    ben = next(r for r in shop.leaderboard(code, 2) if r["firm"] == 1)
+    assert customers[2 * WEEKS] == ben["customers"]
+
+
+def test_an_older_database_gains_the_new_columns(tmp_path: Path) -> None:
+    from sim.workshop.store import SCHEMA
+
+    db = tmp_path / "old.sqlite"
+    old = SCHEMA.replace(",\n    paused INTEGER NOT NULL DEFAULT 0", "").replace(
+        "\n    capacity_share REAL NOT NULL DEFAULT 0.3,", ""
+    )
+    assert "paused" not in old and "capacity_share" not in old
+    con = sqlite3.connect(db)
+    con.executescript(old)
+    con.close()
+    shop = Workshop(str(db))
+    code, key, (ana, *_) = _room(shop, rounds=2)
+    shop.start_round(code, key)
+    shop.submit(code, ana, {"capacity_share": 0.5})
+    shop.pause_round(code, key)
+    shop.close()
+    again = Workshop(str(db))
+    try:
+        assert again.room(code).paused is True
+        assert again.whoami(code, ana)["choice"]["capacity_share"] == 0.5
+    finally:
+        again.close()

@@ -157,14 +157,30 @@ def test_a_round_in_the_browser_and_after_a_restart(tmp_path: Path) -> None:
 
                 ana.locator(".cx-ws-promise input").fill("7")  # refused, nothing saved
                 ana.locator(".cx-ws-submit").click()
-                ana.locator(".cx-ws-error").wait_for(timeout=45_000)
-                assert "promise_level" in ana.locator(".cx-ws-error").inner_text()
+                # the message may show beside the field and in the form while it re-renders
+                ana.locator(".cx-ws-error").first.wait_for(timeout=45_000)
+                assert "promise_level" in ana.locator(".cx-ws-error").first.inner_text()
+
+                host.locator(".cx-ws-pause").click()  # paused: participants see it, wait
+                host.locator(".cx-ws-room[data-paused='true']").wait_for(timeout=45_000)
+                ben.locator(".cx-ws-me-box[data-paused='true']").wait_for(timeout=45_000)
+                assert "paused" in ben.locator(".cx-ws-status").inner_text()
+                assert ben.locator(".cx-ws-submit").is_disabled()
+                assert host.locator(".cx-ws-close").is_disabled()
+                host.locator(".cx-ws-resume").click()
+                host.locator(".cx-ws-room[data-paused='false']").wait_for(timeout=45_000)
+                ben.locator(".cx-ws-me-box[data-paused='false']").wait_for(timeout=45_000)
 
                 host.locator(".cx-ws-close").click()
                 host.locator(".cx-ws-board").wait_for(timeout=60_000)
                 ben.locator(".cx-ws-board").wait_for(timeout=45_000)
                 ben.locator(".cx-ws-board tr.cx-ws-me[data-firm='1']").wait_for(timeout=30_000)
                 ana.locator(".cx-ws-board tr.cx-ws-me[data-firm='0']").wait_for(timeout=45_000)
+                # the participant's own charts: their firm only, one line each
+                ana.locator(".cx-ws-own[data-firm='0'][data-rounds='1']").wait_for(timeout=45_000)
+                for name in ("customers", "retention", "nps", "profit"):
+                    wait_chart(ana, f"own-{name}", timeout=30)
+                assert host.locator("[data-chart^='own-']").count() == 0
                 ana.wait_for_timeout(500)
                 shown = {
                     int(r.get_attribute("data-firm")): float(r.get_attribute("data-customers"))

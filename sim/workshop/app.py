@@ -72,6 +72,13 @@ DEBRIEF_CHARTS = (
     ("nps", "NPS", "NPS", 1.0, (-100, 100)),
 )
 """The debrief's charts: series, title, y-axis name, scale, y limits."""
+OWN_CHARTS = (
+    ("customers", "Your customers", "customers", 1.0, (0, None)),
+    ("retention", "Your retention (annual)", "%", 100.0, (0, 100)),
+    ("nps", "Your NPS", "NPS", 1.0, (-100, 100)),
+    ("profit", "Your profit per week", "money", 1.0, (None, None)),
+)
+"""A participant's charts of their own firm (same layout as :data:`DEBRIEF_CHARTS`)."""
 
 _lock = threading.Lock()
 _workshop: Workshop | None = None
@@ -134,20 +141,23 @@ def board_html(rows: list[dict[str, Any]], me: int | None = None) -> str:
 def _choice_text(c: dict[str, Any]) -> str:
     return (
         f"promise {c['promise_level']:+.0%} · {c['focus']} · marketing {c['marketing']:.0%}"
+        f" · capacity {c.get('capacity_share', 0.3):.0%}"
         f"{' · discloses' if c['disclose'] else ''}"
     )
 
 
-def debrief_options(debrief: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+def debrief_options(
+    debrief: dict[str, Any], charts: tuple = DEBRIEF_CHARTS, prefix: str = "debrief"
+) -> list[tuple[str, dict[str, Any]]]:
     """The debrief's ECharts options, ``(name, option)``: one line per firm against weeks, a
     dashed line at each round's end labelled with the round, the firms' choices of each round
-    in the tooltip."""
+    in the tooltip. ``charts`` and ``prefix`` choose the charts and their names."""
     from sim.ui.charts import firm_colours
 
     colours = firm_colours(len(debrief["firms"]))
     ends = [r["end_week"] for r in debrief["rounds"]]
     out = []
-    for column, title, y_name, scale, (low, high) in DEBRIEF_CHARTS:
+    for column, title, y_name, scale, (low, high) in charts:
         source = [
             [
                 week,
@@ -188,7 +198,7 @@ def debrief_options(debrief: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]
             y_axis["max"] = high
         out.append(
             (
-                f"debrief-{column}",
+                f"{prefix}-{column}",
                 {
                     "animation": False,
                     "title": {
@@ -222,6 +232,53 @@ def debrief_options(debrief: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]
             )
         )
     return out
+
+
+def own_options(own: dict[str, Any], firm_count: int = 1) -> list[tuple[str, dict[str, Any]]]:
+    """A participant's charts (:data:`OWN_CHARTS`) from :meth:`Workshop.own_history`: their
+    firm's line only, in its leaderboard colour, with the round ends marked."""
+    from sim.ui.charts import firm_colours
+
+    options = debrief_options(
+        {
+            "firms": [{"name": own["name"], **own["series"]}],
+            "weeks": own["weeks"],
+            "rounds": own["rounds"],
+        },
+        OWN_CHARTS,
+        "own",
+    )
+    colour = firm_colours(max(firm_count, own["firm"] + 1))[own["firm"]]
+    for _, option in options:
+        option["series"][0]["color"] = colour
+        option["legend"] = {"show": False}
+    return options
+
+
+@solara.component
+def OwnCharts(code: str, token: str) -> None:
+    """The participant's own firm over the rounds played (replayed; nothing of other firms)."""
+    from sim.ui.charts import Chart
+
+    revision = use_room_revision(code)
+    own = solara.use_memo(
+        lambda: workshop().own_history(code, token), dependencies=[code, token, revision]
+    )
+    n = len(own["rounds"])
+    if not n:
+        return
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=(
+            f'<div class="cx-ws-own" data-firm="{own["firm"]}" data-rounds="{n}">'
+            f"<h3>Your firm over {n} round{'s' if n != 1 else ''}</h3>"
+            '<span class="cx-ws-note">Week by week; dashed lines mark the end of each '
+            "round.</span></div>"
+        ),
+    )
+    with solara.Div(classes=["cx-ws-charts", "cx-ws-own-charts"]):
+        for name, option in own_options(own, len(workshop().room(code).participants)):
+            Chart(option, name, height=240)
 
 
 def choices_html(debrief: dict[str, Any]) -> str:
@@ -428,17 +485,20 @@ def FacilitatorView(code: str, key: str) -> None:
             set_error(str(e))
 
     phase, r = status["phase"], status["round"]
+    paused = bool(status.get("paused"))
     show_debrief = phase == "finished" if debrief_open is None else bool(debrief_open)
     label = {
         "lobby": "waiting for participants",
-        "open": f"round {r} of {status['rounds']} open for choices",
+        "open": f"round {r} of {status['rounds']} "
+        + ("paused (resume it to take choices or close it)" if paused else "open for choices"),
         "between": f"round {r} of {status['rounds']} played",
         "finished": f"all {status['rounds']} rounds played",
     }[phase]
     solara.HTML(
         tag="div",
         unsafe_innerHTML=(
-            f'<div class="cx-ws-room" data-code="{code}" data-phase="{phase}" data-round="{r}">'
+            f'<div class="cx-ws-room" data-code="{code}" data-phase="{phase}" data-round="{r}" '
+            f'data-paused="{str(paused).lower()}">'
             f'<span class="cx-ws-note">room code</span><span class="cx-ws-code">{code}</span>'
             f'<span class="cx-ws-note">facilitator key (keep it private; it reopens this '
             f'page): <span class="cx-ws-secret cx-ws-key">{html.escape(key)}</span></span>'
@@ -456,9 +516,25 @@ def FacilitatorView(code: str, key: str) -> None:
         solara.Button(
             "Close round and run the market",
             color="primary",
-            disabled=phase != "open",
+            disabled=phase != "open" or paused,
             on_click=lambda: act(shop.close_round),
             classes=["cx-ws-close"],
+        )
+        solara.Button(
+            "Pause round",
+            outlined=True,
+            color="primary",
+            disabled=phase != "open" or paused,
+            on_click=lambda: act(shop.pause_round),
+            classes=["cx-ws-pause"],
+        )
+        solara.Button(
+            "Resume round",
+            outlined=True,
+            color="primary",
+            disabled=phase != "open" or not paused,
+            on_click=lambda: act(shop.resume_round),
+            classes=["cx-ws-resume"],
         )
         solara.FileDownload(
             lambda: json.dumps(shop.export(code, key), indent=1, ensure_ascii=False).encode(),
@@ -488,8 +564,8 @@ def FacilitatorView(code: str, key: str) -> None:
         f'<tr data-firm="{p["firm"]}"><td>{p["firm"] + 1}</td><td>{html.escape(p["name"])}</td>'
         f'<td class="cx-ws-acted">{"✔ acted" if p["acted"] else ("waiting" if phase == "open" else "")}</td>'  # noqa: E501
         f"<td>{p['choice']['promise_level']:+.0%}</td><td>{html.escape(p['choice']['focus'])}</td>"
-        f"<td>{p['choice']['marketing']:.0%}</td><td>{'yes' if p['choice']['disclose'] else 'no'}"
-        "</td></tr>"
+        f"<td>{p['choice']['marketing']:.0%}</td><td>{p['choice']['capacity_share']:.0%}</td>"
+        f"<td>{'yes' if p['choice']['disclose'] else 'no'}</td></tr>"
         for p in status["participants"]
     )
     solara.HTML(
@@ -498,7 +574,7 @@ def FacilitatorView(code: str, key: str) -> None:
             f"<h3>Participants ({len(status['participants'])})</h3>"
             '<table class="cx-ws-table cx-ws-participants"><tr><th>#</th><th>name</th>'
             "<th>this round</th><th>promise</th><th>focus</th><th>marketing</th>"
-            f"<th>disclose</th></tr>{rows}</table>"
+            f"<th>capacity</th><th>disclose</th></tr>{rows}</table>"
         ),
     )
     leaderboard(code, None)
@@ -531,6 +607,7 @@ def ParticipantView(code: str, token: str) -> None:
     focus = solara.use_reactive(me["choice"]["focus"])
     marketing = solara.use_reactive(me["choice"]["marketing"])
     disclose = solara.use_reactive(me["choice"]["disclose"])
+    capacity = solara.use_reactive(me["choice"]["capacity_share"])
     message, set_message = solara.use_state("")
     error, set_error = solara.use_state("")
 
@@ -544,6 +621,7 @@ def ParticipantView(code: str, token: str) -> None:
                     "focus": focus.value,
                     "marketing": marketing.value,
                     "disclose": disclose.value,
+                    "capacity_share": capacity.value,
                 },
             )
         except (WorkshopError, AccessDenied) as e:
@@ -554,13 +632,19 @@ def ParticipantView(code: str, token: str) -> None:
         set_message(
             f"{me['round']}|Saved for round {me['round']}: promise {saved.promise_level:+.0%}, "
             f"focus {saved.focus}, marketing {saved.marketing:.0%}, "
-            f"disclose {'yes' if saved.disclose else 'no'}."
+            f"disclose {'yes' if saved.disclose else 'no'}, "
+            f"capacity {saved.capacity_share:.0%}."
         )
 
     phase, r = me["phase"], me["round"]
+    paused = bool(me.get("paused")) and phase == "open"
     label = {
         "lobby": "waiting for the facilitator to start round 1",
-        "open": f"round {r} of {room.rounds} is open: set your levers",
+        "open": (
+            f"round {r} of {room.rounds} is paused: wait for the facilitator to resume it"
+            if paused
+            else f"round {r} of {room.rounds} is open: set your levers"
+        ),
         "between": f"round {r} of {room.rounds} played; wait for the next",
         "finished": f"the game is over ({room.rounds} rounds)",
     }[phase]
@@ -568,7 +652,8 @@ def ParticipantView(code: str, token: str) -> None:
         tag="div",
         unsafe_innerHTML=(
             f'<div class="cx-ws-me-box" data-firm="{me["firm"]}" data-phase="{phase}" '
-            f'data-round="{r}"><h2>{html.escape(me["name"])} · firm {me["firm"] + 1}</h2>'
+            f'data-round="{r}" data-paused="{str(paused).lower()}">'
+            f"<h2>{html.escape(me['name'])} · firm {me['firm'] + 1}</h2>"
             f'<p class="cx-ws-status"><b>{label}</b></p><span class="cx-ws-note">room {code} · '
             f'your token (to come back): <span class="cx-ws-secret">{html.escape(token)}</span>'
             "</span></div>"
@@ -597,13 +682,19 @@ def ParticipantView(code: str, token: str) -> None:
             continuous_update=True,
             classes=["cx-ws-marketing"],
         )
+        solara.InputFloat(
+            "Capacity investment (0-0.6): share of the budget on capacity (capability: 0.6 - it)",
+            value=capacity,
+            continuous_update=True,
+            classes=["cx-ws-capacity"],
+        )
         solara.Checkbox(
             label="Disclose failures to customers before they meet them", value=disclose
         )
         solara.Button(
             "Submit choices",
             color="primary",
-            disabled=phase != "open",
+            disabled=phase != "open" or paused,
             on_click=submit,
             classes=["cx-ws-submit"],
         )
@@ -613,6 +704,8 @@ def ParticipantView(code: str, token: str) -> None:
         if error:
             solara.Text(error, classes=["cx-ws-error"])
     leaderboard(code, me["firm"])
+    if room.results:
+        OwnCharts(code, token)
     if phase == "finished":
         DebriefView(code, None)
 

@@ -16,8 +16,10 @@ The levers (:class:`Choice`):
 - ``focus``: the attribute the firm invests in and markets on (70% of its capability investment
   and targeting), or ``"balanced"``;
 - ``marketing``: of the 40% of its discretionary budget that goes to customers, the share spent
-  on marketing to win new ones (the rest goes to retention of current ones); capability and
-  capacity get 30% each;
+  on marketing to win new ones (the rest goes to retention of current ones);
+- ``capacity_share``: the share of the whole discretionary budget invested in capacity, 0-0.6
+  (default 0.3); capability gets the rest of the 60% not spent on customers, so 0.6 - it
+  (the default splits 30% / 30%; 0.6 puts nothing into capability);
 - ``disclose``: tell customers about failures before they meet them.
 
 Access: every participant action carries the participant's token, and the firm acted on is the
@@ -60,6 +62,7 @@ __all__ = [
     "DEFAULT_CHOICE",
     "EXPORT_FORMAT",
     "LEADERBOARD_COLUMNS",
+    "OWN_SERIES",
     "AccessDenied",
     "Choice",
     "Participant",
@@ -78,6 +81,9 @@ FOCUS_WEIGHT = 0.7
 """Share of capability investment and targeting on the focus attribute."""
 CUSTOMER_BUDGET = 0.4
 """Share of the discretionary budget split between marketing and retention."""
+INVESTMENT_BUDGET = 1.0 - CUSTOMER_BUDGET
+"""Share of the discretionary budget split between capacity (``capacity_share``) and
+capability (the rest)."""
 MAX_NAME = 40
 LEADERBOARD_COLUMNS = ("customers", "share", "retention", "nps", "trust", "profit", "cash")
 """Leaderboard values per firm after a round (see :meth:`Workshop.round_results`)."""
@@ -86,6 +92,10 @@ EXPORT_FORMAT = "cxsim-workshop-session"
 """The ``format`` field of :meth:`Workshop.export` documents."""
 DEBRIEF_SERIES = ("customers", "share", "trust", "nps")
 """Weekly series per firm in :meth:`Workshop.debrief`."""
+
+OWN_SERIES = ("customers", "share", "retention", "trust", "nps", "profit")
+"""Weekly series of a participant's own firm in :meth:`Workshop.own_history` (the debrief's
+firms carry them too)."""
 
 PHASES = ("lobby", "open", "between", "finished")
 """A room's phases: joining; a round open for choices; between rounds; all rounds played."""
@@ -112,6 +122,12 @@ class Choice(BaseModel):
         0.5, ge=0, le=1, description="share of the customer budget on marketing (rest: retention)"
     )
     disclose: StrictBool = Field(False, description="tell customers about failures beforehand")
+    capacity_share: float = Field(
+        0.3,
+        ge=0,
+        le=INVESTMENT_BUDGET,
+        description="share of the discretionary budget on capacity (capability: 0.6 minus it)",
+    )
 
 
 DEFAULT_CHOICE = Choice()
@@ -125,7 +141,12 @@ class WorkshopStrategy(Strategy):
     Levers = Choice
 
     def decide(self, firm: Firm, decision: Decision) -> None:
-        """Promise, focus, budget split and disclosure from the levers."""
+        """Promise, focus, budget split and disclosure from the levers.
+
+        The discretionary budget: ``capacity_share`` to capacity, ``0.6 - capacity_share`` to
+        capability, and 40% to customers (``marketing`` of it to marketing, the rest to
+        retention).
+        """
         levers: Choice = self.levers  # type: ignore[assignment]
         decision.promise = np.clip(firm.capability * (1.0 + levers.promise_level), 0.0, 1.0)
         names = list(firm.model.attributes)
@@ -141,7 +162,10 @@ class WorkshopStrategy(Strategy):
             focus[names.index(levers.focus)] = FOCUS_WEIGHT
             decision.focus = focus
         m = levers.marketing
-        decision.allocation = np.array([0.3, 0.3, CUSTOMER_BUDGET * m, CUSTOMER_BUDGET * (1.0 - m)])
+        cap = min(max(float(levers.capacity_share), 0.0), INVESTMENT_BUDGET)
+        decision.allocation = np.array(
+            [INVESTMENT_BUDGET - cap, cap, CUSTOMER_BUDGET * m, CUSTOMER_BUDGET * (1.0 - m)]
+        )
         decision.disclose = bool(levers.disclose)
 
 
@@ -244,6 +268,8 @@ class Room:
         ``results[r]``: the leaderboard rows after round ``r``.
     model
         The shared market (None in the lobby).
+    paused
+        Whether the open round is paused (no submissions, cannot be closed until resumed).
     replay_matches
         After a restart: whether replaying the stored choices reproduced the stored results.
     revision
@@ -268,6 +294,7 @@ class Room:
     model: CustomerMarket | None = None
     replay_matches: bool | None = None
     revision: int = 0
+    paused: bool = False
 
     def last_choice(self, firm: int, before: int) -> Choice:
         """The firm's choice in the last closed round before round ``before`` (or the
@@ -415,6 +442,44 @@ class Workshop:
             room.revision += 1
             return room.round
 
+    def pause_round(self, code: str, key: str) -> None:
+        """Pause the open round: participants' submissions are refused ("the round is paused")
+        and the round cannot be closed until :meth:`resume_round`. Stored at once.
+
+        Raises
+        ------
+        AccessDenied
+            Wrong facilitator key.
+        WorkshopError
+            No round is open, or it is already paused.
+        """
+        self._set_paused(code, key, True)
+
+    def resume_round(self, code: str, key: str) -> None:
+        """Resume a paused round (submissions accepted again; it can be closed).
+
+        Raises
+        ------
+        AccessDenied
+            Wrong facilitator key.
+        WorkshopError
+            No round is open, or it is not paused.
+        """
+        self._set_paused(code, key, False)
+
+    def _set_paused(self, code: str, key: str, paused: bool) -> None:
+        with self._lock:
+            room = self._facilitated(code, key)
+            if room.phase != "open":
+                raise WorkshopError("no round is open")
+            if room.paused == paused:
+                raise WorkshopError(
+                    f"round {room.round} is already paused" if paused else "the round is not paused"
+                )
+            self.store.set_paused(room.code, paused)
+            room.paused = paused
+            room.revision += 1
+
     def close_round(self, code: str, key: str) -> list[dict[str, Any]]:
         """Close the open round: fill in the choices of firms that did not act (their last
         ones), run the round's weeks, record and return the leaderboard.
@@ -430,6 +495,8 @@ class Workshop:
             room = self._facilitated(code, key)
             if room.phase != "open":
                 raise WorkshopError("no round is open")
+            if room.paused:
+                raise WorkshopError("the round is paused: resume it before closing it")
             r = room.round
             final = self._final_choices(room, r)
             results = self._play(room, final)
@@ -468,6 +535,7 @@ class Workshop:
                 "code": room.code,
                 "phase": room.phase,
                 "round": r,
+                "paused": room.paused,
                 "rounds": room.rounds,
                 "weeks": room.weeks,
                 "participants": rows,
@@ -511,6 +579,7 @@ class Workshop:
                 "name": p.name,
                 "phase": room.phase,
                 "round": room.round,
+                "paused": room.paused,
                 "acted": room.phase == "open" and p.firm in room.submitted.get(room.round, set()),
                 "choice": self._current_choice(room, p.firm).model_dump(),
             }
@@ -528,7 +597,7 @@ class Workshop:
         AccessDenied
             Unknown token, or ``firm`` is not the token's firm.
         WorkshopError
-            No round is open, or an invalid lever.
+            No round is open, the round is paused, or an invalid lever.
         """
         with self._lock:
             room = self._room(code)
@@ -537,6 +606,8 @@ class Workshop:
                 raise AccessDenied("a participant can only act on their own firm")
             if room.phase != "open":
                 raise WorkshopError("no round is open: wait for the facilitator")
+            if room.paused:
+                raise WorkshopError("the round is paused: wait for the facilitator to resume it")
             if not isinstance(choice, Mapping):
                 raise WorkshopError("choice: expected a mapping of levers")
             merged = {**self._current_choice(room, p.firm).model_dump(), **dict(choice)}
@@ -643,6 +714,7 @@ class Workshop:
                     "attributes": list(room.attributes),
                     "phase": room.phase,
                     "round": room.round,
+                    "paused": room.paused,
                 },
                 "participants": [{"firm": p.firm, "name": p.name} for p in room.participants],
                 "rounds": rounds,
@@ -661,7 +733,8 @@ class Workshop:
         -------
         dict
             ``weeks`` (1..played), ``firms`` (per firm: ``firm``, ``name`` and the weekly
-            ``customers``, ``share`` (%), ``trust``, ``nps``; None where undefined), ``rounds``
+            ``customers``, ``share`` (%), ``trust``, ``nps``, ``retention`` (annual) and
+            ``profit`` (that week's); None where undefined), ``rounds``
             (per closed round: ``round``, ``end_week``, ``choices`` per firm, ``results``: the
             leaderboard) and ``matches``.
 
@@ -670,10 +743,59 @@ class Workshop:
         AccessDenied
             Wrong key, or no key while the room is not finished.
         """
-        with self._lock:  # what the replay needs; the replay itself runs without the lock
+        with self._lock:
             room = self._room(code)
             if key is not None or room.phase != "finished":
                 self._facilitated(code, "" if key is None else key)
+        return self._replay(code)
+
+    def own_history(self, code: str, token: str) -> dict[str, Any]:
+        """The token's firm's own weekly series from the debrief replay, for its charts.
+
+        Only the participant's firm: no other firm's series or choices (the leaderboard, which
+        every participant sees, is the only place other firms appear).
+
+        Returns
+        -------
+        dict
+            ``firm``, ``name``, ``weeks_per_round``, ``weeks`` (1..played), ``series`` (the
+            weekly ``customers``, ``share`` (%), ``retention`` (annual), ``trust``, ``nps`` and
+            ``profit`` (money earned that week; a round's sum is its leaderboard profit); None
+            where undefined) and ``rounds`` (per closed round: ``round``, ``end_week``, the
+            firm's own ``choice`` and its leaderboard ``result`` row). Empty series before the
+            first round is closed.
+
+        Raises
+        ------
+        AccessDenied
+            Unknown token.
+        """
+        with self._lock:
+            room = self._room(code)
+            p = self._participant(room, token)
+        replay = self._replay(code)
+        own = next(f for f in replay["firms"] if f["firm"] == p.firm)
+        return {
+            "firm": p.firm,
+            "name": p.name,
+            "weeks_per_round": replay["weeks_per_round"],
+            "weeks": list(replay["weeks"]),
+            "series": {k: list(own[k]) for k in OWN_SERIES},
+            "rounds": [
+                {
+                    "round": r["round"],
+                    "end_week": r["end_week"],
+                    "choice": next(dict(c) for c in r["choices"] if c["firm"] == p.firm),
+                    "result": next(dict(x) for x in r["results"] if x["firm"] == p.firm),
+                }
+                for r in replay["rounds"]
+            ],
+        }
+
+    def _replay(self, code: str) -> dict[str, Any]:
+        """The debrief replay (cached per room and closed rounds), without access checks."""
+        with self._lock:  # what the replay needs; the replay itself runs without the lock
+            room = self._room(code)
             closed = sorted(room.results)
             cache_key = (room.code, len(closed))
             cached = self._debriefs.get(cache_key)
@@ -687,7 +809,7 @@ class Workshop:
             model = self._build_market(room) if closed else None
             weeks_per_round = room.weeks
         firms: list[dict[str, Any]] = [
-            {"firm": f, "name": name, **{k: [] for k in DEBRIEF_SERIES}}
+            {"firm": f, "name": name, **{k: [] for k in OWN_SERIES}}
             for f, name in sorted(names.items())
         ]
         rounds = []
@@ -717,6 +839,8 @@ class Workshop:
                 entry["share"] = [float(v) * 100.0 for v in own["share"]]
                 entry["trust"] = [_number(v) for v in own["trust"]]
                 entry["nps"] = [_number(v) for v in own["nps"]]
+                entry["retention"] = [_number(v) for v in own["retention_annual"]]
+                entry["profit"] = [float(v) / model.steps_per_year for v in own["profit"]]
         out = {
             "code": cache_key[0],
             "weeks_per_round": weeks_per_round,
@@ -865,6 +989,7 @@ class Workshop:
             attributes=list(base.market.attributes),
             phase=row["phase"],
             round=int(row["round"]),
+            paused=bool(row.get("paused", 0)) and row["phase"] == "open",
         )
         room.participants = [
             Participant(int(p["firm"]), p["name"], p["token_hash"])
@@ -877,6 +1002,7 @@ class Workshop:
                 focus=c["focus"],
                 marketing=c["marketing"],
                 disclose=c["disclose"],
+                capacity_share=c["capacity_share"],
             )
             if c["submitted"]:
                 room.submitted.setdefault(r, set()).add(firm)

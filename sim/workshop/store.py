@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS rooms (
     seats INTEGER NOT NULL,
     phase TEXT NOT NULL,
     round INTEGER NOT NULL,
-    created REAL NOT NULL
+    created REAL NOT NULL,
+    paused INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS participants (
     code TEXT NOT NULL REFERENCES rooms(code),
@@ -49,6 +50,7 @@ CREATE TABLE IF NOT EXISTS choices (
     marketing REAL NOT NULL,
     disclose INTEGER NOT NULL,
     submitted INTEGER NOT NULL,
+    capacity_share REAL NOT NULL DEFAULT 0.3,
     PRIMARY KEY (code, round, firm)
 );
 CREATE TABLE IF NOT EXISTS results (
@@ -67,7 +69,13 @@ CREATE TABLE IF NOT EXISTS results (
 """
 """The tables (created if missing)."""
 
-CHOICE_FIELDS = ("promise_level", "focus", "marketing", "disclose")
+MIGRATIONS = (
+    ("rooms", "paused", "INTEGER NOT NULL DEFAULT 0"),
+    ("choices", "capacity_share", "REAL NOT NULL DEFAULT 0.3"),
+)
+"""Columns added to older databases when opened: ``(table, column, declaration)``."""
+
+CHOICE_FIELDS = ("promise_level", "focus", "marketing", "disclose", "capacity_share")
 RESULT_FIELDS = ("customers", "share", "retention", "nps", "trust", "profit", "cash")
 
 
@@ -92,6 +100,14 @@ class WorkshopStore:
             if self.path != ":memory:":
                 self._db.execute("PRAGMA journal_mode = WAL")
             self._db.executescript(SCHEMA)
+            self._migrate()
+
+    def _migrate(self) -> None:
+        """Add columns introduced after a database was created (older files keep working)."""
+        for table, column, decl in MIGRATIONS:
+            have = {r[1] for r in self._db.execute(f"PRAGMA table_info({table})").fetchall()}
+            if column not in have:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
 
     def close(self) -> None:
         """Close the connection."""
@@ -163,6 +179,10 @@ class WorkshopStore:
         """Record the room's phase and current round."""
         self._write("UPDATE rooms SET phase = ?, round = ? WHERE code = ?", (phase, round_, code))
 
+    def set_paused(self, code: str, paused: bool) -> None:
+        """Record whether the room's open round is paused."""
+        self._write("UPDATE rooms SET paused = ? WHERE code = ?", (int(bool(paused)), code))
+
     # -- participants -------------------------------------------------------------------------
 
     def add_participant(self, code: str, firm: int, name: str, token_hash: str) -> None:
@@ -188,7 +208,7 @@ class WorkshopStore:
         """Insert or replace a firm's choice for a round."""
         self._write(
             "INSERT OR REPLACE INTO choices (code, round, firm, promise_level, focus, marketing,"
-            " disclose, submitted) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " disclose, submitted, capacity_share) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 code,
                 round_,
@@ -198,14 +218,15 @@ class WorkshopStore:
                 float(choice["marketing"]),
                 int(bool(choice["disclose"])),
                 int(submitted),
+                float(choice.get("capacity_share", 0.3)),
             ),
         )
 
     def choices(self, code: str) -> list[dict[str, Any]]:
         """Every stored choice of the room (``round``, ``firm``, the levers, ``submitted``)."""
         rows = self._rows(
-            "SELECT round, firm, promise_level, focus, marketing, disclose, submitted"
-            " FROM choices WHERE code = ? ORDER BY round, firm",
+            "SELECT round, firm, promise_level, focus, marketing, disclose, capacity_share,"
+            " submitted FROM choices WHERE code = ? ORDER BY round, firm",
             (code,),
         )
         for r in rows:
@@ -228,7 +249,8 @@ class WorkshopStore:
             statements.append(
                 (
                     "INSERT OR REPLACE INTO choices (code, round, firm, promise_level, focus,"
-                    " marketing, disclose, submitted) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    " marketing, disclose, submitted, capacity_share)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         code,
                         round_,
@@ -238,6 +260,7 @@ class WorkshopStore:
                         float(choice["marketing"]),
                         int(bool(choice["disclose"])),
                         int(firm in submitted),
+                        float(choice.get("capacity_share", 0.3)),
                     ),
                 )
             )
