@@ -60,14 +60,15 @@ def check_port(host: str, port: int) -> None:
             raise PortInUseError(f"cannot listen on {host}:{port}: {e.strerror}") from None
 
 
-def server_command(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> list[str]:
-    """The command line of the Solara server (production mode, no browser opened)."""
+def server_command(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, app: str = APP) -> list[str]:
+    """The command line of a Solara server for module ``app`` (production mode, no browser
+    opened); the UI's by default, the workshop's with ``app="sim.workshop.app"``."""
     return [
         sys.executable,
         "-m",
         "solara",
         "run",
-        APP,
+        app,
         "--host",
         host,
         "--port",

@@ -36,21 +36,9 @@ KEY_ENV = "CXSIM_WORKSHOP_KEY"
 
 def server_command(host: str, port: int) -> list[str]:
     """The command line of the workshop's Solara server (production mode)."""
-    return [
-        sys.executable,
-        "-m",
-        "solara",
-        "run",
-        APP,
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--production",
-        "--no-open",
-        "--log-level",
-        "warning",
-    ]
+    from sim.ui.server import server_command as solara_command
+
+    return solara_command(host, port, app=APP)
 
 
 def server_environment(db: str | Path, base: dict[str, str] | None = None) -> dict[str, str]:
