@@ -30,6 +30,47 @@ import traitlets
 
 __all__ = ["EChartsBoard", "EChartsJSON", "board_element", "chart_element", "dumps"]
 
+_LOADER_METHODS = r"""    load(deps) {
+      return this.loadRequire().then(() => {
+        if (window.jupyterVue) {
+          define("vue", [], () => window.jupyterVue.Vue);
+        } else {
+          define("vue", ["jupyter-vue"], (jupyterVue) => jupyterVue.Vue);
+        }
+        return new Promise((resolve, reject) => {
+          requirejs(deps, (...modules) => resolve(modules), reject);
+        });
+      });
+    },
+    loadRequire() {
+      if (window.requirejs) {
+        return Promise.resolve();
+      }
+      return new Promise((resolve, reject) => {
+        const script = document.createElement("script");
+        script.src = `${this.getCdn()}/requirejs@2.3.6/require.js`;
+        script.onload = resolve;
+        script.onerror = reject;
+        document.head.appendChild(script);
+      });
+    },
+    getBaseUrl() {
+      if (document.getElementsByTagName("base").length) {
+        return "./";
+      }
+      let base = document.body.dataset.baseUrl || document.baseURI;
+      if (!base.endsWith("/")) {
+        base += "/";
+      }
+      return base;
+    },
+    getCdn() {
+      return this.cdn || (window.solara ? window.solara.cdn : `${this.getBaseUrl()}_solara/cdn`);
+    },
+"""
+"""The Vue methods both widgets use to load ECharts through requirejs from Solara's asset server."""
+
+
 TEMPLATE = r"""
 <template>
   <div ref="echarts" class="cx-echarts" v-bind="attributes"></div>
@@ -79,44 +120,7 @@ module.exports = {
         cxDrawn(performance.now() - t);
       }
     },
-    load(deps) {
-      return this.loadRequire().then(() => {
-        if (window.jupyterVue) {
-          define("vue", [], () => window.jupyterVue.Vue);
-        } else {
-          define("vue", ["jupyter-vue"], (jupyterVue) => jupyterVue.Vue);
-        }
-        return new Promise((resolve, reject) => {
-          requirejs(deps, (...modules) => resolve(modules), reject);
-        });
-      });
-    },
-    loadRequire() {
-      if (window.requirejs) {
-        return Promise.resolve();
-      }
-      return new Promise((resolve, reject) => {
-        const script = document.createElement("script");
-        script.src = `${this.getCdn()}/requirejs@2.3.6/require.js`;
-        script.onload = resolve;
-        script.onerror = reject;
-        document.head.appendChild(script);
-      });
-    },
-    getBaseUrl() {
-      if (document.getElementsByTagName("base").length) {
-        return "./";
-      }
-      let base = document.body.dataset.baseUrl || document.baseURI;
-      if (!base.endsWith("/")) {
-        base += "/";
-      }
-      return base;
-    },
-    getCdn() {
-      return this.cdn || (window.solara ? window.solara.cdn : `${this.getBaseUrl()}_solara/cdn`);
-    },
-  },
+__LOADER_METHODS__  },
 };
 </script>
 """
@@ -125,7 +129,9 @@ module.exports = {
 class EChartsJSON(ipyvuetify.VuetifyTemplate):
     """ECharts chart; ``option_json`` is the option as JSON text."""
 
-    template = traitlets.Unicode(TEMPLATE).tag(sync=True)
+    template = traitlets.Unicode(TEMPLATE.replace("__LOADER_METHODS__", _LOADER_METHODS)).tag(
+        sync=True
+    )
     option_json = traitlets.Unicode("{}").tag(sync=True)
     attributes = traitlets.Dict(default_value=None, allow_none=True).tag(sync=True)
     cdn = traitlets.Unicode(None, allow_none=True).tag(sync=True)
@@ -225,44 +231,7 @@ module.exports = {
       }
       cxDrawn(performance.now() - t);
     },
-    load(deps) {
-      return this.loadRequire().then(() => {
-        if (window.jupyterVue) {
-          define("vue", [], () => window.jupyterVue.Vue);
-        } else {
-          define("vue", ["jupyter-vue"], (jupyterVue) => jupyterVue.Vue);
-        }
-        return new Promise((resolve, reject) => {
-          requirejs(deps, (...modules) => resolve(modules), reject);
-        });
-      });
-    },
-    loadRequire() {
-      if (window.requirejs) {
-        return Promise.resolve();
-      }
-      return new Promise((resolve, reject) => {
-        const script = document.createElement("script");
-        script.src = `${this.getCdn()}/requirejs@2.3.6/require.js`;
-        script.onload = resolve;
-        script.onerror = reject;
-        document.head.appendChild(script);
-      });
-    },
-    getBaseUrl() {
-      if (document.getElementsByTagName("base").length) {
-        return "./";
-      }
-      let base = document.body.dataset.baseUrl || document.baseURI;
-      if (!base.endsWith("/")) {
-        base += "/";
-      }
-      return base;
-    },
-    getCdn() {
-      return this.cdn || (window.solara ? window.solara.cdn : `${this.getBaseUrl()}_solara/cdn`);
-    },
-  },
+__LOADER_METHODS__  },
 };
 </script>
 """
@@ -275,7 +244,9 @@ class EChartsBoard(ipyvuetify.VuetifyTemplate):
     ``options_json`` maps each name to its option. A click reports the chart's name.
     """
 
-    template = traitlets.Unicode(BOARD_TEMPLATE).tag(sync=True)
+    template = traitlets.Unicode(BOARD_TEMPLATE.replace("__LOADER_METHODS__", _LOADER_METHODS)).tag(
+        sync=True
+    )
     layout_json = traitlets.Unicode("[]").tag(sync=True)
     options_json = traitlets.Unicode("{}").tag(sync=True)
     attributes = traitlets.Dict(default_value=None, allow_none=True).tag(sync=True)
