@@ -9,11 +9,6 @@ facilitator reopens the room with its code and key. Screenshots go to ``test-out
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +17,9 @@ import pytest
 from tests.ui_helpers import (
     CHROMIUM_FLAGS,
     OUTPUT,
-    REPO,
     PageLog,
+    SolaraServer,
     block_internet,
-    free_port,
     require_browser,
     screenshot,
     wait_chart,
@@ -34,49 +28,15 @@ from tests.ui_helpers import (
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-class WorkshopServer:
+class WorkshopServer(SolaraServer):
     """``cxsim workshop`` 's server on a free port of 127.0.0.1, in its own process group."""
 
     def __init__(self, db: Path, log: Path) -> None:
         from sim.workshop.cli import server_command, server_environment
 
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        self.log = log
-        self._out = log.open("w")
-        self.process = subprocess.Popen(
-            server_command("127.0.0.1", self.port),
-            env=server_environment(db),
-            cwd=REPO,
-            stdout=self._out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        super().__init__(
+            lambda port: server_command("127.0.0.1", port), server_environment(db), log
         )
-
-    def wait_ready(self, timeout: float = 90.0) -> None:
-        started = time.perf_counter()
-        while time.perf_counter() - started < timeout:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited:\n{self.log.read_text()[-3000:]}")
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(self.url, timeout=2) as response:
-                    if response.status == 200:
-                        return
-            time.sleep(0.3)
-        raise TimeoutError(f"no answer in {timeout} s:\n{self.log.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self._out.close()
 
 
 def _open(browser: Any, url: str) -> tuple[Any, Any, PageLog]:

@@ -77,7 +77,67 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class UIServer:
+class SolaraServer:
+    """A Solara server in a child process of its own process group, on a free local port.
+
+    Parameters
+    ----------
+    command
+        Its command line, given the port (``server_command`` of the UI or the workshop).
+    env
+        Its environment.
+    log
+        File receiving the server's output.
+    """
+
+    def __init__(self, command: Any, env: dict[str, str], log: Path, cwd: Path = REPO) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self.log = log
+        self._out = log.open("w")
+        self.process = subprocess.Popen(
+            command(self.port),
+            env=env,
+            cwd=cwd,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 90.0) -> float:
+        """Wait until the server answers; return the seconds it took."""
+        started = time.perf_counter()
+        while time.perf_counter() - started < timeout:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"the server exited with {self.process.returncode}:\n"
+                    + self.log.read_text()[-3000:]
+                )
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(self.url, timeout=2) as response:
+                    if response.status == 200:
+                        return time.perf_counter() - started
+            time.sleep(0.3)
+        raise TimeoutError(
+            f"the server did not answer within {timeout} s:\n" + self.log.read_text()[-3000:]
+        )
+
+    def stop(self) -> None:
+        """Stop the server and everything it started (its process group)."""
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self._out.close()
+
+
+class UIServer(SolaraServer):
     """``cxsim ui`` 's server in a child process, for one test module.
 
     Parameters
@@ -93,52 +153,9 @@ class UIServer:
     ) -> None:
         from sim.ui.server import server_command, server_environment
 
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        self.log = log
         env = server_environment(scenario)
         env.update(extra_env or {})
-        self._out = log.open("w")
-        self.process = subprocess.Popen(
-            server_command("127.0.0.1", self.port),
-            env=env,
-            cwd=cwd,
-            stdout=self._out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def wait_ready(self, timeout: float = 90.0) -> float:
-        """Wait until the server answers; return the seconds it took."""
-        started = time.perf_counter()
-        while time.perf_counter() - started < timeout:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"the UI server exited with {self.process.returncode}:\n"
-                    + self.log.read_text()[-3000:]
-                )
-            with contextlib.suppress(OSError):
-                with urllib.request.urlopen(self.url, timeout=2) as response:
-                    if response.status == 200:
-                        return time.perf_counter() - started
-            time.sleep(0.3)
-        raise TimeoutError(
-            f"the UI server did not answer within {timeout} s:\n" + self.log.read_text()[-3000:]
-        )
-
-    def stop(self) -> None:
-        """Stop the server and everything it started (its process group)."""
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
-        self._out.close()
+        super().__init__(lambda port: server_command("127.0.0.1", port), env, log, cwd)
 
 
 @contextlib.contextmanager
