@@ -22,6 +22,7 @@ import pandas as pd
 import sim.state
 from sim.agents import Customer, Firm
 from sim.arrays import GeneratorSource
+from sim.engine import resolve_engine
 from sim.metrics import FIRM_COLUMNS, MARKET_COLUMNS, RELATIONSHIP_INDICATORS, MetricsRecorder
 from sim.network import CompleteAdjacency, build_adjacency, region_of
 from sim.rules import run_phases
@@ -64,6 +65,10 @@ class CustomerMarket(mesa.Model):
         Floating point type of the per-customer state: ``"float32"`` (the default,
         ``sim.state.FLOAT``) or ``"float64"``. float32 halves the memory a step streams
         through; tests/test_precision.py bounds the difference it makes to the results.
+    engine
+        ``"numba"`` (compiled per-customer loops), ``"numpy"`` or ``"auto"`` (the default: the
+        ``CXSIM_ENGINE`` environment variable, else numba when installed); see ``sim.engine``.
+        The engines draw the same random numbers and differ only in float rounding.
     **kwargs
         More overrides in Mesa ``batch_run`` style: ``market__customers=1000``.
 
@@ -87,6 +92,7 @@ class CustomerMarket(mesa.Model):
         track: list[int] | int | None = None,
         eager_agents: bool | None = None,
         dtype: Any = None,
+        engine: str | None = "auto",
         **kwargs: Any,
     ) -> None:
         started = time.perf_counter()
@@ -110,6 +116,7 @@ class CustomerMarket(mesa.Model):
         self.dtype = np.dtype(sim.state.FLOAT if dtype is None else dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
+        self.engine = resolve_engine(engine)
         self.industries = list(market.industries)
         self.attributes = list(market.attributes)
         self.segment_names = [s.name for s in sc.segments]

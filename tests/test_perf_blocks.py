@@ -50,9 +50,9 @@ def test_fused_blocks_equal_the_phases_run_one_after_the_other(monkeypatch) -> N
     """Phases 2-5 run block by block give the numbers of the phases run one by one: each rule
     draws from its own stream, in the same order either way."""
     monkeypatch.setattr(sim.arrays, "CHUNK", 256)  # many blocks in a small market
-    fused = sim.CustomerMarket("baseline", rng=4, overrides=SMALL).run(12)
+    fused = sim.CustomerMarket("baseline", rng=4, overrides=SMALL, engine="numpy").run(12)
     monkeypatch.setattr("sim.model.run_phases", run_phases_one_by_one)
-    sequential = sim.CustomerMarket("baseline", rng=4, overrides=SMALL).run(12)
+    sequential = sim.CustomerMarket("baseline", rng=4, overrides=SMALL, engine="numpy").run(12)
     assert same(state_digest(fused), state_digest(sequential))
     assert fused.firm_metrics().equals(sequential.firm_metrics())
     last = fused.firm_metrics().query("step == 12")

@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 
 import sim
+from sim.engine import ENGINES
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "experiments" / "benchmarks"))
 from reference import KeyedSource, ReferenceMarket
@@ -126,11 +127,13 @@ def compare(model: sim.CustomerMarket, ref: ReferenceMarket) -> list[str]:
     return bad
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("case", list(CASES))
-def test_package_equals_agent_by_agent_reference(case: str) -> None:
+def test_package_equals_agent_by_agent_reference(case: str, engine: str) -> None:
+    """Both engines (numba kernels and numpy) follow the reference rule by rule."""
     scenario, steps = CASES[case]
     overrides = {"market.customers": 150, **BUSY} if scenario == "baseline" else None
-    model = sim.CustomerMarket(scenario, rng=5, dtype="float64", overrides=overrides)
+    model = sim.CustomerMarket(scenario, rng=5, dtype="float64", overrides=overrides, engine=engine)
     model.draws = KeyedSource(11)
     ref = ReferenceMarket(model, KeyedSource(11))
     assert compare(model, ref) == []
