@@ -28,7 +28,17 @@ if TYPE_CHECKING:
 
 __all__ = ["OutputExistsError", "package_versions", "prepare_out", "write_run"]
 
-PACKAGES = ("cxsim", "mesa", "numpy", "scipy", "pandas", "networkx", "pyarrow", "pydantic")
+PACKAGES = (
+    "cxsim",
+    "mesa",
+    "numpy",
+    "numba",
+    "scipy",
+    "pandas",
+    "networkx",
+    "pyarrow",
+    "pydantic",
+)
 
 
 class OutputExistsError(FileExistsError):
@@ -100,6 +110,8 @@ def write_run(
             "steps": int(model.steps),
             "customers": int(model.n_customers),
             "firms": model.firm_names,
+            "engine": model.engine,
+            "dtype": str(model.dtype),
             "wall_seconds": round(model.wall_seconds, 3),
             "build_seconds": round(model.build_seconds, 3),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
