@@ -18,7 +18,7 @@ import functools
 import importlib.util
 import os
 
-__all__ = ["ENGINES", "EngineError", "numba_available", "resolve_engine"]
+__all__ = ["ENGINES", "EngineError", "numba_available", "resolve_engine", "use_threads"]
 
 ENGINES = ("numba", "numpy")
 """The engines a model can run on."""
@@ -75,3 +75,15 @@ def resolve_engine(engine: str | None = "auto") -> str:
             "install it (pip install numba) or use engine='numpy'"
         )
     return engine
+
+
+def use_threads(n: int) -> None:
+    """Let the compiled kernels called from this thread use at most ``n`` threads.
+
+    The sweep runs one market per worker and sets 1, so that two runs do not each start a
+    thread per core. numba's setting is per calling thread; without numba this does nothing.
+    """
+    if numba_available():
+        import numba
+
+        numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))

@@ -45,6 +45,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.engine import resolve_engine
 from sim.output import package_versions
 from sim.sweep.plan import FORMAT, Plan
 from sim.sweep.seeds import SEED_SCHEME
@@ -64,6 +65,7 @@ VERSION_PACKAGES = (
     "cxsim",
     "mesa",
     "numpy",
+    "numba",
     "scipy",
     "pandas",
     "networkx",
@@ -381,6 +383,7 @@ def _new_manifest(plan: Plan) -> dict[str, Any]:
         },
         "created": _now(),
         "machine": {"host": socket.gethostname(), "platform": platform.platform()},
+        "engine": resolve_engine("auto"),  # of the process that created the folder
         "versions": package_versions(VERSION_PACKAGES),
         "sessions": [],
         "completed": [],

@@ -176,9 +176,11 @@ def run_one(task: RunTask) -> RunResult:
         ``status = "ok"`` with ``tables``, or ``status = "error"`` with the error; never raises
         for a problem of the run itself.
     """
+    from sim.engine import use_threads
     from sim.model import CustomerMarket
 
     started = time.perf_counter()
+    use_threads(1)  # the sweep's parallelism is across runs: one thread per run
     try:
         seed = np.random.SeedSequence(entropy=task.seed_entropy, spawn_key=(task.seed_key,))
         model = CustomerMarket(task.scenario, rng=seed, overrides=task.overrides or None)
