@@ -5,11 +5,14 @@ writes ``step_scaling.csv`` and a log-log ``step_scaling.png`` into the output f
 (default ``results/benchmarks``), and with ``--json`` the figures for ``run_all.py``.
 
     python experiments/benchmarks/step_scaling.py [--sizes 1000 10000 100000 1000000]
-        [--steps 20] [--scenario baseline] [--out results/benchmarks] [--json FILE]
+        [--steps 20] [--engines numba numpy] [--scenario baseline] [--out results/benchmarks]
+        [--json FILE]
 
-Seconds per step are the median wall-clock time of the timed steps (metrics recorded every step,
-as by default); ``cpu ms`` is the median CPU time of the process over the same steps, which a
-busy machine inflates much less than the wall clock. The targets (issues #2 and #6): 100k
+Each size is measured on each engine (``sim.engine``: the compiled kernels, the default, and
+numpy). Seconds per step are the median wall-clock time of the timed steps (metrics recorded
+every step, as by default), after a warm-up step that also loads or compiles the kernels;
+``cpu ms`` is the median CPU time of the process over the same steps: all threads' time, so
+above the wall clock when the kernels run on several cores. The targets (issues #2 and #6): 100k
 customers x 520 steps in <= 30 s; 1M customers <= 0.5 s a step within 4 GB; the 1M-customer
 network built in <= 10 s.
 """
@@ -28,11 +31,11 @@ WORKER = r"""
 import json, resource, sys, time
 import numpy as np
 import sim
-n, steps, scenario = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+n, steps, scenario, engine = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 t0 = time.perf_counter()
-model = sim.CustomerMarket(scenario, rng=1, overrides={"market.customers": n})
+model = sim.CustomerMarket(scenario, rng=1, overrides={"market.customers": n}, engine=engine)
 build = time.perf_counter() - t0
-model.step()  # warm-up: first-touch allocations
+model.step()  # warm-up: first-touch allocations, loading (or compiling) the kernels
 times, cpu = [], []
 for _ in range(steps):
     t, c = time.perf_counter(), time.process_time()
@@ -40,7 +43,12 @@ for _ in range(steps):
     times.append(time.perf_counter() - t)
     cpu.append(time.process_time() - c)
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"customers": n, "build_s": build, "network_s": model.network_seconds,
+threads = 1
+if model.engine == "numba":
+    import numba
+    threads = numba.get_num_threads()
+print(json.dumps({"customers": n, "engine": model.engine, "threads": threads,
+                  "build_s": build, "network_s": model.network_seconds,
                   "step_s_median": float(np.median(times)), "step_s_mean": float(np.mean(times)),
                   "step_s_min": float(np.min(times)), "cpu_s_median": float(np.median(cpu)),
                   "steps": steps, "peak_rss_mb": rss,
@@ -48,10 +56,10 @@ print(json.dumps({"customers": n, "build_s": build, "network_s": model.network_s
 """
 
 
-def measure(n: int, steps: int, scenario: str) -> dict:
-    """Run one size in a fresh process and return its figures."""
+def measure(n: int, steps: int, scenario: str, engine: str) -> dict:
+    """Run one size on one engine in a fresh process and return its figures."""
     out = subprocess.run(
-        [sys.executable, "-c", WORKER, str(n), str(steps), scenario],
+        [sys.executable, "-c", WORKER, str(n), str(steps), scenario, engine],
         capture_output=True,
         text=True,
         check=True,
@@ -64,6 +72,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000, 1_000_000])
     parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--engines", nargs="+", default=["numba", "numpy"])
     parser.add_argument("--scenario", default="baseline")
     parser.add_argument("--out", default="results/benchmarks")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
@@ -75,19 +84,21 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.1f}"
     )
     print(
-        f"{'customers':>10} {'build s':>8} {'network s':>9} {'ms/step':>9} {'cpu ms':>8} "
-        f"{'520 steps s':>11} {'peak MB':>8} {'state MB':>8}"
+        f"{'engine':>6} {'customers':>10} {'build s':>8} {'network s':>9} {'ms/step':>9} "
+        f"{'cpu ms':>8} {'520 steps s':>11} {'peak MB':>8} {'state MB':>8}"
     )
-    for n in args.sizes:
-        r = measure(n, args.steps if n < 1_000_000 else max(5, args.steps // 2), args.scenario)
-        rows.append(r)
-        print(
-            f"{n:>10,} {r['build_s']:>8.2f} {r['network_s']:>9.2f} "
-            f"{1000 * r['step_s_median']:>9.1f} {1000 * r['cpu_s_median']:>8.1f} "
-            f"{520 * r['step_s_median']:>11.1f} "
-            f"{r['peak_rss_mb']:>8.0f} {r['state_mb']:>8.0f}",
-            flush=True,
-        )
+    for engine in args.engines:
+        for n in args.sizes:
+            steps = args.steps if n < 1_000_000 else max(5, args.steps // 2)
+            r = measure(n, steps, args.scenario, engine)
+            rows.append(r)
+            print(
+                f"{engine:>6} {n:>10,} {r['build_s']:>8.2f} {r['network_s']:>9.2f} "
+                f"{1000 * r['step_s_median']:>9.1f} {1000 * r['cpu_s_median']:>8.1f} "
+                f"{520 * r['step_s_median']:>11.1f} "
+                f"{r['peak_rss_mb']:>8.0f} {r['state_mb']:>8.0f}",
+                flush=True,
+            )
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(rows, indent=1))
@@ -103,12 +114,15 @@ def main() -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.5, 4.5), dpi=120)
-    ax.loglog(df["customers"], df["step_s_median"], "o-", label="seconds per step (wall)")
-    ax.loglog(df["customers"], df["cpu_s_median"], "^-", label="seconds per step (CPU)")
-    ax.loglog(df["customers"], df["build_s"], "s--", label="build seconds")
-    ax.loglog(df["customers"], df["network_s"], "x:", label="network build seconds")
-    ref = df["step_s_median"].iloc[0] * df["customers"] / df["customers"].iloc[0]
-    ax.loglog(df["customers"], ref, ":", color="gray", label="linear in N")
+    for i, (engine, part) in enumerate(df.groupby("engine", sort=False)):
+        threads = int(part["threads"].max())
+        label = f"seconds per step, {engine}" + (f" ({threads} threads)" if threads > 1 else "")
+        ax.loglog(part["customers"], part["step_s_median"], "o-^"[i % 3] + "-", label=label)
+    first = df[df["engine"] == df["engine"].iloc[0]]
+    ax.loglog(first["customers"], first["build_s"], "s--", label="build seconds")
+    ax.loglog(first["customers"], first["network_s"], "x:", label="network build seconds")
+    ref = first["step_s_median"].iloc[0] * first["customers"] / first["customers"].iloc[0]
+    ax.loglog(first["customers"], ref, ":", color="gray", label="linear in N")
     ax.axhline(0.5, color="C3", lw=0.8, ls="--", label="1M target: 0.5 s a step")
     ax.set_xlabel("customers")
     ax.set_ylabel("seconds")
