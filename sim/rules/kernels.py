@@ -168,8 +168,11 @@ def customer_rows(
         for i in range(lo, hi):
             b = i - base
             f = supplier[m, i]
-            served = f >= 0
-            row = (f if served else n_firms) + region[i] * (n_firms + 1)
+            failed[m, i] = hit[m, b]
+            ws_failure[m, i] = hit[m, b]
+            if f < 0:
+                continue  # no supplier: no experience
+            row = f + region[i] * (n_firms + 1)
             for k in range(n_attr):
                 x = tables[m, row, k]
                 if noise_on:
@@ -180,10 +183,7 @@ def customer_rows(
                     x = zero
                 elif x > one:
                     x = one
-                if served:
-                    experience[m, i, k] = x
-            failed[m, i] = hit[m, b]
-            ws_failure[m, i] = hit[m, b]
+                experience[m, i, k] = x
     # -- the benchmark: decayed, then raised to the best experience of this step
     for i in range(lo, hi):
         for k in range(n_attr):
@@ -198,9 +198,14 @@ def customer_rows(
         for i in range(lo, hi):
             b = i - base
             f = supplier[m, i]
-            served = f >= 0
-            key = f if served else n_firms
-            warned = hit[m, b] and served and disclose[f]
+            if f < 0:  # no supplier: only what the numpy phases write for everyone
+                for k in range(n_attr):
+                    expectation_used[m, i, k] = expectation[m, i, k]
+                satisfaction_before[m, i] = satisfaction[m, i]
+                unhappy[m, b] = False
+                continue
+            key = f
+            warned = hit[m, b] and disclose[f]
             # -- expectations: the judged expectation and the move of E toward its target
             ew_sum = zero
             for k in range(n_attr):
@@ -224,8 +229,7 @@ def customer_rows(
                 gap = num / den + standard[i] - e
                 rise = zero if gap < zero else gap  # np.maximum(gap, 0)
                 fall = zero if gap > zero else gap  # np.minimum(gap, 0)
-                if served:
-                    expectation[m, i, k] = rise * c[C_UP] + fall * c[C_DOWN] + e
+                expectation[m, i, k] = rise * c[C_UP] + fall * c[C_DOWN] + e
             # -- satisfaction: experience against the judged expectation, losses weigh more
             breach = zero
             disc = zero
@@ -262,13 +266,12 @@ def customer_rows(
             new = (s - old) * c[C_MEMORY] + old
             if old != old:
                 new = s  # S starts at the first experience
-            if served:
-                satisfaction[m, i] = new
-                last_satisfaction[m, i] = s
-                if recording:
-                    sums[f, 0] += 1.0
-                    sums[f, 1] += perf
-                    sums[f, 2] += ew_sum
+            satisfaction[m, i] = new
+            last_satisfaction[m, i] = s
+            if recording:
+                sums[f, 0] += 1.0
+                sums[f, 1] += perf
+                sums[f, 2] += ew_sum
             # -- trust, before complaints: kept and broken promises
             kept = zero
             cut = zero
@@ -297,7 +300,7 @@ def customer_rows(
             t -= cut * t_old
             t += t_old
             trust_out[m, b] = t
-            unhappy[m, b] = served and last_satisfaction[m, i] < c[C_THRESHOLD]
+            unhappy[m, b] = s < c[C_THRESHOLD]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
