@@ -84,20 +84,16 @@ def begin_relationship(model: CustomerMarket, rows: np.ndarray, m: int, firms: n
     put_rows(cs.expectation[m], rows, e + anchor * (np.take(fs.promise, firms, axis=0) - e))
 
 
-def churn_bound(
+def rival_gap_bound(
     model: CustomerMarket, m: int, terms: tuple[np.ndarray, np.ndarray, np.ndarray]
 ) -> float:
-    """An upper bound on every customer's churn chance in industry m this step.
+    """An upper bound on every customer's rival gap ``max(0, max_rivals U - U[own])`` in
+    industry m, rounded up to 1/64.
 
-    The churn hazard rises with ``z``; ``z`` is largest at the lowest satisfaction in the
-    industry, trust and commitment 0 and the largest possible rival gap, which is bounded by the
-    firms' utility terms: attitudes at their extremes over all customers and, since weights sum
-    to 1, ``w.(P_f - P_g) <= max_k (P_f - P_g)_k``. ``switching`` draws a uniform only for the
-    customers whose uniform falls below this bound (``GeneratorSource.below``)."""
+    Bounded by the firms' utility terms: attitudes at their extremes over all customers and,
+    since weights sum to 1, ``w.(P_f - P_g) <= max_k (P_f - P_g)_k``."""
     cs, prm = model.customer_state, model.params.switching
     firms, promise, constant = terms
-    low = float(np.fmin.reduce(cs.satisfaction[m])) if model.n_customers else np.nan
-    low = prm.satisfaction_ref if np.isnan(low) else min(low, prm.satisfaction_ref)
     gap = 0.0
     if len(firms) > 1:
         high_a = np.array([cs.attitude[f].max() for f in firms], float)
@@ -116,7 +112,22 @@ def churn_bound(
                     )
     # coarsened outward to 1/64, so that float32 and float64 states give the same bound (and so
     # the same draws) unless a state value sits on the grid
-    low, gap = np.floor(low * 64.0) / 64.0, np.ceil(max(gap, 0.0) * 64.0) / 64.0
+    return float(np.ceil(max(gap, 0.0) * 64.0) / 64.0)
+
+
+def churn_bound(
+    model: CustomerMarket, m: int, terms: tuple[np.ndarray, np.ndarray, np.ndarray]
+) -> float:
+    """An upper bound on every customer's churn chance in industry m this step.
+
+    The churn hazard rises with ``z``; ``z`` is largest at the lowest satisfaction in the
+    industry, trust and commitment 0 and the largest possible rival gap
+    (:func:`rival_gap_bound`). ``switching`` draws a uniform only for the customers whose
+    uniform falls below this bound (``GeneratorSource.below``)."""
+    cs, prm = model.customer_state, model.params.switching
+    low = float(np.fmin.reduce(cs.satisfaction[m])) if model.n_customers else np.nan
+    low = prm.satisfaction_ref if np.isnan(low) else min(low, prm.satisfaction_ref)
+    low, gap = np.floor(low * 64.0) / 64.0, rival_gap_bound(model, m, terms)  # see there
     z = (
         prm.intercept
         - prm.switching_cost
@@ -150,6 +161,11 @@ def apply(model: CustomerMarket, scratch: StepScratch) -> None:
         sup = cs.supplier[m][rows]
         served = sup >= 0
         rows, u, sup = rows[served], u[served], sup[served]
+        # thinned again: the chance with the largest rival gap bounds each customer's own, and
+        # costs no utilities (the margin covers float rounding; no leaver is dropped)
+        gap_max = np.full(len(rows), rival_gap_bound(model, m, terms), cs.trust.dtype)
+        maybe = u < churn_probability(model, rows, m, gap_max) * (1.0 + 1e-5)
+        rows, u, sup = rows[maybe], u[maybe], sup[maybe]
         if len(rows) == 0:
             continue
         util, _ = utilities(model, rows, m, terms, firm_major=True)  # [F_m, rows]
