@@ -23,19 +23,26 @@ reviews; the mean experience in its reviews feeds expectations.
 Implementation: talking and posting are thinned Bernoulli trials (a uniform is drawn for every
 customer, or only for those below the largest chance when it is small, and compared with each
 customer's own chance); what listeners receive is aggregated per listener with ``bincount`` over
-the deliveries of each industry, indexed compactly over the customers who heard anything.
+the deliveries of each industry, indexed compactly over the customers who heard anything. On the
+numba engine (``model.engine``) the same draws go to compiled loops instead
+(``sim.rules.word_of_mouth_kernels``: who talks, the fan-out over a CSR network, what the
+listeners make of it), which give the same state to the bit; their temporaries are kept from
+step to step in a pool per model.
 """
 
 from __future__ import annotations
 
+import weakref
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 
 from sim.arrays import put_rows
+from sim.network import Adjacency, AdjacencyLike
 from sim.state import StepScratch
-from sim.timebase import weekly_rate_to_step
+from sim.timebase import WEEKS_PER_YEAR, weekly_rate_to_step
 
 if TYPE_CHECKING:
     from sim.model import CustomerMarket
@@ -82,6 +89,99 @@ def review_score(model: CustomerMarket) -> np.ndarray:
     return (prior * PRIOR_REVIEWS + fs.review_sum) / (PRIOR_REVIEWS + fs.review_weight)
 
 
+def _kernels(model: CustomerMarket) -> ModuleType | None:
+    """The compiled kernels when the model runs on the numba engine, else None (numpy)."""
+    if getattr(model, "engine", "numpy") != "numba":
+        return None
+    from sim.rules import word_of_mouth_kernels  # imports numba: only on the numba engine
+
+    return word_of_mouth_kernels
+
+
+def _talkers(
+    model: CustomerMarket, kernels: ModuleType | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
+    """``(sender, firm, tone, offsets)`` of this step's messages, industry by industry (the
+    messages of industry ``m`` are ``offsets[m]:offsets[m + 1]``)."""
+    cs, prm, draws = model.customer_state, model.params.word_of_mouth, model.draws
+    everyone = slice(0, model.n_customers)
+    p_max = talk_probability_max(model)
+    # the compiled selection computes the weekly chance itself: only at a step of a week
+    compiled = kernels is not None and model.steps_per_year == WEEKS_PER_YEAR
+    senders, firms, tones, offsets = [], [], [], [0]
+    for m in range(len(model.industries)):
+        sup = cs.supplier[m]
+        cand, u = draws.below("talk", m, everyone, p_max)
+        if compiled:
+            ft = cs.satisfaction.dtype.type
+            n0 = prm.neutral_point
+            talkers, firm, tone = kernels.select_talkers(
+                np.asarray(cand),
+                np.asarray(u),
+                sup,
+                cs.satisfaction[m],
+                ft(prm.base_rate),
+                ft(prm.positive_amplitude),
+                ft(prm.negative_amplitude),
+                ft(n0),
+                ft(max(10.0 - n0, 1e-9)),
+                ft(max(n0, 1e-9)),
+            )
+        else:
+            ok = sup[cand] >= 0
+            cand, u = cand[ok], u[ok]
+            sat = cs.satisfaction[m][cand]
+            talk = u < talk_probability(sat, model)
+            talkers = cand[talk]
+            firm = sup[talkers]
+            tone = valence(sat[talk], prm.neutral_point)
+        senders.append(talkers)
+        firms.append(firm)
+        tones.append(tone)
+        offsets.append(offsets[-1] + len(talkers))
+    return np.concatenate(senders), np.concatenate(firms), np.concatenate(tones), offsets
+
+
+def _fan_out(
+    model: CustomerMarket, kernels: ModuleType | None, sender: np.ndarray, firm: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(msg, recv, per_firm)``: the deliveries of the messages to the network (position of the
+    message, receiver) and how many there are about each firm."""
+    prm, adjacency, n_firms = model.params.word_of_mouth, model.adjacency, model.firm_state.n
+    rng = model.draws.stream("reach")
+    if model.adjacency_is_complete:
+        msg, recv = adjacency.expand(
+            sender, prm.reach, rng, max_receivers=prm.complete_graph_max_receivers
+        )
+    elif kernels is not None and isinstance(adjacency, Adjacency):
+        # Adjacency.expand's draws (one uniform per (message, neighbour)), its loop compiled
+        reach = float(prm.reach)
+        if reach == 0.0 or len(sender) == 0:
+            empty = np.zeros(0, np.int64)
+            return empty, empty, np.zeros(n_firms, np.int64)
+        fan_out = int(adjacency.degree[sender].sum())
+        uniforms = rng.random(fan_out) if reach < 1.0 else np.zeros(0)
+        pool = _pool(model)
+        message = pool("message", fan_out + 1, np.int64)
+        receiver = pool("receiver", fan_out + 1, np.int64)
+        per_firm = np.zeros(n_firms, np.int64)
+        kept = kernels.expand_csr(
+            sender,
+            adjacency.indptr,
+            adjacency.indices,
+            uniforms,
+            reach,
+            firm,
+            message,
+            receiver,
+            per_firm,
+        )
+        return message[:kept], receiver[:kept], per_firm
+    else:
+        msg, recv = adjacency.expand(sender, prm.reach, rng)
+    return msg, recv, np.bincount(firm[msg], minlength=n_firms)
+
+
 def _spread(model: CustomerMarket, scratch: StepScratch) -> None:
     cs, fs, prm, ws = (
         model.customer_state,
@@ -89,46 +189,27 @@ def _spread(model: CustomerMarket, scratch: StepScratch) -> None:
         model.params.word_of_mouth,
         model.workspace,
     )
-    draws, n, n_firms = model.draws, model.n_customers, fs.n
-    everyone = slice(0, n)
-    p_max = talk_probability_max(model)
-    senders, firms, tones, offsets = [], [], [], [0]
-    for m in range(len(model.industries)):
-        sup = cs.supplier[m]
-        cand, u = draws.below("talk", m, everyone, p_max)
-        ok = sup[cand] >= 0
-        cand, u = cand[ok], u[ok]
-        sat = cs.satisfaction[m][cand]
-        talk = u < talk_probability(sat, model)
-        talkers = cand[talk]
-        senders.append(talkers)
-        firms.append(sup[talkers])
-        tones.append(valence(sat[talk], prm.neutral_point))
-        offsets.append(offsets[-1] + len(talkers))
-    sender = np.concatenate(senders)
-    firm = np.concatenate(firms)
-    tone = np.concatenate(tones)
+    n, n_firms = model.n_customers, fs.n
+    kernels = _kernels(model)
+    sender, firm, tone, offsets = _talkers(model, kernels)
     positive = tone > 0
     scratch.wom_positive = np.bincount(firm, weights=positive, minlength=n_firms)
     scratch.wom_negative = np.bincount(firm, weights=tone < 0, minlength=n_firms)
-
-    if model.adjacency_is_complete:
-        msg, recv = model.adjacency.expand(
-            sender, prm.reach, draws.stream("reach"), max_receivers=prm.complete_graph_max_receivers
-        )
-    else:
-        msg, recv = model.adjacency.expand(sender, prm.reach, draws.stream("reach"))
-    scratch.wom_reach = np.bincount(firm[msg], minlength=n_firms).astype(float)
+    msg, recv, per_firm = _fan_out(model, kernels, sender, firm)
+    scratch.wom_reach = per_firm.astype(float)
 
     decay = weekly_rate_to_step(prm.attitude_decay, model.steps_per_year)
     cs.attitude *= cs.attitude.dtype.type(1.0 - decay)
     if len(recv) == 0:
         return
+    bounds = np.searchsorted(msg, offsets)  # the deliveries of each industry's messages
+    if kernels is not None:
+        _listen_compiled(model, kernels, msg, recv, bounds, sender, firm, tone, offsets)
+        return
     heard_rate = weekly_rate_to_step(model.params.expectations.heard_rate, model.steps_per_year)
     praise_share = model.params.expectations.benchmark_from_praise
     cross = np.flatnonzero(model.cross_mask)
     attitude = cs.attitude.reshape(-1)
-    bounds = np.searchsorted(msg, offsets)
     for m in range(len(model.industries)):
         lo, hi = bounds[m], bounds[m + 1]
         if lo == hi:
@@ -146,8 +227,7 @@ def _spread(model: CustomerMarket, scratch: StepScratch) -> None:
         tone_sum = np.bincount(key, weights=tone[mm], minlength=len(who) * len(mine))[hit]
         where = mine[hit % len(mine)] * n + who[hit // len(mine)]
         a = attitude[where]
-        moved = 1.0 - (1.0 - prm.influence) ** np.arange(c.max() + 1)  # after 0, 1, 2... messages
-        attitude[where] = a + moved[c] * (tone_sum / c - a)
+        attitude[where] = a + _moved(prm.influence, c.max())[c] * (tone_sum / c - a)
 
         # what was heard about the industry: the mean of the experiences in the messages, as a
         # product of the (listener x message) delivery matrix with the messages' experiences
@@ -183,6 +263,124 @@ def _spread(model: CustomerMarket, scratch: StepScratch) -> None:
                 flat = who[got] * cs.benchmark.shape[1] + k  # entries of the benchmark
                 bench = cs.benchmark.reshape(-1)
                 bench[flat] = np.maximum(bench[flat], best[got])
+
+
+def _moved(influence: float, most: int) -> np.ndarray:
+    """Share of the way an attitude moves after 0, 1, ..., ``most`` messages."""
+    return 1.0 - (1.0 - influence) ** np.arange(most + 1)
+
+
+def _listen_compiled(
+    model: CustomerMarket,
+    kernels: ModuleType,
+    msg: np.ndarray,
+    recv: np.ndarray,
+    bounds: np.ndarray,
+    sender: np.ndarray,
+    firm: np.ndarray,
+    tone: np.ndarray,
+    offsets: list[int],
+) -> None:
+    """The listeners' side of ``_spread`` (attitudes, heard, praise) by the compiled kernels."""
+    cs, prm, n_firms = model.customer_state, model.params.word_of_mouth, model.firm_state.n
+    n, n_attr = model.n_customers, cs.experience.shape[2]
+    ft = cs.experience.dtype
+    heard_rate = float(
+        weekly_rate_to_step(model.params.expectations.heard_rate, model.steps_per_year)
+    )
+    praise_share = model.params.expectations.benchmark_from_praise
+    cross = np.flatnonzero(model.cross_mask) if praise_share > 0 else np.zeros(0, np.int64)
+    positive = tone > 0
+    pool = _pool(model)
+    flags = pool("flags", n, np.uint8)  # zero when made, left zero by ``hear``
+    stamp = pool("stamp", n, np.int32 if n < 2**31 else np.int64)
+    width = n_attr + len(cross)  # a row of ``sums``: K zeros, then -inf per cross attribute
+    sums_fill = np.concatenate([np.zeros(n_attr, ft), np.full(len(cross), -np.inf, ft)])
+    # a listener hears at most one message per neighbour that talked in the industry
+    most_neighbours = pool.max_degree(model.adjacency)
+    for m in range(len(model.industries)):
+        lo, hi = bounds[m], bounds[m + 1]
+        if lo == hi:
+            continue
+        mine = model.industry_firms[m]
+        local = np.zeros(n_firms, np.int64)
+        local[mine] = np.arange(len(mine))
+        first, last = offsets[m], offsets[m + 1]
+        n_del = hi - lo
+        moved = _moved(prm.influence, min(last - first, most_neighbours))
+        _, most = kernels.hear(
+            msg[lo:hi],
+            recv[lo:hi],
+            first,
+            sender[first:last],
+            local[firm[first:last]],
+            len(mine),
+            tone[first:last],
+            positive[first:last],
+            cs.experience[m],
+            cs.heard[m],
+            heard_rate,
+            cs.benchmark,
+            cross,
+            ft.type(prm.praise_threshold),
+            ft.type(praise_share),
+            np.asarray(mine, np.int64),
+            moved,
+            cs.attitude,
+            flags,
+            stamp,
+            pool("rank", n_del, stamp.dtype),
+            pool("who", n_del + 1, np.int64),
+            pool("tally", n_del * 2 * len(mine), np.float64),
+            pool(f"sums{width}", n_del * width, ft, fill=sums_fill),
+            pool("said", (last - first) * n_attr, ft),
+        )
+        if most >= len(moved):
+            raise RuntimeError(f"a listener heard {most} messages about one firm: more than it can")
+
+
+class _Pool:
+    """Flat arrays for the compiled kernels' temporaries, kept from step to step and grown
+    when too small: in a fresh array every 4 KiB page costs a page fault when first written
+    (about 3 us on the project's machine, as much as the kernels' work at a million customers).
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+        self._degree: tuple[AdjacencyLike, int] | None = None
+
+    def max_degree(self, adjacency: AdjacencyLike) -> int:
+        """The most neighbours a customer has in ``adjacency`` (computed once per network)."""
+        if self._degree is None or self._degree[0] is not adjacency:
+            self._degree = (adjacency, int(adjacency.degree.max(initial=0)))
+        return self._degree[1]
+
+    def __call__(
+        self, name: str, size: int, dtype: type | np.dtype, fill: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The first ``size`` items of the array called ``name`` (of type ``dtype``). A new
+        array is zero, or ``fill`` repeated (``size`` must then be a multiple of its length)."""
+        a = self._arrays.get(name)
+        if a is None or a.size < size or a.dtype != dtype:
+            period = 1 if fill is None else len(fill)
+            capacity = -(-(size + size // 4 + 1024) // period) * period
+            if fill is None:
+                a = np.zeros(capacity, dtype)
+            else:
+                a = np.tile(np.asarray(fill, dtype), capacity // period)
+            self._arrays[name] = a
+        return a[:size]
+
+
+_POOLS: weakref.WeakKeyDictionary[CustomerMarket, _Pool] = weakref.WeakKeyDictionary()
+
+
+def _pool(model: CustomerMarket) -> _Pool:
+    """The model's pool of kernel temporaries."""
+    pool = _POOLS.get(model)
+    if pool is None:
+        pool = _POOLS[model] = _Pool()
+    return pool
 
 
 def _listeners(receiver: np.ndarray, stamp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
