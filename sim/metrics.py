@@ -176,8 +176,22 @@ def tally_customers(model: CustomerMarket) -> dict[str, np.ndarray]:
     ``served_anywhere``: customers with a supplier in at least one industry.
 
     One pass over the per-industry arrays in cache-sized blocks; each block's values are summed
-    per firm of the industry by one matrix product (firm indicator x values).
+    per firm of the industry by one matrix product (firm indicator x values). On the numba
+    engine a compiled loop does the same (``sim.metrics_kernels``): the same counts, sums equal
+    up to float rounding.
+
+    Parameters
+    ----------
+    model
+        The market.
+
+    Returns
+    -------
+    dict
+        ``[F]`` float64 arrays keyed by the names of ``TALLIES``, and ``served_anywhere``.
     """
+    if getattr(model, "engine", "numpy") == "numba":
+        return _tally_compiled(model)
     cs, n_firms = model.customer_state, model.firm_state.n
     blocks = model.workspace.blocks
     q = len(TALLIES)
@@ -212,6 +226,34 @@ def tally_customers(model: CustomerMarket) -> dict[str, np.ndarray]:
             served_anywhere += int(np.count_nonzero(anywhere))
     out = dict(zip(TALLIES, total.T, strict=True))
     out["served_anywhere"] = served_anywhere
+    return out
+
+
+def _tally_compiled(model: CustomerMarket) -> dict[str, np.ndarray]:
+    """``tally_customers`` by the compiled loop of ``sim.metrics_kernels``."""
+    from sim import metrics_kernels  # imports numba: only on the numba engine
+
+    cs, n_firms = model.customer_state, model.firm_state.n
+    belongs = np.zeros((len(model.industry_firms), n_firms), bool)
+    for m, firms in enumerate(model.industry_firms):
+        belongs[m, firms] = True
+    ft = cs.satisfaction.dtype.type
+    total = np.zeros((n_firms, len(TALLIES)))
+    served_anywhere = metrics_kernels.tally(
+        cs.supplier,
+        cs.satisfaction,
+        cs.complaints,
+        cs.answered,
+        cs.trust,
+        cs.commitment,
+        cs.recommend,
+        belongs,
+        ft(PROMOTER),
+        ft(DETRACTOR),
+        total,
+    )
+    out = dict(zip(TALLIES, total.T, strict=True))
+    out["served_anywhere"] = int(served_anywhere)
     return out
 
 
