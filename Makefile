@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[ui,sweep,dev]"
+	$(BIN)/python -m sim.warmup
 	@touch $(STAMP)
 	@echo "installed: $(BIN)/cxsim"
 
