@@ -1,4 +1,4 @@
-"""Compile the numba kernels ahead of first use: ``python -m sim.warmup`` (``make install`` runs it).
+"""Compiling the numba kernels before first use: ``python -m sim.warmup`` (``make install``).
 
 The first model to step on the numba engine compiles its kernels, about 15 s on a 2-core machine,
 and numba caches them next to their modules (``__pycache__``), so later processes load them in
