@@ -55,6 +55,14 @@ class Blocks:
     def __init__(self) -> None:
         self._pool: dict[tuple[str, tuple[int, ...], str], np.ndarray] = {}
 
+    def array(self, name: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+        """A reusable array called ``name`` of exactly ``shape`` (contents left over)."""
+        key = (name, tuple(shape), np.dtype(dtype).str)
+        a = self._pool.get(key)
+        if a is None:
+            a = self._pool[key] = np.empty(shape, dtype)
+        return a
+
     def __call__(
         self, name: str, width: int = 0, dtype: Any = np.float32, leading: int = 0
     ) -> np.ndarray:

@@ -181,13 +181,16 @@ def _run_compiled(
     kernels = const.kernels
     rows_per_task = arrays.CHUNK
     span = rows_per_task * TASKS_PER_SPAN
-    # per-span buffers, [industry, position in the span]
-    z = np.empty((n_ind, span, k), np.float32)
-    hit = np.empty((n_ind, span), bool)
-    unhappy = np.empty((n_ind, span), bool)
-    outcome = np.empty((n_ind, span), np.int8)
-    trust_out = np.empty((n_ind, span), cs.experience.dtype)
-    sums = np.zeros((TASKS_PER_SPAN, n_firms, 3))
+    # per-span buffers, [industry, position in the span], kept from step to step (a fresh
+    # array costs page faults every step)
+    width = min(span, max(model.n_customers, 1))
+    keep = ws.blocks.array
+    z = keep("span_noise", (n_ind, width, k), np.float32)
+    hit = keep("span_hit", (n_ind, width), bool)
+    unhappy = keep("span_unhappy", (n_ind, width), bool)
+    outcome = keep("span_outcome", (n_ind, width), np.int8)
+    trust_out = keep("span_trust", (n_ind, width), cs.experience.dtype)
+    sums = keep("span_sums", (TASKS_PER_SPAN, n_firms, 3), np.float64)
     noise_on = bool(deliver.noise > 0)
     for lo in range(0, model.n_customers, span):
         hi = min(model.n_customers, lo + span)
