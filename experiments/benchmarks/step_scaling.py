@@ -117,9 +117,14 @@ def main() -> None:
     for i, (engine, part) in enumerate(df.groupby("engine", sort=False)):
         threads = int(part["threads"].max())
         label = f"seconds per step, {engine}" + (f" ({threads} threads)" if threads > 1 else "")
-        ax.loglog(part["customers"], part["step_s_median"], "o-^"[i % 3] + "-", label=label)
+        ax.loglog(part["customers"], part["step_s_median"], ("o-", "^-", "v-")[i % 3], label=label)
     first = df[df["engine"] == df["engine"].iloc[0]]
-    ax.loglog(first["customers"], first["build_s"], "s--", label="build seconds")
+    ax.loglog(
+        first["customers"],
+        first["build_s"],
+        "s--",
+        label="build seconds (with Mesa agents and space up to 20k)",
+    )
     ax.loglog(first["customers"], first["network_s"], "x:", label="network build seconds")
     ref = first["step_s_median"].iloc[0] * first["customers"] / first["customers"].iloc[0]
     ax.loglog(first["customers"], ref, ":", color="gray", label="linear in N")
