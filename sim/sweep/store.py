@@ -46,7 +46,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.engine import resolve_engine
-from sim.output import package_versions
+from sim.output import PACKAGES, package_versions
 from sim.sweep.plan import FORMAT, Plan
 from sim.sweep.seeds import SEED_SCHEME
 from sim.sweep.worker import RunResult, RunTask
@@ -61,21 +61,7 @@ __all__ = ["TABLES", "SweepResults", "SweepStore", "SweepStoreError", "open_resu
 TABLES = ("market", "firms")
 """Data tables a sweep may keep (besides ``runs``)."""
 
-VERSION_PACKAGES = (
-    "cxsim",
-    "mesa",
-    "numpy",
-    "numba",
-    "scipy",
-    "pandas",
-    "networkx",
-    "pyarrow",
-    "pydantic",
-    "duckdb",
-    "dask",
-    "distributed",
-    "SALib",
-)
+VERSION_PACKAGES = (*PACKAGES, "duckdb", "dask", "distributed", "SALib")
 
 _ARROW = {
     "bool": pa.bool_(),
