@@ -212,6 +212,7 @@ def _run_compiled(
             lo,
             hi,
             lo if serial else rows_per_task,  # the serial kernel's buffer origin
+            sums[0] if serial else sums,
             cs.supplier,
             cs.region,
             cs.weights,
@@ -245,7 +246,6 @@ def _run_compiled(
             const.curved,
             const.step_scaled,
             scratch.recording,
-            sums[0] if serial else sums,
             trust_out,
             unhappy,
         )

@@ -119,6 +119,7 @@ def customer_rows(
     lo,
     hi,
     base,
+    sums,
     supplier,
     region,
     weights,
@@ -152,7 +153,6 @@ def customer_rows(
     curved,
     step_scaled,
     recording,
-    sums,
     trust_out,
     unhappy,
 ):
@@ -376,143 +376,29 @@ def commitment_rows(
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def customer_phases(
-    lo,
-    hi,
-    task_rows,
-    supplier,
-    region,
-    weights,
-    disposition,
-    standard,
-    experience,
-    expectation,
-    benchmark,
-    heard,
-    satisfaction,
-    last_satisfaction,
-    trust,
-    failed,
-    ws_failure,
-    expectation_used,
-    satisfaction_before,
-    z,
-    noise_on,
-    hit,
-    tables,
-    disclose,
-    fail_col,
-    cross_weight,
-    den0,
-    firm_part,
-    breach_floor,
-    retention,
-    floor,
-    c,
-    d,
-    curved,
-    step_scaled,
-    recording,
-    sums,
-    trust_out,
-    unhappy,
-):
+def customer_phases(lo, hi, task_rows, sums, *state):
     """Phases 2 to 5 up to the complaints for the customers ``lo..hi`` (positions ``i - lo`` in
-    the per-block buffers), in tasks of ``task_rows`` customers run in parallel.
+    the per-span buffers), in tasks of ``task_rows`` customers run in parallel.
 
-    Writes the state in place as the numpy phases do; leaves each customer's new trust before
-    the complaint outcome in ``trust_out[m, i - lo]`` and whether it is unhappy enough to
-    complain in ``unhappy[m, i - lo]``; when ``recording``, adds ``[served, w.X, w.E_used]`` per
-    firm to ``sums[task]`` (one row per task, so that the sums do not depend on the threads).
+    ``state`` is the arguments of :func:`customer_rows` after ``sums``. Writes the state in
+    place as the numpy phases do; leaves each customer's new trust before the complaint outcome
+    in ``trust_out[m, i - lo]`` and whether it is unhappy enough to complain in
+    ``unhappy[m, i - lo]``; when ``recording``, adds ``[served, w.X, w.E_used]`` per firm to
+    ``sums[task]`` (one ``[F, 3]`` row per task, so that the sums do not depend on the threads).
     """
     n_tasks = (hi - lo + task_rows - 1) // task_rows
     for task in prange(n_tasks):
         start = lo + task * task_rows
-        customer_rows(
-            start,
-            min(hi, start + task_rows),
-            lo,
-            supplier,
-            region,
-            weights,
-            disposition,
-            standard,
-            experience,
-            expectation,
-            benchmark,
-            heard,
-            satisfaction,
-            last_satisfaction,
-            trust,
-            failed,
-            ws_failure,
-            expectation_used,
-            satisfaction_before,
-            z,
-            noise_on,
-            hit,
-            tables,
-            disclose,
-            fail_col,
-            cross_weight,
-            den0,
-            firm_part,
-            breach_floor,
-            retention,
-            floor,
-            c,
-            d,
-            curved,
-            step_scaled,
-            recording,
-            sums[task],
-            trust_out,
-            unhappy,
-        )
+        customer_rows(start, min(hi, start + task_rows), lo, sums[task], *state)
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def commitment_phase(
-    lo,
-    hi,
-    task_rows,
-    supplier,
-    satisfaction,
-    trust,
-    commitment,
-    tenure,
-    steps_since_recovery,
-    complaints,
-    answered,
-    satisfaction_before,
-    trust_out,
-    outcome,
-    commit_bonus,
-    c,
-    d,
-):
-    """The rest of trust for the customers ``lo..hi``, in parallel tasks of ``task_rows``: the
-    complaint outcome (``outcome`` codes ``NO_OUTCOME``, ``ANSWERED``, ``IGNORED``), recovery,
-    commitment and tenure."""
+def commitment_phase(lo, hi, task_rows, *state):
+    """The rest of trust for the customers ``lo..hi``, in parallel tasks of ``task_rows``
+    (``state``: the arguments of :func:`commitment_rows` after ``base``): the complaint outcome
+    (``outcome`` codes ``NO_OUTCOME``, ``ANSWERED``, ``IGNORED``), recovery, commitment and
+    tenure."""
     n_tasks = (hi - lo + task_rows - 1) // task_rows
     for task in prange(n_tasks):
         start = lo + task * task_rows
-        commitment_rows(
-            start,
-            min(hi, start + task_rows),
-            lo,
-            supplier,
-            satisfaction,
-            trust,
-            commitment,
-            tenure,
-            steps_since_recovery,
-            complaints,
-            answered,
-            satisfaction_before,
-            trust_out,
-            outcome,
-            commit_bonus,
-            c,
-            d,
-        )
+        commitment_rows(start, min(hi, start + task_rows), lo, *state)
