@@ -115,6 +115,12 @@ class MarketSpec(Section):
                 ("price_attribute",),
                 f'expected one of {self.attributes} or "none", got {self.price_attribute!r}',
             )
+        if self.customers < self.regions:
+            raise _At(
+                ("customers",),
+                f"expected at least one customer per region (market.regions = {self.regions}), "
+                f"got {self.customers}",
+            )
         return self
 
 

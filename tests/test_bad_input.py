@@ -111,6 +111,11 @@ def test_minimal_scenario_is_valid(tmp_path) -> None:
             "firms[0].region",
             "expected a region in 0..0",
         ),
+        (
+            ("customers = 50", "customers = 3\nregions = 4"),
+            "market.customers",
+            "expected at least one customer per region (market.regions = 4), got 3",
+        ),
     ],
 )
 def test_invalid_values_name_file_key_and_expectation(tmp_path, change, key, expected) -> None:
