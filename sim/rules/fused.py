@@ -109,7 +109,7 @@ def _constants(model: CustomerMarket, contexts: list[SimpleNamespace]) -> Simple
     deliver, expect, satisfy, trust = contexts
     prm = model.params
     spy = model.steps_per_year
-    n_regions = int(cs.region.max()) + 1 if cs.n else 1
+    n_regions = model.visible.shape[0]  # the scenario's regions (some may have no customer)
     width = fs.n + 1  # a firm table's rows, the last for customers without a supplier
     tables = np.empty((len(model.industries), n_regions * width, len(model.attributes)), dt)
     for m, table in enumerate(deliver.tables):  # every industry's table by region
