@@ -107,9 +107,11 @@ def run_replicate(
         ``variant``, ``replicate``, ``market`` and ``firms`` (DataFrames of the compared
         metrics per recorded step), ``seconds``; or ``error`` with a one-line message.
     """
+    from sim.engine import use_threads
     from sim.model import CustomerMarket
 
     started = time.perf_counter()
+    use_threads(1)  # the replicates run in parallel processes: one kernel thread each
     key = f"{variant}{replicate}"
     every = max(1, steps // 40)
 
