@@ -323,8 +323,9 @@ def commitment_rows(
     c,
     d,
 ):
-    """The rest of trust for the customers ``lo..hi``: the complaint outcome (``outcome``
-    codes ``NO_OUTCOME``, ``ANSWERED``, ``IGNORED``), recovery, commitment and tenure."""
+    """The rest of trust for the customers ``lo..hi`` in one thread (buffer positions
+    ``i - base``): the complaint outcome (``outcome`` codes ``NO_OUTCOME``, ``ANSWERED``,
+    ``IGNORED``), recovery, commitment and tenure."""
     n_ind = supplier.shape[0]
     zero = c[C_ZERO]
     one = c[C_ONE]
