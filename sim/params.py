@@ -10,6 +10,7 @@ This module must never import the rules, the model, the UI or the sweep layer.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,25 +21,129 @@ __all__ = [
     "DeliveryParams",
     "EconomicsParams",
     "ExpectationParams",
+    "ParameterRange",
     "Params",
     "ReviewParams",
     "SatisfactionParams",
     "SwitchingParams",
     "TrustParams",
     "WordOfMouthParams",
+    "parameter_range",
+    "plausible_ranges",
     "unit_of",
 ]
 
+FREE = "free (no empirical basis)"
+"""The ``source`` of a parameter whose plausible range is a modelling choice, not an estimate."""
 
-def P(default: Any, description: str, unit: str = "", **limits: Any) -> Any:
-    """A parameter field: default, one-line meaning, unit and limits (ge/le/gt/lt)."""
-    return Field(default, description=description, json_schema_extra={"unit": unit}, **limits)
+
+def P(
+    default: Any,
+    description: str,
+    unit: str = "",
+    *,
+    range: tuple[float, float] | None = None,
+    source: str | None = None,
+    **limits: Any,
+) -> Any:
+    """A parameter field: default, one-line meaning, unit and limits (ge/le/gt/lt).
+
+    ``range`` is the plausible range ``(lo, hi)`` of a behavioural parameter (narrower than the
+    limits, which only say what the code accepts) and ``source`` where it comes from (a
+    citation, or :data:`FREE`). Both are machine-readable (:func:`plausible_ranges`): calibration
+    takes its default priors from them and robustness samples its worlds from them.
+    """
+    extra: dict[str, Any] = {"unit": unit}
+    if range is not None:
+        lo, hi = (float(v) for v in range)
+        if not lo <= default <= hi:
+            raise ValueError(f"{description!r}: default {default} outside its range {range}")
+        extra["range"] = (lo, hi)
+        extra["source"] = source or FREE
+    elif source is not None:
+        extra["source"] = source
+    return Field(default, description=description, json_schema_extra=extra, **limits)
 
 
 def unit_of(model: type[BaseModel], name: str) -> str:
     """The unit declared for field ``name`` of ``model`` ('' when dimensionless)."""
     extra = model.model_fields[name].json_schema_extra
     return extra.get("unit", "") if isinstance(extra, dict) else ""
+
+
+@dataclass(frozen=True)
+class ParameterRange:
+    """The plausible range of one behavioural parameter and where it comes from.
+
+    Attributes
+    ----------
+    key
+        The scenario key, e.g. ``"satisfaction.loss_aversion"``.
+    low, high
+        The plausible range (inclusive).
+    default
+        The schema's default.
+    source
+        A citation, or ``"free (no empirical basis)"`` (:data:`FREE`).
+    unit
+        The unit of the value ('' when dimensionless).
+    integer
+        The parameter takes whole numbers.
+    """
+
+    key: str
+    low: float
+    high: float
+    default: float
+    source: str
+    unit: str = ""
+    integer: bool = False
+
+    @property
+    def free(self) -> bool:
+        """The range is a modelling choice, not an empirical estimate."""
+        return self.source.startswith(FREE)
+
+
+def parameter_range(key: str) -> ParameterRange | None:
+    """The plausible range of the behavioural parameter ``key`` (``"section.name"``), or None
+    when the schema declares none for it.
+
+    Raises
+    ------
+    KeyError
+        ``key`` is not a behavioural parameter.
+    """
+    section, _, name = key.partition(".")
+    part = Params.model_fields.get(section)
+    if part is None or not name or name not in part.annotation.model_fields:
+        raise KeyError(f"{key!r} is not a behavioural parameter (section.name of [params])")
+    info = part.annotation.model_fields[name]
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    if "range" not in extra:
+        return None
+    lo, hi = extra["range"]
+    return ParameterRange(
+        key=key,
+        low=float(lo),
+        high=float(hi),
+        default=float(info.default),
+        source=str(extra.get("source", FREE)),
+        unit=str(extra.get("unit", "")),
+        integer=info.annotation is int,
+    )
+
+
+def plausible_ranges() -> dict[str, ParameterRange]:
+    """Every behavioural parameter with a declared plausible range, by scenario key, in schema
+    order (section by section)."""
+    out: dict[str, ParameterRange] = {}
+    for section, part in Params.model_fields.items():
+        for name in part.annotation.model_fields:
+            found = parameter_range(f"{section}.{name}")
+            if found is not None:
+                out[found.key] = found
+    return out
 
 
 class Section(BaseModel):
@@ -88,7 +193,12 @@ class ExpectationParams(Section):
     weight_promise: float = P(0.25, "a_p: weight of the firm's promise in the target", "", ge=0)
     weight_experience: float = P(0.45, "a_x: weight of one's own experience", "", ge=0)
     weight_benchmark: float = P(
-        0.2, "a_b: weight of the best experience anywhere (cross-industry attributes)", "", ge=0
+        0.2,
+        "a_b: weight of the best experience anywhere (cross-industry attributes)",
+        "",
+        ge=0,
+        range=(0.0, 0.5),
+        source=FREE + "; Fjord/Accenture 2015 and Cadotte et al. 1987 for the mechanism",
     )
     weight_word_of_mouth: float = P(0.06, "a_w: weight of what friends said", "", ge=0)
     weight_reviews: float = P(0.04, "a_r: weight of public reviews", "", ge=0)
@@ -145,7 +255,13 @@ class SatisfactionParams(Section):
     """Phase 4, satisfaction: disconfirmation with loss aversion plus direct performance."""
 
     loss_aversion: float = P(
-        2.25, "lambda: weight of a shortfall relative to a gain (T&K 1992)", "", ge=1, le=10
+        2.25,
+        "lambda: weight of a shortfall relative to a gain (T&K 1992)",
+        "",
+        ge=1,
+        le=10,
+        range=(1.0, 3.0),
+        source="Tversky & Kahneman 1992 (median 2.25); Mittal, Ross & Baldasare 1998",
     )
     curvature: float = P(
         1.0, "exponent on |X - E| (0.88 in T&K 1992; 1 keeps slopes linear)", "", gt=0, le=1.5
@@ -344,7 +460,9 @@ class SwitchingParams(Section):
     rival: float = P(1.0, "log-odds per unit of a rival's utility advantage", "", ge=0)
     switching_cost: float = P(0.5, "log-odds less from the cost of switching", "", ge=0)
     attitude: float = P(1.5, "choice utility per unit of attitude (-1..1)", "", ge=0)
-    promise: float = P(4.0, "choice utility per unit of weighted promise", "", ge=0)
+    promise: float = P(
+        4.0, "choice utility per unit of weighted promise", "", ge=0, range=(0.0, 8.0), source=FREE
+    )
     price: float = P(
         2.0, "choice utility lost per relative price above the industry mean", "", ge=0
     )
@@ -359,7 +477,13 @@ class AcquisitionParams(Section):
 
     enabled: bool = P(True, "unserved customers may adopt")
     p: float = P(
-        0.03, "innovation coefficient at the reference marketing spend", "per year", ge=0, le=100
+        0.03,
+        "innovation coefficient at the reference marketing spend",
+        "per year",
+        ge=0,
+        le=100,
+        range=(0.01, 0.06),
+        source="Sultan, Farley & Lehmann 1990 (mean 0.03 over 213 applications)",
     )
     q: float = P(
         0.38,
@@ -367,6 +491,8 @@ class AcquisitionParams(Section):
         "per year",
         ge=0,
         le=100,
+        range=(0.2, 0.6),
+        source="Sultan, Farley & Lehmann 1990 (mean 0.38 over 213 applications)",
     )
     satisfied_threshold: float = P(
         6.0, "a neighbour counts for q when its S is at least this", "points", ge=0, le=10
