@@ -11,10 +11,10 @@ STAMP  := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml tests/reference/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[ui,sweep,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[ui,sweep,dev]" -e tests/reference
 	$(BIN)/python -m sim.warmup
 	@touch $(STAMP)
 	@echo "installed: $(BIN)/cxsim"

@@ -3,14 +3,15 @@
 - ``take_rows`` / ``put_rows``: numpy's fancy indexing on a 2-D array (``a[idx]``,
   ``a[idx] = v``) is several times slower than ``np.take`` and ``np.put`` on the same rows
   (measured at 1M x 4 floats: 23 ms vs 3 ms to gather, 10-20 ms vs 3.4 ms to scatter).
-- ``chunks``: the step works on each industry's slab of customers in blocks of ``CHUNK`` rows, so
-  that the temporaries of a rule's expression stay in the CPU cache instead of streaming through
-  memory once per operation. The block size is a constant: results never depend on the machine.
+- ``chunks``: the step draws its random numbers and runs its kernels on blocks of ``CHUNK``
+  customers (parallel tasks of the kernels). The block size is a constant: results never depend
+  on the machine or the number of threads.
+- ``Blocks`` and ``Pool``: buffers kept from step to step (a fresh array costs page faults).
 - ``GeneratorSource``: every random number of the step, drawn from the model's numpy Generator.
   The rules ask it for draws *by purpose, industry and rows* (``uniform("churn", m, rows)``); the
   production source ignores the labels, but a test can inject a source that derives each draw
   from them, so that two implementations of the rules that visit customers in different orders
-  see the same numbers (``experiments/benchmarks/reference``).
+  see the same numbers (``cxsim_reference`` in tests/reference).
 
 This module must never import anything from the package.
 """
@@ -27,14 +28,13 @@ __all__ = [
     "CHUNK",
     "Blocks",
     "GeneratorSource",
+    "Pool",
     "box_muller",
     "chunks",
     "count",
     "firm_table",
     "put_rows",
-    "put_where",
     "take_rows",
-    "wsum",
 ]
 
 CHUNK = 16384
@@ -76,6 +76,33 @@ class Blocks:
         return a
 
 
+class Pool:
+    """Flat arrays for the compiled kernels' temporaries, kept from step to step and grown when
+    too small: in a fresh array every 4 KiB page costs a page fault when first written (about
+    3 us on the project's machine, as much as the kernels' work at a million customers).
+    ``notes`` keeps values derived once per model (e.g. the network's largest degree)."""
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+        self.notes: dict[str, Any] = {}
+
+    def __call__(
+        self, name: str, size: int, dtype: Any, fill: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The first ``size`` items of the array called ``name`` (of type ``dtype``). A new
+        array is zero, or ``fill`` repeated (``size`` must then be a multiple of its length)."""
+        a = self._arrays.get(name)
+        if a is None or a.size < size or a.dtype != dtype:
+            period = 1 if fill is None else len(fill)
+            capacity = -(-(size + size // 4 + 1024) // period) * period
+            if fill is None:
+                a = np.zeros(capacity, dtype)
+            else:
+                a = np.tile(np.asarray(fill, dtype), capacity // period)
+            self._arrays[name] = a
+        return a[:size]
+
+
 def take_rows(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """``a[rows]`` (a new array) for 1-D or 2-D ``a``, via ``np.take``."""
     return np.take(a, rows, axis=0)
@@ -110,45 +137,6 @@ def firm_table(values: Any, fill: Any, dtype: Any = None) -> np.ndarray:
     extra = np.full((1, *values.shape[1:]), fill, dtype=values.dtype)
     table = np.concatenate([values, extra])
     return table if dtype is None else table.astype(dtype)
-
-
-def put_where(dst: np.ndarray, src: np.ndarray, mask: np.ndarray) -> None:
-    """``dst[mask] = src[mask]`` for a block of rows (``[c]`` or C-contiguous ``[c, ...]``).
-
-    numpy's masked copies are element by element; a row of floats is copied here as one or a few
-    wider items (a 16-byte row of four float32 as one complex128), which is several times faster
-    and copies the bits exactly.
-    """
-    if dst.ndim == 1:
-        np.putmask(dst, mask, src)
-        return
-    n = len(dst)
-    row = dst.dtype.itemsize * (dst.size // n) if n else 0
-    src = np.ascontiguousarray(src, dtype=dst.dtype)
-    if not dst.flags.c_contiguous or row == 0:
-        np.copyto(dst, src, where=mask.reshape(n, *([1] * (dst.ndim - 1))))
-        return
-    for unit in (np.complex128, np.int64, np.int32, np.int16, np.int8):
-        size = np.dtype(unit).itemsize
-        if row % size == 0:
-            per = row // size
-            d = dst.reshape(n, -1).view(unit).reshape(n * per)
-            s = src.reshape(n, -1).view(unit).reshape(n * per)
-            np.putmask(d, mask if per == 1 else np.repeat(mask, per), s)
-            return
-
-
-def wsum(
-    weights: np.ndarray,
-    values: np.ndarray,
-    out: np.ndarray | None = None,
-    product: np.ndarray | None = None,
-) -> np.ndarray:
-    """``sum_k weights[n, k] * values[n, k]`` for each row: ``einsum("nk,nk->n")``, computed as a
-    product and a matrix-vector product, four times faster for a few columns. ``out`` and
-    ``product`` (shaped like ``weights``; may be overwritten) are optional buffers."""
-    product = np.multiply(weights, values, out=product)
-    return np.matmul(product, np.ones(product.shape[1], product.dtype), out=out)
 
 
 def chunks(n: int, size: int | None = None) -> Iterator[slice]:

@@ -129,7 +129,6 @@ def print_summary(model: Any) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario, print the per-firm table, write results."""
-    from sim.engine import EngineError
     from sim.model import CustomerMarket
     from sim.output import prepare_out, write_run
 
@@ -138,12 +137,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     overrides = parse_assignments(args.set)
     if args.customers is not None:
         overrides["market.customers"] = args.customers
-    try:
-        model = CustomerMarket(
-            args.scenario, rng=args.seed, overrides=overrides or None, engine=args.engine
-        )
-    except EngineError as e:
-        raise CliError(str(e)) from None
+    model = CustomerMarket(args.scenario, rng=args.seed, overrides=overrides or None)
     model._cxsim_seed = args.seed if args.seed is not None else model.scenario.seed
     steps = args.steps if args.steps is not None else model.scenario.steps
     update, stop = _progress(steps, args.quiet)
@@ -171,7 +165,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise CliError("--plot needs --out DIR to write the charts into")
     print(
         f"{steps} steps in {model.wall_seconds:.1f} s "
-        f"({1000 * model.wall_seconds / max(1, model.steps):.1f} ms a step, {model.engine} engine)"
+        f"({1000 * model.wall_seconds / max(1, model.steps):.1f} ms a step)"
     )
     return 0
 
@@ -246,13 +240,6 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true", help="replace an existing --out")
     run.add_argument("--plot", action="store_true", help="also write PNG charts to OUT/plots")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
-    run.add_argument(
-        "--engine",
-        choices=("auto", "numba", "numpy"),
-        default="auto",
-        help="how the step is computed: compiled (numba) or numpy; the same rules and random "
-        "numbers, results equal up to float rounding (default: $CXSIM_ENGINE, else numba)",
-    )
     run.set_defaults(func=cmd_run)
 
     ls = sub.add_parser("list", help="list the scenarios, one line each")
@@ -302,7 +289,6 @@ def non_negative_int(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``cxsim``; returns the exit code."""
-    from sim.engine import EngineError, resolve_engine
     from sim.output import OutputExistsError
     from sim.scenario import ScenarioError
 
@@ -310,9 +296,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
-        resolve_engine("auto")  # a bad $CXSIM_ENGINE is reported once, before any work
         return int(args.func(args) or 0)
-    except (ScenarioError, CliError, OutputExistsError, EngineError) as e:
+    except (ScenarioError, CliError, OutputExistsError) as e:
         print(f"cxsim: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

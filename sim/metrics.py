@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.arrays import chunks
+from sim.jit import kernel
 from sim.rules.word_of_mouth import review_score
 from sim.state import StepScratch
 
@@ -169,16 +169,85 @@ TALLIES = (
 )
 
 
+TALLY_BLOCK = 4096
+"""Customers per block of :func:`tally` (whether each is served anywhere is kept per block)."""
+
+
+@kernel
+def tally(
+    supplier: np.ndarray,
+    satisfaction: np.ndarray,
+    complaints: np.ndarray,
+    answered: np.ndarray,
+    trust: np.ndarray,
+    commitment: np.ndarray,
+    recommend: np.ndarray,
+    belongs: np.ndarray,
+    promoter: float,
+    detractor: float,
+    total: np.ndarray,
+) -> int:
+    """Add each firm's tallies over its current customers to ``total``, in one pass.
+
+    Parameters
+    ----------
+    supplier, satisfaction, complaints, answered, trust, commitment
+        ``[M, N]`` per industry and customer (``sim.state.CustomerState``).
+    recommend
+        ``[N]`` personal offset of the answer to "would you recommend?".
+    belongs
+        ``[M, F]`` bool: firm ``f`` is one of industry ``m``'s; a customer counts for its
+        supplier only then.
+    promoter, detractor
+        The NPS thresholds on the answer, in the float type of ``satisfaction``.
+    total
+        ``[F, 9]`` float64, added to: per firm the columns of :data:`TALLIES` (customers,
+        rated, promoters, detractors, complainers, sum of S, of trust, of commitment and of
+        answered / made complaints).
+
+    Returns
+    -------
+    int
+        How many customers have a supplier in at least one industry.
+    """
+    n_ind, n = supplier.shape
+    anywhere = np.zeros(TALLY_BLOCK, np.bool_)
+    served = 0
+    for lo in range(0, n, TALLY_BLOCK):  # a block at a time, each industry's rows in order
+        hi = min(n, lo + TALLY_BLOCK)
+        anywhere[:] = False
+        for m in range(n_ind):
+            for i in range(lo, hi):
+                f = supplier[m, i]
+                if f < 0:
+                    continue
+                anywhere[i - lo] = True
+                if not belongs[m, f]:
+                    continue
+                s = satisfaction[m, i]
+                # the answer to "would you recommend?" is clip(S + offset, 0, 10); the clip
+                # changes neither comparison below (and NaN fails both)
+                answer = s + recommend[i]
+                made = complaints[m, i]
+                total[f, 0] += 1.0
+                total[f, 1] += s == s  # rated: not NaN
+                total[f, 2] += answer >= promoter
+                total[f, 3] += answer < detractor
+                total[f, 4] += made > 0
+                total[f, 5] += np.float64(s) if s > 0 else 0.0  # S, 0 where missing (NaN)
+                total[f, 6] += np.float64(trust[m, i])
+                total[f, 7] += np.float64(commitment[m, i])
+                total[f, 8] += np.float64(answered[m, i]) / np.float64(max(made, 1))
+        for i in range(hi - lo):
+            served += anywhere[i]
+    return served
+
+
 def tally_customers(model: CustomerMarket) -> dict[str, np.ndarray]:
     """Per firm ``[F]``, over its current customers: how many (``customers``), how many have an S
     (``rated``), promoters, detractors, how many ever complained (``complainers``), and the sums
     of S, trust, commitment and answered / made complaints (over complainers). Also
     ``served_anywhere``: customers with a supplier in at least one industry.
-
-    One pass over the per-industry arrays in cache-sized blocks; each block's values are summed
-    per firm of the industry by one matrix product (firm indicator x values). On the numba
-    engine a compiled loop does the same (``sim.metrics_kernels``): the same counts, sums equal
-    up to float rounding.
 
     Parameters
     ----------
@@ -190,56 +259,13 @@ def tally_customers(model: CustomerMarket) -> dict[str, np.ndarray]:
     dict
         ``[F]`` float64 arrays keyed by the names of ``TALLIES``, and ``served_anywhere``.
     """
-    if getattr(model, "engine", "numpy") == "numba":
-        return _tally_compiled(model)
-    cs, n_firms = model.customer_state, model.firm_state.n
-    blocks = model.workspace.blocks
-    q = len(TALLIES)
-    total = np.zeros((n_firms, q))
-    served_anywhere = 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        for rows in chunks(model.n_customers):
-            c = rows.stop - rows.start
-            anywhere = np.zeros(c, bool)
-            v = blocks("tally", dtype=np.float64, leading=q)[:, :c]  # a row per quantity
-            for m, firms in enumerate(model.industry_firms):
-                sup = cs.supplier[m, rows]
-                anywhere |= sup >= 0
-                if len(firms) == 0:
-                    continue
-                s = cs.satisfaction[m, rows]
-                made = cs.complaints[m, rows]
-                v[0] = 1.0
-                rated = s == s  # not NaN
-                v[1] = rated
-                answer = recommend_answer(s, cs.recommend[rows])
-                v[2] = answer >= PROMOTER
-                v[3] = (answer < DETRACTOR) & rated
-                complained = made > 0
-                v[4] = complained
-                np.fmax(s, 0.0, out=v[5])  # S, 0 where missing (NaN)
-                v[6] = cs.trust[m, rows]
-                v[7] = cs.commitment[m, rows]
-                np.divide(cs.answered[m, rows], np.maximum(made, 1), out=v[8])
-                indicator = (sup == firms[:, None]).astype(np.float64)  # [F_m, c]
-                total[firms] += indicator @ v.T
-            served_anywhere += int(np.count_nonzero(anywhere))
-    out = dict(zip(TALLIES, total.T, strict=True))
-    out["served_anywhere"] = served_anywhere
-    return out
-
-
-def _tally_compiled(model: CustomerMarket) -> dict[str, np.ndarray]:
-    """``tally_customers`` by the compiled loop of ``sim.metrics_kernels``."""
-    from sim import metrics_kernels  # imports numba: only on the numba engine
-
     cs, n_firms = model.customer_state, model.firm_state.n
     belongs = np.zeros((len(model.industry_firms), n_firms), bool)
     for m, firms in enumerate(model.industry_firms):
         belongs[m, firms] = True
     ft = cs.satisfaction.dtype.type
     total = np.zeros((n_firms, len(TALLIES)))
-    served_anywhere = metrics_kernels.tally(
+    served_anywhere = tally(
         cs.supplier,
         cs.satisfaction,
         cs.complaints,

@@ -11,6 +11,7 @@ This module must never import the UI or the sweep layer.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,8 @@ import pandas as pd
 import sim.state
 from sim.agents import Customer, Firm
 from sim.arrays import GeneratorSource
-from sim.engine import resolve_engine
-from sim.metrics import FIRM_COLUMNS, MARKET_COLUMNS, RELATIONSHIP_INDICATORS, MetricsRecorder
+from sim.collector import RecorderCollector
+from sim.metrics import RELATIONSHIP_INDICATORS, MetricsRecorder
 from sim.network import CompleteAdjacency, build_adjacency, region_of
 from sim.rules import run_phases
 from sim.rules.economics import set_spending
@@ -33,11 +34,7 @@ from sim.state import CustomerState, FirmState, StepScratch, Workspace
 from sim.strategies import Decision, build_strategy
 from sim.trace import CustomerTrace
 
-__all__ = ["EAGER_AGENTS_MAX", "CustomerMarket"]
-
-EAGER_AGENTS_MAX = 20_000
-"""Markets up to this many customers create every Customer agent and the Mesa space at once;
-larger ones create agent views on demand (``model.customer(i)``) and the space when asked."""
+__all__ = ["CustomerMarket"]
 
 
 class CustomerMarket(mesa.Model):
@@ -60,15 +57,12 @@ class CustomerMarket(mesa.Model):
         Customers whose full history to record for inspection: a list of indices, or an int
         ``n`` to track every customer when the market has at most ``n``.
     eager_agents
-        Create all Customer agents and the Mesa space now (default: when N <= 20,000).
+        Create every Customer agent and the Mesa space now rather than on first use (see
+        :attr:`agents`).
     dtype
         Floating point type of the per-customer state: ``"float32"`` (the default,
         ``sim.state.FLOAT``) or ``"float64"``. float32 halves the memory a step streams
         through; tests/test_precision.py bounds the difference it makes to the results.
-    engine
-        ``"numba"`` (compiled per-customer loops), ``"numpy"`` or ``"auto"`` (the default: the
-        ``CXSIM_ENGINE`` environment variable, else numba when installed); see ``sim.engine``.
-        The engines draw the same random numbers and differ only in float rounding.
     **kwargs
         More overrides in Mesa ``batch_run`` style: ``market__customers=1000``.
 
@@ -77,6 +71,7 @@ class CustomerMarket(mesa.Model):
     >>> import sim
     >>> m = sim.CustomerMarket.from_scenario("baseline", rng=1, overrides={"market.customers": 300})
     >>> m.run(10)
+    <CustomerMarket baseline: 300 customers, 6 firms in 3 industries, step 10>
     >>> len(m.firm_metrics()) == 10 * len(m.firms)
     True
     """
@@ -90,9 +85,8 @@ class CustomerMarket(mesa.Model):
         overrides: dict[str, Any] | None = None,
         graph: nx.Graph | None = None,
         track: list[int] | int | None = None,
-        eager_agents: bool | None = None,
+        eager_agents: bool = False,
         dtype: Any = None,
-        engine: str | None = "auto",
         **kwargs: Any,
     ) -> None:
         started = time.perf_counter()
@@ -116,7 +110,6 @@ class CustomerMarket(mesa.Model):
         self.dtype = np.dtype(sim.state.FLOAT if dtype is None else dtype)
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
-        self.engine = resolve_engine(engine)
         self.industries = list(market.industries)
         self.attributes = list(market.attributes)
         self.segment_names = [s.name for s in sc.segments]
@@ -156,16 +149,21 @@ class CustomerMarket(mesa.Model):
         self._seed_customers()
         self.draws = GeneratorSource(self.rng)  # the step's random streams (sim.arrays)
         self.recorder = MetricsRecorder(self)
-        self.datacollector = self._make_datacollector()
+        self.datacollector = RecorderCollector(self)  # Mesa's face of the recorder
         self._customer_views: dict[int, Customer] = {}
         self._space: mesa.discrete_space.Network | None = None
         self.trace = CustomerTrace(self, self._tracked(track))
-        if eager_agents if eager_agents is not None else self.n_customers <= EAGER_AGENTS_MAX:
+        if eager_agents:
             self.customer_agents()
-            if not self.adjacency_is_complete or self.n_customers <= 1_000:
-                self.space  # noqa: B018 - builds the Mesa space and places the agents
+            self.space  # noqa: B018 - builds the Mesa space and places the agents
         self.wall_seconds = 0.0
         self.build_seconds = time.perf_counter() - started
+
+    def __repr__(self) -> str:
+        return (
+            f"<CustomerMarket {self.scenario.name}: {self.n_customers:,} customers, "
+            f"{len(self.firms)} firms in {len(self.industries)} industries, step {self.steps}>"
+        )
 
     # -- construction ----------------------------------------------------------------------------
 
@@ -311,20 +309,6 @@ class CustomerMarket(mesa.Model):
                 cs.expectation[m, rows] += anchor * (fs.promise[f] - cs.expectation[m, rows])
         self._count_customers()
 
-    def _make_datacollector(self) -> mesa.DataCollector:
-        market = {
-            c: (lambda m, c=c: m.recorder.latest_market.get(c))
-            for c in MARKET_COLUMNS
-            if c not in ("step", "year")
-        }
-        skip = {"step", "year", "firm", "name", "industry", "strategy"}
-        firm = {
-            c: (lambda a, c=c: a.model.recorder.latest_firm[c][a.index].item())
-            for c in FIRM_COLUMNS
-            if c not in skip
-        }
-        return mesa.DataCollector(model_reporters=market, agenttype_reporters={Firm: firm})
-
     def _tracked(self, track: list[int] | int | None) -> np.ndarray:
         if track is None:
             return np.zeros(0, np.int64)
@@ -406,8 +390,7 @@ class CustomerMarket(mesa.Model):
         self._count_customers()
         self.recorder.account(self, scratch)
         if recording:
-            self.recorder.record(self, scratch)
-            self.datacollector.collect(self)
+            self.recorder.record(self, scratch)  # which is also the DataCollector's data
         if self.steps % max(1, self.steps_per_year // 12) == 0:
             self.recorder.record_cohorts(self)
         self.trace.record(self)
@@ -446,10 +429,34 @@ class CustomerMarket(mesa.Model):
 
     def customer_agents(self) -> mesa.AgentSet:
         """Every customer as a Mesa agent (creates the views not created yet)."""
-        for i in range(self.n_customers):
-            if i not in self._customer_views:
-                self.customer(i)
-        return self.agents_by_type[Customer]
+        if len(self._customer_views) < self.n_customers:
+            for i in range(self.n_customers):
+                if i not in self._customer_views:
+                    self.customer(i)
+        return self._agents_by_type[Customer]
+
+    @property
+    def agents(self) -> mesa.AgentSet:
+        """Every agent of the market, at any size: the firms and one ``Customer`` per customer.
+
+        Customer agents are views of rows of the state arrays, created on demand: the first use
+        of ``model.agents`` (or of ``agents_by_type[Customer]``) creates the views not created
+        yet, about 3 us and 0.4 KB each (3 s and 400 MB at a million customers). Use
+        ``model.customer(i)`` to view one customer without creating the others.
+        """
+        self.customer_agents()
+        return self._all_agents
+
+    @property
+    def agents_by_type(self) -> _AgentsByType:
+        """``{Customer: ..., Firm: ...}`` AgentSets; the customers' is completed on first use
+        (see :attr:`agents`)."""
+        return _AgentsByType(self)
+
+    @property
+    def agent_types(self) -> list[type]:
+        """The agent types of the market: ``Firm`` and ``Customer``."""
+        return [Firm, Customer]
 
     @property
     def space(self) -> mesa.discrete_space.Network:
@@ -514,3 +521,23 @@ class CustomerMarket(mesa.Model):
             "profit",
         ]
         return last[cols].reset_index(drop=True)
+
+
+class _AgentsByType(Mapping):
+    """``model.agents_by_type``: the firms' AgentSet as Mesa keeps it, and the customers', which
+    asking for completes (customer views are created on demand)."""
+
+    def __init__(self, model: CustomerMarket) -> None:
+        self._model = model
+
+    def __getitem__(self, agent_type: type) -> mesa.AgentSet:
+        model = self._model
+        if agent_type is Customer:
+            return model.customer_agents()
+        return model._agents_by_type[agent_type]
+
+    def __iter__(self) -> Iterator[type]:
+        return iter(self._model.agent_types)
+
+    def __len__(self) -> int:
+        return len(self._model.agent_types)

@@ -110,7 +110,6 @@ def write_run(
             "steps": int(model.steps),
             "customers": int(model.n_customers),
             "firms": model.firm_names,
-            "engine": model.engine,
             "dtype": str(model.dtype),
             "wall_seconds": round(model.wall_seconds, 3),
             "build_seconds": round(model.build_seconds, 3),

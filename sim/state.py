@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.arrays import Blocks
+from sim.arrays import Blocks, Pool
 
 __all__ = ["FLOAT", "CustomerState", "FirmState", "StepScratch", "Workspace"]
 
@@ -148,18 +148,22 @@ class FirmState:
 class Workspace:
     """Per-customer arrays a step fills and the next step overwrites (allocated once per model).
 
-    ``supplier``, ``failure``, ``expectation_used`` and ``satisfaction_before`` describe the last
-    step's deliveries, per industry ``[M, N]`` (``[M, N, K]``): the supplier at delivery (-1 for
-    none), whether the experience was a failure, the expectation it was judged against and the
-    running satisfaction before it. Rows of customers not served that step hold stale values.
+    ``supplier``, ``failure``, ``expectation_used``, ``satisfaction_before`` and
+    ``disconfirmation`` describe the last step's deliveries, per industry ``[M, N]``
+    (``[M, N, K]``): the supplier at delivery (-1 for none), whether the experience was a
+    failure, the expectation it was judged against, the running satisfaction before it and the
+    weighted disconfirmation it was rated with. Rows of customers not served that step hold
+    stale values.
     """
 
     supplier: np.ndarray  # [M, N] int32
     failure: np.ndarray  # [M, N] bool
     expectation_used: np.ndarray  # [M, N, K]
     satisfaction_before: np.ndarray  # [M, N]
+    disconfirmation: np.ndarray  # [M, N] the weighted disconfirmation d of the step
     rank: np.ndarray  # [N] int64: compact position of a listener in word of mouth
     blocks: Blocks = field(default_factory=Blocks)  # the block loops' temporaries
+    pool: Pool = field(default_factory=Pool)  # the compiled kernels' temporaries
 
     @classmethod
     def for_state(cls, cs: CustomerState) -> Workspace:
@@ -170,6 +174,7 @@ class Workspace:
             failure=np.zeros((m, n), bool),
             expectation_used=np.empty((m, n, k), cs.expectation.dtype),
             satisfaction_before=np.empty((m, n), cs.satisfaction.dtype),
+            disconfirmation=np.empty((m, n), cs.satisfaction.dtype),
             rank=np.zeros(n, np.int64),
         )
 
@@ -211,7 +216,6 @@ class StepScratch:
         if self._lists is None:
             model = self.model
             ws, cs, fs = model.workspace, model.customer_state, model.firm_state
-            prm = model.params.satisfaction
             out: dict[str, list[np.ndarray]] = {
                 k: []
                 for k in (
@@ -230,17 +234,12 @@ class StepScratch:
                 f = ws.supplier[m][served]
                 failure = ws.failure[m][served]
                 e = np.take(ws.expectation_used[m], served, axis=0)
-                x = np.take(cs.experience[m], served, axis=0)
-                w = np.take(cs.weights, served, axis=0)
-                gap = x - e  # the value function of sim.rules.satisfaction
-                mag = np.abs(gap) ** prm.curvature
-                g = np.where(gap >= 0, mag, -prm.loss_aversion * mag)
                 out["served"].append(served)
                 out["firm"].append(f)
                 out["failure"].append(failure)
                 out["warned"].append(failure & fs.disclose[f])
                 out["step_satisfaction"].append(cs.last_satisfaction[m][served])
-                out["disconfirmation"].append(np.einsum("nk,nk->n", w, g))
+                out["disconfirmation"].append(ws.disconfirmation[m][served])
                 out["satisfaction_before"].append(ws.satisfaction_before[m][served])
                 out["expectation_used"].append(e)
             self._lists = out

@@ -1,6 +1,6 @@
-"""Compiling the numba kernels before first use: ``python -m sim.warmup`` (``make install``).
+"""Compiling the rules before first use: ``python -m sim.warmup`` (``make install``).
 
-The first model to step on the numba engine compiles its kernels, about 15 s on a 2-core machine,
+The first model to step compiles its kernels (``sim.jit``), about 15 s on a 2-core machine,
 and numba caches them next to their modules (``__pycache__``), so later processes load them in
 well under a second. Warming up once after installing keeps that pause out of the first
 ``cxsim run``, the first UI session and every fresh sweep worker.
@@ -14,24 +14,20 @@ __all__ = ["main", "warm_up"]
 
 
 def warm_up() -> float:
-    """Step small markets on the numba engine so that every kernel is compiled and cached.
+    """Step small markets so that every kernel is compiled and cached.
 
     Two markets: a float32 one larger than one block of customers (the parallel kernels) and a
     small float64 one with a month-long step (the other specialisations). Returns the seconds
-    taken; does nothing (0.0) where numba is not installed.
+    taken.
     """
-    from sim.engine import numba_available
-
-    if not numba_available():
-        return 0.0
     from sim import arrays
     from sim.model import CustomerMarket
 
     started = time.perf_counter()
     big = {"market.customers": 2 * arrays.CHUNK + 100}
-    CustomerMarket("baseline", rng=0, overrides=big, engine="numba").run(2)
+    CustomerMarket("baseline", rng=0, overrides=big).run(2)
     monthly = {"market.customers": 300, "steps_per_year": 12}
-    CustomerMarket("baseline", rng=0, overrides=monthly, engine="numba", dtype="float64").run(2)
+    CustomerMarket("baseline", rng=0, overrides=monthly, dtype="float64").run(2)
     return time.perf_counter() - started
 
 

@@ -79,8 +79,8 @@ def test_every_built_in_strategy_is_documented(text: str) -> None:
 
 def test_every_rule_module_has_a_subsection(text: str) -> None:
     headings = [line for line in text.splitlines() if line.startswith("###")]
-    for name, apply in PHASES:
-        path = apply.__module__.replace(".", "/") + ".py"
+    for name, module in PHASES:
+        path = module.__name__.replace(".", "/") + ".py"
         assert any(path in h for h in headings), f"no subsection for {name} ({path})"
 
 

@@ -57,14 +57,25 @@ def test_agent_attributes_are_live_views_of_the_arrays() -> None:
     assert set(firm.metrics) >= {"customers", "nps", "trust"}
 
 
-def test_large_markets_create_agent_views_lazily() -> None:
-    model = sim.CustomerMarket("baseline", rng=1, overrides={"market.customers": 30_000})
-    assert Customer not in model.agents_by_type or len(model.agents_by_type[Customer]) == 0
+@pytest.mark.parametrize("n", [300, 30_000])
+def test_agents_mean_every_agent_at_every_size_created_on_demand(n: int) -> None:
+    """``model.agents`` holds the firms and every customer whatever the size; no customer view
+    exists until asked for (a million Python objects are not built at start)."""
+    model = sim.CustomerMarket("baseline", rng=1, overrides={"market.customers": n})
+    assert model._customer_views == {}
     model.step()
-    c = model.customer(29_999)
-    assert len(model.agents_by_type[Customer]) == 1 and c.index == 29_999
+    c = model.customer(n - 1)
+    assert c.index == n - 1 and len(model._customer_views) == 1
+    assert model.customer(n - 1) is c
     with pytest.raises(IndexError):
-        model.customer(30_000)
+        model.customer(n)
+    assert len(model.agents_by_type[Firm]) == 6 and len(model._customer_views) == 1
+    assert len(model.agents) == n + 6
+    assert len(model.agents_by_type[Customer]) == n
+    assert set(model.agent_types) == {Customer, Firm}
+    assert c in model.agents_by_type[Customer]
+    mean_trust = model.agents_by_type[Customer].agg("trust", lambda v: float(np.mean(v)))
+    assert np.isclose(mean_trust, model.customer_state.trust.mean(), rtol=1e-5)
 
 
 def test_datacollector_gives_mesa_frames() -> None:

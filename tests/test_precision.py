@@ -16,17 +16,12 @@ rest.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from cxsim_reference import KeyedSource
 
 import sim
 import sim.state
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "experiments" / "benchmarks"))
-from reference import KeyedSource
 
 COUNTS = ("customers", "churned", "acquired", "switched_in")
 MEANS = (

@@ -1,12 +1,12 @@
-"""The package's vectorized step equals the agent-by-agent reference, rule by rule.
+"""The package's compiled step equals the agent-by-agent reference, rule by rule.
 
-``experiments/benchmarks/reference`` writes every rule of docs/MODEL.md the way a Mesa user would:
-one ``Customer.step``-style method per phase, loops over relationships and neighbours, every
-agent computing from the same state and then applying (the package's synchronous step). Both
-start from the same state (the reference copies the package model at step 0) and share one
-random source, ``KeyedSource``, whose numbers depend only on what they are for (step, purpose,
-industry, customer, column), so the block-by-block order of the package and the agent order of the
-reference draw the same numbers. Every draw is thereby fixed: failures, complaints, answers,
+``cxsim_reference`` (tests/reference, installed with the dev tools) writes every rule of
+docs/MODEL.md the way a Mesa user would: one ``Customer.step``-style method per phase, loops
+over relationships and neighbours, every agent computing from the same state and then applying
+(the package's synchronous step). Both start from the same state (the reference copies the
+package model at step 0) and share one random source, ``KeyedSource``, whose numbers depend only
+on what they are for (step, purpose, industry, customer, column), so the block-by-block order of
+the package and the agent order of the reference draw the same numbers. Every draw is thereby fixed: failures, complaints, answers,
 talking, reviews, churn, the leaver's and the adopter's choice, and the perception noise. The one
 draw the keyed source cannot fix, a message reaching a neighbour, is switched off (reach 1).
 
@@ -18,17 +18,11 @@ The test also checks that each of these events happened, so the comparison is no
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from cxsim_reference import KeyedSource, ReferenceMarket
 
 import sim
-from sim.engine import ENGINES
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "experiments" / "benchmarks"))
-from reference import KeyedSource, ReferenceMarket
 
 TOLERANCE = 1e-9
 
@@ -127,13 +121,12 @@ def compare(model: sim.CustomerMarket, ref: ReferenceMarket) -> list[str]:
     return bad
 
 
-@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("case", list(CASES))
-def test_package_equals_agent_by_agent_reference(case: str, engine: str) -> None:
-    """Both engines (numba kernels and numpy) follow the reference rule by rule."""
+def test_package_equals_agent_by_agent_reference(case: str) -> None:
+    """The compiled rules follow the reference rule by rule."""
     scenario, steps = CASES[case]
     overrides = {"market.customers": 150, **BUSY} if scenario == "baseline" else None
-    model = sim.CustomerMarket(scenario, rng=5, dtype="float64", overrides=overrides, engine=engine)
+    model = sim.CustomerMarket(scenario, rng=5, dtype="float64", overrides=overrides)
     model.draws = KeyedSource(11)
     ref = ReferenceMarket(model, KeyedSource(11))
     assert compare(model, ref) == []

@@ -2,7 +2,7 @@
 
 Both run the baseline market at each size in one process, interleaved (package steps, reference
 step, package steps, ...), several repetitions; the table gives the median seconds per step of
-each and their ratio. The reference (``experiments/benchmarks/reference``) is how a Mesa user
+each and their ratio. The reference (``cxsim_reference`` (tests/reference)) is how a Mesa user
 would write the model: ``Customer`` agents with Python state, methods looping over their
 relationships and neighbours, ``AgentSet.do`` per phase, draws from ``model.random``. It starts
 from the package model's initial state. The package runs as users run it (float32, metrics
@@ -20,15 +20,11 @@ import json
 import os
 import platform
 import random
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from reference import PythonDraws, ReferenceMarket
+from cxsim_reference import PythonDraws, ReferenceMarket
 
 import sim
 

@@ -1,8 +1,11 @@
 """The step phases, one module each, in the order the model runs them.
 
-Each module exposes ``apply(model, scratch)``: it reads and writes the model's state arrays for all
-customers at once (no Python loop over customers or edges) and leaves what later phases and the
-metrics need in ``scratch``. Rules never import the UI or the sweep layer.
+Each module states its phase's rules once, as compiled functions of one customer (or firm, or
+message) whose docstrings carry the equations (``sim.jit``). Phases 2 to 5 (delivery,
+expectations, satisfaction, trust) touch only a customer's own state, so one kernel applies all
+four to each customer in turn (``sim.rules.fused``); the other phases each run on their own
+(``apply(model, scratch)``). No phase loops over customers in Python. Rules never import the UI
+or the sweep layer.
 """
 
 from __future__ import annotations
@@ -15,46 +18,50 @@ from sim.rules import (
     delivery,
     economics,
     expectations,
+    fused,
     satisfaction,
     switching,
     trust,
     word_of_mouth,
 )
-from sim.rules.fused import run_in_blocks
 from sim.state import StepScratch
 
 if TYPE_CHECKING:
     from sim.model import CustomerMarket
 
-PHASES = (
-    ("delivery", delivery.apply),
-    ("expectations", expectations.apply),
-    ("satisfaction", satisfaction.apply),
-    ("trust", trust.apply),
+Step = Callable[["CustomerMarket", StepScratch], None]
+
+PHASES: tuple[tuple[str, object], ...] = (
+    ("delivery", delivery),
+    ("expectations", expectations),
+    ("satisfaction", satisfaction),
+    ("trust", trust),
+    ("word_of_mouth", word_of_mouth),
+    ("switching", switching),
+    ("acquisition", acquisition),
+    ("economics", economics),
+)
+"""``(name, module)`` of every phase after the firms' decisions, in order."""
+
+STEPS: tuple[tuple[str, Step], ...] = (
+    ("customers", fused.run),  # phases 2-5, one pass over each customer
     ("word_of_mouth", word_of_mouth.apply),
     ("switching", switching.apply),
     ("acquisition", acquisition.apply),
     ("economics", economics.apply),
 )
-"""``(name, apply)`` of every phase after the firms' decisions, in order."""
-
-BLOCKED = (delivery, expectations, satisfaction, trust)
-"""The per-customer phases at the head of ``PHASES``, which the step runs block by block."""
+"""``(name, run)`` of what the step runs after the firms' decisions, in order: phases 2 to 5
+together (``"customers"``), then the others one by one."""
 
 
 def run_phases(
     model: CustomerMarket, scratch: StepScratch, after: Callable[[str], None] | None = None
 ) -> None:
-    """Run ``PHASES`` in order, the first ones (``BLOCKED``) fused block by block
-    (``sim.rules.fused``); ``after(name)`` is called after each phase."""
-    run_in_blocks(model, scratch, BLOCKED)
-    for name, phase in PHASES:
-        if name not in _BLOCKED_NAMES:
-            phase(model, scratch)
+    """Run :data:`STEPS` in order; ``after(name)`` is called after each."""
+    for name, step in STEPS:
+        step(model, scratch)
         if after is not None:
             after(name)
 
 
-_BLOCKED_NAMES = frozenset(name for name, _ in PHASES[: len(BLOCKED)])
-
-__all__ = ["BLOCKED", "PHASES", "run_phases"]
+__all__ = ["PHASES", "STEPS", "run_phases"]

@@ -8,32 +8,48 @@ For a customer ``n`` served by firm ``f`` in industry ``m``::
     X[value] = Q[f, value] + price_sensitivity * (ref_price - price(f)) / ref_price + noise * z
     failure  ~ Bernoulli(base_failure_rate + overload_failure_rate * max(0, util(f) - 1))
     X[k]    -= failure_severity   for k in failure_attributes, if failure
+    X        = clip(X, 0, 1)
 
 ``ref_price`` is the mean price of the active firms the customer can see in that industry (its
-region's local firms and the national ones): price checks are cheap. X is clipped to 0..1.
-A firm with ``disclose`` set warns the customers who are about to meet a failure.
+region's local firms and the national ones): price checks are cheap. A firm with ``disclose``
+set warns the customers who are about to meet a failure.
 
-Implementation: each industry's slab of customers is processed in blocks; every row of a block
-gets its firm's row of a small table (a last row for customers without a supplier), noise is
-drawn for every row, failures are thinned Bernoulli draws (only the rows whose uniform falls
-below the largest failure chance are drawn), and only the rows of served customers are written.
+The firm-level part (load, failure chances, each firm's expected experience before noise) is
+computed once per step by :func:`prepare`; :func:`draw` draws the noise and the failures of a
+span of customers; :func:`perceived` is the rule for one attribute of one customer's experience,
+applied to every served customer by the kernel of ``sim.rules.fused``.
 """
 
 from __future__ import annotations
 
-import sys
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.arrays import firm_table, put_where
-from sim.rules.fused import Block, run_in_blocks
+from sim.arrays import chunks, firm_table
+from sim.jit import ONE, ZERO, clip, rule
 from sim.state import StepScratch
 from sim.timebase import weekly_rate_to_step
 
 if TYPE_CHECKING:
     from sim.model import CustomerMarket
+
+
+@rule
+def perceived(
+    expected: float, z: float, noise: float, failed: bool, failure_attribute: bool, severity: float
+) -> float:
+    """One attribute of a served customer's experience.
+
+    ``X[k] = expected[k] + noise * z_k``, less ``failure_severity`` on a failure attribute when
+    the customer meets a failure, clipped to 0..1; ``expected`` is the firm's row of the table
+    of :func:`prepare` (``Q * load``, or the value perceived from price).
+    """
+    x = expected + z * noise
+    if failed and failure_attribute:
+        x -= severity
+    return clip(x, ZERO, ONE)
 
 
 def firm_load(model: CustomerMarket) -> tuple[np.ndarray, np.ndarray]:
@@ -59,27 +75,25 @@ def reference_prices(model: CustomerMarket) -> np.ndarray:
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
-def price_table(model: CustomerMarket, m: int, load: np.ndarray) -> tuple[np.ndarray, bool]:
-    """``(table, regional)``: the expected experience ``[F + 1, K]`` of each firm's customers in
-    industry m before noise and failures (the last row, for customers without a supplier, is 0),
-    or ``[R * (F + 1), K]`` rows ``region * (F + 1) + firm`` when the reference price differs
-    between regions."""
+def expected_experience(model: CustomerMarket, m: int, load: np.ndarray) -> np.ndarray:
+    """``[R, F + 1, K]``: the experience each firm's customers in region r of industry m can
+    expect before noise and failures, ``Q * load`` (the value attribute from the firm's price
+    against the region's reference price); the last row, for customers without a supplier, 0."""
     fs, prm = model.firm_state, model.params.delivery
     base = fs.capability * load[:, None]
     kv = model.price_index
-    if kv < 0:
-        return firm_table(base, 0.0), False
-    ref = reference_prices(model)[:, m]
-    regional = len(ref) > 1 and not np.all(ref == ref[0])
-    rows = []
-    for r in range(len(ref) if regional else 1):
+    n_regions = model.visible.shape[0]
+    ref = reference_prices(model)[:, m] if kv >= 0 else np.zeros(n_regions)
+    out = np.empty((n_regions, fs.n + 1, fs.capability.shape[1]))
+    for r in range(n_regions):
         table = base.copy()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            table[:, kv] = (
-                fs.capability[:, kv] + prm.price_sensitivity * (ref[r] - fs.price) / ref[r]
-            )
-        rows.append(firm_table(table, 0.0))
-    return np.concatenate(rows), regional
+        if kv >= 0:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                table[:, kv] = (
+                    fs.capability[:, kv] + prm.price_sensitivity * (ref[r] - fs.price) / ref[r]
+                )
+        out[r] = firm_table(table, 0.0)
+    return out
 
 
 def prepare(model: CustomerMarket, scratch: StepScratch) -> SimpleNamespace:
@@ -94,62 +108,52 @@ def prepare(model: CustomerMarket, scratch: StepScratch) -> SimpleNamespace:
     fail_step = weekly_rate_to_step(
         np.where(np.isfinite(fail_week), fail_week, 1.0), model.steps_per_year
     )
-    tables, regional, p_max = [], [], []
-    for m, firms in enumerate(model.industry_firms):
-        table, by_region = price_table(model, m, load)
-        tables.append(table.astype(dt))
-        regional.append(by_region)
-        p_max.append(float(fail_step[firms].max()) if len(firms) else 0.0)
+    p_max = [float(fail_step[firms].max()) if len(firms) else 0.0 for firms in model.industry_firms]
+    n_regions, width = model.visible.shape[0], fs.n + 1
+    tables = np.empty((len(model.industries), n_regions * width, len(model.attributes)), dt)
+    for m in range(len(model.industries)):  # rows region * (F + 1) + firm
+        tables[m] = expected_experience(model, m, load).reshape(n_regions * width, -1)
     np.copyto(ws.supplier, cs.supplier)
     return SimpleNamespace(
         tables=tables,
-        regional=regional,
         p_max=p_max,
         p_fail=firm_table(fail_step, 0.0),
-        fail_cols=np.flatnonzero(model.failure_mask),
-        severity=dt.type(prm.failure_severity),
-        noise=dt.type(prm.noise),
-        disclose=fs.disclose.copy(),
+        disclose=firm_table(fs.disclose, False),
+        failure_attribute=np.asarray(model.failure_mask, bool),
+        noise_on=bool(prm.noise > 0),
+        constants={"noise": prm.noise, "severity": prm.failure_severity},
         failures=np.zeros(fs.n),
     )
 
 
-def block(model: CustomerMarket, scratch: StepScratch, ctx: SimpleNamespace, blk: Block) -> None:
-    """Experiences of the customers of a block, in every industry."""
-    cs, ws, draws = model.customer_state, model.workspace, model.draws
-    k, n_firms, rows = len(model.attributes), model.firm_state.n, blk.rows
-    x = ws.blocks("x", k, cs.experience.dtype)[: blk.size]
-    for m in range(len(model.industries)):
-        sup, key = blk.supplier[m], blk.key[m]  # key -1 (no supplier) takes a table's last row
-        if ctx.regional[m]:
-            key = np.where(sup < 0, n_firms, sup) + cs.region[rows] * (n_firms + 1)
-        np.take(ctx.tables[m], key, axis=0, out=x, mode="wrap")
-        if ctx.noise > 0:
-            z = draws.normal("noise", m, rows, k)  # float32
-            if z.dtype == x.dtype:
-                z *= ctx.noise
-                x += z
-            else:
-                x += z * ctx.noise
-        cand, u = draws.below("failure", m, rows, ctx.p_max[m])
-        hit = cand[u < ctx.p_fail[sup[cand]]]
-        if len(hit):
-            x[np.ix_(hit, ctx.fail_cols)] -= ctx.severity
-        np.clip(x, 0.0, 1.0, out=x)
-        put_where(cs.experience[m, rows], x, blk.served[m])
-        fail = ws.failure[m, rows]
-        fail[:] = False
-        fail[hit] = True
-        cs.failed[m, rows] = fail
-        blk.set_warned(m, hit[ctx.disclose[sup[hit]]])
-        ctx.failures += np.bincount(sup[hit], minlength=n_firms)
+def draw(
+    model: CustomerMarket,
+    ctx: SimpleNamespace,
+    lo: int,
+    hi: int,
+    block: int,
+    z: np.ndarray,
+    failed: np.ndarray,
+) -> None:
+    """The noise ``z`` and the failures (``failed``) of customers ``lo..hi``, in blocks of
+    ``block`` customers: positions ``i - lo`` of the ``[M, span, K]`` and ``[M, span]``
+    buffers. Failures are thinned Bernoulli trials (``GeneratorSource.below``): a uniform only
+    for the customers below the industry's largest failure chance, then each customer's own."""
+    cs, draws = model.customer_state, model.draws
+    k, n_firms = len(model.attributes), model.firm_state.n
+    failed[:, : hi - lo] = False
+    for rows in chunks(hi - lo, block):
+        here = slice(lo + rows.start, lo + rows.stop)  # the block, in customers
+        for m in range(len(model.industries)):
+            sup = cs.supplier[m, here]
+            if ctx.noise_on:
+                z[m, rows] = draws.normal("noise", m, here, k)
+            cand, u = draws.below("failure", m, here, ctx.p_max[m])
+            failing = cand[u < ctx.p_fail[sup[cand]]]
+            failed[m, rows.start + failing] = True
+            ctx.failures += np.bincount(sup[failing], minlength=n_firms)
 
 
 def finish(model: CustomerMarket, scratch: StepScratch, ctx: SimpleNamespace) -> None:
     """Hand the phase's tallies to the scratch."""
     scratch.failures = ctx.failures
-
-
-def apply(model: CustomerMarket, scratch: StepScratch) -> None:
-    """Draw every served customer's experience X for this step (writes ``experience``)."""
-    run_in_blocks(model, scratch, [sys.modules[__name__]])

@@ -1,218 +1,308 @@
-"""Running the per-customer phases block by block.
+"""Phases 2 to 5 in one pass over each customer: delivery, expectations, satisfaction, trust.
 
-Phases 2 to 5 (delivery, expectations, satisfaction, trust) change each customer's state from
-that customer's own state and from firm-level values fixed at the start of the phase, so they can
-run one block of customers at a time: all four phases on a block of ``sim.arrays.CHUNK``
-customers, then the next block. The block's arrays then stay in the CPU cache from one phase to
-the next instead of being read from memory four times. The results are the same as running the
-phases one after the other over all customers: the firm-level values each phase uses are computed
-before the first block (``prepare``), and every rule draws from its own random stream in the same
-order either way.
+These phases change each customer's state from that customer's own state and from firm-level
+values fixed at the start of the step, so the kernel below takes one customer at a time and
+applies the four phases' rules to it (``sim.rules.delivery``, ``expectations``, ``satisfaction``,
+``trust``: each rule is stated there, once); the customer's state is read from memory once.
 
-Each of these modules has ``prepare(model, scratch) -> context``, ``block(model, scratch, context,
-block)`` and ``finish(model, scratch, context)``; its ``apply`` runs the three for that phase alone.
-A :class:`Block` carries what every phase needs to know about the block's customers.
+The step's random numbers are drawn here, span by span, from the model's streams
+(``model.draws``: noise and failures, then complaints and answers), and handed to the kernels:
 
-With the numba engine (``model.engine``), the four phases together run as compiled loops
-(``sim.rules.kernels``): the phases' ``prepare`` and ``finish`` are the same, the random numbers
-are drawn here block by block from the same streams in the same order as the numpy ``block``
-functions draw them, and two kernels per block do the arithmetic.
+1. :func:`customer_rows`: for every industry, the experience (delivery); the benchmark; then,
+   for every served relationship, the judged expectation and the move of E (expectations),
+   ``s`` and ``S`` (satisfaction), and trust before complaints (trust);
+2. the complaint draws (``sim.rules.trust.draw_complaints``), which need this step's ``s``;
+3. :func:`commitment_rows`: complaint outcomes, recovery, commitment and tenure.
+
+Spans of ``TASKS_PER_SPAN`` blocks of ``sim.arrays.CHUNK`` customers run as parallel tasks
+(:func:`customer_phases`, :func:`commitment_phase`); every task writes only its own customers and
+its own row of per-firm sums, so results do not depend on the number of threads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from types import ModuleType, SimpleNamespace
-from typing import TYPE_CHECKING
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sim import arrays
-from sim.arrays import chunks, firm_table
+from sim.jit import ONE, ZERO, clip, kernel, parallel_kernel, prange, threads
+from sim.rules import delivery, expectations, satisfaction, trust
+from sim.rules.trust import ANSWERED, IGNORED, NO_COMPLAINT
 from sim.state import StepScratch
-from sim.timebase import weekly_rate_to_step
 
 if TYPE_CHECKING:
     from sim.model import CustomerMarket
 
+__all__ = ["PHASES", "TASKS_PER_SPAN", "run"]
 
-class Block:
-    """A block of customers (``rows``, a slice) as the per-customer phases see it.
-
-    Per industry ``m``: ``supplier[m]`` (a view of the state), ``key[m]`` (the same as ``intp``,
-    for ``np.take`` from firm tables whose last row stands for no supplier), ``served[m]``, and
-    ``warned(m)``: the block positions of customers whose failure was disclosed (set by the
-    delivery phase, or read back from the workspace when a later phase runs alone).
-    """
-
-    def __init__(self, model: CustomerMarket, rows: slice) -> None:
-        cs = model.customer_state
-        self.rows = rows
-        self.size = rows.stop - rows.start
-        self.supplier = [cs.supplier[m, rows] for m in range(len(model.industries))]
-        self.key = [s.astype(np.intp) for s in self.supplier]
-        self.served = [s >= 0 for s in self.supplier]
-        self._model = model
-        self._warned: list[np.ndarray | None] = [None] * len(self.supplier)
-
-    def set_warned(self, m: int, positions: np.ndarray) -> None:
-        """Record who was warned of a failure in industry m."""
-        self._warned[m] = positions
-
-    def warned(self, m: int) -> np.ndarray:
-        """Block positions of the customers warned of this step's failure in industry m."""
-        if self._warned[m] is None:
-            model = self._model
-            disclose = firm_table(model.firm_state.disclose, False)
-            failed = model.workspace.failure[m, self.rows]
-            self._warned[m] = np.flatnonzero(failed & np.take(disclose, self.key[m], mode="wrap"))
-        return self._warned[m]
-
-
-def run_in_blocks(
-    model: CustomerMarket, scratch: StepScratch, phases: Sequence[ModuleType]
-) -> None:
-    """Run ``phases`` (modules with ``prepare``/``block``/``finish``) block by block, in order:
-    compiled when the model's engine is numba and ``phases`` are all four of phases 2 to 5."""
-    contexts = []
-    for phase in phases:  # firm-level values, in phase order (trust uses delivery's load)
-        contexts.append(phase.prepare(model, scratch))
-    if model.engine == "numba" and [p.__name__ for p in phases] == list(COMPILED):
-        _run_compiled(model, scratch, contexts)
-    else:
-        for rows in chunks(model.n_customers):
-            block = Block(model, rows)
-            for phase, context in zip(phases, contexts, strict=True):
-                phase.block(model, scratch, context, block)
-    for phase, context in zip(phases, contexts, strict=True):
-        phase.finish(model, scratch, context)
-
+PHASES = (delivery, expectations, satisfaction, trust)
+"""The phases this module runs together, in order."""
 
 TASKS_PER_SPAN = 8
-"""Blocks of ``sim.arrays.CHUNK`` customers the compiled kernels take at once, as parallel tasks."""
-
-COMPILED = (
-    "sim.rules.delivery",
-    "sim.rules.expectations",
-    "sim.rules.satisfaction",
-    "sim.rules.trust",
-)
-"""The phases the compiled kernels run together, in order."""
+"""Blocks of ``sim.arrays.CHUNK`` customers the kernels take at once, as parallel tasks."""
 
 
-def _constants(model: CustomerMarket, contexts: list[SimpleNamespace]) -> SimpleNamespace:
-    """The kernels' arguments that stay the same for every block of a step."""
-    from sim.rules import kernels
+@kernel
+def customer_rows(
+    lo,
+    hi,
+    base,
+    sums,
+    recording,
+    supplier,
+    region,
+    weights,
+    disposition,
+    standard,
+    experience,
+    expectation,
+    benchmark,
+    heard,
+    satisfaction_state,
+    last_satisfaction,
+    trust_state,
+    failed,
+    ws_failure,
+    expectation_used,
+    satisfaction_before,
+    disconfirmation_out,
+    z,
+    hit,
+    tables,
+    disclose,
+    failure_attribute,
+    firm_part,
+    benchmark_weight,
+    weights_known,
+    retention,
+    floor,
+    params,
+    trust_out,
+    unhappy,
+):
+    """Phases 2 to 5, up to the complaints, for the customers ``lo..hi`` on one thread.
 
-    cs, fs = model.customer_state, model.firm_state
-    dt = cs.experience.dtype
-    deliver, expect, satisfy, trust = contexts
-    prm = model.params
-    spy = model.steps_per_year
-    n_regions = model.visible.shape[0]  # the scenario's regions (some may have no customer)
-    width = fs.n + 1  # a firm table's rows, the last for customers without a supplier
-    tables = np.empty((len(model.industries), n_regions * width, len(model.attributes)), dt)
-    for m, table in enumerate(deliver.tables):  # every industry's table by region
-        tables[m] = table if deliver.regional[m] else np.tile(table, (n_regions, 1))
-    values = {
-        "zero": 0.0,
-        "one": 1.0,
-        "noise": deliver.noise,
-        "severity": deliver.severity,
-        "bench_keep": 1.0 - weekly_rate_to_step(prm.expectations.benchmark_decay, spy),
-        "adjust": expect.adjust,
-        "a_x": expect.a_x,
-        "a_w": expect.a_w,
-        "tiny": 1e-12,
-        "up": expect.up,
-        "down": expect.down,
-        "loss_aversion": prm.satisfaction.loss_aversion,
-        "curvature": prm.satisfaction.curvature,
-        "breach_weight": satisfy.breach_weight,
-        "w_perf": prm.satisfaction.weight_performance,
-        "w_disc": prm.satisfaction.weight_disconfirmation,
-        "intercept": prm.satisfaction.intercept,
-        "extras": prm.satisfaction.extras_bonus,
-        "ten": 10.0,
-        "memory": satisfy.memory,
-        "gain": trust.gain,
-        "loss": trust.loss,
-        "disclosure_factor": trust.disclosure_factor,
-        "threshold": trust.threshold,
-        "kept_share": trust.kept_share,
-        "half": 0.5,
-        "twentieth": 0.05,
-        "commit_rate": trust.commit_rate,
-    }
-    doubles = {
-        "step_power": 52.0 / spy,
-        "memory_steps": trust.memory_steps,
-        "repeat_recovery": prm.complaints.repeat_recovery,
-        "recovery": prm.complaints.recovery,
-    }
-    return SimpleNamespace(
-        kernels=kernels,
-        tables=tables,
-        c=np.array([values[name] for name in kernels.C_NAMES], dt),
-        d=np.array([doubles[name] for name in kernels.D_NAMES], np.float64),
-        disclose=deliver.disclose,
-        fail_col=np.asarray(model.failure_mask, bool),
-        cross_weight=np.ascontiguousarray(expect.wb[0]),
-        den0=np.ascontiguousarray(expect.den0[0]),
-        curved=prm.satisfaction.curvature != 1.0,
-        step_scaled=spy != 52,
-    )
-
-
-def _run_compiled(
-    model: CustomerMarket, scratch: StepScratch, contexts: list[SimpleNamespace]
-) -> None:
-    """Phases 2 to 5 by the compiled kernels, drawing exactly as the numpy blocks do.
-
-    Customers go in spans of ``TASKS_PER_SPAN`` blocks: the random numbers of each block of the
-    span are drawn (same streams, same order as ``block`` of the numpy phases), then a kernel
-    runs the span's blocks as parallel tasks. Every task writes only its own customers and its
-    own row of sums, so results do not depend on the number of threads.
+    Reads this step's draws at buffer position ``i - base`` (``z``, ``hit``) and leaves each
+    served relationship's trust before the complaint outcome in ``trust_out`` and whether this
+    step's rating is below the complaint threshold in ``unhappy``; when ``recording``, adds
+    ``[served, sum w.X, sum w.E_judged]`` per firm to ``sums``.
     """
-    cs, ws, draws = model.customer_state, model.workspace, model.draws
-    deliver, _, satisfy, trust = contexts
+    p = params[0]  # the market's constants (a record)
+    n_ind, _, n_attr = experience.shape
+    width = disclose.shape[0]  # F + 1: a firm table's rows, the last for no supplier
+    # -- delivery, industry by industry (each industry's rows are contiguous)
+    for m in range(n_ind):
+        for i in range(lo, hi):
+            b = i - base
+            f = supplier[m, i]
+            failed[m, i] = hit[m, b]
+            ws_failure[m, i] = hit[m, b]
+            if f < 0:
+                continue
+            row = f + region[i] * width
+            for k in range(n_attr):
+                experience[m, i, k] = delivery.perceived(
+                    tables[m, row, k],
+                    z[m, b, k],
+                    p.noise,
+                    hit[m, b],
+                    failure_attribute[k],
+                    p.severity,
+                )
+    # -- expectations: the benchmark, decayed, then raised by this step's experiences
+    for i in range(lo, hi):
+        for k in range(n_attr):
+            best = expectations.decayed_benchmark(benchmark[i, k], p.benchmark_keep)
+            for m in range(n_ind):
+                if supplier[m, i] >= 0:
+                    best = expectations.raised_benchmark(best, experience[m, i, k])
+            benchmark[i, k] = best
+    # -- the rest of phases 3 to 5, industry by industry
+    for m in range(n_ind):
+        for i in range(lo, hi):
+            b = i - base
+            f = supplier[m, i]
+            if f < 0:  # no supplier: nothing to judge; the step's records say so
+                for k in range(n_attr):
+                    expectation_used[m, i, k] = expectation[m, i, k]
+                satisfaction_before[m, i] = satisfaction_state[m, i]
+                unhappy[m, b] = False
+                continue
+            warned = hit[m, b] and disclose[f]
+            # -- expectations: the bar of this experience, then E moves toward its target
+            judged_sum = ZERO
+            for k in range(n_attr):
+                e = expectation[m, i, k]
+                x = experience[m, i, k]
+                bar = expectations.judged(e, x, warned, failure_attribute[k], p.adjust)
+                expectation_used[m, i, k] = bar
+                judged_sum += weights[i, k] * bar
+                toward = expectations.target(
+                    firm_part[f, k],
+                    x,
+                    p.a_x,
+                    benchmark_weight[k] * benchmark[i, k],
+                    heard[m, i, k],
+                    p.a_w,
+                    weights_known[k],
+                    p.tiny,
+                )
+                expectation[m, i, k] = expectations.moved(
+                    e, toward + standard[i], p.rate_up, p.rate_down
+                )
+            # -- satisfaction and the promise as held (trust), over the attributes
+            performance = disconfirmation = shortfall = kept = ZERO
+            for k in range(n_attr):
+                w = weights[i, k]
+                x = experience[m, i, k]
+                low = floor[f, k]
+                shortfall += w * max(low - x, ZERO)
+                if x >= low:
+                    kept += w
+                gap = x - expectation_used[m, i, k]
+                disconfirmation += w * satisfaction.value(gap, p.loss_aversion, p.curvature)
+                performance += w * x
+            s = satisfaction.rating(
+                performance, disconfirmation, shortfall, retention[f], disposition[i], p
+            )
+            before = satisfaction_state[m, i]
+            satisfaction_before[m, i] = before
+            satisfaction_state[m, i] = satisfaction.running(before, s, p.memory)
+            last_satisfaction[m, i] = s
+            disconfirmation_out[m, i] = disconfirmation
+            if recording:
+                sums[f, 0] += 1.0
+                sums[f, 1] += performance
+                sums[f, 2] += judged_sum
+            # -- trust, before complaints
+            cut = trust.trust_cut(shortfall, warned, p)
+            trust_out[m, b] = trust.trusted(trust_state[m, i], kept, cut, p.gain)
+            unhappy[m, b] = s < p.threshold
+
+
+@kernel
+def commitment_rows(
+    lo,
+    hi,
+    base,
+    supplier,
+    satisfaction_state,
+    trust_state,
+    commitment,
+    tenure,
+    steps_since_recovery,
+    complaints,
+    answered,
+    satisfaction_before,
+    trust_out,
+    outcome,
+    commit_bonus,
+    params,
+):
+    """The rest of trust for the customers ``lo..hi`` on one thread (buffer positions
+    ``i - base``): the complaint outcome, recovery, commitment and tenure."""
+    p = params[0]  # the market's constants (a record)
+    n_ind = supplier.shape[0]
+    for i in range(lo, hi):
+        b = i - base
+        for m in range(n_ind):
+            f = supplier[m, i]
+            if f < 0:
+                continue
+            t = trust_out[m, b]
+            code = outcome[m, b]
+            if code == IGNORED:
+                t *= p.kept_share
+            t = clip(t, ZERO, ONE)
+            trust_state[m, i] = t
+            since = steps_since_recovery[m, i]
+            if code == ANSWERED:
+                satisfaction_state[m, i] = trust.recovered(
+                    satisfaction_state[m, i], satisfaction_before[m, i], since, p
+                )
+            since = min(since + 1, 1 << 30)
+            if code == ANSWERED:
+                since = 0
+                answered[m, i] += 1
+            if code != NO_COMPLAINT:
+                complaints[m, i] += 1
+            steps_since_recovery[m, i] = since
+            commitment[m, i] = trust.committed(
+                commitment[m, i], satisfaction_state[m, i], t, commit_bonus[f], p
+            )
+            tenure[m, i] += 1
+
+
+@parallel_kernel
+def customer_phases(lo, hi, task_rows, sums, *state):
+    """:func:`customer_rows` for the customers ``lo..hi`` (buffer positions ``i - lo``) in
+    tasks of ``task_rows`` customers run in parallel, each adding to its own ``sums[task]``."""
+    n_tasks = (hi - lo + task_rows - 1) // task_rows
+    for task in prange(n_tasks):
+        start = lo + task * task_rows
+        customer_rows(start, min(hi, start + task_rows), lo, sums[task], *state)
+
+
+@parallel_kernel
+def commitment_phase(lo, hi, task_rows, *state):
+    """:func:`commitment_rows` for the customers ``lo..hi`` in parallel tasks of
+    ``task_rows``."""
+    n_tasks = (hi - lo + task_rows - 1) // task_rows
+    for task in prange(n_tasks):
+        start = lo + task * task_rows
+        commitment_rows(start, min(hi, start + task_rows), lo, *state)
+
+
+def parameters(model: CustomerMarket, contexts: list[SimpleNamespace]) -> np.recarray:
+    """The constants of the four phases as one record (``p.loss_aversion``, ...): each phase's
+    ``constants`` in the state's float type, its ``wide_constants`` in float64."""
+    ft = model.customer_state.experience.dtype
+    fields: list[tuple[str, Any]] = []
+    values: list[float] = []
+    for ctx in contexts:
+        for name, value in ctx.constants.items():
+            fields.append((name, ft))
+            values.append(value)
+        for name, value in getattr(ctx, "wide_constants", {}).items():
+            fields.append((name, np.float64))
+            values.append(value)
+    record = np.zeros(1, np.dtype(fields)).view(np.recarray)
+    for (name, _), value in zip(fields, values, strict=True):
+        record[name] = value
+    return record
+
+
+def run(model: CustomerMarket, scratch: StepScratch) -> None:
+    """Phases 2 to 5 for every customer (see the module docstring)."""
+    cs, ws = model.customer_state, model.workspace
+    contexts = [phase.prepare(model, scratch) for phase in PHASES]  # in phase order
+    deliver, expect, satisfy, trusting = contexts
+    params = parameters(model, contexts)
     k, n_firms, n_ind = len(model.attributes), model.firm_state.n, len(model.industries)
-    const = _constants(model, contexts)
-    kernels = const.kernels
-    rows_per_task = arrays.CHUNK
-    span = rows_per_task * TASKS_PER_SPAN
+    block = arrays.CHUNK
+    span = block * TASKS_PER_SPAN
     # per-span buffers, [industry, position in the span], kept from step to step (a fresh
     # array costs page faults every step)
     width = min(span, max(model.n_customers, 1))
     keep = ws.blocks.array
     z = keep("span_noise", (n_ind, width, k), np.float32)
+    if not deliver.noise_on:
+        z[...] = 0.0
     hit = keep("span_hit", (n_ind, width), bool)
     unhappy = keep("span_unhappy", (n_ind, width), bool)
     outcome = keep("span_outcome", (n_ind, width), np.int8)
     trust_out = keep("span_trust", (n_ind, width), cs.experience.dtype)
     sums = keep("span_sums", (TASKS_PER_SPAN, n_firms, 3), np.float64)
-    noise_on = bool(deliver.noise > 0)
     for lo in range(0, model.n_customers, span):
         hi = min(model.n_customers, lo + span)
-        hit[:, : hi - lo] = False
-        for rows in chunks(hi - lo, rows_per_task):
-            here = slice(lo + rows.start, lo + rows.stop)  # the block, in customers
-            for m in range(n_ind):
-                sup = cs.supplier[m, here]
-                if noise_on:
-                    z[m, rows] = draws.normal("noise", m, here, k)
-                cand, u = draws.below("failure", m, here, deliver.p_max[m])
-                failing = cand[u < deliver.p_fail[sup[cand]]]
-                hit[m, rows.start + failing] = True
-                deliver.failures += np.bincount(sup[failing], minlength=n_firms)
+        delivery.draw(model, deliver, lo, hi, block, z, hit)
         sums[...] = 0.0
         # one task, or one thread: the serial kernel (a parallel launch costs a thread wake-up)
-        serial = hi - lo <= rows_per_task or kernels.threads() == 1
-        (kernels.customer_rows if serial else kernels.customer_phases)(
-            lo,
-            hi,
-            lo if serial else rows_per_task,  # the serial kernel's buffer origin
-            sums[0] if serial else sums,
+        serial = hi - lo <= block or threads() == 1
+        state = (
+            scratch.recording,
             cs.supplier,
             cs.region,
             cs.weights,
@@ -229,47 +319,30 @@ def _run_compiled(
             ws.failure,
             ws.expectation_used,
             ws.satisfaction_before,
+            ws.disconfirmation,
             z,
-            noise_on,
             hit,
-            const.tables,
-            const.disclose,
-            const.fail_col,
-            const.cross_weight,
-            const.den0,
-            contexts[1].firm_part,
-            satisfy.breach_floor,
+            deliver.tables,
+            deliver.disclose,
+            deliver.failure_attribute,
+            expect.firm_part,
+            expect.benchmark_weight,
+            expect.weights_known,
             satisfy.retention,
-            trust.floor,
-            const.c,
-            const.d,
-            const.curved,
-            const.step_scaled,
-            scratch.recording,
+            trusting.floor,
+            params,
             trust_out,
             unhappy,
         )
+        if serial:
+            customer_rows(lo, hi, lo, sums[0], *state)
+        else:
+            customer_phases(lo, hi, block, sums, *state)
         if scratch.recording:
             for task_sums in sums:  # in task order: the same total on any number of threads
                 satisfy.sums += task_sums
-        outcome[:, : hi - lo] = kernels.NO_OUTCOME
-        for rows in chunks(hi - lo, rows_per_task):
-            for m in range(n_ind):
-                sup = cs.supplier[m, lo + rows.start : lo + rows.stop]
-                who = np.flatnonzero(unhappy[m, rows])
-                at = lo + rows.start + who  # customers
-                complains = who[draws.uniform("complain", m, at) < trust.complain_p]
-                f = sup[complains]
-                yes = draws.uniform("answer", m, lo + rows.start + complains) < trust.answer[f]
-                outcome[m, rows.start + complains] = np.where(
-                    yes, kernels.ANSWERED, kernels.IGNORED
-                )
-                trust.complaints += np.bincount(f, minlength=n_firms)
-                trust.answered += np.bincount(f[yes], minlength=n_firms)
-        (kernels.commitment_rows if serial else kernels.commitment_phase)(
-            lo,
-            hi,
-            lo if serial else rows_per_task,
+        trust.draw_complaints(model, trusting, lo, hi, block, unhappy, outcome)
+        state = (
             cs.supplier,
             cs.satisfaction,
             cs.trust,
@@ -281,7 +354,13 @@ def _run_compiled(
             ws.satisfaction_before,
             trust_out,
             outcome,
-            trust.commit_bonus,
-            const.c,
-            const.d,
+            trusting.commit_bonus,
+            params,
         )
+        if serial:
+            commitment_rows(lo, hi, lo, *state)
+        else:
+            commitment_phase(lo, hi, block, *state)
+    for phase, ctx in zip(PHASES, contexts, strict=True):
+        if hasattr(phase, "finish"):
+            phase.finish(model, scratch, ctx)

@@ -3,16 +3,17 @@
 Trust (kept and broken promises; Gneezy & Epley 2014: breaking is punished, exceeding earns
 little)::
 
-    gap       = h * (P[k] - X[k]),   h = min(1, 2 * reliance)      (the promise as held)
+    gap[k]    = h * (P[k] - X[k]),   h = min(1, 2 * reliance)      (the promise as held)
     kept      = sum_k w[k] * [gap[k] <= tolerance]
-    shortfall = sum_k w[k] * max(0, gap[k] - tolerance)
-    T += gain * kept * (1 - T)  -  min(1, loss * shortfall * (disclosure_factor if warned
-                                                                else 1)) * T
+    shortfall = sum_k w[k] * max(0, gap[k] - tolerance) / h
+    cut       = min(1, loss * h * shortfall * (disclosure_factor if warned else 1))   (per week)
+    T        += gain * kept * (1 - T)  -  cut * T
 
 ``reliance = weight_promise / (weight_promise + weight_experience)`` (Kopalle & Lehmann 2006):
-customers who barely go by promises barely hold a firm to them.
-Both ``gain`` and the loss are per week and converted to the step length, so a persistent
-shortfall costs the same trust per year at any ``steps_per_year``.
+customers who barely go by promises barely hold a firm to them. ``h (P - X) > tolerance`` is
+``X < P - tolerance / h``: the floor of :func:`prepare`. Both ``gain`` and the cut are per week
+and converted to the step length, so a persistent shortfall costs the same trust per year at any
+``steps_per_year``.
 
 Complaints and recovery: a customer whose experience this step scored below ``threshold``
 complains with probability ``probability``. The firm answers a share
@@ -24,24 +25,75 @@ trust. The share of a customer's complaints that were answered is its control mu
 
 Commitment moves slowly toward ``0.5 * S / 10 + 0.5 * T + commitment_from_retention *
 retention(f)`` (Palmatier et al. 2006: relationship investment pays through relationship quality).
+
+:func:`prepare` computes the firm-level values; :func:`trusted`, :func:`trust_cut`,
+:func:`recovered` and :func:`committed` are the rules for one customer, applied by the kernels of
+``sim.rules.fused``; :func:`draw_complaints` draws who complains and who is answered.
 """
 
 from __future__ import annotations
 
-import sys
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.arrays import firm_table, put_where, wsum
+from sim.arrays import chunks, firm_table
+from sim.jit import ONE, ZERO, as_type_of, clip, rule
 from sim.rules.expectations import promise_hold
-from sim.rules.fused import Block, run_in_blocks
 from sim.state import StepScratch
 from sim.timebase import weekly_rate_to_step
 
 if TYPE_CHECKING:
     from sim.model import CustomerMarket
+
+NO_COMPLAINT, ANSWERED, IGNORED = 0, 1, 2
+"""Outcome of a customer's complaint this step."""
+
+
+@rule
+def trust_cut(shortfall: float, warned: bool, p: Any) -> float:
+    """The share of trust a broken promise takes this step: ``min(1, loss * h * shortfall)``,
+    times ``disclosure_factor`` when the failure was announced, converted from a week to the
+    step (``p.step_power = 52 / steps_per_year``)."""
+    cut = shortfall * p.loss
+    if warned:
+        cut *= p.disclosure_factor
+    cut = clip(cut, ZERO, ONE)
+    if p.step_power != 1.0:
+        cut = as_type_of(1.0 - (1.0 - np.float64(cut)) ** p.step_power, cut)
+    return cut
+
+
+@rule
+def trusted(trust: float, kept: float, cut: float, gain: float) -> float:
+    """``T + gain * kept * (1 - T) - cut * T``: kept promises build trust toward 1, broken ones
+    take the share ``cut`` of it."""
+    t = (ONE - trust) * kept * gain
+    t -= cut * trust
+    return t + trust
+
+
+@rule
+def recovered(satisfaction: float, before: float, steps_since_recovery: int, p: Any) -> float:
+    """Running satisfaction after an answered complaint: ``recovery`` (``repeat_recovery``
+    within the recovery memory) of what this step took away from it is given back."""
+    lost = ZERO
+    if before == before:
+        lost = max(before - satisfaction, ZERO)
+    share = p.repeat_recovery if steps_since_recovery < p.memory_steps else p.recovery
+    return satisfaction + share * lost
+
+
+@rule
+def committed(commitment: float, satisfaction: float, trust: float, bonus: float, p: Any) -> float:
+    """Commitment moves ``commitment_rate`` of the way toward ``0.5 S / 10 + 0.5 T + bonus``
+    (``bonus``: ``commitment_from_retention * retention(f)``)."""
+    toward = satisfaction * p.satisfaction_share
+    toward += trust * p.trust_share
+    toward += bonus
+    toward = clip(toward, ZERO, ONE)
+    return (toward - commitment) * p.commit_rate + commitment
 
 
 def answer_share(model: CustomerMarket, utilisation: np.ndarray) -> np.ndarray:
@@ -68,113 +120,58 @@ def prepare(model: CustomerMarket, scratch: StepScratch) -> SimpleNamespace:
     ft = cs.trust.dtype.type
     hold = max(promise_hold(model.params), 1e-9)
     return SimpleNamespace(
-        gain=ft(weekly_rate_to_step(prm.gain, spy)),
-        commit_rate=ft(weekly_rate_to_step(prm.commitment_rate, spy)),
         complain_p=weekly_rate_to_step(cprm.probability, spy),
-        memory_steps=cprm.recovery_memory_weeks * spy / 52.0,
         answer=firm_table(answer_share(model, scratch.utilisation), 0.0),
-        # the promise as held: 2 rho (P - X) > tolerance  <=>  X < P - tolerance / (2 rho)
+        # the promise as held: h (P - X) > tolerance  <=>  X < P - tolerance / h
         floor=firm_table(fs.promise - prm.tolerance / hold, 0.0, ft),
         commit_bonus=firm_table(prm.commitment_from_retention * model.retention_level, 0.0, ft),
-        loss=ft(prm.loss * hold),
-        disclosure_factor=ft(prm.disclosure_factor),
-        kept_share=ft(1.0 - cprm.unanswered_trust_cost),
-        threshold=ft(cprm.threshold),
+        constants={
+            "gain": weekly_rate_to_step(prm.gain, spy),
+            "loss": prm.loss * hold,
+            "disclosure_factor": prm.disclosure_factor,
+            "threshold": cprm.threshold,
+            "kept_share": 1.0 - cprm.unanswered_trust_cost,
+            "satisfaction_share": 0.05,  # 0.5 of S / 10
+            "trust_share": 0.5,
+            "commit_rate": weekly_rate_to_step(prm.commitment_rate, spy),
+        },
+        wide_constants={  # used in float64, as the state's type would round them
+            "step_power": 52.0 / spy,
+            "memory_steps": cprm.recovery_memory_weeks * spy / 52.0,
+            "repeat_recovery": cprm.repeat_recovery,
+            "recovery": cprm.recovery,
+        },
         complaints=np.zeros(fs.n),
         answered=np.zeros(fs.n),
     )
 
 
-def block(model: CustomerMarket, scratch: StepScratch, ctx: SimpleNamespace, blk: Block) -> None:
-    """Trust, complaints, recovery, commitment and tenure of the customers of a block."""
-    cs, ws, cprm, draws = (
-        model.customer_state,
-        model.workspace,
-        model.params.complaints,
-        model.draws,
-    )
-    blocks, k, c, rows = ws.blocks, len(model.attributes), blk.size, blk.rows
-    n_firms = model.firm_state.n
-    ft = cs.trust.dtype.type
-    spy = model.steps_per_year
-    product = blocks("product", k, ft)[:c]
-    w = cs.weights[rows]
-    for m in range(len(model.industries)):
-        sup, key, served = blk.supplier[m], blk.key[m], blk.served[m]
-        x = cs.experience[m, rows]
-        lo = np.take(ctx.floor, key, axis=0, out=blocks("floor", k, ft)[:c], mode="wrap")
-        met = np.greater_equal(x, lo, out=blocks("met", k, bool)[:c])  # P - tolerance met
-        kept = wsum(w, met, out=blocks("kept", 0, ft)[:c], product=product)
-        lo -= x
-        np.maximum(lo, ft(0.0), out=lo)
-        cut = wsum(w, lo, out=blocks("cut", 0, ft)[:c], product=product)  # the shortfall
-        cut *= ctx.loss
-        cut[blk.warned(m)] *= ctx.disclosure_factor
-        np.clip(cut, 0.0, 1.0, out=cut)
-        if spy != 52:
-            cut[...] = weekly_rate_to_step(cut, spy)
-        t_old = cs.trust[m, rows]
-        t = np.subtract(ft(1.0), t_old, out=blocks("t", 0, ft)[:c])
-        t *= kept
-        t *= ctx.gain
-        cut *= t_old
-        t -= cut
-        t += t_old  # T + gain * kept * (1 - T) - cut * T
-
-        s = cs.last_satisfaction[m, rows]
-        unhappy = np.flatnonzero(served & (s < ctx.threshold))
-        complains = unhappy[draws.uniform("complain", m, rows_of(rows, unhappy)) < ctx.complain_p]
-        f = sup[complains]
-        yes = draws.uniform("answer", m, rows_of(rows, complains)) < ctx.answer[f]
-        answered, ignored = complains[yes], complains[~yes]
-        t[ignored] *= ctx.kept_share
-        np.clip(t, 0.0, 1.0, out=t)
-        put_where(t_old, t, served)
-
-        since = cs.steps_since_recovery[m, rows]
-        if len(answered):
-            before = ws.satisfaction_before[m, rows][answered]
-            sat = cs.satisfaction[m, rows]
-            now = sat[answered]
-            lost = np.where(np.isnan(before), 0.0, np.maximum(0.0, before - now))
-            share = np.where(
-                since[answered] < ctx.memory_steps, cprm.repeat_recovery, cprm.recovery
-            )
-            sat[answered] = now + share * lost
-        np.add(since, served, out=since)
-        np.minimum(since, 1 << 30, out=since)
-        since[answered] = 0
-        cs.complaints[m, rows][complains] += 1
-        cs.answered[m, rows][answered] += 1
-        ctx.complaints += np.bincount(f, minlength=n_firms)
-        ctx.answered += np.bincount(f[yes], minlength=n_firms)
-
-        c_old = cs.commitment[m, rows]
-        target = np.multiply(
-            cs.satisfaction[m, rows], ft(0.05), out=blocks("target", 0, ft)[:c]
-        )  # 0.5 * S / 10
-        t *= ft(0.5)
-        target += t
-        target += np.take(ctx.commit_bonus, key, mode="wrap")
-        np.clip(target, 0.0, 1.0, out=target)
-        target -= c_old
-        target *= ctx.commit_rate
-        target += c_old
-        put_where(c_old, target, served)
-        tenure = cs.tenure[m, rows]
-        np.add(tenure, served, out=tenure)
+def draw_complaints(
+    model: CustomerMarket,
+    ctx: SimpleNamespace,
+    lo: int,
+    hi: int,
+    block: int,
+    unhappy: np.ndarray,
+    outcome: np.ndarray,
+) -> None:
+    """Who of the unhappy customers ``lo..hi`` complains and whether the firm answers:
+    ``outcome[m, i - lo]`` is ``NO_COMPLAINT``, ``ANSWERED`` or ``IGNORED`` (drawn in blocks of
+    ``block`` customers from the "complain" and "answer" streams)."""
+    cs, draws, n_firms = model.customer_state, model.draws, model.firm_state.n
+    outcome[:, : hi - lo] = NO_COMPLAINT
+    for rows in chunks(hi - lo, block):
+        for m in range(len(model.industries)):
+            sup = cs.supplier[m, lo + rows.start : lo + rows.stop]
+            who = np.flatnonzero(unhappy[m, rows])
+            complains = who[draws.uniform("complain", m, lo + rows.start + who) < ctx.complain_p]
+            f = sup[complains]
+            yes = draws.uniform("answer", m, lo + rows.start + complains) < ctx.answer[f]
+            outcome[m, rows.start + complains] = np.where(yes, ANSWERED, IGNORED)
+            ctx.complaints += np.bincount(f, minlength=n_firms)
+            ctx.answered += np.bincount(f[yes], minlength=n_firms)
 
 
 def finish(model: CustomerMarket, scratch: StepScratch, ctx: SimpleNamespace) -> None:
     """Hand the phase's tallies to the scratch."""
     scratch.complaints, scratch.answered = ctx.complaints, ctx.answered
-
-
-def apply(model: CustomerMarket, scratch: StepScratch) -> None:
-    """Update trust, handle complaints and recoveries, update commitment and tenure."""
-    run_in_blocks(model, scratch, [sys.modules[__name__]])
-
-
-def rows_of(block: slice, positions: np.ndarray) -> np.ndarray:
-    """Customer indices of ``positions`` within a block."""
-    return block.start + positions

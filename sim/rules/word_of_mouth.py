@@ -3,61 +3,367 @@
 Talking is U-shaped in satisfaction and heavier on the dissatisfied side (Anderson 1998), with
 ``n0`` the neutral point::
 
-    p_talk = base_rate + positive_amplitude * ((S - n0) / (10 - n0)) ** 2     if S >= n0
-    p_talk = base_rate + negative_amplitude * ((n0 - S) / n0) ** 2            if S <  n0
-    valence v = (S - n0) / (10 - n0)  or  (S - n0) / n0,   in -1..1
+    v      = (S - n0) / (10 - n0)  if S >= n0,   (S - n0) / n0  if S < n0       (valence, -1..1)
+    p_talk = base_rate + positive_amplitude * max(v, 0) ** 2 + negative_amplitude * min(v, 0) ** 2
 
 A message about the speaker's supplier reaches each neighbour with probability ``reach``
 (weak ties count as much as strong ones: Goldenberg, Libai & Muller 2001). A listener who hears
 ``c`` messages about firm f with mean valence ``v_bar`` moves its attitude
 ``A += (1 - (1 - influence) ** c) * (v_bar - A)``; attitudes fade by ``attitude_decay`` a week.
 What the speaker experienced becomes what the listener has *heard* about the industry (it enters
-the expectation target), and an attribute the speaker praises (X >= ``praise_threshold`` in a
-positive message) lifts the listener's benchmark on it to ``benchmark_from_praise * X`` when the
-attribute is a cross-industry one (the benchmark only enters expectations on those).
+the expectation target)::
+
+    heard[m, n]  = mean X[m] of the messages about industry m      at the first messages, then
+    heard[m, n] += heard_rate * (mean X[m] - heard[m, n])
+
+and an attribute the speaker praises (X >= ``praise_threshold`` in a positive message) lifts the
+listener's benchmark on it to ``benchmark_from_praise * X`` when the attribute is a cross-industry
+one (the benchmark only enters expectations on those).
 
 Reviews: a served customer posts with probability ``rate * (1 + extremity * |S - 5| / 5)``.
 A firm's review score is a decayed mean of posted scores with a prior of ``prior_score`` worth two
 reviews; the mean experience in its reviews feeds expectations.
 
-Implementation: talking and posting are thinned Bernoulli trials (a uniform is drawn for every
-customer, or only for those below the largest chance when it is small, and compared with each
-customer's own chance); what listeners receive is aggregated per listener with ``bincount`` over
-the deliveries of each industry, indexed compactly over the customers who heard anything. On the
-numba engine (``model.engine``) the same draws go to compiled loops instead
-(``sim.rules.word_of_mouth_kernels``: who talks, the fan-out over a CSR network, what the
-listeners make of it), which give the same state to the bit; their temporaries are kept from
-step to step in a pool per model.
+The rules for one speaker (:func:`valence`, :func:`talk_chance`) and for one listener's messages
+(in :func:`hear`) are compiled (``sim.jit``); so are the loops that pick the talkers
+(:func:`select_talkers`), fan messages out over a CSR network (:func:`expand_csr`) and let the
+listeners of an industry hear them (:func:`hear`). Talking and posting are thinned Bernoulli
+trials (a uniform only for the customers below the largest chance, then each customer's own).
+
+At a million customers these loops wait on memory, not arithmetic: messages, listeners and
+neighbours sit at scattered places of arrays of tens of MB. So the listeners are taken in
+increasing order (the passes over their state then run through it in order), no branch depends
+on a value loaded from a scattered place, and the loops that gather from scattered places
+prefetch a few iterations ahead (``sim.jit.prefetch``). Temporaries come from a pool per model,
+kept from step to step (a fresh array costs a page fault per 4 KiB), and ``hear`` leaves them as
+it found them rather than clearing them before use.
 """
 
 from __future__ import annotations
 
-import weakref
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
-from sim.arrays import put_rows
-from sim.network import Adjacency, AdjacencyLike
+from sim.jit import ONE, ZERO, clip, kernel, prefetch, rule
+from sim.network import Adjacency
 from sim.state import StepScratch
-from sim.timebase import WEEKS_PER_YEAR, weekly_rate_to_step
+from sim.timebase import weekly_rate_to_step
 
 if TYPE_CHECKING:
     from sim.model import CustomerMarket
 
 PRIOR_REVIEWS = 2.0
 
+AHEAD = 32
+"""Iterations ahead that the gathering loops prefetch (16 to 64 measured about the same)."""
 
-def talk_probability(satisfaction: np.ndarray, model: CustomerMarket) -> np.ndarray:
-    """Chance per step that a customer with running satisfaction S talks about its supplier."""
-    prm = model.params.word_of_mouth
-    n0 = prm.neutral_point
-    up = np.clip((satisfaction - n0) / max(10.0 - n0, 1e-9), 0.0, 1.0)
-    down = np.clip((n0 - satisfaction) / max(n0, 1e-9), 0.0, 1.0)
-    week = prm.base_rate + prm.positive_amplitude * up**2 + prm.negative_amplitude * down**2
-    return weekly_rate_to_step(np.clip(week, 0.0, 1.0), model.steps_per_year)
+
+@rule
+def valence(satisfaction: float, neutral: float, up_scale: float, down_scale: float) -> float:
+    """Tone of a message, -1 (furious) .. 1 (delighted), 0 at the neutral point ``n0``:
+    ``(S - n0) / (10 - n0)`` at or above it, ``(S - n0) / n0`` below (``up_scale`` and
+    ``down_scale`` are these denominators, at least 1e-9); NaN stays NaN."""
+    return (satisfaction - neutral) / (up_scale if satisfaction >= neutral else down_scale)
+
+
+@rule
+def talk_chance(
+    tone: float, base: float, positive_amplitude: float, negative_amplitude: float
+) -> float:
+    """Weekly chance to talk: ``base + positive_amplitude * up ** 2 + negative_amplitude *
+    down ** 2``, with ``up`` and ``down`` the positive and negative parts of the valence, in
+    0..1."""
+    up = clip(tone, ZERO, ONE)
+    down = clip(-tone, ZERO, ONE)
+    week = base + positive_amplitude * (up * up) + negative_amplitude * (down * down)
+    return clip(week, ZERO, ONE)
+
+
+@kernel
+def select_talkers(
+    cand: np.ndarray,
+    u: np.ndarray,
+    supplier: np.ndarray,
+    satisfaction: np.ndarray,
+    base: float,
+    positive_amplitude: float,
+    negative_amplitude: float,
+    neutral: float,
+    up_scale: float,
+    down_scale: float,
+    step_power: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The candidates that talk, their supplier and the tone of their message.
+
+    Candidate ``i`` (customer ``cand[i]``, uniform ``u[i]``) talks when it has a supplier and
+    ``u[i]`` is below its chance to talk this step (:func:`talk_chance`, converted from a week
+    to the step: ``step_power = 52 / steps_per_year``). The float arguments are in the type of
+    ``satisfaction``.
+
+    Returns
+    -------
+    talkers, firm, tone
+        The customers who talk (``cand``'s type), their supplier (``supplier``'s type) and the
+        valence of their message (``satisfaction``'s type).
+    """
+    n = len(cand)
+    talkers = np.empty(n + 1, cand.dtype)  # one spare slot: every candidate is written
+    firm = np.empty(n + 1, supplier.dtype)
+    tone = np.empty(n + 1, satisfaction.dtype)
+    count = 0
+    for i in range(n):
+        c = cand[i]
+        f = supplier[c]
+        v = valence(satisfaction[c], neutral, up_scale, down_scale)
+        chance = talk_chance(v, base, positive_amplitude, negative_amplitude)
+        # written at ``count`` whether it talks or not, kept by advancing ``count``
+        talkers[count] = c
+        firm[count] = f
+        tone[count] = v
+        if step_power == 1.0:
+            count += (f >= 0) & (u[i] < chance)
+        else:
+            count += (f >= 0) & (u[i] < 1.0 - (1.0 - np.float64(chance)) ** step_power)
+    return talkers[:count], firm[:count], tone[:count]
+
+
+@kernel
+def expand_csr(
+    senders: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    uniforms: np.ndarray,
+    reach: float,
+    firm: np.ndarray,
+    message: np.ndarray,
+    receiver: np.ndarray,
+    per_firm: np.ndarray,
+) -> int:
+    """Messages fanned out to their senders' neighbours, and deliveries per firm.
+
+    Parameters
+    ----------
+    senders
+        The sending customer of each message.
+    indptr, indices
+        The CSR network (``sim.network.Adjacency``).
+    uniforms
+        One uniform per (message, neighbour) in fan-out order (message by message, each
+        sender's neighbours in CSR order); a delivery is kept when its uniform is below
+        ``reach``. Ignored when ``reach >= 1``: every delivery is kept.
+    reach
+        Chance that a message reaches a neighbour.
+    firm
+        The firm each message is about.
+    message, receiver
+        Out: position in ``senders`` of each kept delivery (non-decreasing) and its receiver;
+        room for every (message, neighbour) pair and one more.
+    per_firm
+        Out: the number of deliveries about each firm (zeroed here).
+
+    Returns
+    -------
+    int
+        The number of kept deliveries (the first entries of ``message`` and ``receiver``).
+    """
+    everyone = reach >= 1.0
+    n = len(senders)
+    per_firm[:] = 0
+    out = 0
+    pos = 0
+    for i in range(n):
+        prefetch(indptr, senders[min(i + 2 * AHEAD, n - 1)])
+        prefetch(indices, indptr[senders[min(i + AHEAD, n - 1)]])
+        s = senders[i]
+        lo = indptr[s]
+        deg = indptr[s + 1] - lo
+        before = out
+        for j in range(deg):
+            # written at ``out`` whether kept or not, kept by advancing ``out``
+            message[out] = i
+            receiver[out] = indices[lo + j]
+            out += everyone or uniforms[pos + j] < reach
+        pos += deg
+        per_firm[firm[i]] += out - before
+    return out
+
+
+@kernel
+def hear(
+    message: np.ndarray,
+    receiver: np.ndarray,
+    first: int,
+    senders: np.ndarray,
+    local_firm: np.ndarray,
+    n_local: int,
+    tone: np.ndarray,
+    positive: np.ndarray,
+    experience: np.ndarray,
+    heard: np.ndarray,
+    heard_rate: float,
+    benchmark: np.ndarray,
+    cross: np.ndarray,
+    praise_threshold: float,
+    praise_share: float,
+    firms: np.ndarray,
+    moved: np.ndarray,
+    attitude: np.ndarray,
+    flags: np.ndarray,
+    stamp: np.ndarray,
+    rank: np.ndarray,
+    who: np.ndarray,
+    tally: np.ndarray,
+    sums: np.ndarray,
+    said: np.ndarray,
+) -> tuple[int, int]:
+    """One industry's deliveries: update what the listeners heard, their benchmarks and their
+    attitudes toward the industry's firms.
+
+    Parameters
+    ----------
+    message, receiver
+        The industry's deliveries: message positions ``first .. first + len(senders) - 1``
+        (non-decreasing) and receiving customers.
+    first
+        Position of the industry's first message among all messages.
+    senders, local_firm, tone, positive
+        Per message of the industry: the sender, the position of its firm among the industry's
+        ``n_local`` firms, its valence and whether it is positive.
+    n_local
+        Number of firms of the industry.
+    experience
+        The industry's ``[N, K]`` experiences (what a message says).
+    heard
+        The industry's ``[N, K]`` heard experiences, updated in place: NaN becomes the mean
+        of the messages heard, else it moves by ``heard_rate`` toward it.
+    heard_rate
+        Share of the way toward the mean heard this step.
+    benchmark
+        ``[N, K]`` benchmarks, raised in place on the ``cross`` attributes to
+        ``praise_share * X`` for every positive message with ``X >= praise_threshold``.
+    cross
+        Attributes that praise lifts (empty for none).
+    praise_threshold, praise_share
+        In the float type of ``experience``.
+    firms
+        The industry's firms (their rows of ``attitude``).
+    moved
+        ``moved[c]``: share of the way an attitude moves after ``c`` messages; ``c`` up to the
+        most messages a listener can hear about one firm.
+    attitude
+        ``[F, N]`` attitudes: a listener that heard ``c > 0`` messages about a firm with mean
+        valence ``v_bar`` moves ``A += moved[c] * (v_bar - A)`` (in float64), in place.
+    flags
+        uint8 ``[N]``, all zero; left all zero.
+    stamp, rank
+        Integer scratch: ``[N]`` and one per delivery, of one type.
+    who
+        Scratch, room for ``len(receiver) + 1``: the listeners.
+    tally
+        Float64 scratch, room for ``len(receiver) * 2 * n_local``, all zero; left all zero
+        (per listener and firm: the number of messages and the sum of their tones).
+    sums
+        Scratch in the float type of ``experience``, room for ``len(receiver)`` rows of
+        ``K + len(cross)``: in each row ``K`` zeros, then ``-inf``; left so (per listener: the
+        sum of what it heard, then its highest praise per cross attribute).
+    said
+        Scratch in the float type of ``experience``, room for ``len(senders) * K``.
+
+    Returns
+    -------
+    n_who, most
+        The number of listeners and the largest number of messages a listener heard about
+        one firm (at most ``len(moved) - 1``, else ``moved`` was too short).
+    """
+    n = len(flags)
+    n_msg = len(senders)
+    n_del = len(receiver)
+    k_attr = experience.shape[1]
+    n_cross = len(cross)
+    width = k_attr + n_cross  # per listener: the sum of what it heard, its highest praise
+
+    # what each message says
+    said = said[: n_msg * k_attr].reshape((n_msg, k_attr))
+    for j in range(n_msg):
+        prefetch(experience, senders[min(j + AHEAD, n_msg - 1)])
+        for k in range(k_attr):
+            said[j, k] = experience[senders[j], k]
+
+    # the listeners in increasing order, and each delivery's listener
+    for d in range(n_del):
+        flags[receiver[d]] = 1
+    n_who = 0
+    for r in range(n):
+        stamp[r] = n_who  # r's position among the listeners, if it is one
+        who[n_who] = r  # one spare slot: every customer writes
+        n_who += np.int64(flags[r])  # (a uint8 sum would wrap when run as Python)
+    for i in range(n_who):
+        flags[who[i]] = 0
+    for d in range(n_del):
+        prefetch(stamp, receiver[min(d + AHEAD, n_del - 1)])
+        rank[d] = stamp[receiver[d]]
+
+    # per listener, in message order: messages and tones per firm, sum of what was said, and
+    # the highest praise per cross attribute
+    sums = sums[: n_who * width].reshape((n_who, width))
+    for d in range(n_del):
+        ahead = rank[min(d + AHEAD, n_del - 1)]
+        prefetch(tally, 2 * n_local * ahead)
+        prefetch(sums, ahead)
+        i = rank[d]
+        j = message[d] - first
+        key = 2 * (i * n_local + local_firm[j])
+        tally[key] += 1.0
+        tally[key + 1] += np.float64(tone[j])
+        for k in range(k_attr):
+            sums[i, k] += said[j, k]
+        if positive[j]:
+            for c in range(n_cross):
+                x = said[j, cross[c]]
+                if x >= praise_threshold:
+                    sums[i, k_attr + c] = max(sums[i, k_attr + c], praise_share * x)
+
+    most = 0.0
+    last = len(moved) - 1
+    n_att = attitude.shape[1]
+    flat_attitude = attitude.reshape(-1)
+    for i in range(n_who):
+        ahead = who[min(i + AHEAD, n_who - 1)]
+        prefetch(heard, ahead)
+        prefetch(benchmark, ahead)
+        for f in range(n_local):
+            prefetch(flat_attitude, firms[f] * n_att + ahead)
+        r = who[i]
+        heard_by = 0.0
+        for f in range(n_local):
+            heard_by += tally[2 * (i * n_local + f)]
+            most = max(most, tally[2 * (i * n_local + f)])
+        for k in range(k_attr):
+            mean = np.float64(sums[i, k]) / heard_by
+            old = np.float64(heard[r, k])
+            toward = (mean - old) * heard_rate + old
+            heard[r, k] = mean if np.isnan(old) else toward  # the first messages set it
+        for c in range(n_cross):
+            best = sums[i, k_attr + c]
+            b = benchmark[r, cross[c]]
+            benchmark[r, cross[c]] = best if best > b else b  # np.maximum: NaN stays NaN
+        for f in range(n_local):
+            key = 2 * (i * n_local + f)
+            c = tally[key]
+            a = attitude[firms[f], r]
+            # c <= last unless the caller's bound is wrong; no message (c = 0): no change
+            step = moved[min(int(c), last)]
+            toward = np.float64(a) + step * (tally[key + 1] / max(c, 1.0) - np.float64(a))
+            attitude[firms[f], r] = toward if c > 0 else a
+        # the scratch left as found, for the next call
+        for key in range(2 * i * n_local, 2 * (i + 1) * n_local):
+            tally[key] = 0.0
+        for k in range(k_attr):
+            sums[i, k] = 0
+        for c in range(n_cross):
+            sums[i, k_attr + c] = -np.inf
+    return n_who, int(most)
 
 
 def below_all(p: float, margin: float = 1e-6) -> float:
@@ -73,68 +379,36 @@ def talk_probability_max(model: CustomerMarket) -> float:
     return below_all(float(weekly_rate_to_step(week, model.steps_per_year)))
 
 
-def valence(satisfaction: np.ndarray, neutral_point: float) -> np.ndarray:
-    """Tone of a message, -1 (furious) .. 1 (delighted), 0 at the neutral point."""
-    n0 = neutral_point
-    return np.where(
-        satisfaction >= n0,
-        (satisfaction - n0) / max(10.0 - n0, 1e-9),
-        (satisfaction - n0) / max(n0, 1e-9),
-    )
-
-
 def review_score(model: CustomerMarket) -> np.ndarray:
     """``[F]`` public review score of each firm on 0..10."""
     fs, prior = model.firm_state, model.params.reviews.prior_score
     return (prior * PRIOR_REVIEWS + fs.review_sum) / (PRIOR_REVIEWS + fs.review_weight)
 
 
-def _kernels(model: CustomerMarket) -> ModuleType | None:
-    """The compiled kernels when the model runs on the numba engine, else None (numpy)."""
-    if getattr(model, "engine", "numpy") != "numba":
-        return None
-    from sim.rules import word_of_mouth_kernels  # imports numba: only on the numba engine
-
-    return word_of_mouth_kernels
-
-
-def _talkers(
-    model: CustomerMarket, kernels: ModuleType | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
+def _talkers(model: CustomerMarket) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
     """``(sender, firm, tone, offsets)`` of this step's messages, industry by industry (the
     messages of industry ``m`` are ``offsets[m]:offsets[m + 1]``)."""
     cs, prm, draws = model.customer_state, model.params.word_of_mouth, model.draws
     everyone = slice(0, model.n_customers)
     p_max = talk_probability_max(model)
-    # the compiled selection computes the weekly chance itself: only at a step of a week
-    compiled = kernels is not None and model.steps_per_year == WEEKS_PER_YEAR
+    ft = cs.satisfaction.dtype.type
+    n0 = prm.neutral_point
     senders, firms, tones, offsets = [], [], [], [0]
     for m in range(len(model.industries)):
-        sup = cs.supplier[m]
         cand, u = draws.below("talk", m, everyone, p_max)
-        if compiled:
-            ft = cs.satisfaction.dtype.type
-            n0 = prm.neutral_point
-            talkers, firm, tone = kernels.select_talkers(
-                np.asarray(cand),
-                np.asarray(u),
-                sup,
-                cs.satisfaction[m],
-                ft(prm.base_rate),
-                ft(prm.positive_amplitude),
-                ft(prm.negative_amplitude),
-                ft(n0),
-                ft(max(10.0 - n0, 1e-9)),
-                ft(max(n0, 1e-9)),
-            )
-        else:
-            ok = sup[cand] >= 0
-            cand, u = cand[ok], u[ok]
-            sat = cs.satisfaction[m][cand]
-            talk = u < talk_probability(sat, model)
-            talkers = cand[talk]
-            firm = sup[talkers]
-            tone = valence(sat[talk], prm.neutral_point)
+        talkers, firm, tone = select_talkers(
+            np.asarray(cand),
+            np.asarray(u),
+            cs.supplier[m],
+            cs.satisfaction[m],
+            ft(prm.base_rate),
+            ft(prm.positive_amplitude),
+            ft(prm.negative_amplitude),
+            ft(n0),
+            ft(max(10.0 - n0, 1e-9)),
+            ft(max(n0, 1e-9)),
+            52.0 / model.steps_per_year,
+        )
         senders.append(talkers)
         firms.append(firm)
         tones.append(tone)
@@ -143,59 +417,49 @@ def _talkers(
 
 
 def _fan_out(
-    model: CustomerMarket, kernels: ModuleType | None, sender: np.ndarray, firm: np.ndarray
+    model: CustomerMarket, sender: np.ndarray, firm: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(msg, recv, per_firm)``: the deliveries of the messages to the network (position of the
     message, receiver) and how many there are about each firm."""
     prm, adjacency, n_firms = model.params.word_of_mouth, model.adjacency, model.firm_state.n
     rng = model.draws.stream("reach")
-    if model.adjacency_is_complete:
+    if not isinstance(adjacency, Adjacency):  # the complete graph: receivers drawn, capped
         msg, recv = adjacency.expand(
             sender, prm.reach, rng, max_receivers=prm.complete_graph_max_receivers
         )
-    elif kernels is not None and isinstance(adjacency, Adjacency):
-        # Adjacency.expand's draws (one uniform per (message, neighbour)), its loop compiled
-        reach = float(prm.reach)
-        if reach == 0.0 or len(sender) == 0:
-            empty = np.zeros(0, np.int64)
-            return empty, empty, np.zeros(n_firms, np.int64)
-        fan_out = int(adjacency.degree[sender].sum())
-        uniforms = rng.random(fan_out) if reach < 1.0 else np.zeros(0)
-        pool = _pool(model)
-        message = pool("message", fan_out + 1, np.int64)
-        receiver = pool("receiver", fan_out + 1, np.int64)
-        per_firm = np.zeros(n_firms, np.int64)
-        kept = kernels.expand_csr(
-            sender,
-            adjacency.indptr,
-            adjacency.indices,
-            uniforms,
-            reach,
-            firm,
-            message,
-            receiver,
-            per_firm,
-        )
-        return message[:kept], receiver[:kept], per_firm
-    else:
-        msg, recv = adjacency.expand(sender, prm.reach, rng)
-    return msg, recv, np.bincount(firm[msg], minlength=n_firms)
+        return msg, recv, np.bincount(firm[msg], minlength=n_firms)
+    # one uniform per (message, neighbour), as Adjacency.expand draws them
+    reach = float(prm.reach)
+    if reach == 0.0 or len(sender) == 0:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, np.zeros(n_firms, np.int64)
+    fan_out = int(adjacency.degree[sender].sum())
+    uniforms = rng.random(fan_out) if reach < 1.0 else np.zeros(0)
+    pool = model.workspace.pool
+    message = pool("message", fan_out + 1, np.int64)
+    receiver = pool("receiver", fan_out + 1, np.int64)
+    per_firm = np.zeros(n_firms, np.int64)
+    kept = expand_csr(
+        sender,
+        adjacency.indptr,
+        adjacency.indices,
+        uniforms,
+        reach,
+        firm,
+        message,
+        receiver,
+        per_firm,
+    )
+    return message[:kept], receiver[:kept], per_firm
 
 
 def _spread(model: CustomerMarket, scratch: StepScratch) -> None:
-    cs, fs, prm, ws = (
-        model.customer_state,
-        model.firm_state,
-        model.params.word_of_mouth,
-        model.workspace,
-    )
-    n, n_firms = model.n_customers, fs.n
-    kernels = _kernels(model)
-    sender, firm, tone, offsets = _talkers(model, kernels)
+    cs, prm, n_firms = model.customer_state, model.params.word_of_mouth, model.firm_state.n
+    sender, firm, tone, offsets = _talkers(model)
     positive = tone > 0
     scratch.wom_positive = np.bincount(firm, weights=positive, minlength=n_firms)
     scratch.wom_negative = np.bincount(firm, weights=tone < 0, minlength=n_firms)
-    msg, recv, per_firm = _fan_out(model, kernels, sender, firm)
+    msg, recv, per_firm = _fan_out(model, sender, firm)
     scratch.wom_reach = per_firm.astype(float)
 
     decay = weekly_rate_to_step(prm.attitude_decay, model.steps_per_year)
@@ -203,66 +467,7 @@ def _spread(model: CustomerMarket, scratch: StepScratch) -> None:
     if len(recv) == 0:
         return
     bounds = np.searchsorted(msg, offsets)  # the deliveries of each industry's messages
-    if kernels is not None:
-        _listen_compiled(model, kernels, msg, recv, bounds, sender, firm, tone, offsets)
-        return
-    heard_rate = weekly_rate_to_step(model.params.expectations.heard_rate, model.steps_per_year)
-    praise_share = model.params.expectations.benchmark_from_praise
-    cross = np.flatnonzero(model.cross_mask)
-    attitude = cs.attitude.reshape(-1)
-    for m in range(len(model.industries)):
-        lo, hi = bounds[m], bounds[m + 1]
-        if lo == hi:
-            continue
-        mm, r = msg[lo:hi], recv[lo:hi]
-        rank, who = _listeners(r, ws.rank)  # rank: the listener's position in ``who``
-        heard_by = np.bincount(rank, minlength=len(who))
-
-        # attitude toward each firm of the industry: c messages with mean valence v_bar
-        mine = model.industry_firms[m]
-        key = rank * len(mine) + np.searchsorted(mine, firm[mm])
-        c_all = np.bincount(key, minlength=len(who) * len(mine))
-        hit = np.flatnonzero(c_all)
-        c = c_all[hit]
-        tone_sum = np.bincount(key, weights=tone[mm], minlength=len(who) * len(mine))[hit]
-        where = mine[hit % len(mine)] * n + who[hit // len(mine)]
-        a = attitude[where]
-        attitude[where] = a + _moved(prm.influence, c.max())[c] * (tone_sum / c - a)
-
-        # what was heard about the industry: the mean of the experiences in the messages, as a
-        # product of the (listener x message) delivery matrix with the messages' experiences
-        said = np.take(cs.experience[m], sender[offsets[m] : offsets[m + 1]], axis=0)
-        message = mm - offsets[m]
-        # deliveries come grouped by message: they are the columns of a CSC matrix as they are
-        per_message = np.bincount(message, minlength=len(said))
-        indptr = np.zeros(len(said) + 1, np.int64)
-        np.cumsum(per_message, out=indptr[1:])
-        deliveries = sp.csc_array(
-            (np.ones(len(r), said.dtype), rank, indptr), shape=(len(who), len(said))
-        )
-        mean = np.asarray(deliveries @ said, dtype=float)
-        mean /= heard_by[:, None]
-        old = np.take(cs.heard[m], who, axis=0)
-        new = (mean - old) * heard_rate
-        new += old
-        np.putmask(new, np.isnan(old), mean)  # the first messages set it
-        put_rows(cs.heard[m], who, new.astype(old.dtype))
-
-        # praise raises the benchmark on cross-industry attributes
-        if praise_share > 0 and len(cross):
-            pos = positive[offsets[m] : offsets[m + 1]]
-            for k in cross:
-                praise = pos & (said[:, k] >= prm.praise_threshold)  # per message
-                praised = praise[message]  # per delivery
-                if not praised.any():
-                    continue
-                value = (praise_share * said[message[praised], k]).astype(cs.benchmark.dtype)
-                best = np.full(len(who), -np.inf, value.dtype)
-                np.maximum.at(best, rank[praised], value)  # same dtypes: numpy's fast path
-                got = np.flatnonzero(best > -np.inf)
-                flat = who[got] * cs.benchmark.shape[1] + k  # entries of the benchmark
-                bench = cs.benchmark.reshape(-1)
-                bench[flat] = np.maximum(bench[flat], best[got])
+    _listen(model, msg, recv, bounds, sender, firm, tone, offsets)
 
 
 def _moved(influence: float, most: int) -> np.ndarray:
@@ -270,9 +475,8 @@ def _moved(influence: float, most: int) -> np.ndarray:
     return 1.0 - (1.0 - influence) ** np.arange(most + 1)
 
 
-def _listen_compiled(
+def _listen(
     model: CustomerMarket,
-    kernels: ModuleType,
     msg: np.ndarray,
     recv: np.ndarray,
     bounds: np.ndarray,
@@ -281,7 +485,7 @@ def _listen_compiled(
     tone: np.ndarray,
     offsets: list[int],
 ) -> None:
-    """The listeners' side of ``_spread`` (attitudes, heard, praise) by the compiled kernels."""
+    """The listeners' side of ``_spread``: attitudes, what was heard, praise (:func:`hear`)."""
     cs, prm, n_firms = model.customer_state, model.params.word_of_mouth, model.firm_state.n
     n, n_attr = model.n_customers, cs.experience.shape[2]
     ft = cs.experience.dtype
@@ -291,13 +495,13 @@ def _listen_compiled(
     praise_share = model.params.expectations.benchmark_from_praise
     cross = np.flatnonzero(model.cross_mask) if praise_share > 0 else np.zeros(0, np.int64)
     positive = tone > 0
-    pool = _pool(model)
+    pool = model.workspace.pool
     flags = pool("flags", n, np.uint8)  # zero when made, left zero by ``hear``
     stamp = pool("stamp", n, np.int32 if n < 2**31 else np.int64)
     width = n_attr + len(cross)  # a row of ``sums``: K zeros, then -inf per cross attribute
     sums_fill = np.concatenate([np.zeros(n_attr, ft), np.full(len(cross), -np.inf, ft)])
     # a listener hears at most one message per neighbour that talked in the industry
-    most_neighbours = pool.max_degree(model.adjacency)
+    most_neighbours = _max_degree(model)
     for m in range(len(model.industries)):
         lo, hi = bounds[m], bounds[m + 1]
         if lo == hi:
@@ -308,7 +512,7 @@ def _listen_compiled(
         first, last = offsets[m], offsets[m + 1]
         n_del = hi - lo
         moved = _moved(prm.influence, min(last - first, most_neighbours))
-        _, most = kernels.hear(
+        _, most = hear(
             msg[lo:hi],
             recv[lo:hi],
             first,
@@ -339,63 +543,13 @@ def _listen_compiled(
             raise RuntimeError(f"a listener heard {most} messages about one firm: more than it can")
 
 
-class _Pool:
-    """Flat arrays for the compiled kernels' temporaries, kept from step to step and grown
-    when too small: in a fresh array every 4 KiB page costs a page fault when first written
-    (about 3 us on the project's machine, as much as the kernels' work at a million customers).
-    """
-
-    def __init__(self) -> None:
-        self._arrays: dict[str, np.ndarray] = {}
-        self._degree: tuple[AdjacencyLike, int] | None = None
-
-    def max_degree(self, adjacency: AdjacencyLike) -> int:
-        """The most neighbours a customer has in ``adjacency`` (computed once per network)."""
-        if self._degree is None or self._degree[0] is not adjacency:
-            self._degree = (adjacency, int(adjacency.degree.max(initial=0)))
-        return self._degree[1]
-
-    def __call__(
-        self, name: str, size: int, dtype: type | np.dtype, fill: np.ndarray | None = None
-    ) -> np.ndarray:
-        """The first ``size`` items of the array called ``name`` (of type ``dtype``). A new
-        array is zero, or ``fill`` repeated (``size`` must then be a multiple of its length)."""
-        a = self._arrays.get(name)
-        if a is None or a.size < size or a.dtype != dtype:
-            period = 1 if fill is None else len(fill)
-            capacity = -(-(size + size // 4 + 1024) // period) * period
-            if fill is None:
-                a = np.zeros(capacity, dtype)
-            else:
-                a = np.tile(np.asarray(fill, dtype), capacity // period)
-            self._arrays[name] = a
-        return a[:size]
-
-
-_POOLS: weakref.WeakKeyDictionary[CustomerMarket, _Pool] = weakref.WeakKeyDictionary()
-
-
-def _pool(model: CustomerMarket) -> _Pool:
-    """The model's pool of kernel temporaries."""
-    pool = _POOLS.get(model)
-    if pool is None:
-        pool = _POOLS[model] = _Pool()
-    return pool
-
-
-def _listeners(receiver: np.ndarray, stamp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(rank, who)``: the distinct receivers ``who`` and each delivery's position in it.
-
-    ``stamp`` is a reusable array of N integers: every receiver's entry is overwritten with the
-    index of one of its deliveries (any one), which then stands for all of them; no pass over
-    all N customers is needed.
-    """
-    d = np.arange(len(receiver))
-    stamp[receiver] = d
-    rep = stamp[receiver]  # the standing delivery of each delivery's receiver
-    first = rep == d
-    ids = np.cumsum(first) - 1
-    return ids[rep], receiver[first]
+def _max_degree(model: CustomerMarket) -> int:
+    """The most neighbours a customer has (computed once per network)."""
+    pool, adjacency = model.workspace.pool, model.adjacency
+    known = pool.notes.get("max_degree")
+    if known is None or known[0] is not adjacency:
+        known = pool.notes["max_degree"] = (adjacency, int(adjacency.degree.max(initial=0)))
+    return known[1]
 
 
 def _review(model: CustomerMarket, scratch: StepScratch) -> None:

@@ -6,11 +6,13 @@ in a local process pool (default), in this process, or on a Dask cluster, and gi
 numbers on each; results stream to Parquet chunks with a manifest, and an interrupted sweep
 resumes where it stopped.
 
->>> import sim.sweep                                                      # doctest: +SKIP
->>> res = sim.sweep.run("experiments/overpromise_inflation.toml", out="results/opi")
->>> res.df("market")                 # pandas                             # doctest: +SKIP
->>> res.sql("select inflation, avg(retention_annual) from market group by 1")  # DuckDB
->>> sim.sweep.open("results/opi").runs()                                  # doctest: +SKIP
+From Python::
+
+    import sim.sweep
+    res = sim.sweep.run("experiments/overpromise_inflation.toml", out="results/opi")
+    res.df("market")                                                   # pandas
+    res.sql("select inflation, avg(retention_annual) from market group by 1")  # DuckDB
+    sim.sweep.open("results/opi").runs()
 
 The sweep layer only uses the model's public API; nothing here imports the UI.
 """

@@ -45,7 +45,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.engine import resolve_engine
 from sim.output import PACKAGES, package_versions
 from sim.sweep.plan import FORMAT, Plan
 from sim.sweep.seeds import SEED_SCHEME
@@ -369,7 +368,6 @@ def _new_manifest(plan: Plan) -> dict[str, Any]:
         },
         "created": _now(),
         "machine": {"host": socket.gethostname(), "platform": platform.platform()},
-        "engine": resolve_engine("auto"),  # of the process that created the folder
         "versions": package_versions(VERSION_PACKAGES),
         "sessions": [],
         "completed": [],

@@ -176,7 +176,7 @@ def run_one(task: RunTask) -> RunResult:
         ``status = "ok"`` with ``tables``, or ``status = "error"`` with the error; never raises
         for a problem of the run itself.
     """
-    from sim.engine import use_threads
+    from sim.jit import use_threads
     from sim.model import CustomerMarket
 
     started = time.perf_counter()

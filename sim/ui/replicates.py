@@ -107,7 +107,7 @@ def run_replicate(
         ``variant``, ``replicate``, ``market`` and ``firms`` (DataFrames of the compared
         metrics per recorded step), ``seconds``; or ``error`` with a one-line message.
     """
-    from sim.engine import use_threads
+    from sim.jit import use_threads
     from sim.model import CustomerMarket
 
     started = time.perf_counter()

@@ -1,0 +1,202 @@
+"""Numba in one place: how the rules of the step are compiled, and the helpers they share.
+
+Every rule of the step is written once, as a plain Python function over one customer (or one
+firm, or one message) in the file of its phase (``sim/rules/*.py``), decorated with :func:`rule`;
+the loops that apply the rules to every customer are decorated with :func:`kernel` (one thread)
+or :func:`parallel_kernel` (``prange`` over blocks of customers). numba compiles both to machine
+code, so a rule reads like its equation and runs at the speed of C.
+
+Debugging: with ``NUMBA_DISABLE_JIT=1`` in the environment numba compiles nothing and the very
+same source runs as Python, slowly but exactly (tests/test_single_engine.py checks that a market
+stepped that way equals the compiled one). The rules use no float literals in arithmetic: their
+constants come typed (the state's float type) from the phase's parameter record, so that
+compiled and interpreted runs compute in the same precision.
+
+Caching: compiled code is cached next to the modules (``__pycache__``) so that a new process
+loads it in well under a second (``python -m sim.warmup`` compiles once after install). numba's
+own cache only notices changes to the file of the cached function, not to the rules it calls
+from other files; :class:`RuleCacheLocator` therefore stamps the cache of every function of the
+package with a hash of all the files that hold compiled code, so editing any rule recompiles
+every kernel that might inline it.
+
+This module must never import anything from the package.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numba
+import numpy as np
+from numba import prange, types
+from numba.core import caching
+from numba.extending import overload
+from numba.np import numpy_support
+
+__all__ = [
+    "ONE",
+    "ZERO",
+    "RuleCacheLocator",
+    "as_type_of",
+    "clip",
+    "kernel",
+    "parallel_kernel",
+    "prange",
+    "prefetch",
+    "rule",
+    "threads",
+    "use_threads",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PACKAGE = Path(__file__).resolve().parent
+COMPILED_SOURCES = ("jit.py", "metrics.py", "rules/*.py")
+"""Files (relative to the package) that hold compiled code: they stamp every kernel's cache."""
+
+ZERO = np.float32(0.0)
+ONE = np.float32(1.0)
+"""0 and 1 for comparisons and clipping: a float32 constant keeps float32 arithmetic in float32
+(a Python float would make numba compute in float64) and is exact in float64."""
+
+
+class RuleCacheLocator(caching.InTreeCacheLocator):
+    """numba cache locator for the package: in ``__pycache__`` beside each module, stamped with
+    a hash of every file of :data:`COMPILED_SOURCES`, so that a change to any rule invalidates
+    the cached kernels that call it (numba alone compares only the kernel's own file)."""
+
+    _stamp: str | None = None
+
+    @classmethod
+    def from_function(cls, py_func: Any, py_file: str) -> RuleCacheLocator | None:
+        try:
+            Path(py_file).resolve().relative_to(PACKAGE)
+        except (ValueError, OSError):
+            return None  # not ours: numba's own locators take it
+        return super().from_function(py_func, py_file)
+
+    def get_source_stamp(self) -> str:
+        if RuleCacheLocator._stamp is None:
+            digest = hashlib.sha256()
+            for pattern in COMPILED_SOURCES:
+                for path in sorted(PACKAGE.glob(pattern)):
+                    digest.update(path.relative_to(PACKAGE).as_posix().encode())
+                    digest.update(path.read_bytes())
+            RuleCacheLocator._stamp = digest.hexdigest()
+        return RuleCacheLocator._stamp
+
+
+if RuleCacheLocator not in caching.CacheImpl._locator_classes:
+    caching.CacheImpl._locator_classes.insert(0, RuleCacheLocator)
+
+_OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy"}
+
+
+def rule(fn: F) -> F:
+    """Compile a rule: a function of one customer's (firm's, message's) values."""
+    return numba.njit(**_OPTIONS)(fn)
+
+
+def kernel(fn: F) -> F:
+    """Compile a loop that applies rules to many customers, on the calling thread."""
+    return numba.njit(**_OPTIONS)(fn)
+
+
+def parallel_kernel(fn: F) -> F:
+    """Compile a loop whose ``prange`` runs blocks of customers on numba's threads."""
+    return numba.njit(cache=True, parallel=True, error_model="numpy")(fn)
+
+
+@rule
+def clip(x: Any, low: Any, high: Any) -> Any:
+    """``x`` limited to ``low..high``; NaN stays NaN (as ``np.clip``)."""
+    if x < low:
+        return low
+    if x > high:
+        return high
+    return x
+
+
+def as_type_of(value: Any, example: Any) -> Any:
+    """``value`` converted to the float type of ``example`` (a float64 intermediate stored in
+    the state's type, as an array assignment would)."""
+    return type(example)(value)
+
+
+@overload(as_type_of)
+def _as_type_of(value: Any, example: Any) -> Any:
+    if isinstance(example, types.Float):
+        target = numpy_support.as_dtype(example).type
+
+        def impl(value: Any, example: Any) -> Any:
+            return target(value)
+
+        return impl
+    return None
+
+
+def threads() -> int:
+    """Threads the parallel kernels use (``use_threads``, ``NUMBA_NUM_THREADS``)."""
+    return numba.get_num_threads()
+
+
+def use_threads(n: int) -> None:
+    """Let the parallel kernels called from this thread use at most ``n`` threads.
+
+    The sweep runs one market per worker and sets 1, so that two runs do not each start a
+    thread per core. numba's setting is per calling thread.
+    """
+    numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
+
+
+if numba.config.DISABLE_JIT:
+
+    def prefetch(array: np.ndarray, index: Any) -> None:
+        """Nothing, when the rules run as Python (``NUMBA_DISABLE_JIT=1``)."""
+
+else:
+    import llvmlite.ir as llvm_ir
+    from numba.core import cgutils
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def prefetch(typingctx: Any, array: Any, index: Any) -> Any:
+        """Ask the CPU to fetch the cache line of ``array[index]`` (``array[index, 0]`` for a
+        2-D array) without waiting for it: LLVM's ``llvm.prefetch``, read, high locality. Never
+        faults, whatever the index. Loops that gather from scattered places of large arrays
+        (word of mouth) call it a few iterations ahead."""
+        sig = types.void(array, index)
+
+        def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+            array_type, index_type = signature.args
+            array_value = context.make_array(array_type)(context, builder, args[0])
+            at = context.cast(builder, args[1], index_type, types.intp)
+            zero = context.get_constant(types.intp, 0)
+            where = [at] + [zero] * (array_type.ndim - 1)
+            pointer = cgutils.get_item_pointer(
+                context, builder, array_type, array_value, where, wraparound=False
+            )
+            byte_pointer = llvm_ir.IntType(8).as_pointer()
+            i32 = llvm_ir.IntType(32)
+            signature_ir = llvm_ir.FunctionType(llvm_ir.VoidType(), [byte_pointer, i32, i32, i32])
+            # typed-pointer name; LLVM versions with opaque pointers remangle it
+            function = cgutils.get_or_insert_function(
+                builder.module, signature_ir, "llvm.prefetch.p0i8"
+            )
+            read, locality, data = (llvm_ir.Constant(i32, v) for v in (0, 3, 1))
+            builder.call(function, [builder.bitcast(pointer, byte_pointer), read, locality, data])
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+
+def jit_disabled() -> bool:
+    """True when ``NUMBA_DISABLE_JIT`` makes the rules run as Python."""
+    return bool(numba.config.DISABLE_JIT) or os.environ.get("NUMBA_DISABLE_JIT", "0") not in (
+        "",
+        "0",
+    )

@@ -1,0 +1,136 @@
+"""One statement of each rule, compiled: threads, the interpreted debugging path and the cache.
+
+- Customers go to the kernels in blocks that run as parallel tasks: the results must not depend
+  on how many threads run them.
+- ``NUMBA_DISABLE_JIT=1`` runs the very same source as Python (the debugging path): a market
+  stepped that way must equal the compiled one to the bit (the rules use no float literals in
+  arithmetic, so both compute in the state's precision).
+- The compiled code is cached; editing any rule file must invalidate every kernel's cache,
+  since kernels inline rules from other files (``sim.jit.RuleCacheLocator``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numba
+import numpy as np
+import pytest
+
+import sim
+import sim.arrays
+import sim.jit
+from sim.rules import fused
+
+COUNTS = ("supplier", "complaints", "answered", "tenure", "switches")
+FLOATS = ("expectation", "experience", "satisfaction", "trust", "commitment", "heard", "benchmark")
+
+
+def run(n: int = 3000, steps: int = 15, **overrides: object) -> sim.CustomerMarket:
+    return sim.CustomerMarket(
+        "baseline", rng=7, overrides={"market.customers": n, **overrides}
+    ).run(steps)
+
+
+def test_compiled_step_does_not_depend_on_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks are parallel tasks: the results must not depend on how many threads run them.
+    (The block size itself is a constant of the package: it sets how the draws are cut.)"""
+    monkeypatch.setattr(sim.arrays, "CHUNK", 256)  # 12 tasks, in two spans of 8
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        serial = run()
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        parallel = run()
+    finally:
+        numba.set_num_threads(threads)
+    assert serial.firm_metrics()["churned"].sum() > 0
+    for name in COUNTS + FLOATS:
+        x, y = getattr(serial.customer_state, name), getattr(parallel.customer_state, name)
+        assert np.array_equal(x, y, equal_nan=True), name
+    # per-firm sums are added task by task: the same whatever the threads
+    assert serial.firm_metrics().equals(parallel.firm_metrics())
+
+
+INTERPRETED = r"""
+import json, sys
+import numpy as np
+import sim
+overrides = json.loads(sys.argv[1])
+m = sim.CustomerMarket("baseline", rng=5, overrides=overrides, dtype=sys.argv[2])
+m.run(int(sys.argv[3]))
+cs = m.customer_state
+out = {name: getattr(cs, name).tolist() for name in sys.argv[4].split(",")}
+out["firms"] = m.firm_metrics().select_dtypes("number").to_numpy().tolist()
+print(json.dumps(out))
+"""
+
+
+def step_in_a_process(jit: bool, overrides: dict, dtype: str, steps: int) -> dict:
+    env = dict(os.environ, NUMBA_DISABLE_JIT="0" if jit else "1")
+    names = ",".join(COUNTS + FLOATS)
+    done = subprocess.run(
+        [sys.executable, "-c", INTERPRETED, json.dumps(overrides), dtype, str(steps), names],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("overrides", "dtype"),
+    [
+        ({"market.customers": 120, "delivery.base_failure_rate": 0.2}, "float32"),
+        ({"market.customers": 90, "steps_per_year": 12, "satisfaction.curvature": 0.88}, "float64"),
+    ],
+)
+def test_the_same_source_run_as_python_equals_the_compiled_run(overrides: dict, dtype: str) -> None:
+    """The debugging path (``NUMBA_DISABLE_JIT=1``) runs the rules as Python: the same market,
+    to the bit (measured: identical in float32 and float64, with a concave value function)."""
+    steps = 6
+    compiled = step_in_a_process(True, overrides, dtype, steps)
+    python = step_in_a_process(False, overrides, dtype, steps)
+    for name in COUNTS:
+        assert compiled[name] == python[name], name
+    for name in (*FLOATS, "firms"):
+        a = np.asarray(compiled[name], float)
+        b = np.asarray(python[name], float)
+        np.testing.assert_array_equal(a, b, err_msg=name)
+    assert np.asarray(compiled["complaints"]).sum() > 0  # the rules were exercised
+
+
+def test_every_kernel_of_the_package_is_cached_with_the_rule_stamp() -> None:
+    """Kernels inline rules from other files, so their caches carry a stamp of every file with
+    compiled code: editing any rule recompiles them (numba alone checks the kernel's file)."""
+    for dispatcher in (fused.customer_rows, fused.commitment_rows, sim.metrics.tally):
+        locator = dispatcher._cache._impl.locator
+        assert isinstance(locator, sim.jit.RuleCacheLocator), dispatcher
+    stamp = (
+        sim.jit.RuleCacheLocator._stamp
+        or fused.customer_rows._cache._impl.locator.get_source_stamp()
+    )
+    files = [p for pattern in sim.jit.COMPILED_SOURCES for p in sim.jit.PACKAGE.glob(pattern)]
+    assert Path(sim.jit.PACKAGE / "rules" / "trust.py") in files
+    assert Path(sim.jit.PACKAGE / "metrics.py") in files
+    assert isinstance(stamp, str) and len(stamp) == 64
+
+
+def test_the_stamp_changes_when_a_rule_file_changes(tmp_path: Path, monkeypatch) -> None:
+    package = tmp_path / "sim"
+    (package / "rules").mkdir(parents=True)
+    for name in ("jit.py", "metrics.py", "rules/trust.py"):
+        (package / name).write_text("x = 1\n")
+    monkeypatch.setattr(sim.jit, "PACKAGE", package)
+    monkeypatch.setattr(sim.jit.RuleCacheLocator, "_stamp", None)
+    locator = sim.jit.RuleCacheLocator.__new__(sim.jit.RuleCacheLocator)
+    before = locator.get_source_stamp()
+    (package / "rules" / "trust.py").write_text("x = 2\n")
+    monkeypatch.setattr(sim.jit.RuleCacheLocator, "_stamp", None)
+    assert locator.get_source_stamp() != before
