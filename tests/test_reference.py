@@ -1,19 +1,20 @@
 """The package's compiled step equals the agent-by-agent reference, rule by rule.
 
 ``cxsim_reference`` (tests/reference, installed with the dev tools) writes every rule of
-docs/MODEL.md the way a Mesa user would: one ``Customer.step``-style method per phase, loops
-over relationships and neighbours, every agent computing from the same state and then applying
-(the package's synchronous step). Both start from the same state (the reference copies the
-package model at step 0) and share one random source, ``KeyedSource``, whose numbers depend only
-on what they are for (step, purpose, industry, customer, column), so the block-by-block order of
-the package and the agent order of the reference draw the same numbers. Every draw is thereby fixed: failures, complaints, answers,
-talking, reviews, churn, the leaver's and the adopter's choice, and the perception noise. The one
-draw the keyed source cannot fix, a message reaching a neighbour, is switched off (reach 1).
+docs/MODEL.md the way a Mesa user would: one ``Customer.step``-style method per phase, loops over
+relationships and neighbours, every agent computing from the same state and then applying (the
+package's synchronous step). Both start from the same state (the reference copies the package model
+at step 0) and share one random source, ``KeyedSource``, whose numbers depend only on what they are
+for (step, purpose, industry, customer, column), so the block-by-block order of the package and the
+agent order of the reference draw the same numbers. Every draw is thereby fixed: failures,
+complaints, answers, talking, reviews, churn, the leaver's and the adopter's choice, and the
+perception noise. The one draw the keyed source cannot fix, a message reaching a neighbour, is
+switched off (reach 1).
 
-The markets are small but busy: high churn and adoption, frequent complaints, failures and
-reviews, an overloaded firm, a disclosing firm, an over-promiser, two regions with a local firm,
-a firm that enters late and one that runs out of cash, and a step length that is not a week.
-The test also checks that each of these events happened, so the comparison is not vacuous.
+The markets are small but busy: high churn and adoption, frequent complaints, failures and reviews,
+an overloaded firm, a disclosing firm, an over-promiser, two regions with a local firm, a firm that
+enters late and one that runs out of cash, and a step length that is not a week. The test also
+checks that each of these events happened, so the comparison is not vacuous.
 """
 
 from __future__ import annotations
