@@ -91,9 +91,13 @@ class Customer(FixedAgent):
         doc="running satisfaction S per industry [M], 0..10",
     )
     trust = property(
+        lambda self: self.model.customer_state.supplier_trust([self.index])[:, 0],
+        doc="trust in the current supplier's word per industry [M], 0..1 (NaN: no supplier)",
+    )
+    trust_in = property(
         lambda self: self._row("trust"),
         lambda self, v: self._set("trust", v),
-        doc="trust in the current supplier per industry [M], 0..1",
+        doc="trust in each firm's word [F], 0..1: its credibility to this customer",
     )
     commitment = property(
         lambda self: self._row("commitment"),

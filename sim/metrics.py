@@ -191,8 +191,10 @@ def tally(
 
     Parameters
     ----------
-    supplier, satisfaction, complaints, answered, trust, commitment
+    supplier, satisfaction, complaints, answered, commitment
         ``[M, N]`` per industry and customer (``sim.state.CustomerState``).
+    trust
+        ``[F, N]`` each customer's trust in each firm's word.
     recommend
         ``[N]`` personal offset of the answer to "would you recommend?".
     belongs
@@ -235,7 +237,7 @@ def tally(
                 total[f, 3] += answer < detractor
                 total[f, 4] += made > 0
                 total[f, 5] += np.float64(s) if s > 0 else 0.0  # S, 0 where missing (NaN)
-                total[f, 6] += np.float64(trust[m, i])
+                total[f, 6] += np.float64(trust[f, i])
                 total[f, 7] += np.float64(commitment[m, i])
                 total[f, 8] += np.float64(answered[m, i]) / np.float64(max(made, 1))
         for i in range(hi - lo):

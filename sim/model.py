@@ -28,7 +28,6 @@ from sim.metrics import RELATIONSHIP_INDICATORS, MetricsRecorder
 from sim.network import CompleteAdjacency, build_adjacency, region_of
 from sim.rules import run_phases
 from sim.rules.economics import set_spending
-from sim.rules.expectations import promise_hold
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.state import CustomerState, FirmState, StepScratch, Workspace
 from sim.strategies import Decision, build_strategy
@@ -247,6 +246,8 @@ class CustomerMarket(mesa.Model):
             review_sum=np.zeros(n_firms),
             review_weight=np.zeros(n_firms),
             review_attr=np.zeros((n_firms, k)),
+            review_trust=np.zeros(n_firms),
+            review_trust_weight=np.zeros(n_firms),
             marketing=np.zeros(n_firms),
             retention=np.zeros(n_firms),
             revenue=np.zeros(n_firms),
@@ -279,9 +280,12 @@ class CustomerMarket(mesa.Model):
 
     def _seed_customers(self) -> None:
         """Initial expectations and the initial customer bases of the firms present at step 0."""
+        from sim.rules.choice import expected_quality
+
         cs, fs, rng = self.customer_state, self.firm_state, self.rng
         tp = self.params.trust
-        anchor = self.params.expectations.join_anchor * promise_hold(self.params)
+        anchor = self.params.expectations.join_anchor
+        cs.trust[:] = tp.initial  # no one has learned anything of any firm yet
         for m, firms in enumerate(self.industry_firms):
             present = firms[fs.entry_step[firms] <= 0]
             norm = fs.promise[present].mean(axis=0) if len(present) else fs.promise[firms].mean(0)
@@ -303,10 +307,10 @@ class CustomerMarket(mesa.Model):
                     )
                 rows = np.sort(rng.choice(pool, size=target, replace=False))
                 cs.supplier[m, rows] = f
-                cs.trust[m, rows] = tp.initial
                 cs.commitment[m, rows] = tp.commitment_established
                 cs.tenure[m, rows] = rng.integers(0, 5 * self.steps_per_year, size=len(rows))
-                cs.expectation[m, rows] += anchor * (fs.promise[f] - cs.expectation[m, rows])
+                quality = expected_quality(self, rows, m)[np.searchsorted(firms, f)]
+                cs.expectation[m, rows] += anchor * (quality - cs.expectation[m, rows])
         self._count_customers()
 
     def _tracked(self, track: list[int] | int | None) -> np.ndarray:

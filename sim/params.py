@@ -19,8 +19,10 @@ __all__ = [
     "AcquisitionParams",
     "ComplaintParams",
     "DeliveryParams",
+    "DisclosureParams",
     "EconomicsParams",
     "ExpectationParams",
+    "MechanismParams",
     "ParameterRange",
     "Params",
     "ReviewParams",
@@ -233,18 +235,10 @@ class ExpectationParams(Section):
     heard_rate: float = P(
         0.3, "share of the gap to what was heard closed per message batch", "per week", ge=0, le=1
     )
-    disclosure_adjustment: float = P(
-        0.7,
-        "share of the coming shortfall a disclosure takes off the bar the warned experience "
-        "is judged against",
-        "",
-        ge=0,
-        le=1,
-    )
     join_anchor: float = P(
         0.42,
-        "share of the gap to the new firm's promise taken on when joining, times how "
-        "strongly customers hold firms to promises (min(1, 2 x reliance))",
+        "share of the gap to the quality expected of the new firm (what it was chosen on) "
+        "taken on when joining",
         "",
         ge=0,
         le=1,
@@ -289,14 +283,6 @@ class SatisfactionParams(Section):
         ge=0,
         le=5,
     )
-    weight_broken_promise: float = P(
-        20.0,
-        "points lost per unit of weighted shortfall below the "
-        "promise as held (see trust.tolerance)",
-        "points",
-        ge=0,
-        le=100,
-    )
     recommend_offset: float = P(
         1.0,
         "mean of the answer to 'would you recommend?' minus "
@@ -321,7 +307,13 @@ class SatisfactionParams(Section):
 class TrustParams(Section):
     """Phase 5, trust, complaints and recovery."""
 
-    initial: float = P(0.6, "trust in a new supplier", "", ge=0, le=1)
+    initial: float = P(
+        0.6,
+        "trust in a firm's word before any experience, word of mouth or review of it",
+        "",
+        ge=0,
+        le=1,
+    )
     tolerance: float = P(
         0.05, "shortfall below the promise still counted as kept", "attribute", ge=0, le=1
     )
@@ -334,13 +326,17 @@ class TrustParams(Section):
     )
     loss: float = P(
         0.5,
-        "share of trust lost per unit of weighted shortfall below the promise as held",
+        "share of trust lost per unit of weighted shortfall below the promise",
         "per week",
         ge=0,
         le=20,
     )
-    disclosure_factor: float = P(
-        0.3, "share of the trust loss kept when the failure was disclosed", "", ge=0, le=1
+    word_of_mouth_influence: float = P(
+        0.1,
+        "share of the way a listener's trust in a firm moves toward the speaker's per message",
+        "",
+        ge=0,
+        le=1,
     )
     commitment_initial: float = P(0.3, "commitment to a new supplier", "", ge=0, le=1)
     commitment_established: float = P(
@@ -349,8 +345,29 @@ class TrustParams(Section):
     commitment_rate: float = P(
         0.02, "share of the way to target commitment moved", "per week", ge=0, le=1
     )
+    commitment_base: float = P(
+        0.35,
+        "target commitment of a new relationship with no relationship investment",
+        "",
+        ge=0,
+        le=1,
+    )
     commitment_from_retention: float = P(
         0.25, "target-commitment bonus of a fully funded retention programme", "", ge=0, le=1
+    )
+    commitment_from_tenure: float = P(
+        0.25,
+        "target-commitment bonus of a long relationship (habit, learned routines)",
+        "",
+        ge=0,
+        le=1,
+    )
+    tenure_halfway_years: float = P(
+        2.0,
+        "years of tenure at which the tenure bonus is half built up (t / (t + halfway))",
+        "years",
+        gt=0,
+        le=50,
     )
 
 
@@ -434,6 +451,14 @@ class ReviewParams(Section):
     prior_score: float = P(
         7.0, "review score of a firm nobody has reviewed yet", "points", ge=0, le=10
     )
+    weight_credibility: float = P(
+        0.3,
+        "share of a firm's credibility taken from its public reviews (the rest from the "
+        "customer's own trust in it)",
+        "",
+        ge=0,
+        le=1,
+    )
 
 
 class SwitchingParams(Section):
@@ -460,13 +485,18 @@ class SwitchingParams(Section):
     rival: float = P(1.0, "log-odds per unit of a rival's utility advantage", "", ge=0)
     switching_cost: float = P(0.5, "log-odds less from the cost of switching", "", ge=0)
     attitude: float = P(1.5, "choice utility per unit of attitude (-1..1)", "", ge=0)
-    promise: float = P(
-        4.0, "choice utility per unit of weighted promise", "", ge=0, range=(0.0, 8.0), source=FREE
+    quality: float = P(
+        8.0,
+        "choice utility per unit of weighted expected quality (promise weighted by credibility, "
+        "reviews and the customer's own expectation)",
+        "",
+        ge=0,
+        range=(2.0, 16.0),
+        source=FREE,
     )
     price: float = P(
         2.0, "choice utility lost per relative price above the industry mean", "", ge=0
     )
-    reviews: float = P(0.3, "choice utility per review point above reviews.prior_score", "", ge=0)
     outside_option: float = P(
         1.0, "utility of going unserved instead of to a rival", "", ge=-20, le=20
     )
@@ -544,6 +574,81 @@ class EconomicsParams(Section):
     )
 
 
+class DisclosureParams(Section):
+    """Telling customers about a failure before they meet it (``proactive`` firms)."""
+
+    adjustment: float = P(
+        0.7,
+        "share of the coming shortfall a warning takes off the bar the warned experience is "
+        "judged against",
+        "",
+        ge=0,
+        le=1,
+    )
+    trust_factor: float = P(
+        0.3, "share of the trust loss kept when the failure was announced", "", ge=0, le=1
+    )
+    habituation: float = P(
+        2.0,
+        "recent warnings at which a warning has lost half its effect (warnings wear out)",
+        "warnings",
+        gt=0,
+        le=100,
+    )
+    memory_weeks: float = P(
+        26.0, "weeks over which a customer remembers the warnings it received", "weeks", gt=0
+    )
+    cost: float = P(
+        0.5,
+        "cost of one warning (staff time, a credit or goodwill gesture)",
+        "money/warning",
+        ge=0,
+        le=100,
+    )
+    visibility: float = P(
+        1.0,
+        "public notices per warning: each announced failure enters the firm's public record "
+        "(its reviews) with this weight",
+        "reviews",
+        ge=0,
+        le=10,
+    )
+
+
+class MechanismParams(Section):
+    """Switches of the model's mechanisms, each one channel of an effect (docs/MODEL.md, the
+    channel table). Off removes the channel from the rule; every switch is on by default."""
+
+    loss_aversion: bool = P(True, "shortfalls weigh lambda times as much as surpluses")
+    disconfirmation: bool = P(True, "satisfaction responds to experience against expectation")
+    personal_standard: bool = P(True, "customers differ in a lasting personal standard")
+    promise_expectations: bool = P(True, "promises enter the expectation target")
+    promise_choice: bool = P(True, "promises enter the quality expected when choosing a firm")
+    credibility: bool = P(
+        True, "promises are weighted by the firm's credibility (else taken at face value)"
+    )
+    benchmark: bool = P(True, "the best experience anywhere raises the bar (cross-industry)")
+    trust_promises: bool = P(True, "kept and broken promises move trust")
+    commitment: bool = P(True, "commitment holds customers (churn hazard)")
+    complaints: bool = P(True, "dissatisfied customers complain; answers recover, silence costs")
+    overload: bool = P(True, "a firm over capacity delivers less and fails more")
+    word_of_mouth: bool = P(True, "customers talk: attitudes, what is heard, praise, trust")
+    reviews: bool = P(True, "customers post public reviews that others read")
+    imitation: bool = P(True, "satisfied neighbours draw the unserved in (Bass q)")
+    targeting: bool = P(True, "marketing reaches those who weight the firm's focus attributes")
+    focus_investment: bool = P(True, "capability spending goes to the focus attributes")
+    retention_extras: bool = P(True, "retention spending adds to each experience (extras)")
+    retention_answers: bool = P(True, "retention spending answers more complaints")
+    retention_commitment: bool = P(True, "retention spending builds commitment")
+    price_value: bool = P(True, "the value attribute is perceived from price against rivals")
+    price_choice: bool = P(True, "price enters the choice among firms")
+    disclosure_expectations: bool = P(True, "a warned failure is judged against a lowered bar")
+    disclosure_trust: bool = P(True, "a warned failure costs less trust")
+    disclosure_habituation: bool = P(True, "warnings wear out when frequent")
+    disclosure_visibility: bool = P(True, "announced failures become public (reviews)")
+    disclosure_cost: bool = P(True, "each warning costs the firm money")
+
+
 class Params(Section):
     """All behavioural parameters, one section per step phase."""
 
@@ -557,3 +662,5 @@ class Params(Section):
     switching: SwitchingParams = Field(default_factory=SwitchingParams)
     acquisition: AcquisitionParams = Field(default_factory=AcquisitionParams)
     economics: EconomicsParams = Field(default_factory=EconomicsParams)
+    disclosure: DisclosureParams = Field(default_factory=DisclosureParams)
+    mechanisms: MechanismParams = Field(default_factory=MechanismParams)

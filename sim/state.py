@@ -43,11 +43,12 @@ class CustomerState:
     experience: np.ndarray  # [M, N, K] X of the last step served, 0..1
     satisfaction: np.ndarray  # [M, N] S, running average, 0..10
     last_satisfaction: np.ndarray  # [M, N] s of the last step served, 0..10
-    trust: np.ndarray  # [M, N] T, 0..1
+    trust: np.ndarray  # [F, N] T: trust in each firm's word (its credibility), 0..1
     commitment: np.ndarray  # [M, N] 0..1
     tenure: np.ndarray  # [M, N] int32 steps with the current supplier
     joined: np.ndarray  # [M, N] int32 step the current relationship began (-1: before the run)
     failed: np.ndarray  # [M, N] bool: last experience was a failure
+    warnings: np.ndarray  # [M, N] warnings of failures received recently (decayed count)
     steps_since_recovery: np.ndarray  # [M, N] int32 steps since the last answered complaint
     # (large = never)
     complaints: np.ndarray  # [M, N] int32 complaints made to the current supplier
@@ -79,11 +80,12 @@ class CustomerState:
             experience=np.full((m, n, k), np.nan, ft),
             satisfaction=np.full((m, n), np.nan, ft),
             last_satisfaction=np.full((m, n), np.nan, ft),
-            trust=np.zeros((m, n), ft),
+            trust=np.zeros((f, n), ft),
             commitment=np.zeros((m, n), ft),
             tenure=np.zeros((m, n), np.int32),
             joined=np.full((m, n), -1, np.int32),
             failed=np.zeros((m, n), bool),
+            warnings=np.zeros((m, n), ft),
             steps_since_recovery=np.full((m, n), 1_000_000, np.int32),
             complaints=np.zeros((m, n), np.int32),
             answered=np.zeros((m, n), np.int32),
@@ -92,6 +94,14 @@ class CustomerState:
             heard=np.full((m, n, k), np.nan, ft),
             attitude=np.zeros((f, n), ft),
         )
+
+    def supplier_trust(self, ids: Any = None) -> np.ndarray:
+        """``[M, n]`` each customer's trust in its current supplier's word, NaN where it has
+        none (``ids``: the customers, default all)."""
+        ids = np.arange(self.n) if ids is None else np.asarray(ids)
+        sup = self.supplier[:, ids]
+        trust = self.trust[np.maximum(sup, 0), ids[None, :]]
+        return np.where(sup >= 0, trust, np.nan)
 
     def nbytes(self) -> int:
         """Memory held by the arrays."""
@@ -124,6 +134,8 @@ class FirmState:
     review_sum: np.ndarray  # [F] decayed sum of review scores
     review_weight: np.ndarray  # [F] decayed count of reviews
     review_attr: np.ndarray  # [F, K] decayed sum of reviewers' experience
+    review_trust: np.ndarray  # [F] decayed sum of reviewers' trust in the firm
+    review_trust_weight: np.ndarray  # [F] decayed count of reviews carrying trust
     marketing: np.ndarray  # [F] marketing spend per market customer per year, this step
     retention: np.ndarray  # [F] retention spend per own customer per year, this step
     revenue: np.ndarray  # [F] per market customer per year, this step
@@ -196,6 +208,7 @@ class StepScratch:
         self.load: np.ndarray | None = None  # [F] quality factor
         self.utilisation: np.ndarray | None = None  # [F] customers / capacity
         self.failures: np.ndarray | None = None  # [F] failures delivered
+        self.warnings: np.ndarray | None = None  # [F] failures announced to the customer
         self.served_count: np.ndarray | None = None  # [F] customers served this step
         self.expectation_sum: np.ndarray | None = None  # [F] sum of w.E_used (recorded steps)
         self.experience_sum: np.ndarray | None = None  # [F] sum of w.X (recorded steps)

@@ -59,6 +59,10 @@ class CustomerTrace:
         cs = model.customer_state
         self.steps.append(model.steps)
         for key, frames in self._frames.items():
+            if key == "trust":  # trust in the current supplier, per industry (NaN: none)
+                value = np.moveaxis(cs.supplier_trust(self.ids), 0, 1)
+                frames.append(value.astype(np.float32))
+                continue
             arr = getattr(cs, key)
             value = arr[self.ids] if key == "benchmark" else np.moveaxis(arr[:, self.ids], 0, 1)
             frames.append(value if value.dtype.kind == "i" else value.astype(np.float32))

@@ -49,8 +49,11 @@ def test_agent_attributes_are_live_views_of_the_arrays() -> None:
     cs = model.customer_state
     assert np.array_equal(c.supplier, cs.supplier[:, 7])
     assert np.array_equal(c.expectation, cs.expectation[:, 7])
-    c.trust = np.array([0.11, 0.22, 0.33])
-    assert np.allclose(cs.trust[:, 7], [0.11, 0.22, 0.33])
+    c.trust_in = np.linspace(0.1, 0.6, 6)
+    assert np.allclose(cs.trust[:, 7], np.linspace(0.1, 0.6, 6))
+    served = cs.supplier[:, 7]
+    expected = np.where(served >= 0, np.linspace(0.1, 0.6, 6)[np.maximum(served, 0)], np.nan)
+    assert np.allclose(c.trust, expected, equal_nan=True)  # in its suppliers, per industry
     firm = model.firms[2]
     firm.price = 80.0
     assert model.firm_state.price[2] == 80.0 and firm.industry == "retail"
@@ -74,7 +77,7 @@ def test_agents_mean_every_agent_at_every_size_created_on_demand(n: int) -> None
     assert len(model.agents_by_type[Customer]) == n
     assert set(model.agent_types) == {Customer, Firm}
     assert c in model.agents_by_type[Customer]
-    mean_trust = model.agents_by_type[Customer].agg("trust", lambda v: float(np.mean(v)))
+    mean_trust = model.agents_by_type[Customer].agg("trust_in", lambda v: float(np.mean(v)))
     assert np.isclose(mean_trust, model.customer_state.trust.mean(), rtol=1e-5)
 
 

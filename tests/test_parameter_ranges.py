@@ -17,7 +17,7 @@ def test_declared_ranges_hold_their_defaults_and_sources() -> None:
     lam = ranges["satisfaction.loss_aversion"]
     assert (lam.low, lam.high, lam.default) == (1.0, 3.0, 2.25)
     assert "Tversky" in lam.source and not lam.free
-    assert ranges["switching.promise"].free
+    assert ranges["switching.quality"].free
 
 
 def test_a_parameter_without_a_range_and_an_unknown_key() -> None:

@@ -30,7 +30,21 @@ def results(tmp_path_factory) -> dict:
     return {r.name: r for r in run_checks("quick", figures=figures)}
 
 
-@pytest.mark.parametrize("name", list(CHECKS))
+FAILING_SINCE_ISSUE_12 = {
+    "kopalle_lehmann": "the switch is no longer built in (issue #12): under review with its "
+    "negative control",
+}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=FAILING_SINCE_ISSUE_12[n]))
+        if n in FAILING_SINCE_ISSUE_12
+        else n
+        for n in CHECKS
+    ],
+)
 def test_check_passes_at_default_parameters(results, name) -> None:
     result = results[name]
     assert result.passed, f"{name}: target {result.target}; measured {result.measured}"

@@ -250,7 +250,7 @@ def tally_oracle(model: sim.CustomerMarket) -> dict:
             out["detractors"][f] = (answer < 6.5).sum()
             out["complainers"][f] = (made > 0).sum()
             out["satisfaction"][f] = np.nansum(np.fmax(s, 0.0))
-            out["trust"][f] = cs.trust[m][mine].astype(float).sum()
+            out["trust"][f] = cs.trust[f][mine].astype(float).sum()
             out["commitment"][f] = cs.commitment[m][mine].astype(float).sum()
             out["control_mutuality"][f] = (cs.answered[m][mine] / np.maximum(made, 1)).sum()
     out["served_anywhere"] = int(anywhere.sum())

@@ -100,7 +100,7 @@ def measure(tree: Path, n: int, steps: int, engine: str) -> dict[str, list[float
         capture_output=True,
         text=True,
         env=env,
-        cwd=tempfile.gettempdir(),
+        cwd=tree,  # its own scenarios/ on the search path
     )
     if done.returncode != 0:
         raise SystemExit(f"{tree} n={n} {engine}: {done.stderr.strip().splitlines()[-1]}")
@@ -108,9 +108,11 @@ def measure(tree: Path, n: int, steps: int, engine: str) -> dict[str, list[float
 
 
 def unpack(ref: str, into: Path) -> Path:
-    """The package at git ``ref`` of this repository, unpacked into ``into``."""
+    """The package and its scenarios at git ``ref`` of this repository, unpacked into ``into``."""
     archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", ref, "sim"], capture_output=True, check=True
+        ["git", "-C", str(ROOT), "archive", ref, "sim", "scenarios"],
+        capture_output=True,
+        check=True,
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     return into

@@ -12,9 +12,11 @@ as in Rand & Rust 2011; p and q per year)::
 ``min(1, dt * h)`` makes one tick a period reproduce the discrete Bass recursion
 ``F_t = F_{t-1} + (p + q F_{t-1})(1 - F_{t-1})`` and small steps the continuous closed form.
 ``target`` is 1 for a firm that spreads its focus evenly; a niche firm's marketing reaches those
-who weight its focus attributes. Whether to adopt follows Bass; *which* firm also weighs the
-choice utility U of ``sim.rules.choice`` (promise, hearsay, price, reviews): a bold promise wins
-trials. With one firm the choice is trivial and the model is exactly Bass.
+who weight its focus attributes. Switches (``[mechanisms]``): ``targeting`` off makes ``target``
+1 for every firm, ``imitation`` off removes the ``q`` term. Whether to adopt follows Bass; *which*
+firm also weighs the choice utility U of ``sim.rules.choice`` (the quality expected of it, with
+its promise weighted by its credibility; hearsay; price): a credible bold promise wins trials.
+With one firm the choice is trivial and the model is exactly Bass.
 """
 
 from __future__ import annotations
@@ -42,9 +44,20 @@ def adoption_bound(model: CustomerMarket, m: int, marketing: np.ndarray) -> floa
     firms = model.industry_firms[m]
     firms = firms[model.visible[:, firms].any(axis=0)]
     k = len(model.attributes)
-    reach = (k * fs.focus[firms].max(axis=1)) ** prm.targeting
-    total = float(np.sum(prm.p * marketing[firms] * reach)) + prm.q
+    reach = (k * fs.focus[firms].max(axis=1)) ** targeting_exponent(model)
+    total = float(np.sum(prm.p * marketing[firms] * reach)) + imitation(model)
     return below_all(min(1.0, total / model.steps_per_year), 1e-4)
+
+
+def targeting_exponent(model: CustomerMarket) -> float:
+    """``acquisition.targeting``, or 0 (marketing reaches everyone alike) with
+    ``mechanisms.targeting`` off."""
+    return model.params.acquisition.targeting if model.params.mechanisms.targeting else 0.0
+
+
+def imitation(model: CustomerMarket) -> float:
+    """``acquisition.q``, or 0 with ``mechanisms.imitation`` off."""
+    return model.params.acquisition.q if model.params.mechanisms.imitation else 0.0
 
 
 def apply(model: CustomerMarket, scratch: StepScratch) -> None:
@@ -78,18 +91,20 @@ def apply(model: CustomerMarket, scratch: StepScratch) -> None:
         # firm-major [F_m, rows]: one row of hazards per firm
         w = np.take(cs.weights, rows, axis=0)
         reach = (k * np.take(fs.focus, firms, axis=0)).astype(w.dtype) @ w.T
-        if prm.targeting != 1.0:
-            reach **= prm.targeting
+        targeting = targeting_exponent(model)
+        if targeting != 1.0:
+            reach **= targeting
         h = reach.astype(float)
         h *= (prm.p * marketing[firms])[:, None]
-        if prm.q > 0:
+        q = imitation(model)
+        if q > 0:
             # neighbours served by each firm of the industry and satisfied with it
             code = np.full(n_firms + 1, -1, np.int8)
             code[firms] = np.arange(len(firms))
             code = np.take(code, sup)
             np.putmask(code, ~(cs.satisfaction[m] >= prm.satisfied_threshold), -1)
             counts = model.adjacency.neighbour_counts(code, len(firms), rows)
-            counts *= prm.q / np.maximum(degree[rows], 1)
+            counts *= q / np.maximum(degree[rows], 1)
             h += counts
         if not visible_m.all():
             h *= visible_m[cs.region[rows]].T

@@ -12,7 +12,9 @@ For a customer ``n`` served by firm ``f`` in industry ``m``::
 
 ``ref_price`` is the mean price of the active firms the customer can see in that industry (its
 region's local firms and the national ones): price checks are cheap. A firm with ``disclose``
-set warns the customers who are about to meet a failure.
+set warns the customers who are about to meet a failure. Switches (``[mechanisms]``):
+``overload`` off keeps the load at 1 and the failure chance at the base rate; ``price_value`` off
+perceives value like any other attribute, from capability.
 
 The firm-level part (load, failure chances, each firm's expected experience before noise) is
 computed once per step by :func:`prepare`; :func:`draw` draws the noise and the failures of a
@@ -53,13 +55,16 @@ def perceived(
 
 
 def firm_load(model: CustomerMarket) -> tuple[np.ndarray, np.ndarray]:
-    """``(load, utilisation)`` of every firm from its current customers and capacity."""
+    """``(load, utilisation)`` of every firm from its current customers and capacity; with
+    ``mechanisms.overload`` off the load is 1 whatever the utilisation."""
     fs = model.firm_state
     cap = fs.capacity * model.n_customers
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(cap > 0, fs.customers / np.maximum(cap, 1e-12), np.inf)
         util = np.where(fs.customers == 0, 0.0, util)
         load = np.where(util > 1, 1.0 / util, 1.0) ** model.params.delivery.load_exponent
+    if not model.params.mechanisms.overload:
+        load = np.ones_like(load)
     return load, util
 
 
@@ -81,7 +86,7 @@ def expected_experience(model: CustomerMarket, m: int, load: np.ndarray) -> np.n
     against the region's reference price); the last row, for customers without a supplier, 0."""
     fs, prm = model.firm_state, model.params.delivery
     base = fs.capability * load[:, None]
-    kv = model.price_index
+    kv = model.price_index if model.params.mechanisms.price_value else -1
     n_regions = model.visible.shape[0]
     ref = reference_prices(model)[:, m] if kv >= 0 else np.zeros(n_regions)
     out = np.empty((n_regions, fs.n + 1, fs.capability.shape[1]))
@@ -102,9 +107,8 @@ def prepare(model: CustomerMarket, scratch: StepScratch) -> SimpleNamespace:
     dt = cs.experience.dtype
     load, util = firm_load(model)
     scratch.load, scratch.utilisation = load, util
-    fail_week = np.clip(
-        prm.base_failure_rate + prm.overload_failure_rate * np.maximum(0.0, util - 1.0), 0.0, 1.0
-    )
+    overload = prm.overload_failure_rate if model.params.mechanisms.overload else 0.0
+    fail_week = np.clip(prm.base_failure_rate + overload * np.maximum(0.0, util - 1.0), 0.0, 1.0)
     fail_step = weekly_rate_to_step(
         np.where(np.isfinite(fail_week), fail_week, 1.0), model.steps_per_year
     )
@@ -123,6 +127,7 @@ def prepare(model: CustomerMarket, scratch: StepScratch) -> SimpleNamespace:
         noise_on=bool(prm.noise > 0),
         constants={"noise": prm.noise, "severity": prm.failure_severity},
         failures=np.zeros(fs.n),
+        warnings=np.zeros(fs.n),
     )
 
 
@@ -152,8 +157,11 @@ def draw(
             failing = cand[u < ctx.p_fail[sup[cand]]]
             failed[m, rows.start + failing] = True
             ctx.failures += np.bincount(sup[failing], minlength=n_firms)
+            warned = sup[failing][ctx.disclose[sup[failing]]]
+            ctx.warnings += np.bincount(warned, minlength=n_firms)
 
 
 def finish(model: CustomerMarket, scratch: StepScratch, ctx: SimpleNamespace) -> None:
     """Hand the phase's tallies to the scratch."""
     scratch.failures = ctx.failures
+    scratch.warnings = ctx.warnings

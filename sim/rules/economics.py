@@ -4,7 +4,7 @@ Money is per member of the market population per year, so a scenario means the s
 customers and at a million (outputs multiply by N). For firm f with share ``s = customers / N``::
 
     revenue  = price * s
-    costs    = unit_cost * s + capacity_cost * capacity + budget
+    costs    = unit_cost * s + capacity_cost * capacity + budget + disclosure cost * warnings
     budget   = base_budget + budget_share * revenue      (split by the strategy's allocation)
     cash    += (revenue - costs) * dt
     dQ[k]/dt = capability_spend * focus[k] / capability_cost * (1 - Q[k])
@@ -14,7 +14,9 @@ customers and at a million (outputs multiply by N). For firm f with share ``s = 
 Marketing spend scales the firm's Bass p (acquisition phase); retention spend per own customer,
 against ``retention_reference``, is its retention programme level 0..1 (extras, answered
 complaints, commitment). A firm whose cash stays negative for ``exit_after_weeks`` exits and its
-customers become unserved.
+customers become unserved. Each warning of a coming failure costs ``disclosure.cost``
+(``mechanisms.disclosure_cost``); with ``mechanisms.focus_investment`` off capability spending
+is spread evenly whatever the firm's focus.
 """
 
 from __future__ import annotations
@@ -61,12 +63,20 @@ def apply(model: CustomerMarket, scratch: StepScratch) -> None:
     spend = model.spending
     revenue = fs.price * share * active
     costs = (fs.unit_cost * share + fs.capacity_cost * fs.capacity) * active + spend.sum(axis=1)
+    if model.params.mechanisms.disclosure_cost and scratch.warnings is not None:
+        # each warning costs disclosure.cost, booked as a flow over the step
+        costs = costs + model.params.disclosure.cost * scratch.warnings / model.n_customers / dt
     fs.revenue = revenue
     fs.profit = revenue - costs
     fs.cash += fs.profit * dt
 
     q = fs.capability
-    growth = (spend[:, 0, None] * fs.focus / eco.capability_cost) * (1.0 - q)
+    focus = (
+        fs.focus
+        if model.params.mechanisms.focus_investment
+        else np.full_like(fs.focus, 1.0 / q.shape[1])
+    )
+    growth = (spend[:, 0, None] * focus / eco.capability_cost) * (1.0 - q)
     decay = eco.capability_decay * np.maximum(0.0, q - CAPABILITY_FLOOR)
     fs.capability = np.clip(q + dt * (growth - decay) * active[:, None], 0.0, 1.0)
     fs.capacity = np.maximum(

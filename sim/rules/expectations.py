@@ -1,29 +1,39 @@
 """Phase 3, expectations: what customers expect from their supplier, and the benchmark.
 
 The expectation the customer judges this step's experience against (Oliver 1980: the adaptation
-level) is kept for the satisfaction phase. A disclosed failure lowers it on the attributes the
-failure hits by ``disclosure_adjustment`` of the coming shortfall: the customer was warned, so
-this experience is judged against a lowered bar; the lasting expectation is not lowered by the
-warning itself. Then E moves toward a target, faster up than down::
+level) is kept for the satisfaction phase. A warned failure is judged against a bar lowered by
+``disclosure.adjustment`` of the coming shortfall, on the attributes the failure hits, times the
+warning's effect ``v`` (warnings wear out when frequent, ``sim.rules.trust.warning_effect``);
+the lasting expectation is not lowered by the warning itself. Then E moves toward a target,
+faster up than down::
 
-    B[k]     = max((1 - benchmark_decay) * B[k], max over industries of this step's X[k])
-    judged[k] = E[k] - disclosure_adjustment * (E[k] - X[k])   if warned, k a failure attribute
-                                                               and X[k] < E[k];  E[k] otherwise
-    target   = (a_p P[f] + a_r reviews[f] + a_x X + a_b B * cross + a_w heard)
-               / (a_p + a_r + a_x + a_b * cross + a_w * has_heard)  +  standard
-    E       += (rate_up if target > E else rate_down) * (target - E)
+    B[k]      = max((1 - benchmark_decay) * B[k], max over industries of this step's X[k])
+    judged[k] = E[k] - adjustment * v * (E[k] - X[k])     if warned, k a failure attribute and
+                                                          X[k] < E[k];  E[k] otherwise
+    c         = (1 - rho) * T[f] + rho * Tpub[f]                           (credibility)
+    target    = (a_p c P[f] + a_r o[f] R[f] + a_x X + a_b B * cross + a_w heard)
+                / (a_p c + a_r o[f] + a_x + a_b * cross + a_w * has_heard)  +  standard
+    E        += (rate_up if target > E else rate_down) * (target - E)
 
+A promise is weighted by the firm's credibility ``c``: the customer's trust in the firm's word
+``T[f]`` (sim.rules.trust: learned from its own experience and word of mouth), blended with the
+firm's public credibility ``Tpub[f]`` (the mean trust in its reviews, :func:`public_credibility`)
+by ``rho = reviews.weight_credibility`` (Erdem & Keane 1996; Erdem & Swait 1998: claims count as
+far as the brand is credible). ``R[f]`` is the mean experience in the firm's public reviews and
+``o[f] = reviews / (reviews + 2)`` how much there is of it (0 for a firm nobody has reviewed).
 ``cross`` is 1 on the cross-industry attributes (by default speed and service: the overnight
 delivery sets the bar for the bank) and 0 on the others; ``heard`` is what friends said about the
 industry's firms (word of mouth phase; ``has_heard`` is 0 until something was heard, and the term
-then drops out), ``reviews[f]`` the mean experience in the firm's public reviews, ``standard`` the
-customer's lasting personal standard. Rates are per week. Customers without a supplier keep their
-expectation until they join one, when it moves ``join_anchor * h`` of the way to the new firm's
-promise (``h``: :func:`promise_hold`).
+then drops out), ``standard`` the customer's lasting personal standard. Rates are per week.
+Customers without a supplier keep their expectation until they join one (sim.rules.choice).
 
-:func:`prepare` computes the firm-level part of the target (``a_p P[f] + a_r reviews[f]``) and
-the constants; :func:`decayed_benchmark`, :func:`judged` and :func:`moved` are the rules for one
-customer, applied by the kernel of ``sim.rules.fused``.
+:func:`prepare` computes the firm-level parts; :func:`decayed_benchmark`,
+:func:`raised_benchmark`, :func:`judged`, :func:`credibility`, :func:`target` and :func:`moved`
+are the rules for one customer, applied by the kernel of ``sim.rules.fused``. The mechanism
+switches (``[mechanisms]``) remove a term: ``promise_expectations`` the promise,
+``credibility`` the weighting by credibility (promises at face value), ``benchmark`` the
+benchmark, ``word_of_mouth`` what was heard, ``reviews`` the reviews, ``personal_standard`` the
+standard, ``disclosure_expectations`` the lowered bar.
 """
 
 from __future__ import annotations
@@ -40,42 +50,57 @@ from sim.timebase import weekly_rate_to_step
 
 if TYPE_CHECKING:
     from sim.model import CustomerMarket
-    from sim.params import Params
+
+PRIOR_REVIEWS = 2.0
+"""Reviews the prior of a firm's public record counts as (review score and credibility)."""
 
 
 @rule
 def judged(
-    expectation: float, experience: float, warned: bool, failure_attribute: bool, adjust: float
+    expectation: float, experience: float, warned: bool, failure_attribute: bool, lowered: float
 ) -> float:
-    """The bar one attribute of this experience is judged against: E, lowered by ``adjust``
-    (``disclosure_adjustment``) of the shortfall on a failure attribute the customer was warned
-    about."""
+    """The bar one attribute of this experience is judged against: E, lowered by ``lowered``
+    (``disclosure.adjustment`` times the warning's effect) of the shortfall on a failure
+    attribute the customer was warned about."""
     if warned and failure_attribute and experience < expectation:
-        return expectation - adjust * (expectation - experience)
+        return expectation - lowered * (expectation - experience)
     return expectation
 
 
 @rule
+def credibility(trust: float, public: float, weight_reviews: float) -> float:
+    """How far a customer believes a firm's promises: its own trust in the firm's word, blended
+    with the firm's public credibility (``weight_reviews``: ``reviews.weight_credibility``)."""
+    return trust + (public - trust) * weight_reviews
+
+
+@rule
 def target(
-    firm_part: float,
+    promise_weight: float,
+    promise: float,
+    review_part: float,
+    review_weight: float,
     experience: float,
     a_x: float,
     benchmark_part: float,
+    benchmark_weight: float,
     heard: float,
     a_w: float,
-    weights_known: float,
     tiny: float,
 ) -> float:
     """The weighted mean the expectation of one attribute moves toward (before the personal
-    standard): ``firm_part = a_p P[f] + a_r reviews[f]``, ``benchmark_part = a_b B * cross``,
-    ``weights_known = a_p + a_r + a_x + a_b * cross``; what was heard counts (``a_w``) once
-    something was heard (``heard`` is NaN before)."""
-    total = firm_part + experience * a_x
+    standard): ``promise_weight = a_p c``, ``review_part = a_r o R`` with ``review_weight =
+    a_r o``, ``benchmark_part = a_b B * cross`` with ``benchmark_weight = a_b * cross``; what was
+    heard counts (``a_w``) once something was heard (``heard`` is NaN before)."""
+    total = promise_weight * promise + review_part
+    total += experience * a_x
     total += benchmark_part
-    has_heard = heard == heard
-    total += (heard if heard > ZERO else ZERO) * a_w
-    weight = a_w if has_heard else ZERO
-    weight += weights_known
+    weight = promise_weight + review_weight
+    weight += a_x
+    weight += benchmark_weight
+    if heard == heard:
+        total += heard * a_w
+        weight += a_w
     if weight < tiny:
         weight = tiny
     return total / weight
@@ -105,56 +130,65 @@ def raised_benchmark(benchmark: float, experience: float) -> float:
     return benchmark
 
 
-def promise_reliance(params: Params) -> float:
-    """How far customers go by promises rather than their own experience, 0..1.
-
-    ``weight_promise / (weight_promise + weight_experience)``: Kopalle & Lehmann's (2006)
-    reliance on advertising.
-    """
-    prm = params.expectations
-    total = prm.weight_promise + prm.weight_experience
-    return prm.weight_promise / total if total > 0 else 0.0
-
-
-def promise_hold(params: Params) -> float:
-    """How strongly customers hold a firm to its promise: ``min(1, 2 * reliance)``.
-
-    A customer who relies on promises as much as on experience (reliance 0.5) holds the firm to
-    the full gap ``P - X``; one who barely listens to promises, to a fraction of it. It scales the
-    shortfall that costs trust and satisfaction and how far a joining customer anchors on the
-    promise (see docs/MODEL.md, design decisions).
-    """
-    return min(1.0, 2.0 * promise_reliance(params))
-
-
 def review_means(model: CustomerMarket) -> np.ndarray:
-    """``[F, K]`` mean experience reported in each firm's reviews (its promise if none yet)."""
+    """``[F, K]`` mean experience reported in each firm's reviews (0 where none yet)."""
     fs = model.firm_state
     w = fs.review_weight[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(w > 1e-9, fs.review_attr / np.maximum(w, 1e-12), fs.promise)
+        return np.where(w > 1e-9, fs.review_attr / np.maximum(w, 1e-12), 0.0)
+
+
+def reviewed(model: CustomerMarket) -> np.ndarray:
+    """``[F]`` how much public review evidence each firm has, ``o = reviews / (reviews + 2)``:
+    0 for a firm nobody has reviewed (or with reviews switched off), toward 1 with many."""
+    fs = model.firm_state
+    if not model.params.mechanisms.reviews:
+        return np.zeros(fs.n)
+    return fs.review_weight / (fs.review_weight + PRIOR_REVIEWS)
+
+
+def public_credibility(model: CustomerMarket) -> np.ndarray:
+    """``[F]`` each firm's public credibility: the mean trust in its word of those who reviewed
+    it, with ``trust.initial`` counting as two reviews."""
+    fs = model.firm_state
+    prior = model.params.trust.initial
+    return (prior * PRIOR_REVIEWS + fs.review_trust) / (PRIOR_REVIEWS + fs.review_trust_weight)
+
+
+def credibility_weight_of_reviews(model: CustomerMarket) -> float:
+    """``rho``: the share of credibility taken from reviews (0 with reviews switched off)."""
+    return model.params.reviews.weight_credibility if model.params.mechanisms.reviews else 0.0
 
 
 def prepare(model: CustomerMarket, scratch: StepScratch) -> SimpleNamespace:
     """Firm-level values and constants of the phase."""
     cs, fs, prm = model.customer_state, model.firm_state, model.params.expectations
+    on = model.params.mechanisms
     ft = cs.expectation.dtype.type
     spy = model.steps_per_year
-    benchmark_weight = (prm.weight_benchmark * model.cross_mask).astype(ft)  # a_b * cross
+    a_b = prm.weight_benchmark if on.benchmark else 0.0
+    a_r = prm.weight_reviews * reviewed(model)  # [F]
     return SimpleNamespace(
-        firm_part=firm_table(
-            prm.weight_promise * fs.promise + prm.weight_reviews * review_means(model), 0.0, ft
-        ),
-        benchmark_weight=benchmark_weight,
-        weights_known=(prm.weight_promise + prm.weight_experience + prm.weight_reviews)
-        + benchmark_weight,
+        promise=firm_table(fs.promise, 0.0, ft),
+        review_part=firm_table(a_r[:, None] * review_means(model), 0.0, ft),
+        review_weight=firm_table(a_r, 0.0, ft),
+        public=firm_table(public_credibility(model), 0.0, ft),
+        benchmark_weight=(a_b * model.cross_mask).astype(ft),  # a_b * cross
         constants={
             "benchmark_keep": 1.0 - weekly_rate_to_step(prm.benchmark_decay, spy),
-            "adjust": prm.disclosure_adjustment,
+            "a_p": prm.weight_promise if on.promise_expectations else 0.0,
             "a_x": prm.weight_experience,
-            "a_w": prm.weight_word_of_mouth,
+            "a_w": prm.weight_word_of_mouth if on.word_of_mouth else 0.0,
             "tiny": 1e-12,
             "rate_up": weekly_rate_to_step(prm.rate_up, spy),
             "rate_down": weekly_rate_to_step(prm.rate_down, spy),
+            "rho": credibility_weight_of_reviews(model),
+            "adjustment": (
+                model.params.disclosure.adjustment if on.disclosure_expectations else 0.0
+            ),
+        },
+        switches={
+            "credibility_on": on.credibility,
+            "standard_on": on.personal_standard,
         },
     )

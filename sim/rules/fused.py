@@ -63,6 +63,7 @@ def customer_rows(
     satisfaction_state,
     last_satisfaction,
     trust_state,
+    warnings,
     failed,
     ws_failure,
     expectation_used,
@@ -73,11 +74,12 @@ def customer_rows(
     tables,
     disclose,
     failure_attribute,
-    firm_part,
+    promise,
+    review_part,
+    review_weight,
+    public,
     benchmark_weight,
-    weights_known,
     retention,
-    floor,
     params,
     trust_out,
     unhappy,
@@ -124,49 +126,58 @@ def customer_rows(
         for i in range(lo, hi):
             b = i - base
             f = supplier[m, i]
+            recent = warnings[m, i]
             if f < 0:  # no supplier: nothing to judge; the step's records say so
                 for k in range(n_attr):
                     expectation_used[m, i, k] = expectation[m, i, k]
                 satisfaction_before[m, i] = satisfaction_state[m, i]
+                warnings[m, i] = recent * p.warnings_keep
                 unhappy[m, b] = False
                 continue
             warned = hit[m, b] and disclose[f]
+            effect = trust.warning_effect(recent, p.habituation) if p.habituation_on else ONE
+            warnings[m, i] = recent * p.warnings_keep + (ONE if warned else ZERO)
             # -- expectations: the bar of this experience, then E moves toward its target
+            credible = ONE
+            if p.credibility_on:
+                credible = expectations.credibility(trust_state[f, i], public[f], p.rho)
+            promise_weight = p.a_p * credible
+            personal = standard[i] if p.standard_on else ZERO
             judged_sum = ZERO
             for k in range(n_attr):
                 e = expectation[m, i, k]
                 x = experience[m, i, k]
-                bar = expectations.judged(e, x, warned, failure_attribute[k], p.adjust)
+                bar = expectations.judged(e, x, warned, failure_attribute[k], p.adjustment * effect)
                 expectation_used[m, i, k] = bar
                 judged_sum += weights[i, k] * bar
                 toward = expectations.target(
-                    firm_part[f, k],
+                    promise_weight,
+                    promise[f, k],
+                    review_part[f, k],
+                    review_weight[f],
                     x,
                     p.a_x,
                     benchmark_weight[k] * benchmark[i, k],
+                    benchmark_weight[k],
                     heard[m, i, k],
                     p.a_w,
-                    weights_known[k],
                     p.tiny,
                 )
                 expectation[m, i, k] = expectations.moved(
-                    e, toward + standard[i], p.rate_up, p.rate_down
+                    e, toward + personal, p.rate_up, p.rate_down
                 )
-            # -- satisfaction and the promise as held (trust), over the attributes
+            # -- satisfaction and the promise kept or broken (trust), over the attributes
             performance = disconfirmation = shortfall = kept = ZERO
             for k in range(n_attr):
                 w = weights[i, k]
                 x = experience[m, i, k]
-                low = floor[f, k]
-                shortfall += w * max(low - x, ZERO)
-                if x >= low:
+                if trust.promise_kept(x, promise[f, k], p.tolerance):
                     kept += w
+                shortfall += w * trust.promise_shortfall(x, promise[f, k], p.tolerance)
                 gap = x - expectation_used[m, i, k]
                 disconfirmation += w * satisfaction.value(gap, p.loss_aversion, p.curvature)
                 performance += w * x
-            s = satisfaction.rating(
-                performance, disconfirmation, shortfall, retention[f], disposition[i], p
-            )
+            s = satisfaction.rating(performance, disconfirmation, retention[f], disposition[i], p)
             before = satisfaction_state[m, i]
             satisfaction_before[m, i] = before
             satisfaction_state[m, i] = satisfaction.running(before, s, p.memory)
@@ -177,8 +188,11 @@ def customer_rows(
                 sums[f, 1] += performance
                 sums[f, 2] += judged_sum
             # -- trust, before complaints
-            cut = trust.trust_cut(shortfall, warned, p)
-            trust_out[m, b] = trust.trusted(trust_state[m, i], kept, cut, p.gain)
+            t = trust_state[f, i]
+            if p.trust_promises_on:
+                cut = trust.trust_cut(shortfall, warned, effect, p)
+                t = trust.trusted(t, kept, cut, p.gain)
+            trust_out[m, b] = t
             unhappy[m, b] = s < p.threshold
 
 
@@ -215,8 +229,7 @@ def commitment_rows(
             code = outcome[m, b]
             if code == IGNORED:
                 t *= p.kept_share
-            t = clip(t, ZERO, ONE)
-            trust_state[m, i] = t
+            trust_state[f, i] = clip(t, ZERO, ONE)
             since = steps_since_recovery[m, i]
             if code == ANSWERED:
                 satisfaction_state[m, i] = trust.recovered(
@@ -229,9 +242,7 @@ def commitment_rows(
             if code != NO_COMPLAINT:
                 complaints[m, i] += 1
             steps_since_recovery[m, i] = since
-            commitment[m, i] = trust.committed(
-                commitment[m, i], satisfaction_state[m, i], t, commit_bonus[f], p
-            )
+            commitment[m, i] = trust.committed(commitment[m, i], tenure[m, i], commit_bonus[f], p)
             tenure[m, i] += 1
 
 
@@ -257,7 +268,8 @@ def commitment_phase(lo, hi, task_rows, *state):
 
 def parameters(model: CustomerMarket, contexts: list[SimpleNamespace]) -> np.recarray:
     """The constants of the four phases as one record (``p.loss_aversion``, ...): each phase's
-    ``constants`` in the state's float type, its ``wide_constants`` in float64."""
+    ``constants`` in the state's float type, its ``wide_constants`` in float64 and its
+    ``switches`` (mechanisms on or off) as booleans."""
     ft = model.customer_state.experience.dtype
     fields: list[tuple[str, Any]] = []
     values: list[float] = []
@@ -268,6 +280,9 @@ def parameters(model: CustomerMarket, contexts: list[SimpleNamespace]) -> np.rec
         for name, value in getattr(ctx, "wide_constants", {}).items():
             fields.append((name, np.float64))
             values.append(value)
+        for name, value in getattr(ctx, "switches", {}).items():
+            fields.append((name, np.bool_))
+            values.append(bool(value))
     record = np.zeros(1, np.dtype(fields)).view(np.recarray)
     for (name, _), value in zip(fields, values, strict=True):
         record[name] = value
@@ -315,6 +330,7 @@ def run(model: CustomerMarket, scratch: StepScratch) -> None:
             cs.satisfaction,
             cs.last_satisfaction,
             cs.trust,
+            cs.warnings,
             cs.failed,
             ws.failure,
             ws.expectation_used,
@@ -325,11 +341,12 @@ def run(model: CustomerMarket, scratch: StepScratch) -> None:
             deliver.tables,
             deliver.disclose,
             deliver.failure_attribute,
-            expect.firm_part,
+            expect.promise,
+            expect.review_part,
+            expect.review_weight,
+            expect.public,
             expect.benchmark_weight,
-            expect.weights_known,
             satisfy.retention,
-            trusting.floor,
             params,
             trust_out,
             unhappy,

@@ -7,23 +7,24 @@ Tversky & Kahneman 1992 for ``lambda`` = 2.25)::
     g(x)   = -lambda * |x| ** curvature  if x < 0
     d      = sum_k w[k] * g(X[k] - E[k])                  (disconfirmation)
     perf   = sum_k w[k] * X[k]                            (performance)
-    breach = sum_k w[k] * max(0, h * (P[k] - X[k]) - tolerance) / h     (the promise as held)
-    s      = clip(intercept + b_perf * perf + b_disc * d + extras * retention(f)
-                  - b_breach * h * breach + disposition, 0, 10)
+    s      = clip(intercept + b_perf * perf + b_disc * d + extras * retention(f) + disposition,
+                  0, 10)
     S      = s                        at the first experience with this supplier
     S     += memory * (s - S)         afterwards (S is the running satisfaction, 0..10)
 
 ``E`` is the expectation the experience was judged against (see the expectations phase) and
 ``retention(f)`` the firm's retention programme level, 0..1 (extras and reinforcing promotions).
-A broken promise is punished beyond the expectation it raised (Gneezy & Epley 2014): ``breach``
-is the shortfall below the promise as held by the trust phase (``h = min(1, 2 * reliance)``,
-``sim.rules.trust.promise_shortfall``); exceeding a promise earns nothing extra on this count.
-``disposition`` is a lasting personal offset, N(0, disposition_sd), drawn once per customer: some
-people rate harshly, some generously, which spreads S across customers as survey answers are.
+A broken promise lowers satisfaction only through the expectation it raised (the promise is in
+the expectation target, weighted by the firm's credibility); what it does to trust is the trust
+phase's. ``disposition`` is a lasting personal offset, N(0, disposition_sd), drawn once per
+customer: some people rate harshly, some generously, which spreads S across customers as survey
+answers are.
 
 :func:`value` is the value function, :func:`rating` this step's ``s`` and :func:`running` the
 update of ``S``, for one customer; the kernel of ``sim.rules.fused`` applies them and records
 each served customer's ``d`` for the metrics and validation (``StepScratch.disconfirmation``).
+Switches (``[mechanisms]``): ``loss_aversion`` off makes ``lambda`` 1, ``disconfirmation`` off
+removes the ``b_disc`` term, ``retention_extras`` off the extras.
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ import numpy as np
 
 from sim.arrays import firm_table
 from sim.jit import ONE, ZERO, clip, rule
-from sim.rules.expectations import promise_hold
 from sim.state import StepScratch
 from sim.timebase import weekly_rate_to_step
 
@@ -53,21 +53,16 @@ def value(gap: float, loss_aversion: float, curvature: float) -> float:
 
 @rule
 def rating(
-    performance: float,
-    disconfirmation: float,
-    breach: float,
-    retention: float,
-    disposition: float,
-    p: Any,
+    performance: float, disconfirmation: float, retention: float, disposition: float, p: Any
 ) -> float:
-    """This step's satisfaction ``s`` on 0..10 from the weighted performance, disconfirmation
-    and broken-promise shortfall, the firm's retention programme and the customer's
-    disposition (``p``: the phase's parameter record)."""
+    """This step's satisfaction ``s`` on 0..10 from the weighted performance and
+    disconfirmation, the firm's retention programme and the customer's disposition (``p``: the
+    phase's parameter record)."""
     s = performance * p.weight_performance
     s += p.weight_disconfirmation * disconfirmation
     s += p.intercept
     s += p.extras * retention
-    s += breach * -p.breach_weight + disposition
+    s += disposition
     return clip(s, ZERO, p.ten)
 
 
@@ -81,20 +76,18 @@ def running(satisfaction: float, s: float, memory: float) -> float:
 
 def prepare(model: CustomerMarket, scratch: StepScratch) -> SimpleNamespace:
     """Firm-level values and constants of the phase."""
-    prm = model.params.satisfaction
+    prm, on = model.params.satisfaction, model.params.mechanisms
     ft = model.customer_state.satisfaction.dtype.type
-    hold = max(promise_hold(model.params), 1e-9)
     return SimpleNamespace(
         retention=firm_table(model.retention_level, 0.0, ft),
         constants={
             "memory": weekly_rate_to_step(prm.memory, model.steps_per_year),
-            "loss_aversion": prm.loss_aversion,
+            "loss_aversion": prm.loss_aversion if on.loss_aversion else 1.0,
             "curvature": prm.curvature,
-            "breach_weight": prm.weight_broken_promise * hold,
             "weight_performance": prm.weight_performance,
-            "weight_disconfirmation": prm.weight_disconfirmation,
+            "weight_disconfirmation": prm.weight_disconfirmation if on.disconfirmation else 0.0,
             "intercept": prm.intercept,
-            "extras": prm.extras_bonus,
+            "extras": prm.extras_bonus if on.retention_extras else 0.0,
             "ten": 10.0,
         },
         sums=np.zeros((model.firm_state.n, 3)),  # per firm: served, sum of w.X, sum of w.E_used

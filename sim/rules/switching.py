@@ -2,15 +2,18 @@
 
 A served customer leaves its supplier within a year with probability ``sigmoid(z)``::
 
-    z = intercept + satisfaction * (satisfaction_ref - S) + trust * (trust_ref - T)
+    z = intercept + satisfaction * (satisfaction_ref - S) + trust * (trust_ref - T[f])
         - commitment * (C - 0.5) + rival * max(0, max_{rivals} U - U[own]) - switching_cost
 
-converted to a per-step hazard. The rivals' utility U (``sim.rules.choice``) weighs what the
-customer has heard (attitude), what the firm promises on what the customer cares about, price and
-reviews. A leaver chooses among the visible rivals and going unserved (utility
-``outside_option``) by a logit choice. Joining resets the relationship: trust and commitment start
-at their initial values, satisfaction at the first experience, and the expectation moves
-``join_anchor`` of the way to the new firm's promise.
+converted to a per-step hazard: satisfaction, trust in the supplier's word and commitment each
+enter once (``T[f]`` is the trust in the current supplier ``f``; ``mechanisms.commitment`` off
+removes the commitment term). The utility U (``sim.rules.choice``) weighs the quality the
+customer expects of each firm (promises weighted by their credibility, reviews, its own
+expectation), what it has heard (attitude) and price. A leaver chooses among the visible rivals
+and going unserved (utility ``outside_option``) by a logit choice. Joining starts a relationship:
+commitment at its initial value, satisfaction at the first experience, the expectation moved
+``join_anchor`` of the way to the quality expected of the new firm; trust in the firm is what the
+customer already believes of it (it is kept when a customer leaves).
 """
 
 from __future__ import annotations
@@ -19,9 +22,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.arrays import Rows, put_rows, take_rows
-from sim.rules.choice import firm_terms, gumbel_choice, utilities
-from sim.rules.expectations import promise_hold
+from sim.arrays import put_rows, take_rows
+from sim.rules.choice import (
+    Terms,
+    expected_quality,
+    firm_terms,
+    gumbel_choice,
+    utilities,
+    utility_bounds,
+)
 from sim.rules.word_of_mouth import below_all
 from sim.state import NO_FIRM, StepScratch
 from sim.timebase import annual_hazard_to_step
@@ -31,7 +40,7 @@ if TYPE_CHECKING:
 
 
 def churn_probability(
-    model: CustomerMarket, rows: Rows, m: int, rival_gap: np.ndarray
+    model: CustomerMarket, rows: np.ndarray, m: int, rival_gap: np.ndarray
 ) -> np.ndarray:
     """Per-step chance that each customer in ``rows`` leaves its supplier in industry m.
 
@@ -44,8 +53,9 @@ def churn_probability(
     sat = cs.satisfaction[m][rows]
     sat = np.where(np.isnan(sat), ft(prm.satisfaction_ref), sat)
     z = ft(prm.satisfaction) * (ft(prm.satisfaction_ref) - sat)
-    z += ft(prm.trust) * (ft(prm.trust_ref) - cs.trust[m][rows])
-    z -= ft(prm.commitment) * (cs.commitment[m][rows] - ft(0.5))
+    z += ft(prm.trust) * (ft(prm.trust_ref) - cs.trust[cs.supplier[m][rows], rows])
+    if model.params.mechanisms.commitment:
+        z -= ft(prm.commitment) * (cs.commitment[m][rows] - ft(0.5))
     z += ft(prm.rival) * rival_gap.astype(ft, copy=False)
     z += ft(prm.intercept - prm.switching_cost)
     z = np.logaddexp(ft(0.0), z)  # -log(1 - sigmoid(z))
@@ -60,20 +70,24 @@ def end_relationship(model: CustomerMarket, rows: np.ndarray, m: int) -> None:
     cs = model.customer_state
     cs.supplier[m][rows] = NO_FIRM
     cs.satisfaction[m][rows] = np.nan
-    cs.trust[m][rows] = 0.0
     cs.commitment[m][rows] = 0.0
     cs.tenure[m][rows] = 0
     cs.failed[m][rows] = False
 
 
 def begin_relationship(model: CustomerMarket, rows: np.ndarray, m: int, firms: np.ndarray) -> None:
-    """Customers in ``rows`` join ``firms`` (one per row) in industry m."""
-    cs, fs, tp = model.customer_state, model.firm_state, model.params.trust
-    anchor = model.params.expectations.join_anchor * promise_hold(model.params)
+    """Customers in ``rows`` join ``firms`` (one per row) in industry m: their expectation moves
+    ``join_anchor`` of the way to the quality they expected of the firm (sim.rules.choice); their
+    trust in it is what they have learned so far."""
+    cs, tp = model.customer_state, model.params.trust
+    anchor = model.params.expectations.join_anchor
+    terms = firm_terms(model, m)
+    quality = expected_quality(model, rows, m, terms)  # [F_m, rows, K]
+    position = np.searchsorted(terms[0], firms)
+    chosen = quality[position, np.arange(len(rows))]  # [rows, K]
     cs.supplier[m][rows] = firms
     cs.joined[m][rows] = model.steps
     cs.tenure[m][rows] = 0
-    cs.trust[m][rows] = tp.initial
     cs.commitment[m][rows] = tp.commitment_initial
     cs.satisfaction[m][rows] = np.nan
     cs.complaints[m][rows] = 0
@@ -81,43 +95,27 @@ def begin_relationship(model: CustomerMarket, rows: np.ndarray, m: int, firms: n
     cs.steps_since_recovery[m][rows] = 1 << 30
     cs.failed[m][rows] = False
     e = take_rows(cs.expectation[m], rows)
-    put_rows(cs.expectation[m], rows, e + anchor * (np.take(fs.promise, firms, axis=0) - e))
+    put_rows(cs.expectation[m], rows, e + anchor * (chosen - e))
 
 
-def rival_gap_bound(
-    model: CustomerMarket, m: int, terms: tuple[np.ndarray, np.ndarray, np.ndarray]
-) -> float:
+def rival_gap_bound(model: CustomerMarket, m: int, terms: Terms) -> float:
     """An upper bound on every customer's rival gap ``max(0, max_rivals U - U[own])`` in
-    industry m, rounded up to 1/64.
-
-    Bounded by the firms' utility terms: attitudes at their extremes over all customers and,
-    since weights sum to 1, ``w.(P_f - P_g) <= max_k (P_f - P_g)_k``."""
-    cs, prm = model.customer_state, model.params.switching
-    firms, promise, constant = terms
+    industry m, rounded up to 1/64: the largest utility of one firm less the smallest of
+    another (``sim.rules.choice.utility_bounds``)."""
+    firms = terms[0]
     gap = 0.0
     if len(firms) > 1:
-        high_a = np.array([cs.attitude[f].max() for f in firms], float)
-        low_a = np.array([cs.attitude[f].min() for f in firms], float)
-        p = promise.astype(float)  # [K, F_m], b_promise * P
-        c = constant.astype(float)
+        low, high = utility_bounds(model, m, terms)
         for i in range(len(firms)):
             for j in range(len(firms)):
                 if i != j:
-                    gap = max(
-                        gap,
-                        prm.attitude * (high_a[i] - low_a[j])
-                        + float((p[:, i] - p[:, j]).max())
-                        + c[i]
-                        - c[j],
-                    )
+                    gap = max(gap, float(high[i] - low[j]))
     # coarsened outward to 1/64, so that float32 and float64 states give the same bound (and so
     # the same draws) unless a state value sits on the grid
     return float(np.ceil(max(gap, 0.0) * 64.0) / 64.0)
 
 
-def churn_bound(
-    model: CustomerMarket, m: int, terms: tuple[np.ndarray, np.ndarray, np.ndarray]
-) -> float:
+def churn_bound(model: CustomerMarket, m: int, terms: Terms) -> float:
     """An upper bound on every customer's churn chance in industry m this step.
 
     The churn hazard rises with ``z``; ``z`` is largest at the lowest satisfaction in the
@@ -133,7 +131,7 @@ def churn_bound(
         - prm.switching_cost
         + prm.satisfaction * (prm.satisfaction_ref - low)
         + prm.trust * prm.trust_ref
-        + prm.commitment * 0.5
+        + (prm.commitment * 0.5 if model.params.mechanisms.commitment else 0.0)
         + prm.rival * gap
     )
     annual = 1.0 / (1.0 + np.exp(-min(z, 700.0)))

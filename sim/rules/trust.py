@@ -1,19 +1,25 @@
-"""Phase 5, trust, complaints and service recovery, commitment.
+"""Phase 5, trust in a firm's word, complaints and service recovery, commitment.
 
-Trust (kept and broken promises; Gneezy & Epley 2014: breaking is punished, exceeding earns
-little)::
+Trust ``T[f, n]`` is customer n's belief that firm f keeps its promises (its credibility to the
+customer: Morgan & Hunt 1994; Erdem & Swait 1998), held for every firm, not only the current
+supplier: it is what the customer learned from its own experience with the firm (here), from
+word of mouth (sim.rules.word_of_mouth) and, through the firm's public credibility, from reviews
+(sim.rules.expectations). It weighs the firm's promises in expectations and in choice, and the
+current supplier's enters the churn hazard. It starts at ``trust.initial`` and is kept when a
+customer leaves (a firm that broke its word is remembered). A served customer's experience::
 
-    gap[k]    = h * (P[k] - X[k]),   h = min(1, 2 * reliance)      (the promise as held)
-    kept      = sum_k w[k] * [gap[k] <= tolerance]
-    shortfall = sum_k w[k] * max(0, gap[k] - tolerance) / h
-    cut       = min(1, loss * h * shortfall * (disclosure_factor if warned else 1))   (per week)
-    T        += gain * kept * (1 - T)  -  cut * T
+    kept      = sum_k w[k] * [X[k] >= P[k] - tolerance]
+    shortfall = sum_k w[k] * max(0, P[k] - tolerance - X[k])
+    cut       = min(1, loss * shortfall * (1 - (1 - trust_factor) * v  if warned  else 1))
+    T        += gain * kept * (1 - T)  -  cut * T                         (per week)
 
-``reliance = weight_promise / (weight_promise + weight_experience)`` (Kopalle & Lehmann 2006):
-customers who barely go by promises barely hold a firm to them. ``h (P - X) > tolerance`` is
-``X < P - tolerance / h``: the floor of :func:`prepare`. Both ``gain`` and the cut are per week
-and converted to the step length, so a persistent shortfall costs the same trust per year at any
-``steps_per_year``.
+Breaking a promise is punished, exceeding it earns little (Gneezy & Epley 2014): trust rises only
+toward 1 with kept promises and falls with the shortfall. A failure the firm announced costs less
+trust (``disclosure.trust_factor``; "stealing thunder": Williams, Bourgeois & Croyle 1993; Arpan
+& Roskos-Ewoldsen 2005), by the warning's effect ``v``: warnings wear out when frequent,
+``v = 1 / (1 + recent / habituation)`` with ``recent`` the warnings the customer received over
+the last ``disclosure.memory_weeks`` (:func:`warning_effect`). Both ``gain`` and the cut are per
+week and converted to the step length.
 
 Complaints and recovery: a customer whose experience this step scored below ``threshold``
 complains with probability ``probability``. The firm answers a share
@@ -23,12 +29,24 @@ away, or only ``repeat_recovery`` within ``recovery_memory_weeks`` of the last r
 Netemeyer 2002: forgiven once, not twice); an ignored one costs ``unanswered_trust_cost`` of
 trust. The share of a customer's complaints that were answered is its control mutuality.
 
-Commitment moves slowly toward ``0.5 * S / 10 + 0.5 * T + commitment_from_retention *
-retention(f)`` (Palmatier et al. 2006: relationship investment pays through relationship quality).
+Commitment is the customer's attachment to the relationship itself, not a second reading of its
+satisfaction and trust (those enter the churn hazard on their own). It moves slowly toward what
+the firm invests in the relationship and what a long relationship builds (Palmatier et al. 2006;
+Verhoef 2003; Bolton 1998 on duration)::
 
-:func:`prepare` computes the firm-level values; :func:`trusted`, :func:`trust_cut`,
-:func:`recovered` and :func:`committed` are the rules for one customer, applied by the kernels of
-``sim.rules.fused``; :func:`draw_complaints` draws who complains and who is answered.
+    target = clip(commitment_base + commitment_from_retention * retention(f)
+                  + commitment_from_tenure * t / (t + tenure_halfway_years), 0, 1)
+
+with ``t`` the tenure in years.
+
+:func:`prepare` computes the firm-level values; :func:`promise_kept`, :func:`promise_shortfall`,
+:func:`trust_cut`, :func:`trusted`, :func:`warning_effect`, :func:`recovered` and
+:func:`committed` are the rules for one customer, applied by the kernels of ``sim.rules.fused``;
+:func:`draw_complaints` draws who complains and who is answered. Switches (``[mechanisms]``):
+``trust_promises`` off leaves trust where it is, ``disclosure_trust`` off gives announced
+failures no discount, ``disclosure_habituation`` off keeps ``v`` at 1, ``complaints`` off
+silences complaints, ``retention_answers`` and ``retention_commitment`` remove the retention
+programme's share.
 """
 
 from __future__ import annotations
@@ -40,7 +58,6 @@ import numpy as np
 
 from sim.arrays import chunks, firm_table
 from sim.jit import ONE, ZERO, as_type_of, clip, rule
-from sim.rules.expectations import promise_hold
 from sim.state import StepScratch
 from sim.timebase import weekly_rate_to_step
 
@@ -52,13 +69,32 @@ NO_COMPLAINT, ANSWERED, IGNORED = 0, 1, 2
 
 
 @rule
-def trust_cut(shortfall: float, warned: bool, p: Any) -> float:
-    """The share of trust a broken promise takes this step: ``min(1, loss * h * shortfall)``,
-    times ``disclosure_factor`` when the failure was announced, converted from a week to the
-    step (``p.step_power = 52 / steps_per_year``)."""
+def promise_kept(experience: float, promise: float, tolerance: float) -> bool:
+    """One attribute of a promise is kept when the experience is within ``tolerance`` of it."""
+    return experience >= promise - tolerance
+
+
+@rule
+def promise_shortfall(experience: float, promise: float, tolerance: float) -> float:
+    """How far one attribute of the experience fell short of the promise, beyond the
+    tolerance."""
+    return max(promise - tolerance - experience, ZERO)
+
+
+@rule
+def warning_effect(recent: float, habituation: float) -> float:
+    """The effect of a warning, 1 at the first: ``1 / (1 + recent / habituation)``."""
+    return ONE / (ONE + recent / habituation)
+
+
+@rule
+def trust_cut(shortfall: float, warned: bool, effect: float, p: Any) -> float:
+    """The share of trust a broken promise takes this step: ``min(1, loss * shortfall)``, with
+    the discount of an announced failure (``disclosure.trust_factor``, by the warning's
+    ``effect``), converted from a week to the step (``p.step_power = 52 / steps_per_year``)."""
     cut = shortfall * p.loss
-    if warned:
-        cut *= p.disclosure_factor
+    if warned and p.disclosure_trust_on:
+        cut *= ONE - (ONE - p.trust_factor) * effect
     cut = clip(cut, ZERO, ONE)
     if p.step_power != 1.0:
         cut = as_type_of(1.0 - (1.0 - np.float64(cut)) ** p.step_power, cut)
@@ -86,12 +122,13 @@ def recovered(satisfaction: float, before: float, steps_since_recovery: int, p: 
 
 
 @rule
-def committed(commitment: float, satisfaction: float, trust: float, bonus: float, p: Any) -> float:
-    """Commitment moves ``commitment_rate`` of the way toward ``0.5 S / 10 + 0.5 T + bonus``
-    (``bonus``: ``commitment_from_retention * retention(f)``)."""
-    toward = satisfaction * p.satisfaction_share
-    toward += trust * p.trust_share
-    toward += bonus
+def committed(commitment: float, tenure: int, bonus: float, p: Any) -> float:
+    """Commitment moves ``commitment_rate`` of the way toward ``commitment_base + bonus +
+    commitment_from_tenure * t / (t + tenure_halfway_years)`` (``bonus``:
+    ``commitment_from_retention * retention(f)``; ``t``: the tenure in years)."""
+    years = tenure * p.years_per_step
+    toward = p.commitment_base + bonus
+    toward += p.from_tenure * (years / (years + p.tenure_halfway))
     toward = clip(toward, ZERO, ONE)
     return (toward - commitment) * p.commit_rate + commitment
 
@@ -100,9 +137,10 @@ def answer_share(model: CustomerMarket, utilisation: np.ndarray) -> np.ndarray:
     """``[F]`` share of complaints each firm answers."""
     prm = model.params.complaints
     spare = np.clip(1.0 - utilisation, 0.0, 1.0)
+    from_retention = prm.answer_from_retention if model.params.mechanisms.retention_answers else 0.0
     share = (
         prm.answer_base
-        + prm.answer_from_retention * model.retention_level
+        + from_retention * model.retention_level
         + prm.answer_from_spare_capacity * spare
     )
     return np.clip(share, 0.0, 1.0)
@@ -116,24 +154,33 @@ def prepare(model: CustomerMarket, scratch: StepScratch) -> SimpleNamespace:
         model.params.trust,
         model.params.complaints,
     )
+    on, dprm = model.params.mechanisms, model.params.disclosure
     spy = model.steps_per_year
     ft = cs.trust.dtype.type
-    hold = max(promise_hold(model.params), 1e-9)
+    from_retention = prm.commitment_from_retention if on.retention_commitment else 0.0
     return SimpleNamespace(
-        complain_p=weekly_rate_to_step(cprm.probability, spy),
+        complain_p=weekly_rate_to_step(cprm.probability, spy) if on.complaints else 0.0,
         answer=firm_table(answer_share(model, scratch.utilisation), 0.0),
-        # the promise as held: h (P - X) > tolerance  <=>  X < P - tolerance / h
-        floor=firm_table(fs.promise - prm.tolerance / hold, 0.0, ft),
-        commit_bonus=firm_table(prm.commitment_from_retention * model.retention_level, 0.0, ft),
+        commit_bonus=firm_table(from_retention * model.retention_level, 0.0, ft),
         constants={
+            "tolerance": prm.tolerance,
             "gain": weekly_rate_to_step(prm.gain, spy),
-            "loss": prm.loss * hold,
-            "disclosure_factor": prm.disclosure_factor,
+            "loss": prm.loss,
+            "trust_factor": dprm.trust_factor,
+            "habituation": dprm.habituation,
+            "warnings_keep": 1.0 - 1.0 / (dprm.memory_weeks * spy / 52.0),
             "threshold": cprm.threshold,
             "kept_share": 1.0 - cprm.unanswered_trust_cost,
-            "satisfaction_share": 0.05,  # 0.5 of S / 10
-            "trust_share": 0.5,
+            "commitment_base": prm.commitment_base,
+            "from_tenure": prm.commitment_from_tenure,
+            "tenure_halfway": prm.tenure_halfway_years,
+            "years_per_step": 1.0 / spy,
             "commit_rate": weekly_rate_to_step(prm.commitment_rate, spy),
+        },
+        switches={
+            "trust_promises_on": on.trust_promises,
+            "disclosure_trust_on": on.disclosure_trust,
+            "habituation_on": on.disclosure_habituation,
         },
         wide_constants={  # used in float64, as the state's type would round them
             "step_power": 52.0 / spy,

@@ -41,19 +41,18 @@ it found them rather than clearing them before use.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sim.jit import ONE, ZERO, clip, kernel, prefetch, rule
 from sim.network import Adjacency
+from sim.rules.expectations import PRIOR_REVIEWS
 from sim.state import StepScratch
 from sim.timebase import weekly_rate_to_step
 
 if TYPE_CHECKING:
     from sim.model import CustomerMarket
-
-PRIOR_REVIEWS = 2.0
 
 AHEAD = 32
 """Iterations ahead that the gathering loops prefetch (16 to 64 measured about the same)."""
@@ -199,6 +198,7 @@ def hear(
     n_local: int,
     tone: np.ndarray,
     positive: np.ndarray,
+    speaker_trust: np.ndarray,
     experience: np.ndarray,
     heard: np.ndarray,
     heard_rate: float,
@@ -209,6 +209,8 @@ def hear(
     firms: np.ndarray,
     moved: np.ndarray,
     attitude: np.ndarray,
+    moved_trust: np.ndarray,
+    trust: np.ndarray,
     flags: np.ndarray,
     stamp: np.ndarray,
     rank: np.ndarray,
@@ -217,8 +219,8 @@ def hear(
     sums: np.ndarray,
     said: np.ndarray,
 ) -> tuple[int, int]:
-    """One industry's deliveries: update what the listeners heard, their benchmarks and their
-    attitudes toward the industry's firms.
+    """One industry's deliveries: update what the listeners heard, their benchmarks, their
+    attitudes toward the industry's firms and their trust in those firms' word.
 
     Parameters
     ----------
@@ -227,9 +229,10 @@ def hear(
         (non-decreasing) and receiving customers.
     first
         Position of the industry's first message among all messages.
-    senders, local_firm, tone, positive
+    senders, local_firm, tone, positive, speaker_trust
         Per message of the industry: the sender, the position of its firm among the industry's
-        ``n_local`` firms, its valence and whether it is positive.
+        ``n_local`` firms, its valence, whether it is positive and the sender's trust in the
+        firm's word.
     n_local
         Number of firms of the industry.
     experience
@@ -254,6 +257,9 @@ def hear(
     attitude
         ``[F, N]`` attitudes: a listener that heard ``c > 0`` messages about a firm with mean
         valence ``v_bar`` moves ``A += moved[c] * (v_bar - A)`` (in float64), in place.
+    moved_trust, trust
+        The same for trust ``[F, N]``: toward the mean trust of the speakers,
+        ``T += moved_trust[c] * (t_bar - T)``, in place.
     flags
         uint8 ``[N]``, all zero; left all zero.
     stamp, rank
@@ -261,8 +267,9 @@ def hear(
     who
         Scratch, room for ``len(receiver) + 1``: the listeners.
     tally
-        Float64 scratch, room for ``len(receiver) * 2 * n_local``, all zero; left all zero
-        (per listener and firm: the number of messages and the sum of their tones).
+        Float64 scratch, room for ``len(receiver) * 3 * n_local``, all zero; left all zero
+        (per listener and firm: the number of messages, the sum of their tones and of the
+        speakers' trust).
     sums
         Scratch in the float type of ``experience``, room for ``len(receiver)`` rows of
         ``K + len(cross)``: in each row ``K`` zeros, then ``-inf``; left so (per listener: the
@@ -309,13 +316,14 @@ def hear(
     sums = sums[: n_who * width].reshape((n_who, width))
     for d in range(n_del):
         ahead = rank[min(d + AHEAD, n_del - 1)]
-        prefetch(tally, 2 * n_local * ahead)
+        prefetch(tally, 3 * n_local * ahead)
         prefetch(sums, ahead)
         i = rank[d]
         j = message[d] - first
-        key = 2 * (i * n_local + local_firm[j])
+        key = 3 * (i * n_local + local_firm[j])
         tally[key] += 1.0
         tally[key + 1] += np.float64(tone[j])
+        tally[key + 2] += np.float64(speaker_trust[j])
         for k in range(k_attr):
             sums[i, k] += said[j, k]
         if positive[j]:
@@ -328,6 +336,7 @@ def hear(
     last = len(moved) - 1
     n_att = attitude.shape[1]
     flat_attitude = attitude.reshape(-1)
+    last_trust = len(moved_trust) - 1
     for i in range(n_who):
         ahead = who[min(i + AHEAD, n_who - 1)]
         prefetch(heard, ahead)
@@ -337,8 +346,8 @@ def hear(
         r = who[i]
         heard_by = 0.0
         for f in range(n_local):
-            heard_by += tally[2 * (i * n_local + f)]
-            most = max(most, tally[2 * (i * n_local + f)])
+            heard_by += tally[3 * (i * n_local + f)]
+            most = max(most, tally[3 * (i * n_local + f)])
         for k in range(k_attr):
             mean = np.float64(sums[i, k]) / heard_by
             old = np.float64(heard[r, k])
@@ -349,15 +358,19 @@ def hear(
             b = benchmark[r, cross[c]]
             benchmark[r, cross[c]] = best if best > b else b  # np.maximum: NaN stays NaN
         for f in range(n_local):
-            key = 2 * (i * n_local + f)
+            key = 3 * (i * n_local + f)
             c = tally[key]
             a = attitude[firms[f], r]
             # c <= last unless the caller's bound is wrong; no message (c = 0): no change
             step = moved[min(int(c), last)]
             toward = np.float64(a) + step * (tally[key + 1] / max(c, 1.0) - np.float64(a))
             attitude[firms[f], r] = toward if c > 0 else a
+            t = trust[firms[f], r]
+            step = moved_trust[min(int(c), last_trust)]
+            toward = np.float64(t) + step * (tally[key + 2] / max(c, 1.0) - np.float64(t))
+            trust[firms[f], r] = toward if c > 0 else t
         # the scratch left as found, for the next call
-        for key in range(2 * i * n_local, 2 * (i + 1) * n_local):
+        for key in range(3 * i * n_local, 3 * (i + 1) * n_local):
             tally[key] = 0.0
         for k in range(k_attr):
             sums[i, k] = 0
@@ -455,6 +468,9 @@ def _fan_out(
 
 def _spread(model: CustomerMarket, scratch: StepScratch) -> None:
     cs, prm, n_firms = model.customer_state, model.params.word_of_mouth, model.firm_state.n
+    if not model.params.mechanisms.word_of_mouth:  # nobody talks
+        scratch.wom_positive = scratch.wom_negative = scratch.wom_reach = np.zeros(n_firms)
+        return
     sender, firm, tone, offsets = _talkers(model)
     positive = tone > 0
     scratch.wom_positive = np.bincount(firm, weights=positive, minlength=n_firms)
@@ -495,6 +511,7 @@ def _listen(
     praise_share = model.params.expectations.benchmark_from_praise
     cross = np.flatnonzero(model.cross_mask) if praise_share > 0 else np.zeros(0, np.int64)
     positive = tone > 0
+    speaker_trust = cs.trust[firm, sender]  # what each speaker believes of its firm's word
     pool = model.workspace.pool
     flags = pool("flags", n, np.uint8)  # zero when made, left zero by ``hear``
     stamp = pool("stamp", n, np.int32 if n < 2**31 else np.int64)
@@ -511,7 +528,9 @@ def _listen(
         local[mine] = np.arange(len(mine))
         first, last = offsets[m], offsets[m + 1]
         n_del = hi - lo
-        moved = _moved(prm.influence, min(last - first, most_neighbours))
+        most_heard = min(last - first, most_neighbours)
+        moved = _moved(prm.influence, most_heard)
+        moved_trust = _moved(model.params.trust.word_of_mouth_influence, most_heard)
         _, most = hear(
             msg[lo:hi],
             recv[lo:hi],
@@ -521,6 +540,7 @@ def _listen(
             len(mine),
             tone[first:last],
             positive[first:last],
+            speaker_trust[first:last],
             cs.experience[m],
             cs.heard[m],
             heard_rate,
@@ -531,11 +551,13 @@ def _listen(
             np.asarray(mine, np.int64),
             moved,
             cs.attitude,
+            moved_trust,
+            cs.trust,
             flags,
             stamp,
             pool("rank", n_del, stamp.dtype),
             pool("who", n_del + 1, np.int64),
-            pool("tally", n_del * 2 * len(mine), np.float64),
+            pool("tally", n_del * 3 * len(mine), np.float64),
             pool(f"sums{width}", n_del * width, ft, fill=sums_fill),
             pool("said", (last - first) * n_attr, ft),
         )
@@ -552,29 +574,52 @@ def _max_degree(model: CustomerMarket) -> int:
     return known[1]
 
 
+def _post(
+    fs: Any, f: np.ndarray, scores: np.ndarray, experiences: np.ndarray, weight: float = 1.0
+) -> None:
+    """Add reviews (firm, score, experience, each counting ``weight``) to the firms' records."""
+    n_firms = fs.n
+    fs.review_sum += weight * np.bincount(f, weights=scores, minlength=n_firms)
+    fs.review_weight += weight * np.bincount(f, minlength=n_firms)
+    for k in range(experiences.shape[1]):
+        fs.review_attr[:, k] += weight * np.bincount(
+            f, weights=experiences[:, k], minlength=n_firms
+        )
+
+
 def _review(model: CustomerMarket, scratch: StepScratch) -> None:
     cs, fs, prm = model.customer_state, model.firm_state, model.params.reviews
+    on, ws = model.params.mechanisms, model.workspace
     draws, n, n_firms = model.draws, model.n_customers, fs.n
     keep = 1.0 - weekly_rate_to_step(prm.memory, model.steps_per_year)
-    fs.review_sum *= keep
-    fs.review_weight *= keep
-    fs.review_attr *= keep
+    for record in (fs.review_sum, fs.review_weight, fs.review_attr, fs.review_trust):
+        record *= keep
+    fs.review_trust_weight *= keep
     top = np.clip(prm.rate * (1.0 + prm.extremity), 0.0, 1.0)
     p_max = below_all(float(weekly_rate_to_step(top, model.steps_per_year)))
+    visibility = model.params.disclosure.visibility if on.disclosure_visibility else 0.0
     for m in range(len(model.industries)):
-        cand, u = draws.below("review", m, slice(0, n), p_max)
-        sup = cs.supplier[m][cand]
-        ok = sup >= 0
-        cand, u, sup = cand[ok], u[ok], sup[ok]
-        sat = cs.satisfaction[m][cand]
-        week = np.clip(prm.rate * (1.0 + prm.extremity * np.abs(sat - 5.0) / 5.0), 0.0, 1.0)
-        post = u < weekly_rate_to_step(week, model.steps_per_year)
-        rows, f = cand[post], sup[post]
-        fs.review_sum += np.bincount(f, weights=cs.last_satisfaction[m][rows], minlength=n_firms)
-        fs.review_weight += np.bincount(f, minlength=n_firms)
-        x = np.take(cs.experience[m], rows, axis=0)
-        for k in range(x.shape[1]):
-            fs.review_attr[:, k] += np.bincount(f, weights=x[:, k], minlength=n_firms)
+        if on.reviews:
+            cand, u = draws.below("review", m, slice(0, n), p_max)
+            sup = cs.supplier[m][cand]
+            ok = sup >= 0
+            cand, u, sup = cand[ok], u[ok], sup[ok]
+            sat = cs.satisfaction[m][cand]
+            week = np.clip(prm.rate * (1.0 + prm.extremity * np.abs(sat - 5.0) / 5.0), 0.0, 1.0)
+            post = u < weekly_rate_to_step(week, model.steps_per_year)
+            rows, f = cand[post], sup[post]
+            x = np.take(cs.experience[m], rows, axis=0)
+            _post(fs, f, cs.last_satisfaction[m][rows], x)
+            # a review also says whether the firm keeps its word: the reviewer's trust in it
+            fs.review_trust += np.bincount(f, weights=cs.trust[f, rows], minlength=n_firms)
+            fs.review_trust_weight += np.bincount(f, minlength=n_firms)
+        if visibility > 0:  # announced failures are public notices: they enter the record
+            sup = ws.supplier[m]
+            warned = np.flatnonzero(ws.failure[m] & (sup >= 0))
+            warned = warned[fs.disclose[sup[warned]]]
+            if len(warned):
+                x = np.take(cs.experience[m], warned, axis=0)
+                _post(fs, sup[warned], cs.last_satisfaction[m][warned], x, visibility)
 
 
 def apply(model: CustomerMarket, scratch: StepScratch) -> None:

@@ -3,9 +3,15 @@
 Breaking a promise is punished; exceeding it earns almost no extra credit. A single firm with a
 fixed capability serves a market that cannot leave; only its promise differs between three runs:
 ``capability - delta`` (the experience exceeds the promise by delta), ``capability`` (kept) and
-``capability + delta`` (broken by delta). Over the second year, the satisfaction gained by
-exceeding is compared with the satisfaction lost by breaking, and likewise trust. The check passes
-when exceeding adds at most half of what breaking by the same amount removes, for both.
+``capability + delta`` (broken by delta). Over the second year, the trust gained by exceeding is
+compared with the trust lost by breaking. The check passes when exceeding adds at most half of
+what breaking by the same amount removes. Gneezy & Epley measured how people judged the promiser
+(trustworthiness, appreciation), which is the model's trust in the firm's word, not satisfaction
+with the outcome: the satisfaction gained and lost is reported beside it, not judged. (Until
+issue #12 the check also required the satisfaction asymmetry, which held only because a separate
+broken-promise penalty had been added to satisfaction; without it a broken promise costs
+satisfaction only through the expectation it raised, and as credibility falls the promise stops
+raising it, while an under-promise that is kept stays credible and keeps the bar low.)
 
 This module must never import the UI or the sweep layer.
 """
@@ -76,17 +82,17 @@ def check_promise_asymmetry(
     gain_t, loss_t = t_ex - t_kept, t_kept - t_br
     ratio_s = gain_s / loss_s if loss_s > 0 else float("inf")
     ratio_t = gain_t / loss_t if loss_t > 0 else float("inf")
-    passed = bool(loss_s > 0 and loss_t > 0 and ratio_s <= 0.5 and ratio_t <= 0.5)
+    passed = bool(loss_t > 0 and ratio_t <= 0.5)
     figure = _draw(figures, delta, runs) if figures is not None else None
     return CheckResult(
         name="promise_asymmetry",
         title="Breaking a promise costs more than exceeding it earns",
         source="Gneezy & Epley (2014)",
-        target="gain from exceeding by 0.1 <= 1/2 of loss from breaking by 0.1 "
-        "(satisfaction and trust)",
+        target="trust gained by exceeding a promise by 0.1 <= 1/2 of trust lost by breaking it "
+        "by 0.1",
         measured=(
-            f"satisfaction +{gain_s:.2f} vs -{loss_s:.2f} ({ratio_s:.2f}); "
-            f"trust +{gain_t:.3f} vs -{loss_t:.3f} ({ratio_t:.2f})"
+            f"trust +{gain_t:.3f} vs -{loss_t:.3f} ({ratio_t:.2f}); satisfaction (reported, not "
+            f"judged) +{gain_s:.2f} vs -{loss_s:.2f} ({ratio_s:.2f})"
         ),
         passed=passed,
         figure=figure,

@@ -58,14 +58,6 @@ def isnan(x: float) -> bool:
     return x != x
 
 
-def promise_hold(prm: Any) -> float:
-    """How strongly customers hold a firm to its promise, ``min(1, 2 * reliance)`` with
-    ``reliance = weight_promise / (weight_promise + weight_experience)``."""
-    e = prm.expectations
-    total = e.weight_promise + e.weight_experience
-    return min(1.0, 2.0 * (e.weight_promise / total if total > 0 else 0.0))
-
-
 class Relationship:
     """A customer's state in one industry."""
 
@@ -84,7 +76,7 @@ class Relationship:
         "supplier",
         "switches",
         "tenure",
-        "trust",
+        "warnings",
     )
 
     def __init__(self) -> None:
@@ -93,7 +85,7 @@ class Relationship:
         self.experience: list[float] = []
         self.satisfaction = NAN
         self.last_satisfaction = NAN
-        self.trust = 0.0
+        self.warnings = 0.0
         self.commitment = 0.0
         self.tenure = 0
         self.joined = -1
@@ -129,6 +121,7 @@ class Customer(mesa.Agent):
         self.weights: list[float] = []
         self.benchmark: list[float] = []
         self.attitude: list[float] = []
+        self.trust: list[float] = []  # in each firm's word
         self.neighbours: list[int] = []
         self.pending: Any = None
 
@@ -145,7 +138,7 @@ class Customer(mesa.Agent):
             firm = mk.firm_list[f]
             x = []
             for k in range(mk.K):
-                if k == mk.price_index:
+                if k == mk.price_index and mk.on.price_value:
                     ref = mk.ref_price[self.region][m]
                     v = (
                         firm.capability[k]
@@ -168,20 +161,41 @@ class Customer(mesa.Agent):
         for r, got in zip(self.rel, self.pending, strict=True):
             if got is not None:
                 r.experience, r.failed = got
-            self.warned.append(
-                got is not None and got[1] and self.model.firm_list[r.supplier].disclose
-            )
+            warned = got is not None and got[1] and self.model.firm_list[r.supplier].disclose
+            self.warned.append(warned)
+            if warned:
+                self.model.warnings_count[r.supplier] += 1
 
     # -- 3 expectations ------------------------------------------------------------------------
 
+    def warning_effect(self, m: int) -> float:
+        """How much a warning still does: 1 / (1 + recent warnings / habituation)."""
+        mk = self.model
+        if not mk.on.disclosure_habituation:
+            return 1.0
+        return 1.0 / (1.0 + self.rel[m].warnings / mk.prm.disclosure.habituation)
+
+    def credibility(self, f: int) -> float:
+        """How far this customer believes firm f's promises (docs/MODEL.md 7.3)."""
+        mk = self.model
+        if not mk.on.credibility:
+            return 1.0
+        rho = mk.prm.reviews.weight_credibility if mk.on.reviews else 0.0
+        return (1.0 - rho) * self.trust[f] + rho * mk.firm_list[f].public_credibility()
+
     def compute_expectations(self) -> None:
-        mk, prm = self.model, self.model.prm.expectations
+        mk, prm, on = self.model, self.model.prm.expectations, self.model.on
         decay = to_step(prm.benchmark_decay, mk.spy)
         bench = [(1.0 - decay) * b for b in self.benchmark]
         for r in self.rel:
             if r.supplier >= 0:
                 bench = [max(b, x) for b, x in zip(bench, r.experience, strict=True)]
         up, down = to_step(prm.rate_up, mk.spy), to_step(prm.rate_down, mk.spy)
+        a_p = prm.weight_promise if on.promise_expectations else 0.0
+        a_b = prm.weight_benchmark if on.benchmark else 0.0
+        a_w = prm.weight_word_of_mouth if on.word_of_mouth else 0.0
+        adjustment = mk.prm.disclosure.adjustment if on.disclosure_expectations else 0.0
+        standard = self.standard if on.personal_standard else 0.0
         judged_all, new_e = [], []
         for m, r in enumerate(self.rel):
             if r.supplier < 0:
@@ -191,31 +205,28 @@ class Customer(mesa.Agent):
             firm = mk.firm_list[r.supplier]
             judged = list(r.expectation)
             if self.warned[m]:
+                lowered = adjustment * self.warning_effect(m)
                 for k in mk.failure_attrs:
                     if r.experience[k] < r.expectation[k]:
-                        judged[k] = r.expectation[k] - prm.disclosure_adjustment * (
+                        judged[k] = r.expectation[k] - lowered * (
                             r.expectation[k] - r.experience[k]
                         )
+            a_pc = a_p * self.credibility(r.supplier)
+            a_r = prm.weight_reviews * firm.reviewed()
             reviews = firm.review_means()
             e = []
             for k in range(mk.K):
                 cross = 1.0 if k in mk.cross_attrs else 0.0
                 has_heard = bool(r.heard) and not isnan(r.heard[k])
                 num = (
-                    prm.weight_promise * firm.promise[k]
+                    a_pc * firm.promise[k]
+                    + a_r * reviews[k]
                     + prm.weight_experience * r.experience[k]
-                    + prm.weight_benchmark * cross * bench[k]
-                    + prm.weight_word_of_mouth * (r.heard[k] if has_heard else 0.0)
-                    + prm.weight_reviews * reviews[k]
+                    + a_b * cross * bench[k]
+                    + a_w * (r.heard[k] if has_heard else 0.0)
                 )
-                den = (
-                    prm.weight_promise
-                    + prm.weight_experience
-                    + prm.weight_benchmark * cross
-                    + prm.weight_word_of_mouth * has_heard
-                    + prm.weight_reviews
-                )
-                target = num / max(den, 1e-12) + self.standard  # the personal standard
+                den = a_pc + a_r + prm.weight_experience + a_b * cross + a_w * has_heard
+                target = num / max(den, 1e-12) + standard  # the personal standard
                 gap = target - r.expectation[k]
                 e.append(r.expectation[k] + (up if gap > 0 else down) * gap)
             judged_all.append(judged)
@@ -240,23 +251,20 @@ class Customer(mesa.Agent):
             if r.supplier < 0:
                 out.append(None)
                 continue
-            d = perf = breach = 0.0
-            firm = mk.firm_list[r.supplier]
+            d = perf = 0.0
+            on = mk.on
+            lam = prm.loss_aversion if on.loss_aversion else 1.0
             for k in range(mk.K):
                 gap = r.experience[k] - self.judged[m][k]
                 mag = abs(gap) ** prm.curvature
-                d += self.weights[k] * (mag if gap >= 0 else -prm.loss_aversion * mag)
+                d += self.weights[k] * (mag if gap >= 0 else -lam * mag)
                 perf += self.weights[k] * r.experience[k]
-                # a broken promise, as held: h (P - X) beyond the tolerance
-                floor = firm.promise[k] - mk.prm.trust.tolerance / mk.hold
-                breach += self.weights[k] * max(0.0, floor - r.experience[k])
             s = (
                 prm.intercept
                 + prm.weight_performance * perf
-                + prm.weight_disconfirmation * d
-                + prm.extras_bonus * mk.retention_level[r.supplier]
+                + (prm.weight_disconfirmation * d if on.disconfirmation else 0.0)
+                + (prm.extras_bonus * mk.retention_level[r.supplier] if on.retention_extras else 0)
                 + self.disposition
-                - getattr(prm, "weight_broken_promise", 0.0) * mk.hold * breach
             )
             s = clip(s, 0.0, 10.0)
             old = r.satisfaction
@@ -276,30 +284,33 @@ class Customer(mesa.Agent):
 
     def compute_trust(self) -> None:
         mk, prm, cprm = self.model, self.model.prm.trust, self.model.prm.complaints
+        on = mk.on
         spy = mk.spy
         out = []
         for m, r in enumerate(self.rel):
+            keep = 1.0 - 1.0 / (mk.prm.disclosure.memory_weeks * spy / 52.0)
+            warnings = r.warnings * keep + (1.0 if self.warned[m] else 0.0)
             if r.supplier < 0:
-                out.append(None)
+                out.append((None, warnings))
                 continue
             f = r.supplier
             firm = mk.firm_list[f]
-            kept = shortfall = 0.0
-            for k in range(mk.K):
-                floor = firm.promise[k] - prm.tolerance / mk.hold  # h (P - X) <= tolerance
-                kept += self.weights[k] * (1.0 if r.experience[k] >= floor else 0.0)
-                shortfall += self.weights[k] * max(0.0, floor - r.experience[k])
-            loss = prm.loss * mk.hold
-            cut = min(1.0, loss * shortfall * (prm.disclosure_factor if self.warned[m] else 1.0))
-            cut = clip(cut, 0.0, 1.0)
-            t = (
-                r.trust
-                + to_step(prm.gain, spy) * kept * (1.0 - r.trust)
-                - to_step(cut, spy) * r.trust
-            )
+            t = self.trust[f]
+            if on.trust_promises:
+                kept = shortfall = 0.0
+                for k in range(mk.K):
+                    floor = firm.promise[k] - prm.tolerance
+                    kept += self.weights[k] * (1.0 if r.experience[k] >= floor else 0.0)
+                    shortfall += self.weights[k] * max(0.0, floor - r.experience[k])
+                discount = 1.0
+                if self.warned[m] and on.disclosure_trust:
+                    v = self.warning_effect(m)
+                    discount = 1.0 - (1.0 - mk.prm.disclosure.trust_factor) * v
+                cut = clip(min(1.0, prm.loss * shortfall * discount), 0.0, 1.0)
+                t = t + to_step(prm.gain, spy) * kept * (1.0 - t) - to_step(cut, spy) * t
             s = r.last_satisfaction
             complains = answered = False
-            if s < cprm.threshold:
+            if on.complaints and s < cprm.threshold:
                 complains = mk.draws.u("complain", m, self.index) < to_step(cprm.probability, spy)
                 if complains:
                     answered = mk.draws.u("answer", m, self.index) < mk.answer[f]
@@ -314,23 +325,29 @@ class Customer(mesa.Agent):
                 share = cprm.repeat_recovery if r.since_recovery < memory_steps else cprm.recovery
                 sat = sat + share * lost
             since = 0 if answered else min(r.since_recovery + 1, 1 << 30)
+            years = r.tenure / spy
+            from_retention = prm.commitment_from_retention if on.retention_commitment else 0.0
             target = clip(
-                0.5 * sat / 10.0 + 0.5 * t + prm.commitment_from_retention * mk.retention_level[f],
+                prm.commitment_base
+                + from_retention * mk.retention_level[f]
+                + prm.commitment_from_tenure * years / (years + prm.tenure_halfway_years),
                 0.0,
                 1.0,
             )
             c = r.commitment + to_step(prm.commitment_rate, spy) * (target - r.commitment)
-            out.append((t, sat, since, complains, answered, c))
+            out.append(((t, sat, since, complains, answered, c), warnings))
             if complains:
                 mk.complaints[f] += 1
                 mk.answered_count[f] += answered
         self.pending = out
 
     def apply_trust(self) -> None:
-        for r, got in zip(self.rel, self.pending, strict=True):
+        for r, (got, warnings) in zip(self.rel, self.pending, strict=True):
+            r.warnings = warnings
             if got is None:
                 continue
-            r.trust, r.satisfaction, r.since_recovery, complains, answered, r.commitment = got
+            t, r.satisfaction, r.since_recovery, complains, answered, r.commitment = got
+            self.trust[r.supplier] = t
             r.complaints += complains
             r.answered += answered
             r.tenure += 1
@@ -338,7 +355,8 @@ class Customer(mesa.Agent):
     # -- 6 word of mouth and reviews ------------------------------------------------------------
 
     def compute_talk(self) -> None:
-        """Messages this customer sends: (industry, firm, valence, experience)."""
+        """Messages this customer sends: (industry, firm, valence, experience, its trust in the
+        firm's word)."""
         mk, prm = self.model, self.model.prm.word_of_mouth
         n0 = prm.neutral_point
         out = []
@@ -352,18 +370,21 @@ class Customer(mesa.Agent):
             p = to_step(clip(week, 0.0, 1.0), mk.spy)
             if mk.draws.u("talk", m, self.index) < p:
                 v = (s - n0) / max(10.0 - n0, 1e-9) if s >= n0 else (s - n0) / max(n0, 1e-9)
-                out.append((m, r.supplier, v, list(r.experience)))
+                out.append((m, r.supplier, v, list(r.experience), self.trust[r.supplier]))
         self.pending = out
 
-    def listen(self, inbox: list[tuple[int, int, float, list[float]]]) -> None:
-        """Update attitudes, what was heard and the benchmark from this step's messages."""
+    def listen(self, inbox: list[tuple[int, int, float, list[float], float]]) -> None:
+        """Update attitudes, what was heard, trust and the benchmark from this step's
+        messages."""
         mk, prm, eprm = self.model, self.model.prm.word_of_mouth, self.model.prm.expectations
         decay = to_step(prm.attitude_decay, mk.spy)
         self.attitude = [a * (1.0 - decay) for a in self.attitude]
         by_firm: dict[int, list[float]] = {}
+        trust_by_firm: dict[int, list[float]] = {}
         by_industry: dict[int, list[list[float]]] = {}
-        for m, f, v, x in inbox:
+        for m, f, v, x, t in inbox:
             by_firm.setdefault(f, []).append(v)
+            trust_by_firm.setdefault(f, []).append(t)
             by_industry.setdefault(m, []).append(x)
             if v > 0:
                 for k in mk.cross_attrs:
@@ -375,6 +396,10 @@ class Customer(mesa.Agent):
             c = len(tones)
             a = self.attitude[f]
             self.attitude[f] = a + (1.0 - (1.0 - prm.influence) ** c) * (sum(tones) / c - a)
+            heard_trust = trust_by_firm[f]
+            omega = mk.prm.trust.word_of_mouth_influence
+            t = self.trust[f]
+            self.trust[f] = t + (1.0 - (1.0 - omega) ** c) * (sum(heard_trust) / c - t)
         rate = to_step(eprm.heard_rate, mk.spy)
         for m, xs in by_industry.items():
             mean = [sum(x[k] for x in xs) / len(xs) for k in range(mk.K)]
@@ -394,9 +419,37 @@ class Customer(mesa.Agent):
             )
             if mk.draws.u("review", m, self.index) < to_step(week, mk.spy):
                 firm = mk.firm_list[r.supplier]
-                firm.new_reviews.append((r.last_satisfaction, list(r.experience)))
+                firm.new_reviews.append(
+                    (r.last_satisfaction, list(r.experience), self.trust[r.supplier], 1.0)
+                )
+
+    def post_notices(self) -> None:
+        """An announced failure enters the firm's public record as a review of it."""
+        mk = self.model
+        if not mk.on.disclosure_visibility:
+            return
+        for m, r in enumerate(self.rel):
+            if self.warned[m]:  # warned at this step's delivery, by its supplier then
+                firm = mk.firm_list[r.supplier]
+                weight = mk.prm.disclosure.visibility
+                firm.new_reviews.append((r.last_satisfaction, list(r.experience), None, weight))
 
     # -- 7 switching ----------------------------------------------------------------------------
+
+    def expected_quality(self, m: int, f: int) -> list[float]:
+        """The quality this customer expects of firm f, per attribute (docs/MODEL.md 7.7)."""
+        mk, prm, on = self.model, self.model.prm.expectations, self.model.on
+        firm = mk.firm_list[f]
+        a_pc = (prm.weight_promise if on.promise_choice else 0.0) * self.credibility(f)
+        a_r = prm.weight_reviews * firm.reviewed()
+        reviews = firm.review_means()
+        own = self.rel[m].expectation
+        a_x = prm.weight_experience
+        return [
+            (a_pc * firm.promise[k] + a_r * reviews[k] + a_x * own[k])
+            / max(a_pc + a_r + a_x, 1e-12)
+            for k in range(mk.K)
+        ]
 
     def utility(self, m: int, f: int) -> float:
         """Choice utility of firm f for this customer (-inf when not visible)."""
@@ -404,15 +457,10 @@ class Customer(mesa.Agent):
         if not mk.visible[self.region][f]:
             return -math.inf
         firm = mk.firm_list[f]
-        price = firm.price
         mean = mk.mean_price[m]
-        promise = sum(w * p for w, p in zip(self.weights, firm.promise, strict=True))
-        return (
-            prm.attitude * self.attitude[f]
-            + prm.promise * promise
-            - prm.price * (price - mean) / mean
-            + prm.reviews * (firm.review_score() - mk.prm.reviews.prior_score)
-        )
+        quality = sum(w * q for w, q in zip(self.weights, self.expected_quality(m, f), strict=True))
+        price = -prm.price * (firm.price - mean) / mean if mk.on.price_choice else 0.0
+        return prm.quality * quality + prm.attitude * self.attitude[f] + price
 
     def compute_switching(self) -> None:
         mk, prm = self.model, self.model.prm.switching
@@ -430,8 +478,8 @@ class Customer(mesa.Agent):
             z = (
                 prm.intercept
                 + prm.satisfaction * (prm.satisfaction_ref - sat)
-                + prm.trust * (prm.trust_ref - r.trust)
-                - prm.commitment * (r.commitment - 0.5)
+                + prm.trust * (prm.trust_ref - self.trust[r.supplier])
+                - (prm.commitment * (r.commitment - 0.5) if mk.on.commitment else 0.0)
                 + prm.rival * gap
                 - prm.switching_cost
             )
@@ -461,14 +509,14 @@ class Customer(mesa.Agent):
 
     def end(self, m: int) -> None:
         r = self.rel[m]
-        r.supplier, r.satisfaction, r.trust, r.commitment, r.tenure = -1, NAN, 0.0, 0.0, 0
+        r.supplier, r.satisfaction, r.commitment, r.tenure = -1, NAN, 0.0, 0
         r.failed = False
 
     def begin(self, m: int, f: int) -> None:
         mk, r = self.model, self.rel[m]
-        firm = mk.firm_list[f]
+        quality = self.expected_quality(m, f)  # what it was chosen on
         r.supplier, r.joined, r.tenure = f, mk.steps, 0
-        r.trust, r.commitment = mk.prm.trust.initial, mk.prm.trust.commitment_initial
+        r.commitment = mk.prm.trust.commitment_initial
         r.satisfaction, r.complaints, r.answered, r.since_recovery, r.failed = (
             NAN,
             0,
@@ -476,10 +524,8 @@ class Customer(mesa.Agent):
             1 << 30,
             False,
         )
-        anchor = mk.prm.expectations.join_anchor * promise_hold(mk.prm)
-        r.expectation = [
-            e + anchor * (p - e) for e, p in zip(r.expectation, firm.promise, strict=True)
-        ]
+        anchor = mk.prm.expectations.join_anchor
+        r.expectation = [e + anchor * (q - e) for e, q in zip(r.expectation, quality, strict=True)]
 
     # -- 8 acquisition ---------------------------------------------------------------------------
 
@@ -496,17 +542,19 @@ class Customer(mesa.Agent):
                     h.append(0.0)
                     continue
                 firm = mk.firm_list[f]
+                targeting = prm.targeting if mk.on.targeting else 0.0
                 reach = (
                     mk.K * sum(w * c for w, c in zip(self.weights, firm.focus, strict=True))
-                ) ** prm.targeting
+                ) ** targeting
                 satisfied = 0
                 for j in self.neighbours:
                     other = mk.customer_list[j].rel[m]
                     if other.supplier == f and other.satisfaction >= prm.satisfied_threshold:
                         satisfied += 1
+                q = prm.q if mk.on.imitation else 0.0
                 h.append(
                     prm.p * mk.marketing_factor[f] * reach
-                    + prm.q * satisfied / max(1, len(self.neighbours))
+                    + q * satisfied / max(1, len(self.neighbours))
                 )
             total = sum(h)
             if mk.draws.u("adopt", m, self.index) < min(1.0, total / mk.spy):
@@ -553,7 +601,7 @@ class ReferenceMarket(mesa.Model):
         self.attributes = list(package.attributes)
         self.n_customers = self.N
         self.price_index = package.price_index
-        self.hold = max(promise_hold(self.prm), 1e-9)
+        self.on = self.prm.mechanisms
         self.cross_attrs = [k for k in range(self.K) if package.cross_mask[k]]
         self.failure_attrs = [k for k in range(self.K) if package.failure_mask[k]]
         fs, cs = package.firm_state, package.customer_state
@@ -582,6 +630,8 @@ class ReferenceMarket(mesa.Model):
                 "customers",
                 "review_sum",
                 "review_weight",
+                "review_trust",
+                "review_trust_weight",
                 "marketing",
                 "retention",
                 "revenue",
@@ -595,7 +645,14 @@ class ReferenceMarket(mesa.Model):
             firm.review_means = lambda fm=firm: (
                 [a / fm.review_weight for a in fm.review_attr]
                 if fm.review_weight > 1e-9
-                else list(fm.promise)
+                else [0.0] * self.K
+            )
+            firm.reviewed = lambda fm=firm: (
+                fm.review_weight / (fm.review_weight + PRIOR_REVIEWS) if self.on.reviews else 0.0
+            )
+            firm.public_credibility = lambda fm=firm: (
+                (self.prm.trust.initial * PRIOR_REVIEWS + fm.review_trust)
+                / (PRIOR_REVIEWS + fm.review_trust_weight)
             )
             firm.review_score = lambda fm=firm: (
                 (self.prm.reviews.prior_score * PRIOR_REVIEWS + fm.review_sum)
@@ -612,6 +669,7 @@ class ReferenceMarket(mesa.Model):
             c.standard = float(cs.standard[n]) if hasattr(cs, "standard") else 0.0
             c.benchmark = [float(v) for v in cs.benchmark[n]]
             c.attitude = [float(v) for v in cs.attitude[:, n]]
+            c.trust = [float(v) for v in cs.trust[:, n]]
             c.neighbours = adj.indices[adj.indptr[n] : adj.indptr[n + 1]].tolist()
             for m in range(len(package.industries)):
                 r = Relationship()
@@ -620,7 +678,7 @@ class ReferenceMarket(mesa.Model):
                 r.experience = [float(v) for v in cs.experience[m, n]]
                 r.satisfaction = float(cs.satisfaction[m, n])
                 r.last_satisfaction = float(cs.last_satisfaction[m, n])
-                r.trust = float(cs.trust[m, n])
+                r.warnings = float(cs.warnings[m, n])
                 r.commitment = float(cs.commitment[m, n])
                 r.tenure = int(cs.tenure[m, n])
                 r.joined = int(cs.joined[m, n])
@@ -687,20 +745,18 @@ class ReferenceMarket(mesa.Model):
                 util = f.customers / max(cap, 1e-12)
             else:
                 util = math.inf
-            self.load.append((1.0 / util if util > 1 else 1.0) ** prm.delivery.load_exponent)
-            week = clip(
-                prm.delivery.base_failure_rate
-                + prm.delivery.overload_failure_rate * max(0.0, util - 1.0),
-                0.0,
-                1.0,
-            )
+            load = (1.0 / util if util > 1 else 1.0) ** prm.delivery.load_exponent
+            self.load.append(load if self.on.overload else 1.0)
+            overload = prm.delivery.overload_failure_rate if self.on.overload else 0.0
+            week = clip(prm.delivery.base_failure_rate + overload * max(0.0, util - 1.0), 0.0, 1.0)
             self.fail_step.append(to_step(week if math.isfinite(week) else 1.0, self.spy))
             spare = clip(1.0 - util, 0.0, 1.0)
             c = prm.complaints
+            from_retention = c.answer_from_retention if self.on.retention_answers else 0.0
             self.answer.append(
                 clip(
                     c.answer_base
-                    + c.answer_from_retention * self.retention_level[f.index]
+                    + from_retention * self.retention_level[f.index]
                     + c.answer_from_spare_capacity * spare,
                     0.0,
                     1.0,
@@ -721,6 +777,7 @@ class ReferenceMarket(mesa.Model):
         nf = len(self.firm_list)
         self.complaints, self.answered_count = [0] * nf, [0] * nf
         self.churned, self.switched_in, self.acquired = [0] * nf, [0] * nf, [0] * nf
+        self.warnings_count = [0] * nf
         self.update_visibility()
         self.decide()
         self.firm_step_values()
@@ -758,27 +815,35 @@ class ReferenceMarket(mesa.Model):
     def word_of_mouth(self) -> None:
         prm = self.prm.word_of_mouth
         agents = self.customers_set
-        agents.do("compute_talk")
-        inbox: list[list[Any]] = [[] for _ in range(self.N)]
-        for c in self.customer_list:
-            for message in c.pending:
-                for j in c.neighbours:
-                    if prm.reach >= 1.0 or self.draws.reach() < prm.reach:
-                        inbox[j].append(message)
-        for c in self.customer_list:
-            c.listen(inbox[c.index])
+        if self.on.word_of_mouth:
+            agents.do("compute_talk")
+            inbox: list[list[Any]] = [[] for _ in range(self.N)]
+            for c in self.customer_list:
+                for message in c.pending:
+                    for j in c.neighbours:
+                        if prm.reach >= 1.0 or self.draws.reach() < prm.reach:
+                            inbox[j].append(message)
+            for c in self.customer_list:
+                c.listen(inbox[c.index])
         keep = 1.0 - to_step(self.prm.reviews.memory, self.spy)
         for f in self.firm_list:
             f.review_sum *= keep
             f.review_weight *= keep
             f.review_attr = f.review_attr * keep
+            f.review_trust *= keep
+            f.review_trust_weight *= keep
             f.new_reviews = []
-        agents.do("post_reviews")
+        if self.on.reviews:
+            agents.do("post_reviews")
+        agents.do("post_notices")
         for f in self.firm_list:
-            for s, x in f.new_reviews:
-                f.review_sum += s
-                f.review_weight += 1
-                f.review_attr = f.review_attr + np.array(x)
+            for s, x, t, weight in f.new_reviews:
+                f.review_sum += weight * s
+                f.review_weight += weight
+                f.review_attr = f.review_attr + weight * np.array(x)
+                if t is not None:
+                    f.review_trust += t
+                    f.review_trust_weight += 1
 
     def count_customers(self) -> None:
         counts = [0] * len(self.firm_list)
@@ -797,10 +862,13 @@ class ReferenceMarket(mesa.Model):
             spend = self.spending[i]
             revenue = f.price * share * active
             costs = (f.unit_cost * share + f.capacity_cost * f.capacity) * active + sum(spend)
+            if self.on.disclosure_cost:
+                costs += self.prm.disclosure.cost * self.warnings_count[i] / self.N / dt
             f.revenue, f.profit = revenue, revenue - costs
             f.cash += f.profit * dt
             q = f.capability
-            growth = spend[0] * f.focus / eco.capability_cost * (1.0 - q)
+            focus = f.focus if self.on.focus_investment else np.full(self.K, 1.0 / self.K)
+            growth = spend[0] * focus / eco.capability_cost * (1.0 - q)
             decay = eco.capability_decay * np.maximum(0.0, q - CAPABILITY_FLOOR)
             f.capability = np.clip(q + dt * (growth - decay) * active, 0.0, 1.0)
             f.capacity = max(
@@ -833,7 +901,7 @@ class ReferenceMarket(mesa.Model):
             "supplier": lambda r: r.supplier,
             "satisfaction": lambda r: r.satisfaction,
             "last_satisfaction": lambda r: r.last_satisfaction,
-            "trust": lambda r: r.trust,
+            "warnings": lambda r: r.warnings,
             "commitment": lambda r: r.commitment,
             "tenure": lambda r: r.tenure,
             "joined": lambda r: r.joined,
@@ -853,6 +921,7 @@ class ReferenceMarket(mesa.Model):
             )
         out["benchmark"] = np.array([c.benchmark for c in cl], float)
         out["attitude"] = np.array([c.attitude for c in cl], float).T
+        out["trust"] = np.array([c.trust for c in cl], float).T
         return out
 
     def firm_arrays(self) -> dict[str, np.ndarray]:
@@ -871,6 +940,8 @@ class ReferenceMarket(mesa.Model):
             "review_sum",
             "review_weight",
             "review_attr",
+            "review_trust",
+            "review_trust_weight",
             "marketing",
             "retention",
             "revenue",
