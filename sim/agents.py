@@ -15,6 +15,8 @@ import numpy as np
 from mesa import Agent
 from mesa.discrete_space import FixedAgent
 
+from sim.strategies import MarketView
+
 if TYPE_CHECKING:
     from sim.model import CustomerMarket
     from sim.strategies import Strategy
@@ -178,6 +180,30 @@ class Firm(Agent):
         doc="cash per market customer",
     )
     customers = property(lambda self: int(self._row("customers")), doc="current customers")
+    unit_cost = property(
+        lambda self: float(self._row("unit_cost")), doc="stated cost of serving one customer a year"
+    )
+
+    def market_view(self) -> MarketView:
+        """What this firm can observe of its industry (``sim.strategies.MarketView``)."""
+        model, fs = self.model, self.model.firm_state
+        firms = model.industry_firms[int(fs.industry[self.index])]
+        firms = firms[fs.alive[firms] & (fs.entry_step[firms] <= model.steps)]
+        if self.index not in firms:
+            firms = np.sort(np.append(firms, self.index))
+        weight = fs.review_weight[firms, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            reviews = np.where(weight > 1e-9, fs.review_attr[firms] / weight, np.nan)
+        return MarketView(
+            own=int(np.searchsorted(firms, self.index)),
+            prices=fs.price[firms].copy(),
+            customers=fs.customers[firms].astype(float),
+            reviews=reviews,
+            weights=model.customer_state.weights.mean(axis=0, dtype=np.float64),
+            step=int(model.steps),
+            steps_per_year=int(model.steps_per_year),
+        )
+
     alive = property(lambda self: bool(self._row("alive")), doc="has not exited")
 
     @property

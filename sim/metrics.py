@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sim.jit import kernel
+from sim.rules.economics import unit_costs
 from sim.rules.word_of_mouth import review_score
 from sim.state import StepScratch
 
@@ -364,7 +365,7 @@ class MetricsRecorder:
             share = np.where(served_in_industry > 0, fs.customers / served_in_industry, 0.0)
         failures = scratch.failures if scratch.failures is not None else np.zeros(n_firms)
         eco = model.params.economics
-        margin = fs.price - fs.unit_cost - fs.retention
+        margin = fs.price - unit_costs(model) - fs.retention
         active = fs.active(model.steps)
         return {
             "step": np.full(n_firms, model.steps),

@@ -267,6 +267,7 @@ class CustomerMarket(mesa.Model):
         cs.recommend[:] = sat.recommend_offset + sat.recommend_sd * rng.standard_normal(n)
         for i, seg in enumerate(sc.segments):
             rows = np.flatnonzero(cs.segment == i)
+            cs.price_sensitivity[rows] = seg.price_sensitivity
             mean = np.array([seg.weights.get(a, 0.0) for a in self.attributes], float)
             mean = mean / mean.sum() if mean.sum() > 0 else np.full(k, 1.0 / k)
             if seg.concentration == 0:
@@ -342,6 +343,7 @@ class CustomerMarket(mesa.Model):
                 promise=fs.capability[f].copy(),
                 allocation=np.array([0.3, 0.3, 0.25, 0.15]),
                 focus=fs.focus[f].copy(),
+                price=float(fs.price[f]),
             )
             firm.strategy.decide(firm, decision)
             self._apply_decision(firm, decision)
@@ -364,6 +366,13 @@ class CustomerMarket(mesa.Model):
                 f"strategy {firm.strategy!r} of firm {firm.name!r}: allocation and "
                 "focus must be non-negative with a positive sum"
             )
+        price = fs.price[f] if d.price is None else float(d.price)
+        if not np.isfinite(price) or price <= 0:
+            raise ValueError(
+                f"strategy {firm.strategy!r} of firm {firm.name!r} set price to {d.price!r}; "
+                "expected a positive number"
+            )
+        fs.price[f] = price
         fs.promise[f] = np.clip(promise, 0.0, 1.0)
         fs.allocation[f] = alloc / alloc.sum()
         fs.focus[f] = focus / focus.sum()

@@ -545,6 +545,23 @@ class EconomicsParams(Section):
     marketing_reference: float = P(
         2.0, "marketing spend at which p applies unscaled", "money/market customer/year", gt=0
     )
+    scale_elasticity: float = P(
+        0.15,
+        "economies of scale: unit cost falls as (customers / scale_reference) ** -elasticity",
+        "",
+        ge=0,
+        le=1,
+        range=(0.0, 0.4),
+        source=FREE + "; the form is the experience curve (Henderson 1968; Lieberman 1984), whose "
+        "manufacturing estimates (20-30% per doubling, elasticity 0.3-0.5) bound it from above",
+    )
+    scale_reference: float = P(
+        0.3,
+        "share of the market served at which unit cost is the firm's stated unit_cost",
+        "share of the market",
+        gt=0,
+        le=1,
+    )
     retention_reference: float = P(
         8.0,
         "retention spend per own customer that counts as a fully funded programme",

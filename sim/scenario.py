@@ -156,6 +156,14 @@ class SegmentSpec(Section):
         "",
         ge=0,
     )
+    price_sensitivity: float = P(
+        1.0,
+        "how strongly members weigh a price difference when choosing a firm, relative to "
+        "switching.price (1: the average customer; price seekers above 1, service seekers below)",
+        "",
+        ge=0,
+        le=10,
+    )
 
     @field_validator("weights")
     @classmethod

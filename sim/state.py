@@ -38,6 +38,7 @@ class CustomerState:
     disposition: np.ndarray  # [N] lasting personal offset in how the customer rates, points
     standard: np.ndarray  # [N] lasting personal offset of the expectation target, attribute units
     recommend: np.ndarray  # [N] personal offset of "would you recommend?" over satisfaction
+    price_sensitivity: np.ndarray  # [N] weight of price in choosing a firm (its segment's)
     supplier: np.ndarray  # [M, N] int32 firm index or NO_FIRM
     expectation: np.ndarray  # [M, N, K] E, 0..1
     experience: np.ndarray  # [M, N, K] X of the last step served, 0..1
@@ -75,6 +76,7 @@ class CustomerState:
             disposition=np.zeros(n, ft),
             standard=np.zeros(n, ft),
             recommend=np.zeros(n, ft),
+            price_sensitivity=np.ones(n, ft),
             supplier=np.full((m, n), NO_FIRM, np.int32),
             expectation=np.full((m, n, k), 0.5, ft),
             experience=np.full((m, n, k), np.nan, ft),

@@ -36,9 +36,11 @@ __all__ = [
     "FeatureChaser",
     "Generalist",
     "Honest",
+    "MarketView",
     "Niche",
     "Overpromise",
     "Proactive",
+    "Responsive",
     "RetentionFocus",
     "Strategy",
     "StrategyError",
@@ -73,12 +75,16 @@ class Decision:
         Where capability investment goes and whom marketing targets: weights per attribute.
     disclose
         Whether customers are told about a failure before they meet it.
+    price
+        The firm's price per customer per year (starts at its current price; a strategy that
+        reacts to rivals may change it).
     """
 
     promise: np.ndarray
     allocation: np.ndarray = field(default_factory=lambda: np.array(DEFAULT_ALLOCATION))
     focus: np.ndarray | None = None
     disclose: bool = False
+    price: float | None = None
 
     def set_allocation(self, **shares: float) -> None:
         """Set some budget shares by name, scaling the others to fill the rest."""
@@ -94,6 +100,41 @@ class Decision:
         for name, share in shares.items():
             new[BUDGET_ITEMS.index(name)] = share
         self.allocation = new
+
+
+@dataclass
+class MarketView:
+    """What a firm can observe of its industry this step: public prices, customer counts and
+    reviews of every active firm there (itself included, at ``own``), and the customers' mean
+    attribute weights (what a market study would tell it).
+
+    Attributes
+    ----------
+    own
+        Position of the firm itself in the arrays below.
+    prices, customers
+        ``[F_m]`` each active firm's price and customers.
+    reviews
+        ``[F_m, K]`` the mean experience in each firm's public reviews (NaN: none yet).
+    weights
+        ``[K]`` the customers' mean attribute weights.
+    step, steps_per_year
+        The model's clock.
+    """
+
+    own: int
+    prices: np.ndarray
+    customers: np.ndarray
+    reviews: np.ndarray
+    weights: np.ndarray
+    step: int
+    steps_per_year: int
+
+    @property
+    def share(self) -> float:
+        """The firm's share of the industry's served customers."""
+        total = self.customers.sum()
+        return float(self.customers[self.own] / total) if total > 0 else 0.0
 
 
 class NoLevers(BaseModel):
@@ -266,6 +307,74 @@ class BenchmarkLeader(Strategy):
         decision.set_allocation(capacity=0.5 if short else 0.25)
 
 
+class Responsive(Strategy):
+    """A rival that reacts: every few weeks it looks at its share, its rivals' prices and their
+    reviews; when it is losing share it answers on price if a rival is cheaper, else on the
+    attribute where rivals' reviews beat its own (it moves its investment focus there). Promises
+    what it can deliver."""
+
+    name = "responsive"
+
+    class Levers(NoLevers):
+        review_weeks: float = Field(13.0, gt=0, le=104, description="weeks between reviews")
+        trigger: float = Field(
+            0.01,
+            ge=0,
+            le=1,
+            description="share of the industry lost since the last review that makes it react",
+        )
+        price_step: float = Field(
+            0.5, ge=0, le=1, description="share of the gap to the cheapest rival's price closed"
+        )
+        price_floor: float = Field(
+            1.2, ge=0, le=10, description="lowest price, as a multiple of its unit cost"
+        )
+        refocus: float = Field(
+            0.6,
+            ge=0,
+            le=1,
+            description="share of capability investment moved to the lost attribute",
+        )
+
+    def __init__(self, **levers: Any) -> None:
+        super().__init__(**levers)
+        self._last_review: int | None = None
+        self._last_share = 0.0
+        self._focus: np.ndarray | None = None
+
+    def decide(self, firm: Firm, decision: Decision) -> None:
+        view = firm.market_view()
+        if self._focus is not None:
+            decision.focus = self._focus.copy()
+        interval = self.levers.review_weeks * view.steps_per_year / 52.0
+        if self._last_review is not None and view.step - self._last_review < interval:
+            return
+        share, lost = view.share, self._last_share - view.share
+        first = self._last_review is None
+        self._last_review, self._last_share = view.step, share
+        if first or lost < self.levers.trigger:
+            return
+        own = view.own
+        rivals = np.arange(len(view.prices)) != own
+        if not rivals.any():
+            return
+        cheapest = float(view.prices[rivals].min())
+        if cheapest < view.prices[own] * 0.99:  # answer on price, not below the floor
+            target = view.prices[own] - self.levers.price_step * (view.prices[own] - cheapest)
+            decision.price = max(target, self.levers.price_floor * firm.unit_cost)
+            return
+        # answer on the attribute the market weighs where rivals' reviews beat its own most
+        best = np.nanmax(np.where(rivals[:, None], view.reviews, np.nan), axis=0)
+        gap = view.weights * (best - view.reviews[own])
+        if not np.isfinite(gap).any() or np.nanmax(gap) <= 0:
+            return
+        k = int(np.nanargmax(gap))
+        focus = np.full(len(gap), (1 - self.levers.refocus) / max(1, len(gap) - 1))
+        focus[k] = self.levers.refocus
+        self._focus = focus / focus.sum()
+        decision.focus = self._focus.copy()
+
+
 BUILTIN_STRATEGIES: dict[str, type[Strategy]] = {
     cls.name: cls
     for cls in (
@@ -278,6 +387,7 @@ BUILTIN_STRATEGIES: dict[str, type[Strategy]] = {
         RetentionFocus,
         Proactive,
         BenchmarkLeader,
+        Responsive,
     )
 }
 

@@ -46,7 +46,12 @@ def two_industries(**extra: object) -> dict:
     data["market"].update(industries=["banking", "retail"], regions=2)
     firms = [
         dict(
-            name="Steady", industry="banking", capacity=0.5, initial_share=0.35, strategy="honest"
+            name="Steady",
+            industry="banking",
+            capacity=0.5,
+            initial_share=0.35,
+            strategy="responsive",  # reacts on price or focus every two weeks
+            levers={"review_weeks": 2.0, "trigger": 0.0},
         ),
         dict(
             name="Loud",
@@ -85,6 +90,8 @@ def two_industries(**extra: object) -> dict:
         ),
     ]
     data["firms"] = firms
+    data["segments"][2]["price_sensitivity"] = 2.5  # price seekers
+    data["segments"][0]["price_sensitivity"] = 0.4
     data["economics"]["exit_after_weeks"] = 6
     for key, value in {**BUSY, **extra}.items():
         section, name = key.split(".")

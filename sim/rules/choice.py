@@ -10,13 +10,16 @@ in the industry (its own expectation there, the prior)::
     Ehat[n, f, k] = (a_p c P[f, k] + a_r o[f] R[f, k] + a_x E[m, n, k])
                     / (a_p c + a_r o[f] + a_x)
     U[n, f]       = b_quality * sum_k w[n, k] Ehat[n, f, k] + b_att * A[f, n]
-                    - b_price * (price(f) - mean price) / mean price
+                    - b_price * s[n] * (price(f) - mean price) / mean price
 
 So a promise wins customers in proportion to how far customers rely on promises (``a_p`` against
 ``a_x``: Kopalle & Lehmann 2006) and believe this firm's (``c``: Erdem & Keane 1996; Erdem &
 Swait 1998): an over-promiser's gain erodes as its customers, their friends and its reviews learn
 that it does not deliver. Reviews count through what they report (``R``); the mean price is over
-the industry's active firms. A joining customer's expectation moves ``join_anchor`` of the way to
+the industry's active firms; ``s[n]`` is the price sensitivity of the customer's segment
+(``segments[i].price_sensitivity``: price seekers weigh a price difference more, service seekers
+less; Zeithaml, Berry & Parasuraman 1996 on service quality and willingness to pay). A joining
+customer's expectation moves ``join_anchor`` of the way to
 ``Ehat`` of its new firm, the quality it chose it on.
 
 Switches (``[mechanisms]``): ``promise_choice`` off removes the promise from ``Ehat``,
@@ -112,7 +115,8 @@ def utilities(
     w = np.take(cs.weights, rows, axis=0).astype(float)  # [rows, K]
     u = prm.quality * np.einsum("frk,rk->fr", quality, w)
     u += prm.attitude * np.take(cs.attitude[firms], rows, axis=1)
-    u += np.asarray(price_term, float)[:, None]
+    sensitivity = np.take(cs.price_sensitivity, rows).astype(float)  # the segment's
+    u += np.asarray(price_term, float)[:, None] * sensitivity[None, :]
     visible_m = model.visible[:, firms]  # [R, F_m]
     if not visible_m.all():
         u[~visible_m[np.take(cs.region, rows)].T] = -np.inf
@@ -135,9 +139,14 @@ def utility_bounds(model: CustomerMarket, m: int, terms: Terms) -> tuple[np.ndar
     att_low = np.array([cs.attitude[f].min() for f in firms], float)
     att_high = np.array([cs.attitude[f].max() for f in firms], float)
     price = np.asarray(price_term, float)
+    s_low, s_high = float(cs.price_sensitivity.min()), float(cs.price_sensitivity.max())
+    price_low, price_high = (
+        np.minimum(price * s_low, price * s_high),
+        np.maximum(price * s_low, price * s_high),
+    )
     return (
-        prm.quality * low + prm.attitude * att_low + price,
-        prm.quality * high + prm.attitude * att_high + price,
+        prm.quality * low + prm.attitude * att_low + price_low,
+        prm.quality * high + prm.attitude * att_high + price_high,
     )
 
 

@@ -4,7 +4,8 @@ Money is per member of the market population per year, so a scenario means the s
 customers and at a million (outputs multiply by N). For firm f with share ``s = customers / N``::
 
     revenue  = price * s
-    costs    = unit_cost * s + capacity_cost * capacity + budget + disclosure cost * warnings
+    unit     = unit_cost * (max(s, ref / 16) / ref) ** -scale_elasticity     (economies of scale)
+    costs    = unit * s + capacity_cost * capacity + budget + disclosure cost * warnings
     budget   = base_budget + budget_share * revenue      (split by the strategy's allocation)
     cash    += (revenue - costs) * dt
     dQ[k]/dt = capability_spend * focus[k] / capability_cost * (1 - Q[k])
@@ -41,6 +42,16 @@ def budget(model: CustomerMarket) -> np.ndarray:
     return fs.base_budget + fs.budget_share * revenue
 
 
+def unit_costs(model: CustomerMarket) -> np.ndarray:
+    """``[F]`` the cost of serving one customer a year at each firm's current scale:
+    ``unit_cost * (max(s, ref / 16) / ref) ** -scale_elasticity`` with ``s`` its share of the
+    market and ``ref`` ``economics.scale_reference`` (a tiny firm pays at most 16 ** e times its
+    stated cost)."""
+    fs, eco = model.firm_state, model.params.economics
+    share = np.maximum(fs.customers / model.n_customers, eco.scale_reference / 16.0)
+    return fs.unit_cost * (share / eco.scale_reference) ** -eco.scale_elasticity
+
+
 def set_spending(model: CustomerMarket) -> None:
     """Split each active firm's budget by its allocation (run after the firms decide)."""
     fs, eco = model.firm_state, model.params.economics
@@ -62,7 +73,8 @@ def apply(model: CustomerMarket, scratch: StepScratch) -> None:
     share = fs.customers / model.n_customers
     spend = model.spending
     revenue = fs.price * share * active
-    costs = (fs.unit_cost * share + fs.capacity_cost * fs.capacity) * active + spend.sum(axis=1)
+    costs = (unit_costs(model) * share + fs.capacity_cost * fs.capacity) * active
+    costs = costs + spend.sum(axis=1)
     if model.params.mechanisms.disclosure_cost and scratch.warnings is not None:
         # each warning costs disclosure.cost, booked as a flow over the step
         costs = costs + model.params.disclosure.cost * scratch.warnings / model.n_customers / dt

@@ -20,13 +20,14 @@ or ``draws.PythonDraws(random)`` for timing.
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
 import mesa
 import numpy as np
 
-from sim.strategies import Decision, build_strategy
+from sim.strategies import Decision, MarketView, build_strategy
 
 __all__ = ["Customer", "Firm", "ReferenceMarket"]
 
@@ -109,6 +110,31 @@ class Firm(mesa.Agent):
     def active(self) -> bool:
         """Entered and not exited."""
         return self.alive and self.entry_step <= self.model.steps
+
+    def market_view(self) -> MarketView:
+        """What this firm can observe of its industry (docs/MODEL.md 7.11)."""
+        mk = self.model
+        firms = [
+            f for f in mk.industry_firms[self.industry] if mk.firm_list[f].active or f == self.index
+        ]
+        reviews = []
+        for f in firms:
+            fm = mk.firm_list[f]
+            reviews.append(
+                [a / fm.review_weight for a in fm.review_attr]
+                if fm.review_weight > 1e-9
+                else [NAN] * mk.K
+            )
+        weights = [sum(c.weights[k] for c in mk.customer_list) / mk.N for k in range(mk.K)]
+        return MarketView(
+            own=firms.index(self.index),
+            prices=np.array([mk.firm_list[f].price for f in firms], float),
+            customers=np.array([mk.firm_list[f].customers for f in firms], float),
+            reviews=np.array(reviews, float),
+            weights=np.array(weights, float),
+            step=mk.steps,
+            steps_per_year=mk.spy,
+        )
 
 
 class Customer(mesa.Agent):
@@ -459,7 +485,9 @@ class Customer(mesa.Agent):
         firm = mk.firm_list[f]
         mean = mk.mean_price[m]
         quality = sum(w * q for w, q in zip(self.weights, self.expected_quality(m, f), strict=True))
-        price = -prm.price * (firm.price - mean) / mean if mk.on.price_choice else 0.0
+        price = 0.0
+        if mk.on.price_choice:
+            price = -prm.price * self.price_sensitivity * (firm.price - mean) / mean
         return prm.quality * quality + prm.attitude * self.attitude[f] + price
 
     def compute_switching(self) -> None:
@@ -610,9 +638,11 @@ class ReferenceMarket(mesa.Model):
         search_dir = self.scenario.source_path.parent if self.scenario.source_path else None
         self.firm_list: list[Firm] = []
         for i, spec in enumerate(self.scenario.firms):
-            firm = Firm(
-                self, i, build_strategy(spec.strategy, spec.levers, self.attributes, search_dir)
-            )
+            # the package's strategy as it stands at step 0 (it has decided once already):
+            # a copy, so that a strategy that remembers (``responsive``) starts where it is
+            strategy = build_strategy(spec.strategy, spec.levers, self.attributes, search_dir)
+            strategy.__dict__.update(copy.deepcopy(package.firms[i].strategy.__dict__))
+            firm = Firm(self, i, strategy)
             for name in (
                 "industry",
                 "region",
@@ -670,6 +700,7 @@ class ReferenceMarket(mesa.Model):
             c.benchmark = [float(v) for v in cs.benchmark[n]]
             c.attitude = [float(v) for v in cs.attitude[:, n]]
             c.trust = [float(v) for v in cs.trust[:, n]]
+            c.price_sensitivity = float(cs.price_sensitivity[n])
             c.neighbours = adj.indices[adj.indptr[n] : adj.indptr[n + 1]].tolist()
             for m in range(len(package.industries)):
                 r = Relationship()
@@ -711,8 +742,10 @@ class ReferenceMarket(mesa.Model):
                 promise=firm.capability.copy(),
                 allocation=np.array([0.3, 0.3, 0.25, 0.15]),
                 focus=firm.focus.copy(),
+                price=firm.price,
             )
             firm.strategy.decide(firm, d)
+            firm.price = float(d.price)
             focus = np.full(self.K, 1.0 / self.K) if d.focus is None else np.asarray(d.focus, float)
             alloc = np.asarray(d.allocation, float)
             firm.promise = np.clip(np.asarray(d.promise, float), 0.0, 1.0)
@@ -861,7 +894,10 @@ class ReferenceMarket(mesa.Model):
             share = f.customers / self.N
             spend = self.spending[i]
             revenue = f.price * share * active
-            costs = (f.unit_cost * share + f.capacity_cost * f.capacity) * active + sum(spend)
+            # economies of scale: the unit cost at the firm's share of the market
+            ref = eco.scale_reference
+            unit = f.unit_cost * (max(share, ref / 16.0) / ref) ** -eco.scale_elasticity
+            costs = (unit * share + f.capacity_cost * f.capacity) * active + sum(spend)
             if self.on.disclosure_cost:
                 costs += self.prm.disclosure.cost * self.warnings_count[i] / self.N / dt
             f.revenue, f.profit = revenue, revenue - costs
@@ -929,6 +965,7 @@ class ReferenceMarket(mesa.Model):
         names = (
             "capability",
             "promise",
+            "price",
             "focus",
             "allocation",
             "capacity",
