@@ -28,6 +28,7 @@ from sim.metrics import RELATIONSHIP_INDICATORS, MetricsRecorder
 from sim.network import CompleteAdjacency, build_adjacency, region_of
 from sim.rules import run_phases
 from sim.rules.economics import set_spending
+from sim.rules.retention import DEFAULT_MIX, TACTICS
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.state import CustomerState, FirmState, StepScratch, Workspace
 from sim.strategies import Decision, build_strategy
@@ -131,7 +132,8 @@ class CustomerMarket(mesa.Model):
         self.customer_state = self._build_customers()
         self.workspace = Workspace.for_state(self.customer_state)
         self.visible = np.zeros((market.regions, self.firm_state.n), bool)
-        self.retention_level = np.zeros(self.firm_state.n)
+        self.tactics = np.zeros((self.firm_state.n, len(TACTICS)))  # retention tactic levels
+        self.taught = False  # some firm has taught customers what to value (sim.rules.teaching)
         self.spending = np.zeros((self.firm_state.n, 4))
 
         search_dir = sc.source_path.parent if sc.source_path else None
@@ -230,6 +232,12 @@ class CustomerMarket(mesa.Model):
             promise=capability.copy(),
             focus=np.full((n_firms, k), 1.0 / k),
             allocation=np.tile([0.3, 0.3, 0.25, 0.15], (n_firms, 1)),
+            retention_mix=np.tile(DEFAULT_MIX, (n_firms, 1)),
+            promotion_load=np.zeros(n_firms),
+            feature_share=np.full(n_firms, 0.5),
+            teaching=np.zeros(n_firms),
+            teaching_spend=np.zeros(n_firms),
+            backlog=np.zeros(n_firms),
             disclose=np.zeros(n_firms, bool),
             capacity=arr("capacity"),
             price=arr("price"),
@@ -277,6 +285,7 @@ class CustomerMarket(mesa.Model):
                 pos = mean > 0
                 g[:, pos] = rng.gamma(seg.concentration * mean[pos], size=(len(rows), pos.sum()))
                 cs.weights[rows] = g / np.maximum(g.sum(axis=1, keepdims=True), 1e-300)
+        cs.base_weights[:] = cs.weights  # the customers' own weights (firms may teach others)
         return cs
 
     def _seed_customers(self) -> None:
@@ -344,6 +353,9 @@ class CustomerMarket(mesa.Model):
                 allocation=np.array([0.3, 0.3, 0.25, 0.15]),
                 focus=fs.focus[f].copy(),
                 price=float(fs.price[f]),
+                retention_mix=np.array(DEFAULT_MIX),
+                feature_share=0.5,
+                teaching=0.0,
             )
             firm.strategy.decide(firm, decision)
             self._apply_decision(firm, decision)
@@ -354,17 +366,23 @@ class CustomerMarket(mesa.Model):
         promise = np.asarray(d.promise, float)
         alloc = np.asarray(d.allocation, float)
         focus = np.full(k, 1.0 / k) if d.focus is None else np.asarray(d.focus, float)
-        checks = ((promise, (k,), "promise"), (alloc, (4,), "allocation"), (focus, (k,), "focus"))
+        mix = np.asarray(d.retention_mix, float)
+        checks = (
+            (promise, (k,), "promise"),
+            (alloc, (4,), "allocation"),
+            (focus, (k,), "focus"),
+            (mix, (len(TACTICS),), "retention_mix"),
+        )
         for value, shape, name in checks:
             if value.shape != shape or not np.all(np.isfinite(value)):
                 raise ValueError(
                     f"strategy {firm.strategy!r} of firm {firm.name!r} set {name} to "
                     f"{value!r}; expected {shape[0]} finite numbers"
                 )
-        if alloc.min() < 0 or alloc.sum() <= 0 or focus.min() < 0 or focus.sum() <= 0:
+        if any(v.min() < 0 or v.sum() <= 0 for v in (alloc, focus, mix)):
             raise ValueError(
-                f"strategy {firm.strategy!r} of firm {firm.name!r}: allocation and "
-                "focus must be non-negative with a positive sum"
+                f"strategy {firm.strategy!r} of firm {firm.name!r}: allocation, focus and "
+                "retention_mix must be non-negative with a positive sum"
             )
         price = fs.price[f] if d.price is None else float(d.price)
         if not np.isfinite(price) or price <= 0:
@@ -376,6 +394,21 @@ class CustomerMarket(mesa.Model):
         fs.promise[f] = np.clip(promise, 0.0, 1.0)
         fs.allocation[f] = alloc / alloc.sum()
         fs.focus[f] = focus / focus.sum()
+        fs.retention_mix[f] = mix / mix.sum()
+        share = float(d.feature_share)
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(
+                f"strategy {firm.strategy!r} of firm {firm.name!r} set feature_share to "
+                f"{d.feature_share!r}; expected a share in 0..1"
+            )
+        fs.feature_share[f] = share
+        teaching = float(d.teaching)
+        if not 0.0 <= teaching <= 1.0:
+            raise ValueError(
+                f"strategy {firm.strategy!r} of firm {firm.name!r} set teaching to "
+                f"{d.teaching!r}; expected a share in 0..1"
+            )
+        fs.teaching[f] = teaching
         fs.disclose[f] = bool(d.disclose)
 
     def _count_customers(self) -> None:

@@ -25,9 +25,11 @@ __all__ = [
     "MechanismParams",
     "ParameterRange",
     "Params",
+    "RetentionParams",
     "ReviewParams",
     "SatisfactionParams",
     "SwitchingParams",
+    "TeachingParams",
     "TrustParams",
     "WordOfMouthParams",
     "parameter_range",
@@ -295,13 +297,6 @@ class SatisfactionParams(Section):
     recommend_sd: float = P(
         2.0, "sd across customers of that difference (response style)", "points", ge=0, le=5
     )
-    extras_bonus: float = P(
-        0.6,
-        "points a fully funded retention programme adds to each experience",
-        "points",
-        ge=0,
-        le=3,
-    )
 
 
 class TrustParams(Section):
@@ -352,9 +347,6 @@ class TrustParams(Section):
         ge=0,
         le=1,
     )
-    commitment_from_retention: float = P(
-        0.25, "target-commitment bonus of a fully funded retention programme", "", ge=0, le=1
-    )
     commitment_from_tenure: float = P(
         0.25,
         "target-commitment bonus of a long relationship (habit, learned routines)",
@@ -384,9 +376,6 @@ class ComplaintParams(Section):
         "",
         ge=0,
         le=1,
-    )
-    answer_from_retention: float = P(
-        0.5, "extra answered share from a fully funded retention programme", "", ge=0, le=1
     )
     answer_from_spare_capacity: float = P(
         0.3, "extra answered share per unit of spare capacity", "", ge=0, le=1
@@ -562,12 +551,6 @@ class EconomicsParams(Section):
         gt=0,
         le=1,
     )
-    retention_reference: float = P(
-        8.0,
-        "retention spend per own customer that counts as a fully funded programme",
-        "money/customer/year",
-        gt=0,
-    )
     capability_cost: float = P(
         25.0,
         "yearly spend on one attribute whose growth rate equals the "
@@ -577,6 +560,26 @@ class EconomicsParams(Section):
     )
     capability_decay: float = P(
         0.02, "share of capability above 0.2 lost without upkeep", "per year", ge=0, le=1
+    )
+    backlog_cost: float = P(
+        5.0,
+        "feature spending (per market customer per year) that adds one unit of backlog a year: "
+        "work promised or started and not finished (new features' loose ends)",
+        "money/market customer",
+        gt=0,
+    )
+    fix_cost: float = P(
+        1.0,
+        "spending on fixes and reliability that clears the whole backlog at a rate of 1 a year",
+        "money/market customer",
+        gt=0,
+    )
+    backlog_failure: float = P(
+        1.0,
+        "extra failure chance per unit of backlog, as a multiple of the base failure chance",
+        "",
+        ge=0,
+        le=10,
     )
     capacity_build_cost: float = P(
         40.0, "cost of capacity for one more customer, per market customer", "money/customer", gt=0
@@ -588,6 +591,131 @@ class EconomicsParams(Section):
     exit_after_weeks: int = P(26, "weeks of negative cash after which a firm exits", "weeks", ge=1)
     discount_rate: float = P(
         0.1, "discount rate for customer lifetime value", "per year", ge=0, le=1
+    )
+
+
+class TeachingParams(Section):
+    """Phase 6b, teaching customers what to expect: firms shift what customers value."""
+
+    reference: float = P(
+        1.0,
+        "spending on teaching (a share of marketing) that counts as a full programme",
+        "money/market customer/year",
+        gt=0,
+    )
+    rate: float = P(
+        0.01,
+        "share of the way a customer's weights move toward a fully teaching supplier's focus",
+        "per week",
+        ge=0,
+        le=1,
+    )
+    prospect_share: float = P(
+        0.3,
+        "how much a firm's teaching reaches the customers it does not serve (who can see it), "
+        "relative to its own customers",
+        "",
+        ge=0,
+        le=1,
+    )
+    word_of_mouth_share: float = P(
+        0.05,
+        "share of the way a message about a fully teaching firm moves the listener's weights "
+        "toward its focus",
+        "",
+        ge=0,
+        le=1,
+    )
+    forget: float = P(
+        0.002,
+        "share of the way a customer's weights drift back toward its own",
+        "per week",
+        ge=0,
+        le=1,
+    )
+    max_shift: float = P(
+        0.15,
+        "largest change of any attribute weight away from the customer's own",
+        "",
+        ge=0,
+        le=1,
+    )
+
+
+class RetentionParams(Section):
+    """Phase 1b, keeping customers: four tactics, each its own lever, cost and mechanism.
+
+    A firm's retention budget (per own customer) is split over the tactics by its strategy's
+    ``retention_mix``; each tactic's level is its spending against its reference cost, 0..1."""
+
+    extras_reference: float = P(
+        4.0,
+        "spending per own customer on product extras that counts as a full programme",
+        "money/customer/year",
+        gt=0,
+    )
+    extras_bonus: float = P(
+        0.6, "points a full extras programme adds to every experience", "points", ge=0, le=3
+    )
+    promotions_reference: float = P(
+        1.5,
+        "spending per own customer on reinforcing promotions that counts as a full programme "
+        "(cheap)",
+        "money/customer/year",
+        gt=0,
+    )
+    commitment_from_promotions: float = P(
+        0.2,
+        "target-commitment bonus of a full promotions programme, before it wears out",
+        "",
+        ge=0,
+        le=1,
+    )
+    promotion_wear: float = P(
+        0.5,
+        "sustained promotion level at which promotions have lost half their effect (they wear "
+        "out when overused)",
+        "",
+        gt=0,
+        le=10,
+    )
+    promotion_memory_weeks: float = P(
+        26.0, "weeks over which customers remember a firm's level of promotions", "weeks", ge=1
+    )
+    personal_reference: float = P(
+        12.0,
+        "spending per own customer on personal contact (sales force, counter staff) that counts "
+        "as a full programme (costly)",
+        "money/customer/year",
+        gt=0,
+    )
+    commitment_from_personal: float = P(
+        0.3, "target-commitment bonus of full personal contact (a personal tie)", "", ge=0, le=1
+    )
+    answer_from_personal: float = P(
+        0.4, "extra share of complaints answered with full personal contact", "", ge=0, le=1
+    )
+    capture_from_personal: float = P(
+        0.5,
+        "extra share of dissatisfied customers who voice a complaint to a contact person "
+        "(complaints captured instead of silent exits), at full personal contact",
+        "",
+        ge=0,
+        le=5,
+    )
+    aftercare_reference: float = P(
+        3.0,
+        "spending per own customer on post-purchase communication that counts as a full programme",
+        "money/customer/year",
+        gt=0,
+    )
+    aftercare_reach: float = P(
+        0.5,
+        "chance that full post-purchase follow-up hears the problem of a dissatisfied customer "
+        "who did not complain (it is then answered like a complaint)",
+        "per week",
+        ge=0,
+        le=1,
     )
 
 
@@ -613,7 +741,7 @@ class DisclosureParams(Section):
         le=100,
     )
     memory_weeks: float = P(
-        26.0, "weeks over which a customer remembers the warnings it received", "weeks", gt=0
+        26.0, "weeks over which a customer remembers the warnings it received", "weeks", ge=1
     )
     cost: float = P(
         0.5,
@@ -653,10 +781,15 @@ class MechanismParams(Section):
     reviews: bool = P(True, "customers post public reviews that others read")
     imitation: bool = P(True, "satisfied neighbours draw the unserved in (Bass q)")
     targeting: bool = P(True, "marketing reaches those who weight the firm's focus attributes")
-    focus_investment: bool = P(True, "capability spending goes to the focus attributes")
-    retention_extras: bool = P(True, "retention spending adds to each experience (extras)")
-    retention_answers: bool = P(True, "retention spending answers more complaints")
-    retention_commitment: bool = P(True, "retention spending builds commitment")
+    focus_investment: bool = P(True, "feature spending goes to the focus attributes")
+    backlog: bool = P(True, "features leave a backlog of unfinished work that raises failures")
+    teaching: bool = P(True, "firms teach customers to value their focus attributes")
+    retention_extras: bool = P(True, "product extras add to each experience")
+    retention_promotions: bool = P(True, "reinforcing promotions build commitment (and wear out)")
+    retention_personal: bool = P(
+        True, "personal contact builds commitment, captures and answers complaints"
+    )
+    retention_aftercare: bool = P(True, "post-purchase follow-up hears silent problems early")
     price_value: bool = P(True, "the value attribute is perceived from price against rivals")
     price_choice: bool = P(True, "price enters the choice among firms")
     disclosure_expectations: bool = P(True, "a warned failure is judged against a lowered bar")
@@ -679,5 +812,7 @@ class Params(Section):
     switching: SwitchingParams = Field(default_factory=SwitchingParams)
     acquisition: AcquisitionParams = Field(default_factory=AcquisitionParams)
     economics: EconomicsParams = Field(default_factory=EconomicsParams)
+    retention: RetentionParams = Field(default_factory=RetentionParams)
+    teaching: TeachingParams = Field(default_factory=TeachingParams)
     disclosure: DisclosureParams = Field(default_factory=DisclosureParams)
     mechanisms: MechanismParams = Field(default_factory=MechanismParams)

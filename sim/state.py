@@ -34,7 +34,8 @@ class CustomerState:
 
     segment: np.ndarray  # [N] int16, index into the scenario's segments
     region: np.ndarray  # [N] int32
-    weights: np.ndarray  # [N, K] attribute weights, rows sum to 1
+    weights: np.ndarray  # [N, K] attribute weights, rows sum to 1 (firms may teach them)
+    base_weights: np.ndarray  # [N, K] the customer's own weights, as drawn at the start
     disposition: np.ndarray  # [N] lasting personal offset in how the customer rates, points
     standard: np.ndarray  # [N] lasting personal offset of the expectation target, attribute units
     recommend: np.ndarray  # [N] personal offset of "would you recommend?" over satisfaction
@@ -73,6 +74,7 @@ class CustomerState:
             segment=np.zeros(n, np.int16),
             region=np.zeros(n, np.int32),
             weights=np.full((n, k), 1.0 / k, ft),
+            base_weights=np.full((n, k), 1.0 / k, ft),
             disposition=np.zeros(n, ft),
             standard=np.zeros(n, ft),
             recommend=np.zeros(n, ft),
@@ -120,6 +122,12 @@ class FirmState:
     promise: np.ndarray  # [F, K] P
     focus: np.ndarray  # [F, K] where investment goes, sums to 1
     allocation: np.ndarray  # [F, 4] budget shares: capability, capacity, marketing, retention
+    retention_mix: np.ndarray  # [F, 4] retention split: extras, promotions, personal, aftercare
+    promotion_load: np.ndarray  # [F] remembered level of promotions (they wear out)
+    feature_share: np.ndarray  # [F] share of capability spending on new features (vs fixes)
+    teaching: np.ndarray  # [F] share of marketing spending on teaching what to value
+    teaching_spend: np.ndarray  # [F] spending on teaching, per market customer per year
+    backlog: np.ndarray  # [F] unfinished work left by new features (raises failures)
     disclose: np.ndarray  # [F] bool
     capacity: np.ndarray  # [F] share of market customers served at full quality
     price: np.ndarray  # [F]

@@ -49,6 +49,7 @@ __all__ = [
 ]
 
 BUDGET_ITEMS = ("capability", "capacity", "marketing", "retention")
+RETENTION_TACTICS = ("extras", "promotions", "personal", "aftercare")
 DEFAULT_ALLOCATION = (0.3, 0.3, 0.25, 0.15)
 
 
@@ -78,6 +79,16 @@ class Decision:
     price
         The firm's price per customer per year (starts at its current price; a strategy that
         reacts to rivals may change it).
+    retention_mix
+        How the retention budget splits over the tactics extras, promotions, personal contact
+        and aftercare (``sim.rules.retention``; normalised by the model; even by default).
+    feature_share
+        Share of capability spending on new features (which raise the focus attributes and win
+        prospects, and leave a backlog of unfinished work) rather than on fixes and reliability
+        for current customers (which raise the failure attributes and clear the backlog).
+    teaching
+        Share of marketing spending on teaching customers to value the focus attributes
+        (``sim.rules.teaching``) rather than on winning them.
     """
 
     promise: np.ndarray
@@ -85,6 +96,17 @@ class Decision:
     focus: np.ndarray | None = None
     disclose: bool = False
     price: float | None = None
+    retention_mix: np.ndarray = field(default_factory=lambda: np.full(4, 0.25))
+    feature_share: float = 0.5
+    teaching: float = 0.0
+
+    def set_retention_mix(self, **shares: float) -> None:
+        """Set the retention budget's split by tactic name (extras, promotions, personal,
+        aftercare); tactics not named get 0."""
+        unknown = set(shares) - set(RETENTION_TACTICS)
+        if unknown:
+            raise ValueError(f"unknown retention tactic {sorted(unknown)}; {RETENTION_TACTICS}")
+        self.retention_mix = np.array([float(shares.get(t, 0.0)) for t in RETENTION_TACTICS])
 
     def set_allocation(self, **shares: float) -> None:
         """Set some budget shares by name, scaling the others to fill the rest."""
@@ -237,6 +259,9 @@ class Niche(Strategy):
         intensity: float = Field(
             0.85, ge=0, le=1, description="share of capability investment on the focus attributes"
         )
+        teaching: float = Field(
+            0.3, ge=0, le=1, description="share of marketing on teaching customers to value them"
+        )
 
     def decide(self, firm: Firm, decision: Decision) -> None:
         names = firm.model.attributes
@@ -250,36 +275,57 @@ class Niche(Strategy):
             (1 - self.levers.intensity) / max(1, (~focus_mask).sum()),
         )
         decision.focus = focus / focus.sum()
+        decision.teaching = self.levers.teaching
 
 
 class FeatureChaser(Strategy):
-    """Chase prospects: marketing and new capability first; capacity lags current customers."""
+    """Chase prospects: marketing and new features first; fixes, capacity and current
+    customers lag."""
 
     name = "feature_chaser"
     Levers = _levers(
         marketing_share=Field(0.5, ge=0, le=1, description="budget share on marketing"),
         capability_share=Field(0.4, ge=0, le=1, description="budget share on capability"),
+        feature_share=Field(
+            0.85, ge=0, le=1, description="share of capability spending on new features"
+        ),
     )
 
     def decide(self, firm: Firm, decision: Decision) -> None:
         m, c = self.levers.marketing_share, self.levers.capability_share
         rest = max(0.0, 1 - m - c)
         decision.allocation = np.array([c, rest * 0.5, m, rest * 0.5])
+        decision.feature_share = self.levers.feature_share
 
 
 class RetentionFocus(Strategy):
-    """Spend on current customers: extras, reinforcing promotions, contact, service recovery."""
+    """Spend on current customers: product extras, reinforcing promotions, personal contact and
+    post-purchase follow-up, each in its share of the retention budget."""
 
     name = "retention_focus"
     Levers = _levers(
         retention_share=Field(0.45, ge=0, le=1, description="budget share on retention"),
         capacity_share=Field(0.3, ge=0, le=1, description="budget share on capacity"),
+        extras=Field(0.3, ge=0, le=1, description="share of retention on product extras"),
+        promotions=Field(
+            0.1, ge=0, le=1, description="share of retention on reinforcing promotions"
+        ),
+        personal=Field(0.35, ge=0, le=1, description="share of retention on personal contact"),
+        aftercare=Field(
+            0.25, ge=0, le=1, description="share of retention on post-purchase follow-up"
+        ),
     )
 
     def decide(self, firm: Firm, decision: Decision) -> None:
-        decision.set_allocation(
-            retention=self.levers.retention_share, capacity=self.levers.capacity_share
-        )
+        lv = self.levers
+        decision.set_allocation(retention=lv.retention_share, capacity=lv.capacity_share)
+        if lv.extras + lv.promotions + lv.personal + lv.aftercare > 0:
+            decision.set_retention_mix(
+                extras=lv.extras,
+                promotions=lv.promotions,
+                personal=lv.personal,
+                aftercare=lv.aftercare,
+            )
 
 
 class Proactive(Strategy):

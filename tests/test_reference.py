@@ -69,8 +69,8 @@ def two_industries(**extra: object) -> dict:
             capacity=0.2,
             initial_share=0.0,
             entry_step=4,
-            strategy="niche",
-            levers={"focus": ["service"]},
+            strategy="niche",  # teaches customers to value service
+            levers={"focus": ["service"], "teaching": 0.8},
         ),
         dict(
             name="Keeper",
@@ -112,7 +112,9 @@ SWITCHED_OFF = {
         "imitation",
         "targeting",
         "focus_investment",
+        "teaching",
         "retention_extras",
+        "retention_promotions",
         "price_value",
         "disclosure_habituation",
         "disclosure_visibility",
@@ -129,9 +131,10 @@ OTHERS_OFF = {
         "reviews",
         "word_of_mouth",
         "complaints",
-        "retention_answers",
-        "retention_commitment",
+        "retention_personal",
+        "retention_aftercare",
         "price_choice",
+        "backlog",
         "disclosure_expectations",
         "disclosure_trust",
     )

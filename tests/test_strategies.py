@@ -122,7 +122,7 @@ def test_retention_focus_keeps_more_customers_at_a_cost() -> None:
     )
     keeper, other = later.loc["Keeper"], later.loc["Hunter"]
     assert keeper["retention_annual"] > other["retention_annual"] + 0.02
-    assert keeper["control_mutuality"] > other["control_mutuality"] + 0.15
+    assert keeper["control_mutuality"] > other["control_mutuality"] + 0.04  # personal contact
     assert keeper["commitment"] > other["commitment"]
     # the cost: budget moved from marketing to current customers
     assert keeper["marketing"] < 0.6 * other["marketing"]

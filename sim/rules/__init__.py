@@ -21,6 +21,7 @@ from sim.rules import (
     fused,
     satisfaction,
     switching,
+    teaching,
     trust,
     word_of_mouth,
 )
@@ -37,6 +38,7 @@ PHASES: tuple[tuple[str, object], ...] = (
     ("satisfaction", satisfaction),
     ("trust", trust),
     ("word_of_mouth", word_of_mouth),
+    ("teaching", teaching),
     ("switching", switching),
     ("acquisition", acquisition),
     ("economics", economics),
@@ -46,6 +48,7 @@ PHASES: tuple[tuple[str, object], ...] = (
 STEPS: tuple[tuple[str, Step], ...] = (
     ("customers", fused.run),  # phases 2-5, one pass over each customer
     ("word_of_mouth", word_of_mouth.apply),
+    ("teaching", teaching.apply),
     ("switching", switching.apply),
     ("acquisition", acquisition.apply),
     ("economics", economics.apply),

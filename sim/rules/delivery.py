@@ -6,7 +6,8 @@ For a customer ``n`` served by firm ``f`` in industry ``m``::
     load(f)  = min(1, 1 / util(f)) ** eta                  (a firm that outgrows its staff degrades)
     X[k]     = Q[f, k] * load(f) + noise * z_k,  z_k ~ N(0, 1)
     X[value] = Q[f, value] + price_sensitivity * (ref_price - price(f)) / ref_price + noise * z
-    failure  ~ Bernoulli(base_failure_rate + overload_failure_rate * max(0, util(f) - 1))
+    failure  ~ Bernoulli(base_failure_rate * (1 + backlog_failure * backlog(f))
+                         + overload_failure_rate * max(0, util(f) - 1))
     X[k]    -= failure_severity   for k in failure_attributes, if failure
     X        = clip(X, 0, 1)
 
@@ -108,7 +109,9 @@ def prepare(model: CustomerMarket, scratch: StepScratch) -> SimpleNamespace:
     load, util = firm_load(model)
     scratch.load, scratch.utilisation = load, util
     overload = prm.overload_failure_rate if model.params.mechanisms.overload else 0.0
-    fail_week = np.clip(prm.base_failure_rate + overload * np.maximum(0.0, util - 1.0), 0.0, 1.0)
+    backlog = model.params.economics.backlog_failure * fs.backlog  # unfinished work fails
+    base = prm.base_failure_rate * (1.0 + backlog)
+    fail_week = np.clip(base + overload * np.maximum(0.0, util - 1.0), 0.0, 1.0)
     fail_step = weekly_rate_to_step(
         np.where(np.isfinite(fail_week), fail_week, 1.0), model.steps_per_year
     )

@@ -8,13 +8,15 @@ customers and at a million (outputs multiply by N). For firm f with share ``s = 
     costs    = unit * s + capacity_cost * capacity + budget + disclosure cost * warnings
     budget   = base_budget + budget_share * revenue      (split by the strategy's allocation)
     cash    += (revenue - costs) * dt
-    dQ[k]/dt = capability_spend * focus[k] / capability_cost * (1 - Q[k])
+    features = capability_spend * feature_share      fixes = capability_spend - features
+    dQ[k]/dt = (features * focus[k] + fixes * fixing[k]) / capability_cost * (1 - Q[k])
                - capability_decay * (Q[k] - 0.2)
+    dB/dt    = features / backlog_cost - fixes / fix_cost * B          (backlog, B >= 0)
     dcap/dt  = capacity_spend / capacity_build_cost - capacity_decay * capacity
 
-Marketing spend scales the firm's Bass p (acquisition phase); retention spend per own customer,
-against ``retention_reference``, is its retention programme level 0..1 (extras, answered
-complaints, commitment). A firm whose cash stays negative for ``exit_after_weeks`` exits and its
+Marketing spend scales the firm's Bass p (acquisition phase); retention spend per own customer is
+split over the retention tactics (sim.rules.retention: extras, promotions, personal contact,
+aftercare). A firm whose cash stays negative for ``exit_after_weeks`` exits and its
 customers become unserved. Each warning of a coming failure costs ``disclosure.cost``
 (``mechanisms.disclosure_cost``); with ``mechanisms.focus_investment`` off capability spending
 is spread evenly whatever the firm's focus.
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.rules.retention import remember_promotions, tactic_levels
 from sim.rules.switching import end_relationship
 from sim.state import StepScratch
 
@@ -54,15 +57,16 @@ def unit_costs(model: CustomerMarket) -> np.ndarray:
 
 def set_spending(model: CustomerMarket) -> None:
     """Split each active firm's budget by its allocation (run after the firms decide)."""
-    fs, eco = model.firm_state, model.params.economics
+    fs = model.firm_state
     active = fs.active(model.steps)
     alloc = fs.allocation / np.maximum(fs.allocation.sum(axis=1, keepdims=True), 1e-12)
     spend = budget(model)[:, None] * alloc * active[:, None]
     model.spending = spend
-    fs.marketing = spend[:, 2]
+    fs.teaching_spend = spend[:, 2] * fs.teaching  # teaching what to value (sim.rules.teaching)
+    fs.marketing = spend[:, 2] - fs.teaching_spend  # winning customers
     share = np.maximum(fs.customers / model.n_customers, 1e-12)
     fs.retention = np.where(fs.customers > 0, spend[:, 3] / share, 0.0)
-    model.retention_level = np.clip(fs.retention / eco.retention_reference, 0.0, 1.0)
+    model.tactics = tactic_levels(model)
 
 
 def apply(model: CustomerMarket, scratch: StepScratch) -> None:
@@ -81,16 +85,20 @@ def apply(model: CustomerMarket, scratch: StepScratch) -> None:
     fs.revenue = revenue
     fs.profit = revenue - costs
     fs.cash += fs.profit * dt
+    remember_promotions(model)
 
-    q = fs.capability
-    focus = (
-        fs.focus
-        if model.params.mechanisms.focus_investment
-        else np.full_like(fs.focus, 1.0 / q.shape[1])
-    )
-    growth = (spend[:, 0, None] * focus / eco.capability_cost) * (1.0 - q)
+    q, on = fs.capability, model.params.mechanisms
+    focus = fs.focus if on.focus_investment else np.full_like(fs.focus, 1.0 / q.shape[1])
+    fixing = model.failure_mask / max(1, model.failure_mask.sum())  # reliability work
+    features = spend[:, 0] * fs.feature_share  # new features: the focus attributes
+    fixes = spend[:, 0] - features  # fixes and reliability: the failure attributes, the backlog
+    invested = features[:, None] * focus + fixes[:, None] * fixing
+    growth = (invested / eco.capability_cost) * (1.0 - q)
     decay = eco.capability_decay * np.maximum(0.0, q - CAPABILITY_FLOOR)
     fs.capability = np.clip(q + dt * (growth - decay) * active[:, None], 0.0, 1.0)
+    if on.backlog:  # loose ends of new features, cleared by fixes
+        change = features / eco.backlog_cost - fixes / eco.fix_cost * fs.backlog
+        fs.backlog = np.maximum(0.0, fs.backlog + dt * change * active)
     fs.capacity = np.maximum(
         0.0,
         fs.capacity

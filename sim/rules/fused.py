@@ -79,7 +79,7 @@ def customer_rows(
     review_weight,
     public,
     benchmark_weight,
-    retention,
+    extras,
     params,
     trust_out,
     unhappy,
@@ -177,7 +177,7 @@ def customer_rows(
                 gap = x - expectation_used[m, i, k]
                 disconfirmation += w * satisfaction.value(gap, p.loss_aversion, p.curvature)
                 performance += w * x
-            s = satisfaction.rating(performance, disconfirmation, retention[f], disposition[i], p)
+            s = satisfaction.rating(performance, disconfirmation, extras[f], disposition[i], p)
             before = satisfaction_state[m, i]
             satisfaction_before[m, i] = before
             satisfaction_state[m, i] = satisfaction.running(before, s, p.memory)
@@ -346,7 +346,7 @@ def run(model: CustomerMarket, scratch: StepScratch) -> None:
             expect.review_weight,
             expect.public,
             expect.benchmark_weight,
-            satisfy.retention,
+            satisfy.extras,
             params,
             trust_out,
             unhappy,

@@ -7,13 +7,13 @@ Tversky & Kahneman 1992 for ``lambda`` = 2.25)::
     g(x)   = -lambda * |x| ** curvature  if x < 0
     d      = sum_k w[k] * g(X[k] - E[k])                  (disconfirmation)
     perf   = sum_k w[k] * X[k]                            (performance)
-    s      = clip(intercept + b_perf * perf + b_disc * d + extras * retention(f) + disposition,
+    s      = clip(intercept + b_perf * perf + b_disc * d + extras_bonus * L_extras(f) + disposition,
                   0, 10)
     S      = s                        at the first experience with this supplier
     S     += memory * (s - S)         afterwards (S is the running satisfaction, 0..10)
 
 ``E`` is the expectation the experience was judged against (see the expectations phase) and
-``retention(f)`` the firm's retention programme level, 0..1 (extras and reinforcing promotions).
+``L_extras(f)`` the level of the firm's product extras, 0..1 (sim.rules.retention).
 A broken promise lowers satisfaction only through the expectation it raised (the promise is in
 the expectation target, weighted by the firm's credibility); what it does to trust is the trust
 phase's. ``disposition`` is a lasting personal offset, N(0, disposition_sd), drawn once per
@@ -24,7 +24,7 @@ answers are.
 update of ``S``, for one customer; the kernel of ``sim.rules.fused`` applies them and records
 each served customer's ``d`` for the metrics and validation (``StepScratch.disconfirmation``).
 Switches (``[mechanisms]``): ``loss_aversion`` off makes ``lambda`` 1, ``disconfirmation`` off
-removes the ``b_disc`` term, ``retention_extras`` off the extras.
+removes the ``b_disc`` term, ``retention_extras`` off the extras (sim.rules.retention).
 """
 
 from __future__ import annotations
@@ -53,15 +53,15 @@ def value(gap: float, loss_aversion: float, curvature: float) -> float:
 
 @rule
 def rating(
-    performance: float, disconfirmation: float, retention: float, disposition: float, p: Any
+    performance: float, disconfirmation: float, extras: float, disposition: float, p: Any
 ) -> float:
     """This step's satisfaction ``s`` on 0..10 from the weighted performance and
-    disconfirmation, the firm's retention programme and the customer's disposition (``p``: the
-    phase's parameter record)."""
+    disconfirmation, the firm's product extras (points, ``extras_bonus * L[extras]``) and the
+    customer's disposition (``p``: the phase's parameter record)."""
     s = performance * p.weight_performance
     s += p.weight_disconfirmation * disconfirmation
     s += p.intercept
-    s += p.extras * retention
+    s += extras
     s += disposition
     return clip(s, ZERO, p.ten)
 
@@ -79,7 +79,7 @@ def prepare(model: CustomerMarket, scratch: StepScratch) -> SimpleNamespace:
     prm, on = model.params.satisfaction, model.params.mechanisms
     ft = model.customer_state.satisfaction.dtype.type
     return SimpleNamespace(
-        retention=firm_table(model.retention_level, 0.0, ft),
+        extras=firm_table(model.params.retention.extras_bonus * model.tactics[:, 0], 0.0, ft),
         constants={
             "memory": weekly_rate_to_step(prm.memory, model.steps_per_year),
             "loss_aversion": prm.loss_aversion if on.loss_aversion else 1.0,
@@ -87,7 +87,6 @@ def prepare(model: CustomerMarket, scratch: StepScratch) -> SimpleNamespace:
             "weight_performance": prm.weight_performance,
             "weight_disconfirmation": prm.weight_disconfirmation if on.disconfirmation else 0.0,
             "intercept": prm.intercept,
-            "extras": prm.extras_bonus if on.retention_extras else 0.0,
             "ten": 10.0,
         },
         sums=np.zeros((model.firm_state.n, 3)),  # per firm: served, sum of w.X, sum of w.E_used

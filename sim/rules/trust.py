@@ -22,22 +22,26 @@ the last ``disclosure.memory_weeks`` (:func:`warning_effect`). Both ``gain`` and
 week and converted to the step length.
 
 Complaints and recovery: a customer whose experience this step scored below ``threshold``
-complains with probability ``probability``. The firm answers a share
-``answer_base + answer_from_retention * retention(f) + answer_from_spare_capacity * spare(f)``
-(clipped to 0..1). An answered complaint gives back ``recovery`` of the satisfaction this step took
-away, or only ``repeat_recovery`` within ``recovery_memory_weeks`` of the last recovery (Maxham &
-Netemeyer 2002: forgiven once, not twice); an ignored one costs ``unanswered_trust_cost`` of
-trust. The share of a customer's complaints that were answered is its control mutuality.
+complains with probability ``probability * (1 + capture_from_personal * L_personal(f))``; if it
+does not, the firm's post-purchase follow-up hears its problem with probability
+``aftercare_reach * L_aftercare(f)`` (sim.rules.retention). The firm answers a share
+``answer_base + answer_from_personal * L_personal(f) + answer_from_spare_capacity * spare(f)``
+(clipped to 0..1) of what it hears. An answered complaint gives back ``recovery`` of the
+satisfaction this step took away, or only ``repeat_recovery`` within ``recovery_memory_weeks``
+of the last recovery (Maxham & Netemeyer 2002: forgiven once, not twice); an ignored one costs
+``unanswered_trust_cost`` of trust. The share of a customer's complaints that were answered is
+its control mutuality.
 
 Commitment is the customer's attachment to the relationship itself, not a second reading of its
 satisfaction and trust (those enter the churn hazard on their own). It moves slowly toward what
 the firm invests in the relationship and what a long relationship builds (Palmatier et al. 2006;
 Verhoef 2003; Bolton 1998 on duration)::
 
-    target = clip(commitment_base + commitment_from_retention * retention(f)
+    target = clip(commitment_base + commitment_from_promotions * L_promotions(f)
+                  + commitment_from_personal * L_personal(f)
                   + commitment_from_tenure * t / (t + tenure_halfway_years), 0, 1)
 
-with ``t`` the tenure in years.
+with ``t`` the tenure in years and ``L`` the levels of the retention tactics.
 
 :func:`prepare` computes the firm-level values; :func:`promise_kept`, :func:`promise_shortfall`,
 :func:`trust_cut`, :func:`trusted`, :func:`warning_effect`, :func:`recovered` and
@@ -45,8 +49,7 @@ with ``t`` the tenure in years.
 :func:`draw_complaints` draws who complains and who is answered. Switches (``[mechanisms]``):
 ``trust_promises`` off leaves trust where it is, ``disclosure_trust`` off gives announced
 failures no discount, ``disclosure_habituation`` off keeps ``v`` at 1, ``complaints`` off
-silences complaints, ``retention_answers`` and ``retention_commitment`` remove the retention
-programme's share.
+silences complaints; the retention tactics' switches are described in sim.rules.retention.
 """
 
 from __future__ import annotations
@@ -125,7 +128,7 @@ def recovered(satisfaction: float, before: float, steps_since_recovery: int, p: 
 def committed(commitment: float, tenure: int, bonus: float, p: Any) -> float:
     """Commitment moves ``commitment_rate`` of the way toward ``commitment_base + bonus +
     commitment_from_tenure * t / (t + tenure_halfway_years)`` (``bonus``:
-    ``commitment_from_retention * retention(f)``; ``t``: the tenure in years)."""
+    the promotions and personal contact of sim.rules.retention; ``t``: the tenure in years)."""
     years = tenure * p.years_per_step
     toward = p.commitment_base + bonus
     toward += p.from_tenure * (years / (years + p.tenure_halfway))
@@ -134,16 +137,37 @@ def committed(commitment: float, tenure: int, bonus: float, p: Any) -> float:
 
 
 def answer_share(model: CustomerMarket, utilisation: np.ndarray) -> np.ndarray:
-    """``[F]`` share of complaints each firm answers."""
-    prm = model.params.complaints
+    """``[F]`` share of complaints each firm answers: a base, personal contact, spare
+    capacity."""
+    prm, personal = model.params.complaints, model.tactics[:, 2]
     spare = np.clip(1.0 - utilisation, 0.0, 1.0)
-    from_retention = prm.answer_from_retention if model.params.mechanisms.retention_answers else 0.0
     share = (
         prm.answer_base
-        + from_retention * model.retention_level
+        + model.params.retention.answer_from_personal * personal
         + prm.answer_from_spare_capacity * spare
     )
     return np.clip(share, 0.0, 1.0)
+
+
+def complaint_chance(model: CustomerMarket) -> np.ndarray:
+    """``[F]`` chance per step that a dissatisfied customer voices a complaint to the firm:
+    ``probability``, raised by personal contact (``capture_from_personal``)."""
+    cprm, on = model.params.complaints, model.params.mechanisms
+    if not on.complaints:
+        return np.zeros(model.firm_state.n)
+    week = cprm.probability * (
+        1.0 + model.params.retention.capture_from_personal * model.tactics[:, 2]
+    )
+    return weekly_rate_to_step(np.clip(week, 0.0, 1.0), model.steps_per_year)
+
+
+def aftercare_chance(model: CustomerMarket) -> np.ndarray:
+    """``[F]`` chance per step that the firm's post-purchase follow-up hears the problem of a
+    dissatisfied customer who did not complain (``aftercare_reach * L[aftercare]``)."""
+    if not model.params.mechanisms.complaints:
+        return np.zeros(model.firm_state.n)
+    week = np.clip(model.params.retention.aftercare_reach * model.tactics[:, 3], 0.0, 1.0)
+    return weekly_rate_to_step(week, model.steps_per_year)
 
 
 def prepare(model: CustomerMarket, scratch: StepScratch) -> SimpleNamespace:
@@ -157,11 +181,14 @@ def prepare(model: CustomerMarket, scratch: StepScratch) -> SimpleNamespace:
     on, dprm = model.params.mechanisms, model.params.disclosure
     spy = model.steps_per_year
     ft = cs.trust.dtype.type
-    from_retention = prm.commitment_from_retention if on.retention_commitment else 0.0
+    rprm, levels = model.params.retention, model.tactics
+    bonus = rprm.commitment_from_promotions * levels[:, 1]  # promotions (worn as they are)
+    bonus = bonus + rprm.commitment_from_personal * levels[:, 2]  # a personal tie
     return SimpleNamespace(
-        complain_p=weekly_rate_to_step(cprm.probability, spy) if on.complaints else 0.0,
+        complain_p=firm_table(complaint_chance(model), 0.0),
+        aftercare_p=firm_table(aftercare_chance(model), 0.0),
         answer=firm_table(answer_share(model, scratch.utilisation), 0.0),
-        commit_bonus=firm_table(from_retention * model.retention_level, 0.0, ft),
+        commit_bonus=firm_table(bonus, 0.0, ft),
         constants={
             "tolerance": prm.tolerance,
             "gain": weekly_rate_to_step(prm.gain, spy),
@@ -202,16 +229,23 @@ def draw_complaints(
     unhappy: np.ndarray,
     outcome: np.ndarray,
 ) -> None:
-    """Who of the unhappy customers ``lo..hi`` complains and whether the firm answers:
-    ``outcome[m, i - lo]`` is ``NO_COMPLAINT``, ``ANSWERED`` or ``IGNORED`` (drawn in blocks of
-    ``block`` customers from the "complain" and "answer" streams)."""
+    """Who of the unhappy customers ``lo..hi`` complains (or has its problem heard by the firm's
+    follow-up) and whether the firm answers: ``outcome[m, i - lo]`` is ``NO_COMPLAINT``,
+    ``ANSWERED`` or ``IGNORED`` (drawn in blocks of ``block`` customers from the "complain",
+    "aftercare" and "answer" streams)."""
     cs, draws, n_firms = model.customer_state, model.draws, model.firm_state.n
     outcome[:, : hi - lo] = NO_COMPLAINT
     for rows in chunks(hi - lo, block):
         for m in range(len(model.industries)):
             sup = cs.supplier[m, lo + rows.start : lo + rows.stop]
             who = np.flatnonzero(unhappy[m, rows])
-            complains = who[draws.uniform("complain", m, lo + rows.start + who) < ctx.complain_p]
+            voiced = draws.uniform("complain", m, lo + rows.start + who) < ctx.complain_p[sup[who]]
+            silent = who[~voiced]
+            heard = (
+                draws.uniform("aftercare", m, lo + rows.start + silent)
+                < ctx.aftercare_p[sup[silent]]
+            )
+            complains = np.sort(np.concatenate([who[voiced], silent[heard]]))
             f = sup[complains]
             yes = draws.uniform("answer", m, lo + rows.start + complains) < ctx.answer[f]
             outcome[m, rows.start + complains] = np.where(yes, ANSWERED, IGNORED)

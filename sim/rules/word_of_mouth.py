@@ -47,6 +47,7 @@ import numpy as np
 
 from sim.jit import ONE, ZERO, clip, kernel, prefetch, rule
 from sim.network import Adjacency
+from sim.rules import teaching
 from sim.rules.expectations import PRIOR_REVIEWS
 from sim.state import StepScratch
 from sim.timebase import weekly_rate_to_step
@@ -211,6 +212,9 @@ def hear(
     attitude: np.ndarray,
     moved_trust: np.ndarray,
     trust: np.ndarray,
+    taught: np.ndarray,
+    teach_focus: np.ndarray,
+    weights: np.ndarray,
     flags: np.ndarray,
     stamp: np.ndarray,
     rank: np.ndarray,
@@ -260,6 +264,11 @@ def hear(
     moved_trust, trust
         The same for trust ``[F, N]``: toward the mean trust of the speakers,
         ``T += moved_trust[c] * (t_bar - T)``, in place.
+    taught, teach_focus, weights
+        Per firm of the industry: the share of the way one message moves a listener's
+        attribute weights toward the firm's focus (``word_of_mouth_share * L``, 0 for a firm
+        that does not teach), and that focus ``[n_local, K]``; the listeners' weights ``[N, K]``
+        move ``1 - (1 - taught) ** c`` of the way, in place (sim.rules.teaching).
     flags
         uint8 ``[N]``, all zero; left all zero.
     stamp, rank
@@ -369,6 +378,12 @@ def hear(
             step = moved_trust[min(int(c), last_trust)]
             toward = np.float64(t) + step * (tally[key + 2] / max(c, 1.0) - np.float64(t))
             trust[firms[f], r] = toward if c > 0 else t
+            if taught[f] > 0 and c > 0:  # what the firm teaches, carried by its customers
+                keep = 1.0
+                for _ in range(int(c)):
+                    keep *= 1.0 - taught[f]
+                for k in range(k_attr):
+                    weights[r, k] += (1.0 - keep) * (teach_focus[f, k] - weights[r, k])
         # the scratch left as found, for the next call
         for key in range(3 * i * n_local, 3 * (i + 1) * n_local):
             tally[key] = 0.0
@@ -512,6 +527,7 @@ def _listen(
     cross = np.flatnonzero(model.cross_mask) if praise_share > 0 else np.zeros(0, np.int64)
     positive = tone > 0
     speaker_trust = cs.trust[firm, sender]  # what each speaker believes of its firm's word
+    taught = model.params.teaching.word_of_mouth_share * teaching.levels(model)
     pool = model.workspace.pool
     flags = pool("flags", n, np.uint8)  # zero when made, left zero by ``hear``
     stamp = pool("stamp", n, np.int32 if n < 2**31 else np.int64)
@@ -553,6 +569,9 @@ def _listen(
             cs.attitude,
             moved_trust,
             cs.trust,
+            taught[mine],
+            np.ascontiguousarray(model.firm_state.focus[mine]),
+            cs.weights,
             flags,
             stamp,
             pool("rank", n_del, stamp.dtype),

@@ -32,6 +32,7 @@ from sim.strategies import Decision, MarketView, build_strategy
 __all__ = ["Customer", "Firm", "ReferenceMarket"]
 
 NAN = float("nan")
+TACTICS = ("extras", "promotions", "personal", "aftercare")
 CAPABILITY_FLOOR = 0.2
 PRIOR_REVIEWS = 2.0
 PROMOTER, DETRACTOR = 8.5, 6.5
@@ -289,7 +290,7 @@ class Customer(mesa.Agent):
                 prm.intercept
                 + prm.weight_performance * perf
                 + (prm.weight_disconfirmation * d if on.disconfirmation else 0.0)
-                + (prm.extras_bonus * mk.retention_level[r.supplier] if on.retention_extras else 0)
+                + mk.prm.retention.extras_bonus * mk.tactics[r.supplier]["extras"]
                 + self.disposition
             )
             s = clip(s, 0.0, 10.0)
@@ -337,7 +338,16 @@ class Customer(mesa.Agent):
             s = r.last_satisfaction
             complains = answered = False
             if on.complaints and s < cprm.threshold:
-                complains = mk.draws.u("complain", m, self.index) < to_step(cprm.probability, spy)
+                tactics, rprm = mk.tactics[f], mk.prm.retention
+                voice = clip(
+                    cprm.probability * (1.0 + rprm.capture_from_personal * tactics["personal"]),
+                    0.0,
+                    1.0,
+                )
+                complains = mk.draws.u("complain", m, self.index) < to_step(voice, spy)
+                if not complains:  # the firm's follow-up may hear the problem anyway
+                    follow_up = clip(rprm.aftercare_reach * tactics["aftercare"], 0.0, 1.0)
+                    complains = mk.draws.u("aftercare", m, self.index) < to_step(follow_up, spy)
                 if complains:
                     answered = mk.draws.u("answer", m, self.index) < mk.answer[f]
             if complains and not answered:
@@ -352,10 +362,11 @@ class Customer(mesa.Agent):
                 sat = sat + share * lost
             since = 0 if answered else min(r.since_recovery + 1, 1 << 30)
             years = r.tenure / spy
-            from_retention = prm.commitment_from_retention if on.retention_commitment else 0.0
+            rprm, tactics = mk.prm.retention, mk.tactics[f]
             target = clip(
                 prm.commitment_base
-                + from_retention * mk.retention_level[f]
+                + rprm.commitment_from_promotions * tactics["promotions"]
+                + rprm.commitment_from_personal * tactics["personal"]
                 + prm.commitment_from_tenure * years / (years + prm.tenure_halfway_years),
                 0.0,
                 1.0,
@@ -418,7 +429,9 @@ class Customer(mesa.Agent):
                         self.benchmark[k] = max(
                             self.benchmark[k], eprm.benchmark_from_praise * x[k]
                         )
-        for f, tones in by_firm.items():
+        # firms by industry, then by index: the order in which what they teach is heard
+        for f in sorted(by_firm, key=lambda g: (mk.firm_list[g].industry, g)):
+            tones = by_firm[f]
             c = len(tones)
             a = self.attitude[f]
             self.attitude[f] = a + (1.0 - (1.0 - prm.influence) ** c) * (sum(tones) / c - a)
@@ -426,6 +439,13 @@ class Customer(mesa.Agent):
             omega = mk.prm.trust.word_of_mouth_influence
             t = self.trust[f]
             self.trust[f] = t + (1.0 - (1.0 - omega) ** c) * (sum(heard_trust) / c - t)
+            share = mk.prm.teaching.word_of_mouth_share * mk.teaching_level[f]
+            if share > 0:  # what the firm teaches, carried by its customers
+                moved = 1.0 - (1.0 - share) ** c
+                focus = mk.firm_list[f].focus
+                self.weights = [
+                    w + moved * (q - w) for w, q in zip(self.weights, focus, strict=True)
+                ]
         rate = to_step(eprm.heard_rate, mk.spy)
         for m, xs in by_industry.items():
             mean = [sum(x[k] for x in xs) / len(xs) for k in range(mk.K)]
@@ -630,6 +650,7 @@ class ReferenceMarket(mesa.Model):
         self.n_customers = self.N
         self.price_index = package.price_index
         self.on = self.prm.mechanisms
+        self.taught = package.taught
         self.cross_attrs = [k for k in range(self.K) if package.cross_mask[k]]
         self.failure_attrs = [k for k in range(self.K) if package.failure_mask[k]]
         fs, cs = package.firm_state, package.customer_state
@@ -662,13 +683,25 @@ class ReferenceMarket(mesa.Model):
                 "review_weight",
                 "review_trust",
                 "review_trust_weight",
+                "promotion_load",
+                "feature_share",
+                "teaching",
+                "teaching_spend",
+                "backlog",
                 "marketing",
                 "retention",
                 "revenue",
                 "profit",
             ):
                 setattr(firm, name, getattr(fs, name)[i].item())
-            for name in ("capability", "promise", "focus", "allocation", "review_attr"):
+            for name in (
+                "capability",
+                "promise",
+                "focus",
+                "allocation",
+                "review_attr",
+                "retention_mix",
+            ):
                 setattr(firm, name, np.array(getattr(fs, name)[i], float))
             firm.disclose = bool(fs.disclose[i])
             firm.new_reviews = []
@@ -695,6 +728,7 @@ class ReferenceMarket(mesa.Model):
             c = Customer(self, n)
             c.region = int(cs.region[n])
             c.weights = [float(v) for v in cs.weights[n]]
+            c.base_weights = [float(v) for v in cs.base_weights[n]]
             c.disposition = float(cs.disposition[n])
             c.standard = float(cs.standard[n]) if hasattr(cs, "standard") else 0.0
             c.benchmark = [float(v) for v in cs.benchmark[n]]
@@ -722,7 +756,7 @@ class ReferenceMarket(mesa.Model):
                 c.rel.append(r)
             self.customer_list.append(c)
         self.customers_set = self.agents_by_type[Customer]
-        self.retention_level = [float(v) for v in package.retention_level]
+        self.tactics = [dict(zip(TACTICS, map(float, row), strict=True)) for row in package.tactics]
         self.spending = [list(map(float, row)) for row in package.spending]
         self.update_visibility()
 
@@ -743,9 +777,15 @@ class ReferenceMarket(mesa.Model):
                 allocation=np.array([0.3, 0.3, 0.25, 0.15]),
                 focus=firm.focus.copy(),
                 price=firm.price,
+                retention_mix=np.full(len(TACTICS), 1.0 / len(TACTICS)),
+                feature_share=0.5,
+                teaching=0.0,
             )
             firm.strategy.decide(firm, d)
             firm.price = float(d.price)
+            firm.retention_mix = np.asarray(d.retention_mix, float) / np.sum(d.retention_mix)
+            firm.feature_share = float(d.feature_share)
+            firm.teaching = float(d.teaching)
             focus = np.full(self.K, 1.0 / self.K) if d.focus is None else np.asarray(d.focus, float)
             alloc = np.asarray(d.allocation, float)
             firm.promise = np.clip(np.asarray(d.promise, float), 0.0, 1.0)
@@ -755,16 +795,38 @@ class ReferenceMarket(mesa.Model):
         self.set_spending()
 
     def set_spending(self) -> None:
-        eco = self.prm.economics
         for i, f in enumerate(self.firm_list):
             budget = f.base_budget + f.budget_share * f.price * f.customers / self.N
             alloc = f.allocation / max(f.allocation.sum(), 1e-12)
             spend = [budget * a * (1.0 if f.active else 0.0) for a in alloc]
             self.spending[i] = spend
-            f.marketing = spend[2]
+            f.teaching_spend = spend[2] * f.teaching
+            f.marketing = spend[2] - f.teaching_spend
             share = max(f.customers / self.N, 1e-12)
             f.retention = spend[3] / share if f.customers > 0 else 0.0
-            self.retention_level[i] = clip(f.retention / eco.retention_reference, 0.0, 1.0)
+            self.tactics[i] = self.tactic_levels(f)
+
+    def tactic_levels(self, f: Firm) -> dict[str, float]:
+        """The levels of the firm's four retention tactics (docs/MODEL.md, retention)."""
+        prm, on = self.prm.retention, self.on
+        mix = f.retention_mix / max(float(np.sum(f.retention_mix)), 1e-12)
+        reference = {
+            "extras": prm.extras_reference,
+            "promotions": prm.promotions_reference,
+            "personal": prm.personal_reference,
+            "aftercare": prm.aftercare_reference,
+        }
+        levels = {
+            t: clip(f.retention * mix[i] / reference[t], 0.0, 1.0) for i, t in enumerate(TACTICS)
+        }
+        staff = f.capacity * self.N
+        if f.customers > 0:
+            levels["personal"] *= min(1.0, staff / f.customers)
+        levels["promotions"] /= 1.0 + f.promotion_load / prm.promotion_wear
+        for t in TACTICS:
+            if not getattr(on, f"retention_{t}"):
+                levels[t] = 0.0
+        return levels
 
     def firm_step_values(self) -> None:
         """Load, failure chance, answered share, prices: what the customers' phases read."""
@@ -781,16 +843,17 @@ class ReferenceMarket(mesa.Model):
             load = (1.0 / util if util > 1 else 1.0) ** prm.delivery.load_exponent
             self.load.append(load if self.on.overload else 1.0)
             overload = prm.delivery.overload_failure_rate if self.on.overload else 0.0
-            week = clip(prm.delivery.base_failure_rate + overload * max(0.0, util - 1.0), 0.0, 1.0)
+            base = prm.delivery.base_failure_rate * (
+                1.0 + prm.economics.backlog_failure * f.backlog
+            )
+            week = clip(base + overload * max(0.0, util - 1.0), 0.0, 1.0)
             self.fail_step.append(to_step(week if math.isfinite(week) else 1.0, self.spy))
             spare = clip(1.0 - util, 0.0, 1.0)
             c = prm.complaints
-            from_retention = c.answer_from_retention if self.on.retention_answers else 0.0
+            personal = self.prm.retention.answer_from_personal * self.tactics[f.index]["personal"]
             self.answer.append(
                 clip(
-                    c.answer_base
-                    + from_retention * self.retention_level[f.index]
-                    + c.answer_from_spare_capacity * spare,
+                    c.answer_base + personal + c.answer_from_spare_capacity * spare,
                     0.0,
                     1.0,
                 )
@@ -818,7 +881,14 @@ class ReferenceMarket(mesa.Model):
         for phase in ("delivery", "expectations", "satisfaction", "trust"):
             agents.do(f"compute_{phase}")
             agents.do(f"apply_{phase}")
+        self.teaching_level = [
+            clip(f.teaching_spend / self.prm.teaching.reference, 0.0, 1.0)
+            if self.on.teaching
+            else 0.0
+            for f in self.firm_list
+        ]
         self.word_of_mouth()
+        self.teach()
         self.mean_price = []
         for firms in self.industry_firms:
             prices = [
@@ -844,6 +914,30 @@ class ReferenceMarket(mesa.Model):
         self.count_customers()
         self.economics()
         self.count_customers()
+
+    def teach(self) -> None:
+        """Firms teach what to value: weights move toward their focus (docs/MODEL.md 7.6b)."""
+        prm = self.prm.teaching
+        if not any(v > 0 for v in self.teaching_level) and not self.taught:
+            return
+        self.taught = True
+        rate, forget = to_step(prm.rate, self.spy), to_step(prm.forget, self.spy)
+        for c in self.customer_list:
+            w = list(c.weights)
+            suppliers = {r.supplier for r in c.rel}
+            for f, level in enumerate(self.teaching_level):
+                if level <= 0 or not self.visible[c.region][f]:
+                    continue
+                reach = 1.0 if f in suppliers else prm.prospect_share
+                focus = self.firm_list[f].focus
+                w = [v + rate * reach * level * (q - v) for v, q in zip(w, focus, strict=True)]
+            w = [v + forget * (b - v) for v, b in zip(w, c.base_weights, strict=True)]
+            w = [
+                clip(v, max(b - prm.max_shift, 0.0), min(b + prm.max_shift, 1.0))
+                for v, b in zip(w, c.base_weights, strict=True)
+            ]
+            total = sum(w)
+            c.weights = [v / total for v in w] if total > 0 else w
 
     def word_of_mouth(self) -> None:
         prm = self.prm.word_of_mouth
@@ -902,11 +996,25 @@ class ReferenceMarket(mesa.Model):
                 costs += self.prm.disclosure.cost * self.warnings_count[i] / self.N / dt
             f.revenue, f.profit = revenue, revenue - costs
             f.cash += f.profit * dt
+            # customers remember the level of promotions (before they wear)
+            rprm = self.prm.retention
+            mix = f.retention_mix / max(float(np.sum(f.retention_mix)), 1e-12)
+            level = clip(f.retention * mix[1] / rprm.promotions_reference, 0.0, 1.0)
+            f.promotion_load += to_step(1.0 / rprm.promotion_memory_weeks, self.spy) * (
+                level - f.promotion_load
+            )
             q = f.capability
             focus = f.focus if self.on.focus_investment else np.full(self.K, 1.0 / self.K)
-            growth = spend[0] * focus / eco.capability_cost * (1.0 - q)
+            features = spend[0] * f.feature_share  # new features, on the focus attributes
+            fixes = spend[0] - features  # fixes: reliability, on the failure attributes
+            fixing = np.array([1.0 if k in self.failure_attrs else 0.0 for k in range(self.K)])
+            fixing /= max(1.0, fixing.sum())
+            growth = (features * focus + fixes * fixing) / eco.capability_cost * (1.0 - q)
             decay = eco.capability_decay * np.maximum(0.0, q - CAPABILITY_FLOOR)
             f.capability = np.clip(q + dt * (growth - decay) * active, 0.0, 1.0)
+            if self.on.backlog:
+                change = features / eco.backlog_cost - fixes / eco.fix_cost * f.backlog
+                f.backlog = max(0.0, f.backlog + dt * change * active)
             f.capacity = max(
                 0.0,
                 f.capacity
@@ -956,6 +1064,7 @@ class ReferenceMarket(mesa.Model):
                 [[getattr(c.rel[m], name) for c in cl] for m in range(len(cl[0].rel))], float
             )
         out["benchmark"] = np.array([c.benchmark for c in cl], float)
+        out["weights"] = np.array([c.weights for c in cl], float)
         out["attitude"] = np.array([c.attitude for c in cl], float).T
         out["trust"] = np.array([c.trust for c in cl], float).T
         return out
@@ -979,6 +1088,8 @@ class ReferenceMarket(mesa.Model):
             "review_attr",
             "review_trust",
             "review_trust_weight",
+            "promotion_load",
+            "backlog",
             "marketing",
             "retention",
             "revenue",
