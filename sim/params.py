@@ -1,8 +1,11 @@
 """Behavioural parameters of the model, one pydantic model per step phase.
 
 Every coefficient of every rule lives here with its default, unit, limits and a one-line
-meaning. These classes are the single source for scenario validation, for the parameter tables
-in docs/MODEL.md (``python -m sim.docs``) and for the UI's controls. Adaptation rates are given
+meaning, and every behavioural one with its plausible range and where that comes from (a
+citation, or :data:`FREE`; :data:`NO_RANGE` lists the few numeric parameters exempt). These
+classes are the single source for scenario validation, for the parameter tables in
+docs/MODEL.md (``python -m sim.docs``), for the UI's controls and for the ranges that
+calibration and robustness sample (:func:`plausible_ranges`). Adaptation rates are given
 *per week* and converted to the model's step length; hazards and money flows are *per year*.
 
 This module must never import the rules, the model, the UI or the sweep layer.
@@ -16,6 +19,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "FREE",
+    "NO_RANGE",
     "AcquisitionParams",
     "ComplaintParams",
     "DeliveryParams",
@@ -37,6 +42,22 @@ __all__ = [
 
 FREE = "free (no empirical basis)"
 """The ``source`` of a parameter whose plausible range is a modelling choice, not an estimate."""
+
+NO_RANGE: dict[str, str] = {
+    "economics.marketing_reference": "a unit: the marketing spend at which acquisition.p "
+    "applies unscaled; changing it is the same as changing p, whose range covers it",
+    "economics.scale_reference": "a unit: the market share at which each firm's unit_cost is "
+    "stated; changing it rescales the scenario's unit costs, whose ranges belong to the scenario",
+    "word_of_mouth.complete_graph_max_receivers": "a computational cap on complete graphs "
+    "(docs/MODEL.md 7.12), not a behaviour",
+}
+"""The numeric parameters of :class:`Params` exempt from a plausible range, with the reason.
+
+Every other numeric parameter declares ``range=`` and ``source=`` in its :func:`P` call
+(tests/test_parameter_ranges.py fails when one does not). Switches (true/false: all of
+``[mechanisms]``, ``switching.enabled``, ``acquisition.enabled``, ``economics.exit_enabled``)
+need no range either: they choose the model, they do not describe a market.
+"""
 
 
 def P(
@@ -158,10 +179,22 @@ class DeliveryParams(Section):
     """Phase 2, delivery: what each served customer perceives."""
 
     load_exponent: float = P(
-        1.0, "eta: quality factor is min(1, capacity/customers)**eta", "", ge=0, le=5
+        1.0,
+        "eta: quality factor is min(1, capacity/customers)**eta",
+        "",
+        ge=0,
+        le=5,
+        range=(0.25, 2.0),
+        source=FREE,
     )
     noise: float = P(
-        0.05, "sd of the perception noise on each attribute", "attribute", ge=0, le=0.5
+        0.05,
+        "sd of the perception noise on each attribute",
+        "attribute",
+        ge=0,
+        le=0.5,
+        range=(0.0, 0.15),
+        source=FREE,
     )
     base_failure_rate: float = P(
         0.02,
@@ -169,6 +202,8 @@ class DeliveryParams(Section):
         "per week",
         ge=0,
         le=1,
+        range=(0.002, 0.1),
+        source=FREE,
     )
     overload_failure_rate: float = P(
         0.25,
@@ -176,9 +211,17 @@ class DeliveryParams(Section):
         "per week",
         ge=0,
         le=5,
+        range=(0.0, 1.0),
+        source=FREE,
     )
     failure_severity: float = P(
-        0.45, "drop of perceived speed and reliability in a failure", "attribute", ge=0, le=1
+        0.45,
+        "drop of perceived speed and reliability in a failure",
+        "attribute",
+        ge=0,
+        le=1,
+        range=(0.1, 0.8),
+        source=FREE,
     )
     price_sensitivity: float = P(
         0.5,
@@ -186,14 +229,30 @@ class DeliveryParams(Section):
         "attribute",
         ge=0,
         le=5,
+        range=(0.1, 2.0),
+        source=FREE,
     )
 
 
 class ExpectationParams(Section):
     """Phase 3, expectations: E moves toward a weighted target, faster up than down."""
 
-    weight_promise: float = P(0.25, "a_p: weight of the firm's promise in the target", "", ge=0)
-    weight_experience: float = P(0.45, "a_x: weight of one's own experience", "", ge=0)
+    weight_promise: float = P(
+        0.25,
+        "a_p: weight of the firm's promise in the target",
+        "",
+        ge=0,
+        range=(0.0, 1.0),
+        source=FREE + "; reliance a_p / (a_p + a_x) after Kopalle & Lehmann 2006",
+    )
+    weight_experience: float = P(
+        0.45,
+        "a_x: weight of one's own experience",
+        "",
+        ge=0,
+        range=(0.1, 1.0),
+        source=FREE + "; expectation as an adaptation level (Oliver 1980)",
+    )
     weight_benchmark: float = P(
         0.2,
         "a_b: weight of the best experience anywhere (cross-industry attributes)",
@@ -202,13 +261,29 @@ class ExpectationParams(Section):
         range=(0.0, 0.5),
         source=FREE + "; Fjord/Accenture 2015 and Cadotte et al. 1987 for the mechanism",
     )
-    weight_word_of_mouth: float = P(0.06, "a_w: weight of what friends said", "", ge=0)
-    weight_reviews: float = P(0.04, "a_r: weight of public reviews", "", ge=0)
+    weight_word_of_mouth: float = P(
+        0.06, "a_w: weight of what friends said", "", ge=0, range=(0.0, 0.3), source=FREE
+    )
+    weight_reviews: float = P(
+        0.04, "a_r: weight of public reviews", "", ge=0, range=(0.0, 0.3), source=FREE
+    )
     rate_up: float = P(
-        0.12, "share of the gap closed when the target is above E", "per week", ge=0, le=1
+        0.12,
+        "share of the gap closed when the target is above E",
+        "per week",
+        ge=0,
+        le=1,
+        range=(0.02, 0.5),
+        source=FREE,
     )
     rate_down: float = P(
-        0.04, "share of the gap closed when the target is below E", "per week", ge=0, le=1
+        0.04,
+        "share of the gap closed when the target is below E",
+        "per week",
+        ge=0,
+        le=1,
+        range=(0.005, 0.3),
+        source=FREE,
     )
     benchmark_decay: float = P(
         0.01,
@@ -216,6 +291,8 @@ class ExpectationParams(Section):
         "per week",
         ge=0,
         le=1,
+        range=(0.0, 0.1),
+        source=FREE,
     )
     benchmark_from_praise: float = P(
         0.9,
@@ -223,6 +300,8 @@ class ExpectationParams(Section):
         "",
         ge=0,
         le=1,
+        range=(0.5, 1.0),
+        source=FREE,
     )
     personal_sd: float = P(
         0.05,
@@ -231,9 +310,18 @@ class ExpectationParams(Section):
         "attribute",
         ge=0,
         le=0.5,
+        range=(0.0, 0.15),
+        source=FREE
+        + ("; set so that corr(s, E) is near the meta-analytic .29 (Schiebler et al. 2025)"),
     )
     heard_rate: float = P(
-        0.3, "share of the gap to what was heard closed per message batch", "per week", ge=0, le=1
+        0.3,
+        "share of the gap to what was heard closed per message batch",
+        "per week",
+        ge=0,
+        le=1,
+        range=(0.05, 0.8),
+        source=FREE,
     )
     join_anchor: float = P(
         0.42,
@@ -242,6 +330,8 @@ class ExpectationParams(Section):
         "",
         ge=0,
         le=1,
+        range=(0.1, 0.9),
+        source=FREE,
     )
 
 
@@ -255,19 +345,47 @@ class SatisfactionParams(Section):
         ge=1,
         le=10,
         range=(1.0, 3.0),
-        source="Tversky & Kahneman 1992 (median 2.25); Mittal, Ross & Baldasare 1998",
+        source="Tversky & Kahneman 1992, J. Risk and Uncertainty 5:297-323 (median 2.25); "
+        "Mittal, Ross & Baldasare 1998, J. Marketing 62(1):33-47 (shortfalls weigh more)",
     )
     curvature: float = P(
-        1.0, "exponent on |X - E| (0.88 in T&K 1992; 1 keeps slopes linear)", "", gt=0, le=1.5
+        1.0,
+        "exponent on |X - E| (0.88 in T&K 1992; 1 keeps slopes linear)",
+        "",
+        gt=0,
+        le=1.5,
+        range=(0.5, 1.0),
+        source=(
+            "Tversky & Kahneman 1992, J. Risk and Uncertainty 5:297-323 (median 0.88;"
+            " 1 keeps slopes linear)"
+        ),
     )
     intercept: float = P(
-        1.5, "satisfaction at zero performance and zero disconfirmation", "points", ge=-10, le=10
+        1.5,
+        "satisfaction at zero performance and zero disconfirmation",
+        "points",
+        ge=-10,
+        le=10,
+        range=(-0.5, 3.5),
+        source=FREE,
     )
     weight_performance: float = P(
-        10.0, "b_perf: points per unit of weighted performance", "points", ge=0, le=20
+        10.0,
+        "b_perf: points per unit of weighted performance",
+        "points",
+        ge=0,
+        le=20,
+        range=(6.0, 12.0),
+        source=FREE,
     )
     weight_disconfirmation: float = P(
-        10.0, "b_disc: points per unit of weighted disconfirmation", "points", ge=0, le=50
+        10.0,
+        "b_disc: points per unit of weighted disconfirmation",
+        "points",
+        ge=0,
+        le=50,
+        range=(3.0, 20.0),
+        source=FREE,
     )
     memory: float = P(
         0.15,
@@ -275,6 +393,8 @@ class SatisfactionParams(Section):
         "per week",
         gt=0,
         le=1,
+        range=(0.03, 0.5),
+        source=FREE,
     )
     disposition_sd: float = P(
         0.8,
@@ -282,6 +402,8 @@ class SatisfactionParams(Section):
         "points",
         ge=0,
         le=5,
+        range=(0.3, 1.5),
+        source=FREE + "; spreads S like survey answers",
     )
     recommend_offset: float = P(
         1.0,
@@ -291,9 +413,17 @@ class SatisfactionParams(Section):
         "points",
         ge=-5,
         le=5,
+        range=(0.0, 2.0),
+        source=FREE + "; set so that baseline NPS is near the median +16 of Reichheld 2003",
     )
     recommend_sd: float = P(
-        2.0, "sd across customers of that difference (response style)", "points", ge=0, le=5
+        2.0,
+        "sd across customers of that difference (response style)",
+        "points",
+        ge=0,
+        le=5,
+        range=(1.0, 3.0),
+        source=FREE + "; set so that baseline NPS is near the median +16 of Reichheld 2003",
     )
     extras_bonus: float = P(
         0.6,
@@ -301,6 +431,8 @@ class SatisfactionParams(Section):
         "points",
         ge=0,
         le=3,
+        range=(0.0, 1.5),
+        source=FREE,
     )
 
 
@@ -313,9 +445,17 @@ class TrustParams(Section):
         "",
         ge=0,
         le=1,
+        range=(0.3, 0.8),
+        source=FREE,
     )
     tolerance: float = P(
-        0.05, "shortfall below the promise still counted as kept", "attribute", ge=0, le=1
+        0.05,
+        "shortfall below the promise still counted as kept",
+        "attribute",
+        ge=0,
+        le=1,
+        range=(0.0, 0.15),
+        source=FREE,
     )
     gain: float = P(
         0.03,
@@ -323,6 +463,8 @@ class TrustParams(Section):
         "per week",
         ge=0,
         le=1,
+        range=(0.005, 0.1),
+        source=FREE + "; trust is gained slowly and lost fast (Gneezy & Epley 2014)",
     )
     loss: float = P(
         0.5,
@@ -330,6 +472,8 @@ class TrustParams(Section):
         "per week",
         ge=0,
         le=20,
+        range=(0.1, 2.0),
+        source=FREE + "; trust is gained slowly and lost fast (Gneezy & Epley 2014)",
     )
     word_of_mouth_influence: float = P(
         0.1,
@@ -337,13 +481,29 @@ class TrustParams(Section):
         "",
         ge=0,
         le=1,
+        range=(0.0, 0.3),
+        source=FREE,
     )
-    commitment_initial: float = P(0.3, "commitment to a new supplier", "", ge=0, le=1)
+    commitment_initial: float = P(
+        0.3, "commitment to a new supplier", "", ge=0, le=1, range=(0.1, 0.5), source=FREE
+    )
     commitment_established: float = P(
-        0.5, "commitment of the customers a firm already has when the run starts", "", ge=0, le=1
+        0.5,
+        "commitment of the customers a firm already has when the run starts",
+        "",
+        ge=0,
+        le=1,
+        range=(0.3, 0.7),
+        source=FREE,
     )
     commitment_rate: float = P(
-        0.02, "share of the way to target commitment moved", "per week", ge=0, le=1
+        0.02,
+        "share of the way to target commitment moved",
+        "per week",
+        ge=0,
+        le=1,
+        range=(0.005, 0.1),
+        source=FREE,
     )
     commitment_base: float = P(
         0.35,
@@ -351,9 +511,17 @@ class TrustParams(Section):
         "",
         ge=0,
         le=1,
+        range=(0.2, 0.5),
+        source=FREE,
     )
     commitment_from_retention: float = P(
-        0.25, "target-commitment bonus of a fully funded retention programme", "", ge=0, le=1
+        0.25,
+        "target-commitment bonus of a fully funded retention programme",
+        "",
+        ge=0,
+        le=1,
+        range=(0.0, 0.4),
+        source=FREE + "; relationship investment builds commitment (Palmatier et al. 2006)",
     )
     commitment_from_tenure: float = P(
         0.25,
@@ -361,6 +529,8 @@ class TrustParams(Section):
         "",
         ge=0,
         le=1,
+        range=(0.0, 0.4),
+        source=FREE,
     )
     tenure_halfway_years: float = P(
         2.0,
@@ -368,6 +538,8 @@ class TrustParams(Section):
         "years",
         gt=0,
         le=50,
+        range=(0.5, 5.0),
+        source=FREE,
     )
 
 
@@ -375,27 +547,79 @@ class ComplaintParams(Section):
     """Phase 5b, complaints and service recovery."""
 
     threshold: float = P(
-        5.0, "a step's satisfaction below this makes a customer dissatisfied", "points", ge=0, le=10
+        5.0,
+        "a step's satisfaction below this makes a customer dissatisfied",
+        "points",
+        ge=0,
+        le=10,
+        range=(4.0, 6.5),
+        source=FREE,
     )
-    probability: float = P(0.35, "chance a dissatisfied customer complains", "per week", ge=0, le=1)
+    probability: float = P(
+        0.35,
+        "chance a dissatisfied customer complains",
+        "per week",
+        ge=0,
+        le=1,
+        range=(0.05, 0.6),
+        source=FREE
+        + (
+            "; TARP surveys: 3% complain about a small problem, about 70% about a "
+            "$142 loss (Goodman & Newman 2003, Quality Progress 36(1):51-55)"
+        ),
+    )
     answer_base: float = P(
         0.3,
         "share of complaints answered with no retention spend and no spare capacity",
         "",
         ge=0,
         le=1,
+        range=(0.1, 0.6),
+        source=FREE,
     )
     answer_from_retention: float = P(
-        0.5, "extra answered share from a fully funded retention programme", "", ge=0, le=1
+        0.5,
+        "extra answered share from a fully funded retention programme",
+        "",
+        ge=0,
+        le=1,
+        range=(0.1, 0.7),
+        source=FREE,
     )
     answer_from_spare_capacity: float = P(
-        0.3, "extra answered share per unit of spare capacity", "", ge=0, le=1
+        0.3,
+        "extra answered share per unit of spare capacity",
+        "",
+        ge=0,
+        le=1,
+        range=(0.0, 0.6),
+        source=FREE,
     )
     recovery: float = P(
-        0.6, "share of the lost satisfaction an answered complaint restores", "", ge=0, le=1
+        0.6,
+        "share of the lost satisfaction an answered complaint restores",
+        "",
+        ge=0,
+        le=1,
+        range=(0.3, 1.0),
+        source=FREE
+        + (
+            "; at most the whole loss: the recovery paradox lifts satisfaction only a"
+            " little (de Matos, Henrique & Rossi 2007)"
+        ),
     )
     repeat_recovery: float = P(
-        0.2, "the same share for a failure within the recovery memory", "", ge=0, le=1
+        0.2,
+        "the same share for a failure within the recovery memory",
+        "",
+        ge=0,
+        le=1,
+        range=(0.0, 0.5),
+        source=FREE
+        + (
+            "; below recovery: the paradox holds after one failure, not two (Maxham &"
+            " Netemeyer 2002)"
+        ),
     )
     recovery_memory_weeks: int = P(
         26,
@@ -403,9 +627,17 @@ class ComplaintParams(Section):
         "weeks",
         ge=0,
         le=520,
+        range=(8, 104),
+        source=FREE,
     )
     unanswered_trust_cost: float = P(
-        0.08, "share of trust lost when a complaint is ignored", "", ge=0, le=1
+        0.08,
+        "share of trust lost when a complaint is ignored",
+        "",
+        ge=0,
+        le=1,
+        range=(0.0, 0.25),
+        source=FREE,
     )
 
 
@@ -413,24 +645,70 @@ class WordOfMouthParams(Section):
     """Phase 6, word of mouth over the network."""
 
     base_rate: float = P(
-        0.03, "chance a neutral customer talks about its supplier", "per week", ge=0, le=1
+        0.03,
+        "chance a neutral customer talks about its supplier",
+        "per week",
+        ge=0,
+        le=1,
+        range=(0.005, 0.1),
+        source=FREE,
     )
     positive_amplitude: float = P(
-        0.12, "extra chance to talk at full satisfaction", "per week", ge=0, le=1
+        0.12,
+        "extra chance to talk at full satisfaction",
+        "per week",
+        ge=0,
+        le=1,
+        range=(0.02, 0.3),
+        source=FREE + "; below the negative amplitude: asymmetric U (Anderson 1998)",
     )
     negative_amplitude: float = P(
-        0.3, "extra chance to talk at zero satisfaction", "per week", ge=0, le=1
+        0.3,
+        "extra chance to talk at zero satisfaction",
+        "per week",
+        ge=0,
+        le=1,
+        range=(0.05, 0.6),
+        source=FREE + "; above the positive amplitude: asymmetric U (Anderson 1998)",
     )
     neutral_point: float = P(
-        6.5, "satisfaction at which a customer is least likely to talk", "points", ge=0, le=10
+        6.5,
+        "satisfaction at which a customer is least likely to talk",
+        "points",
+        ge=0,
+        le=10,
+        range=(5.0, 7.5),
+        source=FREE + "; the bottom of the U (Anderson 1998)",
     )
-    reach: float = P(0.5, "chance a message reaches each neighbour", "", ge=0, le=1)
+    reach: float = P(
+        0.5,
+        "chance a message reaches each neighbour",
+        "",
+        ge=0,
+        le=1,
+        range=(0.1, 0.9),
+        source=FREE + "; one reach for weak and strong ties (Goldenberg, Libai & Muller 2001)",
+    )
     influence: float = P(
-        0.2, "share of the way a listener's attitude moves per message", "", ge=0, le=1
+        0.2,
+        "share of the way a listener's attitude moves per message",
+        "",
+        ge=0,
+        le=1,
+        range=(0.05, 0.5),
+        source=FREE,
     )
-    attitude_decay: float = P(0.01, "share of attitude forgotten", "per week", ge=0, le=1)
+    attitude_decay: float = P(
+        0.01, "share of attitude forgotten", "per week", ge=0, le=1, range=(0.0, 0.05), source=FREE
+    )
     praise_threshold: float = P(
-        0.75, "an attribute at or above this level is praised", "attribute", ge=0, le=1
+        0.75,
+        "an attribute at or above this level is praised",
+        "attribute",
+        ge=0,
+        le=1,
+        range=(0.6, 0.9),
+        source=FREE,
     )
     complete_graph_max_receivers: int = P(
         50,
@@ -443,13 +721,41 @@ class WordOfMouthParams(Section):
 class ReviewParams(Section):
     """Phase 6b, public reviews."""
 
-    rate: float = P(0.004, "chance a served customer posts a review", "per week", ge=0, le=1)
-    extremity: float = P(2.0, "extra posting propensity per unit of |S - 5|/5", "", ge=0, le=20)
+    rate: float = P(
+        0.004,
+        "chance a served customer posts a review",
+        "per week",
+        ge=0,
+        le=1,
+        range=(0.0005, 0.02),
+        source=FREE,
+    )
+    extremity: float = P(
+        2.0,
+        "extra posting propensity per unit of |S - 5|/5",
+        "",
+        ge=0,
+        le=20,
+        range=(0.0, 5.0),
+        source=FREE,
+    )
     memory: float = P(
-        0.02, "weight of a week's new reviews against the standing score", "per week", ge=0, le=1
+        0.02,
+        "weight of a week's new reviews against the standing score",
+        "per week",
+        ge=0,
+        le=1,
+        range=(0.002, 0.1),
+        source=FREE,
     )
     prior_score: float = P(
-        7.0, "review score of a firm nobody has reviewed yet", "points", ge=0, le=10
+        7.0,
+        "review score of a firm nobody has reviewed yet",
+        "points",
+        ge=0,
+        le=10,
+        range=(5.0, 8.5),
+        source=FREE,
     )
     weight_credibility: float = P(
         0.3,
@@ -458,6 +764,8 @@ class ReviewParams(Section):
         "",
         ge=0,
         le=1,
+        range=(0.0, 0.7),
+        source=FREE,
     )
 
 
@@ -472,19 +780,59 @@ class SwitchingParams(Section):
         "",
         ge=-20,
         le=20,
+        range=(-4.0, 0.0),
+        source=FREE + "; sets the churn level: at the defaults about 8% a year",
     )
     satisfaction_ref: float = P(
-        7.5, "satisfaction at which the satisfaction term is zero", "points", ge=0, le=10
+        7.5,
+        "satisfaction at which the satisfaction term is zero",
+        "points",
+        ge=0,
+        le=10,
+        range=(6.5, 8.5),
+        source=FREE + "; near the typical satisfaction (ACSI national mean 71-77 of 100)",
     )
     satisfaction: float = P(
-        0.55, "log-odds per point of satisfaction below the reference", "per point", ge=0
+        0.55,
+        "log-odds per point of satisfaction below the reference",
+        "per point",
+        ge=0,
+        range=(0.1, 1.2),
+        source=FREE,
     )
-    trust_ref: float = P(0.6, "trust at which the trust term is zero", "", ge=0, le=1)
-    trust: float = P(2.5, "log-odds per unit of trust below the reference", "", ge=0)
-    commitment: float = P(1.5, "log-odds less per unit of commitment above 0.5", "", ge=0)
-    rival: float = P(1.0, "log-odds per unit of a rival's utility advantage", "", ge=0)
-    switching_cost: float = P(0.5, "log-odds less from the cost of switching", "", ge=0)
-    attitude: float = P(1.5, "choice utility per unit of attitude (-1..1)", "", ge=0)
+    trust_ref: float = P(
+        0.6, "trust at which the trust term is zero", "", ge=0, le=1, range=(0.4, 0.8), source=FREE
+    )
+    trust: float = P(
+        2.5,
+        "log-odds per unit of trust below the reference",
+        "",
+        ge=0,
+        range=(0.5, 5.0),
+        source=FREE,
+    )
+    commitment: float = P(
+        1.5,
+        "log-odds less per unit of commitment above 0.5",
+        "",
+        ge=0,
+        range=(0.0, 3.0),
+        source=FREE,
+    )
+    rival: float = P(
+        1.0,
+        "log-odds per unit of a rival's utility advantage",
+        "",
+        ge=0,
+        range=(0.0, 2.5),
+        source=FREE,
+    )
+    switching_cost: float = P(
+        0.5, "log-odds less from the cost of switching", "", ge=0, range=(0.0, 2.0), source=FREE
+    )
+    attitude: float = P(
+        1.5, "choice utility per unit of attitude (-1..1)", "", ge=0, range=(0.0, 3.0), source=FREE
+    )
     quality: float = P(
         8.0,
         "choice utility per unit of weighted expected quality (promise weighted by credibility, "
@@ -495,10 +843,26 @@ class SwitchingParams(Section):
         source=FREE,
     )
     price: float = P(
-        2.0, "choice utility lost per relative price above the industry mean", "", ge=0
+        2.0,
+        "choice utility lost per relative price above the industry mean",
+        "",
+        ge=0,
+        range=(1.0, 5.5),
+        source=(
+            "Tellis 1988, JMR 25(4):331-341 (mean price elasticity -1.76); Bijmolt, "
+            "van Heerde & Pieters 2005, JMR 42(2):141-156 (mean -2.62 over 1,851 "
+            "estimates); in a logit the own-price elasticity is about -coefficient * "
+            "(1 - share)"
+        ),
     )
     outside_option: float = P(
-        1.0, "utility of going unserved instead of to a rival", "", ge=-20, le=20
+        1.0,
+        "utility of going unserved instead of to a rival",
+        "",
+        ge=-20,
+        le=20,
+        range=(-2.0, 4.0),
+        source=FREE,
     )
 
 
@@ -513,7 +877,7 @@ class AcquisitionParams(Section):
         ge=0,
         le=100,
         range=(0.01, 0.06),
-        source="Sultan, Farley & Lehmann 1990 (mean 0.03 over 213 applications)",
+        source="Sultan, Farley & Lehmann 1990, JMR 27(1):70-77 (mean 0.03 over 213 applications)",
     )
     q: float = P(
         0.38,
@@ -522,13 +886,31 @@ class AcquisitionParams(Section):
         ge=0,
         le=100,
         range=(0.2, 0.6),
-        source="Sultan, Farley & Lehmann 1990 (mean 0.38 over 213 applications)",
+        source="Sultan, Farley & Lehmann 1990, JMR 27(1):70-77 (mean 0.38 over 213 applications)",
     )
     satisfied_threshold: float = P(
-        6.0, "a neighbour counts for q when its S is at least this", "points", ge=0, le=10
+        6.0,
+        "a neighbour counts for q when its S is at least this",
+        "points",
+        ge=0,
+        le=10,
+        range=(5.0, 8.0),
+        source=FREE,
     )
     marketing_elasticity: float = P(
-        0.6, "p scales with (marketing/reference)**elasticity", "", ge=0, le=2
+        0.6,
+        "p scales with (marketing/reference)**elasticity",
+        "",
+        ge=0,
+        le=2,
+        range=(0.1, 0.8),
+        source=(
+            "Sethuraman, Tellis & Briesch 2011, JMR 48(3):457-471 (mean advertising "
+            "elasticity of sales .12 short-term, .24 long-term; higher for durables "
+            "and early in the life cycle); p moves only the innovators' share of "
+            "adoptions, so its elasticity is the sales elasticity divided by that "
+            "share"
+        ),
     )
     targeting: float = P(
         1.0,
@@ -536,6 +918,8 @@ class AcquisitionParams(Section):
         "",
         ge=0,
         le=5,
+        range=(0.0, 2.0),
+        source=FREE,
     )
 
 
@@ -567,6 +951,8 @@ class EconomicsParams(Section):
         "retention spend per own customer that counts as a fully funded programme",
         "money/customer/year",
         gt=0,
+        range=(4.0, 16.0),
+        source=FREE + "; relative to the scenarios' prices of about 100",
     )
     capability_cost: float = P(
         25.0,
@@ -574,20 +960,52 @@ class EconomicsParams(Section):
         "gap to capability 1 (exponential approach)",
         "money/market customer",
         gt=0,
+        range=(10.0, 60.0),
+        source=FREE + "; relative to the scenarios' prices of about 100",
     )
     capability_decay: float = P(
-        0.02, "share of capability above 0.2 lost without upkeep", "per year", ge=0, le=1
+        0.02,
+        "share of capability above 0.2 lost without upkeep",
+        "per year",
+        ge=0,
+        le=1,
+        range=(0.0, 0.1),
+        source=FREE,
     )
     capacity_build_cost: float = P(
-        40.0, "cost of capacity for one more customer, per market customer", "money/customer", gt=0
+        40.0,
+        "cost of capacity for one more customer, per market customer",
+        "money/customer",
+        gt=0,
+        range=(15.0, 100.0),
+        source=FREE + "; relative to the scenarios' prices of about 100",
     )
     capacity_decay: float = P(
-        0.1, "share of capacity lost each year (staff turnover)", "per year", ge=0, le=1
+        0.1,
+        "share of capacity lost each year (staff turnover)",
+        "per year",
+        ge=0,
+        le=1,
+        range=(0.03, 0.3),
+        source=FREE,
     )
     exit_enabled: bool = P(True, "firms whose cash stays negative exit")
-    exit_after_weeks: int = P(26, "weeks of negative cash after which a firm exits", "weeks", ge=1)
+    exit_after_weeks: int = P(
+        26,
+        "weeks of negative cash after which a firm exits",
+        "weeks",
+        ge=1,
+        range=(8, 104),
+        source=FREE,
+    )
     discount_rate: float = P(
-        0.1, "discount rate for customer lifetime value", "per year", ge=0, le=1
+        0.1,
+        "discount rate for customer lifetime value",
+        "per year",
+        ge=0,
+        le=1,
+        range=(0.05, 0.15),
+        source=FREE + "; a firm's cost of capital",
     )
 
 
@@ -601,9 +1019,21 @@ class DisclosureParams(Section):
         "",
         ge=0,
         le=1,
+        range=(0.2, 0.9),
+        source=FREE + "; warned failures are judged less harshly (Taylor 1994; Hui & Tse 1996)",
     )
     trust_factor: float = P(
-        0.3, "share of the trust loss kept when the failure was announced", "", ge=0, le=1
+        0.3,
+        "share of the trust loss kept when the failure was announced",
+        "",
+        ge=0,
+        le=1,
+        range=(0.1, 0.8),
+        source=FREE
+        + (
+            "; self-disclosed bad news costs less credibility (Williams, Bourgeois & "
+            "Croyle 1993; Arpan & Roskos-Ewoldsen 2005)"
+        ),
     )
     habituation: float = P(
         2.0,
@@ -611,9 +1041,16 @@ class DisclosureParams(Section):
         "warnings",
         gt=0,
         le=100,
+        range=(0.5, 10.0),
+        source=FREE,
     )
     memory_weeks: float = P(
-        26.0, "weeks over which a customer remembers the warnings it received", "weeks", gt=0
+        26.0,
+        "weeks over which a customer remembers the warnings it received",
+        "weeks",
+        gt=0,
+        range=(4.0, 104.0),
+        source=FREE,
     )
     cost: float = P(
         0.5,
@@ -621,6 +1058,8 @@ class DisclosureParams(Section):
         "money/warning",
         ge=0,
         le=100,
+        range=(0.0, 3.0),
+        source=FREE + "; relative to the scenarios' prices of about 100",
     )
     visibility: float = P(
         1.0,
@@ -629,6 +1068,8 @@ class DisclosureParams(Section):
         "reviews",
         ge=0,
         le=10,
+        range=(0.0, 3.0),
+        source=FREE,
     )
 
 
