@@ -8,7 +8,10 @@ behavioural section of :class:`sim.params.Params`), then the built-in strategies
 is out of date, so a test or CI job catches a default changed in code but not in the docs.
 
 Every cell comes from the pydantic schema: the default, the unit (:func:`sim.params.unit_of`), the
-limits (``ge``/``gt``/``le``/``lt`` and length metadata) and the field's description. The prose of
+limits (``ge``/``gt``/``le``/``lt`` and length metadata) and the field's description; for the
+behavioural sections also the plausible range and its source (:func:`sim.params.parameter_range`),
+or why a parameter has none (a switch, or :data:`sim.params.NO_RANGE`), and a count of sourced,
+free and exempt parameters (:func:`provenance_counts`). The prose of
 MODEL.md refers to parameters by key and never repeats a default, so the tables are the only place
 where numbers appear and they cannot drift from the code.
 
@@ -29,7 +32,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from sim.params import Params, unit_of
+from sim.params import NO_RANGE, Params, parameter_range, unit_of
 from sim.scenario import FirmSpec, MarketSpec, NetworkSpec, Scenario, SegmentSpec
 from sim.strategies import BUILTIN_STRATEGIES, Strategy
 
@@ -43,6 +46,8 @@ __all__ = [
     "format_default",
     "main",
     "parameter_reference",
+    "provenance_cells",
+    "provenance_counts",
     "render",
     "sections",
     "strategy_reference",
@@ -84,6 +89,9 @@ class Section:
         The field names to list (default: all fields of ``model``).
     intro
         A sentence printed between the heading and the table.
+    provenance
+        The table also shows each parameter's plausible range and its source (behavioural
+        sections with numeric parameters).
     """
 
     def __init__(
@@ -93,12 +101,14 @@ class Section:
         prefix: str,
         fields: Sequence[str] | None = None,
         intro: str = "",
+        provenance: bool = False,
     ) -> None:
         self.title = title
         self.model = model
         self.prefix = prefix
         self.fields = list(model.model_fields) if fields is None else list(fields)
         self.intro = intro
+        self.provenance = provenance
 
     def keys(self) -> list[str]:
         """The scenario keys of the section's fields, e.g. ``["expectations.rate_up", ...]``."""
@@ -156,7 +166,8 @@ def sections() -> list[Section]:
     for name, field in Params.model_fields.items():
         model = field.annotation
         doc = (model.__doc__ or "").strip().splitlines()[0]
-        out.append(Section(f"`[{name}]`: {doc}", model, f"{name}."))
+        numeric = any(f.annotation is not bool for f in model.model_fields.values())
+        out.append(Section(f"`[{name}]`: {doc}", model, f"{name}.", provenance=numeric))
     return out
 
 
@@ -296,19 +307,77 @@ def _default(field: FieldInfo) -> Any:
     return field.default
 
 
+def provenance_cells(key: str) -> tuple[str, str]:
+    """The plausible-range and source cells of the behavioural parameter ``key``.
+
+    Parameters
+    ----------
+    key
+        ``"section.name"`` of :class:`sim.params.Params`.
+
+    Returns
+    -------
+    (str, str)
+        E.g. ``("[1, 3]", "Tversky & Kahneman 1992 ...")``; ``("—", "switch")`` for a true/false
+        parameter; ``("—", "exempt: <reason>")`` for one of :data:`sim.params.NO_RANGE`;
+        ``("—", "none declared")`` for a numeric parameter without a range (a test forbids it).
+    """
+    found = parameter_range(key)
+    if found is not None:
+        return f"[{_number(found.low)}, {_number(found.high)}]", found.source
+    section, _, name = key.partition(".")
+    if Params.model_fields[section].annotation.model_fields[name].annotation is bool:
+        return "—", "switch"
+    if key in NO_RANGE:
+        return "—", f"exempt: {NO_RANGE[key]}"
+    return "—", "none declared"
+
+
+def provenance_counts() -> dict[str, int]:
+    """How many parameters of :class:`sim.params.Params` are sourced, free, exempt or switches.
+
+    Returns
+    -------
+    dict
+        ``{"sourced": .., "free": .., "exempt": .., "switches": .., "missing": ..}``: a range
+        with a citation, a range marked free (no empirical basis), a numeric parameter of
+        :data:`sim.params.NO_RANGE`, a true/false parameter, and a numeric parameter with no
+        range that is not exempt (0 when the schema is complete).
+    """
+    counts = dict.fromkeys(("sourced", "free", "exempt", "switches", "missing"), 0)
+    for section, part in Params.model_fields.items():
+        for name, field in part.annotation.model_fields.items():
+            key = f"{section}.{name}"
+            found = parameter_range(key)
+            if found is not None:
+                counts["free" if found.free else "sourced"] += 1
+            elif field.annotation is bool:
+                counts["switches"] += 1
+            elif key in NO_RANGE:
+                counts["exempt"] += 1
+            else:
+                counts["missing"] += 1
+    return counts
+
+
 def _table(section: Section) -> list[str]:
-    lines = [
-        "| key | default | unit | limits | meaning |",
-        "|---|---|---|---|---|",
-    ]
+    head = ["key", "default", "unit", "limits", "meaning"]
+    if section.provenance:
+        head += ["plausible range", "source"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name in section.fields:
         field = section.model.model_fields[name]
         unit = unit_of(section.model, name) or "—"
-        lines.append(
-            f"| `{section.prefix}{name}` | {_cell(format_default(_default(field)))} | "
-            f"{_cell(unit)} | {_cell(field_limits(field))} | "
-            f"{_cell(_meaning(section.model, name))} |"
-        )
+        cells = [
+            f"`{section.prefix}{name}`",
+            format_default(_default(field)),
+            unit,
+            field_limits(field),
+            _meaning(section.model, name),
+        ]
+        if section.provenance:
+            cells += provenance_cells(section.prefix + name)
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return lines
 
 
@@ -361,6 +430,23 @@ def strategy_reference(strategies: dict[str, type[Strategy]] | None = None) -> s
     return "\n".join(lines)
 
 
+def _provenance_summary() -> str:
+    c = provenance_counts()
+    ranged = c["sourced"] + c["free"]
+    text = (
+        "The behavioural tables also give each parameter's *plausible range* (its likely values "
+        "in real markets, not the limits the code accepts) and the *source* of that range. Of "
+        f"the {ranged + c['exempt']} numeric behavioural parameters, {ranged} declare a range: "
+        f"{c['sourced']} from a published estimate and {c['free']} free (no empirical basis: "
+        f"the range is a modelling choice, kept wide); {c['exempt']} are exempt as units or "
+        f"computational settings (`sim.params.NO_RANGE`). The {c['switches']} switches "
+        "(true/false) need no range."
+    )
+    if c["missing"]:
+        text += f" {c['missing']} numeric parameters declare no range yet."
+    return text
+
+
 def parameter_reference() -> str:
     """The whole generated block (without the markers), as Markdown.
 
@@ -371,7 +457,7 @@ def parameter_reference() -> str:
         strategies (:func:`strategy_reference`).
     """
     lines = [
-        "<!-- Generated by `python -m sim.docs` from sim/params.py, sim/scenario.py and "
+        "<!-- Generated by `python -m sim.docs` from sim/params/, sim/scenario.py and "
         "sim/strategies.py. Do not edit by hand: change the schema and rerun. -->",
         "",
         "Keys are written as in a scenario file: `expectations.rate_up` is `rate_up` in the "
@@ -382,6 +468,8 @@ def parameter_reference() -> str:
         "(section 3); *attribute* is the 0..1 scale of capability, promise, expectation and "
         "experience; *points* the 0..10 satisfaction scale; *money* is per member of the market "
         "population (section 7, Economics). A dash means dimensionless.",
+        "",
+        _provenance_summary(),
     ]
     for section in sections():
         lines += ["", f"### {section.title}", ""]

@@ -160,3 +160,40 @@ def test_prose_names_only_existing_keys(text: str) -> None:
     }
     unknown = sorted(cited - known)
     assert not unknown, f"docs/MODEL.md cites keys that do not exist: {unknown}"
+
+
+def test_behavioural_tables_show_each_range_and_source(text: str) -> None:
+    """Every behavioural parameter's row carries its plausible range and its source, or says
+    why it has none (a switch, an exemption)."""
+    from sim.params import NO_RANGE, parameter_range
+
+    rows = {
+        line.split(" | ")[0][3:-1]: line for line in text.splitlines() if line.startswith("| `")
+    }
+    for section, field in Params.model_fields.items():
+        for name, info in field.annotation.model_fields.items():
+            key = f"{section}.{name}"
+            row = rows[key]
+            found = parameter_range(key)
+            if found is not None:
+                cells = [c.strip() for c in row.strip("|").split(" | ")]
+                lo, hi = (docs._number(v) for v in (found.low, found.high))
+                assert cells[-2] == f"[{lo}, {hi}]", key
+                assert cells[-1] == found.source.replace("|", "\\|"), key
+            elif info.annotation is bool:
+                assert row.endswith("| — | switch |") or section == "mechanisms", key
+            else:
+                assert key in NO_RANGE and "exempt: " in row, key
+
+
+def test_the_provenance_counts_are_stated_and_complete(text: str) -> None:
+    counts = docs.provenance_counts()
+    assert counts["missing"] == 0
+    assert counts["sourced"] >= 6 and counts["free"] > counts["sourced"]
+    numeric = counts["sourced"] + counts["free"] + counts["exempt"]
+    assert (
+        f"Of the {numeric} numeric behavioural parameters, "
+        f"{counts['sourced'] + counts['free']} declare a range: {counts['sourced']} from a "
+        f"published estimate and {counts['free']} free"
+    ) in text
+    assert f"The {counts['switches']} switches" in text
