@@ -1,0 +1,1 @@
+"""When does it pay? Claims, their odds over the plausible worlds, and where they flip."""
