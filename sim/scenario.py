@@ -32,11 +32,11 @@ from pydantic import (
 from sim.params import P, Params, Section
 
 __all__ = [
+    "ClaimSpec",
     "FirmSpec",
     "MarketSpec",
     "NetworkSpec",
     "Scenario",
-    "ClaimSpec",
     "ScenarioError",
     "SegmentSpec",
     "apply_overrides",

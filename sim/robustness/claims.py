@@ -3,7 +3,7 @@
 A claim is one comparison of two sides::
 
     firms.Straight Talk.share > firms.Big Promises.share
-    firms.Heads Up.retention_annual @ years 3-10 >= firms.Silent.retention_annual @ years 3-10 + 0.01
+    firms.Heads Up.retention_annual @ years 3-10 >= firms.Silent.retention_annual @ years 3-10 + .01
     abs(firms.Concierge.share - firms.AllRound.share) < 0.1
     satisfaction[banking] < satisfaction[banking] @ year 1
 
@@ -83,7 +83,6 @@ class Window:
     first: int = 0
     last: int = 0
     text: str = "final"
-
 
 
 @dataclass(frozen=True)
@@ -295,8 +294,9 @@ class _Tokens:
                     f"firm of the scenario ({', '.join(self.firms)})",
                 )
             raise self._fail(
-                i, f"expected firms.<firm>.<metric> with a firm of the scenario "
-                f"({', '.join(self.firms)})"
+                i,
+                f"expected firms.<firm>.<metric> with a firm of the scenario "
+                f"({', '.join(self.firms)})",
             )
         start = i + len("firms.") + len(firm) + 1
         m = _NAME.match(t, start)
@@ -518,7 +518,8 @@ def scenario_claims(scenario: object, steps: int | None = None) -> list[Claim]:
         if spec.name in seen:
             raise ClaimError(
                 f"claims[{i}].name",
-                f"expected a unique claim name, got {spec.name!r} twice (claims[{seen[spec.name]}])",
+                f"expected a unique claim name, got {spec.name!r} twice "
+                f"(claims[{seen[spec.name]}])",
             )
         seen[spec.name] = i
         try:

@@ -73,9 +73,7 @@ def _print(analysis: Any) -> None:
         print(f"\n  {v.claim.name}: {v.claim.text}")
         print(f"    {v.sentence()}")
         if len(v.importance):
-            top = ", ".join(
-                f"{r.parameter} {r.S1:.2f}" for r in v.importance.head(3).itertuples()
-            )
+            top = ", ".join(f"{r.parameter} {r.S1:.2f}" for r in v.importance.head(3).itertuples())
             print(f"    decided by (first-order index of the margin): {top}")
 
 

@@ -15,14 +15,14 @@ import textwrap
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.colors import TwoSlopeNorm  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.colors import TwoSlopeNorm
+from matplotlib.patches import Rectangle
 
-from sim.robustness.margins import holds  # noqa: E402
-from sim.robustness.verdicts import Verdict, parameter_label  # noqa: E402
+from sim.robustness.margins import holds
+from sim.robustness.verdicts import Verdict, parameter_label
 
 __all__ = ["map_axes", "margin_map", "odds_chart"]
 
@@ -73,10 +73,18 @@ def margin_map(
                 grid[j, i] = ms[sel].mean()
     mesh = ax.pcolormesh(xe, ye, np.ma.masked_invalid(grid), cmap="RdBu", norm=norm, alpha=0.55)
     ok_pts = holds(verdict.claim, ms)
-    ax.scatter(xs[ok_pts], ys[ok_pts], c=ms[ok_pts], cmap="RdBu", norm=norm, s=26,
-               edgecolors="black", linewidths=0.5, label="holds")
-    ax.scatter(xs[~ok_pts], ys[~ok_pts], c="black", marker="x", s=30, linewidths=1.2,
-               label="fails")
+    ax.scatter(
+        xs[ok_pts],
+        ys[ok_pts],
+        c=ms[ok_pts],
+        cmap="RdBu",
+        norm=norm,
+        s=26,
+        edgecolors="black",
+        linewidths=0.5,
+        label="holds",
+    )
+    ax.scatter(xs[~ok_pts], ys[~ok_pts], c="black", marker="x", s=30, linewidths=1.2, label="fails")
     if verdict.boxes:
         b = verdict.boxes[0]
         lims = {r.key: r for r in b.restrictions}
@@ -86,8 +94,18 @@ def margin_map(
             x1 = rx.high if rx and rx.high is not None else xs.max()
             y0 = ry.low if ry and ry.low is not None else ys.min()
             y1 = ry.high if ry and ry.high is not None else ys.max()
-            ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, lw=2, ls="--",
-                                   ec="darkorange", label=f"PRIM: where it {verdict.looks_for}"))
+            ax.add_patch(
+                Rectangle(
+                    (x0, y0),
+                    x1 - x0,
+                    y1 - y0,
+                    fill=False,
+                    lw=2,
+                    ls="--",
+                    ec="darkorange",
+                    label=f"PRIM: where it {verdict.looks_for}",
+                )
+            )
     fig.colorbar(mesh, ax=ax, label="margin (> 0: the claim holds)")
     ax.set_xlabel(_wrap(f"{parameter_label(x)} ({x})", 55))
     ax.set_ylabel(_wrap(f"{parameter_label(y)} ({y})", 45))
@@ -103,8 +121,8 @@ def odds_chart(verdicts: list[Verdict], title: str = "") -> plt.Figure:
     fig, ax = plt.subplots(figsize=(7.5, 0.55 * n + 1.2), dpi=110)
     ys = np.arange(n)[::-1]
     share = np.array([v.odds.share for v in verdicts])
-    lo = share - np.array([v.odds.low for v in verdicts])
-    hi = np.array([v.odds.high for v in verdicts]) - share
+    lo = np.clip(share - np.array([v.odds.low for v in verdicts]), 0, None)
+    hi = np.clip(np.array([v.odds.high for v in verdicts]) - share, 0, None)
     colors = ["#2b7bba" if s >= 0.95 else "#e08a1e" if s >= 0.5 else "#c0392b" for s in share]
     ax.barh(ys, share, color=colors, alpha=0.85)
     ax.errorbar(share, ys, xerr=[lo, hi], fmt="none", ecolor="black", capsize=3, lw=1)

@@ -49,7 +49,8 @@ def margin_importance(
     -------
     DataFrame
         Columns ``parameter``, ``S1`` (clipped at 0), ``S1_conf`` (half-width of the 95%
-        interval); empty when fewer than :data:`MIN_WORLDS` worlds are decided or the margin does not vary.
+        interval); empty when fewer than :data:`MIN_WORLDS` worlds are decided or the margin
+        does not vary.
     """
     from SALib.analyze import rbd_fast
 

@@ -61,8 +61,10 @@ def _eval(node: Node, runs: pd.Index, market: pd.DataFrame | None, firms: pd.Dat
         if node.name == "abs":
             return args[0].abs()
         frame = pd.concat(args, axis=1)
-        return frame.min(axis=1, skipna=False) if node.name == "min" else frame.max(
-            axis=1, skipna=False
+        return (
+            frame.min(axis=1, skipna=False)
+            if node.name == "min"
+            else frame.max(axis=1, skipna=False)
         )
     raise TypeError(f"not a claim node: {node!r}")  # pragma: no cover
 

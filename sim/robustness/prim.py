@@ -12,12 +12,14 @@ Lempert (2010) and EMA Workbench do it:
    denser boxes.
 2. **Choosing**: among the boxes of the trajectory whose density reaches ``threshold`` (or, when
    none does, at least twice the share of worlds of interest overall), the one with the largest
-   coverage + density, a balance of the two. No box is reported that does not double that share.
+   coverage + density, a balance of the two.
 3. **Pasting**: widen the chosen box's limits back while that raises its density.
 4. **Pruning**: drop each restriction that a one-sided binomial test cannot tell from chance
    (EMA Workbench's quasi-p-value: could the density inside the box arise from the density of the
    box without that restriction? ``p >= 0.05``), most doubtful first, so the box names only the
    parameters that matter.
+   A box is reported only if, after pruning, its density is at least :data:`LIFT` times the
+   overall share and a binomial test says it is not chance (``p < p_max``).
 5. **Covering**: remove the box's worlds and look for another box in the rest (up to
    ``max_boxes``), as long as each new box is dense enough.
 
@@ -38,7 +40,11 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binom
 
-__all__ = ["Box", "Restriction", "find_boxes", "peel"]
+__all__ = ["LIFT", "Box", "Restriction", "find_boxes", "peel"]
+
+LIFT = 1.5
+"""A reported box holds the worlds of interest at least this many times more densely than all
+worlds do."""
 
 
 @dataclass(frozen=True)
@@ -171,6 +177,20 @@ def _paste(X, y, lo, hi, alpha):
         _, lo, hi = best
 
 
+def _midpoints(X, lo, hi, r_lo, r_hi):
+    """Move each restricted limit half way to the nearest value outside it (the boundary is
+    somewhere in that gap; the data value itself is biased inwards)."""
+    lo, hi = lo.copy(), hi.copy()
+    for j in range(X.shape[1]):
+        if lo[j] > r_lo[j]:
+            below = X[X[:, j] < lo[j], j]
+            lo[j] = (lo[j] + below.max()) / 2 if len(below) else lo[j]
+        if hi[j] < r_hi[j]:
+            above = X[X[:, j] > hi[j], j]
+            hi[j] = (hi[j] + above.min()) / 2 if len(above) else hi[j]
+    return lo, hi
+
+
 def _stats(X, y, lo, hi, total_hits):
     inside = _limits_mask(X, lo, hi)
     m = int(inside.sum())
@@ -181,7 +201,7 @@ def _stats(X, y, lo, hi, total_hits):
 def _prune(X, y, lo, hi, full_lo, full_hi, p_max):
     lo, hi = lo.copy(), hi.copy()
     while True:
-        m, hits, density, _ = _stats(X, y, lo, hi, 1)
+        m, hits, _density, _ = _stats(X, y, lo, hi, 1)
         worst = None
         for j in range(X.shape[1]):
             for side in ("low", "high"):
@@ -190,7 +210,7 @@ def _prune(X, y, lo, hi, full_lo, full_hi, p_max):
                     continue
                 l2, h2 = lo.copy(), hi.copy()
                 (l2 if side == "low" else h2)[j] = full[j]
-                m2, hits2, d2, _ = _stats(X, y, l2, h2, 1)
+                _m2, _hits2, d2, _ = _stats(X, y, l2, h2, 1)
                 p = float(binom.sf(hits - 1, m, d2)) if m else 1.0
                 if p >= p_max and (worst is None or p > worst[0]):
                     worst = (p, l2, h2)
@@ -261,6 +281,7 @@ def find_boxes(
         r_lo, r_hi = Xr.min(axis=0), Xr.max(axis=0)
         lo, hi = _prune(Xr, yr, lo, hi, r_lo, r_hi, p_max)
         m, hits, density, _ = _stats(Xr, yr, lo, hi, total_hits)
+        lo, hi = _midpoints(Xr, lo, hi, r_lo, r_hi)
         restrictions = tuple(
             Restriction(
                 names[j],
@@ -270,7 +291,10 @@ def find_boxes(
             for j in range(len(names))
             if lo[j] > r_lo[j] or hi[j] < r_hi[j]
         )
-        if not restrictions or (boxes and density < threshold) or density < 2 * base:
+        significant = float(binom.sf(hits - 1, m, base)) < p_max if m else False
+        if not restrictions or (boxes and density < threshold) or density < LIFT * base:
+            break
+        if not significant:
             break
         box = Box(
             restrictions=restrictions,

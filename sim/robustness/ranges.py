@@ -33,9 +33,12 @@ from sim.params import FREE, plausible_ranges
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
 __all__ = [
+    "REPLICATES",
+    "WORLDS",
     "Range",
     "RobustnessConfig",
     "RobustnessError",
+    "check_int",
     "load_config",
     "resolve_ranges",
 ]
@@ -92,10 +95,18 @@ class RobustnessConfig:
         return str(self.path) if self.path else "<robustness>"
 
 
-def _int(where: str, key: str, value: Any, low: int, high: int) -> int:
+WORLDS = (8, 100_000)
+"""Fewest and most worlds a study may sample."""
+REPLICATES = (1, 1000)
+"""Fewest and most runs per world."""
+
+
+def check_int(where: str, key: str, value: Any, low: int, high: int) -> int:
+    """``value`` if it is a whole number in ``low..high``, else a :class:`RobustnessError`."""
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise RobustnessError(where, key, f"expected a whole number from {low} to {high}, got "
-                              f"{value!r}")
+        raise RobustnessError(
+            where, key, f"expected a whole number from {low} to {high}, got {value!r}"
+        )
     return value
 
 
@@ -118,8 +129,9 @@ def _range(where: str, key: str, value: Any, origin: str) -> Range:
         source = str(value.get("source", source))
     else:
         raise RobustnessError(
-            where, at, f"expected [low, high] or {{ low = .., high = .., source = .. }}, got "
-            f"{value!r}"
+            where,
+            at,
+            f"expected [low, high] or {{ low = .., high = .., source = .. }}, got {value!r}",
         )
     for name, v in (("low", low), ("high", high)):
         if isinstance(v, bool) or not isinstance(v, int | float):
@@ -130,8 +142,9 @@ def _range(where: str, key: str, value: Any, origin: str) -> Range:
     return Range(key, float(low), float(high), source, integer, origin)
 
 
-def load_config(path: str | Path | None = None, data: dict[str, Any] | None = None
-                ) -> RobustnessConfig:
+def load_config(
+    path: str | Path | None = None, data: dict[str, Any] | None = None
+) -> RobustnessConfig:
     """Read and check a robustness file (or its content as ``data``); None gives the defaults.
 
     Raises
@@ -147,8 +160,9 @@ def load_config(path: str | Path | None = None, data: dict[str, Any] | None = No
         try:
             data = tomllib.loads(p.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise RobustnessError(where, "", "file not found; expected a robustness .toml "
-                                  "(see docs/robustness.md)") from None
+            raise RobustnessError(
+                where, "", "file not found; expected a robustness .toml (see docs/robustness.md)"
+            ) from None
         except IsADirectoryError:
             raise RobustnessError(where, "", "is a folder; expected a robustness .toml") from None
         except tomllib.TOMLDecodeError as e:
@@ -160,13 +174,13 @@ def load_config(path: str | Path | None = None, data: dict[str, Any] | None = No
             raise RobustnessError(where, k, f"unknown key; expected one of: {', '.join(_TOP_KEYS)}")
     cfg = RobustnessConfig(path=Path(path) if path is not None else None)
     if "worlds" in data:
-        cfg.worlds = _int(where, "worlds", data["worlds"], 8, 100_000)
+        cfg.worlds = check_int(where, "worlds", data["worlds"], *WORLDS)
     if "replicates" in data:
-        cfg.replicates = _int(where, "replicates", data["replicates"], 1, 1000)
+        cfg.replicates = check_int(where, "replicates", data["replicates"], *REPLICATES)
     if "seed" in data:
-        cfg.seed = _int(where, "seed", data["seed"], 0, 2**63 - 1)
+        cfg.seed = check_int(where, "seed", data["seed"], 0, 2**63 - 1)
     if "steps" in data:
-        cfg.steps = _int(where, "steps", data["steps"], 1, 10_000_000)
+        cfg.steps = check_int(where, "steps", data["steps"], 1, 10_000_000)
     hold = data.get("hold", [])
     if not isinstance(hold, list) or not all(isinstance(h, str) for h in hold):
         raise RobustnessError(where, "hold", f"expected a list of dotted keys, got {hold!r}")
@@ -210,8 +224,9 @@ def resolve_ranges(config: RobustnessConfig, scenario: Scenario) -> dict[str, Ra
     for i, key in enumerate(config.hold):
         if key not in out:
             raise RobustnessError(
-                where, f"hold[{i}]", f"{key!r} has no range to hold; expected one of "
-                f"{', '.join(out)}"
+                where,
+                f"hold[{i}]",
+                f"{key!r} has no range to hold; expected one of {', '.join(out)}",
             )
         del out[key]
     for key, r in out.items():

@@ -90,8 +90,11 @@ def markdown(analysis: Analysis, figures: Path | None = None, title: str | None 
         f"{len(analysis.worlds)} plausible worlds x {st.config.replicates} replicates "
         f"({analysis.runs_ok} of {analysis.runs_total} runs finished), {st.steps} steps, "
         f"seed {st.config.seed}"
-        + (f", fixed: {', '.join(f'{k} = {v}' for k, v in st.config.fixed.items())}" if
-           st.config.fixed else "")
+        + (
+            f", fixed: {', '.join(f'{k} = {v}' for k, v in st.config.fixed.items())}"
+            if st.config.fixed
+            else ""
+        )
         + (f", worlds from the posterior {st.posterior}" if st.posterior else "")
         + "."
     )

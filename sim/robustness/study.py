@@ -24,9 +24,12 @@ import pandas as pd
 from sim.robustness.claims import Claim, ClaimError, parse_claim, scenario_claims
 from sim.robustness.margins import claim_margins, world_margins
 from sim.robustness.ranges import (
+    REPLICATES,
+    WORLDS,
     Range,
     RobustnessConfig,
     RobustnessError,
+    check_int,
     load_config,
     resolve_ranges,
 )
@@ -157,8 +160,10 @@ def _claims(scenario: Scenario, extra: list[str] | None, steps: int, where: str)
         raise RobustnessError(where, e.key, e.detail) from None
     if not claims:
         raise RobustnessError(
-            where, "claims", "the scenario states no claims; expected [[claims]] tables with "
-            "name, says and holds (docs/robustness.md), or --claim EXPRESSION"
+            where,
+            "claims",
+            "the scenario states no claims; expected [[claims]] tables with "
+            "name, says and holds (docs/robustness.md), or --claim EXPRESSION",
         )
     return claims
 
@@ -199,11 +204,11 @@ def plan_study(
     """
     cfg = config if isinstance(config, RobustnessConfig) else load_config(config)
     if worlds is not None:
-        cfg.worlds = worlds
+        cfg.worlds = check_int("--worlds", "", worlds, *WORLDS)
     if replicates is not None:
-        cfg.replicates = replicates
+        cfg.replicates = check_int("--replicates", "", replicates, *REPLICATES)
     if steps is not None:
-        cfg.steps = steps
+        cfg.steps = check_int("--steps", "", steps, 1, 10_000_000)
     if fixed:
         cfg.fixed = {**cfg.fixed, **fixed}
     if isinstance(scenario, Scenario):

@@ -80,14 +80,18 @@ def read_posterior(path: str | Path) -> pd.DataFrame:
         raise RobustnessError(where, "", "file not found; expected a Parquet posterior") from None
     except Exception as e:  # pyarrow raises several types for a file that is not Parquet
         raise RobustnessError(
-            where, "", f"cannot read as Parquet ({type(e).__name__}); expected one row per "
-            "posterior sample and one column per dotted scenario key"
+            where,
+            "",
+            f"cannot read as Parquet ({type(e).__name__}); expected one row per "
+            "posterior sample and one column per dotted scenario key",
         ) from None
     keys = [c for c in df.columns if isinstance(c, str) and "." in c]
     if not keys:
         raise RobustnessError(
-            where, "", f"no parameter columns; expected columns named by dotted scenario keys "
-            f"(e.g. expectations.weight_promise), got {list(df.columns)}"
+            where,
+            "",
+            f"no parameter columns; expected columns named by dotted scenario keys "
+            f"(e.g. expectations.weight_promise), got {list(df.columns)}",
         )
     df = df[keys]
     for k in keys:
@@ -132,8 +136,14 @@ def posterior_worlds(
     for k in rows.columns:
         worlds[k] = _round(worlds[k].to_numpy(), False)
     out = {
-        k: Range(k, float(rows[k].min()), float(rows[k].max()), "calibration posterior",
-                 False, "posterior")
+        k: Range(
+            k,
+            float(rows[k].min()),
+            float(rows[k].max()),
+            "calibration posterior",
+            False,
+            "posterior",
+        )
         for k in rows.columns
     }
     out.update(others)
