@@ -68,7 +68,7 @@ def analyze(study: Study, results: SweepResults, seed: int = 0) -> Analysis:
         if c.name in margins and margins[c.name].notna().any():
             verdicts.append(judge(c, worlds, margins[c.name], seed=seed))
     runs = results.runs()
-    ok = int((runs["status"] == "ok").sum()) if len(runs) else 0
+    ok = int((runs["status"] == "ok").sum()) if "status" in runs else 0
     total = len(study.worlds) * study.config.replicates
     return Analysis(study, worlds, margins, verdicts, ok, total)
 

@@ -134,17 +134,20 @@ class Study:
         }
 
 
-def _claims(scenario: Scenario, extra: list[str] | None, steps: int, where: str) -> list[Claim]:
+def _claims(
+    scenario: Scenario, extra: list[str | tuple[str, str]] | None, steps: int, where: str
+) -> list[Claim]:
     firms = [f.name for f in scenario.firms]
     if extra:
         out = []
-        for i, text in enumerate(extra):
+        for i, item in enumerate(extra):
+            text, says = (item, "") if isinstance(item, str) else item
             try:
                 out.append(
                     parse_claim(
                         f"claim {i + 1}",
                         text,
-                        "",
+                        says,
                         firms,
                         list(scenario.market.industries),
                         steps_per_year=scenario.steps_per_year,
@@ -173,7 +176,7 @@ def plan_study(
     config: RobustnessConfig | str | Path | None = None,
     *,
     posterior: str | Path | None = None,
-    claims: list[str] | None = None,
+    claims: list[str | tuple[str, str]] | None = None,
     worlds: int | None = None,
     replicates: int | None = None,
     steps: int | None = None,
@@ -191,7 +194,7 @@ def plan_study(
     posterior
         A calibration posterior (see :mod:`sim.robustness.worlds`).
     claims
-        Claim expressions to test instead of the scenario's own.
+        Claims to test instead of the scenario's own: expressions, or ``(expression, says)``.
     worlds, replicates, steps
         Replace the file's values.
     fixed
@@ -292,7 +295,7 @@ def study_margins(study: Study, results: SweepResults) -> tuple[pd.DataFrame, pd
         run; ``margins`` has one column per claim.
     """
     runs = results.runs()
-    ok = runs[runs["status"] == "ok"]
+    ok = runs[runs["status"] == "ok"] if "status" in runs else runs.iloc[:0]
     if ok.empty:
         empty = pd.DataFrame(columns=[c.name for c in study.claims])
         return study.worlds.iloc[:0], empty

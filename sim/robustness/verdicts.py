@@ -233,7 +233,8 @@ def judge(
         verdict.note = "It " + ("never fails." if minority_fails else "never holds.")
     elif k < min_hits:
         what = "fails" if minority_fails else "holds"
-        verdict.note = f"It {what} in only {k} worlds, too few to say where."
+        worlds = "world" if k == 1 else "worlds"
+        verdict.note = f"It {what} in only {k} {worlds}, too few to say where."
     elif not varying:
         verdict.note = "No parameter varies."
     else:
