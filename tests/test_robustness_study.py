@@ -180,3 +180,48 @@ def test_cli_user_errors_exit_2_with_one_line(
 def test_cli_refuses_a_scenario_without_claims(tmp_path: Path, capsys) -> None:
     assert main(["robustness", "baseline", "--out", str(tmp_path / "b")]) == 2
     assert "states no claims" in capsys.readouterr().err
+
+
+class _StopAfter:
+    """A progress display that presses Ctrl-C after ``n`` finished runs."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.seen = n, 0
+
+    def start(self, total: int, done: int, failed: int, executor: str) -> None:
+        pass
+
+    def update(self, result) -> None:
+        self.seen += 1
+        if self.seen == self.n:
+            raise KeyboardInterrupt
+
+    def stop(self) -> None:
+        pass
+
+
+def test_an_interrupted_study_resumes_with_only_the_missing_runs(tmp_path: Path) -> None:
+    from sim.sweep.runner import SweepInterrupted
+
+    study = plan_study(TINY, RANGES, worlds=16)
+    with pytest.raises(SweepInterrupted):
+        run_study(study, tmp_path, executor="serial", progress=_StopAfter(5))
+    again = run_study(plan_study(TINY, RANGES, worlds=16), tmp_path, executor="serial")
+    assert again.report.skipped == 5 and again.report.ran == 11
+    assert len(analyze(study, again).worlds) == 16
+
+
+def test_a_background_job_can_be_cancelled_and_found_again(tmp_path: Path) -> None:
+    from sim.robustness.background import job_for, start_job
+
+    study = plan_study(TINY, RANGES, worlds=16)
+    job = start_job(study, tmp_path, executor="serial")
+    assert start_job(study, tmp_path, executor="serial") is job  # one job per folder
+    job.cancel()
+    job.wait(120)
+    assert job.state == "cancelled" and 1 <= job.done < 16
+    assert job_for(tmp_path) is job
+    second = start_job(study, tmp_path, executor="serial")
+    second.wait(120)
+    assert second.state == "complete" and second.skipped == job.done
+    assert second.skipped + second.done == second.total == 16

@@ -6,10 +6,11 @@ docs/robustness.md.
     .venv/bin/python experiments/robustness/run_all.py --only proactive_disclosure
 
 Each scenario's study runs with ``experiments/robustness/ranges.toml`` into
-``results/robustness/<scenario>`` (an interrupted run resumes; a changed model or ranges file needs
-``--force`` or a fresh ``--results`` folder), then the script rewrites the part of
-docs/robustness.md between the ``results`` markers and the figures in docs/robustness_figures/.
-Nothing in that part is written by hand: rerun the script after the rules change.
+``results/robustness/<scenario>`` (an interrupted run resumes; a changed ranges file or scenario
+needs ``--force``; after the model's rules change, delete ``results/robustness``: the stored runs
+do not know which rules made them), then the script rewrites the part of docs/robustness.md
+between the ``results`` markers and the figures in docs/robustness_figures/. Nothing in that part
+is written by hand.
 """
 
 from __future__ import annotations
