@@ -187,3 +187,20 @@ def test_world_margins_average_replicates_and_keep_undecided_worlds_apart() -> N
     loose = _claim("firms.Silent.share >= 0")
     assert holds(strict, [0.0, 0.1, np.nan]).tolist() == [False, True, False]
     assert holds(loose, [0.0, -0.1]).tolist() == [True, False]
+
+
+def test_a_variant_whose_firms_differ_drops_the_claims_but_a_bad_file_still_fails(
+    tmp_path: Path,
+) -> None:
+    two = [
+        {"name": n, "industry": "broadband", "capability": 0.6, "initial_share": 0.1}
+        for n in ("Incumbent", "Challenger")
+    ]
+    variant = load_scenario("overpromise_vs_honest", {"firms": two})
+    assert [f.name for f in variant.firms] == ["Incumbent", "Challenger"]
+    assert variant.claims == []  # the claims are about Straight Talk and Big Promises
+    assert len(load_scenario("overpromise_vs_honest", {"seed": 3}).claims) == 3
+    path = tmp_path / "bad_claims.toml"
+    path.write_text(BAD)
+    with pytest.raises(ScenarioError, match="claims\\[1\\].holds"):
+        load_scenario(path, {"firms": two})

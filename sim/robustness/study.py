@@ -225,7 +225,8 @@ def plan_study(
     except ScenarioError as e:
         raise RobustnessError(cfg.where, "set", f"{e.key}: {e.detail}") from None
     n_steps = int(cfg.steps or stated.steps)
-    claim_list = _claims(stated, claims, n_steps, where)
+    # the claims as stated, read against the market the runs will have (with [set] applied)
+    claim_list = _claims(base.model_copy(update={"claims": stated.claims}), claims, n_steps, where)
     ranges = resolve_ranges(cfg, base)
     post_path = Path(posterior) if posterior else None
     if post_path is not None:
