@@ -202,5 +202,5 @@ def test_a_variant_whose_firms_differ_drops_the_claims_but_a_bad_file_still_fail
     assert len(load_scenario("overpromise_vs_honest", {"seed": 3}).claims) == 3
     path = tmp_path / "bad_claims.toml"
     path.write_text(BAD)
-    with pytest.raises(ScenarioError, match="claims\\[1\\].holds"):
+    with pytest.raises(ScenarioError, match=r"claims\[1\]\.holds"):
         load_scenario(path, {"firms": two})
