@@ -54,7 +54,24 @@ def _conditions(v) -> str:
     if not v.boxes:
         return v.note or "-"
     b = v.boxes[0]
-    return f"{v.looks_for} when {box_words(b)} ({100 * b.mass:.0f}% of worlds)"
+    return (
+        f"{v.looks_for} when {box_words(b)}: {100 * b.mass:.0f}% of worlds, "
+        f"{100 * b.coverage:.0f}% of those where it {v.looks_for}; it {v.looks_for} in "
+        f"{100 * b.density:.0f}% of them"
+    )
+
+
+def _decided_by(v) -> str:
+    if v.importance.empty:
+        return "No sensitivity indices: the margin is the same in every world."
+    return (
+        "Deciding parameters (first-order index of the margin, ± 95% half-width): "
+        + ", ".join(
+            f"`{r.parameter}` {r.S1:.2f} ± {r.S1_conf:.2f}"
+            for r in v.importance.head(3).itertuples()
+        )
+        + "."
+    )
 
 
 def results_section(analyses: list, seconds: dict[str, float], study) -> str:
@@ -116,12 +133,7 @@ def results_section(analyses: list, seconds: dict[str, float], study) -> str:
                 "",
                 v.sentence(),
                 "",
-                "Deciding parameters (first-order index of the margin, ± 95% half-width): "
-                + ", ".join(
-                    f"`{r.parameter}` {r.S1:.2f} ± {r.S1_conf:.2f}"
-                    for r in v.importance.head(3).itertuples()
-                )
-                + ".",
+                _decided_by(v),
                 "",
                 f"![{v.claim.name}](robustness_figures/{fig})",
             ]
