@@ -55,9 +55,8 @@ def _conditions(v) -> str:
         return v.note or "-"
     b = v.boxes[0]
     return (
-        f"{v.looks_for} when {box_words(b)}: {100 * b.mass:.0f}% of worlds, "
-        f"{100 * b.coverage:.0f}% of those where it {v.looks_for}; it {v.looks_for} in "
-        f"{100 * b.density:.0f}% of them"
+        f"{v.looks_for} when {box_words(b)} (mass {100 * b.mass:.0f}%, coverage "
+        f"{100 * b.coverage:.0f}%, density {100 * b.density:.0f}%)"
     )
 
 
