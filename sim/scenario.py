@@ -614,9 +614,10 @@ def load_scenario(
         try:
             scenario_claims(scenario)
         except ClaimError as e:
-            if not overrides:
+            if path is not None and not overrides:  # a scenario file's claims must fit it
                 raise ScenarioError(where, e.key, e.detail) from None
-            load_scenario(source)  # the file's own claims must fit the file: raises if not
+            if path is not None:
+                load_scenario(path)  # raises if the file's own claims do not fit the file
             scenario.claims = []  # they do not fit this variant (other firms, fewer steps)
     return scenario
 

@@ -200,6 +200,9 @@ def test_a_variant_whose_firms_differ_drops_the_claims_but_a_bad_file_still_fail
     assert [f.name for f in variant.firms] == ["Incumbent", "Challenger"]
     assert variant.claims == []  # the claims are about Straight Talk and Big Promises
     assert len(load_scenario("overpromise_vs_honest", {"seed": 3}).claims) == 3
+    data = load_scenario("overpromise_vs_honest").to_dict()
+    data["firms"] = two  # a market built in code from a scenario's data (the workshop does)
+    assert load_scenario(data).claims == []
     path = tmp_path / "bad_claims.toml"
     path.write_text(BAD)
     with pytest.raises(ScenarioError, match=r"claims\[1\]\.holds"):

@@ -264,6 +264,11 @@ def StudyResult(st: RobustnessState, s: StudySettings) -> None:
     solara.use_thread(poll, dependencies=[str(folder), running])
     tick = st.tick.value
     stored = (folder / "runs" / "manifest.json").exists()
+    done = (job.skipped + job.done) if job else -1
+    analysis, error = solara.use_memo(
+        lambda: _analysis(s) if stored else (None, None),
+        [s, stored, done, job.state if job else "", tick if not running else 0],
+    )
     if running:
         solara.ProgressLinear(value=round(100 * job.fraction, 1), color="primary")
         with solara.Row():
@@ -292,10 +297,6 @@ def StudyResult(st: RobustnessState, s: StudySettings) -> None:
             "show as soon as runs finish."
         )
         return
-    done = (job.skipped + job.done) if job else -1
-    analysis, error = solara.use_memo(
-        lambda: _analysis(s), [s, done, job.state if job else "", tick if not running else 0]
-    )
     if error:
         solara.Error(error)
         return
