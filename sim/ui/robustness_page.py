@@ -141,8 +141,9 @@ class RobustnessState:
             if a == b:
                 raise ValueError("pit two different firms")
             metric = PIT_METRICS[self.metric.value]
+            says = f"{a} beats {b} on {self.metric.value}"
             claims: tuple[tuple[str, str], ...] | None = (
-                f"firms.{a}.{metric} > firms.{b}.{metric}",
+                (f"firms.{a}.{metric} > firms.{b}.{metric}", says),
             )
             claim_name = "claim 1"
         else:
