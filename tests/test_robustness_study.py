@@ -31,7 +31,6 @@ def study_run(tmp_path_factory: pytest.TempPathFactory):
 
 def test_worlds_vary_the_schema_and_file_ranges_and_hold_the_rest() -> None:
     study = plan_study(TINY, RANGES)
-    # hold removes four of the schema's five ranges; the file adds two
     assert study.keys == ["expectations.weight_benchmark", INFLATION, "trust.loss"]
     w = study.worlds
     assert len(w) == 48
@@ -41,6 +40,18 @@ def test_worlds_vary_the_schema_and_file_ranges_and_hold_the_rest() -> None:
     assert sorted(slices) == list(range(48))
     again = plan_study(TINY, RANGES)
     pd.testing.assert_frame_equal(w, again.worlds)  # the same file gives the same worlds
+
+
+def test_schema_ranges_are_varied_unless_held(tmp_path: Path) -> None:
+    from sim.params import plausible_ranges
+
+    schema = list(plausible_ranges())
+    path = tmp_path / "r.toml"
+    path.write_text(f'worlds = 8\nhold = ["{schema[0]}"]\n[ranges]\n"trust.loss" = [0.2, 1.0]\n')
+    study = plan_study(TINY, load_config(path))
+    assert study.keys == [*schema[1:], "trust.loss"]
+    assert study.ranges[schema[1]].origin == "schema"
+    assert study.ranges["trust.loss"].origin == str(path)
 
 
 def test_a_claim_true_by_construction_holds_in_every_world(study_run) -> None:
@@ -115,6 +126,7 @@ def test_a_posterior_gives_the_worlds(tmp_path: Path) -> None:
         ('[ranges]\n"trust.los" = [0.1, 0.5]', "does not apply to scenario"),
         ('[ranges]\n"trust.loss" = [0.1, 50]', "trust.loss = 50.0 does not apply"),
         ('hold = ["nothing.here"]', "has no range to hold"),
+        ("schema_ranges = 1", "schema_ranges: expected true or false"),
         ("worlds = [", "invalid TOML"),
     ],
 )

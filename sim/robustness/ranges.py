@@ -9,6 +9,7 @@ and plausible ranges for parameters, adding to or replacing those declared in th
     seed = 2027
     # steps = 520                 # default: the scenario's
     hold = ["acquisition.p"]      # keep these at the scenario's value even if they have a range
+    # schema_ranges = false       # vary only the ranges below, not the schema's
 
     [set]                         # fixed overrides for every run
     "market.customers" = 1000
@@ -43,7 +44,7 @@ __all__ = [
     "resolve_ranges",
 ]
 
-_TOP_KEYS = ("worlds", "replicates", "seed", "steps", "hold", "set", "ranges")
+_TOP_KEYS = ("worlds", "replicates", "seed", "steps", "schema_ranges", "hold", "set", "ranges")
 
 
 class RobustnessError(ScenarioError):
@@ -84,6 +85,7 @@ class RobustnessConfig:
     replicates: int = 2
     seed: int = 2027
     steps: int | None = None
+    schema_ranges: bool = True
     hold: list[str] = field(default_factory=list)
     fixed: dict[str, Any] = field(default_factory=dict)
     ranges: dict[str, Range] = field(default_factory=dict)
@@ -181,6 +183,10 @@ def load_config(
         cfg.seed = check_int(where, "seed", data["seed"], 0, 2**63 - 1)
     if "steps" in data:
         cfg.steps = check_int(where, "steps", data["steps"], 1, 10_000_000)
+    schema = data.get("schema_ranges", True)
+    if not isinstance(schema, bool):
+        raise RobustnessError(where, "schema_ranges", f"expected true or false, got {schema!r}")
+    cfg.schema_ranges = schema
     hold = data.get("hold", [])
     if not isinstance(hold, list) or not all(isinstance(h, str) for h in hold):
         raise RobustnessError(where, "hold", f"expected a list of dotted keys, got {hold!r}")
@@ -216,9 +222,9 @@ def resolve_ranges(config: RobustnessConfig, scenario: Scenario) -> dict[str, Ra
         A range or held key that does not apply to the scenario.
     """
     where = config.where
+    schema = plausible_ranges() if config.schema_ranges else {}
     out: dict[str, Range] = {
-        k: Range(k, r.low, r.high, r.source, r.integer, "schema")
-        for k, r in plausible_ranges().items()
+        k: Range(k, r.low, r.high, r.source, r.integer, "schema") for k, r in schema.items()
     }
     out.update(config.ranges)
     for i, key in enumerate(config.hold):
