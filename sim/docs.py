@@ -33,7 +33,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from sim.params import NO_RANGE, Params, parameter_range, unit_of
-from sim.scenario import FirmSpec, MarketSpec, NetworkSpec, Scenario, SegmentSpec
+from sim.scenario import ClaimSpec, FirmSpec, MarketSpec, NetworkSpec, Scenario, SegmentSpec
 from sim.strategies import BUILTIN_STRATEGIES, Strategy
 
 __all__ = [
@@ -60,7 +60,7 @@ END_MARKER = "<!-- END GENERATED PARAMETERS -->"
 MODEL_MD = Path(__file__).resolve().parent.parent / "docs" / "MODEL.md"
 """The file whose generated block this module maintains."""
 
-SPEC_KEYS = ("market", "network", "segments", "firms")
+SPEC_KEYS = ("market", "network", "segments", "firms", "claims")
 """Top-level scenario keys that hold structure rather than one value."""
 
 _FALLBACK_MEANING = {
@@ -160,6 +160,16 @@ def sections() -> list[Section]:
                 "One table per firm; `i` is its position (an override may also name the firm: "
                 "`firms.Acme.price`). Every industry needs at least one firm. The strategy's "
                 "levers are listed under Strategies below."
+            ),
+        ),
+        Section(
+            "`[[claims]]`: the verdicts the scenario states",
+            ClaimSpec,
+            "claims[i].",
+            intro=(
+                "Optional; one table per claim, checked on load against the scenario's firms, "
+                "industries and years. `cxsim robustness` gives each claim its odds over the "
+                "plausible worlds; the expression form is in docs/robustness.md."
             ),
         ),
     ]

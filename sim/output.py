@@ -21,6 +21,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sim.codehash import model_code_hash
 from sim.scenario import scenario_hash
 
 if TYPE_CHECKING:
@@ -111,6 +112,7 @@ def write_run(
             "customers": int(model.n_customers),
             "firms": model.firm_names,
             "dtype": str(model.dtype),
+            "model_code": model_code_hash(),
             "wall_seconds": round(model.wall_seconds, 3),
             "build_seconds": round(model.build_seconds, 3),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

@@ -32,6 +32,7 @@ from pydantic import (
 from sim.params import P, Params, Section
 
 __all__ = [
+    "ClaimSpec",
     "FirmSpec",
     "MarketSpec",
     "NetworkSpec",
@@ -223,6 +224,17 @@ class FirmSpec(Section):
         return v
 
 
+class ClaimSpec(Section):
+    """A verdict the scenario states, checkable over its outputs (``cxsim robustness``).
+
+    ``holds`` is parsed and checked against the scenario by :mod:`sim.robustness.claims`.
+    """
+
+    name: str = P(..., "short identifier of the claim, unique in the scenario")
+    says: str = P("", "the verdict in words")
+    holds: str = P(..., "LEFT OP RIGHT over the outputs (docs/robustness.md)")
+
+
 class Scenario(Params):
     """One complete market: structure, firms and every behavioural parameter."""
 
@@ -245,6 +257,7 @@ class Scenario(Params):
         ]
     )
     firms: list[FirmSpec]
+    claims: list[ClaimSpec] = P([], "verdicts the scenario states (docs/robustness.md)")
     _source_path: Path | None = PrivateAttr(None)
 
     @property
@@ -595,6 +608,17 @@ def load_scenario(
             )
         except StrategyError as e:
             raise ScenarioError(where, f"firms[{i}].{e.key}", str(e)) from None
+    if scenario.claims:
+        from sim.robustness.claims import ClaimError, scenario_claims  # lazy: reads outcomes
+
+        try:
+            scenario_claims(scenario)
+        except ClaimError as e:
+            if path is not None and not overrides:  # a scenario file's claims must fit it
+                raise ScenarioError(where, e.key, e.detail) from None
+            if path is not None:
+                load_scenario(path)  # raises if the file's own claims do not fit the file
+            scenario.claims = []  # they do not fit this variant (other firms, fewer steps)
     return scenario
 
 

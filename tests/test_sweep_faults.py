@@ -271,3 +271,21 @@ def test_a_killed_dask_worker_is_restarted_and_its_runs_rerun(
     assert marker.exists(), "the sabotage did not fire"
     assert res.report.ok == 9 and res.report.failed == 0
     assert_same(reference, res)
+
+
+def test_a_sweep_from_other_rules_is_not_resumed(tmp_path, monkeypatch) -> None:
+    """Results made by another version of the model's code are not mixed in on resume: the
+    folder says the rules changed, and nothing is run or deleted."""
+    import sim.codehash
+    import sim.sweep
+    from sim.sweep.store import SweepStoreError
+
+    study = spec(replicates=1, steps=10)
+    out = tmp_path / "res"
+    sim.sweep.run(study, out=out, executor="serial")
+    before = sorted(p.name for p in out.rglob("*"))
+    monkeypatch.setattr(sim.codehash, "model_code_hash", lambda: "another-version")
+    monkeypatch.setattr("sim.sweep.plan.model_code_hash", lambda: "another-version")
+    with pytest.raises(SweepStoreError, match="the model's code"):
+        sim.sweep.run(study, out=out, executor="serial")
+    assert sorted(p.name for p in out.rglob("*")) == before

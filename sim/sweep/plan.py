@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sim.codehash import model_code_hash
 from sim.metrics import FIRM_COLUMNS
 from sim.scenario import Scenario, ScenarioError, find_scenario, load_scenario, scenario_hash
 from sim.sweep.design import Design, build_design
@@ -282,7 +283,12 @@ def build_plan(spec: SweepSpec | str | Path | dict[str, Any]) -> Plan:
     identity = spec.to_dict()
     for key in ("name", "description", "analysis", "scenario"):
         identity.pop(key, None)
-    identity.update(format=FORMAT, steps=steps, scenario_hash=scenario_hash(scenario))
+    identity.update(
+        format=FORMAT,
+        steps=steps,
+        scenario_hash=scenario_hash(scenario),
+        model_code=model_code_hash(),  # results of other rules are not this sweep's
+    )
     sweep_hash = hashlib.sha256(canonical(identity).encode()).hexdigest()
     return Plan(
         spec=spec,

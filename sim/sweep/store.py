@@ -385,6 +385,7 @@ def _mismatch(root: Path, old: dict[str, Any], plan: Plan) -> str:
         "parameters": "parameters",
         "output": "output",
         "format": "the folder format",
+        "model_code": "the model's code (the rules changed since those runs)",
     }
     what = ", ".join(named.get(k, k) for k in differ) or "its content"
     return (

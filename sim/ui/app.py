@@ -24,6 +24,7 @@ from sim.ui.explore import ExplorePage
 from sim.ui.export import ExportPage
 from sim.ui.inspect import InspectPage
 from sim.ui.lessons_page import LessonsPage, LessonsState
+from sim.ui.robustness_page import RobustnessPage, RobustnessState
 from sim.ui.server import SCENARIO_ENV
 from sim.ui.state import SessionState
 
@@ -101,6 +102,7 @@ def Page() -> None:
     state, problem = solara.use_memo(_new_session, [])
     cmp = solara.use_memo(lambda: CompareState(state), [state])
     lessons = solara.use_memo(lambda: LessonsState(state), [state])
+    odds = solara.use_memo(lambda: RobustnessState(state), [state])
 
     def cleanup():
         def stop() -> None:
@@ -129,3 +131,5 @@ def Page() -> None:
             ExportPage(state)
         with solara.lab.Tab("Lessons"):
             LessonsPage(lessons)
+        with solara.lab.Tab("When does it pay?"):
+            RobustnessPage(odds)

@@ -1,0 +1,128 @@
+"""Evaluating claims on run results: one margin per run, then one per world.
+
+A run's margin of a claim is ``left - right`` (for ``>``/``>=``) or ``right - left`` (for
+``<``/``<=``), each reference read from the run's kept rows in its window. A world's margin is the
+mean over its replicates; the claim holds in the world when that mean is positive (or zero for a
+non-strict comparison). A reference that is undefined in a run (the trust of a firm that has no
+customers left, a step the run did not reach) gives no margin for that run; a world whose every
+replicate is undefined is *undecided* and counted apart.
+
+This module never imports the model, the UI or an executor.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.robustness.claims import Call, Claim, Const, Node, Op, Ref
+
+__all__ = ["claim_margins", "holds", "world_margins"]
+
+
+def _ref_values(ref: Ref, market: pd.DataFrame | None, firms: pd.DataFrame | None) -> pd.Series:
+    o = ref.outcome
+    if o.table == "firms":
+        if firms is None:
+            raise ValueError(f"{ref.text} needs the firms table")
+        rows = firms[firms["name"] == o.firm]
+    else:
+        if market is None:
+            raise ValueError(f"{ref.text} needs the market table")
+        rows = market
+    if o.metric not in rows.columns:
+        raise ValueError(f"{ref.text}: the results have no column {o.metric!r}")
+    w = ref.window
+    if w.kind == "final":
+        last = rows.groupby("run_id")["step"].transform("max")
+        rows = rows[rows["step"] == last]
+    else:
+        rows = rows[(rows["step"] >= w.first) & (rows["step"] <= w.last)]
+    return rows.groupby("run_id")[o.metric].mean().astype(float)
+
+
+def _eval(node: Node, runs: pd.Index, market: pd.DataFrame | None, firms: pd.DataFrame | None):
+    if isinstance(node, Const):
+        return pd.Series(node.value, index=runs, dtype=float)
+    if isinstance(node, Ref):
+        return _ref_values(node, market, firms).reindex(runs)
+    if isinstance(node, Op):
+        a, b = _eval(node.left, runs, market, firms), _eval(node.right, runs, market, firms)
+        if node.op == "+":
+            return a + b
+        if node.op == "-":
+            return a - b
+        if node.op == "*":
+            return a * b
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (a / b).replace([np.inf, -np.inf], np.nan)
+    if isinstance(node, Call):
+        args = [_eval(a, runs, market, firms) for a in node.args]
+        if node.name == "abs":
+            return args[0].abs()
+        frame = pd.concat(args, axis=1)
+        return (
+            frame.min(axis=1, skipna=False)
+            if node.name == "min"
+            else frame.max(axis=1, skipna=False)
+        )
+    raise TypeError(f"not a claim node: {node!r}")  # pragma: no cover
+
+
+def claim_margins(
+    claims: list[Claim],
+    market: pd.DataFrame | None,
+    firms: pd.DataFrame | None,
+    runs: pd.Index | None = None,
+) -> pd.DataFrame:
+    """Each claim's margin in each run.
+
+    Parameters
+    ----------
+    claims
+        Parsed claims.
+    market, firms
+        Kept rows of the runs, with ``run_id`` and ``step`` (and ``name`` for firms), as
+        ``SweepResults.df`` returns them.
+    runs
+        Run ids to report (default: every run in the tables).
+
+    Returns
+    -------
+    DataFrame
+        Index ``run_id``, one column per claim name; NaN where a reference is undefined.
+    """
+    if runs is None:
+        ids = [t["run_id"] for t in (market, firms) if t is not None]
+        runs = pd.Index(sorted(set().union(*[set(i) for i in ids])), name="run_id")
+    out = {}
+    for c in claims:
+        left = _eval(c.left, runs, market, firms)
+        right = _eval(c.right, runs, market, firms)
+        out[c.name] = (left - right) if c.op in (">", ">=") else (right - left)
+    return pd.DataFrame(out, index=runs)
+
+
+def world_margins(margins: pd.DataFrame, worlds: pd.Series) -> pd.DataFrame:
+    """Mean margin per world over its replicates (undefined replicates left out).
+
+    Parameters
+    ----------
+    margins
+        :func:`claim_margins` output (index ``run_id``).
+    worlds
+        The world of each run (index ``run_id``).
+
+    Returns
+    -------
+    DataFrame
+        Index: world; one column per claim; NaN for an undecided world.
+    """
+    return margins.groupby(worlds.reindex(margins.index)).mean()
+
+
+def holds(claim: Claim, margin: pd.Series | np.ndarray) -> np.ndarray:
+    """Whether the claim holds at each margin (False where undefined)."""
+    m = np.asarray(margin, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return (m > 0) if claim.strict else (m >= 0)

@@ -1,0 +1,167 @@
+"""A study's verdicts from its stored runs, and the files ``cxsim robustness`` writes.
+
+:func:`analyze` reads the finished runs of a study (so a half-finished study can be looked at)
+and judges every claim. :func:`write_report` writes, in the study folder:
+
+=====================  ========================================================================
+``report.md``          every claim: odds, deciding parameters, conditions in words, figures
+``report.json``        the same as data
+``claims.csv``         one row per claim: odds, interval, top parameters, conditions
+``worlds.parquet``     one row per world: its parameters and each claim's margin
+``figures/``           ``odds.png`` and ``<claim>_map.png`` (margin over the two top parameters)
+=====================  ========================================================================
+
+This module never imports the UI.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from sim.robustness.study import Study, study_margins
+from sim.robustness.verdicts import Verdict, judge, parameter_label
+from sim.sweep.store import SweepResults
+
+__all__ = ["Analysis", "analyze", "markdown", "write_report"]
+
+
+@dataclass
+class Analysis:
+    """A study's verdicts and the data behind them.
+
+    Attributes
+    ----------
+    study
+        The study.
+    worlds
+        Parameters of each world with at least one finished run.
+    margins
+        Each claim's margin per world.
+    verdicts
+        One per claim with at least one decided world, in the claims' order.
+    runs_ok, runs_total
+        Finished runs, and runs in the study.
+    """
+
+    study: Study
+    worlds: pd.DataFrame
+    margins: pd.DataFrame
+    verdicts: list[Verdict]
+    runs_ok: int
+    runs_total: int
+
+    @property
+    def complete(self) -> bool:
+        """Every run of the study finished."""
+        return self.runs_ok >= self.runs_total
+
+
+def analyze(study: Study, results: SweepResults, seed: int = 0) -> Analysis:
+    """Judge every claim on the study's finished runs."""
+    worlds, margins = study_margins(study, results)
+    verdicts = []
+    for c in study.claims:
+        if c.name in margins and margins[c.name].notna().any():
+            verdicts.append(judge(c, worlds, margins[c.name], seed=seed))
+    runs = results.runs()
+    ok = int((runs["status"] == "ok").sum()) if "status" in runs else 0
+    total = len(study.worlds) * study.config.replicates
+    return Analysis(study, worlds, margins, verdicts, ok, total)
+
+
+def _slug(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
+
+
+def _top(v: Verdict, n: int = 3) -> str:
+    rows = v.importance.head(n)
+    return ", ".join(f"{r.parameter} ({r.S1:.2f} ± {r.S1_conf:.2f})" for r in rows.itertuples())
+
+
+def markdown(analysis: Analysis, figures: Path | None = None, title: str | None = None) -> str:
+    """The study as Markdown: ranges, then per claim its sentence, deciders and figure."""
+    st = analysis.study
+    lines = [f"# {title or 'When does it pay? ' + st.scenario.name}", ""]
+    lines.append(
+        f"{len(analysis.worlds)} plausible worlds x {st.config.replicates} replicates "
+        f"({analysis.runs_ok} of {analysis.runs_total} runs finished), {st.steps} steps, "
+        f"seed {st.config.seed}"
+        + (
+            f", fixed: {', '.join(f'{k} = {v}' for k, v in st.config.fixed.items())}"
+            if st.config.fixed
+            else ""
+        )
+        + (f", worlds from the posterior {st.posterior}" if st.posterior else "")
+        + "."
+    )
+    lines += ["", "| parameter | range | source |", "|---|---|---|"]
+    for k, r in st.ranges.items():
+        lines.append(f"| `{k}` | {r.low:.4g} - {r.high:.4g} | {r.source} |")
+    if figures is not None:
+        lines += ["", f"![odds]({figures.name}/odds.png)"]
+    for v in analysis.verdicts:
+        lines += ["", f"## {v.claim.name}", "", f"`{v.claim.text}`", "", v.sentence(), ""]
+        if len(v.importance):
+            lines.append(f"Deciding parameters (first-order index of the margin): {_top(v)}.")
+        if figures is not None:
+            lines += ["", f"![{v.claim.name}]({figures.name}/{_slug(v.claim.name)}_map.png)"]
+    return "\n".join(lines) + "\n"
+
+
+def claims_table(analysis: Analysis) -> pd.DataFrame:
+    """One row per claim: odds, interval, top parameters and conditions."""
+    rows = []
+    for v in analysis.verdicts:
+        o = v.odds
+        rows.append(
+            {
+                "scenario": analysis.study.scenario.name,
+                "claim": v.claim.name,
+                "says": v.claim.says,
+                "holds": v.claim.text,
+                "share": o.share,
+                "low": o.low,
+                "high": o.high,
+                "worlds": o.worlds,
+                "undecided": o.undecided,
+                "margin_mean": v.margin_mean,
+                "deciders": "; ".join(v.deciders[:3]),
+                "conditions": " | ".join(v.conditions()) or v.note,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def write_report(analysis: Analysis, out: str | Path, figures: bool = True) -> Path:
+    """Write the report files into ``out`` (see the module docstring); returns ``report.md``."""
+    from sim.robustness import figures as figs
+    from sim.sweep.plots import save
+
+    root = Path(out)
+    root.mkdir(parents=True, exist_ok=True)
+    fig_dir = root / "figures"
+    if figures and analysis.verdicts:
+        fig_dir.mkdir(exist_ok=True)
+        save(figs.odds_chart(analysis.verdicts, analysis.study.scenario.name), fig_dir / "odds.png")
+        for v in analysis.verdicts:
+            if len([c for c in analysis.worlds if analysis.worlds[c].nunique() > 1]) >= 2:
+                fig = figs.margin_map(v, analysis.worlds, analysis.margins[v.claim.name])
+                save(fig, fig_dir / f"{_slug(v.claim.name)}_map.png")
+    data = {
+        "study": analysis.study.to_dict(),
+        "runs_ok": analysis.runs_ok,
+        "runs_total": analysis.runs_total,
+        "labels": {k: parameter_label(k) for k in analysis.study.ranges},
+        "claims": [v.to_dict() for v in analysis.verdicts],
+    }
+    (root / "report.json").write_text(json.dumps(data, indent=2, default=float) + "\n")
+    claims_table(analysis).to_csv(root / "claims.csv", index=False)
+    table = analysis.worlds.join(analysis.margins.add_prefix("margin:"))
+    table.to_parquet(root / "worlds.parquet")
+    md = root / "report.md"
+    md.write_text(markdown(analysis, fig_dir if figures else None), encoding="utf-8")
+    return md

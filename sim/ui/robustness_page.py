@@ -1,0 +1,395 @@
+"""The "When does it pay?" page: a scenario's claim (or two firms pitted) over plausible worlds.
+
+Pick a scenario and one of its claims, or two firms and a metric to pit them on; the page runs a
+robustness study (:mod:`sim.robustness`) on a background thread of the server
+(:mod:`sim.robustness.background`), stored in a folder named by the settings. The runs go on
+when the tab is closed; a tab opened later with the same settings finds the job's progress or
+its stored results. It shows the odds with their interval, the verdict in words with PRIM's
+conditions, a map of the claim's margin over the two parameters that decide it most, and the
+first-order indices.
+
+Studies are stored under ``$CXSIM_ROBUSTNESS_DIR`` (default ``results/robustness/ui``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import solara
+
+from sim.robustness.background import job_for, start_job
+from sim.robustness.ranges import RobustnessError
+from sim.scenario import ScenarioError, list_scenarios, load_scenario
+from sim.ui.state import SessionState
+
+__all__ = [
+    "DIR_ENV",
+    "PIT",
+    "PIT_METRICS",
+    "RobustnessPage",
+    "RobustnessState",
+    "StudySettings",
+    "claim_scenarios",
+]
+
+DIR_ENV = "CXSIM_ROBUSTNESS_DIR"
+PIT = "Pit two firms…"
+PIT_METRICS = {
+    "market share at the end": "share",
+    "annual retention at the end": "retention_annual",
+    "profit in the last year": "profit",
+    "trust at the end": "trust",
+    "NPS at the end": "nps",
+    "mean satisfaction at the end": "satisfaction",
+}
+DEFAULT_RANGES = "experiments/robustness/ranges.toml"
+
+
+def claim_scenarios() -> list[str]:
+    """Names of the scenarios on the search path that state claims."""
+    out = []
+    for name, path, _ in list_scenarios():
+        try:
+            if load_scenario(path).claims:
+                out.append(name)
+        except ScenarioError:
+            continue
+    return out
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    """What the form asks for, checked."""
+
+    scenario: str
+    claims: tuple[tuple[str, str], ...] | None
+    claim_name: str
+    worlds: int
+    replicates: int
+    customers: int
+    ranges: str | None
+
+    @property
+    def folder(self) -> Path:
+        """Where this study is stored (the claims are re-read from the runs, not part of it)."""
+        text = Path(self.ranges).read_text(encoding="utf-8") if self.ranges else ""
+        tag = hashlib.sha256(text.encode()).hexdigest()[:8]
+        base = Path(os.environ.get(DIR_ENV) or "results/robustness/ui")
+        return base / (f"{self.scenario}-{self.worlds}w{self.replicates}r{self.customers}c-{tag}")
+
+    def plan(self):
+        """The study (its worlds are the same on every call)."""
+        from sim.robustness.study import plan_study
+
+        return plan_study(
+            self.scenario,
+            self.ranges,
+            claims=list(self.claims) if self.claims else None,
+            worlds=self.worlds,
+            replicates=self.replicates,
+            fixed={"market.customers": self.customers},
+        )
+
+
+def _whole(label: str, text: str, low: int, high: int) -> int:
+    try:
+        value = int(str(text).strip().replace(",", "").replace("_", ""))
+    except ValueError:
+        raise ValueError(f"{label}: expected a whole number, got {text!r}") from None
+    if not low <= value <= high:
+        raise ValueError(f"{label}: expected {low:,} to {high:,}, got {value:,}")
+    return value
+
+
+class RobustnessState:
+    """One session's choices on the page."""
+
+    def __init__(self, session: SessionState) -> None:
+        names = claim_scenarios()
+        current = session.scenario.value.name
+        first = current if current in names else (names[0] if names else "")
+        self.names = names
+        self.scenario = solara.reactive(first)
+        self.claim = solara.reactive("")
+        self.firm_a = solara.reactive("")
+        self.firm_b = solara.reactive("")
+        self.metric = solara.reactive(next(iter(PIT_METRICS)))
+        self.worlds = solara.reactive("64")
+        self.replicates = solara.reactive("2")
+        self.customers = solara.reactive("1000")
+        self.ranges = solara.reactive(DEFAULT_RANGES if Path(DEFAULT_RANGES).is_file() else "")
+        self.form_error: solara.Reactive[str | None] = solara.reactive(None)
+        self.tick = solara.reactive(0)
+
+    def settings(self) -> StudySettings:
+        """The study the form describes.
+
+        Raises
+        ------
+        ValueError
+            A message for the form.
+        """
+        scenario = load_scenario(self.scenario.value)
+        firms = [f.name for f in scenario.firms]
+        if self.claim.value == PIT:
+            a, b = self.firm_a.value or firms[0], self.firm_b.value or firms[-1]
+            if a == b:
+                raise ValueError("pit two different firms")
+            metric = PIT_METRICS[self.metric.value]
+            says = f"{a} beats {b} on {self.metric.value}"
+            claims: tuple[tuple[str, str], ...] | None = (
+                (f"firms.{a}.{metric} > firms.{b}.{metric}", says),
+            )
+            claim_name = "claim 1"
+        else:
+            names = [c.name for c in scenario.claims]
+            claim_name = self.claim.value if self.claim.value in names else names[0]
+            claims = None
+        ranges = str(self.ranges.value).strip() or None
+        if ranges and not Path(ranges).is_file():
+            raise ValueError(f"robustness file: {ranges!r} not found")
+        return StudySettings(
+            scenario=self.scenario.value,
+            claims=claims,
+            claim_name=claim_name,
+            worlds=_whole("worlds", self.worlds.value, 8, 4096),
+            replicates=_whole("replicates", self.replicates.value, 1, 20),
+            customers=_whole("customers", self.customers.value, 100, 20_000),
+            ranges=ranges,
+        )
+
+    def start(self) -> None:
+        """Check the form and start (or rejoin) the study."""
+        try:
+            s = self.settings()
+            study = s.plan()
+        except (ValueError, ScenarioError) as e:
+            self.form_error.value = str(e)
+            return
+        self.form_error.value = None
+        start_job(study, s.folder)
+        self.tick.value += 1
+
+
+def _png(fig) -> bytes:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+@solara.component
+def StudyForm(st: RobustnessState) -> None:
+    """Scenario, claim or firms to pit, worlds, replicates, customers, ranges; Run."""
+    try:
+        scenario = load_scenario(st.scenario.value)
+    except ScenarioError as e:
+        solara.Error(str(e))
+        return
+    claims = [c.name for c in scenario.claims]
+    firms = [f.name for f in scenario.firms]
+    choice = st.claim.value if st.claim.value in [*claims, PIT] else claims[0]
+    with solara.Div(classes=["cx-compare-form"]):
+        with solara.Div(classes=["cx-card-chart", "cx-form-card"]):
+            solara.Text("What to test", classes=["cx-section-title"])
+            solara.Select("scenario", value=st.scenario, values=st.names, dense=True)
+            solara.Select(
+                "claim", value=choice, values=[*claims, PIT], on_value=st.claim.set, dense=True
+            )
+            if choice == PIT:
+                a = st.firm_a.value if st.firm_a.value in firms else firms[0]
+                b = st.firm_b.value if st.firm_b.value in firms else firms[-1]
+                solara.Select("firm", value=a, values=firms, on_value=st.firm_a.set, dense=True)
+                solara.Select("beats", value=b, values=firms, on_value=st.firm_b.set, dense=True)
+                solara.Select("on", value=st.metric, values=list(PIT_METRICS), dense=True)
+            else:
+                says = next(c for c in scenario.claims if c.name == choice)
+                solara.Text(says.says, classes=["cx-hint", "cx-claim-says"])
+                solara.Text(says.holds, classes=["cx-hint"])
+        with solara.Div(classes=["cx-card-chart", "cx-form-card"]):
+            solara.Text("Plausible worlds", classes=["cx-section-title"])
+            solara.InputText(
+                "worlds",
+                value=st.worlds,
+                dense=True,
+                continuous_update=True,
+                message="8 to 4,096 points of parameter space (Latin hypercube)",
+            )
+            solara.InputText(
+                "replicates per world",
+                value=st.replicates,
+                dense=True,
+                continuous_update=True,
+                message="1 to 20 runs, shared seeds",
+            )
+            solara.InputText(
+                "customers",
+                value=st.customers,
+                dense=True,
+                continuous_update=True,
+                message="market size of every run",
+            )
+            solara.InputText(
+                "robustness file (ranges)",
+                value=st.ranges,
+                dense=True,
+                continuous_update=True,
+                message="empty: only the ranges the schema declares",
+            )
+            solara.Button("Run", color="primary", on_click=st.start, classes=["cx-run-study"])
+    if st.form_error.value:
+        solara.Text(st.form_error.value, classes=["cx-error", "cx-study-error"])
+
+
+@solara.component
+def StudyResult(st: RobustnessState, s: StudySettings) -> None:
+    """Progress of the study of ``s`` and what its finished runs say."""
+    folder = s.folder
+    job = job_for(folder)
+    running = job is not None and job.running
+
+    def poll():
+        import time
+
+        while job is not None and job.running:  # solara stops this thread when the page goes
+            time.sleep(1.5)
+            st.tick.value += 1
+
+    solara.use_thread(poll, dependencies=[str(folder), running])
+    tick = st.tick.value
+    stored = (folder / "runs" / "manifest.json").exists()
+    done = (job.skipped + job.done) if job else -1
+    analysis, error = solara.use_memo(
+        lambda: _analysis(s) if stored else (None, None),
+        [s, stored, done, job.state if job else "", tick if not running else 0],
+    )
+    if running:
+        solara.ProgressLinear(value=round(100 * job.fraction, 1), color="primary")
+        with solara.Row():
+            solara.Text(
+                f"{job.skipped + job.done} of {job.total} runs · {job.seconds:.0f} s · the runs "
+                "go on if you leave this page; come back with the same settings to see them",
+                classes=["cx-hint", "cx-study-status"],
+            )
+            solara.Button(
+                "Cancel",
+                color="error",
+                outlined=True,
+                on_click=job.cancel,
+                classes=["cx-cancel-study"],
+            )
+    elif job is not None and job.state == "failed":
+        solara.Error(f"The study failed: {job.error}")
+    elif job is not None and job.state == "cancelled":
+        solara.Text(
+            "cancelled: the finished runs are kept; Run resumes",
+            classes=["cx-hint", "cx-study-status"],
+        )
+    if not stored:
+        solara.Info(
+            "Press Run: every world runs on worker processes on the server; the first results "
+            "show as soon as runs finish."
+        )
+        return
+    if error:
+        solara.Error(error)
+        return
+    if analysis is None or not analysis.runs_ok:
+        solara.Info("No finished run stored yet (runs are written a batch at a time).")
+        return
+    verdict = next((v for v in analysis.verdicts if v.claim.name == s.claim_name), None)
+    if verdict is None:
+        solara.Info("No world decides this claim yet.")
+        return
+    OddsView(analysis, verdict)
+
+
+def _analysis(s: StudySettings):
+    from sim.robustness.report import analyze
+    from sim.sweep.store import SweepResults
+
+    try:
+        return analyze(s.plan(), SweepResults(s.folder / "runs")), None
+    except (RobustnessError, ScenarioError, ValueError) as e:
+        return None, str(e)
+
+
+@solara.component
+def OddsView(analysis, verdict) -> None:
+    """Odds, the verdict in words, the margin map and the deciding parameters."""
+    from sim.robustness.figures import margin_map
+    from sim.robustness.importance import MIN_WORLDS
+    from sim.robustness.verdicts import parameter_label
+
+    o = verdict.odds
+    partial = "" if analysis.complete else f" (so far: {analysis.runs_ok} of "
+    partial += f"{analysis.runs_total} runs)" if partial else ""
+    boxes = [
+        ("holds in", f"{100 * o.share:.0f}%", f"of {o.worlds} worlds{partial}"),
+        ("95% interval", f"{100 * o.low:.0f}–{100 * o.high:.0f}%", "Wilson score"),
+        ("mean margin", f"{verdict.margin_mean:+.3g}", "> 0: the claim holds"),
+    ]
+    cells = "".join(
+        f'<div class="cx-stat" data-stat="{label}"><span class="cx-stat-label">{label}</span>'
+        f'<span class="cx-stat-value">{value}</span><span class="cx-stat-note">{note}</span>'
+        "</div>"
+        for label, value, note in boxes
+    )
+    solara.HTML(tag="div", unsafe_innerHTML=cells, classes=["cx-headline"])
+    solara.HTML(tag="p", unsafe_innerHTML=html.escape(verdict.sentence()), classes=["cx-verdict"])
+    png = solara.use_memo(
+        lambda: _png(margin_map(verdict, analysis.worlds, analysis.margins[verdict.claim.name])),
+        [verdict.odds, analysis.runs_ok, verdict.claim.text],
+    )
+    with solara.Div(classes=["cx-grid"]):
+        with solara.Div(classes=["cx-card-chart", "cx-margin-map"]):
+            solara.Image(png)
+        with solara.Div(classes=["cx-card-chart"]):
+            solara.Text("What decides it", classes=["cx-section-title"])
+            if verdict.importance.empty:
+                solara.Text(
+                    f"Indices need at least {MIN_WORLDS} decided worlds; the map shows the "
+                    "first two varied parameters meanwhile.",
+                    classes=["cx-hint"],
+                )
+            else:
+                solara.Text(
+                    "Share of the claim's margin variance each parameter explains alone "
+                    "(RBD-FAST over the worlds). The map shows the two largest.",
+                    classes=["cx-hint"],
+                )
+                rows = "".join(
+                    f"<tr><td>{html.escape(parameter_label(r.parameter))}</td>"
+                    f"<td><code>{html.escape(r.parameter)}</code></td><td>{r.S1:.2f}</td>"
+                    f"<td>± {r.S1_conf:.2f}</td></tr>"
+                    for r in verdict.importance.head(6).itertuples()
+                )
+                solara.HTML(
+                    tag="div",
+                    unsafe_innerHTML=(
+                        '<table class="cx-table" data-table="deciders"><thead><tr><th>parameter'
+                        "</th><th>key</th><th>first-order index</th><th>95%</th></tr></thead>"
+                        f"<tbody>{rows}</tbody></table>"
+                    ),
+                )
+
+
+@solara.component
+def RobustnessPage(st: RobustnessState) -> None:
+    """The form, then the chosen study's progress and verdict."""
+    if not st.names:
+        solara.Info("No scenario on the search path states claims ([[claims]]).")
+        return
+    StudyForm(st)
+    try:
+        s = st.settings()
+    except (ValueError, ScenarioError):
+        return
+    StudyResult(st, s)

@@ -1,0 +1,239 @@
+"""Robustness studies end to end on a tiny market: worlds, runs, resume, odds, PRIM, the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.robustness.ranges import RobustnessError, load_config
+from sim.robustness.report import analyze, write_report
+from sim.robustness.study import plan_study, run_study
+from sim.robustness.worlds import sample_worlds
+
+HERE = Path(__file__).parent / "fixtures" / "robustness"
+TINY = str(HERE / "tiny.toml")
+RANGES = str(HERE / "ranges.toml")
+INFLATION = "firms.Probe.levers.inflation"
+
+
+@pytest.fixture(scope="module")
+def study_run(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("study")
+    study = plan_study(TINY, RANGES)
+    results = run_study(study, out, executor="serial")
+    return study, results, out
+
+
+def test_worlds_vary_the_schema_and_file_ranges_and_hold_the_rest() -> None:
+    study = plan_study(TINY, RANGES)
+    assert study.keys == ["expectations.weight_benchmark", INFLATION, "trust.loss"]
+    w = study.worlds
+    assert len(w) == 48
+    assert w[INFLATION].between(0, 0.8).all() and w["trust.loss"].between(0.2, 1.0).all()
+    # a Latin hypercube: one world in each of the 48 slices of every range
+    slices = np.floor((w["trust.loss"] - 0.2) / 0.8 * 48).astype(int)
+    assert sorted(slices) == list(range(48))
+    again = plan_study(TINY, RANGES)
+    pd.testing.assert_frame_equal(w, again.worlds)  # the same file gives the same worlds
+
+
+def test_schema_ranges_are_varied_unless_held(tmp_path: Path) -> None:
+    from sim.params import plausible_ranges
+
+    schema = list(plausible_ranges())
+    path = tmp_path / "r.toml"
+    path.write_text(f'worlds = 8\nhold = ["{schema[0]}"]\n[ranges]\n"trust.loss" = [0.2, 1.0]\n')
+    study = plan_study(TINY, load_config(path))
+    assert set(study.keys) == {*schema[1:], "trust.loss"} and schema[0] not in study.keys
+    assert study.ranges[schema[1]].origin == "schema"
+    assert study.ranges["trust.loss"].origin == str(path)
+
+
+def test_a_claim_true_by_construction_holds_in_every_world(study_run) -> None:
+    study, results, _ = study_run
+    analysis = analyze(study, results)
+    v = {x.claim.name: x for x in analysis.verdicts}["shares_add_up"]
+    assert v.odds.worlds == 48 and v.odds.share == 1.0 and v.odds.low > 0.92
+    assert v.boxes == []
+
+
+def test_prim_finds_the_lever_that_decides_a_claim_through_the_model(study_run) -> None:
+    study, results, _ = study_run
+    analysis = analyze(study, results)
+    v = {x.claim.name: x for x in analysis.verdicts}["probe_promises_more"]
+    # Probe's promise is 0.65 (1 + inflation) against 0.65: the claim fails below ~0.15
+    expected = (analysis.worlds[INFLATION] > 0.154).mean()
+    assert v.odds.share == pytest.approx(expected, abs=0.05)
+    assert v.looks_for == "fails"
+    (only,) = v.boxes[0].restrictions
+    assert only.key == INFLATION and only.low is None
+    assert only.high == pytest.approx(0.15, abs=0.03)
+    assert v.boxes[0].density == 1.0 and v.boxes[0].coverage == 1.0
+    assert v.deciders[0] == INFLATION
+
+
+def test_a_rerun_resumes_and_new_claims_reuse_the_runs(study_run, tmp_path: Path) -> None:
+    _study, _results, out = study_run
+    again = run_study(plan_study(TINY, RANGES), out, executor="serial")
+    assert again.report.skipped == again.report.total == 48 and again.report.ran == 0
+    other = plan_study(TINY, RANGES, claims=["firms.Steady.share > firms.Probe.share"])
+    reused = run_study(other, out, executor="serial")
+    assert reused.report.ran == 0
+    assert len(analyze(other, reused).verdicts) == 1
+
+
+def test_the_report_files_say_the_verdicts(study_run) -> None:
+    study, results, out = study_run
+    md = write_report(analyze(study, results), out)
+    text = md.read_text()
+    assert "## probe_promises_more" in text and "It fails only when" in text
+    data = json.loads((out / "report.json").read_text())
+    assert [c["name"] for c in data["claims"]] == ["shares_add_up", "probe_promises_more"]
+    assert (out / "figures" / "probe_promises_more_map.png").stat().st_size > 10_000
+    table = pd.read_parquet(out / "worlds.parquet")
+    assert {"margin:shares_add_up", INFLATION} <= set(table.columns) and len(table) == 48
+    assert json.loads((out / "study.json").read_text())["worlds"] == 48
+
+
+def test_a_posterior_gives_the_worlds(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    post = pd.DataFrame(
+        {"trust.loss": rng.uniform(0.3, 0.4, 100), "distance": rng.uniform(size=100)}
+    )
+    path = tmp_path / "posterior.parquet"
+    post.to_parquet(path)
+    study = plan_study(TINY, RANGES, posterior=path, worlds=32)
+    w = study.worlds
+    assert len(w) == 32 and w["trust.loss"].between(0.3, 0.4).all()
+    assert set(w["trust.loss"].round(6)) <= set(post["trust.loss"].round(6))
+    assert "distance" not in w  # columns without a dot are not parameters
+    assert study.ranges["trust.loss"].origin == "posterior"
+    assert w[INFLATION].between(0, 0.8).all()  # the rest from their ranges
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("worlds = 2", "worlds: expected a whole number from 8"),
+        ("colour = 1", "colour: unknown key"),
+        ('[ranges]\n"trust.loss" = [1, 0.5]', "expected low < high"),
+        ('[ranges]\n"trust.loss" = { low = 0.1 }', "expected both low and high"),
+        ('[ranges]\n"trust.los" = [0.1, 0.5]', "does not apply to scenario"),
+        ('[ranges]\n"trust.loss" = [0.1, 50]', "trust.loss = 50.0 does not apply"),
+        ('hold = ["nothing.here"]', "has no range to hold"),
+        ("schema_ranges = 1", "schema_ranges: expected true or false"),
+        ("worlds = [", "invalid TOML"),
+    ],
+)
+def test_bad_robustness_files_are_one_line_naming_file_and_key(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    path = tmp_path / "r.toml"
+    path.write_text(text + "\n")
+    with pytest.raises(RobustnessError) as e:
+        plan_study(TINY, load_config(path))
+    assert str(path) in str(e.value) and expected in str(e.value)
+
+
+def test_bad_posteriors_are_refused_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "p.parquet"
+    pd.DataFrame({"weight": [1.0]}).to_parquet(path)
+    with pytest.raises(RobustnessError, match="no parameter columns"):
+        plan_study(TINY, RANGES, posterior=path)
+    pd.DataFrame({"trust.los": [1.0]}).to_parquet(path)
+    with pytest.raises(RobustnessError, match=r"p\.parquet: trust\.los"):
+        plan_study(TINY, RANGES, posterior=path)
+    path.write_text("not parquet")
+    with pytest.raises(RobustnessError, match="cannot read as Parquet"):
+        plan_study(TINY, RANGES, posterior=path)
+
+
+def test_integer_ranges_sample_whole_numbers() -> None:
+    from sim.robustness.ranges import Range
+
+    w = sample_worlds({"k": Range("k", 2, 5, integer=True)}, 40, 1)
+    assert set(w["k"]) == {2.0, 3.0, 4.0, 5.0}
+
+
+def test_cli_runs_reports_and_resumes(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    out = tmp_path / "cli"
+    args = ["robustness", TINY, "--ranges", RANGES, "--worlds", "16", "--out", str(out)]
+    assert main([*args, "--serial", "--quiet", "--no-charts"]) == 0
+    text = capsys.readouterr().out
+    assert "16 runs (0 already done)" in text and "shares_add_up" in text
+    assert "holds in 100%" in text
+    assert main([*args, "--serial", "--quiet", "--no-charts"]) == 0
+    assert "16 runs (16 already done)" in capsys.readouterr().out
+    assert (out / "report.md").exists() and not (out / "figures").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["--claim", "firms.Nobody.share > 0"], "--claim: [0]"),
+        (["--ranges", "missing.toml"], "missing.toml: file not found"),
+        (["--worlds", "4"], "--worlds: expected a whole number from 8"),
+    ],
+)
+def test_cli_user_errors_exit_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture, extra: list[str], expected: str
+) -> None:
+    code = main(["robustness", TINY, "--out", str(tmp_path / "x"), "--serial", *extra])
+    err = capsys.readouterr().err
+    assert code == 2 and expected in err and "Traceback" not in err
+    assert not (tmp_path / "x" / "runs").exists()
+
+
+def test_cli_refuses_a_scenario_without_claims(tmp_path: Path, capsys) -> None:
+    assert main(["robustness", "baseline", "--out", str(tmp_path / "b")]) == 2
+    assert "states no claims" in capsys.readouterr().err
+
+
+class _StopAfter:
+    """A progress display that presses Ctrl-C after ``n`` finished runs."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.seen = n, 0
+
+    def start(self, total: int, done: int, failed: int, executor: str) -> None:
+        pass
+
+    def update(self, result) -> None:
+        self.seen += 1
+        if self.seen == self.n:
+            raise KeyboardInterrupt
+
+    def stop(self) -> None:
+        pass
+
+
+def test_an_interrupted_study_resumes_with_only_the_missing_runs(tmp_path: Path) -> None:
+    from sim.sweep.runner import SweepInterrupted
+
+    study = plan_study(TINY, RANGES, worlds=16)
+    with pytest.raises(SweepInterrupted):
+        run_study(study, tmp_path, executor="serial", progress=_StopAfter(5))
+    again = run_study(plan_study(TINY, RANGES, worlds=16), tmp_path, executor="serial")
+    assert again.report.skipped == 5 and again.report.ran == 11
+    assert len(analyze(study, again).worlds) == 16
+
+
+def test_a_background_job_can_be_cancelled_and_found_again(tmp_path: Path) -> None:
+    from sim.robustness.background import job_for, start_job
+
+    study = plan_study(TINY, RANGES, worlds=16)
+    job = start_job(study, tmp_path, executor="serial")
+    assert start_job(study, tmp_path, executor="serial") is job  # one job per folder
+    job.cancel()
+    job.wait(120)
+    assert job.state == "cancelled" and 1 <= job.done < 16
+    assert job_for(tmp_path) is job
+    second = start_job(study, tmp_path, executor="serial")
+    second.wait(120)
+    assert second.state == "complete" and second.skipped == job.done
+    assert second.skipped + second.done == second.total == 16

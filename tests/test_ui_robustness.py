@@ -1,0 +1,102 @@
+"""The "When does it pay?" page in a real browser: run a study, leave, come back, read the odds."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.test_ui_browser import choose
+from tests.ui_helpers import (
+    CHROMIUM_FLAGS,
+    OUTPUT,
+    UIServer,
+    open_app,
+    require_browser,
+    screenshot,
+    stat,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def studies(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("studies")
+
+
+@pytest.fixture(scope="module")
+def server(studies: Path) -> Iterator[UIServer]:
+    require_browser()
+    srv = UIServer(
+        "overpromise_vs_honest",
+        OUTPUT / "server_robustness.log",
+        extra_env={"CXSIM_ROBUSTNESS_DIR": str(studies)},
+    )
+    try:
+        srv.wait_ready()
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(server: UIServer) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=require_browser(), args=CHROMIUM_FLAGS)
+        yield b
+        b.close()
+
+
+def _fill(page: Any, worlds: int) -> None:
+    page.get_by_role("tab", name="When does it pay?").click()
+    choose(page, "claim", "Pit two firms")
+    choose(page, "on", "market share at the end")
+    page.get_by_label("worlds", exact=True).fill(str(worlds))
+    page.get_by_label("replicates per world").fill("1")
+    page.get_by_label("customers").fill("200")
+    page.wait_for_timeout(600)
+
+
+def test_a_study_runs_on_after_the_tab_closes_and_shows_its_odds(
+    browser: Any, server: UIServer, studies: Path
+) -> None:
+    context, page, log = open_app(browser, server.url, viewport=(1500, 1700))
+    _fill(page, 16)
+    page.locator(".cx-run-study").click()
+    page.locator(".cx-study-status").wait_for(timeout=60_000)
+    assert re.search(r"of 16 runs", page.locator(".cx-study-status").inner_text())
+    context.close()  # leave while it runs
+
+    context, page, log = open_app(browser, server.url, viewport=(1500, 1700))
+    _fill(page, 16)  # the same settings: the page finds the running (or finished) study
+    page.get_by_text("of 16 worlds").wait_for(timeout=300_000)
+    page.wait_for_timeout(1500)
+    share = stat(page, "holds in")
+    assert re.fullmatch(r"\d+%", share)
+    verdict = page.locator(".cx-verdict").inner_text()
+    assert "Straight Talk beats Big Promises on market share at the end" in verdict
+    assert "of 16 plausible worlds" in verdict
+    image = page.locator(".cx-margin-map img")
+    assert image.count() == 1 and image.evaluate("i => i.naturalWidth") > 300
+    assert len(list(studies.glob("overpromise_vs_honest-16w1r200c-*/runs/chunks/*"))) >= 1
+    screenshot(page, "robustness")
+    assert not log.errors and not log.external
+    context.close()
+
+
+def test_bad_form_values_say_what_was_expected(browser: Any, server: UIServer) -> None:
+    context, page, _ = open_app(browser, server.url)
+    page.get_by_role("tab", name="When does it pay?").click()
+    page.get_by_label("worlds", exact=True).fill("3")
+    page.wait_for_timeout(400)
+    page.locator(".cx-run-study").click()
+    error = page.locator(".cx-study-error")
+    error.wait_for(timeout=30_000)
+    assert "worlds: expected 8 to 4,096, got 3" in error.inner_text()
+    context.close()
