@@ -2,8 +2,15 @@
 
 A scenario is one complete market in a TOML file (its schema is :mod:`sim.scenario_schema`,
 re-exported here). Loading reads the file, resolves ``extends``, applies overrides and
-validates everything, turning any problem into one :class:`ScenarioError` that names the file,
-the key path and what was expected.
+validates everything, turning every problem into a line of one :class:`ScenarioError` that
+names the file (or the command-line flag), the key path and what was expected.
+
+Which files a scenario may pull in: ``extends`` names a scenario on the search path
+(:func:`scenario_dirs`) by name, or a ``.toml`` file inside the extending file's own folder;
+an edge list (``network.path``) must also lie inside the folder of the file that names it. Other
+folders are allowed only when the user lists them in ``$CXSIM_ALLOW_EXTENDS`` (``cxsim run``,
+``show`` and ``check`` take ``--allow-extends DIR``), so a scenario (an uploaded one, say) cannot
+read files elsewhere on the machine.
 
 This module must never import the model, the rules, the UI or the sweep layer.
 """
@@ -13,7 +20,7 @@ from __future__ import annotations
 import copy
 import os
 import re
-import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +34,13 @@ from sim.scenario_schema import (
     Scenario,
     ScenarioError,
     SegmentSpec,
-    format_validation_error,
     scenario_hash,
+    validation_problems,
 )
+from sim.tomlfile import TomlError, parse_toml
 
 __all__ = [
+    "ALLOW_ENV",
     "NETWORK_KINDS",
     "FirmSpec",
     "MarketSpec",
@@ -39,6 +48,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SegmentSpec",
+    "allowed_folders",
     "apply_overrides",
     "find_scenario",
     "list_scenarios",
@@ -46,6 +56,12 @@ __all__ = [
     "scenario_dirs",
     "scenario_hash",
 ]
+
+ALLOW_ENV = "CXSIM_ALLOW_EXTENDS"
+"""Environment variable listing extra folders (``os.pathsep``-separated) from which a scenario
+may ``extends`` files or read its edge list."""
+
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
 def scenario_dirs() -> list[Path]:
@@ -94,8 +110,8 @@ def list_scenarios() -> list[tuple[str, Path, str]]:
             if f.stem in out:
                 continue
             try:
-                data = tomllib.loads(f.read_text())
-            except (OSError, tomllib.TOMLDecodeError):
+                data = parse_toml(f.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, TomlError):
                 data = {}
             desc = str(data.get("description", "")).strip().splitlines()
             out[f.stem] = (f.stem, f, desc[0] if desc else "")
@@ -104,11 +120,13 @@ def list_scenarios() -> list[tuple[str, Path, str]]:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return parse_toml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ScenarioError(str(path), "", "file not found") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ScenarioError(str(path), "", f"invalid TOML: {e}") from None
+    except IsADirectoryError:
+        raise ScenarioError(str(path), "", "is a folder; expected a scenario .toml file") from None
+    except TomlError as e:
+        raise ScenarioError(str(path), "", str(e)) from None
     except (OSError, UnicodeDecodeError) as e:
         raise ScenarioError(str(path), "", f"cannot read: {e}") from None
 
@@ -123,6 +141,69 @@ def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def allowed_folders() -> list[Path]:
+    """Folders the user allowed beyond a scenario's own (``$CXSIM_ALLOW_EXTENDS``), resolved."""
+    raw = os.environ.get(ALLOW_ENV, "")
+    return [Path(p).expanduser().resolve() for p in raw.split(os.pathsep) if p.strip()]
+
+
+def _inside(target: Path, folder: Path) -> bool:
+    """Whether ``target`` (resolved: symlinks followed) lies in ``folder`` or one allowed."""
+    resolved = target.resolve()
+    return any(resolved.is_relative_to(f) for f in (folder.resolve(), *allowed_folders()))
+
+
+def _outside_message(what: str, folder: Path) -> str:
+    return (
+        f"{what} is outside {folder}; expected a file in the scenario's own folder (allow "
+        f"another folder with --allow-extends DIR or ${ALLOW_ENV})"
+    )
+
+
+def _find_parent(parent: str, path: Path | None, where: str) -> Path:
+    """The file ``extends = parent`` means for the scenario at ``path``, or a ScenarioError
+    naming the extending file."""
+    folder = path.parent if path is not None else Path.cwd()
+    if not parent.endswith(".toml") and "/" not in parent and "\\" not in parent:
+        if not _NAME.match(parent):
+            raise ScenarioError(where, "extends", f"expected a scenario name, got {parent!r}")
+        candidates = [folder / f"{parent}.toml"] + [d / f"{parent}.toml" for d in scenario_dirs()]
+        for candidate in candidates:
+            if candidate.is_file():
+                return candidate
+        known = ", ".join(n for n, _, _ in list_scenarios()) or "none found"
+        raise ScenarioError(
+            where,
+            "extends",
+            f"no scenario named {parent!r}; expected one of: {known}, or a .toml file in {folder}",
+        )
+    target = Path(parent)
+    target = target if target.is_absolute() else folder / target
+    if not _inside(target, folder):
+        raise ScenarioError(where, "extends", _outside_message(repr(parent), folder))
+    if not target.is_file():
+        raise ScenarioError(where, "extends", f"{parent!r}: file not found in {folder}")
+    return target
+
+
+def _edge_list_path(
+    data: dict[str, Any], path: Path | None, where: str, absolute: bool = False
+) -> None:
+    """Check that the edge list a file names is in its folder; with ``absolute``, make the path
+    absolute (an edge list named by a parent is relative to the parent's file, not the
+    child's)."""
+    network = data.get("network")
+    if not (isinstance(network, dict) and isinstance(network.get("path"), str)):
+        return
+    folder = path.parent if path is not None else Path.cwd()
+    edge_list = Path(network["path"])
+    target = edge_list if edge_list.is_absolute() else folder / edge_list
+    if not _inside(target, folder):
+        raise ScenarioError(where, "network.path", _outside_message(repr(network["path"]), folder))
+    if absolute and path is not None:
+        network["path"] = str(target.resolve())
+
+
 def _resolve_extends(data: dict[str, Any], path: Path | None, chain: tuple[str, ...] = ()) -> dict:
     parent = data.pop("extends", None)
     if parent is None:
@@ -130,17 +211,12 @@ def _resolve_extends(data: dict[str, Any], path: Path | None, chain: tuple[str, 
     where = str(path) if path else "<scenario>"
     if not isinstance(parent, str):
         raise ScenarioError(where, "extends", f"expected a scenario name or path, got {parent!r}")
-    ppath = find_scenario(parent, relative_to=path.parent if path else None)
+    ppath = _find_parent(parent, path, where)
     key = str(ppath.resolve())
     if key in chain:
         raise ScenarioError(where, "extends", f"circular extends through {ppath}")
     parent_data = _read_toml(ppath)
-    network = parent_data.get("network")
-    if isinstance(network, dict) and isinstance(network.get("path"), str):
-        # an edge list named by the parent is relative to the parent's file, not the child's
-        edge_list = Path(network["path"])
-        if not edge_list.is_absolute():
-            network["path"] = str((ppath.parent / edge_list).resolve())
+    _edge_list_path(parent_data, ppath, str(ppath), absolute=True)
     base = _resolve_extends(parent_data, ppath, (*chain, key))
     merged = _deep_merge(base, data)
     if "name" not in data:
@@ -151,11 +227,22 @@ def _resolve_extends(data: dict[str, Any], path: Path | None, chain: tuple[str, 
 _INDEX = re.compile(r"^(\w+)\[(\d+)\]$")
 
 
-def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+def apply_overrides(
+    data: dict[str, Any], overrides: dict[str, Any], sources: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Set dotted keys in scenario data: ``"market.customers"``, ``"firms[0].levers.inflation"``,
-    ``"firms.Acme.price"`` (a firm by name), ``"market__customers"`` (Mesa batch_run style)."""
+    ``"firms.Acme.price"`` (a firm by name), ``"market__customers"`` (Mesa batch_run style).
+
+    ``sources`` names where each override came from in error messages (e.g.
+    ``{"market.customers": "--set market.customers=0"}``; default ``override KEY``).
+    """
     out = copy.deepcopy(data)
     for dotted, value in overrides.items():
+        source = (sources or {}).get(dotted) or f"override {dotted}"
+
+        def fail(message: str, source: str = source, key: str = dotted) -> ScenarioError:
+            return ScenarioError(source, key, message)
+
         parts: list[str | int] = []
         for part in dotted.replace("__", ".").split("."):
             m = _INDEX.match(part)
@@ -167,27 +254,48 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
                 if isinstance(part, str):
                     named = [x for x in node if isinstance(x, dict) and x.get("name") == part]
                     if not named:
-                        raise ScenarioError("override", dotted, f"no entry named {part!r}")
+                        raise fail(f"no entry named {part!r}")
                     node = named[0]
                     continue
                 if not 0 <= part < len(node):
-                    raise ScenarioError(
-                        "override", dotted, f"index {part} out of range (0..{len(node) - 1})"
-                    )
+                    raise fail(f"index {part} out of range (0..{len(node) - 1})")
                 node = node[part]
-            else:
+            elif isinstance(node, dict):
                 node = node.setdefault(part, [] if isinstance(nxt, int) else {})
+            else:
+                raise fail(f"{part!r} is inside a value, not a table")
         last = parts[-1]
         if isinstance(node, list):
             if not isinstance(last, int) or not 0 <= last < len(node):
-                raise ScenarioError("override", dotted, "expected a valid list index")
+                raise fail("expected a valid list index")
+        elif not isinstance(node, dict):
+            raise fail(f"{last!r} is inside a value, not a table")
         node[last] = value
     return out
+
+
+def _normal_key(key: str) -> str:
+    return key.replace("__", ".").replace("[", ".").replace("]", "")
+
+
+def _blame(
+    key: str, where: str, sources: Mapping[str, str], overrides: Mapping[str, Any]
+) -> tuple[str, str]:
+    """``(source, key)`` of a problem: the override that set ``key`` (or a table above it), if
+    any, else the file ``where``."""
+    target = _normal_key(key)
+    for dotted in overrides:
+        mine = _normal_key(dotted)
+        if target == mine or target.startswith(mine + "."):
+            return sources.get(dotted) or f"override {dotted}", key
+    return where, key
 
 
 def load_scenario(
     source: str | Path | dict[str, Any] | Scenario = "baseline",
     overrides: dict[str, Any] | None = None,
+    *,
+    override_sources: Mapping[str, str] | None = None,
 ) -> Scenario:
     """Load, resolve ``extends``, apply ``overrides`` and validate a scenario.
 
@@ -197,6 +305,10 @@ def load_scenario(
         A scenario name (``"baseline"``), a path to a TOML file, plain data, or a Scenario.
     overrides
         Dotted keys to set after loading, e.g. ``{"market.customers": 1000}``.
+    override_sources
+        How each override is named in messages (``{"market.customers": "--customers 0"}``);
+        default ``override KEY``. A problem with an overridden value names the override, not
+        the file.
 
     Returns
     -------
@@ -206,9 +318,12 @@ def load_scenario(
     Raises
     ------
     ScenarioError
-        One message naming the file, the key and what was expected.
+        Every problem found, one line each, naming the file (or override), the key and what
+        was expected.
     """
     path: Path | None = None
+    overrides = dict(overrides or {})
+    sources = dict(override_sources or {})
     if isinstance(source, Scenario):
         if not overrides:
             return source
@@ -220,17 +335,30 @@ def load_scenario(
         data = _read_toml(path)
         data.setdefault("name", path.stem)
     where = str(path) if path else "<scenario>"
+    if not isinstance(source, Scenario):
+        _edge_list_path(data, path, where)
     data = _resolve_extends(data, path)
     if overrides:
-        data = apply_overrides(data, overrides)
+        before = (data.get("network") or {}).get("path")
+        data = apply_overrides(data, overrides, sources)
+        after = data.get("network") or {}
+        if isinstance(after, dict) and after.get("path") != before:
+            try:
+                _edge_list_path(data, path, where)
+            except ScenarioError as e:
+                raise ScenarioError(*_blame(e.key, where, sources, overrides), e.detail) from None
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
-        key, msg = format_validation_error(err)
-        raise ScenarioError(where, key, msg) from None
+        problems = [
+            (*_blame(key, where, sources, overrides), message)
+            for key, message in validation_problems(err)
+        ]
+        raise ScenarioError.of(problems) from None
     scenario._source_path = path
     from sim.strategies import StrategyError, build_strategy  # lazy: strategies import params
 
+    problems = []
     for i, firm in enumerate(scenario.firms):
         try:
             build_strategy(
@@ -240,5 +368,7 @@ def load_scenario(
                 search_dir=path.parent if path else None,
             )
         except StrategyError as e:
-            raise ScenarioError(where, f"firms[{i}].{e.key}", str(e)) from None
+            problems.append((*_blame(f"firms[{i}].{e.key}", where, sources, overrides), str(e)))
+    if problems:
+        raise ScenarioError.of(problems)
     return scenario

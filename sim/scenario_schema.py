@@ -3,9 +3,9 @@
 A scenario is one complete market: who the customers are (:class:`MarketSpec`,
 :class:`SegmentSpec`), how they are connected (:class:`NetworkSpec`), which firms serve them with
 which strategies (:class:`FirmSpec`), and every behavioural parameter (``sim.params``). The
-models validate everything; :func:`format_validation_error` turns pydantic's errors into the
-``key: what was expected`` lines of a :class:`ScenarioError`. Finding, reading and resolving
-files (``extends``, overrides) is :mod:`sim.scenario`'s job.
+models validate everything; :func:`validation_problems` turns pydantic's errors into the
+``key: what was expected`` lines of a :class:`ScenarioError`, every problem found at once.
+Finding, reading and resolving files (``extends``, overrides) is :mod:`sim.scenario`'s job.
 
 This module must never import the model, the rules, the UI or the sweep layer.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -37,8 +38,8 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SegmentSpec",
-    "format_validation_error",
     "scenario_hash",
+    "validation_problems",
 ]
 
 NETWORK_KINDS = (
@@ -52,12 +53,52 @@ NETWORK_KINDS = (
 
 
 class ScenarioError(ValueError):
-    """A scenario that cannot be used: the message names file, key and expectation."""
+    """A scenario that cannot be used: each problem names file, key and expectation.
 
-    def __init__(self, source: str, key: str, message: str) -> None:
+    Parameters
+    ----------
+    source
+        Where the problem is: a file, or a command-line flag such as ``--set market.customers=0``.
+    key
+        The key path in the scenario (``firms[0].price``), or '' for the whole source.
+    message
+        What was expected (and what was found).
+    more
+        Further problems found at the same time, as ``(source, key, message)``.
+
+    Attributes
+    ----------
+    problems
+        Every problem as ``(source, key, message)``, the first one first.
+    lines
+        One line per problem, ``source: key: message`` (``str(error)`` joins them with
+        newlines).
+    """
+
+    def __init__(
+        self, source: str, key: str, message: str, more: Sequence[tuple[str, str, str]] = ()
+    ) -> None:
         self.source, self.key, self.detail = source, key, message
-        where = f"{source}: " if source else ""
-        super().__init__(f"{where}{key + ': ' if key else ''}{message}")
+        self.problems: list[tuple[str, str, str]] = [(source, key, message), *more]
+        super().__init__("\n".join(self.lines))
+
+    @property
+    def lines(self) -> list[str]:
+        """One line per problem: ``source: key: message``."""
+        return [_problem_line(*problem) for problem in self.problems]
+
+    @classmethod
+    def of(cls, problems: Sequence[tuple[str, str, str]]) -> ScenarioError:
+        """One error carrying ``problems`` (at least one)."""
+        first, *rest = problems
+        return cls(*first, more=rest)
+
+
+def _problem_line(source: str, key: str, message: str) -> str:
+    where = f"{source}: " if source else ""
+    if key and (f" {key}=" in source or source.endswith(f"override {key}")):
+        key = ""  # the source is the override of this very key: say it once
+    return f"{where}{key + ': ' if key else ''}{message}"
 
 
 class MarketSpec(Section):
@@ -101,21 +142,23 @@ class MarketSpec(Section):
 
     @model_validator(mode="after")
     def _known_attributes(self) -> MarketSpec:
+        problems = _Problems()
         for key in ("cross_industry", "failure_attributes"):
             bad = [a for a in getattr(self, key) if a not in self.attributes]
             if bad:
-                raise _At((key,), f"expected names from attributes {self.attributes}, got {bad}")
+                problems.add((key,), f"expected names from attributes {self.attributes}, got {bad}")
         if self.price_attribute is not None and self.price_attribute not in self.attributes:
-            raise _At(
+            problems.add(
                 ("price_attribute",),
                 f'expected one of {self.attributes} or "none", got {self.price_attribute!r}',
             )
         if self.customers < self.regions:
-            raise _At(
+            problems.add(
                 ("customers",),
                 f"expected at least one customer per region (market.regions = {self.regions}), "
                 f"got {self.customers}",
             )
+        problems.raise_any()
         return self
 
 
@@ -255,21 +298,22 @@ class Scenario(Params):
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         market = self.market
+        problems = _Problems()
         if not self.firms:
-            raise _At(("firms",), "expected at least one [[firms]] table")
+            problems.add(("firms",), "expected at least one [[firms]] table")
         names = [f.name for f in self.firms]
         for i, f in enumerate(self.firms):
             if names.count(f.name) > 1:
-                raise _At(
+                problems.add(
                     ("firms", i, "name"), f"expected a unique firm name, got {f.name!r} twice"
                 )
             if f.industry not in market.industries:
-                raise _At(
+                problems.add(
                     ("firms", i, "industry"),
                     f"expected one of {market.industries}, got {f.industry!r}",
                 )
             if f.region is not None and not 0 <= f.region < market.regions:
-                raise _At(
+                problems.add(
                     ("firms", i, "region"),
                     f"expected a region in 0..{market.regions - 1} "
                     f"(market.regions = {market.regions}), got {f.region}",
@@ -277,21 +321,21 @@ class Scenario(Params):
             if isinstance(f.capability, dict):
                 bad = [a for a in f.capability if a not in market.attributes]
                 if bad:
-                    raise _At(
+                    problems.add(
                         ("firms", i, "capability"),
                         f"expected attributes from {market.attributes}, got {bad}",
                     )
         for industry in market.industries:
             firms = [f for f in self.firms if f.industry == industry]
             if not firms:
-                raise _At(
+                problems.add(
                     ("market", "industries"),
                     f"industry {industry!r} has no firm; expected at least one "
                     "[[firms]] with industry = " + repr(industry),
                 )
             share = sum(f.initial_share for f in firms)
             if share > 1 + 1e-9:
-                raise _At(
+                problems.add(
                     ("firms",),
                     f"initial_share of the firms in {industry!r} sums to "
                     f"{share:.3g}; expected at most 1",
@@ -299,19 +343,20 @@ class Scenario(Params):
         for i, seg in enumerate(self.segments):
             bad = [a for a in seg.weights if a not in market.attributes]
             if bad:
-                raise _At(
+                problems.add(
                     ("segments", i, "weights"),
                     f"expected attributes from {market.attributes}, got {bad}",
                 )
         if not self.segments:
-            raise _At(("segments",), "expected at least one [[segments]] table")
+            problems.add(("segments",), "expected at least one [[segments]] table")
         if self.network.kind == "stochastic_block" and market.regions < 2:
-            raise _At(("network", "kind"), "stochastic_block needs market.regions >= 2")
+            problems.add(("network", "kind"), "stochastic_block needs market.regions >= 2")
         if self.network.kind == "watts_strogatz" and self.network.k >= market.customers:
-            raise _At(
+            problems.add(
                 ("network", "k"),
                 f"expected k < market.customers ({market.customers}), got {self.network.k}",
             )
+        problems.raise_any()
         return self
 
     # -- serialisation ------------------------------------------------------------------------
@@ -331,6 +376,22 @@ class _At(ValueError):
     def __init__(self, loc: tuple[Any, ...], message: str) -> None:
         self.loc = loc
         super().__init__(message)
+
+
+class _Problems(ValueError):
+    """Every consistency error a validator found (raised once, at the end, if any)."""
+
+    def __init__(self) -> None:
+        self.found: list[_At] = []
+        super().__init__("")
+
+    def add(self, loc: tuple[Any, ...], message: str) -> None:
+        self.found.append(_At(loc, message))
+
+    def raise_any(self) -> None:
+        if self.found:
+            self.args = ("; ".join(str(p) for p in self.found),)
+            raise self
 
 
 def _loc_str(loc: tuple[Any, ...]) -> str:
@@ -359,40 +420,46 @@ def _fields_at(loc: tuple[Any, ...]) -> list[str] | None:
     return list(getattr(model, "model_fields", {}))
 
 
-def format_validation_error(err: ValidationError) -> tuple[str, str]:
-    """``(key path, message)`` of a scenario's validation error, for a :class:`ScenarioError`."""
-    e = err.errors()[0]
-    loc = tuple(
-        x
-        for x in e["loc"]
-        if not (
-            isinstance(x, str)
-            and (
-                "[" in x
-                or x in ("str", "int", "float", "list[str]", "dict[str,float]", "function-after")
-            )
+_TYPE_TAGS = ("str", "int", "float", "list[str]", "dict[str,float]", "function-after")
+"""Pydantic's union-member tags in an error location (not keys of the scenario)."""
+
+MAX_SHOWN = 80
+"""Longest repr of a wrong value quoted in a message."""
+
+
+def validation_problems(err: ValidationError) -> list[tuple[str, str]]:
+    """Every problem of a scenario's validation error, as ``(key path, message)``, in order."""
+    out: list[tuple[str, str]] = []
+    for e in err.errors():
+        loc = tuple(
+            x for x in e["loc"] if not (isinstance(x, str) and ("[" in x or x in _TYPE_TAGS))
         )
-    )
-    key = _loc_str(loc)
-    if e["type"] == "extra_forbidden":
-        allowed = _fields_at(loc)
-        msg = "unknown key" + (f"; expected one of: {', '.join(allowed)}" if allowed else "")
-    elif e["type"] == "missing":
-        msg = "required key is missing"
-    else:
+        key = _loc_str(loc)
         ctx_err = (e.get("ctx") or {}).get("error")
-        if isinstance(ctx_err, _At):
+        if e["type"] == "extra_forbidden":
+            allowed = _fields_at(loc)
+            msg = "unknown key" + (f"; expected one of: {', '.join(allowed)}" if allowed else "")
+        elif e["type"] == "missing":
+            msg = "required key is missing"
+        elif isinstance(ctx_err, _Problems):
+            out += [(_loc_str((*loc, *p.loc)) if p.loc else key, str(p)) for p in ctx_err.found]
+            continue
+        elif isinstance(ctx_err, _At):
             key = _loc_str((*loc, *ctx_err.loc)) if ctx_err.loc else key
             msg = str(ctx_err)
         else:
             msg = e["msg"].removeprefix("Value error, ")
             msg = msg[0].lower() + msg[1:]
             if not msg.startswith("expected") and "input" in e and not isinstance(e["input"], dict):
-                msg = f"expected {msg.removeprefix('input should be ')}, got {e['input']!r}"
-    more = len(err.errors()) - 1
-    if more:
-        msg += f" (and {more} more problem{'s' if more > 1 else ''})"
-    return key, msg
+                msg = f"expected {msg.removeprefix('input should be ')}, got {_shown(e['input'])}"
+        if (key, msg) not in out:
+            out.append((key, msg))
+    return out
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 5] + " ...)"
 
 
 def scenario_hash(scenario: Scenario) -> str:
