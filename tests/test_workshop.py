@@ -426,7 +426,7 @@ def test_export_round_trips_the_session_and_holds_no_secret(tmp_path: Path) -> N
         (
             {"code": code, "round": rnd["round"], "firm": row["firm"]}
             | {k: row[k] for k in ("customers", "share", "retention", "nps", "trust")}
-            | {k: row[k] for k in ("profit", "cash")}
+            | {k: row[k] for k in ("profit", "cash", "clv")}
             for rnd in doc["rounds"]
             for row in rnd["results"]
         ),
@@ -645,3 +645,72 @@ def test_an_older_database_gains_the_new_columns(tmp_path: Path) -> None:
         assert again.whoami(code, ana)["choice"]["capacity_share"] == 0.5
     finally:
         again.close()
+
+
+def test_leaderboard_ranks_by_long_run_value_not_customers(shop: Workshop) -> None:
+    """Issue 17, item 9: an over-promiser that wins the most customers while they leave at once
+    (NPS about -100) topped a board ranked by customers; by long-run value it is last."""
+    code, key = shop.create_room("overpromise_vs_honest", weeks=13, rounds=2, customers=1000)
+    over, _, market = (shop.join(code, n)[0] for n in ("Over", "Honest", "Market"))
+    shop.start_round(code, key)
+    shop.submit(code, over, {"promise_level": 0.5, "marketing": 0.9})
+    shop.submit(code, market, {"marketing": 1.0})
+    board = shop.close_round(code, key)
+    by_customers = shop.leaderboard(code, sort="customers")
+    assert by_customers[0]["name"] == "Over" and by_customers[0]["nps"] < -80
+    assert board == shop.leaderboard(code) and board[-1]["name"] == "Over"
+    assert [row["rank"] for row in board] == [1, 2, 3]
+    values = [row["value"] for row in board]
+    assert values == sorted(values, reverse=True)
+    for row in board:
+        assert row["value"] == pytest.approx(row["customers"] * row["clv"])
+    model = shop.room(code).model
+    last = model.firm_metrics().query(f"step == {model.steps}").set_index("firm")
+    assert {row["firm"]: row["clv"] for row in board} == pytest.approx(last["clv"].to_dict())
+    for column in ("share", "nps", "trust", "profit", "cash", "clv", "retention"):
+        ordered = [row[column] for row in shop.leaderboard(code, sort=column)]
+        assert ordered == sorted(ordered, reverse=True), column
+    with pytest.raises(WorkshopError, match="sort: expected one of value, customers"):
+        shop.leaderboard(code, sort="name")
+
+
+def test_a_database_from_before_lifetime_values_restores_and_ranks(tmp_path: Path) -> None:
+    path = tmp_path / "rooms.sqlite"
+    shop = Workshop(str(path))
+    code, key, _ = _room(shop)
+    shop.start_round(code, key)
+    board = shop.close_round(code, key)
+    shop.close()
+    with sqlite3.connect(path) as db:  # what an older server stored: no lifetime value
+        db.execute("UPDATE results SET clv = NULL")
+    again = Workshop(str(path))
+    try:
+        assert again.room(code).replay_matches is True
+        assert again.leaderboard(code) == board
+    finally:
+        again.close()
+
+
+def test_coming_back_with_a_mistyped_key_says_wrong_facilitator_key(
+    shop: Workshop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sim.workshop import app
+
+    monkeypatch.setattr(app, "_workshop", shop)
+    code, key, (ana, *_) = _room(shop)
+    with pytest.raises(AccessDenied, match=f"^wrong facilitator key for room {code}$"):
+        app.rejoin_role(code, key[:-1] + ("x" if key[-1] != "x" else "y"), "facilitator")
+    with pytest.raises(AccessDenied, match=f"^unknown participant token for room {code}$"):
+        app.rejoin_role(code, ana + "x", "participant")
+    assert app.rejoin_role(code, key, "facilitator") == {
+        "role": "facilitator",
+        "code": code,
+        "key": key,
+    }
+    # the wrong role chosen still opens the right page
+    assert app.rejoin_role(code, key, "participant")["role"] == "facilitator"
+    assert app.rejoin_role(code, ana, "facilitator") == {
+        "role": "participant",
+        "code": code,
+        "token": ana,
+    }

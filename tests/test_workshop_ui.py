@@ -58,6 +58,22 @@ def _join(browser: Any, url: str, code: str, name: str) -> tuple[Any, Any, PageL
     return context, page, log
 
 
+def _reveal(page: Any, what: str) -> str:
+    """Read the facilitator key (``what="key"``) or participant token (``"token"``): hidden
+    until its Show button is clicked, never in a URL, hidden again by Hide."""
+    assert page.locator(f".cx-ws-{what}").count() == 0
+    assert page.locator(f".cx-ws-{what}-hidden").is_visible()
+    page.locator(f".cx-ws-{what}-reveal").click()
+    secret = page.locator(f".cx-ws-{what}").inner_text().strip()
+    assert len(secret) >= 20 and secret in page.locator("body").inner_text()
+    assert secret not in page.url
+    assert all(secret not in (a.get_attribute("href") or "") for a in page.locator("a").all())
+    page.locator(f".cx-ws-{what}-reveal").click()  # hide it again
+    page.locator(f".cx-ws-{what}-hidden").wait_for(timeout=15_000)
+    assert secret not in page.locator("body").inner_text()
+    return secret
+
+
 def _clean(log: PageLog) -> None:
     assert log.errors == [], log.errors
     assert log.failed == [], log.failed
@@ -84,7 +100,7 @@ def test_a_round_in_the_browser_and_after_a_restart(tmp_path: Path) -> None:
                 room = host.locator(".cx-ws-room")
                 room.wait_for(timeout=30_000)
                 code = room.get_attribute("data-code")
-                key = host.locator(".cx-ws-key").inner_text().strip()
+                key = _reveal(host, "key")
                 assert code and len(code) == 6 and len(key) >= 20
 
                 ctx, ana, ana_log = _join(browser, server.url, code, "Ana")
@@ -167,6 +183,10 @@ def test_a_round_in_the_browser_and_after_a_restart(tmp_path: Path) -> None:
                 ctx, again, again_log = _open(browser, server.url)
                 contexts.append(ctx)
                 again.locator(".cx-ws-rejoin-code input").fill(code)
+                again.locator(".cx-ws-rejoin-role button", has_text="facilitator").click()
+                again.locator(".cx-ws-rejoin-secret input").fill(key[:-2])  # mistyped
+                again.locator(".cx-ws-rejoin-btn").click()
+                again.get_by_text(f"wrong facilitator key for room {code}").wait_for(timeout=30_000)
                 again.locator(".cx-ws-rejoin-secret input").fill(key)
                 again.locator(".cx-ws-rejoin-btn").click()
                 back = again.locator(".cx-ws-room[data-phase='between'][data-round='1']")
@@ -199,7 +219,7 @@ def _board(page: Any) -> dict[int, tuple[float, str]]:
     return {
         int(r.get_attribute("data-firm")): (
             float(r.get_attribute("data-customers")),
-            r.locator("td").nth(3).inner_text().strip(),
+            r.locator("td[data-col='share']").inner_text().strip(),
         )
         for r in page.locator(".cx-ws-board tr[data-firm]").all()
     }
@@ -215,6 +235,22 @@ def _expected_board(db: Path, code: str, round_: int) -> dict[int, tuple[float, 
             row["firm"]: (round(row["customers"]), f"{row['share']:.1f}%")
             for row in stored.leaderboard(code, round_)
         }
+    finally:
+        stored.close()
+
+
+def _order(page: Any) -> list[int]:
+    """The firms in the order the leaderboard shows them."""
+    rows = page.locator(".cx-ws-board tr[data-firm]").all()
+    return [int(r.get_attribute("data-firm")) for r in rows]
+
+
+def _expected_order(db: Path, code: str, round_: int, sort: str) -> list[int]:
+    from sim.workshop import Workshop
+
+    stored = Workshop(str(db))
+    try:
+        return [row["firm"] for row in stored.leaderboard(code, round_, sort=sort)]
     finally:
         stored.close()
 
@@ -259,7 +295,7 @@ def test_three_participants_two_rounds_and_the_debrief(tmp_path: Path) -> None:
                 room = host.locator(".cx-ws-room")
                 room.wait_for(timeout=30_000)
                 code = room.get_attribute("data-code")
-                key = host.locator(".cx-ws-key").inner_text().strip()
+                key = _reveal(host, "key")
                 assert code and "8 weeks a round" in host.locator(".cx-ws-status").inner_text()
 
                 pages, logs = [], []
@@ -293,8 +329,14 @@ def test_three_participants_two_rounds_and_the_debrief(tmp_path: Path) -> None:
                 for firm, page in enumerate([host, *pages]):
                     page.locator(".cx-ws-board tr[data-firm='2']").wait_for(timeout=45_000)
                     assert _board(page) == expected
+                    assert _order(page) == _expected_order(db, code, 1, "value")
                     if page is not host:
                         _only_own_firm(page, firm - 1)
+                # a click on a header ranks by that column (for this viewer only)
+                ana.locator(".cx-ws-board th[data-sort='customers']").click()
+                ana.locator(".cx-ws-board[data-sort='customers']").wait_for(timeout=30_000)
+                assert _order(ana) == _expected_order(db, code, 1, "customers")
+                assert host.locator(".cx-ws-board").get_attribute("data-sort") == "value"
                 screenshot(ana, "workshop3-participant")
                 screenshot(host, "workshop3-facilitator")
                 host.locator(".cx-ws-debrief-btn").click()  # the facilitator opens it early
@@ -304,7 +346,7 @@ def test_three_participants_two_rounds_and_the_debrief(tmp_path: Path) -> None:
                 wait_chart(host, "debrief-customers", lambda c: c and c["rows"] == 8, timeout=30)
 
                 # Ben reloads: his session is gone; his token brings his firm back
-                token = ben.locator(".cx-ws-me-box .cx-ws-secret").inner_text().strip()
+                token = _reveal(ben, "token")
                 ben.reload()
                 ben.locator(".cx-ws-rejoin-btn").wait_for(timeout=60_000)
                 ben.locator(".cx-ws-rejoin-code input").fill(code)

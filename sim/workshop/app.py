@@ -22,13 +22,16 @@ from typing import Any
 import solara
 
 from sim.scenario import list_scenarios
+from sim.ui.html_widget import clickable_html
 from sim.workshop.presentation import (
     CSS,
     board_html,
     choices_html,
     debrief_options,
     own_options,
+    ranking_note,
 )
+from sim.workshop.reports import RANK_BY
 from sim.workshop.room import (
     BALANCED,
     AccessDenied,
@@ -217,39 +220,67 @@ def JoinRoom(on_role: Any) -> None:
             solara.Text(error, classes=["cx-ws-error"])
 
 
+ROLES = {"participant": "participant token", "facilitator": "facilitator key"}
+"""Who comes back to a room, and the secret each one holds."""
+
+
+def rejoin_role(code: str, secret: str, role: str) -> dict[str, str]:
+    """The role a code and secret open: ``role``'s first, then the other's.
+
+    Raises
+    ------
+    AccessDenied
+        Neither matches; the message names what was asked for ("wrong facilitator key for
+        room ABCDEF" or "unknown participant token for room ABCDEF").
+    WorkshopError
+        No such room.
+    """
+    shop = workshop()
+    order = (
+        ["facilitator", "participant"] if role == "facilitator" else ["participant", "facilitator"]
+    )
+    for who in order:
+        try:
+            if who == "facilitator":
+                shop.status(code, secret)
+                return {"role": "facilitator", "code": code, "key": secret}
+            shop.whoami(code, secret)
+            return {"role": "participant", "code": code, "token": secret}
+        except AccessDenied:
+            continue
+    what = "wrong facilitator key" if role == "facilitator" else "unknown participant token"
+    raise AccessDenied(f"{what} for room {code}")
+
+
 @solara.component
 def Rejoin(on_role: Any) -> None:
-    """Come back to a room after a reload or a restart: code and key (or token)."""
+    """Come back to a room after a reload or a restart: code, who one is, and the secret."""
     code = solara.use_reactive("")
+    role = solara.use_reactive("participant")
     secret = solara.use_reactive("")
     error, set_error = solara.use_state("")
 
     def rejoin() -> None:
-        shop = workshop()
         c, s = (code.value or "").strip().upper(), (secret.value or "").strip()
         try:
-            try:
-                shop.status(c, s)
-                on_role({"role": "facilitator", "code": c, "key": s})
-                return
-            except AccessDenied:
-                pass
-            shop.whoami(c, s)
-            on_role({"role": "participant", "code": c, "token": s})
+            on_role(rejoin_role(c, s, role.value))
         except (AccessDenied, WorkshopError) as e:
             set_error(str(e))
 
     with solara.Card("Come back", classes=["cx-ws-rejoin"]):
         solara.Text(
-            "Facilitators: the room code and key. Participants: the code and the "
-            "token shown when you joined.",
+            "Participants: the room code and the token shown when you joined. Facilitators: "
+            "the room code and key.",
             classes=["cx-ws-note"],
         )
         solara.InputText(
             "Room code", value=code, continuous_update=True, classes=["cx-ws-rejoin-code"]
         )
+        solara.ToggleButtonsSingle(
+            value=role, values=list(ROLES), dense=True, classes=["cx-ws-rejoin-role"]
+        )
         solara.InputText(
-            "Key or token",
+            f"Your {ROLES[role.value]}",
             value=secret,
             continuous_update=True,
             password=True,
@@ -261,12 +292,35 @@ def Rejoin(on_role: Any) -> None:
 
 
 @solara.component
+def Secret(label: str, secret: str, css: str, note: str) -> None:
+    """A secret hidden behind a Show button (a projected screen never shows it by accident)."""
+    shown, set_shown = solara.use_state(False)
+    with solara.Div(classes=["cx-ws-secret-row"]):
+        solara.Text(label, classes=["cx-ws-note"])
+        if shown:
+            solara.Text(secret, classes=["cx-ws-secret", css])
+        else:
+            solara.Text("••••••••", classes=["cx-ws-secret", f"{css}-hidden"])
+        solara.Button(
+            f"Hide {label.split()[-1]}" if shown else f"Show {label.split()[-1]}",
+            small=True,
+            text=True,
+            color="primary",
+            icon_name="mdi-eye-off" if shown else "mdi-eye",
+            on_click=lambda: set_shown(not shown),
+            classes=[f"{css}-reveal"],
+        )
+        solara.Text(note, classes=["cx-ws-note"])
+
+
+@solara.component
 def FacilitatorView(code: str, key: str) -> None:
     """Room code and key, round controls, participants' statuses, the leaderboard."""
     use_room_revision(code)
     shop = workshop()
     error, set_error = solara.use_state("")
     debrief_open, set_debrief = solara.use_state(None)  # type: ignore[arg-type]
+    sort, set_sort = solara.use_state(RANK_BY)
     status = shop.status(code, key)
 
     def act(fn: Any) -> None:
@@ -292,10 +346,14 @@ def FacilitatorView(code: str, key: str) -> None:
             f'<div class="cx-ws-room" data-code="{code}" data-phase="{phase}" data-round="{r}" '
             f'data-paused="{str(paused).lower()}">'
             f'<span class="cx-ws-note">room code</span><span class="cx-ws-code">{code}</span>'
-            f'<span class="cx-ws-note">facilitator key (keep it private; it reopens this '
-            f'page): <span class="cx-ws-secret cx-ws-key">{html.escape(key)}</span></span>'
             f'<p class="cx-ws-status"><b>{label}</b> · {status["weeks"]} weeks a round</p></div>'
         ),
+    )
+    Secret(
+        "facilitator key",
+        key,
+        "cx-ws-key",
+        "keep it private: with the room code it reopens this page (and runs the room)",
     )
     with solara.Row():
         solara.Button(
@@ -369,23 +427,29 @@ def FacilitatorView(code: str, key: str) -> None:
             f"<th>capacity</th><th>disclose</th></tr>{rows}</table>"
         ),
     )
-    leaderboard(code, None)
+    leaderboard(code, None, sort, set_sort)
     if show_debrief:
         DebriefView(code, key)
 
 
-def leaderboard(code: str, me: int | None) -> None:
-    """Show the leaderboard after the last round played (nothing before the first).
+def leaderboard(code: str, me: int | None, sort: str = RANK_BY, on_sort: Any = None) -> None:
+    """Show the leaderboard after the last round played (nothing before the first), ordered by
+    ``sort``; a click on a column header calls ``on_sort(column)``.
 
     A plain function, not a component: it is redrawn whenever the calling view is.
     """
-    rows = workshop().leaderboard(code)
+    rows = workshop().leaderboard(code, sort=sort)
     if not rows:
         return
     r = max(workshop().room(code).results)
     solara.HTML(
-        tag="div", unsafe_innerHTML=f"<h3>Leaderboard after round {r}</h3>" + board_html(rows, me)
+        tag="div",
+        unsafe_innerHTML=(
+            f"<h3>Leaderboard after round {r}</h3>"
+            f'<span class="cx-ws-note">{ranking_note(sort)}</span>'
+        ),
     )
+    clickable_html(board_html(rows, me, sort), on_sort or (lambda _: None))
 
 
 @solara.component
@@ -402,6 +466,7 @@ def ParticipantView(code: str, token: str) -> None:
     capacity = solara.use_reactive(me["choice"]["capacity_share"])
     message, set_message = solara.use_state("")
     error, set_error = solara.use_state("")
+    sort, set_sort = solara.use_state(RANK_BY)
 
     def submit() -> None:
         try:
@@ -446,10 +511,15 @@ def ParticipantView(code: str, token: str) -> None:
             f'<div class="cx-ws-me-box" data-firm="{me["firm"]}" data-phase="{phase}" '
             f'data-round="{r}" data-paused="{str(paused).lower()}">'
             f"<h2>{html.escape(me['name'])} · firm {me['firm'] + 1}</h2>"
-            f'<p class="cx-ws-status"><b>{label}</b></p><span class="cx-ws-note">room {code} · '
-            f'your token (to come back): <span class="cx-ws-secret">{html.escape(token)}</span>'
+            f'<p class="cx-ws-status"><b>{label}</b></p><span class="cx-ws-note">room {code}'
             "</span></div>"
         ),
+    )
+    Secret(
+        "your token",
+        token,
+        "cx-ws-token",
+        "to come back to your firm after a reload; keep it private",
     )
     with solara.Card("Your levers", classes=["cx-ws-levers"]):
         solara.Text(
@@ -495,7 +565,7 @@ def ParticipantView(code: str, token: str) -> None:
             solara.Text(saved_text, classes=["cx-ws-note", "cx-ws-saved"])
         if error:
             solara.Text(error, classes=["cx-ws-error"])
-    leaderboard(code, me["firm"])
+    leaderboard(code, me["firm"], sort, set_sort)
     if room.results:
         OwnCharts(code, token)
     if phase == "finished":

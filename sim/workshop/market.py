@@ -58,7 +58,7 @@ CUSTOMER_BUDGET = 0.4
 INVESTMENT_BUDGET = 1.0 - CUSTOMER_BUDGET
 """Share of the discretionary budget split between capacity (``capacity_share``) and
 capability (the rest)."""
-LEADERBOARD_COLUMNS = ("customers", "share", "retention", "nps", "trust", "profit", "cash")
+LEADERBOARD_COLUMNS = ("customers", "share", "retention", "nps", "trust", "profit", "cash", "clv")
 """Leaderboard values per firm after a round (see :meth:`Workshop.round_results`)."""
 
 
@@ -183,7 +183,8 @@ def run_round(model: CustomerMarket, weeks: int, final: dict[int, Choice]) -> li
 
 def round_results(model: CustomerMarket, start: int) -> list[dict[str, Any]]:
     """Per firm, after the steps since ``start``: customers, share (%), annual retention,
-    NPS, trust (at the last step), profit earned over those steps and cash (money).
+    NPS, trust, customer lifetime value (``clv``, money per customer; all at the last step),
+    profit earned over those steps and cash (money).
 
     ``profit`` in the model's series is an annual rate per step; the round's profit is the
     sum over its steps divided by the steps in a year.
@@ -207,6 +208,7 @@ def round_results(model: CustomerMarket, start: int) -> list[dict[str, Any]]:
                 "trust": number(now["trust"]),
                 "profit": profit / model.steps_per_year,
                 "cash": float(now["cash"]),
+                "clv": number(now["clv"]),
             }
         )
     return rows

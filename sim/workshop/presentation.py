@@ -13,6 +13,7 @@ import html
 from typing import Any
 
 __all__ = [
+    "BOARD_COLUMNS",
     "CSS",
     "DEBRIEF_CHARTS",
     "OWN_CHARTS",
@@ -21,6 +22,7 @@ __all__ = [
     "choices_html",
     "debrief_options",
     "own_options",
+    "ranking_note",
 ]
 
 CSS = """
@@ -37,6 +39,10 @@ CSS = """
 .cx-ws-table th:nth-child(-n+2), .cx-ws-table td:nth-child(-n+2) { text-align: left; }
 .cx-ws-table th { background: #f5f5f5; font-weight: 600; }
 .cx-ws-me { background: #e8f0fe; font-weight: 600; }
+.cx-ws-board th[data-sort] { cursor: pointer; user-select: none; }
+.cx-ws-board th[data-sort]:hover { background: #e8eaed; }
+.cx-ws-board th.cx-ws-sorted { background: #e8f0fe; color: #174ea6; }
+.cx-ws-secret-row { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
 .cx-ws-error { color: #b00020; font-size: 13px; display: block; }
 .cx-ws-charts { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 10px;
   margin: 6px 0 10px 0; }
@@ -65,40 +71,66 @@ def _fmt(value: Any, spec: str) -> str:
     return "–" if value is None else spec.format(value)
 
 
-def board_html(rows: list[dict[str, Any]], me: int | None = None) -> str:
-    """The leaderboard as an HTML table (``me``: the viewer's firm, highlighted)."""
-    head = (
-        "#",
-        "firm",
-        "customers",
-        "share",
-        "annual retention",
-        "NPS",
-        "trust",
-        "profit this round",
-        "cash",
-    )
+BOARD_COLUMNS = (
+    ("value", "long-run value", "{:,.0f}"),
+    ("customers", "customers", "{:,.0f}"),
+    ("share", "share", "{:.1f}%"),
+    ("retention", "annual retention", "{:.1%}"),
+    ("nps", "NPS", "{:+.0f}"),
+    ("trust", "trust", "{:.2f}"),
+    ("clv", "lifetime value a customer", "{:,.0f}"),
+    ("profit", "profit this round", "{:,.0f}"),
+    ("cash", "cash", "{:,.0f}"),
+)
+"""The leaderboard's sortable columns after # and firm: ``(key, header, format)``."""
+
+
+def board_html(rows: list[dict[str, Any]], me: int | None = None, sort: str = "value") -> str:
+    """The leaderboard as an HTML table (``me``: the viewer's firm, highlighted).
+
+    Every column header but # and firm carries ``data-sort=<key>`` (a click sorts by it, see
+    :class:`sim.ui.html_widget.ClickableHTML`); the header of ``sort`` is marked.
+    """
+    head = ['<th data-col="rank">#</th>', '<th data-col="name">firm</th>']
+    for key, label, _ in BOARD_COLUMNS:
+        mark = ' class="cx-ws-sorted"' if key == sort else ""
+        arrow = " ▼" if key == sort else ""
+        head.append(
+            f'<th data-sort="{key}"{mark} title="sort by {label}">'
+            f'<span class="cx-ws-sort">{label}{arrow}</span></th>'
+        )
     body = []
     for row in rows:
-        cells = (
-            str(row["rank"]),
-            html.escape(row["name"]),
-            f"{row['customers']:,.0f}",
-            f"{row['share']:.1f}%",
-            _fmt(row["retention"], "{:.1%}"),
-            _fmt(row["nps"], "{:+.0f}"),
-            _fmt(row["trust"], "{:.2f}"),
-            f"{row['profit']:,.0f}",
-            f"{row['cash']:,.0f}",
-        )
+        cells = [
+            f'<td data-col="rank">{row["rank"]}</td>',
+            f'<td data-col="name">{html.escape(row["name"])}</td>',
+        ]
+        cells += [
+            f'<td data-col="{key}">{_fmt(row.get(key), spec)}</td>'
+            for key, _, spec in BOARD_COLUMNS
+        ]
         cls = ' class="cx-ws-me"' if row["firm"] == me else ""
         body.append(
             f'<tr{cls} data-firm="{row["firm"]}" data-customers="{row["customers"]:.0f}">'
-            + "".join(f"<td>{c}</td>" for c in cells)
+            + "".join(cells)
             + "</tr>"
         )
-    header = "".join(f"<th>{h}</th>" for h in head)
-    return f'<table class="cx-ws-table cx-ws-board"><tr>{header}</tr>{"".join(body)}</table>'
+    return (
+        f'<table class="cx-ws-table cx-ws-board" data-sort="{sort}"><tr>{"".join(head)}</tr>'
+        f"{''.join(body)}</table>"
+    )
+
+
+def ranking_note(sort: str) -> str:
+    """The line under the leaderboard's title: what it is ranked by (``value``: the default)."""
+    value = (
+        "long-run value: customers × what a customer is worth over the time they stay "
+        "(lifetime value, from this round's margin and retention)"
+    )
+    if sort == "value":
+        return f"Ranked by {value}. Click a column to rank by it."
+    label = next(label for key, label, _ in BOARD_COLUMNS if key == sort)
+    return f"Ranked by {label} (click long-run value for the default ranking: {value})."
 
 
 def choice_text(c: dict[str, Any]) -> str:

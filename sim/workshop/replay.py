@@ -174,6 +174,9 @@ def restore_room(row: dict[str, Any], store: WorkshopStore) -> Room:
         matches = True
         for r in range(1, closed + 1):
             replayed = run_round(room.model, room.weeks, room.choices[r])
+            for old, new in zip(stored.get(r, []), replayed, strict=False):
+                if old.get("clv") is None and old["firm"] == new["firm"]:
+                    old["clv"] = new["clv"]  # a database from before clv was stored
             matches = matches and same_results(replayed, stored.get(r, []))
         room.replay_matches = matches
     return room

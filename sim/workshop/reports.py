@@ -15,22 +15,39 @@ from sim.workshop.market import LEADERBOARD_COLUMNS
 if TYPE_CHECKING:
     from sim.workshop.room import Room
 
-__all__ = ["EXPORT_FORMAT", "export_document", "leaderboard_rows"]
+__all__ = ["EXPORT_FORMAT", "RANK_BY", "SORT_KEYS", "export_document", "leaderboard_rows"]
 
 EXPORT_FORMAT = "cxsim-workshop-session"
 """The ``format`` field of :func:`export_document` documents."""
 
+RANK_BY = "value"
+"""The leaderboard's default order: long-run value, ``customers x clv`` (customer equity)."""
 
-def leaderboard_rows(room: Room, round_: int | None = None) -> list[dict[str, Any]]:
-    """The leaderboard after round ``round_`` (default: the last played), most customers
-    first; each row has ``rank``, ``firm``, ``name`` and :data:`LEADERBOARD_COLUMNS`.
+SORT_KEYS = ("value", "customers", "share", "retention", "nps", "trust", "profit", "cash", "clv")
+"""Columns the leaderboard can be ordered by (largest first)."""
+
+
+def leaderboard_rows(
+    room: Room, round_: int | None = None, sort: str = RANK_BY
+) -> list[dict[str, Any]]:
+    """The leaderboard after round ``round_`` (default: the last played).
+
+    Each row has ``rank``, ``firm``, ``name``, :data:`LEADERBOARD_COLUMNS` and ``value``: the
+    firm's long-run value, its customers times their lifetime value (``clv``: margin x r /
+    (1 + i - r), Gupta & Lehmann 2003), what its customer base is worth if they keep leaving
+    at this round's rate. Rows are ordered by ``sort`` (one of :data:`SORT_KEYS`, largest
+    first, undefined values last, ties by firm) and ``rank`` is the position in that order.
     Empty before the first round is closed.
 
     Raises
     ------
     KeyError
         Round ``round_`` has not been played.
+    ValueError
+        ``sort`` is not one of :data:`SORT_KEYS`.
     """
+    if sort not in SORT_KEYS:
+        raise ValueError(f"sort: expected one of {', '.join(SORT_KEYS)}, got {sort!r}")
     if not room.results:
         return []
     r = max(room.results) if round_ is None else int(round_)
@@ -41,11 +58,12 @@ def leaderboard_rows(room: Room, round_: int | None = None) -> list[dict[str, An
         {
             "firm": row["firm"],
             "name": names[row["firm"]],
-            **{k: row[k] for k in LEADERBOARD_COLUMNS},
+            **{k: row.get(k) for k in LEADERBOARD_COLUMNS},
+            "value": None if row.get("clv") is None else row["customers"] * row["clv"],
         }
         for row in room.results[r]
     ]
-    rows.sort(key=lambda row: (-row["customers"], row["firm"]))
+    rows.sort(key=lambda row: (row[sort] is None, -(row[sort] or 0.0), row["firm"]))
     for i, row in enumerate(rows, 1):
         row["rank"] = i
     return rows

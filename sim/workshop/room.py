@@ -45,7 +45,7 @@ from sim.workshop.market import (
     run_round,
 )
 from sim.workshop.replay import DEBRIEF_SERIES, OWN_SERIES, own_part, replay_rounds, restore_room
-from sim.workshop.reports import EXPORT_FORMAT, export_document, leaderboard_rows
+from sim.workshop.reports import EXPORT_FORMAT, RANK_BY, export_document, leaderboard_rows
 from sim.workshop.state import (
     CODE_ALPHABET,
     CODE_LENGTH,
@@ -406,16 +406,26 @@ class Workshop:
         with self._lock:
             return self._room(code)
 
-    def leaderboard(self, code: str, round_: int | None = None) -> list[dict[str, Any]]:
-        """The leaderboard after round ``round_`` (default: the last played)
-        (:func:`sim.workshop.reports.leaderboard_rows`). Empty before the first round is
-        closed."""
+    def leaderboard(
+        self, code: str, round_: int | None = None, sort: str = RANK_BY
+    ) -> list[dict[str, Any]]:
+        """The leaderboard after round ``round_`` (default: the last played), ordered by
+        ``sort`` (default: long-run value; see :func:`sim.workshop.reports.leaderboard_rows`).
+        Empty before the first round is closed.
+
+        Raises
+        ------
+        WorkshopError
+            The round has not been played, or ``sort`` is not a leaderboard column.
+        """
         with self._lock:
             room = self._room(code)
             try:
-                return leaderboard_rows(room, round_)
+                return leaderboard_rows(room, round_, sort)
             except KeyError:
                 raise WorkshopError(f"round {round_} has not been played") from None
+            except ValueError as e:
+                raise WorkshopError(str(e)) from None
 
     def export(self, code: str, key: str) -> dict[str, Any]:
         """The whole session as a JSON-ready document (facilitator only;
