@@ -13,19 +13,7 @@ import pytest
 
 from sim.cli import main
 from sim.scenario import ALLOW_ENV, ScenarioError, load_scenario
-
-MINIMAL = """
-name = "tiny"
-[market]
-customers = 50
-industries = ["banking"]
-[[firms]]
-name = "A"
-industry = "banking"
-[[firms]]
-name = "B"
-industry = "banking"
-"""
+from tests.test_bad_input import MINIMAL
 
 EDGE_LIST = '[network]\nkind = "edge_list"\npath = "{path}"\n[market]'
 

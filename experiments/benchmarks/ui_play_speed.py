@@ -105,11 +105,12 @@ def main() -> None:
             page.goto(url)
             page.wait_for_selector(STEP, timeout=300_000)
             for customers in args.customers:
-                page.locator(".cx-panel-header", has_text="Run and market").click()
                 box = page.locator(
                     ".cx-field",
                     has=page.locator("label", has_text=re.compile("^customers$")),
                 ).locator("input")
+                if not box.is_visible():
+                    page.locator(".cx-panel-header", has_text="Run and market").click()
                 box.fill(str(customers))
                 box.press("Enter")
                 page.locator(

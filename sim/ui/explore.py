@@ -141,7 +141,7 @@ def explore_board(series: FirmSeries, size: str) -> list[tuple[str, dict, int, b
 @solara.component
 def LiveExplore(state: SessionState, model: CustomerMarket) -> None:
     """Headline, per-firm charts and network, redrawn every frame in one pass."""
-    use_frame(state)
+    frame = use_frame(state)
     size, set_size = solara.use_state("share")
 
     def read() -> tuple[dict, int, FirmSeries | None]:
@@ -162,7 +162,7 @@ def LiveExplore(state: SessionState, model: CustomerMarket) -> None:
             else:
                 _charts(state, model, series, size, set_size)
         with solara.Div(classes=["cx-explore-network"]):
-            NetworkView(state, model)
+            NetworkView(state, model, frame)
 
 
 def _charts(

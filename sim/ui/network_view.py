@@ -23,7 +23,6 @@ import solara
 
 from sim.ui.charts import Chart, firm_colours
 from sim.ui.echarts_widget import dumps, node_tooltip_hook
-from sim.ui.frames import use_frame
 
 if TYPE_CHECKING:
     from sim.model import CustomerMarket
@@ -481,11 +480,15 @@ NETWORK_HEIGHT = 470
 
 @solara.component
 def NetworkNodes(
-    state: SessionState, model: CustomerMarket, picture: NetworkPicture, ties_json: str
+    state: SessionState,
+    model: CustomerMarket,
+    picture: NetworkPicture,
+    ties_json: str,
+    frame: int = 0,
 ) -> None:
-    """The two stacked canvases; only the nodes layer changes each frame (it subscribes to the
-    frames itself: reacton does not re-render a component whose arguments did not change)."""
-    use_frame(state)
+    """The two stacked canvases; only the nodes layer changes each frame. ``frame`` (the frame
+    number) is what makes it redraw: reacton does not re-render a component whose arguments did
+    not change, and the nodes froze after the first step."""
     mode = state.colour_by.value
     industry = min(state.industry.value, len(model.industries) - 1)
     values, visual_map, suppliers = state.read(
@@ -520,7 +523,7 @@ def NetworkNodes(
 
 
 @solara.component
-def NetworkView(state: SessionState, model: CustomerMarket) -> None:
+def NetworkView(state: SessionState, model: CustomerMarket, frame: int = 0) -> None:
     """Nodes coloured as chosen, ties beneath; a click on a node inspects that customer."""
     picture = solara.use_memo(lambda: state.read(lambda: network_picture(model)), [model])
     ties_json = solara.use_memo(lambda: dumps(ties_option(picture)), [picture])
@@ -540,7 +543,7 @@ def NetworkView(state: SessionState, model: CustomerMarket) -> None:
                 on_value=lambda name: state.industry.set(model.industries.index(name)),
                 style={"max-width": "180px"},
             )
-        NetworkNodes(state, model, picture, ties_json)
+        NetworkNodes(state, model, picture, ties_json, frame)
         solara.Text(
             f"Colour: {COLOUR_MODES[mode]} in {model.industries[industry]} "
             "(grey: no supplier there, or not rated yet). "
