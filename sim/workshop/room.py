@@ -56,6 +56,7 @@ from sim.workshop.state import (
     clean_code,
     clean_name,
     hash_secret,
+    new_secret,
     room_market,
 )
 from sim.workshop.store import WorkshopStore
@@ -158,7 +159,7 @@ class Workshop:
             seed = int(base.seed)
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise WorkshopError(f"seed: expected a whole number >= 0, got {seed!r}")
-        key = secrets.token_urlsafe(18)
+        key = new_secret()
         with self._lock:
             code = self._new_code()
             room = Room(
@@ -335,7 +336,7 @@ class Workshop:
                 raise WorkshopError(f"the room is full ({room.seats} seats)")
             if any(p.name.casefold() == clean.casefold() for p in room.participants):
                 raise WorkshopError(f"name: {clean!r} is taken in this room")
-            token = secrets.token_urlsafe(18)
+            token = new_secret()
             firm = len(room.participants)
             participant = Participant(firm, clean, hash_secret(token))
             self.store.add_participant(room.code, firm, clean, participant.token_hash)

@@ -10,6 +10,7 @@ This module must never import the UI.
 from __future__ import annotations
 
 import hashlib
+import secrets
 import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,7 @@ __all__ = [
     "clean_code",
     "clean_name",
     "hash_secret",
+    "new_secret",
     "room_market",
 ]
 
@@ -49,6 +51,16 @@ class WorkshopError(ValueError):
 
 class AccessDenied(PermissionError):
     """A wrong facilitator key or participant token, or a participant acting on another firm."""
+
+
+def new_secret() -> str:
+    """A random facilitator key or participant token (24 URL-safe characters) that does not
+    start with "-", so that ``cxsim workshop export --key KEY`` never reads it as an option
+    (one key in 64 did)."""
+    while True:
+        secret = secrets.token_urlsafe(18)
+        if not secret.startswith("-"):
+            return secret
 
 
 def hash_secret(secret: str) -> str:
