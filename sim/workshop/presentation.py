@@ -124,13 +124,13 @@ def board_html(rows: list[dict[str, Any]], me: int | None = None, sort: str = "v
 def ranking_note(sort: str) -> str:
     """The line under the leaderboard's title: what it is ranked by (``value``: the default)."""
     value = (
-        "long-run value: customers × what a customer is worth over the time they stay "
-        "(lifetime value, from this round's margin and retention)"
+        "customers × what a customer is worth over the time they stay (lifetime value, from "
+        "this round's margin and retention)"
     )
     if sort == "value":
-        return f"Ranked by {value}. Click a column to rank by it."
+        return f"Ranked by long-run value: {value}. Click a column to rank by it."
     label = next(label for key, label, _ in BOARD_COLUMNS if key == sort)
-    return f"Ranked by {label} (click long-run value for the default ranking: {value})."
+    return f"Ranked by {label}. Click long-run value for the default ranking ({value})."
 
 
 def choice_text(c: dict[str, Any]) -> str:
