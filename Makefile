@@ -24,6 +24,7 @@ run: install
 
 ui-bench: install
 	$(BIN)/python -m sim.ui.bench 1000 10000
+	$(BIN)/python experiments/benchmarks/ui_play_speed.py --customers 1000 10000
 
 test: install
 	$(BIN)/python -m pytest

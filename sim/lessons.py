@@ -23,12 +23,12 @@ exist. This module must never import the UI.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.tomlfile import TomlError, parse_toml
 
 __all__ = ["SECTIONS", "Lesson", "LessonError", "Try", "lessons_dir", "load_lesson", "load_lessons"]
 
@@ -98,9 +98,9 @@ def load_lesson(path: str | Path) -> Lesson:
     if not match:
         raise LessonError(f"{path}: expected TOML front matter between '+++' lines at the top")
     try:
-        meta = tomllib.loads(match.group(1))
-    except tomllib.TOMLDecodeError as e:
-        raise LessonError(f"{path}: front matter: invalid TOML: {e}") from None
+        meta = parse_toml(match.group(1))
+    except TomlError as e:
+        raise LessonError(f"{path}: front matter: {e}") from None
     for key, kind in (("title", str), ("scenario", str)):
         if not isinstance(meta.get(key), kind):
             raise LessonError(f"{path}: {key}: expected a string")

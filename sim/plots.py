@@ -8,6 +8,7 @@ This module must never import the rules, the UI or the sweep layer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -68,7 +69,11 @@ def expectation_chart(df: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def plot_firm_series(firms: pd.DataFrame, out_dir: str | Path) -> list[Path]:
+def plot_firm_series(
+    firms: pd.DataFrame,
+    out_dir: str | Path,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Path]:
     """Write one PNG per chart of :data:`CHARTS` plus expectation vs experience.
 
     Parameters
@@ -77,6 +82,8 @@ def plot_firm_series(firms: pd.DataFrame, out_dir: str | Path) -> list[Path]:
         ``model.firm_metrics()`` (or ``firms.parquet``).
     out_dir
         Folder to write into (created).
+    progress
+        Called with ``(charts written, charts in all)`` after each chart.
 
     Returns
     -------
@@ -87,13 +94,18 @@ def plot_firm_series(firms: pd.DataFrame, out_dir: str | Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     df = firms[firms["active"]] if "active" in firms else firms
     written = []
+    total = len(CHARTS) + 1
     for stem, (column, title, ylabel, ylim) in CHARTS.items():
         fig = firm_chart(df, column, title, ylabel, ylim)
         written.append(out / f"{stem}.png")
         fig.savefig(written[-1])
         plt.close(fig)
+        if progress is not None:
+            progress(len(written), total)
     fig = expectation_chart(df)
     written.append(out / "expectation_vs_experience.png")
     fig.savefig(written[-1])
     plt.close(fig)
+    if progress is not None:
+        progress(len(written), total)
     return written

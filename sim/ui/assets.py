@@ -129,7 +129,8 @@ def prepare_assets(cache_dir: str | Path | None = None) -> Path:
 
 
 def solara_environment(cache_dir: Path) -> dict[str, str]:
-    """Environment variables for a Solara server that must work with no internet.
+    """Environment variables for a Solara server that must work with no internet (and shows no
+    "runs on Solara" badge over the page's corner).
 
     Parameters
     ----------
@@ -141,4 +142,5 @@ def solara_environment(cache_dir: Path) -> dict[str, str]:
         "SOLARA_ASSETS_PROXY_CACHE_DIR": str(cache_dir),
         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",
         "SOLARA_THEME_VARIANT": "light",
+        "SOLARA_THEME_SHOW_BANNER": "false",
     }

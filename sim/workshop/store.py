@@ -64,6 +64,7 @@ CREATE TABLE IF NOT EXISTS results (
     trust REAL,
     profit REAL NOT NULL,
     cash REAL NOT NULL,
+    clv REAL,
     PRIMARY KEY (code, round, firm)
 );
 """
@@ -72,11 +73,12 @@ CREATE TABLE IF NOT EXISTS results (
 MIGRATIONS = (
     ("rooms", "paused", "INTEGER NOT NULL DEFAULT 0"),
     ("choices", "capacity_share", "REAL NOT NULL DEFAULT 0.3"),
+    ("results", "clv", "REAL"),
 )
 """Columns added to older databases when opened: ``(table, column, declaration)``."""
 
 CHOICE_FIELDS = ("promise_level", "focus", "marketing", "disclose", "capacity_share")
-RESULT_FIELDS = ("customers", "share", "retention", "nps", "trust", "profit", "cash")
+RESULT_FIELDS = ("customers", "share", "retention", "nps", "trust", "profit", "cash", "clv")
 
 
 class WorkshopStore:
@@ -268,7 +270,8 @@ class WorkshopStore:
             statements.append(
                 (
                     "INSERT OR REPLACE INTO results (code, round, firm, customers, share,"
-                    " retention, nps, trust, profit, cash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " retention, nps, trust, profit, cash, clv)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (code, round_, row["firm"], *(row[k] for k in RESULT_FIELDS)),
                 )
             )
@@ -280,7 +283,7 @@ class WorkshopStore:
     def results(self, code: str) -> list[dict[str, Any]]:
         """Every stored result row of the room, by round then firm."""
         return self._rows(
-            "SELECT round, firm, customers, share, retention, nps, trust, profit, cash"
+            "SELECT round, firm, customers, share, retention, nps, trust, profit, cash, clv"
             " FROM results WHERE code = ? ORDER BY round, firm",
             (code,),
         )
