@@ -293,17 +293,26 @@ def non_negative_int(text: str) -> int:
     return value
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``cxsim``; returns the exit code."""
+def _user_errors() -> tuple[type[Exception], ...]:
+    """The exceptions that are the user's to fix: one line, exit code 2.
+
+    Imported only when an exception is being handled, so that a light command (``--help``,
+    ``list``) does not import the modules that define them.
+    """
     from sim.output import OutputExistsError
     from sim.scenario import ScenarioError
 
+    return ScenarioError, CliError, OutputExistsError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``cxsim``; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
         return int(args.func(args) or 0)
-    except (ScenarioError, CliError, OutputExistsError) as e:
+    except _user_errors() as e:
         print(f"cxsim: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -29,6 +29,8 @@ says. Facilitator actions need the room's key. Keys and tokens are stored only a
 Every change is written to SQLite (:class:`~sim.workshop.store.WorkshopStore`) when it happens; a
 :class:`Workshop` opened on the same file restores every room, rebuilding its market by
 replaying the closed rounds with the stored choices.
+
+This module must never import the UI.
 """
 
 from __future__ import annotations
