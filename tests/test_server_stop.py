@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import alive, children
 from tests.ui_helpers import free_port
 
 pytest.importorskip("solara")
@@ -27,23 +28,6 @@ pytest.importorskip("solara")
 pytestmark = pytest.mark.slow
 
 SIGNALS = [signal.SIGTERM, signal.SIGHUP, signal.SIGINT]
-
-
-def _children(pid: int) -> list[int]:
-    """Process ids of the children of ``pid`` (Linux /proc)."""
-    out: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        with contextlib.suppress(OSError):
-            out += [int(c) for c in (task / "children").read_text().split()]
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def _port_free(port: int) -> bool:
@@ -68,7 +52,7 @@ def _wait_ready(process: subprocess.Popen, port: int, log: Path, timeout: float 
     raise TimeoutError(f"no answer on port {port} in {timeout} s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads children from /proc")
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads children from /proc")
 @pytest.mark.parametrize("signum", SIGNALS, ids=lambda s: signal.Signals(s).name)
 @pytest.mark.parametrize("command", ["ui", "workshop"])
 def test_a_stop_signal_stops_the_server_and_frees_the_port(
@@ -81,23 +65,23 @@ def test_a_stop_signal_stops_the_server_and_frees_the_port(
     log = tmp_path / "cxsim.log"
     with log.open("w") as out:
         cxsim = subprocess.Popen(argv, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
-    children: list[int] = []
+    servers: list[int] = []
     try:
         _wait_ready(cxsim, port, log)
-        children = _children(cxsim.pid)
-        assert children, "the server should run as a child of cxsim"
+        servers = children(cxsim.pid)
+        assert servers, "the server should run as a child of cxsim"
         cxsim.send_signal(signum)
         assert cxsim.wait(timeout=60) == 0
         said = log.read_text()
         assert f"stopped ({signal.Signals(signum).name})" in said
         assert "samesite" not in said  # Solara's cookie warning is not ours to show (a page loaded)
         deadline = time.monotonic() + 10
-        while any(_alive(c) for c in children) and time.monotonic() < deadline:
+        while any(alive(c) for c in servers) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not [c for c in children if _alive(c)], "the Solara server outlived cxsim"
+        assert not [c for c in servers if alive(c)], "the Solara server outlived cxsim"
         assert _port_free(port), f"port {port} is still held after cxsim stopped"
     finally:
-        for pid in [cxsim.pid, *children]:
+        for pid in [cxsim.pid, *servers]:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         cxsim.wait(timeout=10)

@@ -20,8 +20,7 @@ import scipy.sparse as sp
 from sim.network.nodes import (
     FloatArray,
     IntArray,
-    _as_rows,
-    _as_senders,
+    _as_nodes,
     _as_values,
     _check_n,
     _check_reach,
@@ -194,7 +193,7 @@ class Adjacency:
         values = _as_values(values, self.n)
         if rows is None:
             return np.asarray(self._matrix64 @ values, dtype=np.float64)
-        rows = _as_rows(rows, self.n)
+        rows = _as_nodes(rows, self.n, "rows")
         return np.asarray(self._matrix64[rows] @ values, dtype=np.float64)
 
     def neighbour_counts(self, codes: Any, n_codes: int, rows: Any) -> FloatArray:
@@ -221,7 +220,7 @@ class Adjacency:
         [[0.0, 1.0], [1.0, 1.0]]
         """
         codes = np.asarray(codes)
-        rows = _as_rows(rows, self.n)
+        rows = _as_nodes(rows, self.n, "rows")
         out = np.empty((n_codes, rows.size))
         if rows.size == 0 or n_codes == 0:
             return out
@@ -281,7 +280,7 @@ class Adjacency:
         >>> message.tolist(), receiver.tolist()
         ([0, 1, 1], [0, 1, 2])
         """
-        senders = _as_senders(senders, self.n)
+        senders = _as_nodes(senders, self.n, "senders")
         reach = _check_reach(reach)
         if reach == 0.0 or senders.size == 0:
             return _empty_edges()

@@ -18,8 +18,7 @@ import scipy.sparse as sp
 from sim.network.nodes import (
     FloatArray,
     IntArray,
-    _as_rows,
-    _as_senders,
+    _as_nodes,
     _as_values,
     _check_n,
     _check_reach,
@@ -155,13 +154,13 @@ class CompleteAdjacency:
         total = values.sum(axis=0)
         if rows is None:
             return total - values
-        return total - values[_as_rows(rows, self.n)]
+        return total - values[_as_nodes(rows, self.n, "rows")]
 
     def neighbour_counts(self, codes: Any, n_codes: int, rows: Any) -> FloatArray:
         """For each node in ``rows``, how many other nodes carry each code (see
         :meth:`Adjacency.neighbour_counts`)."""
         codes = np.asarray(codes)
-        rows = _as_rows(rows, self.n)
+        rows = _as_nodes(rows, self.n, "rows")
         total = np.bincount(codes[codes >= 0], minlength=n_codes).astype(np.float64)
         out = np.repeat(total[:, None], rows.size, axis=1)
         own = codes[rows]
@@ -202,7 +201,7 @@ class CompleteAdjacency:
         receiver : numpy.ndarray of int64
             Receiving node of each delivery (never the sender itself).
         """
-        senders = _as_senders(senders, self.n)
+        senders = _as_nodes(senders, self.n, "senders")
         reach = _check_reach(reach)
         if max_receivers is not None and max_receivers < 0:
             raise ValueError(f"max_receivers must be >= 0 or None, got {max_receivers}")

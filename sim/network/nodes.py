@@ -48,24 +48,15 @@ def _as_values(values: Any, n: int) -> FloatArray:
     return values
 
 
-def _as_rows(rows: Any, n: int) -> IntArray:
-    rows = np.asarray(rows)
-    if rows.dtype.kind == "b":
-        raise TypeError("rows must be an array of node indices, not a boolean mask")
-    rows = rows.astype(np.int64, copy=False).ravel()
-    if rows.size and (rows.min() < 0 or rows.max() >= n):
-        raise IndexError(f"rows must be node indices in 0..{n - 1}")
-    return rows
-
-
-def _as_senders(senders: Any, n: int) -> IntArray:
-    senders = np.asarray(senders)
-    if senders.dtype.kind == "b":
-        raise TypeError("senders must be an array of node indices, not a boolean mask")
-    senders = senders.astype(np.int64, copy=False).ravel()
-    if senders.size and (senders.min() < 0 or senders.max() >= n):
-        raise IndexError(f"senders must be node indices in 0..{n - 1}")
-    return senders
+def _as_nodes(nodes: Any, n: int, name: str) -> IntArray:
+    """``nodes`` as a flat int64 array of node indices in ``0..n-1`` (``name`` for messages)."""
+    nodes = np.asarray(nodes)
+    if nodes.dtype.kind == "b":
+        raise TypeError(f"{name} must be an array of node indices, not a boolean mask")
+    nodes = nodes.astype(np.int64, copy=False).ravel()
+    if nodes.size and (nodes.min() < 0 or nodes.max() >= n):
+        raise IndexError(f"{name} must be node indices in 0..{n - 1}")
+    return nodes
 
 
 def _check_reach(reach: float) -> float:
