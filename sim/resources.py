@@ -6,8 +6,8 @@ build step in ``setup.py`` copies :data:`SOURCES` there), and an installed packa
 through :mod:`importlib.resources`; a source checkout (editable install or not) has no
 ``sim/_data/`` and reads the repository's own files.
 
-This module must never import anything from the package: ``setup.py`` loads it by path, before
-the package's dependencies are installed.
+This module must never import anything from the package. (``setup.py`` loads it by path, before
+the package's dependencies are installed.)
 """
 
 from __future__ import annotations

@@ -117,7 +117,7 @@ def test_light_commands_import_no_heavy_layer(argv: list[str]) -> None:
 
 # -- what each module's docstring says it never imports --------------------------------------
 
-_NEVER = re.compile(r"never imports? (?P<what>.+?)(?:\.\s|\.$)")
+_NEVER = re.compile(r"never imports? (?P<what>.+?)(?:[.:;]\s|\.$)")
 _TERMS = {
     "the model": ("sim.model",),
     "the rules": ("sim.rules",),
