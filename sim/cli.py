@@ -11,8 +11,10 @@ starting ``cxsim: error:`` and exit code 2, with nothing written.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -153,7 +155,9 @@ def print_summary(model: Any) -> None:
             header, justify="left" if header in ("firm", "industry", "strategy") else "right"
         )
     alive = {f.name: f.alive for f in model.firms}
-    for _, row in df.iterrows():
+    served = df.groupby("industry", sort=False)["customers"].sum()
+    last_of_industry = set(df.groupby("industry", sort=False).tail(1).index)
+    for i, row in df.iterrows():
         cells = []
         for _, col, fmt in columns:
             value = row[col]
@@ -165,6 +169,16 @@ def print_summary(model: Any) -> None:
         if not alive.get(row["name"], True):
             cells[0] += " (exited)"
         table.add_row(*cells)
+        if i in last_of_industry:  # who in this industry has no supplier at all
+            unserved = model.n_customers - served[row["industry"]]
+            blank = [""] * (len(columns) - 4)
+            table.add_row(
+                "(unserved)", row["industry"], "", f"{unserved:,.0f}", *blank, style="dim"
+            )
+    table.caption = (
+        "share: of the customers served in the firm's industry; "
+        "(unserved): customers with no supplier in that industry"
+    )
     console = Console()
     if not console.is_terminal:
         console = Console(width=max(console.width, 160))
@@ -351,17 +365,32 @@ def non_negative_int(text: str) -> int:
     return value
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``cxsim``; returns the exit code."""
+def _user_errors() -> tuple[type[Exception], ...]:
+    """The exceptions that are the user's to fix: one line, exit code 2.
+
+    Imported only when an exception is being handled, so that a light command (``--help``,
+    ``list``) does not import the modules that define them.
+    """
     from sim.output import OutputExistsError
     from sim.scenario import ScenarioError
 
+    return ScenarioError, CliError, OutputExistsError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``cxsim``; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
-        return int(args.func(args) or 0)
-    except (ScenarioError, CliError, OutputExistsError) as e:
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a reader that went away (`cxsim list | head`) shows here
+        return code
+    except BrokenPipeError:
+        with contextlib.suppress(OSError, ValueError):  # nothing more to write, not even at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except _user_errors() as e:
         for line in str(e).splitlines() or [""]:
             print(f"cxsim: error: {line}", file=sys.stderr)
         return 2

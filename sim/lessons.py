@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.resources import resource_path
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.tomlfile import TomlError, parse_toml
 
@@ -77,8 +78,9 @@ class Lesson:
 
 
 def lessons_dir() -> Path:
-    """The repository's ``docs/lessons`` folder."""
-    return Path(__file__).resolve().parent.parent / "docs" / "lessons"
+    """The shipped lessons: the repository's ``docs/lessons`` folder, or the installed
+    package's copy (:func:`sim.resources.resource_path`)."""
+    return resource_path("lessons")
 
 
 def load_lesson(path: str | Path) -> Lesson:

@@ -17,7 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-__all__ = ["CHARTS", "firm_chart", "plot_firm_series"]
+__all__ = ["CHARTS", "firm_chart", "pad_ylim", "plot_firm_series"]
 
 CHARTS = {
     "share": ("share", "Market share in its industry", "share", (0, 1)),
@@ -45,11 +45,25 @@ def firm_chart(
     ax.set_title(title)
     ax.set_xlabel("years")
     ax.set_ylabel(ylabel)
-    ax.set_ylim(*ylim)
+    pad_ylim(ax, ylim)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best", ncols=2 if df["name"].nunique() > 4 else 1)
     fig.tight_layout()
     return fig
+
+
+def pad_ylim(ax: plt.Axes, ylim: tuple[float | None, float | None], pad: float = 0.04) -> None:
+    """Set the y axis to the fixed bounds of ``ylim`` (``None``: matplotlib's own), each fixed
+    bound moved out by ``pad`` of the axis height, so that a series lying exactly on a bound
+    (a share of 1.0, no customers) is drawn inside the frame rather than hidden by it."""
+    auto_lo, auto_hi = ax.get_ylim()
+    lo = auto_lo if ylim[0] is None else ylim[0]
+    hi = auto_hi if ylim[1] is None else ylim[1]
+    margin = pad * (hi - lo)
+    ax.set_ylim(
+        lo if ylim[0] is None else lo - margin,
+        hi if ylim[1] is None else hi + margin,
+    )
 
 
 def expectation_chart(df: pd.DataFrame) -> plt.Figure:

@@ -67,9 +67,12 @@ _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
 def scenario_dirs() -> list[Path]:
-    """Folders searched for scenarios by name: $CXSIM_SCENARIOS, ./scenarios, the repo's."""
+    """Folders searched for scenarios by name: $CXSIM_SCENARIOS, ./scenarios, the shipped ones
+    (the repository's, or the installed package's: :func:`sim.resources.resource_path`)."""
+    from sim.resources import resource_path
+
     dirs = [Path(p) for p in os.environ.get("CXSIM_SCENARIOS", "").split(os.pathsep) if p]
-    dirs += [Path.cwd() / "scenarios", Path(__file__).resolve().parent.parent / "scenarios"]
+    dirs += [Path.cwd() / "scenarios", resource_path("scenarios")]
     seen, out = set(), []
     for d in dirs:
         r = d.resolve()

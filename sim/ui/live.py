@@ -7,7 +7,7 @@ else (the market's size, the network, segments, capability and capacity, behavio
 parameters) shapes how the market was built, so it takes a rebuild from step 0 (the UI asks
 first once the market has run).
 
-This module must never import Solara.
+This module must never import the sweep layer. (It needs no Solara either: the page calls it.)
 """
 
 from __future__ import annotations

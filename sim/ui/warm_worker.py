@@ -5,7 +5,7 @@ server then holds the package imported and the compiled kernels loaded, and each
 forked from it starts with both, instead of paying for them (seconds each) before its first
 step. Nothing else may import this module.
 
-This module must never import Solara.
+It imports no Solara (worker processes need none) and never the sweep layer.
 """
 
 from __future__ import annotations

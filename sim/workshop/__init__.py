@@ -5,27 +5,29 @@ in :mod:`sim.workshop.state`, the levers and the shared market in :mod:`sim.work
 leaderboard and export in :mod:`sim.workshop.reports` and the debrief replay in
 :mod:`sim.workshop.replay`; :mod:`sim.workshop.store` keeps every room in SQLite, so a room
 survives a server restart. The page is :mod:`sim.workshop.app` (components) and
-:mod:`sim.workshop.presentation` (HTML and charts). Only those two import the UI.
+:mod:`sim.workshop.presentation` (HTML and charts); only those two import the UI. The names
+below are imported on first use (``lazy_loader``), so registering ``cxsim workshop`` does not
+import the model.
+
+This package must never import a submodule eagerly.
 """
 
-from sim.workshop.room import (
-    DEFAULT_CHOICE,
-    AccessDenied,
-    Choice,
-    Room,
-    Workshop,
-    WorkshopError,
-    WorkshopStrategy,
-)
-from sim.workshop.store import WorkshopStore
+from __future__ import annotations
 
-__all__ = [
-    "DEFAULT_CHOICE",
-    "AccessDenied",
-    "Choice",
-    "Room",
-    "Workshop",
-    "WorkshopError",
-    "WorkshopStore",
-    "WorkshopStrategy",
-]
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "room": [
+            "DEFAULT_CHOICE",
+            "AccessDenied",
+            "Choice",
+            "Room",
+            "Workshop",
+            "WorkshopError",
+            "WorkshopStrategy",
+        ],
+        "store": ["WorkshopStore"],
+    },
+)

@@ -5,6 +5,8 @@ a round opened or closed), so after a server restart :class:`sim.workshop.room.W
 rebuild each room exactly: the market is rebuilt from its settings and the closed rounds are
 replayed with the stored choices (the model is deterministic for a seed). Secrets are never
 stored: the facilitator key and participant tokens are kept as SHA-256 hashes.
+
+This module must never import the model or the UI.
 """
 
 from __future__ import annotations
