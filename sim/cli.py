@@ -27,7 +27,13 @@ __all__ = [
     "positive_int",
 ]
 
-COMMAND_MODULES = ("sim.ui.cli", "sim.sweep.cli", "sim.validation.cli", "sim.workshop.cli")
+COMMAND_MODULES = (
+    "sim.ui.cli",
+    "sim.sweep.cli",
+    "sim.validation.cli",
+    "sim.workshop.cli",
+    "sim.calibration.cli",
+)
 """Modules that may add subcommands with ``register(subparsers)``."""
 
 

@@ -252,7 +252,7 @@ class ExecutorSampler(pyabc.sampler.Sampler):
         if self.on_start is not None:
             self.on_start(t, n)
         while accepted < n and evaluated < max_eval:
-            size = self._batch_size(n - accepted, n)
+            size = n - accepted if all_accepted else self._batch_size(n - accepted, n)
             if max_eval < np.inf:
                 size = int(min(size, max_eval - evaluated))
             batch: list[tuple[str, dict[str, float]]] = []
