@@ -14,7 +14,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml tests/reference/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[ui,sweep,dev]" -e tests/reference
+	$(BIN)/python -m pip install --quiet -e ".[ui,sweep,calibrate,dev]" -e tests/reference
 	$(BIN)/python -m sim.warmup
 	@touch $(STAMP)
 	@echo "installed: $(BIN)/cxsim"

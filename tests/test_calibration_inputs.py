@@ -37,7 +37,7 @@ def test_the_fixture_reads_with_market_rows_holdout_and_hash() -> None:
     assert data.frame["holdout"].sum() == 3
     assert data.groups()[:2] == [("survival", "Acme", 0), ("survival", "Rival", 0)]
     assert len(data.sha256) == 64
-    assert data.horizon_years == 2.0
+    assert data.horizon_years == 1.5
 
 
 def test_a_blank_or_market_firm_means_the_whole_market(tmp_path: Path) -> None:
@@ -89,8 +89,10 @@ def test_bad_rows_name_file_row_and_column(
 
 
 def test_a_survival_that_rises_names_both_rows(tmp_path: Path) -> None:
-    path = write(tmp_path, "survival,Acme,0,0.5,0.9,,,\nsurvival,Acme,0,1,0.8,,,\n"
-                 "survival,Acme,0,1.5,0.85,,,\n")
+    path = write(
+        tmp_path,
+        "survival,Acme,0,0.5,0.9,,,\nsurvival,Acme,0,1,0.8,,,\nsurvival,Acme,0,1.5,0.85,,,\n",
+    )
     with pytest.raises(DataError, match=r"row 3, column value: survival rises from 0.8 \(row 2"):
         read_observed(path, FIRMS)
 
@@ -113,7 +115,7 @@ def test_bad_files_name_the_column(tmp_path: Path, text: str, column: str, words
 def test_empty_and_foreign_files_are_one_line(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="empty"):
         read_observed(write(tmp_path, "", header=""), FIRMS)
-    with pytest.raises(DataError, match="expected a .csv or .parquet"):
+    with pytest.raises(DataError, match=r"expected a \.csv or \.parquet"):
         read_observed(write(tmp_path, "x", header="", name="d.xlsx"), FIRMS)
     with pytest.raises(DataError, match="no such file"):
         read_observed(tmp_path / "missing.csv", FIRMS)
@@ -186,31 +188,63 @@ high = 1.0
 @pytest.mark.parametrize(
     ("text", "key", "words"),
     [
-        ('[parameters."switching.intercept"]\n', "parameters.'switching.intercept'",
-         "the schema declares no plausible range for it"),
-        ('[parameters."firms.Acme.price"]\n', "parameters.'firms.Acme.price'",
-         "not a parameter of [params]"),
-        ('[parameters."satisfaction.loss_aversionn"]\nprior="uniform"\nlow=1\nhigh=2\n',
-         "parameters.'satisfaction.loss_aversionn'.low", "does not accept"),
-        ('[parameters."satisfaction.loss_aversion"]\nprior="uniform"\nlow=0.5\nhigh=2\n',
-         "parameters.'satisfaction.loss_aversion'.low", "does not accept"),
-        ('[parameters."trust.loss"]\nprior="loguniform"\nlow=0\nhigh=2\n',
-         "parameters.'trust.loss'.low", "needs low > 0"),
-        ('[parameters."trust.loss"]\nprior="normal"\nmean=1\n',
-         "parameters.'trust.loss'.sd", "needs mean and sd"),
-        ('[parameters."trust.loss"]\nprior="beta"\n', "parameters.'trust.loss'.prior",
-         "expected one of"),
-        ('[parameters."trust.loss"]\nprior="uniform"\nlow=2\nhigh=1\n',
-         "parameters.'trust.loss'.high", "expected high > low"),
-        ("[calibration]\npopulation = 3\n[parameters.acquisition.q]\n",
-         "calibration.population", "at least 10"),
-        ("[calibration]\nbudget = 3\n[parameters.acquisition.q]\n", "calibration.budget",
-         "unknown key"),
-        ('[calibration]\nseries = ["loyalty"]\n[parameters.acquisition.q]\n',
-         "calibration.series", "expected names from"),
+        (
+            '[parameters."switching.intercept"]\n',
+            "parameters.'switching.intercept'",
+            "the schema declares no plausible range for it",
+        ),
+        (
+            '[parameters."firms.Acme.price"]\n',
+            "parameters.'firms.Acme.price'",
+            "not a parameter of [params]",
+        ),
+        (
+            '[parameters."satisfaction.loss_aversionn"]\nprior="uniform"\nlow=1\nhigh=2\n',
+            "parameters.'satisfaction.loss_aversionn'.low",
+            "does not accept",
+        ),
+        (
+            '[parameters."satisfaction.loss_aversion"]\nprior="uniform"\nlow=0.5\nhigh=2\n',
+            "parameters.'satisfaction.loss_aversion'.low",
+            "does not accept",
+        ),
+        (
+            '[parameters."trust.loss"]\nprior="loguniform"\nlow=0\nhigh=2\n',
+            "parameters.'trust.loss'.low",
+            "needs low > 0",
+        ),
+        (
+            '[parameters."trust.loss"]\nprior="normal"\nmean=1\n',
+            "parameters.'trust.loss'.sd",
+            "needs mean and sd",
+        ),
+        (
+            '[parameters."trust.loss"]\nprior="beta"\n',
+            "parameters.'trust.loss'.prior",
+            "expected one of",
+        ),
+        (
+            '[parameters."trust.loss"]\nprior="uniform"\nlow=2\nhigh=1\n',
+            "parameters.'trust.loss'.high",
+            "expected high > low",
+        ),
+        (
+            "[calibration]\npopulation = 3\n[parameters.acquisition.q]\n",
+            "calibration.population",
+            "at least 10",
+        ),
+        (
+            "[calibration]\nbudget = 3\n[parameters.acquisition.q]\n",
+            "calibration.budget",
+            "unknown key",
+        ),
+        (
+            '[calibration]\nseries = ["loyalty"]\n[parameters.acquisition.q]\n',
+            "calibration.series",
+            "expected names from",
+        ),
         ("[calibration]\nseed = 1\n", "parameters", "at least one unknown parameter"),
-        ('[set]\n"market.customerz" = 3\n[parameters.acquisition.q]\n', "set.market.customerz",
-         ""),
+        ('[set]\n"market.customerz" = 3\n[parameters.acquisition.q]\n', "set.market.customerz", ""),
     ],
 )
 def test_bad_calibration_files_name_the_key(

@@ -52,7 +52,7 @@ for _name in ("ABC", "pyabc", "Sampler", "Epsilon", "Distance", "History", "Tran
 logging.getLogger("ABC").setLevel(logging.WARNING)
 
 
-class _Recorded(Exception):  # noqa: N818 - a signal, not an error
+class _Recorded(Exception):
     """Raised by the model in record mode once the proposal is known."""
 
 
@@ -108,7 +108,7 @@ def _z_scale(observed: ObservedData) -> np.ndarray:
     se = df["se"].to_numpy(dtype=float).copy()
     n, v = df["n"].to_numpy(dtype=float), df["value"].to_numpy(dtype=float)
     for i, series in enumerate(df["series"]):
-        if not np.isnan(se[i]) and se[i] > 0 or np.isnan(n[i]):
+        if (not np.isnan(se[i]) and se[i] > 0) or np.isnan(n[i]):
             continue
         kind = SERIES[series]
         if kind.proportion:
@@ -226,7 +226,7 @@ class ExecutorSampler(pyabc.sampler.Sampler):
 
     def _reseed(self, t: int, i: int) -> None:
         seq = np.random.SeedSequence(entropy=self.seed, spawn_key=(t + 1, i))
-        np.random.seed(seq.generate_state(4))
+        np.random.seed(seq.generate_state(4))  # noqa: NPY002 - pyabc draws from it
 
     def _batch_size(self, missing: int, n: int) -> int:
         want = math.ceil(missing / max(self.rate, 0.02) * 1.15)

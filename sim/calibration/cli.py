@@ -75,9 +75,7 @@ def register(subparsers: Any) -> None:
         "--max-simulations", type=positive_int, help="override calibration.max_simulations"
     )
     p.add_argument("--seed", type=int, help="override calibration.seed")
-    p.add_argument(
-        "--force", action="store_true", help="replace another calibration in --out"
-    )
+    p.add_argument("--force", action="store_true", help="replace another calibration in --out")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.set_defaults(func=cmd_calibrate)
 
@@ -96,6 +94,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from sim.sweep.cli import _executor, _raise_interrupt
     from sim.sweep.progress import format_seconds
 
+    try:
+        import pyabc  # noqa: F401
+    except ImportError:
+        raise CliError(
+            "cxsim calibrate needs pyabc, which the 'calibrate' extra installs: "
+            "pip install -e '.[calibrate]' (make install does)"
+        ) from None
     scenario = load_scenario(args.scenario)
     spec = load_calibration(args.calibration, scenario)
     if args.seed is not None and args.seed < 0:
@@ -159,5 +164,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         f"{result.generations} generations, threshold {result.epsilon:.3g}; this session "
         f"{result.runs_this_session} runs in {format_seconds(result.seconds)}"
     )
-    print(f"wrote {result.out}/: {', '.join(result.files)} (next: cxsim run {result.out}/fitted.toml)")
+    print(
+        f"wrote {result.out}/: {', '.join(result.files)} (next: cxsim run {result.out}/fitted.toml)"
+    )
     return 0

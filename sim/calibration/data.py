@@ -99,12 +99,23 @@ SERIES: dict[str, SeriesKind] = {
             1.0,
             proportion=True,
         ),
-        SeriesKind("retention", "annual retention (share kept over the last year)", 0.0, 1.0,
-                   proportion=True),
+        SeriesKind(
+            "retention",
+            "annual retention (share kept over the last year)",
+            0.0,
+            1.0,
+            proportion=True,
+        ),
         SeriesKind("nps", "Net Promoter Score", -100.0, 100.0),
         SeriesKind("satisfaction", "mean satisfaction on 0-10", 0.0, 10.0),
-        SeriesKind("share", "market share of the firm in its industry", 0.0, 1.0,
-                   firm_only=True, proportion=True),
+        SeriesKind(
+            "share",
+            "market share of the firm in its industry",
+            0.0,
+            1.0,
+            firm_only=True,
+            proportion=True,
+        ),
     )
 }
 """The series the data may hold."""

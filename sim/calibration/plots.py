@@ -47,26 +47,45 @@ def plot_predictive(bands: pd.DataFrame, path: str | Path, title: str = "") -> P
             (bands["series"] == series) & (bands["firm"] == firm) & (bands["cohort"] == cohort)
         ].sort_values("year")
         x = g["year"].to_numpy()
-        ax.fill_between(x, g["q05"], g["q95"], color="tab:blue", alpha=0.18, lw=0,
-                        label="90% predictive")
-        ax.fill_between(x, g["q25"], g["q75"], color="tab:blue", alpha=0.3, lw=0,
-                        label="50% predictive")
+        ax.fill_between(
+            x, g["q05"], g["q95"], color="tab:blue", alpha=0.18, lw=0, label="90% predictive"
+        )
+        ax.fill_between(
+            x, g["q25"], g["q75"], color="tab:blue", alpha=0.3, lw=0, label="50% predictive"
+        )
         ax.plot(x, g["q50"], color="tab:blue", lw=1.5, label="median")
         fit, held = g[~g["holdout"]], g[g["holdout"]]
         se = fit["se"].to_numpy(float)
-        ax.errorbar(fit["year"], fit["value"], yerr=np.where(np.isnan(se), 0, 1.96 * se),
-                    fmt="o", color="black", ms=4, lw=1, capsize=2, label="observed (fitted)")
+        ax.errorbar(
+            fit["year"],
+            fit["value"],
+            yerr=np.where(np.isnan(se), 0, 1.96 * se),
+            fmt="o",
+            color="black",
+            ms=4,
+            lw=1,
+            capsize=2,
+            label="observed (fitted)",
+        )
         if len(held):
-            ax.plot(held["year"], held["value"], "o", mfc="white", mec="black", ms=5,
-                    label="observed (held out)")
-            ax.axvline(fit["year"].max() if len(fit) else held["year"].min(), color="grey",
-                       ls=":", lw=1)
+            ax.plot(
+                held["year"],
+                held["value"],
+                "o",
+                mfc="white",
+                mec="black",
+                ms=5,
+                label="observed (held out)",
+            )
+            ax.axvline(
+                fit["year"].max() if len(fit) else held["year"].min(), color="grey", ls=":", lw=1
+            )
         ax.set_title(curve_title(series, firm, int(cohort)), fontsize=10)
         ax.set_xlabel("years since the start")
         kind = SERIES[series]
         ax.set_ylabel(kind.name)
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(groups):]:
+    for ax in list(axes.flat)[len(groups) :]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=7, loc="best")
     if title:
@@ -97,8 +116,16 @@ def plot_marginals(
         lo, hi = p.interval(0.99)
         lo = p.low if math.isfinite(p.low) else lo
         hi = p.high if math.isfinite(p.high) else hi
-        ax.hist(posterior[p.key], bins=30, range=(lo, hi), weights=w, density=True,
-                color="tab:blue", alpha=0.7, label="posterior")
+        ax.hist(
+            posterior[p.key],
+            bins=30,
+            range=(lo, hi),
+            weights=w,
+            density=True,
+            color="tab:blue",
+            alpha=0.7,
+            label="posterior",
+        )
         xs = np.linspace(lo, hi, 200)
         ax.plot(xs, p.scipy().pdf(xs), color="grey", lw=1, label="prior")
         if truth and p.key in truth:

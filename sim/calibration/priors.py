@@ -78,8 +78,10 @@ class Prior:
     def describe(self) -> str:
         """``uniform(1, 3)``, ``normal(0.5, 0.1) on [0, 1]``."""
         if self.form == "normal":
-            cut = "" if math.isinf(self.low) and math.isinf(self.high) else (
-                f" on [{self.low:g}, {self.high:g}]"
+            cut = (
+                ""
+                if math.isinf(self.low) and math.isinf(self.high)
+                else (f" on [{self.low:g}, {self.high:g}]")
             )
             return f"normal({self.mean:g}, {self.sd:g}){cut}"
         return f"{self.form}({self.low:g}, {self.high:g})"

@@ -224,9 +224,7 @@ def calibrate(
         summaries = Summaries(observed, base.steps_per_year)
         scales_path = store.path("scales.json")
         scales = (
-            np.array(json.loads(scales_path.read_text()), float)
-            if scales_path.exists()
-            else None
+            np.array(json.loads(scales_path.read_text()), float) if scales_path.exists() else None
         )
 
         def keep_scales(values: np.ndarray) -> None:
@@ -295,9 +293,7 @@ def calibrate(
             files["predictive.png"] = plot_predictive(
                 bands, store.path("predictive.png"), title=f"{base.name}: posterior predictive"
             )
-        files["marginals.png"] = plot_marginals(
-            posterior, spec.priors, store.path("marginals.png")
-        )
+        files["marginals.png"] = plot_marginals(posterior, spec.priors, store.path("marginals.png"))
         fitted = fitted_scenario(base, table, spec.priors)
         store.path("fitted.toml").write_text(
             fitted_scenario_toml(

@@ -33,8 +33,9 @@ __all__ = ["Simulator", "run_key"]
 
 def run_key(label: str, values: dict[str, float]) -> str:
     """A run's key: a hash of its place in the calibration (label) and its parameter values."""
-    text = json.dumps({"at": label, "theta": {k: float(v) for k, v in values.items()}},
-                      sort_keys=True)
+    text = json.dumps(
+        {"at": label, "theta": {k: float(v) for k, v in values.items()}}, sort_keys=True
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -147,14 +148,20 @@ class Simulator:
     def _record(self, result: RunResult) -> RunRecord:
         if result.status != "ok":
             return RunRecord(
-                result.run_id, "error", np.full(self.summaries.n, np.nan), result.seconds,
+                result.run_id,
+                "error",
+                np.full(self.summaries.n, np.nan),
+                result.seconds,
                 result.error,
             )
         try:
             stats = self.summaries.simulate(result.tables)
         except Exception as e:  # a run whose tables do not fit: data, not a crash
             return RunRecord(
-                result.run_id, "error", np.full(self.summaries.n, np.nan), result.seconds,
+                result.run_id,
+                "error",
+                np.full(self.summaries.n, np.nan),
+                result.seconds,
                 f"{type(e).__name__}: {e}".splitlines()[0],
             )
         return RunRecord(result.run_id, "ok", stats, result.seconds)

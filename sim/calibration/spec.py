@@ -138,9 +138,7 @@ def _typed(where: str, key: str, value: Any, kind: type) -> Any:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise CalibrationFileError(where, key, f"expected a number, got {value!r}")
         return float(value)
-    if kind is list and not (
-        isinstance(value, list) and all(isinstance(v, str) for v in value)
-    ):
+    if kind is list and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
         raise CalibrationFileError(where, key, f"expected a list of names, got {value!r}")
     return value
 
@@ -229,10 +227,14 @@ def _prior(where: str, key: str, raw: Any, scenario: Scenario) -> Prior:
             raise CalibrationFileError(
                 where,
                 label,
-                f"{why}; expected a prior here, e.g. prior = \"uniform\", low = ..., high = ...",
+                f'{why}; expected a prior here, e.g. prior = "uniform", low = ..., high = ...',
             )
         prior = Prior(
-            key, "uniform", schema.low, schema.high, source=f"schema: {schema.source}",
+            key,
+            "uniform",
+            schema.low,
+            schema.high,
+            source=f"schema: {schema.source}",
             integer=integer,
         )
     else:
@@ -258,7 +260,8 @@ def _prior(where: str, key: str, raw: Any, scenario: Scenario) -> Prior:
         else:
             if math.isnan(mean) or math.isnan(sd):
                 raise CalibrationFileError(
-                    where, f"{label}.{'mean' if math.isnan(mean) else 'sd'}",
+                    where,
+                    f"{label}.{'mean' if math.isnan(mean) else 'sd'}",
                     "missing; a normal prior needs mean and sd",
                 )
             if sd <= 0:
@@ -294,9 +297,7 @@ def _check_reach(where: str, label: str, prior: Prior, scenario: Scenario) -> No
             ) from None
 
 
-def load_calibration(
-    source: str | Path | dict[str, Any], scenario: Scenario
-) -> CalibrationSpec:
+def load_calibration(source: str | Path | dict[str, Any], scenario: Scenario) -> CalibrationSpec:
     """Read and check a calibration file against the scenario it calibrates.
 
     Parameters

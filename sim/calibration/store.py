@@ -259,7 +259,7 @@ def runs_frame(store: CalibrationStore) -> pd.DataFrame:
 
 
 def _lock(root: Path) -> Any:
-    f = open(root / ".lock", "w")  # noqa: SIM115 - held for the session
+    f = open(root / ".lock", "w")
     try:
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

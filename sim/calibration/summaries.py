@@ -36,8 +36,12 @@ FIRM_METRICS = ("customers", "share", "retention_weekly", "retention_annual", "n
 MARKET_METRICS = ("retention_weekly", "retention_annual", "nps", "satisfaction")
 """Market columns the summaries read."""
 
-_COLUMN = {"nps": "nps", "satisfaction": "satisfaction", "retention": "retention_annual",
-           "share": "share"}
+_COLUMN = {
+    "nps": "nps",
+    "satisfaction": "satisfaction",
+    "retention": "retention_annual",
+    "share": "share",
+}
 
 
 class Summaries:
