@@ -46,7 +46,7 @@ PRIORS = {
     "satisfaction.loss_aversion": {},  # the schema's range, 1..3
     "switching.promise": {},  # the schema's range, 0..8
 }
-YEARS = (0.5, 1.0, 1.5, 2.0)
+YEARS = (0.5, 1.0, 1.5)
 
 
 def template() -> pd.DataFrame:
@@ -295,9 +295,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicates", type=int, default=20)
     parser.add_argument("--methods", default="abc-smc,rejection,npe")
-    parser.add_argument("--population", type=int, default=50)
-    parser.add_argument("--generations", type=int, default=3)
-    parser.add_argument("--reference", type=int, default=1000, help="prior runs for rejection/npe")
+    parser.add_argument("--population", type=int, default=30)
+    parser.add_argument("--generations", type=int, default=2)
+    parser.add_argument("--reference", type=int, default=600, help="prior runs for rejection/npe")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--seed", type=int, default=20)
     parser.add_argument("--out", default=str(REPO / "results" / "calibration_recovery"))

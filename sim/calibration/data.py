@@ -13,8 +13,8 @@ Columns:
 
 - ``series`` (required): what was measured, one of :data:`SERIES`.
 - ``firm``: a firm of the scenario, by name; empty (or ``market``) for the whole market.
-- ``cohort``: for ``survival`` and ``purchases``, the year (0, 1, ...) in which the cohort of
-  new customers joined; empty for the other series.
+- ``cohort``: for ``survival`` (and optionally ``purchases``), the year (0, 1, ...) in which
+  the cohort of new customers joined; empty for the other series.
 - ``year`` (required): when, in years since the market starts (0.25 = after one quarter).
 - ``value`` (required): the measurement, on the scale :data:`SERIES` gives.
 - ``se``: its standard error; ``n``: the sample size it came from (used for an ``se`` when
@@ -58,7 +58,7 @@ class SeriesKind:
     low, high
         Allowed values (inclusive); None for no bound.
     cohort
-        Rows need a ``cohort``.
+        Rows need a ``cohort`` (``"optional"``: may have one).
     firm_only
         Rows need a ``firm`` (no market-wide value exists).
     proportion
@@ -69,7 +69,7 @@ class SeriesKind:
     meaning: str
     low: float | None
     high: float | None
-    cohort: bool = False
+    cohort: bool | str = False
     firm_only: bool = False
     proportion: bool = False
 
@@ -87,10 +87,11 @@ SERIES: dict[str, SeriesKind] = {
         ),
         SeriesKind(
             "purchases",
-            "purchases per cohort member in the period ending at year (a rate times survival)",
+            "purchases per customer of a cohort (or of the firm's first customers) in the "
+            "period ending at year: a rate times the share still a customer",
             0.0,
             None,
-            cohort=True,
+            cohort="optional",
         ),
         SeriesKind(
             "churn",
@@ -336,7 +337,7 @@ def read_observed(
         if year < 0:
             raise _fail(where, i, "year", f"{year:g} is negative; expected years since the start")
         cohort = _number(where, i, "cohort", rec.get("cohort"), required=False, integer=True)
-        if kind.cohort:
+        if kind.cohort and not (kind.cohort == "optional" and math.isnan(cohort)):
             if math.isnan(cohort):
                 raise _fail(
                     where, i, "cohort", f"{series} needs the year its cohort joined (0, 1, ...)"

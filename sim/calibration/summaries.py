@@ -11,9 +11,11 @@ number per row of the observed data, in the data's order (held-out rows included
 - ``survival``: remaining / joined of the firm's cohort (all firms' for the market) at the
   cohort snapshot nearest to the step.
 - ``purchases``: ``rate * remaining / cohort size``, the share of the cohort still a customer
-  times a purchase rate. The model says who is still a customer, not how often they buy, so
-  the rate is profiled out: for each firm it is the least-squares rate over that firm's fitted
-  (not held-out) rows, and the held-out rows use the same rate.
+  times a purchase rate; without a cohort, the firm's customers at the step over its customers
+  after the first step (for a firm whose customers at the start are the cohort). The model says
+  who is still a customer, not how often they buy, so the rate is profiled out: for each firm
+  it is the least-squares rate over that firm's fitted (not held-out) rows, and the held-out
+  rows use the same rate.
 
 A value the run cannot give (a firm with no customers has no NPS) is NaN; the distance treats
 such a run as far from the data.
@@ -33,7 +35,7 @@ __all__ = ["FIRM_METRICS", "MARKET_METRICS", "Summaries"]
 FIRM_METRICS = ("customers", "share", "retention_weekly", "retention_annual", "nps", "satisfaction")
 """Firm columns the summaries read."""
 
-MARKET_METRICS = ("retention_weekly", "retention_annual", "nps", "satisfaction")
+MARKET_METRICS = ("served", "retention_weekly", "retention_annual", "nps", "satisfaction")
 """Market columns the summaries read."""
 
 _COLUMN = {
@@ -62,7 +64,10 @@ class Summaries:
         self.n = len(df)
         self.steps = np.rint(df["year"].to_numpy() * self.spy).astype(np.int64)
         self.starts = self._period_starts(df)
-        self.needs_cohorts = bool(df["series"].isin(["survival", "purchases"]).any())
+        self.needs_cohorts = bool(
+            ((df["series"] == "survival") | ((df["series"] == "purchases") & (df["cohort"] >= 0)))
+            .any()
+        )
 
     @property
     def horizon_steps(self) -> int:
@@ -115,6 +120,10 @@ class Summaries:
                 ]
                 kept = np.nanprod(window.to_numpy(dtype=float)) if len(window) else np.nan
                 out[i] = 1.0 - kept
+            elif s == "purchases" and cohort_of[i] < 0:
+                column = "customers" if names[i] else "served"
+                first = table[column].iloc[0] if len(table) else np.nan
+                out[i] = _at(table, column, step) / first if first > 0 else np.nan
             elif cohorts is not None:
                 out[i] = _cohort_value(cohorts, names[i], int(cohort_of[i]), step, s)
         self._profile_rates(out)
