@@ -42,10 +42,15 @@ FIT_PERIODS = 8
 
 
 def load_cdnow() -> pd.DataFrame:
-    """CDNOW's purchase log as shipped by lifetimes (customer_id, date, number_of_cds, ...)."""
-    from lifetimes.datasets import load_dataset
+    """CDNOW's purchase log as shipped by lifetimes (customer_id, date, number_of_cds, ...).
 
-    log = load_dataset("CDNOW_master.txt", sep=r"\s+", dtype={"customer_id": str, "date": str})
+    Read from the package's files directly: ``lifetimes.datasets`` imports ``pkg_resources``,
+    which recent setuptools no longer ship.
+    """
+    from importlib.resources import files
+
+    path = files("lifetimes") / "datasets" / "CDNOW_master.txt"
+    log = pd.read_csv(path, sep=r"\s+", dtype={"customer_id": str, "date": str})
     log["date"] = pd.to_datetime(log["date"], format="%Y%m%d")
     return log
 
