@@ -122,6 +122,8 @@ def run_abc_smc(reps: list, args: argparse.Namespace) -> dict:
             f"{time.perf_counter() - t0:.0f} s, covered {rows[-1]['covered']}",
             flush=True,
         )
+        with open(Path(args.out) / "abc-smc-replicates.jsonl", "a") as f:
+            f.write(json.dumps(rows[-1]) + "\n")
     return {"rows": rows, "seconds": time.perf_counter() - started}
 
 
@@ -294,10 +296,10 @@ def _binomial_band(p: float, n: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicates", type=int, default=20)
-    parser.add_argument("--methods", default="abc-smc,rejection,npe")
-    parser.add_argument("--population", type=int, default=30)
+    parser.add_argument("--methods", default="rejection,npe,abc-smc")
+    parser.add_argument("--population", type=int, default=20)
     parser.add_argument("--generations", type=int, default=2)
-    parser.add_argument("--reference", type=int, default=600, help="prior runs for rejection/npe")
+    parser.add_argument("--reference", type=int, default=400, help="prior runs for rejection/npe")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--seed", type=int, default=20)
     parser.add_argument("--out", default=str(REPO / "results" / "calibration_recovery"))

@@ -25,6 +25,7 @@ import tomli_w
 
 from sim.calibration.data import ObservedData, read_observed
 from sim.calibration.errors import DataError
+from sim.calibration.priors import Prior
 from sim.calibration.progress import CalibrationProgress
 from sim.calibration.spec import CalibrationSpec, load_calibration
 from sim.calibration.store import CalibrationStore
@@ -57,6 +58,8 @@ class CalibrationResult:
         Model runs in all sessions / in this one.
     seconds
         Wall time of this session.
+    priors
+        The unknown parameters' priors.
     files
         The result files, by name.
     """
@@ -72,6 +75,7 @@ class CalibrationResult:
     runs_used: int
     runs_this_session: int
     seconds: float
+    priors: list[Prior] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
 
 
@@ -330,6 +334,7 @@ def calibrate(
             runs_used=runs_used,
             runs_this_session=sim.ran,
             seconds=seconds,
+            priors=list(spec.priors),
             files=files,
         )
     except KeyboardInterrupt:

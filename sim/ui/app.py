@@ -18,6 +18,8 @@ import solara
 import solara.lab
 
 from sim.scenario import ScenarioError
+from sim.ui.calibrate_page import CalibratePage
+from sim.ui.calibrate_state import CalibrateState
 from sim.ui.compare import ComparePage, CompareState
 from sim.ui.controls import Sidebar
 from sim.ui.explore import ExplorePage
@@ -101,10 +103,12 @@ def Page() -> None:
     state, problem = solara.use_memo(_new_session, [])
     cmp = solara.use_memo(lambda: CompareState(state), [state])
     lessons = solara.use_memo(lambda: LessonsState(state), [state])
+    calibration = solara.use_memo(lambda: CalibrateState(state), [state])
 
     def cleanup():
         def stop() -> None:
             cmp.cancel()
+            calibration.close()
             state.close()
 
         return stop
@@ -129,3 +133,5 @@ def Page() -> None:
             ExportPage(state)
         with solara.lab.Tab("Lessons"):
             LessonsPage(lessons)
+        with solara.lab.Tab("Calibrate"):
+            CalibratePage(calibration)
