@@ -41,28 +41,36 @@ def DataCard(cal: CalibrateState) -> None:
 
     with solara.Div(classes=["cx-card-chart", "cx-form-card"]):
         solara.Text("Observed data", classes=["cx-section-title"])
+        solara.Text(
+            "CSV or Parquet; columns series, firm, cohort, year, value (optionally se, n, "
+            "holdout); see docs/calibration.md",
+            classes=["cx-hint"],
+        )
         ipywidgets.FileUpload.element(
             accept=".csv,.parquet",
             multiple=False,
             description="Upload data",
             on_value=on_upload,
         )
-        observed = cal.observed.value
-        if cal.data_error.value:
-            solara.Text(cal.data_error.value, classes=["cx-error", "cx-data-error"])
-        elif observed is not None:
-            curves = ", ".join(
-                f"{s} of {f or 'the market'}" + (f" (cohort {c})" if c >= 0 else "")
-                for s, f, c in observed.groups()
-            )
-            held = int(observed.frame["holdout"].sum())
-            solara.Text(
-                f"{cal.data_name.value}: {len(observed)} rows ({held} held out), up to year "
-                f"{observed.horizon_years:g}: {curves}",
-                classes=["cx-hint", "cx-data-summary"],
-            )
-        else:
-            solara.Text("CSV or Parquet, see docs/calibration.md", classes=["cx-hint"])
+
+
+@solara.component
+def DataMessage(cal: CalibrateState) -> None:
+    """What was read from the upload, or why it was refused (row and column)."""
+    observed = cal.observed.value
+    if cal.data_error.value:
+        solara.Text(cal.data_error.value, classes=["cx-error", "cx-data-error"])
+    elif observed is not None:
+        curves = ", ".join(
+            f"{s} of {f or 'the market'}" + (f" (cohort {c})" if c >= 0 else "")
+            for s, f, c in observed.groups()
+        )
+        held = int(observed.frame["holdout"].sum())
+        solara.Text(
+            f"{cal.data_name.value}: {len(observed)} rows ({held} held out), up to year "
+            f"{observed.horizon_years:g}: {curves}",
+            classes=["cx-hint", "cx-data-summary"],
+        )
 
 
 @solara.component
@@ -217,6 +225,7 @@ def CalibratePage(cal: CalibrateState) -> None:
     with solara.Div(classes=["cx-compare-form"]):
         DataCard(cal)
         BudgetCard(cal)
+    DataMessage(cal)
     UnknownsCard(cal)
     if cal.result.value is not None:
         CalibrationResults(cal, cal.result.value)
