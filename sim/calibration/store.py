@@ -24,7 +24,6 @@ This module never imports the model, an executor or the UI.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 import shutil
@@ -43,7 +42,7 @@ import pyarrow.parquet as pq
 from sim.calibration.errors import CalibrationStoreError
 from sim.output import PACKAGES as RUN_PACKAGES
 from sim.output import package_versions
-from sim.sweep.store import write_json_atomic
+from sim.sweep.store import _clear, _unlock, write_json_atomic  # the sweep folder's helpers
 
 __all__ = ["CalibrationStore", "RunRecord"]
 
@@ -270,18 +269,3 @@ def _lock(root: Path) -> Any:
         ) from None
     return f
 
-
-def _unlock(lock: Any) -> None:
-    with contextlib.suppress(OSError):
-        fcntl.flock(lock, fcntl.LOCK_UN)
-        lock.close()
-
-
-def _clear(root: Path) -> None:
-    for child in root.iterdir():
-        if child.name == ".lock":
-            continue
-        if child.is_dir():
-            shutil.rmtree(child)
-        else:
-            child.unlink()
