@@ -215,7 +215,10 @@ def run_npe(reps: list, args: argparse.Namespace) -> dict:
     high = torch.tensor([p.high for p in priors], dtype=torch.float32)
     prior = BoxUniform(low=low, high=high)
     t0 = time.perf_counter()
-    inference = NPE(prior=prior, show_progress_bars=False)
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(str(Path(args.out) / "sbi-logs"))  # not ./sbi-logs
+    inference = NPE(prior=prior, show_progress_bars=False, summary_writer=writer)
     estimator = inference.append_simulations(
         torch.tensor(theta, dtype=torch.float32), torch.tensor(x, dtype=torch.float32)
     ).train()
