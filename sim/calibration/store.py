@@ -268,4 +268,3 @@ def _lock(root: Path) -> Any:
             "another --out"
         ) from None
     return f
-

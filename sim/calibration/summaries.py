@@ -65,8 +65,9 @@ class Summaries:
         self.steps = np.rint(df["year"].to_numpy() * self.spy).astype(np.int64)
         self.starts = self._period_starts(df)
         self.needs_cohorts = bool(
-            ((df["series"] == "survival") | ((df["series"] == "purchases") & (df["cohort"] >= 0)))
-            .any()
+            (
+                (df["series"] == "survival") | ((df["series"] == "purchases") & (df["cohort"] >= 0))
+            ).any()
         )
 
     @property
