@@ -298,3 +298,43 @@ def test_summaries_read_each_series_from_hand_made_tables(tmp_path: Path) -> Non
     # purchases: share of the cohort's final size (50) times the rate fitted on the fitted row
     assert out[4] == pytest.approx(0.3)  # one fitted row: the rate reproduces it exactly
     assert out[5] == pytest.approx(0.3 / (30 / 50) * (25 / 50))  # held out: same rate
+
+
+def test_firm_level_purchases_follow_the_firm_customers(tmp_path: Path) -> None:
+    path = write(tmp_path, "purchases,Acme,,0.5,0.4,,,\npurchases,Acme,,1,0.1,,,true\n")
+    s = Summaries(read_observed(path, FIRMS), steps_per_year=4)
+    firms = pd.DataFrame({"step": [1, 2, 3, 4], "name": "Acme", "customers": [100, 80, 60, 50]})
+    market = pd.DataFrame({"step": [1, 2, 3, 4], "served": 100})
+    out = s.simulate({"market": market, "firms": firms})
+    assert not s.needs_cohorts
+    # the rate fitted on year 0.5 (80 of the first 100 still customers) carries to year 1
+    assert out[0] == pytest.approx(0.4)
+    assert out[1] == pytest.approx(0.4 / 0.8 * 0.5)
+
+
+def test_purchases_by_age_counts_repeat_days_per_member() -> None:
+    from sim.calibration.transactions import purchases_by_age
+
+    log = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "a", "b", "b", "c"],
+            "date": pd.to_datetime(
+                [
+                    "2020-01-01",
+                    "2020-01-01",
+                    "2020-01-10",
+                    "2020-02-05",  # a: day 9, day 35
+                    "2020-01-03",
+                    "2020-01-20",  # b: day 17
+                    "2020-01-05",
+                ]  # c: no repeat
+            ),
+        }
+    )
+    rows = purchases_by_age(log, period_days=28, holdout_after=1, observed_until="2020-03-10")
+    assert rows["value"].tolist() == pytest.approx([2 / 3, 1 / 3])  # a twice.. b once; c none
+    assert rows["holdout"].tolist() == [False, True]
+    assert rows["n"].tolist() == [3, 3]
+    read_observed(rows, None)  # the rows are valid observed data
+    with pytest.raises(ValueError, match="expected periods <= 2"):
+        purchases_by_age(log, period_days=28, periods=3, observed_until="2020-03-10")
