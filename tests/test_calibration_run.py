@@ -133,7 +133,7 @@ def test_another_calibration_in_the_same_folder_is_refused(serial_run) -> None:
 def test_the_churn_level_is_recovered_from_survival_curves(tmp_path: Path) -> None:
     """Two markets that differ only in churn: each posterior holds its own truth, in order."""
     template = pd.DataFrame(
-        [("survival", f, 0, y) for f in ("Acme", "Rival") for y in (0.5, 1.0, 1.5)],
+        [("survival", f, 0, y) for f in ("Acme", "Rival") for y in (1.0, 1.25, 1.5)],
         columns=["series", "firm", "cohort", "year"],
     )
     template["n"] = 40

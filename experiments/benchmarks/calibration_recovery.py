@@ -47,12 +47,14 @@ PRIORS = {
     "switching.promise": {},  # the schema's range, 0..8
 }
 YEARS = (0.5, 1.0, 1.5)
+SURVIVAL_YEARS = (1.0, 1.25, 1.5)
+"""Survival after the cohort's year: until then the model's yearly cohort is still filling."""
 
 
 def template() -> pd.DataFrame:
     """The observed rows of every replicate."""
-    rows = [("survival", f, 0, y) for f in ("Acme", "Rival") for y in YEARS]
-    rows += [(s, "Acme", None, y) for s in ("nps", "share") for y in YEARS[1:]]
+    rows = [("survival", f, 0, y) for f in ("Acme", "Rival") for y in SURVIVAL_YEARS]
+    rows += [(s, "Acme", None, y) for s in ("nps", "share") for y in YEARS]
     return pd.DataFrame(rows, columns=["series", "firm", "cohort", "year"])
 
 
