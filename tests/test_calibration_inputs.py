@@ -189,8 +189,8 @@ high = 1.0
     ("text", "key", "words"),
     [
         (
-            '[parameters."switching.intercept"]\n',
-            "parameters.'switching.intercept'",
+            '[parameters."economics.marketing_reference"]\n',
+            "parameters.'economics.marketing_reference'",
             "the schema declares no plausible range for it",
         ),
         (

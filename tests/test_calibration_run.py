@@ -172,7 +172,7 @@ def test_cli_bad_data_is_one_line_exit_2_and_nothing_written(
 
 def test_cli_bad_calibration_file_is_exit_2(tmp_path: Path, capsys) -> None:
     calib = tmp_path / "c.toml"
-    calib.write_text('[parameters."switching.intercept"]\n')
+    calib.write_text('[parameters."economics.marketing_reference"]\n')
     code = main(["calibrate", MARKET, DATA, str(calib), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2 and "no plausible range" in err and "Traceback" not in err

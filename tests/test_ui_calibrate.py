@@ -82,8 +82,11 @@ def test_upload_errors_a_fit_and_the_fitted_market_in_explore(
         page.locator(".cx-start-calibration").click()  # nothing ticked yet
         assert "tick at least one" in page.locator(".cx-calibration-error").inner_text()
         page.get_by_label("switching.intercept").check(force=True)
-        page.locator(".cx-start-calibration").click()  # no range for it: the page says so
-        page.get_by_text("give low and high as numbers (the schema declares no").wait_for(
+        low = page.locator(".cx-low-switching-intercept input")
+        low.fill("x")
+        low.press("Enter")
+        page.locator(".cx-start-calibration").click()  # a range that is not a number
+        page.get_by_text("switching.intercept: give low and high as numbers").wait_for(
             timeout=15_000
         )
         page.get_by_label("switching.intercept").uncheck(force=True)
