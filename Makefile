@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml tests/reference/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@# setuptools prints a box about editable installs in general; nothing in it applies here
-	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e ".[ui,sweep,dev]" -e tests/reference
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e ".[ui,sweep,calibrate,dev]" -e tests/reference
 	$(BIN)/python -m sim.warmup
 	@touch $(STAMP)
 	@echo "installed: $(BIN)/cxsim"

@@ -37,6 +37,7 @@ COMMAND_MODULES = (
     "sim.validation.cli",
     "sim.workshop.cli",
     "sim.robustness.cli",
+    "sim.calibration.cli",
 )
 """Modules that may add subcommands with ``register(subparsers)``."""
 

@@ -18,6 +18,8 @@ import solara
 import solara.lab
 
 from sim.scenario import ScenarioError
+from sim.ui.calibrate_page import CalibratePage
+from sim.ui.calibrate_state import CalibrateState
 from sim.ui.compare import ComparePage, CompareState
 from sim.ui.controls import Sidebar
 from sim.ui.explore import ExplorePage
@@ -122,10 +124,12 @@ def Page() -> None:
     cmp = solara.use_memo(lambda: CompareState(state), [state])
     lessons = solara.use_memo(lambda: LessonsState(state), [state])
     odds = solara.use_memo(lambda: RobustnessState(state), [state])
+    calibration = solara.use_memo(lambda: CalibrateState(state), [state])
 
     def cleanup():
         def stop() -> None:
             cmp.cancel()
+            calibration.close()
             state.close()
 
         return stop
@@ -152,3 +156,5 @@ def Page() -> None:
             LessonsPage(lessons)
         with solara.lab.Tab("When does it pay?"):
             RobustnessPage(odds)
+        with solara.lab.Tab("Calibrate"):
+            CalibratePage(calibration)
