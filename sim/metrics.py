@@ -11,10 +11,15 @@ Definitions (docs/MODEL.md, section "Observation"):
 - **Expectation gap**: mean over the customers served this step of ``sum_k w[k] (E[k] - X[k])``,
   with E the expectation they judged the experience against.
 - **Control mutuality**: answered / made complaints, over customers who ever complained.
+- **Mind-set**: mean attitude toward the firm over its own current customers (``mindset``);
+  ``attitude`` is the mean over all N customers, the firm's reputation among everyone.
+- **Intention to stay**: mean chance of still being a customer in five years at the current
+  churn hazard, over the firm's current customers in the survey panel (``sim.indicators``).
 - **Customer lifetime value** (Gupta & Lehmann 2003): ``margin * r / (1 + i - r)`` with margin
   the yearly price less unit cost and retention spend per customer, r the annual retention.
-- **Six relationship indicators**: satisfaction, trust, control mutuality, commitment, attitude
-  (mind-set, what customers have heard), word of mouth (NPS).
+- **Six relationship indicators** (``sim.indicators.SURVEY_ITEMS``: each as a survey item):
+  satisfaction, trust, control mutuality, commitment, mind-set, word of mouth (NPS and the
+  intention to stay five years).
 
 This module must never import the UI or the sweep layer.
 """
@@ -26,6 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim.indicators import RELATIONSHIP_INDICATORS, intention_to_stay
 from sim.jit import kernel
 from sim.rules.economics import unit_costs
 from sim.rules.word_of_mouth import review_score
@@ -44,15 +50,6 @@ __all__ = [
 ]
 
 PROMOTER, DETRACTOR = 8.5, 6.5
-
-RELATIONSHIP_INDICATORS = {
-    "satisfaction": "satisfaction",
-    "trust": "trust",
-    "control_mutuality": "control mutuality",
-    "commitment": "commitment",
-    "attitude": "mind-set (attitude)",
-    "nps": "word of mouth (NPS)",
-}
 
 FIRM_COLUMNS = (
     "step",
@@ -79,7 +76,9 @@ FIRM_COLUMNS = (
     "trust",
     "commitment",
     "control_mutuality",
+    "mindset",
     "attitude",
+    "intention_to_stay",
     "wom_positive",
     "wom_negative",
     "wom_volume",
@@ -114,7 +113,9 @@ MARKET_COLUMNS = (
     "trust",
     "commitment",
     "control_mutuality",
+    "mindset",
     "attitude",
+    "intention_to_stay",
     "wom_positive",
     "wom_negative",
     "wom_volume",
@@ -167,6 +168,7 @@ TALLIES = (
     "trust",
     "commitment",
     "control_mutuality",
+    "mindset",
 )
 
 
@@ -182,6 +184,7 @@ def tally(
     answered: np.ndarray,
     trust: np.ndarray,
     commitment: np.ndarray,
+    attitude: np.ndarray,
     recommend: np.ndarray,
     belongs: np.ndarray,
     promoter: float,
@@ -196,6 +199,8 @@ def tally(
         ``[M, N]`` per industry and customer (``sim.state.CustomerState``).
     trust
         ``[F, N]`` each customer's trust in each firm's word.
+    attitude
+        ``[F, N]`` each customer's attitude toward each firm.
     recommend
         ``[N]`` personal offset of the answer to "would you recommend?".
     belongs
@@ -204,9 +209,9 @@ def tally(
     promoter, detractor
         The NPS thresholds on the answer, in the float type of ``satisfaction``.
     total
-        ``[F, 9]`` float64, added to: per firm the columns of :data:`TALLIES` (customers,
-        rated, promoters, detractors, complainers, sum of S, of trust, of commitment and of
-        answered / made complaints).
+        ``[F, 10]`` float64, added to: per firm the columns of :data:`TALLIES` (customers,
+        rated, promoters, detractors, complainers, sum of S, of trust, of commitment, of
+        answered / made complaints and of the attitude toward the firm).
 
     Returns
     -------
@@ -241,6 +246,7 @@ def tally(
                 total[f, 6] += np.float64(trust[f, i])
                 total[f, 7] += np.float64(commitment[m, i])
                 total[f, 8] += np.float64(answered[m, i]) / np.float64(max(made, 1))
+                total[f, 9] += np.float64(attitude[f, i])
         for i in range(hi - lo):
             served += anywhere[i]
     return served
@@ -249,7 +255,8 @@ def tally(
 def tally_customers(model: CustomerMarket) -> dict[str, np.ndarray]:
     """Per firm ``[F]``, over its current customers: how many (``customers``), how many have an S
     (``rated``), promoters, detractors, how many ever complained (``complainers``), and the sums
-    of S, trust, commitment and answered / made complaints (over complainers). Also
+    of S, trust, commitment, answered / made complaints (over complainers) and the attitude
+    toward the firm (``mindset``). Also
     ``served_anywhere``: customers with a supplier in at least one industry.
 
     Parameters
@@ -263,9 +270,7 @@ def tally_customers(model: CustomerMarket) -> dict[str, np.ndarray]:
         ``[F]`` float64 arrays keyed by the names of ``TALLIES``, and ``served_anywhere``.
     """
     cs, n_firms = model.customer_state, model.firm_state.n
-    belongs = np.zeros((len(model.industry_firms), n_firms), bool)
-    for m, firms in enumerate(model.industry_firms):
-        belongs[m, firms] = True
+    belongs = industry_membership(model)
     ft = cs.satisfaction.dtype.type
     total = np.zeros((n_firms, len(TALLIES)))
     served_anywhere = tally(
@@ -275,6 +280,7 @@ def tally_customers(model: CustomerMarket) -> dict[str, np.ndarray]:
         cs.answered,
         cs.trust,
         cs.commitment,
+        cs.attitude,
         cs.recommend,
         belongs,
         ft(PROMOTER),
@@ -284,6 +290,14 @@ def tally_customers(model: CustomerMarket) -> dict[str, np.ndarray]:
     out = dict(zip(TALLIES, total.T, strict=True))
     out["served_anywhere"] = int(served_anywhere)
     return out
+
+
+def industry_membership(model: CustomerMarket) -> np.ndarray:
+    """``[M, F]`` bool: firm ``f`` is one of industry ``m``'s."""
+    belongs = np.zeros((len(model.industry_firms), model.firm_state.n), bool)
+    for m, firms in enumerate(model.industry_firms):
+        belongs[m, firms] = True
+    return belongs
 
 
 class MetricsRecorder:
@@ -341,6 +355,7 @@ class MetricsRecorder:
     def _firm_metrics(self, model: CustomerMarket, scratch: StepScratch) -> dict[str, np.ndarray]:
         fs, n_firms, n = model.firm_state, model.firm_state.n, model.n_customers
         tally = tally_customers(model)
+        tally["stay"], tally["asked"] = intention_to_stay(model, industry_membership(model))
         self._tally = tally
         with np.errstate(invalid="ignore", divide="ignore"):
             rated = tally["rated"]
@@ -349,6 +364,8 @@ class MetricsRecorder:
             served_now = tally["customers"]
             trust = np.where(served_now > 0, tally["trust"] / served_now, np.nan)
             commit = np.where(served_now > 0, tally["commitment"] / served_now, np.nan)
+            mindset = np.where(served_now > 0, tally["mindset"] / served_now, np.nan)
+            stay = np.where(tally["asked"] > 0, tally["stay"] / tally["asked"], np.nan)
             cm = tally["control_mutuality"] / tally["complainers"]
             count = scratch.served_count if scratch.served_count is not None else np.zeros(n_firms)
             expectation = scratch.expectation_sum / count
@@ -389,7 +406,9 @@ class MetricsRecorder:
             "trust": trust,
             "commitment": commit,
             "control_mutuality": cm,
+            "mindset": mindset,
             "attitude": attitude,
+            "intention_to_stay": stay,
             "wom_positive": scratch.wom_positive.copy(),
             "wom_negative": scratch.wom_negative.copy(),
             "wom_volume": scratch.wom_positive + scratch.wom_negative,
@@ -444,7 +463,9 @@ class MetricsRecorder:
             "trust": ratio(tally["trust"].sum(), pairs),
             "commitment": ratio(tally["commitment"].sum(), pairs),
             "control_mutuality": wmean(firm["control_mutuality"]),
+            "mindset": ratio(tally["mindset"].sum(), pairs),
             "attitude": _nanmean(firm["attitude"][firm["active"]]),
+            "intention_to_stay": ratio(tally["stay"].sum(), tally["asked"].sum()),
             "wom_positive": float(pos),
             "wom_negative": float(neg),
             "wom_volume": float(pos + neg),
