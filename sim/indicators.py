@@ -48,9 +48,9 @@ __all__ = [
 STAY_YEARS = 5
 """Horizon of the intention-to-stay question, in years."""
 
-PANEL_SIZE = 10_000
+PANEL_SIZE = 5_000
 """Most customers asked the intention-to-stay question: all of a market up to this size, every
-``ceil(N / PANEL_SIZE)``-th customer above (at a million, every 100th)."""
+``ceil(N / PANEL_SIZE)``-th customer above (at a million, every 200th)."""
 
 
 @dataclass(frozen=True)

@@ -169,11 +169,30 @@ TALLIES = (
     "commitment",
     "control_mutuality",
     "mindset",
+    "attitude",
 )
 
 
 TALLY_BLOCK = 4096
 """Customers per block of :func:`tally` (whether each is served anywhere is kept per block)."""
+
+
+@kernel
+def _block_sum(values: np.ndarray, lo: int, hi: int) -> float:
+    """``values[lo:hi]`` summed in float64, in four interleaved partial sums (one chain of
+    additions would wait on each add's latency)."""
+    a = b = c = d = 0.0
+    i = lo
+    while i + 4 <= hi:
+        a += np.float64(values[i])
+        b += np.float64(values[i + 1])
+        c += np.float64(values[i + 2])
+        d += np.float64(values[i + 3])
+        i += 4
+    while i < hi:
+        a += np.float64(values[i])
+        i += 1
+    return (a + b) + (c + d)
 
 
 @kernel
@@ -200,7 +219,8 @@ def tally(
     trust
         ``[F, N]`` each customer's trust in each firm's word.
     attitude
-        ``[F, N]`` each customer's attitude toward each firm.
+        ``[F, N]`` each customer's attitude toward each firm (summed over the firm's own
+        customers, and over everyone).
     recommend
         ``[N]`` personal offset of the answer to "would you recommend?".
     belongs
@@ -209,9 +229,10 @@ def tally(
     promoter, detractor
         The NPS thresholds on the answer, in the float type of ``satisfaction``.
     total
-        ``[F, 10]`` float64, added to: per firm the columns of :data:`TALLIES` (customers,
+        ``[F, 11]`` float64, added to: per firm the columns of :data:`TALLIES` (customers,
         rated, promoters, detractors, complainers, sum of S, of trust, of commitment, of
-        answered / made complaints and of the attitude toward the firm).
+        answered / made complaints and of the attitude toward the firm over its customers,
+        then over all customers).
 
     Returns
     -------
@@ -249,6 +270,8 @@ def tally(
                 total[f, 9] += np.float64(attitude[f, i])
         for i in range(hi - lo):
             served += anywhere[i]
+        for f in range(attitude.shape[0]):  # the firm's reputation among everyone
+            total[f, 10] += _block_sum(attitude[f], lo, hi)
     return served
 
 
@@ -256,7 +279,7 @@ def tally_customers(model: CustomerMarket) -> dict[str, np.ndarray]:
     """Per firm ``[F]``, over its current customers: how many (``customers``), how many have an S
     (``rated``), promoters, detractors, how many ever complained (``complainers``), and the sums
     of S, trust, commitment, answered / made complaints (over complainers) and the attitude
-    toward the firm (``mindset``). Also
+    toward the firm over its customers (``mindset``) and over everyone (``attitude``). Also
     ``served_anywhere``: customers with a supplier in at least one industry.
 
     Parameters
@@ -371,7 +394,7 @@ class MetricsRecorder:
             expectation = scratch.expectation_sum / count
             experience = scratch.experience_sum / count
             gap = (scratch.expectation_sum - scratch.experience_sum) / count
-        attitude = model.customer_state.attitude.mean(axis=1, dtype=np.float64)
+        attitude = tally["attitude"] / n
         served_in_industry = np.zeros(n_firms)
         for firms in model.industry_firms:
             served_in_industry[firms] = served_now[firms].sum()
