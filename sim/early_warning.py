@@ -33,6 +33,7 @@ This module must never import the model, the rules or the UI.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -40,22 +41,37 @@ import pandas as pd
 __all__ = [
     "INDICATORS",
     "EarlyWarning",
+    "Indicator",
     "Settings",
     "alarm_weeks",
     "early_warning",
 ]
 
-INDICATORS: dict[str, tuple[str, float]] = {
-    "satisfaction": ("satisfaction", 10.0),
-    "trust": ("trust", 1.0),
-    "control_mutuality": ("control mutuality", 1.0),
-    "commitment": ("commitment", 1.0),
-    "mindset": ("mind-set", 2.0),
-    "nps": ("NPS", 200.0),
-    "intention_to_stay": ("intention to stay", 1.0),
+
+class Indicator(NamedTuple):
+    """How an indicator is named and drawn: its name in words, its scale, its colour."""
+
+    label: str
+    low: float
+    high: float
+    colour: str
+
+    @property
+    def width(self) -> float:
+        """Width of the scale."""
+        return self.high - self.low
+
+
+INDICATORS: dict[str, Indicator] = {
+    "satisfaction": Indicator("satisfaction", 0.0, 10.0, "#2a9d8f"),
+    "trust": Indicator("trust", 0.0, 1.0, "#e76f51"),
+    "control_mutuality": Indicator("control mutuality", 0.0, 1.0, "#8d6e63"),
+    "commitment": Indicator("commitment", 0.0, 1.0, "#7b61ff"),
+    "mindset": Indicator("mind-set", -1.0, 1.0, "#f4a261"),
+    "nps": Indicator("NPS", -100.0, 100.0, "#264653"),
+    "intention_to_stay": Indicator("intention to stay", 0.0, 1.0, "#d62828"),
 }
-"""``{column: (name in words, width of its scale)}`` of the indicators watched; higher is better
-for all of them."""
+"""The indicators watched, by column; higher is better for all of them."""
 
 CHURN = "churn"
 
@@ -168,7 +184,7 @@ class EarlyWarning:
             if raised.empty:
                 return ["Churn did not rise beyond its normal variation, and no indicator fell."]
             names = ", ".join(
-                f"{INDICATORS[s][0]} (week {w:.0f})"
+                f"{INDICATORS[s].label} (week {w:.0f})"
                 for s, w in zip(raised["series"], raised["week"], strict=True)
             )
             return [f"Churn did not rise beyond its normal variation; false alarms: {names}."]
@@ -183,11 +199,11 @@ class EarlyWarning:
             if not before.empty:
                 first = before.iloc[0]
                 parts.append(
-                    f"{INDICATORS[first['indicator']][0]} fell {_weeks(first['lead_weeks'])} "
+                    f"{INDICATORS[first['indicator']].label} fell {_weeks(first['lead_weeks'])} "
                     f"before churn rose in week {week:.0f}"
                 )
                 parts += [
-                    f"{INDICATORS[r['indicator']][0]} {_weeks(r['lead_weeks'])} before"
+                    f"{INDICATORS[r['indicator']].label} {_weeks(r['lead_weeks'])} before"
                     for _, r in before.iloc[1:].iterrows()
                 ]
             else:
@@ -196,7 +212,7 @@ class EarlyWarning:
                 parts.append(_join(same["indicator"]) + " the same week")
             if not after.empty:
                 parts += [
-                    f"{INDICATORS[r['indicator']][0]} {_weeks(-r['lead_weeks'])} after"
+                    f"{INDICATORS[r['indicator']].label} {_weeks(-r['lead_weeks'])} after"
                     for _, r in after.iterrows()
                 ]
             if not silent.empty:
@@ -207,7 +223,7 @@ class EarlyWarning:
 
 
 def _join(columns: pd.Series) -> str:
-    names = [INDICATORS[c][0] for c in columns]
+    names = [INDICATORS[c].label for c in columns]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
@@ -265,7 +281,7 @@ def early_warning(firms: pd.DataFrame, settings: Settings | None = None) -> Earl
             if column == CHURN:
                 floor, bad_rise = settings.churn_floor * weeks_per_record, values
             else:
-                floor, bad_rise = settings.materiality * INDICATORS[column][1], -values
+                floor, bad_rise = settings.materiality * INDICATORS[column].width, -values
             at = alarm_weeks(bad_rise, floor, settings, weeks_per_record)
             raised[column] = week[at]
             alarms += [(firm, name, column, int(g["step"].iloc[t]), week[t]) for t in at]
@@ -326,7 +342,7 @@ def _scores(alarms: pd.DataFrame, leads: pd.DataFrame, horizon: float) -> pd.Dat
         rows.append(
             {
                 "indicator": column,
-                "name": INDICATORS[column][0],
+                "name": INDICATORS[column].label,
                 "churn_episodes": len(mine),
                 "warned": len(warned),
                 "median_lead_weeks": float(warned["lead_weeks"].median())

@@ -123,22 +123,6 @@ def plot_firm_series(
     return written
 
 
-INDICATOR_COLOURS = {
-    "satisfaction": "#2a9d8f",
-    "trust": "#e76f51",
-    "control_mutuality": "#8d6e63",
-    "commitment": "#7b61ff",
-    "mindset": "#f4a261",
-    "nps": "#264653",
-    "intention_to_stay": "#d62828",
-}
-"""Colour of each relationship indicator on the early-warning charts."""
-
-SCALE_BOTTOM = {"mindset": -1.0, "nps": -100.0}
-"""Bottom of an indicator's scale where it is not 0 (``sim.early_warning.INDICATORS`` has the
-widths)."""
-
-
 def early_warning_chart(warning: EarlyWarning, firms: list[int] | None = None) -> plt.Figure:
     """Per firm: its indicators and its churn as watched, with every alarm; returns the figure.
 
@@ -160,12 +144,12 @@ def early_warning_chart(warning: EarlyWarning, firms: list[int] | None = None) -
     for ax, firm in zip(axes.flat, firms, strict=False):
         g = series[series["firm"] == firm]
         alarms = warning.alarms[warning.alarms["firm"] == firm]
-        for column, (label, width) in INDICATORS.items():
+        for column, indicator in INDICATORS.items():
             if column not in g:
                 continue
-            share = (g[column] - SCALE_BOTTOM.get(column, 0.0)) / width
-            colour = INDICATOR_COLOURS[column]
-            ax.plot(g["week"], share, color=colour, lw=1.4, label=label)
+            share = (g[column] - indicator.low) / indicator.width
+            colour = indicator.colour
+            ax.plot(g["week"], share, color=colour, lw=1.4, label=indicator.label)
             at = alarms[alarms["series"] == column]["week"]
             ax.plot(at, np.interp(at, g["week"], share), "o", color=colour, ms=6, mec="white")
         ax.set_ylim(0, 1)
@@ -198,10 +182,12 @@ def early_warning_chart(warning: EarlyWarning, firms: list[int] | None = None) -
 def early_warning_leads_chart(warning: EarlyWarning) -> plt.Figure:
     """Per indicator, over every firm: the median weeks it fell before churn rose, how many
     churn episodes it warned of and its false alarms; returns the figure."""
+    from sim.early_warning import INDICATORS
+
     scores = warning.scores.iloc[::-1]
     fig, ax = plt.subplots(figsize=(8, 4.2), dpi=120)
     lead = scores["median_lead_weeks"].fillna(0.0)
-    colours = [INDICATOR_COLOURS[c] for c in scores["indicator"]]
+    colours = [INDICATORS[c].colour for c in scores["indicator"]]
     ax.barh(scores["name"], lead, color=colours)
     for y, (_, row) in enumerate(scores.iterrows()):
         text = (

@@ -83,7 +83,7 @@ def test_indicators_fall_before_churn_rises_after_a_capacity_failure(
     assert (moved["week"] > FAILURE_WEEK).all(), "no indicator fell before the failure"
     assert (moved["week"] < risen).sum() >= 3
     text = ew.sentences(0)[-1]
-    assert text.startswith(f"{INDICATORS[lead.idxmax()][0].capitalize()} fell ")
+    assert text.startswith(f"{INDICATORS[lead.idxmax()].label.capitalize()} fell ")
     assert f"weeks before churn rose in week {risen:.0f}" in text
     scores = ew.scores.set_index("indicator")
     assert scores.loc["satisfaction", "warned"] >= 1
