@@ -92,8 +92,9 @@ class Settings:
         Share of an indicator's scale a move must exceed as well (0.01: 0.1 satisfaction
         points, 0.01 of trust, 2 NPS points).
     churn_floor
-        Rise of the weekly churn rate a move of churn must exceed as well (0.001 a week, about
-        5 points of annual retention).
+        Rise of the weekly churn rate a move of churn must exceed as well (0.002 a week, about
+        10 points of annual retention: smaller rises are within the noise of a firm of a few
+        hundred customers and would be alarms about nothing).
     persist_weeks
         Consecutive weeks beyond the threshold before an alarm is raised.
     rearm_weeks
@@ -106,7 +107,7 @@ class Settings:
     baseline_weeks: float = 26.0
     threshold: float = 3.0
     materiality: float = 0.01
-    churn_floor: float = 0.001
+    churn_floor: float = 0.002
     persist_weeks: float = 2.0
     rearm_weeks: float = 13.0
     horizon_weeks: float = 26.0
@@ -267,7 +268,7 @@ def early_warning(firms: pd.DataFrame, settings: Settings | None = None) -> Earl
     """
     settings = settings or Settings()
     rows = firms[firms["active"]] if "active" in firms else firms
-    weeks_per_record = _weeks_per_record(rows)
+    weeks_per_record, weeks_per_step = _weeks_per(rows)
     smooth = _records(settings.smooth_weeks, weeks_per_record)
     horizon = settings.horizon_weeks
     alarms, leads, watched = [], [], []
@@ -279,7 +280,7 @@ def early_warning(firms: pd.DataFrame, settings: Settings | None = None) -> Earl
         raised = {}
         for column, values in series.items():
             if column == CHURN:
-                floor, bad_rise = settings.churn_floor * weeks_per_record, values
+                floor, bad_rise = settings.churn_floor * weeks_per_step, values
             else:
                 floor, bad_rise = settings.materiality * INDICATORS[column].width, -values
             at = alarm_weeks(bad_rise, floor, settings, weeks_per_record)
@@ -305,13 +306,13 @@ def early_warning(firms: pd.DataFrame, settings: Settings | None = None) -> Earl
     )
 
 
-def _weeks_per_record(rows: pd.DataFrame) -> float:
-    steps = np.unique(rows["step"].to_numpy())
-    if len(steps) < 2:
-        return 1.0
+def _weeks_per(rows: pd.DataFrame) -> tuple[float, float]:
+    """``(weeks per record, weeks per step)`` of the records."""
     positive = rows[rows["step"] > 0]
     steps_per_year = float(np.median(positive["step"] / positive["year"])) if len(positive) else 52
-    return float(np.median(np.diff(steps))) * 52.0 / steps_per_year
+    per_step = 52.0 / steps_per_year
+    steps = np.unique(rows["step"].to_numpy())
+    return (float(np.median(np.diff(steps))) if len(steps) > 1 else 1.0) * per_step, per_step
 
 
 def _lead(alarm_at: np.ndarray, churn_week: float, horizon: float) -> tuple[float, float]:

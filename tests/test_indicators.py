@@ -143,3 +143,15 @@ def test_indicators_are_recorded_per_firm_and_step_and_written_to_parquet(tmp_pa
         np.testing.assert_array_equal(written[column].to_numpy(), firms[column].to_numpy())
     market = model.model_metrics().iloc[-1]
     assert -1 <= market["mindset"] <= 1 and 0 < market["intention_to_stay"] < 1
+
+
+def test_model_doc_has_one_row_per_survey_item_with_its_question() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "MODEL.md").read_text()
+    section = text[text.index("### 4.11 Observation") : text.index("## 5 Initialization")]
+    rows = [line for line in section.splitlines() if line.startswith("| ")]
+    for item in SURVEY_ITEMS:
+        row = [r for r in rows if r.startswith(f"| {item.indicator} | `{item.column}` |")]
+        assert len(row) == 1, item.column
+        assert item.question.removesuffix(" Do you agree?") in row[0], item.column

@@ -40,6 +40,14 @@ def _fmt(value: float, spec: str) -> str:
     return "–" if value is None or math.isnan(value) else spec.format(value)
 
 
+def _change(delta: float, spec: str) -> str:
+    """A change with its sign; one that rounds to nothing has none ("0.00", not "-0.00")."""
+    text = _fmt(abs(delta), spec.replace("+", ""))
+    if text == "–" or not any(ch in "123456789" for ch in text):
+        return text
+    return ("+" if delta > 0 else "-") + text
+
+
 def indicators_html(frame: pd.DataFrame, firm: int, name: str) -> str:
     """The firm's indicators now and their change over the last quarter, as an HTML table whose
     indicator names carry the survey item as a tooltip (``title``)."""
@@ -52,9 +60,7 @@ def indicators_html(frame: pd.DataFrame, firm: int, name: str) -> str:
     for item in SURVEY_ITEMS:
         spec = FORMATS[item.column]
         value = float(now[item.column])
-        change = "–" if then is None else _fmt(value - float(then[item.column]), spec)
-        if change not in ("–",) and not change.startswith(("+", "-")):
-            change = "+" + change
+        change = "–" if then is None else _change(value - float(then[item.column]), spec)
         tip = html.escape(item.tooltip(name), quote=True)
         label = (
             f'<span title="{tip}" data-survey="{item.column}" '
