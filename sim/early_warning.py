@@ -23,9 +23,9 @@ Each alarm uses only the data up to its week, and the settings are fixed in adva
 to the run: every alarm is one a team watching the series could have raised that week. That is
 the hold-out: nothing is estimated from the weeks it is judged on. For each episode of churn the
 lead of an indicator is the time since its last alarm within ``horizon_weeks`` before (negative,
-a lag, when its first alarm came after churn rose). Over the panel of firms, each indicator's
-*hits* are the churn episodes it warned of and its *false alarms* the alarms no churn episode
-followed within the horizon.
+a lag, when its first alarm came within ``lag_weeks`` after churn rose). Over the panel of
+firms, each indicator's *hits* are the churn episodes it warned of and its *false alarms* the
+alarms no churn episode followed within the horizon.
 
 This module must never import the model, the rules or the UI.
 """
@@ -100,7 +100,11 @@ class Settings:
     rearm_weeks
         Alarms within this many weeks of the previous one are the same episode.
     horizon_weeks
-        How far before churn rose an indicator's alarm counts as a warning of it.
+        How far before churn rose an indicator's alarm counts as a warning of it (52: a year;
+        first 26, widened when the incumbent of ``growth_vs_support`` showed alarms 29-33 weeks
+        ahead of its churn, which half a year reported as "did not fall").
+    lag_weeks
+        How far after churn rose an indicator's first alarm counts as following it.
     """
 
     smooth_weeks: float = 4.0
@@ -110,7 +114,8 @@ class Settings:
     churn_floor: float = 0.002
     persist_weeks: float = 2.0
     rearm_weeks: float = 13.0
-    horizon_weeks: float = 26.0
+    horizon_weeks: float = 52.0
+    lag_weeks: float = 13.0
 
 
 def _records(weeks: float, weeks_per_record: float) -> int:
@@ -217,7 +222,10 @@ class EarlyWarning:
                     for _, r in after.iterrows()
                 ]
             if not silent.empty:
-                parts.append(_join(silent["indicator"]) + " did not move")
+                parts.append(
+                    _join(silent["indicator"])
+                    + f" did not fall in the {self.settings.horizon_weeks:.0f} weeks before"
+                )
             text = "; ".join(parts)
             out.append(text[0].upper() + text[1:] + ".")
         return out
@@ -290,7 +298,7 @@ def early_warning(firms: pd.DataFrame, settings: Settings | None = None) -> Earl
             for column in INDICATORS:
                 if column not in raised:
                     continue
-                at, lead = _lead(raised[column], churn_week, horizon)
+                at, lead = _lead(raised[column], churn_week, horizon, settings.lag_weeks)
                 leads.append((firm, name, churn_week, column, at, lead))
     alarm_frame = pd.DataFrame(alarms, columns=["firm", "name", "series", "step", "week"])
     lead_frame = pd.DataFrame(
@@ -315,14 +323,16 @@ def _weeks_per(rows: pd.DataFrame) -> tuple[float, float]:
     return (float(np.median(np.diff(steps))) if len(steps) > 1 else 1.0) * per_step, per_step
 
 
-def _lead(alarm_at: np.ndarray, churn_week: float, horizon: float) -> tuple[float, float]:
+def _lead(
+    alarm_at: np.ndarray, churn_week: float, horizon: float, lag: float
+) -> tuple[float, float]:
     """``(alarm week, lead in weeks)`` of an indicator for a churn episode: its last alarm
-    within ``horizon`` weeks before, else its first within ``horizon / 2`` after (a negative
+    within ``horizon`` weeks before, else its first within ``lag`` weeks after (a negative
     lead), else none (NaN)."""
     before = alarm_at[(alarm_at <= churn_week) & (alarm_at >= churn_week - horizon)]
     if len(before):
         return float(before.max()), float(churn_week - before.max())
-    after = alarm_at[(alarm_at > churn_week) & (alarm_at <= churn_week + horizon / 2)]
+    after = alarm_at[(alarm_at > churn_week) & (alarm_at <= churn_week + lag)]
     if len(after):
         return float(after.min()), float(churn_week - after.min())
     return float("nan"), float("nan")

@@ -81,7 +81,7 @@ def test_intention_to_stay_falls_when_trust_falls() -> None:
     before = survey(model)["intention_to_stay"]
     f = int(model.industry_firms[0][0])
     own = cs.supplier[0] == f
-    cs.trust[0][own] *= 0.5
+    cs.trust[f][own] *= 0.5  # trust in the firm's word, of its own customers
     after = survey(model)["intention_to_stay"]
     assert after[f] < before[f] - 0.05
     others = [g for g in range(model.firm_state.n) if g != f]
