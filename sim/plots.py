@@ -175,7 +175,7 @@ def early_warning_chart(warning: EarlyWarning, firms: list[int] | None = None) -
         f"(smoothed over {warning.settings.smooth_weeks:.0f} weeks)",
         fontsize=11,
     )
-    fig.tight_layout(rect=(0, 0.06, 1, 0.97))
+    fig.tight_layout(rect=(0, 0.09, 1, 0.97))
     return fig
 
 

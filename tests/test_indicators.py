@@ -155,3 +155,19 @@ def test_model_doc_has_one_row_per_survey_item_with_its_question() -> None:
         row = [r for r in rows if r.startswith(f"| {item.indicator} | `{item.column}` |")]
         assert len(row) == 1, item.column
         assert item.question.removesuffix(" Do you agree?") in row[0], item.column
+
+
+def test_sweep_outputs_carry_the_indicators(tmp_path) -> None:
+    from pathlib import Path
+
+    import sim.sweep as sw
+
+    fixture = Path(__file__).parent / "fixtures" / "sweep" / "tiny.toml"
+    spec = {"name": "indicators", "scenario": str(fixture), "seed": 5, "replicates": 1}
+    one = {"key": "firms.Probe.levers.inflation", "name": "inflation", "values": [0.2]}
+    spec |= {"steps": 6, "parameters": [one], "output": {"every": 3}}
+    firms = sw.run(spec, tmp_path / "out", executor="serial").df("firms")
+    assert sorted(firms["step"].unique()) == [3, 6]
+    for column in RELATIONSHIP_INDICATORS:
+        assert firms[column].notna().any(), column
+    assert firms["intention_to_stay"].between(0, 1).all()
