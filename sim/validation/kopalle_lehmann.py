@@ -22,40 +22,47 @@ This module must never import the UI or the sweep layer.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from sim.model import CustomerMarket
-from sim.validation.result import CheckResult, Size
+from sim.validation.result import Check, CheckResult, Size
 
-__all__ = ["check_kopalle_lehmann", "region_map"]
+__all__ = ["KOPALLE_LEHMANN", "check_kopalle_lehmann", "region_map"]
 
 SIZES = {
     "quick": {
         "reliance": [0.03, 0.15, 0.4],
         "capability": [0.5, 0.7, 0.9],
         "customers": 800,
-        "steps": 416,
+        "years": [1, 2, 8],
         "replicates": 1,
     },
     "full": {
-        "reliance": [0.03, 0.08, 0.15, 0.25, 0.4],
+        "reliance": [0.0, 0.03, 0.08, 0.15, 0.25, 0.4, 0.7],
         "capability": [0.5, 0.6, 0.7, 0.8, 0.9],
         "customers": 1_200,
-        "steps": 520,
+        "years": [1, 2, 5, 10],
         "replicates": 3,
     },
 }
+"""The grid; the verdict is read at the last of ``years``, the others are reported."""
 
 
-def region_map(size: Size = "full", seed: int = 1) -> tuple[list[float], list[float], np.ndarray]:
-    """``(reliance, capability, share)``: the over-promiser's end share per grid cell."""
+def region_map(
+    size: Size = "full", seed: int = 1, overrides: Mapping[str, Any] | None = None
+) -> tuple[list[float], list[float], list[int], np.ndarray]:
+    """``(reliance, capability, years, share)``: the over-promiser's share of the two firms'
+    customers, ``share[h, i, j]`` after ``years[h]`` at reliance i and capability j (mean of
+    the replicates; a firm that exited keeps 0)."""
     cfg = SIZES[size]
-    share = np.zeros((len(cfg["reliance"]), len(cfg["capability"])))
+    years = cfg["years"]
+    share = np.zeros((len(years), len(cfg["reliance"]), len(cfg["capability"])))
     for i, reliance in enumerate(cfg["reliance"]):
         for j, capability in enumerate(cfg["capability"]):
-            values = []
             for r in range(cfg["replicates"]):
                 model = CustomerMarket(
                     "overpromise_vs_honest",
@@ -66,22 +73,28 @@ def region_map(size: Size = "full", seed: int = 1) -> tuple[list[float], list[fl
                         "firms[0].capability": capability,
                         "firms[1].capability": capability,
                         "firms[1].levers": {"inflation": 0.0, "overstatement": 0.1},
+                        **(overrides or {}),
                     },
                 )
-                model.run(cfg["steps"])
-                customers = model.firm_state.customers
                 over = next(f.index for f in model.firms if f.name == "Big Promises")
-                values.append(customers[over] / max(1, customers.sum()))
-            share[i, j] = np.mean(values)
-    return cfg["reliance"], cfg["capability"], share
+                for h, year in enumerate(years):
+                    model.run(year * model.steps_per_year - model.steps)
+                    customers = model.firm_state.customers
+                    share[h, i, j] += customers[over] / max(1, customers.sum())
+    share /= cfg["replicates"]
+    return cfg["reliance"], cfg["capability"], years, share
 
 
 def check_kopalle_lehmann(
-    size: Size = "full", figures: Path | None = None, seed: int = 1
+    size: Size = "full",
+    figures: Path | None = None,
+    seed: int = 1,
+    overrides: Mapping[str, Any] | None = None,
 ) -> CheckResult:
     """Over-promising wins only at low advertising reliance and high capability."""
     started = time.perf_counter()
-    reliance, capability, share = region_map(size, seed)
+    reliance, capability, years, shares = region_map(size, seed, overrides)
+    share = shares[-1]
     wins = share > 0.5
     contiguous = all(np.all(np.diff(col.astype(int)) <= 0) for col in wins.T)
     # highest winning reliance index per capability column (-1: never wins)
@@ -91,15 +104,22 @@ def check_kopalle_lehmann(
     passed = bool(
         wins[0, -1] and not wins[-1, 0] and contiguous and frontier_rises and capability_matters
     )
-    figure = _draw(figures, reliance, capability, share) if figures is not None else None
+    figure = _draw(figures, reliance, capability, years, shares) if figures is not None else None
     cells = [f"({reliance[i]}, {capability[j]})" for i, j in zip(*np.nonzero(wins), strict=True)]
+    earlier = {
+        year: [
+            f"({reliance[i]}, {capability[j]})"
+            for i, j in zip(*np.nonzero(shares[h] > 0.5), strict=True)
+        ]
+        for h, year in enumerate(years[:-1])
+    }
     return CheckResult(
         name="kopalle_lehmann",
         title="Over-promising pays only when promises are not relied on",
         source="Kopalle & Lehmann (2006)",
-        target="over-promiser wins only at low reliance and high capability: wins in that "
-        "corner, loses in the opposite one, and the highest reliance at which it wins rises "
-        "with capability",
+        target=f"after {years[-1]} years the over-promiser wins only at low reliance and high "
+        "capability: wins in that corner, loses in the opposite one, and the highest reliance "
+        "at which it wins rises with capability",
         measured=(
             f"wins in {int(wins.sum())} of {wins.size} cells (reliance, capability): "
             + (", ".join(cells) if cells else "none")
@@ -108,13 +128,19 @@ def check_kopalle_lehmann(
                 f"{c:g}: {reliance[i] if i >= 0 else 'none'}"
                 for c, i in zip(capability, frontier, strict=True)
             )
+            + "; earlier, it leads in "
+            + "; ".join(
+                f"year {year}: " + (", ".join(c) if c else "none") for year, c in earlier.items()
+            )
         ),
         passed=passed,
         figure=figure,
         details={
             "reliance": reliance,
             "capability": capability,
-            "overpromiser_share": np.round(share, 4).tolist(),
+            "years": years,
+            "overpromiser_share": np.round(shares, 4).tolist(),
+            "wins_earlier": earlier,
             "wins_contiguous_from_low_reliance": contiguous,
             "frontier_rises_with_capability": frontier_rises,
             "capability_matters": capability_matters,
@@ -123,35 +149,56 @@ def check_kopalle_lehmann(
     )
 
 
-def _draw(figures: Path, reliance, capability, share) -> Path:
+def _draw(figures: Path, reliance, capability, years, shares) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.8, 4.8), dpi=120)
-    im = ax.imshow(share, origin="lower", cmap="RdBu_r", vmin=0, vmax=1, aspect="auto")
-    ax.set_xticks(range(len(capability)), [f"{c:g}" for c in capability])
-    ax.set_yticks(range(len(reliance)), [f"{r:g}" for r in reliance])
-    for i in range(share.shape[0]):
-        for j in range(share.shape[1]):
-            ax.text(
-                j,
-                i,
-                f"{share[i, j]:.2f}",
-                ha="center",
-                va="center",
-                fontsize=8,
-                color="white" if abs(share[i, j] - 0.5) > 0.3 else "black",
-            )
-    ax.contour(share, levels=[0.5], colors="black", linewidths=1.5)
-    ax.set_xlabel("capability of both firms")
-    ax.set_ylabel("advertising reliance (expectations.weight_promise)")
-    ax.set_title("Over-promiser's share of customers at the end (red: it wins)")
-    fig.colorbar(im, ax=ax, label="share of the two firms' customers")
-    fig.tight_layout()
+    fig, axes = plt.subplots(
+        1, len(years), figsize=(3.6 * len(years) + 1, 4.4), dpi=120, sharey=True, squeeze=False
+    )
+    axes = axes[0]
+    for ax, year, share in zip(axes, years, shares, strict=True):
+        im = ax.imshow(share, origin="lower", cmap="RdBu_r", vmin=0, vmax=1, aspect="auto")
+        ax.set_xticks(range(len(capability)), [f"{c:g}" for c in capability])
+        ax.set_yticks(range(len(reliance)), [f"{r:g}" for r in reliance])
+        for i in range(share.shape[0]):
+            for j in range(share.shape[1]):
+                ax.text(
+                    j,
+                    i,
+                    f"{share[i, j]:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if abs(share[i, j] - 0.5) > 0.3 else "black",
+                )
+        if share.min() < 0.5 < share.max():
+            ax.contour(share, levels=[0.5], colors="black", linewidths=1.5)
+        ax.set_xlabel("capability of both firms")
+        ax.set_title(f"after {year} year{'s' if year > 1 else ''}")
+    axes[0].set_ylabel("reliance on promises (expectations.weight_promise)")
+    fig.suptitle("Over-promiser's share of the two firms' customers (red: it leads)")
+    fig.colorbar(im, ax=list(axes), label="share", shrink=0.9)
     figures.mkdir(parents=True, exist_ok=True)
     path = figures / "kopalle_lehmann.png"
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+KOPALLE_LEHMANN = Check(
+    name="kopalle_lehmann",
+    run=check_kopalle_lehmann,
+    mechanism="a promise wins trials (mechanisms.promise_choice) against the disappointment and "
+    "lost trust it causes",
+    control={"mechanisms.promise_choice": False},
+    ablations={
+        "promises raise no bar (promise_expectations off)": {
+            "mechanisms.promise_expectations": False
+        },
+        "broken promises cost no trust (trust_promises off)": {"mechanisms.trust_promises": False},
+        "promises taken at face value (credibility off)": {"mechanisms.credibility": False},
+    },
+)
