@@ -42,8 +42,8 @@ SIZES = {
         "replicates": 1,
     },
     "full": {
-        "reliance": [0.0, 0.03, 0.08, 0.15, 0.25, 0.4, 0.7],
-        "capability": [0.5, 0.6, 0.7, 0.8, 0.9],
+        "reliance": [0.0, 0.05, 0.15, 0.25, 0.4, 0.7, 1.0],
+        "capability": [0.5, 0.7, 0.9],
         "customers": 1_200,
         "years": [1, 2, 5, 10],
         "replicates": 3,
@@ -135,6 +135,7 @@ def check_kopalle_lehmann(
         ),
         passed=passed,
         figure=figure,
+        table=share_table(reliance, capability, years, shares),
         details={
             "reliance": reliance,
             "capability": capability,
@@ -147,6 +148,21 @@ def check_kopalle_lehmann(
         },
         seconds=time.perf_counter() - started,
     )
+
+
+def share_table(reliance, capability, years, shares) -> str:
+    """The over-promiser's shares as a Markdown table: a row per reliance, a column per
+    capability and horizon; a lead of at least 0.05 in bold."""
+    head = ["reliance"] + [f"cap {c:g}, y{y}" for y in years for c in capability]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for i, r in enumerate(reliance):
+        cells = [f"{r:g}"]
+        for h in range(len(years)):
+            for j in range(len(capability)):
+                v = shares[h, i, j]
+                cells.append(f"**{v:.2f}**" if v >= 0.55 else f"{v:.2f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def _draw(figures: Path, reliance, capability, years, shares) -> Path:

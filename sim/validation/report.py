@@ -144,12 +144,16 @@ def _section(r: CheckResult, path: Path) -> list[str]:
         f"*At the defaults:* {r.measured} — **{_verdict(r)}** ({r.seconds:.0f} s)",
         "",
     ]
+    if r.table:
+        lines += [r.table, ""]
     if r.control is not None:
         lines += [
             f"*Negative control* ({overrides}): {r.control.measured} — {_control_verdict(r)} "
             f"({r.control.seconds:.0f} s)",
             "",
         ]
+        if r.control.table:
+            lines += [r.control.table, ""]
     ablations = r.details.get("ablations") or {}
     if ablations:
         lines += [
@@ -161,6 +165,9 @@ def _section(r: CheckResult, path: Path) -> list[str]:
         for label, a in ablations.items():
             lines.append(f"| {_cell(label)} | {_cell(a.measured)} | {_verdict(a)} |")
         lines.append("")
+        for label, a in ablations.items():
+            if a.table:
+                lines += [f"*{label}:*", "", a.table, ""]
     if r.notes:
         lines += [r.notes, ""]
     figures = [(r.name, r.figure)]

@@ -38,6 +38,8 @@ class CheckResult:
         A PNG showing the check, if one was drawn.
     details
         Figures behind ``measured`` (for the report and for tests).
+    table
+        A Markdown table of the figures behind ``measured``, for the report (may be empty).
     seconds
         Wall time of the check.
     mechanism
@@ -60,6 +62,7 @@ class CheckResult:
     passed: bool
     figure: Path | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    table: str = ""
     seconds: float = 0.0
     mechanism: str = ""
     out_of_sample: bool = False
