@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from sim.model import CustomerMarket
+from sim.validation.figures import pyplot, save
 from sim.validation.result import Check, CheckResult, Size
 
 __all__ = [
@@ -198,10 +199,7 @@ def check_bass_docking(
 def _draw(
     figures: Path, t, f_model, f_bass, f_tick, f_rec, reference, network_runs, details
 ) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     panels = 2 if network_runs else 1
     fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4.2), dpi=120, squeeze=False)
@@ -219,7 +217,8 @@ def _draw(
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(alpha=0.3)
     if not network_runs:
-        return _save(fig, figures)
+        fig.tight_layout()
+        return save(fig, figures, "bass_docking.png")
     ax = axes[1]
     ax.plot(reference[0], reference[1], lw=1.5, label="complete graph")
     for name, (tt, ff, _) in network_runs.items():
@@ -229,18 +228,8 @@ def _draw(
     ax.set_ylabel("share adopted")
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(alpha=0.3)
-    return _save(fig, figures)
-
-
-def _save(fig, figures: Path) -> Path:
-    import matplotlib.pyplot as plt
-
     fig.tight_layout()
-    figures.mkdir(parents=True, exist_ok=True)
-    path = figures / "bass_docking.png"
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save(fig, figures, "bass_docking.png")
 
 
 BASS_DOCKING = Check(

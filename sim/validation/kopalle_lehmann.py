@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from sim.model import CustomerMarket
+from sim.validation.figures import pyplot, save
 from sim.validation.result import Check, CheckResult, Size
 
 __all__ = ["KOPALLE_LEHMANN", "check_kopalle_lehmann", "region_map"]
@@ -166,10 +167,7 @@ def share_table(reliance, capability, years, shares) -> str:
 
 
 def _draw(figures: Path, reliance, capability, years, shares) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, axes = plt.subplots(
         1, len(years), figsize=(3.6 * len(years) + 1, 4.4), dpi=120, sharey=True, squeeze=False
@@ -197,11 +195,7 @@ def _draw(figures: Path, reliance, capability, years, shares) -> Path:
     axes[0].set_ylabel("reliance on promises (expectations.weight_promise)")
     fig.suptitle("Over-promiser's share of the two firms' customers (red: it leads)")
     fig.colorbar(im, ax=list(axes), label="share", shrink=0.9)
-    figures.mkdir(parents=True, exist_ok=True)
-    path = figures / "kopalle_lehmann.png"
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save(fig, figures, "kopalle_lehmann.png")
 
 
 KOPALLE_LEHMANN = Check(

@@ -29,6 +29,7 @@ import pandas as pd
 
 from sim.model import CustomerMarket
 from sim.params import WordOfMouthParams
+from sim.validation.figures import pyplot, save
 from sim.validation.result import Check, CheckResult, Size
 
 __all__ = [
@@ -192,10 +193,7 @@ LEVELS = Check(
 
 
 def _draw_wom(figures: Path, yearly: pd.DataFrame, ratio: float) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(6.5, 4.2), dpi=120)
     r = yearly["positive"] / yearly["negative"]
@@ -208,14 +206,11 @@ def _draw_wom(figures: Path, yearly: pd.DataFrame, ratio: float) -> Path:
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return _save(fig, figures, "word_of_mouth_valence.png")
+    return save(fig, figures, "word_of_mouth_valence.png")
 
 
 def _draw_levels(figures: Path, nps: pd.Series, industry: pd.Series) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), dpi=120)
     ax = axes[0]
@@ -233,14 +228,4 @@ def _draw_levels(figures: Path, nps: pd.Series, industry: pd.Series) -> Path:
     ax.set_title(f"Industry spread {industry.max() - industry.min():.2f} points (target 1.5-2.5)")
     ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
-    return _save(fig, figures, "levels.png")
-
-
-def _save(fig, figures: Path, name: str) -> Path:
-    import matplotlib.pyplot as plt
-
-    figures.mkdir(parents=True, exist_ok=True)
-    path = figures / name
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save(fig, figures, "levels.png")

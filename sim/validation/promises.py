@@ -33,6 +33,7 @@ from pydantic import Field
 
 from sim.model import CustomerMarket
 from sim.strategies import NoLevers, Strategy
+from sim.validation.figures import pyplot, save
 from sim.validation.result import Check, CheckResult, Size
 
 __all__ = ["PROMISE_ASYMMETRY", "PromiseOffset", "check_promise_asymmetry", "offset_outcomes"]
@@ -135,10 +136,7 @@ PROMISE_ASYMMETRY = Check(
 
 
 def _draw(figures: Path, delta: float, runs: dict) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     labels = [f"exceeded by {delta:g}", "kept", f"broken by {delta:g}"]
     offsets = (-delta, 0.0, delta)
@@ -156,8 +154,4 @@ def _draw(figures: Path, delta: float, runs: dict) -> Path:
         ax.grid(alpha=0.3, axis="y")
     fig.suptitle("Same experience, different promise")
     fig.tight_layout()
-    figures.mkdir(parents=True, exist_ok=True)
-    path = figures / "promise_asymmetry.png"
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save(fig, figures, "promise_asymmetry.png")

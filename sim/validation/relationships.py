@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from sim.model import CustomerMarket
+from sim.validation.figures import pyplot, save
 from sim.validation.fit import logit
 from sim.validation.result import Check, CheckResult, Size
 
@@ -315,10 +316,7 @@ BOLTON_ANCHORING = Check(
 
 
 def _draw_tenure(figures: Path, at_risk, left, spy, ratio) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     labels = [f"{lo}-{hi}" for lo, hi in YEAR_BANDS]
     fig, ax = plt.subplots(figsize=(6.8, 4.2), dpi=120)
@@ -342,14 +340,11 @@ def _draw_tenure(figures: Path, at_risk, left, spy, ratio) -> Path:
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return _save(fig, figures, "retention_rises_with_tenure.png")
+    return save(fig, figures, "retention_rises_with_tenure.png")
 
 
 def _draw_anchoring(figures: Path, survey: np.ndarray) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     s_prior, new, tenure, gone = survey.T
     bands = ((0, 1), (1, 2), (2, 3), (3, 5), (5, 100))
@@ -379,14 +374,4 @@ def _draw_anchoring(figures: Path, survey: np.ndarray) -> Path:
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return _save(fig, figures, "bolton_anchoring.png")
-
-
-def _save(fig, figures: Path, name: str) -> Path:
-    import matplotlib.pyplot as plt
-
-    figures.mkdir(parents=True, exist_ok=True)
-    path = figures / name
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save(fig, figures, "bolton_anchoring.png")

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from sim.model import CustomerMarket
+from sim.validation.figures import pyplot, save
 from sim.validation.fit import tobit
 from sim.validation.result import Check, CheckResult, Size
 
@@ -207,10 +208,7 @@ def _sample(rec: dict[str, np.ndarray], k: int = 4000, seed: int = 0) -> np.ndar
 
 
 def _draw_asymmetry(figures: Path, rec: dict[str, np.ndarray], fit: dict[str, float]) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     d = rec["pos"] + rec["neg"]
     bins = np.linspace(np.quantile(d, 0.01), np.quantile(d, 0.99), 25)
@@ -251,14 +249,11 @@ def _draw_asymmetry(figures: Path, rec: dict[str, np.ndarray], fit: dict[str, fl
     extra, extra_labels = right.get_legend_handles_labels()
     ax.legend(lines + extra, labels + extra_labels, fontsize=8, loc="upper left")
     fig.tight_layout()
-    return _save(fig, figures, "loss_asymmetry.png")
+    return save(fig, figures, "loss_asymmetry.png")
 
 
 def _draw_correlations(figures: Path, rec, r_d, r_e) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     pick = _sample(rec)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), dpi=120, sharey=True)
@@ -272,14 +267,4 @@ def _draw_correlations(figures: Path, rec, r_d, r_e) -> Path:
     for ax in axes:
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    return _save(fig, figures, "disconfirmation_vs_expectation.png")
-
-
-def _save(fig, figures: Path, name: str) -> Path:
-    import matplotlib.pyplot as plt
-
-    figures.mkdir(parents=True, exist_ok=True)
-    path = figures / name
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save(fig, figures, "disconfirmation_vs_expectation.png")
