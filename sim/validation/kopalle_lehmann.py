@@ -1,20 +1,34 @@
-"""Check 6: the Kopalle-Lehmann switch in ``overpromise_vs_honest``.
+"""Check 6: the Kopalle-Lehmann conditions in ``overpromise_vs_honest``.
 
-Kopalle & Lehmann (2006): overstating quality is optimal only when customers rely little on
-advertising to form their expectations and intrinsic quality is high; otherwise honest promises
-win over repeat purchase. The check sweeps advertising reliance (``expectations.weight_promise``)
-against capability (both firms equal). The over-promiser overstates by a fixed amount
-(``overstatement`` = 0.1, no multiplicative inflation, which capped at 1 would shrink the
-overstatement at high capability and confound the two axes). Its long-run outcome is the share of
-the two firms' customers it keeps after ten years (mean of replicates; a firm that exited keeps 0).
+Kopalle & Lehmann (2006): overstating quality is optimal only when (i) customers rely relatively
+little on advertising to form their expectations and (ii) intrinsic satisfaction with the product
+is high; otherwise honest promises win over repeat purchase. The check sweeps reliance on promises
+(``expectations.weight_promise``, within its plausible range 0..1) against capability (both firms
+equal). The over-promiser overstates by a fixed amount (``overstatement`` = 0.1, no multiplicative
+inflation, which capped at 1 would shrink the overstatement at high capability and confound the
+two axes). Its outcome is its share of the two firms' customers (mean of replicates; a firm that
+exited keeps 0), read after 1, 2, 5 and 10 years; the verdict is read after ten years, the
+tool's question being the long run, and the earlier horizons are reported (Kopalle & Lehmann's
+model has two periods, trial and repeat).
 
 "Wins only where reliance is low and capability is high" is checked on the region where it wins
 (share > 0.5): (1) it wins at the lowest reliance and highest capability and loses at the highest
 reliance and lowest capability; (2) in every capability column its wins form one block starting at
 the lowest reliance (it never wins above a reliance at which it loses); (3) the upper edge of that
 block never falls as capability rises, and (4) is higher at the highest capability than at the
-lowest. The shares themselves are noisy (a firm either exits or does not, so replicates are
-bimodal); the region is what Kopalle & Lehmann's statement is about.
+lowest.
+
+Mechanism: the trade-off between the trials a promise wins (``mechanisms.promise_choice``) and
+what a broken promise costs later. The negative control switches the trial channel off; the
+other promise channels are switched off one at a time as ablations (``promise_expectations``,
+``trust_promises``, ``credibility``), and two variations put the trust cost at the edges of its
+plausible ranges (``trust.loss`` 0.1; ``trust.tolerance`` 0.15, which forgives the 0.1
+overstatement).
+
+Under the rules of issue #12 the check fails: in the model, what a promise wins scales with
+reliance, while the trust a broken promise costs does not, so at low reliance over-promising has
+a cost and almost no benefit; in Kopalle & Lehmann's model the only cost of an overstatement is
+the disappointment of the expectation it raised, which scales with reliance too.
 
 This module must never import the UI or the sweep layer.
 """
@@ -210,5 +224,8 @@ KOPALLE_LEHMANN = Check(
         },
         "broken promises cost no trust (trust_promises off)": {"mechanisms.trust_promises": False},
         "promises taken at face value (credibility off)": {"mechanisms.credibility": False},
+        "variation: trust.loss 0.1, the bottom of its plausible range": {"trust.loss": 0.1},
+        "variation: trust.tolerance 0.15, the top of its range (the 0.1 overstatement counts as "
+        "kept)": {"trust.tolerance": 0.15},
     },
 )

@@ -157,9 +157,9 @@ def _section(r: CheckResult, path: Path) -> list[str]:
     ablations = r.details.get("ablations") or {}
     if ablations:
         lines += [
-            "*Ablations* (reported, not judged):",
+            "*Ablations and variations* (reported, not judged):",
             "",
-            "| switched off | measured | check |",
+            "| changed | measured | check |",
             "|---|---|---|",
         ]
         for label, a in ablations.items():
