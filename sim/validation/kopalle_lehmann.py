@@ -25,10 +25,18 @@ other promise channels are switched off one at a time as ablations (``promise_ex
 plausible ranges (``trust.loss`` 0.1; ``trust.tolerance`` 0.15, which forgives the 0.1
 overstatement).
 
-Under the rules of issue #12 the check fails: in the model, what a promise wins scales with
-reliance, while the trust a broken promise costs does not, so at low reliance over-promising has
-a cost and almost no benefit; in Kopalle & Lehmann's model the only cost of an overstatement is
-the disappointment of the expectation it raised, which scales with reliance too.
+Under the rules of issue #12 the check fails, and it is reported, not tuned (DESIGN.md section
+8): condition (ii) holds (the over-promiser's share rises with capability), condition (i) does
+not. In every setting tried the over-promiser's share rises with reliance, or is flat, never
+falls: what a promise wins in choice scales with reliance, but what it costs hardly does. The
+cost Kopalle & Lehmann's model rests on, the disappointment of an expectation the promise raised
+(which scales with reliance), is weak in the model: switching ``promise_expectations`` off moves
+the long-run shares by a few points. The cost is carried by trust (a broken promise cuts trust
+by the shortfall against the promise itself, and trust enters the churn hazard), which does not
+depend on reliance. Where trust costs little (``trust_promises`` off, ``trust.tolerance`` at the
+top of its range) the over-promiser wins most where reliance is highest: the opposite of (i).
+Restoring a trust loss scaled by reliance would make the check pass; that term was removed in
+issue #12 because it had been added for this check (docs/MODEL.md, decisions 19 and 23).
 
 This module must never import the UI or the sweep layer.
 """
@@ -227,5 +235,18 @@ KOPALLE_LEHMANN = Check(
         "variation: trust.loss 0.1, the bottom of its plausible range": {"trust.loss": 0.1},
         "variation: trust.tolerance 0.15, the top of its range (the 0.1 overstatement counts as "
         "kept)": {"trust.tolerance": 0.15},
+        "variation: switching.trust 0.5, the bottom of its range (trust weighs little in churn)": {
+            "switching.trust": 0.5
+        },
     },
+    notes="The check fails at the defaults: the over-promiser loses everywhere after ten years, "
+    "least where capability is high (condition (ii) of Kopalle & Lehmann holds), but its share "
+    "rises with reliance on promises instead of falling (condition (i) does not). It leads "
+    "early (years 1-2) only where reliance is high. Its promise costs it mainly through trust, "
+    "which a broken promise cuts whatever customers' reliance; the disappointment of the "
+    "expectation the promise raised, Kopalle & Lehmann's cost, is weak (ablation "
+    "promise_expectations off). With the trust cost at the edges of its plausible ranges or "
+    "switched off (variations), the over-promiser does better and best where reliance is "
+    "highest: no setting tried reproduces (i). The control (promises win no trials) fails "
+    "because the over-promiser then wins nowhere.",
 )
