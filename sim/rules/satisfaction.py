@@ -51,7 +51,7 @@ def value(gap: float, loss_aversion: float, curvature: float) -> float:
     The linear case is a branch of its own that takes no power: written as one expression
     (``abs(gap) if curvature == 1 else abs(gap) ** curvature``), the compiler calls ``powf``
     for every attribute of every customer and then discards the result (it speculates the
-    call), which made phases 2 to 5 about a third slower (docs/performance.md)."""
+    call), which made phases 2 to 5 30-40% slower (docs/performance.md)."""
     if curvature == ONE:
         return gap if gap >= ZERO else loss_aversion * gap
     size = abs(gap) ** curvature
