@@ -125,6 +125,23 @@ def test_the_same_source_run_as_python_equals_the_compiled_run(overrides: dict, 
     assert np.asarray(compiled["complaints"]).sum() > 0  # the rules were exercised
 
 
+def test_constants_held_as_values_keep_their_names_types_and_numbers() -> None:
+    """``sim.jit.by_value`` turns a record of constants into values inside a kernel (so that the
+    compiler keeps them out of memory): every field keeps its name, its type and its value."""
+    fields = [("a", np.float32), ("b", np.float64), ("on", np.bool_)]
+    record = np.zeros(1, fields).view(np.recarray)  # as sim.rules.fused.parameters builds it
+    record["a"], record["b"], record["on"] = np.float32(1 / 3), 1 / 3, True
+
+    @numba.njit
+    def read(params: np.ndarray) -> tuple:
+        p = sim.jit.by_value(params[0])
+        return p.a * p.a, p.b * p.b, p.on
+
+    a, b, on = read(record)
+    assert a == float(np.float32(1 / 3) * np.float32(1 / 3))  # float32 arithmetic stays float32
+    assert a != (1 / 3) * (1 / 3) and b == (1 / 3) * (1 / 3) and on
+
+
 def test_every_kernel_of_the_package_is_cached_with_the_rule_stamp() -> None:
     """Kernels inline rules from other files, so their caches carry a stamp of every file with
     compiled code: editing any rule recompiles them (numba alone checks the kernel's file)."""
