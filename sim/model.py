@@ -22,8 +22,8 @@ import pandas as pd
 
 import sim.state
 from sim.agents import Customer, Firm
-from sim.arrays import GeneratorSource
 from sim.collector import RecorderCollector
+from sim.draws import KeyedDraws
 from sim.metrics import RELATIONSHIP_INDICATORS, MetricsRecorder
 from sim.network import CompleteAdjacency, region_of
 from sim.rules import run_phases
@@ -149,7 +149,8 @@ class CustomerMarket(mesa.Model):
         self._update_visibility()
         self._decide()
         self._seed_customers()
-        self.draws = GeneratorSource(self.rng)  # the step's random streams (sim.arrays)
+        # the step's random numbers, keyed by what each is for (sim.draws), from one seed
+        self.draws = KeyedDraws(int(self.rng.integers(2**64, dtype=np.uint64)))
         self.recorder = MetricsRecorder(self)
         self.datacollector = RecorderCollector(self)  # Mesa's face of the recorder
         self._customer_views: dict[int, Customer] = {}

@@ -19,6 +19,7 @@ import pytest
 
 import sim
 import sim.metrics
+from sim.draws import KeyedDraws
 from sim.network import Adjacency
 from sim.rules import word_of_mouth
 from sim.state import StepScratch
@@ -26,22 +27,18 @@ from sim.state import StepScratch
 # -- crafted states -------------------------------------------------------------------------
 
 
-class CraftedDraws:
-    """Talk uniforms chosen by the test (one per customer and industry; 1 = silent); the reach
-    stream restarts from one seed on every call."""
+class CraftedDraws(KeyedDraws):
+    """Talk uniforms chosen by the test (one per customer and industry; 1 = silent); the other
+    draws (a message reaching a neighbour) are the package's, keyed from ``seed``."""
 
     def __init__(self, talk: np.ndarray, seed: int = 0) -> None:
+        super().__init__(seed)
         self.talk = talk  # [M, N]
-        self.seed = seed
-        self.step = 0
 
     def below(self, purpose: str, m: int, rows: slice, p_max: float) -> tuple[np.ndarray, Any]:
         u = self.talk[m] if purpose == "talk" else np.ones(self.talk.shape[1])
         i = np.flatnonzero(u < p_max)
         return i, u[i]
-
-    def stream(self, purpose: str) -> np.random.Generator:
-        return np.random.default_rng(self.seed)
 
 
 def crafted_market(kind: str = "watts_strogatz") -> sim.CustomerMarket:
@@ -200,25 +197,34 @@ def test_select_talkers_matches_talk_probability_and_valence() -> None:
 
 
 @pytest.mark.parametrize("reach", [0.0, 0.4, 1.0])
-def test_expand_csr_matches_adjacency_expand(reach: float) -> None:
+def test_expand_csr_keeps_each_delivery_by_its_keyed_uniform(reach: float) -> None:
     rng = np.random.default_rng(3)
     adj = Adjacency.from_edges(rng.integers(0, 60, 300), rng.integers(0, 60, 300), 61)  # 60 alone
     senders = np.array([5, 5, 60, 0, 59, 17, 60, 33], np.int64)  # repeats, an isolated sender
     firm = np.array([0, 1, 2, 3, 0, 1, 2, 3], np.int32)
-    want = adj.expand(senders, reach, np.random.default_rng(7))
+    draws = KeyedDraws(7)
+    keys = np.array([draws.key("reach", i % 2) for i in range(len(senders))], np.uint64)
+    # the oracle: message i reaches the j-th neighbour of its sender s when the uniform of
+    # column j of s in its industry's "reach" stream is below reach
+    want_message, want_receiver = [], []
+    for i, s in enumerate(senders):
+        row = adj.indices[adj.indptr[s] : adj.indptr[s + 1]]
+        u = draws.uniform("reach", i % 2, [s], width=max(len(row), 1))[0]
+        for j, r in enumerate(row):
+            if reach >= 1 or u[j] < reach:
+                want_message.append(i)
+                want_receiver.append(r)
     fan_out = int(adj.degree[senders].sum())
-    uniforms = np.random.default_rng(7).random(fan_out) if 0 < reach < 1 else np.zeros(0)
     message, receiver = np.empty(fan_out + 1, np.int64), np.empty(fan_out + 1, np.int64)
     per_firm = np.full(4, 99, np.int64)
-    if reach == 0:
-        assert len(want[0]) == 0  # the model returns early: no draw, no kernel
-        return
     kept = word_of_mouth.expand_csr(
-        senders, adj.indptr, adj.indices, uniforms, reach, firm, message, receiver, per_firm
+        senders, adj.indptr, adj.indices, keys, reach, firm, message, receiver, per_firm
     )
-    assert np.array_equal(message[:kept], want[0])
-    assert np.array_equal(receiver[:kept], want[1])
-    assert np.array_equal(per_firm, np.bincount(firm[want[0]], minlength=4))
+    assert np.array_equal(message[:kept], want_message)
+    assert np.array_equal(receiver[:kept], want_receiver)
+    assert np.array_equal(per_firm, np.bincount(firm[want_message], minlength=4))
+    if reach == 0:
+        assert kept == 0
 
 
 def test_moved_table_is_the_same_whatever_its_length() -> None:

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.draws import uniform_column
 from sim.jit import ONE, ZERO, clip, kernel, prefetch, rule
 from sim.network import Adjacency
 from sim.rules import teaching
@@ -133,7 +134,7 @@ def expand_csr(
     senders: np.ndarray,
     indptr: np.ndarray,
     indices: np.ndarray,
-    uniforms: np.ndarray,
+    keys: np.ndarray,
     reach: float,
     firm: np.ndarray,
     message: np.ndarray,
@@ -148,10 +149,11 @@ def expand_csr(
         The sending customer of each message.
     indptr, indices
         The CSR network (``sim.network.Adjacency``).
-    uniforms
-        One uniform per (message, neighbour) in fan-out order (message by message, each
-        sender's neighbours in CSR order); a delivery is kept when its uniform is below
-        ``reach``. Ignored when ``reach >= 1``: every delivery is kept.
+    keys
+        The "reach" stream of each message's industry (``sim.draws``): the delivery of message
+        ``i`` to the ``j``-th neighbour of its sender ``s`` is kept when
+        ``uniform_column(keys[i], s, j)`` is below ``reach``. Ignored when ``reach >= 1``:
+        every delivery is kept.
     reach
         Chance that a message reaches a neighbour.
     firm
@@ -171,7 +173,6 @@ def expand_csr(
     n = len(senders)
     per_firm[:] = 0
     out = 0
-    pos = 0
     for i in range(n):
         prefetch(indptr, senders[min(i + 2 * AHEAD, n - 1)])
         prefetch(indices, indptr[senders[min(i + AHEAD, n - 1)]])
@@ -183,8 +184,7 @@ def expand_csr(
             # written at ``out`` whether kept or not, kept by advancing ``out``
             message[out] = i
             receiver[out] = indices[lo + j]
-            out += everyone or uniforms[pos + j] < reach
-        pos += deg
+            out += everyone or uniform_column(keys[i], s, j) < reach
         per_firm[firm[i]] += out - before
     return out
 
@@ -445,24 +445,27 @@ def _talkers(model: CustomerMarket) -> tuple[np.ndarray, np.ndarray, np.ndarray,
 
 
 def _fan_out(
-    model: CustomerMarket, sender: np.ndarray, firm: np.ndarray
+    model: CustomerMarket, sender: np.ndarray, firm: np.ndarray, offsets: list[int]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(msg, recv, per_firm)``: the deliveries of the messages to the network (position of the
-    message, receiver) and how many there are about each firm."""
+    message, receiver) and how many there are about each firm. The messages of industry ``m``
+    are ``offsets[m]:offsets[m + 1]``."""
     prm, adjacency, n_firms = model.params.word_of_mouth, model.adjacency, model.firm_state.n
-    rng = model.draws.stream("reach")
     if not isinstance(adjacency, Adjacency):  # the complete graph: receivers drawn, capped
+        rng = model.draws.stream("reach")
         msg, recv = adjacency.expand(
             sender, prm.reach, rng, max_receivers=prm.complete_graph_max_receivers
         )
         return msg, recv, np.bincount(firm[msg], minlength=n_firms)
-    # one uniform per (message, neighbour), as Adjacency.expand draws them
     reach = float(prm.reach)
     if reach == 0.0 or len(sender) == 0:
         empty = np.zeros(0, np.int64)
         return empty, empty, np.zeros(n_firms, np.int64)
     fan_out = int(adjacency.degree[sender].sum())
-    uniforms = rng.random(fan_out) if reach < 1.0 else np.zeros(0)
+    keys = np.repeat(
+        np.array([model.draws.key("reach", m) for m in range(len(offsets) - 1)], np.uint64),
+        np.diff(offsets),
+    )
     pool = model.workspace.pool
     message = pool("message", fan_out + 1, np.int64)
     receiver = pool("receiver", fan_out + 1, np.int64)
@@ -471,7 +474,7 @@ def _fan_out(
         sender,
         adjacency.indptr,
         adjacency.indices,
-        uniforms,
+        keys,
         reach,
         firm,
         message,
@@ -490,7 +493,7 @@ def _spread(model: CustomerMarket, scratch: StepScratch) -> None:
     positive = tone > 0
     scratch.wom_positive = np.bincount(firm, weights=positive, minlength=n_firms)
     scratch.wom_negative = np.bincount(firm, weights=tone < 0, minlength=n_firms)
-    msg, recv, per_firm = _fan_out(model, sender, firm)
+    msg, recv, per_firm = _fan_out(model, sender, firm, offsets)
     scratch.wom_reach = per_firm.astype(float)
 
     decay = weekly_rate_to_step(prm.attitude_decay, model.steps_per_year)
