@@ -109,7 +109,7 @@ def test_the_same_source_run_as_python_equals_the_compiled_run(overrides: dict, 
 def test_every_kernel_of_the_package_is_cached_with_the_rule_stamp() -> None:
     """Kernels inline rules from other files, so their caches carry a stamp of every file with
     compiled code: editing any rule recompiles them (numba alone checks the kernel's file)."""
-    for dispatcher in (fused.customer_rows, fused.commitment_rows, sim.metrics.tally):
+    for dispatcher in (fused.customer_rows, fused.one_task, sim.metrics.tally):
         locator = dispatcher._cache._impl.locator
         assert isinstance(locator, sim.jit.RuleCacheLocator), dispatcher
     stamp = (

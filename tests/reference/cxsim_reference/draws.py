@@ -67,4 +67,3 @@ class PythonDraws:
     def reach(self, m: int, sender: int, position: int) -> float:
         """A uniform on [0, 1)."""
         return self.random.random()
-
