@@ -313,7 +313,7 @@ class BatchRecorder:
         self._pos = 0
         self.cohorts = cohorts
         self.joined = np.zeros((n, f, 4))  # [B, F, cohort], grown as the years pass
-        self.cohort_rows: list[tuple[int, np.ndarray, np.ndarray]] = []
+        self.cohort_rows: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
         self.exits_so_far = np.zeros(n, np.int64)
 
     # -- every step ------------------------------------------------------------------------
@@ -504,7 +504,7 @@ class BatchRecorder:
         cs = batch.customer_state
         counts = np.zeros((batch.B, batch.F, self.joined.shape[2]), np.int64)
         cohort_counts(batch.offsets, cs.supplier, cs.joined, batch.steps_per_year, counts)
-        self.cohort_rows.append((batch.steps, counts, self.joined.copy()))
+        self.cohort_rows.append((batch.steps, counts, self.joined.copy(), batch.live.copy()))
 
     # -- one market's rows ------------------------------------------------------------------
 
@@ -608,7 +608,9 @@ class MetricsRecorder:
     def cohort_frame(self, model: CustomerMarket) -> pd.DataFrame:
         """Cohort survival: share of each yearly cohort still with its firm, by age in years."""
         frames = []
-        for step, counts, joined in self.batch.cohort_rows:
+        for step, counts, joined, live in self.batch.cohort_rows:
+            if not live[self.b]:  # the market had stopped
+                continue
             mine, came = counts[self.b], joined[self.b]
             n_cohorts = min(mine.shape[1], step // model.steps_per_year + 1)
             f, c = np.divmod(np.arange(mine.shape[0] * n_cohorts), n_cohorts)
