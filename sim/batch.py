@@ -96,7 +96,8 @@ class MarketBatch:
         ``[B]``: the market is still running.
     record_every
         ``[B]``: a market records its metrics at the steps that are multiples of this (its
-        scenario's ``collect_every`` unless changed); also at the steps in ``record_at``.
+        scenario's ``collect_every`` unless changed); also at the steps in ``record_at``, and
+        at the step it stops where ``record_final`` (``[B]``) is set.
     """
 
     def __init__(self, markets: Iterable[CustomerMarket], *, cohorts: bool = True) -> None:
@@ -139,6 +140,7 @@ class MarketBatch:
         self.seeds = np.array([m.draws.seed for m in markets], np.uint64)
         self.record_every = np.array([m.scenario.collect_every for m in markets], np.int64)
         self.record_at: set[int] = set()
+        self.record_final = np.zeros(self.B, bool)
         self.tasks = self._tasks(sizes)
         self.scratch: BatchScratch | None = None
         self.keys = step_keys(self.seeds, self.steps, CODES, self.M)
@@ -283,11 +285,15 @@ class MarketBatch:
         recording = self.live & (self.steps % self.record_every == 0)
         if self.steps in self.record_at:
             recording = self.live.copy()
-        scratch = BatchScratch(self.B, self.F, recording)
+        # the phases add the recorded sums also for the markets that record if they stop now
+        scratch = BatchScratch(self.B, self.F, recording | (self.live & self.record_final))
         scratch.base = self.firm_state.customers.astype(float)
         self.keys = step_keys(self.seeds, self.steps, CODES, self.M)
         run_phases(self, scratch, after=self._after_phase)
         count_customers(self)
+        stopping = self.live & ~self.firm_state.alive.any(axis=1)
+        scratch.recording = recording | (stopping & self.record_final)
+        recording = scratch.recording
         self.recorder.account(self, scratch)
         if recording.any():
             self.recorder.record(self, scratch)
@@ -345,8 +351,10 @@ def run(
     steps
         Steps to run.
     record_every
-        Record the metrics every this many steps and at the last step (default: each
-        scenario's ``collect_every``).
+        Record the metrics every this many steps, at the last step and at the step a market
+        stops (default: each scenario's ``collect_every``). With markets that record every
+        step (``collect_every = 1``), these rows are the same numbers as alone: recording
+        changes no state.
     cohorts
         Keep the cohorts' survival.
 
@@ -363,5 +371,6 @@ def run(
     if record_every is not None:
         batch.record_every[:] = max(1, int(record_every))
         batch.record_at.add(batch.steps + int(steps))
+        batch.record_final[:] = True
     batch.run(steps)
     return batch.markets

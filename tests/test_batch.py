@@ -40,11 +40,15 @@ def market(spec: Spec, dtype: Any = np.float32) -> sim.CustomerMarket:
 
 
 def assert_same_market(alone: sim.CustomerMarket, batched: sim.CustomerMarket) -> None:
-    assert batched.steps == alone.steps and batched.running == alone.running
     for table in ("model_metrics", "firm_metrics", "cohort_survival", "relationship_indicators"):
         pd.testing.assert_frame_equal(
             getattr(alone, table)(), getattr(batched, table)(), check_exact=True, obj=table
         )
+    assert_same_market_state(alone, batched)
+
+
+def assert_same_market_state(alone: sim.CustomerMarket, batched: sim.CustomerMarket) -> None:
+    assert batched.steps == alone.steps and batched.running == alone.running
     for name in ("customer_state", "firm_state"):
         a, b = getattr(alone, name), getattr(batched, name)
         for f in fields(a):
@@ -136,3 +140,19 @@ def test_a_batch_refuses_markets_of_other_shapes_or_that_have_stepped() -> None:
     batched = run([market(("baseline", 3, 100, {})), market(("baseline", 4, 100, {}))], 1)
     with pytest.raises(RuntimeError, match="stepped with others"):
         batched[0].step()
+
+
+def test_recording_fewer_steps_keeps_the_rows_recorded() -> None:
+    """``record_every`` (what a sweep keeps) records every 5th step, the last and the step a
+    market stops: the same rows as the market recording every step."""
+    specs = [("baseline", 10, 300, {}), ("baseline", 11, 250, BROKE)]
+    alone = [market(spec).run(STEPS) for spec in specs]
+    batched = run([market(spec) for spec in specs], STEPS, record_every=5)
+    for a, b in zip(alone, batched, strict=True):
+        assert_same_market_state(a, b)
+        for table in ("model_metrics", "firm_metrics"):
+            full, few = getattr(a, table)(), getattr(b, table)()
+            steps = sorted(set(few["step"]))
+            assert steps == sorted({*range(5, a.steps + 1, 5), a.steps})
+            kept = full[full["step"].isin(steps)].reset_index(drop=True)
+            pd.testing.assert_frame_equal(kept, few, check_exact=True, obj=table)

@@ -292,7 +292,9 @@ def run_batch(batch: RunBatch | RunTask) -> list[RunResult] | RunResult:
     A run that cannot be built is an error result; markets on the complete graph run alone; if
     a batch's step raises, its runs are run again one by one so the error is the failing run's.
     Each result's ``seconds`` is its share of its group's wall time. A lone ``RunTask`` is
-    :func:`run_one`'s.
+    :func:`run_one`'s. Markets that would record their metrics every step record only the steps
+    kept (every ``output.every``-th, the last, the one they stop at): the same rows, for less
+    work, as long as no strategy reads its own recorded metrics (none of the package's does).
     """
     if isinstance(batch, RunTask):
         return run_one(batch)
@@ -316,9 +318,14 @@ def run_batch(batch: RunBatch | RunTask) -> list[RunResult] | RunResult:
     for (_, steps, output), members in groups.items():
         started = time.perf_counter()
         tasks = [task for task, _ in members]
+        markets = [model for _, model in members]
+        # record only the rows kept (``_keep_steps``), when alone they would record every step
+        every = None
+        if all(m.scenario.collect_every == 1 for m in markets):
+            every = output.every if output.every is not None else steps + 1
         try:
             models = run_together(
-                [model for _, model in members], steps, cohorts="cohorts" in output.tables
+                markets, steps, record_every=every, cohorts="cohorts" in output.tables
             )
         except Exception:  # find the failing run: each alone
             for task in tasks:
