@@ -30,7 +30,8 @@ built: the scenario's seed (or the caller's) remains the only source of randomne
 ``NUMBA_DISABLE_JIT=1`` runs the same functions as Python with the same integer arithmetic
 (Python integers masked to 64 bits), so interpreted runs draw the same numbers.
 
-This module must never import anything from the package but ``sim.jit``.
+This module must never import the rules, the model, the UI or the sweep layer. Of the package
+it imports only ``sim.jit``.
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ def spec(runs: int, customers: int, steps: int) -> dict:
         "parameters": [
             {"key": "firms.Big Promises.levers.inflation", "name": "inflation", "values": values}
         ],
-        "output": {"every": 13},
+        "output": {"every": min(13, steps)},
     }
 
 
@@ -136,7 +136,9 @@ def run(code: Path, batch: str, runs: int, workers: int, steps: int, digest: boo
     if digest:
         cmd.append("--digest")
     env = {**os.environ, "PYTHONPATH": str(code)}
-    done = subprocess.run(cmd, cwd=code, env=env, check=True, capture_output=True, text=True)
+    done = subprocess.run(cmd, cwd=code, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr}")
     out = json.loads(done.stdout.strip().splitlines()[-1])
     out["runs/s"] = out["ok"] / out["wall"]
     return out

@@ -7,7 +7,8 @@ over each market's firms. Switches are boolean arrays: code says ``np.where(P.me
 b)`` where a single market would say ``a if x else b``. ``P.flat(section, name)`` is the ``[B]``
 vector.
 
-This module must never import anything from the package outside ``sim.params``.
+This module must never import the rules, the model, the UI or the sweep layer. Of the package
+it imports nothing outside ``sim.params``.
 """
 
 from __future__ import annotations
