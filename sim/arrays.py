@@ -7,18 +7,12 @@
   customers (parallel tasks of the kernels). The block size is a constant: results never depend
   on the machine or the number of threads.
 - ``Blocks`` and ``Pool``: buffers kept from step to step (a fresh array costs page faults).
-- ``GeneratorSource``: every random number of the step, drawn from the model's numpy Generator.
-  The rules ask it for draws *by purpose, industry and rows* (``uniform("churn", m, rows)``); the
-  production source ignores the labels, but a test can inject a source that derives each draw
-  from them, so that two implementations of the rules that visit customers in different orders
-  see the same numbers (``cxsim_reference`` in tests/reference).
 
 This module must never import anything from the package.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,9 +21,7 @@ import numpy as np
 __all__ = [
     "CHUNK",
     "Blocks",
-    "GeneratorSource",
     "Pool",
-    "box_muller",
     "chunks",
     "count",
     "firm_table",
@@ -151,112 +143,3 @@ def count(rows: Rows) -> int:
     if isinstance(rows, slice):
         return rows.stop - rows.start
     return len(rows)
-
-
-_TWO_PI = np.float32(2.0 * np.pi)
-
-
-def box_muller(
-    rng: np.random.Generator,
-    n: int,
-    out: np.ndarray | None = None,
-    uniforms: np.ndarray | None = None,
-) -> np.ndarray:
-    """``n`` standard normal float32 draws by the Box-Muller transform of float32 uniforms.
-
-    Twice as fast here as numpy's float32 ziggurat. Exact to float32 resolution except in the far
-    tails: with 24-bit uniforms no draw exceeds ``sqrt(2 * 24 * ln 2)`` = 5.77 in absolute value
-    (a normal does with probability 8e-9). ``out`` (``n`` float32) and ``uniforms`` (at least
-    ``n + 1`` float32) are optional buffers.
-    """
-    half = (n + 1) // 2
-    u = np.empty(2 * half, np.float32) if uniforms is None else uniforms[: 2 * half]
-    rng.random(out=u, dtype=np.float32)
-    radius, angle = u[:half], u[half:]
-    np.subtract(np.float32(1.0), radius, out=radius)  # in (0, 1]: the log is finite
-    np.log(radius, out=radius)
-    np.multiply(radius, np.float32(-2.0), out=radius)
-    np.sqrt(radius, out=radius)
-    np.multiply(angle, _TWO_PI, out=angle)
-    z = np.empty(n, np.float32) if out is None else out.reshape(n)
-    np.cos(angle, out=z[:half])
-    np.sin(angle[: n - half], out=z[half:])
-    z[:half] *= radius
-    z[half:] *= radius[: n - half]
-    return z
-
-
-class GeneratorSource:
-    """The step's random draws, from streams derived from the model's seeded numpy Generator.
-
-    Every method takes the purpose of the draw (``"noise"``, ``"churn"``, ...), the industry
-    ``m`` (-1 for none) and the block of customers it is for. Each purpose has its own stream,
-    a ``numpy.random.Generator`` seeded from one number drawn from the model's generator when
-    the source is made, so the draws of one rule do not depend on how many numbers another rule
-    drew, or in which order the rules visit their blocks. This source uses only the number of
-    customers of a block; a source for tests may implement the same methods with numbers derived
-    from the labels.
-
-    Parameters
-    ----------
-    rng
-        The model's ``numpy.random.Generator``.
-    """
-
-    def __init__(self, rng: np.random.Generator) -> None:
-        self.generator = rng
-        self.root = int(rng.integers(2**63))
-        self.step = 0  # set by the model at the start of each step (unused here)
-        self._streams: dict[str, np.random.Generator] = {}
-        self._blocks = Blocks()
-
-    def stream(self, purpose: str) -> np.random.Generator:
-        """The generator of one purpose."""
-        g = self._streams.get(purpose)
-        if g is None:
-            seed = np.random.SeedSequence([self.root, zlib.crc32(purpose.encode())])
-            g = self._streams[purpose] = np.random.Generator(np.random.PCG64(seed))
-        return g
-
-    def uniform(self, purpose: str, m: int, rows: Rows, width: int | None = None) -> np.ndarray:
-        """A uniform on [0, 1) per customer of the block (``[n, width]`` with ``width``)."""
-        n = count(rows)
-        return self.stream(purpose).random(n if width is None else (n, width))
-
-    def normal(self, purpose: str, m: int, rows: Rows, width: int) -> np.ndarray:
-        """``[n, width]`` float32 standard normals (``box_muller``), in a buffer that the next
-        call overwrites when ``n <= CHUNK``."""
-        n = count(rows)
-        rng = self.stream(purpose)
-        if n > CHUNK:
-            return box_muller(rng, n * width).reshape(n, width)
-        out = self._blocks("normal", width)[:n]
-        uniforms = self._blocks("normal_u", width + 1)
-        box_muller(rng, n * width, out, uniforms.reshape(-1))
-        return out
-
-    def below(self, purpose: str, m: int, rows: Rows, p_max: float) -> tuple[np.ndarray, Any]:
-        """The customers of the block whose uniform falls below ``p_max``, and those uniforms.
-
-        Equivalent to ``u = uniform(...); i = flatnonzero(u < p_max); return i, u[i]`` and used
-        to thin Bernoulli trials whose probabilities are all at most ``p_max``: trial ``i`` then
-        succeeds when ``u < p_i``. For small ``p_max`` the positions are drawn as geometric gaps
-        and the uniforms as ``p_max * U(0, 1)`` (their law given that they are below ``p_max``),
-        so only about ``p_max * n`` numbers are drawn. Returns positions within the block.
-        """
-        n = count(rows)
-        rng = self.stream(purpose)
-        if n == 0 or p_max <= 0.0:
-            return np.zeros(0, np.int64), np.zeros(0)
-        if p_max > 0.25:
-            u = rng.random(n)
-            i = np.flatnonzero(u < p_max)
-            return i, u[i]
-        mean = n * p_max
-        size = int(mean + 5.0 * np.sqrt(mean) + 16)
-        pos = np.cumsum(rng.geometric(p_max, size=size)) - 1
-        while pos[-1] < n - 1:
-            more = np.cumsum(rng.geometric(p_max, size=size)) + pos[-1]
-            pos = np.concatenate([pos, more])
-        pos = pos[: np.searchsorted(pos, n)]
-        return pos, p_max * rng.random(len(pos))

@@ -14,12 +14,12 @@ docs and the UI show; ``docs/MODEL.md`` section 4.11 has the table.
 A customer's answer is its state in the model: what the indicator would find if every customer
 answered truthfully. Five answers are tallied over every current customer in the compiled pass of
 ``sim.metrics.tally``. The intention to stay is each respondent's chance of still being a customer
-in five years at its current churn hazard (``sim.rules.switching.churn_probability``, rivals
+in five years at its current churn hazard (``sim.rules.switching.churn_chance``, rivals
 included), ``(1 - p_step) ** (5 * steps_per_year)``; computing that hazard needs every firm's choice
 utility to the customer, so it is asked of a fixed survey panel (:func:`panel`, every customer up
 to :data:`PANEL_SIZE`, a systematic sample above) rather than of everyone.
 
-This module must never import the UI, the sweep layer or the model. (``sim.model`` is named for
+This module must never import the UI, the sweep layer or the model. (``sim.batch`` is named for
 type checking only.)
 """
 
@@ -30,11 +30,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.rules.choice import firm_terms
-from sim.rules.switching import churn_probability, rival_utilities
+from sim.rules import choice
+from sim.rules.switching import stay_chances
 
 if TYPE_CHECKING:
-    from sim.model import CustomerMarket
+    from sim.batch import MarketBatch
 
 __all__ = [
     "PANEL_SIZE",
@@ -180,37 +180,76 @@ def panel(n_customers: int) -> slice:
     return slice(0, n_customers, stride)
 
 
-def intention_to_stay(model: CustomerMarket, belongs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(sum of answers, respondents)`` ``[F]`` of the intention-to-stay question.
+def intention_to_stay(
+    batch: MarketBatch, belongs: np.ndarray, recording: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(sum of answers, respondents)`` ``[B, F]`` of the intention-to-stay question in every
+    market of a batch that records this step (zeros for the others).
 
-    Each current customer of the panel answers ``(1 - p) ** (STAY_YEARS * steps_per_year)``
-    with ``p`` its churn chance this step (``churn_probability``: satisfaction, trust,
-    commitment and the rival gap as the switching phase sees them), which is
-    ``(1 - sigmoid(z)) ** STAY_YEARS`` whatever the step length. With switching off, 1.
+    Each current customer of a market's panel answers ``(1 - p) ** (STAY_YEARS *
+    steps_per_year)`` with ``p`` its churn chance this step (``churn_chance``: satisfaction,
+    trust, commitment and the rival gap as the switching phase sees them), which is ``(1 -
+    sigmoid(z)) ** STAY_YEARS`` whatever the step length. With switching off, 1.
 
     Parameters
     ----------
-    model
-        The market, after this step's phases.
+    batch
+        The markets (``sim.batch.MarketBatch``), after this step's phases.
     belongs
         ``[M, F]`` bool: firm ``f`` is one of industry ``m``'s.
+    recording
+        ``[B]`` bool: the markets to ask.
     """
-    cs, n_firms = model.customer_state, model.firm_state.n
-    total, asked = np.zeros(n_firms), np.zeros(n_firms)
-    asking = panel(model.n_customers)
-    steps = STAY_YEARS * model.steps_per_year
-    for m in range(len(model.industries)):
-        supplier = cs.supplier[m][asking]  # a strided view
-        mine = np.flatnonzero(belongs[m][supplier] & (supplier >= 0))
-        who, firm = mine * asking.step, supplier[mine]
+    cs, n_firms = batch.customer_state, batch.F
+    total, asked = np.zeros((batch.B, n_firms)), np.zeros((batch.B, n_firms))
+    markets = np.flatnonzero(recording)
+    if len(markets) == 0:
+        return total, asked
+    terms = choice.terms(batch)
+    steps = STAY_YEARS * batch.steps_per_year
+    for m in range(batch.M):
+        firms = np.asarray(batch.industry_firms[m], np.int64)
+        rows, owner, firm = [], [], []
+        for b in markets:
+            lo, hi = int(batch.offsets[b]), int(batch.offsets[b + 1])
+            asking = panel(hi - lo)
+            supplier = cs.supplier[m, lo:hi][asking]  # a strided view
+            mine = np.flatnonzero((supplier >= 0) & belongs[m][supplier])
+            rows.append(lo + mine * asking.step)
+            owner.append(np.full(len(mine), b, np.int64))
+            firm.append(supplier[mine])
+        who = np.concatenate(rows).astype(np.int64)
         if len(who) == 0:
             continue
-        if model.params.switching.enabled:
-            _, gap = rival_utilities(model, who, m, firm_terms(model, m), firm)
-            leave = churn_probability(model, who, m, gap).astype(float)
-            answer = np.exp(steps * np.log1p(-np.minimum(leave, 1.0)))
-        else:
-            answer = np.ones(len(who))
-        total += np.bincount(firm, answer, minlength=n_firms)
-        asked += np.bincount(firm, minlength=n_firms)
+        answer = np.empty(len(who))
+        market = np.concatenate(owner)
+        stay_chances(
+            m,
+            firms,
+            who,
+            market,
+            batch.consts,
+            steps,
+            cs.region,
+            batch.visible,
+            cs.weights,
+            cs.price_sensitivity,
+            cs.supplier,
+            cs.expectation,
+            cs.satisfaction,
+            cs.trust,
+            cs.commitment,
+            cs.attitude,
+            terms.promise,
+            terms.review_part,
+            terms.review_weight,
+            terms.public,
+            terms.price_term,
+            answer,
+        )
+        firm_of = np.concatenate(firm)
+        for b in markets:  # each market's answers added in its own order
+            mine = market == b
+            total[b] += np.bincount(firm_of[mine], answer[mine], minlength=n_firms)
+            asked[b] += np.bincount(firm_of[mine], minlength=n_firms)
     return total, asked

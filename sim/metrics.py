@@ -21,12 +21,16 @@ Definitions (docs/MODEL.md, section "Observation"):
   satisfaction, trust, control mutuality, commitment, mind-set, word of mouth (NPS and the
   intention to stay five years).
 
+The metrics of every market of a batch (``sim.batch``) are computed at once, ``[B, F]`` per
+firm, by :class:`BatchRecorder`; each market reads its own rows through its
+:class:`MetricsRecorder`.
+
 This module must never import the UI or the sweep layer.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -36,15 +40,17 @@ from sim.indicators import RELATIONSHIP_INDICATORS, intention_to_stay
 from sim.jit import kernel
 from sim.rules.economics import unit_costs
 from sim.rules.word_of_mouth import review_score
-from sim.state import StepScratch
+from sim.state import BatchScratch
 
 if TYPE_CHECKING:
+    from sim.batch import MarketBatch
     from sim.model import CustomerMarket
 
 __all__ = [
     "FIRM_COLUMNS",
     "MARKET_COLUMNS",
     "RELATIONSHIP_INDICATORS",
+    "BatchRecorder",
     "MetricsRecorder",
     "clv",
     "nps",
@@ -119,30 +125,35 @@ def _block_sum(values: np.ndarray, lo: int, hi: int) -> float:
 
 @kernel
 def tally(
+    offsets: np.ndarray,
+    recording: np.ndarray,
     supplier: np.ndarray,
     satisfaction: np.ndarray,
     complaints: np.ndarray,
     answered: np.ndarray,
     trust: np.ndarray,
     commitment: np.ndarray,
-    attitude: np.ndarray,
     recommend: np.ndarray,
+    attitude: np.ndarray,
     belongs: np.ndarray,
     promoter: float,
     detractor: float,
     total: np.ndarray,
-) -> int:
-    """Add each firm's tallies over its current customers to ``total``, in one pass.
+    served: np.ndarray,
+) -> None:
+    """Add each firm's tallies over its current customers, in one pass over every market that
+    records this step.
 
     Parameters
     ----------
+    offsets, recording
+        The batch's first customer of each market (and one past the last) and which markets
+        record.
     supplier, satisfaction, complaints, answered, commitment
         ``[M, N]`` per industry and customer (``sim.state.CustomerState``).
-    trust
-        ``[F, N]`` each customer's trust in each firm's word.
-    attitude
-        ``[F, N]`` each customer's attitude toward each firm (summed over the firm's own
-        customers, and over everyone).
+    trust, attitude
+        ``[F, N]`` each customer's trust in each firm's word, and attitude toward it (summed
+        over the firm's own customers, and over everyone).
     recommend
         ``[N]`` personal offset of the answer to "would you recommend?".
     belongs
@@ -151,157 +162,200 @@ def tally(
     promoter, detractor
         The NPS thresholds on the answer, in the float type of ``satisfaction``.
     total
-        ``[F, 11]`` float64, added to: per firm the columns of :data:`TALLIES` (customers,
+        ``[B, F, 11]`` float64, added to: per firm the columns of :data:`TALLIES` (customers,
         rated, promoters, detractors, complainers, sum of S, of trust, of commitment, of
         answered / made complaints and of the attitude toward the firm over its customers,
-        then over all customers).
-
-    Returns
-    -------
-    int
-        How many customers have a supplier in at least one industry.
+        then over all its market's customers).
+    served
+        ``[B]``, added to: customers with a supplier in at least one industry.
     """
-    n_ind, n = supplier.shape
+    n_ind = supplier.shape[0]
     anywhere = np.zeros(TALLY_BLOCK, np.bool_)
-    served = 0
-    for lo in range(0, n, TALLY_BLOCK):  # a block at a time, each industry's rows in order
-        hi = min(n, lo + TALLY_BLOCK)
-        anywhere[:] = False
-        for m in range(n_ind):
-            for i in range(lo, hi):
+    for b in range(len(offsets) - 1):
+        if not recording[b]:
+            continue
+        for lo in range(offsets[b], offsets[b + 1], TALLY_BLOCK):
+            hi = min(offsets[b + 1], lo + TALLY_BLOCK)
+            anywhere[:] = False
+            for m in range(n_ind):
+                for i in range(lo, hi):
+                    f = supplier[m, i]
+                    if f < 0:
+                        continue
+                    anywhere[i - lo] = True
+                    if not belongs[m, f]:
+                        continue
+                    s = satisfaction[m, i]
+                    # the answer to "would you recommend?" is clip(S + offset, 0, 10); the clip
+                    # changes neither comparison below (and NaN fails both)
+                    answer = s + recommend[i]
+                    made = complaints[m, i]
+                    t = total[b, f]
+                    t[0] += 1.0
+                    t[1] += s == s  # rated: not NaN
+                    t[2] += answer >= promoter
+                    t[3] += answer < detractor
+                    t[4] += made > 0
+                    t[5] += np.float64(s) if s > 0 else 0.0  # S, 0 where missing (NaN)
+                    t[6] += np.float64(trust[f, i])
+                    t[7] += np.float64(commitment[m, i])
+                    t[8] += np.float64(answered[m, i]) / np.float64(max(made, 1))
+                    t[9] += np.float64(attitude[f, i])
+            for i in range(hi - lo):
+                served[b] += anywhere[i]
+            for f in range(attitude.shape[0]):  # the firm's reputation among everyone
+                total[b, f, 10] += _block_sum(attitude[f], lo, hi)
+
+
+@kernel
+def cohort_counts(
+    offsets: np.ndarray,
+    supplier: np.ndarray,
+    joined: np.ndarray,
+    steps_per_year: int,
+    counts: np.ndarray,
+) -> None:
+    """``counts[b, f, c]``: customers of firm ``f`` of market ``b`` who joined it in year ``c``
+    of the run (not those served since before the run), added to."""
+    for b in range(len(offsets) - 1):
+        for m in range(supplier.shape[0]):
+            for i in range(offsets[b], offsets[b + 1]):
                 f = supplier[m, i]
-                if f < 0:
-                    continue
-                anywhere[i - lo] = True
-                if not belongs[m, f]:
-                    continue
-                s = satisfaction[m, i]
-                # the answer to "would you recommend?" is clip(S + offset, 0, 10); the clip
-                # changes neither comparison below (and NaN fails both)
-                answer = s + recommend[i]
-                made = complaints[m, i]
-                total[f, 0] += 1.0
-                total[f, 1] += s == s  # rated: not NaN
-                total[f, 2] += answer >= promoter
-                total[f, 3] += answer < detractor
-                total[f, 4] += made > 0
-                total[f, 5] += np.float64(s) if s > 0 else 0.0  # S, 0 where missing (NaN)
-                total[f, 6] += np.float64(trust[f, i])
-                total[f, 7] += np.float64(commitment[m, i])
-                total[f, 8] += np.float64(answered[m, i]) / np.float64(max(made, 1))
-                total[f, 9] += np.float64(attitude[f, i])
-        for i in range(hi - lo):
-            served += anywhere[i]
-        for f in range(attitude.shape[0]):  # the firm's reputation among everyone
-            total[f, 10] += _block_sum(attitude[f], lo, hi)
-    return served
+                j = joined[m, i]
+                if f >= 0 and j >= 0:
+                    counts[b, f, j // steps_per_year] += 1
 
 
-def tally_customers(model: CustomerMarket) -> dict[str, np.ndarray]:
-    """Per firm ``[F]``, over its current customers: how many (``customers``), how many have an S
-    (``rated``), promoters, detractors, how many ever complained (``complainers``), and the sums
-    of S, trust, commitment, answered / made complaints (over complainers) and the attitude
-    toward the firm over its customers (``mindset``) and over everyone (``attitude``). Also
-    ``served_anywhere``: customers with a supplier in at least one industry.
-
-    Parameters
-    ----------
-    model
-        The market.
-
-    Returns
-    -------
-    dict
-        ``[F]`` float64 arrays keyed by the names of ``TALLIES``, and ``served_anywhere``.
-    """
-    cs, n_firms = model.customer_state, model.firm_state.n
-    belongs = industry_membership(model)
+def tally_customers(batch: MarketBatch, recording: np.ndarray) -> dict[str, np.ndarray]:
+    """Per market and firm ``[B, F]``, over its current customers: how many (``customers``),
+    how many have an S (``rated``), promoters, detractors, how many ever complained
+    (``complainers``), and the sums of S, trust, commitment, answered / made complaints (over
+    complainers) and the attitude toward the firm over its customers (``mindset``) and over
+    everyone (``attitude``); ``served_anywhere`` ``[B]``, customers with a supplier in at least
+    one industry. Markets not in ``recording`` get zeros."""
+    cs = batch.customer_state
+    belongs = industry_membership(batch)
     ft = cs.satisfaction.dtype.type
-    total = np.zeros((n_firms, len(TALLIES)))
-    served_anywhere = tally(
+    total = np.zeros((batch.B, batch.F, len(TALLIES)))
+    served = np.zeros(batch.B, np.int64)
+    tally(
+        batch.offsets,
+        recording,
         cs.supplier,
         cs.satisfaction,
         cs.complaints,
         cs.answered,
         cs.trust,
         cs.commitment,
-        cs.attitude,
         cs.recommend,
+        cs.attitude,
         belongs,
         ft(PROMOTER),
         ft(DETRACTOR),
         total,
+        served,
     )
-    out = dict(zip(TALLIES, total.T, strict=True))
-    out["served_anywhere"] = int(served_anywhere)
+    out = {name: total[:, :, i] for i, name in enumerate(TALLIES)}
+    out["served_anywhere"] = served
     return out
 
 
-def industry_membership(model: CustomerMarket) -> np.ndarray:
+def industry_membership(batch: MarketBatch) -> np.ndarray:
     """``[M, F]`` bool: firm ``f`` is one of industry ``m``'s."""
-    belongs = np.zeros((len(model.industry_firms), model.firm_state.n), bool)
-    for m, firms in enumerate(model.industry_firms):
+    belongs = np.zeros((batch.M, batch.F), bool)
+    for m, firms in enumerate(batch.industry_firms):
         belongs[m, firms] = True
     return belongs
 
 
-class MetricsRecorder:
-    """Computes each recorded step's metrics and keeps them as rows for DataFrames."""
+MARKET_INTS = ("step", "customers", "served", "unserved", "active_firms", "firm_exits")
+"""Market columns that are whole numbers."""
 
-    def __init__(self, model: CustomerMarket) -> None:
-        n_firms, window = model.firm_state.n, model.steps_per_year
-        self.firm_rows: list[dict[str, np.ndarray]] = []
-        self.market_rows: list[dict[str, float]] = []
-        self.cohort_rows: list[pd.DataFrame] = []
-        self._churn = np.zeros((window, n_firms))
-        self._base = np.zeros((window, n_firms))
+
+def _wmean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``[B]`` the mean of ``values`` ``[B, F]`` weighted by ``weights`` over the firms where
+    both are set (NaN where none is)."""
+    ok = ~np.isnan(values) & (weights > 0)
+    w = np.where(ok, weights, 0.0)
+    total = w.sum(axis=1)
+    weighted = (np.where(ok, values, 0.0) * w).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, weighted / np.where(total > 0, total, 1.0), np.nan)
+
+
+def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(b > 0, a / np.where(b > 0, b, 1.0), np.nan)
+
+
+class BatchRecorder:
+    """Computes each recorded step's metrics for every market of a batch and keeps them.
+
+    Rows are kept per recorded step: ``firm`` (name: ``[B, F]``), ``market`` (name: ``[B]``) and
+    which markets recorded (``mask``). A market's :class:`MetricsRecorder` reads its own.
+
+    Parameters
+    ----------
+    batch
+        The batch.
+    cohorts
+        Keep the yearly cohorts' survival (``CustomerMarket.cohort_survival``); a sweep, which
+        does not report them, saves the memory.
+    """
+
+    def __init__(self, batch: MarketBatch, cohorts: bool = True) -> None:
+        n, f, window = batch.B, batch.F, batch.steps_per_year
+        self.steps_per_year = window
+        self.rows: list[tuple[int, np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]] = []
+        self._churn = np.zeros((n, window, f))
+        self._base = np.zeros((n, window, f))
         self._filled = 0
         self._pos = 0
-        self.joined_by_cohort: dict[tuple[int, int], int] = {}
-        self.latest_firm: dict[str, np.ndarray] = {}
-        self.latest_market: dict[str, float] = {}
-        self.exits_so_far = 0
-        self._tally: dict[str, np.ndarray] = {}
+        self.cohorts = cohorts
+        self.joined = np.zeros((n, f, 4))  # [B, F, cohort], grown as the years pass
+        self.cohort_rows: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
+        self.exits_so_far = np.zeros(n, np.int64)
 
     # -- every step ------------------------------------------------------------------------
 
-    def account(self, model: CustomerMarket, scratch: StepScratch) -> None:
+    def account(self, batch: MarketBatch, scratch: BatchScratch) -> None:
         """Book the step's flows (run every step, recorded or not)."""
-        self._churn[self._pos] = scratch.churned
-        self._base[self._pos] = scratch.base
-        self._pos = (self._pos + 1) % len(self._churn)
-        self._filled = min(self._filled + 1, len(self._churn))
-        self.exits_so_far += len(scratch.exits)
-        cohort = model.steps // model.steps_per_year
-        for f in np.flatnonzero(scratch.acquired + scratch.switched_in):
-            key = (int(f), cohort)
-            self.joined_by_cohort[key] = self.joined_by_cohort.get(key, 0) + int(
-                scratch.acquired[f] + scratch.switched_in[f]
-            )
+        self._churn[:, self._pos] = scratch.churned
+        self._base[:, self._pos] = scratch.base
+        self._pos = (self._pos + 1) % self._churn.shape[1]
+        self._filled = min(self._filled + 1, self._churn.shape[1])
+        for b, _ in scratch.exits:
+            self.exits_so_far[b] += 1
+        cohort = batch.steps // batch.steps_per_year
+        while cohort >= self.joined.shape[2]:
+            self.joined = np.concatenate([self.joined, np.zeros_like(self.joined)], axis=2)
+        self.joined[:, :, cohort] += scratch.acquired + scratch.switched_in
 
-    def annual_retention(self, steps_per_year: int) -> tuple[np.ndarray, float]:
-        """``(per firm, market)`` annual retention from the churn of the last year."""
-        churn, base = self._churn[: self._filled].sum(0), self._base[: self._filled].sum(0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rate = np.where(base > 0, churn / base, np.nan)
-        market_rate = churn.sum() / base.sum() if base.sum() > 0 else np.nan
-        return (1 - rate) ** steps_per_year, float((1 - market_rate) ** steps_per_year)
+    def annual_retention(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(per firm [B, F], market [B])`` annual retention from the churn of the last
+        year."""
+        spy = self.steps_per_year
+        churn = self._churn[:, : self._filled].sum(axis=1)
+        base = self._base[:, : self._filled].sum(axis=1)
+        rate = _ratio(churn, base)
+        market_rate = _ratio(churn.sum(axis=1), base.sum(axis=1))
+        return (1 - rate) ** spy, (1 - market_rate) ** spy
 
     # -- recorded steps ------------------------------------------------------------------------
 
-    def record(self, model: CustomerMarket, scratch: StepScratch) -> None:
-        """Compute and keep the metrics of this step."""
-        firm = self._firm_metrics(model, scratch)
-        self.latest_firm = firm
-        self.firm_rows.append(firm)
-        self.latest_market = self._market_metrics(model, scratch, firm)
-        self.market_rows.append(self.latest_market)
+    def record(self, batch: MarketBatch, scratch: BatchScratch) -> None:
+        """Compute and keep the metrics of this step for the markets in ``scratch.recording``."""
+        mask = scratch.recording.copy()
+        firm, tally = self._firm_metrics(batch, scratch, mask)
+        market = self._market_metrics(batch, scratch, firm, tally)
+        self.rows.append((batch.steps, mask, firm, market))
 
-    def _firm_metrics(self, model: CustomerMarket, scratch: StepScratch) -> dict[str, np.ndarray]:
-        fs, n_firms, n = model.firm_state, model.firm_state.n, model.n_customers
-        tally = tally_customers(model)
-        tally["stay"], tally["asked"] = intention_to_stay(model, industry_membership(model))
-        self._tally = tally
+    def _firm_metrics(
+        self, batch: MarketBatch, scratch: BatchScratch, mask: np.ndarray
+    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        fs, n_firms, size = batch.firm_state, batch.F, batch.size
+        tally = tally_customers(batch, mask)
+        tally["stay"], tally["asked"] = intention_to_stay(batch, industry_membership(batch), mask)
         with np.errstate(invalid="ignore", divide="ignore"):
             rated = tally["rated"]
             sat_mean = tally["satisfaction"] / rated
@@ -312,32 +366,31 @@ class MetricsRecorder:
             mindset = np.where(served_now > 0, tally["mindset"] / served_now, np.nan)
             stay = np.where(tally["asked"] > 0, tally["stay"] / tally["asked"], np.nan)
             cm = tally["control_mutuality"] / tally["complainers"]
-            count = scratch.served_count if scratch.served_count is not None else np.zeros(n_firms)
+            count = scratch.served_count
             expectation = scratch.expectation_sum / count
             experience = scratch.experience_sum / count
             gap = (scratch.expectation_sum - scratch.experience_sum) / count
-        attitude = tally["attitude"] / n
-        served_in_industry = np.zeros(n_firms)
-        for firms in model.industry_firms:
-            served_in_industry[firms] = served_now[firms].sum()
-        retention_annual, _ = self.annual_retention(model.steps_per_year)
+        served_in_industry = np.zeros((batch.B, n_firms))
+        for firms in batch.industry_firms:
+            served_in_industry[:, firms] = served_now[:, firms].sum(axis=1, keepdims=True)
+        retention_annual, _ = self.annual_retention()
         base = scratch.base
         with np.errstate(invalid="ignore", divide="ignore"):
             retention_weekly = np.where(base > 0, 1.0 - scratch.churned / base, np.nan)
             share = np.where(served_in_industry > 0, fs.customers / served_in_industry, 0.0)
-        failures = scratch.failures if scratch.failures is not None else np.zeros(n_firms)
-        eco = model.params.economics
-        margin = fs.price - unit_costs(model) - fs.retention
-        active = fs.active(model.steps)
-        return {
-            "step": np.full(n_firms, model.steps),
-            "year": np.full(n_firms, model.steps / model.steps_per_year),
-            "firm": np.arange(n_firms),
+        eco = batch.params.economics
+        margin = fs.price - unit_costs(batch) - fs.retention
+        active = fs.active(batch.steps)
+        steps = np.full((batch.B, n_firms), batch.steps)
+        firm = {
+            "step": steps,
+            "year": steps / batch.steps_per_year,
+            "firm": np.broadcast_to(np.arange(n_firms), (batch.B, n_firms)).copy(),
             "alive": fs.alive.copy(),
             "active": active,
             "customers": fs.customers.copy(),
             "share": share,
-            "penetration": fs.customers / n,
+            "penetration": fs.customers / size,
             "acquired": scratch.acquired.copy(),
             "switched_in": scratch.switched_in.copy(),
             "churned": scratch.churned.copy(),
@@ -352,122 +405,192 @@ class MetricsRecorder:
             "commitment": commit,
             "control_mutuality": cm,
             "mindset": mindset,
-            "attitude": attitude,
+            "attitude": tally["attitude"] / size,
             "intention_to_stay": stay,
             "wom_positive": scratch.wom_positive.copy(),
             "wom_negative": scratch.wom_negative.copy(),
             "wom_volume": scratch.wom_positive + scratch.wom_negative,
             "wom_reach": scratch.wom_reach.copy(),
-            "review_score": review_score(model),
-            "promise": fs.promise.mean(axis=1),
-            "capability": fs.capability.mean(axis=1),
-            "capacity": fs.capacity * n,
+            "review_score": review_score(batch),
+            "promise": fs.promise.mean(axis=2),
+            "capability": fs.capability.mean(axis=2),
+            "capacity": fs.capacity * size,
             "load": scratch.load.copy(),
-            "failures": failures.copy(),
+            "failures": scratch.failures.copy(),
             "complaints": scratch.complaints.copy(),
             "answered": scratch.answered.copy(),
-            "marketing": fs.marketing * n,
+            "marketing": fs.marketing * size,
             "retention_spend": fs.retention.copy(),
-            "revenue": fs.revenue * n,
-            "profit": fs.profit * n,
-            "cash": fs.cash * n,
+            "revenue": fs.revenue * size,
+            "profit": fs.profit * size,
+            "cash": fs.cash * size,
             "clv": np.where(
-                active, clv(margin, np.nan_to_num(retention_annual), eco.discount_rate), np.nan
+                active,
+                clv(margin, np.nan_to_num(retention_annual), eco.discount_rate),
+                np.nan,
             ),
         }
+        return firm, tally
 
     def _market_metrics(
-        self, model: CustomerMarket, scratch: StepScratch, firm: dict[str, np.ndarray]
-    ) -> dict[str, float]:
-        tally = self._tally
+        self,
+        batch: MarketBatch,
+        scratch: BatchScratch,
+        firm: dict[str, np.ndarray],
+        tally: dict[str, np.ndarray],
+    ) -> dict[str, np.ndarray]:
         weights = firm["customers"].astype(float)
-
-        def wmean(values: np.ndarray) -> float:
-            ok = ~np.isnan(values) & (weights > 0)
-            return float(np.average(values[ok], weights=weights[ok])) if ok.any() else np.nan
-
-        def ratio(a: float, b: float) -> float:
-            return float(a / b) if b > 0 else np.nan
-
-        _, retention_annual = self.annual_retention(model.steps_per_year)
-        base = scratch.base.sum()
-        pos, neg = scratch.wom_positive.sum(), scratch.wom_negative.sum()
-        rated, pairs = tally["rated"].sum(), tally["customers"].sum()
-        served = int(tally["served_anywhere"])
-        row = {
-            "step": model.steps,
-            "year": model.steps / model.steps_per_year,
-            "customers": model.n_customers,
-            "served": served,
-            "unserved": model.n_customers - served,
-            "nps": ratio(100.0 * (tally["promoters"].sum() - tally["detractors"].sum()), rated),
-            "satisfaction": ratio(tally["satisfaction"].sum(), rated),
-            "expectation": wmean(firm["expectation"]),
-            "experience": wmean(firm["experience"]),
-            "expectation_gap": wmean(firm["expectation_gap"]),
-            "trust": ratio(tally["trust"].sum(), pairs),
-            "commitment": ratio(tally["commitment"].sum(), pairs),
-            "control_mutuality": wmean(firm["control_mutuality"]),
-            "mindset": ratio(tally["mindset"].sum(), pairs),
-            "attitude": _nanmean(firm["attitude"][firm["active"]]),
-            "intention_to_stay": ratio(tally["stay"].sum(), tally["asked"].sum()),
-            "wom_positive": float(pos),
-            "wom_negative": float(neg),
-            "wom_volume": float(pos + neg),
-            "wom_ratio": float(pos / neg) if neg > 0 else np.nan,
-            "retention_weekly": float(1 - scratch.churned.sum() / base) if base > 0 else np.nan,
-            "retention_annual": retention_annual,
-            "churned": float(scratch.churned.sum()),
-            "acquired": float(scratch.acquired.sum()),
-            "switched": float(scratch.switched_in.sum()),
-            "active_firms": int(firm["active"].sum()),
-            "firm_exits": self.exits_so_far,
-            "review_score": wmean(firm["review_score"]),
-            "revenue": float(firm["revenue"].sum()),
-            "profit": float(firm["profit"].sum()),
-        }
-        for m, industry in enumerate(model.industries):
-            mine = model.industry_firms[m]
-            row[f"satisfaction[{industry}]"] = ratio(
-                tally["satisfaction"][mine].sum(), tally["rated"][mine].sum()
+        _, retention_annual = self.annual_retention()
+        base = scratch.base.sum(axis=1)
+        pos, neg = scratch.wom_positive.sum(axis=1), scratch.wom_negative.sum(axis=1)
+        rated, pairs = tally["rated"].sum(axis=1), tally["customers"].sum(axis=1)
+        served = tally["served_anywhere"]
+        n = batch.size[:, 0].astype(np.int64)
+        active = firm["active"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            attitude = np.where(
+                active.any(axis=1),
+                np.where(active, firm["attitude"], 0.0).sum(axis=1) / active.sum(axis=1),
+                np.nan,
             )
-            row[f"served[{industry}]"] = int(tally["customers"][mine].sum())
+        row = {
+            "step": np.full(batch.B, batch.steps),
+            "year": np.full(batch.B, batch.steps / batch.steps_per_year),
+            "customers": n,
+            "served": served,
+            "unserved": n - served,
+            "nps": _ratio(
+                100.0 * (tally["promoters"].sum(axis=1) - tally["detractors"].sum(axis=1)), rated
+            ),
+            "satisfaction": _ratio(tally["satisfaction"].sum(axis=1), rated),
+            "expectation": _wmean(firm["expectation"], weights),
+            "experience": _wmean(firm["experience"], weights),
+            "expectation_gap": _wmean(firm["expectation_gap"], weights),
+            "trust": _ratio(tally["trust"].sum(axis=1), pairs),
+            "commitment": _ratio(tally["commitment"].sum(axis=1), pairs),
+            "control_mutuality": _wmean(firm["control_mutuality"], weights),
+            "mindset": _ratio(tally["mindset"].sum(axis=1), pairs),
+            "attitude": attitude,
+            "intention_to_stay": _ratio(tally["stay"].sum(axis=1), tally["asked"].sum(axis=1)),
+            "wom_positive": pos,
+            "wom_negative": neg,
+            "wom_volume": pos + neg,
+            "wom_ratio": _ratio(pos, neg),
+            "retention_weekly": np.where(
+                base > 0, 1 - _ratio(scratch.churned.sum(axis=1), base), np.nan
+            ),
+            "retention_annual": retention_annual,
+            "churned": scratch.churned.sum(axis=1),
+            "acquired": scratch.acquired.sum(axis=1),
+            "switched": scratch.switched_in.sum(axis=1),
+            "active_firms": active.sum(axis=1),
+            "firm_exits": self.exits_so_far.copy(),
+            "review_score": _wmean(firm["review_score"], weights),
+            "revenue": firm["revenue"].sum(axis=1),
+            "profit": firm["profit"].sum(axis=1),
+        }
+        for m, industry in enumerate(batch.industries):
+            mine = batch.industry_firms[m]
+            row[f"satisfaction[{industry}]"] = _ratio(
+                tally["satisfaction"][:, mine].sum(axis=1), tally["rated"][:, mine].sum(axis=1)
+            )
+            row[f"served[{industry}]"] = tally["customers"][:, mine].sum(axis=1).astype(np.int64)
         return row
 
-    def record_cohorts(self, model: CustomerMarket) -> None:
+    def record_cohorts(self, batch: MarketBatch) -> None:
         """Snapshot how many of each yearly cohort of each firm are still its customers."""
-        cs, spy, n_firms = model.customer_state, model.steps_per_year, model.firm_state.n
-        n_cohorts = model.steps // spy + 1
-        counts = np.zeros(n_firms * n_cohorts)
-        for m in range(len(model.industries)):
-            sup, joined = cs.supplier[m], cs.joined[m]
-            ok = (sup >= 0) & (joined >= 0)
-            key = sup[ok].astype(np.int64) * n_cohorts + joined[ok] // spy
-            counts += np.bincount(key, minlength=n_firms * n_cohorts)
-        f, c = np.divmod(np.arange(n_firms * n_cohorts), n_cohorts)
-        joined_total = np.array(
-            [self.joined_by_cohort.get((int(a), int(b)), 0) for a, b in zip(f, c, strict=True)]
-        )
-        keep = joined_total > 0
-        self.cohort_rows.append(
-            pd.DataFrame(
-                {
-                    "step": model.steps,
-                    "firm": f[keep],
-                    "cohort": c[keep],
-                    "joined": joined_total[keep],
-                    "remaining": counts[keep].astype(int),
-                }
-            )
-        )
+        if not self.cohorts:
+            return
+        cs = batch.customer_state
+        counts = np.zeros((batch.B, batch.F, self.joined.shape[2]), np.int64)
+        cohort_counts(batch.offsets, cs.supplier, cs.joined, batch.steps_per_year, counts)
+        self.cohort_rows.append((batch.steps, counts, self.joined.copy(), batch.live.copy()))
 
-    # -- frames ---------------------------------------------------------------------------------
+    # -- one market's rows ------------------------------------------------------------------
+
+    def firm_rows(self, b: int) -> list[dict[str, np.ndarray]]:
+        """Market ``b``'s recorded firm rows, one dict of ``[F]`` arrays per recorded step."""
+        return [{k: v[b] for k, v in firm.items()} for _, mask, firm, _ in self.rows if mask[b]]
+
+    def market_rows(self, b: int) -> list[dict[str, float]]:
+        """Market ``b``'s recorded market rows, one dict per recorded step."""
+        out = []
+        for _, mask, _, market in self.rows:
+            if mask[b]:
+                out.append({k: _scalar(k, v[b]) for k, v in market.items()})
+        return out
+
+
+def _scalar(name: str, value: Any) -> Any:
+    if name in MARKET_INTS or name.startswith("served["):
+        return int(value)
+    return float(value)
+
+
+class MetricsRecorder:
+    """One market's view of its batch's recorder: its rows, frames and cohorts.
+
+    Parameters
+    ----------
+    batch
+        The batch's :class:`BatchRecorder`.
+    b
+        The market's position in the batch.
+    """
+
+    def __init__(self, batch: BatchRecorder, b: int) -> None:
+        self.batch, self.b = batch, b
+        self._latest: tuple[int, dict[str, np.ndarray], dict[str, float]] | None = None
+
+    @property
+    def firm_rows(self) -> list[dict[str, np.ndarray]]:
+        """One dict of ``[F]`` arrays per recorded step."""
+        return self.batch.firm_rows(self.b)
+
+    @property
+    def market_rows(self) -> list[dict[str, float]]:
+        """One dict per recorded step."""
+        return self.batch.market_rows(self.b)
+
+    def _last(self) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+        rows = [r for r in self.batch.rows if r[1][self.b]]
+        if not rows:
+            return {}, {}
+        _, _, firm, market = rows[-1]
+        if self._latest is None or self._latest[0] != id(firm):
+            self._latest = (
+                id(firm),
+                {k: v[self.b] for k, v in firm.items()},
+                {k: _scalar(k, v[self.b]) for k, v in market.items()},
+            )
+        return self._latest[1], self._latest[2]
+
+    @property
+    def latest_firm(self) -> dict[str, np.ndarray]:
+        """The firm metrics of the last recorded step (``[F]`` arrays; empty before)."""
+        return self._last()[0]
+
+    @property
+    def latest_market(self) -> dict[str, float]:
+        """The market metrics of the last recorded step (empty before)."""
+        return self._last()[1]
+
+    @property
+    def exits_so_far(self) -> int:
+        """Firms that have exited."""
+        return int(self.batch.exits_so_far[self.b])
+
+    def annual_retention(self, steps_per_year: int | None = None) -> tuple[np.ndarray, float]:
+        """``(per firm, market)`` annual retention from the churn of the last year."""
+        firms, market = self.batch.annual_retention()
+        return firms[self.b], float(market[self.b])
 
     def firm_frame(self, model: CustomerMarket) -> pd.DataFrame:
         """One row per firm per recorded step."""
-        if not self.firm_rows:
+        rows = self.firm_rows
+        if not rows:
             return pd.DataFrame(columns=list(FIRM_COLUMNS))
-        cols = {k: np.concatenate([r[k] for r in self.firm_rows]) for k in self.firm_rows[0]}
+        cols = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
         df = pd.DataFrame(cols)
         df.insert(3, "name", np.array(model.firm_names, dtype=object)[df["firm"]])
         df.insert(
@@ -484,7 +607,27 @@ class MetricsRecorder:
 
     def cohort_frame(self, model: CustomerMarket) -> pd.DataFrame:
         """Cohort survival: share of each yearly cohort still with its firm, by age in years."""
-        if not self.cohort_rows:
+        frames = []
+        for step, counts, joined, live in self.batch.cohort_rows:
+            if not live[self.b]:  # the market had stopped
+                continue
+            mine, came = counts[self.b], joined[self.b]
+            n_cohorts = min(mine.shape[1], step // model.steps_per_year + 1)
+            f, c = np.divmod(np.arange(mine.shape[0] * n_cohorts), n_cohorts)
+            joined_total = came[f, c]
+            keep = joined_total > 0
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "step": step,
+                        "firm": f[keep],
+                        "cohort": c[keep],
+                        "joined": joined_total[keep].astype(int),
+                        "remaining": mine[f, c][keep].astype(int),
+                    }
+                )
+            )
+        if not frames:
             return pd.DataFrame(
                 columns=[
                     "firm",
@@ -497,7 +640,7 @@ class MetricsRecorder:
                     "survival",
                 ]
             )
-        df = pd.concat(self.cohort_rows, ignore_index=True)
+        df = pd.concat(frames, ignore_index=True)
         spy = model.steps_per_year
         df["age_years"] = (df["step"] - df["cohort"] * spy) / spy
         df = df[df["age_years"] >= 0]

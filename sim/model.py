@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -22,17 +23,19 @@ import pandas as pd
 
 import sim.state
 from sim.agents import Customer, Firm
-from sim.arrays import GeneratorSource
+from sim.batch import MarketBatch
 from sim.collector import RecorderCollector
+from sim.draws import KeyedDraws
 from sim.metrics import RELATIONSHIP_INDICATORS, MetricsRecorder
 from sim.network import CompleteAdjacency, region_of
-from sim.rules import run_phases
-from sim.rules.economics import set_spending
+from sim.rules import choice
+from sim.rules.decisions import decide, update_visibility
+from sim.rules.economics import count_customers
 from sim.rules.retention import DEFAULT_MIX, TACTICS
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.scenario_check import build_network
 from sim.state import CustomerState, FirmState, StepScratch, Workspace
-from sim.strategies import Decision, build_strategy
+from sim.strategies import DEFAULT_ALLOCATION, Decision, build_strategy
 from sim.trace import CustomerTrace
 
 __all__ = ["CustomerMarket"]
@@ -132,10 +135,12 @@ class CustomerMarket(mesa.Model):
         ]
         self.customer_state = self._build_customers()
         self.workspace = Workspace.for_state(self.customer_state)
-        self.visible = np.zeros((market.regions, self.firm_state.n), bool)
-        self.tactics = np.zeros((self.firm_state.n, len(TACTICS)))  # retention tactic levels
-        self.taught = False  # some firm has taught customers what to value (sim.rules.teaching)
-        self.spending = np.zeros((self.firm_state.n, 4))
+        self.n_regions = market.regions
+        self.draws = KeyedDraws(0)  # its seed is drawn once the customers are seeded, below
+        self._frozen: dict[str, Any] | None = None
+        self._scratch_view: tuple[int, StepScratch] | None = None
+        self.trace = CustomerTrace(self, np.zeros(0, np.int64))
+        self.wall_seconds = 0.0
 
         search_dir = sc.source_path.parent if sc.source_path else None
         self.firms: list[Firm] = []
@@ -146,11 +151,13 @@ class CustomerMarket(mesa.Model):
             s if isinstance(s, str) else "+".join(s) for s in (f.strategy for f in sc.firms)
         ]
 
-        self._update_visibility()
-        self._decide()
+        MarketBatch([self])  # a batch of one: its own state, stepped by its own batch
+        update_visibility(self._batch)
+        decide(self._batch)
         self._seed_customers()
-        self.draws = GeneratorSource(self.rng)  # the step's random streams (sim.arrays)
-        self.recorder = MetricsRecorder(self)
+        # the step's random numbers, keyed by what each is for (sim.draws), from one seed
+        self.draws = KeyedDraws(int(self.rng.integers(2**64, dtype=np.uint64)))
+        self._batch.set_seed(self._slot, self.draws.seed)
         self.datacollector = RecorderCollector(self)  # Mesa's face of the recorder
         self._customer_views: dict[int, Customer] = {}
         self._space: mesa.discrete_space.Network | None = None
@@ -158,7 +165,6 @@ class CustomerMarket(mesa.Model):
         if eager_agents:
             self.customer_agents()
             self.space  # noqa: B018 - builds the Mesa space and places the agents
-        self.wall_seconds = 0.0
         self.build_seconds = time.perf_counter() - started
 
     def __repr__(self) -> str:
@@ -259,8 +265,8 @@ class CustomerMarket(mesa.Model):
 
     def _seed_customers(self) -> None:
         """Initial expectations and the initial customer bases of the firms present at step 0."""
-        from sim.rules.choice import expected_quality
-
+        batch = self._batch
+        terms = choice.terms(batch)
         cs, fs, rng = self.customer_state, self.firm_state, self.rng
         tp = self.params.trust
         anchor = self.params.expectations.join_anchor
@@ -288,9 +294,22 @@ class CustomerMarket(mesa.Model):
                 cs.supplier[m, rows] = f
                 cs.commitment[m, rows] = tp.commitment_established
                 cs.tenure[m, rows] = rng.integers(0, 5 * self.steps_per_year, size=len(rows))
-                quality = expected_quality(self, rows, m)[np.searchsorted(firms, f)]
+                quality = np.empty((len(rows), len(self.attributes)))
+                choice.qualities(
+                    rows,
+                    f,
+                    m,
+                    cs.expectation,
+                    cs.trust,
+                    terms.promise[0],
+                    terms.review_part[0],
+                    terms.review_weight[0],
+                    terms.public[0],
+                    batch.consts[0],
+                    quality,
+                )
                 cs.expectation[m, rows] += anchor * (quality - cs.expectation[m, rows])
-        self._count_customers()
+        count_customers(batch)
 
     def _tracked(self, track: list[int] | int | None) -> np.ndarray:
         if track is None:
@@ -304,14 +323,9 @@ class CustomerMarket(mesa.Model):
 
     # -- the step ---------------------------------------------------------------------------------
 
-    def _update_visibility(self) -> None:
-        fs = self.firm_state
-        active = fs.active(self.steps)
-        regions = np.arange(self.visible.shape[0])[:, None]
-        self.visible = active[None, :] & (fs.national[None, :] | (fs.region[None, :] == regions))
-
-    def _decide(self) -> None:
-        """Phase 1: each active firm's strategy decides promise, allocation, focus, disclosure."""
+    def decide_firms(self) -> None:
+        """Phase 1: each active firm's strategy decides promise, allocation, focus, price,
+        retention mix, feature share, teaching and disclosure (``sim.rules.decisions``)."""
         fs = self.firm_state
         for firm in self.firms:
             f = firm.index
@@ -319,7 +333,7 @@ class CustomerMarket(mesa.Model):
                 continue
             decision = Decision(
                 promise=fs.capability[f].copy(),
-                allocation=np.array([0.3, 0.3, 0.25, 0.15]),
+                allocation=np.array(DEFAULT_ALLOCATION),
                 focus=fs.focus[f].copy(),
                 price=float(fs.price[f]),
                 retention_mix=np.array(DEFAULT_MIX),
@@ -328,7 +342,6 @@ class CustomerMarket(mesa.Model):
             )
             firm.strategy.decide(firm, decision)
             self._apply_decision(firm, decision)
-        set_spending(self)
 
     def _apply_decision(self, firm: Firm, d: Decision) -> None:
         fs, f, k = self.firm_state, firm.index, len(self.attributes)
@@ -380,39 +393,87 @@ class CustomerMarket(mesa.Model):
         fs.teaching[f] = teaching
         fs.disclose[f] = bool(d.disclose)
 
-    def _count_customers(self) -> None:
-        fs, sup = self.firm_state, self.customer_state.supplier
-        counts = np.zeros(fs.n, np.int64)
-        for m, firms in enumerate(self.industry_firms):
-            for f in firms:
-                counts[f] = np.count_nonzero(sup[m] == f)
-        fs.customers = counts
-
-    def _after_phase(self, name: str) -> None:
-        if name == "acquisition":  # economics books the customer base after the moves
-            self._count_customers()
-
     def step(self) -> None:
         """Advance the market by one step (a week by default): every phase, for everyone."""
-        started = time.perf_counter()
-        self._update_visibility()
-        self._decide()
-        recording = self.steps % self.scenario.collect_every == 0
-        scratch = StepScratch(self, recording)
-        scratch.base = self.firm_state.customers.astype(float)
-        self.draws.step = self.steps
-        run_phases(self, scratch, after=self._after_phase)
-        self._count_customers()
-        self.recorder.account(self, scratch)
-        if recording:
-            self.recorder.record(self, scratch)  # which is also the DataCollector's data
-        if self.steps % max(1, self.steps_per_year // 12) == 0:
-            self.recorder.record_cohorts(self)
-        self.trace.record(self)
-        self.last_scratch = scratch
-        if not self.firm_state.alive.any():
-            self.running = False
-        self.wall_seconds += time.perf_counter() - started
+        if self._batch.B > 1:
+            raise RuntimeError(
+                "this market is stepped with others by its batch (sim.batch.MarketBatch.step)"
+            )
+        self._batch.steps = self.steps
+        self._batch.advance()
+
+    # -- the batch that steps this market ----------------------------------------------------
+
+    def _join(self, batch: MarketBatch, slot: int, recorder: MetricsRecorder) -> None:
+        """Become market ``slot`` of ``batch`` (which holds the state from now on)."""
+        self._batch, self._slot, self.recorder = batch, slot, recorder
+        self._scratch_view = None
+
+    def _freeze(self) -> None:
+        """Keep copies of this market's state and step values: it left its batch."""
+        batch, b = self._batch, self._slot
+        self._frozen = {
+            "visible": batch.visible[b].copy(),
+            "tactics": batch.tactics[b].copy(),
+            "spending": batch.spending[b].copy(),
+            "taught": bool(batch.taught[b]),
+        }
+        self.last_scratch  # noqa: B018 - builds the view of the last step before copying
+        cs, ws = self.customer_state, self.workspace
+        self.customer_state = CustomerState(
+            **{f.name: getattr(cs, f.name).copy() for f in fields(cs)}
+        )
+        self.workspace = Workspace(**{n: getattr(ws, n).copy() for n in Workspace.ARRAYS})
+        self.firm_state = FirmState(
+            **{f.name: getattr(self.firm_state, f.name).copy() for f in fields(self.firm_state)}
+        )
+        if self._scratch_view is not None:
+            self._scratch_view[1].model = self
+
+    def _step_value(self, name: str) -> Any:
+        if self._frozen is not None:
+            return self._frozen[name]
+        return getattr(self._batch, name)[self._slot]
+
+    visible = property(
+        lambda self: self._step_value("visible"),
+        doc="``[R, F]``: firm f is active and visible from region r this step",
+    )
+    tactics = property(
+        lambda self: self._step_value("tactics"),
+        doc="``[F, 4]``: each firm's level of each retention tactic this step",
+    )
+    spending = property(
+        lambda self: self._step_value("spending"),
+        doc="``[F, 4]``: each firm's spending on capability, capacity, marketing, retention",
+    )
+
+    @property
+    def taught(self) -> bool:
+        """Some firm has taught this market's customers what to value (sim.rules.teaching)."""
+        return bool(self._step_value("taught"))
+
+    @property
+    def batch(self) -> MarketBatch:
+        """The batch that steps this market (its own batch of one unless it was batched). A
+        batch of one first takes in what was changed on the market since its last step
+        (parameters, the network, firm arrays)."""
+        if self._batch.B == 1:
+            self._batch.sync()
+        return self._batch
+
+    @property
+    def last_scratch(self) -> StepScratch | None:
+        """What the last step left: per-firm tallies and the per-customer values of the step
+        (``sim.state.StepScratch``); None before the first step."""
+        batch = self._batch
+        if batch.scratch is None:
+            return None
+        if self._scratch_view is None or self._scratch_view[0] != id(batch.scratch):
+            if self._frozen is not None and self._scratch_view is not None:
+                return self._scratch_view[1]
+            self._scratch_view = (id(batch.scratch), StepScratch(self, batch.scratch, self._slot))
+        return self._scratch_view[1]
 
     def run(self, steps: int | None = None, progress: Any = None) -> CustomerMarket:
         """Run ``steps`` steps (default: the scenario's ``steps``); returns the model.

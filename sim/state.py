@@ -4,6 +4,14 @@ Customers are rows ``n`` (N of them), industries ``m`` (M), attributes ``k`` (K)
 Every rule reads and writes these arrays in place, all customers at once. Mesa agents
 (``sim.agents``) are views onto rows of them.
 
+Several markets of one shape are stepped together as one state (``sim.batch``): their customer
+arrays are concatenated along the customer axis (:meth:`CustomerState.concat`) and their firm
+arrays stacked on a leading market axis, ``[B, F, ...]`` (:meth:`FirmState.stack`); each market
+keeps views of its own part (:meth:`CustomerState.part`, :meth:`FirmState.row`), so code that
+works on one market reads and writes the batch. Supplier indices are a market's own firm
+indices (0..F-1) in both. Code that steps the state writes arrays in place (never rebinds a
+field), so the views stay valid.
+
 This module must never import the rules, the model, the UI or the sweep layer.
 """
 
@@ -16,7 +24,15 @@ import numpy as np
 
 from sim.arrays import Blocks, Pool
 
-__all__ = ["FLOAT", "CustomerState", "FirmState", "StepScratch", "Workspace"]
+__all__ = [
+    "CUSTOMER_AXIS",
+    "FLOAT",
+    "BatchScratch",
+    "CustomerState",
+    "FirmState",
+    "StepScratch",
+    "Workspace",
+]
 
 FLOAT = np.float32
 """Default floating point type of the per-customer state arrays (``CustomerMarket(dtype=...)``
@@ -25,6 +41,53 @@ float64. tests/test_precision.py bounds how far float32 runs drift from float64 
 
 NO_FIRM = -1
 """Value of ``supplier`` for a customer with no supplier in an industry."""
+
+CUSTOMER_AXIS = {
+    "segment": 0,
+    "region": 0,
+    "weights": 0,
+    "base_weights": 0,
+    "disposition": 0,
+    "standard": 0,
+    "recommend": 0,
+    "price_sensitivity": 0,
+    "benchmark": 0,
+    "supplier": 1,
+    "expectation": 1,
+    "experience": 1,
+    "satisfaction": 1,
+    "last_satisfaction": 1,
+    "trust": 1,
+    "commitment": 1,
+    "tenure": 1,
+    "joined": 1,
+    "failed": 1,
+    "warnings": 1,
+    "steps_since_recovery": 1,
+    "complaints": 1,
+    "answered": 1,
+    "switches": 1,
+    "heard": 1,
+    "attitude": 1,
+    # the workspace's
+    "failure": 1,
+    "expectation_used": 1,
+    "satisfaction_before": 1,
+    "disconfirmation": 1,
+    "left": 1,
+}
+"""The axis of each per-customer array that runs over customers."""
+
+
+def _part(array: np.ndarray, name: str, lo: int, hi: int) -> np.ndarray:
+    """The view of customers ``lo..hi`` of a per-customer array."""
+    if CUSTOMER_AXIS[name] == 0:
+        return array[lo:hi]
+    return array[:, lo:hi]
+
+
+def _concat(arrays: list[np.ndarray], name: str) -> np.ndarray:
+    return np.concatenate(arrays, axis=CUSTOMER_AXIS[name])
 
 
 @dataclass
@@ -99,6 +162,18 @@ class CustomerState:
             attitude=np.zeros((f, n), ft),
         )
 
+    @staticmethod
+    def concat(states: list[CustomerState]) -> CustomerState:
+        """The customers of several markets one after another (copies)."""
+        names = [f.name for f in fields(CustomerState)]
+        return CustomerState(**{n: _concat([getattr(s, n) for s in states], n) for n in names})
+
+    def part(self, lo: int, hi: int) -> CustomerState:
+        """Views of customers ``lo..hi`` (writes through them reach this state)."""
+        return CustomerState(
+            **{f.name: _part(getattr(self, f.name), f.name, lo, hi) for f in fields(self)}
+        )
+
     def supplier_trust(self, ids: Any = None) -> np.ndarray:
         """``[M, n]`` each customer's trust in its current supplier's word, NaN where it has
         none (``ids``: the customers, default all)."""
@@ -114,7 +189,7 @@ class CustomerState:
 
 @dataclass
 class FirmState:
-    """Per-firm arrays (F rows)."""
+    """Per-firm arrays (F rows), or ``[B, F, ...]`` for a batch of markets (:meth:`stack`)."""
 
     industry: np.ndarray  # [F] int
     region: np.ndarray  # [F] int, -1 for national
@@ -153,29 +228,46 @@ class FirmState:
 
     @property
     def n(self) -> int:
-        """Number of firms."""
-        return len(self.industry)
+        """Number of firms (of each market)."""
+        return self.industry.shape[-1]
 
     @property
     def national(self) -> np.ndarray:
         """Whether each firm serves every region."""
         return self.region < 0
 
-    def active(self, step: int) -> np.ndarray:
-        """Firms in the market at ``step``: entered and not exited."""
+    def active(self, step: Any) -> np.ndarray:
+        """Firms in the market at ``step``: entered and not exited (``step`` a number, or
+        ``[B, 1]`` for a batch)."""
         return self.alive & (self.entry_step <= step)
+
+    @staticmethod
+    def stack(states: list[FirmState]) -> FirmState:
+        """The firms of several markets with a leading market axis (copies)."""
+        names = [f.name for f in fields(FirmState)]
+        return FirmState(**{n: np.stack([getattr(s, n) for s in states]) for n in names})
+
+    def row(self, b: int) -> FirmState:
+        """Views of market ``b``'s firms of a stacked state."""
+        return FirmState(**{f.name: getattr(self, f.name)[b] for f in fields(self)})
+
+    def lift(self) -> FirmState:
+        """Views of one market's firms with a market axis of length 1 (a batch of one)."""
+        return FirmState(**{f.name: getattr(self, f.name)[None] for f in fields(self)})
 
 
 @dataclass
 class Workspace:
-    """Per-customer arrays a step fills and the next step overwrites (allocated once per model).
+    """Per-customer arrays a step fills and the next step overwrites (allocated once per model,
+    or per batch).
 
     ``supplier``, ``failure``, ``expectation_used``, ``satisfaction_before`` and
     ``disconfirmation`` describe the last step's deliveries, per industry ``[M, N]``
     (``[M, N, K]``): the supplier at delivery (-1 for none), whether the experience was a
     failure, the expectation it was judged against, the running satisfaction before it and the
     weighted disconfirmation it was rated with. Rows of customers not served that step hold
-    stale values.
+    stale values. ``left`` marks who left for no firm in this step's switching (they wait a
+    step before they may adopt again).
     """
 
     supplier: np.ndarray  # [M, N] int32
@@ -183,56 +275,96 @@ class Workspace:
     expectation_used: np.ndarray  # [M, N, K]
     satisfaction_before: np.ndarray  # [M, N]
     disconfirmation: np.ndarray  # [M, N] the weighted disconfirmation d of the step
-    rank: np.ndarray  # [N] int64: compact position of a listener in word of mouth
+    left: np.ndarray  # [M, N] bool: left to no firm in this step's switching
     blocks: Blocks = field(default_factory=Blocks)  # the block loops' temporaries
     pool: Pool = field(default_factory=Pool)  # the compiled kernels' temporaries
+
+    ARRAYS = (
+        "supplier",
+        "failure",
+        "expectation_used",
+        "satisfaction_before",
+        "disconfirmation",
+        "left",
+    )
 
     @classmethod
     def for_state(cls, cs: CustomerState) -> Workspace:
         """Buffers shaped like ``cs``."""
         m, n, k = cs.expectation.shape
         return cls(
-            supplier=np.empty((m, n), np.int32),
+            supplier=np.full((m, n), -1, np.int32),
             failure=np.zeros((m, n), bool),
-            expectation_used=np.empty((m, n, k), cs.expectation.dtype),
-            satisfaction_before=np.empty((m, n), cs.satisfaction.dtype),
-            disconfirmation=np.empty((m, n), cs.satisfaction.dtype),
-            rank=np.zeros(n, np.int64),
+            expectation_used=np.zeros((m, n, k), cs.expectation.dtype),
+            satisfaction_before=np.zeros((m, n), cs.satisfaction.dtype),
+            disconfirmation=np.zeros((m, n), cs.satisfaction.dtype),
+            left=np.zeros((m, n), bool),
         )
+
+    def part(self, lo: int, hi: int) -> Workspace:
+        """Views of customers ``lo..hi`` (its own block and pool buffers)."""
+        return Workspace(**{n: _part(getattr(self, n), n, lo, hi) for n in self.ARRAYS})
+
+
+TALLY_NAMES = (
+    "failures",  # failures delivered
+    "warnings",  # failures announced to the customer
+    "served_count",  # customers served this step
+    "experience_sum",  # sum of w.X over them (recorded steps)
+    "expectation_sum",  # sum of w.E_used over them (recorded steps)
+    "complaints",
+    "answered",
+    "wom_positive",  # messages sent
+    "wom_negative",
+    "wom_reach",  # listeners reached
+    "churned",  # customers lost
+    "switched_in",  # customers won from rivals
+    "acquired",  # customers won from the unserved
+)
+"""Per-firm counts and sums of one step, in the order of :attr:`BatchScratch.tallies`."""
+
+
+class BatchScratch:
+    """What one step of a batch passes from phase to phase and to the metrics.
+
+    ``tallies`` is ``[B, F, len(TALLY_NAMES)]`` float64, filled by the phases; each tally is
+    also an attribute (``scratch.churned``, ``[B, F]``, a view). ``recording`` says which
+    markets record their metrics this step. ``load`` and ``utilisation`` are the firms' quality
+    factor and customers over capacity at the start of the step; ``base`` the customers at
+    the start of the step; ``exits`` the ``(market, firm)`` pairs that exited.
+    """
+
+    def __init__(self, n_markets: int, n_firms: int, recording: np.ndarray) -> None:
+        self.recording = recording  # [B] bool
+        self.tallies = np.zeros((n_markets, n_firms, len(TALLY_NAMES)))
+        for i, name in enumerate(TALLY_NAMES):
+            setattr(self, name, self.tallies[:, :, i])
+        self.load: np.ndarray | None = None  # [B, F]
+        self.utilisation: np.ndarray | None = None  # [B, F]
+        self.base: np.ndarray | None = None  # [B, F]
+        self.exits: list[tuple[int, int]] = []
 
 
 class StepScratch:
-    """What one step's phases pass to the next and to the metrics.
+    """One market's view of what its last step left: per-firm tallies ``[F]`` and the
+    per-customer values of the step.
 
-    Per-firm tallies (``[F]`` arrays) are filled by the phases. Per-customer values of the step
-    live in the model's :class:`Workspace` as whole-industry slabs; the per-industry lists below
-    (``served``, ``firm``, ``failure``, ``warned``, ``step_satisfaction``, ``disconfirmation``,
-    ``satisfaction_before``, ``expectation_used``: one array per industry, aligned with the
-    customers served that step) are built from them on first use and are valid until the model's
-    next step.
+    Per-customer values of the step live in the workspace as whole-industry slabs; the
+    per-industry lists below (``served``, ``firm``, ``failure``, ``warned``, ``step_satisfaction``,
+    ``disconfirmation``, ``satisfaction_before``, ``expectation_used``: one array per industry,
+    aligned with the customers served that step) are built from them on first use and are valid
+    until the model's next step.
     """
 
-    def __init__(self, model: Any = None, recording: bool = False) -> None:
+    def __init__(self, model: Any, batch: BatchScratch, b: int) -> None:
         self.model = model
-        self.recording = recording  # this step's metrics are recorded
-        self.load: np.ndarray | None = None  # [F] quality factor
-        self.utilisation: np.ndarray | None = None  # [F] customers / capacity
-        self.failures: np.ndarray | None = None  # [F] failures delivered
-        self.warnings: np.ndarray | None = None  # [F] failures announced to the customer
-        self.served_count: np.ndarray | None = None  # [F] customers served this step
-        self.expectation_sum: np.ndarray | None = None  # [F] sum of w.E_used (recorded steps)
-        self.experience_sum: np.ndarray | None = None  # [F] sum of w.X (recorded steps)
-        self.complaints: np.ndarray | None = None  # [F]
-        self.answered: np.ndarray | None = None  # [F]
-        self.wom_positive: np.ndarray | None = None  # [F] messages sent
-        self.wom_negative: np.ndarray | None = None  # [F]
-        self.wom_reach: np.ndarray | None = None  # [F] listeners reached
-        self.churned: np.ndarray | None = None  # [F] customers lost
-        self.base: np.ndarray | None = None  # [F] customers at the start of the step
-        self.switched_in: np.ndarray | None = None  # [F] customers won from rivals
-        self.acquired: np.ndarray | None = None  # [F] customers won from the unserved
-        self.just_left: list[np.ndarray] = []  # left to unserved this step, per industry
-        self.exits: list[int] = []
+        self.recording = bool(batch.recording[b])
+        for name in TALLY_NAMES:
+            setattr(self, name, getattr(batch, name)[b])
+        self.load = batch.load[b]
+        self.utilisation = batch.utilisation[b]
+        self.base = batch.base[b]
+        self.exits = [f for market, f in batch.exits if market == b]
         self._lists: dict[str, list[np.ndarray]] | None = None
 
     def _compact(self) -> dict[str, list[np.ndarray]]:

@@ -92,9 +92,10 @@ def test_indicators_fall_before_churn_rises_after_a_capacity_failure(
 def test_without_the_failure_nothing_moves_at_the_bank() -> None:
     ew = early_warning(capacity_failure(keep=1.0))
     bank = ew.alarms[ew.alarms["firm"] == 0]
-    assert not (bank["series"] == "churn").any()
-    # NPS, a share of promoters, may raise a lone alarm on noise; the failure raises several
-    assert bank["week"].between(FAILURE_WEEK, FAILURE_WEEK + 20).sum() <= 1
+    # a series of 1,000 customers may raise a lone alarm on noise (measured over seeds 2-5: one
+    # churn alarm at week 73, none, one intention-to-stay alarm at week 59, none); the failure
+    # raises churn's and several indicators' (the tests above)
+    assert len(bank) <= 1
 
 
 def test_the_chart_shows_what_fell_first(failure: pd.DataFrame, tmp_path) -> None:

@@ -17,8 +17,8 @@ import sim
 import sim.indicators
 from sim.indicators import RELATIONSHIP_INDICATORS, STAY_YEARS, SURVEY_ITEMS, panel
 from sim.metrics import FIRM_COLUMNS, MARKET_COLUMNS, industry_membership
-from sim.rules.choice import utilities
-from sim.rules.switching import churn_probability
+from sim.rules import choice
+from sim.rules.expectations import credibility_weight_of_reviews
 
 
 def stepped(customers: int = 600, steps: int = 30, **overrides) -> sim.CustomerMarket:
@@ -30,9 +30,54 @@ def stepped(customers: int = 600, steps: int = 30, **overrides) -> sim.CustomerM
 
 def survey(model: sim.CustomerMarket) -> pd.DataFrame:
     """The firm metrics of the market as it stands (recorded now, without stepping)."""
-    model.recorder.record(model, model.last_scratch)
+    batch = model.batch
+    batch.scratch.recording[:] = True
+    batch.recorder.record(batch, batch.scratch)
     frame = model.firm_metrics()
     return frame.iloc[-model.firm_state.n :].set_index("firm")
+
+
+def utilities(model: sim.CustomerMarket, rows: np.ndarray, m: int) -> np.ndarray:
+    """The oracle: ``[F_m, rows]`` each customer's utility of each firm of industry ``m``
+    (``sim.rules.choice``, docs/MODEL.md), in numpy; -inf for a firm it cannot see."""
+    batch, prm = model.batch, model.params
+    t = choice.terms(batch)  # the firm-level parts
+    cs, firms = model.customer_state, model.industry_firms[m]
+    on, e = prm.mechanisms, prm.expectations
+    a_p = e.weight_promise if on.promise_choice else 0.0
+    trust = cs.trust[np.ix_(firms, rows)].astype(float)
+    rho = credibility_weight_of_reviews(batch.params)[0, 0]
+    public = t.public[0, firms][:, None]
+    credible = trust + (public - trust) * rho if on.credibility else np.ones_like(trust)
+    w_promise = a_p * credible  # [F_m, rows]
+    own = cs.expectation[m][rows].astype(float)  # [rows, K]
+    total = (
+        w_promise[..., None] * t.promise[0, firms][:, None, :]
+        + t.review_part[0, firms][:, None, :]
+        + e.weight_experience * own[None]
+    )
+    weight = w_promise + t.review_weight[0, firms][:, None] + e.weight_experience
+    e_hat = total / np.maximum(weight, 1e-12)[..., None]
+    quality = np.einsum("frk,rk->fr", e_hat, cs.weights[rows].astype(float))
+    u = prm.switching.quality * quality
+    u += prm.switching.attitude * cs.attitude[np.ix_(firms, rows)].astype(float)
+    u += t.price_term[0, firms][:, None] * cs.price_sensitivity[rows].astype(float)[None, :]
+    seen = model.visible[cs.region[rows]][:, firms].T  # [F_m, rows]
+    return np.where(seen, u, -np.inf)
+
+
+def churn_probability(model: sim.CustomerMarket, rows: np.ndarray, m: int, gap) -> np.ndarray:
+    """The oracle: the chance to leave this step, ``1 - (1 - sigmoid(z)) ** (1 / spy)``."""
+    cs, prm = model.customer_state, model.params.switching
+    own = cs.supplier[m][rows]
+    s = cs.satisfaction[m][rows].astype(float)
+    s = np.where(np.isnan(s), prm.satisfaction_ref, s)
+    z = prm.intercept - prm.switching_cost + prm.satisfaction * (prm.satisfaction_ref - s)
+    z += prm.trust * (prm.trust_ref - cs.trust[own, rows].astype(float))
+    if model.params.mechanisms.commitment:
+        z -= prm.commitment * (cs.commitment[m][rows].astype(float) - 0.5)
+    z += prm.rival * gap
+    return 1.0 - (1.0 - 1.0 / (1.0 + np.exp(-z))) ** (1.0 / model.steps_per_year)
 
 
 def stay_oracle(model: sim.CustomerMarket, rows: np.ndarray) -> np.ndarray:
@@ -43,11 +88,11 @@ def stay_oracle(model: sim.CustomerMarket, rows: np.ndarray) -> np.ndarray:
     for m, firms in enumerate(model.industry_firms):
         mine = rows[cs.supplier[m][rows] >= 0]
         own = cs.supplier[m][mine]
-        u, _ = utilities(model, mine, m)  # [rows, F_m]
+        u = utilities(model, mine, m).T  # [rows, F_m]
         own_u = u[np.arange(len(mine)), np.searchsorted(firms, own)]
         rival = np.where(firms[None, :] == own[:, None], -np.inf, u).max(axis=1)
         gap = np.where(np.isfinite(rival), np.maximum(0.0, rival - own_u), 0.0)
-        p = churn_probability(model, mine, m, gap.astype(cs.trust.dtype)).astype(float)
+        p = churn_probability(model, mine, m, gap)
         total += np.bincount(own, (1.0 - p) ** (STAY_YEARS * spy), minlength=n_firms)
         count += np.bincount(own, minlength=n_firms)
     return total / count
@@ -110,7 +155,11 @@ def test_a_large_market_asks_a_fixed_systematic_panel(monkeypatch) -> None:
     assert panel(900) == slice(0, 900, 1)
     monkeypatch.setattr(sim.indicators, "PANEL_SIZE", 200)
     assert panel(900) == slice(0, 900, 5)
-    got, asked = sim.indicators.intention_to_stay(model, industry_membership(model))
+    batch = model.batch
+    got, asked = sim.indicators.intention_to_stay(
+        batch, industry_membership(batch), np.array([True])
+    )
+    got, asked = got[0], asked[0]
     rows = np.arange(0, 900, 5)
     np.testing.assert_allclose(got / asked, stay_oracle(model, rows), rtol=1e-6)
     served = sum((model.customer_state.supplier[m][rows] >= 0).sum() for m in range(3))

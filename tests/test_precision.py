@@ -1,10 +1,10 @@
 """float32 state follows float64 state: the same market at both precisions.
 
 The per-customer state is float32 by default (``sim.state.FLOAT``; ``CustomerMarket(dtype=...)``
-chooses per model). Both precisions draw the same random numbers when they share a random source,
-so their trajectories can be compared directly: with ``KeyedSource`` (each number fixed by what
-it is for), a decision can only differ where a uniform falls within float32 rounding (about 1e-7)
-of its probability, and such a flip changes one customer's path, not the others' draws.
+chooses per model). Both precisions draw the same random numbers (``sim.draws``: each number is
+fixed by what it is for), so their trajectories can be compared directly: a decision can only
+differ where a uniform falls within float32 rounding (about 1e-7) of its probability, and such a
+flip changes one customer's path, not the others' draws.
 
 Documented tolerance (docs/performance.md): over 104 weeks of three scenarios, every firm's
 customer count, churn and acquisitions agree to within 2 customers and every per-firm mean
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from cxsim_reference import KeyedSource
 
 import sim
 import sim.state
@@ -44,7 +43,6 @@ RELATIVE, ABSOLUTE = 1e-3, 1e-4
 
 def run(scenario: str, dtype: str, steps: int = 104):
     model = sim.CustomerMarket(scenario, rng=2, dtype=dtype, overrides={"market.customers": 400})
-    model.draws = KeyedSource(2)
     model.run(steps)
     return model
 

@@ -55,12 +55,12 @@ def test_unit_cost_falls_with_scale_and_not_without_economies() -> None:
     fs = model.firm_state
     fs.customers[:] = [100, 100, 100, 100, 800]  # a national firm four times each local's base
     fs.unit_cost[:] = 45.0
-    costs = unit_costs(model)
+    costs = unit_costs(model.batch)[0]
     assert costs[4] < costs[0] and np.allclose(costs[:4], costs[0])
     e = model.params.economics.scale_elasticity
     assert np.isclose(costs[0] / costs[4], 8.0**e)
     model.params.economics.scale_elasticity = 0.0
-    assert np.allclose(unit_costs(model), 45.0)
+    assert np.allclose(unit_costs(model.batch)[0], 45.0)
 
 
 def test_a_responsive_rival_answers_a_cheaper_rival_on_price() -> None:

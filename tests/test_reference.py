@@ -4,12 +4,12 @@
 docs/MODEL.md the way a Mesa user would: one ``Customer.step``-style method per phase, loops over
 relationships and neighbours, every agent computing from the same state and then applying (the
 package's synchronous step). Both start from the same state (the reference copies the package model
-at step 0) and share one random source, ``KeyedSource``, whose numbers depend only on what they are
-for (step, purpose, industry, customer, column), so the block-by-block order of the package and the
-agent order of the reference draw the same numbers. Every draw is thereby fixed: failures,
-complaints, answers, talking, reviews, churn, the leaver's and the adopter's choice, and the
-perception noise. The one draw the keyed source cannot fix, a message reaching a neighbour, is
-switched off (reach 1).
+at step 0) and draw the same random numbers: the package's numbers are keyed by what they are for
+(``sim.draws``: seed, step, purpose, industry, customer, column), and the reference asks the same
+functions for them one agent at a time (``KeyedSource.of(model)``), so the block-by-block order of
+the package and the agent order of the reference see the same numbers. Every draw is thereby
+fixed: failures, complaints, answers, talking, a message reaching a neighbour, reviews, churn, the
+leaver's and the adopter's choice, and the perception noise. Nothing is injected into the package.
 
 The markets are small but busy: high churn and adoption, frequent complaints, failures and reviews,
 an overloaded firm, a disclosing firm, an over-promiser, two regions with a local firm, a firm that
@@ -28,7 +28,7 @@ import sim
 TOLERANCE = 1e-9
 
 BUSY = {
-    "word_of_mouth.reach": 1.0,  # every neighbour hears (the one draw that is not keyed)
+    "word_of_mouth.reach": 1.0,  # every neighbour hears (a case below draws it)
     "word_of_mouth.base_rate": 0.1,
     "delivery.base_failure_rate": 0.1,
     "complaints.probability": 0.6,
@@ -149,6 +149,7 @@ CASES = {
         10,
     ),
     "baseline three industries": ("baseline", 10),
+    "partial reach": (two_industries(**{"word_of_mouth.reach": 0.6}), 8),
 }
 
 
@@ -177,8 +178,7 @@ def test_package_equals_agent_by_agent_reference(case: str) -> None:
     scenario, steps = CASES[case]
     overrides = {"market.customers": 150, **BUSY} if scenario == "baseline" else None
     model = sim.CustomerMarket(scenario, rng=5, dtype="float64", overrides=overrides)
-    model.draws = KeyedSource(11)
-    ref = ReferenceMarket(model, KeyedSource(11))
+    ref = ReferenceMarket(model, KeyedSource.of(model))
     assert compare(model, ref) == []
     for t in range(1, steps + 1):
         model.step()

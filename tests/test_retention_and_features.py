@@ -37,28 +37,28 @@ def only(tactic: str) -> dict[str, float]:
 def test_levels_follow_spending_and_the_mix() -> None:
     model = keeper_market(only("extras"), share=0.05)
     model.step()
-    levels = tactic_levels(model)
+    levels = tactic_levels(model.batch)[0]
     assert 0.1 < levels[0, 0] < 1.0 and np.allclose(levels[0, 1:], 0.0)
     # the same spending on personal contact reaches a lower level: it is costlier
     personal = keeper_market(only("personal"), share=0.05)
     personal.step()
-    assert 0 < tactic_levels(personal)[0, 2] < levels[0, 0]
+    assert 0 < tactic_levels(personal.batch)[0][0, 2] < levels[0, 0]
 
 
 def test_personal_contact_is_limited_by_staff() -> None:
     model = keeper_market(only("personal"))
     model.step()
-    before = tactic_levels(model)[0, 2]
+    before = tactic_levels(model.batch)[0][0, 2]
     model.firm_state.capacity[0] = model.firm_state.customers[0] / model.n_customers / 3
-    assert np.isclose(tactic_levels(model)[0, 2], before / 3)
+    assert np.isclose(tactic_levels(model.batch)[0][0, 2], before / 3)
 
 
 def test_promotions_build_commitment_and_wear_out() -> None:
     model = keeper_market(only("promotions"))
     model.run(4)
-    early = tactic_levels(model)[0, 1]
+    early = tactic_levels(model.batch)[0][0, 1]
     model.run(100)
-    late = tactic_levels(model)[0, 1]
+    late = tactic_levels(model.batch)[0][0, 1]
     assert late < 0.8 * early  # the same spending, worn by sustained use
     with_promotions = model.firm_metrics().query("step == 104 and firm == 0")["commitment"]
     off = keeper_market(only("promotions"), **{"mechanisms.retention_promotions": False}).run(104)

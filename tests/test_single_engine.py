@@ -145,7 +145,7 @@ def test_constants_held_as_values_keep_their_names_types_and_numbers() -> None:
 def test_every_kernel_of_the_package_is_cached_with_the_rule_stamp() -> None:
     """Kernels inline rules from other files, so their caches carry a stamp of every file with
     compiled code: editing any rule recompiles them (numba alone checks the kernel's file)."""
-    for dispatcher in (fused.customer_rows, fused.commitment_rows, sim.metrics.tally):
+    for dispatcher in (fused.customer_rows, fused.one_task, sim.metrics.tally):
         locator = dispatcher._cache._impl.locator
         assert isinstance(locator, sim.jit.RuleCacheLocator), dispatcher
     stamp = (

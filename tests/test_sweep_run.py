@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import sim.sweep as sw
+from sim.sweep import worker
 from sim.sweep.executors import SerialExecutor, make_executor
 from sim.sweep.plan import build_plan
 from sim.sweep.runner import default_chunk_runs
@@ -64,6 +66,51 @@ def test_a_local_pool_gives_the_serial_numbers(reference, tmp_path):
     assert_same(reference, two)
     workers = set(two.runs()["worker"])
     assert len(workers) == 2, "both pool processes should have taken runs"
+
+
+def test_runs_stepped_together_give_the_numbers_of_runs_one_by_one(reference, tmp_path):
+    """The sweep steps its small runs together on a worker (``run_batch``); the same sweep run
+    one market at a time (``batch=False``) gives the same tables."""
+    one_by_one = sw.run(spec(), tmp_path / "single", executor="serial", batch=False)
+    assert_same(reference, one_by_one)
+
+
+@pytest.mark.parametrize("size", [1, 2, 5, 12])
+def test_a_batch_of_runs_gives_each_run_its_rows_alone(size):
+    """``run_batch`` against ``run_one`` for every run of a design of different sizes,
+    networks and parameters, in batches of ``size`` (the last one shorter)."""
+    design = spec(
+        replicates=2,
+        parameters=[
+            {"key": "market.customers", "name": "size", "values": [120, 260, 200]},
+            {"key": "network.k", "name": "k", "values": [4, 8]},
+        ],
+    )
+    keep = worker.OutputPlan(tables=("market", "firms", "cohorts"), every=3)
+    tasks = [replace(t, output=keep) for t in build_plan(design).tasks]
+    alone = {t.run_id: worker.run_one(t) for t in tasks}
+    batches = [worker.RunBatch(tuple(tasks[i : i + size])) for i in range(0, len(tasks), size)]
+    for batch in batches:
+        results = worker.run_batch(batch)
+        assert [r.run_id for r in results] == [t.run_id for t in batch.tasks]
+        for r in results:
+            a = alone[r.run_id]
+            assert r.status == a.status == "ok" and r.steps_run == a.steps_run
+            assert r.tables.keys() == a.tables.keys() == {"market", "firms", "cohorts"}
+            for name, table in r.tables.items():
+                pd.testing.assert_frame_equal(table, a.tables[name], check_exact=True)
+
+
+def test_batches_are_cut_to_the_customers_and_shared_by_the_workers():
+    tasks = build_plan(spec(replicates=40)).tasks  # 120 runs of 200 customers
+    assert [len(b.tasks) for b in worker.make_batches(tasks, 1)] == [60, 60]
+    assert [len(b.tasks) for b in worker.make_batches(tasks, 1, customers=10_000)] == [50] * 2 + [
+        20
+    ]
+    assert all(len(b.tasks) == 15 for b in worker.make_batches(tasks, 4))
+    assert worker.make_batches(tasks[:3], 2) == tasks[:3]  # one run per worker: no batches
+    batches = worker.make_batches(tasks, 3)
+    assert [t for b in batches for t in b.tasks] == tasks
 
 
 def test_replicates_differ_and_a_run_repeats_itself(reference, tmp_path):

@@ -12,36 +12,19 @@ from __future__ import annotations
 
 import copy
 from types import SimpleNamespace
-from typing import Any
 
 import numpy as np
 import pytest
 
 import sim
 import sim.metrics
+from sim.draws import CODES, TALK, KeyedDraws, step_keys
 from sim.network import Adjacency
-from sim.rules import word_of_mouth
-from sim.state import StepScratch
+from sim.params.stacked import StackedParams
+from sim.rules import constants, word_of_mouth
+from sim.state import BatchScratch
 
 # -- crafted states -------------------------------------------------------------------------
-
-
-class CraftedDraws:
-    """Talk uniforms chosen by the test (one per customer and industry; 1 = silent); the reach
-    stream restarts from one seed on every call."""
-
-    def __init__(self, talk: np.ndarray, seed: int = 0) -> None:
-        self.talk = talk  # [M, N]
-        self.seed = seed
-        self.step = 0
-
-    def below(self, purpose: str, m: int, rows: slice, p_max: float) -> tuple[np.ndarray, Any]:
-        u = self.talk[m] if purpose == "talk" else np.ones(self.talk.shape[1])
-        i = np.flatnonzero(u < p_max)
-        return i, u[i]
-
-    def stream(self, purpose: str) -> np.random.Generator:
-        return np.random.default_rng(self.seed)
 
 
 def crafted_market(kind: str = "watts_strogatz") -> sim.CustomerMarket:
@@ -52,11 +35,18 @@ def crafted_market(kind: str = "watts_strogatz") -> sim.CustomerMarket:
     return sim.CustomerMarket("baseline", rng=2, overrides=overrides)
 
 
-def spread(model: sim.CustomerMarket) -> StepScratch:
-    """``_spread`` on the market's state; returns the step's scratch."""
-    scratch = StepScratch(model)
-    word_of_mouth._spread(model, scratch)
+def spread(model: sim.CustomerMarket) -> BatchScratch:
+    """``_spread`` on the market's state (its batch of one); returns the step's scratch."""
+    batch = model.batch
+    scratch = BatchScratch(1, batch.F, np.array([True]))
+    word_of_mouth._spread(batch, scratch)
     return scratch
+
+
+def everyone_talks(model: sim.CustomerMarket) -> None:
+    """A chance to talk of 1 whatever the satisfaction: every served customer with an S talks
+    (a NaN S never does)."""
+    model.params.word_of_mouth.base_rate = 1.0
 
 
 def served_state(model: sim.CustomerMarket) -> np.ndarray:
@@ -75,7 +65,8 @@ def served_state(model: sim.CustomerMarket) -> np.ndarray:
 def test_nobody_talks() -> None:
     model = crafted_market()
     served_state(model)
-    model.draws = CraftedDraws(np.ones((3, 40)))
+    prm = model.params.word_of_mouth
+    prm.base_rate = prm.positive_amplitude = prm.negative_amplitude = 0.0  # a chance of 0
     before = model.customer_state.heard.copy()
     sa = spread(model)
     assert sa.wom_reach.sum() == 0 and sa.wom_positive.sum() == 0
@@ -95,15 +86,14 @@ def test_one_listener_hears_every_message_with_nan_heard_values() -> None:
     cs.satisfaction[:, 1:] = 9.5  # delighted: positive messages
     cs.satisfaction[0, 5] = model.params.word_of_mouth.neutral_point  # neutral: tone 0
     cs.satisfaction[1, 7] = np.nan  # no S: never talks
+    cs.satisfaction[:, 0] = np.nan  # the center never talks
     cs.experience[:, 1:, :] = 0.9  # praise on every cross attribute
     cs.heard[:] = np.nan
     cs.heard[2, 0] = 0.25  # one industry's heard value is set before
     cross = np.flatnonzero(model.cross_mask)
     cs.benchmark[:] = 0.1
     cs.benchmark[0, cross[0]] = np.nan
-    talk = np.ones((3, n))
-    talk[:, 1:] = 0.0  # everyone but the center talks
-    model.draws = CraftedDraws(talk)
+    everyone_talks(model)  # everyone but the center talks
     attitude = cs.attitude[:, 0].copy()
     heard_rate = model.params.expectations.heard_rate
     sa = spread(model)
@@ -123,7 +113,7 @@ def test_partial_reach_on_a_ring_matches() -> None:
     model = crafted_market()
     served_state(model)
     model.customer_state.heard[:, ::3] = np.nan
-    model.draws = CraftedDraws(np.random.default_rng(8).uniform(0, 0.6, (3, 40)), seed=4)
+    model.params.word_of_mouth.base_rate = 0.3
     full = copy.deepcopy(model)
     full.params.word_of_mouth.reach = 1.0
     model.params.word_of_mouth.reach = 0.5
@@ -135,7 +125,7 @@ def test_complete_graph_matches() -> None:
     model = crafted_market("complete")
     assert model.adjacency_is_complete
     served_state(model)
-    model.draws = CraftedDraws(np.random.default_rng(9).uniform(0, 0.5, (3, 40)), seed=6)
+    model.params.word_of_mouth.base_rate = 0.25
     cap = model.params.word_of_mouth.complete_graph_max_receivers
     sa = spread(model)
     talkers = sa.wom_positive.sum() + sa.wom_negative.sum()
@@ -157,12 +147,21 @@ def valence(sat: np.ndarray, n0: float) -> np.ndarray:
     return np.where(sat >= n0, (sat - n0) / (10.0 - n0), (sat - n0) / n0)
 
 
+def wom_constants(**values: float) -> np.recarray:
+    """The kernels' constants of one market of the crafted shape, with word-of-mouth values."""
+    params = crafted_market().params.model_copy(deep=True)
+    for name, value in values.items():
+        setattr(params.word_of_mouth, name, value)
+    return constants.build(StackedParams([params]), 52, np.float32)
+
+
 def test_select_talkers_matches_talk_probability_and_valence() -> None:
-    """Every float32 satisfaction around the neutral point and the ends, NaN, unserved rows and
-    uniforms at the chance itself."""
+    """Every float32 satisfaction around the neutral point and the ends, NaN and unserved rows,
+    against each customer's own keyed uniform."""
     prm = SimpleNamespace(
         base_rate=0.03, positive_amplitude=0.12, negative_amplitude=0.3, neutral_point=6.3
     )
+    consts = wom_constants(**vars(prm))
     n0 = np.float32(prm.neutral_point)
     sat = np.concatenate(
         [
@@ -171,63 +170,78 @@ def test_select_talkers_matches_talk_probability_and_valence() -> None:
             [np.nan, 0.0, 10.0, 6.3],
         ]
     ).astype(np.float32)
-    supplier = np.where(np.arange(len(sat)) % 7 == 3, -1, np.arange(len(sat)) % 4).astype(np.int32)
+    n = len(sat)
+    supplier = np.where(np.arange(n) % 7 == 3, -1, np.arange(n) % 4).astype(np.int32)
     chance = talk_probability(sat, prm)
-    u = np.random.default_rng(1).uniform(0, 0.45, len(sat))
-    u[::5] = chance[::5]  # at the chance itself: does not talk
-    u[1::5] = np.nextafter(chance[1::5], -1.0)  # just below: talks
-    cand = np.arange(len(sat))
-    ok = supplier >= 0
-    talk = (u < chance) & ok
-    ft = np.float32
-    got = word_of_mouth.select_talkers(
-        cand,
-        u,
-        supplier,
-        sat,
-        ft(prm.base_rate),
-        ft(prm.positive_amplitude),
-        ft(prm.negative_amplitude),
-        n0,
-        ft(max(10.0 - prm.neutral_point, 1e-9)),
-        ft(max(prm.neutral_point, 1e-9)),
-        1.0,
+    draws = KeyedDraws(13)
+    draws.step = 4
+    keys = step_keys(np.array([draws.seed], np.uint64), draws.step, CODES, 1)
+    u = draws.uniform("talk", 0, slice(0, n))
+    assert keys[0, TALK, 0] == draws.key("talk", 0)
+    talk = (u < chance) & (supplier >= 0)
+    out = [np.empty(n + 1, np.int64) for _ in range(3)] + [np.empty(n + 1, np.float32)]
+    said = np.zeros((1, 4, 2))
+    count = word_of_mouth.select_talkers(
+        0, np.array([0, n]), keys, consts, supplier, sat, *out, said
     )
-    assert np.array_equal(got[0], cand[talk])
-    assert np.array_equal(got[1], supplier[talk])
-    np.testing.assert_allclose(got[2], valence(sat[talk], prm.neutral_point), rtol=2e-7)
-    assert got[2].dtype == np.float32 and 0 < talk.sum() < len(sat)
+    talkers, market, firm, tone = (a[:count] for a in out)
+    assert np.array_equal(talkers, np.flatnonzero(talk)) and (market == 0).all()
+    assert np.array_equal(firm, supplier[talk])
+    np.testing.assert_allclose(tone, valence(sat[talk], prm.neutral_point), rtol=2e-7)
+    assert tone.dtype == np.float32 and 0 < talk.sum() < n
+    assert np.array_equal(said[0, :, 0], np.bincount(firm[tone > 0], minlength=4))
+    assert np.array_equal(said[0, :, 1], np.bincount(firm[tone < 0], minlength=4))
 
 
 @pytest.mark.parametrize("reach", [0.0, 0.4, 1.0])
-def test_expand_csr_matches_adjacency_expand(reach: float) -> None:
+def test_expand_csr_keeps_each_delivery_by_its_keyed_uniform(reach: float) -> None:
     rng = np.random.default_rng(3)
     adj = Adjacency.from_edges(rng.integers(0, 60, 300), rng.integers(0, 60, 300), 61)  # 60 alone
     senders = np.array([5, 5, 60, 0, 59, 17, 60, 33], np.int64)  # repeats, an isolated sender
-    firm = np.array([0, 1, 2, 3, 0, 1, 2, 3], np.int32)
-    want = adj.expand(senders, reach, np.random.default_rng(7))
+    firm = np.array([0, 1, 2, 3, 0, 1, 2, 3], np.int64)
+    draws = KeyedDraws(7)
+    keys = step_keys(np.array([draws.seed], np.uint64), draws.step, CODES, 2)
+    # the oracle: message i reaches the j-th neighbour of its sender s when the uniform of
+    # column j of s in its industry's "reach" stream is below reach
+    want_message, want_receiver = [], []
+    for i, s in enumerate(senders):
+        row = adj.indices[adj.indptr[s] : adj.indptr[s + 1]]
+        u = draws.uniform("reach", 1, [s], width=max(len(row), 1))[0]
+        for j, r in enumerate(row):
+            if reach >= 1 or u[j] < reach:
+                want_message.append(i)
+                want_receiver.append(r)
     fan_out = int(adj.degree[senders].sum())
-    uniforms = np.random.default_rng(7).random(fan_out) if 0 < reach < 1 else np.zeros(0)
     message, receiver = np.empty(fan_out + 1, np.int64), np.empty(fan_out + 1, np.int64)
-    per_firm = np.full(4, 99, np.int64)
-    if reach == 0:
-        assert len(want[0]) == 0  # the model returns early: no draw, no kernel
-        return
+    per_firm = np.full((1, 4), 99.0)
     kept = word_of_mouth.expand_csr(
-        senders, adj.indptr, adj.indices, uniforms, reach, firm, message, receiver, per_firm
+        senders,
+        np.zeros(len(senders), np.int64),
+        1,
+        np.array([0, 61]),
+        keys,
+        wom_constants(reach=reach),
+        adj.indptr,
+        adj.indices,
+        firm,
+        message,
+        receiver,
+        per_firm,
     )
-    assert np.array_equal(message[:kept], want[0])
-    assert np.array_equal(receiver[:kept], want[1])
-    assert np.array_equal(per_firm, np.bincount(firm[want[0]], minlength=4))
+    assert np.array_equal(message[:kept], want_message)
+    assert np.array_equal(receiver[:kept], want_receiver)
+    assert np.array_equal(per_firm[0], 99 + np.bincount(firm[want_message], minlength=4))
+    if reach == 0:
+        assert kept == 0
 
 
 def test_moved_table_is_the_same_whatever_its_length() -> None:
-    """The compiled path computes ``moved`` up to a bound (the most neighbours), numpy up to
-    the most messages heard: the entries they share must be the same numbers."""
-    for influence in (0.2, 0.07, 0.9):
-        long = word_of_mouth._moved(influence, 300)
-        for most in (0, 1, 2, 3, 7, 8, 9, 16, 31, 64, 299):
-            assert np.array_equal(word_of_mouth._moved(influence, most), long[: most + 1])
+    """The table is computed up to a bound (the most messages a listener can hear): the
+    entries of two bounds that they share must be the same numbers, market by market."""
+    influence = np.array([[0.2], [0.07], [0.9]])
+    long = word_of_mouth.moved_table(influence, 300)
+    for most in (0, 1, 2, 3, 7, 8, 9, 16, 31, 64, 299):
+        assert np.array_equal(word_of_mouth.moved_table(influence, most), long[:, : most + 1])
 
 
 # -- tallies --------------------------------------------------------------------------------
@@ -260,7 +274,9 @@ def tally_oracle(model: sim.CustomerMarket) -> dict:
 
 
 def tallies_both_ways(model: sim.CustomerMarket) -> tuple[dict, dict]:
-    return tally_oracle(model), sim.metrics.tally_customers(model)
+    """The oracle's tallies, and the package's of the market (a batch of one)."""
+    got = sim.metrics.tally_customers(model.batch, np.array([True]))
+    return tally_oracle(model), {name: value[0] for name, value in got.items()}
 
 
 def assert_same_tallies(want: dict, got: dict) -> None:
@@ -298,7 +314,8 @@ def test_tally_matches_the_oracle_on_crafted_customers() -> None:
     cs.complaints[:, 16:20] = (0, 1, 3, 2)
     cs.answered[:, 16:20] = (0, 1, 2, 0)
     assert_same_tallies(*tallies_both_ways(model))
-    model.industry_firms[2] = np.zeros(0, np.int64)  # no firm in the third industry
+    for firms in (model.industry_firms, model.batch.industry_firms):
+        firms[2] = np.zeros(0, np.int64)  # no firm in the third industry
     want, got = tallies_both_ways(model)
     assert_same_tallies(want, got)
     assert want["served_anywhere"] == n - 1
@@ -312,23 +329,30 @@ def test_tally_kernel_is_a_running_sum() -> None:
     belongs = np.zeros((3, model.firm_state.n), bool)
     for m, firms in enumerate(model.industry_firms):
         belongs[m, firms] = True
-    total = np.zeros((model.firm_state.n, len(sim.metrics.TALLIES)))
+    f = model.firm_state.n
+    total = np.zeros((1, f, len(sim.metrics.TALLIES)))
+    served = np.zeros(1, np.int64)
     args = (
+        np.array([0, 40]),
+        np.array([True]),
         cs.supplier,
         cs.satisfaction,
         cs.complaints,
         cs.answered,
         cs.trust,
         cs.commitment,
-        cs.attitude,
         cs.recommend,
+        cs.attitude,
         belongs,
         np.float32(8.5),
         np.float32(6.5),
         total,
+        served,
     )
-    assert sim.metrics.tally(*args) == 40
+    sim.metrics.tally(*args)
+    assert served[0] == 40
     once = total.copy()
     sim.metrics.tally(*args)
     np.testing.assert_array_equal(total, 2 * once)
-    assert once[:, 0].sum() == 3 * 40
+    assert served[0] == 80
+    assert once[0, :, 0].sum() == 3 * 40

@@ -185,8 +185,11 @@ def test_leaderboard_equals_the_models_numbers(shop: Workshop) -> None:
         assert row["cash"] == pytest.approx(last.loc[f, "cash"])
         expected = round2.loc[round2["firm"] == f, "profit"].sum() / model.steps_per_year
         assert row["profit"] == pytest.approx(expected)
+    for row in board:
+        assert row["value"] == pytest.approx(row["customers"] * last.loc[row["firm"], "clv"])
+    order = [(row["value"] is None, -(row["value"] or 0.0)) for row in board]
+    assert order == sorted(order)  # ranked by long-run value (customers x clv), not customers
     customers = [row["customers"] for row in board]
-    assert customers == sorted(customers, reverse=True)
     assert sum(customers) == model.firm_state.customers.sum()
 
     _, boards = _independent_run(shop, code)  # the same numbers without the workshop

@@ -25,8 +25,8 @@ import sim
 import sim.rules as rules
 import sim.metrics as metrics
 
-n, steps, engine = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-model = sim.CustomerMarket("baseline", rng=1, overrides={"market.customers": n}, engine=engine)
+n, steps = int(sys.argv[1]), int(sys.argv[2])
+model = sim.CustomerMarket("baseline", rng=1, overrides={"market.customers": n})
 model.step()
 wall, cpu = defaultdict(list), defaultdict(list)
 
@@ -41,9 +41,8 @@ def timed(name, fn):
     return run
 
 
-rules.run_in_blocks = timed("phases 2-5 (fused)", rules.run_in_blocks)
-rules.PHASES = tuple(
-    (name, fn if name in rules._BLOCKED_NAMES else timed(name, fn)) for name, fn in rules.PHASES
+rules.STEPS = tuple(
+    (name, timed("phases 2-5" if name == "customers" else name, fn)) for name, fn in rules.STEPS
 )
 model.recorder.record = timed("metrics (recorded step)", model.recorder.record)
 step = timed("whole step", model.step)

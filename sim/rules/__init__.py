@@ -1,11 +1,13 @@
 """The step phases, one module each, in the order the model runs them.
 
 Each module states its phase's rules once, as compiled functions of one customer (or firm, or
-message) whose docstrings carry the equations (``sim.jit``). Phases 2 to 5 (delivery,
-expectations, satisfaction, trust) touch only a customer's own state, so one kernel applies all
-four to each customer in turn (``sim.rules.fused``); the other phases each run on their own
-(``apply(model, scratch)``). No phase loops over customers in Python. Rules never import the UI
-or the sweep layer.
+message) whose docstrings carry the equations (``sim.jit``), and applies them to every customer
+of every market of a batch (``sim.batch``) in compiled loops; the firm-level parts are numpy on
+``[B, F]`` arrays. Phases 2 to 5 (delivery, expectations, satisfaction, trust) touch only a
+customer's own state, so one kernel applies all four to each customer in turn
+(``sim.rules.fused``); the other phases each run on their own (``apply(batch, scratch)``). Phase
+1 (the firms' decisions) is ``sim.rules.decisions``. No phase loops over customers in Python.
+Rules never import the UI or the sweep layer.
 """
 
 from __future__ import annotations
@@ -25,12 +27,12 @@ from sim.rules import (
     trust,
     word_of_mouth,
 )
-from sim.state import StepScratch
+from sim.state import BatchScratch
 
 if TYPE_CHECKING:
-    from sim.model import CustomerMarket
+    from sim.batch import MarketBatch
 
-Step = Callable[["CustomerMarket", StepScratch], None]
+Step = Callable[["MarketBatch", BatchScratch], None]
 
 PHASES: tuple[tuple[str, object], ...] = (
     ("delivery", delivery),
@@ -58,11 +60,11 @@ together (``"customers"``), then the others one by one."""
 
 
 def run_phases(
-    model: CustomerMarket, scratch: StepScratch, after: Callable[[str], None] | None = None
+    batch: MarketBatch, scratch: BatchScratch, after: Callable[[str], None] | None = None
 ) -> None:
     """Run :data:`STEPS` in order; ``after(name)`` is called after each."""
     for name, step in STEPS:
-        step(model, scratch)
+        step(batch, scratch)
         if after is not None:
             after(name)
 

@@ -17,110 +17,305 @@ who weight its focus attributes. Switches (``[mechanisms]``): ``targeting`` off 
 firm also weighs the choice utility U of ``sim.rules.choice`` (the quality expected of it, with
 its promise weighted by its credibility; hearsay; price): a credible bold promise wins trials.
 With one firm the choice is trivial and the model is exactly Bass.
+
+:func:`hazard` is the rule for one customer and firm; the kernel :func:`adopt` applies it to
+every unserved customer of every market of a batch (a customer who left for no firm in this
+step's switching waits a step), drawing its uniforms (``sim.draws``: ``"adopt"``,
+``"adopt_firm"``). Neighbour counts are read as they stand after switching: a customer who
+adopts in this phase has no satisfaction yet, so it counts for no one, before or after. A bound
+on everyone's chance (:func:`adoption_bounds`) lets the kernel skip the customers whose uniform
+is above it without computing their hazards.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.rules.choice import utilities
-from sim.rules.switching import begin_relationship
-from sim.rules.word_of_mouth import below_all
-from sim.state import StepScratch
+from sim.draws import ADOPT, ADOPT_FIRM, uniform
+from sim.jit import kernel, rule
+from sim.params.stacked import StackedParams
+from sim.rules import choice
+from sim.state import BatchScratch
 
 if TYPE_CHECKING:
-    from sim.model import CustomerMarket
+    from sim.batch import MarketBatch
+
+MARGIN = 1e-6
+"""Relative margin of the bound over the chances it bounds (float rounding)."""
 
 
-def adoption_bound(model: CustomerMarket, m: int, marketing: np.ndarray) -> float:
-    """An upper bound on every unserved customer's chance to adopt in industry m this step.
-
-    ``sum_f h[n, f]`` is at most ``sum_f p * marketing(f) * (K * max_k focus[f, k]) ** targeting
-    + q``: weights sum to 1, and each satisfied neighbour counts for one firm only. ``apply``
-    draws a uniform only for the customers whose uniform falls below this bound."""
-    prm, fs = model.params.acquisition, model.firm_state
-    firms = model.industry_firms[m]
-    firms = firms[model.visible[:, firms].any(axis=0)]
-    k = len(model.attributes)
-    reach = (k * fs.focus[firms].max(axis=1)) ** targeting_exponent(model)
-    total = float(np.sum(prm.p * marketing[firms] * reach)) + imitation(model)
-    return below_all(min(1.0, total / model.steps_per_year), 1e-4)
+@rule
+def hazard(
+    targeted: float, marketing: float, satisfied: int, degree: int, targeting: float, p: Any
+) -> float:
+    """``h``: ``p * marketing * targeted ** targeting + q * satisfied / max(degree, 1)`` for one
+    customer and firm (``targeted = K * sum_k w[k] * focus[k]``, ``marketing`` the firm's
+    ``(marketing / marketing_reference) ** elasticity``)."""
+    reach = targeted if targeting == 1.0 else targeted**targeting
+    return p.bass_p * marketing * reach + p.bass_q * satisfied / max(degree, 1)
 
 
-def targeting_exponent(model: CustomerMarket) -> float:
-    """``acquisition.targeting``, or 0 (marketing reaches everyone alike) with
+@kernel
+def adopt(
+    m: int,
+    firms: np.ndarray,
+    step: int,
+    offsets: np.ndarray,
+    live: np.ndarray,
+    keys: np.ndarray,
+    consts: Any,
+    bound: np.ndarray,
+    marketing: np.ndarray,
+    focus: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    satisfied_total: np.ndarray,
+    region: np.ndarray,
+    visible: np.ndarray,
+    weights: np.ndarray,
+    sensitivity: np.ndarray,
+    supplier: np.ndarray,
+    expectation: np.ndarray,
+    satisfaction: np.ndarray,
+    trust: np.ndarray,
+    commitment: np.ndarray,
+    attitude: np.ndarray,
+    tenure: np.ndarray,
+    joined: np.ndarray,
+    complaints: np.ndarray,
+    answered: np.ndarray,
+    steps_since_recovery: np.ndarray,
+    failed: np.ndarray,
+    left: np.ndarray,
+    promise: np.ndarray,
+    review_part: np.ndarray,
+    review_weight: np.ndarray,
+    public: np.ndarray,
+    price_term: np.ndarray,
+    acquired: np.ndarray,
+) -> None:
+    """Unserved customers of industry ``m`` (firms ``firms``) adopt, in every live market.
+
+    ``bound[b]`` bounds every customer's chance in market ``b``; ``marketing`` ``[B, F]`` and
+    ``focus`` ``[B, F, K]`` are the firms'; ``indptr``, ``indices`` the batch's network. On a
+    complete graph (``indptr`` empty) every other customer is a neighbour: the counts are the
+    market's satisfied customers of each firm, ``satisfied_total`` ``[B, F]`` (an unserved
+    customer is not among them). Adds the adopters to ``acquired`` ``[B, F]``.
+    """
+    n_local = len(firms)
+    k_attr = weights.shape[1]
+    h = np.empty(n_local)
+    u_firm = np.empty(n_local)
+    counts = np.zeros(n_local, np.int64)
+    for b in range(len(offsets) - 1):
+        p = consts[b]
+        if not live[b] or not p.acquisition_on or bound[b] <= 0.0:
+            continue
+        adopt_key = keys[b, ADOPT, m]
+        firm_key = keys[b, ADOPT_FIRM, m]
+        first = offsets[b]
+        for i in range(first, offsets[b + 1]):
+            if supplier[m, i] >= 0 or left[m, i]:
+                continue
+            u = uniform(adopt_key, i - first)
+            if u >= bound[b]:
+                continue
+            # satisfied neighbours served by each firm of the industry
+            if len(indptr) == 0:  # the complete graph
+                degree = offsets[b + 1] - first - 1
+                for j in range(n_local):
+                    counts[j] = satisfied_total[b, firms[j]]
+            else:
+                for j in range(n_local):
+                    counts[j] = 0
+                lo, hi = indptr[i], indptr[i + 1]
+                degree = hi - lo
+                for e in range(lo, hi):
+                    other = indices[e]
+                    g = supplier[m, other]
+                    if g >= 0 and satisfaction[m, other] >= p.satisfied_threshold:
+                        for j in range(n_local):
+                            if firms[j] == g:
+                                counts[j] += 1
+            total = 0.0
+            for j in range(n_local):
+                f = firms[j]
+                h[j] = 0.0
+                if visible[b, region[i], f]:
+                    targeted = 0.0
+                    for k in range(k_attr):
+                        targeted += np.float64(weights[i, k]) * focus[b, f, k]
+                    targeted *= k_attr
+                    h[j] = hazard(targeted, marketing[b, f], counts[j], degree, p.targeting, p)
+                total += h[j]
+            if not u < min(1.0, total * p.dt):
+                continue
+            # which firm: the hazards weighted by exp(U), against one uniform
+            if n_local > 1:
+                top = choice.NO_UTILITY
+                for j in range(n_local):
+                    u_firm[j] = choice.NO_UTILITY
+                    if h[j] > 0:
+                        f = firms[j]
+                        u_firm[j] = choice.firm_utility(
+                            i,
+                            f,
+                            m,
+                            weights,
+                            expectation,
+                            trust,
+                            attitude,
+                            sensitivity,
+                            visible[b, region[i], f],
+                            promise[b],
+                            review_part[b],
+                            review_weight[b],
+                            public[b],
+                            price_term[b],
+                            p,
+                        )
+                        top = max(top, u_firm[j])
+                for j in range(n_local):
+                    h[j] = h[j] * math.exp(u_firm[j] - top) if h[j] > 0 else 0.0
+            cum = 0.0
+            for j in range(n_local):
+                cum += h[j]
+            draw = uniform(firm_key, i - first) * cum
+            pick = 0
+            acc = 0.0
+            for j in range(n_local):
+                acc += h[j]
+                if acc < draw:
+                    pick += 1
+            pick = min(pick, n_local - 1)
+            new = firms[pick]
+            choice.join(
+                i,
+                new,
+                m,
+                step,
+                expectation,
+                trust,
+                supplier,
+                joined,
+                tenure,
+                commitment,
+                satisfaction,
+                complaints,
+                answered,
+                steps_since_recovery,
+                failed,
+                promise[b],
+                review_part[b],
+                review_weight[b],
+                public[b],
+                p,
+            )
+            acquired[b, new] += 1.0
+
+
+def targeting_exponent(P: StackedParams) -> np.ndarray:
+    """``[B, 1]`` ``acquisition.targeting``, or 0 (marketing reaches everyone alike) with
     ``mechanisms.targeting`` off."""
-    return model.params.acquisition.targeting if model.params.mechanisms.targeting else 0.0
+    return np.where(P.mechanisms.targeting, P.acquisition.targeting, 0.0)
 
 
-def imitation(model: CustomerMarket) -> float:
-    """``acquisition.q``, or 0 with ``mechanisms.imitation`` off."""
-    return model.params.acquisition.q if model.params.mechanisms.imitation else 0.0
+def imitation(P: StackedParams) -> np.ndarray:
+    """``[B, 1]`` ``acquisition.q``, or 0 with ``mechanisms.imitation`` off."""
+    return np.where(P.mechanisms.imitation, P.acquisition.q, 0.0)
 
 
-def apply(model: CustomerMarket, scratch: StepScratch) -> None:
-    """Let unserved customers adopt a firm."""
-    cs, fs = model.customer_state, model.firm_state
-    prm, eco = model.params.acquisition, model.params.economics
-    n_firms = fs.n
-    acquired = np.zeros(n_firms)
-    scratch.acquired = acquired
-    if not prm.enabled:
+def constants(P: StackedParams, steps_per_year: int) -> dict[str, tuple[np.ndarray, str]]:
+    """The phase's constants for the kernels (name: ``[B]`` values, kind)."""
+    prm = P.acquisition
+    return {
+        "acquisition_on": (prm.enabled, "b"),
+        "bass_p": (prm.p, "w"),
+        "bass_q": (imitation(P), "w"),
+        "targeting": (targeting_exponent(P), "w"),
+        "satisfied_threshold": (prm.satisfied_threshold, "f"),
+        "dt": (np.full_like(prm.p, 1.0 / steps_per_year), "w"),
+    }
+
+
+def marketing_factor(batch: MarketBatch) -> np.ndarray:
+    """``[B, F]`` each firm's ``(marketing / marketing_reference) ** elasticity``."""
+    P = batch.params
+    reference = P.economics.marketing_reference
+    return (batch.firm_state.marketing / reference) ** P.acquisition.marketing_elasticity
+
+
+def adoption_bounds(batch: MarketBatch, m: int, marketing: np.ndarray) -> np.ndarray:
+    """``[B]`` an upper bound on every unserved customer's chance to adopt in industry ``m``.
+
+    ``sum_f h[n, f]`` is at most ``sum_f p * marketing(f) * (K * max_k focus[f, k]) **
+    targeting + q``: weights sum to 1, and each satisfied neighbour counts for one firm only."""
+    P = batch.params
+    firms = batch.industry_firms[m]
+    shown = batch.visible[:, :, firms].any(axis=1)  # [B, F_m]
+    peak = batch.K * batch.firm_state.focus[:, firms].max(axis=2)
+    reach = np.maximum(peak, 1.0) ** np.maximum(targeting_exponent(P), 0.0)
+    h = P.acquisition.p * marketing[:, firms] * reach * shown
+    total = h.sum(axis=1) + imitation(P)[:, 0]
+    return np.minimum(1.0, total / batch.steps_per_year * (1.0 + MARGIN) + 1e-12)
+
+
+def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
+    """Let the unserved customers of every market adopt a firm."""
+    cs, ws = batch.customer_state, batch.workspace
+    if not batch.params.acquisition.enabled.any():
         return
-    draws, dt, k = model.draws, 1.0 / model.steps_per_year, len(model.attributes)
-    marketing = (fs.marketing / eco.marketing_reference) ** prm.marketing_elasticity
-    degree = model.adjacency.degree
-    for m in range(len(model.industries)):
-        firms = model.industry_firms[m]
-        visible_m = model.visible[:, firms]
-        if not visible_m.any():
+    t = choice.terms(batch)
+    marketing = marketing_factor(batch)
+    focus = np.ascontiguousarray(batch.firm_state.focus, dtype=np.float64)
+    indptr, indices = batch.indptr, batch.indices
+    satisfied_total = np.zeros((batch.B, batch.F), np.int64)
+    for m in range(batch.M):
+        firms = np.asarray(batch.industry_firms[m], np.int64)
+        if len(firms) == 0 or not batch.visible[:, :, firms].any():
             continue
-        sup = cs.supplier[m]
-        # thinned Bernoulli trials: only customers whose uniform is below the bound can adopt
-        rows, u = draws.below(
-            "adopt", m, slice(0, model.n_customers), adoption_bound(model, m, marketing)
+        if batch.complete:  # a batch of one market on the complete graph
+            sup = cs.supplier[m]
+            happy = sup[cs.satisfaction[m] >= batch.params.acquisition.satisfied_threshold[0, 0]]
+            satisfied_total[0] = np.bincount(happy[happy >= 0], minlength=batch.F)
+        adopt(
+            m,
+            firms,
+            batch.steps,
+            batch.offsets,
+            batch.live,
+            batch.keys,
+            batch.consts,
+            adoption_bounds(batch, m, marketing),
+            marketing,
+            focus,
+            indptr,
+            indices,
+            satisfied_total,
+            cs.region,
+            batch.visible,
+            cs.weights,
+            cs.price_sensitivity,
+            cs.supplier,
+            cs.expectation,
+            cs.satisfaction,
+            cs.trust,
+            cs.commitment,
+            cs.attitude,
+            cs.tenure,
+            cs.joined,
+            cs.complaints,
+            cs.answered,
+            cs.steps_since_recovery,
+            cs.failed,
+            ws.left,
+            t.promise,
+            t.review_part,
+            t.review_weight,
+            t.public,
+            t.price_term,
+            scratch.acquired,
         )
-        unserved = sup[rows] < 0
-        if m < len(scratch.just_left) and len(scratch.just_left[m]):
-            unserved &= ~np.isin(rows, scratch.just_left[m])  # who left this step waits
-        rows, u = rows[unserved], u[unserved]
-        if len(rows) == 0:
-            continue
-        # firm-major [F_m, rows]: one row of hazards per firm
-        w = np.take(cs.weights, rows, axis=0)
-        reach = (k * np.take(fs.focus, firms, axis=0)).astype(w.dtype) @ w.T
-        targeting = targeting_exponent(model)
-        if targeting != 1.0:
-            reach **= targeting
-        h = reach.astype(float)
-        h *= (prm.p * marketing[firms])[:, None]
-        q = imitation(model)
-        if q > 0:
-            # neighbours served by each firm of the industry and satisfied with it
-            code = np.full(n_firms + 1, -1, np.int8)
-            code[firms] = np.arange(len(firms))
-            code = np.take(code, sup)
-            np.putmask(code, ~(cs.satisfaction[m] >= prm.satisfied_threshold), -1)
-            counts = model.adjacency.neighbour_counts(code, len(firms), rows)
-            counts *= q / np.maximum(degree[rows], 1)
-            h += counts
-        if not visible_m.all():
-            h *= visible_m[cs.region[rows]].T
-        total = h.sum(axis=0)
-        adopt = u < np.minimum(1.0, total * dt)
-        if not adopt.any():
-            continue
-        idx = np.flatnonzero(adopt)
-        weight = h[:, idx].T
-        if len(firms) > 1:
-            util, _ = utilities(model, rows[idx], m)
-            util = np.where(weight > 0, util, -np.inf)
-            weight = weight * np.exp(util - util.max(axis=1, keepdims=True))
-        cum = np.cumsum(weight, axis=1)
-        draw = draws.uniform("adopt_firm", m, rows[idx]) * cum[:, -1]
-        pick = np.minimum((cum < draw[:, None]).sum(axis=1), len(firms) - 1)
-        new = firms[pick]
-        begin_relationship(model, rows[idx], m, new)
-        acquired += np.bincount(new, minlength=n_firms)

@@ -26,16 +26,24 @@ Switches (``[mechanisms]``): ``promise_choice`` off removes the promise from ``E
 ``credibility`` off takes promises at face value (``c = 1``), ``reviews`` off removes the reviews,
 ``price_choice`` off the price term.
 
-This is a helper of the switching and acquisition phases, not a phase of its own.
+This is a helper of the switching and acquisition phases, not a phase of its own:
+:func:`expected_quality` and :func:`utility` are the rules for one customer and firm (in float64,
+whatever the state's type), applied in their kernels; :func:`terms` computes the firm-level parts
+for every market of a batch, :func:`utility_bounds` bounds every customer's utility of each firm
+(switching uses the bounds to skip customers who cannot leave), :func:`join` starts a
+relationship.
 """
 
 from __future__ import annotations
 
+import math
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.arrays import Rows
+from sim.jit import as_type_of, kernel, rule
+from sim.params.stacked import StackedParams
 from sim.rules.expectations import (
     credibility_weight_of_reviews,
     public_credibility,
@@ -44,114 +52,229 @@ from sim.rules.expectations import (
 )
 
 if TYPE_CHECKING:
-    from sim.model import CustomerMarket
+    from sim.batch import MarketBatch
 
-Terms = tuple[np.ndarray, ...]
-
-
-def firm_terms(model: CustomerMarket, m: int) -> Terms:
-    """``(firms, promise, review_part, review_weight, public, price_term)`` of industry m: its
-    firms ``[F_m]``, their promises ``[F_m, K]``, ``a_r o R`` ``[F_m, K]`` and ``a_r o``
-    ``[F_m]``, public credibility ``[F_m]`` and the price term of the utility ``[F_m]``."""
-    fs, prm, on = model.firm_state, model.params.switching, model.params.mechanisms
-    eprm = model.params.expectations
-    firms = model.industry_firms[m]
-    price = fs.price[firms]
-    active = model.visible[:, firms].any(axis=0)
-    mean_price = price[active].mean() if active.any() else 1.0
-    price_term = -prm.price * (price - mean_price) / mean_price if on.price_choice else 0 * price
-    a_r = eprm.weight_reviews * reviewed(model)[firms]
-    return (
-        firms,
-        fs.promise[firms],
-        a_r[:, None] * review_means(model)[firms],
-        a_r,
-        public_credibility(model)[firms],
-        price_term,
-    )
+NO_UTILITY = -math.inf
+"""The utility of a firm the customer cannot see."""
 
 
+@rule
 def expected_quality(
-    model: CustomerMarket, rows: np.ndarray, m: int, terms: Terms | None = None
-) -> np.ndarray:
-    """``Ehat`` ``[F_m, len(rows), K]``: the quality each customer of ``rows`` expects of each
-    firm of industry m (see the module docstring)."""
-    cs, eprm, on = model.customer_state, model.params.expectations, model.params.mechanisms
-    firms, promise, review_part, review_weight, public, _ = (
-        firm_terms(model, m) if terms is None else terms
-    )
-    a_p = eprm.weight_promise if on.promise_choice else 0.0
-    a_x = eprm.weight_experience
-    if on.credibility:
-        rho = credibility_weight_of_reviews(model)
-        trust = cs.trust[np.ix_(firms, rows)].astype(float)  # [F_m, rows], only those rows
-        credible = trust + (public[:, None] - trust) * rho
-    else:
-        credible = np.ones((len(firms), len(rows)))
-    own = np.take(cs.expectation[m], rows, axis=0).astype(float)  # [rows, K]
-    w_promise = (a_p * credible)[:, :, None]  # [F_m, rows, 1]
-    total = w_promise * promise[:, None, :] + review_part[:, None, :] + a_x * own[None, :, :]
-    weight = w_promise + review_weight[:, None, None] + a_x
-    return total / np.maximum(weight, 1e-12)
+    trust: float,
+    public: float,
+    promise: float,
+    review_part: float,
+    review_weight: float,
+    own: float,
+    p: Any,
+) -> float:
+    """``Ehat``: the quality a customer expects of a firm on one attribute: the firm's promise
+    weighted by its credibility to the customer (its ``trust`` in the firm's word blended with
+    the firm's ``public`` credibility), the reviews (``review_part = a_r o R``, ``review_weight
+    = a_r o``) and its ``own`` expectation (``p``: the constants ``choice_a_p``, ``choice_a_x``,
+    ``rho_choice``, ``credibility_on``)."""
+    credible = 1.0
+    if p.credibility_on:
+        t = np.float64(trust)
+        credible = t + (np.float64(public) - t) * p.rho_choice
+    w_promise = np.float64(p.choice_a_p) * credible
+    a_x = np.float64(p.choice_a_x)
+    total = w_promise * promise + review_part + a_x * np.float64(own)
+    weight = w_promise + review_weight + a_x
+    return total / max(weight, 1e-12)
 
 
-def utilities(
-    model: CustomerMarket,
-    rows: Rows,
-    m: int,
-    terms: Terms | None = None,
-    firm_major: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(U, firms)``: utility ``[len(rows), F_m]`` (``[F_m, len(rows)]`` with ``firm_major``)
-    of industry m's firms (-inf where not visible or not active) and the firms' indices
-    ``[F_m]``. ``rows`` is a slice of customers or an array of their indices; ``terms`` (from
-    ``firm_terms``) saves recomputing the firm part."""
-    cs, prm = model.customer_state, model.params.switching
-    terms = firm_terms(model, m) if terms is None else terms
-    firms, price_term = terms[0], terms[5]
-    if isinstance(rows, slice):
-        rows = np.arange(rows.start, rows.stop)
-    quality = expected_quality(model, rows, m, terms)  # [F_m, rows, K]
-    w = np.take(cs.weights, rows, axis=0).astype(float)  # [rows, K]
-    u = prm.quality * np.einsum("frk,rk->fr", quality, w)
-    u += prm.attitude * cs.attitude[np.ix_(firms, rows)]  # only those rows
-    sensitivity = np.take(cs.price_sensitivity, rows).astype(float)  # the segment's
-    u += np.asarray(price_term, float)[:, None] * sensitivity[None, :]
-    visible_m = model.visible[:, firms]  # [R, F_m]
-    if not visible_m.all():
-        u[~visible_m[np.take(cs.region, rows)].T] = -np.inf
-    return (u if firm_major else u.T), firms
-
-
-def utility_bounds(model: CustomerMarket, m: int, terms: Terms) -> tuple[np.ndarray, np.ndarray]:
-    """``(low, high)`` ``[F_m]``: bounds on every customer's utility of each firm of industry m
-    (``Ehat`` is a weighted mean of the promise, the reviews and the customer's expectation,
-    so ``w.Ehat`` lies between their smallest and largest attribute values)."""
-    cs, prm = model.customer_state, model.params.switching
-    firms, promise, _, review_weight, _, price_term = terms
-    expectation = cs.expectation[m]
-    e_low, e_high = float(np.min(expectation)), float(np.max(expectation))
-    reviews = review_means(model)[firms]
-    has = review_weight > 0
-    low = np.minimum(promise.min(axis=1), np.where(has, reviews.min(axis=1), np.inf))
-    high = np.maximum(promise.max(axis=1), np.where(has, reviews.max(axis=1), -np.inf))
-    low, high = np.minimum(low, e_low), np.maximum(high, e_high)
-    att_low = np.array([cs.attitude[f].min() for f in firms], float)
-    att_high = np.array([cs.attitude[f].max() for f in firms], float)
-    price = np.asarray(price_term, float)
-    s_low, s_high = float(cs.price_sensitivity.min()), float(cs.price_sensitivity.max())
-    price_low, price_high = (
-        np.minimum(price * s_low, price * s_high),
-        np.maximum(price * s_low, price * s_high),
-    )
+@rule
+def utility(
+    quality: float, attitude: float, price_term: float, sensitivity: float, p: Any
+) -> float:
+    """``U``: ``b_quality * quality + b_att * A + price_term * s`` (``quality`` the weighted sum
+    of ``Ehat``, ``price_term`` the firm's ``-b_price (price - mean) / mean``, ``s`` the
+    customer's price sensitivity)."""
     return (
-        prm.quality * low + prm.attitude * att_low + price_low,
-        prm.quality * high + prm.attitude * att_high + price_high,
+        p.quality * quality
+        + p.attitude * np.float64(attitude)
+        + price_term * np.float64(sensitivity)
     )
 
 
-def gumbel_choice(u: np.ndarray, draws: Any, purpose: str, m: int, rows: np.ndarray) -> np.ndarray:
-    """Index of the chosen column in each row by a logit choice (Gumbel-max); ``draws`` gives a
-    uniform per row and column (``GeneratorSource.uniform``)."""
-    g = -np.log(-np.log(draws.uniform(purpose, m, rows, width=u.shape[1])))
-    return np.argmax(u + g, axis=1)
+@rule
+def firm_utility(
+    i: int,
+    f: int,
+    m: int,
+    weights: np.ndarray,
+    expectation: np.ndarray,
+    trust: np.ndarray,
+    attitude: np.ndarray,
+    sensitivity: np.ndarray,
+    visible: bool,
+    promise: np.ndarray,
+    review_part: np.ndarray,
+    review_weight: np.ndarray,
+    public: np.ndarray,
+    price_term: np.ndarray,
+    p: Any,
+) -> float:
+    """Customer ``i``'s utility of firm ``f`` of industry ``m`` (:data:`NO_UTILITY` when it
+    cannot see the firm); the firm arrays are its market's (:func:`terms`)."""
+    if not visible:
+        return NO_UTILITY
+    quality = 0.0
+    for k in range(weights.shape[1]):
+        e_hat = expected_quality(
+            trust[f, i],
+            public[f],
+            promise[f, k],
+            review_part[f, k],
+            review_weight[f],
+            expectation[m, i, k],
+            p,
+        )
+        quality += np.float64(weights[i, k]) * e_hat
+    return utility(quality, attitude[f, i], price_term[f], sensitivity[i], p)
+
+
+@rule
+def join(
+    i: int,
+    f: int,
+    m: int,
+    step: int,
+    expectation: np.ndarray,
+    trust: np.ndarray,
+    supplier: np.ndarray,
+    joined: np.ndarray,
+    tenure: np.ndarray,
+    commitment: np.ndarray,
+    satisfaction: np.ndarray,
+    complaints: np.ndarray,
+    answered: np.ndarray,
+    steps_since_recovery: np.ndarray,
+    failed: np.ndarray,
+    promise: np.ndarray,
+    review_part: np.ndarray,
+    review_weight: np.ndarray,
+    public: np.ndarray,
+    p: Any,
+) -> None:
+    """Customer ``i`` joins firm ``f`` in industry ``m``: a new relationship (tenure 0,
+    ``commitment_initial``, no satisfaction, no complaints yet) and its expectation moves
+    ``join_anchor`` of the way to the quality it expected of the firm (it chose it on that);
+    its trust in the firm is what it has learned so far."""
+    for k in range(expectation.shape[2]):
+        e = expectation[m, i, k]
+        e_hat = expected_quality(
+            trust[f, i], public[f], promise[f, k], review_part[f, k], review_weight[f], e, p
+        )
+        expectation[m, i, k] = as_type_of(np.float64(e) + p.join_anchor * (e_hat - e), e)
+    supplier[m, i] = f
+    joined[m, i] = step
+    tenure[m, i] = 0
+    commitment[m, i] = p.commitment_initial
+    satisfaction[m, i] = np.nan
+    complaints[m, i] = 0
+    answered[m, i] = 0
+    steps_since_recovery[m, i] = 1 << 30
+    failed[m, i] = False
+
+
+@kernel
+def qualities(
+    rows: np.ndarray,
+    f: int,
+    m: int,
+    expectation: np.ndarray,
+    trust: np.ndarray,
+    promise: np.ndarray,
+    review_part: np.ndarray,
+    review_weight: np.ndarray,
+    public: np.ndarray,
+    p: Any,
+    out: np.ndarray,
+) -> None:
+    """``out[j, k]``: :func:`expected_quality` of firm ``f`` for customer ``rows[j]``."""
+    for j in range(len(rows)):
+        i = rows[j]
+        for k in range(expectation.shape[2]):
+            out[j, k] = expected_quality(
+                trust[f, i],
+                public[f],
+                promise[f, k],
+                review_part[f, k],
+                review_weight[f],
+                expectation[m, i, k],
+                p,
+            )
+
+
+def terms(batch: MarketBatch) -> SimpleNamespace:
+    """The firm-level parts of ``Ehat`` and ``U`` for every market, float64: ``promise`` and
+    ``review_part`` (``a_r o R``) ``[B, F, K]``, ``review_weight`` (``a_r o``), ``public``
+    credibility and ``price_term`` ``[B, F]`` (``-b_price (price - mean) / mean`` against the
+    mean price of the firm's industry, 0 with ``price_choice`` off)."""
+    fs, P = batch.firm_state, batch.params
+    a_r = P.expectations.weight_reviews * reviewed(batch)  # [B, F]
+    shown = batch.visible.any(axis=1)  # [B, F]: active somewhere
+    price_term = np.zeros((batch.B, batch.F))
+    for firms in batch.industry_firms:
+        if len(firms) == 0:
+            continue
+        price = fs.price[:, firms]
+        active = shown[:, firms]
+        count = active.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(count > 0, (price * active).sum(axis=1, keepdims=True) / count, 1.0)
+        price_term[:, firms] = -P.switching.price * (price - mean) / mean
+    price_term = np.where(P.mechanisms.price_choice, price_term, 0.0)
+    return SimpleNamespace(
+        promise=np.ascontiguousarray(fs.promise, dtype=np.float64),
+        review_part=a_r[..., None] * review_means(batch),
+        review_weight=a_r,
+        public=public_credibility(batch),
+        price_term=price_term,
+    )
+
+
+def utility_bounds(batch: MarketBatch, t: SimpleNamespace) -> tuple[np.ndarray, np.ndarray]:
+    """``(low, high)`` ``[B, F]``: bounds on every served customer's utility of each firm.
+
+    ``Ehat`` is a weighted mean of the promise, the reviews and the customer's own expectation,
+    so ``w.Ehat`` lies between their smallest and largest attribute values (the expectations'
+    range over the industry's served customers comes from this step's customer phases,
+    ``batch.bounds``); attitudes and price sensitivities between their ranges
+    (``batch.attitude_range``, ``batch.sensitivity_range``)."""
+    P = batch.params
+    reviews = review_means(batch)
+    has = t.review_weight > 0
+    low = np.minimum(t.promise.min(axis=2), np.where(has, reviews.min(axis=2), np.inf))
+    high = np.maximum(t.promise.max(axis=2), np.where(has, reviews.max(axis=2), -np.inf))
+    e_low = np.zeros((batch.B, batch.F))
+    e_high = np.zeros((batch.B, batch.F))
+    for m, firms in enumerate(batch.industry_firms):
+        e_low[:, firms] = batch.bounds[:, m, 1:2]
+        e_high[:, firms] = batch.bounds[:, m, 2:3]
+    low, high = np.fmin(low, e_low), np.fmax(high, e_high)
+    att_low, att_high = batch.attitude_range
+    s_low, s_high = batch.sensitivity_range  # [B, 1]
+    price_low = np.minimum(t.price_term * s_low, t.price_term * s_high)
+    price_high = np.maximum(t.price_term * s_low, t.price_term * s_high)
+    q, a = P.switching.quality, P.switching.attitude
+    return (
+        np.minimum(q * low, q * high) + np.minimum(a * att_low, a * att_high) + price_low,
+        np.maximum(q * low, q * high) + np.maximum(a * att_low, a * att_high) + price_high,
+    )
+
+
+def constants(P: StackedParams, steps_per_year: int) -> dict[str, tuple[np.ndarray, str]]:
+    """The constants of the choice rules for the kernels (name: ``[B]`` values, kind)."""
+    prm, on = P.expectations, P.mechanisms
+    return {
+        "choice_a_p": (np.where(on.promise_choice, prm.weight_promise, 0.0), "w"),
+        "choice_a_x": (prm.weight_experience, "w"),
+        "quality": (P.switching.quality, "w"),
+        "attitude": (P.switching.attitude, "w"),
+        "join_anchor": (prm.join_anchor, "w"),
+        "commitment_initial": (P.trust.commitment_initial, "f"),
+        "rho_choice": (credibility_weight_of_reviews(P), "w"),
+    }

@@ -18,9 +18,10 @@ set warns the customers who are about to meet a failure. Switches (``[mechanisms
 perceives value like any other attribute, from capability.
 
 The firm-level part (load, failure chances, each firm's expected experience before noise) is
-computed once per step by :func:`prepare`; :func:`draw` draws the noise and the failures of a
-span of customers; :func:`perceived` is the rule for one attribute of one customer's experience,
-applied to every served customer by the kernel of ``sim.rules.fused``.
+computed once per step for every market of a batch by :func:`prepare`; :func:`perceived` is the
+rule for one attribute of one customer's experience and :func:`failed` the failure draw, applied
+to every served customer by the kernel of ``sim.rules.fused``, which draws the noise and the
+failure uniform customer by customer (``sim.draws``: purposes ``"noise"`` and ``"failure"``).
 """
 
 from __future__ import annotations
@@ -30,13 +31,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.arrays import chunks, firm_table
 from sim.jit import ONE, ZERO, clip, rule
-from sim.state import StepScratch
+from sim.params.stacked import StackedParams
+from sim.state import BatchScratch
 from sim.timebase import weekly_rate_to_step
 
 if TYPE_CHECKING:
-    from sim.model import CustomerMarket
+    from sim.batch import MarketBatch
 
 
 @rule
@@ -55,116 +56,75 @@ def perceived(
     return clip(x, ZERO, ONE)
 
 
-def firm_load(model: CustomerMarket) -> tuple[np.ndarray, np.ndarray]:
-    """``(load, utilisation)`` of every firm from its current customers and capacity; with
-    ``mechanisms.overload`` off the load is 1 whatever the utilisation."""
-    fs = model.firm_state
-    cap = fs.capacity * model.n_customers
+def firm_load(batch: MarketBatch) -> tuple[np.ndarray, np.ndarray]:
+    """``(load, utilisation)`` ``[B, F]`` of every firm from its current customers and
+    capacity; with ``mechanisms.overload`` off the load is 1 whatever the utilisation."""
+    fs, P = batch.firm_state, batch.params
+    cap = fs.capacity * batch.size
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(cap > 0, fs.customers / np.maximum(cap, 1e-12), np.inf)
         util = np.where(fs.customers == 0, 0.0, util)
-        load = np.where(util > 1, 1.0 / util, 1.0) ** model.params.delivery.load_exponent
-    if not model.params.mechanisms.overload:
-        load = np.ones_like(load)
-    return load, util
+        load = np.where(util > 1, 1.0 / util, 1.0) ** P.delivery.load_exponent
+    return np.where(P.mechanisms.overload, load, 1.0), util
 
 
-def reference_prices(model: CustomerMarket) -> np.ndarray:
-    """``[regions, industries]`` mean price of the active firms visible from each region."""
-    fs = model.firm_state
-    vis = model.visible.astype(float)  # [R, F]
-    onehot = np.zeros((fs.n, len(model.industries)))
-    onehot[np.arange(fs.n), fs.industry] = 1.0
+def reference_prices(batch: MarketBatch) -> np.ndarray:
+    """``[B, R, M]`` mean price of the active firms visible from each region, per industry."""
+    fs = batch.firm_state
+    vis = batch.visible.astype(float)  # [B, R, F]
+    onehot = np.zeros((batch.F, batch.M))
+    onehot[np.arange(batch.F), fs.industry[0]] = 1.0
     count = vis @ onehot
-    total = vis @ (onehot * fs.price[:, None])
+    total = vis @ (onehot[None] * fs.price[:, :, None])
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
-def expected_experience(model: CustomerMarket, m: int, load: np.ndarray) -> np.ndarray:
-    """``[R, F + 1, K]``: the experience each firm's customers in region r of industry m can
-    expect before noise and failures, ``Q * load`` (the value attribute from the firm's price
-    against the region's reference price); the last row, for customers without a supplier, 0."""
-    fs, prm = model.firm_state, model.params.delivery
-    base = fs.capability * load[:, None]
-    kv = model.price_index if model.params.mechanisms.price_value else -1
-    n_regions = model.visible.shape[0]
-    ref = reference_prices(model)[:, m] if kv >= 0 else np.zeros(n_regions)
-    out = np.empty((n_regions, fs.n + 1, fs.capability.shape[1]))
-    for r in range(n_regions):
-        table = base.copy()
-        if kv >= 0:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                table[:, kv] = (
-                    fs.capability[:, kv] + prm.price_sensitivity * (ref[r] - fs.price) / ref[r]
-                )
-        out[r] = firm_table(table, 0.0)
+def expected_experience(batch: MarketBatch, load: np.ndarray) -> np.ndarray:
+    """``[B, M, R, F + 1, K]``: the experience each firm's customers in region r of industry m
+    can expect before noise and failures, ``Q * load``, the value attribute perceived from the
+    firm's price against the region's reference price (``price_value``); the last firm row, for
+    customers without a supplier, 0."""
+    fs, P = batch.firm_state, batch.params
+    out = np.zeros((batch.B, batch.M, batch.R, batch.F + 1, batch.K))
+    out[:, :, :, : batch.F] = (fs.capability * load[:, :, None])[:, None, None]
+    kv = batch.price_index
+    if kv >= 0:
+        ref = reference_prices(batch)[:, :, :, None]  # [B, R, M, 1]
+        sens = P.delivery.price_sensitivity[:, :, None, None]
+        price = fs.price[:, None, None, :]  # [B, 1, 1, F]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = fs.capability[:, None, None, :, kv] + sens * (ref - price) / ref
+        value = value.transpose(0, 2, 1, 3)  # [B, M, R, F]
+        on = P.mechanisms.price_value[:, :, None, None]
+        out[:, :, :, : batch.F, kv] = np.where(on, value, out[:, :, :, : batch.F, kv])
     return out
 
 
-def prepare(model: CustomerMarket, scratch: StepScratch) -> SimpleNamespace:
+def constants(P: StackedParams, steps_per_year: int) -> dict[str, tuple[np.ndarray, str]]:
+    """The phase's constants for the kernels (name: ``[B]`` values, kind)."""
+    prm = P.delivery
+    return {"noise": (prm.noise, "f"), "severity": (prm.failure_severity, "f")}
+
+
+def prepare(batch: MarketBatch, scratch: BatchScratch) -> SimpleNamespace:
     """Firm-level values of the phase: load, failure chances, the expected-experience tables."""
-    cs, fs, prm, ws = model.customer_state, model.firm_state, model.params.delivery, model.workspace
-    dt = cs.experience.dtype
-    load, util = firm_load(model)
+    cs, fs, P, ws = batch.customer_state, batch.firm_state, batch.params, batch.workspace
+    prm = P.delivery
+    load, util = firm_load(batch)
     scratch.load, scratch.utilisation = load, util
-    overload = prm.overload_failure_rate if model.params.mechanisms.overload else 0.0
-    backlog = model.params.economics.backlog_failure * fs.backlog  # unfinished work fails
+    overload = np.where(P.mechanisms.overload, prm.overload_failure_rate, 0.0)
+    backlog = P.economics.backlog_failure * fs.backlog  # unfinished work fails
     base = prm.base_failure_rate * (1.0 + backlog)
     fail_week = np.clip(base + overload * np.maximum(0.0, util - 1.0), 0.0, 1.0)
     fail_step = weekly_rate_to_step(
-        np.where(np.isfinite(fail_week), fail_week, 1.0), model.steps_per_year
+        np.where(np.isfinite(fail_week), fail_week, 1.0), batch.steps_per_year
     )
-    p_max = [float(fail_step[firms].max()) if len(firms) else 0.0 for firms in model.industry_firms]
-    n_regions, width = model.visible.shape[0], fs.n + 1
-    tables = np.empty((len(model.industries), n_regions * width, len(model.attributes)), dt)
-    for m in range(len(model.industries)):  # rows region * (F + 1) + firm
-        tables[m] = expected_experience(model, m, load).reshape(n_regions * width, -1)
+    tables = expected_experience(batch, load)
     np.copyto(ws.supplier, cs.supplier)
     return SimpleNamespace(
-        tables=tables,
-        p_max=p_max,
-        p_fail=firm_table(fail_step, 0.0),
-        disclose=firm_table(fs.disclose, False),
-        failure_attribute=np.asarray(model.failure_mask, bool),
-        noise_on=bool(prm.noise > 0),
-        constants={"noise": prm.noise, "severity": prm.failure_severity},
-        failures=np.zeros(fs.n),
-        warnings=np.zeros(fs.n),
+        tables=tables.reshape(batch.B, batch.M, -1, batch.K).astype(batch.dtype),
+        p_fail=batch.firm_table(fail_step, 0.0),
+        disclose=batch.firm_table(fs.disclose, False),
+        failure_attribute=np.asarray(batch.failure_mask, bool),
     )
-
-
-def draw(
-    model: CustomerMarket,
-    ctx: SimpleNamespace,
-    lo: int,
-    hi: int,
-    block: int,
-    z: np.ndarray,
-    failed: np.ndarray,
-) -> None:
-    """The noise ``z`` and the failures (``failed``) of customers ``lo..hi``, in blocks of
-    ``block`` customers: positions ``i - lo`` of the ``[M, span, K]`` and ``[M, span]``
-    buffers. Failures are thinned Bernoulli trials (``GeneratorSource.below``): a uniform only
-    for the customers below the industry's largest failure chance, then each customer's own."""
-    cs, draws = model.customer_state, model.draws
-    k, n_firms = len(model.attributes), model.firm_state.n
-    failed[:, : hi - lo] = False
-    for rows in chunks(hi - lo, block):
-        here = slice(lo + rows.start, lo + rows.stop)  # the block, in customers
-        for m in range(len(model.industries)):
-            sup = cs.supplier[m, here]
-            if ctx.noise_on:
-                z[m, rows] = draws.normal("noise", m, here, k)
-            cand, u = draws.below("failure", m, here, ctx.p_max[m])
-            failing = cand[u < ctx.p_fail[sup[cand]]]
-            failed[m, rows.start + failing] = True
-            ctx.failures += np.bincount(sup[failing], minlength=n_firms)
-            warned = sup[failing][ctx.disclose[sup[failing]]]
-            ctx.warnings += np.bincount(warned, minlength=n_firms)
-
-
-def finish(model: CustomerMarket, scratch: StepScratch, ctx: SimpleNamespace) -> None:
-    """Hand the phase's tallies to the scratch."""
-    scratch.failures = ctx.failures
-    scratch.warnings = ctx.warnings

@@ -20,6 +20,8 @@ aftercare). A firm whose cash stays negative for ``exit_after_weeks`` exits and 
 customers become unserved. Each warning of a coming failure costs ``disclosure.cost``
 (``mechanisms.disclosure_cost``); with ``mechanisms.focus_investment`` off capability spending
 is spread evenly whatever the firm's focus.
+
+Every market of a batch is booked at once (``[B, F]`` arrays, each market's parameters).
 """
 
 from __future__ import annotations
@@ -28,92 +30,144 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.jit import kernel
 from sim.rules.retention import remember_promotions, tactic_levels
-from sim.rules.switching import end_relationship
-from sim.state import StepScratch
+from sim.rules.switching import leave
+from sim.state import BatchScratch
 
 if TYPE_CHECKING:
-    from sim.model import CustomerMarket
+    from sim.batch import MarketBatch
 
 CAPABILITY_FLOOR = 0.2
 
 
-def budget(model: CustomerMarket) -> np.ndarray:
-    """``[F]`` discretionary budget per market customer per year at the current customer base."""
-    fs = model.firm_state
-    revenue = fs.price * fs.customers / model.n_customers
+def budget(batch: MarketBatch) -> np.ndarray:
+    """``[B, F]`` discretionary budget per market customer per year at the current customer
+    base."""
+    fs = batch.firm_state
+    revenue = fs.price * fs.customers / batch.size
     return fs.base_budget + fs.budget_share * revenue
 
 
-def unit_costs(model: CustomerMarket) -> np.ndarray:
-    """``[F]`` the cost of serving one customer a year at each firm's current scale:
+def unit_costs(batch: MarketBatch) -> np.ndarray:
+    """``[B, F]`` the cost of serving one customer a year at each firm's current scale:
     ``unit_cost * (max(s, ref / 16) / ref) ** -scale_elasticity`` with ``s`` its share of the
     market and ``ref`` ``economics.scale_reference`` (a tiny firm pays at most 16 ** e times its
     stated cost)."""
-    fs, eco = model.firm_state, model.params.economics
-    share = np.maximum(fs.customers / model.n_customers, eco.scale_reference / 16.0)
+    fs, eco = batch.firm_state, batch.params.economics
+    share = np.maximum(fs.customers / batch.size, eco.scale_reference / 16.0)
     return fs.unit_cost * (share / eco.scale_reference) ** -eco.scale_elasticity
 
 
-def set_spending(model: CustomerMarket) -> None:
+def set_spending(batch: MarketBatch) -> None:
     """Split each active firm's budget by its allocation (run after the firms decide)."""
-    fs = model.firm_state
-    active = fs.active(model.steps)
-    alloc = fs.allocation / np.maximum(fs.allocation.sum(axis=1, keepdims=True), 1e-12)
-    spend = budget(model)[:, None] * alloc * active[:, None]
-    model.spending = spend
-    fs.teaching_spend = spend[:, 2] * fs.teaching  # teaching what to value (sim.rules.teaching)
-    fs.marketing = spend[:, 2] - fs.teaching_spend  # winning customers
-    share = np.maximum(fs.customers / model.n_customers, 1e-12)
-    fs.retention = np.where(fs.customers > 0, spend[:, 3] / share, 0.0)
-    model.tactics = tactic_levels(model)
+    fs = batch.firm_state
+    active = fs.active(batch.steps)
+    alloc = fs.allocation / np.maximum(fs.allocation.sum(axis=2, keepdims=True), 1e-12)
+    spend = budget(batch)[..., None] * alloc * active[..., None]
+    batch.spending[...] = spend
+    fs.teaching_spend[...] = spend[..., 2] * fs.teaching  # teaching what to value
+    fs.marketing[...] = spend[..., 2] - fs.teaching_spend  # winning customers
+    share = np.maximum(fs.customers / batch.size, 1e-12)
+    fs.retention[...] = np.where(fs.customers > 0, spend[..., 3] / share, 0.0)
+    batch.tactics[...] = tactic_levels(batch)
 
 
-def apply(model: CustomerMarket, scratch: StepScratch) -> None:
+@kernel
+def count_into(offsets, live, supplier, counts) -> None:
+    """``counts[b, f]``: the customers of firm ``f`` of each live market ``b``."""
+    for b in range(len(offsets) - 1):
+        if not live[b]:
+            continue
+        for m in range(supplier.shape[0]):
+            for i in range(offsets[b], offsets[b + 1]):
+                f = supplier[m, i]
+                if f >= 0:
+                    counts[b, f] += 1
+
+
+def count_customers(batch: MarketBatch) -> None:
+    """``firm_state.customers``: each firm's current customers, in every live market."""
+    counts = np.zeros((batch.B, batch.F), np.int64)
+    count_into(batch.offsets, batch.live, batch.customer_state.supplier, counts)
+    customers = batch.firm_state.customers
+    customers[...] = np.where(batch.live[:, None], counts, customers)
+
+
+@kernel
+def end_all(offsets, b, m, f, supplier, satisfaction, commitment, tenure, failed) -> int:
+    """End every relationship of firm ``f`` of market ``b`` in industry ``m``; returns how
+    many."""
+    count = 0
+    for i in range(offsets[b], offsets[b + 1]):
+        if supplier[m, i] == f:
+            leave(i, m, supplier, satisfaction, commitment, tenure, failed)
+            count += 1
+    return count
+
+
+def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
     """Book revenue and costs, invest, and retire firms that ran out of cash."""
-    fs, eco = model.firm_state, model.params.economics
-    dt = 1.0 / model.steps_per_year
-    active = fs.active(model.steps)
-    share = fs.customers / model.n_customers
-    spend = model.spending
+    fs, P = batch.firm_state, batch.params
+    eco, on = P.economics, P.mechanisms
+    dt = 1.0 / batch.steps_per_year
+    active = fs.active(batch.steps)
+    share = fs.customers / batch.size
+    spend = batch.spending
     revenue = fs.price * share * active
-    costs = (unit_costs(model) * share + fs.capacity_cost * fs.capacity) * active
-    costs = costs + spend.sum(axis=1)
-    if model.params.mechanisms.disclosure_cost and scratch.warnings is not None:
-        # each warning costs disclosure.cost, booked as a flow over the step
-        costs = costs + model.params.disclosure.cost * scratch.warnings / model.n_customers / dt
-    fs.revenue = revenue
-    fs.profit = revenue - costs
-    fs.cash += fs.profit * dt
-    remember_promotions(model)
+    costs = (unit_costs(batch) * share + fs.capacity_cost * fs.capacity) * active
+    costs = costs + spend.sum(axis=2)
+    # each warning costs disclosure.cost, booked as a flow over the step
+    warned = P.disclosure.cost * scratch.warnings / batch.size / dt
+    costs = costs + np.where(on.disclosure_cost, warned, 0.0)
+    fs.revenue[...] = revenue
+    fs.profit[...] = revenue - costs
+    fs.cash[...] += fs.profit * dt
+    remember_promotions(batch)
 
-    q, on = fs.capability, model.params.mechanisms
-    focus = fs.focus if on.focus_investment else np.full_like(fs.focus, 1.0 / q.shape[1])
-    fixing = model.failure_mask / max(1, model.failure_mask.sum())  # reliability work
-    features = spend[:, 0] * fs.feature_share  # new features: the focus attributes
-    fixes = spend[:, 0] - features  # fixes and reliability: the failure attributes, the backlog
-    invested = features[:, None] * focus + fixes[:, None] * fixing
-    growth = (invested / eco.capability_cost) * (1.0 - q)
-    decay = eco.capability_decay * np.maximum(0.0, q - CAPABILITY_FLOOR)
-    fs.capability = np.clip(q + dt * (growth - decay) * active[:, None], 0.0, 1.0)
-    if on.backlog:  # loose ends of new features, cleared by fixes
-        change = features / eco.backlog_cost - fixes / eco.fix_cost * fs.backlog
-        fs.backlog = np.maximum(0.0, fs.backlog + dt * change * active)
-    fs.capacity = np.maximum(
+    q = fs.capability
+    even = np.full_like(fs.focus, 1.0 / q.shape[2])
+    focus = np.where(on.focus_investment[..., None], fs.focus, even)
+    fixing = batch.failure_mask / max(1, batch.failure_mask.sum())  # reliability work
+    features = spend[..., 0] * fs.feature_share  # new features: the focus attributes
+    fixes = spend[..., 0] - features  # fixes and reliability: the failure attributes, the backlog
+    invested = features[..., None] * focus + fixes[..., None] * fixing
+    growth = (invested / eco.capability_cost[..., None]) * (1.0 - q)
+    decay = eco.capability_decay[..., None] * np.maximum(0.0, q - CAPABILITY_FLOOR)
+    fs.capability[...] = np.clip(q + dt * (growth - decay) * active[..., None], 0.0, 1.0)
+    change = features / eco.backlog_cost - fixes / eco.fix_cost * fs.backlog
+    backlog = np.maximum(0.0, fs.backlog + dt * change * active)
+    fs.backlog[...] = np.where(on.backlog, backlog, fs.backlog)  # loose ends, cleared by fixes
+    fs.capacity[...] = np.maximum(
         0.0,
         fs.capacity
-        + dt * active * (spend[:, 1] / eco.capacity_build_cost - eco.capacity_decay * fs.capacity),
+        + dt
+        * active
+        * (spend[..., 1] / eco.capacity_build_cost - eco.capacity_decay * fs.capacity),
     )
 
-    if not eco.exit_enabled:
+    exits = eco.exit_enabled  # [B, 1]
+    negative = np.where(active & (fs.cash < 0), fs.steps_negative + 1, 0)
+    fs.steps_negative[...] = np.where(exits, negative, fs.steps_negative)
+    limit = eco.exit_after_weeks * batch.steps_per_year / 52.0
+    out = exits & active & (fs.steps_negative >= limit) & batch.live[:, None]
+    if not out.any():
         return
-    fs.steps_negative = np.where(active & (fs.cash < 0), fs.steps_negative + 1, 0)
-    limit = eco.exit_after_weeks * model.steps_per_year / 52.0
-    for f in np.flatnonzero(active & (fs.steps_negative >= limit)):
-        fs.alive[f] = False
-        fs.exit_step[f] = model.steps
-        m = int(fs.industry[f])
-        rows = np.flatnonzero(model.customer_state.supplier[m] == f)
-        scratch.churned[f] += len(rows)
-        end_relationship(model, rows, m)
-        scratch.exits.append(int(f))
+    cs = batch.customer_state
+    for b, f in zip(*np.nonzero(out), strict=True):
+        fs.alive[b, f] = False
+        fs.exit_step[b, f] = batch.steps
+        m = int(fs.industry[b, f])
+        left = end_all(
+            batch.offsets,
+            b,
+            m,
+            f,
+            cs.supplier,
+            cs.satisfaction,
+            cs.commitment,
+            cs.tenure,
+            cs.failed,
+        )
+        scratch.churned[b, f] += left
+        scratch.exits.append((int(b), int(f)))

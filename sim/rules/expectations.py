@@ -27,7 +27,7 @@ industry's firms (word of mouth phase; ``has_heard`` is 0 until something was he
 then drops out), ``standard`` the customer's lasting personal standard. Rates are per week.
 Customers without a supplier keep their expectation until they join one (sim.rules.choice).
 
-:func:`prepare` computes the firm-level parts; :func:`decayed_benchmark`,
+:func:`prepare` computes the firm-level parts of every market of a batch; :func:`decayed_benchmark`,
 :func:`raised_benchmark`, :func:`judged`, :func:`credibility`, :func:`target` and :func:`moved`
 are the rules for one customer, applied by the kernel of ``sim.rules.fused``. The mechanism
 switches (``[mechanisms]``) remove a term: ``promise_expectations`` the promise,
@@ -43,13 +43,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.arrays import firm_table
 from sim.jit import ZERO, rule
-from sim.state import StepScratch
+from sim.params.stacked import StackedParams
+from sim.state import BatchScratch
 from sim.timebase import weekly_rate_to_step
 
 if TYPE_CHECKING:
-    from sim.model import CustomerMarket
+    from sim.batch import MarketBatch
 
 PRIOR_REVIEWS = 2.0
 """Reviews the prior of a firm's public record counts as (review score and credibility)."""
@@ -130,65 +130,67 @@ def raised_benchmark(benchmark: float, experience: float) -> float:
     return benchmark
 
 
-def review_means(model: CustomerMarket) -> np.ndarray:
-    """``[F, K]`` mean experience reported in each firm's reviews (0 where none yet)."""
-    fs = model.firm_state
-    w = fs.review_weight[:, None]
+def review_means(batch: MarketBatch) -> np.ndarray:
+    """``[B, F, K]`` mean experience reported in each firm's reviews (0 where none yet)."""
+    fs = batch.firm_state
+    w = fs.review_weight[..., None]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(w > 1e-9, fs.review_attr / np.maximum(w, 1e-12), 0.0)
 
 
-def reviewed(model: CustomerMarket) -> np.ndarray:
-    """``[F]`` how much public review evidence each firm has, ``o = reviews / (reviews + 2)``:
-    0 for a firm nobody has reviewed (or with reviews switched off), toward 1 with many."""
-    fs = model.firm_state
-    if not model.params.mechanisms.reviews:
-        return np.zeros(fs.n)
-    return fs.review_weight / (fs.review_weight + PRIOR_REVIEWS)
+def reviewed(batch: MarketBatch) -> np.ndarray:
+    """``[B, F]`` how much public review evidence each firm has, ``o = reviews / (reviews +
+    2)``: 0 for a firm nobody has reviewed (or with reviews switched off), toward 1 with many."""
+    fs = batch.firm_state
+    o = fs.review_weight / (fs.review_weight + PRIOR_REVIEWS)
+    return np.where(batch.params.mechanisms.reviews, o, 0.0)
 
 
-def public_credibility(model: CustomerMarket) -> np.ndarray:
-    """``[F]`` each firm's public credibility: the mean trust in its word of those who reviewed
-    it, with ``trust.initial`` counting as two reviews."""
-    fs = model.firm_state
-    prior = model.params.trust.initial
+def public_credibility(batch: MarketBatch) -> np.ndarray:
+    """``[B, F]`` each firm's public credibility: the mean trust in its word of those who
+    reviewed it, with ``trust.initial`` counting as two reviews."""
+    fs = batch.firm_state
+    prior = batch.params.trust.initial
     return (prior * PRIOR_REVIEWS + fs.review_trust) / (PRIOR_REVIEWS + fs.review_trust_weight)
 
 
-def credibility_weight_of_reviews(model: CustomerMarket) -> float:
-    """``rho``: the share of credibility taken from reviews (0 with reviews switched off)."""
-    return model.params.reviews.weight_credibility if model.params.mechanisms.reviews else 0.0
+def credibility_weight_of_reviews(P: StackedParams) -> np.ndarray:
+    """``[B, 1]`` ``rho``: the share of credibility taken from reviews (0 with reviews switched
+    off)."""
+    return np.where(P.mechanisms.reviews, P.reviews.weight_credibility, 0.0)
 
 
-def prepare(model: CustomerMarket, scratch: StepScratch) -> SimpleNamespace:
-    """Firm-level values and constants of the phase."""
-    cs, fs, prm = model.customer_state, model.firm_state, model.params.expectations
-    on = model.params.mechanisms
-    ft = cs.expectation.dtype.type
-    spy = model.steps_per_year
-    a_b = prm.weight_benchmark if on.benchmark else 0.0
-    a_r = prm.weight_reviews * reviewed(model)  # [F]
+def constants(P: StackedParams, steps_per_year: int) -> dict[str, tuple[np.ndarray, str]]:
+    """The phase's constants for the kernels (name: ``[B]`` values, kind)."""
+    prm, on, spy = P.expectations, P.mechanisms, steps_per_year
+    return {
+        "benchmark_keep": (1.0 - weekly_rate_to_step(prm.benchmark_decay, spy), "f"),
+        "a_p": (np.where(on.promise_expectations, prm.weight_promise, 0.0), "f"),
+        "a_x": (prm.weight_experience, "f"),
+        "a_w": (np.where(on.word_of_mouth, prm.weight_word_of_mouth, 0.0), "f"),
+        "tiny": (np.full_like(prm.weight_experience, 1e-12), "f"),
+        "rate_up": (weekly_rate_to_step(prm.rate_up, spy), "f"),
+        "rate_down": (weekly_rate_to_step(prm.rate_down, spy), "f"),
+        "rho": (credibility_weight_of_reviews(P), "f"),
+        "adjustment": (
+            np.where(on.disclosure_expectations, P.disclosure.adjustment, 0.0),
+            "f",
+        ),
+        "credibility_on": (on.credibility, "b"),
+        "standard_on": (on.personal_standard, "b"),
+    }
+
+
+def prepare(batch: MarketBatch, scratch: BatchScratch) -> SimpleNamespace:
+    """Firm-level values of the phase, ``[B, F + 1, ...]`` tables (the last row: no firm)."""
+    fs, P = batch.firm_state, batch.params
+    ft = batch.dtype
+    a_b = np.where(P.mechanisms.benchmark, P.expectations.weight_benchmark, 0.0)  # [B, 1]
+    a_r = P.expectations.weight_reviews * reviewed(batch)  # [B, F]
     return SimpleNamespace(
-        promise=firm_table(fs.promise, 0.0, ft),
-        review_part=firm_table(a_r[:, None] * review_means(model), 0.0, ft),
-        review_weight=firm_table(a_r, 0.0, ft),
-        public=firm_table(public_credibility(model), 0.0, ft),
-        benchmark_weight=(a_b * model.cross_mask).astype(ft),  # a_b * cross
-        constants={
-            "benchmark_keep": 1.0 - weekly_rate_to_step(prm.benchmark_decay, spy),
-            "a_p": prm.weight_promise if on.promise_expectations else 0.0,
-            "a_x": prm.weight_experience,
-            "a_w": prm.weight_word_of_mouth if on.word_of_mouth else 0.0,
-            "tiny": 1e-12,
-            "rate_up": weekly_rate_to_step(prm.rate_up, spy),
-            "rate_down": weekly_rate_to_step(prm.rate_down, spy),
-            "rho": credibility_weight_of_reviews(model),
-            "adjustment": (
-                model.params.disclosure.adjustment if on.disclosure_expectations else 0.0
-            ),
-        },
-        switches={
-            "credibility_on": on.credibility,
-            "standard_on": on.personal_standard,
-        },
+        promise=batch.firm_table(fs.promise, 0.0, ft),
+        review_part=batch.firm_table(a_r[..., None] * review_means(batch), 0.0, ft),
+        review_weight=batch.firm_table(a_r, 0.0, ft),
+        public=batch.firm_table(public_credibility(batch), 0.0, ft),
+        benchmark_weight=(a_b * batch.cross_mask).astype(ft),  # [B, K]: a_b * cross
     )

@@ -4,19 +4,17 @@ These phases change each customer's state from that customer's own state and fro
 values fixed at the start of the step, so the kernel below takes one customer at a time and
 applies the four phases' rules to it (``sim.rules.delivery``, ``expectations``, ``satisfaction``,
 ``trust``: each rule is stated there, once); the customer's state is read from memory once.
+For each industry in turn: the experience (delivery, with its failure and its noise), then the
+benchmark over the industries, then for every served relationship the judged expectation and the
+move of E (expectations), ``s`` and ``S`` (satisfaction), trust, the complaint and the firm's
+answer, recovery, commitment and tenure (trust).
 
-The step's random numbers are drawn here, span by span, from the model's streams
-(``model.draws``: noise and failures, then complaints and answers), and handed to the kernels:
-
-1. :func:`customer_rows`: for every industry, the experience (delivery); the benchmark; then,
-   for every served relationship, the judged expectation and the move of E (expectations),
-   ``s`` and ``S`` (satisfaction), and trust before complaints (trust);
-2. the complaint draws (``sim.rules.trust.draw_complaints``), which need this step's ``s``;
-3. :func:`commitment_rows`: complaint outcomes, recovery, commitment and tenure.
-
-Spans of ``TASKS_PER_SPAN`` blocks of ``sim.arrays.CHUNK`` customers run as parallel tasks
-(:func:`customer_phases`, :func:`commitment_phase`); every task writes only its own customers and
-its own row of per-firm sums, so results do not depend on the number of threads.
+Random numbers are drawn where they are used, customer by customer (``sim.draws``: noise,
+failure, complain, aftercare, answer). Customers go to the kernel in tasks, blocks of at most
+``sim.arrays.CHUNK`` customers of one market (``MarketBatch.tasks``), run as parallel tasks when
+there are several and more than one thread; each task adds its per-firm tallies to its own row,
+and the rows are added market by market in task order, so results depend neither on the number
+of threads nor on the other markets of a batch.
 """
 
 from __future__ import annotations
@@ -26,105 +24,122 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim import arrays
+from sim.draws import AFTERCARE, ANSWER, COMPLAIN, FAILURE, NOISE, normal, uniform
 from sim.jit import ONE, ZERO, by_value, clip, kernel, parallel_kernel, prange, threads
 from sim.rules import delivery, expectations, satisfaction, trust
 from sim.rules.trust import ANSWERED, IGNORED, NO_COMPLAINT
-from sim.state import StepScratch
+from sim.state import BatchScratch
 
 if TYPE_CHECKING:
-    from sim.model import CustomerMarket
+    from sim.batch import MarketBatch
 
-__all__ = ["PHASES", "TASKS_PER_SPAN", "run"]
+__all__ = ["PHASES", "TALLIES", "run"]
 
 PHASES = (delivery, expectations, satisfaction, trust)
 """The phases this module runs together, in order."""
 
-TASKS_PER_SPAN = 8
-"""Blocks of ``sim.arrays.CHUNK`` customers the kernels take at once, as parallel tasks."""
+TALLIES = (
+    "served_count",
+    "experience_sum",
+    "expectation_sum",
+    "failures",
+    "warnings",
+    "complaints",
+    "answered",
+)
+"""The per-firm tallies the kernel adds (``sim.state.TALLY_NAMES``), in its column order."""
+SERVED, EXPERIENCE, EXPECTATION, FAILURES, WARNINGS, COMPLAINTS, ANSWERS = range(len(TALLIES))
 
 
 @kernel
-def customer_rows(
-    lo,
-    hi,
-    base,
-    sums,
-    recording,
-    supplier,
-    region,
-    weights,
-    disposition,
-    standard,
-    experience,
-    expectation,
-    benchmark,
-    heard,
-    satisfaction_state,
-    last_satisfaction,
-    trust_state,
-    warnings,
-    failed,
-    ws_failure,
-    expectation_used,
-    satisfaction_before,
-    disconfirmation_out,
-    z,
-    hit,
-    tables,
-    disclose,
-    failure_attribute,
-    promise,
-    review_part,
-    review_weight,
-    public,
-    benchmark_weight,
-    extras,
-    params,
-    trust_out,
-    unhappy,
-):
-    """Phases 2 to 5, up to the complaints, for the customers ``lo..hi`` on one thread.
+def customer_rows(lo, hi, first, keys, p, sums, bounds, recording, state, firm):
+    """Phases 2 to 5 for the customers ``lo..hi`` of one market (its first customer is
+    ``first``: a customer's own index in its market, which keys its draws, is ``i - first``).
 
-    Reads this step's draws at buffer position ``i - base`` (``z``, ``hit``) and leaves each
-    served relationship's trust before the complaint outcome in ``trust_out`` and whether this
-    step's rating is below the complaint threshold in ``unhappy``; when ``recording``, adds
-    ``[served, sum w.X, sum w.E_judged]`` per firm to ``sums``.
+    ``keys`` are the market's stream bases ``[purpose, industry]`` of the step, ``p`` its
+    constants (a record), ``state`` the batch's customer arrays (see :func:`run`) and ``firm``
+    the market's firm tables (``[F + 1, ...]``, the last row for no supplier; the experience
+    tables ``[M, R * (F + 1), K]``). Adds to ``sums[f]`` the columns of
+    :data:`TALLIES` (the first three only when ``recording``) and keeps in ``bounds[m]`` the
+    lowest running satisfaction and the lowest and highest expectation of the served customers
+    (switching bounds its hazards with them).
     """
-    p = by_value(params[0])  # the market's constants, held as values
+    (
+        supplier,
+        region,
+        weights,
+        disposition,
+        standard,
+        experience,
+        expectation,
+        benchmark,
+        heard,
+        satisfaction_state,
+        last_satisfaction,
+        trust_state,
+        commitment,
+        tenure,
+        steps_since_recovery,
+        complaints,
+        answered,
+        warnings,
+        failed,
+        ws_failure,
+        expectation_used,
+        satisfaction_before,
+        disconfirmation_out,
+    ) = state
+    (
+        tables,
+        p_fail,
+        disclose,
+        failure_attribute,
+        promise,
+        review_part,
+        review_weight,
+        public,
+        benchmark_weight,
+        extras,
+        complain_p,
+        aftercare_p,
+        answer,
+        commit_bonus,
+    ) = firm
+    p = by_value(p)  # the market's constants as values, read once (sim.jit.by_value)
     n_ind, _, n_attr = experience.shape
     width = disclose.shape[0]  # F + 1: a firm table's rows, the last for no supplier
-    # -- delivery, industry by industry (each industry's rows are contiguous)
-    for m in range(n_ind):
-        for i in range(lo, hi):
-            b = i - base
+    noisy = p.noise > ZERO
+    for i in range(lo, hi):
+        me = i - first
+        # -- delivery, industry by industry
+        for m in range(n_ind):
             f = supplier[m, i]
-            failed[m, i] = hit[m, b]
-            ws_failure[m, i] = hit[m, b]
             if f < 0:
+                failed[m, i] = False
+                ws_failure[m, i] = False
                 continue
+            hit = uniform(keys[FAILURE, m], me) < p_fail[f]
+            failed[m, i] = hit
+            ws_failure[m, i] = hit
+            if hit:
+                sums[f, FAILURES] += 1.0
+                if disclose[f]:
+                    sums[f, WARNINGS] += 1.0
             row = f + region[i] * width
             for k in range(n_attr):
+                z = normal(keys[NOISE, m], me, k) if noisy else ZERO * p.noise
                 experience[m, i, k] = delivery.perceived(
-                    tables[m, row, k],
-                    z[m, b, k],
-                    p.noise,
-                    hit[m, b],
-                    failure_attribute[k],
-                    p.severity,
+                    tables[m, row, k], z, p.noise, hit, failure_attribute[k], p.severity
                 )
-    # -- expectations: the benchmark, decayed, then raised by this step's experiences
-    for i in range(lo, hi):
+        # -- expectations: the benchmark, decayed, then raised by this step's experiences
         for k in range(n_attr):
             best = expectations.decayed_benchmark(benchmark[i, k], p.benchmark_keep)
             for m in range(n_ind):
                 if supplier[m, i] >= 0:
                     best = expectations.raised_benchmark(best, experience[m, i, k])
             benchmark[i, k] = best
-    # -- the rest of phases 3 to 5, industry by industry
-    for m in range(n_ind):
-        for i in range(lo, hi):
-            b = i - base
+        # -- the rest of phases 3 to 5, industry by industry
+        for m in range(n_ind):
             f = supplier[m, i]
             recent = warnings[m, i]
             if f < 0:  # no supplier: nothing to judge; the step's records say so
@@ -132,9 +147,9 @@ def customer_rows(
                     expectation_used[m, i, k] = expectation[m, i, k]
                 satisfaction_before[m, i] = satisfaction_state[m, i]
                 warnings[m, i] = recent * p.warnings_keep
-                unhappy[m, b] = False
                 continue
-            warned = hit[m, b] and disclose[f]
+            hit = failed[m, i]
+            warned = hit and disclose[f]
             effect = trust.warning_effect(recent, p.habituation) if p.habituation_on else ONE
             warnings[m, i] = recent * p.warnings_keep + (ONE if warned else ZERO)
             # -- expectations: the bar of this experience, then E moves toward its target
@@ -144,6 +159,7 @@ def customer_rows(
             promise_weight = p.a_p * credible
             personal = standard[i] if p.standard_on else ZERO
             judged_sum = ZERO
+            low = high = ZERO
             for k in range(n_attr):
                 e = expectation[m, i, k]
                 x = experience[m, i, k]
@@ -163,9 +179,12 @@ def customer_rows(
                     p.a_w,
                     p.tiny,
                 )
-                expectation[m, i, k] = expectations.moved(
-                    e, toward + personal, p.rate_up, p.rate_down
-                )
+                moved = expectations.moved(e, toward + personal, p.rate_up, p.rate_down)
+                expectation[m, i, k] = moved
+                low = moved if k == 0 else min(low, moved)
+                high = moved if k == 0 else max(high, moved)
+            bounds[m, 1] = min(bounds[m, 1], low)
+            bounds[m, 2] = max(bounds[m, 2], high)
             # -- satisfaction and the promise kept or broken (trust), over the attributes
             performance = disconfirmation = shortfall = kept = ZERO
             for k in range(n_attr):
@@ -180,204 +199,262 @@ def customer_rows(
             s = satisfaction.rating(performance, disconfirmation, extras[f], disposition[i], p)
             before = satisfaction_state[m, i]
             satisfaction_before[m, i] = before
-            satisfaction_state[m, i] = satisfaction.running(before, s, p.memory)
+            running = satisfaction.running(before, s, p.memory)
             last_satisfaction[m, i] = s
             disconfirmation_out[m, i] = disconfirmation
             if recording:
-                sums[f, 0] += 1.0
-                sums[f, 1] += performance
-                sums[f, 2] += judged_sum
-            # -- trust, before complaints
+                sums[f, SERVED] += 1.0
+                sums[f, EXPERIENCE] += performance
+                sums[f, EXPECTATION] += judged_sum
+            # -- trust: promises kept and broken
             t = trust_state[f, i]
             if p.trust_promises_on:
                 cut = trust.trust_cut(shortfall, warned, effect, p)
                 t = trust.trusted(t, kept, cut, p.gain)
-            trust_out[m, b] = t
-            unhappy[m, b] = s < p.threshold
-
-
-@kernel
-def commitment_rows(
-    lo,
-    hi,
-    base,
-    supplier,
-    satisfaction_state,
-    trust_state,
-    commitment,
-    tenure,
-    steps_since_recovery,
-    complaints,
-    answered,
-    satisfaction_before,
-    trust_out,
-    outcome,
-    commit_bonus,
-    params,
-):
-    """The rest of trust for the customers ``lo..hi`` on one thread (buffer positions
-    ``i - base``): the complaint outcome, recovery, commitment and tenure."""
-    p = by_value(params[0])  # the market's constants, held as values
-    n_ind = supplier.shape[0]
-    for i in range(lo, hi):
-        b = i - base
-        for m in range(n_ind):
-            f = supplier[m, i]
-            if f < 0:
-                continue
-            t = trust_out[m, b]
-            code = outcome[m, b]
+            # -- complaints: voiced, or heard by the firm's follow-up; answered or ignored
+            code = NO_COMPLAINT
+            if s < p.threshold:
+                heard_by_firm = uniform(keys[COMPLAIN, m], me) < complain_p[f]
+                if not heard_by_firm:
+                    heard_by_firm = uniform(keys[AFTERCARE, m], me) < aftercare_p[f]
+                if heard_by_firm:
+                    code = ANSWERED if uniform(keys[ANSWER, m], me) < answer[f] else IGNORED
             if code == IGNORED:
                 t *= p.kept_share
             trust_state[f, i] = clip(t, ZERO, ONE)
             since = steps_since_recovery[m, i]
             if code == ANSWERED:
-                satisfaction_state[m, i] = trust.recovered(
-                    satisfaction_state[m, i], satisfaction_before[m, i], since, p
-                )
+                running = trust.recovered(running, before, since, p)
+            satisfaction_state[m, i] = running
+            bounds[m, 0] = min(bounds[m, 0], running)
             since = min(since + 1, 1 << 30)
             if code == ANSWERED:
                 since = 0
                 answered[m, i] += 1
+                sums[f, ANSWERS] += 1.0
             if code != NO_COMPLAINT:
                 complaints[m, i] += 1
+                sums[f, COMPLAINTS] += 1.0
             steps_since_recovery[m, i] = since
+            # -- commitment and tenure
             commitment[m, i] = trust.committed(commitment[m, i], tenure[m, i], commit_bonus[f], p)
             tenure[m, i] += 1
 
 
-@parallel_kernel
-def customer_phases(lo, hi, task_rows, sums, *state):
-    """:func:`customer_rows` for the customers ``lo..hi`` (buffer positions ``i - lo``) in
-    tasks of ``task_rows`` customers run in parallel, each adding to its own ``sums[task]``."""
-    n_tasks = (hi - lo + task_rows - 1) // task_rows
-    for task in prange(n_tasks):
-        start = lo + task * task_rows
-        customer_rows(start, min(hi, start + task_rows), lo, sums[task], *state)
+@kernel
+def one_task(
+    t, task_market, task_lo, task_hi, offsets, keys, consts, sums, bounds, recording, state, tables
+):
+    """:func:`customer_rows` for task ``t``, with its market's firm tables."""
+    b = task_market[t]
+    (
+        experience,
+        p_fail,
+        disclose,
+        failure_attribute,
+        promise,
+        review_part,
+        review_weight,
+        public,
+        benchmark_weight,
+        extras,
+        complain_p,
+        aftercare_p,
+        answer,
+        commit_bonus,
+    ) = tables
+    firm = (
+        experience[b],
+        p_fail[b],
+        disclose[b],
+        failure_attribute,
+        promise[b],
+        review_part[b],
+        review_weight[b],
+        public[b],
+        benchmark_weight[b],
+        extras[b],
+        complain_p[b],
+        aftercare_p[b],
+        answer[b],
+        commit_bonus[b],
+    )
+    customer_rows(
+        task_lo[t],
+        task_hi[t],
+        offsets[b],
+        keys[b],
+        consts[b],
+        sums[t],
+        bounds[t],
+        recording[b],
+        state,
+        firm,
+    )
+
+
+@kernel
+def serial_tasks(
+    n_tasks,
+    task_market,
+    task_lo,
+    task_hi,
+    offsets,
+    keys,
+    consts,
+    sums,
+    bounds,
+    recording,
+    state,
+    tables,
+):
+    """Every task, one after another, on the calling thread."""
+    for t in range(n_tasks):
+        one_task(
+            t,
+            task_market,
+            task_lo,
+            task_hi,
+            offsets,
+            keys,
+            consts,
+            sums,
+            bounds,
+            recording,
+            state,
+            tables,
+        )
 
 
 @parallel_kernel
-def commitment_phase(lo, hi, task_rows, *state):
-    """:func:`commitment_rows` for the customers ``lo..hi`` in parallel tasks of
-    ``task_rows``."""
-    n_tasks = (hi - lo + task_rows - 1) // task_rows
-    for task in prange(n_tasks):
-        start = lo + task * task_rows
-        commitment_rows(start, min(hi, start + task_rows), lo, *state)
+def parallel_tasks(
+    n_tasks,
+    task_market,
+    task_lo,
+    task_hi,
+    offsets,
+    keys,
+    consts,
+    sums,
+    bounds,
+    recording,
+    state,
+    tables,
+):
+    """Every task, as parallel tasks on numba's threads."""
+    for t in prange(n_tasks):
+        one_task(
+            t,
+            task_market,
+            task_lo,
+            task_hi,
+            offsets,
+            keys,
+            consts,
+            sums,
+            bounds,
+            recording,
+            state,
+            tables,
+        )
 
 
-def parameters(model: CustomerMarket, contexts: list[SimpleNamespace]) -> np.recarray:
-    """The constants of the four phases as one record (``p.loss_aversion``, ...): each phase's
-    ``constants`` in the state's float type, its ``wide_constants`` in float64 and its
-    ``switches`` (mechanisms on or off) as booleans."""
-    ft = model.customer_state.experience.dtype
-    fields: list[tuple[str, Any]] = []
-    values: list[float] = []
-    for ctx in contexts:
-        for name, value in ctx.constants.items():
-            fields.append((name, ft))
-            values.append(value)
-        for name, value in getattr(ctx, "wide_constants", {}).items():
-            fields.append((name, np.float64))
-            values.append(value)
-        for name, value in getattr(ctx, "switches", {}).items():
-            fields.append((name, np.bool_))
-            values.append(bool(value))
-    record = np.zeros(1, np.dtype(fields)).view(np.recarray)
-    for (name, _), value in zip(fields, values, strict=True):
-        record[name] = value
-    return record
+@kernel
+def add_tasks(task_market, sums, bounds, tallies, columns, market_bounds):
+    """Add each task's per-firm sums to its market's tallies (columns ``columns``), in task
+    order, and combine the tasks' bounds."""
+    for t in range(len(task_market)):
+        b = task_market[t]
+        for f in range(sums.shape[1]):
+            for c in range(sums.shape[2]):
+                tallies[b, f, columns[c]] += sums[t, f, c]
+        for m in range(bounds.shape[1]):
+            market_bounds[b, m, 0] = min(market_bounds[b, m, 0], bounds[t, m, 0])
+            market_bounds[b, m, 1] = min(market_bounds[b, m, 1], bounds[t, m, 1])
+            market_bounds[b, m, 2] = max(market_bounds[b, m, 2], bounds[t, m, 2])
 
 
-def run(model: CustomerMarket, scratch: StepScratch) -> None:
-    """Phases 2 to 5 for every customer (see the module docstring)."""
-    cs, ws = model.customer_state, model.workspace
-    contexts = [phase.prepare(model, scratch) for phase in PHASES]  # in phase order
-    deliver, expect, satisfy, trusting = contexts
-    params = parameters(model, contexts)
-    k, n_firms, n_ind = len(model.attributes), model.firm_state.n, len(model.industries)
-    block = arrays.CHUNK
-    span = block * TASKS_PER_SPAN
-    # per-span buffers, [industry, position in the span], kept from step to step (a fresh
-    # array costs page faults every step)
-    width = min(span, max(model.n_customers, 1))
+def run(batch: MarketBatch, scratch: BatchScratch) -> None:
+    """Phases 2 to 5 for every customer of every market of the batch (see the module
+    docstring)."""
+    cs, ws = batch.customer_state, batch.workspace
+    deliver, expect, satisfy, trusting = (phase.prepare(batch, scratch) for phase in PHASES)
+    task_market, task_lo, task_hi = batch.tasks
+    n_tasks = len(task_market)
     keep = ws.blocks.array
-    z = keep("span_noise", (n_ind, width, k), np.float32)
-    if not deliver.noise_on:
-        z[...] = 0.0
-    hit = keep("span_hit", (n_ind, width), bool)
-    unhappy = keep("span_unhappy", (n_ind, width), bool)
-    outcome = keep("span_outcome", (n_ind, width), np.int8)
-    trust_out = keep("span_trust", (n_ind, width), cs.experience.dtype)
-    sums = keep("span_sums", (TASKS_PER_SPAN, n_firms, 3), np.float64)
-    for lo in range(0, model.n_customers, span):
-        hi = min(model.n_customers, lo + span)
-        delivery.draw(model, deliver, lo, hi, block, z, hit)
-        sums[...] = 0.0
-        # one task, or one thread: the serial kernel (a parallel launch costs a thread wake-up)
-        serial = hi - lo <= block or threads() == 1
-        state = (
-            scratch.recording,
-            cs.supplier,
-            cs.region,
-            cs.weights,
-            cs.disposition,
-            cs.standard,
-            cs.experience,
-            cs.expectation,
-            cs.benchmark,
-            cs.heard,
-            cs.satisfaction,
-            cs.last_satisfaction,
-            cs.trust,
-            cs.warnings,
-            cs.failed,
-            ws.failure,
-            ws.expectation_used,
-            ws.satisfaction_before,
-            ws.disconfirmation,
-            z,
-            hit,
-            deliver.tables,
-            deliver.disclose,
-            deliver.failure_attribute,
-            expect.promise,
-            expect.review_part,
-            expect.review_weight,
-            expect.public,
-            expect.benchmark_weight,
-            satisfy.extras,
-            params,
-            trust_out,
-            unhappy,
-        )
-        if serial:
-            customer_rows(lo, hi, lo, sums[0], *state)
-        else:
-            customer_phases(lo, hi, block, sums, *state)
-        if scratch.recording:
-            for task_sums in sums:  # in task order: the same total on any number of threads
-                satisfy.sums += task_sums
-        trust.draw_complaints(model, trusting, lo, hi, block, unhappy, outcome)
-        state = (
-            cs.supplier,
-            cs.satisfaction,
-            cs.trust,
-            cs.commitment,
-            cs.tenure,
-            cs.steps_since_recovery,
-            cs.complaints,
-            cs.answered,
-            ws.satisfaction_before,
-            trust_out,
-            outcome,
-            trusting.commit_bonus,
-            params,
-        )
-        if serial:
-            commitment_rows(lo, hi, lo, *state)
-        else:
-            commitment_phase(lo, hi, block, *state)
-    for phase, ctx in zip(PHASES, contexts, strict=True):
-        if hasattr(phase, "finish"):
-            phase.finish(model, scratch, ctx)
+    sums = keep("fused_sums", (n_tasks, batch.F, len(TALLIES)), np.float64)
+    sums[...] = 0.0
+    bounds = keep("fused_bounds", (n_tasks, batch.M, 3), cs.satisfaction.dtype)
+    bounds[...] = (np.inf, np.inf, -np.inf)
+    state = (
+        cs.supplier,
+        cs.region,
+        cs.weights,
+        cs.disposition,
+        cs.standard,
+        cs.experience,
+        cs.expectation,
+        cs.benchmark,
+        cs.heard,
+        cs.satisfaction,
+        cs.last_satisfaction,
+        cs.trust,
+        cs.commitment,
+        cs.tenure,
+        cs.steps_since_recovery,
+        cs.complaints,
+        cs.answered,
+        cs.warnings,
+        cs.failed,
+        ws.failure,
+        ws.expectation_used,
+        ws.satisfaction_before,
+        ws.disconfirmation,
+    )
+    tables = (
+        deliver.tables,
+        deliver.p_fail,
+        deliver.disclose,
+        deliver.failure_attribute,
+        expect.promise,
+        expect.review_part,
+        expect.review_weight,
+        expect.public,
+        expect.benchmark_weight,
+        satisfy.extras,
+        trusting.complain_p,
+        trusting.aftercare_p,
+        trusting.answer,
+        trusting.commit_bonus,
+    )
+    args: tuple[Any, ...] = (
+        task_market,
+        task_lo,
+        task_hi,
+        batch.offsets,
+        batch.keys,
+        batch.consts,
+        sums,
+        bounds,
+        scratch.recording,
+        state,
+        tables,
+    )
+    if n_tasks > 1 and threads() > 1:
+        parallel_tasks(n_tasks, *args)
+    else:  # one task, or one thread: a parallel launch costs a thread wake-up
+        serial_tasks(n_tasks, *args)
+    columns = np.array([TALLY_INDEX[name] for name in TALLIES], np.int64)
+    batch.bounds = np.empty((batch.B, batch.M, 3), bounds.dtype)
+    batch.bounds[...] = (np.inf, np.inf, -np.inf)
+    add_tasks(task_market, sums, bounds, scratch.tallies, columns, batch.bounds)
+
+
+def _tally_index() -> dict[str, int]:
+    from sim.state import TALLY_NAMES
+
+    return {name: i for i, name in enumerate(TALLY_NAMES)}
+
+
+TALLY_INDEX = _tally_index()
+_ = SimpleNamespace  # the phases' prepare() return namespaces

@@ -37,7 +37,7 @@ import numpy as np
 from sim.timebase import weekly_rate_to_step
 
 if TYPE_CHECKING:
-    from sim.model import CustomerMarket
+    from sim.batch import MarketBatch
 
 TACTICS = ("extras", "promotions", "personal", "aftercare")
 """The retention tactics, in the order of ``retention_mix`` and of ``model.tactics``."""
@@ -45,38 +45,43 @@ TACTICS = ("extras", "promotions", "personal", "aftercare")
 DEFAULT_MIX = (0.25, 0.25, 0.25, 0.25)
 
 
-def tactic_levels(model: CustomerMarket) -> np.ndarray:
-    """``[F, 4]`` each firm's level of each tactic this step, 0..1, with the staff limit on
+def tactic_levels(batch: MarketBatch) -> np.ndarray:
+    """``[B, F, 4]`` each firm's level of each tactic this step, 0..1, with the staff limit on
     personal contact and the wear of promotions (switched-off tactics are 0)."""
-    fs, prm, on = model.firm_state, model.params.retention, model.params.mechanisms
-    reference = np.array(
+    fs, P = batch.firm_state, batch.params
+    prm, on = P.retention, P.mechanisms
+    reference = np.stack(
         [
             prm.extras_reference,
             prm.promotions_reference,
             prm.personal_reference,
             prm.aftercare_reference,
-        ]
-    )
-    mix = fs.retention_mix / np.maximum(fs.retention_mix.sum(axis=1, keepdims=True), 1e-12)
-    levels = np.clip(fs.retention[:, None] * mix / reference, 0.0, 1.0)
-    staff = fs.capacity * model.n_customers
+        ],
+        axis=-1,
+    )  # [B, 1, 4]
+    mix = fs.retention_mix / np.maximum(fs.retention_mix.sum(axis=2, keepdims=True), 1e-12)
+    levels = np.clip(fs.retention[..., None] * mix / reference, 0.0, 1.0)
+    staff = fs.capacity * batch.size
     with np.errstate(divide="ignore", invalid="ignore"):
         covered = np.where(fs.customers > 0, np.minimum(1.0, staff / fs.customers), 1.0)
-    levels[:, 2] *= covered
-    levels[:, 1] /= 1.0 + fs.promotion_load / prm.promotion_wear
-    switches = (
-        on.retention_extras,
-        on.retention_promotions,
-        on.retention_personal,
-        on.retention_aftercare,
+    levels[..., 2] *= covered
+    levels[..., 1] /= 1.0 + fs.promotion_load / prm.promotion_wear
+    switches = np.stack(
+        [
+            on.retention_extras,
+            on.retention_promotions,
+            on.retention_personal,
+            on.retention_aftercare,
+        ],
+        axis=-1,
     )
-    return levels * np.array(switches, float)
+    return levels * switches
 
 
-def remember_promotions(model: CustomerMarket) -> None:
+def remember_promotions(batch: MarketBatch) -> None:
     """Move each firm's remembered promotion level toward this step's (before wear)."""
-    fs, prm = model.firm_state, model.params.retention
-    mix = fs.retention_mix / np.maximum(fs.retention_mix.sum(axis=1, keepdims=True), 1e-12)
-    level = np.clip(fs.retention * mix[:, 1] / prm.promotions_reference, 0.0, 1.0)
-    rate = weekly_rate_to_step(1.0 / prm.promotion_memory_weeks, model.steps_per_year)
-    fs.promotion_load += rate * (level - fs.promotion_load)
+    fs, prm = batch.firm_state, batch.params.retention
+    mix = fs.retention_mix / np.maximum(fs.retention_mix.sum(axis=2, keepdims=True), 1e-12)
+    level = np.clip(fs.retention * mix[..., 1] / prm.promotions_reference, 0.0, 1.0)
+    rate = weekly_rate_to_step(1.0 / prm.promotion_memory_weeks, batch.steps_per_year)
+    fs.promotion_load[...] += rate * (level - fs.promotion_load)

@@ -23,6 +23,8 @@ answers are.
 :func:`value` is the value function, :func:`rating` this step's ``s`` and :func:`running` the
 update of ``S``, for one customer; the kernel of ``sim.rules.fused`` applies them and records
 each served customer's ``d`` for the metrics and validation (``StepScratch.disconfirmation``).
+The kernel also adds, on the steps a market records its metrics, each firm's customers served
+and the sums of ``w.X`` and ``w.E`` over them (the expectation and experience metrics).
 Switches (``[mechanisms]``): ``loss_aversion`` off makes ``lambda`` 1, ``disconfirmation`` off
 removes the ``b_disc`` term, ``retention_extras`` off the extras (sim.rules.retention).
 """
@@ -34,13 +36,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.arrays import firm_table
 from sim.jit import ONE, ZERO, clip, rule
-from sim.state import StepScratch
+from sim.params.stacked import StackedParams
+from sim.state import BatchScratch
 from sim.timebase import weekly_rate_to_step
 
 if TYPE_CHECKING:
-    from sim.model import CustomerMarket
+    from sim.batch import MarketBatch
 
 
 @rule
@@ -81,26 +83,24 @@ def running(satisfaction: float, s: float, memory: float) -> float:
     return (s - satisfaction) * memory + satisfaction
 
 
-def prepare(model: CustomerMarket, scratch: StepScratch) -> SimpleNamespace:
-    """Firm-level values and constants of the phase."""
-    prm, on = model.params.satisfaction, model.params.mechanisms
-    ft = model.customer_state.satisfaction.dtype.type
-    return SimpleNamespace(
-        extras=firm_table(model.params.retention.extras_bonus * model.tactics[:, 0], 0.0, ft),
-        constants={
-            "memory": weekly_rate_to_step(prm.memory, model.steps_per_year),
-            "loss_aversion": prm.loss_aversion if on.loss_aversion else 1.0,
-            "curvature": prm.curvature,
-            "weight_performance": prm.weight_performance,
-            "weight_disconfirmation": prm.weight_disconfirmation if on.disconfirmation else 0.0,
-            "intercept": prm.intercept,
-            "ten": 10.0,
-        },
-        sums=np.zeros((model.firm_state.n, 3)),  # per firm: served, sum of w.X, sum of w.E_used
-    )
+def constants(P: StackedParams, steps_per_year: int) -> dict[str, tuple[np.ndarray, str]]:
+    """The phase's constants for the kernels (name: ``[B]`` values, kind)."""
+    prm, on = P.satisfaction, P.mechanisms
+    return {
+        "memory": (weekly_rate_to_step(prm.memory, steps_per_year), "f"),
+        "loss_aversion": (np.where(on.loss_aversion, prm.loss_aversion, 1.0), "f"),
+        "curvature": (prm.curvature, "f"),
+        "weight_performance": (prm.weight_performance, "f"),
+        "weight_disconfirmation": (
+            np.where(on.disconfirmation, prm.weight_disconfirmation, 0.0),
+            "f",
+        ),
+        "intercept": (prm.intercept, "f"),
+        "ten": (np.full_like(prm.intercept, 10.0), "f"),
+    }
 
 
-def finish(model: CustomerMarket, scratch: StepScratch, ctx: SimpleNamespace) -> None:
-    """Hand the phase's tallies to the scratch."""
-    scratch.served_count = ctx.sums[:, 0]
-    scratch.experience_sum, scratch.expectation_sum = ctx.sums[:, 1], ctx.sums[:, 2]
+def prepare(batch: MarketBatch, scratch: BatchScratch) -> SimpleNamespace:
+    """Firm-level values of the phase: each firm's product extras, in points."""
+    extras = batch.params.retention.extras_bonus * batch.tactics[:, :, 0]
+    return SimpleNamespace(extras=batch.firm_table(extras, 0.0, batch.dtype))

@@ -10,196 +10,455 @@ enter once (``T[f]`` is the trust in the current supplier ``f``; ``mechanisms.co
 removes the commitment term). The utility U (``sim.rules.choice``) weighs the quality the
 customer expects of each firm (promises weighted by their credibility, reviews, its own
 expectation), what it has heard (attitude) and price. A leaver chooses among the visible rivals
-and going unserved (utility ``outside_option``) by a logit choice. Joining starts a relationship:
-commitment at its initial value, satisfaction at the first experience, the expectation moved
-``join_anchor`` of the way to the quality expected of the new firm; trust in the firm is what the
-customer already believes of it (it is kept when a customer leaves).
+and going unserved (utility ``outside_option``) by a logit choice (Gumbel-max: the largest
+``U_j - log(-log(u_j))``, one uniform per option). Joining starts a relationship: commitment at
+its initial value, satisfaction at the first experience, the expectation moved ``join_anchor``
+of the way to the quality expected of the new firm; trust in the firm is what the customer
+already believes of it (it is kept when a customer leaves).
+
+:func:`churn_chance` is the rule for one customer, :func:`leave` and
+``sim.rules.choice.join`` end and start its relationship; the kernel :func:`switch` applies them
+to every served customer of every market of a batch, drawing its uniform (``sim.draws``:
+``"churn"``, and ``"leave_to"`` with the option as the column). Most customers cannot leave in a
+given step: the kernel compares a customer's uniform first with a bound on everyone's chance in
+its market and industry (:func:`churn_bounds`), then with its own chance at the largest possible
+rival gap, and computes utilities only for the few left. The bounds only save work: the
+decision is always the customer's uniform against its own chance.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.arrays import put_rows, take_rows
-from sim.rules.choice import (
-    Terms,
-    expected_quality,
-    firm_terms,
-    gumbel_choice,
-    utilities,
-    utility_bounds,
-)
-from sim.rules.word_of_mouth import below_all
-from sim.state import NO_FIRM, StepScratch
-from sim.timebase import annual_hazard_to_step
+from sim.draws import CHURN, LEAVE_TO, uniform, uniform_column
+from sim.jit import kernel, rule
+from sim.params.stacked import StackedParams
+from sim.rules import choice
+from sim.state import NO_FIRM, BatchScratch
 
 if TYPE_CHECKING:
-    from sim.model import CustomerMarket
+    from sim.batch import MarketBatch
+
+MARGIN = 1e-6
+"""Relative margin of the bounds over the chances they bound (float rounding)."""
 
 
-def churn_probability(
-    model: CustomerMarket, rows: np.ndarray, m: int, rival_gap: np.ndarray
-) -> np.ndarray:
-    """Per-step chance that each customer in ``rows`` leaves its supplier in industry m.
-
-    ``annual_hazard_to_step(sigmoid(z))`` = ``1 - (1 - sigmoid(z)) ** (1 / steps_per_year)``,
-    computed as ``-expm1(-softplus(z) / steps_per_year)``, which is the same function without
-    the cancellation of ``1 - (...)`` for small chances.
-    """
-    cs, prm = model.customer_state, model.params.switching
-    ft = cs.satisfaction.dtype.type
-    sat = cs.satisfaction[m][rows]
-    sat = np.where(np.isnan(sat), ft(prm.satisfaction_ref), sat)
-    z = ft(prm.satisfaction) * (ft(prm.satisfaction_ref) - sat)
-    z += ft(prm.trust) * (ft(prm.trust_ref) - cs.trust[cs.supplier[m][rows], rows])
-    if model.params.mechanisms.commitment:
-        z -= ft(prm.commitment) * (cs.commitment[m][rows] - ft(0.5))
-    z += ft(prm.rival) * rival_gap.astype(ft, copy=False)
-    z += ft(prm.intercept - prm.switching_cost)
-    z = np.logaddexp(ft(0.0), z)  # -log(1 - sigmoid(z))
-    z *= ft(-1.0 / model.steps_per_year)
-    p = np.expm1(z)
-    p *= ft(-1.0)
-    return p
+@rule
+def churn_chance(satisfaction: float, trust: float, commitment: float, gap: float, p: Any) -> float:
+    """The chance a customer leaves this step: ``sigmoid(z)`` within a year, per step
+    ``1 - (1 - sigmoid(z)) ** (1 / steps_per_year)``, computed as
+    ``-expm1(-softplus(z) / steps_per_year)`` (the same function, without cancellation for
+    small chances). A customer without a satisfaction yet counts at ``satisfaction_ref``."""
+    s = np.float64(satisfaction)
+    if s != s:
+        s = p.satisfaction_ref
+    z = p.churn_intercept
+    z += p.churn_satisfaction * (p.satisfaction_ref - s)
+    z += p.churn_trust * (p.trust_ref - np.float64(trust))
+    if p.commitment_on:
+        z -= p.churn_commitment * (np.float64(commitment) - 0.5)
+    z += p.rival * gap
+    softplus = max(z, 0.0) + math.log1p(math.exp(-abs(z)))  # -log(1 - sigmoid(z))
+    return -math.expm1(-softplus * p.years_per_step_64)
 
 
-def end_relationship(model: CustomerMarket, rows: np.ndarray, m: int) -> None:
-    """Customers in ``rows`` have no supplier in industry m any more."""
-    cs = model.customer_state
-    cs.supplier[m][rows] = NO_FIRM
-    cs.satisfaction[m][rows] = np.nan
-    cs.commitment[m][rows] = 0.0
-    cs.tenure[m][rows] = 0
-    cs.failed[m][rows] = False
+@rule
+def gumbel(u: float) -> float:
+    """A standard Gumbel draw from a uniform: ``-log(-log(u))``."""
+    return -math.log(-math.log(u))
 
 
-def begin_relationship(model: CustomerMarket, rows: np.ndarray, m: int, firms: np.ndarray) -> None:
-    """Customers in ``rows`` join ``firms`` (one per row) in industry m: their expectation moves
-    ``join_anchor`` of the way to the quality they expected of the firm (sim.rules.choice); their
-    trust in it is what they have learned so far."""
-    cs, tp = model.customer_state, model.params.trust
-    anchor = model.params.expectations.join_anchor
-    terms = firm_terms(model, m)
-    quality = expected_quality(model, rows, m, terms)  # [F_m, rows, K]
-    position = np.searchsorted(terms[0], firms)
-    chosen = quality[position, np.arange(len(rows))]  # [rows, K]
-    cs.supplier[m][rows] = firms
-    cs.joined[m][rows] = model.steps
-    cs.tenure[m][rows] = 0
-    cs.commitment[m][rows] = tp.commitment_initial
-    cs.satisfaction[m][rows] = np.nan
-    cs.complaints[m][rows] = 0
-    cs.answered[m][rows] = 0
-    cs.steps_since_recovery[m][rows] = 1 << 30
-    cs.failed[m][rows] = False
-    e = take_rows(cs.expectation[m], rows)
-    put_rows(cs.expectation[m], rows, e + anchor * (chosen - e))
-
-
-def rival_gap_bound(model: CustomerMarket, m: int, terms: Terms) -> float:
-    """An upper bound on every customer's rival gap ``max(0, max_rivals U - U[own])`` in
-    industry m, rounded up to 1/64: the largest utility of one firm less the smallest of
-    another (``sim.rules.choice.utility_bounds``)."""
-    firms = terms[0]
-    gap = 0.0
-    if len(firms) > 1:
-        low, high = utility_bounds(model, m, terms)
-        for i in range(len(firms)):
-            for j in range(len(firms)):
-                if i != j:
-                    gap = max(gap, float(high[i] - low[j]))
-    # coarsened outward to 1/64, so that float32 and float64 states give the same bound (and so
-    # the same draws) unless a state value sits on the grid
-    return float(np.ceil(max(gap, 0.0) * 64.0) / 64.0)
-
-
-def churn_bound(model: CustomerMarket, m: int, terms: Terms) -> float:
-    """An upper bound on every customer's churn chance in industry m this step.
-
-    The churn hazard rises with ``z``; ``z`` is largest at the lowest satisfaction in the
-    industry, trust and commitment 0 and the largest possible rival gap
-    (:func:`rival_gap_bound`). ``switching`` draws a uniform only for the customers whose
-    uniform falls below this bound (``GeneratorSource.below``)."""
-    cs, prm = model.customer_state, model.params.switching
-    low = float(np.fmin.reduce(cs.satisfaction[m])) if model.n_customers else np.nan
-    low = prm.satisfaction_ref if np.isnan(low) else min(low, prm.satisfaction_ref)
-    low, gap = np.floor(low * 64.0) / 64.0, rival_gap_bound(model, m, terms)  # see there
-    z = (
-        prm.intercept
-        - prm.switching_cost
-        + prm.satisfaction * (prm.satisfaction_ref - low)
-        + prm.trust * prm.trust_ref
-        + (prm.commitment * 0.5 if model.params.mechanisms.commitment else 0.0)
-        + prm.rival * gap
-    )
-    annual = 1.0 / (1.0 + np.exp(-min(z, 700.0)))
-    step = float(annual_hazard_to_step(annual, model.steps_per_year))
-    return below_all(step, 1e-4)
-
-
-def rival_utilities(
-    model: CustomerMarket,
-    rows: np.ndarray,
+@rule
+def leave(
+    i: int,
     m: int,
-    terms: Terms,
     supplier: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """``(util, gap)`` for the customers ``rows`` of industry m with suppliers ``supplier``:
-    the utility ``[F_m, rows]`` of each of the industry's firms, ``-inf`` for the customer's own
-    (so only rivals remain), and the rival gap ``max(0, max_rivals U - U[own])`` ``[rows]`` (0
-    when no rival is visible), which enters the churn hazard."""
-    util, firms = utilities(model, rows, m, terms, firm_major=True)  # [F_m, rows]
-    flat = util.reshape(-1)
-    own = np.searchsorted(firms, supplier) * len(rows) + np.arange(len(rows))  # in ``flat``
-    u_own = flat[own]
-    flat[own] = -np.inf  # the rivals' utilities
-    best = util.max(axis=0)
-    gap = np.where(np.isfinite(best) & np.isfinite(u_own), np.maximum(0.0, best - u_own), 0.0)
-    return util, gap
+    satisfaction: np.ndarray,
+    commitment: np.ndarray,
+    tenure: np.ndarray,
+    failed: np.ndarray,
+) -> None:
+    """Customer ``i`` has no supplier in industry ``m`` any more."""
+    supplier[m, i] = NO_FIRM
+    satisfaction[m, i] = np.nan
+    commitment[m, i] = 0.0
+    tenure[m, i] = 0
+    failed[m, i] = False
 
 
-def apply(model: CustomerMarket, scratch: StepScratch) -> None:
-    """Decide who leaves, and where each leaver goes."""
-    cs, prm, n_firms = model.customer_state, model.params.switching, model.firm_state.n
-    churned = np.zeros(n_firms)
-    switched_in = np.zeros(n_firms)
-    scratch.churned, scratch.switched_in = churned, switched_in
-    if not prm.enabled:
-        return
-    draws = model.draws
-    scratch.just_left = [np.zeros(0, np.int64) for _ in model.industries]
-    for m in range(len(model.industries)):
-        terms = firm_terms(model, m)
-        firms = terms[0]
-        # thinned Bernoulli trials: only customers whose uniform is below the bound can leave
-        rows, u = draws.below("churn", m, slice(0, model.n_customers), churn_bound(model, m, terms))
-        sup = cs.supplier[m][rows]
-        served = sup >= 0
-        rows, u, sup = rows[served], u[served], sup[served]
-        # thinned again: the chance with the largest rival gap bounds each customer's own, and
-        # costs no utilities (the margin covers float rounding; no leaver is dropped)
-        gap_max = np.full(len(rows), rival_gap_bound(model, m, terms), cs.trust.dtype)
-        maybe = u < churn_probability(model, rows, m, gap_max) * (1.0 + 1e-5)
-        rows, u, sup = rows[maybe], u[maybe], sup[maybe]
-        if len(rows) == 0:
-            continue
-        util, gap = rival_utilities(model, rows, m, terms, sup)
-        leave = np.flatnonzero(u < churn_probability(model, rows, m, gap))
-        if len(leave) == 0:
-            continue
-        who = rows[leave]
-        options = np.concatenate(
-            [util[:, leave].T.astype(float), np.full((len(who), 1), prm.outside_option)], axis=1
+@rule
+def rival_gap(
+    i: int,
+    m: int,
+    own: int,
+    firms: np.ndarray,
+    visible: np.ndarray,
+    weights: np.ndarray,
+    sensitivity: np.ndarray,
+    expectation: np.ndarray,
+    trust: np.ndarray,
+    attitude: np.ndarray,
+    promise: np.ndarray,
+    review_part: np.ndarray,
+    review_weight: np.ndarray,
+    public: np.ndarray,
+    price_term: np.ndarray,
+    p: Any,
+    u_firm: np.ndarray,
+) -> float:
+    """The rival gap ``max(0, max_rivals U - U[own])`` of customer ``i`` in industry ``m`` (0
+    when no rival is visible); leaves in ``u_firm[j]`` its utility of ``firms[j]`` (``visible``:
+    the firms seen from its region; the firm arrays its market's, ``sim.rules.choice.terms``)."""
+    u_own = choice.NO_UTILITY
+    best = choice.NO_UTILITY
+    for j in range(len(firms)):
+        f = firms[j]
+        u_firm[j] = choice.firm_utility(
+            i,
+            f,
+            m,
+            weights,
+            expectation,
+            trust,
+            attitude,
+            sensitivity,
+            visible[f],
+            promise,
+            review_part,
+            review_weight,
+            public,
+            price_term,
+            p,
         )
-        pick = gumbel_choice(options, draws, "leave_to", m, who)
-        churned += np.bincount(sup[leave], minlength=n_firms)
-        to_rival = pick < len(firms)
-        end_relationship(model, who, m)
-        scratch.just_left[m] = who[~to_rival]
-        if to_rival.any():
-            new = firms[pick[to_rival]]
-            begin_relationship(model, who[to_rival], m, new)
-            cs.switches[m][who[to_rival]] += 1
-            switched_in += np.bincount(new, minlength=n_firms)
+        if f == own:
+            u_own = u_firm[j]
+        else:
+            best = max(best, u_firm[j])
+    if math.isfinite(best) and math.isfinite(u_own):
+        return max(0.0, best - u_own)
+    return 0.0
+
+
+@kernel
+def stay_chances(
+    m: int,
+    firms: np.ndarray,
+    rows: np.ndarray,
+    market: np.ndarray,
+    consts: Any,
+    steps: int,
+    region: np.ndarray,
+    visible: np.ndarray,
+    weights: np.ndarray,
+    sensitivity: np.ndarray,
+    supplier: np.ndarray,
+    expectation: np.ndarray,
+    satisfaction: np.ndarray,
+    trust: np.ndarray,
+    commitment: np.ndarray,
+    attitude: np.ndarray,
+    promise: np.ndarray,
+    review_part: np.ndarray,
+    review_weight: np.ndarray,
+    public: np.ndarray,
+    price_term: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """``out[j]``: the chance that served customer ``rows[j]`` (of market ``market[j]``) is
+    still with its supplier in industry ``m`` after ``steps`` steps at this step's chance to
+    leave (:func:`churn_chance` with its :func:`rival_gap`), ``(1 - p) ** steps``; 1 with
+    switching off. Draws nothing."""
+    u_firm = np.empty(len(firms))
+    for j in range(len(rows)):
+        i = rows[j]
+        b = market[j]
+        p = consts[b]
+        if not p.switching_on:
+            out[j] = 1.0
+            continue
+        own = supplier[m, i]
+        gap = rival_gap(
+            i,
+            m,
+            own,
+            firms,
+            visible[b, region[i]],
+            weights,
+            sensitivity,
+            expectation,
+            trust,
+            attitude,
+            promise[b],
+            review_part[b],
+            review_weight[b],
+            public[b],
+            price_term[b],
+            p,
+            u_firm,
+        )
+        chance = churn_chance(satisfaction[m, i], trust[own, i], commitment[m, i], gap, p)
+        out[j] = math.exp(steps * math.log1p(-min(chance, 1.0)))
+
+
+@kernel
+def switch(
+    m: int,
+    firms: np.ndarray,
+    step: int,
+    offsets: np.ndarray,
+    live: np.ndarray,
+    keys: np.ndarray,
+    consts: Any,
+    bound: np.ndarray,
+    gap_bound: np.ndarray,
+    region: np.ndarray,
+    visible: np.ndarray,
+    weights: np.ndarray,
+    sensitivity: np.ndarray,
+    supplier: np.ndarray,
+    expectation: np.ndarray,
+    satisfaction: np.ndarray,
+    trust: np.ndarray,
+    commitment: np.ndarray,
+    attitude: np.ndarray,
+    tenure: np.ndarray,
+    joined: np.ndarray,
+    complaints: np.ndarray,
+    answered: np.ndarray,
+    steps_since_recovery: np.ndarray,
+    failed: np.ndarray,
+    switches: np.ndarray,
+    left: np.ndarray,
+    promise: np.ndarray,
+    review_part: np.ndarray,
+    review_weight: np.ndarray,
+    public: np.ndarray,
+    price_term: np.ndarray,
+    churned: np.ndarray,
+    switched_in: np.ndarray,
+) -> None:
+    """Who leaves in industry ``m`` (of firms ``firms``) in every live market, and where each
+    leaver goes.
+
+    ``bound[b]`` bounds every customer's chance in market ``b``, ``gap_bound[b]`` its rival gap;
+    the firm arrays are ``[B, F, ...]`` (``sim.rules.choice.terms``), ``visible`` ``[B, R, F]``.
+    Adds the leavers to ``churned`` and the rivals' gains to ``switched_in`` (``[B, F]``);
+    marks in ``left`` who went unserved.
+    """
+    n_local = len(firms)
+    u_firm = np.empty(n_local)
+    for b in range(len(offsets) - 1):
+        p = consts[b]
+        if not live[b] or not p.switching_on:
+            continue
+        churn_key = keys[b, CHURN, m]
+        choice_key = keys[b, LEAVE_TO, m]
+        first = offsets[b]
+        for i in range(first, offsets[b + 1]):
+            own = supplier[m, i]
+            if own < 0:
+                continue
+            u = uniform(churn_key, i - first)
+            if u >= bound[b]:
+                continue
+            t_own, c_own = trust[own, i], commitment[m, i]
+            if u >= churn_chance(satisfaction[m, i], t_own, c_own, gap_bound[b], p) * (1.0 + 1e-6):
+                continue
+            gap = rival_gap(
+                i,
+                m,
+                own,
+                firms,
+                visible[b, region[i]],
+                weights,
+                sensitivity,
+                expectation,
+                trust,
+                attitude,
+                promise[b],
+                review_part[b],
+                review_weight[b],
+                public[b],
+                price_term[b],
+                p,
+                u_firm,
+            )
+            if u >= churn_chance(satisfaction[m, i], t_own, c_own, gap, p):
+                continue
+            # a logit choice among the rivals and going unserved (the last option): the
+            # largest score wins, the first of equal ones
+            pick = -1
+            top = -math.inf
+            for j in range(n_local):
+                if firms[j] == own or not math.isfinite(u_firm[j]):
+                    continue
+                score = u_firm[j] + choice_gumbel(choice_key, i - first, j)
+                if score > top:
+                    top, pick = score, j
+            if p.outside_option + choice_gumbel(choice_key, i - first, n_local) > top:
+                pick = n_local
+            churned[b, own] += 1.0
+            leave(i, m, supplier, satisfaction, commitment, tenure, failed)
+            if pick == n_local:
+                left[m, i] = True
+                continue
+            new = firms[pick]
+            choice.join(
+                i,
+                new,
+                m,
+                step,
+                expectation,
+                trust,
+                supplier,
+                joined,
+                tenure,
+                commitment,
+                satisfaction,
+                complaints,
+                answered,
+                steps_since_recovery,
+                failed,
+                promise[b],
+                review_part[b],
+                review_weight[b],
+                public[b],
+                p,
+            )
+            switches[m, i] += 1
+            switched_in[b, new] += 1.0
+
+
+@rule
+def choice_gumbel(key: Any, customer: int, option: int) -> float:
+    """The Gumbel noise of one option of a leaver's choice (its uniform: column ``option``)."""
+    return gumbel(uniform_column(key, customer, option))
+
+
+@kernel
+def attitude_ranges(offsets, live, attitude, low, high) -> None:
+    """``low[b, f]``, ``high[b, f]``: the lowest and highest attitude toward firm ``f`` among
+    the customers of each live market ``b``."""
+    for b in range(len(offsets) - 1):
+        if not live[b]:
+            continue
+        for f in range(attitude.shape[0]):
+            lo, hi = np.inf, -np.inf
+            for i in range(offsets[b], offsets[b + 1]):
+                a = attitude[f, i]
+                lo = min(lo, a)
+                hi = max(hi, a)
+            low[b, f] = lo
+            high[b, f] = hi
+
+
+def constants(P: StackedParams, steps_per_year: int) -> dict[str, tuple[np.ndarray, str]]:
+    """The phase's constants for the kernels (name: ``[B]`` values, kind)."""
+    prm = P.switching
+    return {
+        "switching_on": (prm.enabled, "b"),
+        "commitment_on": (P.mechanisms.commitment, "b"),
+        "churn_intercept": (prm.intercept - prm.switching_cost, "w"),
+        "churn_satisfaction": (prm.satisfaction, "w"),
+        "satisfaction_ref": (prm.satisfaction_ref, "w"),
+        "churn_trust": (prm.trust, "w"),
+        "trust_ref": (prm.trust_ref, "w"),
+        "churn_commitment": (prm.commitment, "w"),
+        "rival": (prm.rival, "w"),
+        "outside_option": (prm.outside_option, "w"),
+        "years_per_step_64": (np.full_like(prm.rival, 1.0 / steps_per_year), "w"),
+    }
+
+
+def churn_bounds(batch: MarketBatch, t: Any, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(bound, gap_bound)`` ``[B]``: an upper bound on every served customer's chance to leave
+    in industry ``m`` this step, and the rival gap ``max(0, max_rivals U - U[own])`` at which a
+    customer's own chance is largest (a bound on the gap, or 0 when ``rival`` < 0).
+
+    The chance rises with ``z``; ``z`` is largest at the lowest satisfaction among the
+    industry's served customers (this step's customer phases keep it, ``batch.bounds``), trust
+    and commitment 0 and the largest rival gap: the largest utility bound of one firm less the
+    smallest of another (``sim.rules.choice.utility_bounds``)."""
+    P = batch.params
+    prm = P.switching
+    firms = batch.industry_firms[m]
+    gap = np.zeros(batch.B)
+    if len(firms) > 1:
+        low, high = choice.utility_bounds(batch, t)
+        low, high = low[:, firms], high[:, firms]
+        diff = high[:, :, None] - low[:, None, :]  # [B, i, j]
+        diff[:, np.arange(len(firms)), np.arange(len(firms))] = -np.inf
+        gap = np.maximum(diff.max(axis=(1, 2)), 0.0)
+    flat = {name: value[:, 0] for name, value in vars(prm).items()}
+    low_s = np.fmin(batch.bounds[:, m, 0].astype(np.float64), flat["satisfaction_ref"])
+    ref, c_s = flat["satisfaction_ref"], flat["satisfaction"]
+    c_t, t_ref, c_c = flat["trust"], flat["trust_ref"], flat["commitment"]
+    z = (
+        flat["intercept"]
+        - flat["switching_cost"]
+        + np.maximum(c_s * (ref - low_s), c_s * (ref - 10.0))  # S in low_s..10
+        + np.maximum(c_t * t_ref, c_t * (t_ref - 1.0))  # T in 0..1
+        + np.where(P.mechanisms.commitment[:, 0], np.abs(c_c) * 0.5, 0.0)  # C in 0..1
+        + np.maximum(flat["rival"] * gap, 0.0)  # the gap in 0..gap
+    )
+    softplus = np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
+    step = -np.expm1(-softplus / batch.steps_per_year)
+    # the chance rises with the gap when ``rival`` > 0: the second check takes the largest gap
+    worst_gap = np.where(flat["rival"] >= 0.0, gap * (1.0 + MARGIN) + 1e-12, 0.0)
+    return np.minimum(1.0, step * (1.0 + MARGIN) + 1e-12), worst_gap
+
+
+def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
+    """Decide who leaves, and where each leaver goes, in every market of the batch."""
+    cs, ws = batch.customer_state, batch.workspace
+    ws.left[...] = False
+    if not batch.params.switching.enabled.any():
+        return
+    t = choice.terms(batch)
+    low, high = np.zeros((batch.B, batch.F)), np.zeros((batch.B, batch.F))
+    attitude_ranges(batch.offsets, batch.live, cs.attitude, low, high)
+    batch.attitude_range = (low, high)
+    for m in range(batch.M):
+        firms = np.asarray(batch.industry_firms[m], np.int64)
+        if len(firms) == 0:
+            continue
+        bound, gap_bound = churn_bounds(batch, t, m)
+        switch(
+            m,
+            firms,
+            batch.steps,
+            batch.offsets,
+            batch.live,
+            batch.keys,
+            batch.consts,
+            bound,
+            gap_bound,
+            cs.region,
+            batch.visible,
+            cs.weights,
+            cs.price_sensitivity,
+            cs.supplier,
+            cs.expectation,
+            cs.satisfaction,
+            cs.trust,
+            cs.commitment,
+            cs.attitude,
+            cs.tenure,
+            cs.joined,
+            cs.complaints,
+            cs.answered,
+            cs.steps_since_recovery,
+            cs.failed,
+            cs.switches,
+            ws.left,
+            t.promise,
+            t.review_part,
+            t.review_weight,
+            t.public,
+            t.price_term,
+            scratch.churned,
+            scratch.switched_in,
+        )

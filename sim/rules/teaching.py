@@ -18,8 +18,9 @@ firm ``f`` moves ``1 - (1 - word_of_mouth_share * L(f)) ** c`` of the way toward
 (sim.rules.word_of_mouth). Rates are per week. A niche firm is best at one or two attributes and
 teaches them (``niche``'s ``teaching`` lever).
 
-:func:`taught` is the rule for one customer, applied to every customer by :func:`teach` when any
-firm teaches or anyone has been taught (otherwise the phase costs nothing). Switch:
+:func:`within_limits` is the rule that keeps one customer's weights in bounds, applied with the
+moves above by :func:`taught` to every customer of the markets where some firm teaches or
+someone has been taught (elsewhere the phase costs nothing). Switch:
 ``mechanisms.teaching`` off: no firm teaches, weights stay the customer's own.
 """
 
@@ -30,11 +31,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.jit import ONE, ZERO, kernel, rule
-from sim.state import StepScratch
+from sim.params.stacked import StackedParams
+from sim.state import BatchScratch
 from sim.timebase import weekly_rate_to_step
 
 if TYPE_CHECKING:
-    from sim.model import CustomerMarket
+    from sim.batch import MarketBatch
 
 
 @rule
@@ -59,6 +61,8 @@ def within_limits(weights: np.ndarray, base: np.ndarray, max_shift: float) -> No
 
 @kernel
 def taught(
+    offsets: np.ndarray,
+    teach: np.ndarray,
     weights: np.ndarray,
     base: np.ndarray,
     supplier: np.ndarray,
@@ -66,65 +70,75 @@ def taught(
     visible: np.ndarray,
     focus: np.ndarray,
     level: np.ndarray,
-    params: Any,
+    consts: Any,
 ) -> None:
     """Move every customer's weights toward the focus of the firms that teach it, back toward its
-    own, within the limits (in place). ``level`` is ``[F]`` (0 for firms that do not teach);
-    ``visible`` ``[R, F]``; ``params[0]`` holds ``rate``, ``prospect_share``, ``forget``,
-    ``max_shift``."""
-    p = params[0]
-    n, k_attr = weights.shape
-    n_firms = level.shape[0]
+    own, within the limits (in place), in the markets with ``teach[b]``. ``level`` is ``[B, F]``
+    (0 for firms that do not teach); ``visible`` ``[B, R, F]``; ``focus`` ``[B, F, K]``; the
+    markets' constants hold ``teach_rate``, ``prospect_share``, ``forget``, ``max_shift``."""
+    n_firms = level.shape[1]
     n_ind = supplier.shape[0]
-    for i in range(n):
-        w = weights[i]
-        for f in range(n_firms):
-            if level[f] <= 0 or not visible[region[i], f]:
-                continue
-            reach = p.prospect_share
-            for m in range(n_ind):
-                if supplier[m, i] == f:
-                    reach = ONE
-            step = p.rate * reach * level[f]
+    k_attr = weights.shape[1]
+    for b in range(len(offsets) - 1):
+        if not teach[b]:
+            continue
+        p = consts[b]
+        for i in range(offsets[b], offsets[b + 1]):
+            w = weights[i]
+            for f in range(n_firms):
+                if level[b, f] <= 0 or not visible[b, region[i], f]:
+                    continue
+                reach = p.prospect_share
+                for m in range(n_ind):
+                    if supplier[m, i] == f:
+                        reach = ONE
+                step = p.teach_rate * reach * level[b, f]
+                for k in range(k_attr):
+                    w[k] += step * (focus[b, f, k] - w[k])
             for k in range(k_attr):
-                w[k] += step * (focus[f, k] - w[k])
-        for k in range(k_attr):
-            w[k] += p.forget * (base[i, k] - w[k])
-        within_limits(w, base[i], p.max_shift)
+                w[k] += p.forget * (base[i, k] - w[k])
+            within_limits(w, base[i], p.max_shift)
 
 
-def levels(model: CustomerMarket) -> np.ndarray:
-    """``[F]`` each firm's teaching level this step, 0..1 (0 with ``mechanisms.teaching`` off)."""
-    fs = model.firm_state
-    if not model.params.mechanisms.teaching:
-        return np.zeros(fs.n)
-    return np.clip(fs.teaching_spend / model.params.teaching.reference, 0.0, 1.0)
+def levels(batch: MarketBatch) -> np.ndarray:
+    """``[B, F]`` each firm's teaching level this step, 0..1 (0 with ``mechanisms.teaching``
+    off)."""
+    P = batch.params
+    level = np.clip(batch.firm_state.teaching_spend / P.teaching.reference, 0.0, 1.0)
+    return np.where(P.mechanisms.teaching, level, 0.0)
 
 
-def apply(model: CustomerMarket, scratch: StepScratch) -> None:
-    """Shift every customer's weights toward what the firms that reach it teach."""
-    cs, prm = model.customer_state, model.params.teaching
-    level = levels(model)
-    if not level.any() and not model.taught:
-        return  # nobody teaches and nobody was ever taught: the weights are the customers' own
-    model.taught = True
+def constants(P: StackedParams, steps_per_year: int) -> dict[str, tuple[np.ndarray, str]]:
+    """The phase's constants for the kernels (name: ``[B]`` values, kind)."""
+    prm = P.teaching
+    return {
+        "teach_rate": (weekly_rate_to_step(prm.rate, steps_per_year), "f"),
+        "prospect_share": (prm.prospect_share, "f"),
+        "forget": (weekly_rate_to_step(prm.forget, steps_per_year), "f"),
+        "max_shift": (prm.max_shift, "f"),
+    }
+
+
+def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
+    """Shift every customer's weights toward what the firms that reach it teach, in the markets
+    where some firm teaches or someone has been taught (elsewhere the weights are the
+    customers' own and the phase costs nothing)."""
+    cs = batch.customer_state
+    level = levels(batch)
+    teach = (level.any(axis=1) | batch.taught) & batch.live
+    if not teach.any():
+        return
+    batch.taught |= teach
     ft = cs.weights.dtype.type
-    spy = model.steps_per_year
-    record = np.zeros(
-        1,
-        [("rate", ft), ("prospect_share", ft), ("forget", ft), ("max_shift", ft)],
-    )
-    record["rate"] = weekly_rate_to_step(prm.rate, spy)
-    record["prospect_share"] = prm.prospect_share
-    record["forget"] = weekly_rate_to_step(prm.forget, spy)
-    record["max_shift"] = prm.max_shift
     taught(
+        batch.offsets,
+        teach,
         cs.weights,
         cs.base_weights,
         cs.supplier,
         cs.region,
-        model.visible,
-        model.firm_state.focus.astype(ft),
+        batch.visible,
+        batch.firm_state.focus.astype(ft),
         level.astype(ft),
-        record.view(np.recarray),
+        batch.consts,
     )

@@ -43,10 +43,12 @@ Verhoef 2003; Bolton 1998 on duration)::
 
 with ``t`` the tenure in years and ``L`` the levels of the retention tactics.
 
-:func:`prepare` computes the firm-level values; :func:`promise_kept`, :func:`promise_shortfall`,
-:func:`trust_cut`, :func:`trusted`, :func:`warning_effect`, :func:`recovered` and
-:func:`committed` are the rules for one customer, applied by the kernels of ``sim.rules.fused``;
-:func:`draw_complaints` draws who complains and who is answered. Switches (``[mechanisms]``):
+:func:`prepare` computes the firm-level values of every market of a batch; :func:`promise_kept`,
+:func:`promise_shortfall`, :func:`trust_cut`, :func:`trusted`, :func:`warning_effect`,
+:func:`recovered` and :func:`committed` are the rules for one customer,
+applied by the kernel of ``sim.rules.fused``, which draws who complains, whose problem the
+follow-up hears and who is answered customer by customer (``sim.draws``: purposes
+``"complain"``, ``"aftercare"`` and ``"answer"``). Switches (``[mechanisms]``):
 ``trust_promises`` off leaves trust where it is, ``disclosure_trust`` off gives announced
 failures no discount, ``disclosure_habituation`` off keeps ``v`` at 1, ``complaints`` off
 silences complaints; the retention tactics' switches are described in sim.rules.retention.
@@ -59,13 +61,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.arrays import chunks, firm_table
 from sim.jit import ONE, ZERO, as_type_of, clip, rule
-from sim.state import StepScratch
+from sim.params.stacked import StackedParams
+from sim.state import BatchScratch
 from sim.timebase import weekly_rate_to_step
 
 if TYPE_CHECKING:
-    from sim.model import CustomerMarket
+    from sim.batch import MarketBatch
 
 NO_COMPLAINT, ANSWERED, IGNORED = 0, 1, 2
 """Outcome of a customer's complaint this step."""
@@ -136,123 +138,75 @@ def committed(commitment: float, tenure: int, bonus: float, p: Any) -> float:
     return (toward - commitment) * p.commit_rate + commitment
 
 
-def answer_share(model: CustomerMarket, utilisation: np.ndarray) -> np.ndarray:
-    """``[F]`` share of complaints each firm answers: a base, personal contact, spare
+def answer_share(batch: MarketBatch, utilisation: np.ndarray) -> np.ndarray:
+    """``[B, F]`` share of complaints each firm answers: a base, personal contact, spare
     capacity."""
-    prm, personal = model.params.complaints, model.tactics[:, 2]
+    P, personal = batch.params, batch.tactics[:, :, 2]
     spare = np.clip(1.0 - utilisation, 0.0, 1.0)
     share = (
-        prm.answer_base
-        + model.params.retention.answer_from_personal * personal
-        + prm.answer_from_spare_capacity * spare
+        P.complaints.answer_base
+        + P.retention.answer_from_personal * personal
+        + P.complaints.answer_from_spare_capacity * spare
     )
     return np.clip(share, 0.0, 1.0)
 
 
-def complaint_chance(model: CustomerMarket) -> np.ndarray:
-    """``[F]`` chance per step that a dissatisfied customer voices a complaint to the firm:
+def complaint_chance(batch: MarketBatch) -> np.ndarray:
+    """``[B, F]`` chance per step that a dissatisfied customer voices a complaint to the firm:
     ``probability``, raised by personal contact (``capture_from_personal``)."""
-    cprm, on = model.params.complaints, model.params.mechanisms
-    if not on.complaints:
-        return np.zeros(model.firm_state.n)
-    week = cprm.probability * (
-        1.0 + model.params.retention.capture_from_personal * model.tactics[:, 2]
+    P = batch.params
+    week = P.complaints.probability * (
+        1.0 + P.retention.capture_from_personal * batch.tactics[:, :, 2]
     )
-    return weekly_rate_to_step(np.clip(week, 0.0, 1.0), model.steps_per_year)
+    step = weekly_rate_to_step(np.clip(week, 0.0, 1.0), batch.steps_per_year)
+    return np.where(P.mechanisms.complaints, step, 0.0)
 
 
-def aftercare_chance(model: CustomerMarket) -> np.ndarray:
-    """``[F]`` chance per step that the firm's post-purchase follow-up hears the problem of a
-    dissatisfied customer who did not complain (``aftercare_reach * L[aftercare]``)."""
-    if not model.params.mechanisms.complaints:
-        return np.zeros(model.firm_state.n)
-    week = np.clip(model.params.retention.aftercare_reach * model.tactics[:, 3], 0.0, 1.0)
-    return weekly_rate_to_step(week, model.steps_per_year)
+def aftercare_chance(batch: MarketBatch) -> np.ndarray:
+    """``[B, F]`` chance per step that the firm's post-purchase follow-up hears the problem of
+    a dissatisfied customer who did not complain (``aftercare_reach * L[aftercare]``)."""
+    P = batch.params
+    week = np.clip(P.retention.aftercare_reach * batch.tactics[:, :, 3], 0.0, 1.0)
+    step = weekly_rate_to_step(week, batch.steps_per_year)
+    return np.where(P.mechanisms.complaints, step, 0.0)
 
 
-def prepare(model: CustomerMarket, scratch: StepScratch) -> SimpleNamespace:
-    """Firm-level values and constants of the phase."""
-    cs, fs, prm, cprm = (
-        model.customer_state,
-        model.firm_state,
-        model.params.trust,
-        model.params.complaints,
-    )
-    on, dprm = model.params.mechanisms, model.params.disclosure
-    spy = model.steps_per_year
-    ft = cs.trust.dtype.type
-    rprm, levels = model.params.retention, model.tactics
-    bonus = rprm.commitment_from_promotions * levels[:, 1]  # promotions (worn as they are)
-    bonus = bonus + rprm.commitment_from_personal * levels[:, 2]  # a personal tie
+def constants(P: StackedParams, steps_per_year: int) -> dict[str, tuple[np.ndarray, str]]:
+    """The phase's constants for the kernels (name: ``[B]`` values, kind)."""
+    prm, cprm, dprm, on, spy = P.trust, P.complaints, P.disclosure, P.mechanisms, steps_per_year
+    return {
+        "tolerance": (prm.tolerance, "f"),
+        "gain": (weekly_rate_to_step(prm.gain, spy), "f"),
+        "loss": (prm.loss, "f"),
+        "trust_factor": (dprm.trust_factor, "f"),
+        "habituation": (dprm.habituation, "f"),
+        "warnings_keep": (1.0 - 1.0 / (dprm.memory_weeks * spy / 52.0), "f"),
+        "threshold": (cprm.threshold, "f"),
+        "kept_share": (1.0 - cprm.unanswered_trust_cost, "f"),
+        "commitment_base": (prm.commitment_base, "f"),
+        "from_tenure": (prm.commitment_from_tenure, "f"),
+        "tenure_halfway": (prm.tenure_halfway_years, "f"),
+        "years_per_step": (np.full_like(prm.gain, 1.0 / spy), "f"),
+        "commit_rate": (weekly_rate_to_step(prm.commitment_rate, spy), "f"),
+        "trust_promises_on": (on.trust_promises, "b"),
+        "disclosure_trust_on": (on.disclosure_trust, "b"),
+        "habituation_on": (on.disclosure_habituation, "b"),
+        # used in float64, as the state's type would round them
+        "step_power": (np.full_like(prm.gain, 52.0 / spy), "w"),
+        "memory_steps": (cprm.recovery_memory_weeks * spy / 52.0, "w"),
+        "repeat_recovery": (cprm.repeat_recovery, "w"),
+        "recovery": (cprm.recovery, "w"),
+    }
+
+
+def prepare(batch: MarketBatch, scratch: BatchScratch) -> SimpleNamespace:
+    """Firm-level values of the phase, ``[B, F + 1]`` tables (the last row: no firm)."""
+    P, levels = batch.params, batch.tactics
+    bonus = P.retention.commitment_from_promotions * levels[:, :, 1]  # promotions (worn)
+    bonus = bonus + P.retention.commitment_from_personal * levels[:, :, 2]  # a personal tie
     return SimpleNamespace(
-        complain_p=firm_table(complaint_chance(model), 0.0),
-        aftercare_p=firm_table(aftercare_chance(model), 0.0),
-        answer=firm_table(answer_share(model, scratch.utilisation), 0.0),
-        commit_bonus=firm_table(bonus, 0.0, ft),
-        constants={
-            "tolerance": prm.tolerance,
-            "gain": weekly_rate_to_step(prm.gain, spy),
-            "loss": prm.loss,
-            "trust_factor": dprm.trust_factor,
-            "habituation": dprm.habituation,
-            "warnings_keep": 1.0 - 1.0 / (dprm.memory_weeks * spy / 52.0),
-            "threshold": cprm.threshold,
-            "kept_share": 1.0 - cprm.unanswered_trust_cost,
-            "commitment_base": prm.commitment_base,
-            "from_tenure": prm.commitment_from_tenure,
-            "tenure_halfway": prm.tenure_halfway_years,
-            "years_per_step": 1.0 / spy,
-            "commit_rate": weekly_rate_to_step(prm.commitment_rate, spy),
-        },
-        switches={
-            "trust_promises_on": on.trust_promises,
-            "disclosure_trust_on": on.disclosure_trust,
-            "habituation_on": on.disclosure_habituation,
-        },
-        wide_constants={  # used in float64, as the state's type would round them
-            "step_power": 52.0 / spy,
-            "memory_steps": cprm.recovery_memory_weeks * spy / 52.0,
-            "repeat_recovery": cprm.repeat_recovery,
-            "recovery": cprm.recovery,
-        },
-        complaints=np.zeros(fs.n),
-        answered=np.zeros(fs.n),
+        complain_p=batch.firm_table(complaint_chance(batch), 0.0),
+        aftercare_p=batch.firm_table(aftercare_chance(batch), 0.0),
+        answer=batch.firm_table(answer_share(batch, scratch.utilisation), 0.0),
+        commit_bonus=batch.firm_table(bonus, 0.0, batch.dtype),
     )
-
-
-def draw_complaints(
-    model: CustomerMarket,
-    ctx: SimpleNamespace,
-    lo: int,
-    hi: int,
-    block: int,
-    unhappy: np.ndarray,
-    outcome: np.ndarray,
-) -> None:
-    """Who of the unhappy customers ``lo..hi`` complains (or has its problem heard by the firm's
-    follow-up) and whether the firm answers: ``outcome[m, i - lo]`` is ``NO_COMPLAINT``,
-    ``ANSWERED`` or ``IGNORED`` (drawn in blocks of ``block`` customers from the "complain",
-    "aftercare" and "answer" streams)."""
-    cs, draws, n_firms = model.customer_state, model.draws, model.firm_state.n
-    outcome[:, : hi - lo] = NO_COMPLAINT
-    for rows in chunks(hi - lo, block):
-        for m in range(len(model.industries)):
-            sup = cs.supplier[m, lo + rows.start : lo + rows.stop]
-            who = np.flatnonzero(unhappy[m, rows])
-            voiced = draws.uniform("complain", m, lo + rows.start + who) < ctx.complain_p[sup[who]]
-            silent = who[~voiced]
-            heard = (
-                draws.uniform("aftercare", m, lo + rows.start + silent)
-                < ctx.aftercare_p[sup[silent]]
-            )
-            complains = np.sort(np.concatenate([who[voiced], silent[heard]]))
-            f = sup[complains]
-            yes = draws.uniform("answer", m, lo + rows.start + complains) < ctx.answer[f]
-            outcome[m, rows.start + complains] = np.where(yes, ANSWERED, IGNORED)
-            ctx.complaints += np.bincount(f, minlength=n_firms)
-            ctx.answered += np.bincount(f[yes], minlength=n_firms)
-
-
-def finish(model: CustomerMarket, scratch: StepScratch, ctx: SimpleNamespace) -> None:
-    """Hand the phase's tallies to the scratch."""
-    scratch.complaints, scratch.answered = ctx.complaints, ctx.answered

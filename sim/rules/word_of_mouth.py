@@ -24,11 +24,16 @@ Reviews: a served customer posts with probability ``rate * (1 + extremity * |S -
 A firm's review score is a decayed mean of posted scores with a prior of ``prior_score`` worth two
 reviews; the mean experience in its reviews feeds expectations.
 
-The rules for one speaker (:func:`valence`, :func:`talk_chance`) and for one listener's messages
-(in :func:`hear`) are compiled (``sim.jit``); so are the loops that pick the talkers
-(:func:`select_talkers`), fan messages out over a CSR network (:func:`expand_csr`) and let the
-listeners of an industry hear them (:func:`hear`). Talking and posting are thinned Bernoulli
-trials (a uniform only for the customers below the largest chance, then each customer's own).
+The rules for one speaker (:func:`valence`, :func:`talk_chance`), for one listener's messages
+(in :func:`hear`) and for one reviewer (:func:`review_chance`) are compiled (``sim.jit``); so
+are the loops that pick the talkers (:func:`select_talkers`), fan messages out over a CSR network
+(:func:`expand_csr`), let the listeners of an industry hear them (:func:`hear`) and post the
+reviews (:func:`post_reviews`). They run over every market of a batch (``sim.batch``): a market's
+customers are a contiguous range, its network's rows hold their own customers only, and each
+customer reads its market's parameters. Random numbers are drawn customer by customer
+(``sim.draws``: purposes ``"talk"``, ``"reach"`` with the neighbour's position as the column,
+``"review"``). Messages are taken in the order of their senders, so a listener hears its
+neighbours' messages in the same order alone or in a batch.
 
 At a million customers these loops wait on memory, not arithmetic: messages, listeners and
 neighbours sit at scattered places of arrays of tens of MB. So the listeners are taken in
@@ -45,15 +50,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.draws import REACH, REVIEW, TALK, uniform, uniform_column
 from sim.jit import ONE, ZERO, clip, kernel, prefetch, rule
-from sim.network import Adjacency
+from sim.params.stacked import StackedParams
 from sim.rules import teaching
 from sim.rules.expectations import PRIOR_REVIEWS
-from sim.state import StepScratch
+from sim.state import BatchScratch
 from sim.timebase import weekly_rate_to_step
 
 if TYPE_CHECKING:
-    from sim.model import CustomerMarket
+    from sim.batch import MarketBatch
 
 AHEAD = 32
 """Iterations ahead that the gathering loops prefetch (16 to 64 measured about the same)."""
@@ -80,61 +86,94 @@ def talk_chance(
     return clip(week, ZERO, ONE)
 
 
+@rule
+def review_chance(satisfaction: float, rate: float, extremity: float, five: float) -> float:
+    """Weekly chance to post a review: ``rate * (1 + extremity * |S - 5| / 5)``, in 0..1
+    (``five``: 5 in the state's type)."""
+    week = rate * (ONE + extremity * abs(satisfaction - five) / five)
+    return clip(week, ZERO, ONE)
+
+
+@rule
+def per_step(chance: float, step_power: float) -> float:
+    """A weekly chance converted to the step: ``1 - (1 - chance) ** step_power`` with
+    ``step_power = 52 / steps_per_year`` (the chance itself at a week)."""
+    if step_power == 1.0:
+        return chance
+    return 1.0 - (1.0 - np.float64(chance)) ** step_power
+
+
+@kernel
+def decay_attitudes(attitude: np.ndarray, offsets: np.ndarray, consts: Any) -> None:
+    """Attitudes fade: ``A *= 1 - attitude_decay`` (per step) in every market that talks."""
+    for b in range(len(offsets) - 1):
+        p = consts[b]
+        if not p.wom_on:
+            continue
+        for f in range(attitude.shape[0]):
+            for i in range(offsets[b], offsets[b + 1]):
+                attitude[f, i] *= p.attitude_keep
+
+
 @kernel
 def select_talkers(
-    cand: np.ndarray,
-    u: np.ndarray,
+    m: int,
+    offsets: np.ndarray,
+    keys: np.ndarray,
+    consts: Any,
     supplier: np.ndarray,
     satisfaction: np.ndarray,
-    base: float,
-    positive_amplitude: float,
-    negative_amplitude: float,
-    neutral: float,
-    up_scale: float,
-    down_scale: float,
-    step_power: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The candidates that talk, their supplier and the tone of their message.
+    talkers: np.ndarray,
+    market: np.ndarray,
+    firm: np.ndarray,
+    tone: np.ndarray,
+    said: np.ndarray,
+) -> int:
+    """The customers of every market that talk about their supplier in industry ``m``.
 
-    Candidate ``i`` (customer ``cand[i]``, uniform ``u[i]``) talks when it has a supplier and
-    ``u[i]`` is below its chance to talk this step (:func:`talk_chance`, converted from a week
-    to the step: ``step_power = 52 / steps_per_year``). The float arguments are in the type of
-    ``satisfaction``.
-
-    Returns
-    -------
-    talkers, firm, tone
-        The customers who talk (``cand``'s type), their supplier (``supplier``'s type) and the
-        valence of their message (``satisfaction``'s type).
+    A served customer talks when its uniform is below its chance to talk this step
+    (:func:`talk_chance`, converted from a week to the step). Writes, in order of customers,
+    each talker, its market, its supplier and the tone of its message (:func:`valence`), and
+    adds each message to ``said[market, firm]`` (``[B, F, 2]``: positive, negative). Returns
+    how many talk (the first entries of the outputs, which have room for every customer and
+    one more).
     """
-    n = len(cand)
-    talkers = np.empty(n + 1, cand.dtype)  # one spare slot: every candidate is written
-    firm = np.empty(n + 1, supplier.dtype)
-    tone = np.empty(n + 1, satisfaction.dtype)
     count = 0
-    for i in range(n):
-        c = cand[i]
-        f = supplier[c]
-        v = valence(satisfaction[c], neutral, up_scale, down_scale)
-        chance = talk_chance(v, base, positive_amplitude, negative_amplitude)
-        # written at ``count`` whether it talks or not, kept by advancing ``count``
-        talkers[count] = c
-        firm[count] = f
-        tone[count] = v
-        if step_power == 1.0:
-            count += (f >= 0) & (u[i] < chance)
-        else:
-            count += (f >= 0) & (u[i] < 1.0 - (1.0 - np.float64(chance)) ** step_power)
-    return talkers[:count], firm[:count], tone[:count]
+    for b in range(len(offsets) - 1):
+        p = consts[b]
+        if not p.wom_on:
+            continue
+        base = keys[b, TALK, m]
+        first = offsets[b]
+        for c in range(first, offsets[b + 1]):
+            f = supplier[c]
+            if f < 0:
+                continue
+            v = valence(satisfaction[c], p.neutral, p.up_scale, p.down_scale)
+            chance = talk_chance(v, p.talk_base, p.talk_up, p.talk_down)
+            if uniform(base, c - first) < per_step(chance, p.step_power):
+                talkers[count] = c
+                market[count] = b
+                firm[count] = f
+                tone[count] = v
+                count += 1
+                if v > ZERO:
+                    said[b, f, 0] += 1.0
+                elif v < ZERO:
+                    said[b, f, 1] += 1.0
+    return count
 
 
 @kernel
 def expand_csr(
     senders: np.ndarray,
+    market: np.ndarray,
+    m: int,
+    offsets: np.ndarray,
+    keys: np.ndarray,
+    consts: Any,
     indptr: np.ndarray,
     indices: np.ndarray,
-    uniforms: np.ndarray,
-    reach: float,
     firm: np.ndarray,
     message: np.ndarray,
     receiver: np.ndarray,
@@ -144,38 +183,40 @@ def expand_csr(
 
     Parameters
     ----------
-    senders
-        The sending customer of each message.
+    senders, market, firm
+        The sending customer of each message (an index of the batch), its market and the firm
+        the message is about (of its market).
+    m
+        The messages' industry.
+    offsets, keys, consts
+        The batch's first customer of each market, stream bases and constants: the delivery of
+        a message of sender ``s`` (of market ``b``) to the ``j``-th neighbour of ``s`` is kept
+        when ``uniform_column(keys[b, REACH, m], s - offsets[b], j)`` is below the market's
+        ``reach`` (every delivery when ``reach >= 1``).
     indptr, indices
-        The CSR network (``sim.network.Adjacency``).
-    uniforms
-        One uniform per (message, neighbour) in fan-out order (message by message, each
-        sender's neighbours in CSR order); a delivery is kept when its uniform is below
-        ``reach``. Ignored when ``reach >= 1``: every delivery is kept.
-    reach
-        Chance that a message reaches a neighbour.
-    firm
-        The firm each message is about.
+        The batch's CSR network (``sim.network.Adjacency`` of every market, one after another).
     message, receiver
         Out: position in ``senders`` of each kept delivery (non-decreasing) and its receiver;
         room for every (message, neighbour) pair and one more.
     per_firm
-        Out: the number of deliveries about each firm (zeroed here).
+        Added to: the number of deliveries about each firm, ``[B, F]``.
 
     Returns
     -------
     int
         The number of kept deliveries (the first entries of ``message`` and ``receiver``).
     """
-    everyone = reach >= 1.0
     n = len(senders)
-    per_firm[:] = 0
     out = 0
-    pos = 0
     for i in range(n):
         prefetch(indptr, senders[min(i + 2 * AHEAD, n - 1)])
         prefetch(indices, indptr[senders[min(i + AHEAD, n - 1)]])
         s = senders[i]
+        b = market[i]
+        reach = consts[b].reach
+        everyone = reach >= 1.0
+        base = keys[b, REACH, m]
+        me = s - offsets[b]
         lo = indptr[s]
         deg = indptr[s + 1] - lo
         before = out
@@ -183,9 +224,8 @@ def expand_csr(
             # written at ``out`` whether kept or not, kept by advancing ``out``
             message[out] = i
             receiver[out] = indices[lo + j]
-            out += everyone or uniforms[pos + j] < reach
-        pos += deg
-        per_firm[firm[i]] += out - before
+            out += everyone or uniform_column(base, me, j) < reach
+        per_firm[b, firm[i]] += out - before
     return out
 
 
@@ -200,13 +240,13 @@ def hear(
     tone: np.ndarray,
     positive: np.ndarray,
     speaker_trust: np.ndarray,
+    market: np.ndarray,
+    market_of: np.ndarray,
+    consts: Any,
     experience: np.ndarray,
     heard: np.ndarray,
-    heard_rate: float,
     benchmark: np.ndarray,
     cross: np.ndarray,
-    praise_threshold: float,
-    praise_share: float,
     firms: np.ndarray,
     moved: np.ndarray,
     attitude: np.ndarray,
@@ -233,42 +273,42 @@ def hear(
         (non-decreasing) and receiving customers.
     first
         Position of the industry's first message among all messages.
-    senders, local_firm, tone, positive, speaker_trust
+    senders, local_firm, tone, positive, speaker_trust, market
         Per message of the industry: the sender, the position of its firm among the industry's
-        ``n_local`` firms, its valence, whether it is positive and the sender's trust in the
-        firm's word.
+        ``n_local`` firms, its valence, whether it is positive, the sender's trust in the
+        firm's word and its market.
     n_local
         Number of firms of the industry.
+    market_of, consts
+        Each customer's market and the markets' constants (``heard_rate``, the share of the way
+        toward the mean heard this step; ``praise_threshold`` and ``praise_share`` in the float
+        type of ``experience``).
     experience
         The industry's ``[N, K]`` experiences (what a message says).
     heard
         The industry's ``[N, K]`` heard experiences, updated in place: NaN becomes the mean
         of the messages heard, else it moves by ``heard_rate`` toward it.
-    heard_rate
-        Share of the way toward the mean heard this step.
     benchmark
         ``[N, K]`` benchmarks, raised in place on the ``cross`` attributes to
         ``praise_share * X`` for every positive message with ``X >= praise_threshold``.
     cross
         Attributes that praise lifts (empty for none).
-    praise_threshold, praise_share
-        In the float type of ``experience``.
     firms
         The industry's firms (their rows of ``attitude``).
     moved
-        ``moved[c]``: share of the way an attitude moves after ``c`` messages; ``c`` up to the
-        most messages a listener can hear about one firm.
+        ``moved[b, c]``: share of the way an attitude moves after ``c`` messages in market
+        ``b``; ``c`` up to the most messages a listener can hear about one firm.
     attitude
         ``[F, N]`` attitudes: a listener that heard ``c > 0`` messages about a firm with mean
-        valence ``v_bar`` moves ``A += moved[c] * (v_bar - A)`` (in float64), in place.
+        valence ``v_bar`` moves ``A += moved[b, c] * (v_bar - A)`` (in float64), in place.
     moved_trust, trust
         The same for trust ``[F, N]``: toward the mean trust of the speakers,
-        ``T += moved_trust[c] * (t_bar - T)``, in place.
+        ``T += moved_trust[b, c] * (t_bar - T)``, in place.
     taught, teach_focus, weights
-        Per firm of the industry: the share of the way one message moves a listener's
-        attribute weights toward the firm's focus (``word_of_mouth_share * L``, 0 for a firm
-        that does not teach), and that focus ``[n_local, K]``; the listeners' weights ``[N, K]``
-        move ``1 - (1 - taught) ** c`` of the way, in place (sim.rules.teaching).
+        Per market and firm of the industry: the share of the way one message moves a
+        listener's attribute weights toward the firm's focus (``word_of_mouth_share * L``, 0 for
+        a firm that does not teach), and that focus ``[B, n_local, K]``; the listeners' weights
+        ``[N, K]`` move ``1 - (1 - taught) ** c`` of the way, in place (sim.rules.teaching).
     flags
         uint8 ``[N]``, all zero; left all zero.
     stamp, rank
@@ -336,16 +376,17 @@ def hear(
         for k in range(k_attr):
             sums[i, k] += said[j, k]
         if positive[j]:
+            p = consts[market[j]]
             for c in range(n_cross):
                 x = said[j, cross[c]]
-                if x >= praise_threshold:
-                    sums[i, k_attr + c] = max(sums[i, k_attr + c], praise_share * x)
+                if x >= p.praise_threshold:
+                    sums[i, k_attr + c] = max(sums[i, k_attr + c], p.praise_share * x)
 
     most = 0.0
-    last = len(moved) - 1
+    last = moved.shape[1] - 1
     n_att = attitude.shape[1]
     flat_attitude = attitude.reshape(-1)
-    last_trust = len(moved_trust) - 1
+    last_trust = moved_trust.shape[1] - 1
     for i in range(n_who):
         ahead = who[min(i + AHEAD, n_who - 1)]
         prefetch(heard, ahead)
@@ -353,6 +394,8 @@ def hear(
         for f in range(n_local):
             prefetch(flat_attitude, firms[f] * n_att + ahead)
         r = who[i]
+        b = market_of[r]
+        heard_rate = consts[b].heard_rate
         heard_by = 0.0
         for f in range(n_local):
             heard_by += tally[3 * (i * n_local + f)]
@@ -364,26 +407,26 @@ def hear(
             heard[r, k] = mean if np.isnan(old) else toward  # the first messages set it
         for c in range(n_cross):
             best = sums[i, k_attr + c]
-            b = benchmark[r, cross[c]]
-            benchmark[r, cross[c]] = best if best > b else b  # np.maximum: NaN stays NaN
+            bar = benchmark[r, cross[c]]
+            benchmark[r, cross[c]] = best if best > bar else bar  # np.maximum: NaN stays NaN
         for f in range(n_local):
             key = 3 * (i * n_local + f)
             c = tally[key]
             a = attitude[firms[f], r]
             # c <= last unless the caller's bound is wrong; no message (c = 0): no change
-            step = moved[min(int(c), last)]
+            step = moved[b, min(int(c), last)]
             toward = np.float64(a) + step * (tally[key + 1] / max(c, 1.0) - np.float64(a))
             attitude[firms[f], r] = toward if c > 0 else a
             t = trust[firms[f], r]
-            step = moved_trust[min(int(c), last_trust)]
+            step = moved_trust[b, min(int(c), last_trust)]
             toward = np.float64(t) + step * (tally[key + 2] / max(c, 1.0) - np.float64(t))
             trust[firms[f], r] = toward if c > 0 else t
-            if taught[f] > 0 and c > 0:  # what the firm teaches, carried by its customers
+            if taught[b, f] > 0 and c > 0:  # what the firm teaches, carried by its customers
                 keep = 1.0
                 for _ in range(int(c)):
-                    keep *= 1.0 - taught[f]
+                    keep *= 1.0 - taught[b, f]
                 for k in range(k_attr):
-                    weights[r, k] += (1.0 - keep) * (teach_focus[f, k] - weights[r, k])
+                    weights[r, k] += (1.0 - keep) * (teach_focus[b, f, k] - weights[r, k])
         # the scratch left as found, for the next call
         for key in range(3 * i * n_local, 3 * (i + 1) * n_local):
             tally[key] = 0.0
@@ -394,183 +437,202 @@ def hear(
     return n_who, int(most)
 
 
-def below_all(p: float, margin: float = 1e-6) -> float:
-    """A bound on probabilities computed in float32 whose exact maximum is ``p``: ``p`` raised
-    by a relative ``margin`` (float32 rounding is 6e-8), at most 1."""
-    return min(1.0, p * (1.0 + margin) + 1e-12)
+@kernel
+def post_reviews(
+    m: int,
+    offsets: np.ndarray,
+    keys: np.ndarray,
+    consts: Any,
+    supplier: np.ndarray,
+    satisfaction: np.ndarray,
+    last_satisfaction: np.ndarray,
+    experience: np.ndarray,
+    trust: np.ndarray,
+    delivered_by: np.ndarray,
+    failure: np.ndarray,
+    disclose: np.ndarray,
+    review_sum: np.ndarray,
+    review_weight: np.ndarray,
+    review_attr: np.ndarray,
+    review_trust: np.ndarray,
+    review_trust_weight: np.ndarray,
+) -> None:
+    """The reviews and public notices of industry ``m`` in every market, added to the firms'
+    records (``[B, F]``, ``review_attr`` ``[B, F, K]``).
+
+    A served customer posts with its chance (:func:`review_chance`, converted to the step):
+    its score (this step's ``s``), its experience and its trust in the firm's word. A failure
+    announced at this step's delivery (``failure`` and ``disclose`` of the firm that delivered,
+    ``delivered_by``) is a public notice: it enters the record like a review counting
+    ``visibility``, without trust.
+    """
+    n_attr = experience.shape[1]
+    for b in range(len(offsets) - 1):
+        p = consts[b]
+        base = keys[b, REVIEW, m]
+        first = offsets[b]
+        for i in range(first, offsets[b + 1]):
+            f = supplier[i]
+            if p.reviews_on and f >= 0:
+                week = review_chance(satisfaction[i], p.review_rate, p.extremity, p.five)
+                if uniform(base, i - first) < per_step(week, p.step_power):
+                    review_sum[b, f] += np.float64(last_satisfaction[i])
+                    review_weight[b, f] += 1.0
+                    for k in range(n_attr):
+                        review_attr[b, f, k] += np.float64(experience[i, k])
+                    review_trust[b, f] += np.float64(trust[f, i])
+                    review_trust_weight[b, f] += 1.0
+            g = delivered_by[i]
+            if p.visibility > 0 and g >= 0 and failure[i] and disclose[b, g]:
+                w = p.visibility
+                review_sum[b, g] += w * np.float64(last_satisfaction[i])
+                review_weight[b, g] += w
+                for k in range(n_attr):
+                    review_attr[b, g, k] += w * np.float64(experience[i, k])
 
 
-def talk_probability_max(model: CustomerMarket) -> float:
-    """The largest chance to talk at any satisfaction (at 0 or 10)."""
-    prm = model.params.word_of_mouth
-    week = np.clip(prm.base_rate + max(prm.positive_amplitude, prm.negative_amplitude), 0.0, 1.0)
-    return below_all(float(weekly_rate_to_step(week, model.steps_per_year)))
-
-
-def review_score(model: CustomerMarket) -> np.ndarray:
-    """``[F]`` public review score of each firm on 0..10."""
-    fs, prior = model.firm_state, model.params.reviews.prior_score
+def review_score(batch: MarketBatch) -> np.ndarray:
+    """``[B, F]`` public review score of each firm on 0..10."""
+    fs, prior = batch.firm_state, batch.params.reviews.prior_score
     return (prior * PRIOR_REVIEWS + fs.review_sum) / (PRIOR_REVIEWS + fs.review_weight)
 
 
-def _talkers(model: CustomerMarket) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
-    """``(sender, firm, tone, offsets)`` of this step's messages, industry by industry (the
-    messages of industry ``m`` are ``offsets[m]:offsets[m + 1]``)."""
-    cs, prm, draws = model.customer_state, model.params.word_of_mouth, model.draws
-    everyone = slice(0, model.n_customers)
-    p_max = talk_probability_max(model)
-    ft = cs.satisfaction.dtype.type
+def constants(P: StackedParams, steps_per_year: int) -> dict[str, tuple[np.ndarray, str]]:
+    """The phase's constants for the kernels (name: ``[B]`` values, kind)."""
+    prm, on, spy = P.word_of_mouth, P.mechanisms, steps_per_year
     n0 = prm.neutral_point
-    senders, firms, tones, offsets = [], [], [], [0]
-    for m in range(len(model.industries)):
-        cand, u = draws.below("talk", m, everyone, p_max)
-        talkers, firm, tone = select_talkers(
-            np.asarray(cand),
-            np.asarray(u),
-            cs.supplier[m],
-            cs.satisfaction[m],
-            ft(prm.base_rate),
-            ft(prm.positive_amplitude),
-            ft(prm.negative_amplitude),
-            ft(n0),
-            ft(max(10.0 - n0, 1e-9)),
-            ft(max(n0, 1e-9)),
-            52.0 / model.steps_per_year,
-        )
-        senders.append(talkers)
-        firms.append(firm)
-        tones.append(tone)
-        offsets.append(offsets[-1] + len(talkers))
-    return np.concatenate(senders), np.concatenate(firms), np.concatenate(tones), offsets
+    return {
+        "wom_on": (on.word_of_mouth, "b"),
+        "reviews_on": (on.reviews, "b"),
+        "talk_base": (prm.base_rate, "f"),
+        "talk_up": (prm.positive_amplitude, "f"),
+        "talk_down": (prm.negative_amplitude, "f"),
+        "neutral": (n0, "f"),
+        "up_scale": (np.maximum(10.0 - n0, 1e-9), "f"),
+        "down_scale": (np.maximum(n0, 1e-9), "f"),
+        "reach": (prm.reach, "w"),
+        "attitude_keep": (1.0 - weekly_rate_to_step(prm.attitude_decay, spy), "f"),
+        "heard_rate": (weekly_rate_to_step(P.expectations.heard_rate, spy), "w"),
+        "praise_threshold": (prm.praise_threshold, "f"),
+        "praise_share": (P.expectations.benchmark_from_praise, "f"),
+        "review_rate": (P.reviews.rate, "f"),
+        "extremity": (P.reviews.extremity, "f"),
+        "five": (np.full_like(prm.reach, 5.0), "f"),
+        "visibility": (
+            np.where(on.disclosure_visibility, P.disclosure.visibility, 0.0),
+            "w",
+        ),
+    }
 
 
-def _fan_out(
-    model: CustomerMarket, sender: np.ndarray, firm: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(msg, recv, per_firm)``: the deliveries of the messages to the network (position of the
-    message, receiver) and how many there are about each firm."""
-    prm, adjacency, n_firms = model.params.word_of_mouth, model.adjacency, model.firm_state.n
-    rng = model.draws.stream("reach")
-    if not isinstance(adjacency, Adjacency):  # the complete graph: receivers drawn, capped
-        msg, recv = adjacency.expand(
-            sender, prm.reach, rng, max_receivers=prm.complete_graph_max_receivers
-        )
-        return msg, recv, np.bincount(firm[msg], minlength=n_firms)
-    # one uniform per (message, neighbour), as Adjacency.expand draws them
-    reach = float(prm.reach)
-    if reach == 0.0 or len(sender) == 0:
-        empty = np.zeros(0, np.int64)
-        return empty, empty, np.zeros(n_firms, np.int64)
-    fan_out = int(adjacency.degree[sender].sum())
-    uniforms = rng.random(fan_out) if reach < 1.0 else np.zeros(0)
-    pool = model.workspace.pool
-    message = pool("message", fan_out + 1, np.int64)
-    receiver = pool("receiver", fan_out + 1, np.int64)
-    per_firm = np.zeros(n_firms, np.int64)
-    kept = expand_csr(
-        sender,
-        adjacency.indptr,
-        adjacency.indices,
-        uniforms,
-        reach,
-        firm,
-        message,
-        receiver,
-        per_firm,
-    )
-    return message[:kept], receiver[:kept], per_firm
+def moved_table(share: np.ndarray, most: int) -> np.ndarray:
+    """``[B, most + 1]``: the share of the way an attitude (or trust) moves after 0, 1, ...,
+    ``most`` messages, ``1 - (1 - share) ** c``, per market (``share`` ``[B, 1]``)."""
+    return 1.0 - (1.0 - share) ** np.arange(most + 1)
 
 
-def _spread(model: CustomerMarket, scratch: StepScratch) -> None:
-    cs, prm, n_firms = model.customer_state, model.params.word_of_mouth, model.firm_state.n
-    if not model.params.mechanisms.word_of_mouth:  # nobody talks
-        scratch.wom_positive = scratch.wom_negative = scratch.wom_reach = np.zeros(n_firms)
-        return
-    sender, firm, tone, offsets = _talkers(model)
-    positive = tone > 0
-    scratch.wom_positive = np.bincount(firm, weights=positive, minlength=n_firms)
-    scratch.wom_negative = np.bincount(firm, weights=tone < 0, minlength=n_firms)
-    msg, recv, per_firm = _fan_out(model, sender, firm)
-    scratch.wom_reach = per_firm.astype(float)
-
-    decay = weekly_rate_to_step(prm.attitude_decay, model.steps_per_year)
-    cs.attitude *= cs.attitude.dtype.type(1.0 - decay)
-    if len(recv) == 0:
-        return
-    bounds = np.searchsorted(msg, offsets)  # the deliveries of each industry's messages
-    _listen(model, msg, recv, bounds, sender, firm, tone, offsets)
-
-
-def _moved(influence: float, most: int) -> np.ndarray:
-    """Share of the way an attitude moves after 0, 1, ..., ``most`` messages."""
-    return 1.0 - (1.0 - influence) ** np.arange(most + 1)
-
-
-def _listen(
-    model: CustomerMarket,
-    msg: np.ndarray,
-    recv: np.ndarray,
-    bounds: np.ndarray,
-    sender: np.ndarray,
-    firm: np.ndarray,
-    tone: np.ndarray,
-    offsets: list[int],
-) -> None:
-    """The listeners' side of ``_spread``: attitudes, what was heard, praise (:func:`hear`)."""
-    cs, prm, n_firms = model.customer_state, model.params.word_of_mouth, model.firm_state.n
-    n, n_attr = model.n_customers, cs.experience.shape[2]
-    ft = cs.experience.dtype
-    heard_rate = float(
-        weekly_rate_to_step(model.params.expectations.heard_rate, model.steps_per_year)
-    )
-    praise_share = model.params.expectations.benchmark_from_praise
-    cross = np.flatnonzero(model.cross_mask) if praise_share > 0 else np.zeros(0, np.int64)
-    positive = tone > 0
-    speaker_trust = cs.trust[firm, sender]  # what each speaker believes of its firm's word
-    taught = model.params.teaching.word_of_mouth_share * teaching.levels(model)
-    pool = model.workspace.pool
+def _spread(batch: MarketBatch, scratch: BatchScratch) -> None:
+    """Talk, fan out, listen: every industry of every market of the batch."""
+    cs, fs, P = batch.customer_state, batch.firm_state, batch.params
+    said = np.zeros((batch.B, batch.F, 2))
+    reach = np.zeros((batch.B, batch.F))
+    decay_attitudes(cs.attitude, batch.offsets, batch.consts)
+    n, n_attr = batch.n_total, batch.K
+    pool = batch.workspace.pool
+    taught = P.teaching.word_of_mouth_share * teaching.levels(batch)  # [B, F]
+    cross = np.flatnonzero(batch.cross_mask)
+    praise = P.expectations.benchmark_from_praise[:, 0] > 0
+    if not praise.any():
+        cross = np.zeros(0, np.int64)
+    ft = batch.dtype
     flags = pool("flags", n, np.uint8)  # zero when made, left zero by ``hear``
     stamp = pool("stamp", n, np.int32 if n < 2**31 else np.int64)
     width = n_attr + len(cross)  # a row of ``sums``: K zeros, then -inf per cross attribute
     sums_fill = np.concatenate([np.zeros(n_attr, ft), np.full(len(cross), -np.inf, ft)])
     # a listener hears at most one message per neighbour that talked in the industry
-    most_neighbours = _max_degree(model)
-    for m in range(len(model.industries)):
-        lo, hi = bounds[m], bounds[m + 1]
-        if lo == hi:
+    most_neighbours = batch.max_degree
+    influence = P.word_of_mouth.influence
+    trust_influence = P.trust.word_of_mouth_influence
+    for m in range(batch.M):
+        talkers = pool("talkers", n + 1, np.int64)
+        market = pool("talker_market", n + 1, np.int64)
+        firm = pool("talker_firm", n + 1, np.int64)
+        tone = pool("talker_tone", n + 1, ft)
+        count = select_talkers(
+            m,
+            batch.offsets,
+            batch.keys,
+            batch.consts,
+            cs.supplier[m],
+            cs.satisfaction[m],
+            talkers,
+            market,
+            firm,
+            tone,
+            said,
+        )
+        if count == 0:
             continue
-        mine = model.industry_firms[m]
-        local = np.zeros(n_firms, np.int64)
+        senders, market, firm, tone = talkers[:count], market[:count], firm[:count], tone[:count]
+        if batch.complete:  # the complete graph of a batch of one: receivers drawn, capped
+            prm = batch.markets[0].params.word_of_mouth
+            rng = batch.markets[0].draws.stream("reach")
+            msg, recv = batch.markets[0].adjacency.expand(
+                senders, prm.reach, rng, max_receivers=prm.complete_graph_max_receivers
+            )
+            np.add.at(reach[0], firm[msg], 1.0)
+        else:
+            fan_out = int(batch.degree[senders].sum())
+            message = pool("message", fan_out + 1, np.int64)
+            receiver = pool("receiver", fan_out + 1, np.int64)
+            kept = expand_csr(
+                senders,
+                market,
+                m,
+                batch.offsets,
+                batch.keys,
+                batch.consts,
+                batch.indptr,
+                batch.indices,
+                firm,
+                message,
+                receiver,
+                reach,
+            )
+            msg, recv = message[:kept], receiver[:kept]
+        if len(recv) == 0:
+            continue
+        mine = batch.industry_firms[m]
+        local = np.zeros(batch.F, np.int64)
         local[mine] = np.arange(len(mine))
-        first, last = offsets[m], offsets[m + 1]
-        n_del = hi - lo
-        most_heard = min(last - first, most_neighbours)
-        moved = _moved(prm.influence, most_heard)
-        moved_trust = _moved(model.params.trust.word_of_mouth_influence, most_heard)
+        n_del = len(recv)
+        most_heard = min(count, most_neighbours)
+        moved = moved_table(influence, most_heard)
+        moved_trust = moved_table(trust_influence, most_heard)
         _, most = hear(
-            msg[lo:hi],
-            recv[lo:hi],
-            first,
-            sender[first:last],
-            local[firm[first:last]],
+            msg,
+            recv,
+            0,
+            senders,
+            local[firm],
             len(mine),
-            tone[first:last],
-            positive[first:last],
-            speaker_trust[first:last],
+            tone,
+            tone > 0,
+            cs.trust[firm, senders],  # what each speaker believes of its firm's word
+            market,
+            batch.market_of,
+            batch.consts,
             cs.experience[m],
             cs.heard[m],
-            heard_rate,
             cs.benchmark,
             cross,
-            ft.type(prm.praise_threshold),
-            ft.type(praise_share),
             np.asarray(mine, np.int64),
             moved,
             cs.attitude,
             moved_trust,
             cs.trust,
-            taught[mine],
-            np.ascontiguousarray(model.firm_state.focus[mine]),
+            np.ascontiguousarray(taught[:, mine]),
+            np.ascontiguousarray(fs.focus[:, mine]),
             cs.weights,
             flags,
             stamp,
@@ -578,70 +640,46 @@ def _listen(
             pool("who", n_del + 1, np.int64),
             pool("tally", n_del * 3 * len(mine), np.float64),
             pool(f"sums{width}", n_del * width, ft, fill=sums_fill),
-            pool("said", (last - first) * n_attr, ft),
+            pool("said", count * n_attr, ft),
         )
-        if most >= len(moved):
+        if most >= moved.shape[1]:
             raise RuntimeError(f"a listener heard {most} messages about one firm: more than it can")
+    scratch.wom_positive[...] = said[:, :, 0]
+    scratch.wom_negative[...] = said[:, :, 1]
+    scratch.wom_reach[...] = reach
 
 
-def _max_degree(model: CustomerMarket) -> int:
-    """The most neighbours a customer has (computed once per network)."""
-    pool, adjacency = model.workspace.pool, model.adjacency
-    known = pool.notes.get("max_degree")
-    if known is None or known[0] is not adjacency:
-        known = pool.notes["max_degree"] = (adjacency, int(adjacency.degree.max(initial=0)))
-    return known[1]
-
-
-def _post(
-    fs: Any, f: np.ndarray, scores: np.ndarray, experiences: np.ndarray, weight: float = 1.0
-) -> None:
-    """Add reviews (firm, score, experience, each counting ``weight``) to the firms' records."""
-    n_firms = fs.n
-    fs.review_sum += weight * np.bincount(f, weights=scores, minlength=n_firms)
-    fs.review_weight += weight * np.bincount(f, minlength=n_firms)
-    for k in range(experiences.shape[1]):
-        fs.review_attr[:, k] += weight * np.bincount(
-            f, weights=experiences[:, k], minlength=n_firms
+def _review(batch: MarketBatch, scratch: BatchScratch) -> None:
+    """Reviews fade, then this step's reviews and notices are posted."""
+    cs, fs, ws, P = batch.customer_state, batch.firm_state, batch.workspace, batch.params
+    keep = 1.0 - weekly_rate_to_step(P.reviews.memory, batch.steps_per_year)  # [B, 1]
+    for record in (fs.review_sum, fs.review_weight, fs.review_trust, fs.review_trust_weight):
+        record *= keep
+    fs.review_attr *= keep[:, :, None]
+    disclose = fs.disclose
+    for m in range(batch.M):
+        post_reviews(
+            m,
+            batch.offsets,
+            batch.keys,
+            batch.consts,
+            cs.supplier[m],
+            cs.satisfaction[m],
+            cs.last_satisfaction[m],
+            cs.experience[m],
+            cs.trust,
+            ws.supplier[m],
+            ws.failure[m],
+            disclose,
+            fs.review_sum,
+            fs.review_weight,
+            fs.review_attr,
+            fs.review_trust,
+            fs.review_trust_weight,
         )
 
 
-def _review(model: CustomerMarket, scratch: StepScratch) -> None:
-    cs, fs, prm = model.customer_state, model.firm_state, model.params.reviews
-    on, ws = model.params.mechanisms, model.workspace
-    draws, n, n_firms = model.draws, model.n_customers, fs.n
-    keep = 1.0 - weekly_rate_to_step(prm.memory, model.steps_per_year)
-    for record in (fs.review_sum, fs.review_weight, fs.review_attr, fs.review_trust):
-        record *= keep
-    fs.review_trust_weight *= keep
-    top = np.clip(prm.rate * (1.0 + prm.extremity), 0.0, 1.0)
-    p_max = below_all(float(weekly_rate_to_step(top, model.steps_per_year)))
-    visibility = model.params.disclosure.visibility if on.disclosure_visibility else 0.0
-    for m in range(len(model.industries)):
-        if on.reviews:
-            cand, u = draws.below("review", m, slice(0, n), p_max)
-            sup = cs.supplier[m][cand]
-            ok = sup >= 0
-            cand, u, sup = cand[ok], u[ok], sup[ok]
-            sat = cs.satisfaction[m][cand]
-            week = np.clip(prm.rate * (1.0 + prm.extremity * np.abs(sat - 5.0) / 5.0), 0.0, 1.0)
-            post = u < weekly_rate_to_step(week, model.steps_per_year)
-            rows, f = cand[post], sup[post]
-            x = np.take(cs.experience[m], rows, axis=0)
-            _post(fs, f, cs.last_satisfaction[m][rows], x)
-            # a review also says whether the firm keeps its word: the reviewer's trust in it
-            fs.review_trust += np.bincount(f, weights=cs.trust[f, rows], minlength=n_firms)
-            fs.review_trust_weight += np.bincount(f, minlength=n_firms)
-        if visibility > 0:  # announced failures are public notices: they enter the record
-            sup = ws.supplier[m]
-            warned = np.flatnonzero(ws.failure[m] & (sup >= 0))
-            warned = warned[fs.disclose[sup[warned]]]
-            if len(warned):
-                x = np.take(cs.experience[m], warned, axis=0)
-                _post(fs, sup[warned], cs.last_satisfaction[m][warned], x, visibility)
-
-
-def apply(model: CustomerMarket, scratch: StepScratch) -> None:
+def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
     """Spread this step's word of mouth over the network, then post reviews."""
-    _spread(model, scratch)
-    _review(model, scratch)
+    _spread(batch, scratch)
+    _review(batch, scratch)

@@ -190,7 +190,8 @@ class LocalExecutor(Executor):
             exc = fut.exception()
             if exc is None:
                 result = fut.result()
-                result.attempts = attempts[task.run_id]
+                for one in result if isinstance(result, list) else [result]:
+                    one.attempts = attempts[task.run_id]
                 return result
             if isinstance(exc, BrokenProcessPool):
                 lost.append(task)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from sim.sweep.plan import Plan, build_plan
 from sim.sweep.progress import Progress
 from sim.sweep.spec import SweepSpec
 from sim.sweep.store import SweepResults, SweepStore, missing_runs
-from sim.sweep.worker import RunResult, run_one
+from sim.sweep.worker import RunResult, make_batches, run_batch, run_one
 
 __all__ = ["SweepInterrupted", "SweepReport", "default_chunk_runs", "run"]
 
@@ -106,6 +107,7 @@ def run(
     retry_failed: bool = False,
     force: bool = False,
     argv: list[str] | None = None,
+    batch: bool = True,
 ) -> SweepResults:
     """Run a sweep (or the part of it not yet in ``out``) and return its results.
 
@@ -133,6 +135,9 @@ def run(
         Delete the results of a different sweep in ``out`` instead of refusing.
     argv
         Command line to record in the manifest (default: ``sys.argv``).
+    batch
+        Step small markets together on each worker (``sim.sweep.worker.make_batches``; the
+        same numbers as one by one). False runs each market on its own, as before.
 
     Returns
     -------
@@ -160,11 +165,26 @@ def run(
         report.executor = ex.describe()
         store = SweepStore.open(out, plan, force=force, executor=report.executor, argv=argv)
         _run_missing(
-            plan, store, ex, report, progress, chunk_runs, flush_seconds, retry_failed, started
+            plan,
+            store,
+            ex,
+            report,
+            progress,
+            chunk_runs,
+            flush_seconds,
+            retry_failed,
+            started,
+            batch,
         )
     results = SweepResults(out)
     results.report = report
     return results
+
+
+def _each(results: Iterator[RunResult | list[RunResult]]) -> Iterator[RunResult]:
+    """The results of an executor's map, a batch's results one by one."""
+    for result in results:
+        yield from result if isinstance(result, list) else [result]
 
 
 def _run_missing(
@@ -177,6 +197,7 @@ def _run_missing(
     flush_seconds: float,
     retry_failed: bool,
     started: float,
+    batch: bool = True,
 ) -> None:
     """Run the tasks of ``plan`` not yet in ``store`` on the started ``ex``, writing chunks;
     close the store's session as ``complete``, ``interrupted`` or ``failed``."""
@@ -201,7 +222,9 @@ def _run_missing(
             prior_failed = 0 if retry_failed else sum(s != "ok" for s in store.done.values())
             progress.start(len(plan.tasks), report.skipped, prior_failed, report.executor)
             shown = True
-        for result in ex.map(run_one, todo):
+        batches = make_batches(todo, ex.workers) if batch else todo
+        work = run_batch if batch else run_one
+        for result in _each(ex.map(work, batches)):
             if result.run_id in seen:  # an executor delivered a run twice: keep the first
                 continue
             seen.add(result.run_id)

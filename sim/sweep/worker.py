@@ -6,6 +6,11 @@ worker): it builds the market from the base scenario and the run's overrides wit
 id and parameter columns. A run that raises is returned as a result with ``status = "error"``
 and the error text, so one bad parameter combination never stops a sweep.
 
+Small markets cost several times per customer what a large one does when stepped one by one, so
+a sweep hands its workers :class:`RunBatch` es (:func:`make_batches`): :func:`run_batch` steps
+the markets of a batch together as one state (``sim.batch``) and returns the same rows, to the
+bit, as :func:`run_one` gives each run alone.
+
 Everything here is picklable and importable on a worker that has only the ``sim`` package.
 This module never imports the UI or an executor.
 """
@@ -23,12 +28,16 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "BATCH_CUSTOMERS",
     "COHORT_KEYS",
     "FIRM_KEYS",
     "MARKET_KEYS",
     "OutputPlan",
+    "RunBatch",
     "RunResult",
     "RunTask",
+    "make_batches",
+    "run_batch",
     "run_one",
 ]
 
@@ -37,6 +46,11 @@ MARKET_KEYS = ("step", "year")
 
 FIRM_KEYS = ("step", "year", "firm", "name", "industry", "strategy")
 """Firm columns always kept."""
+
+BATCH_CUSTOMERS = 32_768
+"""Customers per batch of runs a worker steps together (:func:`make_batches`): enough that a
+step's fixed cost is shared by many markets (measured: experiments/benchmarks/batched_sweep.py),
+few enough that a batch's state stays within the caches' reach and a batch ends often."""
 
 COHORT_KEYS = ("step", "firm", "name", "cohort")
 """Cohort columns always kept."""
@@ -139,8 +153,12 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def failed(task: RunTask, error: str, tb: str = "", attempts: int = 1) -> RunResult:
-    """A result recording that ``task`` could not be completed."""
+def failed(
+    task: RunTask | RunBatch, error: str, tb: str = "", attempts: int = 1
+) -> RunResult | list[RunResult]:
+    """A result recording that ``task`` could not be completed (one per run of a batch)."""
+    if isinstance(task, RunBatch):
+        return [failed(t, error, tb, attempts) for t in task.tasks]  # type: ignore[misc]
     return RunResult(
         run_id=task.run_id, status="error", error=error, traceback=tb, worker="", attempts=attempts
     )
@@ -194,42 +212,149 @@ def run_one(task: RunTask) -> RunResult:
         for a problem of the run itself.
     """
     from sim.jit import use_threads
-    from sim.model import CustomerMarket
 
     started = time.perf_counter()
     use_threads(1)  # the sweep's parallelism is across runs: one thread per run
     try:
-        seed = np.random.SeedSequence(entropy=task.seed_entropy, spawn_key=(task.seed_key,))
-        model = CustomerMarket(task.scenario, rng=seed, overrides=task.overrides or None)
+        model = _build(task)
         model.run(task.steps)
-        tables = {}
-        if "market" in task.output.tables:
-            tables["market"] = _frame(
-                task, model.model_metrics(), MARKET_KEYS, task.output.market_columns
-            )
-        if "firms" in task.output.tables:
-            tables["firms"] = _frame(
-                task, model.firm_metrics(), FIRM_KEYS, task.output.firm_columns
-            )
-        if "cohorts" in task.output.tables:
-            tables["cohorts"] = _frame(
-                task, model.cohort_survival(), COHORT_KEYS, None, every=False
-            )
-        return RunResult(
-            run_id=task.run_id,
-            status="ok",
-            tables=tables,
-            seconds=time.perf_counter() - started,
-            worker=worker_name(),
-            steps_run=int(model.steps),
-        )
+        return _result(task, model, time.perf_counter() - started)
     except Exception as e:  # a run's own failure is data, not a reason to stop the sweep
-        line = f"{type(e).__name__}: {e}".splitlines()[0][:500]
-        return RunResult(
-            run_id=task.run_id,
-            status="error",
-            error=line,
-            traceback=traceback.format_exc(),
-            seconds=time.perf_counter() - started,
-            worker=worker_name(),
+        return _error(task, e, time.perf_counter() - started)
+
+
+def _build(task: RunTask) -> Any:
+    from sim.model import CustomerMarket
+
+    seed = np.random.SeedSequence(entropy=task.seed_entropy, spawn_key=(task.seed_key,))
+    return CustomerMarket(task.scenario, rng=seed, overrides=task.overrides or None)
+
+
+def _result(task: RunTask, model: Any, seconds: float) -> RunResult:
+    """The kept rows of a market that ran."""
+    tables = {}
+    if "market" in task.output.tables:
+        tables["market"] = _frame(
+            task, model.model_metrics(), MARKET_KEYS, task.output.market_columns
         )
+    if "firms" in task.output.tables:
+        tables["firms"] = _frame(task, model.firm_metrics(), FIRM_KEYS, task.output.firm_columns)
+    if "cohorts" in task.output.tables:
+        tables["cohorts"] = _frame(task, model.cohort_survival(), COHORT_KEYS, None, every=False)
+    return RunResult(
+        run_id=task.run_id,
+        status="ok",
+        tables=tables,
+        seconds=seconds,
+        worker=worker_name(),
+        steps_run=int(model.steps),
+    )
+
+
+def _error(task: RunTask, e: Exception, seconds: float) -> RunResult:
+    line = f"{type(e).__name__}: {e}".splitlines()[0][:500]
+    return RunResult(
+        run_id=task.run_id,
+        status="error",
+        error=line,
+        traceback=traceback.format_exc(),
+        seconds=seconds,
+        worker=worker_name(),
+    )
+
+
+@dataclass(frozen=True)
+class RunBatch:
+    """Runs of a sweep that one worker steps together as one state (``sim.batch``).
+
+    Executors treat it like one task: :func:`run_batch` returns a result per run, and a batch
+    whose worker dies is retried, then recorded as failed, as a whole.
+
+    Attributes
+    ----------
+    tasks
+        The runs.
+    """
+
+    tasks: tuple[RunTask, ...]
+
+    @property
+    def run_id(self) -> str:
+        """The first run's id: names the batch for the executors (runs are in one batch only)."""
+        return self.tasks[0].run_id
+
+
+def run_batch(batch: RunBatch | RunTask) -> list[RunResult] | RunResult:
+    """Run the markets of ``batch``, stepping those of one shape together, and return one result
+    per run, in order: the same rows as :func:`run_one` gives each run alone (batching is
+    invisible in the numbers, ``sim.batch``).
+
+    A run that cannot be built is an error result; markets on the complete graph run alone; if
+    a batch's step raises, its runs are run again one by one so the error is the failing run's.
+    Each result's ``seconds`` is its share of its group's wall time. A lone ``RunTask`` is
+    :func:`run_one`'s. Markets that would record their metrics every step record only the steps
+    kept (every ``output.every``-th, the last, the one they stop at): the same rows, for less
+    work, as long as no strategy reads its own recorded metrics (none of the package's does).
+    """
+    if isinstance(batch, RunTask):
+        return run_one(batch)
+    from sim.batch import run as run_together
+    from sim.batch import shape_of
+    from sim.jit import use_threads
+
+    use_threads(1)  # the sweep's parallelism is across workers: one thread per worker
+    results: dict[str, RunResult] = {}
+    groups: dict[Any, list[tuple[RunTask, Any]]] = {}
+    for task in batch.tasks:
+        started = time.perf_counter()
+        try:
+            model = _build(task)
+        except Exception as e:
+            results[task.run_id] = _error(task, e, time.perf_counter() - started)
+            continue
+        alone = model.adjacency_is_complete
+        key = (id(task) if alone else shape_of(model), task.steps, task.output)
+        groups.setdefault(key, []).append((task, model))
+    for (_, steps, output), members in groups.items():
+        started = time.perf_counter()
+        tasks = [task for task, _ in members]
+        markets = [model for _, model in members]
+        # record only the rows kept (``_keep_steps``), when alone they would record every step
+        every = None
+        if all(m.scenario.collect_every == 1 for m in markets):
+            every = output.every if output.every is not None else steps + 1
+        try:
+            models = run_together(
+                markets, steps, record_every=every, cohorts="cohorts" in output.tables
+            )
+        except Exception:  # find the failing run: each alone
+            for task in tasks:
+                results[task.run_id] = run_one(task)
+            continue
+        share = (time.perf_counter() - started) / len(tasks)
+        for task, model in zip(tasks, models, strict=True):
+            try:
+                results[task.run_id] = _result(task, model, share)
+            except Exception as e:
+                results[task.run_id] = _error(task, e, share)
+    return [results[task.run_id] for task in batch.tasks]
+
+
+def customers_of(task: RunTask) -> int:
+    """The number of customers of a run's market."""
+    value = (task.overrides or {}).get("market.customers")
+    return int(value if value is not None else task.scenario.market.customers)
+
+
+def make_batches(tasks: list[RunTask], workers: int, customers: int = BATCH_CUSTOMERS) -> list:
+    """``tasks`` cut into :class:`RunBatch` es of about ``customers`` customers each (a run
+    larger than that alone), in order; at least two batches per worker while there are runs
+    enough, so that the workers share the work to the end."""
+    if not tasks:
+        return []
+    per_run = max(1, int(np.median([customers_of(t) for t in tasks])))
+    size = max(1, customers // per_run)
+    size = min(size, max(1, -(-len(tasks) // (2 * max(1, workers)))))
+    if size == 1:
+        return list(tasks)
+    return [RunBatch(tuple(tasks[i : i + size])) for i in range(0, len(tasks), size)]

@@ -947,8 +947,10 @@ class ReferenceMarket(mesa.Model):
             inbox: list[list[Any]] = [[] for _ in range(self.N)]
             for c in self.customer_list:
                 for message in c.pending:
-                    for j in c.neighbours:
-                        if prm.reach >= 1.0 or self.draws.reach() < prm.reach:
+                    for position, j in enumerate(c.neighbours):
+                        if prm.reach >= 1.0 or (
+                            self.draws.reach(message[0], c.index, position) < prm.reach
+                        ):
                             inbox[j].append(message)
             for c in self.customer_list:
                 c.listen(inbox[c.index])

@@ -1,0 +1,158 @@
+"""Markets stepped together (``sim.batch``) get exactly the numbers they get alone.
+
+Each market of a batch is built and run alone with the same seed and parameters, and its
+metrics (market, firms, cohorts, relationship indicators), its customers' state and its firms'
+state must be identical, to the bit, for batches of several sizes and compositions: different
+seeds, sizes and parameters per market (switches off, other rates, another curvature), the same
+market twice, a market large enough to span several blocks of the kernels, a firm entering
+late, a market whose firms all exit while the others go on, and the batch in reverse order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim.arrays import CHUNK
+from sim.batch import MarketBatch, run
+
+STEPS = 24
+
+BROKE = {"economics.exit_after_weeks": 2}
+for _i in range(6):
+    BROKE[f"firms[{_i}].unit_cost"] = 400.0
+    BROKE[f"firms[{_i}].cash"] = 6.0
+"""Every firm of the baseline runs out of cash and exits within a few steps."""
+
+Spec = tuple[str, int, int, dict[str, Any]]  # scenario, seed, customers, overrides
+
+
+def market(spec: Spec, dtype: Any = np.float32) -> sim.CustomerMarket:
+    scenario, seed, customers, overrides = spec
+    return sim.CustomerMarket(
+        scenario, rng=seed, dtype=dtype, overrides={"market.customers": customers, **overrides}
+    )
+
+
+def assert_same_market(alone: sim.CustomerMarket, batched: sim.CustomerMarket) -> None:
+    for table in ("model_metrics", "firm_metrics", "cohort_survival", "relationship_indicators"):
+        pd.testing.assert_frame_equal(
+            getattr(alone, table)(), getattr(batched, table)(), check_exact=True, obj=table
+        )
+    assert_same_market_state(alone, batched)
+
+
+def assert_same_market_state(alone: sim.CustomerMarket, batched: sim.CustomerMarket) -> None:
+    assert batched.steps == alone.steps and batched.running == alone.running
+    for name in ("customer_state", "firm_state"):
+        a, b = getattr(alone, name), getattr(batched, name)
+        for f in fields(a):
+            x, y = np.asarray(getattr(a, f.name)), np.asarray(getattr(b, f.name))
+            assert x.shape == y.shape and np.array_equal(x, y, equal_nan=True), (name, f.name)
+
+
+def assert_batch_equals_alone(specs: list[Spec], steps: int = STEPS, **kw: Any) -> None:
+    alone = [market(spec, **kw).run(steps) for spec in specs]
+    batched = run([market(spec, **kw) for spec in specs], steps)
+    for spec, a, b in zip(specs, alone, batched, strict=True):
+        try:
+            assert_same_market(a, b)
+        except AssertionError as e:
+            raise AssertionError(f"market {spec} of the batch differs from it alone: {e}") from e
+
+
+COMPOSITIONS = {
+    "one": [("baseline", 1, 300, {})],
+    "two seeds and sizes": [("baseline", 1, 300, {}), ("baseline", 2, 450, {})],
+    "parameters per market": [
+        ("baseline", 3, 250, {"delivery.base_failure_rate": 0.2}),
+        ("baseline", 4, 350, {"satisfaction.curvature": 0.88, "word_of_mouth.reach": 0.4}),
+        ("baseline", 5, 200, {"mechanisms.word_of_mouth": False, "mechanisms.reviews": False}),
+        ("baseline", 6, 300, {"mechanisms.credibility": False, "switching.price": 2.0}),
+        ("baseline", 7, 150, {"network.kind": "barabasi_albert", "network.m": 3}),
+    ],
+    "the same market twice": [
+        ("baseline", 8, 200, {}),
+        ("baseline", 9, 220, {}),
+        ("baseline", 8, 200, {}),
+    ],
+    "a firm enters late": [
+        ("national_leader_enters", 1, 400, {}),
+        ("national_leader_enters", 2, 300, {"word_of_mouth.base_rate": 0.2}),
+    ],
+    "every firm of one market exits": [
+        ("baseline", 10, 300, {}),
+        ("baseline", 11, 250, BROKE),
+        ("baseline", 12, 200, {}),
+    ],
+    "segments and teaching": [
+        ("niche_vs_generalist", 1, 300, {}),
+        ("niche_vs_generalist", 2, 260, {"teaching.word_of_mouth_share": 0.0}),
+    ],
+}
+
+
+@pytest.mark.parametrize("name", list(COMPOSITIONS))
+def test_each_market_of_a_batch_equals_the_market_alone(name: str) -> None:
+    assert_batch_equals_alone(COMPOSITIONS[name])
+
+
+def test_the_order_of_the_batch_does_not_matter() -> None:
+    specs = COMPOSITIONS["parameters per market"]
+    forward = run([market(s) for s in specs], 12)
+    backward = run([market(s) for s in reversed(specs)], 12)
+    for a, b in zip(forward, reversed(backward), strict=True):
+        assert_same_market(a, b)
+
+
+def test_a_market_of_several_blocks_in_float64_beside_small_ones() -> None:
+    """A market of more than one kernel block (``sim.arrays.CHUNK`` customers) between two
+    small ones, in float64."""
+    specs = [
+        ("baseline", 1, 120, {}),
+        ("baseline", 2, CHUNK + 1500, {"delivery.base_failure_rate": 0.15}),
+        ("baseline", 3, 90, {}),
+    ]
+    assert_batch_equals_alone(specs, steps=8, dtype=np.float64)
+
+
+def test_the_markets_that_stopped_keep_their_state_and_the_others_go_on() -> None:
+    broke, going = market(("baseline", 11, 250, BROKE)), market(("baseline", 10, 300, {}))
+    batch = MarketBatch([broke, going]).run(STEPS)
+    assert not broke.running and broke.steps < STEPS
+    assert going.running and going.steps == STEPS and batch.steps == STEPS
+    assert not broke.firm_state.alive.any() and (broke.customer_state.supplier < 0).all()
+    assert len(broke.model_metrics()) == broke.steps  # nothing recorded after it stopped
+
+
+def test_a_batch_refuses_markets_of_other_shapes_or_that_have_stepped() -> None:
+    small = {"market.customers": 100}
+    with pytest.raises(ValueError, match="share their industries"):
+        MarketBatch([market(("baseline", 1, 100, {})), market(("bass_docking", 1, 100, {}))])
+    stepped = market(("baseline", 1, 100, {})).run(1)
+    with pytest.raises(ValueError, match="not stepped yet"):
+        MarketBatch([stepped, sim.CustomerMarket("baseline", rng=2, overrides=small)])
+    batched = run([market(("baseline", 3, 100, {})), market(("baseline", 4, 100, {}))], 1)
+    with pytest.raises(RuntimeError, match="stepped with others"):
+        batched[0].step()
+
+
+def test_recording_fewer_steps_keeps_the_rows_recorded() -> None:
+    """``record_every`` (what a sweep keeps) records every 5th step, the last and the step a
+    market stops: the same rows as the market recording every step."""
+    specs = [("baseline", 10, 300, {}), ("baseline", 11, 250, BROKE)]
+    alone = [market(spec).run(STEPS) for spec in specs]
+    batched = run([market(spec) for spec in specs], STEPS, record_every=5)
+    for a, b in zip(alone, batched, strict=True):
+        assert_same_market_state(a, b)
+        for table in ("model_metrics", "firm_metrics"):
+            full, few = getattr(a, table)(), getattr(b, table)()
+            steps = sorted(set(few["step"]))
+            assert steps == sorted({*range(5, a.steps + 1, 5), a.steps})
+            kept = full[full["step"].isin(steps)].reset_index(drop=True)
+            pd.testing.assert_frame_equal(kept, few, check_exact=True, obj=table)
