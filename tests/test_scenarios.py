@@ -102,3 +102,69 @@ def test_segments_shape_attribute_weights() -> None:
     seekers = cs.segment == 0
     assert cs.weights[seekers, service].mean() > 0.45 > 0.2 > cs.weights[~seekers, service].mean()
     assert 0.3 < seekers.mean() < 0.4
+
+
+# "Which strategy" scenarios: their firms start on equal footing, so the verdict comes from the
+# strategy (project design, section 8). Every shipped scenario is in one of these two tables.
+STRATEGY_SCENARIOS = (
+    "overpromise_vs_honest",
+    "niche_vs_generalist",
+    "growth_vs_support",
+    "retention_vs_acquisition",
+    "proactive_disclosure",
+)
+OTHER_SCENARIOS = {
+    "baseline": "a market as it is, not a comparison of strategies",
+    "liquid_expectations": "the benchmark an entrant sets for other industries",
+    "bass_docking": "one firm",
+    "national_leader_enters": "the question is resources; its description says what differs",
+    "national_leader_equal": "the entrant on a grocer's resources (tested below)",
+}
+RESOURCES = (
+    "capacity",
+    "initial_share",
+    "price",
+    "unit_cost",
+    "capacity_cost",
+    "cash",
+    "base_budget",
+    "budget_share",
+    "entry_step",
+    "region",
+)
+
+
+def test_every_shipped_scenario_says_whether_it_compares_strategies() -> None:
+    assert {p.stem for p in SCENARIOS} == set(STRATEGY_SCENARIOS) | set(OTHER_SCENARIOS)
+
+
+@pytest.mark.parametrize("name", STRATEGY_SCENARIOS)
+def test_strategy_scenarios_start_their_firms_on_equal_footing(name: str) -> None:
+    sc = load_scenario(name)
+    firms = sc.firms
+    assert len(firms) >= 2 and len({f.industry for f in firms}) == 1
+    assert len({str(f.strategy) + str(f.levers) for f in firms}) == len(firms)
+    for key in RESOURCES:
+        assert len({getattr(f, key) for f in firms}) == 1, f"{name}: firms differ in {key}"
+    # capability: the same total over the attributes (a niche firm redistributes, it does not add)
+    model = sim.CustomerMarket(name, rng=0, overrides={"market.customers": 200})
+    totals = model.firm_state.capability.sum(axis=1)
+    assert np.ptp(totals) < 1e-6, f"{name}: capability totals {totals}"
+
+
+def test_the_national_leaders_resources_are_a_grocers_in_the_equal_variant() -> None:
+    rich, equal = load_scenario("national_leader_enters"), load_scenario("national_leader_equal")
+    grocer, leader = equal.firms[0], equal.firms[-1]
+    assert leader.name == "MegaMart" and leader.strategy == "benchmark_leader"
+    for key in (*RESOURCES[2:-2], "capacity", "capability"):
+        assert getattr(leader, key) == getattr(grocer, key), key
+    assert [f.model_dump() for f in equal.firms[:-1]] == [f.model_dump() for f in rich.firms[:-1]]
+    # an entrant starts with no customers; everything else that differs is named in the text
+    differs = [
+        k
+        for k in ("capacity", *RESOURCES[2:-2], "capability")
+        if getattr(rich.firms[-1], k) != getattr(rich.firms[0], k)
+    ]
+    assert set(differs) == {"capability", "capacity", "price", "cash", "base_budget"}
+    for word in ("capability", "price", "capacity", "cash", "budget"):
+        assert word in rich.description

@@ -1,0 +1,156 @@
+"""The ablation runner (experiments/ablations): claims, the sweep it builds, what it switches off,
+and the words it finds for which channels carry a verdict."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim.sweep
+from sim.scenario import load_scenario
+from sim.sweep import build_plan
+
+ABLATIONS = Path(__file__).resolve().parent.parent / "experiments" / "ablations"
+sys.path.insert(0, str(ABLATIONS))
+
+import ablate  # noqa: E402
+from ablate import ALL_ON, SWITCHES, Headline  # noqa: E402
+
+
+def test_every_shipped_scenario_has_a_headline_that_fits_it() -> None:
+    headlines = ablate.load_headlines()
+    shipped = {p.stem for p in (ABLATIONS.parent.parent / "scenarios").glob("*.toml")}
+    assert set(headlines) == shipped
+    for name, h in headlines.items():
+        sc = load_scenario(name)
+        firms = {f.name for f in sc.firms}
+        for ref in h.refs:
+            assert ref.firm is None or ref.firm in firms, (name, ref.text)
+            window = ref.steps(sc.steps_per_year)
+            assert window is None or window[1] <= h.years * sc.steps_per_year, (name, ref.text)
+        plan = build_plan(ablate.ablation_spec(h, replicates=1, customers=100))
+        assert plan.outcomes  # the outcomes the claim reads are kept columns of the runs
+
+
+def test_a_claims_margin_is_its_headline() -> None:
+    h = Headline(
+        "proactive_disclosure",
+        "x",
+        "firms.Heads Up.retention_annual @ years 3-10 > firms.Silent.retention_annual "
+        "@ years 3-10 + 0.01",
+    )
+    up, silent = h.refs
+    assert (up.firm, up.metric, up.steps(52)) == ("Heads Up", "retention_annual", (105, 520))
+    assert h.margin({up.text: 0.95, silent.text: 0.9}) == pytest.approx(0.04)
+    drop = Headline("liquid_expectations", "x", "satisfaction[banking] @ year 10 < x @ year 1")
+    late, early = drop.refs
+    assert late.table == "market" and late.steps(52) == (520, 520) and early.steps(52) == (52, 52)
+    assert drop.margin({late.text: 6.5, early.text: 7.0}) == pytest.approx(0.5)
+    for bad in ("a > b > c", "firms.A.share", "firms.A.share @ yr 3 > 0", "firms.share > 0"):
+        with pytest.raises(ablate.HeadlineError):
+            Headline("baseline", "x", bad)
+
+
+def test_skipped_switches_are_the_channels_a_scenario_cannot_use() -> None:
+    honest = ablate.applicable(load_scenario("overpromise_vs_honest"))
+    assert {s for s, why in honest.items() if why} == {
+        *ablate.DISCLOSURE,
+        "targeting",
+        "focus_investment",
+    }
+    assert not any(
+        ablate.applicable(load_scenario("proactive_disclosure"))[s] for s in ablate.DISCLOSURE
+    )
+    assert not ablate.applicable(load_scenario("niche_vs_generalist"))["targeting"]
+
+
+def test_the_runner_switches_off_exactly_the_channel_it_names(tmp_path) -> None:
+    h = Headline(
+        "overpromise_vs_honest",
+        "Straight Talk's share at year 1 minus Big Promises'",
+        "firms.Straight Talk.share @ year 1 > firms.Big Promises.share @ year 1",
+        customers=80,
+        years=1,
+    )
+    chosen = ["credibility", "promise_choice", "disclosure_cost", "targeting"]
+    plan = build_plan(ablate.ablation_spec(h, replicates=2, switches=chosen))
+    assert [p.label for p in plan.design.points] == [ALL_ON, *(f"{s} off" for s in chosen)]
+    for task in plan.tasks:
+        mech = load_scenario(task.scenario, task.overrides).mechanisms
+        off = {s for s in SWITCHES if not getattr(mech, s)}
+        assert off == (set() if task.label == ALL_ON else {task.label.removesuffix(" off")})
+    default = ablate.ablation_spec(load_headline("overpromise_vs_honest"))
+    reasons = ablate.applicable(load_scenario("overpromise_vs_honest"))
+    labels = [p["label"] for p in default["design"]["points"]]
+    assert labels == [ALL_ON, *(f"{s} off" for s in SWITCHES if not reasons[s])]
+
+    res = sim.sweep.run(plan, tmp_path / "ablation", executor="serial")
+    values = ablate.headline_values(res, h)
+    by = values.pivot(index="replicate", columns="label", values="value")
+    assert len(by) == 2 and by.notna().all().all()
+    # a channel the scenario uses changes the run; one it cannot use leaves it bit for bit
+    # (common random numbers: replicate r of every point has the same seed)
+    assert not np.allclose(by["promise_choice off"], by[ALL_ON])
+    assert np.array_equal(by["disclosure_cost off"], by[ALL_ON])
+    assert np.array_equal(by["targeting off"], by[ALL_ON])
+    firms = res.df("firms")
+    share = firms[firms["step"] == 52].pivot_table(
+        index=["point", "replicate"], columns="name", values="share"
+    )
+    on = share.loc[0]
+    expected = on["Straight Talk"] - on["Big Promises"]
+    assert np.allclose(by[ALL_ON].to_numpy(), expected.to_numpy())
+    summary = ablate.summarise(values)
+    assert summary["n"].tolist() == [2] * len([*chosen, ALL_ON])
+    assert summary.loc[summary["switch"] == "targeting", "diff"].item() == 0
+
+
+def load_headline(name: str) -> Headline:
+    return ablate.load_headlines()[name]
+
+
+def _summary(rows: list[tuple[str | None, float, float, float, float, float]]) -> pd.DataFrame:
+    out = []
+    for switch, mean, low, high, dlow, dhigh in rows:
+        out.append(
+            {
+                "switch": switch,
+                "mean": mean,
+                "ci_low": low,
+                "ci_high": high,
+                "verdict": ablate.verdict(low, high),
+                "diff": (dlow + dhigh) / 2,
+                "diff_low": dlow,
+                "diff_high": dhigh,
+                "changed": switch is not None and ablate.verdict(dlow, dhigh) != "undecided",
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def test_the_words_say_which_channel_carries_a_verdict() -> None:
+    one = _summary(
+        [
+            (None, 0.3, 0.2, 0.4, 0, 0),
+            ("a", 0.0, -0.1, 0.1, -0.4, -0.2),  # gone, and significantly smaller
+            ("b", 0.3, 0.2, 0.4, -0.05, 0.05),
+            ("c", 0.25, -0.1, 0.6, -0.2, 0.1),  # wider, not significantly smaller
+        ]
+    )
+    text = ablate.carried_by(one)
+    assert "carried by `a`" in text and "`c` off its interval also reaches 0" in text
+    both = _summary(
+        [
+            (None, -0.3, -0.4, -0.2, 0, 0),
+            ("a", 0.2, 0.1, 0.3, 0.4, 0.6),
+            ("b", 0, -0.1, 0.1, 0.2, 0.4),
+        ]
+    )
+    text = ablate.carried_by(both)
+    assert "any one of `a` and `b`" in text and "reverses with `a` off" in text
+    none = _summary([(None, 0.3, 0.2, 0.4, 0, 0), ("a", 0.28, 0.2, 0.36, -0.03, -0.01)])
+    assert "no one channel carries it" in ablate.carried_by(none)
