@@ -21,38 +21,18 @@ import ablate  # noqa: E402
 from ablate import ALL_ON, SWITCHES, Headline  # noqa: E402
 
 
-def test_every_shipped_scenario_has_a_headline_that_fits_it() -> None:
+def test_every_shipped_scenario_has_a_headline_among_its_claims() -> None:
     headlines = ablate.load_headlines()
     shipped = {p.stem for p in (ABLATIONS.parent.parent / "scenarios").glob("*.toml")}
     assert set(headlines) == shipped
     for name, h in headlines.items():
         sc = load_scenario(name)
-        firms = {f.name for f in sc.firms}
-        for ref in h.refs:
-            assert ref.firm is None or ref.firm in firms, (name, ref.text)
-            window = ref.steps(sc.steps_per_year)
-            assert window is None or window[1] <= h.years * sc.steps_per_year, (name, ref.text)
+        claim = h.parsed(sc)  # a claim of the scenario, whose windows fit the runs
+        assert claim.name in {c.name for c in sc.claims}
         plan = build_plan(ablate.ablation_spec(h, replicates=1, customers=100))
-        assert plan.outcomes  # the outcomes the claim reads are kept columns of the runs
-
-
-def test_a_claims_margin_is_its_headline() -> None:
-    h = Headline(
-        "proactive_disclosure",
-        "x",
-        "firms.Heads Up.retention_annual @ years 3-10 > firms.Silent.retention_annual "
-        "@ years 3-10 + 0.01",
-    )
-    up, silent = h.refs
-    assert (up.firm, up.metric, up.steps(52)) == ("Heads Up", "retention_annual", (105, 520))
-    assert h.margin({up.text: 0.95, silent.text: 0.9}) == pytest.approx(0.04)
-    drop = Headline("liquid_expectations", "x", "satisfaction[banking] @ year 10 < x @ year 1")
-    late, early = drop.refs
-    assert late.table == "market" and late.steps(52) == (520, 520) and early.steps(52) == (52, 52)
-    assert drop.margin({late.text: 6.5, early.text: 7.0}) == pytest.approx(0.5)
-    for bad in ("a > b > c", "firms.A.share", "firms.A.share @ yr 3 > 0", "firms.share > 0"):
-        with pytest.raises(ablate.HeadlineError):
-            Headline("baseline", "x", bad)
+        assert {o.text for o in plan.outcomes} == {r.outcome.text for r in claim.refs}
+    with pytest.raises(ablate.HeadlineError, match="honest_wins"):
+        Headline("overpromise_vs_honest", "no_such_claim", "x").parsed()
 
 
 def test_skipped_switches_are_the_channels_a_scenario_cannot_use() -> None:
@@ -61,22 +41,25 @@ def test_skipped_switches_are_the_channels_a_scenario_cannot_use() -> None:
         *ablate.DISCLOSURE,
         "targeting",
         "focus_investment",
+        "teaching",
     }
     assert not any(
         ablate.applicable(load_scenario("proactive_disclosure"))[s] for s in ablate.DISCLOSURE
     )
-    assert not ablate.applicable(load_scenario("niche_vs_generalist"))["targeting"]
+    niche = ablate.applicable(load_scenario("niche_vs_generalist"))
+    assert not niche["targeting"] and not niche["teaching"]
+    assert ablate.applicable(load_scenario("service_vs_price"))["teaching"]  # its niche does not
 
 
 def test_the_runner_switches_off_exactly_the_channel_it_names(tmp_path) -> None:
     h = Headline(
         "overpromise_vs_honest",
-        "Straight Talk's share at year 1 minus Big Promises'",
-        "firms.Straight Talk.share @ year 1 > firms.Big Promises.share @ year 1",
+        "trust_breaks",
+        "Straight Talk's trust at year 1 minus Big Promises'",
         customers=80,
         years=1,
     )
-    chosen = ["credibility", "promise_choice", "disclosure_cost", "targeting"]
+    chosen = ["promise_choice", "disclosure_cost", "targeting", "focus_investment", "teaching"]
     plan = build_plan(ablate.ablation_spec(h, replicates=2, switches=chosen))
     assert [p.label for p in plan.design.points] == [ALL_ON, *(f"{s} off" for s in chosen)]
     for task in plan.tasks:
@@ -96,12 +79,13 @@ def test_the_runner_switches_off_exactly_the_channel_it_names(tmp_path) -> None:
     # (common random numbers: replicate r of every point has the same seed)
     assert not np.allclose(by["promise_choice off"], by[ALL_ON])
     assert np.array_equal(by["disclosure_cost off"], by[ALL_ON])
-    assert np.array_equal(by["targeting off"], by[ALL_ON])
+    for skipped in ("targeting", "focus_investment", "teaching"):
+        assert np.array_equal(by[f"{skipped} off"], by[ALL_ON])
     firms = res.df("firms")
-    share = firms[firms["step"] == 52].pivot_table(
-        index=["point", "replicate"], columns="name", values="share"
+    trust = firms[firms["step"] == 52].pivot_table(
+        index=["point", "replicate"], columns="name", values="trust"
     )
-    on = share.loc[0]
+    on = trust.loc[0]
     expected = on["Straight Talk"] - on["Big Promises"]
     assert np.allclose(by[ALL_ON].to_numpy(), expected.to_numpy())
     summary = ablate.summarise(values)

@@ -1,32 +1,34 @@
 """Ablations: each shipped scenario's headline with all mechanisms on and with each one off.
 
-The headline of a scenario is defined once, in ``headlines.toml`` beside this file, as a claim
-(``firms.Straight Talk.share @ year 10 > firms.Big Promises.share @ year 10``); the headline
-value of a run is the claim's margin, positive when it holds. For one scenario,
-:func:`ablation_spec` builds a sweep (``sim.sweep``) with a list design: one point with every
-switch of ``[mechanisms]`` on and one point per applicable switch with that switch alone off,
-``replicates`` runs each with common random numbers (replicate r of every point meets the same
-customers and network, so the difference a switch makes is measured on paired runs). The sweep
-layer runs it on all local cores or Dask, writes Parquet and resumes; :func:`headline_values`
-reads one headline value per run back with DuckDB, :func:`summarise` gives the mean and 95%
-interval per point, the paired difference from all on, and the verdict with each switch off, and
-:func:`carried_by` says in words which channels carry the verdict.
+A scenario's headline is one of the claims its file states (``[[claims]]``, the form of
+``sim.robustness.claims``); ``headlines.toml`` beside this file says which claim, in words what its
+margin measures, and the market size of the runs: the definitions live in one place, the
+scenario, and the robustness work reads the same claims. The headline of a run is the claim's
+margin (``sim.robustness.margins``): positive when the claim holds.
+
+For one scenario, :func:`ablation_spec` builds a sweep (``sim.sweep``) with a list design: one
+point with every switch of ``[mechanisms]`` on and one point per applicable switch with that
+switch alone off, ``replicates`` runs each with common random numbers (replicate r of every point
+meets the same customers and network, so the change a switch makes is measured on paired runs).
+The sweep layer runs it on all local cores or Dask, writes Parquet and resumes;
+:func:`headline_values` reads one headline value per run, :func:`summarise` gives the mean and
+95% interval per point, the paired difference from all on and the verdict with each switch off,
+and :func:`carried_by` says in words which channels carry the verdict.
 
 Switches that cannot change a scenario are skipped, with the reason (:func:`applicable`): the
-five disclosure channels where no firm warns its customers, and targeting and focused
-investment where every firm's focus is even.
+five disclosure channels where no firm warns its customers, targeting and focused investment
+where every firm's focus stays even, teaching where no firm teaches.
 
-This module imports the model's public API (scenarios, parameters) and ``sim.sweep``; it never
-imports the UI.
+This module imports the model's public API (scenarios, parameters, claims) and ``sim.sweep``; it
+never imports the UI.
 """
 
 from __future__ import annotations
 
 import math
-import re
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,20 +38,22 @@ from scipy import stats
 
 import sim.sweep
 from sim.params import MechanismParams
+from sim.robustness.claims import Claim, ClaimError, parse_claim
+from sim.robustness.margins import claim_margins
 from sim.scenario import Scenario, load_scenario
+from sim.strategies import BUILTIN_STRATEGIES
 
 __all__ = [
     "ALL_ON",
     "HEADLINES",
     "SWITCHES",
     "Headline",
-    "Ref",
+    "HeadlineError",
     "ablation_spec",
     "applicable",
     "carried_by",
     "headline_values",
     "load_headlines",
-    "parse_claim",
     "run_ablation",
     "summarise",
 ]
@@ -65,131 +69,15 @@ ALL_ON = "all on"
 
 DISCLOSURE = tuple(s for s in SWITCHES if s.startswith("disclosure_"))
 FOCUS = ("targeting", "focus_investment")
+NICHE_TEACHING = BUILTIN_STRATEGIES["niche"].Levers.model_fields["teaching"].default
+"""The niche strategy's default ``teaching`` lever."""
 
 SEED = 2027
 """Seed of every ablation sweep."""
 
 
 class HeadlineError(ValueError):
-    """A headline or claim that cannot be read; the message names the scenario and the text."""
-
-
-# -- claims --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Ref:
-    """One outcome over a window of a run.
-
-    Attributes
-    ----------
-    table
-        ``firms`` or ``market``.
-    metric
-        The column (``share``, ``satisfaction[banking]``).
-    firm
-        The firm's name for a firm outcome.
-    first_year, last_year
-        The window in years: the mean over the kept steps from the start of ``first_year`` to the
-        end of ``last_year``; ``first_year == last_year + 1`` marks the single step that ends
-        ``last_year``; both None for the run's final step.
-    text
-        As written.
-    """
-
-    table: str
-    metric: str
-    firm: str | None
-    first_year: int | None
-    last_year: int | None
-    text: str
-
-    def steps(self, steps_per_year: int) -> tuple[int, int] | None:
-        """The window as first and last step (inclusive), or None for the final step."""
-        if self.last_year is None:
-            return None
-        end = self.last_year * steps_per_year
-        if self.first_year == self.last_year + 1:
-            return end, end
-        return (self.first_year - 1) * steps_per_year + 1, end
-
-
-@dataclass(frozen=True)
-class Term:
-    """A signed number or outcome of one side of a claim."""
-
-    sign: int
-    ref: Ref | None = None
-    constant: float = 0.0
-
-
-_WINDOW = re.compile(r"^(?:final|year (\d+)|years (\d+)\s*-\s*(\d+))$")
-_SPLIT = re.compile(r"\s+([+-])\s+")
-
-
-def _ref(text: str, where: str) -> Ref:
-    name, _, window = (p.strip() for p in text.partition("@"))
-    first = last = None
-    if window:
-        m = _WINDOW.match(window)
-        if not m:
-            raise HeadlineError(
-                f"{where}: window {window!r}: expected 'final', 'year N' or 'years A-B'"
-            )
-        if m.group(1):
-            last = int(m.group(1))
-            first = last + 1
-        elif m.group(2):
-            first, last = int(m.group(2)), int(m.group(3))
-            if not 1 <= first <= last:
-                raise HeadlineError(f"{where}: window {window!r}: expected 1 <= A <= B")
-    if name.startswith("firms."):
-        firm, _, metric = name[len("firms.") :].rpartition(".")
-        if not firm or not metric:
-            raise HeadlineError(f"{where}: {name!r}: expected firms.<firm>.<metric>")
-        return Ref("firms", metric, firm, first, last, text.strip())
-    return Ref("market", name.removeprefix("market."), None, first, last, text.strip())
-
-
-def _side(text: str, where: str) -> list[Term]:
-    parts = _SPLIT.split(" " + text.strip())
-    terms, sign = [], 1
-    first = parts[0].strip()
-    items = ([("+", first)] if first else []) + list(zip(parts[1::2], parts[2::2], strict=True))
-    for op, item in items:
-        sign = 1 if op == "+" else -1
-        item = item.strip()
-        try:
-            terms.append(Term(sign, constant=float(item)))
-        except ValueError:
-            terms.append(Term(sign, ref=_ref(item, where)))
-    if not terms:
-        raise HeadlineError(f"{where}: empty side in {text!r}")
-    return terms
-
-
-def parse_claim(text: str, where: str = "claim") -> tuple[str, list[Term], list[Term]]:
-    """Read ``LEFT > RIGHT`` or ``LEFT < RIGHT``: sums of numbers and outcomes with windows.
-
-    Returns
-    -------
-    tuple
-        The comparison, the terms of the left side and of the right side.
-
-    Examples
-    --------
-    >>> op, left, right = parse_claim("firms.A B.share @ year 10 > firms.C.share @ year 10 + 0.01")
-    >>> op, left[0].ref.firm, right[0].ref.firm, right[1].constant
-    ('>', 'A B', 'C', 0.01)
-    """
-    ops = [op for op in (">", "<") if op in text]
-    if len(ops) != 1 or text.count(ops[0]) != 1:
-        raise HeadlineError(f"{where}: expected one comparison, > or <, in {text!r}")
-    left, right = text.split(ops[0])
-    return ops[0], _side(left, where), _side(right, where)
-
-
-# -- headlines -----------------------------------------------------------------------------------
+    """A headline that cannot be used; the message names the scenario and what was expected."""
 
 
 @dataclass(frozen=True)
@@ -200,10 +88,10 @@ class Headline:
     ----------
     scenario
         The scenario's name (``scenarios/<name>.toml``).
+    claim
+        The name of the scenario's claim whose margin is the headline.
     headline
-        The headline in words.
-    holds
-        The claim; the headline is its margin.
+        What the margin measures, in words.
     customers, years
         Size and length of the ablation runs.
     reading
@@ -211,39 +99,39 @@ class Headline:
     """
 
     scenario: str
+    claim: str
     headline: str
-    holds: str
     customers: int = 1000
     years: int = 10
     reading: str = ""
-    op: str = field(init=False)
-    left: tuple[Term, ...] = field(init=False)
-    right: tuple[Term, ...] = field(init=False)
 
-    def __post_init__(self) -> None:
-        op, left, right = parse_claim(self.holds, f"headlines.toml [{self.scenario}].holds")
-        object.__setattr__(self, "op", op)
-        object.__setattr__(self, "left", tuple(left))
-        object.__setattr__(self, "right", tuple(right))
+    def steps(self, scenario: Scenario | None = None) -> int:
+        """Steps of the ablation runs."""
+        sc = scenario or load_scenario(self.scenario)
+        return self.years * sc.steps_per_year
 
-    @property
-    def refs(self) -> list[Ref]:
-        """The outcomes the claim reads, each once."""
-        seen: dict[str, Ref] = {}
-        for t in (*self.left, *self.right):
-            if t.ref is not None:
-                seen.setdefault(t.ref.text, t.ref)
-        return list(seen.values())
-
-    def margin(self, values: dict[str, Any]) -> Any:
-        """The headline from the value of each outcome (keyed by its text): left - right for >,
-        right - left for <. Works on numbers and on pandas columns alike."""
-
-        def side(terms: Sequence[Term]) -> Any:
-            return sum(t.sign * (values[t.ref.text] if t.ref else t.constant) for t in terms)
-
-        diff = side(self.left) - side(self.right)
-        return diff if self.op == ">" else -diff
+    def parsed(self, scenario: Scenario | None = None) -> Claim:
+        """The claim, parsed against the scenario and the runs' length."""
+        sc = scenario or load_scenario(self.scenario)
+        specs = {c.name: c for c in sc.claims}
+        if self.claim not in specs:
+            raise HeadlineError(
+                f"headlines.toml [{self.scenario}].claim: expected one of the scenario's claims "
+                f"({', '.join(specs) or 'it states none'}), got {self.claim!r}"
+            )
+        spec = specs[self.claim]
+        try:
+            return parse_claim(
+                spec.name,
+                spec.holds,
+                spec.says,
+                [f.name for f in sc.firms],
+                list(sc.market.industries),
+                steps_per_year=sc.steps_per_year,
+                steps=self.steps(sc),
+            )
+        except ClaimError as e:
+            raise HeadlineError(f"{self.scenario}: claim {self.claim!r}: {e.detail}") from None
 
 
 def load_headlines(path: str | Path = HEADLINES) -> dict[str, Headline]:
@@ -251,7 +139,7 @@ def load_headlines(path: str | Path = HEADLINES) -> dict[str, Headline]:
     data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     out = {}
     for name, entry in data.items():
-        unknown = set(entry) - {"headline", "holds", "customers", "years", "reading"}
+        unknown = set(entry) - {"claim", "headline", "customers", "years", "reading"}
         if unknown:
             raise HeadlineError(f"{path}: [{name}]: unknown keys {sorted(unknown)}")
         out[name] = Headline(scenario=name, **entry)
@@ -261,30 +149,39 @@ def load_headlines(path: str | Path = HEADLINES) -> dict[str, Headline]:
 # -- the sweep -----------------------------------------------------------------------------------
 
 
-def _strategies(scenario: Scenario) -> set[str]:
-    names: set[str] = set()
+def _policies(scenario: Scenario) -> list[tuple[str, dict[str, Any]]]:
+    out = []
     for firm in scenario.firms:
-        names.update([firm.strategy] if isinstance(firm.strategy, str) else firm.strategy)
-    return names
+        names = [firm.strategy] if isinstance(firm.strategy, str) else list(firm.strategy)
+        out += [(n, dict(firm.levers)) for n in names]
+    return out
 
 
 def applicable(scenario: Scenario) -> dict[str, str]:
     """Each switch of ``[mechanisms]`` and why it is skipped ("" when it is ablated).
 
-    A switch is skipped only when the scenario cannot use its channel: the disclosure channels
-    when no firm's strategy is ``proactive``, targeting and focused investment when every firm's
-    strategy keeps an even focus (no ``niche``). A user strategy (``module:Class``) may do
-    anything, so it keeps every switch.
+    A switch is skipped only when no firm of the scenario can use its channel: the disclosure
+    channels when no firm's strategy is ``proactive``; targeting and focused investment when no
+    firm leaves the even focus (no ``niche``); teaching when no ``niche`` firm teaches (its
+    ``teaching`` lever is 0). A strategy that may change anything as it goes (``responsive``, or
+    a user's ``module:Class``) keeps every switch. The tests check that a skipped switch leaves a
+    run unchanged bit for bit.
     """
-    strategies = _strategies(scenario)
-    user = any(":" in s for s in strategies)
+    policies = _policies(scenario)
+    names = {n for n, _ in policies}
+    if ":" in "".join(names) or "responsive" in names:
+        return dict.fromkeys(SWITCHES, "")
+    niche = [lv for n, lv in policies if n == "niche"]
+    teaches = any(lv.get("teaching", NICHE_TEACHING) > 0 for lv in niche)
     reasons = {}
     for s in SWITCHES:
         reason = ""
-        if not user and s in DISCLOSURE and "proactive" not in strategies:
+        if s in DISCLOSURE and "proactive" not in names:
             reason = "no firm warns its customers"
-        elif not user and s in FOCUS and "niche" not in strategies:
-            reason = "every firm's focus is even"
+        elif s in FOCUS and not niche:
+            reason = "every firm's focus stays even"
+        elif s == "teaching" and not teaches:
+            reason = "no firm teaches"
         reasons[s] = reason
     return reasons
 
@@ -305,7 +202,6 @@ def ablation_spec(
     *,
     replicates: int = 10,
     customers: int | None = None,
-    years: int | None = None,
     switches: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """The sweep (as sweep-file data) of one scenario's ablation.
@@ -316,8 +212,8 @@ def ablation_spec(
         The scenario and its headline.
     replicates
         Runs per point (common random numbers across points).
-    customers, years
-        Market size and length (default: the headline's).
+    customers
+        Market size (default: the headline's).
     switches
         The switches to ablate (default: every applicable one).
 
@@ -326,24 +222,25 @@ def ablation_spec(
     dict
         A sweep spec for :func:`sim.sweep.run`: a list design whose first point has every switch
         on (``label = "all on"``) and each further point one switch off (label ``"<switch> off"``).
-        The scenario's description is blanked in the runs so that rewording it does not make the
-        results folder look like another sweep.
+        The runs drop the scenario's description and claims (the claims are evaluated afterwards),
+        so that rewording either does not make the results folder look like another sweep.
     """
     scenario = load_scenario(headline.scenario)
+    claim = headline.parsed(scenario)
     reasons = applicable(scenario)
     chosen = [s for s in SWITCHES if not reasons[s]] if switches is None else list(switches)
     for s in chosen:
         if s not in SWITCHES:
             raise HeadlineError(f"unknown switch {s!r}; expected one of {', '.join(SWITCHES)}")
-    spy = scenario.steps_per_year
-    steps = (years or headline.years) * spy
-    industries = [f"satisfaction[{m}]" for m in scenario.market.industries]
-    market = [*MARKET_COLUMNS, *industries]
+    every = _every(scenario.steps_per_year)
+    for step in claim.steps:
+        every = math.gcd(every, step)
+    market = [*MARKET_COLUMNS, *(f"satisfaction[{m}]" for m in scenario.market.industries)]
     firms = list(FIRM_COLUMNS)
-    for ref in headline.refs:
-        bucket = firms if ref.table == "firms" else market
-        if ref.metric not in bucket:
-            bucket.append(ref.metric)
+    for ref in claim.refs:
+        bucket = firms if ref.outcome.table == "firms" else market
+        if ref.outcome.metric not in bucket:
+            bucket.append(ref.outcome.metric)
     points = [{"label": ALL_ON, "set": {f"mechanisms.{SWITCHES[0]}": True}}]
     points += [{"label": f"{s} off", "set": {f"mechanisms.{s}": False}} for s in chosen]
     return {
@@ -352,22 +249,17 @@ def ablation_spec(
         "scenario": headline.scenario,
         "seed": SEED,
         "replicates": replicates,
-        "steps": steps,
+        "steps": headline.steps(scenario),
         "common_random_numbers": True,
-        "set": {"market.customers": customers or headline.customers, "description": ""},
-        "design": {"kind": "list", "points": points},
-        "output": {
-            "tables": ["market", "firms"],
-            "every": _every(spy),
-            "market": market,
-            "firms": firms,
+        "set": {
+            "market.customers": customers or headline.customers,
+            "description": "",
+            "claims": [],
         },
-        "analysis": {"outcomes": [_outcome_name(r) for r in headline.refs]},
+        "design": {"kind": "list", "points": points},
+        "output": {"tables": ["market", "firms"], "every": every, "market": market, "firms": firms},
+        "analysis": {"outcomes": sorted({r.outcome.text for r in claim.refs})},
     }
-
-
-def _outcome_name(ref: Ref) -> str:
-    return f"firms.{ref.firm}.{ref.metric}" if ref.table == "firms" else ref.metric
 
 
 def run_ablation(
@@ -387,60 +279,17 @@ def run_ablation(
 # -- reading the results -------------------------------------------------------------------------
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _ref_sql(ref: Ref, steps_per_year: int) -> str:
-    col = f"CAST({_quote(ref.metric)} AS DOUBLE)"
-    clean = f"CASE WHEN isnan({col}) THEN NULL ELSE {col} END"
-    where = [f"name = {_literal(ref.firm)}"] if ref.firm is not None else []
-    window = ref.steps(steps_per_year)
-    if window is None:
-        inner = f"SELECT run_id, step, {clean} AS v FROM {ref.table}"
-        if where:
-            inner += " WHERE " + " AND ".join(where)
-        inner += " QUALIFY step = max(step) OVER (PARTITION BY run_id)"
-        return f"SELECT run_id, avg(v) AS v FROM ({inner}) GROUP BY run_id"
-    where.append(f"step BETWEEN {window[0]} AND {window[1]}")
-    return (
-        f"SELECT run_id, avg({clean}) AS v, count(*) AS k FROM {ref.table} "
-        f"WHERE {' AND '.join(where)} GROUP BY run_id"
-    )
-
-
 def headline_values(results: sim.sweep.SweepResults, headline: Headline) -> pd.DataFrame:
-    """One row per finished run: ``point``, ``label``, ``replicate``, each outcome and ``value``
-    (the headline).
-
-    Raises
-    ------
-    HeadlineError
-        When a window asks for steps the runs did not keep or did not reach.
-    """
-    scenario = load_scenario(results.root / "scenario.toml")
-    spy = scenario.steps_per_year
-    last_step = int(results.spec.steps or scenario.steps)
+    """One row per finished run: ``run_id``, ``point``, ``label``, ``replicate`` and ``value``
+    (the headline: the claim's margin in the run, NaN where it is undefined)."""
+    claim = headline.parsed()
     runs = results.sql(
         "SELECT r.run_id, r.point, r.replicate, d.label FROM runs r "
         "JOIN design d USING (point) WHERE r.status = 'ok'"
     ).df()
-    for ref in headline.refs:
-        window = ref.steps(spy)
-        if window is not None and window[1] > last_step:
-            raise HeadlineError(
-                f"{headline.scenario}: {ref.text}: the window ends at step {window[1]}, "
-                f"after the runs' last step {last_step}"
-            )
-        df = results.sql(_ref_sql(ref, spy)).df()
-        if window is not None and (df.empty or df["k"].min() < 1):
-            raise HeadlineError(f"{headline.scenario}: {ref.text}: no kept step in the window")
-        runs = runs.merge(df[["run_id", "v"]].rename(columns={"v": ref.text}), on="run_id")
-    runs["value"] = headline.margin({r.text: runs[r.text] for r in headline.refs})
+    ids = pd.Index(runs["run_id"], name="run_id")
+    margins = claim_margins([claim], results.df("market"), results.df("firms"), ids)
+    runs["value"] = margins[claim.name].to_numpy(float)
     return runs.sort_values(["point", "replicate"]).reset_index(drop=True)
 
 
