@@ -390,19 +390,34 @@ def carried_by(summary: pd.DataFrame, name: str = "the verdict") -> str:
             f" With {_join([f'`{s}`' for s in noisy['switch']])} off its interval also reaches 0, "
             "but the paired change from all on is not significant."
         )
+    size = _size(offs)
     if removed.empty:
         return (
-            f"{cap} survives the removal of any single channel: no one channel carries it." + note
+            f"{cap} survives the removal of any single channel: no one channel carries it."
+            + note
+            + size
         )
     if len(names) == 1:
         return (
             f"{cap} vanishes with {names[0]} off and survives every other single channel off: "
-            f"it is carried by {names[0]}{tail}." + note
+            f"it is carried by {names[0]}{tail}." + note + size
         )
     return (
         f"{cap} vanishes with any one of {_join(names)} off{tail}: each of them is needed, "
-        "none carries it alone." + note
+        "none carries it alone." + note + size
     )
+
+
+def _size(offs: pd.DataFrame, top: int = 3) -> str:
+    """The switches whose removal changes the headline most (significant paired changes)."""
+    moved = offs[offs["changed"]].reindex(
+        offs[offs["changed"]]["diff"].abs().sort_values(ascending=False).index
+    )
+    if moved.empty:
+        return " No single channel off changes the headline significantly."
+    parts = [f"`{r.switch}` ({r.diff:+.3f})" for r in moved.head(top).itertuples()]
+    more = f", and {len(moved) - top} more" if len(moved) > top else ""
+    return f" Its size moves most with {_join(parts)} off{more}."
 
 
 def _join(items: Sequence[str]) -> str:
