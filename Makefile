@@ -14,7 +14,8 @@ install: $(STAMP)
 $(STAMP): pyproject.toml tests/reference/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[ui,sweep,dev]" -e tests/reference
+	@# setuptools prints a box about editable installs in general; nothing in it applies here
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e ".[ui,sweep,calibrate,dev]" -e tests/reference
 	$(BIN)/python -m sim.warmup
 	@touch $(STAMP)
 	@echo "installed: $(BIN)/cxsim"
@@ -24,6 +25,7 @@ run: install
 
 ui-bench: install
 	$(BIN)/python -m sim.ui.bench 1000 10000
+	$(BIN)/python experiments/benchmarks/ui_play_speed.py --customers 1000 10000
 
 test: install
 	$(BIN)/python -m pytest

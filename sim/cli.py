@@ -11,16 +11,20 @@ starting ``cxsim: error:`` and exit code 2, with nothing written.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import json
+import os
 import sys
 import time
-import tomllib
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 __all__ = [
     "COMMAND_MODULES",
     "CliError",
+    "assignment_sources",
     "main",
     "non_negative_int",
     "parse_assignments",
@@ -33,6 +37,7 @@ COMMAND_MODULES = (
     "sim.validation.cli",
     "sim.workshop.cli",
     "sim.robustness.cli",
+    "sim.calibration.cli",
 )
 """Modules that may add subcommands with ``register(subparsers)``."""
 
@@ -47,17 +52,53 @@ def parse_assignments(items: Sequence[str]) -> dict[str, Any]:
     Values are read as TOML literals (numbers, booleans, ``[lists]``, ``"strings"``); anything
     else is taken as a plain string.
     """
+    from sim.tomlfile import TomlError, TomlTooDeep, parse_toml
+
     out: dict[str, Any] = {}
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
             raise CliError(f"--set {item!r}: expected KEY=VALUE, e.g. market.customers=500")
         try:
-            value = tomllib.loads(f"v = {raw.strip()}")["v"]
-        except tomllib.TOMLDecodeError:
+            value = parse_toml(f"v = {raw.strip()}")["v"]
+        except TomlTooDeep as e:
+            raise CliError(f"--set {key.strip()}=...: {e}") from None
+        except TomlError:
             value = raw.strip()
         out[key.strip()] = value
     return out
+
+
+def assignment_sources(items: Sequence[str]) -> dict[str, str]:
+    """How each ``--set`` key is named in messages: ``{"market.customers": "--set
+    market.customers=0"}``."""
+    return {item.partition("=")[0].strip(): f"--set {item.strip()}" for item in items}
+
+
+def _allow(folders: Sequence[str]) -> None:
+    """Add ``--allow-extends`` folders to ``$CXSIM_ALLOW_EXTENDS`` (read by every load, here
+    and in worker processes)."""
+    import os
+
+    from sim.scenario import ALLOW_ENV
+
+    for folder in folders:
+        if not Path(folder).is_dir():
+            raise CliError(f"--allow-extends {folder}: expected an existing folder")
+    if folders:
+        current = [p for p in os.environ.get(ALLOW_ENV, "").split(os.pathsep) if p]
+        os.environ[ALLOW_ENV] = os.pathsep.join([*current, *folders])
+
+
+def _add_allow_extends(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-extends",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also let scenarios 'extends' files (and read edge lists) in DIR; by default only "
+        "scenarios by name and files in the scenario's own folder (or $CXSIM_ALLOW_EXTENDS)",
+    )
 
 
 def _progress(total: int, quiet: bool) -> tuple[Callable[[int, int], None], Callable[[], None]]:
@@ -115,7 +156,9 @@ def print_summary(model: Any) -> None:
             header, justify="left" if header in ("firm", "industry", "strategy") else "right"
         )
     alive = {f.name: f.alive for f in model.firms}
-    for _, row in df.iterrows():
+    served = df.groupby("industry", sort=False)["customers"].sum()
+    last_of_industry = set(df.groupby("industry", sort=False).tail(1).index)
+    for i, row in df.iterrows():
         cells = []
         for _, col, fmt in columns:
             value = row[col]
@@ -127,6 +170,16 @@ def print_summary(model: Any) -> None:
         if not alive.get(row["name"], True):
             cells[0] += " (exited)"
         table.add_row(*cells)
+        if i in last_of_industry:  # who in this industry has no supplier at all
+            unserved = model.n_customers - served[row["industry"]]
+            blank = [""] * (len(columns) - 4)
+            table.add_row(
+                "(unserved)", row["industry"], "", f"{unserved:,.0f}", *blank, style="dim"
+            )
+    table.caption = (
+        "share: of the customers served in the firm's industry; "
+        "(unserved): customers with no supplier in that industry"
+    )
     console = Console()
     if not console.is_terminal:
         console = Console(width=max(console.width, 160))
@@ -137,13 +190,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario, print the per-firm table, write results."""
     from sim.model import CustomerMarket
     from sim.output import prepare_out, write_run
+    from sim.scenario import load_scenario
 
+    _allow(args.allow_extends)
     if args.out:
         prepare_out(args.out, args.force)
     overrides = parse_assignments(args.set)
+    sources = assignment_sources(args.set)
     if args.customers is not None:
         overrides["market.customers"] = args.customers
-    model = CustomerMarket(args.scenario, rng=args.seed, overrides=overrides or None)
+        sources["market.customers"] = f"--customers {args.customers}"
+    scenario = load_scenario(args.scenario, overrides or None, override_sources=sources)
+    model = CustomerMarket(scenario, rng=args.seed)
     model._cxsim_seed = args.seed if args.seed is not None else model.scenario.seed
     steps = args.steps if args.steps is not None else model.scenario.steps
     update, stop = _progress(steps, args.quiet)
@@ -161,6 +219,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "scenario.toml",
             "manifest.json",
         ]
+        written += list(json.loads((out / "manifest.json").read_text())["inputs"])
         if args.plot:
             from sim.plots import plot_firm_series
 
@@ -199,21 +258,30 @@ def cmd_show(args: argparse.Namespace) -> int:
     """Print the resolved scenario as TOML."""
     from sim.scenario import load_scenario
 
-    print(load_scenario(args.scenario, parse_assignments(args.set) or None).to_toml(), end="")
+    _allow(args.allow_extends)
+    overrides = parse_assignments(args.set) or None
+    scenario = load_scenario(
+        args.scenario, overrides, override_sources=assignment_sources(args.set)
+    )
+    print(scenario.to_toml(), end="")
     return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Validate scenario files; one line each."""
+    """Validate scenario files as ``run`` does before its first step; a line per problem."""
     from sim.scenario import ScenarioError, load_scenario
+    from sim.scenario_check import check_scenario
 
+    _allow(args.allow_extends)
     failed = 0
     for name in args.scenarios:
         try:
             sc = load_scenario(name)
+            check_scenario(sc)
             print(f"ok  {name}: {sc.market.customers:,} customers, {len(sc.firms)} firms")
         except ScenarioError as e:
-            print(f"BAD {e}")
+            for line in e.lines:
+                print(f"BAD {line}")
             failed += 1
     return 2 if failed else 0
 
@@ -246,6 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true", help="replace an existing --out")
     run.add_argument("--plot", action="store_true", help="also write PNG charts to OUT/plots")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_allow_extends(run)
     run.set_defaults(func=cmd_run)
 
     ls = sub.add_parser("list", help="list the scenarios, one line each")
@@ -254,10 +323,14 @@ def build_parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="print a scenario fully resolved, as TOML")
     show.add_argument("scenario")
     show.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    _add_allow_extends(show)
     show.set_defaults(func=cmd_show)
 
-    check = sub.add_parser("check", help="validate scenario files")
+    check = sub.add_parser(
+        "check", help="validate scenario files (everything 'run' checks before its first step)"
+    )
     check.add_argument("scenarios", nargs="+")
+    _add_allow_extends(check)
     check.set_defaults(func=cmd_check)
 
     for module_name in COMMAND_MODULES:
@@ -293,18 +366,34 @@ def non_negative_int(text: str) -> int:
     return value
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``cxsim``; returns the exit code."""
+def _user_errors() -> tuple[type[Exception], ...]:
+    """The exceptions that are the user's to fix: one line, exit code 2.
+
+    Imported only when an exception is being handled, so that a light command (``--help``,
+    ``list``) does not import the modules that define them.
+    """
     from sim.output import OutputExistsError
     from sim.scenario import ScenarioError
 
+    return ScenarioError, CliError, OutputExistsError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``cxsim``; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
-        return int(args.func(args) or 0)
-    except (ScenarioError, CliError, OutputExistsError) as e:
-        print(f"cxsim: error: {e}", file=sys.stderr)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a reader that went away (`cxsim list | head`) shows here
+        return code
+    except BrokenPipeError:
+        with contextlib.suppress(OSError, ValueError):  # nothing more to write, not even at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except _user_errors() as e:
+        for line in str(e).splitlines() or [""]:
+            print(f"cxsim: error: {line}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(

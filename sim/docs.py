@@ -33,6 +33,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from sim.params import NO_RANGE, Params, parameter_range, unit_of
+from sim.resources import resource_path
 from sim.scenario import ClaimSpec, FirmSpec, MarketSpec, NetworkSpec, Scenario, SegmentSpec
 from sim.strategies import BUILTIN_STRATEGIES, Strategy
 
@@ -57,8 +58,9 @@ __all__ = [
 BEGIN_MARKER = "<!-- BEGIN GENERATED PARAMETERS -->"
 END_MARKER = "<!-- END GENERATED PARAMETERS -->"
 
-MODEL_MD = Path(__file__).resolve().parent.parent / "docs" / "MODEL.md"
-"""The file whose generated block this module maintains."""
+MODEL_MD = resource_path("MODEL.md")
+"""The file whose generated block this module maintains (the repository's docs/MODEL.md; in an
+installed package, its copy)."""
 
 SPEC_KEYS = ("market", "network", "segments", "firms", "claims")
 """Top-level scenario keys that hold structure rather than one value."""

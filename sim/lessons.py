@@ -23,12 +23,13 @@ exist. This module must never import the UI.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.resources import resource_path
 from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.tomlfile import TomlError, parse_toml
 
 __all__ = ["SECTIONS", "Lesson", "LessonError", "Try", "lessons_dir", "load_lesson", "load_lessons"]
 
@@ -77,8 +78,9 @@ class Lesson:
 
 
 def lessons_dir() -> Path:
-    """The repository's ``docs/lessons`` folder."""
-    return Path(__file__).resolve().parent.parent / "docs" / "lessons"
+    """The shipped lessons: the repository's ``docs/lessons`` folder, or the installed
+    package's copy (:func:`sim.resources.resource_path`)."""
+    return resource_path("lessons")
 
 
 def load_lesson(path: str | Path) -> Lesson:
@@ -98,9 +100,9 @@ def load_lesson(path: str | Path) -> Lesson:
     if not match:
         raise LessonError(f"{path}: expected TOML front matter between '+++' lines at the top")
     try:
-        meta = tomllib.loads(match.group(1))
-    except tomllib.TOMLDecodeError as e:
-        raise LessonError(f"{path}: front matter: invalid TOML: {e}") from None
+        meta = parse_toml(match.group(1))
+    except TomlError as e:
+        raise LessonError(f"{path}: front matter: {e}") from None
     for key, kind in (("title", str), ("scenario", str)):
         if not isinstance(meta.get(key), kind):
             raise LessonError(f"{path}: {key}: expected a string")

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim.columns import FIRM_COLUMNS, MARKET_COLUMNS, RELATIONSHIP_INDICATORS
 from sim.jit import kernel
 from sim.rules.economics import unit_costs
 from sim.rules.word_of_mouth import review_score
@@ -45,91 +46,7 @@ __all__ = [
 
 PROMOTER, DETRACTOR = 8.5, 6.5
 
-RELATIONSHIP_INDICATORS = {
-    "satisfaction": "satisfaction",
-    "trust": "trust",
-    "control_mutuality": "control mutuality",
-    "commitment": "commitment",
-    "attitude": "mind-set (attitude)",
-    "nps": "word of mouth (NPS)",
-}
-
-FIRM_COLUMNS = (
-    "step",
-    "year",
-    "firm",
-    "name",
-    "industry",
-    "strategy",
-    "alive",
-    "active",
-    "customers",
-    "share",
-    "penetration",
-    "acquired",
-    "switched_in",
-    "churned",
-    "retention_weekly",
-    "retention_annual",
-    "nps",
-    "satisfaction",
-    "expectation",
-    "experience",
-    "expectation_gap",
-    "trust",
-    "commitment",
-    "control_mutuality",
-    "attitude",
-    "wom_positive",
-    "wom_negative",
-    "wom_volume",
-    "wom_reach",
-    "review_score",
-    "promise",
-    "capability",
-    "capacity",
-    "load",
-    "failures",
-    "complaints",
-    "answered",
-    "marketing",
-    "retention_spend",
-    "revenue",
-    "profit",
-    "cash",
-    "clv",
-)
-
-MARKET_COLUMNS = (
-    "step",
-    "year",
-    "customers",
-    "served",
-    "unserved",
-    "nps",
-    "satisfaction",
-    "expectation",
-    "experience",
-    "expectation_gap",
-    "trust",
-    "commitment",
-    "control_mutuality",
-    "attitude",
-    "wom_positive",
-    "wom_negative",
-    "wom_volume",
-    "wom_ratio",
-    "retention_weekly",
-    "retention_annual",
-    "churned",
-    "acquired",
-    "switched",
-    "active_firms",
-    "firm_exits",
-    "review_score",
-    "revenue",
-    "profit",
-)
+# the column names live in sim.columns (light: the sweep and robustness layers read them)
 
 
 def nps(satisfaction: np.ndarray) -> float:

@@ -25,11 +25,12 @@ from sim.agents import Customer, Firm
 from sim.arrays import GeneratorSource
 from sim.collector import RecorderCollector
 from sim.metrics import RELATIONSHIP_INDICATORS, MetricsRecorder
-from sim.network import CompleteAdjacency, build_adjacency, region_of
+from sim.network import CompleteAdjacency, region_of
 from sim.rules import run_phases
 from sim.rules.economics import set_spending
 from sim.rules.retention import DEFAULT_MIX, TACTICS
 from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.scenario_check import build_network
 from sim.state import CustomerState, FirmState, StepScratch, Workspace
 from sim.strategies import Decision, build_strategy
 from sim.trace import CustomerTrace
@@ -179,39 +180,7 @@ class CustomerMarket(mesa.Model):
         return cls(scenario, rng=rng, **kwargs)
 
     def _build_network(self, graph: nx.Graph | None) -> Any:
-        sc, n = self.scenario, self.n_customers
-        spec = sc.network
-        where = str(sc.source_path) if sc.source_path else "<scenario>"
-        if graph is not None:
-            return build_adjacency("networkx", n, self.rng, graph=graph)
-        path = None
-        if spec.kind == "edge_list":
-            path = Path(spec.path)
-            if not path.is_absolute() and sc.source_path is not None:
-                path = sc.source_path.parent / path
-        block_sizes = None
-        if spec.kind == "stochastic_block":
-            block_sizes = np.bincount(region_of(n, sc.market.regions), minlength=sc.market.regions)
-        try:
-            return build_adjacency(
-                spec.kind,
-                n,
-                self.rng,
-                k=spec.k,
-                p=spec.p,
-                m=spec.m,
-                n_name="market.customers",
-                mean_degree=spec.mean_degree,
-                block_sizes=block_sizes,
-                k_in=spec.k_in,
-                k_out=spec.k_out,
-                path=None if path is None else str(path),
-            )
-        except ScenarioError:
-            raise
-        except ValueError as e:
-            key = "network.path" if spec.kind == "edge_list" else "network"
-            raise ScenarioError(where, key, str(e)) from None
+        return build_network(self.scenario, self.rng, graph)
 
     def _build_firms(self) -> FirmState:
         sc, k = self.scenario, len(self.attributes)

@@ -21,13 +21,21 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import tomli_w
+
 from sim.codehash import model_code_hash
-from sim.scenario import scenario_hash
+from sim.scenario import Scenario, scenario_hash
 
 if TYPE_CHECKING:
     from sim.model import CustomerMarket
 
-__all__ = ["OutputExistsError", "package_versions", "prepare_out", "write_run"]
+__all__ = [
+    "OutputExistsError",
+    "package_versions",
+    "portable_scenario",
+    "prepare_out",
+    "write_run",
+]
 
 PACKAGES = (
     "cxsim",
@@ -102,7 +110,8 @@ def write_run(
         model.model_metrics().to_parquet(tmp / "model.parquet", index=False)
         model.firm_metrics().to_parquet(tmp / "firms.parquet", index=False)
         model.cohort_survival().to_parquet(tmp / "cohorts.parquet", index=False)
-        (tmp / "scenario.toml").write_text(model.scenario.to_toml())
+        scenario_data, inputs = portable_scenario(model.scenario, tmp)
+        (tmp / "scenario.toml").write_text(tomli_w.dumps(scenario_data))
         manifest = {
             "scenario": model.scenario.name,
             "scenario_source": str(model.scenario.source_path or ""),
@@ -118,6 +127,7 @@ def write_run(
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "versions": package_versions(),
             "argv": sys.argv,
+            "inputs": inputs,
             **(extra or {}),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
@@ -132,6 +142,65 @@ def write_run(
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return path
+
+
+def portable_scenario(scenario: Scenario, folder: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """The scenario's data as ``folder/scenario.toml`` must say it to run again on its own.
+
+    Files the scenario refers to are copied into ``folder``: a user strategy module that lives
+    beside the scenario file (or in the working folder) goes to ``folder`` itself (strategies
+    are imported from the scenario's folder), an edge list to ``folder/inputs/``, and the data
+    refers to the copies. A strategy installed as a package is not copied.
+
+    Returns
+    -------
+    data, inputs
+        The scenario data, and what was copied (copy's name -> original path).
+    """
+    data = scenario.to_dict()
+    home = scenario.source_path.parent.resolve() if scenario.source_path else None
+    inputs: dict[str, str] = {}
+    specs = [
+        s
+        for f in data["firms"]
+        for s in ([f["strategy"]] if isinstance(f["strategy"], str) else f["strategy"])
+    ]
+    for spec in specs:
+        if ":" not in spec:
+            continue
+        top = spec.partition(":")[0].split(".")[0]
+        source = _local_module(top, home)
+        if source is None or top in inputs:
+            continue
+        target = folder / source.name
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, target)
+        inputs[source.name] = str(source)
+    network = data.get("network", {})
+    if network.get("kind") == "edge_list" and network.get("path"):
+        edges = Path(network["path"])
+        if not edges.is_absolute() and home is not None:
+            edges = home / edges
+        (folder / "inputs").mkdir(exist_ok=True)
+        shutil.copy2(edges, folder / "inputs" / edges.name)
+        network["path"] = f"inputs/{edges.name}"
+        inputs[network["path"]] = str(edges.resolve())
+    return data, inputs
+
+
+def _local_module(top: str, home: Path | None) -> Path | None:
+    """The file (``top.py``) or package folder of a user strategy module found beside the
+    scenario or in the working folder, or None (an installed module)."""
+    for folder in (home, Path.cwd().resolve()):
+        if folder is None:
+            continue
+        if (folder / f"{top}.py").is_file():
+            return folder / f"{top}.py"
+        if (folder / top / "__init__.py").is_file():
+            return folder / top
+    return None
 
 
 def _seed_of(model: CustomerMarket) -> Any:

@@ -8,6 +8,7 @@ This module must never import the rules, the UI or the sweep layer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -16,7 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-__all__ = ["CHARTS", "firm_chart", "plot_firm_series"]
+__all__ = ["CHARTS", "firm_chart", "pad_ylim", "plot_firm_series"]
 
 CHARTS = {
     "share": ("share", "Market share in its industry", "share", (0, 1)),
@@ -44,11 +45,25 @@ def firm_chart(
     ax.set_title(title)
     ax.set_xlabel("years")
     ax.set_ylabel(ylabel)
-    ax.set_ylim(*ylim)
+    pad_ylim(ax, ylim)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best", ncols=2 if df["name"].nunique() > 4 else 1)
     fig.tight_layout()
     return fig
+
+
+def pad_ylim(ax: plt.Axes, ylim: tuple[float | None, float | None], pad: float = 0.04) -> None:
+    """Set the y axis to the fixed bounds of ``ylim`` (``None``: matplotlib's own), each fixed
+    bound moved out by ``pad`` of the axis height, so that a series lying exactly on a bound
+    (a share of 1.0, no customers) is drawn inside the frame rather than hidden by it."""
+    auto_lo, auto_hi = ax.get_ylim()
+    lo = auto_lo if ylim[0] is None else ylim[0]
+    hi = auto_hi if ylim[1] is None else ylim[1]
+    margin = pad * (hi - lo)
+    ax.set_ylim(
+        lo if ylim[0] is None else lo - margin,
+        hi if ylim[1] is None else hi + margin,
+    )
 
 
 def expectation_chart(df: pd.DataFrame) -> plt.Figure:
@@ -68,7 +83,11 @@ def expectation_chart(df: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def plot_firm_series(firms: pd.DataFrame, out_dir: str | Path) -> list[Path]:
+def plot_firm_series(
+    firms: pd.DataFrame,
+    out_dir: str | Path,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Path]:
     """Write one PNG per chart of :data:`CHARTS` plus expectation vs experience.
 
     Parameters
@@ -77,6 +96,8 @@ def plot_firm_series(firms: pd.DataFrame, out_dir: str | Path) -> list[Path]:
         ``model.firm_metrics()`` (or ``firms.parquet``).
     out_dir
         Folder to write into (created).
+    progress
+        Called with ``(charts written, charts in all)`` after each chart.
 
     Returns
     -------
@@ -87,13 +108,18 @@ def plot_firm_series(firms: pd.DataFrame, out_dir: str | Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     df = firms[firms["active"]] if "active" in firms else firms
     written = []
+    total = len(CHARTS) + 1
     for stem, (column, title, ylabel, ylim) in CHARTS.items():
         fig = firm_chart(df, column, title, ylabel, ylim)
         written.append(out / f"{stem}.png")
         fig.savefig(written[-1])
         plt.close(fig)
+        if progress is not None:
+            progress(len(written), total)
     fig = expectation_chart(df)
     written.append(out / "expectation_vs_experience.png")
     fig.savefig(written[-1])
     plt.close(fig)
+    if progress is not None:
+        progress(len(written), total)
     return written

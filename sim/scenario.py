@@ -1,9 +1,16 @@
-"""Scenario files: schema, loading, ``extends``, overrides and validation.
+"""Scenario files: finding them, reading them, ``extends``, overrides and validation.
 
-A scenario is one complete market in a TOML file: who the customers are, how they are connected,
-which firms serve them with which strategies, and every behavioural parameter (``sim.params``).
-Loading validates everything and turns any problem into one :class:`ScenarioError` line that names
-the file, the key path and what was expected.
+A scenario is one complete market in a TOML file (its schema is :mod:`sim.scenario_schema`,
+re-exported here). Loading reads the file, resolves ``extends``, applies overrides and
+validates everything, turning every problem into a line of one :class:`ScenarioError` that
+names the file (or the command-line flag), the key path and what was expected.
+
+Which files a scenario may pull in: ``extends`` names a scenario on the search path
+(:func:`scenario_dirs`) by name, or a ``.toml`` file inside the extending file's own folder;
+an edge list (``network.path``) must also lie inside the folder of the file that names it. Other
+folders are allowed only when the user lists them in ``$CXSIM_ALLOW_EXTENDS`` (``cxsim run``,
+``show`` and ``check`` take ``--allow-extends DIR``), so a scenario (an uploaded one, say) cannot
+read files elsewhere on the machine.
 
 This module must never import the model, the rules, the UI or the sweep layer.
 """
@@ -11,27 +18,31 @@ This module must never import the model, the rules, the UI or the sweep layer.
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import os
 import re
-import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import tomli_w
-from pydantic import (
-    BaseModel,
-    Field,
-    PrivateAttr,
-    ValidationError,
-    field_validator,
-    model_validator,
+from pydantic import ValidationError
+
+from sim.scenario_schema import (
+    NETWORK_KINDS,
+    ClaimSpec,
+    FirmSpec,
+    MarketSpec,
+    NetworkSpec,
+    Scenario,
+    ScenarioError,
+    SegmentSpec,
+    scenario_hash,
+    validation_problems,
 )
-
-from sim.params import P, Params, Section
+from sim.tomlfile import TomlError, parse_toml
 
 __all__ = [
+    "ALLOW_ENV",
+    "NETWORK_KINDS",
     "ClaimSpec",
     "FirmSpec",
     "MarketSpec",
@@ -39,6 +50,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SegmentSpec",
+    "allowed_folders",
     "apply_overrides",
     "find_scenario",
     "list_scenarios",
@@ -47,317 +59,20 @@ __all__ = [
     "scenario_hash",
 ]
 
-NETWORK_KINDS = (
-    "watts_strogatz",
-    "barabasi_albert",
-    "erdos_renyi",
-    "stochastic_block",
-    "complete",
-    "edge_list",
-)
+ALLOW_ENV = "CXSIM_ALLOW_EXTENDS"
+"""Environment variable listing extra folders (``os.pathsep``-separated) from which a scenario
+may ``extends`` files or read its edge list."""
 
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be used: the message names file, key and expectation."""
-
-    def __init__(self, source: str, key: str, message: str) -> None:
-        self.source, self.key, self.detail = source, key, message
-        where = f"{source}: " if source else ""
-        super().__init__(f"{where}{key + ': ' if key else ''}{message}")
-
-
-class MarketSpec(Section):
-    """Who is in the market."""
-
-    customers: int = P(
-        2000, "number of customers (nodes of the network)", "customers", ge=2, le=50_000_000
-    )
-    industries: list[str] = P(
-        ["banking", "retail", "telecom"], "industries; each customer may have one supplier in each"
-    )
-    attributes: list[str] = P(
-        ["reliability", "speed", "service", "value"], "attributes customers judge firms on"
-    )
-    cross_industry: list[str] = P(
-        ["speed", "service"],
-        "attributes whose best experience anywhere sets the bar in every industry",
-    )
-    failure_attributes: list[str] = P(["reliability", "speed"], "attributes a failure drops")
-    price_attribute: str | None = P(
-        "value",
-        'attribute perceived from price against rivals ("none": no attribute depends on price)',
-    )
-    regions: int = P(
-        1, "regions (communities of the network); local firms serve one", "", ge=1, le=10_000
-    )
-
-    @field_validator("industries", "attributes")
-    @classmethod
-    def _unique_non_empty(cls, v: list[str]) -> list[str]:
-        if not v:
-            raise ValueError("expected at least one name")
-        if len(set(v)) != len(v):
-            raise ValueError(f"expected unique names, got {v}")
-        return v
-
-    @field_validator("price_attribute")
-    @classmethod
-    def _none_means_no_price(cls, v: str | None) -> str | None:
-        return None if v is None or v.strip().lower() in ("", "none") else v
-
-    @model_validator(mode="after")
-    def _known_attributes(self) -> MarketSpec:
-        for key in ("cross_industry", "failure_attributes"):
-            bad = [a for a in getattr(self, key) if a not in self.attributes]
-            if bad:
-                raise _At((key,), f"expected names from attributes {self.attributes}, got {bad}")
-        if self.price_attribute is not None and self.price_attribute not in self.attributes:
-            raise _At(
-                ("price_attribute",),
-                f'expected one of {self.attributes} or "none", got {self.price_attribute!r}',
-            )
-        if self.customers < self.regions:
-            raise _At(
-                ("customers",),
-                f"expected at least one customer per region (market.regions = {self.regions}), "
-                f"got {self.customers}",
-            )
-        return self
-
-
-class NetworkSpec(Section):
-    """The social network customers talk over."""
-
-    kind: Literal[NETWORK_KINDS] = P("watts_strogatz", "graph generator, or edge_list for a file")
-    k: int = P(10, "watts_strogatz: neighbours in the ring lattice", "", ge=2)
-    p: float = P(0.1, "watts_strogatz: rewiring probability", "", ge=0, le=1)
-    m: int = P(5, "barabasi_albert: edges a new node brings", "", ge=1)
-    mean_degree: float = P(10.0, "erdos_renyi: mean degree", "", gt=0)
-    k_in: float = P(8.0, "stochastic_block: mean neighbours in one's own region", "", ge=0)
-    k_out: float = P(2.0, "stochastic_block: mean neighbours in other regions", "", ge=0)
-    path: str | None = P(None, "edge_list: path of the file, relative to the scenario file")
-
-    @model_validator(mode="after")
-    def _path_for_edge_list(self) -> NetworkSpec:
-        if self.kind == "edge_list" and not self.path:
-            raise ValueError("kind = 'edge_list' needs path = '<file>'")
-        return self
-
-
-class SegmentSpec(Section):
-    """A group of customers who weight attributes alike."""
-
-    name: str
-    share: float = P(1.0, "share of customers in this segment (shares are normalised)", "", gt=0)
-    weights: dict[str, float] = P({}, "attribute weights (normalised to sum 1); missing = 0")
-    concentration: float = P(
-        40.0,
-        "Dirichlet concentration of individual weights around the "
-        "segment's (0: everyone has exactly the segment's weights)",
-        "",
-        ge=0,
-    )
-    price_sensitivity: float = P(
-        1.0,
-        "how strongly members weigh a price difference when choosing a firm, relative to "
-        "switching.price (1: the average customer; price seekers above 1, service seekers below)",
-        "",
-        ge=0,
-        le=10,
-    )
-
-    @field_validator("weights")
-    @classmethod
-    def _positive(cls, v: dict[str, float]) -> dict[str, float]:
-        if any(w < 0 for w in v.values()):
-            raise ValueError(f"expected weights >= 0, got {v}")
-        if v and sum(v.values()) <= 0:
-            raise ValueError("expected at least one positive weight")
-        return v
-
-
-class FirmSpec(Section):
-    """A firm: where it competes, what it can do, what it costs and how it behaves."""
-
-    name: str
-    industry: str
-    region: int | None = P(None, "region served by a local firm (none: national)")
-    capability: float | dict[str, float] = P(
-        0.6, "what the firm can deliver per attribute (one number: all attributes)", "attribute"
-    )
-    capacity: float = P(
-        0.3,
-        "customers it can serve at full quality, as a share of the market",
-        "share",
-        ge=0,
-        le=10,
-    )
-    initial_share: float = P(0.2, "share of all customers served at the start", "share", ge=0, le=1)
-    price: float = P(100.0, "price per customer per year", "money/customer/year", gt=0)
-    unit_cost: float = P(45.0, "cost of serving one customer per year", "money/customer/year", ge=0)
-    capacity_cost: float = P(
-        15.0, "upkeep of capacity for one customer per year", "money/customer/year", ge=0
-    )
-    cash: float = P(20.0, "cash at the start, per market customer", "money/market customer")
-    base_budget: float = P(
-        2.0,
-        "discretionary budget per year independent of revenue",
-        "money/market customer/year",
-        ge=0,
-    )
-    budget_share: float = P(
-        0.15, "share of revenue added to the discretionary budget", "", ge=0, le=1
-    )
-    entry_step: int = P(0, "step at which the firm enters the market", "steps", ge=0)
-    strategy: str | list[str] = P(
-        "honest",
-        "built-in strategy name, package.module:ClassName, or a list of them composed in order",
-    )
-    levers: dict[str, Any] = P({}, "the strategy's levers (see docs/MODEL.md, Strategies)")
-
-    @field_validator("capability")
-    @classmethod
-    def _unit_interval(cls, v: float | dict[str, float]) -> float | dict[str, float]:
-        values = v.values() if isinstance(v, dict) else [v]
-        if any(not 0 <= x <= 1 for x in values):
-            raise ValueError(f"expected values in 0..1, got {v}")
-        return v
-
-
-class ClaimSpec(Section):
-    """A verdict the scenario states, checkable over its outputs (``cxsim robustness``).
-
-    ``holds`` is parsed and checked against the scenario by :mod:`sim.robustness.claims`.
-    """
-
-    name: str = P(..., "short identifier of the claim, unique in the scenario")
-    says: str = P("", "the verdict in words")
-    holds: str = P(..., "LEFT OP RIGHT over the outputs (docs/robustness.md)")
-
-
-class Scenario(Params):
-    """One complete market: structure, firms and every behavioural parameter."""
-
-    name: str = "unnamed"
-    description: str = ""
-    seed: int = P(0, "seed of the model's random generator", "", ge=0)
-    steps: int = P(520, "steps a run lasts unless told otherwise", "steps", ge=1)
-    steps_per_year: int = P(
-        52, "steps in a simulated year (52: a step is a week)", "", ge=1, le=10_000
-    )
-    collect_every: int = P(1, "record metrics every this many steps", "steps", ge=1)
-    market: MarketSpec = Field(default_factory=MarketSpec)
-    network: NetworkSpec = Field(default_factory=NetworkSpec)
-    segments: list[SegmentSpec] = Field(
-        default_factory=lambda: [
-            SegmentSpec(
-                name="everyone",
-                weights={"reliability": 0.3, "speed": 0.25, "service": 0.25, "value": 0.2},
-            )
-        ]
-    )
-    firms: list[FirmSpec]
-    claims: list[ClaimSpec] = P([], "verdicts the scenario states (docs/robustness.md)")
-    _source_path: Path | None = PrivateAttr(None)
-
-    @property
-    def source_path(self) -> Path | None:
-        """The file this scenario was loaded from, if any."""
-        return self._source_path
-
-    @property
-    def params(self) -> Params:
-        """The behavioural parameters alone."""
-        return Params(**{k: getattr(self, k) for k in Params.model_fields})
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Scenario:
-        market = self.market
-        if not self.firms:
-            raise _At(("firms",), "expected at least one [[firms]] table")
-        names = [f.name for f in self.firms]
-        for i, f in enumerate(self.firms):
-            if names.count(f.name) > 1:
-                raise _At(
-                    ("firms", i, "name"), f"expected a unique firm name, got {f.name!r} twice"
-                )
-            if f.industry not in market.industries:
-                raise _At(
-                    ("firms", i, "industry"),
-                    f"expected one of {market.industries}, got {f.industry!r}",
-                )
-            if f.region is not None and not 0 <= f.region < market.regions:
-                raise _At(
-                    ("firms", i, "region"),
-                    f"expected a region in 0..{market.regions - 1} "
-                    f"(market.regions = {market.regions}), got {f.region}",
-                )
-            if isinstance(f.capability, dict):
-                bad = [a for a in f.capability if a not in market.attributes]
-                if bad:
-                    raise _At(
-                        ("firms", i, "capability"),
-                        f"expected attributes from {market.attributes}, got {bad}",
-                    )
-        for industry in market.industries:
-            firms = [f for f in self.firms if f.industry == industry]
-            if not firms:
-                raise _At(
-                    ("market", "industries"),
-                    f"industry {industry!r} has no firm; expected at least one "
-                    "[[firms]] with industry = " + repr(industry),
-                )
-            share = sum(f.initial_share for f in firms)
-            if share > 1 + 1e-9:
-                raise _At(
-                    ("firms",),
-                    f"initial_share of the firms in {industry!r} sums to "
-                    f"{share:.3g}; expected at most 1",
-                )
-        for i, seg in enumerate(self.segments):
-            bad = [a for a in seg.weights if a not in market.attributes]
-            if bad:
-                raise _At(
-                    ("segments", i, "weights"),
-                    f"expected attributes from {market.attributes}, got {bad}",
-                )
-        if not self.segments:
-            raise _At(("segments",), "expected at least one [[segments]] table")
-        if self.network.kind == "stochastic_block" and market.regions < 2:
-            raise _At(("network", "kind"), "stochastic_block needs market.regions >= 2")
-        if self.network.kind == "watts_strogatz" and self.network.k >= market.customers:
-            raise _At(
-                ("network", "k"),
-                f"expected k < market.customers ({market.customers}), got {self.network.k}",
-            )
-        return self
-
-    # -- serialisation ------------------------------------------------------------------------
-
-    def to_dict(self) -> dict[str, Any]:
-        """The resolved scenario as plain data (no ``extends``), None values dropped."""
-        return _drop_none(self.model_dump(mode="json"))
-
-    def to_toml(self) -> str:
-        """The resolved scenario as TOML text that ``cxsim run`` accepts."""
-        return tomli_w.dumps(self.to_dict())
-
-
-class _At(ValueError):
-    """A consistency error at a key path inside a validator."""
-
-    def __init__(self, loc: tuple[Any, ...], message: str) -> None:
-        self.loc = loc
-        super().__init__(message)
-
-
-# -- finding and loading ----------------------------------------------------------------------
+_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
 def scenario_dirs() -> list[Path]:
-    """Folders searched for scenarios by name: $CXSIM_SCENARIOS, ./scenarios, the repo's."""
+    """Folders searched for scenarios by name: $CXSIM_SCENARIOS, ./scenarios, the shipped ones
+    (the repository's, or the installed package's: :func:`sim.resources.resource_path`)."""
+    from sim.resources import resource_path
+
     dirs = [Path(p) for p in os.environ.get("CXSIM_SCENARIOS", "").split(os.pathsep) if p]
-    dirs += [Path.cwd() / "scenarios", Path(__file__).resolve().parent.parent / "scenarios"]
+    dirs += [Path.cwd() / "scenarios", resource_path("scenarios")]
     seen, out = set(), []
     for d in dirs:
         r = d.resolve()
@@ -400,8 +115,8 @@ def list_scenarios() -> list[tuple[str, Path, str]]:
             if f.stem in out:
                 continue
             try:
-                data = tomllib.loads(f.read_text())
-            except (OSError, tomllib.TOMLDecodeError):
+                data = parse_toml(f.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, TomlError):
                 data = {}
             desc = str(data.get("description", "")).strip().splitlines()
             out[f.stem] = (f.stem, f, desc[0] if desc else "")
@@ -410,11 +125,13 @@ def list_scenarios() -> list[tuple[str, Path, str]]:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        return parse_toml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ScenarioError(str(path), "", "file not found") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ScenarioError(str(path), "", f"invalid TOML: {e}") from None
+    except IsADirectoryError:
+        raise ScenarioError(str(path), "", "is a folder; expected a scenario .toml file") from None
+    except TomlError as e:
+        raise ScenarioError(str(path), "", str(e)) from None
     except (OSError, UnicodeDecodeError) as e:
         raise ScenarioError(str(path), "", f"cannot read: {e}") from None
 
@@ -429,6 +146,69 @@ def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def allowed_folders() -> list[Path]:
+    """Folders the user allowed beyond a scenario's own (``$CXSIM_ALLOW_EXTENDS``), resolved."""
+    raw = os.environ.get(ALLOW_ENV, "")
+    return [Path(p).expanduser().resolve() for p in raw.split(os.pathsep) if p.strip()]
+
+
+def _inside(target: Path, folder: Path) -> bool:
+    """Whether ``target`` (resolved: symlinks followed) lies in ``folder`` or one allowed."""
+    resolved = target.resolve()
+    return any(resolved.is_relative_to(f) for f in (folder.resolve(), *allowed_folders()))
+
+
+def _outside_message(what: str, folder: Path) -> str:
+    return (
+        f"{what} is outside {folder}; expected a file in the scenario's own folder (allow "
+        f"another folder with --allow-extends DIR or ${ALLOW_ENV})"
+    )
+
+
+def _find_parent(parent: str, path: Path | None, where: str) -> Path:
+    """The file ``extends = parent`` means for the scenario at ``path``, or a ScenarioError
+    naming the extending file."""
+    folder = path.parent if path is not None else Path.cwd()
+    if not parent.endswith(".toml") and "/" not in parent and "\\" not in parent:
+        if not _NAME.match(parent):
+            raise ScenarioError(where, "extends", f"expected a scenario name, got {parent!r}")
+        candidates = [folder / f"{parent}.toml"] + [d / f"{parent}.toml" for d in scenario_dirs()]
+        for candidate in candidates:
+            if candidate.is_file():
+                return candidate
+        known = ", ".join(n for n, _, _ in list_scenarios()) or "none found"
+        raise ScenarioError(
+            where,
+            "extends",
+            f"no scenario named {parent!r}; expected one of: {known}, or a .toml file in {folder}",
+        )
+    target = Path(parent)
+    target = target if target.is_absolute() else folder / target
+    if not _inside(target, folder):
+        raise ScenarioError(where, "extends", _outside_message(repr(parent), folder))
+    if not target.is_file():
+        raise ScenarioError(where, "extends", f"{parent!r}: file not found in {folder}")
+    return target
+
+
+def _edge_list_path(
+    data: dict[str, Any], path: Path | None, where: str, absolute: bool = False
+) -> None:
+    """Check that the edge list a file names is in its folder; with ``absolute``, make the path
+    absolute (an edge list named by a parent is relative to the parent's file, not the
+    child's)."""
+    network = data.get("network")
+    if not (isinstance(network, dict) and isinstance(network.get("path"), str)):
+        return
+    folder = path.parent if path is not None else Path.cwd()
+    edge_list = Path(network["path"])
+    target = edge_list if edge_list.is_absolute() else folder / edge_list
+    if not _inside(target, folder):
+        raise ScenarioError(where, "network.path", _outside_message(repr(network["path"]), folder))
+    if absolute and path is not None:
+        network["path"] = str(target.resolve())
+
+
 def _resolve_extends(data: dict[str, Any], path: Path | None, chain: tuple[str, ...] = ()) -> dict:
     parent = data.pop("extends", None)
     if parent is None:
@@ -436,17 +216,12 @@ def _resolve_extends(data: dict[str, Any], path: Path | None, chain: tuple[str, 
     where = str(path) if path else "<scenario>"
     if not isinstance(parent, str):
         raise ScenarioError(where, "extends", f"expected a scenario name or path, got {parent!r}")
-    ppath = find_scenario(parent, relative_to=path.parent if path else None)
+    ppath = _find_parent(parent, path, where)
     key = str(ppath.resolve())
     if key in chain:
         raise ScenarioError(where, "extends", f"circular extends through {ppath}")
     parent_data = _read_toml(ppath)
-    network = parent_data.get("network")
-    if isinstance(network, dict) and isinstance(network.get("path"), str):
-        # an edge list named by the parent is relative to the parent's file, not the child's
-        edge_list = Path(network["path"])
-        if not edge_list.is_absolute():
-            network["path"] = str((ppath.parent / edge_list).resolve())
+    _edge_list_path(parent_data, ppath, str(ppath), absolute=True)
     base = _resolve_extends(parent_data, ppath, (*chain, key))
     merged = _deep_merge(base, data)
     if "name" not in data:
@@ -457,11 +232,22 @@ def _resolve_extends(data: dict[str, Any], path: Path | None, chain: tuple[str, 
 _INDEX = re.compile(r"^(\w+)\[(\d+)\]$")
 
 
-def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+def apply_overrides(
+    data: dict[str, Any], overrides: dict[str, Any], sources: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Set dotted keys in scenario data: ``"market.customers"``, ``"firms[0].levers.inflation"``,
-    ``"firms.Acme.price"`` (a firm by name), ``"market__customers"`` (Mesa batch_run style)."""
+    ``"firms.Acme.price"`` (a firm by name), ``"market__customers"`` (Mesa batch_run style).
+
+    ``sources`` names where each override came from in error messages (e.g.
+    ``{"market.customers": "--set market.customers=0"}``; default ``override KEY``).
+    """
     out = copy.deepcopy(data)
     for dotted, value in overrides.items():
+        source = (sources or {}).get(dotted) or f"override {dotted}"
+
+        def fail(message: str, source: str = source, key: str = dotted) -> ScenarioError:
+            return ScenarioError(source, key, message)
+
         parts: list[str | int] = []
         for part in dotted.replace("__", ".").split("."):
             m = _INDEX.match(part)
@@ -473,88 +259,48 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
                 if isinstance(part, str):
                     named = [x for x in node if isinstance(x, dict) and x.get("name") == part]
                     if not named:
-                        raise ScenarioError("override", dotted, f"no entry named {part!r}")
+                        raise fail(f"no entry named {part!r}")
                     node = named[0]
                     continue
                 if not 0 <= part < len(node):
-                    raise ScenarioError(
-                        "override", dotted, f"index {part} out of range (0..{len(node) - 1})"
-                    )
+                    raise fail(f"index {part} out of range (0..{len(node) - 1})")
                 node = node[part]
-            else:
+            elif isinstance(node, dict):
                 node = node.setdefault(part, [] if isinstance(nxt, int) else {})
+            else:
+                raise fail(f"{part!r} is inside a value, not a table")
         last = parts[-1]
         if isinstance(node, list):
             if not isinstance(last, int) or not 0 <= last < len(node):
-                raise ScenarioError("override", dotted, "expected a valid list index")
+                raise fail("expected a valid list index")
+        elif not isinstance(node, dict):
+            raise fail(f"{last!r} is inside a value, not a table")
         node[last] = value
     return out
 
 
-def _loc_str(loc: tuple[Any, ...]) -> str:
-    s = ""
-    for part in loc:
-        s += f"[{part}]" if isinstance(part, int) else (f".{part}" if s else str(part))
-    return s
+def _normal_key(key: str) -> str:
+    return key.replace("__", ".").replace("[", ".").replace("]", "")
 
 
-def _fields_at(loc: tuple[Any, ...]) -> list[str] | None:
-    """Allowed keys of the schema node that owns the last element of ``loc``."""
-    model: Any = Scenario
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        field = getattr(model, "model_fields", {}).get(part)
-        if field is None:
-            return None
-        ann = field.annotation
-        args = getattr(ann, "__args__", ())
-        model = next(
-            (a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None
-        )
-        if model is None:
-            return None
-    return list(getattr(model, "model_fields", {}))
-
-
-def _format_validation_error(err: ValidationError) -> tuple[str, str]:
-    e = err.errors()[0]
-    loc = tuple(
-        x
-        for x in e["loc"]
-        if not (
-            isinstance(x, str)
-            and (
-                "[" in x
-                or x in ("str", "int", "float", "list[str]", "dict[str,float]", "function-after")
-            )
-        )
-    )
-    key = _loc_str(loc)
-    if e["type"] == "extra_forbidden":
-        allowed = _fields_at(loc)
-        msg = "unknown key" + (f"; expected one of: {', '.join(allowed)}" if allowed else "")
-    elif e["type"] == "missing":
-        msg = "required key is missing"
-    else:
-        ctx_err = (e.get("ctx") or {}).get("error")
-        if isinstance(ctx_err, _At):
-            key = _loc_str((*loc, *ctx_err.loc)) if ctx_err.loc else key
-            msg = str(ctx_err)
-        else:
-            msg = e["msg"].removeprefix("Value error, ")
-            msg = msg[0].lower() + msg[1:]
-            if not msg.startswith("expected") and "input" in e and not isinstance(e["input"], dict):
-                msg = f"expected {msg.removeprefix('input should be ')}, got {e['input']!r}"
-    more = len(err.errors()) - 1
-    if more:
-        msg += f" (and {more} more problem{'s' if more > 1 else ''})"
-    return key, msg
+def _blame(
+    key: str, where: str, sources: Mapping[str, str], overrides: Mapping[str, Any]
+) -> tuple[str, str]:
+    """``(source, key)`` of a problem: the override that set ``key`` (or a table above it), if
+    any, else the file ``where``."""
+    target = _normal_key(key)
+    for dotted in overrides:
+        mine = _normal_key(dotted)
+        if target == mine or target.startswith(mine + "."):
+            return sources.get(dotted) or f"override {dotted}", key
+    return where, key
 
 
 def load_scenario(
     source: str | Path | dict[str, Any] | Scenario = "baseline",
     overrides: dict[str, Any] | None = None,
+    *,
+    override_sources: Mapping[str, str] | None = None,
 ) -> Scenario:
     """Load, resolve ``extends``, apply ``overrides`` and validate a scenario.
 
@@ -564,6 +310,10 @@ def load_scenario(
         A scenario name (``"baseline"``), a path to a TOML file, plain data, or a Scenario.
     overrides
         Dotted keys to set after loading, e.g. ``{"market.customers": 1000}``.
+    override_sources
+        How each override is named in messages (``{"market.customers": "--customers 0"}``);
+        default ``override KEY``. A problem with an overridden value names the override, not
+        the file.
 
     Returns
     -------
@@ -573,9 +323,12 @@ def load_scenario(
     Raises
     ------
     ScenarioError
-        One message naming the file, the key and what was expected.
+        Every problem found, one line each, naming the file (or override), the key and what
+        was expected.
     """
     path: Path | None = None
+    overrides = dict(overrides or {})
+    sources = dict(override_sources or {})
     if isinstance(source, Scenario):
         if not overrides:
             return source
@@ -587,17 +340,30 @@ def load_scenario(
         data = _read_toml(path)
         data.setdefault("name", path.stem)
     where = str(path) if path else "<scenario>"
+    if not isinstance(source, Scenario):
+        _edge_list_path(data, path, where)
     data = _resolve_extends(data, path)
     if overrides:
-        data = apply_overrides(data, overrides)
+        before = (data.get("network") or {}).get("path")
+        data = apply_overrides(data, overrides, sources)
+        after = data.get("network") or {}
+        if isinstance(after, dict) and after.get("path") != before:
+            try:
+                _edge_list_path(data, path, where)
+            except ScenarioError as e:
+                raise ScenarioError(*_blame(e.key, where, sources, overrides), e.detail) from None
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
-        key, msg = _format_validation_error(err)
-        raise ScenarioError(where, key, msg) from None
+        problems = [
+            (*_blame(key, where, sources, overrides), message)
+            for key, message in validation_problems(err)
+        ]
+        raise ScenarioError.of(problems) from None
     scenario._source_path = path
     from sim.strategies import StrategyError, build_strategy  # lazy: strategies import params
 
+    problems = []
     for i, firm in enumerate(scenario.firms):
         try:
             build_strategy(
@@ -607,7 +373,9 @@ def load_scenario(
                 search_dir=path.parent if path else None,
             )
         except StrategyError as e:
-            raise ScenarioError(where, f"firms[{i}].{e.key}", str(e)) from None
+            problems.append((*_blame(f"firms[{i}].{e.key}", where, sources, overrides), str(e)))
+    if problems:
+        raise ScenarioError.of(problems)
     if scenario.claims:
         from sim.robustness.claims import ClaimError, scenario_claims  # lazy: reads outcomes
 
@@ -620,17 +388,3 @@ def load_scenario(
                 load_scenario(path)  # raises if the file's own claims do not fit the file
             scenario.claims = []  # they do not fit this variant (other firms, fewer steps)
     return scenario
-
-
-def scenario_hash(scenario: Scenario) -> str:
-    """A stable SHA-256 of the resolved scenario (what it says, not how the file is written)."""
-    blob = json.dumps(scenario.to_dict(), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(blob.encode()).hexdigest()
-
-
-def _drop_none(x: Any) -> Any:
-    if isinstance(x, dict):
-        return {k: _drop_none(v) for k, v in x.items() if v is not None}
-    if isinstance(x, list):
-        return [_drop_none(v) for v in x]
-    return x

@@ -138,9 +138,11 @@ def test_invalid_toml_says_where(tmp_path) -> None:
     assert "bad.toml" in message and "invalid TOML" in message and "line 1" in message
 
 
-def test_extends_unknown_parent(tmp_path) -> None:
-    message = error_of(write(tmp_path, 'extends = "nothing_like_this"\n' + MINIMAL))
-    assert "nothing_like_this" in message and "file not found" in message
+def test_extends_unknown_parent_names_the_file_that_extends(tmp_path) -> None:
+    path = write(tmp_path, 'extends = "nothing_like_this"\n' + MINIMAL)
+    message = error_of(path)
+    assert message.startswith(f"{path}: extends: no scenario named 'nothing_like_this'")
+    assert "baseline" in message  # the names that do exist
 
 
 def test_edge_list_with_bad_line_names_the_line(tmp_path) -> None:
@@ -233,8 +235,9 @@ def test_price_attribute_can_be_switched_off(tmp_path) -> None:
     assert "market.price_attribute" in error_of(write(tmp_path, bad, "bad2.toml"))
 
 
-def test_edge_list_named_by_a_parent_is_found_from_a_child_elsewhere(tmp_path) -> None:
+def test_edge_list_named_by_a_parent_is_found_from_a_child_elsewhere(tmp_path, monkeypatch) -> None:
     import sim
+    from sim.scenario import ALLOW_ENV
 
     parent_dir, child_dir = tmp_path / "parent", tmp_path / "child"
     parent_dir.mkdir()
@@ -246,5 +249,6 @@ def test_edge_list_named_by_a_parent_is_found_from_a_child_elsewhere(tmp_path) -
         "parent.toml",
     )
     child = write(child_dir, 'extends = "../parent/parent.toml"\nseed = 3\n', "child.toml")
+    monkeypatch.setenv(ALLOW_ENV, str(parent_dir))  # the parent is outside the child's folder
     model = sim.CustomerMarket(child, rng=1)
     assert (model.adjacency.degree == 2).all()

@@ -25,11 +25,13 @@ import pytest
 from tests.ui_helpers import (
     CHROMIUM_FLAGS,
     OUTPUT,
+    WAIT,
     UIServer,
     chart,
     open_app,
     require_browser,
     screenshot,
+    screenshot_viewport,
     set_field,
     stat,
     wait_chart,
@@ -108,7 +110,7 @@ def step(page: Any, times: int = 1) -> int:
             "(b) => document.querySelector('[data-stat=\"step\"] .cx-stat-value')"
             ".innerText.trim() !== b",
             arg=before,
-            timeout=30_000,
+            timeout=WAIT,
         )
     return int(stat(page, "step").replace(",", ""))
 
@@ -134,7 +136,6 @@ def test_page_loads_offline_without_errors(browser: Any, server: UIServer) -> No
         assert log.errors == [], log.errors
         assert log.failed == [], log.failed
         assert log.external == [], log.external
-        assert load < 30, f"page took {load:.1f} s to show the network"
     finally:
         context.close()
 
@@ -153,24 +154,53 @@ def test_step_changes_the_charts_data(app: tuple[Any, Any]) -> None:
     assert np.all((shares > 0) & (shares <= 100)), shares
     nodes = wait_chart(page, "network", lambda c: c and c["series"][0]["points"] > 0)
     assert all(0 <= p[2] <= 10 for p in nodes["data"])  # satisfaction, 0-10
-    for name in ("retention", "nps", "satisfaction", "trust", "profit"):
+    firms = [s["name"] for s in three["series"]]
+    for name in ("retention", "nps", "satisfaction", "experience", "trust", "profit"):
         probe = wait_chart(page, name, lambda c: c and c["rows"] == 3)
         assert any(v is not None for v in probe["last"][1:]), name
+        # issue 17, item 5: every chart has its own legend of the firms, and one y axis
+        assert probe["legend"] is None or probe["legend"] == []  # taken from the series
+        assert {s["name"] for s in probe["series"]} == set(firms), name
+        assert probe["y_axes"] == 1, name
+    legend_items = page.evaluate(
+        """() => [...document.querySelectorAll('[data-chart]')].map(el => {
+          const defined = window.requirejs.s.contexts._.defined;
+          const ec = defined[Object.keys(defined).find(k => k.includes('echarts'))];
+          const ch = ec.getInstanceByDom(el);
+          if (!ch) return null;
+          const legend = ch.getModel().getComponent('legend');
+          return [el.dataset.chart, legend ? legend.getData().map(d => d.get('name')) : null];
+        }).filter(x => x)"""
+    )
+    for name, items in legend_items:
+        if name in ("share", "retention", "nps", "satisfaction", "experience", "trust", "profit"):
+            assert list(dict.fromkeys(items)) == firms, (name, items)  # drawn once each
+    experience = wait_chart(page, "experience", lambda c: c and c["rows"] == 3)
+    assert all(v is None or 0 <= v <= 1 for v in experience["last"][1:])  # one 0-1 scale
+    # the network follows every step (it froze after the first: nothing re-drew it)
+    assert step(page) == 4
+    later = wait_chart(page, "network", lambda c: c and c["data"] != nodes["data"])
+    assert len(later["data"][0]) == 5  # x, y, value, customer, supplier
     page.set_viewport_size(TALL)
     page.wait_for_timeout(800)
     screenshot(page, "explore-stepped")
 
 
-def test_changed_lever_changes_the_result_and_a_bad_value_changes_nothing(
-    app: tuple[Any, Any],
+def test_levers_act_on_the_running_market_and_a_rebuild_asks_first(
+    app: tuple[Any, Any], scenario_file: Path
 ) -> None:
+    """Issue 17, item 3: a lever acts on the running market, as a NetLogo slider does; a change
+    that needs a rebuild says so and asks. A bad value still changes nothing."""
+    import sim
+    from sim.strategies import build_strategy
+
     page, _ = app
     assert step(page, 6) == 6
-    before = last_row(wait_chart(page, "trust", lambda c: c and c["rows"] == 6))
+    before = wait_chart(page, "trust", lambda c: c and c["rows"] == 6)
 
     box = set_field(page, "Firm: First Bank", "overpromise: inflation", "5")
     error = page.locator(".cx-field .error--text").first
-    error.wait_for(timeout=15_000)
+    error.wait_for(timeout=WAIT)
     assert (
         "less than or equal to 2"
         in page.locator(".cx-field")
@@ -183,16 +213,147 @@ def test_changed_lever_changes_the_result_and_a_bad_value_changes_nothing(
     screenshot(page, "explore-invalid-value")
 
     set_field(page, "Firm: First Bank", "overpromise: inflation", "1.5")
+    page.locator(".cx-field .error--text").first.wait_for(state="detached", timeout=WAIT)
+    page.wait_for_timeout(1000)
+    assert stat(page, "step") == "6"  # live: no restart
+    assert step(page, 6) == 12
+    after = wait_chart(page, "trust", lambda c: c and c["rows"] == 12)
+    # the market kept its history, and from step 7 ran with the new lever: the same numbers
+    # as the scenario run here with the lever changed by hand at step 6
+    model = sim.CustomerMarket(sim.load_scenario(scenario_file))
+    model.run(6)
+    model.firms[0].strategy = build_strategy("overpromise", {"inflation": 1.5}, model.attributes)
+    model.run(6)
+    trust = model.firm_metrics().pivot(index="step", columns="firm", values="trust")
+    np.testing.assert_allclose(last_row(after), trust.loc[12].to_numpy(), atol=1e-3)
+    np.testing.assert_allclose(last_row(before), trust.loc[6].to_numpy(), atol=1e-3)
+
+    # a change that rebuilds the market asks first; "no" keeps everything
+    box = set_field(page, "Run and market", "customers", "350")
+    dialog = page.locator(".v-dialog", has_text="Rebuild the market?")
+    dialog.wait_for(timeout=WAIT)
+    assert "12 steps run so far are dropped" in dialog.inner_text()
+    screenshot(page, "explore-ask-before-rebuild")
+    page.locator(".cx-pending-cancel").click()
+    dialog.wait_for(state="hidden", timeout=WAIT)
+    assert stat(page, "step") == "12"
     page.wait_for_function(
-        "() => document.querySelector('[data-stat=\"step\"] .cx-stat-value')"
-        ".innerText.trim() === '0'",
-        timeout=30_000,
+        "() => [...document.querySelectorAll('.cx-field')].some(f => f.innerText.includes("
+        "'customers') && f.querySelector('input').value === '400')",
+        timeout=WAIT,
     )
-    assert page.locator(".cx-field .error--text").count() == 0
-    assert step(page, 6) == 6
-    after = last_row(wait_chart(page, "trust", lambda c: c and c["rows"] == 6))
-    assert after[0] != pytest.approx(before[0], abs=1e-4), (before, after)
-    assert after[0] < before[0]  # promising 150% more breaks more trust than 30% more
+    set_field(page, "Run and market", "customers", "350")
+    dialog.wait_for(timeout=WAIT)
+    page.locator(".cx-pending-ok").click()
+    page.locator('[data-stat="customers served"]', has_text="of 350").wait_for(timeout=WAIT)
+    assert stat(page, "step") == "0"
+
+
+def test_one_strategy_chooser_and_combining_as_a_separate_choice(app: tuple[Any, Any]) -> None:
+    """Issue 17, item 2: ticking "overpromise" gave "honest + overpromise"; Compare asked for
+    the same thing as free text."""
+    page, _ = app
+    page.locator(".cx-panel-header", has_text="Firm: City Bank").click()
+    select = page.locator(".cx-choice", has=page.locator("label", has_text="strategy"))
+    select.wait_for(timeout=WAIT)
+    select.click()
+    page.locator(".v-menu__content .v-list-item", has_text="overpromise").first.click()
+    chip = page.locator(".cx-chip", has_text="City Bank")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.cx-chip')].some(c => "
+        "c.innerText.includes('City Bank · overpromise'))",
+        timeout=WAIT,
+    )
+    assert "+" not in chip.inner_text()  # switched, not added
+    combine = page.locator(".cx-choices", has=page.locator("label", has_text="combined with"))
+    combine.click()
+    page.locator(".v-menu__content .v-list-item", has_text="proactive").first.click()
+    page.keyboard.press("Escape")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.cx-chip')].some(c => "
+        "c.innerText.includes('City Bank · overpromise+proactive'))",
+        timeout=WAIT,
+    )
+    page.set_viewport_size(TALL)
+    screenshot(page, "strategy-chooser")
+
+    page.get_by_role("tab", name="Compare").click()
+    choose(page, "B changes", "City Bank: strategy")
+    to = page.locator(".cx-compare-to")
+    to.wait_for(timeout=WAIT)
+    assert "v-select" in to.get_attribute("class")  # a chooser, not free text
+    to.click()
+    options = page.locator(".v-menu__content .v-list-item").all_inner_texts()
+    assert {"honest", "overpromise", "proactive"} <= {o.strip() for o in options}
+
+
+def test_hovering_a_node_shows_that_customers_values(app: tuple[Any, Any]) -> None:
+    """Issue 17, item 1: the tooltip read ``customer {@[3]} / supplier: {@[2]}``."""
+    page, _ = app
+    assert step(page, 3) == 3
+    wait_chart(page, "network", lambda c: c and c["series"][0]["points"] > 0)
+
+    def hover(mode: str) -> tuple[int, str]:
+        page.locator(".cx-network .cx-toggle button", has_text=mode).click()
+        page.wait_for_timeout(800)
+        point = node_point(page)
+        page.mouse.move(point["x"] + 40, point["y"] + 40)
+        page.mouse.move(point["x"], point["y"])
+        tip = page.locator('[data-chart="network"] div', has_text="customer").last
+        tip.wait_for(timeout=WAIT)
+        return int(point["id"]), tip.inner_text()
+
+    customer, text = hover("satisfaction")
+    assert f"customer {customer}" in text
+    assert re.search(r"supplier in banking: (First Bank|City Bank)", text), text
+    assert re.search(r"satisfaction: \d+\.\d of 10", text), text
+    screenshot(page, "network-tooltip")
+    customer, text = hover("expectation")
+    assert re.search(r"expectation \(weighted\): 0\.\d\d of 1", text), text
+    customer, text = hover("supplier")
+    assert f"customer {customer}" in text and "supplier in banking" in text
+    for t in (text,):
+        assert "{" not in t and "@" not in t
+
+
+def test_the_key_view_fits_a_laptop_screen(app: tuple[Any, Any]) -> None:
+    """Issue 17, item 4: at 1440x900 only two charts showed, the main pane scrolled inside
+    itself and Solara's badge covered content."""
+    page, _ = app
+    page.set_viewport_size({"width": 1440, "height": 900})
+    assert step(page, 2) == 2
+    for name in ("share", "retention"):
+        wait_chart(page, name)
+    wait_chart(page, "network", lambda c: c and c["series"][0]["points"] > 0)
+    page.wait_for_timeout(1000)
+    boxes = {
+        name: page.locator(selector).bounding_box()
+        for name, selector in (
+            ("headline", ".cx-headline"),
+            ("share", '[data-chart="share"]'),
+            ("retention", '[data-chart="retention"]'),
+            ("network", '[data-chart="network"]'),
+        )
+    }
+    for name, box in boxes.items():
+        assert box is not None, name
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 900, (name, box)
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 1440, (name, box)
+    assert "runs on Solara" not in page.locator("body").inner_text()
+    scrolling = page.evaluate(
+        """() => {
+          const inner = [...document.querySelectorAll('.v-content *, .v-main *')].filter(el => {
+            const s = getComputedStyle(el);
+            return (s.overflowY === 'auto' || s.overflowY === 'scroll')
+              && el.scrollHeight > el.clientHeight + 2 && el.contains(
+                document.querySelector('[data-chart="share"]'));
+          });
+          return {inner: inner.length,
+                  page: document.scrollingElement.scrollHeight > window.innerHeight};
+        }"""
+    )
+    assert scrolling == {"inner": 0, "page": True}, scrolling  # the page scrolls, not a pane
+    screenshot_viewport(page, "explore-1440x900")
 
 
 def node_point(page: Any, customer_series: int = 0) -> dict[str, float]:
@@ -219,9 +380,9 @@ def test_clicking_a_node_opens_its_history(app: tuple[Any, Any]) -> None:
     wait_chart(page, "network", lambda c: c and c["series"][0]["points"] > 0)
     point = node_point(page)
     page.mouse.click(point["x"], point["y"])
-    page.get_by_role("tab", name="Inspect", selected=True).wait_for(timeout=15_000)
+    page.get_by_role("tab", name="Inspect", selected=True).wait_for(timeout=WAIT)
     customer = int(point["id"])
-    page.get_by_text(f"#{customer}", exact=True).wait_for(timeout=15_000)
+    page.get_by_text(f"#{customer}", exact=True).wait_for(timeout=WAIT)
     history = wait_chart(page, "customer-expectation", lambda c: c and c["rows"] == 4)
     assert len(history["series"]) == 8  # 4 attributes x (experience, expectation)
     wait_chart(page, "customer-satisfaction", lambda c: c and c["rows"] == 4)
@@ -243,19 +404,30 @@ def choose(page: Any, label: str, option: str) -> None:
     page.locator(".v-menu__content .v-list-item", has_text=option).first.click()
 
 
-def server_workers(server: UIServer) -> list[int]:
-    """Worker processes the server started with multiprocessing (spawn)."""
+def _children(pid: int) -> list[int]:
     pids = []
-    for children in Path(f"/proc/{server.process.pid}/task").glob("*/children"):
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
         pids += [int(p) for p in children.read_text().split()]
+    return pids
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def server_workers(server: UIServer) -> list[int]:
+    """Worker processes the server runs a comparison on: forked by its fork server (or, where
+    there is none, spawned by the server itself)."""
     out = []
-    for pid in pids:
-        try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
+    for pid in _children(server.process.pid):
+        cmd = _cmdline(pid)
         if "spawn_main" in cmd:
             out.append(pid)
+        elif "forkserver" in cmd:
+            out += _children(pid)
     return out
 
 
@@ -271,10 +443,15 @@ def test_compare_gives_bands_and_a_table_and_cancels(
     page.get_by_label("steps per run").fill("26")
     started = time.perf_counter()
     page.locator(".cx-run-compare").click()
-    page.locator('[data-table="compare"]').wait_for(timeout=180_000)
+    page.locator('[data-table="compare"]').wait_for(timeout=3 * WAIT)
     seconds = time.perf_counter() - started
     (OUTPUT / "compare_3x26_seconds.txt").write_text(f"{seconds:.1f}\n")
-    trust = wait_chart(page, "compare-trust", lambda c: c and c["rows"] == 26)
+    trust = wait_chart(page, "compare-trust", lambda c: c and c["rows"] == 27)  # year 0 first
+    assert len(trust["categories"]) == 27  # the chart's own axis, as drawn
+    # issue 17, item 6: the x axis is labelled on round years (it read 0.02, 0.17, 0.33)
+    interval = trust["x_axis"]["axisLabel"]["interval"]
+    labels = trust["categories"][:: interval + 1]
+    assert labels == ["0", "0.25", "0.5"], labels
     assert [s["name"] for s in trust["series"] if "95%" not in s["name"]] == [
         "A: ui_test (Explore)",
         "B: First Bank: overpromise: inflation = 1.5",
@@ -286,21 +463,24 @@ def test_compare_gives_bands_and_a_table_and_cancels(
     assert table.locator("tbody tr").count() == 6
     assert "95% CI" in table.inner_text()
     choose(page, "show", "First Bank")
-    wait_chart(page, "compare-share", lambda c: c and c["rows"] == 26)
+    wait_chart(page, "compare-share", lambda c: c and c["rows"] == 27)
     assert "Market share" in page.locator('[data-table="compare"]').inner_text()
     page.wait_for_timeout(800)
     screenshot(page, "compare")
 
     page.get_by_label("steps per run").fill("5000")
     page.locator(".cx-run-compare").click()
-    page.get_by_text("runs done").wait_for(timeout=60_000)
-    deadline = time.perf_counter() + 30
+    # the status counts steps of every run, long before a run is done
+    page.get_by_text(re.compile(r"[\d,]+ of 30,000 steps \(0 of 6 runs done\)")).wait_for(
+        timeout=3 * WAIT
+    )
+    deadline = time.perf_counter() + WAIT / 1000
     while not server_workers(server) and time.perf_counter() < deadline:
         time.sleep(0.2)
     assert server_workers(server), "the comparison started no worker process"
     page.locator(".cx-cancel-compare").click()
-    page.get_by_text("cancelled").wait_for(timeout=15_000)
-    deadline = time.perf_counter() + 15
+    page.get_by_text("cancelled").wait_for(timeout=WAIT)
+    deadline = time.perf_counter() + WAIT / 1000
     while server_workers(server) and time.perf_counter() < deadline:
         time.sleep(0.2)
     assert server_workers(server) == [], "workers still running after Cancel"
@@ -312,7 +492,7 @@ def test_two_sessions_do_not_see_each_other(browser: Any, server: UIServer) -> N
     second, page_b, log_b = open_app(browser, server.url)
     try:
         set_field(page_a, "Run and market", "customers", "300")
-        page_a.locator('[data-stat="customers served"]', has_text="of 300").wait_for(timeout=30_000)
+        page_a.locator('[data-stat="customers served"]', has_text="of 300").wait_for(timeout=WAIT)
         assert step(page_a, 3) == 3
         page_b.wait_for_timeout(1000)
         assert stat(page_b, "step") == "0"
@@ -343,16 +523,28 @@ def test_export_files_parse_and_reproduce_the_run(app: tuple[Any, Any], tmp_path
     page, _ = app
     assert step(page, 5) == 5
     page.get_by_role("tab", name="Export").click()
-    page.locator(".cx-download").first.wait_for(timeout=15_000)
+    page.locator(".cx-download").first.wait_for(timeout=WAIT)
+    page.evaluate(
+        """() => { window.cxBuilding = [];
+          new MutationObserver(() => document.querySelectorAll('.cx-building').forEach(
+            e => window.cxBuilding.push(e.innerText))).observe(document.body,
+            {childList: true, subtree: true, characterData: true}); }"""
+    )
     files: dict[str, bytes] = {}
     for box in page.locator(".cx-download").all():
         name = box.get_attribute("data-file")
-        with page.expect_download(timeout=60_000) as info:
+        with page.expect_download(timeout=3 * WAIT) as info:
             box.locator("button").click()
         target = tmp_path / name
         info.value.save_as(target)
         files[name] = target.read_bytes()
     stem = "ui_test-step5"
+    # issue 17, item 7: each zip said what it was doing while its charts were drawn
+    building = page.evaluate("() => window.cxBuilding")
+    for zip_name in (f"{stem}-charts.zip", f"{stem}.zip"):
+        assert any(
+            zip_name in text and re.search(r"charts drawn: \d of 8", text) for text in building
+        ), (zip_name, building[:5])
     expected = {
         f"{stem}-{t}.{f}" for t in ("market", "firms", "cohorts") for f in ("csv", "parquet")
     }
@@ -402,7 +594,7 @@ def test_export_files_parse_and_reproduce_the_run(app: tuple[Any, Any], tmp_path
 
 def upload(page: Any, path: Path) -> None:
     """Choose ``path`` in the sidebar's upload button's file chooser."""
-    with page.expect_file_chooser(timeout=15_000) as chooser:
+    with page.expect_file_chooser(timeout=WAIT) as chooser:
         page.get_by_role("button", name=re.compile("Upload")).click()
     chooser.value.set_files(str(path))
 
@@ -416,15 +608,21 @@ def test_upload_a_scenario_and_a_broken_one(app: tuple[Any, Any], tmp_path: Path
         sim.load_scenario("baseline", {"name": "my_market", "market.customers": 250}).to_toml()
     )
     upload(page, good)
-    page.locator('[data-stat="customers served"]', has_text="of 250").wait_for(timeout=30_000)
+    page.locator('[data-stat="customers served"]', has_text="of 250").wait_for(timeout=WAIT)
     assert "upload: my_market.toml" in page.locator(".v-select").first.inner_text()
 
     broken = tmp_path / "broken.toml"
-    broken.write_text(re.sub(r"customers = \d+", "customers = -5", good.read_text()))
+    text = re.sub(r"customers = \d+", "customers = -5", good.read_text())
+    broken.write_text(text.replace("price = 100.0", "price = -1.0", 1))
     upload(page, broken)
     message = page.locator(".cx-source-error")
-    message.wait_for(timeout=30_000)
-    assert "market.customers" in message.inner_text()
+    message.wait_for(timeout=WAIT)
+    # issue 17, item 8: the user's file is named (not the server's temp path), every problem
+    lines = [t.strip() for t in message.locator(".cx-error-line").all_inner_texts()]
+    assert len(lines) == 2, lines
+    assert all(line.startswith("broken.toml: ") for line in lines), lines
+    assert "market.customers" in lines[0] and "firms[0].price" in lines[1]
+    assert "/tmp" not in message.inner_text() and "more problem" not in message.inner_text()
     assert "of 250" in page.locator('[data-stat="customers served"]').inner_text()
     screenshot(page, "upload-error")
 
@@ -441,51 +639,21 @@ def test_server_listens_on_loopback_only(server: UIServer) -> None:
     assert listening == ["0100007F"], listening
 
 
-def play_and_time(page: Any, seconds: float) -> dict[str, float]:
-    """Play for ``seconds``; return steps per second and the frame times shown meanwhile."""
-    page.locator(".cx-play").click()
-    page.wait_for_timeout(1500)
-    page.evaluate("() => { window.cxDraw = {count: 0, totalMs: 0, maxMs: 0}; }")
-    start_step, started = int(stat(page, "step").replace(",", "")), time.perf_counter()
-    frames: list[int] = []
-    while time.perf_counter() - started < seconds:
-        note = page.locator('[data-stat="step"] .cx-stat-note').inner_text()
-        frames += [int(m) for m in re.findall(r"frame (\d+) ms", note)]
-        page.wait_for_timeout(250)
-    rate = (int(stat(page, "step").replace(",", "")) - start_step) / (time.perf_counter() - started)
-    page.locator(".cx-play").click()
-    draw = page.evaluate("() => window.cxDraw")
-    return {
-        "steps_per_second": rate,
-        "frame_ms_median": float(np.median(frames)),
-        "frame_ms_p90": float(np.percentile(frames, 90)),
-        "samples": len(frames),
-        "browser_draws": draw["count"],
-        "browser_draw_ms": draw["totalMs"] / max(1, draw["count"]),
-        "browser_draw_max_ms": draw["maxMs"],
-    }
-
-
-def test_playing_keeps_up_at_1000_and_10000_customers(app: tuple[Any, Any]) -> None:
+def test_playing_runs_the_market_and_pause_stops_it(app: tuple[Any, Any]) -> None:
+    """Play steps the market and redraws it until Pause (issue 17, item 15: how fast it plays
+    is measured by experiments/benchmarks/ui_play_speed.py, not asserted here)."""
     page, _ = app
-    lines = []
-    for customers in (1000, 10_000):
-        set_field(page, "Run and market", "customers", str(customers))
-        page.locator('[data-stat="customers served"]', has_text=f"of {customers:,}").wait_for(
-            timeout=60_000
-        )
-        result = play_and_time(page, 8.0)
-        lines.append(
-            f"{customers} customers: {result['steps_per_second']:.1f} steps/s, "
-            f"frame (step + redraw) median {result['frame_ms_median']:.0f} ms, "
-            f"p90 {result['frame_ms_p90']:.0f} ms, {result['samples']} samples; browser: "
-            f"{result['browser_draws']} chart draws, mean {result['browser_draw_ms']:.0f} ms, "
-            f"max {result['browser_draw_max_ms']:.0f} ms"
-        )
-        if customers == 1000:
-            assert result["samples"] >= 10 and result["browser_draws"] > 10
-            assert result["frame_ms_median"] < 250, result
-    (OUTPUT / "play_speed.txt").write_text("\n".join(lines) + "\n")
-    page.set_viewport_size(TALL)
-    page.wait_for_timeout(1000)
-    screenshot(page, "explore-played-10k")
+    page.locator(".cx-play").click()
+    page.wait_for_function(
+        "() => Number(document.querySelector('[data-stat=\"step\"] .cx-stat-value')"
+        ".innerText.replace(/,/g, '')) >= 8",
+        timeout=3 * WAIT,
+    )
+    page.locator(".cx-play").click()  # pause
+    page.locator(".cx-step:not([disabled])").wait_for(timeout=WAIT)
+    page.wait_for_timeout(1500)
+    paused = int(stat(page, "step").replace(",", ""))
+    page.wait_for_timeout(1500)
+    assert int(stat(page, "step").replace(",", "")) == paused
+    wait_chart(page, "share", lambda c: c and c["rows"] == paused)
+    wait_chart(page, "network", lambda c: c and c["series"][0]["points"] > 0)

@@ -19,6 +19,7 @@ from sim.ui.state import SessionState
 from tests.ui_helpers import (
     CHROMIUM_FLAGS,
     OUTPUT,
+    WAIT,
     UIServer,
     field,
     open_app,
@@ -126,7 +127,7 @@ def _wait_live_step(page: Any, value: int) -> None:
         "([sel, v]) => { const e = document.querySelector(sel);"
         " return e && e.innerText.trim().replace(/,/g, '') === String(v); }",
         arg=[LIVE_STEP, value],
-        timeout=30_000,
+        timeout=WAIT,
     )
 
 
@@ -135,7 +136,7 @@ def _inflation(page: Any) -> str:
     box = field(page, "overpromise: inflation")
     if not box.is_visible():
         page.locator(".cx-panel-header", has_text="Firm: Big Promises").click()
-    box.wait_for(timeout=15_000)
+    box.wait_for(timeout=WAIT)
     return box.input_value()
 
 
@@ -147,11 +148,11 @@ def test_lesson_page_try_button_resets_the_model_with_the_lever_changed(
     context, page, log = open_app(browser, server.url, viewport=(1600, 1100))
     try:
         page.get_by_role("tab", name="Lessons").click()
-        page.locator(".cx-lesson-pick").first.wait_for(timeout=30_000)
+        page.locator(".cx-lesson-pick").first.wait_for(timeout=WAIT)
         assert page.locator(".cx-lesson-pick").count() == len(load_lessons())
         page.locator(f".cx-lesson-pick-{PROMISES}").click()
         status = page.locator(f'.cx-lesson-status[data-lesson="{PROMISES}"]')
-        status.wait_for(timeout=30_000)
+        status.wait_for(timeout=WAIT)
         assert "overpromise_vs_honest" in status.inner_text()
         assert page.locator(".cx-lesson-section h2", has_text="Things to notice").count() == 1
         assert page.locator(".cx-lesson-text li").count() >= 4  # lists rendered as lists
@@ -165,14 +166,14 @@ def test_lesson_page_try_button_resets_the_model_with_the_lever_changed(
             before = _live_step(page)
             page.locator(".cx-step").click()
             _wait_live_step(page, before + 1)
-        page.locator('.cx-lesson-live [data-chart="trust"]').wait_for(timeout=30_000)
+        page.locator('.cx-lesson-live [data-chart="trust"]').wait_for(timeout=WAIT)
         assert _live_step(page) == 3
 
         page.locator(".cx-lesson-try", has_text="Over-promise by 60%").click()
-        page.locator('.cx-lesson-status[data-try="Over-promise by 60%"]').wait_for(timeout=30_000)
+        page.locator('.cx-lesson-status[data-try="Over-promise by 60%"]').wait_for(timeout=WAIT)
         _wait_live_step(page, 0)  # the model was reset
         assert "firms[1].levers.inflation = 0.6" in page.locator(".cx-lesson-set").inner_text()
-        for _ in range(50):  # the sidebar's controls re-read the new scenario
+        for _ in range(600):  # the sidebar's controls re-read the new scenario
             if float(_inflation(page)) == pytest.approx(0.6):
                 break
             page.wait_for_timeout(200)
@@ -182,12 +183,34 @@ def test_lesson_page_try_button_resets_the_model_with_the_lever_changed(
             before = _live_step(page)
             page.locator(".cx-step").click()
             _wait_live_step(page, before + 1)
-        page.locator('.cx-lesson-live [data-chart="customers"]').wait_for(timeout=30_000)
+        page.locator('.cx-lesson-live [data-chart="customers"]').wait_for(timeout=WAIT)
         page.wait_for_timeout(800)
         screenshot(page, "lessons-try-text")
         page.locator(".cx-lesson-picks").scroll_into_view_if_needed()
         page.wait_for_timeout(500)
         screenshot(page, "lessons-try")
+
+        # issue 17, item 3: an edited market is not replaced without asking
+        box = field(page, "overpromise: inflation")
+        box.fill("0.9")
+        box.press("Enter")
+        for _ in range(600):
+            if float(_inflation(page)) == pytest.approx(0.9):
+                break
+            page.wait_for_timeout(200)
+        assert _live_step(page) == 2  # a live lever: the market ran on
+        page.locator(".cx-lesson-try-base").click()
+        dialog = page.locator(".v-dialog", has_text="Replace the edited market?")
+        dialog.wait_for(timeout=WAIT)
+        screenshot(page, "lessons-ask-before-replacing")
+        page.locator(".cx-pending-cancel").click()
+        dialog.wait_for(state="hidden", timeout=WAIT)
+        assert _live_step(page) == 2 and float(_inflation(page)) == pytest.approx(0.9)
+        page.locator(".cx-lesson-try-base").click()
+        dialog.wait_for(timeout=WAIT)
+        page.locator(".cx-pending-ok").click()
+        page.locator('.cx-lesson-status[data-try=""]').wait_for(timeout=WAIT)
+        _wait_live_step(page, 0)
         assert log.errors == [], log.errors
         assert log.failed == [], log.failed
         assert log.external == [], log.external

@@ -59,13 +59,14 @@ def test_field_specs_carry_the_schemas_units_and_limits(scenario: sim.Scenario) 
     firm = {f.key: f for f in firm_group(scenario, 0).fields}
     assert firm["firms[0].capacity"].hint == "share · 0 to 10"
     assert firm["firms[0].price"].limits == "above 0"
-    assert firm["firms[0].strategy"].kind == "choices"
+    assert firm["firms[0].strategy"].kind == "choice"
     assert "overpromise" in firm["firms[0].strategy"].choices
     inflation = firm["firms[0].levers.inflation"]
     assert (inflation.ge, inflation.le, inflation.default) == (0, 2, 0.3)
     assert firm["firms[0].region"].optional
     keys = list(firm)
-    assert keys[0] == "firms[0].strategy" and keys[1].startswith("firms[0].levers.")
+    assert keys[:2] == ["firms[0].strategy", "firms[0].strategy_also"]
+    assert keys[2].startswith("firms[0].levers.")
     assert FirmSpec.model_fields["capacity"].metadata  # the limits really are in the schema
 
     kinds = {f.key: f.kind for f in network_group(scenario).fields}
@@ -116,26 +117,138 @@ def test_a_rejected_value_changes_nothing(session) -> None:
     assert session.scenario.value is scenario
 
 
-def test_a_valid_change_rebuilds_the_model_with_the_same_seed(session) -> None:
+def test_a_rebuilding_change_asks_first_then_rebuilds_with_the_same_seed(session) -> None:
+    """Issue 17, item 3: a change that needs a rebuild says so and asks; nothing happens until
+    the user says yes."""
     session.step(3)
     old = session.model.value
-    assert session.change("firms[0].levers.inflation", 1.0) is None
+    assert session.change("trust.gain", 0.2) is None
+    pending = session.pending.value
+    assert pending is not None and "step 0" in pending.text and "3 steps" in pending.text
+    assert session.model.value is old and old.steps == 3  # nothing yet
+    assert session.scenario.value.trust.gain != 0.2
+    revision = session.revision.value
+    session.cancel()
+    assert session.pending.value is None and session.revision.value == revision + 1
+    assert session.model.value is old and session.scenario.value.trust.gain != 0.2
+    session.change("trust.gain", 0.2)
+    session.confirm()
     new = session.model.value
-    assert new is not old and new.steps == 0
-    assert new.scenario.firms[0].levers == {"inflation": 1.0}
+    assert new is not old and new.steps == 0 and new.scenario.trust.gain == 0.2
     np.testing.assert_array_equal(new.adjacency.indices, old.adjacency.indices)
-    assert session.change("firms[0].levers.inflation", 1.0) is None  # no-op: same scenario
-    assert session.model.value is new
+    assert session.change("trust.gain", 0.2) is None  # no-op: same scenario
+    assert session.model.value is new and session.pending.value is None
+    assert session.change("market.customers", 250) is None  # at step 0: nothing to lose
+    assert session.pending.value is None and session.model.value.n_customers == 250
 
 
-def test_changing_strategy_keeps_only_its_levers(session) -> None:
+def test_a_live_lever_acts_on_the_running_market(session) -> None:
+    """Issue 17, item 3: promise, spending, disclosure and the strategy change the running
+    market from its next step, as a NetLogo slider does, and its history stays."""
+    from sim.strategies import build_strategy
+
+    session.step(6)
+    model = session.model.value
+    before = model.firm_metrics().copy()
+    assert session.change("firms[0].levers.inflation", 1.5) is None
+    assert session.pending.value is None and session.model.value is model and model.steps == 6
+    assert session.scenario.value.firms[0].levers == {"inflation": 1.5}
+    assert session.change("firms[1].strategy", "proactive") is None
+    assert session.change("firms[2].price", 130.0) is None
+    assert session.change("firms[2].budget_share", 0.3) is None
+    assert [key for _, key in session.live_changes.value] == [
+        "firms[0].levers.inflation",
+        "firms[1].strategy",
+        "firms[2].price",
+        "firms[2].budget_share",
+    ]
+    session.step(6)
+    assert model.steps == 12
+    after = model.firm_metrics()
+    pd.testing.assert_frame_equal(
+        after[after["step"] <= 6].drop(columns="strategy"), before.drop(columns="strategy")
+    )
+    assert model.strategy_labels[1] == "proactive"
+
+    # the same market built from scratch with the same decisions made by hand at step 6
+    twin = sim.CustomerMarket(**sim.ui.state.model_parameters(session.loaded))
+    twin.run(6)
+    attributes = twin.attributes
+    twin.firms[0].strategy = build_strategy("overpromise", {"inflation": 1.5}, attributes)
+    twin.firms[1].strategy = build_strategy("proactive", {}, attributes)
+    twin.firm_state.price[2] = 130.0
+    twin.firm_state.budget_share[2] = 0.3
+    twin.run(6)
+    numeric = [c for c in after.columns if after[c].dtype.kind in "fib"]
+    np.testing.assert_allclose(
+        after[numeric].to_numpy(float),
+        twin.firm_metrics()[numeric].to_numpy(float),
+        equal_nan=True,
+    )
+    promise = after[after["firm"] == 0].set_index("step")["promise"]
+    assert promise[12] > promise[6]  # promising 150% more from step 7 on
+
+    session.reset()  # Reset starts over from today's values
+    assert session.model.value.steps == 0 and session.live_changes.value == ()
+    assert session.model.value.scenario.firms[2].price == 130.0
+
+
+def test_strategy_is_one_choice_and_combining_is_another(session) -> None:
+    """Issue 17, item 2: picking a strategy switches to it; combining is a separate choice."""
+    from sim.ui.fields import current_value, firm_group
+
+    def controls() -> tuple[object, object]:
+        specs = {f.key: f for f in firm_group(session.scenario.value, 0).fields}
+        data = session.scenario.value.to_dict()
+        return (
+            current_value(data, specs["firms[0].strategy"]),
+            current_value(data, specs["firms[0].strategy_also"]),
+        )
+
+    specs = {f.key: f for f in firm_group(session.scenario.value, 0).fields}
+    assert specs["firms[0].strategy"].kind == "choice"
+    assert specs["firms[0].strategy_also"].kind == "choices"
+    assert "overpromise" not in specs["firms[0].strategy_also"].choices  # not with itself
+    assert controls() == ("overpromise", [])
     assert session.change("firms[0].levers.inflation", 0.8) is None
-    assert session.change("firms[0].strategy", ["honest"]) is None
+    assert session.change("firms[0].strategy", "honest") is None  # switches, does not add
     firm = session.scenario.value.firms[0]
     assert firm.strategy == "honest" and firm.levers == {}
-    assert session.change("firms[0].strategy", ["overpromise", "proactive"]) is None
+    assert session.change("firms[0].strategy_also", ["proactive"]) is None
+    assert session.scenario.value.firms[0].strategy == ["honest", "proactive"]
+    assert controls() == ("honest", ["proactive"])
+    assert session.change("firms[0].strategy", "overpromise") is None  # the combination stays
     assert session.scenario.value.firms[0].strategy == ["overpromise", "proactive"]
-    assert session.change("firms[0].strategy", []) == "expected at least one strategy"
+    assert session.change("firms[0].strategy_also", []) is None
+    assert session.scenario.value.firms[0].strategy == "overpromise"
+    assert session.change("firms[0].strategy", "") == "expected a strategy"
+
+
+def test_a_lesson_or_scenario_asks_before_replacing_an_edited_market(session) -> None:
+    """Issue 17, item 3: picking a lesson silently replaced an edited market."""
+    from sim.ui.lessons_page import LessonsState
+
+    lessons = LessonsState(session)
+    slug = lessons.lessons[0].slug
+    assert lessons.open(slug) and session.pending.value is None  # nothing edited: at once
+    assert session.source.value == lessons.lesson.scenario
+    session.change("market.customers", 280)
+    edited = session.scenario.value
+    label = lessons.lesson.tries[0].label
+    assert lessons.apply(label)
+    assert session.pending.value is not None and "edited" in session.pending.value.text
+    assert session.scenario.value is edited  # not yet
+    session.cancel()
+    assert session.scenario.value is edited and lessons.tried.value is None
+    lessons.apply(label)
+    session.confirm()
+    assert session.scenario.value is not edited and not session.edited
+    assert lessons.tried.value == label
+    session.change("market.customers", 260)
+    session.replace("the scenario 'baseline'", lambda: session.load("baseline"))
+    assert session.pending.value is not None and session.scenario.value.market.customers == 260
+    session.confirm()
+    assert session.scenario.value.name == "baseline"
 
 
 def test_sessions_are_independent(scenario: sim.Scenario, tmp_path: Path) -> None:
@@ -165,6 +278,15 @@ def test_loading_a_bad_scenario_keeps_the_current_one(session, tmp_path: Path) -
     assert not session.load(str(bad))
     assert "bad.toml" in session.source_error.value
     assert session.model.value is model
+    # issue 17, item 8: an upload's problems name the user's file, every one of them
+    two = Path(session.source.value).read_text().replace("customers = 300", "customers = -5")
+    two = two.replace("price = 100.0", "price = -1.0", 1)
+    assert not session.upload("my market.toml", two.encode())
+    lines = session.source_error.value.splitlines()
+    assert len(lines) == 2, lines
+    assert all(line.startswith("my market.toml: ") for line in lines), lines
+    assert "market.customers" in lines[0] and "firms[0].price" in lines[1]
+    assert "cxsim-ui-" not in session.source_error.value and "more problem" not in lines[1]
     assert not session.upload("notes.txt", b"x")
     assert session.upload("mine.toml", Path(session.source.value).read_bytes())
     assert session.source.value == "upload: mine.toml"
@@ -254,7 +376,118 @@ def test_network_picture_and_options(session) -> None:
         node_values(model, picture.ids, "mood", 0, colours)
 
 
+def test_hovering_a_node_shows_that_customers_values(session) -> None:
+    """Issue 17, item 1: one string template served three colour modes and showed raw
+    placeholders; each node now carries its supplier and each mode says what it shows."""
+    from sim.ui.network_view import network_picture, node_values, nodes_option, tooltip_for
+
+    model = session.model.value
+    session.step(2)
+    picture = network_picture(model)
+    suppliers = model.customer_state.supplier[0, picture.ids]
+    colours = ["#000000"] * len(model.firms)
+    for mode, label in (("satisfaction", "satisfaction"), ("expectation", "expectation")):
+        values, legend = node_values(model, picture.ids, mode, 0, colours)
+        option = nodes_option(picture, values, legend, None, tooltip_for(model, mode, 0), suppliers)
+        hook = option["cx_node_tooltip"]
+        assert hook["firms"] == model.firm_names and hook["industry"] == model.industries[0]
+        assert hook["label"].startswith(label)
+        assert "formatter" not in option["tooltip"]  # no template with placeholders
+        points = {int(p[3]): p for s in option["series"][:2] for p in s["data"]}
+        for i, customer in enumerate(picture.ids[:50]):
+            assert points[int(customer)][4] == suppliers[i]
+    assert tooltip_for(model, "supplier", 1)["label"] == ""  # the supplier line says it all
+
+
 # -- charts -----------------------------------------------------------------------------------
+
+
+def test_every_chart_has_its_own_legend_and_no_two_scales_share_a_chart(session) -> None:
+    """Issue 17, item 5: legends only in the firm chips; satisfaction (0-10) and expectation
+    (0-1) on two axes of one chart."""
+    from sim.ui.explore import explore_board, firm_series
+
+    model = session.model.value
+    session.step(3)
+    board = explore_board(firm_series(model), "share")
+    names = [name for name, *_ in board]
+    assert names == ["share", "retention", "nps", "satisfaction", "experience", "trust", "profit"]
+    for name, option, _, _ in board:
+        assert option["legend"]["top"] < option["grid"]["top"], name
+        assert isinstance(option["yAxis"], dict), f"{name}: one y axis"
+        assert {s["name"] for s in option["series"]} == set(model.firm_names), name
+    experience = dict((n, o) for n, o, *_ in board)["experience"]
+    columns = np.array(experience["dataset"]["source"], float)[:, 1:]
+    assert np.nanmax(columns) <= 1 and np.nanmin(columns) >= 0  # both on the 0-1 scale
+    n = len(model.firms)
+    assert experience["cx_axis_tooltip"]["suffix"] == [" · experience"] * n + [" · expectation"] * n
+
+
+def test_band_chart_years_are_round(session) -> None:
+    """Issue 17, item 6: Compare's x axis read 0.02, 0.17, 0.33."""
+    from sim.ui.charts import band_option, year_axis
+
+    for steps, spacing in ((26, 0.25), (104, 0.25), (520, 2.0), (5000, 20.0)):
+        x = np.arange(1, steps + 1) / 52
+        mean = np.linspace(0, 1, steps)
+        option = band_option("t", "", x, [("A", "#000", mean, mean - 0.1, mean + 0.1)])
+        assert option["dataset"]["sourceHeader"] is False  # year 0's empty row is data
+        categories = [row[0] for row in option["dataset"]["source"]]
+        interval = option["xAxis"]["axisLabel"]["interval"]
+        labels = categories[:: interval + 1]
+        assert labels[0] == "0" and len(labels) >= 3, (steps, labels)
+        assert all(float(label) % spacing == 0 for label in labels), (steps, labels)
+        assert len(categories) <= 801
+        assert year_axis(x).tick_years == spacing
+
+
+def test_comparison_workers_start_warm_and_report_every_few_steps(scenario) -> None:
+    """Issue 17, item 6: 'starting 2 worker processes' for 25 s, then whole runs only. Workers
+    now fork from a fork server that loaded the kernels, and the page counts steps."""
+    from sim.ui.replicates import CompareSpec, ReplicateRun, prestart
+
+    prestart()
+    b = sim.load_scenario(scenario, {"firms[0].levers": {"inflation": 1.5}})
+    spec = CompareSpec(scenario, b, ("A", "B"), replicates=2, steps=200, seed=3)
+    run = ReplicateRun(spec)
+    assert run.progress_text(0.0).startswith("starting 2 worker processes")
+    seen: list[tuple[int, int, str]] = []
+    result = run.run(
+        on_progress=lambda r: seen.append((r.steps_done, r.finished, r.progress_text(1)))
+    )
+    assert result is not None and result.warm
+    partial = [(done, text) for done, finished, text in seen if finished == 0 and done > 0]
+    assert partial, seen[:3]
+    assert " of 800 steps (0 of 4 runs done)" in partial[0][1]
+    # a market where every firm exits stops early: its remaining steps are not counted
+    assert 600 <= seen[-1][0] <= 800 and "(4 of 4 runs done)" in seen[-1][2]
+
+
+def test_zips_report_progress_chart_by_chart(session) -> None:
+    """Issue 17, item 7: zip exports took 12-23 s with no feedback."""
+    from sim.ui.export import charts_zip, everything_zip
+
+    session.step(3)
+    model = session.model.value
+    seen: list[tuple[int, int, str]] = []
+    charts_zip(model, lambda done, total, what: seen.append((done, total, what)))
+    assert [done for done, _, _ in seen] == list(range(1, 9)) and seen[-1][1] == 8
+    seen.clear()
+    reads: list[str] = []
+
+    def read(fn):
+        reads.append("read")
+        return fn()
+
+    data = everything_zip(model, lambda *p: seen.append(p), ((2, "firms[0].price"),), read)
+    assert (
+        reads == ["read"] and seen[0][2] == "series written" and seen[-1] == (8, 8, "charts drawn")
+    )
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        manifest = json.loads(
+            zf.read(next(n for n in zf.namelist() if n.endswith("manifest.json")))
+        )
+    assert manifest["changed_mid_run"] == [{"step": 2, "key": "firms[0].price"}]
 
 
 def test_firm_line_option_holds_one_column_per_firm(session) -> None:
@@ -330,9 +563,9 @@ def test_replicates_run_in_worker_processes_and_cancel(scenario: sim.Scenario) -
     assert set(table["scope"]) == {"market", *[f.name for f in scenario.firms]}
 
     long = CompareSpec(scenario, b, ("A", "B"), replicates=2, steps=100_000, seed=3)
-    started = time.perf_counter()
-    assert ReplicateRun(long).run(cancelled=lambda: time.perf_counter() - started > 2) is None
-    assert time.perf_counter() - started < 15
+    run = ReplicateRun(long)
+    assert run.run(cancelled=lambda: run.steps_done > 0) is None  # cancelled once under way
+    assert run.steps_done < long.runs * long.steps
 
 
 # -- export -----------------------------------------------------------------------------------
@@ -440,7 +673,7 @@ def test_cxsim_ui_serves_the_page(tmp_path: Path) -> None:
         start_new_session=True,
     )
     try:
-        deadline = time.perf_counter() + 90
+        deadline = time.perf_counter() + 300
         while time.perf_counter() < deadline:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
@@ -450,9 +683,9 @@ def test_cxsim_ui_serves_the_page(tmp_path: Path) -> None:
                 assert proc.poll() is None, (tmp_path / "ui.log").read_text()
                 time.sleep(0.5)
         else:
-            pytest.fail("cxsim ui did not answer in 90 s")
+            pytest.fail("cxsim ui did not answer in 300 s")
         with urllib.request.urlopen(
-            f"http://127.0.0.1:{port}/_solara/cdn/vega@5/build/vega.min.js", timeout=10
+            f"http://127.0.0.1:{port}/_solara/cdn/vega@5/build/vega.min.js", timeout=120
         ) as r:
             assert r.status == 200 and len(r.read()) > 100_000
     finally:

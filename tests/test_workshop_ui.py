@@ -17,6 +17,7 @@ import pytest
 from tests.ui_helpers import (
     CHROMIUM_FLAGS,
     OUTPUT,
+    WAIT,
     PageLog,
     SolaraServer,
     block_internet,
@@ -45,7 +46,7 @@ def _open(browser: Any, url: str) -> tuple[Any, Any, PageLog]:
     page = context.new_page()
     log = PageLog(page)
     page.goto(url)
-    page.locator(".cx-ws-join-btn").wait_for(timeout=60_000)
+    page.locator(".cx-ws-join-btn").wait_for(timeout=WAIT)
     return context, page, log
 
 
@@ -54,8 +55,24 @@ def _join(browser: Any, url: str, code: str, name: str) -> tuple[Any, Any, PageL
     page.locator(".cx-ws-join-code input").fill(code)
     page.locator(".cx-ws-join-name input").fill(name)
     page.locator(".cx-ws-join-btn").click()
-    page.locator(".cx-ws-me-box").wait_for(timeout=30_000)
+    page.locator(".cx-ws-me-box").wait_for(timeout=WAIT)
     return context, page, log
+
+
+def _reveal(page: Any, what: str) -> str:
+    """Read the facilitator key (``what="key"``) or participant token (``"token"``): hidden
+    until its Show button is clicked, never in a URL, hidden again by Hide."""
+    assert page.locator(f".cx-ws-{what}").count() == 0
+    assert page.locator(f".cx-ws-{what}-hidden").is_visible()
+    page.locator(f".cx-ws-{what}-reveal").click()
+    secret = page.locator(f".cx-ws-{what}").inner_text().strip()
+    assert len(secret) >= 20 and secret in page.locator("body").inner_text()
+    assert secret not in page.url
+    assert all(secret not in (a.get_attribute("href") or "") for a in page.locator("a").all())
+    page.locator(f".cx-ws-{what}-reveal").click()  # hide it again
+    page.locator(f".cx-ws-{what}-hidden").wait_for(timeout=WAIT)
+    assert secret not in page.locator("body").inner_text()
+    return secret
 
 
 def _clean(log: PageLog) -> None:
@@ -82,30 +99,30 @@ def test_a_round_in_the_browser_and_after_a_restart(tmp_path: Path) -> None:
                 contexts.append(ctx)
                 host.locator(".cx-ws-create-btn").click()
                 room = host.locator(".cx-ws-room")
-                room.wait_for(timeout=30_000)
+                room.wait_for(timeout=WAIT)
                 code = room.get_attribute("data-code")
-                key = host.locator(".cx-ws-key").inner_text().strip()
+                key = _reveal(host, "key")
                 assert code and len(code) == 6 and len(key) >= 20
 
                 ctx, ana, ana_log = _join(browser, server.url, code, "Ana")
                 contexts.append(ctx)
                 ctx, ben, ben_log = _join(browser, server.url, code.lower(), "Ben")
                 contexts.append(ctx)
-                host.locator(".cx-ws-participants tr[data-firm='1']").wait_for(timeout=45_000)
+                host.locator(".cx-ws-participants tr[data-firm='1']").wait_for(timeout=WAIT)
 
                 host.locator(".cx-ws-start").click()
-                ana.locator(".cx-ws-me-box[data-phase='open']").wait_for(timeout=45_000)
+                ana.locator(".cx-ws-me-box[data-phase='open']").wait_for(timeout=WAIT)
                 ana.locator(".cx-ws-promise input").fill("0.8")
                 ana.locator(".cx-ws-marketing input").fill("0.9")
                 ana.locator(".cx-ws-submit").click()
                 saved = ana.locator(".cx-ws-saved")
-                saved.wait_for(timeout=45_000)
+                saved.wait_for(timeout=WAIT)
                 assert "promise +80%" in saved.inner_text()
                 acted = host.locator(".cx-ws-participants tr[data-firm='0'] .cx-ws-acted")
                 host.wait_for_function(
                     "() => document.querySelector(\".cx-ws-participants tr[data-firm='0'] "
                     ".cx-ws-acted\").innerText.includes('acted')",
-                    timeout=45_000,
+                    timeout=WAIT,
                 )
                 assert (
                     "waiting"
@@ -118,28 +135,28 @@ def test_a_round_in_the_browser_and_after_a_restart(tmp_path: Path) -> None:
                 ana.locator(".cx-ws-promise input").fill("7")  # refused, nothing saved
                 ana.locator(".cx-ws-submit").click()
                 # the message may show beside the field and in the form while it re-renders
-                ana.locator(".cx-ws-error").first.wait_for(timeout=45_000)
+                ana.locator(".cx-ws-error").first.wait_for(timeout=WAIT)
                 assert "promise_level" in ana.locator(".cx-ws-error").first.inner_text()
 
                 host.locator(".cx-ws-pause").click()  # paused: participants see it, wait
-                host.locator(".cx-ws-room[data-paused='true']").wait_for(timeout=45_000)
-                ben.locator(".cx-ws-me-box[data-paused='true']").wait_for(timeout=45_000)
+                host.locator(".cx-ws-room[data-paused='true']").wait_for(timeout=WAIT)
+                ben.locator(".cx-ws-me-box[data-paused='true']").wait_for(timeout=WAIT)
                 assert "paused" in ben.locator(".cx-ws-status").inner_text()
                 assert ben.locator(".cx-ws-submit").is_disabled()
                 assert host.locator(".cx-ws-close").is_disabled()
                 host.locator(".cx-ws-resume").click()
-                host.locator(".cx-ws-room[data-paused='false']").wait_for(timeout=45_000)
-                ben.locator(".cx-ws-me-box[data-paused='false']").wait_for(timeout=45_000)
+                host.locator(".cx-ws-room[data-paused='false']").wait_for(timeout=WAIT)
+                ben.locator(".cx-ws-me-box[data-paused='false']").wait_for(timeout=WAIT)
 
                 host.locator(".cx-ws-close").click()
-                host.locator(".cx-ws-board").wait_for(timeout=60_000)
-                ben.locator(".cx-ws-board").wait_for(timeout=45_000)
-                ben.locator(".cx-ws-board tr.cx-ws-me[data-firm='1']").wait_for(timeout=30_000)
-                ana.locator(".cx-ws-board tr.cx-ws-me[data-firm='0']").wait_for(timeout=45_000)
+                host.locator(".cx-ws-board").wait_for(timeout=WAIT)
+                ben.locator(".cx-ws-board").wait_for(timeout=WAIT)
+                ben.locator(".cx-ws-board tr.cx-ws-me[data-firm='1']").wait_for(timeout=WAIT)
+                ana.locator(".cx-ws-board tr.cx-ws-me[data-firm='0']").wait_for(timeout=WAIT)
                 # the participant's own charts: their firm only, one line each
-                ana.locator(".cx-ws-own[data-firm='0'][data-rounds='1']").wait_for(timeout=45_000)
+                ana.locator(".cx-ws-own[data-firm='0'][data-rounds='1']").wait_for(timeout=WAIT)
                 for name in ("customers", "retention", "nps", "profit"):
-                    wait_chart(ana, f"own-{name}", timeout=30)
+                    wait_chart(ana, f"own-{name}")
                 assert host.locator("[data-chart^='own-']").count() == 0
                 ana.wait_for_timeout(500)
                 shown = {
@@ -167,18 +184,22 @@ def test_a_round_in_the_browser_and_after_a_restart(tmp_path: Path) -> None:
                 ctx, again, again_log = _open(browser, server.url)
                 contexts.append(ctx)
                 again.locator(".cx-ws-rejoin-code input").fill(code)
+                again.locator(".cx-ws-rejoin-role button", has_text="facilitator").click()
+                again.locator(".cx-ws-rejoin-secret input").fill(key[:-2])  # mistyped
+                again.locator(".cx-ws-rejoin-btn").click()
+                again.get_by_text(f"wrong facilitator key for room {code}").wait_for(timeout=WAIT)
                 again.locator(".cx-ws-rejoin-secret input").fill(key)
                 again.locator(".cx-ws-rejoin-btn").click()
                 back = again.locator(".cx-ws-room[data-phase='between'][data-round='1']")
-                back.wait_for(timeout=60_000)
-                again.locator(".cx-ws-board").wait_for(timeout=45_000)
+                back.wait_for(timeout=WAIT)
+                again.locator(".cx-ws-board").wait_for(timeout=WAIT)
                 assert {
                     int(r.get_attribute("data-firm")): float(r.get_attribute("data-customers"))
                     for r in again.locator(".cx-ws-board tr[data-firm]").all()
                 } == shown
                 again.locator(".cx-ws-start").click()
                 again.locator(".cx-ws-room[data-phase='open'][data-round='2']").wait_for(
-                    timeout=45_000
+                    timeout=WAIT
                 )
                 screenshot(again, "workshop-after-restart")
                 _clean(again_log)
@@ -199,7 +220,7 @@ def _board(page: Any) -> dict[int, tuple[float, str]]:
     return {
         int(r.get_attribute("data-firm")): (
             float(r.get_attribute("data-customers")),
-            r.locator("td").nth(3).inner_text().strip(),
+            r.locator("td[data-col='share']").inner_text().strip(),
         )
         for r in page.locator(".cx-ws-board tr[data-firm]").all()
     }
@@ -215,6 +236,22 @@ def _expected_board(db: Path, code: str, round_: int) -> dict[int, tuple[float, 
             row["firm"]: (round(row["customers"]), f"{row['share']:.1f}%")
             for row in stored.leaderboard(code, round_)
         }
+    finally:
+        stored.close()
+
+
+def _order(page: Any) -> list[int]:
+    """The firms in the order the leaderboard shows them."""
+    rows = page.locator(".cx-ws-board tr[data-firm]").all()
+    return [int(r.get_attribute("data-firm")) for r in rows]
+
+
+def _expected_order(db: Path, code: str, round_: int, sort: str) -> list[int]:
+    from sim.workshop import Workshop
+
+    stored = Workshop(str(db))
+    try:
+        return [row["firm"] for row in stored.leaderboard(code, round_, sort=sort)]
     finally:
         stored.close()
 
@@ -257,9 +294,9 @@ def test_three_participants_two_rounds_and_the_debrief(tmp_path: Path) -> None:
                 host.wait_for_timeout(300)
                 host.locator(".cx-ws-create-btn").click()
                 room = host.locator(".cx-ws-room")
-                room.wait_for(timeout=30_000)
+                room.wait_for(timeout=WAIT)
                 code = room.get_attribute("data-code")
-                key = host.locator(".cx-ws-key").inner_text().strip()
+                key = _reveal(host, "key")
                 assert code and "8 weeks a round" in host.locator(".cx-ws-status").inner_text()
 
                 pages, logs = [], []
@@ -268,7 +305,7 @@ def test_three_participants_two_rounds_and_the_debrief(tmp_path: Path) -> None:
                     contexts.append(ctx)
                     pages.append(page)
                     logs.append(log)
-                host.locator(".cx-ws-participants tr[data-firm='2']").wait_for(timeout=45_000)
+                host.locator(".cx-ws-participants tr[data-firm='2']").wait_for(timeout=WAIT)
                 for firm, page in enumerate(pages):
                     _only_own_firm(page, firm)
                 ana, ben, caz = pages
@@ -277,67 +314,75 @@ def test_three_participants_two_rounds_and_the_debrief(tmp_path: Path) -> None:
                 host.locator(".cx-ws-start").click()
                 for firm, levers in ((0, {"promise": "0.6"}), (1, {"marketing": "0.9"})):
                     page = pages[firm]
-                    page.locator(".cx-ws-me-box[data-phase='open']").wait_for(timeout=45_000)
+                    page.locator(".cx-ws-me-box[data-phase='open']").wait_for(timeout=WAIT)
                     for lever, value in levers.items():
                         page.locator(f".cx-ws-{lever} input").fill(value)
                     page.locator(".cx-ws-submit").click()
-                    page.locator(".cx-ws-saved").wait_for(timeout=45_000)
+                    page.locator(".cx-ws-saved").wait_for(timeout=WAIT)
                 host.wait_for_function(
                     "() => [...document.querySelectorAll('.cx-ws-participants .cx-ws-acted')]"
                     ".filter(e => e.innerText.includes('acted')).length === 2",
-                    timeout=45_000,
+                    timeout=WAIT,
                 )
                 host.locator(".cx-ws-close").click()
-                host.locator(".cx-ws-room[data-phase='between']").wait_for(timeout=60_000)
+                host.locator(".cx-ws-room[data-phase='between']").wait_for(timeout=WAIT)
                 expected = _expected_board(db, code, 1)
                 for firm, page in enumerate([host, *pages]):
-                    page.locator(".cx-ws-board tr[data-firm='2']").wait_for(timeout=45_000)
+                    page.locator(".cx-ws-board tr[data-firm='2']").wait_for(timeout=WAIT)
                     assert _board(page) == expected
+                    assert _order(page) == _expected_order(db, code, 1, "value")
                     if page is not host:
                         _only_own_firm(page, firm - 1)
+                # a click on a header ranks by that column (for this viewer only)
+                ana.locator(".cx-ws-board th[data-sort='customers']").click()
+                ana.locator(".cx-ws-board[data-sort='customers']").wait_for(timeout=WAIT)
+                assert _order(ana) == _expected_order(db, code, 1, "customers")
+                assert host.locator(".cx-ws-board").get_attribute("data-sort") == "value"
                 screenshot(ana, "workshop3-participant")
                 screenshot(host, "workshop3-facilitator")
                 host.locator(".cx-ws-debrief-btn").click()  # the facilitator opens it early
                 host.locator(".cx-ws-debrief[data-rounds='1'][data-matches='true']").wait_for(
-                    timeout=30_000
+                    timeout=WAIT
                 )
-                wait_chart(host, "debrief-customers", lambda c: c and c["rows"] == 8, timeout=30)
+                wait_chart(host, "debrief-customers", lambda c: c and c["rows"] == 8)
 
                 # Ben reloads: his session is gone; his token brings his firm back
-                token = ben.locator(".cx-ws-me-box .cx-ws-secret").inner_text().strip()
+                token = _reveal(ben, "token")
                 ben.reload()
-                ben.locator(".cx-ws-rejoin-btn").wait_for(timeout=60_000)
+                ben.locator(".cx-ws-rejoin-btn").wait_for(timeout=WAIT)
                 ben.locator(".cx-ws-rejoin-code input").fill(code)
                 ben.locator(".cx-ws-rejoin-secret input").fill(token)
                 ben.locator(".cx-ws-rejoin-btn").click()
-                ben.locator(".cx-ws-me-box[data-firm='1'][data-round='1']").wait_for(timeout=30_000)
+                ben.locator(".cx-ws-me-box[data-firm='1'][data-round='1']").wait_for(timeout=WAIT)
                 assert ben.locator(".cx-ws-marketing input").input_value() == "0.9"
                 _only_own_firm(ben, 1)
 
                 # round 2: Ben (after his reload) under-promises, Caz discloses
                 host.locator(".cx-ws-start").click()
-                ben.locator(".cx-ws-me-box[data-phase='open']").wait_for(timeout=45_000)
+                ben.locator(".cx-ws-me-box[data-phase='open']").wait_for(timeout=WAIT)
                 ben.locator(".cx-ws-promise input").fill("-0.2")
                 ben.locator(".cx-ws-submit").click()
-                ben.locator(".cx-ws-saved").wait_for(timeout=45_000)
-                caz.locator(".cx-ws-me-box[data-phase='open']").wait_for(timeout=45_000)
+                ben.locator(".cx-ws-saved").wait_for(timeout=WAIT)
+                caz.locator(".cx-ws-me-box[data-phase='open']").wait_for(timeout=WAIT)
                 caz.locator("label", has_text="Disclose failures").click()
                 caz.locator(".cx-ws-submit").click()
-                caz.locator(".cx-ws-saved").wait_for(timeout=45_000)
+                caz.locator(".cx-ws-saved").wait_for(timeout=WAIT)
                 assert "disclose yes" in caz.locator(".cx-ws-saved").inner_text()
                 host.locator(".cx-ws-close").click()
-                host.locator(".cx-ws-room[data-phase='finished']").wait_for(timeout=60_000)
+                host.locator(".cx-ws-room[data-phase='finished']").wait_for(timeout=WAIT)
                 expected = _expected_board(db, code, 2)
-                host.locator(".cx-ws-board tr[data-firm='2']").wait_for(timeout=45_000)
+                host.locator(".cx-ws-board tr[data-firm='2']").wait_for(timeout=WAIT)
                 assert _board(host) == expected
 
                 # the debrief opens by itself at the end: lines that end on the leaderboard
                 host.locator(".cx-ws-debrief[data-rounds='2'][data-matches='true']").wait_for(
-                    timeout=30_000
+                    timeout=WAIT
                 )
                 for name in ("customers", "share", "trust", "nps"):
                     probe = wait_chart(
-                        host, f"debrief-{name}", lambda c: c and c["rows"] == 16, timeout=30
+                        host,
+                        f"debrief-{name}",
+                        lambda c: c and c["rows"] == 16,
                     )
                     assert len(probe["series"]) == 3
                     if name == "customers":
@@ -349,13 +394,13 @@ def test_three_participants_two_rounds_and_the_debrief(tmp_path: Path) -> None:
                 host.set_viewport_size({"width": 1300, "height": 2000})  # the page scrolls inside
                 host.wait_for_timeout(800)
                 screenshot(host, "workshop3-debrief")
-                ana.locator(".cx-ws-debrief[data-rounds='2']").wait_for(timeout=30_000)
-                wait_chart(ana, "debrief-trust", lambda c: c and c["rows"] == 16, timeout=30)
+                ana.locator(".cx-ws-debrief[data-rounds='2']").wait_for(timeout=WAIT)
+                wait_chart(ana, "debrief-trust", lambda c: c and c["rows"] == 16)
                 ana.set_viewport_size({"width": 1300, "height": 2200})
                 ana.wait_for_timeout(800)
                 screenshot(ana, "workshop3-participant-end")
 
-                with host.expect_download(timeout=30_000) as download:
+                with host.expect_download(timeout=WAIT) as download:
                     host.locator(".cx-ws-export").click()
                 exported = json.loads(Path(download.value.path()).read_text())
                 stored = Workshop(str(db))

@@ -39,6 +39,12 @@ CHROMIUM_FLAGS = [
 READY = '[data-stat="step"]'
 """Selector present once the Explore page has rendered."""
 
+WAIT = 120_000
+"""Milliseconds any wait in a browser test may take: generous on purpose. A wait costs its full
+length only when something is broken; a loaded machine (a full suite on 2 shared cores) can take
+tens of seconds for what a quiet one does in one. No browser test asserts a speed; speed is
+measured by experiments/benchmarks/ui_play_speed.py."""
+
 
 def chromium_path() -> str | None:
     """Debian's Chromium: ``$CXSIM_CHROMIUM``, ``/usr/bin/chromium`` or ``chromium`` on PATH."""
@@ -105,7 +111,7 @@ class SolaraServer:
             start_new_session=True,
         )
 
-    def wait_ready(self, timeout: float = 90.0) -> float:
+    def wait_ready(self, timeout: float = 300.0) -> float:
         """Wait until the server answers; return the seconds it took."""
         started = time.perf_counter()
         while time.perf_counter() - started < timeout:
@@ -218,8 +224,14 @@ CHART_PROBE = """
   const source = option.dataset && option.dataset.length ? option.dataset[0].source : null;
   const series = option.series.map(s => ({name: s.name || '', type: s.type,
                                           points: s.data ? s.data.length : 0}));
+  const legend = (option.legend || []).map(l => (l.data || []).map(d => d.name || d));
+  const xa = chart.getModel().getComponent('xAxis');
+  const shown = xa && xa.axis && xa.axis.type === 'category'
+    ? xa.axis.scale.getOrdinalMeta().categories : null;
   return {rows: source ? source.length : 0, last: source ? source[source.length - 1] : null,
-          series: series,
+          series: series, legend: legend.length ? legend[0] : null,
+          y_axes: (option.yAxis || []).length, x_axis: option.xAxis ? option.xAxis[0] : null,
+          categories: shown,
           data: option.series.length && option.series[0].data
                 ? option.series[0].data.slice(0, 5000) : null};
 }
@@ -232,7 +244,7 @@ def chart(page: Any, name: str) -> dict[str, Any] | None:
 
 
 def wait_chart(
-    page: Any, name: str, predicate: Any = lambda c: c and c["rows"] > 0, timeout: float = 30.0
+    page: Any, name: str, predicate: Any = lambda c: c and c["rows"] > 0, timeout: float = 120.0
 ) -> dict[str, Any]:
     """Poll a chart until ``predicate`` holds; return its probe."""
     deadline = time.perf_counter() + timeout
@@ -262,7 +274,7 @@ def open_app(
     page = context.new_page()
     log = PageLog(page)
     page.goto(url)
-    page.wait_for_selector(READY, timeout=60_000)
+    page.wait_for_selector(READY, timeout=WAIT)
     return context, page, log
 
 
@@ -271,6 +283,14 @@ def screenshot(page: Any, name: str) -> Path:
     OUTPUT.mkdir(parents=True, exist_ok=True)
     path = OUTPUT / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def screenshot_viewport(page: Any, name: str) -> Path:
+    """Save what the window shows (not the whole page) under ``test-output/ui/``."""
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    path = OUTPUT / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
     return path
 
 
@@ -288,7 +308,7 @@ def set_field(page: Any, panel: str, label: str, value: Any) -> Any:
     box = field(page, label)
     if not box.is_visible():
         page.locator(".cx-panel-header", has_text=panel).click()
-    box.wait_for(timeout=15_000)
+    box.wait_for(timeout=WAIT)
     box.fill(str(value))
     box.press("Enter")
     return box

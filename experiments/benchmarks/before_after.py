@@ -4,8 +4,9 @@
         [--steps 20] [--rounds 3] [--before-engines numba numpy]
 
 ``--ref`` is a git commit (or ``--before PATH`` a source tree holding the earlier ``sim``
-package); the earlier package is unpacked into a temporary folder with ``git archive``, outside
-this package, and imported from there. Each size runs in fresh processes, alternating before and
+package; ``--after-ref`` another commit instead of this working tree); the earlier package is
+unpacked into a temporary folder with ``git archive``, outside this package, and imported from
+there. Each size runs in fresh processes, alternating before and
 after ``--rounds`` times (so a change in the machine's load hits both), each process stepping the
 baseline market once to warm up and then ``--steps`` timed steps; the table gives the median over
 rounds of each process's median step, wall and CPU time (CPU: all threads together), and the
@@ -128,16 +129,20 @@ def main() -> None:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--ref", help="git commit of the earlier package")
     where.add_argument("--before", type=Path, help="source tree holding the earlier sim/")
+    parser.add_argument(
+        "--after-ref", help="git commit to measure as 'after' (default: this working tree)"
+    )
     parser.add_argument("--customers", type=int, nargs="+", default=[1000, 10_000, 100_000])
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--before-engines", nargs="+", default=["numba", "numpy"])
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "benchmarks")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as tmp_after:
         before = args.before or unpack(args.ref, Path(tmp))
+        after = unpack(args.after_ref, Path(tmp_after)) if args.after_ref else ROOT
         engines = args.before_engines if has_engines(before) else ["numba"]
-        variants = [(f"before {e}", before, e) for e in engines] + [("after", ROOT, "-")]
+        variants = [(f"before {e}", before, e) for e in engines] + [("after", after, "-")]
         rows = []
         for n in args.customers:
             for r in range(args.rounds):

@@ -14,40 +14,37 @@ From Python::
     res.sql("select inflation, avg(retention_annual) from market group by 1")  # DuckDB
     sim.sweep.open("results/opi").runs()
 
-The sweep layer only uses the model's public API; nothing here imports the UI.
+The sweep layer only uses the model's public API; nothing here imports the UI. The names below
+are imported from their modules on first use (``lazy_loader``), so registering ``cxsim sweep``
+costs nothing until a sweep runs.
 """
 
-from sim.sweep.executors import (
-    DaskExecutor,
-    Executor,
-    ExecutorError,
-    LocalExecutor,
-    SerialExecutor,
-    make_executor,
+from __future__ import annotations
+
+from typing import Any
+
+import lazy_loader
+
+_getattr, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "executors": [
+            "DaskExecutor",
+            "Executor",
+            "ExecutorError",
+            "LocalExecutor",
+            "SerialExecutor",
+            "make_executor",
+        ],
+        "plan": ["Plan", "build_plan"],
+        "runner": ["SweepInterrupted", "SweepReport", "run"],
+        "spec": ["SpecError", "SweepSpec", "load_spec"],
+        "store": ["SweepResults", "SweepStoreError", "open_results"],
+    },
 )
-from sim.sweep.plan import Plan, build_plan
-from sim.sweep.runner import SweepInterrupted, SweepReport, run
-from sim.sweep.spec import SpecError, SweepSpec, load_spec
-from sim.sweep.store import SweepResults, SweepStoreError, open_results
 
-open = open_results
 
-__all__ = [
-    "DaskExecutor",
-    "Executor",
-    "ExecutorError",
-    "LocalExecutor",
-    "Plan",
-    "SerialExecutor",
-    "SpecError",
-    "SweepInterrupted",
-    "SweepReport",
-    "SweepResults",
-    "SweepSpec",
-    "SweepStoreError",
-    "build_plan",
-    "load_spec",
-    "make_executor",
-    "open_results",
-    "run",
-]
+def __getattr__(name: str) -> Any:
+    if name == "open":  # ``sim.sweep.open(folder)``: an alias of open_results
+        return _getattr("open_results")
+    return _getattr(name)

@@ -5,7 +5,8 @@
   on this machine's cores; no server. A worker that dies (killed, out of memory, crashed) breaks
   such a pool: the pool is rebuilt and the runs that were in flight are retried, each alone
   first, so the run that kills its worker is found; one that kills its worker ``max_deaths``
-  times is recorded as failed and the sweep goes on.
+  times is recorded as failed and the sweep goes on. Inside ``with executor:`` the pool is kept
+  between calls of ``map`` (a calibration maps a batch at a time) and stopped on exit.
 - :class:`DaskExecutor`: a Dask distributed cluster at an address (``tcp://host:8786``), or a
   ``LocalCluster`` started for the sweep (``"local"``). Dask's nanny restarts a killed worker and
   the scheduler reschedules its tasks; a task that kills workers repeatedly ends as
@@ -136,6 +137,18 @@ class LocalExecutor(Executor):
         self.max_deaths = max_deaths
         self.max_restarts = max_restarts
         self.restarts = 0
+        self._pool: ProcessPoolExecutor | None = None
+        self._entered = False
+
+    def __enter__(self) -> LocalExecutor:
+        self._entered = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._entered = False
+        if self._pool is not None:
+            self._stop(self._pool, kill=False)
+            self._pool = None
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
@@ -164,7 +177,8 @@ class LocalExecutor(Executor):
         attempts: dict[str, int] = {}
         inflight: dict[Future, RunTask] = {}
         limit = 2 * self.workers
-        pool = self._new_pool()
+        # inside ``with executor:`` the pool outlives one map (calibrations call map per batch)
+        pool, self._pool = self._pool or self._new_pool(), None
         idle_restarts = 0
         clean = False
 
@@ -237,7 +251,10 @@ class LocalExecutor(Executor):
                     suspects.extend(lost)
             clean = True
         finally:
-            self._stop(pool, kill=not clean)
+            if clean and self._entered:
+                self._pool = pool
+            else:
+                self._stop(pool, kill=not clean)
 
 
 class DaskExecutor(Executor):

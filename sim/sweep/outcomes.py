@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sim.metrics import FIRM_COLUMNS, MARKET_COLUMNS
+from sim.columns import FIRM_COLUMNS, MARKET_COLUMNS
 
 __all__ = ["LABELS", "Outcome", "firm_metric_names", "market_metric_names", "parse_outcome"]
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.codehash import model_code_hash
-from sim.metrics import FIRM_COLUMNS
+from sim.columns import FIRM_COLUMNS
 from sim.scenario import Scenario, ScenarioError, find_scenario, load_scenario, scenario_hash
 from sim.sweep.design import Design, build_design
 from sim.sweep.outcomes import Outcome, market_metric_names, parse_outcome

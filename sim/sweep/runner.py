@@ -149,12 +149,37 @@ def run(
         On Ctrl-C, after the finished runs were written (a ``KeyboardInterrupt``).
     """
     plan = spec if isinstance(spec, Plan) else build_plan(spec)
-    if out is None:
-        out = tempfile.mkdtemp(prefix=f"cxsim-sweep-{plan.spec.name}-")
     ex = make_executor(executor, workers)
     report = SweepReport(total=len(plan.tasks), executor=ex.describe())
     started = time.perf_counter()
-    store = SweepStore.open(out, plan, force=force, executor=report.executor, argv=argv)
+    # The executor starts before anything is written: a sweep that cannot start (no Dask
+    # scheduler at the address, no workers) leaves no results folder and no session behind.
+    with ex:
+        if out is None:
+            out = tempfile.mkdtemp(prefix=f"cxsim-sweep-{plan.spec.name}-")
+        report.executor = ex.describe()
+        store = SweepStore.open(out, plan, force=force, executor=report.executor, argv=argv)
+        _run_missing(
+            plan, store, ex, report, progress, chunk_runs, flush_seconds, retry_failed, started
+        )
+    results = SweepResults(out)
+    results.report = report
+    return results
+
+
+def _run_missing(
+    plan: Plan,
+    store: SweepStore,
+    ex: Executor,
+    report: SweepReport,
+    progress: Progress | None,
+    chunk_runs: int | None,
+    flush_seconds: float,
+    retry_failed: bool,
+    started: float,
+) -> None:
+    """Run the tasks of ``plan`` not yet in ``store`` on the started ``ex``, writing chunks;
+    close the store's session as ``complete``, ``interrupted`` or ``failed``."""
     todo = list(missing_runs(plan, store.done, retry_failed))
     report.skipped = len(plan.tasks) - len(todo)
     per_chunk = chunk_runs or default_chunk_runs(len(todo), ex.workers)
@@ -172,34 +197,32 @@ def run(
     status = "failed"
     shown = False
     try:
-        with ex:
-            report.executor = store.session["executor"] = ex.describe()
+        if progress is not None:
+            prior_failed = 0 if retry_failed else sum(s != "ok" for s in store.done.values())
+            progress.start(len(plan.tasks), report.skipped, prior_failed, report.executor)
+            shown = True
+        for result in ex.map(run_one, todo):
+            if result.run_id in seen:  # an executor delivered a run twice: keep the first
+                continue
+            seen.add(result.run_id)
+            if not buffer:
+                first_unwritten = time.monotonic()
+            buffer.append(result)
+            if result.status == "ok":
+                report.ok += 1
+            else:
+                report.failed += 1
+                label, rep = labels[result.run_id]
+                report.failures.append((result.run_id, label, rep, result.error))
             if progress is not None:
-                prior_failed = 0 if retry_failed else sum(s != "ok" for s in store.done.values())
-                progress.start(len(plan.tasks), report.skipped, prior_failed, report.executor)
-                shown = True
-            for result in ex.map(run_one, todo):
-                if result.run_id in seen:  # an executor delivered a run twice: keep the first
-                    continue
-                seen.add(result.run_id)
-                if not buffer:
-                    first_unwritten = time.monotonic()
-                buffer.append(result)
-                if result.status == "ok":
-                    report.ok += 1
-                else:
-                    report.failed += 1
-                    label, rep = labels[result.run_id]
-                    report.failures.append((result.run_id, label, rep, result.error))
-                if progress is not None:
-                    progress.update(result)
-                if len(buffer) >= per_chunk or time.monotonic() - first_unwritten >= flush_seconds:
-                    flush()
-            flush()
+                progress.update(result)
+            if len(buffer) >= per_chunk or time.monotonic() - first_unwritten >= flush_seconds:
+                flush()
+        flush()
         status = "complete"
     except KeyboardInterrupt:
         status = "interrupted"
-        raise SweepInterrupted(report, Path(out)) from None
+        raise SweepInterrupted(report, store.root) from None
     finally:
         if shown:
             progress.stop()
@@ -209,6 +232,3 @@ def run(
             report.seconds = time.perf_counter() - started
             report.status = status
             store.finish(status)
-    results = SweepResults(out)
-    results.report = report
-    return results

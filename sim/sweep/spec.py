@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import json
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,6 +21,7 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from sim.scenario import ScenarioError
+from sim.tomlfile import TomlError, parse_toml
 
 __all__ = [
     "DESIGN_KINDS",
@@ -474,15 +474,15 @@ def load_spec(source: str | Path | dict[str, Any] | SweepSpec) -> SweepSpec:
         return _validate(copy.deepcopy(source), None, "<sweep>")
     path = Path(source)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = parse_toml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SpecError(
             str(path), "", "file not found; expected a sweep .toml (see experiments/)"
         ) from None
     except IsADirectoryError:
         raise SpecError(str(path), "", "is a folder; expected a sweep .toml file") from None
-    except tomllib.TOMLDecodeError as e:
-        raise SpecError(str(path), "", f"invalid TOML: {e}") from None
+    except TomlError as e:
+        raise SpecError(str(path), "", str(e)) from None
     except (OSError, UnicodeDecodeError) as e:
         raise SpecError(str(path), "", f"cannot read: {e}") from None
     data.setdefault("name", path.stem)

@@ -22,13 +22,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["FIRM_KEYS", "MARKET_KEYS", "OutputPlan", "RunResult", "RunTask", "run_one"]
+__all__ = [
+    "COHORT_KEYS",
+    "FIRM_KEYS",
+    "MARKET_KEYS",
+    "OutputPlan",
+    "RunResult",
+    "RunTask",
+    "run_one",
+]
 
 MARKET_KEYS = ("step", "year")
 """Market columns always kept."""
 
 FIRM_KEYS = ("step", "year", "firm", "name", "industry", "strategy")
 """Firm columns always kept."""
+
+COHORT_KEYS = ("step", "firm", "name", "cohort")
+"""Cohort columns always kept."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +49,8 @@ class OutputPlan:
     Attributes
     ----------
     tables
-        ``market`` and/or ``firms``.
+        ``market``, ``firms`` and/or ``cohorts`` (cohort survival snapshots, as
+        ``CustomerMarket.cohort_survival``; not filtered by ``every``).
     every
         Keep steps that are multiples of this (and the final step); None keeps only the final.
     market_columns, firm_columns
@@ -145,9 +157,14 @@ def _keep_steps(df: pd.DataFrame, every: int | None) -> pd.DataFrame:
 
 
 def _frame(
-    task: RunTask, df: pd.DataFrame, keys: tuple[str, ...], columns: tuple[str, ...] | None
+    task: RunTask,
+    df: pd.DataFrame,
+    keys: tuple[str, ...],
+    columns: tuple[str, ...] | None,
+    every: bool = True,
 ) -> pd.DataFrame:
-    df = _keep_steps(df, task.output.every)
+    if every:
+        df = _keep_steps(df, task.output.every)
     metrics = [c for c in df.columns if c not in keys] if columns is None else list(columns)
     out = df[[*keys, *[c for c in metrics if c not in keys]]].reset_index(drop=True)
     ids = {
@@ -193,6 +210,10 @@ def run_one(task: RunTask) -> RunResult:
         if "firms" in task.output.tables:
             tables["firms"] = _frame(
                 task, model.firm_metrics(), FIRM_KEYS, task.output.firm_columns
+            )
+        if "cohorts" in task.output.tables:
+            tables["cohorts"] = _frame(
+                task, model.cohort_survival(), COHORT_KEYS, None, every=False
             )
         return RunResult(
             run_id=task.run_id,

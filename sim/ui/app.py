@@ -18,6 +18,8 @@ import solara
 import solara.lab
 
 from sim.scenario import ScenarioError
+from sim.ui.calibrate_page import CalibratePage
+from sim.ui.calibrate_state import CalibrateState
 from sim.ui.compare import ComparePage, CompareState
 from sim.ui.controls import Sidebar
 from sim.ui.explore import ExplorePage
@@ -28,7 +30,7 @@ from sim.ui.robustness_page import RobustnessPage, RobustnessState
 from sim.ui.server import SCENARIO_ENV
 from sim.ui.state import SessionState
 
-__all__ = ["CSS", "Page", "initial_scenario"]
+__all__ = ["CSS", "Layout", "Page", "initial_scenario"]
 
 CSS = """
 .cx-hint { font-size: 12px; color: #5f6368; line-height: 1.35; display: block; }
@@ -43,16 +45,17 @@ CSS = """
 .cx-panels .v-expansion-panel-header { min-height: 40px !important; padding: 6px 12px; }
 .cx-panels .v-expansion-panel-content__wrap { padding: 4px 10px 10px 10px; }
 .cx-subheader { height: 28px !important; font-size: 12px !important; padding: 0 4px; }
-.cx-headline { display: flex; flex-wrap: wrap; gap: 10px; margin: 4px 0 10px 0; }
-.cx-stat { flex: 1 1 150px; border: 1px solid #e0e0e0; border-radius: 6px;
-  padding: 8px 12px; background: #fafafa; min-width: 140px; }
+.cx-headline { display: flex; flex-wrap: wrap; gap: 8px; margin: 2px 0 8px 0; }
+.cx-stat { flex: 1 1 130px; border: 1px solid #e0e0e0; border-radius: 6px;
+  padding: 5px 10px; background: #fafafa; min-width: 120px; }
 .cx-stat-label { font-size: 11px; text-transform: uppercase; color: #5f6368;
   letter-spacing: 0.04em; display: block; }
-.cx-stat-value { font-size: 24px; font-weight: 600; color: #202124; display: block;
-  line-height: 1.25; }
+.cx-stat-value { font-size: 21px; font-weight: 600; color: #202124; display: block;
+  line-height: 1.2; }
 .cx-stat-note { font-size: 11px; color: #80868b; display: block; }
-.cx-legend { display: flex; flex-wrap: wrap; gap: 6px; align-items: center;
-  margin-bottom: 10px; }
+.cx-legend { display: flex; flex-wrap: wrap; gap: 4px 6px; align-items: center;
+  margin-bottom: 6px; }
+.cx-legend .v-btn { height: 24px !important; font-size: 12px !important; }
 .cx-chip { text-transform: none !important; letter-spacing: 0 !important;
   background: #f1f3f4 !important; border-radius: 4px !important; }
 .cx-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr));
@@ -61,7 +64,18 @@ CSS = """
   background: white; min-width: 0; }
 .cx-wide { grid-column: 1 / -1; }
 .cx-network { margin-bottom: 12px; }
-.cx-toggle { margin: 2px 8px 6px 0; }
+.cx-explore { display: grid; grid-template-columns: minmax(0, 3fr) minmax(360px, 2fr);
+  gap: 12px; align-items: start; }
+.cx-explore-charts .cx-grid { grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 10px; }
+.cx-explore-network { position: sticky; top: 72px; }
+@media (max-width: 1180px) {
+  .cx-explore { grid-template-columns: minmax(0, 1fr); }
+  .cx-explore-network { position: static; }
+}
+.v-tabs { margin-top: -6px; }
+.cx-error-line { display: block; }
+.cx-toggle { margin: 0 8px 4px 0; }
+.cx-toggle .v-btn { height: 28px !important; }
 .cx-facts { display: flex; flex-wrap: wrap; gap: 8px 18px; margin: 6px 0 10px 0; }
 .cx-fact { max-width: 100%; }
 .cx-fact-value { font-size: 14px; color: #202124; display: block; }
@@ -97,16 +111,25 @@ def _new_session() -> tuple[SessionState, str | None]:
 
 
 @solara.component
+def Layout(children: list | None = None) -> solara.Element:
+    """Solara's app layout with the page scrolling as a whole (its default scrolls the main
+    pane inside a fixed-height box); the app bar and the sidebar stay where they are."""
+    return solara.AppLayout(children=children or [], style="padding: 12px 16px;")
+
+
+@solara.component
 def Page() -> None:
     """The whole app for one browser session."""
     state, problem = solara.use_memo(_new_session, [])
     cmp = solara.use_memo(lambda: CompareState(state), [state])
     lessons = solara.use_memo(lambda: LessonsState(state), [state])
     odds = solara.use_memo(lambda: RobustnessState(state), [state])
+    calibration = solara.use_memo(lambda: CalibrateState(state), [state])
 
     def cleanup():
         def stop() -> None:
             cmp.cancel()
+            calibration.close()
             state.close()
 
         return stop
@@ -133,3 +156,5 @@ def Page() -> None:
             LessonsPage(lessons)
         with solara.lab.Tab("When does it pay?"):
             RobustnessPage(odds)
+        with solara.lab.Tab("Calibrate"):
+            CalibratePage(calibration)

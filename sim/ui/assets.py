@@ -128,17 +128,30 @@ def prepare_assets(cache_dir: str | Path | None = None) -> Path:
     raise AssetsError(f"cannot build the offline asset folder: {last_error}")
 
 
+_QUIET_COOKIE_WARNING = "ignore:Cookies with samesite=none require https:UserWarning"
+"""A ``PYTHONWARNINGS`` entry that silences Solara's samesite warning (see
+:func:`solara_environment`)."""
+
+
 def solara_environment(cache_dir: Path) -> dict[str, str]:
-    """Environment variables for a Solara server that must work with no internet.
+    """Environment variables for a Solara server that must work with no internet (and shows no
+    "runs on Solara" badge over the page's corner).
 
     Parameters
     ----------
     cache_dir
         The folder from :func:`prepare_assets`.
     """
+    # Solara would set its session cookie with samesite=none (for a page embedded in another
+    # site's iframe), which needs https; served over plain http on 127.0.0.1 it falls back to
+    # samesite=lax, which is right for a page opened directly, and prints a 12-line warning about
+    # it on the first page load. We serve plain http on purpose: keep the fallback, drop the noise.
+    warnings = [os.environ.get("PYTHONWARNINGS", ""), _QUIET_COOKIE_WARNING]
     return {
         "SOLARA_ASSETS_PROXY": "true",
         "SOLARA_ASSETS_PROXY_CACHE_DIR": str(cache_dir),
         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "false",
         "SOLARA_THEME_VARIANT": "light",
+        "SOLARA_THEME_SHOW_BANNER": "false",
+        "PYTHONWARNINGS": ",".join(w for w in warnings if w),
     }

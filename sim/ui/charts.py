@@ -6,8 +6,10 @@ are plain dicts built here from numpy arrays, with no per-point Python objects: 
 is a column of a ``dataset``. Every firm has the same colour on every chart and in the shared
 legend.
 
-Mesa's own plot components chart model-level reporters only; the per-firm lines, the dual axis
-and the confidence bands here need options of their own.
+Every chart has its own legend (the firms, in their colours). Satisfaction (0-10) and
+experience against expectation (both 0-1) are separate charts, so lines that cross mean
+something. Mesa's own plot components chart model-level reporters only; the per-firm lines and
+the confidence bands here need options of their own.
 """
 
 from __future__ import annotations
@@ -20,19 +22,21 @@ import numpy as np
 import pandas as pd
 import solara
 
-from sim.ui.echarts_widget import chart_element
+from sim.ui.echarts_widget import axis_tooltip_hook, chart_element
 
 __all__ = [
     "EXPLORE_CHARTS",
     "FIRM_PALETTE",
     "Chart",
     "FirmSeries",
+    "YearAxis",
     "band_option",
+    "experience_expectation_option",
     "firm_colours",
     "firm_line_option",
     "nice_range",
-    "satisfaction_expectation_option",
     "table_rows",
+    "year_axis",
 ]
 
 FIRM_PALETTE = (
@@ -117,11 +121,30 @@ class FirmSeries:
         return np.where(active, arr, np.nan)
 
 
-def _base(title: str, y_name: str, *, legend: bool = False) -> dict[str, Any]:
+LEGEND = {
+    "top": 24,
+    "left": 4,
+    "right": 4,
+    "itemHeight": 8,
+    "itemWidth": 14,
+    "itemGap": 8,
+    "textStyle": {"fontSize": 11},
+}
+"""Each chart's own legend: every firm in its colour, under the title (wrapping when long)."""
+
+
+def legend_lines(names: Sequence[str], per_line: int = 3) -> int:
+    """Lines a chart's legend takes (its names wrap, about ``per_line`` to a line)."""
+    return max(1, -(-len(names) // per_line))
+
+
+def _base(title: str, y_name: str, *, legend: int = 0) -> dict[str, Any]:
+    """The common option: the title with the unit in brackets (no axis name to collide with
+    the legend), ``legend`` lines kept free under it, an axis tooltip, years along x."""
     return {
         "animation": False,
         "title": {
-            "text": title,
+            "text": f"{title} ({y_name})" if y_name else title,
             "left": 4,
             "top": 2,
             "textStyle": {"fontSize": 13, "fontWeight": 600, "color": "#333"},
@@ -129,7 +152,7 @@ def _base(title: str, y_name: str, *, legend: bool = False) -> dict[str, Any]:
         "grid": {
             "left": 8,
             "right": 18,
-            "top": 48 if legend else 38,
+            "top": 32 + 17 * legend if legend else 34,
             "bottom": 24,
             "containLabel": True,
         },
@@ -147,12 +170,7 @@ def _base(title: str, y_name: str, *, legend: bool = False) -> dict[str, Any]:
             "min": 0,
             "nameTextStyle": {"color": "#555"},
         },
-        "yAxis": {
-            "type": "value",
-            "name": y_name,
-            "nameTextStyle": {"align": "left", "color": "#555"},
-            "scale": True,
-        },
+        "yAxis": {"type": "value", "scale": True},
     }
 
 
@@ -187,7 +205,8 @@ def firm_line_option(
     colours = colours or firm_colours(len(series.names))
     rows = _thin(len(series))
     values = series.values(column, scale)[rows]
-    option = _base(title, y_name)
+    option = _base(title, y_name, legend=legend_lines(series.names))
+    option["legend"] = dict(LEGEND)
     option["dataset"] = {"source": _json_table([series.years[rows], *values.T], decimals)}
     low, high = ylim
     if low is not None:
@@ -209,52 +228,45 @@ def firm_line_option(
     return option
 
 
-def satisfaction_expectation_option(
+def experience_expectation_option(
     series: FirmSeries, colours: list[str] | None = None
 ) -> dict[str, Any]:
-    """Mean satisfaction (solid, left axis, 0-10) and mean expectation (dashed, right, 0-1)."""
+    """What each firm's customers experience (solid) against what they expect (dashed), both
+    0-1 and weighted by what each customer cares about, on one axis: where a firm's dashed line
+    is above its solid one, expectations are not met. One legend item per firm (it shows or
+    hides both lines); the tooltip says which is which."""
     colours = colours or firm_colours(len(series.names))
     rows = _thin(len(series))
-    sat = series.values("satisfaction")[rows]
-    exp = series.values("expectation")[rows]
-    option = _base("Satisfaction (solid) vs expectation (dashed)", "satisfaction, 0-10")
-    option["grid"]["right"] = 8
-    option["yAxis"] = [
-        option["yAxis"],
-        {
-            "type": "value",
-            "name": "expectation, 0-1",
-            "scale": True,
-            "position": "right",
-            "splitLine": {"show": False},
-            "nameTextStyle": {"align": "right", "color": "#555"},
-        },
-    ]
-    option["dataset"] = {"source": _json_table([series.years[rows], *sat.T, *exp.T])}
+    experience = series.values("experience")[rows]
+    expectation = series.values("expectation")[rows]
+    option = _base("Experience vs expectation (- -)", "", legend=legend_lines(series.names))
+    option["legend"] = dict(LEGEND)
+    option["dataset"] = {"source": _json_table([series.years[rows], *experience.T, *expectation.T])}
     n = len(series.names)
     option["series"] = [
         {
             "type": "line",
-            "name": f"{name}: satisfaction",
+            "name": name,
             "encode": {"x": 0, "y": i + 1},
-            "showSymbol": len(sat) < 3,
+            "showSymbol": len(experience) < 3,
             "color": colours[i],
             "lineStyle": {"width": 1.8},
-            "yAxisIndex": 0,
         }
         for i, name in enumerate(series.names)
     ] + [
         {
             "type": "line",
-            "name": f"{name}: expectation",
+            "name": name,
             "encode": {"x": 0, "y": n + i + 1},
-            "showSymbol": len(exp) < 3,
+            "showSymbol": len(expectation) < 3,
             "color": colours[i],
-            "yAxisIndex": 1,
             "lineStyle": {"width": 1.4, "type": "dashed"},
         }
         for i, name in enumerate(series.names)
     ]
+    option["cx_axis_tooltip"] = axis_tooltip_hook(
+        [" · experience"] * n + [" · expectation"] * n, decimals=3
+    )
     return option
 
 
@@ -270,7 +282,7 @@ EXPLORE_CHARTS: dict[str, dict[str, Any]] = {
     "customers": {
         "column": "customers",
         "title": "Customers",
-        "y_name": "customers",
+        "y_name": "",
         "ylim": (0, None),
         "decimals": 0,
     },
@@ -285,9 +297,16 @@ EXPLORE_CHARTS: dict[str, dict[str, Any]] = {
     "nps": {
         "column": "nps",
         "title": "Net Promoter Score",
-        "y_name": "NPS, -100..100",
+        "y_name": "-100 to 100",
         "ylim": (-100, 100),
         "decimals": 1,
+    },
+    "satisfaction": {
+        "column": "satisfaction",
+        "title": "Satisfaction of current customers",
+        "y_name": "0-10",
+        "ylim": (None, 10),
+        "decimals": 2,
     },
     "trust": {
         "column": "trust",
@@ -298,11 +317,11 @@ EXPLORE_CHARTS: dict[str, dict[str, Any]] = {
     "profit": {
         "column": "profit",
         "title": "Profit per year",
-        "y_name": "money per year",
+        "y_name": "money",
         "decimals": 0,
     },
 }
-"""The per-firm line charts of the Explore page (satisfaction vs expectation is separate)."""
+"""The per-firm line charts of the Explore page (experience vs expectation is separate)."""
 
 
 def band_option(
@@ -329,15 +348,16 @@ def band_option(
         variants = [
             (n, c, m, np.clip(lo, *limits), np.clip(hi, *limits)) for n, c, m, lo, hi in variants
         ]
-    rows = _thin(len(x))
-    cols: list[np.ndarray] = [np.asarray(x, float)[rows]]
+    axis = year_axis(np.asarray(x, float))
+    rows = axis.rows
+    cols: list[np.ndarray] = [axis.years]
     series: list[dict[str, Any]] = []
     for i, (name, colour, mean, low, high) in enumerate(variants):
         base = 1 + 3 * i
         cols += [
-            np.asarray(low)[rows],
-            (np.asarray(high) - np.asarray(low))[rows],
-            np.asarray(mean)[rows],
+            axis.pad(np.asarray(low)[rows]),
+            axis.pad((np.asarray(high) - np.asarray(low))[rows]),
+            axis.pad(np.asarray(mean)[rows]),
         ]
         stack = f"band{i}"
         series += [
@@ -375,7 +395,7 @@ def band_option(
                 "lineStyle": {"width": 2},
             },
         ]
-    option = _base(title, y_name, legend=True)
+    option = _base(title, y_name, legend=1)
     option["legend"] = {
         "data": [v[0] for v in variants],
         "top": 22,
@@ -384,19 +404,21 @@ def band_option(
         "textStyle": {"fontSize": 11},
     }
     # Stacking (low + band width) needs a category x axis: on two value axes ECharts stacks x.
+    # Its labels sit on round years: every `interval + 1`-th category from year 0.
     table = _json_table(cols)
     for row in table:
-        row[0] = f"{row[0]:.2f}"
+        row[0] = f"{round(row[0], 3):g}"
     option["xAxis"] = {
         "type": "category",
         "name": "years",
         "nameLocation": "middle",
         "nameGap": 24,
         "boundaryGap": False,
-        "axisLabel": {"hideOverlap": True},
+        "axisLabel": {"interval": axis.interval, "hideOverlap": True},
+        "axisTick": {"interval": axis.interval, "alignWithLabel": True},
         "nameTextStyle": {"color": "#555"},
     }
-    option["dataset"] = {"source": table}
+    option["dataset"] = {"source": table, "sourceHeader": False}  # row 0 is year 0, no header
     option["series"] = series
     # always round the axis ends: left to ECharts, a stacked band's minimum shows as a raw float
     # label (0.6000000000000001)
@@ -404,6 +426,73 @@ def band_option(
     bounds = limits if limits is not None else (-np.inf, np.inf)
     option["yAxis"]["min"], option["yAxis"]["max"] = nice_range(values, bounds)
     return option
+
+
+@dataclass
+class YearAxis:
+    """The categories of a band chart's x axis, chosen so that its labels are round years.
+
+    Attributes
+    ----------
+    rows
+        Which of the recorded points are kept (every k-th step counted from step 0, k such
+        that round years fall on kept points; at most :data:`MAX_POINTS`).
+    years
+        The categories: year 0 first (a point with no values), then the kept points' years.
+    interval
+        Categories between two labels (ECharts ``axisLabel.interval``): a label every
+        ``interval + 1`` categories from year 0 falls on multiples of a round number of years.
+    tick_years
+        The years between labels.
+    """
+
+    rows: np.ndarray
+    years: np.ndarray
+    interval: int
+    tick_years: float
+
+    def pad(self, values: np.ndarray) -> np.ndarray:
+        """``values`` of the kept points, with the empty year-0 point in front."""
+        return np.concatenate([[np.nan], np.asarray(values, float)])
+
+
+TICK_YEARS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
+"""Spacings of year labels tried, smallest first (at most about eight labels)."""
+
+
+def year_axis(x: np.ndarray, max_points: int = MAX_POINTS, max_labels: int = 8) -> YearAxis:
+    """A band chart's x categories (:class:`YearAxis`) for points recorded at years ``x``.
+
+    ``x`` are evenly spaced steps (``step / steps_per_year``). Points are thinned to every
+    k-th step counted from step 0, k a divisor of a year's steps or a multiple of them, so
+    that labels every few categories read 0, 1, 2 (or 0, 0.25, 0.5 ...) years.
+    """
+    x = np.asarray(x, float)
+    if len(x) < 2:
+        return YearAxis(np.arange(len(x)), np.concatenate([[0.0], x]), 0, 1.0)
+    dt = float(np.median(np.diff(x)))
+    per_year = round(1.0 / dt) if dt > 0 else 0
+    index = np.rint(x / dt).astype(np.int64) if dt > 0 else np.arange(1, len(x) + 1)
+    if per_year < 1 or not np.allclose(index * dt, x, atol=dt / 100):
+        rows = np.arange(len(x))[_thin(len(x))]
+        return YearAxis(rows, np.concatenate([[0.0], x[rows]]), 0, dt)
+    divisors = [d for d in range(1, per_year + 1) if per_year % d == 0]
+    choices = divisors + [per_year * m for m in (2, 5, 10, 20, 50, 100, 200, 500, 1000)]
+    k = next((c for c in choices if len(x) / c <= max_points), choices[-1])
+    rows = np.flatnonzero(index % k == 0)
+    span = float(x[-1])
+    spacing = next(
+        (
+            t
+            for t in TICK_YEARS
+            if span / t <= max_labels
+            and abs(t * per_year / k - round(t * per_year / k)) < 1e-9
+            and round(t * per_year / k) >= 1
+        ),
+        TICK_YEARS[-1],
+    )
+    interval = max(0, round(spacing * per_year / k) - 1)
+    return YearAxis(rows, np.concatenate([[0.0], index[rows] * dt]), interval, spacing)
 
 
 def nice_range(

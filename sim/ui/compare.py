@@ -3,8 +3,9 @@
 Variant A is the market on the Explore page (with the UI's changes) or any scenario file;
 variant B is another scenario file, or A with one parameter changed (validated like any control:
 a bad value gets a message beside it). Runs go to a local process pool
-(:class:`sim.ui.replicates.ReplicateRun`) from a Solara task, so the page stays live; a progress
-bar counts the steps done, and Cancel terminates the workers at once.
+(:class:`sim.ui.replicates.ReplicateRun`, workers forked from a warm fork server started when
+the session opens) from a Solara task, so the page stays live; the progress bar and the status
+line count the steps done of every run, and Cancel terminates the workers at once.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from sim.ui.replicates import (
     CompareSpec,
     ReplicateRun,
     mean_band,
+    prestart,
 )
 from sim.ui.state import SessionState, apply_change, scenario_choices
 
@@ -65,6 +67,7 @@ class CompareState:
     """One session's comparison: the form's choices, the background task and its result."""
 
     def __init__(self, session: SessionState) -> None:
+        prestart()  # the workers' fork server warms up while the user looks around
         self.session = session
         self.a_source = solara.reactive(CURRENT)
         self.b_mode = solara.reactive("one change")
@@ -82,15 +85,11 @@ class CompareState:
     def _run(self, spec: CompareSpec) -> CompareResult | None:
         run = ReplicateRun(spec)
         started = time.perf_counter()
-        self.status.value = (
-            f"starting {run.workers} worker processes for {spec.runs} runs of {spec.steps} steps"
-        )
+        self.status.value = run.progress_text(0.0)
 
         def on_progress(r: ReplicateRun) -> None:
             self.task.progress = round(100 * r.fraction, 1)
-            self.status.value = (
-                f"{r.finished} of {spec.runs} runs done · {time.perf_counter() - started:.0f} s"
-            )
+            self.status.value = r.progress_text(time.perf_counter() - started)
 
         result = run.run(on_progress, cancelled=lambda: not self.task.is_current())
         if result is None:
@@ -128,12 +127,12 @@ class CompareState:
             spec = keys[label]
             value = self.b_value.value
             if spec.kind == "choices":
-                value = [v.strip() for v in str(value).replace("+", ",").split(",") if v.strip()]
+                value = _names(value)
             try:
                 b = apply_change(a, spec.key, parse_value(spec, value))
             except ScenarioError as e:
                 raise ValueError(f"{label}: {e.detail}") from None
-            b_label = f"B: {label} = {self.b_value.value}"
+            b_label = f"B: {label} = {self.b_value.value or 'none'}"
         if b.to_dict() == a.to_dict():
             raise ValueError(
                 "B is the same market as A: change a value (or pick another scenario) to compare"
@@ -172,6 +171,50 @@ class CompareState:
         """Stop the runs now."""
         if self.task.pending:
             self.task.cancel()
+
+
+@solara.component
+def ChangeValue(cmp: CompareState, spec: FieldSpec, running: bool) -> None:
+    """What B sets the chosen key to: a chooser for a choice (one strategy), a multiple
+    chooser for a list (the strategies combined with it), else a typed value."""
+    if spec.kind == "choice":
+        value = cmp.b_value.value if cmp.b_value.value in spec.choices else spec.choices[0]
+        solara.Select(
+            "to",
+            value=value,
+            values=list(spec.choices),
+            on_value=cmp.b_value.set,
+            dense=True,
+            disabled=running,
+            classes=["cx-compare-to"],
+        )
+        solara.Text(spec.description, classes=["cx-hint"])
+    elif spec.kind == "choices":
+        chosen = [v for v in _names(cmp.b_value.value) if v in spec.choices]
+        solara.SelectMultiple(
+            "to",
+            values=chosen,
+            all_values=list(spec.choices),
+            on_value=lambda v: cmp.b_value.set(" + ".join(v)),
+            dense=True,
+            disabled=running,
+            classes=["cx-compare-to"],
+        )
+        solara.Text(spec.description, classes=["cx-hint"])
+    else:
+        solara.InputText(
+            "to",
+            value=cmp.b_value,
+            message=spec.hint or spec.description,
+            dense=True,
+            continuous_update=True,
+            disabled=running,
+            classes=["cx-compare-to"],
+        )
+
+
+def _names(text: str) -> list[str]:
+    return [v.strip() for v in str(text).replace("+", ",").split(",") if v.strip()]
 
 
 @solara.component
@@ -233,17 +276,7 @@ def CompareForm(cmp: CompareState) -> None:
                     dense=True,
                     disabled=running,
                 )
-                hint = spec.hint or spec.description
-                if spec.kind == "choices":
-                    hint = "names joined by +, from: " + ", ".join(spec.choices)
-                solara.InputText(
-                    "to",
-                    value=cmp.b_value,
-                    message=hint,
-                    dense=True,
-                    continuous_update=True,
-                    disabled=running,
-                )
+                ChangeValue(cmp, spec, running)
         with solara.Div(classes=["cx-card-chart", "cx-form-card"]):
             solara.Text("Runs", classes=["cx-section-title"])
             solara.InputText(

@@ -10,7 +10,10 @@ cheap however many parameters a scenario has.
 
 A typed value is committed on Enter or when the field loses focus. If the scenario loader
 rejects it, the message appears under the field, the text stays as typed, and the model keeps
-its last valid state.
+its last valid state. A firm's strategy is one choice (picking another switches to it); further
+strategies combined with it are a separate, optional choice. Live fields act on the running
+market; a change that rebuilds it, or a scenario or lesson that would replace an edited market,
+asks first (:class:`PendingDialog`).
 """
 
 from __future__ import annotations
@@ -35,9 +38,17 @@ from sim.ui.fields import (
     parse_value,
     segment_group,
 )
+from sim.ui.live import is_live
 from sim.ui.state import SessionState, scenario_choices
 
-__all__ = ["ParamField", "ParameterPanels", "RunControls", "ScenarioPicker", "Sidebar"]
+__all__ = [
+    "ParamField",
+    "ParameterPanels",
+    "PendingDialog",
+    "RunControls",
+    "ScenarioPicker",
+    "Sidebar",
+]
 
 MIN_PAUSE = 0.01
 """Shortest pause between frames, in seconds: lets the redraw take the lock."""
@@ -81,6 +92,8 @@ def ParamField(state: SessionState, spec: FieldSpec, value: Any) -> None:
         set_error(message)
 
     hint = spec.hint + (" · empty: none" if spec.optional else "")
+    if is_live(spec.key):
+        hint = f"{hint} · live" if hint else "live"
     message = f"{hint} · {spec.description}" if hint else spec.description
     label = spec.label
     if spec.kind == "bool":
@@ -88,14 +101,25 @@ def ParamField(state: SessionState, spec: FieldSpec, value: Any) -> None:
         solara.Text(spec.description, classes=["cx-hint"])
     elif spec.kind == "choice":
         solara.Select(
-            label=label, value=str(value), values=list(spec.choices), on_value=commit, dense=True
+            label=label,
+            value=str(value),
+            values=list(spec.choices),
+            on_value=commit,
+            dense=True,
+            classes=["cx-choice"],
         )
+        solara.Text(message, classes=["cx-hint"])
     elif spec.kind == "choices":
         current = [value] if isinstance(value, str) else list(value or [])
         solara.SelectMultiple(
-            label, values=current, all_values=list(spec.choices), on_value=commit, dense=True
+            label,
+            values=current,
+            all_values=list(spec.choices),
+            on_value=commit,
+            dense=True,
+            classes=["cx-choices"],
         )
-        solara.Text(spec.description, classes=["cx-hint"])
+        solara.Text(message, classes=["cx-hint"])
     else:
         solara.InputText(
             label,
@@ -118,7 +142,8 @@ def GroupFields(state: SessionState, group: Group) -> None:
     for note in group.notes:
         solara.Text(note, classes=["cx-hint"])
     for spec in group.fields:
-        ParamField(state, spec, current_value(data, spec)).key(spec.key)
+        # keyed by the revision too: a cancelled change puts every control back as it was
+        ParamField(state, spec, current_value(data, spec)).key(f"{spec.key}@{state.revision.value}")
 
 
 @solara.component
@@ -172,7 +197,8 @@ def ScenarioPicker(state: SessionState) -> None:
 
     def on_pick(label: str) -> None:
         if label != current:
-            state.load(label)
+            state.replace(f"the scenario {label!r}", lambda: state.load(label))
+            state.revision.value += 1  # the picker shows the market in force until then
 
     def on_upload(value: Any) -> None:
         files = list(value.values()) if isinstance(value, dict) else list(value or [])
@@ -180,9 +206,12 @@ def ScenarioPicker(state: SessionState) -> None:
             return
         item = files[0]
         name = item.get("name") or item.get("metadata", {}).get("name", "uploaded.toml")
-        state.upload(name, bytes(item["content"]))
+        content = bytes(item["content"])
+        state.replace(f"the uploaded {name}", lambda: state.upload(name, content))
 
-    solara.Select(label="Scenario", value=current, values=names, on_value=on_pick)
+    solara.Select(label="Scenario", value=current, values=names, on_value=on_pick).key(
+        f"scenario@{state.revision.value}"
+    )
     if descriptions.get(current):
         solara.Text(descriptions[current], classes=["cx-hint"])
     with solara.Row(style={"align-items": "center"}):
@@ -191,7 +220,9 @@ def ScenarioPicker(state: SessionState) -> None:
         )
         solara.Text("your own scenario file", classes=["cx-hint"])
     if state.source_error.value:
-        solara.Text(state.source_error.value, classes=["cx-error", "cx-source-error"])
+        with solara.Div(classes=["cx-error", "cx-source-error"]):
+            for line in state.source_error.value.splitlines():
+                solara.Text(line, classes=["cx-error-line"])
 
 
 @solara.component
@@ -252,14 +283,35 @@ def RunControls(state: SessionState) -> None:
 
 
 @solara.component
+def PendingDialog(state: SessionState) -> None:
+    """Asks before a change that drops the run or the edits (see :meth:`SessionState.ask`)."""
+    pending = state.pending.value
+    solara.lab.ConfirmationDialog(
+        pending is not None,
+        on_close=state.cancel,
+        title=pending.title if pending else "",
+        content=solara.Text(pending.text if pending else "", classes=["cx-pending-text"]),
+        ok=solara.Button("Yes, go ahead", color="primary", classes=["cx-pending-ok"]),
+        on_ok=state.confirm,
+        cancel=solara.Button("No, keep the market", text=True, classes=["cx-pending-cancel"]),
+        on_cancel=state.cancel,
+        persistent=True,
+    )
+
+
+@solara.component
 def Sidebar(state: SessionState) -> None:
     """Everything in the left column."""
+    PendingDialog(state)
     with solara.Card("Scenario", classes=["cx-card"]):
         ScenarioPicker(state)
     with solara.Card("Run", classes=["cx-card"]):
         RunControls(state)
     with solara.Card("Parameters", classes=["cx-card"]):
         solara.Text(
-            "A change restarts the market at step 0 with the same seed.", classes=["cx-hint"]
+            "Fields marked live (a firm's strategy, levers, price, costs and budget) change the "
+            "running market from its next step. Others rebuild it from step 0 with the same "
+            "seed; once it has run you are asked first.",
+            classes=["cx-hint"],
         )
         ParameterPanels(state)

@@ -12,8 +12,9 @@ charts is one widget, so a frame sends one message for all of them (each message
 wake-up of the server's event loop, several milliseconds on a busy 2-core machine).
 
 The JavaScript is the same as Solara's ECharts component (ECharts 5.4.0 from Solara's asset
-proxy, so it works offline), plus a ``data-chart`` name on the element for tests and a resize
-observer.
+proxy, so it works offline), plus a ``data-chart`` name on the element for tests, a resize
+observer, and hooks that turn named option keys into tooltip formatters (JSON carries no
+functions; :func:`node_tooltip_hook`, :func:`axis_tooltip_hook`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,15 @@ import numpy as np
 import solara
 import traitlets
 
-__all__ = ["EChartsBoard", "EChartsJSON", "board_element", "chart_element", "dumps"]
+__all__ = [
+    "EChartsBoard",
+    "EChartsJSON",
+    "axis_tooltip_hook",
+    "board_element",
+    "chart_element",
+    "dumps",
+    "node_tooltip_hook",
+]
 
 _LOADER_METHODS = r"""    load(deps) {
       return this.loadRequire().then(() => {
@@ -70,6 +79,57 @@ _LOADER_METHODS = r"""    load(deps) {
 """
 """The Vue methods both widgets use to load ECharts through requirejs from Solara's asset server."""
 
+_HOOKS = r"""
+// Options travel as JSON, which cannot carry functions: a few named hooks become formatters.
+//   cx_node_tooltip: {firms, industry, label, decimals} -> one customer's values on hover
+//   cx_axis_tooltip: {suffix: [per series], decimals, x} -> labelled lines on hover
+function cxNumber(v, decimals) {
+  return (v === null || v === undefined || Number.isNaN(v)) ? "–" : Number(v).toFixed(decimals);
+}
+function cxPrepare(option) {
+  const node = option.cx_node_tooltip;
+  if (node) {
+    delete option.cx_node_tooltip;
+    option.tooltip = Object.assign({}, option.tooltip || {}, {
+      formatter: (p) => {
+        const d = p.data || [];
+        const lines = [`<b>customer ${d[3]}</b>`];
+        const supplier = d[4];
+        lines.push(supplier >= 0 ? `supplier in ${node.industry}: ${node.firms[supplier]}`
+                                 : `no supplier in ${node.industry}`);
+        if (node.label && (supplier >= 0 || node.always)) {
+          const shown = (d[2] === null || d[2] < 0) ? "not rated yet"
+                                                    : cxNumber(d[2], node.decimals) + node.unit;
+          lines.push(`${node.label}: ${shown}`);
+        }
+        return lines.join("<br/>");
+      },
+    });
+  }
+  const axis = option.cx_axis_tooltip;
+  if (axis) {
+    delete option.cx_axis_tooltip;
+    option.tooltip = Object.assign({}, option.tooltip || {}, {
+      formatter: (params) => {
+        const list = Array.isArray(params) ? params : [params];
+        if (!list.length) return "";
+        const x = list[0].axisValue;
+        const head = `${axis.x} ${cxNumber(x, 2)}`;
+        const rows = list.map((p) => {
+          const value = Array.isArray(p.value) ? p.value[p.encode.y[0]] : p.value;
+          const suffix = (axis.suffix || [])[p.seriesIndex] || "";
+          return `${p.marker}${p.seriesName}${suffix}: <b>${cxNumber(value, axis.decimals)}</b>`;
+        });
+        return [head, ...rows].join("<br/>");
+      },
+    });
+  }
+  return option;
+}
+"""
+"""JavaScript both widgets run on each option before ``setOption`` (:func:`node_tooltip_hook`
+and :func:`axis_tooltip_hook` write the hooks)."""
+
 
 TEMPLATE = r"""
 <template>
@@ -83,6 +143,7 @@ function cxDrawn(ms) {
   d.totalMs += ms;
   d.maxMs = Math.max(d.maxMs, ms);
 }
+// __HOOKS__
 module.exports = {
   mounted() {
     (async () => {
@@ -116,7 +177,7 @@ module.exports = {
     draw() {
       if (this.chart) {
         const t = performance.now();
-        this.chart.setOption(JSON.parse(this.option_json), true);
+        this.chart.setOption(cxPrepare(JSON.parse(this.option_json)), true);
         cxDrawn(performance.now() - t);
       }
     },
@@ -129,9 +190,9 @@ __LOADER_METHODS__  },
 class EChartsJSON(ipyvuetify.VuetifyTemplate):
     """ECharts chart; ``option_json`` is the option as JSON text."""
 
-    template = traitlets.Unicode(TEMPLATE.replace("__LOADER_METHODS__", _LOADER_METHODS)).tag(
-        sync=True
-    )
+    template = traitlets.Unicode(
+        TEMPLATE.replace("__LOADER_METHODS__", _LOADER_METHODS).replace("// __HOOKS__", _HOOKS)
+    ).tag(sync=True)
     option_json = traitlets.Unicode("{}").tag(sync=True)
     attributes = traitlets.Dict(default_value=None, allow_none=True).tag(sync=True)
     cdn = traitlets.Unicode(None, allow_none=True).tag(sync=True)
@@ -166,6 +227,7 @@ function cxDrawn(ms) {
   d.totalMs += ms;
   d.maxMs = Math.max(d.maxMs, ms);
 }
+// __HOOKS__
 module.exports = {
   created() {
     // not in data(): Vue must not make the chart instances reactive
@@ -227,7 +289,7 @@ module.exports = {
             seriesIndex: e.seriesIndex, dataIndex: e.dataIndex, data: e.data, name: e.name}));
           this.observer.observe(el);
         }
-        chart.setOption(options[c.name], true);
+        chart.setOption(cxPrepare(options[c.name]), true);
       }
       cxDrawn(performance.now() - t);
     },
@@ -244,9 +306,11 @@ class EChartsBoard(ipyvuetify.VuetifyTemplate):
     ``options_json`` maps each name to its option. A click reports the chart's name.
     """
 
-    template = traitlets.Unicode(BOARD_TEMPLATE.replace("__LOADER_METHODS__", _LOADER_METHODS)).tag(
-        sync=True
-    )
+    template = traitlets.Unicode(
+        BOARD_TEMPLATE.replace("__LOADER_METHODS__", _LOADER_METHODS).replace(
+            "// __HOOKS__", _HOOKS
+        )
+    ).tag(sync=True)
     layout_json = traitlets.Unicode("[]").tag(sync=True)
     options_json = traitlets.Unicode("{}").tag(sync=True)
     attributes = traitlets.Dict(default_value=None, allow_none=True).tag(sync=True)
@@ -322,3 +386,31 @@ def board_element(
     return EChartsBoard.element(
         layout_json=layout, options_json=options, attributes=attributes or {}, on_click=on_click
     )
+
+
+def node_tooltip_hook(
+    firms: list[str],
+    industry: str,
+    label: str = "",
+    decimals: int = 1,
+    unit: str = "",
+    always: bool = False,
+) -> dict[str, Any]:
+    """The ``cx_node_tooltip`` hook of a network nodes option: on hover, the customer's id
+    (point ``[3]``), its supplier in ``industry`` (point ``[4]``, an index into ``firms``; -1:
+    none) and, for served customers (or ``always``), ``label`` with the coloured value (point
+    ``[2]``) to ``decimals`` places."""
+    return {
+        "firms": list(firms),
+        "industry": industry,
+        "label": label,
+        "decimals": decimals,
+        "unit": unit,
+        "always": always,
+    }
+
+
+def axis_tooltip_hook(suffix: list[str], decimals: int = 2, x: str = "year") -> dict[str, Any]:
+    """The ``cx_axis_tooltip`` hook of a line chart: on hover, ``x`` and its value, then each
+    series' name plus ``suffix[series index]`` and its value to ``decimals`` places."""
+    return {"suffix": list(suffix), "decimals": decimals, "x": x}

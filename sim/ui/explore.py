@@ -1,5 +1,9 @@
 """The Explore page: headline numbers, a chart per measure with a line per firm, the network.
 
+Laid out for a laptop screen (1440x900): the headline across the top, the charts in two
+columns on the left (share and retention first) and the network on the right, kept in view
+while the charts scroll by; narrower windows stack them.
+
 One component subscribes to Mesa's ``update_counter`` (:func:`sim.ui.frames.use_frame`): the
 headline, the charts and the network, redrawn in one pass per frame with as few widgets as
 possible (the headline is one HTML widget, the charts one
@@ -19,9 +23,9 @@ from sim.model import CustomerMarket
 from sim.ui.charts import (
     EXPLORE_CHARTS,
     FirmSeries,
+    experience_expectation_option,
     firm_colours,
     firm_line_option,
-    satisfaction_expectation_option,
 )
 from sim.ui.echarts_widget import board_element
 from sim.ui.frames import use_frame
@@ -95,45 +99,49 @@ def headline_html(
 
 @solara.component
 def FirmLegend(state: SessionState, model: CustomerMarket) -> None:
-    """One chip per firm, in its chart colour; clicking one inspects the firm."""
+    """One chip per firm, in its chart colour, with its strategy; clicking one inspects it."""
     colours = firm_colours(len(model.firms))
     with solara.Div(classes=["cx-legend"]):
         for firm in model.firms:
-            label = firm.name + f" · {firm.industry} · {model.strategy_labels[firm.index]}"
             solara.Button(
-                label,
+                f"{firm.name} · {model.strategy_labels[firm.index]}",
                 text=True,
                 small=True,
                 classes=["cx-chip"],
-                style={"border-left": f"14px solid {colours[firm.index]}"},
+                style={"border-left": f"10px solid {colours[firm.index]}"},
+                attributes={"title": f"{firm.name}, {firm.industry}: click to inspect"},
                 on_click=lambda i=firm.index: state.inspect_firm(i),
             )
         solara.Text("click a firm to inspect it", classes=["cx-hint"])
 
 
-CHART_HEIGHT = 300
+CHART_HEIGHT = 250
+
+EXPLORE_ORDER = ("retention", "nps", "satisfaction", "experience", "trust", "profit")
+"""The Explore charts after share (or customers), in display order."""
 
 
 def explore_board(series: FirmSeries, size: str) -> list[tuple[str, dict, int, bool]]:
-    """The Explore page's charts: ``(name, option, height, wide)`` in display order."""
+    """The Explore page's charts: ``(name, option, height, wide)`` in display order: share (or
+    customers) and retention first (beside the network, they fit one screen with the headline),
+    then NPS, satisfaction, experience against expectation, trust and profit."""
     colours = firm_colours(len(series.names))
     charts = [(size, firm_line_option(series, colours=colours, **EXPLORE_CHARTS[size]))]
-    charts += [
-        (name, firm_line_option(series, colours=colours, **EXPLORE_CHARTS[name]))
-        for name in ("retention", "nps")
+    for name in EXPLORE_ORDER:
+        if name == "experience":
+            charts.append((name, experience_expectation_option(series, colours)))
+        else:
+            charts.append((name, firm_line_option(series, colours=colours, **EXPLORE_CHARTS[name])))
+    return [
+        (name, option, CHART_HEIGHT, i == len(charts) - 1 and len(charts) % 2 == 1)
+        for i, (name, option) in enumerate(charts)
     ]
-    charts.append(("satisfaction", satisfaction_expectation_option(series, colours)))
-    charts += [
-        (name, firm_line_option(series, colours=colours, **EXPLORE_CHARTS[name]))
-        for name in ("trust", "profit")
-    ]
-    return [(name, option, CHART_HEIGHT, False) for name, option in charts]
 
 
 @solara.component
 def LiveExplore(state: SessionState, model: CustomerMarket) -> None:
     """Headline, per-firm charts and network, redrawn every frame in one pass."""
-    use_frame(state)
+    frame = use_frame(state)
     size, set_size = solara.use_state("share")
 
     def read() -> tuple[dict, int, FirmSeries | None]:
@@ -144,14 +152,17 @@ def LiveExplore(state: SessionState, model: CustomerMarket) -> None:
     market, steps, series = state.read(read)
     timing = (state.step_seconds, state.frame_seconds if state.playing.value else 0.0)
     solara.HTML(tag="div", unsafe_innerHTML=headline_html(model, market, steps, timing))
-    if series is None or len(series) == 0:
-        solara.Info(
-            "Step 0: press Step or ▶ Play in the sidebar to run the market; the charts "
-            "fill as it runs."
-        )
-    else:
-        _charts(state, model, series, size, set_size)
-    NetworkView(state, model)
+    with solara.Div(classes=["cx-explore"]):
+        with solara.Div(classes=["cx-explore-charts"]):
+            if series is None or len(series) == 0:
+                solara.Info(
+                    "Step 0: press Step or ▶ Play in the sidebar to run the market; the "
+                    "charts fill as it runs."
+                )
+            else:
+                _charts(state, model, series, size, set_size)
+        with solara.Div(classes=["cx-explore-network"]):
+            NetworkView(state, model, frame)
 
 
 def _charts(

@@ -27,6 +27,7 @@ from sim.strategies import BUILTIN_STRATEGIES, build_strategy
 
 __all__ = [
     "BEHAVIOUR_SECTIONS",
+    "STRATEGY_ALSO",
     "UI_MAX_CUSTOMERS",
     "FieldSpec",
     "Group",
@@ -41,6 +42,8 @@ __all__ = [
     "parse_value",
     "segment_group",
     "strategy_names",
+    "strategy_names_after",
+    "strategy_specs",
 ]
 
 Kind = Literal["int", "float", "bool", "choice", "choices", "text"]
@@ -390,18 +393,57 @@ FIRM_FIELDS = (
 """Firm fields shown after strategy, levers and capability, in this order."""
 
 
-def firm_group(scenario: Scenario, index: int) -> Group:
-    """One firm: strategy, its levers, capability per attribute, then the rest."""
+STRATEGY_ALSO = "strategy_also"
+"""Key suffix (``firms[i].strategy_also``) of the control that combines further strategies with
+a firm's strategy; not a scenario key (see :func:`strategy_names_after`)."""
+
+
+def strategy_specs(scenario: Scenario, index: int) -> tuple[FieldSpec, FieldSpec]:
+    """The firm's strategy (one, a plain choice: picking another switches to it) and, as a
+    separate choice, the strategies combined with it (applied after it, in order)."""
     firm = scenario.firms[index]
-    strategy = field_spec(FirmSpec, "strategy", f"firms[{index}].strategy")
-    strategy = FieldSpec(
-        key=strategy.key,
-        label="strategy",
-        kind="choices",
-        description=strategy.description,
-        choices=strategy_names(firm.strategy),
+    info = field_spec(FirmSpec, "strategy", f"firms[{index}].strategy")
+    names = strategy_names(firm.strategy)
+    primary = firm.strategy if isinstance(firm.strategy, str) else firm.strategy[0]
+    return (
+        FieldSpec(
+            key=info.key,
+            label="strategy",
+            kind="choice",
+            description="the firm's strategy; picking another switches to it",
+            choices=names,
+        ),
+        FieldSpec(
+            key=f"firms[{index}].{STRATEGY_ALSO}",
+            label="combined with (optional)",
+            kind="choices",
+            description=f"further strategies applied after {primary}, in order, each with its "
+            "own levers; empty: none",
+            choices=tuple(n for n in names if n != primary),
+            default=[],
+        ),
     )
-    specs = [strategy, *lever_specs(scenario, index)]
+
+
+def strategy_names_after(key: str, value: Any, current: str | list[str]) -> list[str]:
+    """The firm's strategy list after the strategy control ``key`` was set to ``value``.
+
+    ``firms[i].strategy`` (one name) replaces the first strategy and keeps the combined ones;
+    ``firms[i].strategy_also`` (a list) replaces the combined ones and keeps the first.
+    """
+    names = [current] if isinstance(current, str) else list(current)
+    if key.endswith(f".{STRATEGY_ALSO}"):
+        extra = [value] if isinstance(value, str) else list(value or [])
+        return [names[0], *(n for n in extra if n != names[0])]
+    first = value if isinstance(value, str) else next(iter(value))
+    return [first, *(n for n in names[1:] if n != first)]
+
+
+def firm_group(scenario: Scenario, index: int) -> Group:
+    """One firm: strategy (and what is combined with it), its levers, capability per
+    attribute, then the rest."""
+    firm = scenario.firms[index]
+    specs = [*strategy_specs(scenario, index), *lever_specs(scenario, index)]
     cap = field_spec(FirmSpec, "capability", f"firms[{index}].capability")
     if isinstance(firm.capability, dict):
         for a in scenario.market.attributes:
@@ -446,9 +488,22 @@ def current_value(data: dict[str, Any], spec: FieldSpec) -> Any:
     """The value in force for ``spec`` in scenario data (``scenario.to_dict()``).
 
     An absent key (an unset strategy lever, a national firm's region) gives ``spec.default``.
+    A firm's ``strategy`` control shows its first strategy, ``strategy_also`` the others.
     """
+    if spec.key.endswith(f".{STRATEGY_ALSO}") or spec.key.endswith("].strategy"):
+        strategy = _lookup(data, spec.key.rsplit(".", 1)[0] + ".strategy")
+        names = [strategy] if isinstance(strategy, str) else list(strategy or [])
+        if spec.key.endswith(".strategy"):
+            return names[0] if names else spec.default
+        return names[1:]
+    value = _lookup(data, spec.key)
+    return spec.default if value is None else value
+
+
+def _lookup(data: dict[str, Any], key: str) -> Any:
+    """The value at a dotted key (``firms[0].levers.inflation``), or None if absent."""
     node: Any = data
-    for part in spec.key.replace("]", "").replace("[", ".").split("."):
+    for part in key.replace("]", "").replace("[", ".").split("."):
         if isinstance(node, list):
             idx = int(part)
             node = node[idx] if 0 <= idx < len(node) else None
@@ -457,5 +512,5 @@ def current_value(data: dict[str, Any], spec: FieldSpec) -> Any:
         else:
             node = None
         if node is None:
-            return spec.default
+            return None
     return node

@@ -6,6 +6,7 @@ the Explore page and the sidebar use, so the run controls, the parameter panels 
 pages all show the lesson's market). Each "thing to try" is a button: it loads the lesson's
 scenario with that item's ``set`` overrides applied (:meth:`sim.lessons.Lesson.scenario_for`)
 and restarts the market at step 0; "Lesson's own market" goes back to the scenario as written.
+If the market in the session was edited, the page asks before replacing it.
 
 The text is rendered with Python-Markdown (a dependency of Solara) with raw HTML switched off,
 never with ``solara.Markdown``, which fetches KaTeX from a CDN. Only the headline and three
@@ -147,8 +148,9 @@ class LessonsState:
     def apply(self, label: str | None) -> bool:
         """Load the shown lesson's scenario with the thing to try ``label`` (None: as written).
 
-        The market restarts at step 0 with the lesson's seed; False (and ``message`` says
-        why) if the scenario could not be built, in which case the market stays as it was.
+        The market restarts at step 0 with the lesson's seed (after asking, if the market was
+        edited: :meth:`SessionState.replace`); False (and ``message`` says why) if the scenario
+        could not be built, in which case the market stays as it was.
         """
         lesson = self.lesson
         if lesson is None:
@@ -174,14 +176,20 @@ class LessonsState:
             )
             return False
         session = self.session
-        session.playing.value = False
-        session.source_error.value = None
-        session.source.value = lesson.scenario
-        session.customer.value = None
-        session.firm.value = 0
-        session.set_scenario(scenario)
-        self.tried.value = tried.label if tried else None
         self.message.value = None
+
+        def load() -> None:
+            session.playing.value = False
+            session.source_error.value = None
+            session.source.value = lesson.scenario
+            session.customer.value = None
+            session.firm.value = 0
+            session.loaded = scenario
+            session.set_scenario(scenario)
+            self.tried.value = tried.label if tried else None
+
+        what = f"the lesson {lesson.title!r}" + (f" ({tried.label})" if tried else "")
+        session.replace(what, load)
         return True
 
 

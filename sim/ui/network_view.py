@@ -22,7 +22,7 @@ import numpy as np
 import solara
 
 from sim.ui.charts import Chart, firm_colours
-from sim.ui.echarts_widget import dumps
+from sim.ui.echarts_widget import dumps, node_tooltip_hook
 
 if TYPE_CHECKING:
     from sim.model import CustomerMarket
@@ -44,6 +44,7 @@ __all__ = [
     "node_values",
     "nodes_option",
     "ties_option",
+    "tooltip_for",
 ]
 
 DRAW_MAX = 1000
@@ -260,7 +261,7 @@ def colour_scale(name: str, n: int = 11) -> list[str]:
     return out
 
 
-_GRID = {"left": 12, "right": 150, "top": 12, "bottom": 12}
+_GRID = {"left": 8, "right": 8, "top": 8, "bottom": 58}
 _AXIS = {"type": "value", "min": -25, "max": 1025, "show": False}
 
 
@@ -292,8 +293,9 @@ def node_values(
     base = {
         "dimension": 2,
         "seriesIndex": 0,
-        "right": 8,
-        "top": "middle",
+        "orient": "horizontal",
+        "left": "center",
+        "bottom": 4,
         "textStyle": {"fontSize": 11},
     }
     if mode == "supplier":
@@ -324,7 +326,8 @@ def node_values(
         "calculable": False,
         "precision": 1 if high - low >= 2 else 2,
         "inRange": {"color": scale},
-        "itemHeight": 180,
+        "itemHeight": 200,
+        "itemWidth": 12,
         "text": [f"{high:g}", f"{low:g}"],
     }
 
@@ -360,12 +363,14 @@ def nodes_option(
     values: np.ndarray,
     visual_map: dict[str, Any],
     selected: int | None = None,
-    value_label: str = "",
+    tooltip: dict[str, Any] | None = None,
+    suppliers: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """The ECharts option of the nodes layer (redrawn every frame).
 
-    Each point is ``[x, y, value, customer]``. Customers with a value are coloured by the legend
-    (``visualMap``); those without (no supplier in the industry shown) are a grey series.
+    Each point is ``[x, y, value, customer, supplier]``. Customers with a value are coloured by
+    the legend (``visualMap``); those without (no supplier in the industry shown) are a grey
+    series. Hovering a node shows that customer's values (:func:`tooltip_for`).
 
     Parameters
     ----------
@@ -375,8 +380,10 @@ def nodes_option(
         From :func:`node_values`.
     selected
         A customer to mark (drawn larger with a dark ring), if drawn.
-    value_label
-        Name of the value in the tooltip.
+    tooltip
+        The tooltip hook (:func:`tooltip_for`); none: the customer's id only.
+    suppliers
+        Each drawn customer's supplier in the industry shown (-1: none).
     """
     n = len(picture.ids)
     size = 8 if n <= 300 else (6 if n <= 700 else 5)
@@ -386,6 +393,7 @@ def nodes_option(
             picture.pos[:, 1] * 1000,
             np.nan_to_num(values, nan=-1.0),
             picture.ids.astype(float),
+            np.full(n, -1.0) if suppliers is None else np.asarray(suppliers, float),
         ],
         1,
     )
@@ -421,23 +429,37 @@ def nodes_option(
                 "itemStyle": {"color": "rgba(0,0,0,0)", "borderColor": "#111", "borderWidth": 2.5},
             }
         )
-    label = f"<br/>{value_label}: {{@[2]}}" if value_label else ""
     return {
         "animation": False,
         "grid": _GRID,
         "xAxis": _AXIS,
         "yAxis": _AXIS,
-        "tooltip": {"trigger": "item", "formatter": "customer {@[3]}" + label},
+        "tooltip": {"trigger": "item", "confine": True, "textStyle": {"fontSize": 12}},
+        "cx_node_tooltip": tooltip or node_tooltip_hook([], ""),
         "visualMap": [visual_map],
         "legend": {
             "data": ["no supplier"],
-            "right": 8,
-            "bottom": 8,
+            "left": 4,
+            "bottom": 30,
             "itemWidth": 10,
             "textStyle": {"fontSize": 11},
         },
         "series": series,
     }
+
+
+def tooltip_for(model: CustomerMarket, mode: str, industry: int) -> dict[str, Any]:
+    """What hovering a node shows in colour ``mode``: the customer, its supplier in the
+    industry shown, and the value it is coloured by (satisfaction 0-10, or its expectation
+    weighted by what it cares about, 0-1; the supplier mode shows the supplier only)."""
+    name = model.industries[industry]
+    if mode == "satisfaction":
+        return node_tooltip_hook(model.firm_names, name, "satisfaction", 1, " of 10")
+    if mode == "expectation":
+        return node_tooltip_hook(
+            model.firm_names, name, "expectation (weighted)", 2, " of 1", always=True
+        )
+    return node_tooltip_hook(model.firm_names, name)
 
 
 def clicked_customer(event: dict[str, Any] | None) -> int | None:
@@ -453,21 +475,36 @@ def clicked_customer(event: dict[str, Any] | None) -> int | None:
     return None
 
 
-NETWORK_HEIGHT = 520
+NETWORK_HEIGHT = 470
 
 
 @solara.component
 def NetworkNodes(
-    state: SessionState, model: CustomerMarket, picture: NetworkPicture, ties_json: str
+    state: SessionState,
+    model: CustomerMarket,
+    picture: NetworkPicture,
+    ties_json: str,
+    frame: int = 0,
 ) -> None:
-    """The two stacked canvases; only the nodes layer changes each frame."""
+    """The two stacked canvases; only the nodes layer changes each frame. ``frame`` (the frame
+    number) is what makes it redraw: reacton does not re-render a component whose arguments did
+    not change, and the nodes froze after the first step."""
     mode = state.colour_by.value
     industry = min(state.industry.value, len(model.industries) - 1)
-    values, visual_map = state.read(
-        lambda: node_values(model, picture.ids, mode, industry, firm_colours(len(model.firms)))
+    values, visual_map, suppliers = state.read(
+        lambda: (
+            *node_values(model, picture.ids, mode, industry, firm_colours(len(model.firms))),
+            model.customer_state.supplier[industry, picture.ids].copy(),
+        )
     )
-    label = COLOUR_MODES[mode].split(" (")[0]
-    nodes = nodes_option(picture, values, visual_map, state.customer.value, label)
+    nodes = nodes_option(
+        picture,
+        values,
+        visual_map,
+        state.customer.value,
+        tooltip_for(model, mode, industry),
+        suppliers,
+    )
 
     def on_click(event: dict[str, Any]) -> None:
         customer = clicked_customer(event)
@@ -486,7 +523,7 @@ def NetworkNodes(
 
 
 @solara.component
-def NetworkView(state: SessionState, model: CustomerMarket) -> None:
+def NetworkView(state: SessionState, model: CustomerMarket, frame: int = 0) -> None:
     """Nodes coloured as chosen, ties beneath; a click on a node inspects that customer."""
     picture = solara.use_memo(lambda: state.read(lambda: network_picture(model)), [model])
     ties_json = solara.use_memo(lambda: dumps(ties_option(picture)), [picture])
@@ -506,7 +543,7 @@ def NetworkView(state: SessionState, model: CustomerMarket) -> None:
                 on_value=lambda name: state.industry.set(model.industries.index(name)),
                 style={"max-width": "180px"},
             )
-        NetworkNodes(state, model, picture, ties_json)
+        NetworkNodes(state, model, picture, ties_json, frame)
         solara.Text(
             f"Colour: {COLOUR_MODES[mode]} in {model.industries[industry]} "
             "(grey: no supplier there, or not rated yet). "

@@ -1,10 +1,14 @@
 """Replicate runs of two variants in a local process pool, and their statistics.
 
-The Compare page runs each variant ``replicates`` times on worker processes ("spawn" context:
-the worker function :func:`run_replicate` is a module-level function that needs only the
-``sim`` package). Replicate ``r`` of both variants uses the same random stream,
-``SeedSequence(entropy=seed, spawn_key=(r,))`` (common random numbers, the convention of the
-sweep layer), so the differences are paired and their confidence intervals tight.
+The Compare page runs each variant ``replicates`` times on worker processes. Where the platform
+has it (Linux, macOS) the workers are forked from a *fork server* that imported the package and
+ran a tiny market once (:mod:`sim.ui.warm_worker`), so a worker starts with the compiled kernels
+loaded and steps at once; :func:`prestart` starts that server in the background when a session
+opens. Elsewhere they are spawned (each imports the package itself). The worker function
+:func:`run_replicate` is a module-level function that needs only the ``sim`` package.
+Replicate ``r`` of both variants uses the same random stream, ``SeedSequence(entropy=seed,
+spawn_key=(r,))`` (common random numbers, the convention of the sweep layer), so the
+differences are paired and their confidence intervals tight.
 
 Workers report progress through a queue every few steps; :class:`ReplicateRun` can be cancelled
 at any moment, which terminates the workers at once. Results are reduced to the metrics the page
@@ -17,6 +21,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue as queue_module
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -38,7 +43,9 @@ __all__ = [
     "ReplicateRun",
     "mean_band",
     "paired_difference",
+    "prestart",
     "run_replicate",
+    "worker_context",
 ]
 
 MARKET_METRICS: dict[str, tuple[str, float]] = {
@@ -72,6 +79,28 @@ LIMITS: dict[str, tuple[float, float]] = {
 """Range of each bounded metric on the display scale (bands are drawn within it)."""
 
 _PROGRESS: Any = None
+
+WARM_MODULE = "sim.ui.warm_worker"
+"""Imported by the fork server before it forks any worker (see :func:`worker_context`)."""
+
+
+def worker_context() -> Any:
+    """The multiprocessing context of the workers: a fork server preloaded with
+    :data:`WARM_MODULE` where available, else spawn."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload([WARM_MODULE])  # no effect once the server runs
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+def prestart() -> None:
+    """Start the workers' fork server now, so that it is warm by the first comparison
+    (returns at once; the server warms up in its own process)."""
+    if worker_context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
 
 
 def _init_worker(progress: Any) -> None:
@@ -137,6 +166,7 @@ def run_replicate(
             "market": market,
             "firms": firms.drop(columns="active"),
             "seconds": time.perf_counter() - started,
+            "warm": WARM_MODULE in sys.modules,
         }
     except Exception as e:  # a failed run is reported, not raised in the pool
         return {
@@ -231,6 +261,8 @@ class CompareResult:
         One line per failed run.
     seconds
         Wall time of the comparison.
+    warm
+        Whether every run's worker was forked from the warm fork server.
     """
 
     labels: tuple[str, str]
@@ -240,6 +272,7 @@ class CompareResult:
     firms: list[dict[str, dict[str, np.ndarray]]]
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    warm: bool = False
 
     @property
     def common_firms(self) -> list[str]:
@@ -302,7 +335,8 @@ def _assemble(spec: CompareSpec, results: list[dict[str, Any]], seconds: float) 
                 fcols = [position[int(s)] for s in g["step"]]
                 for metric in FIRM_METRICS:
                     slot[metric][r["replicate"], fcols] = g[metric].to_numpy(float)
-    return CompareResult(spec.labels, steps, years, market, firms, errors, seconds)
+    warm = all(r.get("warm", False) for r in ok)
+    return CompareResult(spec.labels, steps, years, market, firms, errors, seconds, warm)
 
 
 def _stop(pool: ProcessPoolExecutor, kill: bool) -> None:
@@ -339,10 +373,33 @@ class ReplicateRun:
         self.finished = 0
 
     @property
+    def total_steps(self) -> int:
+        """Steps of all runs together."""
+        return self.spec.runs * self.spec.steps
+
+    @property
+    def steps_done(self) -> int:
+        """Steps run so far, over all runs."""
+        return min(self.total_steps, sum(self.done_steps.values()))
+
+    @property
     def fraction(self) -> float:
         """Share of all steps of all runs done, 0..1."""
-        total = self.spec.runs * self.spec.steps
-        return min(1.0, sum(self.done_steps.values()) / total) if total else 1.0
+        total = self.total_steps
+        return self.steps_done / total if total else 1.0
+
+    def progress_text(self, seconds: float) -> str:
+        """What the page says while the runs go: steps done (every few steps of every run),
+        whole runs done, and the time so far."""
+        if not self.steps_done:
+            return (
+                f"starting {self.workers} worker processes for {self.spec.runs} runs of "
+                f"{self.spec.steps:,} steps · {seconds:.0f} s"
+            )
+        return (
+            f"{self.steps_done:,} of {self.total_steps:,} steps ({self.finished} of "
+            f"{self.spec.runs} runs done) · {seconds:.0f} s"
+        )
 
     def run(
         self,
@@ -360,7 +417,7 @@ class ReplicateRun:
             Polled every ``poll`` seconds; True stops the run at once.
         """
         started = time.perf_counter()
-        ctx = multiprocessing.get_context("spawn")
+        ctx = worker_context()
         progress = ctx.Queue()
         pool = ProcessPoolExecutor(
             self.workers, mp_context=ctx, initializer=_init_worker, initargs=(progress,)

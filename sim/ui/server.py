@@ -5,27 +5,35 @@ line, not a traceback), builds the offline asset folder (:mod:`sim.ui.assets`), 
 ``python -m solara run sim.ui.app --production`` bound to ``127.0.0.1`` unless told otherwise,
 with Solara's telemetry off. Tests use :func:`server_command` and :func:`server_environment` to
 start the same server themselves.
+
+:func:`run_server` (shared with ``cxsim workshop``) runs the server as a child in its own process
+group and stops that group when ``cxsim`` is told to stop (SIGINT, SIGTERM, SIGHUP), so a process
+manager or a script that stops ``cxsim`` never leaves a server holding the port.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Sequence
 from pathlib import Path
-
-from sim.scenario import find_scenario, load_scenario
-from sim.ui.assets import prepare_assets, solara_environment
 
 __all__ = [
     "APP",
     "DEFAULT_HOST",
     "DEFAULT_PORT",
     "SCENARIO_ENV",
+    "STOP_SIGNALS",
     "PortInUseError",
     "check_port",
+    "run_server",
     "serve",
     "server_command",
     "server_environment",
@@ -39,6 +47,11 @@ APP = "sim.ui.app"
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
+
+STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+"""Signals that stop ``cxsim ui`` and ``cxsim workshop`` and, with them, their server."""
 
 
 class PortInUseError(OSError):
@@ -92,6 +105,9 @@ def server_environment(
     base
         Environment to extend (default ``os.environ``).
     """
+    from sim.scenario import find_scenario
+    from sim.ui.assets import prepare_assets, solara_environment
+
     source = scenario
     if Path(scenario).suffix == ".toml" or len(Path(scenario).parts) > 1:
         source = str(find_scenario(scenario).resolve())
@@ -113,18 +129,81 @@ def serve(scenario: str = "baseline", host: str = DEFAULT_HOST, port: int = DEFA
     sim.ui.assets.AssetsError
         The offline assets are not installed.
     """
+    from sim.scenario import load_scenario
+
     load_scenario(scenario)
     check_port(host, port)
     env = server_environment(scenario)
     shown = f"[{host}]" if ":" in host else host
     print(f"cxsim ui: {scenario} on http://{shown}:{port}  (Ctrl-C stops)", flush=True)
-    process = subprocess.Popen(server_command(host, port), env=env)
+    return run_server(server_command(host, port), env, "cxsim ui")
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    """Send ``signum`` to the server and everything it started (its process group)."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        if os.name == "posix":
+            os.killpg(process.pid, signum)
+        else:  # pragma: no cover - no process groups
+            process.send_signal(signum)
+
+
+def run_server(command: Sequence[str], env: dict[str, str], name: str, grace: float = 10.0) -> int:
+    """Run a server child until it exits, or until this process is told to stop.
+
+    The child runs in a process group of its own. SIGINT, SIGTERM or SIGHUP to this process
+    (Ctrl-C, a process manager, ``kill``, a closed terminal) sends SIGTERM to that group, waits up
+    to ``grace`` seconds for it to exit, then kills it, so the port is free when this returns.
+
+    Parameters
+    ----------
+    command
+        The server's command line (:func:`server_command`).
+    env
+        Its environment.
+    name
+        How the stop is reported on stderr, e.g. ``"cxsim ui"``.
+    grace
+        Seconds the server has to exit after SIGTERM before it is killed.
+
+    Returns
+    -------
+    int
+        0 when stopped by a signal, else the server's own exit code.
+    """
+    stop: list[int] = []
+    process: subprocess.Popen | None = None
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if not stop and process is not None:
+            _signal_group(process, signal.SIGTERM)
+        stop.append(signum)
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = {s: signal.signal(s, on_signal) for s in STOP_SIGNALS} if main_thread else {}
     try:
-        return process.wait()
-    except KeyboardInterrupt:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        process = subprocess.Popen(command, env=env, start_new_session=True)
+        if stop:  # a signal arrived before ``process`` was set
+            _signal_group(process, signal.SIGTERM)
+        deadline = None
+        while True:
+            try:
+                code = process.wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                if stop and deadline is None:
+                    deadline = time.monotonic() + grace
+                if deadline is not None and time.monotonic() > deadline:
+                    _signal_group(process, signal.SIGKILL)
+                    code = process.wait()
+                    break
+    finally:
+        if process is not None and process.poll() is None:  # an error in this process
+            _signal_group(process, signal.SIGKILL)
+            process.wait()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if stop:
+        print(f"{name}: stopped ({signal.Signals(stop[0]).name})", file=sys.stderr, flush=True)
         return 0
+    return code

@@ -6,9 +6,12 @@ never share a model. The state keeps the *last valid* scenario: a change that th
 loader rejects leaves both the scenario and the model as they were, and the message goes back to
 the control that asked for it.
 
-The model is rebuilt from step 0 whenever the scenario changes (same seed, so the same network).
-Stepping (Step, or the play loop's thread) and every read of the model for a redraw hold the
-session's lock, so a chart never sees a model half-way through a step.
+A firm's strategy, levers, price, costs and budget act on the running market (from its next
+step, :mod:`sim.ui.live`); any other change rebuilds the model from step 0 (same seed, so the same
+network), and once the market has run the session asks first (:attr:`SessionState.pending`), as
+it does before a picked scenario or lesson replaces an edited market. Stepping (Step, or the play
+loop's thread) and every read of the model for a redraw hold the session's lock, so a chart never
+sees a model half-way through a step.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,10 +32,11 @@ from mesa.visualization.utils import force_update
 from sim.model import CustomerMarket
 from sim.scenario import Scenario, ScenarioError, list_scenarios, load_scenario
 from sim.strategies import build_strategy
-from sim.ui.fields import UI_MAX_CUSTOMERS
+from sim.ui.fields import STRATEGY_ALSO, UI_MAX_CUSTOMERS, strategy_names_after
+from sim.ui.live import apply_live, is_live
 from sim.ui.network_view import drawn_customers
 
-__all__ = ["SessionState", "apply_change", "model_parameters", "scenario_choices"]
+__all__ = ["Pending", "SessionState", "apply_change", "model_parameters", "scenario_choices"]
 
 T = TypeVar("T")
 
@@ -68,13 +73,16 @@ def _strategy_levers(scenario: Scenario, index: int, names: list[str]) -> dict[s
     return {k: v for k, v in firm.levers.items() if k in known}
 
 
-_STRATEGY_KEY = re.compile(r"^firms\[(\d+)\]\.strategy$")
+_STRATEGY_KEY = re.compile(rf"^firms\[(\d+)\]\.(strategy|{STRATEGY_ALSO})$")
 
 
 def apply_change(scenario: Scenario, key: str, value: Any) -> Scenario:
     """The scenario with one control's change, validated by the scenario loader.
 
-    A new strategy keeps only the levers it has; a list of one strategy is stored as its name.
+    ``firms[i].strategy`` (one name) switches the firm's strategy, keeping what is combined
+    with it; ``firms[i].strategy_also`` (a list) sets what is combined with it
+    (:func:`sim.ui.fields.strategy_names_after`). A new strategy keeps only the levers it has;
+    a list of one strategy is stored as its name.
 
     Raises
     ------
@@ -84,20 +92,32 @@ def apply_change(scenario: Scenario, key: str, value: Any) -> Scenario:
     overrides: dict[str, Any] = {key: value}
     match = _STRATEGY_KEY.match(key)
     if match:
-        names = [value] if isinstance(value, str) else list(value)
-        if not names:
-            raise ScenarioError(
-                str(scenario.source_path or "<scenario>"), key, "expected at least one strategy"
-            )
         index = int(match.group(1))
+        where = str(scenario.source_path or "<scenario>")
+        if index >= len(scenario.firms):
+            raise ScenarioError(where, key, f"no firm number {index}")
+        if not value and match.group(2) == "strategy":
+            raise ScenarioError(where, key, "expected a strategy")
+        names = strategy_names_after(key, value, scenario.firms[index].strategy)
         try:
             levers = _strategy_levers(scenario, index, names)
         except ValueError as e:
-            raise ScenarioError(str(scenario.source_path or "<scenario>"), key, str(e)) from None
-        overrides = {key: names[0] if len(names) == 1 else names, f"firms[{index}].levers": levers}
+            raise ScenarioError(where, key, str(e)) from None
+        strategy_key = f"firms[{index}].strategy"
+        overrides = {strategy_key: names[0] if len(names) == 1 else names}
+        overrides[f"firms[{index}].levers"] = levers
     new = load_scenario(scenario, overrides)
     _check_size(new)
     return new
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A change waiting for the user's yes: what it does, and the call that does it."""
+
+    title: str
+    text: str
+    apply: Callable[[], None]
 
 
 def model_parameters(scenario: Scenario) -> dict[str, Any]:
@@ -150,6 +170,12 @@ class SessionState:
         What the network view colours nodes by, and for which industry.
     revision
         Bumped whenever the scenario changes, so controls re-read their values.
+    loaded
+        The scenario as last loaded (file, upload or lesson): what :attr:`edited` compares to.
+    pending
+        A change that waits for the user's yes (:meth:`confirm`) or no (:meth:`cancel`).
+    live_changes
+        ``(step, key)`` of every change made to the running market since it was built.
     """
 
     def __init__(self, source: str = "baseline") -> None:
@@ -158,6 +184,7 @@ class SessionState:
         params = model_parameters(scenario)
         self.source = solara.reactive(source)
         self.scenario = solara.reactive(scenario)
+        self.loaded = scenario
         self.model_parameters = solara.reactive(params)
         self.model = solara.reactive(CustomerMarket(**params))
         self.lock = threading.RLock()
@@ -177,9 +204,16 @@ class SessionState:
         self.industry = solara.reactive(0)
         self.inspect_mode = solara.reactive("customer")
         self.source_error: solara.Reactive[str | None] = solara.reactive(None)
+        self.pending: solara.Reactive[Pending | None] = solara.reactive(None)
+        self.live_changes: solara.Reactive[tuple[tuple[int, str], ...]] = solara.reactive(())
         self._upload_dir: Path | None = None
 
     # -- the scenario -------------------------------------------------------------------------
+
+    @property
+    def edited(self) -> bool:
+        """Whether the scenario differs from the one last loaded (edits a reload would lose)."""
+        return self.scenario.value.to_dict() != self.loaded.to_dict()
 
     def set_scenario(self, scenario: Scenario) -> None:
         """Make ``scenario`` current and rebuild the model from step 0."""
@@ -191,6 +225,7 @@ class SessionState:
             self.model.value = model
         self.running.value = True
         self.run_error.value = None
+        self.live_changes.value = ()
         if self.customer.value is not None and self.customer.value >= model.n_customers:
             self.customer.value = None
         if self.firm.value >= len(model.firms):
@@ -202,30 +237,98 @@ class SessionState:
     def change(self, key: str, value: Any) -> str | None:
         """Apply one control's change; return the message for the control, or None if applied.
 
-        On a rejected value nothing changes: the scenario and the model stay as they were.
+        A rejected value changes nothing: the scenario and the model stay as they were. At step
+        0 any change rebuilds the market (nothing is lost). After that, a live change (a firm's
+        strategy, levers, price, costs, budget: :func:`sim.ui.live.is_live`) acts on the
+        running market from the next step; any other change needs a rebuild from step 0, which
+        waits in :attr:`pending` for the user's yes (:meth:`confirm`) or no (:meth:`cancel`).
         """
         try:
             new = apply_change(self.scenario.value, key, value)
         except ScenarioError as e:
             return e.detail
-        if new.to_dict() != self.scenario.value.to_dict():
+        if new.to_dict() == self.scenario.value.to_dict():
+            return None
+        steps = self.model.value.steps
+        if steps == 0:
             self.set_scenario(new)
+        elif is_live(key):
+            self.apply_live(new)
+        else:
+            self.ask(
+                "Rebuild the market?",
+                f"Changing {key} changes how the market is built: it restarts at step 0 with "
+                f"the same seed, and the {steps:,} steps run so far are dropped. (A firm's "
+                "strategy, levers, price, costs and budget change the running market instead.)",
+                lambda: self.set_scenario(new),
+            )
         return None
 
-    def load(self, source: str) -> bool:
-        """Load a scenario by name or path; on failure keep the current one and say why."""
+    def apply_live(self, scenario: Scenario) -> None:
+        """Make the running model follow ``scenario``'s live fields from its next step."""
+        with self.lock:
+            model = self.model.value
+            changed = apply_live(model, scenario)
+            self.scenario.value = scenario
+            self.model_parameters.value = model_parameters(scenario)
+            self.live_changes.value = (
+                *self.live_changes.value,
+                *((model.steps, key) for key in changed),
+            )
+        self.revision.value += 1
+        force_update()
+
+    def ask(self, title: str, text: str, apply: Callable[[], None]) -> None:
+        """Hold a change that would drop something until the user confirms it."""
+        self.pending.value = Pending(title, text, apply)
+
+    def confirm(self) -> None:
+        """Carry out the pending change."""
+        pending = self.pending.value
+        self.pending.value = None
+        if pending is not None:
+            pending.apply()
+
+    def cancel(self) -> None:
+        """Drop the pending change; the controls show the values in force again."""
+        self.pending.value = None
+        self.revision.value += 1
+
+    def load(self, source: str, shown_as: str | None = None) -> bool:
+        """Load a scenario by name or path; on failure keep the current one and say why.
+
+        Every problem is listed, one per line; ``shown_as`` names the file in them (an upload
+        is kept under a temporary path the user never chose).
+        """
         try:
             scenario = load_scenario(source)
             _check_size(scenario)
         except ScenarioError as e:
-            self.source_error.value = str(e)
+            lines = e.lines
+            if shown_as is not None:
+                lines = [line.replace(str(source), shown_as) for line in lines]
+            self.source_error.value = "\n".join(lines)
             return False
         self.source_error.value = None
         self.source.value = source
         self.customer.value = None
         self.firm.value = 0
+        self.loaded = scenario
         self.set_scenario(scenario)
         return True
+
+    def replace(self, what: str, load: Callable[[], object]) -> None:
+        """Run ``load`` (which replaces the market) now, or after asking if the market was
+        edited and the edits would be lost."""
+        if not self.edited:
+            load()
+            return
+        self.ask(
+            "Replace the edited market?",
+            f"Opening {what} replaces the market you edited ({self.scenario.value.name}); "
+            "your changes are lost unless you export the scenario first (Export tab).",
+            lambda: load(),
+        )
 
     def upload(self, filename: str, content: bytes) -> bool:
         """Load a scenario from an uploaded TOML file (kept in this session's temp folder)."""
@@ -237,7 +340,7 @@ class SessionState:
             self._upload_dir = Path(tempfile.mkdtemp(prefix="cxsim-ui-"))
         path = self._upload_dir / name
         path.write_bytes(content)
-        ok = self.load(str(path))
+        ok = self.load(str(path), shown_as=Path(filename).name)
         if ok:
             self.source.value = f"upload: {name}"
         return ok
@@ -279,6 +382,7 @@ class SessionState:
         with self.lock:
             self.model.value = CustomerMarket(**self.model_parameters.value)
         self.running.value = True
+        self.live_changes.value = ()
         force_update()
 
     # -- selections ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ __all__ = ["register"]
 
 def register(subparsers: Any) -> None:
     """Add ``validate`` to the ``cxsim`` command line."""
-    from sim.validation import CHECKS
+    from sim.validation import CHECK_NAMES
 
     p = subparsers.add_parser(
         "validate",
@@ -31,9 +31,9 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--only",
         nargs="+",
-        choices=list(CHECKS),
+        choices=list(CHECK_NAMES),
         metavar="CHECK",
-        help=f"run only these checks: {', '.join(CHECKS)}",
+        help=f"run only these checks: {', '.join(CHECK_NAMES)}",
     )
     p.add_argument("--seed", type=int, default=1)
     p.set_defaults(func=cmd_validate)

@@ -5,7 +5,8 @@ process (opened on first use from ``$CXSIM_WORKSHOP_DB``) holds every room, and 
 session acts on it through the same checked methods a script would use (a facilitator's actions
 need the room's key, a participant's the participant's token). What a session is (facilitator
 of a room, or a participant with a token) lives in that session only. Each page polls its room's
-change counter once a second, so statuses and leaderboards appear without reloading.
+change counter once a second, so statuses and leaderboards appear without reloading. The HTML
+tables, chart options and CSS are in :mod:`sim.workshop.presentation`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,16 @@ from typing import Any
 import solara
 
 from sim.scenario import list_scenarios
+from sim.ui.html_widget import clickable_html
+from sim.workshop.presentation import (
+    CSS,
+    board_html,
+    choices_html,
+    debrief_options,
+    own_options,
+    ranking_note,
+)
+from sim.workshop.reports import RANK_BY
 from sim.workshop.room import (
     BALANCED,
     AccessDenied,
@@ -35,6 +46,7 @@ __all__ = [
     "choices_html",
     "debrief_options",
     "default_db",
+    "own_options",
     "workshop",
 ]
 
@@ -42,43 +54,6 @@ DB_ENV = "CXSIM_WORKSHOP_DB"
 """Environment variable naming the SQLite file of the rooms."""
 
 POLL_SECONDS = 1.0
-
-CSS = """
-.cx-ws { max-width: 1100px; }
-.cx-ws-cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr));
-  gap: 14px; }
-.cx-ws-code { font-size: 34px; font-weight: 700; letter-spacing: 0.12em; color: #1a73e8; }
-.cx-ws-note { font-size: 12px; color: #5f6368; display: block; line-height: 1.4; }
-.cx-ws-secret { font-family: monospace; font-size: 13px; background: #f1f3f4; padding: 2px 6px;
-  border-radius: 3px; word-break: break-all; }
-.cx-ws-table { border-collapse: collapse; font-size: 14px; margin: 6px 0 14px 0; }
-.cx-ws-table th, .cx-ws-table td { border-bottom: 1px solid #e0e0e0; padding: 5px 12px;
-  text-align: right; white-space: nowrap; }
-.cx-ws-table th:nth-child(-n+2), .cx-ws-table td:nth-child(-n+2) { text-align: left; }
-.cx-ws-table th { background: #f5f5f5; font-weight: 600; }
-.cx-ws-me { background: #e8f0fe; font-weight: 600; }
-.cx-ws-error { color: #b00020; font-size: 13px; display: block; }
-.cx-ws-charts { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 10px;
-  margin: 6px 0 10px 0; }
-.cx-ws-charts > * { min-width: 0; border: 1px solid #e0e0e0; border-radius: 4px; }
-.cx-ws-choices td, .cx-ws-choices th { text-align: left !important; white-space: normal;
-  font-size: 13px; vertical-align: top; }
-"""
-
-DEBRIEF_CHARTS = (
-    ("customers", "Customers", "customers", 1.0, (0, None)),
-    ("share", "Market share", "%", 1.0, (0, None)),
-    ("trust", "Trust", "trust (0-1)", 1.0, (0, 1)),
-    ("nps", "NPS", "NPS", 1.0, (-100, 100)),
-)
-"""The debrief's charts: series, title, y-axis name, scale, y limits."""
-OWN_CHARTS = (
-    ("customers", "Your customers", "customers", 1.0, (0, None)),
-    ("retention", "Your retention (annual)", "%", 100.0, (0, 100)),
-    ("nps", "Your NPS", "NPS", 1.0, (-100, 100)),
-    ("profit", "Your profit per week", "money", 1.0, (None, None)),
-)
-"""A participant's charts of their own firm (same layout as :data:`DEBRIEF_CHARTS`)."""
 
 _lock = threading.Lock()
 _workshop: Workshop | None = None
@@ -96,163 +71,6 @@ def workshop() -> Workshop:
         if _workshop is None:
             _workshop = Workshop(str(default_db()))
         return _workshop
-
-
-def _fmt(value: Any, spec: str) -> str:
-    return "–" if value is None else spec.format(value)
-
-
-def board_html(rows: list[dict[str, Any]], me: int | None = None) -> str:
-    """The leaderboard as an HTML table (``me``: the viewer's firm, highlighted)."""
-    head = (
-        "#",
-        "firm",
-        "customers",
-        "share",
-        "annual retention",
-        "NPS",
-        "trust",
-        "profit this round",
-        "cash",
-    )
-    body = []
-    for row in rows:
-        cells = (
-            str(row["rank"]),
-            html.escape(row["name"]),
-            f"{row['customers']:,.0f}",
-            f"{row['share']:.1f}%",
-            _fmt(row["retention"], "{:.1%}"),
-            _fmt(row["nps"], "{:+.0f}"),
-            _fmt(row["trust"], "{:.2f}"),
-            f"{row['profit']:,.0f}",
-            f"{row['cash']:,.0f}",
-        )
-        cls = ' class="cx-ws-me"' if row["firm"] == me else ""
-        body.append(
-            f'<tr{cls} data-firm="{row["firm"]}" data-customers="{row["customers"]:.0f}">'
-            + "".join(f"<td>{c}</td>" for c in cells)
-            + "</tr>"
-        )
-    header = "".join(f"<th>{h}</th>" for h in head)
-    return f'<table class="cx-ws-table cx-ws-board"><tr>{header}</tr>{"".join(body)}</table>'
-
-
-def _choice_text(c: dict[str, Any]) -> str:
-    return (
-        f"promise {c['promise_level']:+.0%} · {c['focus']} · marketing {c['marketing']:.0%}"
-        f" · capacity {c.get('capacity_share', 0.3):.0%}"
-        f"{' · discloses' if c['disclose'] else ''}"
-    )
-
-
-def debrief_options(
-    debrief: dict[str, Any], charts: tuple = DEBRIEF_CHARTS, prefix: str = "debrief"
-) -> list[tuple[str, dict[str, Any]]]:
-    """The debrief's ECharts options, ``(name, option)``: one line per firm against weeks, a
-    dashed line at each round's end labelled with the round, the firms' choices of each round
-    in the tooltip. ``charts`` and ``prefix`` choose the charts and their names."""
-    from sim.ui.charts import firm_colours
-
-    colours = firm_colours(len(debrief["firms"]))
-    ends = [r["end_week"] for r in debrief["rounds"]]
-    out = []
-    for column, title, y_name, scale, (low, high) in charts:
-        source = [
-            [
-                week,
-                *(None if f[column][i] is None else f[column][i] * scale for f in debrief["firms"]),
-            ]
-            for i, week in enumerate(debrief["weeks"])
-        ]
-        series: list[dict[str, Any]] = [
-            {
-                "type": "line",
-                "name": f["name"],
-                "encode": {"x": 0, "y": i + 1},
-                "showSymbol": False,
-                "color": colours[i],
-                "lineStyle": {"width": 2},
-            }
-            for i, f in enumerate(debrief["firms"])
-        ]
-        if series:
-            series[0]["markLine"] = {
-                "silent": True,
-                "symbol": "none",
-                "lineStyle": {"type": "dashed", "color": "#888", "width": 1},
-                "label": {"position": "insideEndTop", "color": "#555", "fontSize": 11},
-                "data": [
-                    {"xAxis": r["end_week"], "label": {"formatter": f"R{r['round']}"}}
-                    for r in debrief["rounds"]
-                ],
-            }
-        y_axis: dict[str, Any] = {
-            "type": "value",
-            "name": y_name,
-            "nameTextStyle": {"align": "left", "color": "#555"},
-        }
-        if low is not None:
-            y_axis["min"] = low
-        if high is not None:
-            y_axis["max"] = high
-        out.append(
-            (
-                f"{prefix}-{column}",
-                {
-                    "animation": False,
-                    "title": {
-                        "text": title,
-                        "left": 6,
-                        "top": 4,
-                        "textStyle": {"fontSize": 13, "fontWeight": 600, "color": "#333"},
-                    },
-                    "legend": {"top": 4, "right": 10, "textStyle": {"fontSize": 11}},
-                    "grid": {
-                        "left": 10,
-                        "right": 22,
-                        "top": 52,
-                        "bottom": 28,
-                        "containLabel": True,
-                    },
-                    "tooltip": {"trigger": "axis", "confine": True, "order": "valueDesc"},
-                    "xAxis": {
-                        "type": "value",
-                        "name": "week",
-                        "nameLocation": "middle",
-                        "nameGap": 24,
-                        "min": 0,
-                        "max": max(ends) if ends else 1,
-                        "axisLine": {"onZero": False},
-                    },
-                    "yAxis": y_axis,
-                    "dataset": {"source": source},
-                    "series": series,
-                },
-            )
-        )
-    return out
-
-
-def own_options(own: dict[str, Any], firm_count: int = 1) -> list[tuple[str, dict[str, Any]]]:
-    """A participant's charts (:data:`OWN_CHARTS`) from :meth:`Workshop.own_history`: their
-    firm's line only, in its leaderboard colour, with the round ends marked."""
-    from sim.ui.charts import firm_colours
-
-    options = debrief_options(
-        {
-            "firms": [{"name": own["name"], **own["series"]}],
-            "weeks": own["weeks"],
-            "rounds": own["rounds"],
-        },
-        OWN_CHARTS,
-        "own",
-    )
-    colour = firm_colours(max(firm_count, own["firm"] + 1))[own["firm"]]
-    for _, option in options:
-        option["series"][0]["color"] = colour
-        option["legend"] = {"show": False}
-    return options
 
 
 @solara.component
@@ -279,29 +97,6 @@ def OwnCharts(code: str, token: str) -> None:
     with solara.Div(classes=["cx-ws-charts", "cx-ws-own-charts"]):
         for name, option in own_options(own, len(workshop().room(code).participants)):
             Chart(option, name, height=240)
-
-
-def choices_html(debrief: dict[str, Any]) -> str:
-    """Per round (a row), each firm's choices and customers at the round's end (a column)."""
-    head = "".join(f"<th>{html.escape(f['name'])}</th>" for f in debrief["firms"])
-    body = []
-    for r in debrief["rounds"]:
-        results = {row["firm"]: row for row in r["results"]}
-        cells = []
-        for c in r["choices"]:
-            res = results.get(c["firm"])
-            after = "" if res is None else f"<br><b>{res['customers']:,.0f}</b> customers"
-            cells.append(f'<td data-firm="{c["firm"]}">{html.escape(_choice_text(c))}{after}</td>')
-        body.append(
-            f'<tr data-round="{r["round"]}"><td>R{r["round"]}<br>weeks '
-            f"{r['end_week'] - debrief['weeks_per_round'] + 1}-{r['end_week']}</td>"
-            + "".join(cells)
-            + "</tr>"
-        )
-    return (
-        '<table class="cx-ws-table cx-ws-choices"><tr><th>round</th>'
-        f"{head}</tr>{''.join(body)}</table>"
-    )
 
 
 @solara.component
@@ -425,39 +220,67 @@ def JoinRoom(on_role: Any) -> None:
             solara.Text(error, classes=["cx-ws-error"])
 
 
+ROLES = {"participant": "participant token", "facilitator": "facilitator key"}
+"""Who comes back to a room, and the secret each one holds."""
+
+
+def rejoin_role(code: str, secret: str, role: str) -> dict[str, str]:
+    """The role a code and secret open: ``role``'s first, then the other's.
+
+    Raises
+    ------
+    AccessDenied
+        Neither matches; the message names what was asked for ("wrong facilitator key for
+        room ABCDEF" or "unknown participant token for room ABCDEF").
+    WorkshopError
+        No such room.
+    """
+    shop = workshop()
+    order = (
+        ["facilitator", "participant"] if role == "facilitator" else ["participant", "facilitator"]
+    )
+    for who in order:
+        try:
+            if who == "facilitator":
+                shop.status(code, secret)
+                return {"role": "facilitator", "code": code, "key": secret}
+            shop.whoami(code, secret)
+            return {"role": "participant", "code": code, "token": secret}
+        except AccessDenied:
+            continue
+    what = "wrong facilitator key" if role == "facilitator" else "unknown participant token"
+    raise AccessDenied(f"{what} for room {code}")
+
+
 @solara.component
 def Rejoin(on_role: Any) -> None:
-    """Come back to a room after a reload or a restart: code and key (or token)."""
+    """Come back to a room after a reload or a restart: code, who one is, and the secret."""
     code = solara.use_reactive("")
+    role = solara.use_reactive("participant")
     secret = solara.use_reactive("")
     error, set_error = solara.use_state("")
 
     def rejoin() -> None:
-        shop = workshop()
         c, s = (code.value or "").strip().upper(), (secret.value or "").strip()
         try:
-            try:
-                shop.status(c, s)
-                on_role({"role": "facilitator", "code": c, "key": s})
-                return
-            except AccessDenied:
-                pass
-            shop.whoami(c, s)
-            on_role({"role": "participant", "code": c, "token": s})
+            on_role(rejoin_role(c, s, role.value))
         except (AccessDenied, WorkshopError) as e:
             set_error(str(e))
 
     with solara.Card("Come back", classes=["cx-ws-rejoin"]):
         solara.Text(
-            "Facilitators: the room code and key. Participants: the code and the "
-            "token shown when you joined.",
+            "Participants: the room code and the token shown when you joined. Facilitators: "
+            "the room code and key.",
             classes=["cx-ws-note"],
         )
         solara.InputText(
             "Room code", value=code, continuous_update=True, classes=["cx-ws-rejoin-code"]
         )
+        solara.ToggleButtonsSingle(
+            value=role, values=list(ROLES), dense=True, classes=["cx-ws-rejoin-role"]
+        )
         solara.InputText(
-            "Key or token",
+            f"Your {ROLES[role.value]}",
             value=secret,
             continuous_update=True,
             password=True,
@@ -469,12 +292,35 @@ def Rejoin(on_role: Any) -> None:
 
 
 @solara.component
+def Secret(label: str, secret: str, css: str, note: str) -> None:
+    """A secret hidden behind a Show button (a projected screen never shows it by accident)."""
+    shown, set_shown = solara.use_state(False)
+    with solara.Div(classes=["cx-ws-secret-row"]):
+        solara.Text(label, classes=["cx-ws-note"])
+        if shown:
+            solara.Text(secret, classes=["cx-ws-secret", css])
+        else:
+            solara.Text("••••••••", classes=["cx-ws-secret", f"{css}-hidden"])
+        solara.Button(
+            f"Hide {label.split()[-1]}" if shown else f"Show {label.split()[-1]}",
+            small=True,
+            text=True,
+            color="primary",
+            icon_name="mdi-eye-off" if shown else "mdi-eye",
+            on_click=lambda: set_shown(not shown),
+            classes=[f"{css}-reveal"],
+        )
+        solara.Text(note, classes=["cx-ws-note"])
+
+
+@solara.component
 def FacilitatorView(code: str, key: str) -> None:
     """Room code and key, round controls, participants' statuses, the leaderboard."""
     use_room_revision(code)
     shop = workshop()
     error, set_error = solara.use_state("")
     debrief_open, set_debrief = solara.use_state(None)  # type: ignore[arg-type]
+    sort, set_sort = solara.use_state(RANK_BY)
     status = shop.status(code, key)
 
     def act(fn: Any) -> None:
@@ -500,10 +346,14 @@ def FacilitatorView(code: str, key: str) -> None:
             f'<div class="cx-ws-room" data-code="{code}" data-phase="{phase}" data-round="{r}" '
             f'data-paused="{str(paused).lower()}">'
             f'<span class="cx-ws-note">room code</span><span class="cx-ws-code">{code}</span>'
-            f'<span class="cx-ws-note">facilitator key (keep it private; it reopens this '
-            f'page): <span class="cx-ws-secret cx-ws-key">{html.escape(key)}</span></span>'
             f'<p class="cx-ws-status"><b>{label}</b> · {status["weeks"]} weeks a round</p></div>'
         ),
+    )
+    Secret(
+        "facilitator key",
+        key,
+        "cx-ws-key",
+        "keep it private: with the room code it reopens this page (and runs the room)",
     )
     with solara.Row():
         solara.Button(
@@ -577,23 +427,29 @@ def FacilitatorView(code: str, key: str) -> None:
             f"<th>capacity</th><th>disclose</th></tr>{rows}</table>"
         ),
     )
-    leaderboard(code, None)
+    leaderboard(code, None, sort, set_sort)
     if show_debrief:
         DebriefView(code, key)
 
 
-def leaderboard(code: str, me: int | None) -> None:
-    """Show the leaderboard after the last round played (nothing before the first).
+def leaderboard(code: str, me: int | None, sort: str = RANK_BY, on_sort: Any = None) -> None:
+    """Show the leaderboard after the last round played (nothing before the first), ordered by
+    ``sort``; a click on a column header calls ``on_sort(column)``.
 
     A plain function, not a component: it is redrawn whenever the calling view is.
     """
-    rows = workshop().leaderboard(code)
+    rows = workshop().leaderboard(code, sort=sort)
     if not rows:
         return
     r = max(workshop().room(code).results)
     solara.HTML(
-        tag="div", unsafe_innerHTML=f"<h3>Leaderboard after round {r}</h3>" + board_html(rows, me)
+        tag="div",
+        unsafe_innerHTML=(
+            f"<h3>Leaderboard after round {r}</h3>"
+            f'<span class="cx-ws-note">{ranking_note(sort)}</span>'
+        ),
     )
+    clickable_html(board_html(rows, me, sort), on_sort or (lambda _: None))
 
 
 @solara.component
@@ -610,6 +466,7 @@ def ParticipantView(code: str, token: str) -> None:
     capacity = solara.use_reactive(me["choice"]["capacity_share"])
     message, set_message = solara.use_state("")
     error, set_error = solara.use_state("")
+    sort, set_sort = solara.use_state(RANK_BY)
 
     def submit() -> None:
         try:
@@ -654,10 +511,15 @@ def ParticipantView(code: str, token: str) -> None:
             f'<div class="cx-ws-me-box" data-firm="{me["firm"]}" data-phase="{phase}" '
             f'data-round="{r}" data-paused="{str(paused).lower()}">'
             f"<h2>{html.escape(me['name'])} · firm {me['firm'] + 1}</h2>"
-            f'<p class="cx-ws-status"><b>{label}</b></p><span class="cx-ws-note">room {code} · '
-            f'your token (to come back): <span class="cx-ws-secret">{html.escape(token)}</span>'
+            f'<p class="cx-ws-status"><b>{label}</b></p><span class="cx-ws-note">room {code}'
             "</span></div>"
         ),
+    )
+    Secret(
+        "your token",
+        token,
+        "cx-ws-token",
+        "to come back to your firm after a reload; keep it private",
     )
     with solara.Card("Your levers", classes=["cx-ws-levers"]):
         solara.Text(
@@ -703,7 +565,7 @@ def ParticipantView(code: str, token: str) -> None:
             solara.Text(saved_text, classes=["cx-ws-note", "cx-ws-saved"])
         if error:
             solara.Text(error, classes=["cx-ws-error"])
-    leaderboard(code, me["firm"])
+    leaderboard(code, me["firm"], sort, set_sort)
     if room.results:
         OwnCharts(code, token)
     if phase == "finished":

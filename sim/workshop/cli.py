@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -62,7 +61,7 @@ def serve(db: str | Path, host: str, port: int) -> int:
     sim.ui.assets.AssetsError
         The offline assets are not installed.
     """
-    from sim.ui.server import check_port
+    from sim.ui.server import check_port, run_server
     from sim.workshop.store import WorkshopStore
 
     check_port(host, port)
@@ -73,16 +72,7 @@ def serve(db: str | Path, host: str, port: int) -> int:
         f"cxsim workshop: rooms in {Path(db).resolve()} on http://{shown}:{port}  (Ctrl-C stops)",
         flush=True,
     )
-    process = subprocess.Popen(server_command(host, port), env=env)
-    try:
-        return process.wait()
-    except KeyboardInterrupt:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        return 0
+    return run_server(server_command(host, port), env, "cxsim workshop")
 
 
 def register(subparsers: Any) -> None:

@@ -5,6 +5,8 @@ a round opened or closed), so after a server restart :class:`sim.workshop.room.W
 rebuild each room exactly: the market is rebuilt from its settings and the closed rounds are
 replayed with the stored choices (the model is deterministic for a seed). Secrets are never
 stored: the facilitator key and participant tokens are kept as SHA-256 hashes.
+
+This module must never import the model or the UI.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ CREATE TABLE IF NOT EXISTS results (
     trust REAL,
     profit REAL NOT NULL,
     cash REAL NOT NULL,
+    clv REAL,
     PRIMARY KEY (code, round, firm)
 );
 """
@@ -72,11 +75,12 @@ CREATE TABLE IF NOT EXISTS results (
 MIGRATIONS = (
     ("rooms", "paused", "INTEGER NOT NULL DEFAULT 0"),
     ("choices", "capacity_share", "REAL NOT NULL DEFAULT 0.3"),
+    ("results", "clv", "REAL"),
 )
 """Columns added to older databases when opened: ``(table, column, declaration)``."""
 
 CHOICE_FIELDS = ("promise_level", "focus", "marketing", "disclose", "capacity_share")
-RESULT_FIELDS = ("customers", "share", "retention", "nps", "trust", "profit", "cash")
+RESULT_FIELDS = ("customers", "share", "retention", "nps", "trust", "profit", "cash", "clv")
 
 
 class WorkshopStore:
@@ -268,7 +272,8 @@ class WorkshopStore:
             statements.append(
                 (
                     "INSERT OR REPLACE INTO results (code, round, firm, customers, share,"
-                    " retention, nps, trust, profit, cash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " retention, nps, trust, profit, cash, clv)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (code, round_, row["firm"], *(row[k] for k in RESULT_FIELDS)),
                 )
             )
@@ -280,7 +285,7 @@ class WorkshopStore:
     def results(self, code: str) -> list[dict[str, Any]]:
         """Every stored result row of the room, by round then firm."""
         return self._rows(
-            "SELECT round, firm, customers, share, retention, nps, trust, profit, cash"
+            "SELECT round, firm, customers, share, retention, nps, trust, profit, cash, clv"
             " FROM results WHERE code = ? ORDER BY round, firm",
             (code,),
         )

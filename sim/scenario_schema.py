@@ -1,0 +1,489 @@
+"""The scenario schema: what a scenario file may say, as pydantic models.
+
+A scenario is one complete market: who the customers are (:class:`MarketSpec`,
+:class:`SegmentSpec`), how they are connected (:class:`NetworkSpec`), which firms serve them with
+which strategies (:class:`FirmSpec`), and every behavioural parameter (``sim.params``). The
+models validate everything; :func:`validation_problems` turns pydantic's errors into the
+``key: what was expected`` lines of a :class:`ScenarioError`, every problem found at once.
+Finding, reading and resolving files (``extends``, overrides) is :mod:`sim.scenario`'s job.
+
+This module must never import the model, the rules, the UI or the sweep layer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import tomli_w
+from pydantic import (
+    BaseModel,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from sim.params import P, Params, Section
+
+__all__ = [
+    "NETWORK_KINDS",
+    "ClaimSpec",
+    "FirmSpec",
+    "MarketSpec",
+    "NetworkSpec",
+    "Scenario",
+    "ScenarioError",
+    "SegmentSpec",
+    "scenario_hash",
+    "validation_problems",
+]
+
+NETWORK_KINDS = (
+    "watts_strogatz",
+    "barabasi_albert",
+    "erdos_renyi",
+    "stochastic_block",
+    "complete",
+    "edge_list",
+)
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used: each problem names file, key and expectation.
+
+    Parameters
+    ----------
+    source
+        Where the problem is: a file, or a command-line flag such as ``--set market.customers=0``.
+    key
+        The key path in the scenario (``firms[0].price``), or '' for the whole source.
+    message
+        What was expected (and what was found).
+    more
+        Further problems found at the same time, as ``(source, key, message)``.
+
+    Attributes
+    ----------
+    problems
+        Every problem as ``(source, key, message)``, the first one first.
+    lines
+        One line per problem, ``source: key: message`` (``str(error)`` joins them with
+        newlines).
+    """
+
+    def __init__(
+        self, source: str, key: str, message: str, more: Sequence[tuple[str, str, str]] = ()
+    ) -> None:
+        self.source, self.key, self.detail = source, key, message
+        self.problems: list[tuple[str, str, str]] = [(source, key, message), *more]
+        super().__init__("\n".join(self.lines))
+
+    @property
+    def lines(self) -> list[str]:
+        """One line per problem: ``source: key: message``."""
+        return [_problem_line(*problem) for problem in self.problems]
+
+    @classmethod
+    def of(cls, problems: Sequence[tuple[str, str, str]]) -> ScenarioError:
+        """One error carrying ``problems`` (at least one)."""
+        first, *rest = problems
+        return cls(*first, more=rest)
+
+
+def _problem_line(source: str, key: str, message: str) -> str:
+    where = f"{source}: " if source else ""
+    if key and (f" {key}=" in source or source.endswith(f"override {key}")):
+        key = ""  # the source is the override of this very key: say it once
+    return f"{where}{key + ': ' if key else ''}{message}"
+
+
+class MarketSpec(Section):
+    """Who is in the market."""
+
+    customers: int = P(
+        2000, "number of customers (nodes of the network)", "customers", ge=2, le=50_000_000
+    )
+    industries: list[str] = P(
+        ["banking", "retail", "telecom"], "industries; each customer may have one supplier in each"
+    )
+    attributes: list[str] = P(
+        ["reliability", "speed", "service", "value"], "attributes customers judge firms on"
+    )
+    cross_industry: list[str] = P(
+        ["speed", "service"],
+        "attributes whose best experience anywhere sets the bar in every industry",
+    )
+    failure_attributes: list[str] = P(["reliability", "speed"], "attributes a failure drops")
+    price_attribute: str | None = P(
+        "value",
+        'attribute perceived from price against rivals ("none": no attribute depends on price)',
+    )
+    regions: int = P(
+        1, "regions (communities of the network); local firms serve one", "", ge=1, le=10_000
+    )
+
+    @field_validator("industries", "attributes")
+    @classmethod
+    def _unique_non_empty(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("expected at least one name")
+        if len(set(v)) != len(v):
+            raise ValueError(f"expected unique names, got {v}")
+        return v
+
+    @field_validator("price_attribute")
+    @classmethod
+    def _none_means_no_price(cls, v: str | None) -> str | None:
+        return None if v is None or v.strip().lower() in ("", "none") else v
+
+    @model_validator(mode="after")
+    def _known_attributes(self) -> MarketSpec:
+        problems = _Problems()
+        for key in ("cross_industry", "failure_attributes"):
+            bad = [a for a in getattr(self, key) if a not in self.attributes]
+            if bad:
+                problems.add((key,), f"expected names from attributes {self.attributes}, got {bad}")
+        if self.price_attribute is not None and self.price_attribute not in self.attributes:
+            problems.add(
+                ("price_attribute",),
+                f'expected one of {self.attributes} or "none", got {self.price_attribute!r}',
+            )
+        if self.customers < self.regions:
+            problems.add(
+                ("customers",),
+                f"expected at least one customer per region (market.regions = {self.regions}), "
+                f"got {self.customers}",
+            )
+        problems.raise_any()
+        return self
+
+
+class NetworkSpec(Section):
+    """The social network customers talk over."""
+
+    kind: Literal[NETWORK_KINDS] = P("watts_strogatz", "graph generator, or edge_list for a file")
+    k: int = P(10, "watts_strogatz: neighbours in the ring lattice", "", ge=2)
+    p: float = P(0.1, "watts_strogatz: rewiring probability", "", ge=0, le=1)
+    m: int = P(5, "barabasi_albert: edges a new node brings", "", ge=1)
+    mean_degree: float = P(10.0, "erdos_renyi: mean degree", "", gt=0)
+    k_in: float = P(8.0, "stochastic_block: mean neighbours in one's own region", "", ge=0)
+    k_out: float = P(2.0, "stochastic_block: mean neighbours in other regions", "", ge=0)
+    path: str | None = P(None, "edge_list: path of the file, relative to the scenario file")
+
+    @model_validator(mode="after")
+    def _path_for_edge_list(self) -> NetworkSpec:
+        if self.kind == "edge_list" and not self.path:
+            raise ValueError("kind = 'edge_list' needs path = '<file>'")
+        return self
+
+
+class SegmentSpec(Section):
+    """A group of customers who weight attributes alike."""
+
+    name: str
+    share: float = P(1.0, "share of customers in this segment (shares are normalised)", "", gt=0)
+    weights: dict[str, float] = P({}, "attribute weights (normalised to sum 1); missing = 0")
+    concentration: float = P(
+        40.0,
+        "Dirichlet concentration of individual weights around the "
+        "segment's (0: everyone has exactly the segment's weights)",
+        "",
+        ge=0,
+    )
+    price_sensitivity: float = P(
+        1.0,
+        "how strongly members weigh a price difference when choosing a firm, relative to "
+        "switching.price (1: the average customer; price seekers above 1, service seekers below)",
+        "",
+        ge=0,
+        le=10,
+    )
+
+    @field_validator("weights")
+    @classmethod
+    def _positive(cls, v: dict[str, float]) -> dict[str, float]:
+        if any(w < 0 for w in v.values()):
+            raise ValueError(f"expected weights >= 0, got {v}")
+        if v and sum(v.values()) <= 0:
+            raise ValueError("expected at least one positive weight")
+        return v
+
+
+class FirmSpec(Section):
+    """A firm: where it competes, what it can do, what it costs and how it behaves."""
+
+    name: str
+    industry: str
+    region: int | None = P(None, "region served by a local firm (none: national)")
+    capability: float | dict[str, float] = P(
+        0.6, "what the firm can deliver per attribute (one number: all attributes)", "attribute"
+    )
+    capacity: float = P(
+        0.3,
+        "customers it can serve at full quality, as a share of the market",
+        "share",
+        ge=0,
+        le=10,
+    )
+    initial_share: float = P(0.2, "share of all customers served at the start", "share", ge=0, le=1)
+    price: float = P(100.0, "price per customer per year", "money/customer/year", gt=0)
+    unit_cost: float = P(45.0, "cost of serving one customer per year", "money/customer/year", ge=0)
+    capacity_cost: float = P(
+        15.0, "upkeep of capacity for one customer per year", "money/customer/year", ge=0
+    )
+    cash: float = P(20.0, "cash at the start, per market customer", "money/market customer")
+    base_budget: float = P(
+        2.0,
+        "discretionary budget per year independent of revenue",
+        "money/market customer/year",
+        ge=0,
+    )
+    budget_share: float = P(
+        0.15, "share of revenue added to the discretionary budget", "", ge=0, le=1
+    )
+    entry_step: int = P(0, "step at which the firm enters the market", "steps", ge=0)
+    strategy: str | list[str] = P(
+        "honest",
+        "built-in strategy name, package.module:ClassName, or a list of them composed in order",
+    )
+    levers: dict[str, Any] = P({}, "the strategy's levers (see docs/MODEL.md, Strategies)")
+
+    @field_validator("capability")
+    @classmethod
+    def _unit_interval(cls, v: float | dict[str, float]) -> float | dict[str, float]:
+        values = v.values() if isinstance(v, dict) else [v]
+        if any(not 0 <= x <= 1 for x in values):
+            raise ValueError(f"expected values in 0..1, got {v}")
+        return v
+
+
+class ClaimSpec(Section):
+    """A verdict the scenario states, checkable over its outputs (``cxsim robustness``).
+
+    ``holds`` is parsed and checked against the scenario by :mod:`sim.robustness.claims`.
+    """
+
+    name: str = P(..., "short identifier of the claim, unique in the scenario")
+    says: str = P("", "the verdict in words")
+    holds: str = P(..., "LEFT OP RIGHT over the outputs (docs/robustness.md)")
+
+
+class Scenario(Params):
+    """One complete market: structure, firms and every behavioural parameter."""
+
+    name: str = "unnamed"
+    description: str = ""
+    seed: int = P(0, "seed of the model's random generator", "", ge=0)
+    steps: int = P(520, "steps a run lasts unless told otherwise", "steps", ge=1)
+    steps_per_year: int = P(
+        52, "steps in a simulated year (52: a step is a week)", "", ge=1, le=10_000
+    )
+    collect_every: int = P(1, "record metrics every this many steps", "steps", ge=1)
+    market: MarketSpec = Field(default_factory=MarketSpec)
+    network: NetworkSpec = Field(default_factory=NetworkSpec)
+    segments: list[SegmentSpec] = Field(
+        default_factory=lambda: [
+            SegmentSpec(
+                name="everyone",
+                weights={"reliability": 0.3, "speed": 0.25, "service": 0.25, "value": 0.2},
+            )
+        ]
+    )
+    firms: list[FirmSpec]
+    claims: list[ClaimSpec] = P([], "verdicts the scenario states (docs/robustness.md)")
+    _source_path: Path | None = PrivateAttr(None)
+
+    @property
+    def source_path(self) -> Path | None:
+        """The file this scenario was loaded from, if any."""
+        return self._source_path
+
+    @property
+    def params(self) -> Params:
+        """The behavioural parameters alone."""
+        return Params(**{k: getattr(self, k) for k in Params.model_fields})
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        market = self.market
+        problems = _Problems()
+        if not self.firms:
+            problems.add(("firms",), "expected at least one [[firms]] table")
+        names = [f.name for f in self.firms]
+        for i, f in enumerate(self.firms):
+            if names.count(f.name) > 1:
+                problems.add(
+                    ("firms", i, "name"), f"expected a unique firm name, got {f.name!r} twice"
+                )
+            if f.industry not in market.industries:
+                problems.add(
+                    ("firms", i, "industry"),
+                    f"expected one of {market.industries}, got {f.industry!r}",
+                )
+            if f.region is not None and not 0 <= f.region < market.regions:
+                problems.add(
+                    ("firms", i, "region"),
+                    f"expected a region in 0..{market.regions - 1} "
+                    f"(market.regions = {market.regions}), got {f.region}",
+                )
+            if isinstance(f.capability, dict):
+                bad = [a for a in f.capability if a not in market.attributes]
+                if bad:
+                    problems.add(
+                        ("firms", i, "capability"),
+                        f"expected attributes from {market.attributes}, got {bad}",
+                    )
+        for industry in market.industries:
+            firms = [f for f in self.firms if f.industry == industry]
+            if not firms:
+                problems.add(
+                    ("market", "industries"),
+                    f"industry {industry!r} has no firm; expected at least one "
+                    "[[firms]] with industry = " + repr(industry),
+                )
+            share = sum(f.initial_share for f in firms)
+            if share > 1 + 1e-9:
+                problems.add(
+                    ("firms",),
+                    f"initial_share of the firms in {industry!r} sums to "
+                    f"{share:.3g}; expected at most 1",
+                )
+        for i, seg in enumerate(self.segments):
+            bad = [a for a in seg.weights if a not in market.attributes]
+            if bad:
+                problems.add(
+                    ("segments", i, "weights"),
+                    f"expected attributes from {market.attributes}, got {bad}",
+                )
+        if not self.segments:
+            problems.add(("segments",), "expected at least one [[segments]] table")
+        if self.network.kind == "stochastic_block" and market.regions < 2:
+            problems.add(("network", "kind"), "stochastic_block needs market.regions >= 2")
+        if self.network.kind == "watts_strogatz" and self.network.k >= market.customers:
+            problems.add(
+                ("network", "k"),
+                f"expected k < market.customers ({market.customers}), got {self.network.k}",
+            )
+        problems.raise_any()
+        return self
+
+    # -- serialisation ------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The resolved scenario as plain data (no ``extends``), None values dropped."""
+        return _drop_none(self.model_dump(mode="json"))
+
+    def to_toml(self) -> str:
+        """The resolved scenario as TOML text that ``cxsim run`` accepts."""
+        return tomli_w.dumps(self.to_dict())
+
+
+class _At(ValueError):
+    """A consistency error at a key path inside a validator."""
+
+    def __init__(self, loc: tuple[Any, ...], message: str) -> None:
+        self.loc = loc
+        super().__init__(message)
+
+
+class _Problems(ValueError):
+    """Every consistency error a validator found (raised once, at the end, if any)."""
+
+    def __init__(self) -> None:
+        self.found: list[_At] = []
+        super().__init__("")
+
+    def add(self, loc: tuple[Any, ...], message: str) -> None:
+        self.found.append(_At(loc, message))
+
+    def raise_any(self) -> None:
+        if self.found:
+            self.args = ("; ".join(str(p) for p in self.found),)
+            raise self
+
+
+def _loc_str(loc: tuple[Any, ...]) -> str:
+    s = ""
+    for part in loc:
+        s += f"[{part}]" if isinstance(part, int) else (f".{part}" if s else str(part))
+    return s
+
+
+def _fields_at(loc: tuple[Any, ...]) -> list[str] | None:
+    """Allowed keys of the schema node that owns the last element of ``loc``."""
+    model: Any = Scenario
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return None
+        ann = field.annotation
+        args = getattr(ann, "__args__", ())
+        model = next(
+            (a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None
+        )
+        if model is None:
+            return None
+    return list(getattr(model, "model_fields", {}))
+
+
+_TYPE_TAGS = ("str", "int", "float", "list[str]", "dict[str,float]", "function-after")
+"""Pydantic's union-member tags in an error location (not keys of the scenario)."""
+
+MAX_SHOWN = 80
+"""Longest repr of a wrong value quoted in a message."""
+
+
+def validation_problems(err: ValidationError) -> list[tuple[str, str]]:
+    """Every problem of a scenario's validation error, as ``(key path, message)``, in order."""
+    out: list[tuple[str, str]] = []
+    for e in err.errors():
+        loc = tuple(
+            x for x in e["loc"] if not (isinstance(x, str) and ("[" in x or x in _TYPE_TAGS))
+        )
+        key = _loc_str(loc)
+        ctx_err = (e.get("ctx") or {}).get("error")
+        if e["type"] == "extra_forbidden":
+            allowed = _fields_at(loc)
+            msg = "unknown key" + (f"; expected one of: {', '.join(allowed)}" if allowed else "")
+        elif e["type"] == "missing":
+            msg = "required key is missing"
+        elif isinstance(ctx_err, _Problems):
+            out += [(_loc_str((*loc, *p.loc)) if p.loc else key, str(p)) for p in ctx_err.found]
+            continue
+        elif isinstance(ctx_err, _At):
+            key = _loc_str((*loc, *ctx_err.loc)) if ctx_err.loc else key
+            msg = str(ctx_err)
+        else:
+            msg = e["msg"].removeprefix("Value error, ")
+            msg = msg[0].lower() + msg[1:]
+            if not msg.startswith("expected") and "input" in e and not isinstance(e["input"], dict):
+                msg = f"expected {msg.removeprefix('input should be ')}, got {_shown(e['input'])}"
+        if (key, msg) not in out:
+            out.append((key, msg))
+    return out
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 5] + " ...)"
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """A stable SHA-256 of the resolved scenario (what it says, not how the file is written)."""
+    blob = json.dumps(scenario.to_dict(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _drop_none(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {k: _drop_none(v) for k, v in x.items() if v is not None}
+    if isinstance(x, list):
+        return [_drop_none(v) for v in x]
+    return x

@@ -1,0 +1,205 @@
+"""Calibrations end to end on a tiny market: determinism, resume, outputs, recovery, the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.calibration.progress import CalibrationProgress
+from sim.calibration.run import CalibrationInterrupted, calibrate
+from sim.calibration.synthetic import synthetic_observations
+from sim.cli import main
+from sim.scenario import load_scenario
+from sim.sweep.executors import DaskExecutor, LocalExecutor, SerialExecutor
+
+pytest.importorskip("pyabc")
+
+FIXTURES = Path(__file__).parent / "fixtures" / "calibration"
+MARKET = str(FIXTURES / "market.toml")
+DATA = str(FIXTURES / "retention.csv")
+
+TINY = {
+    "calibration": {
+        "seed": 5,
+        "population": 10,
+        "generations": 1,
+        "max_simulations": 200,
+        "predictive": 4,
+    },
+    "parameters": {
+        "switching.intercept": {"prior": "uniform", "low": -4.0, "high": 0.0},
+        "satisfaction.loss_aversion": {},
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def serial_run(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("serial") / "out"
+    return calibrate(MARKET, DATA, TINY, out, executor=SerialExecutor())
+
+
+@pytest.mark.slow
+def test_the_posterior_does_not_depend_on_the_executor(serial_run, tmp_path: Path) -> None:
+    two = calibrate(MARKET, DATA, TINY, tmp_path / "local", executor=LocalExecutor(2))
+    pd.testing.assert_frame_equal(serial_run.posterior, two.posterior)
+    from distributed import Client
+
+    with Client(processes=False, dashboard_address=None) as client:
+        dask = calibrate(
+            MARKET, DATA, TINY, tmp_path / "dask", executor=DaskExecutor(client=client)
+        )
+    pd.testing.assert_frame_equal(serial_run.posterior, dask.posterior)
+
+
+class StopAfter(CalibrationProgress):
+    """Presses Ctrl-C after ``n`` runs."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.n = n
+
+    def run_done(self, ok: bool) -> None:
+        super().run_done(ok)
+        if self.runs == self.n:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.slow
+def test_an_interrupted_calibration_resumes_to_the_same_posterior(
+    serial_run, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(CalibrationInterrupted) as stop:
+        calibrate(MARKET, DATA, TINY, out, executor=SerialExecutor(), progress=StopAfter(17))
+    assert stop.value.runs == 17
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted"
+    assert not (out / "posterior.parquet").exists()
+    again = calibrate(MARKET, DATA, TINY, out, executor=SerialExecutor())
+    pd.testing.assert_frame_equal(serial_run.posterior, again.posterior)
+    assert again.runs_this_session == serial_run.runs_this_session - 17
+    sessions = json.loads((out / "manifest.json").read_text())["sessions"]
+    assert [s["status"] for s in sessions] == ["interrupted", "complete"]
+
+
+def test_outputs_hold_what_a_reader_needs(serial_run) -> None:
+    out = serial_run.out
+    for name in (
+        "posterior.parquet",
+        "intervals.csv",
+        "identifiability.csv",
+        "predictive.parquet",
+        "predictive.png",
+        "fitted.toml",
+        "marginals.png",
+    ):
+        assert (out / name).is_file(), name
+    posterior = pd.read_parquet(out / "posterior.parquet")
+    assert len(posterior) == 10 and posterior["weight"].sum() == pytest.approx(1.0)
+    table = pd.read_csv(out / "intervals.csv").set_index("parameter")
+    assert (table["q05"] <= table["median"]).all() and (table["median"] <= table["q95"]).all()
+    assert table.loc["satisfaction.loss_aversion", "prior"] == "uniform(1, 3)"
+    ident = pd.read_csv(out / "identifiability.csv")
+    assert ((ident["ratio"] > 0) & (ident["ratio"] <= 1.2)).all()
+    fitted = load_scenario(out / "fitted.toml")
+    assert fitted.switching.intercept == pytest.approx(table.loc["switching.intercept", "median"])
+    assert fitted.name == "calibration_market_fitted"
+    manifest = json.loads((out / "manifest.json").read_text())
+    sha = manifest["data"]["sha256"]
+    assert len(sha) == 64 and sha in (out / "fitted.toml").read_text()
+    assert manifest["posterior_median"]["switching.intercept"] == pytest.approx(
+        fitted.switching.intercept
+    )
+    bands = pd.read_parquet(out / "predictive.parquet")
+    assert len(bands) == 10 and (bands["q05"] <= bands["q95"]).all()
+
+
+def test_another_calibration_in_the_same_folder_is_refused(serial_run) -> None:
+    other = {**TINY, "calibration": {**TINY["calibration"], "seed": 6}}
+    before = sorted(p.name for p in serial_run.out.iterdir())
+    from sim.calibration.errors import CalibrationStoreError
+
+    with pytest.raises(CalibrationStoreError, match="holds another calibration"):
+        calibrate(MARKET, DATA, other, serial_run.out, executor=SerialExecutor())
+    assert sorted(p.name for p in serial_run.out.iterdir()) == before
+
+
+@pytest.mark.slow
+def test_the_churn_level_is_recovered_from_survival_curves(tmp_path: Path) -> None:
+    """Two markets that differ only in churn: each posterior holds its own truth, in order."""
+    template = pd.DataFrame(
+        [("survival", f, 0, y) for f in ("Acme", "Rival") for y in (1.0, 1.25, 1.5)],
+        columns=["series", "firm", "cohort", "year"],
+    )
+    template["n"] = 40
+    calib = {
+        "calibration": {"seed": 2, "population": 15, "generations": 2, "predictive": 0},
+        "parameters": {"switching.intercept": {"prior": "uniform", "low": -4.0, "high": 0.0}},
+    }
+    found = {}
+    for truth in (-3.2, -0.8):
+        data = synthetic_observations(MARKET, {"switching.intercept": truth}, template, seed=9)
+        result = calibrate(MARKET, data, calib, tmp_path / str(truth), executor=SerialExecutor())
+        row = result.intervals.iloc[0]
+        assert row["q05"] <= truth <= row["q95"], (truth, row.to_dict())
+        assert result.identifiability.iloc[0]["ratio"] < 0.8
+        found[truth] = row["median"]
+    assert found[-3.2] < found[-0.8] - 1.0
+
+
+# -- the command line -----------------------------------------------------------------------
+
+
+def test_cli_bad_data_is_one_line_exit_2_and_nothing_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("series,firm,cohort,year,value\nsurvival,Acme,0,1,0.9\nsurvival,Acme,0,2,0.95\n")
+    calib = tmp_path / "c.toml"
+    calib.write_text('[parameters."satisfaction.loss_aversion"]\n')
+    out = tmp_path / "out"
+    code = main(["calibrate", MARKET, str(bad), str(calib), "--out", str(out), "--serial"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err.count("\n") == 0 and err.startswith(f"cxsim: error: {bad}, row 2, column value")
+    assert not out.exists()
+
+
+def test_cli_bad_calibration_file_is_exit_2(tmp_path: Path, capsys) -> None:
+    calib = tmp_path / "c.toml"
+    calib.write_text('[parameters."economics.marketing_reference"]\n')
+    code = main(["calibrate", MARKET, DATA, str(calib), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and "no plausible range" in err and "Traceback" not in err
+
+
+def test_cli_interrupted_is_exit_130_with_resume_hint(tmp_path: Path, capsys, monkeypatch) -> None:
+    import sim.calibration.run as run_module
+
+    def stopped(*args, **kwargs):
+        raise CalibrationInterrupted(tmp_path, 12)
+
+    monkeypatch.setattr(run_module, "calibrate", stopped)
+    calib = tmp_path / "c.toml"
+    calib.write_text('[parameters."satisfaction.loss_aversion"]\n')
+    code = main(["calibrate", MARKET, DATA, str(calib), "--out", str(tmp_path / "o")])
+    assert code == 130 and "Run the same command again to resume" in capsys.readouterr().err
+
+
+def test_cli_prints_the_intervals_and_the_files(serial_run, capsys, tmp_path: Path) -> None:
+    calib = tmp_path / "c.toml"
+    import tomli_w
+
+    calib.write_text(tomli_w.dumps(TINY))
+    code = main(
+        ["calibrate", MARKET, DATA, str(calib), "--out", str(serial_run.out), "--serial", "--quiet"]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "switching.intercept" in out and "fitted.toml" in out and "90% band" in out
+    assert np.isfinite(serial_run.epsilon)

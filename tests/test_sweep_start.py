@@ -1,0 +1,85 @@
+"""A sweep whose executor cannot start writes nothing: no new results folder, no session in an
+existing one, and a folder that existed before is never deleted."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+import sim.sweep as sw
+from sim.cli import main
+from sim.sweep.executors import ExecutorError, SerialExecutor
+from tests.ui_helpers import free_port
+
+FIXTURE = Path(__file__).parent / "fixtures" / "sweep" / "tiny.toml"
+
+
+def spec() -> dict:
+    return {
+        "name": "start",
+        "scenario": str(FIXTURE),
+        "seed": 3,
+        "replicates": 1,
+        "steps": 5,
+        "parameters": [{"key": "firms.Probe.levers.inflation", "values": [0.0, 0.3]}],
+    }
+
+
+class CannotStart(SerialExecutor):
+    """An executor whose workers never come up (as a Dask scheduler that is not there)."""
+
+    def __enter__(self) -> CannotStart:
+        raise ExecutorError("no workers: the cluster did not start")
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_no_folder_is_created_when_the_executor_cannot_start(tmp_path: Path) -> None:
+    out = tmp_path / "results" / "start"
+    with pytest.raises(ExecutorError, match="did not start"):
+        sw.run(spec(), out, executor=CannotStart())
+    assert not out.exists() and not out.parent.exists()
+
+
+def test_no_temporary_folder_is_left_either(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(ExecutorError):
+        sw.run(spec(), None, executor=CannotStart())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_existing_folder_is_kept_as_it_was(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ExecutorError):
+        sw.run(spec(), empty, executor=CannotStart())
+    assert empty.is_dir() and list(empty.iterdir()) == []
+
+    done = tmp_path / "done"
+    first = sw.run(spec(), done, executor="serial")
+    assert first.report.ok == 2
+    before = snapshot(done)
+    with pytest.raises(ExecutorError):
+        sw.run(spec(), done, executor=CannotStart(), retry_failed=True)
+    assert snapshot(done) == before  # not even a "failed" session in its manifest
+
+
+@pytest.mark.slow
+def test_cxsim_sweep_with_no_dask_scheduler_says_so_and_leaves_no_folder(
+    tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "results"
+    spec_file = tmp_path / "start.toml"
+    spec_file.write_text(
+        f'name = "start"\nscenario = "{FIXTURE}"\nreplicates = 1\nsteps = 5\n'
+        '[[parameters]]\nkey = "firms.Probe.levers.inflation"\nvalues = [0.0, 0.3]\n'
+    )
+    address = f"127.0.0.1:{free_port()}"  # nothing listens there
+    code = main(["sweep", str(spec_file), "--dask", address, "--out", str(out), "--quiet"])
+    assert code == 2
+    assert "cannot reach the scheduler" in capsys.readouterr().err
+    assert not out.exists()
