@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import sim
@@ -171,3 +172,26 @@ def test_the_national_leaders_resources_are_a_grocers_in_the_equal_variant() -> 
     assert set(differs) == {"capability", "capacity", "price", "cash", "base_budget"}
     for word in ("capability", "price", "capacity", "cash", "budget"):
         assert word in rich.description
+
+
+def _grocers_after_entry(name: str) -> tuple[pd.DataFrame, list[int], int]:
+    model = sim.CustomerMarket(name, rng=1, overrides={"market.customers": 1000})
+    model.run(8 * model.steps_per_year)
+    df = model.firm_metrics()
+    return df, model.firm_state.exit_step.tolist(), load_scenario(name).firms[-1].entry_step
+
+
+def test_a_substandard_grocer_goes_out_of_business_through_cash_and_customers() -> None:
+    """When the better-resourced chain arrives, grocers lose customers, then money, and close
+    once their cash has stayed negative (the economics rule); on equal resources none closes."""
+    df, exits, entry = _grocers_after_entry("national_leader_enters")
+    closed = [f for f in range(4) if exits[f] >= 0]
+    assert closed, "no grocer closed after the national chain entered"
+    for f in closed:
+        mine = df[df["firm"] == f].set_index("step")
+        assert exits[f] > entry
+        before = mine.loc[entry, "customers"]
+        assert mine.loc[: exits[f] - 1, "customers"].iloc[-1] < 0.8 * before  # it lost customers
+        assert (mine.loc[exits[f] - 13 : exits[f] - 1, "cash"] < 0).all()  # and its cash was gone
+    _, exits, _ = _grocers_after_entry("national_leader_equal")
+    assert all(step < 0 for step in exits[:4]), "a grocer closed against an entrant on its footing"
