@@ -4,7 +4,8 @@
 95% interval, coloured by verdict); :func:`write_doc` writes the whole page: how it was run and how
 long it took, the ablation table (the verdict of every scenario with each switch off), and per
 scenario the claim, the chart, the channels that carry the verdict in words, the reading from
-``headlines.toml`` and the table of numbers. This module never imports the model or the UI.
+``headlines.toml`` and the table of numbers. Of the model it imports only the claims' parser
+(``Claim``), never its rules or the UI.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 from ablate import ALL_ON, SWITCHES, Headline, carried_by
+
+from sim.robustness.claims import Claim
 
 __all__ = ["ScenarioResult", "chart", "write_doc"]
 
@@ -43,9 +46,12 @@ class ScenarioResult:
     runs, seconds, customers, replicates, years
         How it was run: runs finished, wall time of the sweep sessions, market size, replicates
         per point, years per run.
+    claim
+        The headline's claim, parsed (``Headline.parsed``).
     """
 
     headline: Headline
+    claim: Claim
     summary: pd.DataFrame
     skipped: dict[str, str]
     runs: int
@@ -133,7 +139,7 @@ def _section(r: ScenarioResult, figures: str) -> list[str]:
     lines = [
         f"## `{h.scenario}`",
         "",
-        f"**Headline**: {h.headline}. **Claim**: `{h.holds}`.",
+        f"**Headline**: {h.headline}. **Claim** `{h.claim}`: {r.claim.says} (`{r.claim.text}`).",
         "",
         f"With all mechanisms on: **{_fmt(on['mean'])}** {_interval(on['ci_low'], on['ci_high'])}"
         f", the claim **{on['verdict']}** ({r.replicates} replicates of {r.customers:,} "

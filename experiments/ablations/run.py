@@ -103,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         reasons = ablate.applicable(scenario)
         result = report.ScenarioResult(
             headline=h,
+            claim=h.parsed(scenario),
             summary=summary,
             skipped={s: why for s, why in reasons.items() if why},
             runs=len(values),

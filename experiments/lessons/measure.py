@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -38,6 +39,14 @@ def spec(lesson, replicates: int, customers: int) -> dict:
     sc = load_scenario(lesson.scenario)
     points = [{"label": AS_SHIPPED, "set": {"mechanisms.loss_aversion": True}}]
     points += [{"label": t.label, "set": dict(t.set)} for t in lesson.tries]
+    # an integer key some point sets is set in every point (to the shipped value where the
+    # point does not change it): the sweep's design table cannot hold a missing integer
+    shipped = sc.model_dump()
+    keys = {k for p in points for k in p["set"]}
+    integers = {k for k in keys if type(_value_at(shipped, k)) is int}
+    for p in points:
+        for k in integers - set(p["set"]):
+            p["set"][k] = _value_at(shipped, k)
     return {
         "name": f"lesson_{lesson.slug}",
         "scenario": lesson.scenario,
@@ -60,6 +69,17 @@ def spec(lesson, replicates: int, customers: int) -> dict:
         },
         "analysis": {"outcomes": ["retention_annual"]},
     }
+
+
+def _value_at(data: dict, key: str) -> object:
+    """The value of an override key (``a.b``, ``a[1].b``, ``firms.NAME.b``) in a dumped scenario."""
+    node: object = data
+    for part in re.findall(r"[^.\[\]]+", key):
+        if isinstance(node, list):
+            node = node[int(part)] if part.isdigit() else next(x for x in node if x["name"] == part)
+        else:
+            node = node[part]
+    return node
 
 
 def _ci(v: pd.Series) -> str:
