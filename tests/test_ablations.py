@@ -138,6 +138,10 @@ def test_the_words_say_which_channel_carries_a_verdict() -> None:
     assert "any one of `a` and `b`" in text and "reverses with `a` off" in text
     none = _summary([(None, 0.3, 0.2, 0.4, 0, 0), ("a", 0.28, 0.2, 0.36, -0.03, -0.01)])
     assert "no one channel carries it" in ablate.carried_by(none)
+    shrunk = _summary([(None, 0.9, 0.6, 1.2, 0, 0), ("a", 0.05, 0.01, 0.09, -1.1, -0.6)])
+    text = ablate.carried_by(shrunk)
+    assert "no one channel carries it" in text and "less than 20% of its size" in text
+    assert "`a` (+0.050) off: that channel carries most of it" in text
 
 
 def test_switching_off_the_trust_channel_removes_most_of_the_overpromisers_trust_gap(

@@ -283,10 +283,7 @@ def headline_values(results: sim.sweep.SweepResults, headline: Headline) -> pd.D
     """One row per finished run: ``run_id``, ``point``, ``label``, ``replicate`` and ``value``
     (the headline: the claim's margin in the run, NaN where it is undefined)."""
     claim = headline.parsed()
-    runs = results.sql(
-        "SELECT r.run_id, r.point, r.replicate, d.label FROM runs r "
-        "JOIN design d USING (point) WHERE r.status = 'ok'"
-    ).df()
+    runs = results.sql("SELECT run_id, point, replicate, label FROM runs WHERE status = 'ok'").df()
     ids = pd.Index(runs["run_id"], name="run_id")
     margins = claim_margins([claim], results.df("market"), results.df("firms"), ids)
     runs["value"] = margins[claim.name].to_numpy(float)
@@ -394,6 +391,7 @@ def carried_by(summary: pd.DataFrame, name: str = "the verdict") -> str:
     if removed.empty:
         return (
             f"{cap} survives the removal of any single channel: no one channel carries it."
+            + _shrunk(on, offs)
             + note
             + size
         )
@@ -405,6 +403,22 @@ def carried_by(summary: pd.DataFrame, name: str = "the verdict") -> str:
     return (
         f"{cap} vanishes with any one of {_join(names)} off{tail}: each of them is needed, "
         "none carries it alone." + note + size
+    )
+
+
+def _shrunk(on: pd.Series, offs: pd.DataFrame, keep: float = 0.2) -> str:
+    """The switches off which the verdict keeps its sign but loses most of its size."""
+    small = offs[offs["changed"] & (offs["mean"] * on["mean"] > 0)]
+    small = small[small["mean"].abs() < keep * abs(on["mean"])]
+    if small.empty:
+        return ""
+    parts = [f"`{r.switch}` ({r.mean:+.3f})" for r in small.itertuples()]
+    return (
+        f" But it keeps less than {keep:.0%} of its size ({on['mean']:+.3f} with all on) with "
+        f"{_join(parts)} off: that channel carries most of it."
+        if len(parts) == 1
+        else f" But it keeps less than {keep:.0%} of its size ({on['mean']:+.3f} with all on) "
+        f"with any one of {_join(parts)} off."
     )
 
 
