@@ -185,8 +185,10 @@ def write_doc(
     command: str,
     workers: int,
     machine: str,
+    missing: Sequence[str] = (),
 ) -> Path:
-    """Write docs/ablations.md for ``results`` (charts are expected in ``figures``)."""
+    """Write docs/ablations.md for ``results`` (charts are expected in ``figures``); ``missing``
+    names the scenarios with a headline but no runs yet, which the page lists as not run."""
     total_runs = sum(r.runs for r in results)
     total_seconds = sum(r.seconds for r in results)
     lines = [
@@ -226,6 +228,11 @@ def write_doc(
         lines.append(
             f"| `{r.headline.scenario}` | {r.runs} | {r.customers:,} | {_minutes(r.seconds)} |"
         )
+    if missing:
+        lines += [
+            "",
+            f"Not run or not finished yet (their headlines are defined): {', '.join(f'`{m}`' for m in missing)}.",
+        ]
     lines += [
         "",
         "## The ablation table",

@@ -90,15 +90,22 @@ def main(argv: list[str] | None = None) -> int:
 
     figures = args.doc.parent / "ablations_figures"
     results = []
+    missing = []
     for name, h in headlines.items():
         folder = args.out / name
         if not (folder / "manifest.json").exists():
             print(f"{name}: no results in {folder}; run it first")
+            missing.append(name)
             continue
         res = sim.sweep.open(folder)
         values = ablate.headline_values(res, h)
-        summary = ablate.summarise(values)
         spec = res.spec
+        planned = len(res.design()) * spec.replicates
+        if len(values) < planned:
+            print(f"{name}: {len(values)} of {planned} runs finished; resume it first")
+            missing.append(name)
+            continue
+        summary = ablate.summarise(values)
         scenario = load_scenario(h.scenario)
         reasons = ablate.applicable(scenario)
         result = report.ScenarioResult(
@@ -128,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             command="nice -n 10 .venv/bin/python experiments/ablations/run.py",
             workers=workers,
             machine=machine,
+            missing=missing,
         )
         print(f"wrote {args.doc} and {len(results)} figures in {figures}")
     return 0
