@@ -231,7 +231,9 @@ def write_doc(
     if missing:
         lines += [
             "",
-            f"Not run or not finished yet (their headlines are defined): {', '.join(f'`{m}`' for m in missing)}.",
+            "Not run or not finished yet (their headlines are defined): "
+            + ", ".join(f"`{m}`" for m in missing)
+            + ".",
         ]
     lines += [
         "",

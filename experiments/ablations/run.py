@@ -98,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
             missing.append(name)
             continue
         res = sim.sweep.open(folder)
+        if not res.sql("SELECT count(*) FROM runs").fetchall()[0][0]:
+            print(f"{name}: no finished runs in {folder}; run it first")
+            missing.append(name)
+            continue
         values = ablate.headline_values(res, h)
         spec = res.spec
         planned = len(res.design()) * spec.replicates
