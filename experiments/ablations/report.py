@@ -220,6 +220,9 @@ def write_doc(
         "regenerates the runs (resuming what is already in `results/ablations/`), this page and",
         f"its figures. The runs behind this page: {total_runs:,} runs of ten years, "
         f"{_minutes(total_seconds)} of wall time on {workers} worker processes ({machine}).",
+        "Market sizes differ by scenario (below; each headline's `customers` in headlines.toml);",
+        "wall times are of the sweep sessions on a machine that may be shared with other work,",
+        "not benchmarks.",
         "",
         "| scenario | runs | customers | wall time |",
         "|---|---|---|---|",
