@@ -221,9 +221,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         ]
         written += list(json.loads((out / "manifest.json").read_text())["inputs"])
         if args.plot:
-            from sim.plots import plot_firm_series
+            from sim.plots import plot_early_warning, plot_firm_series
 
-            pngs = plot_firm_series(model.firm_metrics(), out / "plots")
+            firms = model.firm_metrics()
+            pngs = plot_firm_series(firms, out / "plots") + plot_early_warning(firms, out / "plots")
             written += [f"plots/{p.name}" for p in pngs]
         print(f"wrote {out}/: {', '.join(written)}")
     elif args.plot:

@@ -2,23 +2,15 @@
 
 ``sim.metrics`` computes them; the sweep, robustness and calibration layers name them in their
 files (outcomes, claims, observed series) and must be able to check a name without loading the
-model, so the names live here, apart.
+model, so the names live here, apart. What each relationship indicator asks is in
+``sim.indicators``.
 
 This module must never import anything from the package.
 """
 
 from __future__ import annotations
 
-__all__ = ["FIRM_COLUMNS", "MARKET_COLUMNS", "RELATIONSHIP_INDICATORS"]
-
-RELATIONSHIP_INDICATORS = {
-    "satisfaction": "satisfaction",
-    "trust": "trust",
-    "control_mutuality": "control mutuality",
-    "commitment": "commitment",
-    "attitude": "mind-set (attitude)",
-    "nps": "word of mouth (NPS)",
-}
+__all__ = ["FIRM_COLUMNS", "MARKET_COLUMNS"]
 
 FIRM_COLUMNS = (
     "step",
@@ -45,7 +37,9 @@ FIRM_COLUMNS = (
     "trust",
     "commitment",
     "control_mutuality",
+    "mindset",
     "attitude",
+    "intention_to_stay",
     "wom_positive",
     "wom_negative",
     "wom_volume",
@@ -80,7 +74,9 @@ MARKET_COLUMNS = (
     "trust",
     "commitment",
     "control_mutuality",
+    "mindset",
     "attitude",
+    "intention_to_stay",
     "wom_positive",
     "wom_negative",
     "wom_volume",

@@ -11,10 +11,15 @@ Definitions (docs/MODEL.md, section "Observation"):
 - **Expectation gap**: mean over the customers served this step of ``sum_k w[k] (E[k] - X[k])``,
   with E the expectation they judged the experience against.
 - **Control mutuality**: answered / made complaints, over customers who ever complained.
+- **Mind-set**: mean attitude toward the firm over its own current customers (``mindset``);
+  ``attitude`` is the mean over all N customers, the firm's reputation among everyone.
+- **Intention to stay**: mean chance of still being a customer in five years at the current
+  churn hazard, over the firm's current customers in the survey panel (``sim.indicators``).
 - **Customer lifetime value** (Gupta & Lehmann 2003): ``margin * r / (1 + i - r)`` with margin
   the yearly price less unit cost and retention spend per customer, r the annual retention.
-- **Six relationship indicators**: satisfaction, trust, control mutuality, commitment, attitude
-  (mind-set, what customers have heard), word of mouth (NPS).
+- **Six relationship indicators** (``sim.indicators.SURVEY_ITEMS``: each as a survey item):
+  satisfaction, trust, control mutuality, commitment, mind-set, word of mouth (NPS and the
+  intention to stay five years).
 
 This module must never import the UI or the sweep layer.
 """
@@ -26,7 +31,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.columns import FIRM_COLUMNS, MARKET_COLUMNS, RELATIONSHIP_INDICATORS
+from sim.columns import FIRM_COLUMNS, MARKET_COLUMNS
+from sim.indicators import RELATIONSHIP_INDICATORS, intention_to_stay
 from sim.jit import kernel
 from sim.rules.economics import unit_costs
 from sim.rules.word_of_mouth import review_score
@@ -84,11 +90,31 @@ TALLIES = (
     "trust",
     "commitment",
     "control_mutuality",
+    "mindset",
+    "attitude",
 )
 
 
 TALLY_BLOCK = 4096
 """Customers per block of :func:`tally` (whether each is served anywhere is kept per block)."""
+
+
+@kernel
+def _block_sum(values: np.ndarray, lo: int, hi: int) -> float:
+    """``values[lo:hi]`` summed in float64, in four interleaved partial sums (one chain of
+    additions would wait on each add's latency)."""
+    a = b = c = d = 0.0
+    i = lo
+    while i + 4 <= hi:
+        a += np.float64(values[i])
+        b += np.float64(values[i + 1])
+        c += np.float64(values[i + 2])
+        d += np.float64(values[i + 3])
+        i += 4
+    while i < hi:
+        a += np.float64(values[i])
+        i += 1
+    return (a + b) + (c + d)
 
 
 @kernel
@@ -99,6 +125,7 @@ def tally(
     answered: np.ndarray,
     trust: np.ndarray,
     commitment: np.ndarray,
+    attitude: np.ndarray,
     recommend: np.ndarray,
     belongs: np.ndarray,
     promoter: float,
@@ -113,6 +140,9 @@ def tally(
         ``[M, N]`` per industry and customer (``sim.state.CustomerState``).
     trust
         ``[F, N]`` each customer's trust in each firm's word.
+    attitude
+        ``[F, N]`` each customer's attitude toward each firm (summed over the firm's own
+        customers, and over everyone).
     recommend
         ``[N]`` personal offset of the answer to "would you recommend?".
     belongs
@@ -121,9 +151,10 @@ def tally(
     promoter, detractor
         The NPS thresholds on the answer, in the float type of ``satisfaction``.
     total
-        ``[F, 9]`` float64, added to: per firm the columns of :data:`TALLIES` (customers,
-        rated, promoters, detractors, complainers, sum of S, of trust, of commitment and of
-        answered / made complaints).
+        ``[F, 11]`` float64, added to: per firm the columns of :data:`TALLIES` (customers,
+        rated, promoters, detractors, complainers, sum of S, of trust, of commitment, of
+        answered / made complaints and of the attitude toward the firm over its customers,
+        then over all customers).
 
     Returns
     -------
@@ -158,15 +189,19 @@ def tally(
                 total[f, 6] += np.float64(trust[f, i])
                 total[f, 7] += np.float64(commitment[m, i])
                 total[f, 8] += np.float64(answered[m, i]) / np.float64(max(made, 1))
+                total[f, 9] += np.float64(attitude[f, i])
         for i in range(hi - lo):
             served += anywhere[i]
+        for f in range(attitude.shape[0]):  # the firm's reputation among everyone
+            total[f, 10] += _block_sum(attitude[f], lo, hi)
     return served
 
 
 def tally_customers(model: CustomerMarket) -> dict[str, np.ndarray]:
     """Per firm ``[F]``, over its current customers: how many (``customers``), how many have an S
     (``rated``), promoters, detractors, how many ever complained (``complainers``), and the sums
-    of S, trust, commitment and answered / made complaints (over complainers). Also
+    of S, trust, commitment, answered / made complaints (over complainers) and the attitude
+    toward the firm over its customers (``mindset``) and over everyone (``attitude``). Also
     ``served_anywhere``: customers with a supplier in at least one industry.
 
     Parameters
@@ -180,9 +215,7 @@ def tally_customers(model: CustomerMarket) -> dict[str, np.ndarray]:
         ``[F]`` float64 arrays keyed by the names of ``TALLIES``, and ``served_anywhere``.
     """
     cs, n_firms = model.customer_state, model.firm_state.n
-    belongs = np.zeros((len(model.industry_firms), n_firms), bool)
-    for m, firms in enumerate(model.industry_firms):
-        belongs[m, firms] = True
+    belongs = industry_membership(model)
     ft = cs.satisfaction.dtype.type
     total = np.zeros((n_firms, len(TALLIES)))
     served_anywhere = tally(
@@ -192,6 +225,7 @@ def tally_customers(model: CustomerMarket) -> dict[str, np.ndarray]:
         cs.answered,
         cs.trust,
         cs.commitment,
+        cs.attitude,
         cs.recommend,
         belongs,
         ft(PROMOTER),
@@ -201,6 +235,14 @@ def tally_customers(model: CustomerMarket) -> dict[str, np.ndarray]:
     out = dict(zip(TALLIES, total.T, strict=True))
     out["served_anywhere"] = int(served_anywhere)
     return out
+
+
+def industry_membership(model: CustomerMarket) -> np.ndarray:
+    """``[M, F]`` bool: firm ``f`` is one of industry ``m``'s."""
+    belongs = np.zeros((len(model.industry_firms), model.firm_state.n), bool)
+    for m, firms in enumerate(model.industry_firms):
+        belongs[m, firms] = True
+    return belongs
 
 
 class MetricsRecorder:
@@ -258,6 +300,7 @@ class MetricsRecorder:
     def _firm_metrics(self, model: CustomerMarket, scratch: StepScratch) -> dict[str, np.ndarray]:
         fs, n_firms, n = model.firm_state, model.firm_state.n, model.n_customers
         tally = tally_customers(model)
+        tally["stay"], tally["asked"] = intention_to_stay(model, industry_membership(model))
         self._tally = tally
         with np.errstate(invalid="ignore", divide="ignore"):
             rated = tally["rated"]
@@ -266,12 +309,14 @@ class MetricsRecorder:
             served_now = tally["customers"]
             trust = np.where(served_now > 0, tally["trust"] / served_now, np.nan)
             commit = np.where(served_now > 0, tally["commitment"] / served_now, np.nan)
+            mindset = np.where(served_now > 0, tally["mindset"] / served_now, np.nan)
+            stay = np.where(tally["asked"] > 0, tally["stay"] / tally["asked"], np.nan)
             cm = tally["control_mutuality"] / tally["complainers"]
             count = scratch.served_count if scratch.served_count is not None else np.zeros(n_firms)
             expectation = scratch.expectation_sum / count
             experience = scratch.experience_sum / count
             gap = (scratch.expectation_sum - scratch.experience_sum) / count
-        attitude = model.customer_state.attitude.mean(axis=1, dtype=np.float64)
+        attitude = tally["attitude"] / n
         served_in_industry = np.zeros(n_firms)
         for firms in model.industry_firms:
             served_in_industry[firms] = served_now[firms].sum()
@@ -306,7 +351,9 @@ class MetricsRecorder:
             "trust": trust,
             "commitment": commit,
             "control_mutuality": cm,
+            "mindset": mindset,
             "attitude": attitude,
+            "intention_to_stay": stay,
             "wom_positive": scratch.wom_positive.copy(),
             "wom_negative": scratch.wom_negative.copy(),
             "wom_volume": scratch.wom_positive + scratch.wom_negative,
@@ -361,7 +408,9 @@ class MetricsRecorder:
             "trust": ratio(tally["trust"].sum(), pairs),
             "commitment": ratio(tally["commitment"].sum(), pairs),
             "control_mutuality": wmean(firm["control_mutuality"]),
+            "mindset": ratio(tally["mindset"].sum(), pairs),
             "attitude": _nanmean(firm["attitude"][firm["active"]]),
+            "intention_to_stay": ratio(tally["stay"].sum(), tally["asked"].sum()),
             "wom_positive": float(pos),
             "wom_negative": float(neg),
             "wom_volume": float(pos + neg),

@@ -10,14 +10,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
-__all__ = ["CHARTS", "firm_chart", "pad_ylim", "plot_firm_series"]
+if TYPE_CHECKING:
+    from sim.early_warning import EarlyWarning
+
+__all__ = [
+    "CHARTS",
+    "early_warning_chart",
+    "early_warning_leads_chart",
+    "firm_chart",
+    "pad_ylim",
+    "plot_early_warning",
+    "plot_firm_series",
+]
 
 CHARTS = {
     "share": ("share", "Market share in its industry", "share", (0, 1)),
@@ -122,4 +135,115 @@ def plot_firm_series(
     plt.close(fig)
     if progress is not None:
         progress(len(written), total)
+    return written
+
+
+def early_warning_chart(warning: EarlyWarning, firms: list[int] | None = None) -> plt.Figure:
+    """Per firm: its indicators and its churn as watched, with every alarm; returns the figure.
+
+    Each indicator is drawn on its own scale as a share of it (0 = the bottom, 1 = the top),
+    churn on the right axis; a dot marks the week an alarm was raised on a series, a dashed line
+    the weeks churn rose, and each panel's title says what moved first.
+    """
+    from sim.early_warning import INDICATORS
+
+    series = warning.series
+    firms = sorted(series["firm"].unique()) if firms is None else firms
+    cols = 2 if len(firms) > 1 else 1
+    rows = max(1, -(-len(firms) // cols))
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(7.0 * cols, 3.3 * rows + 0.8), dpi=110, squeeze=False
+    )
+    for ax in axes.flat[len(firms) :]:
+        ax.set_visible(False)
+    for ax, firm in zip(axes.flat, firms, strict=False):
+        g = series[series["firm"] == firm]
+        alarms = warning.alarms[warning.alarms["firm"] == firm]
+        for column, indicator in INDICATORS.items():
+            if column not in g:
+                continue
+            share = (g[column] - indicator.low) / indicator.width
+            colour = indicator.colour
+            ax.plot(g["week"], share, color=colour, lw=1.4, label=indicator.label)
+            at = alarms[alarms["series"] == column]["week"]
+            ax.plot(at, np.interp(at, g["week"], share), "o", color=colour, ms=6, mec="white")
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("share of the scale")
+        ax.set_xlabel("week")
+        ax.grid(alpha=0.3)
+        churn = ax.twinx()
+        churn.plot(g["week"], 100 * g["churn"], color="black", lw=1.2, ls=":", label="churn")
+        risen = alarms[alarms["series"] == "churn"]["week"]
+        churn.plot(risen, np.interp(risen, g["week"], 100 * g["churn"]), "ko", ms=6, mec="white")
+        for week in risen:
+            ax.axvline(week, color="black", ls="--", lw=1.0, alpha=0.7)
+        churn.set_ylabel("churn, % a week (dotted)")
+        churn.set_ylim(0, max(0.5, 1.15 * 100 * float(np.nanmax(g["churn"]))))
+        headline = warning.sentences(firm)[0].split(";")[0]
+        ax.set_title(f"{g['name'].iloc[0]}: {headline}", fontsize=9, loc="left", wrap=True)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    handles += [plt.Line2D([], [], color="black", ls=":"), plt.Line2D([], [], color="black")]
+    labels += ["churn (right axis)", "dots: alarms; dashed: churn rose"]
+    fig.legend(handles, labels, loc="lower center", ncols=5, fontsize=8, frameon=False)
+    fig.suptitle(
+        "Early warning: which indicators fell before churn rose "
+        f"(smoothed over {warning.settings.smooth_weeks:.0f} weeks)",
+        fontsize=11,
+    )
+    fig.tight_layout(rect=(0, 0.09, 1, 0.97))
+    return fig
+
+
+def early_warning_leads_chart(warning: EarlyWarning) -> plt.Figure:
+    """Per indicator, over every firm: the median weeks it fell before churn rose, how many
+    churn episodes it warned of and its false alarms; returns the figure."""
+    from sim.early_warning import INDICATORS
+
+    scores = warning.scores.iloc[::-1]
+    fig, ax = plt.subplots(figsize=(8, 4.2), dpi=120)
+    lead = scores["median_lead_weeks"].fillna(0.0)
+    colours = [INDICATORS[c].colour for c in scores["indicator"]]
+    ax.barh(scores["name"], lead, color=colours)
+    for y, (_, row) in enumerate(scores.iterrows()):
+        text = (
+            f"warned of {row['warned']} of {row['churn_episodes']} churn rises, "
+            f"{row['false_alarms']} false alarm" + ("" if row["false_alarms"] == 1 else "s")
+        )
+        ax.text(float(lead.iloc[y]) + 0.2, y, text, va="center", fontsize=8)
+    ax.set_xlabel("median weeks before churn rose (over the churn rises it warned of)")
+    ax.set_xlim(0, max(10.0, 2.2 * float(lead.max())))
+    ax.set_title("Early warning: lead of each indicator over churn, all firms")
+    ax.grid(alpha=0.3, axis="x")
+    fig.tight_layout()
+    return fig
+
+
+def plot_early_warning(firms: pd.DataFrame, out_dir: str | Path) -> list[Path]:
+    """Write ``early_warning.png`` (per firm) and ``early_warning_leads.png`` (per indicator).
+
+    Parameters
+    ----------
+    firms
+        ``model.firm_metrics()`` (or ``firms.parquet``).
+    out_dir
+        Folder to write into (created).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    from sim.early_warning import early_warning
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    warning = early_warning(firms)
+    written = []
+    for stem, fig in (
+        ("early_warning", early_warning_chart(warning)),
+        ("early_warning_leads", early_warning_leads_chart(warning)),
+    ):
+        written.append(out / f"{stem}.png")
+        fig.savefig(written[-1])
+        plt.close(fig)
     return written

@@ -57,6 +57,8 @@ def test_run_prints_a_table_and_writes_parquet_manifest_and_charts(tmp_path, cap
         "nps.png",
         "expectation_vs_experience.png",
         "trust.png",
+        "early_warning.png",
+        "early_warning_leads.png",
     } <= set(pngs)
     assert all((out / "plots" / p).stat().st_size > 10_000 for p in pngs)
     again = sim.load_scenario(out / "scenario.toml")

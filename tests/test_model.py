@@ -125,8 +125,9 @@ def test_metric_columns_and_ranges_make_sense_for_a_market() -> None:
         "trust",
         "control_mutuality",
         "commitment",
-        "attitude",
+        "mindset",
         "nps",
+        "intention_to_stay",
     ]
 
 

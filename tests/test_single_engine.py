@@ -24,7 +24,7 @@ import pytest
 import sim
 import sim.arrays
 import sim.jit
-from sim.rules import fused
+from sim.rules import fused, satisfaction
 
 COUNTS = ("supplier", "complaints", "answered", "tenure", "switches")
 FLOATS = ("expectation", "experience", "satisfaction", "trust", "commitment", "heard", "benchmark")
@@ -54,6 +54,25 @@ def test_compiled_step_does_not_depend_on_threads(monkeypatch: pytest.MonkeyPatc
         assert np.array_equal(x, y, equal_nan=True), name
     # per-firm sums are added task by task: the same whatever the threads
     assert serial.firm_metrics().equals(parallel.firm_metrics())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_linear_value_function_is_the_power_form_to_the_bit(dtype: type) -> None:
+    """``satisfaction.value`` states curvature 1 as its own branch (``gap`` or ``lambda * gap``,
+    so that the compiled kernel takes no power there, docs/performance.md): it must give the
+    numbers of ``|gap| ** curvature``, ``lambda`` times as much and negative for a loss."""
+    gaps = np.random.default_rng(3).normal(0.0, 0.4, 2000).astype(dtype)
+    gaps[:4] = (0.0, -0.0, 1e-30, -1e-30)
+    lam = dtype(2.25)
+    for curvature in (dtype(1.0), dtype(0.88)):
+        size = np.abs(gaps) ** curvature
+        expected = np.where(gaps >= 0, size, -lam * size)
+        got = np.array([satisfaction.value(g, lam, curvature) for g in gaps], dtype)
+        if curvature == 1:  # the linear branch: the very same numbers
+            np.testing.assert_array_equal(got, expected)
+        else:  # the power branch: the compiler's pow against numpy's, within rounding
+            np.testing.assert_allclose(got, expected, rtol=4 * np.finfo(dtype).eps)
+    assert satisfaction.value(dtype(-0.5), lam, dtype(1.0)) == dtype(-1.125)
 
 
 INTERPRETED = r"""
@@ -104,6 +123,23 @@ def test_the_same_source_run_as_python_equals_the_compiled_run(overrides: dict, 
         b = np.asarray(python[name], float)
         np.testing.assert_array_equal(a, b, err_msg=name)
     assert np.asarray(compiled["complaints"]).sum() > 0  # the rules were exercised
+
+
+def test_constants_held_as_values_keep_their_names_types_and_numbers() -> None:
+    """``sim.jit.by_value`` turns a record of constants into values inside a kernel (so that the
+    compiler keeps them out of memory): every field keeps its name, its type and its value."""
+    fields = [("a", np.float32), ("b", np.float64), ("on", np.bool_)]
+    record = np.zeros(1, fields).view(np.recarray)  # as sim.rules.fused.parameters builds it
+    record["a"], record["b"], record["on"] = np.float32(1 / 3), 1 / 3, True
+
+    @numba.njit
+    def read(params: np.ndarray) -> tuple:
+        p = sim.jit.by_value(params[0])
+        return p.a * p.a, p.b * p.b, p.on
+
+    a, b, on = read(record)
+    assert a == float(np.float32(1 / 3) * np.float32(1 / 3))  # float32 arithmetic stays float32
+    assert a != (1 / 3) * (1 / 3) and b == (1 / 3) * (1 / 3) and on
 
 
 def test_every_kernel_of_the_package_is_cached_with_the_rule_stamp() -> None:

@@ -253,6 +253,8 @@ def tally_oracle(model: sim.CustomerMarket) -> dict:
             out["trust"][f] = cs.trust[f][mine].astype(float).sum()
             out["commitment"][f] = cs.commitment[m][mine].astype(float).sum()
             out["control_mutuality"][f] = (cs.answered[m][mine] / np.maximum(made, 1)).sum()
+            out["mindset"][f] = cs.attitude[f][mine].astype(float).sum()  # own customers only
+    out["attitude"] = cs.attitude.astype(float).sum(axis=1)  # everyone, customer or not
     out["served_anywhere"] = int(anywhere.sum())
     return out
 
@@ -266,7 +268,7 @@ def assert_same_tallies(want: dict, got: dict) -> None:
     assert got["served_anywhere"] == want["served_anywhere"]
     for name in ("customers", "rated", "promoters", "detractors", "complainers"):
         assert np.array_equal(got[name], want[name]), name
-    for name in ("satisfaction", "trust", "commitment", "control_mutuality"):
+    for name in ("satisfaction", "trust", "commitment", "control_mutuality", "mindset", "attitude"):
         np.testing.assert_allclose(got[name], want[name], rtol=1e-9, atol=1e-9, err_msg=name)
 
 
@@ -318,6 +320,7 @@ def test_tally_kernel_is_a_running_sum() -> None:
         cs.answered,
         cs.trust,
         cs.commitment,
+        cs.attitude,
         cs.recommend,
         belongs,
         np.float32(8.5),

@@ -84,7 +84,7 @@ def expected_quality(
     a_x = eprm.weight_experience
     if on.credibility:
         rho = credibility_weight_of_reviews(model)
-        trust = np.take(cs.trust[firms], rows, axis=1).astype(float)  # [F_m, rows]
+        trust = cs.trust[np.ix_(firms, rows)].astype(float)  # [F_m, rows], only those rows
         credible = trust + (public[:, None] - trust) * rho
     else:
         credible = np.ones((len(firms), len(rows)))
@@ -114,7 +114,7 @@ def utilities(
     quality = expected_quality(model, rows, m, terms)  # [F_m, rows, K]
     w = np.take(cs.weights, rows, axis=0).astype(float)  # [rows, K]
     u = prm.quality * np.einsum("frk,rk->fr", quality, w)
-    u += prm.attitude * np.take(cs.attitude[firms], rows, axis=1)
+    u += prm.attitude * cs.attitude[np.ix_(firms, rows)]  # only those rows
     sensitivity = np.take(cs.price_sensitivity, rows).astype(float)  # the segment's
     u += np.asarray(price_term, float)[:, None] * sensitivity[None, :]
     visible_m = model.visible[:, firms]  # [R, F_m]

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim import arrays
-from sim.jit import ONE, ZERO, clip, kernel, parallel_kernel, prange, threads
+from sim.jit import ONE, ZERO, by_value, clip, kernel, parallel_kernel, prange, threads
 from sim.rules import delivery, expectations, satisfaction, trust
 from sim.rules.trust import ANSWERED, IGNORED, NO_COMPLAINT
 from sim.state import StepScratch
@@ -91,7 +91,7 @@ def customer_rows(
     step's rating is below the complaint threshold in ``unhappy``; when ``recording``, adds
     ``[served, sum w.X, sum w.E_judged]`` per firm to ``sums``.
     """
-    p = params[0]  # the market's constants (a record)
+    p = by_value(params[0])  # the market's constants, held as values
     n_ind, _, n_attr = experience.shape
     width = disclose.shape[0]  # F + 1: a firm table's rows, the last for no supplier
     # -- delivery, industry by industry (each industry's rows are contiguous)
@@ -217,7 +217,7 @@ def commitment_rows(
 ):
     """The rest of trust for the customers ``lo..hi`` on one thread (buffer positions
     ``i - base``): the complaint outcome, recovery, commitment and tenure."""
-    p = params[0]  # the market's constants (a record)
+    p = by_value(params[0])  # the market's constants, held as values
     n_ind = supplier.shape[0]
     for i in range(lo, hi):
         b = i - base

@@ -139,6 +139,27 @@ def churn_bound(model: CustomerMarket, m: int, terms: Terms) -> float:
     return below_all(step, 1e-4)
 
 
+def rival_utilities(
+    model: CustomerMarket,
+    rows: np.ndarray,
+    m: int,
+    terms: Terms,
+    supplier: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(util, gap)`` for the customers ``rows`` of industry m with suppliers ``supplier``:
+    the utility ``[F_m, rows]`` of each of the industry's firms, ``-inf`` for the customer's own
+    (so only rivals remain), and the rival gap ``max(0, max_rivals U - U[own])`` ``[rows]`` (0
+    when no rival is visible), which enters the churn hazard."""
+    util, firms = utilities(model, rows, m, terms, firm_major=True)  # [F_m, rows]
+    flat = util.reshape(-1)
+    own = np.searchsorted(firms, supplier) * len(rows) + np.arange(len(rows))  # in ``flat``
+    u_own = flat[own]
+    flat[own] = -np.inf  # the rivals' utilities
+    best = util.max(axis=0)
+    gap = np.where(np.isfinite(best) & np.isfinite(u_own), np.maximum(0.0, best - u_own), 0.0)
+    return util, gap
+
+
 def apply(model: CustomerMarket, scratch: StepScratch) -> None:
     """Decide who leaves, and where each leaver goes."""
     cs, prm, n_firms = model.customer_state, model.params.switching, model.firm_state.n
@@ -152,8 +173,6 @@ def apply(model: CustomerMarket, scratch: StepScratch) -> None:
     for m in range(len(model.industries)):
         terms = firm_terms(model, m)
         firms = terms[0]
-        position = np.zeros(n_firms + 1, np.int64)  # of each firm among the industry's
-        position[firms] = np.arange(len(firms))
         # thinned Bernoulli trials: only customers whose uniform is below the bound can leave
         rows, u = draws.below("churn", m, slice(0, model.n_customers), churn_bound(model, m, terms))
         sup = cs.supplier[m][rows]
@@ -166,13 +185,7 @@ def apply(model: CustomerMarket, scratch: StepScratch) -> None:
         rows, u, sup = rows[maybe], u[maybe], sup[maybe]
         if len(rows) == 0:
             continue
-        util, _ = utilities(model, rows, m, terms, firm_major=True)  # [F_m, rows]
-        flat = util.reshape(-1)
-        own = position[sup] * len(rows) + np.arange(len(rows))  # own firm's entry of ``flat``
-        u_own = flat[own]
-        flat[own] = -np.inf  # the rivals' utilities
-        best = util.max(axis=0)
-        gap = np.where(np.isfinite(best) & np.isfinite(u_own), np.maximum(0.0, best - u_own), 0.0)
+        util, gap = rival_utilities(model, rows, m, terms, sup)
         leave = np.flatnonzero(u < churn_probability(model, rows, m, gap))
         if len(leave) == 0:
             continue

@@ -3,7 +3,8 @@
 A customer (clicked in the network view or typed in) shows, for the industry chosen: its
 expectation against its experience per attribute, its satisfaction and trust, what its friends
 said, and every change of supplier. A firm shows its promise against its capability, how loaded
-it is, its customers against its capacity, and the survival of each yearly cohort of customers.
+it is, its customers against its capacity, its relationship indicators with their early warning
+(:mod:`sim.ui.indicators`), and the survival of each yearly cohort of customers.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import solara
 from sim.model import CustomerMarket
 from sim.ui.charts import Chart, FirmSeries, firm_colours, nice_range, table_rows
 from sim.ui.frames import use_frame
+from sim.ui.indicators import IndicatorsPanel
 from sim.ui.state import SessionState
 
 __all__ = [
@@ -500,6 +502,7 @@ def FirmView(state: SessionState, model: CustomerMarket, frame: int = 0) -> None
             )
             load["yAxis"].update({"min": 0, "max": 1, "scale": False})
             Chart(load, name="firm-load", height=300)
+        IndicatorsPanel(frame, index, firm.name)
         with solara.Div(classes=["cx-card-chart", "cx-wide"]):
             if cohorts.empty or not (cohorts["firm"] == index).any():
                 solara.Info(

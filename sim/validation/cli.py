@@ -19,8 +19,9 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "validate",
         help="check the model against the published stylized facts",
-        description="Runs each validation check and prints check, target, measured, pass/fail. "
-        "Exit code 1 if any check fails.",
+        description="Runs each validation check at the defaults and again with the mechanism it "
+        "tests switched off (its negative control, which must fail), and prints both. Exit code "
+        "1 if any check fails or any negative control passes.",
     )
     p.add_argument(
         "--report",
@@ -36,6 +37,11 @@ def register(subparsers: Any) -> None:
         help=f"run only these checks: {', '.join(CHECK_NAMES)}",
     )
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--no-controls",
+        action="store_true",
+        help="skip the negative controls (half the time; the exit code then ignores them)",
+    )
     p.set_defaults(func=cmd_validate)
 
 
@@ -54,12 +60,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     def progress(result: Any) -> None:
         mark = "pass" if result.passed else "FAIL"
-        console.print(f"  {result.name}: {mark} ({result.seconds:.0f} s)")
+        line = f"  {result.name}: {mark} ({result.seconds:.0f} s)"
+        if result.control is not None:
+            cmark = "fails" if not result.control.passed else "PASSES"
+            line += f"; mechanism off: {cmark} ({result.control.seconds:.0f} s)"
+        console.print(line)
 
     console.print(f"running {len(args.only) if args.only else 'all'} checks ({size})...")
-    results = run_checks(size, args.only, figures, args.seed, on_result=progress)
+    controls = not args.no_controls
+    results = run_checks(size, args.only, figures, args.seed, on_result=progress, controls=controls)
     print_table(results)
     if args.report is not None:
         path = markdown_report(results, args.report, size, args.seed)
         print(f"wrote {path} and {figures}/")
-    return 0 if all(r.passed for r in results) else 1
+    ok = all(r.passed and (r.control is None or not r.control.passed) for r in results)
+    return 0 if ok else 1

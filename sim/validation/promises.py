@@ -13,22 +13,30 @@ broken-promise penalty had been added to satisfaction; without it a broken promi
 satisfaction only through the expectation it raised, and as credibility falls the promise stops
 raising it, while an under-promise that is kept stays credible and keeps the bar low.)
 
+Mechanism: kept and broken promises move trust (``mechanisms.trust_promises``): trust rises only
+toward 1 while promises are kept, however far they are exceeded, and falls with the shortfall of
+a broken one. The negative control switches that channel off; trust then moves only through
+what customers hear and through ignored complaints.
+
 This module must never import the UI or the sweep layer.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import Field
 
 from sim.model import CustomerMarket
 from sim.strategies import NoLevers, Strategy
-from sim.validation.result import CheckResult, Size
+from sim.validation.figures import pyplot, save
+from sim.validation.result import Check, CheckResult, Size
 
-__all__ = ["PromiseOffset", "check_promise_asymmetry", "offset_outcomes"]
+__all__ = ["PROMISE_ASYMMETRY", "PromiseOffset", "check_promise_asymmetry", "offset_outcomes"]
 
 SIZES = {"quick": {"customers": 800, "delta": 0.1}, "full": {"customers": 3_000, "delta": 0.1}}
 
@@ -45,7 +53,9 @@ class PromiseOffset(Strategy):
         decision.promise = np.clip(firm.capability + self.levers.offset, 0.0, 1.0)
 
 
-def offset_outcomes(offset: float, customers: int, seed: int) -> tuple[float, float]:
+def offset_outcomes(
+    offset: float, customers: int, seed: int, overrides: Mapping[str, Any] | None = None
+) -> tuple[float, float]:
     """Mean satisfaction and trust in the second year with promise = capability + offset."""
     model = CustomerMarket(
         "overpromise_vs_honest",
@@ -61,6 +71,7 @@ def offset_outcomes(offset: float, customers: int, seed: int) -> tuple[float, fl
             "firms[1].initial_share": 0.0,
             "switching.enabled": False,
             "economics.exit_enabled": False,
+            **(overrides or {}),
         },
     )
     model.run(104)
@@ -70,29 +81,33 @@ def offset_outcomes(offset: float, customers: int, seed: int) -> tuple[float, fl
 
 
 def check_promise_asymmetry(
-    size: Size = "full", figures: Path | None = None, seed: int = 1
+    size: Size = "full",
+    figures: Path | None = None,
+    seed: int = 1,
+    overrides: Mapping[str, Any] | None = None,
 ) -> CheckResult:
     """Exceeding a promise adds far less than breaking it by the same amount removes."""
     started = time.perf_counter()
     cfg = SIZES[size]
     delta = cfg["delta"]
-    runs = {o: offset_outcomes(o, cfg["customers"], seed) for o in (-delta, 0.0, delta)}
+    runs = {o: offset_outcomes(o, cfg["customers"], seed, overrides) for o in (-delta, 0.0, delta)}
     (s_ex, t_ex), (s_kept, t_kept), (s_br, t_br) = runs[-delta], runs[0.0], runs[delta]
     gain_s, loss_s = s_ex - s_kept, s_kept - s_br
     gain_t, loss_t = t_ex - t_kept, t_kept - t_br
     ratio_s = gain_s / loss_s if loss_s > 0 else float("inf")
     ratio_t = gain_t / loss_t if loss_t > 0 else float("inf")
-    passed = bool(loss_t > 0 and ratio_t <= 0.5)
+    passed = bool(loss_t >= 0.1 * t_kept and ratio_t <= 0.5)
     figure = _draw(figures, delta, runs) if figures is not None else None
     return CheckResult(
         name="promise_asymmetry",
         title="Breaking a promise costs more than exceeding it earns",
         source="Gneezy & Epley (2014)",
-        target="trust gained by exceeding a promise by 0.1 <= 1/2 of trust lost by breaking it "
-        "by 0.1",
+        target="breaking a promise by 0.1 costs >= 1/10 of the trust a kept one holds, and "
+        "exceeding it by 0.1 gains <= 1/2 of that loss",
         measured=(
-            f"trust +{gain_t:.3f} vs -{loss_t:.3f} ({ratio_t:.2f}); satisfaction (reported, not "
-            f"judged) +{gain_s:.2f} vs -{loss_s:.2f} ({ratio_s:.2f})"
+            f"trust {t_kept:.3f} when kept: +{gain_t:.3f} when exceeded vs -{loss_t:.3f} when "
+            f"broken ({loss_t / t_kept:.0%} of it; ratio {ratio_t:.2f}); satisfaction (reported, "
+            f"not judged) +{gain_s:.2f} vs -{loss_s:.2f} ({ratio_s:.2f})"
         ),
         passed=passed,
         figure=figure,
@@ -107,11 +122,21 @@ def check_promise_asymmetry(
     )
 
 
-def _draw(figures: Path, delta: float, runs: dict) -> Path:
-    import matplotlib
+PROMISE_ASYMMETRY = Check(
+    name="promise_asymmetry",
+    run=check_promise_asymmetry,
+    mechanism="kept and broken promises move trust (mechanisms.trust_promises)",
+    control={"mechanisms.trust_promises": False},
+    notes="With the channel off, trust still moves a little: disappointed customers complain, "
+    "and ignored complaints cost trust, so breaking a promise costs about 3% of trust and "
+    "exceeding it gains less. The ratio of two such small changes can fall under 1/2 by "
+    "chance, which is why the target also asks that a broken promise cost a material share of "
+    "trust (a tenth), as Gneezy & Epley's broken promises did.",
+)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+
+def _draw(figures: Path, delta: float, runs: dict) -> Path:
+    plt = pyplot()
 
     labels = [f"exceeded by {delta:g}", "kept", f"broken by {delta:g}"]
     offsets = (-delta, 0.0, delta)
@@ -129,8 +154,4 @@ def _draw(figures: Path, delta: float, runs: dict) -> Path:
         ax.grid(alpha=0.3, axis="y")
     fig.suptitle("Same experience, different promise")
     fig.tight_layout()
-    figures.mkdir(parents=True, exist_ok=True)
-    path = figures / "promise_asymmetry.png"
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return save(fig, figures, "promise_asymmetry.png")

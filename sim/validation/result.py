@@ -1,15 +1,16 @@
-"""What a validation check returns, and the sizes it runs at.
+"""What a validation check is and returns, and the sizes it runs at.
 
 This module must never import the UI or the sweep layer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["CheckResult", "Size"]
+__all__ = ["Check", "CheckResult", "Size"]
 
 Size = Literal["quick", "full"]
 """``quick``: the small version the test suite runs (seconds); ``full``: ``cxsim validate``."""
@@ -37,8 +38,20 @@ class CheckResult:
         A PNG showing the check, if one was drawn.
     details
         Figures behind ``measured`` (for the report and for tests).
+    table
+        A Markdown table of the figures behind ``measured``, for the report (may be empty).
     seconds
         Wall time of the check.
+    mechanism
+        The mechanism the check tests (set by :func:`sim.validation.run_checks`).
+    out_of_sample
+        True for a pattern the model was never calibrated against.
+    control_overrides
+        The overrides the control ran with.
+    notes
+        The check's notes for the report.
+    control
+        The same check with the mechanism switched off (its negative control), if it was run.
     """
 
     name: str
@@ -49,4 +62,54 @@ class CheckResult:
     passed: bool
     figure: Path | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    table: str = ""
     seconds: float = 0.0
+    mechanism: str = ""
+    out_of_sample: bool = False
+    control_overrides: dict[str, Any] = field(default_factory=dict)
+    notes: str = ""
+    control: CheckResult | None = None
+
+    @property
+    def earned(self) -> bool:
+        """The check passes and its negative control fails: the mechanism carries the pattern."""
+        return self.passed and self.control is not None and not self.control.passed
+
+
+@dataclass(frozen=True)
+class Check:
+    """A validation check, the mechanism it tests and how to switch that mechanism off.
+
+    Attributes
+    ----------
+    name
+        Short identifier, the key of :data:`sim.validation.CHECKS`.
+    run
+        ``run(size, figures, seed, overrides, **data) -> CheckResult``; ``overrides`` are
+        scenario overrides applied to every model the check builds (the negative control's).
+    mechanism
+        What the check tests, naming the switch or parameter (``mechanisms.loss_aversion``).
+    control
+        Scenario overrides that remove the mechanism: the negative control runs the same check
+        with them and must fail.
+    data
+        Name of a data set several checks read (``survey``, ``baseline``, ``relationships``);
+        ``run_checks`` builds it once per set of overrides and passes it as ``data=``.
+    out_of_sample
+        True for a published pattern the model was not calibrated against (docs/MODEL.md 1.2).
+    ablations
+        Other mechanisms switched off one set at a time (label -> overrides), run at full size
+        and reported beside the check, not judged: what else the pattern depends on.
+    notes
+        What a reader of the report should know: why it is measured this way, what the
+        control and the ablations show.
+    """
+
+    name: str
+    run: Callable[..., CheckResult]
+    mechanism: str
+    control: Mapping[str, Any]
+    data: str | None = None
+    out_of_sample: bool = False
+    ablations: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    notes: str = ""
