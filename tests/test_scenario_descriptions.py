@@ -94,7 +94,7 @@ def test_the_numbers_the_descriptions_give_are_the_files() -> None:
     on_capacity = (1 - chaser.marketing_share - chaser.capability_share) / 2
     assert f"{on_capacity:.1%} of its budget goes to capacity" in growth.description
     honest_capacity = DEFAULT_ALLOCATION[BUDGET_ITEMS.index("capacity")]
-    assert _firm(growth, "Incumbent").strategy == "honest"
+    assert _firm(growth, "Steady").strategy == "honest"
     assert (
         f"{honest_capacity:.0%} of its\nbudget on capacity"
         in growth.description.replace("its budget", "its\nbudget")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import sim
@@ -102,3 +103,95 @@ def test_segments_shape_attribute_weights() -> None:
     seekers = cs.segment == 0
     assert cs.weights[seekers, service].mean() > 0.45 > 0.2 > cs.weights[~seekers, service].mean()
     assert 0.3 < seekers.mean() < 0.4
+
+
+# "Which strategy" scenarios: their firms start on equal footing, so the verdict comes from the
+# strategy (project design, section 8). Every shipped scenario is in one of these two tables.
+STRATEGY_SCENARIOS = (
+    "overpromise_vs_honest",
+    "niche_vs_generalist",
+    "growth_vs_support",
+    "retention_vs_acquisition",
+    "proactive_disclosure",
+    "service_vs_price",
+)
+COMPARED = {"service_vs_price": {"price"}}
+"""Resources that are the strategy compared (service against a lower price)."""
+OTHER_SCENARIOS = {
+    "baseline": "a market as it is, not a comparison of strategies",
+    "liquid_expectations": "the benchmark an entrant sets for other industries",
+    "bass_docking": "one firm",
+    "national_leader_enters": "the question is resources; its description says what differs",
+    "national_leader_equal": "the entrant on a grocer's resources (tested below)",
+}
+RESOURCES = (
+    "capacity",
+    "initial_share",
+    "price",
+    "unit_cost",
+    "capacity_cost",
+    "cash",
+    "base_budget",
+    "budget_share",
+    "entry_step",
+    "region",
+)
+
+
+def test_every_shipped_scenario_says_whether_it_compares_strategies() -> None:
+    assert {p.stem for p in SCENARIOS} == set(STRATEGY_SCENARIOS) | set(OTHER_SCENARIOS)
+
+
+@pytest.mark.parametrize("name", STRATEGY_SCENARIOS)
+def test_strategy_scenarios_start_their_firms_on_equal_footing(name: str) -> None:
+    sc = load_scenario(name)
+    firms = sc.firms
+    assert len(firms) >= 2 and len({f.industry for f in firms}) == 1
+    assert len({str(f.strategy) + str(f.levers) for f in firms}) == len(firms)
+    for key in set(RESOURCES) - COMPARED.get(name, set()):
+        assert len({getattr(f, key) for f in firms}) == 1, f"{name}: firms differ in {key}"
+    # capability: the same total over the attributes (a niche firm redistributes, it does not add)
+    model = sim.CustomerMarket(name, rng=0, overrides={"market.customers": 200})
+    totals = model.firm_state.capability.sum(axis=1)
+    assert np.ptp(totals) < 1e-6, f"{name}: capability totals {totals}"
+
+
+def test_the_national_leaders_resources_are_a_grocers_in_the_equal_variant() -> None:
+    rich, equal = load_scenario("national_leader_enters"), load_scenario("national_leader_equal")
+    grocer, leader = equal.firms[0], equal.firms[-1]
+    assert leader.name == "MegaMart" and leader.strategy == "benchmark_leader"
+    for key in (*RESOURCES[2:-2], "capacity", "capability"):
+        assert getattr(leader, key) == getattr(grocer, key), key
+    assert [f.model_dump() for f in equal.firms[:-1]] == [f.model_dump() for f in rich.firms[:-1]]
+    # an entrant starts with no customers; everything else that differs is named in the text
+    differs = [
+        k
+        for k in ("capacity", *RESOURCES[2:-2], "capability")
+        if getattr(rich.firms[-1], k) != getattr(rich.firms[0], k)
+    ]
+    assert set(differs) == {"capability", "capacity", "price", "cash", "base_budget"}
+    for word in ("capability", "price", "capacity", "cash", "budget"):
+        assert word in rich.description
+
+
+def _grocers_after_entry(name: str) -> tuple[pd.DataFrame, list[int], int]:
+    model = sim.CustomerMarket(name, rng=1, overrides={"market.customers": 1000})
+    model.run(8 * model.steps_per_year)
+    df = model.firm_metrics()
+    return df, model.firm_state.exit_step.tolist(), load_scenario(name).firms[-1].entry_step
+
+
+def test_a_substandard_grocer_goes_out_of_business_through_cash_and_customers() -> None:
+    """When the better-resourced chain arrives, grocers lose customers, then money, and close
+    once their cash has stayed negative (the economics rule); on equal resources none closes."""
+    df, exits, entry = _grocers_after_entry("national_leader_enters")
+    closed = [f for f in range(4) if exits[f] >= 0]
+    assert closed, "no grocer closed after the national chain entered"
+    for f in closed:
+        mine = df[df["firm"] == f].set_index("step")
+        assert exits[f] > entry
+        before = mine.loc[entry, "customers"]
+        assert mine.loc[: exits[f] - 1, "customers"].iloc[-1] < 0.8 * before  # it lost customers
+        assert (mine.loc[exits[f] - 13 : exits[f] - 1, "cash"] < 0).all()  # and its cash was gone
+    _, exits, _ = _grocers_after_entry("national_leader_equal")
+    assert all(step < 0 for step in exits[:4]), "a grocer closed against an entrant on its footing"
