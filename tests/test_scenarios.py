@@ -175,7 +175,9 @@ def test_the_national_leaders_resources_are_a_grocers_in_the_equal_variant() -> 
 
 
 def _grocers_after_entry(name: str) -> tuple[pd.DataFrame, list[int], int]:
-    model = sim.CustomerMarket(name, rng=1, overrides={"market.customers": 1000})
+    # 2,000 customers: at 1,000 a regional grocer serves ~170 and may close years after the
+    # entrant has gone, below the scale its fixed costs need (a separate effect from the entry)
+    model = sim.CustomerMarket(name, rng=1, overrides={"market.customers": 2000})
     model.run(8 * model.steps_per_year)
     df = model.firm_metrics()
     return df, model.firm_state.exit_step.tolist(), load_scenario(name).firms[-1].entry_step
