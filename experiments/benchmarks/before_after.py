@@ -13,9 +13,13 @@ rounds of each process's median step, wall and CPU time (CPU: all threads togeth
 ratio after / before. Earlier versions of the package had two engines (``engine="numba"`` and
 ``"numpy"``); each is measured when the earlier package has them (``--before-engines``).
 
-Per phase: phases 2 to 5 (one kernel since issue #6 on the numba engine), word of mouth,
-switching, acquisition, economics, the metrics of a recorded step, and the rest of the step.
-Prints both tables and writes them to ``--out`` as CSV.
+Per phase (each a step's total; the hooks follow the package's version: ``sim.rules.STEPS``
+or, with two engines, ``PHASES`` and ``run_in_blocks``; since issue 16 the market's batch of one,
+``sim.batch``, runs the decisions and holds the recorder): the firms' decisions (phase 1, with
+their visibility), phases 2 to 5 (one kernel since issue #6 on the numba engine), word of mouth,
+teaching (since issue 11), switching, acquisition, economics, the metrics of a recorded step, and
+the rest of the step. Prints both tables and writes them to ``--out`` as CSV. ``WORKER`` is also
+``phases.py``'s.
 """
 
 from __future__ import annotations
@@ -44,15 +48,16 @@ n, steps, engine = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 kwargs = {}
 if "engine" in inspect.signature(sim.CustomerMarket.__init__).parameters:
     kwargs["engine"] = engine
-wall, cpu = defaultdict(list), defaultdict(list)
+wall, cpu = defaultdict(list), defaultdict(list)  # per step: the step's total of each part
+step_wall, step_cpu = defaultdict(float), defaultdict(float)
 
 
 def timed(name, fn):
     def run(*args, **kw):
         w, c = time.perf_counter(), time.process_time()
         out = fn(*args, **kw)
-        wall[name].append(time.perf_counter() - w)
-        cpu[name].append(time.process_time() - c)
+        step_wall[name] += time.perf_counter() - w
+        step_cpu[name] += time.process_time() - c
         return out
     return run
 
@@ -69,22 +74,44 @@ else:  # two engines: phases 2-5 run through run_in_blocks
         for name, fn in rules.PHASES
     )
 model = sim.CustomerMarket("baseline", rng=1, overrides={"market.customers": n}, **kwargs)
-model.recorder.record = timed("metrics", model.recorder.record)
-step = timed("whole step", model.step)
+if hasattr(model, "batch"):  # since issue 16 a market is stepped by its batch (of one)
+    import sim.batch as stepped
+
+    recorder = model.batch.recorder
+    stepped.update_visibility = timed("decisions", stepped.update_visibility)
+    stepped.decide = timed("decisions", stepped.decide)
+else:
+    recorder = model.recorder
+    model._update_visibility = timed("decisions", model._update_visibility)
+    model._decide = timed("decisions", model._decide)
+recorder.record = timed("metrics", recorder.record)
+whole = timed("whole step", model.step)
+
+
+def step():
+    step_wall.clear(), step_cpu.clear()
+    whole()
+    for name in step_wall:
+        wall[name].append(step_wall[name])
+        cpu[name].append(step_cpu[name])
+
+
 step()
 wall.clear(), cpu.clear()
 for _ in range(steps):
     step()
 out = {name: [float(np.median(wall[name])), float(np.median(cpu[name]))] for name in wall}
-parts = sum(v[0] for k, v in out.items() if k != "whole step")
-out["rest"] = [out["whole step"][0] - parts, float("nan")]
+parts = [v for k, v in out.items() if k != "whole step"]
+out["rest"] = [out["whole step"][i] - sum(v[i] for v in parts) for i in (0, 1)]
 print(json.dumps(out))
 """
 
 PHASE_ORDER = [
     "whole step",
+    "decisions",
     "phases 2-5",
     "word_of_mouth",
+    "teaching",
     "switching",
     "acquisition",
     "economics",

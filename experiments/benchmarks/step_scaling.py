@@ -5,16 +5,14 @@ writes ``step_scaling.csv`` and a log-log ``step_scaling.png`` into the output f
 (default ``results/benchmarks``), and with ``--json`` the figures for ``run_all.py``.
 
     python experiments/benchmarks/step_scaling.py [--sizes 1000 10000 100000 1000000]
-        [--steps 20] [--engines numba numpy] [--scenario baseline] [--out results/benchmarks]
-        [--json FILE]
+        [--steps 20] [--scenario baseline] [--out results/benchmarks] [--json FILE]
 
-Each size is measured on each engine (``sim.engine``: the compiled kernels, the default, and
-numpy). Seconds per step are the median wall-clock time of the timed steps (metrics recorded
-every step, as by default), after a warm-up step that also loads or compiles the kernels;
-``cpu ms`` is the median CPU time of the process over the same steps: all threads' time, so
-above the wall clock when the kernels run on several cores. The targets (issues #2 and #6): 100k
-customers x 520 steps in <= 30 s; 1M customers <= 0.5 s a step within 4 GB; the 1M-customer
-network built in <= 10 s.
+Seconds per step are the median wall-clock time of the timed steps (metrics recorded every step,
+as by default), after a warm-up step that also loads or compiles the kernels; ``cpu ms`` is the
+median CPU time of the process over the same steps: all threads' time, so above the wall clock
+when the kernels run on several cores (``threads``: numba's threads, ``NUMBA_NUM_THREADS``).
+The targets (issues #2 and #6): 100k customers x 520 steps in <= 30 s; 1M customers <= 0.5 s a
+step within 4 GB; the 1M-customer network built in <= 10 s.
 """
 
 from __future__ import annotations
@@ -29,11 +27,12 @@ from pathlib import Path
 
 WORKER = r"""
 import json, resource, sys, time
+import numba
 import numpy as np
 import sim
-n, steps, scenario, engine = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+n, steps, scenario = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 t0 = time.perf_counter()
-model = sim.CustomerMarket(scenario, rng=1, overrides={"market.customers": n}, engine=engine)
+model = sim.CustomerMarket(scenario, rng=1, overrides={"market.customers": n})
 build = time.perf_counter() - t0
 model.step()  # warm-up: first-touch allocations, loading (or compiling) the kernels
 times, cpu = [], []
@@ -43,11 +42,7 @@ for _ in range(steps):
     times.append(time.perf_counter() - t)
     cpu.append(time.process_time() - c)
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-threads = 1
-if model.engine == "numba":
-    import numba
-    threads = numba.get_num_threads()
-print(json.dumps({"customers": n, "engine": model.engine, "threads": threads,
+print(json.dumps({"customers": n, "threads": numba.get_num_threads(),
                   "build_s": build, "network_s": model.network_seconds,
                   "step_s_median": float(np.median(times)), "step_s_mean": float(np.mean(times)),
                   "step_s_min": float(np.min(times)), "cpu_s_median": float(np.median(cpu)),
@@ -56,10 +51,10 @@ print(json.dumps({"customers": n, "engine": model.engine, "threads": threads,
 """
 
 
-def measure(n: int, steps: int, scenario: str, engine: str) -> dict:
-    """Run one size on one engine in a fresh process and return its figures."""
+def measure(n: int, steps: int, scenario: str) -> dict:
+    """Run one size in a fresh process and return its figures."""
     out = subprocess.run(
-        [sys.executable, "-c", WORKER, str(n), str(steps), scenario, engine],
+        [sys.executable, "-c", WORKER, str(n), str(steps), scenario],
         capture_output=True,
         text=True,
         check=True,
@@ -72,7 +67,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000, 1_000_000])
     parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--engines", nargs="+", default=["numba", "numpy"])
     parser.add_argument("--scenario", default="baseline")
     parser.add_argument("--out", default="results/benchmarks")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
@@ -84,21 +78,20 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.1f}"
     )
     print(
-        f"{'engine':>6} {'customers':>10} {'build s':>8} {'network s':>9} {'ms/step':>9} "
+        f"{'customers':>10} {'build s':>8} {'network s':>9} {'ms/step':>9} "
         f"{'cpu ms':>8} {'520 steps s':>11} {'peak MB':>8} {'state MB':>8}"
     )
-    for engine in args.engines:
-        for n in args.sizes:
-            steps = args.steps if n < 1_000_000 else max(5, args.steps // 2)
-            r = measure(n, steps, args.scenario, engine)
-            rows.append(r)
-            print(
-                f"{engine:>6} {n:>10,} {r['build_s']:>8.2f} {r['network_s']:>9.2f} "
-                f"{1000 * r['step_s_median']:>9.1f} {1000 * r['cpu_s_median']:>8.1f} "
-                f"{520 * r['step_s_median']:>11.1f} "
-                f"{r['peak_rss_mb']:>8.0f} {r['state_mb']:>8.0f}",
-                flush=True,
-            )
+    for n in args.sizes:
+        steps = args.steps if n < 1_000_000 else max(5, args.steps // 2)
+        r = measure(n, steps, args.scenario)
+        rows.append(r)
+        print(
+            f"{n:>10,} {r['build_s']:>8.2f} {r['network_s']:>9.2f} "
+            f"{1000 * r['step_s_median']:>9.1f} {1000 * r['cpu_s_median']:>8.1f} "
+            f"{520 * r['step_s_median']:>11.1f} "
+            f"{r['peak_rss_mb']:>8.0f} {r['state_mb']:>8.0f}",
+            flush=True,
+        )
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(rows, indent=1))
@@ -114,20 +107,18 @@ def main() -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.5, 4.5), dpi=120)
-    for i, (engine, part) in enumerate(df.groupby("engine", sort=False)):
-        threads = int(part["threads"].max())
-        label = f"seconds per step, {engine}" + (f" ({threads} threads)" if threads > 1 else "")
-        ax.loglog(part["customers"], part["step_s_median"], ("o-", "^-", "v-")[i % 3], label=label)
-    first = df[df["engine"] == df["engine"].iloc[0]]
+    threads = int(df["threads"].max())
+    label = "seconds per step" + (f" ({threads} threads)" if threads > 1 else "")
+    ax.loglog(df["customers"], df["step_s_median"], "o-", label=label)
     ax.loglog(
-        first["customers"],
-        first["build_s"],
+        df["customers"],
+        df["build_s"],
         "s--",
-        label="build seconds (with Mesa agents and space up to 20k)",
+        label="build seconds (network included; Mesa agents are made on first use)",
     )
-    ax.loglog(first["customers"], first["network_s"], "x:", label="network build seconds")
-    ref = first["step_s_median"].iloc[0] * first["customers"] / first["customers"].iloc[0]
-    ax.loglog(first["customers"], ref, ":", color="gray", label="linear in N")
+    ax.loglog(df["customers"], df["network_s"], "x:", label="network build seconds")
+    ref = df["step_s_median"].iloc[0] * df["customers"] / df["customers"].iloc[0]
+    ax.loglog(df["customers"], ref, ":", color="gray", label="linear in N")
     ax.axhline(0.5, color="C3", lw=0.8, ls="--", label="1M target: 0.5 s a step")
     ax.set_xlabel("customers")
     ax.set_ylabel("seconds")

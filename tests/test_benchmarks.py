@@ -1,0 +1,59 @@
+"""The benchmark scripts' workers run against this package and time what they say they time.
+
+Speed is never asserted here (experiments/benchmarks measures it); these tests catch a benchmark
+that the model's changes broke (``engine=`` after issue 11) or whose hooks no longer fire (the
+market's own recorder after issue 16, which its batch never calls).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "experiments" / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def scripts():
+    sys.path.insert(0, str(BENCH))
+    try:
+        import before_after
+        import step_scaling
+
+        yield before_after, step_scaling
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def test_phase_worker_times_every_part_of_the_batched_step(scripts):
+    before_after, _ = scripts
+    import sim.rules
+
+    done = subprocess.run(
+        [sys.executable, "-c", before_after.WORKER, "400", "2", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=BENCH.parents[1],
+    )
+    parts = json.loads(done.stdout.strip().splitlines()[-1])
+    steps = {"phases 2-5" if name == "customers" else name for name, _ in sim.rules.STEPS}
+    expected = steps | {"whole step", "decisions", "metrics", "rest"}
+    assert set(parts) == expected
+    # the baseline records every step: the batch's recorder ran and took time
+    assert parts["metrics"][1] > 0 and parts["decisions"][1] > 0
+    whole = parts["whole step"][1]
+    timed = sum(cpu for name, (_, cpu) in parts.items() if name not in ("whole step", "rest"))
+    assert 0 < timed <= whole * 1.05
+
+
+def test_step_scaling_measures_the_single_engine(scripts):
+    _, step_scaling = scripts
+    r = step_scaling.measure(300, 1, "baseline")
+    assert r["customers"] == 300 and r["steps"] == 1
+    assert "engine" not in r and r["threads"] >= 1
+    assert r["step_s_median"] > 0 and r["build_s"] >= r["network_s"] >= 0
