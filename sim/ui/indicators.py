@@ -160,11 +160,19 @@ def indicators_option(warning: EarlyWarning, firm: int) -> dict[str, Any]:
         "tooltip": {"trigger": "axis", "confine": True, "textStyle": {"fontSize": 11}},
         "xAxis": {"type": "value", "name": "week", "nameLocation": "middle", "nameGap": 24},
         "yAxis": [
-            {"type": "value", "min": 0, "max": 1, "name": "share of scale"},
+            # axis names aligned inward: centred on the axis line they ran past the chart's edge
+            {
+                "type": "value",
+                "min": 0,
+                "max": 1,
+                "name": "share of scale",
+                "nameTextStyle": {"align": "left"},
+            },
             {
                 "type": "value",
                 "min": 0,
                 "name": "churn, % a week",
+                "nameTextStyle": {"align": "right"},
                 "position": "right",
                 "splitLine": {"show": False},
             },
