@@ -190,7 +190,11 @@ def test_cli_user_errors_exit_2_with_one_line(
 
 
 def test_cli_refuses_a_scenario_without_claims(tmp_path: Path, capsys) -> None:
-    assert main(["robustness", "baseline", "--out", str(tmp_path / "b")]) == 2
+    # every shipped scenario states claims now: baseline's file without them
+    text = (Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml").read_text()
+    bare = tmp_path / "no_claims.toml"
+    bare.write_text(text.split("[[claims]]")[0])
+    assert main(["robustness", str(bare), "--out", str(tmp_path / "b")]) == 2
     assert "states no claims" in capsys.readouterr().err
 
 
