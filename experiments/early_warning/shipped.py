@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     print(per.to_string())
     warned = episodes[episodes["warned"]]
     print(
-        f"\n{len(episodes)} rises of churn over {episodes['scenario'].nunique()} scenarios with any; "
+        f"\n{len(episodes)} rises of churn in {episodes['scenario'].nunique()} scenarios; "
         f"{len(warned)} had an indicator falling first, by "
         f"{warned['lead_weeks'].min():.0f}-{warned['lead_weeks'].max():.0f} weeks; "
         f"{time.perf_counter() - t0:.0f} s"
