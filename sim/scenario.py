@@ -248,10 +248,7 @@ def apply_overrides(
         def fail(message: str, source: str = source, key: str = dotted) -> ScenarioError:
             return ScenarioError(source, key, message)
 
-        parts: list[str | int] = []
-        for part in dotted.replace("__", ".").split("."):
-            m = _INDEX.match(part)
-            parts += [m.group(1), int(m.group(2))] if m else [int(part) if part.isdigit() else part]
+        parts = _key_parts(dotted)
         node: Any = out
         for i, part in enumerate(parts[:-1]):
             nxt = parts[i + 1]
@@ -277,6 +274,34 @@ def apply_overrides(
             raise fail(f"{last!r} is inside a value, not a table")
         node[last] = value
     return out
+
+
+def value_at(scenario: Scenario, dotted: str) -> Any:
+    """The value a scenario has at a dotted key of :func:`apply_overrides`' forms (defaults
+    included), or None where the key names nothing (e.g. an optional table left out)."""
+    node: Any = scenario.model_dump()
+    for part in _key_parts(dotted):
+        if isinstance(node, list):
+            if isinstance(part, str):
+                named = [x for x in node if isinstance(x, dict) and x.get("name") == part]
+                node = named[0] if named else None
+            else:
+                node = node[part] if 0 <= part < len(node) else None
+        elif isinstance(node, dict):
+            node = node.get(part)
+        else:
+            return None
+        if node is None:
+            return None
+    return node
+
+
+def _key_parts(dotted: str) -> list[str | int]:
+    parts: list[str | int] = []
+    for part in dotted.replace("__", ".").split("."):
+        m = _INDEX.match(part)
+        parts += [m.group(1), int(m.group(2))] if m else [int(part) if part.isdigit() else part]
+    return parts
 
 
 def _normal_key(key: str) -> str:

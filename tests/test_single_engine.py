@@ -142,6 +142,10 @@ def test_constants_held_as_values_keep_their_names_types_and_numbers() -> None:
     assert a != (1 / 3) * (1 / 3) and b == (1 / 3) * (1 / 3) and on
 
 
+@pytest.mark.skipif(
+    numba.config.DISABLE_JIT,
+    reason="NUMBA_DISABLE_JIT=1: the kernels are plain Python functions, with no cache to stamp",
+)
 def test_every_kernel_of_the_package_is_cached_with_the_rule_stamp() -> None:
     """Kernels inline rules from other files, so their caches carry a stamp of every file with
     compiled code: editing any rule recompiles them (numba alone checks the kernel's file)."""

@@ -399,3 +399,37 @@ def test_plan_records_only_what_is_kept():
 def test_shipped_experiments_are_valid(path):
     plan = build_plan(path)
     assert plan.tasks and plan.outcomes
+
+
+def test_list_design_shows_the_base_value_of_a_key_a_point_leaves_unset():
+    """A list design whose points set an integer key in only some points: the others' cells
+    hold the base scenario's value (what they ran at); writing the design table used to fail
+    with ArrowInvalid (NaN in an int64 column)."""
+    from sim.sweep.store import design_table
+
+    s = load_spec(
+        spec(
+            parameters=[],
+            design={
+                "kind": "list",
+                "points": [
+                    {"set": {"market.customers": 300}},
+                    {"set": {"expectations.rate_up": 0.2}},
+                ],
+            },
+        )
+    )
+    plan = build_plan(s)
+    base = plan.scenario
+    values = [p.values for p in plan.design.points]
+    assert values[0]["market.customers"] == 300
+    assert values[1]["market.customers"] == base.market.customers != 300
+    assert values[0]["expectations.rate_up"] == base.expectations.rate_up != 0.2
+    table = design_table(plan).to_pydict()
+    assert table["market.customers"] == [300, base.market.customers]
+    assert "market.customers=300" in plan.design.points[0].label
+
+    # without a base value the cell is empty (null), never NaN in an integer column
+    d = build_design(s)
+    assert d.points[1].values["market.customers"] is None
+    assert {p.column: p.dtype for p in d.parameters}["market.customers"] == "int"

@@ -24,7 +24,7 @@ import pandas as pd
 
 from sim.robustness.study import Study, study_margins
 from sim.robustness.verdicts import Verdict, judge, parameter_label
-from sim.sweep.store import SweepResults
+from sim.sweep.results import SweepResults
 
 __all__ = ["Analysis", "analyze", "markdown", "write_report"]
 

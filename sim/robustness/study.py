@@ -36,8 +36,8 @@ from sim.robustness.ranges import (
 from sim.robustness.worlds import posterior_worlds, read_posterior, sample_worlds
 from sim.scenario import Scenario, ScenarioError, find_scenario, load_scenario
 from sim.sweep.progress import Progress
+from sim.sweep.results import SweepResults
 from sim.sweep.runner import run as run_sweep
-from sim.sweep.store import SweepResults
 
 __all__ = ["STUDY_FILE", "Study", "plan_study", "run_study", "study_margins"]
 

@@ -39,7 +39,8 @@ _getattr, __dir__, __all__ = lazy_loader.attach(
         "plan": ["Plan", "build_plan"],
         "runner": ["SweepInterrupted", "SweepReport", "run"],
         "spec": ["SpecError", "SweepSpec", "load_spec"],
-        "store": ["SweepResults", "SweepStoreError", "open_results"],
+        "results": ["SweepResults", "open_results"],
+        "store": ["SweepStoreError"],
     },
 )
 

@@ -23,7 +23,7 @@ from sim.sweep.outcomes import Outcome, parse_outcome
 if TYPE_CHECKING:
     import duckdb
 
-    from sim.sweep.store import SweepResults
+    from sim.sweep.results import SweepResults
 
 __all__ = [
     "AT_FINAL",

@@ -404,7 +404,7 @@ def _analyze(results: Any, args: argparse.Namespace, *, indices_only: bool = Fal
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Summarise a results folder: table of means with CIs, indices, charts."""
     from sim.cli import CliError
-    from sim.sweep.store import SweepResults
+    from sim.sweep.results import SweepResults
 
     results = SweepResults(args.results)
     if not results.files("runs"):

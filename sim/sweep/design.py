@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -185,13 +186,17 @@ def _label(values: dict[str, Any], columns: list[str]) -> str:
     return ", ".join(f"{c}={format_value(values[c])}" for c in columns)
 
 
-def build_design(spec: SweepSpec) -> Design:
+def build_design(spec: SweepSpec, base_value: Callable[[str], Any] | None = None) -> Design:
     """The design rows and distinct points of a spec.
 
     Parameters
     ----------
     spec
         A validated sweep spec.
+    base_value
+        The base scenario's value at a key (``sim.scenario.value_at``): a list design's point
+        that does not set a key another point sets shows this value in that key's column (it
+        is the value the run has); without it the cell is empty (null).
 
     Returns
     -------
@@ -227,9 +232,15 @@ def build_design(spec: SweepSpec) -> Design:
     keys_in_order = list(named)
     if d.kind == "list":
         keys_in_order += sorted({k for r in rows for k in r} - set(named))
+    if d.kind == "list" and base_value is not None:
+        unset = {k for r in rows for k in keys_in_order if k not in r}
+        base = {k: base_value(k) for k in unset}
+        shown_rows = [{**{k: base[k] for k in unset if k not in r}, **r} for r in rows]
+    else:
+        shown_rows = rows
     parameters = []
     for key in keys_in_order:
-        values = [r.get(key) for r in rows]
+        values = [r.get(key) for r in shown_rows]
         present = [v for v in values if v is not None]
         p = named.get(key)
         parameters.append(
@@ -241,16 +252,18 @@ def build_design(spec: SweepSpec) -> Design:
                 high=p.high if p else None,
             )
         )
-    varying = [p.column for p in parameters if len({canonical(r.get(p.key)) for r in rows}) > 1]
+    varying = [
+        p.column for p in parameters if len({canonical(r.get(p.key)) for r in shown_rows}) > 1
+    ]
     varying = varying or [p.column for p in parameters]
 
     points: dict[str, Point] = {}
     row_points = []
-    for row, label in zip(rows, labels, strict=True):
+    for row, filled, label in zip(rows, shown_rows, labels, strict=True):
         pid = point_id(row)
         if pid not in points:
-            values = {p.column: _typed(row.get(p.key), p.dtype) for p in parameters}
-            shown = {p.column: row.get(p.key) for p in parameters}
+            values = {p.column: _typed(filled.get(p.key), p.dtype) for p in parameters}
+            shown = {p.column: filled.get(p.key) for p in parameters}
             points[pid] = Point(
                 id=pid,
                 index=len(points),

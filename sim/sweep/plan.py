@@ -18,12 +18,20 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sim.codehash import model_code_hash
 from sim.columns import FIRM_COLUMNS
-from sim.scenario import Scenario, ScenarioError, find_scenario, load_scenario, scenario_hash
+from sim.scenario import (
+    Scenario,
+    ScenarioError,
+    find_scenario,
+    load_scenario,
+    scenario_hash,
+    value_at,
+)
 from sim.sweep.design import Design, build_design
 from sim.sweep.outcomes import Outcome, market_metric_names, parse_outcome
 from sim.sweep.seeds import canonical, run_id, seed_key
@@ -252,7 +260,7 @@ def build_plan(spec: SweepSpec | str | Path | dict[str, Any]) -> Plan:
     output = _output_plan(spec, scenario, steps)
     every = output.every or steps
     scenario = load_scenario(scenario, {"collect_every": math.gcd(every, steps)})
-    design = build_design(spec)
+    design = build_design(spec, partial(value_at, scenario))
     _check_design(spec, scenario, design)
     outcomes = _outcomes(spec, scenario, output, steps)
 

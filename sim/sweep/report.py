@@ -28,8 +28,8 @@ from sim.sweep.analysis import (
     timeseries,
 )
 from sim.sweep.outcomes import LABELS, Outcome
+from sim.sweep.results import SweepResults
 from sim.sweep.sensitivity import SensitivityError, sweep_indices
-from sim.sweep.store import SweepResults
 
 __all__ = ["AnalysisReport", "analyze", "slug"]
 

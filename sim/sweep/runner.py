@@ -22,8 +22,9 @@ from typing import Any
 from sim.sweep.executors import Executor, make_executor
 from sim.sweep.plan import Plan, build_plan
 from sim.sweep.progress import Progress
+from sim.sweep.results import SweepResults
 from sim.sweep.spec import SweepSpec
-from sim.sweep.store import SweepResults, SweepStore, missing_runs
+from sim.sweep.store import SweepStore, missing_runs
 from sim.sweep.worker import RunResult, make_batches, run_batch, run_one
 
 __all__ = ["SweepInterrupted", "SweepReport", "default_chunk_runs", "run"]

@@ -22,7 +22,7 @@ from sim.sweep.analysis import AT_FINAL, outcome_ci
 from sim.sweep.outcomes import Outcome
 
 if TYPE_CHECKING:
-    from sim.sweep.store import SweepResults
+    from sim.sweep.results import SweepResults
 
 __all__ = ["SensitivityError", "morris_indices", "row_outputs", "sobol_indices", "sweep_indices"]
 

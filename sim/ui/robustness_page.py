@@ -313,7 +313,7 @@ def StudyResult(st: RobustnessState, s: StudySettings) -> None:
 
 def _analysis(s: StudySettings):
     from sim.robustness.report import analyze
-    from sim.sweep.store import SweepResults
+    from sim.sweep.results import SweepResults
 
     try:
         return analyze(s.plan(), SweepResults(s.folder / "runs")), None
