@@ -57,7 +57,7 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 
 PACKAGE = Path(__file__).resolve().parent
-COMPILED_SOURCES = ("jit.py", "draws.py", "metrics.py", "rules/*.py")
+COMPILED_SOURCES = ("jit.py", "draws.py", "metrics.py", "tallies.py", "rules/*.py")
 """Files (relative to the package) that hold compiled code: they stamp every kernel's cache."""
 
 ZERO = np.float32(0.0)

@@ -57,3 +57,16 @@ def test_step_scaling_measures_the_single_engine(scripts):
     assert r["customers"] == 300 and r["steps"] == 1
     assert "engine" not in r and r["threads"] >= 1
     assert r["step_s_median"] > 0 and r["build_s"] >= r["network_s"] >= 0
+
+
+def test_bandwidth_share_is_the_least_traffic_over_the_step_time(scripts):
+    sys.path.insert(0, str(BENCH))
+    try:
+        import bandwidth
+    finally:
+        sys.path.remove(str(BENCH))
+    gbs, share = bandwidth.achieved(1000.0, 0.5, 10.0)  # 1000 MiB in 0.5 s, 10 GB/s machine
+    assert gbs == pytest.approx(1000 * 2**20 / 0.5 / 1e9)
+    assert share == pytest.approx(gbs / 10.0)
+    # twice as fast a step reaches twice the share
+    assert bandwidth.achieved(1000.0, 0.25, 10.0)[1] == pytest.approx(2 * share)

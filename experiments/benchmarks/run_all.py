@@ -28,6 +28,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bandwidth import achieved
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -182,8 +184,17 @@ def main() -> None:
         f"{bandwidth['bytes_per_step_mb']:.0f} MiB / {1000 * bandwidth['bound_s']:.0f} ms",
     )
     if 1_000_000 in scaling:
-        ratio = scaling[1_000_000]["step_s_median"] / bandwidth["bound_s"]
+        step_s = scaling[1_000_000]["step_s_median"]
+        ratio = step_s / bandwidth["bound_s"]
         add("1M step (wall) / memory-traffic bound", f"{ratio:.0f}x")
+        gbs, share = achieved(bandwidth["bytes_per_step_mb"], step_s, bandwidth["copy_gbs"])
+        add(
+            "1M step: those bytes per second, share of copy",
+            f"{gbs:.2f} GB/s, {100 * share:.1f}%",
+            ">= 30%",
+            share >= 0.3,
+        )
+        add("1M step, issue 16 (quiet machine)", f"{step_s:.2f} s", "<= 0.15 s", step_s <= 0.15)
 
     machine = (
         f"{cpu_name()}, {os.cpu_count()} cores, {memory_gib():.0f} GiB, "

@@ -1,13 +1,14 @@
 """Phases 2 to 5 in one pass over each customer: delivery, expectations, satisfaction, trust.
 
 These phases change each customer's state from that customer's own state and from firm-level
-values fixed at the start of the step, so the kernel below takes one customer at a time and
-applies the four phases' rules to it (``sim.rules.delivery``, ``expectations``, ``satisfaction``,
-``trust``: each rule is stated there, once); the customer's state is read from memory once.
-For each industry in turn: the experience (delivery, with its failure and its noise), then the
-benchmark over the industries, then for every served relationship the judged expectation and the
-move of E (expectations), ``s`` and ``S`` (satisfaction), trust, the complaint and the firm's
-answer, recovery, commitment and tenure (trust).
+values fixed at the start of the step, so the kernel below applies the four phases' rules
+(``sim.rules.delivery``, ``expectations``, ``satisfaction``, ``trust``: each rule is stated there,
+once) to a block of customers (:data:`BLOCK`) while its state is in the caches, and the state is
+read from memory once. For each industry in turn, every customer's experience (delivery, with its
+failure and its noise); then each customer's benchmark over the industries; then, industry by
+industry, for every served relationship the judged expectation and the move of E
+(expectations), ``s`` and ``S`` (satisfaction), trust, the complaint and the firm's answer,
+recovery, commitment and tenure (trust).
 
 Random numbers are drawn where they are used, customer by customer (``sim.draws``: noise,
 failure, complain, aftercare, answer). Customers go to the kernel in tasks, blocks of at most
@@ -49,6 +50,15 @@ TALLIES = (
 )
 """The per-firm tallies the kernel adds (``sim.state.TALLY_NAMES``), in its column order."""
 SERVED, EXPERIENCE, EXPECTATION, FAILURES, WARNINGS, COMPLAINTS, ANSWERS = range(len(TALLIES))
+
+BLOCK = 1024
+"""Customers the kernel takes together: for a block, delivery industry by industry, the
+benchmarks, then the rest of phases 3 to 5 industry by industry. The loops over one industry's
+customers have independent iterations, which the processor overlaps; one customer's three
+industries one after another, as before, made a single long chain of dependent work per
+customer: phases 2 to 5 took 30% more time (docs/performance.md, "One large market"). The order
+in which per-firm sums are added is the same (each firm is in one industry, its customers in
+order), so are the results."""
 
 
 @kernel
@@ -109,136 +119,145 @@ def customer_rows(lo, hi, first, keys, p, sums, bounds, recording, state, firm):
     n_ind, _, n_attr = experience.shape
     width = disclose.shape[0]  # F + 1: a firm table's rows, the last for no supplier
     noisy = p.noise > ZERO
-    for i in range(lo, hi):
-        me = i - first
+    for start in range(lo, hi, BLOCK):
+        stop = min(hi, start + BLOCK)
         # -- delivery, industry by industry
         for m in range(n_ind):
-            f = supplier[m, i]
-            if f < 0:
-                failed[m, i] = False
-                ws_failure[m, i] = False
-                continue
-            hit = uniform(keys[FAILURE, m], me) < p_fail[f]
-            failed[m, i] = hit
-            ws_failure[m, i] = hit
-            if hit:
-                sums[f, FAILURES] += 1.0
-                if disclose[f]:
-                    sums[f, WARNINGS] += 1.0
-            row = f + region[i] * width
+            for i in range(start, stop):
+                me = i - first
+                f = supplier[m, i]
+                if f < 0:
+                    failed[m, i] = False
+                    ws_failure[m, i] = False
+                    continue
+                hit = uniform(keys[FAILURE, m], me) < p_fail[f]
+                failed[m, i] = hit
+                ws_failure[m, i] = hit
+                if hit:
+                    sums[f, FAILURES] += 1.0
+                    if disclose[f]:
+                        sums[f, WARNINGS] += 1.0
+                row = f + region[i] * width
+                for k in range(n_attr):
+                    z = normal(keys[NOISE, m], me, k) if noisy else ZERO * p.noise
+                    experience[m, i, k] = delivery.perceived(
+                        tables[m, row, k], z, p.noise, hit, failure_attribute[k], p.severity
+                    )
+        for i in range(start, stop):
+            # -- expectations: the benchmark, decayed, then raised by this step's experiences
             for k in range(n_attr):
-                z = normal(keys[NOISE, m], me, k) if noisy else ZERO * p.noise
-                experience[m, i, k] = delivery.perceived(
-                    tables[m, row, k], z, p.noise, hit, failure_attribute[k], p.severity
-                )
-        # -- expectations: the benchmark, decayed, then raised by this step's experiences
-        for k in range(n_attr):
-            best = expectations.decayed_benchmark(benchmark[i, k], p.benchmark_keep)
-            for m in range(n_ind):
-                if supplier[m, i] >= 0:
-                    best = expectations.raised_benchmark(best, experience[m, i, k])
-            benchmark[i, k] = best
+                best = expectations.decayed_benchmark(benchmark[i, k], p.benchmark_keep)
+                for m in range(n_ind):
+                    if supplier[m, i] >= 0:
+                        best = expectations.raised_benchmark(best, experience[m, i, k])
+                benchmark[i, k] = best
         # -- the rest of phases 3 to 5, industry by industry
         for m in range(n_ind):
-            f = supplier[m, i]
-            recent = warnings[m, i]
-            if f < 0:  # no supplier: nothing to judge; the step's records say so
+            for i in range(start, stop):
+                me = i - first
+                f = supplier[m, i]
+                recent = warnings[m, i]
+                if f < 0:  # no supplier: nothing to judge; the step's records say so
+                    for k in range(n_attr):
+                        expectation_used[m, i, k] = expectation[m, i, k]
+                    satisfaction_before[m, i] = satisfaction_state[m, i]
+                    warnings[m, i] = recent * p.warnings_keep
+                    continue
+                hit = failed[m, i]
+                warned = hit and disclose[f]
+                effect = trust.warning_effect(recent, p.habituation) if p.habituation_on else ONE
+                warnings[m, i] = recent * p.warnings_keep + (ONE if warned else ZERO)
+                # -- expectations: the bar of this experience, then E moves toward its target
+                credible = ONE
+                if p.credibility_on:
+                    credible = expectations.credibility(trust_state[f, i], public[f], p.rho)
+                promise_weight = p.a_p * credible
+                personal = standard[i] if p.standard_on else ZERO
+                judged_sum = ZERO
+                low = high = ZERO
                 for k in range(n_attr):
-                    expectation_used[m, i, k] = expectation[m, i, k]
-                satisfaction_before[m, i] = satisfaction_state[m, i]
-                warnings[m, i] = recent * p.warnings_keep
-                continue
-            hit = failed[m, i]
-            warned = hit and disclose[f]
-            effect = trust.warning_effect(recent, p.habituation) if p.habituation_on else ONE
-            warnings[m, i] = recent * p.warnings_keep + (ONE if warned else ZERO)
-            # -- expectations: the bar of this experience, then E moves toward its target
-            credible = ONE
-            if p.credibility_on:
-                credible = expectations.credibility(trust_state[f, i], public[f], p.rho)
-            promise_weight = p.a_p * credible
-            personal = standard[i] if p.standard_on else ZERO
-            judged_sum = ZERO
-            low = high = ZERO
-            for k in range(n_attr):
-                e = expectation[m, i, k]
-                x = experience[m, i, k]
-                bar = expectations.judged(e, x, warned, failure_attribute[k], p.adjustment * effect)
-                expectation_used[m, i, k] = bar
-                judged_sum += weights[i, k] * bar
-                toward = expectations.target(
-                    promise_weight,
-                    promise[f, k],
-                    review_part[f, k],
-                    review_weight[f],
-                    x,
-                    p.a_x,
-                    benchmark_weight[k] * benchmark[i, k],
-                    benchmark_weight[k],
-                    heard[m, i, k],
-                    p.a_w,
-                    p.tiny,
+                    e = expectation[m, i, k]
+                    x = experience[m, i, k]
+                    bar = expectations.judged(
+                        e, x, warned, failure_attribute[k], p.adjustment * effect
+                    )
+                    expectation_used[m, i, k] = bar
+                    judged_sum += weights[i, k] * bar
+                    toward = expectations.target(
+                        promise_weight,
+                        promise[f, k],
+                        review_part[f, k],
+                        review_weight[f],
+                        x,
+                        p.a_x,
+                        benchmark_weight[k] * benchmark[i, k],
+                        benchmark_weight[k],
+                        heard[m, i, k],
+                        p.a_w,
+                        p.tiny,
+                    )
+                    moved = expectations.moved(e, toward + personal, p.rate_up, p.rate_down)
+                    expectation[m, i, k] = moved
+                    low = moved if k == 0 else min(low, moved)
+                    high = moved if k == 0 else max(high, moved)
+                bounds[m, 1] = min(bounds[m, 1], low)
+                bounds[m, 2] = max(bounds[m, 2], high)
+                # -- satisfaction and the promise kept or broken (trust), over the attributes
+                performance = disconfirmation = shortfall = kept = ZERO
+                for k in range(n_attr):
+                    w = weights[i, k]
+                    x = experience[m, i, k]
+                    if trust.promise_kept(x, promise[f, k], p.tolerance):
+                        kept += w
+                    shortfall += w * trust.promise_shortfall(x, promise[f, k], p.tolerance)
+                    gap = x - expectation_used[m, i, k]
+                    disconfirmation += w * satisfaction.value(gap, p.loss_aversion, p.curvature)
+                    performance += w * x
+                s = satisfaction.rating(performance, disconfirmation, extras[f], disposition[i], p)
+                before = satisfaction_state[m, i]
+                satisfaction_before[m, i] = before
+                running = satisfaction.running(before, s, p.memory)
+                last_satisfaction[m, i] = s
+                disconfirmation_out[m, i] = disconfirmation
+                if recording:
+                    sums[f, SERVED] += 1.0
+                    sums[f, EXPERIENCE] += performance
+                    sums[f, EXPECTATION] += judged_sum
+                # -- trust: promises kept and broken
+                t = trust_state[f, i]
+                if p.trust_promises_on:
+                    cut = trust.trust_cut(shortfall, warned, effect, p)
+                    t = trust.trusted(t, kept, cut, p.gain)
+                # -- complaints: voiced, or heard by the firm's follow-up; answered or ignored
+                code = NO_COMPLAINT
+                if s < p.threshold:
+                    heard_by_firm = uniform(keys[COMPLAIN, m], me) < complain_p[f]
+                    if not heard_by_firm:
+                        heard_by_firm = uniform(keys[AFTERCARE, m], me) < aftercare_p[f]
+                    if heard_by_firm:
+                        code = ANSWERED if uniform(keys[ANSWER, m], me) < answer[f] else IGNORED
+                if code == IGNORED:
+                    t *= p.kept_share
+                trust_state[f, i] = clip(t, ZERO, ONE)
+                since = steps_since_recovery[m, i]
+                if code == ANSWERED:
+                    running = trust.recovered(running, before, since, p)
+                satisfaction_state[m, i] = running
+                bounds[m, 0] = min(bounds[m, 0], running)
+                since = min(since + 1, 1 << 30)
+                if code == ANSWERED:
+                    since = 0
+                    answered[m, i] += 1
+                    sums[f, ANSWERS] += 1.0
+                if code != NO_COMPLAINT:
+                    complaints[m, i] += 1
+                    sums[f, COMPLAINTS] += 1.0
+                steps_since_recovery[m, i] = since
+                # -- commitment and tenure
+                commitment[m, i] = trust.committed(
+                    commitment[m, i], tenure[m, i], commit_bonus[f], p
                 )
-                moved = expectations.moved(e, toward + personal, p.rate_up, p.rate_down)
-                expectation[m, i, k] = moved
-                low = moved if k == 0 else min(low, moved)
-                high = moved if k == 0 else max(high, moved)
-            bounds[m, 1] = min(bounds[m, 1], low)
-            bounds[m, 2] = max(bounds[m, 2], high)
-            # -- satisfaction and the promise kept or broken (trust), over the attributes
-            performance = disconfirmation = shortfall = kept = ZERO
-            for k in range(n_attr):
-                w = weights[i, k]
-                x = experience[m, i, k]
-                if trust.promise_kept(x, promise[f, k], p.tolerance):
-                    kept += w
-                shortfall += w * trust.promise_shortfall(x, promise[f, k], p.tolerance)
-                gap = x - expectation_used[m, i, k]
-                disconfirmation += w * satisfaction.value(gap, p.loss_aversion, p.curvature)
-                performance += w * x
-            s = satisfaction.rating(performance, disconfirmation, extras[f], disposition[i], p)
-            before = satisfaction_state[m, i]
-            satisfaction_before[m, i] = before
-            running = satisfaction.running(before, s, p.memory)
-            last_satisfaction[m, i] = s
-            disconfirmation_out[m, i] = disconfirmation
-            if recording:
-                sums[f, SERVED] += 1.0
-                sums[f, EXPERIENCE] += performance
-                sums[f, EXPECTATION] += judged_sum
-            # -- trust: promises kept and broken
-            t = trust_state[f, i]
-            if p.trust_promises_on:
-                cut = trust.trust_cut(shortfall, warned, effect, p)
-                t = trust.trusted(t, kept, cut, p.gain)
-            # -- complaints: voiced, or heard by the firm's follow-up; answered or ignored
-            code = NO_COMPLAINT
-            if s < p.threshold:
-                heard_by_firm = uniform(keys[COMPLAIN, m], me) < complain_p[f]
-                if not heard_by_firm:
-                    heard_by_firm = uniform(keys[AFTERCARE, m], me) < aftercare_p[f]
-                if heard_by_firm:
-                    code = ANSWERED if uniform(keys[ANSWER, m], me) < answer[f] else IGNORED
-            if code == IGNORED:
-                t *= p.kept_share
-            trust_state[f, i] = clip(t, ZERO, ONE)
-            since = steps_since_recovery[m, i]
-            if code == ANSWERED:
-                running = trust.recovered(running, before, since, p)
-            satisfaction_state[m, i] = running
-            bounds[m, 0] = min(bounds[m, 0], running)
-            since = min(since + 1, 1 << 30)
-            if code == ANSWERED:
-                since = 0
-                answered[m, i] += 1
-                sums[f, ANSWERS] += 1.0
-            if code != NO_COMPLAINT:
-                complaints[m, i] += 1
-                sums[f, COMPLAINTS] += 1.0
-            steps_since_recovery[m, i] = since
-            # -- commitment and tenure
-            commitment[m, i] = trust.committed(commitment[m, i], tenure[m, i], commit_bonus[f], p)
-            tenure[m, i] += 1
+                tenure[m, i] += 1
 
 
 @kernel

@@ -24,24 +24,17 @@ Reviews: a served customer posts with probability ``rate * (1 + extremity * |S -
 A firm's review score is a decayed mean of posted scores with a prior of ``prior_score`` worth two
 reviews; the mean experience in its reviews feeds expectations.
 
-The rules for one speaker (:func:`valence`, :func:`talk_chance`), for one listener's messages
-(in :func:`hear`) and for one reviewer (:func:`review_chance`) are compiled (``sim.jit``); so
-are the loops that pick the talkers (:func:`select_talkers`), fan messages out over a CSR network
-(:func:`expand_csr`), let the listeners of an industry hear them (:func:`hear`) and post the
-reviews (:func:`post_reviews`). They run over every market of a batch (``sim.batch``): a market's
-customers are a contiguous range, its network's rows hold their own customers only, and each
-customer reads its market's parameters. Random numbers are drawn customer by customer
+The rules for one speaker (:func:`valence`, :func:`talk_chance`) and for one reviewer
+(:func:`review_chance`) are compiled (``sim.jit``); so are the loops that pick the talkers
+(:func:`select_talkers`) and post the reviews (:func:`post_reviews`). Fanning the messages out
+over the network and what the listeners make of them are ``sim.rules.listening``'s kernels
+(:func:`expand_csr`, :func:`hear`). They run over every market of a batch (``sim.batch``): a
+market's customers are a contiguous range, its network's rows hold their own customers only, and
+each customer reads its market's parameters. Random numbers are drawn customer by customer
 (``sim.draws``: purposes ``"talk"``, ``"reach"`` with the neighbour's position as the column,
 ``"review"``). Messages are taken in the order of their senders, so a listener hears its
-neighbours' messages in the same order alone or in a batch.
-
-At a million customers these loops wait on memory, not arithmetic: messages, listeners and
-neighbours sit at scattered places of arrays of tens of MB. So the listeners are taken in
-increasing order (the passes over their state then run through it in order), no branch depends
-on a value loaded from a scattered place, and the loops that gather from scattered places
-prefetch a few iterations ahead (``sim.jit.prefetch``). Temporaries come from a pool per model,
-kept from step to step (a fresh array costs a page fault per 4 KiB), and ``hear`` leaves them as
-it found them rather than clearing them before use.
+neighbours' messages in the same order alone or in a batch. Temporaries come from a pool per
+model, kept from step to step (a fresh array costs a page fault per 4 KiB).
 """
 
 from __future__ import annotations
@@ -50,19 +43,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.draws import REACH, REVIEW, TALK, uniform, uniform_column
-from sim.jit import ONE, ZERO, clip, kernel, prefetch, rule
+from sim.draws import REVIEW, TALK, uniform
+from sim.jit import ONE, ZERO, clip, kernel, rule
 from sim.params.stacked import StackedParams
 from sim.rules import teaching
 from sim.rules.expectations import PRIOR_REVIEWS
+from sim.rules.listening import expand_csr, hear
 from sim.state import BatchScratch
 from sim.timebase import weekly_rate_to_step
 
 if TYPE_CHECKING:
     from sim.batch import MarketBatch
-
-AHEAD = 32
-"""Iterations ahead that the gathering loops prefetch (16 to 64 measured about the same)."""
 
 
 @rule
@@ -162,279 +153,6 @@ def select_talkers(
                 elif v < ZERO:
                     said[b, f, 1] += 1.0
     return count
-
-
-@kernel
-def expand_csr(
-    senders: np.ndarray,
-    market: np.ndarray,
-    m: int,
-    offsets: np.ndarray,
-    keys: np.ndarray,
-    consts: Any,
-    indptr: np.ndarray,
-    indices: np.ndarray,
-    firm: np.ndarray,
-    message: np.ndarray,
-    receiver: np.ndarray,
-    per_firm: np.ndarray,
-) -> int:
-    """Messages fanned out to their senders' neighbours, and deliveries per firm.
-
-    Parameters
-    ----------
-    senders, market, firm
-        The sending customer of each message (an index of the batch), its market and the firm
-        the message is about (of its market).
-    m
-        The messages' industry.
-    offsets, keys, consts
-        The batch's first customer of each market, stream bases and constants: the delivery of
-        a message of sender ``s`` (of market ``b``) to the ``j``-th neighbour of ``s`` is kept
-        when ``uniform_column(keys[b, REACH, m], s - offsets[b], j)`` is below the market's
-        ``reach`` (every delivery when ``reach >= 1``).
-    indptr, indices
-        The batch's CSR network (``sim.network.Adjacency`` of every market, one after another).
-    message, receiver
-        Out: position in ``senders`` of each kept delivery (non-decreasing) and its receiver;
-        room for every (message, neighbour) pair and one more.
-    per_firm
-        Added to: the number of deliveries about each firm, ``[B, F]``.
-
-    Returns
-    -------
-    int
-        The number of kept deliveries (the first entries of ``message`` and ``receiver``).
-    """
-    n = len(senders)
-    out = 0
-    for i in range(n):
-        prefetch(indptr, senders[min(i + 2 * AHEAD, n - 1)])
-        prefetch(indices, indptr[senders[min(i + AHEAD, n - 1)]])
-        s = senders[i]
-        b = market[i]
-        reach = consts[b].reach
-        everyone = reach >= 1.0
-        base = keys[b, REACH, m]
-        me = s - offsets[b]
-        lo = indptr[s]
-        deg = indptr[s + 1] - lo
-        before = out
-        for j in range(deg):
-            # written at ``out`` whether kept or not, kept by advancing ``out``
-            message[out] = i
-            receiver[out] = indices[lo + j]
-            out += everyone or uniform_column(base, me, j) < reach
-        per_firm[b, firm[i]] += out - before
-    return out
-
-
-@kernel
-def hear(
-    message: np.ndarray,
-    receiver: np.ndarray,
-    first: int,
-    senders: np.ndarray,
-    local_firm: np.ndarray,
-    n_local: int,
-    tone: np.ndarray,
-    positive: np.ndarray,
-    speaker_trust: np.ndarray,
-    market: np.ndarray,
-    market_of: np.ndarray,
-    consts: Any,
-    experience: np.ndarray,
-    heard: np.ndarray,
-    benchmark: np.ndarray,
-    cross: np.ndarray,
-    firms: np.ndarray,
-    moved: np.ndarray,
-    attitude: np.ndarray,
-    moved_trust: np.ndarray,
-    trust: np.ndarray,
-    taught: np.ndarray,
-    teach_focus: np.ndarray,
-    weights: np.ndarray,
-    flags: np.ndarray,
-    stamp: np.ndarray,
-    rank: np.ndarray,
-    who: np.ndarray,
-    tally: np.ndarray,
-    sums: np.ndarray,
-    said: np.ndarray,
-) -> tuple[int, int]:
-    """One industry's deliveries: update what the listeners heard, their benchmarks, their
-    attitudes toward the industry's firms and their trust in those firms' word.
-
-    Parameters
-    ----------
-    message, receiver
-        The industry's deliveries: message positions ``first .. first + len(senders) - 1``
-        (non-decreasing) and receiving customers.
-    first
-        Position of the industry's first message among all messages.
-    senders, local_firm, tone, positive, speaker_trust, market
-        Per message of the industry: the sender, the position of its firm among the industry's
-        ``n_local`` firms, its valence, whether it is positive, the sender's trust in the
-        firm's word and its market.
-    n_local
-        Number of firms of the industry.
-    market_of, consts
-        Each customer's market and the markets' constants (``heard_rate``, the share of the way
-        toward the mean heard this step; ``praise_threshold`` and ``praise_share`` in the float
-        type of ``experience``).
-    experience
-        The industry's ``[N, K]`` experiences (what a message says).
-    heard
-        The industry's ``[N, K]`` heard experiences, updated in place: NaN becomes the mean
-        of the messages heard, else it moves by ``heard_rate`` toward it.
-    benchmark
-        ``[N, K]`` benchmarks, raised in place on the ``cross`` attributes to
-        ``praise_share * X`` for every positive message with ``X >= praise_threshold``.
-    cross
-        Attributes that praise lifts (empty for none).
-    firms
-        The industry's firms (their rows of ``attitude``).
-    moved
-        ``moved[b, c]``: share of the way an attitude moves after ``c`` messages in market
-        ``b``; ``c`` up to the most messages a listener can hear about one firm.
-    attitude
-        ``[F, N]`` attitudes: a listener that heard ``c > 0`` messages about a firm with mean
-        valence ``v_bar`` moves ``A += moved[b, c] * (v_bar - A)`` (in float64), in place.
-    moved_trust, trust
-        The same for trust ``[F, N]``: toward the mean trust of the speakers,
-        ``T += moved_trust[b, c] * (t_bar - T)``, in place.
-    taught, teach_focus, weights
-        Per market and firm of the industry: the share of the way one message moves a
-        listener's attribute weights toward the firm's focus (``word_of_mouth_share * L``, 0 for
-        a firm that does not teach), and that focus ``[B, n_local, K]``; the listeners' weights
-        ``[N, K]`` move ``1 - (1 - taught) ** c`` of the way, in place (sim.rules.teaching).
-    flags
-        uint8 ``[N]``, all zero; left all zero.
-    stamp, rank
-        Integer scratch: ``[N]`` and one per delivery, of one type.
-    who
-        Scratch, room for ``len(receiver) + 1``: the listeners.
-    tally
-        Float64 scratch, room for ``len(receiver) * 3 * n_local``, all zero; left all zero
-        (per listener and firm: the number of messages, the sum of their tones and of the
-        speakers' trust).
-    sums
-        Scratch in the float type of ``experience``, room for ``len(receiver)`` rows of
-        ``K + len(cross)``: in each row ``K`` zeros, then ``-inf``; left so (per listener: the
-        sum of what it heard, then its highest praise per cross attribute).
-    said
-        Scratch in the float type of ``experience``, room for ``len(senders) * K``.
-
-    Returns
-    -------
-    n_who, most
-        The number of listeners and the largest number of messages a listener heard about
-        one firm (at most ``len(moved) - 1``, else ``moved`` was too short).
-    """
-    n = len(flags)
-    n_msg = len(senders)
-    n_del = len(receiver)
-    k_attr = experience.shape[1]
-    n_cross = len(cross)
-    width = k_attr + n_cross  # per listener: the sum of what it heard, its highest praise
-
-    # what each message says
-    said = said[: n_msg * k_attr].reshape((n_msg, k_attr))
-    for j in range(n_msg):
-        prefetch(experience, senders[min(j + AHEAD, n_msg - 1)])
-        for k in range(k_attr):
-            said[j, k] = experience[senders[j], k]
-
-    # the listeners in increasing order, and each delivery's listener
-    for d in range(n_del):
-        flags[receiver[d]] = 1
-    n_who = 0
-    for r in range(n):
-        stamp[r] = n_who  # r's position among the listeners, if it is one
-        who[n_who] = r  # one spare slot: every customer writes
-        n_who += np.int64(flags[r])  # (a uint8 sum would wrap when run as Python)
-    for i in range(n_who):
-        flags[who[i]] = 0
-    for d in range(n_del):
-        prefetch(stamp, receiver[min(d + AHEAD, n_del - 1)])
-        rank[d] = stamp[receiver[d]]
-
-    # per listener, in message order: messages and tones per firm, sum of what was said, and
-    # the highest praise per cross attribute
-    sums = sums[: n_who * width].reshape((n_who, width))
-    for d in range(n_del):
-        ahead = rank[min(d + AHEAD, n_del - 1)]
-        prefetch(tally, 3 * n_local * ahead)
-        prefetch(sums, ahead)
-        i = rank[d]
-        j = message[d] - first
-        key = 3 * (i * n_local + local_firm[j])
-        tally[key] += 1.0
-        tally[key + 1] += np.float64(tone[j])
-        tally[key + 2] += np.float64(speaker_trust[j])
-        for k in range(k_attr):
-            sums[i, k] += said[j, k]
-        if positive[j]:
-            p = consts[market[j]]
-            for c in range(n_cross):
-                x = said[j, cross[c]]
-                if x >= p.praise_threshold:
-                    sums[i, k_attr + c] = max(sums[i, k_attr + c], p.praise_share * x)
-
-    most = 0.0
-    last = moved.shape[1] - 1
-    n_att = attitude.shape[1]
-    flat_attitude = attitude.reshape(-1)
-    last_trust = moved_trust.shape[1] - 1
-    for i in range(n_who):
-        ahead = who[min(i + AHEAD, n_who - 1)]
-        prefetch(heard, ahead)
-        prefetch(benchmark, ahead)
-        for f in range(n_local):
-            prefetch(flat_attitude, firms[f] * n_att + ahead)
-        r = who[i]
-        b = market_of[r]
-        heard_rate = consts[b].heard_rate
-        heard_by = 0.0
-        for f in range(n_local):
-            heard_by += tally[3 * (i * n_local + f)]
-            most = max(most, tally[3 * (i * n_local + f)])
-        for k in range(k_attr):
-            mean = np.float64(sums[i, k]) / heard_by
-            old = np.float64(heard[r, k])
-            toward = (mean - old) * heard_rate + old
-            heard[r, k] = mean if np.isnan(old) else toward  # the first messages set it
-        for c in range(n_cross):
-            best = sums[i, k_attr + c]
-            bar = benchmark[r, cross[c]]
-            benchmark[r, cross[c]] = best if best > bar else bar  # np.maximum: NaN stays NaN
-        for f in range(n_local):
-            key = 3 * (i * n_local + f)
-            c = tally[key]
-            a = attitude[firms[f], r]
-            # c <= last unless the caller's bound is wrong; no message (c = 0): no change
-            step = moved[b, min(int(c), last)]
-            toward = np.float64(a) + step * (tally[key + 1] / max(c, 1.0) - np.float64(a))
-            attitude[firms[f], r] = toward if c > 0 else a
-            t = trust[firms[f], r]
-            step = moved_trust[b, min(int(c), last_trust)]
-            toward = np.float64(t) + step * (tally[key + 2] / max(c, 1.0) - np.float64(t))
-            trust[firms[f], r] = toward if c > 0 else t
-            if taught[b, f] > 0 and c > 0:  # what the firm teaches, carried by its customers
-                keep = 1.0
-                for _ in range(int(c)):
-                    keep *= 1.0 - taught[b, f]
-                for k in range(k_attr):
-                    weights[r, k] += (1.0 - keep) * (teach_focus[b, f, k] - weights[r, k])
-        # the scratch left as found, for the next call
-        for key in range(3 * i * n_local, 3 * (i + 1) * n_local):
-            tally[key] = 0.0
-        for k in range(k_attr):
-            sums[i, k] = 0
-        for c in range(n_cross):
-            sums[i, k_attr + c] = -np.inf
-    return n_who, int(most)
 
 
 @kernel
