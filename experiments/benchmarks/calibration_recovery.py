@@ -44,7 +44,7 @@ MARKET = REPO / "experiments" / "calibration" / "recovery_market.toml"
 PRIORS = {
     "switching.intercept": {"prior": "uniform", "low": -4.0, "high": 0.0},
     "satisfaction.loss_aversion": {},  # the schema's range, 1..3
-    "switching.promise": {},  # the schema's range, 0..8
+    "switching.quality": {},  # the schema's range, 2..16 (promised and expected quality in choice)
 }
 YEARS = (0.5, 1.0, 1.5)
 SURVIVAL_YEARS = (1.0, 1.25, 1.5)
