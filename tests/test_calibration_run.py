@@ -56,6 +56,49 @@ def test_the_posterior_does_not_depend_on_the_executor(serial_run, tmp_path: Pat
     pd.testing.assert_frame_equal(serial_run.posterior, dask.posterior)
 
 
+class CountingExecutor(SerialExecutor):
+    """Runs in this process and keeps what each ``map`` was given: (function, runs per task)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, list[int]]] = []
+
+    def map(self, fn, tasks):
+        tasks = list(tasks)
+        self.calls.append((fn.__name__, [len(getattr(t, "tasks", [t])) for t in tasks]))
+        return super().map(fn, tasks)
+
+
+def test_runs_stepped_together_give_the_numbers_of_runs_one_by_one() -> None:
+    from sim.calibration.run import prepare
+    from sim.calibration.simulate import Simulator
+    from sim.calibration.summaries import Summaries
+
+    inputs = prepare(MARKET, DATA, TINY)
+    summaries = Summaries(inputs.observed, inputs.base.steps_per_year)
+    rng = np.random.default_rng(3)
+    batch = [
+        (f"test/{i}", {p.key: float(p.sample(rng, 1)[0]) for p in inputs.spec.priors})
+        for i in range(6)
+    ]
+    batch.append(("test/refused", {"switching.intercept": -2.0, "satisfaction.loss_aversion": 0.5}))
+
+    def simulate(executor, together: bool) -> dict[str, np.ndarray]:
+        sim = Simulator(inputs.base, inputs.spec.priors, summaries, 5, executor, batch=together)
+        return sim.run(batch)
+
+    counting = CountingExecutor()
+    together = simulate(counting, True)
+    alone = simulate(SerialExecutor(), False)
+    assert counting.calls == [("run_batch", [4, 3])]  # two batches of markets stepped together
+    assert together.keys() == alone.keys()
+    for key in alone:
+        np.testing.assert_array_equal(together[key], alone[key])
+    stats = np.array(list(alone.values()))
+    assert np.isnan(stats[-1]).all()  # loss aversion below 1 is refused: no rows, in both
+    ok = stats[:-1]
+    assert np.isfinite(ok).all() and len({tuple(row) for row in ok}) == len(ok)
+
+
 class StopAfter(CalibrationProgress):
     """Presses Ctrl-C after ``n`` runs."""
 

@@ -81,6 +81,26 @@ def test_upload_errors_a_fit_and_the_fitted_market_in_explore(
 
         page.locator(".cx-start-calibration").click()  # nothing ticked yet
         assert "tick at least one" in page.locator(".cx-calibration-error").inner_text()
+
+        # the short list of commonly unknown levers, by section; the filter searches them all
+        count = page.locator(".cx-lever-count")
+        assert re.match(r"10 of \d+ listed", count.inner_text()), count.inner_text()
+        assert page.locator(".cx-lever-group", has_text="Switching").count() == 1
+        assert page.get_by_label("trust.commitment_rate").count() == 0
+        lever_filter = page.get_by_label("filter levers")
+        lever_filter.fill("commitment rate")
+        page.get_by_label("trust.commitment_rate").wait_for(timeout=30_000)
+        assert page.get_by_label("switching.intercept").count() == 0
+        page.get_by_label("trust.commitment_rate").check(force=True)
+        lever_filter.fill("reviews")
+        page.get_by_label("reviews.rate").wait_for(timeout=30_000)
+        assert page.get_by_label("trust.commitment_rate").count() == 1  # ticked: still listed
+        page.get_by_label("trust.commitment_rate").uncheck(force=True)
+        lever_filter.fill("")
+        page.locator(".cx-lever-count", has_text="10 of").wait_for(timeout=30_000)
+        assert page.get_by_label("trust.commitment_rate").count() == 0
+        screenshot(page, "calibrate-levers")
+
         page.get_by_label("switching.intercept").check(force=True)
         low = page.locator(".cx-low-switching-intercept input")
         low.fill("x")

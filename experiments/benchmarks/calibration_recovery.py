@@ -44,7 +44,7 @@ MARKET = REPO / "experiments" / "calibration" / "recovery_market.toml"
 PRIORS = {
     "switching.intercept": {"prior": "uniform", "low": -4.0, "high": 0.0},
     "satisfaction.loss_aversion": {},  # the schema's range, 1..3
-    "switching.promise": {},  # the schema's range, 0..8
+    "switching.quality": {},  # the schema's range, 2..16 (promised and expected quality in choice)
 }
 YEARS = (0.5, 1.0, 1.5)
 SURVIVAL_YEARS = (1.0, 1.25, 1.5)
@@ -248,8 +248,13 @@ def summarize(name: str, result: dict, replicates: int) -> dict:
     keys = list(PRIORS)
     out = {"method": name, "replicates": len(rows), "seconds": round(result["seconds"], 1)}
     for k in keys:
-        out[f"coverage {k}"] = float(np.mean([row["covered"][k] for row in rows]))
+        hits = int(sum(row["covered"][k] for row in rows))
+        out[f"coverage {k}"] = hits / max(1, len(rows))
+        low, high = wilson_interval(hits, len(rows))
+        out[f"coverage 95% interval {k}"] = [round(low, 3), round(high, 3)]
         out[f"width {k}"] = float(np.mean([row["width"][k] for row in rows]))
+    # the binomial standard deviation of a coverage estimate when the true coverage is 90%
+    out["coverage sd at 90%"] = round(math.sqrt(0.9 * 0.1 / max(1, len(rows))), 4)
     if "shared_runs" in result:
         out["runs (total)"] = result["shared_runs"]
     else:
@@ -275,14 +280,18 @@ def plot(summary: list[dict], path: Path) -> None:
     for i, s in enumerate(summary):
         cov = [s[f"coverage {k}"] for k in keys]
         wid = [s[f"width {k}"] for k in keys]
-        axes[0].bar(xs + i * step, cov, width=step, label=s["method"])
+        bars = np.array(
+            [s.get(f"coverage 95% interval {k}", [c, c]) for k, c in zip(keys, cov, strict=True)]
+        )
+        err = np.array([np.array(cov) - bars[:, 0], bars[:, 1] - np.array(cov)])
+        axes[0].bar(xs + i * step, cov, width=step, label=s["method"], yerr=err, capsize=2)
         axes[1].bar(xs + i * step, wid, width=step, label=s["method"])
     n = summary[0]["replicates"]
     lo, hi = _binomial_band(0.9, n)
     axes[0].axhspan(lo, hi, color="grey", alpha=0.2, label=f"90% +- sampling ({n} reps)")
     axes[0].axhline(0.9, color="black", lw=1)
     axes[0].set_ylim(0, 1.3)
-    axes[0].set_title("coverage of the 90% intervals")
+    axes[0].set_title("coverage of the 90% intervals (bars: Wilson 95%)")
     axes[1].set_title("90% interval width / prior's")
     for ax in axes:
         ax.set_xticks(xs + 0.4 - step / 2, [k.split(".")[-1] for k in keys])
@@ -291,6 +300,16 @@ def plot(summary: list[dict], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def wilson_interval(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson's 95% interval of a binomial proportion (``hits`` of ``n``)."""
+    if n == 0:
+        return 0.0, 1.0
+    p = hits / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _binomial_band(p: float, n: int) -> tuple[float, float]:

@@ -111,13 +111,17 @@ def statistical_forecasts(days: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
 
 
 def errors(forecast: np.ndarray, observed: np.ndarray) -> dict:
-    """Forecast errors over the held-out periods."""
+    """Forecast errors over the held-out periods, and the error of the fit on the fitted ones."""
     held = slice(FIT_PERIODS, PERIODS)
     f, o = np.asarray(forecast)[held], np.asarray(observed)[held]
+    fit, fit_o = np.asarray(forecast)[:FIT_PERIODS], np.asarray(observed)[:FIT_PERIODS]
     return {
         "MAE": float(np.mean(np.abs(f - o))),
         "MAPE %": float(100 * np.mean(np.abs(f - o) / o)),
         "cumulative error %": float(100 * (f.sum() - o.sum()) / o.sum()),
+        "fit MAPE %": (
+            float(100 * np.nanmean(np.abs(fit - fit_o) / fit_o)) if np.isfinite(fit).any() else None
+        ),
     }
 
 
@@ -189,6 +193,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--docs", action="store_true", help="write figures to docs/")
     parser.add_argument("--quick", action="store_true", help="a tiny budget (checks the script)")
+    parser.add_argument(
+        "--calibration",
+        default=str(HERE / "cdnow_calibration.toml"),
+        help="the calibration file (default: cdnow_calibration.toml)",
+    )
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -205,7 +214,7 @@ def main() -> None:
     from sim.scenario import load_scenario
 
     market = load_scenario(HERE / "cdnow_market.toml")
-    spec = load_calibration(HERE / "cdnow_calibration.toml", market)
+    spec = load_calibration(args.calibration, market)
     if args.quick:
         spec = spec.with_changes(population=12, generations=1, predictive=8)
     result = calibrate(

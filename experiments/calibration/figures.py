@@ -4,12 +4,12 @@ Runs, in order, each resumable from its folder under --out (default results/cali
 
 1. the worked example: ``cxsim calibrate`` of recovery_market to example_retention.csv;
 2. the CDNOW comparison (experiments/calibration/cdnow.py);
-3. the recovery benchmark (experiments/benchmarks/calibration_recovery.py), with the neural
+3. the recovery benchmark (experiments/benchmarks/calibration_recovery.py, ABC-SMC with
+   ``--population`` particles and ``--generations``, 100 and 2 by default), with the neural
    posterior estimation arm only where ``sbi`` is installed.
 
-and writes the figures and their numbers to docs/calibration_figures/. On this project's 2-core
-machine, busy with other work, it took about 2 hours (docs/calibration.md gives each part's
-time); the recovery benchmark is most of it.
+and writes the figures and their numbers to docs/calibration_figures/. docs/calibration.md gives
+each part's time on this project's 2-core machine; the recovery benchmark is most of it.
 
     nice -n 10 .venv/bin/python experiments/calibration/figures.py
 """
@@ -40,6 +40,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(REPO / "results" / "calibration"))
     parser.add_argument("--skip", default="", help="comma list of example, cdnow, recovery")
+    parser.add_argument("--population", type=int, default=100, help="recovery: ABC-SMC particles")
+    parser.add_argument("--generations", type=int, default=2, help="recovery: after the prior")
     args = parser.parse_args()
     out, skip = Path(args.out), set(filter(None, args.skip.split(",")))
     DOCS.mkdir(parents=True, exist_ok=True)
@@ -71,6 +73,10 @@ def main() -> None:
                 str(REPO / "experiments" / "benchmarks" / "calibration_recovery.py"),
                 "--out",
                 str(out / "recovery"),
+                "--population",
+                str(args.population),
+                "--generations",
+                str(args.generations),
                 "--docs",
             ]
         )

@@ -2,11 +2,14 @@
 
 :class:`Simulator` turns a batch of ``(key, parameter values)`` into sweep
 :class:`~sim.sweep.worker.RunTask` objects, hands the ones not yet in the output folder to an
-executor (``executor.map(run_one, tasks)``: a local process pool, a Dask cluster, or in this
-process), turns each finished run into its simulated rows (:class:`Summaries`) and keeps it in
-the folder. Each run's random stream is ``SeedSequence(entropy=seed, spawn_key=(k,))`` with
-``k`` from the run's key, so the numbers depend on the key and the seed only, never on the
-executor, the number of workers or the order in which runs finish.
+executor (a local process pool, a Dask cluster, or this process), turns each finished run into
+its simulated rows (:class:`Summaries`) and keeps it in the folder. Small markets are stepped
+together: the tasks are cut into :class:`~sim.sweep.worker.RunBatch` es (``make_batches``, about
+32,768 customers each) that a worker runs as one state (``executor.map(run_batch, batches)``),
+which gives each run the numbers it has alone. Each run's random stream is
+``SeedSequence(entropy=seed, spawn_key=(k,))`` with ``k`` from the run's key, so the numbers
+depend on the key and the seed only, never on the executor, the number of workers, the batches
+or the order in which runs finish.
 
 This module never imports the UI. It imports the sweep layer's worker, not its executors'
 internals.
@@ -26,7 +29,7 @@ from sim.calibration.store import CalibrationStore, RunRecord
 from sim.calibration.summaries import FIRM_METRICS, MARKET_METRICS, Summaries
 from sim.scenario import Scenario
 from sim.sweep.executors import Executor
-from sim.sweep.worker import OutputPlan, RunResult, RunTask, run_one
+from sim.sweep.worker import OutputPlan, RunResult, RunTask, make_batches, run_batch, run_one
 
 __all__ = ["Simulator", "run_key"]
 
@@ -58,6 +61,9 @@ class Simulator:
         The output folder (runs found there are not run again); None keeps nothing.
     on_result
         Called with each finished :class:`RunRecord` (progress display).
+    batch
+        Step the runs' markets together on each worker (``sim.sweep.worker.run_batch``: the
+        same numbers as one by one, faster for small markets); False runs each on its own.
     """
 
     def __init__(
@@ -69,10 +75,11 @@ class Simulator:
         executor: Executor,
         store: CalibrationStore | None = None,
         on_result: Callable[[RunRecord], None] | None = None,
+        batch: bool = True,
     ) -> None:
         self.scenario, self.priors, self.summaries = scenario, list(priors), summaries
         self.seed, self.executor, self.store = int(seed), executor, store
-        self.on_result = on_result
+        self.on_result, self.batch = on_result, bool(batch)
         self.memory: dict[str, RunRecord] = {}
         self.ran = 0
         self.output = OutputPlan(
@@ -134,16 +141,26 @@ class Simulator:
         for key, (_, values) in zip(keys, batch, strict=True):
             if self.known(key) is None and key not in todo:
                 todo[key] = self.task(key, values)
-        if todo:
-            for result in self.executor.map(run_one, list(todo.values())):
-                record = self._record(result)
-                self.memory[record.key] = record
-                self.ran += 1
-                if self.store is not None:
-                    self.store.add(record)
-                if self.on_result is not None:
-                    self.on_result(record)
+        tasks = list(todo.values())
+        if not tasks:
+            results = []
+        elif self.batch:
+            results = self.executor.map(run_batch, make_batches(tasks, self.executor.workers))
+        else:
+            results = self.executor.map(run_one, tasks)
+        for done in results:  # a batch gives a list of results, a lone run one result
+            for result in done if isinstance(done, list) else [done]:
+                self._keep(self._record(result))
         return {key: self.known(key).stats for key in keys}  # type: ignore[union-attr]
+
+    def _keep(self, record: RunRecord) -> None:
+        """Remember a finished run, write it to the folder and report it."""
+        self.memory[record.key] = record
+        self.ran += 1
+        if self.store is not None:
+            self.store.add(record)
+        if self.on_result is not None:
+            self.on_result(record)
 
     def _record(self, result: RunResult) -> RunRecord:
         if result.status != "ok":

@@ -15,7 +15,7 @@ from typing import Any
 import ipywidgets
 import solara
 
-from sim.ui.calibrate_state import CalibrateState
+from sim.ui.calibrate_state import CalibrateState, Candidate, lever_groups, section_title
 
 __all__ = ["CalibratePage"]
 
@@ -23,9 +23,13 @@ HELP = (
     "Upload your firm's observed series: cohort survival, churn, retention, NPS, satisfaction or "
     "market share, one row per observation (columns series, firm, cohort, year, value; "
     "optionally se, n, holdout). Firms are those of the Explore market. Tick the levers you do "
-    "not know; the fit runs the Explore market many times (ABC-SMC) and keeps the parameter "
-    "values whose runs look like your data."
+    "not know (the commonly unknown ones are listed; the filter finds any other); the fit runs "
+    "the Explore market many times (ABC-SMC) and keeps the parameter values whose runs look "
+    "like your data."
 )
+
+GROUP_STYLE = {"display": "block", "margin-top": "14px", "border-bottom": "1px solid #e0e0e0"}
+"""A section's heading among the levers."""
 
 
 @solara.component
@@ -74,40 +78,84 @@ def DataMessage(cal: CalibrateState) -> None:
 
 
 @solara.component
+def LeverRow(cal: CalibrateState, c: Candidate, running: bool) -> None:
+    """One lever: unknown or not, its prior range, what it is and where the range comes from."""
+    low, high = cal.ranges.value.get(c.key, ("", ""))
+    with solara.Row(style={"align-items": "center", "gap": "6px"}):
+        solara.Checkbox(
+            label=c.key,
+            value=bool(cal.unknown.value.get(c.key)),
+            on_value=lambda on, key=c.key: cal.set_unknown(key, on),
+            disabled=running,
+        )
+        solara.InputText(
+            "low",
+            value=low,
+            on_value=lambda v, key=c.key, h=high: cal.set_range(key, v, h),
+            dense=True,
+            disabled=running,
+            style={"max-width": "90px"},
+            classes=[f"cx-low-{c.key.replace('.', '-')}"],
+        )
+        solara.InputText(
+            "high",
+            value=high,
+            on_value=lambda v, key=c.key, lo=low: cal.set_range(key, lo, v),
+            dense=True,
+            disabled=running,
+            style={"max-width": "90px"},
+            classes=[f"cx-high-{c.key.replace('.', '-')}"],
+        )
+    source = c.source or "no declared range: give yours"
+    solara.Text(f"{c.description} · {source}", classes=["cx-hint"])
+
+
+@solara.component
 def UnknownsCard(cal: CalibrateState) -> None:
-    """One row per lever: unknown or not, and its prior range."""
+    """The levers by section of the schema: the commonly unknown ones, a filter over all, or all."""
     running = cal.task.pending
+    text = cal.lever_filter.value
+    groups = lever_groups(cal.candidates, text, cal.all_levers.value, cal.unknown.value)
+    listed = sum(len(levers) for _, levers in groups)
+    ticked = sum(bool(v) for v in cal.unknown.value.values())
+    total = len(cal.candidates)
     with solara.Div(classes=["cx-card-chart", "cx-form-card", "cx-unknowns"]):
         solara.Text("Unknown levers and their ranges", classes=["cx-section-title"])
-        for c in cal.candidates:
-            low, high = cal.ranges.value.get(c.key, ("", ""))
-            with solara.Row(style={"align-items": "center", "gap": "6px"}):
+        with solara.Row(style={"align-items": "center", "gap": "16px", "flex-wrap": "wrap"}):
+            solara.InputText(
+                "filter levers",
+                value=cal.lever_filter,
+                continuous_update=True,
+                dense=True,
+                clearable=True,
+                placeholder="e.g. trust, churn, reviews",
+                style={"min-width": "260px", "max-width": "340px"},
+                classes=["cx-lever-filter"],
+            )
+            with solara.Div(classes=["cx-all-levers"]):
                 solara.Checkbox(
-                    label=c.key,
-                    value=bool(cal.unknown.value.get(c.key)),
-                    on_value=lambda on, key=c.key: cal.set_unknown(key, on),
-                    disabled=running,
+                    label=f"list all {total} levers", value=cal.all_levers, disabled=bool(text)
                 )
-                solara.InputText(
-                    "low",
-                    value=low,
-                    on_value=lambda v, key=c.key, h=high: cal.set_range(key, v, h),
-                    dense=True,
-                    disabled=running,
-                    style={"max-width": "90px"},
-                    classes=[f"cx-low-{c.key.replace('.', '-')}"],
-                )
-                solara.InputText(
-                    "high",
-                    value=high,
-                    on_value=lambda v, key=c.key, lo=low: cal.set_range(key, lo, v),
-                    dense=True,
-                    disabled=running,
-                    style={"max-width": "90px"},
-                    classes=[f"cx-high-{c.key.replace('.', '-')}"],
-                )
-            source = c.source or "no declared range: give yours"
-            solara.Text(f"{c.description} · {source}", classes=["cx-hint"])
+        if text.strip():
+            what = f"levers whose name or description holds '{text.strip()}'"
+        elif cal.all_levers.value:
+            what = "every lever of the model"
+        else:
+            what = "the levers most often unknown; filter to search all, or list them all"
+        solara.Text(
+            f"{listed} of {total} listed ({what}) · {ticked} ticked (always listed)",
+            classes=["cx-hint", "cx-lever-count"],
+        )
+        if not groups:
+            solara.Text("No lever matches the filter.", classes=["cx-hint", "cx-no-lever"])
+        for section, levers in groups:
+            solara.Text(
+                section_title(section),
+                classes=["cx-section-title", "cx-lever-group"],
+                style=GROUP_STYLE,
+            ).key(f"head-{section}")
+            for c in levers:
+                LeverRow(cal, c, running).key(c.key)
 
 
 @solara.component

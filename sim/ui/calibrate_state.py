@@ -24,9 +24,18 @@ from sim.calibration.data import ObservedData, read_observed
 from sim.calibration.errors import CalibrationError
 from sim.calibration.progress import CalibrationProgress
 from sim.params import Params, parameter_range, plausible_ranges
+from sim.ui.fields import BEHAVIOUR_SECTIONS
 from sim.ui.state import SessionState
 
-__all__ = ["EXTRA_KEYS", "CalibrateState", "Candidate", "candidates"]
+__all__ = [
+    "COMMON_KEYS",
+    "EXTRA_KEYS",
+    "CalibrateState",
+    "Candidate",
+    "candidates",
+    "lever_groups",
+    "section_title",
+]
 
 EXTRA_KEYS = (
     "switching.intercept",
@@ -35,6 +44,31 @@ EXTRA_KEYS = (
     "trust.loss",
 )
 """Parameters offered besides those with a declared range (the user gives their range)."""
+
+COMMON_KEYS = (
+    "switching.intercept",
+    "switching.satisfaction",
+    "switching.trust",
+    "switching.price",
+    "satisfaction.loss_aversion",
+    "satisfaction.disposition_sd",
+    "satisfaction.recommend_offset",
+    "expectations.weight_promise",
+    "trust.loss",
+    "acquisition.p",
+)
+"""The levers the page lists before any search: those a firm most often does not know and that
+retention, NPS and share series speak to (the churn level and what drives it, how customers
+weigh shortfalls and promises, how different they are, how readily they recommend and join)."""
+
+SECTION_TITLES = {
+    **BEHAVIOUR_SECTIONS,
+    "retention": "Retention programmes",
+    "teaching": "Teaching customers",
+    "disclosure": "Disclosure of failures",
+}
+"""Headings of the schema's sections, in the order the page lists them: the sidebar's
+(:data:`sim.ui.fields.BEHAVIOUR_SECTIONS`), then the firms' programmes."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +103,51 @@ def candidates() -> list[Candidate]:
         if key not in {c.key for c in out} and parameter_range(key) is None:
             out.append(Candidate(key, _description(key), "", "", ""))
     return out
+
+
+def section_title(section: str) -> str:
+    """The heading of a schema section (``word_of_mouth`` -> ``Word of mouth``)."""
+    return SECTION_TITLES.get(section, section.replace("_", " ").capitalize())
+
+
+def lever_groups(
+    offered: list[Candidate], text: str, everything: bool, ticked: dict[str, bool]
+) -> list[tuple[str, list[Candidate]]]:
+    """The levers to list, grouped by the schema's section, in the order of :data:`SECTION_TITLES`.
+
+    Parameters
+    ----------
+    offered
+        Every lever the page offers (:func:`candidates`).
+    text
+        The filter: levers whose key or description hold every word of it (any case), among all
+        levers; empty: :data:`COMMON_KEYS`, or all with ``everything``.
+    everything
+        List every lever when there is no filter.
+    ticked
+        Ticked levers are always listed, whatever the filter.
+
+    Returns
+    -------
+    list
+        ``(section, levers)`` for every section with a lever to list.
+    """
+    words = text.lower().split()
+
+    def listed(c: Candidate) -> bool:
+        if ticked.get(c.key):
+            return True
+        if words:
+            haystack = f"{c.key} {c.key.replace('_', ' ')} {c.description}".lower()
+            return all(w in haystack for w in words)
+        return everything or c.key in COMMON_KEYS
+
+    order = list(dict.fromkeys([*SECTION_TITLES, *Params.model_fields]))
+    groups: dict[str, list[Candidate]] = {}
+    for c in offered:
+        if listed(c):
+            groups.setdefault(c.key.partition(".")[0], []).append(c)
+    return sorted(groups.items(), key=lambda item: order.index(item[0]))
 
 
 class PageProgress(CalibrationProgress):
@@ -125,6 +204,8 @@ class CalibrateState:
         self.data_error: solara.Reactive[str | None] = solara.reactive(None)
         self.observed: solara.Reactive[ObservedData | None] = solara.reactive(None)
         self.unknown: solara.Reactive[dict[str, bool]] = solara.reactive({})
+        self.lever_filter = solara.reactive("")
+        self.all_levers = solara.reactive(False)
         self.ranges: solara.Reactive[dict[str, tuple[str, str]]] = solara.reactive(
             {c.key: (c.low, c.high) for c in self.candidates}
         )
