@@ -56,7 +56,7 @@ def _imported_after(code: str, cwd: Path = REPO) -> list[str]:
         "sys.__stdout__.write('\\n@@' + json.dumps(sorted(sys.modules)))\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", script], cwd=cwd, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", script], cwd=cwd, capture_output=True, text=True, timeout=900
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.rsplit("\n@@", 1)[1])
