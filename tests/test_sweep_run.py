@@ -107,10 +107,15 @@ def test_batches_are_cut_to_the_customers_and_shared_by_the_workers():
     assert [len(b.tasks) for b in worker.make_batches(tasks, 1, customers=10_000)] == [50] * 2 + [
         20
     ]
-    assert all(len(b.tasks) == 15 for b in worker.make_batches(tasks, 4))
-    assert worker.make_batches(tasks[:3], 2) == tasks[:3]  # one run per worker: no batches
-    batches = worker.make_batches(tasks, 3)
-    assert [t for b in batches for t in b.tasks] == tasks
+    assert worker.make_batches(tasks[:2], 2) == tasks[:2]  # one run per worker: no batches
+    for workers in (2, 3, 4):  # guided: shares of what is left, so the workers end together
+        batches = worker.make_batches(tasks, workers, customers=6400)  # at most 32 runs
+        sizes = [len(b.tasks) for b in batches]
+        assert [t for b in batches for t in b.tasks] == tasks
+        assert sizes == sorted(sizes, reverse=True) and sizes[0] == -(-120 // (2 * workers))
+        assert min(sizes[:-1]) == 32 // 8 and len(sizes) >= 3 * workers  # a tail of small ones
+    sizes = [len(b.tasks) for b in worker.make_batches(tasks * 10, 2, customers=10_000)]
+    assert sizes[:20] == [50] * 20 and min(sizes[:-1]) == 50 // 8  # full, then a tail of small
 
 
 def test_replicates_differ_and_a_run_repeats_itself(reference, tmp_path):

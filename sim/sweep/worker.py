@@ -347,14 +347,30 @@ def customers_of(task: RunTask) -> int:
 
 
 def make_batches(tasks: list[RunTask], workers: int, customers: int = BATCH_CUSTOMERS) -> list:
-    """``tasks`` cut into :class:`RunBatch` es of about ``customers`` customers each (a run
-    larger than that alone), in order; at least two batches per worker while there are runs
-    enough, so that the workers share the work to the end."""
+    """``tasks`` cut into :class:`RunBatch` es of at most about ``customers`` customers each (a
+    run larger than that alone), in order.
+
+    With one worker, batches of that size (at least two while there are runs enough). With
+    several, *guided* sizes: each batch takes a ``2 * workers``-th of the runs not yet cut, at
+    most the full size and at least an eighth of it, so batches shrink towards the end and the
+    workers finish together (with equal batches a worker that was slowed down, or the one that
+    took the last batch, ran on alone for up to a batch at the end: measured, the two-worker
+    sweep of experiments/benchmarks/batched_sweep.py). A batch's markets get the same numbers
+    whatever batch they are in (``sim.batch``)."""
     if not tasks:
         return []
     per_run = max(1, int(np.median([customers_of(t) for t in tasks])))
     size = max(1, customers // per_run)
-    size = min(size, max(1, -(-len(tasks) // (2 * max(1, workers)))))
-    if size == 1:
+    workers = max(1, workers)
+    if workers == 1:
+        size = min(size, max(1, -(-len(tasks) // 2)))
+    if size == 1 or len(tasks) <= workers:
         return list(tasks)
-    return [RunBatch(tuple(tasks[i : i + size])) for i in range(0, len(tasks), size)]
+    floor = max(1, size // 8)
+    batches, start = [], 0
+    while start < len(tasks):
+        left = len(tasks) - start
+        n = size if workers == 1 else max(floor, min(size, -(-left // (2 * workers))))
+        batches.append(RunBatch(tuple(tasks[start : start + n])))
+        start += n
+    return batches
