@@ -352,11 +352,11 @@ def make_batches(tasks: list[RunTask], workers: int, customers: int = BATCH_CUST
 
     With one worker, batches of that size (at least two while there are runs enough). With
     several, *guided* sizes: each batch takes a ``2 * workers``-th of the runs not yet cut, at
-    most the full size and at least an eighth of it, so batches shrink towards the end and the
-    workers finish together (with equal batches a worker that was slowed down, or the one that
-    took the last batch, ran on alone for up to a batch at the end: measured, the two-worker
-    sweep of experiments/benchmarks/batched_sweep.py). A batch's markets get the same numbers
-    whatever batch they are in (``sim.batch``)."""
+    most the full size and at least an eighth of it (or the first batch's size, if smaller), so
+    batches shrink towards the end and the workers finish together (with equal batches a
+    worker that was slowed down, or the one that took the last batch, ran on alone for up to a
+    batch at the end). A market gets the same numbers whatever batch it is in (``sim.batch``).
+    """
     if not tasks:
         return []
     per_run = max(1, int(np.median([customers_of(t) for t in tasks])))
@@ -366,7 +366,7 @@ def make_batches(tasks: list[RunTask], workers: int, customers: int = BATCH_CUST
         size = min(size, max(1, -(-len(tasks) // 2)))
     if size == 1 or len(tasks) <= workers:
         return list(tasks)
-    floor = max(1, size // 8)
+    floor = max(1, min(size // 8, -(-len(tasks) // (2 * workers))))
     batches, start = [], 0
     while start < len(tasks):
         left = len(tasks) - start
