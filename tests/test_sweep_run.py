@@ -103,19 +103,16 @@ def test_a_batch_of_runs_gives_each_run_its_rows_alone(size):
 
 def test_batches_are_cut_to_the_customers_and_shared_by_the_workers():
     tasks = build_plan(spec(replicates=40)).tasks  # 120 runs of 200 customers
-    assert [len(b.tasks) for b in worker.make_batches(tasks, 1)] == [60, 60]
-    assert [len(b.tasks) for b in worker.make_batches(tasks, 1, customers=10_000)] == [50] * 2 + [
-        20
-    ]
+    sizes = lambda *a, **k: [len(b.tasks) for b in worker.make_batches(*a, **k)]  # noqa: E731
+    assert sizes(tasks, 1) == [120]  # 24,000 customers: one batch
+    assert sizes(tasks, 1, customers=10_000) == [40, 40, 40]  # as few as fit, equal
+    assert sizes(tasks, 2) == [60, 60] and sizes(tasks, 4) == [30] * 4  # one per worker
+    assert sizes(tasks, 2, customers=6_400) == [30] * 4  # 32 runs at most: 2 per worker
+    assert sizes(tasks[:7], 2, customers=400) == [2, 2, 1, 2]  # 2 runs at most, 2 per worker
+    assert worker.make_batches(tasks[:7], 2, customers=300) == tasks[:7]  # 1 run: no batches
     assert worker.make_batches(tasks[:2], 2) == tasks[:2]  # one run per worker: no batches
-    for workers in (2, 3, 4):  # guided: shares of what is left, so the workers end together
-        batches = worker.make_batches(tasks, workers, customers=6400)  # at most 32 runs
-        sizes = [len(b.tasks) for b in batches]
-        assert [t for b in batches for t in b.tasks] == tasks
-        assert sizes == sorted(sizes, reverse=True) and sizes[0] == -(-120 // (2 * workers))
-        assert min(sizes[:-1]) == 32 // 8 and len(sizes) >= 3 * workers  # a tail of small ones
-    sizes = [len(b.tasks) for b in worker.make_batches(tasks * 10, 2, customers=10_000)]
-    assert sizes[:20] == [50] * 20 and min(sizes[:-1]) == 50 // 8  # full, then a tail of small
+    batches = worker.make_batches(tasks, 3, customers=2_000)
+    assert [t for b in batches for t in b.tasks] == tasks and len(batches) % 3 == 0
 
 
 def test_replicates_differ_and_a_run_repeats_itself(reference, tmp_path):

@@ -213,6 +213,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=160, help="runs of 104 steps per sweep")
     parser.add_argument("--long-runs", type=int, default=600, help="runs of 520 steps")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds at 104 steps")
+    parser.add_argument(
+        "--scaling-runs", type=int, default=0, help="also 1 vs 2 workers on this many runs"
+    )
     parser.add_argument("--baseline", default=BEFORE, help="git revision of the earlier code")
     parser.add_argument("--baseline-path", type=Path, help="source tree of the earlier code")
     parser.add_argument("--customers", type=int, default=1000)
@@ -261,6 +264,9 @@ def main() -> None:
         print(f"round {r + 1}/{args.rounds}", flush=True)
         for key, (label, code, batch, workers) in setups.items():
             walls[key].append(row(label, code, batch, n, workers, 104))
+    big = []
+    if args.scaling_runs:  # scaling where the workers' start is a small part of the work
+        big = [row("this, batched", ROOT, "yes", args.scaling_runs, w, 104) for w in (1, 2, 1, 2)]
     single1 = row("this, one market per run", ROOT, "no", n, 1, 104)
     double = row("this, batched", ROOT, "yes", 2 * n, 2, 104)
     long2 = row("this, batched", ROOT, "yes", args.long_runs, 2, 520)
@@ -283,6 +289,11 @@ def main() -> None:
             for a, b in zip(walls["batch1"], walls["batch2"], strict=True)
         ]
     )
+    eff_big = (
+        median([a["wall"] / (2 * b["wall"]) for a, b in zip(big[::2], big[1::2], strict=True)])
+        if big
+        else None
+    )
     per_run = long2["wall"] / max(long2["ok"], 1)
     projected = per_run * 10_000
     rss = (med("batch2", "worker_rss_mb"), double["worker_rss_mb"], long2["worker_rss_mb"])
@@ -297,6 +308,8 @@ def main() -> None:
         "scaling_2": eff,
         "scaling_2_before": eff_main,
         "cpu_2_over_1": cpu_ratio,
+        "scaling_runs": args.scaling_runs,
+        "scaling_2_big": eff_big,
         "long_wall": long2["wall"],
         "long_ok": long2["ok"],
         "projected_10k_s": projected,
@@ -318,6 +331,11 @@ def main() -> None:
         f"{eff_main:.0%}); workers' CPU 2 vs 1: {cpu_ratio:.2f}x | "
         f"{'yes' if eff >= 0.9 else 'no'} |"
     )
+    if eff_big is not None:
+        print(
+            f"| 2 workers >= 90% of linear, {args.scaling_runs} runs | batched {eff_big:.0%} | "
+            f"{'yes' if eff_big >= 0.9 else 'no'} |"
+        )
     print(
         f"| 10,000 x 1k x 520 in <= 10 min | {long2['ok']} runs in {long2['wall']:.0f} s: "
         f"{projected / 60:.1f} min for 10,000 | {'yes' if projected <= 600 else 'no'} |"
