@@ -306,3 +306,22 @@ def test_executor_names():
     assert default_chunk_runs(6, 2) == 1
     assert default_chunk_runs(1000, 2) == 125
     assert default_chunk_runs(100_000, 8) == 200
+
+
+def test_a_worker_keeps_no_market_it_has_run():
+    """Mesa 3.3.1 keeps every model that made an agent (mesa.Agent._ids): a worker that ran
+    thousands of markets held them all, and its memory grew with the sweep."""
+    import gc
+    import weakref
+
+    tasks = build_plan(spec(replicates=2)).tasks[:4]
+    built = []
+    real = worker._build
+    try:
+        worker._build = lambda task: built.append(weakref.ref(m := real(task))) or m
+        assert [r.status for r in worker.run_batch(worker.RunBatch(tuple(tasks[:3])))] == ["ok"] * 3
+        assert worker.run_one(tasks[3]).status == "ok"
+    finally:
+        worker._build = real
+    gc.collect()
+    assert len(built) == 4 and all(ref() is None for ref in built)
