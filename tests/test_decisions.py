@@ -199,3 +199,15 @@ def test_the_firms_start_from_the_defaults_each_step() -> None:
     assert np.allclose(fs.allocation, np.array(DEFAULT_ALLOCATION) / sum(DEFAULT_ALLOCATION))
     assert np.allclose(fs.retention_mix, np.array(DEFAULT_MIX) / sum(DEFAULT_MIX))
     assert not fs.disclose.any() and np.all(fs.teaching == 0) and np.all(fs.feature_share == 0.5)
+
+
+@pytest.mark.parametrize("name", ["feature_share", "teaching"])
+def test_a_share_outside_0_to_1_is_refused_naming_it(name: str) -> None:
+    class Greedy(Strategy):  # no array form: decided firm by firm
+        def decide(self, firm, decision):
+            setattr(decision, name, 1.5)
+
+    model = sim.CustomerMarket("overpromise_vs_honest", rng=1, overrides={"market.customers": 200})
+    model.firms[1].strategy = Greedy()
+    with pytest.raises(ValueError, match=rf"set {name} to 1.5; expected a share in 0\.\.1"):
+        model.step()

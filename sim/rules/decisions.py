@@ -261,18 +261,13 @@ def apply_decision(market: CustomerMarket, firm: Firm, d: Decision) -> None:
     fs.allocation[f] = alloc / alloc.sum()
     fs.focus[f] = focus / focus.sum()
     fs.retention_mix[f] = mix / mix.sum()
-    share = float(d.feature_share)
-    if not 0.0 <= share <= 1.0:
-        raise ValueError(
-            f"strategy {firm.strategy!r} of firm {firm.name!r} set feature_share to "
-            f"{d.feature_share!r}; expected a share in 0..1"
-        )
-    fs.feature_share[f] = share
-    teaching = float(d.teaching)
-    if not 0.0 <= teaching <= 1.0:
-        raise ValueError(
-            f"strategy {firm.strategy!r} of firm {firm.name!r} set teaching to "
-            f"{d.teaching!r}; expected a share in 0..1"
-        )
-    fs.teaching[f] = teaching
+    for name in ("feature_share", "teaching"):
+        value = getattr(d, name)
+        share = float(value)
+        if not 0.0 <= share <= 1.0:
+            raise ValueError(
+                f"strategy {firm.strategy!r} of firm {firm.name!r} set {name} to "
+                f"{value!r}; expected a share in 0..1"
+            )
+        getattr(fs, name)[f] = share
     fs.disclose[f] = bool(d.disclose)
