@@ -375,8 +375,9 @@ def customers_of(task: RunTask) -> int:
 
 def make_batches(tasks: list[RunTask], workers: int, customers: int = BATCH_CUSTOMERS) -> list:
     """``tasks`` cut into :class:`RunBatch` es of at most about ``customers`` customers each (a
-    run larger than that alone), in order, as few as that allows in a multiple of ``workers``,
-    of equal sizes (to one run), so that every worker gets the same work.
+    run larger than that alone), in order, as few as that allows in a multiple of ``workers``
+    and at least two a worker (results come back, and are written, in more than one piece), of
+    equal sizes (to one run), so that every worker gets the same work.
 
     Every batch costs its step's fixed part once (the phases' set-up, a few milliseconds a step
     at 1,000 customers a market, as much as 10 markets' own work), so batches are as large as
@@ -390,6 +391,8 @@ def make_batches(tasks: list[RunTask], workers: int, customers: int = BATCH_CUST
     workers = max(1, workers)
     if size == 1 or len(tasks) <= workers:
         return list(tasks)
-    count = workers * -(-len(tasks) // (workers * size))
+    count = workers * max(2, -(-len(tasks) // (workers * size)))  # 2 a worker at least
+    if count >= len(tasks):
+        return list(tasks)
     bounds = np.linspace(0, len(tasks), count + 1).round().astype(int)
     return [RunBatch(tuple(tasks[a:b])) for a, b in itertools.pairwise(bounds)]
