@@ -8,8 +8,8 @@ industries, regions, step length and float type; any parameters, seeds, sizes an
 one state: their customers one after another along the customer axis, their firms on a leading
 market axis (``[B, F, ...]``), each with its own parameters (``consts[b]`` of the kernels),
 network (its rows of one CSR), random numbers (its own seed: ``sim.draws``) and firm tables.
-The kernels loop over markets and their customers; the firm-level code runs once for all
-markets; only the strategies are called per firm.
+The kernels loop over markets and their customers; the firm-level code, the firms' decisions
+included, runs once for all markets (``sim.rules.decisions``).
 
 Batching is invisible in the numbers: every random number is keyed by the market's seed and the
 customer's index in its own market, each market reads only its own parameters, network and
@@ -121,6 +121,7 @@ class MarketBatch:
         self.markets = markets
         self.B = len(markets)
         self.industries = list(first.industries)
+        self.attributes = list(first.attributes)
         self.M, self.K = len(first.industries), len(first.attributes)
         self.F, self.R = first.firm_state.n, first.n_regions
         self.industry_firms = [np.asarray(f, np.int64) for f in first.industry_firms]
@@ -146,6 +147,8 @@ class MarketBatch:
         self.keys = step_keys(self.seeds, self.steps, CODES, self.M)
         self.bounds = np.zeros((self.B, self.M, 3), self.dtype)
         self.wall_seconds = 0.0
+        self.per_firm_decisions = False  # True: every firm decides alone (sim.rules.decisions)
+        self.decision_plan: Any = None  # who decides how (sim.rules.decisions), kept
         if self.B == 1:
             self.customer_state = first.customer_state
             self.workspace = first.workspace

@@ -180,6 +180,17 @@ def panel(n_customers: int) -> slice:
     return slice(0, n_customers, stride)
 
 
+def panels(offsets: np.ndarray, markets: np.ndarray) -> np.ndarray:
+    """The customers of the :func:`panel` of each of ``markets`` (customers ``offsets[b]`` to
+    ``offsets[b + 1]`` of a batch), market by market, as batch rows."""
+    lo, n = offsets[markets], offsets[markets + 1] - offsets[markets]
+    stride = np.maximum(1, -(-n // PANEL_SIZE))
+    count = -(-n // stride)  # len(range(0, n, stride))
+    start = np.repeat(np.cumsum(count) - count, count)
+    k = np.arange(int(count.sum())) - start  # position within its market's panel
+    return np.repeat(lo, count) + k * np.repeat(stride, count)
+
+
 def intention_to_stay(
     batch: MarketBatch, belongs: np.ndarray, recording: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -207,22 +218,17 @@ def intention_to_stay(
         return total, asked
     terms = choice.terms(batch)
     steps = STAY_YEARS * batch.steps_per_year
+    asking = panels(batch.offsets, markets)  # every market's panel, market by market
     for m in range(batch.M):
         firms = np.asarray(batch.industry_firms[m], np.int64)
-        rows, owner, firm = [], [], []
-        for b in markets:
-            lo, hi = int(batch.offsets[b]), int(batch.offsets[b + 1])
-            asking = panel(hi - lo)
-            supplier = cs.supplier[m, lo:hi][asking]  # a strided view
-            mine = np.flatnonzero((supplier >= 0) & belongs[m][supplier])
-            rows.append(lo + mine * asking.step)
-            owner.append(np.full(len(mine), b, np.int64))
-            firm.append(supplier[mine])
-        who = np.concatenate(rows).astype(np.int64)
+        supplier = cs.supplier[m, asking]
+        mine = supplier >= 0
+        mine[mine] = belongs[m][supplier[mine]]
+        who = asking[mine]
         if len(who) == 0:
             continue
         answer = np.empty(len(who))
-        market = np.concatenate(owner)
+        market = batch.market_of[who]
         stay_chances(
             m,
             firms,
@@ -247,9 +253,8 @@ def intention_to_stay(
             terms.price_term,
             answer,
         )
-        firm_of = np.concatenate(firm)
-        for b in markets:  # each market's answers added in its own order
-            mine = market == b
-            total[b] += np.bincount(firm_of[mine], answer[mine], minlength=n_firms)
-            asked[b] += np.bincount(firm_of[mine], minlength=n_firms)
+        # each market's answers added in its own order: one bin per market and firm
+        cell = market * n_firms + supplier[mine]
+        total += np.bincount(cell, answer, minlength=batch.B * n_firms).reshape(batch.B, n_firms)
+        asked += np.bincount(cell, minlength=batch.B * n_firms).reshape(batch.B, n_firms)
     return total, asked

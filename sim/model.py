@@ -29,13 +29,13 @@ from sim.draws import KeyedDraws
 from sim.metrics import RELATIONSHIP_INDICATORS, MetricsRecorder
 from sim.network import CompleteAdjacency, region_of
 from sim.rules import choice
-from sim.rules.decisions import decide, update_visibility
+from sim.rules.decisions import decide, decide_market, update_visibility
 from sim.rules.economics import count_customers
-from sim.rules.retention import DEFAULT_MIX, TACTICS
+from sim.rules.retention import DEFAULT_MIX
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.scenario_check import build_network
 from sim.state import CustomerState, FirmState, StepScratch, Workspace
-from sim.strategies import DEFAULT_ALLOCATION, Decision, build_strategy
+from sim.strategies import build_strategy
 from sim.trace import CustomerTrace
 
 __all__ = ["CustomerMarket"]
@@ -324,74 +324,10 @@ class CustomerMarket(mesa.Model):
     # -- the step ---------------------------------------------------------------------------------
 
     def decide_firms(self) -> None:
-        """Phase 1: each active firm's strategy decides promise, allocation, focus, price,
-        retention mix, feature share, teaching and disclosure (``sim.rules.decisions``)."""
-        fs = self.firm_state
-        for firm in self.firms:
-            f = firm.index
-            if not firm.active:
-                continue
-            decision = Decision(
-                promise=fs.capability[f].copy(),
-                allocation=np.array(DEFAULT_ALLOCATION),
-                focus=fs.focus[f].copy(),
-                price=float(fs.price[f]),
-                retention_mix=np.array(DEFAULT_MIX),
-                feature_share=0.5,
-                teaching=0.0,
-            )
-            firm.strategy.decide(firm, decision)
-            self._apply_decision(firm, decision)
-
-    def _apply_decision(self, firm: Firm, d: Decision) -> None:
-        fs, f, k = self.firm_state, firm.index, len(self.attributes)
-        promise = np.asarray(d.promise, float)
-        alloc = np.asarray(d.allocation, float)
-        focus = np.full(k, 1.0 / k) if d.focus is None else np.asarray(d.focus, float)
-        mix = np.asarray(d.retention_mix, float)
-        checks = (
-            (promise, (k,), "promise"),
-            (alloc, (4,), "allocation"),
-            (focus, (k,), "focus"),
-            (mix, (len(TACTICS),), "retention_mix"),
-        )
-        for value, shape, name in checks:
-            if value.shape != shape or not np.all(np.isfinite(value)):
-                raise ValueError(
-                    f"strategy {firm.strategy!r} of firm {firm.name!r} set {name} to "
-                    f"{value!r}; expected {shape[0]} finite numbers"
-                )
-        if any(v.min() < 0 or v.sum() <= 0 for v in (alloc, focus, mix)):
-            raise ValueError(
-                f"strategy {firm.strategy!r} of firm {firm.name!r}: allocation, focus and "
-                "retention_mix must be non-negative with a positive sum"
-            )
-        price = fs.price[f] if d.price is None else float(d.price)
-        if not np.isfinite(price) or price <= 0:
-            raise ValueError(
-                f"strategy {firm.strategy!r} of firm {firm.name!r} set price to {d.price!r}; "
-                "expected a positive number"
-            )
-        fs.price[f] = price
-        fs.promise[f] = np.clip(promise, 0.0, 1.0)
-        fs.allocation[f] = alloc / alloc.sum()
-        fs.focus[f] = focus / focus.sum()
-        fs.retention_mix[f] = mix / mix.sum()
-        share = float(d.feature_share)
-        if not 0.0 <= share <= 1.0:
-            raise ValueError(
-                f"strategy {firm.strategy!r} of firm {firm.name!r} set feature_share to "
-                f"{d.feature_share!r}; expected a share in 0..1"
-            )
-        fs.feature_share[f] = share
-        teaching = float(d.teaching)
-        if not 0.0 <= teaching <= 1.0:
-            raise ValueError(
-                f"strategy {firm.strategy!r} of firm {firm.name!r} set teaching to "
-                f"{d.teaching!r}; expected a share in 0..1"
-            )
-        fs.teaching[f] = teaching
-        fs.disclose[f] = bool(d.disclose)
+        """Phase 1 for this market alone, firm by firm: each active firm's strategy decides
+        promise, allocation, focus, price, retention mix, feature share, teaching and disclosure
+        (``sim.rules.decisions``; a step decides for all markets of its batch at once)."""
+        decide_market(self)
 
     def step(self) -> None:
         """Advance the market by one step (a week by default): every phase, for everyone."""

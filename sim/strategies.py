@@ -6,9 +6,15 @@ it tells customers about failures. A firm's strategy is a *composition* of polic
 sets the parts of the :class:`Decision` it cares about and leaves the rest to the ones before it,
 so ``["niche", "proactive"]`` is a niche firm that discloses its failures.
 
+Each built-in policy states its rule twice, side by side: :meth:`Strategy.decide` for one firm
+and :meth:`Strategy.decide_all`, its array form, for every firm of that policy in a batch of
+markets at once (``sim.rules.decisions``), to the bit the same numbers (tests/test_decisions.py).
+
 Write your own by subclassing :class:`Strategy` and naming it in a scenario as
 ``package.module:ClassName`` (the scenario's folder is importable). Its ``Levers`` (a pydantic
 model) are filled from the firm's ``levers`` table and validated like the rest of the scenario.
+It needs only ``decide``: a market with a firm whose policy has no array form of its own (or
+overrides ``decide`` without ``decide_all``) decides firm by firm.
 
 This module must never import the model, the rules, the UI or the sweep layer.
 """
@@ -17,12 +23,23 @@ from __future__ import annotations
 
 import importlib
 import sys
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sim.decision import (
+    BUDGET_ITEMS,
+    DEFAULT_ALLOCATION,
+    RETENTION_TACTICS,
+    Decision,
+    Decisions,
+    FirmRows,
+    MarketView,
+)
 
 if TYPE_CHECKING:
     from sim.agents import Firm
@@ -30,10 +47,14 @@ if TYPE_CHECKING:
 __all__ = [
     "BUDGET_ITEMS",
     "BUILTIN_STRATEGIES",
+    "DEFAULT_ALLOCATION",
+    "RETENTION_TACTICS",
     "BenchmarkLeader",
     "Composite",
     "Decision",
+    "Decisions",
     "FeatureChaser",
+    "FirmRows",
     "Generalist",
     "Honest",
     "MarketView",
@@ -46,11 +67,8 @@ __all__ = [
     "StrategyError",
     "Underpromise",
     "build_strategy",
+    "has_array_form",
 ]
-
-BUDGET_ITEMS = ("capability", "capacity", "marketing", "retention")
-RETENTION_TACTICS = ("extras", "promotions", "personal", "aftercare")
-DEFAULT_ALLOCATION = (0.3, 0.3, 0.25, 0.15)
 
 
 class StrategyError(ValueError):
@@ -59,104 +77,6 @@ class StrategyError(ValueError):
     def __init__(self, key: str, message: str) -> None:
         self.key = key
         super().__init__(message)
-
-
-@dataclass
-class Decision:
-    """What a firm does this step. Policies fill it in order; the model reads it.
-
-    Attributes
-    ----------
-    promise
-        What the firm tells the market, per attribute, 0..1.
-    allocation
-        Shares of the discretionary budget for capability, capacity, marketing and retention
-        (normalised to sum 1 by the model).
-    focus
-        Where capability investment goes and whom marketing targets: weights per attribute.
-    disclose
-        Whether customers are told about a failure before they meet it.
-    price
-        The firm's price per customer per year (starts at its current price; a strategy that
-        reacts to rivals may change it).
-    retention_mix
-        How the retention budget splits over the tactics extras, promotions, personal contact
-        and aftercare (``sim.rules.retention``; normalised by the model; even by default).
-    feature_share
-        Share of capability spending on new features (which raise the focus attributes and win
-        prospects, and leave a backlog of unfinished work) rather than on fixes and reliability
-        for current customers (which raise the failure attributes and clear the backlog).
-    teaching
-        Share of marketing spending on teaching customers to value the focus attributes
-        (``sim.rules.teaching``) rather than on winning them.
-    """
-
-    promise: np.ndarray
-    allocation: np.ndarray = field(default_factory=lambda: np.array(DEFAULT_ALLOCATION))
-    focus: np.ndarray | None = None
-    disclose: bool = False
-    price: float | None = None
-    retention_mix: np.ndarray = field(default_factory=lambda: np.full(4, 0.25))
-    feature_share: float = 0.5
-    teaching: float = 0.0
-
-    def set_retention_mix(self, **shares: float) -> None:
-        """Set the retention budget's split by tactic name (extras, promotions, personal,
-        aftercare); tactics not named get 0."""
-        unknown = set(shares) - set(RETENTION_TACTICS)
-        if unknown:
-            raise ValueError(f"unknown retention tactic {sorted(unknown)}; {RETENTION_TACTICS}")
-        self.retention_mix = np.array([float(shares.get(t, 0.0)) for t in RETENTION_TACTICS])
-
-    def set_allocation(self, **shares: float) -> None:
-        """Set some budget shares by name, scaling the others to fill the rest."""
-        for name in shares:
-            if name not in BUDGET_ITEMS:
-                raise ValueError(f"unknown budget item {name!r}; expected {BUDGET_ITEMS}")
-        fixed = sum(shares.values())
-        rest = [i for i, n in enumerate(BUDGET_ITEMS) if n not in shares]
-        free = self.allocation[rest].sum()
-        scale = max(0.0, 1.0 - fixed) / free if free > 0 else 0.0
-        new = self.allocation.copy()
-        new[rest] *= scale
-        for name, share in shares.items():
-            new[BUDGET_ITEMS.index(name)] = share
-        self.allocation = new
-
-
-@dataclass
-class MarketView:
-    """What a firm can observe of its industry this step: public prices, customer counts and
-    reviews of every active firm there (itself included, at ``own``), and the customers' mean
-    attribute weights (what a market study would tell it).
-
-    Attributes
-    ----------
-    own
-        Position of the firm itself in the arrays below.
-    prices, customers
-        ``[F_m]`` each active firm's price and customers.
-    reviews
-        ``[F_m, K]`` the mean experience in each firm's public reviews (NaN: none yet).
-    weights
-        ``[K]`` the customers' mean attribute weights.
-    step, steps_per_year
-        The model's clock.
-    """
-
-    own: int
-    prices: np.ndarray
-    customers: np.ndarray
-    reviews: np.ndarray
-    weights: np.ndarray
-    step: int
-    steps_per_year: int
-
-    @property
-    def share(self) -> float:
-        """The firm's share of the industry's served customers."""
-        total = self.customers.sum()
-        return float(self.customers[self.own] / total) if total > 0 else 0.0
 
 
 class NoLevers(BaseModel):
@@ -181,9 +101,33 @@ class Strategy:
     def decide(self, firm: Firm, decision: Decision) -> None:
         """Edit ``decision`` for ``firm`` this step (the default changes nothing)."""
 
+    @classmethod
+    def decide_all(cls, parts: Sequence[Strategy], firms: FirmRows, decisions: Decisions) -> None:
+        """The array form of :meth:`decide`: edit row ``i`` of ``decisions`` as ``parts[i]`` (a
+        policy of this class, with its levers) decides for the firm of row ``i`` of ``firms``;
+        the same numbers, to the bit. Used only for a class that defines it next to its
+        ``decide`` (:func:`has_array_form`); the default changes nothing."""
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.levers.model_dump().items())
         return f"{type(self).__name__}({args})"
+
+
+def has_array_form(cls: type[Strategy]) -> bool:
+    """Whether the class that defines ``cls``'s ``decide`` also defines ``decide_all`` (a user
+    subclass that overrides ``decide`` only is decided firm by firm)."""
+    return _has_array_form(cls)
+
+
+@cache
+def _has_array_form(cls: type[Strategy]) -> bool:
+    owner = next(k for k in cls.__mro__ if "decide" in k.__dict__)
+    return "decide_all" in owner.__dict__
+
+
+def lever(parts: Sequence[Strategy], name: str) -> np.ndarray:
+    """``[n]`` lever ``name`` of each policy of ``parts`` (float)."""
+    return np.array([getattr(p.levers, name) for p in parts], np.float64)
 
 
 def _levers(**fields: Any) -> type[BaseModel]:
@@ -201,6 +145,10 @@ class Honest(Strategy):
 
     def decide(self, firm: Firm, decision: Decision) -> None:
         decision.promise = firm.capability.copy()
+
+    @classmethod
+    def decide_all(cls, parts: Sequence[Strategy], firms: FirmRows, decisions: Decisions) -> None:
+        decisions.promise = firms.capability.copy()
 
 
 class Overpromise(Strategy):
@@ -222,6 +170,12 @@ class Overpromise(Strategy):
         promised = firm.capability * (1 + self.levers.inflation) + self.levers.overstatement
         decision.promise = np.minimum(1.0, promised)
 
+    @classmethod
+    def decide_all(cls, parts: Sequence[Strategy], firms: FirmRows, decisions: Decisions) -> None:
+        inflation = lever(parts, "inflation")[:, None]
+        promised = firms.capability * (1 + inflation) + lever(parts, "overstatement")[:, None]
+        decisions.promise = np.minimum(1.0, promised)
+
 
 class Underpromise(Strategy):
     """Promise below capability: under-promise, over-deliver."""
@@ -234,6 +188,10 @@ class Underpromise(Strategy):
     def decide(self, firm: Firm, decision: Decision) -> None:
         decision.promise = firm.capability * (1 - self.levers.understatement)
 
+    @classmethod
+    def decide_all(cls, parts: Sequence[Strategy], firms: FirmRows, decisions: Decisions) -> None:
+        decisions.promise = firms.capability * (1 - lever(parts, "understatement")[:, None])
+
 
 class Generalist(Strategy):
     """Spread the budget evenly: a quarter each to capability, capacity, marketing and retention,
@@ -245,6 +203,12 @@ class Generalist(Strategy):
         k = len(firm.capability)
         decision.focus = np.full(k, 1.0 / k)
         decision.allocation = np.full(len(BUDGET_ITEMS), 1.0 / len(BUDGET_ITEMS))
+
+    @classmethod
+    def decide_all(cls, parts: Sequence[Strategy], firms: FirmRows, decisions: Decisions) -> None:
+        k = firms.capability.shape[1]
+        decisions.focus = np.full_like(decisions.focus, 1.0 / k)
+        decisions.allocation = np.full_like(decisions.allocation, 1.0 / len(BUDGET_ITEMS))
 
 
 class Niche(Strategy):
@@ -265,9 +229,7 @@ class Niche(Strategy):
 
     def decide(self, firm: Firm, decision: Decision) -> None:
         names = firm.model.attributes
-        for a in self.levers.focus:
-            if a not in names:
-                raise StrategyError("levers.focus", f"expected attributes from {names}, got {a!r}")
+        _check_focus(self, names)
         focus_mask = np.isin(names, self.levers.focus)
         focus = np.where(
             focus_mask,
@@ -276,6 +238,27 @@ class Niche(Strategy):
         )
         decision.focus = focus / focus.sum()
         decision.teaching = self.levers.teaching
+
+    @classmethod
+    def decide_all(cls, parts: Sequence[Strategy], firms: FirmRows, decisions: Decisions) -> None:
+        names = firms.attributes
+        for part in parts:
+            _check_focus(part, names)
+        mask = np.array([[a in part.levers.focus for a in names] for part in parts], bool)
+        intensity = lever(parts, "intensity")[:, None]
+        focus = np.where(
+            mask,
+            intensity / mask.sum(axis=1, keepdims=True),
+            (1 - intensity) / np.maximum(1, (~mask).sum(axis=1, keepdims=True)),
+        )
+        decisions.focus = focus / focus.sum(axis=1, keepdims=True)
+        decisions.teaching = lever(parts, "teaching")
+
+
+def _check_focus(part: Strategy, names: list[str]) -> None:
+    for a in part.levers.focus:
+        if a not in names:
+            raise StrategyError("levers.focus", f"expected attributes from {names}, got {a!r}")
 
 
 class FeatureChaser(Strategy):
@@ -296,6 +279,13 @@ class FeatureChaser(Strategy):
         rest = max(0.0, 1 - m - c)
         decision.allocation = np.array([c, rest * 0.5, m, rest * 0.5])
         decision.feature_share = self.levers.feature_share
+
+    @classmethod
+    def decide_all(cls, parts: Sequence[Strategy], firms: FirmRows, decisions: Decisions) -> None:
+        m, c = lever(parts, "marketing_share"), lever(parts, "capability_share")
+        rest = np.maximum(0.0, 1 - m - c)
+        decisions.allocation = np.stack([c, rest * 0.5, m, rest * 0.5], axis=1)
+        decisions.feature_share = lever(parts, "feature_share")
 
 
 class RetentionFocus(Strategy):
@@ -327,6 +317,16 @@ class RetentionFocus(Strategy):
                 aftercare=lv.aftercare,
             )
 
+    @classmethod
+    def decide_all(cls, parts: Sequence[Strategy], firms: FirmRows, decisions: Decisions) -> None:
+        shares = {"retention": lever(parts, "retention_share")}
+        shares["capacity"] = lever(parts, "capacity_share")
+        decisions.set_allocation(shares)
+        mix = np.stack([lever(parts, t) for t in RETENTION_TACTICS], axis=1)
+        extras, promotions, personal, aftercare = mix.T
+        given = extras + promotions + personal + aftercare > 0
+        decisions.retention_mix = np.where(given[:, None], mix, decisions.retention_mix)
+
 
 class Proactive(Strategy):
     """Tell customers about delays and failures at once."""
@@ -335,6 +335,10 @@ class Proactive(Strategy):
 
     def decide(self, firm: Firm, decision: Decision) -> None:
         decision.disclose = True
+
+    @classmethod
+    def decide_all(cls, parts: Sequence[Strategy], firms: FirmRows, decisions: Decisions) -> None:
+        decisions.disclose = np.ones_like(decisions.disclose)
 
 
 class BenchmarkLeader(Strategy):
@@ -351,6 +355,14 @@ class BenchmarkLeader(Strategy):
         decision.focus = np.full(k, 1.0 / k)
         short = firm.customers * self.levers.headroom > firm.capacity * firm.model.n_customers
         decision.set_allocation(capacity=0.5 if short else 0.25)
+
+    @classmethod
+    def decide_all(cls, parts: Sequence[Strategy], firms: FirmRows, decisions: Decisions) -> None:
+        decisions.promise = firms.capability.copy()
+        k = firms.capability.shape[1]
+        decisions.focus = np.full_like(decisions.focus, 1.0 / k)
+        short = firms.customers * lever(parts, "headroom") > firms.capacity * firms.size
+        decisions.set_allocation({"capacity": np.where(short, 0.5, 0.25)})
 
 
 class Responsive(Strategy):

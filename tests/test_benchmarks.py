@@ -51,6 +51,35 @@ def test_phase_worker_times_every_part_of_the_batched_step(scripts):
     assert 0 < timed <= whole * 1.05
 
 
+def test_phase_worker_times_a_batch_of_markets(scripts):
+    before_after, _ = scripts
+    one, three = (
+        json.loads(
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    before_after.WORKER,
+                    "300",
+                    "2",
+                    "-",
+                    str(b),
+                    "service_vs_price",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=BENCH.parents[1],
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        for b in (1, 3)
+    )
+    assert set(one) == set(three)  # the batch's recorder and decisions are timed as one's
+    assert three["decisions"][1] > 0 and three["metrics"][1] > 0
+
+
 def test_step_scaling_measures_the_single_engine(scripts):
     _, step_scaling = scripts
     r = step_scaling.measure(300, 1, "baseline")

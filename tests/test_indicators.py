@@ -166,6 +166,16 @@ def test_a_large_market_asks_a_fixed_systematic_panel(monkeypatch) -> None:
     assert asked.sum() == served
 
 
+def test_the_panels_of_a_batch_are_each_markets_own_panel(monkeypatch) -> None:
+    monkeypatch.setattr(sim.indicators, "PANEL_SIZE", 200)
+    sizes = np.array([900, 0, 200, 201, 57, 1000])
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    for markets in (np.arange(6), np.array([0, 3, 5]), np.array([1]), np.array([4])):
+        expected = [offsets[b] + np.arange(sizes[b])[panel(sizes[b])] for b in markets]
+        got = sim.indicators.panels(offsets, markets)
+        np.testing.assert_array_equal(got, np.concatenate(expected).astype(np.int64))
+
+
 def test_every_indicator_is_a_survey_item_with_a_column() -> None:
     columns = [item.column for item in SURVEY_ITEMS]
     assert list(RELATIONSHIP_INDICATORS) == columns

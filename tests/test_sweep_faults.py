@@ -243,6 +243,43 @@ def test_dask_cluster_gives_the_same_numbers(dask_cluster, tmp_path):
     assert len(set(dask.runs()["worker"])) == 2
 
 
+def test_dask_local_steps_the_pools_batches_to_the_same_numbers(tmp_path, monkeypatch):
+    """``--dask local`` (a LocalCluster, what the CLI builds) gets the batches the local pool
+    gets, markets of built-in strategies deciding at once, and gives the same numbers."""
+    import sim.sweep.runner as runner
+    from sim.sweep.worker import RunBatch
+
+    cut: list[list] = []
+    make = runner.make_batches
+    monkeypatch.setattr(
+        runner, "make_batches", lambda *a, **k: cut.append(make(*a, **k)) or cut[-1]
+    )
+    data = {
+        "name": "dask-local",
+        "scenario": "overpromise_vs_honest",
+        "seed": 4,
+        "replicates": 4,
+        "steps": 12,
+        "set": {"market.customers": 300},
+        "parameters": [
+            {
+                "key": "firms.Big Promises.levers.inflation",
+                "name": "inflation",
+                "values": [0, 0.5, 1],
+            }
+        ],
+        "output": {"every": 4},
+    }
+    pool = sw.run(data, tmp_path / "pool", executor=LocalExecutor(2))
+    dask = sw.run(data, tmp_path / "dask", executor=DaskExecutor("local", 2))
+    assert pool.report.ok == dask.report.ok == 12
+    assert_same(pool, dask)
+    sizes = [[len(b.tasks) for b in batches] for batches in cut]
+    assert all(isinstance(b, RunBatch) for batches in cut for b in batches)
+    assert sizes[0] == sizes[1] and len(sizes[0]) < 12  # batched alike
+    assert len(set(dask.runs()["worker"])) == 2
+
+
 def test_a_killed_dask_worker_is_restarted_and_its_runs_rerun(
     dask_cluster, marker_reference, tmp_path
 ):

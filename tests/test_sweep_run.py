@@ -103,14 +103,17 @@ def test_a_batch_of_runs_gives_each_run_its_rows_alone(size):
 
 def test_batches_are_cut_to_the_customers_and_shared_by_the_workers():
     tasks = build_plan(spec(replicates=40)).tasks  # 120 runs of 200 customers
-    assert [len(b.tasks) for b in worker.make_batches(tasks, 1)] == [60, 60]
-    assert [len(b.tasks) for b in worker.make_batches(tasks, 1, customers=10_000)] == [50] * 2 + [
-        20
-    ]
-    assert all(len(b.tasks) == 15 for b in worker.make_batches(tasks, 4))
-    assert worker.make_batches(tasks[:3], 2) == tasks[:3]  # one run per worker: no batches
-    batches = worker.make_batches(tasks, 3)
-    assert [t for b in batches for t in b.tasks] == tasks
+    sizes = lambda *a, **k: [len(b.tasks) for b in worker.make_batches(*a, **k)]  # noqa: E731
+    assert sizes(tasks, 1) == [60, 60]  # 24,000 customers would fit one: two a worker
+    assert sizes(tasks, 1, customers=10_000) == [40, 40, 40]  # as few as fit, equal
+    assert sizes(tasks, 2) == [30] * 4 and sizes(tasks, 4) == [15] * 8  # two a worker
+    assert sizes(tasks, 2, customers=4_000) == [20] * 6  # 20 runs at most
+    assert sizes(tasks[:9], 2, customers=600) == [2, 2, 3, 2]  # 3 runs at most, 2 a worker
+    assert worker.make_batches(tasks[:7], 2, customers=300) == tasks[:7]  # 1 run: no batches
+    assert worker.make_batches(tasks[:4], 2) == tasks[:4]  # 2 a worker of 1 run: no batches
+    assert worker.make_batches(tasks[:2], 2) == tasks[:2]  # one run per worker: no batches
+    batches = worker.make_batches(tasks, 3, customers=2_000)
+    assert [t for b in batches for t in b.tasks] == tasks and len(batches) % 3 == 0
 
 
 def test_replicates_differ_and_a_run_repeats_itself(reference, tmp_path):
@@ -304,3 +307,22 @@ def test_executor_names():
     assert default_chunk_runs(6, 2) == 1
     assert default_chunk_runs(1000, 2) == 125
     assert default_chunk_runs(100_000, 8) == 200
+
+
+def test_a_worker_keeps_no_market_it_has_run():
+    """Mesa 3.3.1 keeps every model that made an agent (mesa.Agent._ids): a worker that ran
+    thousands of markets held them all, and its memory grew with the sweep."""
+    import gc
+    import weakref
+
+    tasks = build_plan(spec(replicates=2)).tasks[:4]
+    built = []
+    real = worker._build
+    try:
+        worker._build = lambda task: built.append(weakref.ref(m := real(task))) or m
+        assert [r.status for r in worker.run_batch(worker.RunBatch(tuple(tasks[:3])))] == ["ok"] * 3
+        assert worker.run_one(tasks[3]).status == "ok"
+    finally:
+        worker._build = real
+    gc.collect()
+    assert len(built) == 4 and all(ref() is None for ref in built)

@@ -1,31 +1,35 @@
-"""Many small markets: the batched sweep against a copy of main's sweep code, in one run.
+"""Many small markets: the batched sweep against the sweep code before issue 16, in one run.
 
 Issue 16's targets for sweeps of small markets, measured side by side on this machine:
 
-- runs per second at 1,000 customers x 104 steps, at least 5x main's, on one worker and on all
-  local cores (``sim.sweep.run(..., executor="local")``);
+- runs per second at 1,000 customers x 104 steps, at least 5x the earlier code's, on one worker
+  and on two (``sim.sweep.run(..., executor="local")``);
 - 2 local workers at least 90% of linear scaling, from the wall time of the same total work
-  (``wall(1 worker) / (2 * wall(2 workers))``);
+  (``wall(1 worker) / (2 * wall(2 workers))``, round by round), with the workers' CPU time of
+  the two setups beside it (what a second worker adds: its start);
 - 10,000 runs of 1,000 customers x 520 steps in at most 10 minutes on all local cores
   (measured on ``--long-runs`` runs of 520 steps and scaled to 10,000, or all of them with
   ``--long-runs 10000``);
 - memory bounded whatever the number of runs: the largest resident size of the sweep's worker
-  processes for two sweep lengths.
+  processes at ``--runs``, twice as many, and the long sweep.
 
-"main" is the sweep code of a git revision (``--baseline``, default ``main``), extracted with
-``git archive`` into ``~/.cache/cxsim-bench/<commit>`` and run in a subprocess with that folder
-first on ``PYTHONPATH`` (its workers inherit it), with this checkout's virtualenv. Every
-measurement runs in its own process, after a warm-up sweep that loads (or first compiles) the
-kernels; the figures are wall times of ``sim.sweep.run`` including starting the workers. The
-sweep is overpromise_vs_honest at 1,000 customers over a grid of the over-promiser's inflation,
-two replicates, keeping every 13th step, as ``sweep_throughput.py``. The batched sweep's numbers
-are the same as this checkout's unbatched sweep (checked here on the firm tables); main's
-numbers differ (other random numbers: issue 16, step 1).
+"Before" is the sweep code of a git revision (``--baseline``, default 8c0ab6d, main before issue
+16) extracted with ``git archive`` into ``~/.cache/cxsim-bench/<commit>``, or a source tree
+(``--baseline-path /work/old-main``), run in a subprocess with that folder first on
+``PYTHONPATH`` (its workers inherit it), with this checkout's virtualenv. Every measurement runs
+in its own process, after a warm-up sweep that loads (or first compiles) the kernels; the figures
+are wall times of ``sim.sweep.run`` including starting the workers. The four setups at 104 steps
+(before and this, 1 and 2 workers) run ``--rounds`` times in turn, so that a change in the
+machine's load hits all of them; the table gives medians. The sweep is overpromise_vs_honest at
+1,000 customers over a grid of the over-promiser's inflation, two replicates, keeping every 13th
+step, as ``sweep_throughput.py``. The batched sweep's numbers are the same as this checkout's
+unbatched sweep (checked here on the firm tables); the earlier code's differ (other random
+numbers: issue 16, step 1). ``--json`` writes the figures for ``run_all.py``.
 
 Usage::
 
-    .venv/bin/python experiments/benchmarks/batched_sweep.py              # ~15 min
-    .venv/bin/python experiments/benchmarks/batched_sweep.py --runs 100 --long-runs 100
+    .venv/bin/python experiments/benchmarks/batched_sweep.py              # ~20 min
+    .venv/bin/python experiments/benchmarks/batched_sweep.py --runs 80 --long-runs 100 --rounds 1
 """
 
 from __future__ import annotations
@@ -39,11 +43,15 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "cxsim-bench"
+BEFORE = "8c0ab6d"
+"""main just before issue 16 was merged: the sweep code the issue's targets are measured
+against (one market per run, one draw at a time)."""
 
 
 def spec(runs: int, customers: int, steps: int) -> dict:
@@ -67,12 +75,54 @@ def spec(runs: int, customers: int, steps: int) -> dict:
 # -- one measurement, in its own process (the code under test is first on sys.path) ---------
 
 
+class ChildrenCPU:
+    """CPU seconds of this process's child processes (the sweep's workers), sampled from
+    ``/proc`` twice a second: the pool's workers are not waited for, so ``getrusage`` misses
+    them."""
+
+    def __init__(self) -> None:
+        self.seen: dict[int, float] = {}
+        self.peak_mb = 0.0  # the largest peak resident size (VmHWM) of a worker
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        me, tick = str(os.getpid()), os.sysconf("SC_CLK_TCK")
+        while not self._stop.wait(0.5):
+            for stat in Path("/proc").glob("[0-9]*/stat"):
+                try:
+                    fields = stat.read_text().rsplit(")", 1)[1].split()
+                except (OSError, IndexError):
+                    continue
+                if fields[1] == me:  # ppid; utime and stime follow at 11 and 12
+                    pid = int(stat.parent.name)
+                    self.seen[pid] = (int(fields[11]) + int(fields[12])) / tick
+                    self.peak_mb = max(self.peak_mb, _peak_mb(stat.parent / "status"))
+
+    def total(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return sum(self.seen.values())
+
+
+def _peak_mb(status: Path) -> float:
+    try:
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def measure(args: argparse.Namespace) -> None:
     import sim.sweep as sw
 
     extra = {} if args.batch == "main" else {"batch": args.batch == "yes"}
     with tempfile.TemporaryDirectory() as tmp:  # warm-up: load (or compile) the kernels
         sw.run(spec(2, 200, 3), Path(tmp) / "w", executor="serial", **extra)
+    cpu = ChildrenCPU()
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         res = sw.run(
@@ -89,8 +139,18 @@ def measure(args: argparse.Namespace) -> None:
             firms = res.df("firms").sort_values(["run_id", "step", "firm"])
             cols = ["run_id", "step", "firm", "customers", "nps", "trust", "cash"]
             digest = str(pd_hash(firms[cols]))
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps({"wall": wall, "ok": ok, "worker_rss_mb": children, "digest": digest}))
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(
+        json.dumps(
+            {
+                "wall": wall,
+                "ok": ok,
+                "worker_cpu": max(cpu.total(), kids.ru_utime + kids.ru_stime),
+                "worker_rss_mb": max(cpu.peak_mb, kids.ru_maxrss / 1024),
+                "digest": digest,
+            }
+        )
+    )
 
 
 def pd_hash(frame) -> int:
@@ -102,8 +162,13 @@ def pd_hash(frame) -> int:
 # -- the comparison ------------------------------------------------------------------------
 
 
-def baseline_copy(rev: str) -> Path:
-    """Main's code at ``rev``, extracted once into the cache."""
+def baseline_copy(rev: str, path: Path | None = None) -> Path:
+    """The earlier code: the source tree ``path`` (holding ``sim/`` and ``scenarios/``), or git
+    revision ``rev`` of this repository extracted once into the cache."""
+    if path is not None:
+        if not (path / "sim" / "__init__.py").exists():
+            raise SystemExit(f"--baseline-path {path}: expected a folder holding sim/")
+        return path
     sha = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", rev], check=True, capture_output=True, text=True
     ).stdout.strip()
@@ -149,12 +214,24 @@ def load() -> str:
     return f"{one:.1f} {five:.1f} {fifteen:.1f}"
 
 
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=160, help="runs of 104 steps per sweep")
-    parser.add_argument("--long-runs", type=int, default=200, help="runs of 520 steps")
-    parser.add_argument("--baseline", default="main", help="git revision of 'main's code")
+    parser.add_argument("--long-runs", type=int, default=600, help="runs of 520 steps")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds at 104 steps")
+    parser.add_argument(
+        "--scaling-runs", type=int, default=0, help="also 1 vs 2 workers on this many runs"
+    )
+    parser.add_argument("--baseline", default=BEFORE, help="git revision of the earlier code")
+    parser.add_argument("--baseline-path", type=Path, help="source tree of the earlier code")
     parser.add_argument("--customers", type=int, default=1000)
+    parser.add_argument("--json", type=Path, help="write the figures here (run_all.py)")
     # one measurement (internal)
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--batch", default="yes", help=argparse.SUPPRESS)
@@ -171,8 +248,9 @@ def main() -> None:
         f"{platform.node()}: {cores} cores, Python {platform.python_version()}, "
         f"load {load()} at the start; {args.customers} customers, overpromise_vs_honest"
     )
-    main_code = baseline_copy(args.baseline)
-    rows = []
+    main_code = baseline_copy(args.baseline, args.baseline_path)
+    before = str(args.baseline_path or args.baseline)
+    rows: list[dict] = []
 
     def row(label: str, code: Path, batch: str, runs: int, workers: int, steps: int) -> dict:
         r = run(code, batch, runs, workers, steps, digest=batch != "main" and steps == 104)
@@ -180,54 +258,111 @@ def main() -> None:
         rows.append(r)
         print(
             f"  {label:<28} {workers} worker(s) {runs:>5} runs x {steps} steps: "
-            f"{r['wall']:7.1f} s, {r['runs/s']:6.2f} runs/s, workers' peak RSS "
-            f"{r['worker_rss_mb']:.0f} MB (load {r['load']})",
+            f"{r['wall']:7.1f} s, {r['runs/s']:6.2f} runs/s, workers' CPU "
+            f"{r['worker_cpu']:6.1f} s, peak RSS {r['worker_rss_mb']:.0f} MB (load {r['load']})",
             flush=True,
         )
         return r
 
     n = args.runs
-    main1 = row(f"main ({args.baseline})", main_code, "main", n, 1, 104)
-    main2 = row(f"main ({args.baseline})", main_code, "main", n, 2, 104)
+    setups = {  # the same work alternately, so that a change in the machine's load hits all
+        "main1": (f"before ({before})", main_code, "main", 1),
+        "main2": (f"before ({before})", main_code, "main", 2),
+        "batch1": ("this, batched", ROOT, "yes", 1),
+        "batch2": ("this, batched", ROOT, "yes", 2),
+    }
+    walls: dict[str, list[dict]] = {k: [] for k in setups}
+    for r in range(args.rounds):
+        print(f"round {r + 1}/{args.rounds}", flush=True)
+        for key, (label, code, batch, workers) in setups.items():
+            walls[key].append(row(label, code, batch, n, workers, 104))
+    big = []
+    if args.scaling_runs:  # scaling where the workers' start is a small part of the work
+        big = [row("this, batched", ROOT, "yes", args.scaling_runs, w, 104) for w in (1, 2, 1, 2)]
     single1 = row("this, one market per run", ROOT, "no", n, 1, 104)
-    batch1 = row("this, batched", ROOT, "yes", n, 1, 104)
-    batch2 = row("this, batched", ROOT, "yes", n, 2, 104)
     double = row("this, batched", ROOT, "yes", 2 * n, 2, 104)
     long2 = row("this, batched", ROOT, "yes", args.long_runs, 2, 520)
 
-    same = single1["digest"] == batch1["digest"] == batch2["digest"]
+    def med(key: str, field: str = "runs/s") -> float:
+        return median([m[field] for m in walls[key]])
+
+    same = single1["digest"] == walls["batch1"][0]["digest"] == walls["batch2"][0]["digest"]
+    speed1, speed2 = med("batch1") / med("main1"), med("batch2") / med("main2")
+    # scaling from the wall time of the same work, round by round
+    eff = median(
+        [a["wall"] / (2 * b["wall"]) for a, b in zip(walls["batch1"], walls["batch2"], strict=True)]
+    )
+    eff_main = median(
+        [a["wall"] / (2 * b["wall"]) for a, b in zip(walls["main1"], walls["main2"], strict=True)]
+    )
+    cpu_ratio = median(
+        [
+            b["worker_cpu"] / max(a["worker_cpu"], 1e-9)
+            for a, b in zip(walls["batch1"], walls["batch2"], strict=True)
+        ]
+    )
+    eff_big = (
+        median([a["wall"] / (2 * b["wall"]) for a, b in zip(big[::2], big[1::2], strict=True)])
+        if big
+        else None
+    )
+    per_run = long2["wall"] / max(long2["ok"], 1)
+    projected = per_run * 10_000
+    rss = (med("batch2", "worker_rss_mb"), double["worker_rss_mb"], long2["worker_rss_mb"])
+    bounded = max(rss[1:]) < 1.25 * rss[0]
+    figures = {
+        "runs": n,
+        "long_runs": args.long_runs,
+        "baseline": before,
+        "runs_per_s": {k: med(k) for k in walls},
+        "speedup_1": speed1,
+        "speedup_2": speed2,
+        "scaling_2": eff,
+        "scaling_2_before": eff_main,
+        "cpu_2_over_1": cpu_ratio,
+        "scaling_runs": args.scaling_runs,
+        "scaling_2_big": eff_big,
+        "long_wall": long2["wall"],
+        "long_ok": long2["ok"],
+        "projected_10k_s": projected,
+        "rss_mb": rss,
+        "bounded": bounded,
+        "same_numbers": same,
+        "load": [m["load"] for m in rows],
+    }
     print()
     print("| target | measured | met |")
     print("|---|---|---|")
-    speed1 = batch1["runs/s"] / main1["runs/s"]
-    speed2 = batch2["runs/s"] / main2["runs/s"]
     print(
-        f"| runs/s at 1k x 104, >= 5x main | 1 worker {batch1['runs/s']:.1f} vs "
-        f"{main1['runs/s']:.1f} ({speed1:.1f}x); 2 workers {batch2['runs/s']:.1f} vs "
-        f"{main2['runs/s']:.1f} ({speed2:.1f}x) | {'yes' if min(speed1, speed2) >= 5 else 'no'} |"
+        f"| runs/s at 1k x 104, >= 5x before | 1 worker {med('batch1'):.1f} vs "
+        f"{med('main1'):.1f} ({speed1:.1f}x); 2 workers {med('batch2'):.1f} vs "
+        f"{med('main2'):.1f} ({speed2:.1f}x) | {'yes' if min(speed1, speed2) >= 5 else 'no'} |"
     )
-    eff = batch1["wall"] / (2 * batch2["wall"])
-    eff_main = main1["wall"] / (2 * main2["wall"])
     print(
-        f"| 2 workers >= 90% of linear (same work) | batched {eff:.0%} (main {eff_main:.0%}) | "
+        f"| 2 workers >= 90% of linear (same work, wall) | batched {eff:.0%} (before "
+        f"{eff_main:.0%}); workers' CPU 2 vs 1: {cpu_ratio:.2f}x | "
         f"{'yes' if eff >= 0.9 else 'no'} |"
     )
-    per_run = long2["wall"] / long2["ok"]
-    projected = per_run * 10_000
+    if eff_big is not None:
+        print(
+            f"| 2 workers >= 90% of linear, {args.scaling_runs} runs | batched {eff_big:.0%} | "
+            f"{'yes' if eff_big >= 0.9 else 'no'} |"
+        )
     print(
         f"| 10,000 x 1k x 520 in <= 10 min | {long2['ok']} runs in {long2['wall']:.0f} s: "
         f"{projected / 60:.1f} min for 10,000 | {'yes' if projected <= 600 else 'no'} |"
     )
     print(
-        f"| memory bounded | workers' peak RSS {batch2['worker_rss_mb']:.0f} MB at {n} runs, "
-        f"{double['worker_rss_mb']:.0f} MB at {2 * n} | "
-        f"{'yes' if double['worker_rss_mb'] < 1.25 * batch2['worker_rss_mb'] else 'no'} |"
+        f"| memory bounded | workers' peak RSS {rss[0]:.0f} MB at {n} runs, {rss[1]:.0f} MB at "
+        f"{2 * n}, {rss[2]:.0f} MB at {args.long_runs} x 520 | {'yes' if bounded else 'no'} |"
     )
     print(
         f"| batched = one by one (firm tables) | {'identical' if same else 'DIFFER'} | "
         f"{'yes' if same else 'no'} |"
     )
     print(f"\nload at the end: {load()}")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1))
 
 
 if __name__ == "__main__":

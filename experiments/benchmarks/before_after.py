@@ -45,6 +45,8 @@ import sim
 import sim.rules as rules
 
 n, steps, engine = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+markets = int(sys.argv[4]) if len(sys.argv) > 4 else 1  # > 1: a batch of markets (sim.batch)
+scenario = sys.argv[5] if len(sys.argv) > 5 else "baseline"
 kwargs = {}
 if "engine" in inspect.signature(sim.CustomerMarket.__init__).parameters:
     kwargs["engine"] = engine
@@ -73,11 +75,17 @@ else:  # two engines: phases 2-5 run through run_in_blocks
         (name, fn if name in rules._BLOCKED_NAMES else timed(name, fn))
         for name, fn in rules.PHASES
     )
-model = sim.CustomerMarket("baseline", rng=1, overrides={"market.customers": n}, **kwargs)
-if hasattr(model, "batch"):  # since issue 16 a market is stepped by its batch (of one)
+model = sim.CustomerMarket(scenario, rng=1, overrides={"market.customers": n}, **kwargs)
+if markets > 1:  # B markets of n customers, different seeds, stepped together
+    from sim.batch import MarketBatch
+
+    size = {"market.customers": n}
+    others = [sim.CustomerMarket(scenario, rng=s, overrides=size) for s in range(2, markets + 1)]
+    model = MarketBatch([model, *others])
+if hasattr(model, "batch") or markets > 1:  # since issue 16 markets are stepped by a batch
     import sim.batch as stepped
 
-    recorder = model.batch.recorder
+    recorder = model.recorder if markets > 1 else model.batch.recorder
     stepped.update_visibility = timed("decisions", stepped.update_visibility)
     stepped.decide = timed("decisions", stepped.decide)
 else:

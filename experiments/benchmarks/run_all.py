@@ -5,12 +5,15 @@ back as JSON; the summary table lists each figure with its target and PASS / FAI
 written to ``results/benchmarks/summary.md`` with the machine it was measured on.
 
     python experiments/benchmarks/run_all.py [--quick] [--sweeps] [--sizes 1000 10000 ...]
-        [--out results/benchmarks]
+        [--no-batched] [--baseline-path /work/old-main] [--out results/benchmarks]
 
 ``--quick`` measures fewer steps and repetitions (a smoke test, a minute or two); ``--sizes``
 the step's market sizes (``step_scaling.py``'s, default 1k to 1M; the 1M figures and their
 targets are listed only when 1M is measured); ``--sweeps``
 also runs ``sweep_throughput.py`` (the sweep layer's benchmark, about two minutes; informational).
+The many-small-markets targets of issue 16 come from ``batched_sweep.py`` (the batched sweep
+against the sweep code before issue 16, 1 and 2 workers, 1k x 104 and 1k x 520; about 15
+minutes, 3 with ``--quick``; ``--no-batched`` skips it).
 Timings on a shared machine are noisy: the table shows wall-clock medians and, for the step, the
 CPU time too, which other processes inflate much less.
 """
@@ -27,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from bandwidth import achieved
 
@@ -70,6 +74,41 @@ def memory_gib() -> float:
         return 0.0
 
 
+def add_batched(add: Any, b: dict) -> None:
+    """The rows of issue 16's targets from ``batched_sweep.py``'s figures."""
+    rate = b["runs_per_s"]
+    add(
+        "sweep 1k x 104, runs/s, 1 worker",
+        f"{rate['batch1']:.2f} vs {rate['main1']:.2f} before: {b['speedup_1']:.1f}x",
+        ">= 5x",
+        b["speedup_1"] >= 5,
+    )
+    add(
+        "sweep 1k x 104, runs/s, 2 workers",
+        f"{rate['batch2']:.2f} vs {rate['main2']:.2f} before: {b['speedup_2']:.1f}x",
+        ">= 5x",
+        b["speedup_2"] >= 5,
+    )
+    add(
+        f"2 workers, scaling ({b['runs']} runs, wall)",
+        f"{b['scaling_2']:.0%} (before {b['scaling_2_before']:.0%})",
+        ">= 90%",
+        b["scaling_2"] >= 0.9,
+    )
+    minutes = b["projected_10k_s"] / 60
+    add(
+        "10,000 x 1k x 520, 2 workers",
+        f"{minutes:.0f} min ({b['long_ok']} runs in {b['long_wall']:.0f} s)",
+        "<= 10 min",
+        minutes <= 10,
+    )
+    rss = b["rss_mb"]
+    add("sweep workers' peak RSS", f"{rss[0]:.0f} / {rss[1]:.0f} / {rss[2]:.0f} MB", "bounded",
+        b["bounded"])  # fmt: skip
+    add("batched sweep = one run at a time", "identical" if b["same_numbers"] else "DIFFER",
+        "identical", b["same_numbers"])  # fmt: skip
+
+
 def main() -> None:
     """Run the benchmarks and print the summary."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -81,6 +120,10 @@ def main() -> None:
         nargs="+",
         default=None,
         help="customers of the step's markets (default: step_scaling.py's, 1k to 1M)",
+    )
+    parser.add_argument("--no-batched", action="store_true", help="skip batched_sweep.py")
+    parser.add_argument(
+        "--baseline-path", help="batched_sweep.py's earlier code (a source tree holding sim/)"
     )
     parser.add_argument("--out", default="results/benchmarks")
     args = parser.parse_args()
@@ -111,6 +154,12 @@ def main() -> None:
         rendered = ui_render()
         if args.sweeps:
             run("sweep_throughput.py", ["--runs", "20"] if args.quick else [])
+        batched = None
+        if not args.no_batched:
+            sizes = ["--runs", "16", "--long-runs", "20", "--rounds", "1"] if args.quick else []
+            where = ["--baseline-path", args.baseline_path] if args.baseline_path else []
+            run("batched_sweep.py", [*sizes, *where, "--json", str(tmp / "batched.json")])
+            batched = json.loads((tmp / "batched.json").read_text())
         measured = json.loads((tmp / "scaling.json").read_text())
         scaling = {r["customers"]: r for r in measured}
         mesa = {r["customers"]: r for r in json.loads((tmp / "mesa.json").read_text())}
@@ -195,6 +244,9 @@ def main() -> None:
             share >= 0.3,
         )
         add("1M step, issue 16 (quiet machine)", f"{step_s:.2f} s", "<= 0.15 s", step_s <= 0.15)
+
+    if batched is not None:
+        add_batched(add, batched)
 
     machine = (
         f"{cpu_name()}, {os.cpu_count()} cores, {memory_gib():.0f} GiB, "
