@@ -260,8 +260,12 @@ def run_study(
     progress: Progress | None = None,
     force: bool = False,
     argv: list[str] | None = None,
+    batch: bool = True,
 ) -> SweepResults:
     """Run (or resume) the study's worlds into ``out/runs`` and record the study in ``out``.
+
+    The worlds' small markets are stepped together, many to a batch (``batch``, issue 16), with
+    the same numbers as one by one (``batch=False``).
 
     Raises
     ------
@@ -281,6 +285,7 @@ def run_study(
         progress=progress,
         force=force,
         argv=argv,
+        batch=batch,
     )
     (root / STUDY_FILE).write_text(json.dumps(study.to_dict(), indent=2) + "\n", encoding="utf-8")
     return results
