@@ -37,6 +37,19 @@ def test_prim_finds_a_box_set_in_advance(seed: int) -> None:
     assert box.mass == pytest.approx(interest.mean(), abs=0.04)
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_prim_finds_the_box_among_as_many_parameters_as_the_shipped_studies(seed: int) -> None:
+    # the shipped studies vary the schema's 110 ranges over 192 worlds: the box still stands out
+    X = _worlds(192, 110, seed)
+    interest = ((X.x0 > 0.6) & (X.x2 < 0.3)).to_numpy()
+    (box, *_) = find_boxes(X, interest)
+    limits = {r.key: r for r in box.restrictions}
+    assert set(limits) == {"x0", "x2"}
+    assert limits["x0"].low == pytest.approx(0.6, abs=0.05)
+    assert limits["x2"].high == pytest.approx(0.3, abs=0.05)
+    assert box.coverage >= 0.9 and box.density >= 0.9
+
+
 def test_prim_covers_two_separate_boxes() -> None:
     X = _worlds(400, 5, 7)
     a = (X.x0 < 0.3) & (X.x1 < 0.4)
