@@ -14,7 +14,7 @@ from sim.robustness.claims import parse_claim
 from sim.robustness.importance import margin_importance
 from sim.robustness.odds import wilson
 from sim.robustness.prim import Restriction, find_boxes, peel
-from sim.robustness.verdicts import judge
+from sim.robustness.verdicts import Verdict, judge
 
 
 def _worlds(n: int, d: int, seed: int) -> pd.DataFrame:
@@ -136,3 +136,16 @@ def test_importance_ranks_the_parameters_that_drive_the_margin() -> None:
     assert list(imp.parameter[:2]) == ["x0", "x5"]
     assert imp.S1.iloc[0] == pytest.approx(0.63, abs=0.15)
     assert imp.S1.iloc[2:].max() < 0.15
+
+
+def test_only_indices_above_the_noise_pick_out_deciding_parameters() -> None:
+    X = _worlds(192, 110, 9)
+    rng = np.random.default_rng(2)
+
+    def verdict(margin: np.ndarray) -> Verdict:
+        m = pd.Series(margin, index=X.index)
+        return Verdict(CLAIM, wilson(int((m > 0).sum()), 192), margin_importance(X, m))
+
+    assert list(verdict(X.x3.to_numpy() + 0.2 * rng.normal(size=192)).standouts.parameter) == ["x3"]
+    noise = verdict(rng.normal(size=192))
+    assert noise.standouts.empty and len(noise.importance) == 110  # the largest of 110 is noise

@@ -62,9 +62,15 @@ def _odds(v) -> str:
     return f"**{100 * o.share:.0f}%** ({100 * o.low:.0f}-{100 * o.high:.0f}%)"
 
 
-def _deciders(v, n: int = 2) -> str:
-    rows = v.importance.head(n)
-    return ", ".join(f"`{r.parameter}` {r.S1:.2f}" for r in rows.itertuples()) or "-"
+def _deciders(v, n: int = 3) -> str:
+    """The parameters whose index stands out from noise, else the largest, marked as noise."""
+    if v.importance.empty:
+        return "-"
+    rows = v.standouts.head(n)
+    if rows.empty:
+        top = v.importance.iloc[0]
+        return f"none stands out (largest: `{top.parameter}` {top.S1:.2f} ± {top.S1_conf:.2f})"
+    return ", ".join(f"`{r.parameter}` {r.S1:.2f}" for r in rows.itertuples())
 
 
 def _conditions(v) -> str:
@@ -82,14 +88,13 @@ def _conditions(v) -> str:
 def _decided_by(v) -> str:
     if v.importance.empty:
         return "No sensitivity indices: the margin is the same in every world."
-    return (
-        "Deciding parameters (first-order index of the margin, ± 95% half-width): "
-        + ", ".join(
-            f"`{r.parameter}` {r.S1:.2f} ± {r.S1_conf:.2f}"
-            for r in v.importance.head(3).itertuples()
-        )
-        + "."
+    top = ", ".join(
+        f"`{r.parameter}` {r.S1:.2f} ± {r.S1_conf:.2f}" for r in v.importance.head(3).itertuples()
     )
+    out = f"Largest first-order indices of the margin (± 95% half-width): {top}."
+    if v.standouts.empty:
+        out += " None stands out from the estimator's noise: no one parameter decides it alone."
+    return out
 
 
 def _load(entry: dict) -> str:
