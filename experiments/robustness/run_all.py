@@ -202,14 +202,15 @@ def _session_seconds(manifest: Path) -> float:
     return total
 
 
-def _plan(name: str):
+def _plan(name: str, hold: list[str] | None = None):
     from dataclasses import replace
 
     from sim.robustness.ranges import load_config
     from sim.robustness.study import plan_study
 
     cfg = load_config(RANGES)
-    cfg = replace(cfg, hold=[*cfg.hold, *HOLD.get(name, [])], steps=STEPS.get(name, cfg.steps))
+    held = [*cfg.hold, *HOLD.get(name, []), *(hold or [])]
+    cfg = replace(cfg, hold=held, steps=STEPS.get(name, cfg.steps))
     return plan_study(name, cfg)
 
 
@@ -231,6 +232,14 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run nothing: judge the runs stored in --results and write the reports and the doc",
     )
+    p.add_argument(
+        "--hold",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="also keep this ranged parameter at each scenario's value (a side study; with "
+        "--no-doc or --only, and its own --results)",
+    )
     args = p.parse_args(argv)
     names = args.only or SCENARIOS
     results_dir = Path(args.results)
@@ -238,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     log = json.loads(log_path.read_text()) if log_path.exists() else {}
     analyses, seconds, study = [], {}, None
     for name in names:
-        study = _plan(name)
+        study = _plan(name, args.hold)
         folder = results_dir / name
         if args.report_only:
             results = SweepResults(folder / "runs")
@@ -269,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         for v in analysis.verdicts:
             print(f"  {v.sentence()}", flush=True)
-    if not args.no_doc and not args.only:
+    if not args.no_doc and not args.only and not args.hold:
         text = DOC.read_text(encoding="utf-8")
         head, _, rest = text.partition(BEGIN)
         _, _, tail = rest.partition(END)
