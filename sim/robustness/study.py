@@ -308,7 +308,7 @@ def study_margins(study: Study, results: SweepResults) -> tuple[pd.DataFrame, pd
     firms = results.df("firms")
     market = results.df("market")
     ids = pd.Index(ok["run_id"], name="run_id")
-    margins = claim_margins(study.claims, market, firms, ids)
+    margins = claim_margins(study.claims, market, firms, ids, final_step=study.steps)
     world_of = pd.Series(ok["point"].to_numpy(), index=ids)
     per_world = world_margins(margins, world_of)
     return study.worlds.loc[per_world.index], per_world
