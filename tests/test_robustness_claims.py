@@ -210,7 +210,7 @@ def test_a_variant_whose_firms_differ_drops_the_claims_but_a_bad_file_still_fail
 
 
 def test_a_run_whose_market_stopped_early_has_no_final_value() -> None:
-    market, firms = _tables()
+    _, firms = _tables()
     # r3's firms both closed after step 2: its market stopped and kept no later rows
     stopped = firms[firms["run_id"] == "r1"].assign(run_id="r3")
     stopped = stopped[stopped["step"] <= 2].assign(share=[0.7, 0.3, 1.0, 0.0])
