@@ -106,6 +106,36 @@ def _decided_by(v) -> str:
     return out
 
 
+def closures(results, steps: int) -> tuple[int, dict[str, int]]:
+    """Worlds whose market stopped before ``steps`` (every firm closed), and per firm the worlds
+    where it closed (by the end, or in a market that stopped)."""
+    firms = results.df("firms")
+    if firms.empty:
+        return 0, {}
+    last = firms.groupby("point")["step"].transform("max")
+    end = firms[firms["step"] == last]
+    early = end.groupby("point")["step"].first() < steps
+    gone = ~end["alive"].astype(bool) | end["point"].map(early)
+    stopped = int(early.sum())
+    closed = end[gone].groupby("name")["point"].nunique()
+    return stopped, {k: int(v) for k, v in closed.sort_values(ascending=False).items()}
+
+
+def _closed_words(entry: tuple[int, dict[str, int]] | None, worlds: int) -> str:
+    if entry is None:
+        return ""
+    stopped, closed = entry
+    if not closed:
+        return " No firm closed in any world."
+    out = " Firms closed in " + ", ".join(f"{n} ({k} worlds)" for n, k in closed.items()) + "."
+    if stopped:
+        out += (
+            f" In {stopped} of {worlds} worlds every firm closed before the end and the market "
+            "stopped: claims about the end are undecided there."
+        )
+    return out
+
+
 def _load(entry: dict) -> str:
     """``load average 7.9-10.8`` (1-minute averages before and after a study's runs)."""
     loads = [entry[k][0] for k in ("load_before", "load_after") if k in entry]
@@ -114,7 +144,9 @@ def _load(entry: dict) -> str:
     return f"load average {min(loads):.1f}-{max(loads):.1f}"
 
 
-def results_section(analyses: list, seconds: dict[str, float], study, log: dict) -> str:
+def results_section(
+    analyses: list, seconds: dict[str, float], study, log: dict, closed: dict | None = None
+) -> str:
     """The generated part of docs/robustness.md."""
     from sim.robustness.figures import odds_chart
     from sim.sweep.plots import save
@@ -177,7 +209,8 @@ def results_section(analyses: list, seconds: dict[str, float], study, log: dict)
                 if name in HOLD
                 else ""
             )
-            + ".",
+            + "."
+            + _closed_words((closed or {}).get(name), len(a.study.worlds)),
         ]
         for v in a.verdicts:
             fig = f"{name}__{v.claim.name}.png"
@@ -254,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     results_dir = Path(args.results)
     log_path = results_dir / LOADS
     log = json.loads(log_path.read_text()) if log_path.exists() else {}
-    analyses, seconds, study = [], {}, None
+    analyses, seconds, study, closed = [], {}, None, {}
     for name in names:
         study = _plan(name, args.hold)
         folder = results_dir / name
@@ -279,6 +312,7 @@ def main(argv: list[str] | None = None) -> int:
         results_dir.mkdir(parents=True, exist_ok=True)
         log_path.write_text(json.dumps(log, indent=2) + "\n")
         analysis = analyze(study, results, seed=study.config.seed)
+        closed[name] = closures(results, study.steps)
         write_report(analysis, folder)
         analyses.append((analysis, folder))
         print(
@@ -291,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         text = DOC.read_text(encoding="utf-8")
         head, _, rest = text.partition(BEGIN)
         _, _, tail = rest.partition(END)
-        section = results_section(analyses, seconds, study, log)
+        section = results_section(analyses, seconds, study, log, closed)
         DOC.write_text(head + section + tail, encoding="utf-8")
         print(f"wrote {DOC.relative_to(ROOT)} and {FIGURES.relative_to(ROOT)}/")
     return 0
