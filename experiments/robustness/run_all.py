@@ -127,7 +127,8 @@ def _closed_words(entry: tuple[int, dict[str, int]] | None, worlds: int) -> str:
     stopped, closed = entry
     if not closed:
         return " No firm closed in any world."
-    out = " Firms closed in " + ", ".join(f"{n} ({k} world{'s' if k != 1 else ''})" for n, k in closed.items()) + "."
+    each = (f"{n} ({k} world{'s' if k != 1 else ''})" for n, k in closed.items())
+    out = " Firms closed in " + ", ".join(each) + "."
     if stopped:
         out += (
             f" In {stopped} of {worlds} worlds every firm closed before the end and the market "
