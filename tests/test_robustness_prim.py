@@ -149,3 +149,22 @@ def test_only_indices_above_the_noise_pick_out_deciding_parameters() -> None:
     assert list(verdict(X.x3.to_numpy() + 0.2 * rng.normal(size=192)).standouts.parameter) == ["x3"]
     noise = verdict(rng.normal(size=192))
     assert noise.standouts.empty and len(noise.importance) == 110  # the largest of 110 is noise
+
+
+def test_importance_gives_salibs_indices_and_intervals() -> None:
+    import warnings
+
+    from SALib.analyze import rbd_fast
+
+    from sim.robustness.importance import HARMONICS
+
+    X = _worlds(90, 5, 11)
+    y = (3 * X.x0 - 2 * X.x3**2).to_numpy() + 0.3 * np.random.default_rng(3).normal(size=90)
+    ours = margin_importance(X, pd.Series(y, index=X.index), seed=4, resamples=50)
+    problem = {"num_vars": 5, "names": list(X.columns), "bounds": [[0.0, 1.0]] * 5}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = rbd_fast.analyze(problem, X.to_numpy(), y, M=HARMONICS, num_resamples=50, seed=4)
+    ours = ours.set_index("parameter").loc[list(X.columns)]
+    assert np.allclose(ours.S1, np.clip(ref["S1"], 0, None), atol=1e-12)
+    assert np.allclose(ours.S1_conf, ref["S1_conf"], atol=1e-12)
