@@ -138,8 +138,10 @@ def _closed_words(entry: tuple[int, dict[str, int]] | None, worlds: int) -> str:
 
 
 def _load(entry: dict) -> str:
-    """``load average 7.9-10.8`` (1-minute averages before and after a study's runs)."""
+    """``load average 7.9-10.8`` (1-minute averages before and after a study's runs, and any
+    the study's ``loads`` list adds: samples taken while it ran)."""
     loads = [entry[k][0] for k in ("load_before", "load_after") if k in entry]
+    loads += entry.get("loads", [])
     if not loads:
         return "load not recorded"
     return f"load average {min(loads):.1f}-{max(loads):.1f}"
