@@ -148,7 +148,12 @@ def _load(entry: dict) -> str:
 
 
 def results_section(
-    analyses: list, seconds: dict[str, float], study, log: dict, closed: dict | None = None
+    analyses: list,
+    seconds: dict[str, float],
+    study,
+    log: dict,
+    closed: dict | None = None,
+    skipped: list[str] | None = None,
 ) -> str:
     """The generated part of docs/robustness.md."""
     from sim.robustness.figures import odds_chart
@@ -174,7 +179,12 @@ def results_section(
         "other work), "
         + ", ".join(f"{k} = {v}" for k, v in cfg.fixed.items())
         + f", seed {cfg.seed}; {len(ranges)} parameters varied over their plausible ranges "
-        "(scenarios that hold some of them say so below).",
+        "(scenarios that hold some of them say so below)."
+        + (
+            " Left out of this pass: " + ", ".join(f"`{n}`" for n in skipped) + "."
+            if skipped
+            else ""
+        ),
         "",
         "<details><summary>The ranges</summary>",
         "",
@@ -271,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
     p.add_argument("--results", default=str(ROOT / "results" / "robustness"))
     p.add_argument("--force", action="store_true", help="discard stored runs of other studies")
+    p.add_argument(
+        "--skip", action="append", default=[], choices=SCENARIOS, help="leave these scenarios out"
+    )
     p.add_argument("--no-doc", action="store_true", help="run and report, leave the doc alone")
     p.add_argument(
         "--report-only",
@@ -286,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         "--no-doc or --only, and its own --results)",
     )
     args = p.parse_args(argv)
-    names = args.only or SCENARIOS
+    names = [n for n in args.only or SCENARIOS if n not in args.skip]
     results_dir = Path(args.results)
     log_path = results_dir / LOADS
     log = json.loads(log_path.read_text()) if log_path.exists() else {}
@@ -328,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
         text = DOC.read_text(encoding="utf-8")
         head, _, rest = text.partition(BEGIN)
         _, _, tail = rest.partition(END)
-        section = results_section(analyses, seconds, study, log, closed)
+        section = results_section(analyses, seconds, study, log, closed, args.skip)
         DOC.write_text(head + section + tail, encoding="utf-8")
         print(f"wrote {DOC.relative_to(ROOT)} and {FIGURES.relative_to(ROOT)}/")
     return 0
