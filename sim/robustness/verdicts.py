@@ -46,6 +46,12 @@ LABELS = {
     "word_of_mouth.negative_amplitude": "how much unhappy customers talk",
     "acquisition.p": "Bass p (adoption from outside influence)",
     "acquisition.q": "Bass q (adoption by imitation)",
+    "economics.capacity_build_cost": "the cost of staff capacity for one more customer",
+    "economics.capacity_decay": "the share of staff capacity lost each year (turnover)",
+    "satisfaction.curvature": "the curvature of satisfaction in the gap to expectations "
+    "(1: linear)",
+    "teaching.max_shift": "how far a teaching firm can shift what customers value",
+    "retention.extras_reference": "the spending on product extras that counts as a full programme",
 }
 """Readable names of the parameters the shipped studies vary (others: the schema's description)."""
 
