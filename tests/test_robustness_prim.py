@@ -126,6 +126,9 @@ def test_judge_says_where_a_claim_fails_in_words() -> None:
     m3 = re.search(r"x3 is below ([0-9.]+)", s)
     assert m1 and float(m1.group(1)) == pytest.approx(0.7, abs=0.03)
     assert m3 and float(m3.group(1)) == pytest.approx(0.5, abs=0.03)
+    from sim.robustness.figures import map_axes
+
+    assert set(map_axes(v, X)) == {"x1", "x3"}  # the map shows where it flips
 
 
 def test_importance_ranks_the_parameters_that_drive_the_margin() -> None:

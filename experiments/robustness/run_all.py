@@ -160,10 +160,10 @@ def results_section(
     from sim.sweep.plots import save
 
     verdicts = [v for a, _ in analyses for v in a.verdicts]
+    labels = [f"{a.study.scenario.name}: {v.claim.label}" for a, _ in analyses for v in a.verdicts]
     FIGURES.mkdir(parents=True, exist_ok=True)
-    save(
-        odds_chart(verdicts, "Every shipped claim over the plausible worlds"), FIGURES / "odds.png"
-    )
+    chart = odds_chart(verdicts, "Every shipped claim over the plausible worlds", labels)
+    save(chart, FIGURES / "odds.png")
     cfg = study.config
     runs = sum(a.runs_ok for a, _ in analyses)
     minutes = sum(seconds.values()) / 60

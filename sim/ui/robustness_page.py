@@ -376,7 +376,8 @@ def OddsView(analysis, verdict) -> None:
                 standouts = set(verdict.standouts["parameter"])
                 solara.Text(
                     "Share of the claim's margin variance each parameter explains alone "
-                    "(RBD-FAST over the worlds). The map shows the two largest."
+                    "(RBD-FAST over the worlds). The map shows the two largest, or the parameters "
+                    "of PRIM's box when it found one."
                     + (
                         " In bold: those that stand out from the estimator's noise."
                         if standouts
