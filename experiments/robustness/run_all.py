@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     from sim.robustness.report import analyze, write_report
     from sim.robustness.study import run_study
     from sim.sweep.progress import make_progress
-    from sim.sweep.store import SweepResults
+    from sim.sweep.results import SweepResults
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--only", action="append", choices=SCENARIOS, help="just these scenarios")
