@@ -207,3 +207,19 @@ def test_a_variant_whose_firms_differ_drops_the_claims_but_a_bad_file_still_fail
     path.write_text(BAD)
     with pytest.raises(ScenarioError, match=r"claims\[1\]\.holds"):
         load_scenario(path, {"firms": two})
+
+
+def test_a_run_whose_market_stopped_early_has_no_final_value() -> None:
+    _, firms = _tables()
+    # r3's firms both closed after step 2: its market stopped and kept no later rows
+    stopped = firms[firms["run_id"] == "r1"].assign(run_id="r3")
+    stopped = stopped[stopped["step"] <= 2].assign(share=[0.7, 0.3, 1.0, 0.0])
+    firms = pd.concat([firms, stopped], ignore_index=True)
+    final = _claim("firms.Heads Up.share > firms.Silent.share")
+    early = _claim("firms.Heads Up.share @ year 1 > firms.Silent.share @ year 1")
+    df = claim_margins([final], None, firms, final_step=4)
+    assert math.isnan(df.loc["r3", "c"])  # not the 1.0 of the step its last firm closed
+    assert df.loc["r1", "c"] == pytest.approx(0.54 - 0.46)
+    # what it reached is still read: year 1 = steps 1-2, the last one (1.0 - 0.0)
+    assert claim_margins([early], None, firms, final_step=4).loc["r3", "c"] == pytest.approx(1.0)
+    assert claim_margins([final], None, firms).loc["r3", "c"] == pytest.approx(1.0)  # as stored

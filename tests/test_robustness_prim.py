@@ -14,7 +14,7 @@ from sim.robustness.claims import parse_claim
 from sim.robustness.importance import margin_importance
 from sim.robustness.odds import wilson
 from sim.robustness.prim import Restriction, find_boxes, peel
-from sim.robustness.verdicts import judge
+from sim.robustness.verdicts import Verdict, judge
 
 
 def _worlds(n: int, d: int, seed: int) -> pd.DataFrame:
@@ -35,6 +35,19 @@ def test_prim_finds_a_box_set_in_advance(seed: int) -> None:
     assert limits["x2"].high == pytest.approx(0.3, abs=0.05) and limits["x2"].low is None
     assert box.coverage >= 0.9 and box.density >= 0.9
     assert box.mass == pytest.approx(interest.mean(), abs=0.04)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_prim_finds_the_box_among_as_many_parameters_as_the_shipped_studies(seed: int) -> None:
+    # the shipped studies vary the schema's 110 ranges over 192 worlds: the box still stands out
+    X = _worlds(192, 110, seed)
+    interest = ((X.x0 > 0.6) & (X.x2 < 0.3)).to_numpy()
+    (box, *_) = find_boxes(X, interest)
+    limits = {r.key: r for r in box.restrictions}
+    assert set(limits) == {"x0", "x2"}
+    assert limits["x0"].low == pytest.approx(0.6, abs=0.05)
+    assert limits["x2"].high == pytest.approx(0.3, abs=0.05)
+    assert box.coverage >= 0.9 and box.density >= 0.9
 
 
 def test_prim_covers_two_separate_boxes() -> None:
@@ -113,6 +126,9 @@ def test_judge_says_where_a_claim_fails_in_words() -> None:
     m3 = re.search(r"x3 is below ([0-9.]+)", s)
     assert m1 and float(m1.group(1)) == pytest.approx(0.7, abs=0.03)
     assert m3 and float(m3.group(1)) == pytest.approx(0.5, abs=0.03)
+    from sim.robustness.figures import map_axes
+
+    assert set(map_axes(v, X)) == {"x1", "x3"}  # the map shows where it flips
 
 
 def test_importance_ranks_the_parameters_that_drive_the_margin() -> None:
@@ -123,3 +139,35 @@ def test_importance_ranks_the_parameters_that_drive_the_margin() -> None:
     assert list(imp.parameter[:2]) == ["x0", "x5"]
     assert imp.S1.iloc[0] == pytest.approx(0.63, abs=0.15)
     assert imp.S1.iloc[2:].max() < 0.15
+
+
+def test_only_indices_above_the_noise_pick_out_deciding_parameters() -> None:
+    X = _worlds(192, 110, 9)
+    rng = np.random.default_rng(2)
+
+    def verdict(margin: np.ndarray) -> Verdict:
+        m = pd.Series(margin, index=X.index)
+        return Verdict(CLAIM, wilson(int((m > 0).sum()), 192), margin_importance(X, m))
+
+    assert list(verdict(X.x3.to_numpy() + 0.2 * rng.normal(size=192)).standouts.parameter) == ["x3"]
+    noise = verdict(rng.normal(size=192))
+    assert noise.standouts.empty and len(noise.importance) == 110  # the largest of 110 is noise
+
+
+def test_importance_gives_salibs_indices_and_intervals() -> None:
+    import warnings
+
+    from SALib.analyze import rbd_fast
+
+    from sim.robustness.importance import HARMONICS
+
+    X = _worlds(90, 5, 11)
+    y = (3 * X.x0 - 2 * X.x3**2).to_numpy() + 0.3 * np.random.default_rng(3).normal(size=90)
+    ours = margin_importance(X, pd.Series(y, index=X.index), seed=4, resamples=50)
+    problem = {"num_vars": 5, "names": list(X.columns), "bounds": [[0.0, 1.0]] * 5}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = rbd_fast.analyze(problem, X.to_numpy(), y, M=HARMONICS, num_resamples=50, seed=4)
+    ours = ours.set_index("parameter").loc[list(X.columns)]
+    assert np.allclose(ours.S1, np.clip(ref["S1"], 0, None), atol=1e-12)
+    assert np.allclose(ours.S1_conf, ref["S1_conf"], atol=1e-12)

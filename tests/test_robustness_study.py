@@ -87,6 +87,28 @@ def test_a_rerun_resumes_and_new_claims_reuse_the_runs(study_run, tmp_path: Path
     assert len(analyze(other, reused).verdicts) == 1
 
 
+def test_batched_worlds_give_the_odds_of_worlds_run_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sim.sweep.runner as runner
+
+    sizes: list[int] = []
+    run_batch = runner.run_batch
+
+    def counted(batch):
+        sizes.append(len(getattr(batch, "tasks", [batch])))
+        return run_batch(batch)
+
+    monkeypatch.setattr(runner, "run_batch", counted)
+    study = plan_study(TINY, RANGES, worlds=16)
+    batched = analyze(study, run_study(study, tmp_path / "b", executor="serial"))
+    assert max(sizes) > 1  # the worlds' markets were stepped together, several to a batch
+    alone = analyze(study, run_study(study, tmp_path / "a", executor="serial", batch=False))
+    pd.testing.assert_frame_equal(batched.margins, alone.margins)
+    for b, a in zip(batched.verdicts, alone.verdicts, strict=True):
+        assert (b.odds.holds, b.odds.worlds) == (a.odds.holds, a.odds.worlds)
+
+
 def test_the_report_files_say_the_verdicts(study_run) -> None:
     study, results, out = study_run
     md = write_report(analyze(study, results), out)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
@@ -29,9 +30,36 @@ SCENARIOS = (
     "retention_vs_acquisition",
     "growth_vs_support",
     "niche_vs_generalist",
-    "liquid_expectations",
+    "service_vs_price",
     "national_leader_enters",
+    "national_leader_equal",
+    "baseline",
+    "liquid_expectations",
+    "bass_docking",
 )
+YOUNG_MARKET = ["acquisition.p"]
+HOLD = {
+    # the over-promising family is set in a young market, acquisition.p = 0.15 a year, outside
+    # the Bass range of established categories (0.01-0.06): with p from that range both firms
+    # run out of cash before year 3 in 190 of 192 worlds of overpromise_vs_honest (the market
+    # stops), and the claims would be read in the year the firms closed, not in year 10
+    "overpromise_vs_honest": YOUNG_MARKET,
+    "proactive_disclosure": YOUNG_MARKET,
+    "retention_vs_acquisition": YOUNG_MARKET,
+    "growth_vs_support": YOUNG_MARKET,
+    # a docking check of the Bass curve: adoption only through p and q, as the scenario sets it
+    # up; p and q themselves vary (their ranges are Sultan, Farley & Lehmann's)
+    "bass_docking": [
+        "acquisition.satisfied_threshold",
+        "acquisition.marketing_elasticity",
+        "acquisition.targeting",
+    ],
+}
+"""Ranged parameters a scenario keeps at its own value (its set-up, not an unknown)."""
+STEPS = {"bass_docking": 250}
+"""Scenarios run only as far as their claims look (bass_docking's claim is at year 5 of 20)."""
+LOADS = "run_all.json"
+"""Per scenario, in the results folder: wall time and the load average before and after."""
 RANGES = ROOT / "experiments" / "robustness" / "ranges.toml"
 DOC = ROOT / "docs" / "robustness.md"
 FIGURES = ROOT / "docs" / "robustness_figures"
@@ -43,9 +71,15 @@ def _odds(v) -> str:
     return f"**{100 * o.share:.0f}%** ({100 * o.low:.0f}-{100 * o.high:.0f}%)"
 
 
-def _deciders(v, n: int = 2) -> str:
-    rows = v.importance.head(n)
-    return ", ".join(f"`{r.parameter}` {r.S1:.2f}" for r in rows.itertuples()) or "-"
+def _deciders(v, n: int = 3) -> str:
+    """The parameters whose index stands out from noise, else the largest, marked as noise."""
+    if v.importance.empty:
+        return "-"
+    rows = v.standouts.head(n)
+    if rows.empty:
+        top = v.importance.iloc[0]
+        return f"none stands out (largest: `{top.parameter}` {top.S1:.2f} ± {top.S1_conf:.2f})"
+    return ", ".join(f"`{r.parameter}` {r.S1:.2f}" for r in rows.itertuples())
 
 
 def _conditions(v) -> str:
@@ -63,44 +97,105 @@ def _conditions(v) -> str:
 def _decided_by(v) -> str:
     if v.importance.empty:
         return "No sensitivity indices: the margin is the same in every world."
-    return (
-        "Deciding parameters (first-order index of the margin, ± 95% half-width): "
-        + ", ".join(
-            f"`{r.parameter}` {r.S1:.2f} ± {r.S1_conf:.2f}"
-            for r in v.importance.head(3).itertuples()
-        )
-        + "."
+    top = ", ".join(
+        f"`{r.parameter}` {r.S1:.2f} ± {r.S1_conf:.2f}" for r in v.importance.head(3).itertuples()
     )
+    out = f"Largest first-order indices of the margin (± 95% half-width): {top}."
+    if v.standouts.empty:
+        out += " None stands out from the estimator's noise: no one parameter decides it alone."
+    return out
 
 
-def results_section(analyses: list, seconds: dict[str, float], study) -> str:
+def closures(results, steps: int) -> tuple[int, dict[str, int]]:
+    """Worlds whose market stopped before ``steps`` (every firm closed), and per firm the worlds
+    where it closed (by the end, or in a market that stopped)."""
+    firms = results.df("firms")
+    if firms.empty:
+        return 0, {}
+    last = firms.groupby("point")["step"].transform("max")
+    end = firms[firms["step"] == last]
+    early = end.groupby("point")["step"].first() < steps
+    gone = ~end["alive"].astype(bool) | end["point"].map(early)
+    stopped = int(early.sum())
+    closed = end[gone].groupby("name")["point"].nunique()
+    return stopped, {k: int(v) for k, v in closed.sort_values(ascending=False).items()}
+
+
+def _closed_words(entry: tuple[int, dict[str, int]] | None, worlds: int) -> str:
+    if entry is None:
+        return ""
+    stopped, closed = entry
+    if not closed:
+        return " No firm closed in any world."
+    each = (f"{n} ({k} world{'s' if k != 1 else ''})" for n, k in closed.items())
+    out = " Firms closed in " + ", ".join(each) + "."
+    if stopped:
+        out += (
+            f" In {stopped} of {worlds} worlds every firm closed before the end and the market "
+            "stopped: claims about the end are undecided there."
+        )
+    return out
+
+
+def _load(entry: dict) -> str:
+    """``load average 7.9-10.8`` (1-minute averages before and after a study's runs, and any
+    the study's ``loads`` list adds: samples taken while it ran)."""
+    loads = [entry[k][0] for k in ("load_before", "load_after") if k in entry]
+    loads += entry.get("loads", [])
+    if not loads:
+        return "load not recorded"
+    return f"load average {min(loads):.1f}-{max(loads):.1f}"
+
+
+def results_section(
+    analyses: list,
+    seconds: dict[str, float],
+    study,
+    log: dict,
+    closed: dict | None = None,
+    skipped: list[str] | None = None,
+) -> str:
     """The generated part of docs/robustness.md."""
     from sim.robustness.figures import odds_chart
     from sim.sweep.plots import save
 
     verdicts = [v for a, _ in analyses for v in a.verdicts]
+    labels = [f"{a.study.scenario.name}: {v.claim.label}" for a, _ in analyses for v in a.verdicts]
     FIGURES.mkdir(parents=True, exist_ok=True)
-    save(
-        odds_chart(verdicts, "Every shipped claim over the plausible worlds"), FIGURES / "odds.png"
-    )
+    chart = odds_chart(verdicts, "Every shipped claim over the plausible worlds", labels)
+    save(chart, FIGURES / "odds.png")
     cfg = study.config
     runs = sum(a.runs_ok for a, _ in analyses)
     minutes = sum(seconds.values()) / 60
+    ranges: dict = {}
+    for a, _ in analyses:
+        ranges.update(a.study.ranges)
     lines = [
         BEGIN,
         "",
         f"Generated by `experiments/robustness/run_all.py` on {time.strftime('%d %B %Y')}: "
         f"{len(analyses)} scenarios, {cfg.worlds} worlds x {cfg.replicates} replicates each "
-        f"({runs} runs of {study.steps} steps, {minutes:.0f} min on this 2-core machine), "
+        f"({runs} runs, {minutes:.0f} min of wall time on {os.cpu_count()} cores shared with "
+        "other work), "
         + ", ".join(f"{k} = {v}" for k, v in cfg.fixed.items())
-        + f", seed {cfg.seed}; {len(study.ranges)} parameters varied:",
+        + f", seed {cfg.seed}; {len(ranges)} parameters varied over their plausible ranges "
+        "(scenarios that hold some of them say so below)."
+        + (
+            " Left out of this pass: " + ", ".join(f"`{n}`" for n in skipped) + "."
+            if skipped
+            else ""
+        ),
+        "",
+        "<details><summary>The ranges</summary>",
         "",
         "| parameter | range | source |",
         "|---|---|---|",
     ]
-    for k, r in study.ranges.items():
+    for k, r in ranges.items():
         lines.append(f"| `{k}` | {r.low:.4g} - {r.high:.4g} | {r.source} |")
     lines += [
+        "",
+        "</details>",
         "",
         "![odds](robustness_figures/odds.png)",
         "",
@@ -119,7 +214,16 @@ def results_section(analyses: list, seconds: dict[str, float], study) -> str:
             "",
             f"### {name}",
             "",
-            f"{a.runs_ok} runs in {seconds.get(name, float('nan')) / 60:.1f} min of wall time.",
+            f"{a.runs_ok} runs of {a.study.steps} steps in "
+            f"{seconds.get(name, float('nan')) / 60:.1f} min of wall time "
+            f"({_load(log.get(name, {}))}); {len(a.study.ranges)} parameters varied"
+            + (
+                ", held at the scenario's value: " + ", ".join(f"`{k}`" for k in HOLD[name])
+                if name in HOLD
+                else ""
+            )
+            + "."
+            + _closed_words((closed or {}).get(name), len(a.study.worlds)),
         ]
         for v in a.verdicts:
             fig = f"{name}__{v.claim.name}.png"
@@ -153,10 +257,23 @@ def _session_seconds(manifest: Path) -> float:
     return total
 
 
+def _plan(name: str, hold: list[str] | None = None):
+    from dataclasses import replace
+
+    from sim.robustness.ranges import load_config
+    from sim.robustness.study import plan_study
+
+    cfg = load_config(RANGES)
+    held = [*cfg.hold, *HOLD.get(name, []), *(hold or [])]
+    cfg = replace(cfg, hold=held, steps=STEPS.get(name, cfg.steps))
+    return plan_study(name, cfg)
+
+
 def main(argv: list[str] | None = None) -> int:
     from sim.robustness.report import analyze, write_report
-    from sim.robustness.study import plan_study, run_study
+    from sim.robustness.study import run_study
     from sim.sweep.progress import make_progress
+    from sim.sweep.results import SweepResults
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--only", action="append", choices=SCENARIOS, help="just these scenarios")
@@ -164,34 +281,68 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
     p.add_argument("--results", default=str(ROOT / "results" / "robustness"))
     p.add_argument("--force", action="store_true", help="discard stored runs of other studies")
+    p.add_argument(
+        "--skip", action="append", default=[], choices=SCENARIOS, help="leave these scenarios out"
+    )
     p.add_argument("--no-doc", action="store_true", help="run and report, leave the doc alone")
+    p.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: judge the runs stored in --results and write the reports and the doc",
+    )
+    p.add_argument(
+        "--hold",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="also keep this ranged parameter at each scenario's value (a side study; with "
+        "--no-doc or --only, and its own --results)",
+    )
     args = p.parse_args(argv)
-    names = args.only or SCENARIOS
-    analyses, seconds, study = [], {}, None
+    names = [n for n in args.only or SCENARIOS if n not in args.skip]
+    results_dir = Path(args.results)
+    log_path = results_dir / LOADS
+    log = json.loads(log_path.read_text()) if log_path.exists() else {}
+    analyses, seconds, study, closed = [], {}, None, {}
     for name in names:
-        study = plan_study(name, RANGES)
-        folder = Path(args.results) / name
-        results = run_study(
-            study,
-            folder,
-            executor=args.dask,
-            workers=args.workers,
-            progress=make_progress(not sys.stderr.isatty()),
-            force=args.force,
-        )
-        r = results.report
+        study = _plan(name, args.hold)
+        folder = results_dir / name
+        if args.report_only:
+            results = SweepResults(folder / "runs")
+            ran = 0
+        else:
+            before = os.getloadavg()
+            results = run_study(
+                study,
+                folder,
+                executor=args.dask,
+                workers=args.workers,
+                progress=make_progress(not sys.stderr.isatty()),
+                force=args.force,
+            )
+            ran = results.report.ran
+            if ran:
+                log[name] = {"load_before": before, "load_after": os.getloadavg()}
         seconds[name] = _session_seconds(folder / "runs" / "manifest.json")
+        log.setdefault(name, {})["seconds"] = seconds[name]
+        results_dir.mkdir(parents=True, exist_ok=True)
+        log_path.write_text(json.dumps(log, indent=2) + "\n")
         analysis = analyze(study, results, seed=study.config.seed)
+        closed[name] = closures(results, study.steps)
         write_report(analysis, folder)
         analyses.append((analysis, folder))
-        print(f"{name}: {r.total} runs, {r.ran} run now; {seconds[name]:.0f} s in all", flush=True)
+        print(
+            f"{name}: {analysis.runs_ok} runs, {ran} run now; {seconds[name]:.0f} s in all",
+            flush=True,
+        )
         for v in analysis.verdicts:
             print(f"  {v.sentence()}", flush=True)
-    if not args.no_doc and not args.only:
+    if not args.no_doc and not args.only and not args.hold:
         text = DOC.read_text(encoding="utf-8")
         head, _, rest = text.partition(BEGIN)
         _, _, tail = rest.partition(END)
-        DOC.write_text(head + results_section(analyses, seconds, study) + tail, encoding="utf-8")
+        section = results_section(analyses, seconds, study, log, closed, args.skip)
+        DOC.write_text(head + section + tail, encoding="utf-8")
         print(f"wrote {DOC.relative_to(ROOT)} and {FIGURES.relative_to(ROOT)}/")
     return 0
 

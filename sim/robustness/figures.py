@@ -28,9 +28,11 @@ __all__ = ["map_axes", "margin_map", "odds_chart"]
 
 
 def map_axes(verdict: Verdict, worlds: pd.DataFrame) -> tuple[str, str]:
-    """The two parameters of the map: the two largest indices (else the first two varied)."""
+    """The two parameters of the map: those PRIM's first box restricts (where the claim flips),
+    then the largest indices, then the first varied."""
     varied = [c for c in worlds.columns if worlds[c].nunique() > 1]
-    order = [p for p in verdict.deciders if p in varied] + [p for p in varied]
+    boxed = [r.key for r in verdict.boxes[0].restrictions] if verdict.boxes else []
+    order = [p for p in [*boxed, *verdict.deciders] if p in varied] + varied
     seen: list[str] = []
     for p in order:
         if p not in seen:
@@ -115,8 +117,11 @@ def margin_map(
     return fig
 
 
-def odds_chart(verdicts: list[Verdict], title: str = "") -> plt.Figure:
-    """Each claim's share of worlds where it holds, with its Wilson interval."""
+def odds_chart(
+    verdicts: list[Verdict], title: str = "", labels: list[str] | None = None
+) -> plt.Figure:
+    """Each claim's share of worlds where it holds, with its Wilson interval; ``labels``
+    replaces the claims' own (claims of several scenarios may read alike)."""
     n = len(verdicts)
     fig, ax = plt.subplots(figsize=(7.5, 0.55 * n + 1.2), dpi=110)
     ys = np.arange(n)[::-1]
@@ -126,7 +131,8 @@ def odds_chart(verdicts: list[Verdict], title: str = "") -> plt.Figure:
     colors = ["#2b7bba" if s >= 0.95 else "#e08a1e" if s >= 0.5 else "#c0392b" for s in share]
     ax.barh(ys, share, color=colors, alpha=0.85)
     ax.errorbar(share, ys, xerr=[lo, hi], fmt="none", ecolor="black", capsize=3, lw=1)
-    ax.set_yticks(ys, [textwrap.shorten(v.claim.label, 70) for v in verdicts], fontsize=8)
+    names = labels or [v.claim.label for v in verdicts]
+    ax.set_yticks(ys, [textwrap.shorten(n, 80) for n in names], fontsize=8)
     ax.set_xlim(0, 1)
     ax.set_xlabel("share of plausible worlds where the claim holds (95% Wilson interval)")
     ax.axvline(0.95, color="grey", ls=":", lw=1)

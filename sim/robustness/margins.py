@@ -4,7 +4,8 @@ A run's margin of a claim is ``left - right`` (for ``>``/``>=``) or ``right - le
 ``<``/``<=``), each reference read from the run's kept rows in its window. A world's margin is the
 mean over its replicates; the claim holds in the world when that mean is positive (or zero for a
 non-strict comparison). A reference that is undefined in a run (the trust of a firm that has no
-customers left, a step the run did not reach) gives no margin for that run; a world whose every
+customers left, a step the run did not reach, the end of a run whose market stopped early because
+every firm closed) gives no margin for that run; a world whose every
 replicate is undefined is *undecided* and counted apart.
 
 This module never imports the model, the UI or an executor.
@@ -20,7 +21,9 @@ from sim.robustness.claims import Call, Claim, Const, Node, Op, Ref
 __all__ = ["claim_margins", "holds", "world_margins"]
 
 
-def _ref_values(ref: Ref, market: pd.DataFrame | None, firms: pd.DataFrame | None) -> pd.Series:
+def _ref_values(
+    ref: Ref, market: pd.DataFrame | None, firms: pd.DataFrame | None, final: int | None
+) -> pd.Series:
     o = ref.outcome
     if o.table == "firms":
         if firms is None:
@@ -33,7 +36,9 @@ def _ref_values(ref: Ref, market: pd.DataFrame | None, firms: pd.DataFrame | Non
     if o.metric not in rows.columns:
         raise ValueError(f"{ref.text}: the results have no column {o.metric!r}")
     w = ref.window
-    if w.kind == "final":
+    if w.kind == "final" and final is not None:
+        rows = rows[rows["step"] == final]
+    elif w.kind == "final":
         last = rows.groupby("run_id")["step"].transform("max")
         rows = rows[rows["step"] == last]
     else:
@@ -41,13 +46,20 @@ def _ref_values(ref: Ref, market: pd.DataFrame | None, firms: pd.DataFrame | Non
     return rows.groupby("run_id")[o.metric].mean().astype(float)
 
 
-def _eval(node: Node, runs: pd.Index, market: pd.DataFrame | None, firms: pd.DataFrame | None):
+def _eval(
+    node: Node,
+    runs: pd.Index,
+    market: pd.DataFrame | None,
+    firms: pd.DataFrame | None,
+    final: int | None = None,
+):
     if isinstance(node, Const):
         return pd.Series(node.value, index=runs, dtype=float)
     if isinstance(node, Ref):
-        return _ref_values(node, market, firms).reindex(runs)
+        return _ref_values(node, market, firms, final).reindex(runs)
     if isinstance(node, Op):
-        a, b = _eval(node.left, runs, market, firms), _eval(node.right, runs, market, firms)
+        a = _eval(node.left, runs, market, firms, final)
+        b = _eval(node.right, runs, market, firms, final)
         if node.op == "+":
             return a + b
         if node.op == "-":
@@ -57,7 +69,7 @@ def _eval(node: Node, runs: pd.Index, market: pd.DataFrame | None, firms: pd.Dat
         with np.errstate(divide="ignore", invalid="ignore"):
             return (a / b).replace([np.inf, -np.inf], np.nan)
     if isinstance(node, Call):
-        args = [_eval(a, runs, market, firms) for a in node.args]
+        args = [_eval(a, runs, market, firms, final) for a in node.args]
         if node.name == "abs":
             return args[0].abs()
         frame = pd.concat(args, axis=1)
@@ -74,6 +86,7 @@ def claim_margins(
     market: pd.DataFrame | None,
     firms: pd.DataFrame | None,
     runs: pd.Index | None = None,
+    final_step: int | None = None,
 ) -> pd.DataFrame:
     """Each claim's margin in each run.
 
@@ -86,6 +99,11 @@ def claim_margins(
         ``SweepResults.df`` returns them.
     runs
         Run ids to report (default: every run in the tables).
+    final_step
+        The step ``@ final`` reads: the runs' last step as planned. A market stops when its
+        last firm closes, and a run that stopped before ``final_step`` has no final value (its
+        claims about the end are undecided there, not read in the year the firms closed).
+        None: each run's last kept step.
 
     Returns
     -------
@@ -97,8 +115,8 @@ def claim_margins(
         runs = pd.Index(sorted(set().union(*[set(i) for i in ids])), name="run_id")
     out = {}
     for c in claims:
-        left = _eval(c.left, runs, market, firms)
-        right = _eval(c.right, runs, market, firms)
+        left = _eval(c.left, runs, market, firms, final_step)
+        right = _eval(c.right, runs, market, firms, final_step)
         out[c.name] = (left - right) if c.op in (">", ">=") else (right - left)
     return pd.DataFrame(out, index=runs)
 

@@ -260,8 +260,12 @@ def run_study(
     progress: Progress | None = None,
     force: bool = False,
     argv: list[str] | None = None,
+    batch: bool = True,
 ) -> SweepResults:
     """Run (or resume) the study's worlds into ``out/runs`` and record the study in ``out``.
+
+    The worlds' small markets are stepped together, many to a batch (``batch``, issue 16), with
+    the same numbers as one by one (``batch=False``).
 
     Raises
     ------
@@ -281,6 +285,7 @@ def run_study(
         progress=progress,
         force=force,
         argv=argv,
+        batch=batch,
     )
     (root / STUDY_FILE).write_text(json.dumps(study.to_dict(), indent=2) + "\n", encoding="utf-8")
     return results
@@ -303,7 +308,7 @@ def study_margins(study: Study, results: SweepResults) -> tuple[pd.DataFrame, pd
     firms = results.df("firms")
     market = results.df("market")
     ids = pd.Index(ok["run_id"], name="run_id")
-    margins = claim_margins(study.claims, market, firms, ids)
+    margins = claim_margins(study.claims, market, firms, ids, final_step=study.steps)
     world_of = pd.Series(ok["point"].to_numpy(), index=ids)
     per_world = world_margins(margins, world_of)
     return study.worlds.loc[per_world.index], per_world

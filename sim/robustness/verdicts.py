@@ -23,10 +23,15 @@ from sim.robustness.margins import holds
 from sim.robustness.odds import Odds, wilson
 from sim.robustness.prim import Box, find_boxes
 
-__all__ = ["NEARLY", "Verdict", "judge", "parameter_label"]
+__all__ = ["NEARLY", "STANDS_OUT", "Verdict", "judge", "parameter_label"]
 
 NEARLY = 0.95
 """A claim holding (or failing) in at least this share of worlds holds (fails) nearly everywhere."""
+
+STANDS_OUT = 0.1
+"""A first-order index this large whose 95% interval lies above 0 picks out a deciding parameter;
+below ~0.1 the estimator's noise (± 0.1-0.15 with 100-200 worlds) does not tell parameters apart
+(docs/robustness.md)."""
 
 LABELS = {
     "expectations.weight_benchmark": "the weight of the best experience anywhere in expectations",
@@ -41,6 +46,12 @@ LABELS = {
     "word_of_mouth.negative_amplitude": "how much unhappy customers talk",
     "acquisition.p": "Bass p (adoption from outside influence)",
     "acquisition.q": "Bass q (adoption by imitation)",
+    "economics.capacity_build_cost": "the cost of staff capacity for one more customer",
+    "economics.capacity_decay": "the share of staff capacity lost each year (turnover)",
+    "satisfaction.curvature": "the curvature of satisfaction in the gap to expectations "
+    "(1: linear)",
+    "teaching.max_shift": "how far a teaching firm can shift what customers value",
+    "retention.extras_reference": "the spending on product extras that counts as a full programme",
 }
 """Readable names of the parameters the shipped studies vary (others: the schema's description)."""
 
@@ -112,6 +123,15 @@ class Verdict:
         """Parameters in order of their first-order index."""
         return list(self.importance["parameter"])
 
+    @property
+    def standouts(self) -> pd.DataFrame:
+        """The rows of :attr:`importance` that stand out from the estimator's noise: an index of
+        at least :data:`STANDS_OUT` whose interval lies above 0."""
+        imp = self.importance
+        if imp.empty:
+            return imp
+        return imp[(imp["S1"] >= STANDS_OUT) & (imp["S1"] - imp["S1_conf"] > 0)]
+
     def conditions(self) -> list[str]:
         """One sentence per box: where the claim flips, how much of the plausible space that is."""
         out = []
@@ -120,10 +140,10 @@ class Verdict:
         overall = o.share if verb == "holds" else 1 - o.share
         for b in self.boxes:
             out.append(
-                f"it {verb} {'mainly ' if b.coverage < 0.95 else 'only '}when {box_words(b)}: "
-                f"{100 * b.mass:.0f}% of plausible worlds, holding {100 * b.coverage:.0f}% of "
-                f"the worlds where it {verb}; inside, it {verb} in {100 * b.density:.0f}% "
-                f"(against {100 * overall:.0f}% overall)"
+                f"it {verb} {'mainly ' if b.coverage < 0.95 else 'only '}when {box_words(b)} "
+                f"({100 * b.mass:.0f}% of plausible worlds, holding {100 * b.coverage:.0f}% of "
+                f"the worlds where it {verb}); there it {verb} in {100 * b.density:.0f}% of "
+                f"worlds, against {100 * overall:.0f}% overall"
             )
         return out
 
@@ -242,5 +262,8 @@ def judge(
         verdict.boxes = boxes
         verdict.looks_for = "fails" if minority_fails else "holds"
         if not boxes:
-            verdict.note = "PRIM found no box of parameters where it flips."
+            verdict.note = (
+                f"PRIM found no box of parameters where it {verdict.looks_for} markedly more "
+                "often than elsewhere: no simple condition on a few parameters decides it."
+            )
     return verdict

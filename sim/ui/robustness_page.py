@@ -48,6 +48,14 @@ PIT_METRICS = {
     "mean satisfaction at the end": "satisfaction",
 }
 DEFAULT_RANGES = "experiments/robustness/ranges.toml"
+ROBUSTNESS_CSS = """
+.cx-deciders { width: 100%; table-layout: auto; }
+.cx-deciders td:first-child { white-space: normal; min-width: 14em; }
+.cx-deciders td:nth-child(2) { white-space: normal; }
+.cx-deciders tr.cx-standout td { font-weight: 600; }
+"""
+"""The deciders' table wraps its long parameter names inside its card (``.cx-table`` keeps
+cells on one line, and the schema's descriptions ran past the page's right edge)."""
 
 
 def claim_scenarios() -> list[str]:
@@ -174,6 +182,11 @@ class RobustnessState:
         self.form_error.value = None
         start_job(study, s.folder)
         self.tick.value += 1
+
+
+def _breakable(key: str) -> str:
+    """A dotted key as HTML that may wrap after its dots and underscores, not inside words."""
+    return html.escape(key).replace(".", ".<wbr>").replace("_", "_<wbr>")
 
 
 def _png(fig) -> bytes:
@@ -326,7 +339,7 @@ def OddsView(analysis, verdict) -> None:
     """Odds, the verdict in words, the margin map and the deciding parameters."""
     from sim.robustness.figures import margin_map
     from sim.robustness.importance import MIN_WORLDS
-    from sim.robustness.verdicts import parameter_label
+    from sim.robustness.verdicts import STANDS_OUT, parameter_label
 
     o = verdict.odds
     partial = "" if analysis.complete else f" (so far: {analysis.runs_ok} of "
@@ -360,23 +373,33 @@ def OddsView(analysis, verdict) -> None:
                     classes=["cx-hint"],
                 )
             else:
+                standouts = set(verdict.standouts["parameter"])
                 solara.Text(
                     "Share of the claim's margin variance each parameter explains alone "
-                    "(RBD-FAST over the worlds). The map shows the two largest.",
+                    "(RBD-FAST over the worlds). The map shows the two largest, or the parameters "
+                    "of PRIM's box when it found one."
+                    + (
+                        " In bold: those that stand out from the estimator's noise."
+                        if standouts
+                        else " None stands out from the estimator's noise (an index of at least "
+                        f"{STANDS_OUT} whose interval lies above 0): no one parameter decides it "
+                        "alone."
+                    ),
                     classes=["cx-hint"],
                 )
                 rows = "".join(
-                    f"<tr><td>{html.escape(parameter_label(r.parameter))}</td>"
-                    f"<td><code>{html.escape(r.parameter)}</code></td><td>{r.S1:.2f}</td>"
+                    f'<tr class="{"cx-standout" if r.parameter in standouts else ""}">'
+                    f"<td>{html.escape(parameter_label(r.parameter))}</td>"
+                    f"<td><code>{_breakable(r.parameter)}</code></td><td>{r.S1:.2f}</td>"
                     f"<td>± {r.S1_conf:.2f}</td></tr>"
                     for r in verdict.importance.head(6).itertuples()
                 )
                 solara.HTML(
                     tag="div",
                     unsafe_innerHTML=(
-                        '<table class="cx-table" data-table="deciders"><thead><tr><th>parameter'
-                        "</th><th>key</th><th>first-order index</th><th>95%</th></tr></thead>"
-                        f"<tbody>{rows}</tbody></table>"
+                        '<table class="cx-table cx-deciders" data-table="deciders"><thead><tr>'
+                        "<th>parameter</th><th>key</th><th>first-order index</th><th>95%</th>"
+                        f"</tr></thead><tbody>{rows}</tbody></table>"
                     ),
                 )
 
@@ -387,6 +410,7 @@ def RobustnessPage(st: RobustnessState) -> None:
     if not st.names:
         solara.Info("No scenario on the search path states claims ([[claims]]).")
         return
+    solara.Style(ROBUSTNESS_CSS)
     StudyForm(st)
     try:
         s = st.settings()
