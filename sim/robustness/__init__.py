@@ -17,7 +17,7 @@
 >>> from sim.robustness.report import analyze
 >>> study = plan_study("proactive_disclosure", "experiments/robustness/ranges.toml")
 >>> len(study.worlds), [c.name for c in study.claims][:1]
-(128, ['warning_keeps_trust'])
+(192, ['warning_keeps_trust'])
 >>> analysis = analyze(study, run_study(study, "results/robustness/x"))  # doctest: +SKIP
 >>> [v.sentence() for v in analysis.verdicts]                            # doctest: +SKIP
 
