@@ -54,12 +54,17 @@ BEFORE = "8c0ab6d"
 against (one market per run, one draw at a time)."""
 
 
-def spec(runs: int, customers: int, steps: int) -> dict:
+def spec(
+    runs: int, customers: int, steps: int, name: str = "batched", every: int | None = None
+) -> dict:
+    """The benchmarks' sweep (also sweep_throughput.py's): the over-promiser's inflation over
+    ``runs`` runs of two replicates; a kept row every 13 steps (``every``: another interval).
+    Pure data: this module must not import the package before the code under test is chosen."""
     replicates = 2
     points = max(1, math.ceil(runs / replicates))
     values = [round(0.5 * i / max(1, points - 1), 6) for i in range(points)]
     return {
-        "name": "batched",
+        "name": name,
         "scenario": "overpromise_vs_honest",
         "seed": 1,
         "replicates": replicates,
@@ -68,7 +73,7 @@ def spec(runs: int, customers: int, steps: int) -> dict:
         "parameters": [
             {"key": "firms.Big Promises.levers.inflation", "name": "inflation", "values": values}
         ],
-        "output": {"every": min(13, steps)},
+        "output": {"every": min(13, steps) if every is None else every},
     }
 
 

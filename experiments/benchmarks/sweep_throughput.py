@@ -24,13 +24,13 @@ The ``if __name__ == "__main__":`` guard matters: worker processes are started w
 from __future__ import annotations
 
 import argparse
-import math
 import platform
 import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
+from batched_sweep import spec as batched_spec  # this folder: the benchmarks' one sweep
 
 import sim.sweep as sw
 from sim.sweep.executors import DaskExecutor, LocalExecutor, SerialExecutor, available_cores
@@ -54,21 +54,7 @@ class Clock:
 
 
 def spec(runs: int, customers: int, steps: int) -> dict:
-    replicates = 2
-    points = max(1, math.ceil(runs / replicates))
-    values = [round(0.5 * i / max(1, points - 1), 6) for i in range(points)]
-    return {
-        "name": "throughput",
-        "scenario": "overpromise_vs_honest",
-        "seed": 1,
-        "replicates": replicates,
-        "steps": steps,
-        "set": {"market.customers": customers},
-        "parameters": [
-            {"key": "firms.Big Promises.levers.inflation", "name": "inflation", "values": values}
-        ],
-        "output": {"every": 13 if steps >= 13 else 1},
-    }
+    return batched_spec(runs, customers, steps, "throughput", 13 if steps >= 13 else 1)
 
 
 def measure(name: str, executor: sw.Executor, data: dict, workers: int) -> dict:
