@@ -296,6 +296,12 @@ class Scenario(Params):
     )
     firms: list[FirmSpec]
     claims: list[ClaimSpec] = P([], "verdicts the scenario states (docs/robustness.md)")
+    held: list[str] = P(
+        [],
+        "ranged parameters this scenario sets on purpose (its set-up, not an unknown): "
+        "robustness studies keep them at the scenario's value unless a robustness file gives "
+        "them a range (docs/robustness.md)",
+    )
     _source_path: Path | None = PrivateAttr(None)
 
     @property
@@ -364,6 +370,17 @@ class Scenario(Params):
             problems.add(("segments",), "expected at least one [[segments]] table")
         if self.network.kind == "stochastic_block" and market.regions < 2:
             problems.add(("network", "kind"), "stochastic_block needs market.regions >= 2")
+        if self.held:
+            from sim.params import plausible_ranges  # the schema's ranged parameters
+
+            ranged = plausible_ranges()
+            for i, key in enumerate(self.held):
+                if key not in ranged:
+                    problems.add(
+                        ("held", i),
+                        f"{key!r} has no plausible range to hold; expected a ranged parameter "
+                        "such as 'acquisition.p' (docs/MODEL.md, Parameter reference)",
+                    )
         if self.network.kind == "watts_strogatz" and self.network.k >= market.customers:
             problems.add(
                 ("network", "k"),

@@ -54,6 +54,43 @@ def test_schema_ranges_are_varied_unless_held(tmp_path: Path) -> None:
     assert study.ranges["trust.loss"].origin == str(path)
 
 
+def test_a_scenario_holds_its_own_set_up_unless_a_file_ranges_it(tmp_path: Path) -> None:
+    from sim.scenario import load_scenario
+
+    young = load_scenario(TINY, {"held": ["acquisition.p"]})
+    schema = tmp_path / "schema.toml"
+    schema.write_text("worlds = 8\n")
+    study = plan_study(young, load_config(schema))
+    assert "acquisition.p" not in study.keys and study.held == ("acquisition.p",)
+    assert (study.worlds.columns != "acquisition.p").all()
+    assert study.to_dict()["held"] == ["acquisition.p"]
+    # without `held` the same study draws p; a file's own range for p draws it again
+    assert "acquisition.p" in plan_study(TINY, load_config(schema)).keys
+    drawn = tmp_path / "drawn.toml"
+    drawn.write_text('worlds = 8\n[ranges]\n"acquisition.p" = [0.01, 0.06]\n')
+    again = plan_study(young, load_config(drawn))
+    assert "acquisition.p" in again.keys and again.held == ()
+    assert again.worlds["acquisition.p"].between(0.01, 0.06).all()
+
+
+def test_the_shipped_young_markets_hold_p() -> None:
+    """The over-promising family's p = 0.15 is its set-up (docs/robustness.md)."""
+    shipped = Path(__file__).parents[1] / "experiments" / "robustness" / "ranges.toml"
+    for name in ("overpromise_vs_honest", "proactive_disclosure", "growth_vs_support"):
+        study = plan_study(name, shipped)
+        assert study.held == ("acquisition.p",) and "acquisition.p" not in study.keys
+        assert study.scenario.acquisition.p == pytest.approx(0.15)
+    assert "acquisition.p" in plan_study("baseline", shipped).keys
+
+
+def test_a_held_key_without_a_range_is_refused_naming_it() -> None:
+    from sim.scenario import ScenarioError, load_scenario
+
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(TINY, {"held": ["acquisition.p", "market.customers"]})
+    assert "held" in str(e.value) and "'market.customers' has no plausible range" in str(e.value)
+
+
 def test_a_claim_true_by_construction_holds_in_every_world(study_run) -> None:
     study, results, _ = study_run
     analysis = analyze(study, results)

@@ -37,25 +37,6 @@ SCENARIOS = (
     "liquid_expectations",
     "bass_docking",
 )
-YOUNG_MARKET = ["acquisition.p"]
-HOLD = {
-    # the over-promising family is set in a young market, acquisition.p = 0.15 a year, outside
-    # the Bass range of established categories (0.01-0.06): with p from that range both firms
-    # run out of cash before year 3 in 190 of 192 worlds of overpromise_vs_honest (the market
-    # stops), and the claims would be read in the year the firms closed, not in year 10
-    "overpromise_vs_honest": YOUNG_MARKET,
-    "proactive_disclosure": YOUNG_MARKET,
-    "retention_vs_acquisition": YOUNG_MARKET,
-    "growth_vs_support": YOUNG_MARKET,
-    # a docking check of the Bass curve: adoption only through p and q, as the scenario sets it
-    # up; p and q themselves vary (their ranges are Sultan, Farley & Lehmann's)
-    "bass_docking": [
-        "acquisition.satisfied_threshold",
-        "acquisition.marketing_elasticity",
-        "acquisition.targeting",
-    ],
-}
-"""Ranged parameters a scenario keeps at its own value (its set-up, not an unknown)."""
 STEPS = {"bass_docking": 250}
 """Scenarios run only as far as their claims look (bass_docking's claim is at year 5 of 20)."""
 LOADS = "run_all.json"
@@ -218,8 +199,8 @@ def results_section(
             f"{seconds.get(name, float('nan')) / 60:.1f} min of wall time "
             f"({_load(log.get(name, {}))}); {len(a.study.ranges)} parameters varied"
             + (
-                ", held at the scenario's value: " + ", ".join(f"`{k}`" for k in HOLD[name])
-                if name in HOLD
+                ", held at the scenario's value: " + ", ".join(f"`{k}`" for k in a.study.held)
+                if a.study.held
                 else ""
             )
             + "."
@@ -264,7 +245,7 @@ def _plan(name: str, hold: list[str] | None = None):
     from sim.robustness.study import plan_study
 
     cfg = load_config(RANGES)
-    held = [*cfg.hold, *HOLD.get(name, []), *(hold or [])]
+    held = [*cfg.hold, *(hold or [])]  # and the scenario's own `held` (plan_study)
     cfg = replace(cfg, hold=held, steps=STEPS.get(name, cfg.steps))
     return plan_study(name, cfg)
 

@@ -18,7 +18,9 @@ and plausible ranges for parameters, adding to or replacing those declared in th
     "expectations.weight_promise" = { low = 0.1, high = 0.5, source = "free (no empirical basis)" }
     "trust.loss" = [0.1, 0.5]     # or just [low, high]
 
-A parameter with neither a schema range nor one in the file is held at the scenario's value.
+A parameter with neither a schema range nor one in the file is held at the scenario's value, and
+so is one the scenario lists under ``held`` (its set-up on purpose) unless the file's ``[ranges]``
+names it.
 Every problem is one :class:`RobustnessError` line naming the file, the key and what was expected.
 This module never imports the model, the UI or an executor.
 """
@@ -40,6 +42,7 @@ __all__ = [
     "RobustnessConfig",
     "RobustnessError",
     "check_int",
+    "held_keys",
     "load_config",
     "resolve_ranges",
 ]
@@ -212,9 +215,16 @@ def _check(scenario: Scenario, where: str, key: str, overrides: dict[str, Any], 
         ) from None
 
 
+def held_keys(config: RobustnessConfig, scenario: Scenario) -> list[str]:
+    """The ranged parameters a study keeps at the scenario's value: the file's ``hold``, and the
+    scenario's own ``held`` (its deliberate set-up) less those the file's ``[ranges]`` names."""
+    own = [k for k in scenario.held if k not in config.ranges and k not in config.hold]
+    return [*config.hold, *own]
+
+
 def resolve_ranges(config: RobustnessConfig, scenario: Scenario) -> dict[str, Range]:
     """The ranges to sample for a scenario: the schema's, replaced or extended by the file's,
-    less those held; each bound is checked against the scenario.
+    less those held (:func:`held_keys`); each bound is checked against the scenario.
 
     Raises
     ------
@@ -235,6 +245,8 @@ def resolve_ranges(config: RobustnessConfig, scenario: Scenario) -> dict[str, Ra
                 f"{key!r} has no range to hold; expected one of {', '.join(out)}",
             )
         del out[key]
+    for key in held_keys(config, scenario)[len(config.hold) :]:
+        out.pop(key, None)  # the scenario's own set-up (checked against the schema on loading)
     for key, r in out.items():
         at = f'ranges."{key}"' if r.origin != "schema" else key
         for bound in (r.low, r.high):

@@ -96,6 +96,11 @@ def markdown(analysis: Analysis, figures: Path | None = None, title: str | None 
             else ""
         )
         + (f", worlds from the posterior {st.posterior}" if st.posterior else "")
+        + (
+            f", held at the scenario's value: {', '.join(f'`{k}`' for k in st.held)}"
+            if st.held
+            else ""
+        )
         + "."
     )
     lines += ["", "| parameter | range | source |", "|---|---|---|"]

@@ -30,6 +30,7 @@ from sim.robustness.ranges import (
     RobustnessConfig,
     RobustnessError,
     check_int,
+    held_keys,
     load_config,
     resolve_ranges,
 )
@@ -67,6 +68,9 @@ class Study:
         Steps per run.
     posterior
         The posterior file the worlds came from, if any.
+    held
+        Ranged parameters kept at the scenario's value: the file's ``hold`` and the scenario's
+        own ``held`` (its set-up on purpose).
     """
 
     scenario: Scenario
@@ -77,6 +81,7 @@ class Study:
     config: RobustnessConfig
     steps: int
     posterior: Path | None = None
+    held: tuple[str, ...] = ()
 
     @property
     def keys(self) -> list[str]:
@@ -131,6 +136,7 @@ class Study:
             "steps": self.steps,
             "set": self.config.fixed,
             "posterior": str(self.posterior) if self.posterior else None,
+            "held": list(self.held),
         }
 
 
@@ -248,6 +254,7 @@ def plan_study(
         config=cfg,
         steps=n_steps,
         posterior=post_path,
+        held=tuple(k for k in held_keys(cfg, base) if k not in ranges),
     )
 
 

@@ -256,6 +256,11 @@ def StudyForm(st: RobustnessState) -> None:
                 continuous_update=True,
                 message="empty: only the ranges the schema declares",
             )
+            if scenario.held:
+                solara.Text(
+                    "held at the scenario's value (its set-up): " + ", ".join(scenario.held),
+                    classes=["cx-hint", "cx-held"],
+                )
             solara.Button("Run", color="primary", on_click=st.start, classes=["cx-run-study"])
     if st.form_error.value:
         solara.Text(st.form_error.value, classes=["cx-error", "cx-study-error"])
