@@ -13,6 +13,7 @@ from tests.test_ui_browser import choose
 from tests.ui_helpers import (
     CHROMIUM_FLAGS,
     OUTPUT,
+    WAIT,
     UIServer,
     open_app,
     require_browser,
@@ -68,6 +69,8 @@ def test_a_study_runs_on_after_the_tab_closes_and_shows_its_odds(
 ) -> None:
     context, page, log = open_app(browser, server.url, viewport=(1500, 1700))
     _fill(page, 32)  # 32: enough decided worlds for the deciders' table
+    # the young market's p is its set-up, kept in every world (the scenario's `held`)
+    assert "acquisition.p" in page.locator(".cx-held").inner_text(timeout=WAIT)
     page.locator(".cx-run-study").click()
     page.locator(".cx-study-status").wait_for(timeout=60_000)
     assert re.search(r"of 32 runs", page.locator(".cx-study-status").inner_text())
