@@ -69,6 +69,7 @@ __all__ = [
     "Underpromise",
     "build_strategy",
     "has_array_form",
+    "lever",
 ]
 
 
@@ -135,7 +136,8 @@ def _has_array_form(cls: type[Strategy]) -> bool:
 
 
 def lever(parts: Sequence[Strategy], name: str) -> np.ndarray:
-    """``[n]`` lever ``name`` of each policy of ``parts`` (float)."""
+    """``[n]`` lever ``name`` of each policy of ``parts`` (float): in ``decide_all``, each row's
+    own value of a lever."""
     return np.array([getattr(p.levers, name) for p in parts], np.float64)
 
 

@@ -7,11 +7,14 @@ feature share, teaching and disclosure; the budget is then split into capability
 marketing and retention spending at the current customer base (``sim.rules.economics``).
 
 The firms of a batch decide at once, policy by policy: the active firms whose strategies are
-the same composition of built-in policies, in every market of the batch, are one group, and each
-policy's array form (``Strategy.decide_all``) edits the group's rows of :class:`Decisions`.
-A market with a firm whose policy has no array form (a user strategy, ``responsive``, which
-remembers and reads its rivals' prices as they are set) decides firm by firm, in firm order
-(:func:`decide_market`). Both give the same numbers, to the bit (tests/test_decisions.py).
+the same composition of policies with an array form (every built-in but ``responsive``), in
+every market of the batch, are one group, and each policy's array form
+(``Strategy.decide_all``, where the policy's rule is stated) edits the group's rows of
+:class:`Decisions`. A market with a firm whose policy is written firm by firm (a user's
+``decide``; ``responsive``, which remembers and reads its rivals' prices as they are set)
+decides firm by firm, in firm order (:func:`decide_market`); there a policy with an array form
+decides through ``Strategy.decide``, its array form on one row. Both give the same numbers, to
+the bit (tests/test_decisions.py).
 """
 
 from __future__ import annotations
