@@ -254,3 +254,30 @@ def test_a_share_outside_0_to_1_is_refused_naming_it(name: str) -> None:
     model.firms[1].strategy = Greedy()
     with pytest.raises(ValueError, match=rf"set {name} to 1.5; expected a share in 0\.\.1"):
         model.step()
+
+
+REFUSALS = {  # a field set wrong, the message that names it
+    "promise": (lambda k: np.ones(k + 1), r"set promise to .*expected \d+ finite numbers"),
+    "allocation": (lambda k: np.array([0.5, np.nan, 0.2, 0.3]), r"set allocation to .*finite"),
+    "focus": (lambda k: -np.ones(k), "must be non-negative with a positive sum"),
+    "retention_mix": (lambda k: np.zeros(4), "must be non-negative with a positive sum"),
+    "price": (lambda k: 0.0, r"set price to 0\.0; expected a positive number"),
+    "teaching": (lambda k: -0.1, r"set teaching to -0\.1; expected a share in 0\.\.1"),
+}
+
+
+@pytest.mark.parametrize("field_name", REFUSALS)
+def test_each_wrong_decision_is_refused_naming_it_and_nothing_is_written(field_name) -> None:
+    value, message = REFUSALS[field_name]
+
+    class Wrong(Strategy):  # no array form: decided firm by firm
+        def decide(self, firm, decision):
+            setattr(decision, field_name, value(len(firm.capability)))
+
+    model = sim.CustomerMarket("overpromise_vs_honest", rng=1, overrides={"market.customers": 200})
+    model.firms[1].strategy = Wrong()
+    before = {f.name: getattr(model.firm_state, f.name)[1].copy() for f in fields(model.firm_state)}
+    with pytest.raises(ValueError, match=message):
+        model.step()
+    for name, row in before.items():
+        assert np.array_equal(getattr(model.firm_state, name)[1], row, equal_nan=True), name

@@ -20,11 +20,11 @@ the bit (tests/test_decisions.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
-from sim.decision import DEFAULT_ALLOCATION, Decision, Decisions, FirmRows
+from sim.decision import BUDGET_ITEMS, DEFAULT_ALLOCATION, Decision, Decisions, FirmRows
 from sim.rules.economics import set_spending
 from sim.rules.retention import DEFAULT_MIX, TACTICS
 from sim.strategies import Composite, Strategy, has_array_form
@@ -236,6 +236,60 @@ def apply_decision(market: CustomerMarket, firm: Firm, d: Decision) -> None:
     alloc = np.asarray(d.allocation, float)
     focus = np.full(k, 1.0 / k) if d.focus is None else np.asarray(d.focus, float)
     mix = np.asarray(d.retention_mix, float)
+    price = fs.price[f] if d.price is None else d.price
+    shares = (d.feature_share, d.teaching)
+    sums = _acceptable(k, promise, alloc, focus, mix, price, shares)
+    if sums is None:
+        _refuse(firm, d, k, promise, alloc, focus, mix, price)
+    fs.price[f] = float(price)
+    fs.promise[f] = np.clip(promise, 0.0, 1.0)
+    fs.allocation[f] = alloc / sums[0]
+    fs.focus[f] = focus / sums[1]
+    fs.retention_mix[f] = mix / sums[2]
+    fs.feature_share[f], fs.teaching[f] = map(float, shares)
+    fs.disclose[f] = bool(d.disclose)
+
+
+def _acceptable(
+    k: int,
+    promise: np.ndarray,
+    alloc: np.ndarray,
+    focus: np.ndarray,
+    mix: np.ndarray,
+    price: Any,
+    shares: tuple[Any, Any],
+) -> tuple[float, float, float] | None:
+    """The sums of the allocation, focus and mix of a decision :func:`apply_decision` accepts,
+    or None (checked in one pass; :func:`_refuse` names the problem)."""
+    if not (promise.shape == focus.shape == (k,) and alloc.shape == (len(BUDGET_ITEMS),)):
+        return None
+    if mix.shape != (len(TACTICS),):
+        return None
+    try:
+        scalars = [float(price), *map(float, shares)]
+    except (TypeError, ValueError):
+        return None
+    numbers = np.concatenate((promise, alloc, focus, mix, scalars))
+    if not np.isfinite(numbers).all() or numbers[k:-3].min() < 0:  # the shares
+        return None
+    sums = alloc.sum(), focus.sum(), mix.sum()
+    if min(sums) <= 0 or scalars[0] <= 0 or not all(0.0 <= x <= 1.0 for x in scalars[1:]):
+        return None
+    return sums
+
+
+def _refuse(
+    firm: Firm,
+    d: Decision,
+    k: int,
+    promise: np.ndarray,
+    alloc: np.ndarray,
+    focus: np.ndarray,
+    mix: np.ndarray,
+    price: Any,
+) -> NoReturn:
+    """Raise the ValueError naming the first problem of a decision :func:`_acceptable`
+    refused."""
     checks = (
         (promise, (k,), "promise"),
         (alloc, (4,), "allocation"),
@@ -253,24 +307,17 @@ def apply_decision(market: CustomerMarket, firm: Firm, d: Decision) -> None:
             f"strategy {firm.strategy!r} of firm {firm.name!r}: allocation, focus and "
             "retention_mix must be non-negative with a positive sum"
         )
-    price = fs.price[f] if d.price is None else float(d.price)
+    price = float(price)
     if not np.isfinite(price) or price <= 0:
         raise ValueError(
             f"strategy {firm.strategy!r} of firm {firm.name!r} set price to {d.price!r}; "
             "expected a positive number"
         )
-    fs.price[f] = price
-    fs.promise[f] = np.clip(promise, 0.0, 1.0)
-    fs.allocation[f] = alloc / alloc.sum()
-    fs.focus[f] = focus / focus.sum()
-    fs.retention_mix[f] = mix / mix.sum()
     for name in ("feature_share", "teaching"):
         value = getattr(d, name)
-        share = float(value)
-        if not 0.0 <= share <= 1.0:
+        if not 0.0 <= float(value) <= 1.0:
             raise ValueError(
                 f"strategy {firm.strategy!r} of firm {firm.name!r} set {name} to "
                 f"{value!r}; expected a share in 0..1"
             )
-        getattr(fs, name)[f] = share
-    fs.disclose[f] = bool(d.disclose)
+    raise AssertionError(f"decision of firm {firm.name!r} refused and not named")
