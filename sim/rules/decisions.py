@@ -238,9 +238,10 @@ def apply_decision(market: CustomerMarket, firm: Firm, d: Decision) -> None:
     mix = np.asarray(d.retention_mix, float)
     price = fs.price[f] if d.price is None else d.price
     shares = (d.feature_share, d.teaching)
-    sums = _acceptable(k, promise, alloc, focus, mix, price, shares)
+    arrays = (promise, alloc, focus, mix)
+    sums = _acceptable(k, arrays, price, shares)
     if sums is None:
-        _refuse(firm, d, k, promise, alloc, focus, mix, price)
+        _refuse(firm, d, k, arrays, price)
     fs.price[f] = float(price)
     fs.promise[f] = np.clip(promise, 0.0, 1.0)
     fs.allocation[f] = alloc / sums[0]
@@ -251,16 +252,12 @@ def apply_decision(market: CustomerMarket, firm: Firm, d: Decision) -> None:
 
 
 def _acceptable(
-    k: int,
-    promise: np.ndarray,
-    alloc: np.ndarray,
-    focus: np.ndarray,
-    mix: np.ndarray,
-    price: Any,
-    shares: tuple[Any, Any],
+    k: int, arrays: tuple[np.ndarray, ...], price: Any, shares: tuple[Any, Any]
 ) -> tuple[float, float, float] | None:
-    """The sums of the allocation, focus and mix of a decision :func:`apply_decision` accepts,
-    or None (checked in one pass; :func:`_refuse` names the problem)."""
+    """The sums of the allocation, focus and mix of a decision :func:`apply_decision` accepts
+    (``arrays``: its promise, allocation, focus and retention mix), or None (checked in one
+    pass; :func:`_refuse` names the problem)."""
+    promise, alloc, focus, mix = arrays
     if not (promise.shape == focus.shape == (k,) and alloc.shape == (len(BUDGET_ITEMS),)):
         return None
     if mix.shape != (len(TACTICS),):
@@ -279,17 +276,11 @@ def _acceptable(
 
 
 def _refuse(
-    firm: Firm,
-    d: Decision,
-    k: int,
-    promise: np.ndarray,
-    alloc: np.ndarray,
-    focus: np.ndarray,
-    mix: np.ndarray,
-    price: Any,
+    firm: Firm, d: Decision, k: int, arrays: tuple[np.ndarray, ...], price: Any
 ) -> NoReturn:
     """Raise the ValueError naming the first problem of a decision :func:`_acceptable`
     refused."""
+    promise, alloc, focus, mix = arrays
     checks = (
         (promise, (k,), "promise"),
         (alloc, (4,), "allocation"),
