@@ -1,10 +1,11 @@
 """What a firm decides and sees: one firm's :class:`Decision`, many firms' :class:`Decisions`.
 
-A strategy (``sim.strategies``) edits a :class:`Decision` for one firm (:meth:`Strategy.decide`)
-seeing the firm and its :class:`MarketView`; a built-in strategy also has an array form
+A built-in strategy (``sim.strategies``) states its policy once, as an array form
 (``Strategy.decide_all``) that edits the rows of :class:`Decisions` for many firms at once (the
-firms of that strategy in every market of a batch) seeing their :class:`FirmRows`. Both give the
-same numbers, to the bit (tests/test_decisions.py).
+firms of that policy in every market of a batch) seeing their :class:`FirmRows`. One firm's
+:class:`Decision` (``Strategy.decide``, seeing the firm and its :class:`MarketView`) is decided by
+the same array form on one row: :meth:`FirmRows.of` and :meth:`Decisions.of` make the row,
+:meth:`Decisions.put` writes it back. A user strategy may write ``decide`` alone instead.
 
 This module must never import the model, the rules, the UI or the sweep layer.
 """
@@ -12,6 +13,7 @@ This module must never import the model, the rules, the UI or the sweep layer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -152,6 +154,20 @@ class FirmRows:
     size: np.ndarray
     attributes: list[str]
 
+    @classmethod
+    def of(cls, firm: Any) -> FirmRows:
+        """One row: what the array form sees of ``firm`` (a ``sim.agents.Firm``: its
+        ``capability``, ``customers``, ``capacity`` and ``model``'s ``n_customers`` and
+        ``attributes``)."""
+        model = firm.model
+        return cls(
+            capability=np.array(firm.capability, np.float64, ndmin=2),
+            customers=np.array([firm.customers]),
+            capacity=np.array([firm.capacity], np.float64),
+            size=np.array([model.n_customers], np.float64),
+            attributes=model.attributes,
+        )
+
 
 @dataclass
 class Decisions:
@@ -168,6 +184,38 @@ class Decisions:
     retention_mix: np.ndarray
     feature_share: np.ndarray
     teaching: np.ndarray
+
+    @classmethod
+    def of(cls, decision: Decision, firm: Any) -> Decisions:
+        """One row holding ``decision`` of ``firm`` (a copy; a ``focus`` or ``price`` of None is
+        filled as the model reads it: an even focus, the firm's current price)."""
+        promise = np.array(decision.promise, np.float64, ndmin=2)
+        focus = decision.focus
+        if focus is None:
+            k = len(firm.capability)
+            focus = np.full(k, 1.0 / k)
+        return cls(
+            promise=promise,
+            allocation=np.array(decision.allocation, np.float64, ndmin=2),
+            focus=np.array(focus, np.float64, ndmin=2),
+            disclose=np.array([decision.disclose], bool),
+            price=np.array([firm.price if decision.price is None else decision.price], np.float64),
+            retention_mix=np.array(decision.retention_mix, np.float64, ndmin=2),
+            feature_share=np.array([decision.feature_share], np.float64),
+            teaching=np.array([decision.teaching], np.float64),
+        )
+
+    def put(self, decision: Decision, row: int = 0) -> None:
+        """Write row ``row`` into ``decision`` (arrays as arrays, the others as Python
+        scalars)."""
+        decision.promise = self.promise[row]
+        decision.allocation = self.allocation[row]
+        decision.focus = self.focus[row]
+        decision.disclose = bool(self.disclose[row])
+        decision.price = float(self.price[row])
+        decision.retention_mix = self.retention_mix[row]
+        decision.feature_share = float(self.feature_share[row])
+        decision.teaching = float(self.teaching[row])
 
     def set_allocation(self, shares: dict[str, np.ndarray]) -> None:
         """:meth:`Decision.set_allocation` for every row: ``shares`` maps budget items to

@@ -6,15 +6,16 @@ it tells customers about failures. A firm's strategy is a *composition* of polic
 sets the parts of the :class:`Decision` it cares about and leaves the rest to the ones before it,
 so ``["niche", "proactive"]`` is a niche firm that discloses its failures.
 
-Each built-in policy states its rule twice, side by side: :meth:`Strategy.decide` for one firm
-and :meth:`Strategy.decide_all`, its array form, for every firm of that policy in a batch of
-markets at once (``sim.rules.decisions``), to the bit the same numbers (tests/test_decisions.py).
+Each built-in policy states its rule once, as an array form (:meth:`Strategy.decide_all`): it
+decides for every firm of that policy in a batch of markets at once (``sim.rules.decisions``),
+and one firm's decision (:meth:`Strategy.decide`) is the same array form on one row.
 
 Write your own by subclassing :class:`Strategy` and naming it in a scenario as
 ``package.module:ClassName`` (the scenario's folder is importable). Its ``Levers`` (a pydantic
 model) are filled from the firm's ``levers`` table and validated like the rest of the scenario.
-It needs only ``decide``: a market with a firm whose policy has no array form of its own (or
-overrides ``decide`` without ``decide_all``) decides firm by firm.
+Write one of the two methods: ``decide_all`` (the firms of the policy then decide at once, and
+``decide`` comes with it), or ``decide`` alone (for a rule of one firm at a time: one that
+remembers, or reads its rivals; a market with such a policy decides firm by firm).
 
 This module must never import the model, the rules, the UI or the sweep layer.
 """
@@ -68,6 +69,7 @@ __all__ = [
     "Underpromise",
     "build_strategy",
     "has_array_form",
+    "lever",
 ]
 
 
@@ -89,7 +91,8 @@ class Strategy:
     """Base class of every strategy policy.
 
     Subclasses set ``name``, a docstring, optionally a pydantic ``Levers`` model, and override
-    :meth:`decide`, which edits the decision in place.
+    one of :meth:`decide_all` (the policy's rule for many firms at once; ``decide`` comes from
+    it) or :meth:`decide` (one firm at a time), each editing decisions in place.
     """
 
     name: ClassVar[str] = "strategy"
@@ -99,14 +102,19 @@ class Strategy:
         self.levers = self.Levers(**levers)
 
     def decide(self, firm: Firm, decision: Decision) -> None:
-        """Edit ``decision`` for ``firm`` this step (the default changes nothing)."""
+        """Edit ``decision`` for ``firm`` this step: by default the class's array form
+        (:meth:`decide_all`) on one row, to the bit what the firm gets deciding with others."""
+        row = Decisions.of(decision, firm)
+        type(self).decide_all([self], FirmRows.of(firm), row)
+        row.put(decision)
 
     @classmethod
     def decide_all(cls, parts: Sequence[Strategy], firms: FirmRows, decisions: Decisions) -> None:
-        """The array form of :meth:`decide`: edit row ``i`` of ``decisions`` as ``parts[i]`` (a
-        policy of this class, with its levers) decides for the firm of row ``i`` of ``firms``;
-        the same numbers, to the bit. Used only for a class that defines it next to its
-        ``decide`` (:func:`has_array_form`); the default changes nothing."""
+        """Edit row ``i`` of ``decisions`` as ``parts[i]`` (a policy of this class, with its
+        levers) decides for the firm of row ``i`` of ``firms``; each row from its own firm and
+        levers only (so that one row alone gives what it gets among others). Used for a class
+        whose ``decide`` is derived from it or defined beside it (:func:`has_array_form`); the
+        default changes nothing."""
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.levers.model_dump().items())
@@ -114,19 +122,22 @@ class Strategy:
 
 
 def has_array_form(cls: type[Strategy]) -> bool:
-    """Whether the class that defines ``cls``'s ``decide`` also defines ``decide_all`` (a user
-    subclass that overrides ``decide`` only is decided firm by firm)."""
+    """Whether ``cls`` decides through its ``decide_all``: its ``decide`` is the one derived from
+    it (:meth:`Strategy.decide`) or is defined in the same class as a ``decide_all`` (which must
+    then give the same numbers). A subclass that overrides ``decide`` only (``responsive``, a
+    user's) is decided firm by firm."""
     return _has_array_form(cls)
 
 
 @cache
 def _has_array_form(cls: type[Strategy]) -> bool:
     owner = next(k for k in cls.__mro__ if "decide" in k.__dict__)
-    return "decide_all" in owner.__dict__
+    return owner is Strategy or "decide_all" in owner.__dict__
 
 
 def lever(parts: Sequence[Strategy], name: str) -> np.ndarray:
-    """``[n]`` lever ``name`` of each policy of ``parts`` (float)."""
+    """``[n]`` lever ``name`` of each policy of ``parts`` (float): in ``decide_all``, each row's
+    own value of a lever."""
     return np.array([getattr(p.levers, name) for p in parts], np.float64)
 
 
@@ -142,9 +153,6 @@ class Honest(Strategy):
     """Promise exactly what the firm can deliver."""
 
     name = "honest"
-
-    def decide(self, firm: Firm, decision: Decision) -> None:
-        decision.promise = firm.capability.copy()
 
     @classmethod
     def decide_all(cls, parts: Sequence[Strategy], firms: FirmRows, decisions: Decisions) -> None:
@@ -166,10 +174,6 @@ class Overpromise(Strategy):
         ),
     )
 
-    def decide(self, firm: Firm, decision: Decision) -> None:
-        promised = firm.capability * (1 + self.levers.inflation) + self.levers.overstatement
-        decision.promise = np.minimum(1.0, promised)
-
     @classmethod
     def decide_all(cls, parts: Sequence[Strategy], firms: FirmRows, decisions: Decisions) -> None:
         inflation = lever(parts, "inflation")[:, None]
@@ -185,9 +189,6 @@ class Underpromise(Strategy):
         understatement=Field(0.15, ge=0, le=1, description="share promised below capability")
     )
 
-    def decide(self, firm: Firm, decision: Decision) -> None:
-        decision.promise = firm.capability * (1 - self.levers.understatement)
-
     @classmethod
     def decide_all(cls, parts: Sequence[Strategy], firms: FirmRows, decisions: Decisions) -> None:
         decisions.promise = firms.capability * (1 - lever(parts, "understatement")[:, None])
@@ -198,11 +199,6 @@ class Generalist(Strategy):
     and capability investment evenly over all attributes."""
 
     name = "generalist"
-
-    def decide(self, firm: Firm, decision: Decision) -> None:
-        k = len(firm.capability)
-        decision.focus = np.full(k, 1.0 / k)
-        decision.allocation = np.full(len(BUDGET_ITEMS), 1.0 / len(BUDGET_ITEMS))
 
     @classmethod
     def decide_all(cls, parts: Sequence[Strategy], firms: FirmRows, decisions: Decisions) -> None:
@@ -226,18 +222,6 @@ class Niche(Strategy):
         teaching: float = Field(
             0.3, ge=0, le=1, description="share of marketing on teaching customers to value them"
         )
-
-    def decide(self, firm: Firm, decision: Decision) -> None:
-        names = firm.model.attributes
-        _check_focus(self, names)
-        focus_mask = np.isin(names, self.levers.focus)
-        focus = np.where(
-            focus_mask,
-            self.levers.intensity / focus_mask.sum(),
-            (1 - self.levers.intensity) / max(1, (~focus_mask).sum()),
-        )
-        decision.focus = focus / focus.sum()
-        decision.teaching = self.levers.teaching
 
     @classmethod
     def decide_all(cls, parts: Sequence[Strategy], firms: FirmRows, decisions: Decisions) -> None:
@@ -274,12 +258,6 @@ class FeatureChaser(Strategy):
         ),
     )
 
-    def decide(self, firm: Firm, decision: Decision) -> None:
-        m, c = self.levers.marketing_share, self.levers.capability_share
-        rest = max(0.0, 1 - m - c)
-        decision.allocation = np.array([c, rest * 0.5, m, rest * 0.5])
-        decision.feature_share = self.levers.feature_share
-
     @classmethod
     def decide_all(cls, parts: Sequence[Strategy], firms: FirmRows, decisions: Decisions) -> None:
         m, c = lever(parts, "marketing_share"), lever(parts, "capability_share")
@@ -306,17 +284,6 @@ class RetentionFocus(Strategy):
         ),
     )
 
-    def decide(self, firm: Firm, decision: Decision) -> None:
-        lv = self.levers
-        decision.set_allocation(retention=lv.retention_share, capacity=lv.capacity_share)
-        if lv.extras + lv.promotions + lv.personal + lv.aftercare > 0:
-            decision.set_retention_mix(
-                extras=lv.extras,
-                promotions=lv.promotions,
-                personal=lv.personal,
-                aftercare=lv.aftercare,
-            )
-
     @classmethod
     def decide_all(cls, parts: Sequence[Strategy], firms: FirmRows, decisions: Decisions) -> None:
         shares = {"retention": lever(parts, "retention_share")}
@@ -333,9 +300,6 @@ class Proactive(Strategy):
 
     name = "proactive"
 
-    def decide(self, firm: Firm, decision: Decision) -> None:
-        decision.disclose = True
-
     @classmethod
     def decide_all(cls, parts: Sequence[Strategy], firms: FirmRows, decisions: Decisions) -> None:
         decisions.disclose = np.ones_like(decisions.disclose)
@@ -348,13 +312,6 @@ class BenchmarkLeader(Strategy):
     Levers = _levers(
         headroom=Field(1.2, ge=1, le=3, description="capacity kept above the customer base"),
     )
-
-    def decide(self, firm: Firm, decision: Decision) -> None:
-        decision.promise = firm.capability.copy()
-        k = len(firm.capability)
-        decision.focus = np.full(k, 1.0 / k)
-        short = firm.customers * self.levers.headroom > firm.capacity * firm.model.n_customers
-        decision.set_allocation(capacity=0.5 if short else 0.25)
 
     @classmethod
     def decide_all(cls, parts: Sequence[Strategy], firms: FirmRows, decisions: Decisions) -> None:

@@ -1,11 +1,14 @@
 """The firms' decisions at once (the strategies' array forms) give, to the bit, what each firm's
 strategy decides alone (``sim.rules.decisions``).
 
-Every built-in policy's ``decide_all`` is compared with its ``decide`` row by row over random
-firms and levers (edges included); every shipped scenario is run as a batch of markets with
-different levers deciding at once and firm by firm, and must end in the same state; a user
-strategy (or a built-in subclass that overrides ``decide`` only) is decided firm by firm, and a
-decision the firm's ``decide`` would refuse is refused with its message.
+A built-in policy states its rule once, as ``decide_all``; its ``decide`` is that array form on
+one row. Every built-in policy's ``decide_all`` over many rows is compared with its ``decide``
+row by row over random firms and levers (edges included): each row depends on its own firm and
+levers only, and the one-row round trip changes no bit. Every shipped scenario is run as a
+batch of markets with different levers deciding at once and firm by firm, and must end in the
+same state; a user strategy that writes ``decide_all`` only gets ``decide`` from it; one (or a
+built-in subclass) that overrides ``decide`` only is decided firm by firm; and a decision the
+model would refuse is refused with the message of the firm-by-firm checks.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ def random_levers(cls: type[Strategy], rng: np.random.Generator) -> dict[str, An
 
 
 @pytest.mark.parametrize("name", [n for n, c in BUILTIN_STRATEGIES.items() if has_array_form(c)])
-def test_each_policy_decides_at_once_what_it_decides_for_each_firm(name: str) -> None:
+def test_each_policy_decides_for_one_firm_what_it_decides_for_it_among_others(name: str) -> None:
     cls, rng, n, k = BUILTIN_STRATEGIES[name], np.random.default_rng(len(name)), 400, 5
     parts = [cls(**random_levers(cls, rng)) for _ in range(n)]
     firms = FirmRows(
@@ -168,11 +171,51 @@ def test_a_strategy_without_an_array_form_is_decided_firm_by_firm(monkeypatch) -
     assert (model.firm_state.promise[1] >= plain[1]).all()
 
 
-def test_a_decision_the_firm_would_refuse_is_refused_with_its_message() -> None:
-    class Broken(Honest):  # an array form that breaks the rules, as its decide does
-        def decide(self, firm, decision):
-            decision.promise = np.full(len(firm.capability), np.nan)
+def test_a_strategy_written_as_an_array_form_gets_its_decide_from_it() -> None:
+    class Modest(Strategy):  # a user policy written once, as its array form
+        @classmethod
+        def decide_all(cls, parts, firms, decisions):
+            decisions.promise = firms.capability * 0.8
 
+    class Plain(Strategy):  # a user policy written firm by firm (what honest does)
+        def decide(self, firm, decision):
+            decision.promise = firm.capability.copy()
+
+    assert has_array_form(Modest) and not has_array_form(Plain)
+    ends = []
+    for rival in (Honest(), Plain()):  # the market decides at once, then firm by firm
+        model = sim.CustomerMarket(
+            "overpromise_vs_honest", rng=1, overrides={"market.customers": 200}
+        )
+        model.firms[0].strategy, model.firms[1].strategy = rival, Modest()
+        for _ in range(6):
+            capability = model.firm_state.capability.copy()  # as the firms decide
+            model.step()
+            promise = model.firm_state.promise[1]
+            assert np.array_equal(promise, np.clip(capability[1] * 0.8, 0.0, 1.0))
+        by_firm = model._batch.decision_plan.per_firm
+        assert by_firm == ([model] if isinstance(rival, Plain) else [])
+        ends.append(model)
+    for name in ("firm_state", "customer_state"):
+        x, y = (getattr(m, name) for m in ends)
+        for f in fields(x):
+            assert np.array_equal(getattr(x, f.name), getattr(y, f.name), equal_nan=True), f.name
+
+
+def test_a_focus_or_price_left_to_the_model_is_read_as_the_model_reads_it() -> None:
+    """A policy written firm by firm may leave focus and price as None (an even focus, the
+    current price); a built-in after it in a composition sees them so."""
+    model = sim.CustomerMarket("overpromise_vs_honest", rng=1, overrides={"market.customers": 200})
+    firm, k = model.firms[0], len(model.attributes)
+    decision = Decision(promise=firm.capability.copy(), focus=None, price=None)
+    BUILTIN_STRATEGIES["proactive"]().decide(firm, decision)
+    assert decision.disclose is True and decision.price == firm.price
+    assert np.array_equal(decision.focus, np.full(k, 1.0 / k))
+    assert np.array_equal(decision.promise, firm.capability)
+
+
+def test_a_decision_the_firm_would_refuse_is_refused_with_its_message() -> None:
+    class Broken(Honest):  # an array form that breaks the rules (its decide comes from it)
         @classmethod
         def decide_all(cls, parts, firms, decisions):
             decisions.promise = np.full_like(decisions.promise, np.nan)
@@ -211,3 +254,30 @@ def test_a_share_outside_0_to_1_is_refused_naming_it(name: str) -> None:
     model.firms[1].strategy = Greedy()
     with pytest.raises(ValueError, match=rf"set {name} to 1.5; expected a share in 0\.\.1"):
         model.step()
+
+
+REFUSALS = {  # a field set wrong, the message that names it
+    "promise": (lambda k: np.ones(k + 1), r"set promise to .*expected \d+ finite numbers"),
+    "allocation": (lambda k: np.array([0.5, np.nan, 0.2, 0.3]), r"set allocation to .*finite"),
+    "focus": (lambda k: -np.ones(k), "must be non-negative with a positive sum"),
+    "retention_mix": (lambda k: np.zeros(4), "must be non-negative with a positive sum"),
+    "price": (lambda k: 0.0, r"set price to 0\.0; expected a positive number"),
+    "teaching": (lambda k: -0.1, r"set teaching to -0\.1; expected a share in 0\.\.1"),
+}
+
+
+@pytest.mark.parametrize("field_name", REFUSALS)
+def test_each_wrong_decision_is_refused_naming_it_and_nothing_is_written(field_name) -> None:
+    value, message = REFUSALS[field_name]
+
+    class Wrong(Strategy):  # no array form: decided firm by firm
+        def decide(self, firm, decision):
+            setattr(decision, field_name, value(len(firm.capability)))
+
+    model = sim.CustomerMarket("overpromise_vs_honest", rng=1, overrides={"market.customers": 200})
+    model.firms[1].strategy = Wrong()
+    before = {f.name: getattr(model.firm_state, f.name)[1].copy() for f in fields(model.firm_state)}
+    with pytest.raises(ValueError, match=message):
+        model.step()
+    for name, row in before.items():
+        assert np.array_equal(getattr(model.firm_state, name)[1], row, equal_nan=True), name

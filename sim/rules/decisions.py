@@ -7,21 +7,24 @@ feature share, teaching and disclosure; the budget is then split into capability
 marketing and retention spending at the current customer base (``sim.rules.economics``).
 
 The firms of a batch decide at once, policy by policy: the active firms whose strategies are
-the same composition of built-in policies, in every market of the batch, are one group, and each
-policy's array form (``Strategy.decide_all``) edits the group's rows of :class:`Decisions`.
-A market with a firm whose policy has no array form (a user strategy, ``responsive``, which
-remembers and reads its rivals' prices as they are set) decides firm by firm, in firm order
-(:func:`decide_market`). Both give the same numbers, to the bit (tests/test_decisions.py).
+the same composition of policies with an array form (every built-in but ``responsive``), in
+every market of the batch, are one group, and each policy's array form
+(``Strategy.decide_all``, where the policy's rule is stated) edits the group's rows of
+:class:`Decisions`. A market with a firm whose policy is written firm by firm (a user's
+``decide``; ``responsive``, which remembers and reads its rivals' prices as they are set)
+decides firm by firm, in firm order (:func:`decide_market`); there a policy with an array form
+decides through ``Strategy.decide``, its array form on one row. Both give the same numbers, to
+the bit (tests/test_decisions.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import numpy as np
 
-from sim.decision import DEFAULT_ALLOCATION, Decision, Decisions, FirmRows
+from sim.decision import BUDGET_ITEMS, DEFAULT_ALLOCATION, Decision, Decisions, FirmRows
 from sim.rules.economics import set_spending
 from sim.rules.retention import DEFAULT_MIX, TACTICS
 from sim.strategies import Composite, Strategy, has_array_form
@@ -233,6 +236,51 @@ def apply_decision(market: CustomerMarket, firm: Firm, d: Decision) -> None:
     alloc = np.asarray(d.allocation, float)
     focus = np.full(k, 1.0 / k) if d.focus is None else np.asarray(d.focus, float)
     mix = np.asarray(d.retention_mix, float)
+    price = fs.price[f] if d.price is None else d.price
+    shares = (d.feature_share, d.teaching)
+    arrays = (promise, alloc, focus, mix)
+    sums = _acceptable(k, arrays, price, shares)
+    if sums is None:
+        _refuse(firm, d, k, arrays, price)
+    fs.price[f] = float(price)
+    fs.promise[f] = np.clip(promise, 0.0, 1.0)
+    fs.allocation[f] = alloc / sums[0]
+    fs.focus[f] = focus / sums[1]
+    fs.retention_mix[f] = mix / sums[2]
+    fs.feature_share[f], fs.teaching[f] = map(float, shares)
+    fs.disclose[f] = bool(d.disclose)
+
+
+def _acceptable(
+    k: int, arrays: tuple[np.ndarray, ...], price: Any, shares: tuple[Any, Any]
+) -> tuple[float, float, float] | None:
+    """The sums of the allocation, focus and mix of a decision :func:`apply_decision` accepts
+    (``arrays``: its promise, allocation, focus and retention mix), or None (checked in one
+    pass; :func:`_refuse` names the problem)."""
+    promise, alloc, focus, mix = arrays
+    if not (promise.shape == focus.shape == (k,) and alloc.shape == (len(BUDGET_ITEMS),)):
+        return None
+    if mix.shape != (len(TACTICS),):
+        return None
+    try:
+        scalars = [float(price), *map(float, shares)]
+    except (TypeError, ValueError):
+        return None
+    numbers = np.concatenate((promise, alloc, focus, mix, scalars))
+    if not np.isfinite(numbers).all() or numbers[k:-3].min() < 0:  # the shares
+        return None
+    sums = alloc.sum(), focus.sum(), mix.sum()
+    if min(sums) <= 0 or scalars[0] <= 0 or not all(0.0 <= x <= 1.0 for x in scalars[1:]):
+        return None
+    return sums
+
+
+def _refuse(
+    firm: Firm, d: Decision, k: int, arrays: tuple[np.ndarray, ...], price: Any
+) -> NoReturn:
+    """Raise the ValueError naming the first problem of a decision :func:`_acceptable`
+    refused."""
+    promise, alloc, focus, mix = arrays
     checks = (
         (promise, (k,), "promise"),
         (alloc, (4,), "allocation"),
@@ -250,24 +298,17 @@ def apply_decision(market: CustomerMarket, firm: Firm, d: Decision) -> None:
             f"strategy {firm.strategy!r} of firm {firm.name!r}: allocation, focus and "
             "retention_mix must be non-negative with a positive sum"
         )
-    price = fs.price[f] if d.price is None else float(d.price)
+    price = float(price)
     if not np.isfinite(price) or price <= 0:
         raise ValueError(
             f"strategy {firm.strategy!r} of firm {firm.name!r} set price to {d.price!r}; "
             "expected a positive number"
         )
-    fs.price[f] = price
-    fs.promise[f] = np.clip(promise, 0.0, 1.0)
-    fs.allocation[f] = alloc / alloc.sum()
-    fs.focus[f] = focus / focus.sum()
-    fs.retention_mix[f] = mix / mix.sum()
     for name in ("feature_share", "teaching"):
         value = getattr(d, name)
-        share = float(value)
-        if not 0.0 <= share <= 1.0:
+        if not 0.0 <= float(value) <= 1.0:
             raise ValueError(
                 f"strategy {firm.strategy!r} of firm {firm.name!r} set {name} to "
                 f"{value!r}; expected a share in 0..1"
             )
-        getattr(fs, name)[f] = share
-    fs.disclose[f] = bool(d.disclose)
+    raise AssertionError(f"decision of firm {firm.name!r} refused and not named")
