@@ -166,7 +166,8 @@ def run_replicate(
             "market": market,
             "firms": firms.drop(columns="active"),
             "seconds": time.perf_counter() - started,
-            "warm": WARM_MODULE in sys.modules,
+            # forked from a warm server: this page's, or the sweeps' (whichever started first)
+            "warm": WARM_MODULE in sys.modules or "sim.sweep.warm" in sys.modules,
         }
     except Exception as e:  # a failed run is reported, not raised in the pool
         return {
