@@ -255,14 +255,17 @@ def _build(task: RunTask) -> Any:
     return CustomerMarket(task.scenario, rng=seed, overrides=task.overrides or None)
 
 
-def _result(task: RunTask, model: Any, seconds: float) -> RunResult:
-    """The kept rows of a market that ran."""
-    tables = {}
-    if "market" in task.output.tables:
+def _result(
+    task: RunTask, model: Any, seconds: float, kept: dict[str, pd.DataFrame] | None = None
+) -> RunResult:
+    """The kept rows of a market that ran (``kept``: its market and firm tables, already built
+    for its whole batch by ``sim.sweep.tables``)."""
+    tables = dict(kept or {})
+    if "market" in task.output.tables and kept is None:
         tables["market"] = _frame(
             task, model.model_metrics(), MARKET_KEYS, task.output.market_columns
         )
-    if "firms" in task.output.tables:
+    if "firms" in task.output.tables and kept is None:
         tables["firms"] = _frame(task, model.firm_metrics(), FIRM_KEYS, task.output.firm_columns)
     if "cohorts" in task.output.tables:
         tables["cohorts"] = _frame(task, model.cohort_survival(), COHORT_KEYS, None, every=False)
@@ -326,6 +329,7 @@ def run_batch(batch: RunBatch | RunTask) -> list[RunResult] | RunResult:
     from sim.batch import run as run_together
     from sim.batch import shape_of
     from sim.jit import use_threads
+    from sim.sweep.tables import group_tables
 
     use_threads(1)  # the sweep's parallelism is across workers: one thread per worker
     results: dict[str, RunResult] = {}
@@ -357,10 +361,14 @@ def run_batch(batch: RunBatch | RunTask) -> list[RunResult] | RunResult:
                 release(model)
                 results[task.run_id] = run_one(task)
             continue
+        try:  # every run's tables at once (sim.sweep.tables); None: the run's own way
+            kept = group_tables(tasks, models)
+        except Exception:
+            kept = [None] * len(tasks)
         share = (time.perf_counter() - started) / len(tasks)
-        for task, model in zip(tasks, models, strict=True):
+        for task, model, tables in zip(tasks, models, kept, strict=True):
             try:
-                results[task.run_id] = _result(task, model, share)
+                results[task.run_id] = _result(task, model, share, tables)
             except Exception as e:
                 results[task.run_id] = _error(task, e, share)
             release(model)
