@@ -368,7 +368,7 @@ def test_a_worker_keeps_no_market_it_has_run():
     built = []
     real = worker._build
     try:
-        worker._build = lambda task: built.append(weakref.ref(m := real(task))) or m
+        worker._build = lambda task, *a: built.append(weakref.ref(m := real(task, *a))) or m
         assert [r.status for r in worker.run_batch(worker.RunBatch(tuple(tasks[:3])))] == ["ok"] * 3
         assert worker.run_one(tasks[3]).status == "ok"
     finally:

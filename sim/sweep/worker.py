@@ -248,11 +248,22 @@ def release(model: Any) -> None:
         ids.pop(model, None)
 
 
-def _build(task: RunTask) -> Any:
+def _build(task: RunTask, scenarios: dict[tuple[int, int], Any] | None = None) -> Any:
+    """The run's market. ``scenarios`` keeps the scenarios with overrides applied that a
+    batch's runs share (a design point's replicates: the same base and overrides objects):
+    the scenario is checked once (3 ms), and a market built from a ``Scenario`` without
+    overrides uses it as it is (``sim.scenario.load_scenario``), as runs without overrides
+    always have."""
     from sim.model import CustomerMarket
+    from sim.scenario import load_scenario
 
     seed = np.random.SeedSequence(entropy=task.seed_entropy, spawn_key=(task.seed_key,))
-    return CustomerMarket(task.scenario, rng=seed, overrides=task.overrides or None)
+    if scenarios is None or not task.overrides:
+        return CustomerMarket(task.scenario, rng=seed, overrides=task.overrides or None)
+    key = (id(task.scenario), id(task.overrides))
+    if key not in scenarios:
+        scenarios[key] = load_scenario(task.scenario, task.overrides)
+    return CustomerMarket(scenarios[key], rng=seed)
 
 
 def _result(
@@ -334,10 +345,11 @@ def run_batch(batch: RunBatch | RunTask) -> list[RunResult] | RunResult:
     use_threads(1)  # the sweep's parallelism is across workers: one thread per worker
     results: dict[str, RunResult] = {}
     groups: dict[Any, list[tuple[RunTask, Any]]] = {}
+    scenarios: dict[tuple[int, int], Any] = {}  # the tasks (and so the ids) live till the end
     for task in batch.tasks:
         started = time.perf_counter()
         try:
-            model = _build(task)
+            model = _build(task, scenarios)
         except Exception as e:
             results[task.run_id] = _error(task, e, time.perf_counter() - started)
             continue
