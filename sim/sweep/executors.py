@@ -38,6 +38,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from sim.sweep.context import prestart, worker_context
 from sim.sweep.worker import RunResult, RunTask, failed
 
 __all__ = [
@@ -99,37 +100,6 @@ class SerialExecutor(Executor):
         """Run the tasks one after another."""
         for task in tasks:
             yield fn(task)
-
-
-WARM_MODULE = "sim.sweep.warm"
-"""Imported by the pool's fork server before it forks any worker (:func:`worker_context`)."""
-
-
-def worker_context() -> Any:
-    """The multiprocessing context of the local pool's workers: a fork server preloaded with
-    :data:`WARM_MODULE` where there is one (Linux, macOS), else "spawn".
-
-    The fork server is started once per process and kept (``multiprocessing.forkserver``): it
-    pays for the imports and for loading the kernels once, and each worker forked from it,
-    in this sweep or a later one in the same process, or to replace a worker that died,
-    starts with them. A worker forked from it sees the environment variables of the moment
-    the server started (the interpreter's paths and working folder are the sweep's). A
-    process that started the server earlier with other modules to preload (the UI's
-    Compare page, ``sim.ui.replicates``) keeps that server: its workers are warm too.
-    """
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload([WARM_MODULE])  # no effect once the server runs
-        return ctx
-    return multiprocessing.get_context("spawn")
-
-
-def prestart() -> None:
-    """Start the workers' fork server now (it warms up in its own process; returns at once)."""
-    if worker_context().get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()
 
 
 def _worker_init(parent_pid: int) -> None:
