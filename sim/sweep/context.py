@@ -19,9 +19,10 @@ WARM_MODULE = "sim.sweep.warm"
 """Imported by the pool's fork server before it forks any worker (:func:`worker_context`)."""
 
 
-def worker_context() -> Any:
+def worker_context(preload: str = WARM_MODULE) -> Any:
     """The multiprocessing context of the local pool's workers: a fork server preloaded with
-    :data:`WARM_MODULE` where there is one (Linux, macOS), else "spawn".
+    ``preload`` (:data:`WARM_MODULE`; the UI's Compare page names its own) where there is
+    one (Linux, macOS), else "spawn".
 
     The fork server is started once per process and kept (``multiprocessing.forkserver``): it
     pays for the imports and for loading the kernels once, and each worker forked from it,
@@ -33,14 +34,14 @@ def worker_context() -> Any:
     """
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload([WARM_MODULE])  # no effect once the server runs
+        ctx.set_forkserver_preload([preload])  # no effect once the server runs
         return ctx
     return multiprocessing.get_context("spawn")
 
 
-def prestart() -> None:
+def prestart(preload: str = WARM_MODULE) -> None:
     """Start the workers' fork server now (it warms up in its own process; returns at once)."""
-    if worker_context().get_start_method() == "forkserver":
+    if worker_context(preload).get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
         forkserver.ensure_running()

@@ -47,14 +47,9 @@ def _selected(names: list[str], keys: tuple[str, ...], columns: tuple[str, ...] 
 
 def _run_columns(task: RunTask, n: int) -> dict[str, list[Any]]:
     """The run's own columns, as lists (pandas infers their types as the per-run path does)."""
-    ids = {
-        "run_id": task.run_id,
-        "point_id": task.point_id,
-        "point": task.point,
-        "replicate": task.replicate,
-    }
-    ids.update(task.values)
-    return {name: [value] * n for name, value in ids.items()}
+    from sim.sweep.worker import run_values
+
+    return {name: [value] * n for name, value in run_values(task).items()}
 
 
 class _Recorded:

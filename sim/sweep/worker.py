@@ -175,6 +175,18 @@ def _keep_steps(df: pd.DataFrame, every: int | None) -> pd.DataFrame:
     return df[keep]
 
 
+def run_values(task: RunTask) -> dict[str, Any]:
+    """The run's own columns of its tables, in order: its ids and its parameter values."""
+    ids = {
+        "run_id": task.run_id,
+        "point_id": task.point_id,
+        "point": task.point,
+        "replicate": task.replicate,
+    }
+    ids.update(task.values)
+    return ids
+
+
 def _frame(
     task: RunTask,
     df: pd.DataFrame,
@@ -186,13 +198,7 @@ def _frame(
         df = _keep_steps(df, task.output.every)
     metrics = [c for c in df.columns if c not in keys] if columns is None else list(columns)
     out = df[[*keys, *[c for c in metrics if c not in keys]]].reset_index(drop=True)
-    ids = {
-        "run_id": task.run_id,
-        "point_id": task.point_id,
-        "point": task.point,
-        "replicate": task.replicate,
-    }
-    ids.update(task.values)
+    ids = run_values(task)
     if set(ids) & set(out.columns):  # refused as before: a run column cannot be a metric's
         for i, (name, value) in enumerate(ids.items()):
             out.insert(i, name, [value] * len(out))
