@@ -18,6 +18,17 @@ def children(pid: int) -> list[int]:
     return out
 
 
+def descendants(pid: int) -> list[int]:
+    """Process ids of the children of ``pid``, their children, and so on (a pool's workers
+    forked from its fork server are the server's children)."""
+    found, todo = [], [pid]
+    while todo:
+        kids = children(todo.pop())
+        found += kids
+        todo += kids
+    return found
+
+
 def alive(pid: int) -> bool:
     """Whether ``pid`` is a running process (not gone, not a zombie)."""
     try:

@@ -23,7 +23,7 @@ import pytest
 import sim.sweep as sw
 from sim.sweep.executors import DaskExecutor, LocalExecutor
 from sim.sweep.store import chunk_dirs
-from tests.processes import alive, children
+from tests.processes import alive, descendants
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]  # a hang guard, not a speed limit
 
@@ -102,7 +102,7 @@ def test_sigkill_mid_sweep_then_rerun_gives_each_run_once(tmp_path):
         while len(chunk_dirs(out)) < 6 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
         time.sleep(0.3)  # the held run is now running in the worker
-        workers = children(proc.pid)
+        workers = descendants(proc.pid)  # the pool's workers and their fork server
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.wait(10)

@@ -101,6 +101,55 @@ def test_a_batch_of_runs_gives_each_run_its_rows_alone(size):
                 pd.testing.assert_frame_equal(table, a.tables[name], check_exact=True)
 
 
+BROKE = {"economics.exit_after_weeks": 2}
+for _i in range(2):
+    BROKE[f"firms[{_i}].unit_cost"] = 400.0
+    BROKE[f"firms[{_i}].cash"] = 6.0
+
+
+@pytest.mark.parametrize(
+    "keep",
+    [
+        worker.OutputPlan(every=None),
+        worker.OutputPlan(every=1),
+        worker.OutputPlan(
+            every=4,
+            market_columns=("nps", "served[phones]", "active_firms"),
+            firm_columns=("alive", "customers", "share"),
+        ),
+        worker.OutputPlan(tables=("firms",), every=7),
+    ],
+)
+def test_a_batchs_tables_built_at_once_are_each_runs_own(keep, monkeypatch):
+    """``run_batch`` reads every run's kept rows from the batch's recorder at once
+    (``sim.sweep.tables``): the same frames, values and column types as each run's own
+    (``run_one``), for kept steps, selected columns, a market whose firms all exit early and
+    run columns that are missing for some points."""
+    points = [
+        {"label": "plain", "set": {"firms.Probe.levers.inflation": 0.1}},
+        {"label": "broke", "set": BROKE},
+        {"label": "bigger", "set": {"market.customers": 260, "network.k": 4}},
+    ]
+    design = spec(parameters=[], design={"kind": "list", "points": points}, steps=13)
+    tasks = [replace(t, output=keep) for t in build_plan(design).tasks]
+    alone = {t.run_id: worker.run_one(t) for t in tasks}
+    stopped = [r for r in alone.values() if r.steps_run < 13]
+    assert len(stopped) == 2, "the broke point's markets should stop early"
+
+    def per_run(*args, **kwargs):
+        raise AssertionError("the batch's tables should not be built run by run")
+
+    monkeypatch.setattr(worker, "_frame", per_run)
+    results = worker.run_batch(worker.RunBatch(tuple(tasks)))
+    for r in results:
+        a = alone[r.run_id]
+        assert r.status == a.status == "ok", r.error
+        assert r.steps_run == a.steps_run and r.tables.keys() == a.tables.keys()
+        for name, table in r.tables.items():
+            pd.testing.assert_frame_equal(table, a.tables[name], check_exact=True)
+            assert list(table.dtypes) == list(a.tables[name].dtypes)
+
+
 def test_batches_are_cut_to_the_customers_and_shared_by_the_workers():
     tasks = build_plan(spec(replicates=40)).tasks  # 120 runs of 200 customers
     sizes = lambda *a, **k: [len(b.tasks) for b in worker.make_batches(*a, **k)]  # noqa: E731
@@ -319,7 +368,7 @@ def test_a_worker_keeps_no_market_it_has_run():
     built = []
     real = worker._build
     try:
-        worker._build = lambda task: built.append(weakref.ref(m := real(task))) or m
+        worker._build = lambda task, *a: built.append(weakref.ref(m := real(task, *a))) or m
         assert [r.status for r in worker.run_batch(worker.RunBatch(tuple(tasks[:3])))] == ["ok"] * 3
         assert worker.run_one(tasks[3]).status == "ok"
     finally:

@@ -3,6 +3,7 @@ existing one, and a folder that existed before is never deleted."""
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -83,3 +84,26 @@ def test_cxsim_sweep_with_no_dask_scheduler_says_so_and_leaves_no_folder(
     assert code == 2
     assert "cannot reach the scheduler" in capsys.readouterr().err
     assert not out.exists()
+
+
+def probe(task):
+    """Run in a pool worker: what the worker had loaded before its first task."""
+    import sys
+
+    from sim.sweep.worker import RunResult
+
+    loaded = ("sim.sweep.warm" in sys.modules, "sim.model" in sys.modules)
+    return RunResult(run_id=task.run_id, status="ok", error=repr(loaded), worker=str(os.getpid()))
+
+
+def test_pool_workers_start_with_the_package_loaded(tmp_path: Path) -> None:
+    """The local pool's workers fork from a server that imported the package and stepped a
+    tiny batch (sim.sweep.warm): they do not pay for the imports and kernels each."""
+    from sim.sweep.executors import LocalExecutor
+    from sim.sweep.plan import build_plan
+
+    tasks = build_plan(spec()).tasks
+    with LocalExecutor(2) as ex:
+        results = list(ex.map(probe, tasks))
+    assert [r.error for r in results] == ["(True, True)"] * len(tasks)
+    assert all(int(r.worker) != os.getpid() for r in results)

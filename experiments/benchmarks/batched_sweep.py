@@ -81,9 +81,9 @@ def spec(
 
 
 class ChildrenCPU:
-    """CPU seconds of this process's child processes (the sweep's workers), sampled from
-    ``/proc`` twice a second: the pool's workers are not waited for, so ``getrusage`` misses
-    them."""
+    """CPU seconds of this process's descendants (the sweep's workers, and the fork server
+    they are forked from), sampled from ``/proc`` twice a second: the pool's workers are not
+    waited for by this process, so ``getrusage`` misses them."""
 
     def __init__(self) -> None:
         self.seen: dict[int, float] = {}
@@ -93,17 +93,23 @@ class ChildrenCPU:
         self._thread.start()
 
     def _watch(self) -> None:
-        me, tick = str(os.getpid()), os.sysconf("SC_CLK_TCK")
+        me, tick = os.getpid(), os.sysconf("SC_CLK_TCK")
         while not self._stop.wait(0.5):
+            stats: dict[int, list[str]] = {}
             for stat in Path("/proc").glob("[0-9]*/stat"):
                 try:
-                    fields = stat.read_text().rsplit(")", 1)[1].split()
+                    stats[int(stat.parent.name)] = stat.read_text().rsplit(")", 1)[1].split()
                 except (OSError, IndexError):
                     continue
-                if fields[1] == me:  # ppid; utime and stime follow at 11 and 12
-                    pid = int(stat.parent.name)
-                    self.seen[pid] = (int(fields[11]) + int(fields[12])) / tick
-                    self.peak_mb = max(self.peak_mb, _peak_mb(stat.parent / "status"))
+            mine, grew = {me}, True
+            while grew:  # descendants: children of the processes found so far
+                found = {pid for pid, f in stats.items() if int(f[1]) in mine} - mine
+                mine |= found
+                grew = bool(found)
+            for pid in mine - {me}:
+                fields = stats[pid]  # utime and stime at 11 and 12
+                self.seen[pid] = (int(fields[11]) + int(fields[12])) / tick
+                self.peak_mb = max(self.peak_mb, _peak_mb(Path(f"/proc/{pid}/status")))
 
     def total(self) -> float:
         self._stop.set()

@@ -181,6 +181,10 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
 
 def _run(args: argparse.Namespace, *, need_sensitivity: bool = False) -> tuple[Any, int]:
     """Run the sweep of ``args``; returns (results, exit code)."""
+    if not (args.serial or args.dask):
+        from sim.sweep.context import prestart
+
+        prestart()  # the pool's fork server loads the package while this process does
     from sim.cli import CliError, parse_assignments
     from sim.sweep.plan import build_plan
     from sim.sweep.progress import format_seconds, make_progress

@@ -1,12 +1,14 @@
 """Executors: where the runs of a sweep execute.
 
 - :class:`SerialExecutor`: in this process, one run after another (debugging, tiny sweeps).
-- :class:`LocalExecutor`: a ``concurrent.futures.ProcessPoolExecutor`` with the "spawn" context
-  on this machine's cores; no server. A worker that dies (killed, out of memory, crashed) breaks
-  such a pool: the pool is rebuilt and the runs that were in flight are retried, each alone
-  first, so the run that kills its worker is found; one that kills its worker ``max_deaths``
-  times is recorded as failed and the sweep goes on. Inside ``with executor:`` the pool is kept
-  between calls of ``map`` (a calibration maps a batch at a time) and stopped on exit.
+- :class:`LocalExecutor`: a ``concurrent.futures.ProcessPoolExecutor`` on this machine's cores,
+  its workers forked from a fork server that imported the package and loaded the compiled
+  kernels once (:mod:`sim.sweep.warm`; "spawn" where there is no fork server). A worker that
+  dies (killed, out of memory, crashed) breaks such a pool: the pool is rebuilt and the runs
+  that were in flight are retried, each alone first, so the run that kills its worker is found;
+  one that kills its worker ``max_deaths`` times is recorded as failed and the sweep goes on.
+  Inside ``with executor:`` the pool is kept between calls of ``map`` (a calibration maps a
+  batch at a time) and stopped on exit.
 - :class:`DaskExecutor`: a Dask distributed cluster at an address (``tcp://host:8786``), or a
   ``LocalCluster`` started for the sweep (``"local"``). Dask's nanny restarts a killed worker and
   the scheduler reschedules its tasks; a task that kills workers repeatedly ends as
@@ -36,6 +38,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from sim.sweep.context import prestart, worker_context
 from sim.sweep.worker import RunResult, RunTask, failed
 
 __all__ = [
@@ -100,11 +103,16 @@ class SerialExecutor(Executor):
 
 
 def _worker_init(parent_pid: int) -> None:
-    """Pool worker set-up: leave Ctrl-C to the parent; exit if the parent dies."""
+    """Pool worker set-up: leave Ctrl-C to the parent; exit if the parent (the process that
+    started the pool, not the fork server) dies."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
 
     def watch() -> None:
-        while True:
+        if parent is not None and parent.pid == parent_pid:
+            parent.join()  # returns when the parent's end of the worker's pipe closes
+            os._exit(0)
+        while True:  # pragma: no cover - a parent that multiprocessing does not know of
             time.sleep(0.5)
             if os.getppid() != parent_pid:
                 os._exit(0)
@@ -113,7 +121,8 @@ def _worker_init(parent_pid: int) -> None:
 
 
 class LocalExecutor(Executor):
-    """A pool of worker processes on this machine ("spawn" context), rebuilt if one dies.
+    """A pool of worker processes on this machine (forked from a warm fork server:
+    :func:`worker_context`), rebuilt if one dies.
 
     Parameters
     ----------
@@ -142,6 +151,7 @@ class LocalExecutor(Executor):
 
     def __enter__(self) -> LocalExecutor:
         self._entered = True
+        prestart()  # the fork server warms up while the sweep opens its store
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -153,7 +163,7 @@ class LocalExecutor(Executor):
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
             max_workers=self.workers,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=worker_context(),
             initializer=_worker_init,
             initargs=(os.getpid(),),
         )

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.sweep.executors import Executor, make_executor
+from sim.sweep.context import prestart
+from sim.sweep.executors import Executor, LocalExecutor, make_executor
 from sim.sweep.plan import Plan, build_plan
 from sim.sweep.progress import Progress
 from sim.sweep.results import SweepResults
@@ -154,6 +155,8 @@ def run(
     SweepInterrupted
         On Ctrl-C, after the finished runs were written (a ``KeyboardInterrupt``).
     """
+    if executor is None or executor == "local" or isinstance(executor, LocalExecutor):
+        prestart()  # the local pool's fork server warms up while the plan is built
     plan = spec if isinstance(spec, Plan) else build_plan(spec)
     ex = make_executor(executor, workers)
     report = SweepReport(total=len(plan.tasks), executor=ex.describe())

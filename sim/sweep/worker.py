@@ -175,6 +175,18 @@ def _keep_steps(df: pd.DataFrame, every: int | None) -> pd.DataFrame:
     return df[keep]
 
 
+def run_values(task: RunTask) -> dict[str, Any]:
+    """The run's own columns of its tables, in order: its ids and its parameter values."""
+    ids = {
+        "run_id": task.run_id,
+        "point_id": task.point_id,
+        "point": task.point,
+        "replicate": task.replicate,
+    }
+    ids.update(task.values)
+    return ids
+
+
 def _frame(
     task: RunTask,
     df: pd.DataFrame,
@@ -186,13 +198,7 @@ def _frame(
         df = _keep_steps(df, task.output.every)
     metrics = [c for c in df.columns if c not in keys] if columns is None else list(columns)
     out = df[[*keys, *[c for c in metrics if c not in keys]]].reset_index(drop=True)
-    ids = {
-        "run_id": task.run_id,
-        "point_id": task.point_id,
-        "point": task.point,
-        "replicate": task.replicate,
-    }
-    ids.update(task.values)
+    ids = run_values(task)
     if set(ids) & set(out.columns):  # refused as before: a run column cannot be a metric's
         for i, (name, value) in enumerate(ids.items()):
             out.insert(i, name, [value] * len(out))
@@ -248,21 +254,35 @@ def release(model: Any) -> None:
         ids.pop(model, None)
 
 
-def _build(task: RunTask) -> Any:
+def _build(task: RunTask, scenarios: dict[tuple[int, int], Any] | None = None) -> Any:
+    """The run's market. ``scenarios`` keeps the scenarios with overrides applied that a
+    batch's runs share (a design point's replicates: the same base and overrides objects):
+    the scenario is checked once (3 ms), and a market built from a ``Scenario`` without
+    overrides uses it as it is (``sim.scenario.load_scenario``), as runs without overrides
+    always have."""
     from sim.model import CustomerMarket
+    from sim.scenario import load_scenario
 
     seed = np.random.SeedSequence(entropy=task.seed_entropy, spawn_key=(task.seed_key,))
-    return CustomerMarket(task.scenario, rng=seed, overrides=task.overrides or None)
+    if scenarios is None or not task.overrides:
+        return CustomerMarket(task.scenario, rng=seed, overrides=task.overrides or None)
+    key = (id(task.scenario), id(task.overrides))
+    if key not in scenarios:
+        scenarios[key] = load_scenario(task.scenario, task.overrides)
+    return CustomerMarket(scenarios[key], rng=seed)
 
 
-def _result(task: RunTask, model: Any, seconds: float) -> RunResult:
-    """The kept rows of a market that ran."""
-    tables = {}
-    if "market" in task.output.tables:
+def _result(
+    task: RunTask, model: Any, seconds: float, kept: dict[str, pd.DataFrame] | None = None
+) -> RunResult:
+    """The kept rows of a market that ran (``kept``: its market and firm tables, already built
+    for its whole batch by ``sim.sweep.tables``)."""
+    tables = dict(kept or {})
+    if "market" in task.output.tables and kept is None:
         tables["market"] = _frame(
             task, model.model_metrics(), MARKET_KEYS, task.output.market_columns
         )
-    if "firms" in task.output.tables:
+    if "firms" in task.output.tables and kept is None:
         tables["firms"] = _frame(task, model.firm_metrics(), FIRM_KEYS, task.output.firm_columns)
     if "cohorts" in task.output.tables:
         tables["cohorts"] = _frame(task, model.cohort_survival(), COHORT_KEYS, None, every=False)
@@ -326,14 +346,16 @@ def run_batch(batch: RunBatch | RunTask) -> list[RunResult] | RunResult:
     from sim.batch import run as run_together
     from sim.batch import shape_of
     from sim.jit import use_threads
+    from sim.sweep.tables import group_tables
 
     use_threads(1)  # the sweep's parallelism is across workers: one thread per worker
     results: dict[str, RunResult] = {}
     groups: dict[Any, list[tuple[RunTask, Any]]] = {}
+    scenarios: dict[tuple[int, int], Any] = {}  # the tasks (and so the ids) live till the end
     for task in batch.tasks:
         started = time.perf_counter()
         try:
-            model = _build(task)
+            model = _build(task, scenarios)
         except Exception as e:
             results[task.run_id] = _error(task, e, time.perf_counter() - started)
             continue
@@ -357,10 +379,14 @@ def run_batch(batch: RunBatch | RunTask) -> list[RunResult] | RunResult:
                 release(model)
                 results[task.run_id] = run_one(task)
             continue
+        try:  # every run's tables at once (sim.sweep.tables); None: the run's own way
+            kept = group_tables(tasks, models)
+        except Exception:
+            kept = [None] * len(tasks)
         share = (time.perf_counter() - started) / len(tasks)
-        for task, model in zip(tasks, models, strict=True):
+        for task, model, tables in zip(tasks, models, kept, strict=True):
             try:
-                results[task.run_id] = _result(task, model, share)
+                results[task.run_id] = _result(task, model, share, tables)
             except Exception as e:
                 results[task.run_id] = _error(task, e, share)
             release(model)

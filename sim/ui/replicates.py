@@ -18,7 +18,6 @@ differences with 95% confidence intervals.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import queue as queue_module
 import sys
@@ -33,6 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from sim.sweep import context
 
 __all__ = [
     "FIRM_METRICS",
@@ -86,21 +87,15 @@ WARM_MODULE = "sim.ui.warm_worker"
 
 def worker_context() -> Any:
     """The multiprocessing context of the workers: a fork server preloaded with
-    :data:`WARM_MODULE` where available, else spawn."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload([WARM_MODULE])  # no effect once the server runs
-        return ctx
-    return multiprocessing.get_context("spawn")
+    :data:`WARM_MODULE` where available, else spawn (``sim.sweep.context``: one fork server
+    for the sweeps and this page, warmed by whichever starts it first)."""
+    return context.worker_context(WARM_MODULE)
 
 
 def prestart() -> None:
     """Start the workers' fork server now, so that it is warm by the first comparison
     (returns at once; the server warms up in its own process)."""
-    if worker_context().get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()
+    context.prestart(WARM_MODULE)
 
 
 def _init_worker(progress: Any) -> None:
@@ -166,7 +161,8 @@ def run_replicate(
             "market": market,
             "firms": firms.drop(columns="active"),
             "seconds": time.perf_counter() - started,
-            "warm": WARM_MODULE in sys.modules,
+            # forked from a warm server: this page's, or the sweeps' (whichever started first)
+            "warm": WARM_MODULE in sys.modules or "sim.sweep.warm" in sys.modules,
         }
     except Exception as e:  # a failed run is reported, not raised in the pool
         return {
