@@ -325,20 +325,20 @@ def fill_uniform(base: Any, ids: np.ndarray, out: np.ndarray) -> None:
 
 @kernel
 def fill_uniform_columns(base: Any, ids: np.ndarray, out: np.ndarray) -> None:
-    """``out[c, j] = uniform_column(base, ids[j], c)``."""
+    """``out[j, c] = uniform_column(base, ids[j], c)``."""
     for j in range(len(ids)):
         key = spread(ids[j], base)
         for c in range(out.shape[1]):
-            out[c, j] = unit(column(key, c))
+            out[j, c] = unit(column(key, c))
 
 
 @kernel
 def fill_normal(base: Any, ids: np.ndarray, out: np.ndarray) -> None:
-    """``out[c, j] = normal(base, ids[j], c)``."""
+    """``out[j, c] = normal(base, ids[j], c)``."""
     for j in range(len(ids)):
         key = spread(ids[j], base)
         for c in range(out.shape[1]):
-            out[c, j] = float32(ziggurat(column(key, c)))
+            out[j, c] = float32(ziggurat(column(key, c)))
 
 
 def _ids(rows: Any) -> np.ndarray:

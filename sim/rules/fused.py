@@ -60,7 +60,7 @@ order), so are the results."""
 
 
 @kernel
-def customer_rows(lo, hi, first, keys, p, sums, bounds, recording, state, firm):
+def customer_rows(lo, hi, first, keys, p, sums, bounds, recording, state, firm, literal=True):
     """Phases 2 to 5 for the customers ``lo..hi`` of one market (its first customer is
     ``first``: a customer's own index in its market, which keys its draws, is ``i - first``).
 
@@ -71,7 +71,9 @@ def customer_rows(lo, hi, first, keys, p, sums, bounds, recording, state, firm):
     :data:`TALLIES` (the first three only when ``recording``) and keeps in ``bounds[m]`` the
     lowest running satisfaction and the lowest and highest expectation of the served customers
     (switching bounds its hazards with them). The work is ``sim.rules.block_stages.block``'s,
-    a block of :data:`BLOCK` customers at a time.
+    a block of :data:`BLOCK` customers at a time, with the number of attributes a constant when
+    it is 4 and ``literal`` (the compiler then vectorises the stages; ``literal=False`` runs the
+    very same stages as scalar code, which tests compare).
     """
     p = by_value(p)  # the market's constants as values, read once (sim.jit.by_value)
     weights, experience, expectation, benchmark, heard = (
@@ -91,9 +93,8 @@ def customer_rows(lo, hi, first, keys, p, sums, bounds, recording, state, firm):
         benchmark.reshape(-1),
     )
     failure_attribute, benchmark_weight = firm[3], firm[8]
-    firm_k = np.empty(
-        (2, n_attr), experience.dtype
-    )  # per attribute: failure attribute, a_b * cross
+    # per attribute: failure attribute (1 or 0), benchmark weight (a_b * cross)
+    firm_k = np.empty((2, n_attr), experience.dtype)
     for k in range(n_attr):
         firm_k[0, k] = ONE if failure_attribute[k] else ZERO
         firm_k[1, k] = benchmark_weight[k]
@@ -101,7 +102,7 @@ def customer_rows(lo, hi, first, keys, p, sums, bounds, recording, state, firm):
     buf = block_stages.buffers(n_ind, BLOCK, n_attr, experience.dtype)
     for start in range(lo, hi, BLOCK):
         nb = min(hi, start + BLOCK) - start
-        if n_attr == 4:  # a constant: the compiler vectorises the attribute loops
+        if literal and n_attr == 4:  # a constant: the compiler vectorises the stages
             block_stages.block(
                 start, nb, first, 4, keys, p, sums, bounds, recording, state, flat, firm, buf
             )
@@ -113,7 +114,19 @@ def customer_rows(lo, hi, first, keys, p, sums, bounds, recording, state, firm):
 
 @kernel
 def one_task(
-    t, task_market, task_lo, task_hi, offsets, keys, consts, sums, bounds, recording, state, tables
+    t,
+    task_market,
+    task_lo,
+    task_hi,
+    offsets,
+    keys,
+    consts,
+    sums,
+    bounds,
+    recording,
+    state,
+    tables,
+    literal,
 ):
     """:func:`customer_rows` for task ``t``, with its market's firm tables."""
     b = task_market[t]
@@ -160,6 +173,7 @@ def one_task(
         recording[b],
         state,
         firm,
+        literal,
     )
 
 
@@ -177,6 +191,7 @@ def serial_tasks(
     recording,
     state,
     tables,
+    literal,
 ):
     """Every task, one after another, on the calling thread."""
     for t in range(n_tasks):
@@ -193,6 +208,7 @@ def serial_tasks(
             recording,
             state,
             tables,
+            literal,
         )
 
 
@@ -210,6 +226,7 @@ def parallel_tasks(
     recording,
     state,
     tables,
+    literal,
 ):
     """Every task, as parallel tasks on numba's threads."""
     for t in prange(n_tasks):
@@ -226,6 +243,7 @@ def parallel_tasks(
             recording,
             state,
             tables,
+            literal,
         )
 
 
@@ -244,9 +262,9 @@ def add_tasks(task_market, sums, bounds, tallies, columns, market_bounds):
             market_bounds[b, m, 2] = max(market_bounds[b, m, 2], bounds[t, m, 2])
 
 
-def run(batch: MarketBatch, scratch: BatchScratch) -> None:
+def run(batch: MarketBatch, scratch: BatchScratch, literal: bool = True) -> None:
     """Phases 2 to 5 for every customer of every market of the batch (see the module
-    docstring)."""
+    docstring); ``literal=False``: the stages as scalar code (:func:`customer_rows`)."""
     cs, ws = batch.customer_state, batch.workspace
     deliver, expect, satisfy, trusting = (phase.prepare(batch, scratch) for phase in PHASES)
     task_market, task_lo, task_hi = batch.tasks
@@ -309,6 +327,7 @@ def run(batch: MarketBatch, scratch: BatchScratch) -> None:
         scratch.recording,
         state,
         tables,
+        literal,
     )
     if n_tasks > 1 and threads() > 1:
         parallel_tasks(n_tasks, *args)
