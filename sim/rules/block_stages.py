@@ -32,8 +32,17 @@ from sim.jit import ONE, ZERO, clip, rule
 from sim.rules import delivery, expectations, satisfaction, trust
 from sim.rules.trust import ANSWERED, IGNORED, NO_COMPLAINT
 
-SERVED, EXPERIENCE, EXPECTATION, FAILURES, WARNINGS, COMPLAINTS, ANSWERS = range(7)
-"""Columns of the per-firm sums (``sim.rules.fused.TALLIES``)."""
+TALLIES = (
+    "served_count",
+    "experience_sum",
+    "expectation_sum",
+    "failures",
+    "warnings",
+    "complaints",
+    "answered",
+)
+"""The per-firm sums the stages add (``sim.state.TALLY_NAMES``), in their column order."""
+SERVED, EXPERIENCE, EXPECTATION, FAILURES, WARNINGS, COMPLAINTS, ANSWERS = range(len(TALLIES))
 
 (LOWERED, PROMISE_WEIGHT, REVIEW_WEIGHT, PERSONAL, SERVES) = range(5)
 """Rows of the per-customer buffer that :func:`attributes` reads (``SERVES``: 1 or 0)."""

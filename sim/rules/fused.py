@@ -8,7 +8,9 @@ read from memory once. For each industry in turn, every customer's experience (d
 failure and its noise); then each customer's benchmark over the industries; then, industry by
 industry, for every served relationship the judged expectation and the move of E
 (expectations), ``s`` and ``S`` (satisfaction), trust, the complaint and the firm's answer,
-recovery, commitment and tenure (trust).
+recovery, commitment and tenure (trust). The block's stages, loops over its customers that the
+compiler vectorises, are ``sim.rules.block_stages``; this module prepares the firm tables, cuts
+the customers into tasks and blocks and adds up the tasks' sums.
 
 Random numbers are drawn where they are used, customer by customer (``sim.draws``: noise,
 failure, complain, aftercare, answer). Customers go to the kernel in tasks, blocks of at most
@@ -37,26 +39,17 @@ __all__ = ["PHASES", "TALLIES", "run"]
 PHASES = (delivery, expectations, satisfaction, trust)
 """The phases this module runs together, in order."""
 
-TALLIES = (
-    "served_count",
-    "experience_sum",
-    "expectation_sum",
-    "failures",
-    "warnings",
-    "complaints",
-    "answered",
-)
+TALLIES = block_stages.TALLIES
 """The per-firm tallies the kernel adds (``sim.state.TALLY_NAMES``), in its column order."""
-SERVED, EXPERIENCE, EXPECTATION, FAILURES, WARNINGS, COMPLAINTS, ANSWERS = range(len(TALLIES))
 
 BLOCK = 1024
 """Customers the kernel takes together: for a block, delivery industry by industry, the
-benchmarks, then the rest of phases 3 to 5 industry by industry. The loops over one industry's
-customers have independent iterations, which the processor overlaps; one customer's three
-industries one after another, as before, made a single long chain of dependent work per
-customer: phases 2 to 5 took 30% more time (docs/performance.md, "One large market"). The order
-in which per-firm sums are added is the same (each firm is in one industry, its customers in
-order), so are the results."""
+benchmarks, then the rest of phases 3 to 5 industry by industry, each stage a loop over the
+block's customers (``sim.rules.block_stages``). The loops' iterations are independent customers,
+which the processor overlaps and the compiler vectorises; one customer's three industries one
+after another, as before, made a single long chain of dependent work per customer
+(docs/performance.md, "One large market"). The order in which per-firm sums are added is the same
+(each firm is in one industry, its customers in order), so are the results."""
 
 
 @kernel
