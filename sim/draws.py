@@ -49,6 +49,7 @@ __all__ = [
     "PURPOSES",
     "KeyedDraws",
     "draw_key",
+    "fill_normals",
     "normal",
     "purpose_code",
     "step_keys",

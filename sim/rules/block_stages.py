@@ -45,9 +45,10 @@ TALLIES = (
 SERVED, EXPERIENCE, EXPECTATION, FAILURES, WARNINGS, COMPLAINTS, ANSWERS = range(len(TALLIES))
 
 (LOWERED, PROMISE_WEIGHT, REVIEW_WEIGHT, PERSONAL, SERVES) = range(5)
-"""Rows of the per-customer buffer that :func:`attributes` reads (``SERVES``: 1 or 0)."""
+"""The per-customer buffers (``per`` of :func:`buffers`) that :func:`attributes` reads (``SERVES``:
+1 or 0, the customer has a firm in the industry)."""
 (JUDGED, PERFORMANCE, DISCONFIRMATION, SHORTFALL, KEPT, LOW, HIGH) = range(5, 12)
-"""Rows it writes: the judged expectation's sum, the sums of satisfaction and trust, E's range."""
+"""Those it writes: the judged expectation's sum, the sums of satisfaction and trust, E's range."""
 (EFFECT, EXTRAS, BONUS, RUNNING, RATING) = range(12, 17)
 """The warning's effect, the firm's extras and commitment bonus; :func:`rated`'s results."""
 ROWS = 17
