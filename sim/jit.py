@@ -97,6 +97,29 @@ if RuleCacheLocator not in caching.CacheImpl._locator_classes:
 
 _OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy"}
 
+VECTORIZER = (
+    "-runtime-memory-check-threshold=512",
+    "-vectorize-memory-check-threshold=512",
+    "-vectorize-scev-check-threshold=1024",
+)
+"""LLVM's loop vectoriser may check at run time that a loop's arrays do not overlap before it
+takes several iterations at once; by default it gives up on loops that touch more than a few
+arrays (8 checks, 16 assumptions), as the stages of phases 2 to 5 do
+(``sim.rules.block_stages``). Raised for the whole process when this module is imported,
+before anything compiles: the checks run once per loop, and a vectorised loop gives the same
+numbers (without fast-math, LLVM never reorders floating-point arithmetic)."""
+
+
+def _raise_vectorizer_limits() -> None:
+    import llvmlite.binding as llvm
+
+    for option in VECTORIZER:
+        llvm.set_option("cxsim", option)
+
+
+if not numba.config.DISABLE_JIT:
+    _raise_vectorizer_limits()
+
 
 def rule(fn: F) -> F:
     """Compile a rule: a function of one customer's (firm's, message's) values."""

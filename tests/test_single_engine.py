@@ -23,8 +23,9 @@ import pytest
 
 import sim
 import sim.arrays
+import sim.draws
 import sim.jit
-from sim.rules import fused, satisfaction
+from sim.rules import block_stages, fused, satisfaction
 
 COUNTS = ("supplier", "complaints", "answered", "tenure", "switches")
 FLOATS = ("expectation", "experience", "satisfaction", "trust", "commitment", "heard", "benchmark")
@@ -149,7 +150,13 @@ def test_constants_held_as_values_keep_their_names_types_and_numbers() -> None:
 def test_every_kernel_of_the_package_is_cached_with_the_rule_stamp() -> None:
     """Kernels inline rules from other files, so their caches carry a stamp of every file with
     compiled code: editing any rule recompiles them (numba alone checks the kernel's file)."""
-    for dispatcher in (fused.customer_rows, fused.one_task, sim.metrics.tally):
+    for dispatcher in (
+        fused.customer_rows,
+        fused.one_task,
+        block_stages.block,
+        sim.draws.fill_normals,
+        sim.metrics.tally,
+    ):
         locator = dispatcher._cache._impl.locator
         assert isinstance(locator, sim.jit.RuleCacheLocator), dispatcher
     stamp = (
@@ -158,6 +165,7 @@ def test_every_kernel_of_the_package_is_cached_with_the_rule_stamp() -> None:
     )
     files = [p for pattern in sim.jit.COMPILED_SOURCES for p in sim.jit.PACKAGE.glob(pattern)]
     assert Path(sim.jit.PACKAGE / "rules" / "trust.py") in files
+    assert Path(sim.jit.PACKAGE / "rules" / "block_stages.py") in files
     assert Path(sim.jit.PACKAGE / "metrics.py") in files
     assert isinstance(stamp, str) and len(stamp) == 64
 

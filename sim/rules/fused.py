@@ -8,7 +8,9 @@ read from memory once. For each industry in turn, every customer's experience (d
 failure and its noise); then each customer's benchmark over the industries; then, industry by
 industry, for every served relationship the judged expectation and the move of E
 (expectations), ``s`` and ``S`` (satisfaction), trust, the complaint and the firm's answer,
-recovery, commitment and tenure (trust).
+recovery, commitment and tenure (trust). The block's stages, loops over its customers that the
+compiler vectorises, are ``sim.rules.block_stages``; this module prepares the firm tables, cuts
+the customers into tasks and blocks and adds up the tasks' sums.
 
 Random numbers are drawn where they are used, customer by customer (``sim.draws``: noise,
 failure, complain, aftercare, answer). Customers go to the kernel in tasks, blocks of at most
@@ -25,10 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.draws import AFTERCARE, ANSWER, COMPLAIN, FAILURE, NOISE, normal, uniform
-from sim.jit import ONE, ZERO, by_value, clip, kernel, parallel_kernel, prange, threads
-from sim.rules import delivery, expectations, satisfaction, trust
-from sim.rules.trust import ANSWERED, IGNORED, NO_COMPLAINT
+from sim.jit import ONE, ZERO, by_value, kernel, parallel_kernel, prange, threads
+from sim.rules import block_stages, delivery, expectations, satisfaction, trust
 from sim.state import BatchScratch
 
 if TYPE_CHECKING:
@@ -39,30 +39,21 @@ __all__ = ["PHASES", "TALLIES", "run"]
 PHASES = (delivery, expectations, satisfaction, trust)
 """The phases this module runs together, in order."""
 
-TALLIES = (
-    "served_count",
-    "experience_sum",
-    "expectation_sum",
-    "failures",
-    "warnings",
-    "complaints",
-    "answered",
-)
+TALLIES = block_stages.TALLIES
 """The per-firm tallies the kernel adds (``sim.state.TALLY_NAMES``), in its column order."""
-SERVED, EXPERIENCE, EXPECTATION, FAILURES, WARNINGS, COMPLAINTS, ANSWERS = range(len(TALLIES))
 
 BLOCK = 1024
 """Customers the kernel takes together: for a block, delivery industry by industry, the
-benchmarks, then the rest of phases 3 to 5 industry by industry. The loops over one industry's
-customers have independent iterations, which the processor overlaps; one customer's three
-industries one after another, as before, made a single long chain of dependent work per
-customer: phases 2 to 5 took 30% more time (docs/performance.md, "One large market"). The order
-in which per-firm sums are added is the same (each firm is in one industry, its customers in
-order), so are the results."""
+benchmarks, then the rest of phases 3 to 5 industry by industry, each stage a loop over the
+block's customers (``sim.rules.block_stages``). The loops' iterations are independent customers,
+which the processor overlaps and the compiler vectorises; one customer's three industries one
+after another, as before, made a single long chain of dependent work per customer
+(docs/performance.md, "One large market"). The order in which per-firm sums are added is the same
+(each firm is in one industry, its customers in order), so are the results."""
 
 
 @kernel
-def customer_rows(lo, hi, first, keys, p, sums, bounds, recording, state, firm):
+def customer_rows(lo, hi, first, keys, p, sums, bounds, recording, state, firm, literal=True):
     """Phases 2 to 5 for the customers ``lo..hi`` of one market (its first customer is
     ``first``: a customer's own index in its market, which keys its draws, is ``i - first``).
 
@@ -72,197 +63,63 @@ def customer_rows(lo, hi, first, keys, p, sums, bounds, recording, state, firm):
     tables ``[M, R * (F + 1), K]``). Adds to ``sums[f]`` the columns of
     :data:`TALLIES` (the first three only when ``recording``) and keeps in ``bounds[m]`` the
     lowest running satisfaction and the lowest and highest expectation of the served customers
-    (switching bounds its hazards with them).
+    (switching bounds its hazards with them). The work is ``sim.rules.block_stages.block``'s,
+    a block of :data:`BLOCK` customers at a time, with the number of attributes a constant when
+    it is 4 and ``literal`` (the compiler then vectorises the stages; ``literal=False`` runs the
+    very same stages as scalar code, which tests compare).
     """
-    (
-        supplier,
-        region,
-        weights,
-        disposition,
-        standard,
-        experience,
-        expectation,
-        benchmark,
-        heard,
-        satisfaction_state,
-        last_satisfaction,
-        trust_state,
-        commitment,
-        tenure,
-        steps_since_recovery,
-        complaints,
-        answered,
-        warnings,
-        failed,
-        ws_failure,
-        expectation_used,
-        satisfaction_before,
-        disconfirmation_out,
-    ) = state
-    (
-        tables,
-        p_fail,
-        disclose,
-        failure_attribute,
-        promise,
-        review_part,
-        review_weight,
-        public,
-        benchmark_weight,
-        extras,
-        complain_p,
-        aftercare_p,
-        answer,
-        commit_bonus,
-    ) = firm
     p = by_value(p)  # the market's constants as values, read once (sim.jit.by_value)
+    weights, experience, expectation, benchmark, heard = (
+        state[2],
+        state[5],
+        state[6],
+        state[7],
+        state[8],
+    )
     n_ind, _, n_attr = experience.shape
-    width = disclose.shape[0]  # F + 1: a firm table's rows, the last for no supplier
-    noisy = p.noise > ZERO
+    flat = (
+        experience.reshape(-1),
+        expectation.reshape(-1),
+        heard.reshape(-1),
+        state[20].reshape(-1),  # the expectations judged against
+        weights.reshape(-1),
+        benchmark.reshape(-1),
+    )
+    failure_attribute, benchmark_weight = firm[3], firm[8]
+    # per attribute: failure attribute (1 or 0), benchmark weight (a_b * cross)
+    firm_k = np.empty((2, n_attr), experience.dtype)
+    for k in range(n_attr):
+        firm_k[0, k] = ONE if failure_attribute[k] else ZERO
+        firm_k[1, k] = benchmark_weight[k]
+    firm = (*firm[:3], firm_k, *firm[4:])
+    buf = block_stages.buffers(n_ind, BLOCK, n_attr, experience.dtype)
     for start in range(lo, hi, BLOCK):
-        stop = min(hi, start + BLOCK)
-        # -- delivery, industry by industry
-        for m in range(n_ind):
-            for i in range(start, stop):
-                me = i - first
-                f = supplier[m, i]
-                if f < 0:
-                    failed[m, i] = False
-                    ws_failure[m, i] = False
-                    continue
-                hit = uniform(keys[FAILURE, m], me) < p_fail[f]
-                failed[m, i] = hit
-                ws_failure[m, i] = hit
-                if hit:
-                    sums[f, FAILURES] += 1.0
-                    if disclose[f]:
-                        sums[f, WARNINGS] += 1.0
-                row = f + region[i] * width
-                for k in range(n_attr):
-                    z = normal(keys[NOISE, m], me, k) if noisy else ZERO * p.noise
-                    experience[m, i, k] = delivery.perceived(
-                        tables[m, row, k], z, p.noise, hit, failure_attribute[k], p.severity
-                    )
-        for i in range(start, stop):
-            # -- expectations: the benchmark, decayed, then raised by this step's experiences
-            for k in range(n_attr):
-                best = expectations.decayed_benchmark(benchmark[i, k], p.benchmark_keep)
-                for m in range(n_ind):
-                    if supplier[m, i] >= 0:
-                        best = expectations.raised_benchmark(best, experience[m, i, k])
-                benchmark[i, k] = best
-        # -- the rest of phases 3 to 5, industry by industry
-        for m in range(n_ind):
-            for i in range(start, stop):
-                me = i - first
-                f = supplier[m, i]
-                recent = warnings[m, i]
-                if f < 0:  # no supplier: nothing to judge; the step's records say so
-                    for k in range(n_attr):
-                        expectation_used[m, i, k] = expectation[m, i, k]
-                    satisfaction_before[m, i] = satisfaction_state[m, i]
-                    warnings[m, i] = recent * p.warnings_keep
-                    continue
-                hit = failed[m, i]
-                warned = hit and disclose[f]
-                effect = trust.warning_effect(recent, p.habituation) if p.habituation_on else ONE
-                warnings[m, i] = recent * p.warnings_keep + (ONE if warned else ZERO)
-                # -- expectations: the bar of this experience, then E moves toward its target
-                credible = ONE
-                if p.credibility_on:
-                    credible = expectations.credibility(trust_state[f, i], public[f], p.rho)
-                promise_weight = p.a_p * credible
-                personal = standard[i] if p.standard_on else ZERO
-                judged_sum = ZERO
-                low = high = ZERO
-                for k in range(n_attr):
-                    e = expectation[m, i, k]
-                    x = experience[m, i, k]
-                    bar = expectations.judged(
-                        e, x, warned, failure_attribute[k], p.adjustment * effect
-                    )
-                    expectation_used[m, i, k] = bar
-                    judged_sum += weights[i, k] * bar
-                    toward = expectations.target(
-                        promise_weight,
-                        promise[f, k],
-                        review_part[f, k],
-                        review_weight[f],
-                        x,
-                        p.a_x,
-                        benchmark_weight[k] * benchmark[i, k],
-                        benchmark_weight[k],
-                        heard[m, i, k],
-                        p.a_w,
-                        p.tiny,
-                    )
-                    moved = expectations.moved(e, toward + personal, p.rate_up, p.rate_down)
-                    expectation[m, i, k] = moved
-                    low = moved if k == 0 else min(low, moved)
-                    high = moved if k == 0 else max(high, moved)
-                bounds[m, 1] = min(bounds[m, 1], low)
-                bounds[m, 2] = max(bounds[m, 2], high)
-                # -- satisfaction and the promise kept or broken (trust), over the attributes
-                performance = disconfirmation = shortfall = kept = ZERO
-                for k in range(n_attr):
-                    w = weights[i, k]
-                    x = experience[m, i, k]
-                    if trust.promise_kept(x, promise[f, k], p.tolerance):
-                        kept += w
-                    shortfall += w * trust.promise_shortfall(x, promise[f, k], p.tolerance)
-                    gap = x - expectation_used[m, i, k]
-                    disconfirmation += w * satisfaction.value(gap, p.loss_aversion, p.curvature)
-                    performance += w * x
-                s = satisfaction.rating(performance, disconfirmation, extras[f], disposition[i], p)
-                before = satisfaction_state[m, i]
-                satisfaction_before[m, i] = before
-                running = satisfaction.running(before, s, p.memory)
-                last_satisfaction[m, i] = s
-                disconfirmation_out[m, i] = disconfirmation
-                if recording:
-                    sums[f, SERVED] += 1.0
-                    sums[f, EXPERIENCE] += performance
-                    sums[f, EXPECTATION] += judged_sum
-                # -- trust: promises kept and broken
-                t = trust_state[f, i]
-                if p.trust_promises_on:
-                    cut = trust.trust_cut(shortfall, warned, effect, p)
-                    t = trust.trusted(t, kept, cut, p.gain)
-                # -- complaints: voiced, or heard by the firm's follow-up; answered or ignored
-                code = NO_COMPLAINT
-                if s < p.threshold:
-                    heard_by_firm = uniform(keys[COMPLAIN, m], me) < complain_p[f]
-                    if not heard_by_firm:
-                        heard_by_firm = uniform(keys[AFTERCARE, m], me) < aftercare_p[f]
-                    if heard_by_firm:
-                        code = ANSWERED if uniform(keys[ANSWER, m], me) < answer[f] else IGNORED
-                if code == IGNORED:
-                    t *= p.kept_share
-                trust_state[f, i] = clip(t, ZERO, ONE)
-                since = steps_since_recovery[m, i]
-                if code == ANSWERED:
-                    running = trust.recovered(running, before, since, p)
-                satisfaction_state[m, i] = running
-                bounds[m, 0] = min(bounds[m, 0], running)
-                since = min(since + 1, 1 << 30)
-                if code == ANSWERED:
-                    since = 0
-                    answered[m, i] += 1
-                    sums[f, ANSWERS] += 1.0
-                if code != NO_COMPLAINT:
-                    complaints[m, i] += 1
-                    sums[f, COMPLAINTS] += 1.0
-                steps_since_recovery[m, i] = since
-                # -- commitment and tenure
-                commitment[m, i] = trust.committed(
-                    commitment[m, i], tenure[m, i], commit_bonus[f], p
-                )
-                tenure[m, i] += 1
+        nb = min(hi, start + BLOCK) - start
+        if literal and n_attr == 4:  # a constant: the compiler vectorises the stages
+            block_stages.block(
+                start, nb, first, 4, keys, p, sums, bounds, recording, state, flat, firm, buf
+            )
+        else:
+            block_stages.block(
+                start, nb, first, n_attr, keys, p, sums, bounds, recording, state, flat, firm, buf
+            )
 
 
 @kernel
 def one_task(
-    t, task_market, task_lo, task_hi, offsets, keys, consts, sums, bounds, recording, state, tables
+    t,
+    task_market,
+    task_lo,
+    task_hi,
+    offsets,
+    keys,
+    consts,
+    sums,
+    bounds,
+    recording,
+    state,
+    tables,
+    literal,
 ):
     """:func:`customer_rows` for task ``t``, with its market's firm tables."""
     b = task_market[t]
@@ -309,6 +166,7 @@ def one_task(
         recording[b],
         state,
         firm,
+        literal,
     )
 
 
@@ -326,6 +184,7 @@ def serial_tasks(
     recording,
     state,
     tables,
+    literal,
 ):
     """Every task, one after another, on the calling thread."""
     for t in range(n_tasks):
@@ -342,6 +201,7 @@ def serial_tasks(
             recording,
             state,
             tables,
+            literal,
         )
 
 
@@ -359,6 +219,7 @@ def parallel_tasks(
     recording,
     state,
     tables,
+    literal,
 ):
     """Every task, as parallel tasks on numba's threads."""
     for t in prange(n_tasks):
@@ -375,6 +236,7 @@ def parallel_tasks(
             recording,
             state,
             tables,
+            literal,
         )
 
 
@@ -393,9 +255,9 @@ def add_tasks(task_market, sums, bounds, tallies, columns, market_bounds):
             market_bounds[b, m, 2] = max(market_bounds[b, m, 2], bounds[t, m, 2])
 
 
-def run(batch: MarketBatch, scratch: BatchScratch) -> None:
+def run(batch: MarketBatch, scratch: BatchScratch, literal: bool = True) -> None:
     """Phases 2 to 5 for every customer of every market of the batch (see the module
-    docstring)."""
+    docstring); ``literal=False``: the stages as scalar code (:func:`customer_rows`)."""
     cs, ws = batch.customer_state, batch.workspace
     deliver, expect, satisfy, trusting = (phase.prepare(batch, scratch) for phase in PHASES)
     task_market, task_lo, task_hi = batch.tasks
@@ -458,6 +320,7 @@ def run(batch: MarketBatch, scratch: BatchScratch) -> None:
         scratch.recording,
         state,
         tables,
+        literal,
     )
     if n_tasks > 1 and threads() > 1:
         parallel_tasks(n_tasks, *args)
