@@ -182,6 +182,7 @@ def test_select_talkers_matches_talk_probability_and_valence() -> None:
     out = [np.empty(n + 1, np.int64) for _ in range(3)] + [np.empty(n + 1, np.float32)]
     said = np.zeros((4, 2))
     flags = np.zeros((1, n), np.uint8)
+    listed, counts = np.zeros((1, n), np.int32), np.zeros((1, 1), np.int64)
     word_of_mouth.decide_rows(
         0,
         n,
@@ -195,14 +196,20 @@ def test_select_talkers_matches_talk_probability_and_valence() -> None:
         np.zeros(4, bool),
         np.zeros((4, n), np.float32),
         flags,
+        listed,
+        counts[0],
         said,
     )
-    count = word_of_mouth.select_talkers(0, np.array([0, n]), consts, flags[0], supplier, sat, *out)
+    count = word_of_mouth.select_talkers(
+        0, np.array([0]), np.array([0]), counts, listed[0], consts, flags[0], supplier, sat, *out
+    )
     talkers, market, firm, tone = (a[:count] for a in out)
     assert np.array_equal(talkers, np.flatnonzero(talk)) and (market == 0).all()
     assert np.array_equal(firm, supplier[talk])
     np.testing.assert_allclose(tone, valence(sat[talk], prm.neutral_point), rtol=2e-7)
     assert tone.dtype == np.float32 and 0 < talk.sum() < n
+    flagged = listed[0, : counts[0, 0]]  # every flagged customer, in order, none other
+    assert np.array_equal(flagged, np.flatnonzero(flags[0])) and counts[0, 0] < n
     assert np.array_equal(said[:, 0], np.bincount(firm[tone > 0], minlength=4))
     assert np.array_equal(said[:, 1], np.bincount(firm[tone < 0], minlength=4))
 

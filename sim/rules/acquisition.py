@@ -22,10 +22,10 @@ With one firm the choice is trivial and the model is exactly Bass.
 every unserved customer of a block of one market (a customer who left for no firm in this
 step's switching waits a step), drawing its uniforms (``sim.draws``: ``"adopt"``,
 ``"adopt_firm"``). The blocks are the batch's tasks (``MarketBatch.tasks``), run in parallel,
-each counting its adopters in its own row. Neighbour counts are read as they stand after switching: a customer who
-adopts in this phase has no satisfaction yet, so it counts for no one, before or after. A bound
-on everyone's chance (:func:`adoption_bounds`) lets the kernel skip the customers whose uniform
-is above it without computing their hazards.
+each counting its adopters in its own row. Neighbour counts are read as they stand after
+switching: a customer who adopts in this phase has no satisfaction yet, so it counts for no one,
+before or after. A bound on everyone's chance (:func:`adoption_bounds`) lets the kernel skip the
+customers whose uniform is above it without computing their hazards.
 """
 
 from __future__ import annotations

@@ -31,15 +31,16 @@ customers of one market, every industry: it draws who talks and who posts, custo
 are the batch's tasks (``MarketBatch.tasks``), run in parallel: a customer's draws and flags are
 its own, and each task counts its messages in its own row. The messages' order, the sums of the
 reviews and what the listeners hear are then taken in order of customers, on one thread:
-:func:`select_talkers` lists the talkers, :func:`post_reviews` adds the reviews to the firms'
-records. Fanning the messages out over the network and what the listeners make of them are
-``sim.rules.listening``'s kernels (:func:`expand_csr`, :func:`hear`). They run over every market
-of a batch (``sim.batch``): a market's customers are a contiguous range, its network's rows hold
-their own customers only, and each customer reads its market's parameters. A message reaches
-a neighbour by the sender's ``"reach"`` uniform with the neighbour's position as the column.
-Messages are taken in the order of their senders, so a listener hears its neighbours' messages
-in the same order alone or in a batch. Temporaries come from a pool per
-model, kept from step to step (a fresh array costs a page fault per 4 KiB).
+from the flagged customers each task lists, :func:`select_talkers` lists the talkers and
+:func:`post_reviews` adds the reviews to the firms' records. Fanning the messages out over the
+network and what the listeners make of them are ``sim.rules.listening``'s kernels
+(:func:`expand_csr`, :func:`hear`). They run over every market of a batch (``sim.batch``): a
+market's customers are a contiguous range, its network's rows hold their own customers only, and
+each customer reads its market's parameters. A message reaches a neighbour by the sender's
+``"reach"`` uniform with the neighbour's position as the column. Messages are taken in the order
+of their senders, so a listener hears its neighbours' messages in the same order alone or in a
+batch. Temporaries come from a pool per model, kept from step to step (a fresh array costs a
+page fault per 4 KiB).
 """
 
 from __future__ import annotations
@@ -106,12 +107,13 @@ its failure at delivery is made public (:func:`decide_rows`)."""
 
 @kernel
 def decide_rows(lo, hi, first, keys, p, supplier, satisfaction, delivered_by, failure, disclose,
-                attitude, flags, said):  # fmt: skip
+                attitude, flags, listed, counts, said):  # fmt: skip
     """Phase 6's draws for the customers ``lo..hi`` of one market (its first customer
     ``first``; ``keys`` its stream bases ``[purpose, industry]``, ``p`` its constants), every
     industry: attitudes fade (``A *= 1 - attitude_decay`` per step, when the market talks), and
     ``flags[m, i]`` says who talks (:data:`TALKS`), posts (:data:`POSTS`) and whose failure is
-    public (:data:`NOTICE`); ``said[f]`` counts the messages (positive, negative) per firm.
+    public (:data:`NOTICE`); ``listed[m, lo:lo + counts[m]]`` are the customers with any flag,
+    in order; ``said[f]`` counts the messages (positive, negative) per firm.
 
     A served customer talks when its uniform is below its chance to talk this step
     (:func:`talk_chance` of its :func:`valence`, converted from a week to the step), posts when
@@ -125,6 +127,7 @@ def decide_rows(lo, hi, first, keys, p, supplier, satisfaction, delivered_by, fa
                 attitude[f, i] *= p.attitude_keep
     for m in range(supplier.shape[0]):
         talk_key, review_key = keys[TALK, m], keys[REVIEW, m]
+        n_listed = 0
         for i in range(lo, hi):
             bits = 0
             f = supplier[m, i]
@@ -145,42 +148,48 @@ def decide_rows(lo, hi, first, keys, p, supplier, satisfaction, delivered_by, fa
             if p.visibility > 0 and g >= 0 and failure[m, i] and disclose[g]:
                 bits |= NOTICE
             flags[m, i] = bits
+            listed[m, lo + n_listed] = i  # kept when flagged
+            n_listed += bits != 0
+        counts[m] = n_listed
 
 
 @kernel
 def one_task(t, tasks, keys, consts, supplier, satisfaction, delivered_by, failure, disclose,
-             attitude, flags, said):  # fmt: skip
+             attitude, flags, listed, counts, said):  # fmt: skip
     """Task ``t`` of :func:`decide_rows` (``tasks``: market, first and last customer, the
     market's first); its counts in ``said[t]``."""
     b, lo, hi, first = tasks[0][t], tasks[1][t], tasks[2][t], tasks[3][t]
     p = by_value(consts[b])
     decide_rows(lo, hi, first, keys[b], p, supplier, satisfaction, delivered_by, failure,
-                disclose[b], attitude, flags, said[t])  # fmt: skip
+                disclose[b], attitude, flags, listed, counts[t], said[t])  # fmt: skip
 
 
 @kernel
 def serial_tasks(n_tasks, tasks, keys, consts, supplier, satisfaction, delivered_by, failure,
-                 disclose, attitude, flags, said):  # fmt: skip
+                 disclose, attitude, flags, listed, counts, said):  # fmt: skip
     """Every task, one after another, on the calling thread."""
     for t in range(n_tasks):
         one_task(t, tasks, keys, consts, supplier, satisfaction, delivered_by, failure, disclose,
-                 attitude, flags, said)  # fmt: skip
+                 attitude, flags, listed, counts, said)  # fmt: skip
 
 
 @parallel_kernel
 def parallel_tasks(n_tasks, tasks, keys, consts, supplier, satisfaction, delivered_by, failure,
-                   disclose, attitude, flags, said):  # fmt: skip
+                   disclose, attitude, flags, listed, counts, said):  # fmt: skip
     """Every task, as parallel tasks on numba's threads (a customer's draws and flags are its
     own; each task counts in its own row)."""
     for t in prange(n_tasks):
         one_task(t, tasks, keys, consts, supplier, satisfaction, delivered_by, failure, disclose,
-                 attitude, flags, said)  # fmt: skip
+                 attitude, flags, listed, counts, said)  # fmt: skip
 
 
 @kernel
 def select_talkers(
     m: int,
-    offsets: np.ndarray,
+    task_market: np.ndarray,
+    task_lo: np.ndarray,
+    counts: np.ndarray,
+    listed: np.ndarray,
     consts: Any,
     flags: np.ndarray,
     supplier: np.ndarray,
@@ -191,14 +200,17 @@ def select_talkers(
     tone: np.ndarray,
 ) -> int:
     """The customers of every market that talk about their supplier in industry ``m``
-    (:data:`TALKS` in their ``flags``, :func:`decide_rows`). Writes, in order of customers,
+    (:data:`TALKS` in their ``flags``; ``listed`` and ``counts`` the flagged customers of each
+    task, :func:`decide_rows`). Writes, in order of customers,
     each talker, its market, its supplier and the tone of its message (:func:`valence`).
     Returns how many talk (the first entries of the outputs, which have room for every
     customer and one more)."""
     count = 0
-    for b in range(len(offsets) - 1):
+    for t in range(len(task_market)):
+        b = task_market[t]
         p = consts[b]
-        for c in range(offsets[b], offsets[b + 1]):
+        for j in range(task_lo[t], task_lo[t] + counts[t, m]):
+            c = listed[j]
             if flags[c] & TALKS:
                 talkers[count] = c
                 market[count] = b
@@ -211,7 +223,10 @@ def select_talkers(
 @kernel
 def post_reviews(
     m: int,
-    offsets: np.ndarray,
+    task_market: np.ndarray,
+    task_lo: np.ndarray,
+    counts: np.ndarray,
+    listed: np.ndarray,
     consts: Any,
     flags: np.ndarray,
     supplier: np.ndarray,
@@ -226,20 +241,21 @@ def post_reviews(
     review_trust_weight: np.ndarray,
 ) -> None:
     """The reviews and public notices of industry ``m`` in every market (:data:`POSTS` and
-    :data:`NOTICE` in the customers' ``flags``, :func:`decide_rows`), added to the firms'
-    records (``[B, F]``, ``review_attr`` ``[B, F, K]``) in order of customers.
+    :data:`NOTICE` in the customers' ``flags``; ``listed`` and ``counts`` the flagged customers
+    of each task, :func:`decide_rows`), added to the firms' records (``[B, F]``,
+    ``review_attr`` ``[B, F, K]``) in order of customers.
 
     A review adds its score (this step's ``s``), its experience and its trust in the firm's
     word. A public notice enters the record like a review counting ``visibility``, without
     trust.
     """
     n_attr = experience.shape[1]
-    for b in range(len(offsets) - 1):
+    for t in range(len(task_market)):
+        b = task_market[t]
         p = consts[b]
-        for i in range(offsets[b], offsets[b + 1]):
+        for j in range(task_lo[t], task_lo[t] + counts[t, m]):
+            i = listed[j]
             bits = flags[i]
-            if bits == 0:
-                continue
             if bits & POSTS:
                 f = supplier[i]
                 review_sum[b, f] += np.float64(last_satisfaction[i])
@@ -297,13 +313,15 @@ def moved_table(share: np.ndarray, most: int) -> np.ndarray:
     return 1.0 - (1.0 - share) ** np.arange(most + 1)
 
 
-def _spread(batch: MarketBatch, scratch: BatchScratch) -> np.ndarray:
+def _spread(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Talk, fan out, listen: every industry of every market of the batch."""
     cs, fs, P = batch.customer_state, batch.firm_state, batch.params
     reach = np.zeros((batch.B, batch.F))
     n, n_attr = batch.n_total, batch.K
     pool = batch.workspace.pool
-    flags = decide(batch, scratch)
+    decided = decide(batch, scratch)
+    flags, listed, counts = decided
+    task_market, task_lo, _ = batch.tasks
     taught = P.teaching.word_of_mouth_share * teaching.levels(batch)  # [B, F]
     cross = np.flatnonzero(batch.cross_mask)
     praise = P.expectations.benchmark_from_praise[:, 0] > 0
@@ -325,7 +343,10 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> np.ndarray:
         tone = pool("talker_tone", n + 1, ft)
         count = select_talkers(
             m,
-            batch.offsets,
+            task_market,
+            task_lo,
+            counts,
+            listed[m],
             batch.consts,
             flags[m],
             cs.supplier[m],
@@ -409,17 +430,22 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> np.ndarray:
         if most >= moved.shape[1]:
             raise RuntimeError(f"a listener heard {most} messages about one firm: more than it can")
     scratch.wom_reach[...] = reach
-    return flags
+    return decided
 
 
-def decide(batch: MarketBatch, scratch: BatchScratch) -> np.ndarray:
+def decide(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Attitudes fade; who talks, posts and is noticed in every industry (:func:`decide_rows`
-    over the batch's tasks, in parallel): ``[M, N]`` flags. Counts the messages per firm."""
+    over the batch's tasks, in parallel): ``[M, N]`` flags, the flagged customers of each task
+    and industry and their counts ``[tasks, M]``. Counts the messages per firm."""
     cs, ws = batch.customer_state, batch.workspace
     task_market, task_lo, task_hi = batch.tasks
     n_tasks = len(task_market)
     flags = ws.pool("wom_flags", batch.M * batch.n_total, np.uint8)
     flags = flags.reshape(batch.M, batch.n_total)
+    index_type = np.int32 if batch.n_total < 2**31 else np.int64
+    listed = ws.pool("wom_listed", batch.M * batch.n_total, index_type)
+    listed = listed.reshape(batch.M, batch.n_total)
+    counts = np.zeros((n_tasks, batch.M), np.int64)
     said = np.zeros((n_tasks, batch.F, 2))
     args = (
         n_tasks,
@@ -433,6 +459,8 @@ def decide(batch: MarketBatch, scratch: BatchScratch) -> np.ndarray:
         batch.firm_state.disclose,
         cs.attitude,
         flags,
+        listed,
+        counts,
         said,
     )
     if n_tasks > 1 and threads() > 1:
@@ -443,20 +471,25 @@ def decide(batch: MarketBatch, scratch: BatchScratch) -> np.ndarray:
     np.add.at(total, task_market, said)  # whole counts: exact in any order
     scratch.wom_positive[...] = total[:, :, 0]
     scratch.wom_negative[...] = total[:, :, 1]
-    return flags
+    return flags, listed, counts
 
 
-def _review(batch: MarketBatch, flags: np.ndarray) -> None:
+def _review(batch: MarketBatch, decided: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
     """Reviews fade, then this step's reviews and notices are posted."""
     cs, fs, ws, P = batch.customer_state, batch.firm_state, batch.workspace, batch.params
     keep = 1.0 - weekly_rate_to_step(P.reviews.memory, batch.steps_per_year)  # [B, 1]
     for record in (fs.review_sum, fs.review_weight, fs.review_trust, fs.review_trust_weight):
         record *= keep
     fs.review_attr *= keep[:, :, None]
+    flags, listed, counts = decided
+    task_market, task_lo, _ = batch.tasks
     for m in range(batch.M):
         post_reviews(
             m,
-            batch.offsets,
+            task_market,
+            task_lo,
+            counts,
+            listed[m],
             batch.consts,
             flags[m],
             cs.supplier[m],
