@@ -222,27 +222,37 @@ def adopt(
 
 
 @kernel
-def one_task(t, tasks, rest, acquired):
-    """Task ``t`` of :func:`adopt` (``tasks``: market, first and last customer; ``rest`` the
-    other arguments of :func:`adopt`); its adopters in ``acquired[t]``."""
-    adopt(tasks[1][t], tasks[2][t], tasks[0][t], *rest, acquired[t])
+def one_task(t, tasks, industries, sizes, per_industry, before, after, acquired):
+    """Task ``t`` of :func:`adopt` in every industry ``m`` with ``sizes[m]`` firms
+    (``industries[m]``; ``tasks``: market, first and last customer; ``per_industry`` the
+    industries' ``bound`` and ``satisfied_total``, ``before`` and ``after`` the arguments of
+    :func:`adopt` before and after ``bound``); its adopters in ``acquired[t]``."""
+    lo, hi, b = tasks[1][t], tasks[2][t], tasks[0][t]
+    bounds, totals = per_industry
+    step, offsets, live, keys, consts = before
+    marketing, focus, indptr, indices = after[:4]
+    for m in range(len(sizes)):
+        if sizes[m] > 0:
+            firms = industries[m, : sizes[m]]
+            adopt(lo, hi, b, m, firms, step, offsets, live, keys, consts, bounds[m], marketing,
+                  focus, indptr, indices, totals[m], *after[4:], acquired[t])  # fmt: skip
 
 
 @kernel
-def serial_tasks(n_tasks, tasks, rest, acquired):
+def serial_tasks(n_tasks, tasks, industries, sizes, per_industry, before, after, acquired):
     """Every task, one after another, on the calling thread."""
     for t in range(n_tasks):
-        one_task(t, tasks, rest, acquired)
+        one_task(t, tasks, industries, sizes, per_industry, before, after, acquired)
 
 
 @parallel_kernel
-def parallel_tasks(n_tasks, tasks, rest, acquired):
+def parallel_tasks(n_tasks, tasks, industries, sizes, per_industry, before, after, acquired):
     """Every task, as parallel tasks on numba's threads. An adopter changes only its own
     state; its neighbours read its supplier and satisfaction, but a customer adopting in this
     phase counts for no one before or after (no supplier, then no satisfaction yet: NaN), so
     the counts do not depend on which task runs first."""
     for t in prange(n_tasks):
-        one_task(t, tasks, rest, acquired)
+        one_task(t, tasks, industries, sizes, per_industry, before, after, acquired)
 
 
 def targeting_exponent(P: StackedParams) -> np.ndarray:
@@ -300,57 +310,57 @@ def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
     marketing = marketing_factor(batch)
     focus = np.ascontiguousarray(batch.firm_state.focus, dtype=np.float64)
     indptr, indices = batch.indptr, batch.indices
-    satisfied_total = np.zeros((batch.B, batch.F), np.int64)
     n_tasks = len(batch.tasks[0])
-    acquired = np.zeros((n_tasks, batch.F))
+    sizes = np.zeros(batch.M, np.int64)  # 0: the industry is skipped
+    industries = np.zeros((batch.M, max(batch.F, 1)), np.int64)
+    bounds = np.zeros((batch.M, batch.B))
+    totals = np.zeros((batch.M, batch.B, batch.F), np.int64)
     for m in range(batch.M):
         firms = np.asarray(batch.industry_firms[m], np.int64)
         if len(firms) == 0 or not batch.visible[:, :, firms].any():
             continue
+        sizes[m] = len(firms)
+        industries[m, : len(firms)] = firms
+        bounds[m] = adoption_bounds(batch, m, marketing)
         if batch.complete:  # a batch of one market on the complete graph
             sup = cs.supplier[m]
             happy = sup[cs.satisfaction[m] >= batch.params.acquisition.satisfied_threshold[0, 0]]
-            satisfied_total[0] = np.bincount(happy[happy >= 0], minlength=batch.F)
-        rest = (
-            m,
-            firms,
-            batch.steps,
-            batch.offsets,
-            batch.live,
-            batch.keys,
-            batch.consts,
-            adoption_bounds(batch, m, marketing),
-            marketing,
-            focus,
-            indptr,
-            indices,
-            satisfied_total,
-            cs.region,
-            batch.visible,
-            cs.weights,
-            cs.price_sensitivity,
-            cs.supplier,
-            cs.expectation,
-            cs.satisfaction,
-            cs.trust,
-            cs.commitment,
-            cs.attitude,
-            cs.tenure,
-            cs.joined,
-            cs.complaints,
-            cs.answered,
-            cs.steps_since_recovery,
-            cs.failed,
-            ws.left,
-            t.promise,
-            t.review_part,
-            t.review_weight,
-            t.public,
-            t.price_term,
-        )
-        acquired[...] = 0.0
-        if n_tasks > 1 and threads() > 1:
-            parallel_tasks(n_tasks, batch.tasks, rest, acquired)
-        else:  # one task, or one thread: a parallel launch costs a thread wake-up
-            serial_tasks(n_tasks, batch.tasks, rest, acquired)
-        np.add.at(scratch.acquired, batch.tasks[0], acquired)  # whole counts: exact in any order
+            totals[m, 0] = np.bincount(happy[happy >= 0], minlength=batch.F)
+    if not sizes.any():
+        return
+    before = (batch.steps, batch.offsets, batch.live, batch.keys, batch.consts)
+    after = (
+        marketing,
+        focus,
+        indptr,
+        indices,
+        cs.region,
+        batch.visible,
+        cs.weights,
+        cs.price_sensitivity,
+        cs.supplier,
+        cs.expectation,
+        cs.satisfaction,
+        cs.trust,
+        cs.commitment,
+        cs.attitude,
+        cs.tenure,
+        cs.joined,
+        cs.complaints,
+        cs.answered,
+        cs.steps_since_recovery,
+        cs.failed,
+        ws.left,
+        t.promise,
+        t.review_part,
+        t.review_weight,
+        t.public,
+        t.price_term,
+    )
+    acquired = np.zeros((n_tasks, batch.F))
+    args = (n_tasks, batch.tasks, industries, sizes, (bounds, totals), before, after, acquired)
+    if n_tasks > 1 and threads() > 1:
+        parallel_tasks(*args)
+    else:  # one task, or one thread: a parallel launch costs a thread wake-up
+        serial_tasks(*args)
+    np.add.at(scratch.acquired, batch.tasks[0], acquired)  # whole counts: exact in any order
