@@ -180,17 +180,38 @@ def test_select_talkers_matches_talk_probability_and_valence() -> None:
     assert keys[0, TALK, 0] == draws.key("talk", 0)
     talk = (u < chance) & (supplier >= 0)
     out = [np.empty(n + 1, np.int64) for _ in range(3)] + [np.empty(n + 1, np.float32)]
-    said = np.zeros((1, 4, 2))
+    said = np.zeros((4, 2))
+    flags = np.zeros((1, n), np.uint8)
+    listed, counts = np.zeros((1, n), np.int32), np.zeros((1, 1), np.int64)
+    word_of_mouth.decide_rows(
+        0,
+        n,
+        0,
+        keys[0],
+        consts[0],
+        supplier[None],
+        sat[None],
+        np.full((1, n), -1, np.int32),  # nobody delivered to: no notices
+        np.zeros((1, n), bool),
+        np.zeros(4, bool),
+        np.zeros((4, n), np.float32),
+        flags,
+        listed,
+        counts[0],
+        said,
+    )
     count = word_of_mouth.select_talkers(
-        0, np.array([0, n]), keys, consts, supplier, sat, *out, said
+        0, np.array([0]), np.array([0]), counts, listed[0], consts, flags[0], supplier, sat, *out
     )
     talkers, market, firm, tone = (a[:count] for a in out)
     assert np.array_equal(talkers, np.flatnonzero(talk)) and (market == 0).all()
     assert np.array_equal(firm, supplier[talk])
     np.testing.assert_allclose(tone, valence(sat[talk], prm.neutral_point), rtol=2e-7)
     assert tone.dtype == np.float32 and 0 < talk.sum() < n
-    assert np.array_equal(said[0, :, 0], np.bincount(firm[tone > 0], minlength=4))
-    assert np.array_equal(said[0, :, 1], np.bincount(firm[tone < 0], minlength=4))
+    flagged = listed[0, : counts[0, 0]]  # every flagged customer, in order, none other
+    assert np.array_equal(flagged, np.flatnonzero(flags[0])) and counts[0, 0] < n
+    assert np.array_equal(said[:, 0], np.bincount(firm[tone > 0], minlength=4))
+    assert np.array_equal(said[:, 1], np.bincount(firm[tone < 0], minlength=4))
 
 
 @pytest.mark.parametrize("reach", [0.0, 0.4, 1.0])

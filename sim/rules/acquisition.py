@@ -19,12 +19,13 @@ its promise weighted by its credibility; hearsay; price): a credible bold promis
 With one firm the choice is trivial and the model is exactly Bass.
 
 :func:`hazard` is the rule for one customer and firm; the kernel :func:`adopt` applies it to
-every unserved customer of every market of a batch (a customer who left for no firm in this
+every unserved customer of a block of one market (a customer who left for no firm in this
 step's switching waits a step), drawing its uniforms (``sim.draws``: ``"adopt"``,
-``"adopt_firm"``). Neighbour counts are read as they stand after switching: a customer who
-adopts in this phase has no satisfaction yet, so it counts for no one, before or after. A bound
-on everyone's chance (:func:`adoption_bounds`) lets the kernel skip the customers whose uniform
-is above it without computing their hazards.
+``"adopt_firm"``). The blocks are the batch's tasks (``MarketBatch.tasks``), run in parallel,
+each counting its adopters in its own row. Neighbour counts are read as they stand after
+switching: a customer who adopts in this phase has no satisfaction yet, so it counts for no one,
+before or after. A bound on everyone's chance (:func:`adoption_bounds`) lets the kernel skip the
+customers whose uniform is above it without computing their hazards.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.draws import ADOPT, ADOPT_FIRM, uniform
-from sim.jit import kernel, rule
+from sim.jit import by_value, kernel, parallel_kernel, prange, rule, threads
 from sim.params.stacked import StackedParams
 from sim.rules import choice
 from sim.state import BatchScratch
@@ -60,6 +61,9 @@ def hazard(
 
 @kernel
 def adopt(
+    lo: int,
+    hi: int,
+    b: int,
     m: int,
     firms: np.ndarray,
     step: int,
@@ -97,124 +101,158 @@ def adopt(
     price_term: np.ndarray,
     acquired: np.ndarray,
 ) -> None:
-    """Unserved customers of industry ``m`` (firms ``firms``) adopt, in every live market.
+    """Unserved customers ``lo..hi`` of market ``b`` adopt in industry ``m`` (firms ``firms``),
+    if the market is live.
 
     ``bound[b]`` bounds every customer's chance in market ``b``; ``marketing`` ``[B, F]`` and
     ``focus`` ``[B, F, K]`` are the firms'; ``indptr``, ``indices`` the batch's network. On a
     complete graph (``indptr`` empty) every other customer is a neighbour: the counts are the
     market's satisfied customers of each firm, ``satisfied_total`` ``[B, F]`` (an unserved
-    customer is not among them). Adds the adopters to ``acquired`` ``[B, F]``.
+    customer is not among them). Adds the adopters to ``acquired`` ``[F]``.
     """
     n_local = len(firms)
     k_attr = weights.shape[1]
     h = np.empty(n_local)
     u_firm = np.empty(n_local)
     counts = np.zeros(n_local, np.int64)
-    for b in range(len(offsets) - 1):
-        p = consts[b]
-        if not live[b] or not p.acquisition_on or bound[b] <= 0.0:
+    p = by_value(consts[b])
+    if not live[b] or not p.acquisition_on or bound[b] <= 0.0:
+        return
+    adopt_key = keys[b, ADOPT, m]
+    firm_key = keys[b, ADOPT_FIRM, m]
+    first = offsets[b]
+    for i in range(lo, hi):
+        if supplier[m, i] >= 0 or left[m, i]:
             continue
-        adopt_key = keys[b, ADOPT, m]
-        firm_key = keys[b, ADOPT_FIRM, m]
-        first = offsets[b]
-        for i in range(first, offsets[b + 1]):
-            if supplier[m, i] >= 0 or left[m, i]:
-                continue
-            u = uniform(adopt_key, i - first)
-            if u >= bound[b]:
-                continue
-            # satisfied neighbours served by each firm of the industry
-            if len(indptr) == 0:  # the complete graph
-                degree = offsets[b + 1] - first - 1
-                for j in range(n_local):
-                    counts[j] = satisfied_total[b, firms[j]]
-            else:
-                for j in range(n_local):
-                    counts[j] = 0
-                lo, hi = indptr[i], indptr[i + 1]
-                degree = hi - lo
-                for e in range(lo, hi):
-                    other = indices[e]
-                    g = supplier[m, other]
-                    if g >= 0 and satisfaction[m, other] >= p.satisfied_threshold:
-                        for j in range(n_local):
-                            if firms[j] == g:
-                                counts[j] += 1
-            total = 0.0
+        u = uniform(adopt_key, i - first)
+        if u >= bound[b]:
+            continue
+        # satisfied neighbours served by each firm of the industry
+        if len(indptr) == 0:  # the complete graph
+            degree = offsets[b + 1] - first - 1
             for j in range(n_local):
-                f = firms[j]
-                h[j] = 0.0
-                if visible[b, region[i], f]:
-                    targeted = 0.0
-                    for k in range(k_attr):
-                        targeted += np.float64(weights[i, k]) * focus[b, f, k]
-                    targeted *= k_attr
-                    h[j] = hazard(targeted, marketing[b, f], counts[j], degree, p.targeting, p)
-                total += h[j]
-            if not u < min(1.0, total * p.dt):
-                continue
-            # which firm: the hazards weighted by exp(U), against one uniform
-            if n_local > 1:
-                top = choice.NO_UTILITY
-                for j in range(n_local):
-                    u_firm[j] = choice.NO_UTILITY
-                    if h[j] > 0:
-                        f = firms[j]
-                        u_firm[j] = choice.firm_utility(
-                            i,
-                            f,
-                            m,
-                            weights,
-                            expectation,
-                            trust,
-                            attitude,
-                            sensitivity,
-                            visible[b, region[i], f],
-                            promise[b],
-                            review_part[b],
-                            review_weight[b],
-                            public[b],
-                            price_term[b],
-                            p,
-                        )
-                        top = max(top, u_firm[j])
-                for j in range(n_local):
-                    h[j] = h[j] * math.exp(u_firm[j] - top) if h[j] > 0 else 0.0
-            cum = 0.0
+                counts[j] = satisfied_total[b, firms[j]]
+        else:
             for j in range(n_local):
-                cum += h[j]
-            draw = uniform(firm_key, i - first) * cum
-            pick = 0
-            acc = 0.0
+                counts[j] = 0
+            lo, hi = indptr[i], indptr[i + 1]
+            degree = hi - lo
+            for e in range(lo, hi):
+                other = indices[e]
+                g = supplier[m, other]
+                if g >= 0 and satisfaction[m, other] >= p.satisfied_threshold:
+                    for j in range(n_local):
+                        if firms[j] == g:
+                            counts[j] += 1
+        total = 0.0
+        for j in range(n_local):
+            f = firms[j]
+            h[j] = 0.0
+            if visible[b, region[i], f]:
+                targeted = 0.0
+                for k in range(k_attr):
+                    targeted += np.float64(weights[i, k]) * focus[b, f, k]
+                targeted *= k_attr
+                h[j] = hazard(targeted, marketing[b, f], counts[j], degree, p.targeting, p)
+            total += h[j]
+        if not u < min(1.0, total * p.dt):
+            continue
+        # which firm: the hazards weighted by exp(U), against one uniform
+        if n_local > 1:
+            top = choice.NO_UTILITY
             for j in range(n_local):
-                acc += h[j]
-                if acc < draw:
-                    pick += 1
-            pick = min(pick, n_local - 1)
-            new = firms[pick]
-            choice.join(
-                i,
-                new,
-                m,
-                step,
-                expectation,
-                trust,
-                supplier,
-                joined,
-                tenure,
-                commitment,
-                satisfaction,
-                complaints,
-                answered,
-                steps_since_recovery,
-                failed,
-                promise[b],
-                review_part[b],
-                review_weight[b],
-                public[b],
-                p,
-            )
-            acquired[b, new] += 1.0
+                u_firm[j] = choice.NO_UTILITY
+                if h[j] > 0:
+                    f = firms[j]
+                    u_firm[j] = choice.firm_utility(
+                        i,
+                        f,
+                        m,
+                        weights,
+                        expectation,
+                        trust,
+                        attitude,
+                        sensitivity,
+                        visible[b, region[i], f],
+                        promise[b],
+                        review_part[b],
+                        review_weight[b],
+                        public[b],
+                        price_term[b],
+                        p,
+                    )
+                    top = max(top, u_firm[j])
+            for j in range(n_local):
+                h[j] = h[j] * math.exp(u_firm[j] - top) if h[j] > 0 else 0.0
+        cum = 0.0
+        for j in range(n_local):
+            cum += h[j]
+        draw = uniform(firm_key, i - first) * cum
+        pick = 0
+        acc = 0.0
+        for j in range(n_local):
+            acc += h[j]
+            if acc < draw:
+                pick += 1
+        pick = min(pick, n_local - 1)
+        new = firms[pick]
+        choice.join(
+            i,
+            new,
+            m,
+            step,
+            expectation,
+            trust,
+            supplier,
+            joined,
+            tenure,
+            commitment,
+            satisfaction,
+            complaints,
+            answered,
+            steps_since_recovery,
+            failed,
+            promise[b],
+            review_part[b],
+            review_weight[b],
+            public[b],
+            p,
+        )
+        acquired[new] += 1.0
+
+
+@kernel
+def one_task(t, tasks, industries, sizes, per_industry, before, after, acquired):
+    """Task ``t`` of :func:`adopt` in every industry ``m`` with ``sizes[m]`` firms
+    (``industries[m]``; ``tasks``: market, first and last customer; ``per_industry`` the
+    industries' ``bound`` and ``satisfied_total``, ``before`` and ``after`` the arguments of
+    :func:`adopt` before and after ``bound``); its adopters in ``acquired[t]``."""
+    lo, hi, b = tasks[1][t], tasks[2][t], tasks[0][t]
+    bounds, totals = per_industry
+    step, offsets, live, keys, consts = before
+    marketing, focus, indptr, indices = after[:4]
+    for m in range(len(sizes)):
+        if sizes[m] > 0:
+            firms = industries[m, : sizes[m]]
+            adopt(lo, hi, b, m, firms, step, offsets, live, keys, consts, bounds[m], marketing,
+                  focus, indptr, indices, totals[m], *after[4:], acquired[t])  # fmt: skip
+
+
+@kernel
+def serial_tasks(n_tasks, tasks, industries, sizes, per_industry, before, after, acquired):
+    """Every task, one after another, on the calling thread."""
+    for t in range(n_tasks):
+        one_task(t, tasks, industries, sizes, per_industry, before, after, acquired)
+
+
+@parallel_kernel
+def parallel_tasks(n_tasks, tasks, industries, sizes, per_industry, before, after, acquired):
+    """Every task, as parallel tasks on numba's threads. An adopter changes only its own
+    state; its neighbours read its supplier and satisfaction, but a customer adopting in this
+    phase counts for no one before or after (no supplier, then no satisfaction yet: NaN), so
+    the counts do not depend on which task runs first."""
+    for t in prange(n_tasks):
+        one_task(t, tasks, industries, sizes, per_industry, before, after, acquired)
 
 
 def targeting_exponent(P: StackedParams) -> np.ndarray:
@@ -272,50 +310,57 @@ def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
     marketing = marketing_factor(batch)
     focus = np.ascontiguousarray(batch.firm_state.focus, dtype=np.float64)
     indptr, indices = batch.indptr, batch.indices
-    satisfied_total = np.zeros((batch.B, batch.F), np.int64)
+    n_tasks = len(batch.tasks[0])
+    sizes = np.zeros(batch.M, np.int64)  # 0: the industry is skipped
+    industries = np.zeros((batch.M, max(batch.F, 1)), np.int64)
+    bounds = np.zeros((batch.M, batch.B))
+    totals = np.zeros((batch.M, batch.B, batch.F), np.int64)
     for m in range(batch.M):
         firms = np.asarray(batch.industry_firms[m], np.int64)
         if len(firms) == 0 or not batch.visible[:, :, firms].any():
             continue
+        sizes[m] = len(firms)
+        industries[m, : len(firms)] = firms
+        bounds[m] = adoption_bounds(batch, m, marketing)
         if batch.complete:  # a batch of one market on the complete graph
             sup = cs.supplier[m]
             happy = sup[cs.satisfaction[m] >= batch.params.acquisition.satisfied_threshold[0, 0]]
-            satisfied_total[0] = np.bincount(happy[happy >= 0], minlength=batch.F)
-        adopt(
-            m,
-            firms,
-            batch.steps,
-            batch.offsets,
-            batch.live,
-            batch.keys,
-            batch.consts,
-            adoption_bounds(batch, m, marketing),
-            marketing,
-            focus,
-            indptr,
-            indices,
-            satisfied_total,
-            cs.region,
-            batch.visible,
-            cs.weights,
-            cs.price_sensitivity,
-            cs.supplier,
-            cs.expectation,
-            cs.satisfaction,
-            cs.trust,
-            cs.commitment,
-            cs.attitude,
-            cs.tenure,
-            cs.joined,
-            cs.complaints,
-            cs.answered,
-            cs.steps_since_recovery,
-            cs.failed,
-            ws.left,
-            t.promise,
-            t.review_part,
-            t.review_weight,
-            t.public,
-            t.price_term,
-            scratch.acquired,
-        )
+            totals[m, 0] = np.bincount(happy[happy >= 0], minlength=batch.F)
+    if not sizes.any():
+        return
+    before = (batch.steps, batch.offsets, batch.live, batch.keys, batch.consts)
+    after = (
+        marketing,
+        focus,
+        indptr,
+        indices,
+        cs.region,
+        batch.visible,
+        cs.weights,
+        cs.price_sensitivity,
+        cs.supplier,
+        cs.expectation,
+        cs.satisfaction,
+        cs.trust,
+        cs.commitment,
+        cs.attitude,
+        cs.tenure,
+        cs.joined,
+        cs.complaints,
+        cs.answered,
+        cs.steps_since_recovery,
+        cs.failed,
+        ws.left,
+        t.promise,
+        t.review_part,
+        t.review_weight,
+        t.public,
+        t.price_term,
+    )
+    acquired = np.zeros((n_tasks, batch.F))
+    args = (n_tasks, batch.tasks, industries, sizes, (bounds, totals), before, after, acquired)
+    if n_tasks > 1 and threads() > 1:
+        parallel_tasks(*args)
+    else:  # one task, or one thread: a parallel launch costs a thread wake-up
+        serial_tasks(*args)
+    np.add.at(scratch.acquired, batch.tasks[0], acquired)  # whole counts: exact in any order

@@ -16,14 +16,19 @@ its initial value, satisfaction at the first experience, the expectation moved `
 of the way to the quality expected of the new firm; trust in the firm is what the customer
 already believes of it (it is kept when a customer leaves).
 
-:func:`churn_chance` is the rule for one customer, :func:`leave` and
-``sim.rules.choice.join`` end and start its relationship; the kernel :func:`switch` applies them
-to every served customer of every market of a batch, drawing its uniform (``sim.draws``:
-``"churn"``, and ``"leave_to"`` with the option as the column). Most customers cannot leave in a
-given step: the kernel compares a customer's uniform first with a bound on everyone's chance in
-its market and industry (:func:`churn_bounds`), then with its own chance at the largest possible
-rival gap, and computes utilities only for the few left. The bounds only save work: the
-decision is always the customer's uniform against its own chance.
+:func:`churn_chance` is the rule for one customer (:func:`churn_z`, then :func:`leave_chance`),
+:func:`leave` and ``sim.rules.choice.join`` end and start its relationship; the kernel
+:func:`switch_rows` applies them to every served customer of a block of one market, drawing its
+uniform (``sim.draws``: ``"churn"``, and ``"leave_to"`` with the option as the column). The
+blocks are the batch's tasks (``MarketBatch.tasks``), run in parallel: a customer's switching
+reads and changes only its own state, and each task counts its leavers and joiners in its own
+row. Most customers cannot leave in a given step: the kernel compares a customer's uniform
+first with a bound on everyone's chance in its market and industry (:func:`churn_bounds`), then
+with a bound on its own chance at the largest possible rival gap, read from a table of chances
+over ``z`` (:func:`chance_above`: no exp or log), and computes utilities and its chance only for
+the few left. The bounds only save work: the decision is always the customer's uniform against
+its own chance, and every customer's uniform is its own (keyed by customer), so skipping shifts
+no other number.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.draws import CHURN, LEAVE_TO, uniform, uniform_column
-from sim.jit import kernel, rule
+from sim.jit import by_value, kernel, parallel_kernel, prange, rule, threads
 from sim.params.stacked import StackedParams
 from sim.rules import choice
 from sim.state import NO_FIRM, BatchScratch
@@ -45,13 +50,20 @@ if TYPE_CHECKING:
 MARGIN = 1e-6
 """Relative margin of the bounds over the chances they bound (float rounding)."""
 
+PER_UNIT = 64.0
+"""Points per unit of ``z`` of the table of chances that :func:`chance_above` reads."""
+
+POINTS = 1024
+"""Points of that table, down from the largest ``z`` of the industry (16 units of ``z``: below,
+the chance at the lowest point bounds it)."""
+
 
 @rule
-def churn_chance(satisfaction: float, trust: float, commitment: float, gap: float, p: Any) -> float:
-    """The chance a customer leaves this step: ``sigmoid(z)`` within a year, per step
-    ``1 - (1 - sigmoid(z)) ** (1 / steps_per_year)``, computed as
-    ``-expm1(-softplus(z) / steps_per_year)`` (the same function, without cancellation for
-    small chances). A customer without a satisfaction yet counts at ``satisfaction_ref``."""
+def churn_z(satisfaction: float, trust: float, commitment: float, gap: float, p: Any) -> float:
+    """``z`` of one customer: ``intercept + satisfaction * (satisfaction_ref - S) + trust *
+    (trust_ref - T) - commitment * (C - 0.5) + rival * gap - switching_cost`` (the intercept
+    constant includes the cost). A customer without a satisfaction yet counts at
+    ``satisfaction_ref``."""
     s = np.float64(satisfaction)
     if s != s:
         s = p.satisfaction_ref
@@ -61,8 +73,34 @@ def churn_chance(satisfaction: float, trust: float, commitment: float, gap: floa
     if p.commitment_on:
         z -= p.churn_commitment * (np.float64(commitment) - 0.5)
     z += p.rival * gap
+    return z
+
+
+@rule
+def leave_chance(z: float, years_per_step: float) -> float:
+    """``sigmoid(z)`` within a year as a chance per step, ``1 - (1 - sigmoid(z)) **
+    years_per_step``, computed as ``-expm1(-softplus(z) * years_per_step)`` (the same
+    function, without cancellation for small chances)."""
     softplus = max(z, 0.0) + math.log1p(math.exp(-abs(z)))  # -log(1 - sigmoid(z))
-    return -math.expm1(-softplus * p.years_per_step_64)
+    return -math.expm1(-softplus * years_per_step)
+
+
+@rule
+def churn_chance(satisfaction: float, trust: float, commitment: float, gap: float, p: Any) -> float:
+    """The chance a customer leaves this step: :func:`leave_chance` of its :func:`churn_z`."""
+    return leave_chance(churn_z(satisfaction, trust, commitment, gap, p), p.years_per_step_64)
+
+
+@rule
+def chance_above(z: float, table: np.ndarray, top: float, per_unit: float) -> float:
+    """An upper bound on :func:`leave_chance` of ``z``, without a transcendental function: the
+    table's value at the first of its points ``top - j / per_unit`` at least one point above
+    ``z`` (``table[j]``: the chance there, with a margin; 1 within a point of ``top`` or
+    above it)."""
+    x = (top - z) * per_unit
+    if not x >= 1.0:  # NaN too
+        return 1.0
+    return table[int(min(x, len(table))) - 1]
 
 
 @rule
@@ -204,103 +242,110 @@ def stay_chances(
 
 
 @kernel
-def switch(
-    m: int,
-    firms: np.ndarray,
+def switch_rows(
+    lo: int,
+    hi: int,
+    first: int,
     step: int,
-    offsets: np.ndarray,
-    live: np.ndarray,
     keys: np.ndarray,
-    consts: Any,
+    p: Any,
+    visible: np.ndarray,
+    industries: np.ndarray,
+    sizes: np.ndarray,
     bound: np.ndarray,
     gap_bound: np.ndarray,
-    region: np.ndarray,
-    visible: np.ndarray,
-    weights: np.ndarray,
-    sensitivity: np.ndarray,
-    supplier: np.ndarray,
-    expectation: np.ndarray,
-    satisfaction: np.ndarray,
-    trust: np.ndarray,
-    commitment: np.ndarray,
-    attitude: np.ndarray,
-    tenure: np.ndarray,
-    joined: np.ndarray,
-    complaints: np.ndarray,
-    answered: np.ndarray,
-    steps_since_recovery: np.ndarray,
-    failed: np.ndarray,
-    switches: np.ndarray,
-    left: np.ndarray,
-    promise: np.ndarray,
-    review_part: np.ndarray,
-    review_weight: np.ndarray,
-    public: np.ndarray,
-    price_term: np.ndarray,
+    table: np.ndarray,
+    top: np.ndarray,
+    per_unit: float,
+    state: Any,
+    terms: Any,
     churned: np.ndarray,
     switched_in: np.ndarray,
 ) -> None:
-    """Who leaves in industry ``m`` (of firms ``firms``) in every live market, and where each
-    leaver goes.
+    """Who leaves among the customers ``lo..hi`` of one market (its first customer ``first``)
+    in every industry, and where each leaver goes.
 
-    ``bound[b]`` bounds every customer's chance in market ``b``, ``gap_bound[b]`` its rival gap;
-    the firm arrays are ``[B, F, ...]`` (``sim.rules.choice.terms``), ``visible`` ``[B, R, F]``.
-    Adds the leavers to ``churned`` and the rivals' gains to ``switched_in`` (``[B, F]``);
-    marks in ``left`` who went unserved.
+    Per industry ``m`` (its firms ``industries[m, :sizes[m]]``): ``bound[m]`` bounds every
+    customer's chance, ``gap_bound[m]`` its rival gap; ``table[m]`` and ``top[m]`` give
+    :func:`chance_above`. ``keys`` are the market's stream bases ``[purpose, industry]``,
+    ``p`` its constants, ``visible`` ``[R, F]``, ``terms`` its firm arrays
+    (``sim.rules.choice.terms``). Adds the leavers to ``churned`` and the rivals' gains to
+    ``switched_in`` (``[F]``); marks in ``left`` who went unserved.
     """
-    n_local = len(firms)
-    u_firm = np.empty(n_local)
-    for b in range(len(offsets) - 1):
-        p = consts[b]
-        if not live[b] or not p.switching_on:
+    (
+        region,
+        weights,
+        sensitivity,
+        supplier,
+        expectation,
+        satisfaction,
+        trust,
+        commitment,
+        attitude,
+        tenure,
+        joined,
+        complaints,
+        answered,
+        steps_since_recovery,
+        failed,
+        switches,
+        left,
+    ) = state
+    promise, review_part, review_weight, public, price_term = terms
+    u_firm = np.empty(industries.shape[1])
+    for m in range(len(sizes)):
+        n_local = sizes[m]
+        if n_local == 0:
             continue
-        churn_key = keys[b, CHURN, m]
-        choice_key = keys[b, LEAVE_TO, m]
-        first = offsets[b]
-        for i in range(first, offsets[b + 1]):
+        firms = industries[m, :n_local]
+        churn_key = keys[CHURN, m]
+        choice_key = keys[LEAVE_TO, m]
+        for i in range(lo, hi):
             own = supplier[m, i]
             if own < 0:
                 continue
             u = uniform(churn_key, i - first)
-            if u >= bound[b]:
+            if u >= bound[m]:
                 continue
-            t_own, c_own = trust[own, i], commitment[m, i]
-            if u >= churn_chance(satisfaction[m, i], t_own, c_own, gap_bound[b], p) * (1.0 + 1e-6):
+            # the customer's own chance at the largest rival gap, bounded from above
+            t_own, c_own, s_own = trust[own, i], commitment[m, i], satisfaction[m, i]
+            z = churn_z(s_own, t_own, c_own, gap_bound[m], p)
+            if u >= chance_above(z, table[m], top[m], per_unit):
                 continue
             gap = rival_gap(
                 i,
                 m,
                 own,
                 firms,
-                visible[b, region[i]],
+                visible[region[i]],
                 weights,
                 sensitivity,
                 expectation,
                 trust,
                 attitude,
-                promise[b],
-                review_part[b],
-                review_weight[b],
-                public[b],
-                price_term[b],
+                promise,
+                review_part,
+                review_weight,
+                public,
+                price_term,
                 p,
                 u_firm,
             )
-            if u >= churn_chance(satisfaction[m, i], t_own, c_own, gap, p):
+            if u >= churn_chance(s_own, t_own, c_own, gap, p):
                 continue
             # a logit choice among the rivals and going unserved (the last option): the
             # largest score wins, the first of equal ones
             pick = -1
-            top = -math.inf
+            best = -math.inf
             for j in range(n_local):
                 if firms[j] == own or not math.isfinite(u_firm[j]):
                     continue
                 score = u_firm[j] + choice_gumbel(choice_key, i - first, j)
-                if score > top:
-                    top, pick = score, j
-            if p.outside_option + choice_gumbel(choice_key, i - first, n_local) > top:
+                if score > best:
+                    best, pick = score, j
+            if p.outside_option + choice_gumbel(choice_key, i - first, n_local) > best:
                 pick = n_local
-            churned[b, own] += 1.0
+            churned[own] += 1.0
             leave(i, m, supplier, satisfaction, commitment, tenure, failed)
             if pick == n_local:
                 left[m, i] = True
@@ -322,14 +367,66 @@ def switch(
                 answered,
                 steps_since_recovery,
                 failed,
-                promise[b],
-                review_part[b],
-                review_weight[b],
-                public[b],
+                promise,
+                review_part,
+                review_weight,
+                public,
                 p,
             )
             switches[m, i] += 1
-            switched_in[b, new] += 1.0
+            switched_in[new] += 1.0
+
+
+@kernel
+def one_task(t, tasks, run, step, keys, consts, visible, industries, sizes, limits, state,
+             terms, churned, switched_in):  # fmt: skip
+    """Task ``t`` (``tasks``: its market, first and last customer, the market's first), when
+    its market switches (``run``); ``limits`` the markets' ``bound``, ``gap_bound``, ``table``,
+    ``top`` and ``per_unit``."""
+    b, lo, hi, first = tasks[0][t], tasks[1][t], tasks[2][t], tasks[3][t]
+    if not run[b]:
+        return
+    bound, gap_bound, table, top, per_unit = limits
+    promise, review_part, review_weight, public, price_term = terms
+    switch_rows(
+        lo,
+        hi,
+        first,
+        step,
+        keys[b],
+        by_value(consts[b]),
+        visible[b],
+        industries,
+        sizes,
+        bound[b],
+        gap_bound[b],
+        table[b],
+        top[b],
+        per_unit,
+        state,
+        (promise[b], review_part[b], review_weight[b], public[b], price_term[b]),
+        churned[t],
+        switched_in[t],
+    )
+
+
+@kernel
+def serial_tasks(n_tasks, tasks, run, step, keys, consts, visible, industries, sizes, limits,
+                 state, terms, churned, switched_in):  # fmt: skip
+    """Every task, one after another, on the calling thread."""
+    for t in range(n_tasks):
+        one_task(t, tasks, run, step, keys, consts, visible, industries, sizes, limits, state,
+                 terms, churned, switched_in)  # fmt: skip
+
+
+@parallel_kernel
+def parallel_tasks(n_tasks, tasks, run, step, keys, consts, visible, industries, sizes, limits,
+                   state, terms, churned, switched_in):  # fmt: skip
+    """Every task, as parallel tasks on numba's threads (each customer's switching reads and
+    changes only its own state)."""
+    for t in prange(n_tasks):
+        one_task(t, tasks, run, step, keys, consts, visible, industries, sizes, limits, state,
+                 terms, churned, switched_in)  # fmt: skip
 
 
 @rule
@@ -373,10 +470,11 @@ def constants(P: StackedParams, steps_per_year: int) -> dict[str, tuple[np.ndarr
     }
 
 
-def churn_bounds(batch: MarketBatch, t: Any, m: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(bound, gap_bound)`` ``[B]``: an upper bound on every served customer's chance to leave
-    in industry ``m`` this step, and the rival gap ``max(0, max_rivals U - U[own])`` at which a
-    customer's own chance is largest (a bound on the gap, or 0 when ``rival`` < 0).
+def churn_bounds(batch: MarketBatch, t: Any, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(bound, gap_bound, z)`` ``[B]``: an upper bound on every served customer's chance to
+    leave in industry ``m`` this step, the rival gap ``max(0, max_rivals U - U[own])`` at which
+    a customer's own chance is largest (a bound on the gap, or 0 when ``rival`` < 0), and the
+    largest ``z``.
 
     The chance rises with ``z``; ``z`` is largest at the lowest satisfaction among the
     industry's served customers (this step's customer phases keep it, ``batch.bounds``), trust
@@ -408,7 +506,18 @@ def churn_bounds(batch: MarketBatch, t: Any, m: int) -> tuple[np.ndarray, np.nda
     step = -np.expm1(-softplus / batch.steps_per_year)
     # the chance rises with the gap when ``rival`` > 0: the second check takes the largest gap
     worst_gap = np.where(flat["rival"] >= 0.0, gap * (1.0 + MARGIN) + 1e-12, 0.0)
-    return np.minimum(1.0, step * (1.0 + MARGIN) + 1e-12), worst_gap
+    return np.minimum(1.0, step * (1.0 + MARGIN) + 1e-12), worst_gap, z
+
+
+def chance_table(z: np.ndarray, steps_per_year: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(table, top)`` for :func:`chance_above`: ``[..., POINTS]`` the chance to leave at
+    ``top - j / PER_UNIT``, with a margin, and ``top``, two points above the largest ``z``
+    (``[...]``)."""
+    top = z + 2.0 / PER_UNIT
+    at = top[..., None] - np.arange(POINTS) / PER_UNIT
+    softplus = np.maximum(at, 0.0) + np.log1p(np.exp(-np.abs(at)))
+    step = -np.expm1(-softplus / steps_per_year)
+    return np.minimum(1.0, step * (1.0 + MARGIN) + 1e-12), top
 
 
 def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
@@ -421,44 +530,56 @@ def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
     low, high = np.zeros((batch.B, batch.F)), np.zeros((batch.B, batch.F))
     attitude_ranges(batch.offsets, batch.live, cs.attitude, low, high)
     batch.attitude_range = (low, high)
-    for m in range(batch.M):
-        firms = np.asarray(batch.industry_firms[m], np.int64)
-        if len(firms) == 0:
-            continue
-        bound, gap_bound = churn_bounds(batch, t, m)
-        switch(
-            m,
-            firms,
-            batch.steps,
-            batch.offsets,
-            batch.live,
-            batch.keys,
-            batch.consts,
-            bound,
-            gap_bound,
-            cs.region,
-            batch.visible,
-            cs.weights,
-            cs.price_sensitivity,
-            cs.supplier,
-            cs.expectation,
-            cs.satisfaction,
-            cs.trust,
-            cs.commitment,
-            cs.attitude,
-            cs.tenure,
-            cs.joined,
-            cs.complaints,
-            cs.answered,
-            cs.steps_since_recovery,
-            cs.failed,
-            cs.switches,
-            ws.left,
-            t.promise,
-            t.review_part,
-            t.review_weight,
-            t.public,
-            t.price_term,
-            scratch.churned,
-            scratch.switched_in,
-        )
+    sizes = np.array([len(f) for f in batch.industry_firms], np.int64)
+    industries = np.zeros((batch.M, max(sizes.max(initial=0), 1)), np.int64)
+    bound, gap_bound, z = (np.zeros((batch.B, batch.M)) for _ in range(3))
+    for m, firms in enumerate(batch.industry_firms):
+        industries[m, : len(firms)] = firms
+        if len(firms):
+            bound[:, m], gap_bound[:, m], z[:, m] = churn_bounds(batch, t, m)
+    table, top = chance_table(z, batch.steps_per_year)
+    task_market, task_lo, task_hi = batch.tasks
+    n_tasks = len(task_market)
+    churned, switched_in = np.zeros((n_tasks, batch.F)), np.zeros((n_tasks, batch.F))
+    state = (
+        cs.region,
+        cs.weights,
+        cs.price_sensitivity,
+        cs.supplier,
+        cs.expectation,
+        cs.satisfaction,
+        cs.trust,
+        cs.commitment,
+        cs.attitude,
+        cs.tenure,
+        cs.joined,
+        cs.complaints,
+        cs.answered,
+        cs.steps_since_recovery,
+        cs.failed,
+        cs.switches,
+        ws.left,
+    )
+    run = (batch.live & batch.params.switching.enabled[:, 0]).astype(np.bool_)
+    args = (
+        n_tasks,
+        (task_market, task_lo, task_hi, batch.offsets[task_market]),
+        run,
+        batch.steps,
+        batch.keys,
+        batch.consts,
+        batch.visible,
+        industries,
+        sizes,
+        (bound, gap_bound, table, top, PER_UNIT),
+        state,
+        (t.promise, t.review_part, t.review_weight, t.public, t.price_term),
+        churned,
+        switched_in,
+    )
+    if n_tasks > 1 and threads() > 1:
+        parallel_tasks(*args)
+    else:  # one task, or one thread: a parallel launch costs a thread wake-up
+        serial_tasks(*args)
+    np.add.at(scratch.churned, task_market, churned)  # whole counts: exact in any order
+    np.add.at(scratch.switched_in, task_market, switched_in)

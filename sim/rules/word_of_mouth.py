@@ -25,16 +25,22 @@ A firm's review score is a decayed mean of posted scores with a prior of ``prior
 reviews; the mean experience in its reviews feeds expectations.
 
 The rules for one speaker (:func:`valence`, :func:`talk_chance`) and for one reviewer
-(:func:`review_chance`) are compiled (``sim.jit``); so are the loops that pick the talkers
-(:func:`select_talkers`) and post the reviews (:func:`post_reviews`). Fanning the messages out
-over the network and what the listeners make of them are ``sim.rules.listening``'s kernels
+(:func:`review_chance`) are compiled (``sim.jit``). :func:`decide_rows` applies them to a block of
+customers of one market, every industry: it draws who talks and who posts, customer by customer
+(``sim.draws``: purposes ``"talk"``, ``"review"``; ``"reach"`` below), and flags them. The blocks
+are the batch's tasks (``MarketBatch.tasks``), run in parallel: a customer's draws and flags are
+its own, and each task counts its messages in its own row. The messages' order, the sums of the
+reviews and what the listeners hear are then taken in order of customers, on one thread:
+from the flagged customers each task lists, :func:`select_talkers` lists the talkers and
+:func:`post_reviews` adds the reviews to the firms' records. Fanning the messages out over the
+network and what the listeners make of them are ``sim.rules.listening``'s kernels
 (:func:`expand_csr`, :func:`hear`). They run over every market of a batch (``sim.batch``): a
 market's customers are a contiguous range, its network's rows hold their own customers only, and
-each customer reads its market's parameters. Random numbers are drawn customer by customer
-(``sim.draws``: purposes ``"talk"``, ``"reach"`` with the neighbour's position as the column,
-``"review"``). Messages are taken in the order of their senders, so a listener hears its
-neighbours' messages in the same order alone or in a batch. Temporaries come from a pool per
-model, kept from step to step (a fresh array costs a page fault per 4 KiB).
+each customer reads its market's parameters. A message reaches a neighbour by the sender's
+``"reach"`` uniform with the neighbour's position as the column. Messages are taken in the order
+of their senders, so a listener hears its neighbours' messages in the same order alone or in a
+batch. Temporaries come from a pool per model, kept from step to step (a fresh array costs a
+page fault per 4 KiB).
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.draws import REVIEW, TALK, uniform
-from sim.jit import ONE, ZERO, clip, kernel, rule
+from sim.jit import ONE, ZERO, by_value, clip, kernel, parallel_kernel, prange, rule, threads
 from sim.params.stacked import StackedParams
 from sim.rules import teaching
 from sim.rules.expectations import PRIOR_REVIEWS
@@ -94,114 +100,172 @@ def per_step(chance: float, step_power: float) -> float:
     return 1.0 - (1.0 - np.float64(chance)) ** step_power
 
 
+TALKS, POSTS, NOTICE = 1, 2, 4
+"""Bits of a customer's flags in an industry: it talks about its supplier, it posts a review,
+its failure at delivery is made public (:func:`decide_rows`)."""
+
+
 @kernel
-def decay_attitudes(attitude: np.ndarray, offsets: np.ndarray, consts: Any) -> None:
-    """Attitudes fade: ``A *= 1 - attitude_decay`` (per step) in every market that talks."""
-    for b in range(len(offsets) - 1):
-        p = consts[b]
-        if not p.wom_on:
-            continue
+def decide_rows(lo, hi, first, keys, p, supplier, satisfaction, delivered_by, failure, disclose,
+                attitude, flags, listed, counts, said):  # fmt: skip
+    """Phase 6's draws for the customers ``lo..hi`` of one market (its first customer
+    ``first``; ``keys`` its stream bases ``[purpose, industry]``, ``p`` its constants), every
+    industry: attitudes fade (``A *= 1 - attitude_decay`` per step, when the market talks), and
+    ``flags[m, i]`` says who talks (:data:`TALKS`), posts (:data:`POSTS`) and whose failure is
+    public (:data:`NOTICE`); ``listed[m, lo:lo + counts[m]]`` are the customers with any flag,
+    in order; ``said[f]`` counts the messages (positive, negative) per firm.
+
+    A served customer talks when its uniform is below its chance to talk this step
+    (:func:`talk_chance` of its :func:`valence`, converted from a week to the step), posts when
+    another is below its chance to post (:func:`review_chance`). A failure announced at this
+    step's delivery (``failure`` and ``disclose`` of the firm that delivered, ``delivered_by``)
+    is a public notice when notices count (``visibility`` > 0).
+    """
+    if p.wom_on:
         for f in range(attitude.shape[0]):
-            for i in range(offsets[b], offsets[b + 1]):
+            for i in range(lo, hi):
                 attitude[f, i] *= p.attitude_keep
+    for m in range(supplier.shape[0]):
+        talk_key, review_key = keys[TALK, m], keys[REVIEW, m]
+        n_listed = 0
+        for i in range(lo, hi):
+            bits = 0
+            f = supplier[m, i]
+            if f >= 0 and p.wom_on:
+                v = valence(satisfaction[m, i], p.neutral, p.up_scale, p.down_scale)
+                chance = talk_chance(v, p.talk_base, p.talk_up, p.talk_down)
+                if uniform(talk_key, i - first) < per_step(chance, p.step_power):
+                    bits |= TALKS
+                    if v > ZERO:
+                        said[f, 0] += 1.0
+                    elif v < ZERO:
+                        said[f, 1] += 1.0
+            if f >= 0 and p.reviews_on:
+                week = review_chance(satisfaction[m, i], p.review_rate, p.extremity, p.five)
+                if uniform(review_key, i - first) < per_step(week, p.step_power):
+                    bits |= POSTS
+            g = delivered_by[m, i]
+            if p.visibility > 0 and g >= 0 and failure[m, i] and disclose[g]:
+                bits |= NOTICE
+            flags[m, i] = bits
+            listed[m, lo + n_listed] = i  # kept when flagged
+            n_listed += bits != 0
+        counts[m] = n_listed
+
+
+@kernel
+def one_task(t, tasks, keys, consts, supplier, satisfaction, delivered_by, failure, disclose,
+             attitude, flags, listed, counts, said):  # fmt: skip
+    """Task ``t`` of :func:`decide_rows` (``tasks``: market, first and last customer, the
+    market's first); its counts in ``said[t]``."""
+    b, lo, hi, first = tasks[0][t], tasks[1][t], tasks[2][t], tasks[3][t]
+    p = by_value(consts[b])
+    decide_rows(lo, hi, first, keys[b], p, supplier, satisfaction, delivered_by, failure,
+                disclose[b], attitude, flags, listed, counts[t], said[t])  # fmt: skip
+
+
+@kernel
+def serial_tasks(n_tasks, tasks, keys, consts, supplier, satisfaction, delivered_by, failure,
+                 disclose, attitude, flags, listed, counts, said):  # fmt: skip
+    """Every task, one after another, on the calling thread."""
+    for t in range(n_tasks):
+        one_task(t, tasks, keys, consts, supplier, satisfaction, delivered_by, failure, disclose,
+                 attitude, flags, listed, counts, said)  # fmt: skip
+
+
+@parallel_kernel
+def parallel_tasks(n_tasks, tasks, keys, consts, supplier, satisfaction, delivered_by, failure,
+                   disclose, attitude, flags, listed, counts, said):  # fmt: skip
+    """Every task, as parallel tasks on numba's threads (a customer's draws and flags are its
+    own; each task counts in its own row)."""
+    for t in prange(n_tasks):
+        one_task(t, tasks, keys, consts, supplier, satisfaction, delivered_by, failure, disclose,
+                 attitude, flags, listed, counts, said)  # fmt: skip
 
 
 @kernel
 def select_talkers(
     m: int,
-    offsets: np.ndarray,
-    keys: np.ndarray,
+    task_market: np.ndarray,
+    task_lo: np.ndarray,
+    counts: np.ndarray,
+    listed: np.ndarray,
     consts: Any,
+    flags: np.ndarray,
     supplier: np.ndarray,
     satisfaction: np.ndarray,
     talkers: np.ndarray,
     market: np.ndarray,
     firm: np.ndarray,
     tone: np.ndarray,
-    said: np.ndarray,
 ) -> int:
-    """The customers of every market that talk about their supplier in industry ``m``.
-
-    A served customer talks when its uniform is below its chance to talk this step
-    (:func:`talk_chance`, converted from a week to the step). Writes, in order of customers,
-    each talker, its market, its supplier and the tone of its message (:func:`valence`), and
-    adds each message to ``said[market, firm]`` (``[B, F, 2]``: positive, negative). Returns
-    how many talk (the first entries of the outputs, which have room for every customer and
-    one more).
-    """
+    """The customers of every market that talk about their supplier in industry ``m``
+    (:data:`TALKS` in their ``flags``; ``listed`` and ``counts`` the flagged customers of each
+    task, :func:`decide_rows`). Writes, in order of customers,
+    each talker, its market, its supplier and the tone of its message (:func:`valence`).
+    Returns how many talk (the first entries of the outputs, which have room for every
+    customer and one more)."""
     count = 0
-    for b in range(len(offsets) - 1):
+    for t in range(len(task_market)):
+        b = task_market[t]
         p = consts[b]
-        if not p.wom_on:
-            continue
-        base = keys[b, TALK, m]
-        first = offsets[b]
-        for c in range(first, offsets[b + 1]):
-            f = supplier[c]
-            if f < 0:
-                continue
-            v = valence(satisfaction[c], p.neutral, p.up_scale, p.down_scale)
-            chance = talk_chance(v, p.talk_base, p.talk_up, p.talk_down)
-            if uniform(base, c - first) < per_step(chance, p.step_power):
+        for j in range(task_lo[t], task_lo[t] + counts[t, m]):
+            c = listed[j]
+            if flags[c] & TALKS:
                 talkers[count] = c
                 market[count] = b
-                firm[count] = f
-                tone[count] = v
+                firm[count] = supplier[c]
+                tone[count] = valence(satisfaction[c], p.neutral, p.up_scale, p.down_scale)
                 count += 1
-                if v > ZERO:
-                    said[b, f, 0] += 1.0
-                elif v < ZERO:
-                    said[b, f, 1] += 1.0
     return count
 
 
 @kernel
 def post_reviews(
     m: int,
-    offsets: np.ndarray,
-    keys: np.ndarray,
+    task_market: np.ndarray,
+    task_lo: np.ndarray,
+    counts: np.ndarray,
+    listed: np.ndarray,
     consts: Any,
+    flags: np.ndarray,
     supplier: np.ndarray,
-    satisfaction: np.ndarray,
     last_satisfaction: np.ndarray,
     experience: np.ndarray,
     trust: np.ndarray,
     delivered_by: np.ndarray,
-    failure: np.ndarray,
-    disclose: np.ndarray,
     review_sum: np.ndarray,
     review_weight: np.ndarray,
     review_attr: np.ndarray,
     review_trust: np.ndarray,
     review_trust_weight: np.ndarray,
 ) -> None:
-    """The reviews and public notices of industry ``m`` in every market, added to the firms'
-    records (``[B, F]``, ``review_attr`` ``[B, F, K]``).
+    """The reviews and public notices of industry ``m`` in every market (:data:`POSTS` and
+    :data:`NOTICE` in the customers' ``flags``; ``listed`` and ``counts`` the flagged customers
+    of each task, :func:`decide_rows`), added to the firms' records (``[B, F]``,
+    ``review_attr`` ``[B, F, K]``) in order of customers.
 
-    A served customer posts with its chance (:func:`review_chance`, converted to the step):
-    its score (this step's ``s``), its experience and its trust in the firm's word. A failure
-    announced at this step's delivery (``failure`` and ``disclose`` of the firm that delivered,
-    ``delivered_by``) is a public notice: it enters the record like a review counting
-    ``visibility``, without trust.
+    A review adds its score (this step's ``s``), its experience and its trust in the firm's
+    word. A public notice enters the record like a review counting ``visibility``, without
+    trust.
     """
     n_attr = experience.shape[1]
-    for b in range(len(offsets) - 1):
+    for t in range(len(task_market)):
+        b = task_market[t]
         p = consts[b]
-        base = keys[b, REVIEW, m]
-        first = offsets[b]
-        for i in range(first, offsets[b + 1]):
-            f = supplier[i]
-            if p.reviews_on and f >= 0:
-                week = review_chance(satisfaction[i], p.review_rate, p.extremity, p.five)
-                if uniform(base, i - first) < per_step(week, p.step_power):
-                    review_sum[b, f] += np.float64(last_satisfaction[i])
-                    review_weight[b, f] += 1.0
-                    for k in range(n_attr):
-                        review_attr[b, f, k] += np.float64(experience[i, k])
-                    review_trust[b, f] += np.float64(trust[f, i])
-                    review_trust_weight[b, f] += 1.0
-            g = delivered_by[i]
-            if p.visibility > 0 and g >= 0 and failure[i] and disclose[b, g]:
+        for j in range(task_lo[t], task_lo[t] + counts[t, m]):
+            i = listed[j]
+            bits = flags[i]
+            if bits & POSTS:
+                f = supplier[i]
+                review_sum[b, f] += np.float64(last_satisfaction[i])
+                review_weight[b, f] += 1.0
+                for k in range(n_attr):
+                    review_attr[b, f, k] += np.float64(experience[i, k])
+                review_trust[b, f] += np.float64(trust[f, i])
+                review_trust_weight[b, f] += 1.0
+            if bits & NOTICE:
+                g = delivered_by[i]
                 w = p.visibility
                 review_sum[b, g] += w * np.float64(last_satisfaction[i])
                 review_weight[b, g] += w
@@ -249,21 +313,22 @@ def moved_table(share: np.ndarray, most: int) -> np.ndarray:
     return 1.0 - (1.0 - share) ** np.arange(most + 1)
 
 
-def _spread(batch: MarketBatch, scratch: BatchScratch) -> None:
+def _spread(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Talk, fan out, listen: every industry of every market of the batch."""
     cs, fs, P = batch.customer_state, batch.firm_state, batch.params
-    said = np.zeros((batch.B, batch.F, 2))
     reach = np.zeros((batch.B, batch.F))
-    decay_attitudes(cs.attitude, batch.offsets, batch.consts)
     n, n_attr = batch.n_total, batch.K
     pool = batch.workspace.pool
+    decided = decide(batch, scratch)
+    flags, listed, counts = decided
+    task_market, task_lo, _ = batch.tasks
     taught = P.teaching.word_of_mouth_share * teaching.levels(batch)  # [B, F]
     cross = np.flatnonzero(batch.cross_mask)
     praise = P.expectations.benchmark_from_praise[:, 0] > 0
     if not praise.any():
         cross = np.zeros(0, np.int64)
     ft = batch.dtype
-    flags = pool("flags", n, np.uint8)  # zero when made, left zero by ``hear``
+    heard_flags = pool("flags", n, np.uint8)  # zero when made, left zero by ``hear``
     stamp = pool("stamp", n, np.int32 if n < 2**31 else np.int64)
     width = n_attr + len(cross)  # a row of ``sums``: K zeros, then -inf per cross attribute
     sums_fill = np.concatenate([np.zeros(n_attr, ft), np.full(len(cross), -np.inf, ft)])
@@ -278,16 +343,18 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> None:
         tone = pool("talker_tone", n + 1, ft)
         count = select_talkers(
             m,
-            batch.offsets,
-            batch.keys,
+            task_market,
+            task_lo,
+            counts,
+            listed[m],
             batch.consts,
+            flags[m],
             cs.supplier[m],
             cs.satisfaction[m],
             talkers,
             market,
             firm,
             tone,
-            said,
         )
         if count == 0:
             continue
@@ -352,7 +419,7 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> None:
             np.ascontiguousarray(taught[:, mine]),
             np.ascontiguousarray(fs.focus[:, mine]),
             cs.weights,
-            flags,
+            heard_flags,
             stamp,
             pool("rank", n_del, stamp.dtype),
             pool("who", n_del + 1, np.int64),
@@ -362,33 +429,74 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> None:
         )
         if most >= moved.shape[1]:
             raise RuntimeError(f"a listener heard {most} messages about one firm: more than it can")
-    scratch.wom_positive[...] = said[:, :, 0]
-    scratch.wom_negative[...] = said[:, :, 1]
     scratch.wom_reach[...] = reach
+    return decided
 
 
-def _review(batch: MarketBatch, scratch: BatchScratch) -> None:
+def decide(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Attitudes fade; who talks, posts and is noticed in every industry (:func:`decide_rows`
+    over the batch's tasks, in parallel): ``[M, N]`` flags, the flagged customers of each task
+    and industry and their counts ``[tasks, M]``. Counts the messages per firm."""
+    cs, ws = batch.customer_state, batch.workspace
+    task_market, task_lo, task_hi = batch.tasks
+    n_tasks = len(task_market)
+    flags = ws.pool("wom_flags", batch.M * batch.n_total, np.uint8)
+    flags = flags.reshape(batch.M, batch.n_total)
+    index_type = np.int32 if batch.n_total < 2**31 else np.int64
+    listed = ws.pool("wom_listed", batch.M * batch.n_total, index_type)
+    listed = listed.reshape(batch.M, batch.n_total)
+    counts = np.zeros((n_tasks, batch.M), np.int64)
+    said = np.zeros((n_tasks, batch.F, 2))
+    args = (
+        n_tasks,
+        (task_market, task_lo, task_hi, batch.offsets[task_market]),
+        batch.keys,
+        batch.consts,
+        cs.supplier,
+        cs.satisfaction,
+        ws.supplier,
+        ws.failure,
+        batch.firm_state.disclose,
+        cs.attitude,
+        flags,
+        listed,
+        counts,
+        said,
+    )
+    if n_tasks > 1 and threads() > 1:
+        parallel_tasks(*args)
+    else:  # one task, or one thread: a parallel launch costs a thread wake-up
+        serial_tasks(*args)
+    total = np.zeros((batch.B, batch.F, 2))
+    np.add.at(total, task_market, said)  # whole counts: exact in any order
+    scratch.wom_positive[...] = total[:, :, 0]
+    scratch.wom_negative[...] = total[:, :, 1]
+    return flags, listed, counts
+
+
+def _review(batch: MarketBatch, decided: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
     """Reviews fade, then this step's reviews and notices are posted."""
     cs, fs, ws, P = batch.customer_state, batch.firm_state, batch.workspace, batch.params
     keep = 1.0 - weekly_rate_to_step(P.reviews.memory, batch.steps_per_year)  # [B, 1]
     for record in (fs.review_sum, fs.review_weight, fs.review_trust, fs.review_trust_weight):
         record *= keep
     fs.review_attr *= keep[:, :, None]
-    disclose = fs.disclose
+    flags, listed, counts = decided
+    task_market, task_lo, _ = batch.tasks
     for m in range(batch.M):
         post_reviews(
             m,
-            batch.offsets,
-            batch.keys,
+            task_market,
+            task_lo,
+            counts,
+            listed[m],
             batch.consts,
+            flags[m],
             cs.supplier[m],
-            cs.satisfaction[m],
             cs.last_satisfaction[m],
             cs.experience[m],
             cs.trust,
             ws.supplier[m],
-            ws.failure[m],
-            disclose,
             fs.review_sum,
             fs.review_weight,
             fs.review_attr,
@@ -399,5 +507,4 @@ def _review(batch: MarketBatch, scratch: BatchScratch) -> None:
 
 def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
     """Spread this step's word of mouth over the network, then post reviews."""
-    _spread(batch, scratch)
-    _review(batch, scratch)
+    _review(batch, _spread(batch, scratch))
