@@ -12,6 +12,7 @@ This module must never import the model, the rules, the UI or the sweep layer.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
@@ -28,7 +29,7 @@ from pydantic import (
     model_validator,
 )
 
-from sim.params import P, Params, Section
+from sim.params import P, Params, Section, plausible_ranges
 
 __all__ = [
     "NETWORK_KINDS",
@@ -273,6 +274,13 @@ class ClaimSpec(Section):
     holds: str = P(..., "LEFT OP RIGHT over the outputs (docs/robustness.md)")
 
 
+@functools.cache
+def _ranged_keys() -> frozenset[str]:
+    """The keys of the schema's ranged parameters (fixed by the schema: read once, not at
+    every scenario load; a sweep loads a scenario for each design point)."""
+    return frozenset(plausible_ranges())
+
+
 class Scenario(Params):
     """One complete market: structure, firms and every behavioural parameter."""
 
@@ -371,9 +379,7 @@ class Scenario(Params):
         if self.network.kind == "stochastic_block" and market.regions < 2:
             problems.add(("network", "kind"), "stochastic_block needs market.regions >= 2")
         if self.held:
-            from sim.params import plausible_ranges  # the schema's ranged parameters
-
-            ranged = plausible_ranges()
+            ranged = _ranged_keys()
             for i, key in enumerate(self.held):
                 if key not in ranged:
                     problems.add(
