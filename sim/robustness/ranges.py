@@ -218,8 +218,12 @@ def _check(scenario: Scenario, where: str, key: str, overrides: dict[str, Any], 
 def held_keys(config: RobustnessConfig, scenario: Scenario) -> list[str]:
     """The ranged parameters a study keeps at the scenario's value: the file's ``hold``, and the
     scenario's own ``held`` (its deliberate set-up) less those the file's ``[ranges]`` names."""
-    own = [k for k in scenario.held if k not in config.ranges and k not in config.hold]
-    return [*config.hold, *own]
+    return [*config.hold, *_scenario_held(config, scenario)]
+
+
+def _scenario_held(config: RobustnessConfig, scenario: Scenario) -> list[str]:
+    """The scenario's own ``held`` keys the file neither holds itself nor gives a range."""
+    return [k for k in scenario.held if k not in config.ranges and k not in config.hold]
 
 
 def resolve_ranges(config: RobustnessConfig, scenario: Scenario) -> dict[str, Range]:
@@ -245,7 +249,7 @@ def resolve_ranges(config: RobustnessConfig, scenario: Scenario) -> dict[str, Ra
                 f"{key!r} has no range to hold; expected one of {', '.join(out)}",
             )
         del out[key]
-    for key in held_keys(config, scenario)[len(config.hold) :]:
+    for key in _scenario_held(config, scenario):
         out.pop(key, None)  # the scenario's own set-up (checked against the schema on loading)
     for key, r in out.items():
         at = f'ranges."{key}"' if r.origin != "schema" else key
