@@ -87,6 +87,7 @@ class ChildrenCPU:
 
     def __init__(self) -> None:
         self.seen: dict[int, float] = {}
+        self.started: dict[int, float] = {}  # when each descendant started (perf_counter)
         self.peak_mb = 0.0  # the largest peak resident size (VmHWM) of a worker
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
@@ -94,7 +95,8 @@ class ChildrenCPU:
 
     def _watch(self) -> None:
         me, tick = os.getpid(), os.sysconf("SC_CLK_TCK")
-        while not self._stop.wait(0.5):
+        while not self._stop.wait(0.2):
+            uptime, now = float(Path("/proc/uptime").read_text().split()[0]), time.perf_counter()
             stats: dict[int, list[str]] = {}
             for stat in Path("/proc").glob("[0-9]*/stat"):
                 try:
@@ -109,6 +111,7 @@ class ChildrenCPU:
             for pid in mine - {me}:
                 fields = stats[pid]  # utime and stime at 11 and 12
                 self.seen[pid] = (int(fields[11]) + int(fields[12])) / tick
+                self.started.setdefault(pid, now - (uptime - int(fields[19]) / tick))
                 self.peak_mb = max(self.peak_mb, _peak_mb(Path(f"/proc/{pid}/status")))
 
     def total(self) -> float:
@@ -127,23 +130,44 @@ def _peak_mb(status: Path) -> float:
     return 0.0
 
 
+class Finished:
+    """A sweep's progress hook: when each worker process delivered its last result."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, float] = {}
+
+    def start(self, *args: object) -> None:
+        pass
+
+    def update(self, result) -> None:
+        self.last[result.worker] = time.perf_counter()
+
+    def stop(self) -> None:
+        pass
+
+
 def measure(args: argparse.Namespace) -> None:
     import sim.sweep as sw
 
     extra = {} if args.batch == "main" else {"batch": args.batch == "yes"}
     with tempfile.TemporaryDirectory() as tmp:  # warm-up: load (or compile) the kernels
         sw.run(spec(2, 200, 3), Path(tmp) / "w", executor="serial", **extra)
+        if args.warm_server:  # the pool's fork server started and warm, as for a second sweep
+            sw.run(spec(2, 200, 3), Path(tmp) / "s", executor="local", workers=1, **extra)
     cpu = ChildrenCPU()
+    finished = Finished()
     with tempfile.TemporaryDirectory() as tmp:
-        started = time.perf_counter()
+        started, main_cpu = time.perf_counter(), time.process_time()
         res = sw.run(
             spec(args.runs, args.customers, args.steps),
             Path(tmp) / "out",
             executor="local",
             workers=args.workers,
+            progress=finished,
             **extra,
         )
         wall = time.perf_counter() - started
+        main_cpu = time.process_time() - main_cpu
         ok = int(res.report.ok)
         digest = ""
         if args.digest:
@@ -151,14 +175,24 @@ def measure(args: argparse.Namespace) -> None:
             cols = ["run_id", "step", "firm", "customers", "nps", "trust", "cash"]
             digest = str(pd_hash(firms[cols]))
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = cpu.total()
+    pids = {int(name.rsplit(":", 1)[1]) for name in finished.last}  # worker names: host:pid
+    workers = [t for pid, t in cpu.started.items() if pid in pids]
+    ends = sorted(finished.last.values())
     print(
         json.dumps(
             {
                 "wall": wall,
                 "ok": ok,
-                "worker_cpu": max(cpu.total(), kids.ru_utime + kids.ru_stime),
+                "worker_cpu": max(total, kids.ru_utime + kids.ru_stime),
                 "worker_rss_mb": max(cpu.peak_mb, kids.ru_maxrss / 1024),
                 "digest": digest,
+                # the fixed parts: until the first worker process exists (the fork server's
+                # warm-up, unless it was warm), the main process's CPU (plan, store, results),
+                # and the tail (the first worker to finish idles while the last one works)
+                "start_s": min(workers) - started if workers else None,
+                "main_cpu": main_cpu,
+                "tail_s": ends[-1] - ends[0] if len(ends) > 1 else 0.0,
             }
         )
     )
@@ -195,7 +229,15 @@ def baseline_copy(rev: str, path: Path | None = None) -> Path:
     return where
 
 
-def run(code: Path, batch: str, runs: int, workers: int, steps: int, digest: bool = False) -> dict:
+def run(
+    code: Path,
+    batch: str,
+    runs: int,
+    workers: int,
+    steps: int,
+    digest: bool = False,
+    warm_server: bool = False,
+) -> dict:
     cmd = [
         sys.executable,
         __file__,
@@ -211,6 +253,8 @@ def run(code: Path, batch: str, runs: int, workers: int, steps: int, digest: boo
     ]
     if digest:
         cmd.append("--digest")
+    if warm_server:
+        cmd.append("--warm-server")
     env = {**os.environ, "PYTHONPATH": str(code)}
     done = subprocess.run(cmd, cwd=code, env=env, capture_output=True, text=True)
     if done.returncode != 0:
@@ -249,6 +293,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--steps", type=int, default=104, help=argparse.SUPPRESS)
     parser.add_argument("--digest", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--warm-server", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         measure(args)
@@ -263,14 +308,20 @@ def main() -> None:
     before = str(args.baseline_path or args.baseline)
     rows: list[dict] = []
 
-    def row(label: str, code: Path, batch: str, runs: int, workers: int, steps: int) -> dict:
-        r = run(code, batch, runs, workers, steps, digest=batch != "main" and steps == 104)
+    def row(
+        label: str, code: Path, batch: str, runs: int, workers: int, steps: int, warm=False
+    ) -> dict:
+        digest = batch != "main" and steps == 104
+        r = run(code, batch, runs, workers, steps, digest=digest, warm_server=warm)
         r.update(label=label, runs=runs, workers=workers, steps=steps, load=load())
         rows.append(r)
+        start = "-" if r.get("start_s") is None else f"{r['start_s']:.1f}"
         print(
             f"  {label:<28} {workers} worker(s) {runs:>5} runs x {steps} steps: "
             f"{r['wall']:7.1f} s, {r['runs/s']:6.2f} runs/s, workers' CPU "
-            f"{r['worker_cpu']:6.1f} s, peak RSS {r['worker_rss_mb']:.0f} MB (load {r['load']})",
+            f"{r['worker_cpu']:6.1f} s, peak RSS {r['worker_rss_mb']:.0f} MB; first worker at "
+            f"{start} s, tail {r.get('tail_s', 0):.1f} s, main CPU {r.get('main_cpu', 0):.1f} s "
+            f"(load {r['load']})",
             flush=True,
         )
         return r
@@ -287,9 +338,12 @@ def main() -> None:
         print(f"round {r + 1}/{args.rounds}", flush=True)
         for key, (label, code, batch, workers) in setups.items():
             walls[key].append(row(label, code, batch, n, workers, 104))
-    big = []
+    big, warm = [], []
     if args.scaling_runs:  # scaling where the workers' start is a small part of the work
         big = [row("this, batched", ROOT, "yes", args.scaling_runs, w, 104) for w in (1, 2, 1, 2)]
+    for _ in range(args.rounds):  # as a second sweep in one process: the fork server kept warm
+        for w in (1, 2):
+            warm.append(row("this, batched, warm server", ROOT, "yes", n, w, 104, warm=True))
     single1 = row("this, one market per run", ROOT, "no", n, 1, 104)
     double = row("this, batched", ROOT, "yes", 2 * n, 2, 104)
     long2 = row("this, batched", ROOT, "yes", args.long_runs, 2, 520)
@@ -317,6 +371,16 @@ def main() -> None:
         if big
         else None
     )
+    eff_warm = median(
+        [a["wall"] / (2 * b["wall"]) for a, b in zip(warm[::2], warm[1::2], strict=True)]
+    )
+    fixed = {  # medians of the two setups' fixed parts (batched, cold fork server)
+        key: {
+            field: median([m.get(field) or 0.0 for m in walls[key]])
+            for field in ("start_s", "tail_s", "main_cpu")
+        }
+        for key in ("batch1", "batch2")
+    }
     per_run = long2["wall"] / max(long2["ok"], 1)
     projected = per_run * 10_000
     rss = (med("batch2", "worker_rss_mb"), double["worker_rss_mb"], long2["worker_rss_mb"])
@@ -333,6 +397,8 @@ def main() -> None:
         "cpu_2_over_1": cpu_ratio,
         "scaling_runs": args.scaling_runs,
         "scaling_2_big": eff_big,
+        "scaling_2_warm_server": eff_warm,
+        "fixed": fixed,
         "long_wall": long2["wall"],
         "long_ok": long2["ok"],
         "projected_10k_s": projected,
@@ -359,6 +425,16 @@ def main() -> None:
             f"| 2 workers >= 90% of linear, {args.scaling_runs} runs | batched {eff_big:.0%} | "
             f"{'yes' if eff_big >= 0.9 else 'no'} |"
         )
+    print(
+        f"| 2 workers >= 90% of linear, warm fork server (a second sweep) | batched "
+        f"{eff_warm:.0%} | {'yes' if eff_warm >= 0.9 else 'no'} |"
+    )
+    f1, f2 = fixed["batch1"], fixed["batch2"]
+    print(
+        f"| (fixed parts at {n} runs, 1 / 2 workers) | first worker at {f1['start_s']:.1f} / "
+        f"{f2['start_s']:.1f} s, tail {f1['tail_s']:.1f} / {f2['tail_s']:.1f} s, main CPU "
+        f"{f1['main_cpu']:.1f} / {f2['main_cpu']:.1f} s | |"
+    )
     print(
         f"| 10,000 x 1k x 520 in <= 10 min | {long2['ok']} runs in {long2['wall']:.0f} s: "
         f"{projected / 60:.1f} min for 10,000 | {'yes' if projected <= 600 else 'no'} |"
