@@ -95,6 +95,21 @@ def add_batched(add: Any, b: dict) -> None:
         ">= 90%",
         b["scaling_2"] >= 0.9,
     )
+    if b.get("scaling_2_big") is not None:
+        add(
+            f"2 workers, scaling ({b['scaling_runs']} runs, wall)",
+            f"{b['scaling_2_big']:.0%}",
+            ">= 90%",
+            b["scaling_2_big"] >= 0.9,
+        )
+    if b.get("scaling_2_warm_server") is not None:
+        start = b["fixed"]["batch2"]["start_s"]
+        add(
+            f"2 workers, scaling, fork server warm ({b['runs']} runs)",
+            f"{b['scaling_2_warm_server']:.0%} (cold server's start {start:.1f} s)",
+            "(what the warm-up costs)",
+            None,
+        )
     minutes = b["projected_10k_s"] / 60
     add(
         "10,000 x 1k x 520, 2 workers",
