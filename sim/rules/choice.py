@@ -236,6 +236,17 @@ def terms(batch: MarketBatch) -> SimpleNamespace:
     )
 
 
+def step_terms(batch: MarketBatch) -> SimpleNamespace:
+    """:func:`terms`, computed once a step and kept on the batch (``kept_terms``, cleared at
+    the start of each step): the switching and acquisition phases read the same firm arrays,
+    and neither changes them (0.13 ms of numpy a step of 32 markets x 1,000 customers)."""
+    kept = getattr(batch, "kept_terms", None)
+    if kept is None or kept[0] != batch.steps:
+        kept = (batch.steps, terms(batch))
+        batch.kept_terms = kept
+    return kept[1]
+
+
 def utility_bounds(batch: MarketBatch, t: SimpleNamespace) -> tuple[np.ndarray, np.ndarray]:
     """``(low, high)`` ``[B, F]``: bounds on every served customer's utility of each firm.
 
