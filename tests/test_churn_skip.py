@@ -54,3 +54,49 @@ def test_churn_chance_is_the_leave_chance_of_its_z() -> None:
         z = switching.churn_z(np.float32(s), np.float32(t), np.float32(c), gap, p)
         chance = switching.churn_chance(np.float32(s), np.float32(t), np.float32(c), gap, p)
         assert chance == switching.leave_chance(z, p.years_per_step_64) > 0
+
+
+def test_the_bounds_bound_every_served_customers_chance(monkeypatch) -> None:
+    """The first check of the switching kernel: ``churn_bounds`` (compiled, all markets and
+    industries at once) is at least every served customer's exact chance to leave this step,
+    its rival gap included, in every market of a batch, step after step; and below 1, so that
+    it skips."""
+    import sim
+    from sim.batch import MarketBatch
+
+    real = switching.churn_bounds
+    checked = []
+
+    def checking(batch, t):
+        bound, gap_bound = real(batch, t)
+        cs = batch.customer_state
+        for m, firms in enumerate(batch.industry_firms):
+            rows = np.flatnonzero(cs.supplier[m] >= 0)
+            market = batch.market_of[rows]
+            stay = np.empty(len(rows))
+            switching.stay_chances(
+                m, np.asarray(firms, np.int64), rows, market, batch.consts, 1, cs.region,
+                batch.visible, cs.weights, cs.price_sensitivity, cs.supplier, cs.expectation,
+                cs.satisfaction, cs.trust, cs.commitment, cs.attitude, t.promise,
+                t.review_part, t.review_weight, t.public, t.price_term, stay,
+            )  # fmt: skip
+            live = batch.live[market]
+            chance = 1.0 - stay[live]  # (1 - p) ** 1
+            assert (chance <= bound[market[live], m]).all()
+            assert (bound[batch.live, m] < 1.0).all()
+            assert (gap_bound[batch.live, m] >= 0.0).all()
+            checked.append(chance.max() / bound[market[live], m].max())
+        return bound, gap_bound
+
+    monkeypatch.setattr(switching, "churn_bounds", checking)
+    markets = [
+        sim.CustomerMarket(
+            "overpromise_vs_honest",
+            rng=seed,
+            overrides={"market.customers": 300, "switching.rival": rival},
+        )
+        for seed, rival in [(1, 0.0), (2, 1.0), (3, 2.5)]
+    ]
+    MarketBatch(markets).run(40)
+    assert len(checked) == 40
+    assert max(checked) > 0.01  # the bound is not loose by orders of magnitude

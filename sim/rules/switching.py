@@ -461,11 +461,9 @@ def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
     batch.attitude_range = (low, high)
     sizes = np.array([len(f) for f in batch.industry_firms], np.int64)
     industries = np.zeros((batch.M, max(sizes.max(initial=0), 1)), np.int64)
-    bound, gap_bound = np.zeros((batch.B, batch.M)), np.zeros((batch.B, batch.M))
     for m, firms in enumerate(batch.industry_firms):
         industries[m, : len(firms)] = firms
-        if len(firms):
-            bound[:, m], gap_bound[:, m] = churn_bounds(batch, t, m)
+    bound, gap_bound = churn_bounds(batch, t)
     task_market, task_lo, task_hi = batch.tasks
     n_tasks = len(task_market)
     churned, switched_in = np.zeros((n_tasks, batch.F)), np.zeros((n_tasks, batch.F))
