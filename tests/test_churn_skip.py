@@ -8,22 +8,20 @@ import numpy as np
 from sim.rules import switching
 
 
-def test_the_grid_bounds_every_chance_and_is_tight() -> None:
+def test_the_table_bounds_every_chance_below_its_top_and_is_tight() -> None:
     """``chance_above(z)`` is at least the exact chance at ``z`` (the decision is the uniform
-    against the exact chance: a bound below it would change who leaves), for every ``z`` on the
-    grid's range and below it; within about three points of the grid above it (else the skip
-    saves little); 1 above the grid or for NaN. The grid is computed once per step length."""
+    against the exact chance: a bound below it would change who leaves), for every ``z`` up to
+    the largest of the industry and far below; within about three points of the table above it
+    (else the skip saves little); 1 where the table has no point above ``z``. The tables are
+    read from one grid per step length, or computed beyond it."""
     from sim.rules import churn_skip
 
+    assert churn_skip.chance_grid(52) is churn_skip.chance_grid(52)
     for steps_per_year in (52, 12):
         years = 1.0 / steps_per_year
-        grid = churn_skip.chance_grid(steps_per_year)
-        assert churn_skip.chance_grid(steps_per_year) is grid
-
-        def above(x: float, grid: np.ndarray = grid) -> float:
-            return churn_skip.chance_above(x, grid, churn_skip.Z_LOW, churn_skip.PER_UNIT)
-
-        for z_max in (-9.0, -2.5, 0.0, 0.3, 4.0, 63.9):
+        for z_max in (-9.0, -2.5, 0.0, 0.3, 4.0, 63.9, 80.0, -70.0):
+            table, top = churn_skip.chance_table(np.array([z_max]), steps_per_year)
+            assert top[0] >= z_max + 2.0 / churn_skip.PER_UNIT
             z = np.concatenate(
                 [
                     np.linspace(z_max - 40.0, z_max, 20001),
@@ -31,16 +29,19 @@ def test_the_grid_bounds_every_chance_and_is_tight() -> None:
                 ]
             )
             exact = np.array([switching.leave_chance(x, years) for x in z])
-            bound = np.array([above(x) for x in z])
-            assert (bound >= exact).all()
-            inside = z > churn_skip.Z_LOW
-            tight = exact[inside] * np.exp(3.0 / churn_skip.PER_UNIT) * (1 + 1e-5) + 1.01e-12
-            assert (bound[inside] <= tight).all()
-        assert above(churn_skip.Z_HIGH) == 1.0
-        assert above(np.nan) == 1.0
-        far = above(-np.inf)
-        assert far == grid[0] > 0
-        assert far >= switching.leave_chance(churn_skip.Z_LOW, years)
+            above = np.array(
+                [churn_skip.chance_above(x, table[0], top[0], churn_skip.PER_UNIT) for x in z]
+            )
+            assert (above >= exact).all()
+            near = (z > top[0] - (churn_skip.POINTS - 3) / churn_skip.PER_UNIT) & (
+                z > churn_skip.Z_LOW
+            )
+            tight = exact[near] * np.exp(3.0 / churn_skip.PER_UNIT) * (1 + 1e-5) + 1.01e-12
+            assert (above[near] <= tight).all()
+            assert churn_skip.chance_above(top[0], table[0], top[0], churn_skip.PER_UNIT) == 1.0
+            assert churn_skip.chance_above(np.nan, table[0], top[0], churn_skip.PER_UNIT) == 1.0
+            far = churn_skip.chance_above(-np.inf, table[0], top[0], churn_skip.PER_UNIT)
+            assert far == table[0, -1] > 0
 
 
 def test_churn_chance_is_the_leave_chance_of_its_z() -> None:
@@ -68,7 +69,7 @@ def test_the_bounds_bound_every_served_customers_chance(monkeypatch) -> None:
     checked = []
 
     def checking(batch, t):
-        bound, gap_bound = real(batch, t)
+        bound, gap_bound, z = real(batch, t)
         cs = batch.customer_state
         for m, firms in enumerate(batch.industry_firms):
             rows = np.flatnonzero(cs.supplier[m] >= 0)
@@ -86,7 +87,7 @@ def test_the_bounds_bound_every_served_customers_chance(monkeypatch) -> None:
             assert (bound[batch.live, m] < 1.0).all()
             assert (gap_bound[batch.live, m] >= 0.0).all()
             checked.append(chance.max() / bound[market[live], m].max())
-        return bound, gap_bound
+        return bound, gap_bound, z
 
     monkeypatch.setattr(switching, "churn_bounds", checking)
     markets = [

@@ -2,15 +2,19 @@
 
 Most served customers cannot leave in a given step. The switching kernel compares a customer's
 uniform first with a bound on everyone's chance in its market and industry (:func:`churn_bounds`),
-then with a bound on its own chance at the largest possible rival gap, read from a grid of
-chances over ``z`` (:func:`chance_above`: no exp or log), and computes utilities and its exact
-chance only for the few left. The bounds only save work: the decision is always the customer's
-uniform against its own chance, so a looser bound changes no number, only the time.
+then with a bound on its own chance at the largest possible rival gap, read from a table of
+chances over ``z`` below the industry's largest ``z`` (:func:`chance_above`: no exp or log), and
+computes utilities and its exact chance only for the few left. The bounds only save work: the
+decision is always the customer's uniform against its own chance, so a looser bound changes no
+number, only the time.
 
-The grid (:func:`chance_grid`) depends only on the step length: it is computed once per
-``steps_per_year`` and kept. (It replaced a table of 1,024 points below each market's and
-industry's largest ``z`` built at every step: 0.41 ms of numpy a step of 32 markets of 1,000
-customers, about 5% of the step, measured with cProfile on a sweep of 64 runs x 520 steps.)
+The tables are read at each step from one grid of chances over ``z`` (:func:`chance_grid`),
+which depends only on the step length and is computed once per ``steps_per_year``: computed at
+every step, they cost 0.41 ms of numpy a step of 32 markets of 1,000 customers (about 5% of the
+step; cProfile of a sweep of 64 runs x 520 steps). The kernel still reads a table of 1,024
+points per market and industry: handed the whole 8,193-point grid instead, the switching kernel
+took 22-26 ms a step of a 300,000-customer market on one thread against main's 14-22 ms, with
+the same customers skipped (counted).
 
 This module must never import the UI or the sweep layer.
 """
@@ -41,21 +45,23 @@ Z_LOW = -64.0
 about 1e-28 a year)."""
 
 Z_HIGH = 64.0
-"""``z`` of the grid's last point: above it, :func:`chance_above` is 1 (no skip)."""
+"""``z`` of the grid's last point: a table reaching above it is computed at that step."""
+
+POINTS = 1024
+"""Points of a table (:func:`chance_table`), down from two points above the industry's largest
+``z`` (16 units of ``z``: below, the chance at the lowest point bounds it)."""
 
 
 @rule
-def chance_above(z: float, grid: np.ndarray, z_low: float, per_unit: float) -> float:
+def chance_above(z: float, table: np.ndarray, top: float, per_unit: float) -> float:
     """An upper bound on the chance to leave at ``z`` (``sim.rules.switching.leave_chance``),
-    without a transcendental function: ``grid[k]``, the chance at ``z_low + k / per_unit``
-    (with a margin), at the second point above ``z`` (at least one point above it even after
-    rounding); ``grid[0]`` below the grid, 1 above it or for NaN."""
-    x = (z - z_low) * per_unit
-    if not x < len(grid) - 2.0:  # NaN too
+    without a transcendental function: the table's value at the first of its points ``top - j
+    / per_unit`` at least one point above ``z`` (``table[j]``: the chance there, with a margin;
+    1 within a point of ``top`` or above it)."""
+    x = (top - z) * per_unit
+    if not x >= 1.0:  # NaN too
         return 1.0
-    if x < 0.0:
-        return grid[0]
-    return grid[int(x) + 2]
+    return table[int(min(x, len(table))) - 1]
 
 
 @functools.cache
@@ -63,12 +69,40 @@ def chance_grid(steps_per_year: int) -> np.ndarray:
     """The grid :func:`chance_above` reads: the chance to leave within a step at ``Z_LOW + k /
     PER_UNIT`` (``k = 0 .. (Z_HIGH - Z_LOW) * PER_UNIT``), with a margin; kept per step
     length (read-only)."""
-    at = Z_LOW + np.arange(int((Z_HIGH - Z_LOW) * PER_UNIT) + 1) / PER_UNIT
-    softplus = np.maximum(at, 0.0) + np.log1p(np.exp(-np.abs(at)))
-    step = -np.expm1(-softplus / steps_per_year)
-    grid = np.minimum(1.0, step * (1.0 + MARGIN) + 1e-12)
+    grid = _chances(
+        Z_LOW + np.arange(int((Z_HIGH - Z_LOW) * PER_UNIT) + 1) / PER_UNIT, steps_per_year
+    )
     grid.flags.writeable = False
     return grid
+
+
+def chance_table(z: np.ndarray, steps_per_year: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(table, top)`` for :func:`chance_above`: ``[..., POINTS]`` the chance to leave at
+    ``top - j / PER_UNIT``, with a margin, and ``top`` (``[...]``), on the grid's points, at
+    least two points above ``z`` (the largest of each market and industry). Read from
+    :func:`chance_grid` (points below it: its first value, which bounds them); computed for
+    a ``z`` beyond the grid (or not finite)."""
+    grid = chance_grid(steps_per_year)
+    with np.errstate(invalid="ignore"):
+        x = np.ceil((z - Z_LOW) * PER_UNIT) + 2.0
+        on_grid = np.isfinite(x) & (x <= len(grid) - 1)
+    top_k = np.where(on_grid, x, 0.0).astype(np.int64)
+    index = top_k[..., None] - np.arange(POINTS)
+    table = grid[np.maximum(index, 0)]
+    top = Z_LOW + top_k / PER_UNIT
+    if not on_grid.all():  # the chances themselves, as on the grid
+        far = ~on_grid
+        top[far] = z[far] + 2.0 / PER_UNIT
+        at = top[far][..., None] - np.arange(POINTS) / PER_UNIT
+        table[far] = _chances(at, steps_per_year)
+    return table, top
+
+
+def _chances(at: np.ndarray, steps_per_year: int) -> np.ndarray:
+    """The chance to leave within a step at ``z`` = ``at``, with the bounds' margin."""
+    softplus = np.maximum(at, 0.0) + np.log1p(np.exp(-np.abs(at)))
+    step = -np.expm1(-softplus / steps_per_year)
+    return np.minimum(1.0, step * (1.0 + MARGIN) + 1e-12)
 
 
 @rule
@@ -97,14 +131,14 @@ def _fmax(a: float, b: float) -> float:
 
 @kernel
 def limits(live, industries, sizes, promise, reviews, review_weight, bounds, att_low, att_high,
-           s_low, s_high, price_term, prm, steps_per_year, bound, gap_bound) -> None:  # fmt: skip
-    """``bound[b, m]`` and ``gap_bound[b, m]`` of :func:`churn_bounds` for every live market
-    ``b`` and industry ``m`` (``industries[m, :sizes[m]]`` its firms): the same arithmetic as
-    the numpy statement it replaced, one market and firm at a time (that statement, 20-odd
-    numpy calls on ``[B, F]`` arrays, cost 0.14 ms a step of 32 markets x 1,000 customers and 2
-    firms; this kernel a few microseconds). ``promise``, ``reviews`` ``[B, F, K]``;
-    ``review_weight``, ``price_term``, ``att_low``, ``att_high`` ``[B, F]``; ``s_low``,
-    ``s_high`` ``[B]``; ``bounds`` the batch's ``[B, M, 3]``; ``prm`` ``[B, 11]``
+           s_low, s_high, price_term, prm, steps_per_year, bound, gap_bound, z_max):  # fmt: skip
+    """``bound[b, m]``, ``gap_bound[b, m]`` and ``z_max[b, m]`` of :func:`churn_bounds` for
+    every live market ``b`` and industry ``m`` (``industries[m, :sizes[m]]`` its firms): the
+    same arithmetic as the numpy statement it replaced, one market and firm at a time (that
+    statement, 20-odd numpy calls on ``[B, F]`` arrays, cost 0.14 ms a step of 32 markets x
+    1,000 customers and 2 firms; this kernel a few microseconds). ``promise``, ``reviews``
+    ``[B, F, K]``; ``review_weight``, ``price_term``, ``att_low``, ``att_high`` ``[B, F]``;
+    ``s_low``, ``s_high`` ``[B]``; ``bounds`` the batch's ``[B, M, 3]``; ``prm`` ``[B, 11]``
     (:func:`bound_parameters`)."""
     n_firms = industries.shape[1]
     u_low = np.empty(n_firms)
@@ -152,6 +186,7 @@ def limits(live, industries, sizes, promise, reviews, review_weight, bounds, att
                 + (abs(c_c) * 0.5 if commitment_on else 0.0)
                 + _max(rival * gap, 0.0)
             )
+            z_max[b, m] = z
             softplus = _max(z, 0.0) + math.log1p(math.exp(-abs(z)))
             step = -math.expm1(-softplus / steps_per_year)
             bound[b, m] = _min(1.0, step * (1.0 + MARGIN) + 1e-12)
@@ -184,11 +219,11 @@ def bound_parameters(P: StackedParams) -> np.ndarray:
     return kept
 
 
-def churn_bounds(batch: MarketBatch, t: Any) -> tuple[np.ndarray, np.ndarray]:
-    """``(bound, gap_bound)`` ``[B, M]``: an upper bound on every served customer's chance to
-    leave in each industry this step, and the rival gap ``max(0, max_rivals U - U[own])`` at
-    which a customer's own chance is largest (a bound on the gap, or 0 when ``rival`` < 0);
-    ``t`` the step's firm terms (``sim.rules.choice.terms``).
+def churn_bounds(batch: MarketBatch, t: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(bound, gap_bound, z)`` ``[B, M]``: an upper bound on every served customer's chance
+    to leave in each industry this step, the rival gap ``max(0, max_rivals U - U[own])`` at
+    which a customer's own chance is largest (a bound on the gap, or 0 when ``rival`` < 0), and
+    the largest ``z``; ``t`` the step's firm terms (``sim.rules.choice.terms``).
 
     The chance rises with ``z``; ``z`` is largest at the lowest satisfaction among the
     industry's served customers (this step's customer phases keep it, ``batch.bounds``), trust
@@ -202,7 +237,7 @@ def churn_bounds(batch: MarketBatch, t: Any) -> tuple[np.ndarray, np.ndarray]:
     industries = np.zeros((batch.M, max(sizes.max(initial=0), 1)), np.int64)
     for m, firms in enumerate(batch.industry_firms):
         industries[m, : len(firms)] = firms
-    bound, gap_bound = np.zeros((batch.B, batch.M)), np.zeros((batch.B, batch.M))
+    bound, gap_bound, z = (np.zeros((batch.B, batch.M)) for _ in range(3))
     att_low, att_high = batch.attitude_range
     s_low, s_high = batch.sensitivity_range  # [B, 1]
     limits(
@@ -222,5 +257,6 @@ def churn_bounds(batch: MarketBatch, t: Any) -> tuple[np.ndarray, np.ndarray]:
         float(batch.steps_per_year),
         bound,
         gap_bound,
+        z,
     )
-    return bound, gap_bound
+    return bound, gap_bound, z

@@ -42,7 +42,7 @@ from sim.draws import CHURN, LEAVE_TO, uniform, uniform_column
 from sim.jit import by_value, kernel, parallel_kernel, prange, rule, threads
 from sim.params.stacked import StackedParams
 from sim.rules import choice
-from sim.rules.churn_skip import PER_UNIT, Z_LOW, chance_above, chance_grid, churn_bounds
+from sim.rules.churn_skip import PER_UNIT, chance_above, chance_table, churn_bounds
 from sim.state import NO_FIRM, BatchScratch
 
 if TYPE_CHECKING:
@@ -233,8 +233,8 @@ def switch_rows(
     sizes: np.ndarray,
     bound: np.ndarray,
     gap_bound: np.ndarray,
-    grid: np.ndarray,
-    z_low: float,
+    table: np.ndarray,
+    top: np.ndarray,
     per_unit: float,
     state: Any,
     terms: Any,
@@ -245,8 +245,8 @@ def switch_rows(
     in every industry, and where each leaver goes.
 
     Per industry ``m`` (its firms ``industries[m, :sizes[m]]``): ``bound[m]`` bounds every
-    customer's chance, ``gap_bound[m]`` its rival gap; ``grid``, ``z_low`` and ``per_unit``
-    give ``chance_above`` (``sim.rules.churn_skip``). ``keys`` are the market's stream bases
+    customer's chance, ``gap_bound[m]`` its rival gap; ``table[m]`` and ``top[m]`` give
+    ``chance_above`` (``sim.rules.churn_skip``). ``keys`` are the market's stream bases
     ``[purpose, industry]``, ``p`` its constants, ``visible`` ``[R, F]``, ``terms`` its firm arrays
     (``sim.rules.choice.terms``). Adds the leavers to ``churned`` and the rivals' gains to
     ``switched_in`` (``[F]``); marks in ``left`` who went unserved.
@@ -289,7 +289,7 @@ def switch_rows(
             # the customer's own chance at the largest rival gap, bounded from above
             t_own, c_own, s_own = trust[own, i], commitment[m, i], satisfaction[m, i]
             z = churn_z(s_own, t_own, c_own, gap_bound[m], p)
-            if u >= chance_above(z, grid, z_low, per_unit):
+            if u >= chance_above(z, table[m], top[m], per_unit):
                 continue
             gap = rival_gap(
                 i,
@@ -360,12 +360,12 @@ def switch_rows(
 def one_task(t, tasks, run, step, keys, consts, visible, industries, sizes, limits, state,
              terms, churned, switched_in):  # fmt: skip
     """Task ``t`` (``tasks``: its market, first and last customer, the market's first), when
-    its market switches (``run``); ``limits`` the markets' ``bound`` and ``gap_bound``, the
-    grid of chances, its ``z_low`` and ``per_unit``."""
+    its market switches (``run``); ``limits`` the markets' ``bound``, ``gap_bound``, ``table``,
+    ``top`` and ``per_unit``."""
     b, lo, hi, first = tasks[0][t], tasks[1][t], tasks[2][t], tasks[3][t]
     if not run[b]:
         return
-    bound, gap_bound, grid, z_low, per_unit = limits
+    bound, gap_bound, table, top, per_unit = limits
     promise, review_part, review_weight, public, price_term = terms
     switch_rows(
         lo,
@@ -379,8 +379,8 @@ def one_task(t, tasks, run, step, keys, consts, visible, industries, sizes, limi
         sizes,
         bound[b],
         gap_bound[b],
-        grid,
-        z_low,
+        table[b],
+        top[b],
         per_unit,
         state,
         (promise[b], review_part[b], review_weight[b], public[b], price_term[b]),
@@ -463,7 +463,8 @@ def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
     industries = np.zeros((batch.M, max(sizes.max(initial=0), 1)), np.int64)
     for m, firms in enumerate(batch.industry_firms):
         industries[m, : len(firms)] = firms
-    bound, gap_bound = churn_bounds(batch, t)
+    bound, gap_bound, z = churn_bounds(batch, t)
+    table, top = chance_table(z, batch.steps_per_year)
     task_market, task_lo, task_hi = batch.tasks
     n_tasks = len(task_market)
     churned, switched_in = np.zeros((n_tasks, batch.F)), np.zeros((n_tasks, batch.F))
@@ -497,7 +498,7 @@ def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
         batch.visible,
         industries,
         sizes,
-        (bound, gap_bound, chance_grid(batch.steps_per_year), Z_LOW, PER_UNIT),
+        (bound, gap_bound, table, top, PER_UNIT),
         state,
         (t.promise, t.review_part, t.review_weight, t.public, t.price_term),
         churned,
