@@ -149,6 +149,7 @@ class MarketBatch:
         self.wall_seconds = 0.0
         self.per_firm_decisions = False  # True: every firm decides alone (sim.rules.decisions)
         self.decision_plan: Any = None  # who decides how (sim.rules.decisions), kept
+        self.kept_terms: Any = None  # this step's firm terms (sim.rules.choice.step_terms)
         if self.B == 1:
             self.customer_state = first.customer_state
             self.workspace = first.workspace
@@ -292,8 +293,10 @@ class MarketBatch:
         scratch = BatchScratch(self.B, self.F, recording | (self.live & self.record_final))
         scratch.base = self.firm_state.customers.astype(float)
         self.keys = step_keys(self.seeds, self.steps, CODES, self.M)
+        self.kept_terms = None  # sim.rules.choice.step_terms: this step's, once
         run_phases(self, scratch, after=self._after_phase)
-        count_customers(self)
+        if scratch.exits:  # counted after acquisition; only an exit has moved customers since
+            count_customers(self)
         stopping = self.live & ~self.firm_state.alive.any(axis=1)
         scratch.recording = recording | (stopping & self.record_final)
         recording = scratch.recording

@@ -11,29 +11,37 @@ from sim.rules import switching
 def test_the_table_bounds_every_chance_below_its_top_and_is_tight() -> None:
     """``chance_above(z)`` is at least the exact chance at ``z`` (the decision is the uniform
     against the exact chance: a bound below it would change who leaves), for every ``z`` up to
-    the largest of the industry and far below; within about two points of the table above it
-    (else the skip saves little); 1 where the table has no point above ``z``."""
-    years = 1.0 / 52
-    for z_max in (-9.0, -2.5, 0.0, 0.3, 4.0):
-        table, top = switching.chance_table(np.array([z_max]), 52)
-        z = np.concatenate(
-            [
-                np.linspace(z_max - 40.0, z_max, 20001),
-                z_max - np.arange(200) * np.spacing(np.float32(z_max + 10.0)),
-            ]
-        )
-        exact = np.array([switching.leave_chance(x, years) for x in z])
-        above = np.array(
-            [switching.chance_above(x, table[0], top[0], switching.PER_UNIT) for x in z]
-        )
-        assert (above >= exact).all()
-        near = z > z_max - (switching.POINTS - 3) / switching.PER_UNIT
-        tight = exact[near] * np.exp(3.0 / switching.PER_UNIT) * (1 + 1e-5) + 1.01e-12
-        assert (above[near] <= tight).all()
-        assert switching.chance_above(top[0], table[0], top[0], switching.PER_UNIT) == 1.0
-        assert switching.chance_above(np.nan, table[0], top[0], switching.PER_UNIT) == 1.0
-        far = switching.chance_above(-np.inf, table[0], top[0], switching.PER_UNIT)
-        assert far == table[0, -1] > 0
+    the largest of the industry and far below; within about three points of the table above it
+    (else the skip saves little); 1 where the table has no point above ``z``. The tables are
+    read from one grid per step length, or computed beyond it."""
+    from sim.rules import churn_skip
+
+    assert churn_skip.chance_grid(52) is churn_skip.chance_grid(52)
+    for steps_per_year in (52, 12):
+        years = 1.0 / steps_per_year
+        for z_max in (-9.0, -2.5, 0.0, 0.3, 4.0, 63.9, 80.0, -70.0):
+            table, top = churn_skip.chance_table(np.array([z_max]), steps_per_year)
+            assert top[0] >= z_max + 2.0 / churn_skip.PER_UNIT
+            z = np.concatenate(
+                [
+                    np.linspace(z_max - 40.0, z_max, 20001),
+                    z_max - np.arange(200) * np.spacing(np.float32(z_max + 10.0)),
+                ]
+            )
+            exact = np.array([switching.leave_chance(x, years) for x in z])
+            above = np.array(
+                [churn_skip.chance_above(x, table[0], top[0], churn_skip.PER_UNIT) for x in z]
+            )
+            assert (above >= exact).all()
+            near = (z > top[0] - (churn_skip.POINTS - 3) / churn_skip.PER_UNIT) & (
+                z > churn_skip.Z_LOW
+            )
+            tight = exact[near] * np.exp(3.0 / churn_skip.PER_UNIT) * (1 + 1e-5) + 1.01e-12
+            assert (above[near] <= tight).all()
+            assert churn_skip.chance_above(top[0], table[0], top[0], churn_skip.PER_UNIT) == 1.0
+            assert churn_skip.chance_above(np.nan, table[0], top[0], churn_skip.PER_UNIT) == 1.0
+            far = churn_skip.chance_above(-np.inf, table[0], top[0], churn_skip.PER_UNIT)
+            assert far == table[0, -1] > 0
 
 
 def test_churn_chance_is_the_leave_chance_of_its_z() -> None:
@@ -47,3 +55,49 @@ def test_churn_chance_is_the_leave_chance_of_its_z() -> None:
         z = switching.churn_z(np.float32(s), np.float32(t), np.float32(c), gap, p)
         chance = switching.churn_chance(np.float32(s), np.float32(t), np.float32(c), gap, p)
         assert chance == switching.leave_chance(z, p.years_per_step_64) > 0
+
+
+def test_the_bounds_bound_every_served_customers_chance(monkeypatch) -> None:
+    """The first check of the switching kernel: ``churn_bounds`` (compiled, all markets and
+    industries at once) is at least every served customer's exact chance to leave this step,
+    its rival gap included, in every market of a batch, step after step; and below 1, so that
+    it skips."""
+    import sim
+    from sim.batch import MarketBatch
+
+    real = switching.churn_bounds
+    checked = []
+
+    def checking(batch, t):
+        bound, gap_bound, z = real(batch, t)
+        cs = batch.customer_state
+        for m, firms in enumerate(batch.industry_firms):
+            rows = np.flatnonzero(cs.supplier[m] >= 0)
+            market = batch.market_of[rows]
+            stay = np.empty(len(rows))
+            switching.stay_chances(
+                m, np.asarray(firms, np.int64), rows, market, batch.consts, 1, cs.region,
+                batch.visible, cs.weights, cs.price_sensitivity, cs.supplier, cs.expectation,
+                cs.satisfaction, cs.trust, cs.commitment, cs.attitude, t.promise,
+                t.review_part, t.review_weight, t.public, t.price_term, stay,
+            )  # fmt: skip
+            live = batch.live[market]
+            chance = 1.0 - stay[live]  # (1 - p) ** 1
+            assert (chance <= bound[market[live], m]).all()
+            assert (bound[batch.live, m] < 1.0).all()
+            assert (gap_bound[batch.live, m] >= 0.0).all()
+            checked.append(chance.max() / bound[market[live], m].max())
+        return bound, gap_bound, z
+
+    monkeypatch.setattr(switching, "churn_bounds", checking)
+    markets = [
+        sim.CustomerMarket(
+            "overpromise_vs_honest",
+            rng=seed,
+            overrides={"market.customers": 300, "switching.rival": rival},
+        )
+        for seed, rival in [(1, 0.0), (2, 1.0), (3, 2.5)]
+    ]
+    MarketBatch(markets).run(40)
+    assert len(checked) == 40
+    assert max(checked) > 0.01  # the bound is not loose by orders of magnitude

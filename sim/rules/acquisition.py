@@ -306,7 +306,7 @@ def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
     cs, ws = batch.customer_state, batch.workspace
     if not batch.params.acquisition.enabled.any():
         return
-    t = choice.terms(batch)
+    t = choice.step_terms(batch)
     marketing = marketing_factor(batch)
     focus = np.ascontiguousarray(batch.firm_state.focus, dtype=np.float64)
     indptr, indices = batch.indptr, batch.indices

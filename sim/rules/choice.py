@@ -29,8 +29,8 @@ Switches (``[mechanisms]``): ``promise_choice`` off removes the promise from ``E
 This is a helper of the switching and acquisition phases, not a phase of its own:
 :func:`expected_quality` and :func:`utility` are the rules for one customer and firm (in float64,
 whatever the state's type), applied in their kernels; :func:`terms` computes the firm-level parts
-for every market of a batch, :func:`utility_bounds` bounds every customer's utility of each firm
-(switching uses the bounds to skip customers who cannot leave), :func:`join` starts a
+for every market of a batch (switching bounds every customer's utility of each firm from them to
+skip customers who cannot leave: ``sim.rules.churn_skip``), :func:`join` starts a
 relationship.
 """
 
@@ -236,34 +236,15 @@ def terms(batch: MarketBatch) -> SimpleNamespace:
     )
 
 
-def utility_bounds(batch: MarketBatch, t: SimpleNamespace) -> tuple[np.ndarray, np.ndarray]:
-    """``(low, high)`` ``[B, F]``: bounds on every served customer's utility of each firm.
-
-    ``Ehat`` is a weighted mean of the promise, the reviews and the customer's own expectation,
-    so ``w.Ehat`` lies between their smallest and largest attribute values (the expectations'
-    range over the industry's served customers comes from this step's customer phases,
-    ``batch.bounds``); attitudes and price sensitivities between their ranges
-    (``batch.attitude_range``, ``batch.sensitivity_range``)."""
-    P = batch.params
-    reviews = review_means(batch)
-    has = t.review_weight > 0
-    low = np.minimum(t.promise.min(axis=2), np.where(has, reviews.min(axis=2), np.inf))
-    high = np.maximum(t.promise.max(axis=2), np.where(has, reviews.max(axis=2), -np.inf))
-    e_low = np.zeros((batch.B, batch.F))
-    e_high = np.zeros((batch.B, batch.F))
-    for m, firms in enumerate(batch.industry_firms):
-        e_low[:, firms] = batch.bounds[:, m, 1:2]
-        e_high[:, firms] = batch.bounds[:, m, 2:3]
-    low, high = np.fmin(low, e_low), np.fmax(high, e_high)
-    att_low, att_high = batch.attitude_range
-    s_low, s_high = batch.sensitivity_range  # [B, 1]
-    price_low = np.minimum(t.price_term * s_low, t.price_term * s_high)
-    price_high = np.maximum(t.price_term * s_low, t.price_term * s_high)
-    q, a = P.switching.quality, P.switching.attitude
-    return (
-        np.minimum(q * low, q * high) + np.minimum(a * att_low, a * att_high) + price_low,
-        np.maximum(q * low, q * high) + np.maximum(a * att_low, a * att_high) + price_high,
-    )
+def step_terms(batch: MarketBatch) -> SimpleNamespace:
+    """:func:`terms`, computed once a step and kept on the batch (``kept_terms``, cleared at
+    the start of each step): the switching and acquisition phases read the same firm arrays,
+    and neither changes them (0.13 ms of numpy a step of 32 markets x 1,000 customers)."""
+    kept = getattr(batch, "kept_terms", None)
+    if kept is None or kept[0] != batch.steps:
+        kept = (batch.steps, terms(batch))
+        batch.kept_terms = kept
+    return kept[1]
 
 
 def constants(P: StackedParams, steps_per_year: int) -> dict[str, tuple[np.ndarray, str]]:

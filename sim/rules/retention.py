@@ -38,6 +38,7 @@ from sim.timebase import weekly_rate_to_step
 
 if TYPE_CHECKING:
     from sim.batch import MarketBatch
+    from sim.params.stacked import StackedParams
 
 TACTICS = ("extras", "promotions", "personal", "aftercare")
 """The retention tactics, in the order of ``retention_mix`` and of ``model.tactics``."""
@@ -49,16 +50,8 @@ def tactic_levels(batch: MarketBatch) -> np.ndarray:
     """``[B, F, 4]`` each firm's level of each tactic this step, 0..1, with the staff limit on
     personal contact and the wear of promotions (switched-off tactics are 0)."""
     fs, P = batch.firm_state, batch.params
-    prm, on = P.retention, P.mechanisms
-    reference = np.stack(
-        [
-            prm.extras_reference,
-            prm.promotions_reference,
-            prm.personal_reference,
-            prm.aftercare_reference,
-        ],
-        axis=-1,
-    )  # [B, 1, 4]
+    prm = P.retention
+    reference, switches = _tactic_parameters(P)  # [B, 1, 4]
     mix = fs.retention_mix / np.maximum(fs.retention_mix.sum(axis=2, keepdims=True), 1e-12)
     levels = np.clip(fs.retention[..., None] * mix / reference, 0.0, 1.0)
     staff = fs.capacity * batch.size
@@ -66,16 +59,35 @@ def tactic_levels(batch: MarketBatch) -> np.ndarray:
         covered = np.where(fs.customers > 0, np.minimum(1.0, staff / fs.customers), 1.0)
     levels[..., 2] *= covered
     levels[..., 1] /= 1.0 + fs.promotion_load / prm.promotion_wear
-    switches = np.stack(
-        [
-            on.retention_extras,
-            on.retention_promotions,
-            on.retention_personal,
-            on.retention_aftercare,
-        ],
-        axis=-1,
-    )
     return levels * switches
+
+
+def _tactic_parameters(P: StackedParams) -> tuple[np.ndarray, np.ndarray]:
+    """``(reference, switches)`` ``[B, 1, 4]`` of the tactics, kept on ``P`` (they change
+    only with the parameters; two stacks a step cost 15 us of the step's firm work)."""
+    kept = getattr(P, "_tactic_parameters", None)
+    if kept is None:
+        prm, on = P.retention, P.mechanisms
+        reference = np.stack(
+            [
+                prm.extras_reference,
+                prm.promotions_reference,
+                prm.personal_reference,
+                prm.aftercare_reference,
+            ],
+            axis=-1,
+        )
+        switches = np.stack(
+            [
+                on.retention_extras,
+                on.retention_promotions,
+                on.retention_personal,
+                on.retention_aftercare,
+            ],
+            axis=-1,
+        )
+        kept = P._tactic_parameters = (reference, switches)
+    return kept
 
 
 def remember_promotions(batch: MarketBatch) -> None:

@@ -23,9 +23,9 @@ uniform (``sim.draws``: ``"churn"``, and ``"leave_to"`` with the option as the c
 blocks are the batch's tasks (``MarketBatch.tasks``), run in parallel: a customer's switching
 reads and changes only its own state, and each task counts its leavers and joiners in its own
 row. Most customers cannot leave in a given step: the kernel compares a customer's uniform
-first with a bound on everyone's chance in its market and industry (:func:`churn_bounds`), then
-with a bound on its own chance at the largest possible rival gap, read from a table of chances
-over ``z`` (:func:`chance_above`: no exp or log), and computes utilities and its chance only for
+first with a bound on everyone's chance in its market and industry, then with a bound on its own
+chance at the largest possible rival gap, read from a grid of chances over ``z`` (both in
+``sim.rules.churn_skip``: no exp or log), and computes utilities and its chance only for
 the few left. The bounds only save work: the decision is always the customer's uniform against
 its own chance, and every customer's uniform is its own (keyed by customer), so skipping shifts
 no other number.
@@ -42,20 +42,11 @@ from sim.draws import CHURN, LEAVE_TO, uniform, uniform_column
 from sim.jit import by_value, kernel, parallel_kernel, prange, rule, threads
 from sim.params.stacked import StackedParams
 from sim.rules import choice
+from sim.rules.churn_skip import PER_UNIT, chance_above, chance_table, churn_bounds
 from sim.state import NO_FIRM, BatchScratch
 
 if TYPE_CHECKING:
     from sim.batch import MarketBatch
-
-MARGIN = 1e-6
-"""Relative margin of the bounds over the chances they bound (float rounding)."""
-
-PER_UNIT = 64.0
-"""Points per unit of ``z`` of the table of chances that :func:`chance_above` reads."""
-
-POINTS = 1024
-"""Points of that table, down from the largest ``z`` of the industry (16 units of ``z``: below,
-the chance at the lowest point bounds it)."""
 
 
 @rule
@@ -89,18 +80,6 @@ def leave_chance(z: float, years_per_step: float) -> float:
 def churn_chance(satisfaction: float, trust: float, commitment: float, gap: float, p: Any) -> float:
     """The chance a customer leaves this step: :func:`leave_chance` of its :func:`churn_z`."""
     return leave_chance(churn_z(satisfaction, trust, commitment, gap, p), p.years_per_step_64)
-
-
-@rule
-def chance_above(z: float, table: np.ndarray, top: float, per_unit: float) -> float:
-    """An upper bound on :func:`leave_chance` of ``z``, without a transcendental function: the
-    table's value at the first of its points ``top - j / per_unit`` at least one point above
-    ``z`` (``table[j]``: the chance there, with a margin; 1 within a point of ``top`` or
-    above it)."""
-    x = (top - z) * per_unit
-    if not x >= 1.0:  # NaN too
-        return 1.0
-    return table[int(min(x, len(table))) - 1]
 
 
 @rule
@@ -267,8 +246,8 @@ def switch_rows(
 
     Per industry ``m`` (its firms ``industries[m, :sizes[m]]``): ``bound[m]`` bounds every
     customer's chance, ``gap_bound[m]`` its rival gap; ``table[m]`` and ``top[m]`` give
-    :func:`chance_above`. ``keys`` are the market's stream bases ``[purpose, industry]``,
-    ``p`` its constants, ``visible`` ``[R, F]``, ``terms`` its firm arrays
+    ``chance_above`` (``sim.rules.churn_skip``). ``keys`` are the market's stream bases
+    ``[purpose, industry]``, ``p`` its constants, ``visible`` ``[R, F]``, ``terms`` its firm arrays
     (``sim.rules.choice.terms``). Adds the leavers to ``churned`` and the rivals' gains to
     ``switched_in`` (``[F]``); marks in ``left`` who went unserved.
     """
@@ -470,73 +449,21 @@ def constants(P: StackedParams, steps_per_year: int) -> dict[str, tuple[np.ndarr
     }
 
 
-def churn_bounds(batch: MarketBatch, t: Any, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(bound, gap_bound, z)`` ``[B]``: an upper bound on every served customer's chance to
-    leave in industry ``m`` this step, the rival gap ``max(0, max_rivals U - U[own])`` at which
-    a customer's own chance is largest (a bound on the gap, or 0 when ``rival`` < 0), and the
-    largest ``z``.
-
-    The chance rises with ``z``; ``z`` is largest at the lowest satisfaction among the
-    industry's served customers (this step's customer phases keep it, ``batch.bounds``), trust
-    and commitment 0 and the largest rival gap: the largest utility bound of one firm less the
-    smallest of another (``sim.rules.choice.utility_bounds``)."""
-    P = batch.params
-    prm = P.switching
-    firms = batch.industry_firms[m]
-    gap = np.zeros(batch.B)
-    if len(firms) > 1:
-        low, high = choice.utility_bounds(batch, t)
-        low, high = low[:, firms], high[:, firms]
-        diff = high[:, :, None] - low[:, None, :]  # [B, i, j]
-        diff[:, np.arange(len(firms)), np.arange(len(firms))] = -np.inf
-        gap = np.maximum(diff.max(axis=(1, 2)), 0.0)
-    flat = {name: value[:, 0] for name, value in vars(prm).items()}
-    low_s = np.fmin(batch.bounds[:, m, 0].astype(np.float64), flat["satisfaction_ref"])
-    ref, c_s = flat["satisfaction_ref"], flat["satisfaction"]
-    c_t, t_ref, c_c = flat["trust"], flat["trust_ref"], flat["commitment"]
-    z = (
-        flat["intercept"]
-        - flat["switching_cost"]
-        + np.maximum(c_s * (ref - low_s), c_s * (ref - 10.0))  # S in low_s..10
-        + np.maximum(c_t * t_ref, c_t * (t_ref - 1.0))  # T in 0..1
-        + np.where(P.mechanisms.commitment[:, 0], np.abs(c_c) * 0.5, 0.0)  # C in 0..1
-        + np.maximum(flat["rival"] * gap, 0.0)  # the gap in 0..gap
-    )
-    softplus = np.maximum(z, 0.0) + np.log1p(np.exp(-np.abs(z)))
-    step = -np.expm1(-softplus / batch.steps_per_year)
-    # the chance rises with the gap when ``rival`` > 0: the second check takes the largest gap
-    worst_gap = np.where(flat["rival"] >= 0.0, gap * (1.0 + MARGIN) + 1e-12, 0.0)
-    return np.minimum(1.0, step * (1.0 + MARGIN) + 1e-12), worst_gap, z
-
-
-def chance_table(z: np.ndarray, steps_per_year: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(table, top)`` for :func:`chance_above`: ``[..., POINTS]`` the chance to leave at
-    ``top - j / PER_UNIT``, with a margin, and ``top``, two points above the largest ``z``
-    (``[...]``)."""
-    top = z + 2.0 / PER_UNIT
-    at = top[..., None] - np.arange(POINTS) / PER_UNIT
-    softplus = np.maximum(at, 0.0) + np.log1p(np.exp(-np.abs(at)))
-    step = -np.expm1(-softplus / steps_per_year)
-    return np.minimum(1.0, step * (1.0 + MARGIN) + 1e-12), top
-
-
 def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
     """Decide who leaves, and where each leaver goes, in every market of the batch."""
     cs, ws = batch.customer_state, batch.workspace
     ws.left[...] = False
     if not batch.params.switching.enabled.any():
         return
-    t = choice.terms(batch)
+    t = choice.step_terms(batch)
     low, high = np.zeros((batch.B, batch.F)), np.zeros((batch.B, batch.F))
     attitude_ranges(batch.offsets, batch.live, cs.attitude, low, high)
     batch.attitude_range = (low, high)
     sizes = np.array([len(f) for f in batch.industry_firms], np.int64)
     industries = np.zeros((batch.M, max(sizes.max(initial=0), 1)), np.int64)
-    bound, gap_bound, z = (np.zeros((batch.B, batch.M)) for _ in range(3))
     for m, firms in enumerate(batch.industry_firms):
         industries[m, : len(firms)] = firms
-        if len(firms):
-            bound[:, m], gap_bound[:, m], z[:, m] = churn_bounds(batch, t, m)
+    bound, gap_bound, z = churn_bounds(batch, t)
     table, top = chance_table(z, batch.steps_per_year)
     task_market, task_lo, task_hi = batch.tasks
     n_tasks = len(task_market)
