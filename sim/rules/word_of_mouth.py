@@ -179,16 +179,15 @@ def decide_rows(lo, hi, first, keys, p, supplier, satisfaction, delivered_by, fa
             args = (supplier[m, start:end], satisfaction[m, start:end], flags[m, start:end])
             draws_block(*args, talk_key, review_key, start - first, p, end - start)
         n_listed = 0
+        visible = p.visibility > 0
         for i in range(lo, hi):
             bits = flags[m, i]
-            if bits & PRAISES:
-                said[supplier[m, i], 0] += 1.0
-            elif bits & BLAMES:
-                said[supplier[m, i], 1] += 1.0
+            if bits & (PRAISES | BLAMES):
+                said[supplier[m, i], 0 if bits & PRAISES else 1] += 1.0
             bits &= TALKS | POSTS
-            g = delivered_by[m, i]
-            if p.visibility > 0 and g >= 0 and failure[m, i] and disclose[g]:
-                bits |= NOTICE
+            g = delivered_by[m, i]  # -1: nobody delivered; no branch on the firm's values
+            notice = visible & (g >= 0) & failure[m, i] & disclose[max(g, 0)]
+            bits |= NOTICE if notice else 0
             flags[m, i] = bits
             listed[m, lo + n_listed] = i  # kept when flagged
             n_listed += bits != 0
@@ -382,6 +381,7 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.n
     most_neighbours = batch.max_degree
     influence = P.word_of_mouth.influence
     trust_influence = P.trust.word_of_mouth_influence
+    moved = moved_trust = np.zeros((batch.B, 0))  # made for the first industry that talks
     for m in range(batch.M):
         talkers = pool("talkers", n + 1, np.int64)
         market = pool("talker_market", n + 1, np.int64)
@@ -438,8 +438,9 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.n
         local[mine] = np.arange(len(mine))
         n_del = len(recv)
         most_heard = min(count, most_neighbours)
-        moved = moved_table(influence, most_heard)
-        moved_trust = moved_table(trust_influence, most_heard)
+        if moved.shape[1] <= most_heard:  # a longer table holds the same shares
+            moved = moved_table(influence, most_heard)
+            moved_trust = moved_table(trust_influence, most_heard)
         _, most = hear(
             msg,
             recv,
