@@ -18,7 +18,7 @@ import pytest
 
 import sim
 import sim.metrics
-from sim.draws import CODES, TALK, KeyedDraws, step_keys
+from sim.draws import CODES, TALK, KeyedDraws, step_keys, uniform
 from sim.network import Adjacency
 from sim.params.stacked import StackedParams
 from sim.rules import constants, word_of_mouth
@@ -377,3 +377,43 @@ def test_tally_kernel_is_a_running_sum() -> None:
     np.testing.assert_array_equal(total, 2 * once)
     assert served[0] == 80
     assert once[0, :, 0].sum() == 3 * 40
+
+
+@pytest.mark.parametrize("steps_per_year", [52, 12])
+def test_draws_block_is_the_customer_by_customer_rule(steps_per_year: int) -> None:
+    """The vectorised draws of who talks and posts (``draws_block``, branch-free over a block,
+    a loop of its own for weekly steps) give each customer the bits the rules give it one by
+    one: talks when its talk uniform is below ``per_step(talk_chance(valence(S)))``, posts
+    likewise, praises or blames by the valence's sign; nothing for the unserved (NaN S: not
+    rated, never talks)."""
+    model = sim.CustomerMarket(
+        "baseline",
+        rng=4,
+        overrides={"market.customers": 3000, "steps_per_year": steps_per_year},
+    )
+    p = model.batch.consts[0]
+    assert (p.step_power == 1.0) == (steps_per_year == 52)
+    rng = np.random.default_rng(9)
+    n = 3000
+    supplier = rng.integers(-1, 2, n).astype(np.int32)
+    satisfaction = rng.uniform(0.0, 10.0, n).astype(np.float32)
+    satisfaction[rng.random(n) < 0.1] = np.nan
+    flags = np.zeros(n, np.uint8)
+    talk_key, review_key, me = np.uint64(12345), np.uint64(67890), 17
+    word_of_mouth.draws_block(supplier, satisfaction, flags, talk_key, review_key, me, p, n)
+    w = word_of_mouth
+    want = np.zeros(n, np.uint8)
+    for j in range(n):
+        if supplier[j] < 0:
+            continue
+        s = satisfaction[j]
+        v = w.valence(s, p.neutral, p.up_scale, p.down_scale)
+        talk = w.per_step(w.talk_chance(v, p.talk_base, p.talk_up, p.talk_down), p.step_power)
+        post = w.per_step(w.review_chance(s, p.review_rate, p.extremity, p.five), p.step_power)
+        if p.wom_on and uniform(talk_key, me + j) < talk:
+            want[j] |= w.TALKS | (w.PRAISES if v > 0 else w.BLAMES if v < 0 else 0)
+        if p.reviews_on and uniform(review_key, me + j) < post:
+            want[j] |= w.POSTS
+    np.testing.assert_array_equal(flags, want)
+    assert (want & w.TALKS).sum() > 50 and (want & w.POSTS).sum() > 5  # both drawn, some kept
+    assert not (want[supplier < 0]).any()

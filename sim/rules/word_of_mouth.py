@@ -104,6 +104,52 @@ TALKS, POSTS, NOTICE = 1, 2, 4
 """Bits of a customer's flags in an industry: it talks about its supplier, it posts a review,
 its failure at delivery is made public (:func:`decide_rows`)."""
 
+PRAISES, BLAMES = 8, 16
+"""Bits :func:`draws_block` adds for a talker whose valence is positive or negative; read and
+cleared by :func:`decide_rows`, which counts the messages per firm."""
+
+
+@rule
+def draw_bits(supplier, satisfaction, talk_key, review_key, me, p, j, weekly):
+    """:func:`draws_block`'s customer ``j``: its bits, and its valence and chances to talk and
+    to post a week (its chances this step when ``weekly``, a step of a week)."""
+    s = satisfaction[j]
+    v = valence(s, p.neutral, p.up_scale, p.down_scale)
+    chance = talk_chance(v, p.talk_base, p.talk_up, p.talk_down)
+    week = review_chance(s, p.review_rate, p.extremity, p.five)
+    talk_u, review_u = uniform(talk_key, me + j), uniform(review_key, me + j)
+    served = supplier[j] >= 0
+    if weekly:
+        talks = served and p.wom_on and talk_u < chance
+        posts = served and p.reviews_on and review_u < week
+    else:
+        talks = served and p.wom_on and talk_u < per_step(chance, p.step_power)
+        posts = served and p.reviews_on and review_u < per_step(week, p.step_power)
+    bits = TALKS if talks else 0
+    bits |= POSTS if posts else 0
+    bits |= PRAISES if talks and v > ZERO else 0
+    bits |= BLAMES if talks and v < ZERO else 0
+    return bits
+
+
+@rule
+def draws_block(supplier, satisfaction, flags, talk_key, review_key, me, p, nb):
+    """Who of ``nb`` customers (their ``supplier``, ``satisfaction`` and ``flags`` in one
+    industry, the first customer's index in its market ``me``) talks and who posts:
+    :data:`TALKS`, :data:`POSTS` and :data:`PRAISES` or :data:`BLAMES` in ``flags``.
+
+    Every customer's two uniforms are drawn and its chances computed, served or not, and the
+    bits selected without a branch, so that the compiler takes several customers at once; an
+    unserved customer's bits are 0. A step of a week has a loop of its own, without
+    :func:`per_step`'s power (the compiler would compute it for every customer and keep the
+    chance)."""
+    if p.step_power == 1.0:
+        for j in range(nb):
+            flags[j] = draw_bits(supplier, satisfaction, talk_key, review_key, me, p, j, True)
+    else:
+        for j in range(nb):
+            flags[j] = draw_bits(supplier, satisfaction, talk_key, review_key, me, p, j, False)
+
 
 @kernel
 def decide_rows(lo, hi, first, keys, p, supplier, satisfaction, delivered_by, failure, disclose,
@@ -117,9 +163,10 @@ def decide_rows(lo, hi, first, keys, p, supplier, satisfaction, delivered_by, fa
 
     A served customer talks when its uniform is below its chance to talk this step
     (:func:`talk_chance` of its :func:`valence`, converted from a week to the step), posts when
-    another is below its chance to post (:func:`review_chance`). A failure announced at this
-    step's delivery (``failure`` and ``disclose`` of the firm that delivered, ``delivered_by``)
-    is a public notice when notices count (``visibility`` > 0).
+    another is below its chance to post (:func:`review_chance`): :func:`draws_block`, in blocks
+    of :data:`DRAWS_BLOCK` customers. A failure announced at this step's delivery (``failure``
+    and ``disclose`` of the firm that delivered, ``delivered_by``) is a public notice when
+    notices count (``visibility`` > 0).
     """
     if p.wom_on:
         for f in range(attitude.shape[0]):
@@ -127,30 +174,28 @@ def decide_rows(lo, hi, first, keys, p, supplier, satisfaction, delivered_by, fa
                 attitude[f, i] *= p.attitude_keep
     for m in range(supplier.shape[0]):
         talk_key, review_key = keys[TALK, m], keys[REVIEW, m]
+        for start in range(lo, hi, DRAWS_BLOCK):
+            end = min(hi, start + DRAWS_BLOCK)
+            args = (supplier[m, start:end], satisfaction[m, start:end], flags[m, start:end])
+            draws_block(*args, talk_key, review_key, start - first, p, end - start)
         n_listed = 0
+        visible = p.visibility > 0
         for i in range(lo, hi):
-            bits = 0
-            f = supplier[m, i]
-            if f >= 0 and p.wom_on:
-                v = valence(satisfaction[m, i], p.neutral, p.up_scale, p.down_scale)
-                chance = talk_chance(v, p.talk_base, p.talk_up, p.talk_down)
-                if uniform(talk_key, i - first) < per_step(chance, p.step_power):
-                    bits |= TALKS
-                    if v > ZERO:
-                        said[f, 0] += 1.0
-                    elif v < ZERO:
-                        said[f, 1] += 1.0
-            if f >= 0 and p.reviews_on:
-                week = review_chance(satisfaction[m, i], p.review_rate, p.extremity, p.five)
-                if uniform(review_key, i - first) < per_step(week, p.step_power):
-                    bits |= POSTS
-            g = delivered_by[m, i]
-            if p.visibility > 0 and g >= 0 and failure[m, i] and disclose[g]:
-                bits |= NOTICE
+            bits = flags[m, i]
+            if bits & (PRAISES | BLAMES):
+                said[supplier[m, i], 0 if bits & PRAISES else 1] += 1.0
+            bits &= TALKS | POSTS
+            g = delivered_by[m, i]  # -1: nobody delivered; no branch on the firm's values
+            notice = visible & (g >= 0) & failure[m, i] & disclose[max(g, 0)]
+            bits |= NOTICE if notice else 0
             flags[m, i] = bits
             listed[m, lo + n_listed] = i  # kept when flagged
             n_listed += bits != 0
         counts[m] = n_listed
+
+
+DRAWS_BLOCK = 1024
+"""Customers :func:`decide_rows` draws for at a time (:func:`draws_block`)."""
 
 
 @kernel
@@ -336,6 +381,7 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.n
     most_neighbours = batch.max_degree
     influence = P.word_of_mouth.influence
     trust_influence = P.trust.word_of_mouth_influence
+    moved = moved_trust = np.zeros((batch.B, 0))  # made for the first industry that talks
     for m in range(batch.M):
         talkers = pool("talkers", n + 1, np.int64)
         market = pool("talker_market", n + 1, np.int64)
@@ -392,8 +438,9 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.n
         local[mine] = np.arange(len(mine))
         n_del = len(recv)
         most_heard = min(count, most_neighbours)
-        moved = moved_table(influence, most_heard)
-        moved_trust = moved_table(trust_influence, most_heard)
+        if moved.shape[1] <= most_heard:  # a longer table holds the same shares
+            moved = moved_table(influence, most_heard)
+            moved_trust = moved_table(trust_influence, most_heard)
         _, most = hear(
             msg,
             recv,
