@@ -241,7 +241,14 @@ def apply_overrides(
     ``sources`` names where each override came from in error messages (e.g.
     ``{"market.customers": "--set market.customers=0"}``; default ``override KEY``).
     """
-    out = copy.deepcopy(data)
+    return _set_in_place(copy.deepcopy(data), overrides, sources)
+
+
+def _set_in_place(
+    out: dict[str, Any], overrides: dict[str, Any], sources: Mapping[str, str] | None
+) -> dict[str, Any]:
+    """:func:`apply_overrides` on data the caller owns (no copy: :func:`load_scenario`'s data is
+    its own, and the copy was half of a sweep plan's check of a design point, 0.8 ms a point)."""
     for dotted, value in overrides.items():
         source = (sources or {}).get(dotted) or f"override {dotted}"
 
@@ -370,7 +377,7 @@ def load_scenario(
     data = _resolve_extends(data, path)
     if overrides:
         before = (data.get("network") or {}).get("path")
-        data = apply_overrides(data, overrides, sources)
+        data = _set_in_place(data, overrides, sources)  # data is this call's own
         after = data.get("network") or {}
         if isinstance(after, dict) and after.get("path") != before:
             try:

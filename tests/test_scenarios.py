@@ -95,6 +95,23 @@ def test_apply_overrides_does_not_mutate_its_input() -> None:
     assert data == {"market": {"customers": 10}} and out["market"]["customers"] == 20
 
 
+def test_load_scenario_with_overrides_leaves_its_sources_alone() -> None:
+    """load_scenario sets overrides on its own data (no second copy): a Scenario, plain data
+    and a file extending another come out of a load with overrides as they went in."""
+    base = load_scenario("overpromise_vs_honest")
+    before = base.to_dict()
+    changed = load_scenario(
+        base, {"firms.Big Promises.levers.inflation": 0.37, "market.customers": 123}
+    )
+    assert changed.firms[1].levers["inflation"] == 0.37 and changed.market.customers == 123
+    assert base.to_dict() == before and base.market.customers != 123
+    data = base.to_dict()
+    load_scenario(data, {"firms[0].name": "Renamed"})
+    assert data == before
+    again = load_scenario("overpromise_vs_honest")
+    assert again.to_dict() == before
+
+
 def test_segments_shape_attribute_weights() -> None:
     m = sim.CustomerMarket("niche_vs_generalist", rng=1, overrides={"market.customers": 2000})
     cs = m.customer_state
