@@ -13,8 +13,8 @@ which depends only on the step length and is computed once per ``steps_per_year`
 every step, they cost 0.41 ms of numpy a step of 32 markets of 1,000 customers (about 5% of the
 step; cProfile of a sweep of 64 runs x 520 steps). The kernel still reads a table of 1,024
 points per market and industry: handed the whole 8,193-point grid instead, the switching kernel
-took 22-26 ms a step of a 300,000-customer market on one thread against main's 14-22 ms, with
-the same customers skipped (counted).
+took 22-26 ms a step of a 300,000-customer market on one thread against 14-22 ms with the
+1,024-point tables, with the same customers skipped (counted).
 
 This module must never import the UI or the sweep layer.
 """
