@@ -464,7 +464,8 @@ def test_compare_gives_bands_and_a_table_and_cancels(
     assert "95% CI" in table.inner_text()
     choose(page, "show", "First Bank")
     wait_chart(page, "compare-share", lambda c: c and c["rows"] == 27)
-    assert "Market share" in page.locator('[data-table="compare"]').inner_text()
+    # the table redraws after the chart: wait for it (read at once, it failed at load 5-7)
+    page.locator('[data-table="compare"]', has_text="Market share").wait_for(timeout=WAIT)
     page.wait_for_timeout(800)
     screenshot(page, "compare")
 
