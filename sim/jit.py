@@ -197,6 +197,16 @@ def threads() -> int:
     return numba.get_num_threads()
 
 
+def run_tasks(serial: Any, parallel: Any, n_tasks: int, *args: Any) -> None:
+    """Run a phase's tasks: ``parallel(*args)`` when there is more than one task and more than
+    one thread, else ``serial(*args)`` (one task, or one thread: a parallel launch costs a
+    thread wake-up). Both kernels give the same numbers."""
+    if n_tasks > 1 and threads() > 1:
+        parallel(*args)
+    else:
+        serial(*args)
+
+
 def use_threads(n: int) -> None:
     """Let the parallel kernels called from this thread use at most ``n`` threads.
 

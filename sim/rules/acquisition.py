@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.draws import ADOPT, ADOPT_FIRM, uniform
-from sim.jit import by_value, kernel, parallel_kernel, prange, rule, threads
+from sim.jit import by_value, kernel, parallel_kernel, prange, rule, run_tasks
 from sim.params.stacked import StackedParams
 from sim.rules import choice
 from sim.state import BatchScratch
@@ -359,8 +359,5 @@ def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
     )
     acquired = np.zeros((n_tasks, batch.F))
     args = (n_tasks, batch.tasks, industries, sizes, (bounds, totals), before, after, acquired)
-    if n_tasks > 1 and threads() > 1:
-        parallel_tasks(*args)
-    else:  # one task, or one thread: a parallel launch costs a thread wake-up
-        serial_tasks(*args)
+    run_tasks(serial_tasks, parallel_tasks, n_tasks, *args)
     np.add.at(scratch.acquired, batch.tasks[0], acquired)  # whole counts: exact in any order

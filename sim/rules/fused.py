@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.jit import ONE, ZERO, by_value, kernel, parallel_kernel, prange, threads
+from sim.jit import ONE, ZERO, by_value, kernel, parallel_kernel, prange, run_tasks
 from sim.rules import block_stages, delivery, expectations, satisfaction, trust
 from sim.state import BatchScratch
 
@@ -322,10 +322,7 @@ def run(batch: MarketBatch, scratch: BatchScratch, literal: bool = True) -> None
         tables,
         literal,
     )
-    if n_tasks > 1 and threads() > 1:
-        parallel_tasks(n_tasks, *args)
-    else:  # one task, or one thread: a parallel launch costs a thread wake-up
-        serial_tasks(n_tasks, *args)
+    run_tasks(serial_tasks, parallel_tasks, n_tasks, n_tasks, *args)
     columns = np.array([TALLY_INDEX[name] for name in TALLIES], np.int64)
     batch.bounds = np.empty((batch.B, batch.M, 3), bounds.dtype)
     batch.bounds[...] = (np.inf, np.inf, -np.inf)

@@ -68,24 +68,8 @@ def _tactic_parameters(P: StackedParams) -> tuple[np.ndarray, np.ndarray]:
     kept = getattr(P, "_tactic_parameters", None)
     if kept is None:
         prm, on = P.retention, P.mechanisms
-        reference = np.stack(
-            [
-                prm.extras_reference,
-                prm.promotions_reference,
-                prm.personal_reference,
-                prm.aftercare_reference,
-            ],
-            axis=-1,
-        )
-        switches = np.stack(
-            [
-                on.retention_extras,
-                on.retention_promotions,
-                on.retention_personal,
-                on.retention_aftercare,
-            ],
-            axis=-1,
-        )
+        reference = np.stack([getattr(prm, f"{t}_reference") for t in TACTICS], axis=-1)
+        switches = np.stack([getattr(on, f"retention_{t}") for t in TACTICS], axis=-1)
         kept = P._tactic_parameters = (reference, switches)
     return kept
 

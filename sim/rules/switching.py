@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.draws import CHURN, LEAVE_TO, uniform, uniform_column
-from sim.jit import by_value, kernel, parallel_kernel, prange, rule, threads
+from sim.jit import by_value, kernel, parallel_kernel, prange, rule, run_tasks
 from sim.params.stacked import StackedParams
 from sim.rules import choice
 from sim.rules.churn_skip import PER_UNIT, chance_above, chance_table, churn_bounds
@@ -504,9 +504,6 @@ def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
         churned,
         switched_in,
     )
-    if n_tasks > 1 and threads() > 1:
-        parallel_tasks(*args)
-    else:  # one task, or one thread: a parallel launch costs a thread wake-up
-        serial_tasks(*args)
+    run_tasks(serial_tasks, parallel_tasks, n_tasks, *args)
     np.add.at(scratch.churned, task_market, churned)  # whole counts: exact in any order
     np.add.at(scratch.switched_in, task_market, switched_in)

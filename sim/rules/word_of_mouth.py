@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.draws import REVIEW, TALK, uniform
-from sim.jit import ONE, ZERO, by_value, clip, kernel, parallel_kernel, prange, rule, threads
+from sim.jit import ONE, ZERO, by_value, clip, kernel, parallel_kernel, prange, rule, run_tasks
 from sim.params.stacked import StackedParams
 from sim.rules import teaching
 from sim.rules.expectations import PRIOR_REVIEWS
@@ -510,10 +510,7 @@ def decide(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.nd
         counts,
         said,
     )
-    if n_tasks > 1 and threads() > 1:
-        parallel_tasks(*args)
-    else:  # one task, or one thread: a parallel launch costs a thread wake-up
-        serial_tasks(*args)
+    run_tasks(serial_tasks, parallel_tasks, n_tasks, *args)
     total = np.zeros((batch.B, batch.F, 2))
     np.add.at(total, task_market, said)  # whole counts: exact in any order
     scratch.wom_positive[...] = total[:, :, 0]
