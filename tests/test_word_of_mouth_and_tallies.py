@@ -417,3 +417,96 @@ def test_draws_block_is_the_customer_by_customer_rule(steps_per_year: int) -> No
     np.testing.assert_array_equal(flags, want)
     assert (want & w.TALKS).sum() > 50 and (want & w.POSTS).sum() > 5  # both drawn, some kept
     assert not (want[supplier < 0]).any()
+
+
+# -- the listener pass in parallel tasks, the per-firm sums in order, the customer counts ---------
+
+
+def test_listeners_in_parallel_tasks_move_the_same_state() -> None:
+    """``hear``'s listener pass over 1, 2, 3 or 7 ranges of listeners, one after another or as
+    parallel tasks on numba's threads (as many as the machine has), leaves the same state to
+    the bit: a listener's state is its own."""
+    from sim.rules import listening
+
+    calls = []
+    real = word_of_mouth.hear
+
+    def keep(*args):
+        calls.append([a.copy() if isinstance(a, np.ndarray) else a for a in args])
+        return real(*args)
+
+    model = sim.CustomerMarket("baseline", rng=3, overrides={"market.customers": 4000})
+    model.run(2)
+    word_of_mouth.hear = keep
+    try:
+        model.step()
+    finally:
+        word_of_mouth.hear = real
+    assert len(calls) == 3
+    state = (13, 14, 18, 20, 23, 28, 29)  # heard, benchmark, attitude, trust, weights, scratch
+    for call in calls:
+        results = []
+        for runner, n_tasks in [(listening.serial_listen, 1), (listening.serial_listen, 3)] + [
+            (listening.parallel_listen, t) for t in (2, 3, 7)
+        ]:
+            a = [x.copy() if isinstance(x, np.ndarray) else x for x in call]
+            n_who = listening.gather(*a[:10], a[11], a[12], a[15], *a[24:31])
+            most = np.zeros(n_tasks)
+            runner(n_tasks, n_who, a[27], a[5], *a[10:12], *a[13:24], a[28], a[29], most)
+            results.append((n_who, most.max(), [a[i] for i in state]))
+        assert results[0][0] > 500  # listeners enough for every range to hold some
+        for n_who, most, arrays in results[1:]:
+            assert (n_who, most) == results[0][:2]
+            for got, want in zip(arrays, results[0][2], strict=True):
+                np.testing.assert_array_equal(got, want)
+        for k in (0, 2, 3):  # the pass moved heard values, attitudes and trust
+            assert not np.array_equal(call[state[k]], results[0][2][k], equal_nan=True)
+
+
+def test_tally_adds_each_firms_customers_in_order() -> None:
+    """Each firm's float sums are its customers' values added one after another in customer
+    order (the same bits as before the tally listed each firm's customers per block), over
+    more than one block."""
+    from sim.tallies import TALLY_BLOCK
+
+    n = TALLY_BLOCK * 2 + 123
+    model = sim.CustomerMarket("baseline", rng=1, overrides={"market.customers": n})
+    model.run(3)
+    cs = model.customer_state
+    got = sim.metrics.tally_customers(model.batch, np.array([True]))
+    for m, firms in enumerate(model.industry_firms):
+        for f in firms:
+            mine = np.flatnonzero(cs.supplier[m] == f)
+            trust = commitment = 0.0
+            for i in mine:
+                trust += float(cs.trust[f, i])
+                commitment += float(cs.commitment[m, i])
+            assert got["trust"][0, f] == trust
+            assert got["commitment"][0, f] == commitment
+            assert got["customers"][0, f] == len(mine)
+
+
+def test_count_customers_counts_each_firms_customers_in_live_markets() -> None:
+    """``count_customers`` (economics) against numpy's count, in a batch where one market has
+    stopped (its count is kept as it was)."""
+    from sim.batch import MarketBatch
+    from sim.rules.economics import count_customers
+
+    markets = [
+        sim.CustomerMarket("baseline", rng=s, overrides={"market.customers": 700 + 100 * s})
+        for s in (1, 2, 3)
+    ]
+    batch = MarketBatch(markets)
+    batch.run(3)
+    batch.live[1] = False
+    kept = batch.firm_state.customers[1].copy()
+    batch.firm_state.customers[...] = -5
+    batch.firm_state.customers[1] = kept
+    count_customers(batch)
+    for b in (0, 2):
+        lo, hi = batch.offsets[b], batch.offsets[b + 1]
+        supplier = batch.customer_state.supplier[:, lo:hi]
+        want = np.bincount(supplier[supplier >= 0], minlength=batch.F)
+        np.testing.assert_array_equal(batch.firm_state.customers[b], want)
+        assert want.sum() > 0
+    np.testing.assert_array_equal(batch.firm_state.customers[1], kept)
