@@ -419,48 +419,7 @@ def test_draws_block_is_the_customer_by_customer_rule(steps_per_year: int) -> No
     assert not (want[supplier < 0]).any()
 
 
-# -- the listener pass in parallel tasks, the per-firm sums in order, the customer counts ---------
-
-
-def test_listeners_in_parallel_tasks_move_the_same_state() -> None:
-    """``hear``'s listener pass over 1, 2, 3 or 7 ranges of listeners, one after another or as
-    parallel tasks on numba's threads (as many as the machine has), leaves the same state to
-    the bit: a listener's state is its own."""
-    from sim.rules import listening
-
-    calls = []
-    real = word_of_mouth.hear
-
-    def keep(*args):
-        calls.append([a.copy() if isinstance(a, np.ndarray) else a for a in args])
-        return real(*args)
-
-    model = sim.CustomerMarket("baseline", rng=3, overrides={"market.customers": 4000})
-    model.run(2)
-    word_of_mouth.hear = keep
-    try:
-        model.step()
-    finally:
-        word_of_mouth.hear = real
-    assert len(calls) == 3
-    state = (13, 14, 18, 20, 23, 28, 29)  # heard, benchmark, attitude, trust, weights, scratch
-    for call in calls:
-        results = []
-        for runner, n_tasks in [(listening.serial_listen, 1), (listening.serial_listen, 3)] + [
-            (listening.parallel_listen, t) for t in (2, 3, 7)
-        ]:
-            a = [x.copy() if isinstance(x, np.ndarray) else x for x in call]
-            n_who = listening.gather(*a[:10], a[11], a[12], a[15], *a[24:31])
-            most = np.zeros(n_tasks)
-            runner(n_tasks, n_who, a[27], a[5], *a[10:12], *a[13:24], a[28], a[29], most)
-            results.append((n_who, most.max(), [a[i] for i in state]))
-        assert results[0][0] > 500  # listeners enough for every range to hold some
-        for n_who, most, arrays in results[1:]:
-            assert (n_who, most) == results[0][:2]
-            for got, want in zip(arrays, results[0][2], strict=True):
-                np.testing.assert_array_equal(got, want)
-        for k in (0, 2, 3):  # the pass moved heard values, attitudes and trust
-            assert not np.array_equal(call[state[k]], results[0][2][k], equal_nan=True)
+# -- the per-firm sums in order, the customer counts ---------------------------------------------
 
 
 def test_tally_adds_each_firms_customers_in_order() -> None:

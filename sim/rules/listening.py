@@ -9,10 +9,7 @@ trust toward the message's firm move toward the mean of what it heard,
 customers carry its focus to their listeners' attribute weights. :func:`expand_csr` fans the
 messages out over a CSR network (the batch's, every market one after another), drawing each
 delivery's keyed uniform (``sim.draws``: ``"reach"``, the neighbour's position as the column);
-:func:`hear` applies one industry's deliveries to their listeners: on one thread, it adds each
-listener's deliveries in message order (:func:`gather`), then it moves the listeners' state, ranges
-of listeners as parallel tasks (:func:`listen`: a listener's state is its own, so the numbers are
-the same on any number of threads).
+:func:`hear` applies one industry's deliveries to their listeners.
 
 At a million customers these loops wait on memory, not arithmetic: messages, listeners and
 neighbours sit at scattered places of arrays of tens of MB. So the listeners are taken in
@@ -31,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from sim.draws import REACH, uniform_column
-from sim.jit import kernel, parallel_kernel, prange, prefetch, run_tasks
+from sim.jit import kernel, prefetch
 
 __all__ = ["AHEAD", "expand_csr", "hear"]
 
@@ -104,6 +101,7 @@ def expand_csr(
     return out
 
 
+@kernel
 def hear(
     message: np.ndarray,
     receiver: np.ndarray,
@@ -206,25 +204,6 @@ def hear(
         The number of listeners and the largest number of messages a listener heard about
         one firm (at most ``len(moved) - 1``, else ``moved`` was too short).
     """
-    n_who = gather(message, receiver, first, senders, local_firm, n_local, tone, positive,
-                   speaker_trust, market, consts, experience, cross, flags, stamp, rank, who,
-                   tally, sums, said)  # fmt: skip
-    n_tasks = max(1, n_who // LISTENERS_TASK)
-    most = np.zeros(n_tasks)
-    run_tasks(serial_listen, parallel_listen, n_tasks, n_tasks, n_who, who, n_local, market_of,
-              consts, heard, benchmark, cross, firms, moved, attitude, moved_trust, trust, taught,
-              teach_focus, weights, tally, sums, most)  # fmt: skip
-    return n_who, int(most.max())
-
-
-@kernel
-def gather(message, receiver, first, senders, local_firm, n_local, tone, positive,
-           speaker_trust, market, consts, experience, cross, flags, stamp, rank, who, tally, sums,
-           said):  # fmt: skip
-    """:func:`hear`'s first part, on one thread: what each message says, the listeners in
-    increasing order (``who``), and per listener the messages and tones per firm, the sum of
-    what it heard and its highest praise (``tally``, ``sums``), adding its deliveries in
-    message order. Returns the number of listeners."""
     n = len(flags)
     n_msg = len(senders)
     n_del = len(receiver)
@@ -275,33 +254,13 @@ def gather(message, receiver, first, senders, local_firm, n_local, tone, positiv
                 if x >= p.praise_threshold:
                     sums[i, k_attr + c] = max(sums[i, k_attr + c], p.praise_share * x)
 
-    return n_who
-
-
-LISTENERS_TASK = 32768
-"""Listeners a task of :func:`hear`'s listener pass takes at least (fewer listeners: one task,
-on the calling thread)."""
-
-
-@kernel
-def listen(lo, hi, n_who, who, n_local, market_of, consts, heard, benchmark, cross, firms, moved,
-           attitude, moved_trust, trust, taught, teach_focus, weights, tally, sums):  # fmt: skip
-    """:func:`hear`'s listeners ``lo..hi - 1`` (of ``n_who``, in ``who``): each one's heard
-    experience, benchmark, attitudes, trust and weights move by what it heard (``tally`` and
-    ``sums``, which it leaves as :func:`hear` expects them). A listener's state is its own, so
-    ranges of listeners may run in parallel. Returns the most messages a listener heard about
-    one firm."""
-    k_attr = heard.shape[1]
-    n_cross = len(cross)
-    width = k_attr + n_cross
-    sums = sums[: n_who * width].reshape((n_who, width))
     most = 0.0
     last = moved.shape[1] - 1
     n_att = attitude.shape[1]
     flat_attitude = attitude.reshape(-1)
     last_trust = moved_trust.shape[1] - 1
-    for i in range(lo, hi):
-        ahead = who[min(i + AHEAD, hi - 1)]
+    for i in range(n_who):
+        ahead = who[min(i + AHEAD, n_who - 1)]
         prefetch(heard, ahead)
         prefetch(benchmark, ahead)
         for f in range(n_local):
@@ -347,29 +306,4 @@ def listen(lo, hi, n_who, who, n_local, market_of, consts, heard, benchmark, cro
             sums[i, k] = 0
         for c in range(n_cross):
             sums[i, k_attr + c] = -np.inf
-    return most
-
-
-@kernel
-def serial_listen(n_tasks, n_who, who, n_local, market_of, consts, heard, benchmark, cross, firms,
-                  moved, attitude, moved_trust, trust, taught, teach_focus, weights, tally, sums,
-                  most):  # fmt: skip
-    """:func:`listen` over ``n_tasks`` equal ranges of the ``n_who`` listeners, one after
-    another (``most[t]``: range ``t``'s most)."""
-    for t in range(n_tasks):
-        lo, hi = n_who * t // n_tasks, n_who * (t + 1) // n_tasks
-        most[t] = listen(lo, hi, n_who, who, n_local, market_of, consts, heard, benchmark, cross,
-                         firms, moved, attitude, moved_trust, trust, taught, teach_focus, weights,
-                         tally, sums)  # fmt: skip
-
-
-@parallel_kernel
-def parallel_listen(n_tasks, n_who, who, n_local, market_of, consts, heard, benchmark, cross,
-                    firms, moved, attitude, moved_trust, trust, taught, teach_focus, weights,
-                    tally, sums, most):  # fmt: skip
-    """Every task of :func:`listen`, as parallel tasks on numba's threads."""
-    for t in prange(n_tasks):
-        lo, hi = n_who * t // n_tasks, n_who * (t + 1) // n_tasks
-        most[t] = listen(lo, hi, n_who, who, n_local, market_of, consts, heard, benchmark, cross,
-                         firms, moved, attitude, moved_trust, trust, taught, teach_focus, weights,
-                         tally, sums)  # fmt: skip
+    return n_who, int(most)
