@@ -1,5 +1,5 @@
-"""Per-firm counts and sums over each firm's current customers, in one compiled pass: what the
-metrics of a recorded step tally (``sim.metrics``), and the cohorts' counts.
+"""Per-firm counts and sums over each firm's current customers, in one compiled pass over blocks
+of customers: what the metrics of a recorded step tally (``sim.metrics``), and the cohorts' counts.
 
 :func:`tally` adds, per market and firm of a batch, its customers, those rated, promoters and
 detractors (the answer to "would you recommend?", ``S`` plus the customer's personal offset,
@@ -117,43 +117,79 @@ def tally(
         then over all its market's customers).
     served
         ``[B]``, added to: customers with a supplier in at least one industry.
+
+    Each block of :data:`TALLY_BLOCK` customers lists each firm's customers in order
+    (:func:`_customers_of`, without branches), then adds them firm by firm with the sums held in
+    registers (:func:`_add_firm`): each firm's sums are still added customer by customer in
+    order, so they are the same to the bit as adding every customer into ``total`` directly,
+    which waited on the previous add to the same firm's row in memory (-20% at 1M customers).
     """
-    n_ind = supplier.shape[0]
-    anywhere = np.zeros(TALLY_BLOCK, np.bool_)
+    n_ind, n_firms = supplier.shape[0], belongs.shape[1]
+    anywhere = np.zeros(TALLY_BLOCK, np.int64)
+    mine = np.zeros(TALLY_BLOCK, np.int64)
     for b in range(len(offsets) - 1):
         if not recording[b]:
             continue
         for lo in range(offsets[b], offsets[b + 1], TALLY_BLOCK):
             hi = min(offsets[b + 1], lo + TALLY_BLOCK)
-            anywhere[:] = False
+            nb = hi - lo
+            anywhere[:nb] = 0
             for m in range(n_ind):
-                for i in range(lo, hi):
-                    f = supplier[m, i]
-                    if f < 0:
-                        continue
-                    anywhere[i - lo] = True
-                    if not belongs[m, f]:
-                        continue
-                    s = satisfaction[m, i]
-                    # the answer to "would you recommend?" is clip(S + offset, 0, 10); the clip
-                    # changes neither comparison below (and NaN fails both)
-                    answer = s + recommend[i]
-                    made = complaints[m, i]
-                    t = total[b, f]
-                    t[0] += 1.0
-                    t[1] += s == s  # rated: not NaN
-                    t[2] += answer >= promoter
-                    t[3] += answer < detractor
-                    t[4] += made > 0
-                    t[5] += np.float64(s) if s > 0 else 0.0  # S, 0 where missing (NaN)
-                    t[6] += np.float64(trust[f, i])
-                    t[7] += np.float64(commitment[m, i])
-                    t[8] += np.float64(answered[m, i]) / np.float64(max(made, 1))
-                    t[9] += np.float64(attitude[f, i])
-            for i in range(hi - lo):
+                sup = supplier[m, lo:hi]
+                for i in range(nb):
+                    anywhere[i] |= sup[i] >= 0
+                for f in range(n_firms):
+                    if belongs[m, f]:
+                        count = _customers_of(sup, f, mine)
+                        _add_firm(mine[:count], lo, m, f, satisfaction, complaints, answered,
+                                  trust, commitment, recommend, attitude, promoter, detractor,
+                                  total[b, f])  # fmt: skip
+            for i in range(nb):
                 served[b] += anywhere[i]
             for f in range(attitude.shape[0]):  # the firm's reputation among everyone
                 total[b, f, 10] += _block_sum(attitude[f], lo, hi)
+
+
+@kernel
+def _customers_of(supplier: np.ndarray, f: int, mine: np.ndarray) -> int:
+    """The positions of firm ``f``'s customers in ``supplier`` (a block), in order, into
+    ``mine``; returns how many (a loop without branches)."""
+    count = 0
+    for i in range(len(supplier)):
+        mine[count] = i  # kept when a customer of f
+        count += supplier[i] == f
+    return count
+
+
+@kernel
+def _add_firm(mine, lo, m, f, satisfaction, complaints, answered, trust, commitment, recommend,
+              attitude, promoter, detractor, t) -> None:  # fmt: skip
+    """Add firm ``f``'s customers ``lo + mine`` (of industry ``m``, in order) to its tallies
+    ``t`` (:func:`tally`): the sums in registers, customer after customer."""
+    c1 = c2 = c3 = c4 = 0
+    s5, s6, s7, s8, s9 = t[5], t[6], t[7], t[8], t[9]
+    for j in range(len(mine)):
+        i = lo + mine[j]
+        s = satisfaction[m, i]
+        # the answer to "would you recommend?" is clip(S + offset, 0, 10); the clip changes
+        # neither comparison below (and NaN fails both)
+        answer = s + recommend[i]
+        made = complaints[m, i]
+        c1 += s == s  # rated: not NaN
+        c2 += answer >= promoter
+        c3 += answer < detractor
+        c4 += made > 0
+        s5 += np.float64(s) if s > 0 else 0.0  # S, 0 where missing (NaN)
+        s6 += np.float64(trust[f, i])
+        s7 += np.float64(commitment[m, i])
+        s8 += np.float64(answered[m, i]) / np.float64(max(made, 1))
+        s9 += np.float64(attitude[f, i])
+    t[0] += len(mine)
+    t[1] += c1
+    t[2] += c2
+    t[3] += c3
+    t[4] += c4
+    t[5], t[6], t[7], t[8], t[9] = s5, s6, s7, s8, s9
 
 
 @kernel

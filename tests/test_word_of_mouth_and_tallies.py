@@ -417,3 +417,55 @@ def test_draws_block_is_the_customer_by_customer_rule(steps_per_year: int) -> No
     np.testing.assert_array_equal(flags, want)
     assert (want & w.TALKS).sum() > 50 and (want & w.POSTS).sum() > 5  # both drawn, some kept
     assert not (want[supplier < 0]).any()
+
+
+# -- the per-firm sums in order, the customer counts ---------------------------------------------
+
+
+def test_tally_adds_each_firms_customers_in_order() -> None:
+    """Each firm's float sums are its customers' values added one after another in customer
+    order (the same bits as before the tally listed each firm's customers per block), over
+    more than one block."""
+    from sim.tallies import TALLY_BLOCK
+
+    n = TALLY_BLOCK * 2 + 123
+    model = sim.CustomerMarket("baseline", rng=1, overrides={"market.customers": n})
+    model.run(3)
+    cs = model.customer_state
+    got = sim.metrics.tally_customers(model.batch, np.array([True]))
+    for m, firms in enumerate(model.industry_firms):
+        for f in firms:
+            mine = np.flatnonzero(cs.supplier[m] == f)
+            trust = commitment = 0.0
+            for i in mine:
+                trust += float(cs.trust[f, i])
+                commitment += float(cs.commitment[m, i])
+            assert got["trust"][0, f] == trust
+            assert got["commitment"][0, f] == commitment
+            assert got["customers"][0, f] == len(mine)
+
+
+def test_count_customers_counts_each_firms_customers_in_live_markets() -> None:
+    """``count_customers`` (economics) against numpy's count, in a batch where one market has
+    stopped (its count is kept as it was)."""
+    from sim.batch import MarketBatch
+    from sim.rules.economics import count_customers
+
+    markets = [
+        sim.CustomerMarket("baseline", rng=s, overrides={"market.customers": 700 + 100 * s})
+        for s in (1, 2, 3)
+    ]
+    batch = MarketBatch(markets)
+    batch.run(3)
+    batch.live[1] = False
+    kept = batch.firm_state.customers[1].copy()
+    batch.firm_state.customers[...] = -5
+    batch.firm_state.customers[1] = kept
+    count_customers(batch)
+    for b in (0, 2):
+        lo, hi = batch.offsets[b], batch.offsets[b + 1]
+        supplier = batch.customer_state.supplier[:, lo:hi]
+        want = np.bincount(supplier[supplier >= 0], minlength=batch.F)
+        np.testing.assert_array_equal(batch.firm_state.customers[b], want)
+        assert want.sum() > 0
+    np.testing.assert_array_equal(batch.firm_state.customers[1], kept)

@@ -74,22 +74,32 @@ def set_spending(batch: MarketBatch) -> None:
 
 
 @kernel
-def count_into(offsets, live, supplier, counts) -> None:
-    """``counts[b, f]``: the customers of firm ``f`` of each live market ``b``."""
+def count_into(offsets, live, supplier, belongs, counts) -> None:
+    """``counts[b, f]``: the customers of firm ``f`` of each live market ``b`` (``belongs``
+    ``[M, F]``: firm ``f`` is one of industry ``m``'s, the only firms its ``supplier`` row
+    holds). One loop without branches per industry and firm, which the compiler takes several
+    customers at a time (a histogram's ``counts[b, f] += 1`` waits on the previous add of the
+    same firm: 6.5 against 0.65 ms at 1M customers)."""
     for b in range(len(offsets) - 1):
         if not live[b]:
             continue
         for m in range(supplier.shape[0]):
-            for i in range(offsets[b], offsets[b + 1]):
-                f = supplier[m, i]
-                if f >= 0:
-                    counts[b, f] += 1
+            row = supplier[m, offsets[b] : offsets[b + 1]]
+            for f in range(belongs.shape[1]):
+                if belongs[m, f]:
+                    count = 0
+                    for i in range(len(row)):
+                        count += row[i] == f
+                    counts[b, f] += count
 
 
 def count_customers(batch: MarketBatch) -> None:
     """``firm_state.customers``: each firm's current customers, in every live market."""
     counts = np.zeros((batch.B, batch.F), np.int64)
-    count_into(batch.offsets, batch.live, batch.customer_state.supplier, counts)
+    belongs = np.zeros((batch.M, batch.F), np.bool_)
+    for m, firms in enumerate(batch.industry_firms):
+        belongs[m, firms] = True
+    count_into(batch.offsets, batch.live, batch.customer_state.supplier, belongs, counts)
     customers = batch.firm_state.customers
     customers[...] = np.where(batch.live[:, None], counts, customers)
 
