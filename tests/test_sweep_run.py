@@ -375,3 +375,17 @@ def test_a_worker_keeps_no_market_it_has_run():
         worker._build = real
     gc.collect()
     assert len(built) == 4 and all(ref() is None for ref in built)
+
+
+def test_a_batch_is_written_in_one_chunk(reference):
+    """Chunks end where batches end: a batch's runs arrive together, and writing them in one
+    chunk writes fewer files (each costs the main process a Parquet write and an fsync while
+    the workers run) than cutting them at the run count (3 chunks of 2 here)."""
+    batches = worker.make_batches(list(build_plan(spec()).tasks), 1)
+    assert [len(b.tasks) for b in batches] == [3, 3]
+    assert default_chunk_runs(6, 1) == 2  # smaller than a batch
+    chunks = [
+        sorted(pq.read_table(d / "runs.parquet")["run_id"].to_pylist())
+        for d in chunk_dirs(reference.root)
+    ]
+    assert chunks == [sorted(t.run_id for t in b.tasks) for b in batches]

@@ -3,8 +3,9 @@
 :func:`run` is the Python entry point (``sim.sweep.run``) and what ``cxsim sweep`` calls. It
 builds the plan, opens (or resumes) the results folder, hands the missing runs to an executor,
 writes finished runs in chunks as they arrive (every ``chunk_runs`` runs or ``flush_seconds``,
-whichever comes first), and on Ctrl-C writes what has finished before stopping, so a rerun with
-the same ``out`` runs only what is missing.
+whichever comes first; by default a batch's runs are not split between two chunks), and on
+Ctrl-C writes what has finished before stopping, so a rerun with the same ``out`` runs only what
+is missing.
 
 This module never imports the UI.
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 import math
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,7 +128,9 @@ def run(
     progress
         Receives start/update/stop (see :mod:`sim.sweep.progress`); None shows nothing.
     chunk_runs
-        Runs per Parquet chunk (default: :func:`default_chunk_runs`).
+        Runs per Parquet chunk. Default: :func:`default_chunk_runs`, and a chunk ends with a
+        batch (it holds at least one batch's runs); given, a chunk is written as soon as it has
+        that many runs, in the middle of a batch's runs if need be.
     flush_seconds
         Also write a chunk when the oldest unwritten run finished this long ago.
     retry_failed
@@ -185,12 +187,6 @@ def run(
     return results
 
 
-def _each(results: Iterator[RunResult | list[RunResult]]) -> Iterator[RunResult]:
-    """The results of an executor's map, a batch's results one by one."""
-    for result in results:
-        yield from result if isinstance(result, list) else [result]
-
-
 def _run_missing(
     plan: Plan,
     store: SweepStore,
@@ -228,22 +224,32 @@ def _run_missing(
             shown = True
         batches = make_batches(todo, ex.workers) if batch else todo
         work = run_batch if batch else run_one
-        for result in _each(ex.map(work, batches)):
-            if result.run_id in seen:  # an executor delivered a run twice: keep the first
-                continue
-            seen.add(result.run_id)
-            if not buffer:
-                first_unwritten = time.monotonic()
-            buffer.append(result)
-            if result.status == "ok":
-                report.ok += 1
-            else:
-                report.failed += 1
-                label, rep = labels[result.run_id]
-                report.failures.append((result.run_id, label, rep, result.error))
-            if progress is not None:
-                progress.update(result)
-            if len(buffer) >= per_chunk or time.monotonic() - first_unwritten >= flush_seconds:
+        # a batch's runs arrive together and go to one chunk: chunks end where batches end
+        # (fewer, larger chunks for the same runs), unless ``chunk_runs`` was asked for
+        by_run = chunk_runs is not None
+
+        def due() -> bool:
+            return len(buffer) >= per_chunk or time.monotonic() - first_unwritten >= flush_seconds
+
+        for delivered in ex.map(work, batches):
+            for result in delivered if isinstance(delivered, list) else [delivered]:
+                if result.run_id in seen:  # an executor delivered a run twice: keep the first
+                    continue
+                seen.add(result.run_id)
+                if not buffer:
+                    first_unwritten = time.monotonic()
+                buffer.append(result)
+                if result.status == "ok":
+                    report.ok += 1
+                else:
+                    report.failed += 1
+                    label, rep = labels[result.run_id]
+                    report.failures.append((result.run_id, label, rep, result.error))
+                if progress is not None:
+                    progress.update(result)
+                if by_run and due():
+                    flush()
+            if due():
                 flush()
         flush()
         status = "complete"
