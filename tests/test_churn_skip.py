@@ -85,7 +85,7 @@ def test_the_bounds_bound_every_served_customers_chance(monkeypatch) -> None:
             chance = 1.0 - stay[live]  # (1 - p) ** 1
             assert (chance <= bound[market[live], m]).all()
             assert (bound[batch.live, m] < 1.0).all()
-            assert (gap_bound[batch.live, m] >= 0.0).all()
+            assert (gap_bound[batch.live][:, firms] >= 0.0).all()
             checked.append(chance.max() / bound[market[live], m].max())
         return bound, gap_bound, z
 
