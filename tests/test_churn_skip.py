@@ -61,7 +61,7 @@ def test_the_bounds_bound_every_served_customers_chance(monkeypatch) -> None:
     """The first check of the switching kernel: ``churn_bounds`` (compiled, all markets and
     industries at once) is at least every served customer's exact chance to leave this step,
     its rival gap included, in every market of a batch, step after step; and below 1, so that
-    it skips."""
+    it skips. The rival-gap bound of each firm's customers is at least each one's gap."""
     import sim
     from sim.batch import MarketBatch
 

@@ -60,7 +60,7 @@ def buffers(n_ind: int, block: int, n_attr: int, dtype: Any) -> tuple[Any, ...]:
     per-customer values between the stages (``ROWS`` arrays of their own, not rows of one: the
     compiler then checks once that they do not overlap and vectorises the loops that use them)
     and the per-attribute values (the noise, the firm's expected experience, promise and
-    reviews)."""
+    reviews); last the failure uniforms (float64, drawn in a loop of their own)."""
     per = (
         np.empty(block, dtype),
         np.empty(block, dtype),

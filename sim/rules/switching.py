@@ -258,9 +258,9 @@ def switch_rows(
 
     The customers are screened in loops without branches, each over the few the one before
     kept: the uniforms of all, the served ones below ``bound[m]``, those below their own
-    chance at ``gap_bound[own]``; for what is left, their values are gathered first, then
-    their utilities and exact chance are computed (the decisions are those of one customer at
-    a time: a customer's switching reads and changes only its own state).
+    chance at ``gap_bound[own]``; for what is left, their utilities and exact chance (the
+    decisions are those of one customer at a time: a customer's switching reads and changes
+    only its own state).
     """
     (
         region,
@@ -312,39 +312,22 @@ def switch_rows(
             rows[n_left] = i
             draws[n_left] = draws[r]
             n_left += 1 if below else 0
-        # their values that the utilities read, gathered first (one loop of independent reads
-        # from the state's arrays, which overlap), then as rows 0.. of arrays of their own
-        n_attr = weights.shape[1]
-        w_of = np.empty((n_left, n_attr), weights.dtype)
-        e_of = np.empty((1, n_left, n_attr), expectation.dtype)
-        t_of = np.empty((trust.shape[0], n_left), trust.dtype)
-        a_of = np.empty((attitude.shape[0], n_left), attitude.dtype)
-        s_of = np.empty(n_left, sensitivity.dtype)
-        for r in range(n_left):
-            i = rows[r]
-            for k in range(n_attr):
-                w_of[r, k] = weights[i, k]
-                e_of[0, r, k] = expectation[m, i, k]
-            for j in range(n_local):
-                t_of[firms[j], r] = trust[firms[j], i]
-                a_of[firms[j], r] = attitude[firms[j], i]
-            s_of[r] = sensitivity[i]
         for r in range(n_left):
             i = rows[r]
             u = draws[r]
             own = supplier[m, i]
-            t_own, c_own, s_own = t_of[own, r], commitment[m, i], satisfaction[m, i]
+            t_own, c_own, s_own = trust[own, i], commitment[m, i], satisfaction[m, i]
             gap = rival_gap(
-                r,
-                0,
+                i,
+                m,
                 own,
                 firms,
                 visible[region[i]],
-                w_of,
-                s_of,
-                e_of,
-                t_of,
-                a_of,
+                weights,
+                sensitivity,
+                expectation,
+                trust,
+                attitude,
                 promise,
                 review_part,
                 review_weight,
