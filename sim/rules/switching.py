@@ -489,6 +489,12 @@ def combined_ranges(task_market, live, per_task, low, high) -> None:
             high[b, f] = max(high[b, f], per_task[t, f, 1])
 
 
+PARALLEL_RANGES = 250_000
+"""Customers of a batch from which :func:`attitude_ranges` runs its tasks in parallel: below, a
+launch of numba's threads (which waits for the other thread to be scheduled on a loaded
+machine) costs more than the ranges (0.3 ms for 64 markets of 1,000 customers on one thread)."""
+
+
 def attitude_ranges(batch: MarketBatch) -> tuple[np.ndarray, np.ndarray]:
     """``(low, high)`` ``[B, F]``: the lowest and highest attitude toward each firm among the
     customers of each live market (0 in the others), the batch's tasks in parallel (at 1M
@@ -498,8 +504,11 @@ def attitude_ranges(batch: MarketBatch) -> tuple[np.ndarray, np.ndarray]:
     attitude = batch.customer_state.attitude
     per_task = np.empty((n_tasks, attitude.shape[0], 2), attitude.dtype)
     tasks = (task_market, task_lo, task_hi)
-    run_tasks(serial_attitude_ranges, parallel_attitude_ranges, n_tasks, n_tasks, tasks,
-              batch.live, attitude, per_task)  # fmt: skip
+    if attitude.shape[1] < PARALLEL_RANGES:  # a parallel launch would cost more than it saves
+        serial_attitude_ranges(n_tasks, tasks, batch.live, attitude, per_task)
+    else:
+        run_tasks(serial_attitude_ranges, parallel_attitude_ranges, n_tasks, n_tasks, tasks,
+                  batch.live, attitude, per_task)  # fmt: skip
     low, high = np.zeros((batch.B, batch.F)), np.zeros((batch.B, batch.F))
     combined_ranges(task_market, batch.live, per_task, low, high)
     return low, high
