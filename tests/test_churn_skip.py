@@ -127,3 +127,27 @@ def rival_gaps(batch, t, m, firms, rows, gap_bound) -> list[tuple[float, float]]
         )  # fmt: skip
         out.append((gap, gap_bound[b, own]))
     return out
+
+
+def test_attitude_ranges_are_each_markets_range_serial_or_parallel(monkeypatch) -> None:
+    """The attitude ranges the bounds read, by tasks (serial, and in parallel as from
+    ``PARALLEL_RANGES`` customers), are each live market's lowest and highest attitude toward
+    each firm, as numpy takes them over the market's customers."""
+    import sim
+    from sim.batch import MarketBatch
+
+    markets = [
+        sim.CustomerMarket("baseline", rng=seed, overrides={"market.customers": n})
+        for seed, n in [(1, 300), (2, 700)]
+    ]
+    batch = MarketBatch(markets)
+    batch.run(3)
+    attitude = batch.customer_state.attitude
+    for threshold in (10**9, 0):
+        monkeypatch.setattr(switching, "PARALLEL_RANGES", threshold)
+        low, high = switching.attitude_ranges(batch)
+        for b in range(batch.B):
+            rows = attitude[:, batch.offsets[b] : batch.offsets[b + 1]]
+            assert np.array_equal(low[b], rows.min(axis=1))
+            assert np.array_equal(high[b], rows.max(axis=1))
+    assert (high > low).any()
