@@ -61,12 +61,13 @@ def test_the_bounds_bound_every_served_customers_chance(monkeypatch) -> None:
     """The first check of the switching kernel: ``churn_bounds`` (compiled, all markets and
     industries at once) is at least every served customer's exact chance to leave this step,
     its rival gap included, in every market of a batch, step after step; and below 1, so that
-    it skips."""
+    it skips. The rival-gap bound of each firm's customers is at least each one's gap."""
     import sim
     from sim.batch import MarketBatch
 
     real = switching.churn_bounds
     checked = []
+    gaps = []  # (a customer's rival gap, the bound of its firm's customers)
 
     def checking(batch, t):
         bound, gap_bound, z = real(batch, t)
@@ -85,7 +86,8 @@ def test_the_bounds_bound_every_served_customers_chance(monkeypatch) -> None:
             chance = 1.0 - stay[live]  # (1 - p) ** 1
             assert (chance <= bound[market[live], m]).all()
             assert (bound[batch.live, m] < 1.0).all()
-            assert (gap_bound[batch.live, m] >= 0.0).all()
+            assert (gap_bound[batch.live][:, firms] >= 0.0).all()
+            gaps.extend(rival_gaps(batch, t, m, firms, rows, gap_bound))
             checked.append(chance.max() / bound[market[live], m].max())
         return bound, gap_bound, z
 
@@ -101,3 +103,51 @@ def test_the_bounds_bound_every_served_customers_chance(monkeypatch) -> None:
     MarketBatch(markets).run(40)
     assert len(checked) == 40
     assert max(checked) > 0.01  # the bound is not loose by orders of magnitude
+    gap, bound = np.array(gaps).T
+    assert (gap <= bound).all()  # each firm's bound holds for each of its customers
+    assert (gap > 0).any() and (gap / bound).max() > 0.05  # and is not loose by far
+
+
+def rival_gaps(batch, t, m, firms, rows, gap_bound) -> list[tuple[float, float]]:
+    """``(rival gap, gap_bound[market, own firm])`` of served customers ``rows`` of industry
+    ``m`` of the live markets with ``rival`` >= 0 (where the bound is on the gap)."""
+    cs = batch.customer_state
+    firms = np.asarray(firms, np.int64)
+    u_firm = np.empty(len(firms))
+    out = []
+    for i in rows:
+        b = batch.market_of[i]
+        if not batch.live[b] or batch.params.switching.rival[b, 0] < 0:
+            continue
+        own = cs.supplier[m, i]
+        gap = switching.rival_gap(
+            i, m, own, firms, batch.visible[b, cs.region[i]], cs.weights, cs.price_sensitivity,
+            cs.expectation, cs.trust, cs.attitude, t.promise[b], t.review_part[b],
+            t.review_weight[b], t.public[b], t.price_term[b], batch.consts[b], u_firm,
+        )  # fmt: skip
+        out.append((gap, gap_bound[b, own]))
+    return out
+
+
+def test_attitude_ranges_are_each_markets_range_serial_or_parallel(monkeypatch) -> None:
+    """The attitude ranges the bounds read, by tasks (serial, and in parallel as from
+    ``PARALLEL_RANGES`` customers), are each live market's lowest and highest attitude toward
+    each firm, as numpy takes them over the market's customers."""
+    import sim
+    from sim.batch import MarketBatch
+
+    markets = [
+        sim.CustomerMarket("baseline", rng=seed, overrides={"market.customers": n})
+        for seed, n in [(1, 300), (2, 700)]
+    ]
+    batch = MarketBatch(markets)
+    batch.run(3)
+    attitude = batch.customer_state.attitude
+    for threshold in (10**9, 0):
+        monkeypatch.setattr(switching, "PARALLEL_RANGES", threshold)
+        low, high = switching.attitude_ranges(batch)
+        for b in range(batch.B):
+            rows = attitude[:, batch.offsets[b] : batch.offsets[b + 1]]
+            assert np.array_equal(low[b], rows.min(axis=1))
+            assert np.array_equal(high[b], rows.max(axis=1))
+    assert (high > low).any()

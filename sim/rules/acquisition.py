@@ -121,12 +121,21 @@ def adopt(
     adopt_key = keys[b, ADOPT, m]
     firm_key = keys[b, ADOPT_FIRM, m]
     first = offsets[b]
-    for i in range(lo, hi):
-        if supplier[m, i] >= 0 or left[m, i]:
-            continue
-        u = uniform(adopt_key, i - first)
-        if u >= bound[b]:
-            continue
+    # every customer's uniform (one loop of independent hashes), then the unserved ones below
+    # the bound, kept in order (a loop without branches)
+    draws = np.empty(max(hi - lo, 0))
+    rows = np.empty(max(hi - lo, 0), np.int64)
+    for j in range(hi - lo):
+        draws[j] = uniform(adopt_key, lo + j - first)
+    n_rows = 0
+    for j in range(hi - lo):
+        i = lo + j
+        rows[n_rows] = i
+        draws[n_rows] = draws[j]
+        n_rows += 1 if (supplier[m, i] < 0 and not left[m, i] and draws[j] < bound[b]) else 0
+    for r in range(n_rows):
+        i = rows[r]
+        u = draws[r]
         # satisfied neighbours served by each firm of the industry
         if len(indptr) == 0:  # the complete graph
             degree = offsets[b + 1] - first - 1

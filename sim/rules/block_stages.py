@@ -60,7 +60,7 @@ def buffers(n_ind: int, block: int, n_attr: int, dtype: Any) -> tuple[Any, ...]:
     per-customer values between the stages (``ROWS`` arrays of their own, not rows of one: the
     compiler then checks once that they do not overlap and vectorises the loops that use them)
     and the per-attribute values (the noise, the firm's expected experience, promise and
-    reviews)."""
+    reviews); last the failure uniforms (float64, drawn in a loop of their own)."""
     per = (
         np.empty(block, dtype),
         np.empty(block, dtype),
@@ -86,6 +86,7 @@ def buffers(n_ind: int, block: int, n_attr: int, dtype: Any) -> tuple[Any, ...]:
         np.empty((2, block), np.bool_),
         per,
         np.empty((4, block * n_attr), dtype),
+        np.empty(block, np.float64),
     )
 
 
@@ -237,7 +238,7 @@ def block(start, nb, first, K, keys, p, sums, bounds, recording, state, flat, fi
         answer,
         commit_bonus,
     ) = firm
-    firms, served, flags, per, attr = buf
+    firms, served, flags, per, attr, draws = buf
     hits, warned = flags[0], flags[1]
     z, expected, pr, rv = attr[0], attr[1], attr[2], attr[3]
     n_ind, n = supplier.shape
@@ -249,12 +250,15 @@ def block(start, nb, first, K, keys, p, sums, bounds, recording, state, flat, fi
     # -- delivery, industry by industry
     for m in range(n_ind):
         firms_m, served_m = firms[m], served[m]
+        failure_key = keys[FAILURE, m]
+        for j in range(nb):  # the uniforms, one loop of independent hashes
+            draws[j] = uniform(failure_key, start + j - first)
         for j in range(nb):  # who is served, who meets a failure (nobody without a firm)
             i = start + j
             f = supplier[m, i]
             firms_m[j] = f
             served_m[j] = f >= 0
-            hit = uniform(keys[FAILURE, m], i - first) < p_fail[f]
+            hit = draws[j] < p_fail[f]
             failed[m, i] = hit
             ws_failure[m, i] = hit
             hits[j] = hit

@@ -132,7 +132,7 @@ def _fmax(a: float, b: float) -> float:
 @kernel
 def limits(live, industries, sizes, promise, reviews, review_weight, bounds, att_low, att_high,
            s_low, s_high, price_term, prm, steps_per_year, bound, gap_bound, z_max):  # fmt: skip
-    """``bound[b, m]``, ``gap_bound[b, m]`` and ``z_max[b, m]`` of :func:`churn_bounds` for
+    """``bound[b, m]``, ``gap_bound[b, f]`` and ``z_max[b, m]`` of :func:`churn_bounds` for
     every live market ``b`` and industry ``m`` (``industries[m, :sizes[m]]`` its firms): the
     same arithmetic as the numpy statement it replaced, one market and firm at a time (that
     statement, 20-odd numpy calls on ``[B, F]`` arrays, cost 0.14 ms a step of 32 markets x
@@ -170,14 +170,18 @@ def limits(live, industries, sizes, promise, reviews, review_weight, bounds, att
                 a_low, a_high = a * att_low[b, f], a * att_high[b, f]
                 u_low[j] = _min(q * low, q * high) + _min(a_low, a_high) + _min(p_low, p_high)
                 u_high[j] = _max(q * low, q * high) + _max(a_low, a_high) + _max(p_low, p_high)
-            gap = 0.0
-            if n > 1:
-                best = -np.inf
-                for i in range(n):
-                    for j in range(n):
+            gap = 0.0  # the largest over the industry's firms
+            for j in range(n):  # the customers of firm j: the rivals' best less j's worst
+                own_gap = 0.0
+                if n > 1:
+                    best = -np.inf
+                    for i in range(n):
                         if i != j:
                             best = _max(best, u_high[i] - u_low[j])
-                gap = _max(best, 0.0)
+                    own_gap = _max(best, 0.0)
+                gap = _max(gap, own_gap)
+                f = industries[m, j]
+                gap_bound[b, f] = own_gap * (1.0 + MARGIN) + 1e-12 if rival >= 0.0 else 0.0
             low_s = _fmin(np.float64(bounds[b, m, 0]), ref)
             z = (
                 intercept
@@ -190,7 +194,6 @@ def limits(live, industries, sizes, promise, reviews, review_weight, bounds, att
             softplus = _max(z, 0.0) + math.log1p(math.exp(-abs(z)))
             step = -math.expm1(-softplus / steps_per_year)
             bound[b, m] = _min(1.0, step * (1.0 + MARGIN) + 1e-12)
-            gap_bound[b, m] = gap * (1.0 + MARGIN) + 1e-12 if rival >= 0.0 else 0.0
 
 
 def bound_parameters(P: StackedParams) -> np.ndarray:
@@ -220,10 +223,12 @@ def bound_parameters(P: StackedParams) -> np.ndarray:
 
 
 def churn_bounds(batch: MarketBatch, t: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(bound, gap_bound, z)`` ``[B, M]``: an upper bound on every served customer's chance
-    to leave in each industry this step, the rival gap ``max(0, max_rivals U - U[own])`` at
-    which a customer's own chance is largest (a bound on the gap, or 0 when ``rival`` < 0), and
-    the largest ``z``; ``t`` the step's firm terms (``sim.rules.choice.terms``).
+    """``(bound, gap_bound, z)``: ``[B, M]`` an upper bound on every served customer's chance
+    to leave in each industry this step; ``[B, F]`` for the customers of each firm, the rival
+    gap ``max(0, max_rivals U - U[own])`` at which a customer's own chance is largest (a bound
+    on the gap: the rivals' largest utility bound less the firm's smallest, or 0 when ``rival``
+    < 0); ``[B, M]`` the largest ``z``; ``t`` the step's firm terms
+    (``sim.rules.choice.terms``).
 
     The chance rises with ``z``; ``z`` is largest at the lowest satisfaction among the
     industry's served customers (this step's customer phases keep it, ``batch.bounds``), trust
@@ -237,7 +242,8 @@ def churn_bounds(batch: MarketBatch, t: Any) -> tuple[np.ndarray, np.ndarray, np
     industries = np.zeros((batch.M, max(sizes.max(initial=0), 1)), np.int64)
     for m, firms in enumerate(batch.industry_firms):
         industries[m, : len(firms)] = firms
-    bound, gap_bound, z = (np.zeros((batch.B, batch.M)) for _ in range(3))
+    bound, z = np.zeros((batch.B, batch.M)), np.zeros((batch.B, batch.M))
+    gap_bound = np.zeros((batch.B, batch.F))
     att_low, att_high = batch.attitude_range
     s_low, s_high = batch.sensitivity_range  # [B, 1]
     limits(

@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+import numba
 import numpy as np
 
 from sim.draws import CHURN, LEAVE_TO, uniform, uniform_column
@@ -106,7 +107,7 @@ def leave(
     failed[m, i] = False
 
 
-@rule
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")  # see below
 def rival_gap(
     i: int,
     m: int,
@@ -128,7 +129,11 @@ def rival_gap(
 ) -> float:
     """The rival gap ``max(0, max_rivals U - U[own])`` of customer ``i`` in industry ``m`` (0
     when no rival is visible); leaves in ``u_firm[j]`` its utility of ``firms[j]`` (``visible``:
-    the firms seen from its region; the firm arrays its market's, ``sim.rules.choice.terms``)."""
+    the firms seen from its region; the firm arrays its market's, ``sim.rules.choice.terms``).
+
+    Inlined by numba (``inline="always"``) into the switching kernel: called, it took its ~15
+    arrays as arguments for every customer it was computed for, and the switching phase of a
+    1M-customer step cost 54 against 48 ms on one thread (docs/performance.md)."""
     u_own = choice.NO_UTILITY
     best = choice.NO_UTILITY
     for j in range(len(firms)):
@@ -245,11 +250,17 @@ def switch_rows(
     in every industry, and where each leaver goes.
 
     Per industry ``m`` (its firms ``industries[m, :sizes[m]]``): ``bound[m]`` bounds every
-    customer's chance, ``gap_bound[m]`` its rival gap; ``table[m]`` and ``top[m]`` give
-    ``chance_above`` (``sim.rules.churn_skip``). ``keys`` are the market's stream bases
-    ``[purpose, industry]``, ``p`` its constants, ``visible`` ``[R, F]``, ``terms`` its firm arrays
-    (``sim.rules.choice.terms``). Adds the leavers to ``churned`` and the rivals' gains to
-    ``switched_in`` (``[F]``); marks in ``left`` who went unserved.
+    customer's chance, ``gap_bound[f]`` the rival gap of a customer of firm ``f``; ``table[m]``
+    and ``top[m]`` give ``chance_above`` (``sim.rules.churn_skip``). ``keys`` are the market's
+    stream bases ``[purpose, industry]``, ``p`` its constants, ``visible`` ``[R, F]``, ``terms``
+    its firm arrays (``sim.rules.choice.terms``). Adds the leavers to ``churned`` and the
+    rivals' gains to ``switched_in`` (``[F]``); marks in ``left`` who went unserved.
+
+    The customers are screened in loops without branches, each over the few the one before
+    kept: the uniforms of all, the served ones below ``bound[m]``, those below their own
+    chance at ``gap_bound[own]``; for what is left, their utilities and exact chance (the
+    decisions are those of one customer at a time: a customer's switching reads and changes
+    only its own state).
     """
     (
         region,
@@ -272,6 +283,8 @@ def switch_rows(
     ) = state
     promise, review_part, review_weight, public, price_term = terms
     u_firm = np.empty(industries.shape[1])
+    draws = np.empty(max(hi - lo, 0))
+    rows = np.empty(max(hi - lo, 0), np.int64)
     for m in range(len(sizes)):
         n_local = sizes[m]
         if n_local == 0:
@@ -279,18 +292,31 @@ def switch_rows(
         firms = industries[m, :n_local]
         churn_key = keys[CHURN, m]
         choice_key = keys[LEAVE_TO, m]
-        for i in range(lo, hi):
+        # every customer's uniform (one loop of independent hashes), then the served ones
+        # below the bound on everyone's chance, kept in order
+        for j in range(hi - lo):
+            draws[j] = uniform(churn_key, lo + j - first)
+        n_rows = 0
+        for j in range(hi - lo):
+            rows[n_rows] = lo + j
+            draws[n_rows] = draws[j]
+            n_rows += 1 if (supplier[m, lo + j] >= 0 and draws[j] < bound[m]) else 0
+        # of those, the ones below their own chance at the largest rival gap (a loop without
+        # branches over the few left: their state's reads overlap)
+        n_left = 0
+        for r in range(n_rows):
+            i = rows[r]
             own = supplier[m, i]
-            if own < 0:
-                continue
-            u = uniform(churn_key, i - first)
-            if u >= bound[m]:
-                continue
-            # the customer's own chance at the largest rival gap, bounded from above
+            z = churn_z(satisfaction[m, i], trust[own, i], commitment[m, i], gap_bound[own], p)
+            below = draws[r] < chance_above(z, table[m], top[m], per_unit)
+            rows[n_left] = i
+            draws[n_left] = draws[r]
+            n_left += 1 if below else 0
+        for r in range(n_left):
+            i = rows[r]
+            u = draws[r]
+            own = supplier[m, i]
             t_own, c_own, s_own = trust[own, i], commitment[m, i], satisfaction[m, i]
-            z = churn_z(s_own, t_own, c_own, gap_bound[m], p)
-            if u >= chance_above(z, table[m], top[m], per_unit):
-                continue
             gap = rival_gap(
                 i,
                 m,
@@ -415,20 +441,77 @@ def choice_gumbel(key: Any, customer: int, option: int) -> float:
 
 
 @kernel
-def attitude_ranges(offsets, live, attitude, low, high) -> None:
-    """``low[b, f]``, ``high[b, f]``: the lowest and highest attitude toward firm ``f`` among
-    the customers of each live market ``b``."""
-    for b in range(len(offsets) - 1):
+def task_attitude_range(t, tasks, live, attitude, out) -> None:
+    """``out[t, f]``: the lowest and highest attitude toward firm ``f`` among the customers of
+    task ``t`` (``tasks``: its market, first and last customer), when its market is live."""
+    b, lo, hi = tasks[0][t], tasks[1][t], tasks[2][t]
+    if not live[b]:
+        return
+    for f in range(attitude.shape[0]):
+        low, high = np.inf, -np.inf
+        for i in range(lo, hi):
+            a = attitude[f, i]
+            low = min(low, a)
+            high = max(high, a)
+        out[t, f, 0] = low
+        out[t, f, 1] = high
+
+
+@kernel
+def serial_attitude_ranges(n_tasks, tasks, live, attitude, out) -> None:
+    """:func:`task_attitude_range` of every task, one after another."""
+    for t in range(n_tasks):
+        task_attitude_range(t, tasks, live, attitude, out)
+
+
+@parallel_kernel
+def parallel_attitude_ranges(n_tasks, tasks, live, attitude, out) -> None:
+    """:func:`task_attitude_range` of every task, as parallel tasks on numba's threads."""
+    for t in prange(n_tasks):
+        task_attitude_range(t, tasks, live, attitude, out)
+
+
+@kernel
+def combined_ranges(task_market, live, per_task, low, high) -> None:
+    """``low[b, f]``, ``high[b, f]`` of every live market ``b`` from its tasks' ranges, in task
+    order (``min`` and ``max`` skip NaN and keep the first of equal values, so this is the
+    range taken customer by customer)."""
+    for b in range(len(live)):
+        if live[b]:
+            low[b, :] = np.inf
+            high[b, :] = -np.inf
+    for t in range(len(task_market)):
+        b = task_market[t]
         if not live[b]:
             continue
-        for f in range(attitude.shape[0]):
-            lo, hi = np.inf, -np.inf
-            for i in range(offsets[b], offsets[b + 1]):
-                a = attitude[f, i]
-                lo = min(lo, a)
-                hi = max(hi, a)
-            low[b, f] = lo
-            high[b, f] = hi
+        for f in range(per_task.shape[1]):
+            low[b, f] = min(low[b, f], per_task[t, f, 0])
+            high[b, f] = max(high[b, f], per_task[t, f, 1])
+
+
+PARALLEL_RANGES = 250_000
+"""Customers of a batch from which :func:`attitude_ranges` runs its tasks in parallel: below, a
+launch of numba's threads (which waits for the other thread to be scheduled on a loaded
+machine) costs more than the ranges (0.3 ms for 64 markets of 1,000 customers on one thread)."""
+
+
+def attitude_ranges(batch: MarketBatch) -> tuple[np.ndarray, np.ndarray]:
+    """``(low, high)`` ``[B, F]``: the lowest and highest attitude toward each firm among the
+    customers of each live market (0 in the others), the batch's tasks in parallel (at 1M
+    customers and 6 firms, 4 ms on one thread: docs/performance.md)."""
+    task_market, task_lo, task_hi = batch.tasks
+    n_tasks = len(task_market)
+    attitude = batch.customer_state.attitude
+    per_task = np.empty((n_tasks, attitude.shape[0], 2), attitude.dtype)
+    tasks = (task_market, task_lo, task_hi)
+    if attitude.shape[1] < PARALLEL_RANGES:  # a parallel launch would cost more than it saves
+        serial_attitude_ranges(n_tasks, tasks, batch.live, attitude, per_task)
+    else:
+        run_tasks(serial_attitude_ranges, parallel_attitude_ranges, n_tasks, n_tasks, tasks,
+                  batch.live, attitude, per_task)  # fmt: skip
+    low, high = np.zeros((batch.B, batch.F)), np.zeros((batch.B, batch.F))
+    combined_ranges(task_market, batch.live, per_task, low, high)
+    return low, high
 
 
 def constants(P: StackedParams, steps_per_year: int) -> dict[str, tuple[np.ndarray, str]]:
@@ -456,9 +539,7 @@ def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
     if not batch.params.switching.enabled.any():
         return
     t = choice.step_terms(batch)
-    low, high = np.zeros((batch.B, batch.F)), np.zeros((batch.B, batch.F))
-    attitude_ranges(batch.offsets, batch.live, cs.attitude, low, high)
-    batch.attitude_range = (low, high)
+    batch.attitude_range = attitude_ranges(batch)
     sizes = np.array([len(f) for f in batch.industry_firms], np.int64)
     industries = np.zeros((batch.M, max(sizes.max(initial=0), 1)), np.int64)
     for m, firms in enumerate(batch.industry_firms):
