@@ -21,6 +21,7 @@ from tests.ui_helpers import (
     require_browser,
     screenshot,
     stat,
+    tick,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -91,17 +92,17 @@ def test_upload_errors_a_fit_and_the_fitted_market_in_explore(
         lever_filter.fill("commitment rate")
         page.get_by_label("trust.commitment_rate").wait_for(timeout=30_000)
         assert page.get_by_label("switching.intercept").count() == 0
-        page.get_by_label("trust.commitment_rate").check(force=True)
+        tick(page, "trust.commitment_rate")
         lever_filter.fill("reviews")
         page.get_by_label("reviews.rate").wait_for(timeout=30_000)
         assert page.get_by_label("trust.commitment_rate").count() == 1  # ticked: still listed
-        page.get_by_label("trust.commitment_rate").uncheck(force=True)
+        tick(page, "trust.commitment_rate", on=False)
         lever_filter.fill("")
         page.locator(".cx-lever-count", has_text="10 of").wait_for(timeout=30_000)
         assert page.get_by_label("trust.commitment_rate").count() == 0
         screenshot(page, "calibrate-levers")
 
-        page.get_by_label("switching.intercept").check(force=True)
+        tick(page, "switching.intercept")
         low = page.locator(".cx-low-switching-intercept input")
         low.fill("x")
         low.press("Enter")
@@ -109,8 +110,8 @@ def test_upload_errors_a_fit_and_the_fitted_market_in_explore(
         page.get_by_text("switching.intercept: give low and high as numbers").wait_for(
             timeout=15_000
         )
-        page.get_by_label("switching.intercept").uncheck(force=True)
-        page.get_by_label("satisfaction.loss_aversion").check(force=True)
+        tick(page, "switching.intercept", on=False)
+        tick(page, "satisfaction.loss_aversion")
         page.get_by_label("particles per generation").fill("10")
         page.get_by_label("generations").fill("1")
         page.locator(".cx-start-calibration").click()

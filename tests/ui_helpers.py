@@ -312,3 +312,33 @@ def set_field(page: Any, panel: str, label: str, value: Any) -> Any:
     box.fill(str(value))
     box.press("Enter")
     return box
+
+
+def tick(page: Any, label: str, on: bool = True, timeout: float = WAIT) -> None:
+    """Tick (or untick) the checkbox labelled ``label`` and wait until it shows that state.
+
+    Playwright's ``uncheck`` reads the box's state after its click, and a box that a filtered
+    list shows only while ticked is gone by then: the call waits for it until it times out. A
+    click can also land while the list redraws and be undone by the redraw. This clicks, then
+    waits for the state (an unticked box may leave the list), and clicks again only if the box
+    still shows the other state after 5 s, so it never toggles twice in a row; it fails if the
+    box does not take the state within ``timeout`` ms.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout / 1000
+    box = page.get_by_label(label)
+    while True:
+        box.wait_for(state="attached", timeout=timeout)  # the input itself is hidden
+        if box.is_checked() == on:
+            return
+        box.click(force=True)
+        for _ in range(20):  # up to 5 s for the click (and any redraw) to settle
+            page.wait_for_timeout(250)
+            if box.count() == 0 and not on:
+                return  # unticked, and a filtered list no longer shows it
+            if box.count() == 1 and box.is_checked() == on:
+                return
+        if time.monotonic() > deadline:
+            state = "ticked" if on else "unticked"
+            raise AssertionError(f"the box {label!r} did not become {state} in {timeout} ms")
