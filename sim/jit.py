@@ -45,6 +45,7 @@ __all__ = [
     "as_type_of",
     "by_value",
     "clip",
+    "inlined_rule",
     "kernel",
     "parallel_kernel",
     "prange",
@@ -124,6 +125,12 @@ if not numba.config.DISABLE_JIT:
 def rule(fn: F) -> F:
     """Compile a rule: a function of one customer's (firm's, message's) values."""
     return numba.njit(**_OPTIONS)(fn)
+
+
+def inlined_rule(fn: F) -> F:
+    """Compile a rule that numba writes into each kernel calling it (``inline="always"``): for
+    a rule taking many arrays, which a call would pass one by one for every customer."""
+    return numba.njit(**_OPTIONS, inline="always")(fn)
 
 
 def kernel(fn: F) -> F:

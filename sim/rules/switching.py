@@ -36,11 +36,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-import numba
 import numpy as np
 
 from sim.draws import CHURN, LEAVE_TO, uniform, uniform_column
-from sim.jit import by_value, kernel, parallel_kernel, prange, rule, run_tasks
+from sim.jit import by_value, inlined_rule, kernel, parallel_kernel, prange, rule, run_tasks
 from sim.params.stacked import StackedParams
 from sim.rules import choice
 from sim.rules.churn_skip import PER_UNIT, chance_above, chance_table, churn_bounds
@@ -107,7 +106,7 @@ def leave(
     failed[m, i] = False
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")  # see below
+@inlined_rule  # see the docstring
 def rival_gap(
     i: int,
     m: int,
