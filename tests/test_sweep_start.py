@@ -97,13 +97,14 @@ def probe(task):
 
 
 def test_pool_workers_start_with_the_package_loaded(tmp_path: Path) -> None:
-    """The local pool's workers fork from a server that imported the package and stepped a
-    tiny batch (sim.sweep.warm): they do not pay for the imports and kernels each."""
+    """The local pool's fork server imported the package and stepped a tiny batch
+    (sim.sweep.warm): workers forked from it do not pay for the imports and kernels each. (A
+    warm process forks its workers itself: tests/test_pool_start.py.)"""
     from sim.sweep.executors import LocalExecutor
     from sim.sweep.plan import build_plan
 
     tasks = build_plan(spec()).tasks
-    with LocalExecutor(2) as ex:
+    with LocalExecutor(2, start="forkserver") as ex:
         results = list(ex.map(probe, tasks))
     assert [r.error for r in results] == ["(True, True)"] * len(tasks)
     assert all(int(r.worker) != os.getpid() for r in results)

@@ -81,11 +81,14 @@ def spec(
 
 
 class ChildrenCPU:
-    """CPU seconds of this process's descendants (the sweep's workers, and the fork server
-    they are forked from), sampled from ``/proc`` twice a second: the pool's workers are not
-    waited for by this process, so ``getrusage`` misses them."""
+    """CPU seconds of the descendants of process ``root`` (a measurement's sweep workers, and
+    the fork server they may come from), sampled from ``/proc`` five times a second: the pool's
+    workers are not waited for by the sweep's process, so ``getrusage`` misses them. It runs in
+    the comparing process, not in the measured one: a thread there would make that process
+    start its workers from the fork server (``sim.sweep.context``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: int) -> None:
+        self.root = root
         self.seen: dict[int, float] = {}
         self.started: dict[int, float] = {}  # when each descendant started (perf_counter)
         self.peak_mb = 0.0  # the largest peak resident size (VmHWM) of a worker
@@ -94,7 +97,7 @@ class ChildrenCPU:
         self._thread.start()
 
     def _watch(self) -> None:
-        me, tick = os.getpid(), os.sysconf("SC_CLK_TCK")
+        me, tick = self.root, os.sysconf("SC_CLK_TCK")
         while not self._stop.wait(0.2):
             uptime, now = float(Path("/proc/uptime").read_text().split()[0]), time.perf_counter()
             stats: dict[int, list[str]] = {}
@@ -150,18 +153,25 @@ def measure(args: argparse.Namespace) -> None:
     import sim.sweep as sw
 
     extra = {} if args.batch == "main" else {"batch": args.batch == "yes"}
+
+    def local(workers: int):  # the earlier code's pool has no choice of start
+        if args.start == "auto":
+            return "local"
+        from sim.sweep.executors import LocalExecutor
+
+        return LocalExecutor(workers, start=args.start)
+
     with tempfile.TemporaryDirectory() as tmp:  # warm-up: load (or compile) the kernels
         sw.run(spec(2, 200, 3), Path(tmp) / "w", executor="serial", **extra)
         if args.warm_server:  # the pool's fork server started and warm, as for a second sweep
-            sw.run(spec(2, 200, 3), Path(tmp) / "s", executor="local", workers=1, **extra)
-    cpu = ChildrenCPU()
+            sw.run(spec(2, 200, 3), Path(tmp) / "s", executor=local(1), workers=1, **extra)
     finished = Finished()
     with tempfile.TemporaryDirectory() as tmp:
         started, main_cpu = time.perf_counter(), time.process_time()
         res = sw.run(
             spec(args.runs, args.customers, args.steps),
             Path(tmp) / "out",
-            executor="local",
+            executor=local(args.workers),
             workers=args.workers,
             progress=finished,
             **extra,
@@ -175,22 +185,17 @@ def measure(args: argparse.Namespace) -> None:
             cols = ["run_id", "step", "firm", "customers", "nps", "trust", "cash"]
             digest = str(pd_hash(firms[cols]))
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    total = cpu.total()
-    pids = {int(name.rsplit(":", 1)[1]) for name in finished.last}  # worker names: host:pid
-    workers = [t for pid, t in cpu.started.items() if pid in pids]
     ends = sorted(finished.last.values())
     print(
         json.dumps(
             {
                 "wall": wall,
                 "ok": ok,
-                "worker_cpu": max(total, kids.ru_utime + kids.ru_stime),
-                "worker_rss_mb": max(cpu.peak_mb, kids.ru_maxrss / 1024),
+                "kids_cpu": kids.ru_utime + kids.ru_stime,
+                "kids_rss_mb": kids.ru_maxrss / 1024,
                 "digest": digest,
-                # the fixed parts: until the first worker process exists (the fork server's
-                # warm-up, unless it was warm), the main process's CPU (plan, store, results),
-                # and the tail (the first worker to finish idles while the last one works)
-                "start_s": min(workers) - started if workers else None,
+                "started": started,  # perf_counter: the system's monotonic clock
+                "worker_pids": sorted(int(name.rsplit(":", 1)[1]) for name in finished.last),
                 "main_cpu": main_cpu,
                 "tail_s": ends[-1] - ends[0] if len(ends) > 1 else 0.0,
             }
@@ -237,6 +242,7 @@ def run(
     steps: int,
     digest: bool = False,
     warm_server: bool = False,
+    start: str = "auto",
 ) -> dict:
     cmd = [
         sys.executable,
@@ -255,13 +261,61 @@ def run(
         cmd.append("--digest")
     if warm_server:
         cmd.append("--warm-server")
+    if start != "auto":
+        cmd += ["--start", start]
     env = {**os.environ, "PYTHONPATH": str(code)}
-    done = subprocess.run(cmd, cwd=code, env=env, capture_output=True, text=True)
+    proc = subprocess.Popen(
+        cmd, cwd=code, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    cpu = ChildrenCPU(proc.pid)
+    stdout, stderr = proc.communicate()
+    total = cpu.total()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{stderr}")
+    out = json.loads(stdout.strip().splitlines()[-1])
+    out["runs/s"] = out["ok"] / out["wall"]
+    out["worker_cpu"] = max(total, out.pop("kids_cpu"))
+    out["worker_rss_mb"] = max(cpu.peak_mb, out.pop("kids_rss_mb"))
+    # the fixed parts: until the first worker process exists (the fork server's warm-up, when
+    # the workers come from a cold one), the main process's CPU (plan, store, results), and the
+    # tail (the first worker to finish idles while the last one works)
+    pids = set(out.pop("worker_pids"))
+    workers = [t for pid, t in cpu.started.items() if pid in pids]
+    out["start_s"] = min(workers) - out.pop("started") if workers else None
+    return out
+
+
+def toml_of(data: dict) -> str:
+    """The benchmark's sweep spec as TOML (strings, numbers, one table, arrays of tables)."""
+    lines, tables = [], []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            body = [f"{json.dumps(k)} = {json.dumps(v)}" for k, v in value.items()]
+            tables.append("\n".join([f"[{key}]", *body]))
+        elif isinstance(value, list):
+            for item in value:
+                body = [f"{k} = {json.dumps(v)}" for k, v in item.items()]
+                tables.append("\n".join([f"[[{key}]]", *body]))
+        else:
+            lines.append(f"{key} = {json.dumps(value)}")
+    return "\n".join(lines) + "\n\n" + "\n\n".join(tables) + "\n"
+
+
+def fresh(code: Path, runs: int, workers: int, steps: int) -> dict:
+    """``cxsim sweep`` in a fresh interpreter, as an analyst runs it: the wall time from launch
+    to exit, imports, plan, pool, store and summary included."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "sweep.toml"
+        path.write_text(toml_of(spec(runs, 1000, steps, name="fresh")))
+        cmd = [sys.executable, "-m", "sim.cli", "sweep", str(path), "--workers", str(workers)]
+        cmd += ["--out", str(Path(tmp) / "out"), "--quiet"]
+        env = {**os.environ, "PYTHONPATH": str(code)}
+        started = time.perf_counter()
+        done = subprocess.run(cmd, cwd=code, env=env, capture_output=True, text=True)
+        wall = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr}")
-    out = json.loads(done.stdout.strip().splitlines()[-1])
-    out["runs/s"] = out["ok"] / out["wall"]
-    return out
+    return {"wall": wall, "ok": runs, "runs/s": runs / wall}
 
 
 def load() -> str:
@@ -294,6 +348,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=104, help=argparse.SUPPRESS)
     parser.add_argument("--digest", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--warm-server", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--start", default="auto", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         measure(args)
@@ -309,10 +364,17 @@ def main() -> None:
     rows: list[dict] = []
 
     def row(
-        label: str, code: Path, batch: str, runs: int, workers: int, steps: int, warm=False
+        label: str,
+        code: Path,
+        batch: str,
+        runs: int,
+        workers: int,
+        steps: int,
+        warm=False,
+        start: str = "auto",
     ) -> dict:
-        digest = batch != "main" and steps == 104
-        r = run(code, batch, runs, workers, steps, digest=digest, warm_server=warm)
+        digest = batch != "main" and steps == 104 and start == "auto"
+        r = run(code, batch, runs, workers, steps, digest=digest, warm_server=warm, start=start)
         r.update(label=label, runs=runs, workers=workers, steps=steps, load=load())
         rows.append(r)
         start = "-" if r.get("start_s") is None else f"{r['start_s']:.1f}"
@@ -338,12 +400,27 @@ def main() -> None:
         print(f"round {r + 1}/{args.rounds}", flush=True)
         for key, (label, code, batch, workers) in setups.items():
             walls[key].append(row(label, code, batch, n, workers, 104))
-    big, warm = [], []
+    big = []
     if args.scaling_runs:  # scaling where the workers' start is a small part of the work
         big = [row("this, batched", ROOT, "yes", args.scaling_runs, w, 104) for w in (1, 2, 1, 2)]
-    for _ in range(args.rounds):  # as a second sweep in one process: the fork server kept warm
+    cold, warm, cli = [], [], {}
+    for _ in range(args.rounds):  # the workers from a fork server: cold, then kept warm
         for w in (1, 2):
-            warm.append(row("this, batched, warm server", ROOT, "yes", n, w, 104, warm=True))
+            cold.append(row("this, cold fork server", ROOT, "yes", n, w, 104, start="forkserver"))
+        for w in (1, 2):
+            warm.append(
+                row("this, warm fork server", ROOT, "yes", n, w, 104, True, start="forkserver")
+            )
+    for _ in range(args.rounds):  # `cxsim sweep` in a fresh process, as an analyst runs it
+        for key, code in (("before", main_code), ("this", ROOT)):
+            for w in (1, 2):
+                r = fresh(code, n, w, 104)
+                cli.setdefault((key, w), []).append(r["wall"])
+                print(
+                    f"  cxsim sweep, fresh process, {key:<6} {w} worker(s) {n:>5} runs x 104 "
+                    f"steps: {r['wall']:7.1f} s, {r['runs/s']:6.2f} runs/s (load {load()})",
+                    flush=True,
+                )
     single1 = row("this, one market per run", ROOT, "no", n, 1, 104)
     double = row("this, batched", ROOT, "yes", 2 * n, 2, 104)
     long2 = row("this, batched", ROOT, "yes", args.long_runs, 2, 520)
@@ -374,7 +451,13 @@ def main() -> None:
     eff_warm = median(
         [a["wall"] / (2 * b["wall"]) for a, b in zip(warm[::2], warm[1::2], strict=True)]
     )
-    fixed = {  # medians of the two setups' fixed parts (batched, cold fork server)
+    eff_cold = median(
+        [a["wall"] / (2 * b["wall"]) for a, b in zip(cold[::2], cold[1::2], strict=True)]
+    )
+    cli_wall = {f"{key}_{w}": median(v) for (key, w), v in cli.items()}
+    cli_rate = {k: n / v for k, v in cli_wall.items()}
+    eff_cli = cli_wall["this_1"] / (2 * cli_wall["this_2"])
+    fixed = {  # medians of the two setups' fixed parts (batched, workers forked from the sweep)
         key: {
             field: median([m.get(field) or 0.0 for m in walls[key]])
             for field in ("start_s", "tail_s", "main_cpu")
@@ -398,6 +481,9 @@ def main() -> None:
         "scaling_runs": args.scaling_runs,
         "scaling_2_big": eff_big,
         "scaling_2_warm_server": eff_warm,
+        "scaling_2_cold_server": eff_cold,
+        "cli_wall_s": cli_wall,
+        "scaling_2_cli": eff_cli,
         "fixed": fixed,
         "long_wall": long2["wall"],
         "long_ok": long2["ok"],
@@ -425,9 +511,13 @@ def main() -> None:
             f"| 2 workers >= 90% of linear, {args.scaling_runs} runs | batched {eff_big:.0%} | "
             f"{'yes' if eff_big >= 0.9 else 'no'} |"
         )
+    print(f"| (2 workers from a fork server: cold, warm) | {eff_cold:.0%}, {eff_warm:.0%} | |")
     print(
-        f"| 2 workers >= 90% of linear, warm fork server (a second sweep) | batched "
-        f"{eff_warm:.0%} | {'yes' if eff_warm >= 0.9 else 'no'} |"
+        f"| (`cxsim sweep` in a fresh process, {n} runs) | before {cli_rate['before_1']:.1f} / "
+        f"{cli_rate['before_2']:.1f} runs/s, this {cli_rate['this_1']:.1f} / "
+        f"{cli_rate['this_2']:.1f} runs/s on 1 / 2 workers "
+        f"({cli_rate['this_1'] / cli_rate['before_1']:.1f}x / "
+        f"{cli_rate['this_2'] / cli_rate['before_2']:.1f}x); scaling {eff_cli:.0%} | |"
     )
     f1, f2 = fixed["batch1"], fixed["batch2"]
     print(

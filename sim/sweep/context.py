@@ -1,9 +1,27 @@
-"""Where the local pool's workers come from: a fork server that loaded the package once.
+"""Where the local pool's workers come from: this process, or a fork server that loaded the
+package once.
 
-:func:`worker_context` is the multiprocessing context of ``LocalExecutor``'s pool;
-:func:`prestart` starts its fork server early (``cxsim sweep`` does it before its own imports,
-``sim.sweep.run`` before it builds the plan), so that the server's warm-up (:mod:`sim.sweep.warm`,
-about 2 s) overlaps the sweep's own start.
+:func:`worker_context` is the multiprocessing context of ``LocalExecutor``'s pool:
+
+- **"fork" from this process** when this process is already warm: it has imported the modules the
+  workers need (:data:`WARM_FROM_PARENT`: a script or notebook that built or ran a model, a
+  calibration, a second sweep) and runs no other Python thread. A forked worker starts with
+  everything this process loaded, imports and compiled kernels alike, in a few milliseconds.
+- **a fork server** otherwise (a fresh ``cxsim sweep``, the UI's threads): the server imports the
+  package and loads the kernels once (:mod:`sim.sweep.warm`, about 2 s here), and each worker
+  forked from it starts with both. :func:`prestart` starts it early (``cxsim sweep`` does before
+  its own imports, ``sim.sweep.run`` before it builds the plan), so that its warm-up overlaps
+  the sweep's own start. Once this process started a server, it keeps using it.
+- **"spawn"** where there is no fork (each worker imports the package itself).
+
+Why fork only then: a process that runs other threads may be forked while one of them holds a
+lock (the import lock, a logging handler's), which the child then never gets; and a cold
+process would make every worker import the package on its own instead of once. The workers run
+the serial kernels only (``sim.jit.use_threads(1)``), so a kernel thread pool this process
+started is never entered in a worker. The numbers do not depend on the choice: every run's
+seed comes from its task. Measured on the project's 2-core machine (docs/performance.md): a
+sweep of 160 runs in a warm process waited 1.6-2.1 s for a cold fork server before its first
+worker existed, against milliseconds forked from itself.
 
 This module imports nothing but the standard library: it is what a command imports first.
 """
@@ -11,18 +29,55 @@ This module imports nothing but the standard library: it is what a command impor
 from __future__ import annotations
 
 import multiprocessing
+import sys
+import threading
 from typing import Any
 
-__all__ = ["WARM_MODULE", "prestart", "worker_context"]
+__all__ = ["START_METHODS", "WARM_FROM_PARENT", "WARM_MODULE", "prestart", "worker_context"]
 
 WARM_MODULE = "sim.sweep.warm"
 """Imported by the pool's fork server before it forks any worker (:func:`worker_context`)."""
 
+WARM_FROM_PARENT: dict[str, tuple[str, ...]] = {WARM_MODULE: ("sim.model", "sim.sweep.worker")}
+"""For a fork server's preload, the modules whose presence in this process makes it as warm as
+that server: the pool then forks from this process instead. A preload not listed here (the UI's
+Compare page) always uses its fork server."""
 
-def worker_context(preload: str = WARM_MODULE) -> Any:
-    """The multiprocessing context of the local pool's workers: a fork server preloaded with
-    ``preload`` (:data:`WARM_MODULE`; the UI's Compare page names its own) where there is
-    one (Linux, macOS), else "spawn".
+START_METHODS = ("auto", "fork", "forkserver", "spawn")
+"""How a pool's workers may start: ``"auto"`` chooses as the module docstring says."""
+
+
+def _server_running() -> bool:
+    from multiprocessing import forkserver
+
+    return getattr(forkserver._forkserver, "_forkserver_pid", None) is not None
+
+
+def _is_warm(preload: str) -> bool:
+    """This process may fork the workers itself: it holds what ``preload`` would load, runs no
+    other Python thread, and has not started a fork server (which is then kept)."""
+    needs = WARM_FROM_PARENT.get(preload)
+    return (
+        needs is not None
+        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1
+        and all(name in sys.modules for name in needs)
+        and not _server_running()
+    )
+
+
+def worker_context(preload: str = WARM_MODULE, start: str = "auto") -> Any:
+    """The multiprocessing context of the local pool's workers.
+
+    Parameters
+    ----------
+    preload
+        The module a fork server imports before it forks (:data:`WARM_MODULE`; the UI's
+        Compare page names its own).
+    start
+        ``"auto"`` (default): "fork" from this process when it is warm (module docstring),
+        else the fork server preloaded with ``preload`` where there is one (Linux, macOS),
+        else "spawn". ``"fork"``, ``"forkserver"`` or ``"spawn"`` ask for that one.
 
     The fork server is started once per process and kept (``multiprocessing.forkserver``): it
     pays for the imports and for loading the kernels once, and each worker forked from it,
@@ -32,16 +87,26 @@ def worker_context(preload: str = WARM_MODULE) -> Any:
     process that started the server earlier with other modules to preload (the UI's
     Compare page, ``sim.ui.replicates``) keeps that server: its workers are warm too.
     """
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
+    if start not in START_METHODS:
+        raise ValueError(f"start: expected one of {', '.join(START_METHODS)}, got {start!r}")
+    methods = multiprocessing.get_all_start_methods()
+    if start == "auto":
+        if _is_warm(preload):
+            start = "fork"
+        else:
+            start = "forkserver" if "forkserver" in methods else "spawn"
+    if start not in methods:
+        raise ValueError(f"start: {start!r} is not available here (only {', '.join(methods)})")
+    ctx = multiprocessing.get_context(start)
+    if start == "forkserver":
         ctx.set_forkserver_preload([preload])  # no effect once the server runs
-        return ctx
-    return multiprocessing.get_context("spawn")
+    return ctx
 
 
-def prestart(preload: str = WARM_MODULE) -> None:
-    """Start the workers' fork server now (it warms up in its own process; returns at once)."""
-    if worker_context(preload).get_start_method() == "forkserver":
+def prestart(preload: str = WARM_MODULE, start: str = "auto") -> None:
+    """Start the workers' fork server now, if they will come from one (it warms up in its own
+    process; returns at once)."""
+    if worker_context(preload, start).get_start_method() == "forkserver":
         from multiprocessing import forkserver
 
         forkserver.ensure_running()

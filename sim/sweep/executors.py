@@ -2,8 +2,9 @@
 
 - :class:`SerialExecutor`: in this process, one run after another (debugging, tiny sweeps).
 - :class:`LocalExecutor`: a ``concurrent.futures.ProcessPoolExecutor`` on this machine's cores,
-  its workers forked from a fork server that imported the package and loaded the compiled
-  kernels once (:mod:`sim.sweep.warm`; "spawn" where there is no fork server). A worker that
+  its workers forked from this process when it is already warm, else from a fork server that
+  imported the package and loaded the compiled kernels once (:mod:`sim.sweep.context`,
+  :mod:`sim.sweep.warm`; "spawn" where there is no fork). A worker that
   dies (killed, out of memory, crashed) breaks such a pool: the pool is rebuilt and the runs
   that were in flight are retried, each alone first, so the run that kills its worker is found;
   one that kills its worker ``max_deaths`` times is recorded as failed and the sweep goes on.
@@ -38,7 +39,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from sim.sweep.context import prestart, worker_context
+from sim.sweep.context import START_METHODS, prestart, worker_context
 from sim.sweep.worker import RunResult, RunTask, failed
 
 __all__ = [
@@ -104,8 +105,11 @@ class SerialExecutor(Executor):
 
 def _worker_init(parent_pid: int) -> None:
     """Pool worker set-up: leave Ctrl-C to the parent; exit if the parent (the process that
-    started the pool, not the fork server) dies."""
+    started the pool, not the fork server) dies. A worker forked from the sweep's own process
+    drops the handlers it inherited (``cxsim sweep`` turns SIGTERM into Ctrl-C): stopping the
+    pool terminates its workers."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     parent = multiprocessing.parent_process()
 
     def watch() -> None:
@@ -121,13 +125,17 @@ def _worker_init(parent_pid: int) -> None:
 
 
 class LocalExecutor(Executor):
-    """A pool of worker processes on this machine (forked from a warm fork server:
-    :func:`worker_context`), rebuilt if one dies.
+    """A pool of worker processes on this machine (forked from this process when it is warm,
+    else from a warm fork server: :func:`~sim.sweep.context.worker_context`), rebuilt if one
+    dies.
 
     Parameters
     ----------
     workers
         Processes (default: every available core).
+    start
+        How the workers start: ``"auto"`` (default; see :mod:`sim.sweep.context`), ``"fork"``,
+        ``"forkserver"`` or ``"spawn"``. The numbers are the same whichever.
     max_deaths
         A run whose worker dies this many times while it runs alone is recorded as failed.
     max_restarts
@@ -138,11 +146,21 @@ class LocalExecutor(Executor):
     name = "local"
 
     def __init__(
-        self, workers: int | None = None, *, max_deaths: int = 2, max_restarts: int = 8
+        self,
+        workers: int | None = None,
+        *,
+        start: str = "auto",
+        max_deaths: int = 2,
+        max_restarts: int = 8,
     ) -> None:
         self.workers = int(workers) if workers else available_cores()
         if self.workers < 1:
             raise ValueError(f"workers: expected at least 1, got {workers}")
+        if start not in START_METHODS:
+            raise ValueError(f"start: expected one of {', '.join(START_METHODS)}, got {start!r}")
+        self.start = start
+        self.start_method = ""
+        """How the last pool's workers started ("fork", "forkserver" or "spawn")."""
         self.max_deaths = max_deaths
         self.max_restarts = max_restarts
         self.restarts = 0
@@ -151,7 +169,7 @@ class LocalExecutor(Executor):
 
     def __enter__(self) -> LocalExecutor:
         self._entered = True
-        prestart()  # the fork server warms up while the sweep opens its store
+        prestart(start=self.start)  # a fork server warms up while the sweep opens its store
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -161,9 +179,11 @@ class LocalExecutor(Executor):
             self._pool = None
 
     def _new_pool(self) -> ProcessPoolExecutor:
+        context = worker_context(start=self.start)
+        self.start_method = context.get_start_method()
         return ProcessPoolExecutor(
             max_workers=self.workers,
-            mp_context=worker_context(),
+            mp_context=context,
             initializer=_worker_init,
             initargs=(os.getpid(),),
         )
@@ -171,7 +191,9 @@ class LocalExecutor(Executor):
     @staticmethod
     def _stop(pool: ProcessPoolExecutor, kill: bool) -> None:
         processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
+        # a clean stop waits for the idle workers to exit, so that the pool leaves no thread
+        # behind: a process running other threads no longer forks its next pool's workers
+        pool.shutdown(wait=not kill, cancel_futures=True)
         if kill:
             for p in processes:
                 if p.is_alive():

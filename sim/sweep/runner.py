@@ -158,7 +158,8 @@ def run(
         On Ctrl-C, after the finished runs were written (a ``KeyboardInterrupt``).
     """
     if executor is None or executor == "local" or isinstance(executor, LocalExecutor):
-        prestart()  # the local pool's fork server warms up while the plan is built
+        # a fork server (unless this process is warm) warms up while the plan is built
+        prestart(start=getattr(executor, "start", "auto"))
     plan = spec if isinstance(spec, Plan) else build_plan(spec)
     ex = make_executor(executor, workers)
     report = SweepReport(total=len(plan.tasks), executor=ex.describe())

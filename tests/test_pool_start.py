@@ -1,0 +1,133 @@
+"""How the local pool's workers start (sim.sweep.context): forked from the sweep's own process
+when that process is warm (it holds the model and the worker module, and runs no other Python
+thread), from the fork server otherwise; the numbers are the same whichever.
+
+Each case runs in a fresh interpreter, so that what the process has imported and which threads
+it runs are known (the test process's own depend on the tests before)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURE = Path(__file__).parent / "fixtures" / "sweep" / "tiny.toml"
+
+WARM = f"""
+import json, os, signal, sys, tempfile, threading
+from pathlib import Path
+
+import sim.sweep as sw
+from sim.sweep.context import worker_context
+from sim.sweep.executors import LocalExecutor
+from sim.sweep.worker import RunResult
+
+
+def spec(name):
+    return {{
+        "name": name,
+        "scenario": {str(FIXTURE)!r},
+        "seed": 5,
+        "replicates": 2,
+        "steps": 6,
+        "parameters": [{{"key": "firms.Probe.levers.inflation", "values": [0.0, 0.3]}}],
+    }}
+
+
+def probe(task):
+    loaded = "sim.sweep.warm" in sys.modules
+    return RunResult(run_id=task.run_id, status="ok", error=repr(loaded),
+                     worker=str(os.getppid()))
+
+
+def die(task):
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def firms(res):
+    frame = res.df("firms").sort_values(["run_id", "step", "firm"])
+    return frame[["run_id", "step", "firm", "customers", "nps", "trust", "cash"]].to_json()
+
+
+if __name__ == "__main__":
+    out = {{}}
+    with tempfile.TemporaryDirectory() as tmp:
+        serial = sw.run(spec("s"), Path(tmp) / "s", executor="serial")  # the process is warm
+        pool = LocalExecutor(2)
+        forked = sw.run(spec("f"), Path(tmp) / "f", executor=pool)
+        out["auto"] = pool.start_method
+        out["same_as_serial"] = firms(forked) == firms(serial)
+        from sim.sweep.plan import build_plan
+
+        tasks = build_plan(spec("p")).tasks
+        with LocalExecutor(2) as ex:
+            seen = list(ex.map(probe, tasks))
+        out["second"] = ex.start_method  # the first pool left no thread behind
+        out["parents"] = sorted({{int(r.worker) == os.getpid() for r in seen}})
+        out["warm_module"] = sorted({{r.error for r in seen}})
+        # a worker forked from a process that turns SIGTERM into Ctrl-C (as ``cxsim sweep``
+        # does) still dies of SIGTERM: the pool can stop its workers
+        signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
+        with LocalExecutor(1, start="fork", max_deaths=1) as ex:
+            out["sigterm"] = [r.error for r in ex.map(die, tasks[:1])]
+        ticker = threading.Event()
+        thread = threading.Thread(target=ticker.wait, daemon=True)
+        thread.start()
+        out["with_a_thread"] = worker_context().get_start_method()
+        ticker.set()
+        thread.join()
+        server = LocalExecutor(2, start="forkserver")
+        served = sw.run(spec("v"), Path(tmp) / "v", executor=server)
+        out["asked"] = server.start_method
+        out["server_same_as_serial"] = firms(served) == firms(serial)
+        out["after_a_server"] = worker_context().get_start_method()
+    print(json.dumps(out))
+"""
+
+
+@pytest.mark.slow
+def test_a_warm_process_forks_its_workers_with_the_same_numbers(tmp_path: Path) -> None:
+    script = tmp_path / "warm.py"
+    script.write_text(WARM)
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=900, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["auto"] == "fork"
+    assert out["same_as_serial"] is True
+    assert out["second"] == "fork"
+    assert out["parents"] == [True]  # the workers are this process's children
+    assert out["warm_module"] == ["False"]  # ... not the fork server's, which never started
+    assert len(out["sigterm"]) == 1 and "worker process died" in out["sigterm"][0]
+    assert out["with_a_thread"] == "forkserver"
+    assert out["asked"] == "forkserver"
+    assert out["server_same_as_serial"] is True
+    assert out["after_a_server"] == "forkserver"  # a server once started is kept
+
+
+def test_a_cold_process_uses_the_fork_server() -> None:
+    code = (
+        "from sim.sweep.context import worker_context\n"
+        "print(worker_context().get_start_method())\n"
+        "import sim.model, sim.sweep.worker\n"
+        "print(worker_context().get_start_method())\n"
+        "print(worker_context('sim.ui.replicates').get_start_method())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=600, check=True
+    )
+    assert done.stdout.split() == ["forkserver", "fork", "forkserver"]
+
+
+def test_an_unknown_start_method_is_refused() -> None:
+    from sim.sweep.context import worker_context
+    from sim.sweep.executors import LocalExecutor
+
+    with pytest.raises(ValueError, match="start: expected one of auto, fork, forkserver, spawn"):
+        LocalExecutor(2, start="thread")
+    with pytest.raises(ValueError, match="got 'x'"):
+        worker_context(start="x")
