@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.draws import ADOPT, ADOPT_FIRM, uniform
+from sim.draws import ADOPT, ADOPT_FIRM, draw_uniforms, uniform
 from sim.jit import by_value, kernel, parallel_kernel, prange, rule, run_tasks
 from sim.params.stacked import StackedParams
 from sim.rules import choice
@@ -121,12 +121,11 @@ def adopt(
     adopt_key = keys[b, ADOPT, m]
     firm_key = keys[b, ADOPT_FIRM, m]
     first = offsets[b]
-    # every customer's uniform (one loop of independent hashes), then the unserved ones below
-    # the bound, kept in order (a loop without branches)
+    # every customer's uniform, then the unserved ones below the bound, kept in order (a loop
+    # without branches)
     draws = np.empty(max(hi - lo, 0))
     rows = np.empty(max(hi - lo, 0), np.int64)
-    for j in range(hi - lo):
-        draws[j] = uniform(adopt_key, lo + j - first)
+    draw_uniforms(adopt_key, lo, hi, first, draws)
     n_rows = 0
     for j in range(hi - lo):
         i = lo + j

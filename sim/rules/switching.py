@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.draws import CHURN, LEAVE_TO, uniform, uniform_column
+from sim.draws import CHURN, LEAVE_TO, draw_uniforms, uniform_column
 from sim.jit import by_value, inlined_rule, kernel, parallel_kernel, prange, rule, run_tasks
 from sim.params.stacked import StackedParams
 from sim.rules import choice
@@ -291,10 +291,9 @@ def switch_rows(
         firms = industries[m, :n_local]
         churn_key = keys[CHURN, m]
         choice_key = keys[LEAVE_TO, m]
-        # every customer's uniform (one loop of independent hashes), then the served ones
-        # below the bound on everyone's chance, kept in order
-        for j in range(hi - lo):
-            draws[j] = uniform(churn_key, lo + j - first)
+        # every customer's uniform, then the served ones below the bound on everyone's
+        # chance, kept in order
+        draw_uniforms(churn_key, lo, hi, first, draws)
         n_rows = 0
         for j in range(hi - lo):
             rows[n_rows] = lo + j
