@@ -320,7 +320,6 @@ def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
     indptr, indices = batch.indptr, batch.indices
     n_tasks = len(batch.tasks[0])
     sizes = np.zeros(batch.M, np.int64)  # 0: the industry is skipped
-    industries = np.zeros((batch.M, max(batch.F, 1)), np.int64)
     bounds = np.zeros((batch.M, batch.B))
     totals = np.zeros((batch.M, batch.B, batch.F), np.int64)
     for m in range(batch.M):
@@ -328,7 +327,6 @@ def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
         if len(firms) == 0 or not batch.visible[:, :, firms].any():
             continue
         sizes[m] = len(firms)
-        industries[m, : len(firms)] = firms
         bounds[m] = adoption_bounds(batch, m, marketing)
         if batch.complete:  # a batch of one market on the complete graph
             sup = cs.supplier[m]
@@ -366,6 +364,7 @@ def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
         t.price_term,
     )
     acquired = np.zeros((n_tasks, batch.F))
+    industries = batch.industry_members  # the firms of industry m: row m's first sizes[m]
     args = (n_tasks, batch.tasks, industries, sizes, (bounds, totals), before, after, acquired)
     run_tasks(serial_tasks, parallel_tasks, n_tasks, *args)
     np.add.at(scratch.acquired, batch.tasks[0], acquired)  # whole counts: exact in any order

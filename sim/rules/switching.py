@@ -538,10 +538,6 @@ def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
         return
     t = choice.step_terms(batch)
     batch.attitude_range = attitude_ranges(batch)
-    sizes = np.array([len(f) for f in batch.industry_firms], np.int64)
-    industries = np.zeros((batch.M, max(sizes.max(initial=0), 1)), np.int64)
-    for m, firms in enumerate(batch.industry_firms):
-        industries[m, : len(firms)] = firms
     bound, gap_bound, z = churn_bounds(batch, t)
     table, top = chance_table(z, batch.steps_per_year)
     task_market, task_lo, task_hi = batch.tasks
@@ -575,8 +571,8 @@ def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
         batch.keys,
         batch.consts,
         batch.visible,
-        industries,
-        sizes,
+        batch.industry_members,
+        batch.industry_sizes,
         (bound, gap_bound, table, top, PER_UNIT),
         state,
         (t.promise, t.review_part, t.review_weight, t.public, t.price_term),
