@@ -446,11 +446,9 @@ def test_tally_adds_each_firms_customers_in_order() -> None:
             assert got["customers"][0, f] == len(mine)
 
 
-def test_count_customers_counts_each_firms_customers_in_live_markets() -> None:
-    """``count_customers`` (economics) against numpy's count, in a batch where one market has
-    stopped (its count is kept as it was)."""
+def _three_markets_the_second_stopped():
+    """A batch of three baseline markets after 3 steps, market 1 marked stopped."""
     from sim.batch import MarketBatch
-    from sim.rules.economics import count_customers
 
     markets = [
         sim.CustomerMarket("baseline", rng=s, overrides={"market.customers": 700 + 100 * s})
@@ -459,6 +457,15 @@ def test_count_customers_counts_each_firms_customers_in_live_markets() -> None:
     batch = MarketBatch(markets)
     batch.run(3)
     batch.live[1] = False
+    return batch
+
+
+def test_count_customers_counts_each_firms_customers_in_live_markets() -> None:
+    """``count_customers`` (economics) against numpy's count, in a batch where one market has
+    stopped (its count is kept as it was)."""
+    from sim.rules.economics import count_customers
+
+    batch = _three_markets_the_second_stopped()
     kept = batch.firm_state.customers[1].copy()
     batch.firm_state.customers[...] = -5
     batch.firm_state.customers[1] = kept
@@ -477,16 +484,9 @@ def test_switching_reads_the_batchs_industry_tables_with_a_market_stopped() -> N
     ``belongs``: built once, read by switching, acquisition and ``count_customers``) are the
     firms of each industry; with one market stopped, switching leaves it alone and moves
     customers of the others only between firms of the customer's own industry."""
-    from sim.batch import MarketBatch
     from sim.rules import switching
 
-    markets = [
-        sim.CustomerMarket("baseline", rng=s, overrides={"market.customers": 700 + 100 * s})
-        for s in (1, 2, 3)
-    ]
-    batch = MarketBatch(markets)
-    batch.run(3)
-    batch.live[1] = False
+    batch = _three_markets_the_second_stopped()
     assert batch.M > 1
     for m, firms in enumerate(batch.industry_firms):
         size = batch.industry_sizes[m]
