@@ -47,7 +47,7 @@ from sim.state import BatchScratch, CustomerState, FirmState, Workspace
 if TYPE_CHECKING:
     from sim.model import CustomerMarket
 
-__all__ = ["MarketBatch", "run", "shape_of"]
+__all__ = ["MarketBatch", "industry_tables", "run", "shape_of"]
 
 
 def shape_of(market: CustomerMarket) -> tuple[Any, ...]:
@@ -66,6 +66,22 @@ def shape_of(market: CustomerMarket) -> tuple[Any, ...]:
         market.dtype.str,
         market.adjacency_is_complete,
     )
+
+
+def industry_tables(
+    industry_firms: list[np.ndarray], n_firms: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(sizes, members, belongs)`` of the firms of each industry (``industry_firms``, one
+    array per industry): ``[M]`` how many, ``[M, width]`` which (row ``m``'s first ``sizes[m]``;
+    the rest 0, width at least 1) and ``[M, n_firms]`` whether firm ``f`` is of industry ``m``:
+    the tables the kernels take (``MarketBatch``)."""
+    sizes = np.array([len(f) for f in industry_firms], np.int64)
+    members = np.zeros((len(industry_firms), max(sizes.max(initial=0), 1)), np.int64)
+    belongs = np.zeros((len(industry_firms), n_firms), np.bool_)
+    for m, firms in enumerate(industry_firms):
+        members[m, : len(firms)] = firms
+        belongs[m, firms] = True
+    return sizes, members, belongs
 
 
 def _params_key(params: Any) -> tuple[Any, ...]:
@@ -94,6 +110,11 @@ class MarketBatch:
         Steps taken.
     live
         ``[B]``: the market is still running.
+    industry_firms, industry_sizes, industry_members, belongs
+        The firms of each industry: a list of ``M`` arrays; the same as a table, ``[M]`` how
+        many and ``[M, width]`` which (the first ``industry_sizes[m]`` of row ``m``); ``[M, F]``
+        whether firm ``f`` is of industry ``m``. Fixed for a batch (every market has the same
+        firms, a late entrant included), so built once, not by the phases on every step.
     record_every
         ``[B]``: a market records its metrics at the steps that are multiples of this (its
         scenario's ``collect_every`` unless changed); also at the steps in ``record_at``, and
@@ -125,6 +146,9 @@ class MarketBatch:
         self.M, self.K = len(first.industries), len(first.attributes)
         self.F, self.R = first.firm_state.n, first.n_regions
         self.industry_firms = [np.asarray(f, np.int64) for f in first.industry_firms]
+        self.industry_sizes, self.industry_members, self.belongs = industry_tables(
+            self.industry_firms, self.F
+        )
         self.cross_mask = np.asarray(first.cross_mask, bool)
         self.failure_mask = np.asarray(first.failure_mask, bool)
         self.price_index = first.price_index

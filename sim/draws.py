@@ -49,6 +49,7 @@ __all__ = [
     "PURPOSES",
     "KeyedDraws",
     "draw_key",
+    "draw_uniforms",
     "fill_normals",
     "normal",
     "purpose_code",
@@ -210,6 +211,16 @@ def uniform(base: Any, customer: int) -> float:
 def uniform_column(base: Any, customer: int, c: int) -> float:
     """The uniform of column ``c`` of one customer in the stream ``base``."""
     return unit(column(spread(customer, base), c))
+
+
+@rule
+def draw_uniforms(base: Any, lo: int, hi: int, first: int, out: np.ndarray) -> None:
+    """``out[j] = uniform(base, lo + j - first)`` for the customers ``lo..hi`` of a market whose
+    first customer is ``first``: the very same numbers as drawn one by one, in one loop of
+    independent hashes (which the compiler vectorises). The screening kernels (switching,
+    acquisition) draw every customer's uniform this way before keeping the few below a bound."""
+    for j in range(hi - lo):
+        out[j] = uniform(base, lo + j - first)
 
 
 # -- normals: the ziggurat (Doornik 2005, 128 layers) -------------------------------------------

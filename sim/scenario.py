@@ -409,10 +409,10 @@ def load_scenario(
     if problems:
         raise ScenarioError.of(problems)
     if scenario.claims:
-        from sim.robustness.claims import ClaimError, scenario_claims  # lazy: reads outcomes
+        from sim.robustness.claims import ClaimError, check_claims  # lazy: reads outcomes
 
         try:
-            scenario_claims(scenario)
+            check_claims(scenario)  # parsed once for the same claims, firms and time base
         except ClaimError as e:
             if path is not None and not overrides:  # a scenario file's claims must fit it
                 raise ScenarioError(where, e.key, e.detail) from None

@@ -16,7 +16,16 @@ import numpy as np
 import pytest
 
 import sim
-from sim.draws import CODES, ZIG_X, draw_key, fill_normals, normal, step_keys
+from sim.draws import (
+    CODES,
+    ZIG_X,
+    draw_key,
+    draw_uniforms,
+    fill_normals,
+    normal,
+    step_keys,
+    uniform,
+)
 from sim.rules import fused
 from sim.state import BatchScratch
 
@@ -48,6 +57,20 @@ def test_normals_of_a_block_are_the_normals_drawn_one_by_one(dtype: type) -> Non
         assert np.array_equal(got.view(np.uint8), expected.view(np.uint8)), width
         # the rare cases were met: draws beyond the base strip (the tail) and in the wedges
         assert (np.abs(expected) > ZIG_X[1]).sum() > 2
+
+
+def test_uniforms_of_a_block_are_the_uniforms_drawn_one_by_one() -> None:
+    """The screening kernels' ``draw_uniforms``: customer ``lo + j`` of a market whose first
+    customer is ``first`` gets its own uniform (its index in its market), the rest untouched."""
+    base = np.uint64(draw_key(np.uint64(2024), 7, 99, 1))
+    lo, hi, first = 1_500, 9_000, 1_000
+    got = np.full(hi - lo + 3, -1.0)
+    draw_uniforms(base, lo, hi, first, got)
+    expected = [uniform(base, i - first) for i in range(lo, hi)]
+    assert np.array_equal(got[: hi - lo], expected)
+    assert (got[hi - lo :] == -1.0).all() and 0.0 < got[: hi - lo].min() < 0.001
+    draw_uniforms(base, hi, hi, first, got)  # an empty block draws nothing
+    assert np.array_equal(got[: hi - lo], expected)
 
 
 def _stepped(scenario: str, n: int, dtype: str, **overrides: object) -> sim.CustomerMarket:

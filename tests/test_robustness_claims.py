@@ -209,6 +209,41 @@ def test_a_variant_whose_firms_differ_drops_the_claims_but_a_bad_file_still_fail
         load_scenario(path, {"firms": two})
 
 
+def test_a_sweep_plan_parses_the_scenarios_claims_once_and_bad_claims_say_the_same(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A plan checks every design point's scenario; its claims, firms and time base are the
+    base's, so the claims are parsed once for all points (``check_claims``), not once a point.
+    A claim that does not fit is refused with the same message every time."""
+    from sim.robustness import claims
+    from sim.sweep.plan import build_plan
+
+    parsed = []
+
+    def counted(scenario, steps=None):
+        parsed.append(scenario.name)
+        return scenario_claims(scenario, steps)
+
+    monkeypatch.setattr(claims, "scenario_claims", counted)
+    monkeypatch.setattr(claims, "_CHECKED", {})
+    points = [{"set": {"expectations.rate_up": 0.1 + 0.01 * i}} for i in range(30)]
+    spec = {"name": "once", "scenario": "overpromise_vs_honest", "steps": 52}
+    plan = build_plan({**spec, "design": {"kind": "list", "points": points}})
+    assert len(plan.tasks) == 30 and len(plan.scenario.claims) == 3
+    assert parsed == ["overpromise_vs_honest"]
+    load_scenario("overpromise_vs_honest", {"steps": 30})  # a shorter run: checked again
+    assert len(parsed) == 2
+    path = tmp_path / "bad_claims.toml"
+    path.write_text(BAD)
+    said = []
+    for _ in range(2):
+        with pytest.raises(ScenarioError) as e:
+            load_scenario(path)
+        said.append(str(e.value))
+    assert said[0] == said[1] and "claims[1].holds" in said[0] and "'typo'" in said[0]
+    assert len(parsed) == 3
+
+
 def test_a_run_whose_market_stopped_early_has_no_final_value() -> None:
     _, firms = _tables()
     # r3's firms both closed after step 2: its market stopped and kept no later rows

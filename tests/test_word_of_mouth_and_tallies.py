@@ -11,6 +11,7 @@ checked rule by rule against the agent-by-agent reference in tests/test_referenc
 from __future__ import annotations
 
 import copy
+from dataclasses import fields
 from types import SimpleNamespace
 
 import numpy as np
@@ -445,11 +446,9 @@ def test_tally_adds_each_firms_customers_in_order() -> None:
             assert got["customers"][0, f] == len(mine)
 
 
-def test_count_customers_counts_each_firms_customers_in_live_markets() -> None:
-    """``count_customers`` (economics) against numpy's count, in a batch where one market has
-    stopped (its count is kept as it was)."""
+def _three_markets_the_second_stopped():
+    """A batch of three baseline markets after 3 steps, market 1 marked stopped."""
     from sim.batch import MarketBatch
-    from sim.rules.economics import count_customers
 
     markets = [
         sim.CustomerMarket("baseline", rng=s, overrides={"market.customers": 700 + 100 * s})
@@ -458,6 +457,15 @@ def test_count_customers_counts_each_firms_customers_in_live_markets() -> None:
     batch = MarketBatch(markets)
     batch.run(3)
     batch.live[1] = False
+    return batch
+
+
+def test_count_customers_counts_each_firms_customers_in_live_markets() -> None:
+    """``count_customers`` (economics) against numpy's count, in a batch where one market has
+    stopped (its count is kept as it was)."""
+    from sim.rules.economics import count_customers
+
+    batch = _three_markets_the_second_stopped()
     kept = batch.firm_state.customers[1].copy()
     batch.firm_state.customers[...] = -5
     batch.firm_state.customers[1] = kept
@@ -469,3 +477,36 @@ def test_count_customers_counts_each_firms_customers_in_live_markets() -> None:
         np.testing.assert_array_equal(batch.firm_state.customers[b], want)
         assert want.sum() > 0
     np.testing.assert_array_equal(batch.firm_state.customers[1], kept)
+
+
+def test_switching_reads_the_batchs_industry_tables_with_a_market_stopped() -> None:
+    """The industry tables a batch holds (``industry_sizes``, ``industry_members``,
+    ``belongs``: built once, read by switching, acquisition and ``count_customers``) are the
+    firms of each industry; with one market stopped, switching leaves it alone and moves
+    customers of the others only between firms of the customer's own industry."""
+    from sim.rules import switching
+
+    batch = _three_markets_the_second_stopped()
+    assert batch.M > 1
+    for m, firms in enumerate(batch.industry_firms):
+        size = batch.industry_sizes[m]
+        np.testing.assert_array_equal(batch.industry_members[m, :size], firms)
+        np.testing.assert_array_equal(np.flatnonzero(batch.belongs[m]), firms)
+    assert batch.belongs.sum(axis=0).tolist() == [1] * batch.F  # each firm in one industry
+    cs = batch.customer_state
+    before = cs.supplier.copy()
+    lo, hi = batch.offsets[1], batch.offsets[2]
+    stopped = {f.name: getattr(cs, f.name)[..., lo:hi].copy() for f in fields(cs)}
+    scratch = BatchScratch(batch.B, batch.F, np.zeros(batch.B, bool))
+    for _ in range(5):  # a few steps' worth of switching, so that some customers move
+        batch.steps += 1
+        batch.keys = step_keys(batch.seeds, batch.steps, CODES, batch.M)
+        batch.kept_terms = None
+        switching.apply(batch, scratch)
+    for name, values in stopped.items():
+        np.testing.assert_array_equal(getattr(cs, name)[..., lo:hi], values, err_msg=name)
+    assert scratch.churned[1].sum() == 0 and scratch.churned[[0, 2]].sum() > 0
+    moved = (cs.supplier != before) & (cs.supplier >= 0)
+    for m in range(batch.M):
+        assert batch.belongs[m, cs.supplier[m][moved[m]]].all()
+    assert moved.any()

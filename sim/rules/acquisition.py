@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.draws import ADOPT, ADOPT_FIRM, uniform
+from sim.draws import ADOPT, ADOPT_FIRM, draw_uniforms, uniform
 from sim.jit import by_value, kernel, parallel_kernel, prange, rule, run_tasks
 from sim.params.stacked import StackedParams
 from sim.rules import choice
@@ -121,12 +121,11 @@ def adopt(
     adopt_key = keys[b, ADOPT, m]
     firm_key = keys[b, ADOPT_FIRM, m]
     first = offsets[b]
-    # every customer's uniform (one loop of independent hashes), then the unserved ones below
-    # the bound, kept in order (a loop without branches)
+    # every customer's uniform, then the unserved ones below the bound, kept in order (a loop
+    # without branches)
     draws = np.empty(max(hi - lo, 0))
     rows = np.empty(max(hi - lo, 0), np.int64)
-    for j in range(hi - lo):
-        draws[j] = uniform(adopt_key, lo + j - first)
+    draw_uniforms(adopt_key, lo, hi, first, draws)
     n_rows = 0
     for j in range(hi - lo):
         i = lo + j
@@ -321,7 +320,6 @@ def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
     indptr, indices = batch.indptr, batch.indices
     n_tasks = len(batch.tasks[0])
     sizes = np.zeros(batch.M, np.int64)  # 0: the industry is skipped
-    industries = np.zeros((batch.M, max(batch.F, 1)), np.int64)
     bounds = np.zeros((batch.M, batch.B))
     totals = np.zeros((batch.M, batch.B, batch.F), np.int64)
     for m in range(batch.M):
@@ -329,7 +327,6 @@ def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
         if len(firms) == 0 or not batch.visible[:, :, firms].any():
             continue
         sizes[m] = len(firms)
-        industries[m, : len(firms)] = firms
         bounds[m] = adoption_bounds(batch, m, marketing)
         if batch.complete:  # a batch of one market on the complete graph
             sup = cs.supplier[m]
@@ -367,6 +364,7 @@ def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
         t.price_term,
     )
     acquired = np.zeros((n_tasks, batch.F))
+    industries = batch.industry_members  # the firms of industry m: row m's first sizes[m]
     args = (n_tasks, batch.tasks, industries, sizes, (bounds, totals), before, after, acquired)
     run_tasks(serial_tasks, parallel_tasks, n_tasks, *args)
     np.add.at(scratch.acquired, batch.tasks[0], acquired)  # whole counts: exact in any order

@@ -238,18 +238,14 @@ def churn_bounds(batch: MarketBatch, t: Any) -> tuple[np.ndarray, np.ndarray, np
     attribute values (the expectations' range over the industry's served customers:
     ``batch.bounds``), and the attitudes and price sensitivities between their ranges
     (``batch.attitude_range``, ``batch.sensitivity_range``). Computed by :func:`limits`."""
-    sizes = np.array([len(f) for f in batch.industry_firms], np.int64)
-    industries = np.zeros((batch.M, max(sizes.max(initial=0), 1)), np.int64)
-    for m, firms in enumerate(batch.industry_firms):
-        industries[m, : len(firms)] = firms
     bound, z = np.zeros((batch.B, batch.M)), np.zeros((batch.B, batch.M))
     gap_bound = np.zeros((batch.B, batch.F))
     att_low, att_high = batch.attitude_range
     s_low, s_high = batch.sensitivity_range  # [B, 1]
     limits(
         batch.live,
-        industries,
-        sizes,
+        batch.industry_members,
+        batch.industry_sizes,
         t.promise,
         review_means(batch),
         t.review_weight,

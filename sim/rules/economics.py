@@ -96,10 +96,7 @@ def count_into(offsets, live, supplier, belongs, counts) -> None:
 def count_customers(batch: MarketBatch) -> None:
     """``firm_state.customers``: each firm's current customers, in every live market."""
     counts = np.zeros((batch.B, batch.F), np.int64)
-    belongs = np.zeros((batch.M, batch.F), np.bool_)
-    for m, firms in enumerate(batch.industry_firms):
-        belongs[m, firms] = True
-    count_into(batch.offsets, batch.live, batch.customer_state.supplier, belongs, counts)
+    count_into(batch.offsets, batch.live, batch.customer_state.supplier, batch.belongs, counts)
     customers = batch.firm_state.customers
     customers[...] = np.where(batch.live[:, None], counts, customers)
 

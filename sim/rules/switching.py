@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.draws import CHURN, LEAVE_TO, uniform, uniform_column
+from sim.draws import CHURN, LEAVE_TO, draw_uniforms, uniform_column
 from sim.jit import by_value, inlined_rule, kernel, parallel_kernel, prange, rule, run_tasks
 from sim.params.stacked import StackedParams
 from sim.rules import choice
@@ -291,10 +291,9 @@ def switch_rows(
         firms = industries[m, :n_local]
         churn_key = keys[CHURN, m]
         choice_key = keys[LEAVE_TO, m]
-        # every customer's uniform (one loop of independent hashes), then the served ones
-        # below the bound on everyone's chance, kept in order
-        for j in range(hi - lo):
-            draws[j] = uniform(churn_key, lo + j - first)
+        # every customer's uniform, then the served ones below the bound on everyone's
+        # chance, kept in order
+        draw_uniforms(churn_key, lo, hi, first, draws)
         n_rows = 0
         for j in range(hi - lo):
             rows[n_rows] = lo + j
@@ -539,10 +538,6 @@ def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
         return
     t = choice.step_terms(batch)
     batch.attitude_range = attitude_ranges(batch)
-    sizes = np.array([len(f) for f in batch.industry_firms], np.int64)
-    industries = np.zeros((batch.M, max(sizes.max(initial=0), 1)), np.int64)
-    for m, firms in enumerate(batch.industry_firms):
-        industries[m, : len(firms)] = firms
     bound, gap_bound, z = churn_bounds(batch, t)
     table, top = chance_table(z, batch.steps_per_year)
     task_market, task_lo, task_hi = batch.tasks
@@ -576,8 +571,8 @@ def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
         batch.keys,
         batch.consts,
         batch.visible,
-        industries,
-        sizes,
+        batch.industry_members,
+        batch.industry_sizes,
         (bound, gap_bound, table, top, PER_UNIT),
         state,
         (t.promise, t.review_part, t.review_weight, t.public, t.price_term),
