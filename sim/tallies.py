@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.jit import kernel
+from sim.jit import kernel, parallel_kernel, prange, run_tasks
 
 if TYPE_CHECKING:
     from sim.batch import MarketBatch
 
 __all__ = [
     "DETRACTOR",
+    "PARALLEL_TALLY",
     "PROMOTER",
     "TALLIES",
     "cohort_counts",
@@ -151,6 +152,63 @@ def tally(
 
 
 @kernel
+def tally_firm(f, offsets, recording, supplier, satisfaction, complaints, answered, trust,
+               commitment, recommend, attitude, belongs, promoter, detractor,
+               total) -> None:  # fmt: skip
+    """Firm ``f``'s part of :func:`tally`: its tallies in every recording market, block after
+    block and customer after customer, the order in which :func:`tally` adds them."""
+    mine = np.zeros(TALLY_BLOCK, np.int64)
+    for b in range(len(offsets) - 1):
+        if not recording[b]:
+            continue
+        for lo in range(offsets[b], offsets[b + 1], TALLY_BLOCK):
+            hi = min(offsets[b + 1], lo + TALLY_BLOCK)
+            for m in range(supplier.shape[0]):
+                if belongs[m, f]:
+                    count = _customers_of(supplier[m, lo:hi], f, mine)
+                    _add_firm(mine[:count], lo, m, f, satisfaction, complaints, answered,
+                              trust, commitment, recommend, attitude, promoter, detractor,
+                              total[b, f])  # fmt: skip
+            total[b, f, 10] += _block_sum(attitude[f], lo, hi)
+
+
+@kernel
+def served_anywhere(offsets, recording, supplier, served) -> None:
+    """``served[b]`` += the customers of recording market ``b`` with a supplier in at least one
+    industry (:func:`tally`'s count)."""
+    for b in range(len(offsets) - 1):
+        if recording[b]:
+            for i in range(offsets[b], offsets[b + 1]):
+                anywhere = False
+                for m in range(supplier.shape[0]):
+                    anywhere |= supplier[m, i] >= 0
+                served[b] += anywhere
+
+
+@parallel_kernel
+def parallel_tally(offsets, recording, supplier, satisfaction, complaints, answered, trust,
+                   commitment, recommend, attitude, belongs, promoter, detractor, total,
+                   served) -> None:  # fmt: skip
+    """:func:`tally` as parallel tasks, one a firm (:func:`tally_firm`) and one counting the
+    served (:func:`served_anywhere`): each firm's sums are added in the same order as
+    :func:`tally` adds them, so the tallies are the same to the bit."""
+    n_firms = belongs.shape[1]
+    for t in prange(n_firms + 1):
+        if t < n_firms:
+            tally_firm(t, offsets, recording, supplier, satisfaction, complaints, answered,
+                       trust, commitment, recommend, attitude, belongs, promoter, detractor,
+                       total)  # fmt: skip
+        else:
+            served_anywhere(offsets, recording, supplier, served)
+
+
+PARALLEL_TALLY = 250_000
+"""Customers of a batch from which :func:`tally_customers` adds its firms as parallel tasks (at
+1M customers and 6 firms: docs/performance.md); below, a launch of numba's threads costs more
+than it saves."""
+
+
+@kernel
 def _customers_of(supplier: np.ndarray, f: int, mine: np.ndarray) -> int:
     """The positions of firm ``f``'s customers in ``supplier`` (a block), in order, into
     ``mine``; returns how many (a loop without branches)."""
@@ -223,7 +281,11 @@ def tally_customers(batch: MarketBatch, recording: np.ndarray) -> dict[str, np.n
     ft = cs.satisfaction.dtype.type
     total = np.zeros((batch.B, batch.F, len(TALLIES)))
     served = np.zeros(batch.B, np.int64)
-    tally(
+    parallel = parallel_tally if cs.supplier.shape[1] >= PARALLEL_TALLY else tally
+    run_tasks(
+        tally,
+        parallel,
+        batch.F + 1,
         batch.offsets,
         recording,
         cs.supplier,

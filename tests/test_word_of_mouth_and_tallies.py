@@ -446,6 +446,41 @@ def test_tally_adds_each_firms_customers_in_order() -> None:
             assert got["customers"][0, f] == len(mine)
 
 
+def test_the_tally_as_parallel_tasks_equals_the_serial_tally() -> None:
+    """The tally as one task a firm (large markets, two threads) gives the serial tally's bits,
+    over markets of several blocks, one of which does not record."""
+    from sim.batch import MarketBatch
+    from sim.jit import threads, use_threads
+    from sim.tallies import DETRACTOR, PROMOTER, TALLIES, TALLY_BLOCK, parallel_tally, tally
+
+    sizes = (2 * TALLY_BLOCK + 77, TALLY_BLOCK + 5, 3 * TALLY_BLOCK)
+    markets = [
+        sim.CustomerMarket("baseline", rng=s, overrides={"market.customers": n})
+        for s, n in enumerate(sizes)
+    ]
+    batch = MarketBatch(markets)
+    batch.run(4)
+    cs = batch.customer_state
+    ft = cs.satisfaction.dtype.type
+    recording = np.array([True, False, True])
+    belongs = sim.tallies.industry_membership(batch)
+    out, before = [], threads()
+    use_threads(2)
+    for kernel in (tally, parallel_tally):
+        total = np.zeros((batch.B, batch.F, len(TALLIES)))
+        served = np.zeros(batch.B, np.int64)
+        kernel(batch.offsets, recording, cs.supplier, cs.satisfaction, cs.complaints, cs.answered,
+               cs.trust, cs.commitment, cs.recommend, cs.attitude, belongs, ft(PROMOTER),
+               ft(DETRACTOR), total, served)  # fmt: skip
+        out.append((total, served))
+    use_threads(before)
+    (serial, served), (parallel, served_too) = out
+    assert serial.tobytes() == parallel.tobytes()  # to the bit
+    np.testing.assert_array_equal(served, served_too)
+    assert (serial[1] == 0).all() and served[1] == 0  # the market that does not record
+    assert (serial[[0, 2], :, 0].sum(axis=1) > 0).all() and (served[[0, 2]] > 0).all()
+
+
 def _three_markets_the_second_stopped():
     """A batch of three baseline markets after 3 steps, market 1 marked stopped."""
     from sim.batch import MarketBatch
