@@ -182,3 +182,30 @@ def test_the_stamp_changes_when_a_rule_file_changes(tmp_path: Path, monkeypatch)
     (package / "rules" / "trust.py").write_text("x = 2\n")
     monkeypatch.setattr(sim.jit.RuleCacheLocator, "_stamp", None)
     assert locator.get_source_stamp() != before
+
+
+@pytest.mark.parametrize(
+    ("env", "want"),
+    [
+        ({}, sim.jit.SPIN_COUNT),
+        ({"GOMP_SPINCOUNT": "500"}, "500"),
+        ({"OMP_WAIT_POLICY": "active"}, None),
+    ],
+)
+def test_openmp_threads_spin_briefly_unless_the_environment_says(
+    env: dict, want: str | None
+) -> None:
+    """Importing ``sim.jit`` (as every module with a parallel kernel does) sets
+    ``GOMP_SPINCOUNT`` to ``sim.jit.SPIN_COUNT`` before numba loads OpenMP (a worker thread would
+    otherwise spin about 10 ms of a core after every parallel kernel), and leaves a spin count or
+    a wait policy the user set alone."""
+    clean = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
+    code = "import os, sim.jit; print(os.environ.get('GOMP_SPINCOUNT'))"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == str(want)
