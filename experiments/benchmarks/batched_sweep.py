@@ -18,7 +18,9 @@ Issue 16's targets for sweeps of small markets, measured side by side on this ma
 (``--baseline-path /work/old-main``), run in a subprocess with that folder first on
 ``PYTHONPATH`` (its workers inherit it), with this checkout's virtualenv. Every measurement runs
 in its own process, after a warm-up sweep that loads (or first compiles) the kernels; the figures
-are wall times of ``sim.sweep.run`` including starting the workers. The four setups at 104 steps
+are wall times of ``sim.sweep.run`` including starting the workers (this checkout's forked from
+the warm measuring process; also measured from a cold and from a warm fork server), and of
+``cxsim sweep`` in a fresh process, start and imports included. The four setups at 104 steps
 (before and this, 1 and 2 workers) run ``--rounds`` times in turn, so that a change in the
 machine's load hits all of them; the table gives medians. The sweep is overpromise_vs_honest at
 1,000 customers over a grid of the over-promiser's inflation, two replicates, keeping every 13th
