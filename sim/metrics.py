@@ -45,7 +45,6 @@ from sim.tallies import (
     PROMOTER,
     TALLIES,
     cohort_counts,
-    industry_membership,
     tally,
     tally_customers,
 )
@@ -62,7 +61,6 @@ __all__ = [
     "BatchRecorder",
     "MetricsRecorder",
     "clv",
-    "industry_membership",
     "nps",
     "tally",
     "tally_customers",
@@ -184,7 +182,7 @@ class BatchRecorder:
     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         fs, n_firms, size = batch.firm_state, batch.F, batch.size
         tally = tally_customers(batch, mask)
-        tally["stay"], tally["asked"] = intention_to_stay(batch, industry_membership(batch), mask)
+        tally["stay"], tally["asked"] = intention_to_stay(batch, batch.belongs, mask)
         with np.errstate(invalid="ignore", divide="ignore"):
             rated = tally["rated"]
             sat_mean = tally["satisfaction"] / rated

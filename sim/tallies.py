@@ -28,7 +28,6 @@ __all__ = [
     "PROMOTER",
     "TALLIES",
     "cohort_counts",
-    "industry_membership",
     "tally",
     "tally_customers",
 ]
@@ -121,9 +120,10 @@ def tally(
 
     Each block of :data:`TALLY_BLOCK` customers lists each firm's customers in order
     (:func:`_customers_of`, without branches), then adds them firm by firm with the sums held in
-    registers (:func:`_add_firm`): each firm's sums are still added customer by customer in
-    order, so they are the same to the bit as adding every customer into ``total`` directly,
-    which waited on the previous add to the same firm's row in memory (-20% at 1M customers).
+    registers (:func:`_add_firm`; both for each firm by :func:`_firm_block`): each firm's sums
+    are still added customer by customer in order, so they are the same to the bit as adding
+    every customer into ``total`` directly, which waited on the previous add to the same firm's
+    row in memory (-20% at 1M customers).
     """
     n_ind, n_firms = supplier.shape[0], belongs.shape[1]
     anywhere = np.zeros(TALLY_BLOCK, np.int64)
@@ -139,16 +139,28 @@ def tally(
                 sup = supplier[m, lo:hi]
                 for i in range(nb):
                     anywhere[i] |= sup[i] >= 0
-                for f in range(n_firms):
-                    if belongs[m, f]:
-                        count = _customers_of(sup, f, mine)
-                        _add_firm(mine[:count], lo, m, f, satisfaction, complaints, answered,
-                                  trust, commitment, recommend, attitude, promoter, detractor,
-                                  total[b, f])  # fmt: skip
             for i in range(nb):
                 served[b] += anywhere[i]
-            for f in range(attitude.shape[0]):  # the firm's reputation among everyone
-                total[b, f, 10] += _block_sum(attitude[f], lo, hi)
+            for f in range(n_firms):
+                _firm_block(f, b, lo, hi, supplier, satisfaction, complaints, answered, trust,
+                            commitment, recommend, attitude, belongs, promoter, detractor, total,
+                            mine)  # fmt: skip
+
+
+@kernel
+def _firm_block(f, b, lo, hi, supplier, satisfaction, complaints, answered, trust, commitment,
+                recommend, attitude, belongs, promoter, detractor, total,
+                mine) -> None:  # fmt: skip
+    """Add firm ``f``'s customers among ``lo..hi`` (a block of market ``b``) to its tallies
+    ``total[b, f]``, and its reputation over the block: what :func:`tally` and
+    :func:`tally_firm` do for each firm and block (``mine``: room for a block's positions)."""
+    for m in range(supplier.shape[0]):
+        if belongs[m, f]:
+            count = _customers_of(supplier[m, lo:hi], f, mine)
+            _add_firm(mine[:count], lo, m, f, satisfaction, complaints, answered, trust,
+                      commitment, recommend, attitude, promoter, detractor,
+                      total[b, f])  # fmt: skip
+    total[b, f, 10] += _block_sum(attitude[f], lo, hi)  # the firm's reputation among everyone
 
 
 @kernel
@@ -163,13 +175,9 @@ def tally_firm(f, offsets, recording, supplier, satisfaction, complaints, answer
             continue
         for lo in range(offsets[b], offsets[b + 1], TALLY_BLOCK):
             hi = min(offsets[b + 1], lo + TALLY_BLOCK)
-            for m in range(supplier.shape[0]):
-                if belongs[m, f]:
-                    count = _customers_of(supplier[m, lo:hi], f, mine)
-                    _add_firm(mine[:count], lo, m, f, satisfaction, complaints, answered,
-                              trust, commitment, recommend, attitude, promoter, detractor,
-                              total[b, f])  # fmt: skip
-            total[b, f, 10] += _block_sum(attitude[f], lo, hi)
+            _firm_block(f, b, lo, hi, supplier, satisfaction, complaints, answered, trust,
+                        commitment, recommend, attitude, belongs, promoter, detractor, total,
+                        mine)  # fmt: skip
 
 
 @kernel
@@ -277,7 +285,6 @@ def tally_customers(batch: MarketBatch, recording: np.ndarray) -> dict[str, np.n
     everyone (``attitude``); ``served_anywhere`` ``[B]``, customers with a supplier in at least
     one industry. Markets not in ``recording`` get zeros."""
     cs = batch.customer_state
-    belongs = industry_membership(batch)
     ft = cs.satisfaction.dtype.type
     total = np.zeros((batch.B, batch.F, len(TALLIES)))
     served = np.zeros(batch.B, np.int64)
@@ -296,7 +303,7 @@ def tally_customers(batch: MarketBatch, recording: np.ndarray) -> dict[str, np.n
         cs.commitment,
         cs.recommend,
         cs.attitude,
-        belongs,
+        batch.belongs,
         ft(PROMOTER),
         ft(DETRACTOR),
         total,
@@ -305,11 +312,3 @@ def tally_customers(batch: MarketBatch, recording: np.ndarray) -> dict[str, np.n
     out = {name: total[:, :, i] for i, name in enumerate(TALLIES)}
     out["served_anywhere"] = served
     return out
-
-
-def industry_membership(batch: MarketBatch) -> np.ndarray:
-    """``[M, F]`` bool: firm ``f`` is one of industry ``m``'s."""
-    belongs = np.zeros((batch.M, batch.F), bool)
-    for m, firms in enumerate(batch.industry_firms):
-        belongs[m, firms] = True
-    return belongs

@@ -16,7 +16,7 @@ import pytest
 import sim
 import sim.indicators
 from sim.indicators import RELATIONSHIP_INDICATORS, STAY_YEARS, SURVEY_ITEMS, panel
-from sim.metrics import FIRM_COLUMNS, MARKET_COLUMNS, industry_membership
+from sim.metrics import FIRM_COLUMNS, MARKET_COLUMNS
 from sim.rules import choice
 from sim.rules.expectations import credibility_weight_of_reviews
 
@@ -156,9 +156,7 @@ def test_a_large_market_asks_a_fixed_systematic_panel(monkeypatch) -> None:
     monkeypatch.setattr(sim.indicators, "PANEL_SIZE", 200)
     assert panel(900) == slice(0, 900, 5)
     batch = model.batch
-    got, asked = sim.indicators.intention_to_stay(
-        batch, industry_membership(batch), np.array([True])
-    )
+    got, asked = sim.indicators.intention_to_stay(batch, batch.belongs, np.array([True]))
     got, asked = got[0], asked[0]
     rows = np.arange(0, 900, 5)
     np.testing.assert_allclose(got / asked, stay_oracle(model, rows), rtol=1e-6)

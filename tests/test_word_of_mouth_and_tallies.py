@@ -322,6 +322,8 @@ def test_tally_matches_the_oracle_on_crafted_customers() -> None:
     """Unserved customers, no S (NaN), answers beyond 0..10, thresholds hit exactly,
     complaints answered or not, a supplier from another industry (counted for nobody, but
     served), and an industry without firms."""
+    from sim.batch import industry_tables
+
     model = crafted_market()
     cs = model.customer_state
     n = 40
@@ -338,6 +340,10 @@ def test_tally_matches_the_oracle_on_crafted_customers() -> None:
     assert_same_tallies(*tallies_both_ways(model))
     for firms in (model.industry_firms, model.batch.industry_firms):
         firms[2] = np.zeros(0, np.int64)  # no firm in the third industry
+    batch = model.batch  # its industry tables are fixed for a batch: rebuilt for the new firms
+    batch.industry_sizes, batch.industry_members, batch.belongs = industry_tables(
+        batch.industry_firms, batch.F
+    )
     want, got = tallies_both_ways(model)
     assert_same_tallies(want, got)
     assert want["served_anywhere"] == n - 1
@@ -463,7 +469,7 @@ def test_the_tally_as_parallel_tasks_equals_the_serial_tally() -> None:
     cs = batch.customer_state
     ft = cs.satisfaction.dtype.type
     recording = np.array([True, False, True])
-    belongs = sim.tallies.industry_membership(batch)
+    belongs = batch.belongs
     out, before = [], threads()
     use_threads(2)
     for kernel in (tally, parallel_tally):
