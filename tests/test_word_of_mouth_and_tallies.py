@@ -426,6 +426,68 @@ def test_draws_block_is_the_customer_by_customer_rule(steps_per_year: int) -> No
     assert not (want[supplier < 0]).any()
 
 
+# -- hearing in tasks over ranges of customers -----------------------------------------------
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_hearing_in_tasks_moves_the_same_state(threads: int) -> None:
+    """``hear`` over 1, 2, 3 or 7 ranges of customers, one after another (one thread) or as
+    parallel tasks (two), leaves the same state to the bit and gives the same counts: each
+    task takes the deliveries to its own customers in message order, and a listener's state is
+    its own. Its scratch is left as it found it."""
+    import inspect
+
+    import numba
+
+    from sim.rules import listening
+
+    calls = []
+    real = word_of_mouth.hear
+
+    def keep(*args):
+        calls.append([a.copy() if isinstance(a, np.ndarray) else a for a in args])
+        return real(*args)
+
+    model = sim.CustomerMarket("baseline", rng=3, overrides={"market.customers": 4000})
+    model.run(2)
+    word_of_mouth.hear = keep
+    try:
+        model.step()
+    finally:
+        word_of_mouth.hear = real
+    assert len(calls) == 3
+    names = list(inspect.signature(listening.hear).parameters)[:-1]  # all but n_tasks
+    state = ("heard", "benchmark", "attitude", "trust", "weights", "flags", "tally", "sums")
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        for call in calls:
+            results = []
+            for n_tasks in (1, 2, 3, 7):
+                args = dict(
+                    zip(
+                        names,
+                        [x.copy() if isinstance(x, np.ndarray) else x for x in call],
+                        strict=True,
+                    )
+                )
+                counts = listening.hear(**args, n_tasks=n_tasks)
+                results.append((counts, [args[name] for name in state]))
+            assert results[0][0][0] > 500  # listeners enough for every range to hold some
+            for counts, arrays in results[1:]:
+                assert counts == results[0][0]
+                for got, want in zip(arrays, results[0][1], strict=True):
+                    np.testing.assert_array_equal(got, want)
+            given = dict(zip(names, call, strict=True))
+            for name in ("heard", "attitude", "trust"):  # the listeners moved
+                moved = results[0][1][state.index(name)]
+                assert not np.array_equal(given[name], moved, equal_nan=True)
+            for name in ("flags", "tally", "sums"):  # the scratch as found
+                np.testing.assert_array_equal(results[0][1][state.index(name)], given[name])
+    finally:
+        numba.set_num_threads(before)
+
+
 # -- the per-firm sums in order, the customer counts ---------------------------------------------
 
 

@@ -28,9 +28,9 @@ from typing import Any
 import numpy as np
 
 from sim.draws import REACH, uniform_column
-from sim.jit import kernel, prefetch
+from sim.jit import kernel, parallel_kernel, prange, prefetch, run_tasks, threads
 
-__all__ = ["AHEAD", "expand_csr", "hear"]
+__all__ = ["AHEAD", "LISTEN_TASK", "expand_csr", "hear"]
 
 AHEAD = 32
 """Iterations ahead that the gathering loops prefetch (16 to 64 measured about the same)."""
@@ -101,7 +101,11 @@ def expand_csr(
     return out
 
 
-@kernel
+LISTEN_TASK = 32768
+"""Customers a task of :func:`hear` takes at least: fewer customers, one task on the calling
+thread (a parallel launch costs a thread wake-up)."""
+
+
 def hear(
     message: np.ndarray,
     receiver: np.ndarray,
@@ -130,13 +134,21 @@ def hear(
     flags: np.ndarray,
     stamp: np.ndarray,
     rank: np.ndarray,
+    own: np.ndarray,
     who: np.ndarray,
     tally: np.ndarray,
     sums: np.ndarray,
     said: np.ndarray,
+    n_tasks: int | None = None,
 ) -> tuple[int, int]:
     """One industry's deliveries: update what the listeners heard, their benchmarks, their
     attitudes toward the industry's firms and their trust in those firms' word.
+
+    The customers are cut into ``n_tasks`` ranges (default: one per thread, at least
+    :data:`LISTEN_TASK` customers each), each a task that takes the deliveries to its own
+    customers, in message order, and moves its own listeners' state: a listener's numbers are the
+    same whatever the ranges, and the tasks run in parallel (:func:`mark`, then
+    :func:`listen`).
 
     Parameters
     ----------
@@ -185,6 +197,8 @@ def hear(
         uint8 ``[N]``, all zero; left all zero.
     stamp, rank
         Integer scratch: ``[N]`` and one per delivery, of one type.
+    own
+        Integer scratch, one per delivery: the deliveries of each task, in message order.
     who
         Scratch, room for ``len(receiver) + 1``: the listeners.
     tally
@@ -197,6 +211,8 @@ def hear(
         sum of what it heard, then its highest praise per cross attribute).
     said
         Scratch in the float type of ``experience``, room for ``len(senders) * K``.
+    n_tasks
+        Ranges of customers (tests; default above).
 
     Returns
     -------
@@ -205,62 +221,137 @@ def hear(
         one firm (at most ``len(moved) - 1``, else ``moved`` was too short).
     """
     n = len(flags)
-    n_msg = len(senders)
-    n_del = len(receiver)
-    k_attr = experience.shape[1]
-    n_cross = len(cross)
-    width = k_attr + n_cross  # per listener: the sum of what it heard, its highest praise
+    if n_tasks is None:
+        n_tasks = max(1, min(threads(), n // LISTEN_TASK))
+    bounds = np.arange(n_tasks + 1, dtype=np.int64) * n // n_tasks  # customers of each task
+    listeners = np.zeros(n_tasks + 1, np.int64)  # then each task's first listener
+    deliveries = np.zeros(n_tasks + 1, np.int64)  # then each task's first delivery in ``own``
+    run_tasks(serial_mark, parallel_mark, n_tasks, n_tasks, bounds, receiver, senders,
+              experience, flags, said, listeners, deliveries)  # fmt: skip
+    np.cumsum(listeners, out=listeners)
+    np.cumsum(deliveries, out=deliveries)
+    most = np.zeros(n_tasks)
+    run_tasks(serial_listen, parallel_listen, n_tasks, n_tasks, bounds, listeners, deliveries,
+              message, receiver, first, local_firm, n_local, tone, positive, speaker_trust,
+              market, market_of, consts, heard, benchmark, cross, firms, moved, attitude,
+              moved_trust, trust, taught, teach_focus, weights, flags, stamp, rank, own, who,
+              tally, sums, said, most)  # fmt: skip
+    return int(listeners[-1]), int(most.max())
 
-    # what each message says
+
+@kernel
+def mark(t, n_tasks, bounds, receiver, senders, experience, flags, said, listeners,
+         deliveries):  # fmt: skip
+    """:func:`hear`'s first part for task ``t`` of ``n_tasks``: what its share of the messages
+    says (``said``), a flag on each of its customers (``bounds[t] .. bounds[t + 1] - 1``) that
+    receives a delivery; the number of its listeners and of its deliveries in
+    ``listeners[t + 1]`` and ``deliveries[t + 1]``."""
+    n_msg = len(senders)
+    k_attr = experience.shape[1]
     said = said[: n_msg * k_attr].reshape((n_msg, k_attr))
-    for j in range(n_msg):
+    for j in range(n_msg * t // n_tasks, n_msg * (t + 1) // n_tasks):
         prefetch(experience, senders[min(j + AHEAD, n_msg - 1)])
         for k in range(k_attr):
             said[j, k] = experience[senders[j], k]
+    lo, hi = bounds[t], bounds[t + 1]
+    mine = 0
+    for d in range(len(receiver)):
+        r = receiver[d]
+        if lo <= r < hi:
+            flags[r] = 1
+            mine += 1
+    count = 0
+    for r in range(lo, hi):
+        count += np.int64(flags[r])  # (a uint8 sum would wrap when run as Python)
+    listeners[t + 1] = count
+    deliveries[t + 1] = mine
 
-    # the listeners in increasing order, and each delivery's listener
-    for d in range(n_del):
-        flags[receiver[d]] = 1
-    n_who = 0
-    for r in range(n):
+
+@kernel
+def serial_mark(n_tasks, bounds, receiver, senders, experience, flags, said, listeners,
+                deliveries):  # fmt: skip
+    """Every task of :func:`mark`, one after another on the calling thread."""
+    for t in range(n_tasks):
+        mark(t, n_tasks, bounds, receiver, senders, experience, flags, said, listeners, deliveries)
+
+
+@parallel_kernel
+def parallel_mark(n_tasks, bounds, receiver, senders, experience, flags, said, listeners,
+                  deliveries):  # fmt: skip
+    """Every task of :func:`mark`, as parallel tasks on numba's threads."""
+    for t in prange(n_tasks):
+        mark(t, n_tasks, bounds, receiver, senders, experience, flags, said, listeners, deliveries)
+
+
+@kernel
+def listen(t, bounds, listeners, deliveries, message, receiver, first, local_firm, n_local, tone,
+           positive, speaker_trust, market, market_of, consts, heard, benchmark, cross, firms,
+           moved, attitude, moved_trust, trust, taught, teach_focus, weights, flags, stamp, rank,
+           own, who, tally, sums, said):  # fmt: skip
+    """:func:`hear`'s second part for task ``t``: its listeners in increasing order (``who``
+    from ``listeners[t]``), its deliveries in message order (``own`` from ``deliveries[t]``),
+    per listener the messages and tones per firm, the sum of what it heard and its highest
+    praise, then each listener's state moved by them. Returns the most messages one of its
+    listeners heard about one firm."""
+    k_attr = heard.shape[1]
+    n_cross = len(cross)
+    width = k_attr + n_cross  # per listener: the sum of what it heard, its highest praise
+    n_msg = len(tone)
+    said = said[: n_msg * k_attr].reshape((n_msg, k_attr))
+    lo, hi = bounds[t], bounds[t + 1]
+    w0, w1 = listeners[t], listeners[t + 1]
+    d0, d1 = deliveries[t], deliveries[t + 1]
+
+    # the listeners in increasing order, and each of the task's deliveries with its listener
+    n_who = w0
+    spare = len(who) - 1  # never a listener's slot: there are fewer listeners than deliveries
+    for r in range(lo, hi):
         stamp[r] = n_who  # r's position among the listeners, if it is one
-        who[n_who] = r  # one spare slot: every customer writes
-        n_who += np.int64(flags[r])  # (a uint8 sum would wrap when run as Python)
-    for i in range(n_who):
+        # every customer writes (no branch): a later listener of this task overwrites it, or
+        # it goes to the spare slot, never to the next task's first listener
+        who[n_who if n_who < w1 else spare] = r
+        n_who += np.int64(flags[r])
+    for i in range(w0, w1):
         flags[who[i]] = 0
+    n_del = len(receiver)
+    at = d0
     for d in range(n_del):
         prefetch(stamp, receiver[min(d + AHEAD, n_del - 1)])
-        rank[d] = stamp[receiver[d]]
+        r = receiver[d]
+        if lo <= r < hi:
+            own[at] = d
+            rank[at] = stamp[r]
+            at += 1
 
     # per listener, in message order: messages and tones per firm, sum of what was said, and
     # the highest praise per cross attribute
-    sums = sums[: n_who * width].reshape((n_who, width))
-    for d in range(n_del):
-        ahead = rank[min(d + AHEAD, n_del - 1)]
+    for e in range(d0, d1):
+        ahead = rank[min(e + AHEAD, d1 - 1)]
         prefetch(tally, 3 * n_local * ahead)
-        prefetch(sums, ahead)
-        i = rank[d]
-        j = message[d] - first
+        prefetch(sums, width * ahead)
+        i = rank[e]
+        j = message[own[e]] - first
         key = 3 * (i * n_local + local_firm[j])
         tally[key] += 1.0
         tally[key + 1] += np.float64(tone[j])
         tally[key + 2] += np.float64(speaker_trust[j])
+        row = width * i
         for k in range(k_attr):
-            sums[i, k] += said[j, k]
+            sums[row + k] += said[j, k]
         if positive[j]:
             p = consts[market[j]]
             for c in range(n_cross):
                 x = said[j, cross[c]]
                 if x >= p.praise_threshold:
-                    sums[i, k_attr + c] = max(sums[i, k_attr + c], p.praise_share * x)
+                    sums[row + k_attr + c] = max(sums[row + k_attr + c], p.praise_share * x)
 
     most = 0.0
     last = moved.shape[1] - 1
     n_att = attitude.shape[1]
     flat_attitude = attitude.reshape(-1)
     last_trust = moved_trust.shape[1] - 1
-    for i in range(n_who):
-        ahead = who[min(i + AHEAD, n_who - 1)]
+    for i in range(w0, w1):
+        ahead = who[min(i + AHEAD, w1 - 1)]
         prefetch(heard, ahead)
         prefetch(benchmark, ahead)
         for f in range(n_local):
@@ -272,13 +363,14 @@ def hear(
         for f in range(n_local):
             heard_by += tally[3 * (i * n_local + f)]
             most = max(most, tally[3 * (i * n_local + f)])
+        row = width * i
         for k in range(k_attr):
-            mean = np.float64(sums[i, k]) / heard_by
+            mean = np.float64(sums[row + k]) / heard_by
             old = np.float64(heard[r, k])
             toward = (mean - old) * heard_rate + old
             heard[r, k] = mean if np.isnan(old) else toward  # the first messages set it
         for c in range(n_cross):
-            best = sums[i, k_attr + c]
+            best = sums[row + k_attr + c]
             bar = benchmark[r, cross[c]]
             benchmark[r, cross[c]] = best if best > bar else bar  # np.maximum: NaN stays NaN
         for f in range(n_local):
@@ -289,10 +381,10 @@ def hear(
             step = moved[b, min(int(c), last)]
             toward = np.float64(a) + step * (tally[key + 1] / max(c, 1.0) - np.float64(a))
             attitude[firms[f], r] = toward if c > 0 else a
-            t = trust[firms[f], r]
+            tr = trust[firms[f], r]
             step = moved_trust[b, min(int(c), last_trust)]
-            toward = np.float64(t) + step * (tally[key + 2] / max(c, 1.0) - np.float64(t))
-            trust[firms[f], r] = toward if c > 0 else t
+            toward = np.float64(tr) + step * (tally[key + 2] / max(c, 1.0) - np.float64(tr))
+            trust[firms[f], r] = toward if c > 0 else tr
             if taught[b, f] > 0 and c > 0:  # what the firm teaches, carried by its customers
                 keep = 1.0
                 for _ in range(int(c)):
@@ -303,7 +395,39 @@ def hear(
         for key in range(3 * i * n_local, 3 * (i + 1) * n_local):
             tally[key] = 0.0
         for k in range(k_attr):
-            sums[i, k] = 0
+            sums[row + k] = 0
         for c in range(n_cross):
-            sums[i, k_attr + c] = -np.inf
-    return n_who, int(most)
+            sums[row + k_attr + c] = -np.inf
+    return most
+
+
+@kernel
+def serial_listen(n_tasks, bounds, listeners, deliveries, message, receiver, first, local_firm,
+                  n_local, tone, positive, speaker_trust, market, market_of, consts, heard,
+                  benchmark, cross, firms, moved, attitude, moved_trust, trust, taught,
+                  teach_focus, weights, flags, stamp, rank, own, who, tally, sums, said,
+                  most):  # fmt: skip
+    """Every task of :func:`listen`, one after another on the calling thread (``most[t]``:
+    task ``t``'s most)."""
+    for t in range(n_tasks):
+        most[t] = listen(t, bounds, listeners, deliveries, message, receiver, first, local_firm,
+                         n_local, tone, positive, speaker_trust, market, market_of, consts, heard,
+                         benchmark, cross, firms, moved, attitude, moved_trust, trust, taught,
+                         teach_focus, weights, flags, stamp, rank, own, who, tally, sums,
+                         said)  # fmt: skip
+
+
+@parallel_kernel
+def parallel_listen(n_tasks, bounds, listeners, deliveries, message, receiver, first, local_firm,
+                    n_local, tone, positive, speaker_trust, market, market_of, consts, heard,
+                    benchmark, cross, firms, moved, attitude, moved_trust, trust, taught,
+                    teach_focus, weights, flags, stamp, rank, own, who, tally, sums, said,
+                  most):  # fmt: skip
+    """Every task of :func:`listen`, as parallel tasks on numba's threads (a task's
+    customers, listeners, deliveries and scratch rows are its own)."""
+    for t in prange(n_tasks):
+        most[t] = listen(t, bounds, listeners, deliveries, message, receiver, first, local_firm,
+                         n_local, tone, positive, speaker_trust, market, market_of, consts, heard,
+                         benchmark, cross, firms, moved, attitude, moved_trust, trust, taught,
+                         teach_focus, weights, flags, stamp, rank, own, who, tally, sums,
+                         said)  # fmt: skip

@@ -469,6 +469,7 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.n
             heard_flags,
             stamp,
             pool("rank", n_del, stamp.dtype),
+            pool("own", n_del, np.int64),
             pool("who", n_del + 1, np.int64),
             pool("tally", n_del * 3 * len(mine), np.float64),
             pool(f"sums{width}", n_del * width, ft, fill=sums_fill),
