@@ -218,7 +218,11 @@ class SweepStore:
         return self.manifest["sessions"][-1]
 
     def write_chunk(self, results: list[RunResult]) -> Path | None:
-        """Write finished runs as one chunk (atomically visible); returns its folder."""
+        """Write finished runs as one chunk (atomically visible); returns its folder.
+
+        A batch's runs whose tables are cuts of one table built for the batch
+        (``sim.sweep.tables.Cut``) are written from that table, not from their frames one by
+        one: the same rows, the same files."""
         results = [r for r in results if r.run_id in self._tasks]
         if not results:
             return None

@@ -15,10 +15,19 @@ repeated with ``np.repeat`` in the type pandas infers for ``[value] * n``: objec
 and None, bool, int64, float64), and cut into one frame per run (``iloc`` and
 ``reset_index``: a copy, indexed from 0, about 25 us). One ``DataFrame`` call a run and table
 cost about 0.35 ms, mostly pandas checking and typing each of its 37-50 columns (typed arrays
-alone saved 5%). Serial batched sweep of 160 runs x 1,000 customers x 104 steps, a row every
-13 steps (load 0.1-0.4, 3 December 2026): the tables of the 160 runs 115 -> 17-24 ms of CPU
-(median of 5; under cProfile, 0.47 -> 0.05 s of 3.1 s), and the store's concatenation of
-those frames 28 -> 17-20 ms (the frames are alike block by block).
+alone saved 5%). Batched sweep of 160 runs x 1,000 customers x 104 steps, a row every 13
+steps, 4 batches (load 0.1-1.4, 3 December 2026, alternated with the code before): the tables
+of the 160 runs 137-223 -> 20-36 ms of CPU (medians of 5; under cProfile, 0.47 -> 0.05 s of
+a 3.1 s serial sweep).
+
+Each run keeps where its rows sit in the batch's table (:class:`Cut`). Its result pickles the
+table as that cut, so the batch's results carry each table once, whole, and the main process
+cuts the runs' frames again; the store writes neighbouring cuts of one table as one piece
+(:func:`joined`) instead of concatenating 160 small frames (pandas' concat costs about 60 us a
+frame of 37-50 columns). The 160 runs' results: pickling 14-16 -> 1 ms, loading 18-21 ->
+11-12 ms, the store's concat 17-28 -> 1 ms and its ``write_chunk`` 48-72 -> 28-34 ms of CPU;
+the main process of a 2-worker sweep of them 0.26 -> 0.14 s of CPU, of 640 runs 0.66 -> 0.40 s
+(medians of 4; docs/performance.md).
 
 Anything outside the common case (a run that recorded nothing, a run column named like a
 metric or holding a value other than None, a string, a bool, an int64 or a float, columns it
