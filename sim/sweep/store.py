@@ -49,6 +49,7 @@ import pyarrow.parquet as pq
 from sim.output import PACKAGES, package_versions
 from sim.sweep.plan import FORMAT, Plan
 from sim.sweep.seeds import SEED_SCHEME
+from sim.sweep.tables import joined
 from sim.sweep.worker import RunResult, RunTask
 
 if TYPE_CHECKING:
@@ -217,7 +218,11 @@ class SweepStore:
         return self.manifest["sessions"][-1]
 
     def write_chunk(self, results: list[RunResult]) -> Path | None:
-        """Write finished runs as one chunk (atomically visible); returns its folder."""
+        """Write finished runs as one chunk (atomically visible); returns its folder.
+
+        A batch's runs whose tables are cuts of one table built for the batch
+        (``sim.sweep.tables.Cut``) are written from that table, not from their frames one by
+        one: the same rows, the same files."""
         results = [r for r in results if r.run_id in self._tasks]
         if not results:
             return None
@@ -229,12 +234,12 @@ class SweepStore:
         try:
             for table in TABLES:
                 frames = [
-                    r.tables[table]
+                    (r.tables[table], r.cuts.get(table))
                     for r in results
                     if r.status == "ok" and table in r.tables and len(r.tables[table])
                 ]
-                if frames:
-                    df = pd.concat(frames, ignore_index=True)
+                if frames:  # a batch's runs as one piece (160 frames: concat 17 -> 1 ms)
+                    df = pd.concat(joined(frames), ignore_index=True)
                     _write_parquet(self._arrow(df), tmp / f"{table}.parquet")
             _write_parquet(self._runs_table(results), tmp / "runs.parquet")
             _fsync_dir(tmp)
