@@ -30,13 +30,18 @@ import numpy as np
 from sim.draws import REACH, uniform_column
 from sim.jit import kernel, parallel_kernel, prange, prefetch, run_tasks, threads
 
-__all__ = ["AHEAD", "LISTEN_TASK", "expand_csr", "hear"]
+__all__ = ["AHEAD", "FAN_TASK", "LISTEN_TASK", "expand_csr", "hear"]
 
 AHEAD = 32
 """Iterations ahead that the gathering loops prefetch (16 to 64 measured about the same)."""
 
 
-@kernel
+FAN_TASK = 16384
+"""Messages a task of :func:`expand_csr` takes at least: fewer messages, one task on the calling
+thread (a parallel launch costs a thread wake-up, and the tasks' runs are moved together
+after)."""
+
+
 def expand_csr(
     senders: np.ndarray,
     market: np.ndarray,
@@ -50,14 +55,23 @@ def expand_csr(
     message: np.ndarray,
     receiver: np.ndarray,
     per_firm: np.ndarray,
+    n_tasks: int | None = None,
 ) -> int:
     """Messages fanned out to their senders' neighbours, and deliveries per firm.
+
+    The messages are cut into ``n_tasks`` ranges (default: one per thread, at least
+    :data:`FAN_TASK` messages each), each a task that writes its kept deliveries from the number
+    of (message, neighbour) pairs before its first message (:func:`pairs`, then :func:`fan`) and
+    counts them per firm in a row of its own; the tasks' runs are then moved down one after
+    another to follow each other and the rows added to ``per_firm`` (:func:`join`). A delivery's
+    draw is keyed by its sender and neighbour, not by the order of drawing, so the deliveries
+    are the same whatever the ranges, and the tasks run in parallel.
 
     Parameters
     ----------
     senders, market, firm
-        The sending customer of each message (an index of the batch), its market and the firm
-        the message is about (of its market).
+        The sending customer of each message (an index of the batch, non-decreasing), its
+        market and the firm the message is about (of its market).
     m
         The messages' industry.
     offsets, keys, consts
@@ -71,7 +85,10 @@ def expand_csr(
         Out: position in ``senders`` of each kept delivery (non-decreasing) and its receiver;
         room for every (message, neighbour) pair and one more.
     per_firm
-        Added to: the number of deliveries about each firm, ``[B, F]``.
+        Added to: the number of deliveries about each firm, ``[B, F]`` (whole numbers in
+        float64: the tasks' counts add up exactly in any order).
+    n_tasks
+        Ranges of messages (tests; default above).
 
     Returns
     -------
@@ -79,8 +96,55 @@ def expand_csr(
         The number of kept deliveries (the first entries of ``message`` and ``receiver``).
     """
     n = len(senders)
-    out = 0
-    for i in range(n):
+    if n_tasks is None:
+        n_tasks = max(1, min(threads(), n // FAN_TASK))
+    starts = np.zeros(n_tasks + 1, np.int64)  # then each task's first delivery slot
+    if n_tasks > 1:
+        run_tasks(serial_pairs, parallel_pairs, n_tasks, n_tasks, senders, indptr, starts)
+        np.cumsum(starts, out=starts)
+    kept = np.zeros(n_tasks, np.int64)
+    counts = np.zeros((n_tasks, *per_firm.shape))
+    run_tasks(serial_fan, parallel_fan, n_tasks, n_tasks, starts, senders, market, m, offsets,
+              keys, consts, indptr, indices, firm, message, receiver, kept, counts)  # fmt: skip
+    return join(starts, kept, message, receiver, counts, per_firm)
+
+
+@kernel
+def pairs(t, n_tasks, senders, indptr, starts):  # fmt: skip
+    """:func:`expand_csr`'s first part for task ``t`` of ``n_tasks``: the number of (message,
+    neighbour) pairs of its messages, in ``starts[t + 1]``."""
+    n = len(senders)
+    total = 0
+    for i in range(n * t // n_tasks, n * (t + 1) // n_tasks):
+        prefetch(indptr, senders[min(i + AHEAD, n - 1)])
+        s = senders[i]
+        total += indptr[s + 1] - indptr[s]
+    starts[t + 1] = total
+
+
+@kernel
+def serial_pairs(n_tasks, senders, indptr, starts):  # fmt: skip
+    """Every task of :func:`pairs`, one after another on the calling thread."""
+    for t in range(n_tasks):
+        pairs(t, n_tasks, senders, indptr, starts)
+
+
+@parallel_kernel
+def parallel_pairs(n_tasks, senders, indptr, starts):  # fmt: skip
+    """Every task of :func:`pairs`, as parallel tasks on numba's threads."""
+    for t in prange(n_tasks):
+        pairs(t, n_tasks, senders, indptr, starts)
+
+
+@kernel
+def fan(t, n_tasks, starts, senders, market, m, offsets, keys, consts, indptr, indices, firm,
+        message, receiver, kept, counts):  # fmt: skip
+    """:func:`expand_csr`'s second part for task ``t`` of ``n_tasks``: its messages' kept
+    deliveries written from ``starts[t]``, their number in ``kept[t]`` and per firm added to
+    ``counts[t]``."""
+    n = len(senders)
+    out = starts[t]
+    for i in range(n * t // n_tasks, n * (t + 1) // n_tasks):
         prefetch(indptr, senders[min(i + 2 * AHEAD, n - 1)])
         prefetch(indices, indptr[senders[min(i + AHEAD, n - 1)]])
         s = senders[i]
@@ -97,7 +161,49 @@ def expand_csr(
             message[out] = i
             receiver[out] = indices[lo + j]
             out += everyone or uniform_column(base, me, j) < reach
-        per_firm[b, firm[i]] += out - before
+        counts[t, b, firm[i]] += out - before
+    kept[t] = out - starts[t]
+
+
+@kernel
+def serial_fan(n_tasks, starts, senders, market, m, offsets, keys, consts, indptr, indices, firm,
+               message, receiver, kept, counts):  # fmt: skip
+    """Every task of :func:`fan`, one after another on the calling thread."""
+    for t in range(n_tasks):
+        fan(t, n_tasks, starts, senders, market, m, offsets, keys, consts, indptr, indices, firm,
+            message, receiver, kept, counts)  # fmt: skip
+
+
+@parallel_kernel
+def parallel_fan(n_tasks, starts, senders, market, m, offsets, keys, consts, indptr, indices,
+                 firm, message, receiver, kept, counts):  # fmt: skip
+    """Every task of :func:`fan`, as parallel tasks on numba's threads (a task's messages,
+    delivery slots and row of ``counts`` are its own)."""
+    for t in prange(n_tasks):
+        fan(t, n_tasks, starts, senders, market, m, offsets, keys, consts, indptr, indices, firm,
+            message, receiver, kept, counts)  # fmt: skip
+
+
+@kernel
+def join(starts, kept, message, receiver, counts, per_firm):  # fmt: skip
+    """:func:`expand_csr`'s last part: each task's run of deliveries moved down to follow the
+    previous task's, in task order, and the tasks' counts added to ``per_firm``. Returns the
+    number of deliveries.
+
+    A run moves from ``starts[t]`` to the end of the runs before it, never a higher place (each
+    task keeps at most its pairs): copied forward, an entry is read before anything is written
+    over it, and a run is moved before the next is written over."""
+    out = kept[0]  # the first task's run is in place (``starts[0]`` is 0)
+    for t in range(1, len(kept)):
+        source = starts[t]
+        for k in range(kept[t]):
+            message[out + k] = message[source + k]
+            receiver[out + k] = receiver[source + k]
+        out += kept[t]
+    for t in range(len(kept)):
+        for b in range(per_firm.shape[0]):
+            for f in range(per_firm.shape[1]):
+                per_firm[b, f] += counts[t, b, f]
     return out
 
 
