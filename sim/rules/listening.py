@@ -36,10 +36,10 @@ AHEAD = 32
 """Iterations ahead that the gathering loops prefetch (16 to 64 measured about the same)."""
 
 
-FAN_TASK = 16384
-"""Messages a task of :func:`expand_csr` takes at least: fewer messages, one task on the calling
-thread (a parallel launch costs a thread wake-up, and the tasks' runs are moved together
-after)."""
+FAN_TASK = 8192
+"""Messages a task of :func:`expand_csr` takes at least (about 1 ms of work at 10 neighbours a
+sender): fewer messages, one task on the calling thread (a parallel launch costs a thread
+wake-up, and the tasks' runs are moved together after)."""
 
 
 def expand_csr(
@@ -61,7 +61,7 @@ def expand_csr(
 
     The messages are cut into ``n_tasks`` ranges (default: one per thread, at least
     :data:`FAN_TASK` messages each), each a task that writes its kept deliveries from the number
-    of (message, neighbour) pairs before its first message (:func:`pairs`, then :func:`fan`) and
+    of (message, neighbour) pairs before its first message (:func:`plan`, then :func:`fan`) and
     counts them per firm in a row of its own; the tasks' runs are then moved down one after
     another to follow each other and the rows added to ``per_firm`` (:func:`join`). A delivery's
     draw is keyed by its sender and neighbour, not by the order of drawing, so the deliveries
@@ -98,10 +98,9 @@ def expand_csr(
     n = len(senders)
     if n_tasks is None:
         n_tasks = max(1, min(threads(), n // FAN_TASK))
-    starts = np.zeros(n_tasks + 1, np.int64)  # then each task's first delivery slot
+    starts = np.zeros(n_tasks + 1, np.int64)  # each task's first delivery slot
     if n_tasks > 1:
-        run_tasks(serial_pairs, parallel_pairs, n_tasks, n_tasks, senders, indptr, starts)
-        np.cumsum(starts, out=starts)
+        plan(n_tasks, senders, indptr, starts)
     kept = np.zeros(n_tasks, np.int64)
     counts = np.zeros((n_tasks, *per_firm.shape))
     run_tasks(serial_fan, parallel_fan, n_tasks, n_tasks, starts, senders, market, m, offsets,
@@ -110,30 +109,21 @@ def expand_csr(
 
 
 @kernel
-def pairs(t, n_tasks, senders, indptr, starts):  # fmt: skip
-    """:func:`expand_csr`'s first part for task ``t`` of ``n_tasks``: the number of (message,
-    neighbour) pairs of its messages, in ``starts[t + 1]``."""
+def plan(n_tasks, senders, indptr, starts):  # fmt: skip
+    """:func:`expand_csr`'s first part: the first delivery slot of each of ``n_tasks`` tasks,
+    the number of (message, neighbour) pairs of the messages before its own, in ``starts[t]``
+    (the number of all pairs in ``starts[n_tasks]``). On the calling thread: the senders are
+    in increasing order, so this runs through ``indptr`` in order (0.11 ms for 75,000 messages
+    at 1M customers against 0.65 ms as two tasks, whose launch waits for a thread)."""
     n = len(senders)
     total = 0
-    for i in range(n * t // n_tasks, n * (t + 1) // n_tasks):
-        prefetch(indptr, senders[min(i + AHEAD, n - 1)])
-        s = senders[i]
-        total += indptr[s + 1] - indptr[s]
-    starts[t + 1] = total
-
-
-@kernel
-def serial_pairs(n_tasks, senders, indptr, starts):  # fmt: skip
-    """Every task of :func:`pairs`, one after another on the calling thread."""
     for t in range(n_tasks):
-        pairs(t, n_tasks, senders, indptr, starts)
-
-
-@parallel_kernel
-def parallel_pairs(n_tasks, senders, indptr, starts):  # fmt: skip
-    """Every task of :func:`pairs`, as parallel tasks on numba's threads."""
-    for t in prange(n_tasks):
-        pairs(t, n_tasks, senders, indptr, starts)
+        starts[t] = total
+        for i in range(n * t // n_tasks, n * (t + 1) // n_tasks):
+            prefetch(indptr, senders[min(i + AHEAD, n - 1)])
+            s = senders[i]
+            total += indptr[s + 1] - indptr[s]
+    starts[n_tasks] = total
 
 
 @kernel
