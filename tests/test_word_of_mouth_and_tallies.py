@@ -22,7 +22,7 @@ import sim.metrics
 from sim.draws import CODES, TALK, KeyedDraws, step_keys, uniform
 from sim.network import Adjacency
 from sim.params.stacked import StackedParams
-from sim.rules import constants, word_of_mouth
+from sim.rules import constants, listening, word_of_mouth
 from sim.state import BatchScratch
 
 # -- crafted states -------------------------------------------------------------------------
@@ -250,7 +250,7 @@ def test_expand_csr_keeps_each_delivery_by_its_keyed_uniform(reach: float, n_tas
         message,
         receiver,
         per_firm,
-        n_tasks=n_tasks,  # 7 tasks: some of one message, one of none
+        listening.plan_fan_out(senders, adj.indptr, n_tasks),  # 7: some of one message, one of none
     )
     assert np.array_equal(message[:kept], want_message)
     assert np.array_equal(receiver[:kept], want_receiver)
@@ -500,13 +500,11 @@ def test_fan_out_in_tasks_gives_the_same_deliveries(threads: int) -> None:
 
     import numba
 
-    from sim.rules import listening
-
     calls = []
     real = word_of_mouth.expand_csr
 
     def keep(*args):
-        call = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
+        call = [a.copy() if isinstance(a, np.ndarray) else a for a in args[:-1]]  # but starts
         kept = real(*args)
         calls.append((call, kept, args[9][:kept].copy(), args[10][:kept].copy(), args[11].copy()))
         return kept
@@ -519,7 +517,7 @@ def test_fan_out_in_tasks_gives_the_same_deliveries(threads: int) -> None:
     finally:
         word_of_mouth.expand_csr = real
     assert len(calls) == 3
-    names = list(inspect.signature(listening.expand_csr).parameters)[:-1]  # all but n_tasks
+    names = list(inspect.signature(listening.expand_csr).parameters)[:-1]  # all but starts
     cases = []
     for call, kept, message, receiver, per_firm in calls:
         given = dict(zip(names, call, strict=True))
@@ -542,7 +540,9 @@ def test_fan_out_in_tasks_gives_the_same_deliveries(threads: int) -> None:
             results = []
             for n_tasks in (1, 2, 3, 7):
                 args = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in given.items()}
-                kept = listening.expand_csr(**args, n_tasks=n_tasks)
+                starts = listening.plan_fan_out(args["senders"], args["indptr"], n_tasks)
+                assert starts[-1] == np.diff(args["indptr"])[args["senders"]].sum()
+                kept = listening.expand_csr(**args, starts=starts)
                 results.append(
                     (kept, args["message"][:kept], args["receiver"][:kept], args["per_firm"])
                 )

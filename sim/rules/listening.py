@@ -30,7 +30,7 @@ import numpy as np
 from sim.draws import REACH, uniform_column
 from sim.jit import kernel, parallel_kernel, prange, prefetch, run_tasks, threads
 
-__all__ = ["AHEAD", "FAN_TASK", "LISTEN_TASK", "expand_csr", "hear"]
+__all__ = ["AHEAD", "FAN_TASK", "LISTEN_TASK", "expand_csr", "hear", "plan_fan_out"]
 
 AHEAD = 32
 """Iterations ahead that the gathering loops prefetch (16 to 64 measured about the same)."""
@@ -55,17 +55,16 @@ def expand_csr(
     message: np.ndarray,
     receiver: np.ndarray,
     per_firm: np.ndarray,
-    n_tasks: int | None = None,
+    starts: np.ndarray | None = None,
 ) -> int:
     """Messages fanned out to their senders' neighbours, and deliveries per firm.
 
-    The messages are cut into ``n_tasks`` ranges (default: one per thread, at least
-    :data:`FAN_TASK` messages each), each a task that writes its kept deliveries from the number
-    of (message, neighbour) pairs before its first message (:func:`plan`, then :func:`fan`) and
-    counts them per firm in a row of its own; the tasks' runs are then moved down one after
-    another to follow each other and the rows added to ``per_firm`` (:func:`join`). A delivery's
-    draw is keyed by its sender and neighbour, not by the order of drawing, so the deliveries
-    are the same whatever the ranges, and the tasks run in parallel.
+    The messages are cut into the ranges of :func:`plan_fan_out`, each a task that writes its
+    kept deliveries from the number of (message, neighbour) pairs before its first message and
+    counts them per firm in a row of its own (:func:`fan`); the tasks' runs are then moved down
+    one after another to follow each other and the rows added to ``per_firm`` (:func:`join`). A
+    delivery's draw is keyed by its sender and neighbour, not by the order of drawing, so the
+    deliveries are the same whatever the ranges, and the tasks run in parallel.
 
     Parameters
     ----------
@@ -87,20 +86,18 @@ def expand_csr(
     per_firm
         Added to: the number of deliveries about each firm, ``[B, F]`` (whole numbers in
         float64: the tasks' counts add up exactly in any order).
-    n_tasks
-        Ranges of messages (tests; default above).
+    starts
+        :func:`plan_fan_out` of ``senders`` (the caller sizes ``message`` and ``receiver`` by
+        its last entry); default: computed here.
 
     Returns
     -------
     int
         The number of kept deliveries (the first entries of ``message`` and ``receiver``).
     """
-    n = len(senders)
-    if n_tasks is None:
-        n_tasks = max(1, min(threads(), n // FAN_TASK))
-    starts = np.zeros(n_tasks + 1, np.int64)  # each task's first delivery slot
-    if n_tasks > 1:
-        plan(n_tasks, senders, indptr, starts)
+    if starts is None:
+        starts = plan_fan_out(senders, indptr)
+    n_tasks = len(starts) - 1
     kept = np.zeros(n_tasks, np.int64)
     counts = np.zeros((n_tasks, *per_firm.shape))
     run_tasks(serial_fan, parallel_fan, n_tasks, n_tasks, starts, senders, market, m, offsets,
@@ -108,13 +105,39 @@ def expand_csr(
     return join(starts, kept, message, receiver, counts, per_firm)
 
 
+def plan_fan_out(senders: np.ndarray, indptr: np.ndarray, n_tasks: int | None = None) -> np.ndarray:
+    """The tasks of :func:`expand_csr`: where each writes its deliveries.
+
+    The messages are cut into ``n_tasks`` ranges (default: one per thread, at least
+    :data:`FAN_TASK` messages each); a task writes from the number of (message, neighbour)
+    pairs of the messages before its own, room enough for everything before it.
+
+    Parameters
+    ----------
+    senders
+        The sending customer of each message (non-decreasing).
+    indptr
+        The batch's CSR network's row pointers.
+    n_tasks
+        Ranges of messages (tests; default above).
+
+    Returns
+    -------
+    np.ndarray
+        ``n_tasks + 1`` int64: each task's first delivery slot, then the number of all pairs.
+    """
+    if n_tasks is None:
+        n_tasks = max(1, min(threads(), len(senders) // FAN_TASK))
+    starts = np.zeros(n_tasks + 1, np.int64)
+    plan(n_tasks, senders, indptr, starts)
+    return starts
+
+
 @kernel
 def plan(n_tasks, senders, indptr, starts):  # fmt: skip
-    """:func:`expand_csr`'s first part: the first delivery slot of each of ``n_tasks`` tasks,
-    the number of (message, neighbour) pairs of the messages before its own, in ``starts[t]``
-    (the number of all pairs in ``starts[n_tasks]``). On the calling thread: the senders are
-    in increasing order, so this runs through ``indptr`` in order (0.11 ms for 75,000 messages
-    at 1M customers against 0.65 ms as two tasks, whose launch waits for a thread)."""
+    """:func:`plan_fan_out`'s pass over the messages, on the calling thread: the senders are in
+    increasing order, so it runs through ``indptr`` in order (0.11 ms for 75,000 messages at 1M
+    customers against 0.65 ms as two tasks, whose launch waits for a thread)."""
     n = len(senders)
     total = 0
     for t in range(n_tasks):

@@ -54,7 +54,7 @@ from sim.jit import ONE, ZERO, by_value, clip, kernel, parallel_kernel, prange, 
 from sim.params.stacked import StackedParams
 from sim.rules import teaching
 from sim.rules.expectations import PRIOR_REVIEWS
-from sim.rules.listening import expand_csr, hear
+from sim.rules.listening import expand_csr, hear, plan_fan_out
 from sim.state import BatchScratch
 from sim.timebase import weekly_rate_to_step
 
@@ -413,9 +413,9 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.n
             )
             np.add.at(reach[0], firm[msg], 1.0)
         else:
-            fan_out = int(batch.degree[senders].sum())
-            message = pool("message", fan_out + 1, np.int64)
-            receiver = pool("receiver", fan_out + 1, np.int64)
+            starts = plan_fan_out(senders, batch.indptr)  # the tasks' slots, then every pair
+            message = pool("message", int(starts[-1]) + 1, np.int64)
+            receiver = pool("receiver", int(starts[-1]) + 1, np.int64)
             kept = expand_csr(
                 senders,
                 market,
@@ -429,6 +429,7 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.n
                 message,
                 receiver,
                 reach,
+                starts,
             )
             msg, recv = message[:kept], receiver[:kept]
         if len(recv) == 0:
