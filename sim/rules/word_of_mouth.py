@@ -34,7 +34,8 @@ reviews and what the listeners hear are then taken in order of customers, on one
 from the flagged customers each task lists, :func:`select_talkers` lists the talkers and
 :func:`post_reviews` adds the reviews to the firms' records. Fanning the messages out over the
 network and what the listeners make of them are ``sim.rules.listening``'s kernels
-(:func:`expand_csr`, :func:`hear`). They run over every market of a batch (``sim.batch``): a
+(:func:`expand_csr`, :func:`hear`: parallel tasks, the same numbers on any number of threads).
+They run over every market of a batch (``sim.batch``): a
 market's customers are a contiguous range, its network's rows hold their own customers only, and
 each customer reads its market's parameters. A message reaches a neighbour by the sender's
 ``"reach"`` uniform with the neighbour's position as the column. Messages are taken in the order
