@@ -22,7 +22,7 @@ import sim.metrics
 from sim.draws import CODES, TALK, KeyedDraws, step_keys, uniform
 from sim.network import Adjacency
 from sim.params.stacked import StackedParams
-from sim.rules import constants, word_of_mouth
+from sim.rules import constants, listening, word_of_mouth
 from sim.state import BatchScratch
 
 # -- crafted states -------------------------------------------------------------------------
@@ -215,8 +215,9 @@ def test_select_talkers_matches_talk_probability_and_valence() -> None:
     assert np.array_equal(said[:, 1], np.bincount(firm[tone < 0], minlength=4))
 
 
+@pytest.mark.parametrize("n_tasks", [1, 3, 7])
 @pytest.mark.parametrize("reach", [0.0, 0.4, 1.0])
-def test_expand_csr_keeps_each_delivery_by_its_keyed_uniform(reach: float) -> None:
+def test_expand_csr_keeps_each_delivery_by_its_keyed_uniform(reach: float, n_tasks: int) -> None:
     rng = np.random.default_rng(3)
     adj = Adjacency.from_edges(rng.integers(0, 60, 300), rng.integers(0, 60, 300), 61)  # 60 alone
     senders = np.array([5, 5, 60, 0, 59, 17, 60, 33], np.int64)  # repeats, an isolated sender
@@ -249,6 +250,7 @@ def test_expand_csr_keeps_each_delivery_by_its_keyed_uniform(reach: float) -> No
         message,
         receiver,
         per_firm,
+        listening.plan_fan_out(senders, adj.indptr, n_tasks),  # 7: some of one message, one of none
     )
     assert np.array_equal(message[:kept], want_message)
     assert np.array_equal(receiver[:kept], want_receiver)
@@ -484,6 +486,77 @@ def test_hearing_in_tasks_moves_the_same_state(threads: int) -> None:
                 assert not np.array_equal(given[name], moved, equal_nan=True)
             for name in ("flags", "tally", "sums"):  # the scratch as found
                 np.testing.assert_array_equal(results[0][1][state.index(name)], given[name])
+    finally:
+        numba.set_num_threads(before)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_fan_out_in_tasks_gives_the_same_deliveries(threads: int) -> None:
+    """``expand_csr`` over 1, 2, 3 or 7 ranges of messages, one after another (one thread) or
+    as parallel tasks (two), gives the deliveries of the step to the bit (the messages, their
+    receivers, their number and the counts per firm), on the arguments of a step of a market
+    with reach below 1, and again with some senders' neighbours taken away (degree 0)."""
+    import inspect
+
+    import numba
+
+    calls = []
+    real = word_of_mouth.expand_csr
+
+    def keep(*args):
+        call = [a.copy() if isinstance(a, np.ndarray) else a for a in args[:-1]]  # but starts
+        kept = real(*args)
+        calls.append((call, kept, args[9][:kept].copy(), args[10][:kept].copy(), args[11].copy()))
+        return kept
+
+    model = sim.CustomerMarket("baseline", rng=3, overrides={"market.customers": 4000})
+    model.run(2)
+    word_of_mouth.expand_csr = keep
+    try:
+        model.step()
+    finally:
+        word_of_mouth.expand_csr = real
+    assert len(calls) == 3
+    names = list(inspect.signature(listening.expand_csr).parameters)[:-1]  # all but starts
+    cases = []
+    for call, kept, message, receiver, per_firm in calls:
+        given = dict(zip(names, call, strict=True))
+        assert (given["consts"].reach < 1).all()  # some deliveries dropped by their draw
+        cases.append((given, (kept, message, receiver, per_firm)))
+        # every third sender without neighbours: its messages reach nobody
+        indptr, senders = given["indptr"], given["senders"]
+        degree = np.diff(indptr)
+        alone = np.zeros(len(degree), bool)
+        alone[senders[::3]] = True
+        keep_edge = ~np.repeat(alone, degree)
+        thinned = dict(given)
+        thinned["indices"] = given["indices"][keep_edge]
+        thinned["indptr"] = np.concatenate([[0], np.cumsum(np.where(alone, 0, degree))])
+        cases.append((thinned, None))
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        for given, want in cases:
+            results = []
+            for n_tasks in (1, 2, 3, 7):
+                args = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in given.items()}
+                starts = listening.plan_fan_out(args["senders"], args["indptr"], n_tasks)
+                assert starts[-1] == np.diff(args["indptr"])[args["senders"]].sum()
+                kept = listening.expand_csr(**args, starts=starts)
+                results.append(
+                    (kept, args["message"][:kept], args["receiver"][:kept], args["per_firm"])
+                )
+            if want is not None:
+                results.insert(0, want)  # the step's own deliveries
+            assert len(given["senders"]) > 100 and results[0][0] > 200  # some in every range
+            pairs = np.diff(given["indptr"])[given["senders"]]
+            assert results[0][0] < pairs.sum()  # reach < 1: not every pair delivered
+            assert want is not None or (pairs == 0).any()
+            for got in results[1:]:
+                assert got[0] == results[0][0]
+                for g, w in zip(got[1:], results[0][1:], strict=True):
+                    np.testing.assert_array_equal(g, w)
+            assert (np.diff(results[0][1]) >= 0).all()
     finally:
         numba.set_num_threads(before)
 

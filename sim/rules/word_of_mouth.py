@@ -34,7 +34,8 @@ reviews and what the listeners hear are then taken in order of customers, on one
 from the flagged customers each task lists, :func:`select_talkers` lists the talkers and
 :func:`post_reviews` adds the reviews to the firms' records. Fanning the messages out over the
 network and what the listeners make of them are ``sim.rules.listening``'s kernels
-(:func:`expand_csr`, :func:`hear`). They run over every market of a batch (``sim.batch``): a
+(:func:`expand_csr`, :func:`hear`: parallel tasks, the same numbers on any number of threads).
+They run over every market of a batch (``sim.batch``): a
 market's customers are a contiguous range, its network's rows hold their own customers only, and
 each customer reads its market's parameters. A message reaches a neighbour by the sender's
 ``"reach"`` uniform with the neighbour's position as the column. Messages are taken in the order
@@ -54,7 +55,7 @@ from sim.jit import ONE, ZERO, by_value, clip, kernel, parallel_kernel, prange, 
 from sim.params.stacked import StackedParams
 from sim.rules import teaching
 from sim.rules.expectations import PRIOR_REVIEWS
-from sim.rules.listening import expand_csr, hear
+from sim.rules.listening import expand_csr, hear, plan_fan_out
 from sim.state import BatchScratch
 from sim.timebase import weekly_rate_to_step
 
@@ -413,9 +414,9 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.n
             )
             np.add.at(reach[0], firm[msg], 1.0)
         else:
-            fan_out = int(batch.degree[senders].sum())
-            message = pool("message", fan_out + 1, np.int64)
-            receiver = pool("receiver", fan_out + 1, np.int64)
+            starts = plan_fan_out(senders, batch.indptr)  # the tasks' slots, then every pair
+            message = pool("message", int(starts[-1]) + 1, np.int64)
+            receiver = pool("receiver", int(starts[-1]) + 1, np.int64)
             kept = expand_csr(
                 senders,
                 market,
@@ -429,6 +430,7 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.n
                 message,
                 receiver,
                 reach,
+                starts,
             )
             msg, recv = message[:kept], receiver[:kept]
         if len(recv) == 0:
