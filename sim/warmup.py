@@ -28,10 +28,18 @@ def warm_up() -> float:
     from sim.batch import MarketBatch
     from sim.jit import threads, use_threads
     from sim.model import CustomerMarket
+    from sim.rules import listening
 
     started = time.perf_counter()
     big = {"market.customers": 2 * arrays.CHUNK + 100}
-    CustomerMarket("baseline", rng=0, overrides=big).run(2)
+    sizes = listening.FAN_TASK, listening.LISTEN_TASK
+    # word of mouth's tasks start at larger markets than this one: smaller tasks here, so
+    # that their parallel kernels are compiled too (not at a user's first large market)
+    listening.FAN_TASK, listening.LISTEN_TASK = 256, 4096
+    try:
+        CustomerMarket("baseline", rng=0, overrides=big).run(2)
+    finally:
+        listening.FAN_TASK, listening.LISTEN_TASK = sizes
     monthly = {"market.customers": 300, "steps_per_year": 12}
     CustomerMarket("baseline", rng=0, overrides=monthly, dtype="float64").run(2)
     before = threads()
