@@ -187,22 +187,19 @@ def fan(t, n_tasks, starts, senders, market, m, offsets, keys, consts, indptr, i
 
 
 @kernel
-def serial_fan(n_tasks, starts, senders, market, m, offsets, keys, consts, indptr, indices, firm,
-               message, receiver, kept, counts):  # fmt: skip
-    """Every task of :func:`fan`, one after another on the calling thread."""
+def serial_fan(n_tasks, *args):  # type: ignore[no-untyped-def]
+    """Every task of :func:`fan` (its arguments after ``t``: ``n_tasks, *args``), one after
+    another on the calling thread."""
     for t in range(n_tasks):
-        fan(t, n_tasks, starts, senders, market, m, offsets, keys, consts, indptr, indices, firm,
-            message, receiver, kept, counts)  # fmt: skip
+        fan(t, n_tasks, *args)
 
 
 @parallel_kernel
-def parallel_fan(n_tasks, starts, senders, market, m, offsets, keys, consts, indptr, indices,
-                 firm, message, receiver, kept, counts):  # fmt: skip
+def parallel_fan(n_tasks, *args):  # type: ignore[no-untyped-def]
     """Every task of :func:`fan`, as parallel tasks on numba's threads (a task's messages,
     delivery slots and row of ``counts`` are its own)."""
     for t in prange(n_tasks):
-        fan(t, n_tasks, starts, senders, market, m, offsets, keys, consts, indptr, indices, firm,
-            message, receiver, kept, counts)  # fmt: skip
+        fan(t, n_tasks, *args)
 
 
 @kernel
@@ -358,11 +355,11 @@ def hear(
     np.cumsum(listeners, out=listeners)
     np.cumsum(deliveries, out=deliveries)
     most = np.zeros(n_tasks)
-    run_tasks(serial_listen, parallel_listen, n_tasks, n_tasks, bounds, listeners, deliveries,
-              message, receiver, first, local_firm, n_local, tone, positive, speaker_trust,
-              market, market_of, consts, heard, benchmark, cross, firms, moved, attitude,
-              moved_trust, trust, taught, teach_focus, weights, flags, stamp, rank, own, who,
-              tally, sums, said, most)  # fmt: skip
+    run_tasks(serial_listen, parallel_listen, n_tasks, n_tasks, most, bounds, listeners,
+              deliveries, message, receiver, first, local_firm, n_local, tone, positive,
+              speaker_trust, market, market_of, consts, heard, benchmark, cross, firms, moved,
+              attitude, moved_trust, trust, taught, teach_focus, weights, flags, stamp, rank,
+              own, who, tally, sums, said)  # fmt: skip
     return int(listeners[-1]), int(most.max())
 
 
@@ -395,19 +392,18 @@ def mark(t, n_tasks, bounds, receiver, senders, experience, flags, said, listene
 
 
 @kernel
-def serial_mark(n_tasks, bounds, receiver, senders, experience, flags, said, listeners,
-                deliveries):  # fmt: skip
-    """Every task of :func:`mark`, one after another on the calling thread."""
+def serial_mark(n_tasks, *args):  # type: ignore[no-untyped-def]
+    """Every task of :func:`mark` (its arguments after ``t``: ``n_tasks, *args``), one after
+    another on the calling thread."""
     for t in range(n_tasks):
-        mark(t, n_tasks, bounds, receiver, senders, experience, flags, said, listeners, deliveries)
+        mark(t, n_tasks, *args)
 
 
 @parallel_kernel
-def parallel_mark(n_tasks, bounds, receiver, senders, experience, flags, said, listeners,
-                  deliveries):  # fmt: skip
+def parallel_mark(n_tasks, *args):  # type: ignore[no-untyped-def]
     """Every task of :func:`mark`, as parallel tasks on numba's threads."""
     for t in prange(n_tasks):
-        mark(t, n_tasks, bounds, receiver, senders, experience, flags, said, listeners, deliveries)
+        mark(t, n_tasks, *args)
 
 
 @kernel
@@ -529,32 +525,16 @@ def listen(t, bounds, listeners, deliveries, message, receiver, first, local_fir
 
 
 @kernel
-def serial_listen(n_tasks, bounds, listeners, deliveries, message, receiver, first, local_firm,
-                  n_local, tone, positive, speaker_trust, market, market_of, consts, heard,
-                  benchmark, cross, firms, moved, attitude, moved_trust, trust, taught,
-                  teach_focus, weights, flags, stamp, rank, own, who, tally, sums, said,
-                  most):  # fmt: skip
-    """Every task of :func:`listen`, one after another on the calling thread (``most[t]``:
-    task ``t``'s most)."""
+def serial_listen(n_tasks, most, *args):  # type: ignore[no-untyped-def]
+    """Every task of :func:`listen` (its arguments after ``t``: ``args``), one after another
+    on the calling thread (``most[t]``: task ``t``'s most)."""
     for t in range(n_tasks):
-        most[t] = listen(t, bounds, listeners, deliveries, message, receiver, first, local_firm,
-                         n_local, tone, positive, speaker_trust, market, market_of, consts, heard,
-                         benchmark, cross, firms, moved, attitude, moved_trust, trust, taught,
-                         teach_focus, weights, flags, stamp, rank, own, who, tally, sums,
-                         said)  # fmt: skip
+        most[t] = listen(t, *args)
 
 
 @parallel_kernel
-def parallel_listen(n_tasks, bounds, listeners, deliveries, message, receiver, first, local_firm,
-                    n_local, tone, positive, speaker_trust, market, market_of, consts, heard,
-                    benchmark, cross, firms, moved, attitude, moved_trust, trust, taught,
-                    teach_focus, weights, flags, stamp, rank, own, who, tally, sums, said,
-                  most):  # fmt: skip
+def parallel_listen(n_tasks, most, *args):  # type: ignore[no-untyped-def]
     """Every task of :func:`listen`, as parallel tasks on numba's threads (a task's
     customers, listeners, deliveries and scratch rows are its own)."""
     for t in prange(n_tasks):
-        most[t] = listen(t, bounds, listeners, deliveries, message, receiver, first, local_firm,
-                         n_local, tone, positive, speaker_trust, market, market_of, consts, heard,
-                         benchmark, cross, firms, moved, attitude, moved_trust, trust, taught,
-                         teach_focus, weights, flags, stamp, rank, own, who, tally, sums,
-                         said)  # fmt: skip
+        most[t] = listen(t, *args)
