@@ -233,22 +233,22 @@ def test_sweep_outputs_carry_the_indicators(tmp_path) -> None:
 def test_panel_in_parallel_tasks_gives_the_same_answers(monkeypatch: pytest.MonkeyPatch) -> None:
     """The intention-to-stay panel in 1 to 5 parts, on one thread or as parallel tasks, gives
     the same sums to the bit: each answer is its respondent's own."""
-    import numba
+    from sim.jit import threads, use_threads
 
     model = stepped(customers=3000, steps=6)
     batch = model.batch
     recording = np.ones(batch.B, bool)
     results = []
-    before = numba.get_num_threads()
+    before = threads()
     try:
-        for threads in (1, 2):
-            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+        for n in (1, 2):
+            use_threads(n)
             for part in (10_000, 2048, 700, 500):  # 1, 1, 3 and 4 parts of an industry's ~2,300
                 monkeypatch.setattr(sim.indicators, "PANEL_TASK", part)
                 total, asked = sim.indicators.intention_to_stay(batch, batch.belongs, recording)
                 results.append((total.copy(), asked.copy()))
     finally:
-        numba.set_num_threads(before)
+        use_threads(before)
     assert results[0][1].sum() > 2000 and (results[0][0] > 0).any()
     for total, asked in results[1:]:
         np.testing.assert_array_equal(total, results[0][0])

@@ -11,8 +11,11 @@ checked rule by rule against the agent-by-agent reference in tests/test_referenc
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import fields
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -431,6 +434,32 @@ def test_draws_block_is_the_customer_by_customer_rule(steps_per_year: int) -> No
 # -- hearing in tasks over ranges of customers -----------------------------------------------
 
 
+@contextmanager
+def kernel_threads(n: int) -> Iterator[None]:
+    """The parallel kernels on at most ``n`` threads (``sim.jit.use_threads``), then as before."""
+    from sim.jit import threads, use_threads
+
+    before = threads()
+    use_threads(n)
+    try:
+        yield
+    finally:
+        use_threads(before)
+
+
+def step_wrapping(name: str, record: Callable[..., Any]) -> None:
+    """Step a 4,000-customer baseline market twice, then once more with word of mouth's
+    ``name`` (``hear``, ``expand_csr``) called through ``record(real, *args)``."""
+    real = getattr(word_of_mouth, name)
+    model = sim.CustomerMarket("baseline", rng=3, overrides={"market.customers": 4000})
+    model.run(2)
+    setattr(word_of_mouth, name, lambda *args: record(real, *args))
+    try:
+        model.step()
+    finally:
+        setattr(word_of_mouth, name, real)
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_hearing_in_tasks_moves_the_same_state(threads: int) -> None:
     """``hear`` over 1, 2, 3 or 7 ranges of customers, one after another (one thread) or as
@@ -439,30 +468,19 @@ def test_hearing_in_tasks_moves_the_same_state(threads: int) -> None:
     its own. Its scratch is left as it found it."""
     import inspect
 
-    import numba
-
     from sim.rules import listening
 
     calls = []
-    real = word_of_mouth.hear
 
-    def keep(*args):
+    def keep(real, *args):
         calls.append([a.copy() if isinstance(a, np.ndarray) else a for a in args])
         return real(*args)
 
-    model = sim.CustomerMarket("baseline", rng=3, overrides={"market.customers": 4000})
-    model.run(2)
-    word_of_mouth.hear = keep
-    try:
-        model.step()
-    finally:
-        word_of_mouth.hear = real
+    step_wrapping("hear", keep)
     assert len(calls) == 3
     names = list(inspect.signature(listening.hear).parameters)[:-1]  # all but n_tasks
     state = ("heard", "benchmark", "attitude", "trust", "weights", "flags", "tally", "sums")
-    before = numba.get_num_threads()
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    try:
+    with kernel_threads(threads):
         for call in calls:
             results = []
             for n_tasks in (1, 2, 3, 7):
@@ -486,8 +504,6 @@ def test_hearing_in_tasks_moves_the_same_state(threads: int) -> None:
                 assert not np.array_equal(given[name], moved, equal_nan=True)
             for name in ("flags", "tally", "sums"):  # the scratch as found
                 np.testing.assert_array_equal(results[0][1][state.index(name)], given[name])
-    finally:
-        numba.set_num_threads(before)
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -498,24 +514,15 @@ def test_fan_out_in_tasks_gives_the_same_deliveries(threads: int) -> None:
     with reach below 1, and again with some senders' neighbours taken away (degree 0)."""
     import inspect
 
-    import numba
-
     calls = []
-    real = word_of_mouth.expand_csr
 
-    def keep(*args):
+    def keep(real, *args):
         call = [a.copy() if isinstance(a, np.ndarray) else a for a in args[:-1]]  # but starts
         kept = real(*args)
         calls.append((call, kept, args[9][:kept].copy(), args[10][:kept].copy(), args[11].copy()))
         return kept
 
-    model = sim.CustomerMarket("baseline", rng=3, overrides={"market.customers": 4000})
-    model.run(2)
-    word_of_mouth.expand_csr = keep
-    try:
-        model.step()
-    finally:
-        word_of_mouth.expand_csr = real
+    step_wrapping("expand_csr", keep)
     assert len(calls) == 3
     names = list(inspect.signature(listening.expand_csr).parameters)[:-1]  # all but starts
     cases = []
@@ -533,9 +540,7 @@ def test_fan_out_in_tasks_gives_the_same_deliveries(threads: int) -> None:
         thinned["indices"] = given["indices"][keep_edge]
         thinned["indptr"] = np.concatenate([[0], np.cumsum(np.where(alone, 0, degree))])
         cases.append((thinned, None))
-    before = numba.get_num_threads()
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    try:
+    with kernel_threads(threads):
         for given, want in cases:
             results = []
             for n_tasks in (1, 2, 3, 7):
@@ -557,8 +562,6 @@ def test_fan_out_in_tasks_gives_the_same_deliveries(threads: int) -> None:
                 for g, w in zip(got[1:], results[0][1:], strict=True):
                     np.testing.assert_array_equal(g, w)
             assert (np.diff(results[0][1]) >= 0).all()
-    finally:
-        numba.set_num_threads(before)
 
 
 # -- the per-firm sums in order, the customer counts ---------------------------------------------
