@@ -19,14 +19,16 @@ import sim
 from sim.draws import (
     CODES,
     ZIG_X,
+    KeyedDraws,
     draw_key,
     draw_uniforms,
+    fill_listed_normals,
     fill_normals,
     normal,
     step_keys,
     uniform,
 )
-from sim.rules import fused
+from sim.rules import delivery, fused
 from sim.state import BatchScratch
 
 
@@ -57,6 +59,36 @@ def test_normals_of_a_block_are_the_normals_drawn_one_by_one(dtype: type) -> Non
         assert np.array_equal(got.view(np.uint8), expected.view(np.uint8)), width
         # the rare cases were met: draws beyond the base strip (the tail) and in the wedges
         assert (np.abs(expected) > ZIG_X[1]).sum() > 2
+
+
+@numba.njit
+def _listed_normals_of_four(base, first, ids, count, out, rare):
+    fill_listed_normals(base, first, ids, count, 4, out, rare)  # the vectorised loop
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_listed_customers_normals_are_theirs(dtype: type) -> None:
+    """``fill_listed_normals`` gives each listed (served) customer, in the list's order, the
+    normals it would have drawn with everyone (``fill_normals``, one by one), and writes nothing
+    past the list."""
+    base = np.uint64(draw_key(np.uint64(2024), 7, 99, 1))
+    count, first = 20_000, 4096
+    rng = np.random.default_rng(5)
+    for width in (4, 3):
+        everyone = np.empty((count, width), dtype)
+        fill_normals(base, first, count, width, everyone.reshape(-1))
+        rare = np.empty(count * width, np.int64)
+        for share in (0.0, 0.003, 0.21, 0.5, 0.79, 0.99, 1.0):
+            ids = np.flatnonzero(rng.random(count) < share)
+            got = np.full((count, width), 7.0, dtype)
+            if width == 4:
+                _listed_normals_of_four(base, first, ids, len(ids), got.reshape(-1), rare)
+            else:
+                fill_listed_normals(base, first, ids, len(ids), width, got.reshape(-1), rare)
+            assert np.array_equal(got[: len(ids)].view(np.uint8), everyone[ids].view(np.uint8))
+            assert (got[len(ids) :] == 7.0).all(), (width, share)
+        # the rare cases (listed, then drawn one by one) were met: the tail beyond R among them
+        assert (np.abs(everyone) > ZIG_X[1]).sum() > 2
 
 
 def test_uniforms_of_a_block_are_the_uniforms_drawn_one_by_one() -> None:
@@ -116,3 +148,57 @@ def test_the_vectorised_stages_equal_the_scalar_ones(scenario, dtype, overrides)
         assert a.dtype == b.dtype
         assert np.array_equal(a.view(np.uint8), b.view(np.uint8))
     assert vectorised[-2].sum() > 0 and np.isfinite(vectorised[-1]).all()
+
+
+@numba.njit
+def _experienced(x, tables, supplier, region, failed, z, noise, severity, fa, width):
+    """Every served customer's experience from its firm's table and its own normals ``z``
+    (everyone's, drawn one by one): the full-draw path."""
+    for m in range(x.shape[0]):
+        for i in range(x.shape[1]):
+            f = supplier[m, i]
+            if f >= 0:
+                row = f + region[i] * width
+                for k in range(x.shape[2]):
+                    expected, fail = tables[m, row, k], failed[m, i]
+                    x[m, i, k] = delivery.perceived(
+                        expected, z[m, i, k], noise, fail, fa[k], severity
+                    )
+
+
+@pytest.mark.parametrize("served", ["few", "everyone"])
+def test_the_step_draws_noise_for_the_served_customers_as_for_everyone(served: str) -> None:
+    """Phases 2-5 draw the noise of the served customers only; their experiences are those of
+    the noise drawn for every customer, one by one, and the unserved keep theirs: in a market
+    where most customers have no firm in an industry and in one where everyone has one."""
+    model = _stepped("baseline", 2600, "float32")  # 3 blocks, the last one short
+    batch = model.batch
+    cs = batch.customer_state
+    rng = np.random.default_rng(11)
+    if served == "few":  # 70% more customer-industries without a firm
+        cs.supplier[rng.random(cs.supplier.shape) < 0.7] = -1
+    else:  # each customer without a firm takes the firm most common in its region and industry
+        for m in range(batch.M):
+            for r in np.unique(cs.region):
+                mine = cs.region == r
+                firms = cs.supplier[m, mine]
+                common = np.bincount(firms[firms >= 0]).argmax()
+                cs.supplier[m, mine & (cs.supplier[m] < 0)] = common
+    has = cs.supplier >= 0
+    assert (has.mean() < 0.3) if served == "few" else has.all()
+    before = cs.experience.copy()
+    deliver = delivery.prepare(batch, BatchScratch(batch.B, batch.F, np.ones(batch.B, bool)))
+    _phases(model, literal=True)
+    draws = KeyedDraws(int(batch.seeds[0]))
+    draws.step = batch.steps
+    z = np.stack(
+        [draws.normal("noise", m, slice(0, cs.supplier.shape[1]), batch.K) for m in range(batch.M)]
+    )
+    expected = before.copy()
+    p = batch.consts[0]
+    width = deliver.disclose.shape[1]
+    args = (cs.supplier, cs.region, batch.workspace.failure, z, p.noise, p.severity)
+    _experienced(expected, deliver.tables[0], *args, deliver.failure_attribute, width)
+    assert np.array_equal(cs.experience.view(np.uint8), expected.view(np.uint8))
+    assert not np.array_equal(cs.experience[has], before[has])  # the served moved
+    assert np.array_equal(cs.experience[~has].view(np.uint8), before[~has].view(np.uint8))
