@@ -295,10 +295,12 @@ def switch_rows(
         # chance, kept in order
         draw_uniforms(churn_key, lo, hi, first, draws)
         n_rows = 0
+        below_bound = bound[m]
         for j in range(hi - lo):
+            u = draws[j]
             rows[n_rows] = lo + j
-            draws[n_rows] = draws[j]
-            n_rows += 1 if (supplier[m, lo + j] >= 0 and draws[j] < bound[m]) else 0
+            draws[n_rows] = u
+            n_rows += (supplier[m, lo + j] >= 0) & (u < below_bound)  # `&`: no branch
         # of those, the ones below their own chance at the largest rival gap (a loop without
         # branches over the few left: their state's reads overlap)
         n_left = 0
@@ -334,7 +336,10 @@ def switch_rows(
                 p,
                 u_firm,
             )
-            if u >= churn_chance(s_own, t_own, c_own, gap, p):
+            z = churn_z(s_own, t_own, c_own, gap, p)
+            if u >= chance_above(z, table[m], top[m], per_unit):  # stays: no exp or log
+                continue
+            if u >= leave_chance(z, p.years_per_step_64):  # churn_chance's own arithmetic
                 continue
             # a logit choice among the rivals and going unserved (the last option): the
             # largest score wins, the first of equal ones
