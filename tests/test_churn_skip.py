@@ -151,3 +151,90 @@ def test_attitude_ranges_are_each_markets_range_serial_or_parallel(monkeypatch) 
             assert np.array_equal(low[b], rows.min(axis=1))
             assert np.array_equal(high[b], rows.max(axis=1))
     assert (high > low).any()
+
+
+def screened_leavers(monkeypatch, shrink: str | None = None) -> tuple[int, int]:
+    """``(leavers, wrong)``: over steps of a batch of markets with random switching parameters,
+    the customers who should leave (served, their uniform below their own exact chance, its
+    rival gap included) and how many the kernel decided otherwise. ``shrink`` makes one screen
+    too tight: ``"bound"`` (everyone's, per market and industry: a fifth of it; half of it still
+    held on these markets), ``"gap"`` (the rival gap's: 0), ``"table"`` (the chances
+    ``chance_above`` reads, in the second and third checks: 0.8 of them)."""
+    import sim
+    from sim.batch import MarketBatch
+    from sim.draws import CHURN, uniform
+
+    real = switching.run_tasks
+    counts = [0, 0]
+
+    def checking(serial, parallel, n_tasks, *args):
+        (tasks, run, _, keys, consts, visible, industries, sizes, limits, state, terms) = args[1:12]
+        bound, gap_bound, table, top, per_unit = limits
+        if shrink == "bound":
+            bound = bound * 0.2
+        elif shrink == "gap":
+            gap_bound = gap_bound * 0.0
+        elif shrink == "table":
+            table = table * 0.8
+        region, weights, sensitivity, supplier = state[:4]
+        expectation, satisfaction, trust, commitment, attitude = state[4:9]
+        promise, review_part, review_weight, public, price_term = terms
+        before = supplier.copy()
+        offsets = tasks[3]
+        market_of = np.repeat(tasks[0], tasks[2] - tasks[1])
+        first = np.repeat(offsets, tasks[2] - tasks[1])
+        expected = np.zeros(before.shape, bool)
+        for m in range(len(sizes)):
+            firms = industries[m, : sizes[m]]
+            u_firm = np.empty(len(firms))
+            for i in np.flatnonzero(before[m] >= 0):
+                b = market_of[i]
+                if not run[b]:
+                    continue
+                own = before[m, i]
+                gap = switching.rival_gap(
+                    i, m, own, firms, visible[b, region[i]], weights, sensitivity, expectation,
+                    trust, attitude, promise[b], review_part[b], review_weight[b], public[b],
+                    price_term[b], consts[b], u_firm,
+                )  # fmt: skip
+                chance = switching.churn_chance(
+                    satisfaction[m, i], trust[own, i], commitment[m, i], gap, consts[b]
+                )
+                expected[m, i] = uniform(keys[b][CHURN, m], i - first[i]) < chance
+        limits = (bound, gap_bound, table, top, per_unit)
+        real(serial, parallel, n_tasks, *args[:9], limits, *args[10:])
+        left = (before >= 0) & (supplier != before)
+        counts[0] += int(expected.sum())
+        counts[1] += int((left != expected).sum())
+
+    monkeypatch.setattr(switching, "run_tasks", checking)
+    rng = np.random.default_rng(16)
+    markets = [
+        sim.CustomerMarket(
+            "baseline",
+            rng=seed,
+            overrides={
+                "market.customers": 300,
+                "switching.intercept": float(rng.uniform(-1.0, 3.0)),
+                "switching.satisfaction": float(rng.uniform(0.0, 1.5)),
+                "switching.trust": float(rng.uniform(0.0, 4.0)),
+                "switching.commitment": float(rng.uniform(0.0, 3.0)),
+                "switching.rival": float(rng.uniform(0.0, 3.0)),
+            },
+        )
+        for seed in (1, 2, 3)
+    ]
+    MarketBatch(markets).run(12)
+    return counts[0], counts[1]
+
+
+def test_every_customer_below_its_own_chance_passes_every_screen(monkeypatch) -> None:
+    """End to end: the kernel lets leave exactly the served customers whose uniform is below
+    their own exact chance, on random switching parameters, step after step, so no screen
+    (everyone's bound, the bound at the largest rival gap, ``chance_above`` before the exact
+    chance) is ever below a customer's chance. With any of them too tight it would fail: the
+    same run with each shrunk decides some customers otherwise."""
+    leavers, wrong = screened_leavers(monkeypatch)
+    assert leavers > 100 and wrong == 0
+    for shrink in ("bound", "gap", "table"):
+        assert screened_leavers(monkeypatch, shrink)[1] > 0, shrink
