@@ -44,7 +44,7 @@ from sim.tallies import (
     DETRACTOR,
     PROMOTER,
     TALLIES,
-    cohort_counts,
+    count_cohorts,
     tally,
     tally_customers,
 )
@@ -328,9 +328,8 @@ class BatchRecorder:
         """Snapshot how many of each yearly cohort of each firm are still its customers."""
         if not self.cohorts:
             return
-        cs = batch.customer_state
         counts = np.zeros((batch.B, batch.F, self.joined.shape[2]), np.int64)
-        cohort_counts(batch.offsets, cs.supplier, cs.joined, batch.steps_per_year, counts)
+        count_cohorts(batch, counts)
         self.cohort_rows.append((batch.steps, counts, self.joined.copy(), batch.live.copy()))
 
     # -- one market's rows ------------------------------------------------------------------

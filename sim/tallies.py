@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.jit import kernel, parallel_kernel, prange, run_tasks
+from sim.jit import kernel, parallel_kernel, prange, run_tasks, threads
 
 if TYPE_CHECKING:
     from sim.batch import MarketBatch
@@ -28,6 +28,7 @@ __all__ = [
     "PROMOTER",
     "TALLIES",
     "cohort_counts",
+    "count_cohorts",
     "tally",
     "tally_customers",
 ]
@@ -118,102 +119,117 @@ def tally(
     served
         ``[B]``, added to: customers with a supplier in at least one industry.
 
-    Each block of :data:`TALLY_BLOCK` customers lists each firm's customers in order
-    (:func:`_customers_of`, without branches), then adds them firm by firm with the sums held in
-    registers (:func:`_add_firm`; both for each firm by :func:`_firm_block`): each firm's sums
-    are still added customer by customer in order, so they are the same to the bit as adding
-    every customer into ``total`` directly, which waited on the previous add to the same firm's
-    row in memory (-20% at 1M customers).
+    The order of the additions defines the sums' bits, and it is the same on any number of
+    threads: each block of :data:`TALLY_BLOCK` customers of a market (from the market's first
+    customer) gets its own tallies from zero (:func:`block_tallies`: each firm's customers
+    added one after another in order), and the blocks' tallies are added to ``total`` in block
+    order (:func:`add_blocks`). A market of one block has the sums of its customers in order.
+    :func:`parallel_tally` computes the blocks as parallel tasks and adds them the same way.
     """
-    n_ind, n_firms = supplier.shape[0], belongs.shape[1]
+    market, start = blocks_of(offsets, recording)
+    rows = np.empty((1, belongs.shape[1], total.shape[2]))
+    count = np.empty(1, np.int64)
     anywhere = np.zeros(TALLY_BLOCK, np.int64)
     mine = np.zeros(TALLY_BLOCK, np.int64)
-    for b in range(len(offsets) - 1):
-        if not recording[b]:
-            continue
-        for lo in range(offsets[b], offsets[b + 1], TALLY_BLOCK):
-            hi = min(offsets[b + 1], lo + TALLY_BLOCK)
-            nb = hi - lo
-            anywhere[:nb] = 0
-            for m in range(n_ind):
-                sup = supplier[m, lo:hi]
-                for i in range(nb):
-                    anywhere[i] |= sup[i] >= 0
-            for i in range(nb):
-                served[b] += anywhere[i]
-            for f in range(n_firms):
-                _firm_block(f, b, lo, hi, supplier, satisfaction, complaints, answered, trust,
-                            commitment, recommend, attitude, belongs, promoter, detractor, total,
-                            mine)  # fmt: skip
-
-
-@kernel
-def _firm_block(f, b, lo, hi, supplier, satisfaction, complaints, answered, trust, commitment,
-                recommend, attitude, belongs, promoter, detractor, total,
-                mine) -> None:  # fmt: skip
-    """Add firm ``f``'s customers among ``lo..hi`` (a block of market ``b``) to its tallies
-    ``total[b, f]``, and its reputation over the block: what :func:`tally` and
-    :func:`tally_firm` do for each firm and block (``mine``: room for a block's positions)."""
-    for m in range(supplier.shape[0]):
-        if belongs[m, f]:
-            count = _customers_of(supplier[m, lo:hi], f, mine)
-            _add_firm(mine[:count], lo, m, f, satisfaction, complaints, answered, trust,
-                      commitment, recommend, attitude, promoter, detractor,
-                      total[b, f])  # fmt: skip
-    total[b, f, 10] += _block_sum(attitude[f], lo, hi)  # the firm's reputation among everyone
-
-
-@kernel
-def tally_firm(f, offsets, recording, supplier, satisfaction, complaints, answered, trust,
-               commitment, recommend, attitude, belongs, promoter, detractor,
-               total) -> None:  # fmt: skip
-    """Firm ``f``'s part of :func:`tally`: its tallies in every recording market, block after
-    block and customer after customer, the order in which :func:`tally` adds them."""
-    mine = np.zeros(TALLY_BLOCK, np.int64)
-    for b in range(len(offsets) - 1):
-        if not recording[b]:
-            continue
-        for lo in range(offsets[b], offsets[b + 1], TALLY_BLOCK):
-            hi = min(offsets[b + 1], lo + TALLY_BLOCK)
-            _firm_block(f, b, lo, hi, supplier, satisfaction, complaints, answered, trust,
-                        commitment, recommend, attitude, belongs, promoter, detractor, total,
-                        mine)  # fmt: skip
-
-
-@kernel
-def served_anywhere(offsets, recording, supplier, served) -> None:
-    """``served[b]`` += the customers of recording market ``b`` with a supplier in at least one
-    industry (:func:`tally`'s count)."""
-    for b in range(len(offsets) - 1):
-        if recording[b]:
-            for i in range(offsets[b], offsets[b + 1]):
-                anywhere = False
-                for m in range(supplier.shape[0]):
-                    anywhere |= supplier[m, i] >= 0
-                served[b] += anywhere
+    for k in range(len(market)):
+        block_tallies(k, market, start, offsets, supplier, satisfaction, complaints, answered,
+                      trust, commitment, recommend, attitude, belongs, promoter, detractor,
+                      rows[0], count, anywhere, mine, 0)  # fmt: skip
+        add_blocks(market[k : k + 1], rows, count, total, served)
 
 
 @parallel_kernel
 def parallel_tally(offsets, recording, supplier, satisfaction, complaints, answered, trust,
                    commitment, recommend, attitude, belongs, promoter, detractor, total,
                    served) -> None:  # fmt: skip
-    """:func:`tally` as parallel tasks, one a firm (:func:`tally_firm`) and one counting the
-    served (:func:`served_anywhere`): each firm's sums are added in the same order as
-    :func:`tally` adds them, so the tallies are the same to the bit."""
-    n_firms = belongs.shape[1]
-    for t in prange(n_firms + 1):
-        if t < n_firms:
-            tally_firm(t, offsets, recording, supplier, satisfaction, complaints, answered,
-                       trust, commitment, recommend, attitude, belongs, promoter, detractor,
-                       total)  # fmt: skip
-        else:
-            served_anywhere(offsets, recording, supplier, served)
+    """:func:`tally` with the blocks as parallel tasks, each into its own row, then added in
+    block order: the tallies are the same to the bit."""
+    market, start = blocks_of(offsets, recording)
+    n_blocks = len(market)
+    rows = np.empty((n_blocks, belongs.shape[1], total.shape[2]))
+    count = np.empty(n_blocks, np.int64)
+    for k in prange(n_blocks):
+        anywhere = np.zeros(TALLY_BLOCK, np.int64)
+        mine = np.zeros(TALLY_BLOCK, np.int64)
+        block_tallies(k, market, start, offsets, supplier, satisfaction, complaints, answered,
+                      trust, commitment, recommend, attitude, belongs, promoter, detractor,
+                      rows[k], count, anywhere, mine, k)  # fmt: skip
+    add_blocks(market, rows, count, total, served)
+
+
+@kernel
+def blocks_of(offsets: np.ndarray, recording: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(market, start)``: the blocks of :data:`TALLY_BLOCK` customers of every recording
+    market, in order (each market's from its first customer)."""
+    n = 0
+    for b in range(len(offsets) - 1):
+        if recording[b]:
+            n += -(-(offsets[b + 1] - offsets[b]) // TALLY_BLOCK)
+    market, start = np.empty(n, np.int64), np.empty(n, np.int64)
+    k = 0
+    for b in range(len(offsets) - 1):
+        if recording[b]:
+            for lo in range(offsets[b], offsets[b + 1], TALLY_BLOCK):
+                market[k], start[k] = b, lo
+                k += 1
+    return market, start
+
+
+@kernel
+def block_tallies(k, market, start, offsets, supplier, satisfaction, complaints, answered, trust,
+                  commitment, recommend, attitude, belongs, promoter, detractor, row, count,
+                  anywhere, mine, slot) -> None:  # fmt: skip
+    """The tallies ``row`` ``[F, 11]`` (from zero) of block ``k`` and in ``count[slot]`` its
+    customers served anywhere; ``anywhere`` and ``mine`` are room for a block."""
+    b, lo = market[k], start[k]
+    hi = min(offsets[b + 1], lo + TALLY_BLOCK)
+    nb = hi - lo
+    row[:] = 0.0
+    anywhere[:nb] = 0
+    for m in range(supplier.shape[0]):
+        sup = supplier[m, lo:hi]
+        for i in range(nb):
+            anywhere[i] |= sup[i] >= 0
+    n_served = 0
+    for i in range(nb):
+        n_served += anywhere[i]
+    count[slot] = n_served
+    for f in range(belongs.shape[1]):
+        _firm_block(f, lo, hi, supplier, satisfaction, complaints, answered, trust, commitment,
+                    recommend, attitude, belongs, promoter, detractor, row[f], mine)  # fmt: skip
+
+
+@kernel
+def add_blocks(market, rows, count, total, served) -> None:
+    """Add the blocks' tallies ``rows`` and served counts to their markets', in block order."""
+    for k in range(len(market)):
+        b = market[k]
+        for f in range(rows.shape[1]):
+            for c in range(rows.shape[2]):
+                total[b, f, c] += rows[k, f, c]
+        served[b] += count[k]
+
+
+@kernel
+def _firm_block(f, lo, hi, supplier, satisfaction, complaints, answered, trust, commitment,
+                recommend, attitude, belongs, promoter, detractor, row,
+                mine) -> None:  # fmt: skip
+    """Add firm ``f``'s customers among ``lo..hi`` (a block) to its tallies ``row``, and its
+    reputation over the block: each firm's customers are listed in order
+    (:func:`_customers_of`, without branches), then added with the sums held in registers
+    (:func:`_add_firm`; adding every customer into the row in memory waited on the previous
+    add to the same firm's row: -20% at 1M customers)."""
+    for m in range(supplier.shape[0]):
+        if belongs[m, f]:
+            count = _customers_of(supplier[m, lo:hi], f, mine)
+            _add_firm(mine[:count], lo, m, f, satisfaction, complaints, answered, trust,
+                      commitment, recommend, attitude, promoter, detractor, row)  # fmt: skip
+    row[10] += _block_sum(attitude[f], lo, hi)  # the firm's reputation among everyone
 
 
 PARALLEL_TALLY = 250_000
-"""Customers of a batch from which :func:`tally_customers` adds its firms as parallel tasks (at
-1M customers and 6 firms: docs/performance.md); below, a launch of numba's threads costs more
-than it saves."""
+"""Customers of a batch from which :func:`tally_customers` adds its blocks as parallel tasks;
+below, a launch of numba's threads costs more than it saves."""
 
 
 @kernel
@@ -269,12 +285,52 @@ def cohort_counts(
     """``counts[b, f, c]``: customers of firm ``f`` of market ``b`` who joined it in year ``c``
     of the run (not those served since before the run), added to."""
     for b in range(len(offsets) - 1):
-        for m in range(supplier.shape[0]):
-            for i in range(offsets[b], offsets[b + 1]):
-                f = supplier[m, i]
-                j = joined[m, i]
-                if f >= 0 and j >= 0:
-                    counts[b, f, j // steps_per_year] += 1
+        _count_cohorts(b, offsets[b], offsets[b + 1], supplier, joined, steps_per_year, counts)
+
+
+@parallel_kernel
+def parallel_cohort_counts(offsets, supplier, joined, steps_per_year, counts, task) -> None:
+    """:func:`cohort_counts` over ranges of ``task`` customers as parallel tasks, each into
+    counts of its own, then added: whole numbers, the same in any order."""
+    n = supplier.shape[1]
+    n_tasks = -(-n // task)
+    B, F, C = counts.shape
+    own = np.zeros((n_tasks, B, F, C), counts.dtype)
+    for t in prange(n_tasks):
+        lo, hi = t * task, min(n, (t + 1) * task)
+        for b in range(len(offsets) - 1):
+            first, last = max(lo, offsets[b]), min(hi, offsets[b + 1])
+            if first < last:
+                _count_cohorts(b, first, last, supplier, joined, steps_per_year, own[t])
+    for t in range(n_tasks):
+        counts += own[t]
+
+
+@kernel
+def _count_cohorts(b, lo, hi, supplier, joined, steps_per_year, counts) -> None:  # fmt: skip
+    """Add the customers ``lo..hi`` (of market ``b``) to ``counts[b]`` (:func:`cohort_counts`)."""
+    for m in range(supplier.shape[0]):
+        for i in range(lo, hi):
+            f = supplier[m, i]
+            j = joined[m, i]
+            if f >= 0 and j >= 0:
+                counts[b, f, j // steps_per_year] += 1
+
+
+COHORT_TASK = 131_072
+"""Customers a task of :func:`parallel_cohort_counts` counts."""
+
+
+def count_cohorts(batch: MarketBatch, counts: np.ndarray) -> None:
+    """:func:`cohort_counts` of the batch's customers into ``counts`` ``[B, F, years]``, as
+    parallel tasks from :data:`PARALLEL_TALLY` customers (at 1M customers 7.6 ms on one
+    thread)."""
+    cs = batch.customer_state
+    args = (batch.offsets, cs.supplier, cs.joined, batch.steps_per_year, counts)
+    if cs.supplier.shape[1] >= PARALLEL_TALLY and threads() > 1:
+        parallel_cohort_counts(*args, COHORT_TASK)
+    else:
+        cohort_counts(*args)
 
 
 def tally_customers(batch: MarketBatch, recording: np.ndarray) -> dict[str, np.ndarray]:
@@ -292,7 +348,7 @@ def tally_customers(batch: MarketBatch, recording: np.ndarray) -> dict[str, np.n
     run_tasks(
         tally,
         parallel,
-        batch.F + 1,
+        2,  # blocks: any large market has several
         batch.offsets,
         recording,
         cs.supplier,

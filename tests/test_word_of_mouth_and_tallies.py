@@ -567,10 +567,10 @@ def test_fan_out_in_tasks_gives_the_same_deliveries(threads: int) -> None:
 # -- the per-firm sums in order, the customer counts ---------------------------------------------
 
 
-def test_tally_adds_each_firms_customers_in_order() -> None:
-    """Each firm's float sums are its customers' values added one after another in customer
-    order (the same bits as before the tally listed each firm's customers per block), over
-    more than one block."""
+def test_tally_adds_each_firms_customers_in_order_block_by_block() -> None:
+    """Each firm's float sums are, for each block of ``TALLY_BLOCK`` customers, its customers'
+    values added one after another in customer order from zero, and the blocks' sums added in
+    block order: an order that does not depend on the threads (checked over three blocks)."""
     from sim.tallies import TALLY_BLOCK
 
     n = TALLY_BLOCK * 2 + 123
@@ -582,17 +582,21 @@ def test_tally_adds_each_firms_customers_in_order() -> None:
         for f in firms:
             mine = np.flatnonzero(cs.supplier[m] == f)
             trust = commitment = 0.0
-            for i in mine:
-                trust += float(cs.trust[f, i])
-                commitment += float(cs.commitment[m, i])
+            for lo in range(0, n, TALLY_BLOCK):
+                block_trust = block_commitment = 0.0
+                for i in mine[(mine >= lo) & (mine < lo + TALLY_BLOCK)]:
+                    block_trust += float(cs.trust[f, i])
+                    block_commitment += float(cs.commitment[m, i])
+                trust += block_trust
+                commitment += block_commitment
             assert got["trust"][0, f] == trust
             assert got["commitment"][0, f] == commitment
             assert got["customers"][0, f] == len(mine)
 
 
 def test_the_tally_as_parallel_tasks_equals_the_serial_tally() -> None:
-    """The tally as one task a firm (large markets, two threads) gives the serial tally's bits,
-    over markets of several blocks, one of which does not record."""
+    """The tally with its blocks as parallel tasks (large markets, two threads) gives the
+    serial tally's bits, over markets of several blocks, one of which does not record."""
     from sim.batch import MarketBatch
     from sim.jit import threads, use_threads
     from sim.tallies import DETRACTOR, PROMOTER, TALLIES, TALLY_BLOCK, parallel_tally, tally
@@ -623,6 +627,38 @@ def test_the_tally_as_parallel_tasks_equals_the_serial_tally() -> None:
     np.testing.assert_array_equal(served, served_too)
     assert (serial[1] == 0).all() and served[1] == 0  # the market that does not record
     assert (serial[[0, 2], :, 0].sum(axis=1) > 0).all() and (served[[0, 2]] > 0).all()
+
+
+def test_cohort_counts_in_parallel_tasks_equal_the_serial_counts() -> None:
+    """Each firm's customers by the year they joined it, counted over ranges of customers that
+    cross the markets' bounds as parallel tasks, are the serial counts; and they are the
+    customers' own counts (a numpy statement)."""
+    from sim.batch import MarketBatch
+    from sim.tallies import cohort_counts, parallel_cohort_counts
+
+    markets = [
+        sim.CustomerMarket("baseline", rng=s, overrides={"market.customers": n})
+        for s, n in ((1, 900), (2, 1300), (3, 700))
+    ]
+    batch = MarketBatch(markets)
+    batch.run(60)  # into the run's second year: joiners in two cohorts
+    cs, spy = batch.customer_state, batch.steps_per_year
+    want = np.zeros((batch.B, batch.F, 3), np.int64)
+    cohort_counts(batch.offsets, cs.supplier, cs.joined, spy, want)
+    for b in range(batch.B):
+        lo, hi = batch.offsets[b], batch.offsets[b + 1]
+        for m in range(batch.M):
+            f, j = cs.supplier[m, lo:hi], cs.joined[m, lo:hi]
+            keep = (f >= 0) & (j >= 0)
+            expect = np.zeros((batch.F, 3), np.int64)
+            np.add.at(expect, (f[keep], j[keep] // spy), 1)
+            assert (want[b][batch.belongs[m]] == expect[batch.belongs[m]]).all()
+    assert (want[:, :, 1] > 0).any() and (want[:, :, 0] > 0).any()
+    with kernel_threads(2):
+        for task in (1, 257, 1000, 5000):
+            got = np.zeros_like(want)
+            parallel_cohort_counts(batch.offsets, cs.supplier, cs.joined, spy, got, task)
+            np.testing.assert_array_equal(got, want)
 
 
 def _three_markets_the_second_stopped():
