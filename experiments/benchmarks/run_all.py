@@ -126,8 +126,8 @@ def add_batched(add: Any, b: dict) -> None:
         minutes <= 10,
     )
     rss = b["rss_mb"]
-    add("sweep workers' peak RSS", f"{rss[0]:.0f} / {rss[1]:.0f} / {rss[2]:.0f} MB", "bounded",
-        b["bounded"])  # fmt: skip
+    add("sweep workers' peak RSS (full batches: runs, 4x runs; 520 steps)",
+        f"{rss[0]:.0f} / {rss[1]:.0f} / {rss[2]:.0f} MB", "bounded", b["bounded"])  # fmt: skip
     add("batched sweep = one run at a time", "identical" if b["same_numbers"] else "DIFFER",
         "identical", b["same_numbers"])  # fmt: skip
 
