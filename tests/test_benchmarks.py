@@ -99,3 +99,23 @@ def test_bandwidth_share_is_the_least_traffic_over_the_step_time(scripts):
     assert share == pytest.approx(gbs / 10.0)
     # twice as fast a step reaches twice the share
     assert bandwidth.achieved(1000.0, 0.25, 10.0)[1] == pytest.approx(2 * share)
+
+
+def test_two_workers_timeline_sees_every_batch_in_its_worker():
+    """two_workers.py times the pool's batches inside the workers: with 2 workers, two worker
+    processes each report their batches (make_batches: two a worker at least), and their busy
+    time holds their CPU."""
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "two_workers.py"), "--runs", "8", "--timeline", "2"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=BENCH.parents[1],
+    )
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    workers = got["workers"]
+    assert len(workers) == 2
+    assert sum(w["batches"] for w in workers) == 4
+    for w in workers:
+        assert 0 <= w["first"] < w["end"] <= got["wall"]
+        assert 0 < w["user"] <= w["busy"] * 1.05 + 0.05
