@@ -102,6 +102,13 @@ def add_batched(add: Any, b: dict) -> None:
             ">= 90%",
             b["scaling_2_big"] >= 0.9,
         )
+    if b.get("scaling_2_long") is not None:
+        add(
+            f"2 workers, scaling ({b['long_runs']} x 520 steps, wall)",
+            f"{b['scaling_2_long']:.0%}",
+            ">= 90%",
+            b["scaling_2_long"] >= 0.9,
+        )
     if b.get("scaling_2_cold_server") is not None:
         add(
             f"2 workers, scaling, from a fork server ({b['runs']} runs)",
