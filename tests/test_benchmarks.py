@@ -119,3 +119,23 @@ def test_two_workers_timeline_sees_every_batch_in_its_worker():
     for w in workers:
         assert 0 <= w["first"] < w["end"] <= got["wall"]
         assert 0 < w["user"] <= w["busy"] * 1.05 + 0.05
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "says"),
+    [
+        ("two_workers.py", ["--runs", "0"], "--runs: expected at least 4, got 0"),
+        ("batched_sweep.py", ["--rounds", "x"], "--rounds: expected a whole number, got 'x'"),
+        ("batched_sweep.py", ["--long-runs", "1"], "--long-runs: expected at least 2, got 1"),
+    ],
+)
+def test_sweep_benchmarks_refuse_a_bad_count_with_one_message(script, args, says):
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        capture_output=True,
+        text=True,
+        cwd=BENCH.parents[1],
+    )
+    assert done.returncode == 2
+    assert says in done.stderr
+    assert "Traceback" not in done.stderr

@@ -341,17 +341,32 @@ def median(values: list[float]) -> float:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
+def at_least(low: int):
+    """An argparse type: a whole number of at least ``low`` (else argparse's message, exit 2)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected at least {low}, got {value}")
+        return value
+
+    return parse
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=160, help="runs of 104 steps per sweep")
-    parser.add_argument("--long-runs", type=int, default=600, help="runs of 520 steps")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds at 104 steps")
+    parser.add_argument("--runs", type=at_least(2), default=160, help="runs of 104 steps a sweep")
+    parser.add_argument("--long-runs", type=at_least(2), default=600, help="runs of 520 steps")
+    parser.add_argument("--rounds", type=at_least(1), default=2, help="rounds at 104 steps")
     parser.add_argument(
-        "--scaling-runs", type=int, default=0, help="also 1 vs 2 workers on this many runs"
+        "--scaling-runs", type=at_least(0), default=0, help="also 1 vs 2 workers on this many runs"
     )
     parser.add_argument("--baseline", default=BEFORE, help="git revision of the earlier code")
     parser.add_argument("--baseline-path", type=Path, help="source tree of the earlier code")
-    parser.add_argument("--customers", type=int, default=1000)
+    parser.add_argument("--customers", type=at_least(10), default=1000)
     parser.add_argument("--json", type=Path, help="write the figures here (run_all.py)")
     # one measurement (internal)
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)

@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
-from batched_sweep import load, spec  # noqa: E402
+from batched_sweep import at_least, load, spec  # noqa: E402
 
 _LOG = Path(tempfile.gettempdir()) / f"two_workers.{os.getpid()}"  # a line a batch, every worker
 _PLAIN = []  # the package's run_batch
@@ -130,8 +130,8 @@ def serial(runs: int, processes: int) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=640, help="runs of the pool's sweep")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--runs", type=at_least(4), default=640, help="runs of the pool's sweep")
+    parser.add_argument("--rounds", type=at_least(1), default=3)
     parser.add_argument("--timeline", type=int, help=argparse.SUPPRESS)  # the measured child
     args = parser.parse_args()
     if args.timeline:
