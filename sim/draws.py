@@ -52,7 +52,6 @@ __all__ = [
     "draw_key",
     "draw_uniforms",
     "fill_listed_normals",
-    "fill_normals",
     "normal",
     "purpose_code",
     "step_keys",
@@ -308,24 +307,6 @@ def rest_normal(at: Any) -> Any:
 
 
 @rule
-def fill_normals(base: Any, first: int, count: int, width: int, out: Any) -> None:
-    """``out[j * width + c] = normal(base, first + j, c)`` for the ``count`` customers from
-    ``first`` and ``width`` columns: the very same numbers as drawn one by one.
-
-    The ziggurat's common case (about 97% of draws) is computed for all of them in one loop of
-    independent iterations, which the compiler vectorises (the keys' 64-bit multiplies
-    included) when ``width`` is a constant; the others are marked NaN there, then drawn one by
-    one. (The step draws with :func:`fill_listed_normals`.)"""
-    for j in range(count):
-        key = spread(first + j, base)
-        for c in range(width):
-            out[j * width + c] = rectangle(column(key, c))
-    for q in range(count * width):  # the few outside the rectangles: their own tries
-        if out[q] != out[q]:
-            out[q] = rest_normal(column(spread(first + q // width, base), q % width))
-
-
-@rule
 def fill_listed_normals(
     base: Any, first: int, ids: Any, count: int, width: int, out: Any, rare: Any
 ) -> None:
@@ -333,10 +314,12 @@ def fill_listed_normals(
     listed in ``ids`` and ``width`` columns, one after another: the very same numbers as drawn
     one by one, for the listed customers only (the step lists the served ones).
 
-    As in :func:`fill_normals`, the common case is computed in one loop of independent iterations
-    (vectorised when ``width`` is a constant); the positions of the few outside the rectangles
-    are then listed in ``rare`` (``count * width`` integers) without a branch and drawn one by
-    one, which spares a mispredicted branch each (about 3% of the numbers)."""
+    The ziggurat's common case (:func:`rectangle`, about 97% of draws) is computed for all of
+    them in one loop of independent iterations, which the compiler vectorises (the keys' 64-bit
+    multiplies included) when ``width`` is a constant; the positions of the few outside the
+    rectangles are then listed in ``rare`` (``count * width`` integers) without a branch and
+    drawn one by one (:func:`rest_normal`), which spares a mispredicted branch each (about 3% of
+    the numbers). With every customer listed, these are the normals of a whole block."""
     for t in range(count):
         key = spread(first + ids[t], base)
         for c in range(width):

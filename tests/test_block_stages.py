@@ -23,7 +23,6 @@ from sim.draws import (
     draw_key,
     draw_uniforms,
     fill_listed_normals,
-    fill_normals,
     normal,
     step_keys,
     uniform,
@@ -40,28 +39,6 @@ def _normals_one_by_one(base, first, count, width, out):
 
 
 @numba.njit
-def _normals_of_four(base, first, count, out):
-    fill_normals(base, first, count, 4, out)  # the width a constant: the vectorised loop
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_normals_of_a_block_are_the_normals_drawn_one_by_one(dtype: type) -> None:
-    base = np.uint64(draw_key(np.uint64(2024), 7, 99, 1))
-    count, first = 20_000, 123
-    for width in (4, 3):
-        expected = np.empty(count * width, dtype)
-        _normals_one_by_one(base, first, count, width, expected)
-        got = np.full(count * width, np.nan, dtype)
-        if width == 4:
-            _normals_of_four(base, first, count, got)
-        else:
-            fill_normals(base, first, count, width, got)
-        assert np.array_equal(got.view(np.uint8), expected.view(np.uint8)), width
-        # the rare cases were met: draws beyond the base strip (the tail) and in the wedges
-        assert (np.abs(expected) > ZIG_X[1]).sum() > 2
-
-
-@numba.njit
 def _listed_normals_of_four(base, first, ids, count, out, rare):
     fill_listed_normals(base, first, ids, count, 4, out, rare)  # the vectorised loop
 
@@ -69,14 +46,14 @@ def _listed_normals_of_four(base, first, ids, count, out, rare):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_the_listed_customers_normals_are_theirs(dtype: type) -> None:
     """``fill_listed_normals`` gives each listed (served) customer, in the list's order, the
-    normals it would have drawn with everyone (``fill_normals``, one by one), and writes nothing
-    past the list."""
+    normals it draws one by one (``normal``), the width a constant (the vectorised loop) or not,
+    and writes nothing past the list; everyone listed, a whole block's normals."""
     base = np.uint64(draw_key(np.uint64(2024), 7, 99, 1))
     count, first = 20_000, 4096
     rng = np.random.default_rng(5)
     for width in (4, 3):
         everyone = np.empty((count, width), dtype)
-        fill_normals(base, first, count, width, everyone.reshape(-1))
+        _normals_one_by_one(base, first, count, width, everyone.reshape(-1))
         rare = np.empty(count * width, np.int64)
         for share in (0.0, 0.003, 0.21, 0.5, 0.79, 0.99, 1.0):
             ids = np.flatnonzero(rng.random(count) < share)

@@ -154,7 +154,7 @@ def test_every_kernel_of_the_package_is_cached_with_the_rule_stamp() -> None:
         fused.customer_rows,
         fused.one_task,
         block_stages.block,
-        sim.draws.fill_normals,
+        sim.draws.fill_listed_normals,
         sim.metrics.tally,
     ):
         locator = dispatcher._cache._impl.locator
