@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.jit import kernel, parallel_kernel, prange, run_tasks, threads
+from sim.jit import kernel, parallel_kernel, prange, threads
 
 if TYPE_CHECKING:
     from sim.batch import MarketBatch
@@ -228,8 +228,15 @@ def _firm_block(f, lo, hi, supplier, satisfaction, complaints, answered, trust, 
 
 
 PARALLEL_TALLY = 250_000
-"""Customers of a batch from which :func:`tally_customers` adds its blocks as parallel tasks;
-below, a launch of numba's threads costs more than it saves."""
+"""Customers of a batch from which the tallies and the cohort counts run as parallel tasks
+(:func:`in_parallel`); below, a launch of numba's threads costs more than it saves."""
+
+
+def in_parallel(batch: MarketBatch) -> bool:
+    """Whether the batch's tallies and cohort counts run as parallel tasks: from
+    :data:`PARALLEL_TALLY` customers, with more than one thread (the numbers are the same either
+    way)."""
+    return batch.customer_state.supplier.shape[1] >= PARALLEL_TALLY and threads() > 1
 
 
 @kernel
@@ -327,7 +334,7 @@ def count_cohorts(batch: MarketBatch, counts: np.ndarray) -> None:
     thread)."""
     cs = batch.customer_state
     args = (batch.offsets, cs.supplier, cs.joined, batch.steps_per_year, counts)
-    if cs.supplier.shape[1] >= PARALLEL_TALLY and threads() > 1:
+    if in_parallel(batch):
         parallel_cohort_counts(*args, COHORT_TASK)
     else:
         cohort_counts(*args)
@@ -344,11 +351,7 @@ def tally_customers(batch: MarketBatch, recording: np.ndarray) -> dict[str, np.n
     ft = cs.satisfaction.dtype.type
     total = np.zeros((batch.B, batch.F, len(TALLIES)))
     served = np.zeros(batch.B, np.int64)
-    parallel = parallel_tally if cs.supplier.shape[1] >= PARALLEL_TALLY else tally
-    run_tasks(
-        tally,
-        parallel,
-        2,  # blocks: any large market has several
+    (parallel_tally if in_parallel(batch) else tally)(
         batch.offsets,
         recording,
         cs.supplier,
