@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.rules import switching
+from sim.rules import churn_skip, switching
 
 
 def test_the_table_bounds_every_chance_below_its_top_and_is_tight() -> None:
@@ -144,8 +144,8 @@ def test_attitude_ranges_are_each_markets_range_serial_or_parallel(monkeypatch) 
     batch.run(3)
     attitude = batch.customer_state.attitude
     for threshold in (10**9, 0):
-        monkeypatch.setattr(switching, "PARALLEL_RANGES", threshold)
-        low, high = switching.attitude_ranges(batch)
+        monkeypatch.setattr(churn_skip, "PARALLEL_RANGES", threshold)
+        low, high = churn_skip.attitude_ranges(batch)
         for b in range(batch.B):
             rows = attitude[:, batch.offsets[b] : batch.offsets[b + 1]]
             assert np.array_equal(low[b], rows.min(axis=1))

@@ -51,7 +51,13 @@ from sim.jit import (
 )
 from sim.params.stacked import StackedParams
 from sim.rules import choice
-from sim.rules.churn_skip import PER_UNIT, chance_above, chance_table, churn_bounds
+from sim.rules.churn_skip import (
+    PER_UNIT,
+    attitude_ranges,
+    chance_above,
+    chance_table,
+    churn_bounds,
+)
 from sim.state import NO_FIRM, BatchScratch
 
 if TYPE_CHECKING:
@@ -481,80 +487,6 @@ def parallel_tasks(n_tasks, tasks, run, step, keys, consts, visible, industries,
 def choice_gumbel(key: Any, customer: int, option: int) -> float:
     """The Gumbel noise of one option of a leaver's choice (its uniform: column ``option``)."""
     return gumbel(uniform_column(key, customer, option))
-
-
-@kernel
-def task_attitude_range(t, tasks, live, attitude, out) -> None:
-    """``out[t, f]``: the lowest and highest attitude toward firm ``f`` among the customers of
-    task ``t`` (``tasks``: its market, first and last customer), when its market is live."""
-    b, lo, hi = tasks[0][t], tasks[1][t], tasks[2][t]
-    if not live[b]:
-        return
-    for f in range(attitude.shape[0]):
-        low, high = np.inf, -np.inf
-        for i in range(lo, hi):
-            a = attitude[f, i]
-            low = min(low, a)
-            high = max(high, a)
-        out[t, f, 0] = low
-        out[t, f, 1] = high
-
-
-@kernel
-def serial_attitude_ranges(n_tasks, tasks, live, attitude, out) -> None:
-    """:func:`task_attitude_range` of every task, one after another."""
-    for t in range(n_tasks):
-        task_attitude_range(t, tasks, live, attitude, out)
-
-
-@parallel_kernel
-def parallel_attitude_ranges(n_tasks, tasks, live, attitude, out) -> None:
-    """:func:`task_attitude_range` of every task, as parallel tasks on numba's threads."""
-    for t in prange(n_tasks):
-        task_attitude_range(t, tasks, live, attitude, out)
-
-
-@kernel
-def combined_ranges(task_market, live, per_task, low, high) -> None:
-    """``low[b, f]``, ``high[b, f]`` of every live market ``b`` from its tasks' ranges, in task
-    order (``min`` and ``max`` skip NaN and keep the first of equal values, so this is the
-    range taken customer by customer)."""
-    for b in range(len(live)):
-        if live[b]:
-            low[b, :] = np.inf
-            high[b, :] = -np.inf
-    for t in range(len(task_market)):
-        b = task_market[t]
-        if not live[b]:
-            continue
-        for f in range(per_task.shape[1]):
-            low[b, f] = min(low[b, f], per_task[t, f, 0])
-            high[b, f] = max(high[b, f], per_task[t, f, 1])
-
-
-PARALLEL_RANGES = 250_000
-"""Customers of a batch from which :func:`attitude_ranges` runs its tasks in parallel: below, a
-launch of numba's threads (which waits for the other thread to be scheduled on a loaded
-machine) costs more than the ranges (0.3 ms for 64 markets of 1,000 customers on one thread)."""
-
-
-def attitude_ranges(batch: MarketBatch) -> tuple[np.ndarray, np.ndarray]:
-    """``(low, high)`` ``[B, F]``: the lowest and highest attitude toward each firm among the
-    customers of each live market (0 in the others), the batch's tasks in parallel (at 1M
-    customers and 6 firms, 4 ms on one thread: docs/performance.md)."""
-    task_market, task_lo, task_hi = batch.tasks
-    n_tasks = len(task_market)
-    attitude = batch.customer_state.attitude
-    per_task = np.empty((n_tasks, attitude.shape[0], 2), attitude.dtype)
-    tasks = (task_market, task_lo, task_hi)
-    if attitude.shape[1] < PARALLEL_RANGES:  # a parallel launch would cost more than it saves
-        serial_attitude_ranges(n_tasks, tasks, batch.live, attitude, per_task)
-    else:
-        run_tasks(serial_attitude_ranges, parallel_attitude_ranges, n_tasks, n_tasks, tasks,
-                  batch.live, attitude, per_task)  # fmt: skip
-    low, high = np.zeros((batch.B, batch.F)), np.zeros((batch.B, batch.F))
-    combined_ranges(task_market, batch.live, per_task, low, high)
-    return low, high
 
 
 def constants(P: StackedParams, steps_per_year: int) -> dict[str, tuple[np.ndarray, str]]:
