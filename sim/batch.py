@@ -249,7 +249,9 @@ class MarketBatch:
             self._set_network(adjacency.indptr, adjacency.indices)
 
     def _set_network(self, indptr: np.ndarray, indices: np.ndarray) -> None:
-        self.indptr, self.indices = indptr, indices
+        # int64 row pointers whatever the network's own (int32 up to 2**31 pairs): the kernels
+        # that read them are then compiled once, for one market and for a batch alike
+        self.indptr, self.indices = indptr.astype(np.int64, copy=False), indices
         self.degree = np.diff(indptr).astype(np.int64) if len(indptr) else np.zeros(0, np.int64)
         self.max_degree = int(self.degree.max(initial=0))
 

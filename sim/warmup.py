@@ -17,29 +17,44 @@ __all__ = ["main", "warm_up"]
 def warm_up() -> float:
     """Step small markets so that every kernel is compiled and cached.
 
-    Two markets: a float32 one larger than one block of customers (the parallel kernels) and a
-    small float64 one with a month-long step (the other specialisations); then a batch of two
+    Two markets: a float32 one larger than one block of customers, with the sizes from which
+    word of mouth, the tallies and the attitude ranges run parallel tasks lowered to its own
+    (the parallel kernels: without it a user's first market of 250,000 customers or more
+    compiled three more, 3 s), and a small float64 one with a month-long step (the other
+    specialisations); then a batch of two
     float32 markets of 1,000 customers on one kernel thread, as a sweep's workers step theirs
     (the serial twins of the parallel kernels, on a batch's arrays: without it each worker of
     the first sweep compiled them, about 7 s of CPU a worker on the 2-core machine). Returns the
     seconds taken.
     """
-    from sim import arrays
+    from sim import arrays, tallies
     from sim.batch import MarketBatch
     from sim.jit import threads, use_threads
     from sim.model import CustomerMarket
-    from sim.rules import listening
+    from sim.rules import churn_skip, listening
 
     started = time.perf_counter()
     big = {"market.customers": 2 * arrays.CHUNK + 100}
-    sizes = listening.FAN_TASK, listening.LISTEN_TASK
-    # word of mouth's tasks start at larger markets than this one: smaller tasks here, so
-    # that their parallel kernels are compiled too (not at a user's first large market)
+    sizes = (
+        listening.FAN_TASK,
+        listening.LISTEN_TASK,
+        tallies.PARALLEL_TALLY,
+        churn_skip.PARALLEL_RANGES,
+    )
+    # word of mouth's tasks, the tallies' and the attitude ranges' run in parallel from larger
+    # markets than this one: lowered here, so that their parallel kernels are compiled too (not
+    # at a user's first large market)
     listening.FAN_TASK, listening.LISTEN_TASK = 256, 4096
+    tallies.PARALLEL_TALLY = churn_skip.PARALLEL_RANGES = arrays.CHUNK
     try:
         CustomerMarket("baseline", rng=0, overrides=big).run(2)
     finally:
-        listening.FAN_TASK, listening.LISTEN_TASK = sizes
+        (
+            listening.FAN_TASK,
+            listening.LISTEN_TASK,
+            tallies.PARALLEL_TALLY,
+            churn_skip.PARALLEL_RANGES,
+        ) = sizes
     monthly = {"market.customers": 300, "steps_per_year": 12}
     CustomerMarket("baseline", rng=0, overrides=monthly, dtype="float64").run(2)
     before = threads()
