@@ -6,9 +6,10 @@ Issue 16's targets for sweeps of small markets, measured side by side on this ma
   and on two (``sim.sweep.run(..., executor="local")``);
 - 2 local workers at least 90% of linear scaling, from the wall time of the same total work
   (``wall(1 worker) / (2 * wall(2 workers))``, round by round), with the workers' CPU time of
-  the two setups beside it (what a second worker adds: its start), at ``--runs`` and
-  ``--scaling-runs`` runs of 104 steps and on the long sweep (``--long-runs`` x 520 steps, once
-  on each);
+  the two setups beside it (what a second worker adds: its start), at ``--runs`` runs of 104
+  steps (``--rounds`` pairs), at ``--scaling-runs`` (default 640: a sweep of a few seconds, whose
+  fixed parts weigh less; the median of 3 alternating pairs) and on the long sweep
+  (``--long-runs`` x 520 steps, once on each);
 - 10,000 runs of 1,000 customers x 520 steps in at most 10 minutes on all local cores
   (measured on ``--long-runs`` runs of 520 steps and scaled to 10,000, or all of them with
   ``--long-runs 10000``);
@@ -362,7 +363,10 @@ def main() -> None:
     parser.add_argument("--long-runs", type=at_least(2), default=600, help="runs of 520 steps")
     parser.add_argument("--rounds", type=at_least(1), default=2, help="rounds at 104 steps")
     parser.add_argument(
-        "--scaling-runs", type=at_least(0), default=0, help="also 1 vs 2 workers on this many runs"
+        "--scaling-runs",
+        type=at_least(0),
+        default=640,
+        help="also 1 vs 2 workers on this many runs, 3 alternating pairs (0: not measured)",
     )
     parser.add_argument("--baseline", default=BEFORE, help="git revision of the earlier code")
     parser.add_argument("--baseline-path", type=Path, help="source tree of the earlier code")
@@ -429,7 +433,11 @@ def main() -> None:
             walls[key].append(row(label, code, batch, n, workers, 104))
     big = []
     if args.scaling_runs:  # scaling where the workers' start is a small part of the work
-        big = [row("this, batched", ROOT, "yes", args.scaling_runs, w, 104) for w in (1, 2, 1, 2)]
+        big = [
+            row("this, batched", ROOT, "yes", args.scaling_runs, w, 104)
+            for _ in range(3)
+            for w in (1, 2)
+        ]
     cold, warm, cli = [], [], {}
     for _ in range(args.rounds):  # the workers from a fork server: cold, then kept warm
         for w in (1, 2):

@@ -179,7 +179,8 @@ def main() -> None:
             run("sweep_throughput.py", ["--runs", "20"] if args.quick else [])
         batched = None
         if not args.no_batched:
-            sizes = ["--runs", "16", "--long-runs", "20", "--rounds", "1"] if args.quick else []
+            sizes = ["--runs", "16", "--long-runs", "20", "--rounds", "1", "--scaling-runs", "0"]
+            sizes = sizes if args.quick else []
             where = ["--baseline-path", args.baseline_path] if args.baseline_path else []
             run("batched_sweep.py", [*sizes, *where, "--json", str(tmp / "batched.json")])
             batched = json.loads((tmp / "batched.json").read_text())
