@@ -15,7 +15,13 @@ import sim.sweep as sw
 from sim.sweep.analysis import add_ci, mean_ci, parse_outcomes, point_summary, timeseries
 from sim.sweep.design import build_design
 from sim.sweep.report import analyze
-from sim.sweep.sensitivity import SensitivityError, morris_indices, sobol_indices, sweep_indices
+from sim.sweep.sensitivity import (
+    SensitivityError,
+    morris_indices,
+    sobol_indices,
+    sobol_precision_notes,
+    sweep_indices,
+)
 from sim.sweep.spec import load_spec
 
 FIXTURE = str(Path(__file__).parent / "fixtures" / "sweep" / "tiny.toml")
@@ -53,6 +59,35 @@ def test_add_ci_level():
 
 def ishigami(x: np.ndarray, a: float = 7.0, b: float = 0.1) -> np.ndarray:
     return np.sin(x[:, 0]) + a * np.sin(x[:, 1]) ** 2 + b * x[:, 2] ** 4 * np.sin(x[:, 0])
+
+
+def ishigami_indices(samples: int) -> pd.DataFrame:
+    spec = load_spec(
+        {
+            "name": "ishigami",
+            "scenario": "x",
+            "design": {"kind": "sobol", "samples": samples},
+            "parameters": [{"key": f"x{i}", "low": -np.pi, "high": np.pi} for i in (1, 2, 3)],
+        }
+    )
+    d = build_design(spec)
+    idx = sobol_indices(d.problem, ishigami(d.matrix))
+    idx.insert(0, "outcome", "y")
+    idx.insert(1, "title", "Ishigami")
+    idx.insert(2, "method", "sobol")
+    return idx
+
+
+def test_imprecise_sobol_indices_get_a_note_whose_advice_is_enough():
+    # 32 samples: half-widths near 0.46; the note names the samples that bring them to 0.1
+    notes = sobol_precision_notes(ishigami_indices(32), 32, runs_per_sample=5)
+    assert len(notes) == 1
+    assert "Ishigami: the Sobol' indices are imprecise" in notes[0]
+    assert "design.samples = 1,024 instead of 32 (5,120 runs)" in notes[0]
+    # following it: no note (half-widths 0.09); the same table as Morris rows: none either
+    assert sobol_precision_notes(ishigami_indices(1024), 1024, runs_per_sample=5) == []
+    morris = ishigami_indices(32).assign(method="morris")
+    assert sobol_precision_notes(morris, 32, runs_per_sample=5) == []
 
 
 def test_sobol_reproduces_the_ishigami_indices():

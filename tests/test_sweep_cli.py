@@ -202,5 +202,7 @@ def test_sensitivity_prints_sobol_indices(tmp_path, capsys):
     assert code == 0
     assert "this session 16 ok" in stdout  # N (D + 2) = 4 x 4
     assert "Sobol indices" in stdout and "trust_loss" in stdout and "inflation" in stdout
+    # 4 samples: the report says the indices are too wide to read, and what would do
+    assert "Sobol' indices are imprecise" in stdout and "design.samples =" in stdout
     assert (out / "analysis" / "indices.csv").exists()
     assert (out / "analysis" / "firms_probe_trust_indices.png").exists()

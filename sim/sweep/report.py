@@ -29,7 +29,7 @@ from sim.sweep.analysis import (
 )
 from sim.sweep.outcomes import LABELS, Outcome
 from sim.sweep.results import SweepResults
-from sim.sweep.sensitivity import SensitivityError, sweep_indices
+from sim.sweep.sensitivity import SensitivityError, sobol_precision_notes, sweep_indices
 
 __all__ = ["AnalysisReport", "analyze", "slug"]
 
@@ -179,9 +179,21 @@ def analyze(
         if report.indices is not None and len(report.indices):
             report.indices.to_csv(out / "indices.csv", index=False)
             report.files.append(out / "indices.csv")
+            if kind == "sobol":
+                report.notes += sobol_precision_notes(
+                    report.indices, *_sobol_cost(results), level=level
+                )
     if charts:
         _charts(results, report, kind, x or spec.analysis.x, y or spec.analysis.y, out, level)
     return report
+
+
+def _sobol_cost(results: SweepResults) -> tuple[int, int]:
+    """A Sobol' sweep's samples (``N``) and the runs one sample costs."""
+    design = results.manifest["spec"].get("design", {})
+    n_params = len(results.manifest["problem"]["names"])
+    per_sample = 2 * n_params + 2 if design.get("second_order") else n_params + 2
+    return int(design["samples"]), per_sample * int(results.spec.replicates)
 
 
 def _charts(

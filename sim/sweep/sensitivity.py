@@ -24,7 +24,15 @@ from sim.sweep.outcomes import Outcome
 if TYPE_CHECKING:
     from sim.sweep.results import SweepResults
 
-__all__ = ["SensitivityError", "morris_indices", "row_outputs", "sobol_indices", "sweep_indices"]
+__all__ = [
+    "PRECISE",
+    "SensitivityError",
+    "morris_indices",
+    "row_outputs",
+    "sobol_indices",
+    "sobol_precision_notes",
+    "sweep_indices",
+]
 
 _ANALYSIS_SEED = 20_250_101
 
@@ -207,3 +215,55 @@ def sweep_indices(
         df.insert(2, "method", kind)
         frames.append(df)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+PRECISE = 0.1
+"""The confidence half-width up to which a Sobol' index reads to one decimal: wider, and an index
+of 0.3 may be 0 or 0.7 (and a total index above 1 or a first-order one below 0 is that width, not
+a finding): :func:`sobol_precision_notes` says so, and how many samples would do."""
+
+
+def sobol_precision_notes(
+    indices: pd.DataFrame, samples: int, runs_per_sample: int, level: float = 0.95
+) -> list[str]:
+    """One note per outcome whose Sobol' indices are wider than :data:`PRECISE`.
+
+    The bootstrap half-widths shrink about as ``1 / sqrt(samples)``, so ``samples * (w /
+    PRECISE) ** 2`` samples, rounded up to a power of two (Sobol' sequences are balanced there),
+    would bring the widest half-width ``w`` near :data:`PRECISE`.
+
+    Parameters
+    ----------
+    indices
+        :func:`sweep_indices`' table (rows of other methods are ignored).
+    samples
+        The design's ``samples`` (SALib's ``N``).
+    runs_per_sample
+        Runs a sample costs: ``D + 2`` points (``2 D + 2`` with second-order indices) times the
+        replicates.
+    level
+        The intervals' confidence level (for the message).
+
+    Returns
+    -------
+    list of str
+        Empty when every index is that precise.
+    """
+    notes = []
+    if indices is None or not len(indices) or "S1_conf" not in indices:
+        return notes
+    sobol = indices[indices["method"] == "sobol"]
+    for (_, title), rows in sobol.groupby(["outcome", "title"], sort=False):
+        widths = np.concatenate([rows["S1_conf"].to_numpy(float), rows["ST_conf"].to_numpy(float)])
+        widths = widths[np.isfinite(widths)]
+        if not len(widths) or widths.max() <= PRECISE:
+            continue
+        worst = float(widths.max())
+        need = 2 ** int(np.ceil(np.log2(samples * (worst / PRECISE) ** 2)))
+        notes.append(
+            f"{title}: the Sobol' indices are imprecise (the widest {level:.0%} half-width is "
+            f"{worst:.2f}; an index outside 0..1 is that width, not a finding): design.samples = "
+            f"{need:,} instead of {samples:,} ({need * runs_per_sample:,} runs) would bring the "
+            f"half-widths near {PRECISE}"
+        )
+    return notes
