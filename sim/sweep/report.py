@@ -189,11 +189,10 @@ def analyze(
 
 
 def _sobol_cost(results: SweepResults) -> tuple[int, int]:
-    """A Sobol' sweep's samples (``N``) and the runs one sample costs."""
-    design = results.manifest["spec"].get("design", {})
-    n_params = len(results.manifest["problem"]["names"])
-    per_sample = 2 * n_params + 2 if design.get("second_order") else n_params + 2
-    return int(design["samples"]), per_sample * int(results.spec.replicates)
+    """A Sobol' sweep's samples (``N``) and the runs one sample costs: its planned runs (every
+    design row times the replicates, as SALib sampled them) over ``N``."""
+    samples = int(results.manifest["spec"]["design"]["samples"])
+    return samples, int(results.manifest["counts"]["runs"]) // samples
 
 
 def _charts(
