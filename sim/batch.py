@@ -23,6 +23,12 @@ part, so its Mesa face (agents, metrics, ``customer_state``) still works, but it
 through the batch. A market whose firms have all exited stops (``running`` False) and keeps a
 copy of its final state; the others go on.
 
+Markets built with ``CustomerMarket(..., batched=True)`` (a sweep's workers build theirs so) are
+left unseeded: their batch makes the firms' first decisions for all of them at once and then
+seeds each market's customers from its own generator, in the order a batch of one does, so the
+numbers are the same. It saves building and merging a batch of one per market: 1.2 of a small
+market's 2.5 ms to build, 15% of the runs a worker does a second at 1,000 customers x 104 steps.
+
 This module must never import the UI or the sweep layer.
 """
 
@@ -39,7 +45,7 @@ from sim import arrays
 from sim.draws import CODES, step_keys
 from sim.metrics import BatchRecorder, MetricsRecorder
 from sim.params.stacked import StackedParams
-from sim.rules import constants, run_phases
+from sim.rules import choice, constants, run_phases
 from sim.rules.decisions import decide, update_visibility
 from sim.rules.economics import count_customers
 from sim.state import BatchScratch, CustomerState, FirmState, Workspace
@@ -134,6 +140,11 @@ class MarketBatch:
                     "industries, regions, steps_per_year and float type; "
                     f"{market.scenario.name!r} differs from {first.scenario.name!r}"
                 )
+        seeded = {m._seeded for m in markets}
+        if len(seeded) > 1:
+            raise ValueError("a batch takes markets all built with batched=True, or none")
+        if not first._seeded and first.steps != 0:
+            raise ValueError("a market built with batched=True was stepped before its batch")
         if len(markets) > 1:
             if first.adjacency_is_complete:
                 raise ValueError("markets on the complete graph are stepped alone, not batched")
@@ -178,10 +189,7 @@ class MarketBatch:
             self.customer_state = first.customer_state
             self.workspace = first.workspace
             self.firm_state = first.firm_state.lift()
-            self.visible = np.zeros((1, self.R, self.F), bool)
-            self.tactics = np.zeros((1, self.F, 4))
-            self.spending = np.zeros((1, self.F, 4))
-            self.taught = np.zeros(1, bool)
+            self._step_values()
             self._network(first.adjacency)
             self._params_key = _params_key(first.params)
         else:
@@ -190,13 +198,32 @@ class MarketBatch:
         self.recorder = BatchRecorder(self, cohorts=cohorts)
         for b, market in enumerate(markets):
             market._join(self, b, MetricsRecorder(self.recorder, b))
+        if not seeded.pop():
+            self._seed()
+
+    def _seed(self) -> None:
+        """Step 0 of markets built to join this batch: the firms' first decisions, for all
+        markets at once; then each market seeds its customers and draws the seed of its
+        step's random numbers from its own generator (``CustomerMarket._start``), as a market
+        built alone does in its batch of one."""
+        update_visibility(self)
+        decide(self)
+        terms = choice.terms(self)
+        for market in self.markets:
+            market._start(terms)
+        count_customers(self)
+        self.seeds[:] = [m.draws.seed for m in self.markets]
+        self.keys = step_keys(self.seeds, self.steps, CODES, self.M)
 
     # -- construction -----------------------------------------------------------------------
 
-    def set_seed(self, b: int, seed: int) -> None:
-        """Market ``b`` draws its numbers from ``seed`` (``sim.draws``)."""
-        self.seeds[b] = np.uint64(seed)
-        self.keys = step_keys(self.seeds, self.steps, CODES, self.M)
+    def _step_values(self) -> None:
+        """The firms' step values before their first decisions: visible nowhere, no tactics,
+        no spending, nothing taught."""
+        self.visible = np.zeros((self.B, self.R, self.F), bool)
+        self.tactics = np.zeros((self.B, self.F, 4))
+        self.spending = np.zeros((self.B, self.F, 4))
+        self.taught = np.zeros(self.B, bool)
 
     def _tasks(self, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Blocks of at most ``sim.arrays.CHUNK`` customers within each market: the kernels'
@@ -214,10 +241,13 @@ class MarketBatch:
         self.customer_state = CustomerState.concat([m.customer_state for m in markets])
         self.workspace = Workspace.for_state(self.customer_state)
         self.firm_state = FirmState.stack([m.firm_state for m in markets])
-        self.visible = np.stack([m.visible for m in markets])
-        self.tactics = np.stack([m.tactics for m in markets])
-        self.spending = np.stack([m.spending for m in markets])
-        self.taught = np.array([m.taught for m in markets], bool)
+        if markets[0]._seeded:  # each has decided in its batch of one
+            self.visible = np.stack([m.visible for m in markets])
+            self.tactics = np.stack([m.tactics for m in markets])
+            self.spending = np.stack([m.spending for m in markets])
+            self.taught = np.array([m.taught for m in markets], bool)
+        else:  # they decide in this batch (_seed)
+            self._step_values()
         parts = [m.adjacency for m in markets]
         edges = np.concatenate([[0], np.cumsum([int(a.indptr[-1]) for a in parts])])
         indptr = np.concatenate(

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import fields
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import mesa
@@ -29,8 +30,7 @@ from sim.draws import KeyedDraws
 from sim.metrics import RELATIONSHIP_INDICATORS, MetricsRecorder
 from sim.network import CompleteAdjacency, region_of
 from sim.rules import choice
-from sim.rules.decisions import decide, decide_market, update_visibility
-from sim.rules.economics import count_customers
+from sim.rules.decisions import decide_market
 from sim.rules.retention import DEFAULT_MIX
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.scenario_check import build_network
@@ -67,6 +67,11 @@ class CustomerMarket(mesa.Model):
         Floating point type of the per-customer state: ``"float32"`` (the default,
         ``sim.state.FLOAT``) or ``"float64"``. float32 halves the memory a step streams
         through; tests/test_precision.py bounds the difference it makes to the results.
+    batched
+        Leave the market to the :class:`~sim.batch.MarketBatch` it will join: the batch makes
+        the firms' first decisions and seeds the customers of all its markets at once (the
+        same numbers as alone, without a batch of one built and merged for each market; a
+        sweep's workers build their markets so). Until then the market cannot step.
     **kwargs
         More overrides in Mesa ``batch_run`` style: ``market__customers=1000``.
 
@@ -91,6 +96,7 @@ class CustomerMarket(mesa.Model):
         track: list[int] | int | None = None,
         eager_agents: bool = False,
         dtype: Any = None,
+        batched: bool = False,
         **kwargs: Any,
     ) -> None:
         started = time.perf_counter()
@@ -151,20 +157,20 @@ class CustomerMarket(mesa.Model):
             s if isinstance(s, str) else "+".join(s) for s in (f.strategy for f in sc.firms)
         ]
 
-        MarketBatch([self])  # a batch of one: its own state, stepped by its own batch
-        update_visibility(self._batch)
-        decide(self._batch)
-        self._seed_customers()
-        # the step's random numbers, keyed by what each is for (sim.draws), from one seed
-        self.draws = KeyedDraws(int(self.rng.integers(2**64, dtype=np.uint64)))
-        self._batch.set_seed(self._slot, self.draws.seed)
         self.datacollector = RecorderCollector(self)  # Mesa's face of the recorder
         self._customer_views: dict[int, Customer] = {}
         self._space: mesa.discrete_space.Network | None = None
         self.trace = CustomerTrace(self, self._tracked(track))
-        if eager_agents:
-            self.customer_agents()
-            self.space  # noqa: B018 - builds the Mesa space and places the agents
+        self._batch: MarketBatch | None = None
+        self._seeded = False
+        if batched:
+            if eager_agents:
+                raise ValueError("eager_agents needs seeded customers: not with batched=True")
+        else:
+            MarketBatch([self])  # a batch of one: seeds this market, then steps it
+            if eager_agents:
+                self.customer_agents()
+                self.space  # noqa: B018 - builds the Mesa space and places the agents
         self.build_seconds = time.perf_counter() - started
 
     def __repr__(self) -> str:
@@ -263,10 +269,18 @@ class CustomerMarket(mesa.Model):
         cs.base_weights[:] = cs.weights  # the customers' own weights (firms may teach others)
         return cs
 
-    def _seed_customers(self) -> None:
+    def _start(self, terms: SimpleNamespace) -> None:
+        """Seed this market, joined to a fresh batch that has made its firms' first decisions
+        (``terms``: ``choice.terms`` of that batch): its customers' initial expectations and
+        the firms' initial customer bases, then the seed of the step's random numbers
+        (``sim.draws``), drawn from this market's generator. The batch counts the customers."""
+        self._seed_customers(terms)
+        self.draws = KeyedDraws(int(self.rng.integers(2**64, dtype=np.uint64)))
+        self._seeded = True
+
+    def _seed_customers(self, terms: SimpleNamespace) -> None:
         """Initial expectations and the initial customer bases of the firms present at step 0."""
-        batch = self._batch
-        terms = choice.terms(batch)
+        batch, b = self._batch, self._slot
         cs, fs, rng = self.customer_state, self.firm_state, self.rng
         tp = self.params.trust
         anchor = self.params.expectations.join_anchor
@@ -301,15 +315,14 @@ class CustomerMarket(mesa.Model):
                     m,
                     cs.expectation,
                     cs.trust,
-                    terms.promise[0],
-                    terms.review_part[0],
-                    terms.review_weight[0],
-                    terms.public[0],
-                    batch.consts[0],
+                    terms.promise[b],
+                    terms.review_part[b],
+                    terms.review_weight[b],
+                    terms.public[b],
+                    batch.consts[b],
                     quality,
                 )
                 cs.expectation[m, rows] += anchor * (quality - cs.expectation[m, rows])
-        count_customers(batch)
 
     def _tracked(self, track: list[int] | int | None) -> np.ndarray:
         if track is None:
@@ -331,6 +344,11 @@ class CustomerMarket(mesa.Model):
 
     def step(self) -> None:
         """Advance the market by one step (a week by default): every phase, for everyone."""
+        if self._batch is None:
+            raise RuntimeError(
+                "this market was built with batched=True: step it with the others of its batch "
+                "(sim.batch.MarketBatch)"
+            )
         if self._batch.B > 1:
             raise RuntimeError(
                 "this market is stepped with others by its batch (sim.batch.MarketBatch.step)"

@@ -5,7 +5,9 @@ metrics (market, firms, cohorts, relationship indicators), its customers' state 
 state must be identical, to the bit, for batches of several sizes and compositions: different
 seeds, sizes and parameters per market (switches off, other rates, another curvature), the same
 market twice, a market large enough to span several blocks of the kernels, a firm entering
-late, a market whose firms all exit while the others go on, and the batch in reverse order.
+late, a market whose firms all exit while the others go on, and the batch in reverse order;
+and so for markets built to join their batch (``batched=True``, as a sweep's workers build
+them), whose first decisions and customers the batch makes for all of them at once.
 """
 
 from __future__ import annotations
@@ -32,10 +34,14 @@ for _i in range(6):
 Spec = tuple[str, int, int, dict[str, Any]]  # scenario, seed, customers, overrides
 
 
-def market(spec: Spec, dtype: Any = np.float32) -> sim.CustomerMarket:
+def market(spec: Spec, dtype: Any = np.float32, batched: bool = False) -> sim.CustomerMarket:
     scenario, seed, customers, overrides = spec
     return sim.CustomerMarket(
-        scenario, rng=seed, dtype=dtype, overrides={"market.customers": customers, **overrides}
+        scenario,
+        rng=seed,
+        dtype=dtype,
+        overrides={"market.customers": customers, **overrides},
+        batched=batched,
     )
 
 
@@ -56,9 +62,12 @@ def assert_same_market_state(alone: sim.CustomerMarket, batched: sim.CustomerMar
             assert x.shape == y.shape and np.array_equal(x, y, equal_nan=True), (name, f.name)
 
 
-def assert_batch_equals_alone(specs: list[Spec], steps: int = STEPS, **kw: Any) -> None:
+def assert_batch_equals_alone(
+    specs: list[Spec], steps: int = STEPS, join: bool = False, **kw: Any
+) -> None:
+    """``join``: the batch's markets are built to join it (``batched=True``)."""
     alone = [market(spec, **kw).run(steps) for spec in specs]
-    batched = run([market(spec, **kw) for spec in specs], steps)
+    batched = run([market(spec, batched=join, **kw) for spec in specs], steps)
     for spec, a, b in zip(specs, alone, batched, strict=True):
         try:
             assert_same_market(a, b)
@@ -97,9 +106,31 @@ COMPOSITIONS = {
 }
 
 
+@pytest.mark.parametrize("join", [False, True], ids=["built alone", "built to join"])
 @pytest.mark.parametrize("name", list(COMPOSITIONS))
-def test_each_market_of_a_batch_equals_the_market_alone(name: str) -> None:
-    assert_batch_equals_alone(COMPOSITIONS[name])
+def test_each_market_of_a_batch_equals_the_market_alone(name: str, join: bool) -> None:
+    assert_batch_equals_alone(COMPOSITIONS[name], join=join)
+
+
+def test_a_market_built_to_join_is_seeded_by_its_batch_alone() -> None:
+    """Before its batch, a market built with ``batched=True`` has no customers and cannot
+    step; a batch takes such markets or markets built alone, not both."""
+    spec = ("baseline", 1, 200, {})
+    waiting = market(spec, batched=True)
+    assert (waiting.customer_state.supplier < 0).all() and waiting.firm_state.customers.sum() == 0
+    stepped = market(spec, batched=True)
+    with pytest.raises(RuntimeError, match="batched=True"):
+        stepped.step()
+    with pytest.raises(ValueError, match="stepped before its batch"):
+        MarketBatch([stepped])
+    with pytest.raises(ValueError, match="all built with batched=True, or none"):
+        MarketBatch([waiting, market(("baseline", 2, 200, {}))])
+    with pytest.raises(ValueError, match="eager_agents"):
+        market(spec, batched=True).__class__(
+            "baseline", overrides={"market.customers": 50}, batched=True, eager_agents=True
+        )
+    MarketBatch([waiting]).run(3)
+    assert_same_market(market(spec).run(3), waiting)
 
 
 def test_the_order_of_the_batch_does_not_matter() -> None:

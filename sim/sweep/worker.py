@@ -298,12 +298,15 @@ def _build(task: RunTask, scenarios: dict[tuple[int, int], Any] | None = None) -
     from sim.scenario import load_scenario
 
     seed = np.random.SeedSequence(entropy=task.seed_entropy, spawn_key=(task.seed_key,))
+    batched = scenarios is not None  # seeded by the batch it joins (sim.batch)
     if scenarios is None or not task.overrides:
-        return CustomerMarket(task.scenario, rng=seed, overrides=task.overrides or None)
+        return CustomerMarket(
+            task.scenario, rng=seed, overrides=task.overrides or None, batched=batched
+        )
     key = (id(task.scenario), id(task.overrides))
     if key not in scenarios:
         scenarios[key] = load_scenario(task.scenario, task.overrides)
-    return CustomerMarket(scenarios[key], rng=seed)
+    return CustomerMarket(scenarios[key], rng=seed, batched=True)
 
 
 def _result(
