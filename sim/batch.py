@@ -27,7 +27,7 @@ Markets built with ``CustomerMarket(..., batched=True)`` (a sweep's workers buil
 left unseeded: their batch makes the firms' first decisions for all of them at once and then
 seeds each market's customers from its own generator, in the order a batch of one does, so the
 numbers are the same. It saves building and merging a batch of one per market: 1.2 of a small
-market's 2.5 ms to build, 15% of the runs a worker does a second at 1,000 customers x 104 steps.
+market's 2.5 ms to build, and 10-15% more runs a second at 1,000 customers x 104 steps.
 
 This module must never import the UI or the sweep layer.
 """
