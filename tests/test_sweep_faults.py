@@ -280,6 +280,28 @@ def test_dask_local_steps_the_pools_batches_to_the_same_numbers(tmp_path, monkey
     assert len(set(dask.runs()["worker"])) == 2
 
 
+def test_dask_local_leaves_port_8787_to_a_cluster_already_there():
+    """A LocalCluster's scheduler serves /health and /metrics over HTTP even without its
+    dashboard, on Dask's dashboard port 8787 unless told otherwise: beside a cluster the user
+    already runs, ``--dask local`` warned "Port 8787 is already in use". It takes a port of its
+    own now (and warned, before, with 8787 held as here)."""
+    import warnings
+
+    holder = socket.socket()
+    try:
+        holder.bind(("127.0.0.1", 8787))
+        holder.listen()
+    except OSError:
+        pass  # something else holds it already: the same situation
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UserWarning)
+            with DaskExecutor("local", 1) as executor:
+                assert executor.client.scheduler_info()["workers"]
+    finally:
+        holder.close()
+
+
 def test_a_killed_dask_worker_is_restarted_and_its_runs_rerun(
     dask_cluster, marker_reference, tmp_path
 ):

@@ -334,6 +334,10 @@ class DaskExecutor(Executor):
                     processes=True,
                     host="127.0.0.1",
                     dashboard_address=None,
+                    # no dashboard, but the scheduler still serves /health and /metrics over
+                    # HTTP, on 8787 unless told: a port of its own, so a cluster the user
+                    # already runs there is not in the way (and no warning says it was)
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                 )
                 self._client = Client(self._cluster, timeout=self.timeout)
             else:
