@@ -108,6 +108,9 @@ class MarketBatch:
         is only one.
     cohorts
         Keep the yearly cohorts' survival (``CustomerMarket.cohort_survival``); sweeps do not.
+    survey
+        Ask the intention-to-stay panel at each recorded step (``sim.metrics.BatchRecorder``);
+        without, ``intention_to_stay`` is NaN and every other number the same.
 
     Attributes
     ----------
@@ -128,7 +131,9 @@ class MarketBatch:
         at the step it stops where ``record_final`` (``[B]``) is set.
     """
 
-    def __init__(self, markets: Iterable[CustomerMarket], *, cohorts: bool = True) -> None:
+    def __init__(
+        self, markets: Iterable[CustomerMarket], *, cohorts: bool = True, survey: bool = True
+    ) -> None:
         markets = list(markets)
         if not markets:
             raise ValueError("a batch needs at least one market")
@@ -196,7 +201,7 @@ class MarketBatch:
         else:
             self._merge(markets)
         self._read_params()
-        self.recorder = BatchRecorder(self, cohorts=cohorts)
+        self.recorder = BatchRecorder(self, cohorts=cohorts, survey=survey)
         for b, market in enumerate(markets):
             market._join(self, b, MetricsRecorder(self.recorder, b))
         if not seeded.pop():
@@ -404,6 +409,7 @@ def run(
     *,
     record_every: int | None = None,
     cohorts: bool = True,
+    survey: bool = True,
 ) -> list[CustomerMarket]:
     """Step fresh markets of one shape together for ``steps`` steps and return them.
 
@@ -420,6 +426,8 @@ def run(
         changes no state.
     cohorts
         Keep the cohorts' survival.
+    survey
+        Ask the intention-to-stay panel (else ``intention_to_stay`` is NaN).
 
     Examples
     --------
@@ -430,7 +438,7 @@ def run(
     >>> [m.steps for m in run(markets, 5)]
     [5, 5, 5]
     """
-    batch = MarketBatch(markets, cohorts=cohorts)
+    batch = MarketBatch(markets, cohorts=cohorts, survey=survey)
     if record_every is not None:
         batch.record_every[:] = max(1, int(record_every))
         batch.record_at.add(batch.steps + int(steps))

@@ -128,9 +128,15 @@ class BatchRecorder:
     cohorts
         Keep the yearly cohorts' survival (``CustomerMarket.cohort_survival``); a sweep, which
         does not report them, saves the memory.
+    survey
+        Ask the intention-to-stay panel (``sim.indicators.intention_to_stay``) at every
+        recorded step. Its respondents' answers draw nothing and change no state, but cost
+        as much as a step's switching at full panels: at 2,000 customers recorded every step,
+        half of a run's time. Runs that do not keep ``intention_to_stay`` (the Compare page, a
+        sweep whose columns leave it out) do not ask; it is then NaN.
     """
 
-    def __init__(self, batch: MarketBatch, cohorts: bool = True) -> None:
+    def __init__(self, batch: MarketBatch, cohorts: bool = True, survey: bool = True) -> None:
         n, f, window = batch.B, batch.F, batch.steps_per_year
         self.steps_per_year = window
         self.rows: list[tuple[int, np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]] = []
@@ -139,6 +145,7 @@ class BatchRecorder:
         self._filled = 0
         self._pos = 0
         self.cohorts = cohorts
+        self.survey = survey
         self.joined = np.zeros((n, f, 4))  # [B, F, cohort], grown as the years pass
         self.cohort_rows: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
         self.exits_so_far = np.zeros(n, np.int64)
@@ -182,7 +189,10 @@ class BatchRecorder:
     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         fs, n_firms, size = batch.firm_state, batch.F, batch.size
         tally = tally_customers(batch, mask)
-        tally["stay"], tally["asked"] = intention_to_stay(batch, batch.belongs, mask)
+        if self.survey:
+            tally["stay"], tally["asked"] = intention_to_stay(batch, batch.belongs, mask)
+        else:  # no one asked: NaN
+            tally["stay"], tally["asked"] = np.zeros((2, batch.B, n_firms))
         with np.errstate(invalid="ignore", divide="ignore"):
             rated = tally["rated"]
             sat_mean = tally["satisfaction"] / rated

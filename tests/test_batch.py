@@ -187,3 +187,21 @@ def test_recording_fewer_steps_keeps_the_rows_recorded() -> None:
             assert steps == sorted({*range(5, a.steps + 1, 5), a.steps})
             kept = full[full["step"].isin(steps)].reset_index(drop=True)
             pd.testing.assert_frame_equal(kept, few, check_exact=True, obj=table)
+
+
+def test_a_batch_that_does_not_ask_the_survey_changes_no_other_number() -> None:
+    """``survey=False`` (the Compare page, a sweep that keeps no intention to stay): the
+    intention to stay is NaN and every other number, table and state the same."""
+    specs = COMPOSITIONS["two seeds and sizes"]
+    asked = run([market(s) for s in specs], 12)
+    silent = run([market(s) for s in specs], 12, survey=False)
+    for a, b in zip(asked, silent, strict=True):
+        for table in ("model_metrics", "firm_metrics"):
+            x, y = getattr(a, table)(), getattr(b, table)()
+            assert x["intention_to_stay"].notna().any() and y["intention_to_stay"].isna().all()
+            pd.testing.assert_frame_equal(
+                x.drop(columns="intention_to_stay"),
+                y.drop(columns="intention_to_stay"),
+                check_exact=True,
+            )
+        assert_same_market_state(a, b)

@@ -150,6 +150,29 @@ def test_a_batchs_tables_built_at_once_are_each_runs_own(keep, monkeypatch):
             assert list(table.dtypes) == list(a.tables[name].dtypes)
 
 
+@pytest.mark.parametrize(
+    ("keep", "asks"),
+    [
+        (worker.OutputPlan(), True),
+        (worker.OutputPlan(firm_columns=("customers", "intention_to_stay")), True),
+        (worker.OutputPlan(market_columns=("nps",), firm_columns=("customers",)), False),
+        (worker.OutputPlan(tables=("market",), market_columns=("nps",)), False),
+    ],
+)
+def test_a_batch_asks_the_survey_only_if_it_keeps_its_answer(keep, asks, monkeypatch):
+    """The intention-to-stay panel costs as much as a step's switching; a batch whose kept
+    columns leave it out does not ask it (and keeps the same rows)."""
+    import sim.metrics
+
+    calls = []
+    real = sim.metrics.intention_to_stay
+    monkeypatch.setattr(sim.metrics, "intention_to_stay", lambda *a: calls.append(1) or real(*a))
+    tasks = [replace(t, output=keep) for t in build_plan(spec(replicates=2)).tasks[:3]]
+    results = worker.run_batch(worker.RunBatch(tuple(tasks)))
+    assert [r.status for r in results] == ["ok"] * 3
+    assert bool(calls) == asks
+
+
 def test_batches_are_cut_to_the_customers_and_shared_by_the_workers():
     tasks = build_plan(spec(replicates=40)).tasks  # 120 runs of 200 customers
     sizes = lambda *a, **k: [len(b.tasks) for b in worker.make_batches(*a, **k)]  # noqa: E731

@@ -432,7 +432,11 @@ def run_batch(batch: RunBatch | RunTask) -> list[RunResult] | RunResult:
             every = output.every if output.every is not None else steps + 1
         try:
             models = run_together(
-                markets, steps, record_every=every, cohorts="cohorts" in output.tables
+                markets,
+                steps,
+                record_every=every,
+                cohorts="cohorts" in output.tables,
+                survey=_asks(output),
             )
         except Exception:  # find the failing run: each alone
             for task, model in members:
@@ -451,6 +455,15 @@ def run_batch(batch: RunBatch | RunTask) -> list[RunResult] | RunResult:
                 results[task.run_id] = _error(task, e, share)
             release(model)
     return [results[task.run_id] for task in batch.tasks]
+
+
+def _asks(output: OutputPlan) -> bool:
+    """Whether the columns kept include the intention to stay, the answer of a survey panel
+    that costs as much as a step's switching (``sim.metrics.BatchRecorder``): a batch that
+    keeps none of it does not ask."""
+    kept = [output.market_columns] if "market" in output.tables else []
+    kept += [output.firm_columns] if "firms" in output.tables else []
+    return any(columns is None or "intention_to_stay" in columns for columns in kept)
 
 
 def customers_of(task: RunTask) -> int:
