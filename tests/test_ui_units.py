@@ -544,6 +544,51 @@ def test_mean_band_and_paired_difference() -> None:
     assert d["low"] < 1 < d["high"]
 
 
+def test_a_variants_replicates_stepped_together_are_each_run_alone(scenario, monkeypatch) -> None:
+    """The Compare page steps a variant's replicates as one batch (``run_replicates``): each
+    replicate's tables are those of the run alone, markets whose firms all exit included; a
+    batch that fails is run again run by run."""
+    from sim.batch import MarketBatch
+    from sim.ui.replicates import CompareSpec, ReplicateRun, run_replicate, run_replicates
+
+    broke = {"economics.exit_after_weeks": 2}
+    for f in range(len(scenario.firms)):
+        broke |= {f"firms[{f}].unit_cost": 400.0, f"firms[{f}].cash": 6.0}
+    broke = sim.load_scenario(scenario, broke)
+    alone = {
+        (v, r): run_replicate("A", r, variant, 7, 30)
+        for v, variant in enumerate((scenario, broke))
+        for r in (0, 1, 2)
+    }
+    assert all(len(alone[1, r]["market"]) < 30 for r in (0, 1, 2))  # they stop early
+
+    def check(v: int, variant: sim.Scenario) -> None:
+        together = run_replicates("A", (0, 1, 2), variant, 7, 30)
+        for r, run in zip((0, 1, 2), together, strict=True):
+            assert run["replicate"] == r and "error" not in run
+            for table in ("market", "firms"):
+                pd.testing.assert_frame_equal(run[table], alone[v, r][table], check_exact=True)
+
+    for v, variant in enumerate((scenario, broke)):
+        check(v, variant)
+
+    run = MarketBatch.run
+
+    def fails(self, *args, **kwargs):  # a batch of several fails, each alone runs
+        if self.B > 1:
+            raise RuntimeError("a batch that fails")
+        return run(self, *args, **kwargs)
+
+    monkeypatch.setattr(MarketBatch, "run", fails)
+    check(0, scenario)
+
+    spec = CompareSpec(scenario, broke, ("A", "B"), replicates=10)
+    assert ReplicateRun(spec, workers=2).groups(scenario) == [tuple(range(10))]
+    assert ReplicateRun(spec, workers=4).groups(scenario) == [(0, 1, 2, 3, 4), (5, 6, 7, 8, 9)]
+    big = sim.load_scenario(scenario, {"market.customers": 30_000})
+    assert ReplicateRun(spec, workers=2).groups(big) == [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)]
+
+
 @pytest.mark.slow
 def test_replicates_run_in_worker_processes_and_cancel(scenario: sim.Scenario) -> None:
     from sim.ui.replicates import CompareSpec, ReplicateRun

@@ -5,7 +5,9 @@ has it (Linux, macOS) the workers are forked from a *fork server* that imported 
 ran a tiny market once (:mod:`sim.ui.warm_worker`), so a worker starts with the compiled kernels
 loaded and steps at once; :func:`prestart` starts that server in the background when a session
 opens. Elsewhere they are spawned (each imports the package itself). The worker function
-:func:`run_replicate` is a module-level function that needs only the ``sim`` package.
+:func:`run_replicates` is a module-level function that needs only the ``sim`` package; it
+steps a batch of one variant's replicates together (``sim.batch``: each run's numbers are
+those it gets alone), as many batches as half the workers, so a step's fixed cost is shared.
 Replicate ``r`` of both variants uses the same random stream, ``SeedSequence(entropy=seed,
 spawn_key=(r,))`` (common random numbers, the convention of the sweep layer), so the
 differences are paired and their confidence intervals tight.
@@ -18,6 +20,7 @@ differences with 95% confidence intervals.
 
 from __future__ import annotations
 
+import itertools
 import os
 import queue as queue_module
 import sys
@@ -46,6 +49,7 @@ __all__ = [
     "paired_difference",
     "prestart",
     "run_replicate",
+    "run_replicates",
     "worker_context",
 ]
 
@@ -110,14 +114,23 @@ def _init_worker(progress: Any) -> None:
 def run_replicate(
     variant: str, replicate: int, scenario: Any, seed: int, steps: int
 ) -> dict[str, Any]:
-    """One run of one variant (executed on a worker process).
+    """One run of one variant (executed on a worker process): :func:`run_replicates` of one."""
+    return run_replicates(variant, (replicate,), scenario, seed, steps)[0]
+
+
+def run_replicates(
+    variant: str, replicates: tuple[int, ...], scenario: Any, seed: int, steps: int
+) -> list[dict[str, Any]]:
+    """Runs of one variant, stepped together as one batch (``sim.batch``; executed on a worker
+    process): each run's numbers are those it gets alone, for less time (a step's fixed cost
+    is shared by the batch's markets).
 
     Parameters
     ----------
     variant
         ``"A"`` or ``"B"``.
-    replicate
-        Replicate number; with ``seed`` it fixes the random stream.
+    replicates
+        Replicate numbers; with ``seed`` each fixes its run's random stream.
     scenario
         The variant's :class:`sim.Scenario`.
     seed
@@ -127,50 +140,78 @@ def run_replicate(
 
     Returns
     -------
-    dict
-        ``variant``, ``replicate``, ``market`` and ``firms`` (DataFrames of the compared
-        metrics per recorded step), ``seconds``; or ``error`` with a one-line message.
+    list of dict
+        One per replicate, in order: ``variant``, ``replicate``, ``market`` and ``firms``
+        (DataFrames of the compared metrics per recorded step), ``seconds`` (its share of the
+        batch's time); or ``error`` with a one-line message. If the batch fails, each run is
+        run alone, so the error is the failing run's.
     """
+    from sim.batch import MarketBatch
     from sim.jit import use_threads
     from sim.model import CustomerMarket
 
     started = time.perf_counter()
     use_threads(1)  # the replicates run in parallel processes: one kernel thread each
-    key = f"{variant}{replicate}"
     every = max(1, steps // 40)
+    markets: list[Any] = []
 
     def progress(done: int, total: int) -> None:
         if _PROGRESS is not None and (done % every == 0 or done == total):
-            _PROGRESS.put((key, done))
+            for r, model in zip(replicates, markets, strict=True):  # a stopped one: its steps
+                _PROGRESS.put((f"{variant}{r}", min(done, model.steps)))
 
     try:
-        rng = np.random.SeedSequence(entropy=int(seed), spawn_key=(int(replicate),))
-        model = CustomerMarket(scenario, rng=rng, eager_agents=False)
-        model.run(steps, progress=progress)
+        for r in replicates:
+            rng = np.random.SeedSequence(entropy=int(seed), spawn_key=(int(r),))
+            markets.append(CustomerMarket(scenario, rng=rng, batched=True))
+        if len(markets) > 1 and markets[0].adjacency_is_complete:  # stepped alone
+            markets.clear()
+            return [run_replicate(variant, r, scenario, seed, steps) for r in replicates]
+        # the page shows no cohorts and no intention to stay: not kept, the survey not asked
+        MarketBatch(markets, cohorts=False, survey=False).run(steps, progress=progress)
+    except Exception as e:
+        if len(replicates) > 1:  # find the failing run: each alone
+            markets.clear()
+            return [run_replicate(variant, r, scenario, seed, steps) for r in replicates]
+        return [_failed(variant, replicates[0], e)]
+    share = (time.perf_counter() - started) / len(markets)
+    return [
+        _tables(variant, r, model, steps, share)
+        for r, model in zip(replicates, markets, strict=True)
+    ]
+
+
+def _tables(variant: str, replicate: int, model: Any, steps: int, seconds: float) -> dict:
+    """A run's result: its compared metrics per recorded step."""
+    try:
         market = model.model_metrics()
         market["served_share"] = market["served"] / model.n_customers
         market = market[["step", "year", *MARKET_METRICS]]
         firms = model.firm_metrics()
         firms = firms[["step", "year", "name", "active", *FIRM_METRICS]].copy()
         firms.loc[~firms["active"].astype(bool), list(FIRM_METRICS)] = np.nan
-        if _PROGRESS is not None:
-            _PROGRESS.put((key, steps))
-        return {
-            "variant": variant,
-            "replicate": replicate,
-            "market": market,
-            "firms": firms.drop(columns="active"),
-            "seconds": time.perf_counter() - started,
-            # forked from a warm server: this page's, or the sweeps' (whichever started first)
-            "warm": WARM_MODULE in sys.modules or "sim.sweep.warm" in sys.modules,
-        }
     except Exception as e:  # a failed run is reported, not raised in the pool
-        return {
-            "variant": variant,
-            "replicate": replicate,
-            "error": f"{type(e).__name__}: {e}".splitlines()[0][:300],
-            "traceback": traceback.format_exc(),
-        }
+        return _failed(variant, replicate, e)
+    if _PROGRESS is not None:
+        _PROGRESS.put((f"{variant}{replicate}", steps))
+    return {
+        "variant": variant,
+        "replicate": replicate,
+        "market": market,
+        "firms": firms.drop(columns="active"),
+        "seconds": seconds,
+        # forked from a warm server: this page's, or the sweeps' (whichever started first)
+        "warm": WARM_MODULE in sys.modules or "sim.sweep.warm" in sys.modules,
+    }
+
+
+def _failed(variant: str, replicate: int, e: Exception) -> dict[str, Any]:
+    return {
+        "variant": variant,
+        "replicate": replicate,
+        "error": f"{type(e).__name__}: {e}".splitlines()[0][:300],
+        "traceback": traceback.format_exc(),
+    }
 
 
 @dataclass(frozen=True)
@@ -368,6 +409,18 @@ class ReplicateRun:
         self.done_steps: dict[str, int] = {}
         self.finished = 0
 
+    def groups(self, scenario: Any) -> list[tuple[int, ...]]:
+        """The replicates of a variant, cut into the batches its workers step (one task each):
+        as many batches as half the workers (the two variants run side by side), more where a
+        batch would pass ``BATCH_CUSTOMERS`` customers, of sizes that differ by one at most."""
+        from sim.sweep.worker import BATCH_CUSTOMERS
+
+        customers = max(1, int(scenario.market.customers))
+        size = max(1, BATCH_CUSTOMERS // customers)
+        reps = self.spec.replicates
+        count = min(reps, max(-(-self.workers // 2), -(-reps // size)))
+        return [tuple(int(r) for r in part) for part in np.array_split(np.arange(reps), count)]
+
     @property
     def total_steps(self) -> int:
         """Steps of all runs together."""
@@ -419,10 +472,14 @@ class ReplicateRun:
             self.workers, mp_context=ctx, initializer=_init_worker, initargs=(progress,)
         )
         spec = self.spec
-        pending = {
-            pool.submit(run_replicate, v, r, scenario, spec.seed, spec.steps)
-            for r in range(spec.replicates)
-            for v, scenario in (("A", spec.a), ("B", spec.b))
+        variants = [
+            [(v, group, scenario) for group in self.groups(scenario)]
+            for v, scenario in zip("AB", (spec.a, spec.b), strict=True)
+        ]
+        pending = {  # A's and B's batches in turn
+            pool.submit(run_replicates, v, group, scenario, spec.seed, spec.steps)
+            for pair in itertools.zip_longest(*variants)
+            for v, group, scenario in filter(None, pair)
         }
         results: list[dict[str, Any]] = []
         clean = False
@@ -434,13 +491,14 @@ class ReplicateRun:
                 moved = self._drain(progress)
                 for job in done:
                     try:
-                        results.append(job.result())
+                        runs = job.result()
+                        results.extend(runs)
                     except BrokenProcessPool as e:
                         raise RuntimeError(
                             "a worker process died (out of memory, killed, or "
                             f"it could not start): {e}"
                         ) from None
-                    self.finished += 1
+                    self.finished += len(runs)
                     moved = True
                 if moved and on_progress is not None:
                     on_progress(self)
