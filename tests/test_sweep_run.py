@@ -171,6 +171,9 @@ def test_a_batch_asks_the_survey_only_if_it_keeps_its_answer(keep, asks, monkeyp
     results = worker.run_batch(worker.RunBatch(tuple(tasks)))
     assert [r.status for r in results] == ["ok"] * 3
     assert bool(calls) == asks
+    calls.clear()
+    assert worker.run_one(tasks[0]).status == "ok"  # and a run alone, as its batch
+    assert bool(calls) == asks
 
 
 def test_batches_are_cut_to_the_customers_and_shared_by_the_workers():

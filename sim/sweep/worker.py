@@ -263,6 +263,7 @@ def run_one(task: RunTask) -> RunResult:
     model = None
     try:
         model = _build(task)
+        model.batch.recorder.survey = _asks(task.output)  # as a batch of runs would
         model.run(task.steps)
         return _result(task, model, time.perf_counter() - started)
     except Exception as e:  # a run's own failure is data, not a reason to stop the sweep
