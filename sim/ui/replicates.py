@@ -164,13 +164,12 @@ def run_replicates(
         for r in replicates:
             rng = np.random.SeedSequence(entropy=int(seed), spawn_key=(int(r),))
             markets.append(CustomerMarket(scenario, rng=rng, batched=True))
-        if len(markets) > 1 and markets[0].adjacency_is_complete:  # stepped alone
-            markets.clear()
-            return [run_replicate(variant, r, scenario, seed, steps) for r in replicates]
         # the page shows no cohorts and no intention to stay: not kept, the survey not asked
         MarketBatch(markets, cohorts=False, survey=False).run(steps, progress=progress)
     except Exception as e:
-        if len(replicates) > 1:  # find the failing run: each alone
+        # each alone: to find the failing run, or markets on the complete graph (a batch of
+        # several refuses them)
+        if len(replicates) > 1:
             markets.clear()
             return [run_replicate(variant, r, scenario, seed, steps) for r in replicates]
         return [_failed(variant, replicates[0], e)]
