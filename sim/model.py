@@ -40,6 +40,18 @@ from sim.trace import CustomerTrace
 
 __all__ = ["CustomerMarket"]
 
+_HOLDS_STATE = (
+    "_batch",
+    "customer_state",
+    "workspace",
+    "firm_state",
+    "_scratch_view",
+    "recorder",
+    "adjacency",
+    "_frozen",
+)
+"""What a market holds of its batch's state (``sim.batch``): dropped by ``_let_go``."""
+
 
 class CustomerMarket(mesa.Model):
     """A market of customers on a social network and the firms that serve them.
@@ -362,6 +374,13 @@ class CustomerMarket(mesa.Model):
         """Become market ``slot`` of ``batch`` (which holds the state from now on)."""
         self._batch, self._slot, self.recorder = batch, slot, recorder
         self._scratch_view = None
+
+    def _let_go(self) -> None:
+        """Drop this market's hold on its batch's state: the batch, the views of its arrays,
+        the step values kept, the recorder and the network (``sim.sweep.worker.release``, once
+        the market's results are taken). The market is unusable afterwards."""
+        for name in _HOLDS_STATE:
+            self.__dict__.pop(name, None)
 
     def _freeze(self) -> None:
         """Keep copies of this market's state and step values: it left its batch."""

@@ -416,6 +416,7 @@ def test_a_batchs_state_is_freed_when_it_ends_not_at_the_next_full_collection(
     import weakref
 
     import sim.batch
+    import sim.model
 
     held = []
     run_together = sim.batch.run
@@ -428,7 +429,7 @@ def test_a_batchs_state_is_freed_when_it_ends_not_at_the_next_full_collection(
 
     monkeypatch.setattr(sim.batch, "run", watched)
     if not released:
-        monkeypatch.setattr(worker, "_HOLDS_STATE", ())
+        monkeypatch.setattr(sim.model, "_HOLDS_STATE", ())
     tasks = build_plan(spec(replicates=2)).tasks[:3]
     gc.collect()
     gc.disable()

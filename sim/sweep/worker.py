@@ -284,8 +284,8 @@ def release(model: Any) -> None:
     frees it, and a full collection is rare: a worker kept the state of several batches
     (65 markets of 1,000 customers, about 29 MB each) until one ran, and its peak grew from
     about 226 MB after its first batch to 350-400 MB. The market therefore lets go of its
-    batch and of its views of the batch's state here: once its markets are released, the
-    batch and its arrays are freed at once, by reference counting.
+    batch and of its views of the batch's state here (``CustomerMarket._let_go``): once its
+    markets are released, the batch and its arrays are freed at once, by reference counting.
     """
     if model is None:
         return
@@ -294,21 +294,7 @@ def release(model: Any) -> None:
     ids = getattr(Agent, "_ids", None)
     if isinstance(ids, dict):
         ids.pop(model, None)
-    for name in _HOLDS_STATE:
-        model.__dict__.pop(name, None)
-
-
-_HOLDS_STATE = (
-    "_batch",
-    "customer_state",
-    "workspace",
-    "firm_state",
-    "_scratch_view",
-    "recorder",
-    "adjacency",
-    "_frozen",
-)
-"""What a market holds of its batch's state (``sim.batch``), dropped by :func:`release`."""
+    model._let_go()
 
 
 def _build(task: RunTask, scenarios: dict[tuple[int, int], Any] | None = None) -> Any:
