@@ -91,6 +91,11 @@ def industry_tables(
     return sizes, members, belongs
 
 
+def _arrays(firm_state: FirmState) -> tuple[np.ndarray, ...]:
+    """The arrays of a firm state, in field order."""
+    return tuple(getattr(firm_state, f.name) for f in fields(firm_state))
+
+
 def _params_key(params: Any) -> tuple[Any, ...]:
     """Every parameter value of a market, to notice edits made in place."""
     return tuple(
@@ -194,7 +199,7 @@ class MarketBatch:
         if self.B == 1:
             self.customer_state = first.customer_state
             self.workspace = first.workspace
-            self.firm_state = first.firm_state.lift()
+            self._lift(first.firm_state)
             self._step_values()
             self._network(first.adjacency)
             self._params_key = _params_key(first.params)
@@ -315,9 +320,16 @@ class MarketBatch:
             self._read_params()
         self.customer_state = market.customer_state
         self.workspace = market.workspace
-        fs, lifted = market.firm_state, self.firm_state
-        if any(getattr(lifted, f.name).base is not getattr(fs, f.name) for f in fields(fs)):
-            self.firm_state = fs.lift()
+        if any(a is not b for a, b in zip(self._lifted, _arrays(market.firm_state), strict=True)):
+            self._lift(market.firm_state)
+
+    def _lift(self, firm_state: FirmState) -> None:
+        """A batch of one steps views of its market's firm arrays (``FirmState.lift``); it
+        keeps the arrays it lifted, to notice one replaced (compared by identity: an array's
+        ``base`` is its memory's owner, not always the array, e.g. ``np.tile``'s result, so a
+        test on ``base`` lifted again at every step)."""
+        self._lifted = _arrays(firm_state)
+        self.firm_state = firm_state.lift()
 
     # -- arrays the phases ask for ----------------------------------------------------------
 

@@ -205,3 +205,31 @@ def test_a_batch_that_does_not_ask_the_survey_changes_no_other_number() -> None:
                 check_exact=True,
             )
         assert_same_market_state(a, b)
+
+
+def test_a_market_alone_follows_firm_arrays_replaced_and_lifts_them_only_then() -> None:
+    """A market alone is stepped through its batch of one, which steps views of the market's
+    firm arrays: a firm array replaced between steps is followed (the same numbers as the same
+    change made in place), and an unchanged state is not lifted again at every step (its
+    ``np.tile`` allocation is a view whose ``base`` is not itself)."""
+    overrides = {"market.customers": 300}
+    replaced = sim.CustomerMarket("baseline", rng=3, overrides=overrides)
+    in_place = sim.CustomerMarket("baseline", rng=3, overrides=overrides)
+    replaced.step()
+    in_place.step()
+    lifted = replaced._batch.firm_state
+    replaced.step()
+    in_place.step()
+    assert replaced._batch.firm_state is lifted  # nothing replaced: the same views
+    replaced.firm_state.cash = replaced.firm_state.cash - 5.0  # a new array
+    in_place.firm_state.cash -= 5.0
+    for _ in range(6):
+        replaced.step()
+        in_place.step()
+    assert replaced._batch.firm_state is not lifted
+    np.testing.assert_array_equal(replaced.firm_state.cash, in_place.firm_state.cash)
+    assert_same_market_state(replaced, in_place)
+    untouched = sim.CustomerMarket("baseline", rng=3, overrides=overrides)
+    for _ in range(8):
+        untouched.step()
+    assert not np.array_equal(untouched.firm_state.cash, in_place.firm_state.cash)
