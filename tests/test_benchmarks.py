@@ -127,6 +127,7 @@ def test_two_workers_timeline_sees_every_batch_in_its_worker():
         ("two_workers.py", ["--runs", "0"], "--runs: expected at least 4, got 0"),
         ("batched_sweep.py", ["--rounds", "x"], "--rounds: expected a whole number, got 'x'"),
         ("batched_sweep.py", ["--long-runs", "1"], "--long-runs: expected at least 2, got 1"),
+        ("batched_sweep.py", ["--scaling-pairs", "0"], "--scaling-pairs: expected at least 1"),
     ],
 )
 def test_sweep_benchmarks_refuse_a_bad_count_with_one_message(script, args, says):
@@ -139,3 +140,23 @@ def test_sweep_benchmarks_refuse_a_bad_count_with_one_message(script, args, says
     assert done.returncode == 2
     assert says in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_scaling_is_the_median_of_the_pairs_with_their_spread():
+    """batched_sweep.py's scaling figure: each pair's ``wall1 / (2 * wall2)``, the median of
+    the pairs, the middle half and how many reached 90%: one slow 2-worker sweep moves the
+    median by one pair, not the figure to that sweep's value."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        from batched_sweep import described, scaling
+    finally:
+        sys.path.remove(str(BENCH))
+    walls = [(1.8, 1.0), (1.9, 1.0), (2.0, 1.0), (1.8, 1.5), (1.9, 0.95)]
+    got = scaling(walls)
+    assert got["pairs"] == sorted(a / (2 * b) for a, b in walls)
+    assert got["median"] == pytest.approx(0.95)
+    assert got["at_90"] == 4
+    low, high = got["quartiles"]
+    assert got["pairs"][0] <= low <= got["median"] <= high <= got["pairs"][-1]
+    assert "of 5 pairs" in described(got) and "4 at 90% or more" in described(got)
+    assert scaling([(1.0, 1.0)])["median"] == pytest.approx(0.5)

@@ -5,11 +5,16 @@ Issue 16's targets for sweeps of small markets, measured side by side on this ma
 - runs per second at 1,000 customers x 104 steps, at least 5x the earlier code's, on one worker
   and on two (``sim.sweep.run(..., executor="local")``);
 - 2 local workers at least 90% of linear scaling, from the wall time of the same total work
-  (``wall(1 worker) / (2 * wall(2 workers))``, round by round), with the workers' CPU time of
+  (``wall(1 worker) / (2 * wall(2 workers))``, pair by pair), with the workers' CPU time of
   the two setups beside it (what a second worker adds: its start), at ``--runs`` runs of 104
-  steps (``--rounds`` pairs), at ``--scaling-runs`` (default 640: a sweep of a few seconds, whose
-  fixed parts weigh less; the median of 3 alternating pairs) and on the long sweep
-  (``--long-runs`` x 520 steps, once on each);
+  steps and at ``--scaling-runs`` (default 640: a sweep of a few seconds, whose fixed parts
+  weigh less), each the median of ``--scaling-pairs`` pairs (default 9; the ``--rounds`` pairs
+  of the comparison count among those at ``--runs``) run one after the other, with their
+  quartiles and how many pairs reached 90%; and on the long sweep (``--long-runs`` x 520 steps,
+  once on each). One pair is not a measurement here: a sweep of 1.6 s on one worker and 0.9 s
+  on two moves by 10-20% from one minute to the next on this shared machine (4 December 2026,
+  nine pairs at 160 runs, load 0.8-1.2: 71 to 95%), so two or three pairs gave medians 15
+  points apart from one hour to the next;
 - 10,000 runs of 1,000 customers x 520 steps in at most 10 minutes on all local cores
   (measured on ``--long-runs`` runs of 520 steps and scaled to 10,000, or all of them with
   ``--long-runs 10000``);
@@ -53,6 +58,7 @@ import math
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -336,6 +342,30 @@ def load() -> str:
     return f"{one:.1f} {five:.1f} {fifteen:.1f}"
 
 
+def scaling(pairs: list[tuple[float, float]]) -> dict:
+    """Two workers against one from the wall times ``(1 worker, 2 workers)`` of pairs of the
+    same sweep: each pair's ``wall1 / (2 * wall2)``, their median, quartiles (the middle half
+    of the pairs), and how many pairs reached 90%."""
+    ratios = sorted(a / (2 * b) for a, b in pairs)
+    quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
+    return {
+        "median": median(ratios),
+        "quartiles": [quartiles[0], quartiles[2]],
+        "pairs": ratios,
+        "at_90": sum(r >= 0.9 for r in ratios),
+    }
+
+
+def described(spread: dict) -> str:
+    """``scaling``'s figures in words: the middle half of the pairs and how many reached
+    90%."""
+    low, high = spread["quartiles"]
+    return (
+        f"middle half of {len(spread['pairs'])} pairs {low:.0%}-{high:.0%}, "
+        f"{spread['at_90']} at 90% or more"
+    )
+
+
 def median(values: list[float]) -> float:
     ordered = sorted(values)
     mid = len(ordered) // 2
@@ -366,7 +396,13 @@ def main() -> None:
         "--scaling-runs",
         type=at_least(0),
         default=640,
-        help="also 1 vs 2 workers on this many runs, 3 alternating pairs (0: not measured)",
+        help="also 1 vs 2 workers on this many runs (0: not measured)",
+    )
+    parser.add_argument(
+        "--scaling-pairs",
+        type=at_least(1),
+        default=9,
+        help="alternating 1- and 2-worker pairs behind each scaling figure",
     )
     parser.add_argument("--baseline", default=BEFORE, help="git revision of the earlier code")
     parser.add_argument("--baseline-path", type=Path, help="source tree of the earlier code")
@@ -431,13 +467,16 @@ def main() -> None:
         print(f"round {r + 1}/{args.rounds}", flush=True)
         for key, (label, code, batch, workers) in setups.items():
             walls[key].append(row(label, code, batch, n, workers, 104))
+    # more pairs of this checkout, one after the other: the scaling's medians
+    pairs = [(a["wall"], b["wall"]) for a, b in zip(walls["batch1"], walls["batch2"], strict=True)]
+    for _ in range(args.scaling_pairs - len(pairs)):
+        a, b = (row("this, batched (scaling)", ROOT, "yes", n, w, 104) for w in (1, 2))
+        pairs.append((a["wall"], b["wall"]))
     big = []
     if args.scaling_runs:  # scaling where the workers' start is a small part of the work
-        big = [
-            row("this, batched", ROOT, "yes", args.scaling_runs, w, 104)
-            for _ in range(3)
-            for w in (1, 2)
-        ]
+        for _ in range(args.scaling_pairs):
+            a, b = (row("this, batched", ROOT, "yes", args.scaling_runs, w, 104) for w in (1, 2))
+            big.append((a["wall"], b["wall"]))
     cold, warm, cli = [], [], {}
     for _ in range(args.rounds):  # the workers from a fork server: cold, then kept warm
         for w in (1, 2):
@@ -470,10 +509,9 @@ def main() -> None:
 
     same = single1["digest"] == walls["batch1"][0]["digest"] == walls["batch2"][0]["digest"]
     speed1, speed2 = med("batch1") / med("main1"), med("batch2") / med("main2")
-    # scaling from the wall time of the same work, round by round
-    eff = median(
-        [a["wall"] / (2 * b["wall"]) for a, b in zip(walls["batch1"], walls["batch2"], strict=True)]
-    )
+    # scaling from the wall time of the same work, pair by pair
+    spread = scaling(pairs)
+    eff = spread["median"]
     eff_main = median(
         [a["wall"] / (2 * b["wall"]) for a, b in zip(walls["main1"], walls["main2"], strict=True)]
     )
@@ -483,11 +521,8 @@ def main() -> None:
             for a, b in zip(walls["batch1"], walls["batch2"], strict=True)
         ]
     )
-    eff_big = (
-        median([a["wall"] / (2 * b["wall"]) for a, b in zip(big[::2], big[1::2], strict=True)])
-        if big
-        else None
-    )
+    spread_big = scaling(big) if big else None
+    eff_big = spread_big["median"] if big else None
     eff_warm = median(
         [a["wall"] / (2 * b["wall"]) for a, b in zip(warm[::2], warm[1::2], strict=True)]
     )
@@ -516,10 +551,12 @@ def main() -> None:
         "speedup_1": speed1,
         "speedup_2": speed2,
         "scaling_2": eff,
+        "scaling_2_spread": spread,
         "scaling_2_before": eff_main,
         "cpu_2_over_1": cpu_ratio,
         "scaling_runs": args.scaling_runs,
         "scaling_2_big": eff_big,
+        "scaling_2_big_spread": spread_big,
         "scaling_2_long": eff_long,
         "scaling_2_warm_server": eff_warm,
         "scaling_2_cold_server": eff_cold,
@@ -543,14 +580,14 @@ def main() -> None:
         f"{med('main2'):.1f} ({speed2:.1f}x) | {'yes' if min(speed1, speed2) >= 5 else 'no'} |"
     )
     print(
-        f"| 2 workers >= 90% of linear (same work, wall) | batched {eff:.0%} (before "
-        f"{eff_main:.0%}); workers' CPU 2 vs 1: {cpu_ratio:.2f}x | "
-        f"{'yes' if eff >= 0.9 else 'no'} |"
+        f"| 2 workers >= 90% of linear (same work, wall), {n} runs | batched {eff:.0%} "
+        f"({described(spread)}; before {eff_main:.0%}); workers' CPU 2 vs 1: "
+        f"{cpu_ratio:.2f}x | {'yes' if eff >= 0.9 else 'no'} |"
     )
-    if eff_big is not None:
+    if spread_big is not None:
         print(
-            f"| 2 workers >= 90% of linear, {args.scaling_runs} runs | batched {eff_big:.0%} | "
-            f"{'yes' if eff_big >= 0.9 else 'no'} |"
+            f"| 2 workers >= 90% of linear, {args.scaling_runs} runs | batched {eff_big:.0%} "
+            f"({described(spread_big)}) | {'yes' if eff_big >= 0.9 else 'no'} |"
         )
     print(
         f"| 2 workers >= 90% of linear, {args.long_runs} x 520 steps | batched {eff_long:.0%} "
