@@ -42,6 +42,13 @@ def test_the_table_bounds_every_chance_below_its_top_and_is_tight() -> None:
             assert churn_skip.chance_above(np.nan, table[0], top[0], churn_skip.PER_UNIT) == 1.0
             far = churn_skip.chance_above(-np.inf, table[0], top[0], churn_skip.PER_UNIT)
             assert far == table[0, -1] > 0
+        # on the grid, a table is the grid's points from its top down (its first below it)
+        grid = churn_skip.chance_grid(steps_per_year)
+        z = np.array([[-9.0, 0.3, 63.9], [-64.02, -70.0, -1e6]])
+        table, top = churn_skip.chance_table(z, steps_per_year)
+        top_k = np.round((top - churn_skip.Z_LOW) * churn_skip.PER_UNIT).astype(int)
+        points = np.maximum(top_k[..., None] - np.arange(churn_skip.POINTS), 0)
+        np.testing.assert_array_equal(table, grid[points])
 
 
 def test_churn_chance_is_the_leave_chance_of_its_z() -> None:
