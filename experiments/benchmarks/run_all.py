@@ -79,10 +79,8 @@ def spread_of(spread: dict | None) -> str:
     if not spread:
         return ""
     low, high = spread["quartiles"]
-    return (
-        f", median of {len(spread['pairs'])} pairs (middle half {low:.0%}-{high:.0%}, "
-        f"{spread['at_90']} at 90% or more)"
-    )
+    n = len(spread["pairs"])
+    return f" (median of {n} pairs; middle half {low:.0%}-{high:.0%}; {spread['at_90']} >= 90%)"
 
 
 def add_batched(add: Any, b: dict) -> None:
@@ -102,8 +100,8 @@ def add_batched(add: Any, b: dict) -> None:
     )
     add(
         f"2 workers, scaling ({b['runs']} runs, wall)",
-        f"{b['scaling_2']:.0%}{spread_of(b.get('scaling_2_spread'))} (before "
-        f"{b['scaling_2_before']:.0%})",
+        f"{b['scaling_2']:.0%}{spread_of(b.get('scaling_2_spread'))}, before "
+        f"{b['scaling_2_before']:.0%}",
         ">= 90%",
         b["scaling_2"] >= 0.9,
     )
@@ -291,14 +289,15 @@ def main() -> None:
         f"Python {platform.python_version()}, load average {load_before:.1f} before / "
         f"{os.getloadavg()[0]:.1f} after"
     )
-    width = max(len(r[0]) for r in rows)
+    width, wide, aim = (max(len(r[i]) for r in rows) for i in range(3))  # the columns' widths
+    wide, aim = max(wide, len("measured")), max(aim, len("target"))
     lines = [
-        f"{'figure':<{width}}  {'measured':<34} {'target':<10} result",
-        f"{'-' * width}  {'-' * 34} {'-' * 10} ------",
+        f"{'figure':<{width}}  {'measured':<{wide}}  {'target':<{aim}}  result",
+        f"{'-' * width}  {'-' * wide}  {'-' * aim}  ------",
     ]
     for what, value, target, passed in rows:
         result = "" if passed is None else "PASS" if passed else "FAIL"
-        lines.append(f"{what:<{width}}  {value:<34} {target:<10} {result}")
+        lines.append(f"{what:<{width}}  {value:<{wide}}  {target:<{aim}}  {result}".rstrip())
     stamp = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     print(f"\nSummary ({stamp}; {machine})\n")
     print("\n".join(lines))
