@@ -119,9 +119,7 @@ def _windows(steps_per_year: int) -> np.ndarray:
     row copies it: 0.1 ms a step of 40 markets less than gathering it point by point."""
     grid = chance_grid(steps_per_year)
     backwards = np.concatenate([grid[::-1], np.full(POINTS - 1, grid[0])])
-    windows = np.lib.stride_tricks.sliding_window_view(backwards, POINTS)
-    windows.flags.writeable = False  # a view of ``backwards``, kept alive by it
-    return windows
+    return np.lib.stride_tricks.sliding_window_view(backwards, POINTS)  # read-only, a view
 
 
 def _chances(at: np.ndarray, steps_per_year: int) -> np.ndarray:
