@@ -107,7 +107,7 @@ def add_batched(add: Any, b: dict) -> None:
     )
     more = (
         ("scaling_2_big", f"{b.get('scaling_runs')} runs"),
-        ("scaling_2_long", f"{b.get('long_runs')} x 520 steps, one pair"),
+        ("scaling_2_long", f"{b.get('long_runs')} x 520 steps"),
     )
     for key, work in more:  # the same total work on 1 and 2 workers: longer sweeps
         if b.get(key) is not None:
@@ -191,7 +191,7 @@ def main() -> None:
         batched = None
         if not args.no_batched:
             sizes = ["--runs", "16", "--long-runs", "20", "--rounds", "1", "--scaling-runs", "0"]
-            sizes += ["--scaling-pairs", "2"]
+            sizes += ["--scaling-pairs", "2", "--long-pairs", "1"]
             sizes = sizes if args.quick else []
             where = ["--baseline-path", args.baseline_path] if args.baseline_path else []
             run("batched_sweep.py", [*sizes, *where, "--json", str(tmp / "batched.json")])
