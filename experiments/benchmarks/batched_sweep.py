@@ -344,6 +344,11 @@ def load() -> str:
     return f"{one:.1f} {five:.1f} {fifteen:.1f}"
 
 
+def paired(ones: list[dict], twos: list[dict]) -> list[tuple[float, float]]:
+    """The wall times of measurements on one worker and on two, pair by pair (``scaling``)."""
+    return [(a["wall"], b["wall"]) for a, b in zip(ones, twos, strict=True)]
+
+
 def scaling(pairs: list[tuple[float, float]]) -> dict:
     """Two workers against one from the wall times ``(1 worker, 2 workers)`` of pairs of the
     same sweep: each pair's ``wall1 / (2 * wall2)``, their median, quartiles (the middle half
@@ -476,16 +481,21 @@ def main() -> None:
         print(f"round {r + 1}/{args.rounds}", flush=True)
         for key, (label, code, batch, workers) in setups.items():
             walls[key].append(row(label, code, batch, n, workers, 104))
+
+    def pairs_of(label: str, runs: int, steps: int, count: int) -> tuple[list, list]:
+        """``count`` pairs of this checkout's sweep, one worker then two: their rows."""
+        ones, twos = [], []
+        for _ in range(count):
+            ones.append(row(label, ROOT, "yes", runs, 1, steps))
+            twos.append(row(label, ROOT, "yes", runs, 2, steps))
+        return ones, twos
+
     # more pairs of this checkout, one after the other: the scaling's medians
-    pairs = [(a["wall"], b["wall"]) for a, b in zip(walls["batch1"], walls["batch2"], strict=True)]
-    for _ in range(args.scaling_pairs - len(pairs)):
-        a, b = (row("this, batched (scaling)", ROOT, "yes", n, w, 104) for w in (1, 2))
-        pairs.append((a["wall"], b["wall"]))
+    ones, twos = pairs_of("this, batched (scaling)", n, 104, args.scaling_pairs - args.rounds)
+    pairs = paired(walls["batch1"] + ones, walls["batch2"] + twos)
     big = []
     if args.scaling_runs:  # scaling where the workers' start is a small part of the work
-        for _ in range(args.scaling_pairs):
-            a, b = (row("this, batched", ROOT, "yes", args.scaling_runs, w, 104) for w in (1, 2))
-            big.append((a["wall"], b["wall"]))
+        big = paired(*pairs_of("this, batched", args.scaling_runs, 104, args.scaling_pairs))
     cold, warm, cli = [], [], {}
     for _ in range(args.rounds):  # the workers from a fork server: cold, then kept warm
         for w in (1, 2):
@@ -509,13 +519,10 @@ def main() -> None:
 
     at_cap = 2 * 8 * max(1, BATCH_CUSTOMERS // args.customers)  # 2 workers x 8 full batches
     capped = [row("this, batched", ROOT, "yes", k * at_cap, 2, 104) for k in (1, 4)]
-    longs = [  # the target's workload, (1 worker, 2 workers) pairs
-        tuple(row("this, batched", ROOT, "yes", args.long_runs, w, 520) for w in (1, 2))
-        for _ in range(args.long_pairs)
-    ]
-    spread_long = scaling([(a["wall"], b["wall"]) for a, b in longs])
+    long1, long2s = pairs_of("this, batched", args.long_runs, 520, args.long_pairs)  # the target
+    spread_long = scaling(paired(long1, long2s))
     eff_long = spread_long["median"]
-    long2 = sorted((b for _, b in longs), key=lambda r: r["wall"])[(len(longs) - 1) // 2]
+    long2 = sorted(long2s, key=lambda r: r["wall"])[(len(long2s) - 1) // 2]  # the median sweep
 
     def med(key: str, field: str = "runs/s") -> float:
         return median([m[field] for m in walls[key]])
@@ -525,9 +532,7 @@ def main() -> None:
     # scaling from the wall time of the same work, pair by pair
     spread = scaling(pairs)
     eff = spread["median"]
-    eff_main = median(
-        [a["wall"] / (2 * b["wall"]) for a, b in zip(walls["main1"], walls["main2"], strict=True)]
-    )
+    eff_main = scaling(paired(walls["main1"], walls["main2"]))["median"]
     cpu_ratio = median(
         [
             b["worker_cpu"] / max(a["worker_cpu"], 1e-9)
@@ -536,12 +541,8 @@ def main() -> None:
     )
     spread_big = scaling(big) if big else None
     eff_big = spread_big["median"] if big else None
-    eff_warm = median(
-        [a["wall"] / (2 * b["wall"]) for a, b in zip(warm[::2], warm[1::2], strict=True)]
-    )
-    eff_cold = median(
-        [a["wall"] / (2 * b["wall"]) for a, b in zip(cold[::2], cold[1::2], strict=True)]
-    )
+    eff_warm = scaling(paired(warm[::2], warm[1::2]))["median"]
+    eff_cold = scaling(paired(cold[::2], cold[1::2]))["median"]
     cli_wall = {f"{key}_{w}": median(v) for (key, w), v in cli.items()}
     cli_rate = {k: n / v for k, v in cli_wall.items()}
     eff_cli = cli_wall["this_1"] / (2 * cli_wall["this_2"])
@@ -554,7 +555,7 @@ def main() -> None:
     }
     per_run = long2["wall"] / max(long2["ok"], 1)
     projected = per_run * 10_000
-    long_rss = max(b["worker_rss_mb"] for _, b in longs)
+    long_rss = max(b["worker_rss_mb"] for b in long2s)
     rss = (capped[0]["worker_rss_mb"], capped[1]["worker_rss_mb"], long_rss)
     bounded = rss[1] < 1.25 * rss[0]
     figures = {

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from bandwidth import achieved
+from batched_sweep import described
 
 HERE = Path(__file__).resolve().parent
 
@@ -75,12 +76,8 @@ def memory_gib() -> float:
 
 
 def spread_of(spread: dict | None) -> str:
-    """A scaling median's pairs in words (``batched_sweep.scaling``), or nothing."""
-    if not spread:
-        return ""
-    low, high = spread["quartiles"]
-    n = len(spread["pairs"])
-    return f" (median of {n} pairs; middle half {low:.0%}-{high:.0%}; {spread['at_90']} >= 90%)"
+    """A scaling median's pairs in words (``batched_sweep.described``), or nothing."""
+    return f" ({described(spread)})" if spread else ""
 
 
 def add_batched(add: Any, b: dict) -> None:
