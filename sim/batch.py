@@ -283,8 +283,8 @@ class MarketBatch:
     def _network(self, adjacency: Any) -> None:
         """The network of a batch of one: its market's."""
         self._adjacency = adjacency
-        if self.complete:
-            self._set_network(np.zeros(0, np.int64), np.zeros(0, np.int64))
+        if self.complete:  # no edges; int32 columns as a sparse network's, one compiled kernel
+            self._set_network(np.zeros(0, np.int64), np.zeros(0, np.int32))
             self.max_degree = max(self.n_total - 1, 0)
         else:
             self._set_network(adjacency.indptr, adjacency.indices)

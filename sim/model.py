@@ -324,9 +324,8 @@ class CustomerMarket(mesa.Model):
                 choice.qualities(
                     rows,
                     f,
-                    m,
-                    cs.expectation,
-                    cs.trust,
+                    cs.expectation[m],
+                    cs.trust[f],
                     terms.promise[b],
                     terms.review_part[b],
                     terms.review_weight[b],

@@ -24,7 +24,9 @@ def warm_up() -> float:
     specialisations); then a batch of two
     float32 markets of 1,000 customers on one kernel thread, as a sweep's workers step theirs
     (the serial twins of the parallel kernels, on a batch's arrays: without it each worker of
-    the first sweep compiled them, about 7 s of CPU a worker on the 2-core machine). Returns the
+    the first sweep compiled them, about 7 s of CPU a worker on the 2-core machine), and two of
+    ``niche_vs_generalist``, whose firms teach customers what to value (the teaching kernel: 0.4
+    s at a user's first such market, and in every worker of its first sweep). Returns the
     seconds taken.
     """
     from sim import arrays, tallies
@@ -62,6 +64,9 @@ def warm_up() -> float:
     try:
         small = {"market.customers": 1000}
         MarketBatch([CustomerMarket("baseline", rng=r, overrides=small) for r in (0, 1)]).run(6)
+        # firms that teach customers what to value (none of the baseline's does)
+        teach = [CustomerMarket("niche_vs_generalist", rng=r, overrides=small) for r in (0, 1)]
+        MarketBatch(teach).run(2)
     finally:
         use_threads(before)
     return time.perf_counter() - started

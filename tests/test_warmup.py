@@ -1,8 +1,8 @@
 """The warm-up (``python -m sim.warmup``, run by ``make install``) compiles every kernel a user's
 first markets need: a market large enough for the parallel kernels (word of mouth's tasks, the
-tallies, the attitude ranges) and a sweep worker's batch on one thread then add no compiled
-specialisation. Run in a fresh interpreter: the signatures this test process has compiled for
-other tests would hide a missing one."""
+tallies, the attitude ranges), a sweep worker's batch on one thread, and every shipped scenario
+alone and as a sweep's batch then add no compiled specialisation. Run in a fresh interpreter:
+the signatures this test process has compiled for other tests would hide a missing one."""
 
 from __future__ import annotations
 
@@ -36,6 +36,19 @@ CustomerMarket("baseline", rng=0, overrides={"market.customers": 300_000}).run(2
 use_threads(1)
 small = {"market.customers": 1000}
 MarketBatch([CustomerMarket("baseline", rng=r, overrides=small) for r in range(8)]).run(3)
+# every shipped scenario: a market alone (the UI, ``cxsim run``) and a sweep worker's batch (one
+# thread; a market on the complete graph is its own batch), long enough for word of mouth
+from sim.scenario import list_scenarios
+
+for name, _, _ in list_scenarios():
+    use_threads(2)
+    CustomerMarket(name, rng=0, overrides={"market.customers": 300}).run(12)
+    use_threads(1)
+    built = [CustomerMarket(name, rng=r, overrides={"market.customers": 300}, batched=True)
+             for r in range(3)]
+    if built[0].adjacency_is_complete:
+        built = [CustomerMarket(name, rng=0, overrides={"market.customers": 300})]
+    MarketBatch(built).run(12)
 print(json.dumps(sorted(n for n, k in kernels.items() if set(k.signatures) - before[n])))
 """
 
@@ -66,5 +79,6 @@ def test_without_the_warm_up_the_check_sees_the_kernels_compiled() -> None:
         "sim.tallies.parallel_tally",
         "sim.rules.churn_skip.parallel_attitude_ranges",
         "sim.rules.switching.serial_tasks",
+        "sim.rules.teaching.taught",
     ):
         assert kernel in names

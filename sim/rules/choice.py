@@ -183,7 +183,6 @@ def join(
 def qualities(
     rows: np.ndarray,
     f: int,
-    m: int,
     expectation: np.ndarray,
     trust: np.ndarray,
     promise: np.ndarray,
@@ -193,17 +192,24 @@ def qualities(
     p: Any,
     out: np.ndarray,
 ) -> None:
-    """``out[j, k]``: :func:`expected_quality` of firm ``f`` for customer ``rows[j]``."""
+    """``out[j, k]``: :func:`expected_quality` of firm ``f`` for customer ``rows[j]``, whose
+    expectations in the firm's industry are ``expectation[rows[j]]`` (``[N, K]``) and whose
+    trust in the firm is ``trust[rows[j]]`` (``[N]``).
+
+    Given the industry's and the firm's rows, a market's arrays are contiguous whatever its
+    batch and its number of industries and firms (the whole ``[M, N, K]`` and ``[F, N]`` views
+    are not when a batch holds other markets), so one compiled version serves every sweep: a
+    worker no longer loads another from the cache at its first batch (5 ms)."""
     for j in range(len(rows)):
         i = rows[j]
-        for k in range(expectation.shape[2]):
+        for k in range(expectation.shape[1]):
             out[j, k] = expected_quality(
-                trust[f, i],
+                trust[i],
                 public[f],
                 promise[f, k],
                 review_part[f, k],
                 review_weight[f],
-                expectation[m, i, k],
+                expectation[i, k],
                 p,
             )
 
