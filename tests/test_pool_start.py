@@ -17,7 +17,7 @@ import pytest
 FIXTURE = Path(__file__).parent / "fixtures" / "sweep" / "tiny.toml"
 
 WARM = f"""
-import json, os, signal, sys, tempfile, threading
+import gc, json, os, signal, sys, tempfile, threading
 from pathlib import Path
 
 import sim.sweep as sw
@@ -43,6 +43,21 @@ def probe(task):
                      worker=str(os.getppid()))
 
 
+def frozen(task):
+    return RunResult(run_id=task.run_id, status="ok", error=str(gc.get_freeze_count()))
+
+
+class During:
+    def start(self, *args):
+        self.frozen = gc.get_freeze_count()
+
+    def update(self, result):
+        pass
+
+    def stop(self):
+        pass
+
+
 def die(task):
     os.kill(os.getpid(), signal.SIGTERM)
 
@@ -57,7 +72,9 @@ if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as tmp:
         serial = sw.run(spec("s"), Path(tmp) / "s", executor="serial")  # the process is warm
         pool = LocalExecutor(2)
-        forked = sw.run(spec("f"), Path(tmp) / "f", executor=pool)
+        during = During()
+        forked = sw.run(spec("f"), Path(tmp) / "f", executor=pool, progress=during)
+        out["main_frozen"] = [during.frozen, gc.get_freeze_count()]
         out["auto"] = pool.start_method
         out["same_as_serial"] = firms(forked) == firms(serial)
         from sim.sweep.plan import build_plan
@@ -68,6 +85,8 @@ if __name__ == "__main__":
         out["second"] = ex.start_method  # the first pool left no thread behind
         out["parents"] = sorted({{int(r.worker) == os.getpid() for r in seen}})
         out["warm_module"] = sorted({{r.error for r in seen}})
+        with LocalExecutor(2) as ex:  # not through sw.run: this process is not frozen
+            out["fork_frozen"] = min(int(r.error) for r in ex.map(frozen, tasks))
         # a worker forked from a process that turns SIGTERM into Ctrl-C (as ``cxsim sweep``
         # does) still dies of SIGTERM: the pool can stop its workers
         signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -82,6 +101,8 @@ if __name__ == "__main__":
         server = LocalExecutor(2, start="forkserver")
         served = sw.run(spec("v"), Path(tmp) / "v", executor=server)
         out["asked"] = server.start_method
+        with server:
+            out["server_frozen"] = min(int(r.error) for r in server.map(frozen, tasks))
         out["server_same_as_serial"] = firms(served) == firms(serial)
         out["after_a_server"] = worker_context().get_start_method()
     print(json.dumps(out))
@@ -107,6 +128,32 @@ def test_a_warm_process_forks_its_workers_with_the_same_numbers(tmp_path: Path) 
     assert out["asked"] == "forkserver"
     assert out["server_same_as_serial"] is True
     assert out["after_a_server"] == "forkserver"  # a server once started is kept
+    # the objects a worker inherits are out of the collector's passes, forked from this process
+    # or from the fork server; this process's only while a sweep runs
+    assert out["fork_frozen"] > 100_000
+    assert out["server_frozen"] > 100_000
+    assert out["main_frozen"][0] > 100_000 and out["main_frozen"][1] == 0
+
+
+def test_a_sweep_leaves_the_collector_as_it_found_it() -> None:
+    import gc
+
+    from sim.sweep.context import collector_frozen
+
+    assert gc.get_freeze_count() == 0
+    with collector_frozen():
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+    gc.freeze()  # a process that froze objects itself keeps them as it froze them
+    try:
+        before = gc.get_freeze_count()
+        kept = []
+        with collector_frozen():
+            kept.append(object())
+            assert gc.get_freeze_count() == before
+        assert gc.get_freeze_count() == before
+    finally:
+        gc.unfreeze()
 
 
 def test_a_cold_process_uses_the_fork_server() -> None:

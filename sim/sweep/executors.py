@@ -39,7 +39,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from sim.sweep.context import START_METHODS, prestart, worker_context
+from sim.sweep.context import START_METHODS, freeze_inherited, prestart, worker_context
 from sim.sweep.worker import RunResult, RunTask, failed
 
 __all__ = [
@@ -107,7 +107,9 @@ def _worker_init(parent_pid: int) -> None:
     """Pool worker set-up: leave Ctrl-C to the parent; exit if the parent (the process that
     started the pool, not the fork server) dies. A worker forked from the sweep's own process
     drops the handlers it inherited (``cxsim sweep`` turns SIGTERM into Ctrl-C): stopping the
-    pool terminates its workers."""
+    pool terminates its workers. The objects it inherited are left out of the garbage
+    collector's passes (:func:`~sim.sweep.context.freeze_inherited`)."""
+    freeze_inherited()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     parent = multiprocessing.parent_process()

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.sweep.context import prestart
+from sim.sweep.context import collector_frozen, prestart
 from sim.sweep.executors import Executor, LocalExecutor, make_executor
 from sim.sweep.plan import Plan, build_plan
 from sim.sweep.progress import Progress
@@ -166,7 +166,7 @@ def run(
     started = time.perf_counter()
     # The executor starts before anything is written: a sweep that cannot start (no Dask
     # scheduler at the address, no workers) leaves no results folder and no session behind.
-    with ex:
+    with collector_frozen(), ex:
         if out is None:
             out = tempfile.mkdtemp(prefix=f"cxsim-sweep-{plan.spec.name}-")
         report.executor = ex.describe()

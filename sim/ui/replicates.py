@@ -103,9 +103,11 @@ def prestart() -> None:
 
 
 def _init_worker(progress: Any) -> None:
-    """Worker set-up: keep the progress queue; leave Ctrl-C to the parent."""
+    """Worker set-up: keep the progress queue; leave Ctrl-C to the parent; leave the objects it
+    inherited out of the garbage collector's passes (``sim.sweep.context.freeze_inherited``)."""
     import signal
 
+    context.freeze_inherited()
     global _PROGRESS
     _PROGRESS = progress
     signal.signal(signal.SIGINT, signal.SIG_IGN)
