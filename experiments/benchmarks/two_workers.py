@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
-from batched_sweep import at_least, load, spec  # noqa: E402
+from batched_sweep import WARM_UP, at_least, load, spec  # noqa: E402
 
 _LOG = Path(tempfile.gettempdir()) / f"two_workers.{os.getpid()}"  # a line a batch, every worker
 _PLAIN = []  # the package's run_batch
@@ -65,7 +65,7 @@ def timeline(runs: int, workers: int) -> dict:
     log = _LOG
     _PLAIN.append(worker.run_batch)
     with tempfile.TemporaryDirectory() as tmp:  # load (or compile) the kernels first
-        sw.run(spec(2, 200, 3), Path(tmp) / "w", executor="serial")
+        sw.run(spec(*WARM_UP), Path(tmp) / "w", executor="serial")
     runner.run_batch = timed
     with tempfile.TemporaryDirectory() as tmp:
         t0, c0 = time.time(), time.process_time()
@@ -98,7 +98,7 @@ import sim.sweep as sw
 from sim.jit import use_threads
 use_threads(1)
 with tempfile.TemporaryDirectory() as tmp:
-    sw.run(spec(2, 200, 3), Path(tmp) / "w", executor="serial")
+    sw.run(spec(*WARM_UP), Path(tmp) / "w", executor="serial")
 print("ready", flush=True)
 sys.stdin.readline()
 with tempfile.TemporaryDirectory() as tmp:

@@ -125,18 +125,19 @@ def prestart(preload: str = WARM_MODULE, start: str = "auto") -> None:
 
 def freeze_inherited() -> None:
     """A pool worker's first act: the objects it started with (the package, pandas, Mesa, numba's
-    dispatchers: about 196,000 the garbage collector tracks, forked from this process or the fork
-    server) are moved to the collector's permanent generation (``gc.freeze``), never walked again.
+    dispatchers: about 196,000 that the garbage collector tracks, forked from this process or
+    from the fork server) move to the collector's permanent generation (``gc.freeze``) and are
+    never walked again.
 
-    Python's collector runs a full pass over every tracked object when the objects that survived
-    its younger passes reach a quarter of those it holds; in a worker that pass walked the
-    inherited objects, about 0.1 s, once every few hundred runs, at a moment no worker chose. A
-    sweep waits for its slowest worker, so two workers that each make one pass lose it twice
-    where one worker loses it once (160 runs: 0.96 s against 0.81 on two workers, 1.40 against
-    1.36 on one; docs/performance.md). The inherited objects live as long as the worker: leaving
-    them out costs nothing but their cyclic garbage (none the warm-up leaves behind that
-    grows), and their pages, shared with the parent, are no longer copied by the collector
-    writing to their headers (the use ``gc.freeze``'s documentation gives for forked servers).
+    Python's collector makes a full pass over every object it tracks once the objects that
+    survived its younger passes reach a quarter of them. In a worker such a pass walked the
+    inherited objects: 85-102 ms, in two of three one-worker sweeps of 160 runs and in both
+    workers of one two-worker sweep in four (docs/performance.md, eleventh round). A sweep
+    waits for its slowest worker, and the pass came at no moment anyone chose. The inherited
+    objects live as long as the worker, so leaving them out costs only whatever cyclic garbage
+    they held at the fork (it is never freed; it does not grow). Their pages, shared with the
+    parent, are also no longer copied when the collector writes to their headers: the use
+    ``gc.freeze``'s documentation gives for processes that fork workers.
     """
     gc.freeze()
 
