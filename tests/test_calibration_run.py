@@ -173,6 +173,27 @@ def test_another_calibration_in_the_same_folder_is_refused(serial_run) -> None:
 
 
 @pytest.mark.slow
+class FrozenProbe(StopAfter):
+    """Notes whether the objects held before the calibration are out of the collector's passes
+    while it runs, then presses Ctrl-C."""
+
+    def run_done(self, ok: bool) -> None:
+        import gc
+
+        self.frozen = gc.get_freeze_count()
+        super().run_done(ok)
+
+
+def test_a_calibration_leaves_the_collector_as_it_found_it(tmp_path: Path) -> None:
+    import gc
+
+    probe = FrozenProbe(3)
+    with pytest.raises(CalibrationInterrupted):
+        calibrate(MARKET, DATA, TINY, tmp_path / "out", executor=SerialExecutor(), progress=probe)
+    assert probe.frozen > 10_000  # what the test process held, frozen while it ran
+    assert gc.get_freeze_count() == 0  # and given back when it stopped, here by Ctrl-C
+
+
 def test_the_churn_level_is_recovered_from_survival_curves(tmp_path: Path) -> None:
     """Two markets that differ only in churn: each posterior holds its own truth, in order."""
     template = pd.DataFrame(
