@@ -104,7 +104,7 @@ kernel a sweep's batch calls, loaded (or compiled) as a warm process would: two 
 markets (a batch's views of its arrays) and twelve steps, long enough for word of mouth to fan
 out. Its workers, forked from it, then load nothing at their first batch. The earlier warm-up, 2
 runs of 3 steps (each market its own batch; nobody talked yet), left five of word of mouth's
-kernels to every worker, about 25 ms each at its first batch (4 December 2026)."""
+kernels for every worker to load at its first batch, about 25 ms in all (4 December 2026)."""
 
 
 # -- one measurement, in its own process (the code under test is first on sys.path) ---------
