@@ -60,13 +60,13 @@ import math
 import os
 import platform
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+from statistics import median, quantiles
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "cxsim-bench"
@@ -363,11 +363,7 @@ def scaling(pairs: list[tuple[float, float]]) -> dict:
     same sweep: each pair's ``wall1 / (2 * wall2)``, their median, quartiles (the middle half
     of the pairs), and how many pairs reached 90%."""
     ratios = sorted(a / (2 * b) for a, b in pairs)
-    quartiles = (
-        statistics.quantiles(ratios, n=4, method="inclusive")
-        if len(ratios) > 1
-        else [ratios[0]] * 3
-    )
+    quartiles = quantiles(ratios, n=4, method="inclusive") if len(ratios) > 1 else [ratios[0]] * 3
     return {
         "median": median(ratios),
         "quartiles": [quartiles[0], quartiles[2]],
@@ -384,12 +380,6 @@ def described(spread: dict) -> str:
         f"middle half of {len(spread['pairs'])} pairs {low:.0%}-{high:.0%}, "
         f"{spread['at_90']} at 90% or more"
     )
-
-
-def median(values: list[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def at_least(low: int):
