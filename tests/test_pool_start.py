@@ -178,3 +178,80 @@ def test_an_unknown_start_method_is_refused() -> None:
         LocalExecutor(2, start="thread")
     with pytest.raises(ValueError, match="got 'x'"):
         worker_context(start="x")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+CALIBRATION = ROOT / "experiments" / "calibration"
+
+FIRST = """
+import json, os, sys
+from multiprocessing import forkserver
+
+HEAVY = ("pandas", "pyarrow", "pyabc", "sim.model", "sim.sweep.executors", "sim.sweep.store")
+
+
+def started():  # the fork server asked for: what this process had imported by then
+    print(json.dumps(sorted(m for m in HEAVY if m in sys.modules)), flush=True)
+    os._exit(0)
+
+
+forkserver.ensure_running = started
+{patch}
+from sim.cli import main
+
+main({argv!r})
+print("null")  # it never asked: its workers were forked from it
+"""
+
+
+def heavy_before_server(argv: list[str], patch: str = "") -> list[str] | None:
+    """What ``cxsim argv`` had imported when it asked for its workers' fork server, in a fresh
+    interpreter (it stops there); None if it never asked."""
+    code = FIRST.format(argv=argv, patch=patch)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=600, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+POOLED = {
+    "sweep": ["sweep", "{spec}", "--quiet", "--out", "{out}"],
+    "calibrate": [
+        "calibrate",
+        str(CALIBRATION / "recovery_market.toml"),
+        str(CALIBRATION / "example_retention.csv"),
+        str(CALIBRATION / "example_calibration.toml"),
+        *("--population", "10", "--generations", "1", "--quiet"),
+        *("--out", "{out}"),
+    ],
+    "robustness": [
+        *("robustness", "overpromise_vs_honest", "--worlds", "4", "--replicates", "1"),
+        *("--customers", "200", "--no-charts", "--quiet", "--out", "{out}"),
+    ],
+}
+
+
+@pytest.mark.parametrize("command", sorted(POOLED))
+def test_a_pooled_command_starts_its_fork_server_before_its_own_imports(
+    command: str, tmp_path: Path
+) -> None:
+    """``cxsim sweep``, ``calibrate`` and ``robustness`` ask for the fork server first, so that
+    its warm-up (the package's imports and kernels, 1.3-1.5 s) runs while the command imports
+    pandas, pyabc and the sweep layer and plans, instead of after (docs/performance.md, twelfth
+    round). Before, ``cxsim sweep``'s error handling imported the executors (pandas, the
+    model) before the command started the server, and the other two started it only with
+    their executor."""
+    spec = tmp_path / "start.toml"
+    spec.write_text(
+        f'name = "start"\nscenario = "{FIXTURE}"\nreplicates = 1\nsteps = 5\n'
+        '[[parameters]]\nkey = "firms.Probe.levers.inflation"\nvalues = [0.0, 0.3]\n'
+    )
+    argv = [a.format(out=tmp_path / "out", spec=spec) for a in POOLED[command]]
+    assert heavy_before_server(argv) == []
+    assert not (tmp_path / "out").exists()  # stopped before anything was written
+    # the control: without the early start, the command does not ask for the server before
+    # those imports (it forks its workers from itself, which has imported them: 3.6-4.5 s
+    # against 3.2-3.7 for a sweep of 160 runs, the workers loading the kernels themselves)
+    late = "import sim.sweep.context as c\nc.prestart = lambda *a, **k: None\n"
+    assert heavy_before_server(argv, late) is None

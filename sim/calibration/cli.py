@@ -22,19 +22,26 @@ from sim.cli import positive_int
 __all__ = ["cmd_calibrate", "register"]
 
 
+def _errors() -> tuple[type[Exception], ...]:
+    """The exceptions that are the user's to fix: one line, exit code 2. Imported only when an
+    exception is being handled (as ``sim.cli``'s), so that the pool's fork server, which
+    :func:`cmd_calibrate` starts first, warms up while this process imports them."""
+    from sim.calibration.errors import CalibrationError
+    from sim.cli import CliError
+    from sim.scenario import ScenarioError
+    from sim.sweep.executors import ExecutorError
+
+    return CliError, ScenarioError, CalibrationError, ExecutorError
+
+
 def _user_errors(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """Print a user error as one ``cxsim: error:`` line and return 2."""
 
     @functools.wraps(func)
     def wrapper(args: argparse.Namespace) -> int:
-        from sim.calibration.errors import CalibrationError
-        from sim.cli import CliError
-        from sim.scenario import ScenarioError
-        from sim.sweep.executors import ExecutorError
-
         try:
             return func(args)
-        except (CliError, ScenarioError, CalibrationError, ExecutorError) as e:
+        except _errors() as e:
             print(f"cxsim: error: {e}", file=sys.stderr)
             return 2
 
@@ -83,6 +90,10 @@ def register(subparsers: Any) -> None:
 @_user_errors
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Run (or resume) a calibration and print the posterior's intervals."""
+    if not (args.serial or args.dask):
+        from sim.sweep.context import prestart
+
+        prestart()  # the pool's fork server loads the package while this process imports pyabc
     from rich.console import Console
     from rich.table import Table
 

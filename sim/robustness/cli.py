@@ -79,6 +79,10 @@ def _print(analysis: Any) -> None:
 
 def cmd_robustness(args: argparse.Namespace) -> int:
     """Plan, run (or resume) and report a robustness study."""
+    if not (args.serial or args.dask):
+        from sim.sweep.context import prestart
+
+        prestart()  # the pool's fork server loads the package while this process plans
     from sim.cli import CliError, parse_assignments
     from sim.robustness.report import analyze, write_report
     from sim.robustness.study import plan_study, run_study

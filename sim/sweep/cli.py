@@ -24,6 +24,21 @@ from sim.cli import positive_int
 __all__ = ["cmd_analyze", "cmd_sensitivity", "cmd_sweep", "register"]
 
 
+def _errors() -> tuple[type[Exception], ...]:
+    """The exceptions that are the user's to fix: one line, exit code 2.
+
+    Imported only when an exception is being handled (as ``sim.cli``'s): importing them first
+    (the executors import the sweep's worker, pandas and the model) held back by 0.8 s the fork
+    server that ``_run`` starts before its own imports (docs/performance.md, twelfth round).
+    """
+    from sim.cli import CliError
+    from sim.scenario import ScenarioError
+    from sim.sweep.executors import ExecutorError
+    from sim.sweep.store import SweepStoreError
+
+    return CliError, ScenarioError, SweepStoreError, ExecutorError
+
+
 def _user_errors(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """Print a user error as one ``cxsim: error:`` line and return 2.
 
@@ -34,14 +49,9 @@ def _user_errors(func: Callable[[argparse.Namespace], int]) -> Callable[[argpars
 
     @functools.wraps(func)
     def wrapper(args: argparse.Namespace) -> int:
-        from sim.cli import CliError
-        from sim.scenario import ScenarioError
-        from sim.sweep.executors import ExecutorError
-        from sim.sweep.store import SweepStoreError
-
         try:
             return func(args)
-        except (CliError, ScenarioError, SweepStoreError, ExecutorError) as e:
+        except _errors() as e:
             print(f"cxsim: error: {e}", file=sys.stderr)
             return 2
 
