@@ -11,7 +11,8 @@ package once.
   package and loads the kernels once (:mod:`sim.sweep.warm`, about 2 s here), and each worker
   forked from it starts with both. :func:`prestart` starts it early (``cxsim sweep``,
   ``calibrate`` and ``robustness`` before their own imports, ``sim.sweep.run`` before it builds
-  the plan), so that its warm-up overlaps the command's own start. Once this process started a server, it keeps using it.
+  the plan), so that its warm-up overlaps the command's own start. Once this process started a
+  server, it keeps using it.
 - **"spawn"** where there is no fork (each worker imports the package itself).
 
 Why fork only then: a process that runs other threads may be forked while one of them holds a
