@@ -88,6 +88,12 @@ def test_a_study_runs_on_after_the_tab_closes_and_shows_its_odds(
     m = re.search(r"of (\d+) plausible worlds(?: \((\d+) more undecided\))?", verdict)
     assert m and int(m.group(1)) + int(m.group(2) or 0) == 32
     image = page.locator(".cx-margin-map img")
+    # the image widget comes after the text on a loaded machine (it came 1.5 s after it once)
+    page.wait_for_function(
+        "() => { const i = document.querySelector('.cx-margin-map img');"
+        " return i !== null && i.complete && i.naturalWidth > 0; }",
+        timeout=WAIT,
+    )
     assert image.count() == 1 and image.evaluate("i => i.naturalWidth") > 300
     # the deciders' long names wrap inside their card (they ran past the page's edge); the
     # table shows once 32 worlds are decided (most of these small markets may close first)
