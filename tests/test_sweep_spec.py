@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim.sweep.design import build_design, column_type
@@ -433,3 +434,23 @@ def test_list_design_shows_the_base_value_of_a_key_a_point_leaves_unset():
     d = build_design(s)
     assert d.points[1].values["market.customers"] is None
     assert {p.column: p.dtype for p in d.parameters}["market.customers"] == "int"
+
+
+def test_a_typed_results_column_holds_nulls_where_a_value_is_missing():
+    """``_column`` (the results' typed parameter columns, from a pandas column whose missing
+    values are NaN or None): every missing value is a null of the column's type, every other
+    value itself."""
+    import pyarrow as pa
+
+    from sim.sweep.store import _column
+
+    cases = [
+        (pd.Series([1.0, 2.0, np.nan]), pa.int64(), [1, 2, None]),
+        (pd.Series([1, None, 3], dtype=object), pa.int64(), [1, None, 3]),
+        (pd.Series([0.25, np.nan]), pa.float64(), [0.25, None]),
+        (pd.Series([True, None, False], dtype=object), pa.bool_(), [True, None, False]),
+        (pd.Series(["a", None, np.nan], dtype=object), pa.string(), ["a", None, None]),
+    ]
+    for values, typ, want in cases:
+        got = _column(values, typ)
+        assert got.type == typ and got.to_pylist() == want

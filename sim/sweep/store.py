@@ -343,11 +343,13 @@ def design_table(plan: Plan) -> pa.Table:
 
 def _column(values: pd.Series, typ: pa.DataType) -> pa.Array:
     """A typed column; a missing value (a point that leaves the key at a value the design
-    cannot show) is null, never a float NaN in an integer column."""
-    missing = [v is None or (isinstance(v, float) and v != v) for v in values.tolist()]
-    return pa.array(
-        [None if m else v for v, m in zip(values.tolist(), missing, strict=True)], type=typ
-    )
+    cannot show) is null, never a float NaN in an integer column.
+
+    Converted from the column's array (``from_pandas``: NaN and None are null), not value by
+    value: a robustness study puts its 109 parameters on every row of its market and firm
+    tables, and value by value took 0.16 ms a column of 2,446 rows (0.007 ms so), about 0.2 s
+    of its process's CPU at 64 worlds x 2 (docs/performance.md, twelfth round)."""
+    return pa.array(values.to_numpy(), type=typ, from_pandas=True)
 
 
 def _new_manifest(plan: Plan) -> dict[str, Any]:
