@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import importlib
 import json
 import os
@@ -365,6 +366,33 @@ def non_negative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
     return value
+
+
+def reports_errors(
+    errors: Callable[[], tuple[type[Exception], ...]],
+) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
+    """A command's handler that prints a user error, one of ``errors()``, as one ``cxsim:
+    error:`` line and returns 2.
+
+    :func:`main` does the same, but when it runs as ``python -m sim.cli`` its module is
+    ``__main__`` and its ``CliError`` is not the one the other layers raise; a command module
+    handling its own keeps the promise either way. ``errors`` is called only when an exception
+    is being handled: importing the exceptions' modules first (the executors import pandas and
+    the model) would hold back a pool's fork server that the command starts before its own
+    imports (docs/performance.md, twelfth round)."""
+
+    def wrap(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        @functools.wraps(func)
+        def wrapper(args: argparse.Namespace) -> int:
+            try:
+                return func(args)
+            except errors() as e:
+                print(f"cxsim: error: {e}", file=sys.stderr)
+                return 2
+
+        return wrapper
+
+    return wrap
 
 
 def _user_errors() -> tuple[type[Exception], ...]:

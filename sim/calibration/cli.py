@@ -11,21 +11,17 @@ This module never imports the UI.
 from __future__ import annotations
 
 import argparse
-import functools
 import signal
 import sys
-from collections.abc import Callable
 from typing import Any
 
-from sim.cli import positive_int
+from sim.cli import positive_int, reports_errors
 
 __all__ = ["cmd_calibrate", "register"]
 
 
 def _errors() -> tuple[type[Exception], ...]:
-    """The exceptions that are the user's to fix: one line, exit code 2. Imported only when an
-    exception is being handled (as ``sim.cli``'s), so that the pool's fork server, which
-    :func:`cmd_calibrate` starts first, warms up while this process imports them."""
+    """The exceptions of ``cxsim calibrate`` that are the user's to fix (``reports_errors``)."""
     from sim.calibration.errors import CalibrationError
     from sim.cli import CliError
     from sim.scenario import ScenarioError
@@ -34,18 +30,7 @@ def _errors() -> tuple[type[Exception], ...]:
     return CliError, ScenarioError, CalibrationError, ExecutorError
 
 
-def _user_errors(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Print a user error as one ``cxsim: error:`` line and return 2."""
-
-    @functools.wraps(func)
-    def wrapper(args: argparse.Namespace) -> int:
-        try:
-            return func(args)
-        except _errors() as e:
-            print(f"cxsim: error: {e}", file=sys.stderr)
-            return 2
-
-    return wrapper
+_user_errors = reports_errors(_errors)
 
 
 def register(subparsers: Any) -> None:

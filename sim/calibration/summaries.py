@@ -136,13 +136,13 @@ class Summaries:
     def _profile_rates(self, out: np.ndarray) -> None:
         """Turn the ``purchases`` rows' shares of the cohort into purchases (profiled rate)."""
         df = self.observed.frame
-        rows = df["series"].to_numpy() == "purchases"
+        rows = self.series == "purchases"
         if not rows.any():
             return
         fit = rows & ~df["holdout"].to_numpy()
         value = df["value"].to_numpy()
-        for name in pd.unique(df.loc[rows, "firm"]):
-            mine = rows & (df["firm"].to_numpy() == name)
+        for name in pd.unique(self.names[rows]):
+            mine = rows & (self.names == name)
             use = mine & fit & np.isfinite(out)
             denom = float(np.sum(out[use] ** 2))
             rate = float(np.sum(out[use] * value[use]) / denom) if denom > 0 else np.nan

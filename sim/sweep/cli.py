@@ -12,25 +12,18 @@ This module never imports the UI.
 from __future__ import annotations
 
 import argparse
-import functools
 import signal
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sim.cli import positive_int
+from sim.cli import positive_int, reports_errors
 
 __all__ = ["cmd_analyze", "cmd_sensitivity", "cmd_sweep", "register"]
 
 
 def _errors() -> tuple[type[Exception], ...]:
-    """The exceptions that are the user's to fix: one line, exit code 2.
-
-    Imported only when an exception is being handled (as ``sim.cli``'s): importing them first
-    (the executors import the sweep's worker, pandas and the model) held back by 0.8 s the fork
-    server that ``_run`` starts before its own imports (docs/performance.md, twelfth round).
-    """
+    """The exceptions of a sweep's commands that are the user's to fix (``reports_errors``)."""
     from sim.cli import CliError
     from sim.scenario import ScenarioError
     from sim.sweep.executors import ExecutorError
@@ -39,23 +32,7 @@ def _errors() -> tuple[type[Exception], ...]:
     return CliError, ScenarioError, SweepStoreError, ExecutorError
 
 
-def _user_errors(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Print a user error as one ``cxsim: error:`` line and return 2.
-
-    ``sim.cli.main`` does the same, but when it runs as ``python -m sim.cli`` its module is
-    ``__main__`` and its ``CliError`` is not the one imported here; handling them here keeps the
-    promise either way.
-    """
-
-    @functools.wraps(func)
-    def wrapper(args: argparse.Namespace) -> int:
-        try:
-            return func(args)
-        except _errors() as e:
-            print(f"cxsim: error: {e}", file=sys.stderr)
-            return 2
-
-    return wrapper
+_user_errors = reports_errors(_errors)
 
 
 def _step(text: str) -> int | str:
