@@ -28,7 +28,7 @@ left unseeded: their batch makes the firms' first decisions for all of them at o
 seeds each market's customers from its own generator, in the order a batch of one does, so the
 numbers are the same. It saves building and merging a batch of one per market: 1.4 of a small
 market's 2.5 ms to build; 6-15% more runs a second on one worker at 1,000 customers x 104
-steps, 10-21% on two (docs/performance.md, ninth round).
+steps, 10-21% on two (docs/performance_rounds.md, ninth round).
 
 This module must never import the UI or the sweep layer.
 """

@@ -379,7 +379,7 @@ def reports_errors(
     handling its own keeps the promise either way. ``errors`` is called only when an exception
     is being handled: importing the exceptions' modules first (the executors import pandas and
     the model) would hold back a pool's fork server that the command starts before its own
-    imports (docs/performance.md, twelfth round)."""
+    imports (docs/performance_rounds.md, twelfth round)."""
 
     def wrap(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
         @functools.wraps(func)

@@ -238,9 +238,9 @@ def test_a_pooled_command_starts_its_fork_server_before_its_own_imports(
 ) -> None:
     """``cxsim sweep``, ``calibrate`` and ``robustness`` ask for the fork server first, so that
     its warm-up (the package's imports and kernels, 1.3-1.5 s) runs while the command imports
-    pandas, pyabc and the sweep layer and plans, instead of after (docs/performance.md, twelfth
-    round). Before, ``cxsim sweep``'s error handling imported the executors (pandas, the
-    model) before the command started the server, and the other two started it only with
+    pandas, pyabc and the sweep layer and plans, instead of after (docs/performance_rounds.md,
+    twelfth round). Before, ``cxsim sweep``'s error handling imported the executors (pandas,
+    the model) before the command started the server, and the other two started it only with
     their executor."""
     spec = tmp_path / "start.toml"
     spec.write_text(

@@ -168,7 +168,7 @@ class _Rows:
     summaries of a run of the calibration example (18 rows, 10 of them cohort survival) took
     4.9-7.4 ms in the calibration's own process, about what the run costs a worker, and that
     process's CPU kept the two workers waiting; 0.19 ms so, the same numbers
-    (docs/performance.md, twelfth round)."""
+    (docs/performance_rounds.md, twelfth round)."""
 
     def __init__(self, steps: np.ndarray, columns: dict[str, np.ndarray]) -> None:
         self.steps, self.columns = steps, columns

@@ -12,7 +12,7 @@ A first bound per firm instead of per industry (the lowest satisfaction, trust a
 among the firm's customers) was measured and not kept: at 1M customers it let 11.4% of the
 served through instead of 14.4% (the lowest satisfaction, 0 at every firm, dominates the
 bound), and the kernel took 14.8 against 14.4 ms on one thread, before the pass taking the
-minima (docs/performance.md).
+minima (docs/performance_rounds.md).
 
 The tables are read at each step from one grid of chances over ``z`` (:func:`chance_grid`),
 which depends only on the step length and is computed once per ``steps_per_year``: computed at

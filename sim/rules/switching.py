@@ -282,11 +282,11 @@ def switch_rows(
 
     The two last loops gather the candidates' state from scattered places (about one customer
     in 7, then one in 40) and prefetch it a few candidates ahead. At 1M customers after two
-    steps, one thread (CPU, medians of 9; docs/performance.md): the second check 4.5 -> 2.9 ms,
-    the exact stage 12.0 -> 6.6 ms with the prefetches; before them, ``&`` instead of ``and``
-    in the first pass (a branch per customer, mispredicted) took it from 11 to 3 ms and the
-    table before the exact chance (its exp, log1p and expm1 for 3% of the served, of whom 1 in
-    23 leaves) the exact stage from 17 to 12 ms.
+    steps, one thread (CPU, medians of 9; docs/performance_rounds.md): the second check 4.5 ->
+    2.9 ms, the exact stage 12.0 -> 6.6 ms with the prefetches; before them, ``&`` instead of
+    ``and`` in the first pass (a branch per customer, mispredicted) took it from 11 to 3 ms and
+    the table before the exact chance (its exp, log1p and expm1 for 3% of the served, of whom 1
+    in 23 leaves) the exact stage from 17 to 12 ms.
     """
     (
         region,

@@ -20,7 +20,7 @@ lock (the import lock, a logging handler's), which the child then never gets; an
 process would make every worker import the package on its own instead of once. The workers run
 the serial kernels only (``sim.jit.use_threads(1)``), so a kernel thread pool this process
 started is never entered in a worker. The numbers do not depend on the choice: every run's
-seed comes from its task. Measured on the project's 2-core machine (docs/performance.md): a
+seed comes from its task. Measured on the project's 2-core machine (docs/performance_rounds.md): a
 sweep of 160 runs in a warm process waited 1.6-2.1 s for a cold fork server before its first
 worker existed, against milliseconds forked from itself.
 
@@ -133,7 +133,7 @@ def freeze_inherited() -> None:
     Python's collector makes a full pass over every object it tracks once the objects that
     survived its younger passes reach a quarter of them. In a worker such a pass walked the
     inherited objects: 85-102 ms, in two of three one-worker sweeps of 160 runs and in both
-    workers of one two-worker sweep in four (docs/performance.md, eleventh round). A sweep
+    workers of one two-worker sweep in four (docs/performance_rounds.md, eleventh round). A sweep
     waits for its slowest worker, and the pass came at no moment anyone chose. The inherited
     objects live as long as the worker, so leaving them out costs only whatever cyclic garbage
     they held at the fork (it is never freed; it does not grow). Their pages, shared with the

@@ -348,7 +348,7 @@ def _column(values: pd.Series, typ: pa.DataType) -> pa.Array:
     Converted from the column's array (``from_pandas``: NaN and None are null), not value by
     value: a robustness study puts its 109 parameters on every row of its market and firm
     tables, and value by value took 0.16 ms a column of 2,446 rows (0.007 ms so), about 0.2 s
-    of its process's CPU at 64 worlds x 2 (docs/performance.md, twelfth round)."""
+    of its process's CPU at 64 worlds x 2 (docs/performance_rounds.md, twelfth round)."""
     return pa.array(values.to_numpy(), type=typ, from_pandas=True)
 
 

@@ -4,7 +4,7 @@ Only the fork server of :class:`sim.sweep.executors.LocalExecutor` imports it (i
 ``set_forkserver_preload``): the server then holds the package imported (pandas, Mesa, the model,
 the sweep's worker) and the compiled kernels loaded, once, and every worker forked from it starts
 with both instead of paying for them itself (2-2.5 s of CPU a worker, measured in a fresh process
-on the project's machine; docs/performance.md). Nothing else may import this module.
+on the project's machine; docs/performance_rounds.md). Nothing else may import this module.
 
 The warm-up steps two markets of 60 customers together for three steps, recording, with one
 kernel thread (``sim.jit.use_threads(1)``, as the workers run: the serial kernels, and no thread
