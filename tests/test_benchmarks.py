@@ -121,6 +121,22 @@ def test_two_workers_timeline_sees_every_batch_in_its_worker():
         assert 0 < w["user"] <= w["busy"] * 1.05 + 0.05
 
 
+def test_two_workers_serial_sweeps_run_alone_and_side_by_side():
+    """two_workers.py's second measurement: serial sweeps in processes of their own, warmed up
+    first, then started together; each reports its wall and CPU time (its warm-up once named
+    a constant its code did not import, and the script ended in an IndexError)."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        import two_workers
+
+        got = two_workers.serial(2, 2)
+    finally:
+        sys.path.remove(str(BENCH))
+    assert len(got) == 2
+    for g in got:
+        assert g["wall"] > 0 and 0 < g["cpu"] <= g["wall"] * 1.05 + 0.05
+
+
 @pytest.mark.parametrize(
     ("script", "args", "says"),
     [

@@ -93,7 +93,7 @@ SERIAL = r"""
 import json, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[2])
-from batched_sweep import spec
+from batched_sweep import WARM_UP, spec
 import sim.sweep as sw
 from sim.jit import use_threads
 use_threads(1)
@@ -115,17 +115,27 @@ def serial(runs: int, processes: int) -> list[dict]:
             [sys.executable, "-c", SERIAL, str(runs), str(HERE)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
             cwd=ROOT,
         )
         for _ in range(processes)
     ]
     for p in procs:
-        p.stdout.readline()
+        if not p.stdout.readline():  # it ended before its warm-up was done
+            for q in procs:
+                q.kill()
+            raise RuntimeError(f"a serial sweep failed before it was ready:\n{p.stderr.read()}")
     for p in procs:
         p.stdin.write("\n")
         p.stdin.flush()
-    return [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
+    done = []
+    for p in procs:
+        out, err = p.communicate()
+        if p.returncode:
+            raise RuntimeError(f"a serial sweep failed (exit {p.returncode}):\n{err}")
+        done.append(json.loads(out.strip().splitlines()[-1]))
+    return done
 
 
 def main() -> None:
