@@ -421,7 +421,9 @@ def listen(t, bounds, listeners, deliveries, message, receiver, first, local_fir
     ``attitude`` and ``trust`` for every firm of the industry, prefetched a few listeners
     ahead. Until 4 December trust and the market were not: at 1M customers (baseline, the
     three industries' deliveries of one step, medians of 15 calls) :func:`hear` took 22.3-22.7
-    ms on two threads against 18.9-19.0 so, and 42.4 against 36.1 ms on one."""
+    ms on two threads against 18.9-19.0 so, and 42.4 against 36.1 ms on one. Each listener's
+    scratch (its tally and sums) is cleared as it is read, not in loops of their own after:
+    19.3-19.5 -> 17.8 ms."""
     k_attr = heard.shape[1]
     n_cross = len(cross)
     width = k_attr + n_cross  # per listener: the sum of what it heard, its highest praise
@@ -501,10 +503,12 @@ def listen(t, bounds, listeners, deliveries, message, receiver, first, local_fir
             old = np.float64(heard[r, k])
             toward = (mean - old) * heard_rate + old
             heard[r, k] = mean if np.isnan(old) else toward  # the first messages set it
+            sums[row + k] = 0
         for c in range(n_cross):
             best = sums[row + k_attr + c]
             bar = benchmark[r, cross[c]]
             benchmark[r, cross[c]] = best if best > bar else bar  # np.maximum: NaN stays NaN
+            sums[row + k_attr + c] = -np.inf
         for f in range(n_local):
             key = 3 * (i * n_local + f)
             c = tally[key]
@@ -517,19 +521,15 @@ def listen(t, bounds, listeners, deliveries, message, receiver, first, local_fir
             step = moved_trust[b, min(int(c), last_trust)]
             toward = np.float64(tr) + step * (tally[key + 2] / max(c, 1.0) - np.float64(tr))
             trust[firms[f], r] = toward if c > 0 else tr
+            tally[key] = 0.0
+            tally[key + 1] = 0.0
+            tally[key + 2] = 0.0
             if taught[b, f] > 0 and c > 0:  # what the firm teaches, carried by its customers
                 keep = 1.0
                 for _ in range(int(c)):
                     keep *= 1.0 - taught[b, f]
                 for k in range(k_attr):
                     weights[r, k] += (1.0 - keep) * (teach_focus[b, f, k] - weights[r, k])
-        # the scratch left as found, for the next call
-        for key in range(3 * i * n_local, 3 * (i + 1) * n_local):
-            tally[key] = 0.0
-        for k in range(k_attr):
-            sums[row + k] = 0
-        for c in range(n_cross):
-            sums[row + k_attr + c] = -np.inf
     return most
 
 
