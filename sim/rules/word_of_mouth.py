@@ -56,6 +56,7 @@ from sim.jit import (
     ZERO,
     by_value,
     clip,
+    inlined_rule,
     kernel,
     parallel_kernel,
     prange,
@@ -240,6 +241,23 @@ def parallel_tasks(n_tasks, tasks, keys, consts, supplier, satisfaction, deliver
                  attitude, flags, listed, counts, said)  # fmt: skip
 
 
+FLAGGED_AHEAD = 16
+"""Flagged customers ahead whose state :func:`select_talkers` and :func:`post_reviews`
+prefetch."""
+
+
+@inlined_rule
+def prefetch_flagged(listed, j, end, flags, supplier, values):  # type: ignore[no-untyped-def]
+    """Prefetch the flags, supplier and ``values`` of the flagged customer
+    :data:`FLAGGED_AHEAD` after the ``j``-th of ``listed`` (the last before ``end`` near the
+    end); returns that customer."""
+    ahead = listed[min(j + FLAGGED_AHEAD, end - 1)]
+    prefetch(flags, ahead)
+    prefetch(supplier, ahead)
+    prefetch(values, ahead)
+    return ahead
+
+
 @kernel
 def select_talkers(
     m: int,
@@ -273,10 +291,7 @@ def select_talkers(
         p = consts[b]
         end = task_lo[t] + counts[t, m]
         for j in range(task_lo[t], end):
-            ahead = listed[min(j + 16, end - 1)]
-            prefetch(satisfaction, ahead)
-            prefetch(supplier, ahead)
-            prefetch(flags, ahead)
+            prefetch_flagged(listed, j, end, flags, supplier, satisfaction)
             c = listed[j]
             if flags[c] & TALKS:
                 talkers[count] = c
@@ -328,12 +343,10 @@ def post_reviews(
         p = consts[b]
         end = task_lo[t] + counts[t, m]
         for j in range(task_lo[t], end):
-            ahead = listed[min(j + 16, end - 1)]
-            prefetch(flags, ahead)
-            prefetch(supplier, ahead)
-            prefetch(last_satisfaction, ahead)
-            prefetch(experience, ahead)
-            near = listed[min(j + 8, end - 1)]
+            prefetch(
+                experience, prefetch_flagged(listed, j, end, flags, supplier, last_satisfaction)
+            )
+            near = listed[min(j + FLAGGED_AHEAD // 2, end - 1)]
             prefetch(flat_trust, max(supplier[near], 0) * n_all + near)
             i = listed[j]
             bits = flags[i]
