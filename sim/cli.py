@@ -30,6 +30,8 @@ __all__ = [
     "non_negative_int",
     "parse_assignments",
     "positive_int",
+    "reports_errors",
+    "start_pool_early",
 ]
 
 COMMAND_MODULES = (
@@ -366,6 +368,17 @@ def non_negative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
     return value
+
+
+def start_pool_early(args: argparse.Namespace) -> None:
+    """Start the local pool's fork server now, unless the command runs serially or on Dask
+    (``--serial``, ``--dask``): its warm-up (the package's imports and kernels, 1.3-1.5 s) then
+    runs while this process imports and plans (``sim.sweep.context.prestart``). A pooled command
+    calls it before its own imports (docs/performance_rounds.md, twelfth round)."""
+    if not (args.serial or args.dask):
+        from sim.sweep.context import prestart
+
+        prestart()
 
 
 def reports_errors(

@@ -15,7 +15,7 @@ import signal
 import sys
 from typing import Any
 
-from sim.cli import positive_int, reports_errors
+from sim.cli import positive_int, reports_errors, start_pool_early
 
 __all__ = ["cmd_calibrate", "register"]
 
@@ -75,10 +75,7 @@ def register(subparsers: Any) -> None:
 @_user_errors
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Run (or resume) a calibration and print the posterior's intervals."""
-    if not (args.serial or args.dask):
-        from sim.sweep.context import prestart
-
-        prestart()  # the pool's fork server loads the package while this process imports pyabc
+    start_pool_early(args)
     from rich.console import Console
     from rich.table import Table
 

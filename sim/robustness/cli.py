@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.cli import positive_int
+from sim.cli import positive_int, start_pool_early
 
 __all__ = ["cmd_robustness", "register"]
 
@@ -79,10 +79,7 @@ def _print(analysis: Any) -> None:
 
 def cmd_robustness(args: argparse.Namespace) -> int:
     """Plan, run (or resume) and report a robustness study."""
-    if not (args.serial or args.dask):
-        from sim.sweep.context import prestart
-
-        prestart()  # the pool's fork server loads the package while this process plans
+    start_pool_early(args)
     from sim.cli import CliError, parse_assignments
     from sim.robustness.report import analyze, write_report
     from sim.robustness.study import plan_study, run_study

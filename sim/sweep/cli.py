@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.cli import positive_int, reports_errors
+from sim.cli import positive_int, reports_errors, start_pool_early
 
 __all__ = ["cmd_analyze", "cmd_sensitivity", "cmd_sweep", "register"]
 
@@ -168,10 +168,7 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
 
 def _run(args: argparse.Namespace, *, need_sensitivity: bool = False) -> tuple[Any, int]:
     """Run the sweep of ``args``; returns (results, exit code)."""
-    if not (args.serial or args.dask):
-        from sim.sweep.context import prestart
-
-        prestart()  # the pool's fork server loads the package while this process does
+    start_pool_early(args)
     from sim.cli import CliError, parse_assignments
     from sim.sweep.plan import build_plan
     from sim.sweep.progress import format_seconds, make_progress
