@@ -75,7 +75,7 @@ class Summaries:
                 self.read[table].add(column)
         self.needs_cohorts = bool(
             (
-                (df["series"] == "survival") | ((df["series"] == "purchases") & (df["cohort"] >= 0))
+                (self.series == "survival") | ((self.series == "purchases") & (self.cohort_of >= 0))
             ).any()
         )
 
