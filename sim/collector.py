@@ -6,8 +6,8 @@ nothing (the recorder has already recorded the step); ``model_vars``,
 ``get_model_vars_dataframe()`` and ``get_agenttype_vars_dataframe(Firm)`` read the recorder's
 rows, in the shapes Mesa gives them (``mesa.batch_run`` reads ``model_vars[name][i]``).
 
-This module must never import the UI or the sweep layer. (It reads ``sim.metrics``, which uses
-a compiled rule, ``sim.rules.word_of_mouth.review_score``, so the rules come with it.)
+This module must never import the UI or the sweep layer. (It reads ``sim.metrics``, which imports
+``sim.rules.reviews.review_score``, so the rules come with it.)
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ import pandas as pd
 from sim.columns import FIRM_COLUMNS, MARKET_COLUMNS
 from sim.indicators import RELATIONSHIP_INDICATORS, intention_to_stay
 from sim.rules.economics import unit_costs
-from sim.rules.word_of_mouth import review_score
+from sim.rules.reviews import review_score
 from sim.state import BatchScratch
 from sim.tallies import (
     DETRACTOR,

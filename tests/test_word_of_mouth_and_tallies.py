@@ -25,7 +25,8 @@ import sim.metrics
 from sim.draws import CODES, TALK, KeyedDraws, step_keys, uniform
 from sim.network import Adjacency
 from sim.params.stacked import StackedParams
-from sim.rules import constants, listening, word_of_mouth
+from sim.rules import constants, listening, reviews, word_of_mouth
+from sim.rules.flagged import BLAMES, POSTS, PRAISES, TALKS
 from sim.state import BatchScratch
 
 # -- crafted states -------------------------------------------------------------------------
@@ -421,13 +422,14 @@ def test_draws_block_is_the_customer_by_customer_rule(steps_per_year: int) -> No
         s = satisfaction[j]
         v = w.valence(s, p.neutral, p.up_scale, p.down_scale)
         talk = w.per_step(w.talk_chance(v, p.talk_base, p.talk_up, p.talk_down), p.step_power)
-        post = w.per_step(w.review_chance(s, p.review_rate, p.extremity, p.five), p.step_power)
+        week = reviews.review_chance(s, p.review_rate, p.extremity, p.five)
+        post = w.per_step(week, p.step_power)
         if p.wom_on and uniform(talk_key, me + j) < talk:
-            want[j] |= w.TALKS | (w.PRAISES if v > 0 else w.BLAMES if v < 0 else 0)
+            want[j] |= TALKS | (PRAISES if v > 0 else BLAMES if v < 0 else 0)
         if p.reviews_on and uniform(review_key, me + j) < post:
-            want[j] |= w.POSTS
+            want[j] |= POSTS
     np.testing.assert_array_equal(flags, want)
-    assert (want & w.TALKS).sum() > 50 and (want & w.POSTS).sum() > 5  # both drawn, some kept
+    assert (want & TALKS).sum() > 50 and (want & POSTS).sum() > 5  # both drawn, some kept
     assert not (want[supplier < 0]).any()
 
 

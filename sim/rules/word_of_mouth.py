@@ -1,4 +1,4 @@
-"""Phase 6, word of mouth over the network and public reviews.
+"""Phase 6, word of mouth over the network (and, at its end, the public reviews).
 
 Talking is U-shaped in satisfaction and heavier on the dissatisfied side (Anderson 1998), with
 ``n0`` the neutral point::
@@ -20,24 +20,23 @@ and an attribute the speaker praises (X >= ``praise_threshold`` in a positive me
 listener's benchmark on it to ``benchmark_from_praise * X`` when the attribute is a cross-industry
 one (the benchmark only enters expectations on those).
 
-Reviews: a served customer posts with probability ``rate * (1 + extremity * |S - 5| / 5)``.
-A firm's review score is a decayed mean of posted scores with a prior of ``prior_score`` worth two
-reviews; the mean experience in its reviews feeds expectations.
+Reviews (who posts, the firms' records and review scores) are ``sim.rules.reviews``; their
+draws are taken here, beside who talks, and :func:`apply` posts them at the end of the phase.
 
 The rules for one speaker (:func:`valence`, :func:`talk_chance`) and for one reviewer
-(:func:`review_chance`) are compiled (``sim.jit``). :func:`decide_rows` applies them to a block of
-customers of one market, every industry: it draws who talks and who posts, customer by customer
-(``sim.draws``: purposes ``"talk"``, ``"review"``; ``"reach"`` below), and flags them. The blocks
-are the batch's tasks (``MarketBatch.tasks``), run in parallel: a customer's draws and flags are
-its own, and each task counts its messages in its own row. The messages' order, the sums of the
-reviews and what the listeners hear are then taken in order of customers, on one thread:
-from the flagged customers each task lists, :func:`select_talkers` lists the talkers and
-:func:`post_reviews` adds the reviews to the firms' records. Fanning the messages out over the
-network and what the listeners make of them are ``sim.rules.listening``'s kernels
-(:func:`expand_csr`, :func:`hear`: parallel tasks, the same numbers on any number of threads).
-They run over every market of a batch (``sim.batch``): a
-market's customers are a contiguous range, its network's rows hold their own customers only, and
-each customer reads its market's parameters. A message reaches a neighbour by the sender's
+(``reviews.review_chance``) are compiled (``sim.jit``). :func:`decide_rows` applies them to a
+block of customers of one market, every industry: it draws who talks and who posts, customer by
+customer (``sim.draws``: purposes ``"talk"``, ``"review"``; ``"reach"`` below), and flags them
+(the bits of ``sim.rules.flagged``). The blocks are the batch's tasks (``MarketBatch.tasks``),
+run in parallel: a customer's draws and flags are its own, and each task counts its messages in
+its own row. The messages' order, the sums of the reviews and what the listeners hear are then
+taken in order of customers, on one thread: from the flagged customers each task lists,
+:func:`select_talkers` lists the talkers and ``reviews.post_reviews`` adds the reviews to the
+firms' records. Fanning the messages out over the network and what the listeners make of them
+are ``sim.rules.listening``'s kernels (:func:`expand_csr`, :func:`hear`: parallel tasks, the
+same numbers on any number of threads). They run over every market of a batch (``sim.batch``):
+a market's customers are a contiguous range, its network's rows hold their own customers only,
+and each customer reads its market's parameters. A message reaches a neighbour by the sender's
 ``"reach"`` uniform with the neighbour's position as the column. Messages are taken in the order
 of their senders, so a listener hears its neighbours' messages in the same order alone or in a
 batch. Temporaries come from a pool per model, kept from step to step (a fresh array costs a
@@ -56,18 +55,17 @@ from sim.jit import (
     ZERO,
     by_value,
     clip,
-    inlined_rule,
     kernel,
     parallel_kernel,
     prange,
-    prefetch,
     rule,
     run_tasks,
 )
 from sim.params.stacked import StackedParams
-from sim.rules import teaching
-from sim.rules.expectations import PRIOR_REVIEWS
+from sim.rules import reviews, teaching
+from sim.rules.flagged import BLAMES, NOTICE, POSTS, PRAISES, TALKS, prefetch_flagged
 from sim.rules.listening import expand_csr, hear, plan_fan_out
+from sim.rules.reviews import review_chance
 from sim.state import BatchScratch
 from sim.timebase import weekly_rate_to_step
 
@@ -97,29 +95,12 @@ def talk_chance(
 
 
 @rule
-def review_chance(satisfaction: float, rate: float, extremity: float, five: float) -> float:
-    """Weekly chance to post a review: ``rate * (1 + extremity * |S - 5| / 5)``, in 0..1
-    (``five``: 5 in the state's type)."""
-    week = rate * (ONE + extremity * abs(satisfaction - five) / five)
-    return clip(week, ZERO, ONE)
-
-
-@rule
 def per_step(chance: float, step_power: float) -> float:
     """A weekly chance converted to the step: ``1 - (1 - chance) ** step_power`` with
     ``step_power = 52 / steps_per_year`` (the chance itself at a week)."""
     if step_power == 1.0:
         return chance
     return 1.0 - (1.0 - np.float64(chance)) ** step_power
-
-
-TALKS, POSTS, NOTICE = 1, 2, 4
-"""Bits of a customer's flags in an industry: it talks about its supplier, it posts a review,
-its failure at delivery is made public (:func:`decide_rows`)."""
-
-PRAISES, BLAMES = 8, 16
-"""Bits :func:`draws_block` adds for a talker whose valence is positive or negative; read and
-cleared by :func:`decide_rows`, which counts the messages per firm."""
 
 
 @rule
@@ -176,10 +157,10 @@ def decide_rows(lo, hi, first, keys, p, supplier, satisfaction, delivered_by, fa
 
     A served customer talks when its uniform is below its chance to talk this step
     (:func:`talk_chance` of its :func:`valence`, converted from a week to the step), posts when
-    another is below its chance to post (:func:`review_chance`): :func:`draws_block`, in blocks
-    of :data:`DRAWS_BLOCK` customers. A failure announced at this step's delivery (``failure``
-    and ``disclose`` of the firm that delivered, ``delivered_by``) is a public notice when
-    notices count (``visibility`` > 0).
+    another is below its chance to post (``reviews.review_chance``): :func:`draws_block`, in
+    blocks of :data:`DRAWS_BLOCK` customers. A failure announced at this step's delivery
+    (``failure`` and ``disclose`` of the firm that delivered, ``delivered_by``) is a public notice
+    when notices count (``visibility`` > 0).
     """
     if p.wom_on:
         for f in range(attitude.shape[0]):
@@ -241,23 +222,6 @@ def parallel_tasks(n_tasks, tasks, keys, consts, supplier, satisfaction, deliver
                  attitude, flags, listed, counts, said)  # fmt: skip
 
 
-FLAGGED_AHEAD = 16
-"""Flagged customers ahead whose state :func:`select_talkers` and :func:`post_reviews`
-prefetch."""
-
-
-@inlined_rule
-def prefetch_flagged(listed, j, end, flags, supplier, values):  # type: ignore[no-untyped-def]
-    """Prefetch the flags, supplier and ``values`` of the flagged customer
-    :data:`FLAGGED_AHEAD` after the ``j``-th of ``listed`` (the last before ``end`` near the
-    end); returns that customer."""
-    ahead = listed[min(j + FLAGGED_AHEAD, end - 1)]
-    prefetch(flags, ahead)
-    prefetch(supplier, ahead)
-    prefetch(values, ahead)
-    return ahead
-
-
 @kernel
 def select_talkers(
     m: int,
@@ -300,77 +264,6 @@ def select_talkers(
                 tone[count] = valence(satisfaction[c], p.neutral, p.up_scale, p.down_scale)
                 count += 1
     return count
-
-
-@kernel
-def post_reviews(
-    m: int,
-    task_market: np.ndarray,
-    task_lo: np.ndarray,
-    counts: np.ndarray,
-    listed: np.ndarray,
-    consts: Any,
-    flags: np.ndarray,
-    supplier: np.ndarray,
-    last_satisfaction: np.ndarray,
-    experience: np.ndarray,
-    trust: np.ndarray,
-    delivered_by: np.ndarray,
-    review_sum: np.ndarray,
-    review_weight: np.ndarray,
-    review_attr: np.ndarray,
-    review_trust: np.ndarray,
-    review_trust_weight: np.ndarray,
-) -> None:
-    """The reviews and public notices of industry ``m`` in every market (:data:`POSTS` and
-    :data:`NOTICE` in the customers' ``flags``; ``listed`` and ``counts`` the flagged customers
-    of each task, :func:`decide_rows`), added to the firms' records (``[B, F]``,
-    ``review_attr`` ``[B, F, K]``) in order of customers.
-
-    A review adds its score (this step's ``s``), its experience and its trust in the firm's
-    word. A public notice enters the record like a review counting ``visibility``, without
-    trust.
-
-    As :func:`select_talkers`, each flagged customer's state is prefetched a few ahead, and its
-    trust in its supplier's word (``trust[f, i]``) once its supplier has come: at 1M customers
-    2.99 -> 1.97 ms (measured as there).
-    """
-    n_attr = experience.shape[1]
-    n_all = trust.shape[1]
-    flat_trust = trust.reshape(-1)
-    for t in range(len(task_market)):
-        b = task_market[t]
-        p = consts[b]
-        end = task_lo[t] + counts[t, m]
-        for j in range(task_lo[t], end):
-            prefetch(
-                experience, prefetch_flagged(listed, j, end, flags, supplier, last_satisfaction)
-            )
-            near = listed[min(j + FLAGGED_AHEAD // 2, end - 1)]
-            prefetch(flat_trust, max(supplier[near], 0) * n_all + near)
-            i = listed[j]
-            bits = flags[i]
-            if bits & POSTS:
-                f = supplier[i]
-                review_sum[b, f] += np.float64(last_satisfaction[i])
-                review_weight[b, f] += 1.0
-                for k in range(n_attr):
-                    review_attr[b, f, k] += np.float64(experience[i, k])
-                review_trust[b, f] += np.float64(trust[f, i])
-                review_trust_weight[b, f] += 1.0
-            if bits & NOTICE:
-                g = delivered_by[i]
-                w = p.visibility
-                review_sum[b, g] += w * np.float64(last_satisfaction[i])
-                review_weight[b, g] += w
-                for k in range(n_attr):
-                    review_attr[b, g, k] += w * np.float64(experience[i, k])
-
-
-def review_score(batch: MarketBatch) -> np.ndarray:
-    """``[B, F]`` public review score of each firm on 0..10."""
-    fs, prior = batch.firm_state, batch.params.reviews.prior_score
-    return (prior * PRIOR_REVIEWS + fs.review_sum) / (PRIOR_REVIEWS + fs.review_weight)
 
 
 def constants(P: StackedParams, steps_per_year: int) -> dict[str, tuple[np.ndarray, str]]:
@@ -569,37 +462,6 @@ def decide(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.nd
     return flags, listed, counts
 
 
-def _review(batch: MarketBatch, decided: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
-    """Reviews fade, then this step's reviews and notices are posted."""
-    cs, fs, ws, P = batch.customer_state, batch.firm_state, batch.workspace, batch.params
-    keep = 1.0 - weekly_rate_to_step(P.reviews.memory, batch.steps_per_year)  # [B, 1]
-    for record in (fs.review_sum, fs.review_weight, fs.review_trust, fs.review_trust_weight):
-        record *= keep
-    fs.review_attr *= keep[:, :, None]
-    flags, listed, counts = decided
-    task_market, task_lo, _ = batch.tasks
-    for m in range(batch.M):
-        post_reviews(
-            m,
-            task_market,
-            task_lo,
-            counts,
-            listed[m],
-            batch.consts,
-            flags[m],
-            cs.supplier[m],
-            cs.last_satisfaction[m],
-            cs.experience[m],
-            cs.trust,
-            ws.supplier[m],
-            fs.review_sum,
-            fs.review_weight,
-            fs.review_attr,
-            fs.review_trust,
-            fs.review_trust_weight,
-        )
-
-
 def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
     """Spread this step's word of mouth over the network, then post reviews."""
-    _review(batch, _spread(batch, scratch))
+    reviews.post(batch, _spread(batch, scratch))

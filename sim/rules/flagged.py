@@ -1,0 +1,41 @@
+"""Phase 6's flagged customers: the bits that say who talks, posts and is noticed in an industry,
+and the prefetch of the flagged customers ahead.
+
+``sim.rules.word_of_mouth.decide_rows`` draws, for every customer and industry, whether it talks
+about its supplier and whether it posts a review, and sets these bits in the customer's flags; it
+lists the customers with any bit, in order. The talkers are then listed from them
+(``word_of_mouth.select_talkers``) and the reviews and notices posted
+(``sim.rules.reviews.post_reviews``); both loops visit the flagged customers only, a few in a
+hundred, each at a new cache line, and prefetch their state a few customers ahead
+(:func:`prefetch_flagged`).
+
+This module must never import the model, the UI or the sweep layer.
+"""
+
+from __future__ import annotations
+
+from sim.jit import inlined_rule, prefetch
+
+TALKS, POSTS, NOTICE = 1, 2, 4
+"""Bits of a customer's flags in an industry: it talks about its supplier, it posts a review,
+its failure at delivery is made public (``word_of_mouth.decide_rows``)."""
+
+PRAISES, BLAMES = 8, 16
+"""Bits ``word_of_mouth.draws_block`` adds for a talker whose valence is positive or negative;
+read and cleared by ``word_of_mouth.decide_rows``, which counts the messages per firm."""
+
+FLAGGED_AHEAD = 16
+"""Flagged customers ahead whose state ``word_of_mouth.select_talkers`` and
+``reviews.post_reviews`` prefetch."""
+
+
+@inlined_rule
+def prefetch_flagged(listed, j, end, flags, supplier, values):  # type: ignore[no-untyped-def]
+    """Prefetch the flags, supplier and ``values`` of the flagged customer
+    :data:`FLAGGED_AHEAD` after the ``j``-th of ``listed`` (the last before ``end`` near the
+    end); returns that customer."""
+    ahead = listed[min(j + FLAGGED_AHEAD, end - 1)]
+    prefetch(flags, ahead)
+    prefetch(supplier, ahead)
+    prefetch(values, ahead)
+    return ahead

@@ -1,0 +1,151 @@
+"""Phase 6, public reviews: who posts, what a firm's record holds, its score.
+
+A served customer posts a review with the weekly chance (:func:`review_chance`)::
+
+    p_post = rate * (1 + extremity * |S - 5| / 5)        (the extremes post more)
+
+drawn beside who talks, customer by customer (``sim.rules.word_of_mouth.decide_rows``: purpose
+``"review"``). A review adds this step's satisfaction ``s``, the experience ``X`` and the
+reviewer's trust in the firm's word to the firm's record. A failure the firm announced at
+delivery (``disclose``) is a public notice when notices count: it enters the record like a
+review counting ``visibility`` (``[mechanisms] disclosure_visibility``), without trust. Records
+fade by ``reviews.memory`` a week before a step's reviews are added, and a firm's review score
+is the decayed mean of its posted scores with a prior of ``prior_score`` worth two reviews
+(:func:`review_score`); the mean experience in its reviews feeds expectations
+(``sim.rules.expectations``), and the mean trust its public credibility
+(``expectations.public_credibility``).
+
+:func:`post_reviews` adds the reviews and notices of one industry of every market of a batch in
+order of customers, from the flagged customers each task of ``decide_rows`` lists
+(``sim.rules.flagged``), on one thread; :func:`post` runs it for every industry after the
+records fade. Word of mouth calls :func:`post` at the end of its phase
+(``word_of_mouth.apply``).
+
+This module must never import the model, the UI or the sweep layer.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.jit import ONE, ZERO, clip, kernel, prefetch, rule
+from sim.rules.expectations import PRIOR_REVIEWS
+from sim.rules.flagged import FLAGGED_AHEAD, NOTICE, POSTS, prefetch_flagged
+from sim.timebase import weekly_rate_to_step
+
+if TYPE_CHECKING:
+    from sim.batch import MarketBatch
+
+
+@rule
+def review_chance(satisfaction: float, rate: float, extremity: float, five: float) -> float:
+    """Weekly chance to post a review: ``rate * (1 + extremity * |S - 5| / 5)``, in 0..1
+    (``five``: 5 in the state's type)."""
+    week = rate * (ONE + extremity * abs(satisfaction - five) / five)
+    return clip(week, ZERO, ONE)
+
+
+@kernel
+def post_reviews(
+    m: int,
+    task_market: np.ndarray,
+    task_lo: np.ndarray,
+    counts: np.ndarray,
+    listed: np.ndarray,
+    consts: Any,
+    flags: np.ndarray,
+    supplier: np.ndarray,
+    last_satisfaction: np.ndarray,
+    experience: np.ndarray,
+    trust: np.ndarray,
+    delivered_by: np.ndarray,
+    review_sum: np.ndarray,
+    review_weight: np.ndarray,
+    review_attr: np.ndarray,
+    review_trust: np.ndarray,
+    review_trust_weight: np.ndarray,
+) -> None:
+    """The reviews and public notices of industry ``m`` in every market (:data:`POSTS` and
+    :data:`NOTICE` in the customers' ``flags``; ``listed`` and ``counts`` the flagged customers
+    of each task, ``word_of_mouth.decide_rows``), added to the firms' records (``[B, F]``,
+    ``review_attr`` ``[B, F, K]``) in order of customers.
+
+    A review adds its score (this step's ``s``), its experience and its trust in the firm's
+    word. A public notice enters the record like a review counting ``visibility``, without
+    trust.
+
+    As in ``word_of_mouth.select_talkers``, each flagged customer's state is prefetched a few
+    ahead, and its trust in its supplier's word (``trust[f, i]``) once its supplier has come: at
+    1M customers 2.99 -> 1.97 ms (measured as there).
+    """
+    n_attr = experience.shape[1]
+    n_all = trust.shape[1]
+    flat_trust = trust.reshape(-1)
+    for t in range(len(task_market)):
+        b = task_market[t]
+        p = consts[b]
+        end = task_lo[t] + counts[t, m]
+        for j in range(task_lo[t], end):
+            prefetch(
+                experience, prefetch_flagged(listed, j, end, flags, supplier, last_satisfaction)
+            )
+            near = listed[min(j + FLAGGED_AHEAD // 2, end - 1)]
+            prefetch(flat_trust, max(supplier[near], 0) * n_all + near)
+            i = listed[j]
+            bits = flags[i]
+            if bits & POSTS:
+                f = supplier[i]
+                review_sum[b, f] += np.float64(last_satisfaction[i])
+                review_weight[b, f] += 1.0
+                for k in range(n_attr):
+                    review_attr[b, f, k] += np.float64(experience[i, k])
+                review_trust[b, f] += np.float64(trust[f, i])
+                review_trust_weight[b, f] += 1.0
+            if bits & NOTICE:
+                g = delivered_by[i]
+                w = p.visibility
+                review_sum[b, g] += w * np.float64(last_satisfaction[i])
+                review_weight[b, g] += w
+                for k in range(n_attr):
+                    review_attr[b, g, k] += w * np.float64(experience[i, k])
+
+
+def review_score(batch: MarketBatch) -> np.ndarray:
+    """``[B, F]`` public review score of each firm on 0..10."""
+    fs, prior = batch.firm_state, batch.params.reviews.prior_score
+    return (prior * PRIOR_REVIEWS + fs.review_sum) / (PRIOR_REVIEWS + fs.review_weight)
+
+
+def post(batch: MarketBatch, decided: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+    """Reviews fade, then this step's reviews and notices are posted, industry by industry
+    (``decided``: the flags, the flagged customers and their counts that
+    ``word_of_mouth.decide`` returned)."""
+    cs, fs, ws, P = batch.customer_state, batch.firm_state, batch.workspace, batch.params
+    keep = 1.0 - weekly_rate_to_step(P.reviews.memory, batch.steps_per_year)  # [B, 1]
+    for record in (fs.review_sum, fs.review_weight, fs.review_trust, fs.review_trust_weight):
+        record *= keep
+    fs.review_attr *= keep[:, :, None]
+    flags, listed, counts = decided
+    task_market, task_lo, _ = batch.tasks
+    for m in range(batch.M):
+        post_reviews(
+            m,
+            task_market,
+            task_lo,
+            counts,
+            listed[m],
+            batch.consts,
+            flags[m],
+            cs.supplier[m],
+            cs.last_satisfaction[m],
+            cs.experience[m],
+            cs.trust,
+            ws.supplier[m],
+            fs.review_sum,
+            fs.review_weight,
+            fs.review_attr,
+            fs.review_trust,
+            fs.review_trust_weight,
+        )
