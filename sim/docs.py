@@ -8,30 +8,30 @@ behavioural section of :class:`sim.params.Params`), then the built-in strategies
 is out of date, so a test or CI job catches a default changed in code but not in the docs.
 
 Every cell comes from the pydantic schema: the default, the unit (:func:`sim.params.unit_of`), the
-limits (``ge``/``gt``/``le``/``lt`` and length metadata) and the field's description; for the
-behavioural sections also the plausible range and its source (:func:`sim.params.parameter_range`),
-or why a parameter has none (a switch, or :data:`sim.params.NO_RANGE`), and a count of sourced,
-free and exempt parameters (:func:`provenance_counts`). The prose of
-MODEL.md refers to parameters by key and never repeats a default, so the tables are the only place
-where numbers appear and they cannot drift from the code.
+limits (``ge``/``gt``/``le``/``lt`` and length metadata; the default and the limits written by
+``sim.field_text``) and the field's description; for the behavioural sections also the plausible
+range and its source (:func:`sim.params.parameter_range`), or why a parameter has none (a switch,
+or :data:`sim.params.NO_RANGE`), and a count of sourced, free and exempt parameters
+(:func:`provenance_counts`). The prose of MODEL.md refers to parameters by key and never repeats a
+default, so the tables are the only place where numbers appear and they cannot drift from the
+code.
 
-This module imports only the schema (``sim.params``, ``sim.scenario``, ``sim.strategies``); it must
-never import the model, the rules, the UI or the sweep layer.
+This module imports only the schema (``sim.params``, ``sim.scenario``, ``sim.strategies``) and
+``sim.field_text``; it must never import the model, the rules, the UI or the sweep layer.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import types
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
 
+from sim.field_text import field_limits, format_default, number_text
 from sim.params import NO_RANGE, Params, parameter_range, unit_of
 from sim.resources import resource_path
 from sim.scenario import ClaimSpec, FirmSpec, MarketSpec, NetworkSpec, Scenario, SegmentSpec
@@ -183,127 +183,6 @@ def sections() -> list[Section]:
     return out
 
 
-# -- formatting -------------------------------------------------------------------------------
-
-
-def format_default(value: Any) -> str:
-    """A default value as it would be written in a TOML scenario, in backticks.
-
-    Parameters
-    ----------
-    value
-        The field's default (``PydanticUndefined`` for a required field).
-
-    Returns
-    -------
-    str
-        E.g. ```0.25```, ```true```, ```"honest"```, ```["speed", "service"]```,
-        ```{ reliability = 0.3 }```; ``required`` for a required field and ``(not set)`` for
-        ``None``.
-    """
-    if value is PydanticUndefined:
-        return "required"
-    if value is None:
-        return "(not set)"
-    return f"`{_toml(value)}`"
-
-
-def _toml(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, BaseModel):
-        return _toml(value.model_dump())
-    return str(value)
-
-
-def _kind(annotation: Any) -> str:
-    """Plain-words type of a field as written in TOML."""
-    origin, args = get_origin(annotation), get_args(annotation)
-    if annotation is bool:
-        return "true or false"
-    if annotation is int:
-        return "integer"
-    if annotation is float:
-        return "number"
-    if annotation is str:
-        return "text"
-    if origin is Literal:
-        return "one of " + ", ".join(f"`{a}`" for a in args)
-    if origin is list:
-        return f"list of {_plural(args[0]) if args else 'values'}"
-    if origin is dict:
-        return f"table of {_plural(args[1])}" if len(args) == 2 else "table"
-    if origin in (Union, types.UnionType):
-        kinds = [_kind(a) for a in args if a is not type(None)]
-        return " or ".join(dict.fromkeys(kinds))
-    return getattr(annotation, "__name__", str(annotation))
-
-
-def _plural(annotation: Any) -> str:
-    plural = {bool: "true/false values", int: "integers", float: "numbers", str: "strings"}
-    return plural.get(annotation, "values")
-
-
-def _number(x: Any) -> str:
-    return str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
-
-
-def field_limits(field: FieldInfo) -> str:
-    """Type and limits of a field from its annotation and ``ge/gt/le/lt`` and length metadata.
-
-    Parameters
-    ----------
-    field
-        A pydantic ``FieldInfo``.
-
-    Returns
-    -------
-    str
-        E.g. ``number in [0, 1]``, ``integer >= 1``, ``number in (0, 1.5]``, ``list of text,
-        1 to 2 items``, ``one of `a`, `b```.
-    """
-    lower = upper = None
-    min_len = max_len = None
-    for meta in field.metadata:
-        for attr, bracket in (("ge", "["), ("gt", "(")):
-            if getattr(meta, attr, None) is not None:
-                lower = (bracket, getattr(meta, attr))
-        for attr, bracket in (("le", "]"), ("lt", ")")):
-            if getattr(meta, attr, None) is not None:
-                upper = (bracket, getattr(meta, attr))
-        if getattr(meta, "min_length", None) is not None:
-            min_len = meta.min_length
-        if getattr(meta, "max_length", None) is not None:
-            max_len = meta.max_length
-    text = _kind(field.annotation)
-    if lower and upper:
-        text += f" in {lower[0]}{_number(lower[1])}, {_number(upper[1])}{upper[0]}"
-    elif lower:
-        text += f" {'>=' if lower[0] == '[' else '>'} {_number(lower[1])}"
-    elif upper:
-        text += f" {'<=' if upper[0] == ']' else '<'} {_number(upper[1])}"
-    if min_len is not None or max_len is not None:
-        if min_len is not None and max_len is not None:
-            text += f", {min_len} to {max_len} items"
-        elif min_len is not None:
-            text += f", at least {min_len} items"
-        else:
-            text += f", at most {max_len} items"
-    return text
-
-
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ").strip()
 
@@ -336,7 +215,7 @@ def provenance_cells(key: str) -> tuple[str, str]:
     """
     found = parameter_range(key)
     if found is not None:
-        return f"[{_number(found.low)}, {_number(found.high)}]", found.source
+        return f"[{number_text(found.low)}, {number_text(found.high)}]", found.source
     section, _, name = key.partition(".")
     if Params.model_fields[section].annotation.model_fields[name].annotation is bool:
         return "—", "switch"

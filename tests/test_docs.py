@@ -10,6 +10,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from sim import docs
+from sim.field_text import number_text
 from sim.params import Params
 from sim.rules import PHASES
 from sim.scenario import FirmSpec, MarketSpec, NetworkSpec, Scenario, SegmentSpec
@@ -177,7 +178,7 @@ def test_behavioural_tables_show_each_range_and_source(text: str) -> None:
             found = parameter_range(key)
             if found is not None:
                 cells = [c.strip() for c in row.strip("|").split(" | ")]
-                lo, hi = (docs._number(v) for v in (found.low, found.high))
+                lo, hi = (number_text(v) for v in (found.low, found.high))
                 assert cells[-2] == f"[{lo}, {hi}]", key
                 assert cells[-1] == found.source.replace("|", "\\|"), key
             elif info.annotation is bool:
