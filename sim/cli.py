@@ -251,7 +251,8 @@ def cmd_list(args: argparse.Namespace) -> int:
     for name, path, desc in rows:
         try:
             sc = load_scenario(path)
-            size = f"{sc.market.customers:>9,} customers {len(sc.firms):>2} firms"
+            n = len(sc.firms)
+            size = f"{sc.market.customers:>9,} customers {n:>2} {'firm ' if n == 1 else 'firms'}"
         except ScenarioError as e:
             size = f"INVALID: {e}"
         print(f"{name:<{width}}  {size}  {desc}")
@@ -282,7 +283,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         try:
             sc = load_scenario(name)
             check_scenario(sc)
-            print(f"ok  {name}: {sc.market.customers:,} customers, {len(sc.firms)} firms")
+            n = len(sc.firms)
+            firms = "1 firm" if n == 1 else f"{n} firms"
+            print(f"ok  {name}: {sc.market.customers:,} customers, {firms}")
         except ScenarioError as e:
             for line in e.lines:
                 print(f"BAD {line}")

@@ -113,6 +113,8 @@ def test_list_shows_every_scenario_on_one_line(capsys) -> None:
     names = [line.split()[0] for line in lines]
     assert {"baseline", "bass_docking", "overpromise_vs_honest"} <= set(names)
     assert all("customers" in line and "INVALID" not in line for line in lines)
+    by_name = {line.split()[0]: line for line in lines}
+    assert " 1 firm " in by_name["bass_docking"] and " 6 firms " in by_name["baseline"]
 
 
 def test_show_prints_resolved_toml(capsys) -> None:
@@ -127,3 +129,6 @@ def test_check_reports_each_file(tmp_path, capsys) -> None:
     assert main(["check", "baseline", str(bad)]) == 2
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("ok  baseline") and out[1].startswith("BAD ")
+    assert out[0].endswith(", 6 firms")
+    assert main(["check", "bass_docking"]) == 0
+    assert capsys.readouterr().out.strip().endswith("customers, 1 firm")
