@@ -206,3 +206,23 @@ def test_sensitivity_prints_sobol_indices(tmp_path, capsys):
     assert "Sobol' indices are imprecise" in stdout and "design.samples =" in stdout
     assert (out / "analysis" / "indices.csv").exists()
     assert (out / "analysis" / "firms_probe_trust_indices.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("mean", "half", "text"),
+    [
+        (4.84, 656.0, "5 ± 656"),  # no digits finer than the interval
+        (0.797, 0.039, "0.797 ± 0.039"),
+        (0.92, 0.02, "0.920 ± 0.020"),
+        (2958.0, 1445.0, "2,958 ± 1,445"),
+        (-0.3, 656.0, "0 ± 656"),  # not -0
+        (1.0, 0.0, "1 ± 0"),  # every replicate alike
+        (0.5, float("nan"), "0.5"),  # one replicate: no interval
+    ],
+)
+def test_a_mean_is_written_to_the_precision_of_its_interval(
+    mean: float, half: float, text: str
+) -> None:
+    from sim.sweep.cli import mean_and_half_width
+
+    assert mean_and_half_width(mean, half) == text

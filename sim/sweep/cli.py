@@ -12,6 +12,7 @@ This module never imports the UI.
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import sys
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 
 from sim.cli import positive_int, reports_errors, start_pool_early
 
-__all__ = ["cmd_analyze", "cmd_sensitivity", "cmd_sweep", "register"]
+__all__ = ["cmd_analyze", "cmd_sensitivity", "cmd_sweep", "mean_and_half_width", "register"]
 
 
 def _errors() -> tuple[type[Exception], ...]:
@@ -273,13 +274,29 @@ def _num(v: float) -> str:
     return f"{v:.3g}"
 
 
-def _half(v: float) -> str:
-    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2g}"
+def mean_and_half_width(mean: float, half: float) -> str:
+    """``mean ± half`` with the mean given to the place of the half-width's second significant
+    digit (``0.797 ± 0.039``, ``5 ± 656`` rather than ``4.84 ± 656``): digits finer than the
+    interval are noise. A half-width of 0 gives ``mean ± 0``; without one (NaN, infinite) the
+    mean alone, as :func:`_num` writes it."""
+    if mean != mean:
+        return "-"
+    if half == 0:
+        return f"{_num(mean)} ± 0"
+    if not (half == half and abs(half) < math.inf):
+        return _num(mean)
+    places = max(0, 1 - math.floor(math.log10(abs(half))))
+    if places > 6:  # a tiny interval: both in significant digits
+        return f"{_num(mean)} ± {abs(half):.2g}"
+    text = f"{mean:,.{places}f}"
+    if text.startswith("-") and not text.strip("-0.,"):
+        text = text[1:]  # a mean that rounds to zero is 0, not -0
+    return f"{text} ± {abs(half):,.{places}f}"
 
 
 def _cell(row: Any) -> str:
     if row["half_width"] == row["half_width"]:
-        return f"{_num(row['mean'])} ± {_half(row['half_width'])}"
+        return mean_and_half_width(row["mean"], row["half_width"])
     return _num(row["mean"])
 
 
@@ -353,7 +370,7 @@ def _print_indices(indices: Any) -> None:
             else:
                 table.add_row(
                     escape(str(r["parameter"])),
-                    f"{_num(r['mu_star'])} ± {_num(r['mu_star_conf'])}",
+                    mean_and_half_width(r["mu_star"], r["mu_star_conf"]),
                     _num(r["sigma"]),
                 )
         console.print(table)
