@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.cli import positive_int, reports_errors, start_pool_early
+from sim.precision import fixed, interval_places
 
 __all__ = ["cmd_analyze", "cmd_sensitivity", "cmd_sweep", "mean_and_half_width", "register"]
 
@@ -275,23 +276,20 @@ def _num(v: float) -> str:
 
 
 def mean_and_half_width(mean: float, half: float) -> str:
-    """``mean ± half`` with the mean given to the place of the half-width's second significant
-    digit (``0.797 ± 0.039``, ``5 ± 656`` rather than ``4.84 ± 656``): digits finer than the
-    interval are noise. A half-width of 0 gives ``mean ± 0``; without one (NaN, infinite) the
-    mean alone, as :func:`_num` writes it."""
+    """``mean ± half`` to the place of the half-width's second significant digit
+    (:func:`sim.precision.interval_places`: ``0.797 ± 0.039``, ``5 ± 656`` rather than
+    ``4.84 ± 656``). A half-width of 0 gives ``mean ± 0``; without one (NaN, infinite) the mean
+    alone, as :func:`_num` writes it."""
     if mean != mean:
         return "-"
     if half == 0:
         return f"{_num(mean)} ± 0"
     if not (half == half and abs(half) < math.inf):
         return _num(mean)
-    places = max(0, 1 - math.floor(math.log10(abs(half))))
-    if places > 6:  # a tiny interval: both in significant digits
+    places = interval_places(half)
+    if places is None:  # a tiny interval: both in significant digits
         return f"{_num(mean)} ± {abs(half):.2g}"
-    text = f"{mean:,.{places}f}"
-    if text.startswith("-") and not text.strip("-0.,"):
-        text = text[1:]  # a mean that rounds to zero is 0, not -0
-    return f"{text} ± {abs(half):,.{places}f}"
+    return f"{fixed(mean, places)} ± {fixed(abs(half), places)}"
 
 
 def _cell(row: Any) -> str:

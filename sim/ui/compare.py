@@ -16,6 +16,7 @@ import numpy as np
 import solara
 import solara.lab
 
+from sim.precision import fixed, interval_places
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.ui.charts import Chart, band_option
 from sim.ui.fields import (
@@ -323,7 +324,16 @@ def CompareForm(cmp: CompareState) -> None:
 
 
 def _fmt(x: float, digits: int = 2) -> str:
-    return "-" if x is None or np.isnan(x) else f"{x:,.{digits}f}"
+    return "-" if x is None or np.isnan(x) else fixed(x, digits)
+
+
+def row_places(low: float, high: float) -> int:
+    """Decimals for a row of the differences table: to the second significant digit of the
+    interval's half-width (:func:`sim.precision.interval_places`), 2 without one."""
+    if low is None or high is None or np.isnan(low) or np.isnan(high):
+        return 2
+    places = interval_places((high - low) / 2)
+    return 2 if places is None else places
 
 
 @solara.component
@@ -357,17 +367,19 @@ def CompareResults(cmp: CompareState, result: CompareResult) -> None:
     table = table[table["scope"] == scope]
     solara.Text(
         f"End of run (step {int(result.steps[-1])}): B − A, paired by replicate, mean "
-        f"and 95% confidence interval over {reps} replicates; ✔ marks an interval "
-        "that excludes 0.",
+        f"and 95% confidence interval over {reps} replicates, each row to the precision of "
+        "its interval; ✔ marks an interval that excludes 0.",
         classes=["cx-hint"],
     )
     head = "".join(f"<th>{c}</th>" for c in ("metric", "A", "B", "B − A", "95% CI", "pairs", ""))
-    rows = "".join(
-        f"<tr><td>{r.metric}</td><td>{_fmt(r.a)}</td><td>{_fmt(r.b)}</td>"
-        f"<td>{_fmt(r.difference)}</td><td>{_fmt(r.low)} to {_fmt(r.high)}</td>"
-        f"<td>{r.pairs}</td><td>{'✔' if r.clear else ''}</td></tr>"
-        for r in table.itertuples()
-    )
+    rows = ""
+    for r in table.itertuples():
+        d = row_places(r.low, r.high)
+        rows += (
+            f"<tr><td>{r.metric}</td><td>{_fmt(r.a, d)}</td><td>{_fmt(r.b, d)}</td>"
+            f"<td>{_fmt(r.difference, d)}</td><td>{_fmt(r.low, d)} to {_fmt(r.high, d)}</td>"
+            f"<td>{r.pairs}</td><td>{'✔' if r.clear else ''}</td></tr>"
+        )
     solara.HTML(
         tag="div",
         unsafe_innerHTML=(
