@@ -161,6 +161,10 @@ def decide_rows(lo, hi, first, keys, p, supplier, satisfaction, delivered_by, fa
     blocks of :data:`DRAWS_BLOCK` customers. A failure announced at this step's delivery
     (``failure`` and ``disclose`` of the firm that delivered, ``delivered_by``) is a public notice
     when notices count (``visibility`` > 0).
+
+    The pass that counts and lists them skips a customer with no bit and no failure (93% of
+    them in the baseline at 1M): the branch mispredicts on the others, but the pass did the whole
+    work for everyone (:func:`decide` at 1M, one thread: 14.0 -> 10.5-11.1 ms).
     """
     if p.wom_on:
         for f in range(attitude.shape[0]):
@@ -176,6 +180,8 @@ def decide_rows(lo, hi, first, keys, p, supplier, satisfaction, delivered_by, fa
         visible = p.visibility > 0
         for i in range(lo, hi):
             bits = flags[m, i]
+            if bits == 0 and not failure[m, i]:  # nothing to count or list (most customers)
+                continue
             if bits & (PRAISES | BLAMES):
                 said[supplier[m, i], 0 if bits & PRAISES else 1] += 1.0
             bits &= TALKS | POSTS
