@@ -773,3 +773,29 @@ def test_compare_counts_the_served_industry_by_industry() -> None:
     model.run(30)
     table = model.model_metrics()
     assert (served_share(table, 300) < table["served"] / 300).all()  # some industry unserved
+
+
+def test_the_served_headline_says_what_it_counts_in_a_market_of_several_industries() -> None:
+    """Explore's "customers served" counts those with a supplier in any industry, nearly
+    everyone in the baseline's three; its note gives the mean share industry by industry
+    instead of that share, and its tooltip says both. A market of one industry needs neither."""
+    import re
+
+    from sim.ui.explore import headline_html
+
+    def note(model: sim.CustomerMarket) -> str:
+        html = headline_html(model, dict(model.recorder.latest_market), model.steps)
+        box = re.search(r'data-stat="customers served".*?</div>', html).group(0)
+        return re.search(r'cx-stat-note">(.*?)</span>', box).group(1)
+
+    three = sim.CustomerMarket("baseline", rng=1, overrides={"market.customers": 400})
+    three.run(5)
+    market = three.recorder.latest_market
+    each = sum(market[f"served[{m}]"] for m in ("banking", "retail", "telecom")) / (3 * 400)
+    assert note(three) == f"of 400; {each:.0%} per industry"
+    html = headline_html(three, dict(market), three.steps)
+    assert f"{market['served']:,} of 400 customers have a supplier in at least one" in html
+    assert each < market["served"] / 400
+    one = sim.CustomerMarket("growth_vs_support", rng=1, overrides={"market.customers": 400})
+    one.run(5)
+    assert note(one) == f"of 400 ({one.recorder.latest_market['served'] / 400:.0%})"

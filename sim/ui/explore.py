@@ -72,27 +72,41 @@ def headline_html(
         else ""
     )
     served = market.get("served")
+    n = model.n_customers
+    per_industry = [v for k, v in market.items() if k.startswith("served[")]
+    served_note = f"of {n:,}" + (f" ({served / n:.0%})" if served else "")
+    served_title = ""
+    if served and len(per_industry) > 1:  # a supplier in any one industry is nearly everyone
+        each = sum(per_industry) / (n * len(per_industry))
+        served_note = f"of {n:,}; {each:.0%} per industry"
+        served_title = (
+            f"{served:,.0f} of {n:,} customers have a supplier in at least one of the "
+            f"{len(per_industry)} industries; on average {each:.0%} have one in each"
+        )
     items = [
-        ("step", f"{steps:,}", f"year {year:.1f}{speed}"),
+        ("step", f"{steps:,}", f"year {year:.1f}{speed}", ""),
+        ("customers served", _fmt(served, "{:,.0f}"), served_note, served_title),
+        ("market NPS", _fmt(market.get("nps"), "{:+.0f}"), "promoters − detractors", ""),
         (
-            "customers served",
-            _fmt(served, "{:,.0f}"),
-            f"of {model.n_customers:,}"
-            + (f" ({served / model.n_customers:.0%})" if served else ""),
+            "annual retention",
+            _fmt(market.get("retention_annual"), "{:.1%}"),
+            "kept over a year",
+            "",
         ),
-        ("market NPS", _fmt(market.get("nps"), "{:+.0f}"), "promoters − detractors"),
-        ("annual retention", _fmt(market.get("retention_annual"), "{:.1%}"), "kept over a year"),
-        ("trust", _fmt(market.get("trust"), "{:.2f}"), "mean, 0-1"),
+        ("trust", _fmt(market.get("trust"), "{:.2f}"), "mean, 0-1", ""),
         (
             "firms in the market",
             _fmt(market.get("active_firms"), "{:.0f}"),
             f"of {len(model.firms)}",
+            "",
         ),
     ]
     boxes = "".join(
-        f'<div class="cx-stat" data-stat="{label}"><span class="cx-stat-label">{label}</span>'
+        f'<div class="cx-stat" data-stat="{label}"'
+        + (f' title="{title}"' if title else "")
+        + f'><span class="cx-stat-label">{label}</span>'
         f'<span class="cx-stat-value">{value}</span><span class="cx-stat-note">{note}</span></div>'
-        for label, value, note in items
+        for label, value, note, title in items
     )
     return f'<div class="cx-headline">{boxes}</div>'
 
