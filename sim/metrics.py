@@ -62,6 +62,7 @@ __all__ = [
     "MetricsRecorder",
     "clv",
     "nps",
+    "served_per_industry",
     "tally",
     "tally_customers",
 ]
@@ -76,6 +77,18 @@ def nps(satisfaction: np.ndarray) -> float:
     if len(s) == 0:
         return float("nan")
     return 100.0 * (np.mean(s >= PROMOTER) - np.mean(s < DETRACTOR))
+
+
+def served_per_industry(market: Any, customers: int) -> Any:
+    """The share of the ``customers`` with a supplier, industry by industry, averaged over the
+    industries: from the ``served[industry]`` columns of the market table (a row as a dict, or the
+    table), ``served / customers`` without them. In a market of several industries nearly
+    everyone has a supplier in at least one (``served``: 99-100% in the baseline), so that share
+    would not show who a strategy leaves without one."""
+    per_industry = [k for k in market.keys() if str(k).startswith("served[")]
+    if not per_industry:
+        return market["served"] / customers
+    return sum(market[k] for k in per_industry) / (customers * len(per_industry))
 
 
 def recommend_answer(satisfaction: np.ndarray, offset: np.ndarray) -> np.ndarray:

@@ -29,18 +29,18 @@ def test_compare_counts_the_served_industry_by_industry() -> None:
     """Customers served, in the comparison: the mean over industries of the share with a
     supplier there. In a market of three industries nearly everyone has a supplier in one
     (``served``), which hid who a strategy leaves without one."""
-    from sim.ui.replicates import served_share
+    from sim.metrics import served_per_industry
 
     market = pd.DataFrame(
         {"served": [100, 100], "served[a]": [90, 80], "served[b]": [100, 60], "served[c]": [95, 70]}
     )
-    np.testing.assert_allclose(served_share(market, 100), [0.95, 0.70])
+    np.testing.assert_allclose(served_per_industry(market, 100), [0.95, 0.70])
     one = pd.DataFrame({"served": [40, 50]})  # no per-industry columns: served over N
-    np.testing.assert_allclose(served_share(one, 100), [0.4, 0.5])
+    np.testing.assert_allclose(served_per_industry(one, 100), [0.4, 0.5])
     model = sim.CustomerMarket("baseline", rng=3, overrides={"market.customers": 300})
     model.run(30)
     table = model.model_metrics()
-    assert (served_share(table, 300) < table["served"] / 300).all()  # some industry unserved
+    assert (served_per_industry(table, 300) < table["served"] / 300).all()  # some industry unserved
 
 
 def test_the_served_headline_says_what_it_counts_in_a_market_of_several_industries() -> None:

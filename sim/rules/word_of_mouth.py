@@ -50,22 +50,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.draws import REVIEW, TALK, uniform
-from sim.jit import (
-    ONE,
-    ZERO,
-    by_value,
-    clip,
-    kernel,
-    parallel_kernel,
-    prange,
-    rule,
-    run_tasks,
-)
+from sim.jit import ONE, ZERO, by_value, clip, kernel, parallel_kernel, prange, rule, run_tasks
 from sim.params.stacked import StackedParams
-from sim.rules import reviews, teaching
+from sim.rules import teaching
 from sim.rules.flagged import BLAMES, NOTICE, POSTS, PRAISES, TALKS, prefetch_flagged
 from sim.rules.listening import expand_csr, hear, plan_fan_out
-from sim.rules.reviews import review_chance
+from sim.rules.reviews import post, review_chance
 from sim.state import BatchScratch
 from sim.timebase import weekly_rate_to_step
 
@@ -470,4 +460,4 @@ def decide(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.nd
 
 def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
     """Spread this step's word of mouth over the network, then post reviews."""
-    reviews.post(batch, _spread(batch, scratch))
+    post(batch, _spread(batch, scratch))

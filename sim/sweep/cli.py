@@ -282,10 +282,10 @@ def mean_and_half_width(mean: float, half: float) -> str:
     alone, as :func:`_num` writes it."""
     if mean != mean:
         return "-"
+    if not math.isfinite(half):
+        return _num(mean)
     if half == 0:
         return f"{_num(mean)} ± 0"
-    if not (half == half and abs(half) < math.inf):
-        return _num(mean)
     places = interval_places(half)
     if places is None:  # a tiny interval: both in significant digits
         return f"{_num(mean)} ± {abs(half):.2g}"
@@ -293,9 +293,7 @@ def mean_and_half_width(mean: float, half: float) -> str:
 
 
 def _cell(row: Any) -> str:
-    if row["half_width"] == row["half_width"]:
-        return mean_and_half_width(row["mean"], row["half_width"])
-    return _num(row["mean"])
+    return mean_and_half_width(row["mean"], row["half_width"])
 
 
 def _print_summary(report: Any, results: Any) -> None:

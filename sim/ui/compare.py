@@ -330,9 +330,7 @@ def _fmt(x: float, digits: int = 2) -> str:
 def row_places(low: float, high: float) -> int:
     """Decimals for a row of the differences table: to the second significant digit of the
     interval's half-width (:func:`sim.precision.interval_places`), 2 without one."""
-    if low is None or high is None or np.isnan(low) or np.isnan(high):
-        return 2
-    places = interval_places((high - low) / 2)
+    places = None if low is None or high is None else interval_places((high - low) / 2)
     return 2 if places is None else places
 
 

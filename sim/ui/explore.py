@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import solara
 
+from sim.metrics import served_per_industry
 from sim.model import CustomerMarket
 from sim.ui.charts import (
     EXPLORE_CHARTS,
@@ -73,15 +74,14 @@ def headline_html(
     )
     served = market.get("served")
     n = model.n_customers
-    per_industry = [v for k, v in market.items() if k.startswith("served[")]
     served_note = f"of {n:,}" + (f" ({served / n:.0%})" if served else "")
     served_title = ""
-    if served and len(per_industry) > 1:  # a supplier in any one industry is nearly everyone
-        each = sum(per_industry) / (n * len(per_industry))
+    if served and len(model.industries) > 1:  # a supplier in any one industry is nearly everyone
+        each = served_per_industry(market, n)
         served_note = f"of {n:,}; {each:.0%} per industry"
         served_title = (
             f"{served:,.0f} of {n:,} customers have a supplier in at least one of the "
-            f"{len(per_industry)} industries; on average {each:.0%} have one in each"
+            f"{len(model.industries)} industries; on average {each:.0%} have one in each"
         )
     items = [
         ("step", f"{steps:,}", f"year {year:.1f}{speed}", ""),

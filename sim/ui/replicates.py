@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.metrics import served_per_industry
 from sim.sweep import context
 
 __all__ = [
@@ -182,22 +183,11 @@ def run_replicates(
     ]
 
 
-def served_share(market: pd.DataFrame, customers: int) -> pd.Series:
-    """The share of the customers with a supplier, industry by industry, averaged over the
-    industries (``served[industry]`` columns): in a market of several industries nearly
-    everyone has a supplier in at least one (``served``: 100% in the baseline by year 5), so
-    that share would not show a strategy's effect on who is left without one."""
-    per_industry = [c for c in market.columns if c.startswith("served[")]
-    if not per_industry:
-        return market["served"] / customers
-    return market[per_industry].sum(axis=1) / (customers * len(per_industry))
-
-
 def _tables(variant: str, replicate: int, model: Any, steps: int, seconds: float) -> dict:
     """A run's result: its compared metrics per recorded step."""
     try:
         market = model.model_metrics()
-        market["served_share"] = served_share(market, model.n_customers)
+        market["served_share"] = served_per_industry(market, model.n_customers)
         market = market[["step", "year", *MARKET_METRICS]]
         firms = model.firm_metrics()
         firms = firms[["step", "year", "name", "active", *FIRM_METRICS]].copy()
