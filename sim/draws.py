@@ -247,6 +247,16 @@ ZIG_X, ZIG_R = _ziggurat_tables()
 
 
 @rule
+def in_wedge(x: float, i: int, key: Any) -> bool:
+    """The wedge test of layer ``i`` for the try ``x``: accepted when the uniform of ``key`` puts
+    it under the density, between the layer's edges ``f(X[i + 1])`` and ``f(X[i])`` scaled by
+    ``f(x)``."""
+    f0 = math.exp(-0.5 * (ZIG_X[i] * ZIG_X[i] - x * x))
+    f1 = math.exp(-0.5 * (ZIG_X[i + 1] * ZIG_X[i + 1] - x * x))
+    return f1 + unit(key) * (f0 - f1) < 1.0
+
+
+@rule
 def ziggurat_rest(key: Any, u: float, i: int) -> float:
     """The ziggurat's rare cases: the tail beyond R (layer 0) and the wedges, where a try is
     accepted or rejected (the key is rehashed for every further number)."""
@@ -260,10 +270,8 @@ def ziggurat_rest(key: Any, u: float, i: int) -> float:
                 if -2.0 * y >= x * x:
                     return x - _R if u < 0.0 else _R - x
         x = u * ZIG_X[i]
-        f0 = math.exp(-0.5 * (ZIG_X[i] * ZIG_X[i] - x * x))
-        f1 = math.exp(-0.5 * (ZIG_X[i + 1] * ZIG_X[i + 1] - x * x))
         key = rehash(key)
-        if f1 + unit(key) * (f0 - f1) < 1.0:
+        if in_wedge(x, i, key):
             return x
         key = rehash(key)
         u = 2.0 * unit(key) - 1.0
@@ -314,10 +322,7 @@ def first_wedge(at: Any) -> tuple[Any, bool]:
     u = 2.0 * unit(at) - 1.0
     i = low_bits(at, 7)
     x = u * ZIG_X[i]
-    f0 = math.exp(-0.5 * (ZIG_X[i] * ZIG_X[i] - x * x))
-    f1 = math.exp(-0.5 * (ZIG_X[i + 1] * ZIG_X[i + 1] - x * x))
-    accepted = (i != 0) & (f1 + unit(rehash(at)) * (f0 - f1) < 1.0)
-    return float32(x), accepted
+    return float32(x), (i != 0) & in_wedge(x, i, rehash(at))
 
 
 @rule
