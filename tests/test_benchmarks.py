@@ -101,6 +101,25 @@ def test_bandwidth_share_is_the_least_traffic_over_the_step_time(scripts):
     assert bandwidth.achieved(1000.0, 0.25, 10.0)[1] == pytest.approx(2 * share)
 
 
+def test_batch_vs_large_times_the_same_customers_three_ways():
+    """batch_vs_large.py (issue 16, item 1): the same customers' steps alone, batched and as
+    one market, each a CPU time a customer-step, on one thread; the caller's threads are set
+    back after."""
+    sys.path.insert(0, str(BENCH))
+    from sim.jit import threads
+
+    before = threads()
+    try:
+        import batch_vs_large
+
+        ns = batch_vs_large.measure("overpromise_vs_honest", 2, 60, 2, repeats=1)
+    finally:
+        sys.path.remove(str(BENCH))
+    assert threads() == before
+    assert set(ns) == {"alone", "batched", "one"}
+    assert all(0 < v < 1e9 for v in ns.values())
+
+
 def test_two_workers_timeline_sees_every_batch_in_its_worker():
     """two_workers.py times the pool's batches inside the workers: with 2 workers, two worker
     processes each report their batches (make_batches: two a worker at least), and their busy
@@ -144,6 +163,8 @@ def test_two_workers_serial_sweeps_run_alone_and_side_by_side():
         ("batched_sweep.py", ["--rounds", "x"], "--rounds: expected a whole number, got 'x'"),
         ("batched_sweep.py", ["--long-runs", "1"], "--long-runs: expected at least 2, got 1"),
         ("batched_sweep.py", ["--scaling-pairs", "0"], "--scaling-pairs: expected at least 1"),
+        ("batch_vs_large.py", ["--markets", "1"], "--markets: expected at least 2, got 1"),
+        ("batch_vs_large.py", ["--scenarios", "nosuch"], "--scenarios: nosuch: file not found"),
     ],
 )
 def test_sweep_benchmarks_refuse_a_bad_count_with_one_message(script, args, says):

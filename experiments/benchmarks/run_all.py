@@ -11,7 +11,9 @@ written to ``results/benchmarks/summary.md`` with the machine it was measured on
 the step's market sizes (``step_scaling.py``'s, default 1k to 1M; the 1M figures and their
 targets are listed only when 1M is measured); ``--sweeps``
 also runs ``sweep_throughput.py`` (the sweep layer's benchmark, about two minutes; informational).
-The many-small-markets targets of issue 16 come from ``batched_sweep.py`` (the batched sweep
+``batch_vs_large.py`` gives what a customer-step of small markets costs stepped alone, stepped
+together and as one large market (issue 16, item 1; about a minute). The many-small-markets
+targets of issue 16 come from ``batched_sweep.py`` (the batched sweep
 against the sweep code before issue 16, 1 and 2 workers, 1k x 104 and 1k x 520; about 15
 minutes, 3 with ``--quick``; ``--no-batched`` skips it).
 Timings on a shared machine are noisy: the table shows wall-clock medians and, for the step, the
@@ -183,6 +185,9 @@ def main() -> None:
         )
         run("bandwidth.py", ["--json", str(tmp / "bandwidth.json")])
         rendered = ui_render()
+        quick = ["--markets", "16", "--steps", "26", "--repeats", "1"] if args.quick else []
+        run("batch_vs_large.py", [*quick, "--json", str(tmp / "batch_vs_large.json")])
+        per_customer = json.loads((tmp / "batch_vs_large.json").read_text())
         if args.sweeps:
             run("sweep_throughput.py", ["--runs", "20"] if args.quick else [])
         batched = None
@@ -278,6 +283,13 @@ def main() -> None:
         )
         add("1M step, issue 16 (quiet machine)", f"{step_s:.2f} s", "<= 0.15 s", step_s <= 0.15)
 
+    for r in per_customer:  # issue 16, item 1: a batch of small markets against one market
+        add(
+            f"a customer-step, 1 thread, {r['scenario']}: {r['markets']} x {r['customers']:,} "
+            "batched / one market",
+            f"{r['batched']:.0f} / {r['one']:.0f} ns: {r['ratio']:.2f}x (alone {r['alone']:.0f})",
+            "(approaches one market)",
+        )
     if batched is not None:
         add_batched(add, batched)
 
