@@ -69,15 +69,14 @@ def measure(
         _batch(scenario, customers, range(1, 3), 3).run(3)  # load the kernels
         _batch(scenario, customers * markets, range(1, 2), 3).run(3)
         best = {"alone": float("inf"), "batched": float("inf"), "one": float("inf")}
+        ways = {  # each way's batches, built just before they are timed
+            "alone": lambda: [_batch(scenario, customers, range(s, s + 1), steps) for s in seeds],
+            "batched": lambda: [_batch(scenario, customers, seeds, steps)],
+            "one": lambda: [_batch(scenario, customers * markets, range(1, 2), steps)],
+        }
         for _ in range(repeats):
-            ways = {
-                "alone": [_batch(scenario, customers, range(s, s + 1), steps) for s in seeds],
-                "batched": [_batch(scenario, customers, seeds, steps)],
-                "one": [_batch(scenario, customers * markets, range(1, 2), steps)],
-            }
-            for way, batches in ways.items():
-                best[way] = min(best[way], _cpu(batches, steps))
-                del batches[:]  # free each way's state before the next is timed
+            for way, build in ways.items():
+                best[way] = min(best[way], _cpu(build(), steps))
     finally:
         use_threads(before)
     per = steps * markets * customers
