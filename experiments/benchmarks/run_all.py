@@ -34,7 +34,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bandwidth import achieved
+from bandwidth import achieved, fastest_run
 from batched_sweep import described
 
 HERE = Path(__file__).resolve().parent
@@ -164,6 +164,7 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        run("bandwidth.py", ["--json", str(tmp / "bandwidth_first.json")])
         run(
             "step_scaling.py",
             [
@@ -202,7 +203,9 @@ def main() -> None:
         scaling = {r["customers"]: r for r in measured}
         mesa = {r["customers"]: r for r in json.loads((tmp / "mesa.json").read_text())}
         ui = {r["customers"]: r for r in json.loads((tmp / "ui.json").read_text())}
-        bandwidth = json.loads((tmp / "bandwidth.json").read_text())
+        bandwidth = fastest_run(  # the better of the two: the machine's, not a busy minute's
+            [json.loads((tmp / f"{n}.json").read_text()) for n in ("bandwidth_first", "bandwidth")]
+        )
 
     rows = []  # (what, measured, target, passed or None)
 
@@ -265,7 +268,10 @@ def main() -> None:
     for n, ms in sorted(rendered.items()):
         target, passed = ("", None) if n != 1_000 else ("<= 100 ms", ms <= 100)
         add(f"UI frame rendered (sim.ui.bench), {n:,} customers", f"{ms:.1f} ms", target, passed)
-    add("memory bandwidth (numpy copy, read + write)", f"{bandwidth['copy_gbs']:.1f} GB/s")
+    add(
+        "memory bandwidth (numpy copy, read + write; the better of two runs)",
+        f"{bandwidth['copy_gbs']:.1f} GB/s",
+    )
     add(
         "1M step: least bytes moved / at that bandwidth",
         f"{bandwidth['bytes_per_step_mb']:.0f} MiB / {1000 * bandwidth['bound_s']:.0f} ms",
