@@ -293,7 +293,8 @@ def main() -> None:
         add(
             f"a customer-step, 1 thread, {r['scenario']}: {r['markets']} x {r['customers']:,} "
             "batched / one market",
-            f"{r['batched']:.0f} / {r['one']:.0f} ns: {r['ratio']:.2f}x (alone {r['alone']:.0f})",
+            f"{r['batched']:,.0f} / {r['one']:,.0f} ns: {r['ratio']:.2f}x (one by one "
+            f"{r['alone']:,.0f} ns)",
             "(approaches one market)",
         )
     if batched is not None:
