@@ -341,6 +341,14 @@ class MarketBatch:
         table = np.concatenate([values, extra], axis=1)
         return table if dtype is None else table.astype(dtype)
 
+    def record_kept(self, every: int, steps: int) -> None:
+        """Record the metrics every ``every`` steps, at the last of the next ``steps`` steps and
+        at the step a market stops: how a sweep records the rows it keeps (:func:`run`).
+        Recording changes no state."""
+        self.record_every[:] = max(1, int(every))
+        self.record_at.add(self.steps + int(steps))
+        self.record_final[:] = True
+
     # -- the step ---------------------------------------------------------------------------
 
     def step(self) -> None:
@@ -452,8 +460,6 @@ def run(
     """
     batch = MarketBatch(markets, cohorts=cohorts, survey=survey)
     if record_every is not None:
-        batch.record_every[:] = max(1, int(record_every))
-        batch.record_at.add(batch.steps + int(steps))
-        batch.record_final[:] = True
+        batch.record_kept(record_every, steps)
     batch.run(steps)
     return batch.markets

@@ -39,13 +39,11 @@ RECORD_EVERY = 13
 
 def _batch(scenario: str, customers: int, seeds: range, steps: int) -> MarketBatch:
     """Fresh markets of ``scenario`` stepped as one batch, recording every 13th and the last
-    step (as a sweep's worker records the rows it keeps)."""
+    step, as a sweep's worker records the rows it keeps (``MarketBatch.record_kept``)."""
     size = {"market.customers": customers}
     markets = [sim.CustomerMarket(scenario, rng=s, overrides=size, batched=True) for s in seeds]
     batch = MarketBatch(markets)
-    batch.record_every[:] = RECORD_EVERY
-    batch.record_final[:] = True
-    batch.record_at.add(batch.steps + steps)
+    batch.record_kept(RECORD_EVERY, steps)
     return batch
 
 
