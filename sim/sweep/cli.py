@@ -284,10 +284,8 @@ def mean_and_half_width(mean: float, half: float) -> str:
         return "-"
     if not math.isfinite(half):
         return _num(mean)
-    if half == 0:
-        return f"{_num(mean)} ± 0"
     places = interval_places(half)
-    if places is None:  # a tiny interval: both in significant digits
+    if places is None:  # no width, or a tiny one: both in significant digits (0 is "0")
         return f"{_num(mean)} ± {abs(half):.2g}"
     return f"{fixed(mean, places)} ± {fixed(abs(half), places)}"
 
