@@ -281,6 +281,16 @@ def test_chunks_are_written_as_runs_finish_and_manifest_records_everything(refer
     assert not list((root / ".tmp").iterdir())
 
 
+def test_chunk_files_encode_only_text_columns_by_dictionary(reference):
+    # a run's numbers rarely repeat: a dictionary for them costs time and bytes (store.py)
+    for path in chunk_dirs(reference.root)[0].glob("*.parquet"):
+        meta = pq.ParquetFile(path).metadata
+        schema = pq.read_schema(path)
+        for i, field in enumerate(schema):
+            by_dictionary = "RLE_DICTIONARY" in meta.row_group(0).column(i).encodings
+            assert by_dictionary == (str(field.type) == "string"), (path.name, field.name)
+
+
 def test_resume_runs_only_what_is_missing(reference, tmp_path):
     out = tmp_path / "r"
     shutil.copytree(reference.root, out)

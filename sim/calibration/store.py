@@ -42,7 +42,12 @@ import pyarrow.parquet as pq
 from sim.calibration.errors import CalibrationStoreError
 from sim.output import PACKAGES as RUN_PACKAGES
 from sim.output import package_versions
-from sim.sweep.store import _clear, _unlock, write_json_atomic  # the sweep folder's helpers
+from sim.sweep.store import (  # the sweep folder's helpers
+    _clear,
+    _unlock,
+    _write_parquet,
+    write_json_atomic,
+)
 
 __all__ = ["CalibrationStore", "RunRecord"]
 
@@ -212,9 +217,7 @@ class CalibrationStore:
             }
         )
         tmp = self.root / ".tmp" / f"{name}.parquet"
-        pq.write_table(table, tmp, compression="zstd")
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
+        _write_parquet(table, tmp)
         os.replace(tmp, self.root / "runs" / f"{name}.parquet")
         self._pending.clear()
 
