@@ -271,9 +271,15 @@ def test_dask_local_steps_the_pools_batches_to_the_same_numbers(tmp_path, monkey
         "output": {"every": 4},
     }
     pool = sw.run(data, tmp_path / "pool", executor=LocalExecutor(2))
-    dask = sw.run(data, tmp_path / "dask", executor=DaskExecutor("local", 2))
-    assert pool.report.ok == dask.report.ok == 12
+    with DaskExecutor("local", 2) as executor:  # two sweeps, one cluster: started once
+        client = executor.client
+        dask = sw.run(data, tmp_path / "dask", executor=executor)
+        again = sw.run(data, tmp_path / "again", executor=executor)
+        assert executor.client is client and client.status == "running"
+    assert executor.client is None and client.status == "closed"
+    assert pool.report.ok == dask.report.ok == again.report.ok == 12
     assert_same(pool, dask)
+    assert_same(pool, again)
     sizes = [[len(b.tasks) for b in batches] for batches in cut]
     assert all(isinstance(b, RunBatch) for batches in cut for b in batches)
     assert sizes[0] == sizes[1] and len(sizes[0]) < 12  # batched alike

@@ -394,6 +394,24 @@ def test_executor_names():
     assert default_chunk_runs(100_000, 8) == 200
 
 
+def test_sweeps_inside_one_with_share_its_pool(reference, tmp_path):
+    """A script's own ``with executor:`` keeps the pool for every sweep it runs inside; only the
+    outermost exit stops it (sim.sweep.run enters the executor too)."""
+    ex = make_executor("local", 2)
+    with ex:
+        first = sw.run(spec(), tmp_path / "a", executor=ex)
+        pool = ex._pool
+        workers = list(pool._processes.values())
+        second = sw.run(spec(), tmp_path / "b", executor=ex)
+        assert ex._pool is pool and all(p.is_alive() for p in workers)
+    assert ex._pool is None and not any(p.is_alive() for p in workers)
+    assert_same(first, reference)
+    assert_same(second, reference)
+    alone = sw.run(spec(), tmp_path / "c", executor=ex)  # not inside: its own pool, stopped
+    assert ex._pool is None
+    assert_same(alone, reference)
+
+
 def test_a_worker_keeps_no_market_it_has_run():
     """Mesa 3.3.1 keeps every model that made an agent (mesa.Agent._ids): a worker that ran
     thousands of markets held them all, and its memory grew with the sweep."""

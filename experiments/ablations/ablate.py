@@ -266,7 +266,7 @@ def run_ablation(
     headline: Headline,
     out: str | Path,
     *,
-    executor: str | None = None,
+    executor: sim.sweep.Executor | str | None = None,
     workers: int | None = None,
     progress: Any = None,
     **spec_options: Any,

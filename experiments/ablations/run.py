@@ -62,31 +62,33 @@ def main(argv: list[str] | None = None) -> int:
     executor = "dask" if args.dask == "local" else args.dask
     workers = args.workers or os.cpu_count() or 1
     if not args.report_only:
-        for name in todo:
-            h = headlines[name]
-            started = time.perf_counter()
-            print(f"{name}: {h.headline}", flush=True)
-            res = ablate.run_ablation(
-                h,
-                args.out / name,
-                replicates=args.replicates,
-                customers=args.customers,
-                executor=executor,
-                workers=workers,
-            )
-            rep = res.report
-            timings[name] = timings.get(name, 0.0) + (time.perf_counter() - started)
-            args.out.mkdir(parents=True, exist_ok=True)
-            (args.out / "timings.json").write_text(json.dumps(timings, indent=2))
-            print(
-                f"  {rep.ok} runs ({rep.skipped} already there, {rep.failed} failed) in "
-                f"{rep.seconds:.0f} s",
-                flush=True,
-            )
-            if rep.failed:
-                for run_id, label, replicate, error in rep.failures[:5]:
-                    print(f"  failed: {label} replicate {replicate} ({run_id}): {error}")
-                return 1
+        # one pool (or one Dask cluster) for every scenario's sweep, started once, not per sweep
+        with sim.sweep.make_executor(executor, workers) as shared:
+            for name in todo:
+                h = headlines[name]
+                started = time.perf_counter()
+                print(f"{name}: {h.headline}", flush=True)
+                res = ablate.run_ablation(
+                    h,
+                    args.out / name,
+                    replicates=args.replicates,
+                    customers=args.customers,
+                    executor=shared,
+                    workers=workers,
+                )
+                rep = res.report
+                timings[name] = timings.get(name, 0.0) + (time.perf_counter() - started)
+                args.out.mkdir(parents=True, exist_ok=True)
+                (args.out / "timings.json").write_text(json.dumps(timings, indent=2))
+                print(
+                    f"  {rep.ok} runs ({rep.skipped} already there, {rep.failed} failed) in "
+                    f"{rep.seconds:.0f} s",
+                    flush=True,
+                )
+                if rep.failed:
+                    for run_id, label, replicate, error in rep.failures[:5]:
+                        print(f"  failed: {label} replicate {replicate} ({run_id}): {error}")
+                    return 1
 
     figures = args.doc.parent / "ablations_figures"
     results = []

@@ -155,20 +155,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=ROOT / "results" / "lessons")
     args = p.parse_args(argv)
     lessons = {ls.slug: ls for ls in load_lessons()}
-    for slug in args.only or list(lessons):
-        if slug not in lessons:
-            print(f"--only: unknown lesson {slug!r}; expected one of {sorted(lessons)}")
-            return 2
-        lesson = lessons[slug]
-        res = sim.sweep.run(
-            spec(lesson, args.replicates, args.customers), args.out / slug, workers=args.workers
-        )
-        table = summarise(res, lesson.steps)
-        table.to_csv(args.out / slug / "summary.csv", index=False)
-        print(f"\n== {slug} ({lesson.scenario}, {lesson.steps} steps, {args.replicates} runs each)")
-        with pd.option_context("display.width", 250, "display.max_colwidth", 40):
-            print(table.to_string(index=False))
-        sys.stdout.flush()
+    unknown = [slug for slug in args.only or [] if slug not in lessons]
+    if unknown:
+        print(f"--only: unknown lesson {unknown[0]!r}; expected one of {sorted(lessons)}")
+        return 2
+    with sim.sweep.LocalExecutor(args.workers) as pool:  # one pool for every lesson's sweep
+        for slug in args.only or list(lessons):
+            lesson = lessons[slug]
+            res = sim.sweep.run(
+                spec(lesson, args.replicates, args.customers), args.out / slug, executor=pool
+            )
+            table = summarise(res, lesson.steps)
+            table.to_csv(args.out / slug / "summary.csv", index=False)
+            runs = f"{lesson.steps} steps, {args.replicates} runs each"
+            print(f"\n== {slug} ({lesson.scenario}, {runs})")
+            with pd.option_context("display.width", 250, "display.max_colwidth", 40):
+                print(table.to_string(index=False))
+            sys.stdout.flush()
     return 0
 
 

@@ -16,6 +16,7 @@ is written by hand.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -253,6 +254,7 @@ def _plan(name: str, hold: list[str] | None = None):
 def main(argv: list[str] | None = None) -> int:
     from sim.robustness.report import analyze, write_report
     from sim.robustness.study import run_study
+    from sim.sweep.executors import make_executor
     from sim.sweep.progress import make_progress
     from sim.sweep.results import SweepResults
 
@@ -285,39 +287,43 @@ def main(argv: list[str] | None = None) -> int:
     log_path = results_dir / LOADS
     log = json.loads(log_path.read_text()) if log_path.exists() else {}
     analyses, seconds, study, closed = [], {}, None, {}
-    for name in names:
-        study = _plan(name, args.hold)
-        folder = results_dir / name
-        if args.report_only:
-            results = SweepResults(folder / "runs")
-            ran = 0
-        else:
-            before = os.getloadavg()
-            results = run_study(
-                study,
-                folder,
-                executor=args.dask,
-                workers=args.workers,
-                progress=make_progress(not sys.stderr.isatty()),
-                force=args.force,
+    # one pool (or one Dask cluster) for every scenario's sweep, started once, not per sweep
+    dask = "dask" if args.dask == "local" else args.dask  # 'local' alone is the process pool
+    executor = None if args.report_only else make_executor(dask, args.workers)
+    with executor or contextlib.nullcontext():
+        for name in names:
+            study = _plan(name, args.hold)
+            folder = results_dir / name
+            if args.report_only:
+                results = SweepResults(folder / "runs")
+                ran = 0
+            else:
+                before = os.getloadavg()
+                results = run_study(
+                    study,
+                    folder,
+                    executor=executor,
+                    workers=args.workers,
+                    progress=make_progress(not sys.stderr.isatty()),
+                    force=args.force,
+                )
+                ran = results.report.ran
+                if ran:
+                    log[name] = {"load_before": before, "load_after": os.getloadavg()}
+            seconds[name] = _session_seconds(folder / "runs" / "manifest.json")
+            log.setdefault(name, {})["seconds"] = seconds[name]
+            results_dir.mkdir(parents=True, exist_ok=True)
+            log_path.write_text(json.dumps(log, indent=2) + "\n")
+            analysis = analyze(study, results, seed=study.config.seed)
+            closed[name] = closures(results, study.steps)
+            write_report(analysis, folder)
+            analyses.append((analysis, folder))
+            print(
+                f"{name}: {analysis.runs_ok} runs, {ran} run now; {seconds[name]:.0f} s in all",
+                flush=True,
             )
-            ran = results.report.ran
-            if ran:
-                log[name] = {"load_before": before, "load_after": os.getloadavg()}
-        seconds[name] = _session_seconds(folder / "runs" / "manifest.json")
-        log.setdefault(name, {})["seconds"] = seconds[name]
-        results_dir.mkdir(parents=True, exist_ok=True)
-        log_path.write_text(json.dumps(log, indent=2) + "\n")
-        analysis = analyze(study, results, seed=study.config.seed)
-        closed[name] = closures(results, study.steps)
-        write_report(analysis, folder)
-        analyses.append((analysis, folder))
-        print(
-            f"{name}: {analysis.runs_ok} runs, {ran} run now; {seconds[name]:.0f} s in all",
-            flush=True,
-        )
-        for v in analysis.verdicts:
-            print(f"  {v.sentence()}", flush=True)
+            for v in analysis.verdicts:
+                print(f"  {v.sentence()}", flush=True)
     if not args.no_doc and not args.only and not args.hold:
         text = DOC.read_text(encoding="utf-8")
         head, _, rest = text.partition(BEGIN)

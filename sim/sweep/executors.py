@@ -18,8 +18,12 @@
 Every executor yields one :class:`~sim.sweep.worker.RunResult` per task, in completion order;
 seeds come from the tasks, so the numbers do not depend on the executor. Executors are context
 managers (start on enter, stop on exit) and stop their workers when the consumer stops early
-(Ctrl-C). ``import mesa`` switches multiprocessing to "spawn": scripts that run sweeps on
-processes need an ``if __name__ == "__main__":`` guard.
+(Ctrl-C). Entering one that is already entered starts nothing, and only the outermost exit
+stops it: the sweeps a script runs inside its own ``with executor:`` (``sim.sweep.run(...,
+executor=executor)``, which enters it too) share one pool or one cluster, instead of each
+starting its own (a ``LocalCluster`` of two workers took about 3 s to start, as long as 160 of
+its runs of 1,000 customers x 104 steps). ``import mesa`` switches multiprocessing to
+"spawn": scripts that run sweeps on processes need an ``if __name__ == "__main__":`` guard.
 
 This module never imports the model or the UI.
 """
@@ -167,18 +171,23 @@ class LocalExecutor(Executor):
         self.max_restarts = max_restarts
         self.restarts = 0
         self._pool: ProcessPoolExecutor | None = None
-        self._entered = False
+        self._depth = 0  # ``with`` blocks entered and not left: the outermost stops the pool
 
     def __enter__(self) -> LocalExecutor:
-        self._entered = True
-        prestart(start=self.start)  # a fork server warms up while the sweep opens its store
+        self._depth += 1
+        if self._depth == 1:
+            prestart(start=self.start)  # a fork server warms up while the sweep opens its store
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._entered = False
-        if self._pool is not None:
+        self._depth = max(0, self._depth - 1)
+        if self._depth == 0 and self._pool is not None:
             self._stop(self._pool, kill=False)
             self._pool = None
+
+    @property
+    def _entered(self) -> bool:
+        return self._depth > 0
 
     def _new_pool(self) -> ProcessPoolExecutor:
         context = worker_context(start=self.start)
@@ -324,6 +333,7 @@ class DaskExecutor(Executor):
         self._client = client
         self._own_client = client is None
         self._cluster: Any = None
+        self._depth = 0  # ``with`` blocks entered and not left: the outermost closes
 
     def __enter__(self) -> DaskExecutor:
         from distributed import Client, LocalCluster
@@ -351,9 +361,13 @@ class DaskExecutor(Executor):
                         f"within {self.timeout:.0f} s ({e}); expected a running "
                         "'dask scheduler' at that address"
                     ) from None
+        self._depth += 1
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._depth = max(0, self._depth - 1)
+        if self._depth:
+            return
         if self._own_client and self._client is not None:
             self._client.close()
             self._client = None

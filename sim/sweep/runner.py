@@ -122,7 +122,9 @@ def run(
         temporary folder.
     executor
         ``"local"`` (default: a process pool on every core), ``"serial"``, ``"dask"`` (a
-        LocalCluster), a Dask scheduler address, or an :class:`Executor`.
+        LocalCluster), a Dask scheduler address, or an :class:`Executor`. A name starts and
+        stops its workers for this sweep; an executor the caller has entered (``with
+        executor:``) is left running for the caller's next sweep.
     workers
         Processes for ``"local"`` / ``"dask"``.
     progress
