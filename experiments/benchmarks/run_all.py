@@ -10,7 +10,7 @@ written to ``results/benchmarks/summary.md`` with the machine it was measured on
 ``--quick`` measures fewer steps and repetitions (a smoke test, a minute or two); ``--sizes``
 the step's market sizes (``step_scaling.py``'s, default 1k to 1M; the 1M figures and their
 targets are listed only when 1M is measured); ``--sweeps``
-also runs ``sweep_throughput.py`` (the sweep layer's benchmark, about two minutes; informational).
+also runs ``sweep_throughput.py`` (the sweep layer's benchmark, about 45 s; informational).
 ``batch_vs_large.py`` gives what a customer-step of small markets costs stepped alone, stepped
 together and as one large market (issue 16, item 1; about a minute). The many-small-markets
 targets of issue 16 come from ``batched_sweep.py`` (the batched sweep

@@ -14,7 +14,7 @@ a fresh temporary folder, and prints:
 
 It also checks that every executor produced the same numbers. Usage::
 
-    .venv/bin/python experiments/benchmarks/sweep_throughput.py            # 40 runs, ~2 min
+    .venv/bin/python experiments/benchmarks/sweep_throughput.py            # 640 runs, ~45 s
     .venv/bin/python experiments/benchmarks/sweep_throughput.py --runs 20 --steps 52
     .venv/bin/python experiments/benchmarks/sweep_throughput.py --dask tcp://10.0.0.5:8786
 
@@ -84,7 +84,7 @@ def measure(name: str, executor: sw.Executor, data: dict, workers: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=40, help="runs per measurement")
+    parser.add_argument("--runs", type=int, default=640, help="runs per measurement")
     parser.add_argument("--customers", type=int, default=1000)
     parser.add_argument("--steps", type=int, default=104, help="steps per run (104: 2 years)")
     parser.add_argument(
