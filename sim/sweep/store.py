@@ -119,7 +119,11 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
     table 3.3-3.6 -> 2.3-2.5 ms, the market table 2.1-2.3 -> 1.5-1.6 ms; of 200 runs x 520
     steps: 21-23 -> 14-15 ms and 9-14 -> 6-9 ms) and the files came out 8-12% smaller, with
     the same reading time and the same table read back."""
-    text = [f.name for f in table.schema if pa.types.is_string(f.type)]
+    text = [
+        f.name
+        for f in table.schema
+        if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+    ]
     pq.write_table(table, path, compression="zstd", use_dictionary=text)
     with open(path, "rb") as f:
         os.fsync(f.fileno())
