@@ -61,7 +61,7 @@ def measure(name: str, executor: sw.Executor, data: dict, workers: int) -> dict:
     clock = Clock()
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
-        res = sw.run(data, Path(tmp) / "out", executor=executor, progress=clock, chunk_runs=10)
+        res = sw.run(data, Path(tmp) / "out", executor=executor, progress=clock)  # default chunks
         wall = time.perf_counter() - started
         runs = res.runs()
         frame = res.df("firms")
