@@ -74,17 +74,37 @@ def available_cores() -> int:
 class Executor(ABC):
     """Base class: runs tasks and yields their results as they finish.
 
-    Subclasses implement :meth:`map`; :meth:`__enter__` / :meth:`__exit__` start and stop
-    whatever the executor needs (a pool, a cluster connection).
+    Subclasses implement :meth:`map`, and :meth:`_open` / :meth:`_close` to start and stop
+    whatever they need (a pool, a cluster connection). Entering starts it only if the executor
+    is not already entered; only the outermost exit stops it.
     """
 
     name = "executor"
     workers = 1
+    _depth = 0
+    """``with`` blocks entered and not left."""
 
     def __enter__(self) -> Executor:
+        if not self._depth:
+            self._open()
+        self._depth += 1  # after a start that failed, no exit is owed
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._depth = max(0, self._depth - 1)
+        if not self._depth:
+            self._close()
+
+    @property
+    def _entered(self) -> bool:
+        return self._depth > 0
+
+    def _open(self) -> None:
+        """Start what the executor needs (nothing by default)."""
+        return None
+
+    def _close(self) -> None:
+        """Stop what :meth:`_open` or :meth:`map` started (nothing by default)."""
         return None
 
     @abstractmethod
@@ -171,23 +191,14 @@ class LocalExecutor(Executor):
         self.max_restarts = max_restarts
         self.restarts = 0
         self._pool: ProcessPoolExecutor | None = None
-        self._depth = 0  # ``with`` blocks entered and not left: the outermost stops the pool
 
-    def __enter__(self) -> LocalExecutor:
-        self._depth += 1
-        if self._depth == 1:
-            prestart(start=self.start)  # a fork server warms up while the sweep opens its store
-        return self
+    def _open(self) -> None:
+        prestart(start=self.start)  # a fork server warms up while the sweep opens its store
 
-    def __exit__(self, *exc: object) -> None:
-        self._depth = max(0, self._depth - 1)
-        if self._depth == 0 and self._pool is not None:
+    def _close(self) -> None:
+        if self._pool is not None:
             self._stop(self._pool, kill=False)
             self._pool = None
-
-    @property
-    def _entered(self) -> bool:
-        return self._depth > 0
 
     def _new_pool(self) -> ProcessPoolExecutor:
         context = worker_context(start=self.start)
@@ -333,9 +344,8 @@ class DaskExecutor(Executor):
         self._client = client
         self._own_client = client is None
         self._cluster: Any = None
-        self._depth = 0  # ``with`` blocks entered and not left: the outermost closes
 
-    def __enter__(self) -> DaskExecutor:
+    def _open(self) -> None:
         from distributed import Client, LocalCluster
 
         if self._client is None:
@@ -361,13 +371,8 @@ class DaskExecutor(Executor):
                         f"within {self.timeout:.0f} s ({e}); expected a running "
                         "'dask scheduler' at that address"
                     ) from None
-        self._depth += 1
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self._depth = max(0, self._depth - 1)
-        if self._depth:
-            return
+    def _close(self) -> None:
         if self._own_client and self._client is not None:
             self._client.close()
             self._client = None
