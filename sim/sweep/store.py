@@ -308,10 +308,7 @@ class SweepStore:
         would). ``from_pandas`` itself took three times as long (a chunk's firm table of 640
         rows x 50 columns: 1.1 against 0.36 ms), mostly for the pandas metadata it adds, which
         nothing reads: the results are read through DuckDB."""
-        columns = [
-            _column(df[name], self._types[name]) if name in self._types else _inferred(df[name])
-            for name in df.columns
-        ]
+        columns = [_column(df[name], self._types.get(name)) for name in df.columns]
         return pa.Table.from_arrays(columns, names=[str(name) for name in df.columns])
 
     def _runs_table(self, results: list[RunResult]) -> pa.Table:
@@ -360,23 +357,19 @@ def design_table(plan: Plan) -> pa.Table:
     return table
 
 
-def _column(values: pd.Series, typ: pa.DataType) -> pa.Array:
-    """A typed column; a missing value (a point that leaves the key at a value the design
-    cannot show) is null, never a float NaN in an integer column.
+def _column(values: pd.Series, typ: pa.DataType | None = None) -> pa.Array:
+    """A column of type ``typ`` (a design parameter's), or of the type Arrow infers for it, as
+    ``Table.from_pandas`` infers it; a missing value (a point that leaves the key at a value the
+    design cannot show) is null, never a float NaN in an integer column.
 
-    Converted from the column's array (``from_pandas``: NaN and None are null), not value by
-    value: a robustness study puts its 109 parameters on every row of its market and firm
-    tables, and value by value took 0.16 ms a column of 2,446 rows (0.007 ms so), about 0.2 s
-    of its process's CPU at 64 worlds x 2 (docs/performance_rounds.md, twelfth round)."""
-    return pa.array(values.to_numpy(), type=typ, from_pandas=True)
-
-
-def _inferred(values: pd.Series) -> pa.Array:
-    """A column of the type Arrow infers for it, as ``Table.from_pandas`` infers it: from the
-    column's numpy array (half the time of converting the Series itself), or from the Series
-    when pandas holds it in an extension type (nullable integers, ...), which converts itself."""
+    Converted from the column's numpy array (``from_pandas``: NaN and None are null; half the
+    time of converting the Series itself), or from the Series when pandas holds it in an
+    extension type (nullable integers, ...), which converts itself; never value by value: a
+    robustness study puts its 109 parameters on every row of its market and firm tables, and
+    value by value took 0.16 ms a column of 2,446 rows (0.007 ms so), about 0.2 s of its
+    process's CPU at 64 worlds x 2 (docs/performance_rounds.md, twelfth round)."""
     data = values.to_numpy() if isinstance(values.dtype, np.dtype) else values
-    return pa.array(data, from_pandas=True)
+    return pa.array(data, type=typ, from_pandas=True)
 
 
 def _new_manifest(plan: Plan) -> dict[str, Any]:
