@@ -12,9 +12,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from sim.sweep import store as store_module
 from sim.sweep import worker
 from sim.sweep.plan import build_plan
-from sim.sweep.store import SweepStore
+from sim.sweep.store import SweepStore, read_done, read_manifest
 from sim.sweep.tables import Cut, joined
 
 FIXTURE = str(Path(__file__).parent / "fixtures" / "sweep" / "tiny.toml")
@@ -143,3 +144,34 @@ def test_runs_whose_own_columns_pandas_would_type_otherwise_are_built_run_by_run
         for name, table in r.tables.items():
             pd.testing.assert_frame_equal(table, a.tables[name], check_exact=True)
             assert list(table.dtypes) == list(a.tables[name].dtypes)
+
+
+@pytest.mark.parametrize("cost", [0.1, 0.0])
+def test_the_manifest_is_rewritten_after_a_chunk_once_the_time_since_pays_for_it(
+    batches, tmp_path, monkeypatch, cost
+):
+    """A manifest whose rewrite takes 0.1 s is rewritten after a chunk only once 5 s (0.1 /
+    ``MANIFEST_SHARE``) have passed since the last; a cheap one after every chunk; at the end
+    of the session always, listing every run."""
+    plan, results = batches
+    now = [0.0]
+    monkeypatch.setattr(store_module, "_clock", lambda: now[0])
+    written = []
+    real = store_module.write_json_atomic
+
+    def write(path, data):
+        now[0] += cost
+        written.append(data["counts"]["ok"])
+        real(path, data)
+
+    monkeypatch.setattr(store_module, "write_json_atomic", write)
+    store = SweepStore.open(tmp_path / "out", plan)
+    for r in (r for batch in results for r in batch):
+        now[0] += 2.0  # a chunk every 2 s
+        store.write_chunk([r])
+    store.finish("complete")
+    assert store_module.MANIFEST_SHARE == 0.02
+    assert written == ([0, 3, 6, 6] if cost else [0, 1, 2, 3, 4, 5, 6, 6])
+    m = read_manifest(tmp_path / "out")
+    assert m["status"] == "complete" and m["counts"]["ok"] == 6
+    assert sorted(m["completed"]) == sorted(read_done(tmp_path / "out"))
