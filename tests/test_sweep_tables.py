@@ -146,32 +146,28 @@ def test_runs_whose_own_columns_pandas_would_type_otherwise_are_built_run_by_run
             assert list(table.dtypes) == list(a.tables[name].dtypes)
 
 
-@pytest.mark.parametrize("cost", [0.1, 0.0])
-def test_the_manifest_is_rewritten_after_a_chunk_once_the_time_since_pays_for_it(
-    batches, tmp_path, monkeypatch, cost
+def test_the_manifest_is_rewritten_after_a_chunk_once_it_lags_by_more_than_2_percent(
+    batches, tmp_path, monkeypatch
 ):
-    """A manifest whose rewrite takes 0.1 s is rewritten after a chunk only once 5 s (0.1 /
-    ``MANIFEST_SHARE``) have passed since the last; a cheap one after every chunk; at the end
-    of the session always, listing every run."""
+    """With ``MANIFEST_LAG`` at 0.25 (2% in use) and a run a chunk, the manifest is rewritten
+    after each chunk while it lists fewer than 4 runs, then once a quarter more runs were
+    written; at the end of the session always, listing every run."""
     plan, results = batches
-    now = [0.0]
-    monkeypatch.setattr(store_module, "_clock", lambda: now[0])
-    written = []
+    monkeypatch.setattr(store_module, "MANIFEST_LAG", 0.25)
+    listed = []
     real = store_module.write_json_atomic
 
     def write(path, data):
-        now[0] += cost
-        written.append(data["counts"]["ok"])
+        listed.append(len(data["completed"]))
         real(path, data)
 
     monkeypatch.setattr(store_module, "write_json_atomic", write)
     store = SweepStore.open(tmp_path / "out", plan)
     for r in (r for batch in results for r in batch):
-        now[0] += 2.0  # a chunk every 2 s
         store.write_chunk([r])
+    assert listed == [0, 1, 2, 3, 4, 6]  # 5: 1 run since 4 listed, not more than 1
     store.finish("complete")
-    assert store_module.MANIFEST_SHARE == 0.02
-    assert written == ([0, 3, 6, 6] if cost else [0, 1, 2, 3, 4, 5, 6, 6])
+    assert listed[-1] == 6
     m = read_manifest(tmp_path / "out")
     assert m["status"] == "complete" and m["counts"]["ok"] == 6
     assert sorted(m["completed"]) == sorted(read_done(tmp_path / "out"))

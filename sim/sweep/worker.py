@@ -83,7 +83,7 @@ class OutputPlan:
     firm_columns: tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RunTask:
     """Everything a worker needs for one run.
 
