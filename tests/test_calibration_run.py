@@ -267,3 +267,26 @@ def test_cli_prints_the_intervals_and_the_files(serial_run, capsys, tmp_path: Pa
     assert code == 0
     assert "switching.intercept" in out and "fitted.toml" in out and "90% band" in out
     assert np.isfinite(serial_run.epsilon)
+
+
+def test_the_line_progress_ends_the_last_generation_before_its_summary(tmp_path: Path) -> None:
+    """In a log, the last generation's line comes before "N generations, threshold ...", and
+    the predictive phase after it (the summary was printed between the two generations' lines
+    when the line of a phase was printed only as the next began)."""
+    import io
+
+    from sim.calibration.progress import PlainProgress
+
+    stream = io.StringIO()
+    calibrate(
+        MARKET,
+        DATA,
+        TINY,
+        tmp_path / "out",
+        executor=SerialExecutor(),
+        progress=PlainProgress(stream=stream, interval=1e9),
+    )
+    lines = [line.split(":")[0] for line in stream.getvalue().splitlines()]
+    summary = next(i for i, line in enumerate(lines) if line.startswith("1 generation, threshold"))
+    assert lines[summary - 1] == "generation 1" and lines[summary + 1] == "predictive"
+    assert lines.index("prior sample") < summary

@@ -154,7 +154,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         line += f", {held['inside90'].mean():.0%} of the held-out points"
     print(line)
     print(
-        f"{result.generations} generations, threshold {result.epsilon:.3g}; this session "
+        f"{result.generations} generation{'s' * (result.generations != 1)}, threshold "
+        f"{result.epsilon:.3g}; this session "
         f"{result.runs_this_session} runs in {format_seconds(result.seconds)}"
     )
     print(

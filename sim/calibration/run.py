@@ -277,13 +277,14 @@ def calibrate(
             pops = history.get_all_populations()
             epsilon = float(pops["epsilon"].iloc[-1])
             runs_used = int(history.total_nr_simulations)
-            progress.note(
-                f"{t_last + 1} generations, threshold {epsilon:.3g}, {runs_used} runs used"
-            )
             table = intervals(posterior, spec.priors)
             ident = identifiability(posterior, spec.priors)
             draws = draw_posterior(posterior, spec.priors, spec.predictive, spec.seed)
-            progress.set_phase("predictive", len(draws))
+            progress.set_phase("predictive", len(draws))  # a line printer ends the last one
+            progress.note(
+                f"{t_last + 1} generation{'s' * (t_last > 0)}, threshold {epsilon:.3g}, "
+                f"{runs_used} runs used"
+            )
             bands, _ = predictive_bands(observed, sim, draws)
             progress.accepted_so_far(len(draws))
         posterior.to_parquet(store.path("posterior.parquet"), index=False)
