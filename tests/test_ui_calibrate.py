@@ -123,7 +123,9 @@ def test_upload_errors_a_fit_and_the_fitted_market_in_explore(
         assert page.locator(".cx-predictive-png img, img.cx-predictive-png").count() >= 1
         # the table and the bands are drawn before the status line says done (a loaded machine
         # shows the gap): wait for it rather than read it once
-        page.locator(".cx-calibration-status", has_text="done:").wait_for(timeout=120_000)
+        page.locator(".cx-calibration-status", has_text="done: 1 generation,").wait_for(
+            timeout=120_000
+        )
         page.wait_for_timeout(500)
         screenshot(page, "calibrate")
 

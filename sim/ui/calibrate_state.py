@@ -373,7 +373,8 @@ class CalibrateState:
         self.result.value = result
         inside = result.bands.loc[~result.bands["holdout"], "inside90"].mean()
         self.status.value = (
-            f"done: {result.generations} generations, {result.runs_used} runs, "
+            f"done: {result.generations} generation{'s' * (result.generations != 1)}, "
+            f"{result.runs_used} runs, "
             f"{result.seconds:.0f} s; {inside:.0%} of the data inside the 90% band"
         )
         return result
