@@ -132,3 +132,16 @@ def test_check_reports_each_file(tmp_path, capsys) -> None:
     assert out[0].endswith(", 6 firms")
     assert main(["check", "bass_docking"]) == 0
     assert capsys.readouterr().out.strip().endswith("customers, 1 firm")
+
+
+def test_every_commands_help_reads_as_written() -> None:
+    """argparse %-formats a help string but not a description: a "%%" left in one is printed
+    as "%%" (``cxsim robustness --help`` said "a 95%% interval")."""
+    from sim.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    texts = {"cxsim": parser.format_help()}
+    texts.update({name: p.format_help() for name, p in sub.choices.items()})
+    assert len(texts) >= 10 and {"sweep", "robustness", "calibrate"} <= set(texts)
+    assert [name for name, text in texts.items() if "%%" in text or "%(" in text] == []

@@ -300,3 +300,22 @@ def test_a_background_job_can_be_cancelled_and_found_again(tmp_path: Path) -> No
     second.wait(120)
     assert second.state == "complete" and second.skipped == job.done
     assert second.skipped + second.done == second.total == 16
+
+
+def test_the_figures_show_each_claim_whole_and_the_worlds_on_the_edges(study_run) -> None:
+    """The odds chart wraps a long claim on up to three lines instead of cutting it (it used
+    to end at 80 characters with "[...]"); the margin map draws the worlds at the ends of a
+    range whole, not clipped by half at its edges."""
+    from sim.robustness.figures import margin_map, odds_chart
+
+    study, results, _ = study_run
+    analysis = analyze(study, results)
+    long = "the probe's customers, after a year of broken promises, trust it less than the "
+    labels = [long + "steady firm's trust theirs", "short"]
+    fig = odds_chart(analysis.verdicts, "tiny", labels)
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert [t.replace("\n", " ") for t in ticks] == labels
+    assert ticks[0].count("\n") == 2 and "[...]" not in ticks[0]
+    v = next(v for v in analysis.verdicts if v.claim.name == "probe_promises_more")
+    ax = margin_map(v, analysis.worlds, analysis.margins[v.claim.name]).axes[0]
+    assert len(ax.collections) >= 2 and not any(c.get_clip_on() for c in ax.collections[1:3])

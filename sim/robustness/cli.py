@@ -30,7 +30,7 @@ def register(subparsers: Any) -> None:
         description="Sample the plausible worlds (the schema's parameter ranges, a robustness "
         "file's, or a calibration posterior), run each with replicates on the sweep executors "
         "(resumable), and report for each claim of the scenario the share of worlds where it "
-        "holds with a 95%% interval, the parameters that decide it and, with PRIM, the "
+        "holds with a 95% interval, the parameters that decide it and, with PRIM, the "
         "conditions where it flips. See docs/robustness.md.",
     )
     _add_run_options(p)

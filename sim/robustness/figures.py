@@ -85,8 +85,18 @@ def margin_map(
         edgecolors="black",
         linewidths=0.5,
         label="holds",
+        clip_on=False,  # the worlds at the ends of a range lie on the map's edges
     )
-    ax.scatter(xs[~ok_pts], ys[~ok_pts], c="black", marker="x", s=30, linewidths=1.2, label="fails")
+    ax.scatter(
+        xs[~ok_pts],
+        ys[~ok_pts],
+        c="black",
+        marker="x",
+        s=30,
+        linewidths=1.2,
+        label="fails",
+        clip_on=False,
+    )
     if verdict.boxes:
         b = verdict.boxes[0]
         lims = {r.key: r for r in b.restrictions}
@@ -112,7 +122,7 @@ def margin_map(
     ax.set_xlabel(_wrap(f"{parameter_label(x)} ({x})", 55))
     ax.set_ylabel(_wrap(f"{parameter_label(y)} ({y})", 45))
     ax.set_title(_wrap(f"{verdict.claim.label}: {verdict.odds.text}", 62), fontsize=9.5)
-    ax.legend(loc="upper left", fontsize=7.5, framealpha=0.85)
+    ax.legend(loc="best", fontsize=7.5, framealpha=0.85)
     fig.tight_layout()
     return fig
 
@@ -123,7 +133,12 @@ def odds_chart(
     """Each claim's share of worlds where it holds, with its Wilson interval; ``labels``
     replaces the claims' own (claims of several scenarios may read alike)."""
     n = len(verdicts)
-    fig, ax = plt.subplots(figsize=(7.5, 0.55 * n + 1.2), dpi=110)
+    names = [
+        textwrap.fill(textwrap.shorten(name, 135), 46)  # up to three lines, not cut at one
+        for name in (labels or [v.claim.label for v in verdicts])
+    ]
+    lines = max(name.count("\n") + 1 for name in names)
+    fig, ax = plt.subplots(figsize=(7.5, (0.3 + 0.17 * lines) * n + 1.2), dpi=110)
     ys = np.arange(n)[::-1]
     share = np.array([v.odds.share for v in verdicts])
     lo = np.clip(share - np.array([v.odds.low for v in verdicts]), 0, None)
@@ -131,8 +146,7 @@ def odds_chart(
     colors = ["#2b7bba" if s >= 0.95 else "#e08a1e" if s >= 0.5 else "#c0392b" for s in share]
     ax.barh(ys, share, color=colors, alpha=0.85)
     ax.errorbar(share, ys, xerr=[lo, hi], fmt="none", ecolor="black", capsize=3, lw=1)
-    names = labels or [v.claim.label for v in verdicts]
-    ax.set_yticks(ys, [textwrap.shorten(n, 80) for n in names], fontsize=8)
+    ax.set_yticks(ys, names, fontsize=8)
     ax.set_xlim(0, 1)
     ax.set_xlabel("share of plausible worlds where the claim holds (95% Wilson interval)")
     ax.axvline(0.95, color="grey", ls=":", lw=1)
