@@ -122,8 +122,10 @@ def margin_map(
     ax.set_xlabel(_wrap(f"{parameter_label(x)} ({x})", 55))
     ax.set_ylabel(_wrap(f"{parameter_label(y)} ({y})", 45))
     ax.set_title(_wrap(f"{verdict.claim.label}: {verdict.odds.text}", 62), fontsize=9.5)
-    ax.legend(loc="best", fontsize=7.5, framealpha=0.85)
-    fig.tight_layout()
+    # below the map, not on it: a study of a few hundred worlds leaves no empty corner
+    handles, names = ax.get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=len(names), fontsize=7.5, frameon=False)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 
 
@@ -148,6 +150,7 @@ def odds_chart(
     ax.errorbar(share, ys, xerr=[lo, hi], fmt="none", ecolor="black", capsize=3, lw=1)
     ax.set_yticks(ys, names, fontsize=8)
     ax.set_xlim(0, 1)
+    ax.set_ylim(-0.6, n - 0.4)
     ax.set_xlabel("share of plausible worlds where the claim holds (95% Wilson interval)")
     ax.axvline(0.95, color="grey", ls=":", lw=1)
     if title:
