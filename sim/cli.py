@@ -427,6 +427,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``cxsim``; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    code = 1
+    try:
+        code = _run(args)
+        return code
+    finally:
+        if code not in (0, 1) and "multiprocessing.forkserver" in sys.modules:
+            from sim.sweep.context import stop_server
+
+            stop_server()  # a pooled command's fork server may still be warming up
+
+
+def _run(args: argparse.Namespace) -> int:
+    """The command's exit code: 0 done, 1 done with failures or a reader gone, 2 a user error,
+    130 interrupted."""
     started = time.perf_counter()
     try:
         code = int(args.func(args) or 0)

@@ -76,6 +76,11 @@ def register(subparsers: Any) -> None:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Run (or resume) a calibration and print the posterior's intervals."""
     start_pool_early(args)
+    from sim.scenario import load_scenario
+
+    # before the calibration's own imports (pyabc, SciPy: 1.8 s): a mistyped scenario is
+    # told at once
+    scenario = load_scenario(args.scenario)
     from rich.console import Console
     from rich.table import Table
 
@@ -83,7 +88,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from sim.calibration.run import CalibrationInterrupted, calibrate
     from sim.calibration.spec import load_calibration
     from sim.cli import CliError
-    from sim.scenario import load_scenario
     from sim.sweep.cli import _executor, _raise_interrupt
     from sim.sweep.progress import format_seconds
 
@@ -94,7 +98,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             "cxsim calibrate needs pyabc, which the 'calibrate' extra installs: "
             "pip install -e '.[calibrate]' (make install does)"
         ) from None
-    scenario = load_scenario(args.scenario)
     spec = load_calibration(args.calibration, scenario)
     if args.seed is not None and args.seed < 0:
         raise CliError(f"--seed: expected a number >= 0, got {args.seed}")
