@@ -207,7 +207,6 @@ def _run_missing(
     todo = list(missing_runs(plan, store.done, retry_failed))
     report.skipped = len(plan.tasks) - len(todo)
     per_chunk = chunk_runs or default_chunk_runs(len(todo), ex.workers)
-    labels = {t.run_id: (t.label, t.replicate) for t in plan.tasks}
     buffer: list[RunResult] = []
     first_unwritten = 0.0
     seen: set[str] = set()
@@ -246,8 +245,10 @@ def _run_missing(
                     report.ok += 1
                 else:
                     report.failed += 1
-                    label, rep = labels[result.run_id]
-                    report.failures.append((result.run_id, label, rep, result.error))
+                    task = store.task(result.run_id)
+                    report.failures.append(
+                        (result.run_id, task.label, task.replicate, result.error)
+                    )
                 if progress is not None:
                     progress.update(result)
                 if by_run and due():

@@ -243,6 +243,10 @@ class SweepStore:
 
     # -- writing -------------------------------------------------------------------------------
 
+    def task(self, run_id: str) -> RunTask:
+        """The plan's task of ``run_id``."""
+        return self._tasks[run_id]
+
     @property
     def session(self) -> dict[str, Any]:
         """This session's entry in the manifest."""
