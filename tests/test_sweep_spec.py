@@ -13,7 +13,7 @@ import pytest
 
 from sim.sweep.design import build_design, column_type
 from sim.sweep.plan import build_plan
-from sim.sweep.seeds import point_id, run_id, run_seed, seed_key
+from sim.sweep.seeds import point_id, run_id, run_ids, run_seed, seed_key
 from sim.sweep.spec import SpecError, load_spec
 
 FIXTURE = str(Path(__file__).parent / "fixtures" / "sweep" / "tiny.toml")
@@ -295,6 +295,10 @@ def test_point_and_run_ids_are_canonical():
     assert point_id({"a": 1}) != point_id({"a": 1.0})
     assert run_id({"a": 1}, 0) != run_id({"a": 1}, 1)
     assert point_id({"a": np.float64(0.5)}) == point_id({"a": 0.5})
+    # a point's ids at once are its ids one by one (the plan takes them at once)
+    point = {"b": 0.5, "a": [1, 2], "c": "x"}
+    assert run_ids(point, 4) == [run_id(point, r) for r in range(4)]
+    assert run_id(point, 2) == "0e27c3fff9e0bba7"  # ids, hence seeds, of earlier sweeps kept
 
 
 def test_common_random_numbers_share_seeds_across_points():

@@ -34,7 +34,7 @@ from sim.scenario import (
 )
 from sim.sweep.design import Design, build_design
 from sim.sweep.outcomes import Outcome, market_metric_names, parse_outcome
-from sim.sweep.seeds import canonical, run_id, seed_key
+from sim.sweep.seeds import canonical, run_ids, seed_key
 from sim.sweep.spec import SpecError, SweepSpec, load_spec
 from sim.sweep.worker import FIRM_KEYS, MARKET_KEYS, OutputPlan, RunTask
 
@@ -266,8 +266,7 @@ def build_plan(spec: SweepSpec | str | Path | dict[str, Any]) -> Plan:
 
     tasks = []
     for pt in design.points:
-        for r in range(spec.replicates):
-            rid = run_id(pt.overrides, r)
+        for r, rid in enumerate(run_ids(pt.overrides, spec.replicates)):
             tasks.append(
                 RunTask(
                     run_id=rid,
