@@ -139,7 +139,7 @@ def odds_chart(
         textwrap.fill(textwrap.shorten(name, 135), 46)  # up to three lines, not cut at one
         for name in (labels or [v.claim.label for v in verdicts])
     ]
-    lines = max(name.count("\n") + 1 for name in names)
+    lines = max((name.count("\n") + 1 for name in names), default=1)
     fig, ax = plt.subplots(figsize=(7.5, (0.3 + 0.17 * lines) * n + 1.2), dpi=110)
     ys = np.arange(n)[::-1]
     share = np.array([v.odds.share for v in verdicts])
