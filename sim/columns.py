@@ -10,7 +10,7 @@ This module must never import anything from the package.
 
 from __future__ import annotations
 
-__all__ = ["FIRM_COLUMNS", "MARKET_COLUMNS"]
+__all__ = ["FIRM_COLUMNS", "MARKET_COLUMNS", "RANGES", "metric_range"]
 
 CUSTOMER_VIEW = (
     "nps",
@@ -84,3 +84,45 @@ MARKET_COLUMNS = (
     "revenue",
     "profit",
 )
+
+_COUNTS = (
+    "customers",
+    "served",
+    "unserved",
+    "acquired",
+    "switched_in",
+    "switched",
+    "churned",
+    "failures",
+    "complaints",
+    "answered",
+    "active_firms",
+    "firm_exits",
+)
+
+RANGES: dict[str, tuple[float, float]] = {
+    "share": (0.0, 1.0),
+    "penetration": (0.0, 1.0),
+    "retention_weekly": (0.0, 1.0),
+    "retention_annual": (0.0, 1.0),
+    "nps": (-100.0, 100.0),
+    "satisfaction": (0.0, 10.0),
+    "trust": (0.0, 1.0),
+    "commitment": (0.0, 1.0),
+    "control_mutuality": (0.0, 1.0),
+    "mindset": (-1.0, 1.0),
+    "attitude": (-1.0, 1.0),
+    "intention_to_stay": (0.0, 1.0),
+    **{name: (0.0, float("inf")) for name in _COUNTS},
+}
+"""The values a metric can take (docs/MODEL.md, "What is measured"): an interval of its mean over
+replicates is drawn and written within them (a t-interval over a few replicates near a bound
+reaches past it: a share difference of +0.90 over five runs, four of them at 1.0, had the
+interval +0.61 to +1.18). Metrics not listed (money, word of mouth, review scores, expectations
+on the attribute scale weighted by a segment's weights) have none."""
+
+
+def metric_range(metric: str) -> tuple[float, float]:
+    """:data:`RANGES` of a column (``satisfaction[banking]`` is ``satisfaction``'s);
+    ``(-inf, inf)`` for a metric without one."""
+    return RANGES.get(metric.partition("[")[0], (float("-inf"), float("inf")))

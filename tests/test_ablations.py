@@ -97,6 +97,32 @@ def load_headline(name: str) -> Headline:
     return ablate.load_headlines()[name]
 
 
+def test_a_headlines_interval_stays_within_what_its_claim_can_take() -> None:
+    """overpromise_vs_honest's headline (Straight Talk's share minus Big Promises') over five
+    replicates, four at 1.0: the t-interval +0.61 to +1.18 is written +0.61 to +1.00, and the
+    verdicts do not move."""
+    from sim.robustness.margins import margin_range
+
+    h = load_headline("overpromise_vs_honest")
+    within = margin_range(h.parsed())
+    assert within == (-1.0, 1.0)
+    values = pd.DataFrame(
+        {
+            "point": [0] * 5 + [1] * 5,
+            "label": [ALL_ON] * 5 + ["reviews off"] * 5,
+            "replicate": list(range(5)) * 2,
+            "value": [1.0, 1.0, 1.0, 1.0, 0.485, 1.0, 1.0, 0.2, 0.3, 0.1],
+        }
+    )
+    raw = ablate.summarise(values).set_index("label")
+    kept = ablate.summarise(values, within=within).set_index("label")
+    assert raw.loc[ALL_ON, "ci_high"] > 1.15 and kept.loc[ALL_ON, "ci_high"] == 1.0
+    assert kept.loc[ALL_ON, "ci_low"] == raw.loc[ALL_ON, "ci_low"] == pytest.approx(0.611, abs=1e-3)
+    assert (kept["ci_low"] >= -1).all() and (kept["diff_low"] >= -2).all()
+    assert kept["verdict"].tolist() == raw["verdict"].tolist()
+    assert kept["changed"].tolist() == raw["changed"].tolist()
+
+
 def _summary(rows: list[tuple[str | None, float, float, float, float, float]]) -> pd.DataFrame:
     out = []
     for switch, mean, low, high, dlow, dhigh in rows:

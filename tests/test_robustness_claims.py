@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from sim.robustness.claims import ClaimError, parse_claim, scenario_claims
-from sim.robustness.margins import claim_margins, holds, world_margins
+from sim.robustness.margins import claim_margins, holds, margin_range, world_margins
 from sim.scenario import ScenarioError, list_scenarios, load_scenario
 
 FIRMS = ["Heads Up", "Silent"]
@@ -258,3 +258,25 @@ def test_a_run_whose_market_stopped_early_has_no_final_value() -> None:
     # what it reached is still read: year 1 = steps 1-2, the last one (1.0 - 0.0)
     assert claim_margins([early], None, firms, final_step=4).loc["r3", "c"] == pytest.approx(1.0)
     assert claim_margins([final], None, firms).loc["r3", "c"] == pytest.approx(1.0)  # as stored
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("firms.Heads Up.share > firms.Silent.share", (-1.0, 1.0)),
+        ("firms.Heads Up.share > 0.3", (-0.3, 0.7)),
+        ("firms.Heads Up.share < 0.3", (-0.7, 0.3)),
+        ("nps >= 20 + firms.Silent.nps / 2", (-170.0, 130.0)),
+        ("abs(firms.Heads Up.mindset - firms.Silent.mindset) < 0.1", (-1.9, 0.1)),
+        ("min(firms.Heads Up.trust, firms.Silent.commitment) > 0.5", (-0.5, 0.5)),
+        ("firms.Heads Up.customers > firms.Silent.customers", (-math.inf, math.inf)),
+        ("firms.Heads Up.profit > 0", (-math.inf, math.inf)),
+        ("firms.Heads Up.share * firms.Heads Up.profit > 1", (-math.inf, math.inf)),
+        ("firms.Heads Up.share / firms.Silent.share > 1", (-math.inf, math.inf)),
+        ("firms.Heads Up.share / 2 > 0", (0.0, 0.5)),
+    ],
+)
+def test_a_margin_lies_within_what_its_metrics_can_take(text, expected) -> None:
+    """Interval arithmetic over the claim's expression, from ``sim.columns.RANGES``."""
+    low, high = margin_range(_parse(text))
+    assert (low, high) == pytest.approx(expected)

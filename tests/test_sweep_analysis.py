@@ -54,6 +54,17 @@ def test_add_ci_level():
     assert df["half_width"].iloc[0] == pytest.approx(1.8331129 / np.sqrt(10), rel=1e-6)
 
 
+def test_an_interval_is_kept_within_what_the_metric_can_take():
+    """Two shares of 0.02 and 0.08: the t-interval is 0.05 +- 0.38, drawn as 0 to 0.43."""
+    df = add_ci(pd.DataFrame({"n": [2], "mean": [0.05], "sd": [np.std([0.02, 0.08], ddof=1)]}))
+    half = df["half_width"].iloc[0]
+    assert half == pytest.approx(12.706205 * 0.0424264 / np.sqrt(2), rel=1e-5)
+    assert df["ci_low"].iloc[0] == pytest.approx(0.05 - half) and 0.05 - half < 0
+    kept = add_ci(df[["n", "mean", "sd"]], within=(0.0, 1.0))
+    assert kept["ci_low"].iloc[0] == 0.0 and kept["ci_high"].iloc[0] == pytest.approx(0.05 + half)
+    assert kept["half_width"].iloc[0] == half  # the statistic itself is not changed
+
+
 # -- sensitivity on known functions -----------------------------------------------------------
 
 
@@ -185,6 +196,9 @@ def test_summary_has_one_row_per_point_with_replicate_statistics(grid):
     assert row["sd"] == pytest.approx(raw.std(ddof=1))
     shares = s[(s["outcome"] == "firms.share")].groupby("point")["mean"].sum()
     assert np.allclose(shares, 1.0)  # shares within the industry add up
+    # every interval within what its metric can take (shares, retention and trust in 0..1)
+    assert (s["ci_low"] >= 0).all() and (s["ci_high"] <= 1).all()
+    assert ((s["mean"] - s["half_width"] < 0) | (s["mean"] + s["half_width"] > 1)).any()
 
 
 def test_summary_at_an_earlier_step_and_timeseries(grid):

@@ -290,7 +290,11 @@ def headline_values(results: sim.sweep.SweepResults, headline: Headline) -> pd.D
     return runs.sort_values(["point", "replicate"]).reset_index(drop=True)
 
 
-def _ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float, int]:
+def _ci(
+    values: np.ndarray,
+    level: float = 0.95,
+    within: tuple[float, float] = (-math.inf, math.inf),
+) -> tuple[float, float, float, int]:
     v = values[~np.isnan(values)]
     n = len(v)
     if n == 0:
@@ -299,7 +303,7 @@ def _ci(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float, i
     if n < 2:
         return mean, math.nan, math.nan, n
     half = float(stats.t.ppf((1 + level) / 2, n - 1) * v.std(ddof=1) / math.sqrt(n))
-    return mean, mean - half, mean + half, n
+    return mean, max(mean - half, within[0]), min(mean + half, within[1]), n
 
 
 def verdict(low: float, high: float) -> str:
@@ -313,9 +317,18 @@ def verdict(low: float, high: float) -> str:
     return "undecided"
 
 
-def summarise(values: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+def summarise(
+    values: pd.DataFrame,
+    level: float = 0.95,
+    within: tuple[float, float] = (-math.inf, math.inf),
+) -> pd.DataFrame:
     """Per point: the headline's mean and interval, its verdict, and the paired difference from
     all on (replicate by replicate; common random numbers make the pairs).
+
+    ``within`` is what the headline can take (``sim.robustness.margins.margin_range`` of its
+    claim): the t-intervals' ends are kept within it, a paired difference's within its width
+    (a share difference's interval over five replicates, four of them at 1.0, reached +1.18).
+    A range that holds 0 leaves every verdict as it was.
 
     Returns
     -------
@@ -327,9 +340,10 @@ def summarise(values: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     base = values[values["label"] == ALL_ON].set_index("replicate")["value"]
     rows = []
     for (point, label), g in values.groupby(["point", "label"], sort=True):
-        mean, low, high, n = _ci(g["value"].to_numpy(float), level)
+        mean, low, high, n = _ci(g["value"].to_numpy(float), level, within)
         paired = g.set_index("replicate")["value"] - base
-        d, dlow, dhigh, _ = _ci(paired.dropna().to_numpy(float), level)
+        width = within[1] - within[0]
+        d, dlow, dhigh, _ = _ci(paired.dropna().to_numpy(float), level, (-width, width))
         off = None if label == ALL_ON else label.removesuffix(" off")
         rows.append(
             {

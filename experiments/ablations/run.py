@@ -28,6 +28,7 @@ import ablate  # noqa: E402
 import report  # noqa: E402
 
 import sim.sweep  # noqa: E402
+from sim.robustness.margins import margin_range  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
 
 ROOT = HERE.parent.parent
@@ -111,8 +112,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: {len(values)} of {planned} runs finished; resume it first")
             missing.append(name)
             continue
-        summary = ablate.summarise(values)
         scenario = load_scenario(h.scenario)
+        summary = ablate.summarise(values, within=margin_range(h.parsed(scenario)))
         reasons = ablate.applicable(scenario)
         result = report.ScenarioResult(
             headline=h,

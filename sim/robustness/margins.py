@@ -13,12 +13,15 @@ This module never imports the model, the UI or an executor.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
+from sim.columns import metric_range
 from sim.robustness.claims import Call, Claim, Const, Node, Op, Ref
 
-__all__ = ["claim_margins", "holds", "world_margins"]
+__all__ = ["claim_margins", "holds", "margin_range", "world_margins"]
 
 
 def _ref_values(
@@ -78,6 +81,48 @@ def _eval(
             if node.name == "min"
             else frame.max(axis=1, skipna=False)
         )
+    raise TypeError(f"not a claim node: {node!r}")  # pragma: no cover
+
+
+def margin_range(claim: Claim) -> tuple[float, float]:
+    """The values ``claim``'s margin can take, from the ranges of the metrics it reads
+    (``sim.columns.metric_range``) by interval arithmetic: ``(-inf, inf)`` where one has none.
+    A share difference lies in -1..1, "A's share > 0.3" in -0.3..0.7; an interval of a margin
+    over replicates is kept within them."""
+    left, right = _range(claim.left), _range(claim.right)
+    a, b = (left, right) if claim.op in (">", ">=") else (right, left)
+    return a[0] - b[1], a[1] - b[0]
+
+
+def _range(node: Node) -> tuple[float, float]:
+    if isinstance(node, Const):
+        return node.value, node.value
+    if isinstance(node, Ref):
+        return metric_range(node.outcome.metric)
+    if isinstance(node, Op):
+        (a0, a1), (b0, b1) = _range(node.left), _range(node.right)
+        if node.op == "+":
+            return a0 + b0, a1 + b1
+        if node.op == "-":
+            return a0 - b1, a1 - b0
+        if node.op == "/" and b0 <= 0.0 <= b1:
+            return -math.inf, math.inf
+        with np.errstate(invalid="ignore"):
+            corners = (
+                np.array([a0 * b0, a0 * b1, a1 * b0, a1 * b1])
+                if node.op == "*"
+                else np.array([a0 / b0, a0 / b1, a1 / b0, a1 / b1])
+            )
+        if np.isnan(corners).any():  # 0 x inf: no bound
+            return -math.inf, math.inf
+        return float(corners.min()), float(corners.max())
+    if isinstance(node, Call):
+        ranges = [_range(a) for a in node.args]
+        if node.name == "abs":
+            (lo, hi) = ranges[0]
+            return (lo, hi) if lo >= 0 else (-hi, -lo) if hi <= 0 else (0.0, max(-lo, hi))
+        pick = min if node.name == "min" else max
+        return pick(r[0] for r in ranges), pick(r[1] for r in ranges)
     raise TypeError(f"not a claim node: {node!r}")  # pragma: no cover
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.columns import metric_range
 from sim.sweep.outcomes import Outcome, parse_outcome
 
 if TYPE_CHECKING:
@@ -49,10 +50,16 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def add_ci(df: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+def add_ci(
+    df: pd.DataFrame,
+    level: float = 0.95,
+    within: tuple[float, float] = (-np.inf, np.inf),
+) -> pd.DataFrame:
     """Add ``half_width``, ``ci_low`` and ``ci_high`` from columns ``n``, ``mean`` and ``sd``.
 
-    The interval is ``mean +- t_{(1+level)/2, n-1} * sd / sqrt(n)``; NaN where ``n < 2``.
+    The interval is ``mean +- t_{(1+level)/2, n-1} * sd / sqrt(n)``, its ends kept ``within``
+    the values the metric can take (``sim.columns.metric_range``: a share's interval over two
+    replicates reached below 0); ``half_width`` is the t half-width itself. NaN where ``n < 2``.
     """
     out = df.copy()
     n = out["n"].to_numpy(float)
@@ -61,8 +68,8 @@ def add_ci(df: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
         t = np.where(n >= 2, stats.t.ppf((1 + level) / 2, np.maximum(n - 1, 1)), np.nan)
         half = t * sd / np.sqrt(n)
     out["half_width"] = half
-    out["ci_low"] = out["mean"] - half
-    out["ci_high"] = out["mean"] + half
+    out["ci_low"] = np.clip(out["mean"] - half, *within)
+    out["ci_high"] = np.clip(out["mean"] + half, *within)
     return out
 
 
@@ -71,6 +78,7 @@ def mean_ci(
     by: Sequence[str],
     value: str,
     level: float = 0.95,
+    within: tuple[float, float] = (-np.inf, np.inf),
 ) -> pd.DataFrame:
     """Mean and t-based confidence interval of ``value`` per group of ``by``, in DuckDB.
 
@@ -84,6 +92,8 @@ def mean_ci(
         The numeric column; NaN and NULL count as missing.
     level
         Confidence level.
+    within
+        The values ``value`` can take: the interval's ends are kept within them.
 
     Returns
     -------
@@ -100,7 +110,7 @@ def mean_ci(
         rel = rel.order(keys)
     df = rel.df()
     df["n"] = df["n"].astype(int)
-    return add_ci(df, level)
+    return add_ci(df, level, within)
 
 
 def parse_outcomes(results: SweepResults, texts: Sequence[str]) -> list[Outcome]:
@@ -148,7 +158,7 @@ def outcome_ci(
     """Mean and CI of an outcome per group of ``by`` (plus ``firm`` for per-firm outcomes)."""
     rel = outcome_values(results, outcome, at)
     keys = [*by, "firm"] if outcome.per_firm else list(by)
-    return mean_ci(rel, keys, "value", level)
+    return mean_ci(rel, keys, "value", level, metric_range(outcome.metric))
 
 
 def point_summary(
@@ -215,4 +225,4 @@ def timeseries(
     if outcome.firm:
         sql += f" WHERE name = {_literal(outcome.firm)}"
     keys = [*by, *(["firm"] if outcome.per_firm else []), "step", "year"]
-    return mean_ci(results.sql(sql), keys, "value", level)
+    return mean_ci(results.sql(sql), keys, "value", level, metric_range(outcome.metric))
