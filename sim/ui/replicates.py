@@ -21,6 +21,7 @@ differences with 95% confidence intervals.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import queue as queue_module
 import sys
@@ -36,6 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.columns import metric_range
 from sim.metrics import served_per_industry
 from sim.sweep import context
 
@@ -74,15 +76,17 @@ FIRM_METRICS: dict[str, tuple[str, float]] = {
 }
 """Per-firm metrics compared: column -> (title with unit, display scale)."""
 
+SERVED_SHARE_RANGE = (0.0, 1.0)
+"""``served_share``, computed here (:func:`served_per_industry`), is a share of customers."""
+
 LIMITS: dict[str, tuple[float, float]] = {
-    "retention_annual": (0.0, 100.0),
-    "nps": (-100.0, 100.0),
-    "satisfaction": (0.0, 10.0),
-    "trust": (0.0, 1.0),
-    "served_share": (0.0, 100.0),
-    "share": (0.0, 100.0),
+    metric: (low * scale, high * scale)
+    for metric, (_, scale) in {**MARKET_METRICS, **FIRM_METRICS}.items()
+    for low, high in [SERVED_SHARE_RANGE if metric == "served_share" else metric_range(metric)]
+    if math.isfinite(low) and math.isfinite(high)
 }
-"""Range of each bounded metric on the display scale (bands are drawn within it)."""
+"""Range of each bounded metric on the display scale (bands are drawn within it): the range
+``sim.columns.metric_range`` gives it, times its display scale."""
 
 _PROGRESS: Any = None
 
