@@ -194,3 +194,10 @@ def test_switching_off_the_trust_channel_removes_most_of_the_overpromisers_trust
     assert abs(choice["mean"] - on["mean"]) < 0.25 * on["mean"]
     text = ablate.carried_by(summary.reset_index())
     assert "`trust_promises` (-0." in text  # named first among the switches that move it most
+
+
+def test_the_page_shows_the_command_that_makes_it_again() -> None:
+    import run
+
+    assert run._command({run.REPLICATES}).endswith("experiments/ablations/run.py")
+    assert run._command({5}).endswith("run.py --replicates 5")

@@ -33,6 +33,18 @@ from sim.scenario import load_scenario  # noqa: E402
 
 ROOT = HERE.parent.parent
 DOC = ROOT / "docs" / "ablations.md"
+REPLICATES = 10
+"""Runs per condition unless ``--replicates`` says otherwise."""
+
+
+def _command(replicates: set[int]) -> str:
+    """The command that makes the page again: with ``--replicates`` unless the runs used the
+    default (the page of 3 December was made with 5 and showed the command without it, which
+    runs 10)."""
+    command = "nice -n 10 .venv/bin/python experiments/ablations/run.py"
+    if replicates != {REPLICATES}:
+        command += f" --replicates {max(replicates)}"
+    return command
 
 
 def _timings(out: Path) -> dict[str, float]:
@@ -44,7 +56,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run the ablations asked for, then write the page from every scenario's results."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--only", nargs="+", metavar="SCENARIO", help="run only these scenarios")
-    p.add_argument("--replicates", type=int, default=10, help="runs per condition (default 10)")
+    p.add_argument(
+        "--replicates",
+        type=int,
+        default=REPLICATES,
+        help=f"runs per condition (default {REPLICATES})",
+    )
     p.add_argument("--workers", type=int, default=None, help="local processes (default: cores)")
     p.add_argument("--dask", metavar="ADDRESS", help="a Dask scheduler address, or 'local'")
     p.add_argument("--customers", type=int, help="market size (default: headlines.toml's)")
@@ -139,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             results,
             args.doc,
             figures.name,
-            command="nice -n 10 .venv/bin/python experiments/ablations/run.py",
+            command=_command({r.replicates for r in results}),
             workers=workers,
             machine=machine,
             missing=missing,
