@@ -84,7 +84,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from sim.calibration.progress import make_progress
+    from sim.calibration.progress import generations, make_progress
     from sim.calibration.run import CalibrationInterrupted, calibrate
     from sim.calibration.spec import load_calibration
     from sim.cli import CliError
@@ -157,8 +157,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         line += f", {held['inside90'].mean():.0%} of the held-out points"
     print(line)
     print(
-        f"{result.generations} generation{'s' * (result.generations != 1)}, threshold "
-        f"{result.epsilon:.3g}; this session "
+        f"{generations(result.generations)}, threshold {result.epsilon:.3g}; this session "
         f"{result.runs_this_session} runs in {format_seconds(result.seconds)}"
     )
     print(

@@ -18,7 +18,12 @@ from typing import Any, TextIO
 
 from sim.sweep.progress import format_seconds
 
-__all__ = ["CalibrationProgress", "PlainProgress", "RichProgress", "make_progress"]
+__all__ = ["CalibrationProgress", "PlainProgress", "RichProgress", "generations", "make_progress"]
+
+
+def generations(n: int) -> str:
+    """``"1 generation"``, ``"3 generations"``: how a search's length is told (CLI, log, UI)."""
+    return f"{n} generation{'s' * (n != 1)}"
 
 
 class CalibrationProgress:

@@ -26,7 +26,7 @@ import tomli_w
 from sim.calibration.data import ObservedData, read_observed
 from sim.calibration.errors import DataError
 from sim.calibration.priors import Prior
-from sim.calibration.progress import CalibrationProgress
+from sim.calibration.progress import CalibrationProgress, generations
 from sim.calibration.spec import CalibrationSpec, load_calibration
 from sim.calibration.store import CalibrationStore
 from sim.calibration.summaries import Summaries
@@ -282,8 +282,7 @@ def calibrate(
             draws = draw_posterior(posterior, spec.priors, spec.predictive, spec.seed)
             progress.set_phase("predictive", len(draws))  # a line printer ends the last one
             progress.note(
-                f"{t_last + 1} generation{'s' * (t_last > 0)}, threshold {epsilon:.3g}, "
-                f"{runs_used} runs used"
+                f"{generations(t_last + 1)}, threshold {epsilon:.3g}, {runs_used} runs used"
             )
             bands, _ = predictive_bands(observed, sim, draws)
             progress.accepted_so_far(len(draws))

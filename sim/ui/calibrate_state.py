@@ -22,7 +22,7 @@ import solara.lab
 
 from sim.calibration.data import ObservedData, read_observed
 from sim.calibration.errors import CalibrationError
-from sim.calibration.progress import CalibrationProgress
+from sim.calibration.progress import CalibrationProgress, generations
 from sim.params import Params, parameter_range, plausible_ranges
 from sim.ui.fields import BEHAVIOUR_SECTIONS
 from sim.ui.state import SessionState
@@ -373,8 +373,7 @@ class CalibrateState:
         self.result.value = result
         inside = result.bands.loc[~result.bands["holdout"], "inside90"].mean()
         self.status.value = (
-            f"done: {result.generations} generation{'s' * (result.generations != 1)}, "
-            f"{result.runs_used} runs, "
+            f"done: {generations(result.generations)}, {result.runs_used} runs, "
             f"{result.seconds:.0f} s; {inside:.0%} of the data inside the 90% band"
         )
         return result
