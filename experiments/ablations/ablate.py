@@ -338,11 +338,11 @@ def summarise(
         interval excludes 0), in design order.
     """
     base = values[values["label"] == ALL_ON].set_index("replicate")["value"]
+    width = within[1] - within[0]  # a paired difference of two headlines lies within +-width
     rows = []
     for (point, label), g in values.groupby(["point", "label"], sort=True):
         mean, low, high, n = _ci(g["value"].to_numpy(float), level, within)
         paired = g.set_index("replicate")["value"] - base
-        width = within[1] - within[0]
         d, dlow, dhigh, _ = _ci(paired.dropna().to_numpy(float), level, (-width, width))
         off = None if label == ALL_ON else label.removesuffix(" off")
         rows.append(

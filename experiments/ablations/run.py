@@ -130,11 +130,12 @@ def main(argv: list[str] | None = None) -> int:
             missing.append(name)
             continue
         scenario = load_scenario(h.scenario)
-        summary = ablate.summarise(values, within=margin_range(h.parsed(scenario)))
+        claim = h.parsed(scenario)
+        summary = ablate.summarise(values, within=margin_range(claim))
         reasons = ablate.applicable(scenario)
         result = report.ScenarioResult(
             headline=h,
-            claim=h.parsed(scenario),
+            claim=claim,
             summary=summary,
             skipped={s: why for s, why in reasons.items() if why},
             runs=len(values),

@@ -107,15 +107,13 @@ def _range(node: Node) -> tuple[float, float]:
             return a0 - b1, a1 - b0
         if node.op == "/" and b0 <= 0.0 <= b1:
             return -math.inf, math.inf
-        with np.errstate(invalid="ignore"):
-            corners = (
-                np.array([a0 * b0, a0 * b1, a1 * b0, a1 * b1])
-                if node.op == "*"
-                else np.array([a0 / b0, a0 / b1, a1 / b0, a1 / b1])
-            )
-        if np.isnan(corners).any():  # 0 x inf: no bound
+        if node.op == "*":
+            corners = (a0 * b0, a0 * b1, a1 * b0, a1 * b1)
+        else:  # b0 and b1 on one side of 0, not 0
+            corners = (a0 / b0, a0 / b1, a1 / b0, a1 / b1)
+        if any(math.isnan(c) for c in corners):  # 0 x inf: no bound
             return -math.inf, math.inf
-        return float(corners.min()), float(corners.max())
+        return min(corners), max(corners)
     if isinstance(node, Call):
         ranges = [_range(a) for a in node.args]
         if node.name == "abs":
