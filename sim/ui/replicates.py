@@ -79,12 +79,17 @@ FIRM_METRICS: dict[str, tuple[str, float]] = {
 SERVED_SHARE_RANGE = (0.0, 1.0)
 """``served_share``, computed here (:func:`served_per_industry`), is a share of customers."""
 
-LIMITS: dict[str, tuple[float, float]] = {
-    metric: (low * scale, high * scale)
-    for metric, (_, scale) in {**MARKET_METRICS, **FIRM_METRICS}.items()
-    for low, high in [SERVED_SHARE_RANGE if metric == "served_share" else metric_range(metric)]
-    if math.isfinite(low) and math.isfinite(high)
-}
+
+def _display_ranges() -> dict[str, tuple[float, float]]:
+    out = {}
+    for metric, (_, scale) in {**MARKET_METRICS, **FIRM_METRICS}.items():
+        low, high = SERVED_SHARE_RANGE if metric == "served_share" else metric_range(metric)
+        if math.isfinite(low) and math.isfinite(high):
+            out[metric] = (low * scale, high * scale)
+    return out
+
+
+LIMITS: dict[str, tuple[float, float]] = _display_ranges()
 """Range of each bounded metric on the display scale (bands are drawn within it): the range
 ``sim.columns.metric_range`` gives it, times its display scale."""
 
