@@ -6,8 +6,10 @@ Definitions (docs/MODEL.md, section "Observation"):
   recommend?" rounds to 9-10 minus the share that rounds to 0-6 (L >= 8.5 and L < 6.5), with
   the answer L = S + a personal offset (``recommend_answer``): recommendations are a different
   question from satisfaction and run higher, with wide personal response styles.
-- **Retention**: weekly = 1 - churned / customers at the start of the step; annual = (1 - c) **
-  steps_per_year with c the churn rate per step over the last year (fewer steps at the start).
+- **Retention**: weekly = 1 - lost / customers at the start of the step, with lost the
+  customers of the start who left (``lost_from_start``: churned, at most the start's count);
+  annual = (1 - c) ** steps_per_year with c the same rate per step over the last year (fewer
+  steps at the start).
 - **Expectation gap**: mean over the customers served this step of ``sum_k w[k] (E[k] - X[k])``,
   with E the expectation they judged the experience against.
 - **Control mutuality**: answered / made complaints, over customers who ever complained.
@@ -123,6 +125,29 @@ def _wmean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
         return np.where(total > 0, weighted / np.where(total > 0, total, 1.0), np.nan)
 
 
+def lost_from_start(churned: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """The customers a firm had at the start of a step who left during it: ``min(churned, base)``.
+
+    A step loses customers in switching, before acquisition, and when a firm exits, after it
+    (``sim.rules.economics``). So only an exit loses customers won in the same step, and it
+    loses every customer of the start: there the churned count exceeds the start's by those
+    won that step, who were never in the base. Retention divides this, not ``churned``, by
+    the start's count; ``churned`` stays the whole flow, so that customers at the end = base +
+    acquired + switched in - churned.
+
+    Parameters
+    ----------
+    churned, base
+        Customers lost this step and customers at its start, of the same shape.
+
+    Returns
+    -------
+    numpy.ndarray
+        The lost customers who were in the base.
+    """
+    return np.minimum(churned, base)
+
+
 def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(b > 0, a / np.where(b > 0, b, 1.0), np.nan)
@@ -167,7 +192,7 @@ class BatchRecorder:
 
     def account(self, batch: MarketBatch, scratch: BatchScratch) -> None:
         """Book the step's flows (run every step, recorded or not)."""
-        self._churn[:, self._pos] = scratch.churned
+        self._churn[:, self._pos] = lost_from_start(scratch.churned, scratch.base)
         self._base[:, self._pos] = scratch.base
         self._pos = (self._pos + 1) % self._churn.shape[1]
         self._filled = min(self._filled + 1, self._churn.shape[1])
@@ -226,7 +251,9 @@ class BatchRecorder:
         retention_annual, _ = self.annual_retention()
         base = scratch.base
         with np.errstate(invalid="ignore", divide="ignore"):
-            retention_weekly = np.where(base > 0, 1.0 - scratch.churned / base, np.nan)
+            retention_weekly = np.where(
+                base > 0, 1.0 - lost_from_start(scratch.churned, base) / base, np.nan
+            )
             share = np.where(served_in_industry > 0, fs.customers / served_in_industry, 0.0)
         eco = batch.params.economics
         margin = fs.price - unit_costs(batch) - fs.retention
@@ -327,7 +354,9 @@ class BatchRecorder:
             "wom_volume": pos + neg,
             "wom_ratio": _ratio(pos, neg),
             "retention_weekly": np.where(
-                base > 0, 1 - _ratio(scratch.churned.sum(axis=1), base), np.nan
+                base > 0,
+                1 - _ratio(lost_from_start(scratch.churned, scratch.base).sum(axis=1), base),
+                np.nan,
             ),
             "retention_annual": retention_annual,
             "churned": scratch.churned.sum(axis=1),

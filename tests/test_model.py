@@ -224,6 +224,33 @@ def test_bit_identical_in_a_fresh_process() -> None:
     assert out.stdout.strip() == here
 
 
+def test_retention_at_a_firms_exit_counts_only_the_customers_it_had() -> None:
+    """At its exit a firm loses the customers it won that step too, who were never in the base
+    retention divides by: its weekly retention that step is 0, not below it."""
+    model = sim.CustomerMarket(
+        "overpromise_vs_honest",
+        rng=2,
+        overrides={
+            **SMALL,
+            "firms[0].cash": -1.0,
+            "firms[0].base_budget": 50.0,
+            "economics.exit_after_weeks": 2,
+        },
+    )
+    model.run(10)
+    firm = model.firm_metrics()
+    exit_row = firm[(firm["firm"] == 0) & ~firm["alive"]].iloc[0]
+    # the case: more customers left than it had at the start, the ones won that step
+    base = exit_row["customers"] + exit_row["churned"] - exit_row["acquired"]
+    base -= exit_row["switched_in"]
+    assert exit_row["churned"] > base > 0
+    assert exit_row["retention_weekly"] == 0.0
+    assert firm["retention_weekly"].dropna().between(0.0, 1.0).all()
+    assert firm["retention_annual"].dropna().between(0.0, 1.0).all()
+    market = model.model_metrics()
+    assert market["retention_weekly"].dropna().between(0.0, 1.0).all()
+
+
 def test_running_stops_when_every_firm_has_exited() -> None:
     model = sim.CustomerMarket(
         "overpromise_vs_honest",
