@@ -76,28 +76,13 @@ def register(subparsers: Any) -> None:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Run (or resume) a calibration and print the posterior's intervals."""
     start_pool_early(args)
-    from sim.scenario import load_scenario
-
-    # before the calibration's own imports (pyabc, SciPy: 1.8 s): a mistyped scenario is
-    # told at once
-    scenario = load_scenario(args.scenario)
-    from rich.console import Console
-    from rich.table import Table
-
-    from sim.calibration.progress import generations, make_progress
-    from sim.calibration.run import CalibrationInterrupted, calibrate
     from sim.calibration.spec import load_calibration
     from sim.cli import CliError
-    from sim.sweep.cli import _executor, _raise_interrupt
-    from sim.sweep.progress import format_seconds
+    from sim.scenario import load_scenario
 
-    try:
-        import pyabc  # noqa: F401
-    except ImportError:
-        raise CliError(
-            "cxsim calibrate needs pyabc, which the 'calibrate' extra installs: "
-            "pip install -e '.[calibrate]' (make install does)"
-        ) from None
+    # the scenario, the calibration file, the options and the data are checked before the
+    # calibration's own imports (pyabc, SciPy: 1.8 s), so that a typo in any is told at once
+    scenario = load_scenario(args.scenario)
     spec = load_calibration(args.calibration, scenario)
     if args.seed is not None and args.seed < 0:
         raise CliError(f"--seed: expected a number >= 0, got {args.seed}")
@@ -109,6 +94,23 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         max_simulations=args.max_simulations,
         seed=args.seed,
     )
+    from sim.calibration.run import CalibrationInterrupted, calibrate, prepare
+
+    prepare(scenario, args.data, spec, data_name=args.data)
+    from rich.console import Console
+    from rich.table import Table
+
+    from sim.calibration.progress import generations, make_progress
+    from sim.sweep.cli import _executor, _raise_interrupt
+    from sim.sweep.progress import format_seconds
+
+    try:
+        import pyabc  # noqa: F401
+    except ImportError:
+        raise CliError(
+            "cxsim calibrate needs pyabc, which the 'calibrate' extra installs: "
+            "pip install -e '.[calibrate]' (make install does)"
+        ) from None
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         result = calibrate(
