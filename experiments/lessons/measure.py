@@ -9,7 +9,8 @@ into ``results/lessons/<lesson>/`` (resumable), and prints per firm and conditio
 95% interval over replicates of share, trust, satisfaction and annual retention at the end, the
 customers won in the first quarter, and per industry the market's satisfaction at the end of
 year 1 and at the end. The tables are also written to ``results/lessons/<lesson>/summary.csv``.
-The numbers quoted in the lessons come from this script.
+The numbers quoted in the lessons come from this script at its defaults: 8 runs of 2,000
+customers each (the whole set took 26 s on 2 cores on 5 December 2026).
 """
 
 from __future__ import annotations
@@ -150,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--only", nargs="+", metavar="LESSON", help="lesson slugs, e.g. 02_promises")
     p.add_argument("--replicates", type=int, default=8)
-    p.add_argument("--customers", type=int, default=1000)
+    p.add_argument("--customers", type=int, default=2000)
     p.add_argument("--workers", type=int, default=None)
     p.add_argument("--out", type=Path, default=ROOT / "results" / "lessons")
     args = p.parse_args(argv)
