@@ -243,7 +243,7 @@ KOPALLE_LEHMANN = Check(
     notes="The check fails at the defaults: the over-promiser loses everywhere after ten years, "
     "least where capability is high (condition (ii) of Kopalle & Lehmann holds), but its share "
     "rises with reliance on promises instead of falling (condition (i) does not). Early on "
-    "(years 1-2) it leads by five points or more only where reliance is 0.4 or higher. Its "
+    "(years 1-2) it leads by five points or more only where reliance is high (the bold cells). Its "
     "promise costs it mainly through trust, which a broken promise cuts whatever customers' "
     "reliance; the disappointment of the expectation the promise raised, Kopalle & Lehmann's "
     "cost, is smaller than the trials the promise wins (ablation promise_expectations off; "

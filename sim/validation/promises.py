@@ -128,10 +128,10 @@ PROMISE_ASYMMETRY = Check(
     mechanism="kept and broken promises move trust (mechanisms.trust_promises)",
     control={"mechanisms.trust_promises": False},
     notes="With the channel off, trust still moves a little: disappointed customers complain, "
-    "and ignored complaints cost trust, so breaking a promise costs about 3% of trust and "
-    "exceeding it gains less. The ratio of two such small changes can fall under 1/2 by "
-    "chance, which is why the target also asks that a broken promise cost a material share of "
-    "trust (a tenth), as Gneezy & Epley's broken promises did.",
+    "and ignored complaints cost trust, so breaking a promise costs about a twentieth of the "
+    "trust a kept one holds and exceeding it gains less. The ratio of two such small changes "
+    "can fall under 1/2 by chance, which is why the target also asks that a broken promise "
+    "cost a material share of trust (a tenth), as Gneezy & Epley's broken promises did.",
 )
 
 

@@ -173,12 +173,12 @@ LOSS_ASYMMETRY = Check(
     control={"mechanisms.loss_aversion": False},
     data="survey",
     notes="Until issue #12 the slopes were fitted by least squares. With loss aversion off "
-    "(lambda = 1) least squares still finds a ratio of about 1.6, inside the target: a tenth of "
+    "(lambda = 1) least squares still finds a ratio of about 1.5, inside the target: a tenth of "
     "the answers sit at the ceiling of 10, which flattens the slope on positive "
     "disconfirmation, the one that pushes answers up. (Under the rules before issue #12 lambda "
     "= 1 gave about 5, because the broken-promise penalty loaded onto the negative slope.) The "
     "Tobit regression treats the answers at 0 and 10 as censored; it recovers lambda (the "
-    "negative control's ratio is 1.00) and the least-squares ratio is shown beside it. "
+    "negative control's ratio is about 1) and the least-squares ratio is shown beside it. "
     "`satisfaction.loss_aversion = 1` gives the same as the switch (tests/test_validation.py).",
 )
 DISCONFIRMATION_BEATS_EXPECTATION = Check(
