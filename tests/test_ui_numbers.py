@@ -65,3 +65,21 @@ def test_the_served_headline_says_what_it_counts_in_a_market_of_several_industri
     one = sim.CustomerMarket("growth_vs_support", rng=1, overrides={"market.customers": 400})
     one.run(5)
     assert note(one) == f"of 400 ({one.recorder.latest_market['served'] / 400:.0%})"
+
+
+def test_the_annual_retention_headline_says_how_many_weeks_it_projects_before_a_year() -> None:
+    """Two weeks in, annual retention is two weeks of churn carried over a year (in a young
+    market a number like 10%); the box says so until a year has passed."""
+    from sim.ui.explore import headline_html
+
+    def note(model: sim.CustomerMarket) -> str:
+        html = headline_html(model, dict(model.recorder.latest_market), model.steps)
+        box = re.search(r'data-stat="annual retention".*?</div>', html).group(0)
+        return re.search(r'cx-stat-note">(.*?)</span>', box).group(1)
+
+    model = sim.CustomerMarket("overpromise_vs_honest", rng=1, overrides={"market.customers": 300})
+    model.run(2)
+    assert note(model) == "kept over a year, from 2 weeks of churn"
+    model.run(50)
+    assert note(model) == "kept over a year"
+    assert 0 < model.recorder.latest_market["retention_annual"] < 1

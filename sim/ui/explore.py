@@ -56,6 +56,25 @@ def _fmt(value: float | None, spec: str, none: str = "–") -> str:
     return spec.format(value)
 
 
+def _retention_basis(steps: int, steps_per_year: int) -> tuple[str, str]:
+    """``(note, tooltip)`` of the annual retention box: what churn the year is projected from.
+
+    Annual retention is the churn per step of the last year carried over a whole year
+    (docs/MODEL.md, 4.11); before a year has passed it is the churn of the weeks so far, which
+    early in a run can be a handful of weeks of new customers: the note says so.
+    """
+    tooltip = (
+        "the share of customers a year keeps at the churn per step of the last year "
+        "(of the weeks so far, before a year has passed)"
+    )
+    if steps >= steps_per_year:
+        return "kept over a year", tooltip
+    if steps == 0:
+        return "kept over a year, from the first step", tooltip
+    weeks = steps * 52 / steps_per_year
+    return f"kept over a year, from {weeks:.3g} week{'' if weeks == 1 else 's'} of churn", tooltip
+
+
 def headline_html(
     model: CustomerMarket, market: dict, steps: int, timing: tuple[float, float] = (0.0, 0.0)
 ) -> str:
@@ -90,8 +109,7 @@ def headline_html(
         (
             "annual retention",
             _fmt(market.get("retention_annual"), "{:.1%}"),
-            "kept over a year",
-            "",
+            *_retention_basis(steps, model.steps_per_year),
         ),
         ("trust", _fmt(market.get("trust"), "{:.2f}"), "mean, 0-1", ""),
         (
