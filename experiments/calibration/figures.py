@@ -3,10 +3,11 @@
 Runs, in order, each resumable from its folder under --out (default results/calibration):
 
 1. the worked example: ``cxsim calibrate`` of recovery_market to example_retention.csv;
-2. the CDNOW comparison (experiments/calibration/cdnow.py);
-3. the recovery benchmark (experiments/benchmarks/calibration_recovery.py, ABC-SMC with
-   ``--population`` particles and ``--generations``, 100 and 2 by default), with the neural
-   posterior estimation arm only where ``sbi`` is installed.
+2. the CDNOW comparison (experiments/calibration/cdnow.py), with the calibration file's four
+   parameters and with the first three only (the file as first run);
+3. the recovery benchmark (experiments/benchmarks/calibration_recovery.py, ``--replicates``
+   data sets, ABC-SMC with ``--population`` particles and ``--generations``; 30, 100 and 2 by
+   default), with the neural posterior estimation arm only where ``sbi`` is installed.
 
 and writes the figures and their numbers to docs/calibration_figures/. docs/calibration.md gives
 each part's time on this project's 2-core machine; the recovery benchmark is most of it.
@@ -36,12 +37,22 @@ def run(cmd: list[str]) -> float:
     return time.perf_counter() - started
 
 
+def three_parameters(calibration: str) -> str:
+    """CDNOW's calibration file without its fourth parameter, the outside option (the file as
+    it was first run; docs/calibration.md shows both)."""
+    head, sep, _ = calibration.partition('[parameters."switching.outside_option"]')
+    if not sep:
+        raise SystemExit("cdnow_calibration.toml no longer has switching.outside_option")
+    return head.rstrip() + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(REPO / "results" / "calibration"))
     parser.add_argument("--skip", default="", help="comma list of example, cdnow, recovery")
     parser.add_argument("--population", type=int, default=100, help="recovery: ABC-SMC particles")
     parser.add_argument("--generations", type=int, default=2, help="recovery: after the prior")
+    parser.add_argument("--replicates", type=int, default=30, help="recovery: data sets")
     args = parser.parse_args()
     out, skip = Path(args.out), set(filter(None, args.skip.split(",")))
     DOCS.mkdir(parents=True, exist_ok=True)
@@ -66,6 +77,16 @@ def main() -> None:
         shutil.copy(folder / "marginals.png", DOCS / "example_marginals.png")
     if "cdnow" not in skip:
         times["cdnow"] = run([py, str(HERE / "cdnow.py"), "--out", str(out / "cdnow"), "--docs"])
+        # the first calibration the page shows: the file without its fourth parameter
+        three = out / "cdnow_three_parameters"
+        three.mkdir(parents=True, exist_ok=True)
+        calibration = three / "cdnow_calibration.toml"
+        calibration.write_text(three_parameters((HERE / "cdnow_calibration.toml").read_text()))
+        times["cdnow, three parameters"] = run(
+            [py, str(HERE / "cdnow.py"), "--out", str(three), "--calibration", str(calibration)]
+        )
+        shutil.copy(three / "cdnow_forecast.png", DOCS / "cdnow_forecast_three_parameters.png")
+        shutil.copy(three / "cdnow_results.json", DOCS / "cdnow_results_three_parameters.json")
     if "recovery" not in skip:
         times["recovery"] = run(
             [
@@ -77,6 +98,8 @@ def main() -> None:
                 str(args.population),
                 "--generations",
                 str(args.generations),
+                "--replicates",
+                str(args.replicates),
                 "--docs",
             ]
         )
