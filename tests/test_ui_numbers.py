@@ -79,7 +79,8 @@ def test_the_annual_retention_headline_says_how_many_weeks_it_projects_before_a_
 
     model = sim.CustomerMarket("overpromise_vs_honest", rng=1, overrides={"market.customers": 300})
     model.run(2)
-    assert note(model) == "kept over a year, from 2 weeks of churn"
+    assert note(model) == "from 2 weeks of churn"
+    assert "the share of customers a year keeps" in headline_html(model, {}, model.steps)
     model.run(50)
     assert note(model) == "kept over a year"
     assert 0 < model.recorder.latest_market["retention_annual"] < 1

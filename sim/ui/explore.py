@@ -61,18 +61,18 @@ def _retention_basis(steps: int, steps_per_year: int) -> tuple[str, str]:
 
     Annual retention is the churn per step of the last year carried over a whole year
     (docs/MODEL.md, 4.11); before a year has passed it is the churn of the weeks so far, which
-    early in a run can be a handful of weeks of new customers: the note says so.
+    early in a run can be a handful of weeks of new customers: the note says how many, the
+    tooltip what the number is.
     """
     tooltip = (
         "the share of customers a year keeps at the churn per step of the last year "
         "(of the weeks so far, before a year has passed)"
     )
-    if steps >= steps_per_year:
+    if steps == 0 or steps >= steps_per_year:
         return "kept over a year", tooltip
-    if steps == 0:
-        return "kept over a year, from the first step", tooltip
-    weeks = steps * 52 / steps_per_year
-    return f"kept over a year, from {weeks:.3g} week{'' if weeks == 1 else 's'} of churn", tooltip
+    weeks = max(1, round(steps * 52 / steps_per_year))
+    # one line in the box at 1440 px, as the others (the key view must fit a laptop screen)
+    return f"from {weeks} week{'' if weeks == 1 else 's'} of churn", tooltip
 
 
 def headline_html(
