@@ -43,6 +43,15 @@ def test_compare_counts_the_served_industry_by_industry() -> None:
     assert (served_per_industry(table, 300) < table["served"] / 300).all()  # some industry unserved
 
 
+def box_note(model: sim.CustomerMarket, label: str) -> str:
+    """The note under Explore's headline box ``label`` for the model's last recorded step."""
+    from sim.ui.explore import headline_html
+
+    html = headline_html(model, dict(model.recorder.latest_market), model.steps)
+    box = re.search(rf'data-stat="{label}".*?</div>', html).group(0)
+    return re.search(r'cx-stat-note">(.*?)</span>', box).group(1)
+
+
 def test_the_served_headline_says_what_it_counts_in_a_market_of_several_industries() -> None:
     """Explore's "customers served" counts those with a supplier in any industry, nearly
     everyone in the baseline's three; its note gives the mean share industry by industry
@@ -50,9 +59,7 @@ def test_the_served_headline_says_what_it_counts_in_a_market_of_several_industri
     from sim.ui.explore import headline_html
 
     def note(model: sim.CustomerMarket) -> str:
-        html = headline_html(model, dict(model.recorder.latest_market), model.steps)
-        box = re.search(r'data-stat="customers served".*?</div>', html).group(0)
-        return re.search(r'cx-stat-note">(.*?)</span>', box).group(1)
+        return box_note(model, "customers served")
 
     three = sim.CustomerMarket("baseline", rng=1, overrides={"market.customers": 400})
     three.run(5)
@@ -73,9 +80,7 @@ def test_the_annual_retention_headline_says_how_many_weeks_it_projects_before_a_
     from sim.ui.explore import headline_html
 
     def note(model: sim.CustomerMarket) -> str:
-        html = headline_html(model, dict(model.recorder.latest_market), model.steps)
-        box = re.search(r'data-stat="annual retention".*?</div>', html).group(0)
-        return re.search(r'cx-stat-note">(.*?)</span>', box).group(1)
+        return box_note(model, "annual retention")
 
     model = sim.CustomerMarket("overpromise_vs_honest", rng=1, overrides={"market.customers": 300})
     model.run(2)
