@@ -1,10 +1,10 @@
 """Compiling the rules before first use: ``python -m sim.warmup`` (``make install``).
 
-The first model to step compiles its kernels (``sim.jit``; 26-27 s of CPU time, over a minute
-of wall time on a busy 2-core machine; README, Performance), and numba caches them next to
-their modules (``__pycache__``), so later processes load them in well under a second. Warming up
-once after installing keeps that pause out of the first ``cxsim run``, the first UI session and
-every fresh sweep worker.
+The first model to step compiles its kernels (``sim.jit``; 106 s of CPU time, 108 s of wall
+time on the quiet 2-core machine, 5 December 2026; README, Performance), and numba caches them
+next to their modules (``__pycache__``), so later processes load them in well under a second.
+Warming up once after installing keeps that pause out of the first ``cxsim run``, the first UI
+session and every fresh sweep worker.
 """
 
 from __future__ import annotations
