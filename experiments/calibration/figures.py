@@ -23,7 +23,10 @@ import shutil
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
+
+import tomli_w
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -40,10 +43,10 @@ def run(cmd: list[str]) -> float:
 def three_parameters(calibration: str) -> str:
     """CDNOW's calibration file without its fourth parameter, the outside option (the file as
     it was first run; docs/calibration.md shows both)."""
-    head, sep, _ = calibration.partition('[parameters."switching.outside_option"]')
-    if not sep:
+    data = tomllib.loads(calibration)
+    if data.get("parameters", {}).pop("switching.outside_option", None) is None:
         raise SystemExit("cdnow_calibration.toml no longer has switching.outside_option")
-    return head.rstrip() + "\n"
+    return tomli_w.dumps(data)
 
 
 def main() -> None:
