@@ -1,10 +1,15 @@
 """Compiling the rules before first use: ``python -m sim.warmup`` (``make install``).
 
-The first model to step compiles its kernels (``sim.jit``; 106 s of CPU time, 108 s of wall
-time on the quiet 2-core machine, 5 December 2026; README, Performance), and numba caches them
-next to their modules (``__pycache__``), so later processes load them in well under a second.
-Warming up once after installing keeps that pause out of the first ``cxsim run``, the first UI
-session and every fresh sweep worker.
+The first model to step compiles its kernels (``sim.jit``), and numba caches them next to their
+modules (``__pycache__``), so later processes load them in well under a second. Warming up once
+after installing keeps that pause out of the first ``cxsim run``, the first UI session and every
+fresh sweep worker.
+
+It compiles the float32 kernels, the ones every market of the command line, the UI, the sweeps
+and the studies uses: 81 s of CPU time in a fresh clone (97 s wall, load average 2.5, 5
+December 2026), against 118 s (128 s wall) in the same hour when it also compiled a float64
+market. float64 (``CustomerMarket(dtype="float64")``, the Python API's, used by the
+agent-by-agent reference tests) compiles its own specialisations at its first use, about 35 s.
 """
 
 from __future__ import annotations
@@ -20,8 +25,8 @@ def warm_up() -> float:
     Two markets: a float32 one larger than one block of customers, with the sizes from which
     word of mouth, the tallies and the attitude ranges run parallel tasks lowered to its own
     (the parallel kernels: without it a user's first market of 250,000 customers or more
-    compiled three more, 3 s), and a small float64 one with a month-long step (the other
-    specialisations); then a batch of two
+    compiled three more, 3 s), and a small one with a month-long step (a few specialisations
+    of its own); then a batch of two
     float32 markets of 1,000 customers on one kernel thread, as a sweep's workers step theirs
     (the serial twins of the parallel kernels, on a batch's arrays: without it each worker of
     the first sweep compiled them, about 7 s of CPU a worker on the 2-core machine), and two of
@@ -57,8 +62,10 @@ def warm_up() -> float:
             tallies.PARALLEL_TALLY,
             churn_skip.PARALLEL_RANGES,
         ) = sizes
+    # a month-long step (a few specialisations of its own); float32, as every market of the
+    # CLI, the UI and the sweeps (float64 is the Python API's, compiled at its first use)
     monthly = {"market.customers": 300, "steps_per_year": 12}
-    CustomerMarket("baseline", rng=0, overrides=monthly, dtype="float64").run(2)
+    CustomerMarket("baseline", rng=0, overrides=monthly).run(2)
     before = threads()
     use_threads(1)
     try:
