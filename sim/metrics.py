@@ -9,7 +9,8 @@ Definitions (docs/MODEL.md, section "Observation"):
 - **Retention**: weekly = 1 - lost / customers at the start of the step, with lost the
   customers of the start who left (``lost_from_start``: churned, at most the start's count);
   annual = (1 - c) ** steps_per_year with c the same rate per step over the last year (fewer
-  steps at the start).
+  steps at the start); a firm that has closed kept none of the customers it had in the last
+  year: 0 until a year after it closed, NaN after (none left to keep).
 - **Expectation gap**: mean over the customers served this step of ``sum_k w[k] (E[k] - X[k])``,
   with E the expectation they judged the experience against.
 - **Control mutuality**: answered / made complaints, over customers who ever complained.
@@ -187,6 +188,7 @@ class BatchRecorder:
         self.joined = np.zeros((n, f, 4))  # [B, F, cohort], grown as the years pass
         self.cohort_rows: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
         self.exits_so_far = np.zeros(n, np.int64)
+        self._alive = np.ones((n, f), bool)
 
     # -- every step ------------------------------------------------------------------------
 
@@ -198,6 +200,7 @@ class BatchRecorder:
         self._filled = min(self._filled + 1, self._churn.shape[1])
         for b, _ in scratch.exits:
             self.exits_so_far[b] += 1
+        self._alive = batch.firm_state.alive.copy()
         cohort = batch.steps // batch.steps_per_year
         while cohort >= self.joined.shape[2]:
             self.joined = np.concatenate([self.joined, np.zeros_like(self.joined)], axis=2)
@@ -205,13 +208,16 @@ class BatchRecorder:
 
     def annual_retention(self) -> tuple[np.ndarray, np.ndarray]:
         """``(per firm [B, F], market [B])`` annual retention from the churn of the last
-        year."""
+        year. A firm that has closed kept none of the customers it had in the last year: 0
+        while the year holds steps it had customers at, NaN after; the projection of the
+        year's churn rate would credit it with the weeks it kept them before it closed."""
         spy = self.steps_per_year
         churn = self._churn[:, : self._filled].sum(axis=1)
         base = self._base[:, : self._filled].sum(axis=1)
         rate = _ratio(churn, base)
         market_rate = _ratio(churn.sum(axis=1), base.sum(axis=1))
-        return (1 - rate) ** spy, (1 - market_rate) ** spy
+        closed = np.where(base > 0, 0.0, np.nan)
+        return np.where(self._alive, (1 - rate) ** spy, closed), (1 - market_rate) ** spy
 
     # -- recorded steps ------------------------------------------------------------------------
 

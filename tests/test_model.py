@@ -251,6 +251,34 @@ def test_retention_at_a_firms_exit_counts_only_the_customers_it_had() -> None:
     assert market["retention_weekly"].dropna().between(0.0, 1.0).all()
 
 
+def test_a_closed_firm_kept_none_of_its_customers_over_the_year() -> None:
+    """Annual retention projects the last year's churn rate; a firm that closed kept none of
+    the customers it had in that year: 0 until a year after it closed, NaN after (none left),
+    not the 17-23% its earlier weeks' churn would project."""
+    model = sim.CustomerMarket(
+        "overpromise_vs_honest",
+        rng=2,
+        overrides={
+            **SMALL,
+            "firms[0].cash": -1.0,
+            "firms[0].base_budget": 50.0,
+            "economics.exit_after_weeks": 8,
+        },
+    )
+    spy = model.steps_per_year
+    model.run(spy + 20)
+    firm = model.firm_metrics()
+    mine = firm[firm["firm"] == 0].set_index("step")
+    closed = mine.index[~mine["alive"]]
+    exit_step = closed[0]
+    assert exit_step + spy < mine.index[-1]  # the run goes on for more than a year after
+    assert (mine.loc[: exit_step - 1, "retention_annual"] > 0.5).all()  # open: its own churn
+    assert (mine.loc[exit_step : exit_step + spy - 1, "retention_annual"] == 0.0).all()
+    assert mine.loc[exit_step + spy :, "retention_annual"].isna().all()
+    rival = firm[firm["firm"] == 1]
+    assert rival["retention_annual"].between(0.0, 1.0).all()
+
+
 def test_running_stops_when_every_firm_has_exited() -> None:
     model = sim.CustomerMarket(
         "overpromise_vs_honest",
