@@ -167,7 +167,9 @@ def test_another_calibration_in_the_same_folder_is_refused(serial_run) -> None:
     before = sorted(p.name for p in serial_run.out.iterdir())
     from sim.calibration.errors import CalibrationStoreError
 
-    with pytest.raises(CalibrationStoreError, match="holds another calibration"):
+    with pytest.raises(
+        CalibrationStoreError, match=r"holds another calibration \(other calibration settings\)"
+    ):
         calibrate(MARKET, DATA, other, serial_run.out, executor=SerialExecutor())
     assert sorted(p.name for p in serial_run.out.iterdir()) == before
 
@@ -231,6 +233,26 @@ def test_cli_bad_data_is_one_line_exit_2_and_nothing_written(
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert err.count("\n") == 0 and err.startswith(f"cxsim: error: {bad}, row 2, column value")
+    assert not out.exists()
+
+
+def test_a_row_after_the_scenarios_run_is_one_line_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """The runs last until the latest row: a year typed 50 for 0.5 would make every run of a
+    two-year market fifty years long, without a word."""
+    rows = Path(DATA).read_text().splitlines()
+    rows[10] = rows[10].replace(",1.5,", ",50,")  # the last NPS row
+    bad = tmp_path / "typo.csv"
+    bad.write_text("\n".join(rows) + "\n")
+    calib = tmp_path / "c.toml"
+    calib.write_text('[parameters."satisfaction.loss_aversion"]\n')
+    out = tmp_path / "out"
+    code = main(["calibrate", MARKET, str(bad), str(calib), "--out", str(out), "--serial"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.count("\n") == 0
+    assert err.startswith(f"cxsim: error: {bad}, row 10, column year: 50 is after the scenario's")
+    assert "expected a year up to 2" in err
     assert not out.exists()
 
 

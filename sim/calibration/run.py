@@ -131,8 +131,26 @@ def prepare(
             f"no fitted rows of the series to match ({', '.join(spec.series or [])}); "
             f"the data has {', '.join(observed.series)}",
         )
+    _check_horizon(observed, base)
     name = data_name or (observed.source if not isinstance(data, pd.DataFrame) else "<data>")
     return Inputs(base, spec, observed, mask, name)
+
+
+def _check_horizon(observed: ObservedData, base: Scenario) -> None:
+    """Every row within the scenario's run: the runs last until the latest row, so a year
+    typed 50 for 0.5 would otherwise make every run 25 times longer without a word."""
+    frame = observed.frame
+    spy = base.steps_per_year
+    last = frame.loc[frame["year"].idxmax()]
+    if round(float(last["year"]) * spy) > base.steps:
+        raise DataError(
+            observed.source,
+            int(last["row"]),
+            "year",
+            f"{last['year']:g} is after the scenario's run ends (year {base.steps / spy:g}: "
+            f"steps = {base.steps} of {spy} a year); expected a year up to "
+            f"{base.steps / spy:g}, or a scenario with more steps",
+        )
 
 
 def _data_hash(observed: ObservedData) -> str:

@@ -78,6 +78,14 @@ class RunRecord:
         self.seconds, self.error = seconds, error
 
 
+WHAT_DIFFERS = {
+    "calibration": "calibration settings",
+    "data_sha256": "data",
+    "scenario": "scenario",
+}
+"""How a message names each part of a calibration's identity that differs from the folder's."""
+
+
 class CalibrationStore:
     """Writes (and resumes) a calibration's output folder; made by :meth:`open`."""
 
@@ -136,12 +144,15 @@ class CalibrationStore:
         try:
             if old is not None and old.get("identity") != identity:
                 if not force:
-                    changed = sorted(
-                        k for k in identity if (old.get("identity") or {}).get(k) != identity[k]
-                    )
+                    changed = [
+                        WHAT_DIFFERS.get(k, k)
+                        for k in sorted(identity)
+                        if (old.get("identity") or {}).get(k) != identity[k]
+                    ]
                     raise CalibrationStoreError(
-                        f"{root}: holds another calibration ({', '.join(changed) or 'format'} "
-                        "differ); use another --out, or --force to replace it"
+                        f"{root}: holds another calibration (other "
+                        f"{' and '.join(changed) or 'file format'}); use another --out, or "
+                        "--force to replace it"
                     )
                 _clear(root)
                 old = None
