@@ -131,3 +131,20 @@ def test_a_control_that_passes_fails_validate(tmp_path, monkeypatch, capsys) -> 
     assert main(["validate", "--quick", "--only", "blind", "--report", str(report)]) == 1
     assert "PASSES" in capsys.readouterr().out
     assert "does not test this mechanism" in report.read_text()
+
+
+def test_the_summary_counts_only_passing_checks_controls_as_showing_something() -> None:
+    """A failing check's control fails too, but shows nothing about its mechanism: the summary
+    counts it apart (a user read "9 of 9 controls fail as they must" with 2 checks failing)."""
+    from sim.validation.report import summary
+
+    def result(name: str, passed: bool, control_passed: bool | None) -> CheckResult:
+        control = None
+        if control_passed is not None:
+            control = CheckResult(name, "", "", "", "", control_passed)
+        return CheckResult(name, "", "", "", "", passed, control=control)
+
+    line = summary([result("a", True, False), result("b", True, True), result("c", False, False)])
+    assert line.startswith("2 of 3 checks pass; 1 of 2 passing checks' negative controls fail")
+    assert "(the 1 other check's control is run too, but cannot show anything)" in line
+    assert line.endswith("1 of 3 checks are earned (pass, and fail without their mechanism)")

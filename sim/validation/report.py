@@ -44,16 +44,25 @@ def _control_verdict(r: CheckResult) -> str:
 
 
 def summary(results: list[CheckResult]) -> str:
-    """One line: checks passed, controls failed, checks earned."""
+    """One line: checks passed, the passing checks' controls that failed, checks earned.
+
+    A control shows something only for a check that passes (its mechanism is then what makes
+    it pass); a failing check's control is run and reported too, but counted apart."""
     n = len(results)
     passed = sum(r.passed for r in results)
     controls = [r for r in results if r.control is not None]
-    failed = sum(not r.control.passed for r in controls)
+    passing = [r for r in controls if r.passed]
+    failed = sum(not r.control.passed for r in passing)
+    others = len(controls) - len(passing)
     earned = sum(r.earned for r in results)
-    return (
-        f"{passed} of {n} checks pass; {failed} of {len(controls)} negative controls fail as "
-        f"they must; {earned} of {n} checks are earned (pass, and fail without their mechanism)"
+    line = (
+        f"{passed} of {n} checks pass; {failed} of {len(passing)} passing checks' negative "
+        "controls fail as they must"
     )
+    if others:
+        whose = "check's control is" if others == 1 else "checks' controls are"
+        line += f" (the {others} other {whose} run too, but cannot show anything)"
+    return f"{line}; {earned} of {n} checks are earned (pass, and fail without their mechanism)"
 
 
 def print_table(results: list[CheckResult]) -> None:
