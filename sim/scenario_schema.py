@@ -30,6 +30,7 @@ from pydantic import (
 )
 
 from sim.params import P, Params, Section, plausible_ranges
+from sim.scenario_types import WrongType, shown, strict_numbers, toml_value, wrong_type_message
 
 __all__ = [
     "NETWORK_KINDS",
@@ -41,7 +42,10 @@ __all__ = [
     "ScenarioError",
     "SegmentSpec",
     "scenario_hash",
+    "strict_numbers",
+    "toml_value",
     "validation_problems",
+    "wrong_type_message",
 ]
 
 NETWORK_KINDS = (
@@ -317,6 +321,13 @@ class Scenario(Params):
         """The file this scenario was loaded from, if any."""
         return self._source_path
 
+    @model_validator(mode="before")
+    @classmethod
+    def _strict_numbers(cls, data: Any) -> Any:
+        """Numbers must be numbers: pydantic's lax mode would take ``true`` for 1 and ``"7"``
+        for 7 (:func:`strict_numbers`)."""
+        return strict_numbers(cls, data) if isinstance(data, dict) else data
+
     @property
     def params(self) -> Params:
         """The behavioural parameters alone."""
@@ -459,20 +470,21 @@ def _fields_at(loc: tuple[Any, ...]) -> list[str] | None:
 _TYPE_TAGS = ("str", "int", "float", "list[str]", "dict[str,float]", "function-after")
 """Pydantic's union-member tags in an error location (not keys of the scenario)."""
 
-MAX_SHOWN = 80
-"""Longest repr of a wrong value quoted in a message."""
+
+def _is_tag(part: Any) -> bool:
+    return isinstance(part, str) and ("[" in part or part in _TYPE_TAGS)
 
 
 def validation_problems(err: ValidationError) -> list[tuple[str, str]]:
     """Every problem of a scenario's validation error, as ``(key path, message)``, in order."""
     out: list[tuple[str, str]] = []
-    for e in err.errors():
-        loc = tuple(
-            x for x in e["loc"] if not (isinstance(x, str) and ("[" in x or x in _TYPE_TAGS))
-        )
+    for e in _one_per_union(err.errors()):
+        loc = tuple(x for x in e["loc"] if not _is_tag(x))
         key = _loc_str(loc)
         ctx_err = (e.get("ctx") or {}).get("error")
-        if e["type"] == "extra_forbidden":
+        if isinstance(e.get("input"), WrongType):
+            msg = e["input"].message
+        elif e["type"] == "extra_forbidden":
             allowed = _fields_at(loc)
             msg = "unknown key" + (f"; expected one of: {', '.join(allowed)}" if allowed else "")
         elif e["type"] == "missing":
@@ -487,15 +499,39 @@ def validation_problems(err: ValidationError) -> list[tuple[str, str]]:
             msg = e["msg"].removeprefix("Value error, ")
             msg = msg[0].lower() + msg[1:]
             if not msg.startswith("expected") and "input" in e and not isinstance(e["input"], dict):
-                msg = f"expected {msg.removeprefix('input should be ')}, got {_shown(e['input'])}"
+                msg = f"expected {msg.removeprefix('input should be ')}, got {shown(e['input'])}"
         if (key, msg) not in out:
             out.append((key, msg))
     return out
 
 
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 5] + " ...)"
+def _one_per_union(errors: list[Any]) -> list[Any]:
+    """Pydantic's errors with one per problem of a union field (``float | dict[str, float]``).
+
+    Pydantic reports every member a value failed. When one member got past the value's type
+    (a table of capabilities with one bad entry), the other members' type mismatches are not
+    the problem and are dropped; when none did (``capability = [1]``), the members' expectations
+    are joined into one error (:class:`WrongType` values already carry one message).
+    """
+    groups: dict[tuple[Any, ...], list[int]] = {}
+    for n, e in enumerate(errors):
+        at = next((i for i, part in enumerate(e["loc"]) if _is_tag(part)), None)
+        if at is not None:
+            groups.setdefault(tuple(e["loc"][:at]), []).append(n)
+    drop: set[int] = set()
+    joined: dict[int, Any] = {}
+    for prefix, members in groups.items():
+        top = [n for n in members if all(_is_tag(p) for p in errors[n]["loc"][len(prefix) :])]
+        if len(top) < len(members):
+            drop |= {n for n in top if errors[n]["type"].endswith("_type")}
+        elif len(top) > 1 and not isinstance(errors[top[0]].get("input"), WrongType):
+            words = [errors[n]["msg"].removeprefix("Input should be ").split(",")[0] for n in top]
+            joined[top[0]] = {
+                **errors[top[0]],
+                "msg": "Input should be " + " or ".join(dict.fromkeys(words)),
+            }
+            drop |= set(top[1:])
+    return [joined.get(n, e) for n, e in enumerate(errors) if n not in drop]
 
 
 def scenario_hash(scenario: Scenario) -> str:
