@@ -130,6 +130,28 @@ def _progress(total: int, quiet: bool) -> tuple[Callable[[int, int], None], Call
     return (lambda done, _total: bar.update(task, completed=done)), bar.stop
 
 
+def _signed(digits: int) -> Callable[[float], str]:
+    """A formatter of numbers with a sign (``+12``, ``-3``) and ``digits`` decimals that writes
+    a number rounding to zero as ``0`` (``0.000``), never ``-0`` or ``+0``.
+
+    Parameters
+    ----------
+    digits
+        Decimals to show.
+
+    Returns
+    -------
+    Callable[[float], str]
+        The formatter, e.g. ``_signed(0)(-0.3) == "0"``, ``_signed(0)(4.6) == "+5"``.
+    """
+
+    def fmt(value: float) -> str:
+        text = f"{value:+.{digits}f}"
+        return text[1:] if float(text) == 0 else text
+
+    return fmt
+
+
 def print_summary(model: Any) -> None:
     """The per-firm table ``cxsim run`` prints at the end."""
     from rich.console import Console
@@ -142,17 +164,17 @@ def print_summary(model: Any) -> None:
         f"{model.n_customers:,} customers"
     )
     columns = [
-        ("firm", "name", "{}"),
-        ("industry", "industry", "{}"),
-        ("strategy", "strategy", "{}"),
-        ("customers", "customers", "{:,.0f}"),
-        ("share", "share", "{:.1%}"),
-        ("retention/yr", "retention_annual", "{:.1%}"),
-        ("NPS", "nps", "{:+.0f}"),
-        ("satisfaction", "satisfaction", "{:.2f}"),
-        ("trust", "trust", "{:.2f}"),
-        ("exp. gap", "expectation_gap", "{:+.3f}"),
-        ("profit/yr", "profit", "{:,.0f}"),
+        ("firm", "name", "{}".format),
+        ("industry", "industry", "{}".format),
+        ("strategy", "strategy", "{}".format),
+        ("customers", "customers", "{:,.0f}".format),
+        ("share", "share", "{:.1%}".format),
+        ("retention/yr", "retention_annual", "{:.1%}".format),
+        ("NPS", "nps", _signed(0)),
+        ("satisfaction", "satisfaction", "{:.2f}".format),
+        ("trust", "trust", "{:.2f}".format),
+        ("exp. gap", "expectation_gap", _signed(3)),
+        ("profit/yr", "profit", "{:,.0f}".format),
     ]
     for header, _, _ in columns:
         table.add_column(
@@ -168,7 +190,7 @@ def print_summary(model: Any) -> None:
             cells.append(
                 "-"
                 if value is None or (isinstance(value, float) and value != value)
-                else fmt.format(value)
+                else fmt(value)
             )
         if not alive.get(row["name"], True):
             cells[0] += " (exited)"
@@ -196,6 +218,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.scenario import load_scenario
 
     _allow(args.allow_extends)
+    if args.out is not None and not args.out.strip():
+        raise CliError("--out '': expected a folder name, e.g. --out runs/first")
+    if args.plot and not args.out:
+        raise CliError("--plot needs --out DIR to write the charts into")
     if args.out:
         prepare_out(args.out, args.force)
     overrides = parse_assignments(args.set)
@@ -230,8 +256,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             pngs = plot_firm_series(firms, out / "plots") + plot_early_warning(firms, out / "plots")
             written += [f"plots/{p.name}" for p in pngs]
         print(f"wrote {out}/: {', '.join(written)}")
-    elif args.plot:
-        raise CliError("--plot needs --out DIR to write the charts into")
     print(
         f"{steps} steps in {model.wall_seconds:.1f} s "
         f"({1000 * model.wall_seconds / max(1, model.steps):.1f} ms a step)"

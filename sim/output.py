@@ -12,6 +12,7 @@ This module must never import the rules, the UI or the sweep layer.
 from __future__ import annotations
 
 import json
+import numbers
 import os
 import platform
 import shutil
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from sim.model import CustomerMarket
 
 __all__ = [
+    "RUN_FILES",
+    "RUN_KIND",
     "OutputExistsError",
     "package_versions",
     "portable_scenario",
@@ -65,14 +68,115 @@ def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str]:
     return out
 
 
+RUN_FILES = ("model.parquet", "firms.parquet", "cohorts.parquet", "scenario.toml", "manifest.json")
+"""The files every run folder holds."""
+
+RUN_KIND = "cxsim run"
+"""``manifest.json``'s ``kind`` in a run folder."""
+
+_EXPECTED = "expected an empty folder or the --out of an earlier 'cxsim run'"
+
+
 def prepare_out(out: str | Path, force: bool) -> Path:
-    """Check that ``out`` may be written: it must not exist or be empty, unless ``force``."""
+    """Check, before a run, that its results may be written to the folder ``out``.
+
+    ``out`` may be missing, an empty folder, or the folder of an earlier ``cxsim run`` (its
+    ``manifest.json`` and only the files a run writes), which is replaced only with ``force``.
+    Anything else is refused whatever ``force`` says, so a user's own files are never deleted:
+    a file, a folder holding other files, and the current folder or one above it.
+
+    Parameters
+    ----------
+    out
+        The folder ``--out`` names.
+    force
+        Whether an earlier run's folder may be replaced.
+
+    Returns
+    -------
+    Path
+        ``out`` as a path.
+
+    Raises
+    ------
+    OutputExistsError
+        ``out`` may not be written; the message names it and what was expected.
+    """
     path = Path(out)
     if path.exists() and not path.is_dir():
-        raise OutputExistsError(f"{path}: exists and is not a folder")
-    if path.is_dir() and any(path.iterdir()) and not force:
-        raise OutputExistsError(f"{path}: already holds results; use --force to replace them")
+        raise OutputExistsError(f"{out}: exists and is not a folder; {_EXPECTED}")
+    for above in path.absolute().parents:
+        if above.exists():
+            if not above.is_dir():
+                raise OutputExistsError(f"{out}: {above} is a file, not a folder; {_EXPECTED}")
+            break
+    here = Path.cwd().resolve()
+    resolved = path.resolve()
+    if resolved == here or resolved in here.parents:
+        which = "the current folder" if resolved == here else "a folder above the current one"
+        raise OutputExistsError(
+            f"{out}: is {which}; expected a folder of its own for the run, e.g. --out runs/first"
+        )
+    if not path.is_dir() or not any(path.iterdir()):
+        return path
+    manifest = _run_manifest(path)
+    if manifest is None:
+        if not (path / "manifest.json").exists():
+            raise OutputExistsError(f"{out}: holds files but no manifest.json; {_EXPECTED}")
+        raise OutputExistsError(
+            f"{out}: its manifest.json is not that of a 'cxsim run' (a sweep's or a "
+            f"calibration's?); {_EXPECTED}"
+        )
+    foreign = _not_written_by_run(path, manifest)
+    if foreign:
+        more = f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""
+        raise OutputExistsError(
+            f"{out}: holds files that 'cxsim run' did not write ({', '.join(foreign[:5])}{more}); "
+            f"{_EXPECTED} with only its own files"
+        )
+    if not force:
+        raise OutputExistsError(
+            f"{out}: holds the results of an earlier 'cxsim run'; use --force to replace them"
+        )
     return path
+
+
+def _run_manifest(folder: Path) -> dict[str, Any] | None:
+    """The manifest of the run whose folder ``folder`` is, or None if it is not one.
+
+    Folders written before manifests had a ``kind`` are known by their keys."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict):
+        return None
+    if "kind" in manifest:
+        return manifest if manifest["kind"] == RUN_KIND else None
+    run_keys = {"scenario", "scenario_hash", "seed", "steps", "firms", "model_code", "inputs"}
+    return manifest if run_keys <= manifest.keys() and "sessions" not in manifest else None
+
+
+def _not_written_by_run(folder: Path, manifest: dict[str, Any]) -> list[str]:
+    """What ``folder`` holds that ``cxsim run`` (and its ``--plot``) did not write, sorted."""
+    inputs = manifest.get("inputs")
+    inputs = inputs if isinstance(inputs, dict) else {}
+    own = {*RUN_FILES, *(str(name).split("/")[0] for name in inputs)}
+    foreign = []
+    for entry in folder.iterdir():
+        if entry.name == "plots" and entry.is_dir():
+            foreign += [
+                f"plots/{p.name}"
+                for p in entry.iterdir()
+                if not (p.is_file() and p.suffix == ".png")
+            ]
+        elif entry.name == "inputs" and entry.is_dir():
+            foreign += [
+                f"inputs/{p.name}" for p in entry.iterdir() if f"inputs/{p.name}" not in inputs
+            ]
+        elif entry.name not in own:
+            foreign.append(entry.name)
+    return sorted(foreign)
 
 
 def write_run(
@@ -89,9 +193,10 @@ def write_run(
     model
         The market, after ``run``.
     out
-        Target folder; created. An existing non-empty folder is replaced only with ``force``.
+        Target folder; created. It must be new, empty or an earlier run's folder, which is
+        replaced only with ``force`` (see :func:`prepare_out`).
     force
-        Replace an existing folder (only once the new one is completely written).
+        Replace an earlier run's folder (only once the new one is completely written).
     extra
         More manifest entries (e.g. the command line).
 
@@ -99,6 +204,17 @@ def write_run(
     -------
     Path
         The folder written.
+
+    Raises
+    ------
+    OutputExistsError
+        ``out`` may not be written (:func:`prepare_out`); nothing is written.
+
+    Notes
+    -----
+    ``scenario.toml`` says the seed and the steps the run used (``cxsim run --seed/--steps``),
+    so that ``cxsim run OUT/scenario.toml`` runs it again; claims that do not fit those steps
+    are left out of it, as :func:`sim.scenario.load_scenario` leaves them out of a variant.
     """
     path = prepare_out(out, force)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -111,8 +227,10 @@ def write_run(
         model.firm_metrics().to_parquet(tmp / "firms.parquet", index=False)
         model.cohort_survival().to_parquet(tmp / "cohorts.parquet", index=False)
         scenario_data, inputs = portable_scenario(model.scenario, tmp)
+        _as_run(scenario_data, model)
         (tmp / "scenario.toml").write_text(tomli_w.dumps(scenario_data))
         manifest = {
+            "kind": RUN_KIND,
             "scenario": model.scenario.name,
             "scenario_source": str(model.scenario.source_path or ""),
             "scenario_hash": scenario_hash(model.scenario),
@@ -201,6 +319,36 @@ def _local_module(top: str, home: Path | None) -> Path | None:
         if (folder / top / "__init__.py").is_file():
             return folder / top
     return None
+
+
+def _as_run(data: dict[str, Any], model: CustomerMarket) -> None:
+    """Make the scenario ``data`` say the seed and steps ``model`` was run with (an int seed
+    only: a generator passed as ``rng`` has no seed to write), dropping the claims that do not
+    fit those steps."""
+    seed = _seed_of(model)
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0:
+        data["seed"] = int(seed)
+    if int(model.steps) >= 1 and int(model.steps) != data.get("steps"):
+        data["steps"] = int(model.steps)
+        if data.get("claims"):
+            data["claims"] = _fitting_claims(model.scenario, data["claims"], int(model.steps))
+
+
+def _fitting_claims(
+    scenario: Scenario, claims: list[dict[str, Any]], steps: int
+) -> list[dict[str, Any]]:
+    """The claims (as data, in ``scenario``'s order) that can be read on a run of ``steps``."""
+    # lazy, as in sim.scenario.load_scenario: loading a scenario with claims imported it already
+    from sim.robustness.claims import ClaimError, check_claims
+
+    fitting = []
+    for data, claim in zip(claims, scenario.claims, strict=True):
+        try:
+            check_claims(scenario.model_copy(update={"claims": [claim], "steps": steps}))
+        except ClaimError:
+            continue
+        fitting.append(data)
+    return fitting
 
 
 def _seed_of(model: CustomerMarket) -> Any:

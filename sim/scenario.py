@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -257,30 +257,65 @@ def _set_in_place(
 
         parts = _key_parts(dotted)
         node: Any = out
+        name = ""  # the key of ``node`` in the table above it, for messages
         for i, part in enumerate(parts[:-1]):
             nxt = parts[i + 1]
             if isinstance(node, list):
                 if isinstance(part, str):
                     named = [x for x in node if isinstance(x, dict) and x.get("name") == part]
                     if not named:
-                        raise fail(f"no entry named {part!r}")
+                        raise fail(f"no entry named {part!r}; {_list_keys(name, node)}")
                     node = named[0]
                     continue
                 if not 0 <= part < len(node):
                     raise fail(f"index {part} out of range (0..{len(node) - 1})")
                 node = node[part]
             elif isinstance(node, dict):
+                _check_part(part, node, fail)
                 node = node.setdefault(part, [] if isinstance(nxt, int) else {})
+                name = str(part)
             else:
                 raise fail(f"{part!r} is inside a value, not a table")
         last = parts[-1]
         if isinstance(node, list):
             if not isinstance(last, int) or not 0 <= last < len(node):
-                raise fail("expected a valid list index")
+                raise fail(_list_keys(name, node))
         elif not isinstance(node, dict):
             raise fail(f"{last!r} is inside a value, not a table")
+        else:
+            _check_part(last, node, fail)
         node[last] = value
     return out
+
+
+def _list_keys(name: str, entries: list[Any]) -> str:
+    """How a key may pick an entry of the list ``name``, for a message: ``expected
+    firms[INDEX] (0..5) or firms.<name> (First Bank, City Bank, ...)``."""
+    name = name or "LIST"
+    where = f"{name}[INDEX] (0..{len(entries) - 1})" if entries else f"{name}[INDEX] (it is empty)"
+    names = [str(x["name"]) for x in entries if isinstance(x, dict) and "name" in x]
+    if names:
+        more = f", and {len(names) - 10} more" if len(names) > 10 else ""
+        where += f" or {name}.<name> ({', '.join(names[:10])}{more})"
+    return f"expected {where}"
+
+
+def _check_part(
+    part: str | int, table: dict[str, Any], fail: Callable[[str], ScenarioError]
+) -> None:
+    """Refuse a part of an override's key that cannot name anything in ``table``: an empty one
+    (``market..customers``) or a malformed index (``firms[x]``, ``firms[-1]``, ``firms[A Co]``),
+    saying what was expected. A key the table already has is left alone."""
+    if not isinstance(part, str) or part in table:
+        return
+    if not part:
+        raise fail("expected no empty part between the dots, e.g. market.customers")
+    base, bracket, _ = part.partition("[")
+    if bracket or "]" in part:
+        entries = table.get(base)
+        if isinstance(entries, list):
+            raise fail(_list_keys(base, entries))
+        raise fail(f"expected {base or 'NAME'}[INDEX] with INDEX a whole number, e.g. firms[0]")
 
 
 def value_at(scenario: Scenario, dotted: str) -> Any:

@@ -47,7 +47,11 @@ def test_minimal_scenario_is_valid(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("change", "key", "expected"),
     [
-        (("customers = 50", 'customers = "many"'), "market.customers", "valid integer"),
+        (
+            ("customers = 50", 'customers = "many"'),
+            "market.customers",
+            'expected a whole number from 2 to 50,000,000, got "many"',
+        ),
         (("customers = 50", "customers = -5"), "market.customers", "greater than or equal to 2"),
         (
             (
@@ -196,12 +200,40 @@ def test_existing_out_is_never_overwritten_without_force(tmp_path, capsys) -> No
     out.mkdir()
     (out / "precious.txt").write_text("keep me")
     args = ["run", "baseline", "--customers", "200", "--steps", "3", "--out", str(out), "--quiet"]
+    for force in ([], ["--force"]):  # not an earlier run's folder: --force changes nothing
+        assert main([*args, *force]) == 2
+        assert "holds files but no manifest.json" in capsys.readouterr().err
+        assert (out / "precious.txt").read_text() == "keep me"
+    assert [p.name for p in out.iterdir()] == ["precious.txt"]
+    (out / "precious.txt").unlink()
+    assert main(args) == 0
     assert main(args) == 2
     assert "--force" in capsys.readouterr().err
-    assert (out / "precious.txt").read_text() == "keep me"
-    assert main([*args, "--force"]) == 0
-    assert not (out / "precious.txt").exists() and (out / "manifest.json").exists()
+    assert main([*args, "--force"]) == 0 and (out / "manifest.json").exists()
     assert not list(tmp_path.glob(".out.*")), "no temporary folders left behind"
+
+
+FIRMS = (
+    "expected firms[INDEX] (0..5) or firms.<name> (First Bank, City Bank, Overnight, High "
+    "Street, Telco One, Mobile Two)"
+)
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("firms[First Bank].price=5", FIRMS),
+        ("firms[x].price=1", FIRMS),
+        ("firms[-1].price=1", FIRMS),
+        ("firms.price=1", FIRMS),
+        ("firms.First Bnak.price=1", "no entry named 'First Bnak'; " + FIRMS),
+        ("market..customers=1", "expected no empty part between the dots, e.g. market.customers"),
+    ],
+)
+def test_a_malformed_set_key_is_blamed_on_the_flag(capsys, key, expected) -> None:
+    assert main(["show", "baseline", "--set", key]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"cxsim: error: --set {key}: {expected}"
 
 
 def test_cli_in_a_fresh_process_prints_no_traceback(tmp_path) -> None:
