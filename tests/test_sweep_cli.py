@@ -122,7 +122,7 @@ def test_sweep_then_analyze(sweep_file, tmp_path, capsys):
         ]
     )
     assert code == 0
-    assert "at the step 10" in capsys.readouterr().out
+    assert "at step 10 " in capsys.readouterr().out
     code = main(["analyze", str(out), "--outcome", "satisfaction[phones]", "--no-charts"])
     assert code == 0
     assert "satisfaction[phones]" in capsys.readouterr().out  # not eaten as rich markup

@@ -250,6 +250,7 @@ def test_selected_columns_and_final_only(tmp_path):
         "name",
         "industry",
         "strategy",
+        "active",  # always kept: which replicates a firm outcome is over
         "customers",
         "trust",
     ]

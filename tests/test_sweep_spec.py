@@ -458,3 +458,38 @@ def test_a_typed_results_column_holds_nulls_where_a_value_is_missing():
     for values, typ, want in cases:
         got = _column(values, typ)
         assert got.type == typ and got.to_pylist() == want
+
+
+def test_every_problem_of_a_sweep_file_is_a_line_of_its_own(tmp_path, capsys):
+    from sim.cli import main
+
+    f = tmp_path / "two.toml"
+    f.write_text(
+        f'name = "two"\nscenario = "{FIXTURE}"\nreplicates = 0\n[design]\nkind = "grid"\n'
+        '[[parameters]]\nkey = "trust.loss"\nvalues = [1.0]\n[output]\nevery = 0\n'
+    )
+    with pytest.raises(SpecError) as e:
+        load_spec(f)
+    assert str(e.value).splitlines() == [
+        f"{f}: replicates: expected greater than or equal to 1, got 0",
+        f"{f}: output.every: expected a whole number >= 1 or 'final', got 0",
+    ]
+    assert "more problem" not in str(e.value)
+    # values the scenario refuses: each one, in the scenario loader's words, the file as named
+    bad = tmp_path / "values.toml"
+    bad.write_text(
+        f'name = "v"\nscenario = "{FIXTURE}"\nsteps = 5\n[[parameters]]\n'
+        'key = "firms.Probe.levers.inflation"\nname = "inflation"\n'
+        'values = [0.0, 0.1, "x", 0.3, -0.4, 0.5]\n'
+    )
+    code = main(["sweep", str(bad), "--out", str(tmp_path / "o"), "--serial", "--quiet"])
+    lines = capsys.readouterr().err.splitlines()
+    assert code == 2 and len(lines) == 2, lines
+    assert lines[0].startswith(f"cxsim: error: {bad}: parameters[0].values[2]: ")
+    assert lines[0].endswith(': firms[1].levers.inflation: expected a number, got "x"') or (
+        lines[0].endswith(": firms[1].levers.inflation: expected a number, got 'x'")
+    )
+    assert lines[1].startswith(f"cxsim: error: {bad}: parameters[0].values[4]: ")
+    assert lines[1].endswith("expected greater than or equal to 0, got -0.4")
+    assert not any("Input should" in line or "unable to parse" in line for line in lines)
+    assert not (tmp_path / "o").exists()

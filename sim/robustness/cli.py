@@ -64,6 +64,8 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
 
 
 def _print(analysis: Any) -> None:
+    from sim.robustness.report import decided_by
+
     st = analysis.study
     print(
         f"\n{st.scenario.name}: {len(analysis.worlds)} worlds x {st.config.replicates} "
@@ -72,9 +74,7 @@ def _print(analysis: Any) -> None:
     for v in analysis.verdicts:
         print(f"\n  {v.claim.name}: {v.claim.text}")
         print(f"    {v.sentence()}")
-        if len(v.importance):
-            top = ", ".join(f"{r.parameter} {r.S1:.2f}" for r in v.importance.head(3).itertuples())
-            print(f"    decided by (first-order index of the margin): {top}")
+        print(f"    {decided_by(v)}")
 
 
 def cmd_robustness(args: argparse.Namespace) -> int:
@@ -84,7 +84,7 @@ def cmd_robustness(args: argparse.Namespace) -> int:
     from sim.robustness.report import analyze, write_report
     from sim.robustness.study import plan_study, run_study
     from sim.scenario import ScenarioError
-    from sim.sweep.cli import _executor
+    from sim.sweep.cli import _executor, print_error
     from sim.sweep.executors import ExecutorError
     from sim.sweep.progress import format_seconds, make_progress
     from sim.sweep.runner import SweepInterrupted
@@ -127,8 +127,7 @@ def cmd_robustness(args: argparse.Namespace) -> int:
         )
         return 130
     except (CliError, ScenarioError, SweepStoreError, ExecutorError) as e:
-        print(f"cxsim: error: {e}", file=sys.stderr)
-        return 2
+        return print_error(e)
     r = results.report
     print(
         f"robustness {study.scenario.name}: {r.total} runs ({r.skipped} already done); this "

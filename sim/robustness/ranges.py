@@ -155,7 +155,8 @@ def load_config(
     Raises
     ------
     RobustnessError
-        One line naming the file, the key and what was expected.
+        Every problem of the file at once, one line each naming the file, the key and what
+        was expected.
     """
     where = str(path) if path is not None else "<robustness>"
     if data is None:
@@ -174,34 +175,54 @@ def load_config(
             raise RobustnessError(where, "", f"invalid TOML: {e}") from None
         except (OSError, UnicodeDecodeError) as e:
             raise RobustnessError(where, "", f"cannot read: {e}") from None
+    problems: list[tuple[str, str, str]] = []
+
+    def problem(key: str, message: str) -> None:
+        problems.append((where, key, message))
+
+    def checked(call: Any, *args: Any) -> Any:
+        try:
+            return call(*args)
+        except RobustnessError as e:
+            problems.extend(e.problems)
+            return None
+
     for k in data:
         if k not in _TOP_KEYS:
-            raise RobustnessError(where, k, f"unknown key; expected one of: {', '.join(_TOP_KEYS)}")
+            problem(k, f"unknown key; expected one of: {', '.join(_TOP_KEYS)}")
     cfg = RobustnessConfig(path=Path(path) if path is not None else None)
-    if "worlds" in data:
-        cfg.worlds = check_int(where, "worlds", data["worlds"], *WORLDS)
-    if "replicates" in data:
-        cfg.replicates = check_int(where, "replicates", data["replicates"], *REPLICATES)
-    if "seed" in data:
-        cfg.seed = check_int(where, "seed", data["seed"], 0, 2**63 - 1)
-    if "steps" in data:
-        cfg.steps = check_int(where, "steps", data["steps"], 1, 10_000_000)
+    bounds = {"worlds": WORLDS, "replicates": REPLICATES, "seed": (0, 2**63 - 1)}
+    bounds["steps"] = (1, 10_000_000)
+    for key, (low, high) in bounds.items():
+        if key in data:
+            value = checked(check_int, where, key, data[key], low, high)
+            if value is not None:
+                setattr(cfg, key, value)
     schema = data.get("schema_ranges", True)
     if not isinstance(schema, bool):
-        raise RobustnessError(where, "schema_ranges", f"expected true or false, got {schema!r}")
-    cfg.schema_ranges = schema
+        problem("schema_ranges", f"expected true or false, got {schema!r}")
+    else:
+        cfg.schema_ranges = schema
     hold = data.get("hold", [])
     if not isinstance(hold, list) or not all(isinstance(h, str) for h in hold):
-        raise RobustnessError(where, "hold", f"expected a list of dotted keys, got {hold!r}")
-    cfg.hold = list(hold)
+        problem("hold", f"expected a list of dotted keys, got {hold!r}")
+    else:
+        cfg.hold = list(hold)
     fixed = data.get("set", {})
     if not isinstance(fixed, dict):
-        raise RobustnessError(where, "set", f"expected a table of dotted keys, got {fixed!r}")
-    cfg.fixed = dict(fixed)
+        problem("set", f"expected a table of dotted keys, got {fixed!r}")
+    else:
+        cfg.fixed = dict(fixed)
     ranges = data.get("ranges", {})
     if not isinstance(ranges, dict):
-        raise RobustnessError(where, "ranges", f"expected a table of dotted keys, got {ranges!r}")
-    cfg.ranges = {k: _range(where, k, v, where) for k, v in ranges.items()}
+        problem("ranges", f"expected a table of dotted keys, got {ranges!r}")
+    else:
+        for k, v in ranges.items():
+            r = checked(_range, where, k, v, where)
+            if r is not None:
+                cfg.ranges[k] = r
+    if problems:
+        raise RobustnessError.of(problems)
     return cfg
 
 
@@ -233,7 +254,7 @@ def resolve_ranges(config: RobustnessConfig, scenario: Scenario) -> dict[str, Ra
     Raises
     ------
     RobustnessError
-        A range or held key that does not apply to the scenario.
+        Every range or held key that does not apply to the scenario, one line each.
     """
     where = config.where
     schema = plausible_ranges() if config.schema_ranges else {}
@@ -241,13 +262,17 @@ def resolve_ranges(config: RobustnessConfig, scenario: Scenario) -> dict[str, Ra
         k: Range(k, r.low, r.high, r.source, r.integer, "schema") for k, r in schema.items()
     }
     out.update(config.ranges)
+    problems: list[tuple[str, str, str]] = []
     for i, key in enumerate(config.hold):
         if key not in out:
-            raise RobustnessError(
-                where,
-                f"hold[{i}]",
-                f"{key!r} has no range to hold; expected one of {', '.join(out)}",
+            problems.append(
+                (
+                    where,
+                    f"hold[{i}]",
+                    f"{key!r} has no range to hold; expected one of {', '.join(out)}",
+                )
             )
+            continue
         del out[key]
     for key in _scenario_held(config, scenario):
         out.pop(key, None)  # the scenario's own set-up (checked against the schema on loading)
@@ -255,5 +280,10 @@ def resolve_ranges(config: RobustnessConfig, scenario: Scenario) -> dict[str, Ra
         at = f'ranges."{key}"' if r.origin != "schema" else key
         for bound in (r.low, r.high):
             value = round(bound) if r.integer else bound
-            _check(scenario, where, at, {key: value}, f"{key} = {value!r}")
+            try:
+                _check(scenario, where, at, {key: value}, f"{key} = {value!r}")
+            except RobustnessError as e:
+                problems.extend(e.problems)
+    if problems:
+        raise RobustnessError.of(problems)
     return out

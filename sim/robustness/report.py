@@ -26,7 +26,7 @@ from sim.robustness.study import Study, study_margins
 from sim.robustness.verdicts import Verdict, judge, parameter_label
 from sim.sweep.results import SweepResults
 
-__all__ = ["Analysis", "analyze", "markdown", "write_report"]
+__all__ = ["Analysis", "analyze", "decided_by", "markdown", "write_report"]
 
 
 @dataclass
@@ -77,9 +77,54 @@ def _slug(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
 
 
-def _top(v: Verdict, n: int = 3) -> str:
-    rows = v.importance.head(n)
-    return ", ".join(f"{r.parameter} ({r.S1:.2f} ± {r.S1_conf:.2f})" for r in rows.itertuples())
+def decided_by(v: Verdict, n: int = 3, code: bool = False) -> str:
+    """What decides a claim, in one sentence, as docs/robustness.md defines it: only parameters
+    whose first-order index of the margin stands out from the estimator's noise
+    (:attr:`Verdict.standouts`: at least ``STANDS_OUT``, its interval above 0), else that none
+    does. For a claim that never fails (or never holds) in these worlds nothing decides it; a
+    parameter that stands out there is said to move its margin, not to decide it.
+
+    Parameters
+    ----------
+    v
+        The verdict.
+    n
+        Most parameters named.
+    code
+        Parameter names in backticks (Markdown).
+
+    Returns
+    -------
+    str
+        One sentence, without a final full stop.
+    """
+    from sim.robustness.importance import MIN_WORLDS
+    from sim.robustness.verdicts import STANDS_OUT
+
+    if v.importance.empty:
+        return (
+            f"no sensitivity indices (they need at least {MIN_WORLDS} decided worlds and a "
+            "margin that varies)"
+        )
+    q = "`" if code else ""
+    rows = v.standouts.head(n)
+    named = ", ".join(
+        f"{q}{r.parameter}{q} {r.S1:.2f} ± {r.S1_conf:.2f}" for r in rows.itertuples()
+    )
+    o = v.odds
+    never = "never fails" if o.holds == o.worlds else "never holds" if o.holds == 0 else ""
+    if rows.empty:
+        return (
+            "no single parameter stands out from the estimator's noise (a first-order index "
+            f"of the margin of at least {STANDS_OUT} with its interval above 0): no one "
+            "parameter decides it alone"
+        )
+    if never:
+        return (
+            f"it {never} in these worlds, so no parameter decides it; its margin moves most "
+            f"with (first-order index ± 95% half-width): {named}"
+        )
+    return f"decided by (first-order index of the margin ± 95% half-width): {named}"
 
 
 def markdown(analysis: Analysis, figures: Path | None = None, title: str | None = None) -> str:
@@ -110,15 +155,17 @@ def markdown(analysis: Analysis, figures: Path | None = None, title: str | None 
         lines += ["", f"![odds]({figures.name}/odds.png)"]
     for v in analysis.verdicts:
         lines += ["", f"## {v.claim.name}", "", f"`{v.claim.text}`", "", v.sentence(), ""]
-        if len(v.importance):
-            lines.append(f"Deciding parameters (first-order index of the margin): {_top(v)}.")
+        text = decided_by(v, code=True)
+        lines.append(text[0].upper() + text[1:] + ".")
         if figures is not None:
             lines += ["", f"![{v.claim.name}]({figures.name}/{_slug(v.claim.name)}_map.png)"]
     return "\n".join(lines) + "\n"
 
 
 def claims_table(analysis: Analysis) -> pd.DataFrame:
-    """One row per claim: odds, interval, top parameters and conditions."""
+    """One row per claim: odds, interval, the parameters that decide it (those whose index
+    stands out from the noise, :attr:`Verdict.standouts`; empty when none does) and
+    conditions."""
     rows = []
     for v in analysis.verdicts:
         o = v.odds
@@ -134,7 +181,9 @@ def claims_table(analysis: Analysis) -> pd.DataFrame:
                 "worlds": o.worlds,
                 "undecided": o.undecided,
                 "margin_mean": v.margin_mean,
-                "deciders": "; ".join(v.deciders[:3]),
+                "deciders": "; ".join(v.standouts["parameter"].head(3))
+                if not v.importance.empty
+                else "",
                 "conditions": " | ".join(v.conditions()) or v.note,
             }
         )

@@ -39,6 +39,7 @@ from sim.scenario import Scenario, ScenarioError, find_scenario, load_scenario
 from sim.sweep.progress import Progress
 from sim.sweep.results import SweepResults
 from sim.sweep.runner import run as run_sweep
+from sim.sweep.store import check_folder
 
 __all__ = ["STUDY_FILE", "Study", "plan_study", "run_study", "study_margins"]
 
@@ -277,12 +278,12 @@ def run_study(
     Raises
     ------
     SweepStoreError
-        ``out/runs`` holds a different study (other worlds, replicates, ranges or scenario);
-        ``force`` deletes it.
+        ``out`` is a file, or ``out/runs`` holds a different study (other worlds, replicates,
+        ranges or scenario; ``force`` deletes it).
     SweepInterrupted
         On Ctrl-C, after the finished runs were written.
     """
-    root = Path(out)
+    root = check_folder(out, "a folder for the robustness study")
     root.mkdir(parents=True, exist_ok=True)
     results = run_sweep(
         study.sweep_spec(),

@@ -6,6 +6,15 @@ retention of a firm with no customers) count as missing. Groups are design point
 point, in design order), or any parameter columns (marginal means pooled over the others), and
 for per-firm outcomes also the firm.
 
+Which replicates a firm outcome is averaged over (its *population*): a firm that has exited (or
+not yet entered) has no customers, so its customers, share, sales and money flows
+(:data:`OVER_ALL_REPLICATES`) read 0, and those outcomes are averaged over all replicates, an
+exited firm counting as 0; every other firm outcome (retention, trust, satisfaction, NPS, ...)
+describes the firm's customers or the firm itself and is averaged over the replicates in which
+the firm is in business at that step (the ``active`` column). ``survivors=True`` averages every
+firm outcome over the replicates in which the firm is in business. :func:`point_summary` says
+which (``over``) and counts the replicates in business (``in_business`` of ``replicates``).
+
 This module never imports the model, the UI or an executor.
 """
 
@@ -27,18 +36,68 @@ if TYPE_CHECKING:
     from sim.sweep.results import SweepResults
 
 __all__ = [
+    "ALL_REPLICATES",
     "AT_FINAL",
+    "IN_BUSINESS",
+    "OVER_ALL_REPLICATES",
     "add_ci",
     "mean_ci",
     "outcome_ci",
     "outcome_values",
     "parse_outcomes",
     "point_summary",
+    "population",
     "quote",
     "timeseries",
 ]
 
 AT_FINAL = "final"
+
+OVER_ALL_REPLICATES = frozenset(
+    {
+        "customers",
+        "share",
+        "penetration",
+        "acquired",
+        "switched_in",
+        "churned",
+        "wom_positive",
+        "wom_negative",
+        "wom_volume",
+        "wom_reach",
+        "failures",
+        "complaints",
+        "answered",
+        "marketing",
+        "retention_spend",
+        "revenue",
+        "profit",
+    }
+)
+"""Firm metrics that read 0 for a firm out of business (no customers, no sales, no spending):
+averaged over all replicates, an exited firm counting as 0, unless ``survivors``."""
+
+ALL_REPLICATES = "all replicates"
+IN_BUSINESS = "in business"
+"""The populations of :func:`population` (the ``over`` column of :func:`point_summary`)."""
+
+
+def population(outcome: Outcome, survivors: bool = False) -> str:
+    """Which replicates an outcome's mean is over: :data:`ALL_REPLICATES` (market outcomes, and
+    firm metrics of :data:`OVER_ALL_REPLICATES` unless ``survivors``) or :data:`IN_BUSINESS`
+    (the replicates in which the firm is in business at the step summarised)."""
+    if outcome.table != "firms":
+        return ALL_REPLICATES
+    if survivors or outcome.metric not in OVER_ALL_REPLICATES:
+        return IN_BUSINESS
+    return ALL_REPLICATES
+
+
+def _in_business(results: SweepResults) -> str:
+    """SQL for "the firm is in business" on a firms row: its ``active`` column, or NULL (not
+    known) in results written before it was kept."""
+    columns = results.sql("SELECT * FROM firms LIMIT 0").columns
+    return "active" if "active" in columns else "NULL::BOOLEAN"
 
 
 def quote(name: str) -> str:
@@ -119,11 +178,26 @@ def parse_outcomes(results: SweepResults, texts: Sequence[str]) -> list[Outcome]
     return [parse_outcome(t, firms, industries) for t in texts]
 
 
+def _value(results: SweepResults, outcome: Outcome, survivors: bool) -> str:
+    """SQL of an outcome's value, NULL outside its :func:`population`, then ``in_business``
+    (firm outcomes)."""
+    metric = quote(outcome.metric)
+    if outcome.table != "firms":
+        return f"{metric} AS value"
+    business = _in_business(results)
+    if population(outcome, survivors) == IN_BUSINESS:
+        metric = f"CASE WHEN {business} IS FALSE THEN NULL ELSE {metric} END"
+    return f"{metric} AS value, {business} AS in_business"
+
+
 def outcome_values(
-    results: SweepResults, outcome: Outcome, at: int | str = AT_FINAL
+    results: SweepResults,
+    outcome: Outcome,
+    at: int | str = AT_FINAL,
+    survivors: bool = False,
 ) -> duckdb.DuckDBPyRelation:
     """One value of ``outcome`` per run (and firm): a relation with the id and parameter columns,
-    ``firm`` (firm outcomes), ``step`` and ``value``.
+    ``firm`` (firm outcomes), ``step``, ``value`` and, for firm outcomes, ``in_business``.
 
     Parameters
     ----------
@@ -133,6 +207,9 @@ def outcome_values(
         What to read.
     at
         ``"final"`` (each run's last kept step) or a step number.
+    survivors
+        Every firm outcome only where the firm is in business (else as :func:`population`
+        says); ``value`` is NULL outside the population.
     """
     ids = ["run_id", "point_id", "point", "replicate", *results.parameters]
     cols = ", ".join(quote(c) for c in ids)
@@ -140,7 +217,8 @@ def outcome_values(
     where = [f"name = {_literal(outcome.firm)}"] if outcome.firm else []
     if at != AT_FINAL:
         where.append(f"step = {int(at)}")
-    sql = f"SELECT {cols}{firm_col}, step, {quote(outcome.metric)} AS value FROM {outcome.table}"
+    value = _value(results, outcome, survivors)
+    sql = f"SELECT {cols}{firm_col}, step, {value} FROM {outcome.table}"
     if where:
         sql += " WHERE " + " AND ".join(where)
     if at == AT_FINAL:
@@ -154,11 +232,34 @@ def outcome_ci(
     by: Sequence[str],
     at: int | str = AT_FINAL,
     level: float = 0.95,
+    survivors: bool = False,
 ) -> pd.DataFrame:
-    """Mean and CI of an outcome per group of ``by`` (plus ``firm`` for per-firm outcomes)."""
-    rel = outcome_values(results, outcome, at)
+    """Mean and CI of an outcome per group of ``by`` (plus ``firm`` for per-firm outcomes), over
+    its :func:`population`."""
+    rel = outcome_values(results, outcome, at, survivors)
     keys = [*by, "firm"] if outcome.per_firm else list(by)
     return mean_ci(rel, keys, "value", level, metric_range(outcome.metric))
+
+
+def _replicates(
+    results: SweepResults, outcome: Outcome, by: Sequence[str], at: int | str
+) -> pd.DataFrame:
+    """Per group of ``by`` (and firm): ``replicates`` (runs with a row at the step) and, for
+    firm outcomes, ``in_business`` (those where the firm is in business; NaN when not known)."""
+    rel = outcome_values(results, outcome, at)
+    keys = [*by, "firm"] if outcome.per_firm else list(by)
+    aggs = "count(*) AS replicates"
+    if outcome.table == "firms":
+        aggs += ", count_if(in_business) AS in_business, count(in_business) AS known"
+    group = ", ".join(quote(k) for k in keys)
+    df = rel.aggregate(f"{group}, {aggs}" if group else aggs, group).df()
+    df["replicates"] = df["replicates"].astype(int)
+    if outcome.table == "firms":
+        known = df.pop("known").to_numpy() == df["replicates"].to_numpy()
+        df["in_business"] = df["in_business"].astype(float).where(known)
+    else:
+        df["in_business"] = np.nan
+    return df
 
 
 def point_summary(
@@ -166,19 +267,42 @@ def point_summary(
     outcomes: Sequence[Outcome],
     at: int | str = AT_FINAL,
     level: float = 0.95,
+    survivors: bool = False,
 ) -> pd.DataFrame:
     """Mean and CI across replicates per design point, for each outcome (long format).
+
+    Parameters
+    ----------
+    results
+        The sweep.
+    outcomes
+        What to summarise.
+    at
+        ``"final"`` or a kept step.
+    level
+        Confidence level.
+    survivors
+        Every firm outcome over the replicates in which the firm is in business (else each
+        over its :func:`population`).
 
     Returns
     -------
     DataFrame
-        ``outcome``, ``title``, ``firm``, ``point``, ``label``, the parameter columns, ``n``,
-        ``mean``, ``sd``, ``half_width``, ``ci_low``, ``ci_high``; rows in design order.
+        ``outcome``, ``title``, ``firm``, ``point``, ``label``, the parameter columns, ``n``
+        (replicates averaged: with a value, in the population), ``mean``, ``sd``,
+        ``half_width``, ``ci_low``, ``ci_high``, ``over`` (the population: "all replicates"
+        or "in business"), ``replicates`` (runs of the point with a row at the step) and
+        ``in_business`` (of them, those where the firm is in business; NaN for market
+        outcomes, and where not recorded); rows in design order.
     """
     labels = results.sql("SELECT point, any_value(label) AS label FROM design GROUP BY point").df()
     frames = []
+    by = ["point", *results.parameters]
     for o in outcomes:
-        df = outcome_ci(results, o, ["point", *results.parameters], at, level)
+        df = outcome_ci(results, o, by, at, level, survivors)
+        counts = _replicates(results, o, ["point"], at)  # the point decides the parameters
+        df = df.merge(counts, on=["point", "firm"] if o.per_firm else ["point"], how="left")
+        df["over"] = population(o, survivors)
         df = df.merge(labels, on="point", how="left")
         df.insert(0, "outcome", o.text)
         df.insert(1, "title", o.title)
@@ -207,9 +331,14 @@ def _outcome_order(outcomes: Sequence[Outcome]) -> Any:
 
 
 def timeseries(
-    results: SweepResults, outcome: Outcome, by: Sequence[str] = ("point",), level: float = 0.95
+    results: SweepResults,
+    outcome: Outcome,
+    by: Sequence[str] = ("point",),
+    level: float = 0.95,
+    survivors: bool = False,
 ) -> pd.DataFrame:
-    """Mean and CI of an outcome at every kept step, per group of ``by`` (and firm).
+    """Mean and CI of an outcome at every kept step, per group of ``by`` (and firm), over its
+    :func:`population` (``survivors``: as :func:`point_summary`).
 
     Returns
     -------
@@ -219,9 +348,8 @@ def timeseries(
     """
     ids = ", ".join(quote(c) for c in ["run_id", "point", *results.parameters])
     firm_col = ", name AS firm" if outcome.table == "firms" else ""
-    sql = (
-        f"SELECT {ids}{firm_col}, step, year, {quote(outcome.metric)} AS value FROM {outcome.table}"
-    )
+    value = _value(results, outcome, survivors)
+    sql = f"SELECT {ids}{firm_col}, step, year, {value} FROM {outcome.table}"
     if outcome.firm:
         sql += f" WHERE name = {_literal(outcome.firm)}"
     keys = [*by, *(["firm"] if outcome.per_firm else []), "step", "year"]

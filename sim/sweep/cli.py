@@ -12,16 +12,26 @@ This module never imports the UI.
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sim.cli import positive_int, reports_errors, start_pool_early
+from sim.cli import positive_int, start_pool_early
 from sim.precision import fixed, interval_places
 
-__all__ = ["cmd_analyze", "cmd_sensitivity", "cmd_sweep", "mean_and_half_width", "register"]
+__all__ = [
+    "cmd_analyze",
+    "cmd_sensitivity",
+    "cmd_sweep",
+    "column_places",
+    "mean_and_half_width",
+    "print_error",
+    "register",
+]
 
 
 def _errors() -> tuple[type[Exception], ...]:
@@ -34,15 +44,36 @@ def _errors() -> tuple[type[Exception], ...]:
     return CliError, ScenarioError, SweepStoreError, ExecutorError
 
 
-_user_errors = reports_errors(_errors)
+def print_error(error: Exception) -> int:
+    """Print a user error as ``cxsim: error:`` lines, one per problem (a sweep or robustness
+    file with several problems names each on its own line); returns the exit code, 2."""
+    for line in str(error).splitlines() or [""]:
+        print(f"cxsim: error: {line}", file=sys.stderr)
+    return 2
+
+
+def _user_errors(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """A command's handler that prints a user error, one of :func:`_errors`, with
+    :func:`print_error` and returns 2 (as ``sim.cli.reports_errors``, a line per problem)."""
+
+    @functools.wraps(func)
+    def wrapper(args: argparse.Namespace) -> int:
+        try:
+            return func(args)
+        except _errors() as e:
+            return print_error(e)
+
+    return wrapper
 
 
 def _step(text: str) -> int | str:
     return "final" if text == "final" else positive_int(text)
 
 
-def _add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("spec", help="sweep file, e.g. experiments/overpromise_inflation.toml")
+def _add_run_options(
+    p: argparse.ArgumentParser, example: str = "experiments/overpromise_inflation.toml"
+) -> None:
+    p.add_argument("spec", help=f"sweep file, e.g. {example}")
     p.add_argument(
         "--out",
         help="results folder (default: results/<sweep name>); rerun with the same folder to resume",
@@ -129,6 +160,13 @@ def register(subparsers: Any) -> None:
     analyze.add_argument("--x", help="parameter along the charts' x axis")
     analyze.add_argument("--y", help="second parameter (lines, heatmap)")
     analyze.add_argument("--out", help="folder for tables and charts (default: RESULTS/analysis)")
+    analyze.add_argument(
+        "--survivors",
+        action="store_true",
+        help="every firm outcome over the replicates in which the firm is in business (by "
+        "default share, profit and other counts and money flows are over all replicates, an "
+        "exited firm counting as 0)",
+    )
     analyze.set_defaults(func=cmd_analyze)
 
     sens = subparsers.add_parser(
@@ -137,7 +175,7 @@ def register(subparsers: Any) -> None:
         description="Run (or resume) a sweep whose design is sobol or morris, then print and "
         "chart the sensitivity indices of its outcomes with 95% CIs.",
     )
-    _add_run_options(sens)
+    _add_run_options(sens, example="experiments/sobol_core.toml")
     _add_analysis_options(sens)
     sens.set_defaults(func=cmd_sensitivity)
 
@@ -247,6 +285,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             y=None,
             out=None,
             no_charts=False,
+            survivors=False,
         )
         cmd_analyze(ns)
     return code
@@ -275,23 +314,88 @@ def _num(v: float) -> str:
     return f"{v:.3g}"
 
 
-def mean_and_half_width(mean: float, half: float) -> str:
+def mean_and_half_width(mean: float, half: float, places: int | None = None) -> str:
     """``mean ± half`` to the place of the half-width's second significant digit
     (:func:`sim.precision.interval_places`: ``0.797 ± 0.039``, ``5 ± 656`` rather than
-    ``4.84 ± 656``). A half-width of 0 gives ``mean ± 0``; without one (NaN, infinite) the mean
-    alone, as :func:`_num` writes it."""
+    ``4.84 ± 656``). A half-width of 0 gives ``mean ± 0``, or, given the ``places`` of the
+    column it stands in (:func:`column_places`), both to those places (``1.000 ± 0.000`` under
+    ``0.501 ± 0.039``); without a half-width (NaN, infinite) the mean alone, as :func:`_num`
+    writes it.
+
+    Parameters
+    ----------
+    mean, half
+        The mean and the half-width of its interval.
+    places
+        Decimals of the other cells of the column, for a half-width of 0.
+
+    Returns
+    -------
+    str
+        The cell's text.
+    """
     if mean != mean:
         return "-"
     if not math.isfinite(half):
         return _num(mean)
-    places = interval_places(half)
-    if places is None:  # no width, or a tiny one: both in significant digits (0 is "0")
+    if half == 0 and places is not None:
+        return f"{fixed(mean, places)} ± {fixed(0.0, places)}"
+    own = interval_places(half)
+    if own is None:  # no width, or a tiny one: both in significant digits (0 is "0")
         return f"{_num(mean)} ± {abs(half):.2g}"
-    return f"{fixed(mean, places)} ± {fixed(abs(half), places)}"
+    return f"{fixed(mean, own)} ± {fixed(abs(half), own)}"
 
 
-def _cell(row: Any) -> str:
-    return mean_and_half_width(row["mean"], row["half_width"])
+def column_places(half_widths: Any) -> int | None:
+    """The decimals a column of ``mean ± half`` cells writes: the most any of its half-widths
+    asks for (:func:`sim.precision.interval_places`); None when none has a usable width."""
+    found = [interval_places(h) for h in half_widths if h == h and math.isfinite(h) and h != 0]
+    found = [p for p in found if p is not None]
+    return max(found) if found else None
+
+
+def _in_business(rows: Any, firm: str) -> str:
+    """``k of n`` replicates in which ``firm`` is in business (rows of one design point)."""
+    m = rows[(rows["firm"] == firm) & rows["in_business"].notna()]
+    if not len(m):
+        return "?"
+    return f"{int(m['in_business'].iloc[0])} of {int(m['replicates'].iloc[0])}"
+
+
+def population_caption(report: Any) -> str:
+    """Which replicates each column's mean is over, for the summary table's caption."""
+    from sim.sweep.analysis import ALL_REPLICATES
+
+    s = report.summary
+    if report.survivors:
+        firm_outcomes = [o for o in report.outcomes if o.table == "firms"]
+        if firm_outcomes:
+            return (
+                "--survivors: every firm outcome is over the replicates in which the firm is "
+                "in business ('in business'); market outcomes over all replicates"
+            )
+        return "every outcome over all replicates"
+    groups: dict[str, list[str]] = {}
+    firm_zero = False
+    for o in report.outcomes:
+        over = s.loc[s["outcome"] == o.text, "over"]
+        pop = str(over.iloc[0]) if len(over) else ALL_REPLICATES
+        name = SHORT.get(o.metric, o.metric)
+        groups.setdefault(pop, [])
+        if name not in groups[pop]:
+            groups[pop].append(name)
+        firm_zero |= pop == ALL_REPLICATES and o.table == "firms"
+    parts = []
+    if ALL_REPLICATES in groups:
+        zero = " (a firm out of business counts as 0)" if firm_zero else ""
+        parts.append(f"{', '.join(groups[ALL_REPLICATES])}: over all replicates{zero}")
+    rest = [name for pop, names in groups.items() if pop != ALL_REPLICATES for name in names]
+    if rest:
+        parts.append(
+            f"{', '.join(rest)}: over the replicates in which the firm is in business "
+            "('in business'; --survivors puts every firm outcome over them)"
+        )
+    return "; ".join(parts)
 
 
 def _print_summary(report: Any, results: Any) -> None:
@@ -303,16 +407,15 @@ def _print_summary(report: Any, results: Any) -> None:
     if not console.is_terminal:
         console = Console(width=max(console.width, 220))
     s = report.summary
-    if s.empty:
-        console.print("no finished runs to summarise yet")
-        return
-    at = "final step" if report.at == "final" else f"step {report.at}"
+    at = "the final step" if report.at == "final" else f"step {report.at}"
     table = Table(
-        title=f"{results.name}: mean ± 95% CI half-width across replicates, at the "
-        f"{at} (n = replicates with a value)"
+        title=f"{results.name}: mean ± 95% CI half-width across replicates, at {at} "
+        "(n = replicates averaged)",
+        caption=escape(population_caption(report)),
     )
     table.add_column("design point", no_wrap=True)
     columns: list[tuple[str, str | None]] = []
+    business: list[str] = []
     for o in report.outcomes:
         present = set(s.loc[s["outcome"] == o.text, "firm"])
         firms = [f for f in results.firm_names() if f in present] if o.per_firm else [o.firm]
@@ -321,7 +424,15 @@ def _print_summary(report: Any, results: Any) -> None:
             short = SHORT.get(o.metric, o.metric)
             head = short if firm is None else f"{short}\n{firm}"
             table.add_column(escape(head), justify="right")
+            if firm is not None and firm not in business:
+                business.append(firm)
+    for firm in business:
+        table.add_column(escape(f"in business\n{firm}"), justify="right")
     table.add_column("n", justify="right")
+    places = {}
+    for text, firm in columns:
+        m = s[(s["outcome"] == text) & ((s["firm"] == firm) if firm else s["firm"].isna())]
+        places[text, firm] = column_places(m["half_width"])
     for point in dict.fromkeys(s["point"]):
         rows = s[s["point"] == point]
         cells = [escape(str(rows["label"].iloc[0]))]
@@ -330,7 +441,12 @@ def _print_summary(report: Any, results: Any) -> None:
                 (rows["outcome"] == text)
                 & ((rows["firm"] == firm) if firm is not None else rows["firm"].isna())
             ]
-            cells.append(_cell(m.iloc[0]) if len(m) else "-")
+            cells.append(
+                mean_and_half_width(m["mean"].iloc[0], m["half_width"].iloc[0], places[text, firm])
+                if len(m)
+                else "-"
+            )
+        cells += [_in_business(rows, firm) for firm in business]
         n = sorted(set(rows["n"]))
         cells.append(str(n[0]) if len(n) == 1 else f"{n[0]}-{n[-1]}")
         table.add_row(*cells)
@@ -373,6 +489,7 @@ def _print_indices(indices: Any) -> None:
 def _analyze(results: Any, args: argparse.Namespace, *, indices_only: bool = False) -> Any:
     from sim.cli import CliError
     from sim.sweep.report import analyze
+    from sim.sweep.store import SweepStoreError
 
     try:
         report = analyze(
@@ -383,7 +500,10 @@ def _analyze(results: Any, args: argparse.Namespace, *, indices_only: bool = Fal
             y=getattr(args, "y", None),
             out_dir=getattr(args, "out", None) if not indices_only else None,
             charts=not args.no_charts,
+            survivors=getattr(args, "survivors", False),
         )
+    except SweepStoreError:  # names the --out folder itself
+        raise
     except ValueError as e:
         raise CliError(f"{results.root}: {e}") from None
     if not indices_only:

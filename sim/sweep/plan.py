@@ -35,7 +35,7 @@ from sim.scenario import (
 from sim.sweep.design import Design, build_design
 from sim.sweep.outcomes import Outcome, market_metric_names, parse_outcome
 from sim.sweep.seeds import canonical, run_ids, seed_key
-from sim.sweep.spec import SpecError, SweepSpec, load_spec
+from sim.sweep.spec import SpecError, SweepSpec, load_spec, plain_words, toml_text
 from sim.sweep.worker import FIRM_KEYS, MARKET_KEYS, OutputPlan, RunTask
 
 __all__ = ["FORMAT", "Plan", "build_plan", "kept_steps"]
@@ -119,35 +119,48 @@ def _resolve_scenario(spec: SweepSpec) -> tuple[Scenario, Path | None]:
         ) from None
 
 
-def _check(base: Scenario, overrides: dict[str, Any], where: str, key: str, what: str) -> None:
+def _check(
+    base: Scenario, overrides: dict[str, Any], where: str, key: str, what: str
+) -> list[tuple[str, str, str]]:
+    """The problem of applying ``overrides`` to the scenario, as ``[(where, key, message)]``
+    (empty when they apply)."""
     try:
         load_scenario(base, overrides)
     except ScenarioError as e:
-        detail = f"{e.key}: {e.detail}" if e.key else e.detail
-        raise SpecError(
-            where, key, f"{what} does not apply to scenario {base.name!r}: {detail}"
-        ) from None
+        detail = plain_words(e.detail)
+        detail = f"{e.key}: {detail}" if e.key else detail
+        return [(where, key, f"{what} does not apply to scenario {base.name!r}: {detail}")]
+    return []
 
 
 def _check_design(spec: SweepSpec, base: Scenario, design: Design) -> None:
+    """Every value of the design checked against the scenario; a :class:`SpecError` with a
+    line per value that does not apply."""
     where = spec.where
+    problems: list[tuple[str, str, str]] = []
     if spec.design.kind == "list":
         for j, pt in enumerate(spec.design.points):
-            _check(
+            problems += _check(
                 base, dict(pt.overrides), where, f"design.points[{j}].set", canonical(pt.overrides)
             )
-        return
-    for i, p in enumerate(spec.parameters):
-        if p.values is not None:
-            for j, v in enumerate(p.values):
-                _check(base, {p.key: v}, where, f"parameters[{i}].values[{j}]", f"{p.key} = {v!r}")
-        else:
-            lo, hi = (round(p.low), round(p.high)) if p.integer else (p.low, p.high)
-            _check(base, {p.key: lo}, where, f"parameters[{i}].low", f"{p.key} = {lo!r}")
-            _check(base, {p.key: hi}, where, f"parameters[{i}].high", f"{p.key} = {hi!r}")
-    if len(design.points) <= CHECK_ALL_POINTS_MAX and len(spec.parameters) > 1:
-        for pt in design.points:
-            _check(base, pt.overrides, where, "parameters", f"the point {pt.label}")
+    else:
+        for i, p in enumerate(spec.parameters):
+            if p.values is not None:
+                for j, v in enumerate(p.values):
+                    at, what = f"parameters[{i}].values[{j}]", f"{p.key} = {toml_text(v)}"
+                    problems += _check(base, {p.key: v}, where, at, what)
+            else:
+                lo, hi = (round(p.low), round(p.high)) if p.integer else (p.low, p.high)
+                for end, value in (("low", lo), ("high", hi)):
+                    at, what = f"parameters[{i}].{end}", f"{p.key} = {toml_text(value)}"
+                    problems += _check(base, {p.key: value}, where, at, what)
+        if not problems and len(design.points) <= CHECK_ALL_POINTS_MAX and len(spec.parameters) > 1:
+            for pt in design.points:
+                problems += _check(base, pt.overrides, where, "parameters", f"the point {pt.label}")
+                if problems:  # one is enough: the points combine values already checked
+                    break
+    if problems:
+        raise SpecError.of(problems)
 
 
 def _output_plan(spec: SweepSpec, base: Scenario, steps: int) -> OutputPlan:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from sim.sweep import plots
 from sim.sweep.analysis import (
+    AT_FINAL,
     outcome_ci,
     outcome_values,
     parse_outcomes,
@@ -30,8 +31,9 @@ from sim.sweep.analysis import (
 from sim.sweep.outcomes import LABELS, Outcome
 from sim.sweep.results import SweepResults
 from sim.sweep.sensitivity import SensitivityError, sobol_precision_notes, sweep_indices
+from sim.sweep.store import check_folder
 
-__all__ = ["AnalysisReport", "analyze", "slug"]
+__all__ = ["AnalysisReport", "analyze", "kept_steps_text", "slug"]
 
 TIMESERIES_MAX_POINTS = plots.MAX_LINES
 """Time-series charts are drawn when the design has at most this many points."""
@@ -55,6 +57,9 @@ class AnalysisReport:
         Everything written (CSV and PNG).
     notes
         Things the reader should know (skipped charts, incomplete sweep).
+    survivors
+        Every firm outcome is over the replicates in which the firm is in business (else each
+        over its ``sim.sweep.analysis.population``).
     """
 
     outcomes: list[Outcome]
@@ -63,11 +68,47 @@ class AnalysisReport:
     indices: pd.DataFrame | None = None
     files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    survivors: bool = False
 
 
 def slug(text: str) -> str:
     """A file-name-safe form of an outcome or parameter name."""
     return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower() or "x"
+
+
+def kept_steps_text(steps: Sequence[int], shown: int = 6) -> str:
+    """The kept steps for a message: all of them when few, else the first ones, ``...`` and
+    the last (``13, 26, 39, 52, 65, ..., 520``)."""
+    steps = sorted(steps)
+    if len(steps) <= shown:
+        return ", ".join(str(s) for s in steps)
+    return ", ".join(str(s) for s in steps[: shown - 1]) + f", ..., {steps[-1]}"
+
+
+def _check_at(results: SweepResults, outcomes: Sequence[Outcome], at: int | str) -> None:
+    """A ``ValueError`` when no finished run has a row to summarise, or naming ``--at`` when no
+    run kept the step ``at``."""
+    steps: set[int] = set()
+    for table in dict.fromkeys(o.table for o in outcomes):
+        if "step" not in results.sql(f"SELECT * FROM {table} LIMIT 0").columns:
+            continue  # no chunk holds the table: no finished run
+        steps |= {int(r[0]) for r in results.sql(f"SELECT DISTINCT step FROM {table}").fetchall()}
+    if not steps:
+        raise ValueError(
+            "no finished run to summarise; expected at least one run that finished "
+            "(nothing written)"
+        )
+    if at != AT_FINAL and int(at) not in steps:
+        kept = f"final or one of {kept_steps_text(steps)}"
+        raise ValueError(f"--at {at}: step {at} was not kept; expected {kept}")
+
+
+def _write_csv(df: pd.DataFrame, path: Path) -> Path:
+    """``df`` as CSV at ``path``, written whole or not at all (a temporary file renamed)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    df.to_csv(tmp, index=False)
+    tmp.replace(path)
+    return path
 
 
 def _ylabel(o: Outcome) -> str:
@@ -110,8 +151,12 @@ def analyze(
     out_dir: str | Path | None = None,
     charts: bool = True,
     level: float = 0.95,
+    survivors: bool = False,
 ) -> AnalysisReport:
     """Summarise a sweep, compute indices where the design allows, and draw charts.
+
+    Nothing is written when there is nothing to summarise (an error instead), so an earlier
+    analysis in ``out_dir`` is never replaced by empty files.
 
     Parameters
     ----------
@@ -129,6 +174,9 @@ def analyze(
         Draw PNG charts.
     level
         Confidence level of the intervals.
+    survivors
+        Every firm outcome over the replicates in which the firm is in business (share and
+        profit too, which otherwise count an exited firm as 0).
 
     Returns
     -------
@@ -138,30 +186,40 @@ def analyze(
     Raises
     ------
     ValueError
-        An unknown outcome or parameter name (the message names it and what was expected).
+        An unknown outcome or parameter name, a step ``at`` that was not kept, or no finished
+        run to summarise (the message names it and what was expected).
+    SweepStoreError
+        ``out_dir`` is a file.
     """
     spec = results.spec
     texts = list(outcomes) if outcomes else list(spec.analysis.outcomes)
     parsed = parse_outcomes(results, texts)
     at = spec.analysis.at if at is None else at
     out = Path(out_dir) if out_dir else results.root / "analysis"
-    out.mkdir(parents=True, exist_ok=True)
+    check_folder(out, "a folder for the analysis' tables and charts")
     for name, value in (("x", x), ("y", y)):
         if value is not None and value not in results.parameters:
             raise ValueError(
                 f"--{name} {value!r}: expected a parameter of the sweep "
                 f"({', '.join(results.parameters)})"
             )
-    summary = point_summary(results, parsed, at, level)
-    report = AnalysisReport(outcomes=parsed, at=at, summary=summary)
+    _check_at(results, parsed, at)
+    summary = point_summary(results, parsed, at, level, survivors)
+    if summary.empty:
+        where = "the final step" if at == AT_FINAL else f"step {at}"
+        raise ValueError(
+            f"no finished run has a row at {where}; expected at least one finished run "
+            "(nothing written)"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    report = AnalysisReport(outcomes=parsed, at=at, summary=summary, survivors=survivors)
     if not results.complete:
         c = results.manifest.get("counts", {})
         report.notes.append(
             f"the sweep is incomplete ({c.get('missing', '?')} of "
             f"{c.get('runs', '?')} runs missing): rerun it to finish"
         )
-    summary.to_csv(out / "summary.csv", index=False)
-    report.files.append(out / "summary.csv")
+    report.files.append(_write_csv(summary, out / "summary.csv"))
 
     kind = results.manifest["design"]["kind"]
     if kind in ("sobol", "morris"):
@@ -177,8 +235,7 @@ def analyze(
         except SensitivityError as e:
             report.notes.append(str(e))
         if report.indices is not None and len(report.indices):
-            report.indices.to_csv(out / "indices.csv", index=False)
-            report.files.append(out / "indices.csv")
+            report.files.append(_write_csv(report.indices, out / "indices.csv"))
             if kind == "sobol":
                 report.notes += sobol_precision_notes(
                     report.indices, *_sobol_cost(results), level=level
@@ -214,7 +271,7 @@ def _charts(
             if o.per_firm:
                 report.notes.append(f"no scatter chart for per-firm {o.text}")
             else:
-                df = outcome_values(results, o, at).df()
+                df = outcome_values(results, o, at, report.survivors).df()
                 fig = plots.scatter_chart(df, results.parameters, o.title, _ylabel(o))
                 report.files.append(plots.save(fig, out / f"{stem}_scatter.png"))
             if report.indices is not None and len(report.indices):
@@ -225,7 +282,7 @@ def _charts(
             continue
         xs = x if x is not None else (numeric[0] if numeric else None)
         if xs is None:
-            df = _firms_in_order(point_summary(results, [o], at, level), firms)
+            df = _firms_in_order(point_summary(results, [o], at, level, report.survivors), firms)
             fig = plots.bar_chart(df, "label", o.title, _ylabel(o), group=panel)
             report.files.append(plots.save(fig, out / f"{stem}_bars.png"))
         else:
@@ -238,7 +295,7 @@ def _charts(
             others = [c for c in varying if c not in shown and _free(design, c, shown)]
             note = f"averaged over {', '.join(others)}" if others else ""
             by = [xs] + ([ys] if ys else [])
-            df = _firms_in_order(outcome_ci(results, o, by, at, level), firms)
+            df = _firms_in_order(outcome_ci(results, o, by, at, level, report.survivors), firms)
             group = ys if ys and df[ys].nunique() <= plots.MAX_LINES else None
             fig = plots.line_chart(df, xs, o.title, _ylabel(o), group=group, panel=panel, note=note)
             report.files.append(plots.save(fig, out / f"{stem}_by_{slug(xs)}.png"))
@@ -247,7 +304,7 @@ def _charts(
                 report.files.append(plots.save(fig, out / f"{stem}_{slug(xs)}_{slug(ys)}.png"))
         n_points = results.manifest["design"]["points"]
         if n_points <= TIMESERIES_MAX_POINTS:
-            ts = timeseries(results, o, ("point",), level)
+            ts = timeseries(results, o, ("point",), level, report.survivors)
             if ts["step"].nunique() > 2:
                 labels = results.sql(
                     "SELECT point, any_value(label) AS label FROM design GROUP BY point"

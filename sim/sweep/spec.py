@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,6 +35,8 @@ __all__ = [
     "SpecError",
     "SweepSpec",
     "load_spec",
+    "plain_words",
+    "toml_text",
 ]
 
 DESIGN_KINDS = ("grid", "list", "lhs", "sobol", "morris")
@@ -199,6 +202,7 @@ class SweepSpec(_Section):
     output: OutputSpec = Field(default_factory=OutputSpec)
     analysis: AnalysisSpec = Field(default_factory=AnalysisSpec)
     _source_path: Path | None = PrivateAttr(None)
+    _where: str | None = PrivateAttr(None)
 
     @property
     def source_path(self) -> Path | None:
@@ -207,7 +211,9 @@ class SweepSpec(_Section):
 
     @property
     def where(self) -> str:
-        """How errors name this spec: its file, or ``<sweep>``."""
+        """How errors name this spec: its file as the user named it, or ``<sweep>``."""
+        if self._where is not None:
+            return self._where
         return str(self._source_path) if self._source_path else "<sweep>"
 
     @model_validator(mode="after")
@@ -409,8 +415,44 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     return [f.alias or name for name, f in model.model_fields.items()]
 
 
-def _format(err: ValidationError) -> tuple[str, str]:
-    e = err.errors()[0]
+def toml_text(value: Any) -> str:
+    """``value`` as a sweep file writes it (``true``, ``"x"``, ``0.5``), for messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(toml_text(v) for v in value) + "]"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:75] + " ...)"
+
+
+_PYDANTIC_WORDS = (
+    (", unable to parse string as a number", ""),
+    (", unable to parse string as an integer", ""),
+    ("a valid number", "a number"),
+    ("a valid integer", "a whole number"),
+    ("a valid boolean", "true or false"),
+    ("a valid string", "a text in quotes"),
+    ("a valid list", "a list"),
+    ("a valid dictionary", "a table"),
+)
+"""Pydantic's phrases, in the words the scenario loader uses."""
+
+
+def plain_words(message: str) -> str:
+    """A pydantic message in the project's words: ``Input should be a valid number, unable to
+    parse string as a number (got 'x')`` is ``expected a number, got 'x'``."""
+    m = re.fullmatch(r"[Ii]nput should be (.*) \(got (.*)\)", message)
+    if m:
+        message = f"expected {m.group(1)}, got {m.group(2)}"
+    for words, plain in _PYDANTIC_WORDS:
+        message = message.replace(words, plain)
+    return message
+
+
+def _problem(e: Any) -> tuple[str, str]:
+    """One pydantic error of a sweep file as ``(key path, message)``."""
     loc = tuple(
         x
         for x in e["loc"]
@@ -421,32 +463,38 @@ def _format(err: ValidationError) -> tuple[str, str]:
     )
     key = _loc_str(loc)
     if e["type"] == "extra_forbidden":
-        msg = f"unknown key; expected one of: {', '.join(_allowed_keys(loc))}"
-    elif e["type"] == "missing":
-        msg = "required key is missing"
-    else:
-        ctx = (e.get("ctx") or {}).get("error")
-        if isinstance(ctx, _At):
-            key = _loc_str((*loc, *ctx.loc))
-            msg = str(ctx)
-        else:
-            msg = e["msg"].removeprefix("Value error, ")
-            msg = msg[0].lower() + msg[1:]
-            if not msg.startswith("expected") and "input" in e:
-                msg = f"expected {msg.removeprefix('input should be ')}, got {e['input']!r}"
-    more = len(err.errors()) - 1
-    if more:
-        msg += f" (and {more} more problem{'s' if more > 1 else ''})"
+        return key, f"unknown key; expected one of: {', '.join(_allowed_keys(loc))}"
+    if e["type"] == "missing":
+        return key, "required key is missing"
+    ctx = (e.get("ctx") or {}).get("error")
+    if isinstance(ctx, _At):
+        return _loc_str((*loc, *ctx.loc)), str(ctx)
+    msg = e["msg"].removeprefix("Value error, ")
+    msg = msg[0].lower() + msg[1:]
+    if not msg.startswith("expected") and "input" in e:
+        msg = plain_words(f"expected {msg.removeprefix('input should be ')}")
+        msg = f"{msg}, got {toml_text(e['input'])}"
     return key, msg
+
+
+def _problems(err: ValidationError) -> list[tuple[str, str]]:
+    """Every problem of a sweep file's validation error, as ``(key path, message)``, in order
+    and each once."""
+    out: list[tuple[str, str]] = []
+    for e in err.errors():
+        p = _problem(e)
+        if p not in out:
+            out.append(p)
+    return out
 
 
 def _validate(data: dict[str, Any], path: Path | None, where: str) -> SweepSpec:
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as err:
-        key, msg = _format(err)
-        raise SpecError(where, key, msg) from None
+        raise SpecError.of([(where, key, msg) for key, msg in _problems(err)]) from None
     spec._source_path = path
+    spec._where = where if path is not None else None
     return spec
 
 
@@ -466,7 +514,8 @@ def load_spec(source: str | Path | dict[str, Any] | SweepSpec) -> SweepSpec:
     Raises
     ------
     SpecError
-        One line naming the file, the key path and what was expected.
+        Every problem of the file, one line each naming the file, the key path and what was
+        expected.
     """
     if isinstance(source, SweepSpec):
         return source

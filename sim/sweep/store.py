@@ -68,7 +68,15 @@ from sim.sweep.worker import RunResult, RunTask
 if TYPE_CHECKING:
     pass
 
-__all__ = ["TABLES", "SweepStore", "SweepStoreError", "chunk_dirs", "read_done", "read_manifest"]
+__all__ = [
+    "TABLES",
+    "SweepStore",
+    "SweepStoreError",
+    "check_folder",
+    "chunk_dirs",
+    "read_done",
+    "read_manifest",
+]
 
 TABLES = ("market", "firms")
 """Data tables a sweep may keep (besides ``runs``)."""
@@ -98,6 +106,30 @@ _ARROW = {
 
 class SweepStoreError(ValueError):
     """A results folder that cannot be used as asked; the message says why and what to do."""
+
+
+def check_folder(out: str | Path, expected: str) -> Path:
+    """``out`` as a path, if it is a folder or could be made one; else a
+    :class:`SweepStoreError` naming it: ``afile: exists and is not a folder; expected ...``.
+
+    Parameters
+    ----------
+    out
+        The folder a command was asked to write (``--out``).
+    expected
+        What it should be, for the message ("a folder for the sweep's results").
+    """
+    root = Path(out)
+    if root.exists() and not root.is_dir():
+        raise SweepStoreError(f"{root}: exists and is not a folder; expected {expected}")
+    for above in root.absolute().parents:
+        if above.exists():
+            if not above.is_dir():
+                raise SweepStoreError(
+                    f"{root}: {above} is a file, not a folder; expected {expected}"
+                )
+            break
+    return root
 
 
 def _now() -> str:
@@ -186,11 +218,7 @@ class SweepStore:
             ``out`` holds a different sweep (and not ``force``), holds other files, or another
             sweep is writing it now.
         """
-        root = Path(out)
-        if root.exists() and not root.is_dir():
-            raise SweepStoreError(
-                f"{root}: exists and is not a folder; expected a folder for the sweep's results"
-            )
+        root = check_folder(out, "a folder for the sweep's results")
         manifest_path = root / "manifest.json"
         old = read_manifest(root) if manifest_path.exists() else None
         if old is None and root.is_dir() and any(root.iterdir()):
@@ -450,11 +478,23 @@ def _mismatch(root: Path, old: dict[str, Any], plan: Plan) -> str:
         "model_code": "the model's code (the rules changed since those runs)",
     }
     what = ", ".join(named.get(k, k) for k in differ) or "its content"
+    name = str(old.get("name") or "")
+    if name.startswith(STUDY_PREFIX):  # a robustness study's runs (no sweep file of its own)
+        return (
+            f"{root}: holds the runs of a different robustness study (of "
+            f"{name.removeprefix(STUDY_PREFIX)!r}; they differ in {what}); expected the same "
+            "study to resume it: use another --out, or --force to delete those runs"
+        )
+    made = f"made from {old['spec_file']}" if old.get("spec_file") else "not made from a file"
     return (
-        f"{root}: holds results of a different sweep ({old.get('name', '?')!r} from "
-        f"{old.get('spec_file') or '?'}; they differ in {what}); expected the same sweep to "
-        "resume it: use another --out, or --force to delete those results"
+        f"{root}: holds results of a different sweep ({name or 'unnamed'!r}, {made}; they "
+        f"differ in {what}); expected the same sweep to resume it: use another --out, or "
+        "--force to delete those results"
     )
+
+
+STUDY_PREFIX = "robustness-"
+"""How a robustness study names the sweep of its runs (``sim.robustness.study``)."""
 
 
 def _clear(root: Path) -> None:

@@ -47,8 +47,9 @@ __all__ = [
 MARKET_KEYS = ("step", "year")
 """Market columns always kept."""
 
-FIRM_KEYS = ("step", "year", "firm", "name", "industry", "strategy")
-"""Firm columns always kept."""
+FIRM_KEYS = ("step", "year", "firm", "name", "industry", "strategy", "active")
+"""Firm columns always kept (``active``: the firm is in business at the step, which tells the
+analysis which replicates a firm outcome is over, ``sim.sweep.analysis.population``)."""
 
 BATCH_CUSTOMERS = 65_536
 """Customers per batch of runs a worker steps together (:func:`make_batches`): enough that a
