@@ -276,6 +276,11 @@ class ClaimSpec(Section):
     name: str = P(..., "short identifier of the claim, unique in the scenario")
     says: str = P("", "the verdict in words")
     holds: str = P(..., "LEFT OP RIGHT over the outputs (docs/robustness.md)")
+    by_construction: str = P(
+        "",
+        "why the claim holds whatever the parameters, if the rules or the scenario's set-up "
+        "make it so: said beside its odds, so that they are not read as a finding",
+    )
 
 
 @functools.cache

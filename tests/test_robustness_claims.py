@@ -280,3 +280,26 @@ def test_a_margin_lies_within_what_its_metrics_can_take(text, expected) -> None:
     """Interval arithmetic over the claim's expression, from ``sim.columns.RANGES``."""
     low, high = margin_range(_parse(text))
     assert (low, high) == pytest.approx(expected)
+
+
+def test_a_claim_built_in_by_construction_says_so_beside_its_odds() -> None:
+    """A verdict that holds whatever the parameters because the rules or the set-up make it so
+    (the over-promiser's lost trust) is said to be built in wherever its odds are shown."""
+    import dataclasses
+
+    import pandas as pd
+
+    from sim.robustness.claims import scenario_claims
+    from sim.robustness.odds import wilson
+    from sim.robustness.verdicts import Verdict
+    from sim.scenario import load_scenario
+
+    claims = {c.name: c for c in scenario_claims(load_scenario("overpromise_vs_honest"))}
+    built_in = claims["trust_breaks"]
+    assert "trust rule cuts trust at every broken promise" in built_in.by_construction
+    assert claims["honest_wins"].by_construction == ""  # a finding
+    v = Verdict(built_in, wilson(64, 64), pd.DataFrame(columns=["parameter", "S1", "S1_conf"]))
+    assert "By construction (the over-promiser breaks its promise" in v.sentence()
+    assert v.to_dict()["by_construction"] == built_in.by_construction
+    plain = Verdict(dataclasses.replace(built_in, by_construction=""), wilson(64, 64), v.importance)
+    assert "By construction" not in plain.sentence()

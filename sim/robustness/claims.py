@@ -144,6 +144,9 @@ class Claim:
         The two sides.
     op
         The comparison.
+    by_construction
+        Why the claim holds whatever the parameters, if the rules or the scenario's set-up
+        make it so (empty when its odds are a finding).
     """
 
     name: str
@@ -152,6 +155,7 @@ class Claim:
     left: Node
     op: str
     right: Node
+    by_construction: str = ""
 
     @property
     def strict(self) -> bool:
@@ -479,6 +483,7 @@ def parse_claim(
     *,
     steps_per_year: int = 52,
     steps: int = 520,
+    by_construction: str = "",
 ) -> Claim:
     """Parse one claim (see the module docstring for the form).
 
@@ -493,7 +498,15 @@ def parse_claim(
         )
     except ClaimError as e:
         raise ClaimError("holds", e.detail) from None
-    return Claim(name=name, says=says, text=holds.strip(), left=left, op=op, right=right)
+    return Claim(
+        name=name,
+        says=says,
+        text=holds.strip(),
+        left=left,
+        op=op,
+        right=right,
+        by_construction=by_construction.strip(),
+    )
 
 
 def scenario_claims(scenario: object, steps: int | None = None) -> list[Claim]:
@@ -534,6 +547,7 @@ def scenario_claims(scenario: object, steps: int | None = None) -> list[Claim]:
                     industries,
                     steps_per_year=scenario.steps_per_year,
                     steps=steps,
+                    by_construction=getattr(spec, "by_construction", ""),
                 )
             )
         except ClaimError as e:

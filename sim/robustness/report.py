@@ -175,6 +175,7 @@ def claims_table(analysis: Analysis) -> pd.DataFrame:
                 "claim": v.claim.name,
                 "says": v.claim.says,
                 "holds": v.claim.text,
+                "by_construction": v.claim.by_construction,
                 "share": o.share,
                 "low": o.low,
                 "high": o.high,

@@ -166,6 +166,11 @@ class Verdict:
             head += "."
         elif self.note:
             head += f" {self.note}"
+        if self.claim.by_construction:
+            head += (
+                f" By construction ({self.claim.by_construction}): its odds are not a finding, "
+                "only how far it holds."
+            )
         return head
 
     def to_dict(self) -> dict:
@@ -174,6 +179,7 @@ class Verdict:
             "name": self.claim.name,
             "says": self.claim.says,
             "holds": self.claim.text,
+            "by_construction": self.claim.by_construction,
             "odds": {
                 "share": self.odds.share,
                 "low": self.odds.low,
