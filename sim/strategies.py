@@ -41,6 +41,7 @@ from sim.decision import (
     FirmRows,
     MarketView,
 )
+from sim.scenario_types import strict_numbers, wrong_type_message
 
 if TYPE_CHECKING:
     from sim.agents import Firm
@@ -489,21 +490,24 @@ def build_strategy(
     known = {f for c in classes for f in c.Levers.model_fields}
     unknown = sorted(set(levers) - known)
     if unknown:
-        allowed = ", ".join(sorted(known)) or "none"
+        strategy = "+".join(names)
         raise StrategyError(
             f"levers.{unknown[0]}",
-            f"unknown lever for {'+'.join(names)}; expected one of: {allowed}",
+            f"unknown lever for {strategy}; expected one of: {', '.join(sorted(known))}"
+            if known
+            else f"unknown lever: {strategy} has no levers",
         )
     parts = []
     for cls in classes:
         mine = {k: v for k, v in levers.items() if k in cls.Levers.model_fields}
+        # numbers must be numbers: lax pydantic would take true for 1 (sim.scenario_types)
+        mine = strict_numbers(cls.Levers, mine)
         try:
             parts.append(cls(**mine))
         except ValidationError as err:
             e = err.errors()[0]
-            raise StrategyError(
-                f"levers.{e['loc'][0]}", f"{e['msg']} (got {e['input']!r})"
-            ) from None
+            detail = wrong_type_message(e["input"]) or f"{e['msg']} (got {e['input']!r})"
+            raise StrategyError(f"levers.{e['loc'][0]}", detail) from None
     if attributes is not None:
         for part in parts:
             focus = getattr(part.levers, "focus", None)

@@ -251,3 +251,22 @@ def test_robustness_worlds_still_load() -> None:
     base = load_scenario(study.scenario, dict(study.config.fixed))
     for _, row in study.worlds.iterrows():
         load_scenario(base, {key: row[key] for key in study.worlds.columns})
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [("true", "expected a number from 0 to 2, got true"), ('"0.3"', 'got "0.3"')],
+)
+def test_a_lever_of_the_wrong_type_is_refused_too(tmp_path, value, words) -> None:
+    """Levers are validated by their strategy's own model, after the scenario's: the same rule."""
+    text = (ROOT / "scenarios" / "overpromise_vs_honest.toml").read_text()
+    assert "levers = { inflation = 0.3 }" in text
+    path = write(tmp_path, text.replace("inflation = 0.3", f"inflation = {value}"))
+    (line,) = problems_of(path)
+    assert line.startswith(f"{path}: firms[1].levers.inflation: ") and line.endswith(words)
+
+
+def test_a_strategy_without_levers_says_so() -> None:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario("overpromise_vs_honest", {"firms[0].levers.inflation": 0.5})
+    assert info.value.lines[-1].endswith("unknown lever: honest has no levers")
