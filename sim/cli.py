@@ -174,7 +174,11 @@ def print_summary(model: Any) -> None:
         ("satisfaction", "satisfaction", "{:.2f}".format),
         ("trust", "trust", "{:.2f}".format),
         ("exp. gap", "expectation_gap", _signed(3)),
-        ("profit/yr", "profit", "{:,.0f}".format),
+        (
+            "profit/yr",
+            "profit",
+            lambda v: "0" if abs(v) < 0.5 else f"{v:,.0f}",  # never -0
+        ),
     ]
     for header, _, _ in columns:
         table.add_column(

@@ -145,6 +145,7 @@ def test_a_value_that_rounds_to_zero_has_no_sign(capsys, monkeypatch) -> None:
         df = summary(self)
         df["nps"] = [-0.3, 4.6][: len(df)]
         df["expectation_gap"] = [-0.0004, 0.0123][: len(df)]
+        df["profit"] = [-0.3, -1234.6][: len(df)]
         return df
 
     monkeypatch.setattr(sim.model.CustomerMarket, "summary", nudged)
@@ -159,6 +160,7 @@ def test_a_value_that_rounds_to_zero_has_no_sign(capsys, monkeypatch) -> None:
     }
     assert rows["Straight Talk"][6] == "0" and rows["Straight Talk"][9] == "0.000"
     assert rows["Big Promises"][6] == "+5" and rows["Big Promises"][9] == "+0.012"
+    assert rows["Straight Talk"][10] == "0" and rows["Big Promises"][10] == "-1,235"
 
 
 def test_an_empty_out_is_refused_before_the_run(capsys, monkeypatch) -> None:
