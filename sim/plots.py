@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHARTS",
+    "PERCENT",
     "early_warning_chart",
     "early_warning_leads_chart",
     "firm_chart",
@@ -33,14 +34,18 @@ __all__ = [
 ]
 
 CHARTS = {
-    "share": ("share", "Market share in its industry", "share", (0, 1)),
-    "retention": ("retention_annual", "Annual retention", "retained within a year", (None, 1)),
+    "share": ("share", "Market share in its industry", "%", (0, 100)),
+    "retention": ("retention_annual", "Annual retention", "% kept over a year", (None, 100)),
     "nps": ("nps", "Net Promoter Score", "NPS", (-100, 100)),
     "satisfaction": ("satisfaction", "Mean satisfaction of current customers", "0-10", (0, 10)),
     "trust": ("trust", "Mean trust of current customers", "0-1", (0, 1)),
     "customers": ("customers", "Customers", "customers", (0, None)),
     "profit": ("profit", "Profit per year", "money per year", (None, None)),
 }
+"""Per chart: column, title, y label and y bounds (in the axis's units, after :data:`PERCENT`)."""
+
+PERCENT = frozenset({"share", "retention_annual"})
+"""Columns held as fractions and drawn in % (0-100), as the UI's charts draw them."""
 
 
 def firm_chart(
@@ -51,10 +56,12 @@ def firm_chart(
     ylim: tuple[float | None, float | None] = (None, None),
     ax: plt.Axes | None = None,
 ) -> plt.Figure:
-    """A line per firm of ``column`` against years; returns the figure."""
+    """A line per firm of ``column`` against years (in % for a column of :data:`PERCENT`, with
+    ``ylim`` in %); returns the figure."""
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(8, 4.5), dpi=120)
+    scale = 100.0 if column in PERCENT else 1.0
     for (industry, name), g in df.groupby(["industry", "name"], sort=False):
-        ax.plot(g["year"], g[column], label=f"{name} ({industry})", lw=1.6)
+        ax.plot(g["year"], scale * g[column], label=f"{name} ({industry})", lw=1.6)
     ax.set_title(title)
     ax.set_xlabel("years")
     ax.set_ylabel(ylabel)

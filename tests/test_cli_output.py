@@ -51,8 +51,23 @@ def test_a_series_on_a_bound_of_the_share_chart_is_inside_the_frame(value: float
     fig = firm_chart(_one_firm(value), column, title, ylabel, ylim)
     low, high = fig.axes[0].get_ylim()
     plt.close(fig)
-    assert low < 0.0 and high > 1.0  # both bounds padded: a line at 0 or 1 is not the frame
-    assert high - 1.0 < 0.1 and -low < 0.1  # and only a little
+    assert low < 0.0 and high > 100.0  # both bounds padded: a line at 0 or 100% is not the frame
+    assert high - 100.0 < 10 and -low < 10  # and only a little
+
+
+@pytest.mark.parametrize("chart", ["share", "retention"])
+def test_shares_and_retention_are_drawn_in_percent_as_in_the_ui(chart: str) -> None:
+    """Review finding 16: the exported retention chart (``cxsim run --plot``'s) was a 0-1
+    fraction beside the UI's %; a deck built from both mixed the scales."""
+    column, title, ylabel, ylim = CHARTS[chart]
+    df = _one_firm(0.0).assign(**{column: [0.5, 0.7, 0.9]})
+    fig = firm_chart(df, column, title, ylabel, ylim)
+    ax = fig.axes[0]
+    drawn = ax.get_lines()[0].get_ydata()
+    plt.close(fig)
+    assert list(drawn) == pytest.approx([50.0, 70.0, 90.0])
+    assert ylabel.startswith("%") and ylim[1] == 100
+    assert 90.0 < ax.get_ylim()[1] <= 105.0
 
 
 def test_unbounded_sides_keep_matplotlibs_own_limits() -> None:

@@ -74,9 +74,20 @@ def test_the_served_headline_says_what_it_counts_in_a_market_of_several_industri
     assert note(one) == f"of 400 ({one.recorder.latest_market['served'] / 400:.0%})"
 
 
-def test_the_annual_retention_headline_says_how_many_weeks_it_projects_before_a_year() -> None:
-    """Two weeks in, annual retention is two weeks of churn carried over a year (in a young
-    market a number like 10%); the box says so until a year has passed."""
+def box_value(model: sim.CustomerMarket, label: str, timing=(0.0, 0.0)) -> str:
+    """The value in Explore's headline box ``label`` for the model's last recorded step."""
+    from sim.ui.explore import headline_html
+
+    html = headline_html(model, dict(model.recorder.latest_market), model.steps, timing)
+    box = re.search(rf'data-stat="{label}".*?</div>', html).group(0)
+    return re.search(r'cx-stat-value">(.*?)</span>', box).group(1)
+
+
+def test_annual_retention_shows_only_after_a_quarter_of_churn() -> None:
+    """Finding 2 of the UI review: after 1-6 weeks the headline's biggest number was annual
+    retention projected from them (0.4%, 9.9%, 27% ...). Until a quarter (13 weekly steps) of
+    churn exists the box shows "–" and says when it will show; until a year, from how many
+    weeks it is projected; then "kept over a year". The model's column is untouched."""
     from sim.ui.explore import headline_html
 
     def note(model: sim.CustomerMarket) -> str:
@@ -84,8 +95,94 @@ def test_the_annual_retention_headline_says_how_many_weeks_it_projects_before_a_
 
     model = sim.CustomerMarket("overpromise_vs_honest", rng=1, overrides={"market.customers": 300})
     model.run(2)
-    assert note(model) == "from 2 weeks of churn"
+    assert box_value(model, "annual retention") == "–"
+    assert note(model) == "after 13 weeks of churn"
+    assert np.isfinite(model.recorder.latest_market["retention_annual"])  # sweeps still read it
     assert "the share of customers a year keeps" in headline_html(model, {}, model.steps)
-    model.run(50)
+    model.run(10)  # step 12: still under a quarter
+    assert box_value(model, "annual retention") == "–"
+    model.run(1)  # step 13: a quarter of churn
+    retention = model.recorder.latest_market["retention_annual"]
+    assert box_value(model, "annual retention") == f"{retention:.1%}"
+    assert note(model) == "from 13 weeks of churn"
+    model.run(39)
     assert note(model) == "kept over a year"
     assert 0 < model.recorder.latest_market["retention_annual"] < 1
+
+
+def test_a_monthly_market_shows_annual_retention_after_three_months() -> None:
+    """A quarter is ``steps_per_year / 4`` steps: 3 in a market stepped monthly."""
+    model = sim.CustomerMarket(
+        "overpromise_vs_honest",
+        rng=1,
+        overrides={"market.customers": 300, "steps_per_year": 12},
+    )
+    assert model.steps_per_year == 12
+    model.run(2)
+    assert box_value(model, "annual retention") == "–"
+    assert box_note(model, "annual retention") == "after 13 weeks of churn"
+    model.run(1)
+    assert box_value(model, "annual retention") != "–"
+
+
+def test_the_retention_lines_start_after_a_quarter_of_churn() -> None:
+    """Finding 2: the per-firm retention lines climbed from 0 over the first weeks, which
+    looked like a trend. Explore's (and the lessons') retention chart has no point before
+    step 13; the other charts start at step 1. Compare's band chart of annual retention
+    starts at a quarter of a year too."""
+    from sim.ui.charts import band_option
+    from sim.ui.explore import explore_board, firm_series
+
+    model = sim.CustomerMarket("overpromise_vs_honest", rng=1, overrides={"market.customers": 300})
+    model.run(20)
+    board = {name: option for name, option, *_ in explore_board(firm_series(model), "share")}
+    rows = np.array(board["retention"]["dataset"]["source"], float)
+    steps = np.rint(rows[:, 0] * 52)
+    assert np.isnan(rows[steps < 13, 1:]).all()
+    assert np.isfinite(rows[steps >= 13, 1:]).all()
+    share = np.array(board["share"]["dataset"]["source"], float)
+    assert np.isfinite(share[:, 1:]).all()
+    x = np.arange(1, 41) / 52
+    mean = np.full(40, 0.8)
+    band = band_option("Annual retention, %", "", x, [("A", "#000", mean, mean - 0.1, mean + 0.1)])
+    table = band["dataset"]["source"]
+    drawn = [float(r[0]) for r in table if r[3] is not None]
+    assert min(drawn) == 0.25 and len(drawn) == 40 - 12
+    other = band_option("Mean trust, 0-1", "", x, [("A", "#000", mean, mean - 0.1, mean + 0.1)])
+    assert sum(r[3] is not None for r in other["dataset"]["source"]) == 40
+
+
+def test_a_firm_entering_late_gets_its_retention_line_a_quarter_after_entry() -> None:
+    """A firm that enters at step 30 has a few weeks of churn of its own at step 35: its
+    retention line starts 13 steps after it entered."""
+    from sim.ui.charts import EXPLORE_CHARTS, FirmSeries, firm_line_option
+
+    names, steps = ["old", "new"], np.arange(1, 61)
+    frame = pd.DataFrame(
+        {
+            "step": np.repeat(steps, 2),
+            "year": np.repeat(steps / 52, 2),
+            "firm": np.tile([0, 1], 60),
+            "active": np.ravel(np.column_stack([np.ones(60, bool), steps >= 30])),
+            "retention_annual": 0.8,
+        }
+    )
+    series = FirmSeries.from_frame(frame, names, ["a", "a"])
+    rows = np.array(
+        firm_line_option(series, **EXPLORE_CHARTS["retention"])["dataset"]["source"], float
+    )
+    drawn = {i: set(np.rint(rows[np.isfinite(rows[:, i + 1]), 0] * 52).astype(int)) for i in (0, 1)}
+    assert min(drawn[0]) == 13 and min(drawn[1]) == 29 + 13
+
+
+def test_the_step_time_is_not_shown_for_a_market_just_loaded() -> None:
+    """Finding 13: after loading a scenario, step 0 read "step 194 ms", the last frame of the
+    previous market."""
+    from sim.ui.explore import headline_html
+
+    model = sim.CustomerMarket("overpromise_vs_honest", rng=1, overrides={"market.customers": 300})
+    html = headline_html(model, {}, 0, (0.194, 0.0))
+    assert "194 ms" not in html and "year 0.0" in html
+    model.run(1)
+    html = headline_html(model, dict(model.recorder.latest_market), 1, (0.012, 0.0))
+    assert "step 12 ms" in html

@@ -57,7 +57,7 @@ def test_field_specs_carry_the_schemas_units_and_limits(scenario: sim.Scenario) 
     assert customers.description == info.description
 
     firm = {f.key: f for f in firm_group(scenario, 0).fields}
-    assert firm["firms[0].capacity"].hint == "share · 0 to 10"
+    assert firm["firms[0].capacity"].hint == "share of the market's customers · 0 to 10"
     assert firm["firms[0].price"].limits == "above 0"
     assert firm["firms[0].strategy"].kind == "choice"
     assert "overpromise" in firm["firms[0].strategy"].choices
@@ -423,9 +423,169 @@ def test_every_chart_has_its_own_legend_and_no_two_scales_share_a_chart(session)
     assert experience["cx_axis_tooltip"]["suffix"] == [" · experience"] * n + [" · expectation"] * n
 
 
+def _grid_top_at(option: dict, width: int) -> int:
+    """The plot area's top in a chart ``width`` pixels wide: the option's own, then each of its
+    ECharts ``media`` rules that the width matches, in order (as ECharts merges them)."""
+    top = option["grid"]["top"]
+    for rule in option.get("media", []):
+        if width >= rule["query"].get("minWidth", 0):
+            top = rule["option"].get("grid", {}).get("top", top)
+    return top
+
+
+def test_the_plot_starts_below_the_legend_however_many_rows_it_takes(session) -> None:
+    """Finding 3 of the UI review: at 1280x720 the six firms' legend took 3 rows in a chart
+    about 215 px wide and its third row sat on the y axis's top label ("100" under "Telco
+    One"); the plot area kept room for 2. Each width's rows are counted from the names' widths
+    and the plot starts below them; titles fit the chart at 1280x720."""
+    from sim.ui.chart_layout import LEGEND, LEGEND_ROW, legend_rows, text_width
+    from sim.ui.explore import explore_board, firm_series
+
+    model = session.model.value
+    session.step(3)
+    names = model.firm_names
+    assert len(names) == 6
+    assert legend_rows(names, 215) == 3 and legend_rows(names, 290) == 2  # 1280 and 1440
+    assert legend_rows(names, 2000) == 1
+    for name, option, _, _ in explore_board(firm_series(model), "share"):
+        top = option["legend"]["top"]
+        for width in (180, 215, 232, 290, 400, 700):
+            bottom = top + legend_rows(names, width) * LEGEND_ROW
+            assert _grid_top_at(option, width) >= bottom + 6, (name, width)  # + half a label
+        assert _grid_top_at(option, 215) > _grid_top_at(option, 290) > _grid_top_at(option, 700)
+        title = option["title"]["text"]
+        # the estimate runs about 10% wide of Chromium's bold sans-serif: about 205 px, in a
+        # chart about 215 px wide at 1280x720 ("Annual retention (% kept over a year)": 230)
+        assert text_width(title, 13) <= 230, (name, title)
+    assert LEGEND["top"] > 13  # under the title
+
+
+def test_legend_rows_follow_the_browser(session) -> None:
+    """The estimate of a legend name's width errs on the wide side of Chromium's sans-serif
+    (measured: "First Bank" 49.5 px, "Mobile Two" 55.6, "Big Promises" 64.8 at 11 px)."""
+    from sim.ui.chart_layout import text_width
+
+    for name, measured in (("First Bank", 49.5), ("Mobile Two", 55.6), ("Big Promises", 64.8)):
+        assert measured <= text_width(name) <= 1.3 * measured, name
+
+
+def test_y_axis_ends_fall_on_its_ticks(session) -> None:
+    """Finding 5: an axis from nice_range (-30 to 65) with ECharts' own interval (20) printed
+    "65" over "60". Every line chart's axis now sets its ends and an interval they fall on,
+    with at most 5 intervals."""
+    from sim.ui.chart_layout import nice_axis
+    from sim.ui.charts import band_option
+    from sim.ui.explore import explore_board, firm_series
+
+    def on_ticks(low: float, high: float, interval: float) -> bool:
+        k = (high - low) / interval
+        return abs(k - round(k)) < 1e-6 and 1 <= round(k) <= 5
+
+    cases = [
+        ([-30, 65], (-100, 100)),
+        ([-45_000, 35_000], (-np.inf, np.inf)),
+        ([0.612, 0.615], (0, 1)),
+        ([61, 98, 100], (-np.inf, 100)),
+        ([7.0, 7.0], (0, 10)),
+        ([0.5, 0.95], (0, 1)),
+    ]
+    for values, limits in cases:
+        low, high, interval = nice_axis(np.array(values, float), limits)
+        assert low <= min(values) and high >= max(values), values
+        assert limits[0] <= low and high <= limits[1], values
+        assert on_ticks(low, high, interval), (values, low, high, interval)
+        assert abs(low / interval - round(low / interval)) < 1e-6, (values, low, interval)
+    model = session.model.value
+    session.step(20)
+    for name, option, _, _ in explore_board(firm_series(model), "share"):
+        y = option["yAxis"]
+        assert on_ticks(y["min"], y["max"], y["interval"]), (name, y)
+    x = np.arange(1, 53) / 52
+    mean = np.linspace(-30, 65, 52)
+    y = band_option("NPS", "", x, [("A", "#000", mean, mean - 5, mean + 5)], (-100, 100))["yAxis"]
+    assert on_ticks(y["min"], y["max"], y["interval"]), y
+
+
+def test_the_year_axis_is_readable_in_the_first_weeks(session) -> None:
+    """Finding 6: after one step the x axis read "0 0.003 0.006 ... 0.0180.021"; its labels
+    are now a quarter of a year apart at least."""
+    from sim.ui.explore import explore_board, firm_series
+
+    model = session.model.value
+    session.step(1)
+    for name, option, _, _ in explore_board(firm_series(model), "share"):
+        assert option["xAxis"]["minInterval"] == 0.25, name
+        assert option["xAxis"]["name"] == "years", name
+
+
+def test_the_experience_chart_says_which_line_is_which(session) -> None:
+    """Finding 7: its title read "Experience vs expectation (- -)"."""
+    from sim.ui.explore import explore_board, firm_series
+
+    model = session.model.value
+    session.step(2)
+    option = dict((n, o) for n, o, *_ in explore_board(firm_series(model), "share"))["experience"]
+    assert option["title"]["text"] == "Experience vs expectation (0-1)"
+    assert "solid" in option["title"]["subtext"] and "dashed" in option["title"]["subtext"]
+    assert option["legend"]["top"] >= 24 + 14  # under the subtitle
+
+
+def test_the_expectation_colouring_greys_customers_without_a_supplier(session) -> None:
+    """Finding 4: in the expectation mode every customer was coloured, while the caption and
+    legend said grey = no supplier; early in a market nearly everyone read as a customer. Now
+    a customer with no supplier in the industry shown is in the grey series, as in the other
+    modes, and its tooltip gives no expectation."""
+    from sim.ui.network_view import network_picture, node_values, nodes_option, tooltip_for
+
+    model = session.model.value
+    session.step(2)
+    picture = network_picture(model)
+    colours = ["#000000"] * len(model.firms)
+    for industry in range(len(model.industries)):
+        suppliers = model.customer_state.supplier[industry, picture.ids]
+        served = suppliers >= 0
+        assert 0 < served.sum() < len(served)
+        values, legend = node_values(model, picture.ids, "expectation", industry, colours)
+        assert np.isnan(values[~served]).all() and np.isfinite(values[served]).all()
+        option = nodes_option(
+            picture, values, legend, None, tooltip_for(model, "expectation", industry), suppliers
+        )
+        coloured, grey = option["series"][0]["data"], option["series"][1]["data"]
+        assert all(p[4] >= 0 for p in coloured) and all(p[4] < 0 for p in grey)
+        assert len(grey) == (~served).sum()
+        assert option["cx_node_tooltip"]["always"] is False
+
+
+def test_inspect_cohort_legend_wraps_above_the_plot(session) -> None:
+    """Finding 14: the cohort chart's legend was cut with a pager and its y-axis name sat on
+    it; the legend wraps and the plot starts below it, the unit is in the title; the firm
+    charts with an axis name keep it clear of the legend."""
+    from sim.ui.chart_layout import LEGEND_ROW, legend_rows
+    from sim.ui.inspect import _axis_chart, cohort_option
+
+    cohorts = pd.DataFrame(
+        {
+            "firm": 0,
+            "cohort": np.repeat(np.arange(14), 5),
+            "age_years": np.tile(np.arange(5) / 4, 14),
+            "survival": np.tile(np.linspace(1, 0.6, 5), 14),
+        }
+    )
+    option = cohort_option(cohorts, 0)
+    assert option["legend"].get("type", "plain") == "plain"
+    assert option["yAxis"]["name"] == "" and "%" in option["title"]["text"]
+    names = [s["name"] for s in option["series"]]
+    for width in (600, 850, 1000, 1300):
+        bottom = option["legend"]["top"] + legend_rows(names, width) * LEGEND_ROW
+        assert _grid_top_at(option, width) >= bottom + 6, width
+    named = _axis_chart("Customers and capacity", "customers")
+    assert named["grid"]["top"] >= named["legend"]["top"] + LEGEND_ROW + 30  # the name's room
+
+
 def test_band_chart_years_are_round(session) -> None:
     """Issue 17, item 6: Compare's x axis read 0.02, 0.17, 0.33."""
-    from sim.ui.charts import band_option, year_axis
+    from sim.ui.chart_layout import year_axis
+    from sim.ui.charts import band_option
 
     for steps, spacing in ((26, 0.25), (104, 0.25), (520, 2.0), (5000, 20.0)):
         x = np.arange(1, steps + 1) / 52

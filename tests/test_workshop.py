@@ -104,6 +104,27 @@ def test_room_settings_are_validated(shop: Workshop, settings: dict, message: st
         shop.create_room(**settings)
 
 
+@pytest.mark.parametrize(
+    "levers, message",
+    [
+        ({"promise_level": 5.0}, "promise level: expected a number from -0.5 to 1, got 5"),
+        ({"promise_level": -0.75}, "promise level: expected a number from -0.5 to 1, got -0.75"),
+        ({"marketing": 1.5}, "marketing: expected a number from 0 to 1, got 1.5"),
+        ({"capacity_share": 0.9}, "capacity share: expected a number from 0 to 0.6, got 0.9"),
+        ({"promise_level": "lots"}, "promise level: expected a number from -0.5 to 1, got 'lots'"),
+        ({"disclose": "maybe"}, "disclose: expected yes or no, got 'maybe'"),
+    ],
+)
+def test_out_of_range_levers_are_worded_like_the_room_form(levers: dict, message: str) -> None:
+    """Review finding 17: the participant saw pydantic's "promise_level: Input should be less
+    than or equal to 1 (got 5.0)"; the room form says "weeks: expected a whole number 1-104,
+    got 0"."""
+    from sim.workshop.market import choice_problem
+
+    assert choice_problem(levers) == message
+    assert choice_problem({"promise_level": 1.0, "marketing": 0.0, "disclose": True}) is None
+
+
 def test_round_mechanics_keep_last_choices(shop: Workshop) -> None:
     code, key, (ana, ben, caz) = _room(shop)
     shop.start_round(code, key)

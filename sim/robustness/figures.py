@@ -46,6 +46,33 @@ def _wrap(text: str, width: int = 60) -> str:
     return "\n".join(textwrap.wrap(text, width))
 
 
+def _legend(ax: plt.Axes, norm: TwoSlopeNorm, undecided: int) -> tuple[list, list[str]]:
+    """The map's legend: a world where the claim holds is filled by its margin, so one that holds
+    by a hair is white (it looked hollow, like a world with no margin); undecided worlds have no
+    margin and are not drawn, which the legend says."""
+    from matplotlib.lines import Line2D
+
+    handles, names = ax.get_legend_handles_labels()
+    cmap = plt.get_cmap("RdBu")
+    dot = {"marker": "o", "ls": "", "mec": "black", "mew": 0.5, "ms": 6}
+    out: list = []
+    labels: list[str] = []
+    for handle, name in zip(handles, names, strict=True):
+        if name == "holds":
+            out += [
+                Line2D([], [], mfc=cmap(norm(norm.vmax)), **dot),
+                Line2D([], [], mfc="white", **dot),
+            ]
+            labels += ["holds (colour: its margin)", "holds by a hair (margin near 0)"]
+        else:
+            out.append(handle)
+            labels.append(name)
+    if undecided:
+        out.append(Line2D([], [], ls="", marker=""))
+        labels.append(f"{undecided} undecided (no margin): not drawn")
+    return out, labels
+
+
 def margin_map(
     verdict: Verdict,
     worlds: pd.DataFrame,
@@ -118,14 +145,14 @@ def margin_map(
                     label=f"PRIM: where it {verdict.looks_for}",
                 )
             )
-    fig.colorbar(mesh, ax=ax, label="margin (> 0: the claim holds)")
+    fig.colorbar(mesh, ax=ax, label="margin, in the claim's units (> 0: the claim holds)")
     ax.set_xlabel(_wrap(f"{parameter_label(x)} ({x})", 55))
     ax.set_ylabel(_wrap(f"{parameter_label(y)} ({y})", 45))
     ax.set_title(_wrap(f"{verdict.claim.label}: {verdict.odds.text}", 62), fontsize=9.5)
     # below the map, not on it: a study of a few hundred worlds leaves no empty corner
-    handles, names = ax.get_legend_handles_labels()
-    fig.legend(handles, names, loc="lower center", ncol=len(names), fontsize=7.5, frameon=False)
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    handles, names = _legend(ax, norm, int((~ok).sum()))
+    fig.legend(handles, names, loc="lower center", ncol=3, fontsize=7.5, frameon=False)
+    fig.tight_layout(rect=(0, 0.04 + 0.03 * ((len(names) - 1) // 3), 1, 1))
     return fig
 
 

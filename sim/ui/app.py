@@ -53,6 +53,11 @@ CSS = """
 .cx-stat-value { font-size: 21px; font-weight: 600; color: #202124; display: block;
   line-height: 1.2; }
 .cx-stat-note { font-size: 11px; color: #80868b; display: block; }
+@media (max-width: 1366px) {
+  .cx-stat { padding: 4px 7px; min-width: 0; }
+  .cx-stat-label { letter-spacing: 0; font-size: 10.5px; }
+  .cx-stat-note { font-size: 10.5px; }
+}
 .cx-legend { display: flex; flex-wrap: wrap; gap: 4px 6px; align-items: center;
   margin-bottom: 6px; }
 .cx-legend .v-btn { height: 24px !important; font-size: 12px !important; }

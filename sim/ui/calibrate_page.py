@@ -36,12 +36,15 @@ GROUP_STYLE = {"display": "block", "margin-top": "14px", "border-bottom": "1px s
 def DataCard(cal: CalibrateState) -> None:
     """The upload and what was read."""
 
+    widget = solara.use_ref(None)
+
     def on_upload(value: Any) -> None:
         files = list(value.values()) if isinstance(value, dict) else list(value or [])
         if files:
             item = files[0]
             name = item.get("name") or item.get("metadata", {}).get("name", "data.csv")
-            cal.upload(name, bytes(item["content"]))
+            if not cal.upload(name, bytes(item["content"])) and widget.current is not None:
+                widget.current.value = ()  # its "(1)" would count a file not in use
 
     with solara.Div(classes=["cx-card-chart", "cx-form-card"]):
         solara.Text("Observed data", classes=["cx-section-title"])
@@ -50,12 +53,17 @@ def DataCard(cal: CalibrateState) -> None:
             "holdout); see docs/calibration.md",
             classes=["cx-hint"],
         )
-        ipywidgets.FileUpload.element(
+        button = ipywidgets.FileUpload.element(
             accept=".csv,.parquet",
             multiple=False,
             description="Upload data",
             on_value=on_upload,
         )
+
+    def keep_widget() -> None:
+        widget.current = solara.get_widget(button)
+
+    solara.use_effect(keep_widget, [])
 
 
 @solara.component

@@ -230,7 +230,11 @@ class CalibrateState:
         return self._dir
 
     def upload(self, filename: str, content: bytes) -> bool:
-        """Keep and check an uploaded data file; on a problem, say which row and column."""
+        """Keep and check an uploaded data file; on a problem, say which row and column.
+
+        Any upload clears the form's message (its "upload a data file first" is answered; a
+        refused file has its own message)."""
+        self.form_error.value = None
         name = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(filename).name) or "data.csv"
         path = self.folder() / "uploads" / name
         path.parent.mkdir(exist_ok=True)

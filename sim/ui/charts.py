@@ -14,6 +14,7 @@ the confidence bands here need options of their own.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,21 +23,28 @@ import numpy as np
 import pandas as pd
 import solara
 
+from sim.ui.chart_layout import (
+    LEGEND,
+    chart_media,
+    nice_axis,
+    thin,
+    year_axis,
+)
 from sim.ui.echarts_widget import axis_tooltip_hook, chart_element
 
 __all__ = [
     "EXPLORE_CHARTS",
     "FIRM_PALETTE",
+    "QUARTER",
+    "YEARS_X",
     "Chart",
     "FirmSeries",
-    "YearAxis",
     "band_option",
     "experience_expectation_option",
     "firm_colours",
     "firm_line_option",
-    "nice_range",
+    "quarter_steps",
     "table_rows",
-    "year_axis",
 ]
 
 FIRM_PALETTE = (
@@ -57,9 +65,6 @@ FIRM_PALETTE = (
 )
 """Firm colours in firm order (tab10, then darker tones)."""
 
-MAX_POINTS = 800
-"""Longest series sent to the browser; longer ones are thinned to every k-th step."""
-
 
 def firm_colours(n: int) -> list[str]:
     """The colour of each of ``n`` firms."""
@@ -77,11 +82,6 @@ def _json_table(columns: Sequence[np.ndarray], decimals: int = 4) -> list[list[A
     obj = arr.astype(object)
     obj[np.isnan(arr)] = None
     return obj.tolist()
-
-
-def _thin(n: int) -> slice:
-    step = max(1, int(np.ceil(n / MAX_POINTS)))
-    return slice(None, None, step) if step > 1 else slice(None)
 
 
 @dataclass
@@ -121,57 +121,100 @@ class FirmSeries:
         return np.where(active, arr, np.nan)
 
 
-LEGEND = {
-    "top": 24,
-    "left": 4,
-    "right": 4,
-    "itemHeight": 8,
-    "itemWidth": 14,
-    "itemGap": 8,
-    "textStyle": {"fontSize": 11},
+YEARS_X = {
+    "type": "value",
+    "name": "years",
+    "nameLocation": "middle",
+    "nameGap": 24,
+    "min": 0,
+    "minInterval": 0.25,
+    "nameTextStyle": {"color": "#555"},
 }
-"""Each chart's own legend: every firm in its colour, under the title (wrapping when long)."""
+"""The x axis of years: labels a quarter apart at least (in the first weeks ECharts labelled
+every 0.003 years, and the labels ran together)."""
 
 
-def legend_lines(names: Sequence[str], per_line: int = 3) -> int:
-    """Lines a chart's legend takes (its names wrap, about ``per_line`` to a line)."""
-    return max(1, -(-len(names) // per_line))
-
-
-def _base(title: str, y_name: str, *, legend: int = 0) -> dict[str, Any]:
+def _base(
+    title: str, y_name: str, *, names: Sequence[str] = (), subtitle: str = ""
+) -> dict[str, Any]:
     """The common option: the title with the unit in brackets (no axis name to collide with
-    the legend), ``legend`` lines kept free under it, an axis tooltip, years along x."""
-    return {
+    the legend), an optional subtitle, a legend of ``names`` under them with the plot area
+    below however many rows it takes (:func:`legend_layout`), an axis tooltip, years along x."""
+    text = f"{title} ({y_name})" if y_name else title
+    top, title_style, media = chart_media(names, text, subtitle)
+    option: dict[str, Any] = {
         "animation": False,
         "title": {
-            "text": f"{title} ({y_name})" if y_name else title,
+            "text": text,
             "left": 4,
             "top": 2,
             "textStyle": {"fontSize": 13, "fontWeight": 600, "color": "#333"},
         },
-        "grid": {
-            "left": 8,
-            "right": 18,
-            "top": 32 + 17 * legend if legend else 34,
-            "bottom": 24,
-            "containLabel": True,
-        },
+        "grid": {"left": 8, "right": 18, "top": top, "bottom": 24, "containLabel": True},
         "tooltip": {
             "trigger": "axis",
             "confine": True,
             "order": "valueDesc",
             "textStyle": {"fontSize": 11},
         },
-        "xAxis": {
-            "type": "value",
-            "name": "years",
-            "nameLocation": "middle",
-            "nameGap": 24,
-            "min": 0,
-            "nameTextStyle": {"color": "#555"},
-        },
+        "xAxis": dict(YEARS_X),
         "yAxis": {"type": "value", "scale": True},
     }
+    if subtitle:
+        option["title"]["subtext"] = subtitle
+        option["title"]["itemGap"] = 6
+        option["title"]["subtextStyle"] = {"fontSize": 11, "color": "#5f6368"}
+    for key, style in title_style.items():
+        option["title"][key] = {**option["title"].get(key, {}), **style}
+    if names:
+        option["legend"] = {**LEGEND, "top": LEGEND["top"] + (14 if subtitle else 0)}
+    if media:
+        option["media"] = media
+    return option
+
+
+QUARTER = 0.25
+"""A quarter of a year: annual retention is drawn once this much churn has been seen."""
+
+
+def quarter_steps(steps_per_year: int) -> int:
+    """Steps in a quarter of a year (13 weekly steps, 3 monthly ones)."""
+    return max(1, math.ceil(steps_per_year / 4))
+
+
+def _y_axis(
+    option: dict[str, Any],
+    values: np.ndarray,
+    ylim: tuple[float | None, float | None] = (None, None),
+    bounds: tuple[float, float] = (-np.inf, np.inf),
+) -> None:
+    """Set the y axis's ends and tick interval (:func:`nice_axis`): the fixed ends ``ylim``
+    (None: round numbers around ``values``, within ``bounds``), and a tick interval they fall
+    on (left to ECharts, an end off its own interval printed its label over the next tick's)."""
+    low, high = ylim
+    limits = (bounds[0] if low is None else low, bounds[1] if high is None else high)
+    ok = np.asarray(values, float).ravel()
+    ok = np.concatenate([ok[np.isfinite(ok)], [v for v in ylim if v is not None]])
+    if not len(ok):
+        return
+    bottom, top, interval = nice_axis(ok, limits)
+    option["yAxis"].update({"min": bottom, "max": top, "interval": interval, "scale": False})
+
+
+def _start_mask(series: FirmSeries, years: float) -> np.ndarray:
+    """``(steps, firms)``: True where a firm has been in the market ``years`` at least (counted
+    from the start of the run, or from the step before it entered)."""
+    n = len(series.names)
+    if not len(series) or years <= 0:
+        return np.ones((len(series), n), bool)
+    active = series.frame["active"].to_numpy(dtype=bool).reshape(-1, n)
+    steps = np.asarray(series.steps, float)
+    per_year = steps[-1] / series.years[-1] if series.years[-1] > 0 else 52.0
+    need = quarter_steps(round(per_year)) if years == QUARTER else math.ceil(years * per_year)
+    first = np.where(active.any(axis=0), active.argmax(axis=0), len(steps))
+    before = np.concatenate([[0.0], steps])  # the step before each row's
+    start = before[np.minimum(first, len(steps))]
+    return steps[:, None] - start[None, :] >= need - 1e-9
 
 
 def firm_line_option(
@@ -184,6 +227,7 @@ def firm_line_option(
     scale: float = 1.0,
     colours: list[str] | None = None,
     decimals: int = 4,
+    start_years: float = 0.0,
 ) -> dict[str, Any]:
     """One line per firm of ``column`` against years.
 
@@ -196,29 +240,41 @@ def firm_line_option(
     title, y_name
         Chart title and y-axis name (with its unit).
     ylim
-        Fixed y-axis limits (None: automatic).
+        Fixed y-axis limits (None: automatic, on a tick).
     scale
         Factor applied to the values (100 for percentages).
     colours
         Firm colours (default :func:`firm_colours`).
+    start_years
+        Years of the run (or since a firm entered) before its line starts: annual retention
+        is drawn from a quarter of churn on (:data:`QUARTER`), not projected from a few weeks.
     """
     colours = colours or firm_colours(len(series.names))
-    rows = _thin(len(series))
-    values = series.values(column, scale)[rows]
-    option = _base(title, y_name, legend=legend_lines(series.names))
-    option["legend"] = dict(LEGEND)
+    rows = thin(len(series))
+    values = series.values(column, scale)
+    if start_years:
+        values = np.where(_start_mask(series, start_years), values, np.nan)
+    values = values[rows]
+    option = _base(title, y_name, names=series.names)
+    if start_years and not np.isfinite(values).any():  # say why the chart is empty
+        weeks = round(52 * start_years)
+        option["graphic"] = [
+            {
+                "type": "text",
+                "left": "center",
+                "top": "middle",
+                "style": {"text": f"drawn after {weeks} weeks", "fill": "#80868b", "fontSize": 12},
+            }
+        ]
     option["dataset"] = {"source": _json_table([series.years[rows], *values.T], decimals)}
-    low, high = ylim
-    if low is not None:
-        option["yAxis"]["min"] = low
-    if high is not None:
-        option["yAxis"]["max"] = high
+    _y_axis(option, values, ylim)
+    points = np.isfinite(values).sum(axis=0)
     option["series"] = [
         {
             "type": "line",
             "name": name,
             "encode": {"x": 0, "y": i + 1},
-            "showSymbol": len(values) < 3,
+            "showSymbol": bool(points[i] < 3),  # a lone point shows
             "color": colours[i],
             "lineStyle": {"width": 1.8},
             "connectNulls": False,
@@ -234,14 +290,19 @@ def experience_expectation_option(
     """What each firm's customers experience (solid) against what they expect (dashed), both
     0-1 and weighted by what each customer cares about, on one axis: where a firm's dashed line
     is above its solid one, expectations are not met. One legend item per firm (it shows or
-    hides both lines); the tooltip says which is which."""
+    hides both lines); the subtitle says which line is which, and so does the tooltip."""
     colours = colours or firm_colours(len(series.names))
-    rows = _thin(len(series))
+    rows = thin(len(series))
     experience = series.values("experience")[rows]
     expectation = series.values("expectation")[rows]
-    option = _base("Experience vs expectation (- -)", "", legend=legend_lines(series.names))
-    option["legend"] = dict(LEGEND)
+    option = _base(
+        "Experience vs expectation",
+        "0-1",
+        names=series.names,
+        subtitle="solid: experienced · dashed: expected",
+    )
     option["dataset"] = {"source": _json_table([series.years[rows], *experience.T, *expectation.T])}
+    _y_axis(option, np.concatenate([experience.ravel(), expectation.ravel()]), bounds=(0.0, 1.0))
     n = len(series.names)
     option["series"] = [
         {
@@ -273,7 +334,7 @@ def experience_expectation_option(
 EXPLORE_CHARTS: dict[str, dict[str, Any]] = {
     "share": {
         "column": "share",
-        "title": "Market share in its industry",
+        "title": "Market share in industry",
         "y_name": "%",
         "scale": 100.0,
         "ylim": (0, 100),
@@ -289,10 +350,11 @@ EXPLORE_CHARTS: dict[str, dict[str, Any]] = {
     "retention": {
         "column": "retention_annual",
         "title": "Annual retention",
-        "y_name": "% kept over a year",
+        "y_name": "%",
         "scale": 100.0,
         "ylim": (None, 100),
         "decimals": 2,
+        "start_years": QUARTER,
     },
     "nps": {
         "column": "nps",
@@ -303,14 +365,14 @@ EXPLORE_CHARTS: dict[str, dict[str, Any]] = {
     },
     "satisfaction": {
         "column": "satisfaction",
-        "title": "Satisfaction of current customers",
+        "title": "Satisfaction of customers",
         "y_name": "0-10",
         "ylim": (None, 10),
         "decimals": 2,
     },
     "trust": {
         "column": "trust",
-        "title": "Trust of current customers",
+        "title": "Trust of customers",
         "y_name": "0-1",
         "decimals": 3,
     },
@@ -321,7 +383,10 @@ EXPLORE_CHARTS: dict[str, dict[str, Any]] = {
         "decimals": 0,
     },
 }
-"""The per-firm line charts of the Explore page (experience vs expectation is separate)."""
+"""The per-firm line charts of the Explore page (experience vs expectation is separate).
+
+Titles fit a chart about 215 pixels wide (Explore's two columns at 1280x720); the retention
+line starts after a quarter of churn (:data:`QUARTER`)."""
 
 
 def band_option(
@@ -330,6 +395,7 @@ def band_option(
     x: np.ndarray,
     variants: Sequence[tuple[str, str, np.ndarray, np.ndarray, np.ndarray]],
     limits: tuple[float, float] | None = None,
+    start_year: float | None = None,
 ) -> dict[str, Any]:
     """Mean lines with shaded 95% bands, one per variant.
 
@@ -343,7 +409,19 @@ def band_option(
         ``(name, colour, mean, low, high)`` per variant, each array as long as ``x``.
     limits
         Range of the metric (bands are clipped to it and the axis stays within it).
+    start_year
+        The first year drawn (earlier points are blank). None: a quarter (:data:`QUARTER`)
+        for annual retention (a title starting "Annual retention", as Compare's), so that it
+        is not projected from a few weeks of churn; 0 for anything else.
     """
+    if start_year is None:
+        start_year = QUARTER if title.startswith("Annual retention") else 0.0
+    if start_year > 0:
+        early = np.asarray(x, float) < start_year - 1e-9
+        variants = [
+            (n, c, *(np.where(early, np.nan, np.asarray(a, float)) for a in (m, lo, hi)))
+            for n, c, m, lo, hi in variants
+        ]
     if limits is not None:
         variants = [
             (n, c, m, np.clip(lo, *limits), np.clip(hi, *limits)) for n, c, m, lo, hi in variants
@@ -395,14 +473,8 @@ def band_option(
                 "lineStyle": {"width": 2},
             },
         ]
-    option = _base(title, y_name, legend=1)
-    option["legend"] = {
-        "data": [v[0] for v in variants],
-        "top": 22,
-        "left": 4,
-        "itemHeight": 8,
-        "textStyle": {"fontSize": 11},
-    }
+    option = _base(title, y_name, names=[v[0] for v in variants])
+    option["legend"]["data"] = [v[0] for v in variants]
     # Stacking (low + band width) needs a category x axis: on two value axes ECharts stacks x.
     # Its labels sit on round years: every `interval + 1`-th category from year 0.
     table = _json_table(cols)
@@ -423,98 +495,8 @@ def band_option(
     # always round the axis ends: left to ECharts, a stacked band's minimum shows as a raw float
     # label (0.6000000000000001)
     values = np.concatenate([np.asarray(a, float) for v in variants for a in v[2:]])
-    bounds = limits if limits is not None else (-np.inf, np.inf)
-    option["yAxis"]["min"], option["yAxis"]["max"] = nice_range(values, bounds)
+    _y_axis(option, values, bounds=limits if limits is not None else (-np.inf, np.inf))
     return option
-
-
-@dataclass
-class YearAxis:
-    """The categories of a band chart's x axis, chosen so that its labels are round years.
-
-    Attributes
-    ----------
-    rows
-        Which of the recorded points are kept (every k-th step counted from step 0, k such
-        that round years fall on kept points; at most :data:`MAX_POINTS`).
-    years
-        The categories: year 0 first (a point with no values), then the kept points' years.
-    interval
-        Categories between two labels (ECharts ``axisLabel.interval``): a label every
-        ``interval + 1`` categories from year 0 falls on multiples of a round number of years.
-    tick_years
-        The years between labels.
-    """
-
-    rows: np.ndarray
-    years: np.ndarray
-    interval: int
-    tick_years: float
-
-    def pad(self, values: np.ndarray) -> np.ndarray:
-        """``values`` of the kept points, with the empty year-0 point in front."""
-        return np.concatenate([[np.nan], np.asarray(values, float)])
-
-
-TICK_YEARS = (0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
-"""Spacings of year labels tried, smallest first (at most about eight labels)."""
-
-
-def year_axis(x: np.ndarray, max_points: int = MAX_POINTS, max_labels: int = 8) -> YearAxis:
-    """A band chart's x categories (:class:`YearAxis`) for points recorded at years ``x``.
-
-    ``x`` are evenly spaced steps (``step / steps_per_year``). Points are thinned to every
-    k-th step counted from step 0, k a divisor of a year's steps or a multiple of them, so
-    that labels every few categories read 0, 1, 2 (or 0, 0.25, 0.5 ...) years.
-    """
-    x = np.asarray(x, float)
-    if len(x) < 2:
-        return YearAxis(np.arange(len(x)), np.concatenate([[0.0], x]), 0, 1.0)
-    dt = float(np.median(np.diff(x)))
-    per_year = round(1.0 / dt) if dt > 0 else 0
-    index = np.rint(x / dt).astype(np.int64) if dt > 0 else np.arange(1, len(x) + 1)
-    if per_year < 1 or not np.allclose(index * dt, x, atol=dt / 100):
-        rows = np.arange(len(x))[_thin(len(x))]
-        return YearAxis(rows, np.concatenate([[0.0], x[rows]]), 0, dt)
-    divisors = [d for d in range(1, per_year + 1) if per_year % d == 0]
-    choices = divisors + [per_year * m for m in (2, 5, 10, 20, 50, 100, 200, 500, 1000)]
-    k = next((c for c in choices if len(x) / c <= max_points), choices[-1])
-    rows = np.flatnonzero(index % k == 0)
-    span = float(x[-1])
-    spacing = next(
-        (
-            t
-            for t in TICK_YEARS
-            if span / t <= max_labels
-            and abs(t * per_year / k - round(t * per_year / k)) < 1e-9
-            and round(t * per_year / k) >= 1
-        ),
-        TICK_YEARS[-1],
-    )
-    interval = max(0, round(spacing * per_year / k) - 1)
-    return YearAxis(rows, np.concatenate([[0.0], index[rows] * dt]), interval, spacing)
-
-
-def nice_range(
-    values: np.ndarray, limits: tuple[float, float], min_span: float = 0.0
-) -> tuple[float, float]:
-    """An axis range around ``values`` on round numbers, within ``limits``, at least
-    ``min_span`` wide (so that noise does not fill the chart)."""
-    ok = values[np.isfinite(values)]
-    if not len(ok):
-        return limits
-    low, high = float(ok.min()), float(ok.max())
-    if high - low < min_span:
-        middle = (low + high) / 2
-        low = max(limits[0], middle - min_span / 2)
-        high = min(limits[1], low + min_span)
-        low = max(limits[0], high - min_span)
-    span = max(high - low, 1e-9 * max(1.0, abs(high)))
-    step = 10 ** np.floor(np.log10(span)) / 2
-    digits = max(0, int(-np.floor(np.log10(step))) + 1)
-    low = round(float(np.floor(low / step) * step), digits)
-    high = round(float(np.ceil(high / step) * step), digits)
-    return max(limits[0], low), min(limits[1], high)
 
 
 def table_rows(df: pd.DataFrame, formats: dict[str, str]) -> list[dict[str, str]]:

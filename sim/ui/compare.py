@@ -6,11 +6,18 @@ a bad value gets a message beside it). Runs go to a local process pool
 (:class:`sim.ui.replicates.ReplicateRun`, workers forked from a warm fork server started when
 the session opens) from a Solara task, so the page stays live; the progress bar and the status
 line count the steps done of every run, and Cancel terminates the workers at once.
+
+The last result stays on the page while a new comparison runs, after Cancel and after the form
+changes; it is then greyed and labelled "previous comparison" with its own settings. A firm
+that closed in some runs counts with no share and no profit; the page says in how many runs of
+each variant it closed (:mod:`sim.ui.replicates`).
 """
 
 from __future__ import annotations
 
+import math
 import time
+from typing import Any
 
 import numpy as np
 import solara
@@ -33,6 +40,9 @@ from sim.ui.replicates import (
     FIRM_METRICS,
     LIMITS,
     MARKET_METRICS,
+    MIN_PAIRS,
+    OPEN_ONLY,
+    ZERO_WHEN_CLOSED,
     CompareResult,
     CompareSpec,
     ReplicateRun,
@@ -41,12 +51,25 @@ from sim.ui.replicates import (
 )
 from sim.ui.state import SessionState, apply_change, scenario_choices
 
-__all__ = ["CURRENT", "CompareForm", "ComparePage", "CompareResults", "CompareState", "change_keys"]
+__all__ = [
+    "CURRENT",
+    "CompareForm",
+    "ComparePage",
+    "CompareResults",
+    "CompareState",
+    "change_keys",
+    "closure_note",
+    "difference_rows",
+    "previous_label",
+]
 
 CURRENT = "Explore market, as edited"
 """Choice meaning "the session's current scenario"."""
 
 VARIANT_COLOURS = ("#1f77b4", "#d62728")
+
+RUNNING = "a new comparison is running"
+"""Why the result on the page is not the form's while a comparison runs."""
 
 
 def change_keys(scenario: Scenario) -> dict[str, FieldSpec]:
@@ -81,9 +104,41 @@ class CompareState:
         self.form_error: solara.Reactive[str | None] = solara.reactive(None)
         self.status = solara.reactive("")
         self.result: solara.Reactive[CompareResult | None] = solara.reactive(None)
+        self.shown: solara.Reactive[tuple[tuple, CompareSpec] | None] = solara.reactive(None)
+        """The form's settings (:meth:`settings`) and the spec of the result on the page."""
         self.task = solara.lab.task(self._run, check_for_render_context=False)
 
-    def _run(self, spec: CompareSpec) -> CompareResult | None:
+    def settings(self) -> tuple:
+        """What the form says now: the Explore scenario (when A is it) and every choice."""
+        another = self.b_mode.value == "another scenario"
+        return (
+            self.session.scenario.value if self.a_source.value == CURRENT else None,
+            (
+                self.a_source.value,
+                self.b_mode.value,
+                self.b_source.value if another else None,
+                None if another else self.b_key.value,
+                None if another else str(self.b_value.value),
+                str(self.replicates.value).strip(),
+                str(self.steps.value).strip(),
+            ),
+        )
+
+    def stale(self) -> str | None:
+        """Why the result on the page is not the form's comparison (None: it is)."""
+        if self.result.value is None:
+            return None
+        if self.task.pending:
+            return RUNNING
+        if self.shown.value is None:
+            return None
+        (scenario, choices), _ = self.shown.value
+        now_scenario, now_choices = self.settings()
+        if now_scenario is not scenario or now_choices != choices:
+            return "the settings above have changed since"
+        return None
+
+    def _run(self, spec: CompareSpec, settings: tuple | None = None) -> CompareResult | None:
         run = ReplicateRun(spec)
         started = time.perf_counter()
         self.status.value = run.progress_text(0.0)
@@ -96,6 +151,7 @@ class CompareState:
         if result is None:
             self.status.value = "cancelled: the worker processes were stopped"
         else:
+            self.shown.value = (settings, spec) if settings is not None else None
             self.result.value = result
             self.status.value = (
                 f"{spec.runs} runs of {spec.steps} steps in "
@@ -166,7 +222,7 @@ class CompareState:
             return
         self.form_error.value = None
         self.scope.value = "market"
-        self.task(spec)
+        self.task(spec, self.settings())
 
     def cancel(self) -> None:
         """Stop the runs now."""
@@ -286,7 +342,10 @@ def CompareForm(cmp: CompareState) -> None:
                 dense=True,
                 continuous_update=True,
                 disabled=running,
-                message="2 to 200; replicate r of A and B share a random stream",
+                message=(
+                    f"2 to 200 ({MIN_PAIRS} or more for intervals); replicate r of A and B "
+                    "share a random stream"
+                ),
             )
             solara.InputText(
                 "steps per run",
@@ -334,6 +393,86 @@ def row_places(low: float, high: float) -> int:
     return 2 if places is None else places
 
 
+def closure_note(result: CompareResult, firm: str) -> str | None:
+    """The note "<firm> closed in 6 of 8 runs of A, 0 of 8 of B (by step 260)"; None if it
+    closed in no run."""
+    (a, a_runs), (b, b_runs) = result.closures(firm)
+    if not a and not b:
+        return None
+    return (
+        f"{firm} closed in {a} of {a_runs} runs of A, {b} of {b_runs} of B "
+        f"(by step {int(result.steps[-1])})"
+    )
+
+
+def _plain_places(*values: float) -> int:
+    """Decimals for a row without an interval: three significant digits of its largest value,
+    0 to 4."""
+    big = max((abs(v) for v in values if v is not None and np.isfinite(v)), default=0.0)
+    if big == 0:
+        return 2
+    return int(min(4, max(0, 2 - math.floor(math.log10(big)))))
+
+
+def difference_rows(table: Any, replicates: int) -> str:
+    """The differences table's rows, as HTML: A, B and B − A over the row's pairs; the pairs
+    as "2 of 8" when fewer than the replicates; no interval and no ✔ under
+    :data:`MIN_PAIRS` pairs (such a row to three significant digits)."""
+    rows = ""
+    for r in table.itertuples():
+        few = r.pairs < MIN_PAIRS
+        d = _plain_places(r.a, r.b, r.difference) if few else row_places(r.low, r.high)
+        if few:
+            ci = (
+                f'<span class="cx-too-few" title="an interval needs {MIN_PAIRS} pairs or more: '
+                f'with {r.pairs} this difference is not decided">too few pairs</span>'
+            )
+        else:
+            ci = f"{_fmt(r.low, d)} to {_fmt(r.high, d)}"
+        if r.pairs < replicates:
+            pairs = (
+                f'<span style="color:#b45309;font-weight:600" title="pairs of runs with a '
+                f"value in both A and B{'' if r.scope == 'market' else ' (the firm open in both)'}"
+                f'; A, B and B − A of this row are over these">{r.pairs} of {replicates}</span>'
+            )
+        else:
+            pairs = str(r.pairs)
+        rows += (
+            f'<tr data-metric="{r.key}"><td>{r.metric}</td><td>{_fmt(r.a, d)}</td>'
+            f"<td>{_fmt(r.b, d)}</td><td>{_fmt(r.difference, d)}</td><td>{ci}</td>"
+            f"<td>{pairs}</td><td>{'✔' if r.clear else ''}</td></tr>"
+        )
+    return rows
+
+
+SHORT_NAMES = {
+    "share": "market share",
+    "profit": "profit",
+    "retention_annual": "retention",
+    "nps": "NPS",
+    "satisfaction": "satisfaction",
+    "trust": "trust",
+}
+
+
+def _titles(metrics: tuple[str, ...]) -> str:
+    names = [SHORT_NAMES.get(m, m) for m in metrics]
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+
+
+def previous_label(spec: CompareSpec, why: str) -> str:
+    """The label over a result that is not the form's comparison."""
+    then = (
+        "It stays until the new one finishes."
+        if why == RUNNING
+        else "Press Run comparison for the settings above."
+    )
+    return (
+        f"Previous comparison ({why}): {spec.labels[0]} · {spec.labels[1]} · "
+        f"{spec.replicates} replicates of {spec.steps:,} steps. {then}"
+    )
+
+
 @solara.component
 def CompareResults(cmp: CompareState, result: CompareResult) -> None:
     """Mean lines with 95% bands per metric, and the end-of-run differences."""
@@ -348,7 +487,17 @@ def CompareResults(cmp: CompareState, result: CompareResult) -> None:
         style={"max-width": "360px"},
     )
     metrics = MARKET_METRICS if scope == "market" else FIRM_METRICS
-    reps = result.market[0]["nps"].shape[0]
+    reps = result.replicates
+    closed = None if scope == "market" else closure_note(result, scope)
+    if scope != "market":
+        solara.Text(
+            (f"{closed}. " if closed else "")
+            + f"Lines: {_titles(ZERO_WHEN_CLOSED)} count {scope} as 0 in a run where it has "
+            f"closed (every run counts); {_titles(OPEN_ONLY)} exist only while it has "
+            "customers, so their lines are means over the runs in which it is open at that step"
+            + (" (after it closes, the runs it survives in)." if closed else "."),
+            classes=["cx-hint", "cx-compare-firm-caption"],
+        )
     with solara.Div(classes=["cx-grid"]):
         for metric, (title, scale) in metrics.items():
             variants = []
@@ -363,26 +512,37 @@ def CompareResults(cmp: CompareState, result: CompareResult) -> None:
                 )
     table = result.differences()
     table = table[table["scope"] == scope]
+    if closed:
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=f"<b>{closed}.</b> A closed firm counts with no share and no profit.",
+            attributes={"data-note": "closures"},
+            style=(
+                "border-left: 4px solid #b45309; background: #fff7ed; padding: 6px 10px; "
+                "margin: 8px 0 4px 0; font-size: 13px"
+            ),
+        )
+    fewer = bool((table["pairs"] < reps).any())
     solara.Text(
-        f"End of run (step {int(result.steps[-1])}): B − A, paired by replicate, mean "
-        f"and 95% confidence interval over {reps} replicates, each row to the precision of "
-        "its interval; ✔ marks an interval that excludes 0.",
+        f"End of run (step {int(result.steps[-1])}): B − A, paired by replicate, mean and 95% "
+        f"confidence interval over {reps} pairs of runs"
+        + (" (fewer where the pairs column says so)" if fewer else "")
+        + ", each row to the precision of its interval; ✔ marks an interval that excludes 0. "
+        "A row's A, B and B − A are over the same pairs"
+        + (
+            f"; {_titles(OPEN_ONLY)} are over the pairs in which {scope} is open in both"
+            if scope != "market"
+            else ""
+        )
+        + f". Under {MIN_PAIRS} pairs a row has no interval and is not decided.",
         classes=["cx-hint"],
     )
     head = "".join(f"<th>{c}</th>" for c in ("metric", "A", "B", "B − A", "95% CI", "pairs", ""))
-    rows = ""
-    for r in table.itertuples():
-        d = row_places(r.low, r.high)
-        rows += (
-            f"<tr><td>{r.metric}</td><td>{_fmt(r.a, d)}</td><td>{_fmt(r.b, d)}</td>"
-            f"<td>{_fmt(r.difference, d)}</td><td>{_fmt(r.low, d)} to {_fmt(r.high, d)}</td>"
-            f"<td>{r.pairs}</td><td>{'✔' if r.clear else ''}</td></tr>"
-        )
     solara.HTML(
         tag="div",
         unsafe_innerHTML=(
             f'<table class="cx-table" data-table="compare"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{rows}</tbody></table>"
+            f"<tbody>{difference_rows(table, reps)}</tbody></table>"
         ),
     )
     for line in result.errors[:5]:
@@ -391,12 +551,32 @@ def CompareResults(cmp: CompareState, result: CompareResult) -> None:
 
 @solara.component
 def ComparePage(cmp: CompareState) -> None:
-    """The form, then the latest result (kept while a new one runs)."""
+    """The form, then the latest result: kept while a new one runs, after Cancel and after the
+    form changes, but then greyed and labelled with its own settings."""
     FrameMarker(cmp.session)
     CompareForm(cmp)
     result = cmp.result.value
     if result is not None:
-        CompareResults(cmp, result)
+        why = cmp.stale()
+        shown = cmp.shown.value
+        if why is not None and shown is not None:
+            solara.Text(
+                previous_label(shown[1], why),
+                classes=["cx-compare-previous"],
+                style={
+                    "display": "block",
+                    "border-left": "4px solid #5f6368",
+                    "background": "#f1f3f4",
+                    "padding": "6px 10px",
+                    "margin": "8px 0",
+                    "font-size": "13px",
+                },
+            )
+        with solara.Div(
+            classes=["cx-compare-result"] + (["cx-compare-stale"] if why else []),
+            style={"opacity": "0.45", "filter": "grayscale(0.6)"} if why else {},
+        ):
+            CompareResults(cmp, result)
     elif not cmp.task.pending:
         solara.Info(
             "Choose two variants and press Run comparison. Each variant runs once per "

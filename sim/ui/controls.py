@@ -18,6 +18,7 @@ asks first (:class:`PendingDialog`).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ from sim.ui.fields import (
     Group,
     behaviour_groups,
     current_value,
+    field_message,
+    field_name,
     firm_group,
     format_value,
     market_group,
@@ -48,6 +51,7 @@ __all__ = [
     "RunControls",
     "ScenarioPicker",
     "Sidebar",
+    "change_field",
 ]
 
 MIN_PAUSE = 0.01
@@ -55,6 +59,19 @@ MIN_PAUSE = 0.01
 
 FRAME_TIMEOUT = 5.0
 """Longest wait, in seconds, for a frame to be drawn before the play loop steps again."""
+
+
+def change_field(state: SessionState, spec: FieldSpec, value: Any) -> str | None:
+    """:meth:`SessionState.change` of ``spec``'s key, with a rebuild's question naming the field
+    as the sidebar does ("First Bank: initial share", not ``firms[0].initial_share``)."""
+    message = state.change(spec.key, value)
+    pending = state.pending.value
+    internal = f"Changing {spec.key} "
+    if pending is not None and internal in pending.text:
+        name = field_name(state.scenario.value, spec)
+        text = pending.text.replace(internal, f"Changing “{name}” ", 1)
+        state.pending.value = dataclasses.replace(pending, text=text)
+    return message
 
 
 @solara.component
@@ -88,13 +105,9 @@ def ParamField(state: SessionState, spec: FieldSpec, value: Any) -> None:
         except ValueError as e:
             set_error(str(e))
             return
-        message = state.change(spec.key, parsed)
-        set_error(message)
+        set_error(change_field(state, spec, parsed))
 
-    hint = spec.hint + (" · empty: none" if spec.optional else "")
-    if is_live(spec.key):
-        hint = f"{hint} · live" if hint else "live"
-    message = f"{hint} · {spec.description}" if hint else spec.description
+    message = field_message(spec, is_live(spec.key))
     label = spec.label
     if spec.kind == "bool":
         solara.Checkbox(label=label, value=bool(value), on_value=commit)

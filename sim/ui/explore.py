@@ -27,6 +27,7 @@ from sim.ui.charts import (
     experience_expectation_option,
     firm_colours,
     firm_line_option,
+    quarter_steps,
 )
 from sim.ui.echarts_widget import board_element
 from sim.ui.frames import use_frame
@@ -40,6 +41,7 @@ __all__ = [
     "explore_board",
     "firm_series",
     "headline_html",
+    "retention_shown",
 ]
 
 
@@ -61,18 +63,34 @@ def _retention_basis(steps: int, steps_per_year: int) -> tuple[str, str]:
 
     Annual retention is the churn per step of the last year carried over a whole year
     (docs/MODEL.md, 4.11); before a year has passed it is the churn of the weeks so far, which
-    early in a run can be a handful of weeks of new customers: the note says how many, the
-    tooltip what the number is.
+    early in a run is a handful of weeks of new customers: until a quarter of churn exists
+    (:func:`~sim.ui.charts.quarter_steps`) the box shows "–" and its note says when it will
+    show; until a year, the note says from how many weeks it is projected.
     """
+    quarter = quarter_steps(steps_per_year)
+    weeks = _weeks(quarter, steps_per_year)
     tooltip = (
         "the share of customers a year keeps at the churn per step of the last year "
-        "(of the weeks so far, before a year has passed)"
+        f"(of the weeks so far, before a year has passed; shown after {weeks} weeks)"
     )
-    if steps == 0 or steps >= steps_per_year:
+    if steps < quarter:
+        return f"after {weeks} weeks of churn", tooltip
+    if steps >= steps_per_year:
         return "kept over a year", tooltip
-    weeks = max(1, round(steps * 52 / steps_per_year))
     # one line in the box at 1440 px, as the others (the key view must fit a laptop screen)
-    return f"from {weeks} week{'' if weeks == 1 else 's'} of churn", tooltip
+    return f"from {_weeks(steps, steps_per_year)} weeks of churn", tooltip
+
+
+def _weeks(steps: int, steps_per_year: int) -> int:
+    return max(1, round(steps * 52 / steps_per_year))
+
+
+def retention_shown(market: dict, steps: int, steps_per_year: int) -> float | None:
+    """The market's annual retention as the headline shows it: None (drawn "–") before a
+    quarter of churn, when it would be a few weeks of churn carried over a year."""
+    if steps < quarter_steps(steps_per_year):
+        return None
+    return market.get("retention_annual")
 
 
 def headline_html(
@@ -80,10 +98,11 @@ def headline_html(
 ) -> str:
     """The headline boxes as HTML (one widget: one message per frame).
 
-    ``timing`` is the last frame's ``(step seconds, frame seconds)``, shown under the step.
+    ``timing`` is the last frame's ``(step seconds, frame seconds)``, shown under the step
+    once the market has run (at step 0 it is the previous market's: a scenario just loaded).
     """
     year = steps / model.steps_per_year
-    step_s, frame_s = timing
+    step_s, frame_s = timing if steps else (0.0, 0.0)  # a new market: no time of its own yet
     speed = (
         f" · frame {1000 * frame_s:.0f} ms"
         if frame_s
@@ -108,7 +127,7 @@ def headline_html(
         ("market NPS", _fmt(market.get("nps"), "{:+.0f}"), "promoters − detractors", ""),
         (
             "annual retention",
-            _fmt(market.get("retention_annual"), "{:.1%}"),
+            _fmt(retention_shown(market, steps, model.steps_per_year), "{:.1%}"),
             *_retention_basis(steps, model.steps_per_year),
         ),
         ("trust", _fmt(market.get("trust"), "{:.2f}"), "mean, 0-1", ""),

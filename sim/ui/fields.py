@@ -33,6 +33,8 @@ __all__ = [
     "Group",
     "behaviour_groups",
     "current_value",
+    "field_message",
+    "field_name",
     "field_spec",
     "firm_group",
     "format_value",
@@ -141,6 +143,29 @@ class FieldSpec:
         low = self.ge if self.ge is not None else (self.gt or 0.0)
         span = (high - low) if high is not None else 1.0
         return 10 ** math.floor(math.log10(span / 100)) if span > 0 else 0.01
+
+
+def field_message(spec: FieldSpec, live: bool = False) -> str:
+    """The line under a control: unit, limits, "empty: none", "live", then the meaning, each
+    part only when there is one (a field with no unit and no limits starts with its meaning)."""
+    empty = spec.optional and "empty:" not in spec.description
+    parts = [spec.hint, "empty: none" if empty else "", "live" if live else ""]
+    return " · ".join(p for p in (*parts, spec.description) if p)
+
+
+def field_name(scenario: Scenario, spec: FieldSpec) -> str:
+    """The field as a reader names it: its label, after the firm's name for a firm's field
+    (``firms[0].initial_share`` -> ``First Bank: initial share``) and the section's title for
+    a behavioural one (``trust.gain`` -> ``Trust and commitment: gain``)."""
+    head, _, _ = spec.key.partition(".")
+    if head.startswith("firms[") and head.endswith("]"):
+        index = int(head[len("firms[") : -1])
+        if 0 <= index < len(scenario.firms):
+            return f"{scenario.firms[index].name}: {spec.label}"
+    sections = {**BEHAVIOUR_SECTIONS, "market": "Market", "network": "Network"}
+    if head in sections and spec.key.count(".") == 1:
+        return f"{sections[head]}: {spec.label}"
+    return spec.label
 
 
 @dataclass(frozen=True)
@@ -335,7 +360,8 @@ def segment_group(scenario: Scenario) -> Group:
                     ge=0.0,
                 )
             )
-    return Group("Customers", tuple(specs), subtitle=f"{len(scenario.segments)} segments")
+    n = len(scenario.segments)
+    return Group("Customers", tuple(specs), subtitle=f"{n} segment{'' if n == 1 else 's'}")
 
 
 def strategy_names(current: str | list[str] | None = None) -> tuple[str, ...]:
@@ -444,6 +470,7 @@ def firm_group(scenario: Scenario, index: int) -> Group:
     attribute, then the rest."""
     firm = scenario.firms[index]
     specs = [*strategy_specs(scenario, index), *lever_specs(scenario, index)]
+    # capability's 0..1 is a validator's, not a declared limit: given here so the hint shows it
     cap = field_spec(FirmSpec, "capability", f"firms[{index}].capability")
     if isinstance(firm.capability, dict):
         for a in scenario.market.attributes:
@@ -452,8 +479,9 @@ def firm_group(scenario: Scenario, index: int) -> Group:
                     key=f"{cap.key}.{a}",
                     label=f"capability: {a}",
                     kind="float",
-                    unit=cap.unit,
-                    description=f"{cap.description} ({a})",
+                    description=f"what the firm can deliver on {a} (0: nothing, 1: the best)",
+                    ge=0.0,
+                    le=1.0,
                 )
             )
     else:
@@ -462,13 +490,42 @@ def firm_group(scenario: Scenario, index: int) -> Group:
                 key=cap.key,
                 label="capability (all attributes)",
                 kind="float",
-                unit=cap.unit,
-                description=cap.description,
+                description="what the firm can deliver, the same on every attribute "
+                "(0: nothing, 1: the best)",
+                ge=0.0,
+                le=1.0,
             )
         )
-    specs += [field_spec(FirmSpec, name, f"firms[{index}].{name}") for name in FIRM_FIELDS]
+    specs += [_firm_field(scenario, index, name) for name in FIRM_FIELDS]
     label = firm.strategy if isinstance(firm.strategy, str) else " + ".join(firm.strategy)
     return Group(firm.name, tuple(specs), subtitle=f"{firm.industry} · {label}")
+
+
+def _firm_field(scenario: Scenario, index: int, name: str) -> FieldSpec:
+    """A firm field, with what the schema cannot say alone: capacity in customers of this market,
+    the regions a local firm may serve."""
+    spec = field_spec(FirmSpec, name, f"firms[{index}].{name}")
+    if name == "capacity":
+        n = scenario.market.customers
+        return FieldSpec(
+            **{
+                **spec.__dict__,
+                "unit": "share of the market's customers",
+                "description": "customers it can serve at full quality at the start, as a share "
+                f"of the market's {n:,} customers (1: all of them; 0.5: {n // 2:,}); "
+                "it changes with investment later",
+            }
+        )
+    if name == "region":
+        regions = scenario.market.regions
+        where = (
+            "this market has one region, 0"
+            if regions == 1
+            else f"regions 0 to {regions - 1:,} (market.regions = {regions:,})"
+        )
+        text = f"region served by a local firm; empty: a national firm ({where})"
+        return FieldSpec(**{**spec.__dict__, "description": text})
+    return spec
 
 
 def behaviour_groups() -> list[Group]:

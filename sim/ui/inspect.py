@@ -16,7 +16,8 @@ import pandas as pd
 import solara
 
 from sim.model import CustomerMarket
-from sim.ui.charts import Chart, FirmSeries, firm_colours, nice_range, table_rows
+from sim.ui.chart_layout import LEGEND, legend_layout, nice_axis
+from sim.ui.charts import YEARS_X, Chart, FirmSeries, firm_colours, table_rows
 from sim.ui.frames import use_frame
 from sim.ui.indicators import IndicatorsPanel
 from sim.ui.state import SessionState
@@ -44,6 +45,8 @@ ATTRIBUTE_COLOURS = (
 
 
 def _axis_chart(title: str, y_name: str) -> dict[str, Any]:
+    """A chart of years with a legend row under the title and, if ``y_name``, the y axis's
+    name under the legend (the plot starts below both: they sat on top of each other)."""
     return {
         "animation": False,
         "title": {
@@ -53,15 +56,15 @@ def _axis_chart(title: str, y_name: str) -> dict[str, Any]:
             "textStyle": {"fontSize": 13, "fontWeight": 600, "color": "#333"},
         },
         "legend": {"top": 22, "left": 4, "itemHeight": 8, "textStyle": {"fontSize": 11}},
-        "grid": {"left": 8, "right": 18, "top": 62, "bottom": 24, "containLabel": True},
-        "tooltip": {"trigger": "axis", "confine": True, "textStyle": {"fontSize": 11}},
-        "xAxis": {
-            "type": "value",
-            "name": "years",
-            "nameLocation": "middle",
-            "nameGap": 24,
-            "min": 0,
+        "grid": {
+            "left": 8,
+            "right": 18,
+            "top": 74 if y_name else 56,
+            "bottom": 24,
+            "containLabel": True,
         },
+        "tooltip": {"trigger": "axis", "confine": True, "textStyle": {"fontSize": 11}},
+        "xAxis": dict(YEARS_X),
         "yAxis": {
             "type": "value",
             "name": y_name,
@@ -180,15 +183,12 @@ def supplier_changes(history: pd.DataFrame, steps_per_year: int) -> pd.DataFrame
 
 
 def cohort_option(cohorts: pd.DataFrame, firm: int) -> dict[str, Any]:
-    """Survival curves of a firm's yearly cohorts of new customers."""
+    """Survival curves of a firm's yearly cohorts of new customers: every cohort in the legend
+    (it wraps; the plot starts below it whatever the chart's width), the unit in the title."""
     df = cohorts[cohorts["firm"] == firm]
-    option = _axis_chart(
-        "Cohort survival: share of each year's new customers still here", "% still customers"
-    )
+    option = _axis_chart("Cohort survival: % of each year's new customers still customers", "")
     option["xAxis"]["name"] = "years since joining"
-    option["xAxis"]["min"] = 0
-    option["xAxis"].pop("max", None)
-    option["yAxis"].update({"min": 0, "max": 100, "scale": False})
+    option["yAxis"].update({"min": 0, "max": 100, "interval": 20, "scale": False})
     series = []
     for i, (cohort, g) in enumerate(df.groupby("cohort", sort=True)):
         g = g.sort_values("age_years")
@@ -204,7 +204,11 @@ def cohort_option(cohorts: pd.DataFrame, firm: int) -> dict[str, Any]:
             }
         )
     option["series"] = series
-    option["legend"]["type"] = "scroll"
+    option["legend"] = dict(LEGEND)
+    top, media = legend_layout([s["name"] for s in series])
+    option["grid"]["top"] = top
+    if media:
+        option["media"] = media
     return option
 
 
@@ -239,7 +243,7 @@ def promise_bars_option(model: CustomerMarket, firm: int) -> dict[str, Any]:
             "textStyle": {"fontSize": 13, "fontWeight": 600, "color": "#333"},
         },
         "legend": {"top": 22, "left": 4, "itemHeight": 8, "textStyle": {"fontSize": 11}},
-        "grid": {"left": 8, "right": 18, "top": 70, "bottom": 24, "containLabel": True},
+        "grid": {"left": 8, "right": 18, "top": 74, "bottom": 24, "containLabel": True},
         "tooltip": {"trigger": "axis", "confine": True},
         "xAxis": {"type": "category", "data": list(model.attributes)},
         "yAxis": {"type": "value", "min": 0, "max": 1, "name": "0-1"},
@@ -474,8 +478,8 @@ def FirmView(state: SessionState, model: CustomerMarket, frame: int = 0) -> None
                 ],
             )
             both = np.concatenate([col("capability"), col("promise")])
-            low, high = nice_range(both, (0.0, 1.0), min_span=0.2)
-            promise["yAxis"].update({"min": low, "max": high, "scale": False})
+            low, high, interval = nice_axis(both, (0.0, 1.0), min_span=0.2)
+            promise["yAxis"].update({"min": low, "max": high, "interval": interval, "scale": False})
             Chart(promise, name="firm-promise", height=300)
         with solara.Div(classes=["cx-card-chart"]):
             Chart(bars, name="firm-promise-now", height=300)

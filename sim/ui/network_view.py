@@ -310,7 +310,10 @@ def node_values(
         low, high = 0.0, 10.0
         scale = SATISFACTION_SCALE
     elif mode == "expectation":
-        values = np.einsum("nk,nk->n", cs.weights[ids], cs.expectation[industry, ids])
+        # customers with no supplier there are grey, as in the other modes (the caption and
+        # the legend say so): coloured, they read as everyone being a customer
+        weighted = np.einsum("nk,nk->n", cs.weights[ids], cs.expectation[industry, ids])
+        values = np.where(supplier >= 0, weighted, np.nan)
         ok = values[~np.isnan(values)]
         low = float(np.floor(ok.min() * 20) / 20) if len(ok) else 0.0
         high = float(np.ceil(ok.max() * 20) / 20) if len(ok) else 1.0
@@ -451,14 +454,13 @@ def nodes_option(
 def tooltip_for(model: CustomerMarket, mode: str, industry: int) -> dict[str, Any]:
     """What hovering a node shows in colour ``mode``: the customer, its supplier in the
     industry shown, and the value it is coloured by (satisfaction 0-10, or its expectation
-    weighted by what it cares about, 0-1; the supplier mode shows the supplier only)."""
+    weighted by what it cares about, 0-1; the supplier mode shows the supplier only). A
+    customer with no supplier there is grey and shows no value."""
     name = model.industries[industry]
     if mode == "satisfaction":
         return node_tooltip_hook(model.firm_names, name, "satisfaction", 1, " of 10")
     if mode == "expectation":
-        return node_tooltip_hook(
-            model.firm_names, name, "expectation (weighted)", 2, " of 1", always=True
-        )
+        return node_tooltip_hook(model.firm_names, name, "expectation (weighted)", 2, " of 1")
     return node_tooltip_hook(model.firm_names, name)
 
 

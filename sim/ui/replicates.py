@@ -13,15 +13,13 @@ spawn_key=(r,))`` (common random numbers, the convention of the sweep layer), so
 differences are paired and their confidence intervals tight.
 
 Workers report progress through a queue every few steps; :class:`ReplicateRun` can be cancelled
-at any moment, which terminates the workers at once. Results are reduced to the metrics the page
-shows: mean lines with 95% bands (Student t across replicates) and a table of end-of-run paired
-differences with 95% confidence intervals.
+at any moment, which terminates the workers at once. What the page shows of the runs (which
+runs each mean is over, the bands, the paired differences) is :mod:`sim.ui.replicate_stats`'.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 import os
 import queue as queue_module
 import sys
@@ -30,21 +28,33 @@ import traceback
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
-from scipy import stats
 
-from sim.columns import metric_range
 from sim.metrics import served_per_industry
 from sim.sweep import context
+from sim.ui.replicate_stats import (
+    FIRM_METRICS,
+    LIMITS,
+    MARKET_METRICS,
+    MIN_PAIRS,
+    OPEN_ONLY,
+    ZERO_WHEN_CLOSED,
+    CompareResult,
+    firm_values,
+    mean_band,
+    paired_difference,
+)
 
 __all__ = [
     "FIRM_METRICS",
     "LIMITS",
     "MARKET_METRICS",
+    "MIN_PAIRS",
+    "OPEN_ONLY",
+    "ZERO_WHEN_CLOSED",
     "CompareResult",
     "CompareSpec",
     "ReplicateRun",
@@ -55,43 +65,6 @@ __all__ = [
     "run_replicates",
     "worker_context",
 ]
-
-MARKET_METRICS: dict[str, tuple[str, float]] = {
-    "retention_annual": ("Annual retention, %", 100.0),
-    "nps": ("Net Promoter Score", 1.0),
-    "satisfaction": ("Mean satisfaction, 0-10", 1.0),
-    "trust": ("Mean trust, 0-1", 1.0),
-    "served_share": ("Customers served, mean % over industries", 100.0),
-    "profit": ("Profit per year, all firms", 1.0),
-}
-"""Market metrics compared: column -> (title with unit, display scale)."""
-
-FIRM_METRICS: dict[str, tuple[str, float]] = {
-    "share": ("Market share in its industry, %", 100.0),
-    "retention_annual": ("Annual retention, %", 100.0),
-    "nps": ("Net Promoter Score", 1.0),
-    "satisfaction": ("Mean satisfaction, 0-10", 1.0),
-    "trust": ("Mean trust, 0-1", 1.0),
-    "profit": ("Profit per year", 1.0),
-}
-"""Per-firm metrics compared: column -> (title with unit, display scale)."""
-
-SERVED_SHARE_RANGE = (0.0, 1.0)
-"""``served_share``, computed here (:func:`served_per_industry`), is a share of customers."""
-
-
-def _display_ranges() -> dict[str, tuple[float, float]]:
-    out = {}
-    for metric, (_, scale) in {**MARKET_METRICS, **FIRM_METRICS}.items():
-        low, high = SERVED_SHARE_RANGE if metric == "served_share" else metric_range(metric)
-        if math.isfinite(low) and math.isfinite(high):
-            out[metric] = (low * scale, high * scale)
-    return out
-
-
-LIMITS: dict[str, tuple[float, float]] = _display_ranges()
-"""Range of each bounded metric on the display scale (bands are drawn within it): the range
-``sim.columns.metric_range`` gives it, times its display scale."""
 
 _PROGRESS: Any = None
 
@@ -199,8 +172,8 @@ def _tables(variant: str, replicate: int, model: Any, steps: int, seconds: float
         market["served_share"] = served_per_industry(market, model.n_customers)
         market = market[["step", "year", *MARKET_METRICS]]
         firms = model.firm_metrics()
-        firms = firms[["step", "year", "name", "active", *FIRM_METRICS]].copy()
-        firms.loc[~firms["active"].astype(bool), list(FIRM_METRICS)] = np.nan
+        firms = firms[["step", "year", "name", "alive", "active", *FIRM_METRICS]].copy()
+        firms = firm_values(firms)
     except Exception as e:  # a failed run is reported, not raised in the pool
         return _failed(variant, replicate, e)
     if _PROGRESS is not None:
@@ -209,7 +182,7 @@ def _tables(variant: str, replicate: int, model: Any, steps: int, seconds: float
         "variant": variant,
         "replicate": replicate,
         "market": market,
-        "firms": firms.drop(columns="active"),
+        "firms": firms,
         "seconds": seconds,
         # forked from a warm server: this page's, or the sweeps' (whichever started first)
         "warm": WARM_MODULE in sys.modules or "sim.sweep.warm" in sys.modules,
@@ -256,95 +229,15 @@ class CompareSpec:
         return 2 * self.replicates
 
 
-def mean_band(values: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, ...]:
-    """Mean across replicates (rows) and its confidence band (Student t), per column.
-
-    Columns with fewer than two values have no band (NaN).
-    """
-    values = np.asarray(values, dtype=float)
-    n = (~np.isnan(values)).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.nanmean(values, axis=0) if values.size else np.zeros(values.shape[1:])
-        sd = np.nanstd(values, axis=0, ddof=1)
-        half = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)) * sd / np.sqrt(n)
-    half = np.where(n >= 2, half, np.nan)
-    return mean, mean - half, mean + half
-
-
-def paired_difference(a: np.ndarray, b: np.ndarray, level: float = 0.95) -> dict[str, float]:
-    """Mean of ``b - a`` over pairs where both exist, its CI (Student t) and the pair count."""
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    ok = ~np.isnan(a) & ~np.isnan(b)
-    d = b[ok] - a[ok]
-    n = len(d)
-    out = {
-        "a": float(np.nanmean(a)) if (~np.isnan(a)).any() else np.nan,
-        "b": float(np.nanmean(b)) if (~np.isnan(b)).any() else np.nan,
-        "difference": float(d.mean()) if n else np.nan,
-        "low": np.nan,
-        "high": np.nan,
-        "pairs": n,
-    }
-    if n >= 2:
-        half = stats.t.ppf(0.5 + level / 2, n - 1) * d.std(ddof=1) / np.sqrt(n)
-        out["low"], out["high"] = out["difference"] - half, out["difference"] + half
-    return out
-
-
-@dataclass
-class CompareResult:
-    """Replicate series of both variants, aligned on the steps both recorded.
-
-    Attributes
-    ----------
-    labels
-        Names of variants A and B.
-    steps, years
-        The common recorded steps.
-    market
-        ``market[v][metric]``: ``(replicates, steps)`` array for variant ``v`` (0 or 1).
-    firms
-        ``firms[v][name][metric]``: the same per firm.
-    errors
-        One line per failed run.
-    seconds
-        Wall time of the comparison.
-    warm
-        Whether every run's worker was forked from the warm fork server.
-    """
-
-    labels: tuple[str, str]
-    steps: np.ndarray
-    years: np.ndarray
-    market: list[dict[str, np.ndarray]]
-    firms: list[dict[str, dict[str, np.ndarray]]]
-    errors: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    warm: bool = False
-
-    @property
-    def common_firms(self) -> list[str]:
-        """Firms (by name) present in both variants."""
-        return [n for n in self.firms[0] if n in self.firms[1]]
-
-    def series(self, variant: int, scope: str, metric: str) -> np.ndarray:
-        """``(replicates, steps)`` values of ``metric`` for ``scope`` ("market" or a firm)."""
-        if scope == "market":
-            return self.market[variant][metric]
-        return self.firms[variant][scope][metric]
-
-    def differences(self) -> pd.DataFrame:
-        """End-of-run paired differences B - A with 95% CIs, for the market and every firm."""
-        rows = []
-        scopes = [("market", MARKET_METRICS)] + [(n, FIRM_METRICS) for n in self.common_firms]
-        for scope, metrics in scopes:
-            for metric, (title, scale) in metrics.items():
-                a = self.series(0, scope, metric)[:, -1] * scale
-                b = self.series(1, scope, metric)[:, -1] * scale
-                d = paired_difference(a, b)
-                clear = not np.isnan(d["low"]) and (d["low"] > 0 or d["high"] < 0)
-                rows.append({"scope": scope, "metric": title, **d, "clear": clear})
-        return pd.DataFrame(rows)
+def _carry_closed(slot: dict[str, np.ndarray], replicate: int, last: int) -> None:
+    """A run that stopped early (every firm closed, ``sim.batch``) recorded nothing after its
+    column ``last``: a firm closed there stays closed, with no share and no profit."""
+    closed = slot["closed"][replicate, last]
+    if last + 1 >= slot["closed"].shape[1] or not closed > 0:
+        return
+    slot["closed"][replicate, last + 1 :] = 1.0
+    for metric in ZERO_WHEN_CLOSED:
+        slot[metric][replicate, last + 1 :] = 0.0
 
 
 def _assemble(spec: CompareSpec, results: list[dict[str, Any]], seconds: float) -> CompareResult:
@@ -368,23 +261,28 @@ def _assemble(spec: CompareSpec, results: list[dict[str, Any]], seconds: float) 
     reps = spec.replicates
     market: list[dict[str, np.ndarray]] = [{}, {}]
     firms: list[dict[str, dict[str, np.ndarray]]] = [{}, {}]
+    ran = [np.zeros(reps, bool), np.zeros(reps, bool)]
     position = {int(s): i for i, s in enumerate(steps)}
     for v, name in enumerate(("A", "B")):
         for metric in MARKET_METRICS:
             market[v][metric] = np.full((reps, len(steps)), np.nan)
         for r in (r for r in ok if r["variant"] == name):
+            ran[v][r["replicate"]] = True
             cols = [position[int(s)] for s in r["market"]["step"]]
             for metric in MARKET_METRICS:
                 market[v][metric][r["replicate"], cols] = r["market"][metric].to_numpy(float)
             for firm, g in r["firms"].groupby("name", sort=False):
                 slot = firms[v].setdefault(
-                    firm, {m: np.full((reps, len(steps)), np.nan) for m in FIRM_METRICS}
+                    firm,
+                    {m: np.full((reps, len(steps)), np.nan) for m in (*FIRM_METRICS, "closed")},
                 )
                 fcols = [position[int(s)] for s in g["step"]]
-                for metric in FIRM_METRICS:
+                for metric in (*FIRM_METRICS, "closed"):
                     slot[metric][r["replicate"], fcols] = g[metric].to_numpy(float)
+                if fcols:
+                    _carry_closed(slot, r["replicate"], max(fcols))
     warm = all(r.get("warm", False) for r in ok)
-    return CompareResult(spec.labels, steps, years, market, firms, errors, seconds, warm)
+    return CompareResult(spec.labels, steps, years, market, firms, errors, seconds, warm, ran)
 
 
 def _stop(pool: ProcessPoolExecutor, kill: bool) -> None:

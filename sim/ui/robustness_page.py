@@ -29,12 +29,14 @@ from sim.ui.state import SessionState
 
 __all__ = [
     "DIR_ENV",
+    "MARGIN_NOTE",
     "PIT",
     "PIT_METRICS",
     "RobustnessPage",
     "RobustnessState",
     "StudySettings",
     "claim_scenarios",
+    "undecided_note",
 ]
 
 DIR_ENV = "CXSIM_ROBUSTNESS_DIR"
@@ -56,6 +58,24 @@ ROBUSTNESS_CSS = """
 """
 """The deciders' table wraps its long parameter names inside its card (``.cx-table`` keeps
 cells on one line, and the schema's descriptions ran past the page's right edge)."""
+
+
+MARGIN_NOTE = (
+    "in the claim's units (e.g. share points as a fraction: 0.05 = 5 points); > 0: it holds"
+)
+"""What the mean margin is: the claim's left side minus its right (or the reverse for ``<``),
+in whatever its references measure, averaged over the decided worlds."""
+
+
+def undecided_note(undecided: int) -> str:
+    """What the verdict's "(N more undecided)" means (:mod:`sim.robustness.margins`)."""
+    worlds = "world is" if undecided == 1 else "worlds are"
+    return (
+        f"{undecided} undecided {worlds} left out of the odds and the map: in an undecided "
+        "world no run gave the claim a value, e.g. a firm the claim reads had no customers "
+        "left (it closed), so its trust had no value, or every firm closed and the market "
+        "stopped before the step the claim reads."
+    )
 
 
 def claim_scenarios() -> list[str]:
@@ -115,12 +135,19 @@ def _whole(label: str, text: str, low: int, high: int) -> int:
 
 
 class RobustnessState:
-    """One session's choices on the page."""
+    """One session's choices on the page.
+
+    The scenario follows the sidebar's: the page opens on the session's scenario (when it states
+    claims) and moves to each scenario loaded in the sidebar afterwards (:meth:`follow`); a
+    scenario picked on the page stays until the sidebar loads another. Changing any field clears
+    the form's message (:meth:`edit`).
+    """
 
     def __init__(self, session: SessionState) -> None:
         names = claim_scenarios()
         current = session.scenario.value.name
         first = current if current in names else (names[0] if names else "")
+        self.session = session
         self.names = names
         self.scenario = solara.reactive(first)
         self.claim = solara.reactive("")
@@ -133,6 +160,20 @@ class RobustnessState:
         self.ranges = solara.reactive(DEFAULT_RANGES if Path(DEFAULT_RANGES).is_file() else "")
         self.form_error: solara.Reactive[str | None] = solara.reactive(None)
         self.tick = solara.reactive(0)
+        self._followed = current
+
+    def edit(self, field: solara.Reactive, value: object) -> None:
+        """A field changed: set it and clear the form's message (it was about the old values)."""
+        field.value = value
+        self.form_error.value = None
+
+    def follow(self, sidebar: str) -> None:
+        """The sidebar's scenario is ``sidebar``: if it is new and states claims, test it."""
+        if sidebar == self._followed:
+            return
+        self._followed = sidebar
+        if sidebar in self.names and sidebar != self.scenario.value:
+            self.edit(self.scenario, sidebar)
 
     def settings(self) -> StudySettings:
         """The study the form describes.
@@ -212,16 +253,44 @@ def StudyForm(st: RobustnessState) -> None:
     with solara.Div(classes=["cx-compare-form"]):
         with solara.Div(classes=["cx-card-chart", "cx-form-card"]):
             solara.Text("What to test", classes=["cx-section-title"])
-            solara.Select("scenario", value=st.scenario, values=st.names, dense=True)
             solara.Select(
-                "claim", value=choice, values=[*claims, PIT], on_value=st.claim.set, dense=True
+                "scenario",
+                value=st.scenario.value,
+                values=st.names,
+                on_value=lambda v: st.edit(st.scenario, v),
+                dense=True,
+            )
+            solara.Select(
+                "claim",
+                value=choice,
+                values=[*claims, PIT],
+                on_value=lambda v: st.edit(st.claim, v),
+                dense=True,
             )
             if choice == PIT:
                 a = st.firm_a.value if st.firm_a.value in firms else firms[0]
                 b = st.firm_b.value if st.firm_b.value in firms else firms[-1]
-                solara.Select("firm", value=a, values=firms, on_value=st.firm_a.set, dense=True)
-                solara.Select("beats", value=b, values=firms, on_value=st.firm_b.set, dense=True)
-                solara.Select("on", value=st.metric, values=list(PIT_METRICS), dense=True)
+                solara.Select(
+                    "firm",
+                    value=a,
+                    values=firms,
+                    on_value=lambda v: st.edit(st.firm_a, v),
+                    dense=True,
+                )
+                solara.Select(
+                    "beats",
+                    value=b,
+                    values=firms,
+                    on_value=lambda v: st.edit(st.firm_b, v),
+                    dense=True,
+                )
+                solara.Select(
+                    "on",
+                    value=st.metric.value,
+                    values=list(PIT_METRICS),
+                    on_value=lambda v: st.edit(st.metric, v),
+                    dense=True,
+                )
             else:
                 says = next(c for c in scenario.claims if c.name == choice)
                 solara.Text(says.says, classes=["cx-hint", "cx-claim-says"])
@@ -230,28 +299,32 @@ def StudyForm(st: RobustnessState) -> None:
             solara.Text("Plausible worlds", classes=["cx-section-title"])
             solara.InputText(
                 "worlds",
-                value=st.worlds,
+                value=st.worlds.value,
+                on_value=lambda v: st.edit(st.worlds, v),
                 dense=True,
                 continuous_update=True,
                 message="8 to 4,096 points of parameter space (Latin hypercube)",
             )
             solara.InputText(
                 "replicates per world",
-                value=st.replicates,
+                value=st.replicates.value,
+                on_value=lambda v: st.edit(st.replicates, v),
                 dense=True,
                 continuous_update=True,
                 message="1 to 20 runs, shared seeds",
             )
             solara.InputText(
                 "customers",
-                value=st.customers,
+                value=st.customers.value,
+                on_value=lambda v: st.edit(st.customers, v),
                 dense=True,
                 continuous_update=True,
                 message="market size of every run",
             )
             solara.InputText(
                 "robustness file (ranges)",
-                value=st.ranges,
+                value=st.ranges.value,
+                on_value=lambda v: st.edit(st.ranges, v),
                 dense=True,
                 continuous_update=True,
                 message="empty: only the ranges the schema declares",
@@ -352,7 +425,7 @@ def OddsView(analysis, verdict) -> None:
     boxes = [
         ("holds in", f"{100 * o.share:.0f}%", f"of {o.worlds} worlds{partial}"),
         ("95% interval", f"{100 * o.low:.0f}–{100 * o.high:.0f}%", "Wilson score"),
-        ("mean margin", f"{verdict.margin_mean:+.3g}", "> 0: the claim holds"),
+        ("mean margin", f"{verdict.margin_mean:+.3g}", MARGIN_NOTE),
     ]
     cells = "".join(
         f'<div class="cx-stat" data-stat="{label}"><span class="cx-stat-label">{label}</span>'
@@ -362,6 +435,8 @@ def OddsView(analysis, verdict) -> None:
     )
     solara.HTML(tag="div", unsafe_innerHTML=cells, classes=["cx-headline"])
     solara.HTML(tag="p", unsafe_innerHTML=html.escape(verdict.sentence()), classes=["cx-verdict"])
+    if o.undecided:
+        solara.Text(undecided_note(o.undecided), classes=["cx-hint", "cx-undecided"])
     png = solara.use_memo(
         lambda: _png(margin_map(verdict, analysis.worlds, analysis.margins[verdict.claim.name])),
         [verdict.odds, analysis.runs_ok, verdict.claim.text],
@@ -412,6 +487,8 @@ def OddsView(analysis, verdict) -> None:
 @solara.component
 def RobustnessPage(st: RobustnessState) -> None:
     """The form, then the chosen study's progress and verdict."""
+    sidebar = st.session.scenario.value.name
+    solara.use_effect(lambda: st.follow(sidebar), [sidebar])
     if not st.names:
         solara.Info("No scenario on the search path states claims ([[claims]]).")
         return

@@ -23,6 +23,7 @@ import solara
 
 from sim.scenario import list_scenarios
 from sim.ui.html_widget import clickable_html
+from sim.workshop.market import choice_problem
 from sim.workshop.presentation import (
     CSS,
     board_html,
@@ -469,18 +470,20 @@ def ParticipantView(code: str, token: str) -> None:
     sort, set_sort = solara.use_state(RANK_BY)
 
     def submit() -> None:
+        levers = {
+            "promise_level": promise.value,
+            "focus": focus.value,
+            "marketing": marketing.value,
+            "disclose": disclose.value,
+            "capacity_share": capacity.value,
+        }
+        problem = choice_problem(levers)  # worded as the room form words its own
+        if problem:
+            set_error(problem)
+            set_message("")
+            return
         try:
-            saved = shop.submit(
-                code,
-                token,
-                {
-                    "promise_level": promise.value,
-                    "focus": focus.value,
-                    "marketing": marketing.value,
-                    "disclose": disclose.value,
-                    "capacity_share": capacity.value,
-                },
-            )
+            saved = shop.submit(code, token, levers)
         except (WorkshopError, AccessDenied) as e:
             set_error(str(e))
             set_message("")

@@ -27,7 +27,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from sim.model import CustomerMarket
 from sim.scenario import Scenario, load_scenario
@@ -43,6 +43,7 @@ __all__ = [
     "Choice",
     "WorkshopStrategy",
     "build_market",
+    "choice_problem",
     "market_scenario",
     "number",
     "round_results",
@@ -85,6 +86,42 @@ class Choice(BaseModel):
 
 DEFAULT_CHOICE = Choice()
 """What a firm does until its participant acts."""
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, float) and math.isfinite(value):
+        return f"{value:g}"
+    return repr(value)
+
+
+def choice_problem(data: dict[str, Any]) -> str | None:
+    """The first problem with a participant's levers, worded as the room form words its own
+    (``"promise level: expected a number from -0.5 to 1, got 5"``), or None when they are fine.
+
+    Unset levers take their defaults; whether ``focus`` is one of the room's attributes is the
+    room's check.
+    """
+    try:
+        Choice.model_validate(data)
+    except ValidationError as err:
+        e = err.errors()[0]
+        name = str(e["loc"][0]) if e["loc"] else "choice"
+        label, got = name.replace("_", " "), _shown(e.get("input"))
+        info = Choice.model_fields.get(name)
+        if info is None:
+            return f"{label}: not a lever (levers: {', '.join(Choice.model_fields)})"
+        if info.annotation is float:
+            limits = {
+                k: getattr(m, k) for m in info.metadata for k in ("ge", "le") if hasattr(m, k)
+            }
+            if "ge" in limits and "le" in limits:
+                span = f"{limits['ge']:g} to {limits['le']:g}"
+                return f"{label}: expected a number from {span}, got {got}"
+            return f"{label}: expected a number, got {got}"
+        if name == "disclose":
+            return f"{label}: expected yes or no, got {got}"
+        return f"{label}: expected text, got {got}"
+    return None
 
 
 class WorkshopStrategy(Strategy):

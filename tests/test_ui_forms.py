@@ -1,0 +1,214 @@
+"""The UI's forms and their words without a browser (review findings 8, 9, 11, 12, 15, 18):
+messages that clear when they are answered, the "When does it pay?" page following the
+sidebar's scenario, fields named and hinted as a reader would, the margin map's legend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+import sim.ui.state  # Mesa's visualization imported at collection: its known warning silenced
+
+CALIBRATION = Path(__file__).parent / "fixtures" / "calibration"
+
+
+@pytest.fixture
+def session(tmp_path: Path):
+    from sim.ui.state import SessionState
+
+    scenario = sim.load_scenario("baseline", {"market.customers": 300})
+    path = tmp_path / "small.toml"
+    path.write_text(scenario.to_toml())
+    return SessionState(str(path))
+
+
+# -- Calibrate (finding 8) --------------------------------------------------------------------
+
+
+def _file(name: str, content: bytes) -> dict:
+    from datetime import datetime
+
+    return {
+        "name": name,
+        "type": "text/csv",
+        "size": len(content),
+        "content": memoryview(content),
+        "last_modified": datetime.now(),
+    }
+
+
+def test_an_upload_clears_calibrates_upload_first_message() -> None:
+    """The page kept "upload a data file first" in red under a file it had read, and its upload
+    button counted a refused file ("Upload data (1)")."""
+    import ipywidgets
+    import solara
+
+    from sim.ui.calibrate_page import CalibratePage
+    from sim.ui.calibrate_state import CalibrateState
+    from sim.ui.state import SessionState
+
+    cal = CalibrateState(SessionState(str(CALIBRATION / "market.toml")))
+    try:
+        _, rc = solara.render(CalibratePage(cal), handle_error=False)
+        button = rc.find(ipywidgets.FileUpload).widget
+        cal.start()
+        assert cal.form_error.value and "upload a data file first" in cal.form_error.value
+        bad = b"series,firm,year,value\nretention,Nobody,1,1.5\n"
+        button.value = (_file("bad.csv", bad),)
+        assert cal.form_error.value is None  # the refused file has its own message
+        assert cal.data_error.value and "Nobody" in cal.data_error.value
+        assert button.value == ()  # the button counts no file: none is in use
+        cal.start()
+        assert "upload a data file first" in (cal.form_error.value or "")
+        button.value = (_file("retention.csv", (CALIBRATION / "retention.csv").read_bytes()),)
+        assert cal.form_error.value is None and cal.data_error.value is None
+        assert cal.observed.value is not None and len(button.value) == 1
+        rc.close()
+    finally:
+        cal.close()
+
+
+# -- When does it pay? (findings 9, 15, 18) ---------------------------------------------------
+
+
+def test_a_changed_field_clears_the_robustness_form_error(session) -> None:
+    from sim.ui.robustness_page import RobustnessState
+
+    st = RobustnessState(session)
+    st.edit(st.ranges, "nonexistent.toml")
+    st.start()
+    assert st.form_error.value == "robustness file: 'nonexistent.toml' not found"
+    st.edit(st.ranges, "experiments/robustness/ranges.toml")
+    assert st.form_error.value is None
+    st.edit(st.worlds, "3")
+    st.start()
+    assert st.form_error.value == "worlds: expected 8 to 4,096, got 3"
+    other = next(n for n in st.names if n != st.scenario.value)
+    st.edit(st.scenario, other)  # any field, not only the one at fault
+    assert st.form_error.value is None and st.scenario.value == other
+
+
+def test_the_robustness_page_follows_the_sidebars_scenario(session) -> None:
+    """The page kept the scenario the session opened with after the sidebar loaded another."""
+    from sim.ui.robustness_page import RobustnessState
+
+    st = RobustnessState(session)
+    assert st.scenario.value == "baseline"
+    assert session.load("overpromise_vs_honest")
+    st.follow(session.scenario.value.name)
+    assert st.scenario.value == "overpromise_vs_honest"
+    st.edit(st.scenario, "baseline")  # picked on the page: kept while the sidebar stays
+    st.follow(session.scenario.value.name)
+    assert st.scenario.value == "baseline"
+    assert session.load("baseline") and session.load("overpromise_vs_honest")
+    st.follow("baseline")
+    st.follow(session.scenario.value.name)  # the sidebar loaded it again: the latest wins
+    assert st.scenario.value == "overpromise_vs_honest"
+    st.follow("no_such_scenario")  # a sidebar scenario without claims leaves the page as it is
+    assert st.scenario.value == "overpromise_vs_honest"
+
+
+def test_undecided_worlds_and_the_margins_unit_are_explained() -> None:
+    from sim.ui.robustness_page import MARGIN_NOTE, undecided_note
+
+    assert "claim's units" in MARGIN_NOTE and "share points as a fraction" in MARGIN_NOTE
+    note = undecided_note(5)
+    assert note.startswith("5 undecided worlds are left out of the odds and the map")
+    assert "no run gave the claim a value" in note and "closed" in note
+    assert undecided_note(1).startswith("1 undecided world is ")
+
+
+def test_the_margin_map_legend_names_every_mark_and_the_undecided_worlds() -> None:
+    """Worlds that hold by a hair are white dots (they looked hollow, like undecided worlds);
+    the legend shows them, and says how many undecided worlds are not drawn."""
+    import matplotlib.pyplot as plt
+
+    from sim.robustness.claims import parse_claim
+    from sim.robustness.figures import margin_map
+    from sim.robustness.verdicts import judge
+
+    rng = np.random.default_rng(0)
+    worlds = pd.DataFrame(
+        {"delivery.noise": rng.uniform(0, 0.15, 40), "trust.gain": rng.uniform(0, 1, 40)}
+    )
+    margin = pd.Series(worlds["trust.gain"] - 0.3, index=worlds.index)
+    margin.iloc[:5] = np.nan
+    claim = parse_claim("c", "market.nps @ final > 0", "", ["A"], ["banking"])
+    verdict = judge(claim, worlds, margin)
+    fig = margin_map(verdict, worlds, margin)
+    texts = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    label = fig.axes[1].get_ylabel()
+    plt.close(fig)
+    assert "holds (colour: its margin)" in texts and "holds by a hair (margin near 0)" in texts
+    assert "fails" in texts and "5 undecided (no margin): not drawn" in texts
+    assert "claim's units" in label
+
+
+# -- the sidebar (findings 11, 12) ------------------------------------------------------------
+
+
+def test_the_rebuild_question_names_the_field_as_the_sidebar_does(session) -> None:
+    from sim.ui.controls import change_field
+    from sim.ui.fields import firm_group
+
+    session.step(3)
+    spec = {f.key: f for f in firm_group(session.scenario.value, 0).fields}
+    assert change_field(session, spec["firms[0].initial_share"], 0.3) is None
+    text = session.pending.value.text
+    assert text.startswith("Changing “First Bank: initial share” changes how the market is built")
+    assert "firms[0]" not in text
+    session.confirm()  # the question's answer still applies the change
+    assert session.scenario.value.firms[0].initial_share == 0.3
+
+
+def test_field_names_read_as_words() -> None:
+    from sim.ui.fields import behaviour_groups, field_name, market_group, segment_group
+
+    scenario = sim.load_scenario("baseline")
+    names = [field_name(scenario, f) for f in market_group(scenario).fields]
+    assert names == ["seed", "steps per run", "Market: customers", "Market: regions"]
+    trust = next(g for g in behaviour_groups() if g.title == "Trust and commitment")
+    assert field_name(scenario, trust.fields[0]).startswith("Trust and commitment: ")
+    segment = segment_group(scenario).fields[0]
+    assert field_name(scenario, segment) == segment.label  # it names its segment already
+
+
+def test_firm_field_hints_give_units_ranges_and_meaning() -> None:
+    """Capability said "attribute · ... (one number: all attributes) (reliability)" with no
+    range; region's hint began with a lone "·"; capacity was a "share" of up to 10."""
+    from sim.ui.fields import field_message, firm_group, segment_group
+
+    baseline = sim.load_scenario("baseline")
+    hints = {f.key: field_message(f) for f in firm_group(baseline, 0).fields}
+    reliability = hints["firms[0].capability.reliability"]
+    assert (
+        reliability == "0 to 1 · what the firm can deliver on reliability (0: nothing, 1: the best)"
+    )
+    region = hints["firms[0].region"]
+    assert not region.startswith(("·", " ")) and " ·  · " not in region
+    assert "empty: a national firm" in region and "one region, 0" in region
+    capacity = hints["firms[0].capacity"]
+    assert capacity.startswith("share of the market's customers · 0 to 10 · ")
+    assert "1: all of them" in capacity and "2,000 customers" in capacity
+    assert all(not h.startswith(("·", " ")) and "·  ·" not in h for h in hints.values())
+
+    single = sim.load_scenario("overpromise_vs_honest")
+    one = {f.key: field_message(f) for f in firm_group(single, 0).fields}
+    assert one["firms[0].capability"].startswith("0 to 1 · ")
+    assert "one number" not in one["firms[0].capability"]
+    assert segment_group(single).subtitle == "1 segment"
+    assert segment_group(baseline).subtitle == f"{len(baseline.segments)} segments"
+
+
+def test_live_and_optional_parts_join_without_empty_pieces() -> None:
+    from sim.ui.fields import FieldSpec, field_message
+
+    bare = FieldSpec("x", "x", "text", description="meaning", optional=True)
+    assert field_message(bare) == "empty: none · meaning"
+    assert field_message(bare, live=True) == "empty: none · live · meaning"
+    ranged = FieldSpec("y", "y", "float", unit="steps", description="meaning", ge=0)
+    assert field_message(ranged, live=True) == "steps · at least 0 · live · meaning"
