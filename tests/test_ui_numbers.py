@@ -144,7 +144,12 @@ def test_the_retention_lines_start_after_a_quarter_of_churn() -> None:
     assert np.isfinite(share[:, 1:]).all()
     x = np.arange(1, 41) / 52
     mean = np.full(40, 0.8)
-    band = band_option("Annual retention, %", "", x, [("A", "#000", mean, mean - 0.1, mean + 0.1)])
+    from sim.ui.compare import START_YEAR
+
+    start = START_YEAR["retention_annual"]
+    band = band_option(
+        "Annual retention, %", "", x, [("A", "#000", mean, mean - 0.1, mean + 0.1)], None, start
+    )
     table = band["dataset"]["source"]
     drawn = [float(r[0]) for r in table if r[3] is not None]
     assert min(drawn) == 0.25 and len(drawn) == 40 - 12

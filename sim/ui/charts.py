@@ -395,7 +395,7 @@ def band_option(
     x: np.ndarray,
     variants: Sequence[tuple[str, str, np.ndarray, np.ndarray, np.ndarray]],
     limits: tuple[float, float] | None = None,
-    start_year: float | None = None,
+    start_year: float = 0.0,
 ) -> dict[str, Any]:
     """Mean lines with shaded 95% bands, one per variant.
 
@@ -410,12 +410,9 @@ def band_option(
     limits
         Range of the metric (bands are clipped to it and the axis stays within it).
     start_year
-        The first year drawn (earlier points are blank). None: a quarter (:data:`QUARTER`)
-        for annual retention (a title starting "Annual retention", as Compare's), so that it
-        is not projected from a few weeks of churn; 0 for anything else.
+        The first year drawn (earlier points are blank): :data:`QUARTER` for annual retention,
+        so that it is not projected from a few weeks of churn.
     """
-    if start_year is None:
-        start_year = QUARTER if title.startswith("Annual retention") else 0.0
     if start_year > 0:
         early = np.asarray(x, float) < start_year - 1e-9
         variants = [

@@ -25,7 +25,7 @@ import solara.lab
 
 from sim.precision import fixed, interval_places
 from sim.scenario import Scenario, ScenarioError, load_scenario
-from sim.ui.charts import Chart, band_option
+from sim.ui.charts import QUARTER, Chart, band_option
 from sim.ui.fields import (
     FieldSpec,
     behaviour_groups,
@@ -70,6 +70,10 @@ VARIANT_COLOURS = ("#1f77b4", "#d62728")
 
 RUNNING = "a new comparison is running"
 """Why the result on the page is not the form's while a comparison runs."""
+
+START_YEAR = {"retention_annual": QUARTER}
+"""First year each metric's band chart draws: annual retention only once a quarter of churn
+exists (before, it is projected from a few weeks' churn)."""
 
 
 def change_keys(scenario: Scenario) -> dict[str, FieldSpec]:
@@ -506,7 +510,14 @@ def CompareResults(cmp: CompareState, result: CompareResult) -> None:
                 variants.append((result.labels[v], VARIANT_COLOURS[v], mean, low, high))
             with solara.Div(classes=["cx-card-chart"]):
                 Chart(
-                    band_option(title, "", result.years, variants, LIMITS.get(metric)),
+                    band_option(
+                        title,
+                        "",
+                        result.years,
+                        variants,
+                        LIMITS.get(metric),
+                        start_year=START_YEAR.get(metric, 0.0),
+                    ),
                     name=f"compare-{metric}",
                     height=300,
                 )
