@@ -160,7 +160,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     print(line)
     print(
         f"{generations(result.generations)}, threshold {result.epsilon:.3g}; this session "
-        f"{result.runs_this_session} runs in {format_seconds(result.seconds)}"
+        f"{result.runs_this_session} runs in {format_seconds(result.seconds)} (with the "
+        "predictive bands' and those of a generation's last batch it did not need)"
     )
     print(
         f"wrote {result.out}/: {', '.join(result.files)} (next: cxsim run {result.out}/fitted.toml)"
