@@ -351,16 +351,38 @@ def _normal_key(key: str) -> str:
 
 
 def _blame(
-    key: str, where: str, sources: Mapping[str, str], overrides: Mapping[str, Any]
+    key: str,
+    where: str,
+    sources: Mapping[str, str],
+    overrides: Mapping[str, Any],
+    new_tables: Mapping[str, str] | None = None,
 ) -> tuple[str, str]:
-    """``(source, key)`` of a problem: the override that set ``key`` (or a table above it), if
-    any, else the file ``where``."""
+    """``(source, key)`` of a problem: the override that set ``key`` (or a table above it), or
+    that made the table ``key`` (``new_tables``: override -> the table it created), if any,
+    else the file ``where``."""
     target = _normal_key(key)
     for dotted in overrides:
         mine = _normal_key(dotted)
         if target == mine or target.startswith(mine + "."):
             return sources.get(dotted) or f"override {dotted}", key
+    for dotted, created in (new_tables or {}).items():
+        if target == created:  # a table the override made, e.g. an unknown section
+            return sources.get(dotted) or f"override {dotted}", key
     return where, key
+
+
+def _new_table(data: dict[str, Any], dotted: str) -> str | None:
+    """The first table of ``dotted`` (normalised) that ``data`` does not have, if the
+    override would create one (``foo`` for ``foo.bar`` where the file has no ``foo``)."""
+    node: Any = data
+    parts = _normal_key(dotted).split(".")
+    for n, part in enumerate(parts[:-1]):
+        if not isinstance(node, dict):
+            return None
+        if part not in node:
+            return ".".join(parts[: n + 1])
+        node = node[part]
+    return None
 
 
 def load_scenario(
@@ -410,7 +432,11 @@ def load_scenario(
     if not isinstance(source, Scenario):
         _edge_list_path(data, path, where)
     data = _resolve_extends(data, path)
+    new_tables: dict[str, str] = {}
     if overrides:
+        new_tables = {
+            dotted: made for dotted in overrides if (made := _new_table(data, dotted)) is not None
+        }
         before = (data.get("network") or {}).get("path")
         data = _set_in_place(data, overrides, sources)  # data is this call's own
         after = data.get("network") or {}
@@ -423,7 +449,7 @@ def load_scenario(
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
         problems = [
-            (*_blame(key, where, sources, overrides), message)
+            (*_blame(key, where, sources, overrides, new_tables), message)
             for key, message in validation_problems(err)
         ]
         raise ScenarioError.of(problems) from None

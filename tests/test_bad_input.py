@@ -236,6 +236,15 @@ def test_a_malformed_set_key_is_blamed_on_the_flag(capsys, key, expected) -> Non
     assert err == f"cxsim: error: --set {key}: {expected}"
 
 
+def test_an_unknown_section_made_by_set_is_blamed_on_the_flag(capsys) -> None:
+    """``--set foo.bar=1`` makes a table ``foo`` the file does not have: the flag's problem,
+    not the scenario file's (which is fine)."""
+    assert main(["show", "baseline", "--set", "foo.bar=1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("cxsim: error: --set foo.bar=1: foo: unknown key; expected one of: ")
+    assert "baseline.toml" not in err
+
+
 def test_cli_in_a_fresh_process_prints_no_traceback(tmp_path) -> None:
     bad = write(tmp_path, MINIMAL.replace('industries = ["banking"]', "industries = 3"))
     proc = subprocess.run(
