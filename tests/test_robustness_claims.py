@@ -91,7 +91,21 @@ def test_a_scenario_with_a_bad_claim_is_refused_naming_file_claim_and_expectatio
         load_scenario(path)
     msg = str(e.value)
     assert str(path) in msg and "claims[1].holds" in msg and "'typo'" in msg
-    assert "firm of the scenario (Straight Talk, Big Promises)" in msg
+    # the message docs/robustness.md shows, word for word
+    assert msg.endswith(
+        "claims[1].holds: claim 'typo': at 29 ('firms.Big Promise.share'): expected "
+        "firms.<firm>.<metric> with a firm of the scenario (Straight Talk, Big Promises)"
+    )
+
+
+@pytest.mark.parametrize("text", ["firms.Head Up.share > 0", "firms.Loud.share > 0"])
+def test_a_misspelt_firm_is_not_blamed_on_comparing_single_numbers(text: str) -> None:
+    with pytest.raises(ClaimError) as e:
+        _parse(text)
+    assert "single numbers" not in str(e.value)
+    assert str(e.value).endswith(
+        "expected firms.<firm>.<metric> with a firm of the scenario (Heads Up, Silent)"
+    )
 
 
 def test_claims_of_a_parent_scenario_must_fit_the_child(tmp_path: Path) -> None:

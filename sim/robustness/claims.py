@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sim.sweep.outcomes import Outcome, parse_outcome
+from sim.sweep.outcomes import Outcome, firm_metric_names, parse_outcome
 
 __all__ = [
     "COMPARISONS",
@@ -293,7 +293,10 @@ class _Tokens:
             None,
         )
         if firm is None:
-            if _NAME.fullmatch(rest.split()[0] if rest.split() else ""):
+            # `firms.<metric>` (a sweep's outcome over every firm) names no firm: a claim needs
+            # one number. Anything else here is a firm the scenario does not have.
+            m = _NAME.match(rest)
+            if m and m.group() in firm_metric_names() and not rest.startswith(".", m.end()):
                 raise self._fail(
                     i,
                     "a claim compares single numbers; expected firms.<firm>.<metric> with a "

@@ -18,14 +18,16 @@ __all__ = ["markdown_report", "print_table", "summary"]
 
 INTRO = (
     "Each check compares the model at its default parameters with a published stylized fact "
-    "(see `../shared/REFERENCES.md` and docs/MODEL.md, section 1.2), then runs again with the "
+    "(see docs/MODEL.md, section 1.2, whose Source column names each fact's published sources), "
+    "then runs again with the "
     "mechanism it tests switched off. That **negative control must fail**: a control that "
     "still passes would mean the check does not test its mechanism. A check is *earned* when "
     "it passes and its control fails. Checks marked *in* are in-sample: the model was "
     "calibrated against them (issue #5). Checks marked *out* are out-of-sample: published "
     "patterns the model was neither built nor calibrated to reproduce; no parameter was "
     "changed to pass them, and a failure is reported as a failure. No term was added and no "
-    "parameter tuned to make any check pass (project design, section 8)."
+    "parameter tuned to make any check pass (docs/MODEL.md, section 8, decision 23: the terms "
+    "that had been added for a check were removed)."
 )
 
 
