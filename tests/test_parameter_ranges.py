@@ -104,7 +104,7 @@ def test_a_source_is_a_citation_with_a_year_or_is_marked_free() -> None:
         else:
             assert re.search(r"[A-Z][a-z]+.* (19|20)\d\d\b", r.source), key
     sourced = {key: r.source for key, r in ranges.items() if not r.free}
-    # The published anchors of REFERENCES.md, with their numbers.
+    # The published anchors (docs/MODEL.md, the Source column), with their numbers.
     assert "2.25" in sourced["satisfaction.loss_aversion"]
     assert "0.88" in sourced["satisfaction.curvature"]
     assert "0.03" in sourced["acquisition.p"] and "Sultan" in sourced["acquisition.p"]

@@ -123,7 +123,7 @@ def test_segments_shape_attribute_weights() -> None:
 
 
 # "Which strategy" scenarios: their firms start on equal footing, so the verdict comes from the
-# strategy (project design, section 8). Every shipped scenario is in one of these two tables.
+# strategy (docs/MODEL.md, section 8). Every shipped scenario is in one of these two tables.
 STRATEGY_SCENARIOS = (
     "overpromise_vs_honest",
     "niche_vs_generalist",

@@ -2,8 +2,8 @@
 
 A table of the indicators as its customers answer them now, with their change over the last
 quarter (each name carries the survey item in a tooltip), a chart of their course against churn
-with the weeks each raised an alarm, and the early warning in words ("satisfaction fell 5 weeks
-before churn rose in week 67"), from :mod:`sim.indicators` and :mod:`sim.early_warning`.
+with the weeks each raised an alarm, and the early warning in words ("intention to stay fell 23
+weeks before churn rose in week 188"), from :mod:`sim.indicators` and :mod:`sim.early_warning`.
 """
 
 from __future__ import annotations

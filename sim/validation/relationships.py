@@ -311,7 +311,7 @@ BOLTON_ANCHORING = Check(
     "both, so nothing makes a long-standing customer more forgiving of a recent bad "
     "experience. Bolton's anchoring and adjustment (the weight of new experience falling with "
     "the length of the relationship) is not in the model; it was not added here, because a "
-    "check must not be passed by adding a term (project design, section 8).",
+    "check must not be passed by adding a term (docs/MODEL.md, section 8).",
 )
 
 
