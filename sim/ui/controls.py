@@ -18,7 +18,6 @@ asks first (:class:`PendingDialog`).
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -64,14 +63,7 @@ FRAME_TIMEOUT = 5.0
 def change_field(state: SessionState, spec: FieldSpec, value: Any) -> str | None:
     """:meth:`SessionState.change` of ``spec``'s key, with a rebuild's question naming the field
     as the sidebar does ("First Bank: initial share", not ``firms[0].initial_share``)."""
-    message = state.change(spec.key, value)
-    pending = state.pending.value
-    internal = f"Changing {spec.key} "
-    if pending is not None and internal in pending.text:
-        name = field_name(state.scenario.value, spec)
-        text = pending.text.replace(internal, f"Changing “{name}” ", 1)
-        state.pending.value = dataclasses.replace(pending, text=text)
-    return message
+    return state.change(spec.key, value, f"“{field_name(state.scenario.value, spec)}”")
 
 
 @solara.component

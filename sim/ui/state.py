@@ -234,8 +234,9 @@ class SessionState:
             self.industry.value = 0
         self.revision.value += 1
 
-    def change(self, key: str, value: Any) -> str | None:
+    def change(self, key: str, value: Any, label: str | None = None) -> str | None:
         """Apply one control's change; return the message for the control, or None if applied.
+        ``label`` names the field in the rebuild's question (default: ``key``).
 
         A rejected value changes nothing: the scenario and the model stay as they were. At step
         0 any change rebuilds the market (nothing is lost). After that, a live change (a firm's
@@ -257,9 +258,10 @@ class SessionState:
         else:
             self.ask(
                 "Rebuild the market?",
-                f"Changing {key} changes how the market is built: it restarts at step 0 with "
-                f"the same seed, and the {steps:,} steps run so far are dropped. (A firm's "
-                "strategy, levers, price, costs and budget change the running market instead.)",
+                f"Changing {label or key} changes how the market is built: it restarts at "
+                f"step 0 with the same seed, and the {steps:,} steps run so far are dropped. "
+                "(A firm's strategy, levers, price, costs and budget change the running market "
+                "instead.)",
                 lambda: self.set_scenario(new),
             )
         return None
