@@ -89,6 +89,19 @@ def test_indicators_fall_before_churn_rises_after_a_capacity_failure(
     assert scores.loc["satisfaction", "warned"] >= 1
 
 
+def test_the_example_the_docs_quote_is_what_the_tool_gives(failure: pd.DataFrame) -> None:
+    """README and docs/MODEL.md 4.11 quote this run. The test above accepts leads of 1 to 16
+    weeks, and the docs' figures (a 10-week lead) once drifted from the tool's unnoticed: a
+    change of the rules that moves them must change the docs with it."""
+    first = early_warning(failure).sentences(0)[-1]
+    assert first.startswith(
+        "Satisfaction fell 2 weeks before churn rose in week 64; intention to stay 2 weeks "
+        "before; NPS 2 weeks before; trust 1 week before"
+    )
+    kept = failure[failure["firm"] == 0].set_index("step")["retention_annual"]
+    assert [round(float(kept[w]), 2) for w in (59, 66, 72, 80)] == [0.91, 0.87, 0.81, 0.75]
+
+
 def test_without_the_failure_nothing_moves_at_the_bank() -> None:
     ew = early_warning(capacity_failure(keep=1.0))
     bank = ew.alarms[ew.alarms["firm"] == 0]
