@@ -122,6 +122,29 @@ def test_undecided_worlds_and_the_margins_unit_are_explained() -> None:
     assert undecided_note(1).startswith("1 undecided world is ")
 
 
+def test_a_claim_built_in_says_so_under_its_odds() -> None:
+    """100% of worlds is the biggest number of the page: for a claim the rules or the set-up
+    make true, the box under it says it is built in, not only the sentence below."""
+    from types import SimpleNamespace
+
+    from sim.robustness.claims import parse_claim
+    from sim.robustness.verdicts import judge
+    from sim.ui.robustness_page import odds_boxes
+
+    worlds = pd.DataFrame({"trust.gain": np.linspace(0.1, 1.0, 40)})
+    margin = pd.Series(0.2 + worlds["trust.gain"], index=worlds.index)
+    done = SimpleNamespace(complete=True, runs_ok=40, runs_total=40)
+    for built_in, note in (
+        ("the trust rule", "of 40 worlds; built in, not a finding"),
+        ("", "of 40 worlds"),
+    ):
+        claim = parse_claim(
+            "c", "market.nps @ final > 0", "", ["A"], ["banking"], by_construction=built_in
+        )
+        (label, value, shown), *_ = odds_boxes(done, judge(claim, worlds, margin))
+        assert (label, value, shown) == ("holds in", "100%", note)
+
+
 def test_the_margin_map_legend_names_every_mark_and_the_undecided_worlds() -> None:
     """Worlds that hold by a hair are white dots (they looked hollow, like undecided worlds);
     the legend shows them, and says how many undecided worlds are not drawn."""

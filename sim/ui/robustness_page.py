@@ -19,6 +19,7 @@ import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import solara
 
@@ -36,6 +37,7 @@ __all__ = [
     "RobustnessState",
     "StudySettings",
     "claim_scenarios",
+    "odds_boxes",
     "undecided_note",
 ]
 
@@ -412,6 +414,20 @@ def _analysis(s: StudySettings):
         return None, str(e)
 
 
+def odds_boxes(analysis: Any, verdict: Any) -> list[tuple[str, str, str]]:
+    """The headline boxes of a verdict: ``(label, value, note)`` for its odds, their interval
+    and its mean margin. A claim that holds by construction says so under its odds."""
+    o = verdict.odds
+    partial = "" if analysis.complete else f" (so far: {analysis.runs_ok} of "
+    partial += f"{analysis.runs_total} runs)" if partial else ""
+    built_in = "; built in, not a finding" if verdict.claim.by_construction else ""
+    return [
+        ("holds in", f"{100 * o.share:.0f}%", f"of {o.worlds} worlds{partial}{built_in}"),
+        ("95% interval", f"{100 * o.low:.0f}–{100 * o.high:.0f}%", "Wilson score"),
+        ("mean margin", f"{verdict.margin_mean:+.3g}", MARGIN_NOTE),
+    ]
+
+
 @solara.component
 def OddsView(analysis, verdict) -> None:
     """Odds, the verdict in words, the margin map and the deciding parameters."""
@@ -420,18 +436,11 @@ def OddsView(analysis, verdict) -> None:
     from sim.robustness.verdicts import STANDS_OUT, parameter_label
 
     o = verdict.odds
-    partial = "" if analysis.complete else f" (so far: {analysis.runs_ok} of "
-    partial += f"{analysis.runs_total} runs)" if partial else ""
-    boxes = [
-        ("holds in", f"{100 * o.share:.0f}%", f"of {o.worlds} worlds{partial}"),
-        ("95% interval", f"{100 * o.low:.0f}–{100 * o.high:.0f}%", "Wilson score"),
-        ("mean margin", f"{verdict.margin_mean:+.3g}", MARGIN_NOTE),
-    ]
     cells = "".join(
         f'<div class="cx-stat" data-stat="{label}"><span class="cx-stat-label">{label}</span>'
         f'<span class="cx-stat-value">{value}</span><span class="cx-stat-note">{note}</span>'
         "</div>"
-        for label, value, note in boxes
+        for label, value, note in odds_boxes(analysis, verdict)
     )
     solara.HTML(tag="div", unsafe_innerHTML=cells, classes=["cx-headline"])
     solara.HTML(tag="p", unsafe_innerHTML=html.escape(verdict.sentence()), classes=["cx-verdict"])
