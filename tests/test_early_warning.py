@@ -139,3 +139,29 @@ def test_leads_are_in_weeks_when_only_every_other_step_is_recorded(
     churn = ew.alarms[(ew.alarms["firm"] == 0) & (ew.alarms["series"] == "churn")]
     assert (churn["week"] > FAILURE_WEEK).any()
     assert (churn["week"] % every == 0).all()
+
+
+def test_the_shipped_scenarios_figures_the_docs_quote() -> None:
+    """README and docs/MODEL.md 4.11 quote the early warning over the ten shipped strategy
+    scenarios (``experiments/early_warning/shipped.py``, about 12 s): pinned here, so that a
+    change of the rules that moves them fails until the docs follow."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "experiments" / "early_warning"))
+    try:
+        from shipped import watch
+    finally:
+        sys.path.pop(0)
+    episodes, per = watch()
+    assert len(episodes) == 16 and episodes["scenario"].nunique() == 7
+    warned = episodes[episodes["warned"]].set_index(["scenario", "firm"])
+    assert dict(warned["lead_weeks"]) == {
+        ("growth_vs_support", "Rocket"): 23,
+        ("national_leader_enters", "East Grocer"): 20,
+        ("retention_vs_acquisition", "Hunter"): 41,
+    }
+    assert set(warned["first"]) == {"intention_to_stay"}
+    assert tuple(per.loc["intention to stay", ["alarms", "false_alarms"]]) == (23, 20)
+    assert tuple(per.loc["NPS", ["alarms", "false_alarms"]]) == (19, 16)
+    assert tuple(per.loc["control mutuality", ["alarms", "false_alarms"]]) == (13, 13)
