@@ -10,7 +10,7 @@ This module must never import anything from the package.
 
 from __future__ import annotations
 
-__all__ = ["FIRM_COLUMNS", "MARKET_COLUMNS", "RANGES", "metric_range"]
+__all__ = ["FIRM_COLUMNS", "MARKET_COLUMNS", "RANGES", "ZERO_OUT_OF_BUSINESS", "metric_range"]
 
 CUSTOMER_VIEW = (
     "nps",
@@ -64,6 +64,34 @@ FIRM_COLUMNS = (
     "cash",
     "clv",
 )
+
+ZERO_OUT_OF_BUSINESS = frozenset(
+    {
+        "customers",
+        "share",
+        "penetration",
+        "acquired",
+        "switched_in",
+        "churned",
+        "wom_positive",
+        "wom_negative",
+        "wom_volume",
+        "wom_reach",
+        "failures",
+        "complaints",
+        "answered",
+        "marketing",
+        "retention_spend",
+        "revenue",
+        "profit",
+    }
+)
+"""Firm columns that read 0 for a firm out of business, closed or not yet entered (no
+customers, no sales, no spending; the step a firm closes keeps that step's flows). The others
+describe its customers or the firm itself and have no value then (retention, trust, NPS, ...)
+or keep their last one (cash, capacity). Summaries over runs count the first as 0 where a firm
+is out of business, the others only where it is in business (``sim.sweep.analysis``, the
+Compare page)."""
 
 MARKET_COLUMNS = (
     "step",

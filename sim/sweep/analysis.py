@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.columns import metric_range
+from sim.columns import ZERO_OUT_OF_BUSINESS, metric_range
 from sim.sweep.outcomes import Outcome, parse_outcome
 
 if TYPE_CHECKING:
@@ -53,29 +53,9 @@ __all__ = [
 
 AT_FINAL = "final"
 
-OVER_ALL_REPLICATES = frozenset(
-    {
-        "customers",
-        "share",
-        "penetration",
-        "acquired",
-        "switched_in",
-        "churned",
-        "wom_positive",
-        "wom_negative",
-        "wom_volume",
-        "wom_reach",
-        "failures",
-        "complaints",
-        "answered",
-        "marketing",
-        "retention_spend",
-        "revenue",
-        "profit",
-    }
-)
-"""Firm metrics that read 0 for a firm out of business (no customers, no sales, no spending):
-averaged over all replicates, an exited firm counting as 0, unless ``survivors``."""
+OVER_ALL_REPLICATES = ZERO_OUT_OF_BUSINESS
+"""Firm metrics that read 0 for a firm out of business (``sim.columns``): averaged over all
+replicates, an exited firm counting as 0, unless ``survivors``."""
 
 ALL_REPLICATES = "all replicates"
 IN_BUSINESS = "in business"

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.columns import metric_range
+from sim.columns import ZERO_OUT_OF_BUSINESS, metric_range
 
 __all__ = [
     "FIRM_METRICS",
@@ -54,8 +54,9 @@ FIRM_METRICS: dict[str, tuple[str, float]] = {
 }
 """Per-firm metrics compared: column -> (title with unit, display scale)."""
 
-ZERO_WHEN_CLOSED: tuple[str, ...] = ("share", "profit")
-"""Per-firm metrics a closed firm has, as 0: no share, and no profit after the step it closed
+ZERO_WHEN_CLOSED: tuple[str, ...] = tuple(m for m in FIRM_METRICS if m in ZERO_OUT_OF_BUSINESS)
+"""Per-firm metrics compared that a closed firm has as 0 (``sim.columns.ZERO_OUT_OF_BUSINESS``):
+no share, and no profit after the step it closed
 (the model books no revenue and no cost for a firm that is not active, ``sim.rules.economics``;
 the step it closes keeps that step's loss). They count in every mean, so a firm that closed in
 6 runs of 8 does not show the share of the 2 it survived in."""
