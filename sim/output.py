@@ -34,6 +34,7 @@ __all__ = [
     "RUN_FILES",
     "RUN_KIND",
     "OutputExistsError",
+    "not_a_folder",
     "package_versions",
     "portable_scenario",
     "prepare_out",
@@ -77,6 +78,18 @@ RUN_KIND = "cxsim run"
 _EXPECTED = "expected an empty folder or the --out of an earlier 'cxsim run'"
 
 
+def not_a_folder(path: Path) -> str | None:
+    """Why ``path`` cannot be (made) a folder: ``"exists and is not a folder"`` or
+    ``"<above> is a file, not a folder"`` for a file above it; None if it can. The check of
+    every command's ``--out``, before anything is run or written."""
+    if path.exists() and not path.is_dir():
+        return "exists and is not a folder"
+    for above in path.absolute().parents:
+        if above.exists():
+            return None if above.is_dir() else f"{above} is a file, not a folder"
+    return None
+
+
 def prepare_out(out: str | Path, force: bool) -> Path:
     """Check, before a run, that its results may be written to the folder ``out``.
 
@@ -103,13 +116,8 @@ def prepare_out(out: str | Path, force: bool) -> Path:
         ``out`` may not be written; the message names it and what was expected.
     """
     path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise OutputExistsError(f"{out}: exists and is not a folder; {_EXPECTED}")
-    for above in path.absolute().parents:
-        if above.exists():
-            if not above.is_dir():
-                raise OutputExistsError(f"{out}: {above} is a file, not a folder; {_EXPECTED}")
-            break
+    if problem := not_a_folder(path):
+        raise OutputExistsError(f"{out}: {problem}; {_EXPECTED}")
     here = Path.cwd().resolve()
     resolved = path.resolve()
     if resolved == here or resolved in here.parents:

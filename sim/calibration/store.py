@@ -41,7 +41,7 @@ import pyarrow.parquet as pq
 
 from sim.calibration.errors import CalibrationStoreError
 from sim.output import PACKAGES as RUN_PACKAGES
-from sim.output import package_versions
+from sim.output import not_a_folder, package_versions
 from sim.sweep.store import (  # the sweep folder's helpers
     _clear,
     _unlock,
@@ -121,8 +121,8 @@ class CalibrationStore:
             ``out`` is a file, holds other files, another calibration, or is locked.
         """
         root = Path(out)
-        if root.exists() and not root.is_dir():
-            raise CalibrationStoreError(f"{root}: exists and is not a folder")
+        if problem := not_a_folder(root):
+            raise CalibrationStoreError(f"{root}: {problem}")
         manifest_path = root / "manifest.json"
         old = None
         if manifest_path.exists():

@@ -59,7 +59,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.output import PACKAGES, package_versions
+from sim.output import PACKAGES, not_a_folder, package_versions
 from sim.sweep.plan import FORMAT, Plan
 from sim.sweep.seeds import SEED_SCHEME
 from sim.sweep.tables import joined
@@ -120,15 +120,8 @@ def check_folder(out: str | Path, expected: str) -> Path:
         What it should be, for the message ("a folder for the sweep's results").
     """
     root = Path(out)
-    if root.exists() and not root.is_dir():
-        raise SweepStoreError(f"{root}: exists and is not a folder; expected {expected}")
-    for above in root.absolute().parents:
-        if above.exists():
-            if not above.is_dir():
-                raise SweepStoreError(
-                    f"{root}: {above} is a file, not a folder; expected {expected}"
-                )
-            break
+    if problem := not_a_folder(root):
+        raise SweepStoreError(f"{root}: {problem}; expected {expected}")
     return root
 
 
