@@ -224,19 +224,25 @@ def test_bit_identical_in_a_fresh_process() -> None:
     assert out.stdout.strip() == here
 
 
-def test_retention_at_a_firms_exit_counts_only_the_customers_it_had() -> None:
-    """At its exit a firm loses the customers it won that step too, who were never in the base
-    retention divides by: its weekly retention that step is 0, not below it."""
-    model = sim.CustomerMarket(
+def closing_market(exit_after_weeks: int) -> sim.CustomerMarket:
+    """A small overpromise_vs_honest whose first firm (Straight Talk) starts in debt on a small
+    budget and closes after ``exit_after_weeks`` weeks of negative cash."""
+    return sim.CustomerMarket(
         "overpromise_vs_honest",
         rng=2,
         overrides={
             **SMALL,
             "firms[0].cash": -1.0,
             "firms[0].base_budget": 50.0,
-            "economics.exit_after_weeks": 2,
+            "economics.exit_after_weeks": exit_after_weeks,
         },
     )
+
+
+def test_retention_at_a_firms_exit_counts_only_the_customers_it_had() -> None:
+    """At its exit a firm loses the customers it won that step too, who were never in the base
+    retention divides by: its weekly retention that step is 0, not below it."""
+    model = closing_market(exit_after_weeks=2)
     model.run(10)
     firm = model.firm_metrics()
     exit_row = firm[(firm["firm"] == 0) & ~firm["alive"]].iloc[0]
@@ -255,16 +261,7 @@ def test_a_closed_firm_kept_none_of_its_customers_over_the_year() -> None:
     """Annual retention projects the last year's churn rate; a firm that closed kept none of
     the customers it had in that year: 0 until a year after it closed, NaN after (none left),
     not the 17-23% its earlier weeks' churn would project."""
-    model = sim.CustomerMarket(
-        "overpromise_vs_honest",
-        rng=2,
-        overrides={
-            **SMALL,
-            "firms[0].cash": -1.0,
-            "firms[0].base_budget": 50.0,
-            "economics.exit_after_weeks": 8,
-        },
-    )
+    model = closing_market(exit_after_weeks=8)
     spy = model.steps_per_year
     model.run(spy + 20)
     firm = model.firm_metrics()
