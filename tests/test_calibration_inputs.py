@@ -258,6 +258,18 @@ def test_bad_calibration_files_name_the_key(
     assert words in str(err.value)
 
 
+def test_whole_settings_take_a_whole_float_as_a_scenario_does(tmp_path: Path, scenario) -> None:
+    spec = load_calibration(
+        calib(tmp_path, "[calibration]\npopulation = 20.0\n[parameters.acquisition.q]\n"),
+        scenario,
+    )
+    assert spec.population == 20 and isinstance(spec.population, int)
+    for value in ("20.5", "true", '"20"'):
+        path = calib(tmp_path, f"[calibration]\npopulation = {value}\n[parameters.acquisition.q]\n")
+        with pytest.raises(CalibrationFileError, match="expected a whole number"):
+            load_calibration(path, scenario)
+
+
 # -- what a run says about each row -----------------------------------------------------------
 
 

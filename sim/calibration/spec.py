@@ -132,8 +132,12 @@ class CalibrationSpec:
 
 
 def _typed(where: str, key: str, value: Any, kind: type) -> Any:
-    if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
-        raise CalibrationFileError(where, key, f"expected a whole number, got {value!r}")
+    if kind is int:
+        # a whole float (``20.0``) is a whole number, as in a scenario (sim.scenario_types)
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise CalibrationFileError(where, key, f"expected a whole number, got {value!r}")
     if kind is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise CalibrationFileError(where, key, f"expected a number, got {value!r}")
