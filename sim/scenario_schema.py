@@ -30,7 +30,14 @@ from pydantic import (
 )
 
 from sim.params import P, Params, Section, plausible_ranges
-from sim.scenario_types import WrongType, shown, strict_numbers, toml_value, wrong_type_message
+from sim.scenario_types import (
+    WrongType,
+    out_of_range_message,
+    shown,
+    strict_numbers,
+    toml_value,
+    wrong_type_message,
+)
 
 __all__ = [
     "NETWORK_KINDS",
@@ -453,8 +460,8 @@ def _loc_str(loc: tuple[Any, ...]) -> str:
     return s
 
 
-def _fields_at(loc: tuple[Any, ...]) -> list[str] | None:
-    """Allowed keys of the schema node that owns the last element of ``loc``."""
+def _model_at(loc: tuple[Any, ...]) -> Any:
+    """The schema model that owns the last element of ``loc`` (None: not a model's key)."""
     model: Any = Scenario
     for part in loc[:-1]:
         if isinstance(part, int):
@@ -469,7 +476,20 @@ def _fields_at(loc: tuple[Any, ...]) -> list[str] | None:
         )
         if model is None:
             return None
-    return list(getattr(model, "model_fields", {}))
+    return model
+
+
+def _fields_at(loc: tuple[Any, ...]) -> list[str] | None:
+    """Allowed keys of the schema node that owns the last element of ``loc``."""
+    model = _model_at(loc)
+    return None if model is None else list(getattr(model, "model_fields", {}))
+
+
+def _range_message(loc: tuple[Any, ...], error: Any) -> str | None:
+    """An out-of-range error at ``loc`` told with the field's whole range (None: not one)."""
+    model = _model_at(loc)
+    info = None if model is None or not loc else model.model_fields.get(loc[-1])
+    return out_of_range_message(info, error)
 
 
 _TYPE_TAGS = ("str", "int", "float", "list[str]", "dict[str,float]", "function-after")
@@ -494,6 +514,10 @@ def validation_problems(err: ValidationError) -> list[tuple[str, str]]:
             msg = "unknown key" + (f"; expected one of: {', '.join(allowed)}" if allowed else "")
         elif e["type"] == "missing":
             msg = "required key is missing"
+        elif ranged := _range_message(loc, e):
+            msg = ranged
+        elif e["type"] in ("bool_type", "bool_parsing"):
+            msg = f"expected true or false, got {shown(e.get('input'))}"
         elif isinstance(ctx_err, _Problems):
             out += [(_loc_str((*loc, *p.loc)) if p.loc else key, str(p)) for p in ctx_err.found]
             continue

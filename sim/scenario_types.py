@@ -27,7 +27,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
-__all__ = ["MAX_SHOWN", "WrongType", "shown", "strict_numbers", "toml_value", "wrong_type_message"]
+__all__ = [
+    "MAX_SHOWN",
+    "WrongType",
+    "expected_number",
+    "out_of_range_message",
+    "shown",
+    "strict_numbers",
+    "toml_value",
+    "wrong_type_message",
+]
 
 
 class WrongType:
@@ -148,6 +157,33 @@ def _node(annotation: Any, limits: str = "") -> Any:
         ]
         return _OneOf(" or ".join(words), number, table, items, type(None) in args)
     return None
+
+
+def expected_number(info: Any) -> str | None:
+    """What a number field expects, in words with its limits (``a number from 0 to 1``), else None.
+
+    A value out of range is told in these words too, as a value of the wrong type is, so that
+    ``customers = 1`` and ``customers = "1"`` get the same expectation.
+    """
+    node = _node(info.annotation, _limits_text(info))
+    number = node if isinstance(node, _Number) else getattr(node, "number", None)
+    return number.expected if isinstance(number, _Number) else None
+
+
+_OUT_OF_RANGE = ("greater_than", "greater_than_equal", "less_than", "less_than_equal")
+"""Pydantic's error types for a number outside a field's declared limits."""
+
+
+def out_of_range_message(info: Any, error: Any) -> str | None:
+    """A pydantic error of a number out of ``info``'s limits in the words of a wrong type.
+
+    ``expected a number from 0 to 1, got 1.5`` rather than pydantic's "greater than or equal
+    to 0"; None for any other error, or a field with no number.
+    """
+    if info is None or error.get("type") not in _OUT_OF_RANGE:
+        return None
+    words = expected_number(info)
+    return None if words is None else f"expected {words}, got {shown(error.get('input'))}"
 
 
 @functools.cache

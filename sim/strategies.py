@@ -41,7 +41,7 @@ from sim.decision import (
     FirmRows,
     MarketView,
 )
-from sim.scenario_types import strict_numbers, wrong_type_message
+from sim.scenario_types import out_of_range_message, strict_numbers, wrong_type_message
 
 if TYPE_CHECKING:
     from sim.agents import Firm
@@ -506,7 +506,12 @@ def build_strategy(
             parts.append(cls(**mine))
         except ValidationError as err:
             e = err.errors()[0]
-            detail = wrong_type_message(e["input"]) or f"{e['msg']} (got {e['input']!r})"
+            info = cls.Levers.model_fields.get(e["loc"][0]) if e["loc"] else None
+            detail = (
+                wrong_type_message(e["input"])
+                or out_of_range_message(info, e)
+                or f"{e['msg']} (got {e['input']!r})"
+            )
             raise StrategyError(f"levers.{e['loc'][0]}", detail) from None
     if attributes is not None:
         for part in parts:

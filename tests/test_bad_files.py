@@ -196,7 +196,8 @@ def test_a_missing_parent_names_the_child_and_a_bad_set_names_the_flag(tmp_path,
     assert code == 2 and lines[0].startswith(f"cxsim: error: {child}: extends: no scenario named")
     code, lines = run_cli(capsys, "run", "baseline", "--set", "market.customers=-4", "--quiet")
     assert code == 2 and lines == [
-        "cxsim: error: --set market.customers=-4: expected greater than or equal to 2, got -4"
+        "cxsim: error: --set market.customers=-4: "
+        "expected a whole number from 2 to 50,000,000, got -4"
     ]
     code, lines = run_cli(capsys, "show", "baseline", "--set", "firms[0].levers.inflaton=1")
     assert code == 2 and lines[0].startswith("cxsim: error: --set firms[0].levers.inflaton=1: ")

@@ -329,7 +329,7 @@ def test_common_random_numbers_share_seeds_across_points():
         (
             {"parameters": [{"key": "expectations.rate_up", "low": 0.1, "high": 3.0, "num": 3}]},
             "parameters[0].high",
-            "less than or equal to 1",
+            "expected a number from 0 to 1, got 3.0",
         ),
         (
             {"parameters": [{"key": "firms.Probe.levers.inflaton", "values": [0.1]}]},
@@ -471,7 +471,7 @@ def test_every_problem_of_a_sweep_file_is_a_line_of_its_own(tmp_path, capsys):
     with pytest.raises(SpecError) as e:
         load_spec(f)
     assert str(e.value).splitlines() == [
-        f"{f}: replicates: expected greater than or equal to 1, got 0",
+        f"{f}: replicates: expected a whole number from 1 to 100,000, got 0",
         f"{f}: output.every: expected a whole number >= 1 or 'final', got 0",
     ]
     assert "more problem" not in str(e.value)
@@ -488,6 +488,6 @@ def test_every_problem_of_a_sweep_file_is_a_line_of_its_own(tmp_path, capsys):
     assert lines[0].startswith(f"cxsim: error: {bad}: parameters[0].values[2]: ")
     assert lines[0].endswith(': firms[1].levers.inflation: expected a number from 0 to 2, got "x"')
     assert lines[1].startswith(f"cxsim: error: {bad}: parameters[0].values[4]: ")
-    assert lines[1].endswith("expected greater than or equal to 0, got -0.4")
+    assert lines[1].endswith("expected a number from 0 to 2, got -0.4")
     assert not any("Input should" in line or "unable to parse" in line for line in lines)
     assert not (tmp_path / "o").exists()

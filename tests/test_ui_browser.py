@@ -205,7 +205,7 @@ def test_levers_act_on_the_running_market_and_a_rebuild_asks_first(
     error = page.locator(".cx-field .error--text").first
     error.wait_for(timeout=WAIT)
     assert (
-        "less than or equal to 2"
+        "expected a number from 0 to 2"
         in page.locator(".cx-field")
         .filter(has=page.locator("label", has_text="inflation"))
         .inner_text()

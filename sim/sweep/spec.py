@@ -22,6 +22,7 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from sim.scenario import ScenarioError
+from sim.scenario_types import out_of_range_message
 from sim.tomlfile import TomlError, parse_toml
 
 __all__ = [
@@ -409,10 +410,15 @@ _MODELS: dict[str, type[BaseModel]] = {
 }
 
 
-def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+def _fields_of(loc: tuple[Any, ...]) -> dict[str, Any]:
+    """The fields, by the key a sweep file writes, of the table that holds ``loc``'s last key."""
     named = [p for p in loc[:-1] if isinstance(p, str)]
     model = _MODELS.get(named[-1] if named else "", SweepSpec)
-    return [f.alias or name for name, f in model.model_fields.items()]
+    return {f.alias or name: f for name, f in model.model_fields.items()}
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    return list(_fields_of(loc))
 
 
 def toml_text(value: Any) -> str:
@@ -466,6 +472,8 @@ def _problem(e: Any) -> tuple[str, str]:
         return key, f"unknown key; expected one of: {', '.join(_allowed_keys(loc))}"
     if e["type"] == "missing":
         return key, "required key is missing"
+    if loc and (ranged := out_of_range_message(_fields_of(loc).get(loc[-1]), e)):
+        return key, ranged
     ctx = (e.get("ctx") or {}).get("error")
     if isinstance(ctx, _At):
         return _loc_str((*loc, *ctx.loc)), str(ctx)
