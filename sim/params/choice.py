@@ -92,8 +92,10 @@ class SwitchingParams(Section):
         source=(
             "Tellis 1988, JMR 25(4):331-341 (mean price elasticity -1.76); Bijmolt, "
             "van Heerde & Pieters 2005, JMR 42(2):141-156 (mean -2.62 over 1,851 "
-            "estimates); in a logit the own-price elasticity is about -coefficient * "
-            "(1 - share)"
+            "estimates), sales elasticities of mostly packaged goods; in a logit the own-price "
+            "elasticity is about -coefficient * (1 - share), so the default 2.0 gives about -1.0 "
+            "between two firms of equal share, below both means: the default is a free choice "
+            "inside the range"
         ),
     )
     outside_option: float = P(
@@ -113,12 +115,16 @@ class AcquisitionParams(Section):
     enabled: bool = P(True, "unserved customers may adopt")
     p: float = P(
         0.03,
-        "innovation coefficient at the reference marketing spend",
+        "each firm's innovation coefficient at the reference marketing spend (the industry's is"
+        " the sum over its firms)",
         "per year",
         ge=0,
         le=100,
         range=(0.01, 0.06),
-        source="Sultan, Farley & Lehmann 1990, JMR 27(1):70-77 (mean 0.03 over 213 applications)",
+        source=(
+            "Sultan, Farley & Lehmann 1990, JMR 27(1):70-77 (mean 0.03 over 213 applications:"
+            " a category's p; an industry of F firms has about F x p)"
+        ),
     )
     q: float = P(
         0.38,

@@ -389,7 +389,8 @@ class ComplaintParams(Section):
         source=FREE
         + (
             "; TARP surveys: 3% complain about a small problem, about 70% about a "
-            "$142 loss (Goodman & Newman 2003, Quality Progress 36(1):51-55)"
+            "$142 loss (Goodman & Newman 2003, Quality Progress 36(1):51-55), shares of problems"
+            " that lead to a complaint; here the chance is drawn again every dissatisfied week"
         ),
     )
     answer_base: float = P(
