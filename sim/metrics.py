@@ -64,6 +64,8 @@ __all__ = [
     "BatchRecorder",
     "MetricsRecorder",
     "clv",
+    "lost_from_start",
+    "margins",
     "nps",
     "served_per_industry",
     "tally",
@@ -98,6 +100,13 @@ def recommend_answer(satisfaction: np.ndarray, offset: np.ndarray) -> np.ndarray
     """A customer's answer to "would you recommend?" on 0..10: its satisfaction plus its personal
     offset (``satisfaction.recommend_offset`` and ``recommend_sd``), clipped; NaN stays NaN."""
     return np.clip(satisfaction + offset, 0.0, 10.0)
+
+
+def margins(batch: MarketBatch) -> np.ndarray:
+    """``[B, F]`` yearly margin a customer brings each firm: price - unit cost at its current
+    scale - retention spend per customer (the ``margin`` of :func:`clv`)."""
+    fs = batch.firm_state
+    return fs.price - unit_costs(batch) - fs.retention
 
 
 def clv(margin: np.ndarray, retention: np.ndarray, discount: float) -> np.ndarray:
@@ -262,7 +271,7 @@ class BatchRecorder:
             )
             share = np.where(served_in_industry > 0, fs.customers / served_in_industry, 0.0)
         eco = batch.params.economics
-        margin = fs.price - unit_costs(batch) - fs.retention
+        margin = margins(batch)
         active = fs.active(batch.steps)
         steps = np.full((batch.B, n_firms), batch.steps)
         firm = {

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import math
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from sim.metrics import margins
 from sim.model import CustomerMarket
 from sim.workshop import DEFAULT_CHOICE, AccessDenied, Workshop, WorkshopError, WorkshopStrategy
+from sim.workshop.retention import retention_estimates
 from sim.workshop.room import CODE_ALPHABET, CODE_LENGTH, market_scenario
 
 WEEKS = 6
@@ -186,35 +190,45 @@ def test_leaderboard_equals_the_models_numbers(shop: Workshop) -> None:
     first = shop.close_round(code, key)
     shop.start_round(code, key)
     shop.submit(code, ben, {"focus": "speed", "marketing": 1.0})
+    second = shop.close_round(code, key)
+    # 12 weeks: too few for an annual retention, so no lifetime value and no value yet
+    assert all(row["retention"] is None and row["value"] is None for row in second)
+    shop.start_round(code, key)
     board = shop.close_round(code, key)
     assert shop.leaderboard(code) == board
     assert shop.leaderboard(code, 1) == first
 
     model = shop.room(code).model
     df = model.firm_metrics()
-    assert df["step"].max() == 2 * WEEKS
-    last = df[df["step"] == 2 * WEEKS].set_index("firm")
-    round2 = df[df["step"] > WEEKS]
+    assert df["step"].max() == 3 * WEEKS
+    last = df[df["step"] == 3 * WEEKS].set_index("firm")
+    round3 = df[df["step"] > 2 * WEEKS]
+    retention = retention_estimates(df, model.steps_per_year)[-1]
+    margin = margins(model.batch)[0]
+    discount = model.params.economics.discount_rate
     for row in board:
         f = row["firm"]
         assert row["name"] == model.firm_names[f]
         assert row["customers"] == last.loc[f, "customers"] == model.firm_state.customers[f]
         assert row["share"] == pytest.approx(100 * last.loc[f, "share"])
-        assert row["retention"] == pytest.approx(last.loc[f, "retention_annual"], nan_ok=True)
+        assert row["retention"] == pytest.approx(retention[f])
+        assert 0.3 < row["retention"] < 1.0  # never the 100% of a firm nobody left yet
+        clv = margin[f] * retention[f] / (1 + discount - retention[f])
+        assert row["clv"] == pytest.approx(clv)
         assert row["nps"] == pytest.approx(last.loc[f, "nps"], nan_ok=True)
         assert row["trust"] == pytest.approx(last.loc[f, "trust"], nan_ok=True)
         assert row["cash"] == pytest.approx(last.loc[f, "cash"])
-        expected = round2.loc[round2["firm"] == f, "profit"].sum() / model.steps_per_year
+        expected = round3.loc[round3["firm"] == f, "profit"].sum() / model.steps_per_year
         assert row["profit"] == pytest.approx(expected)
     for row in board:
-        assert row["value"] == pytest.approx(row["customers"] * last.loc[row["firm"], "clv"])
+        assert row["value"] == pytest.approx(row["customers"] * row["clv"])
     order = [(row["value"] is None, -(row["value"] or 0.0)) for row in board]
     assert order == sorted(order)  # ranked by long-run value (customers x clv), not customers
     customers = [row["customers"] for row in board]
     assert sum(customers) == model.firm_state.customers.sum()
 
     _, boards = _independent_run(shop, code)  # the same numbers without the workshop
-    for stored, replayed in zip((first, board), boards, strict=True):
+    for stored, replayed in zip((first, second, board), boards, strict=True):
         by_firm = {row["firm"]: row for row in replayed}
         for row in stored:
             for k in ("customers", "share", "retention", "nps", "trust", "profit", "cash"):
@@ -508,6 +522,15 @@ def test_cli_exports_a_session(tmp_path: Path, capsys: pytest.CaptureFixture[str
     bad = ["workshop", "export", code, "--db", str(db), "--key", "nope", "--out", str(out)]
     assert main(bad) != 0
     assert "wrong facilitator key" in capsys.readouterr().err
+    assert json.loads(out.read_text()) == expected  # the earlier export is kept
+    monkeypatch_env = os.environ.pop("CXSIM_WORKSHOP_KEY", None)
+    try:
+        assert main(["workshop", "export", code, "--db", str(db)]) == 2
+        err = capsys.readouterr().err
+        assert "no facilitator key: pass --key KEY or set $CXSIM_WORKSHOP_KEY" in err
+    finally:
+        if monkeypatch_env is not None:
+            os.environ["CXSIM_WORKSHOP_KEY"] = monkeypatch_env
 
 
 def test_keys_and_tokens_never_start_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -709,7 +732,7 @@ def test_leaderboard_ranks_by_long_run_value_not_customers() -> None:
         leaderboard_rows(room, sort="name")
 
 
-def test_leaderboard_values_are_the_models_lifetime_values(shop: Workshop) -> None:
+def test_leaderboard_values_are_lifetime_values_at_the_estimated_retention(shop: Workshop) -> None:
     code, key = shop.create_room("overpromise_vs_honest", weeks=13, rounds=3, customers=1000)
     over, _, market = (shop.join(code, n)[0] for n in ("Over", "Honest", "Market"))
     shop.start_round(code, key)
@@ -722,8 +745,13 @@ def test_leaderboard_values_are_the_models_lifetime_values(shop: Workshop) -> No
     for row in board:
         assert row["value"] == pytest.approx(row["customers"] * row["clv"])
     model = shop.room(code).model
-    last = model.firm_metrics().query(f"step == {model.steps}").set_index("firm")
-    assert {row["firm"]: row["clv"] for row in board} == pytest.approx(last["clv"].to_dict())
+    retention = retention_estimates(model.firm_metrics(), model.steps_per_year)[-1]
+    margin, i = margins(model.batch)[0], model.params.economics.discount_rate
+    for row in board:
+        r = retention[row["firm"]]
+        assert row["retention"] == r and row["clv"] == pytest.approx(
+            margin[row["firm"]] * r / (1 + i - r)
+        )
     for column in ("customers", "share", "nps", "trust", "profit", "cash", "clv", "retention"):
         ordered = [row[column] for row in shop.leaderboard(code, sort=column)]
         assert ordered == sorted(ordered, reverse=True), column
@@ -751,9 +779,9 @@ def test_a_database_from_before_lifetime_values_restores_and_ranks(tmp_path: Pat
 def test_coming_back_with_a_mistyped_key_says_wrong_facilitator_key(
     shop: Workshop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sim.workshop import app
+    from sim.workshop import app, service
 
-    monkeypatch.setattr(app, "_workshop", shop)
+    monkeypatch.setattr(service, "_workshop", shop)
     code, key, (ana, *_) = _room(shop)
     with pytest.raises(AccessDenied, match=f"^wrong facilitator key for room {code}$"):
         app.rejoin_role(code, key[:-1] + ("x" if key[-1] != "x" else "y"), "facilitator")
@@ -771,3 +799,97 @@ def test_coming_back_with_a_mistyped_key_says_wrong_facilitator_key(
         "code": code,
         "token": ana,
     }
+
+
+def test_a_room_shares_out_the_base_industrys_staff_cash_and_budget() -> None:
+    """Twelve copies of a duopoly's firm, each staffed for 60% of the market, had capacity
+    costs above the whole market's revenue: every firm of a default room closed."""
+    base = market_scenario("overpromise_vs_honest", ["A", "B"], 1000, 1, 10)
+    for seats in (3, 12):
+        room = market_scenario(
+            "overpromise_vs_honest", [f"P{i}" for i in range(seats)], 1000, 1, 10
+        )
+        for key in ("capacity", "initial_share", "cash", "base_budget"):
+            total = sum(getattr(f, key) for f in room.firms)
+            assert total == pytest.approx(sum(getattr(f, key) for f in base.firms)), key
+        assert {f.price for f in room.firms} == {base.firms[0].price}
+        assert {f.unit_cost for f in room.firms} == {base.firms[0].unit_cost}
+
+
+def test_a_full_room_at_the_defaults_stays_in_business(tmp_path: Path) -> None:
+    shop = Workshop(str(tmp_path / "w.sqlite"))
+    try:
+        code, key = shop.create_room(weeks=13, rounds=8, customers=1000, seed=5)
+        for i in range(12):
+            shop.join(code, f"P{i:02d}")
+        for _ in range(8):
+            shop.start_round(code, key)
+            board = shop.close_round(code, key)
+        assert min(row["cash"] for row in board) > 0
+        assert all(row["customers"] > 0 for row in board)
+        assert max(row["profit"] for row in board) > min(row["profit"] for row in board)
+    finally:
+        shop.close()
+
+
+def test_retention_blends_churn_with_what_customers_say() -> None:
+    """A firm nobody has left reads what its customers' intention to stay implies, not 100%;
+    a firm that lost customers reads below that, and more so as its weeks accumulate."""
+    import pandas as pd
+
+    weeks, spy = 26, 52
+    rows = []
+    for step in range(1, weeks + 1):
+        for firm, lost in ((0, 0), (1, 1 if step % 4 == 0 else 0)):
+            rows.append(
+                {
+                    "step": step,
+                    "firm": firm,
+                    "customers": 80 - lost * (step // 4) if firm else 80,
+                    "acquired": 0,
+                    "switched_in": 0,
+                    "churned": lost,
+                    "active": True,
+                    "intention_to_stay": 0.7,
+                    "retention_annual": 1.0,
+                }
+            )
+    df = pd.DataFrame(rows)
+    df.loc[df["firm"] == 1, "customers"] = 80 - df.loc[df["firm"] == 1, "churned"].cumsum()
+    r = retention_estimates(df, spy)
+    assert r.shape == (weeks, 2)
+    assert np.isnan(r[:12]).all() and not np.isnan(r[12:]).any()
+    said = (1 - (1 - 0.7 ** (1 / (5 * spy)))) ** spy
+    # nobody left: between what customers say and 100%, nearer 100% as its weeks accumulate
+    assert said < r[12, 0] < r[-1, 0] < 1.0
+    # six of eighty left in half a year: below what its customers say, nearer its own churn
+    own = (1 - 6 / (80 * 26)) ** spy
+    assert own < r[-1, 1] < said and r[-1, 1] < r[12, 1]
+
+
+def test_a_participant_who_lost_their_token_gets_a_new_one(tmp_path: Path) -> None:
+    """Joining closes when round 1 starts: after a restart a participant without their token
+    had lost their firm for the rest of the workshop (a facilitator's review)."""
+    path = tmp_path / "rooms.sqlite"
+    shop = Workshop(str(path))
+    code, key, (ana, ben, _) = _room(shop)
+    shop.start_round(code, key)
+    with pytest.raises(WorkshopError, match="joining is closed"):
+        shop.join(code, "Dee")
+    new = shop.new_token(code, key, 0)
+    assert new not in (ana, ben) and shop.whoami(code, new)["name"] == "Ana"
+    with pytest.raises(AccessDenied):
+        shop.whoami(code, ana)  # the old token no longer works
+    assert shop.whoami(code, ben)["name"] == "Ben"  # nobody else's changed
+    with pytest.raises(AccessDenied):
+        shop.new_token(code, "not the key", 1)
+    with pytest.raises(WorkshopError, match="firm 9: no participant runs it"):
+        shop.new_token(code, key, 8)
+    shop.close()
+    again = Workshop(str(path))  # kept across a restart
+    try:
+        assert again.whoami(code, new)["firm"] == 0
+        with pytest.raises(AccessDenied):
+            again.whoami(code, ana)
+    finally:
+        again.close()

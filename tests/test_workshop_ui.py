@@ -131,6 +131,20 @@ def test_a_round_in_the_browser_and_after_a_restart(tmp_path: Path) -> None:
                     ).inner_text()
                 )
                 assert "acted" in acted.inner_text()
+                # a projected page shows who has acted, not what: choices only on request
+                assert "+80%" not in host.locator(".cx-ws-participants").inner_text()
+                host.locator(".cx-ws-choices-btn").click()
+                host.wait_for_function(
+                    "() => document.querySelector(\".cx-ws-participants tr[data-firm='0']\")"
+                    ".innerText.includes('+80%')",
+                    timeout=WAIT,
+                )
+                host.locator(".cx-ws-choices-btn").click()
+                host.wait_for_function(
+                    "() => !document.querySelector('.cx-ws-participants').innerText"
+                    ".includes('+80%')",
+                    timeout=WAIT,
+                )
 
                 ana.locator(".cx-ws-promise input").fill("7")  # refused, nothing saved
                 ana.locator(".cx-ws-submit").click()
@@ -289,6 +303,14 @@ def test_three_participants_two_rounds_and_the_debrief(tmp_path: Path) -> None:
             try:
                 ctx, host, host_log = _open(browser, server.url)
                 contexts.append(ctx)
+                # a value that is not a number makes no room (it was replaced by the last valid)
+                host.get_by_label("Rounds (1-50)").fill("abc")
+                host.wait_for_timeout(300)
+                host.locator(".cx-ws-create-btn").click()
+                host.locator(".cx-ws-error").first.wait_for(timeout=WAIT)
+                error = host.locator(".cx-ws-error").first.inner_text()
+                assert "rounds: expected a whole number 1-50, got 'abc'" in error
+                assert host.locator(".cx-ws-room").count() == 0
                 for label, value in (("Weeks per round (1-104)", "8"), ("Rounds (1-50)", "2")):
                     box = host.get_by_label(label)
                     box.fill(value)
@@ -299,7 +321,8 @@ def test_three_participants_two_rounds_and_the_debrief(tmp_path: Path) -> None:
                 room.wait_for(timeout=WAIT)
                 code = room.get_attribute("data-code")
                 key = _reveal(host, "key")
-                assert code and "8 weeks a round" in host.locator(".cx-ws-status").inner_text()
+                status = host.locator(".cx-ws-status").inner_text()
+                assert code and "8 weeks a round · 2 rounds · overpromise_vs_honest" in status
 
                 pages, logs = [], []
                 for name in PLAYERS:
@@ -358,6 +381,20 @@ def test_three_participants_two_rounds_and_the_debrief(tmp_path: Path) -> None:
                 ben.locator(".cx-ws-me-box[data-firm='1'][data-round='1']").wait_for(timeout=WAIT)
                 assert ben.locator(".cx-ws-marketing input").input_value() == "0.9"
                 _only_own_firm(ben, 1)
+
+                # Caz lost her token (joining is closed): the facilitator gives her a new one
+                caz.reload()
+                caz.locator(".cx-ws-rejoin-btn").wait_for(timeout=WAIT)
+                host.locator(".cx-ws-new-token .v-select").click()
+                host.locator(".v-menu__content .v-list-item", has_text="Caz").first.click()
+                host.locator(".cx-ws-new-token-btn").click()
+                host.locator(".cx-ws-new-token-value-hidden").wait_for(timeout=WAIT)
+                fresh = _reveal(host, "new-token-value")
+                caz.locator(".cx-ws-rejoin-code input").fill(code)
+                caz.locator(".cx-ws-rejoin-secret input").fill(fresh)
+                caz.locator(".cx-ws-rejoin-btn").click()
+                caz.locator(".cx-ws-me-box[data-firm='2'][data-round='1']").wait_for(timeout=WAIT)
+                _only_own_firm(caz, 2)
 
                 # round 2: Ben (after his reload) under-promises, Caz discloses
                 host.locator(".cx-ws-start").click()

@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import solara
 
-from sim.scenario import list_scenarios
 from sim.ui.html_widget import clickable_html
+from sim.workshop.entry import CreateRoom, JoinRoom, Rejoin, rejoin_role, typed
 from sim.workshop.market import choice_problem
 from sim.workshop.presentation import (
     CSS,
@@ -30,15 +28,12 @@ from sim.workshop.presentation import (
     choices_html,
     debrief_options,
     own_options,
+    participants_html,
     ranking_note,
 )
 from sim.workshop.reports import RANK_BY
-from sim.workshop.room import (
-    BALANCED,
-    AccessDenied,
-    Workshop,
-    WorkshopError,
-)
+from sim.workshop.room import BALANCED, AccessDenied, WorkshopError
+from sim.workshop.service import DB_ENV, default_db, workshop
 
 __all__ = [
     "DB_ENV",
@@ -48,30 +43,11 @@ __all__ = [
     "debrief_options",
     "default_db",
     "own_options",
+    "rejoin_role",
     "workshop",
 ]
 
-DB_ENV = "CXSIM_WORKSHOP_DB"
-"""Environment variable naming the SQLite file of the rooms."""
-
 POLL_SECONDS = 1.0
-
-_lock = threading.Lock()
-_workshop: Workshop | None = None
-
-
-def default_db() -> Path:
-    """``$CXSIM_WORKSHOP_DB``, or ``workshop.sqlite`` in the current folder."""
-    return Path(os.environ.get(DB_ENV) or "workshop.sqlite").resolve()
-
-
-def workshop() -> Workshop:
-    """The server's workshop (every room), opened on first use from :func:`default_db`."""
-    global _workshop
-    with _lock:
-        if _workshop is None:
-            _workshop = Workshop(str(default_db()))
-        return _workshop
 
 
 @solara.component
@@ -153,146 +129,6 @@ def use_room_revision(code: str | None) -> int:
 
 
 @solara.component
-def CreateRoom(on_role: Any) -> None:
-    """The facilitator's form: base scenario, weeks per round, rounds, seats, customers."""
-    names = [name for name, _, _ in list_scenarios()]
-    scenario = solara.use_reactive(
-        "overpromise_vs_honest" if "overpromise_vs_honest" in names else names[0]
-    )
-    weeks = solara.use_reactive(13)
-    rounds = solara.use_reactive(8)
-    seats = solara.use_reactive(12)
-    customers = solara.use_reactive(1000)
-    error, set_error = solara.use_state("")
-
-    def create() -> None:
-        try:
-            code, key = workshop().create_room(
-                scenario.value,
-                weeks=weeks.value,
-                rounds=rounds.value,
-                seats=seats.value,
-                customers=customers.value,
-            )
-        except WorkshopError as e:
-            set_error(str(e))
-            return
-        on_role({"role": "facilitator", "code": code, "key": key})
-
-    with solara.Card("Run a workshop", classes=["cx-ws-create"]):
-        solara.Text(
-            "Every participant gets a copy of the scenario's first firm in one shared market.",
-            classes=["cx-ws-note"],
-        )
-        solara.Select("Market (scenario)", values=names, value=scenario)
-        solara.InputInt("Weeks per round (1-104)", value=weeks)
-        solara.InputInt("Rounds (1-50)", value=rounds)
-        solara.InputInt("Seats (1-40)", value=seats)
-        solara.InputInt("Customers (100-20,000)", value=customers)
-        solara.Button("Create room", color="primary", on_click=create, classes=["cx-ws-create-btn"])
-        if error:
-            solara.Text(error, classes=["cx-ws-error"])
-
-
-@solara.component
-def JoinRoom(on_role: Any) -> None:
-    """The participant's form: room code and name."""
-    code = solara.use_reactive("")
-    name = solara.use_reactive("")
-    error, set_error = solara.use_state("")
-
-    def join() -> None:
-        try:
-            token, _ = workshop().join(code.value or "", name.value or "")
-        except WorkshopError as e:
-            set_error(str(e))
-            return
-        on_role({"role": "participant", "code": code.value.strip().upper(), "token": token})
-
-    with solara.Card("Join a workshop", classes=["cx-ws-join"]):
-        solara.InputText(
-            "Room code", value=code, continuous_update=True, classes=["cx-ws-join-code"]
-        )
-        solara.InputText(
-            "Your name", value=name, continuous_update=True, classes=["cx-ws-join-name"]
-        )
-        solara.Button("Join", color="primary", on_click=join, classes=["cx-ws-join-btn"])
-        if error:
-            solara.Text(error, classes=["cx-ws-error"])
-
-
-ROLES = {"participant": "participant token", "facilitator": "facilitator key"}
-"""Who comes back to a room, and the secret each one holds."""
-
-
-def rejoin_role(code: str, secret: str, role: str) -> dict[str, str]:
-    """The role a code and secret open: ``role``'s first, then the other's.
-
-    Raises
-    ------
-    AccessDenied
-        Neither matches; the message names what was asked for ("wrong facilitator key for
-        room ABCDEF" or "unknown participant token for room ABCDEF").
-    WorkshopError
-        No such room.
-    """
-    shop = workshop()
-    order = (
-        ["facilitator", "participant"] if role == "facilitator" else ["participant", "facilitator"]
-    )
-    for who in order:
-        try:
-            if who == "facilitator":
-                shop.status(code, secret)
-                return {"role": "facilitator", "code": code, "key": secret}
-            shop.whoami(code, secret)
-            return {"role": "participant", "code": code, "token": secret}
-        except AccessDenied:
-            continue
-    what = "wrong facilitator key" if role == "facilitator" else "unknown participant token"
-    raise AccessDenied(f"{what} for room {code}")
-
-
-@solara.component
-def Rejoin(on_role: Any) -> None:
-    """Come back to a room after a reload or a restart: code, who one is, and the secret."""
-    code = solara.use_reactive("")
-    role = solara.use_reactive("participant")
-    secret = solara.use_reactive("")
-    error, set_error = solara.use_state("")
-
-    def rejoin() -> None:
-        c, s = (code.value or "").strip().upper(), (secret.value or "").strip()
-        try:
-            on_role(rejoin_role(c, s, role.value))
-        except (AccessDenied, WorkshopError) as e:
-            set_error(str(e))
-
-    with solara.Card("Come back", classes=["cx-ws-rejoin"]):
-        solara.Text(
-            "Participants: the room code and the token shown when you joined. Facilitators: "
-            "the room code and key.",
-            classes=["cx-ws-note"],
-        )
-        solara.InputText(
-            "Room code", value=code, continuous_update=True, classes=["cx-ws-rejoin-code"]
-        )
-        solara.ToggleButtonsSingle(
-            value=role, values=list(ROLES), dense=True, classes=["cx-ws-rejoin-role"]
-        )
-        solara.InputText(
-            f"Your {ROLES[role.value]}",
-            value=secret,
-            continuous_update=True,
-            password=True,
-            classes=["cx-ws-rejoin-secret"],
-        )
-        solara.Button("Open", color="primary", on_click=rejoin, classes=["cx-ws-rejoin-btn"])
-        if error:
-            solara.Text(error, classes=["cx-ws-error"])
-
-
-@solara.component
 def Secret(label: str, secret: str, css: str, note: str) -> None:
     """A secret hidden behind a Show button (a projected screen never shows it by accident)."""
     shown, set_shown = solara.use_state(False)
@@ -315,6 +151,52 @@ def Secret(label: str, secret: str, css: str, note: str) -> None:
 
 
 @solara.component
+def NewToken(code: str, key: str, participants: list[dict[str, Any]]) -> None:
+    """A new token for a participant who lost theirs (a closed tab, a server restart): joining
+    closes when round 1 starts, so the facilitator gives one; the old token stops working."""
+    chosen = solara.use_reactive(None)
+    issued, set_issued = solara.use_state(None)  # type: ignore[arg-type]
+    error, set_error = solara.use_state("")
+    names = [p["name"] for p in participants]
+    if not names:
+        return
+
+    def issue() -> None:
+        firm = next(p["firm"] for p in participants if p["name"] == chosen.value)
+        try:
+            set_issued((chosen.value, workshop().new_token(code, key, firm)))
+            set_error("")
+        except (WorkshopError, AccessDenied) as e:
+            set_error(str(e))
+
+    with solara.Row(classes=["cx-ws-new-token"]):
+        solara.Select(
+            "A participant lost their token?",
+            values=names,
+            value=chosen,
+            style={"max-width": "320px"},
+        )
+        solara.Button(
+            "Give a new token",
+            outlined=True,
+            color="primary",
+            disabled=chosen.value is None,
+            on_click=issue,
+            classes=["cx-ws-new-token-btn"],
+        )
+    if error:
+        solara.Text(error, classes=["cx-ws-error"])
+    if issued:
+        Secret(
+            f"{issued[0]}'s new token",
+            issued[1],
+            "cx-ws-new-token-value",
+            "give it to them: with the room code it opens their firm (Come back); "
+            "their old token no longer works",
+        )
+
+
+@solara.component
 def FacilitatorView(code: str, key: str) -> None:
     """Room code and key, round controls, participants' statuses, the leaderboard."""
     use_room_revision(code)
@@ -322,6 +204,7 @@ def FacilitatorView(code: str, key: str) -> None:
     error, set_error = solara.use_state("")
     debrief_open, set_debrief = solara.use_state(None)  # type: ignore[arg-type]
     sort, set_sort = solara.use_state(RANK_BY)
+    show_choices, set_show_choices = solara.use_state(False)
     status = shop.status(code, key)
 
     def act(fn: Any) -> None:
@@ -347,7 +230,10 @@ def FacilitatorView(code: str, key: str) -> None:
             f'<div class="cx-ws-room" data-code="{code}" data-phase="{phase}" data-round="{r}" '
             f'data-paused="{str(paused).lower()}">'
             f'<span class="cx-ws-note">room code</span><span class="cx-ws-code">{code}</span>'
-            f'<p class="cx-ws-status"><b>{label}</b> · {status["weeks"]} weeks a round</p></div>'
+            f'<p class="cx-ws-status"><b>{label}</b> · {status["weeks"]} weeks a round · '
+            f"{status['rounds']} rounds · {html.escape(status['scenario'])}, "
+            f"{status['customers']:,} customers · {len(status['participants'])} of "
+            f"{status['seats']} seats</p></div>"
         ),
     )
     Secret(
@@ -411,23 +297,21 @@ def FacilitatorView(code: str, key: str) -> None:
         )
     if error:
         solara.Text(error, classes=["cx-ws-error"])
-    rows = "".join(
-        f'<tr data-firm="{p["firm"]}"><td>{p["firm"] + 1}</td><td>{html.escape(p["name"])}</td>'
-        f'<td class="cx-ws-acted">{"✔ acted" if p["acted"] else ("waiting" if phase == "open" else "")}</td>'  # noqa: E501
-        f"<td>{p['choice']['promise_level']:+.0%}</td><td>{html.escape(p['choice']['focus'])}</td>"
-        f"<td>{p['choice']['marketing']:.0%}</td><td>{p['choice']['capacity_share']:.0%}</td>"
-        f"<td>{'yes' if p['choice']['disclose'] else 'no'}</td></tr>"
-        for p in status["participants"]
-    )
+    # a projected page shows who has acted, not what: choices only on request
+    with solara.Row(justify="start"):
+        solara.Button(
+            "Hide choices" if show_choices else "Show choices",
+            text=True,
+            color="primary",
+            icon_name="mdi-eye-off" if show_choices else "mdi-eye",
+            on_click=lambda: set_show_choices(not show_choices),
+            classes=["cx-ws-choices-btn"],
+        )
     solara.HTML(
         tag="div",
-        unsafe_innerHTML=(
-            f"<h3>Participants ({len(status['participants'])})</h3>"
-            '<table class="cx-ws-table cx-ws-participants"><tr><th>#</th><th>name</th>'
-            "<th>this round</th><th>promise</th><th>focus</th><th>marketing</th>"
-            f"<th>capacity</th><th>disclose</th></tr>{rows}</table>"
-        ),
+        unsafe_innerHTML=participants_html(status["participants"], phase, show_choices),
     )
+    NewToken(code, key, status["participants"])
     leaderboard(code, None, sort, set_sort)
     if show_debrief:
         DebriefView(code, key)
@@ -447,7 +331,8 @@ def leaderboard(code: str, me: int | None, sort: str = RANK_BY, on_sort: Any = N
         tag="div",
         unsafe_innerHTML=(
             f"<h3>Leaderboard after round {r}</h3>"
-            f'<span class="cx-ws-note">{ranking_note(sort)}</span>'
+            f'<span class="cx-ws-note">'
+            f"{ranking_note(sort, any(row['value'] is not None for row in rows))}</span>"
         ),
     )
     clickable_html(board_html(rows, me, sort), on_sort or (lambda _: None))
@@ -460,22 +345,23 @@ def ParticipantView(code: str, token: str) -> None:
     shop = workshop()
     me = shop.whoami(code, token)
     room = shop.room(code)
-    promise = solara.use_reactive(me["choice"]["promise_level"])
+    # text fields, read at Submit (a number field kept its last valid value under "abc")
+    promise = solara.use_reactive(f"{me['choice']['promise_level']:g}")
     focus = solara.use_reactive(me["choice"]["focus"])
-    marketing = solara.use_reactive(me["choice"]["marketing"])
+    marketing = solara.use_reactive(f"{me['choice']['marketing']:g}")
     disclose = solara.use_reactive(me["choice"]["disclose"])
-    capacity = solara.use_reactive(me["choice"]["capacity_share"])
+    capacity = solara.use_reactive(f"{me['choice']['capacity_share']:g}")
     message, set_message = solara.use_state("")
     error, set_error = solara.use_state("")
     sort, set_sort = solara.use_state(RANK_BY)
 
     def submit() -> None:
         levers = {
-            "promise_level": promise.value,
+            "promise_level": typed(promise.value, float),
             "focus": focus.value,
-            "marketing": marketing.value,
+            "marketing": typed(marketing.value, float),
             "disclose": disclose.value,
-            "capacity_share": capacity.value,
+            "capacity_share": typed(capacity.value, float),
         }
         problem = choice_problem(levers)  # worded as the room form words its own
         if problem:
@@ -522,14 +408,15 @@ def ParticipantView(code: str, token: str) -> None:
         "your token",
         token,
         "cx-ws-token",
-        "to come back to your firm after a reload; keep it private",
+        "write it down: with the room code it brings you back to your firm after a reload or "
+        "a restart (Come back); keep it private. Lost it? Your facilitator can give you a new one",
     )
     with solara.Card("Your levers", classes=["cx-ws-levers"]):
         solara.Text(
             "If you do not act in a round, your firm keeps its last choices.",
             classes=["cx-ws-note"],
         )
-        solara.InputFloat(
+        solara.InputText(
             "Promise level (-0.5 to 1): promise = capability × (1 + level)",
             value=promise,
             continuous_update=True,
@@ -541,13 +428,13 @@ def ParticipantView(code: str, token: str) -> None:
             value=focus,
             classes=["cx-ws-focus"],
         )
-        solara.InputFloat(
+        solara.InputText(
             "Marketing vs retention (0-1): share of the customer budget on marketing",
             value=marketing,
             continuous_update=True,
             classes=["cx-ws-marketing"],
         )
-        solara.InputFloat(
+        solara.InputText(
             "Capacity investment (0-0.6): share of the budget on capacity (capability: 0.6 - it)",
             value=capacity,
             continuous_update=True,

@@ -43,7 +43,7 @@ def server_command(host: str, port: int) -> list[str]:
 def server_environment(db: str | Path, base: dict[str, str] | None = None) -> dict[str, str]:
     """Environment of the server: offline assets, no telemetry, the rooms' database."""
     from sim.ui.assets import prepare_assets, solara_environment
-    from sim.workshop.app import DB_ENV
+    from sim.workshop.service import DB_ENV
 
     env = dict(os.environ if base is None else base)
     env.update(solara_environment(prepare_assets()))
@@ -129,6 +129,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from sim.workshop.room import AccessDenied, Workshop, WorkshopError
 
     key = args.key if args.key is not None else os.environ.get(KEY_ENV, "")
+    if not key:
+        raise CliError(f"no facilitator key: pass --key KEY or set ${KEY_ENV}")
     if not Path(args.db).is_file():
         raise CliError(f"--db {args.db}: no such file")
     try:

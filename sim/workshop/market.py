@@ -29,9 +29,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
+from sim.metrics import margins
 from sim.model import CustomerMarket
 from sim.scenario import Scenario, load_scenario
 from sim.strategies import Decision, Strategy, StrategyError
+from sim.workshop.retention import lifetime_values, retention_estimates
 
 if TYPE_CHECKING:
     from sim.agents import Firm
@@ -161,12 +163,21 @@ class WorkshopStrategy(Strategy):
 
 STRATEGY_SPEC = f"{__name__}:WorkshopStrategy"
 
+PER_MARKET_MEMBER = ("capacity", "initial_share", "cash", "base_budget")
+"""A firm's quantities stated per member of the market, shared out among a room's firms."""
+
 
 def market_scenario(base: str, names: list[str], customers: int, seed: int, steps: int) -> Scenario:
     """The shared market: the base scenario's first industry with one identical firm per name.
 
-    Each firm is a copy of the base scenario's first firm (capability, capacity, price, costs,
-    starting share), renamed, national, entering at step 0 and run by :class:`WorkshopStrategy`.
+    Each firm is a copy of the base scenario's first firm (capability, price, unit costs),
+    renamed, national, entering at step 0 and run by :class:`WorkshopStrategy`. What the
+    scenario states per member of the market (capacity, starting share, cash, the base
+    budget: docs/MODEL.md 7.10) is shared out: a room of ``len(names)`` firms has, in all, what
+    the base industry's firms had, each firm ``n / len(names)`` of its template's, ``n`` the
+    base industry's firm count. Copied whole, twelve firms each staffed for 60% of a market
+    that two shared had capacity costs above the whole market's revenue, and every firm of a
+    room with the default settings closed (a facilitator's review, 5 December 2026).
 
     Raises
     ------
@@ -176,6 +187,8 @@ def market_scenario(base: str, names: list[str], customers: int, seed: int, step
     data = load_scenario(base).to_dict()
     template = dict(data["firms"][0])
     industry = data["market"]["industries"][0]
+    in_industry = sum(f["industry"] == industry for f in data["firms"])
+    part = in_industry / max(len(names), 1)
     firms = []
     for name in names:
         firm = dict(template)
@@ -185,6 +198,7 @@ def market_scenario(base: str, names: list[str], customers: int, seed: int, step
             strategy=STRATEGY_SPEC,
             levers={},
             entry_step=0,
+            **{key: float(template[key]) * part for key in PER_MARKET_MEMBER},
         )
         firm.pop("region", None)
         firms.append(firm)
@@ -232,6 +246,14 @@ def round_results(model: CustomerMarket, start: int) -> list[dict[str, Any]]:
         return rows
     played = df[df["step"] > start]
     last = df[df["step"] == df["step"].max()]
+    retention = retention_estimates(df, model.steps_per_year)[-1]
+    active = last.sort_values("firm")["active"].to_numpy(bool)
+    values = lifetime_values(
+        retention,
+        margins(model.batch)[0],
+        active,
+        float(model.params.economics.discount_rate),
+    )
     for firm in range(len(model.firms)):
         now = last[last["firm"] == firm].iloc[0]
         profit = float(played.loc[played["firm"] == firm, "profit"].sum())
@@ -240,12 +262,12 @@ def round_results(model: CustomerMarket, start: int) -> list[dict[str, Any]]:
                 "firm": firm,
                 "customers": float(now["customers"]),
                 "share": float(now["share"]) * 100.0,
-                "retention": number(now["retention_annual"]),
+                "retention": number(retention[firm]),
                 "nps": number(now["nps"]),
                 "trust": number(now["trust"]),
                 "profit": profit / model.steps_per_year,
                 "cash": float(now["cash"]),
-                "clv": number(now["clv"]),
+                "clv": number(values[firm]),
             }
         )
     return rows

@@ -12,6 +12,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from sim.workshop.retention import PRIOR_WEEKS
+
 __all__ = [
     "BOARD_COLUMNS",
     "CSS",
@@ -22,6 +24,7 @@ __all__ = [
     "choices_html",
     "debrief_options",
     "own_options",
+    "participants_html",
     "ranking_note",
 ]
 
@@ -121,12 +124,18 @@ def board_html(rows: list[dict[str, Any]], me: int | None = None, sort: str = "v
     )
 
 
-def ranking_note(sort: str) -> str:
-    """The line under the leaderboard's title: what it is ranked by (``value``: the default)."""
+def ranking_note(sort: str, valued: bool = True) -> str:
+    """The line under the leaderboard's title: what it is ranked by (``value``: the default;
+    ``valued`` False when no firm has a long-run value yet, which ranks by customers)."""
     value = (
         "customers × what a customer is worth over the time they stay (lifetime value, from "
         "this round's margin and retention)"
     )
+    if sort == "value" and not valued:
+        return (
+            f"Ranked by customers until week {PRIOR_WEEKS}: long-run value ({value}) needs a "
+            "quarter of churn. Click a column to rank by it."
+        )
     if sort == "value":
         return f"Ranked by long-run value: {value}. Click a column to rank by it."
     label = next(label for key, label, _ in BOARD_COLUMNS if key == sort)
@@ -203,11 +212,19 @@ def debrief_options(
                         "top": 4,
                         "textStyle": {"fontSize": 13, "fontWeight": 600, "color": "#333"},
                     },
-                    "legend": {"top": 4, "right": 10, "textStyle": {"fontSize": 11}},
+                    # one scrolling line under the title: a dozen firms' names wrapped to six
+                    # lines over the title and the lines (a facilitator's review)
+                    "legend": {
+                        "type": "scroll",
+                        "top": 26,
+                        "left": 6,
+                        "right": 10,
+                        "textStyle": {"fontSize": 11},
+                    },
                     "grid": {
                         "left": 10,
                         "right": 22,
-                        "top": 52,
+                        "top": 60,
                         "bottom": 28,
                         "containLabel": True,
                     },
@@ -271,4 +288,30 @@ def choices_html(debrief: dict[str, Any]) -> str:
     return (
         '<table class="cx-ws-table cx-ws-choices"><tr><th>round</th>'
         f"{head}</tr>{''.join(body)}</table>"
+    )
+
+
+def participants_html(participants: list[dict[str, Any]], phase: str, choices: bool) -> str:
+    """The facilitator's table of participants: who has acted this round and, with
+    ``choices``, each firm's current choices (hidden by default: the page may be projected,
+    and no firm sees another's choices before the debrief)."""
+    head = "<th>#</th><th>name</th><th>this round</th>"
+    if choices:
+        head += "<th>promise</th><th>focus</th><th>marketing</th><th>capacity</th><th>disclose</th>"
+    rows = []
+    for p in participants:
+        acted = "✔ acted" if p["acted"] else ("waiting" if phase == "open" else "")
+        cells = f"<td>{p['firm'] + 1}</td><td>{html.escape(p['name'])}</td>"
+        cells += f'<td class="cx-ws-acted">{acted}</td>'
+        if choices:
+            c = p["choice"]
+            cells += (
+                f"<td>{c['promise_level']:+.0%}</td><td>{html.escape(c['focus'])}</td>"
+                f"<td>{c['marketing']:.0%}</td><td>{c['capacity_share']:.0%}</td>"
+                f"<td>{'yes' if c['disclose'] else 'no'}</td>"
+            )
+        rows.append(f'<tr data-firm="{p["firm"]}">{cells}</tr>')
+    return (
+        f"<h3>Participants ({len(participants)})</h3>"
+        f'<table class="cx-ws-table cx-ws-participants"><tr>{head}</tr>{"".join(rows)}</table>'
     )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.scenario import load_scenario
 from sim.workshop.market import LEADERBOARD_COLUMNS, Choice, number, run_round, same_results
+from sim.workshop.retention import retention_estimates
 from sim.workshop.state import Participant, Room, room_market
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ def replay_rounds(
                 }
             )
         df = model.firm_metrics()
+        retention = retention_estimates(df, model.steps_per_year)
         df = df[df["step"] > 0].sort_values(["step", "firm"])
         weeks = [int(w) for w in sorted(df["step"].unique())]
         for entry in firms:
@@ -81,7 +83,7 @@ def replay_rounds(
             entry["share"] = [float(v) * 100.0 for v in own["share"]]
             entry["trust"] = [number(v) for v in own["trust"]]
             entry["nps"] = [number(v) for v in own["nps"]]
-            entry["retention"] = [number(v) for v in own["retention_annual"]]
+            entry["retention"] = [number(v) for v in retention[:, entry["firm"]]]
             entry["profit"] = [float(v) / model.steps_per_year for v in own["profit"]]
     return {
         "code": code,

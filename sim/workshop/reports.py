@@ -36,7 +36,8 @@ def leaderboard_rows(
     firm's long-run value, its customers times their lifetime value (``clv``: margin x r /
     (1 + i - r), Gupta & Lehmann 2003), what its customer base is worth if they keep leaving
     at this round's rate. Rows are ordered by ``sort`` (one of :data:`SORT_KEYS`, largest
-    first, undefined values last, ties by firm) and ``rank`` is the position in that order.
+    first, undefined values last, ties by customers, then by firm) and ``rank`` is the position
+    in that order.
     Empty before the first round is closed.
 
     Raises
@@ -63,7 +64,10 @@ def leaderboard_rows(
         }
         for row in room.results[r]
     ]
-    rows.sort(key=lambda row: (row[sort] is None, -(row[sort] or 0.0), row["firm"]))
+    # before any firm has a value (a quarter of churn), the customers decide the order
+    rows.sort(
+        key=lambda row: (row[sort] is None, -(row[sort] or 0.0), -row["customers"], row["firm"])
+    )
     for i, row in enumerate(rows, 1):
         row["rank"] = i
     return rows

@@ -314,6 +314,9 @@ class Workshop:
                 "paused": room.paused,
                 "rounds": room.rounds,
                 "weeks": room.weeks,
+                "scenario": room.scenario,
+                "customers": room.customers,
+                "seats": room.seats,
                 "participants": rows,
             }
 
@@ -343,6 +346,30 @@ class Workshop:
             room.participants.append(participant)
             room.revision += 1
             return token, firm
+
+    def new_token(self, code: str, key: str, firm: int) -> str:
+        """A new token for the participant of ``firm`` (facilitator only); the old one stops
+        working. A participant who lost theirs (a closed tab, a server restart) cannot join
+        again once the game has started: the facilitator gives them a new one.
+
+        Raises
+        ------
+        AccessDenied
+            Wrong key.
+        WorkshopError
+            Unknown code, or no participant runs ``firm``.
+        """
+        with self._lock:
+            room = self._facilitated(code, key)
+            at = next((i for i, p in enumerate(room.participants) if p.firm == firm), None)
+            if at is None:
+                raise WorkshopError(f"firm {firm + 1}: no participant runs it")
+            token = new_secret()
+            old = room.participants[at]
+            room.participants[at] = Participant(old.firm, old.name, hash_secret(token))
+            self.store.set_token(room.code, firm, room.participants[at].token_hash)
+            room.revision += 1
+            return token
 
     def whoami(self, code: str, token: str) -> dict[str, Any]:
         """The token's participant: ``firm``, ``name``, the room's ``phase`` and ``round``, and

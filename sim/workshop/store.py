@@ -197,6 +197,13 @@ class WorkshopStore:
             (code, firm, name, name.casefold(), token_hash),
         )
 
+    def set_token(self, code: str, firm: int, token_hash: str) -> None:
+        """Replace the token (hash) of the participant of ``firm``."""
+        self._write(
+            "UPDATE participants SET token_hash = ? WHERE code = ? AND firm = ?",
+            (token_hash, code, firm),
+        )
+
     def participants(self, code: str) -> list[dict[str, Any]]:
         """The room's participants in joining order (``firm``, ``name``, ``token_hash``)."""
         return self._rows(
