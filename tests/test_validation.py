@@ -147,4 +147,46 @@ def test_the_summary_counts_only_passing_checks_controls_as_showing_something() 
     line = summary([result("a", True, False), result("b", True, True), result("c", False, False)])
     assert line.startswith("2 of 3 checks pass; 1 of 2 passing checks' negative controls fail")
     assert "(the 1 other check's control is run too, but cannot show anything)" in line
-    assert line.endswith("1 of 3 checks are earned (pass, and fail without their mechanism)")
+    assert "1 of 3 checks are earned (pass, and fail without their mechanism)" in line
+    assert line.endswith("of which 1 is a finding (neither written into a rule nor calibrated to)")
+
+
+def test_the_summary_says_what_the_earned_passes_show() -> None:
+    """An earned check whose rule states its source passes, and fails without the rule, by
+    construction: the summary counts it apart from the findings."""
+    from sim.validation.report import summary
+
+    def earned(name: str, shows: str) -> CheckResult:
+        control = CheckResult(name, "", "", "", "", False)
+        return CheckResult(name, "", "", "", "", True, control=control, shows=shows)
+
+    line = summary([earned("a", "docking"), earned("b", "restated"), earned("c", "restated")])
+    assert line.endswith(
+        "3 of 3 checks are earned (pass, and fail without their mechanism), of which 1 docks "
+        "the code with a closed form and 2 read back a rule that states their source"
+    )
+
+
+def test_every_check_says_what_a_pass_shows_and_why() -> None:
+    from sim.validation import CHECKS
+    from sim.validation.result import SHOWS
+
+    for name, check in CHECKS.items():
+        assert check.shows in SHOWS, name
+        assert len(check.why) > 40, name
+    kinds = {name: check.shows for name, check in CHECKS.items()}
+    assert kinds["bass_docking"] == "docking"
+    assert kinds["loss_asymmetry"] == kinds["promise_asymmetry"] == "restated"
+    assert kinds["levels"] == kinds["disconfirmation_beats_expectation"] == "calibrated"
+
+
+def test_loss_asymmetry_reads_lambda_back() -> None:
+    """Why the check is 'restated': its ratio follows satisfaction.loss_aversion wherever it is
+    set, inside the target or not (it would be a finding if it did not)."""
+    from sim.validation.survey import asymmetry, survey
+
+    ratios = {
+        lam: asymmetry(survey("quick", 1, {"satisfaction.loss_aversion": lam}))["ratio"]
+        for lam in (1.2, 4.0)
+    }
+    assert abs(ratios[1.2] - 1.2) < 0.15 and abs(ratios[4.0] - 4.0) < 0.3, ratios

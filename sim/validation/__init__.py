@@ -97,6 +97,7 @@ def run_check(
     result.seconds = time.perf_counter() - started
     result.mechanism = check.mechanism
     result.out_of_sample = check.out_of_sample
+    result.shows, result.why = check.shows, check.why
     result.control_overrides = dict(check.control)
     result.notes = check.notes
     return result

@@ -237,6 +237,10 @@ BASS_DOCKING = Check(
     run=check_bass_docking,
     mechanism="imitation: adopters draw others in (mechanisms.imitation, Bass q)",
     control={"mechanisms.imitation": False},
+    shows="docking",
+    why="The acquisition rule is the Bass hazard (docs/MODEL.md 7.9): the check verifies that "
+    "the agent-based implementation reproduces its closed form and its discrete recursion, not "
+    "that markets follow Bass.",
     notes="Without imitation only innovation (p) adopts: adoption is 1 - exp(-p t), far from "
     "the S-curve, and no Bass curve with q > 0 fits it.",
 )

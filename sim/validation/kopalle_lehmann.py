@@ -25,17 +25,20 @@ other promise channels are switched off one at a time as ablations (``promise_ex
 plausible ranges (``trust.loss`` 0.1; ``trust.tolerance`` 0.15, which forgives the 0.1
 overstatement).
 
-Under the rules of issue #12 the check fails, and it is reported, not tuned (DESIGN.md section
-8): condition (ii) holds (the over-promiser's share rises with capability), condition (i) does
-not. In every setting tried the over-promiser's share rises with reliance, or is flat, never
-falls: what a promise wins in choice scales with reliance, but what it costs hardly does. The
-cost Kopalle & Lehmann's model rests on, the disappointment of an expectation the promise raised
-(which scales with reliance), is smaller in the model than the trials the promise wins:
-switching ``promise_expectations`` off moves the ten-year shares at capability 0.7 and 0.9 by at
-most 0.04. The cost is carried by trust (a broken promise cuts trust
-by the shortfall against the promise itself, and trust enters the churn hazard), which does not
-depend on reliance. Where trust costs little (``trust_promises`` off, ``trust.tolerance`` at the
-top of its range) the over-promiser wins most where reliance is highest: the opposite of (i).
+Under the rules of issue #12 the check fails, and it is reported, not tuned (docs/MODEL.md,
+section 8): over-promising never pays. Its share rises with capability, about as much without
+the trials its promise wins (the control): the overstatement costs less near the top, where a
+promise cannot exceed 1, the direction of condition (ii) but not its claim that over-promising
+then pays. Condition (i) does not hold. In every setting tried the over-promiser's share rises
+with reliance, or is flat, never falls: what a promise wins in choice scales with reliance, but
+what it costs hardly does. The cost Kopalle & Lehmann's model rests on, the disappointment of an
+expectation the promise raised (which scales with reliance), is smaller in the model than the
+trials the promise wins: switching ``promise_expectations`` off moves the ten-year shares at
+capability 0.7 and 0.9 by at most 0.04. The cost is carried by trust (a broken promise cuts
+trust by the shortfall against the promise itself, and trust enters the churn hazard), which
+does not depend on reliance. Where trust costs little (``trust_promises`` off,
+``trust.tolerance`` at the top of its range) the over-promiser wins most where reliance is
+highest: the opposite of (i).
 Restoring a trust loss scaled by reliance would make the check pass; that term was removed in
 issue #12 because it had been added for this check (docs/MODEL.md, decisions 19 and 23).
 
@@ -227,6 +230,9 @@ KOPALLE_LEHMANN = Check(
     mechanism="a promise wins trials (mechanisms.promise_choice) against the disappointment and "
     "lost trust it causes",
     control={"mechanisms.promise_choice": False},
+    shows="emerges",
+    why="No rule states when over-promising pays: the trade-off would have to emerge from "
+    "trials won against disappointment and lost trust, and does not.",
     ablations={
         "promises raise no bar (promise_expectations off)": {
             "mechanisms.promise_expectations": False
@@ -241,9 +247,14 @@ KOPALLE_LEHMANN = Check(
         },
     },
     notes="The check fails at the defaults: the over-promiser loses everywhere after ten years, "
-    "least where capability is high (condition (ii) of Kopalle & Lehmann holds), but its share "
-    "rises with reliance on promises instead of falling (condition (i) does not). Early on "
-    "(years 1-2) it leads by five points or more only where reliance is high (the bold cells). Its "
+    "and its share rises with reliance on promises instead of falling (condition (i) of Kopalle "
+    "& Lehmann does not hold). It loses least where capability is high, and about as much so in "
+    "the control, where promises win no trials: the overstatement costs less near the top, where "
+    "a promise cannot exceed 1. That is the direction of condition (ii), not its claim that "
+    "over-promising then pays. Kopalle & Lehmann's result is a single entrant's "
+    "profit-maximising promise over two periods, this check a duopoly's shares after ten years. "
+    "Early on (years 1-2) it leads by ten points or more (a share of 0.55 or more) only where "
+    "reliance is high (the bold cells). Its "
     "promise costs it mainly through trust, which a broken promise cuts whatever customers' "
     "reliance; the disappointment of the expectation the promise raised, Kopalle & Lehmann's "
     "cost, is smaller than the trials the promise wins (ablation promise_expectations off; "

@@ -160,6 +160,11 @@ WORD_OF_MOUTH_VALENCE = Check(
     "(mechanisms.word_of_mouth)",
     control={"mechanisms.word_of_mouth": False},
     data="baseline",
+    shows="emerges",
+    why="No rule states the ratio and no parameter was set for it, but it holds only near the "
+    "default of a free parameter, word_of_mouth.neutral_point (the satisfaction above which a "
+    "message is positive: 17.4:1 at 5.0, 2.91:1 at the default 6.5, full size), and the negative "
+    "control (nobody talks) fails for want of messages, not of their tone.",
     ablations={
         "talk independent of satisfaction (word_of_mouth.positive_amplitude and "
         "negative_amplitude 0)": {
@@ -185,6 +190,11 @@ LEVELS = Check(
     "style (satisfaction.recommend_offset, recommend_sd)",
     control={"satisfaction.recommend_offset": 0.0, "satisfaction.recommend_sd": 0.0},
     data="baseline",
+    shows="calibrated",
+    why="satisfaction.recommend_offset was set so that baseline's NPS comes near Reichheld's "
+    "median +16 (docs/MODEL.md, decision 17), and the spread of industry satisfaction comes from "
+    "the scenario's capabilities (1.72 in the control too). The target's -20..+50 is wider than "
+    "the cited industry averages (-6..+30).",
     notes="With NPS computed from satisfaction itself, the firms of ACSI-like satisfaction have "
     "NPS near -60, far outside the published industry averages: satisfaction is too narrowly "
     "spread across customers for the steep promoter and detractor thresholds. The spread of "

@@ -127,6 +127,11 @@ PROMISE_ASYMMETRY = Check(
     run=check_promise_asymmetry,
     mechanism="kept and broken promises move trust (mechanisms.trust_promises)",
     control={"mechanisms.trust_promises": False},
+    shows="restated",
+    why="The trust rule is Gneezy & Epley's finding: a promise met or exceeded counts as kept "
+    "and earns the same trust (docs/MODEL.md 7.5), so exceeding one gains only through the "
+    "noise of delivery; the control switches the whole trust channel off rather than making it "
+    "symmetric.",
     notes="With the channel off, trust still moves a little: disappointed customers complain, "
     "and ignored complaints cost trust, so breaking a promise costs about a twentieth of the "
     "trust a kept one holds and exceeding it gains less. The ratio of two such small changes "

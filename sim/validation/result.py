@@ -10,10 +10,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["Check", "CheckResult", "Size"]
+__all__ = ["SHOWS", "Check", "CheckResult", "Shows", "Size"]
 
 Size = Literal["quick", "full"]
 """``quick``: the small version the test suite runs (seconds); ``full``: ``cxsim validate``."""
+
+Shows = Literal["docking", "restated", "calibrated", "emerges"]
+"""What a pass of a check shows (:data:`SHOWS`)."""
+
+SHOWS: dict[str, str] = {
+    "docking": "docks the code with a closed form (verifies the implementation, not behaviour)",
+    "restated": "reads back a rule that states its source's finding (a pass cannot be a finding)",
+    "calibrated": "is met by a parameter that was set for it (a fit, not a test)",
+    "emerges": "is neither written into a rule nor calibrated to (a pass is a finding)",
+}
+"""What a pass shows, by kind. A control that fails shows that the mechanism carries the
+pattern; it does not show that the pattern is a finding of the model: a check whose rule
+states the source's finding passes, and fails without the rule, by construction."""
 
 
 @dataclass
@@ -46,6 +59,10 @@ class CheckResult:
         The mechanism the check tests (set by :func:`sim.validation.run_checks`).
     out_of_sample
         True for a pattern the model was never calibrated against.
+    shows
+        What a pass shows (:data:`SHOWS`); ``why`` says why, with the figures.
+    why
+        Why the check is of its kind: the rule or parameter that makes it so.
     control_overrides
         The overrides the control ran with.
     notes
@@ -66,13 +83,17 @@ class CheckResult:
     seconds: float = 0.0
     mechanism: str = ""
     out_of_sample: bool = False
+    shows: Shows = "emerges"
+    why: str = ""
     control_overrides: dict[str, Any] = field(default_factory=dict)
     notes: str = ""
     control: CheckResult | None = None
 
     @property
     def earned(self) -> bool:
-        """The check passes and its negative control fails: the mechanism carries the pattern."""
+        """The check passes and its negative control fails: the mechanism carries the pattern.
+
+        Not that the pattern is a finding: see :attr:`shows`."""
         return self.passed and self.control is not None and not self.control.passed
 
 
@@ -97,6 +118,11 @@ class Check:
         ``run_checks`` builds it once per set of overrides and passes it as ``data=``.
     out_of_sample
         True for a published pattern the model was not calibrated against (docs/MODEL.md 1.2).
+    shows
+        What a pass shows (:data:`SHOWS`): ``docking``, ``restated``, ``calibrated`` or
+        ``emerges``.
+    why
+        Why the check is of that kind, with the figures that show it.
     ablations
         Other mechanisms switched off one set at a time (label -> overrides), run at full size
         and reported beside the check, not judged: what else the pattern depends on.
@@ -111,5 +137,7 @@ class Check:
     control: Mapping[str, Any]
     data: str | None = None
     out_of_sample: bool = False
+    shows: Shows = "emerges"
+    why: str = ""
     ablations: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     notes: str = ""
