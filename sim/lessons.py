@@ -9,6 +9,7 @@ between ``+++`` lines, names the scenario and lists the "things to try" that set
     scenario = "overpromise_vs_honest"
     order = 2
     steps = 260
+    charts = ["customers", "trust", "retention"]
 
     [[try]]
     label = "Promise 60% more than you can deliver"
@@ -17,7 +18,9 @@ between ``+++`` lines, names the scenario and lists the "things to try" that set
 
 Each ``set`` is a dict of dotted scenario keys (as for ``cxsim run --set``); loading a lesson
 checks that every one applies to its scenario, so a button can never set a lever that does not
-exist. This module must never import the UI.
+exist. ``charts`` names the charts the Lessons page draws beside the text, from
+:data:`CHARTS` (the ones "How to use it" asks the learner to watch; default
+:data:`DEFAULT_CHARTS`). This module must never import the UI.
 """
 
 from __future__ import annotations
@@ -31,7 +34,34 @@ from sim.resources import resource_path
 from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.tomlfile import TomlError, parse_toml
 
-__all__ = ["SECTIONS", "Lesson", "LessonError", "Try", "lessons_dir", "load_lesson", "load_lessons"]
+__all__ = [
+    "CHARTS",
+    "DEFAULT_CHARTS",
+    "SECTIONS",
+    "Lesson",
+    "LessonError",
+    "Try",
+    "lessons_dir",
+    "load_lesson",
+    "load_lessons",
+]
+
+CHARTS = (
+    "customers",
+    "share",
+    "retention",
+    "nps",
+    "satisfaction",
+    "experience",
+    "trust",
+    "profit",
+    "word_of_mouth",
+)
+"""Charts a lesson can ask for: the Explore page's per-firm charts (``experience``: experience
+against expectation) and word of mouth (positive and negative messages a week)."""
+
+DEFAULT_CHARTS = ("customers", "trust", "retention")
+"""The charts of a lesson that names none."""
 
 SECTIONS = (
     "What is it",
@@ -71,6 +101,7 @@ class Lesson:
     sections: dict[str, str]
     tries: list[Try] = field(default_factory=list)
     path: Path | None = None
+    charts: tuple[str, ...] = DEFAULT_CHARTS
 
     def scenario_for(self, tried: Try | None = None) -> Scenario:
         """The lesson's scenario, with a thing to try applied if given."""
@@ -106,6 +137,11 @@ def load_lesson(path: str | Path) -> Lesson:
     for key, kind in (("title", str), ("scenario", str)):
         if not isinstance(meta.get(key), kind):
             raise LessonError(f"{path}: {key}: expected a string")
+    charts = meta.get("charts", list(DEFAULT_CHARTS))
+    if not isinstance(charts, list) or not charts or any(c not in CHARTS for c in charts):
+        raise LessonError(
+            f"{path}: charts: expected a list of names from {', '.join(CHARTS)}, got {charts!r}"
+        )
     body = text[match.end() :]
     sections = _split_sections(body)
     missing = [s for s in SECTIONS if s not in sections]
@@ -137,6 +173,7 @@ def load_lesson(path: str | Path) -> Lesson:
         sections=sections,
         tries=tries,
         path=path,
+        charts=tuple(charts),
     )
 
 

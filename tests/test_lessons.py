@@ -51,3 +51,19 @@ def test_bad_lessons_name_the_file_and_the_problem(tmp_path) -> None:
     bad.write_text("no front matter")
     with pytest.raises(LessonError, match="front matter"):
         load_lesson(bad)
+    bad.write_text(good.replace('charts = ["satisfaction"', 'charts = ["wom"'))
+    with pytest.raises(LessonError, match=r"bad\.md: charts: expected a list of names from"):
+        load_lesson(bad)
+
+
+def test_each_lesson_charts_what_it_asks_the_learner_to_watch() -> None:
+    """The Lessons page drew customers, trust and retention for every lesson, while lesson 5
+    asked for word of mouth and NPS and lesson 1 for satisfaction and expectation."""
+    by_slug = {lesson.slug: lesson for lesson in load_lessons()}
+    assert by_slug["05_word_of_mouth"].charts[:2] == ("word_of_mouth", "nps")
+    assert "experience" in by_slug["01_liquid_expectations"].charts
+    for lesson in by_slug.values():
+        watch = lesson.sections["How to use it"].lower()
+        for name in lesson.charts:
+            words = {"word_of_mouth": "word of mouth", "experience": "expect", "nps": "nps"}
+            assert words.get(name, name) in watch, (lesson.slug, name)

@@ -70,6 +70,45 @@ def test_opening_a_lesson_loads_its_scenario_and_a_try_sets_its_levers() -> None
     session.close()
 
 
+def test_every_chart_a_lesson_can_ask_for_draws_from_a_run() -> None:
+    from sim.lessons import CHARTS
+    from sim.ui.charts import firm_colours
+    from sim.ui.explore import firm_series
+    from sim.ui.lessons_page import lesson_chart
+
+    session = SessionState("baseline")
+    session.step(30)
+    series = firm_series(session.model.value)
+    for name in CHARTS:
+        option = lesson_chart(name, series, firm_colours(len(series.names)))
+        rows = option["dataset"]["source"]
+        assert len(rows) == 30 and len(option["series"]) >= len(series.names), name
+    wom = lesson_chart("word_of_mouth", series, firm_colours(len(series.names)))
+    assert any(v and v > 0 for row in wom["dataset"]["source"] for v in row[1:])
+    session.close()
+
+
+def test_play_stops_at_the_lessons_end_once() -> None:
+    """A learner pressed Play and found the market at year 43: Play now stops at the lesson's
+    steps, and goes on when pressed again."""
+    session = SessionState("baseline")
+    lessons = LessonsState(session)
+    assert lessons.open(PROMISES)
+    lesson = lessons.lesson
+    assert lesson is not None and session.stop_at == lesson.steps
+    session.render_interval.value = 38
+    session.playing.value = True
+    while session.playing.value and session.model.value.steps < 2 * lesson.steps:
+        session.step()
+    assert session.model.value.steps == lesson.steps and not session.playing.value
+    assert session.step() == 38  # from the lesson's end Play goes on
+    session.reset()
+    session.step(lesson.steps + 10)
+    assert session.model.value.steps == lesson.steps  # each run stops there once
+    assert session.load("baseline") and session.stop_at is None  # another market: no stop
+    session.close()
+
+
 def test_unknown_lesson_or_try_changes_nothing() -> None:
     session = SessionState("baseline")
     lessons = LessonsState(session)

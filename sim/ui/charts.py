@@ -45,6 +45,7 @@ __all__ = [
     "firm_line_option",
     "quarter_steps",
     "table_rows",
+    "word_of_mouth_option",
 ]
 
 FIRM_PALETTE = (
@@ -291,42 +292,82 @@ def experience_expectation_option(
     0-1 and weighted by what each customer cares about, on one axis: where a firm's dashed line
     is above its solid one, expectations are not met. One legend item per firm (it shows or
     hides both lines); the subtitle says which line is which, and so does the tooltip."""
-    colours = colours or firm_colours(len(series.names))
     rows = thin(len(series))
-    experience = series.values("experience")[rows]
-    expectation = series.values("expectation")[rows]
-    option = _base(
+    return _solid_dashed_option(
+        series,
         "Experience vs expectation",
         "0-1",
-        names=series.names,
-        subtitle="solid: experienced · dashed: expected",
+        (series.values("experience")[rows], series.values("expectation")[rows]),
+        ("experience", "expectation", "experienced", "expected"),
+        series.years[rows],
+        colours,
+        bounds=(0.0, 1.0),
+        decimals=3,
     )
-    option["dataset"] = {"source": _json_table([series.years[rows], *experience.T, *expectation.T])}
-    _y_axis(option, np.concatenate([experience.ravel(), expectation.ravel()]), bounds=(0.0, 1.0))
+
+
+WOM_WEEKS = 13
+"""Weeks over which the word-of-mouth chart averages each firm's messages."""
+
+
+def word_of_mouth_option(series: FirmSeries, colours: list[str] | None = None) -> dict[str, Any]:
+    """Messages about each firm a week, positive (solid) and negative (dashed), averaged over
+    the last :data:`WOM_WEEKS` weeks (a week's count of a small market jumps): the ratio of the
+    two is the positive:negative ratio of East, Hammond & Wright (docs/MODEL.md 7.6)."""
+
+    def smoothed(column: str) -> np.ndarray:
+        values = pd.DataFrame(series.values(column))
+        return values.rolling(WOM_WEEKS, min_periods=1).mean().to_numpy()
+
+    rows = thin(len(series))
+    return _solid_dashed_option(
+        series,
+        "Word of mouth a week",
+        "messages",
+        (smoothed("wom_positive")[rows], smoothed("wom_negative")[rows]),
+        ("positive", "negative", "positive", "negative"),
+        series.years[rows],
+        colours,
+        bounds=(0.0, np.inf),
+        decimals=1,
+    )
+
+
+def _solid_dashed_option(
+    series: FirmSeries,
+    title: str,
+    y_name: str,
+    lines: tuple[np.ndarray, np.ndarray],
+    words: tuple[str, str, str, str],
+    years: np.ndarray,
+    colours: list[str] | None,
+    bounds: tuple[float, float],
+    decimals: int,
+) -> dict[str, Any]:
+    """Two measures per firm on one axis, ``lines[0]`` solid and ``lines[1]`` dashed, one legend
+    item per firm; ``words``: the two measures' tooltip and subtitle words."""
+    colours = colours or firm_colours(len(series.names))
+    solid, dashed = lines
+    option = _base(
+        title, y_name, names=series.names, subtitle=f"solid: {words[2]} · dashed: {words[3]}"
+    )
+    option["dataset"] = {"source": _json_table([years, *solid.T, *dashed.T])}
+    _y_axis(option, np.concatenate([solid.ravel(), dashed.ravel()]), bounds=bounds)
     n = len(series.names)
     option["series"] = [
         {
             "type": "line",
             "name": name,
-            "encode": {"x": 0, "y": i + 1},
-            "showSymbol": len(experience) < 3,
+            "encode": {"x": 0, "y": offset + i + 1},
+            "showSymbol": len(values) < 3,
             "color": colours[i],
-            "lineStyle": {"width": 1.8},
+            "lineStyle": {"width": width, "type": style},
         }
-        for i, name in enumerate(series.names)
-    ] + [
-        {
-            "type": "line",
-            "name": name,
-            "encode": {"x": 0, "y": n + i + 1},
-            "showSymbol": len(expectation) < 3,
-            "color": colours[i],
-            "lineStyle": {"width": 1.4, "type": "dashed"},
-        }
+        for offset, values, width, style in ((0, solid, 1.8, "solid"), (n, dashed, 1.4, "dashed"))
         for i, name in enumerate(series.names)
     ]
     option["cx_axis_tooltip"] = axis_tooltip_hook(
-        [" · experience"] * n + [" · expectation"] * n, decimals=3
+        [f" · {words[0]}"] * n + [f" · {words[1]}"] * n, decimals=decimals
     )
     return option
 

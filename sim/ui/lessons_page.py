@@ -23,20 +23,34 @@ from typing import Any
 import markdown
 import solara
 
-from sim.lessons import SECTIONS, Lesson, LessonError, Try, load_lessons
+from sim.lessons import DEFAULT_CHARTS, SECTIONS, Lesson, LessonError, Try, load_lessons
 from sim.model import CustomerMarket
 from sim.scenario import ScenarioError
-from sim.ui.charts import EXPLORE_CHARTS, firm_colours, firm_line_option
+from sim.ui.charts import (
+    EXPLORE_CHARTS,
+    FirmSeries,
+    experience_expectation_option,
+    firm_colours,
+    firm_line_option,
+    word_of_mouth_option,
+)
 from sim.ui.echarts_widget import board_element
 from sim.ui.explore import firm_series, headline_html
 from sim.ui.fields import UI_MAX_CUSTOMERS
 from sim.ui.frames import use_frame
 from sim.ui.state import SessionState
 
-__all__ = ["LESSON_CHARTS", "LessonsPage", "LessonsState", "render_markdown", "try_summary"]
+__all__ = ["LessonsPage", "LessonsState", "lesson_chart", "render_markdown", "try_summary"]
 
-LESSON_CHARTS = ("customers", "trust", "retention")
-"""The measures charted beside a lesson (names of :data:`sim.ui.charts.EXPLORE_CHARTS`)."""
+
+def lesson_chart(name: str, series: FirmSeries, colours: list[str]) -> dict[str, Any]:
+    """The option of a chart a lesson asks for (a name of :data:`sim.lessons.CHARTS`)."""
+    if name == "experience":
+        return experience_expectation_option(series, colours)
+    if name == "word_of_mouth":
+        return word_of_mouth_option(series, colours)
+    return firm_line_option(series, colours=colours, **EXPLORE_CHARTS[name])
+
 
 LESSONS_CSS = """
 .cx-lesson-picks { display: flex; flex-wrap: wrap; gap: 6px; margin: 4px 0 10px 0; }
@@ -186,6 +200,7 @@ class LessonsState:
             session.firm.value = 0
             session.loaded = scenario
             session.set_scenario(scenario)
+            session.stop_at = lesson.steps
             self.tried.value = tried.label if tried else None
 
         what = f"the lesson {lesson.title!r}" + (f" ({tried.label})" if tried else "")
@@ -194,8 +209,10 @@ class LessonsState:
 
 
 @solara.component
-def LessonLive(session: SessionState, model: CustomerMarket) -> None:
-    """Headline and the lesson's charts of the running model, redrawn every frame."""
+def LessonLive(
+    session: SessionState, model: CustomerMarket, charts: tuple[str, ...] = DEFAULT_CHARTS
+) -> None:
+    """Headline and the lesson's ``charts`` of the running model, redrawn every frame."""
     use_frame(session)
 
     def read() -> tuple[dict, int, Any]:
@@ -209,12 +226,7 @@ def LessonLive(session: SessionState, model: CustomerMarket) -> None:
         solara.Info("Step 0: press Step or ▶ Play in the sidebar to run the lesson's market.")
         return
     colours = firm_colours(len(series.names))
-    board_element(
-        [
-            (name, firm_line_option(series, colours=colours, **EXPLORE_CHARTS[name]), 260, False)
-            for name in LESSON_CHARTS
-        ]
-    )
+    board_element([(name, lesson_chart(name, series, colours), 260, False) for name in charts])
 
 
 @solara.component
@@ -258,8 +270,9 @@ def _status_html(lesson: Lesson, tried: Try | None) -> str:
         f'data-try="{html.escape(tried.label if tried else "")}">'
         f"<b>{html.escape(lesson.title)}</b> · scenario <code>{html.escape(lesson.scenario)}"
         f'</code> · {what}<br>set: <code class="cx-lesson-set">'
-        f"{html.escape(try_summary(tried))}</code> · restarted at step 0; run to step "
-        f"{lesson.steps:,} ({lesson.steps / 52:.0f} years) to see the lesson.</div>"
+        f"{html.escape(try_summary(tried))}</code> · restarted at step 0; ▶ Play stops at "
+        f"step {lesson.steps:,} ({lesson.steps / 52:.0f} years), the lesson's end (Play again "
+        "goes on).</div>"
     )
 
 
@@ -299,4 +312,4 @@ def LessonsPage(lessons: LessonsState) -> None:
             LessonText(lessons, current)
         with solara.Div(classes=["cx-lesson-live"]):
             solara.HTML(tag="div", unsafe_innerHTML=_status_html(current, tried))
-            LessonLive(session, session.model.value)
+            LessonLive(session, session.model.value, current.charts)

@@ -150,6 +150,9 @@ class SessionState:
         Keyword arguments that re-create the model (Reset uses them).
     playing
         Whether the play loop runs.
+    stop_at
+        The step where playing stops once per run (a lesson's end), or None; Play from there
+        goes on. Loading a scenario clears it.
     running
         False once the market has ended (every firm left): Play and Step are off.
     play_interval, render_interval
@@ -192,6 +195,7 @@ class SessionState:
         self.step_seconds = 0.0
         self.frame_seconds = 0.0
         self.playing = solara.reactive(False)
+        self.stop_at: int | None = None
         self.running = solara.reactive(True)
         self.play_interval = solara.reactive(20)
         self.render_interval = solara.reactive(1)
@@ -316,6 +320,7 @@ class SessionState:
         self.customer.value = None
         self.firm.value = 0
         self.loaded = scenario
+        self.stop_at = None
         self.set_scenario(scenario)
         return True
 
@@ -364,6 +369,8 @@ class SessionState:
         try:
             with self.lock:
                 model = self.model.value
+                if self.stop_at is not None and model.steps < self.stop_at:
+                    n = min(n, self.stop_at - model.steps)
                 started = time.perf_counter()
                 while done < n and model.running:
                     model.step()
@@ -371,6 +378,8 @@ class SessionState:
                 self.step_seconds = time.perf_counter() - started
                 if not model.running:
                     self.running.value = False
+                if done and model.steps == self.stop_at:
+                    self.playing.value = False  # the lesson's end: Play again goes on
         except Exception as e:  # shown in the sidebar; the session stays usable
             self.playing.value = False
             self.run_error.value = f"the model failed at step {self.model.value.steps}: {e}"
