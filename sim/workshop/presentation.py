@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 CSS = """
-.cx-ws { max-width: 1100px; }
+.cx-ws { max-width: 1500px; }  /* a projector (1920 wide) gets wider charts */
 .cx-ws-cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr));
   gap: 14px; }
 .cx-ws-code { font-size: 34px; font-weight: 700; letter-spacing: 0.12em; color: #1a73e8; }
@@ -224,7 +224,7 @@ def debrief_options(
                     "grid": {
                         "left": 10,
                         "right": 22,
-                        "top": 60,
+                        "top": 76,  # the y axis's name sits above it, under the legend
                         "bottom": 28,
                         "containLabel": True,
                     },
