@@ -299,9 +299,12 @@ class CustomerMarket(mesa.Model):
         tp = self.params.trust
         anchor = self.params.expectations.join_anchor
         cs.trust[:] = tp.initial  # no one has learned anything of any firm yet
+        # the industry norm: what the firms present promise, or, with promises raising no bar
+        # (mechanisms.promise_expectations off), what they can deliver
+        said = fs.promise if self.params.mechanisms.promise_expectations else fs.capability
         for m, firms in enumerate(self.industry_firms):
             present = firms[fs.entry_step[firms] <= 0]
-            norm = fs.promise[present].mean(axis=0) if len(present) else fs.promise[firms].mean(0)
+            norm = said[present].mean(axis=0) if len(present) else said[firms].mean(0)
             cs.expectation[m] = norm
             for f in present:
                 target = round(self.scenario.firms[f].initial_share * self.n_customers)

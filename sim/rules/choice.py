@@ -66,18 +66,22 @@ def expected_quality(
     review_part: float,
     review_weight: float,
     own: float,
+    a_p: float,
     p: Any,
 ) -> float:
     """``Ehat``: the quality a customer expects of a firm on one attribute: the firm's promise
-    weighted by its credibility to the customer (its ``trust`` in the firm's word blended with
-    the firm's ``public`` credibility), the reviews (``review_part = a_r o R``, ``review_weight
-    = a_r o``) and its ``own`` expectation (``p``: the constants ``choice_a_p``, ``choice_a_x``,
-    ``rho_choice``, ``credibility_on``)."""
+    weighted by ``a_p`` and by its credibility to the customer (its ``trust`` in the firm's
+    word blended with the firm's ``public`` credibility), the reviews (``review_part = a_r o
+    R``, ``review_weight = a_r o``) and its ``own`` expectation (``p``: the constants
+    ``choice_a_x``, ``rho_choice``, ``credibility_on``). ``a_p`` is ``choice_a_p`` where the
+    quality decides a choice (switch ``promise_choice``) and ``join_a_p`` where it moves a
+    joining customer's bar (switch ``promise_expectations``: a promise raises the bar only
+    through that channel)."""
     credible = 1.0
     if p.credibility_on:
         t = np.float64(trust)
         credible = t + (np.float64(public) - t) * p.rho_choice
-    w_promise = np.float64(p.choice_a_p) * credible
+    w_promise = np.float64(a_p) * credible
     a_x = np.float64(p.choice_a_x)
     total = w_promise * promise + review_part + a_x * np.float64(own)
     weight = w_promise + review_weight + a_x
@@ -129,6 +133,7 @@ def firm_utility(
             review_part[f, k],
             review_weight[f],
             expectation[m, i, k],
+            p.choice_a_p,
             p,
         )
         quality += np.float64(weights[i, k]) * e_hat
@@ -165,7 +170,14 @@ def join(
     for k in range(expectation.shape[2]):
         e = expectation[m, i, k]
         e_hat = expected_quality(
-            trust[f, i], public[f], promise[f, k], review_part[f, k], review_weight[f], e, p
+            trust[f, i],
+            public[f],
+            promise[f, k],
+            review_part[f, k],
+            review_weight[f],
+            e,
+            p.join_a_p,
+            p,
         )
         expectation[m, i, k] = as_type_of(np.float64(e) + p.join_anchor * (e_hat - e), e)
     supplier[m, i] = f
@@ -192,7 +204,8 @@ def qualities(
     p: Any,
     out: np.ndarray,
 ) -> None:
-    """``out[j, k]``: :func:`expected_quality` of firm ``f`` for customer ``rows[j]``, whose
+    """``out[j, k]``: :func:`expected_quality` of firm ``f`` for customer ``rows[j]`` as it
+    moves a joining customer's bar (``join_a_p``: the customers a firm starts with), whose
     expectations in the firm's industry are ``expectation[rows[j]]`` (``[N, K]``) and whose
     trust in the firm is ``trust[rows[j]]`` (``[N]``).
 
@@ -210,6 +223,7 @@ def qualities(
                 review_part[f, k],
                 review_weight[f],
                 expectation[i, k],
+                p.join_a_p,
                 p,
             )
 
@@ -258,6 +272,7 @@ def constants(P: StackedParams, steps_per_year: int) -> dict[str, tuple[np.ndarr
     prm, on = P.expectations, P.mechanisms
     return {
         "choice_a_p": (np.where(on.promise_choice, prm.weight_promise, 0.0), "w"),
+        "join_a_p": (np.where(on.promise_expectations, prm.weight_promise, 0.0), "w"),
         "choice_a_x": (prm.weight_experience, "w"),
         "quality": (P.switching.quality, "w"),
         "attitude": (P.switching.attitude, "w"),

@@ -482,11 +482,14 @@ class Customer(mesa.Agent):
 
     # -- 7 switching ----------------------------------------------------------------------------
 
-    def expected_quality(self, m: int, f: int) -> list[float]:
-        """The quality this customer expects of firm f, per attribute (docs/MODEL.md 7.7)."""
+    def expected_quality(self, m: int, f: int, joining: bool = False) -> list[float]:
+        """The quality this customer expects of firm f, per attribute (docs/MODEL.md 7.7): as
+        it chooses (the promise switched by promise_choice) or, ``joining``, as it moves its
+        bar (switched by promise_expectations)."""
         mk, prm, on = self.model, self.model.prm.expectations, self.model.on
         firm = mk.firm_list[f]
-        a_pc = (prm.weight_promise if on.promise_choice else 0.0) * self.credibility(f)
+        switch = on.promise_expectations if joining else on.promise_choice
+        a_pc = (prm.weight_promise if switch else 0.0) * self.credibility(f)
         a_r = prm.weight_reviews * firm.reviewed()
         reviews = firm.review_means()
         own = self.rel[m].expectation
@@ -562,7 +565,7 @@ class Customer(mesa.Agent):
 
     def begin(self, m: int, f: int) -> None:
         mk, r = self.model, self.rel[m]
-        quality = self.expected_quality(m, f)  # what it was chosen on
+        quality = self.expected_quality(m, f, joining=True)  # what it was chosen on
         r.supplier, r.joined, r.tenure = f, mk.steps, 0
         r.commitment = mk.prm.trust.commitment_initial
         r.satisfaction, r.complaints, r.answered, r.since_recovery, r.failed = (

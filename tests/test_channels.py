@@ -1,0 +1,89 @@
+"""A switch removes its whole channel (docs/MODEL.md 4.12): nothing of the effect leaks through
+another rule while the switch is off.
+
+A review of the rules against MODEL.md (5 December 2026) found ``promise_expectations`` off
+still letting a promise raise the bar: a joining customer's bar moved toward the quality it
+expected of the firm, promise included (weighted as in choice), and the starting bar was the
+mean promise of the firms present.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sim
+from sim.rules import choice
+
+OFF = {"mechanisms.promise_expectations": False}
+
+
+def _qualities(model: sim.CustomerMarket, promise: np.ndarray) -> np.ndarray:
+    """What every customer of industry 0 would move its bar toward on joining firm 1."""
+    batch, b = model.batch, 0
+    terms = choice.terms(batch)
+    promises = terms.promise[b].copy()
+    promises[1] = promise
+    rows = np.arange(model.n_customers)
+    out = np.empty((len(rows), len(model.attributes)))
+    choice.qualities(
+        rows,
+        1,
+        model.customer_state.expectation[0],
+        model.customer_state.trust[1],
+        promises,
+        terms.review_part[b],
+        terms.review_weight[b],
+        terms.public[b],
+        batch.consts[b],
+        out,
+    )
+    return out
+
+
+@pytest.mark.parametrize("switch", [True, False])
+def test_a_joining_customers_bar_holds_the_promise_only_through_its_switch(switch: bool) -> None:
+    model = sim.CustomerMarket(
+        "overpromise_vs_honest",
+        overrides={"mechanisms.promise_expectations": switch, "market.customers": 300},
+    )
+    low = _qualities(model, np.full(len(model.attributes), 0.5))
+    high = _qualities(model, np.full(len(model.attributes), 1.0))
+    if switch:
+        assert (high > low + 1e-6).all()  # a bolder promise raises the bar a joiner takes on
+    else:
+        np.testing.assert_array_equal(high, low)  # promises raise no bar
+
+
+def test_the_starting_bar_is_the_promise_only_through_its_switch() -> None:
+    on = sim.CustomerMarket("overpromise_vs_honest", overrides={"market.customers": 300})
+    off = sim.CustomerMarket("overpromise_vs_honest", overrides={**OFF, "market.customers": 300})
+    promise, capability = on.firm_state.promise.mean(axis=0), on.firm_state.capability.mean(axis=0)
+    assert (promise > capability + 0.01).all()  # Big Promises promises 30% more
+    unserved_on = on.customer_state.supplier[0] < 0
+    unserved_off = off.customer_state.supplier[0] < 0
+    start_on = on.customer_state.expectation[0][unserved_on]
+    start_off = off.customer_state.expectation[0][unserved_off]
+    np.testing.assert_allclose(start_on, np.broadcast_to(promise, start_on.shape), atol=1e-6)
+    np.testing.assert_allclose(start_off, np.broadcast_to(capability, start_off.shape), atol=1e-6)
+
+
+def test_with_the_switch_off_the_over_promisers_joiners_take_on_no_higher_bar() -> None:
+    """Over a year with promise_expectations off, customers who joined the over-promiser and
+    those who joined the honest firm moved their bars alike at joining (the review measured
+    +0.006 against -0.013 before)."""
+    model = sim.CustomerMarket(
+        "overpromise_vs_honest", overrides={**OFF, "market.customers": 1000}, rng=11
+    )
+    cs = model.customer_state
+    jumps: dict[int, list[float]] = {0: [], 1: []}
+    for _ in range(52):
+        before_supplier = cs.supplier[0].copy()
+        before = cs.expectation[0].mean(axis=1).copy()
+        model.step()
+        joined = (cs.joined[0] == model.steps) & (before_supplier != cs.supplier[0])
+        for f in (0, 1):
+            rows = joined & (cs.supplier[0] == f)
+            jumps[f] += list(cs.expectation[0][rows].mean(axis=1) - before[rows])
+    assert min(len(jumps[0]), len(jumps[1])) > 30
+    assert abs(np.mean(jumps[1]) - np.mean(jumps[0])) < 0.004
