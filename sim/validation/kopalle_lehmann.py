@@ -33,8 +33,8 @@ then pays. Condition (i) does not hold. In every setting tried the over-promiser
 with reliance, or is flat, never falls: what a promise wins in choice scales with reliance, but
 what it costs hardly does. The cost Kopalle & Lehmann's model rests on, the disappointment of an
 expectation the promise raised (which scales with reliance), is smaller in the model than the
-trials the promise wins: switching ``promise_expectations`` off moves the ten-year shares at
-capability 0.7 and 0.9 by at most 0.04. The cost is carried by trust (a broken promise cuts
+trials the promise wins: switching ``promise_expectations`` off raises the ten-year shares at
+capability 0.7 and 0.9 by at most 0.10. The cost is carried by trust (a broken promise cuts
 trust by the shortfall against the promise itself, and trust enters the churn hazard), which
 does not depend on reliance. Where trust costs little (``trust_promises`` off,
 ``trust.tolerance`` at the top of its range) the over-promiser wins most where reliance is

@@ -334,7 +334,10 @@ class Workshop:
         with self._lock:
             room = self._room(code)
             if room.phase != "lobby":
-                raise WorkshopError("the game has started: joining is closed")
+                raise WorkshopError(
+                    "the game has started: joining is closed (lost your token? the facilitator "
+                    "can give you a new one)"
+                )
             if len(room.participants) >= room.seats:
                 raise WorkshopError(f"the room is full ({room.seats} seats)")
             if any(p.name.casefold() == clean.casefold() for p in room.participants):
