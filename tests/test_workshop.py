@@ -14,6 +14,7 @@ import pytest
 from sim.metrics import margins
 from sim.model import CustomerMarket
 from sim.workshop import DEFAULT_CHOICE, AccessDenied, Workshop, WorkshopError, WorkshopStrategy
+from sim.workshop.presentation import choices_html
 from sim.workshop.retention import retention_estimates
 from sim.workshop.room import CODE_ALPHABET, CODE_LENGTH, market_scenario
 
@@ -280,16 +281,19 @@ def test_participant_cannot_act_on_another_firm(shop: Workshop) -> None:
 @pytest.mark.parametrize(
     "levers, message",
     [
-        ({"promise_level": 5}, "promise_level"),
-        ({"promise_level": "lots"}, "promise_level"),
-        ({"promise_level": math.nan}, "promise_level"),
-        ({"marketing": -0.1}, "marketing"),
-        ({"focus": "price gouging"}, "focus"),
-        ({"disclose": "yes"}, "disclose"),
-        ({"capacity_share": 0.7}, "capacity_share"),
-        ({"capacity_share": -0.1}, "capacity_share"),
-        ({"capacity_share": "more"}, "capacity_share"),
-        ({"inflation": 0.3}, "inflation"),
+        ({"promise_level": 5}, "^promise level: expected a number from -0.5 to 1, got 5$"),
+        (
+            {"promise_level": "lots"},
+            "^promise level: expected a number from -0.5 to 1, got 'lots'$",
+        ),
+        ({"promise_level": math.nan}, "^promise level: expected a number from -0.5 to 1, got nan$"),
+        ({"marketing": -0.1}, "^marketing: expected a number from 0 to 1, got -0.1$"),
+        ({"focus": "price gouging"}, "^focus: expected one of"),
+        ({"disclose": "yes"}, "^disclose: expected yes or no, got 'yes'$"),
+        ({"capacity_share": 0.7}, "^capacity share: expected a number from 0 to 0.6, got 0.7$"),
+        ({"capacity_share": -0.1}, "^capacity share: expected a number from 0 to 0.6, got -0.1$"),
+        ({"capacity_share": "more"}, "^capacity share: expected a number from 0 to 0.6"),
+        ({"inflation": 0.3}, "^inflation: not a lever"),
     ],
 )
 def test_levers_are_validated(shop: Workshop, levers: dict, message: str) -> None:
@@ -623,7 +627,7 @@ def test_capacity_share_splits_the_investment_budget() -> None:
 
 
 def test_own_history_is_the_participants_firm_only(shop: Workshop) -> None:
-    code, _, tokens = _played(shop, rounds=3)  # two of three rounds played
+    code, key, tokens = _played(shop, rounds=3)  # two of three rounds played
     with pytest.raises(AccessDenied):
         shop.own_history(code, "not a token")
     for firm, token in enumerate(tokens):
@@ -640,6 +644,7 @@ def test_own_history_is_the_participants_firm_only(shop: Workshop) -> None:
             assert rnd["choice"] == {
                 "firm": firm,
                 "name": row["name"],
+                "acted": firm in shop.room(code).submitted[rnd["round"]],
                 **shop.room(code).choices[rnd["round"]][firm].model_dump(),
             }
             i = own["weeks"].index(rnd["end_week"])
@@ -656,6 +661,12 @@ def test_own_history_is_the_participants_firm_only(shop: Workshop) -> None:
         assert all(p.name not in text for p in others)
         assert all(c["firm"] == firm for c in (r["choice"] for r in own["rounds"]))
         assert all(r["result"]["firm"] == firm for r in own["rounds"])
+    acted = {
+        r["round"]: [c["acted"] for c in r["choices"]] for r in shop.debrief(code, key)["rounds"]
+    }
+    assert acted == {1: [True, False, True], 2: [False, True, False]}
+    html = choices_html(shop.debrief(code, key))  # who kept its last choices is marked "kept"
+    assert html.count('data-acted="false"') == 3 and html.count("kept: ") == 3
 
 
 def test_own_charts_show_only_the_participants_firm(shop: Workshop) -> None:

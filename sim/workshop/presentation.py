@@ -37,6 +37,8 @@ CSS = """
 .cx-ws-secret { font-family: monospace; font-size: 13px; background: #f1f3f4; padding: 2px 6px;
   border-radius: 3px; word-break: break-all; }
 .cx-ws-table { border-collapse: collapse; font-size: 14px; margin: 6px 0 14px 0; }
+.cx-ws-board, .cx-ws-choices { display: block; overflow-x: auto; max-width: 100%; }
+.cx-ws-kept { color: #80868b; font-style: italic; }
 .cx-ws-table th, .cx-ws-table td { border-bottom: 1px solid #e0e0e0; padding: 5px 12px;
   text-align: right; white-space: nowrap; }
 .cx-ws-table th:nth-child(-n+2), .cx-ws-table td:nth-child(-n+2) { text-align: left; }
@@ -269,7 +271,8 @@ def own_options(own: dict[str, Any], firm_count: int = 1) -> list[tuple[str, dic
 
 
 def choices_html(debrief: dict[str, Any]) -> str:
-    """Per round (a row), each firm's choices and customers at the round's end (a column)."""
+    """Per round (a row), each firm's choices and customers at the round's end (a column);
+    "kept:" marks a firm whose participant did not act that round (its last choices ran)."""
     head = "".join(f"<th>{html.escape(f['name'])}</th>" for f in debrief["firms"])
     body = []
     for r in debrief["rounds"]:
@@ -278,7 +281,11 @@ def choices_html(debrief: dict[str, Any]) -> str:
         for c in r["choices"]:
             res = results.get(c["firm"])
             after = "" if res is None else f"<br><b>{res['customers']:,.0f}</b> customers"
-            cells.append(f'<td data-firm="{c["firm"]}">{html.escape(choice_text(c))}{after}</td>')
+            kept = "" if c.get("acted", True) else '<span class="cx-ws-kept">kept: </span>'
+            cells.append(
+                f'<td data-firm="{c["firm"]}" data-acted="{str(c.get("acted", True)).lower()}">'
+                f"{kept}{html.escape(choice_text(c))}{after}</td>"
+            )
         body.append(
             f'<tr data-round="{r["round"]}"><td>R{r["round"]}<br>weeks '
             f"{r['end_week'] - debrief['weeks_per_round'] + 1}-{r['end_week']}</td>"

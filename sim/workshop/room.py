@@ -29,9 +29,6 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
-from sim.model import CustomerMarket
 from sim.scenario import ScenarioError, load_scenario
 from sim.strategies import StrategyError
 from sim.workshop.market import (
@@ -40,6 +37,7 @@ from sim.workshop.market import (
     LEADERBOARD_COLUMNS,
     Choice,
     WorkshopStrategy,
+    choice_problem,
     market_scenario,
     round_results,
     run_round,
@@ -53,6 +51,7 @@ from sim.workshop.state import (
     Participant,
     Room,
     WorkshopError,
+    check_settings,
     clean_code,
     clean_name,
     hash_secret,
@@ -141,15 +140,7 @@ class Workshop:
         WorkshopError
             An out-of-range setting or a base scenario that does not load.
         """
-        checks = (
-            ("weeks", weeks, 1, 104),
-            ("rounds", rounds, 1, 50),
-            ("seats", seats, 1, 40),
-            ("customers", customers, 100, 20_000),
-        )
-        for name, value, low, high in checks:
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise WorkshopError(f"{name}: expected a whole number {low}-{high}, got {value!r}")
+        check_settings(weeks=weeks, rounds=rounds, seats=seats, customers=customers)
         try:
             base = load_scenario(scenario)
             market_scenario(scenario, ["probe"], customers, base.seed, weeks * rounds)
@@ -209,7 +200,7 @@ class Workshop:
             if not room.participants:
                 raise WorkshopError("nobody has joined yet")
             if room.model is None:
-                room.model = self._build_market(room)
+                room.model = room_market(room)
             room.round += 1
             room.phase = "open"
             room.choices.setdefault(room.round, {})
@@ -538,9 +529,13 @@ class Workshop:
                 (r, dict(room.choices[r]), list(room.results[r]), leaderboard_rows(room, r))
                 for r in closed
             ]
-            model = self._build_market(room) if closed else None
+            model = room_market(room) if closed else None
             weeks_per_round = room.weeks
+            acted = {r: set(room.submitted.get(r, set())) for r in closed}
         out = replay_rounds(room.code, model, played, names, weeks_per_round)
+        for entry in out["rounds"]:  # who chose in each round, and who kept its last choices
+            for c in entry["choices"]:
+                c["acted"] = c["firm"] in acted[entry["round"]]
         with self._lock:
             self._debriefs[cache_key] = out
         return out
@@ -584,12 +579,10 @@ class Workshop:
         raise AccessDenied("unknown participant token for this room")
 
     def _validate(self, room: Room, data: dict[str, Any]) -> Choice:
-        try:
-            choice = Choice.model_validate(data)
-        except ValidationError as err:
-            e = err.errors()[0]
-            where = ".".join(str(x) for x in e["loc"]) or "choice"
-            raise WorkshopError(f"{where}: {e['msg']} (got {e.get('input')!r})") from None
+        problem = choice_problem(data)  # in the room form's words, for a script as for the page
+        if problem:
+            raise WorkshopError(problem)
+        choice = Choice.model_validate(data)
         allowed = [BALANCED, *room.attributes]
         if choice.focus not in allowed:
             raise WorkshopError(f"focus: expected one of {allowed}, got {choice.focus!r}")
@@ -606,9 +599,6 @@ class Workshop:
         return {
             p.firm: pending.get(p.firm) or room.last_choice(p.firm, r) for p in room.participants
         }
-
-    def _build_market(self, room: Room) -> CustomerMarket:
-        return room_market(room)
 
     def _play(self, room: Room, final: dict[int, Choice]) -> list[dict[str, Any]]:
         """Run one round of the room's market with ``final`` choices; return its result rows."""

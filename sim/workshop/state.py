@@ -25,10 +25,12 @@ __all__ = [
     "CODE_LENGTH",
     "MAX_NAME",
     "PHASES",
+    "SETTINGS",
     "AccessDenied",
     "Participant",
     "Room",
     "WorkshopError",
+    "check_settings",
     "clean_code",
     "clean_name",
     "hash_secret",
@@ -80,6 +82,19 @@ def clean_name(name: Any) -> str:
     if any(unicodedata.category(c).startswith("C") for c in text):
         raise WorkshopError("name: control characters are not allowed")
     return text
+
+
+SETTINGS = {"weeks": (1, 104), "rounds": (1, 50), "seats": (1, 40), "customers": (100, 20_000)}
+"""A room's settings and the whole numbers each may be."""
+
+
+def check_settings(**settings: Any) -> None:
+    """:class:`WorkshopError` naming the first setting of :data:`SETTINGS` that is not one of its
+    whole numbers (``rounds: expected a whole number 1-50, got 'abc'``)."""
+    for name, value in settings.items():
+        low, high = SETTINGS[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise WorkshopError(f"{name}: expected a whole number {low}-{high}, got {value!r}")
 
 
 def clean_code(code: Any) -> str:
