@@ -39,7 +39,19 @@ from sim.metrics import clv, lost_from_start
 __all__ = ["PRIOR_WEEKS", "lifetime_values", "retention_estimates"]
 
 PRIOR_WEEKS = 13
-"""Weeks of an average firm's customer base that the market's churn rate weighs as."""
+"""Weeks of an average firm's customer base that the prior (what its customers say) weighs as,
+and the weeks played before there is any estimate."""
+
+COLUMNS = (
+    "customers",
+    "acquired",
+    "switched_in",
+    "churned",
+    "active",
+    "intention_to_stay",
+    "retention_annual",
+)
+"""The ``firm_metrics()`` columns the estimate reads."""
 
 
 def retention_estimates(df: pd.DataFrame, steps_per_year: int) -> np.ndarray:
@@ -49,10 +61,11 @@ def retention_estimates(df: pd.DataFrame, steps_per_year: int) -> np.ndarray:
     there is no estimate (fewer than :data:`PRIOR_WEEKS` steps played, or a firm closed a
     year ago or more).
     """
-    churned = _wide(df, "churned")
-    active = _wide(df, "active").astype(bool)
+    wide = df.pivot(index="step", columns="firm", values=list(COLUMNS)).sort_index()
+    col = {name: wide[name].to_numpy(float) for name in COLUMNS}  # [steps, firms] each
+    churned, active = col["churned"], col["active"].astype(bool)
     # the customers at the start of each step: at its end, less those won, plus those lost
-    exposed = _wide(df, "customers") - _wide(df, "acquired") - _wide(df, "switched_in") + churned
+    exposed = col["customers"] - col["acquired"] - col["switched_in"] + churned
     left = lost_from_start(churned, exposed)
     window = max(1, int(steps_per_year))
     left_sum, exposed_sum = _trailing(left, window), _trailing(exposed, window)
@@ -61,11 +74,11 @@ def retention_estimates(df: pd.DataFrame, steps_per_year: int) -> np.ndarray:
     firms = np.maximum(active.sum(axis=1, keepdims=True), 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         market_rate = (left_sum * active).sum(axis=1, keepdims=True) / market_exposed
-        said = 1.0 - _wide(df, "intention_to_stay") ** (1.0 / (5 * steps_per_year))
+        said = 1.0 - col["intention_to_stay"] ** (1.0 / (5 * steps_per_year))
         prior = np.where(np.isnan(said), market_rate, said)
         k = PRIOR_WEEKS * market_exposed / weeks / firms
         rate = (left_sum + k * prior) / (exposed_sum + k)
-    out = np.where(active, (1.0 - rate) ** steps_per_year, _wide(df, "retention_annual"))
+    out = np.where(active, (1.0 - rate) ** steps_per_year, col["retention_annual"])
     out[: PRIOR_WEEKS - 1] = np.nan
     return out
 
@@ -76,11 +89,6 @@ def lifetime_values(
     """``[F]`` lifetime value of a customer of each firm at ``retention`` (NaN: none)."""
     ok = active & ~np.isnan(retention)
     return np.where(ok, clv(margin, np.nan_to_num(retention), discount), np.nan)
-
-
-def _wide(df: pd.DataFrame, column: str) -> np.ndarray:
-    """``[steps, firms]`` values of ``column``, steps in order."""
-    return df.pivot(index="step", columns="firm", values=column).sort_index().to_numpy(float)
 
 
 def _trailing(values: np.ndarray, window: int) -> np.ndarray:
