@@ -322,8 +322,9 @@ def block(start, nb, first, K, keys, p, sums, bounds, recording, state, flat, fi
             per[EFFECT][j] = effect
             per[EXTRAS][j] = extras[f]
             per[BONUS][j] = commit_bonus[f]
+            row = f + region[i] * width
             for k in range(K):
-                pr[j * K + k] = promise[f, k]
+                pr[j * K + k] = promise[m, row, k]
                 rv[j * K + k] = review_part[f, k]
         o = (m * n + start) * K
         args = (

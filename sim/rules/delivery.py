@@ -80,6 +80,18 @@ def reference_prices(batch: MarketBatch) -> np.ndarray:
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
+def value_from_price(batch: MarketBatch) -> np.ndarray:
+    """``[B, M, R, F]``: what firm f's price adds to the value its customers in region r of
+    industry m perceive, ``price_sensitivity * (ref_price - price(f)) / ref_price`` (NaN where no
+    firm of the industry is visible; the switch ``price_value`` is the caller's)."""
+    fs, P = batch.firm_state, batch.params
+    ref = reference_prices(batch)[:, :, :, None]  # [B, R, M, 1]
+    sens = P.delivery.price_sensitivity[:, :, None, None]
+    price = fs.price[:, None, None, :]  # [B, 1, 1, F]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (sens * (ref - price) / ref).transpose(0, 2, 1, 3)
+
+
 def expected_experience(batch: MarketBatch, load: np.ndarray) -> np.ndarray:
     """``[B, M, R, F + 1, K]``: the experience each firm's customers in region r of industry m
     can expect before noise and failures, ``Q * load``, the value attribute perceived from the
@@ -90,12 +102,7 @@ def expected_experience(batch: MarketBatch, load: np.ndarray) -> np.ndarray:
     out[:, :, :, : batch.F] = (fs.capability * load[:, :, None])[:, None, None]
     kv = batch.price_index
     if kv >= 0:
-        ref = reference_prices(batch)[:, :, :, None]  # [B, R, M, 1]
-        sens = P.delivery.price_sensitivity[:, :, None, None]
-        price = fs.price[:, None, None, :]  # [B, 1, 1, F]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            value = fs.capability[:, None, None, :, kv] + sens * (ref - price) / ref
-        value = value.transpose(0, 2, 1, 3)  # [B, M, R, F]
+        value = fs.capability[:, None, None, :, kv] + value_from_price(batch)  # [B, M, R, F]
         on = P.mechanisms.price_value[:, :, None, None]
         out[:, :, :, : batch.F, kv] = np.where(on, value, out[:, :, :, : batch.F, kv])
     return out

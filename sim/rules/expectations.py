@@ -15,7 +15,17 @@ faster up than down::
                 / (a_p c + a_r o[f] + a_x + a_b * cross + a_w * has_heard)  +  standard
     E        += (rate_up if target > E else rate_down) * (target - E)
 
-A promise is weighted by the firm's credibility ``c``: the customer's trust in the firm's word
+``P[f]`` is the promise as the customer holds the firm to it (:func:`held_promise`): what the
+firm promised, with the value attribute read at the firm's announced price, the price term of
+the value the customer perceives (sim.rules.delivery, ``price_value``)::
+
+    P[f, value] = clip(promise[f, value]
+                       + price_sensitivity * (ref_price - price(f)) / ref_price, 0, 1)
+
+A firm that charges more than its rivals promises, and delivers, less value for the money; its
+customers neither expect the value of a cheaper firm from it nor count its price as a broken
+promise (sim.rules.trust judges kept promises against the same ``P``). A promise is weighted by
+the firm's credibility ``c``: the customer's trust in the firm's word
 ``T[f]`` (sim.rules.trust: learned from its own experience and word of mouth), blended with the
 firm's public credibility ``Tpub[f]`` (the mean trust in its reviews, :func:`public_credibility`)
 by ``rho = reviews.weight_credibility`` (Erdem & Keane 1996; Erdem & Swait 1998: claims count as
@@ -45,6 +55,7 @@ import numpy as np
 
 from sim.jit import ZERO, rule
 from sim.params.stacked import StackedParams
+from sim.rules import delivery
 from sim.state import BatchScratch
 from sim.timebase import weekly_rate_to_step
 
@@ -138,6 +149,25 @@ def review_means(batch: MarketBatch) -> np.ndarray:
         return np.where(w > 1e-9, fs.review_attr / np.maximum(w, 1e-12), 0.0)
 
 
+def held_promise(batch: MarketBatch) -> np.ndarray:
+    """``[B, M, R * (F + 1), K]``: the promise each firm's customers in region r of industry m
+    hold it to, row ``f + r * (F + 1)`` (the rows of sim.rules.delivery's experience tables;
+    the last firm row of a region, for no supplier, 0): the firm's promise, with the value
+    attribute read at its price, ``promise + price_sensitivity * (ref_price - price) /
+    ref_price`` clipped to 0..1, with ``price_value`` on (the promise as made otherwise)."""
+    fs, P = batch.firm_state, batch.params
+    B, M, R, F, K = batch.B, batch.M, batch.R, batch.F, batch.K
+    held = np.zeros((B, M, R, F + 1, K))
+    held[:, :, :, :F] = fs.promise[:, None, None]
+    kv = batch.price_index
+    if kv >= 0:
+        part = np.nan_to_num(delivery.value_from_price(batch))  # [B, M, R, F]
+        on = P.mechanisms.price_value[:, :, None, None]
+        value = np.clip(fs.promise[:, None, None, :, kv] + part, 0.0, 1.0)
+        held[:, :, :, :F, kv] = np.where(on, value, held[:, :, :, :F, kv])
+    return held.reshape(B, M, R * (F + 1), K).astype(batch.dtype)
+
+
 def reviewed(batch: MarketBatch) -> np.ndarray:
     """``[B, F]`` how much public review evidence each firm has, ``o = reviews / (reviews +
     2)``: 0 for a firm nobody has reviewed (or with reviews switched off), toward 1 with many."""
@@ -182,13 +212,14 @@ def constants(P: StackedParams, steps_per_year: int) -> dict[str, tuple[np.ndarr
 
 
 def prepare(batch: MarketBatch, scratch: BatchScratch) -> SimpleNamespace:
-    """Firm-level values of the phase, ``[B, F + 1, ...]`` tables (the last row: no firm)."""
-    fs, P = batch.firm_state, batch.params
+    """Firm-level values of the phase, ``[B, F + 1, ...]`` tables (the last row: no firm);
+    the held promises by industry and region (:func:`held_promise`)."""
+    P = batch.params
     ft = batch.dtype
     a_b = np.where(P.mechanisms.benchmark, P.expectations.weight_benchmark, 0.0)  # [B, 1]
     a_r = P.expectations.weight_reviews * reviewed(batch)  # [B, F]
     return SimpleNamespace(
-        promise=batch.firm_table(fs.promise, 0.0, ft),
+        promise=held_promise(batch),
         review_part=batch.firm_table(a_r[..., None] * review_means(batch), 0.0, ft),
         review_weight=batch.firm_table(a_r, 0.0, ft),
         public=batch.firm_table(public_credibility(batch), 0.0, ft),

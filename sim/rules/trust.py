@@ -13,13 +13,16 @@ customer leaves (a firm that broke its word is remembered). A served customer's 
     cut       = min(1, loss * shortfall * (1 - (1 - trust_factor) * v  if warned  else 1))
     T        += gain * kept * (1 - T)  -  cut * T                         (per week)
 
-Breaking a promise is punished, exceeding it earns little (Gneezy & Epley 2014): trust rises only
-toward 1 with kept promises and falls with the shortfall. A failure the firm announced costs less
-trust (``disclosure.trust_factor``; "stealing thunder": Williams, Bourgeois & Croyle 1993; Arpan
-& Roskos-Ewoldsen 2005), by the warning's effect ``v``: warnings wear out when frequent,
-``v = 1 / (1 + recent / habituation)`` with ``recent`` the warnings the customer received over
-the last ``disclosure.memory_weeks`` (:func:`warning_effect`). Both ``gain`` and the cut are per
-week and converted to the step length.
+``P`` is the promise as the customer holds the firm to it (sim.rules.expectations.held_promise): on
+the value attribute, read at the firm's announced price, so a dearer firm that delivers the
+capability it promised keeps its word (the price already lowers the value it is perceived to give,
+sim.rules.delivery; it is not a broken promise as well). Breaking a promise is punished, exceeding
+it earns little (Gneezy & Epley 2014): trust rises only toward 1 with kept promises and falls with
+the shortfall. A failure the firm announced costs less trust (``disclosure.trust_factor``; "stealing
+thunder": Williams, Bourgeois & Croyle 1993; Arpan & Roskos-Ewoldsen 2005), by the warning's effect
+``v``: warnings wear out when frequent, ``v = 1 / (1 + recent / habituation)`` with ``recent`` the
+warnings the customer received over the last ``disclosure.memory_weeks`` (:func:`warning_effect`).
+Both ``gain`` and the cut are per week and converted to the step length.
 
 Complaints and recovery: a customer whose experience this step scored below ``threshold``
 complains with probability ``probability * (1 + capture_from_personal * L_personal(f))``; if it

@@ -278,11 +278,11 @@ NO_SORTING = {"satisfaction.disposition_sd": 0.0, "expectations.personal_sd": 0.
 RETENTION_RISES_WITH_TENURE = Check(
     name="retention_rises_with_tenure",
     run=check_retention_rises_with_tenure,
-    mechanism="commitment built by tenure (mechanisms.commitment) and the sorting of customers "
-    "who differ in how they rate and what they expect (satisfaction.disposition_sd, "
-    "expectations.personal_sd): either alone raises retention with tenure, so the control "
-    "removes both",
-    control={"mechanisms.commitment": False, **NO_SORTING},
+    mechanism="commitment built by tenure (mechanisms.commitment), trust built by kept promises "
+    "(mechanisms.trust_promises) and the sorting of customers who differ in how they rate and "
+    "what they expect (satisfaction.disposition_sd, expectations.personal_sd): each raises "
+    "retention with tenure, so the control removes all three",
+    control={"mechanisms.commitment": False, "mechanisms.trust_promises": False, **NO_SORTING},
     data="relationships",
     out_of_sample=True,
     shows="emerges",
@@ -291,15 +291,19 @@ RETENTION_RISES_WITH_TENURE = Check(
     "relationships end less often) and it passes alone too (0.63), so a pass supports sorting, "
     "not the rule. The target (<= 0.75) is looser than both published cohorts (0.35 and 0.62).",
     ablations={
-        "commitment off (sorting only)": {"mechanisms.commitment": False},
-        "no sorting (commitment only)": NO_SORTING,
+        "commitment off (sorting and trust)": {"mechanisms.commitment": False},
+        "no sorting (commitment and trust)": NO_SORTING,
+        "trust only (no commitment, no sorting)": {"mechanisms.commitment": False, **NO_SORTING},
     },
-    notes="Each mechanism alone passes (ablations); without both, churn barely falls with "
-    "tenure (what remains comes from customers who differ in the weights of their segment). "
-    "Fader et al. (2018) conclude from cohort data that individual propensities to leave are "
-    "unlikely to fall over time: sorting explains the rising retention. In the model, at equal "
-    "satisfaction and trust, commitment does lower each customer's churn with tenure; this "
-    "check cannot tell the two apart, so passing it does not support the commitment rule.",
+    notes="Each of sorting and commitment passes without the other (ablations). Trust, built "
+    "week by week by kept promises, lowers churn with tenure too: without commitment and "
+    "sorting churn still falls a little with tenure (the third ablation, near the target at "
+    "the check's quick size: 0.74-0.91 over seeds 1-3), and only without trust as well does "
+    "it stop falling (the control). Fader et al. (2018) conclude from cohort data that "
+    "individual propensities to leave are unlikely to fall over time: sorting explains the "
+    "rising retention. In the model, at equal satisfaction, commitment and trust do lower "
+    "each customer's churn with tenure; this check cannot tell them from sorting, so passing "
+    "it does not support the commitment rule.",
 )
 BOLTON_ANCHORING = Check(
     name="bolton_anchoring",

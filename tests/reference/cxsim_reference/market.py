@@ -210,6 +210,18 @@ class Customer(mesa.Agent):
         rho = mk.prm.reviews.weight_credibility if mk.on.reviews else 0.0
         return (1.0 - rho) * self.trust[f] + rho * mk.firm_list[f].public_credibility()
 
+    def held_promise(self, m: int, f: int) -> list[float]:
+        """The promise this customer holds firm f of industry m to: on the value attribute, read
+        at the firm's price (docs/MODEL.md 7.3)."""
+        mk = self.model
+        firm = mk.firm_list[f]
+        held = list(firm.promise)
+        if mk.price_index >= 0 and mk.on.price_value:
+            k, ref = mk.price_index, mk.ref_price[self.region][m]
+            part = mk.prm.delivery.price_sensitivity * (ref - firm.price) / ref
+            held[k] = clip(held[k] + (0.0 if isnan(part) else part), 0.0, 1.0)
+        return held
+
     def compute_expectations(self) -> None:
         mk, prm, on = self.model, self.model.prm.expectations, self.model.on
         decay = to_step(prm.benchmark_decay, mk.spy)
@@ -241,12 +253,13 @@ class Customer(mesa.Agent):
             a_pc = a_p * self.credibility(r.supplier)
             a_r = prm.weight_reviews * firm.reviewed()
             reviews = firm.review_means()
+            promise = self.held_promise(m, r.supplier)
             e = []
             for k in range(mk.K):
                 cross = 1.0 if k in mk.cross_attrs else 0.0
                 has_heard = bool(r.heard) and not isnan(r.heard[k])
                 num = (
-                    a_pc * firm.promise[k]
+                    a_pc * promise[k]
                     + a_r * reviews[k]
                     + prm.weight_experience * r.experience[k]
                     + a_b * cross * bench[k]
@@ -321,12 +334,12 @@ class Customer(mesa.Agent):
                 out.append((None, warnings))
                 continue
             f = r.supplier
-            firm = mk.firm_list[f]
             t = self.trust[f]
             if on.trust_promises:
                 kept = shortfall = 0.0
+                promise = self.held_promise(m, f)
                 for k in range(mk.K):
-                    floor = firm.promise[k] - prm.tolerance
+                    floor = promise[k] - prm.tolerance
                     kept += self.weights[k] * (1.0 if r.experience[k] >= floor else 0.0)
                     shortfall += self.weights[k] * max(0.0, floor - r.experience[k])
                 discount = 1.0
