@@ -40,7 +40,9 @@ class MechanismParams(Section):
         True, "personal contact builds commitment, captures and answers complaints"
     )
     retention_aftercare: bool = P(True, "post-purchase follow-up hears silent problems early")
-    price_value: bool = P(True, "the value attribute is perceived from price against rivals")
+    price_value: bool = P(
+        True, "the value attribute is perceived, and its promise held, at the price against rivals"
+    )
     price_choice: bool = P(True, "price enters the choice among firms")
     disclosure_expectations: bool = P(True, "a warned failure is judged against a lowered bar")
     disclosure_trust: bool = P(True, "a warned failure costs less trust")
