@@ -35,9 +35,13 @@ class WorkshopServer(SolaraServer):
     def __init__(self, db: Path, log: Path) -> None:
         from sim.workshop.cli import server_command, server_environment
 
-        super().__init__(
-            lambda port: server_command("127.0.0.1", port), server_environment(db), log
-        )
+        env = server_environment(db)
+
+        def command(port: int) -> list[str]:  # as cxsim workshop does: it says where it listens
+            env.update(server_environment(db, env, host="127.0.0.1", port=port))
+            return server_command("127.0.0.1", port)
+
+        super().__init__(command, env, log)
 
 
 def _open(browser: Any, url: str) -> tuple[Any, Any, PageLog]:
@@ -103,6 +107,11 @@ def test_a_round_in_the_browser_and_after_a_restart(tmp_path: Path) -> None:
                 code = room.get_attribute("data-code")
                 key = _reveal(host, "key")
                 assert code and len(code) == 6 and len(key) >= 20
+                # where participants open it: this server listens on 127.0.0.1 only, and the
+                # page says how to start it for other computers
+                join = host.locator(".cx-ws-address")
+                assert join.get_attribute("data-urls") == server.url.rstrip("/")
+                assert code in join.inner_text() and "--host 0.0.0.0" in join.inner_text()
 
                 ctx, ana, ana_log = _join(browser, server.url, code, "Ana")
                 contexts.append(ctx)

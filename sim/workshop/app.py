@@ -20,6 +20,7 @@ from typing import Any
 import solara
 
 from sim.ui.html_widget import clickable_html
+from sim.workshop.address import join_addresses, served_at
 from sim.workshop.entry import CreateRoom, JoinRoom, Rejoin, rejoin_role, typed
 from sim.workshop.market import choice_problem
 from sim.workshop.presentation import (
@@ -27,6 +28,7 @@ from sim.workshop.presentation import (
     board_html,
     choices_html,
     debrief_options,
+    join_html,
     own_options,
     participants_html,
     ranking_note,
@@ -196,6 +198,16 @@ def NewToken(code: str, key: str, participants: list[dict[str, Any]]) -> None:
         )
 
 
+def join_line(code: str) -> str:
+    """Where participants open the workshop, for a server ``cxsim workshop`` started (it says
+    where it listens: sim.workshop.address); nothing for one started otherwise."""
+    served = served_at()
+    if served is None:
+        return ""
+    where = join_addresses(*served)
+    return join_html(code, where.urls, where.note)
+
+
 @solara.component
 def FacilitatorView(code: str, key: str) -> None:
     """Room code and key, round controls, participants' statuses, the leaderboard."""
@@ -233,7 +245,7 @@ def FacilitatorView(code: str, key: str) -> None:
             f'<p class="cx-ws-status"><b>{label}</b> · {status["weeks"]} weeks a round · '
             f"{status['rounds']} rounds · {html.escape(status['scenario'])}, "
             f"{status['customers']:,} customers · {len(status['participants'])} of "
-            f"{status['seats']} seats</p></div>"
+            f"{status['seats']} seats</p>{join_line(code)}</div>"
         ),
     )
     Secret(

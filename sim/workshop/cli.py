@@ -40,14 +40,24 @@ def server_command(host: str, port: int) -> list[str]:
     return solara_command(host, port, app=APP)
 
 
-def server_environment(db: str | Path, base: dict[str, str] | None = None) -> dict[str, str]:
-    """Environment of the server: offline assets, no telemetry, the rooms' database."""
+def server_environment(
+    db: str | Path,
+    base: dict[str, str] | None = None,
+    host: str | None = None,
+    port: int | None = None,
+) -> dict[str, str]:
+    """Environment of the server: offline assets, no telemetry, the rooms' database and, given
+    ``host`` and ``port``, the address it listens on (the facilitator's page shows where
+    participants open it: sim.workshop.address)."""
     from sim.ui.assets import prepare_assets, solara_environment
+    from sim.workshop.address import ADDRESS_ENV
     from sim.workshop.service import DB_ENV
 
     env = dict(os.environ if base is None else base)
     env.update(solara_environment(prepare_assets()))
     env[DB_ENV] = str(Path(db).resolve())
+    if host is not None and port is not None:
+        env[ADDRESS_ENV] = f"{host}:{port}"
     return env
 
 
@@ -66,7 +76,7 @@ def serve(db: str | Path, host: str, port: int) -> int:
 
     check_port(host, port)
     WorkshopStore(db).close()  # a database that cannot be opened fails here, in one line
-    env = server_environment(db)
+    env = server_environment(db, host=host, port=port)
     shown = f"[{host}]" if ":" in host else host
     print(
         f"cxsim workshop: rooms in {Path(db).resolve()} on http://{shown}:{port}  (Ctrl-C stops)",

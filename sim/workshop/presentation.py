@@ -52,6 +52,8 @@ CSS = """
 .cx-ws-charts { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 10px;
   margin: 6px 0 10px 0; }
 .cx-ws-charts > * { min-width: 0; border: 1px solid #e0e0e0; border-radius: 4px; }
+.cx-ws-address { font-size: 15px; margin: 4px 0 8px 0; }
+.cx-ws-address b { font-family: monospace; font-size: 16px; color: #174ea6; }
 .cx-ws-choices td, .cx-ws-choices th { text-align: left !important; white-space: normal;
   font-size: 13px; vertical-align: top; }
 """
@@ -70,6 +72,17 @@ OWN_CHARTS = (
     ("profit", "Your profit per week", "money", 1.0, (None, None)),
 )
 """A participant's charts of their own firm (same layout as :data:`DEBRIEF_CHARTS`)."""
+
+
+def join_html(code: str, urls: list[str], note: str) -> str:
+    """The line that tells the room where to open the workshop and which code to enter (the
+    server's addresses, ``sim.workshop.address.join_addresses``)."""
+    links = " or ".join(f"<b>{html.escape(u)}</b>" for u in urls)
+    return (
+        f'<p class="cx-ws-address" data-urls="{html.escape(" ".join(urls))}">Participants open '
+        f"{links}, choose <i>Join a workshop</i> and enter the code <b>{html.escape(code)}</b>"
+        f'<span class="cx-ws-note">{html.escape(note)}</span></p>'
+    )
 
 
 def _fmt(value: Any, spec: str) -> str:
