@@ -112,6 +112,15 @@ def test_a_round_in_the_browser_and_after_a_restart(tmp_path: Path) -> None:
                 join = host.locator(".cx-ws-address")
                 assert join.get_attribute("data-urls") == server.url.rstrip("/")
                 assert code in join.inner_text() and "--host 0.0.0.0" in join.inner_text()
+                # on a phone the facilitator's buttons wrap instead of running off the screen
+                host.set_viewport_size({"width": 390, "height": 900})
+                host.wait_for_timeout(300)
+                rights = host.eval_on_selector_all(
+                    ".cx-ws-actions button",
+                    "els => els.map(e => e.getBoundingClientRect().right)",
+                )
+                assert len(rights) >= 6 and max(rights) <= 390, rights
+                host.set_viewport_size({"width": 1300, "height": 1000})
 
                 ctx, ana, ana_log = _join(browser, server.url, code, "Ana")
                 contexts.append(ctx)

@@ -171,7 +171,7 @@ def NewToken(code: str, key: str, participants: list[dict[str, Any]]) -> None:
         except (WorkshopError, AccessDenied) as e:
             set_error(str(e))
 
-    with solara.Row(classes=["cx-ws-new-token"]):
+    with solara.Row(classes=["cx-ws-new-token", "cx-ws-actions"]):
         solara.Select(
             "A participant lost their token?",
             values=names,
@@ -254,7 +254,7 @@ def FacilitatorView(code: str, key: str) -> None:
         "cx-ws-key",
         "keep it private: with the room code it reopens this page (and runs the room)",
     )
-    with solara.Row():
+    with solara.Row(classes=["cx-ws-actions"]):  # wraps on a narrow screen
         solara.Button(
             "Start next round",
             color="primary",

@@ -52,6 +52,7 @@ CSS = """
 .cx-ws-charts { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 10px;
   margin: 6px 0 10px 0; }
 .cx-ws-charts > * { min-width: 0; border: 1px solid #e0e0e0; border-radius: 4px; }
+.cx-ws-actions { flex-wrap: wrap; row-gap: 8px; }  /* buttons wrap on a phone */
 .cx-ws-address { font-size: 15px; margin: 4px 0 8px 0; }
 .cx-ws-address b { font-family: monospace; font-size: 16px; color: #174ea6; }
 .cx-ws-choices td, .cx-ws-choices th { text-align: left !important; white-space: normal;
