@@ -109,6 +109,9 @@ def _phases(model: sim.CustomerMarket, literal: bool) -> list[np.ndarray]:
         ("baseline", "float32", {}),
         ("proactive_disclosure", "float64", {"delivery.base_failure_rate": 0.2}),
         ("overpromise_vs_honest", "float32", {"satisfaction.curvature": 0.88}),
+        # four regions, a national firm at another price than each region's grocer: the held
+        # promise is gathered by region (sim.rules.expectations.held_promise)
+        ("national_leader_enters", "float32", {"firms.MegaMart.entry_step": 1}),
     ],
 )
 def test_the_vectorised_stages_equal_the_scalar_ones(scenario, dtype, overrides) -> None:
