@@ -218,6 +218,8 @@ def FacilitatorView(code: str, key: str) -> None:
     sort, set_sort = solara.use_state(RANK_BY)
     show_choices, set_show_choices = solara.use_state(False)
     status = shop.status(code, key)
+    # the addresses once per page, not at every refresh (a host name's lookup can be slow)
+    where = solara.use_memo(lambda: join_line(code), [code])
 
     def act(fn: Any) -> None:
         try:
@@ -245,7 +247,7 @@ def FacilitatorView(code: str, key: str) -> None:
             f'<p class="cx-ws-status"><b>{label}</b> · {status["weeks"]} weeks a round · '
             f"{status['rounds']} rounds · {html.escape(status['scenario'])}, "
             f"{status['customers']:,} customers · {len(status['participants'])} of "
-            f"{status['seats']} seats</p>{join_line(code)}</div>"
+            f"{status['seats']} seats</p>{where}</div>"
         ),
     )
     Secret(
