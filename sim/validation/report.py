@@ -121,13 +121,8 @@ def print_table(results: list[CheckResult]) -> None:
     table.add_column("control", overflow="fold")
     for r in results:
         mark = "[green]pass[/green]" if r.passed else "[red]FAIL[/red]"
-        control = r.control
-        if control is None:
-            cmark = "not run"
-        elif not r.passed:
-            cmark = "n/a: the check fails"
-        else:
-            cmark = "[green]fails[/green]" if not control.passed else "[red]PASSES[/red]"
+        state = _control_state(r)
+        cmark = _TERMINAL_CONTROL.get(state, state)
         table.add_row(
             f"{r.name} ({'out' if r.out_of_sample else 'in'})",
             r.shows,
@@ -135,7 +130,7 @@ def print_table(results: list[CheckResult]) -> None:
             r.target,
             r.measured,
             mark,
-            control.measured if control is not None else "",
+            r.control.measured if r.control is not None else "",
             cmark,
         )
     console = Console()
@@ -241,12 +236,23 @@ def _section(r: CheckResult, path: Path) -> list[str]:
     return lines
 
 
-def _control_cell(r: CheckResult) -> str:
+_TERMINAL_CONTROL = {"": "not run", "fails": "[green]fails[/green]", "PASSES": "[red]PASSES[/red]"}
+"""The control's state (:func:`_control_state`) as the terminal table shows it."""
+
+
+def _control_state(r: CheckResult) -> str:
+    """What the negative control says: "" (not run), "n/a: the check fails", "fails" (as it
+    must) or "PASSES" (the check does not test its mechanism)."""
     if r.control is None:
         return ""
     if not r.passed:
         return "n/a: the check fails"
-    return "fails" if not r.control.passed else "**PASSES**"
+    return "fails" if not r.control.passed else "PASSES"
+
+
+def _control_cell(r: CheckResult) -> str:
+    state = _control_state(r)
+    return "**PASSES**" if state == "PASSES" else state
 
 
 def _anchor(title: str) -> str:
