@@ -151,3 +151,62 @@ def test_a_dearer_honest_firm_keeps_its_customers_trust() -> None:
     assert abs(trust[0] - trust[1]) < 0.02
     counts = [int((cs.supplier[0] == f).sum()) for f in (0, 1)]
     assert counts[0] < counts[1]
+
+
+# -- exceeding a promise earns no more trust than keeping it, unless trust_asymmetry is off ------
+#
+# The negative control of the promise_asymmetry check (sim.validation.promises) is the trust rule
+# made symmetric: with mechanisms.trust_asymmetry off a surplus over the promise beyond the
+# tolerance gives the share loss * surplus of the missing trust, as a shortfall takes that share
+# of the trust held (sim.rules.trust).
+
+QUIET = {
+    "delivery.noise": 0.0,
+    "delivery.base_failure_rate": 0.0,
+    "delivery.overload_failure_rate": 0.0,
+    "mechanisms.complaints": False,
+}
+"""Every experience is the firm's capability and no complaint costs trust: the promise alone
+moves trust."""
+
+
+def _trust_by_week(offset: float, asymmetry: bool) -> np.ndarray:
+    """Weekly mean trust over a year of the customers of a lone firm (they cannot leave) that
+    promises its capability + ``offset``."""
+    model = sim.CustomerMarket(
+        "overpromise_vs_honest",
+        rng=3,
+        overrides={
+            "market.customers": 200,
+            "firms[0].strategy": "sim.validation.promises:PromiseOffset",
+            "firms[0].levers": {"offset": offset},
+            "firms[0].initial_share": 1.0,
+            "firms[0].capability": 0.65,
+            "firms[0].capacity": 10.0,
+            "firms[1].entry_step": 10_000,
+            "firms[1].initial_share": 0.0,
+            "switching.enabled": False,
+            "economics.exit_enabled": False,
+            "mechanisms.trust_asymmetry": asymmetry,
+            **QUIET,
+        },
+    )
+    model.run(52)
+    df = model.firm_metrics()
+    return df[df["firm"] == 0]["trust"].to_numpy()
+
+
+def test_exceeding_a_promise_earns_trust_only_with_the_symmetric_rule() -> None:
+    kept, exceeded = _trust_by_week(0.0, True), _trust_by_week(-0.1, True)
+    assert kept[-1] > kept[0] + 0.1  # kept promises build trust
+    np.testing.assert_array_equal(exceeded, kept)  # as shipped: exceeding earns what keeping does
+    kept_sym, exceeded_sym = _trust_by_week(0.0, False), _trust_by_week(-0.1, False)
+    np.testing.assert_array_equal(kept_sym, kept)  # a promise kept exactly has no surplus
+    # symmetric: a surplus of 0.05 beyond the tolerance adds loss * 0.05 = 0.025 of the missing
+    # trust a week to keeping's gain = 0.03 of it: trust rises faster, every week
+    assert (exceeded_sym > kept_sym).all()
+    closed = {
+        name: np.diff(t) / (1.0 - t[:-1]) for name, t in (("kept", kept_sym), ("ex", exceeded_sym))
+    }
+    np.testing.assert_allclose(closed["kept"], 0.03, atol=2e-3)
+    np.testing.assert_allclose(closed["ex"], 0.055, atol=2e-3)

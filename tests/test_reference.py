@@ -150,6 +150,10 @@ CASES = {
     ),
     "baseline three industries": ("baseline", 10),
     "partial reach": (two_industries(**{"word_of_mouth.reach": 0.6}), 8),
+    "symmetric trust, monthly": (
+        two_industries(**{"mechanisms.trust_asymmetry": False}) | {"steps_per_year": 12},
+        10,
+    ),
 }
 
 
@@ -187,6 +191,13 @@ def test_package_equals_agent_by_agent_reference(case: str) -> None:
 
     if "switched off" in case:
         return  # the other cases check that the rules were exercised
+    if case.startswith("symmetric trust"):  # surpluses moved trust: not the default rule
+        default = sim.CustomerMarket(
+            two_industries() | {"steps_per_year": 12}, rng=5, dtype="float64"
+        )
+        for _ in range(steps):
+            default.step()
+        assert model.customer_state.trust.mean() > default.customer_state.trust.mean() + 1e-3
     # the rules were exercised, not just carried along
     df = model.firm_metrics()
     for column in (

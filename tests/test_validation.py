@@ -27,6 +27,15 @@ FAILING = {
 }
 """Checks that fail at the defaults, and why: reported, not tuned away (DESIGN.md section 8)."""
 
+CONTROL_PASSES = {
+    "promise_asymmetry": "the control makes the trust rule symmetric (mechanisms.trust_asymmetry "
+    "off) and passes too: trust kept near 0.8 has only 0.2 left to gain while a broken promise "
+    "takes 0.65, so trust's ceiling keeps the ratio under 1/2 whatever exceeding earns "
+    "(sim.validation.promises)",
+}
+"""Checks that pass at the defaults and with their mechanism off, and why: the check does not
+test its mechanism; reported, not tuned away."""
+
 
 def test_bass_formulas_have_the_published_shape() -> None:
     p, q = 0.03, 0.38
@@ -59,11 +68,26 @@ def test_negative_control_fails(results, name) -> None:
     result = results[name]
     control = result.control
     assert control is not None and control.figure is not None
+    if name in CONTROL_PASSES:
+        assert control.passed, f"{name}'s control fails now: {control.measured}"
+        assert not result.earned
+        return
     assert not control.passed, (
         f"{name} still passes with its mechanism off ({result.control_overrides}): "
         f"{control.measured}"
     )
     assert result.earned is (name not in FAILING)
+
+
+def test_the_promise_asymmetry_is_carried_by_trusts_ceiling(results) -> None:
+    """Why its control passes (CONTROL_PASSES): with the symmetric rule exceeding a promise earns
+    more trust than as shipped, yet the gain stays under 1 - kept, a third of the loss."""
+    on, off = results["promise_asymmetry"].details, results["promise_asymmetry"].control.details
+    assert off["trust"]["-0.1"] > on["trust"]["-0.1"] + 0.03  # a surplus earns trust
+    assert on["ratio_trust"] < off["ratio_trust"] < 0.5
+    for d in (on, off):
+        kept, broken = d["trust"]["0.0"], d["trust"]["0.1"]
+        assert (1.0 - kept) / (kept - broken) < 0.5  # the ceiling bounds the ratio
 
 
 def test_checks_name_their_mechanism_and_sample() -> None:
@@ -114,11 +138,15 @@ def test_cxsim_validate_prints_both_results_and_writes_a_report(tmp_path, capsys
     report = tmp_path / "validation.md"
     code = main(["validate", "--quick", "--only", "promise_asymmetry", "--report", str(report)])
     out = capsys.readouterr().out
-    assert code == 0 and "promise_asymmetry" in out and "control" in out and "fails" in out
+    # its control, the symmetric trust rule, passes too (CONTROL_PASSES): exit code 1
+    assert code == 1 and "promise_asymmetry" in out and "control" in out and "PASSES" in out
     text = report.read_text()
-    assert "[promise_asymmetry](" in text and "mechanisms.trust_promises" in text
+    assert "[promise_asymmetry](" in text and "mechanisms.trust_asymmetry" in text
+    assert "does not test this mechanism" in text
     assert "![promise_asymmetry](" in text and "controls/promise_asymmetry.png" in text
     assert (tmp_path / "validation_figures" / "controls" / "promise_asymmetry.png").exists()
+    # the check itself passes: without its control the exit code is 0
+    assert main(["validate", "--quick", "--only", "promise_asymmetry", "--no-controls"]) == 0
 
 
 def test_a_control_that_passes_fails_validate(tmp_path, monkeypatch, capsys) -> None:

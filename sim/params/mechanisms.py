@@ -24,6 +24,11 @@ class MechanismParams(Section):
     )
     benchmark: bool = P(True, "the best experience anywhere raises the bar (cross-industry)")
     trust_promises: bool = P(True, "kept and broken promises move trust")
+    trust_asymmetry: bool = P(
+        True,
+        "exceeding a promise earns no more trust than keeping it (off: a surplus over the "
+        "promise earns trust as a shortfall costs it)",
+    )
     commitment: bool = P(True, "commitment holds customers (churn hazard)")
     complaints: bool = P(True, "dissatisfied customers complain; answers recover, silence costs")
     overload: bool = P(True, "a firm over capacity delivers less and fails more")

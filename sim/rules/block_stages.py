@@ -57,7 +57,10 @@ SERVED, EXPERIENCE, EXPECTATION, FAILURES, WARNINGS, COMPLAINTS, ANSWERS = range
 """Those it writes: the judged expectation's sum, the sums of satisfaction and trust, E's range."""
 (EFFECT, EXTRAS, BONUS, RUNNING, RATING) = range(12, 17)
 """The warning's effect, the firm's extras and commitment bonus; :func:`rated`'s results."""
-ROWS = 17
+SURPLUS = 17
+"""The trust sum :func:`attributes` writes last: the surplus over the promise (it moves trust
+only with ``mechanisms.trust_asymmetry`` off, sim.rules.trust)."""
+ROWS = 18
 
 
 @rule
@@ -70,6 +73,7 @@ def buffers(n_ind: int, block: int, n_attr: int, dtype: Any) -> tuple[Any, ...]:
     the served customers of an industry and that of the rare normals
     (:func:`sim.draws.fill_listed_normals`)."""
     per = (
+        np.empty(block, dtype),
         np.empty(block, dtype),
         np.empty(block, dtype),
         np.empty(block, dtype),
@@ -136,9 +140,10 @@ def attributes(e_io, x_in, w_in, b_in, h_in, used, pr, rv, warned, per, firm_k, 
     personal, served = per[PERSONAL], per[SERVES]
     judged_out, perf_out, disc_out = per[JUDGED], per[PERFORMANCE], per[DISCONFIRMATION]
     short_out, kept_out, low_out, high_out = per[SHORTFALL], per[KEPT], per[LOW], per[HIGH]
+    surplus_out = per[SURPLUS]
     fa, bw = firm_k[0], firm_k[1]
     for j in range(nb):
-        judged_sum = performance = disconfirmation = shortfall = kept = ZERO
+        judged_sum = performance = disconfirmation = shortfall = kept = surplus = ZERO
         low = high = ZERO
         for k in range(K):
             q = j * K + k
@@ -168,6 +173,7 @@ def attributes(e_io, x_in, w_in, b_in, h_in, used, pr, rv, warned, per, firm_k, 
             high = moved if k == 0 else max(high, moved)
             kept += w if trust.promise_kept(x, promise, p.tolerance) else ZERO
             shortfall += w * trust.promise_shortfall(x, promise, p.tolerance)
+            surplus += w * trust.promise_surplus(x, promise, p.tolerance)
             disconfirmation += w * satisfaction.value(x - bar, p.loss_aversion, curv)
             performance += w * x
         judged_out[j] = judged_sum
@@ -175,6 +181,7 @@ def attributes(e_io, x_in, w_in, b_in, h_in, used, pr, rv, warned, per, firm_k, 
         disc_out[j] = disconfirmation
         short_out[j] = shortfall
         kept_out[j] = kept
+        surplus_out[j] = surplus
         low_out[j] = low
         high_out[j] = high
 
@@ -418,7 +425,8 @@ def settled(
         t = trust_state[f, i]
         if p.trust_promises_on:
             cut = trust.trust_cut(per[SHORTFALL][j], warned[j], per[EFFECT][j], p)
-            t = trust.trusted(t, per[KEPT][j], cut, p.gain)
+            raised = trust.trust_raise(per[SURPLUS][j], p)
+            t = trust.trusted(t, per[KEPT][j], cut, raised, p.gain)
         # -- complaints: voiced, or heard by the firm's follow-up; answered or ignored
         code = NO_COMPLAINT
         if s < p.threshold:

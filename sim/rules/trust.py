@@ -13,6 +13,13 @@ customer leaves (a firm that broke its word is remembered). A served customer's 
     cut       = min(1, loss * shortfall * (1 - (1 - trust_factor) * v  if warned  else 1))
     T        += gain * kept * (1 - T)  -  cut * T                         (per week)
 
+and, only with ``mechanisms.trust_asymmetry`` off (a counterfactual, the negative control of the
+``promise_asymmetry`` check; no shipped scenario sets it)::
+
+    surplus   = sum_k w[k] * max(0, X[k] - P[k] - tolerance)
+    raised    = min(1, loss * surplus)
+    T        += gain * kept * (1 - T)  +  raised * (1 - T)  -  cut * T    (per week)
+
 ``P`` is the promise as the customer holds the firm to it (sim.rules.expectations.held_promise): on
 the value attribute, read at the firm's announced price, so a dearer firm that delivers the
 capability it promised keeps its word (the price already lowers the value it is perceived to give,
@@ -23,6 +30,23 @@ thunder": Williams, Bourgeois & Croyle 1993; Arpan & Roskos-Ewoldsen 2005), by t
 ``v``: warnings wear out when frequent, ``v = 1 / (1 + recent / habituation)`` with ``recent`` the
 warnings the customer received over the last ``disclosure.memory_weeks`` (:func:`warning_effect`).
 Both ``gain`` and the cut are per week and converted to the step length.
+
+The symmetric rule is the default's mirror image: swap trust for distrust (``T`` for ``1 - T``)
+and the shortfall below the promise for the surplus above it, and a shortfall's update becomes a
+surplus's. A shortfall beyond the tolerance takes the share ``loss * shortfall`` of the trust
+held; a surplus beyond the tolerance gives the same share ``loss * surplus`` of the trust still
+missing: the same rate ``loss``, the same tolerance band (from ``P - tolerance`` to
+``P + tolerance`` an experience moves trust only through ``kept``) and the same conversion to the
+step. ``kept`` stays as it is (a promise met or exceeded is kept in both rules): mirroring it too
+would add a cut for every promise not exceeded, so that a promise kept exactly would pull trust
+toward 1/2; the asymmetry in question is that of the deviations, not of keeping one's word. A
+warning discounts only failures, so nothing mirrors the disclosure discount. The mirror is taken
+on shares, not on amounts of trust, because the cut is a share: an amount ``loss * surplus * T``
+would make exceeding earn most where trust is already highest and push trust past 1, where only
+the clip would stop it. Shares keep trust's ceiling in the symmetric rule: trust near 0.8 has a
+quarter of the room to rise that it has to fall, so even the symmetric rule gains less trust from
+a surplus than it loses from an equal shortfall. What that leaves of the asymmetry is measured
+and reported by the validation check (sim.validation.promises): the symmetric rule passes it too.
 
 Complaints and recovery: a customer whose experience this step scored below ``threshold``
 complains with probability ``probability * (1 + capture_from_personal * L_personal(f))``; if it
@@ -47,12 +71,14 @@ Verhoef 2003; Bolton 1998 on duration)::
 with ``t`` the tenure in years and ``L`` the levels of the retention tactics.
 
 :func:`prepare` computes the firm-level values of every market of a batch; :func:`promise_kept`,
-:func:`promise_shortfall`, :func:`trust_cut`, :func:`trusted`, :func:`warning_effect`,
-:func:`recovered` and :func:`committed` are the rules for one customer,
+:func:`promise_shortfall`, :func:`promise_surplus`, :func:`trust_cut`, :func:`trust_raise`,
+:func:`trusted`, :func:`warning_effect`, :func:`recovered` and :func:`committed` are the rules for
+one customer,
 applied by the kernel of ``sim.rules.fused``, which draws who complains, whose problem the
 follow-up hears and who is answered customer by customer (``sim.draws``: purposes
 ``"complain"``, ``"aftercare"`` and ``"answer"``). Switches (``[mechanisms]``):
-``trust_promises`` off leaves trust where it is, ``disclosure_trust`` off gives announced
+``trust_promises`` off leaves trust where it is, ``trust_asymmetry`` off makes a surplus over
+the promise earn trust as a shortfall costs it (above), ``disclosure_trust`` off gives announced
 failures no discount, ``disclosure_habituation`` off keeps ``v`` at 1, ``complaints`` off
 silences complaints; the retention tactics' switches are described in sim.rules.retention.
 """
@@ -90,6 +116,13 @@ def promise_shortfall(experience: float, promise: float, tolerance: float) -> fl
 
 
 @rule
+def promise_surplus(experience: float, promise: float, tolerance: float) -> float:
+    """How far one attribute of the experience exceeded the promise, beyond the tolerance (it
+    moves trust only with ``mechanisms.trust_asymmetry`` off)."""
+    return max(experience - promise - tolerance, ZERO)
+
+
+@rule
 def warning_effect(recent: float, habituation: float) -> float:
     """The effect of a warning, 1 at the first: ``1 / (1 + recent / habituation)``."""
     return ONE / (ONE + recent / habituation)
@@ -110,10 +143,26 @@ def trust_cut(shortfall: float, warned: bool, effect: float, p: Any) -> float:
 
 
 @rule
-def trusted(trust: float, kept: float, cut: float, gain: float) -> float:
-    """``T + gain * kept * (1 - T) - cut * T``: kept promises build trust toward 1, broken ones
-    take the share ``cut`` of it."""
+def trust_raise(surplus: float, p: Any) -> float:
+    """The share of the trust still missing that an exceeded promise gives this step: 0 with
+    ``mechanisms.trust_asymmetry`` on (the model's rule: exceeding earns only what keeping
+    does); off, ``min(1, loss * surplus)``, the mirror of :func:`trust_cut` (no disclosure
+    discount: a warning concerns failures), converted from a week to the step alike."""
+    raised = surplus * ZERO
+    if not p.trust_asymmetry_on:
+        raised = clip(surplus * p.loss, ZERO, ONE)
+        if p.step_power != 1.0:
+            raised = as_type_of(1.0 - (1.0 - np.float64(raised)) ** p.step_power, raised)
+    return raised
+
+
+@rule
+def trusted(trust: float, kept: float, cut: float, raised: float, gain: float) -> float:
+    """``T + gain * kept * (1 - T) + raised * (1 - T) - cut * T``: kept promises build trust
+    toward 1, broken ones take the share ``cut`` of it (``raised``, the share of the missing
+    trust an exceeded promise gives, is 0 unless ``mechanisms.trust_asymmetry`` is off)."""
     t = (ONE - trust) * kept * gain
+    t += (ONE - trust) * raised
     t -= cut * trust
     return t + trust
 
@@ -192,6 +241,7 @@ def constants(P: StackedParams, steps_per_year: int) -> dict[str, tuple[np.ndarr
         "years_per_step": (np.full_like(prm.gain, 1.0 / spy), "f"),
         "commit_rate": (weekly_rate_to_step(prm.commitment_rate, spy), "f"),
         "trust_promises_on": (on.trust_promises, "b"),
+        "trust_asymmetry_on": (on.trust_asymmetry, "b"),
         "disclosure_trust_on": (on.disclosure_trust, "b"),
         "habituation_on": (on.disclosure_habituation, "b"),
         # used in float64, as the state's type would round them

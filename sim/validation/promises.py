@@ -13,16 +13,26 @@ broken-promise penalty had been added to satisfaction; without it a broken promi
 satisfaction only through the expectation it raised, and as credibility falls the promise stops
 raising it, while an under-promise that is kept stays credible and keeps the bar low.)
 
-Mechanism: kept and broken promises move trust (``mechanisms.trust_promises``): trust rises only
-toward 1 while promises are kept, however far they are exceeded, and falls with the shortfall of
-a broken one. The negative control switches that channel off; trust then moves only through
-what customers hear and through ignored complaints.
+Mechanism: the asymmetry of the trust rule (``mechanisms.trust_asymmetry``, sim.rules.trust):
+trust rises only toward 1 while promises are kept, however far they are exceeded, and falls with
+the shortfall of a broken one. The negative control makes the rule symmetric: a surplus over the
+promise beyond the tolerance gives the share ``loss * surplus`` of the trust still missing, as a
+shortfall takes the share ``loss * shortfall`` of the trust held. The control does not fail: the
+symmetric rule passes too (ratio 0.22 against 0.15 at both sizes). The gain is at most the room
+above kept trust, ``1 - kept``, about 0.2, while a promise broken by 0.1 takes 0.65, so the ratio
+stays under about 0.3 whatever exceeding earns: the asymmetry the check measures comes from
+trust's ceiling and the size of the cut, not from the asymmetry of the rule, and the check cannot
+tell the two rules apart (reported, not tuned away: no threshold was changed). Switching the
+whole trust channel off (``mechanisms.trust_promises``, the control until the symmetric rule
+existed) is kept as an ablation; trust then moves only through what customers hear and through
+ignored complaints, and the check fails.
 
 This module must never import the UI or the sweep layer.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,7 +44,7 @@ from pydantic import Field
 from sim.model import CustomerMarket
 from sim.strategies import NoLevers, Strategy
 from sim.validation.figures import pyplot, save
-from sim.validation.result import Check, CheckResult, Size
+from sim.validation.result import Check, CheckResult, Size, outside
 
 __all__ = ["PROMISE_ASYMMETRY", "PromiseOffset", "check_promise_asymmetry", "offset_outcomes"]
 
@@ -118,6 +128,8 @@ def check_promise_asymmetry(
             "ratio_satisfaction": ratio_s,
             "ratio_trust": ratio_t,
         },
+        distance=outside(loss_t / t_kept if t_kept > 0 else math.nan, low=0.1) / 0.1
+        + outside(ratio_t, high=0.5) / 0.5,
         seconds=time.perf_counter() - started,
     )
 
@@ -125,18 +137,39 @@ def check_promise_asymmetry(
 PROMISE_ASYMMETRY = Check(
     name="promise_asymmetry",
     run=check_promise_asymmetry,
-    mechanism="kept and broken promises move trust (mechanisms.trust_promises)",
-    control={"mechanisms.trust_promises": False},
+    mechanism="exceeding a promise earns no more trust than keeping it, while breaking it costs "
+    "trust with the shortfall (mechanisms.trust_asymmetry, within mechanisms.trust_promises)",
+    control={"mechanisms.trust_asymmetry": False},
     shows="restated",
     why="The trust rule is Gneezy & Epley's finding: a promise met or exceeded counts as kept "
     "and earns the same trust (docs/MODEL.md 7.5), so exceeding one gains only through the "
-    "noise of delivery; the control switches the whole trust channel off rather than making it "
-    "symmetric.",
-    notes="With the channel off, trust still moves a little: disappointed customers complain, "
-    "and ignored complaints cost trust, so breaking a promise costs about a twentieth of the "
-    "trust a kept one holds and exceeding it gains less. The ratio of two such small changes "
-    "can fall under 1/2 by chance, which is why the target also asks that a broken promise "
-    "cost a material share of trust (a tenth), as Gneezy & Epley's broken promises did.",
+    "noise of delivery (fewer shortfalls). A pass does not single out that asymmetry, though: "
+    "the rule made symmetric (the control: a surplus earns the share loss * surplus of the "
+    "missing trust, as a shortfall costs that share of the trust held) passes too, because the "
+    "ratio is set by trust's ceiling and the size of the cut, both of the rule's form.",
+    ablations={
+        "the trust channel off (mechanisms.trust_promises off)": {
+            "mechanisms.trust_promises": False
+        },
+    },
+    notes="Seed 1, quick (800 customers) and full (3,000) sizes. As shipped: trust 0.798 and "
+    "0.799 when kept, +0.097 and +0.096 when exceeded, -0.637 when broken (80% of it), ratio "
+    "0.15: passes. The symmetric rule (control): 0.812 and 0.812 when kept, +0.141 and +0.140 "
+    "when exceeded, -0.651 and -0.650 when broken (80%), ratio 0.22: passes, so the control "
+    "does not fail and the check is not earned. The surplus does earn (trust when exceeded rises "
+    "from 0.895 to 0.953), but trust kept near 0.8 has at most 0.2 left to gain while a "
+    "broken promise takes 0.65, so no rule for exceeding could lift the ratio above about 0.3 "
+    "here (0.2 / 0.64): the ratio is at most (1 - kept) / loss, so it meets the target under "
+    "any rule wherever a broken promise costs twice the room above kept trust. The asymmetry "
+    "found is that of trust's ceiling and of the size of the cut, not of the rule. This is a "
+    "finding about the check, reported, not tuned away: no threshold was changed. "
+    "With the whole trust channel off (ablation, the control until the symmetric rule existed): "
+    "0.569 and 0.570 when kept, +0.009 and +0.008 when exceeded, -0.034 and -0.031 when broken "
+    "(6% and 5%), ratio 0.26 and 0.27: fails, on the materiality condition only. Trust still "
+    "moves a little then: disappointed customers complain, and ignored complaints cost trust. "
+    "The ratio of two such small changes can fall under 1/2 by chance, which is why the target "
+    "also asks that a broken promise cost a material share of trust (a tenth), as Gneezy & "
+    "Epley's broken promises did.",
 )
 
 

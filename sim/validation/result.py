@@ -5,12 +5,13 @@ This module must never import the UI or the sweep layer.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["SHOWS", "Check", "CheckResult", "Shows", "Size"]
+__all__ = ["SHOWS", "Check", "CheckResult", "Shows", "Size", "outside"]
 
 Size = Literal["quick", "full"]
 """``quick``: the small version the test suite runs (seconds); ``full``: ``cxsim validate``."""
@@ -27,6 +28,17 @@ SHOWS: dict[str, str] = {
 """What a pass shows, by kind. A control that fails shows that the mechanism carries the
 pattern; it does not show that the pattern is a finding of the model: a check whose rule
 states the source's finding passes, and fails without the rule, by construction."""
+
+
+def outside(value: float, low: float = -math.inf, high: float = math.inf) -> float:
+    """How far ``value`` lies outside ``[low, high]`` (0 inside; inf for NaN).
+
+    Checks state their target as bands; this is the shortfall a check's :attr:`CheckResult.distance`
+    adds up, in the band's own unit, so that a check passes exactly when its distance is 0.
+    """
+    if math.isnan(value):
+        return math.inf
+    return max(low - value, value - high, 0.0)
 
 
 @dataclass
@@ -69,6 +81,10 @@ class CheckResult:
         The check's notes for the report.
     control
         The same check with the mechanism switched off (its negative control), if it was run.
+    distance
+        How far the measured values lie outside the target, each shortfall in units of its
+        band's width, summed: 0 exactly when the check passes (NaN for a check that does not
+        say; :mod:`sim.robustness.facts` fits the plausible worlds to it).
     """
 
     name: str
@@ -88,6 +104,7 @@ class CheckResult:
     control_overrides: dict[str, Any] = field(default_factory=dict)
     notes: str = ""
     control: CheckResult | None = None
+    distance: float = math.nan
 
     @property
     def earned(self) -> bool:

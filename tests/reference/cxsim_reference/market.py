@@ -336,18 +336,28 @@ class Customer(mesa.Agent):
             f = r.supplier
             t = self.trust[f]
             if on.trust_promises:
-                kept = shortfall = 0.0
+                kept = shortfall = surplus = 0.0
                 promise = self.held_promise(m, f)
                 for k in range(mk.K):
                     floor = promise[k] - prm.tolerance
                     kept += self.weights[k] * (1.0 if r.experience[k] >= floor else 0.0)
                     shortfall += self.weights[k] * max(0.0, floor - r.experience[k])
+                    over = r.experience[k] - promise[k] - prm.tolerance
+                    surplus += self.weights[k] * max(0.0, over)
                 discount = 1.0
                 if self.warned[m] and on.disclosure_trust:
                     v = self.warning_effect(m)
                     discount = 1.0 - (1.0 - mk.prm.disclosure.trust_factor) * v
                 cut = clip(min(1.0, prm.loss * shortfall * discount), 0.0, 1.0)
-                t = t + to_step(prm.gain, spy) * kept * (1.0 - t) - to_step(cut, spy) * t
+                # exceeding earns only what keeping does, unless trust_asymmetry is off: then a
+                # surplus gives the share loss * surplus of the missing trust (the cut's mirror)
+                raised = 0.0 if on.trust_asymmetry else min(1.0, prm.loss * surplus)
+                t = (
+                    t
+                    + to_step(prm.gain, spy) * kept * (1.0 - t)
+                    + to_step(raised, spy) * (1.0 - t)
+                    - to_step(cut, spy) * t
+                )
             s = r.last_satisfaction
             complains = answered = False
             if on.complaints and s < cprm.threshold:
