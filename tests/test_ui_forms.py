@@ -5,6 +5,7 @@ sidebar's scenario, fields named and hinted as a reader would, the margin map's 
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -92,6 +93,39 @@ def test_a_changed_field_clears_the_robustness_form_error(session) -> None:
     assert st.form_error.value is None and st.scenario.value == other
 
 
+def test_the_robustness_form_takes_the_worlds_that_reproduce_the_facts(
+    session, tmp_path, monkeypatch
+) -> None:
+    """Ticked, the study's worlds are the fit's (``cxsim facts``); without a fit, the form says
+    how to make one."""
+    from sim.ui.robustness_page import FACTS_ENV, RobustnessState, odds_boxes
+
+    monkeypatch.setenv(FACTS_ENV, str(tmp_path / "facts"))
+    st = RobustnessState(session)
+    st.edit(st.fitted, True)
+    st.start()
+    assert "posterior.parquet not found" in st.form_error.value
+    assert f"cxsim facts --out {tmp_path / 'facts'}" in st.form_error.value
+    (tmp_path / "facts").mkdir()
+    rows = pd.DataFrame({"trust.loss": np.linspace(0.3, 0.4, 24)})
+    rows.to_parquet(tmp_path / "facts" / "posterior.parquet")
+    fitted = st.settings()
+    study = fitted.plan()
+    assert len(study.worlds) == 24 and study.worlds["trust.loss"].between(0.3, 0.4).all()
+    assert study.ranges["trust.loss"].origin == "posterior"
+    st.edit(st.fitted, False)
+    plain = st.settings()
+    assert plain.folder != fitted.folder and "-facts" in fitted.folder.name
+    done = SimpleNamespace(complete=True, runs_ok=24, runs_total=24, study=study)
+    verdict = SimpleNamespace(
+        odds=SimpleNamespace(share=0.5, worlds=24, low=0.3, high=0.7),
+        claim=SimpleNamespace(by_construction=""),
+        margin_mean=0.1,
+    )
+    (_, _, note), *_ = odds_boxes(done, verdict)
+    assert note == "of 24 worlds that reproduce the published facts"
+
+
 def test_the_robustness_page_follows_the_sidebars_scenario(session) -> None:
     """The page kept the scenario the session opened with after the sidebar loaded another."""
     from sim.ui.robustness_page import RobustnessState
@@ -125,15 +159,15 @@ def test_undecided_worlds_and_the_margins_unit_are_explained() -> None:
 def test_a_claim_built_in_says_so_under_its_odds() -> None:
     """100% of worlds is the biggest number of the page: for a claim the rules or the set-up
     make true, the box under it says it is built in, not only the sentence below."""
-    from types import SimpleNamespace
-
     from sim.robustness.claims import parse_claim
     from sim.robustness.verdicts import judge
     from sim.ui.robustness_page import odds_boxes
 
     worlds = pd.DataFrame({"trust.gain": np.linspace(0.1, 1.0, 40)})
     margin = pd.Series(0.2 + worlds["trust.gain"], index=worlds.index)
-    done = SimpleNamespace(complete=True, runs_ok=40, runs_total=40)
+    done = SimpleNamespace(
+        complete=True, runs_ok=40, runs_total=40, study=SimpleNamespace(posterior=None)
+    )
     for built_in, note in (
         ("the trust rule", "of 40 worlds; built in, not a finding"),
         ("", "of 40 worlds"),

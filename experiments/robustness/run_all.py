@@ -43,6 +43,8 @@ STEPS = {"bass_docking": 250}
 LOADS = "run_all.json"
 """Per scenario, in the results folder: wall time and the load average before and after."""
 RANGES = ROOT / "experiments" / "robustness" / "ranges.toml"
+FITTED = ROOT / "results" / "facts"
+"""The fit of the plausible worlds to the published facts (``cxsim facts``) run_all reads."""
 DOC = ROOT / "docs" / "robustness.md"
 FIGURES = ROOT / "docs" / "robustness_figures"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
@@ -86,6 +88,81 @@ def _decided_by(v) -> str:
     if v.standouts.empty:
         out += " None stands out from the estimator's noise: no one parameter decides it alone."
     return out
+
+
+def _fitted_verdict(fitted_analyses: dict | None, name: str, v):
+    """The same claim's verdict over the worlds that reproduce the facts, if there is one."""
+    a = (fitted_analyses or {}).get(name)
+    if a is None:
+        return None
+    return next((f for f in a.verdicts if f.claim.name == v.claim.name), None)
+
+
+def _fitted_sentence(fv) -> str:
+    o = fv.odds
+    out = (
+        f"Over the {o.worlds} worlds that reproduce the published facts: {o.text}"
+        + (f" ({o.undecided} more undecided)" if o.undecided else "")
+        + "."
+    )
+    conds = fv.conditions()
+    if conds:
+        out += " " + conds[0][0].upper() + conds[0][1:] + "."
+    elif fv.note:
+        out += " " + fv.note
+    return out
+
+
+def _fitted_words(fitted: Path, fitted_analyses: dict, seconds: dict[str, float]) -> list[str]:
+    """The fit to the published facts: which facts the plausible worlds miss, which ranges the
+    facts narrow (from the fit's folder, ``cxsim facts``)."""
+    import pandas as pd
+
+    from sim.robustness.fit_report import NARROWED
+
+    info = json.loads((fitted / "fit.json").read_text())
+    facts = pd.read_csv(fitted / "facts.csv")
+    narrow = pd.read_csv(fitted / "constrained.csv")
+    narrow = narrow[narrow["ratio"] <= NARROWED]
+    worlds = {len(a.worlds) for a in fitted_analyses.values()}
+    runs = sum(a.runs_ok for a in fitted_analyses.values())
+    wall = sum(v for k, v in seconds.items() if k.startswith("fitted/"))
+    lines = [
+        "**Worlds that reproduce the published facts.** `cxsim facts` (sim.robustness.fit) kept "
+        f"the plausible worlds that reproduce {len(info['facts'])} published facts the model "
+        f"was calibrated against: ABC-SMC, {info['simulations']:,} worlds measured in "
+        f"{info['generations']} generations, until every fitted world reproduced every fact"
+        + ("" if info["reproduces"] else " (not reached: the last generation comes near)")
+        + f"; its last generation resampled to {info['worlds']} worlds, "
+        f"{info['distinct_worlds']} distinct. Every study ran again over them "
+        f"({'/'.join(str(n) for n in sorted(worlds))} worlds, {runs} runs, "
+        f"{_minutes(wall)}).",
+        "",
+        "| fact (validation check at quick size) | plausible worlds | fitted worlds |",
+        "|---|---|---|",
+    ]
+    for r in facts.itertuples():
+        lines.append(f"| {r.fact} | {100 * r.prior_share:.0f}% | {100 * r.fitted_share:.0f}% |")
+    lines += [
+        "",
+        f"<details><summary>The {len(narrow)} ranges the facts narrow (fitted 90% interval at "
+        f"most {NARROWED:.0%} of the range's)</summary>",
+        "",
+        "| parameter | range | fitted median | fitted 90% | width ratio |",
+        "|---|---|---|---|---|",
+    ]
+    for r in narrow.itertuples():
+        lines.append(
+            f"| `{r.parameter}` | {r.low:.3g} - {r.high:.3g} | {r.median:.3g} | "
+            f"{r.fitted_low:.3g} - {r.fitted_high:.3g} | {r.ratio:.2f} |"
+        )
+    return [*lines, "", "</details>", ""]
+
+
+def _minutes(seconds: float) -> str:
+    from sim.sweep.progress import format_seconds
+
+    return format_seconds(seconds) + " of wall time"
 
 
 def closures(results, steps: int) -> tuple[int, dict[str, int]]:
@@ -136,6 +213,8 @@ def results_section(
     log: dict,
     closed: dict | None = None,
     skipped: list[str] | None = None,
+    fitted_analyses: dict | None = None,
+    fitted: Path | None = None,
 ) -> str:
     """The generated part of docs/robustness.md."""
     from sim.robustness.figures import odds_chart
@@ -149,7 +228,7 @@ def results_section(
     save(chart, FIGURES / "odds.png")
     cfg = study.config
     runs = sum(a.runs_ok for a, _ in analyses)
-    total = sum(seconds.values())
+    total = sum(v for k, v in seconds.items() if not k.startswith("fitted/"))
     ranges: dict = {}
     for a, _ in analyses:
         ranges.update(a.study.ranges)
@@ -182,13 +261,22 @@ def results_section(
         "",
         "![odds](robustness_figures/odds.png)",
         "",
-        "| scenario | claim | holds in (95% CI) | decided by (S1) | where it flips (PRIM) |",
-        "|---|---|---|---|---|",
+    ]
+    fitted_analyses = fitted_analyses or {}
+    if fitted_analyses and fitted is not None:
+        lines += _fitted_words(fitted, fitted_analyses, seconds)
+    fcol = " in worlds that reproduce the facts |" if fitted_analyses else ""
+    lines += [
+        f"| scenario | claim | holds in (95% CI) |{fcol} decided by (S1) | where it flips (PRIM) |",
+        "|---|---|---|---|---|" + ("---|" if fitted_analyses else ""),
     ]
     for a, _ in analyses:
+        name = a.study.scenario.name
         for v in a.verdicts:
+            fv = _fitted_verdict(fitted_analyses, name, v)
+            cell = f" {_odds(fv) if fv else '-'} |" if fitted_analyses else ""
             lines.append(
-                f"| {a.study.scenario.name} | {v.claim.says} | {_odds(v)} | {_deciders(v)} | "
+                f"| {name} | {v.claim.says} | {_odds(v)} |{cell} {_deciders(v)} | "
                 f"{_conditions(v)} |"
             )
     for a, folder in analyses:
@@ -213,6 +301,7 @@ def results_section(
             src = folder / "figures" / f"{v.claim.name}_map.png"
             if src.exists():
                 shutil.copyfile(src, FIGURES / fig)
+            fv = _fitted_verdict(fitted_analyses, name, v)
             lines += [
                 "",
                 f"**{v.claim.name}** `{v.claim.text}`",
@@ -220,6 +309,10 @@ def results_section(
                 v.sentence(),
                 "",
                 _decided_by(v),
+            ]
+            if fv is not None:
+                lines += ["", _fitted_sentence(fv)]
+            lines += [
                 "",
                 f"![{v.claim.name}](robustness_figures/{fig})",
             ]
@@ -240,7 +333,7 @@ def _session_seconds(manifest: Path) -> float:
     return total
 
 
-def _plan(name: str, hold: list[str] | None = None):
+def _plan(name: str, hold: list[str] | None = None, posterior: Path | None = None):
     from dataclasses import replace
 
     from sim.robustness.ranges import load_config
@@ -249,15 +342,44 @@ def _plan(name: str, hold: list[str] | None = None):
     cfg = load_config(RANGES)
     held = [*cfg.hold, *(hold or [])]  # and the scenario's own `held` (plan_study)
     cfg = replace(cfg, hold=held, steps=STEPS.get(name, cfg.steps))
-    return plan_study(name, cfg)
+    return plan_study(name, cfg, posterior=posterior)
+
+
+def _study(name, study, folder, args, executor, log, key):
+    """Run (or, with --report-only, read) one study; returns its analysis and wall time."""
+    from sim.robustness.report import analyze, write_report
+    from sim.robustness.study import run_study
+    from sim.sweep.progress import make_progress
+    from sim.sweep.results import SweepResults
+
+    if args.report_only:
+        results = SweepResults(folder / "runs")
+        ran = 0
+    else:
+        before = os.getloadavg()
+        results = run_study(
+            study,
+            folder,
+            executor=executor,
+            workers=args.workers,
+            progress=make_progress(not sys.stderr.isatty()),
+            force=args.force,
+        )
+        ran = results.report.ran
+        if ran:
+            log[key] = {"load_before": before, "load_after": os.getloadavg()}
+    seconds = _session_seconds(folder / "runs" / "manifest.json")
+    log.setdefault(key, {})["seconds"] = seconds
+    analysis = analyze(study, results, seed=study.config.seed)
+    write_report(analysis, folder)
+    print(f"{key}: {analysis.runs_ok} runs, {ran} run now; {seconds:.0f} s in all", flush=True)
+    for v in analysis.verdicts:
+        print(f"  {v.sentence()}", flush=True)
+    return analysis, results, seconds
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sim.robustness.report import analyze, write_report
-    from sim.robustness.study import run_study
     from sim.sweep.executors import make_executor
-    from sim.sweep.progress import make_progress
-    from sim.sweep.results import SweepResults
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--only", action="append", choices=SCENARIOS, help="just these scenarios")
@@ -282,12 +404,29 @@ def main(argv: list[str] | None = None) -> int:
         help="also keep this ranged parameter at each scenario's value (a side study; with "
         "--no-doc or --only, and its own --results)",
     )
+    p.add_argument(
+        "--fitted",
+        default=str(FITTED),
+        metavar="FOLDER",
+        help="a 'cxsim facts' fit: every study runs again over its worlds, those that reproduce "
+        "the published facts (default: %(default)s)",
+    )
+    p.add_argument("--no-fitted", action="store_true", help="only the plausible worlds")
     args = p.parse_args(argv)
     names = [n for n in args.only or SCENARIOS if n not in args.skip]
     results_dir = Path(args.results)
+    fitted = None if args.no_fitted else Path(args.fitted)
+    if fitted is not None and not (fitted / "posterior.parquet").exists():
+        print(
+            f"run_all: {fitted / 'posterior.parquet'} not found: fit the worlds to the published "
+            f"facts first (.venv/bin/cxsim facts --out {fitted}, about 40 min on 2 cores), or "
+            "pass --no-fitted",
+            file=sys.stderr,
+        )
+        return 2
     log_path = results_dir / LOADS
     log = json.loads(log_path.read_text()) if log_path.exists() else {}
-    analyses, seconds, study, closed = [], {}, None, {}
+    analyses, seconds, study, closed, fitted_analyses = [], {}, None, {}, {}
     # one pool (or one Dask cluster) for every scenario's sweep, started once, not per sweep
     dask = "dask" if args.dask == "local" else args.dask  # 'local' alone is the process pool
     executor = None if args.report_only else make_executor(dask, args.workers)
@@ -295,41 +434,31 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             study = _plan(name, args.hold)
             folder = results_dir / name
-            if args.report_only:
-                results = SweepResults(folder / "runs")
-                ran = 0
-            else:
-                before = os.getloadavg()
-                results = run_study(
-                    study,
-                    folder,
-                    executor=executor,
-                    workers=args.workers,
-                    progress=make_progress(not sys.stderr.isatty()),
-                    force=args.force,
+            analysis, results, seconds[name] = _study(
+                name, study, folder, args, executor, log, name
+            )
+            closed[name] = closures(results, study.steps)
+            analyses.append((analysis, folder))
+            if fitted is not None:
+                fstudy = _plan(name, args.hold, fitted / "posterior.parquet")
+                fitted_analyses[name], _, seconds[f"fitted/{name}"] = _study(
+                    name,
+                    fstudy,
+                    results_dir / "fitted" / name,
+                    args,
+                    executor,
+                    log,
+                    f"fitted/{name}",
                 )
-                ran = results.report.ran
-                if ran:
-                    log[name] = {"load_before": before, "load_after": os.getloadavg()}
-            seconds[name] = _session_seconds(folder / "runs" / "manifest.json")
-            log.setdefault(name, {})["seconds"] = seconds[name]
             results_dir.mkdir(parents=True, exist_ok=True)
             log_path.write_text(json.dumps(log, indent=2) + "\n")
-            analysis = analyze(study, results, seed=study.config.seed)
-            closed[name] = closures(results, study.steps)
-            write_report(analysis, folder)
-            analyses.append((analysis, folder))
-            print(
-                f"{name}: {analysis.runs_ok} runs, {ran} run now; {seconds[name]:.0f} s in all",
-                flush=True,
-            )
-            for v in analysis.verdicts:
-                print(f"  {v.sentence()}", flush=True)
     if not args.no_doc and not args.only and not args.hold:
         text = DOC.read_text(encoding="utf-8")
         head, _, rest = text.partition(BEGIN)
         _, _, tail = rest.partition(END)
-        section = results_section(analyses, seconds, study, log, closed, args.skip)
+        section = results_section(
+            analyses, seconds, study, log, closed, args.skip, fitted_analyses, fitted
+        )
         DOC.write_text(head + section + tail, encoding="utf-8")
         print(f"wrote {DOC.relative_to(ROOT)} and {FIGURES.relative_to(ROOT)}/")
     return 0

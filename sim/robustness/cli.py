@@ -17,7 +17,7 @@ from typing import Any
 
 from sim.cli import positive_int, start_pool_early
 
-__all__ = ["cmd_robustness", "register"]
+__all__ = ["cmd_facts", "cmd_robustness", "register"]
 
 
 def register(subparsers: Any) -> None:
@@ -57,6 +57,38 @@ def register(subparsers: Any) -> None:
         "'firms.Keeper.share > firms.Hunter.share'",
     )
     p.add_argument("--no-charts", action="store_true", help="no PNG figures")
+
+    f = subparsers.add_parser(
+        "facts",
+        help="fit the plausible worlds to the published facts (for robustness --posterior)",
+        description="Keep the plausible worlds that reproduce the published facts the model "
+        "was calibrated against (validation checks measured at quick size in each world): "
+        "ABC-SMC over the plausible ranges, until every fitted world reproduces every fact. "
+        "Writes posterior.parquet for 'cxsim robustness --posterior', and a report of which "
+        "facts the ranges miss and which ranges the facts narrow. Resumable: rerun the same "
+        "command. See docs/robustness.md.",
+    )
+    f.add_argument("--out", default="results/facts", help="fit folder (default: %(default)s)")
+    f.add_argument("--ranges", metavar="FILE", help="robustness file: its ranges and holds")
+    f.add_argument(
+        "--population", type=positive_int, default=128, help="worlds per generation (%(default)s)"
+    )
+    f.add_argument(
+        "--generations",
+        type=positive_int,
+        default=14,
+        help="at most this many generations (%(default)s); stops once every world fits",
+    )
+    f.add_argument(
+        "--max-worlds",
+        type=positive_int,
+        default=20_000,
+        help="at most this many worlds measured (%(default)s)",
+    )
+    f.add_argument("--seed", type=int, default=2027, help="proposals' seed (%(default)s)")
+    f.add_argument("--workers", type=positive_int, help="local processes (default: all cores)")
+    f.add_argument("--force", action="store_true", help="discard a different fit in --out")
+    f.set_defaults(func=cmd_facts)
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:
@@ -138,3 +170,73 @@ def cmd_robustness(args: argparse.Namespace) -> int:
     _print(analysis)
     print(f"\nreport in {report} (figures, claims.csv, worlds.parquet beside it)")
     return 1 if r.failures else 0
+
+
+def cmd_facts(args: argparse.Namespace) -> int:
+    """Fit (or resume fitting) the plausible worlds to the published facts."""
+    import time
+
+    from sim.robustness.fit import FitError, fit_facts, plan_fit
+    from sim.robustness.fit_report import facts_table, write_fit
+    from sim.scenario import ScenarioError
+    from sim.sweep.cli import print_error
+    from sim.sweep.executors import available_cores
+    from sim.sweep.store import SweepStoreError
+
+    started = time.perf_counter()
+    workers = args.workers or available_cores()
+    try:
+        plan = plan_fit(
+            args.out, args.ranges, population=args.population, seed=args.seed, force=args.force
+        )
+        print(
+            f"facts: {len(plan.ranges)} parameters, {args.population} worlds a generation, "
+            f"{workers} workers -> {args.out}",
+            flush=True,
+        )
+
+        def on_start(t: int, n: int) -> None:
+            what = "prior sample" if t < 0 else f"generation {t}"
+            print(f"  {what} ({time.perf_counter() - started:.0f} s)", flush=True)
+
+        previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+        try:
+            fit = fit_facts(
+                plan.out,
+                plan.ranges,
+                population=args.population,
+                seed=args.seed,
+                workers=workers,
+                generations=args.generations,
+                max_simulations=args.max_worlds,
+                on_start=on_start,
+            )
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    except KeyboardInterrupt:
+        print(
+            f"cxsim: interrupted: the worlds measured are kept in {args.out}; rerun the same "
+            "command to resume",
+            file=sys.stderr,
+        )
+        return 130
+    except (FitError, ScenarioError, SweepStoreError) as e:
+        return print_error(e)
+    report = write_fit(fit, plan.out, time.perf_counter() - started)
+    for r in facts_table(fit).itertuples():
+        print(
+            f"  {r.fact:<36} {100 * r.prior_share:4.0f}% of plausible worlds, "
+            f"{100 * r.fitted_share:4.0f}% of fitted"
+        )
+    print(
+        f"{fit.simulations:,} worlds measured in {fit.generations} generations; "
+        + (
+            "every fitted world reproduces every fact"
+            if fit.reproduces
+            else "the fitted worlds do not all reproduce every fact yet (rerun with more "
+            "--generations)"
+        )
+    )
+    posterior = plan.out / "posterior.parquet"
+    print(f"report in {report}; use: cxsim robustness SCENARIO --posterior {posterior}")
+    return 0 if fit.reproduces else 1

@@ -235,9 +235,12 @@ def plan_study(
     # the claims as stated, read against the market the runs will have (with [set] applied)
     claim_list = _claims(base.model_copy(update={"claims": stated.claims}), claims, n_steps, where)
     ranges = resolve_ranges(cfg, base)
+    held = held_keys(cfg, base)
     post_path = Path(posterior) if posterior else None
     if post_path is not None:
         table = read_posterior(post_path)
+        # a parameter the scenario or the file holds keeps its value (the scenario's set-up)
+        table = table[[k for k in table.columns if k not in held]]
         for key in table.columns:
             try:
                 load_scenario(base, {key: float(table[key].iloc[0])})
@@ -255,7 +258,7 @@ def plan_study(
         config=cfg,
         steps=n_steps,
         posterior=post_path,
-        held=tuple(k for k in held_keys(cfg, base) if k not in ranges),
+        held=tuple(k for k in held if k not in ranges),
     )
 
 

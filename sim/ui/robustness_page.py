@@ -8,7 +8,9 @@ its stored results. It shows the odds with their interval, the verdict in words 
 conditions, a map of the claim's margin over the two parameters that decide it most, and the
 first-order indices.
 
-Studies are stored under ``$CXSIM_ROBUSTNESS_DIR`` (default ``results/robustness/ui``).
+Studies are stored under ``$CXSIM_ROBUSTNESS_DIR`` (default ``results/robustness/ui``). With
+"only worlds that reproduce the published facts" ticked, the worlds come from the fit of
+``cxsim facts`` in ``$CXSIM_FACTS_DIR`` (default ``results/facts``; docs/robustness.md).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from sim.ui.state import SessionState
 
 __all__ = [
     "DIR_ENV",
+    "FACTS_ENV",
     "MARGIN_NOTE",
     "PIT",
     "PIT_METRICS",
@@ -37,11 +40,13 @@ __all__ = [
     "RobustnessState",
     "StudySettings",
     "claim_scenarios",
+    "facts_posterior",
     "odds_boxes",
     "undecided_note",
 ]
 
 DIR_ENV = "CXSIM_ROBUSTNESS_DIR"
+FACTS_ENV = "CXSIM_FACTS_DIR"
 PIT = "Pit two firms…"
 PIT_METRICS = {
     "market share at the end": "share",
@@ -92,6 +97,11 @@ def claim_scenarios() -> list[str]:
     return out
 
 
+def facts_posterior() -> Path:
+    """Where the fit to the published facts keeps its worlds (``cxsim facts --out``)."""
+    return Path(os.environ.get(FACTS_ENV) or "results/facts") / "posterior.parquet"
+
+
 @dataclass(frozen=True)
 class StudySettings:
     """What the form asks for, checked."""
@@ -103,12 +113,16 @@ class StudySettings:
     replicates: int
     customers: int
     ranges: str | None
+    fitted: str | None = None
 
     @property
     def folder(self) -> Path:
         """Where this study is stored (the claims are re-read from the runs, not part of it)."""
         text = Path(self.ranges).read_text(encoding="utf-8") if self.ranges else ""
         tag = hashlib.sha256(text.encode()).hexdigest()[:8]
+        if self.fitted:
+            worlds = hashlib.sha256(Path(self.fitted).read_bytes()).hexdigest()[:8]
+            tag += f"-facts{worlds}"
         base = Path(os.environ.get(DIR_ENV) or "results/robustness/ui")
         return base / (f"{self.scenario}-{self.worlds}w{self.replicates}r{self.customers}c-{tag}")
 
@@ -123,6 +137,7 @@ class StudySettings:
             worlds=self.worlds,
             replicates=self.replicates,
             fixed={"market.customers": self.customers},
+            posterior=self.fitted,
         )
 
 
@@ -160,6 +175,7 @@ class RobustnessState:
         self.replicates = solara.reactive("2")
         self.customers = solara.reactive("1000")
         self.ranges = solara.reactive(DEFAULT_RANGES if Path(DEFAULT_RANGES).is_file() else "")
+        self.fitted = solara.reactive(False)
         self.form_error: solara.Reactive[str | None] = solara.reactive(None)
         self.tick = solara.reactive(0)
         self._followed = current
@@ -204,6 +220,12 @@ class RobustnessState:
         ranges = str(self.ranges.value).strip() or None
         if ranges and not Path(ranges).is_file():
             raise ValueError(f"robustness file: {ranges!r} not found")
+        fitted = facts_posterior() if self.fitted.value else None
+        if fitted is not None and not fitted.is_file():
+            raise ValueError(
+                f"worlds that reproduce the published facts: {fitted} not found; fit them first "
+                f"with: cxsim facts --out {fitted.parent} (about 40 minutes on 2 cores)"
+            )
         return StudySettings(
             scenario=self.scenario.value,
             claims=claims,
@@ -212,6 +234,7 @@ class RobustnessState:
             replicates=_whole("replicates", self.replicates.value, 1, 20),
             customers=_whole("customers", self.customers.value, 100, 20_000),
             ranges=ranges,
+            fitted=str(fitted) if fitted else None,
         )
 
     def start(self) -> None:
@@ -331,6 +354,19 @@ def StudyForm(st: RobustnessState) -> None:
                 continuous_update=True,
                 message="empty: only the ranges the schema declares",
             )
+            solara.Checkbox(
+                label="only worlds that reproduce the published facts",
+                value=st.fitted.value,
+                on_value=lambda v: st.edit(st.fitted, v),
+                classes=["cx-fitted"],
+            )
+            solara.Text(
+                "the worlds of the fit 'cxsim facts' keeps (docs/robustness.md): those that also "
+                "show the validation's in-sample facts; "
+                + ("found" if facts_posterior().is_file() else "not made yet")
+                + f" ({facts_posterior()})",
+                classes=["cx-hint"],
+            )
             if scenario.held:
                 solara.Text(
                     "held at the scenario's value (its set-up): " + ", ".join(scenario.held),
@@ -421,8 +457,13 @@ def odds_boxes(analysis: Any, verdict: Any) -> list[tuple[str, str, str]]:
     partial = "" if analysis.complete else f" (so far: {analysis.runs_ok} of "
     partial += f"{analysis.runs_total} runs)" if partial else ""
     built_in = "; built in, not a finding" if verdict.claim.by_construction else ""
+    post = analysis.study.posterior
+    kind = ""
+    if post is not None:
+        facts = Path(post).resolve() == facts_posterior().resolve()
+        kind = " that reproduce the published facts" if facts else f" of the posterior {post}"
     return [
-        ("holds in", f"{100 * o.share:.0f}%", f"of {o.worlds} worlds{partial}{built_in}"),
+        ("holds in", f"{100 * o.share:.0f}%", f"of {o.worlds} worlds{kind}{partial}{built_in}"),
         ("95% interval", f"{100 * o.low:.0f}–{100 * o.high:.0f}%", "Wilson score"),
         ("mean margin", f"{verdict.margin_mean:+.3g}", MARGIN_NOTE),
     ]

@@ -20,6 +20,7 @@ This module must never import the UI or the sweep layer.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,7 +31,7 @@ import pandas as pd
 from sim.model import CustomerMarket
 from sim.params import WordOfMouthParams
 from sim.validation.figures import pyplot, save
-from sim.validation.result import Check, CheckResult, Size
+from sim.validation.result import Check, CheckResult, Size, outside
 
 __all__ = [
     "LEVELS",
@@ -88,6 +89,10 @@ def check_word_of_mouth_valence(
     positive, negative = band["positive"].sum(), band["negative"].sum()
     ratio = float(positive / negative) if len(band) and negative > 0 else float("nan")
     passed = bool(len(band) and 2.0 <= ratio <= 4.0)
+    # no year in the band: how far the nearest year's satisfaction is from it, and the ratio
+    # unmeasured (a full band's width)
+    nearest = min((outside(x, 7.0, 8.0) for x in yearly["satisfaction"]), default=math.inf)
+    distance = nearest + (outside(ratio, 2.0, 4.0) / 2.0 if len(band) else 1.0)
     figure = _draw_wom(figures, yearly, ratio) if figures is not None else None
     return CheckResult(
         name="word_of_mouth_valence",
@@ -109,6 +114,7 @@ def check_word_of_mouth_valence(
             "years_in_band": len(band),
             "yearly": yearly.round(4).to_dict("records"),
         },
+        distance=distance,
         seconds=time.perf_counter() - started,
     )
 
@@ -149,6 +155,7 @@ def check_levels(
             "industry_satisfaction": industry.round(3).to_dict(),
             "spread": spread,
         },
+        distance=outside(inside, low=2 / 3) / (1 / 3) + outside(spread, 1.5, 2.5),
         seconds=time.perf_counter() - started,
     )
 

@@ -37,7 +37,7 @@ import numpy as np
 from sim.model import CustomerMarket
 from sim.validation.figures import pyplot, save
 from sim.validation.fit import tobit
-from sim.validation.result import Check, CheckResult, Size
+from sim.validation.result import Check, CheckResult, Size, outside
 
 __all__ = [
     "DISCONFIRMATION_BEATS_EXPECTATION",
@@ -135,6 +135,7 @@ def check_loss_asymmetry(
         passed=bool(1.5 <= ratio <= 3.0),
         figure=figure,
         details=fit,
+        distance=outside(ratio, 1.5, 3.0) / 1.5,
         seconds=time.perf_counter() - started,
     )
 
@@ -161,6 +162,7 @@ def check_disconfirmation_beats_expectation(
         passed=bool(r_d > r_e and 0.15 <= r_e <= 0.40),
         figure=figure,
         details={"corr_disconfirmation": r_d, "corr_expectation": r_e},
+        distance=(outside(r_e, 0.15, 0.40) + outside(r_d - r_e, low=0.0)) / 0.25,
         seconds=time.perf_counter() - started,
     )
 

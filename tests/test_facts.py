@@ -1,0 +1,146 @@
+"""The published facts a plausible world must reproduce, and the fit that keeps those worlds."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim.robustness.fit as fit_module
+from sim.cli import main
+from sim.robustness.facts import FACTS, world_facts
+from sim.robustness.fit import FitError, fit_facts, plan_fit, resample
+from sim.robustness.fit_report import constrained_table, facts_table, write_fit
+from sim.robustness.ranges import Range
+from sim.robustness.study import plan_study
+from sim.validation.result import outside
+
+HERE = Path(__file__).parent / "fixtures" / "robustness"
+
+
+def test_outside_is_the_shortfall_from_a_band() -> None:
+    assert outside(2.0, 1.5, 3.0) == 0.0
+    assert outside(1.0, 1.5, 3.0) == pytest.approx(0.5)
+    assert outside(3.5, 1.5, 3.0) == pytest.approx(0.5)
+    assert outside(0.2, low=0.5) == pytest.approx(0.3) and outside(9.0, low=0.5) == 0.0
+    assert math.isinf(outside(float("nan"), 0.0, 1.0))
+
+
+@pytest.mark.parametrize(
+    "world",
+    [
+        {},  # the defaults: every fact holds
+        # a world of the shipped ranges that misses several facts (satisfaction far above 7-8,
+        # NPS too high, corr(s, E) negative)
+        {
+            "satisfaction.intercept": 3.2,
+            "satisfaction.weight_performance": 11.0,
+            "expectations.personal_sd": 0.0,
+            "satisfaction.recommend_offset": 2.0,
+        },
+        # no loss aversion, and a broken promise that barely costs trust
+        {"satisfaction.loss_aversion": 1.0, "trust.loss": 0.05},
+    ],
+)
+def test_a_facts_distance_is_zero_exactly_when_its_check_passes(world: dict) -> None:
+    results = world_facts(world, seed=1)
+    assert [r.name for r in results] == list(FACTS)
+    for r in results:
+        assert r.distance >= 0 and not math.isnan(r.distance), r.name
+        assert (r.distance == 0) == r.passed, (r.name, r.measured, r.distance)
+    if not world:
+        assert all(r.passed for r in results)
+    else:
+        assert not all(r.passed for r in results)
+
+
+def test_resampling_keeps_the_weights() -> None:
+    rows = pd.DataFrame({"x": [0.0, 1.0, 2.0]})
+    out = resample(rows, np.array([0.5, 0.25, 0.25]), 400, seed=3)
+    assert len(out) == 400
+    assert (out["x"] == 0).mean() == pytest.approx(0.5, abs=0.01)
+    assert out.equals(resample(rows, np.array([0.5, 0.25, 0.25]), 400, seed=3))
+
+
+def _toy_distances(values: dict, seed: int = 1) -> np.ndarray:
+    """A cheap stand-in for the facts: 'a' must lie in 0.2-0.4 and 'b' below 0.5."""
+    a, b = values["toy.a"], values["toy.b"]
+    d = np.zeros(len(FACTS))
+    d[0] = outside(a, 0.2, 0.4) / 0.2
+    d[1] = outside(b, high=0.5) / 0.5
+    return d
+
+
+TOY = {"toy.a": Range("toy.a", 0.0, 1.0), "toy.b": Range("toy.b", 0.0, 1.0)}
+
+
+@pytest.fixture
+def toy(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(fit_module, "world_distances", _toy_distances)
+
+
+def test_the_fit_keeps_only_worlds_that_reproduce_the_facts(tmp_path: Path, toy) -> None:
+    fit = fit_facts(tmp_path / "a", TOY, population=40, seed=5, generations=12)
+    assert fit.reproduces
+    assert fit.epsilons[-1] == 0
+    p = fit.posterior
+    assert len(p) == 40
+    assert p["toy.a"].between(0.2, 0.4).all() and (p["toy.b"] <= 0.5).all()
+    # the prior sample: about a tenth of the square meets both
+    shares = facts_table(fit).set_index("fact")
+    assert 0.0 < shares.loc["all of them", "prior_share"] < 0.35
+    assert shares.loc["all of them", "fitted_share"] == 1.0
+    narrow = constrained_table(fit).set_index("parameter")
+    assert narrow.loc["toy.a", "ratio"] < 0.3 < narrow.loc["toy.b", "ratio"]
+    # same seed, same worlds; a fit stopped after two generations and resumed ends the same
+    again = fit_facts(tmp_path / "b", TOY, population=40, seed=5, generations=12)
+    assert again.posterior.equals(fit.posterior)
+    fit_facts(tmp_path / "c", TOY, population=40, seed=5, generations=2)
+    resumed = fit_facts(tmp_path / "c", TOY, population=40, seed=5, generations=12)
+    assert resumed.posterior.equals(fit.posterior)
+    report = write_fit(fit, tmp_path / "a")
+    text = report.read_text()
+    assert "every fitted world reproduces every fact" in text and "`toy.a`" in text
+    assert json.loads((tmp_path / "a" / "fit.json").read_text())["reproduces"] is True
+    # the posterior is what robustness reads
+    assert pd.read_parquet(tmp_path / "a" / "posterior.parquet").shape == (40, 2)
+
+
+def test_a_folder_with_another_fit_is_refused(tmp_path: Path) -> None:
+    plan_fit(tmp_path, population=64, seed=1)
+    with pytest.raises(FitError) as e:
+        plan_fit(tmp_path, population=32, seed=1)
+    assert "fit_spec.json" in str(e.value) and "population" in str(e.value)
+    plan_fit(tmp_path, population=32, seed=1, force=True)  # --force starts again
+    assert json.loads((tmp_path / "fit_spec.json").read_text())["population"] == 32
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    with pytest.raises(FitError, match="not a folder"):
+        plan_fit(afile)
+
+
+def test_the_cli_names_the_bad_folder_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    plan_fit(tmp_path, population=64, seed=1)
+    assert main(["facts", "--out", str(tmp_path), "--population", "32", "--seed", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "fit_spec.json" in err and "population" in err and "--force" in err
+    assert main(["facts", "--ranges", str(tmp_path / "none.toml")]) == 2
+    assert "none.toml" in capsys.readouterr().err
+
+
+def test_a_posterior_leaves_what_a_scenario_holds_at_its_value(tmp_path: Path) -> None:
+    # overpromise_vs_honest holds acquisition.p (its set-up); a posterior naming it must not move it
+    post = pd.DataFrame(
+        {"acquisition.p": np.linspace(0.01, 0.02, 16), "trust.loss": np.linspace(0.3, 0.4, 16)}
+    )
+    path = tmp_path / "posterior.parquet"
+    post.to_parquet(path)
+    study = plan_study("overpromise_vs_honest", posterior=path, worlds=16)
+    assert "acquisition.p" not in study.worlds and "acquisition.p" in study.held
+    assert study.worlds["trust.loss"].between(0.3, 0.4).all()
