@@ -91,6 +91,7 @@ def test_the_fit_keeps_only_worlds_that_reproduce_the_facts(tmp_path: Path, toy)
     assert len(p) == 40
     assert p["toy.a"].between(0.2, 0.4).all() and (p["toy.b"] <= 0.5).all()
     # the prior sample: about a tenth of the square meets both
+    assert fit.prior_worlds.shape == (40, 2) and len(fit.prior_facts) == 40
     shares = facts_table(fit).set_index("fact")
     assert 0.0 < shares.loc["all of them", "prior_share"] < 0.35
     assert shares.loc["all of them", "fitted_share"] == 1.0
@@ -144,3 +145,39 @@ def test_a_posterior_leaves_what_a_scenario_holds_at_its_value(tmp_path: Path) -
     study = plan_study("overpromise_vs_honest", posterior=path, worlds=16)
     assert "acquisition.p" not in study.worlds and "acquisition.p" in study.held
     assert study.worlds["trust.loss"].between(0.3, 0.4).all()
+
+
+def test_the_out_of_sample_facts_at_the_defaults() -> None:
+    from sim.robustness.holdout import HOLDOUT, world_holdout
+
+    # docs/validation.md: retention rises with tenure, Bolton's anchoring does not show
+    assert dict(zip(HOLDOUT, world_holdout({}, seed=1), strict=True)) == {
+        "retention_rises_with_tenure": 1.0,
+        "bolton_anchoring": 0.0,
+    }
+
+
+def test_the_holdout_table_runs_each_world_once_and_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sim.robustness.holdout as holdout
+
+    calls: list[float] = []
+
+    def fake(values: dict, seed: int = 1) -> list[float]:
+        calls.append(values["x"])
+        return [float(values["x"] > 0.5), math.nan if values["x"] > 0.9 else 0.0]
+
+    monkeypatch.setattr(holdout, "world_holdout", fake)
+    plausible = pd.DataFrame({"x": [0.1, 0.6, 0.95, 0.3]})
+    fitted = pd.DataFrame({"x": [0.6, 0.7]})  # 0.6 is also a plausible world: run once
+    table = holdout.holdout_table({"plausible": plausible, "fitted": fitted}, tmp_path)
+    assert sorted(calls) == [0.1, 0.3, 0.6, 0.7, 0.95]
+    t = table.set_index(["worlds", "check"])
+    assert t.loc[("plausible", "retention_rises_with_tenure"), "holds"] == 2
+    assert t.loc[("plausible", "retention_rises_with_tenure"), "share"] == 0.5
+    assert t.loc[("plausible", "bolton_anchoring"), "decided"] == 3  # the NaN is undecided
+    assert t.loc[("fitted", "retention_rises_with_tenure"), "share"] == 1.0
+    calls.clear()
+    again = holdout.holdout_table({"plausible": plausible, "fitted": fitted}, tmp_path)
+    assert calls == [] and again.equals(table)  # read back from holdout.jsonl

@@ -88,6 +88,11 @@ def register(subparsers: Any) -> None:
     f.add_argument("--seed", type=int, default=2027, help="proposals' seed (%(default)s)")
     f.add_argument("--workers", type=positive_int, help="local processes (default: all cores)")
     f.add_argument("--force", action="store_true", help="discard a different fit in --out")
+    f.add_argument(
+        "--no-holdout",
+        action="store_true",
+        help="skip testing the fitted worlds on the out-of-sample checks (a few minutes)",
+    )
     f.set_defaults(func=cmd_facts)
 
 
@@ -222,12 +227,26 @@ def cmd_facts(args: argparse.Namespace) -> int:
         return 130
     except (FitError, ScenarioError, SweepStoreError) as e:
         return print_error(e)
-    report = write_fit(fit, plan.out, time.perf_counter() - started)
+    holdout = None
+    if not args.no_holdout and fit.prior_worlds is not None:
+        from sim.robustness.holdout import holdout_table
+
+        sets = {"plausible": fit.prior_worlds, "fitted": fit.posterior.drop_duplicates()}
+        print(
+            f"  the out-of-sample checks in {len(sets['plausible'])} plausible and "
+            f"{len(sets['fitted'])} fitted worlds ({time.perf_counter() - started:.0f} s)",
+            flush=True,
+        )
+        holdout = holdout_table(sets, plan.out, workers=workers)
+    report = write_fit(fit, plan.out, time.perf_counter() - started, holdout)
     for r in facts_table(fit).itertuples():
         print(
             f"  {r.fact:<36} {100 * r.prior_share:4.0f}% of plausible worlds, "
             f"{100 * r.fitted_share:4.0f}% of fitted"
         )
+    if holdout is not None:
+        for r in holdout.itertuples():
+            print(f"  {r.check:<36} {100 * r.share:4.0f}% of {r.decided} {r.worlds} worlds")
     print(
         f"{fit.simulations:,} worlds measured in {fit.generations} generations; "
         + (

@@ -179,6 +179,7 @@ class FactsSimulator:
         self.memory: dict[str, np.ndarray] = {}
         self.by_values: dict[tuple, np.ndarray] = {}
         self.labels: dict[str, str] = {}
+        self.values_of: dict[str, dict[str, float]] = {}
         self.ran = 0
         self.seconds = 0.0
         self._pool: ProcessPoolExecutor | None = None
@@ -189,6 +190,7 @@ class FactsSimulator:
                     self.memory[rec["key"]] = np.array(rec["distances"], dtype=float)
                     self.by_values[_point(rec["values"])] = self.memory[rec["key"]]
                     self.labels[rec["key"]] = rec["label"]
+                    self.values_of[rec["key"]] = rec["values"]
 
     def __enter__(self) -> FactsSimulator:
         if self.workers > 1:
@@ -209,17 +211,19 @@ class FactsSimulator:
             for p in self.priors
         }
 
-    def prior_sample(self) -> pd.DataFrame:
-        """The distances of the worlds drawn from the prior for the first threshold (pyabc's
-        generation -1, all accepted), one column per fact."""
+    def prior_sample(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The worlds drawn from the prior for the first threshold (pyabc's generation -1, all
+        accepted): their parameters, and their distances (one column per fact)."""
         keys = [k for k, label in self.labels.items() if label.startswith("abc/-1/")]
-        return pd.DataFrame([self.memory[k] for k in keys], columns=list(FACTS))
+        worlds = pd.DataFrame([self.values(self.values_of[k]) for k in keys])
+        return worlds, pd.DataFrame([self.memory[k] for k in keys], columns=list(FACTS))
 
     def run(self, batch: Sequence[tuple[str, dict[str, float]]]) -> dict[str, np.ndarray]:
         """Each world's distances, by run key (:func:`sim.calibration.simulate.run_key`)."""
         keys = [run_key(label, values) for label, values in batch]
         proposed = {k: v for k, (_, v) in zip(keys, batch, strict=True)}
         self.labels.update({k: label for k, (label, _) in zip(keys, batch, strict=True)})
+        self.values_of.update(proposed)
         items = [
             (k, self.values(v), self.seed) for k, v in proposed.items() if k not in self.memory
         ]
@@ -297,7 +301,9 @@ class FactsFit:
     posterior
         The same resampled to equal weights.
     prior_facts
-        The first generation's (the prior sample's) distances, one column per fact.
+        The prior sample's distances (pyabc's generation -1), one column per fact.
+    prior_worlds
+        The prior sample's parameters (rows as ``prior_facts``).
     epsilons
         The threshold of each generation.
     generations
@@ -315,6 +321,7 @@ class FactsFit:
     generations: int
     simulations: int
     ranges: dict[str, Range]
+    prior_worlds: pd.DataFrame | None = None
 
     @property
     def reproduces(self) -> bool:
@@ -415,13 +422,14 @@ def _collect(
     particles = _population(history, t, priors, sim.by_values)
     keys = [p.key for p in priors]
     posterior = resample(particles[keys], particles["weight"].to_numpy(), population, seed)
-    prior_facts = sim.prior_sample()
+    prior_worlds, prior_facts = sim.prior_sample()
     pops = history.get_all_populations()
     eps = [float(e) for e in pops.loc[pops["t"] >= 0, "epsilon"]]
     return FactsFit(
         particles=particles,
         posterior=posterior,
         prior_facts=prior_facts,
+        prior_worlds=prior_worlds,
         epsilons=eps,
         generations=t + 1,
         simulations=int(history.total_nr_simulations),

@@ -15,7 +15,14 @@ import pandas as pd
 from sim.robustness.facts import FACTS, LEFT_OUT
 from sim.robustness.fit import FactsFit
 
-__all__ = ["NARROWED", "constrained_table", "facts_table", "markdown", "write_fit"]
+__all__ = [
+    "NARROWED",
+    "constrained_table",
+    "facts_table",
+    "holdout_lines",
+    "markdown",
+    "write_fit",
+]
 
 NARROWED = 0.75
 """A parameter whose fitted worlds' 90% interval is at most this share of its range's 90% is
@@ -78,7 +85,32 @@ def constrained_table(fit: FactsFit) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values("ratio", kind="stable").reset_index(drop=True)
 
 
-def markdown(fit: FactsFit, seconds: float | None = None) -> str:
+def holdout_lines(table: pd.DataFrame) -> list[str]:
+    """The out-of-sample facts in the plausible and the fitted worlds, as a Markdown table."""
+    from sim.robustness.holdout import HOLDOUT
+
+    lines = [
+        "| out-of-sample fact (not fitted to) | plausible worlds | fitted worlds |",
+        "|---|---|---|",
+    ]
+    for name in HOLDOUT:
+        cells = []
+        for label in ("plausible", "fitted"):
+            r = table[(table["check"] == name) & (table["worlds"] == label)]
+            if r.empty or not r["decided"].iloc[0]:
+                cells.append("-")
+                continue
+            r = r.iloc[0]
+            cells.append(
+                f"{100 * r.share:.0f}% ({100 * r.low:.0f}-{100 * r.high:.0f}%) of {r.decided}"
+            )
+        lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
+    return lines
+
+
+def markdown(
+    fit: FactsFit, seconds: float | None = None, holdout: pd.DataFrame | None = None
+) -> str:
     """The fit in words: the facts before and after, the ranges the facts narrow."""
     facts = facts_table(fit)
     narrowed = constrained_table(fit)
@@ -104,8 +136,17 @@ def markdown(fit: FactsFit, seconds: float | None = None) -> str:
     ]
     for r in facts.itertuples():
         lines.append(f"| {r.fact} | {100 * r.prior_share:.0f}% | {100 * r.fitted_share:.0f}% |")
+    lines.append("")
+    if holdout is not None:
+        lines += [
+            "Do the fitted worlds look more like real markets on the facts they were not fitted "
+            "to? The out-of-sample checks, at quick size, in the prior sample's worlds and in the "
+            "fitted worlds (share that reproduce each, 95% Wilson interval):",
+            "",
+            *holdout_lines(holdout),
+            "",
+        ]
     lines += [
-        "",
         "Not fitted to: " + "; ".join(f"`{k}` ({why})" for k, why in LEFT_OUT.items()) + ".",
         "",
         f"Ranges the facts narrow (fitted 90% interval at most {NARROWED:.0%} of the range's; "
@@ -124,8 +165,14 @@ def markdown(fit: FactsFit, seconds: float | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_fit(fit: FactsFit, out: str | Path, seconds: float | None = None) -> Path:
-    """Write the fit's files into ``out``; returns ``report.md``."""
+def write_fit(
+    fit: FactsFit,
+    out: str | Path,
+    seconds: float | None = None,
+    holdout: pd.DataFrame | None = None,
+) -> Path:
+    """Write the fit's files into ``out`` (and ``holdout.csv`` when given); returns
+    ``report.md``."""
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
     fit.posterior.to_parquet(root / "posterior.parquet")
@@ -143,5 +190,7 @@ def write_fit(fit: FactsFit, out: str | Path, seconds: float | None = None) -> P
     }
     (root / "fit.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     md = root / "report.md"
-    md.write_text(markdown(fit, seconds), encoding="utf-8")
+    if holdout is not None:
+        holdout.to_csv(root / "holdout.csv", index=False)
+    md.write_text(markdown(fit, seconds, holdout), encoding="utf-8")
     return md
