@@ -20,6 +20,7 @@ from tests.ui_helpers import (
     require_browser,
     screenshot,
     stat,
+    tick,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -40,7 +41,8 @@ def server(studies: Path) -> Iterator[UIServer]:
     srv = UIServer(
         "overpromise_vs_honest",
         OUTPUT / "server_robustness.log",
-        extra_env={"CXSIM_ROBUSTNESS_DIR": str(studies)},
+        # no fit to the published facts there: the form must say how to make one
+        extra_env={"CXSIM_ROBUSTNESS_DIR": str(studies), "CXSIM_FACTS_DIR": str(studies / "f")},
     )
     try:
         srv.wait_ready()
@@ -127,4 +129,10 @@ def test_bad_form_values_say_what_was_expected(browser: Any, server: UIServer) -
     error = page.locator(".cx-study-error")
     error.wait_for(timeout=30_000)
     assert "worlds: expected 8 to 4,096, got 3" in error.inner_text()
+    page.get_by_label("worlds", exact=True).fill("64")
+    tick(page, "only worlds that reproduce the published facts")
+    page.wait_for_timeout(400)
+    page.locator(".cx-run-study").click()
+    page.get_by_text("fit them first with: cxsim facts").wait_for(timeout=30_000)
+    assert "posterior.parquet not found" in error.inner_text()
     context.close()

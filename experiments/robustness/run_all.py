@@ -143,6 +143,10 @@ def _fitted_words(fitted: Path, fitted_analyses: dict, seconds: dict[str, float]
     ]
     for r in facts.itertuples():
         lines.append(f"| {r.fact} | {100 * r.prior_share:.0f}% | {100 * r.fitted_share:.0f}% |")
+    if (fitted / "holdout.csv").exists():
+        from sim.robustness.fit_report import holdout_lines
+
+        lines += ["", *holdout_lines(pd.read_csv(fitted / "holdout.csv"))]
     lines += [
         "",
         f"<details><summary>The {len(narrow)} ranges the facts narrow (fitted 90% interval at "

@@ -358,7 +358,6 @@ def StudyForm(st: RobustnessState) -> None:
                 label="only worlds that reproduce the published facts",
                 value=st.fitted.value,
                 on_value=lambda v: st.edit(st.fitted, v),
-                classes=["cx-fitted"],
             )
             solara.Text(
                 "the worlds of the fit 'cxsim facts' keeps (docs/robustness.md): those that also "
