@@ -11,11 +11,12 @@ with one world in 192 of the prior meeting all the facts, plain rejection would 
 
 pyabc works in unbounded coordinates, one per range, whose logistic prior is the uniform one on
 the range (:func:`to_range`): its perturbation kernel then never proposes a world outside the
-ranges, which in 110 dimensions it almost always did. The sampler is the calibration's (:class:`sim.calibration.abc_smc.ExecutorSampler`): candidates
-are proposed in order from seeds of ``(generation, candidate)``, their facts measured in batches
-on a local process pool, so the worlds depend on the ranges, the seed and the population only,
-never on the workers. Each measured world is appended to ``OUT/runs.jsonl`` and pyabc keeps each
-finished generation in ``OUT/abc.sqlite``: an interrupted fit resumes.
+ranges, which in 110 dimensions it almost always did. The sampler is the calibration's
+(:class:`sim.calibration.abc_smc.ExecutorSampler`): candidates are proposed in order from seeds
+of ``(generation, candidate)``, their facts measured in batches on a local process pool
+(:func:`sim.sweep.executors.local_pool`), so the worlds depend on the ranges, the seed and the
+population only, never on the workers. Each measured world is appended to ``OUT/runs.jsonl``
+and pyabc keeps each finished generation in ``OUT/abc.sqlite``: an interrupted fit resumes.
 
 Written in ``OUT``:
 
@@ -196,9 +197,9 @@ class FactsSimulator:
 
     def __enter__(self) -> FactsSimulator:
         if self.workers > 1:
-            from sim.sweep.context import worker_context
+            from sim.sweep.executors import local_pool
 
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=worker_context())
+            self._pool = local_pool(self.workers)
         return self
 
     def __exit__(self, *exc: object) -> None:

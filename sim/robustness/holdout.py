@@ -19,7 +19,6 @@ import hashlib
 import json
 import math
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -102,9 +101,9 @@ def holdout_table(
     if todo:
         pool = None
         if workers > 1:
-            from sim.sweep.context import worker_context
+            from sim.sweep.executors import local_pool
 
-            pool = ProcessPoolExecutor(workers, mp_context=worker_context())
+            pool = local_pool(workers)
         try:
             done = pool.map(_one, todo.values()) if pool else map(_one, todo.values())
             with path.open("a", encoding="utf-8") as f:

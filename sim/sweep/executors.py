@@ -53,6 +53,7 @@ __all__ = [
     "LocalExecutor",
     "SerialExecutor",
     "available_cores",
+    "local_pool",
     "make_executor",
 ]
 
@@ -150,6 +151,20 @@ def _worker_init(parent_pid: int) -> None:
     threading.Thread(target=watch, name="cxsim-parent-watch", daemon=True).start()
 
 
+def local_pool(workers: int, context: Any = None) -> ProcessPoolExecutor:
+    """A process pool of the local executor's kind: workers from the warm fork server (or forked
+    from this process when it is warm), ignoring Ctrl-C, and exiting when this process dies, so
+    that a killed command leaves no worker behind. Also for work that is not a sweep's runs
+    (``cxsim facts`` measures validation checks in it). ``context``: the multiprocessing
+    context (default :func:`~sim.sweep.context.worker_context`'s)."""
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context or worker_context(),
+        initializer=_worker_init,
+        initargs=(os.getpid(),),
+    )
+
+
 class LocalExecutor(Executor):
     """A pool of worker processes on this machine (forked from this process when it is warm,
     else from a warm fork server: :func:`~sim.sweep.context.worker_context`), rebuilt if one
@@ -203,12 +218,7 @@ class LocalExecutor(Executor):
     def _new_pool(self) -> ProcessPoolExecutor:
         context = worker_context(start=self.start)
         self.start_method = context.get_start_method()
-        return ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=context,
-            initializer=_worker_init,
-            initargs=(os.getpid(),),
-        )
+        return local_pool(self.workers, context)
 
     @staticmethod
     def _stop(pool: ProcessPoolExecutor, kill: bool) -> None:
