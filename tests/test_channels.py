@@ -14,6 +14,7 @@ import pytest
 
 import sim
 from sim.rules import choice
+from sim.validation.promises import lone_firm
 
 OFF = {"mechanisms.promise_expectations": False}
 
@@ -176,20 +177,7 @@ def _trust_by_week(offset: float, asymmetry: bool) -> np.ndarray:
     model = sim.CustomerMarket(
         "overpromise_vs_honest",
         rng=3,
-        overrides={
-            "market.customers": 200,
-            "firms[0].strategy": "sim.validation.promises:PromiseOffset",
-            "firms[0].levers": {"offset": offset},
-            "firms[0].initial_share": 1.0,
-            "firms[0].capability": 0.65,
-            "firms[0].capacity": 10.0,
-            "firms[1].entry_step": 10_000,
-            "firms[1].initial_share": 0.0,
-            "switching.enabled": False,
-            "economics.exit_enabled": False,
-            "mechanisms.trust_asymmetry": asymmetry,
-            **QUIET,
-        },
+        overrides={**lone_firm(offset, 200), "mechanisms.trust_asymmetry": asymmetry, **QUIET},
     )
     model.run(52)
     df = model.firm_metrics()

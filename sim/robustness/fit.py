@@ -359,7 +359,7 @@ def fit_facts(
     out: str | Path,
     ranges: dict[str, Range],
     *,
-    population: int = 192,
+    population: int = 128,
     seed: int = 2027,
     facts_seed: int = 1,
     workers: int = 1,

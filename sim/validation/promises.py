@@ -46,7 +46,13 @@ from sim.strategies import NoLevers, Strategy
 from sim.validation.figures import pyplot, save
 from sim.validation.result import Check, CheckResult, Size, outside
 
-__all__ = ["PROMISE_ASYMMETRY", "PromiseOffset", "check_promise_asymmetry", "offset_outcomes"]
+__all__ = [
+    "PROMISE_ASYMMETRY",
+    "PromiseOffset",
+    "check_promise_asymmetry",
+    "lone_firm",
+    "offset_outcomes",
+]
 
 SIZES = {"quick": {"customers": 800, "delta": 0.1}, "full": {"customers": 3_000, "delta": 0.1}}
 
@@ -63,6 +69,23 @@ class PromiseOffset(Strategy):
         decision.promise = np.clip(firm.capability + self.levers.offset, 0.0, 1.0)
 
 
+def lone_firm(offset: float, customers: int) -> dict[str, Any]:
+    """Overrides of ``overpromise_vs_honest`` that leave one firm of capability 0.65, promising
+    capability + ``offset``, with customers who cannot leave and a firm that cannot close."""
+    return {
+        "market.customers": customers,
+        "firms[0].strategy": "sim.validation.promises:PromiseOffset",
+        "firms[0].levers": {"offset": offset},
+        "firms[0].initial_share": 1.0,
+        "firms[0].capability": 0.65,
+        "firms[0].capacity": 10.0,
+        "firms[1].entry_step": 10_000,
+        "firms[1].initial_share": 0.0,
+        "switching.enabled": False,
+        "economics.exit_enabled": False,
+    }
+
+
 def offset_outcomes(
     offset: float, customers: int, seed: int, overrides: Mapping[str, Any] | None = None
 ) -> tuple[float, float]:
@@ -70,19 +93,7 @@ def offset_outcomes(
     model = CustomerMarket(
         "overpromise_vs_honest",
         rng=seed,
-        overrides={
-            "market.customers": customers,
-            "firms[0].strategy": "sim.validation.promises:PromiseOffset",
-            "firms[0].levers": {"offset": offset},
-            "firms[0].initial_share": 1.0,
-            "firms[0].capability": 0.65,
-            "firms[0].capacity": 10.0,
-            "firms[1].entry_step": 10_000,
-            "firms[1].initial_share": 0.0,
-            "switching.enabled": False,
-            "economics.exit_enabled": False,
-            **(overrides or {}),
-        },
+        overrides={**lone_firm(offset, customers), **(overrides or {})},
     )
     model.run(104)
     df = model.firm_metrics()
