@@ -97,6 +97,9 @@ def test_the_fit_keeps_only_worlds_that_reproduce_the_facts(tmp_path: Path, toy)
     assert shares.loc["all of them", "fitted_share"] == 1.0
     narrow = constrained_table(fit).set_index("parameter")
     assert narrow.loc["toy.a", "ratio"] < 0.3 < narrow.loc["toy.b", "ratio"]
+    assert narrow.loc["toy.a", "narrowed"] and fit.decoys.shape == (40, 5)
+    # every step is a Metropolis step within the threshold: no world outside the ranges
+    assert p.min().min() >= 0 and p.max().max() <= 1 and len(p.drop_duplicates()) > 20
     # same seed, same worlds; a fit stopped after two generations and resumed ends the same
     again = fit_facts(tmp_path / "b", TOY, population=40, seed=5, generations=12)
     assert again.posterior.equals(fit.posterior)

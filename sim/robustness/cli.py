@@ -200,8 +200,8 @@ def cmd_facts(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-        def on_start(t: int, n: int) -> None:
-            what = "prior sample" if t < 0 else f"generation {t}"
+        def on_start(t: int, eps: float) -> None:
+            what = "prior sample" if t == 0 else f"generation {t}, threshold {eps:.3g}"
             print(f"  {what} ({time.perf_counter() - started:.0f} s)", flush=True)
 
         previous = signal.signal(signal.SIGTERM, _raise_interrupt)
@@ -228,7 +228,7 @@ def cmd_facts(args: argparse.Namespace) -> int:
     except (FitError, ScenarioError, SweepStoreError) as e:
         return print_error(e)
     holdout = None
-    if not args.no_holdout and fit.prior_worlds is not None:
+    if not args.no_holdout:
         from sim.robustness.holdout import holdout_table
 
         sets = {"plausible": fit.prior_worlds, "fitted": fit.posterior.drop_duplicates()}

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from sim.robustness.facts import FACTS, LEFT_OUT
-from sim.robustness.fit import FactsFit
+
+if TYPE_CHECKING:
+    from sim.robustness.fit import FactsFit
 
 __all__ = [
     "NARROWED",
     "constrained_table",
+    "decoy_ratio",
     "facts_table",
     "holdout_lines",
     "markdown",
@@ -61,10 +65,25 @@ def _quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
     return float(x[order][min(np.searchsorted(cw, q), len(x) - 1)])
 
 
+def decoy_ratio(fit: FactsFit) -> float:
+    """The narrowest of the decoys' ratios (fitted 90% width / 90% of the range): how narrow
+    the sampler alone makes a parameter that nothing reads (:data:`sim.robustness.fit.DECOYS`);
+    1 when there are none."""
+    if fit.decoys is None or not fit.decoys.size:
+        return 1.0
+    w = fit.particles["weight"].to_numpy()
+    ratios = [
+        (_quantile(x, w, 0.95) - _quantile(x, w, 0.05)) / 0.9 for x in np.asarray(fit.decoys).T
+    ]
+    return float(min(ratios))
+
+
 def constrained_table(fit: FactsFit) -> pd.DataFrame:
     """Per parameter: the fitted worlds' median and 90% interval against the range's, narrowest
-    first (``ratio``: fitted 90% width / the range's 90% width)."""
+    first (``ratio``: fitted 90% width / the range's 90% width), and whether the facts narrow it
+    (``narrowed``: a ratio at most :data:`NARROWED` and below every decoy's)."""
     w = fit.particles["weight"].to_numpy()
+    bar = min(NARROWED, decoy_ratio(fit))
     rows = []
     for k, r in fit.ranges.items():
         x = fit.particles[k].to_numpy(float)
@@ -79,6 +98,7 @@ def constrained_table(fit: FactsFit) -> pd.DataFrame:
                 "fitted_low": lo,
                 "fitted_high": hi,
                 "ratio": (hi - lo) / prior_width if prior_width > 0 else float("nan"),
+                "narrowed": bool(prior_width > 0 and (hi - lo) / prior_width < bar),
                 "source": r.source,
             }
         )
@@ -114,7 +134,7 @@ def markdown(
     """The fit in words: the facts before and after, the ranges the facts narrow."""
     facts = facts_table(fit)
     narrowed = constrained_table(fit)
-    narrowed = narrowed[narrowed["ratio"] <= NARROWED]
+    narrowed = narrowed[narrowed["narrowed"]]
     eps = ", ".join(f"{e:.3g}" for e in fit.epsilons)
     state = (
         "every fitted world reproduces every fact"
@@ -126,7 +146,8 @@ def markdown(
         "# The plausible worlds that reproduce the published facts",
         "",
         f"{len(fit.ranges)} parameters over their plausible ranges (uniform prior); "
-        f"{fit.generations} generations of {len(fit.particles)} worlds, {fit.simulations:,} "
+        f"a prior sample and {fit.generations} generations of {len(fit.particles)} worlds, "
+        f"{fit.simulations:,} "
         f"worlds measured"
         + (f" in {seconds / 60:.1f} min" if seconds else "")
         + f"; thresholds {eps}: {state}.",
@@ -149,8 +170,10 @@ def markdown(
     lines += [
         "Not fitted to: " + "; ".join(f"`{k}` ({why})" for k, why in LEFT_OUT.items()) + ".",
         "",
-        f"Ranges the facts narrow (fitted 90% interval at most {NARROWED:.0%} of the range's; "
-        f"{len(narrowed)} of {len(fit.ranges)}):",
+        f"Ranges the facts narrow: fitted 90% interval at most {NARROWED:.0%} of the range's, "
+        f"and narrower than that of any of the sampler's decoys, coordinates it moves but no "
+        f"world reads (the narrowest decoy: {decoy_ratio(fit):.2f}; {len(narrowed)} of "
+        f"{len(fit.ranges)}):",
         "",
         "| parameter | range | fitted median | fitted 90% | width ratio |",
         "|---|---|---|---|---|",
@@ -184,7 +207,9 @@ def write_fit(
         "generations": fit.generations,
         "simulations": fit.simulations,
         "epsilons": fit.epsilons,
+        "acceptance": fit.acceptance,
         "reproduces": fit.reproduces,
+        "decoy_ratio": decoy_ratio(fit),
         "worlds": len(fit.posterior),
         "distinct_worlds": len(fit.posterior.drop_duplicates()),
     }
