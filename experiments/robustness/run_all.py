@@ -123,18 +123,19 @@ def _fitted_words(fitted: Path, fitted_analyses: dict, seconds: dict[str, float]
     info = json.loads((fitted / "fit.json").read_text())
     facts = pd.read_csv(fitted / "facts.csv")
     narrow = pd.read_csv(fitted / "constrained.csv")
-    narrow = narrow[narrow["ratio"] <= NARROWED]
+    narrow = narrow[narrow["narrowed"]]
     worlds = {len(a.worlds) for a in fitted_analyses.values()}
     runs = sum(a.runs_ok for a in fitted_analyses.values())
     wall = sum(v for k, v in seconds.items() if k.startswith("fitted/"))
     lines = [
         "**Worlds that reproduce the published facts.** `cxsim facts` (sim.robustness.fit) kept "
         f"the plausible worlds that reproduce {len(info['facts'])} published facts the model "
-        f"was calibrated against: ABC-SMC, {info['simulations']:,} worlds measured in "
-        f"{info['generations']} generations, until every fitted world reproduced every fact"
-        + ("" if info["reproduces"] else " (not reached: the last generation comes near)")
-        + f"; its last generation resampled to {info['worlds']} worlds, "
-        f"{info['distinct_worlds']} distinct. Every study ran again over them "
+        f"was calibrated against (sequential Monte Carlo with Metropolis moves, "
+        f"{info['simulations']:,} worlds measured in a prior sample and {info['generations']} "
+        "generations, until every fitted world reproduced every fact"
+        + ("" if info["reproduces"] else "; not reached: the last generation comes near")
+        + f"): {info['worlds']} worlds, {info['distinct_worlds']} distinct. Every study ran "
+        "again over them "
         f"({'/'.join(str(n) for n in sorted(worlds))} worlds, {runs} runs, "
         f"{_minutes(wall)}).",
         "",
@@ -150,7 +151,8 @@ def _fitted_words(fitted: Path, fitted_analyses: dict, seconds: dict[str, float]
     lines += [
         "",
         f"<details><summary>The {len(narrow)} ranges the facts narrow (fitted 90% interval at "
-        f"most {NARROWED:.0%} of the range's)</summary>",
+        f"most {NARROWED:.0%} of the range's and narrower than every decoy's, the narrowest "
+        f"{info['decoy_ratio']:.2f})</summary>",
         "",
         "| parameter | range | fitted median | fitted 90% | width ratio |",
         "|---|---|---|---|---|",
@@ -423,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     if fitted is not None and not (fitted / "posterior.parquet").exists():
         print(
             f"run_all: {fitted / 'posterior.parquet'} not found: fit the worlds to the published "
-            f"facts first (.venv/bin/cxsim facts --out {fitted}, about 40 min on 2 cores), or "
+            f"facts first (.venv/bin/cxsim facts --out {fitted}, about 35 min on 2 cores), or "
             "pass --no-fitted",
             file=sys.stderr,
         )

@@ -224,7 +224,7 @@ class RobustnessState:
         if fitted is not None and not fitted.is_file():
             raise ValueError(
                 f"worlds that reproduce the published facts: {fitted} not found; fit them first "
-                f"with: cxsim facts --out {fitted.parent} (about 40 minutes on 2 cores)"
+                f"with: cxsim facts --out {fitted.parent} (about 35 minutes on 2 cores)"
             )
         return StudySettings(
             scenario=self.scenario.value,
