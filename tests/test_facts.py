@@ -184,3 +184,25 @@ def test_the_holdout_table_runs_each_world_once_and_resumes(
     calls.clear()
     again = holdout.holdout_table({"plausible": plausible, "fitted": fitted}, tmp_path)
     assert calls == [] and again.equals(table)  # read back from holdout.jsonl
+
+
+def test_verdicts_say_what_their_worlds_are(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from sim.robustness.claims import parse_claim
+    from sim.robustness.report import worlds_are
+    from sim.robustness.verdicts import judge
+
+    (tmp_path / "fit").mkdir()
+    (tmp_path / "fit" / "fit.json").write_text("{}")
+    assert worlds_are(SimpleNamespace(posterior=None)) == "plausible worlds"
+    fitted = SimpleNamespace(posterior=tmp_path / "fit" / "posterior.parquet")
+    assert worlds_are(fitted) == "worlds that reproduce the published facts"
+    assert (
+        worlds_are(SimpleNamespace(posterior=tmp_path / "p.parquet")) == "worlds of the posterior"
+    )
+    worlds = pd.DataFrame({"trust.gain": np.linspace(0.1, 1.0, 20)})
+    claim = parse_claim("c", "market.nps @ final > 0", "", ["A"], ["banking"])
+    v = judge(claim, worlds, pd.Series(worlds["trust.gain"] - 0.5, index=worlds.index))
+    v.worlds_are = worlds_are(fitted)
+    assert "of 20 worlds that reproduce the published facts" in v.sentence()

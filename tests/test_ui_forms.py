@@ -109,6 +109,7 @@ def test_the_robustness_form_takes_the_worlds_that_reproduce_the_facts(
     (tmp_path / "facts").mkdir()
     rows = pd.DataFrame({"trust.loss": np.linspace(0.3, 0.4, 24)})
     rows.to_parquet(tmp_path / "facts" / "posterior.parquet")
+    (tmp_path / "facts" / "fit.json").write_text("{}")  # written beside it by cxsim facts
     fitted = st.settings()
     study = fitted.plan()
     assert len(study.worlds) == 24 and study.worlds["trust.loss"].between(0.3, 0.4).all()

@@ -26,7 +26,7 @@ from sim.robustness.study import Study, study_margins
 from sim.robustness.verdicts import Verdict, judge, parameter_label
 from sim.sweep.results import SweepResults
 
-__all__ = ["Analysis", "analyze", "decided_by", "markdown", "write_report"]
+__all__ = ["Analysis", "analyze", "decided_by", "markdown", "worlds_are", "write_report"]
 
 
 @dataclass
@@ -60,13 +60,26 @@ class Analysis:
         return self.runs_ok >= self.runs_total
 
 
+def worlds_are(study: Study) -> str:
+    """What a study's worlds are, in words: sampled from the ranges, fitted to the published
+    facts (a posterior written by ``cxsim facts``, beside its ``fit.json``), or another
+    posterior's."""
+    if study.posterior is None:
+        return "plausible worlds"
+    if (Path(study.posterior).parent / "fit.json").exists():
+        return "worlds that reproduce the published facts"
+    return "worlds of the posterior"
+
+
 def analyze(study: Study, results: SweepResults, seed: int = 0) -> Analysis:
     """Judge every claim on the study's finished runs."""
     worlds, margins = study_margins(study, results)
     verdicts = []
     for c in study.claims:
         if c.name in margins and margins[c.name].notna().any():
-            verdicts.append(judge(c, worlds, margins[c.name], seed=seed))
+            verdict = judge(c, worlds, margins[c.name], seed=seed)
+            verdict.worlds_are = worlds_are(study)
+            verdicts.append(verdict)
     runs = results.runs()
     ok = int((runs["status"] == "ok").sum()) if "status" in runs else 0
     total = len(study.worlds) * study.config.replicates
@@ -132,7 +145,7 @@ def markdown(analysis: Analysis, figures: Path | None = None, title: str | None 
     st = analysis.study
     lines = [f"# {title or 'When does it pay? ' + st.scenario.name}", ""]
     lines.append(
-        f"{len(analysis.worlds)} plausible worlds x {st.config.replicates} replicates "
+        f"{len(analysis.worlds)} {worlds_are(st)} x {st.config.replicates} replicates "
         f"({analysis.runs_ok} of {analysis.runs_total} runs finished), {st.steps} steps, "
         f"seed {st.config.seed}"
         + (

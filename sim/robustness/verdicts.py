@@ -108,6 +108,10 @@ class Verdict:
         Why there are no boxes, when there are none.
     margin_mean
         Mean margin over the decided worlds.
+    worlds_are
+        What the worlds are, for the sentences: ``plausible worlds`` (sampled from the ranges),
+        ``worlds that reproduce the published facts`` (a ``cxsim facts`` fit) or ``worlds of
+        the posterior`` (:func:`sim.robustness.report.worlds_are`).
     """
 
     claim: Claim
@@ -117,6 +121,7 @@ class Verdict:
     looks_for: str = ""
     note: str = ""
     margin_mean: float = float("nan")
+    worlds_are: str = "plausible worlds"
 
     @property
     def deciders(self) -> list[str]:
@@ -141,7 +146,7 @@ class Verdict:
         for b in self.boxes:
             out.append(
                 f"it {verb} {'mainly ' if b.coverage < 0.95 else 'only '}when {box_words(b)} "
-                f"({100 * b.mass:.0f}% of plausible worlds, holding {100 * b.coverage:.0f}% of "
+                f"({100 * b.mass:.0f}% of {self.worlds_are}, holding {100 * b.coverage:.0f}% of "
                 f"the worlds where it {verb}); there it {verb} in {100 * b.density:.0f}% of "
                 f"worlds, against {100 * overall:.0f}% overall"
             )
@@ -150,7 +155,7 @@ class Verdict:
     def sentence(self) -> str:
         """The verdict for a strategist, in one paragraph."""
         o = self.odds
-        head = f"“{self.claim.label}” holds in {o.text} of {o.worlds} plausible worlds"
+        head = f"“{self.claim.label}” holds in {o.text} of {o.worlds} {self.worlds_are}"
         if o.undecided:
             head += f" ({o.undecided} more undecided)"
         if o.share >= NEARLY:

@@ -456,13 +456,11 @@ def odds_boxes(analysis: Any, verdict: Any) -> list[tuple[str, str, str]]:
     partial = "" if analysis.complete else f" (so far: {analysis.runs_ok} of "
     partial += f"{analysis.runs_total} runs)" if partial else ""
     built_in = "; built in, not a finding" if verdict.claim.by_construction else ""
-    post = analysis.study.posterior
-    kind = ""
-    if post is not None:
-        facts = Path(post).resolve() == facts_posterior().resolve()
-        kind = " that reproduce the published facts" if facts else f" of the posterior {post}"
+    from sim.robustness.report import worlds_are
+
+    kind = "worlds" if analysis.study.posterior is None else worlds_are(analysis.study)
     return [
-        ("holds in", f"{100 * o.share:.0f}%", f"of {o.worlds} worlds{kind}{partial}{built_in}"),
+        ("holds in", f"{100 * o.share:.0f}%", f"of {o.worlds} {kind}{partial}{built_in}"),
         ("95% interval", f"{100 * o.low:.0f}–{100 * o.high:.0f}%", "Wilson score"),
         ("mean margin", f"{verdict.margin_mean:+.3g}", MARGIN_NOTE),
     ]
