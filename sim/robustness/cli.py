@@ -63,7 +63,8 @@ def register(subparsers: Any) -> None:
         help="fit the plausible worlds to the published facts (for robustness --posterior)",
         description="Keep the plausible worlds that reproduce the published facts the model "
         "was calibrated against (validation checks measured at quick size in each world): "
-        "ABC-SMC over the plausible ranges, until every fitted world reproduces every fact. "
+        "sequential Monte Carlo with Metropolis moves over the plausible ranges, until every "
+        "fitted world reproduces every fact. "
         "Writes posterior.parquet for 'cxsim robustness --posterior', and a report of which "
         "facts the ranges miss and which ranges the facts narrow. Resumable: rerun the same "
         "command. See docs/robustness.md.",

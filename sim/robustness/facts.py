@@ -7,8 +7,8 @@ robustness studies (``experiments/robustness/ranges.toml``, seed 2027, measured 
 only one world reproduces the four facts below that are measured in the baseline market. A
 verdict's odds over such worlds mix real-looking markets with impossible ones.
 Pattern-oriented modelling (Grimm et al. 2005, Science 310:987-991) keeps only the parameter sets
-that reproduce several observed patterns at once; :mod:`sim.robustness.fit` does that with
-ABC-SMC, and ``cxsim robustness --posterior`` then takes its worlds.
+that reproduce several observed patterns at once; :mod:`sim.robustness.fit` does that by
+sequential Monte Carlo, and ``cxsim robustness --posterior`` then takes its worlds.
 
 The facts (:data:`FACTS`) are the validation checks that (a) are in-sample (the model was
 calibrated against them, so fitting to them uses no new evidence), (b) pass at the defaults,
