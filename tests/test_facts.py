@@ -13,7 +13,7 @@ import pytest
 import sim.robustness.fit as fit_module
 from sim.cli import main
 from sim.robustness.facts import FACTS, world_facts
-from sim.robustness.fit import FitError, fit_facts, plan_fit, resample
+from sim.robustness.fit import FitError, _systematic, fit_facts, plan_fit
 from sim.robustness.fit_report import constrained_table, facts_table, write_fit
 from sim.robustness.ranges import Range
 from sim.robustness.study import plan_study
@@ -60,10 +60,11 @@ def test_a_facts_distance_is_zero_exactly_when_its_check_passes(world: dict) -> 
 
 def test_resampling_keeps_the_weights() -> None:
     rows = pd.DataFrame({"x": [0.0, 1.0, 2.0]})
-    out = resample(rows, np.array([0.5, 0.25, 0.25]), 400, seed=3)
+    w = np.array([0.5, 0.25, 0.25])
+    out = rows.iloc[_systematic(w, 400, np.random.default_rng(3))]
     assert len(out) == 400
     assert (out["x"] == 0).mean() == pytest.approx(0.5, abs=0.01)
-    assert out.equals(resample(rows, np.array([0.5, 0.25, 0.25]), 400, seed=3))
+    assert out.equals(rows.iloc[_systematic(w, 400, np.random.default_rng(3))])
 
 
 def _toy_distances(values: dict, seed: int = 1) -> np.ndarray:

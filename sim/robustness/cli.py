@@ -249,7 +249,8 @@ def cmd_facts(args: argparse.Namespace) -> int:
         for r in holdout.itertuples():
             print(f"  {r.check:<36} {100 * r.share:4.0f}% of {r.decided} {r.worlds} worlds")
     print(
-        f"{fit.simulations:,} worlds measured in {fit.generations} generations; "
+        f"{fit.simulations:,} worlds measured in {fit.generations} "
+        f"generation{'' if fit.generations == 1 else 's'}; "
         + (
             "every fitted world reproduces every fact"
             if fit.reproduces

@@ -50,9 +50,7 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,9 +59,10 @@ import pandas as pd
 
 from sim.calibration.simulate import run_key
 from sim.robustness.facts import FACTS, world_distances
+from sim.robustness.measured import MeasuredWorlds
 from sim.robustness.ranges import Range, RobustnessError, load_config, resolve_ranges
 
-__all__ = ["FactsFit", "FactsSimulator", "FitError", "FitPlan", "fit_facts", "plan_fit", "resample"]
+__all__ = ["FactsFit", "FactsSimulator", "FitError", "FitPlan", "fit_facts", "plan_fit"]
 
 RUNS = "runs.jsonl"
 SPEC = "fit_spec.json"
@@ -151,17 +150,9 @@ def plan_fit(
     return FitPlan(root, ranges)
 
 
-def _measure(item: tuple[str, dict[str, float], int]) -> tuple[str, list[float], float]:
-    key, values, seed = item
-    started = time.perf_counter()
-    d = world_distances(values, seed)
-    return key, [float(x) for x in d], time.perf_counter() - started
-
-
 class FactsSimulator:
-    """Measures the facts of batches of worlds on a process pool, keeping each in
-    ``OUT/runs.jsonl`` (a world measured before, in this session or an earlier one, is not
-    measured again).
+    """The worlds of points of the unit cube, and their facts' distances, measured once each
+    (:class:`~sim.robustness.measured.MeasuredWorlds`, kept in ``OUT/runs.jsonl``).
 
     Parameters
     ----------
@@ -173,44 +164,23 @@ class FactsSimulator:
         Processes; 1 measures in this process.
     folder
         Where ``runs.jsonl`` is kept (read back on resume); None keeps nothing.
-    on_world
-        Called with each finished world's distances.
     """
 
     def __init__(
-        self,
-        ranges: dict[str, Range],
-        seed: int,
-        workers: int = 1,
-        folder: Path | None = None,
-        on_world: Callable[[np.ndarray], None] | None = None,
+        self, ranges: dict[str, Range], seed: int, workers: int = 1, folder: Path | None = None
     ) -> None:
-        self.ranges, self.seed, self.workers = dict(ranges), int(seed), max(1, int(workers))
+        self.ranges = dict(ranges)
         self.low = np.array([r.low for r in self.ranges.values()], float)
         self.width = np.array([r.high - r.low for r in self.ranges.values()], float)
-        self.path = None if folder is None else Path(folder) / RUNS
-        self.on_world = on_world
-        self.memory: dict[str, np.ndarray] = {}
-        self.ran = 0
-        self.seconds = 0.0
-        self._pool: ProcessPoolExecutor | None = None
-        if self.path is not None and self.path.exists():
-            for line in self.path.read_text(encoding="utf-8").splitlines():
-                if line.strip():
-                    rec = json.loads(line)
-                    self.memory[rec["key"]] = np.array(rec["distances"], dtype=float)
+        path = None if folder is None else Path(folder) / RUNS
+        self.store = MeasuredWorlds(world_distances, path, seed, workers)
 
     def __enter__(self) -> FactsSimulator:
-        if self.workers > 1:
-            from sim.sweep.executors import local_pool
-
-            self._pool = local_pool(self.workers)
+        self.store.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+        self.store.__exit__(*exc)
 
     def worlds(self, u: np.ndarray) -> pd.DataFrame:
         """The worlds (scenario key -> value) of points of the unit cube, whole numbers
@@ -225,44 +195,13 @@ class FactsSimulator:
     def measure(self, label: str, u: np.ndarray) -> np.ndarray:
         """Each world's distances (one row per point of ``u``, one column per fact)."""
         rows = self.worlds(u).to_dict(orient="records")
-        keys = [run_key(f"{label}/{i}", row) for i, row in enumerate(rows)]
-        items = [
-            (k, row, self.seed) for k, row in zip(keys, rows, strict=True) if k not in self.memory
-        ]
-        done = self._pool.map(_measure, items) if self._pool else map(_measure, items)
-        with self.path.open("a", encoding="utf-8") if self.path else _Null() as f:
-            for key, dist, seconds in done:
-                self.memory[key] = np.array(dist, dtype=float)
-                self.ran += 1
-                self.seconds += seconds
-                f.write(json.dumps({"key": key, "distances": dist}) + "\n")
-                f.flush()
-                if self.on_world is not None:
-                    self.on_world(self.memory[key])
-        return np.array([self.memory[k] for k in keys], dtype=float)
-
-
-class _Null:
-    def __enter__(self) -> _Null:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def write(self, text: str) -> None:
-        return None
-
-    def flush(self) -> None:
-        return None
-
-
-def resample(particles: pd.DataFrame, weights: np.ndarray, n: int, seed: int) -> pd.DataFrame:
-    """``n`` rows drawn by systematic resampling in proportion to ``weights`` (equal weights)."""
-    idx = _systematic(np.asarray(weights, float), n, np.random.default_rng(seed))
-    return particles.iloc[idx].reset_index(drop=True)
+        named = {run_key(f"{label}/{i}", row): row for i, row in enumerate(rows)}
+        known = self.store.measure(named)
+        return np.array([known[k] for k in named], dtype=float)
 
 
 def _systematic(weights: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` indices drawn by systematic resampling in proportion to ``weights``."""
     w = weights / weights.sum()
     u = (rng.random() + np.arange(n)) / n
     return np.minimum(np.searchsorted(np.cumsum(w), u), len(w) - 1)
@@ -286,9 +225,8 @@ class FactsFit:
     Attributes
     ----------
     particles
-        The last generation: parameters, ``weight`` (equal) and ``d:<fact>`` per fact.
-    posterior
-        Its parameters only.
+        The last generation: parameters, ``weight`` (equal) and ``d:<fact>`` per fact
+        (:attr:`posterior`: its parameters only).
     prior_facts
         The prior sample's distances, one column per fact.
     prior_worlds
@@ -308,7 +246,6 @@ class FactsFit:
     """
 
     particles: pd.DataFrame
-    posterior: pd.DataFrame
     prior_facts: pd.DataFrame
     prior_worlds: pd.DataFrame
     epsilons: list[float]
@@ -317,6 +254,11 @@ class FactsFit:
     ranges: dict[str, Range]
     acceptance: list[float] = field(default_factory=list)
     decoys: np.ndarray | None = None
+
+    @property
+    def posterior(self) -> pd.DataFrame:
+        """The fitted worlds' parameters, one row per world (what ``posterior.parquet`` holds)."""
+        return self.particles[list(self.ranges)]
 
     @property
     def reproduces(self) -> bool:
@@ -335,7 +277,6 @@ def fit_facts(
     workers: int = 1,
     generations: int = 14,
     max_simulations: int = 20_000,
-    on_world: Callable[[np.ndarray], None] | None = None,
     on_start: Callable[[int, float], None] | None = None,
 ) -> FactsFit:
     """Fit the plausible worlds to the facts (see the module docstring); resumable.
@@ -370,7 +311,7 @@ def fit_facts(
         return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(t, step)))
 
     n, dims = int(population), len(ranges) + DECOYS
-    with FactsSimulator(ranges, facts_seed, workers, root, on_world) as sim:
+    with FactsSimulator(ranges, facts_seed, workers, root) as sim:
         if on_start is not None:
             on_start(0, math.inf)
         u = rng(0, 0).random((n, dims))
@@ -412,7 +353,6 @@ def fit_facts(
             particles[f"d:{f}"] = d[:, j]
         return FactsFit(
             particles=particles,
-            posterior=worlds,
             prior_facts=pd.DataFrame(prior_d, columns=list(FACTS)),
             prior_worlds=sim.worlds(prior_u),
             epsilons=epsilons,

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.robustness.measured import MeasuredWorlds
 from sim.robustness.odds import wilson
 
 __all__ = ["HOLDOUT", "holdout_table", "world_holdout"]
@@ -57,11 +58,6 @@ def _key(values: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _one(item: tuple[str, dict[str, Any], int]) -> tuple[str, list[float]]:
-    key, values, seed = item
-    return key, world_holdout(values, seed)
-
-
 def holdout_table(
     sets: Mapping[str, pd.DataFrame], out: str | Path, *, seed: int = 1, workers: int = 1
 ) -> pd.DataFrame:
@@ -85,34 +81,9 @@ def holdout_table(
         ``worlds`` (the set's label), ``check``, ``holds``, ``decided``, ``share``, ``low``,
         ``high`` (95% Wilson interval).
     """
-    path = Path(out) / FILE
-    known: dict[str, list[float]] = {}
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                rec = json.loads(line)
-                known[rec["key"]] = rec["passed"]
-    todo: dict[str, tuple[str, dict[str, Any], int]] = {}
-    for worlds in sets.values():
-        for row in worlds.to_dict(orient="records"):
-            k = _key(row)
-            if k not in known and k not in todo:
-                todo[k] = (k, row, seed)
-    if todo:
-        pool = None
-        if workers > 1:
-            from sim.sweep.executors import local_pool
-
-            pool = local_pool(workers)
-        try:
-            done = pool.map(_one, todo.values()) if pool else map(_one, todo.values())
-            with path.open("a", encoding="utf-8") as f:
-                for k, passed in done:
-                    known[k] = passed
-                    f.write(json.dumps({"key": k, "passed": passed}) + "\n")
-        finally:
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
+    every = {_key(row): row for df in sets.values() for row in df.to_dict(orient="records")}
+    with MeasuredWorlds(world_holdout, Path(out) / FILE, seed, workers) as store:
+        known = store.measure(every)
     rows = []
     for label, worlds in sets.items():
         results = np.array([known[_key(r)] for r in worlds.to_dict(orient="records")], float)

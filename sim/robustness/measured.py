@@ -1,0 +1,90 @@
+"""Worlds measured on a local pool, each result kept in a JSON-lines file as it arrives.
+
+``cxsim facts`` measures the published facts in thousands of worlds (:mod:`sim.robustness.fit`)
+and then the out-of-sample checks in some of them (:mod:`sim.robustness.holdout`). Both go
+through :class:`MeasuredWorlds`: the caller names each world by a key, the worlds not measured
+yet are measured (on a local process pool, :func:`sim.sweep.executors.local_pool`, or in this
+process), and each result is appended to the file as it finishes, so a stopped command measures
+only what is missing when run again.
+
+The pool's module is imported only when a pool opens. This module never imports the model or
+the UI.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Measure", "MeasuredWorlds"]
+
+Measure = Callable[[dict[str, Any], int], Any]
+"""``measure(world, seed) -> numbers``: a module-level function (the pool pickles it by name)."""
+
+
+def _call(item: tuple[Measure, str, dict[str, Any], int]) -> tuple[str, list[float]]:
+    measure, key, world, seed = item
+    return key, [float(x) for x in measure(world, seed)]
+
+
+class MeasuredWorlds:
+    """The results of ``measure`` in named worlds, kept in ``path`` (JSON lines: key, result).
+
+    Parameters
+    ----------
+    measure
+        What is measured in a world.
+    path
+        The file (read back when it exists); None keeps nothing.
+    seed
+        Passed to ``measure`` (the same for every world).
+    workers
+        Processes; 1 measures in this process. Use as a context manager to open the pool.
+    """
+
+    def __init__(self, measure: Measure, path: Path | None, seed: int, workers: int = 1) -> None:
+        self.measure_one, self.path, self.seed = measure, path, int(seed)
+        self.workers = max(1, int(workers))
+        self.known: dict[str, list[float]] = {}
+        self._pool: ProcessPoolExecutor | None = None
+        if path is not None and path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    rec = json.loads(line)
+                    self.known[rec["key"]] = rec["result"]
+
+    def __enter__(self) -> MeasuredWorlds:
+        if self.workers > 1:
+            from sim.sweep.executors import local_pool
+
+            self._pool = local_pool(self.workers)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def measure(self, worlds: Mapping[str, dict[str, Any]]) -> dict[str, list[float]]:
+        """Each world's result, by key; those not known yet are measured and kept first."""
+        todo = [
+            (self.measure_one, key, world, self.seed)
+            for key, world in worlds.items()
+            if key not in self.known
+        ]
+        if todo:
+            done = self._pool.map(_call, todo) if self._pool else map(_call, todo)
+            f = self.path.open("a", encoding="utf-8") if self.path is not None else None
+            try:
+                for key, result in done:
+                    self.known[key] = result
+                    if f is not None:
+                        f.write(json.dumps({"key": key, "result": result}) + "\n")
+                        f.flush()
+            finally:
+                if f is not None:
+                    f.close()
+        return {key: self.known[key] for key in worlds}
