@@ -12,7 +12,7 @@ import pytest
 
 import sim.robustness.fit as fit_module
 from sim.cli import main
-from sim.robustness.facts import FACTS, world_facts
+from sim.robustness.facts import FACTS, FITTABLE, not_fitted, world_facts
 from sim.robustness.fit import FitError, _systematic, fit_facts, plan_fit
 from sim.robustness.fit_report import constrained_table, facts_table, write_fit
 from sim.robustness.ranges import Range
@@ -44,11 +44,18 @@ def test_outside_is_the_shortfall_from_a_band() -> None:
         },
         # no loss aversion, and a broken promise that barely costs trust
         {"satisfaction.loss_aversion": 1.0, "trust.loss": 0.05},
+        # churn that no longer falls with tenure (the tenure check's negative control)
+        {
+            "mechanisms.commitment": False,
+            "mechanisms.trust_promises": False,
+            "satisfaction.disposition_sd": 0.0,
+            "expectations.personal_sd": 0.0,
+        },
     ],
 )
 def test_a_facts_distance_is_zero_exactly_when_its_check_passes(world: dict) -> None:
-    results = world_facts(world, seed=1)
-    assert [r.name for r in results] == list(FACTS)
+    results = world_facts(world, seed=1, facts=FITTABLE)
+    assert [r.name for r in results] == list(FITTABLE)
     for r in results:
         assert r.distance >= 0 and not math.isnan(r.distance), r.name
         assert (r.distance == 0) == r.passed, (r.name, r.measured, r.distance)
@@ -67,10 +74,10 @@ def test_resampling_keeps_the_weights() -> None:
     assert out.equals(rows.iloc[_systematic(w, 400, np.random.default_rng(3))])
 
 
-def _toy_distances(values: dict, seed: int = 1) -> np.ndarray:
+def _toy_distances(values: dict, seed: int = 1, facts: tuple = FACTS) -> np.ndarray:
     """A cheap stand-in for the facts: 'a' must lie in 0.2-0.4 and 'b' below 0.5."""
     a, b = values["toy.a"], values["toy.b"]
-    d = np.zeros(len(FACTS))
+    d = np.zeros(len(facts))
     d[0] = outside(a, 0.2, 0.4) / 0.2
     d[1] = outside(b, high=0.5) / 0.5
     return d
@@ -139,6 +146,54 @@ def test_the_cli_names_the_bad_folder_and_exits_2(
     assert "none.toml" in capsys.readouterr().err
 
 
+def test_a_fit_takes_the_facts_it_is_asked_for(tmp_path: Path, toy) -> None:
+    from sim.robustness.holdout import out_of_sample
+
+    tenure = "retention_rises_with_tenure"
+    plan = plan_fit(tmp_path / "t", facts=[tenure, "loss_asymmetry"])
+    assert plan.facts == ("loss_asymmetry", tenure)  # in FITTABLE's order, whatever was asked
+    spec = json.loads((tmp_path / "t" / "fit_spec.json").read_text())
+    assert spec["facts"] == ["loss_asymmetry", tenure]
+    # a fact fitted to is no longer out-of-sample, and the report says what was left out
+    assert out_of_sample(plan.facts) == ("bolton_anchoring",)
+    assert out_of_sample(FACTS) == ("retention_rises_with_tenure", "bolton_anchoring")
+    left = not_fitted(plan.facts)
+    assert tenure not in left and "levels" in left and "bass_docking" in left
+    assert "out-of-sample" in not_fitted()[tenure]
+    fit = fit_facts(tmp_path / "t", TOY, population=40, seed=5, generations=12, facts=plan.facts)
+    assert fit.reproduces and fit.facts == plan.facts
+    assert [c for c in fit.particles if c.startswith("d:")] == ["d:loss_asymmetry", f"d:{tenure}"]
+    assert list(facts_table(fit)["fact"]) == ["loss_asymmetry", tenure, "all of them"]
+    text = write_fit(fit, tmp_path / "t").read_text()
+    assert "`levels` (left out of this fit (--facts))" in text and f"`{tenure}`" not in text
+    assert json.loads((tmp_path / "t" / "fit.json").read_text())["facts"] == list(plan.facts)
+    # the same folder with other facts is another fit: refused
+    with pytest.raises(FitError, match="facts"):
+        plan_fit(tmp_path / "t", facts=FACTS)
+
+
+def test_an_unknown_fact_is_refused_by_name(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(FitError) as e:
+        plan_fit(tmp_path / "u", facts=["levels", "bolton_anchoring"])
+    assert "bolton_anchoring" in str(e.value) and "retention_rises_with_tenure" in str(e.value)
+    assert not (tmp_path / "u").exists()  # nothing written
+    assert main(["facts", "--out", str(tmp_path / "u"), "--facts", "levels,nps"]) == 2
+    err = capsys.readouterr().err
+    assert "--facts" in err and "nps" in err and "loss_asymmetry" in err
+    assert main(["facts", "--out", str(tmp_path / "u"), "--facts", ","]) == 2
+
+
+def test_a_resumed_fit_says_what_it_read_back(tmp_path: Path, toy) -> None:
+    fit_facts(tmp_path / "r", TOY, population=40, seed=5, generations=2)
+    again = fit_facts(tmp_path / "r", TOY, population=40, seed=5, generations=12)
+    assert 0 < again.fresh < again.simulations
+    text = write_fit(again, tmp_path / "r", seconds=30.0).read_text()
+    assert f"{again.simulations - again.fresh:,} read back from runs.jsonl" in text
+    replay = fit_facts(tmp_path / "r", TOY, population=40, seed=5, generations=12)
+    assert replay.fresh == 0
+    assert "(all read back from runs.jsonl)" in write_fit(replay, tmp_path / "r", 1.0).read_text()
+
+
 def test_a_posterior_leaves_what_a_scenario_holds_at_its_value(tmp_path: Path) -> None:
     # overpromise_vs_honest holds acquisition.p (its set-up); a posterior naming it must not move it
     post = pd.DataFrame(
@@ -168,7 +223,8 @@ def test_the_holdout_table_runs_each_world_once_and_resumes(
 
     calls: list[float] = []
 
-    def fake(values: dict, seed: int = 1) -> list[float]:
+    def fake(values: dict, seed: int = 1, checks: tuple = ()) -> list[float]:
+        assert checks == holdout.HOLDOUT
         calls.append(values["x"])
         return [float(values["x"] > 0.5), math.nan if values["x"] > 0.9 else 0.0]
 

@@ -22,6 +22,7 @@ __all__ = ["cmd_facts", "cmd_robustness", "register"]
 
 def register(subparsers: Any) -> None:
     """Add ``robustness`` to the ``cxsim`` parser."""
+    from sim.robustness.facts import FACTS
     from sim.sweep.cli import _add_run_options
 
     p = subparsers.add_parser(
@@ -70,6 +71,15 @@ def register(subparsers: Any) -> None:
         "command. See docs/robustness.md.",
     )
     f.add_argument("--out", default="results/facts", help="fit folder (default: %(default)s)")
+    f.add_argument(
+        "--facts",
+        metavar="NAMES",
+        type=lambda text: [n.strip() for n in text.split(",") if n.strip()],
+        default=list(FACTS),
+        help="the validation checks to fit to, comma-separated (default: "
+        + ",".join(FACTS)
+        + "; may add retention_rises_with_tenure, which is then not out-of-sample)",
+    )
     f.add_argument("--ranges", metavar="FILE", help="robustness file: its ranges and holds")
     f.add_argument(
         "--population", type=positive_int, default=128, help="worlds per generation (%(default)s)"
@@ -184,6 +194,7 @@ def cmd_facts(args: argparse.Namespace) -> int:
 
     from sim.robustness.fit import FitError, fit_facts, plan_fit
     from sim.robustness.fit_report import facts_table, write_fit
+    from sim.robustness.holdout import holdout_table, out_of_sample
     from sim.scenario import ScenarioError
     from sim.sweep.cli import print_error
     from sim.sweep.executors import available_cores
@@ -193,10 +204,16 @@ def cmd_facts(args: argparse.Namespace) -> int:
     workers = args.workers or available_cores()
     try:
         plan = plan_fit(
-            args.out, args.ranges, population=args.population, seed=args.seed, force=args.force
+            args.out,
+            args.ranges,
+            population=args.population,
+            seed=args.seed,
+            facts=args.facts,
+            force=args.force,
         )
         print(
-            f"facts: {len(plan.ranges)} parameters, {args.population} worlds a generation, "
+            f"facts: {', '.join(plan.facts)}; "
+            f"{len(plan.ranges)} parameters, {args.population} worlds a generation, "
             f"{workers} workers -> {args.out}",
             flush=True,
         )
@@ -215,6 +232,7 @@ def cmd_facts(args: argparse.Namespace) -> int:
                 workers=workers,
                 generations=args.generations,
                 max_simulations=args.max_worlds,
+                facts=plan.facts,
                 on_start=on_start,
             )
         finally:
@@ -229,16 +247,15 @@ def cmd_facts(args: argparse.Namespace) -> int:
     except (FitError, ScenarioError, SweepStoreError) as e:
         return print_error(e)
     holdout = None
-    if not args.no_holdout:
-        from sim.robustness.holdout import holdout_table
-
+    checks = out_of_sample(plan.facts)
+    if checks and not args.no_holdout:
         sets = {"plausible": fit.prior_worlds, "fitted": fit.posterior.drop_duplicates()}
         print(
             f"  the out-of-sample checks in {len(sets['plausible'])} plausible and "
             f"{len(sets['fitted'])} fitted worlds ({time.perf_counter() - started:.0f} s)",
             flush=True,
         )
-        holdout = holdout_table(sets, plan.out, workers=workers)
+        holdout = holdout_table(sets, plan.out, workers=workers, checks=checks)
     report = write_fit(fit, plan.out, time.perf_counter() - started, holdout)
     for r in facts_table(fit).itertuples():
         print(

@@ -24,23 +24,30 @@ Left out: ``bass_docking`` (it docks the code with a closed form, whatever the p
 model does not show there) and the out-of-sample checks, ``retention_rises_with_tenure`` and
 ``bolton_anchoring``, which stay out of the fit so that they can still test it.
 
+A fit may take another set (``cxsim facts --facts``, :data:`FITTABLE`): any of these five, and
+``retention_rises_with_tenure``, which passes at the defaults, to ask whether the worlds can
+reproduce it together with the others (docs/robustness.md: in the plausible worlds it goes
+against ``disconfirmation_beats_expectation``). A fact fitted to is no longer out-of-sample.
+
 Each fact is measured at the check's quick size (1,500 customers, seconds a world) with a seed
 common to all worlds. Its distance (:attr:`sim.validation.result.CheckResult.distance`) is how
 far the world's values lie outside the check's target, in units of the target band's width, 0
 exactly when the check passes; a world's distance is their sum.
 
-This module never imports the UI or an executor.
+This module imports numpy and the model only when a world is measured (``cxsim --help`` lists
+:data:`FACTS`); it never imports the UI or an executor.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
-__all__ = ["FACTS", "LEFT_OUT", "world_distances", "world_facts"]
+__all__ = ["FACTS", "FITTABLE", "LEFT_OUT", "not_fitted", "world_distances", "world_facts"]
 
 FACTS: tuple[str, ...] = (
     "loss_asymmetry",
@@ -49,7 +56,11 @@ FACTS: tuple[str, ...] = (
     "levels",
     "promise_asymmetry",
 )
-"""The validation checks a world is fitted to, in the order of a world's distances."""
+"""The validation checks a world is fitted to by default, in the order of a world's distances."""
+
+FITTABLE: tuple[str, ...] = (*FACTS, "retention_rises_with_tenure")
+"""The checks a fit may take as its facts (each states a distance and passes at the defaults),
+in the order a fit lists its facts whichever are chosen."""
 
 LEFT_OUT: dict[str, str] = {
     "bass_docking": "docks the code with a closed form, whatever the parameters",
@@ -57,14 +68,24 @@ LEFT_OUT: dict[str, str] = {
     "retention_rises_with_tenure": "out-of-sample: kept to test the fitted worlds",
     "bolton_anchoring": "out-of-sample (and fails at the defaults)",
 }
-"""The other checks, and why a world is not fitted to them."""
+"""The other checks, and why a world is not fitted to them by default."""
+
+
+def not_fitted(facts: tuple[str, ...] = FACTS) -> dict[str, str]:
+    """The validation checks a fit to ``facts`` leaves out, each with why."""
+    out = {f: "left out of this fit (--facts)" for f in FITTABLE if f not in facts}
+    out.update({k: why for k, why in LEFT_OUT.items() if k not in facts})
+    return out
+
 
 SIZE = "quick"
 """The size at which the facts are measured (``sim.validation.result.Size``)."""
 
 
-def world_facts(values: Mapping[str, Any], seed: int = 1) -> list[Any]:
-    """The fact checks' results in a world (``CheckResult`` each, in :data:`FACTS` order).
+def world_facts(
+    values: Mapping[str, Any], seed: int = 1, facts: tuple[str, ...] = FACTS
+) -> list[Any]:
+    """The fact checks' results in a world (``CheckResult`` each, in the order of ``facts``).
 
     Parameters
     ----------
@@ -72,25 +93,31 @@ def world_facts(values: Mapping[str, Any], seed: int = 1) -> list[Any]:
         The world: scenario key -> value, applied to every market the checks build.
     seed
         The checks' seed (the same in every world: common random numbers).
+    facts
+        The checks (names of :data:`FITTABLE`).
     """
     from sim.validation import CHECKS, run_check
 
     cache: dict[tuple, Any] = {}
-    return [run_check(CHECKS[name], SIZE, None, seed, dict(values), cache) for name in FACTS]
+    return [run_check(CHECKS[name], SIZE, None, seed, dict(values), cache) for name in facts]
 
 
-def world_distances(values: Mapping[str, Any], seed: int = 1) -> np.ndarray:
+def world_distances(
+    values: Mapping[str, Any], seed: int = 1, facts: tuple[str, ...] = FACTS
+) -> np.ndarray:
     """Each fact's distance in a world (inf for a world whose market cannot be built or run).
 
     Returns
     -------
     ndarray
-        One distance per fact of :data:`FACTS`; all 0 exactly when the world reproduces them.
+        One distance per fact of ``facts``; all 0 exactly when the world reproduces them.
     """
+    import numpy as np
+
     try:
-        results = world_facts(values, seed)
+        results = world_facts(values, seed, facts)
     except Exception:  # a world the model rejects is as far as can be, not a crash of the fit
-        return np.full(len(FACTS), math.inf)
+        return np.full(len(facts), math.inf)
     out = np.array([r.distance for r in results], dtype=float)
     out[~np.isfinite(out)] = math.inf
     return out

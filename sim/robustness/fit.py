@@ -48,6 +48,7 @@ This module never imports the UI.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable
@@ -58,7 +59,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration.simulate import run_key
-from sim.robustness.facts import FACTS, world_distances
+from sim.robustness.facts import FACTS, FITTABLE, world_distances
 from sim.robustness.measured import MeasuredWorlds
 from sim.robustness.ranges import Range, RobustnessError, load_config, resolve_ranges
 
@@ -86,10 +87,11 @@ class FitError(RobustnessError):
 
 @dataclass
 class FitPlan:
-    """A fit ready to run: its folder and the ranges (the prior)."""
+    """A fit ready to run: its folder, the ranges (the prior) and the facts."""
 
     out: Path
     ranges: dict[str, Range]
+    facts: tuple[str, ...] = FACTS
 
 
 def plan_fit(
@@ -99,12 +101,15 @@ def plan_fit(
     population: int = 128,
     seed: int = 2027,
     facts_seed: int = 1,
+    facts: tuple[str, ...] | list[str] = FACTS,
     force: bool = False,
 ) -> FitPlan:
-    """The ranges of a robustness file (None: the schema's) and the fit's folder, checked.
+    """The ranges of a robustness file (None: the schema's), the facts and the fit's folder,
+    checked.
 
-    The ranges are resolved against ``baseline``, the market the facts are measured in. A
-    folder that holds a fit started with other ranges, population or seeds is refused unless
+    The ranges are resolved against ``baseline``, the market the facts are measured in. The
+    facts are names of :data:`~sim.robustness.facts.FITTABLE` (put in its order). A folder
+    that holds a fit started with other ranges, facts, population or seeds is refused unless
     ``force`` (which deletes that fit's files).
 
     Raises
@@ -115,6 +120,14 @@ def plan_fit(
     from sim.scenario import find_scenario, load_scenario
 
     root = Path(out)
+    unknown = [f for f in facts if f not in FITTABLE]
+    if unknown or not facts:
+        raise FitError(
+            "--facts",
+            unknown[0] if unknown else "",
+            "is not a fact a fit can take; expected one or more of " + ", ".join(FITTABLE),
+        )
+    chosen = tuple(f for f in FITTABLE if f in facts)
     if root.exists() and not root.is_dir():
         raise FitError(str(root), "", "exists and is not a folder; expected a folder for the fit")
     cfg = load_config(ranges_file)
@@ -122,7 +135,7 @@ def plan_fit(
     if not ranges:
         raise FitError(cfg.where, "ranges", "no parameter left to vary; expected at least one")
     spec = {
-        "facts": list(FACTS),
+        "facts": list(chosen),
         "population": int(population),
         "seed": int(seed),
         "facts_seed": int(facts_seed),
@@ -147,7 +160,7 @@ def plan_fit(
             (root / name).unlink(missing_ok=True)
     root.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
-    return FitPlan(root, ranges)
+    return FitPlan(root, ranges, chosen)
 
 
 class FactsSimulator:
@@ -164,16 +177,24 @@ class FactsSimulator:
         Processes; 1 measures in this process.
     folder
         Where ``runs.jsonl`` is kept (read back on resume); None keeps nothing.
+    facts
+        The facts measured, in the order of a world's distances.
     """
 
     def __init__(
-        self, ranges: dict[str, Range], seed: int, workers: int = 1, folder: Path | None = None
+        self,
+        ranges: dict[str, Range],
+        seed: int,
+        workers: int = 1,
+        folder: Path | None = None,
+        facts: tuple[str, ...] = FACTS,
     ) -> None:
         self.ranges = dict(ranges)
         self.low = np.array([r.low for r in self.ranges.values()], float)
         self.width = np.array([r.high - r.low for r in self.ranges.values()], float)
         path = None if folder is None else Path(folder) / RUNS
-        self.store = MeasuredWorlds(world_distances, path, seed, workers)
+        measure = functools.partial(world_distances, facts=tuple(facts))
+        self.store = MeasuredWorlds(measure, path, seed, workers)
 
     def __enter__(self) -> FactsSimulator:
         self.store.__enter__()
@@ -241,8 +262,13 @@ class FactsFit:
         Generations after the prior sample.
     simulations
         Worlds measured, over all sessions.
+    fresh
+        Of those, the worlds measured in this session (the others were read back from
+        ``runs.jsonl``).
     ranges
         The ranges (the prior).
+    facts
+        The facts fitted to, in the order of the distances.
     """
 
     particles: pd.DataFrame
@@ -254,6 +280,8 @@ class FactsFit:
     ranges: dict[str, Range]
     acceptance: list[float] = field(default_factory=list)
     decoys: np.ndarray | None = None
+    facts: tuple[str, ...] = FACTS
+    fresh: int = 0
 
     @property
     def posterior(self) -> pd.DataFrame:
@@ -263,7 +291,7 @@ class FactsFit:
     @property
     def reproduces(self) -> bool:
         """Every world of the last generation reproduces every fact."""
-        d = self.particles[[f"d:{f}" for f in FACTS]].to_numpy()
+        d = self.particles[[f"d:{f}" for f in self.facts]].to_numpy()
         return bool(len(d) and np.all(d == 0))
 
 
@@ -277,6 +305,7 @@ def fit_facts(
     workers: int = 1,
     generations: int = 14,
     max_simulations: int = 20_000,
+    facts: tuple[str, ...] = FACTS,
     on_start: Callable[[int, float], None] | None = None,
 ) -> FactsFit:
     """Fit the plausible worlds to the facts (see the module docstring); resumable.
@@ -300,6 +329,8 @@ def fit_facts(
         world reproduces every fact.
     max_simulations
         Stop before a generation that would measure more worlds than this in all.
+    facts
+        The facts (:attr:`FitPlan.facts`).
     on_start
         Called with ``(generation, threshold)`` as each begins (0: the prior sample, threshold
         inf).
@@ -311,7 +342,7 @@ def fit_facts(
         return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(t, step)))
 
     n, dims = int(population), len(ranges) + DECOYS
-    with FactsSimulator(ranges, facts_seed, workers, root) as sim:
+    with FactsSimulator(ranges, facts_seed, workers, root, facts) as sim:
         if on_start is not None:
             on_start(0, math.inf)
         u = rng(0, 0).random((n, dims))
@@ -349,11 +380,11 @@ def fit_facts(
                 break
         worlds = sim.worlds(u)
         particles = worlds.assign(weight=1.0 / n)
-        for j, f in enumerate(FACTS):
+        for j, f in enumerate(facts):
             particles[f"d:{f}"] = d[:, j]
         return FactsFit(
             particles=particles,
-            prior_facts=pd.DataFrame(prior_d, columns=list(FACTS)),
+            prior_facts=pd.DataFrame(prior_d, columns=list(facts)),
             prior_worlds=sim.worlds(prior_u),
             epsilons=epsilons,
             generations=t,
@@ -361,4 +392,6 @@ def fit_facts(
             ranges=dict(ranges),
             acceptance=acceptance,
             decoys=u[:, len(ranges) :].copy(),
+            facts=tuple(facts),
+            fresh=sim.store.fresh,
         )

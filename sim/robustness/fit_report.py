@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.robustness.facts import FACTS, LEFT_OUT
+from sim.robustness.facts import not_fitted
 
 if TYPE_CHECKING:
     from sim.robustness.fit import FactsFit
@@ -38,7 +38,7 @@ def facts_table(fit: FactsFit) -> pd.DataFrame:
     fitted = fit.particles
     w = fitted["weight"].to_numpy()
     rows = []
-    for f in FACTS:
+    for f in fit.facts:
         rows.append(
             {
                 "fact": f,
@@ -52,7 +52,7 @@ def facts_table(fit: FactsFit) -> pd.DataFrame:
             "fact": "all of them",
             "prior_share": float(np.all(d == 0, axis=1).mean()),
             "fitted_share": float(
-                np.sum(w * np.all(fitted[[f"d:{f}" for f in FACTS]].to_numpy() == 0, axis=1))
+                np.sum(w * np.all(fitted[[f"d:{f}" for f in fit.facts]].to_numpy() == 0, axis=1))
             ),
         }
     )
@@ -107,13 +107,11 @@ def constrained_table(fit: FactsFit) -> pd.DataFrame:
 
 def holdout_lines(table: pd.DataFrame) -> list[str]:
     """The out-of-sample facts in the plausible and the fitted worlds, as a Markdown table."""
-    from sim.robustness.holdout import HOLDOUT
-
     lines = [
         "| out-of-sample fact (not fitted to) | plausible worlds | fitted worlds |",
         "|---|---|---|",
     ]
-    for name in HOLDOUT:
+    for name in dict.fromkeys(table["check"]):
         cells = []
         for label in ("plausible", "fitted"):
             r = table[(table["check"] == name) & (table["worlds"] == label)]
@@ -126,6 +124,20 @@ def holdout_lines(table: pd.DataFrame) -> list[str]:
             )
         lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
     return lines
+
+
+def _when(fit: FactsFit, seconds: float | None) -> str:
+    """How long measuring took, and how much of it a resumed fit read back."""
+    if not seconds:
+        return ""
+    if fit.fresh == 0:
+        return " (all read back from runs.jsonl)"
+    if fit.fresh < fit.simulations:
+        return (
+            f" ({fit.simulations - fit.fresh:,} read back from runs.jsonl, {fit.fresh:,} "
+            f"in {seconds / 60:.1f} min)"
+        )
+    return f" in {seconds / 60:.1f} min"
 
 
 def markdown(
@@ -147,9 +159,8 @@ def markdown(
         "",
         f"{len(fit.ranges)} parameters over their plausible ranges (uniform prior); "
         f"a prior sample and {fit.generations} generations of {len(fit.particles)} worlds, "
-        f"{fit.simulations:,} "
-        f"worlds measured"
-        + (f" in {seconds / 60:.1f} min" if seconds else "")
+        f"{fit.simulations:,} worlds measured"
+        + _when(fit, seconds)
         + f"; thresholds {eps}: {state}.",
         "",
         "| fact (validation check, quick size) | worlds of the ranges | fitted worlds |",
@@ -158,7 +169,7 @@ def markdown(
     for r in facts.itertuples():
         lines.append(f"| {r.fact} | {100 * r.prior_share:.0f}% | {100 * r.fitted_share:.0f}% |")
     lines.append("")
-    if holdout is not None:
+    if holdout is not None and len(holdout):
         lines += [
             "Do the fitted worlds look more like real markets on the facts they were not fitted "
             "to? The out-of-sample checks, at quick size, in the prior sample's worlds and in the "
@@ -168,7 +179,9 @@ def markdown(
             "",
         ]
     lines += [
-        "Not fitted to: " + "; ".join(f"`{k}` ({why})" for k, why in LEFT_OUT.items()) + ".",
+        "Not fitted to: "
+        + "; ".join(f"`{k}` ({why})" for k, why in not_fitted(fit.facts).items())
+        + ".",
         "",
         f"Ranges the facts narrow: fitted 90% interval at most {NARROWED:.0%} of the range's, "
         f"and narrower than that of any of the sampler's decoys, coordinates it moves but no "
@@ -203,7 +216,7 @@ def write_fit(
     facts_table(fit).to_csv(root / "facts.csv", index=False)
     constrained_table(fit).to_csv(root / "constrained.csv", index=False)
     summary = {
-        "facts": list(FACTS),
+        "facts": list(fit.facts),
         "generations": fit.generations,
         "simulations": fit.simulations,
         "epsilons": fit.epsilons,
@@ -215,7 +228,7 @@ def write_fit(
     }
     (root / "fit.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     md = root / "report.md"
-    if holdout is not None:
+    if holdout is not None and len(holdout):
         holdout.to_csv(root / "holdout.csv", index=False)
     md.write_text(markdown(fit, seconds, holdout), encoding="utf-8")
     return md

@@ -15,6 +15,7 @@ This module never imports the UI or an executor.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -28,7 +29,7 @@ import pandas as pd
 from sim.robustness.measured import MeasuredWorlds
 from sim.robustness.odds import wilson
 
-__all__ = ["HOLDOUT", "holdout_table", "world_holdout"]
+__all__ = ["HOLDOUT", "holdout_table", "out_of_sample", "world_holdout"]
 
 HOLDOUT: tuple[str, ...] = ("retention_rises_with_tenure", "bolton_anchoring")
 """The out-of-sample validation checks (docs/validation.md), in the order of a world's results."""
@@ -36,14 +37,21 @@ HOLDOUT: tuple[str, ...] = ("retention_rises_with_tenure", "bolton_anchoring")
 FILE = "holdout.jsonl"
 
 
-def world_holdout(values: Mapping[str, Any], seed: int = 1) -> list[float]:
-    """Whether the world reproduces each fact of :data:`HOLDOUT` (1 or 0; NaN when its market
-    cannot be built or run)."""
+def out_of_sample(facts: tuple[str, ...]) -> tuple[str, ...]:
+    """The checks of :data:`HOLDOUT` a fit to ``facts`` leaves out of sample."""
+    return tuple(c for c in HOLDOUT if c not in facts)
+
+
+def world_holdout(
+    values: Mapping[str, Any], seed: int = 1, checks: tuple[str, ...] = HOLDOUT
+) -> list[float]:
+    """Whether the world reproduces each of ``checks`` (1 or 0; NaN when its market cannot be
+    built or run)."""
     from sim.validation import CHECKS, run_check
 
     cache: dict[tuple, Any] = {}
     out = []
-    for name in HOLDOUT:
+    for name in checks:
         try:
             out.append(
                 float(run_check(CHECKS[name], "quick", None, seed, dict(values), cache).passed)
@@ -59,7 +67,12 @@ def _key(values: Mapping[str, Any]) -> str:
 
 
 def holdout_table(
-    sets: Mapping[str, pd.DataFrame], out: str | Path, *, seed: int = 1, workers: int = 1
+    sets: Mapping[str, pd.DataFrame],
+    out: str | Path,
+    *,
+    seed: int = 1,
+    workers: int = 1,
+    checks: tuple[str, ...] = HOLDOUT,
 ) -> pd.DataFrame:
     """Each out-of-sample fact's share in each set of worlds.
 
@@ -74,6 +87,9 @@ def holdout_table(
         The checks' seed, common to every world.
     workers
         Local processes.
+    checks
+        The out-of-sample checks: those of :data:`HOLDOUT` the fit did not take as facts
+        (:func:`out_of_sample`).
 
     Returns
     -------
@@ -82,12 +98,13 @@ def holdout_table(
         ``high`` (95% Wilson interval).
     """
     every = {_key(row): row for df in sets.values() for row in df.to_dict(orient="records")}
-    with MeasuredWorlds(world_holdout, Path(out) / FILE, seed, workers) as store:
+    measure = functools.partial(world_holdout, checks=tuple(checks))
+    with MeasuredWorlds(measure, Path(out) / FILE, seed, workers) as store:
         known = store.measure(every)
     rows = []
     for label, worlds in sets.items():
         results = np.array([known[_key(r)] for r in worlds.to_dict(orient="records")], float)
-        for j, name in enumerate(HOLDOUT):
+        for j, name in enumerate(checks):
             col = results[:, j] if len(results) else np.array([])
             decided = col[~np.isnan(col)]
             holds = int(decided.sum())

@@ -49,6 +49,8 @@ class MeasuredWorlds:
         self.measure_one, self.path, self.seed = measure, path, int(seed)
         self.workers = max(1, int(workers))
         self.known: dict[str, list[float]] = {}
+        self.fresh = 0
+        """Worlds measured by this object (the others were read back from ``path``)."""
         self._pool: ProcessPoolExecutor | None = None
         if path is not None and path.exists():
             for line in path.read_text(encoding="utf-8").splitlines():
@@ -81,6 +83,7 @@ class MeasuredWorlds:
             try:
                 for key, result in done:
                     self.known[key] = result
+                    self.fresh += 1
                     if f is not None:
                         f.write(json.dumps({"key": key, "result": result}) + "\n")
                         f.flush()

@@ -45,7 +45,7 @@ import numpy as np
 from sim.model import CustomerMarket
 from sim.validation.figures import pyplot, save
 from sim.validation.fit import logit
-from sim.validation.result import Check, CheckResult, Size
+from sim.validation.result import Check, CheckResult, Size, outside
 
 __all__ = [
     "BOLTON_ANCHORING",
@@ -200,6 +200,8 @@ def check_retention_rises_with_tenure(
         + ", ".join(f"{lo}-{hi} y {p:.2f}" for (lo, hi), p in zip(YEAR_BANDS, pooled, strict=True))
         + ")",
         passed=bool(ratio <= 0.75),
+        # in units of the way from the threshold to no pattern at all (a ratio of 1)
+        distance=outside(ratio, high=0.75) / 0.25,
         figure=figure,
         details={
             "ratio": ratio,
