@@ -130,8 +130,12 @@ def test_bad_form_values_say_what_was_expected(browser: Any, server: UIServer) -
     error.wait_for(timeout=30_000)
     assert "worlds: expected 8 to 4,096, got 3" in error.inner_text()
     page.get_by_label("worlds", exact=True).fill("64")
+    assert page.get_by_text("Plausible worlds", exact=True).count() == 1
     tick(page, "only worlds that reproduce the published facts")
     page.wait_for_timeout(400)
+    # the card says which worlds it draws
+    page.get_by_text("Worlds that reproduce the facts", exact=True).wait_for(timeout=30_000)
+    assert page.get_by_text("at most that many of the fit's worlds").count() == 1
     page.locator(".cx-run-study").click()
     page.get_by_text("fit them first with: cxsim facts").wait_for(timeout=30_000)
     assert "posterior.parquet not found" in error.inner_text()

@@ -321,14 +321,21 @@ def StudyForm(st: RobustnessState) -> None:
                 solara.Text(says.says, classes=["cx-hint", "cx-claim-says"])
                 solara.Text(says.holds, classes=["cx-hint"])
         with solara.Div(classes=["cx-card-chart", "cx-form-card"]):
-            solara.Text("Plausible worlds", classes=["cx-section-title"])
+            solara.Text(
+                "Worlds that reproduce the facts" if st.fitted.value else "Plausible worlds",
+                classes=["cx-section-title"],
+            )
             solara.InputText(
                 "worlds",
                 value=st.worlds.value,
                 on_value=lambda v: st.edit(st.worlds, v),
                 dense=True,
                 continuous_update=True,
-                message="8 to 4,096 points of parameter space (Latin hypercube)",
+                message=(
+                    "8 to 4,096: at most that many of the fit's worlds (each once)"
+                    if st.fitted.value
+                    else "8 to 4,096 points of parameter space (Latin hypercube)"
+                ),
             )
             solara.InputText(
                 "replicates per world",
