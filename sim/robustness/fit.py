@@ -70,7 +70,7 @@ SPEC = "fit_spec.json"
 """What a fit folder was started with (ranges, population, seeds, facts): a resumed fit must
 match it."""
 FILES = (RUNS, SPEC, "posterior.parquet", "particles.parquet", "facts.csv", "constrained.csv")
-FILES += ("fit.json", "report.md", "holdout.jsonl", "holdout.csv")
+FILES += ("fit.json", "report.md", "holdout.jsonl", "holdout.csv", "reseed.jsonl", "reseed.csv")
 TARGET_ACCEPTANCE = 0.25
 """The share of Metropolis steps kept that the step's scale is tuned toward."""
 FINAL_STEPS = 5

@@ -25,6 +25,7 @@ __all__ = [
     "facts_table",
     "holdout_lines",
     "markdown",
+    "reseed_lines",
     "write_fit",
 ]
 
@@ -126,6 +127,23 @@ def holdout_lines(table: pd.DataFrame) -> list[str]:
     return lines
 
 
+def reseed_lines(table: pd.DataFrame) -> list[str]:
+    """The fitted worlds' facts at the fit's seed and at the next (:mod:`sim.robustness.reseed`),
+    as a Markdown table."""
+    lines = [
+        "| fact | fitted worlds, the fit's seed | the next seed |",
+        "|---|---|---|",
+    ]
+    for r in table.itertuples():
+        cell = (
+            f"{100 * r.share:.0f}% ({100 * r.low:.0f}-{100 * r.high:.0f}%) of {r.decided}"
+            if r.decided
+            else "-"
+        )
+        lines.append(f"| {r.fact} | 100% | {cell} |")
+    return lines
+
+
 def _when(fit: FactsFit, seconds: float | None) -> str:
     """How long measuring took, and how much of it a resumed fit read back."""
     if not seconds:
@@ -141,7 +159,10 @@ def _when(fit: FactsFit, seconds: float | None) -> str:
 
 
 def markdown(
-    fit: FactsFit, seconds: float | None = None, holdout: pd.DataFrame | None = None
+    fit: FactsFit,
+    seconds: float | None = None,
+    holdout: pd.DataFrame | None = None,
+    reseed: pd.DataFrame | None = None,
 ) -> str:
     """The fit in words: the facts before and after, the ranges the facts narrow."""
     facts = facts_table(fit)
@@ -178,6 +199,17 @@ def markdown(
             *holdout_lines(holdout),
             "",
         ]
+    if reseed is not None and len(reseed):
+        lines += [
+            "Do the fitted worlds reproduce the facts by their parameters or by the draw? Each "
+            "fact is measured once a world, with one seed, and the fit keeps the worlds that "
+            "pass, so a world near a band's edge can pass by luck. The facts measured again in "
+            "the fitted worlds with the next seed (share that still reproduces each, 95% Wilson "
+            "interval):",
+            "",
+            *reseed_lines(reseed),
+            "",
+        ]
     lines += [
         "Not fitted to: "
         + "; ".join(f"`{k}` ({why})" for k, why in not_fitted(fit.facts).items())
@@ -206,9 +238,10 @@ def write_fit(
     out: str | Path,
     seconds: float | None = None,
     holdout: pd.DataFrame | None = None,
+    reseed: pd.DataFrame | None = None,
 ) -> Path:
-    """Write the fit's files into ``out`` (and ``holdout.csv`` when given); returns
-    ``report.md``."""
+    """Write the fit's files into ``out`` (and ``holdout.csv``, ``reseed.csv`` when given);
+    returns ``report.md``."""
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
     fit.posterior.to_parquet(root / "posterior.parquet")
@@ -230,5 +263,7 @@ def write_fit(
     md = root / "report.md"
     if holdout is not None and len(holdout):
         holdout.to_csv(root / "holdout.csv", index=False)
-    md.write_text(markdown(fit, seconds, holdout), encoding="utf-8")
+    if reseed is not None and len(reseed):
+        reseed.to_csv(root / "reseed.csv", index=False)
+    md.write_text(markdown(fit, seconds, holdout, reseed), encoding="utf-8")
     return md

@@ -16,8 +16,6 @@ This module never imports the UI or an executor.
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -26,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.robustness.measured import MeasuredWorlds
+from sim.robustness.measured import MeasuredWorlds, world_key
 from sim.robustness.odds import wilson
 
 __all__ = ["HOLDOUT", "holdout_table", "out_of_sample", "world_holdout"]
@@ -61,11 +59,6 @@ def world_holdout(
     return out
 
 
-def _key(values: Mapping[str, Any]) -> str:
-    text = json.dumps({k: float(v) for k, v in values.items()}, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 def holdout_table(
     sets: Mapping[str, pd.DataFrame],
     out: str | Path,
@@ -97,13 +90,13 @@ def holdout_table(
         ``worlds`` (the set's label), ``check``, ``holds``, ``decided``, ``share``, ``low``,
         ``high`` (95% Wilson interval).
     """
-    every = {_key(row): row for df in sets.values() for row in df.to_dict(orient="records")}
+    every = {world_key(row): row for df in sets.values() for row in df.to_dict(orient="records")}
     measure = functools.partial(world_holdout, checks=tuple(checks))
     with MeasuredWorlds(measure, Path(out) / FILE, seed, workers) as store:
         known = store.measure(every)
     rows = []
     for label, worlds in sets.items():
-        results = np.array([known[_key(r)] for r in worlds.to_dict(orient="records")], float)
+        results = np.array([known[world_key(r)] for r in worlds.to_dict(orient="records")], float)
         for j, name in enumerate(checks):
             col = results[:, j] if len(results) else np.array([])
             decided = col[~np.isnan(col)]

@@ -13,16 +13,23 @@ the UI.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Measure", "MeasuredWorlds"]
+__all__ = ["Measure", "MeasuredWorlds", "world_key"]
 
 Measure = Callable[[dict[str, Any], int], Any]
 """``measure(world, seed) -> numbers``: a module-level function (the pool pickles it by name)."""
+
+
+def world_key(values: Mapping[str, Any]) -> str:
+    """A world's key by its values alone (the same world, the same key, whoever asks)."""
+    text = json.dumps({k: float(v) for k, v in values.items()}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _call(item: tuple[Measure, str, dict[str, Any], int]) -> tuple[str, list[float]]:
