@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -14,7 +15,7 @@ import sim.robustness.fit as fit_module
 from sim.cli import main
 from sim.robustness.facts import FACTS, FITTABLE, not_fitted, world_facts
 from sim.robustness.fit import FitError, _systematic, fit_facts, plan_fit
-from sim.robustness.fit_report import constrained_table, facts_table, write_fit
+from sim.robustness.fit_report import constrained_table, facts_table, lineages, write_fit
 from sim.robustness.ranges import Range
 from sim.robustness.study import plan_study
 from sim.validation.result import outside
@@ -117,6 +118,21 @@ def test_the_fit_keeps_only_worlds_that_reproduce_the_facts(tmp_path: Path, toy)
     report = write_fit(fit, tmp_path / "a")
     text = report.read_text()
     assert "every fitted world reproduces every fact" in text and "`toy.a`" in text
+    # lineages: which prior world each fitted world descends from
+    ancestors, largest, between = lineages(fit)
+    assert fit.ancestors.shape == (40,) and set(fit.ancestors) <= set(range(40))
+    assert 1 <= ancestors < 40 and 1 / ancestors <= largest <= 1 and 0 <= between <= 1
+    assert f"descend from {ancestors} of the prior sample's 40 worlds" in text
+    assert json.loads((tmp_path / "a" / "fit.json").read_text())["ancestors"] == ancestors
+    assert lineages(dataclasses.replace(fit, ancestors=np.zeros(40, int)))[:2] == (1, 1.0)
+    # two lineages, each a tight cluster: nearly all the variance lies between them
+    split = (fit.posterior["toy.a"] > fit.posterior["toy.a"].median()).to_numpy().astype(int)
+    clusters = dataclasses.replace(
+        fit,
+        ancestors=split,
+        particles=fit.particles.assign(**{"toy.a": 0.2 + 0.1 * split, "toy.b": 0.3 * split}),
+    )
+    assert lineages(clusters)[2] == pytest.approx(1.0)
     assert json.loads((tmp_path / "a" / "fit.json").read_text())["reproduces"] is True
     # the posterior is what robustness reads
     assert pd.read_parquet(tmp_path / "a" / "posterior.parquet").shape == (40, 2)

@@ -134,7 +134,14 @@ def _fitted_words(fitted: Path, fitted_analyses: dict, seconds: dict[str, float]
         f"{info['simulations']:,} worlds measured in a prior sample and {info['generations']} "
         "generations, until every fitted world reproduced every fact"
         + ("" if info["reproduces"] else "; not reached: the last generation comes near")
-        + f"): {info['worlds']} worlds, {info['distinct_worlds']} distinct. Every study ran "
+        + f"): {info['worlds']} worlds, {info['distinct_worlds']} distinct"
+        + (
+            f", descended from {info['ancestors']} worlds of the prior sample, "
+            f"{info['between_lineages']:.0%} of their variance between those lineages"
+            if info.get("ancestors")
+            else ""
+        )
+        + ". Every study ran "
         "again over them "
         f"({'/'.join(str(n) for n in sorted(worlds))} worlds, {runs} runs, "
         f"{_minutes(wall)}).",
@@ -148,6 +155,16 @@ def _fitted_words(fitted: Path, fitted_analyses: dict, seconds: dict[str, float]
         from sim.robustness.fit_report import holdout_lines
 
         lines += ["", *holdout_lines(pd.read_csv(fitted / "holdout.csv"))]
+    if (fitted / "reseed.csv").exists():
+        from sim.robustness.fit_report import reseed_lines
+
+        lines += [
+            "",
+            "The facts again in the fitted worlds, with the next seed (a world near a band's edge "
+            "can pass by the draw):",
+            "",
+            *reseed_lines(pd.read_csv(fitted / "reseed.csv")),
+        ]
     lines += [
         "",
         f"<details><summary>The {len(narrow)} ranges the facts narrow (fitted 90% interval at "

@@ -265,6 +265,10 @@ class FactsFit:
     fresh
         Of those, the worlds measured in this session (the others were read back from
         ``runs.jsonl``).
+    ancestors
+        Each fitted world's ancestor in the prior sample (its row of :attr:`prior_worlds`):
+        resampling copies worlds and a Metropolis step moves a copy only a little, so worlds of
+        one lineage are near copies (:func:`sim.robustness.fit_report.lineages`).
     ranges
         The ranges (the prior).
     facts
@@ -282,6 +286,7 @@ class FactsFit:
     decoys: np.ndarray | None = None
     facts: tuple[str, ...] = FACTS
     fresh: int = 0
+    ancestors: np.ndarray | None = None
 
     @property
     def posterior(self) -> pd.DataFrame:
@@ -348,6 +353,7 @@ def fit_facts(
         u = rng(0, 0).random((n, dims))
         d = sim.measure("prior", u)
         prior_u, prior_d = u.copy(), d.copy()
+        ancestors = np.arange(n)
         measured = n
         epsilons: list[float] = []
         acceptance: list[float] = []
@@ -364,7 +370,7 @@ def fit_facts(
                 on_start(t, eps)
             epsilons.append(eps)
             keep = _systematic((total <= eps).astype(float), n, rng(t, 0))
-            u, d = u[keep], d[keep]
+            u, d, ancestors = u[keep], d[keep], ancestors[keep]
             spread = np.maximum(u.std(axis=0), 0.01)
             for step in range(steps):
                 noise = rng(t, step + 1).standard_normal((n, dims))
@@ -394,4 +400,5 @@ def fit_facts(
             decoys=u[:, len(ranges) :].copy(),
             facts=tuple(facts),
             fresh=sim.store.fresh,
+            ancestors=ancestors,
         )

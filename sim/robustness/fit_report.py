@@ -24,6 +24,7 @@ __all__ = [
     "decoy_ratio",
     "facts_table",
     "holdout_lines",
+    "lineages",
     "markdown",
     "reseed_lines",
     "write_fit",
@@ -58,6 +59,33 @@ def facts_table(fit: FactsFit) -> pd.DataFrame:
         }
     )
     return pd.DataFrame(rows)
+
+
+def lineages(fit: FactsFit) -> tuple[int, float, float]:
+    """How many worlds of the prior sample the fitted worlds descend from, the largest
+    lineage's share of the fitted worlds, and the share of the fitted worlds' variance that
+    lies between lineages (the median over parameters of the between-lineage sum of squares
+    over the total); ``(0, nan, nan)`` when the fit did not record the lineages.
+
+    Each generation resamples the worlds within its threshold (about half) and moves each copy
+    by one Metropolis step, so lineages die out generation after generation; a fit whose worlds
+    descend from a few prior worlds gives odds that measure those lineages' neighbourhoods more
+    than the facts (docs/robustness.md: two fits differing by one fact). Worlds drawn
+    independently from the fitted set would put about ``(lineages - 1) / worlds`` of the
+    variance between lineages; near 1, each lineage is a cluster about its ancestor."""
+    if fit.ancestors is None or not len(fit.ancestors):
+        return 0, float("nan"), float("nan")
+    a = np.asarray(fit.ancestors)
+    groups, index, counts = np.unique(a, return_inverse=True, return_counts=True)
+    shares = []
+    for k in fit.ranges:
+        x = fit.particles[k].to_numpy(float)
+        total = np.sum((x - x.mean()) ** 2)
+        if total > 0:
+            means = np.bincount(index, weights=x) / counts
+            shares.append(np.sum(counts * (means - x.mean()) ** 2) / total)
+    between = float(np.median(shares)) if shares else float("nan")
+    return len(groups), float(counts.max() / counts.sum()), between
 
 
 def _quantile(x: np.ndarray, w: np.ndarray, q: float) -> float:
@@ -190,6 +218,20 @@ def markdown(
     for r in facts.itertuples():
         lines.append(f"| {r.fact} | {100 * r.prior_share:.0f}% | {100 * r.fitted_share:.0f}% |")
     lines.append("")
+    ancestors, largest, between = lineages(fit)
+    if ancestors:
+        lines += [
+            f"**Lineages**: the {len(fit.particles)} fitted worlds descend from {ancestors} of "
+            f"the prior sample's {len(fit.prior_worlds)} worlds, the largest lineage "
+            f"{largest:.0%} of them, and {between:.0%} of their variance lies between "
+            f"lineages (median over parameters; about {(ancestors - 1) / len(fit.particles):.0%}"
+            " if the worlds were drawn independently from the fitted set). Resampling keeps "
+            "about half the worlds a generation and one Metropolis step moves each copy only a "
+            "little, so each lineage is a cluster about its ancestor: odds over these worlds "
+            "measure the neighbourhoods of a few prior worlds as much as the facts, and another "
+            "fit (another seed, or one more fact) can give very different odds.",
+            "",
+        ]
     if holdout is not None and len(holdout):
         lines += [
             "Do the fitted worlds look more like real markets on the facts they were not fitted "
@@ -259,6 +301,7 @@ def write_fit(
         "worlds": len(fit.posterior),
         "distinct_worlds": len(fit.posterior.drop_duplicates()),
     }
+    summary["ancestors"], summary["largest_lineage"], summary["between_lineages"] = lineages(fit)
     (root / "fit.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     md = root / "report.md"
     if holdout is not None and len(holdout):
