@@ -309,3 +309,37 @@ def test_the_facts_again_with_the_next_seed(
     assert calls == []  # read back from reseed.jsonl
     lines = reseed_lines(table)
     assert lines[-1].startswith("| all of them | 100% | 50% (") and lines[-1].endswith("of 4 |")
+
+
+def test_auto_moves_take_as_many_steps_as_the_acceptance_needs(tmp_path: Path, toy) -> None:
+    from sim.robustness.fit import moves_needed
+
+    # Drovandi & Pettitt: steps that leave a world unmoved with probability 0.01
+    assert moves_needed(0.25) == 17 and moves_needed(0.5) == 7 and moves_needed(1.0) == 1
+    assert moves_needed(0.01) == 20 and moves_needed(0.0) == 20  # capped
+    one = fit_facts(tmp_path / "one", TOY, population=40, seed=5, generations=12)
+    auto = fit_facts(tmp_path / "auto", TOY, population=40, seed=5, generations=12, moves="auto")
+    assert auto.reproduces and auto.simulations > 2 * one.simulations
+    # each generation's first step's acceptance sets how many steps it takes (five at least at
+    # the threshold 0, the last generation); with one move a generation, one step each
+    i = 0
+    for t, eps in enumerate(auto.epsilons):
+        i += max(5 if eps == 0 else 1, moves_needed(auto.acceptance[i]))
+        assert (t == len(auto.epsilons) - 1) == (i == len(auto.acceptance))
+    assert auto.simulations == 40 * (1 + len(auto.acceptance))
+    assert len(one.acceptance) == len(one.epsilons) - 1 + 5
+    # moves=1 is the sampler as it was: the first test's worlds, to the digit
+    assert one.posterior.equals(
+        fit_facts(tmp_path / "again", TOY, population=40, seed=5, generations=12, moves=1).posterior
+    )
+    # a folder made before --moves existed was made with one step: it resumes as such
+    spec = tmp_path / "one" / "fit_spec.json"
+    plan_fit(tmp_path / "one", population=40)
+    old = json.loads(spec.read_text())
+    del old["moves"]
+    spec.write_text(json.dumps(old))
+    assert plan_fit(tmp_path / "one", population=40).moves == 1
+    with pytest.raises(FitError, match="moves"):
+        plan_fit(tmp_path / "one", population=40, moves="auto")
+    with pytest.raises(FitError, match="at least 1"):
+        plan_fit(tmp_path / "other", moves=0)

@@ -63,7 +63,15 @@ from sim.robustness.facts import FACTS, FITTABLE, world_distances
 from sim.robustness.measured import MeasuredWorlds
 from sim.robustness.ranges import Range, RobustnessError, load_config, resolve_ranges
 
-__all__ = ["FactsFit", "FactsSimulator", "FitError", "FitPlan", "fit_facts", "plan_fit"]
+__all__ = [
+    "FactsFit",
+    "FactsSimulator",
+    "FitError",
+    "FitPlan",
+    "fit_facts",
+    "moves_needed",
+    "plan_fit",
+]
 
 RUNS = "runs.jsonl"
 SPEC = "fit_spec.json"
@@ -81,6 +89,20 @@ in them is the sampler's own narrowing (finite steps after each resampling), the
 parameter's narrowing must beat to be the facts' (:mod:`sim.robustness.fit_report`)."""
 
 
+MOVES_CAP = 20
+"""The most Metropolis steps a generation ``moves="auto"`` takes."""
+
+
+def moves_needed(acceptance: float, unmoved: float = 0.01, cap: int = MOVES_CAP) -> int:
+    """Metropolis steps that leave a world unmoved with probability at most ``unmoved`` when
+    each step is kept with probability ``acceptance``: ``log(unmoved) / log(1 - acceptance)``
+    (Drovandi & Pettitt 2011, Biometrics 67:225-233), between 1 and ``cap``."""
+    if acceptance >= 1.0:
+        return 1
+    acceptance = max(acceptance, 1e-6)
+    return int(min(cap, max(1, math.ceil(math.log(unmoved) / math.log1p(-acceptance)))))
+
+
 class FitError(RobustnessError):
     """A fit that cannot start: the folder holds another fit, or is not a folder."""
 
@@ -92,6 +114,11 @@ class FitPlan:
     out: Path
     ranges: dict[str, Range]
     facts: tuple[str, ...] = FACTS
+    moves: int | str = 1
+
+
+SPEC_DEFAULTS = {"moves": 1}
+"""What a fit folder made before a key existed was made with."""
 
 
 def plan_fit(
@@ -102,6 +129,7 @@ def plan_fit(
     seed: int = 2027,
     facts_seed: int = 1,
     facts: tuple[str, ...] | list[str] = FACTS,
+    moves: int | str = 1,
     force: bool = False,
 ) -> FitPlan:
     """The ranges of a robustness file (None: the schema's), the facts and the fit's folder,
@@ -128,6 +156,8 @@ def plan_fit(
             "is not a fact a fit can take; expected one or more of " + ", ".join(FITTABLE),
         )
     chosen = tuple(f for f in FITTABLE if f in facts)
+    if not (moves == "auto" or (isinstance(moves, int) and moves >= 1)):
+        raise FitError("--moves", str(moves), "expected a whole number of at least 1, or auto")
     if root.exists() and not root.is_dir():
         raise FitError(str(root), "", "exists and is not a folder; expected a folder for the fit")
     cfg = load_config(ranges_file)
@@ -139,12 +169,13 @@ def plan_fit(
         "population": int(population),
         "seed": int(seed),
         "facts_seed": int(facts_seed),
+        "moves": moves,
         "ranges": {k: [r.low, r.high, r.integer] for k, r in ranges.items()},
     }
     path = root / SPEC
     if path.exists():
         old = json.loads(path.read_text(encoding="utf-8"))
-        differs = [k for k in spec if old.get(k) != spec[k]]
+        differs = [k for k in spec if old.get(k, SPEC_DEFAULTS.get(k)) != spec[k]]
         if differs and not force:
             raise FitError(
                 str(path),
@@ -160,7 +191,7 @@ def plan_fit(
             (root / name).unlink(missing_ok=True)
     root.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
-    return FitPlan(root, ranges, chosen)
+    return FitPlan(root, ranges, chosen, moves)
 
 
 class FactsSimulator:
@@ -311,6 +342,7 @@ def fit_facts(
     generations: int = 14,
     max_simulations: int = 20_000,
     facts: tuple[str, ...] = FACTS,
+    moves: int | str = 1,
     on_start: Callable[[int, float], None] | None = None,
 ) -> FactsFit:
     """Fit the plausible worlds to the facts (see the module docstring); resumable.
@@ -336,6 +368,10 @@ def fit_facts(
         Stop before a generation that would measure more worlds than this in all.
     facts
         The facts (:attr:`FitPlan.facts`).
+    moves
+        Metropolis steps a generation (at least :data:`FINAL_STEPS` at the threshold 0), or
+        ``"auto"``: after the first, as many as leave a world unmoved with probability 0.01 at
+        its acceptance (:func:`moves_needed`).
     on_start
         Called with ``(generation, threshold)`` as each begins (0: the prior sample, threshold
         inf).
@@ -362,8 +398,9 @@ def fit_facts(
         while t < generations:
             total = _total(d)
             eps = max(0.0, float(np.quantile(total, 0.5)))
-            steps = FINAL_STEPS if eps == 0 else 1
-            if measured + steps * n > max_simulations:
+            least = FINAL_STEPS if eps == 0 else 1
+            steps = max(least, moves if isinstance(moves, int) else 1)
+            if measured + least * n > max_simulations:
                 break
             t += 1
             if on_start is not None:
@@ -372,7 +409,8 @@ def fit_facts(
             keep = _systematic((total <= eps).astype(float), n, rng(t, 0))
             u, d, ancestors = u[keep], d[keep], ancestors[keep]
             spread = np.maximum(u.std(axis=0), 0.01)
-            for step in range(steps):
+            step = 0
+            while step < steps and measured + n <= max_simulations:
                 noise = rng(t, step + 1).standard_normal((n, dims))
                 proposal = _reflect(u + scale * spread * noise)
                 dp = sim.measure(f"move/{t}/{step}", proposal)
@@ -382,6 +420,9 @@ def fit_facts(
                 rate = float(ok.mean())
                 acceptance.append(rate)
                 scale = float(np.clip(scale * math.exp(rate - TARGET_ACCEPTANCE), 0.05, 2.0))
+                if step == 0 and moves == "auto":
+                    steps = max(least, moves_needed(rate))
+                step += 1
             if eps == 0:
                 break
         worlds = sim.worlds(u)
