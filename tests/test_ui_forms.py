@@ -4,6 +4,7 @@ sidebar's scenario, fields named and hinted as a reader would, the margin map's 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -98,9 +99,10 @@ def test_the_robustness_form_takes_the_worlds_that_reproduce_the_facts(
 ) -> None:
     """Ticked, the study's worlds are the fit's (``cxsim facts``); without a fit, the form says
     how to make one."""
-    from sim.ui.robustness_page import FACTS_ENV, RobustnessState, odds_boxes
+    from sim.ui.robustness_page import FACTS_ENV, RobustnessState, facts_fit_note, odds_boxes
 
     monkeypatch.setenv(FACTS_ENV, str(tmp_path / "facts"))
+    assert facts_fit_note().startswith("not made yet")
     st = RobustnessState(session)
     st.edit(st.fitted, True)
     st.start()
@@ -110,6 +112,10 @@ def test_the_robustness_form_takes_the_worlds_that_reproduce_the_facts(
     rows = pd.DataFrame({"trust.loss": np.linspace(0.3, 0.4, 24)})
     rows.to_parquet(tmp_path / "facts" / "posterior.parquet")
     (tmp_path / "facts" / "fit.json").write_text("{}")  # written beside it by cxsim facts
+    assert facts_fit_note().startswith("found (")
+    info = {"distinct_worlds": 20, "ancestors": 3, "between_lineages": 0.7}
+    (tmp_path / "facts" / "fit.json").write_text(json.dumps(info))
+    assert "20 distinct worlds from 3 lineages, 70% of their variance" in facts_fit_note()
     fitted = st.settings()
     study = fitted.plan()
     assert len(study.worlds) == 24 and study.worlds["trust.loss"].between(0.3, 0.4).all()

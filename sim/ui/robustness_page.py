@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import html
 import io
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,6 +101,25 @@ def claim_scenarios() -> list[str]:
 def facts_posterior() -> Path:
     """Where the fit to the published facts keeps its worlds (``cxsim facts --out``)."""
     return Path(os.environ.get(FACTS_ENV) or "results/facts") / "posterior.parquet"
+
+
+def facts_fit_note() -> str:
+    """What the fit to the published facts holds, in a few words (for the form's hint)."""
+    post = facts_posterior()
+    if not post.is_file():
+        return f"not made yet ({post})"
+    try:
+        info = json.loads((post.parent / "fit.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        info = {}
+    words = f"found ({post})"
+    if info.get("ancestors"):
+        words += (
+            f": {info['distinct_worlds']} distinct worlds from {info['ancestors']} lineages, "
+            f"{info['between_lineages']:.0%} of their variance between lineages, so its odds "
+            "are a few neighbourhoods' as much as the facts' (docs/robustness.md)"
+        )
+    return words
 
 
 @dataclass(frozen=True)
@@ -368,9 +388,7 @@ def StudyForm(st: RobustnessState) -> None:
             )
             solara.Text(
                 "the worlds of the fit 'cxsim facts' keeps (docs/robustness.md): those that also "
-                "show the validation's in-sample facts; "
-                + ("found" if facts_posterior().is_file() else "not made yet")
-                + f" ({facts_posterior()})",
+                "show the validation's in-sample facts; " + facts_fit_note(),
                 classes=["cx-hint"],
             )
             if scenario.held:
