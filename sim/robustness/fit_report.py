@@ -134,6 +134,15 @@ def constrained_table(fit: FactsFit) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values("ratio", kind="stable").reset_index(drop=True)
 
 
+def _share_cell(r: pd.Series) -> str:
+    """``"41% (31-51%) of 86"``, or ``-`` when nothing was decided."""
+    if not r["decided"]:
+        return "-"
+    return (
+        f"{100 * r['share']:.0f}% ({100 * r['low']:.0f}-{100 * r['high']:.0f}%) of {r['decided']}"
+    )
+
+
 def holdout_lines(table: pd.DataFrame) -> list[str]:
     """The out-of-sample facts in the plausible and the fitted worlds, as a Markdown table."""
     lines = [
@@ -144,13 +153,7 @@ def holdout_lines(table: pd.DataFrame) -> list[str]:
         cells = []
         for label in ("plausible", "fitted"):
             r = table[(table["check"] == name) & (table["worlds"] == label)]
-            if r.empty or not r["decided"].iloc[0]:
-                cells.append("-")
-                continue
-            r = r.iloc[0]
-            cells.append(
-                f"{100 * r.share:.0f}% ({100 * r.low:.0f}-{100 * r.high:.0f}%) of {r.decided}"
-            )
+            cells.append("-" if r.empty else _share_cell(r.iloc[0]))
         lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
     return lines
 
@@ -162,13 +165,8 @@ def reseed_lines(table: pd.DataFrame) -> list[str]:
         "| fact | fitted worlds, the fit's seed | the next seed |",
         "|---|---|---|",
     ]
-    for r in table.itertuples():
-        cell = (
-            f"{100 * r.share:.0f}% ({100 * r.low:.0f}-{100 * r.high:.0f}%) of {r.decided}"
-            if r.decided
-            else "-"
-        )
-        lines.append(f"| {r.fact} | 100% | {cell} |")
+    for _, r in table.iterrows():
+        lines.append(f"| {r['fact']} | 100% | {_share_cell(r)} |")
     return lines
 
 

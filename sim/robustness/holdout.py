@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sim.robustness.measured import MeasuredWorlds, world_key
-from sim.robustness.odds import wilson
+from sim.robustness.odds import share_columns
 
 __all__ = ["HOLDOUT", "holdout_table", "out_of_sample", "world_holdout"]
 
@@ -100,17 +100,11 @@ def holdout_table(
         for j, name in enumerate(checks):
             col = results[:, j] if len(results) else np.array([])
             decided = col[~np.isnan(col)]
-            holds = int(decided.sum())
-            o = wilson(holds, len(decided)) if len(decided) else None
             rows.append(
                 {
                     "worlds": label,
                     "check": name,
-                    "holds": holds,
-                    "decided": len(decided),
-                    "share": o.share if o else math.nan,
-                    "low": o.low if o else math.nan,
-                    "high": o.high if o else math.nan,
+                    **share_columns(int(decided.sum()), len(decided)),
                 }
             )
     return pd.DataFrame(rows)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from scipy.stats import norm
 
-__all__ = ["Odds", "wilson"]
+__all__ = ["Odds", "share_columns", "wilson"]
 
 
 @dataclass(frozen=True)
@@ -76,3 +76,16 @@ def wilson(holds: int, worlds: int, level: float = 0.95, undecided: int = 0) -> 
         level=level,
         undecided=undecided,
     )
+
+
+def share_columns(holds: int, decided: int) -> dict[str, float]:
+    """A table row's ``holds``, ``decided``, ``share``, ``low`` and ``high`` (the 95% Wilson
+    interval; NaN when nothing was decided)."""
+    o = wilson(holds, decided) if decided else None
+    return {
+        "holds": holds,
+        "decided": decided,
+        "share": o.share if o else math.nan,
+        "low": o.low if o else math.nan,
+        "high": o.high if o else math.nan,
+    }

@@ -14,7 +14,6 @@ This module never imports the UI or an executor.
 from __future__ import annotations
 
 import functools
-import math
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,7 @@ import pandas as pd
 
 from sim.robustness.facts import world_distances
 from sim.robustness.measured import MeasuredWorlds, world_key
-from sim.robustness.odds import wilson
+from sim.robustness.odds import share_columns
 
 __all__ = ["FILE", "reseed_table"]
 
@@ -65,18 +64,10 @@ def reseed_table(
         known = store.measure(named)
     d = np.array([known[world_key(r)] for r in rows], dtype=float).reshape(len(rows), len(facts))
     ran = np.all(np.isfinite(d), axis=1)
-    out_rows = []
-    for name, holds in [*zip(facts, (d == 0).T, strict=True), ("all of them", np.all(d == 0, 1))]:
-        n, k = int(ran.sum()), int(holds[ran].sum())
-        o = wilson(k, n) if n else None
-        out_rows.append(
-            {
-                "fact": name,
-                "holds": k,
-                "decided": n,
-                "share": o.share if o else math.nan,
-                "low": o.low if o else math.nan,
-                "high": o.high if o else math.nan,
-            }
-        )
-    return pd.DataFrame(out_rows)
+    every = [*zip(facts, (d == 0).T, strict=True), ("all of them", np.all(d == 0, axis=1))]
+    return pd.DataFrame(
+        [
+            {"fact": name, **share_columns(int(holds[ran].sum()), int(ran.sum()))}
+            for name, holds in every
+        ]
+    )
