@@ -209,3 +209,37 @@ def test_openmp_threads_spin_briefly_unless_the_environment_says(
         check=True,
     )
     assert done.stdout.strip() == str(want)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [{}, {"NUMBA_CPU_FEATURES": "+sse2"}, {"NUMBA_CPU_NAME": "generic"}],
+    ids=["host", "features set", "processor set"],
+)
+def test_wide_vectors_on_avx512_unless_the_environment_names_the_processor(env: dict) -> None:
+    """Importing ``sim.jit`` on a processor with AVX-512 lifts LLVM's preference for 256-bit
+    vectors (``sim.jit.WIDE_VECTORS`` after numba's own list of the host's features), so that
+    the stages of phases 2 to 5 take 16 float32 customers an instruction, for numba's compiler
+    in this process and in the workers it starts; on another processor, or when the user names
+    numba's features or processor, nothing is changed."""
+    from numba.core.codegen import get_host_cpu_features
+
+    names = ("NUMBA_CPU_FEATURES", "NUMBA_CPU_NAME")
+    clean = {k: v for k, v in os.environ.items() if k not in names}
+    code = (
+        "import json, os, sim.jit; from numba import config\n"
+        "print(json.dumps([os.environ.get('NUMBA_CPU_FEATURES'), config.CPU_FEATURES]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    environ, config = json.loads(done.stdout)
+    host = get_host_cpu_features()
+    if env:  # as the user set it (numba reads no features as "" once a processor is named)
+        assert environ == env.get("NUMBA_CPU_FEATURES")
+        assert config == env.get("NUMBA_CPU_FEATURES", "")
+    elif "+avx512f" in host.split(","):
+        assert environ == config == f"{host},{sim.jit.WIDE_VECTORS}"
+    else:
+        assert environ is None and config is None
