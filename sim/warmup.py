@@ -38,7 +38,7 @@ def warm_up() -> float:
     from sim.batch import MarketBatch
     from sim.jit import threads, use_threads
     from sim.model import CustomerMarket
-    from sim.rules import churn_skip, listening
+    from sim.rules import listening
 
     started = time.perf_counter()
     big = {"market.customers": 2 * arrays.CHUNK + 100}
@@ -46,13 +46,12 @@ def warm_up() -> float:
         listening.FAN_TASK,
         listening.LISTEN_TASK,
         tallies.PARALLEL_TALLY,
-        churn_skip.PARALLEL_RANGES,
     )
-    # word of mouth's tasks, the tallies' and the attitude ranges' run in parallel from larger
-    # markets than this one: lowered here, so that their parallel kernels are compiled too (not
-    # at a user's first large market)
+    # word of mouth's tasks and the tallies' run in parallel from larger markets than this one:
+    # lowered here, so that their parallel kernels are compiled too (not at a user's first
+    # large market)
     listening.FAN_TASK, listening.LISTEN_TASK = 256, 4096
-    tallies.PARALLEL_TALLY = churn_skip.PARALLEL_RANGES = arrays.CHUNK
+    tallies.PARALLEL_TALLY = arrays.CHUNK
     try:
         CustomerMarket("baseline", rng=0, overrides=big).run(2)
     finally:
@@ -60,7 +59,6 @@ def warm_up() -> float:
             listening.FAN_TASK,
             listening.LISTEN_TASK,
             tallies.PARALLEL_TALLY,
-            churn_skip.PARALLEL_RANGES,
         ) = sizes
     # a month-long step (a few specialisations of its own); float32, as every market of the
     # CLI, the UI and the sweeps (float64 is the Python API's, compiled at its first use)

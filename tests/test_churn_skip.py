@@ -136,10 +136,11 @@ def rival_gaps(batch, t, m, firms, rows, gap_bound) -> list[tuple[float, float]]
     return out
 
 
-def test_attitude_ranges_are_each_markets_range_serial_or_parallel(monkeypatch) -> None:
-    """The attitude ranges the bounds read, by tasks (serial, and in parallel as from
-    ``PARALLEL_RANGES`` customers), are each live market's lowest and highest attitude toward
-    each firm, as numpy takes them over the market's customers."""
+def test_attitude_ranges_are_each_markets_range_by_tasks_or_whole(monkeypatch) -> None:
+    """The attitude ranges the bounds read, by tasks (the compiled loop) and over whole markets
+    (numpy's reductions, from ``WHOLE_MARKET`` customers, here one market of the two and both),
+    are each live market's lowest and highest attitude toward each firm, as numpy takes them
+    over the market's customers; a market that is not live keeps 0."""
     import sim
     from sim.batch import MarketBatch
 
@@ -150,14 +151,19 @@ def test_attitude_ranges_are_each_markets_range_serial_or_parallel(monkeypatch) 
     batch = MarketBatch(markets)
     batch.run(3)
     attitude = batch.customer_state.attitude
-    for threshold in (10**9, 0):
-        monkeypatch.setattr(churn_skip, "PARALLEL_RANGES", threshold)
+    for threshold in (10**9, 500, 0):
+        monkeypatch.setattr(churn_skip, "WHOLE_MARKET", threshold)
         low, high = churn_skip.attitude_ranges(batch)
         for b in range(batch.B):
             rows = attitude[:, batch.offsets[b] : batch.offsets[b + 1]]
             assert np.array_equal(low[b], rows.min(axis=1))
             assert np.array_equal(high[b], rows.max(axis=1))
-    assert (high > low).any()
+        assert (high > low).any()
+        batch.live[1] = False
+        low, high = churn_skip.attitude_ranges(batch)
+        assert not low[1].any() and not high[1].any()
+        assert np.array_equal(low[0], attitude[:, : batch.offsets[1]].min(axis=1))
+        batch.live[1] = True
 
 
 def screened_leavers(monkeypatch, shrink: str | None = None) -> tuple[int, int]:

@@ -77,7 +77,6 @@ def test_without_the_warm_up_the_check_sees_the_kernels_compiled() -> None:
         "sim.rules.fused.parallel_tasks",
         "sim.rules.listening.parallel_listen",
         "sim.tallies.parallel_tally",
-        "sim.rules.churn_skip.parallel_attitude_ranges",
         "sim.rules.switching.serial_tasks",
         "sim.rules.teaching.taught",
     ):
