@@ -72,6 +72,7 @@ PURPOSES = (
     "leave_to",
     "adopt",
     "adopt_firm",
+    "tone",
 )
 """Every purpose the step draws for, in the order of the purpose axis of :func:`step_keys`."""
 
@@ -88,6 +89,7 @@ PURPOSES = (
     LEAVE_TO,
     ADOPT,
     ADOPT_FIRM,
+    TONE,
 ) = range(len(PURPOSES))
 
 MASK = (1 << 64) - 1

@@ -152,21 +152,26 @@ def valence(sat: np.ndarray, n0: float) -> np.ndarray:
     return np.where(sat >= n0, (sat - n0) / (10.0 - n0), (sat - n0) / n0)
 
 
-def wom_constants(**values: float) -> np.recarray:
-    """The kernels' constants of one market of the crafted shape, with word-of-mouth values."""
+def wom_constants(tone: bool = True, **values: float) -> np.recarray:
+    """The kernels' constants of one market of the crafted shape, with word-of-mouth values
+    (``tone``: ``mechanisms.word_of_mouth_tone``)."""
     params = crafted_market().params.model_copy(deep=True)
     for name, value in values.items():
         setattr(params.word_of_mouth, name, value)
+    params.mechanisms.word_of_mouth_tone = tone
     return constants.build(StackedParams([params]), 52, np.float32)
 
 
-def test_select_talkers_matches_talk_probability_and_valence() -> None:
+@pytest.mark.parametrize("tone", [True, False], ids=["tone of satisfaction", "tone drawn"])
+def test_select_talkers_matches_talk_probability_and_valence(tone: bool) -> None:
     """Every float32 satisfaction around the neutral point and the ends, NaN and unserved rows,
-    against each customer's own keyed uniform."""
+    against each customer's own keyed uniform. With ``mechanisms.word_of_mouth_tone`` off the
+    same customers talk, but each message's tone is ``2u - 1`` of the customer's own ``"tone"``
+    uniform, whatever its satisfaction, and the praise and blame counted follow that tone."""
     prm = SimpleNamespace(
         base_rate=0.03, positive_amplitude=0.12, negative_amplitude=0.3, neutral_point=6.3
     )
-    consts = wom_constants(**vars(prm))
+    consts = wom_constants(tone, **vars(prm))
     n0 = np.float32(prm.neutral_point)
     sat = np.concatenate(
         [
@@ -206,12 +211,31 @@ def test_select_talkers_matches_talk_probability_and_valence() -> None:
         said,
     )
     count = word_of_mouth.select_talkers(
-        0, np.array([0]), np.array([0]), counts, listed[0], consts, flags[0], supplier, sat, *out
+        0,
+        np.array([0]),
+        np.array([0]),
+        counts,
+        listed[0],
+        consts,
+        keys,
+        np.array([0, n]),
+        flags[0],
+        supplier,
+        sat,
+        *out,
     )
-    talkers, market, firm, tone = (a[:count] for a in out)
+    talkers, market, firm, said_tone = (a[:count] for a in out)
     assert np.array_equal(talkers, np.flatnonzero(talk)) and (market == 0).all()
     assert np.array_equal(firm, supplier[talk])
-    np.testing.assert_allclose(tone, valence(sat[talk], prm.neutral_point), rtol=2e-7)
+    if tone:
+        want = valence(sat[talk], prm.neutral_point)
+    else:
+        want = 2.0 * draws.uniform("tone", 0, slice(0, n))[talk] - 1.0
+        # independent of satisfaction: about as many positive as negative among the talkers
+        assert abs(np.mean(want > 0) - 0.5) < 0.1
+        assert abs(np.corrcoef(want, np.nan_to_num(sat[talk]))[0, 1]) < 0.15
+    np.testing.assert_allclose(said_tone, want, rtol=2e-7)
+    tone = said_tone
     assert tone.dtype == np.float32 and 0 < talk.sum() < n
     flagged = listed[0, : counts[0, 0]]  # every flagged customer, in order, none other
     assert np.array_equal(flagged, np.flatnonzero(flags[0])) and counts[0, 0] < n
@@ -392,17 +416,23 @@ def test_tally_kernel_is_a_running_sum() -> None:
     assert once[0, :, 0].sum() == 3 * 40
 
 
+@pytest.mark.parametrize("tone", [True, False], ids=["tone of satisfaction", "tone drawn"])
 @pytest.mark.parametrize("steps_per_year", [52, 12])
-def test_draws_block_is_the_customer_by_customer_rule(steps_per_year: int) -> None:
+def test_draws_block_is_the_customer_by_customer_rule(steps_per_year: int, tone: bool) -> None:
     """The vectorised draws of who talks and posts (``draws_block``, branch-free over a block,
     a loop of its own for weekly steps) give each customer the bits the rules give it one by
     one: talks when its talk uniform is below ``per_step(talk_chance(valence(S)))``, posts
-    likewise, praises or blames by the valence's sign; nothing for the unserved (NaN S: not
+    likewise, praises or blames by the valence's sign (by the sign of ``2u - 1``, its tone
+    uniform, with ``mechanisms.word_of_mouth_tone`` off); nothing for the unserved (NaN S: not
     rated, never talks)."""
     model = sim.CustomerMarket(
         "baseline",
         rng=4,
-        overrides={"market.customers": 3000, "steps_per_year": steps_per_year},
+        overrides={
+            "market.customers": 3000,
+            "steps_per_year": steps_per_year,
+            "mechanisms.word_of_mouth_tone": tone,
+        },
     )
     p = model.batch.consts[0]
     assert (p.step_power == 1.0) == (steps_per_year == 52)
@@ -412,8 +442,10 @@ def test_draws_block_is_the_customer_by_customer_rule(steps_per_year: int) -> No
     satisfaction = rng.uniform(0.0, 10.0, n).astype(np.float32)
     satisfaction[rng.random(n) < 0.1] = np.nan
     flags = np.zeros(n, np.uint8)
-    talk_key, review_key, me = np.uint64(12345), np.uint64(67890), 17
-    word_of_mouth.draws_block(supplier, satisfaction, flags, talk_key, review_key, me, p, n)
+    talk_key, review_key, tone_key, me = np.uint64(12345), np.uint64(67890), np.uint64(555), 17
+    word_of_mouth.draws_block(
+        supplier, satisfaction, flags, talk_key, review_key, tone_key, me, p, n
+    )
     w = word_of_mouth
     want = np.zeros(n, np.uint8)
     for j in range(n):
@@ -424,8 +456,9 @@ def test_draws_block_is_the_customer_by_customer_rule(steps_per_year: int) -> No
         talk = w.per_step(w.talk_chance(v, p.talk_base, p.talk_up, p.talk_down), p.step_power)
         week = reviews.review_chance(s, p.review_rate, p.extremity, p.five)
         post = w.per_step(week, p.step_power)
+        said = v if tone else 2.0 * uniform(tone_key, me + j) - 1.0
         if p.wom_on and uniform(talk_key, me + j) < talk:
-            want[j] |= TALKS | (PRAISES if v > 0 else BLAMES if v < 0 else 0)
+            want[j] |= TALKS | (PRAISES if said > 0 else BLAMES if said < 0 else 0)
         if p.reviews_on and uniform(review_key, me + j) < post:
             want[j] |= POSTS
     np.testing.assert_array_equal(flags, want)

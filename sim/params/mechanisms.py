@@ -33,6 +33,11 @@ class MechanismParams(Section):
     complaints: bool = P(True, "dissatisfied customers complain; answers recover, silence costs")
     overload: bool = P(True, "a firm over capacity delivers less and fails more")
     word_of_mouth: bool = P(True, "customers talk: attitudes, what is heard, praise, trust")
+    word_of_mouth_tone: bool = P(
+        True,
+        "a message's tone is its speaker's satisfaction (off: drawn at random, -1..1, "
+        "whatever the satisfaction; who talks is unchanged)",
+    )
     reviews: bool = P(True, "customers post public reviews that others read")
     imitation: bool = P(True, "satisfied neighbours draw the unserved in (Bass q)")
     targeting: bool = P(True, "marketing reaches those who weight the firm's focus attributes")

@@ -20,6 +20,10 @@ and an attribute the speaker praises (X >= ``praise_threshold`` in a positive me
 listener's benchmark on it to ``benchmark_from_praise * X`` when the attribute is a cross-industry
 one (the benchmark only enters expectations on those).
 
+With ``mechanisms.word_of_mouth_tone`` off (the negative control of the valence check) who talks
+and how often are unchanged, but a message's tone is :func:`drawn_tone`, uniform on -1..1 from the
+customer's own draw (purpose ``"tone"``), whatever its satisfaction.
+
 Reviews (who posts, the firms' records and review scores) are ``sim.rules.reviews``; their
 draws are taken here, beside who talks, and :func:`apply` posts them at the end of the phase.
 
@@ -49,7 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.draws import REVIEW, TALK, uniform
+from sim.draws import REVIEW, TALK, TONE, uniform
 from sim.jit import ONE, ZERO, by_value, clip, kernel, parallel_kernel, prange, rule, run_tasks
 from sim.params.stacked import StackedParams
 from sim.rules import teaching
@@ -94,9 +98,26 @@ def per_step(chance: float, step_power: float) -> float:
 
 
 @rule
-def draw_bits(supplier, satisfaction, talk_key, review_key, me, p, j, weekly):
+def drawn_tone(tone_key: Any, customer: int) -> float:
+    """A message's tone when it is not the speaker's satisfaction (``mechanisms.word_of_mouth_tone``
+    off, a control): uniform on -1..1, the customer's own draw (``sim.draws``: ``"tone"``)."""
+    return 2.0 * uniform(tone_key, customer) - 1.0
+
+
+@rule
+def message_tone(s, p, tone_key, customer, drawn):
+    """The tone of customer ``customer``'s message: its :func:`valence` at satisfaction ``s``,
+    or :func:`drawn_tone` when ``drawn``."""
+    if drawn:
+        return drawn_tone(tone_key, customer)
+    return valence(s, p.neutral, p.up_scale, p.down_scale)
+
+
+@rule
+def draw_bits(supplier, satisfaction, talk_key, review_key, tone_key, me, p, j, weekly, drawn):
     """:func:`draws_block`'s customer ``j``: its bits, and its valence and chances to talk and
-    to post a week (its chances this step when ``weekly``, a step of a week)."""
+    to post a week (its chances this step when ``weekly``, a step of a week); praise or blame
+    by the tone of its message (:func:`message_tone`: the valence, or drawn when ``drawn``)."""
     s = satisfaction[j]
     v = valence(s, p.neutral, p.up_scale, p.down_scale)
     chance = talk_chance(v, p.talk_base, p.talk_up, p.talk_down)
@@ -109,15 +130,16 @@ def draw_bits(supplier, satisfaction, talk_key, review_key, me, p, j, weekly):
     else:
         talks = served and p.wom_on and talk_u < per_step(chance, p.step_power)
         posts = served and p.reviews_on and review_u < per_step(week, p.step_power)
+    tone = message_tone(s, p, tone_key, me + j, True) if drawn else v
     bits = TALKS if talks else 0
     bits |= POSTS if posts else 0
-    bits |= PRAISES if talks and v > ZERO else 0
-    bits |= BLAMES if talks and v < ZERO else 0
+    bits |= PRAISES if talks and tone > ZERO else 0
+    bits |= BLAMES if talks and tone < ZERO else 0
     return bits
 
 
 @rule
-def draws_block(supplier, satisfaction, flags, talk_key, review_key, me, p, nb):
+def draws_block(supplier, satisfaction, flags, talk_key, review_key, tone_key, me, p, nb):
     """Who of ``nb`` customers (their ``supplier``, ``satisfaction`` and ``flags`` in one
     industry, the first customer's index in its market ``me``) talks and who posts:
     :data:`TALKS`, :data:`POSTS` and :data:`PRAISES` or :data:`BLAMES` in ``flags``.
@@ -126,13 +148,19 @@ def draws_block(supplier, satisfaction, flags, talk_key, review_key, me, p, nb):
     bits selected without a branch, so that the compiler takes several customers at once; an
     unserved customer's bits are 0. A step of a week has a loop of its own, without
     :func:`per_step`'s power (the compiler would compute it for every customer and keep the
-    chance)."""
-    if p.step_power == 1.0:
+    chance). With the tone drawn (``tone_on`` false: a control), one loop for any step, which
+    draws a third uniform per customer."""
+    args = (supplier, satisfaction, talk_key, review_key, tone_key, me, p)
+    if not p.tone_on:
+        weekly = p.step_power == 1.0  # per_step returns the chance itself then: same numbers
         for j in range(nb):
-            flags[j] = draw_bits(supplier, satisfaction, talk_key, review_key, me, p, j, True)
+            flags[j] = draw_bits(*args, j, weekly, True)
+    elif p.step_power == 1.0:
+        for j in range(nb):
+            flags[j] = draw_bits(*args, j, True, False)
     else:
         for j in range(nb):
-            flags[j] = draw_bits(supplier, satisfaction, talk_key, review_key, me, p, j, False)
+            flags[j] = draw_bits(*args, j, False, False)
 
 
 @kernel
@@ -161,11 +189,11 @@ def decide_rows(lo, hi, first, keys, p, supplier, satisfaction, delivered_by, fa
             for i in range(lo, hi):
                 attitude[f, i] *= p.attitude_keep
     for m in range(supplier.shape[0]):
-        talk_key, review_key = keys[TALK, m], keys[REVIEW, m]
+        talk_key, review_key, tone_key = keys[TALK, m], keys[REVIEW, m], keys[TONE, m]
         for start in range(lo, hi, DRAWS_BLOCK):
             end = min(hi, start + DRAWS_BLOCK)
             args = (supplier[m, start:end], satisfaction[m, start:end], flags[m, start:end])
-            draws_block(*args, talk_key, review_key, start - first, p, end - start)
+            draws_block(*args, talk_key, review_key, tone_key, start - first, p, end - start)
         n_listed = 0
         visible = p.visibility > 0
         for i in range(lo, hi):
@@ -226,6 +254,8 @@ def select_talkers(
     counts: np.ndarray,
     listed: np.ndarray,
     consts: Any,
+    keys: np.ndarray,
+    offsets: np.ndarray,
     flags: np.ndarray,
     supplier: np.ndarray,
     satisfaction: np.ndarray,
@@ -237,7 +267,8 @@ def select_talkers(
     """The customers of every market that talk about their supplier in industry ``m``
     (:data:`TALKS` in their ``flags``; ``listed`` and ``counts`` the flagged customers of each
     task, :func:`decide_rows`). Writes, in order of customers,
-    each talker, its market, its supplier and the tone of its message (:func:`valence`).
+    each talker, its market, its supplier and the tone of its message (:func:`message_tone`;
+    ``keys`` and ``offsets``: the markets' stream bases and first customers, for a drawn tone).
     Returns how many talk (the first entries of the outputs, which have room for every
     customer and one more).
 
@@ -257,7 +288,8 @@ def select_talkers(
                 talkers[count] = c
                 market[count] = b
                 firm[count] = supplier[c]
-                tone[count] = valence(satisfaction[c], p.neutral, p.up_scale, p.down_scale)
+                tone_key, me = keys[b][TONE, m], c - offsets[b]
+                tone[count] = message_tone(satisfaction[c], p, tone_key, me, not p.tone_on)
                 count += 1
     return count
 
@@ -268,6 +300,7 @@ def constants(P: StackedParams, steps_per_year: int) -> dict[str, tuple[np.ndarr
     n0 = prm.neutral_point
     return {
         "wom_on": (on.word_of_mouth, "b"),
+        "tone_on": (on.word_of_mouth_tone, "b"),
         "reviews_on": (on.reviews, "b"),
         "talk_base": (prm.base_rate, "f"),
         "talk_up": (prm.positive_amplitude, "f"),
@@ -332,6 +365,8 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.n
             counts,
             listed[m],
             batch.consts,
+            batch.keys,
+            batch.offsets,
             flags[m],
             cs.supplier[m],
             cs.satisfaction[m],

@@ -164,14 +164,13 @@ WORD_OF_MOUTH_VALENCE = Check(
     name="word_of_mouth_valence",
     run=check_word_of_mouth_valence,
     mechanism="customers talk about their supplier in the tone of their satisfaction "
-    "(mechanisms.word_of_mouth)",
-    control={"mechanisms.word_of_mouth": False},
+    "(mechanisms.word_of_mouth_tone: off, a message's tone is drawn whatever the satisfaction)",
+    control={"mechanisms.word_of_mouth_tone": False},
     data="baseline",
     shows="emerges",
     why="No rule states the ratio and no parameter was set for it, but it holds only near the "
     "default of a free parameter, word_of_mouth.neutral_point (the satisfaction above which a "
-    "message is positive: 17.4:1 at 5.0, 2.91:1 at the default 6.5, full size), and the negative "
-    "control (nobody talks) fails for want of messages, not of their tone.",
+    "message is positive: 17.4:1 at 5.0, 2.91:1 at the default 6.5, full size).",
     ablations={
         "talk independent of satisfaction (word_of_mouth.positive_amplitude and "
         "negative_amplitude 0)": {
@@ -182,7 +181,10 @@ WORD_OF_MOUTH_VALENCE = Check(
             "word_of_mouth.negative_amplitude": WordOfMouthParams().positive_amplitude
         },
     },
-    notes="The negative control (nobody talks) fails only because there is nothing to count. "
+    notes="The negative control keeps who talks and how much, and draws each message's tone "
+    "whatever its speaker's satisfaction: the ratio falls to about 1:1, so the check reads the "
+    "tone's tie to satisfaction (until 6 December the control switched word of mouth off, and "
+    "failed only because there was nothing to count). "
     "The first ablation is the informative one: when every customer talks at the same rate "
     "whatever its satisfaction, the ratio stays inside 2:1-4:1. The 3:1 is carried by how many "
     "customers are above the neutral point of talk, not by the U-shape of talking; East, "
