@@ -3,8 +3,10 @@
 - Check 4 (East, Hammond & Wright 2007: positive word of mouth exceeds negative in all 15 studies,
   about 3:1): over the years of the run in which mean satisfaction is 7-8, positive:negative
   messages are between 2:1 and 4:1. Mechanism: customers talk about their supplier, in the tone
-  of their satisfaction (``mechanisms.word_of_mouth``); its control, nobody talks, fails only
-  because there is nothing to count. The ablation "talk independent of satisfaction" (both
+  of their satisfaction (``mechanisms.word_of_mouth_tone``); its control keeps who talks and
+  draws each message's tone whatever the satisfaction, and the ratio falls to about 1:1 (until
+  6 December the control was nobody talks, which failed only because there was nothing to
+  count). The ablation "talk independent of satisfaction" (both
   amplitudes 0: every customer talks at the base rate) still passes: the ratio is carried by
   how many customers are above the neutral point, not by the U-shape of talking (which is also
   East et al.'s explanation: more customers are satisfied).
