@@ -225,7 +225,8 @@ def _test_fit(fit: Any, plan: Any, workers: int) -> tuple[Any, Any]:
     if not fit.reproduces:  # the test asks whether a pass survives another draw
         return holdout, None
     print(f"  the facts again in the {len(fitted)} fitted worlds, with the next seed", flush=True)
-    return holdout, reseed_table(fitted, plan.facts, plan.out, seed=2, workers=workers)
+    seed = plan.facts_seed + 1
+    return holdout, reseed_table(fitted, plan.facts, plan.out, seed=seed, workers=workers)
 
 
 def cmd_facts(args: argparse.Namespace) -> int:
@@ -272,6 +273,7 @@ def cmd_facts(args: argparse.Namespace) -> int:
                 workers=workers,
                 generations=args.generations,
                 max_simulations=args.max_worlds,
+                facts_seed=plan.facts_seed,
                 facts=plan.facts,
                 moves=plan.moves,
                 on_start=on_start,

@@ -122,6 +122,9 @@ class FitPlan:
     ranges: dict[str, Range]
     facts: tuple[str, ...] = FACTS
     moves: int | str = 1
+    facts_seed: int = 1
+    """Of the markets the facts are measured in; the next seed tests the fitted worlds again
+    (:mod:`sim.robustness.reseed`)."""
 
 
 SPEC_DEFAULTS = {"moves": 1}
@@ -198,7 +201,7 @@ def plan_fit(
             (root / name).unlink(missing_ok=True)
     root.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
-    return FitPlan(root, ranges, chosen, moves)
+    return FitPlan(root, ranges, chosen, moves, int(facts_seed))
 
 
 class FactsSimulator:
