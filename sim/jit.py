@@ -123,28 +123,48 @@ if not numba.config.DISABLE_JIT:
 
 
 WIDE_VECTORS = "-prefer-256-bit"
-"""Added to the processor's features on a processor with AVX-512, unless the environment names
-the features or the processor for numba (``NUMBA_CPU_FEATURES``, ``NUMBA_CPU_NAME``: set either
-to opt out, e.g. ``NUMBA_CPU_FEATURES`` to the host's list). LLVM's tuning for Intel's AVX-512
-processors (Skylake-X to Sapphire Rapids) makes its vectoriser use 256-bit registers, 8 float32
-lanes, where the 512-bit ones hold 16; this lifts that preference, so the stages of phases 2 to 5
-(``sim.rules.block_stages``) run 16 customers an instruction. On the project's Intel Xeon
-(Rocket Lake, 2 vCPUs, 6 December 2026; three alternated processes each, 1M customers): phases
-2-5 76.0 -> 71.1 ms wall (149.3 -> 137.8 ms CPU), the step 168.9 -> 161.1 ms; no number moves
-(``experiments/benchmarks/series_hash.py`` gives the same digest: without fast-math the lanes
-compute what one customer at a time does). Set in the environment, before anything compiles, so
-that numba's compiler (which reads the setting when it first compiles or loads a cached kernel)
-and the worker processes a sweep starts use it; numba keys its cache by the features, so kernels
-cached with the default are compiled again once."""
+"""Added to the processor's features on a processor of :data:`WIDE_VECTOR_CPUS` with AVX-512,
+unless the environment names the features or the processor for numba (``NUMBA_CPU_FEATURES``,
+``NUMBA_CPU_NAME``: set either to opt out, e.g. ``NUMBA_CPU_FEATURES`` to the host's list).
+LLVM's tuning for Intel's AVX-512 processors makes its vectoriser use 256-bit registers, 8
+float32 lanes, where the 512-bit ones hold 16; this lifts that preference, so the stages of
+phases 2 to 5 (``sim.rules.block_stages``) run 16 customers an instruction. On the project's
+Intel Xeon (Rocket Lake, 2 vCPUs, 6 December 2026; three alternated processes each, 1M
+customers): phases 2-5 76.0 -> 71.1 ms wall (149.3 -> 137.8 ms CPU), the step 168.9 -> 161.1 ms;
+no number moves (``experiments/benchmarks/series_hash.py`` gives the same digest: without
+fast-math the lanes compute what one customer at a time does). Set in the environment, before
+anything compiles, so that numba's compiler (which reads the setting when it first compiles or
+loads a cached kernel) and the worker processes a sweep starts use it; numba keys its cache by
+the features, so kernels cached with the default are compiled again once."""
+
+WIDE_VECTOR_CPUS = frozenset(
+    {
+        "icelake-client",
+        "icelake-server",
+        "tigerlake",
+        "rocketlake",
+        "sapphirerapids",
+        "emeraldrapids",
+        "graniterapids",
+        "graniterapids-d",
+        "znver4",
+        "znver5",
+    }
+)
+"""LLVM's names of the processors that get :data:`WIDE_VECTORS`: those whose clock drops little
+under 512-bit instructions. Not the first AVX-512 server parts (``skylake-avx512``,
+``cascadelake``, ``cooperlake``), whose clock falls enough under them for LLVM's preference to
+be right for mixed code; unmeasured here, they keep LLVM's choice."""
 
 
 def _prefer_wide_vectors() -> None:
     if "NUMBA_CPU_FEATURES" in os.environ or "NUMBA_CPU_NAME" in os.environ:
         return
+    import llvmlite.binding as llvm
     from numba.core.codegen import get_host_cpu_features
 
     features = get_host_cpu_features()  # numba's own list ("+avx512f,-amx-bf16,...")
-    if "+avx512f" not in features.split(","):
+    if "+avx512f" not in features.split(",") or llvm.get_host_cpu_name() not in WIDE_VECTOR_CPUS:
         return
     os.environ["NUMBA_CPU_FEATURES"] = f"{features},{WIDE_VECTORS}"
     numba.config.reload_config()
