@@ -69,6 +69,19 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def compiled_for() -> str:
+    """What numba compiles the kernels for: LLVM's name of the processor and the vector width
+    the vectoriser may use (``sim.jit.WIDE_VECTORS``: 512-bit on the AVX-512 processors of
+    ``sim.jit.WIDE_VECTOR_CPUS``), so that figures from different hosts can be read apart."""
+    import llvmlite.binding as llvm
+
+    import sim.jit
+
+    features = os.environ.get("NUMBA_CPU_FEATURES", "")
+    width = "512-bit vectors" if sim.jit.WIDE_VECTORS in features.split(",") else "LLVM's vectors"
+    return f"compiled for {llvm.get_host_cpu_name()}, {width}"
+
+
 def memory_gib() -> float:
     """Physical memory in GiB (0 when unknown)."""
     try:
@@ -301,7 +314,7 @@ def main() -> None:
         add_batched(add, batched)
 
     machine = (
-        f"{cpu_name()}, {os.cpu_count()} cores, {memory_gib():.0f} GiB, "
+        f"{cpu_name()} ({compiled_for()}), {os.cpu_count()} cores, {memory_gib():.0f} GiB, "
         f"Python {platform.python_version()}, load average {load_before:.1f} before / "
         f"{os.getloadavg()[0]:.1f} after"
     )
