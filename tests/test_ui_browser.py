@@ -260,7 +260,7 @@ def test_one_strategy_chooser_and_combining_as_a_separate_choice(app: tuple[Any,
     select = page.locator(".cx-choice", has=page.locator("label", has_text="strategy"))
     select.wait_for(timeout=WAIT)
     select.click()
-    page.locator(".v-menu__content .v-list-item", has_text="overpromise").first.click()
+    page.locator(f"{OPEN_MENU} .v-list-item", has_text="overpromise").first.click()
     chip = page.locator(".cx-chip", has_text="City Bank")
     page.wait_for_function(
         "() => [...document.querySelectorAll('.cx-chip')].some(c => "
@@ -270,7 +270,7 @@ def test_one_strategy_chooser_and_combining_as_a_separate_choice(app: tuple[Any,
     assert "+" not in chip.inner_text()  # switched, not added
     combine = page.locator(".cx-choices", has=page.locator("label", has_text="combined with"))
     combine.click()
-    page.locator(".v-menu__content .v-list-item", has_text="proactive").first.click()
+    page.locator(f"{OPEN_MENU} .v-list-item", has_text="proactive").first.click()
     page.keyboard.press("Escape")
     page.wait_for_function(
         "() => [...document.querySelectorAll('.cx-chip')].some(c => "
@@ -286,7 +286,8 @@ def test_one_strategy_chooser_and_combining_as_a_separate_choice(app: tuple[Any,
     to.wait_for(timeout=WAIT)
     assert "v-select" in to.get_attribute("class")  # a chooser, not free text
     to.click()
-    options = page.locator(".v-menu__content .v-list-item").all_inner_texts()
+    page.locator(f"{OPEN_MENU} .v-list-item").first.wait_for(timeout=WAIT)
+    options = page.locator(f"{OPEN_MENU} .v-list-item").all_inner_texts()
     assert {"honest", "overpromise", "proactive"} <= {o.strip() for o in options}
 
 
@@ -445,10 +446,17 @@ def test_clicking_a_node_opens_its_history(app: tuple[Any, Any]) -> None:
     screenshot(page, "inspect-firm")
 
 
+OPEN_MENU = ".v-menu__content.menuable__content__active"
+"""The menu a Vuetify select has open. A select's menu stays in the page after it closes, so an
+option looked up in every menu may be a closed menu's (the Compare test's "First Bank" matched
+the closed "B changes" menu's "First Bank: overpromise: inflation", which a redraw detached:
+the click waited 30 s on a loaded machine, 6 December 2026)."""
+
+
 def choose(page: Any, label: str, option: str) -> None:
-    """Pick ``option`` in the Vuetify select labelled ``label``."""
+    """Pick ``option`` in the Vuetify select labelled ``label``, in the menu it opens."""
     page.locator(".v-select", has=page.locator("label", has_text=label)).click()
-    page.locator(".v-menu__content .v-list-item", has_text=option).first.click()
+    page.locator(f"{OPEN_MENU} .v-list-item", has_text=option).first.click()
 
 
 def _children(pid: int) -> list[int]:
