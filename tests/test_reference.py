@@ -119,6 +119,7 @@ SWITCHED_OFF = {
         "disclosure_habituation",
         "disclosure_visibility",
         "disclosure_cost",
+        "word_of_mouth_tone",
     )
 }
 OTHERS_OFF = {

@@ -130,7 +130,7 @@ def draw_bits(supplier, satisfaction, talk_key, review_key, tone_key, me, p, j, 
     else:
         talks = served and p.wom_on and talk_u < per_step(chance, p.step_power)
         posts = served and p.reviews_on and review_u < per_step(week, p.step_power)
-    tone = message_tone(s, p, tone_key, me + j, True) if drawn else v
+    tone = drawn_tone(tone_key, me + j) if drawn else v
     bits = TALKS if talks else 0
     bits |= POSTS if posts else 0
     bits |= PRAISES if talks and tone > ZERO else 0

@@ -429,7 +429,10 @@ class Customer(mesa.Agent):
             week = prm.base_rate + prm.positive_amplitude * up**2 + prm.negative_amplitude * down**2
             p = to_step(clip(week, 0.0, 1.0), mk.spy)
             if mk.draws.u("talk", m, self.index) < p:
-                v = (s - n0) / max(10.0 - n0, 1e-9) if s >= n0 else (s - n0) / max(n0, 1e-9)
+                if mk.on.word_of_mouth_tone:
+                    v = (s - n0) / max(10.0 - n0, 1e-9) if s >= n0 else (s - n0) / max(n0, 1e-9)
+                else:  # the tone drawn whatever the satisfaction (the valence check's control)
+                    v = 2.0 * mk.draws.u("tone", m, self.index) - 1.0
                 out.append((m, r.supplier, v, list(r.experience), self.trust[r.supplier]))
         self.pending = out
 
