@@ -210,6 +210,8 @@ def test_select_talkers_matches_talk_probability_and_valence(tone: bool) -> None
         counts[0],
         said,
     )
+    trust = np.random.default_rng(5).random((4, n)).astype(np.float32)
+    out.append(np.empty(n + 1, np.float32))
     count = word_of_mouth.select_talkers(
         0,
         np.array([0]),
@@ -222,11 +224,13 @@ def test_select_talkers_matches_talk_probability_and_valence(tone: bool) -> None
         flags[0],
         supplier,
         sat,
+        trust,
         *out,
     )
-    talkers, market, firm, said_tone = (a[:count] for a in out)
+    talkers, market, firm, said_tone, believed = (a[:count] for a in out)
     assert np.array_equal(talkers, np.flatnonzero(talk)) and (market == 0).all()
     assert np.array_equal(firm, supplier[talk])
+    assert np.array_equal(believed, trust[firm, talkers])  # what each message carries
     if tone:
         want = valence(sat[talk], prm.neutral_point)
     else:
@@ -760,3 +764,98 @@ def test_switching_reads_the_batchs_industry_tables_with_a_market_stopped() -> N
     for m in range(batch.M):
         assert batch.belongs[m, cs.supplier[m][moved[m]]].all()
     assert moved.any()
+
+
+def batch_calls(module: Any, name: str) -> list[list[Any]]:
+    """Step a batch of five 900-customer baseline markets twice, then once more with
+    ``module.name`` called as usual, and return copies of its arguments, call by call."""
+    from sim.batch import MarketBatch
+
+    markets = [
+        sim.CustomerMarket("baseline", rng=s, overrides={"market.customers": 900})
+        for s in range(1, 6)
+    ]
+    batch = MarketBatch(markets)
+    batch.run(2)
+    calls = []
+    real = getattr(module, name)
+
+    def keep(*args):
+        calls.append([a.copy() if isinstance(a, np.ndarray) else a for a in args])
+        return real(*args)
+
+    setattr(module, name, keep)
+    try:
+        batch.step()
+    finally:
+        setattr(module, name, real)
+    return calls
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_select_talkers_in_tasks_lists_every_talker_in_order(threads: int) -> None:
+    """In a batch of five markets (five tasks of ``decide_rows``), ``select_talkers`` one task
+    after another (one thread) or as parallel tasks (two) lists every customer whose flags say
+    it talks, in order of customers, with its market, its supplier and its trust in its
+    supplier's word, and the tones of a batch of one: the same lists on any number of
+    threads."""
+    calls = batch_calls(word_of_mouth, "select_talkers")
+    assert len(calls) == 3 and len(calls[0][1]) == 5  # three industries, five tasks
+    market_of = np.repeat(np.arange(5), 900)
+    with kernel_threads(threads):
+        for call in calls:
+            args = [a.copy() if isinstance(a, np.ndarray) else a for a in call]
+            count = word_of_mouth.select_talkers(*args)
+            flags, supplier, trust = args[8], args[9], args[11]
+            talkers, market, firm, tone, believed = (a[:count] for a in args[12:])
+            want = np.flatnonzero(flags & TALKS)
+            assert 100 < count == len(want)
+            np.testing.assert_array_equal(talkers, want)
+            np.testing.assert_array_equal(market, market_of[want])
+            np.testing.assert_array_equal(firm, supplier[want])
+            np.testing.assert_array_equal(believed, trust[firm, talkers])
+            assert np.isfinite(tone).all() and (np.abs(tone) <= 1).all()
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_reviews_gathered_in_tasks_add_up_in_order_of_customers(threads: int) -> None:
+    """In a batch of five markets, ``post_reviews`` gathers the reviewers' and noticed
+    customers' state in the tasks of ``decide_rows`` (one after another, or as parallel tasks)
+    and adds it in order of customers: each firm's records are the reviews and notices added
+    one by one in that order (float64, from zero), to the bit, on any number of threads."""
+    from sim.rules.flagged import NOTICE
+
+    calls = batch_calls(reviews, "post_reviews")
+    assert len(calls) == 3
+    market_of = np.repeat(np.arange(5), 900)
+    with kernel_threads(threads):
+        for m, call in enumerate(calls):
+            args = [a.copy() if isinstance(a, np.ndarray) else a for a in call]
+            for record in args[12:17]:
+                record[...] = 0.0
+            consts, flags, supplier, score, experience, trust, delivered_by = args[5:12]
+            # the baseline announces no failure: every fourth talker's failure made public
+            talkers = np.flatnonzero(flags & TALKS)[::4]
+            flags[talkers] |= NOTICE
+            delivered_by[talkers] = supplier[talkers]
+            consts["visibility"] = 0.5
+            reviews.post_reviews(*args)
+            posts, notices = flags & POSTS, flags & NOTICE
+            assert posts.sum() > 10 * POSTS and notices.sum() > 10 * NOTICE
+            want = [np.zeros_like(r) for r in args[12:17]]
+            for i in np.flatnonzero(posts | notices):  # the oracle: in order of customers
+                b, f, x = market_of[i], supplier[i], experience[i].astype(np.float64)
+                if posts[i]:
+                    want[0][b, f] += np.float64(score[i])
+                    want[1][b, f] += 1.0
+                    want[2][b, f] += x
+                    want[3][b, f] += np.float64(trust[f, i])
+                    want[4][b, f] += 1.0
+                if notices[i]:
+                    g = delivered_by[i]
+                    want[0][b, g] += 0.5 * np.float64(score[i])
+                    want[1][b, g] += 0.5
+                    want[2][b, g] += 0.5 * x
+            assert want[1].sum() > want[4].sum() > 0, m
+            for got, expected in zip(args[12:17], want, strict=True):
+                np.testing.assert_array_equal(got, expected)
