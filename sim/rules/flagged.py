@@ -14,6 +14,8 @@ This module must never import the model, the UI or the sweep layer.
 
 from __future__ import annotations
 
+import numpy as np
+
 from sim.jit import inlined_rule, prefetch
 
 TALKS, POSTS, NOTICE = 1, 2, 4
@@ -39,3 +41,13 @@ def prefetch_flagged(listed, j, end, flags, supplier, values):  # type: ignore[n
     prefetch(supplier, ahead)
     prefetch(values, ahead)
     return ahead
+
+
+def flagged_before(counts: np.ndarray) -> np.ndarray:
+    """Each task's first place in a list of the flagged customers of one industry, task after
+    task (``counts``: each task's flagged customers), and the number of all of them last: where
+    a task writes what it draws from its flagged customers, in room for them all without gaps
+    between tasks larger than the task's own."""
+    first = np.zeros(len(counts) + 1, np.int64)
+    np.cumsum(counts, out=first[1:])
+    return first

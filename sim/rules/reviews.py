@@ -32,7 +32,7 @@ import numpy as np
 
 from sim.jit import ONE, ZERO, clip, kernel, parallel_kernel, prange, prefetch, rule, run_tasks
 from sim.rules.expectations import PRIOR_REVIEWS
-from sim.rules.flagged import FLAGGED_AHEAD, NOTICE, POSTS, prefetch_flagged
+from sim.rules.flagged import FLAGGED_AHEAD, NOTICE, POSTS, flagged_before, prefetch_flagged
 from sim.timebase import weekly_rate_to_step
 
 if TYPE_CHECKING:
@@ -48,11 +48,12 @@ def review_chance(satisfaction: float, rate: float, extremity: float, five: floa
 
 
 @kernel
-def task_posts(t, m, task_lo, counts, listed, flags, supplier, last_satisfaction, experience,
-               trust, delivered_by, found, bits, firm, about, score, said, believed):  # fmt: skip
+def task_posts(t, m, task_lo, counts, first, listed, flags, supplier, last_satisfaction,
+               experience, trust, delivered_by, found, bits, firm, about, score, said,
+               believed):  # fmt: skip
     """Task ``t``'s reviewers and noticed failures in industry ``m`` (:data:`POSTS` or
     :data:`NOTICE` among its flagged customers ``listed[task_lo[t]:]``, ``counts[t, m]`` of
-    them, ``word_of_mouth.decide_rows``), in order of customers, written from ``task_lo[t]``:
+    them, ``word_of_mouth.decide_rows``), in order of customers, written from ``first[t]``:
     each one's flags, supplier, the firm that delivered to it, score (this step's ``s``),
     experience and trust in its supplier's word; their number in ``found[t]``, so that
     :func:`add_posts` reads them in order.
@@ -65,7 +66,7 @@ def task_posts(t, m, task_lo, counts, listed, flags, supplier, last_satisfaction
     n_all = trust.shape[1]
     flat_trust = trust.reshape(-1)
     end = task_lo[t] + counts[t, m]
-    out = task_lo[t]
+    out = first[t]
     for j in range(task_lo[t], end):
         prefetch(experience, prefetch_flagged(listed, j, end, flags, supplier, last_satisfaction))
         near = listed[min(j + FLAGGED_AHEAD // 2, end - 1)]
@@ -82,7 +83,7 @@ def task_posts(t, m, task_lo, counts, listed, flags, supplier, last_satisfaction
                 said[out, k] = experience[i, k]
             believed[out] = trust[max(f, 0), i]  # read only for a review (a served customer)
             out += 1
-    found[t] = out - task_lo[t]
+    found[t] = out - first[t]
 
 
 @kernel
@@ -104,7 +105,7 @@ def parallel_posts(n_tasks, *args):  # type: ignore[no-untyped-def]
 @kernel
 def add_posts(
     task_market: np.ndarray,
-    task_lo: np.ndarray,
+    first: np.ndarray,
     found: np.ndarray,
     consts: Any,
     bits: np.ndarray,
@@ -120,7 +121,7 @@ def add_posts(
     review_trust_weight: np.ndarray,
 ) -> None:
     """The reviews and public notices of one industry in every market (:data:`POSTS` and
-    :data:`NOTICE` in ``bits``: ``found[t]`` from ``task_lo[t]`` for task ``t``, as
+    :data:`NOTICE` in ``bits``: ``found[t]`` from ``first[t]`` for task ``t``, as
     :func:`task_posts` gathered them), added to the firms' records (``[B, F]``, ``review_attr``
     ``[B, F, K]``) in order of customers, on the calling thread (the order of the additions
     defines the sums' bits).
@@ -133,7 +134,7 @@ def add_posts(
     for t in range(len(task_market)):
         b = task_market[t]
         p = consts[b]
-        for j in range(task_lo[t], task_lo[t] + found[t]):
+        for j in range(first[t], first[t] + found[t]):
             if bits[j] & POSTS:
                 f = firm[j]
                 review_sum[b, f] += np.float64(score[j])
@@ -183,9 +184,10 @@ def post_reviews(
     industries of a step, 6 December 2026) the loop that gathered and added on one thread took
     5.0 ms.
     """
-    n = len(listed)
     n_attr = experience.shape[1]
     n_tasks = len(task_market)
+    first = flagged_before(counts[:, m])
+    n = int(first[-1])  # room for every flagged customer, task after task
     room = (
         pool("post_bits", n, np.uint8),
         pool("post_firm", n, supplier.dtype),
@@ -195,10 +197,10 @@ def post_reviews(
         pool("post_trust", n, trust.dtype),
     )
     found = np.zeros(n_tasks, np.int64)
-    run_tasks(serial_posts, parallel_posts, n_tasks, n_tasks, m, task_lo, counts, listed, flags,
-              supplier, last_satisfaction, experience, trust, delivered_by, found,
+    run_tasks(serial_posts, parallel_posts, n_tasks, n_tasks, m, task_lo, counts, first, listed,
+              flags, supplier, last_satisfaction, experience, trust, delivered_by, found,
               *room)  # fmt: skip
-    add_posts(task_market, task_lo, found, consts, *room, review_sum, review_weight,
+    add_posts(task_market, first, found, consts, *room, review_sum, review_weight,
               review_attr, review_trust, review_trust_weight)  # fmt: skip
 
 

@@ -28,24 +28,24 @@ Reviews (who posts, the firms' records and review scores) are ``sim.rules.review
 draws are taken here, beside who talks, and :func:`apply` posts them at the end of the phase.
 
 The rules for one speaker (:func:`valence`, :func:`talk_chance`) and for one reviewer
-(``reviews.review_chance``) are compiled (``sim.jit``). :func:`decide_rows` applies them to a
-block of customers of one market, every industry: it draws who talks and who posts, customer by
-customer (``sim.draws``: purposes ``"talk"``, ``"review"``; ``"reach"`` below), and flags them
-(the bits of ``sim.rules.flagged``). The blocks are the batch's tasks (``MarketBatch.tasks``),
-run in parallel: a customer's draws and flags are its own, and each task counts its messages in
-its own row. The messages' order, the sums of the reviews and what the listeners hear are then
-taken in order of customers: from the flagged customers each task lists, the same tasks list
-their talkers (:func:`select_talkers`) and gather their reviewers' state
-(``reviews.post_reviews``) in parallel, and the runs are joined and the reviews added to the
-firms' records in task order, on one thread. Fanning the messages out over the network and what the listeners make of them
-are ``sim.rules.listening``'s kernels (:func:`expand_csr`, :func:`hear`: parallel tasks, the
-same numbers on any number of threads). They run over every market of a batch (``sim.batch``):
-a market's customers are a contiguous range, its network's rows hold their own customers only,
-and each customer reads its market's parameters. A message reaches a neighbour by the sender's
-``"reach"`` uniform with the neighbour's position as the column. Messages are taken in the order
-of their senders, so a listener hears its neighbours' messages in the same order alone or in a
-batch. Temporaries come from a pool per model, kept from step to step (a fresh array costs a
-page fault per 4 KiB).
+(``reviews.review_chance``) are compiled (``sim.jit``). :func:`decide_rows` applies them to a block
+of customers of one market, every industry: it draws who talks and who posts, customer by customer
+(``sim.draws``: purposes ``"talk"``, ``"review"``; ``"reach"`` below), and flags them (the bits of
+``sim.rules.flagged``). The blocks are the batch's tasks (``MarketBatch.tasks``), run in parallel:
+a customer's draws and flags are its own, and each task counts its messages in its own row. The
+messages' order, the sums of the reviews and what the listeners hear are then taken in order of
+customers: from the flagged customers each task lists, the same tasks list their talkers
+(:func:`select_talkers`) and gather their reviewers' state (``reviews.post_reviews``) in parallel,
+and the runs are joined and the reviews added to the firms' records in task order, on one thread.
+Fanning the messages out over the network and what the listeners make of them are
+``sim.rules.listening``'s kernels (:func:`expand_csr`, :func:`hear`: parallel tasks, the same
+numbers on any number of threads). They run over every market of a batch (``sim.batch``): a
+market's customers are a contiguous range, its network's rows hold their own customers only, and
+each customer reads its market's parameters. A message reaches a neighbour by the sender's
+``"reach"`` uniform with the neighbour's position as the column. Messages are taken in the order of
+their senders, so a listener hears its neighbours' messages in the same order alone or in a batch.
+Temporaries come from a pool per model, kept from step to step (a fresh array costs a page fault
+per 4 KiB).
 """
 
 from __future__ import annotations
@@ -76,6 +76,7 @@ from sim.rules.flagged import (
     POSTS,
     PRAISES,
     TALKS,
+    flagged_before,
     prefetch_flagged,
 )
 from sim.rules.listening import expand_csr, hear, plan_fan_out
@@ -267,12 +268,13 @@ def parallel_tasks(n_tasks, tasks, keys, consts, supplier, satisfaction, deliver
 
 
 @kernel
-def task_talkers(t, m, task_market, task_lo, counts, listed, consts, keys, offsets, flags,
-                 supplier, satisfaction, trust, talkers, market, firm, tone, speaker_trust,
+def task_talkers(t, m, task_market, task_lo, counts, first, listed, consts, keys, offsets,
+                 flags, supplier, satisfaction, trust, talkers, market, firm, tone, speaker_trust,
                  found):  # fmt: skip
     """Task ``t``'s talkers about their supplier in industry ``m`` (:data:`TALKS` in their
     ``flags``; its flagged customers are ``listed[task_lo[t]:]``, ``counts[t, m]`` of them,
-    :func:`decide_rows`), in order of customers, written from ``task_lo[t]``: each talker, its
+    :func:`decide_rows`), in order of customers, written from ``first[t]`` (the flagged customers
+    of the tasks before it): each talker, its
     market, its supplier, the tone of its message (:func:`message_tone`) and its trust in its
     supplier's word (``trust[f, c]``, what the message carries); their number in ``found[t]``.
 
@@ -285,7 +287,7 @@ def task_talkers(t, m, task_market, task_lo, counts, listed, consts, keys, offse
     tone_key = keys[b][TONE, m]
     n_all = trust.shape[1]
     flat_trust = trust.reshape(-1)
-    count = start
+    count = first[t]
     for j in range(start, end):
         prefetch_flagged(listed, j, end, flags, supplier, satisfaction)
         near = listed[min(j + FLAGGED_AHEAD // 2, end - 1)]
@@ -299,7 +301,7 @@ def task_talkers(t, m, task_market, task_lo, counts, listed, consts, keys, offse
             tone[count] = message_tone(satisfaction[c], p, tone_key, c - offsets[b], not p.tone_on)
             speaker_trust[count] = trust[f, c]
             count += 1
-    found[t] = count - start
+    found[t] = count - first[t]
 
 
 @kernel
@@ -319,14 +321,14 @@ def parallel_talkers(n_tasks, *args):  # type: ignore[no-untyped-def]
 
 
 @kernel
-def follow_on(task_lo, found, talkers, market, firm, tone, speaker_trust):  # fmt: skip
+def follow_on(first, found, talkers, market, firm, tone, speaker_trust):  # fmt: skip
     """Each task's run of talkers moved down to follow the previous task's, in task order;
-    returns how many talk. A run moves from ``task_lo[t]`` to the end of the runs before it,
-    never higher (a task has at most as many talkers as customers), so an entry is read before
-    anything is written over it."""
+    returns how many talk. A run moves from ``first[t]`` to the end of the runs before it,
+    never higher (a task has at most as many talkers as flagged customers), so an entry is read
+    before anything is written over it."""
     out = 0
     for t in range(len(found)):
-        source = task_lo[t]
+        source = first[t]
         for k in range(found[t]):
             talkers[out + k] = talkers[source + k]
             market[out + k] = market[source + k]
@@ -371,10 +373,11 @@ def select_talkers(
     in numpy, 1.6 ms more (6 December 2026)."""
     n_tasks = len(task_market)
     found = np.zeros(n_tasks, np.int64)
+    first = flagged_before(counts[:, m])
     run_tasks(serial_talkers, parallel_talkers, n_tasks, n_tasks, m, task_market, task_lo, counts,
-              listed, consts, keys, offsets, flags, supplier, satisfaction, trust, talkers,
+              first, listed, consts, keys, offsets, flags, supplier, satisfaction, trust, talkers,
               market, firm, tone, speaker_trust, found)  # fmt: skip
-    return follow_on(task_lo, found, talkers, market, firm, tone, speaker_trust)
+    return follow_on(first, found, talkers, market, firm, tone, speaker_trust)
 
 
 def constants(P: StackedParams, steps_per_year: int) -> dict[str, tuple[np.ndarray, str]]:
