@@ -273,10 +273,10 @@ def task_talkers(t, m, task_market, task_lo, counts, first, listed, consts, keys
                  found):  # fmt: skip
     """Task ``t``'s talkers about their supplier in industry ``m`` (:data:`TALKS` in their
     ``flags``; its flagged customers are ``listed[task_lo[t]:]``, ``counts[t, m]`` of them,
-    :func:`decide_rows`), in order of customers, written from ``first[t]`` (the flagged customers
-    of the tasks before it): each talker, its
-    market, its supplier, the tone of its message (:func:`message_tone`) and its trust in its
-    supplier's word (``trust[f, c]``, what the message carries); their number in ``found[t]``.
+    :func:`decide_rows`), in order of customers, written from ``first[t]`` (how many flagged
+    customers the tasks before it have): each talker, its market, its supplier, the tone of its
+    message (:func:`message_tone`) and its trust in its supplier's word (``trust[f, c]``, what
+    the message carries); their number in ``found[t]``.
 
     The flagged customers are a few in a hundred, so each one's flags, supplier and
     satisfaction are prefetched a few ahead, and its trust once its supplier has come."""
