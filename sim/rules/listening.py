@@ -39,7 +39,15 @@ import numpy as np
 from sim.draws import REACH, uniform_column
 from sim.jit import kernel, parallel_kernel, prange, prefetch, run_tasks, threads
 
-__all__ = ["AHEAD", "FAN_TASK", "LISTEN_TASK", "expand_csr", "hear", "plan_fan_out"]
+__all__ = [
+    "AHEAD",
+    "FAN_TASK",
+    "LISTEN_TASK",
+    "expand_csr",
+    "hear",
+    "listen_tasks",
+    "plan_fan_out",
+]
 
 AHEAD = 32
 """Iterations ahead that the gathering loops prefetch (16 to 64 measured about the same)."""
@@ -331,7 +339,8 @@ def hear(
     stamp, rank
         Integer scratch: ``[N]`` and one per delivery, of one type.
     own
-        Integer scratch, one per delivery: the deliveries of each task, in message order.
+        Integer scratch, ``n_tasks`` times one per delivery: task ``t``'s deliveries, in message
+        order, from ``t * len(receiver)`` (made here when it is shorter).
     who
         Scratch, room for ``len(receiver) + 1``: the listeners.
     tally
@@ -355,12 +364,14 @@ def hear(
     """
     n = len(flags)
     if n_tasks is None:
-        n_tasks = max(1, min(threads(), n // LISTEN_TASK))
+        n_tasks = listen_tasks(n)
     bounds = np.arange(n_tasks + 1, dtype=np.int64) * n // n_tasks  # customers of each task
     listeners = np.zeros(n_tasks + 1, np.int64)  # then each task's first listener
-    deliveries = np.zeros(n_tasks + 1, np.int64)  # then each task's first delivery in ``own``
+    deliveries = np.zeros(n_tasks + 1, np.int64)  # then each task's first delivery in ``rank``
+    if len(own) < n_tasks * len(receiver):
+        own = np.empty(n_tasks * len(receiver), np.int64)
     run_tasks(serial_mark, parallel_mark, n_tasks, n_tasks, bounds, receiver, senders,
-              experience, flags, said, listeners, deliveries)  # fmt: skip
+              experience, flags, said, own, listeners, deliveries)  # fmt: skip
     np.cumsum(listeners, out=listeners)
     np.cumsum(deliveries, out=deliveries)
     most = np.zeros(n_tasks)
@@ -372,13 +383,20 @@ def hear(
     return int(listeners[-1]), int(most.max())
 
 
+def listen_tasks(n: int) -> int:
+    """The ranges of customers :func:`hear` cuts ``n`` customers into: one per thread, at
+    least :data:`LISTEN_TASK` customers each."""
+    return max(1, min(threads(), n // LISTEN_TASK))
+
+
 @kernel
-def mark(t, n_tasks, bounds, receiver, senders, experience, flags, said, listeners,
+def mark(t, n_tasks, bounds, receiver, senders, experience, flags, said, own, listeners,
          deliveries):  # fmt: skip
     """:func:`hear`'s first part for task ``t`` of ``n_tasks``: what its share of the messages
     says (``said``), a flag on each of its customers (``bounds[t] .. bounds[t + 1] - 1``) that
-    receives a delivery; the number of its listeners and of its deliveries in
-    ``listeners[t + 1]`` and ``deliveries[t + 1]``."""
+    receives a delivery, its deliveries in message order (``own`` from ``t * len(receiver)``);
+    the number of its listeners and of its deliveries in ``listeners[t + 1]`` and
+    ``deliveries[t + 1]``."""
     n_msg = len(senders)
     k_attr = experience.shape[1]
     said = said[: n_msg * k_attr].reshape((n_msg, k_attr))
@@ -387,11 +405,13 @@ def mark(t, n_tasks, bounds, receiver, senders, experience, flags, said, listene
         for k in range(k_attr):
             said[j, k] = experience[senders[j], k]
     lo, hi = bounds[t], bounds[t + 1]
+    base = t * len(receiver)
     mine = 0
     for d in range(len(receiver)):
         r = receiver[d]
         if lo <= r < hi:
             flags[r] = 1
+            own[base + mine] = d
             mine += 1
     count = 0
     for r in range(lo, hi):
@@ -421,7 +441,8 @@ def listen(t, bounds, listeners, deliveries, message, receiver, first, local_fir
            moved, attitude, moved_trust, trust, taught, teach_focus, weights, flags, stamp, rank,
            own, who, tally, sums, said):  # fmt: skip
     """:func:`hear`'s second part for task ``t``: its listeners in increasing order (``who``
-    from ``listeners[t]``), its deliveries in message order (``own`` from ``deliveries[t]``),
+    from ``listeners[t]``), the ranks of its deliveries' listeners (``rank`` from
+    ``deliveries[t]``; its deliveries are ``own``'s from ``t * len(receiver)``, :func:`mark`),
     per listener the messages and tones per firm, the sum of what it heard and its highest
     praise, then each listener's state moved by them. Returns the most messages one of its
     listeners heard about one firm.
@@ -455,15 +476,10 @@ def listen(t, bounds, listeners, deliveries, message, receiver, first, local_fir
         n_who += np.int64(flags[r])
     for i in range(w0, w1):
         flags[who[i]] = 0
-    n_del = len(receiver)
-    at = d0
-    for d in range(n_del):
-        prefetch(stamp, receiver[min(d + AHEAD, n_del - 1)])
-        r = receiver[d]
-        if lo <= r < hi:
-            own[at] = d
-            rank[at] = stamp[r]
-            at += 1
+    mine = own[t * len(receiver) : t * len(receiver) + d1 - d0]  # listed by :func:`mark`
+    for k in range(d1 - d0):
+        prefetch(stamp, receiver[mine[min(k + AHEAD, d1 - d0 - 1)]])
+        rank[d0 + k] = stamp[receiver[mine[k]]]
 
     # per listener, in message order: messages and tones per firm, sum of what was said, and
     # the highest praise per cross attribute
@@ -474,7 +490,7 @@ def listen(t, bounds, listeners, deliveries, message, receiver, first, local_fir
         prefetch(sums, width * ahead)
         prefetch(sums, width * (ahead + 1) - 1)
         i = rank[e]
-        j = message[own[e]] - first
+        j = message[mine[e - d0]] - first
         key = 3 * (i * n_local + local_firm[j])
         tally[key] += 1.0
         tally[key + 1] += np.float64(tone[j])

@@ -79,7 +79,7 @@ from sim.rules.flagged import (
     flagged_before,
     prefetch_flagged,
 )
-from sim.rules.listening import expand_csr, hear, plan_fan_out
+from sim.rules.listening import expand_csr, hear, listen_tasks, plan_fan_out
 from sim.rules.reviews import post, review_chance
 from sim.state import BatchScratch
 from sim.timebase import weekly_rate_to_step
@@ -533,7 +533,7 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.n
             heard_flags,
             stamp,
             pool("rank", n_del, stamp.dtype),
-            pool("own", n_del, np.int64),
+            pool("own", n_del * listen_tasks(n), np.int64),
             pool("who", n_del + 1, np.int64),
             pool("tally", n_del * 3 * len(mine), np.float64),
             pool(f"sums{width}", n_del * width, ft, fill=sums_fill),
