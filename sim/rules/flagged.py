@@ -7,7 +7,7 @@ lists the customers with any bit, in order. The talkers are then listed from the
 (``word_of_mouth.select_talkers``) and the reviews and notices posted
 (``sim.rules.reviews.post_reviews``); both loops visit the flagged customers only, a few in a
 hundred, each at a new cache line, and prefetch their state a few customers ahead
-(:func:`prefetch_flagged`).
+(:func:`prefetch_flagged`, :func:`prefetch_trust`).
 
 This module must never import the model, the UI or the sweep layer.
 """
@@ -41,6 +41,16 @@ def prefetch_flagged(listed, j, end, flags, supplier, values):  # type: ignore[n
     prefetch(supplier, ahead)
     prefetch(values, ahead)
     return ahead
+
+
+@inlined_rule
+def prefetch_trust(listed, j, end, supplier, flat_trust):  # type: ignore[no-untyped-def]
+    """Prefetch the trust in its supplier's word (``trust[f, i]``, ``flat_trust`` the ``[F, N]``
+    trust flattened) of the flagged customer ``i`` half :data:`FLAGGED_AHEAD` after the ``j``-th
+    of ``listed``, whose supplier :func:`prefetch_flagged` asked for earlier (an unserved
+    customer's: firm 0's)."""
+    near = listed[min(j + FLAGGED_AHEAD // 2, end - 1)]
+    prefetch(flat_trust, max(supplier[near], 0) * len(supplier) + near)
 
 
 def flagged_before(counts: np.ndarray) -> np.ndarray:

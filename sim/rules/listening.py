@@ -43,6 +43,7 @@ __all__ = [
     "AHEAD",
     "FAN_TASK",
     "LISTEN_TASK",
+    "close_runs",
     "expand_csr",
     "hear",
     "listen_tasks",
@@ -220,21 +221,31 @@ def parallel_fan(n_tasks, *args):  # type: ignore[no-untyped-def]
 
 
 @kernel
+def close_runs(starts, counts, values):  # fmt: skip
+    """Each task's run of ``values`` (``counts[t]`` entries from ``starts[t]``) moved down to
+    follow the previous task's, in task order; returns how many there are in all.
+
+    A run moves from ``starts[t]`` to the end of the runs before it, never a higher place (the
+    callers' tasks write from no lower than the sum of the counts before them): copied forward,
+    an entry is read before anything is written over it, and a run is moved before the next is
+    written over. :func:`join` moves the fan-out's deliveries so, ``word_of_mouth.select_talkers``
+    the talkers."""
+    out = 0
+    for t in range(len(counts)):
+        source = starts[t]
+        for k in range(counts[t]):
+            values[out + k] = values[source + k]
+        out += counts[t]
+    return out
+
+
+@kernel
 def join(starts, kept, message, receiver, counts, per_firm):  # fmt: skip
     """:func:`expand_csr`'s last part: each task's run of deliveries moved down to follow the
-    previous task's, in task order, and the tasks' counts added to ``per_firm``. Returns the
-    number of deliveries.
-
-    A run moves from ``starts[t]`` to the end of the runs before it, never a higher place (each
-    task keeps at most its pairs): copied forward, an entry is read before anything is written
-    over it, and a run is moved before the next is written over."""
-    out = kept[0]  # the first task's run is in place (``starts[0]`` is 0)
-    for t in range(1, len(kept)):
-        source = starts[t]
-        for k in range(kept[t]):
-            message[out + k] = message[source + k]
-            receiver[out + k] = receiver[source + k]
-        out += kept[t]
+    previous task's, in task order (:func:`close_runs`; each task keeps at most its pairs), and
+    the tasks' counts added to ``per_firm``. Returns the number of deliveries."""
+    close_runs(starts, kept, message)
+    out = close_runs(starts, kept, receiver)
     for t in range(len(kept)):
         for b in range(per_firm.shape[0]):
             for f in range(per_firm.shape[1]):
