@@ -24,6 +24,7 @@ import pytest
 
 from tests.ui_helpers import (
     CHROMIUM_FLAGS,
+    OPEN_MENU,
     OUTPUT,
     WAIT,
     UIServer,
@@ -444,13 +445,6 @@ def test_clicking_a_node_opens_its_history(app: tuple[Any, Any]) -> None:
     wait_chart(page, "firm-customers", lambda c: c and c["rows"] == 4)
     page.wait_for_timeout(500)
     screenshot(page, "inspect-firm")
-
-
-OPEN_MENU = ".v-menu__content.menuable__content__active"
-"""The menu a Vuetify select has open. A select's menu stays in the page after it closes, so an
-option looked up in every menu may be a closed menu's (the Compare test's "First Bank" matched
-the closed "B changes" menu's "First Bank: overpromise: inflation", which a redraw detached:
-the click waited 30 s on a loaded machine, 6 December 2026)."""
 
 
 def choose(page: Any, label: str, option: str) -> None:

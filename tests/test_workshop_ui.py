@@ -16,6 +16,7 @@ import pytest
 
 from tests.ui_helpers import (
     CHROMIUM_FLAGS,
+    OPEN_MENU,
     OUTPUT,
     WAIT,
     PageLog,
@@ -404,9 +405,7 @@ def test_three_participants_two_rounds_and_the_debrief(tmp_path: Path) -> None:
                 caz.reload()
                 caz.locator(".cx-ws-rejoin-btn").wait_for(timeout=WAIT)
                 host.locator(".cx-ws-new-token .v-select").click()
-                host.locator(
-                    ".v-menu__content.menuable__content__active .v-list-item", has_text="Caz"
-                ).first.click()
+                host.locator(f"{OPEN_MENU} .v-list-item", has_text="Caz").first.click()
                 host.locator(".cx-ws-new-token-btn").click()
                 host.locator(".cx-ws-new-token-value-hidden").wait_for(timeout=WAIT)
                 fresh = _reveal(host, "new-token-value")

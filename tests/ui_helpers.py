@@ -39,6 +39,12 @@ CHROMIUM_FLAGS = [
 READY = '[data-stat="step"]'
 """Selector present once the Explore page has rendered."""
 
+OPEN_MENU = ".v-menu__content.menuable__content__active"
+"""The menu a Vuetify select has open. A select's menu stays in the page after it closes, so an
+option looked up in every menu may be a closed menu's (the Compare test's "First Bank" matched
+the closed "B changes" menu's "First Bank: overpromise: inflation", which a redraw detached:
+the click waited 30 s on a loaded machine, 6 December 2026)."""
+
 WAIT = 120_000
 """Milliseconds any wait in a browser test may take: generous on purpose. A wait costs its full
 length only when something is broken; a loaded machine (a full suite on 2 shared cores) can take
