@@ -210,9 +210,28 @@ def stay_chances(
     """``out[j]``: the chance that served customer ``rows[j]`` (of market ``market[j]``) is
     still with its supplier in industry ``m`` after ``steps`` steps at this step's chance to
     leave (:func:`churn_chance` with its :func:`rival_gap`), ``(1 - p) ** steps``; 1 with
-    switching off. Draws nothing."""
+    switching off. Draws nothing.
+
+    The respondents are scattered (a panel of every few hundredth customer at a million), so
+    their state is prefetched :data:`AHEAD` respondents ahead."""
     u_firm = np.empty(len(firms))
+    n_all, k_attr = weights.shape
+    flat_expectation = expectation.reshape(-1)
+    flat_attitude = attitude.reshape(-1)
+    flat_trust = trust.reshape(-1)
+    flat_satisfaction = satisfaction.reshape(-1)
+    flat_commitment = commitment.reshape(-1)
     for j in range(len(rows)):
+        ahead = rows[min(j + AHEAD, len(rows) - 1)]
+        prefetch(weights, ahead)
+        prefetch(flat_expectation, (m * n_all + ahead) * k_attr)
+        prefetch(region, ahead)
+        prefetch(sensitivity, ahead)
+        prefetch(flat_satisfaction, m * n_all + ahead)
+        prefetch(flat_commitment, m * n_all + ahead)
+        for r in range(len(firms)):
+            prefetch(flat_attitude, firms[r] * n_all + ahead)
+            prefetch(flat_trust, firms[r] * n_all + ahead)
         i = rows[j]
         b = market[j]
         p = consts[b]
