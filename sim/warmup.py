@@ -38,25 +38,25 @@ def warm_up() -> float:
     from sim.batch import MarketBatch
     from sim.jit import threads, use_threads
     from sim.model import CustomerMarket
-    from sim.rules import listening
+    from sim.rules import fan_out, listening
 
     started = time.perf_counter()
     big = {"market.customers": 2 * arrays.CHUNK + 100}
     sizes = (
-        listening.FAN_TASK,
+        fan_out.FAN_TASK,
         listening.LISTEN_TASK,
         tallies.PARALLEL_TALLY,
     )
     # word of mouth's tasks and the tallies' run in parallel from larger markets than this one:
     # lowered here, so that their parallel kernels are compiled too (not at a user's first
     # large market)
-    listening.FAN_TASK, listening.LISTEN_TASK = 256, 4096
+    fan_out.FAN_TASK, listening.LISTEN_TASK = 256, 4096
     tallies.PARALLEL_TALLY = arrays.CHUNK
     try:
         CustomerMarket("baseline", rng=0, overrides=big).run(2)
     finally:
         (
-            listening.FAN_TASK,
+            fan_out.FAN_TASK,
             listening.LISTEN_TASK,
             tallies.PARALLEL_TALLY,
         ) = sizes

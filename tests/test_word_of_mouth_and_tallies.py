@@ -26,6 +26,7 @@ from sim.draws import CODES, TALK, KeyedDraws, step_keys, uniform
 from sim.network import Adjacency
 from sim.params.stacked import StackedParams
 from sim.rules import constants, listening, reviews, word_of_mouth
+from sim.rules.fan_out import expand_csr, plan_fan_out
 from sim.rules.flagged import BLAMES, POSTS, PRAISES, TALKS
 from sim.state import BatchScratch
 
@@ -282,7 +283,7 @@ def test_expand_csr_keeps_each_delivery_by_its_keyed_uniform(reach: float, n_tas
         message,
         receiver,
         per_firm,
-        listening.plan_fan_out(senders, adj.indptr, n_tasks),  # 7: some of one message, one of none
+        plan_fan_out(senders, adj.indptr, n_tasks),  # 7: some of one message, one of none
     )
     assert np.array_equal(message[:kept], want_message)
     assert np.array_equal(receiver[:kept], want_receiver)
@@ -507,8 +508,6 @@ def test_hearing_in_tasks_moves_the_same_state(threads: int) -> None:
     its own. Its scratch is left as it found it."""
     import inspect
 
-    from sim.rules import listening
-
     calls = []
 
     def keep(real, *args):
@@ -563,7 +562,7 @@ def test_fan_out_in_tasks_gives_the_same_deliveries(threads: int) -> None:
 
     step_wrapping("expand_csr", keep)
     assert len(calls) == 3
-    names = list(inspect.signature(listening.expand_csr).parameters)[:-1]  # all but starts
+    names = list(inspect.signature(expand_csr).parameters)[:-1]  # all but starts
     cases = []
     for call, kept, message, receiver, per_firm in calls:
         given = dict(zip(names, call, strict=True))
@@ -584,9 +583,9 @@ def test_fan_out_in_tasks_gives_the_same_deliveries(threads: int) -> None:
             results = []
             for n_tasks in (1, 2, 3, 7):
                 args = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in given.items()}
-                starts = listening.plan_fan_out(args["senders"], args["indptr"], n_tasks)
+                starts = plan_fan_out(args["senders"], args["indptr"], n_tasks)
                 assert starts[-1] == np.diff(args["indptr"])[args["senders"]].sum()
-                kept = listening.expand_csr(**args, starts=starts)
+                kept = expand_csr(**args, starts=starts)
                 results.append(
                     (kept, args["message"][:kept], args["receiver"][:kept], args["per_firm"])
                 )

@@ -68,6 +68,7 @@ from sim.jit import (
 )
 from sim.params.stacked import StackedParams
 from sim.rules import teaching
+from sim.rules.fan_out import close_runs, expand_csr, plan_fan_out
 from sim.rules.flagged import (
     BLAMES,
     NOTICE,
@@ -78,7 +79,7 @@ from sim.rules.flagged import (
     prefetch_flagged,
     prefetch_trust,
 )
-from sim.rules.listening import close_runs, expand_csr, hear, listen_tasks, plan_fan_out
+from sim.rules.listening import hear, listen_tasks
 from sim.rules.reviews import post, review_chance
 from sim.state import BatchScratch
 from sim.timebase import weekly_rate_to_step
@@ -345,7 +346,7 @@ def select_talkers(
     customer and one more).
 
     Each task of :func:`decide_rows` lists its own talkers (:func:`task_talkers`, as parallel
-    tasks), then the runs are moved down to follow each other (``listening.close_runs``): the same
+    tasks), then the runs are moved down to follow each other (``fan_out.close_runs``): the same
     talkers in the same order on any number of threads. At 1M customers (the three industries
     of a step) listing them took 2.5 ms on one thread and gathering the speakers' trust after,
     in numpy, 1.6 ms more (6 December 2026)."""
