@@ -196,6 +196,9 @@ class MarketBatch:
         self.per_firm_decisions = False  # True: every firm decides alone (sim.rules.decisions)
         self.decision_plan: Any = None  # who decides how (sim.rules.decisions), kept
         self.kept_terms: Any = None  # this step's firm terms (sim.rules.choice.step_terms)
+        # this step's bounds on the attitudes, taken by word of mouth for switching
+        # (sim.rules.churn_skip.attitude_ranges)
+        self.attitude_spans: Any = None
         if self.B == 1:
             self.customer_state = first.customer_state
             self.workspace = first.workspace
@@ -376,6 +379,7 @@ class MarketBatch:
         scratch.base = self.firm_state.customers.astype(float)
         self.keys = step_keys(self.seeds, self.steps, CODES, self.M)
         self.kept_terms = None  # sim.rules.choice.step_terms: this step's, once
+        self.attitude_spans = None  # word of mouth takes this step's
         run_phases(self, scratch, after=self._after_phase)
         if scratch.exits:  # counted after acquisition; only an exit has moved customers since
             count_customers(self)

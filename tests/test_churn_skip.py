@@ -136,11 +136,11 @@ def rival_gaps(batch, t, m, firms, rows, gap_bound) -> list[tuple[float, float]]
     return out
 
 
-def test_attitude_ranges_are_each_markets_range_by_tasks_or_whole(monkeypatch) -> None:
-    """The attitude ranges the bounds read, by tasks (the compiled loop) and over whole markets
-    (numpy's reductions, from ``WHOLE_MARKET`` customers, here one market of the two and both),
-    are each live market's lowest and highest attitude toward each firm, as numpy takes them
-    over the market's customers; a market that is not live keeps 0."""
+def test_attitude_ranges_are_each_markets_range_by_tasks() -> None:
+    """Switching called on its own (no word of mouth this step) takes each live market's
+    lowest and highest attitude toward each firm, task by task (``row_range``'s eight partial
+    ranges), as numpy takes them over the market's customers; a market that is not live keeps
+    0."""
     import sim
     from sim.batch import MarketBatch
 
@@ -150,20 +150,58 @@ def test_attitude_ranges_are_each_markets_range_by_tasks_or_whole(monkeypatch) -
     ]
     batch = MarketBatch(markets)
     batch.run(3)
+    batch.attitude_spans = None
     attitude = batch.customer_state.attitude
-    for threshold in (10**9, 500, 0):
-        monkeypatch.setattr(churn_skip, "WHOLE_MARKET", threshold)
-        low, high = churn_skip.attitude_ranges(batch)
+    low, high = churn_skip.attitude_ranges(batch)
+    for b in range(batch.B):
+        rows = attitude[:, batch.offsets[b] : batch.offsets[b + 1]]
+        assert np.array_equal(low[b], rows.min(axis=1))
+        assert np.array_equal(high[b], rows.max(axis=1))
+    assert (high > low).any()
+    batch.live[1] = False
+    low, high = churn_skip.attitude_ranges(batch)
+    assert not low[1].any() and not high[1].any()
+    assert np.array_equal(low[0], attitude[:, : batch.offsets[1]].min(axis=1))
+
+
+def test_the_attitude_bounds_word_of_mouth_takes_hold_every_attitude(monkeypatch) -> None:
+    """Within a step, the attitude ranges switching reads are those word of mouth took as it
+    faded the attitudes and moved its listeners' (``batch.attitude_spans``): at every step of a
+    batch of three markets each range holds every attitude of its market toward the firm, as
+    the attitudes are when switching reads them. The listeners' part counts: the ranges of the
+    faded attitudes alone miss attitudes the listeners moved to (the control: at some step and
+    firm they do not hold the market's attitudes)."""
+    import sim
+    from sim.batch import MarketBatch
+
+    markets = [
+        sim.CustomerMarket("baseline", rng=seed, overrides={"market.customers": n})
+        for seed, n in [(1, 300), (2, 700), (3, 2000)]
+    ]
+    batch = MarketBatch(markets)
+    real = switching.attitude_ranges
+    seen = []
+
+    def keep(batch):
+        low, high = real(batch)
+        faded, _ = batch.attitude_spans
+        alone_low, alone_high = np.zeros_like(low), np.zeros_like(high)
+        churn_skip.combined_ranges(batch.tasks[0], batch.live, faded, alone_low, alone_high)
+        seen.append((low, high, alone_low, alone_high, batch.customer_state.attitude.copy()))
+        return low, high
+
+    monkeypatch.setattr(switching, "attitude_ranges", keep)
+    batch.run(12)
+    assert len(seen) == 12
+    missed = 0
+    for low, high, alone_low, alone_high, attitude in seen:
         for b in range(batch.B):
             rows = attitude[:, batch.offsets[b] : batch.offsets[b + 1]]
-            assert np.array_equal(low[b], rows.min(axis=1))
-            assert np.array_equal(high[b], rows.max(axis=1))
-        assert (high > low).any()
-        batch.live[1] = False
-        low, high = churn_skip.attitude_ranges(batch)
-        assert not low[1].any() and not high[1].any()
-        assert np.array_equal(low[0], attitude[:, : batch.offsets[1]].min(axis=1))
-        batch.live[1] = True
+            assert (low[b] <= rows.min(axis=1)).all() and (high[b] >= rows.max(axis=1)).all()
+            assert (low[b] > -1.0).all() and (high[b] < 1.0).all()  # within the attitudes' scale
+            missed += int((alone_low[b] > rows.min(axis=1)).sum())
+            missed += int((alone_high[b] < rows.max(axis=1)).sum())
+    assert missed > 0
 
 
 def screened_leavers(monkeypatch, shrink: str | None = None) -> tuple[int, int]:

@@ -194,6 +194,8 @@ def test_select_talkers_matches_talk_probability_and_valence(tone: bool) -> None
     said = np.zeros((4, 2))
     flags = np.zeros((1, n), np.uint8)
     listed, counts = np.zeros((1, n), np.int32), np.zeros((1, 1), np.int64)
+    attitude = np.random.default_rng(3).uniform(-1, 1, (4, n)).astype(np.float32)
+    before, span = attitude.copy(), np.empty((4, 2), np.float32)
     word_of_mouth.decide_rows(
         0,
         n,
@@ -205,12 +207,18 @@ def test_select_talkers_matches_talk_probability_and_valence(tone: bool) -> None
         np.full((1, n), -1, np.int32),  # nobody delivered to: no notices
         np.zeros((1, n), bool),
         np.zeros(4, bool),
-        np.zeros((4, n), np.float32),
+        attitude,
+        span,
         flags,
         listed,
         counts[0],
         said,
     )
+    # the attitudes faded, and the range of each firm's row taken as they faded
+    keep = consts[0].attitude_keep
+    assert 0 < keep < 1 and consts[0].wom_on
+    np.testing.assert_array_equal(attitude, before * keep)
+    np.testing.assert_array_equal(span, np.stack([attitude.min(axis=1), attitude.max(axis=1)], 1))
     trust = np.random.default_rng(5).random((4, n)).astype(np.float32)
     out.append(np.empty(n + 1, np.float32))
     count = word_of_mouth.select_talkers(
@@ -503,9 +511,10 @@ def step_wrapping(name: str, record: Callable[..., Any]) -> None:
 @pytest.mark.parametrize("threads", [1, 2])
 def test_hearing_in_tasks_moves_the_same_state(threads: int) -> None:
     """``hear`` over 1, 2, 3 or 7 ranges of customers, one after another (one thread) or as
-    parallel tasks (two), leaves the same state to the bit and gives the same counts: each
-    task takes the deliveries to its own customers in message order, and a listener's state is
-    its own. Its scratch is left as it found it."""
+    parallel tasks (two), leaves the same state to the bit and gives the same counts and the
+    same ranges of the attitudes the listeners moved to: each task takes the deliveries to its
+    own customers in message order, and a listener's state is its own. Its scratch is left as
+    it found it."""
     import inspect
 
     calls = []
@@ -517,7 +526,7 @@ def test_hearing_in_tasks_moves_the_same_state(threads: int) -> None:
     step_wrapping("hear", keep)
     assert len(calls) == 3
     names = list(inspect.signature(listening.hear).parameters)[:-1]  # all but n_tasks
-    state = ("heard", "benchmark", "attitude", "trust", "weights", "flags", "tally", "sums")
+    state = ("heard", "benchmark", "attitude", "trust", "weights", "flags", "tally", "sums", "span")
     with kernel_threads(threads):
         for call in calls:
             results = []
@@ -537,7 +546,7 @@ def test_hearing_in_tasks_moves_the_same_state(threads: int) -> None:
                 for got, want in zip(arrays, results[0][1], strict=True):
                     np.testing.assert_array_equal(got, want)
             given = dict(zip(names, call, strict=True))
-            for name in ("heard", "attitude", "trust"):  # the listeners moved
+            for name in ("heard", "attitude", "trust", "span"):  # the listeners moved
                 moved = results[0][1][state.index(name)]
                 assert not np.array_equal(given[name], moved, equal_nan=True)
             for name in ("flags", "tally", "sums"):  # the scratch as found

@@ -79,6 +79,7 @@ def hear(
     tally: np.ndarray,
     sums: np.ndarray,
     said: np.ndarray,
+    span: np.ndarray,
     n_tasks: int | None = None,
 ) -> tuple[int, int]:
     """One industry's deliveries: update what the listeners heard, their benchmarks, their
@@ -152,6 +153,9 @@ def hear(
         sum of what it heard, then its highest praise per cross attribute).
     said
         Scratch in the float type of ``experience``, room for ``len(senders) * K``.
+    span
+        ``[B, F, 2]`` float64, widened in place: per market and firm, the lowest and highest
+        attitude a listener moved to (switching's bounds, ``sim.rules.churn_skip``).
     n_tasks
         Ranges of customers (tests; default above).
 
@@ -174,11 +178,15 @@ def hear(
     np.cumsum(listeners, out=listeners)
     np.cumsum(deliveries, out=deliveries)
     most = np.zeros(n_tasks)
+    spans = np.empty((n_tasks, *span.shape))  # each task's own, then combined
+    spans[...] = (np.inf, -np.inf)
     run_tasks(serial_listen, parallel_listen, n_tasks, n_tasks, most, bounds, listeners,
               deliveries, message, receiver, first, local_firm, n_local, tone, positive,
               speaker_trust, market, market_of, consts, heard, benchmark, cross, firms, moved,
               attitude, moved_trust, trust, taught, teach_focus, weights, flags, stamp, rank,
-              own, who, tally, sums, said)  # fmt: skip
+              own, who, tally, sums, said, spans)  # fmt: skip
+    np.minimum(span[..., 0], spans[..., 0].min(axis=0), out=span[..., 0])
+    np.maximum(span[..., 1], spans[..., 1].max(axis=0), out=span[..., 1])
     return int(listeners[-1]), int(most.max())
 
 
@@ -238,12 +246,13 @@ def parallel_mark(n_tasks, *args):  # type: ignore[no-untyped-def]
 def listen(t, bounds, listeners, deliveries, message, receiver, first, local_firm, n_local, tone,
            positive, speaker_trust, market, market_of, consts, heard, benchmark, cross, firms,
            moved, attitude, moved_trust, trust, taught, teach_focus, weights, flags, stamp, rank,
-           own, who, tally, sums, said):  # fmt: skip
+           own, who, tally, sums, said, spans):  # fmt: skip
     """:func:`hear`'s second part for task ``t``: its listeners in increasing order (``who``
     from ``listeners[t]``), the ranks of its deliveries' listeners (``rank`` from
     ``deliveries[t]``; its deliveries are ``own``'s from ``t * len(receiver)``, :func:`mark`),
     per listener the messages and tones per firm, the sum of what it heard and its highest
-    praise, then each listener's state moved by them. Returns the most messages one of its
+    praise, then each listener's state moved by them, and in ``spans[t]`` the lowest and
+    highest attitude each firm's listeners moved to. Returns the most messages one of its
     listeners heard about one firm.
 
     The last pass reads each listener's rows of ``heard``, ``benchmark``, ``market_of`` and of
@@ -310,6 +319,7 @@ def listen(t, bounds, listeners, deliveries, message, receiver, first, local_fir
     flat_attitude = attitude.reshape(-1)
     flat_trust = trust.reshape(-1)
     last_trust = moved_trust.shape[1] - 1
+    span = spans[t]
     for i in range(w0, w1):
         ahead = who[min(i + AHEAD, w1 - 1)]
         prefetch(heard, ahead)
@@ -345,6 +355,10 @@ def listen(t, bounds, listeners, deliveries, message, receiver, first, local_fir
             step = moved[b, min(int(c), last)]
             toward = np.float64(a) + step * (tally[key + 1] / max(c, 1.0) - np.float64(a))
             attitude[firms[f], r] = toward if c > 0 else a
+            if c > 0:
+                now = attitude[firms[f], r]
+                span[b, firms[f], 0] = min(span[b, firms[f], 0], now)
+                span[b, firms[f], 1] = max(span[b, firms[f], 1], now)
             tr = trust[firms[f], r]
             step = moved_trust[b, min(int(c), last_trust)]
             toward = np.float64(tr) + step * (tally[key + 2] / max(c, 1.0) - np.float64(tr))

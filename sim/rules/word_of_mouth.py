@@ -68,6 +68,7 @@ from sim.jit import (
 )
 from sim.params.stacked import StackedParams
 from sim.rules import teaching
+from sim.rules.churn_skip import row_range
 from sim.rules.fan_out import close_runs, expand_csr, plan_fan_out
 from sim.rules.flagged import (
     BLAMES,
@@ -186,10 +187,11 @@ def draws_block(supplier, satisfaction, flags, talk_key, review_key, tone_key, m
 
 @kernel
 def decide_rows(lo, hi, first, keys, p, supplier, satisfaction, delivered_by, failure, disclose,
-                attitude, flags, listed, counts, said):  # fmt: skip
+                attitude, span, flags, listed, counts, said):  # fmt: skip
     """Phase 6's draws for the customers ``lo..hi`` of one market (its first customer
     ``first``; ``keys`` its stream bases ``[purpose, industry]``, ``p`` its constants), every
-    industry: attitudes fade (``A *= 1 - attitude_decay`` per step, when the market talks), and
+    industry: attitudes fade (``A *= 1 - attitude_decay`` per step, when the market talks; the
+    lowest and highest of each firm's row go to ``span[f]``, ``churn_skip.row_range``), and
     ``flags[m, i]`` says who talks (:data:`TALKS`), posts (:data:`POSTS`) and whose failure is
     public (:data:`NOTICE`); ``listed[m, lo:lo + counts[m]]`` are the customers with any flag,
     in order; ``said[f]`` counts the messages (positive, negative) per firm.
@@ -205,10 +207,8 @@ def decide_rows(lo, hi, first, keys, p, supplier, satisfaction, delivered_by, fa
     them in the baseline at 1M): the branch mispredicts on the others, but the pass did the whole
     work for everyone (:func:`decide` at 1M, one thread: 14.0 -> 10.5-11.1 ms).
     """
-    if p.wom_on:
-        for f in range(attitude.shape[0]):
-            for i in range(lo, hi):
-                attitude[f, i] *= p.attitude_keep
+    for f in range(attitude.shape[0]):
+        span[f, 0], span[f, 1] = row_range(attitude[f], lo, hi, p.attitude_keep, p.wom_on)
     for m in range(supplier.shape[0]):
         talk_key, review_key, tone_key = keys[TALK, m], keys[REVIEW, m], keys[TONE, m]
         for start in range(lo, hi, DRAWS_BLOCK):
@@ -239,32 +239,32 @@ DRAWS_BLOCK = 1024
 
 @kernel
 def one_task(t, tasks, keys, consts, supplier, satisfaction, delivered_by, failure, disclose,
-             attitude, flags, listed, counts, said):  # fmt: skip
+             attitude, spans, flags, listed, counts, said):  # fmt: skip
     """Task ``t`` of :func:`decide_rows` (``tasks``: market, first and last customer, the
-    market's first); its counts in ``said[t]``."""
+    market's first); its counts in ``said[t]``, its attitudes' ranges in ``spans[t]``."""
     b, lo, hi, first = tasks[0][t], tasks[1][t], tasks[2][t], tasks[3][t]
     p = by_value(consts[b])
     decide_rows(lo, hi, first, keys[b], p, supplier, satisfaction, delivered_by, failure,
-                disclose[b], attitude, flags, listed, counts[t], said[t])  # fmt: skip
+                disclose[b], attitude, spans[t], flags, listed, counts[t], said[t])  # fmt: skip
 
 
 @kernel
 def serial_tasks(n_tasks, tasks, keys, consts, supplier, satisfaction, delivered_by, failure,
-                 disclose, attitude, flags, listed, counts, said):  # fmt: skip
+                 disclose, attitude, spans, flags, listed, counts, said):  # fmt: skip
     """Every task, one after another, on the calling thread."""
     for t in range(n_tasks):
         one_task(t, tasks, keys, consts, supplier, satisfaction, delivered_by, failure, disclose,
-                 attitude, flags, listed, counts, said)  # fmt: skip
+                 attitude, spans, flags, listed, counts, said)  # fmt: skip
 
 
 @parallel_kernel
 def parallel_tasks(n_tasks, tasks, keys, consts, supplier, satisfaction, delivered_by, failure,
-                   disclose, attitude, flags, listed, counts, said):  # fmt: skip
+                   disclose, attitude, spans, flags, listed, counts, said):  # fmt: skip
     """Every task, as parallel tasks on numba's threads (a customer's draws and flags are its
     own; each task counts in its own row)."""
     for t in prange(n_tasks):
         one_task(t, tasks, keys, consts, supplier, satisfaction, delivered_by, failure, disclose,
-                 attitude, flags, listed, counts, said)  # fmt: skip
+                 attitude, spans, flags, listed, counts, said)  # fmt: skip
 
 
 @kernel
@@ -519,6 +519,7 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.n
             pool("tally", n_del * 3 * len(mine), np.float64),
             pool(f"sums{width}", n_del * width, ft, fill=sums_fill),
             pool("said", count * n_attr, ft),
+            batch.attitude_spans[1],
         )
         if most >= moved.shape[1]:
             raise RuntimeError(f"a listener heard {most} messages about one firm: more than it can")
@@ -529,7 +530,10 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.n
 def decide(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Attitudes fade; who talks, posts and is noticed in every industry (:func:`decide_rows`
     over the batch's tasks, in parallel): ``[M, N]`` flags, the flagged customers of each task
-    and industry and their counts ``[tasks, M]``. Counts the messages per firm."""
+    and industry and their counts ``[tasks, M]``. Counts the messages per firm, and keeps in
+    ``batch.attitude_spans`` each task's range of the faded attitudes toward each firm and room
+    for the range of those the listeners move to (``[B, F, 2]``, widened by :func:`_spread`):
+    switching's bounds (``sim.rules.churn_skip.attitude_ranges``)."""
     cs, ws = batch.customer_state, batch.workspace
     task_market, task_lo, task_hi = batch.tasks
     n_tasks = len(task_market)
@@ -540,6 +544,7 @@ def decide(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.nd
     listed = listed.reshape(batch.M, batch.n_total)
     counts = np.zeros((n_tasks, batch.M), np.int64)
     said = np.zeros((n_tasks, batch.F, 2))
+    faded = np.empty((n_tasks, batch.F, 2), cs.attitude.dtype)
     args = (
         n_tasks,
         (task_market, task_lo, task_hi, batch.offsets[task_market]),
@@ -551,12 +556,16 @@ def decide(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.nd
         ws.failure,
         batch.firm_state.disclose,
         cs.attitude,
+        faded,
         flags,
         listed,
         counts,
         said,
     )
     run_tasks(serial_tasks, parallel_tasks, n_tasks, *args)
+    moved_to = np.empty((batch.B, batch.F, 2))
+    moved_to[...] = (np.inf, -np.inf)
+    batch.attitude_spans = (faded, moved_to)
     total = np.zeros((batch.B, batch.F, 2))
     np.add.at(total, task_market, said)  # whole counts: exact in any order
     scratch.wom_positive[...] = total[:, :, 0]
