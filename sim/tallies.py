@@ -315,13 +315,20 @@ def parallel_cohort_counts(offsets, supplier, joined, steps_per_year, counts, ta
 
 @kernel
 def _count_cohorts(b, lo, hi, supplier, joined, steps_per_year, counts) -> None:  # fmt: skip
-    """Add the customers ``lo..hi`` (of market ``b``) to ``counts[b]`` (:func:`cohort_counts`)."""
+    """Add the customers ``lo..hi`` (of market ``b``) to ``counts[b]`` (:func:`cohort_counts`),
+    counted in four partial counts by the customer's place, then added: one count per firm and
+    year waited on its previous add, for consecutive customers of one firm and year (at 1M
+    customers, two threads: 5.6 -> 3.7 ms, the counts the same; 6 December 2026)."""
+    own = np.zeros((4, counts.shape[1], counts.shape[2]), counts.dtype)
     for m in range(supplier.shape[0]):
         for i in range(lo, hi):
-            f = supplier[m, i]
             j = joined[m, i]
-            if f >= 0 and j >= 0:
-                counts[b, f, j // steps_per_year] += 1
+            if j >= 0:  # most were served before the run
+                f = supplier[m, i]
+                if f >= 0:
+                    own[i & 3, f, j // steps_per_year] += 1
+    for k in range(4):
+        counts[b] += own[k]
 
 
 COHORT_TASK = 131_072

@@ -708,6 +708,35 @@ def test_cohort_counts_in_parallel_tasks_equal_the_serial_counts() -> None:
             np.testing.assert_array_equal(got, want)
 
 
+def test_customers_counted_in_tasks_are_each_firms_customers() -> None:
+    """``count_customers`` over the batch's tasks (one thread, or parallel tasks on two) gives
+    each firm of every live market its current customers (a numpy statement), and leaves a
+    market that is not live as it was."""
+    from sim.batch import MarketBatch
+    from sim.rules.economics import count_customers
+
+    markets = [
+        sim.CustomerMarket("baseline", rng=s, overrides={"market.customers": n})
+        for s, n in ((1, 900), (2, 1300), (3, 700))
+    ]
+    batch = MarketBatch(markets)
+    batch.run(8)
+    cs = batch.customer_state
+    want = np.zeros((batch.B, batch.F), np.int64)
+    for b in range(batch.B):
+        sup = cs.supplier[:, batch.offsets[b] : batch.offsets[b + 1]]
+        want[b] = np.bincount(sup[sup >= 0], minlength=batch.F)
+    assert (want > 0).sum() >= 3 * 4
+    batch.live[1] = False
+    for threads in (1, 2):
+        with kernel_threads(threads):
+            batch.firm_state.customers[...] = -7
+            count_customers(batch)
+            got = batch.firm_state.customers
+            np.testing.assert_array_equal(got[[0, 2]], want[[0, 2]])
+            assert (got[1] == -7).all()
+
+
 def _three_markets_the_second_stopped():
     """A batch of three baseline markets after 3 steps, market 1 marked stopped."""
     from sim.batch import MarketBatch

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.jit import kernel
+from sim.jit import kernel, parallel_kernel, prange, run_tasks
 from sim.rules.retention import remember_promotions, tactic_levels
 from sim.rules.switching import leave
 from sim.state import BatchScratch
@@ -74,31 +74,55 @@ def set_spending(batch: MarketBatch) -> None:
 
 
 @kernel
-def count_into(offsets, live, supplier, belongs, counts) -> None:
-    """``counts[b, f]``: the customers of firm ``f`` of each live market ``b`` (``belongs``
-    ``[M, F]``: firm ``f`` is one of industry ``m``'s, the only firms its ``supplier`` row
-    holds). One loop without branches per industry and firm, which the compiler takes several
-    customers at a time (a histogram's ``counts[b, f] += 1`` waits on the previous add of the
-    same firm: 6.5 against 0.65 ms at 1M customers)."""
-    for b in range(len(offsets) - 1):
-        if not live[b]:
-            continue
-        for m in range(supplier.shape[0]):
-            row = supplier[m, offsets[b] : offsets[b + 1]]
-            for f in range(belongs.shape[1]):
-                if belongs[m, f]:
-                    count = 0
-                    for i in range(len(row)):
-                        count += row[i] == f
-                    counts[b, f] += count
+def task_counts(t, tasks, live, supplier, belongs, counts) -> None:
+    """``counts[t, f]``: the customers of firm ``f`` among task ``t``'s (``tasks``: its market,
+    first and last customer), when its market is live (``belongs`` ``[M, F]``: firm ``f`` is one
+    of industry ``m``'s, the only firms its ``supplier`` row holds). One loop without branches
+    per industry and firm, which the compiler takes several customers at a time (a histogram's
+    ``counts[b, f] += 1`` waits on the previous add of the same firm: 6.5 against 0.65 ms at 1M
+    customers on one thread)."""
+    b, lo, hi = tasks[0][t], tasks[1][t], tasks[2][t]
+    if not live[b]:
+        return
+    for m in range(supplier.shape[0]):
+        row = supplier[m, lo:hi]
+        for f in range(belongs.shape[1]):
+            if belongs[m, f]:
+                count = 0
+                for i in range(len(row)):
+                    count += row[i] == f
+                counts[t, f] += count
+
+
+@kernel
+def serial_counts(n_tasks, tasks, live, supplier, belongs, counts) -> None:
+    """Every task of :func:`task_counts`, one after another."""
+    for t in range(n_tasks):
+        task_counts(t, tasks, live, supplier, belongs, counts)
+
+
+@parallel_kernel
+def parallel_counts(n_tasks, tasks, live, supplier, belongs, counts) -> None:
+    """Every task of :func:`task_counts`, as parallel tasks (each counts in its own row)."""
+    for t in prange(n_tasks):
+        task_counts(t, tasks, live, supplier, belongs, counts)
 
 
 def count_customers(batch: MarketBatch) -> None:
-    """``firm_state.customers``: each firm's current customers, in every live market."""
-    counts = np.zeros((batch.B, batch.F), np.int64)
-    count_into(batch.offsets, batch.live, batch.customer_state.supplier, batch.belongs, counts)
+    """``firm_state.customers``: each firm's current customers, in every live market, counted
+    over the batch's tasks, in parallel, each task's counts then added (whole numbers: the
+    same in any order). At 1M customers, after acquisition (the supplier rows not in the
+    caches): 2.2 ms of a step market by market on one thread, 0.9-1.0 as tasks on two (6
+    December 2026, Intel Xeon)."""
+    task_market = batch.tasks[0]
+    n_tasks = len(task_market)
+    counts = np.zeros((n_tasks, batch.F), np.int64)
+    args = (batch.tasks, batch.live, batch.customer_state.supplier, batch.belongs, counts)
+    run_tasks(serial_counts, parallel_counts, n_tasks, n_tasks, *args)
+    total = np.zeros((batch.B, batch.F), np.int64)
+    np.add.at(total, task_market, counts)
     customers = batch.firm_state.customers
-    customers[...] = np.where(batch.live[:, None], counts, customers)
+    customers[...] = np.where(batch.live[:, None], total, customers)
 
 
 @kernel
