@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.draws import ADOPT, ADOPT_FIRM, draw_uniforms, uniform
-from sim.jit import by_value, kernel, parallel_kernel, prange, rule, run_tasks
+from sim.jit import by_value, kernel, parallel_kernel, prange, prefetch, rule, run_tasks
 from sim.params.stacked import StackedParams
 from sim.rules import choice
 from sim.state import BatchScratch
@@ -46,6 +46,11 @@ if TYPE_CHECKING:
 
 MARGIN = 1e-6
 """Relative margin of the bound over the chances it bounds (float rounding)."""
+
+
+AHEAD = 16
+"""Candidates ahead whose neighbours :func:`adopt` prefetches (twice as far, where those
+neighbours are listed; half as far, the neighbours' own state)."""
 
 
 @rule
@@ -109,6 +114,11 @@ def adopt(
     complete graph (``indptr`` empty) every other customer is a neighbour: the counts are the
     market's satisfied customers of each firm, ``satisfied_total`` ``[B, F]`` (an unserved
     customer is not among them). Adds the adopters to ``acquired`` ``[F]``.
+
+    The candidates (unserved, their uniform below the bound) are scattered, and so are their
+    neighbours: a candidate's neighbours are prefetched :data:`AHEAD` candidates ahead, and
+    their supplier and satisfaction half as far (at 1M customers, two threads, three alternated
+    pairs: the phase 8.2-8.6 -> 7.5-7.9 ms; 6 December 2026, Intel Xeon).
     """
     n_local = len(firms)
     k_attr = weights.shape[1]
@@ -135,11 +145,24 @@ def adopt(
         draws[n_rows] = u
         # `&`, not `and`: the short-circuit `and` compiled to branches, mispredicted (3x slower)
         n_rows += (supplier[m, i] < 0) & (not left[m, i]) & (u < below_bound)
+    network = len(indptr) > 0
+    flat_supplier = supplier.reshape(-1)
+    flat_satisfaction = satisfaction.reshape(-1)
+    n_all = supplier.shape[1]
     for r in range(n_rows):
+        if network:  # the candidates' neighbours, then the neighbours' state, asked for ahead
+            prefetch(indptr, rows[min(r + 2 * AHEAD, n_rows - 1)])
+            further = rows[min(r + AHEAD, n_rows - 1)]
+            prefetch(indices, indptr[further])
+            prefetch(indices, indptr[further + 1] - 1)
+            near = rows[min(r + AHEAD // 2, n_rows - 1)]
+            for e in range(indptr[near], indptr[near + 1]):
+                prefetch(flat_supplier, m * n_all + indices[e])
+                prefetch(flat_satisfaction, m * n_all + indices[e])
         i = rows[r]
         u = draws[r]
         # satisfied neighbours served by each firm of the industry
-        if len(indptr) == 0:  # the complete graph
+        if not network:  # the complete graph
             degree = offsets[b + 1] - first - 1
             for j in range(n_local):
                 counts[j] = satisfied_total[b, firms[j]]
