@@ -130,7 +130,7 @@ def tally(
     rows = np.empty((1, belongs.shape[1], total.shape[2]))
     count = np.empty(1, np.int64)
     anywhere = np.zeros(TALLY_BLOCK, np.int64)
-    mine = np.zeros(TALLY_BLOCK, np.int64)
+    mine = np.zeros(TALLY_BLOCK, np.uint32)
     for k in range(len(market)):
         block_tallies(k, market, start, offsets, supplier, satisfaction, complaints, answered,
                       trust, commitment, recommend, attitude, belongs, promoter, detractor,
@@ -150,7 +150,7 @@ def parallel_tally(offsets, recording, supplier, satisfaction, complaints, answe
     count = np.empty(n_blocks, np.int64)
     for k in prange(n_blocks):
         anywhere = np.zeros(TALLY_BLOCK, np.int64)
-        mine = np.zeros(TALLY_BLOCK, np.int64)
+        mine = np.zeros(TALLY_BLOCK, np.uint32)
         block_tallies(k, market, start, offsets, supplier, satisfaction, complaints, answered,
                       trust, commitment, recommend, attitude, belongs, promoter, detractor,
                       rows[k], count, anywhere, mine, k)  # fmt: skip
@@ -222,8 +222,9 @@ def _firm_block(f, lo, hi, supplier, satisfaction, complaints, answered, trust, 
     for m in range(supplier.shape[0]):
         if belongs[m, f]:
             count = _customers_of(supplier[m, lo:hi], f, mine)
-            _add_firm(mine[:count], lo, m, f, satisfaction, complaints, answered, trust,
-                      commitment, recommend, attitude, promoter, detractor, row)  # fmt: skip
+            _add_firm(mine[:count], satisfaction[m, lo:hi], complaints[m, lo:hi],
+                      answered[m, lo:hi], trust[f, lo:hi], commitment[m, lo:hi],
+                      recommend[lo:hi], attitude[f, lo:hi], promoter, detractor, row)  # fmt: skip
     row[10] += _block_sum(attitude[f], lo, hi)  # the firm's reputation among everyone
 
 
@@ -251,28 +252,31 @@ def _customers_of(supplier: np.ndarray, f: int, mine: np.ndarray) -> int:
 
 
 @kernel
-def _add_firm(mine, lo, m, f, satisfaction, complaints, answered, trust, commitment, recommend,
-              attitude, promoter, detractor, t) -> None:  # fmt: skip
-    """Add firm ``f``'s customers ``lo + mine`` (of industry ``m``, in order) to its tallies
-    ``t`` (:func:`tally`): the sums in registers, customer after customer."""
+def _add_firm(mine, satisfaction, complaints, answered, trust, commitment, recommend, attitude,
+              promoter, detractor, t) -> None:  # fmt: skip
+    """Add a firm's customers ``mine`` (places in the block, in order; the arrays are the
+    block's slices of industry ``m``'s rows, ``trust`` and ``attitude`` of the firm's) to its
+    tallies ``t`` (:func:`tally`): the sums in registers, customer after customer. The places
+    are unsigned, so that no read checks for a negative index (at 1M customers the tally 11.1 ->
+    9.7 ms on two threads, 21.6 -> 19.4 on one, alternated calls on one state)."""
     c1 = c2 = c3 = c4 = 0
     s5, s6, s7, s8, s9 = t[5], t[6], t[7], t[8], t[9]
     for j in range(len(mine)):
-        i = lo + mine[j]
-        s = satisfaction[m, i]
+        i = mine[j]
+        s = satisfaction[i]
         # the answer to "would you recommend?" is clip(S + offset, 0, 10); the clip changes
         # neither comparison below (and NaN fails both)
         answer = s + recommend[i]
-        made = complaints[m, i]
+        made = complaints[i]
         c1 += s == s  # rated: not NaN
         c2 += answer >= promoter
         c3 += answer < detractor
         c4 += made > 0
         s5 += np.float64(s) if s > 0 else 0.0  # S, 0 where missing (NaN)
-        s6 += np.float64(trust[f, i])
-        s7 += np.float64(commitment[m, i])
-        s8 += np.float64(answered[m, i]) / np.float64(max(made, 1))
-        s9 += np.float64(attitude[f, i])
+        s6 += np.float64(trust[i])
+        s7 += np.float64(commitment[i])
+        s8 += np.float64(answered[i]) / np.float64(max(made, 1))
+        s9 += np.float64(attitude[i])
     t[0] += len(mine)
     t[1] += c1
     t[2] += c2
