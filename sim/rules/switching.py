@@ -182,6 +182,22 @@ def rival_gap(
     return 0.0
 
 
+@inlined_rule
+def prefetch_gap_state(ahead, m, firms, n_local, weights, flat_expectation, region, sensitivity,
+                       flat_attitude, flat_trust):  # type: ignore[no-untyped-def]  # fmt: skip
+    """Prefetch what :func:`rival_gap` reads of customer ``ahead`` in industry ``m`` (firms
+    ``firms[:n_local]``): its weights, expectation, region and price sensitivity, and its
+    attitude toward and trust in each firm (``flat_*``: the arrays flattened)."""
+    n_all, k_attr = weights.shape
+    prefetch(weights, ahead)
+    prefetch(flat_expectation, (m * n_all + ahead) * k_attr)
+    prefetch(region, ahead)
+    prefetch(sensitivity, ahead)
+    for j in range(n_local):
+        prefetch(flat_attitude, firms[j] * n_all + ahead)
+        prefetch(flat_trust, firms[j] * n_all + ahead)
+
+
 @kernel
 def stay_chances(
     m: int,
@@ -215,7 +231,7 @@ def stay_chances(
     The respondents are scattered (a panel of every few hundredth customer at a million), so
     their state is prefetched :data:`AHEAD` respondents ahead."""
     u_firm = np.empty(len(firms))
-    n_all, k_attr = weights.shape
+    n_all = weights.shape[0]
     flat_expectation = expectation.reshape(-1)
     flat_attitude = attitude.reshape(-1)
     flat_trust = trust.reshape(-1)
@@ -223,15 +239,10 @@ def stay_chances(
     flat_commitment = commitment.reshape(-1)
     for j in range(len(rows)):
         ahead = rows[min(j + AHEAD, len(rows) - 1)]
-        prefetch(weights, ahead)
-        prefetch(flat_expectation, (m * n_all + ahead) * k_attr)
-        prefetch(region, ahead)
-        prefetch(sensitivity, ahead)
+        prefetch_gap_state(ahead, m, firms, len(firms), weights, flat_expectation, region,
+                           sensitivity, flat_attitude, flat_trust)  # fmt: skip
         prefetch(flat_satisfaction, m * n_all + ahead)
         prefetch(flat_commitment, m * n_all + ahead)
-        for r in range(len(firms)):
-            prefetch(flat_attitude, firms[r] * n_all + ahead)
-            prefetch(flat_trust, firms[r] * n_all + ahead)
         i = rows[j]
         b = market[j]
         p = consts[b]
@@ -328,7 +339,7 @@ def switch_rows(
     ) = state
     promise, review_part, review_weight, public, price_term = terms
     u_firm = np.empty(industries.shape[1])
-    n_all, k_attr = weights.shape
+    n_all = weights.shape[0]
     flat_expectation = expectation.reshape(-1)
     flat_attitude = attitude.reshape(-1)
     flat_trust = trust.reshape(-1)
@@ -371,13 +382,8 @@ def switch_rows(
             n_left += 1 if below else 0
         for r in range(n_left):
             ahead = rows[min(r + AHEAD, n_left - 1)]
-            prefetch(weights, ahead)
-            prefetch(flat_expectation, (m * n_all + ahead) * k_attr)
-            prefetch(region, ahead)
-            prefetch(sensitivity, ahead)
-            for j in range(n_local):
-                prefetch(flat_attitude, firms[j] * n_all + ahead)
-                prefetch(flat_trust, firms[j] * n_all + ahead)
+            prefetch_gap_state(ahead, m, firms, n_local, weights, flat_expectation, region,
+                               sensitivity, flat_attitude, flat_trust)  # fmt: skip
             i = rows[r]
             u = draws[r]
             own = supplier[m, i]
