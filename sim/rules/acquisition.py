@@ -36,7 +36,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.draws import ADOPT, ADOPT_FIRM, draw_uniforms, uniform
-from sim.jit import by_value, kernel, parallel_kernel, prange, prefetch, rule, run_tasks
+from sim.jit import (
+    add_task_rows,
+    by_value,
+    kernel,
+    parallel_kernel,
+    prange,
+    prefetch,
+    rule,
+    run_tasks,
+)
 from sim.params.stacked import StackedParams
 from sim.rules import choice
 from sim.state import BatchScratch
@@ -393,4 +402,4 @@ def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
     industries = batch.industry_members  # the firms of industry m: row m's first sizes[m]
     args = (n_tasks, batch.tasks, industries, sizes, (bounds, totals), before, after, acquired)
     run_tasks(serial_tasks, parallel_tasks, n_tasks, *args)
-    np.add.at(scratch.acquired, batch.tasks[0], acquired)  # whole counts: exact in any order
+    add_task_rows(batch.tasks[0], acquired, scratch.acquired)  # whole counts: exact in any order

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.jit import kernel, parallel_kernel, prange, run_tasks
+from sim.jit import add_task_rows, kernel, parallel_kernel, prange, run_tasks
 from sim.rules.retention import remember_promotions, tactic_levels
 from sim.rules.switching import leave
 from sim.state import BatchScratch
@@ -108,15 +108,6 @@ def parallel_counts(n_tasks, tasks, live, supplier, belongs, counts) -> None:
         task_counts(t, tasks, live, supplier, belongs, counts)
 
 
-@kernel
-def add_rows(task_market, counts, total) -> None:
-    """``total[b] += counts[t]`` for every task ``t`` of market ``b = task_market[t]`` (a
-    batch of 64 small markets: numpy's ``add.at`` took 10-15 us of it a step)."""
-    for t in range(len(task_market)):
-        for f in range(counts.shape[1]):
-            total[task_market[t], f] += counts[t, f]
-
-
 def count_customers(batch: MarketBatch) -> None:
     """``firm_state.customers``: each firm's current customers, in every live market, counted
     over the batch's tasks, in parallel, each task's counts then added (whole numbers: the
@@ -129,7 +120,7 @@ def count_customers(batch: MarketBatch) -> None:
     args = (batch.tasks, batch.live, batch.customer_state.supplier, batch.belongs, counts)
     run_tasks(serial_counts, parallel_counts, n_tasks, n_tasks, *args)
     total = np.zeros((batch.B, batch.F), np.int64)
-    add_rows(task_market, counts, total)
+    add_task_rows(task_market, counts, total)
     customers = batch.firm_state.customers
     customers[...] = np.where(batch.live[:, None], total, customers)
 

@@ -40,6 +40,7 @@ import numpy as np
 
 from sim.draws import CHURN, LEAVE_TO, draw_uniforms, uniform_column
 from sim.jit import (
+    add_task_rows,
     by_value,
     inlined_rule,
     kernel,
@@ -582,5 +583,5 @@ def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
         switched_in,
     )
     run_tasks(serial_tasks, parallel_tasks, n_tasks, *args)
-    np.add.at(scratch.churned, task_market, churned)  # whole counts: exact in any order
-    np.add.at(scratch.switched_in, task_market, switched_in)
+    add_task_rows(task_market, churned, scratch.churned)  # whole counts: exact in any order
+    add_task_rows(task_market, switched_in, scratch.switched_in)

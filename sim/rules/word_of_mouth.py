@@ -58,6 +58,7 @@ from sim.draws import REVIEW, TALK, TONE, uniform
 from sim.jit import (
     ONE,
     ZERO,
+    add_task_rows,
     by_value,
     clip,
     kernel,
@@ -567,7 +568,8 @@ def decide(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.nd
     moved_to[...] = (np.inf, -np.inf)
     batch.attitude_spans = (faded, moved_to)
     total = np.zeros((batch.B, batch.F, 2))
-    np.add.at(total, task_market, said)  # whole counts: exact in any order
+    # whole counts: exact in any order
+    add_task_rows(task_market, said.reshape(n_tasks, -1), total.reshape(batch.B, -1))
     scratch.wom_positive[...] = total[:, :, 0]
     scratch.wom_negative[...] = total[:, :, 1]
     return flags, listed, counts
