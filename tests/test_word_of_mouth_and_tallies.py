@@ -221,6 +221,8 @@ def test_select_talkers_matches_talk_probability_and_valence(tone: bool) -> None
     np.testing.assert_array_equal(span, np.stack([attitude.min(axis=1), attitude.max(axis=1)], 1))
     trust = np.random.default_rng(5).random((4, n)).astype(np.float32)
     out.append(np.empty(n + 1, np.float32))
+    degree = np.empty(n + 1, np.int64)
+    indptr = np.concatenate([[0], np.cumsum(np.arange(n) % 5)])  # customer i: i % 5 neighbours
     count = word_of_mouth.select_talkers(
         0,
         np.array([0]),
@@ -234,12 +236,15 @@ def test_select_talkers_matches_talk_probability_and_valence(tone: bool) -> None
         supplier,
         sat,
         trust,
+        indptr,
         *out,
+        degree,
     )
     talkers, market, firm, said_tone, believed = (a[:count] for a in out)
     assert np.array_equal(talkers, np.flatnonzero(talk)) and (market == 0).all()
     assert np.array_equal(firm, supplier[talk])
     assert np.array_equal(believed, trust[firm, talkers])  # what each message carries
+    assert np.array_equal(degree[:count], talkers % 5)  # what the fan-out's plan adds
     if tone:
         want = valence(sat[talk], prm.neutral_point)
     else:
@@ -292,6 +297,11 @@ def test_expand_csr_keeps_each_delivery_by_its_keyed_uniform(reach: float, n_tas
         receiver,
         per_firm,
         plan_fan_out(senders, adj.indptr, n_tasks),  # 7: some of one message, one of none
+    )
+    # planned from the senders' numbers of neighbours (the talkers' list has them): the same
+    np.testing.assert_array_equal(
+        plan_fan_out(senders, adj.indptr, n_tasks, degree=adj.degree[senders].astype(np.int64)),
+        plan_fan_out(senders, adj.indptr, n_tasks),
     )
     assert np.array_equal(message[:kept], want_message)
     assert np.array_equal(receiver[:kept], want_receiver)
@@ -843,14 +853,16 @@ def test_select_talkers_in_tasks_lists_every_talker_in_order(threads: int) -> No
         for call in calls:
             args = [a.copy() if isinstance(a, np.ndarray) else a for a in call]
             count = word_of_mouth.select_talkers(*args)
-            flags, supplier, trust = args[8], args[9], args[11]
-            talkers, market, firm, tone, believed = (a[:count] for a in args[12:])
+            flags, supplier, trust, indptr = args[8], args[9], args[11], args[12]
+            talkers, market, firm, tone, believed, degree = (a[:count] for a in args[13:])
             want = np.flatnonzero(flags & TALKS)
             assert 100 < count == len(want)
             np.testing.assert_array_equal(talkers, want)
             np.testing.assert_array_equal(market, market_of[want])
             np.testing.assert_array_equal(firm, supplier[want])
             np.testing.assert_array_equal(believed, trust[firm, talkers])
+            np.testing.assert_array_equal(degree, np.diff(indptr)[talkers])
+            assert degree.min() > 0  # a small-world network: everyone has neighbours
             assert np.isfinite(tone).all() and (np.abs(tone) <= 1).all()
 
 

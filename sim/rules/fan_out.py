@@ -103,7 +103,12 @@ def expand_csr(
     return join(starts, kept, message, receiver, counts, per_firm)
 
 
-def plan_fan_out(senders: np.ndarray, indptr: np.ndarray, n_tasks: int | None = None) -> np.ndarray:
+def plan_fan_out(
+    senders: np.ndarray,
+    indptr: np.ndarray,
+    n_tasks: int | None = None,
+    degree: np.ndarray | None = None,
+) -> np.ndarray:
     """The tasks of :func:`expand_csr`: where each writes its deliveries.
 
     The messages are cut into ``n_tasks`` ranges (default: one per thread, at least
@@ -118,6 +123,11 @@ def plan_fan_out(senders: np.ndarray, indptr: np.ndarray, n_tasks: int | None = 
         The batch's CSR network's row pointers.
     n_tasks
         Ranges of messages (tests; default above).
+    degree
+        Each sender's number of neighbours, if the caller has it (``word_of_mouth``'s talkers
+        do): then the plan adds these, in order, instead of reading the senders' row pointers
+        at scattered places on one thread (at 1M customers 2.7 ms a step in the step; the
+        same plan).
 
     Returns
     -------
@@ -127,7 +137,10 @@ def plan_fan_out(senders: np.ndarray, indptr: np.ndarray, n_tasks: int | None = 
     if n_tasks is None:
         n_tasks = max(1, min(threads(), len(senders) // FAN_TASK))
     starts = np.zeros(n_tasks + 1, np.int64)
-    plan(n_tasks, senders, indptr, starts)
+    if degree is None:
+        plan(n_tasks, senders, indptr, starts)
+    else:
+        plan_degrees(n_tasks, degree, starts)
     return starts
 
 
@@ -144,6 +157,18 @@ def plan(n_tasks, senders, indptr, starts):  # fmt: skip
             prefetch(indptr, senders[min(i + AHEAD, n - 1)])
             s = senders[i]
             total += indptr[s + 1] - indptr[s]
+    starts[n_tasks] = total
+
+
+@kernel
+def plan_degrees(n_tasks, degree, starts):  # fmt: skip
+    """:func:`plan`, from the senders' numbers of neighbours: the same starts."""
+    n = len(degree)
+    total = 0
+    for t in range(n_tasks):
+        starts[t] = total
+        for i in range(n * t // n_tasks, n * (t + 1) // n_tasks):
+            total += degree[i]
     starts[n_tasks] = total
 
 

@@ -64,6 +64,7 @@ from sim.jit import (
     kernel,
     parallel_kernel,
     prange,
+    prefetch,
     rule,
     run_tasks,
 )
@@ -270,17 +271,18 @@ def parallel_tasks(n_tasks, tasks, keys, consts, supplier, satisfaction, deliver
 
 @kernel
 def task_talkers(t, m, task_market, task_lo, counts, first, listed, consts, keys, offsets,
-                 flags, supplier, satisfaction, trust, talkers, market, firm, tone, speaker_trust,
-                 found):  # fmt: skip
+                 flags, supplier, satisfaction, trust, indptr, talkers, market, firm, tone,
+                 speaker_trust, degree, found):  # fmt: skip
     """Task ``t``'s talkers about their supplier in industry ``m`` (:data:`TALKS` in their
     ``flags``; its flagged customers are ``listed[task_lo[t]:]``, ``counts[t, m]`` of them,
     :func:`decide_rows`), in order of customers, written from ``first[t]`` (how many flagged
     customers the tasks before it have): each talker, its market, its supplier, the tone of its
-    message (:func:`message_tone`) and its trust in its supplier's word (``trust[f, c]``, what
-    the message carries); their number in ``found[t]``.
+    message (:func:`message_tone`), its trust in its supplier's word (``trust[f, c]``, what
+    the message carries) and its number of neighbours (from the network's ``indptr``; 0 on the
+    complete graph, whose ``indptr`` is empty); their number in ``found[t]``.
 
-    The flagged customers are a few in a hundred, so each one's flags, supplier and
-    satisfaction are prefetched a few ahead, and its trust once its supplier has come."""
+    The flagged customers are a few in a hundred, so each one's flags, supplier, satisfaction
+    and row pointers are prefetched a few ahead, and its trust once its supplier has come."""
     b = task_market[t]
     p = consts[b]
     start = task_lo[t]
@@ -288,8 +290,10 @@ def task_talkers(t, m, task_market, task_lo, counts, first, listed, consts, keys
     tone_key = keys[b][TONE, m]
     flat_trust = trust.reshape(-1)
     count = first[t]
+    wired = len(indptr) > 0
     for j in range(start, end):
-        prefetch_flagged(listed, j, end, flags, supplier, satisfaction)
+        ahead = prefetch_flagged(listed, j, end, flags, supplier, satisfaction)
+        prefetch(indptr, ahead if wired else 0)
         prefetch_trust(listed, j, end, supplier, flat_trust)
         c = listed[j]
         if flags[c] & TALKS:
@@ -299,6 +303,7 @@ def task_talkers(t, m, task_market, task_lo, counts, first, listed, consts, keys
             firm[count] = f
             tone[count] = message_tone(satisfaction[c], p, tone_key, c - offsets[b], not p.tone_on)
             speaker_trust[count] = trust[f, c]
+            degree[count] = indptr[c + 1] - indptr[c] if wired else 0
             count += 1
     found[t] = count - first[t]
 
@@ -332,16 +337,20 @@ def select_talkers(
     supplier: np.ndarray,
     satisfaction: np.ndarray,
     trust: np.ndarray,
+    indptr: np.ndarray,
     talkers: np.ndarray,
     market: np.ndarray,
     firm: np.ndarray,
     tone: np.ndarray,
     speaker_trust: np.ndarray,
+    degree: np.ndarray,
 ) -> int:
     """The customers of every market that talk about their supplier in industry ``m``, in order
     of customers: each talker, its market, its supplier, the tone of its message
     (:func:`message_tone`; ``keys`` and ``offsets``: the markets' stream bases and first
-    customers, for a drawn tone) and its trust in its supplier's word (``trust`` ``[F, N]``).
+    customers, for a drawn tone), its trust in its supplier's word (``trust`` ``[F, N]``) and
+    its number of neighbours in the batch's network (``indptr``; empty for the complete graph:
+    0), which plans the fan-out (``fan_out.plan_fan_out``).
     ``listed`` and ``counts`` are the flagged customers of each task (:func:`decide_rows`).
     Returns how many talk (the first entries of the outputs, which have room for every
     customer and one more).
@@ -350,14 +359,16 @@ def select_talkers(
     tasks), then the runs are moved down to follow each other (``fan_out.close_runs``): the same
     talkers in the same order on any number of threads. At 1M customers (the three industries
     of a step) listing them took 2.5 ms on one thread and gathering the speakers' trust after,
-    in numpy, 1.6 ms more (6 December 2026)."""
+    in numpy, 1.6 ms more (6 December 2026). The degrees are read here, in the tasks, where the
+    fan-out's plan had read the talkers' row pointers on one thread after: at 1M customers
+    (three industries) that plan took 2.7 ms in the step against 0.6 on a warm ``indptr``."""
     n_tasks = len(task_market)
     found = np.zeros(n_tasks, np.int64)
     first = flagged_before(counts[:, m])
     run_tasks(serial_talkers, parallel_talkers, n_tasks, n_tasks, m, task_market, task_lo, counts,
-              first, listed, consts, keys, offsets, flags, supplier, satisfaction, trust, talkers,
-              market, firm, tone, speaker_trust, found)  # fmt: skip
-    for values in (talkers, market, firm, tone, speaker_trust):
+              first, listed, consts, keys, offsets, flags, supplier, satisfaction, trust, indptr,
+              talkers, market, firm, tone, speaker_trust, degree, found)  # fmt: skip
+    for values in (talkers, market, firm, tone, speaker_trust, degree):
         count = close_runs(first, found, values)
     return count
 
@@ -427,6 +438,7 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.n
         firm = pool("talker_firm", n + 1, np.int64)
         tone = pool("talker_tone", n + 1, ft)
         believed = pool("talker_trust", n + 1, cs.trust.dtype)
+        degree = pool("talker_degree", n + 1, np.int64)
         count = select_talkers(
             m,
             task_market,
@@ -440,11 +452,13 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.n
             cs.supplier[m],
             cs.satisfaction[m],
             cs.trust,
+            batch.indptr,
             talkers,
             market,
             firm,
             tone,
             believed,
+            degree,
         )
         if count == 0:
             continue
@@ -458,7 +472,8 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.n
             )
             np.add.at(reach[0], firm[msg], 1.0)
         else:
-            starts = plan_fan_out(senders, batch.indptr)  # the tasks' slots, then every pair
+            # the tasks' slots, then every pair
+            starts = plan_fan_out(senders, batch.indptr, degree=degree[:count])
             message = pool("message", int(starts[-1]) + 1, np.int64)
             receiver = pool("receiver", int(starts[-1]) + 1, np.int64)
             kept = expand_csr(
