@@ -11,6 +11,7 @@ checked rule by rule against the agent-by-agent reference in tests/test_referenc
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields
@@ -283,7 +284,7 @@ def test_expand_csr_keeps_each_delivery_by_its_keyed_uniform(reach: float, n_tas
     fan_out = int(adj.degree[senders].sum())
     message, receiver = np.empty(fan_out + 1, np.int64), np.empty(fan_out + 1, np.int64)
     per_firm = np.full((1, 4), 99.0)
-    kept = word_of_mouth.expand_csr(
+    kept = expand_csr(
         senders,
         np.zeros(len(senders), np.int64),
         1,
@@ -507,11 +508,11 @@ def kernel_threads(n: int) -> Iterator[None]:
 
 def step_wrapping(name: str, record: Callable[..., Any]) -> None:
     """Step a 4,000-customer baseline market twice, then once more with word of mouth's
-    ``name`` (``hear``, ``expand_csr``) called through ``record(real, *args)``."""
+    ``name`` (``hear``, ``fan_out_runs``) called through ``record(real, *args, **kwargs)``."""
     real = getattr(word_of_mouth, name)
     model = sim.CustomerMarket("baseline", rng=3, overrides={"market.customers": 4000})
     model.run(2)
-    setattr(word_of_mouth, name, lambda *args: record(real, *args))
+    setattr(word_of_mouth, name, lambda *args, **kwargs: record(real, *args, **kwargs))
     try:
         model.step()
     finally:
@@ -524,23 +525,40 @@ def test_hearing_in_tasks_moves_the_same_state(threads: int) -> None:
     parallel tasks (two), leaves the same state to the bit and gives the same counts and the
     same ranges of the attitudes the listeners moved to: each task takes the deliveries to its
     own customers in message order, and a listener's state is its own. Its scratch is left as
-    it found it."""
+    it found it. The deliveries cut into three runs with entries between them that are no
+    deliveries (as the fan-out's tasks leave theirs, ``runs``) move the same state as the
+    deliveries one after another."""
     import inspect
 
     calls = []
 
-    def keep(real, *args):
-        calls.append([a.copy() if isinstance(a, np.ndarray) else a for a in args])
-        return real(*args)
+    def keep(real, *args, runs):
+        calls.append([a.copy() if isinstance(a, np.ndarray) else a for a in (*args, runs)])
+        return real(*args, runs=runs)
 
     step_wrapping("hear", keep)
     assert len(calls) == 3
-    names = list(inspect.signature(listening.hear).parameters)[:-1]  # all but n_tasks
+    names = list(inspect.signature(listening.hear).parameters)
+    names = [name for name in names if name != "n_tasks"]
     state = ("heard", "benchmark", "attitude", "trust", "weights", "flags", "tally", "sums", "span")
     with kernel_threads(threads):
         for call in calls:
+            runs = call[-1]  # one run at 4,000 customers (the fan-out's single task)
+            taken = np.concatenate([np.arange(a, a + n) for a, n in runs])
+            message, receiver = call[0][taken], call[1][taken]
+            # the same deliveries in three runs, seven entries between them that are not
+            # deliveries: customer 0 hearing the first message, if they were read
+            cut = [0, len(taken) // 3, 2 * len(taken) // 3, len(taken)]
+            gapped = [
+                np.concatenate(
+                    [np.r_[x[a:b], np.zeros(7, x.dtype)] for a, b in itertools.pairwise(cut)]
+                )
+                for x in (message, receiver)
+            ]
+            three = np.array([[a + 7 * i, b - a] for i, (a, b) in
+                              enumerate(itertools.pairwise(cut))], np.int64)  # fmt: skip
             results = []
-            for n_tasks in (1, 2, 3, 7):
+            for n_tasks, gaps in ((1, True), (2, True), (3, True), (7, True), (2, False)):
                 args = dict(
                     zip(
                         names,
@@ -548,6 +566,10 @@ def test_hearing_in_tasks_moves_the_same_state(threads: int) -> None:
                         strict=True,
                     )
                 )
+                if gaps:
+                    args["message"], args["receiver"], args["runs"] = *gapped, three
+                else:  # every entry a delivery
+                    args["message"], args["receiver"], args["runs"] = message, receiver, None
                 counts = listening.hear(**args, n_tasks=n_tasks)
                 results.append((counts, [args[name] for name in state]))
             assert results[0][0][0] > 500  # listeners enough for every range to hold some
@@ -568,18 +590,21 @@ def test_fan_out_in_tasks_gives_the_same_deliveries(threads: int) -> None:
     """``expand_csr`` over 1, 2, 3 or 7 ranges of messages, one after another (one thread) or
     as parallel tasks (two), gives the deliveries of the step to the bit (the messages, their
     receivers, their number and the counts per firm), on the arguments of a step of a market
-    with reach below 1, and again with some senders' neighbours taken away (degree 0)."""
+    with reach below 1, and again with some senders' neighbours taken away (degree 0). The
+    step's own are the runs of its tasks (``fan_out_runs``), taken one after another."""
     import inspect
 
     calls = []
 
     def keep(real, *args):
         call = [a.copy() if isinstance(a, np.ndarray) else a for a in args[:-1]]  # but starts
-        kept = real(*args)
-        calls.append((call, kept, args[9][:kept].copy(), args[10][:kept].copy(), args[11].copy()))
-        return kept
+        runs = real(*args)
+        taken = np.concatenate([np.arange(a, a + n) for a, n in runs])
+        kept = len(taken)
+        calls.append((call, kept, args[9][taken], args[10][taken], args[11].copy()))
+        return runs
 
-    step_wrapping("expand_csr", keep)
+    step_wrapping("fan_out_runs", keep)
     assert len(calls) == 3
     names = list(inspect.signature(expand_csr).parameters)[:-1]  # all but starts
     cases = []

@@ -7,9 +7,10 @@ delivery's keyed uniform (``sim.draws``: ``"reach"``, the neighbour's position a
 what the listeners make of the deliveries is ``sim.rules.listening``.
 
 It cuts the messages into ranges of senders, each a parallel task: a task writes its deliveries
-from the number of (message, neighbour) pairs before its first message, then the tasks' runs are
-moved down to follow each other (:func:`close_runs`); a delivery's draw is keyed, not taken in
-order, so the deliveries are the same on any number of threads. At 1M customers (three
+from the number of (message, neighbour) pairs before its first message; the word-of-mouth phase
+takes the tasks' runs as they are (:func:`fan_out_runs`), and :func:`expand_csr` moves them down
+to follow each other (:func:`close_runs`); a delivery's draw is keyed, not taken in order, so the
+deliveries are the same on any number of threads. At 1M customers (three
 industries, 31-77k talkers each) the fan-out took 10.5 ms a step on one thread and 6.4 on two
 (median of 6 processes alternating, quiet machine; CPU 10.5 -> 9.5 ms; docs/performance.md, "One
 large market"); with each sender's neighbours prefetched whole (:func:`fan`), 3.5 ms on two.
@@ -31,6 +32,7 @@ __all__ = [
     "FAN_TASK",
     "close_runs",
     "expand_csr",
+    "fan_out_runs",
     "plan_fan_out",
 ]
 
@@ -60,7 +62,7 @@ def expand_csr(
     The messages are cut into the ranges of :func:`plan_fan_out`, each a task that writes its
     kept deliveries from the number of (message, neighbour) pairs before its first message and
     counts them per firm in a row of its own (:func:`fan`); the tasks' runs are then moved down
-    one after another to follow each other and the rows added to ``per_firm`` (:func:`join`). A
+    one after another to follow each other and the rows added to ``per_firm``. A
     delivery's draw is keyed by its sender and neighbour, not by the order of drawing, so the
     deliveries are the same whatever the ranges, and the tasks run in parallel.
 
@@ -93,14 +95,45 @@ def expand_csr(
     int
         The number of kept deliveries (the first entries of ``message`` and ``receiver``).
     """
+    runs = fan_out_runs(senders, market, m, offsets, keys, consts, indptr, indices, firm,
+                        message, receiver, per_firm, starts)  # fmt: skip
+    close_runs(runs[:, 0], runs[:, 1], message)
+    return close_runs(runs[:, 0], runs[:, 1], receiver)
+
+
+def fan_out_runs(
+    senders: np.ndarray,
+    market: np.ndarray,
+    m: int,
+    offsets: np.ndarray,
+    keys: np.ndarray,
+    consts: Any,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    firm: np.ndarray,
+    message: np.ndarray,
+    receiver: np.ndarray,
+    per_firm: np.ndarray,
+    starts: np.ndarray | None = None,
+) -> np.ndarray:
+    """:func:`expand_csr` without its last part: the tasks' deliveries left where they wrote
+    them, one run a task, in task order, with gaps between the runs. Returns the runs,
+    ``[tasks, 2]`` int64: each one's first slot in ``message`` and ``receiver`` and its number
+    of deliveries; what reads them takes run after run (``listening.hear``'s ``runs``). Moving
+    the runs together, on one thread, took 1.9 ms a step at 1M customers (the three
+    industries' second runs, 2-3 MB each, read from the other core's cache)."""
     if starts is None:
         starts = plan_fan_out(senders, indptr)
     n_tasks = len(starts) - 1
+    runs = np.zeros((n_tasks, 2), np.int64)
+    runs[:, 0] = starts[:-1]
     kept = np.zeros(n_tasks, np.int64)
     counts = np.zeros((n_tasks, *per_firm.shape))
     run_tasks(serial_fan, parallel_fan, n_tasks, n_tasks, starts, senders, market, m, offsets,
               keys, consts, indptr, indices, firm, message, receiver, kept, counts)  # fmt: skip
-    return join(starts, kept, message, receiver, counts, per_firm)
+    add_task_counts(counts, per_firm)
+    runs[:, 1] = kept
+    return runs
 
 
 def plan_fan_out(
@@ -233,8 +266,8 @@ def close_runs(starts, counts, values):  # fmt: skip
     A run moves from ``starts[t]`` to the end of the runs before it, never a higher place (the
     callers' tasks write from no lower than the sum of the counts before them): copied forward,
     an entry is read before anything is written over it, and a run is moved before the next is
-    written over. :func:`join` moves the fan-out's deliveries so, ``word_of_mouth.select_talkers``
-    the talkers."""
+    written over. :func:`expand_csr` moves the fan-out's deliveries so,
+    ``word_of_mouth.select_talkers`` the talkers."""
     out = 0
     for t in range(len(counts)):
         source = starts[t]
@@ -245,14 +278,10 @@ def close_runs(starts, counts, values):  # fmt: skip
 
 
 @kernel
-def join(starts, kept, message, receiver, counts, per_firm):  # fmt: skip
-    """:func:`expand_csr`'s last part: each task's run of deliveries moved down to follow the
-    previous task's, in task order (:func:`close_runs`; each task keeps at most its pairs), and
-    the tasks' counts added to ``per_firm``. Returns the number of deliveries."""
-    close_runs(starts, kept, message)
-    out = close_runs(starts, kept, receiver)
-    for t in range(len(kept)):
+def add_task_counts(counts, per_firm):  # fmt: skip
+    """The fan-out tasks' deliveries per firm (``counts[t]``) added to ``per_firm``, in task
+    order (whole numbers: exact in any order)."""
+    for t in range(counts.shape[0]):
         for b in range(per_firm.shape[0]):
             for f in range(per_firm.shape[1]):
                 per_firm[b, f] += counts[t, b, f]
-    return out

@@ -81,6 +81,7 @@ def hear(
     said: np.ndarray,
     span: np.ndarray,
     n_tasks: int | None = None,
+    runs: np.ndarray | None = None,
 ) -> tuple[int, int]:
     """One industry's deliveries: update what the listeners heard, their benchmarks, their
     attitudes toward the industry's firms and their trust in those firms' word.
@@ -95,7 +96,7 @@ def hear(
     ----------
     message, receiver
         The industry's deliveries: message positions ``first .. first + len(senders) - 1``
-        (non-decreasing) and receiving customers.
+        (non-decreasing) and receiving customers; all of them, or the entries of ``runs``.
     first
         Position of the industry's first message among all messages.
     senders, local_firm, tone, positive, speaker_trust, market
@@ -140,15 +141,15 @@ def hear(
         Integer scratch: ``[N]`` and one per delivery, of one type.
     own
         Integer scratch, ``n_tasks`` times one per delivery: task ``t``'s deliveries, in message
-        order, from ``t * len(receiver)`` (made here when it is shorter).
+        order, from ``t`` times the number of deliveries (made here when it is shorter).
     who
-        Scratch, room for ``len(receiver) + 1``: the listeners.
+        Scratch, room for one more than the deliveries: the listeners.
     tally
-        Float64 scratch, room for ``len(receiver) * 3 * n_local``, all zero; left all zero
+        Float64 scratch, room for ``3 * n_local`` per delivery, all zero; left all zero
         (per listener and firm: the number of messages, the sum of their tones and of the
         speakers' trust).
     sums
-        Scratch in the float type of ``experience``, room for ``len(receiver)`` rows of
+        Scratch in the float type of ``experience``, room for a row per delivery of
         ``K + len(cross)``: in each row ``K`` zeros, then ``-inf``; left so (per listener: the
         sum of what it heard, then its highest praise per cross attribute).
     said
@@ -158,6 +159,11 @@ def hear(
         attitude a listener moved to (switching's bounds, ``sim.rules.churn_skip``).
     n_tasks
         Ranges of customers (tests; default above).
+    runs
+        ``[R, 2]`` int64: where the deliveries are in ``message`` and ``receiver`` when they are
+        not all of them, each run's first entry and length, in order (the fan-out's tasks'
+        runs, ``fan_out.fan_out_runs``, left where they were written); default one run of
+        every entry.
 
     Returns
     -------
@@ -171,17 +177,20 @@ def hear(
     bounds = np.arange(n_tasks + 1, dtype=np.int64) * n // n_tasks  # customers of each task
     listeners = np.zeros(n_tasks + 1, np.int64)  # then each task's first listener
     deliveries = np.zeros(n_tasks + 1, np.int64)  # then each task's first delivery in ``rank``
-    if len(own) < n_tasks * len(receiver):
-        own = np.empty(n_tasks * len(receiver), np.int64)
-    run_tasks(serial_mark, parallel_mark, n_tasks, n_tasks, bounds, receiver, senders,
-              experience, flags, said, own, listeners, deliveries)  # fmt: skip
+    if runs is None:
+        runs = np.array([[0, len(receiver)]], np.int64)
+    n_del = int(runs[:, 1].sum())
+    if len(own) < n_tasks * n_del:
+        own = np.empty(n_tasks * n_del, np.int64)
+    run_tasks(serial_mark, parallel_mark, n_tasks, n_tasks, bounds, runs, n_del, receiver,
+              senders, experience, flags, said, own, listeners, deliveries)  # fmt: skip
     np.cumsum(listeners, out=listeners)
     np.cumsum(deliveries, out=deliveries)
     most = np.zeros(n_tasks)
     spans = np.empty((n_tasks, *span.shape))  # each task's own, then combined
     spans[...] = (np.inf, -np.inf)
     run_tasks(serial_listen, parallel_listen, n_tasks, n_tasks, most, bounds, listeners,
-              deliveries, message, receiver, first, local_firm, n_local, tone, positive,
+              deliveries, n_del, message, receiver, first, local_firm, n_local, tone, positive,
               speaker_trust, market, market_of, consts, heard, benchmark, cross, firms, moved,
               attitude, moved_trust, trust, taught, teach_focus, weights, flags, stamp, rank,
               own, who, tally, sums, said, spans)  # fmt: skip
@@ -197,13 +206,13 @@ def listen_tasks(n: int) -> int:
 
 
 @kernel
-def mark(t, n_tasks, bounds, receiver, senders, experience, flags, said, own, listeners,
-         deliveries):  # fmt: skip
+def mark(t, n_tasks, bounds, runs, n_del, receiver, senders, experience, flags, said, own,
+         listeners, deliveries):  # fmt: skip
     """:func:`hear`'s first part for task ``t`` of ``n_tasks``: what its share of the messages
     says (``said``), a flag on each of its customers (``bounds[t] .. bounds[t + 1] - 1``) that
-    receives a delivery, its deliveries in message order (``own`` from ``t * len(receiver)``);
-    the number of its listeners and of its deliveries in ``listeners[t + 1]`` and
-    ``deliveries[t + 1]``."""
+    receives a delivery, its deliveries (their entries of ``receiver``, in the ``runs``) in
+    message order (``own`` from ``t * n_del``, ``n_del`` the number of deliveries); the number
+    of its listeners and of its deliveries in ``listeners[t + 1]`` and ``deliveries[t + 1]``."""
     n_msg = len(senders)
     k_attr = experience.shape[1]
     said = said[: n_msg * k_attr].reshape((n_msg, k_attr))
@@ -212,14 +221,15 @@ def mark(t, n_tasks, bounds, receiver, senders, experience, flags, said, own, li
         for k in range(k_attr):
             said[j, k] = experience[senders[j], k]
     lo, hi = bounds[t], bounds[t + 1]
-    base = t * len(receiver)
+    base = t * n_del
     mine = 0
-    for d in range(len(receiver)):
-        r = receiver[d]
-        if lo <= r < hi:
-            flags[r] = 1
-            own[base + mine] = d
-            mine += 1
+    for run in range(len(runs)):
+        for d in range(runs[run, 0], runs[run, 0] + runs[run, 1]):
+            r = receiver[d]
+            if lo <= r < hi:
+                flags[r] = 1
+                own[base + mine] = d
+                mine += 1
     count = 0
     for r in range(lo, hi):
         count += np.int64(flags[r])  # (a uint8 sum would wrap when run as Python)
@@ -243,13 +253,13 @@ def parallel_mark(n_tasks, *args):  # type: ignore[no-untyped-def]
 
 
 @kernel
-def listen(t, bounds, listeners, deliveries, message, receiver, first, local_firm, n_local, tone,
-           positive, speaker_trust, market, market_of, consts, heard, benchmark, cross, firms,
-           moved, attitude, moved_trust, trust, taught, teach_focus, weights, flags, stamp, rank,
-           own, who, tally, sums, said, spans):  # fmt: skip
+def listen(t, bounds, listeners, deliveries, n_del, message, receiver, first, local_firm,
+           n_local, tone, positive, speaker_trust, market, market_of, consts, heard, benchmark,
+           cross, firms, moved, attitude, moved_trust, trust, taught, teach_focus, weights,
+           flags, stamp, rank, own, who, tally, sums, said, spans):  # fmt: skip
     """:func:`hear`'s second part for task ``t``: its listeners in increasing order (``who``
     from ``listeners[t]``), the ranks of its deliveries' listeners (``rank`` from
-    ``deliveries[t]``; its deliveries are ``own``'s from ``t * len(receiver)``, :func:`mark`),
+    ``deliveries[t]``; its deliveries are ``own``'s from ``t * n_del``, :func:`mark`),
     per listener the messages and tones per firm, the sum of what it heard and its highest
     praise, then each listener's state moved by them, and in ``spans[t]`` the lowest and
     highest attitude each firm's listeners moved to. Returns the most messages one of its
@@ -284,7 +294,7 @@ def listen(t, bounds, listeners, deliveries, message, receiver, first, local_fir
         n_who += np.int64(flags[r])
     for i in range(w0, w1):
         flags[who[i]] = 0
-    mine = own[t * len(receiver) : t * len(receiver) + d1 - d0]  # listed by :func:`mark`
+    mine = own[t * n_del : t * n_del + d1 - d0]  # listed by :func:`mark`
     for k in range(d1 - d0):
         prefetch(stamp, receiver[mine[min(k + AHEAD, d1 - d0 - 1)]])
         rank[d0 + k] = stamp[receiver[mine[k]]]

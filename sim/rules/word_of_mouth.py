@@ -38,8 +38,9 @@ customers: from the flagged customers each task lists, the same tasks list their
 (:func:`select_talkers`) and gather their reviewers' state (``reviews.post_reviews``) in parallel,
 and the runs are joined and the reviews added to the firms' records in task order, on one thread.
 Fanning the messages out over the network and what the listeners make of them are
-``sim.rules.listening``'s kernels (:func:`expand_csr`, :func:`hear`: parallel tasks, the same
-numbers on any number of threads). They run over every market of a batch (``sim.batch``): a
+``sim.rules.fan_out``'s and ``sim.rules.listening``'s kernels (:func:`fan_out_runs`, whose tasks'
+runs of deliveries :func:`hear` reads where they were written; parallel tasks, the same numbers
+on any number of threads). They run over every market of a batch (``sim.batch``): a
 market's customers are a contiguous range, its network's rows hold their own customers only, and
 each customer reads its market's parameters. A message reaches a neighbour by the sender's
 ``"reach"`` uniform with the neighbour's position as the column. Messages are taken in the order of
@@ -71,7 +72,7 @@ from sim.jit import (
 from sim.params.stacked import StackedParams
 from sim.rules import teaching
 from sim.rules.churn_skip import row_range
-from sim.rules.fan_out import close_runs, expand_csr, plan_fan_out
+from sim.rules.fan_out import close_runs, fan_out_runs, plan_fan_out
 from sim.rules.flagged import (
     BLAMES,
     NOTICE,
@@ -471,12 +472,13 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.n
                 senders, prm.reach, rng, max_receivers=prm.complete_graph_max_receivers
             )
             np.add.at(reach[0], firm[msg], 1.0)
+            runs, n_del = None, len(recv)
         else:
             # the tasks' slots, then every pair
             starts = plan_fan_out(senders, batch.indptr, degree=degree[:count])
             message = pool("message", int(starts[-1]) + 1, np.int64)
             receiver = pool("receiver", int(starts[-1]) + 1, np.int64)
-            kept = expand_csr(
+            runs = fan_out_runs(  # the tasks' runs of deliveries, where they wrote them
                 senders,
                 market,
                 m,
@@ -491,13 +493,12 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.n
                 reach,
                 starts,
             )
-            msg, recv = message[:kept], receiver[:kept]
-        if len(recv) == 0:
+            msg, recv, n_del = message, receiver, int(runs[:, 1].sum())
+        if n_del == 0:
             continue
         mine = batch.industry_firms[m]
         local = np.zeros(batch.F, np.int64)
         local[mine] = np.arange(len(mine))
-        n_del = len(recv)
         most_heard = min(count, most_neighbours)
         if moved.shape[1] <= most_heard:  # a longer table holds the same shares
             moved = moved_table(influence, most_heard)
@@ -536,6 +537,7 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.n
             pool(f"sums{width}", n_del * width, ft, fill=sums_fill),
             pool("said", count * n_attr, ft),
             batch.attitude_spans[1],
+            runs=runs,
         )
         if most >= moved.shape[1]:
             raise RuntimeError(f"a listener heard {most} messages about one firm: more than it can")
