@@ -195,6 +195,7 @@ def test_select_talkers_matches_talk_probability_and_valence(tone: bool) -> None
     said = np.zeros((4, 2))
     flags = np.zeros((1, n), np.uint8)
     listed, counts = np.zeros((1, n), np.int32), np.zeros((1, 1), np.int64)
+    talking = np.zeros((1, 1), np.int64)
     attitude = np.random.default_rng(3).uniform(-1, 1, (4, n)).astype(np.float32)
     before, span = attitude.copy(), np.empty((4, 2), np.float32)
     word_of_mouth.decide_rows(
@@ -213,6 +214,7 @@ def test_select_talkers_matches_talk_probability_and_valence(tone: bool) -> None
         flags,
         listed,
         counts[0],
+        talking[0],
         said,
     )
     # the attitudes faded, and the range of each firm's row taken as they faded
@@ -229,6 +231,7 @@ def test_select_talkers_matches_talk_probability_and_valence(tone: bool) -> None
         np.array([0]),
         np.array([0]),
         counts,
+        talking,
         listed[0],
         consts,
         keys,
@@ -243,6 +246,7 @@ def test_select_talkers_matches_talk_probability_and_valence(tone: bool) -> None
     )
     talkers, market, firm, said_tone, believed = (a[:count] for a in out)
     assert np.array_equal(talkers, np.flatnonzero(talk)) and (market == 0).all()
+    assert count == talking[0, 0]  # decide_rows counts the talkers among the flagged
     assert np.array_equal(firm, supplier[talk])
     assert np.array_equal(believed, trust[firm, talkers])  # what each message carries
     assert np.array_equal(degree[:count], talkers % 5)  # what the fan-out's plan adds
@@ -878,8 +882,8 @@ def test_select_talkers_in_tasks_lists_every_talker_in_order(threads: int) -> No
         for call in calls:
             args = [a.copy() if isinstance(a, np.ndarray) else a for a in call]
             count = word_of_mouth.select_talkers(*args)
-            flags, supplier, trust, indptr = args[8], args[9], args[11], args[12]
-            talkers, market, firm, tone, believed, degree = (a[:count] for a in args[13:])
+            flags, supplier, trust, indptr = args[9], args[10], args[12], args[13]
+            talkers, market, firm, tone, believed, degree = (a[:count] for a in args[14:])
             want = np.flatnonzero(flags & TALKS)
             assert 100 < count == len(want)
             np.testing.assert_array_equal(talkers, want)

@@ -14,6 +14,8 @@ This module must never import the model, the UI or the sweep layer.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from sim.jit import inlined_rule, prefetch
@@ -25,6 +27,28 @@ its failure at delivery is made public (``word_of_mouth.decide_rows``)."""
 PRAISES, BLAMES = 8, 16
 """Bits ``word_of_mouth.draws_block`` adds for a talker whose valence is positive or negative;
 read and cleared by ``word_of_mouth.decide_rows``, which counts the messages per firm."""
+
+
+class Decided(NamedTuple):
+    """What ``word_of_mouth.decide`` drew for a step, read by the talkers' list and the reviews.
+
+    Attributes
+    ----------
+    flags
+        ``[M, N]`` uint8: each customer's bits in each industry.
+    listed
+        ``[M, N]``: each task's flagged customers, in order, from the task's first customer.
+    counts
+        ``[tasks, M]``: how many customers each task flagged in each industry.
+    talking
+        ``[tasks, M]``: how many of them talk.
+    """
+
+    flags: np.ndarray
+    listed: np.ndarray
+    counts: np.ndarray
+    talking: np.ndarray
+
 
 FLAGGED_AHEAD = 16
 """Flagged customers ahead whose state ``word_of_mouth.select_talkers`` and

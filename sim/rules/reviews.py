@@ -32,7 +32,14 @@ import numpy as np
 
 from sim.jit import ONE, ZERO, clip, kernel, parallel_kernel, prange, prefetch, rule, run_tasks
 from sim.rules.expectations import PRIOR_REVIEWS
-from sim.rules.flagged import NOTICE, POSTS, flagged_before, prefetch_flagged, prefetch_trust
+from sim.rules.flagged import (
+    NOTICE,
+    POSTS,
+    Decided,
+    flagged_before,
+    prefetch_flagged,
+    prefetch_trust,
+)
 from sim.timebase import weekly_rate_to_step
 
 if TYPE_CHECKING:
@@ -208,7 +215,7 @@ def review_score(batch: MarketBatch) -> np.ndarray:
     return (prior * PRIOR_REVIEWS + fs.review_sum) / (PRIOR_REVIEWS + fs.review_weight)
 
 
-def post(batch: MarketBatch, decided: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+def post(batch: MarketBatch, decided: Decided) -> None:
     """Reviews fade, then this step's reviews and notices are posted, industry by industry
     (``decided``: the flags, the flagged customers and their counts that
     ``word_of_mouth.decide`` returned)."""
@@ -217,7 +224,7 @@ def post(batch: MarketBatch, decided: tuple[np.ndarray, np.ndarray, np.ndarray])
     for record in (fs.review_sum, fs.review_weight, fs.review_trust, fs.review_trust_weight):
         record *= keep
     fs.review_attr *= keep[:, :, None]
-    flags, listed, counts = decided
+    flags, listed, counts = decided.flags, decided.listed, decided.counts
     task_market, task_lo, _ = batch.tasks
     for m in range(batch.M):
         post_reviews(

@@ -72,13 +72,14 @@ from sim.jit import (
 from sim.params.stacked import StackedParams
 from sim.rules import teaching
 from sim.rules.churn_skip import row_range
-from sim.rules.fan_out import close_runs, fan_out_runs, plan_fan_out
+from sim.rules.fan_out import fan_out_runs, plan_fan_out
 from sim.rules.flagged import (
     BLAMES,
     NOTICE,
     POSTS,
     PRAISES,
     TALKS,
+    Decided,
     flagged_before,
     prefetch_flagged,
     prefetch_trust,
@@ -190,14 +191,15 @@ def draws_block(supplier, satisfaction, flags, talk_key, review_key, tone_key, m
 
 @kernel
 def decide_rows(lo, hi, first, keys, p, supplier, satisfaction, delivered_by, failure, disclose,
-                attitude, span, flags, listed, counts, said):  # fmt: skip
+                attitude, span, flags, listed, counts, talking, said):  # fmt: skip
     """Phase 6's draws for the customers ``lo..hi`` of one market (its first customer
     ``first``; ``keys`` its stream bases ``[purpose, industry]``, ``p`` its constants), every
     industry: attitudes fade (``A *= 1 - attitude_decay`` per step, when the market talks; the
     lowest and highest of each firm's row go to ``span[f]``, ``churn_skip.row_range``), and
     ``flags[m, i]`` says who talks (:data:`TALKS`), posts (:data:`POSTS`) and whose failure is
     public (:data:`NOTICE`); ``listed[m, lo:lo + counts[m]]`` are the customers with any flag,
-    in order; ``said[f]`` counts the messages (positive, negative) per firm.
+    in order, ``talking[m]`` of them talkers; ``said[f]`` counts the messages (positive,
+    negative) per firm.
 
     A served customer talks when its uniform is below its chance to talk this step
     (:func:`talk_chance` of its :func:`valence`, converted from a week to the step), posts when
@@ -218,7 +220,7 @@ def decide_rows(lo, hi, first, keys, p, supplier, satisfaction, delivered_by, fa
             end = min(hi, start + DRAWS_BLOCK)
             args = (supplier[m, start:end], satisfaction[m, start:end], flags[m, start:end])
             draws_block(*args, talk_key, review_key, tone_key, start - first, p, end - start)
-        n_listed = 0
+        n_listed = n_talking = 0
         visible = p.visibility > 0
         for i in range(lo, hi):
             bits = flags[m, i]
@@ -226,6 +228,7 @@ def decide_rows(lo, hi, first, keys, p, supplier, satisfaction, delivered_by, fa
                 continue
             if bits & (PRAISES | BLAMES):
                 said[supplier[m, i], 0 if bits & PRAISES else 1] += 1.0
+            n_talking += bits & TALKS
             bits &= TALKS | POSTS
             g = delivered_by[m, i]  # -1: nobody delivered; no branch on the firm's values
             notice = visible & (g >= 0) & failure[m, i] & disclose[max(g, 0)]
@@ -234,6 +237,7 @@ def decide_rows(lo, hi, first, keys, p, supplier, satisfaction, delivered_by, fa
             listed[m, lo + n_listed] = i  # kept when flagged
             n_listed += bits != 0
         counts[m] = n_listed
+        talking[m] = n_talking
 
 
 DRAWS_BLOCK = 1024
@@ -242,45 +246,46 @@ DRAWS_BLOCK = 1024
 
 @kernel
 def one_task(t, tasks, keys, consts, supplier, satisfaction, delivered_by, failure, disclose,
-             attitude, spans, flags, listed, counts, said):  # fmt: skip
+             attitude, spans, flags, listed, counts, talking, said):  # fmt: skip
     """Task ``t`` of :func:`decide_rows` (``tasks``: market, first and last customer, the
     market's first); its counts in ``said[t]``, its attitudes' ranges in ``spans[t]``."""
     b, lo, hi, first = tasks[0][t], tasks[1][t], tasks[2][t], tasks[3][t]
     p = by_value(consts[b])
     decide_rows(lo, hi, first, keys[b], p, supplier, satisfaction, delivered_by, failure,
-                disclose[b], attitude, spans[t], flags, listed, counts[t], said[t])  # fmt: skip
+                disclose[b], attitude, spans[t], flags, listed, counts[t], talking[t],
+                said[t])  # fmt: skip
 
 
 @kernel
 def serial_tasks(n_tasks, tasks, keys, consts, supplier, satisfaction, delivered_by, failure,
-                 disclose, attitude, spans, flags, listed, counts, said):  # fmt: skip
+                 disclose, attitude, spans, flags, listed, counts, talking, said):  # fmt: skip
     """Every task, one after another, on the calling thread."""
     for t in range(n_tasks):
         one_task(t, tasks, keys, consts, supplier, satisfaction, delivered_by, failure, disclose,
-                 attitude, spans, flags, listed, counts, said)  # fmt: skip
+                 attitude, spans, flags, listed, counts, talking, said)  # fmt: skip
 
 
 @parallel_kernel
 def parallel_tasks(n_tasks, tasks, keys, consts, supplier, satisfaction, delivered_by, failure,
-                   disclose, attitude, spans, flags, listed, counts, said):  # fmt: skip
+                   disclose, attitude, spans, flags, listed, counts, talking, said):  # fmt: skip
     """Every task, as parallel tasks on numba's threads (a customer's draws and flags are its
     own; each task counts in its own row)."""
     for t in prange(n_tasks):
         one_task(t, tasks, keys, consts, supplier, satisfaction, delivered_by, failure, disclose,
-                 attitude, spans, flags, listed, counts, said)  # fmt: skip
+                 attitude, spans, flags, listed, counts, talking, said)  # fmt: skip
 
 
 @kernel
 def task_talkers(t, m, task_market, task_lo, counts, first, listed, consts, keys, offsets,
                  flags, supplier, satisfaction, trust, indptr, talkers, market, firm, tone,
-                 speaker_trust, degree, found):  # fmt: skip
+                 speaker_trust, degree):  # fmt: skip
     """Task ``t``'s talkers about their supplier in industry ``m`` (:data:`TALKS` in their
     ``flags``; its flagged customers are ``listed[task_lo[t]:]``, ``counts[t, m]`` of them,
-    :func:`decide_rows`), in order of customers, written from ``first[t]`` (how many flagged
-    customers the tasks before it have): each talker, its market, its supplier, the tone of its
+    :func:`decide_rows`), in order of customers, written from ``first[t]`` (how many talkers
+    the tasks before it have): each talker, its market, its supplier, the tone of its
     message (:func:`message_tone`), its trust in its supplier's word (``trust[f, c]``, what
     the message carries) and its number of neighbours (from the network's ``indptr``; 0 on the
-    complete graph, whose ``indptr`` is empty); their number in ``found[t]``.
+    complete graph, whose ``indptr`` is empty).
 
     The flagged customers are a few in a hundred, so each one's flags, supplier, satisfaction
     and row pointers are prefetched a few ahead, and its trust once its supplier has come."""
@@ -306,7 +311,6 @@ def task_talkers(t, m, task_market, task_lo, counts, first, listed, consts, keys
             speaker_trust[count] = trust[f, c]
             degree[count] = indptr[c + 1] - indptr[c] if wired else 0
             count += 1
-    found[t] = count - first[t]
 
 
 @kernel
@@ -330,6 +334,7 @@ def select_talkers(
     task_market: np.ndarray,
     task_lo: np.ndarray,
     counts: np.ndarray,
+    talking: np.ndarray,
     listed: np.ndarray,
     consts: Any,
     keys: np.ndarray,
@@ -352,26 +357,25 @@ def select_talkers(
     customers, for a drawn tone), its trust in its supplier's word (``trust`` ``[F, N]``) and
     its number of neighbours in the batch's network (``indptr``; empty for the complete graph:
     0), which plans the fan-out (``fan_out.plan_fan_out``).
-    ``listed`` and ``counts`` are the flagged customers of each task (:func:`decide_rows`).
-    Returns how many talk (the first entries of the outputs, which have room for every
-    customer and one more).
+    ``listed`` and ``counts`` are the flagged customers of each task and ``talking`` how many of
+    them talk in each industry (:func:`decide_rows`). Returns how many talk (the first entries
+    of the outputs, which have room for every customer and one more).
 
     Each task of :func:`decide_rows` lists its own talkers (:func:`task_talkers`, as parallel
-    tasks), then the runs are moved down to follow each other (``fan_out.close_runs``): the same
-    talkers in the same order on any number of threads. At 1M customers (the three industries
+    tasks) from the number of talkers before it, so that they follow each other: the same
+    talkers in the same order on any number of threads. Until 6 December each task wrote from
+    the number of flagged customers before it and the runs were moved together after, on one
+    thread: 1.25 ms a step at 1M customers. At 1M customers (the three industries
     of a step) listing them took 2.5 ms on one thread and gathering the speakers' trust after,
     in numpy, 1.6 ms more (6 December 2026). The degrees are read here, in the tasks, where the
     fan-out's plan had read the talkers' row pointers on one thread after: at 1M customers
     (three industries) that plan took 2.7 ms in the step against 0.6 on a warm ``indptr``."""
     n_tasks = len(task_market)
-    found = np.zeros(n_tasks, np.int64)
-    first = flagged_before(counts[:, m])
+    first = flagged_before(talking[:, m])  # each task's first talker, then all of them
     run_tasks(serial_talkers, parallel_talkers, n_tasks, n_tasks, m, task_market, task_lo, counts,
               first, listed, consts, keys, offsets, flags, supplier, satisfaction, trust, indptr,
-              talkers, market, firm, tone, speaker_trust, degree, found)  # fmt: skip
-    for values in (talkers, market, firm, tone, speaker_trust, degree):
-        count = close_runs(first, found, values)
-    return count
+              talkers, market, firm, tone, speaker_trust, degree)  # fmt: skip
+    return int(first[-1])
 
 
 def constants(P: StackedParams, steps_per_year: int) -> dict[str, tuple[np.ndarray, str]]:
@@ -409,14 +413,14 @@ def moved_table(share: np.ndarray, most: int) -> np.ndarray:
     return 1.0 - (1.0 - share) ** np.arange(most + 1)
 
 
-def _spread(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _spread(batch: MarketBatch, scratch: BatchScratch) -> Decided:
     """Talk, fan out, listen: every industry of every market of the batch."""
     cs, fs, P = batch.customer_state, batch.firm_state, batch.params
     reach = np.zeros((batch.B, batch.F))
     n, n_attr = batch.n_total, batch.K
     pool = batch.workspace.pool
     decided = decide(batch, scratch)
-    flags, listed, counts = decided
+    flags, listed, counts, talking = decided
     task_market, task_lo, _ = batch.tasks
     taught = P.teaching.word_of_mouth_share * teaching.levels(batch)  # [B, F]
     cross = np.flatnonzero(batch.cross_mask)
@@ -445,6 +449,7 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.n
             task_market,
             task_lo,
             counts,
+            talking,
             listed[m],
             batch.consts,
             batch.keys,
@@ -545,10 +550,11 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.n
     return decided
 
 
-def decide(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def decide(batch: MarketBatch, scratch: BatchScratch) -> Decided:
     """Attitudes fade; who talks, posts and is noticed in every industry (:func:`decide_rows`
     over the batch's tasks, in parallel): ``[M, N]`` flags, the flagged customers of each task
-    and industry and their counts ``[tasks, M]``. Counts the messages per firm, and keeps in
+    and industry, their counts ``[tasks, M]`` and how many of them talk ``[tasks, M]``
+    (:class:`~sim.rules.flagged.Decided`). Counts the messages per firm, and keeps in
     ``batch.attitude_spans`` each task's range of the faded attitudes toward each firm and room
     for the range of those the listeners move to (``[B, F, 2]``, widened by :func:`_spread`):
     switching's bounds (``sim.rules.churn_skip.attitude_ranges``)."""
@@ -561,6 +567,7 @@ def decide(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.nd
     listed = ws.pool("wom_listed", batch.M * batch.n_total, index_type)
     listed = listed.reshape(batch.M, batch.n_total)
     counts = np.zeros((n_tasks, batch.M), np.int64)
+    talking = np.zeros((n_tasks, batch.M), np.int64)
     said = np.zeros((n_tasks, batch.F, 2))
     faded = np.empty((n_tasks, batch.F, 2), cs.attitude.dtype)
     args = (
@@ -578,6 +585,7 @@ def decide(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.nd
         flags,
         listed,
         counts,
+        talking,
         said,
     )
     run_tasks(serial_tasks, parallel_tasks, n_tasks, *args)
@@ -589,7 +597,7 @@ def decide(batch: MarketBatch, scratch: BatchScratch) -> tuple[np.ndarray, np.nd
     add_task_rows(task_market, said.reshape(n_tasks, -1), total.reshape(batch.B, -1))
     scratch.wom_positive[...] = total[:, :, 0]
     scratch.wom_negative[...] = total[:, :, 1]
-    return flags, listed, counts
+    return Decided(flags, listed, counts, talking)
 
 
 def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
