@@ -237,6 +237,7 @@ def block(start, nb, first, K, keys, p, sums, bounds, recording, state, flat, fi
         _expectation_used,
         satisfaction_before,
         disconfirmation_out,
+        _delivered_by,
     ) = state
     x_flat, e_flat, h_flat, used_flat, w_flat, b_flat = flat
     (

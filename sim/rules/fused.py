@@ -92,9 +92,12 @@ def customer_rows(lo, hi, first, keys, p, sums, bounds, recording, state, firm, 
         firm_k[0, k] = ONE if failure_attribute[k] else ZERO
         firm_k[1, k] = benchmark_weight[k]
     firm = (*firm[:3], firm_k, *firm[4:])
+    supplier, delivered_by = state[0], state[23]
     buf = block_stages.buffers(n_ind, BLOCK, n_attr, experience.dtype)
     for start in range(lo, hi, BLOCK):
         nb = min(hi, start + BLOCK) - start
+        for m in range(n_ind):  # who delivers this step: the suppliers as phase 2 finds them
+            delivered_by[m, start : start + nb] = supplier[m, start : start + nb]
         if literal and n_attr == 4:  # a constant: the compiler vectorises the stages
             block_stages.block(
                 start, nb, first, 4, keys, p, sums, bounds, recording, state, flat, firm, buf
@@ -291,6 +294,7 @@ def run(batch: MarketBatch, scratch: BatchScratch, literal: bool = True) -> None
         ws.expectation_used,
         ws.satisfaction_before,
         ws.disconfirmation,
+        ws.supplier,  # who delivered: the suppliers, copied block by block
     )
     tables = (
         deliver.tables,
