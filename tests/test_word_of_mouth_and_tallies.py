@@ -266,6 +266,11 @@ def test_select_talkers_matches_talk_probability_and_valence(tone: bool) -> None
     assert np.array_equal(said[:, 1], np.bincount(firm[tone < 0], minlength=4))
 
 
+def in_runs(runs: np.ndarray) -> np.ndarray:
+    """The entries of ``expand_csr``'s runs (``[tasks, 2]``: first entry, length), in order."""
+    return np.concatenate([np.arange(a, a + n) for a, n in runs]).astype(np.int64)
+
+
 @pytest.mark.parametrize("n_tasks", [1, 3, 7])
 @pytest.mark.parametrize("reach", [0.0, 0.4, 1.0])
 def test_expand_csr_keeps_each_delivery_by_its_keyed_uniform(reach: float, n_tasks: int) -> None:
@@ -288,7 +293,7 @@ def test_expand_csr_keeps_each_delivery_by_its_keyed_uniform(reach: float, n_tas
     fan_out = int(adj.degree[senders].sum())
     message, receiver = np.empty(fan_out + 1, np.int64), np.empty(fan_out + 1, np.int64)
     per_firm = np.full((1, 4), 99.0)
-    kept = expand_csr(
+    runs = expand_csr(
         senders,
         np.zeros(len(senders), np.int64),
         1,
@@ -308,11 +313,12 @@ def test_expand_csr_keeps_each_delivery_by_its_keyed_uniform(reach: float, n_tas
         plan_fan_out(senders, adj.indptr, n_tasks, degree=adj.degree[senders].astype(np.int64)),
         plan_fan_out(senders, adj.indptr, n_tasks),
     )
-    assert np.array_equal(message[:kept], want_message)
-    assert np.array_equal(receiver[:kept], want_receiver)
+    taken = in_runs(runs)  # the tasks' runs, one after another
+    assert np.array_equal(message[taken], want_message)
+    assert np.array_equal(receiver[taken], want_receiver)
     assert np.array_equal(per_firm[0], 99 + np.bincount(firm[want_message], minlength=4))
     if reach == 0:
-        assert kept == 0
+        assert len(taken) == 0
 
 
 def test_moved_table_is_the_same_whatever_its_length() -> None:
@@ -512,7 +518,7 @@ def kernel_threads(n: int) -> Iterator[None]:
 
 def step_wrapping(name: str, record: Callable[..., Any]) -> None:
     """Step a 4,000-customer baseline market twice, then once more with word of mouth's
-    ``name`` (``hear``, ``fan_out_runs``) called through ``record(real, *args, **kwargs)``."""
+    ``name`` (``hear``, ``expand_csr``) called through ``record(real, *args, **kwargs)``."""
     real = getattr(word_of_mouth, name)
     model = sim.CustomerMarket("baseline", rng=3, overrides={"market.customers": 4000})
     model.run(2)
@@ -548,7 +554,7 @@ def test_hearing_in_tasks_moves_the_same_state(threads: int) -> None:
     with kernel_threads(threads):
         for call in calls:
             runs = call[-1]  # one run at 4,000 customers (the fan-out's single task)
-            taken = np.concatenate([np.arange(a, a + n) for a, n in runs])
+            taken = in_runs(runs)
             message, receiver = call[0][taken], call[1][taken]
             # the same deliveries in three runs, seven entries between them that are not
             # deliveries: customer 0 hearing the first message, if they were read
@@ -594,8 +600,8 @@ def test_fan_out_in_tasks_gives_the_same_deliveries(threads: int) -> None:
     """``expand_csr`` over 1, 2, 3 or 7 ranges of messages, one after another (one thread) or
     as parallel tasks (two), gives the deliveries of the step to the bit (the messages, their
     receivers, their number and the counts per firm), on the arguments of a step of a market
-    with reach below 1, and again with some senders' neighbours taken away (degree 0). The
-    step's own are the runs of its tasks (``fan_out_runs``), taken one after another."""
+    with reach below 1, and again with some senders' neighbours taken away (degree 0): the
+    tasks' runs taken one after another."""
     import inspect
 
     calls = []
@@ -603,12 +609,11 @@ def test_fan_out_in_tasks_gives_the_same_deliveries(threads: int) -> None:
     def keep(real, *args):
         call = [a.copy() if isinstance(a, np.ndarray) else a for a in args[:-1]]  # but starts
         runs = real(*args)
-        taken = np.concatenate([np.arange(a, a + n) for a, n in runs])
-        kept = len(taken)
-        calls.append((call, kept, args[9][taken], args[10][taken], args[11].copy()))
+        taken = in_runs(runs)
+        calls.append((call, len(taken), args[9][taken], args[10][taken], args[11].copy()))
         return runs
 
-    step_wrapping("fan_out_runs", keep)
+    step_wrapping("expand_csr", keep)
     assert len(calls) == 3
     names = list(inspect.signature(expand_csr).parameters)[:-1]  # all but starts
     cases = []
@@ -633,9 +638,9 @@ def test_fan_out_in_tasks_gives_the_same_deliveries(threads: int) -> None:
                 args = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in given.items()}
                 starts = plan_fan_out(args["senders"], args["indptr"], n_tasks)
                 assert starts[-1] == np.diff(args["indptr"])[args["senders"]].sum()
-                kept = expand_csr(**args, starts=starts)
+                taken = in_runs(expand_csr(**args, starts=starts))
                 results.append(
-                    (kept, args["message"][:kept], args["receiver"][:kept], args["per_firm"])
+                    (len(taken), args["message"][taken], args["receiver"][taken], args["per_firm"])
                 )
             if want is not None:
                 results.insert(0, want)  # the step's own deliveries

@@ -7,10 +7,9 @@ delivery's keyed uniform (``sim.draws``: ``"reach"``, the neighbour's position a
 what the listeners make of the deliveries is ``sim.rules.listening``.
 
 It cuts the messages into ranges of senders, each a parallel task: a task writes its deliveries
-from the number of (message, neighbour) pairs before its first message; the word-of-mouth phase
-takes the tasks' runs as they are (:func:`fan_out_runs`), and :func:`expand_csr` moves them down
-to follow each other (:func:`close_runs`); a delivery's draw is keyed, not taken in order, so the
-deliveries are the same on any number of threads. At 1M customers (three
+from the number of (message, neighbour) pairs before its first message, and the listeners take
+the tasks' runs as they are; a delivery's draw is keyed, not taken in order, so the deliveries
+are the same on any number of threads. At 1M customers (three
 industries, 31-77k talkers each) the fan-out took 10.5 ms a step on one thread and 6.4 on two
 (median of 6 processes alternating, quiet machine; CPU 10.5 -> 9.5 ms; docs/performance.md, "One
 large market"); with each sender's neighbours prefetched whole (:func:`fan`), 3.5 ms on two.
@@ -30,16 +29,14 @@ from sim.rules.listening import AHEAD
 
 __all__ = [
     "FAN_TASK",
-    "close_runs",
     "expand_csr",
-    "fan_out_runs",
     "plan_fan_out",
 ]
 
 FAN_TASK = 8192
 """Messages a task of :func:`expand_csr` takes at least (about 0.6 ms of work at 1M customers:
 70 ns a message of 10 neighbours in the step): fewer messages, one task on the calling thread (a
-parallel launch costs a thread wake-up, and the tasks' runs are moved together after)."""
+parallel launch costs a thread wake-up)."""
 
 
 def expand_csr(
@@ -56,15 +53,18 @@ def expand_csr(
     receiver: np.ndarray,
     per_firm: np.ndarray,
     starts: np.ndarray | None = None,
-) -> int:
+) -> np.ndarray:
     """Messages fanned out to their senders' neighbours, and deliveries per firm.
 
     The messages are cut into the ranges of :func:`plan_fan_out`, each a task that writes its
     kept deliveries from the number of (message, neighbour) pairs before its first message and
-    counts them per firm in a row of its own (:func:`fan`); the tasks' runs are then moved down
-    one after another to follow each other and the rows added to ``per_firm``. A
-    delivery's draw is keyed by its sender and neighbour, not by the order of drawing, so the
-    deliveries are the same whatever the ranges, and the tasks run in parallel.
+    counts them per firm in a row of its own (:func:`fan`); the rows are then added to
+    ``per_firm``. A delivery's draw is keyed by its sender and neighbour, not by the order of
+    drawing, so the deliveries are the same whatever the ranges, and the tasks run in parallel.
+    The deliveries stay where the tasks wrote them, one run a task, with room between the runs:
+    what reads them takes run after run (``listening.hear``'s ``runs``). Moving the runs
+    together after, on one thread, took 1.9 ms a step at 1M customers (6 December 2026: the
+    three industries' second runs, 2-3 MB each, read from the other core's cache).
 
     Parameters
     ----------
@@ -81,8 +81,8 @@ def expand_csr(
     indptr, indices
         The batch's CSR network (``sim.network.Adjacency`` of every market, one after another).
     message, receiver
-        Out: position in ``senders`` of each kept delivery (non-decreasing) and its receiver;
-        room for every (message, neighbour) pair and one more.
+        Out: position in ``senders`` of each kept delivery and its receiver, in the runs; room
+        for every (message, neighbour) pair and one more.
     per_firm
         Added to: the number of deliveries about each firm, ``[B, F]`` (whole numbers in
         float64: the tasks' counts add up exactly in any order).
@@ -92,36 +92,11 @@ def expand_csr(
 
     Returns
     -------
-    int
-        The number of kept deliveries (the first entries of ``message`` and ``receiver``).
+    np.ndarray
+        The runs, ``[tasks, 2]`` int64: each one's first entry of ``message`` and ``receiver``
+        and its number of deliveries. Taken in order, the deliveries' messages are
+        non-decreasing.
     """
-    runs = fan_out_runs(senders, market, m, offsets, keys, consts, indptr, indices, firm,
-                        message, receiver, per_firm, starts)  # fmt: skip
-    close_runs(runs[:, 0], runs[:, 1], message)
-    return close_runs(runs[:, 0], runs[:, 1], receiver)
-
-
-def fan_out_runs(
-    senders: np.ndarray,
-    market: np.ndarray,
-    m: int,
-    offsets: np.ndarray,
-    keys: np.ndarray,
-    consts: Any,
-    indptr: np.ndarray,
-    indices: np.ndarray,
-    firm: np.ndarray,
-    message: np.ndarray,
-    receiver: np.ndarray,
-    per_firm: np.ndarray,
-    starts: np.ndarray | None = None,
-) -> np.ndarray:
-    """:func:`expand_csr` without its last part: the tasks' deliveries left where they wrote
-    them, one run a task, in task order, with gaps between the runs. Returns the runs,
-    ``[tasks, 2]`` int64: each one's first slot in ``message`` and ``receiver`` and its number
-    of deliveries; what reads them takes run after run (``listening.hear``'s ``runs``). Moving
-    the runs together, on one thread, took 1.9 ms a step at 1M customers (the three
-    industries' second runs, 2-3 MB each, read from the other core's cache)."""
     if starts is None:
         starts = plan_fan_out(senders, indptr)
     n_tasks = len(starts) - 1
@@ -256,25 +231,6 @@ def parallel_fan(n_tasks, *args):  # type: ignore[no-untyped-def]
     delivery slots and row of ``counts`` are its own)."""
     for t in prange(n_tasks):
         fan(t, n_tasks, *args)
-
-
-@kernel
-def close_runs(starts, counts, values):  # fmt: skip
-    """Each task's run of ``values`` (``counts[t]`` entries from ``starts[t]``) moved down to
-    follow the previous task's, in task order; returns how many there are in all.
-
-    A run moves from ``starts[t]`` to the end of the runs before it, never a higher place (the
-    callers' tasks write from no lower than the sum of the counts before them): copied forward,
-    an entry is read before anything is written over it, and a run is moved before the next is
-    written over. :func:`expand_csr` moves the fan-out's deliveries so,
-    ``word_of_mouth.select_talkers`` the talkers."""
-    out = 0
-    for t in range(len(counts)):
-        source = starts[t]
-        for k in range(counts[t]):
-            values[out + k] = values[source + k]
-        out += counts[t]
-    return out
 
 
 @kernel

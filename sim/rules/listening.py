@@ -162,7 +162,7 @@ def hear(
     runs
         ``[R, 2]`` int64: where the deliveries are in ``message`` and ``receiver`` when they are
         not all of them, each run's first entry and length, in order (the fan-out's tasks'
-        runs, ``fan_out.fan_out_runs``, left where they were written); default one run of
+        runs, ``fan_out.expand_csr``, left where they were written); default one run of
         every entry.
 
     Returns

@@ -38,7 +38,7 @@ customers: from the flagged customers each task lists, the same tasks list their
 (:func:`select_talkers`) and gather their reviewers' state (``reviews.post_reviews``) in parallel,
 and the runs are joined and the reviews added to the firms' records in task order, on one thread.
 Fanning the messages out over the network and what the listeners make of them are
-``sim.rules.fan_out``'s and ``sim.rules.listening``'s kernels (:func:`fan_out_runs`, whose tasks'
+``sim.rules.fan_out``'s and ``sim.rules.listening``'s kernels (:func:`expand_csr`, whose tasks'
 runs of deliveries :func:`hear` reads where they were written; parallel tasks, the same numbers
 on any number of threads). They run over every market of a batch (``sim.batch``): a
 market's customers are a contiguous range, its network's rows hold their own customers only, and
@@ -72,7 +72,7 @@ from sim.jit import (
 from sim.params.stacked import StackedParams
 from sim.rules import teaching
 from sim.rules.churn_skip import row_range
-from sim.rules.fan_out import fan_out_runs, plan_fan_out
+from sim.rules.fan_out import expand_csr, plan_fan_out
 from sim.rules.flagged import (
     BLAMES,
     NOTICE,
@@ -483,7 +483,7 @@ def _spread(batch: MarketBatch, scratch: BatchScratch) -> Decided:
             starts = plan_fan_out(senders, batch.indptr, degree=degree[:count])
             message = pool("message", int(starts[-1]) + 1, np.int64)
             receiver = pool("receiver", int(starts[-1]) + 1, np.int64)
-            runs = fan_out_runs(  # the tasks' runs of deliveries, where they wrote them
+            runs = expand_csr(  # the tasks' runs of deliveries, where they wrote them
                 senders,
                 market,
                 m,
