@@ -78,10 +78,11 @@ def prefetch_trust(listed, j, end, supplier, flat_trust):  # type: ignore[no-unt
 
 
 def flagged_before(counts: np.ndarray) -> np.ndarray:
-    """Each task's first place in a list of the flagged customers of one industry, task after
-    task (``counts``: each task's flagged customers), and the number of all of them last: where
-    a task writes what it draws from its flagged customers, in room for them all without gaps
-    between tasks larger than the task's own."""
+    """Each task's first place in a list of the flagged customers of one industry (or of its
+    talkers), task after task (``counts``: each task's number of them), and the number of all of
+    them last: where a task writes what it draws from its flagged customers, in room for them
+    all without gaps between tasks larger than the task's own (none, for the talkers: each task
+    writes all of its own)."""
     first = np.zeros(len(counts) + 1, np.int64)
     np.cumsum(counts, out=first[1:])
     return first

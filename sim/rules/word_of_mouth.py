@@ -35,8 +35,9 @@ of customers of one market, every industry: it draws who talks and who posts, cu
 a customer's draws and flags are its own, and each task counts its messages in its own row. The
 messages' order, the sums of the reviews and what the listeners hear are then taken in order of
 customers: from the flagged customers each task lists, the same tasks list their talkers
-(:func:`select_talkers`) and gather their reviewers' state (``reviews.post_reviews``) in parallel,
-and the runs are joined and the reviews added to the firms' records in task order, on one thread.
+(:func:`select_talkers`, each task from the number of talkers before it) and gather their
+reviewers' state (``reviews.post_reviews``) in parallel, and the reviews are added to the firms'
+records in task order, on one thread.
 Fanning the messages out over the network and what the listeners make of them are
 ``sim.rules.fan_out``'s and ``sim.rules.listening``'s kernels (:func:`expand_csr`, whose tasks'
 runs of deliveries :func:`hear` reads where they were written; parallel tasks, the same numbers
