@@ -106,7 +106,7 @@ def expand_csr(
     counts = np.zeros((n_tasks, *per_firm.shape))
     run_tasks(serial_fan, parallel_fan, n_tasks, n_tasks, starts, senders, market, m, offsets,
               keys, consts, indptr, indices, firm, message, receiver, kept, counts)  # fmt: skip
-    add_task_counts(counts, per_firm)
+    per_firm += counts.sum(axis=0)  # whole numbers: exact in any order
     runs[:, 1] = kept
     return runs
 
@@ -231,13 +231,3 @@ def parallel_fan(n_tasks, *args):  # type: ignore[no-untyped-def]
     delivery slots and row of ``counts`` are its own)."""
     for t in prange(n_tasks):
         fan(t, n_tasks, *args)
-
-
-@kernel
-def add_task_counts(counts, per_firm):  # fmt: skip
-    """The fan-out tasks' deliveries per firm (``counts[t]``) added to ``per_firm``, in task
-    order (whole numbers: exact in any order)."""
-    for t in range(counts.shape[0]):
-        for b in range(per_firm.shape[0]):
-            for f in range(per_firm.shape[1]):
-                per_firm[b, f] += counts[t, b, f]

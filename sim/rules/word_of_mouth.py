@@ -364,13 +364,8 @@ def select_talkers(
 
     Each task of :func:`decide_rows` lists its own talkers (:func:`task_talkers`, as parallel
     tasks) from the number of talkers before it, so that they follow each other: the same
-    talkers in the same order on any number of threads. Until 6 December each task wrote from
-    the number of flagged customers before it and the runs were moved together after, on one
-    thread: 1.25 ms a step at 1M customers. At 1M customers (the three industries
-    of a step) listing them took 2.5 ms on one thread and gathering the speakers' trust after,
-    in numpy, 1.6 ms more (6 December 2026). The degrees are read here, in the tasks, where the
-    fan-out's plan had read the talkers' row pointers on one thread after: at 1M customers
-    (three industries) that plan took 2.7 ms in the step against 0.6 on a warm ``indptr``."""
+    talkers in the same order on any number of threads, and no run moved after on one thread
+    (docs/performance.md, the twenty-first round)."""
     n_tasks = len(task_market)
     first = flagged_before(talking[:, m])  # each task's first talker, then all of them
     run_tasks(serial_talkers, parallel_talkers, n_tasks, n_tasks, m, task_market, task_lo, counts,
