@@ -168,6 +168,37 @@ def test_killed_pool_workers_have_their_runs_retried(marker_reference, tmp_path)
     )
 
 
+def test_a_batch_that_kills_its_worker_is_halved_down_to_the_run(marker_reference, tmp_path):
+    """One worker steps two batches of three runs; the second holds a run that kills its worker
+    every time. Retried alone, that batch is cut in halves, each retried alone in turn, so its
+    two other runs finish (in a batch of their own where they can) and only the killer fails:
+    three deaths (the batch, the half holding the killer, the killer alone)."""
+    used, _ = marker_reference  # the kill-once marker is spent: only the killer kills
+    points = [
+        {"label": f"inflation {x}", "set": {"firms.Probe.levers.inflation": x}}
+        for x in (0.0, 0.1, 0.2, 0.3, 0.4)
+    ]
+    points.append({"label": "killer", "set": {"firms.Probe.levers.kill_always": True}})
+    data = spec(used, replicates=1, parameters=[], design={"kind": "list", "points": points})
+    executor = LocalExecutor(1, max_deaths=1)
+    res = sw.run(data, tmp_path / "k", executor=executor)
+    runs = res.runs().set_index("label")
+    assert (res.report.ok, res.report.failed) == (5, 1)
+    assert runs.loc["killer", "status"] == "error"
+    assert "died once running it alone" in runs.loc["killer", "error"]
+    assert executor.restarts == 3
+    assert runs.loc["inflation 0.4", "attempts"] == 3  # its batch, its half, itself
+    assert runs.loc["inflation 0.0", "attempts"] == 1  # the first batch ran once
+    # the others have their numbers without the killer (run ids come from the point)
+    del data["design"]["points"][-1]
+    alone = sw.run(data, tmp_path / "serial", executor="serial")
+    key = ["run_id", "step", "firm"]
+    drop = ["point_id", "point", "firms.Probe.levers.kill_always"]
+    tables = [r.df("firms").drop(columns=drop, errors="ignore") for r in (alone, res)]
+    expected, got = (t.sort_values(key).reset_index(drop=True) for t in tables)
+    pd.testing.assert_frame_equal(expected, got)
+
+
 # -- Dask: a real scheduler and workers on loopback -------------------------------------------
 
 

@@ -179,13 +179,15 @@ def test_a_batch_asks_the_survey_only_if_it_keeps_its_answer(keep, asks, monkeyp
 def test_batches_are_cut_to_the_customers_and_shared_by_the_workers():
     tasks = build_plan(spec(replicates=40)).tasks  # 120 runs of 200 customers
     sizes = lambda *a, **k: [len(b.tasks) for b in worker.make_batches(*a, **k)]  # noqa: E731
-    assert sizes(tasks, 1) == [60, 60]  # 24,000 customers would fit one: two a worker
+    assert sizes(tasks, 1) == [60, 60]  # 24,000 customers would fit one: two in all
     assert sizes(tasks, 1, customers=10_000) == [40, 40, 40]  # as few as fit, equal
-    assert sizes(tasks, 2) == [30] * 4 and sizes(tasks, 4) == [15] * 8  # two a worker
+    # more workers cut no more batches than one while each has one: one a worker
+    assert sizes(tasks, 2) == [60, 60] and sizes(tasks, 4) == [30] * 4
     assert sizes(tasks, 2, customers=4_000) == [20] * 6  # 20 runs at most
-    assert sizes(tasks[:9], 2, customers=600) == [2, 2, 3, 2]  # 3 runs at most, 2 a worker
+    assert sizes(tasks, 2, customers=10_000) == [30] * 4  # 50 fit: a multiple of the workers
+    assert sizes(tasks[:9], 2, customers=600) == [2, 2, 3, 2]  # 3 runs at most
     assert worker.make_batches(tasks[:7], 2, customers=300) == tasks[:7]  # 1 run: no batches
-    assert worker.make_batches(tasks[:4], 2) == tasks[:4]  # 2 a worker of 1 run: no batches
+    assert sizes(tasks[:4], 2) == [2, 2]  # a batch a worker
     assert worker.make_batches(tasks[:2], 2) == tasks[:2]  # one run per worker: no batches
     batches = worker.make_batches(tasks, 3, customers=2_000)
     assert [t for b in batches for t in b.tasks] == tasks and len(batches) % 3 == 0

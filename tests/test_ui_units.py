@@ -746,7 +746,8 @@ def test_a_variants_replicates_stepped_together_are_each_run_alone(scenario, mon
     assert ReplicateRun(spec, workers=2).groups(scenario) == [tuple(range(10))]
     assert ReplicateRun(spec, workers=4).groups(scenario) == [(0, 1, 2, 3, 4), (5, 6, 7, 8, 9)]
     big = sim.load_scenario(scenario, {"market.customers": 30_000})
-    assert ReplicateRun(spec, workers=2).groups(big) == [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)]
+    # 4 markets of 30,000 fit in a batch (BATCH_CUSTOMERS 131,072): three batches
+    assert ReplicateRun(spec, workers=2).groups(big) == [(0, 1, 2, 3), (4, 5, 6), (7, 8, 9)]
 
 
 @pytest.mark.slow

@@ -22,13 +22,14 @@ Issue 16's targets for sweeps of small markets, measured side by side on this ma
   sweeps, and scaled to 10,000, or all of them with ``--long-runs 10000``);
 - memory bounded whatever the number of runs: the largest resident size of the sweep's worker
   processes in two sweeps on 2 workers whose batches are all at the cap
-  (``sim.sweep.worker.BATCH_CUSTOMERS`` customers: 65 markets of 1,000 customers), 8 and 32
-  batches a worker (1,040 and 4,160 runs), within 1.25x of each other. A worker holds one
+  (``sim.sweep.worker.BATCH_CUSTOMERS`` customers: 131 markets of 1,000 customers), 4 and 16
+  batches a worker (1,048 and 4,192 runs; 8 and 32 batches of 65 markets until the cap doubled
+  on 6 December 2026), within 1.25x of each other. A worker holds one
   batch's markets and results, so its peak does not grow with the runs; it creeps up a little
   as the heap fragments (4 December 2026: 263 MB after 2 batches, 354 after 8, 392 after 32, 403
   after 64). The negative control: with the Mesa leak back (``sim.sweep.worker.release`` a
   no-op, so a worker keeps every market) the two peaks were 438 and 1,125 MB. Below the cap a
-  batch, and so the peak, grows with the runs (160 runs: batches of 40 markets); the long
+  batch, and so the peak, grows with the runs (160 runs: batches of 80 markets); the long
   sweep's peak (520 steps, more rows a batch) is printed beside them.
 
 "Before" is the sweep code of a git revision (``--baseline``, default 8c0ab6d, main before issue
@@ -516,7 +517,7 @@ def main() -> None:
     single1 = row("this, one market per run", ROOT, "no", n, 1, 104)
     from sim.sweep.worker import BATCH_CUSTOMERS  # this checkout's cap on a batch
 
-    at_cap = 2 * 8 * max(1, BATCH_CUSTOMERS // args.customers)  # 2 workers x 8 full batches
+    at_cap = 2 * 4 * max(1, BATCH_CUSTOMERS // args.customers)  # 2 workers x 4 full batches
     capped = [row("this, batched", ROOT, "yes", k * at_cap, 2, 104) for k in (1, 4)]
     long1, long2s = pairs_of("this, batched", args.long_runs, 520, args.long_pairs)  # the target
     spread_long = scaling(paired(long1, long2s))

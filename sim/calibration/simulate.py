@@ -4,12 +4,12 @@
 :class:`~sim.sweep.worker.RunTask` objects, hands the ones not yet in the output folder to an
 executor (a local process pool, a Dask cluster, or this process), turns each finished run into
 its simulated rows (:class:`Summaries`) and keeps it in the folder. Small markets are stepped
-together: the tasks are cut into :class:`~sim.sweep.worker.RunBatch` es (``make_batches``, about
-32,768 customers each) that a worker runs as one state (``executor.map(run_batch, batches)``),
-which gives each run the numbers it has alone. Each run's random stream is
-``SeedSequence(entropy=seed, spawn_key=(k,))`` with ``k`` from the run's key, so the numbers
-depend on the key and the seed only, never on the executor, the number of workers, the batches
-or the order in which runs finish.
+together: the tasks are cut into :class:`~sim.sweep.worker.RunBatch` es (``make_batches``, at
+most about 131,072 customers each) that a worker runs as one state
+(``executor.map(run_batch, batches)``), which gives each run the numbers it has alone. Each
+run's random stream is ``SeedSequence(entropy=seed, spawn_key=(k,))`` with ``k`` from the run's
+key, so the numbers depend on the key and the seed only, never on the executor, the number of
+workers, the batches or the order in which runs finish.
 
 This module never imports the UI. It imports the sweep layer's worker, not its executors'
 internals.

@@ -6,8 +6,10 @@
   imported the package and loaded the compiled kernels once (:mod:`sim.sweep.context`,
   :mod:`sim.sweep.warm`; "spawn" where there is no fork). A worker that
   dies (killed, out of memory, crashed) breaks such a pool: the pool is rebuilt and the runs
-  that were in flight are retried, each alone first, so the run that kills its worker is found;
-  one that kills its worker ``max_deaths`` times is recorded as failed and the sweep goes on.
+  that were in flight are retried, each alone first, so the run that kills its worker is found
+  (a batch that kills its worker alone is cut in halves, each retried alone in turn, down to
+  the run); one that kills its worker ``max_deaths`` times is recorded as failed and the sweep
+  goes on.
   Inside ``with executor:`` the pool is kept between calls of ``map`` (a calibration maps a
   batch at a time) and stopped on exit.
 - :class:`DaskExecutor`: a Dask distributed cluster at an address (``tcp://host:8786``), or a
@@ -44,7 +46,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from sim.sweep.context import START_METHODS, freeze_inherited, prestart, worker_context
-from sim.sweep.worker import RunResult, RunTask, failed
+from sim.sweep.worker import RunBatch, RunResult, RunTask, failed
 
 __all__ = [
     "DaskExecutor",
@@ -292,13 +294,21 @@ class LocalExecutor(Executor):
                 self._stop(pool, kill=True)
                 pool = self._new_pool()
                 self.restarts += 1
-                idle_restarts += 1
+                # a batch that killed its worker alone is searched, not a worker that cannot start
+                split = alone and len(lost) == 1 and isinstance(lost[0], RunBatch)
+                idle_restarts += not split
                 if idle_restarts > self.max_restarts:
                     raise ExecutorError(
                         f"worker processes died {idle_restarts} times in a row "
                         "without finishing a run; giving up"
                     )
-                if alone and len(lost) == 1:
+                if split:
+                    # its halves go alone in turn, so that the run that kills is found and its
+                    # batch-mates still run in batches
+                    for half in reversed(halves(lost[0])):
+                        attempts[half.run_id] = attempts[lost[0].run_id]
+                        suspects.appendleft(half)
+                elif alone and len(lost) == 1:
                     task = lost[0]
                     deaths[task.run_id] = deaths.get(task.run_id, 0) + 1
                     if deaths[task.run_id] >= self.max_deaths:
@@ -320,6 +330,13 @@ class LocalExecutor(Executor):
                 self._pool = pool
             else:
                 self._stop(pool, kill=not clean)
+
+
+def halves(batch: RunBatch) -> list[RunBatch | RunTask]:
+    """A batch cut in two, in order; a half of one run is that run (a task of its own)."""
+    cut = len(batch.tasks) // 2
+    parts = (batch.tasks[:cut], batch.tasks[cut:])
+    return [part[0] if len(part) == 1 else RunBatch(part) for part in parts]
 
 
 class DaskExecutor(Executor):

@@ -51,13 +51,18 @@ FIRM_KEYS = ("step", "year", "firm", "name", "industry", "strategy", "active")
 """Firm columns always kept (``active``: the firm is in business at the step, which tells the
 analysis which replicates a firm outcome is over, ``sim.sweep.analysis.population``)."""
 
-BATCH_CUSTOMERS = 65_536
+BATCH_CUSTOMERS = 131_072
 """Customers per batch of runs a worker steps together (:func:`make_batches`): enough that a
-step's fixed cost (its Python and numpy on firm-sized arrays, about 4 ms a step) is shared by
-many markets, few enough that a batch ends often. 64 markets of 1,000 against 32, 2 workers,
-alternated in one process (load 1.5-1.9, 3 December 2026): 500 runs x 520 steps 26.9/28.6 s
-against 31.9/30.8 s; 640 runs x 104 steps 9.2/7.5 s against 9.7/9.9 s; 160 runs x 104 steps
-2.2/2.5 s against 3.1/2.2 s (experiments/benchmarks/batched_sweep.py measures the sweeps)."""
+step's fixed cost (its Python and numpy on firm-sized arrays) is shared by many markets, few
+enough that a batch's state stays near the processor. A batch's 104 steps cost about 0.2 s of
+CPU whatever its markets (1.5 ms a step: 1,000-customer markets of overpromise_vs_honest, one
+thread, 16 to 80 markets a batch), so a run costs ``11 ms + 0.2 s / markets``: batches of 40,
+64, 96, 128 and 160 markets, alternated six times in one process (6 December 2026, Intel
+Xeon), 16.3, 14.5, 12.8, 12.6 and 13.9 ms of CPU a run (medians); the 160-market batch's
+state no longer fits where the 128's does. 65,536 until 6 December (64 markets of 1,000 against
+32, 3 December: 500 runs x 520 steps 26.9/28.6 s against 31.9/30.8 s on 2 workers); a
+worker's peak grows by about 0.7 MB a market of 1,000 (experiments/benchmarks/batched_sweep.py
+measures the sweeps and the peaks)."""
 
 COHORT_KEYS = ("step", "firm", "name", "cohort")
 """Cohort columns always kept."""
@@ -361,7 +366,9 @@ class RunBatch:
     """Runs of a sweep that one worker steps together as one state (``sim.batch``).
 
     Executors treat it like one task: :func:`run_batch` returns a result per run, and a batch
-    whose worker dies is retried, then recorded as failed, as a whole.
+    whose worker dies is retried as a whole; on the local pool one that kills its worker alone
+    is then cut in halves, each retried alone, down to the run that kills (on Dask it is
+    recorded as failed as a whole).
 
     Attributes
     ----------
@@ -463,12 +470,16 @@ def customers_of(task: RunTask) -> int:
 def make_batches(tasks: list[RunTask], workers: int, customers: int = BATCH_CUSTOMERS) -> list:
     """``tasks`` cut into :class:`RunBatch` es of at most about ``customers`` customers each (a
     run larger than that alone), in order, as few as that allows in a multiple of ``workers``
-    and at least two a worker (results come back, and are written, in more than one piece), of
-    equal sizes (to one run), so that every worker gets the same work.
+    and at least two (results come back, and are written, in more than one piece), of equal
+    sizes (to one run), so that every worker gets the same work.
 
-    Every batch costs its step's fixed part once (the phases' set-up, a few milliseconds a step
-    at 1,000 customers a market, as much as 10 markets' own work), so batches are as large as
-    allowed and as few as possible; a worker slowed down by the machine is late by at most one
+    Every batch costs its step's fixed part once (the phases' set-up, about 1.5 ms a step
+    whatever its markets: :data:`BATCH_CUSTOMERS`), so batches are as large as allowed and as
+    few as possible, and more workers cut no more batches than one does while each has one to
+    step: a short sweep of 160 runs of 1,000 customers is two batches of 80 on one worker and on
+    two (until 6 December 2026, two a worker at least, under a cap of 65,536 customers: three
+    batches of 53 on one worker and four of 40 on two, whose fourth batch's fixed part was most
+    of what the second worker lost). A worker slowed down by the machine is late by at most one
     batch. A market gets the same numbers whatever batch it is in (``sim.batch``).
     """
     if not tasks:
@@ -478,7 +489,7 @@ def make_batches(tasks: list[RunTask], workers: int, customers: int = BATCH_CUST
     workers = max(1, workers)
     if size == 1 or len(tasks) <= workers:
         return list(tasks)
-    count = workers * max(2, -(-len(tasks) // (workers * size)))  # 2 a worker at least
+    count = max(2, workers * -(-len(tasks) // (workers * size)))  # two in all at least
     if count >= len(tasks):
         return list(tasks)
     bounds = np.linspace(0, len(tasks), count + 1).round().astype(int)
