@@ -183,6 +183,11 @@ def test_batches_are_cut_to_the_customers_and_shared_by_the_workers():
     assert sizes(tasks, 1, customers=10_000) == [40, 40, 40]  # as few as fit, equal
     # more workers cut no more batches than one while each has one: one a worker
     assert sizes(tasks, 2) == [60, 60] and sizes(tasks, 4) == [30] * 4
+    # a worker's share of more than SPLIT_SHARE customer-steps comes back in two pieces
+    steps = worker.SPLIT_SHARE // (60 * 200) + 1
+    long = [replace(t, steps=steps) for t in tasks]
+    assert sizes(long, 2) == [30] * 4 and sizes(long, 1) == [60, 60]
+    assert sizes(long[:118], 2) == [59, 59]  # 59 runs a worker: below it
     assert sizes(tasks, 2, customers=4_000) == [20] * 6  # 20 runs at most
     assert sizes(tasks, 2, customers=10_000) == [30] * 4  # 50 fit: a multiple of the workers
     assert sizes(tasks[:9], 2, customers=600) == [2, 2, 3, 2]  # 3 runs at most

@@ -35,6 +35,7 @@ __all__ = [
     "COHORT_KEYS",
     "FIRM_KEYS",
     "MARKET_KEYS",
+    "SPLIT_SHARE",
     "OutputPlan",
     "RunBatch",
     "RunResult",
@@ -63,6 +64,16 @@ state no longer fits where the 128's does. 65,536 until 6 December (64 markets o
 32, 3 December: 500 runs x 520 steps 26.9/28.6 s against 31.9/30.8 s on 2 workers); a
 worker's peak grows by about 0.7 MB a market of 1,000 (experiments/benchmarks/batched_sweep.py
 measures the sweeps and the peaks)."""
+
+SPLIT_SHARE = 1 << 27
+"""Customer-steps (customers x steps over its runs) of a worker's share of a sweep above which
+:func:`make_batches` gives every worker two batches at least: about 15 s of one core at 1,000
+customers a market (110-130 ns a customer-step). A batch is the unit of the sweep's progress and
+of what an interrupted sweep loses, but a second batch a worker pays the step's fixed part again
+(about 1.5 ms a step): 11% or more of a share that fits one batch (72 runs of 1,000 customers x
+520 steps on 2 workers, 6 December 2026: 3.3 s in two batches, 4.0 s in four). So a share that
+fits one batch is one batch, unless it takes long enough that progress and what an interruption
+keeps matter more."""
 
 COHORT_KEYS = ("step", "firm", "name", "cohort")
 """Cohort columns always kept."""
@@ -469,18 +480,19 @@ def customers_of(task: RunTask) -> int:
 
 def make_batches(tasks: list[RunTask], workers: int, customers: int = BATCH_CUSTOMERS) -> list:
     """``tasks`` cut into :class:`RunBatch` es of at most about ``customers`` customers each (a
-    run larger than that alone), in order, as few as that allows in a multiple of ``workers``
-    and at least two (results come back, and are written, in more than one piece), of equal
-    sizes (to one run), so that every worker gets the same work.
+    run larger than that alone), in order, as few as that allows in a multiple of ``workers``,
+    two at least (results come back, and are written, in more than one piece) and two a worker
+    when a worker's share is longer than :data:`SPLIT_SHARE` customer-steps, of equal sizes (to
+    one run), so that every worker gets the same work.
 
     Every batch costs its step's fixed part once (the phases' set-up, about 1.5 ms a step
     whatever its markets: :data:`BATCH_CUSTOMERS`), so batches are as large as allowed and as
-    few as possible, and more workers cut no more batches than one does while each has one to
-    step: a short sweep of 160 runs of 1,000 customers is two batches of 80 on one worker and on
-    two (until 6 December 2026, two a worker at least, under a cap of 65,536 customers: three
-    batches of 53 on one worker and four of 40 on two, whose fourth batch's fixed part was most
-    of what the second worker lost). A worker slowed down by the machine is late by at most one
-    batch. A market gets the same numbers whatever batch it is in (``sim.batch``).
+    few as possible, and on a short sweep more workers cut no more batches than one does: 160
+    runs of 1,000 customers x 104 steps are two batches of 80 on one worker and on two (until 6
+    December 2026, two a worker at least, under a cap of 65,536 customers: three batches of 53
+    on one worker and four of 40 on two, whose fourth batch's fixed part was most of what the
+    second worker lost). A worker slowed down by the machine is late by at most one batch. A
+    market gets the same numbers whatever batch it is in (``sim.batch``).
     """
     if not tasks:
         return []
@@ -489,7 +501,9 @@ def make_batches(tasks: list[RunTask], workers: int, customers: int = BATCH_CUST
     workers = max(1, workers)
     if size == 1 or len(tasks) <= workers:
         return list(tasks)
-    count = max(2, workers * -(-len(tasks) // (workers * size)))  # two in all at least
+    share = sum(customers_of(t) * t.steps for t in tasks) / workers  # customer-steps a worker
+    least = 2 if share > SPLIT_SHARE else 1
+    count = max(2, workers * max(least, -(-len(tasks) // (workers * size))))
     if count >= len(tasks):
         return list(tasks)
     bounds = np.linspace(0, len(tasks), count + 1).round().astype(int)
