@@ -129,6 +129,15 @@ def test_joined_keeps_frames_without_cuts_and_whole_tables_whole():
     pd.testing.assert_frame_equal(got, expected)
 
 
+def test_a_cut_is_its_runs_rows_indexed_from_0_before_and_after_pickling():
+    whole = pd.DataFrame({"a": np.arange(6.0), "b": list("abcdef"), "c": np.arange(6)})
+    for cut in (Cut(whole, 2, 5), pickle.loads(pickle.dumps(Cut(whole, 2, 5)))):
+        expected = pd.DataFrame({"a": [2.0, 3.0, 4.0], "b": list("cde"), "c": [2, 3, 4]})
+        pd.testing.assert_frame_equal(cut.frame, expected, check_exact=True)
+        assert isinstance(cut.frame.index, pd.RangeIndex)
+    assert list(whole.index) == list(range(6))  # the batch's table keeps its own index
+
+
 def test_runs_whose_own_columns_pandas_would_type_otherwise_are_built_run_by_run():
     """A run column whose value is not None, a string, a bool, an int64 or a float (here a
     numpy float32 and an int beyond int64) leaves that run to the per-run path; runs of
