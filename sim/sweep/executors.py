@@ -294,8 +294,9 @@ class LocalExecutor(Executor):
                 self._stop(pool, kill=True)
                 pool = self._new_pool()
                 self.restarts += 1
+                lone = lost[0] if alone and len(lost) == 1 else None  # it killed its worker
                 # a batch that killed its worker alone is searched, not a worker that cannot start
-                split = alone and len(lost) == 1 and isinstance(lost[0], RunBatch)
+                split = isinstance(lone, RunBatch)
                 idle_restarts += not split
                 if idle_restarts > self.max_restarts:
                     raise ExecutorError(
@@ -305,11 +306,11 @@ class LocalExecutor(Executor):
                 if split:
                     # its halves go alone in turn, so that the run that kills is found and its
                     # batch-mates still run in batches
-                    for half in reversed(halves(lost[0])):
-                        attempts[half.run_id] = attempts[lost[0].run_id]
+                    for half in reversed(halves(lone)):
+                        attempts[half.run_id] = attempts[lone.run_id]
                         suspects.appendleft(half)
-                elif alone and len(lost) == 1:
-                    task = lost[0]
+                elif lone is not None:
+                    task = lone
                     deaths[task.run_id] = deaths.get(task.run_id, 0) + 1
                     if deaths[task.run_id] >= self.max_deaths:
                         n = deaths[task.run_id]

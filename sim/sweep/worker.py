@@ -496,12 +496,13 @@ def make_batches(tasks: list[RunTask], workers: int, customers: int = BATCH_CUST
     """
     if not tasks:
         return []
-    per_run = max(1, int(np.median([customers_of(t) for t in tasks])))
+    each = np.array([customers_of(t) for t in tasks], np.int64)
+    per_run = max(1, int(np.median(each)))
     size = max(1, customers // per_run)
     workers = max(1, workers)
     if size == 1 or len(tasks) <= workers:
         return list(tasks)
-    share = sum(customers_of(t) * t.steps for t in tasks) / workers  # customer-steps a worker
+    share = int(each @ np.array([t.steps for t in tasks], np.int64)) / workers  # customer-steps
     least = 2 if share > SPLIT_SHARE else 1
     count = max(2, workers * max(least, -(-len(tasks) // (workers * size))))
     if count >= len(tasks):
