@@ -327,10 +327,12 @@ def tick(page: Any, label: str, on: bool = True, timeout: float = WAIT) -> None:
     list shows only while ticked is gone by then: the call waits for it until it times out. A
     click can also land while the list redraws and be undone by the redraw. This clicks, then
     waits for the state (an unticked box may leave the list), and clicks again only if the box
-    still shows the other state after 5 s, so it never toggles twice in a row; it fails if the
-    box does not take the state within ``timeout`` ms.
+    still shows the other state after 5 s, so it never toggles twice in a row. A box attached
+    but laid out at zero size (its panel redrawing after another field changed) cannot be
+    clicked even with ``force``: the click is tried again every 250 ms. It fails if the box
+    does not take the state within ``timeout`` ms.
     """
-    import time
+    from playwright.sync_api import Error as PlaywrightError
 
     deadline = time.monotonic() + timeout / 1000
     box = page.get_by_label(label)
@@ -338,7 +340,13 @@ def tick(page: Any, label: str, on: bool = True, timeout: float = WAIT) -> None:
         box.wait_for(state="attached", timeout=timeout)  # the input itself is hidden
         if box.is_checked() == on:
             return
-        box.click(force=True)
+        try:
+            box.click(force=True, timeout=5_000)
+        except PlaywrightError as exc:  # laid out at zero size while its panel redraws
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the box {label!r} could not be clicked: {exc}") from exc
+            page.wait_for_timeout(250)
+            continue
         for _ in range(20):  # up to 5 s for the click (and any redraw) to settle
             page.wait_for_timeout(250)
             if box.count() == 0 and not on:
