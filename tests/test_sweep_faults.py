@@ -317,6 +317,39 @@ def test_dask_local_steps_the_pools_batches_to_the_same_numbers(tmp_path, monkey
     assert len(set(dask.runs()["worker"])) == 2
 
 
+def test_a_batch_that_kills_dask_workers_is_halved_down_to_the_run(marker_reference, tmp_path):
+    """On a LocalCluster of one worker, the second of two batches of three runs holds a run that
+    kills its worker every time. The scheduler gives up on that batch (``KilledWorker``, after
+    ``allowed-failures`` + 1 deaths); the executor cuts it in halves that go on as tasks of their
+    own, down to the run that kills: five runs finish, with their numbers alone, and only the
+    killer fails. Before, the whole batch was recorded as failed (three runs)."""
+    import dask
+
+    used, _ = marker_reference  # the kill-once marker is spent: only the killer kills
+    points = [
+        {"label": f"inflation {x}", "set": {"firms.Probe.levers.inflation": x}}
+        for x in (0.0, 0.1, 0.2, 0.3, 0.4)
+    ]
+    points.append({"label": "killer", "set": {"firms.Probe.levers.kill_always": True}})
+    data = spec(used, replicates=1, parameters=[], design={"kind": "list", "points": points})
+    # two deaths a task, not four: the batch, the half holding the killer, the killer
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        executor = DaskExecutor("local", 1)
+        res = sw.run(data, tmp_path / "k", executor=executor)
+    runs = res.runs().set_index("label")
+    assert (res.report.ok, res.report.failed) == (5, 1)
+    assert runs.loc["killer", "status"] == "error"
+    assert "KilledWorker" in runs.loc["killer", "error"]
+    assert executor.halved == 2  # the batch of three, then its half of two
+    del data["design"]["points"][-1]
+    alone = sw.run(data, tmp_path / "serial", executor="serial")
+    key = ["run_id", "step", "firm"]
+    drop = ["point_id", "point", "firms.Probe.levers.kill_always"]
+    tables = [r.df("firms").drop(columns=drop, errors="ignore") for r in (alone, res)]
+    expected, got = (t.sort_values(key).reset_index(drop=True) for t in tables)
+    pd.testing.assert_frame_equal(expected, got)
+
+
 def test_dask_local_leaves_port_8787_to_a_cluster_already_there():
     """A LocalCluster's scheduler serves /health and /metrics over HTTP even without its
     dashboard, on Dask's dashboard port 8787 unless told otherwise: beside a cluster the user

@@ -15,7 +15,10 @@
 - :class:`DaskExecutor`: a Dask distributed cluster at an address (``tcp://host:8786``), or a
   ``LocalCluster`` started for the sweep (``"local"``). Dask's nanny restarts a killed worker and
   the scheduler reschedules its tasks; a task that kills workers repeatedly ends as
-  ``KilledWorker`` and is recorded as failed. Each future is released once read.
+  ``KilledWorker``: a run is recorded as failed, a batch is cut in halves that go on as tasks
+  of their own, down to the run that kills (as on the local pool, without running them alone:
+  the scheduler's count of the deaths each task was at tells them apart). Each future is
+  released once read.
 
 Every executor yields one :class:`~sim.sweep.worker.RunResult` per task, in completion order;
 seeds come from the tasks, so the numbers do not depend on the executor. Executors are context
@@ -372,6 +375,7 @@ class DaskExecutor(Executor):
         self._client = client
         self._own_client = client is None
         self._cluster: Any = None
+        self.halved = 0  # batches cut in halves after KilledWorker, over this executor's life
 
     def _open(self) -> None:
         from distributed import Client, LocalCluster
@@ -450,7 +454,10 @@ class DaskExecutor(Executor):
                 limit, checked = max(4, 2 * self._threads()), now
             while queue and len(pending) < limit:
                 task = queue.popleft()
-                fut = client.submit(fn, task, key=f"cxsim-run-{task.run_id}-{token}", pure=False)
+                # a half's first run names it as its batch did: its size keeps the key unique
+                size = len(task.tasks) if isinstance(task, RunBatch) else 1
+                key = f"cxsim-run-{task.run_id}-{size}-{token}"
+                fut = client.submit(fn, task, key=key, pure=False)
                 pending[fut.key] = task
                 futures[fut.key] = fut
                 done_set.add(fut)
@@ -460,19 +467,28 @@ class DaskExecutor(Executor):
             for fut in done_set:
                 task = pending.pop(fut.key)
                 futures.pop(fut.key, None)
+                result: RunResult | list[RunResult] | None
                 try:
                     result = fut.result()
                 except KilledWorker as e:
-                    result = failed(
-                        task,
-                        f"Dask KilledWorker: the workers running it died "
-                        f"repeatedly ({e})".splitlines()[0],
-                    )
+                    if isinstance(task, RunBatch):
+                        # its halves go on, first in line, so that the run that kills is found
+                        # and its batch-mates still run in batches
+                        queue.extendleft(reversed(halves(task)))
+                        self.halved += 1
+                        result = None
+                    else:
+                        result = failed(
+                            task,
+                            f"Dask KilledWorker: the workers running it died "
+                            f"repeatedly ({e})".splitlines()[0],
+                        )
                 except Exception as e:
                     result = failed(task, f"{type(e).__name__}: {e}".splitlines()[0])
                 finally:
                     fut.release()
-                yield result
+                if result is not None:
+                    yield result
                 top_up()
         finally:
             if futures:

@@ -378,8 +378,8 @@ class RunBatch:
 
     Executors treat it like one task: :func:`run_batch` returns a result per run, and a batch
     whose worker dies is retried as a whole; on the local pool one that kills its worker alone
-    is then cut in halves, each retried alone, down to the run that kills (on Dask it is
-    recorded as failed as a whole).
+    is then cut in halves, each retried alone, down to the run that kills; on Dask one that ends
+    as ``KilledWorker`` is cut in halves that go on as tasks, down to the run.
 
     Attributes
     ----------
