@@ -31,29 +31,30 @@ def test_outside_is_the_shortfall_from_a_band() -> None:
     assert math.isinf(outside(float("nan"), 0.0, 1.0))
 
 
-@pytest.mark.parametrize(
-    "world",
-    [
-        {},  # the defaults: every fact holds
-        # a world of the shipped ranges that misses several facts (satisfaction far above 7-8,
-        # NPS too high, corr(s, E) negative)
-        {
-            "satisfaction.intercept": 3.2,
-            "satisfaction.weight_performance": 11.0,
-            "expectations.personal_sd": 0.0,
-            "satisfaction.recommend_offset": 2.0,
-        },
-        # no loss aversion, and a broken promise that barely costs trust
-        {"satisfaction.loss_aversion": 1.0, "trust.loss": 0.05},
-        # churn that no longer falls with tenure (the tenure check's negative control)
-        {
-            "mechanisms.commitment": False,
-            "mechanisms.trust_promises": False,
-            "satisfaction.disposition_sd": 0.0,
-            "expectations.personal_sd": 0.0,
-        },
-    ],
-)
+WORLDS = [
+    {},  # the defaults: every fact holds
+    # a world of the shipped ranges that misses several facts (satisfaction far above 7-8,
+    # NPS too high, corr(s, E) negative)
+    {
+        "satisfaction.intercept": 3.2,
+        "satisfaction.weight_performance": 11.0,
+        "expectations.personal_sd": 0.0,
+        "satisfaction.recommend_offset": 2.0,
+    },
+    # no loss aversion, and a broken promise that barely costs trust
+    {"satisfaction.loss_aversion": 1.0, "trust.loss": 0.05},
+    # churn that no longer falls with tenure (the tenure check's negative control)
+    {
+        "mechanisms.commitment": False,
+        "mechanisms.trust_promises": False,
+        "satisfaction.disposition_sd": 0.0,
+        "expectations.personal_sd": 0.0,
+    },
+]
+"""Worlds that meet every fact or miss some, for the facts' tests."""
+
+
+@pytest.mark.parametrize("world", WORLDS)
 def test_a_facts_distance_is_zero_exactly_when_its_check_passes(world: dict) -> None:
     results = world_facts(world, seed=1, facts=FITTABLE)
     assert [r.name for r in results] == list(FITTABLE)
@@ -64,6 +65,30 @@ def test_a_facts_distance_is_zero_exactly_when_its_check_passes(world: dict) -> 
         assert all(r.passed for r in results)
     else:
         assert not all(r.passed for r in results)
+
+
+def test_many_worlds_measured_together_have_their_distances_alone() -> None:
+    """``cxsim facts`` steps the markets of many worlds together: each world's distances are
+    those it has alone, a world that cannot be built included (all infinite), and a world of
+    another shape (two regions) goes in a batch of its own."""
+    from sim.robustness.facts import world_distances, world_distances_many
+
+    worlds = [*WORLDS, {"satisfaction.loss_aversion": -5.0}, {"market.regions": 2}]
+    together = world_distances_many(worlds, seed=1)
+    for world, got in zip(worlds, together, strict=True):
+        np.testing.assert_array_equal(got, world_distances(world, seed=1), err_msg=str(world))
+    assert np.isinf(together[-2]).all() and np.isfinite(together[0]).all()
+    assert len({tuple(d) for d in together}) >= 4  # the worlds differ
+
+
+def test_worlds_go_to_the_workers_in_equal_chunks() -> None:
+    from sim.robustness.measured import chunks
+
+    assert [len(c) for c in chunks(128, 2)] == [64, 64]
+    assert [len(c) for c in chunks(130, 2)] == [32, 33, 32, 33]
+    assert [len(c) for c in chunks(5, 2)] == [2, 3] and [len(c) for c in chunks(1, 2)] == [1]
+    assert [len(c) for c in chunks(65, 1)] == [32, 33] and chunks(0, 2) == []
+    assert [i for c in chunks(200, 3) for i in c] == list(range(200))
 
 
 def test_resampling_keeps_the_weights() -> None:
@@ -87,9 +112,13 @@ def _toy_distances(values: dict, seed: int = 1, facts: tuple = FACTS) -> np.ndar
 TOY = {"toy.a": Range("toy.a", 0.0, 1.0), "toy.b": Range("toy.b", 0.0, 1.0)}
 
 
+def _toy_many(worlds: list, seed: int = 1, facts: tuple = FACTS) -> list[np.ndarray]:
+    return [_toy_distances(w, seed, facts) for w in worlds]
+
+
 @pytest.fixture
 def toy(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(fit_module, "world_distances", _toy_distances)
+    monkeypatch.setattr(fit_module, "world_distances_many", _toy_many)
 
 
 def test_the_fit_keeps_only_worlds_that_reproduce_the_facts(tmp_path: Path, toy) -> None:
@@ -223,13 +252,19 @@ def test_a_posterior_leaves_what_a_scenario_holds_at_its_value(tmp_path: Path) -
 
 
 def test_the_out_of_sample_facts_at_the_defaults() -> None:
-    from sim.robustness.holdout import HOLDOUT, world_holdout
+    from sim.robustness.holdout import HOLDOUT, world_holdout, world_holdout_many
 
     # docs/validation.md: retention rises with tenure, Bolton's anchoring does not show
     assert dict(zip(HOLDOUT, world_holdout({}, seed=1), strict=True)) == {
         "retention_rises_with_tenure": 1.0,
         "bolton_anchoring": 0.0,
     }
+    # many worlds at once: each world's answers alone; a world that cannot be built, NaN
+    broken = {"satisfaction.loss_aversion": -5.0}
+    assert world_holdout(broken, seed=1) == [pytest.approx(math.nan, nan_ok=True)] * 2
+    together = world_holdout_many([{}, broken, {}], seed=1)
+    assert together[0] == together[2] == [1.0, 0.0]
+    assert all(math.isnan(x) for x in together[1])
 
 
 def test_the_holdout_table_runs_each_world_once_and_resumes(
@@ -244,7 +279,11 @@ def test_the_holdout_table_runs_each_world_once_and_resumes(
         calls.append(values["x"])
         return [float(values["x"] > 0.5), math.nan if values["x"] > 0.9 else 0.0]
 
-    monkeypatch.setattr(holdout, "world_holdout", fake)
+    monkeypatch.setattr(
+        holdout,
+        "world_holdout_many",
+        lambda worlds, seed, checks: [fake(w, seed, checks) for w in worlds],
+    )
     plausible = pd.DataFrame({"x": [0.1, 0.6, 0.95, 0.3]})
     fitted = pd.DataFrame({"x": [0.6, 0.7]})  # 0.6 is also a plausible world: run once
     table = holdout.holdout_table({"plausible": plausible, "fitted": fitted}, tmp_path)
@@ -296,7 +335,11 @@ def test_the_facts_again_with_the_next_seed(
         edge = 0.0 if seed == 1 or a < 0.3 else 0.2
         return np.array([0.0, edge]) if a < 0.9 else np.array([math.inf, math.inf])
 
-    monkeypatch.setattr(reseed, "world_distances", toy)
+    monkeypatch.setattr(
+        reseed,
+        "world_distances_many",
+        lambda worlds, seed, facts: [toy(w, seed, facts) for w in worlds],
+    )
     worlds = pd.DataFrame({"toy.a": [0.1, 0.2, 0.5, 0.6, 0.95]})
     table = reseed.reseed_table(worlds, ("near", "edge"), tmp_path, seed=2)
     assert {s for _, s in calls} == {2} and len(calls) == 5

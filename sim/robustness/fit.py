@@ -66,7 +66,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration.simulate import run_key
-from sim.robustness.facts import FACTS, FITTABLE, world_distances
+from sim.robustness.facts import FACTS, FITTABLE, world_distances_many
 from sim.robustness.measured import MeasuredWorlds
 from sim.robustness.ranges import Range, RobustnessError, load_config, resolve_ranges
 
@@ -234,7 +234,7 @@ class FactsSimulator:
         self.low = np.array([r.low for r in self.ranges.values()], float)
         self.width = np.array([r.high - r.low for r in self.ranges.values()], float)
         path = None if folder is None else Path(folder) / RUNS
-        measure = functools.partial(world_distances, facts=tuple(facts))
+        measure = functools.partial(world_distances_many, facts=tuple(facts))
         self.store = MeasuredWorlds(measure, path, seed, workers)
 
     def __enter__(self) -> FactsSimulator:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ import pandas as pd
 from sim.robustness.measured import MeasuredWorlds, world_key
 from sim.robustness.odds import share_columns
 
-__all__ = ["HOLDOUT", "holdout_table", "out_of_sample", "world_holdout"]
+__all__ = ["HOLDOUT", "holdout_table", "out_of_sample", "world_holdout", "world_holdout_many"]
 
 HOLDOUT: tuple[str, ...] = ("retention_rises_with_tenure", "bolton_anchoring")
 """The out-of-sample validation checks (docs/validation.md), in the order of a world's results."""
@@ -56,6 +56,40 @@ def world_holdout(
             )
         except Exception:  # a world the model rejects gives no answer, not a crash
             out.append(math.nan)
+    return out
+
+
+def world_holdout_many(
+    worlds: Sequence[Mapping[str, Any]], seed: int = 1, checks: tuple[str, ...] = HOLDOUT
+) -> list[list[float]]:
+    """:func:`world_holdout` in many worlds, the markets of the data sets that can be built
+    together stepped together (``sim.validation.build_data``): the same answers as each
+    alone."""
+    from sim.validation import CHECKS, build_data, data_key, run_check
+    from sim.validation.together import Failed
+
+    plain = [dict(w) for w in worlds]
+    caches: list[dict[tuple, Any]] = [{} for _ in plain]
+    for data in dict.fromkeys(CHECKS[c].data for c in checks if CHECKS[c].data is not None):
+        for cache, world, value in zip(
+            caches, plain, build_data(data, "quick", seed, plain), strict=True
+        ):
+            cache[data_key(data, "quick", seed, world)] = value
+    out = []
+    for world, cache in zip(plain, caches, strict=True):
+        row = []
+        for name in checks:
+            check = CHECKS[name]
+            if check.data is not None and isinstance(
+                cache[data_key(check.data, "quick", seed, world)], Failed
+            ):
+                row.append(math.nan)
+                continue
+            try:
+                row.append(float(run_check(check, "quick", None, seed, dict(world), cache).passed))
+            except Exception:  # a world the model rejects gives no answer, not a crash
+                row.append(math.nan)
+        out.append(row)
     return out
 
 
@@ -91,7 +125,7 @@ def holdout_table(
         ``high`` (95% Wilson interval).
     """
     every = {world_key(row): row for df in sets.values() for row in df.to_dict(orient="records")}
-    measure = functools.partial(world_holdout, checks=tuple(checks))
+    measure = functools.partial(world_holdout_many, checks=tuple(checks))
     with MeasuredWorlds(measure, Path(out) / FILE, seed, workers) as store:
         known = store.measure(every)
     rows = []

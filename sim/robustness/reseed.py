@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.robustness.facts import world_distances
+from sim.robustness.facts import world_distances_many
 from sim.robustness.measured import MeasuredWorlds, world_key
 from sim.robustness.odds import share_columns
 
@@ -59,7 +59,7 @@ def reseed_table(
     """
     rows = worlds.to_dict(orient="records")
     named = {world_key(r): r for r in rows}
-    measure = functools.partial(world_distances, facts=tuple(facts))
+    measure = functools.partial(world_distances_many, facts=tuple(facts))
     with MeasuredWorlds(measure, Path(out) / FILE, seed, workers) as store:
         known = store.measure(named)
     d = np.array([known[world_key(r)] for r in rows], dtype=float).reshape(len(rows), len(facts))

@@ -19,14 +19,24 @@ from __future__ import annotations
 
 import importlib
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sim.validation.result import Check, CheckResult, Size
 
-__all__ = ["CHECKS", "CHECK_NAMES", "Check", "CheckResult", "Size", "run_check", "run_checks"]
+__all__ = [
+    "CHECKS",
+    "CHECK_NAMES",
+    "Check",
+    "CheckResult",
+    "Size",
+    "build_data",
+    "data_key",
+    "run_check",
+    "run_checks",
+]
 
 _CHECKS = {
     "bass_docking": "sim.validation.bass:BASS_DOCKING",
@@ -50,8 +60,37 @@ _DATA = {
     "survey": "sim.validation.survey:survey",
     "baseline": "sim.validation.levels:baseline_run",
     "relationships": "sim.validation.relationships:relationships",
+    "promises": "sim.validation.promises:promise_runs",
 }
-"""Data sets several checks read: ``build(size, seed, overrides)``."""
+"""Data sets checks read: ``build(size, seed, overrides)``."""
+
+_DATA_MANY = {
+    "survey": "sim.validation.survey:surveys",
+    "baseline": "sim.validation.levels:baseline_runs",
+    "promises": "sim.validation.promises:promise_runs_many",
+}
+"""The same in many worlds at once, their markets stepped together
+(``build(size, seed, [overrides, ...])``, ``sim.validation.together``): the same data as each
+alone. A data set not listed here is built world by world."""
+
+
+def data_key(data: str, size: Size, seed: int, overrides: Mapping[str, Any]) -> tuple:
+    """The key of a data set built under ``overrides`` in :func:`run_check`'s ``cache``."""
+    return (data, size, seed, tuple(sorted(overrides.items())))
+
+
+def build_data(
+    data: str, size: Size, seed: int, overrides: Sequence[Mapping[str, Any]]
+) -> list[Any]:
+    """The data set ``data`` in each world of ``overrides``, in order; for a world where it
+    cannot be built, ``sim.validation.together.Failed`` with the error."""
+    from sim.validation.together import alone
+
+    many = _DATA_MANY.get(data)
+    if many is not None:
+        return list(_load(many)(size, seed, [dict(o) for o in overrides]))
+    one = _load(_DATA[data])
+    return [alone(one, size, seed, dict(o)) for o in overrides]
 
 
 def _load(spec: str) -> Any:
@@ -88,7 +127,7 @@ def run_check(
     kwargs: dict[str, Any] = {"size": size, "figures": figures, "seed": seed}
     kwargs["overrides"] = dict(overrides or {})
     if check.data is not None:
-        key = (check.data, size, seed, tuple(sorted(kwargs["overrides"].items())))
+        key = data_key(check.data, size, seed, kwargs["overrides"])
         cache = {} if cache is None else cache
         if key not in cache:
             cache[key] = _load(_DATA[check.data])(size, seed, kwargs["overrides"])

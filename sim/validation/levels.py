@@ -22,9 +22,10 @@ This module must never import the UI or the sweep layer.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +33,16 @@ import pandas as pd
 
 from sim.model import CustomerMarket
 from sim.params import WordOfMouthParams
+from sim.validation import together
 from sim.validation.figures import pyplot, save
 from sim.validation.result import Check, CheckResult, Size, outside
+from sim.validation.together import Failed
 
 __all__ = [
     "LEVELS",
     "WORD_OF_MOUTH_VALENCE",
     "baseline_run",
+    "baseline_runs",
     "check_levels",
     "check_word_of_mouth_valence",
 ]
@@ -65,6 +69,28 @@ def baseline_run(
         markets.append(model.model_metrics().assign(seed=seed + r))
         firms.append(model.firm_metrics().assign(seed=seed + r))
     return pd.concat(markets, ignore_index=True), pd.concat(firms, ignore_index=True)
+
+
+def baseline_runs(
+    size: Size, seed: int, overrides: Sequence[Mapping[str, Any]]
+) -> list[tuple[pd.DataFrame, pd.DataFrame] | Failed]:
+    """:func:`baseline_run` in many worlds (one set of ``overrides`` each), their markets
+    stepped together (``sim.validation.together``): the same frames as each alone."""
+    cfg = SIZES[size]
+    worlds = [{"market.customers": cfg["customers"], **o} for o in overrides]
+    runs = [
+        together.run("baseline", seed + r, worlds, cfg["steps"]) for r in range(cfg["replicates"])
+    ]
+
+    def frames(each: list[CustomerMarket]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        market = [m.model_metrics().assign(seed=seed + r) for r, m in enumerate(each)]
+        firms = [m.firm_metrics().assign(seed=seed + r) for r, m in enumerate(each)]
+        return pd.concat(market, ignore_index=True), pd.concat(firms, ignore_index=True)
+
+    return [
+        together.read(each, frames, functools.partial(baseline_run, size, seed, overrides[i]))
+        for i, each in enumerate(zip(*runs, strict=True))
+    ]
 
 
 def check_word_of_mouth_valence(

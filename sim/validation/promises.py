@@ -32,9 +32,10 @@ This module must never import the UI or the sweep layer.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,10 @@ from pydantic import Field
 
 from sim.model import CustomerMarket
 from sim.strategies import NoLevers, Strategy
+from sim.validation import together
 from sim.validation.figures import pyplot, save
 from sim.validation.result import Check, CheckResult, Size, outside
+from sim.validation.together import Failed
 
 __all__ = [
     "PROMISE_ASYMMETRY",
@@ -52,6 +55,8 @@ __all__ = [
     "check_promise_asymmetry",
     "lone_firm",
     "offset_outcomes",
+    "promise_runs",
+    "promise_runs_many",
 ]
 
 SIZES = {"quick": {"customers": 800, "delta": 0.1}, "full": {"customers": 3_000, "delta": 0.1}}
@@ -95,10 +100,56 @@ def offset_outcomes(
         rng=seed,
         overrides={**lone_firm(offset, customers), **(overrides or {})},
     )
-    model.run(104)
+    model.run(STEPS)
+    return _second_year(model)
+
+
+STEPS = 104
+"""Steps of each offset's market: two years."""
+
+
+def _second_year(model: CustomerMarket) -> tuple[float, float]:
     df = model.firm_metrics()
     year2 = df[(df["step"] > 52) & (df["firm"] == 0)]
     return float(year2["satisfaction"].mean()), float(year2["trust"].mean())
+
+
+def promise_runs(
+    size: Size = "full", seed: int = 1, overrides: Mapping[str, Any] | None = None
+) -> dict[float, tuple[float, float]]:
+    """Offset (-delta, 0, +delta) -> :func:`offset_outcomes`: the check's data set."""
+    cfg = SIZES[size]
+    return {o: offset_outcomes(o, cfg["customers"], seed, overrides) for o in _offsets(size)}
+
+
+def promise_runs_many(
+    size: Size, seed: int, overrides: Sequence[Mapping[str, Any]]
+) -> list[dict[float, tuple[float, float]] | Failed]:
+    """:func:`promise_runs` in many worlds (one set of ``overrides`` each), the markets of
+    every world and offset stepped together (``sim.validation.together``): the same numbers
+    as each alone."""
+    cfg = SIZES[size]
+    offsets = _offsets(size)
+    worlds = [{**lone_firm(o, cfg["customers"]), **w} for w in overrides for o in offsets]
+    ran = together.run("overpromise_vs_honest", seed, worlds, STEPS)
+    n = len(offsets)
+
+    def outcomes(mine: list[CustomerMarket]) -> dict[float, tuple[float, float]]:
+        return {o: _second_year(m) for o, m in zip(offsets, mine, strict=True)}
+
+    return [
+        together.read(
+            ran[i * n : (i + 1) * n],
+            outcomes,
+            functools.partial(promise_runs, size, seed, overrides[i]),
+        )
+        for i in range(len(overrides))
+    ]
+
+
+def _offsets(size: Size) -> tuple[float, float, float]:
+    delta = SIZES[size]["delta"]
+    return (-delta, 0.0, delta)
 
 
 def check_promise_asymmetry(
@@ -106,12 +157,12 @@ def check_promise_asymmetry(
     figures: Path | None = None,
     seed: int = 1,
     overrides: Mapping[str, Any] | None = None,
+    data: dict[float, tuple[float, float]] | None = None,
 ) -> CheckResult:
     """Exceeding a promise adds far less than breaking it by the same amount removes."""
     started = time.perf_counter()
-    cfg = SIZES[size]
-    delta = cfg["delta"]
-    runs = {o: offset_outcomes(o, cfg["customers"], seed, overrides) for o in (-delta, 0.0, delta)}
+    delta = SIZES[size]["delta"]
+    runs = data if data is not None else promise_runs(size, seed, overrides)
     (s_ex, t_ex), (s_kept, t_kept), (s_br, t_br) = runs[-delta], runs[0.0], runs[delta]
     gain_s, loss_s = s_ex - s_kept, s_kept - s_br
     gain_t, loss_t = t_ex - t_kept, t_kept - t_br
@@ -151,6 +202,7 @@ PROMISE_ASYMMETRY = Check(
     mechanism="exceeding a promise earns no more trust than keeping it, while breaking it costs "
     "trust with the shortfall (mechanisms.trust_asymmetry, within mechanisms.trust_promises)",
     control={"mechanisms.trust_asymmetry": False},
+    data="promises",
     shows="restated",
     why="The trust rule is Gneezy & Epley's finding: a promise met or exceeded counts as kept "
     "and earns the same trust (docs/MODEL.md 7.5), so exceeding one gains only through the "

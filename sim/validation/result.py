@@ -131,7 +131,8 @@ class Check:
         Scenario overrides that remove the mechanism: the negative control runs the same check
         with them and must fail.
     data
-        Name of a data set several checks read (``survey``, ``baseline``, ``relationships``);
+        Name of a data set one or several checks read (``survey``, ``baseline``,
+        ``relationships``, ``promises``);
         ``run_checks`` builds it once per set of overrides and passes it as ``data=``.
     out_of_sample
         True for a published pattern the model was not calibrated against (docs/MODEL.md 1.2).

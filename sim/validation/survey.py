@@ -28,16 +28,18 @@ This module must never import the UI or the sweep layer.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from sim.model import CustomerMarket
+from sim.validation import together
 from sim.validation.figures import pyplot, save
 from sim.validation.fit import tobit
 from sim.validation.result import Check, CheckResult, Size, outside
+from sim.validation.together import Failed
 
 __all__ = [
     "DISCONFIRMATION_BEATS_EXPECTATION",
@@ -45,6 +47,7 @@ __all__ = [
     "check_disconfirmation_beats_expectation",
     "check_loss_asymmetry",
     "survey",
+    "surveys",
 ]
 
 SIZES = {
@@ -65,23 +68,62 @@ def survey(
         scenario, rng=seed, overrides={"market.customers": cfg["customers"], **(overrides or {})}
     )
     model.run(cfg["warmup"])
-    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("s", "e", "x", "pos", "neg", "industry")}
-    cs = model.customer_state
+    cols = _columns()
     for _ in range(cfg["weeks"]):
         model.step()
-        sc = model.last_scratch
-        for m, served in enumerate(sc.served):
-            w = cs.weights[served]
-            x = cs.experience[m][served]
-            e = sc.expectation_used[m]
-            gap = x - e
-            cols["s"].append(sc.step_satisfaction[m])
-            cols["e"].append(np.einsum("nk,nk->n", w, e))
-            cols["x"].append(np.einsum("nk,nk->n", w, x))
-            cols["pos"].append(np.einsum("nk,nk->n", w, np.maximum(gap, 0)))
-            cols["neg"].append(np.einsum("nk,nk->n", w, np.minimum(gap, 0)))
-            cols["industry"].append(np.full(len(served), m))
+        _record(model, cols)
     return {k: np.concatenate(v) for k, v in cols.items()}
+
+
+def surveys(
+    size: Size,
+    seed: int,
+    overrides: Sequence[Mapping[str, Any]],
+    scenario: str = "baseline",
+) -> list[dict[str, np.ndarray] | Failed]:
+    """:func:`survey` in many worlds (one set of ``overrides`` each), their markets stepped
+    together (``sim.validation.together``): the same records as each alone."""
+    cfg = SIZES[size]
+    worlds = [{"market.customers": cfg["customers"], **o} for o in overrides]
+    built = together.build(scenario, seed, worlds)
+    out: list[Any] = [m if isinstance(m, Failed) else None for m in built]
+    for idx, batch in together.by_shape(built):
+        try:
+            batch.run(cfg["warmup"])
+            cols = [_columns() for _ in idx]
+            for _ in range(cfg["weeks"]):
+                batch.step()
+                for c, market in zip(cols, batch.markets, strict=True):
+                    _record(market, c)
+        except Exception:  # a world's step raised: each alone, so that the error is its own
+            cols = [None for _ in idx]
+        for i, c, market in zip(idx, cols, batch.markets, strict=True):
+            if c is None or not market.running:  # alone, a stopped market is stepped on
+                out[i] = together.alone(survey, size, seed, overrides[i], scenario)
+            else:
+                out[i] = {k: np.concatenate(v) for k, v in c.items()}
+    return out
+
+
+def _columns() -> dict[str, list[np.ndarray]]:
+    return {k: [] for k in ("s", "e", "x", "pos", "neg", "industry")}
+
+
+def _record(model: CustomerMarket, cols: dict[str, list[np.ndarray]]) -> None:
+    """Add the survey records of ``model``'s last step to ``cols``."""
+    sc = model.last_scratch
+    cs = model.customer_state
+    for m, served in enumerate(sc.served):
+        w = cs.weights[served]
+        x = cs.experience[m][served]
+        e = sc.expectation_used[m]
+        gap = x - e
+        cols["s"].append(sc.step_satisfaction[m])
+        cols["e"].append(np.einsum("nk,nk->n", w, e))
+        cols["x"].append(np.einsum("nk,nk->n", w, x))
+        cols["pos"].append(np.einsum("nk,nk->n", w, np.maximum(gap, 0)))
+        cols["neg"].append(np.einsum("nk,nk->n", w, np.minimum(gap, 0)))
+        cols["industry"].append(np.full(len(served), m))
 
 
 def _design(rec: dict[str, np.ndarray]) -> np.ndarray:
