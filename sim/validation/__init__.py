@@ -88,7 +88,10 @@ def build_data(
 
     many = _DATA_MANY.get(data)
     if many is not None:
-        return list(_load(many)(size, seed, [dict(o) for o in overrides]))
+        try:
+            return list(_load(many)(size, seed, [dict(o) for o in overrides]))
+        except Exception:  # never expected: then world by world, each error its own
+            pass
     one = _load(_DATA[data])
     return [alone(one, size, seed, dict(o)) for o in overrides]
 

@@ -87,9 +87,9 @@ def surveys(
     worlds = [{"market.customers": cfg["customers"], **o} for o in overrides]
     built = together.build(scenario, seed, worlds)
     out: list[Any] = [m if isinstance(m, Failed) else None for m in built]
-    for idx, batch in together.by_shape(built):
+    for idx in together.by_shape(built):
         try:
-            batch.run(cfg["warmup"])
+            batch = together.batch(built, idx).run(cfg["warmup"])
             cols = [_columns() for _ in idx]
             for _ in range(cfg["weeks"]):
                 batch.step()
@@ -97,8 +97,8 @@ def surveys(
                     _record(market, c)
         except Exception:  # a world's step raised: each alone, so that the error is its own
             cols = [None for _ in idx]
-        for i, c, market in zip(idx, cols, batch.markets, strict=True):
-            if c is None or not market.running:  # alone, a stopped market is stepped on
+        for i, c in zip(idx, cols, strict=True):
+            if c is None or not built[i].running:  # alone, a stopped market is stepped on
                 out[i] = together.alone(survey, size, seed, overrides[i], scenario)
             else:
                 out[i] = {k: np.concatenate(v) for k, v in c.items()}

@@ -27,7 +27,7 @@ from typing import Any
 from sim.batch import MarketBatch, shape_of
 from sim.model import CustomerMarket
 
-__all__ = ["Failed", "alone", "build", "by_shape", "read", "run"]
+__all__ = ["Failed", "alone", "batch", "build", "by_shape", "read", "run"]
 
 
 class Failed:
@@ -59,19 +59,22 @@ def build(
     return out
 
 
-def by_shape(markets: Sequence[CustomerMarket | Failed]) -> list[tuple[list[int], MarketBatch]]:
-    """The built markets in batches of one shape (``sim.batch.shape_of``; a market on the
-    complete graph alone), each with the positions of its markets in ``markets``."""
+def by_shape(markets: Sequence[CustomerMarket | Failed]) -> list[list[int]]:
+    """The positions of the built markets in groups of one shape (``sim.batch.shape_of``; a
+    market on the complete graph alone)."""
     groups: dict[Any, list[int]] = {}
     for i, m in enumerate(markets):
         if isinstance(m, Failed):
             continue
         key = ("alone", i) if m.adjacency_is_complete else shape_of(m)
         groups.setdefault(key, []).append(i)
-    return [
-        (idx, MarketBatch([markets[i] for i in idx], cohorts=False, survey=False))
-        for idx in groups.values()
-    ]
+    return list(groups.values())
+
+
+def batch(markets: Sequence[CustomerMarket | Failed], idx: list[int]) -> MarketBatch:
+    """The markets at ``idx`` (one shape) as one batch, without the cohorts' survival and the
+    survey panel, which no check reads."""
+    return MarketBatch([markets[i] for i in idx], cohorts=False, survey=False)  # type: ignore[misc]
 
 
 def run(
@@ -84,12 +87,12 @@ def run(
     out: list[CustomerMarket | Failed | None] = [
         m if isinstance(m, Failed) else None for m in built
     ]
-    for idx, batch in by_shape(built):
+    for idx in by_shape(built):
         try:
-            batch.run(steps)
+            stepped = batch(built, idx).run(steps)
         except Exception:  # a world's step raised: each alone, so that the error is its own
             continue
-        for i, market in zip(idx, batch.markets, strict=True):
+        for i, market in zip(idx, stepped.markets, strict=True):
             out[i] = market if market.running else None
     return out
 
