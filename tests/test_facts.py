@@ -72,22 +72,25 @@ def test_many_worlds_measured_together_have_their_distances_alone(
 ) -> None:
     """``cxsim facts`` steps the markets of many worlds together: each world's distances are
     those it has alone, a world that cannot be built included (all infinite), and a world of
-    another shape (two regions) goes in a batch of its own. No world falls back to being
-    measured alone (the data sets' one-world builders are not called)."""
+    another shape (two regions) goes in a batch of its own; every fact a fit may take, so every
+    data set. No world falls back to being measured alone (the data sets' one-world builders are
+    not called)."""
     import sim.validation.levels as levels
     import sim.validation.promises as promises
+    import sim.validation.relationships as relationships
     import sim.validation.survey as survey
     from sim.robustness.facts import world_distances, world_distances_many
 
     worlds = [*WORLDS, {"satisfaction.loss_aversion": -5.0}, {"market.regions": 2}]
-    alone = [world_distances(world, seed=1) for world in worlds]
+    alone = [world_distances(world, seed=1, facts=FITTABLE) for world in worlds]
 
     def not_alone(*args: object) -> None:
         raise AssertionError("a world was measured alone")
 
-    for module, name in ((survey, "survey"), (levels, "baseline_run"), (promises, "promise_runs")):
+    builders = [(survey, "survey"), (levels, "baseline_run"), (promises, "promise_runs")]
+    for module, name in [*builders, (relationships, "relationships")]:
         monkeypatch.setattr(module, name, not_alone)
-    together = world_distances_many(worlds, seed=1)
+    together = world_distances_many(worlds, seed=1, facts=FITTABLE)
     for world, got, expected in zip(worlds, together, alone, strict=True):
         np.testing.assert_array_equal(got, expected, err_msg=str(world))
     assert np.isinf(together[-2]).all() and np.isfinite(together[0]).all()

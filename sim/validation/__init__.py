@@ -68,10 +68,11 @@ _DATA_MANY = {
     "survey": "sim.validation.survey:surveys",
     "baseline": "sim.validation.levels:baseline_runs",
     "promises": "sim.validation.promises:promise_runs_many",
+    "relationships": "sim.validation.relationships:relationships_many",
 }
 """The same in many worlds at once, their markets stepped together
 (``build(size, seed, [overrides, ...])``, ``sim.validation.together``): the same data as each
-alone. A data set not listed here is built world by world."""
+alone."""
 
 
 def data_key(data: str, size: Size, seed: int, overrides: Mapping[str, Any]) -> tuple:

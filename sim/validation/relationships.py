@@ -36,16 +36,18 @@ This module must never import the UI or the sweep layer.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from sim.model import CustomerMarket
+from sim.validation import together
 from sim.validation.figures import pyplot, save
 from sim.validation.fit import logit
 from sim.validation.result import Check, CheckResult, Size, outside
+from sim.validation.together import Failed
 
 __all__ = [
     "BOLTON_ANCHORING",
@@ -53,6 +55,7 @@ __all__ = [
     "check_bolton_anchoring",
     "check_retention_rises_with_tenure",
     "relationships",
+    "relationships_many",
 ]
 
 SIZES = {
@@ -96,17 +99,78 @@ def relationships(
     }
 
 
+def relationships_many(
+    size: Size, seed: int, overrides: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any] | Failed]:
+    """:func:`relationships` in many worlds (one set of ``overrides`` each), their markets
+    stepped together (``sim.validation.together``): the same panel as each alone."""
+    cfg = SIZES[size]
+    worlds = [{"market.customers": cfg["customers"], **o} for o in overrides]
+    out: list[Any] = [None] * len(worlds)
+    tallies: list[Any] = [None] * len(worlds)  # at_risk, left, survey rows, steps per year
+    for r in range(cfg["replicates"]):
+        built = together.build("baseline", seed + r, worlds)
+        for i, m in enumerate(built):
+            if isinstance(m, Failed):
+                out[i] = out[i] or m
+            elif tallies[i] is None:
+                shape = (m.firm_state.n, len(YEAR_BANDS))
+                tallies[i] = (np.zeros(shape), np.zeros(shape), [], m.steps_per_year)
+        for idx in together.by_shape(built):
+            live = [i for i in idx if out[i] is None]
+            try:
+                batch = together.batch(built, idx)
+                followers = [_Follower(built[i], *tallies[i][:2]) for i in idx]
+                for _ in range(cfg["steps"]):
+                    for f in followers:
+                        f.before()
+                    batch.step()
+                    for f in followers:
+                        f.after()
+            except Exception:  # a world's step raised: each alone, so that the error is its own
+                followers = None
+            for k, i in enumerate(idx):
+                if i not in live:
+                    continue
+                if followers is None or not built[i].running:  # alone, a stopped market goes on
+                    out[i] = together.alone(relationships, size, seed, overrides[i])
+                else:
+                    tallies[i][2].extend(followers[k].rows)
+    for i, t in enumerate(tallies):
+        if out[i] is None:
+            at_risk, left, rows, spy = t
+            survey = np.concatenate(rows) if rows else np.zeros((0, 4))
+            out[i] = {"at_risk": at_risk, "left": left, "survey": survey, "steps_per_year": spy}
+    return out
+
+
 def _follow(
     model: CustomerMarket, steps: int, at_risk: np.ndarray, left: np.ndarray
 ) -> list[np.ndarray]:
     """Run ``model`` for ``steps``, adding to the tallies; return the survey rows."""
-    cs, spy = model.customer_state, model.steps_per_year
-    edges = np.array([lo for lo, _ in YEAR_BANDS] + [YEAR_BANDS[-1][1]], float) * spy
-    rows: list[np.ndarray] = []
-    windows: list[dict[str, Any]] = []  # surveys being followed
+    follower = _Follower(model, at_risk, left)
     for _ in range(steps):
+        follower.before()
+        model.step()
+        follower.after()
+    return follower.rows
+
+
+class _Follower:
+    """What :func:`_follow` keeps of one market, step by step: :meth:`before` a step,
+    :meth:`after` it (also for a market stepped in a batch, :func:`relationships_many`)."""
+
+    def __init__(self, model: CustomerMarket, at_risk: np.ndarray, left: np.ndarray) -> None:
+        self.model, self.at_risk, self.left = model, at_risk, left
+        spy = model.steps_per_year
+        self.edges = np.array([lo for lo, _ in YEAR_BANDS] + [YEAR_BANDS[-1][1]], float) * spy
+        self.rows: list[np.ndarray] = []
+        self.windows: list[dict[str, Any]] = []  # surveys being followed
+
+    def before(self) -> None:
+        model, cs = self.model, self.model.customer_state
         if model.steps % WINDOW == 0:
-            windows.append(
+            self.windows.append(
                 {
                     "start": model.steps,
                     "supplier": cs.supplier.copy(),
@@ -116,8 +180,13 @@ def _follow(
                     "stayed": cs.supplier >= 0,
                 }
             )
-        supplier, tenure, formed_before = cs.supplier.copy(), cs.tenure.copy(), model.steps
-        model.step()
+        self.supplier, self.tenure = cs.supplier.copy(), cs.tenure.copy()
+        self.formed_before = model.steps
+
+    def after(self) -> None:
+        model, cs, spy = self.model, self.model.customer_state, self.model.steps_per_year
+        supplier, tenure, formed_before = self.supplier, self.tenure, self.formed_before
+        at_risk, left, edges, rows = self.at_risk, self.left, self.edges, self.rows
         exited = np.isin(supplier, model.last_scratch.exits)
         moved = (cs.supplier != supplier) & ~exited
         served = supplier >= 0
@@ -129,7 +198,7 @@ def _follow(
         np.add.at(at_risk, (firm, band), 1)
         np.add.at(left, (firm, band), moved[keep][inside])
         still: list[dict[str, Any]] = []
-        for w in windows:
+        for w in self.windows:
             age = model.steps - w["start"]
             same = (cs.supplier == w["supplier"]) & w["stayed"]
             if age <= WINDOW:  # the new experiences after the survey
@@ -160,8 +229,7 @@ def _follow(
                     ]
                 )
             )
-        windows = still
-    return rows
+        self.windows = still
 
 
 def tenure_ratio(at_risk: np.ndarray, left: np.ndarray, band: int = 3) -> float:
