@@ -17,6 +17,7 @@ This package must never import the UI or the sweep layer.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -93,6 +94,11 @@ def build_data(
             return list(_load(many)(size, seed, [dict(o) for o in overrides]))
         except Exception:  # never expected: then world by world, each error its own
             pass
+        finally:
+            # the worlds' markets and their batches refer to each other: freed now, not when
+            # the collector next runs (64 worlds' facts twice in one process: the peak memory
+            # 976 -> 789 MB, 6 December 2026)
+            gc.collect()
     one = _load(_DATA[data])
     return [alone(one, size, seed, dict(o)) for o in overrides]
 
