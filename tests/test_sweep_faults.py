@@ -168,18 +168,36 @@ def test_killed_pool_workers_have_their_runs_retried(marker_reference, tmp_path)
     )
 
 
-def test_a_batch_that_kills_its_worker_is_halved_down_to_the_run(marker_reference, tmp_path):
-    """One worker steps two batches of three runs; the second holds a run that kills its worker
-    every time. Retried alone, that batch is cut in halves, each retried alone in turn, so its
-    two other runs finish (in a batch of their own where they can) and only the killer fails:
-    three deaths (the batch, the half holding the killer, the killer alone)."""
-    used, _ = marker_reference  # the kill-once marker is spent: only the killer kills
+def killer_spec(marker_reference) -> dict:
+    """Five runs in a list design, then a sixth that kills its worker every time (the kill-once
+    marker is spent: only the killer kills); one worker cuts them into two batches of three."""
+    used, _ = marker_reference
     points = [
         {"label": f"inflation {x}", "set": {"firms.Probe.levers.inflation": x}}
         for x in (0.0, 0.1, 0.2, 0.3, 0.4)
     ]
     points.append({"label": "killer", "set": {"firms.Probe.levers.kill_always": True}})
-    data = spec(used, replicates=1, parameters=[], design={"kind": "list", "points": points})
+    return spec(used, replicates=1, parameters=[], design={"kind": "list", "points": points})
+
+
+def assert_others_as_alone(data: dict, res, tmp_path: Path) -> None:
+    """The runs of ``res`` other than the killer have the numbers they have without it, run
+    serially (run ids come from the point)."""
+    data = {**data, "design": {**data["design"], "points": data["design"]["points"][:-1]}}
+    alone = sw.run(data, tmp_path / "serial", executor="serial")
+    key = ["run_id", "step", "firm"]
+    drop = ["point_id", "point", "firms.Probe.levers.kill_always"]
+    tables = [r.df("firms").drop(columns=drop, errors="ignore") for r in (alone, res)]
+    expected, got = (t.sort_values(key).reset_index(drop=True) for t in tables)
+    pd.testing.assert_frame_equal(expected, got)
+
+
+def test_a_batch_that_kills_its_worker_is_halved_down_to_the_run(marker_reference, tmp_path):
+    """One worker steps two batches of three runs; the second holds a run that kills its worker
+    every time. Retried alone, that batch is cut in halves, each retried alone in turn, so its
+    two other runs finish (in a batch of their own where they can) and only the killer fails:
+    three deaths (the batch, the half holding the killer, the killer alone)."""
+    data = killer_spec(marker_reference)
     executor = LocalExecutor(1, max_deaths=1)
     res = sw.run(data, tmp_path / "k", executor=executor)
     runs = res.runs().set_index("label")
@@ -189,14 +207,7 @@ def test_a_batch_that_kills_its_worker_is_halved_down_to_the_run(marker_referenc
     assert executor.restarts == 3
     assert runs.loc["inflation 0.4", "attempts"] == 3  # its batch, its half, itself
     assert runs.loc["inflation 0.0", "attempts"] == 1  # the first batch ran once
-    # the others have their numbers without the killer (run ids come from the point)
-    del data["design"]["points"][-1]
-    alone = sw.run(data, tmp_path / "serial", executor="serial")
-    key = ["run_id", "step", "firm"]
-    drop = ["point_id", "point", "firms.Probe.levers.kill_always"]
-    tables = [r.df("firms").drop(columns=drop, errors="ignore") for r in (alone, res)]
-    expected, got = (t.sort_values(key).reset_index(drop=True) for t in tables)
-    pd.testing.assert_frame_equal(expected, got)
+    assert_others_as_alone(data, res, tmp_path)
 
 
 # -- Dask: a real scheduler and workers on loopback -------------------------------------------
@@ -325,13 +336,7 @@ def test_a_batch_that_kills_dask_workers_is_halved_down_to_the_run(marker_refere
     killer fails. Before, the whole batch was recorded as failed (three runs)."""
     import dask
 
-    used, _ = marker_reference  # the kill-once marker is spent: only the killer kills
-    points = [
-        {"label": f"inflation {x}", "set": {"firms.Probe.levers.inflation": x}}
-        for x in (0.0, 0.1, 0.2, 0.3, 0.4)
-    ]
-    points.append({"label": "killer", "set": {"firms.Probe.levers.kill_always": True}})
-    data = spec(used, replicates=1, parameters=[], design={"kind": "list", "points": points})
+    data = killer_spec(marker_reference)
     # two deaths a task, not four: the batch, the half holding the killer, the killer
     with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
         executor = DaskExecutor("local", 1)
@@ -341,13 +346,7 @@ def test_a_batch_that_kills_dask_workers_is_halved_down_to_the_run(marker_refere
     assert runs.loc["killer", "status"] == "error"
     assert "KilledWorker" in runs.loc["killer", "error"]
     assert executor.halved == 2  # the batch of three, then its half of two
-    del data["design"]["points"][-1]
-    alone = sw.run(data, tmp_path / "serial", executor="serial")
-    key = ["run_id", "step", "firm"]
-    drop = ["point_id", "point", "firms.Probe.levers.kill_always"]
-    tables = [r.df("firms").drop(columns=drop, errors="ignore") for r in (alone, res)]
-    expected, got = (t.sort_values(key).reset_index(drop=True) for t in tables)
-    pd.testing.assert_frame_equal(expected, got)
+    assert_others_as_alone(data, res, tmp_path)
 
 
 def test_dask_local_leaves_port_8787_to_a_cluster_already_there():

@@ -123,22 +123,16 @@ def world_facts_many(
     facts took 1.9 s alone, 2.5 us a customer-step of its five markets of 800-1,500 customers;
     docs/robustness.md gives the figures batched.
     """
-    from sim.validation import CHECKS, build_data, data_key, run_check
+    from sim.validation import CHECKS, data_caches, run_check
     from sim.validation.together import Failed
 
     checks = [CHECKS[name] for name in facts]
-    plain = [{k: v for k, v in w.items()} for w in worlds]
-    caches: list[dict[tuple, Any]] = [{} for _ in plain]
-    failed: list[BaseException | None] = [None] * len(plain)
-    for data in dict.fromkeys(c.data for c in checks if c.data is not None):
-        for i, value in enumerate(build_data(data, SIZE, seed, plain)):
-            if isinstance(value, Failed):
-                failed[i] = failed[i] or value.error
-            caches[i][data_key(data, SIZE, seed, plain[i])] = value
+    plain = [dict(w) for w in worlds]
     out: list[list[Any] | BaseException] = []
-    for world, cache, error in zip(plain, caches, failed, strict=True):
-        if error is not None:
-            out.append(error)
+    for world, cache in zip(plain, data_caches(checks, SIZE, seed, plain), strict=True):
+        failed = next((v for v in cache.values() if isinstance(v, Failed)), None)
+        if failed is not None:  # as alone: the first data set that cannot be built
+            out.append(failed.error)
             continue
         try:
             out.append([run_check(c, SIZE, None, seed, dict(world), cache) for c in checks])

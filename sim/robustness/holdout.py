@@ -65,16 +65,11 @@ def world_holdout_many(
     """:func:`world_holdout` in many worlds, the markets of the data sets that can be built
     together stepped together (``sim.validation.build_data``): the same answers as each
     alone."""
-    from sim.validation import CHECKS, build_data, data_key, run_check
+    from sim.validation import CHECKS, data_caches, data_key, run_check
     from sim.validation.together import Failed
 
     plain = [dict(w) for w in worlds]
-    caches: list[dict[tuple, Any]] = [{} for _ in plain]
-    for data in dict.fromkeys(CHECKS[c].data for c in checks if CHECKS[c].data is not None):
-        for cache, world, value in zip(
-            caches, plain, build_data(data, "quick", seed, plain), strict=True
-        ):
-            cache[data_key(data, "quick", seed, world)] = value
+    caches = data_caches([CHECKS[c] for c in checks], "quick", seed, plain)
     out = []
     for world, cache in zip(plain, caches, strict=True):
         row = []

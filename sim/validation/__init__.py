@@ -34,6 +34,7 @@ __all__ = [
     "CheckResult",
     "Size",
     "build_data",
+    "data_caches",
     "data_key",
     "run_check",
     "run_checks",
@@ -72,8 +73,9 @@ _DATA_MANY = {
     "relationships": "sim.validation.relationships:relationships_many",
 }
 """The same in many worlds at once, their markets stepped together
-(``build(size, seed, [overrides, ...])``, ``sim.validation.together``): the same data as each
-alone."""
+(``build(size, seed, [overrides, ...])``, ``sim.validation.together``): the same numbers as each
+alone, but for the survey panel's intention to stay in the metrics (NaN), which no check
+reads."""
 
 
 def data_key(data: str, size: Size, seed: int, overrides: Mapping[str, Any]) -> tuple:
@@ -101,6 +103,21 @@ def build_data(
             gc.collect()
     one = _load(_DATA[data])
     return [alone(one, size, seed, dict(o)) for o in overrides]
+
+
+def data_caches(
+    checks: Iterable[Check], size: Size, seed: int, worlds: Sequence[Mapping[str, Any]]
+) -> list[dict[tuple, Any]]:
+    """For each world, a :func:`run_check` ``cache`` holding every data set ``checks`` read,
+    each built for all the worlds at once (:func:`build_data`; a data set that could not be
+    built is ``sim.validation.together.Failed``)."""
+    caches: list[dict[tuple, Any]] = [{} for _ in worlds]
+    for data in dict.fromkeys(c.data for c in checks if c.data is not None):
+        for cache, world, value in zip(
+            caches, worlds, build_data(data, size, seed, worlds), strict=True
+        ):
+            cache[data_key(data, size, seed, world)] = value
+    return caches
 
 
 def _load(spec: str) -> Any:

@@ -75,7 +75,8 @@ def baseline_runs(
     size: Size, seed: int, overrides: Sequence[Mapping[str, Any]]
 ) -> list[tuple[pd.DataFrame, pd.DataFrame] | Failed]:
     """:func:`baseline_run` in many worlds (one set of ``overrides`` each), their markets
-    stepped together (``sim.validation.together``): the same frames as each alone."""
+    stepped together (``sim.validation.together``): the same frames as each alone, but for
+    the survey panel's intention to stay (NaN), which no check reads."""
     cfg = SIZES[size]
     worlds = [{"market.customers": cfg["customers"], **o} for o in overrides]
     runs = [

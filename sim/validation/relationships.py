@@ -90,13 +90,15 @@ def relationships(
             at_risk = np.zeros((model.firm_state.n, len(YEAR_BANDS)))
             left = np.zeros_like(at_risk)
         rows += _follow(model, cfg["steps"], at_risk, left)
+    return _panel(at_risk, left, rows, model.steps_per_year)
+
+
+def _panel(
+    at_risk: np.ndarray, left: np.ndarray, rows: list[np.ndarray], steps_per_year: int
+) -> dict[str, Any]:
+    """The data set :func:`relationships` returns, from its tallies and survey rows."""
     survey = np.concatenate(rows) if rows else np.zeros((0, 4))
-    return {
-        "at_risk": at_risk,
-        "left": left,
-        "survey": survey,
-        "steps_per_year": model.steps_per_year,
-    }
+    return {"at_risk": at_risk, "left": left, "survey": survey, "steps_per_year": steps_per_year}
 
 
 def relationships_many(
@@ -117,10 +119,12 @@ def relationships_many(
                 shape = (m.firm_state.n, len(YEAR_BANDS))
                 tallies[i] = (np.zeros(shape), np.zeros(shape), [], m.steps_per_year)
         for idx in together.by_shape(built):
-            live = [i for i in idx if out[i] is None]
+            live = [i for i in idx if out[i] is None]  # not yet failed or measured alone
+            if not live:
+                continue
             try:
-                batch = together.batch(built, idx)
-                followers = [_Follower(built[i], *tallies[i][:2]) for i in idx]
+                batch = together.batch(built, live)
+                followers = [_Follower(built[i], *tallies[i][:2]) for i in live]
                 for _ in range(cfg["steps"]):
                     for f in followers:
                         f.before()
@@ -129,19 +133,12 @@ def relationships_many(
                         f.after()
             except Exception:  # a world's step raised: each alone, so that the error is its own
                 followers = None
-            for k, i in enumerate(idx):
-                if i not in live:
-                    continue
+            for k, i in enumerate(live):
                 if followers is None or not built[i].running:  # alone, a stopped market goes on
                     out[i] = together.alone(relationships, size, seed, overrides[i])
                 else:
                     tallies[i][2].extend(followers[k].rows)
-    for i, t in enumerate(tallies):
-        if out[i] is None:
-            at_risk, left, rows, spy = t
-            survey = np.concatenate(rows) if rows else np.zeros((0, 4))
-            out[i] = {"at_risk": at_risk, "left": left, "survey": survey, "steps_per_year": spy}
-    return out
+    return [o if o is not None else _panel(*t) for o, t in zip(out, tallies, strict=True)]
 
 
 def _follow(
