@@ -45,6 +45,7 @@ import numpy as np
 from sim import arrays
 from sim.draws import CODES, step_keys
 from sim.metrics import BatchRecorder, MetricsRecorder
+from sim.pages import on_huge_pages
 from sim.params.stacked import StackedParams
 from sim.rules import choice, constants, run_phases
 from sim.rules.decisions import decide, update_visibility
@@ -208,6 +209,7 @@ class MarketBatch:
             self._params_key = _params_key(first.params)
         else:
             self._merge(markets)
+        self.huge_page_bytes = on_huge_pages(self._step_arrays())  # sim.pages
         self._read_params()
         self.recorder = BatchRecorder(self, cohorts=cohorts, survey=survey)
         for b, market in enumerate(markets):
@@ -249,6 +251,14 @@ class MarketBatch:
                 lo.append(self.offsets[b] + start)
                 hi.append(self.offsets[b] + min(int(n), start + arrays.CHUNK))
         return (np.array(market, np.int64), np.array(lo, np.int64), np.array(hi, np.int64))
+
+    def _step_arrays(self) -> Iterable[np.ndarray]:
+        """The per-customer arrays a step reads and writes: the customers' state, the
+        workspace's, the network's."""
+        state, workspace = self.customer_state, self.workspace
+        yield from (getattr(state, f.name) for f in fields(state))
+        yield from (getattr(workspace, name) for name in workspace.ARRAYS)
+        yield from (self.indptr, self.indices, self.degree, self.market_of)
 
     def _merge(self, markets: list[CustomerMarket]) -> None:
         """One state for all the markets; each market's state becomes views of its part."""

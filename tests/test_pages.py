@@ -1,15 +1,20 @@
 """A market is built with numpy's huge-page advice off (``sim.pages``): the advice is off while
 the network and the customers' arrays are allocated, numpy's setting is given back after, and a
-user who set ``NUMPY_MADVISE_HUGEPAGE`` is left alone."""
+user who set ``NUMPY_MADVISE_HUGEPAGE`` is left alone. Once built, the step's large arrays are
+moved onto huge pages (``on_huge_pages``), their values unchanged."""
 
 from __future__ import annotations
 
+import ctypes
+import sys
+
 import numpy as np
+import pandas as pd
 import pytest
 
 import sim
 from sim.model import CustomerMarket
-from sim.pages import without_huge_pages
+from sim.pages import on_huge_pages, without_huge_pages
 
 multiarray = np._core.multiarray
 
@@ -65,3 +70,62 @@ def test_nested_blocks_give_back_what_each_found(advice_on, monkeypatch) -> None
             assert not multiarray._get_madvise_hugepage()
         assert not multiarray._get_madvise_hugepage()
     assert multiarray._get_madvise_hugepage()
+
+
+def huge_kib() -> int:
+    """The process's anonymous memory on transparent huge pages, KiB (Linux)."""
+    with open("/proc/self/smaps_rollup") as rollup:
+        return next(int(line.split()[1]) for line in rollup if line.startswith("AnonHugePages"))
+
+
+def on_small_pages(nbytes: int) -> np.ndarray:
+    """An array of ``nbytes`` faulted in on small pages (numpy's advice off while allocated)."""
+    with without_huge_pages():
+        array = np.arange(nbytes // 8, dtype=np.int64)
+    return array
+
+
+@pytest.fixture
+def collapsible(monkeypatch):
+    """Skip where this kernel cannot move memory onto huge pages (not Linux 6.1+, THP off)."""
+    monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+    if not sys.platform.startswith("linux"):
+        pytest.skip("huge pages are moved on Linux only")
+    probe = on_small_pages(8 << 20)  # asked of the kernel directly, not of the code under test
+    madvise = ctypes.CDLL(None, use_errno=True).madvise
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    page = 2 << 20
+    start = -(-probe.ctypes.data // page) * page
+    if madvise(start, page, 25) != 0:  # MADV_COLLAPSE
+        pytest.skip("this kernel does not move memory onto huge pages (MADV_COLLAPSE)")
+
+
+def test_large_arrays_move_onto_huge_pages_with_their_values(collapsible) -> None:
+    array = on_small_pages(64 << 20)
+    view = array[1000:][::3]  # a view: its base's memory is moved
+    values = array.copy()
+    before = huge_kib()
+    moved = on_huge_pages([view, np.zeros(10), "not an array"])
+    assert moved >= 62 << 20  # every whole 2 MB page inside the 64 MB
+    assert huge_kib() - before >= 60 << 10  # the kernel says so too
+    np.testing.assert_array_equal(array, values)
+
+
+def test_small_arrays_and_a_user_who_said_no_are_left_alone(collapsible, monkeypatch) -> None:
+    assert on_huge_pages([on_small_pages(3 << 20)]) == 0  # under numpy's own 4 MB threshold
+    monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", "0")
+    assert on_huge_pages([on_small_pages(64 << 20)]) == 0
+
+
+def test_a_large_market_steps_on_huge_pages_with_the_same_numbers(collapsible, monkeypatch) -> None:
+    """A market built on small pages has its step's large arrays moved once built (sim.batch):
+    at 120,000 customers its expectations are over 4 MB. Moved or not, the same numbers."""
+    size = {"market.customers": 120_000}
+    market = sim.CustomerMarket("baseline", rng=3, overrides=size)
+    assert market._batch.huge_page_bytes >= 4 << 20
+    monkeypatch.setattr("sim.batch.on_huge_pages", lambda arrays: 0)
+    alone = sim.CustomerMarket("baseline", rng=3, overrides=size)
+    assert alone._batch.huge_page_bytes == 0
+    market.run(3)
+    alone.run(3)
+    pd.testing.assert_frame_equal(market.firm_metrics(), alone.firm_metrics())
