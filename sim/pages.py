@@ -16,20 +16,23 @@ against this module's default): built in 2.2-3.7 s with the advice (the network 
 (``CustomerMarket.__init__``) and gives numpy back its setting after; a user who set
 ``NUMPY_MADVISE_HUGEPAGE`` chose for themselves and is left alone. No number depends on it.
 
-Once built, the arrays a step reads are moved onto huge pages in one go (:func:`on_huge_pages`,
-``MADV_COLLAPSE``, Linux 6.1 or later; ``sim.batch.MarketBatch``). A step reads the listeners'
-attitudes and trust, the neighbours' rows and the customers' expectations at scattered places;
-on small pages each such read can miss the processor's page-table cache, and under a hypervisor
-(the project's Intel Xeon under KVM since 6 December 2026) a miss walks two page tables. On that
-machine (6 December 2026, 19:05-19:20 UTC, the baseline at 1M customers, load 1.3): a step
-199.3 -> 187.7 ms wall (0.94; word of mouth 64.5 -> 59.7, phases 2-5 90.7 -> 89.3), medians of
-five alternated processes of 20 steps each (``before_after.py --ref 20b0ff4``); 280 MiB moved,
-which made the build 0.9-1.0 s longer (1.6-1.8 -> 2.5-3.0 s): paid back in about 80 steps. At
-100,000 and 10,000 customers (6-8 MiB moved, or none) the build and the steps took the same.
-A batch of a sweep is built outside a market's build, with numpy's advice on: its arrays are on
-huge pages already and there is little left to move. Where the kernel cannot (another system,
-an older kernel, no huge page to be had) nothing is moved and nothing else changes; setting
-``NUMPY_MADVISE_HUGEPAGE=0`` turns the move off too.
+Once built, the arrays a step reads are put on huge pages (:func:`on_huge_pages`;
+``sim.batch.MarketBatch``): the pages already written are moved in one go (``MADV_COLLAPSE``,
+Linux 6.1 or later), and those not yet touched (arrays of zeros that the steps fill: the
+attitudes, the switches) are marked so that they come as huge pages when first written
+(``MADV_HUGEPAGE``). A step reads the listeners' attitudes and trust, the neighbours' rows and the
+customers' expectations at scattered places; on small pages each such read can miss the
+processor's page-table cache, and under a hypervisor (the project's Intel Xeon under KVM since 6
+December 2026) a miss walks two page tables. On that machine (6 December 2026, 18:45-18:55 UTC,
+the baseline at 1M customers; ``before_after.py --ref 20b0ff4 --rounds 5 --steps 20``, fresh
+processes alternating): a step **207.7 -> 188.9 ms** wall (0.91; word of mouth 69.8 -> 60.6,
+phases 2-5 91.5 -> 88.3); 280 MiB moved and about 500 MiB on huge pages after the first step
+(70 before), which made the build 1.0-1.2 s longer (1.6-1.8 -> 2.8 s): repaid in about 60
+steps. At 100,000 and 10,000 customers (6-8 MiB moved, or none) the build and the steps took
+the same. A batch of a sweep is built outside a market's build, with numpy's advice on: its
+arrays are on huge pages already and there is little left to do. Where the kernel cannot
+(another system, an older kernel, no huge page to be had) nothing is moved and nothing else
+changes; ``NUMPY_MADVISE_HUGEPAGE=0`` turns it off too.
 
 This module must never import anything from the package.
 """
@@ -48,6 +51,7 @@ import numpy as np
 __all__ = ["on_huge_pages", "without_huge_pages"]
 
 _ENV = "NUMPY_MADVISE_HUGEPAGE"
+MADV_HUGEPAGE = 14  # <linux/mman.h>
 MADV_COLLAPSE = 25  # <linux/mman.h>, Linux 6.1
 HUGE_PAGE = 2 << 20  # bytes, x86-64 and arm64's transparent huge page
 LARGE = 4 << 20  # bytes: numpy's own threshold for its advice
@@ -92,19 +96,21 @@ def _madvise() -> Any:
 
 
 def on_huge_pages(arrays: Iterable[np.ndarray]) -> int:
-    """Move the arrays' memory onto transparent huge pages now (``MADV_COLLAPSE``).
+    """Put the arrays' memory on transparent huge pages: what is written moves now
+    (``MADV_COLLAPSE``), what is not yet touched comes as huge pages (``MADV_HUGEPAGE``).
 
     Parameters
     ----------
     arrays : iterable of numpy.ndarray
-        Arrays (or views: their base's memory is taken) of which those of 4 MB or more are
-        moved, each on the 2 MB pages that lie wholly inside it.
+        Arrays (or views: their base's memory is taken; anything else is skipped) of which
+        those of 4 MB or more are moved, each on the 2 MB pages that lie wholly inside it.
 
     Returns
     -------
     int
-        Bytes the kernel moved (or found on huge pages already); 0 off Linux, before Linux 6.1,
-        where huge pages are unavailable, or when ``NUMPY_MADVISE_HUGEPAGE`` is ``0``.
+        Bytes of arrays the kernel moved whole (or found on huge pages already); 0 off Linux,
+        before Linux 6.1, where huge pages are unavailable, or when ``NUMPY_MADVISE_HUGEPAGE``
+        is ``0``. An array not yet touched is not counted: it is only marked.
     """
     if os.environ.get(_ENV, "").strip() == "0":
         return 0
@@ -124,6 +130,8 @@ def on_huge_pages(arrays: Iterable[np.ndarray]) -> int:
     for address, base in bases.items():
         lo = -(-address // HUGE_PAGE) * HUGE_PAGE
         hi = (address + base.nbytes) // HUGE_PAGE * HUGE_PAGE
-        if hi > lo and madvise(lo, hi - lo, MADV_COLLAPSE) == 0:
-            moved += hi - lo
+        if hi > lo:
+            madvise(lo, hi - lo, MADV_HUGEPAGE)  # pages not yet touched: huge when they are
+            if madvise(lo, hi - lo, MADV_COLLAPSE) == 0:
+                moved += hi - lo
     return moved

@@ -111,6 +111,16 @@ def test_large_arrays_move_onto_huge_pages_with_their_values(collapsible) -> Non
     np.testing.assert_array_equal(array, values)
 
 
+def test_untouched_arrays_come_as_huge_pages_when_written(collapsible) -> None:
+    """Zeros never written have no pages to move: they are marked, and huge when written."""
+    with without_huge_pages():
+        zeros = np.zeros(64 << 20, np.uint8)  # calloc: nothing faulted in yet
+    assert on_huge_pages([zeros]) == 0  # nothing moved
+    before = huge_kib()
+    zeros[:] = 1
+    assert huge_kib() - before >= 60 << 10
+
+
 def test_small_arrays_and_a_user_who_said_no_are_left_alone(collapsible, monkeypatch) -> None:
     assert on_huge_pages([on_small_pages(3 << 20)]) == 0  # under numpy's own 4 MB threshold
     monkeypatch.setenv("NUMPY_MADVISE_HUGEPAGE", "0")
