@@ -414,6 +414,12 @@ def test_auto_moves_take_as_many_steps_as_the_acceptance_needs(tmp_path: Path, t
         assert (t == len(auto.epsilons) - 1) == (i == len(auto.acceptance))
     assert auto.simulations == 40 * (1 + len(auto.acceptance))
     assert len(one.acceptance) == len(one.epsilons) - 1 + 5
+    # the reports say how far the steps moved the copies: one step, or the steps taken
+    auto_text = write_fit(auto, tmp_path / "auto").read_text()
+    assert f"{len(auto.acceptance)} Metropolis steps (`--moves auto`" in auto_text
+    assert "one Metropolis step" not in auto_text
+    assert "one Metropolis step moves each copy" in write_fit(one, tmp_path / "one").read_text()
+    assert json.loads((tmp_path / "auto" / "fit.json").read_text())["moves"] == "auto"
     # moves=1 is the sampler as it was: the first test's worlds, to the digit
     assert one.posterior.equals(
         fit_facts(tmp_path / "again", TOY, population=40, seed=5, generations=12, moves=1).posterior

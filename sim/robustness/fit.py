@@ -310,6 +310,8 @@ class FactsFit:
         Each fitted world's ancestor in the prior sample (its row of :attr:`prior_worlds`):
         resampling copies worlds and a Metropolis step moves a copy only a little, so worlds of
         one lineage are near copies (:func:`sim.robustness.fit_report.lineages`).
+    moves
+        Metropolis steps a generation: a number, or ``"auto"`` (:func:`moves_needed`).
     ranges
         The ranges (the prior).
     facts
@@ -328,6 +330,7 @@ class FactsFit:
     facts: tuple[str, ...] = FACTS
     fresh: int = 0
     ancestors: np.ndarray | None = None
+    moves: int | str = 1
 
     @property
     def posterior(self) -> pd.DataFrame:
@@ -452,4 +455,5 @@ def fit_facts(
             facts=tuple(facts),
             fresh=sim.store.fresh,
             ancestors=ancestors,
+            moves=moves,
         )

@@ -61,6 +61,27 @@ def facts_table(fit: FactsFit) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _moves_words(fit: FactsFit) -> str:
+    """What the lineages mean, for one Metropolis step a generation or for several."""
+    steps = len(fit.acceptance)
+    if fit.moves == 1:
+        return (
+            "Resampling keeps about half the worlds a generation and one Metropolis step moves "
+            "each copy only a little, so each lineage is a cluster about its ancestor: odds over "
+            "these worlds measure the neighbourhoods of a few prior worlds as much as the facts, "
+            "and another fit (another seed, or one more fact) can give very different odds."
+        )
+    return (
+        f"Resampling keeps about half the worlds a generation; {steps} Metropolis steps "
+        f"(`--moves {fit.moves}`: {steps / max(fit.generations, 1):.0f} a generation on "
+        "average, each kept with probability "
+        f"{float(np.median(fit.acceptance)):.2f} on median) move each copy away from its "
+        "ancestor. What lies between lineages beyond what independent draws would put there "
+        "is how much the odds over these worlds still measure the neighbourhoods of a few "
+        "prior worlds rather than the facts; another fit with another seed is the test."
+    )
+
+
 def lineages(fit: FactsFit) -> tuple[int, float, float]:
     """How many worlds of the prior sample the fitted worlds descend from, the largest
     lineage's share of the fitted worlds, and the share of the fitted worlds' variance that
@@ -223,11 +244,7 @@ def markdown(
             f"the prior sample's {len(fit.prior_worlds)} worlds, the largest lineage "
             f"{largest:.0%} of them, and {between:.0%} of their variance lies between "
             f"lineages (median over parameters; about {(ancestors - 1) / len(fit.particles):.0%}"
-            " if the worlds were drawn independently from the fitted set). Resampling keeps "
-            "about half the worlds a generation and one Metropolis step moves each copy only a "
-            "little, so each lineage is a cluster about its ancestor: odds over these worlds "
-            "measure the neighbourhoods of a few prior worlds as much as the facts, and another "
-            "fit (another seed, or one more fact) can give very different odds.",
+            " if the worlds were drawn independently from the fitted set). " + _moves_words(fit),
             "",
         ]
     if holdout is not None and len(holdout):
@@ -294,6 +311,7 @@ def write_fit(
         "simulations": fit.simulations,
         "epsilons": fit.epsilons,
         "acceptance": fit.acceptance,
+        "moves": fit.moves,
         "reproduces": fit.reproduces,
         "decoy_ratio": decoy_ratio(fit),
         "worlds": len(fit.posterior),
