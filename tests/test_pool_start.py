@@ -8,6 +8,7 @@ it runs are known (the test process's own depend on the tests before)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -168,6 +169,29 @@ def test_a_cold_process_uses_the_fork_server() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=600, check=True
     )
     assert done.stdout.split() == ["forkserver", "fork", "forkserver"]
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: BLAS starts one thread anyway")
+@pytest.mark.parametrize("start", ["fork", "forkserver"])
+def test_a_pool_worker_runs_numpy_blas_on_one_thread(start: str) -> None:
+    """Two workers' BLAS threads, one per core each, would take turns on the cores; the workers
+    are the parallelism (sim.sweep.context.one_blas_thread). The process that starts the pool
+    keeps its own."""
+    code = (
+        "import json, numpy, threadpoolctl\n"
+        "from sim.sweep.context import worker_context\n"
+        "from sim.sweep.executors import local_pool\n"
+        f"with local_pool(1, worker_context(start={start!r})) as pool:\n"
+        "    worker = pool.submit(threadpoolctl.threadpool_info).result()\n"
+        "blas = lambda info: [i['num_threads'] for i in info if i['user_api'] == 'blas']\n"
+        "print(json.dumps([blas(threadpoolctl.threadpool_info()), blas(worker)]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=600, check=True
+    )
+    parent, worker = json.loads(done.stdout.strip().splitlines()[-1])
+    assert worker and set(worker) == {1}, worker
+    assert max(parent) > 1, parent
 
 
 def test_an_unknown_start_method_is_refused() -> None:

@@ -24,7 +24,8 @@ seed comes from its task. Measured on the project's 2-core machine (docs/perform
 sweep of 160 runs in a warm process waited 1.6-2.1 s for a cold fork server before its first
 worker existed, against milliseconds forked from itself.
 
-This module imports nothing but the standard library: it is what a command imports first.
+This module imports nothing but the standard library at its top: it is what a command imports
+first.
 """
 
 from __future__ import annotations
@@ -165,6 +166,21 @@ def freeze_inherited() -> None:
     ``gc.freeze``'s documentation gives for processes that fork workers.
     """
     gc.freeze()
+
+
+def one_blas_thread() -> None:
+    """A pool worker's numpy and scipy on one BLAS thread (``threadpoolctl``), as its kernels
+    run on one numba thread: the workers are the parallelism.
+
+    OpenBLAS otherwise starts a thread per core in every worker, and on this 2-core machine two
+    workers' four threads took turns on the two cores wherever a matrix product was large
+    enough to be split (the facts fit's Tobit on 100,000 answers, its least squares). Two
+    processes measuring 16 worlds each (``cxsim facts``'s work): 10.1-10.7 -> 9.0-9.4 s
+    (docs/performance.md, "The facts fit's own work").
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1, user_api="blas")
 
 
 @contextmanager

@@ -48,7 +48,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from sim.sweep.context import START_METHODS, freeze_inherited, prestart, worker_context
+from sim.sweep.context import (
+    START_METHODS,
+    freeze_inherited,
+    one_blas_thread,
+    prestart,
+    worker_context,
+)
 from sim.sweep.worker import RunBatch, RunResult, RunTask, failed
 
 __all__ = [
@@ -138,8 +144,10 @@ def _worker_init(parent_pid: int) -> None:
     started the pool, not the fork server) dies. A worker forked from the sweep's own process
     drops the handlers it inherited (``cxsim sweep`` turns SIGTERM into Ctrl-C): stopping the
     pool terminates its workers. The objects it inherited are left out of the garbage
-    collector's passes (:func:`~sim.sweep.context.freeze_inherited`)."""
+    collector's passes (:func:`~sim.sweep.context.freeze_inherited`); numpy's BLAS runs on one
+    thread (:func:`~sim.sweep.context.one_blas_thread`)."""
     freeze_inherited()
+    one_blas_thread()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     parent = multiprocessing.parent_process()

@@ -87,10 +87,12 @@ def prestart() -> None:
 
 def _init_worker(progress: Any) -> None:
     """Worker set-up: keep the progress queue; leave Ctrl-C to the parent; leave the objects it
-    inherited out of the garbage collector's passes (``sim.sweep.context.freeze_inherited``)."""
+    inherited out of the garbage collector's passes (``sim.sweep.context.freeze_inherited``);
+    numpy's BLAS on one thread (``sim.sweep.context.one_blas_thread``)."""
     import signal
 
     context.freeze_inherited()
+    context.one_blas_thread()
     global _PROGRESS
     _PROGRESS = progress
     signal.signal(signal.SIGINT, signal.SIG_IGN)

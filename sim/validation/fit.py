@@ -11,6 +11,8 @@ This module must never import the UI or the sweep layer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy import optimize, special
 
@@ -51,38 +53,61 @@ def tobit(
     if not constant.any():  # no intercept: scale only, centring would add one
         centre[:] = 0.0
     z = (x - centre) / scale
-    at_low, at_high = y <= low, y >= high
-    inside = ~(at_low | at_high)
-
-    def negative_log_likelihood(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        b, log_sigma = theta[:-1], theta[-1]
-        sigma = np.exp(log_sigma)
-        mean = z @ b
-        grad_mean = np.empty_like(y)  # d loglik / d mean, per answer
-        grad_log_sigma = np.empty_like(y)
-        r = (y[inside] - mean[inside]) / sigma
-        ll = np.sum(-0.5 * r * r - log_sigma - 0.5 * np.log(2 * np.pi))
-        grad_mean[inside] = r / sigma
-        grad_log_sigma[inside] = r * r - 1.0
-        a = (low - mean[at_low]) / sigma
-        ll += np.sum(special.log_ndtr(a))
-        mills = np.exp(-0.5 * a * a - 0.5 * np.log(2 * np.pi) - special.log_ndtr(a))
-        grad_mean[at_low] = -mills / sigma
-        grad_log_sigma[at_low] = -mills * a
-        c = (high - mean[at_high]) / sigma
-        ll += np.sum(special.log_ndtr(-c))
-        mills = np.exp(-0.5 * c * c - 0.5 * np.log(2 * np.pi) - special.log_ndtr(-c))
-        grad_mean[at_high] = mills / sigma
-        grad_log_sigma[at_high] = mills * c
-        grad = np.append(z.T @ grad_mean, grad_log_sigma.sum())
-        return -ll, -grad
-
     start_b = np.linalg.lstsq(z, y, rcond=None)[0]
     start = np.append(start_b, np.log(max(np.std(y - z @ start_b), 1e-3)))
+    negative_log_likelihood = censored_likelihood(z, y, low, high, start_b)
     fit = optimize.minimize(negative_log_likelihood, start, jac=True, method="L-BFGS-B")
     b = fit.x[:-1] / scale
     b[constant] = fit.x[:-1][constant] - np.sum((fit.x[:-1] / scale * centre)[~constant])
     return b, float(np.exp(fit.x[-1]))
+
+
+def censored_likelihood(
+    z: np.ndarray, y: np.ndarray, low: float, high: float, around: np.ndarray
+) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+    """The two-limit Tobit's negative log-likelihood of ``theta = (b, log sigma)`` and its
+    gradient, as a function for :func:`scipy.optimize.minimize` (``jac=True``).
+
+    The answers strictly inside the scale enter only through their sums of squares: with
+    ``d = b - around``, the residuals' sum of squares is ``e'e - 2 d'Z'e + d'Z'Z d`` (``e`` the
+    residuals at ``around``, a point near the optimum such as the least-squares fit, so that
+    no large sums cancel), and its gradient ``Z'e - Z'Z d``. Only the censored answers, a few
+    per cent of them, are visited at each evaluation. A validation survey's 100,000 answers:
+    67 -> 11 ms a fit, the estimates the same to about 1e-12 (docs/performance.md, "The facts
+    fit's own work").
+    """
+    at_low, at_high = y <= low, y >= high
+    inside = ~(at_low | at_high)
+    z_in = z[inside]
+    e = y[inside] - z_in @ around
+    gram, cross, squares, n_in = z_in.T @ z_in, z_in.T @ e, float(e @ e), int(inside.sum())
+    z_low, z_high = z[at_low], z[at_high]
+    half_log_2pi = 0.5 * np.log(2 * np.pi)
+
+    def negative_log_likelihood(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        b, log_sigma = theta[:-1], theta[-1]
+        sigma = np.exp(log_sigma)
+        d = b - around
+        gram_d = gram @ d
+        residual = max(squares - 2.0 * (d @ cross) + d @ gram_d, 0.0) / (sigma * sigma)
+        ll = -0.5 * residual - n_in * (log_sigma + half_log_2pi)
+        grad_b = (cross - gram_d) / (sigma * sigma)
+        grad_log_sigma = residual - n_in
+        a = (low - z_low @ b) / sigma
+        log_below = special.log_ndtr(a)
+        ll += np.sum(log_below)
+        mills = np.exp(-0.5 * a * a - half_log_2pi - log_below)
+        grad_b -= z_low.T @ mills / sigma
+        grad_log_sigma -= np.sum(mills * a)
+        c = (high - z_high @ b) / sigma
+        log_above = special.log_ndtr(-c)
+        ll += np.sum(log_above)
+        mills = np.exp(-0.5 * c * c - half_log_2pi - log_above)
+        grad_b += z_high.T @ mills / sigma
+        grad_log_sigma += np.sum(mills * c)
+        return -ll, -np.append(grad_b, grad_log_sigma)
+
+    return negative_log_likelihood
 
 
 def logit(design: np.ndarray, y: np.ndarray, iterations: int = 50) -> tuple[np.ndarray, np.ndarray]:
