@@ -198,6 +198,7 @@ class BatchRecorder:
         self.cohort_rows: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
         self.exits_so_far = np.zeros(n, np.int64)
         self._alive = np.ones((n, f), bool)
+        self._stacks: dict[int, tuple[int, np.ndarray, dict[str, np.ndarray]]] = {}
 
     # -- every step ------------------------------------------------------------------------
 
@@ -405,6 +406,36 @@ class BatchRecorder:
         """Market ``b``'s recorded firm rows, one dict of ``[F]`` arrays per recorded step."""
         return [{k: v[b] for k, v in firm.items()} for _, mask, firm, _ in self.rows if mask[b]]
 
+    def _stacked(self, part: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """``(masks [R, B], {column: [R, B, ...]})``: every recorded step's firm (``part`` 2)
+        or market (3) metrics stacked, built once for the steps recorded so far, then cut
+        market by market. A batch's 64 markets of 260 recorded steps read their frames in 1.1 s
+        when each built its own from its rows one step at a time (17 ms a market)."""
+        n = len(self.rows)
+        kept = self._stacks.get(part)
+        if kept is None or kept[0] != n:
+            masks = np.array([r[1] for r in self.rows])
+            names = self.rows[0][part]
+            cols = {k: np.stack([r[part][k] for r in self.rows]) for k in names}
+            kept = self._stacks[part] = (n, masks, cols)
+        return kept[1], kept[2]
+
+    def firm_columns(self, b: int) -> dict[str, np.ndarray]:
+        """Market ``b``'s recorded firm metrics as columns: each ``[F]`` array of a recorded
+        step after the one before (the rows of :meth:`firm_rows`, joined)."""
+        masks, cols = self._stacked(2)
+        mine = masks[:, b]
+        return {k: v[mine, b].reshape(-1) for k, v in cols.items()}
+
+    def market_columns(self, b: int) -> dict[str, np.ndarray]:
+        """Market ``b``'s recorded market metrics as columns, one value a recorded step (whole
+        numbers as int64, the rest as float64: the values of :meth:`market_rows`)."""
+        masks, cols = self._stacked(3)
+        mine = masks[:, b]
+        return {
+            k: v[mine, b].astype(np.int64 if _is_int(k) else np.float64) for k, v in cols.items()
+        }
+
     def market_rows(self, b: int) -> list[dict[str, float]]:
         """Market ``b``'s recorded market rows, one dict per recorded step."""
         out = []
@@ -414,10 +445,12 @@ class BatchRecorder:
         return out
 
 
+def _is_int(name: str) -> bool:
+    return name in MARKET_INTS or name.startswith("served[")
+
+
 def _scalar(name: str, value: Any) -> Any:
-    if name in MARKET_INTS or name.startswith("served["):
-        return int(value)
-    return float(value)
+    return int(value) if _is_int(name) else float(value)
 
 
 class MetricsRecorder:
@@ -480,11 +513,9 @@ class MetricsRecorder:
 
     def firm_frame(self, model: CustomerMarket) -> pd.DataFrame:
         """One row per firm per recorded step."""
-        rows = self.firm_rows
-        if not rows:
+        if not any(mask[self.b] for _, mask, _, _ in self.batch.rows):
             return pd.DataFrame(columns=list(FIRM_COLUMNS))
-        cols = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
-        df = pd.DataFrame(cols)
+        df = pd.DataFrame(self.batch.firm_columns(self.b))
         df.insert(3, "name", np.array(model.firm_names, dtype=object)[df["firm"]])
         df.insert(
             4,
@@ -496,7 +527,9 @@ class MetricsRecorder:
 
     def market_frame(self) -> pd.DataFrame:
         """One row per recorded step."""
-        return pd.DataFrame(self.market_rows)
+        if not any(mask[self.b] for _, mask, _, _ in self.batch.rows):
+            return pd.DataFrame()
+        return pd.DataFrame(self.batch.market_columns(self.b))
 
     def cohort_frame(self, model: CustomerMarket) -> pd.DataFrame:
         """Cohort survival: share of each yearly cohort still with its firm, by age in years."""

@@ -189,6 +189,31 @@ def test_recording_fewer_steps_keeps_the_rows_recorded() -> None:
             pd.testing.assert_frame_equal(kept, few, check_exact=True, obj=table)
 
 
+def test_a_market_s_frames_are_its_recorded_rows_joined() -> None:
+    """The frames are cut from every recorded step stacked once for the batch
+    (``BatchRecorder.firm_columns``, ``market_columns``): the rows each market recorded, in
+    order, with their types, also for a market that stopped early and steps not recorded; and
+    a step recorded after a frame was read is in the next one."""
+    specs = [("baseline", 10, 300, {}), ("baseline", 11, 250, BROKE)]
+    batch = MarketBatch([market(spec) for spec in specs])
+    batch.record_kept(3, STEPS)
+    batch.run(STEPS // 2)
+    first = [m.model_metrics() for m in batch.markets]
+    batch.run(STEPS - STEPS // 2)
+    for m, before in zip(batch.markets, first, strict=True):
+        rows = m.recorder.market_rows
+        assert len(before) <= len(rows) == len(m.model_metrics())
+        pd.testing.assert_frame_equal(m.model_metrics(), pd.DataFrame(rows), check_exact=True)
+        firm_rows = m.recorder.firm_rows
+        joined = {k: np.concatenate([r[k] for r in firm_rows]) for k in firm_rows[0]}
+        frame = m.firm_metrics()
+        for k, v in joined.items():
+            np.testing.assert_array_equal(frame[k].to_numpy(), v, err_msg=k)
+            assert frame[k].dtype == v.dtype, k
+    assert len(first[0]) < len(batch.markets[0].model_metrics())  # read again after more steps
+    assert not batch.markets[1].running and len(first[1]) > 0
+
+
 def test_a_batch_that_does_not_ask_the_survey_changes_no_other_number() -> None:
     """``survey=False`` (the Compare page, a sweep that keeps no intention to stay): the
     intention to stay is NaN and every other number, table and state the same."""
