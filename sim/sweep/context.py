@@ -175,8 +175,9 @@ def one_blas_thread() -> None:
     OpenBLAS otherwise starts a thread per core in every worker, and on this 2-core machine two
     workers' four threads took turns on the two cores wherever a matrix product was large
     enough to be split (the facts fit's Tobit on 100,000 answers, its least squares). Two
-    processes measuring 16 worlds each (``cxsim facts``'s work): 10.1-10.7 -> 9.0-9.4 s
-    (docs/performance.md, "The facts fit's own work").
+    processes measuring 16 worlds each (``cxsim facts``'s work) took 10.2-11.3 s before this
+    and the Tobit's own change, 8.9-9.3 s after (docs/performance.md, "The facts fit's own
+    work").
     """
     from threadpoolctl import threadpool_limits
 

@@ -73,8 +73,8 @@ def censored_likelihood(
     residuals at ``around``, a point near the optimum such as the least-squares fit, so that
     no large sums cancel), and its gradient ``Z'e - Z'Z d``. Only the censored answers, a few
     per cent of them, are visited at each evaluation. A validation survey's 100,000 answers:
-    67 -> 11 ms a fit, the estimates the same to about 1e-12 (docs/performance.md, "The facts
-    fit's own work").
+    36 -> 18 ms a fit on one thread, the estimates the same to 1e-15 relative (4e-13 with three
+    quarters of the answers at a bound; docs/performance.md, "The facts fit's own work").
     """
     at_low, at_high = y <= low, y >= high
     inside = ~(at_low | at_high)
