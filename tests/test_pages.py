@@ -108,8 +108,9 @@ def fresh_mapping(nbytes: int) -> np.ndarray:
 
 
 def on_small_pages(nbytes: int) -> np.ndarray:
-    """An array of ``nbytes`` faulted in on small pages: a fresh mapping, without the advice
-    (the kernel's setting here is ``madvise``), written."""
+    """An array of ``nbytes`` faulted in on small pages: a fresh mapping, which the kernel
+    puts on huge pages only when advised (:func:`collapsible` skips where it does always),
+    written."""
     array = fresh_mapping(nbytes)
     array[:] = np.arange(len(array))
     return array
@@ -121,7 +122,7 @@ def collapsible(monkeypatch):
     monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
     if not sys.platform.startswith("linux"):
         pytest.skip("huge pages are moved on Linux only")
-    if "[always]" in THP_SETTING.read_text() if THP_SETTING.exists() else False:
+    if THP_SETTING.exists() and "[always]" in THP_SETTING.read_text():
         pytest.skip("this kernel puts all memory on huge pages (THP 'always'): nothing to move")
     probe = on_small_pages(8 << 20)  # asked of the kernel directly, not of the code under test
     madvise = ctypes.CDLL(None, use_errno=True).madvise
