@@ -420,6 +420,10 @@ class BatchRecorder:
             kept = self._stacks[part] = (n, masks, cols)
         return kept[1], kept[2]
 
+    def recorded(self, b: int) -> bool:
+        """Whether market ``b`` has recorded a step (its frames have rows)."""
+        return any(mask[b] for _, mask, _, _ in self.rows)
+
     def firm_columns(self, b: int) -> dict[str, np.ndarray]:
         """Market ``b``'s recorded firm metrics as columns: each ``[F]`` array of a recorded
         step after the one before (the rows of :meth:`firm_rows`, joined)."""
@@ -513,7 +517,7 @@ class MetricsRecorder:
 
     def firm_frame(self, model: CustomerMarket) -> pd.DataFrame:
         """One row per firm per recorded step."""
-        if not any(mask[self.b] for _, mask, _, _ in self.batch.rows):
+        if not self.batch.recorded(self.b):
             return pd.DataFrame(columns=list(FIRM_COLUMNS))
         df = pd.DataFrame(self.batch.firm_columns(self.b))
         df.insert(3, "name", np.array(model.firm_names, dtype=object)[df["firm"]])
@@ -527,7 +531,7 @@ class MetricsRecorder:
 
     def market_frame(self) -> pd.DataFrame:
         """One row per recorded step."""
-        if not any(mask[self.b] for _, mask, _, _ in self.batch.rows):
+        if not self.batch.recorded(self.b):
             return pd.DataFrame()
         return pd.DataFrame(self.batch.market_columns(self.b))
 
