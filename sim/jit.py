@@ -47,7 +47,9 @@ __all__ = [
     "by_value",
     "clip",
     "inlined_rule",
+    "int_view",
     "kernel",
+    "nan_skipping_range",
     "parallel_kernel",
     "prange",
     "prefetch",
@@ -236,6 +238,54 @@ def _as_type_of(value: Any, example: Any) -> Any:
 
         return impl
     return None
+
+
+def int_view(values: np.ndarray) -> np.ndarray:
+    """``values`` (float32 or float64) seen as signed integers of the same width, their bits."""
+    return values.view(np.int32 if values.dtype.itemsize == 4 else np.int64)
+
+
+@overload(int_view)
+def _int_view(values: Any) -> Any:
+    if not isinstance(values, types.Array) or not isinstance(values.dtype, types.Float):
+        return None
+    target = np.int32 if values.dtype.bitwidth == 32 else np.int64
+
+    def impl(values: Any) -> Any:
+        return values.view(target)
+
+    return impl
+
+
+@rule
+def nan_skipping_range(values: np.ndarray) -> tuple[Any, Any]:
+    """The lowest and highest of a contiguous float array, NaN skipped (``inf`` and ``-inf``
+    when there is none); of -0 and +0, -0 is the lower.
+
+    The floats are compared as integers: with its sign bit clear a float's bits increase with
+    it, and with the sign bit set the other bits, flipped, do (``key = b ^ (b >> 63 & max)``,
+    ``~key`` of a value's magnitude for its negative), so the lowest key is the lowest value.
+    The compiler vectorises a loop taking the least of integers, not of floats (without
+    fast-math, which would let it assume there is no NaN, it keeps one float after the other).
+    At 1M customers and 6 firms, one thread, the rows fading as they are read
+    (``sim.rules.churn_skip.row_range``): 10.0-10.4 ms in eight interleaved float chains
+    indexed from the range's start, 2.3-2.5 ms so (7 December 2026)."""
+    ends = np.empty(2, values.dtype)
+    ends[0] = np.inf
+    bits, end_bits = int_view(values), int_view(ends)
+    inf = end_bits[0]  # the bits of +inf; above them (sign cleared), NaN
+    shift = end_bits.itemsize * 8 - 1
+    rest = (1 << shift) - 1  # all but the sign bit
+    low, high = inf, ~inf  # the keys of +inf and -inf
+    for i in range(len(bits)):
+        b = bits[i]
+        key = b ^ ((b >> shift) & rest)
+        nan = (b & rest) > inf
+        low = min(low, inf if nan else key)
+        high = max(high, ~inf if nan else key)
+    end_bits[0] = low ^ ((low >> shift) & rest)
+    end_bits[1] = high ^ ((high >> shift) & rest)
+    return ends[0], ends[1]
 
 
 def by_value(record: Any) -> Any:

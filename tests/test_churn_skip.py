@@ -136,10 +136,46 @@ def rival_gaps(batch, t, m, firms, rows, gap_bound) -> list[tuple[float, float]]
     return out
 
 
+def test_the_range_skips_nan_in_either_float_type() -> None:
+    """``nan_skipping_range`` (floats compared as integers) is numpy's ``nanmin`` and
+    ``nanmax``, ``inf`` and ``-inf`` with no number; of -0 and +0, -0 is the lower; and
+    ``row_range`` fades the slice it ranges (``keep``), writing back exactly what it ranges,
+    and nothing outside it."""
+    from sim.jit import nan_skipping_range
+
+    rng = np.random.default_rng(7)
+    rows = [
+        rng.normal(size=1001) * 1e3,
+        np.array([np.nan, 3.0, -2.0, np.nan, 1e-300, -5e-45]),
+        np.array([np.inf, -np.inf, np.nan]),
+        np.array([-np.inf]),
+        np.array([np.nan, np.nan]),
+        np.array([]),
+    ]
+    for dtype in (np.float32, np.float64):
+        for row in rows:
+            values = row.astype(dtype)
+            low, high = nan_skipping_range(values)
+            if np.isnan(values).all():
+                assert (low, high) == (np.inf, -np.inf)
+            else:
+                assert (low, high) == (np.nanmin(values), np.nanmax(values))
+        low, high = nan_skipping_range(np.array([0.0, -0.0, 0.0], dtype))
+        assert low == 0 and np.signbit(low) and not np.signbit(high)
+        row = rng.uniform(-1, 1, 40).astype(dtype)
+        row[7] = np.nan
+        keep = dtype(0.75)
+        faded = row.copy()
+        low, high = churn_skip.row_range(faded, 5, 33, keep, True)
+        expected = row.copy()
+        expected[5:33] = expected[5:33] * keep
+        assert np.array_equal(faded, expected, equal_nan=True)
+        assert (low, high) == (np.nanmin(expected[5:33]), np.nanmax(expected[5:33]))
+
+
 def test_attitude_ranges_are_each_markets_range_by_tasks() -> None:
     """Switching called on its own (no word of mouth this step) takes each live market's
-    lowest and highest attitude toward each firm, task by task (``row_range``'s eight partial
-    ranges), as numpy takes them over the market's customers; a market that is not live keeps
+    lowest and highest attitude toward each firm, task by task (``row_range``), as numpy takes them over the market's customers; a market that is not live keeps
     0."""
     import sim
     from sim.batch import MarketBatch

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.jit import ONE, kernel, rule
+from sim.jit import ONE, kernel, nan_skipping_range, rule
 from sim.params.stacked import StackedParams
 from sim.rules.expectations import review_means
 
@@ -295,37 +295,16 @@ def row_range(row: np.ndarray, lo: int, hi: int, keep: Any, fade: bool) -> tuple
     fading attitudes, ``sim.rules.word_of_mouth.decide_rows``, which takes the ranges as it
     fades them: the pass over the attitudes that switching made for them is saved).
 
-    In eight interleaved partial ranges: one chain of ``min`` waits on each one's latency (at
-    1M customers and 6 firms, 3.0 ms on one thread and 1.5 on two, the attitudes in the caches;
-    one chain took 5.7 ms within a step). The lowest and highest value are the same in any
-    order, up to which of -0 and +0 is kept."""
-    inf = row.dtype.type(np.inf)
-    l0 = l1 = l2 = l3 = l4 = l5 = l6 = l7 = inf
-    h0 = h1 = h2 = h3 = h4 = h5 = h6 = h7 = -inf
-    i = lo
-    while i + 8 <= hi:
-        a0, a1, a2, a3 = row[i], row[i + 1], row[i + 2], row[i + 3]
-        a4, a5, a6, a7 = row[i + 4], row[i + 5], row[i + 6], row[i + 7]
-        if fade:
-            a0, a1, a2, a3 = a0 * keep, a1 * keep, a2 * keep, a3 * keep
-            a4, a5, a6, a7 = a4 * keep, a5 * keep, a6 * keep, a7 * keep
-            row[i], row[i + 1], row[i + 2], row[i + 3] = a0, a1, a2, a3
-            row[i + 4], row[i + 5], row[i + 6], row[i + 7] = a4, a5, a6, a7
-        l0, l1, l2, l3 = min(l0, a0), min(l1, a1), min(l2, a2), min(l3, a3)
-        l4, l5, l6, l7 = min(l4, a4), min(l5, a5), min(l6, a6), min(l7, a7)
-        h0, h1, h2, h3 = max(h0, a0), max(h1, a1), max(h2, a2), max(h3, a3)
-        h4, h5, h6, h7 = max(h4, a4), max(h5, a5), max(h6, a6), max(h7, a7)
-        i += 8
-    while i < hi:
-        a = row[i]
-        if fade:
-            a = a * keep
-            row[i] = a
-        l0, h0 = min(l0, a), max(h0, a)
-        i += 1
-    low = min(min(min(l0, l1), min(l2, l3)), min(min(l4, l5), min(l6, l7)))
-    high = max(max(max(h0, h1), max(h2, h3)), max(max(h4, h5), max(h6, h7)))
-    return low, high
+    The range is sliced first, so that the loops index from 0: an index that starts at a
+    value known only at run time might be negative, and the compiler then wraps every one
+    (a select per element, which kept the loops from being vectorised). The fading is one
+    vectorised pass and the range another (``sim.jit.nan_skipping_range``): at 1M customers
+    and 6 firms, one thread, 10.0-10.4 -> 2.3-2.5 ms (7 December 2026)."""
+    part = row[lo:hi]
+    if fade:
+        for i in range(len(part)):
+            part[i] = part[i] * keep
+    return nan_skipping_range(part)
 
 
 @kernel
