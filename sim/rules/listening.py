@@ -231,8 +231,9 @@ def mark(t, n_tasks, bounds, runs, n_del, receiver, senders, experience, flags, 
                 own[base + mine] = d
                 mine += 1
     count = 0
-    for r in range(lo, hi):
-        count += np.int64(flags[r])  # (a uint8 sum would wrap when run as Python)
+    mine_flags = flags[lo:hi]  # indexed from 0: no index is wrapped as if it were negative
+    for j in range(hi - lo):
+        count += np.int64(mine_flags[j])  # (a uint8 sum would wrap when run as Python)
     listeners[t + 1] = count
     deliveries[t + 1] = mine
 
@@ -286,12 +287,13 @@ def listen(t, bounds, listeners, deliveries, n_del, message, receiver, first, lo
     # the listeners in increasing order, and each of the task's deliveries with its listener
     n_who = w0
     spare = len(who) - 1  # never a listener's slot: there are fewer listeners than deliveries
-    for r in range(lo, hi):
-        stamp[r] = n_who  # r's position among the listeners, if it is one
+    mine_stamps, mine_flags = stamp[lo:hi], flags[lo:hi]  # indexed from 0, as in :func:`mark`
+    for j in range(hi - lo):
+        mine_stamps[j] = n_who  # customer lo + j's position among the listeners, if it is one
         # every customer writes (no branch): a later listener of this task overwrites it, or
         # it goes to the spare slot, never to the next task's first listener
-        who[n_who if n_who < w1 else spare] = r
-        n_who += np.int64(flags[r])
+        who[n_who if n_who < w1 else spare] = lo + j
+        n_who += np.int64(mine_flags[j])
     for i in range(w0, w1):
         flags[who[i]] = 0
     mine = own[t * n_del : t * n_del + d1 - d0]  # listed by :func:`mark`
