@@ -58,17 +58,22 @@ TALLY_BLOCK = 4096
 @kernel
 def _block_sum(values: np.ndarray, lo: int, hi: int) -> float:
     """``values[lo:hi]`` summed in float64, in four interleaved partial sums (one chain of
-    additions would wait on each add's latency)."""
+    additions would wait on each add's latency). The range is sliced first so that its
+    indices start at 0: from ``lo``, known only at run time, every index might be negative and
+    the compiler wraps each (a select per value); at 1M customers and 6 firms, one thread, the
+    blocks' sums 10.0-10.2 -> 6.0-6.3 ms, the same sums (7 December 2026)."""
+    part = values[lo:hi]
+    n = len(part)
     a = b = c = d = 0.0
-    i = lo
-    while i + 4 <= hi:
-        a += np.float64(values[i])
-        b += np.float64(values[i + 1])
-        c += np.float64(values[i + 2])
-        d += np.float64(values[i + 3])
+    i = 0
+    while i + 4 <= n:
+        a += np.float64(part[i])
+        b += np.float64(part[i + 1])
+        c += np.float64(part[i + 2])
+        d += np.float64(part[i + 3])
         i += 4
-    while i < hi:
-        a += np.float64(values[i])
+    while i < n:
+        a += np.float64(part[i])
         i += 1
     return (a + b) + (c + d)
 
