@@ -306,31 +306,38 @@ def block(start, nb, first, K, keys, p, sums, bounds, recording, state, flat, fi
         o = (m * n + start) * K
         raised_benchmarks(best, x_flat[o : o + span], served[m], nb, K)
     # -- the rest of phases 3 to 5, industry by industry
+    # the block's customers as slices, indexed from 0 (from ``start`` every index might be
+    # negative, and the compiler wraps each: a select per read)
+    block_trust = trust_state[:, start : start + nb]
+    block_standard, block_region = standard[start : start + nb], region[start : start + nb]
     for m in range(n_ind):
         firms_m = firms[m]
+        block_warnings, block_failed = (
+            warnings[m, start : start + nb],
+            failed[m, start : start + nb],
+        )
         for j in range(nb):  # what each customer brings to the attributes
-            i = start + j
             f = firms_m[j]
-            recent = warnings[m, i]
-            warn = failed[m, i] and disclose[f]
+            recent = block_warnings[j]
+            warn = block_failed[j] and disclose[f]
             effect = trust.warning_effect(recent, p.habituation) if p.habituation_on else ONE
             if f >= 0:
-                warnings[m, i] = recent * p.warnings_keep + (ONE if warn else ZERO)
+                block_warnings[j] = recent * p.warnings_keep + (ONE if warn else ZERO)
             else:
-                warnings[m, i] = recent * p.warnings_keep
+                block_warnings[j] = recent * p.warnings_keep
             credible = ONE
             if p.credibility_on:
-                credible = expectations.credibility(trust_state[f, i], public[f], p.rho)
+                credible = expectations.credibility(block_trust[f, j], public[f], p.rho)
             warned[j] = warn
             per[LOWERED][j] = p.adjustment * effect
             per[PROMISE_WEIGHT][j] = p.a_p * credible
             per[REVIEW_WEIGHT][j] = review_weight[f]
-            per[PERSONAL][j] = standard[i] if p.standard_on else ZERO
+            per[PERSONAL][j] = block_standard[j] if p.standard_on else ZERO
             per[SERVES][j] = ONE if f >= 0 else ZERO
             per[EFFECT][j] = effect
             per[EXTRAS][j] = extras[f]
             per[BONUS][j] = commit_bonus[f]
-            row = f + region[i] * width
+            row = f + block_region[j] * width
             for k in range(K):
                 pr[j * K + k] = promise[m, row, k]
                 rv[j * K + k] = review_part[f, k]
@@ -409,12 +416,16 @@ def settled(
     steps_since_recovery, complaints, answered = counts
     complain_p, aftercare_p, answer = chances
     lowest_s, lowest_e, highest_e = bounds[m, 0], bounds[m, 1], bounds[m, 2]
+    # the block's customers as slices, indexed from 0 (no read wrapped as if negative)
+    block = slice(start, start + nb)
+    block_trust, since_recovery = trust_state[:, block], steps_since_recovery[m, block]
+    rating, before = satisfaction_state[m, block], satisfaction_before[m, block]
+    block_answered, block_complaints = answered[m, block], complaints[m, block]
     for j in range(nb):
         f = firms[j]
         if f < 0:
             continue
-        i = start + j
-        me = i - first
+        me = start + j - first
         lowest_e = min(lowest_e, per[LOW][j])
         highest_e = max(highest_e, per[HIGH][j])
         s = per[RATING][j]
@@ -423,7 +434,7 @@ def settled(
             sums[f, EXPERIENCE] += per[PERFORMANCE][j]
             sums[f, EXPECTATION] += per[JUDGED][j]
         # -- trust: promises kept and broken
-        t = trust_state[f, i]
+        t = block_trust[f, j]
         if p.trust_promises_on:
             cut = trust.trust_cut(per[SHORTFALL][j], warned[j], per[EFFECT][j], p)
             raised = trust.trust_raise(per[SURPLUS][j], p)
@@ -438,20 +449,20 @@ def settled(
                 code = ANSWERED if uniform(keys[ANSWER, m], me) < answer[f] else IGNORED
         if code == IGNORED:
             t *= p.kept_share
-        trust_state[f, i] = clip(t, ZERO, ONE)
+        block_trust[f, j] = clip(t, ZERO, ONE)
         running = per[RUNNING][j]
-        since = steps_since_recovery[m, i]
+        since = since_recovery[j]
         if code == ANSWERED:
-            running = trust.recovered(running, satisfaction_before[m, i], since, p)
-        satisfaction_state[m, i] = running
+            running = trust.recovered(running, before[j], since, p)
+        rating[j] = running
         lowest_s = min(lowest_s, running)
         since = min(since + 1, 1 << 30)
         if code == ANSWERED:
             since = 0
-            answered[m, i] += 1
+            block_answered[j] += 1
             sums[f, ANSWERS] += 1.0
         if code != NO_COMPLAINT:
-            complaints[m, i] += 1
+            block_complaints[j] += 1
             sums[f, COMPLAINTS] += 1.0
-        steps_since_recovery[m, i] = since
+        since_recovery[j] = since
     bounds[m, 0], bounds[m, 1], bounds[m, 2] = lowest_s, lowest_e, highest_e
