@@ -175,8 +175,8 @@ def test_the_range_skips_nan_in_either_float_type() -> None:
 
 def test_attitude_ranges_are_each_markets_range_by_tasks() -> None:
     """Switching called on its own (no word of mouth this step) takes each live market's
-    lowest and highest attitude toward each firm, task by task (``row_range``), as numpy takes them over the market's customers; a market that is not live keeps
-    0."""
+    lowest and highest attitude toward each firm, task by task (``row_range``), as numpy takes
+    them over the market's customers; a market that is not live keeps 0."""
     import sim
     from sim.batch import MarketBatch
 
