@@ -109,9 +109,9 @@ def perceived_block(x_out, expected, z, ids, count, hits, failure_attribute, noi
     """Delivery: the experience of every attribute of the ``count`` served customers listed in
     ``ids`` (their noise ``z`` listed in the same order); the others keep theirs."""
     for t in range(count):
-        j = ids[t]
+        j = np.uint64(ids[t])  # unsigned: no read is wrapped as if its index were negative
         for k in range(K):
-            q = j * K + k
+            q = j * np.uint64(K) + np.uint64(k)
             fa = failure_attribute[k] != ZERO
             x_out[q] = delivery.perceived(expected[q], z[t * K + k], noise, hits[j], fa, severity)
 
