@@ -340,8 +340,8 @@ def listen(t, bounds, listeners, deliveries, n_del, message, receiver, first, lo
             prefetch(flat_attitude, firms[f] * n_att + ahead)
             prefetch(flat_trust, firms[f] * n_att + ahead)
         prefetch(market_of, ahead)
-        r = who[i]
-        b = market_of[r]
+        r = np.uint64(who[i])  # unsigned: no read is wrapped as if its index were negative
+        b = np.uint64(market_of[r])
         heard_rate = consts[b].heard_rate
         heard_by = 0.0
         for f in range(n_local):
@@ -362,19 +362,20 @@ def listen(t, bounds, listeners, deliveries, n_del, message, receiver, first, lo
         for f in range(n_local):
             key = 3 * (i * n_local + f)
             c = tally[key]
-            a = attitude[firms[f], r]
+            g = np.uint64(firms[f])
+            a = attitude[g, r]
             # c <= last unless the caller's bound is wrong; no message (c = 0): no change
             step = moved[b, min(int(c), last)]
             toward = np.float64(a) + step * (tally[key + 1] / max(c, 1.0) - np.float64(a))
-            attitude[firms[f], r] = toward if c > 0 else a
+            attitude[g, r] = toward if c > 0 else a
             if c > 0:
-                now = attitude[firms[f], r]
-                span[b, firms[f], 0] = min(span[b, firms[f], 0], now)
-                span[b, firms[f], 1] = max(span[b, firms[f], 1], now)
-            tr = trust[firms[f], r]
+                now = attitude[g, r]
+                span[b, g, 0] = min(span[b, g, 0], now)
+                span[b, g, 1] = max(span[b, g, 1], now)
+            tr = trust[g, r]
             step = moved_trust[b, min(int(c), last_trust)]
             toward = np.float64(tr) + step * (tally[key + 2] / max(c, 1.0) - np.float64(tr))
-            trust[firms[f], r] = toward if c > 0 else tr
+            trust[g, r] = toward if c > 0 else tr
             tally[key] = 0.0
             tally[key + 1] = 0.0
             tally[key + 2] = 0.0
