@@ -308,14 +308,12 @@ def block(start, nb, first, K, keys, p, sums, bounds, recording, state, flat, fi
     # -- the rest of phases 3 to 5, industry by industry
     # the block's customers as slices, indexed from 0 (from ``start`` every index might be
     # negative, and the compiler wraps each: a select per read)
-    block_trust = trust_state[:, start : start + nb]
-    block_standard, block_region = standard[start : start + nb], region[start : start + nb]
+    customers = slice(start, start + nb)
+    block_trust = trust_state[:, customers]
+    block_standard, block_region = standard[customers], region[customers]
     for m in range(n_ind):
         firms_m = firms[m]
-        block_warnings, block_failed = (
-            warnings[m, start : start + nb],
-            failed[m, start : start + nb],
-        )
+        block_warnings, block_failed = warnings[m, customers], failed[m, customers]
         for j in range(nb):  # what each customer brings to the attributes
             f = firms_m[j]
             recent = block_warnings[j]
@@ -417,10 +415,10 @@ def settled(
     complain_p, aftercare_p, answer = chances
     lowest_s, lowest_e, highest_e = bounds[m, 0], bounds[m, 1], bounds[m, 2]
     # the block's customers as slices, indexed from 0 (no read wrapped as if negative)
-    block = slice(start, start + nb)
-    block_trust, since_recovery = trust_state[:, block], steps_since_recovery[m, block]
-    rating, before = satisfaction_state[m, block], satisfaction_before[m, block]
-    block_answered, block_complaints = answered[m, block], complaints[m, block]
+    customers = slice(start, start + nb)
+    block_trust, since_recovery = trust_state[:, customers], steps_since_recovery[m, customers]
+    rating, before = satisfaction_state[m, customers], satisfaction_before[m, customers]
+    block_answered, block_complaints = answered[m, customers], complaints[m, customers]
     for j in range(nb):
         f = firms[j]
         if f < 0:
