@@ -135,6 +135,13 @@ class MarketBatch:
         ``[B]``: a market records its metrics at the steps that are multiples of this (its
         scenario's ``collect_every`` unless changed); also at the steps in ``record_at``, and
         at the step it stops where ``record_final`` (``[B]``) is set.
+    details
+        Keep each step's details in the workspace: every served customer's expectations the
+        experience was judged against, its ``S`` before the step and its ``d``
+        (``StepScratch.expectation_used``, ``satisfaction_before``, ``disconfirmation``; the
+        validation survey reads them). Off unless set: no other phase or metric reads them, and
+        at 1M customers writing them took 72 MB of memory traffic and 1-4 ms a step
+        (docs/performance.md). Every other number is the same either way.
     """
 
     def __init__(
@@ -194,6 +201,7 @@ class MarketBatch:
         self.keys = step_keys(self.seeds, self.steps, CODES, self.M)
         self.bounds = np.zeros((self.B, self.M, 3), self.dtype)
         self.wall_seconds = 0.0
+        self.details = False  # keep the step's details (StepScratch.expectation_used, ...)
         self.per_firm_decisions = False  # True: every firm decides alone (sim.rules.decisions)
         self.decision_plan: Any = None  # who decides how (sim.rules.decisions), kept
         self.kept_terms: Any = None  # this step's firm terms (sim.rules.choice.step_terms)
@@ -387,6 +395,7 @@ class MarketBatch:
         # the phases add the recorded sums also for the markets that record if they stop now
         scratch = BatchScratch(self.B, self.F, recording | (self.live & self.record_final))
         scratch.base = self.firm_state.customers.astype(float)
+        scratch.details = bool(self.details)
         self.keys = step_keys(self.seeds, self.steps, CODES, self.M)
         self.kept_terms = None  # sim.rules.choice.step_terms: this step's, once
         self.attitude_spans = None  # word of mouth takes this step's

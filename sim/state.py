@@ -266,8 +266,9 @@ class Workspace:
     (``[M, N, K]``): the supplier at delivery (-1 for none), whether the experience was a
     failure, the expectation it was judged against, the running satisfaction before it and the
     weighted disconfirmation it was rated with. Rows of customers not served that step hold
-    stale values. ``left`` marks who left for no firm in this step's switching (they wait a
-    step before they may adopt again).
+    stale values; the last three are written only by the steps of a batch that keeps its
+    details (``MarketBatch.details``). ``left`` marks who left for no firm in this step's
+    switching (they wait a step before they may adopt again).
     """
 
     supplier: np.ndarray  # [M, N] int32
@@ -331,7 +332,8 @@ class BatchScratch:
     also an attribute (``scratch.churned``, ``[B, F]``, a view). ``recording`` says which
     markets record their metrics this step. ``load`` and ``utilisation`` are the firms' quality
     factor and customers over capacity at the start of the step; ``base`` the customers at
-    the start of the step; ``exits`` the ``(market, firm)`` pairs that exited.
+    the start of the step; ``exits`` the ``(market, firm)`` pairs that exited; ``details``
+    whether the step kept its details in the workspace (``MarketBatch.details``).
     """
 
     def __init__(self, n_markets: int, n_firms: int, recording: np.ndarray) -> None:
@@ -343,6 +345,11 @@ class BatchScratch:
         self.utilisation: np.ndarray | None = None  # [B, F]
         self.base: np.ndarray | None = None  # [B, F]
         self.exits: list[tuple[int, int]] = []
+        self.details = False
+
+
+DETAILS = ("expectation_used", "satisfaction_before", "disconfirmation")
+"""The step's details (:class:`StepScratch`), kept only by a batch that asks for them."""
 
 
 class StepScratch:
@@ -353,7 +360,8 @@ class StepScratch:
     per-industry lists below (``served``, ``firm``, ``failure``, ``warned``, ``step_satisfaction``,
     ``disconfirmation``, ``satisfaction_before``, ``expectation_used``: one array per industry,
     aligned with the customers served that step) are built from them on first use and are valid
-    until the model's next step.
+    until the model's next step. The last three, the step's details (:data:`DETAILS`), are
+    there only when the step kept them (``model.batch.details = True`` before the step).
     """
 
     def __init__(self, model: Any, batch: BatchScratch, b: int) -> None:
@@ -365,6 +373,7 @@ class StepScratch:
         self.utilisation = batch.utilisation[b]
         self.base = batch.base[b]
         self.exits = [f for market, f in batch.exits if market == b]
+        self.details = batch.details
         self._lists: dict[str, list[np.ndarray]] | None = None
 
     def _compact(self) -> dict[str, list[np.ndarray]]:
@@ -388,17 +397,25 @@ class StepScratch:
                 served = np.flatnonzero(ws.supplier[m] >= 0)
                 f = ws.supplier[m][served]
                 failure = ws.failure[m][served]
-                e = np.take(ws.expectation_used[m], served, axis=0)
                 out["served"].append(served)
                 out["firm"].append(f)
                 out["failure"].append(failure)
                 out["warned"].append(failure & fs.disclose[f])
                 out["step_satisfaction"].append(cs.last_satisfaction[m][served])
-                out["disconfirmation"].append(ws.disconfirmation[m][served])
-                out["satisfaction_before"].append(ws.satisfaction_before[m][served])
-                out["expectation_used"].append(e)
+                if self.details:
+                    out["disconfirmation"].append(ws.disconfirmation[m][served])
+                    out["satisfaction_before"].append(ws.satisfaction_before[m][served])
+                    out["expectation_used"].append(np.take(ws.expectation_used[m], served, 0))
             self._lists = out
         return self._lists
+
+    def _detail(self, name: str) -> list[np.ndarray]:
+        if not self.details:
+            raise RuntimeError(
+                f"the step did not keep {name!r}, one of its details {DETAILS}: set "
+                "model.batch.details = True before the step (sim.batch.MarketBatch.details)"
+            )
+        return self._compact()[name]
 
     served = property(lambda self: self._compact()["served"], doc="customers served, per industry")
     firm = property(lambda self: self._compact()["firm"], doc="their supplier, per industry")
@@ -410,14 +427,14 @@ class StepScratch:
         lambda self: self._compact()["step_satisfaction"], doc="this step's satisfaction s"
     )
     disconfirmation = property(
-        lambda self: self._compact()["disconfirmation"],
+        lambda self: self._detail("disconfirmation"),
         doc="this step's weighted disconfirmation d",
     )
     satisfaction_before = property(
-        lambda self: self._compact()["satisfaction_before"],
+        lambda self: self._detail("satisfaction_before"),
         doc="running satisfaction S before this step",
     )
     expectation_used = property(
-        lambda self: self._compact()["expectation_used"],
+        lambda self: self._detail("expectation_used"),
         doc="the expectation the experience was judged against",
     )

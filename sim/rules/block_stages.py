@@ -69,9 +69,10 @@ def buffers(n_ind: int, block: int, n_attr: int, dtype: Any) -> tuple[Any, ...]:
     per-customer values between the stages (``ROWS`` arrays of their own, not rows of one: the
     compiler then checks once that they do not overlap and vectorises the loops that use them)
     and the per-attribute values (the noise, the firm's expected experience, promise and
-    reviews); the failure uniforms (float64, drawn in a loop of their own); last the list of
-    the served customers of an industry and that of the rare normals
-    (:func:`sim.draws.fill_listed_normals`)."""
+    reviews); the failure uniforms (float64, drawn in a loop of their own); the list of the
+    served customers of an industry and that of the rare normals
+    (:func:`sim.draws.fill_listed_normals`); last the room for the step's details when they
+    are not kept (:func:`block`): the judged expectations, ``S`` before the step and ``d``."""
     per = (
         np.empty(block, dtype),
         np.empty(block, dtype),
@@ -101,6 +102,7 @@ def buffers(n_ind: int, block: int, n_attr: int, dtype: Any) -> tuple[Any, ...]:
         np.empty(block, np.float64),
         np.empty(block, np.int64),
         np.empty(block * n_attr, np.int64),
+        (np.empty(block * n_attr, dtype), np.empty(block, dtype), np.empty(block, dtype)),
     )
 
 
@@ -210,9 +212,17 @@ def rated(s_state, before_out, last_s, disc_state, commit, tenure, disposition, 
 
 
 @rule
-def block(start, nb, first, K, keys, p, sums, bounds, recording, state, flat, firm, buf):
+def block(start, nb, first, K, keys, p, sums, bounds, keeps, state, flat, firm, buf):
     """Phases 2 to 5 for the ``nb`` customers from ``start`` (``K`` attributes; see the module
-    docstring and ``sim.rules.fused.customer_rows`` for the arguments)."""
+    docstring and ``sim.rules.fused.customer_rows`` for the arguments).
+
+    ``keeps``: ``(recording, details)``: the recorded per-firm sums are added when
+    ``recording``; the step's details (each served customer's judged expectations, ``S`` before
+    the step and ``d``) go to the workspace's arrays in ``state`` when ``details``, otherwise
+    to the block's own room in ``buf``, which the next industry overwrites (nothing after the
+    step reads them but ``sim.state.StepScratch``; at 1M customers they are 72 MB written a
+    step)."""
+    recording, details = keeps
     (
         supplier,
         region,
@@ -256,7 +266,7 @@ def block(start, nb, first, K, keys, p, sums, bounds, recording, state, flat, fi
         answer,
         commit_bonus,
     ) = firm
-    firms, served, flags, per, attr, draws, ids, rare = buf
+    firms, served, flags, per, attr, draws, ids, rare, room = buf
     hits, warned = flags[0], flags[1]
     z, expected, pr, rv = attr[0], attr[1], attr[2], attr[3]
     n_ind, n = supplier.shape
@@ -340,13 +350,19 @@ def block(start, nb, first, K, keys, p, sums, bounds, recording, state, flat, fi
                 pr[j * K + k] = promise[m, row, k]
                 rv[j * K + k] = review_part[f, k]
         o = (m * n + start) * K
+        lo, hi = start, start + nb
+        if details:  # the step's details, kept in the workspace
+            judged, before = used_flat[o : o + span], satisfaction_before[m, lo:hi]
+            disconfirmation = disconfirmation_out[m, lo:hi]
+        else:  # or in the block's room
+            judged, before, disconfirmation = room[0][:span], room[1][:nb], room[2][:nb]
         args = (
             e_flat[o : o + span],
             x_flat[o : o + span],
             w_flat[start * K : start * K + span],
             best,
             h_flat[o : o + span],
-            used_flat[o : o + span],
+            judged,
             pr,
             rv,
             warned,
@@ -358,12 +374,11 @@ def block(start, nb, first, K, keys, p, sums, bounds, recording, state, flat, fi
             attributes(*args, ONE, nb, K)
         else:
             attributes(*args, p.curvature, nb, K)
-        lo, hi = start, start + nb
         rated(
             satisfaction_state[m, lo:hi],
-            satisfaction_before[m, lo:hi],
+            before,
             last_satisfaction[m, lo:hi],
-            disconfirmation_out[m, lo:hi],
+            disconfirmation,
             commitment[m, lo:hi],
             tenure[m, lo:hi],
             disposition[lo:hi],
@@ -381,7 +396,7 @@ def block(start, nb, first, K, keys, p, sums, bounds, recording, state, flat, fi
             sums,
             bounds,
             recording,
-            (trust_state, satisfaction_state, satisfaction_before),
+            (trust_state, satisfaction_state, before),
             (steps_since_recovery, complaints, answered),
             (complain_p, aftercare_p, answer),
             firms_m,
@@ -409,15 +424,16 @@ def settled(
     per,
 ):
     """Trust, complaints and answers, recovery, the per-firm sums and the bounds, served
-    customer by served customer in order (the draws, the sums, the bounds)."""
-    trust_state, satisfaction_state, satisfaction_before = state
+    customer by served customer in order (the draws, the sums, the bounds); ``state``: trust,
+    ``S`` and the block's ``S`` before the step."""
+    trust_state, satisfaction_state, before = state
     steps_since_recovery, complaints, answered = counts
     complain_p, aftercare_p, answer = chances
     lowest_s, lowest_e, highest_e = bounds[m, 0], bounds[m, 1], bounds[m, 2]
     # the block's customers as slices, indexed from 0 (no read wrapped as if negative)
     customers = slice(start, start + nb)
     block_trust, since_recovery = trust_state[:, customers], steps_since_recovery[m, customers]
-    rating, before = satisfaction_state[m, customers], satisfaction_before[m, customers]
+    rating = satisfaction_state[m, customers]
     block_answered, block_complaints = answered[m, customers], complaints[m, customers]
     for j in range(nb):
         f = firms[j]

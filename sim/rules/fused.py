@@ -53,7 +53,9 @@ after another, as before, made a single long chain of dependent work per custome
 
 
 @kernel
-def customer_rows(lo, hi, first, keys, p, sums, bounds, recording, state, firm, literal=True):
+def customer_rows(
+    lo, hi, first, keys, p, sums, bounds, recording, details, state, firm, literal=True
+):
     """Phases 2 to 5 for the customers ``lo..hi`` of one market (its first customer is
     ``first``: a customer's own index in its market, which keys its draws, is ``i - first``).
 
@@ -61,12 +63,14 @@ def customer_rows(lo, hi, first, keys, p, sums, bounds, recording, state, firm, 
     constants (a record), ``state`` the batch's customer arrays (see :func:`run`) and ``firm``
     the market's firm tables (``[F + 1, ...]``, the last row for no supplier; the experience
     tables ``[M, R * (F + 1), K]``). Adds to ``sums[f]`` the columns of
-    :data:`TALLIES` (the first three only when ``recording``) and keeps in ``bounds[m]`` the
-    lowest running satisfaction and the lowest and highest expectation of the served customers
-    (switching bounds its hazards with them). The work is ``sim.rules.block_stages.block``'s,
-    a block of :data:`BLOCK` customers at a time, with the number of attributes a constant when
-    it is 4 and ``literal`` (the compiler then vectorises the stages; ``literal=False`` runs the
-    very same stages as scalar code, which tests compare).
+    :data:`TALLIES` (the first three only when ``recording``), writes the step's details to the
+    workspace's arrays in ``state`` only when ``details`` (``MarketBatch.details``) and keeps in
+    ``bounds[m]`` the lowest running satisfaction and the lowest and highest expectation of the
+    served customers (switching bounds its hazards with them). The work is
+    ``sim.rules.block_stages.block``'s, a block of :data:`BLOCK` customers at a time, with the
+    number of attributes a constant when it is 4 and ``literal`` (the compiler then vectorises
+    the stages; ``literal=False`` runs the very same stages as scalar code, which tests
+    compare).
     """
     p = by_value(p)  # the market's constants as values, read once (sim.jit.by_value)
     weights, experience, expectation, benchmark, heard = (
@@ -94,17 +98,18 @@ def customer_rows(lo, hi, first, keys, p, sums, bounds, recording, state, firm, 
     firm = (*firm[:3], firm_k, *firm[4:])
     supplier, delivered_by = state[0], state[23]
     buf = block_stages.buffers(n_ind, BLOCK, n_attr, experience.dtype)
+    keeps = (recording, details)  # the recorded sums, the step's details
     for start in range(lo, hi, BLOCK):
         nb = min(hi, start + BLOCK) - start
         for m in range(n_ind):  # who delivers this step: the suppliers as phase 2 finds them
             delivered_by[m, start : start + nb] = supplier[m, start : start + nb]
         if literal and n_attr == 4:  # a constant: the compiler vectorises the stages
             block_stages.block(
-                start, nb, first, 4, keys, p, sums, bounds, recording, state, flat, firm, buf
+                start, nb, first, 4, keys, p, sums, bounds, keeps, state, flat, firm, buf
             )
         else:
             block_stages.block(
-                start, nb, first, n_attr, keys, p, sums, bounds, recording, state, flat, firm, buf
+                start, nb, first, n_attr, keys, p, sums, bounds, keeps, state, flat, firm, buf
             )
 
 
@@ -120,6 +125,7 @@ def one_task(
     sums,
     bounds,
     recording,
+    details,
     state,
     tables,
     literal,
@@ -167,6 +173,7 @@ def one_task(
         sums[t],
         bounds[t],
         recording[b],
+        details,
         state,
         firm,
         literal,
@@ -185,6 +192,7 @@ def serial_tasks(
     sums,
     bounds,
     recording,
+    details,
     state,
     tables,
     literal,
@@ -202,6 +210,7 @@ def serial_tasks(
             sums,
             bounds,
             recording,
+            details,
             state,
             tables,
             literal,
@@ -220,6 +229,7 @@ def parallel_tasks(
     sums,
     bounds,
     recording,
+    details,
     state,
     tables,
     literal,
@@ -237,6 +247,7 @@ def parallel_tasks(
             sums,
             bounds,
             recording,
+            details,
             state,
             tables,
             literal,
@@ -322,6 +333,7 @@ def run(batch: MarketBatch, scratch: BatchScratch, literal: bool = True) -> None
         sums,
         bounds,
         scratch.recording,
+        bool(batch.details),
         state,
         tables,
         literal,

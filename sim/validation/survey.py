@@ -68,6 +68,7 @@ def survey(
         scenario, rng=seed, overrides={"market.customers": cfg["customers"], **(overrides or {})}
     )
     model.run(cfg["warmup"])
+    model.batch.details = True  # the records read the step's details (StepScratch)
     cols = _columns()
     for _ in range(cfg["weeks"]):
         model.step()
@@ -90,6 +91,7 @@ def surveys(
     for idx in together.by_shape(built):
         try:
             batch = together.batch(built, idx).run(cfg["warmup"])
+            batch.details = True  # the records read the step's details (StepScratch)
             cols = [_columns() for _ in idx]
             for _ in range(cfg["weeks"]):
                 batch.step()
