@@ -129,31 +129,32 @@ def warning_effect(recent: float, habituation: float) -> float:
 
 
 @rule
-def trust_cut(shortfall: float, warned: bool, effect: float, p: Any) -> float:
+def trust_cut(shortfall: float, warned: bool, effect: float, p: Any, power: float) -> float:
     """The share of trust a broken promise takes this step: ``min(1, loss * shortfall)``, with
     the discount of an announced failure (``disclosure.trust_factor``, by the warning's
-    ``effect``), converted from a week to the step (``p.step_power = 52 / steps_per_year``)."""
+    ``effect``), converted from a week to the step (``power``: ``p.step_power = 52 /
+    steps_per_year``; weekly steps, 1, take no power)."""
     cut = shortfall * p.loss
     if warned and p.disclosure_trust_on:
         cut *= ONE - (ONE - p.trust_factor) * effect
     cut = clip(cut, ZERO, ONE)
-    if p.step_power != 1.0:
-        cut = as_type_of(1.0 - (1.0 - np.float64(cut)) ** p.step_power, cut)
-    return cut
+    if power == 1.0:
+        return cut
+    return as_type_of(1.0 - (1.0 - np.float64(cut)) ** power, cut)
 
 
 @rule
-def trust_raise(surplus: float, p: Any) -> float:
+def trust_raise(surplus: float, p: Any, power: float) -> float:
     """The share of the trust still missing that an exceeded promise gives this step: 0 with
     ``mechanisms.trust_asymmetry`` on (the model's rule: exceeding earns only what keeping
     does); off, ``min(1, loss * surplus)``, the mirror of :func:`trust_cut` (no disclosure
     discount: a warning concerns failures), converted from a week to the step alike."""
-    raised = surplus * ZERO
-    if not p.trust_asymmetry_on:
-        raised = clip(surplus * p.loss, ZERO, ONE)
-        if p.step_power != 1.0:
-            raised = as_type_of(1.0 - (1.0 - np.float64(raised)) ** p.step_power, raised)
-    return raised
+    if p.trust_asymmetry_on:
+        return surplus * ZERO
+    raised = clip(surplus * p.loss, ZERO, ONE)
+    if power == 1.0:
+        return raised
+    return as_type_of(1.0 - (1.0 - np.float64(raised)) ** power, raised)
 
 
 @rule
