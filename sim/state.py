@@ -26,6 +26,7 @@ from sim.arrays import Blocks, Pool
 
 __all__ = [
     "CUSTOMER_AXIS",
+    "DETAILS",
     "FLOAT",
     "BatchScratch",
     "CustomerState",

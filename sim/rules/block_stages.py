@@ -221,11 +221,13 @@ def rated(s_state, before_out, last_s, disc_state, commit, tenure, disposition, 
 def promises(per, warned, p, power, nb):
     """Trust after the step's promises were kept or broken, before any complaint, for every
     customer of the block (``per[TRUSTED]`` from ``per[TRUST]``, sim.rules.trust); ``power``:
-    the step's length in weeks (``p.step_power``; the caller passes 1 for weekly steps).
+    the step's length in weeks, ``p.step_power``.
 
-    A loop of its own, without a branch the compiler keeps, which it vectorises; in the scalar
-    last stage (:func:`settled`) these rules took about 11 ms of phases 2-5 at 1M customers on
-    one thread (docs/performance.md, twenty-eighth round)."""
+    A loop of its own, which the compiler vectorises: the rules return before the power when
+    it is 1 (weekly steps), a test on a value the loop does not change, so the loop is compiled
+    twice, the weekly one without the power. In the scalar last stage (:func:`settled`) these
+    rules took about 11 ms of phases 2-5 at 1M customers on one thread (docs/performance.md,
+    twenty-eighth round)."""
     held, out, kept = per[TRUST], per[TRUSTED], per[KEPT]
     shortfall, surplus, effect = per[SHORTFALL], per[SURPLUS], per[EFFECT]
     for j in range(nb):
@@ -412,10 +414,7 @@ def block(start, nb, first, K, keys, p, sums, bounds, keeps, state, flat, firm, 
             nb,
         )
         if p.trust_promises_on:
-            if p.step_power == 1.0:  # weekly steps take no power
-                promises(per, warned, p, 1.0, nb)
-            else:
-                promises(per, warned, p, p.step_power, nb)
+            promises(per, warned, p, p.step_power, nb)
         settled(
             start,
             nb,
