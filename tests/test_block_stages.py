@@ -94,9 +94,9 @@ def _stepped(scenario: str, n: int, dtype: str, **overrides: object) -> sim.Cust
 
 def _phases(model: sim.CustomerMarket, literal: bool) -> list[np.ndarray]:
     batch = model.batch
-    batch.details = True  # the step's details written too, and compared
     cs, ws = batch.customer_state, batch.workspace
     scratch = BatchScratch(batch.B, batch.F, np.ones(batch.B, bool))
+    scratch.details = True  # the step's details written too, and compared
     fused.run(batch, scratch, literal=literal)
     out = [getattr(cs, f.name).copy() for f in fields(cs)]
     out += [getattr(ws, name).copy() for name in ("failure", "expectation_used")]

@@ -377,10 +377,9 @@ def block(start, nb, first, K, keys, p, sums, bounds, keeps, state, flat, firm, 
                 pr[j * K + k] = promise[m, row, k]
                 rv[j * K + k] = review_part[f, k]
         o = (m * n + start) * K
-        lo, hi = start, start + nb
         if details:  # the step's details, kept in the workspace
-            judged, before = used_flat[o : o + span], satisfaction_before[m, lo:hi]
-            disconfirmation = disconfirmation_out[m, lo:hi]
+            judged, before = used_flat[o : o + span], satisfaction_before[m, customers]
+            disconfirmation = disconfirmation_out[m, customers]
         else:  # or in the block's room
             judged, before, disconfirmation = room[0][:span], room[1][:nb], room[2][:nb]
         args = (
@@ -402,13 +401,13 @@ def block(start, nb, first, K, keys, p, sums, bounds, keeps, state, flat, firm, 
         else:
             attributes(*args, p.curvature, nb, K)
         rated(
-            satisfaction_state[m, lo:hi],
+            satisfaction_state[m, customers],
             before,
-            last_satisfaction[m, lo:hi],
+            last_satisfaction[m, customers],
             disconfirmation,
-            commitment[m, lo:hi],
-            tenure[m, lo:hi],
-            disposition[lo:hi],
+            commitment[m, customers],
+            tenure[m, customers],
+            disposition[customers],
             per,
             p,
             nb,

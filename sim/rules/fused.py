@@ -64,7 +64,7 @@ def customer_rows(
     the market's firm tables (``[F + 1, ...]``, the last row for no supplier; the experience
     tables ``[M, R * (F + 1), K]``). Adds to ``sums[f]`` the columns of
     :data:`TALLIES` (the first three only when ``recording``), writes the step's details to the
-    workspace's arrays in ``state`` only when ``details`` (``MarketBatch.details``) and keeps in
+    workspace's arrays in ``state`` only when ``details`` (``BatchScratch.details``) and keeps in
     ``bounds[m]`` the lowest running satisfaction and the lowest and highest expectation of the
     served customers (switching bounds its hazards with them). The work is
     ``sim.rules.block_stages.block``'s, a block of :data:`BLOCK` customers at a time, with the
@@ -333,7 +333,7 @@ def run(batch: MarketBatch, scratch: BatchScratch, literal: bool = True) -> None
         sums,
         bounds,
         scratch.recording,
-        bool(batch.details),
+        scratch.details,  # the scratch records whether the step kept its details
         state,
         tables,
         literal,

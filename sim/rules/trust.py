@@ -148,7 +148,8 @@ def trust_raise(surplus: float, p: Any, power: float) -> float:
     """The share of the trust still missing that an exceeded promise gives this step: 0 with
     ``mechanisms.trust_asymmetry`` on (the model's rule: exceeding earns only what keeping
     does); off, ``min(1, loss * surplus)``, the mirror of :func:`trust_cut` (no disclosure
-    discount: a warning concerns failures), converted from a week to the step alike."""
+    discount: a warning concerns failures), converted from a week to the step alike
+    (``power``, as for :func:`trust_cut`)."""
     if p.trust_asymmetry_on:
         return surplus * ZERO
     raised = clip(surplus * p.loss, ZERO, ONE)
