@@ -7,12 +7,17 @@ market's own recorder after issue 16, which its batch never calls).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+import sim
+import sim.state
 
 BENCH = Path(__file__).resolve().parents[1] / "experiments" / "benchmarks"
 
@@ -104,6 +109,40 @@ def test_bandwidth_share_is_the_least_traffic_over_the_step_time(scripts):
     busy, quiet = {"copy_gbs": 26.9, "run": "busy"}, {"copy_gbs": 38.1, "run": "quiet"}
     assert bandwidth.fastest_run([busy, quiet])["run"] == "quiet"
     assert bandwidth.fastest_run([quiet, busy])["run"] == "quiet"
+
+
+def test_least_traffic_classifies_every_customer_array_by_what_a_step_does_to_it(scripts):
+    """bandwidth.py's least bytes a step moves: every array of the customer state is in exactly
+    one group, and the groups say what a baseline step does: the rewritten arrays change for
+    most customers (but the decayed warnings, zero when no firm warns, and the failures,
+    rewritten for every served customer), the arrays left out change for few of them."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        import bandwidth
+    finally:
+        sys.path.remove(str(BENCH))
+    groups = (bandwidth.READ_WRITE, bandwidth.READ_ONLY, bandwidth.WRITE_ONLY)
+    named = [name for group in (*groups, tuple(bandwidth.NOT_COUNTED)) for name in group]
+    fields = [f.name for f in dataclasses.fields(sim.state.CustomerState)]
+    assert sorted(named) == sorted(fields)  # each once, none forgotten
+    model = sim.CustomerMarket("baseline", rng=3, overrides={"market.customers": 2000})
+    for _ in range(10):
+        model.step()
+    cs = model.customer_state
+    before = {name: getattr(cs, name).copy() for name in fields}
+    model.step()
+
+    def changed(name: str) -> float:  # share of customers with any value changed
+        a, b = before[name], getattr(cs, name)
+        same = (a == b) | (np.isnan(a) & np.isnan(b)) if a.dtype.kind == "f" else a == b
+        axis = a.shape.index(cs.n)
+        return float((~same).any(axis=tuple(i for i in range(a.ndim) if i != axis)).mean())
+
+    for name in (*bandwidth.READ_WRITE, *bandwidth.WRITE_ONLY):
+        if name not in ("warnings", "failed"):
+            assert changed(name) > 0.5, name
+    for name in (*bandwidth.READ_ONLY, *bandwidth.NOT_COUNTED):
+        assert changed(name) < 0.5, name
 
 
 def test_batch_vs_large_times_the_same_customers_three_ways():

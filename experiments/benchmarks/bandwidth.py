@@ -3,10 +3,15 @@
 Measures what numpy can stream (the fastest of several repetitions on 256 MiB arrays, far larger
 than the caches: what the machine can do, which a busy minute only hides): ``copy``
 (``np.copyto``, bytes read + written), ``read`` (a float32 sum) and ``write`` (``fill``). Then
-counts the bytes a step must move at least: every per-customer state array read once and, if the
-step changes it, written once (the state's own layout, float32), plus the expectation the
-experience was judged against, which the step keeps for the metrics. The bound is those bytes at
-the copy bandwidth: no implementation that keeps this state in memory can step faster.
+counts the bytes a step must move at least: every per-customer state array the step reads for
+every customer read once and, if the step rewrites it, written once (the state's own layout,
+float32; :data:`READ_WRITE`, :data:`READ_ONLY`, :data:`WRITE_ONLY`). The step's details (the
+expectation each experience was judged against, ``S`` before the step, ``d``) are not counted:
+since 7 December 2026 the step writes them only when asked (``MarketBatch.details``, the
+validation survey). Until then the count had the judged expectation (46 MiB at 1M) and lacked
+the decayed warnings, the regions and the personal standards (31 MiB): 499 MiB then, 484 now.
+The bound is those bytes at the copy bandwidth: no implementation that keeps this state in
+memory can step faster.
 docs/performance.md compares it with the measured step; with ``--step-seconds`` (a step measured
 at ``--customers``) it prints the bytes per second that step reaches and its share of the copy
 bandwidth (``run_all.py`` does the same in its summary).
@@ -64,30 +69,51 @@ def fastest_run(measurements: list[dict[str, float]]) -> dict[str, float]:
     return max(measurements, key=lambda m: m["copy_gbs"])
 
 
+READ_WRITE = (
+    "expectation",
+    "satisfaction",
+    "last_satisfaction",
+    "trust",
+    "commitment",
+    "tenure",
+    "steps_since_recovery",
+    "warnings",
+    "benchmark",
+    "attitude",
+)
+"""Customer arrays a step reads and rewrites for every customer (``warnings``: phases 2-5 write
+each customer's decayed count every step, whether it changed or not)."""
+READ_ONLY = ("supplier", "region", "weights", "disposition", "standard", "heard")
+"""Customer arrays a step reads for every customer and does not rewrite (``heard`` is rewritten
+for the listeners only; ``weights`` by a teaching firm's customers only)."""
+WRITE_ONLY = ("experience", "failed")
+"""Customer arrays a step writes for every served customer without reading them first."""
+NOT_COUNTED = {
+    "segment": "read when the market is built",
+    "base_weights": "read by teaching, for a teaching firm's customers",
+    "recommend": "read by the metrics on recorded steps",
+    "price_sensitivity": "read by switching and acquisition for their few candidates",
+    "joined": "written at a switch or an adoption, read by the metrics on recorded steps",
+    "complaints": "written for the complainers (7-13% of customers a step)",
+    "answered": "written for the complainers answered",
+    "switches": "written at a switch",
+}
+"""Customer arrays a step touches for a few customers only (or not every step): not in the least
+traffic, which stays a lower bound (tests/test_benchmarks.py checks that every array of
+``sim.state.CustomerState`` is in exactly one of these four groups)."""
+
+
 def traffic(n: int) -> dict[str, float]:
-    """Least bytes a step moves at ``n`` customers (baseline market, float32 state)."""
+    """Least bytes a step moves at ``n`` customers (baseline market, float32 state):
+    :data:`READ_WRITE` twice, :data:`READ_ONLY` and :data:`WRITE_ONLY` once."""
     model = sim.CustomerMarket("baseline", rng=1, overrides={"market.customers": 300})
     cs = model.customer_state
     scale = n / cs.n
-    read_write = (
-        "expectation",
-        "satisfaction",
-        "last_satisfaction",
-        "trust",
-        "commitment",
-        "tenure",
-        "steps_since_recovery",
-        "benchmark",
-        "attitude",
-    )
-    read_only = ("supplier", "weights", "disposition", "heard")
-    write_only = ("experience", "failed")
     total = 0.0
-    for name in read_write:
+    for name in READ_WRITE:
         total += 2 * getattr(cs, name).nbytes * scale
-    for name in (*read_only, *write_only):
+    for name in (*READ_ONLY, *WRITE_ONLY):
         total += getattr(cs, name).nbytes * scale
-    total += cs.expectation.nbytes * scale  # the judged expectation, kept for the metrics
     state = cs.nbytes() * scale
     return {"customers": n, "state_mb": state / 2**20, "bytes_per_step_mb": total / 2**20}
 
