@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import sys
 from collections.abc import Iterable
@@ -82,8 +83,10 @@ class without_huge_pages(contextlib.ContextDecorator):  # a phrase, used as a de
             _toggle()(self._previous)
 
 
+@functools.cache
 def _madvise() -> Any:
-    """libc's ``madvise`` (address, length, advice) -> 0 or -1, or None off Linux."""
+    """libc's ``madvise`` (address, length, advice) -> 0 or -1, or None off Linux; looked up
+    once per process."""
     if sys.platform != "linux":
         return None
     try:
