@@ -113,9 +113,10 @@ def test_bandwidth_share_is_the_least_traffic_over_the_step_time(scripts):
 
 def test_least_traffic_classifies_every_customer_array_by_what_a_step_does_to_it(scripts):
     """bandwidth.py's least bytes a step moves: every array of the customer state is in exactly
-    one group, and the groups say what a baseline step does: the rewritten arrays change for
-    most customers (but the decayed warnings, zero when no firm warns, and the failures,
-    rewritten for every served customer), the arrays left out change for few of them."""
+    one group, and the groups say what a baseline step does to the array's memory, counted in
+    64-byte lines: the step changes most lines of the arrays counted as rewritten (but the
+    decayed warnings, rewritten as zero when no firm warns) and fewer than half of the others'
+    (what the listeners heard: about 42% of its lines; the complaints: 39%)."""
     sys.path.insert(0, str(BENCH))
     try:
         import bandwidth
@@ -132,17 +133,18 @@ def test_least_traffic_classifies_every_customer_array_by_what_a_step_does_to_it
     before = {name: getattr(cs, name).copy() for name in fields}
     model.step()
 
-    def changed(name: str) -> float:  # share of customers with any value changed
-        a, b = before[name], getattr(cs, name)
+    def changed(name: str) -> float:  # share of the array's 64-byte lines with a value changed
+        a, b = before[name].reshape(-1), getattr(cs, name).reshape(-1)
         same = (a == b) | (np.isnan(a) & np.isnan(b)) if a.dtype.kind == "f" else a == b
-        axis = a.shape.index(cs.n)
-        return float((~same).any(axis=tuple(i for i in range(a.ndim) if i != axis)).mean())
+        per_line = 64 // a.itemsize
+        whole = len(a) // per_line * per_line
+        return float((~same[:whole]).reshape(-1, per_line).any(axis=1).mean())
 
     for name in (*bandwidth.READ_WRITE, *bandwidth.WRITE_ONLY):
-        if name not in ("warnings", "failed"):
-            assert changed(name) > 0.5, name
+        if name != "warnings":
+            assert changed(name) > 0.5, f"{name}: counted as rewritten, {changed(name):.0%}"
     for name in (*bandwidth.READ_ONLY, *bandwidth.NOT_COUNTED):
-        assert changed(name) < 0.5, name
+        assert changed(name) < 0.5, f"{name}: counted as not rewritten, {changed(name):.0%}"
 
 
 def test_batch_vs_large_times_the_same_customers_three_ways():
