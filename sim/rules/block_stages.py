@@ -477,7 +477,7 @@ def settled(
             sums[f, EXPERIENCE] += per[PERFORMANCE][j]
             sums[f, EXPECTATION] += per[JUDGED][j]
         # -- trust: promises kept and broken (:func:`promises`)
-        t = per[TRUSTED][j] if p.trust_promises_on else block_trust[f, j]
+        t = per[TRUSTED][j] if p.trust_promises_on else per[TRUST][j]  # as the firm terms read it
         # -- complaints: voiced, or heard by the firm's follow-up; answered or ignored
         code = NO_COMPLAINT
         if s < p.threshold:
