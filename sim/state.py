@@ -389,9 +389,7 @@ class StepScratch:
                     "failure",
                     "warned",
                     "step_satisfaction",
-                    "disconfirmation",
-                    "satisfaction_before",
-                    "expectation_used",
+                    *DETAILS,
                 )
             }
             for m in range(ws.supplier.shape[0]):
@@ -403,10 +401,9 @@ class StepScratch:
                 out["failure"].append(failure)
                 out["warned"].append(failure & fs.disclose[f])
                 out["step_satisfaction"].append(cs.last_satisfaction[m][served])
-                if self.details:
-                    out["disconfirmation"].append(ws.disconfirmation[m][served])
-                    out["satisfaction_before"].append(ws.satisfaction_before[m][served])
-                    out["expectation_used"].append(np.take(ws.expectation_used[m], served, 0))
+                if self.details:  # the served customers' rows of each detail
+                    for name in DETAILS:
+                        out[name].append(np.take(getattr(ws, name)[m], served, 0))
             self._lists = out
         return self._lists
 
