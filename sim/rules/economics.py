@@ -10,7 +10,7 @@ customers and at a million (outputs multiply by N). For firm f with share ``s = 
     cash    += (revenue - costs) * dt
     features = capability_spend * feature_share      fixes = capability_spend - features
     dQ[k]/dt = (features * focus[k] + fixes * fixing[k]) / capability_cost * (1 - Q[k])
-               - capability_decay * (Q[k] - 0.2)
+               - capability_decay * max(0, Q[k] - 0.2)        (0.2: CAPABILITY_FLOOR)
     dB/dt    = features / backlog_cost - fixes / fix_cost * B          (backlog, B >= 0)
     dcap/dt  = capacity_spend / capacity_build_cost - capacity_decay * capacity
 

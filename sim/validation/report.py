@@ -45,6 +45,9 @@ def _verdict(r: CheckResult | None) -> str:
 def _control_verdict(r: CheckResult) -> str:
     if r.control is None:
         return "not run"
+    if not r.passed:
+        said = "passes" if r.control.passed else "fails"
+        return f"{said}; it shows nothing, since the check itself fails"
     if r.control.passed:
         return "**passes**: the check does not test this mechanism"
     return "**fails**, as it must"
