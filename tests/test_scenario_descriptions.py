@@ -15,7 +15,7 @@ import pytest
 
 from sim.lessons import load_lessons
 from sim.scenario import Scenario, list_scenarios, load_scenario
-from sim.strategies import BUDGET_ITEMS, DEFAULT_ALLOCATION, FeatureChaser
+from sim.strategies import BUDGET_ITEMS, DEFAULT_ALLOCATION, FeatureChaser, RetentionFocus
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -99,6 +99,24 @@ def test_the_numbers_the_descriptions_give_are_the_files() -> None:
         f"{honest_capacity:.0%} of its\nbudget on capacity"
         in growth.description.replace("its budget", "its\nbudget")
         or f"{honest_capacity:.0%} of its budget on capacity" in growth.description
+    )
+
+    # the budget splits the strategies make, which the descriptions of equal budgets state
+    split = dict(zip(BUDGET_ITEMS, DEFAULT_ALLOCATION, strict=True))
+    niche = load_scenario("niche_vs_generalist").description.replace("\n", " ")
+    assert (
+        f"default split ({split['capability']:.0%} capability, {split['capacity']:.0%} capacity, "
+        f"{split['marketing']:.0%} marketing, {split['retention']:.0%} retention), AllRound "
+        "spends a quarter on each" in niche
+    )
+    levers = RetentionFocus.Levers().model_dump()
+    kept, rest = levers["retention_share"] + levers["capacity_share"], ("capability", "marketing")
+    left = {k: split[k] * (1 - kept) / sum(split[r] for r in rest) for k in rest}
+    personal = load_scenario("service_vs_price").description.replace("\n", " ")
+    assert (
+        f"(Personal {left['capability']:.0%} on capability, {levers['capacity_share']:.0%} on "
+        f"capacity, {left['marketing']:.0%} on marketing and {levers['retention_share']:.0%} on "
+        "retention; Lean a quarter on each)" in personal
     )
 
     disclosure = load_scenario("proactive_disclosure")

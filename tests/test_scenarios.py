@@ -214,3 +214,30 @@ def test_a_substandard_grocer_goes_out_of_business_through_cash_and_customers() 
         assert (mine.loc[exits[f] - 13 : exits[f] - 1, "cash"] < 0).all()  # and its cash was gone
     _, exits, _ = _grocers_after_entry("national_leader_equal")
     assert all(step < 0 for step in exits[:4]), "a grocer closed against an entrant on its footing"
+
+
+def test_the_equal_entrant_survives_on_a_runway_as_the_largest_firm_not_the_majority() -> None:
+    """The condition national_leader_equal's claims state (docs/ablations.md): on a grocer's
+    cash the entrant, which has no customers at entry, closes through the exit rule; with two
+    years of its staff and budget it survives, larger than any grocer but not the majority. Its
+    claims are its own, not the parent's, whose flag names resources this variant takes away."""
+    claims = load_scenario("national_leader_equal").claims
+    assert [c.name for c in claims] == ["leader_takes_most", "leader_keeps_best"]
+    flags = [c.by_construction for c in claims]
+    assert all("fails" in flag and "100 times" not in flag for flag in flags)
+    shares = {}
+    for cash in (2.0, 6.0):
+        model = sim.CustomerMarket(
+            "national_leader_equal",
+            rng=1,
+            overrides={"market.customers": 1000, "firms[4].cash": cash},
+        )
+        model.run(10 * model.steps_per_year)
+        exit_step = int(model.firm_state.exit_step[4])
+        df = model.firm_metrics()
+        last = df[df["step"] == df["step"].max()].set_index("name")["share"]
+        shares[cash] = (exit_step, last["MegaMart"], last.drop("MegaMart"))
+    exit_step, mega, grocers = shares[2.0]
+    assert exit_step > 104 and mega == 0.0  # it entered at week 104, then ran out of cash
+    exit_step, mega, grocers = shares[6.0]
+    assert exit_step < 0 and (mega > grocers).all() and mega < grocers.sum()

@@ -9,8 +9,9 @@ reported, not judged. ``cxsim validate`` prints the table and writes the report.
 ``size="quick"`` is the small version the test suite runs; ``"full"`` is what ``cxsim validate``
 runs (a quarter of an hour on a laptop).
 
-Checks 1-7 are in-sample (the model was calibrated against them in issue #5); checks 8 and 9
-are out-of-sample: no parameter was changed to pass them (docs/MODEL.md, section 1.2).
+Checks 1-7 are in-sample (the facts of issue #5, against which defaults were set where a
+check failed); checks 8 and 9 are out-of-sample: no default was set to pass them
+(docs/MODEL.md, section 1.2).
 
 This package must never import the UI or the sweep layer.
 """

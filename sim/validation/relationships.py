@@ -352,11 +352,12 @@ RETENTION_RISES_WITH_TENURE = Check(
     control={"mechanisms.commitment": False, "mechanisms.trust_promises": False, **NO_SORTING},
     data="relationships",
     out_of_sample=True,
-    shows="emerges",
-    why="The sorting of customers who differ is not written as a rule, and passes alone (0.61, "
-    "ablation); but the commitment rule's own source is this pattern (Bolton 1998: longer "
-    "relationships end less often) and it passes alone too (0.63), so a pass supports sorting, "
-    "not the rule. The target (<= 0.75) is looser than both published cohorts (0.35 and 0.62).",
+    shows="restated",
+    why="The commitment rule's own source is this pattern (Bolton 1998: longer relationships "
+    "end less often), and the rule passes alone (0.63, ablation): the check reads it back. The "
+    "sorting of customers who differ, which no rule states, passes alone too (0.61), so a pass "
+    "cannot tell the rule from sorting and is a finding of neither. The target (<= 0.75) is "
+    "looser than both published cohorts (0.35 and 0.62).",
     ablations={
         "commitment off (sorting and trust)": {"mechanisms.commitment": False},
         "no sorting (commitment and trust)": NO_SORTING,

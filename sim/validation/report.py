@@ -27,12 +27,14 @@ INTRO = (
     "(the code against a closed form), *restated* (a rule states the source's finding and the "
     "check reads it back), *calibrated* (a parameter was set to meet it) or *emerges* (neither "
     "written into a rule nor calibrated to: only such a pass is a finding). Checks marked *in* "
-    "are in-sample: the model was "
-    "calibrated against them (issue #5). Checks marked *out* are out-of-sample: published "
-    "patterns the model was neither built nor calibrated to reproduce; no parameter was "
-    "changed to pass them, and a failure is reported as a failure. No term was added and no "
-    "parameter tuned to make any check pass (docs/MODEL.md, section 8, decision 23: the terms "
-    "that had been added for a check were removed)."
+    "are in-sample: the facts of issue #5, against which the defaults were checked and set "
+    "where a check failed at them, and to which `cxsim facts` fits the plausible worlds. "
+    "Checks marked *out* are out-of-sample: no default was set to pass them (a rule may still "
+    "state one: what a pass shows says so), and a failure is reported as a failure. No term "
+    "was added to make any check pass (docs/MODEL.md, section 8, decision 23: the terms that "
+    "had been added for a check were removed); defaults were set where a check failed at them "
+    "(docs/MODEL.md, decisions 17, 18, 21 and 22), and the checks a default was set for say "
+    "*calibrated*."
 )
 
 
@@ -179,9 +181,9 @@ def markdown_report(results: list[CheckResult], path: Path, size: str, seed: int
 
 def _section(r: CheckResult, path: Path) -> list[str]:
     sample = (
-        "out-of-sample (no parameter was changed to pass it)"
+        "out-of-sample (no default was set to pass it)"
         if r.out_of_sample
-        else "in-sample (calibrated against in issue #5)"
+        else "in-sample (a fact of issue #5, fitted by `cxsim facts`)"
     )
     overrides = ", ".join(f"`{k}={_value(v)}`" for k, v in r.control_overrides.items())
     lines = [
