@@ -154,6 +154,7 @@ def markdown(analysis: Analysis, figures: Path | None = None, title: str | None 
             else ""
         )
         + (f", worlds from the posterior {st.posterior}" if st.posterior else "")
+        + (f" {st.resampling.words()}" if st.resampling else "")
         + (
             f", held at the scenario's value: {', '.join(f'`{k}`' for k in st.held)}"
             if st.held
