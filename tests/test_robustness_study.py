@@ -259,6 +259,45 @@ def test_bad_weights_are_refused_naming_file_and_column(
     assert not (out / "runs").exists()
 
 
+def _facts_fit(folder: Path, reproduces: bool) -> Path:
+    """A cxsim facts folder of 4 worlds, 2 of which reproduce both facts."""
+    folder.mkdir()
+    loss = [0.3, 0.4, 0.5, 0.6]
+    pd.DataFrame({"trust.loss": loss}).to_parquet(folder / "posterior.parquet")
+    pd.DataFrame(
+        {"trust.loss": loss, "weight": 0.25, "d:a": [0, 0, 0.2, 0], "d:b": [0, 0, 0, 1.5]}
+    ).to_parquet(folder / "particles.parquet")
+    (folder / "fit.json").write_text(json.dumps({"reproduces": reproduces, "worlds": 4}))
+    return folder / "posterior.parquet"
+
+
+def test_an_unfinished_facts_fit_is_not_called_worlds_that_reproduce_the_facts(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """cxsim facts exited 1 ("reproduces": false in its fit.json): the verdicts and report.md
+    say the fit did not finish and how many of its worlds reproduce every fact."""
+    post = _facts_fit(tmp_path / "facts", reproduces=False)
+    out = tmp_path / "study"
+    args = ["robustness", TINY, "--ranges", RANGES, "--posterior", str(post), "--worlds", "8"]
+    assert main([*args, "--out", str(out), "--serial", "--quiet", "--no-charts"]) == 0
+    printed = capsys.readouterr().out
+    said = "The fit did not finish: 50% of its 4 worlds reproduce every fact."
+    report = (out / "report.md").read_text()
+    sentences = [c["sentence"] for c in json.loads((out / "report.json").read_text())["claims"]]
+    for text in (printed, report, *sentences):
+        assert "worlds that reproduce the published facts" not in text
+        assert said in text
+    assert "4 worlds of an unfinished fit to the published facts x 1 replicates" in report
+    assert all("of 4 worlds of an unfinished fit to the published facts" in s for s in sentences)
+    # the same folder once the fit finished: its worlds reproduce the published facts
+    from sim.robustness.report import worlds_are, worlds_caveat
+
+    finished = _facts_fit(tmp_path / "done", reproduces=True)
+    study = plan_study(TINY, RANGES, posterior=finished)
+    assert worlds_are(study) == "worlds that reproduce the published facts"
+    assert worlds_caveat(study) == ""
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
