@@ -227,6 +227,12 @@ def test_an_equally_weighted_posterior_keeps_its_seeded_subset(tmp_path: Path) -
     pd.testing.assert_frame_equal(
         plan_study(TINY, RANGES, posterior=equal, worlds=32).worlds, study.worlds
     )
+    # equal weights normalised, differing in their last bits, are equal weights too
+    noisy = pd.read_parquet(equal).assign(weight=(1.0 + np.arange(100) * 1e-15) / 100)
+    noisy.to_parquet(equal)
+    pd.testing.assert_frame_equal(
+        plan_study(TINY, RANGES, posterior=equal, worlds=32).worlds, study.worlds
+    )
     # the documented subset: 32 rows chosen without replacement by the study's seed, in order
     rows = read_posterior(none)
     rng = np.random.default_rng(load_config(RANGES).seed)

@@ -52,6 +52,10 @@ DIGITS = 6
 """Significant digits kept of a sampled value (the runs' overrides are readable and hashable)."""
 WEIGHT = "weight"
 """The posterior's column of importance weights (``cxsim calibrate`` writes it)."""
+EQUAL = 1e-9
+"""Weights that differ by less than this fraction of their mean are equal (normalised equal
+weights differ in their last bits): the posterior is equally weighted, read as one without
+weights."""
 
 
 def _round(values: np.ndarray, integer: bool) -> np.ndarray:
@@ -148,7 +152,7 @@ def read_weighted_posterior(path: str | Path) -> tuple[pd.DataFrame, np.ndarray 
 
 
 def _weights(column: pd.Series, where: str) -> np.ndarray | None:
-    """A posterior's weights summing to 1, None when they are all the same (equal weights)."""
+    """A posterior's weights summing to 1, None when they are all the same (to :data:`EQUAL`)."""
     if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
         raise RobustnessError(
             where, WEIGHT, f"expected importance weights (numbers), got {column.dtype} values"
@@ -166,7 +170,7 @@ def _weights(column: pd.Series, where: str) -> np.ndarray | None:
         )
     if len(w) and not w.sum() > 0:
         raise RobustnessError(where, WEIGHT, "expected at least one weight above 0, all are 0")
-    if len(w) == 0 or np.all(w == w[0]):
+    if len(w) == 0 or np.allclose(w, w.mean(), rtol=EQUAL, atol=0.0):
         return None
     return w / w.sum()
 
