@@ -349,7 +349,7 @@ def test_verdicts_say_what_their_worlds_are(tmp_path: Path) -> None:
     from sim.robustness.verdicts import judge
 
     (tmp_path / "fit").mkdir()
-    (tmp_path / "fit" / "fit.json").write_text("{}")
+    (tmp_path / "fit" / "fit.json").write_text('{"reproduces": true}')
     assert worlds_are(SimpleNamespace(posterior=None)) == "plausible worlds"
     fitted = SimpleNamespace(posterior=tmp_path / "fit" / "posterior.parquet")
     assert worlds_are(fitted) == "worlds that reproduce the published facts"

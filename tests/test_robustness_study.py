@@ -175,6 +175,135 @@ def test_a_posterior_gives_the_worlds(tmp_path: Path) -> None:
     assert w[INFLATION].between(0, 0.8).all()  # the rest from their ranges
 
 
+def _skewed_posterior(path: Path, weight: str = "skewed") -> pd.DataFrame:
+    """100 samples of trust.loss in 0.3-0.4: below 0.33 weight 0, above 0.37 weight 9, else 1
+    (``skewed``); all 1.0 (``equal``); no weight column (``none``)."""
+    loss = np.linspace(0.3, 0.4, 100)
+    post = pd.DataFrame({"trust.loss": loss, "distance": np.linspace(0, 1, 100)})
+    if weight == "skewed":
+        post["weight"] = np.where(loss < 0.33, 0.0, np.where(loss > 0.37, 9.0, 1.0))
+    elif weight == "equal":
+        post["weight"] = 1.0
+    post.to_parquet(path)
+    return post
+
+
+def test_a_weighted_posterior_is_drawn_by_its_weights(tmp_path: Path) -> None:
+    """cxsim calibrate's posterior.parquet carries importance weights: the worlds follow them
+    (systematic resampling, seeded), not the rows uniformly."""
+    path = tmp_path / "posterior.parquet"
+    post = _skewed_posterior(path)
+    study = plan_study(TINY, RANGES, posterior=path, worlds=32)
+    loss = study.worlds["trust.loss"]
+    assert len(study.worlds) == 32
+    assert (loss >= 0.33).all()  # a sample of weight 0 is never a world
+    w = post["weight"] / post["weight"].sum()
+    heavy = float(w[post["trust.loss"] > 0.37].sum())  # 0.88 of the weight, 0.29 of the rows
+    assert abs((loss > 0.37).mean() - heavy) <= 1 / 32  # systematic: within one draw
+    r = study.resampling
+    assert (r.samples, r.drawn) == (100, 32) and r.distinct == len(set(loss))
+    assert r.ess == pytest.approx(1 / float((w**2).sum()))
+    assert study.to_dict()["resampled"]["effective_sample_size"] == round(r.ess, 1)
+    # each copy of a heavy sample is its own world: the other parameters are drawn for each
+    assert study.worlds.drop(columns="trust.loss").drop_duplicates().shape[0] == 32
+    again = plan_study(TINY, RANGES, posterior=path, worlds=32)
+    pd.testing.assert_frame_equal(study.worlds, again.worlds)  # the seed decides the draw
+    other = plan_study(TINY, load_config(RANGES), posterior=path, worlds=32)
+    assert other.worlds.equals(study.worlds)
+    _skewed_posterior(path, "none")  # the same samples equally weighted: no resampling
+    plain = plan_study(TINY, RANGES, posterior=path, worlds=32)
+    assert plain.resampling is None and "resampled" not in plain.to_dict()
+
+
+def test_an_equally_weighted_posterior_keeps_its_seeded_subset(tmp_path: Path) -> None:
+    """No weight column (cxsim facts), or equal weights: the worlds are the seeded subset of
+    rows they always were, so stored studies and documented figures do not move."""
+    from sim.robustness.worlds import read_posterior
+
+    none, equal = tmp_path / "none.parquet", tmp_path / "equal.parquet"
+    _skewed_posterior(none, "none")
+    _skewed_posterior(equal, "equal")
+    study = plan_study(TINY, RANGES, posterior=none, worlds=32)
+    pd.testing.assert_frame_equal(
+        plan_study(TINY, RANGES, posterior=equal, worlds=32).worlds, study.worlds
+    )
+    # equal weights normalised, differing in their last bits, are equal weights too
+    noisy = pd.read_parquet(equal).assign(weight=(1.0 + np.arange(100) * 1e-15) / 100)
+    noisy.to_parquet(equal)
+    pd.testing.assert_frame_equal(
+        plan_study(TINY, RANGES, posterior=equal, worlds=32).worlds, study.worlds
+    )
+    # the documented subset: 32 rows chosen without replacement by the study's seed, in order
+    rows = read_posterior(none)
+    rng = np.random.default_rng(load_config(RANGES).seed)
+    chosen = rows.iloc[np.sort(rng.choice(len(rows), size=32, replace=False))]
+    assert list(study.worlds["trust.loss"]) == list(chosen["trust.loss"].round(6))
+
+
+@pytest.mark.parametrize(
+    ("weights", "expected"),
+    [
+        ([1.0, -0.5, 1.0], "expected finite weights of 0 or more, 1 negative or infinite"),
+        ([1.0, float("nan"), 1.0], "expected a weight in every row (0 or more), 1 missing"),
+        ([0.0, 0.0, 0.0], "expected at least one weight above 0, all are 0"),
+        ([1.0, float("inf"), 1.0], "expected finite weights of 0 or more, 1 negative or"),
+        (["a", "b", "c"], "expected importance weights (numbers), got object values"),
+    ],
+)
+def test_bad_weights_are_refused_naming_file_and_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture, weights: list, expected: str
+) -> None:
+    path = tmp_path / "p.parquet"
+    pd.DataFrame({"trust.loss": [0.3, 0.35, 0.4], "weight": weights}).to_parquet(path)
+    with pytest.raises(RobustnessError) as e:
+        plan_study(TINY, RANGES, posterior=path)
+    assert f"{path}: weight: {expected}" in str(e.value)
+    out = tmp_path / "x"
+    code = main(["robustness", TINY, "--posterior", str(path), "--out", str(out), "--serial"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and f"{path}: weight: " in err
+    assert not (out / "runs").exists()
+
+
+def _facts_fit(folder: Path, reproduces: bool) -> Path:
+    """A cxsim facts folder of 4 worlds, 2 of which reproduce both facts."""
+    folder.mkdir()
+    loss = [0.3, 0.4, 0.5, 0.6]
+    pd.DataFrame({"trust.loss": loss}).to_parquet(folder / "posterior.parquet")
+    pd.DataFrame(
+        {"trust.loss": loss, "weight": 0.25, "d:a": [0, 0, 0.2, 0], "d:b": [0, 0, 0, 1.5]}
+    ).to_parquet(folder / "particles.parquet")
+    (folder / "fit.json").write_text(json.dumps({"reproduces": reproduces, "worlds": 4}))
+    return folder / "posterior.parquet"
+
+
+def test_an_unfinished_facts_fit_is_not_called_worlds_that_reproduce_the_facts(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """cxsim facts exited 1 ("reproduces": false in its fit.json): the verdicts and report.md
+    say the fit did not finish and how many of its worlds reproduce every fact."""
+    post = _facts_fit(tmp_path / "facts", reproduces=False)
+    out = tmp_path / "study"
+    args = ["robustness", TINY, "--ranges", RANGES, "--posterior", str(post), "--worlds", "8"]
+    assert main([*args, "--out", str(out), "--serial", "--quiet", "--no-charts"]) == 0
+    printed = capsys.readouterr().out
+    said = "The fit did not finish: 50% of its 4 worlds reproduce every fact."
+    report = (out / "report.md").read_text()
+    sentences = [c["sentence"] for c in json.loads((out / "report.json").read_text())["claims"]]
+    for text in (printed, report, *sentences):
+        assert "worlds that reproduce the published facts" not in text
+        assert said in text
+    assert "4 worlds of an unfinished fit to the published facts x 1 replicates" in report
+    assert all("of 4 worlds of an unfinished fit to the published facts" in s for s in sentences)
+    # the same folder once the fit finished: its worlds reproduce the published facts
+    from sim.robustness.report import worlds_are, worlds_caveat
+
+    finished = _facts_fit(tmp_path / "done", reproduces=True)
+    study = plan_study(TINY, RANGES, posterior=finished)
+    assert worlds_are(study) == "worlds that reproduce the published facts"
+    assert worlds_caveat(study) == ""
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -69,6 +69,7 @@ from sim.calibration.simulate import run_key
 from sim.robustness.facts import FACTS, FITTABLE, world_distances_many
 from sim.robustness.measured import MeasuredWorlds
 from sim.robustness.ranges import Range, RobustnessError, load_config, resolve_ranges
+from sim.robustness.worlds import systematic as _systematic
 
 __all__ = [
     "FactsFit",
@@ -260,13 +261,6 @@ class FactsSimulator:
         named = {run_key(f"{label}/{i}", row): row for i, row in enumerate(rows)}
         known = self.store.measure(named)
         return np.array([known[k] for k in named], dtype=float)
-
-
-def _systematic(weights: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
-    """``n`` indices drawn by systematic resampling in proportion to ``weights``."""
-    w = weights / weights.sum()
-    u = (rng.random() + np.arange(n)) / n
-    return np.minimum(np.searchsorted(np.cumsum(w), u), len(w) - 1)
 
 
 def _reflect(u: np.ndarray) -> np.ndarray:

@@ -26,7 +26,16 @@ from sim.robustness.study import Study, study_margins
 from sim.robustness.verdicts import Verdict, judge, parameter_label
 from sim.sweep.results import SweepResults
 
-__all__ = ["Analysis", "analyze", "decided_by", "markdown", "worlds_are", "write_report"]
+__all__ = [
+    "Analysis",
+    "analyze",
+    "decided_by",
+    "facts_fit_status",
+    "markdown",
+    "worlds_are",
+    "worlds_caveat",
+    "write_report",
+]
 
 
 @dataclass
@@ -60,25 +69,83 @@ class Analysis:
         return self.runs_ok >= self.runs_total
 
 
+def facts_fit_status(posterior: str | Path) -> tuple[bool | None, float | None, int] | None:
+    """Whether the ``cxsim facts`` fit that wrote a posterior finished, from the ``fit.json``
+    beside it; None when there is none (the posterior is not a facts fit's).
+
+    Returns
+    -------
+    reproduces, share, worlds
+        ``fit.json``'s ``reproduces`` (None when it does not say, or cannot be read); the share
+        of the fit's worlds that reproduce every fact and how many worlds that is of, from
+        ``particles.parquet`` beside it (each fact's distance 0; None, 0 when it cannot be
+        read).
+    """
+    folder = Path(posterior).parent
+    if not (folder / "fit.json").exists():
+        return None
+    try:
+        said = json.loads((folder / "fit.json").read_text(encoding="utf-8")).get("reproduces")
+    except (OSError, ValueError, AttributeError):
+        said = None
+    reproduces = said if isinstance(said, bool) else None
+    try:
+        particles = pd.read_parquet(folder / "particles.parquet")
+    except Exception:  # missing or not Parquet: the share is not known
+        return reproduces, None, 0
+    d = particles[[c for c in particles.columns if str(c).startswith("d:")]].to_numpy()
+    if d.shape[0] == 0 or d.shape[1] == 0:
+        return reproduces, None, 0
+    return reproduces, float((d == 0).all(axis=1).mean()), int(d.shape[0])
+
+
 def worlds_are(study: Study) -> str:
     """What a study's worlds are, in words: sampled from the ranges, fitted to the published
-    facts (a posterior written by ``cxsim facts``, beside its ``fit.json``), or another
+    facts (a posterior written by ``cxsim facts``, beside its ``fit.json``, which says that
+    every fitted world reproduces every fact), an unfinished fit's (its ``fit.json`` says
+    ``"reproduces": false``: :func:`worlds_caveat` says how far it got), or another
     posterior's."""
     if study.posterior is None:
         return "plausible worlds"
-    if (Path(study.posterior).parent / "fit.json").exists():
+    status = facts_fit_status(study.posterior)
+    if status is None:
+        return "worlds of the posterior"
+    if status[0] is True:
         return "worlds that reproduce the published facts"
-    return "worlds of the posterior"
+    if status[0] is False:
+        return "worlds of an unfinished fit to the published facts"
+    return "worlds of a fit to the published facts"
+
+
+def worlds_caveat(study: Study) -> str:
+    """What a reader must know about the worlds before their odds, as a sentence; empty but
+    for the worlds of a ``cxsim facts`` fit that did not finish (or whose ``fit.json`` does not
+    say): ``"The fit did not finish: 50% of its 8 worlds reproduce every fact."``"""
+    if study.posterior is None:
+        return ""
+    status = facts_fit_status(study.posterior)
+    if status is None or status[0] is True:
+        return ""
+    reproduces, share, n = status
+    head = (
+        "The fit did not finish"
+        if reproduces is False
+        else f"{Path(study.posterior).parent / 'fit.json'} does not say whether the fit finished"
+    )
+    if share is None:
+        return head + ": how many of its worlds reproduce every fact is not known."
+    return f"{head}: {100 * share:.0f}% of its {n} worlds reproduce every fact."
 
 
 def analyze(study: Study, results: SweepResults, seed: int = 0) -> Analysis:
     """Judge every claim on the study's finished runs."""
     worlds, margins = study_margins(study, results)
+    are, caveat = worlds_are(study), worlds_caveat(study)
     verdicts = []
     for c in study.claims:
         if c.name in margins and margins[c.name].notna().any():
             verdict = judge(c, worlds, margins[c.name], seed=seed)
-            verdict.worlds_are = worlds_are(study)
+            verdict.worlds_are, verdict.caveat = are, caveat
             verdicts.append(verdict)
     runs = results.runs()
     ok = int((runs["status"] == "ok").sum()) if "status" in runs else 0
@@ -154,6 +221,7 @@ def markdown(analysis: Analysis, figures: Path | None = None, title: str | None 
             else ""
         )
         + (f", worlds from the posterior {st.posterior}" if st.posterior else "")
+        + (f" {st.resampling.words()}" if st.resampling else "")
         + (
             f", held at the scenario's value: {', '.join(f'`{k}`' for k in st.held)}"
             if st.held
@@ -161,6 +229,9 @@ def markdown(analysis: Analysis, figures: Path | None = None, title: str | None 
         )
         + "."
     )
+    caveat = worlds_caveat(st)
+    if caveat:
+        lines += ["", f"**{caveat}**"]
     lines += ["", "| parameter | range | source |", "|---|---|---|"]
     for k, r in st.ranges.items():
         lines.append(f"| `{k}` | {r.low:.4g} - {r.high:.4g} | {r.source} |")

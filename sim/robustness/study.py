@@ -34,7 +34,13 @@ from sim.robustness.ranges import (
     load_config,
     resolve_ranges,
 )
-from sim.robustness.worlds import posterior_worlds, read_posterior, sample_worlds
+from sim.robustness.worlds import (
+    Resampling,
+    posterior_worlds,
+    read_weighted_posterior,
+    resample_posterior,
+    sample_worlds,
+)
 from sim.scenario import Scenario, ScenarioError, find_scenario, load_scenario
 from sim.sweep.progress import Progress
 from sim.sweep.results import SweepResults
@@ -72,6 +78,9 @@ class Study:
     held
         Ranged parameters kept at the scenario's value: the file's ``hold`` and the scenario's
         own ``held`` (its set-up on purpose).
+    resampling
+        How the worlds were drawn by a weighted posterior's weights; None for an equally
+        weighted posterior, or none.
     """
 
     scenario: Scenario
@@ -83,6 +92,7 @@ class Study:
     steps: int
     posterior: Path | None = None
     held: tuple[str, ...] = ()
+    resampling: Resampling | None = None
 
     @property
     def keys(self) -> list[str]:
@@ -122,8 +132,8 @@ class Study:
         return spec
 
     def to_dict(self) -> dict[str, Any]:
-        """What ``study.json`` holds."""
-        return {
+        """What ``study.json`` holds (``resampled`` only for a weighted posterior)."""
+        out = {
             "scenario": self.scenario.name,
             "scenario_path": str(self.scenario_path) if self.scenario_path else None,
             "claims": [{"name": c.name, "says": c.says, "holds": c.text} for c in self.claims],
@@ -139,6 +149,9 @@ class Study:
             "posterior": str(self.posterior) if self.posterior else None,
             "held": list(self.held),
         }
+        if self.resampling is not None:
+            out["resampled"] = self.resampling.to_dict()
+        return out
 
 
 def _claims(
@@ -237,8 +250,9 @@ def plan_study(
     ranges = resolve_ranges(cfg, base)
     held = held_keys(cfg, base)
     post_path = Path(posterior) if posterior else None
+    resampling = None
     if post_path is not None:
-        table = read_posterior(post_path)
+        table, weights = read_weighted_posterior(post_path)
         # a parameter the scenario or the file holds keeps its value (the scenario's set-up)
         table = table[[k for k in table.columns if k not in held]]
         for key in table.columns:
@@ -246,7 +260,11 @@ def plan_study(
                 load_scenario(base, {key: float(table[key].iloc[0])})
             except ScenarioError as e:
                 raise RobustnessError(str(post_path), key, f"{e.key}: {e.detail}") from None
-        table_worlds, ranges = posterior_worlds(table, ranges, cfg.worlds, cfg.seed)
+        if weights is None:  # equally weighted: a seeded subset, as always
+            table_worlds, ranges = posterior_worlds(table, ranges, cfg.worlds, cfg.seed)
+        else:  # importance weights: the worlds are drawn by them
+            table, resampling = resample_posterior(table, weights, cfg.worlds, cfg.seed)
+            table_worlds, ranges = posterior_worlds(table, ranges, cfg.worlds, cfg.seed, drawn=True)
     else:
         table_worlds = sample_worlds(ranges, cfg.worlds, cfg.seed)
     return Study(
@@ -259,6 +277,7 @@ def plan_study(
         steps=n_steps,
         posterior=post_path,
         held=tuple(k for k in held if k not in ranges),
+        resampling=resampling,
     )
 
 

@@ -110,8 +110,12 @@ class Verdict:
         Mean margin over the decided worlds.
     worlds_are
         What the worlds are, for the sentences: ``plausible worlds`` (sampled from the ranges),
-        ``worlds that reproduce the published facts`` (a ``cxsim facts`` fit) or ``worlds of
-        the posterior`` (:func:`sim.robustness.report.worlds_are`).
+        ``worlds that reproduce the published facts`` (a ``cxsim facts`` fit), ``worlds of an
+        unfinished fit to the published facts`` or ``worlds of the posterior``
+        (:func:`sim.robustness.report.worlds_are`).
+    caveat
+        A sentence said right after the odds, about the worlds (an unfinished fit's: how many
+        of them reproduce every fact; :func:`sim.robustness.report.worlds_caveat`).
     """
 
     claim: Claim
@@ -122,6 +126,7 @@ class Verdict:
     note: str = ""
     margin_mean: float = float("nan")
     worlds_are: str = "plausible worlds"
+    caveat: str = ""
 
     @property
     def deciders(self) -> list[str]:
@@ -163,6 +168,8 @@ class Verdict:
         elif o.share <= 1 - NEARLY:
             head += ": almost nowhere"
         head += "."
+        if self.caveat:
+            head += f" {self.caveat}"
         conds = self.conditions()
         if conds:
             head += " " + "; ".join(c[0].upper() + c[1:] for c in conds[:1])
