@@ -222,6 +222,31 @@ def test_the_firm_series_keeps_the_strategy_each_step_had(session) -> None:
     assert model.summary()["strategy"].tolist()[:2] == ["honest", "overpromise"]
 
 
+def test_the_firm_chips_follow_a_live_change_of_strategy(session) -> None:
+    """Audit: after a strategy changed while the market ran, Explore's chip still read
+    "First Bank · overpromise" (the model is changed in place: the page had no new props)."""
+    import ipyvuetify as v
+    import solara
+
+    from sim.ui.explore import ExplorePage
+
+    def chips() -> list[str]:
+        found = rc.find(v.Btn).widgets
+        return [w.children[0] for w in found if "cx-chip" in (w.class_ or "").split()]
+
+    _, rc = solara.render(ExplorePage(session), handle_error=False)
+    try:
+        assert chips()[:2] == ["First Bank · overpromise", "City Bank · honest"]
+        session.step(3)
+        assert session.change("firms[0].strategy", "honest") is None
+        assert session.change("firms[1].strategy", "proactive") is None
+        assert chips()[:2] == ["First Bank · honest", "City Bank · proactive"]
+        assert session.change("firms[1].strategy_also", ["niche"]) is None
+        assert chips()[1] == "City Bank · proactive+niche"
+    finally:
+        rc.close()
+
+
 def test_a_market_nobody_changed_labels_every_row_with_its_strategy() -> None:
     """Audit: the label history costs a market stepped alone or in a batch nothing, and its
     frames are those it always had: every row labelled with the firm's one strategy."""
