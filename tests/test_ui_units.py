@@ -879,6 +879,47 @@ def test_exports_parse_and_the_scenario_reproduces_the_run(session, tmp_path: Pa
     )
 
 
+def test_export_names_the_changes_made_while_running_as_the_sidebar_does(session) -> None:
+    """Audit: Export listed "step 3: firms[0].price; step 3: firms[0].strategy" where the
+    sidebar's dialog says "First Bank: price"."""
+    import solara
+    import solara.widgets
+
+    from sim.ui.export import ExportPage
+    from sim.ui.fields import key_name
+
+    scenario = session.scenario.value
+    assert key_name(scenario, "firms[0].price") == "First Bank: price"
+    assert key_name(scenario, "firms[0].strategy") == "First Bank: strategy"
+    assert key_name(scenario, "firms[0].levers.inflation") == "First Bank: overpromise: inflation"
+    assert key_name(scenario, "trust.gain") == "Trust and commitment: gain"
+    assert key_name(scenario, "no.such.key") == "no.such.key"
+    session.step(3)
+    assert session.change("firms[0].levers.inflation", 0.9) is None
+    session.step(2)
+    assert session.change("firms[0].price", 120.0) is None
+    assert session.change("firms[0].strategy", "honest") is None  # the lever's strategy goes
+    assert key_name(session.scenario.value, "firms[0].levers.inflation") == "First Bank: inflation"
+    assert [key for _, key in session.live_changes.value] == [
+        "firms[0].levers.inflation",
+        "firms[0].price",
+        "firms[0].strategy",
+        "firms[0].levers.inflation",  # dropped with overpromise: named as it was
+    ]
+    _, rc = solara.render(ExportPage(session), handle_error=False)
+    try:
+        texts = [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets]
+        note = next(t for t in texts if "Changed while the market ran" in t)
+    finally:
+        rc.close()
+    assert (
+        "Changed while the market ran: step 3: First Bank: overpromise: inflation; "
+        "step 5: First Bank: price; step 5: First Bank: strategy; "
+        "step 5: First Bank: overpromise: inflation." in note
+    )
+    assert "firms[" not in note
+
+
 # -- assets, server, command line ---------------------------------------------------------------
 
 
