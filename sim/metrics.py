@@ -526,7 +526,9 @@ class MetricsRecorder:
             "industry",
             np.array(model.industries, dtype=object)[model.firm_state.industry[df["firm"]]],
         )
-        df.insert(5, "strategy", np.array(model.strategy_labels, dtype=object)[df["firm"]])
+        df.insert(
+            5, "strategy", model.strategy_labels_at(df["firm"].to_numpy(), df["step"].to_numpy())
+        )
         return df[list(FIRM_COLUMNS)]
 
     def market_frame(self) -> pd.DataFrame:

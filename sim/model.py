@@ -170,6 +170,10 @@ class CustomerMarket(mesa.Model):
         self.strategy_labels = [
             s if isinstance(s, str) else "+".join(s) for s in (f.strategy for f in sc.firms)
         ]
+        self.strategy_history: dict[int, tuple[list[int], list[str]]] = {}
+        """Per firm whose label changed while the market ran (:meth:`set_strategy`): the steps
+        after which it changed, ascending, and the label in force up to each of them. Empty
+        (and never read per step) for a market nobody changed."""
 
         self.datacollector = RecorderCollector(self)  # Mesa's face of the recorder
         self._customer_views: dict[int, Customer] = {}
@@ -527,6 +531,31 @@ class CustomerMarket(mesa.Model):
     def attributes_index(self) -> dict[str, int]:
         """Attribute name to column."""
         return {a: i for i, a in enumerate(self.attributes)}
+
+    def set_strategy(self, index: int, strategy: Any, label: str) -> None:
+        """Give firm ``index`` ``strategy`` (named ``label``) from the next step on.
+
+        The steps already recorded keep the label the firm had then: a change of label is
+        noted in :attr:`strategy_history` (once per step: what was in force during the step
+        just recorded is the label before the first change made after it).
+        """
+        before = self.strategy_labels[index]
+        if label != before:
+            steps, labels = self.strategy_history.setdefault(index, ([], []))
+            if not steps or steps[-1] != self.steps:
+                steps.append(self.steps)
+                labels.append(before)
+        self.firms[index].strategy = strategy
+        self.strategy_labels[index] = label
+
+    def strategy_labels_at(self, firm: np.ndarray, step: np.ndarray) -> np.ndarray:
+        """The label each ``firm`` had at each ``step`` (recorded after that step), as objects."""
+        out = np.array(self.strategy_labels, dtype=object)[firm]
+        for i, (steps, labels) in self.strategy_history.items():
+            mine = firm == i
+            history = np.array([*labels, self.strategy_labels[i]], dtype=object)
+            out[mine] = history[np.searchsorted(steps, step[mine], side="left")]
+        return out
 
     # -- results ------------------------------------------------------------------------------
 

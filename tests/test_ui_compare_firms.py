@@ -237,3 +237,39 @@ def test_an_old_result_is_labelled_previous_once_the_form_changes(monkeypatch, t
     cmp.b_mode.value = "one change"
     cmp.session.scenario.value = sim.load_scenario("baseline", {"market.customers": 400})
     assert cmp.stale() is not None  # A is the Explore market, which changed
+
+
+def test_the_default_variant_b_differs_from_a(monkeypatch, tmp_path) -> None:
+    """Audit: the form opened with B setting First Bank's strategy to the one A's First Bank
+    already had, so Run said "B is the same market as A". B's default is a strategy A's firm
+    does not have, made again when A changes under it (a live change in Explore), not once the
+    user chose B's change."""
+    import solara
+
+    import sim
+    import sim.ui.compare as compare
+    from sim.ui.state import SessionState
+
+    monkeypatch.setattr(compare, "prestart", lambda: None)
+    path = tmp_path / "small.toml"
+    scenario = sim.load_scenario("baseline", {"market.customers": 300})
+    path.write_text(scenario.to_toml())
+    session = SessionState(str(path))
+    cmp = compare.CompareState(session)
+    _, rc = solara.render(compare.CompareForm(cmp), handle_error=False)
+    try:
+        assert (cmp.b_key.value, cmp.b_value.value) == ("First Bank: strategy", "overpromise")
+        spec = cmp.build_spec()
+        assert spec.b.firms[0].strategy == "overpromise" and spec.a.firms[0].strategy == "honest"
+        session.step(2)
+        assert session.change("firms[0].strategy", "overpromise") is None  # A takes B's value
+        assert (cmp.b_key.value, cmp.b_value.value) == ("First Bank: strategy", "honest")
+        assert cmp.build_spec().b.firms[0].strategy == "honest"
+        cmp.b_value.value = "niche"  # the user's choice stays
+        assert session.change("firms[0].strategy", "honest") is None
+        assert cmp.b_value.value == "niche"
+    finally:
+        rc.close()
+    overpromising = sim.load_scenario("baseline", {"firms[0].strategy": "overpromise"})
+    keys = compare.change_keys(overpromising)
+    assert compare.default_change(overpromising, keys) == ("First Bank: strategy", "honest")

@@ -163,6 +163,24 @@ def test_undecided_worlds_and_the_margins_unit_are_explained() -> None:
     assert undecided_note(1).startswith("1 undecided world is ")
 
 
+def test_the_undecided_note_names_the_claims_own_metric() -> None:
+    """Audit: a claim on share was told "so its trust had no value"."""
+    from sim.robustness.claims import parse_claim
+    from sim.ui.robustness_page import undecided_note
+
+    firms, industries = ["A", "B"], ["banking"]
+    share = parse_claim("c", "firms.A.share > firms.B.share", "", firms, industries)
+    note = undecided_note(3, share)
+    assert "had no customers left (it closed), so its market share had no value" in note
+    assert "trust" not in note
+    two = parse_claim("c", "firms.A.trust > firms.B.retention_annual", "", firms, industries)
+    assert "so its trust or annual retention had no value" in undecided_note(3, two)
+    market = parse_claim("c", "satisfaction[banking] > 5", "", firms, industries)
+    note = undecided_note(3, market)
+    assert "the market's satisfaction in banking had no value" in note and "closed" in note
+    assert "so what the claim reads of it had no value" in undecided_note(3)
+
+
 def test_a_claim_built_in_says_so_under_its_odds() -> None:
     """100% of worlds is the biggest number of the page: for a claim the rules or the set-up
     make true, the box under it says it is built in, not only the sentence below."""

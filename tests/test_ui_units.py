@@ -193,6 +193,82 @@ def test_a_live_lever_acts_on_the_running_market(session) -> None:
     assert session.model.value.scenario.firms[2].price == 130.0
 
 
+def test_the_firm_series_keeps_the_strategy_each_step_had(session) -> None:
+    """Audit: a strategy changed while the market runs relabels the rows from the next step
+    on only; the rows already recorded keep the strategy the firm had then (firms.csv, the
+    Parquet and the zips all read ``firm_metrics``)."""
+    from sim.ui.export import series_bytes
+
+    session.step(6)
+    model = session.model.value
+    assert model.strategy_history == {}
+    assert session.change("firms[0].strategy", "honest") is None
+    assert session.change("firms[1].strategy", "proactive") is None  # two at one step:
+    assert session.change("firms[1].strategy", "niche") is None  # step 6 was the first's
+    session.step(4)
+    assert session.change("firms[1].strategy", "overpromise") is None
+    session.step(3)
+    frame = model.firm_metrics()
+    labels = frame.set_index(["firm", "step"])["strategy"]
+    assert set(labels[0].loc[:6]) == {"overpromise"} and set(labels[0].loc[7:]) == {"honest"}
+    assert set(labels[1].loc[:6]) == {"honest"}
+    assert set(labels[1].loc[7:10]) == {"niche"} and set(labels[1].loc[11:]) == {"overpromise"}
+    assert set(labels[2]) == {model.strategy_labels[2]}  # untouched firms: as before
+    assert model.strategy_labels[:2] == ["honest", "overpromise"]  # today's labels
+    csv = pd.read_csv(io.BytesIO(series_bytes(model, "firms", "csv")))
+    pd.testing.assert_series_equal(
+        csv["strategy"], frame["strategy"].reset_index(drop=True), check_dtype=False
+    )
+    assert model.summary()["strategy"].tolist()[:2] == ["honest", "overpromise"]
+
+
+def test_the_firm_chips_follow_a_live_change_of_strategy(session) -> None:
+    """Audit: after a strategy changed while the market ran, Explore's chip still read
+    "First Bank · overpromise" (the model is changed in place: the page had no new props)."""
+    import ipyvuetify as v
+    import solara
+
+    from sim.ui.explore import ExplorePage
+
+    def chips() -> list[str]:
+        found = rc.find(v.Btn).widgets
+        return [w.children[0] for w in found if "cx-chip" in (w.class_ or "").split()]
+
+    _, rc = solara.render(ExplorePage(session), handle_error=False)
+    try:
+        assert chips()[:2] == ["First Bank · overpromise", "City Bank · honest"]
+        session.step(3)
+        assert session.change("firms[0].strategy", "honest") is None
+        assert session.change("firms[1].strategy", "proactive") is None
+        assert chips()[:2] == ["First Bank · honest", "City Bank · proactive"]
+        assert session.change("firms[1].strategy_also", ["niche"]) is None
+        assert chips()[1] == "City Bank · proactive+niche"
+    finally:
+        rc.close()
+
+
+def test_a_market_nobody_changed_labels_every_row_with_its_strategy() -> None:
+    """Audit: the label history costs a market stepped alone or in a batch nothing, and its
+    frames are those it always had: every row labelled with the firm's one strategy."""
+    from sim.batch import MarketBatch
+
+    def market(strategy: str) -> sim.CustomerMarket:
+        return sim.CustomerMarket(
+            "baseline", rng=3, overrides={**SMALL, "firms[0].strategy": strategy}
+        )
+
+    alone = market("overpromise").run(5)
+    batch = [market("overpromise"), market("niche")]
+    MarketBatch(batch).run(5)
+    for m in (alone, *batch):
+        frame = m.firm_metrics()
+        assert m.strategy_history == {} and len(frame) == 5 * len(m.firms)
+        expected = np.array(m.strategy_labels, dtype=object)[frame["firm"]]
+        assert frame["strategy"].tolist() == expected.tolist()
+    assert batch[1].firm_metrics()["strategy"][0] == "niche"
+    pd.testing.assert_frame_equal(alone.firm_metrics(), batch[0].firm_metrics())
+
+
 def test_strategy_is_one_choice_and_combining_is_another(session) -> None:
     """Issue 17, item 2: picking a strategy switches to it; combining is a separate choice."""
     from sim.ui.fields import current_value, firm_group
@@ -801,6 +877,47 @@ def test_exports_parse_and_the_scenario_reproduces_the_run(session, tmp_path: Pa
     pd.testing.assert_frame_equal(
         rerun.reset_index(drop=True), model.firm_metrics().reset_index(drop=True)
     )
+
+
+def test_export_names_the_changes_made_while_running_as_the_sidebar_does(session) -> None:
+    """Audit: Export listed "step 3: firms[0].price; step 3: firms[0].strategy" where the
+    sidebar's dialog says "First Bank: price"."""
+    import solara
+    import solara.widgets
+
+    from sim.ui.export import ExportPage
+    from sim.ui.fields import key_name
+
+    scenario = session.scenario.value
+    assert key_name(scenario, "firms[0].price") == "First Bank: price"
+    assert key_name(scenario, "firms[0].strategy") == "First Bank: strategy"
+    assert key_name(scenario, "firms[0].levers.inflation") == "First Bank: overpromise: inflation"
+    assert key_name(scenario, "trust.gain") == "Trust and commitment: gain"
+    assert key_name(scenario, "no.such.key") == "no.such.key"
+    session.step(3)
+    assert session.change("firms[0].levers.inflation", 0.9) is None
+    session.step(2)
+    assert session.change("firms[0].price", 120.0) is None
+    assert session.change("firms[0].strategy", "honest") is None  # the lever's strategy goes
+    assert key_name(session.scenario.value, "firms[0].levers.inflation") == "First Bank: inflation"
+    assert [key for _, key in session.live_changes.value] == [
+        "firms[0].levers.inflation",
+        "firms[0].price",
+        "firms[0].strategy",
+        "firms[0].levers.inflation",  # dropped with overpromise: named as it was
+    ]
+    _, rc = solara.render(ExportPage(session), handle_error=False)
+    try:
+        texts = [w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets]
+        note = next(t for t in texts if "Changed while the market ran" in t)
+    finally:
+        rc.close()
+    assert (
+        "Changed while the market ran: step 3: First Bank: overpromise: inflation; "
+        "step 5: First Bank: price; step 5: First Bank: strategy; "
+        "step 5: First Bank: overpromise: inflation." in note
+    )
+    assert "firms[" not in note
 
 
 # -- assets, server, command line ---------------------------------------------------------------

@@ -59,6 +59,7 @@ __all__ = [
     "CompareState",
     "change_keys",
     "closure_note",
+    "default_change",
     "difference_rows",
     "previous_label",
 ]
@@ -91,6 +92,18 @@ def change_keys(scenario: Scenario) -> dict[str, FieldSpec]:
     return out
 
 
+def default_change(a: Scenario, keys: dict[str, FieldSpec]) -> tuple[str, str]:
+    """Variant B's change when the form opens, ``(label, value)``: the first key (the first
+    firm's strategy) set to a value A does not have (the first other strategy), so that B
+    differs from A whatever A's firm does now (a key with no choices keeps A's value)."""
+    label = next(iter(keys))
+    spec = keys[label]
+    current = current_value(a.to_dict(), spec)
+    if spec.kind == "choice":
+        return label, next((c for c in spec.choices if c != current), str(current))
+    return label, " + ".join(current) if isinstance(current, list) else format_value(current)
+
+
 class CompareState:
     """One session's comparison: the form's choices, the background task and its result."""
 
@@ -102,6 +115,8 @@ class CompareState:
         self.b_source = solara.reactive(session.source.value)
         self.b_key: solara.Reactive[str | None] = solara.reactive(None)
         self.b_value = solara.reactive("")
+        self.b_default: tuple[str, str] | None = None
+        """B's change as :func:`default_change` made it, while the user has not changed it."""
         self.replicates = solara.reactive("10")
         self.steps = solara.reactive("")
         self.scope = solara.reactive("market")
@@ -302,8 +317,13 @@ def CompareForm(cmp: CompareState) -> None:
         cmp.b_value.set(" + ".join(value) if isinstance(value, list) else format_value(value))
 
     def initialise() -> None:
-        if cmp.b_key.value not in keys:
-            on_key(next(iter(keys)))
+        """B's default change, made again when A changes while the user kept it (A may have
+        taken the very value it set: a live change of strategy in Explore)."""
+        untouched = (cmp.b_key.value, cmp.b_value.value) == cmp.b_default
+        if cmp.b_key.value not in keys or untouched:
+            label, value = cmp.b_default = default_change(a, keys)
+            cmp.b_key.set(label)
+            cmp.b_value.set(value)
 
     solara.use_effect(initialise, [a])
     with solara.Div(classes=["cx-compare-form"]):

@@ -150,12 +150,19 @@ def headline_html(
 
 @solara.component
 def FirmLegend(state: SessionState, model: CustomerMarket) -> None:
-    """One chip per firm, in its chart colour, with its strategy; clicking one inspects it."""
+    """One chip per firm, in its chart colour, with its strategy; clicking one inspects it.
+
+    A strategy changed while the market runs changes the model in place (the same model, so
+    no new props): the chips read the session's scenario, which every change replaces, to be
+    drawn again with the model's labels of today.
+    """
+    state.scenario.value  # noqa: B018 - subscribes: a live change of strategy redraws the chips
+    labels = list(model.strategy_labels)
     colours = firm_colours(len(model.firms))
     with solara.Div(classes=["cx-legend"]):
         for firm in model.firms:
             solara.Button(
-                f"{firm.name} · {model.strategy_labels[firm.index]}",
+                f"{firm.name} · {labels[firm.index]}",
                 text=True,
                 small=True,
                 classes=["cx-chip"],

@@ -276,6 +276,9 @@ def ExportPage(state: SessionState) -> None:
             "application/toml",
         )
         changed = state.live_changes.value
+        # named as the sidebar names the field ("step 308: First Bank: price")
+        names = [*state.change_names, *(key for _, key in changed[len(state.change_names) :])]
+        named = [(step, name) for (step, _), name in zip(changed[:8], names, strict=False)]
         BuiltDownload(
             "everything (zip)",
             f"{stem}.zip",
@@ -285,7 +288,7 @@ def ExportPage(state: SessionState) -> None:
         )
     if changed:
         first = changed[0][0]
-        listed = "; ".join(f"step {step}: {_escape(key)}" for step, key in changed[:8])
+        listed = "; ".join(f"step {step}: {_escape(name)}" for step, name in named)
         more = f" and {len(changed) - 8} more" if len(changed) > 8 else ""
         solara.HTML(
             tag="p",

@@ -38,6 +38,7 @@ __all__ = [
     "field_spec",
     "firm_group",
     "format_value",
+    "key_name",
     "lever_specs",
     "market_group",
     "network_group",
@@ -215,6 +216,42 @@ def _kind(annotation: Any) -> tuple[Kind, tuple[str, ...], bool]:
     if annotation is float:
         return "float", (), False
     return "text", (), False
+
+
+def key_name(scenario: Scenario, key: str, before: Scenario | None = None) -> str:
+    """A scenario key named as the sidebar names its field (:func:`field_name`):
+    ``firms[0].strategy`` -> ``First Bank: strategy``, ``firms[0].levers.inflation`` ->
+    ``First Bank: overpromise: inflation``. A key ``scenario`` shows no control for is looked up
+    in ``before`` (the scenario before a change: the lever of a strategy the firm just left),
+    then a firm's key is named after the firm (``First Bank: inflation``); any other key stays
+    as it is."""
+    for sc in (scenario, before):
+        if sc is not None and (name := _shown_name(sc, key)) is not None:
+            return name
+    head, _, rest = key.partition(".")
+    if head.startswith("firms[") and head.endswith("]"):
+        index = int(head[len("firms[") : -1])
+        if 0 <= index < len(scenario.firms):
+            return f"{scenario.firms[index].name}: {rest.rpartition('.')[2].replace('_', ' ')}"
+    return key
+
+
+def _shown_name(scenario: Scenario, key: str) -> str | None:
+    """:func:`field_name` of the control of ``key`` in ``scenario``'s sidebar, or None."""
+    head, _, rest = key.partition(".")
+    if head.startswith("firms[") and head.endswith("]"):
+        index = int(head[len("firms[") : -1])
+        if not 0 <= index < len(scenario.firms):
+            return None
+        key = f"{head}.strategy" if rest == STRATEGY_ALSO else key
+        groups = [firm_group(scenario, index)]
+    else:
+        groups = [market_group(scenario), network_group(scenario), *behaviour_groups()]
+    for group in groups:
+        for spec in group.fields:
+            if spec.key == key:
+                return field_name(scenario, spec)
+    return None
 
 
 def field_spec(model: type[BaseModel], name: str, key: str, label: str | None = None) -> FieldSpec:

@@ -61,10 +61,11 @@ def apply_live(model: CustomerMarket, new: Scenario) -> list[str]:
     fs = model.firm_state
     for i, (before, after) in enumerate(zip(old.firms, new.firms, strict=True)):
         if before.strategy != after.strategy or before.levers != after.levers:
-            model.firms[i].strategy = build_strategy(
-                after.strategy, after.levers, model.attributes, search_dir
+            model.set_strategy(
+                i,
+                build_strategy(after.strategy, after.levers, model.attributes, search_dir),
+                strategy_label(after.strategy),
             )
-            model.strategy_labels[i] = strategy_label(after.strategy)
             changed += [f"firms[{i}].strategy"] if before.strategy != after.strategy else []
             changed += [
                 f"firms[{i}].levers.{k}"

@@ -75,14 +75,47 @@ MARGIN_NOTE = (
 in whatever its references measure, averaged over the decided worlds."""
 
 
-def undecided_note(undecided: int) -> str:
-    """What the verdict's "(N more undecided)" means (:mod:`sim.robustness.margins`)."""
+def _metric_words(metric: str) -> str:
+    """A metric as the note names it: ``trust`` -> "trust", ``satisfaction[banking]`` ->
+    "satisfaction in banking" (the tables' label without its scale)."""
+    from sim.sweep.outcomes import LABELS
+
+    name, _, industry = metric.partition("[")
+    words = LABELS.get(name, name.replace("_", " ")).split(" (")[0]
+    words = words.removeprefix("mean ")
+    return f"{words} in {industry.rstrip(']')}" if industry else words
+
+
+def undecided_note(undecided: int, claim: Any = None) -> str:
+    """What the verdict's "(N more undecided)" means (:mod:`sim.robustness.margins`), its
+    example naming what ``claim`` (a :class:`~sim.robustness.claims.Claim`) reads: "so its
+    market share had no value" for a claim on share."""
     worlds = "world is" if undecided == 1 else "worlds are"
+    refs = [] if claim is None else [r.outcome for r in claim.refs]
+    firm_metrics = [o.metric for o in refs if o.table == "firms"]
+    market_metrics = [o.metric for o in refs if o.table != "firms"]
+
+    def named(metrics: list[str]) -> str:
+        return " or ".join(dict.fromkeys(_metric_words(m) for m in metrics))
+
+    if firm_metrics:
+        example = (
+            "a firm the claim reads had no customers left (it closed), so its "
+            f"{named(firm_metrics)} had no value"
+        )
+    elif market_metrics:
+        example = (
+            f"the market's {named(market_metrics)} had no value (no customers left to give it one)"
+        )
+    else:
+        example = (
+            "a firm the claim reads had no customers left (it closed), so what the claim "
+            "reads of it had no value"
+        )
     return (
         f"{undecided} undecided {worlds} left out of the odds and the map: in an undecided "
-        "world no run gave the claim a value, e.g. a firm the claim reads had no customers "
-        "left (it closed), so its trust had no value, or every firm closed and the market "
-        "stopped before the step the claim reads."
+        f"world no run gave the claim a value, e.g. {example}, or every firm closed and the "
+        "market stopped before the step the claim reads."
     )
 
 
@@ -508,7 +541,7 @@ def OddsView(analysis, verdict) -> None:
     solara.HTML(tag="div", unsafe_innerHTML=cells, classes=["cx-headline"])
     solara.HTML(tag="p", unsafe_innerHTML=html.escape(verdict.sentence()), classes=["cx-verdict"])
     if o.undecided:
-        solara.Text(undecided_note(o.undecided), classes=["cx-hint", "cx-undecided"])
+        solara.Text(undecided_note(o.undecided, verdict.claim), classes=["cx-hint", "cx-undecided"])
     png = solara.use_memo(
         lambda: _png(margin_map(verdict, analysis.worlds, analysis.margins[verdict.claim.name])),
         [verdict.odds, analysis.runs_ok, verdict.claim.text],

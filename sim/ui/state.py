@@ -32,7 +32,7 @@ from mesa.visualization.utils import force_update
 from sim.model import CustomerMarket
 from sim.scenario import Scenario, ScenarioError, list_scenarios, load_scenario
 from sim.strategies import build_strategy
-from sim.ui.fields import STRATEGY_ALSO, UI_MAX_CUSTOMERS, strategy_names_after
+from sim.ui.fields import STRATEGY_ALSO, UI_MAX_CUSTOMERS, key_name, strategy_names_after
 from sim.ui.live import apply_live, is_live
 from sim.ui.network_view import drawn_customers
 
@@ -210,6 +210,10 @@ class SessionState:
         self.source_error: solara.Reactive[str | None] = solara.reactive(None)
         self.pending: solara.Reactive[Pending | None] = solara.reactive(None)
         self.live_changes: solara.Reactive[tuple[tuple[int, str], ...]] = solara.reactive(())
+        self.change_names: list[str] = []
+        """:attr:`live_changes`' keys in order, named as the sidebar named their fields when
+        they changed ("First Bank: overpromise: inflation", a lever the firm may since have
+        lost): what the Export page lists."""
         self._upload_dir: Path | None = None
 
     # -- the scenario -------------------------------------------------------------------------
@@ -230,6 +234,7 @@ class SessionState:
         self.running.value = True
         self.run_error.value = None
         self.live_changes.value = ()
+        self.change_names = []
         if self.customer.value is not None and self.customer.value >= model.n_customers:
             self.customer.value = None
         if self.firm.value >= len(model.firms):
@@ -274,7 +279,9 @@ class SessionState:
         """Make the running model follow ``scenario``'s live fields from its next step."""
         with self.lock:
             model = self.model.value
+            before = self.scenario.value
             changed = apply_live(model, scenario)
+            self.change_names += [key_name(scenario, key, before) for key in changed]
             self.scenario.value = scenario
             self.model_parameters.value = model_parameters(scenario)
             self.live_changes.value = (
@@ -394,6 +401,7 @@ class SessionState:
             self.model.value = CustomerMarket(**self.model_parameters.value)
         self.running.value = True
         self.live_changes.value = ()
+        self.change_names = []
         force_update()
 
     # -- selections ---------------------------------------------------------------------------
