@@ -83,9 +83,10 @@ class StrategyError(ValueError):
 
 
 class NoLevers(BaseModel):
-    """A strategy without levers."""
+    """A strategy without levers (and the base of the built-ins' ``Levers``: no lever is
+    infinite or NaN)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Strategy:

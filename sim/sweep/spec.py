@@ -22,6 +22,7 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from sim.scenario import ScenarioError
+from sim.scenario_schema import MAX_STEPS
 from sim.scenario_types import out_of_range_message
 from sim.tomlfile import TomlError, parse_toml
 
@@ -69,7 +70,7 @@ class SpecError(ScenarioError):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 class ParameterSpec(_Section):
@@ -187,7 +188,9 @@ class SweepSpec(_Section):
     )
     seed: int = Field(0, ge=0, description="seed of the sweep's SeedSequence")
     replicates: int = Field(1, ge=1, le=100_000, description="runs per design point")
-    steps: int | None = Field(None, ge=1, description="steps per run (default: the scenario's)")
+    steps: int | None = Field(
+        None, ge=1, le=MAX_STEPS, description="steps per run (default: the scenario's)"
+    )
     common_random_numbers: bool = Field(
         False,
         description="replicate r of every point gets the same seed (paired comparisons); "
@@ -204,11 +207,18 @@ class SweepSpec(_Section):
     analysis: AnalysisSpec = Field(default_factory=AnalysisSpec)
     _source_path: Path | None = PrivateAttr(None)
     _where: str | None = PrivateAttr(None)
+    _flags: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @property
     def source_path(self) -> Path | None:
         """The file the spec was read from, if any."""
         return self._source_path
+
+    @property
+    def fixed_sources(self) -> dict[str, str]:
+        """How the fixed overrides given on the command line are named in messages
+        (``{"market.customers": "--customers 3"}``); those of the file are not listed."""
+        return dict(self._flags)
 
     @property
     def where(self) -> str:
@@ -345,6 +355,7 @@ class SweepSpec(_Section):
         customers: int | None = None,
         samples: int | None = None,
         fixed: dict[str, Any] | None = None,
+        sources: dict[str, str] | None = None,
     ) -> SweepSpec:
         """A copy with command-line changes applied (and validated again).
 
@@ -358,6 +369,10 @@ class SweepSpec(_Section):
             Replaces ``design.samples`` (lhs, sobol, morris).
         fixed
             More fixed overrides (``--set KEY=VALUE``).
+        sources
+            How each key of ``fixed`` is named in messages (``{"network.k": "--set
+            network.k=6"}``, :func:`sim.cli.assignment_sources`): a value that does not apply
+            to the scenario is then blamed on the flag, not the sweep file.
         """
         data = self.to_dict()
         if replicates is not None:
@@ -374,11 +389,15 @@ class SweepSpec(_Section):
                 )
             data["design"] = {**data.get("design", {}), "samples": samples}
         extra = dict(fixed or {})
+        flags = {**self._flags, **(sources or {})}
         if customers is not None:
             extra["market.customers"] = customers
+            flags["market.customers"] = f"--customers {customers}"
         if extra:
             data["set"] = {**data.get("set", {}), **extra}
-        return _validate(data, self._source_path, self.where)
+        out = _validate(data, self._source_path, self.where)
+        out._flags = {k: v for k, v in flags.items() if k in out.fixed}
+        return out
 
 
 class _At(ValueError):
