@@ -55,3 +55,80 @@ def test_analyze_an_outcome_not_kept_names_the_columns_kept(kept_share, capsys) 
     assert code == 2 and "nps was not kept" in one_line_error(capsys)
     code = main(["analyze", str(kept_share), "--outcome", "firms.Steady.share", "--no-charts"])
     assert code == 0
+
+
+# -- negative seeds: refused before anything is written ------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["validate", "facts"])
+def test_a_negative_seed_is_refused_before_writing(tmp_path, capsys, command) -> None:
+    """validate and facts took --seed -1 and failed in NumPy's SeedSequence (a traceback);
+    facts had written fit_spec.json first, which then blocked the corrected run."""
+    out = tmp_path / "out"
+    args = ["--out", str(out)] if command == "facts" else ["--quick", "--only", "levels"]
+    with pytest.raises(SystemExit) as info:
+        main([command, "--seed", "-1", *args])
+    assert info.value.code == 2
+    assert "argument --seed: expected a number >= 0, got -1" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_plan_fit_refuses_a_negative_seed_before_writing(tmp_path) -> None:
+    from sim.robustness.fit import FitError, plan_fit
+
+    with pytest.raises(FitError, match=r"--seed: -1: expected a whole number >= 0"):
+        plan_fit(tmp_path / "fit", seed=-1)
+    assert not (tmp_path / "fit").exists()
+
+
+# -- an --out that cannot be made: refused before any work ----------------------------------------
+
+UNWRITABLE = "/proc/cxsim-no/such"
+"""A folder no one can make, root included (/proc takes no new entries)."""
+
+
+def _out_commands(kept: Path, tmp_path: Path) -> dict[str, list[str]]:
+    spec = write(
+        tmp_path,
+        f'name = "s"\nscenario = "{TINY_SWEEP}"\nreplicates = 1\nsteps = 4\n'
+        '[[parameters]]\nkey = "firms.Steady.price"\nvalues = [90, 100]\n',
+        "sweep.toml",
+    )
+    calibration = FIXTURES / "calibration"
+    calib = write(tmp_path, '[parameters."satisfaction.loss_aversion"]\n', "calib.toml")
+    return {
+        "run": ["run", "baseline", "--customers", "200", "--steps", "3", "--quiet"],
+        "sweep": ["sweep", str(spec), "--serial", "--quiet"],
+        "robustness": ["robustness", TINY_STUDY, "--serial", "--quiet"],
+        "analyze": ["analyze", str(kept), "--no-charts"],
+        "facts": ["facts"],
+        "calibrate": [
+            "calibrate",
+            str(calibration / "market.toml"),
+            str(calibration / "retention.csv"),
+            str(calib),
+            "--serial",
+        ],
+    }
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+@pytest.mark.parametrize(
+    "command", ["run", "sweep", "robustness", "analyze", "facts", "calibrate", "validate"]
+)
+def test_an_out_that_cannot_be_made_is_refused_first(kept_share, tmp_path, capsys, command) -> None:
+    """An --out in /proc was a FileNotFoundError traceback, for run after the whole run."""
+    if command == "calibrate":
+        pytest.importorskip("pyabc")
+    if command == "validate":
+        code = main(["validate", "--quick", "--only", "levels", "--report", f"{UNWRITABLE}.md"])
+        err = one_line_error(capsys)
+        assert code == 2 and err.startswith(f"--report {UNWRITABLE}.md: its folder "), err
+        assert "cannot write in /proc" in err
+        return
+    capsys.readouterr()
+    code = main([*_out_commands(kept_share, tmp_path)[command], "--out", UNWRITABLE])
+    err = one_line_error(capsys)
+    assert code == 2
+    assert err.startswith(f"{UNWRITABLE}: cannot write in /proc ("), err
+    assert "; expected " in err

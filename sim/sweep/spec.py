@@ -14,12 +14,21 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sim.scenario import ScenarioError
 from sim.scenario_schema import MAX_STEPS
@@ -96,6 +105,11 @@ class ParameterSpec(_Section):
         """The column name of this parameter in every results table."""
         return self.name or self.key
 
+    @field_validator("values")
+    @classmethod
+    def _finite_values(cls, v: list[Any] | None) -> list[Any] | None:
+        return _finite(v)
+
     @model_validator(mode="after")
     def _range(self) -> ParameterSpec:
         if (self.low is None) != (self.high is None):
@@ -120,6 +134,11 @@ class PointSpec(_Section):
     overrides: dict[str, Any] = Field(
         alias="set", min_length=1, description="dotted scenario keys and their values"
     )
+
+    @field_validator("overrides")
+    @classmethod
+    def _finite_values(cls, v: dict[str, Any]) -> dict[str, Any]:
+        return _finite(v)
 
 
 class DesignSpec(_Section):
@@ -393,8 +412,8 @@ class SweepSpec(_Section):
         if customers is not None:
             extra["market.customers"] = customers
             flags["market.customers"] = f"--customers {customers}"
-        if extra:
-            data["set"] = {**data.get("set", {}), **extra}
+        if extra or self.fixed:  # the values themselves: to_dict writes an inf as None
+            data["set"] = {**self.fixed, **extra}
         out = _validate(data, self._source_path, self.where)
         out._flags = {k: v for k, v in flags.items() if k in out.fixed}
         return out
@@ -406,6 +425,18 @@ class _At(ValueError):
     def __init__(self, loc: tuple[Any, ...], message: str) -> None:
         self.loc = loc
         super().__init__(message)
+
+
+def _finite(value: Any, loc: tuple[Any, ...] = ()) -> Any:
+    """``value`` if no number in it (at any depth) is inf or nan, else an :class:`_At` at the
+    first that is: a design value must be one a run can use, and the spec written to the
+    results folder must say it (TOML through JSON would write an inf as nothing)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _At(loc, f"expected a finite number, got {toml_text(value)}")
+    if isinstance(value, list | dict):
+        for k, v in value.items() if isinstance(value, dict) else enumerate(value):
+            _finite(v, (*loc, k))
+    return value
 
 
 def _canon(value: Any) -> str:
