@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from tests.test_bad_input import write
+from tests.test_bad_input import MINIMAL, write
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TINY_SWEEP = str(FIXTURES / "sweep" / "tiny.toml")
@@ -132,3 +132,40 @@ def test_an_out_that_cannot_be_made_is_refused_first(kept_share, tmp_path, capsy
     assert code == 2
     assert err.startswith(f"{UNWRITABLE}: cannot write in /proc ("), err
     assert "; expected " in err
+
+
+# -- a user strategy module that fails to import --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "expected"),
+    [
+        ("cx_syntax_strategy", "def (:\n", "invalid syntax (cx_syntax_strategy.py, line 1)"),
+        (
+            "cx_raising_strategy",
+            'x = 1\nraise RuntimeError("boom")\n',
+            "RuntimeError: boom (cx_raising_strategy.py, line 2)",
+        ),
+        ("cx_missing_import", "import cx_no_such_package\n", "No module named"),
+    ],
+)
+@pytest.mark.parametrize("command", ["check", "run"])
+def test_a_strategy_module_that_fails_to_import_is_one_line(
+    tmp_path, capsys, name, body, expected, command
+) -> None:
+    """A module that exists but fails on import (a SyntaxError, an exception) was a traceback
+    from check and run; a missing one was already 'cannot import module'."""
+    (tmp_path / f"{name}.py").write_text(body)
+    text = MINIMAL.replace(
+        'name = "A"\nindustry = "banking"',
+        f'name = "A"\nindustry = "banking"\nstrategy = "{name}:Foo"',
+    )
+    path = write(tmp_path, text)
+    out = tmp_path / "out"
+    extra = ["--out", str(out), "--quiet"] if command == "run" else []
+    code = main([command, str(path), *extra])
+    captured = capsys.readouterr()
+    text = (captured.out + captured.err).strip()
+    assert code == 2 and "Traceback" not in text and "\n" not in text, text
+    assert f"{path}: firms[0].strategy: cannot import module '{name}': {expected}" in text
+    assert not out.exists()
