@@ -169,3 +169,82 @@ def test_a_strategy_module_that_fails_to_import_is_one_line(
     assert code == 2 and "Traceback" not in text and "\n" not in text, text
     assert f"{path}: firms[0].strategy: cannot import module '{name}': {expected}" in text
     assert not out.exists()
+
+
+# -- messages name the thing to fix ---------------------------------------------------------------
+
+
+def _sweep_file(tmp_path: Path) -> Path:
+    return write(
+        tmp_path,
+        f'name = "s"\nscenario = "{TINY_SWEEP}"\nreplicates = 1\nsteps = 4\n'
+        '[[parameters]]\nkey = "firms.Steady.price"\nvalues = [90, 100]\n',
+        "sweep.toml",
+    )
+
+
+@pytest.mark.parametrize("command", ["sweep", "robustness"])
+def test_an_unknown_set_key_is_blamed_on_the_flag(tmp_path, capsys, command) -> None:
+    """sweep blamed the user's sweep file, robustness '<robustness>: set'; run names the flag."""
+    target = str(_sweep_file(tmp_path)) if command == "sweep" else TINY_STUDY
+    out = tmp_path / "out"
+    code = main([command, target, "--set", "foo=1", "--out", str(out), "--serial", "--quiet"])
+    err = one_line_error(capsys)
+    assert code == 2 and err.startswith("--set foo=1: unknown key; expected one of: "), err
+    assert "<robustness>" not in err and "sweep.toml" not in err
+    assert not out.exists()
+
+
+def test_a_flag_that_conflicts_with_the_file_is_blamed_with_the_conflict(capsys) -> None:
+    """--customers 3 makes baseline's network.k = 10 impossible: the flag is the change."""
+    code = main(["run", "baseline", "--customers", "3", "--quiet"])
+    err = one_line_error(capsys)
+    assert code == 2
+    assert err.startswith("--customers 3: conflicts with network.k of "), err
+    assert err.endswith("baseline.toml: expected k < market.customers (3), got 10"), err
+
+
+def test_check_on_a_folder_says_it_is_a_folder(tmp_path, capsys) -> None:
+    assert main(["check", str(tmp_path)]) == 2
+    out = capsys.readouterr().out.strip()
+    assert out.startswith(f"BAD {tmp_path}: is a folder; expected a scenario .toml file"), out
+
+
+@pytest.mark.parametrize(
+    ("text", "what", "command"),
+    [
+        (
+            'name = "s"\nscenario = "baseline"\n[[parameters]]\nkey = "seed"\nvalues = [1, 2]\n',
+            "a sweep file",
+            "cxsim sweep FILE",
+        ),
+        (
+            'worlds = 64\n[ranges]\n"acquisition.p" = [0.01, 0.05]\n',
+            "a robustness file",
+            "cxsim robustness SCENARIO --ranges FILE",
+        ),
+        (
+            '[calibration]\nseed = 1\n[parameters."trust.gain"]\n',
+            "a calibration file",
+            "cxsim calibrate SCENARIO DATA FILE",
+        ),
+    ],
+)
+def test_check_on_another_kind_of_file_says_what_it_is(tmp_path, capsys, text, what, command):
+    """check on a sweep file printed seven lines of unknown keys."""
+    path = write(tmp_path, text, "other.toml")
+    assert main(["check", str(path)]) == 2
+    out = capsys.readouterr().out.strip()
+    assert out == (
+        f"BAD {path}: is {what}, not a scenario; expected a scenario here ({what} is run by "
+        f"'{command}')"
+    )
+
+
+def test_robustness_worlds_says_the_real_minimum(tmp_path, capsys) -> None:
+    """--worlds 0 said 'expected a number >= 1' while a study needs at least 8."""
+    out = tmp_path / "out"
+    code = main(["robustness", TINY_STUDY, "--worlds", "0", "--out", str(out), "--serial"])
+    assert code == 2
+    assert one_line_error(capsys) == "--worlds: expected a whole number from 8 to 100000, got 0"
+    assert not out.exists()
