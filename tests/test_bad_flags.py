@@ -248,3 +248,12 @@ def test_robustness_worlds_says_the_real_minimum(tmp_path, capsys) -> None:
     assert code == 2
     assert one_line_error(capsys) == "--worlds: expected a whole number from 8 to 100000, got 0"
     assert not out.exists()
+
+
+def test_a_sweep_flag_out_of_range_is_blamed_on_the_flag(tmp_path, capsys) -> None:
+    """sweep FILE --replicates 1000000 blamed the sweep file's replicates."""
+    spec, out = _sweep_file(tmp_path), tmp_path / "out"
+    code = main(["sweep", str(spec), "--replicates", "1000000", "--out", str(out), "--serial"])
+    err = one_line_error(capsys)
+    assert code == 2 and not out.exists()
+    assert err == "--replicates 1000000: expected a whole number from 1 to 100,000, got 1000000"

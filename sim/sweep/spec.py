@@ -394,19 +394,23 @@ class SweepSpec(_Section):
             to the scenario is then blamed on the flag, not the sweep file.
         """
         data = self.to_dict()
+        named: dict[str, str] = {}  # key -> the flag that set it, blamed for its problems
         if replicates is not None:
             data["replicates"] = replicates
+            named["replicates"] = f"--replicates {replicates}"
         if steps is not None:
             data["steps"] = steps
+            named["steps"] = f"--steps {steps}"
         if samples is not None:
             if self.design.kind not in ("lhs", "sobol", "morris"):
                 raise SpecError(
-                    self.where,
-                    "design.samples",
-                    f"--samples is for lhs, sobol and "
-                    f"morris designs; this one is {self.design.kind}",
+                    f"--samples {samples}",
+                    "",
+                    f"is for lhs, sobol and morris designs; {self.where}'s design.kind is "
+                    f"{self.design.kind}",
                 )
             data["design"] = {**data.get("design", {}), "samples": samples}
+            named["design.samples"] = f"--samples {samples}"
         extra = dict(fixed or {})
         flags = {**self._flags, **(sources or {})}
         if customers is not None:
@@ -414,7 +418,15 @@ class SweepSpec(_Section):
             flags["market.customers"] = f"--customers {customers}"
         if extra or self.fixed:  # the values themselves: to_dict writes an inf as None
             data["set"] = {**self.fixed, **extra}
-        out = _validate(data, self._source_path, self.where)
+        try:
+            out = _validate(data, self._source_path, self.where)
+        except SpecError as e:
+            raise SpecError.of(
+                [
+                    (named[key], "", message) if key in named else (source, key, message)
+                    for source, key, message in e.problems
+                ]
+            ) from None
         out._flags = {k: v for k, v in flags.items() if k in out.fixed}
         return out
 
