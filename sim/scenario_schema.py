@@ -422,6 +422,11 @@ class Scenario(Params):
                 ("network", "k"),
                 f"expected k < market.customers ({market.customers}), got {self.network.k}",
             )
+        if self.network.kind == "barabasi_albert" and self.network.m >= market.customers:
+            problems.add(  # a larger m was a memory error building the network
+                ("network", "m"),
+                f"expected m < market.customers ({market.customers}), got {self.network.m}",
+            )
         problems.raise_any()
         return self
 

@@ -187,3 +187,15 @@ def test_steps_flag_past_the_limit_is_refused(tmp_path, capsys, command) -> None
 def test_scenario_error_is_still_a_value_error() -> None:
     """Library callers catching ValueError keep working."""
     assert issubclass(ScenarioError, ValueError)
+
+
+def test_barabasi_albert_m_past_the_customers_is_refused(tmp_path) -> None:
+    """m >= market.customers passed the schema and, large, was a MemoryError traceback while
+    building the network (1.5 TiB for m = 999999999)."""
+    text = MINIMAL.replace(
+        "[market]", '[network]\nkind = "barabasi_albert"\nm = 999999999\n[market]'
+    )
+    path = write(tmp_path, text)
+    assert error_of(path) == (
+        f"{path}: network.m: expected m < market.customers (50), got 999999999"
+    )
