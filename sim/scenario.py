@@ -415,11 +415,12 @@ _OTHER_FILES = (
 """Top-level keys no scenario has that mark another kind of file, what it is and its command."""
 
 
-def _other_kind(data: dict[str, Any]) -> str | None:
+def _other_kind(keys_of_file: frozenset[str]) -> str | None:
     """What to say of a file that is not a scenario but a sweep, robustness or calibration
-    file (one line instead of a line per key a scenario does not have); None for a scenario."""
+    file (one line instead of a line per key a scenario does not have), from its own top-level
+    keys (not those an override adds); None for a scenario."""
     for keys, what, command in _OTHER_FILES:
-        if any(k in data for k in keys):
+        if any(k in keys_of_file for k in keys):
             return (
                 f"is {what}, not a scenario; expected a scenario here ({what} is run by "
                 f"'{command}')"
@@ -458,6 +459,7 @@ def load_scenario(
         was expected.
     """
     path: Path | None = None
+    own_keys: frozenset[str] = frozenset()  # the file's own top-level keys
     overrides = dict(overrides or {})
     sources = dict(override_sources or {})
     if isinstance(source, Scenario):
@@ -469,6 +471,7 @@ def load_scenario(
     else:
         path = find_scenario(source)
         data = _read_toml(path)
+        own_keys = frozenset(data)
         data.setdefault("name", path.stem)
     where = str(path) if path else "<scenario>"
     if not isinstance(source, Scenario):
@@ -490,7 +493,7 @@ def load_scenario(
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
-        if path is not None and (other := _other_kind(data)):
+        if other := _other_kind(own_keys):
             raise ScenarioError(where, "", other) from None
         problems = []
         for key, message in validation_problems(err):

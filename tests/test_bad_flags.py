@@ -257,3 +257,9 @@ def test_a_sweep_flag_out_of_range_is_blamed_on_the_flag(tmp_path, capsys) -> No
     err = one_line_error(capsys)
     assert code == 2 and not out.exists()
     assert err == "--replicates 1000000: expected a whole number from 1 to 100,000, got 1000000"
+
+
+def test_a_set_key_like_another_files_is_still_the_flags(capsys) -> None:
+    """--set ranges.x=1 adds a key of a robustness file: the flag is wrong, not the scenario."""
+    assert main(["show", "baseline", "--set", "ranges.x=1"]) == 2
+    assert one_line_error(capsys).startswith("--set ranges.x=1: ranges: unknown key; expected ")
