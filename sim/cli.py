@@ -32,6 +32,8 @@ __all__ = [
     "positive_int",
     "reports_errors",
     "start_pool_early",
+    "step_count",
+    "whole_number",
 ]
 
 COMMAND_MODULES = (
@@ -335,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run a scenario and print a table per firm")
     run.add_argument("scenario", help="scenario name (see 'cxsim list') or path to a .toml")
-    run.add_argument("--steps", type=positive_int, help="steps to run (default: the scenario's)")
+    run.add_argument("--steps", type=step_count, help="steps to run (default: the scenario's)")
     run.add_argument("--seed", type=non_negative_int, help="seed (default: the scenario's)")
     run.add_argument("--customers", type=positive_int, help="override market.customers")
     run.add_argument(
@@ -388,6 +390,47 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
     return value
+
+
+def whole_number(low: int | None = None, high: int | None = None) -> Callable[[str], int]:
+    """argparse type: a whole number from ``low`` (to ``high``), with a message naming the
+    real limits (``--steps 0``: ``expected a whole number from 1 to 10,000,000, got 0``).
+
+    Parameters
+    ----------
+    low, high
+        The smallest and largest value accepted (None: no limit on that side; a command that
+        checks the value itself, as ``robustness --worlds`` does, takes any whole number here).
+
+    Returns
+    -------
+    Callable[[str], int]
+        The type function; argparse names the option in its message.
+    """
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if (low is not None and value < low) or (high is not None and value > high):
+            if low is not None and high is not None:
+                limits = f"from {low:,} to {high:,}"
+            else:
+                limits = f">= {low:,}" if low is not None else f"<= {high:,}"
+            raise argparse.ArgumentTypeError(f"expected a whole number {limits}, got {value}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+def step_count(text: str) -> int:
+    """argparse type of ``--steps``: a whole number from 1 to the schema's limit of a scenario's
+    ``steps`` (:data:`sim.scenario_schema.MAX_STEPS`, imported only when ``--steps`` is given)."""
+    from sim.scenario_schema import MAX_STEPS
+
+    return whole_number(1, MAX_STEPS)(text)
 
 
 def non_negative_int(text: str) -> int:

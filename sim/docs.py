@@ -35,6 +35,7 @@ from sim.field_text import field_limits, format_default, number_text
 from sim.params import NO_RANGE, Params, parameter_range, unit_of
 from sim.resources import resource_path
 from sim.scenario import ClaimSpec, FirmSpec, MarketSpec, NetworkSpec, Scenario, SegmentSpec
+from sim.scenario_types import MAX_MAGNITUDE
 from sim.strategies import BUILTIN_STRATEGIES, Strategy
 
 __all__ = [
@@ -354,7 +355,10 @@ def parameter_reference() -> str:
         "Keys are written as in a scenario file: `expectations.rate_up` is `rate_up` in the "
         "`[expectations]` table, and also the key of an override "
         '(`cxsim run --set expectations.rate_up=0.2` or `overrides={"expectations.rate_up": 0.2}`'
-        "). Limits are checked when a scenario loads. Units: *per week* and *per year* rates "
+        "). Limits are checked when a scenario loads; besides them, no number may be `inf` or "
+        "`nan`, and one that need not be whole (a price, a cost, a weight) may be at most "
+        f"{MAX_MAGNITUDE:g} in size (larger ones overflow the model's sums). "
+        "Units: *per week* and *per year* rates "
         "are converted to the step length "
         "(section 3); *attribute* is the 0..1 scale of capability, promise, expectation and "
         "experience; *points* the 0..10 satisfaction scale; *money* is per member of the market "

@@ -17,6 +17,7 @@ import os
 import platform
 import shutil
 import sys
+import tempfile
 import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -79,14 +80,28 @@ _EXPECTED = "expected an empty folder or the --out of an earlier 'cxsim run'"
 
 
 def not_a_folder(path: Path) -> str | None:
-    """Why ``path`` cannot be (made) a folder: ``"exists and is not a folder"`` or
-    ``"<above> is a file, not a folder"`` for a file above it; None if it can. The check of
-    every command's ``--out``, before anything is run or written."""
+    """Why ``path`` cannot be (made) a folder: ``"exists and is not a folder"``,
+    ``"<above> is a file, not a folder"`` for a file above it, or ``"cannot write in <folder>
+    (<reason>)"`` when the nearest existing folder takes no new entry (``/proc/x/y``, a
+    read-only disk); None if it can. The check of every command's ``--out``, before anything is
+    run or written: the last is tried by making an empty folder there and removing it."""
     if path.exists() and not path.is_dir():
         return "exists and is not a folder"
-    for above in path.absolute().parents:
+    for above in (path.absolute(), *path.absolute().parents):
         if above.exists():
-            return None if above.is_dir() else f"{above} is a file, not a folder"
+            if not above.is_dir():
+                return f"{above} is a file, not a folder"
+            return _unwritable(above)
+    return None
+
+
+def _unwritable(folder: Path) -> str | None:
+    """Why no entry can be made in the existing ``folder`` (None: one can): an empty folder is
+    made in it and removed at once."""
+    try:
+        os.rmdir(tempfile.mkdtemp(dir=folder, prefix=".cxsim-probe-"))
+    except OSError as e:
+        return f"cannot write in {folder} ({e.strerror or e})"
     return None
 
 

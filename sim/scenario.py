@@ -104,6 +104,10 @@ def find_scenario(name: str | Path, relative_to: Path | None = None) -> Path:
         if c.is_file():
             return c
     known = ", ".join(n for n, _, _ in list_scenarios()) or "none found"
+    if p.is_dir():
+        raise ScenarioError(
+            str(name), "", f"is a folder; expected a scenario .toml file or one of: {known}"
+        )
     raise ScenarioError(str(name), "", f"file not found; expected a .toml path or one of: {known}")
 
 
@@ -371,6 +375,20 @@ def _blame(
     return where, key
 
 
+def _conflict(
+    key: str, message: str, where: str, sources: Mapping[str, str], overrides: Mapping[str, Any]
+) -> tuple[str, str, str] | None:
+    """A problem at a key the file set that is there because of an override it names (``--customers
+    3`` makes the file's ``network.k = 10`` too many: its message says ``market.customers``),
+    blamed on the override and saying the conflict; None if no override is named."""
+    for dotted in overrides:
+        name = re.escape(_normal_key(dotted))
+        if re.search(rf"(?<![\w.]){name}(?![\w.])", message):
+            source = sources.get(dotted) or f"override {dotted}"
+            return source, "", f"conflicts with {key} of {where}: {message}"
+    return None
+
+
 def _new_table(data: dict[str, Any], dotted: str) -> str | None:
     """The first table of ``dotted`` (normalised) that ``data`` does not have, if the
     override would create one (``foo`` for ``foo.bar`` where the file has no ``foo``)."""
@@ -382,6 +400,31 @@ def _new_table(data: dict[str, Any], dotted: str) -> str | None:
         if part not in node:
             return ".".join(parts[: n + 1])
         node = node[part]
+    return None
+
+
+_OTHER_FILES = (
+    (("calibration",), "a calibration file", "cxsim calibrate SCENARIO DATA FILE"),
+    (("scenario", "parameters", "design"), "a sweep file", "cxsim sweep FILE"),
+    (
+        ("ranges", "schema_ranges", "worlds"),
+        "a robustness file",
+        "cxsim robustness SCENARIO --ranges FILE",
+    ),
+)
+"""Top-level keys no scenario has that mark another kind of file, what it is and its command."""
+
+
+def _other_kind(keys_of_file: frozenset[str]) -> str | None:
+    """What to say of a file that is not a scenario but a sweep, robustness or calibration
+    file (one line instead of a line per key a scenario does not have), from its own top-level
+    keys (not those an override adds); None for a scenario."""
+    for keys, what, command in _OTHER_FILES:
+        if any(k in keys_of_file for k in keys):
+            return (
+                f"is {what}, not a scenario; expected a scenario here ({what} is run by "
+                f"'{command}')"
+            )
     return None
 
 
@@ -416,6 +459,7 @@ def load_scenario(
         was expected.
     """
     path: Path | None = None
+    own_keys: frozenset[str] = frozenset()  # the file's own top-level keys
     overrides = dict(overrides or {})
     sources = dict(override_sources or {})
     if isinstance(source, Scenario):
@@ -427,6 +471,7 @@ def load_scenario(
     else:
         path = find_scenario(source)
         data = _read_toml(path)
+        own_keys = frozenset(data)
         data.setdefault("name", path.stem)
     where = str(path) if path else "<scenario>"
     if not isinstance(source, Scenario):
@@ -448,10 +493,13 @@ def load_scenario(
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
-        problems = [
-            (*_blame(key, where, sources, overrides, new_tables), message)
-            for key, message in validation_problems(err)
-        ]
+        if other := _other_kind(own_keys):
+            raise ScenarioError(where, "", other) from None
+        problems = []
+        for key, message in validation_problems(err):
+            source, at = _blame(key, where, sources, overrides, new_tables)
+            flag = _conflict(key, message, where, sources, overrides) if source == where else None
+            problems.append(flag or (source, at, message))
         raise ScenarioError.of(problems) from None
     scenario._source_path = path
     from sim.strategies import StrategyError, build_strategy  # lazy: strategies import params

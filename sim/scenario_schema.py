@@ -40,6 +40,7 @@ from sim.scenario_types import (
 )
 
 __all__ = [
+    "MAX_STEPS",
     "NETWORK_KINDS",
     "ClaimSpec",
     "FirmSpec",
@@ -54,6 +55,12 @@ __all__ = [
     "validation_problems",
     "wrong_type_message",
 ]
+
+MAX_STEPS = 10_000_000
+"""Most steps a run may last (and latest step a firm may enter at, or metrics be recorded
+every): 192,000 years of weeks. The customers' step counters (tenure, the step a relationship
+began) are 32-bit, and a run records its metrics every ``collect_every`` steps; robustness files
+and the sweep and run flags share the limit."""
 
 NETWORK_KINDS = (
     "watts_strogatz",
@@ -258,7 +265,7 @@ class FirmSpec(Section):
     budget_share: float = P(
         0.15, "share of revenue added to the discretionary budget", "", ge=0, le=1
     )
-    entry_step: int = P(0, "step at which the firm enters the market", "steps", ge=0)
+    entry_step: int = P(0, "step at which the firm enters the market", "steps", ge=0, le=MAX_STEPS)
     strategy: str | list[str] = P(
         "honest",
         "built-in strategy name, package.module:ClassName, or a list of them composed in order",
@@ -303,11 +310,11 @@ class Scenario(Params):
     name: str = "unnamed"
     description: str = ""
     seed: int = P(0, "seed of the model's random generator", "", ge=0)
-    steps: int = P(520, "steps a run lasts unless told otherwise", "steps", ge=1)
+    steps: int = P(520, "steps a run lasts unless told otherwise", "steps", ge=1, le=MAX_STEPS)
     steps_per_year: int = P(
         52, "steps in a simulated year (52: a step is a week)", "", ge=1, le=10_000
     )
-    collect_every: int = P(1, "record metrics every this many steps", "steps", ge=1)
+    collect_every: int = P(1, "record metrics every this many steps", "steps", ge=1, le=MAX_STEPS)
     market: MarketSpec = Field(default_factory=MarketSpec)
     network: NetworkSpec = Field(default_factory=NetworkSpec)
     segments: list[SegmentSpec] = Field(
@@ -414,6 +421,11 @@ class Scenario(Params):
             problems.add(
                 ("network", "k"),
                 f"expected k < market.customers ({market.customers}), got {self.network.k}",
+            )
+        if self.network.kind == "barabasi_albert" and self.network.m >= market.customers:
+            problems.add(  # a larger m was a memory error building the network
+                ("network", "m"),
+                f"expected m < market.customers ({market.customers}), got {self.network.m}",
             )
         problems.raise_any()
         return self

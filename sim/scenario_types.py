@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime
 import functools
 import json
+import math
 import re
 import types
 import typing
@@ -28,6 +29,7 @@ from typing import Any
 from pydantic import BaseModel
 
 __all__ = [
+    "MAX_MAGNITUDE",
     "MAX_SHOWN",
     "WrongType",
     "expected_number",
@@ -170,19 +172,33 @@ def expected_number(info: Any) -> str | None:
     return number.expected if isinstance(number, _Number) else None
 
 
-_OUT_OF_RANGE = ("greater_than", "greater_than_equal", "less_than", "less_than_equal")
-"""Pydantic's error types for a number outside a field's declared limits."""
+_OUT_OF_RANGE = (
+    "greater_than",
+    "greater_than_equal",
+    "less_than",
+    "less_than_equal",
+    "finite_number",
+)
+"""Pydantic's error types for a number outside a field's declared limits (or not finite)."""
+
+
+def _finite(expected: str) -> str:
+    """``a number > 0`` as ``a finite number > 0`` (a whole number is finite already)."""
+    return expected.replace("a number", "a finite number", 1)
 
 
 def out_of_range_message(info: Any, error: Any) -> str | None:
     """A pydantic error of a number out of ``info``'s limits in the words of a wrong type.
 
     ``expected a number from 0 to 1, got 1.5`` rather than pydantic's "greater than or equal
-    to 0"; None for any other error, or a field with no number.
+    to 0", ``expected a finite number > 0, got inf`` for an infinite or NaN value; None for any
+    other error, or a field with no number.
     """
     if info is None or error.get("type") not in _OUT_OF_RANGE:
         return None
     words = expected_number(info)
+    if words is not None and error.get("type") == "finite_number":
+        words = _finite(words)
     return None if words is None else f"expected {words}, got {shown(error.get('input'))}"
 
 
@@ -268,8 +284,24 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+MAX_MAGNITUDE = 1e15
+"""Largest size of a number where a number that need not be whole is expected (a price, a cost,
+a weight). Not a limit of any market (money has no natural unit) but of the arithmetic: the model
+multiplies money by up to 50 million customers and sums it over millions of steps in float64,
+whose 15-16 significant digits would then drop the scenarios' costs of 1 to 100 from the sums,
+and a price of 1e308 overflows to inf and NaN in the first step. The fields' own limits, where
+they have any, are far below it."""
+
+
 def _number(node: _Number, value: Any) -> Any:
     if _is_number(value):
+        if isinstance(value, float) and not math.isfinite(value):  # inf passes gt=0
+            return WrongType(f"expected {_finite(node.expected)}, got {shown(value)}")
+        if not node.integer and abs(value) > MAX_MAGNITUDE:
+            return WrongType(
+                f"expected {node.expected} of size at most {MAX_MAGNITUDE:g} (larger numbers "
+                f"overflow the model's sums), got {shown(value)}"
+            )
         if not node.integer or isinstance(value, int):
             return value
         if value.is_integer():

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import traceback
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -83,9 +84,10 @@ class StrategyError(ValueError):
 
 
 class NoLevers(BaseModel):
-    """A strategy without levers."""
+    """A strategy without levers (and the base of the built-ins' ``Levers``: no lever is
+    infinite or NaN)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class Strategy:
@@ -425,6 +427,18 @@ class Composite(Strategy):
         return " + ".join(map(repr, self.parts))
 
 
+def _import_failure(error: Exception) -> str:
+    """A user module's failure on import in one line: ``invalid syntax (mymod.py, line 3)``,
+    ``RuntimeError: boom (mymod.py, line 1)``, naming the module's line that raised."""
+    if isinstance(error, SyntaxError):
+        return " ".join(str(error).split())
+    frames = traceback.extract_tb(error.__traceback__)
+    mine = [f for f in frames if "importlib" not in f.filename and "<frozen" not in f.filename]
+    where = f" ({Path(mine[-1].filename).name}, line {mine[-1].lineno})" if mine else ""
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}{': ' + text if text else ''}{where}"
+
+
 def _load_class(spec: str, search_dir: Path | None) -> type[Strategy]:
     module_name, _, class_name = spec.partition(":")
     added = False
@@ -435,6 +449,10 @@ def _load_class(spec: str, search_dir: Path | None) -> type[Strategy]:
         module = importlib.import_module(module_name)
     except ImportError as e:
         raise StrategyError("strategy", f"cannot import module {module_name!r}: {e}") from None
+    except Exception as e:  # the module's own code failed: a SyntaxError, or raised on import
+        raise StrategyError(
+            "strategy", f"cannot import module {module_name!r}: {_import_failure(e)}"
+        ) from None
     finally:
         if added:
             sys.path.remove(str(search_dir))

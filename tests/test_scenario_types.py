@@ -85,7 +85,7 @@ def problems_of(source) -> list[str]:
         (
             'name = "tiny"',
             'name = "tiny"\nsteps = true',
-            "steps: expected a whole number >= 1, got true",
+            "steps: expected a whole number from 1 to 10,000,000, got true",
         ),
         (
             "[market]",
@@ -114,7 +114,9 @@ def test_steps_true_is_blamed_on_steps_not_on_a_claim(tmp_path) -> None:
     text = (ROOT / "scenarios" / "overpromise_vs_honest.toml").read_text()
     assert "\nsteps = 520\n" in text and "[[claims]]" in text
     path = write(tmp_path, text.replace("\nsteps = 520\n", "\nsteps = true\n"))
-    assert problems_of(path) == [f"{path}: steps: expected a whole number >= 1, got true"]
+    assert problems_of(path) == [
+        f"{path}: steps: expected a whole number from 1 to 10,000,000, got true"
+    ]
 
 
 def test_check_lists_every_wrong_type_one_line_each_exit_2(tmp_path, capsys) -> None:
@@ -137,7 +139,7 @@ def test_check_lists_every_wrong_type_one_line_each_exit_2(tmp_path, capsys) -> 
         f"BAD {path}: {line}"
         for line in [
             'seed: expected a whole number >= 0, got "7"',
-            "steps: expected a whole number >= 1, got true",
+            "steps: expected a whole number from 1 to 10,000,000, got true",
             'market.customers: expected a whole number from 2 to 50,000,000, got "2000"',
             "firms[0].capability: expected a number from 0 to 1 or a table of attributes, got true",
             "firms[0].price: expected a number > 0, got true",

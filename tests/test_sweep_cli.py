@@ -145,10 +145,10 @@ def test_rerun_resumes_and_other_spec_is_refused_in_one_line(sweep_file, tmp_pat
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (
+        (  # the flag's problem, not the sweep file's
             ["--set", "expectations.weight_promis=0.3"],
-            "cli_grid.toml: set: does not apply to scenario 'sweep_tiny': "
-            "expectations.weight_promis: unknown key; expected one of: weight_promise",
+            "cxsim: error: --set expectations.weight_promis=0.3: unknown key; expected one "
+            "of: weight_promise",
         ),
         (["--dask", "nowhere"], "--dask 'nowhere': expected 'local' or a scheduler address"),
     ],

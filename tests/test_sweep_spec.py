@@ -118,8 +118,10 @@ def test_samples_change_only_for_sampled_designs():
         spec(design={"kind": "lhs", "samples": 8}, parameters=[{"key": "a", "low": 0, "high": 1}])
     )
     assert s.with_changes(samples=16).design.samples == 16
-    with pytest.raises(SpecError, match=r"design\.samples: --samples is for lhs"):
+    with pytest.raises(SpecError, match=r"^--samples 16: is for lhs, sobol and morris designs; "):
         load_spec(spec()).with_changes(samples=16)
+    with pytest.raises(SpecError, match=r"^--replicates 0: expected a whole number from 1 to "):
+        load_spec(spec()).with_changes(replicates=0)  # the flag's, not the file's
     with pytest.raises(SpecError, match="power of 2"):
         load_spec(
             spec(

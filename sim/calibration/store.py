@@ -122,7 +122,7 @@ class CalibrationStore:
         """
         root = Path(out)
         if problem := not_a_folder(root):
-            raise CalibrationStoreError(f"{root}: {problem}")
+            raise CalibrationStoreError(f"{root}: {problem}; expected a folder for the calibration")
         manifest_path = root / "manifest.json"
         old = None
         if manifest_path.exists():

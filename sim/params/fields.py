@@ -66,6 +66,7 @@ def unit_of(model: type[BaseModel], name: str) -> str:
 
 
 class Section(BaseModel):
-    """Base of every parameter section: unknown keys are errors; assignments are validated."""
+    """Base of every parameter section: unknown keys are errors; assignments are validated; no
+    number is infinite or NaN (a price of ``inf`` would pass ``gt=0`` and run to NaN cash)."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)

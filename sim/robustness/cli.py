@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.cli import positive_int, start_pool_early
+from sim.cli import non_negative_int, positive_int, start_pool_early, whole_number
 
 __all__ = ["cmd_facts", "cmd_robustness", "register"]
 
@@ -56,7 +56,11 @@ def register(subparsers: Any) -> None:
             action.help = argparse.SUPPRESS
     p.add_argument("--ranges", metavar="FILE", help="robustness file: worlds, ranges, fixed set")
     p.add_argument("--posterior", metavar="FILE", help="calibration posterior (Parquet)")
-    p.add_argument("--worlds", type=positive_int, help="plausible worlds (default: 128)")
+    p.add_argument(
+        "--worlds",
+        type=whole_number(),  # plan_study says the limits, 8 to 100,000
+        help="plausible worlds (default: 128; at least 8)",
+    )
     p.add_argument(
         "--claim",
         action="append",
@@ -104,7 +108,9 @@ def register(subparsers: Any) -> None:
         default=20_000,
         help="at most this many worlds measured (%(default)s)",
     )
-    f.add_argument("--seed", type=int, default=2027, help="proposals' seed (%(default)s)")
+    f.add_argument(
+        "--seed", type=non_negative_int, default=2027, help="proposals' seed (%(default)s)"
+    )
     f.add_argument(
         "--moves",
         type=_moves,
@@ -145,7 +151,7 @@ def _print(analysis: Any) -> None:
 def cmd_robustness(args: argparse.Namespace) -> int:
     """Plan, run (or resume) and report a robustness study."""
     start_pool_early(args)
-    from sim.cli import CliError, parse_assignments
+    from sim.cli import CliError, assignment_sources, parse_assignments
     from sim.robustness.report import analyze, write_report
     from sim.robustness.study import plan_study, run_study
     from sim.scenario import ScenarioError
@@ -157,8 +163,10 @@ def cmd_robustness(args: argparse.Namespace) -> int:
 
     try:
         fixed = parse_assignments(args.set)
+        sources = assignment_sources(args.set)
         if args.customers is not None:
             fixed["market.customers"] = args.customers
+            sources["market.customers"] = f"--customers {args.customers}"
         study = plan_study(
             args.spec,
             args.ranges,
@@ -168,6 +176,7 @@ def cmd_robustness(args: argparse.Namespace) -> int:
             replicates=args.replicates,
             steps=args.steps,
             fixed=fixed,
+            fixed_sources=sources,
         )
         out = Path(args.out or Path("results") / "robustness" / study.scenario.name)
         previous = signal.signal(signal.SIGTERM, _raise_interrupt)

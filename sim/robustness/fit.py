@@ -156,6 +156,7 @@ def plan_fit(
     FitError, RobustnessError
         One line naming the file, the key and what was expected.
     """
+    from sim.output import not_a_folder
     from sim.scenario import find_scenario, load_scenario
 
     root = Path(out)
@@ -169,8 +170,11 @@ def plan_fit(
     chosen = tuple(f for f in FITTABLE if f in facts)
     if not (moves == "auto" or (isinstance(moves, int) and moves >= 1)):
         raise FitError("--moves", str(moves), "expected a whole number of at least 1, or auto")
-    if root.exists() and not root.is_dir():
-        raise FitError(str(root), "", "exists and is not a folder; expected a folder for the fit")
+    for flag, value in (("--seed", seed), ("facts_seed", facts_seed)):
+        if value < 0:  # SeedSequence refuses it after the spec is written: refuse it first
+            raise FitError(flag, str(value), "expected a whole number >= 0")
+    if problem := not_a_folder(root):
+        raise FitError(str(root), "", f"{problem}; expected a folder for the fit")
     cfg = load_config(ranges_file)
     ranges = resolve_ranges(cfg, load_scenario(find_scenario("baseline")))
     if not ranges:

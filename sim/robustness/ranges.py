@@ -27,6 +27,7 @@ This module never imports the model, the UI or an executor.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,6 +142,8 @@ def _range(where: str, key: str, value: Any, origin: str) -> Range:
     for name, v in (("low", low), ("high", high)):
         if isinstance(v, bool) or not isinstance(v, int | float):
             raise RobustnessError(where, at, f"expected a number for {name}, got {v!r}")
+        if not math.isfinite(v):
+            raise RobustnessError(where, at, f"expected a finite number for {name}, got {v!r}")
     if not low < high:
         raise RobustnessError(where, at, f"expected low < high, got {low} and {high}")
     integer = isinstance(low, int) and isinstance(high, int)

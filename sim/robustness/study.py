@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -201,6 +202,7 @@ def plan_study(
     replicates: int | None = None,
     steps: int | None = None,
     fixed: dict[str, Any] | None = None,
+    fixed_sources: Mapping[str, str] | None = None,
 ) -> Study:
     """Resolve a scenario's claims, ranges and worlds.
 
@@ -219,6 +221,10 @@ def plan_study(
         Replace the file's values.
     fixed
         More fixed overrides (e.g. ``{"market.customers": 1000}``).
+    fixed_sources
+        How each key of ``fixed`` is named in messages (``{"market.customers": "--customers
+        1000"}``): a value that does not apply to the scenario is blamed on the flag, not on
+        the robustness file.
 
     Raises
     ------
@@ -240,9 +246,17 @@ def plan_study(
         path = find_scenario(scenario)
         stated = load_scenario(path)
     where = str(path) if path else stated.name
+    flags = {k: v for k, v in (fixed_sources or {}).items() if k in (fixed or {})}
     try:
-        base = load_scenario(stated, {**cfg.fixed, "claims": []}) if cfg.fixed else stated
+        base = (
+            load_scenario(stated, {**cfg.fixed, "claims": []}, override_sources=flags)
+            if cfg.fixed
+            else stated
+        )
     except ScenarioError as e:
+        flagged = [p for p in e.problems if p[0] in flags.values()]
+        if flagged:
+            raise ScenarioError.of(flagged) from None
         raise RobustnessError(cfg.where, "set", f"{e.key}: {e.detail}") from None
     n_steps = int(cfg.steps or stated.steps)
     # the claims as stated, read against the market the runs will have (with [set] applied)

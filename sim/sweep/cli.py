@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sim.cli import positive_int, start_pool_early
+from sim.cli import positive_int, start_pool_early, step_count
 from sim.precision import fixed, interval_places
 
 __all__ = [
@@ -94,7 +94,7 @@ def _add_run_options(
         help="worker processes (default: all cores; with --dask only for 'local')",
     )
     p.add_argument("--replicates", type=positive_int, help="override the spec's replicates")
-    p.add_argument("--steps", type=positive_int, help="override the spec's steps per run")
+    p.add_argument("--steps", type=step_count, help="override the spec's steps per run")
     p.add_argument("--customers", type=positive_int, help="override market.customers")
     p.add_argument(
         "--samples", type=positive_int, help="override design.samples (lhs, sobol, morris)"
@@ -209,7 +209,7 @@ def _raise_interrupt(signum: int, frame: Any) -> None:
 def _run(args: argparse.Namespace, *, need_sensitivity: bool = False) -> tuple[Any, int]:
     """Run the sweep of ``args``; returns (results, exit code)."""
     start_pool_early(args)
-    from sim.cli import CliError, parse_assignments
+    from sim.cli import CliError, assignment_sources, parse_assignments
     from sim.sweep.plan import build_plan
     from sim.sweep.progress import format_seconds, make_progress
     from sim.sweep.runner import SweepInterrupted, run
@@ -225,6 +225,7 @@ def _run(args: argparse.Namespace, *, need_sensitivity: bool = False) -> tuple[A
             customers=args.customers,
             samples=args.samples,
             fixed=fixed,
+            sources=assignment_sources(args.set),
         )
     if need_sensitivity and spec.design.kind not in ("sobol", "morris"):
         raise CliError(

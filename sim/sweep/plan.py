@@ -254,9 +254,13 @@ def build_plan(spec: SweepSpec | str | Path | dict[str, Any]) -> Plan:
     scenario, path = _resolve_scenario(spec)
     base_name = scenario.name
     if spec.fixed:
+        flags = spec.fixed_sources  # --set and --customers: their problems are the flags'
         try:
-            scenario = load_scenario(scenario, dict(spec.fixed))
+            scenario = load_scenario(scenario, dict(spec.fixed), override_sources=flags)
         except ScenarioError as e:
+            flagged = [p for p in e.problems if p[0] in flags.values()]
+            if flagged:
+                raise SpecError.of(flagged) from None
             detail = f"{e.key}: {e.detail}" if e.key else e.detail
             raise SpecError(
                 where, "set", f"does not apply to scenario {base_name!r}: {detail}"

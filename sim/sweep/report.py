@@ -28,7 +28,7 @@ from sim.sweep.analysis import (
     point_summary,
     timeseries,
 )
-from sim.sweep.outcomes import LABELS, Outcome
+from sim.sweep.outcomes import LABELS, Outcome, firm_metric_names, market_metric_names
 from sim.sweep.results import SweepResults
 from sim.sweep.sensitivity import SensitivityError, sobol_precision_notes, sweep_indices
 from sim.sweep.store import check_folder
@@ -101,6 +101,27 @@ def _check_at(results: SweepResults, outcomes: Sequence[Outcome], at: int | str)
     if at != AT_FINAL and int(at) not in steps:
         kept = f"final or one of {kept_steps_text(steps)}"
         raise ValueError(f"--at {at}: step {at} was not kept; expected {kept}")
+
+
+def _check_kept(results: SweepResults, outcomes: Sequence[Outcome], named: bool) -> None:
+    """A ``ValueError`` naming an outcome whose metric the sweep's ``[output]`` did not keep
+    (``--outcome firms.X.cash`` of a sweep that kept share and profit), with the metrics kept;
+    ``named``: the outcomes came from ``--outcome`` (else from the sweep's ``analysis``)."""
+    for o in outcomes:
+        columns = list(results.sql(f"SELECT * FROM {o.table} LIMIT 0").columns)
+        if "step" not in columns or o.metric in columns:
+            continue  # no chunk holds the table (_check_at says so), or it was kept
+        if o.table == "firms":
+            allowed = firm_metric_names()
+        else:
+            allowed = market_metric_names(results.industries())
+        kept = [c for c in columns if c in allowed]
+        where = f"--outcome {o.text!r}" if named else f"analysis.outcomes: {o.text!r}"
+        raise ValueError(
+            f"{where}: {o.metric} was not kept by this sweep; expected one of the {o.table} "
+            f"metrics its [output] kept: {', '.join(kept) or 'none'} (add {o.metric} to "
+            f"[output] {o.table} and run the sweep into a new folder)"
+        )
 
 
 def _write_csv(df: pd.DataFrame, path: Path) -> Path:
@@ -204,6 +225,7 @@ def analyze(
                 f"({', '.join(results.parameters)})"
             )
     _check_at(results, parsed, at)
+    _check_kept(results, parsed, named=bool(outcomes))
     summary = point_summary(results, parsed, at, level, survivors)
     if summary.empty:
         where = "the final step" if at == AT_FINAL else f"step {at}"

@@ -14,14 +14,24 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sim.scenario import ScenarioError
+from sim.scenario_schema import MAX_STEPS
 from sim.scenario_types import out_of_range_message
 from sim.tomlfile import TomlError, parse_toml
 
@@ -69,7 +79,7 @@ class SpecError(ScenarioError):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 class ParameterSpec(_Section):
@@ -95,6 +105,11 @@ class ParameterSpec(_Section):
         """The column name of this parameter in every results table."""
         return self.name or self.key
 
+    @field_validator("values")
+    @classmethod
+    def _finite_values(cls, v: list[Any] | None) -> list[Any] | None:
+        return _finite(v)
+
     @model_validator(mode="after")
     def _range(self) -> ParameterSpec:
         if (self.low is None) != (self.high is None):
@@ -119,6 +134,11 @@ class PointSpec(_Section):
     overrides: dict[str, Any] = Field(
         alias="set", min_length=1, description="dotted scenario keys and their values"
     )
+
+    @field_validator("overrides")
+    @classmethod
+    def _finite_values(cls, v: dict[str, Any]) -> dict[str, Any]:
+        return _finite(v)
 
 
 class DesignSpec(_Section):
@@ -187,7 +207,9 @@ class SweepSpec(_Section):
     )
     seed: int = Field(0, ge=0, description="seed of the sweep's SeedSequence")
     replicates: int = Field(1, ge=1, le=100_000, description="runs per design point")
-    steps: int | None = Field(None, ge=1, description="steps per run (default: the scenario's)")
+    steps: int | None = Field(
+        None, ge=1, le=MAX_STEPS, description="steps per run (default: the scenario's)"
+    )
     common_random_numbers: bool = Field(
         False,
         description="replicate r of every point gets the same seed (paired comparisons); "
@@ -204,11 +226,18 @@ class SweepSpec(_Section):
     analysis: AnalysisSpec = Field(default_factory=AnalysisSpec)
     _source_path: Path | None = PrivateAttr(None)
     _where: str | None = PrivateAttr(None)
+    _flags: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @property
     def source_path(self) -> Path | None:
         """The file the spec was read from, if any."""
         return self._source_path
+
+    @property
+    def fixed_sources(self) -> dict[str, str]:
+        """How the fixed overrides given on the command line are named in messages
+        (``{"market.customers": "--customers 3"}``); those of the file are not listed."""
+        return dict(self._flags)
 
     @property
     def where(self) -> str:
@@ -345,6 +374,7 @@ class SweepSpec(_Section):
         customers: int | None = None,
         samples: int | None = None,
         fixed: dict[str, Any] | None = None,
+        sources: dict[str, str] | None = None,
     ) -> SweepSpec:
         """A copy with command-line changes applied (and validated again).
 
@@ -358,27 +388,47 @@ class SweepSpec(_Section):
             Replaces ``design.samples`` (lhs, sobol, morris).
         fixed
             More fixed overrides (``--set KEY=VALUE``).
+        sources
+            How each key of ``fixed`` is named in messages (``{"network.k": "--set
+            network.k=6"}``, :func:`sim.cli.assignment_sources`): a value that does not apply
+            to the scenario is then blamed on the flag, not the sweep file.
         """
         data = self.to_dict()
+        named: dict[str, str] = {}  # key -> the flag that set it, blamed for its problems
         if replicates is not None:
             data["replicates"] = replicates
+            named["replicates"] = f"--replicates {replicates}"
         if steps is not None:
             data["steps"] = steps
+            named["steps"] = f"--steps {steps}"
         if samples is not None:
             if self.design.kind not in ("lhs", "sobol", "morris"):
                 raise SpecError(
-                    self.where,
-                    "design.samples",
-                    f"--samples is for lhs, sobol and "
-                    f"morris designs; this one is {self.design.kind}",
+                    f"--samples {samples}",
+                    "",
+                    f"is for lhs, sobol and morris designs; {self.where}'s design.kind is "
+                    f"{self.design.kind}",
                 )
             data["design"] = {**data.get("design", {}), "samples": samples}
+            named["design.samples"] = f"--samples {samples}"
         extra = dict(fixed or {})
+        flags = {**self._flags, **(sources or {})}
         if customers is not None:
             extra["market.customers"] = customers
-        if extra:
-            data["set"] = {**data.get("set", {}), **extra}
-        return _validate(data, self._source_path, self.where)
+            flags["market.customers"] = f"--customers {customers}"
+        if extra or self.fixed:  # the values themselves: to_dict writes an inf as None
+            data["set"] = {**self.fixed, **extra}
+        try:
+            out = _validate(data, self._source_path, self.where)
+        except SpecError as e:
+            raise SpecError.of(
+                [
+                    (named[key], "", message) if key in named else (source, key, message)
+                    for source, key, message in e.problems
+                ]
+            ) from None
+        out._flags = {k: v for k, v in flags.items() if k in out.fixed}
+        return out
 
 
 class _At(ValueError):
@@ -387,6 +437,18 @@ class _At(ValueError):
     def __init__(self, loc: tuple[Any, ...], message: str) -> None:
         self.loc = loc
         super().__init__(message)
+
+
+def _finite(value: Any, loc: tuple[Any, ...] = ()) -> Any:
+    """``value`` if no number in it (at any depth) is inf or nan, else an :class:`_At` at the
+    first that is: a design value must be one a run can use, and the spec written to the
+    results folder must say it (TOML through JSON would write an inf as nothing)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _At(loc, f"expected a finite number, got {toml_text(value)}")
+    if isinstance(value, list | dict):
+        for k, v in value.items() if isinstance(value, dict) else enumerate(value):
+            _finite(v, (*loc, k))
+    return value
 
 
 def _canon(value: Any) -> str:

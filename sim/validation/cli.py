@@ -9,6 +9,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from sim.cli import non_negative_int
+
 __all__ = ["register"]
 
 
@@ -36,13 +38,30 @@ def register(subparsers: Any) -> None:
         metavar="CHECK",
         help=f"run only these checks: {', '.join(CHECK_NAMES)}",
     )
-    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--seed", type=non_negative_int, default=1, help="seed (%(default)s)")
     p.add_argument(
         "--no-controls",
         action="store_true",
         help="skip the negative controls (half the time; the exit code then ignores them)",
     )
     p.set_defaults(func=cmd_validate)
+
+
+def _check_report(report: Path, figures: Path) -> None:
+    """Refuse, before the checks run (minutes), a ``--report`` that could not be written: a
+    folder, or a place where no file can be made (``/proc/x/report.md``), or a figures folder
+    beside it that is a file."""
+    from sim.cli import CliError
+    from sim.output import not_a_folder
+
+    if report.is_dir():
+        raise CliError(f"--report {report}: is a folder; expected a Markdown file to write")
+    for folder, what in ((report.parent, "its folder"), (figures, "the figures' folder")):
+        if problem := not_a_folder(folder):
+            raise CliError(
+                f"--report {report}: {what} {folder}: {problem}; expected a place to write "
+                "the report"
+            )
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -56,6 +75,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     figures = None
     if args.report is not None:
         figures = args.report.parent / f"{args.report.stem}_figures"
+        _check_report(args.report, figures)
     console = Console(stderr=True)
 
     def progress(result: Any) -> None:

@@ -1,0 +1,265 @@
+"""Bad command-line input: flags naming something the command cannot use, folders that cannot be
+made, user strategy modules that fail to import, files handed to the wrong command. One line
+naming the flag or file and what was expected; exit code 2; no traceback; nothing written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+from tests.test_bad_input import MINIMAL, write
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TINY_SWEEP = str(FIXTURES / "sweep" / "tiny.toml")
+TINY_STUDY = str(FIXTURES / "robustness" / "tiny.toml")
+
+
+def one_line_error(capsys: pytest.CaptureFixture) -> str:
+    """The one ``cxsim: error:`` line printed, asserting no traceback and nothing else."""
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert "Traceback" not in captured.out + captured.err
+    assert err.startswith("cxsim: error: ") and "\n" not in err, err
+    return err.removeprefix("cxsim: error: ")
+
+
+@pytest.fixture(scope="module")
+def kept_share(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished sweep that kept two firm metrics (share, profit) and one market metric."""
+    folder = tmp_path_factory.mktemp("kept")
+    spec = write(
+        folder,
+        f'name = "kept"\nscenario = "{TINY_SWEEP}"\nreplicates = 1\nsteps = 4\n'
+        '[[parameters]]\nkey = "firms.Steady.price"\nvalues = [90, 100]\n'
+        '[output]\nfirms = ["share", "profit"]\nmarket = ["served"]\n'
+        '[analysis]\noutcomes = ["firms.share"]\n',
+        "sweep.toml",
+    )
+    assert main(["sweep", str(spec), "--out", str(folder / "out"), "--serial", "--quiet"]) == 0
+    return folder / "out"
+
+
+def test_analyze_an_outcome_not_kept_names_the_columns_kept(kept_share, capsys) -> None:
+    """A valid metric the sweep's [output] left out was a DuckDB BinderException traceback."""
+    capsys.readouterr()
+    code = main(["analyze", str(kept_share), "--outcome", "firms.Steady.cash", "--no-charts"])
+    err = one_line_error(capsys)
+    assert code == 2
+    assert err.startswith(f"{kept_share}: --outcome 'firms.Steady.cash': cash was not kept"), err
+    assert "share, profit" in err and "[output] firms" in err
+    assert not (kept_share / "analysis").exists()
+    code = main(["analyze", str(kept_share), "--outcome", "nps", "--no-charts"])
+    assert code == 2 and "nps was not kept" in one_line_error(capsys)
+    code = main(["analyze", str(kept_share), "--outcome", "firms.Steady.share", "--no-charts"])
+    assert code == 0
+
+
+# -- negative seeds: refused before anything is written ------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["validate", "facts"])
+def test_a_negative_seed_is_refused_before_writing(tmp_path, capsys, command) -> None:
+    """validate and facts took --seed -1 and failed in NumPy's SeedSequence (a traceback);
+    facts had written fit_spec.json first, which then blocked the corrected run."""
+    out = tmp_path / "out"
+    args = ["--out", str(out)] if command == "facts" else ["--quick", "--only", "levels"]
+    with pytest.raises(SystemExit) as info:
+        main([command, "--seed", "-1", *args])
+    assert info.value.code == 2
+    assert "argument --seed: expected a number >= 0, got -1" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_plan_fit_refuses_a_negative_seed_before_writing(tmp_path) -> None:
+    from sim.robustness.fit import FitError, plan_fit
+
+    with pytest.raises(FitError, match=r"--seed: -1: expected a whole number >= 0"):
+        plan_fit(tmp_path / "fit", seed=-1)
+    assert not (tmp_path / "fit").exists()
+
+
+# -- an --out that cannot be made: refused before any work ----------------------------------------
+
+UNWRITABLE = "/proc/cxsim-no/such"
+"""A folder no one can make, root included (/proc takes no new entries)."""
+
+
+def _out_commands(kept: Path, tmp_path: Path) -> dict[str, list[str]]:
+    spec = write(
+        tmp_path,
+        f'name = "s"\nscenario = "{TINY_SWEEP}"\nreplicates = 1\nsteps = 4\n'
+        '[[parameters]]\nkey = "firms.Steady.price"\nvalues = [90, 100]\n',
+        "sweep.toml",
+    )
+    calibration = FIXTURES / "calibration"
+    calib = write(tmp_path, '[parameters."satisfaction.loss_aversion"]\n', "calib.toml")
+    return {
+        "run": ["run", "baseline", "--customers", "200", "--steps", "3", "--quiet"],
+        "sweep": ["sweep", str(spec), "--serial", "--quiet"],
+        "robustness": ["robustness", TINY_STUDY, "--serial", "--quiet"],
+        "analyze": ["analyze", str(kept), "--no-charts"],
+        "facts": ["facts"],
+        "calibrate": [
+            "calibrate",
+            str(calibration / "market.toml"),
+            str(calibration / "retention.csv"),
+            str(calib),
+            "--serial",
+        ],
+    }
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+@pytest.mark.parametrize(
+    "command", ["run", "sweep", "robustness", "analyze", "facts", "calibrate", "validate"]
+)
+def test_an_out_that_cannot_be_made_is_refused_first(kept_share, tmp_path, capsys, command) -> None:
+    """An --out in /proc was a FileNotFoundError traceback, for run after the whole run."""
+    if command == "calibrate":
+        pytest.importorskip("pyabc")
+    if command == "validate":
+        code = main(["validate", "--quick", "--only", "levels", "--report", f"{UNWRITABLE}.md"])
+        err = one_line_error(capsys)
+        assert code == 2 and err.startswith(f"--report {UNWRITABLE}.md: its folder "), err
+        assert "cannot write in /proc" in err
+        return
+    capsys.readouterr()
+    code = main([*_out_commands(kept_share, tmp_path)[command], "--out", UNWRITABLE])
+    err = one_line_error(capsys)
+    assert code == 2
+    assert err.startswith(f"{UNWRITABLE}: cannot write in /proc ("), err
+    assert "; expected " in err
+
+
+# -- a user strategy module that fails to import --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "expected"),
+    [
+        ("cx_syntax_strategy", "def (:\n", "invalid syntax (cx_syntax_strategy.py, line 1)"),
+        (
+            "cx_raising_strategy",
+            'x = 1\nraise RuntimeError("boom")\n',
+            "RuntimeError: boom (cx_raising_strategy.py, line 2)",
+        ),
+        ("cx_missing_import", "import cx_no_such_package\n", "No module named"),
+    ],
+)
+@pytest.mark.parametrize("command", ["check", "run"])
+def test_a_strategy_module_that_fails_to_import_is_one_line(
+    tmp_path, capsys, name, body, expected, command
+) -> None:
+    """A module that exists but fails on import (a SyntaxError, an exception) was a traceback
+    from check and run; a missing one was already 'cannot import module'."""
+    (tmp_path / f"{name}.py").write_text(body)
+    text = MINIMAL.replace(
+        'name = "A"\nindustry = "banking"',
+        f'name = "A"\nindustry = "banking"\nstrategy = "{name}:Foo"',
+    )
+    path = write(tmp_path, text)
+    out = tmp_path / "out"
+    extra = ["--out", str(out), "--quiet"] if command == "run" else []
+    code = main([command, str(path), *extra])
+    captured = capsys.readouterr()
+    text = (captured.out + captured.err).strip()
+    assert code == 2 and "Traceback" not in text and "\n" not in text, text
+    assert f"{path}: firms[0].strategy: cannot import module '{name}': {expected}" in text
+    assert not out.exists()
+
+
+# -- messages name the thing to fix ---------------------------------------------------------------
+
+
+def _sweep_file(tmp_path: Path) -> Path:
+    return write(
+        tmp_path,
+        f'name = "s"\nscenario = "{TINY_SWEEP}"\nreplicates = 1\nsteps = 4\n'
+        '[[parameters]]\nkey = "firms.Steady.price"\nvalues = [90, 100]\n',
+        "sweep.toml",
+    )
+
+
+@pytest.mark.parametrize("command", ["sweep", "robustness"])
+def test_an_unknown_set_key_is_blamed_on_the_flag(tmp_path, capsys, command) -> None:
+    """sweep blamed the user's sweep file, robustness '<robustness>: set'; run names the flag."""
+    target = str(_sweep_file(tmp_path)) if command == "sweep" else TINY_STUDY
+    out = tmp_path / "out"
+    code = main([command, target, "--set", "foo=1", "--out", str(out), "--serial", "--quiet"])
+    err = one_line_error(capsys)
+    assert code == 2 and err.startswith("--set foo=1: unknown key; expected one of: "), err
+    assert "<robustness>" not in err and "sweep.toml" not in err
+    assert not out.exists()
+
+
+def test_a_flag_that_conflicts_with_the_file_is_blamed_with_the_conflict(capsys) -> None:
+    """--customers 3 makes baseline's network.k = 10 impossible: the flag is the change."""
+    code = main(["run", "baseline", "--customers", "3", "--quiet"])
+    err = one_line_error(capsys)
+    assert code == 2
+    assert err.startswith("--customers 3: conflicts with network.k of "), err
+    assert err.endswith("baseline.toml: expected k < market.customers (3), got 10"), err
+
+
+def test_check_on_a_folder_says_it_is_a_folder(tmp_path, capsys) -> None:
+    assert main(["check", str(tmp_path)]) == 2
+    out = capsys.readouterr().out.strip()
+    assert out.startswith(f"BAD {tmp_path}: is a folder; expected a scenario .toml file"), out
+
+
+@pytest.mark.parametrize(
+    ("text", "what", "command"),
+    [
+        (
+            'name = "s"\nscenario = "baseline"\n[[parameters]]\nkey = "seed"\nvalues = [1, 2]\n',
+            "a sweep file",
+            "cxsim sweep FILE",
+        ),
+        (
+            'worlds = 64\n[ranges]\n"acquisition.p" = [0.01, 0.05]\n',
+            "a robustness file",
+            "cxsim robustness SCENARIO --ranges FILE",
+        ),
+        (
+            '[calibration]\nseed = 1\n[parameters."trust.gain"]\n',
+            "a calibration file",
+            "cxsim calibrate SCENARIO DATA FILE",
+        ),
+    ],
+)
+def test_check_on_another_kind_of_file_says_what_it_is(tmp_path, capsys, text, what, command):
+    """check on a sweep file printed seven lines of unknown keys."""
+    path = write(tmp_path, text, "other.toml")
+    assert main(["check", str(path)]) == 2
+    out = capsys.readouterr().out.strip()
+    assert out == (
+        f"BAD {path}: is {what}, not a scenario; expected a scenario here ({what} is run by "
+        f"'{command}')"
+    )
+
+
+def test_robustness_worlds_says_the_real_minimum(tmp_path, capsys) -> None:
+    """--worlds 0 said 'expected a number >= 1' while a study needs at least 8."""
+    out = tmp_path / "out"
+    code = main(["robustness", TINY_STUDY, "--worlds", "0", "--out", str(out), "--serial"])
+    assert code == 2
+    assert one_line_error(capsys) == "--worlds: expected a whole number from 8 to 100000, got 0"
+    assert not out.exists()
+
+
+def test_a_sweep_flag_out_of_range_is_blamed_on_the_flag(tmp_path, capsys) -> None:
+    """sweep FILE --replicates 1000000 blamed the sweep file's replicates."""
+    spec, out = _sweep_file(tmp_path), tmp_path / "out"
+    code = main(["sweep", str(spec), "--replicates", "1000000", "--out", str(out), "--serial"])
+    err = one_line_error(capsys)
+    assert code == 2 and not out.exists()
+    assert err == "--replicates 1000000: expected a whole number from 1 to 100,000, got 1000000"
+
+
+def test_a_set_key_like_another_files_is_still_the_flags(capsys) -> None:
+    """--set ranges.x=1 adds a key of a robustness file: the flag is wrong, not the scenario."""
+    assert main(["show", "baseline", "--set", "ranges.x=1"]) == 2
+    assert one_line_error(capsys).startswith("--set ranges.x=1: ranges: unknown key; expected ")
