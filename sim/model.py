@@ -37,6 +37,7 @@ from sim.scenario import Scenario, ScenarioError, load_scenario
 from sim.scenario_check import build_network
 from sim.state import CustomerState, FirmState, StepScratch, Workspace
 from sim.strategies import build_strategy
+from sim.strategy_history import StrategyHistory
 from sim.trace import CustomerTrace
 
 __all__ = ["CustomerMarket"]
@@ -170,10 +171,8 @@ class CustomerMarket(mesa.Model):
         self.strategy_labels = [
             s if isinstance(s, str) else "+".join(s) for s in (f.strategy for f in sc.firms)
         ]
-        self.strategy_history: dict[int, tuple[list[int], list[str]]] = {}
-        """Per firm whose label changed while the market ran (:meth:`set_strategy`): the steps
-        after which it changed, ascending, and the label in force up to each of them. Empty
-        (and never read per step) for a market nobody changed."""
+        self.strategy_history = StrategyHistory()
+        """The labels changed while the market ran (:meth:`set_strategy`)."""
 
         self.datacollector = RecorderCollector(self)  # Mesa's face of the recorder
         self._customer_views: dict[int, Customer] = {}
@@ -539,23 +538,14 @@ class CustomerMarket(mesa.Model):
         noted in :attr:`strategy_history` (once per step: what was in force during the step
         just recorded is the label before the first change made after it).
         """
-        before = self.strategy_labels[index]
-        if label != before:
-            steps, labels = self.strategy_history.setdefault(index, ([], []))
-            if not steps or steps[-1] != self.steps:
-                steps.append(self.steps)
-                labels.append(before)
+        if label != self.strategy_labels[index]:
+            self.strategy_history.note(index, self.steps, self.strategy_labels[index])
         self.firms[index].strategy = strategy
         self.strategy_labels[index] = label
 
     def strategy_labels_at(self, firm: np.ndarray, step: np.ndarray) -> np.ndarray:
         """The label each ``firm`` had at each ``step`` (recorded after that step), as objects."""
-        out = np.array(self.strategy_labels, dtype=object)[firm]
-        for i, (steps, labels) in self.strategy_history.items():
-            mine = firm == i
-            history = np.array([*labels, self.strategy_labels[i]], dtype=object)
-            out[mine] = history[np.searchsorted(steps, step[mine], side="left")]
-        return out
+        return self.strategy_history.labels_at(self.strategy_labels, firm, step)
 
     # -- results ------------------------------------------------------------------------------
 
