@@ -312,3 +312,28 @@ def test_the_line_progress_ends_the_last_generation_before_its_summary(tmp_path:
     summary = next(i for i, line in enumerate(lines) if line.startswith("1 generation, threshold"))
     assert lines[summary - 1] == "generation 1" and lines[summary + 1] == "predictive"
     assert lines.index("prior sample") < summary
+
+
+def test_max_simulations_starts_no_generation_past_it_and_says_so(tmp_path: Path, capsys) -> None:
+    """The budget is checked between generations, as pyabc's max_total_nr_simulations is: the
+    generation that crosses it runs to its end (runs used pass the budget), no other starts,
+    and the manifest and the CLI say that the budget, not ``generations``, ended the search."""
+    import sqlite3
+
+    import tomli_w
+
+    calib = tmp_path / "c.toml"
+    calib.write_text(tomli_w.dumps(TINY))
+    argv = ["calibrate", MARKET, DATA, str(calib), "--out", str(tmp_path / "o"), "--serial"]
+    argv += ["--quiet", "--generations", "3", "--max-simulations", "15"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    with sqlite3.connect(tmp_path / "o" / "abc.sqlite") as db:
+        samples = [n for (n,) in db.execute("SELECT nr_samples FROM populations ORDER BY t")]
+    assert samples[0] == 10  # the prior sample: 10 runs, under the budget of 15
+    assert len(samples) == 2  # so one generation started, crossed the budget and ended it
+    assert sum(samples[:-1]) < 15 <= sum(samples)
+    result = json.loads((tmp_path / "o" / "manifest.json").read_text())["result"]
+    assert result["generations"] == 1 and result["runs_used"] == sum(samples)
+    assert result["stopped_by"] == "max_simulations"
+    assert f"1 generation of 3: max_simulations 15 reached, by {sum(samples)} runs" in out

@@ -52,6 +52,9 @@ class CalibrationResult:
         The fitted scenario (posterior medians).
     generations
         ABC-SMC generations after the prior sample.
+    stopped_by
+        What ended the search: ``"generations"`` (all that were asked for), ``"min_epsilon"``
+        or ``"max_simulations"`` (see :func:`stopped_by`).
     epsilon
         The last generation's acceptance threshold.
     runs_used, runs_this_session
@@ -77,6 +80,22 @@ class CalibrationResult:
     seconds: float
     priors: list[Prior] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
+    stopped_by: str = "generations"
+
+
+def stopped_by(spec: CalibrationSpec, done: int, epsilon: float) -> str:
+    """What ended a finished search, checked in pyabc's order: ``"generations"`` once all the
+    generations asked for ran, else ``"min_epsilon"`` once the threshold fell to it, else
+    ``"max_simulations"`` (``done``: generations after the prior sample; ``epsilon``: the
+    last one's threshold). The budget is checked between generations, as pyabc's
+    ``max_total_nr_simulations`` is: no generation starts once ``max_simulations`` runs were
+    used, and the one that crosses it runs to its end (a generation cut short would leave no
+    population), so ``runs_used`` may pass the budget by up to one generation's runs."""
+    if done >= spec.generations:
+        return "generations"
+    if epsilon <= spec.min_epsilon:
+        return "min_epsilon"
+    return "max_simulations"
 
 
 class CalibrationInterrupted(KeyboardInterrupt):
@@ -295,6 +314,7 @@ def calibrate(
             pops = history.get_all_populations()
             epsilon = float(pops["epsilon"].iloc[-1])
             runs_used = int(history.total_nr_simulations)
+            stop = stopped_by(spec, t_last + 1, epsilon)
             table = intervals(posterior, spec.priors)
             ident = identifiability(posterior, spec.priors)
             draws = draw_posterior(posterior, spec.priors, spec.predictive, spec.seed)
@@ -340,6 +360,7 @@ def calibrate(
             "generations": t_last + 1,
             "epsilon": epsilon,
             "runs_used": runs_used,
+            "stopped_by": stop,
             "predictive_runs": len(draws),
             "fitted_inside90": float(bands.loc[~bands["holdout"], "inside90"].mean()),
         }
@@ -357,6 +378,7 @@ def calibrate(
             seconds=seconds,
             priors=list(spec.priors),
             files=files,
+            stopped_by=stop,
         )
     except KeyboardInterrupt:
         status = "interrupted"
