@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import platform
 from pathlib import Path
 
 import numpy as np
@@ -160,6 +162,10 @@ def test_outputs_hold_what_a_reader_needs(serial_run) -> None:
     )
     bands = pd.read_parquet(out / "predictive.parquet")
     assert len(bands) == 10 and (bands["q05"] <= bands["q95"]).all()
+    # the BLAS kernels that computed pyabc's proposals (another processor's can change the path)
+    from sim.calibration.store import blas_kernels
+
+    assert manifest["sessions"][0]["blas"] == blas_kernels() != []
 
 
 def test_another_calibration_in_the_same_folder_is_refused(serial_run) -> None:
@@ -337,3 +343,28 @@ def test_max_simulations_starts_no_generation_past_it_and_says_so(tmp_path: Path
     assert result["generations"] == 1 and result["runs_used"] == sum(samples)
     assert result["stopped_by"] == "max_simulations"
     assert f"1 generation of 3: max_simulations 15 reached, by {sum(samples)} runs" in out
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="x86-64 only")
+def test_the_manifest_names_the_blas_kernels_that_computed_the_proposals() -> None:
+    """The same seed gave another posterior of the worked example on another processor, through
+    OpenBLAS's choice of kernels (docs/calibration.md); each session records that choice, and
+    it follows OPENBLAS_CORETYPE, which names it (Haswell's: AVX2)."""
+    from numpy._core._multiarray_umath import __cpu_features__
+
+    if not __cpu_features__.get("AVX2"):
+        pytest.skip("Haswell's kernels need AVX2")
+    import ast
+    import subprocess
+    import sys
+
+    code = "import numpy, scipy.linalg; from sim.calibration.store import blas_kernels; "
+    code += "print(blas_kernels())"
+    env = {**os.environ, "OPENBLAS_CORETYPE": "Haswell"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    kernels = ast.literal_eval(done.stdout)
+    if not any(k.startswith("openblas") for k in kernels):
+        pytest.skip(f"numpy and SciPy use another BLAS: {kernels}")
+    assert all(" Haswell (" in k for k in kernels if k.startswith("openblas")), kernels
