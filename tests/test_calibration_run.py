@@ -368,3 +368,25 @@ def test_the_manifest_names_the_blas_kernels_that_computed_the_proposals() -> No
     if not any(k.startswith("openblas") for k in kernels):
         pytest.skip(f"numpy and SciPy use another BLAS: {kernels}")
     assert all(" Haswell (" in k for k in kernels if k.startswith("openblas")), kernels
+
+
+def test_a_resume_on_other_blas_kernels_says_its_posterior_can_differ(tmp_path: Path) -> None:
+    """A session resumed with other BLAS kernels than an earlier one's (another processor) goes
+    on, and says that the generations it adds can differ from one uninterrupted run's."""
+    out = tmp_path / "out"
+    with pytest.raises(CalibrationInterrupted):
+        calibrate(MARKET, DATA, TINY, out, executor=SerialExecutor(), progress=StopAfter(5))
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["sessions"][0]["blas"] = ["openblas 0.3.31 OtherCore (libopenblas.so)"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    progress = CalibrationProgress()
+    calibrate(MARKET, DATA, TINY, out, executor=SerialExecutor(), progress=progress)
+    notes = [line for line in progress.log if "BLAS kernels" in line]
+    assert len(notes) == 1 and "OtherCore" in notes[0], progress.log
+    # resumed on the same kernels: nothing to say
+    same = tmp_path / "same"
+    with pytest.raises(CalibrationInterrupted):
+        calibrate(MARKET, DATA, TINY, same, executor=SerialExecutor(), progress=StopAfter(5))
+    progress = CalibrationProgress()
+    calibrate(MARKET, DATA, TINY, same, executor=SerialExecutor(), progress=progress)
+    assert progress.log[0].startswith("resuming") and not any("BLAS" in x for x in progress.log)

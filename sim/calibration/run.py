@@ -28,7 +28,7 @@ from sim.calibration.errors import DataError
 from sim.calibration.priors import Prior
 from sim.calibration.progress import CalibrationProgress, generations
 from sim.calibration.spec import CalibrationSpec, load_calibration
-from sim.calibration.store import CalibrationStore
+from sim.calibration.store import CalibrationStore, blas_kernels
 from sim.calibration.summaries import Summaries
 from sim.scenario import Scenario, load_scenario, scenario_hash
 
@@ -96,6 +96,15 @@ def stopped_by(spec: CalibrationSpec, done: int, epsilon: float) -> str:
     if epsilon <= spec.min_epsilon:
         return "min_epsilon"
     return "max_simulations"
+
+
+def _other_blas(sessions: list[dict[str, Any]]) -> list[str] | None:
+    """The BLAS kernels of an earlier session that differ from the last session's, if any."""
+    now = sessions[-1].get("blas")
+    for earlier in sessions[:-1]:
+        if "blas" in earlier and earlier["blas"] != now:
+            return earlier["blas"]
+    return None
 
 
 class CalibrationInterrupted(KeyboardInterrupt):
@@ -284,6 +293,14 @@ def calibrate(
             progress.start(ex.describe())
             if store.resumed:
                 progress.note(f"resuming {store.root}: {len(store.runs)} runs already there")
+                other = _other_blas(store.manifest["sessions"])
+                if other:
+                    progress.note(
+                        f"note: an earlier session's BLAS kernels were {other}, this one's "
+                        f"{blas_kernels()}: the generations from here can differ from those of "
+                        "one uninterrupted run on either (docs/calibration.md, 'The same seed "
+                        "on another processor')"
+                    )
             sim = Simulator(
                 base,
                 spec.priors,
