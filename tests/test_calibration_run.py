@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import platform
 from pathlib import Path
 
 import numpy as np
@@ -160,6 +162,10 @@ def test_outputs_hold_what_a_reader_needs(serial_run) -> None:
     )
     bands = pd.read_parquet(out / "predictive.parquet")
     assert len(bands) == 10 and (bands["q05"] <= bands["q95"]).all()
+    # the BLAS kernels that computed pyabc's proposals (another processor's can change the path)
+    from sim.calibration.store import blas_kernels
+
+    assert manifest["sessions"][0]["blas"] == blas_kernels() != []
 
 
 def test_another_calibration_in_the_same_folder_is_refused(serial_run) -> None:
@@ -312,3 +318,75 @@ def test_the_line_progress_ends_the_last_generation_before_its_summary(tmp_path:
     summary = next(i for i, line in enumerate(lines) if line.startswith("1 generation, threshold"))
     assert lines[summary - 1] == "generation 1" and lines[summary + 1] == "predictive"
     assert lines.index("prior sample") < summary
+
+
+def test_max_simulations_starts_no_generation_past_it_and_says_so(tmp_path: Path, capsys) -> None:
+    """The budget is checked between generations, as pyabc's max_total_nr_simulations is: the
+    generation that crosses it runs to its end (runs used pass the budget), no other starts,
+    and the manifest and the CLI say that the budget, not ``generations``, ended the search."""
+    import sqlite3
+
+    import tomli_w
+
+    calib = tmp_path / "c.toml"
+    calib.write_text(tomli_w.dumps(TINY))
+    argv = ["calibrate", MARKET, DATA, str(calib), "--out", str(tmp_path / "o"), "--serial"]
+    argv += ["--quiet", "--generations", "3", "--max-simulations", "15"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    with sqlite3.connect(tmp_path / "o" / "abc.sqlite") as db:
+        samples = [n for (n,) in db.execute("SELECT nr_samples FROM populations ORDER BY t")]
+    assert samples[0] == 10  # the prior sample: 10 runs, under the budget of 15
+    assert len(samples) == 2  # so one generation started, crossed the budget and ended it
+    assert sum(samples[:-1]) < 15 <= sum(samples)
+    result = json.loads((tmp_path / "o" / "manifest.json").read_text())["result"]
+    assert result["generations"] == 1 and result["runs_used"] == sum(samples)
+    assert result["stopped_by"] == "max_simulations"
+    assert f"1 generation of 3: max_simulations 15 reached, by {sum(samples)} runs" in out
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="x86-64 only")
+def test_the_manifest_names_the_blas_kernels_that_computed_the_proposals() -> None:
+    """The same seed gave another posterior of the worked example on another processor, through
+    OpenBLAS's choice of kernels (docs/calibration.md); each session records that choice, and
+    it follows OPENBLAS_CORETYPE, which names it (Haswell's: AVX2)."""
+    from numpy._core._multiarray_umath import __cpu_features__
+
+    if not __cpu_features__.get("AVX2"):
+        pytest.skip("Haswell's kernels need AVX2")
+    import ast
+    import subprocess
+    import sys
+
+    code = "import numpy, scipy.linalg; from sim.calibration.store import blas_kernels; "
+    code += "print(blas_kernels())"
+    env = {**os.environ, "OPENBLAS_CORETYPE": "Haswell"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    kernels = ast.literal_eval(done.stdout)
+    if not any(k.startswith("openblas") for k in kernels):
+        pytest.skip(f"numpy and SciPy use another BLAS: {kernels}")
+    assert all(" Haswell (" in k for k in kernels if k.startswith("openblas")), kernels
+
+
+def test_a_resume_on_other_blas_kernels_says_its_posterior_can_differ(tmp_path: Path) -> None:
+    """A session resumed with other BLAS kernels than an earlier one's (another processor) goes
+    on, and says that the generations it adds can differ from one uninterrupted run's."""
+    out = tmp_path / "out"
+    with pytest.raises(CalibrationInterrupted):
+        calibrate(MARKET, DATA, TINY, out, executor=SerialExecutor(), progress=StopAfter(5))
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["sessions"][0]["blas"] = ["openblas 0.3.31 OtherCore (libopenblas.so)"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    progress = CalibrationProgress()
+    calibrate(MARKET, DATA, TINY, out, executor=SerialExecutor(), progress=progress)
+    notes = [line for line in progress.log if "BLAS kernels" in line]
+    assert len(notes) == 1 and "OtherCore" in notes[0], progress.log
+    # resumed on the same kernels: nothing to say
+    same = tmp_path / "same"
+    with pytest.raises(CalibrationInterrupted):
+        calibrate(MARKET, DATA, TINY, same, executor=SerialExecutor(), progress=StopAfter(5))
+    progress = CalibrationProgress()
+    calibrate(MARKET, DATA, TINY, same, executor=SerialExecutor(), progress=progress)
+    assert progress.log[0].startswith("resuming") and not any("BLAS" in x for x in progress.log)

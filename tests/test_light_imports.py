@@ -118,6 +118,29 @@ def test_light_commands_import_no_heavy_layer(argv: list[str]) -> None:
         assert "sim.scenario" not in modules
 
 
+def test_check_reads_an_edge_list_without_the_model_mesa_or_numba(tmp_path: Path) -> None:
+    """README: ``check`` builds the network (scipy's sparse matrices) and reads an edge list
+    (pandas' parser, which brings pyarrow); nothing heavier, as for a generated network."""
+    baseline = (REPO / "scenarios" / "baseline.toml").read_text()
+    network = '[network]\nkind = "watts_strogatz"\nk = 10\np = 0.1\n'
+    assert network in baseline  # the section this test replaces
+    scenario = tmp_path / "edges.toml"
+    scenario.write_text(
+        baseline.replace(network, '[network]\nkind = "edge_list"\npath = "e.txt"\n')
+    )
+    (tmp_path / "e.txt").write_text("0 1\n1 2\n2 3\n")
+    modules = _imported_after(
+        "from sim.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        f"    code = main(['check', {str(scenario)!r}])\n"
+        "assert code == 0 and 'ok' in out.getvalue(), (code, out.getvalue())",
+        cwd=tmp_path,
+    )
+    assert "sim.network.edge_lists" in modules and "pandas" in modules  # the list was read
+    heavy = {m.split(".")[0] for m in _heavy(modules)}
+    assert heavy <= {"scipy", "pandas", "pyarrow"}, sorted(_heavy(modules))
+
+
 def test_calibrate_tells_a_typo_in_its_data_before_loading_pyabc(tmp_path: Path) -> None:
     """A mistyped value in the observed data is reported before pyabc and the calibration's
     machinery are imported (1.8 s of the 3.7 s it took), and nothing is written."""

@@ -12,6 +12,13 @@ Runs, in order, each resumable from its folder under --out (default results/cali
 and writes the figures and their numbers to docs/calibration_figures/. docs/calibration.md gives
 each part's time on this project's 2-core machine; the recovery benchmark is most of it.
 
+The calibrations run with OpenBLAS's Haswell kernels (``OPENBLAS_CORETYPE=Haswell``, unless the
+environment names a kernel; x86-64 with AVX2 only): OpenBLAS picks its kernels by processor, and
+pyabc's proposal (a weighted covariance, its decomposition, the kernel density) computed with
+the AVX-512 kernels of an Intel Xeon differs in its last bits from the one computed with the
+AVX2 kernels of an AMD EPYC; the accept/reject steps turn that into another path. With the
+kernel named, the page's figures are the same on both (docs/calibration.md, "Reproducing").
+
     nice -n 10 .venv/bin/python experiments/calibration/figures.py
 """
 
@@ -19,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -33,10 +42,28 @@ REPO = HERE.parents[1]
 DOCS = REPO / "docs" / "calibration_figures"
 
 
+BLAS_KERNEL = "Haswell"
+"""OpenBLAS's kernels for the calibrations (see the module docstring)."""
+
+
+def environment() -> dict[str, str]:
+    """This process's environment, OpenBLAS's kernels named where the processor has AVX2."""
+    env = dict(os.environ)
+    if "OPENBLAS_CORETYPE" in env or platform.machine().lower() not in ("x86_64", "amd64"):
+        return env
+    from numpy._core._multiarray_umath import __cpu_features__
+
+    if __cpu_features__.get("AVX2"):
+        env["OPENBLAS_CORETYPE"] = BLAS_KERNEL
+    return env
+
+
 def run(cmd: list[str]) -> float:
-    print("$", " ".join(cmd), flush=True)
+    env = environment()
+    kernel = env.get("OPENBLAS_CORETYPE", "chosen by OpenBLAS")
+    print(f"$ {' '.join(cmd)}  (OpenBLAS kernels: {kernel})", flush=True)
     started = time.perf_counter()
-    subprocess.run(cmd, check=True, cwd=REPO)
+    subprocess.run(cmd, check=True, cwd=REPO, env=env)
     return time.perf_counter() - started
 
 

@@ -64,7 +64,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--population", type=positive_int, help="override calibration.population")
     p.add_argument("--generations", type=positive_int, help="override calibration.generations")
     p.add_argument(
-        "--max-simulations", type=positive_int, help="override calibration.max_simulations"
+        "--max-simulations",
+        type=positive_int,
+        help="override calibration.max_simulations (no generation starts past it)",
     )
     p.add_argument("--seed", type=int, help="override calibration.seed")
     p.add_argument("--force", action="store_true", help="replace another calibration in --out")
@@ -158,8 +160,16 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if len(held):
         line += f", {held['inside90'].mean():.0%} of the held-out points"
     print(line)
+    done = generations(result.generations)
+    if result.stopped_by == "max_simulations":
+        done += (
+            f" of {spec.generations}: max_simulations {spec.max_simulations} reached, by "
+            f"{result.runs_used} runs (the generation that crossed it ran to its end)"
+        )
+    elif result.stopped_by == "min_epsilon":
+        done += f" of {spec.generations}: min_epsilon {spec.min_epsilon:g} reached"
     print(
-        f"{generations(result.generations)}, threshold {result.epsilon:.3g}; this session "
+        f"{done}, threshold {result.epsilon:.3g}; this session "
         f"{result.runs_this_session} runs in {format_seconds(result.seconds)} (with the "
         "predictive bands' and those of a generation's last batch it did not need)"
     )

@@ -28,7 +28,7 @@ from sim.calibration.errors import DataError
 from sim.calibration.priors import Prior
 from sim.calibration.progress import CalibrationProgress, generations
 from sim.calibration.spec import CalibrationSpec, load_calibration
-from sim.calibration.store import CalibrationStore
+from sim.calibration.store import CalibrationStore, blas_kernels
 from sim.calibration.summaries import Summaries
 from sim.scenario import Scenario, load_scenario, scenario_hash
 
@@ -52,6 +52,9 @@ class CalibrationResult:
         The fitted scenario (posterior medians).
     generations
         ABC-SMC generations after the prior sample.
+    stopped_by
+        What ended the search: ``"generations"`` (all that were asked for), ``"min_epsilon"``
+        or ``"max_simulations"`` (see :func:`stopped_by`).
     epsilon
         The last generation's acceptance threshold.
     runs_used, runs_this_session
@@ -77,6 +80,31 @@ class CalibrationResult:
     seconds: float
     priors: list[Prior] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
+    stopped_by: str = "generations"
+
+
+def stopped_by(spec: CalibrationSpec, done: int, epsilon: float) -> str:
+    """What ended a finished search, checked in pyabc's order: ``"generations"`` once all the
+    generations asked for ran, else ``"min_epsilon"`` once the threshold fell to it, else
+    ``"max_simulations"`` (``done``: generations after the prior sample; ``epsilon``: the
+    last one's threshold). The budget is checked between generations, as pyabc's
+    ``max_total_nr_simulations`` is: no generation starts once ``max_simulations`` runs were
+    used, and the one that crosses it runs to its end (a generation cut short would leave no
+    population), so ``runs_used`` may pass the budget by up to one generation's runs."""
+    if done >= spec.generations:
+        return "generations"
+    if epsilon <= spec.min_epsilon:
+        return "min_epsilon"
+    return "max_simulations"
+
+
+def _other_blas(sessions: list[dict[str, Any]]) -> list[str] | None:
+    """The BLAS kernels of an earlier session that differ from the last session's, if any."""
+    now = sessions[-1].get("blas")
+    for earlier in sessions[:-1]:
+        if "blas" in earlier and earlier["blas"] != now:
+            return earlier["blas"]
+    return None
 
 
 class CalibrationInterrupted(KeyboardInterrupt):
@@ -265,6 +293,14 @@ def calibrate(
             progress.start(ex.describe())
             if store.resumed:
                 progress.note(f"resuming {store.root}: {len(store.runs)} runs already there")
+                other = _other_blas(store.manifest["sessions"])
+                if other:
+                    progress.note(
+                        f"note: an earlier session's BLAS kernels were {other}, this one's "
+                        f"{blas_kernels()}: the generations from here can differ from those of "
+                        "one uninterrupted run on either (docs/calibration.md, 'The same seed "
+                        "on another processor')"
+                    )
             sim = Simulator(
                 base,
                 spec.priors,
@@ -295,6 +331,7 @@ def calibrate(
             pops = history.get_all_populations()
             epsilon = float(pops["epsilon"].iloc[-1])
             runs_used = int(history.total_nr_simulations)
+            stop = stopped_by(spec, t_last + 1, epsilon)
             table = intervals(posterior, spec.priors)
             ident = identifiability(posterior, spec.priors)
             draws = draw_posterior(posterior, spec.priors, spec.predictive, spec.seed)
@@ -340,6 +377,7 @@ def calibrate(
             "generations": t_last + 1,
             "epsilon": epsilon,
             "runs_used": runs_used,
+            "stopped_by": stop,
             "predictive_runs": len(draws),
             "fitted_inside90": float(bands.loc[~bands["holdout"], "inside90"].mean()),
         }
@@ -357,6 +395,7 @@ def calibrate(
             seconds=seconds,
             priors=list(spec.priors),
             files=files,
+            stopped_by=stop,
         )
     except KeyboardInterrupt:
         status = "interrupted"

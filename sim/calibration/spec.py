@@ -7,7 +7,7 @@ A TOML file::
     series = ["survival", "nps"]  # series of the data to match (default: all of them)
     population = 200            # particles per ABC-SMC generation
     generations = 6             # at most this many generations after the prior sample
-    max_simulations = 5000      # stop once this many model runs were used
+    max_simulations = 5000      # start no generation once this many model runs were used
     min_epsilon = 0.0           # stop once the acceptance distance falls to this
     predictive = 60             # posterior predictive runs for the bands
 

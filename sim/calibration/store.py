@@ -3,7 +3,8 @@
 Layout of ``--out``::
 
     manifest.json         data file and its SHA-256, calibration and scenario hashes, seeds,
-                          package versions, sessions (start, end, executor, runs), status
+                          package versions, sessions (start, end, executor, host, BLAS
+                          kernels, runs), status
     calibration.toml      the calibration as run (priors spelled out)
     scenario.toml         the base scenario (fixed changes applied)
     observed.csv          the checked data
@@ -60,6 +61,22 @@ RESULT_FILES = (
     "predictive.png",
     "fitted.toml",
 )
+
+
+def blas_kernels() -> list[str]:
+    """The BLAS libraries loaded in this process, each with the kernels it chose for this
+    processor ("openblas 0.3.31 SkylakeX (libscipy_openblas64_...so)"): OpenBLAS picks them by
+    processor (or by ``OPENBLAS_CORETYPE``), and pyabc's proposals computed with another
+    processor's kernels differ in their last bits, so the same seed can give another posterior
+    on another machine (docs/calibration.md). Recorded with each session for that reason."""
+    from threadpoolctl import threadpool_info
+
+    return [
+        f"{lib.get('internal_api', '?')} {lib.get('version', '?')} "
+        f"{lib.get('architecture', '?')} ({Path(lib.get('filepath', '?')).name})"
+        for lib in threadpool_info()
+        if lib.get("user_api") == "blas"
+    ]
 
 
 def _now() -> str:
@@ -177,6 +194,7 @@ class CalibrationStore:
                     "status": "running",
                     "executor": executor,
                     "host": socket.gethostname(),
+                    "blas": blas_kernels(),
                     "pid": os.getpid(),
                     "argv": list(argv if argv is not None else sys.argv),
                     "runs": 0,
