@@ -162,6 +162,15 @@ def test_a_bad_contrast_is_refused_when_the_scenario_loads(
     assert f"{key}: " in said.out + said.err
 
 
+def test_a_claim_given_on_the_command_line_cannot_read_versus(capsys) -> None:
+    args = ["robustness", "liquid_expectations", "--worlds", "8", "--claim", CONTRAST]
+    assert main(args) == 2
+    said = capsys.readouterr()
+    assert "--claim: [0]: " in said.err + said.out
+    assert "reads versus(...) but the claim states no versus table" in said.err + said.out
+    assert "a --claim has none: state a contrast in the scenario's [[claims]]" in said.err
+
+
 def test_liquid_expectations_states_contrasts_against_the_market_without_overnight() -> None:
     claims = scenario_claims(load_scenario("liquid_expectations"))
     assert [c.name for c in claims] == [
@@ -251,6 +260,7 @@ def test_a_study_runs_every_world_once_more_per_distinct_versus_table() -> None:
         (("firms.Probe.levers.inflation", 0.0),),
         (("firms.Probe.entry_step", 1000),),
     ]
+    assert (study.runs, plain.runs) == (48, 16)  # what the page's progress counts
     points = study.sweep_spec()["design"]["points"]
     worlds = plain.sweep_spec()["design"]["points"]
     assert len(points) == 24 and points[:8] == worlds

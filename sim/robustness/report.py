@@ -150,7 +150,7 @@ def analyze(study: Study, results: SweepResults, seed: int = 0) -> Analysis:
             verdicts.append(verdict)
     runs = results.runs()
     ok = int((runs["status"] == "ok").sum()) if "status" in runs else 0
-    total = len(study.worlds) * (1 + len(study.versus_tables)) * study.config.replicates
+    total = study.runs
     return Analysis(study, worlds, margins, verdicts, ok, total)
 
 

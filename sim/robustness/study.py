@@ -112,6 +112,11 @@ class Study:
                 out.append(c.versus)
         return out
 
+    @property
+    def runs(self) -> int:
+        """Runs of the study: every world's replicates, once more per versus table."""
+        return len(self.worlds) * (1 + len(self.versus_tables)) * self.config.replicates
+
     def sweep_spec(self) -> dict[str, Any]:
         """The sweep that runs the worlds (a ``list`` design): one point per world, then, for
         each versus table in turn, every world again with its overrides (counterfactual runs,
@@ -200,7 +205,9 @@ def _claims(
                     )
                 )
             except ClaimError as e:
-                raise RobustnessError("--claim", f"[{i}]", f"{text!r}: {e.detail}") from None
+                hint = " (a --claim has none: state a contrast in the scenario's [[claims]])"
+                hint = hint if "no versus table" in e.detail else ""
+                raise RobustnessError("--claim", f"[{i}]", f"{text!r}: {e.detail}{hint}") from None
         return out
     try:
         claims = scenario_claims(scenario, steps)
