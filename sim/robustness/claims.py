@@ -149,8 +149,7 @@ class Claim:
         Why the claim holds whatever the parameters, if the rules or the scenario's set-up
         make it so (empty when its odds are a finding).
     versus, against
-        The overrides of the counterfactual market ``versus(...)`` reads, and it in words
-        (:mod:`sim.robustness.versus`); empty for a claim within one run.
+        The overrides ``versus(...)`` reads under, in words too (:mod:`.versus`); or empty.
     """
 
     name: str
@@ -437,10 +436,6 @@ def _atom(ts: _Tokens) -> Node:
     raise ts._fail(tok.pos, f"expected a number, an outcome or '(' but found {what}")
 
 
-def _has_ref(node: Node) -> bool:
-    return any(True for _ in _refs(node))
-
-
 def parse_expression(
     text: str,
     firms: list[str],
@@ -478,7 +473,7 @@ def parse_expression(
         raise ts._fail(ts.peek.pos, "expected one comparison; write a second claim for another")
     if ts.peek.kind != "end":
         raise ts._fail(ts.peek.pos, f"expected an operator or the end, got {ts.peek.text!r}")
-    if not (_has_ref(left) or _has_ref(right)):
+    if not any(True for side in (left, right) for _ in _refs(side)):
         raise ClaimError("", "expected at least one outcome; numbers alone are not a claim")
     return left, op, right
 
@@ -495,8 +490,7 @@ def parse_claim(
     by_construction: str = "",
     versus: Any = None,
 ) -> Claim:
-    """Parse one claim (see the module docstring for the form; ``versus``, the overrides of
-    the counterfactual market ``versus(...)`` reads: :mod:`sim.robustness.versus`).
+    """Parse one claim (the form: the module docstring; ``versus``: :mod:`.versus`).
 
     Raises
     ------
