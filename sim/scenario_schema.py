@@ -284,7 +284,8 @@ class FirmSpec(Section):
 class ClaimSpec(Section):
     """A verdict the scenario states, checkable over its outputs (``cxsim robustness``).
 
-    ``holds`` is parsed and checked against the scenario by :mod:`sim.robustness.claims`.
+    ``holds`` (and ``versus``) are parsed and checked against the scenario by
+    :mod:`sim.robustness.claims`.
     """
 
     name: str = P(..., "short identifier of the claim, unique in the scenario")
@@ -294,6 +295,11 @@ class ClaimSpec(Section):
         "",
         "why the claim holds whatever the parameters, if the rules or the scenario's set-up "
         "make it so: said beside its odds, so that they are not read as a finding",
+    )
+    versus: dict[str, Any] | None = P(
+        None,
+        "the counterfactual market, as overrides (the keys of cxsim run --set), that "
+        "versus(...) in holds reads: the same world, same seed, with these set",
     )
 
 

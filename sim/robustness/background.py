@@ -136,7 +136,7 @@ def start_job(
         if job is not None and job.running:
             return job
         job = StudyJob(study, Path(folder), workers=workers, executor=executor)
-        job.total = len(study.worlds) * study.config.replicates
+        job.total = study.runs
         job._thread = threading.Thread(target=job._run, name=f"cxsim-study-{key}", daemon=True)
         _JOBS[key] = job
         job._thread.start()

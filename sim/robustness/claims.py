@@ -48,12 +48,13 @@ __all__ = [
 ]
 
 COMPARISONS = (">=", "<=", ">", "<")
-FUNCTIONS = {"abs": (1, 1), "min": (2, 99), "max": (2, 99)}
+FUNCTIONS = {"abs": (1, 1), "min": (2, 99), "max": (2, 99), "versus": (1, 1)}
 
 GRAMMAR = (
-    "LEFT OP RIGHT with OP one of > >= < <=; each side arithmetic (+ - * / ( ) abs min max) over "
-    "numbers and outcomes (retention_annual, satisfaction[industry], firms.<firm>.<metric>), "
-    "each optionally followed by @ final | @ year N | @ years A-B | @ step N"
+    "LEFT OP RIGHT with OP one of > >= < <=; each side arithmetic (+ - * / ( ) abs min max "
+    "versus) over numbers and outcomes (retention_annual, satisfaction[industry], "
+    "firms.<firm>.<metric>), each optionally followed by @ final | @ year N | @ years A-B "
+    "| @ step N"
 )
 """The claim form in one line, for error messages."""
 
@@ -119,7 +120,7 @@ class Op:
 
 @dataclass(frozen=True)
 class Call:
-    """``abs(x)``, ``min(a, b, ...)`` or ``max(a, b, ...)``."""
+    """``abs(x)``, ``min(a, b, ...)``, ``max(a, b, ...)`` or ``versus(x)`` (:mod:`.versus`)."""
 
     name: str
     args: tuple[Node, ...]
@@ -147,6 +148,8 @@ class Claim:
     by_construction
         Why the claim holds whatever the parameters, if the rules or the scenario's set-up
         make it so (empty when its odds are a finding).
+    versus, against
+        The overrides ``versus(...)`` reads under, in words too (:mod:`.versus`); or empty.
     """
 
     name: str
@@ -156,6 +159,8 @@ class Claim:
     op: str
     right: Node
     by_construction: str = ""
+    versus: tuple[tuple[str, Any], ...] = ()
+    against: str = ""
 
     @property
     def strict(self) -> bool:
@@ -431,10 +436,6 @@ def _atom(ts: _Tokens) -> Node:
     raise ts._fail(tok.pos, f"expected a number, an outcome or '(' but found {what}")
 
 
-def _has_ref(node: Node) -> bool:
-    return any(True for _ in _refs(node))
-
-
 def parse_expression(
     text: str,
     firms: list[str],
@@ -472,7 +473,7 @@ def parse_expression(
         raise ts._fail(ts.peek.pos, "expected one comparison; write a second claim for another")
     if ts.peek.kind != "end":
         raise ts._fail(ts.peek.pos, f"expected an operator or the end, got {ts.peek.text!r}")
-    if not (_has_ref(left) or _has_ref(right)):
+    if not any(True for side in (left, right) for _ in _refs(side)):
         raise ClaimError("", "expected at least one outcome; numbers alone are not a claim")
     return left, op, right
 
@@ -487,29 +488,25 @@ def parse_claim(
     steps_per_year: int = 52,
     steps: int = 520,
     by_construction: str = "",
+    versus: Any = None,
 ) -> Claim:
-    """Parse one claim (see the module docstring for the form).
+    """Parse one claim (the form: the module docstring; ``versus``: :mod:`.versus`).
 
     Raises
     ------
     ClaimError
-        ``key`` is ``holds``; the message says where in the expression and what was expected.
+        ``key`` is ``holds`` or ``versus``; the message says where and what was expected.
     """
+    from sim.robustness.versus import checked  # it reads this module's nodes
+
     try:
         left, op, right = parse_expression(
             holds, firms, industries, steps_per_year=steps_per_year, steps=steps
         )
     except ClaimError as e:
         raise ClaimError("holds", e.detail) from None
-    return Claim(
-        name=name,
-        says=says,
-        text=holds.strip(),
-        left=left,
-        op=op,
-        right=right,
-        by_construction=by_construction.strip(),
-    )
+    claim = Claim(name, says, holds.strip(), left, op, right, by_construction.strip())
+    return checked(claim, versus, firms, steps)
 
 
 def scenario_claims(scenario: object, steps: int | None = None) -> list[Claim]:
@@ -525,8 +522,10 @@ def scenario_claims(scenario: object, steps: int | None = None) -> list[Claim]:
     Raises
     ------
     ClaimError
-        ``key`` is ``claims[i].holds`` (or ``.name``); the message names the claim.
+        ``key`` is ``claims[i].holds`` (or ``.name``, ``.versus``); the message names the claim.
     """
+    from sim.robustness.versus import check_market
+
     firms = [f.name for f in scenario.firms]
     industries = list(scenario.market.industries)
     steps = int(steps or scenario.steps)
@@ -541,20 +540,21 @@ def scenario_claims(scenario: object, steps: int | None = None) -> list[Claim]:
             )
         seen[spec.name] = i
         try:
-            out.append(
-                parse_claim(
-                    spec.name,
-                    spec.holds,
-                    spec.says,
-                    firms,
-                    industries,
-                    steps_per_year=scenario.steps_per_year,
-                    steps=steps,
-                    by_construction=getattr(spec, "by_construction", ""),
-                )
+            claim = parse_claim(
+                spec.name,
+                spec.holds,
+                spec.says,
+                firms,
+                industries,
+                steps_per_year=scenario.steps_per_year,
+                steps=steps,
+                by_construction=getattr(spec, "by_construction", ""),
+                versus=getattr(spec, "versus", None),
             )
+            check_market(scenario, claim)
         except ClaimError as e:
-            raise ClaimError(f"claims[{i}].holds", f"claim {spec.name!r}: {e.detail}") from None
+            raise ClaimError(f"claims[{i}].{e.key}", f"claim {spec.name!r}: {e.detail}") from None
+        out.append(claim)
     return out
 
 
@@ -571,18 +571,21 @@ def check_claims(scenario: Any) -> None:
     does, but parse a given set of claims on a given scenario shape only once.
 
     What decides whether the claims fit is all :func:`scenario_claims` reads: the claims, the
-    firms' names, the industries, ``steps_per_year`` and ``steps``. A sweep checks the scenario
-    of every design point (``sim.sweep.plan``), whose claims and firms are nearly always those
-    of its base: parsed again for each point, they took a fifth of the plan's CPU (10,000
-    points: 6.6 against 5.1 s, docs/performance.md).
+    firms' names, the industries, ``steps_per_year``, ``steps`` and the values a versus table
+    overrides. A sweep checks the scenario of every design point (``sim.sweep.plan``), whose
+    claims and firms are nearly always those of its base: parsed again for each point, they
+    took a fifth of the plan's CPU (10,000 points: 6.6 against 5.1 s, docs/performance.md).
 
     Raises
     ------
     ClaimError
         The same key and message as :func:`scenario_claims`.
     """
+    from sim.robustness.versus import fingerprint
+
     key = (
         tuple((c.name, c.says, c.holds) for c in scenario.claims),
+        fingerprint(scenario),  # versus tables and the values they override
         tuple(f.name for f in scenario.firms),
         tuple(scenario.market.industries),
         int(scenario.steps_per_year),

@@ -6,7 +6,8 @@ mean over its replicates; the claim holds in the world when that mean is positiv
 non-strict comparison). A reference that is undefined in a run (the trust of a firm that has no
 customers left, a step the run did not reach, the end of a run whose market stopped early because
 every firm closed) gives no margin for that run; a world whose every
-replicate is undefined is *undecided* and counted apart.
+replicate is undefined is *undecided* and counted apart. ``versus(x)`` reads ``x`` in the run's
+counterfactual run (:mod:`sim.robustness.versus`); without one the run has no margin.
 
 This module never imports the model, the UI or an executor.
 """
@@ -14,6 +15,7 @@ This module never imports the model, the UI or an executor.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -55,14 +57,22 @@ def _eval(
     market: pd.DataFrame | None,
     firms: pd.DataFrame | None,
     final: int | None = None,
+    paired: pd.Series | None = None,
 ):
     if isinstance(node, Const):
         return pd.Series(node.value, index=runs, dtype=float)
     if isinstance(node, Ref):
         return _ref_values(node, market, firms, final).reindex(runs)
+    if isinstance(node, Call) and node.name == "versus":
+        if paired is None:
+            raise ValueError("versus(...) reads the counterfactual runs; expected their pairing")
+        pair = paired.reindex(runs)
+        other = pd.Index(pair.dropna().unique(), name="run_id")
+        values = _eval(node.args[0], other, market, firms, final)
+        return pd.Series(values.reindex(pair.to_numpy()).to_numpy(), index=runs, dtype=float)
     if isinstance(node, Op):
-        a = _eval(node.left, runs, market, firms, final)
-        b = _eval(node.right, runs, market, firms, final)
+        a = _eval(node.left, runs, market, firms, final, paired)
+        b = _eval(node.right, runs, market, firms, final, paired)
         if node.op == "+":
             return a + b
         if node.op == "-":
@@ -72,7 +82,7 @@ def _eval(
         with np.errstate(divide="ignore", invalid="ignore"):
             return (a / b).replace([np.inf, -np.inf], np.nan)
     if isinstance(node, Call):
-        args = [_eval(a, runs, market, firms, final) for a in node.args]
+        args = [_eval(a, runs, market, firms, final, paired) for a in node.args]
         if node.name == "abs":
             return args[0].abs()
         frame = pd.concat(args, axis=1)
@@ -116,6 +126,8 @@ def _range(node: Node) -> tuple[float, float]:
         return min(corners), max(corners)
     if isinstance(node, Call):
         ranges = [_range(a) for a in node.args]
+        if node.name == "versus":
+            return ranges[0]
         if node.name == "abs":
             (lo, hi) = ranges[0]
             return (lo, hi) if lo >= 0 else (-hi, -lo) if hi <= 0 else (0.0, max(-lo, hi))
@@ -130,6 +142,7 @@ def claim_margins(
     firms: pd.DataFrame | None,
     runs: pd.Index | None = None,
     final_step: int | None = None,
+    paired: Mapping[str, pd.Series] | None = None,
 ) -> pd.DataFrame:
     """Each claim's margin in each run.
 
@@ -147,6 +160,10 @@ def claim_margins(
         last firm closes, and a run that stopped before ``final_step`` has no final value (its
         claims about the end are undecided there, not read in the year the firms closed).
         None: each run's last kept step.
+    paired
+        For each claim with a versus table (by name), the run ``versus(...)`` reads for each
+        run: index ``run_id``, value the counterfactual run's id (NaN: none, so no margin).
+        :func:`sim.robustness.versus.paired_runs` pairs a study's runs.
 
     Returns
     -------
@@ -158,8 +175,11 @@ def claim_margins(
         runs = pd.Index(sorted(set().union(*[set(i) for i in ids])), name="run_id")
     out = {}
     for c in claims:
-        left = _eval(c.left, runs, market, firms, final_step)
-        right = _eval(c.right, runs, market, firms, final_step)
+        pair = (paired or {}).get(c.name)
+        if c.versus and pair is None:
+            raise ValueError(f"claim {c.name!r} reads versus(...); expected its paired runs")
+        left = _eval(c.left, runs, market, firms, final_step, pair)
+        right = _eval(c.right, runs, market, firms, final_step, pair)
         out[c.name] = (left - right) if c.op in (">", ">=") else (right - left)
     return pd.DataFrame(out, index=runs)
 

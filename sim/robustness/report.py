@@ -24,6 +24,7 @@ import pandas as pd
 
 from sim.robustness.study import Study, study_margins
 from sim.robustness.verdicts import Verdict, judge, parameter_label
+from sim.robustness.versus import table_text
 from sim.sweep.results import SweepResults
 
 __all__ = [
@@ -149,7 +150,7 @@ def analyze(study: Study, results: SweepResults, seed: int = 0) -> Analysis:
             verdicts.append(verdict)
     runs = results.runs()
     ok = int((runs["status"] == "ok").sum()) if "status" in runs else 0
-    total = len(study.worlds) * study.config.replicates
+    total = study.runs
     return Analysis(study, worlds, margins, verdicts, ok, total)
 
 
@@ -213,7 +214,13 @@ def markdown(analysis: Analysis, figures: Path | None = None, title: str | None 
     lines = [f"# {title or 'When does it pay? ' + st.scenario.name}", ""]
     lines.append(
         f"{len(analysis.worlds)} {worlds_are(st)} x {st.config.replicates} replicates "
-        f"({analysis.runs_ok} of {analysis.runs_total} runs finished), {st.steps} steps, "
+        f"({analysis.runs_ok} of {analysis.runs_total} runs finished"
+        + (
+            f", each world run once more per versus table ({len(st.versus_tables)})"
+            if st.versus_tables
+            else ""
+        )
+        + f"), {st.steps} steps, "
         f"seed {st.config.seed}"
         + (
             f", fixed: {', '.join(f'{k} = {v}' for k, v in st.config.fixed.items())}"
@@ -238,7 +245,14 @@ def markdown(analysis: Analysis, figures: Path | None = None, title: str | None 
     if figures is not None:
         lines += ["", f"![odds]({figures.name}/odds.png)"]
     for v in analysis.verdicts:
-        lines += ["", f"## {v.claim.name}", "", f"`{v.claim.text}`", "", v.sentence(), ""]
+        lines += ["", f"## {v.claim.name}", "", f"`{v.claim.text}`", ""]
+        if v.claim.versus:
+            lines += [
+                f"Against the same world {v.claim.against}: versus(...) reads the world's run "
+                f"with `{table_text(v.claim.versus)}`, same replicate.",
+                "",
+            ]
+        lines += [v.sentence(), ""]
         text = decided_by(v, code=True)
         lines.append(text[0].upper() + text[1:] + ".")
         if figures is not None:

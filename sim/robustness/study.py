@@ -6,7 +6,9 @@ ranges and the worlds, and builds a sweep of the worlds (a ``list`` design, one 
 same customers and network). :func:`run_study` hands it to :func:`sim.sweep.run`: the runs go
 through the sweep executors (local processes by default, Dask when asked), stream to the sweep
 store in ``OUT/runs`` and an interrupted study resumes where it stopped. The claims are left out
-of the runs' scenario, so a changed claim is re-read from the stored runs without running again.
+of the runs' scenario, so a changed claim is re-read from the stored runs without running again
+(but for its ``versus`` table: each distinct one runs every world once more, in the
+counterfactual market its contrast reads, :mod:`sim.robustness.versus`).
 
 This module never imports the UI.
 """
@@ -35,6 +37,7 @@ from sim.robustness.ranges import (
     load_config,
     resolve_ranges,
 )
+from sim.robustness.versus import paired_runs
 from sim.robustness.worlds import (
     Resampling,
     posterior_worlds,
@@ -100,8 +103,25 @@ class Study:
         """The varied parameters, in column order."""
         return list(self.worlds.columns)
 
+    @property
+    def versus_tables(self) -> list[tuple[tuple[str, Any], ...]]:
+        """The claims' distinct versus tables, in order of first use: each runs every world
+        once more (:mod:`sim.robustness.versus`)."""
+        out: list[tuple[tuple[str, Any], ...]] = []
+        for c in self.claims:
+            if c.versus and c.versus not in out:
+                out.append(c.versus)
+        return out
+
+    @property
+    def runs(self) -> int:
+        """Runs of the study: every world's replicates, once more per versus table."""
+        return len(self.worlds) * (1 + len(self.versus_tables)) * self.config.replicates
+
     def sweep_spec(self) -> dict[str, Any]:
-        """The sweep that runs the worlds (a ``list`` design)."""
+        """The sweep that runs the worlds (a ``list`` design): one point per world, then, for
+        each versus table in turn, every world again with its overrides (counterfactual runs,
+        not worlds: replicate ``r`` of both shares its random numbers)."""
         spy = self.scenario.steps_per_year
         every = spy // 4 if spy % 4 == 0 else spy
         for c in self.claims:
@@ -116,6 +136,12 @@ class Study:
             }
             for i, row in enumerate(self.worlds.to_dict(orient="records"))
         ]
+        worlds = list(points)
+        for t, table in enumerate(self.versus_tables):
+            points += [
+                {"label": f"{p['label']} versus {t + 1}", "set": {**p["set"], **dict(table)}}
+                for p in worlds
+            ]
         spec: dict[str, Any] = {
             "name": f"robustness-{self.scenario.name}",
             "description": f"plausible worlds of {self.scenario.name}",
@@ -137,7 +163,11 @@ class Study:
         out = {
             "scenario": self.scenario.name,
             "scenario_path": str(self.scenario_path) if self.scenario_path else None,
-            "claims": [{"name": c.name, "says": c.says, "holds": c.text} for c in self.claims],
+            "claims": [
+                {"name": c.name, "says": c.says, "holds": c.text}
+                | ({"versus": dict(c.versus)} if c.versus else {})
+                for c in self.claims
+            ],
             "ranges": {
                 k: {"low": r.low, "high": r.high, "source": r.source, "origin": r.origin}
                 for k, r in self.ranges.items()
@@ -176,7 +206,9 @@ def _claims(
                     )
                 )
             except ClaimError as e:
-                raise RobustnessError("--claim", f"[{i}]", f"{text!r}: {e.detail}") from None
+                hint = " (a --claim has none: state a contrast in the scenario's [[claims]])"
+                hint = hint if "no versus table" in e.detail else ""
+                raise RobustnessError("--claim", f"[{i}]", f"{text!r}: {e.detail}{hint}") from None
         return out
     try:
         claims = scenario_claims(scenario, steps)
@@ -338,6 +370,9 @@ def run_study(
 def study_margins(study: Study, results: SweepResults) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each world's parameters and each claim's margin there (mean over replicates).
 
+    A contrast's margin in a world run reads ``versus(...)`` in its paired run (same world, same
+    replicate, the claim's versus table): :func:`sim.robustness.versus.paired_runs`.
+
     Returns
     -------
     worlds, margins
@@ -351,8 +386,11 @@ def study_margins(study: Study, results: SweepResults) -> tuple[pd.DataFrame, pd
         return study.worlds.iloc[:0], empty
     firms = results.df("firms")
     market = results.df("market")
+    n = len(study.worlds)
+    paired = paired_runs(ok, n, study.versus_tables, study.claims)
+    ok = ok[ok["point"] < n]  # the counterfactual runs are not worlds
     ids = pd.Index(ok["run_id"], name="run_id")
-    margins = claim_margins(study.claims, market, firms, ids, final_step=study.steps)
+    margins = claim_margins(study.claims, market, firms, ids, final_step=study.steps, paired=paired)
     world_of = pd.Series(ok["point"].to_numpy(), index=ids)
     per_world = world_margins(margins, world_of)
     return study.worlds.loc[per_world.index], per_world

@@ -161,6 +161,8 @@ class Verdict:
         """The verdict for a strategist, in one paragraph."""
         o = self.odds
         head = f"“{self.claim.label}” holds in {o.text} of {o.worlds} {self.worlds_are}"
+        if self.claim.versus:
+            head += f", each against the same world {self.claim.against}"
         if o.undecided:
             head += f" ({o.undecided} more undecided)"
         if o.share >= NEARLY:
@@ -192,6 +194,11 @@ class Verdict:
             "says": self.claim.says,
             "holds": self.claim.text,
             "by_construction": self.claim.by_construction,
+            **(
+                {"versus": dict(self.claim.versus), "against": self.claim.against}
+                if self.claim.versus
+                else {}
+            ),
             "odds": {
                 "share": self.odds.share,
                 "low": self.odds.low,

@@ -28,7 +28,7 @@ import solara
 
 from sim.robustness.background import job_for, start_job
 from sim.robustness.ranges import RobustnessError
-from sim.scenario import ScenarioError, list_scenarios, load_scenario
+from sim.scenario import Scenario, ScenarioError, list_scenarios, load_scenario
 from sim.ui.state import SessionState
 
 __all__ = [
@@ -119,6 +119,15 @@ def undecided_note(undecided: int, claim: Any = None) -> str:
     )
 
 
+def versus_line(table: dict[str, object], scenario: Scenario) -> str:
+    """What a contrast's ``versus(...)`` reads, for the form: ``versus: the same world without
+    Overnight (it never enters), same replicate``."""
+    from sim.robustness.versus import against
+
+    words = against(table, [f.name for f in scenario.firms], scenario.steps)
+    return f"versus: the same world {words}, same replicate"
+
+
 def claim_scenarios() -> list[str]:
     """Names of the scenarios on the search path that state claims."""
     out = []
@@ -170,14 +179,28 @@ class StudySettings:
 
     @property
     def folder(self) -> Path:
-        """Where this study is stored (the claims are re-read from the runs, not part of it)."""
+        """Where this study is stored (the claims are re-read from the runs, not part of it,
+        but for their versus tables: each runs every world once more)."""
         text = Path(self.ranges).read_text(encoding="utf-8") if self.ranges else ""
         tag = hashlib.sha256(text.encode()).hexdigest()[:8]
         if self.fitted:
             worlds = hashlib.sha256(Path(self.fitted).read_bytes()).hexdigest()[:8]
             tag += f"-facts{worlds}"
+        tables = self.versus_tables()
+        if tables:
+            tag += "-vs" + hashlib.sha256(json.dumps(tables, default=str).encode()).hexdigest()[:8]
         base = Path(os.environ.get(DIR_ENV) or "results/robustness/ui")
         return base / (f"{self.scenario}-{self.worlds}w{self.replicates}r{self.customers}c-{tag}")
+
+    def versus_tables(self) -> list[dict[str, object]]:
+        """The distinct versus tables of the claims the study tests, in order of first use."""
+        if self.claims:
+            return []
+        out: list[dict[str, object]] = []
+        for c in load_scenario(self.scenario).claims:
+            if c.versus and c.versus not in out:
+                out.append(dict(c.versus))
+        return out
 
     def plan(self):
         """The study (its worlds are the same on every call)."""
@@ -373,6 +396,8 @@ def StudyForm(st: RobustnessState) -> None:
                 says = next(c for c in scenario.claims if c.name == choice)
                 solara.Text(says.says, classes=["cx-hint", "cx-claim-says"])
                 solara.Text(says.holds, classes=["cx-hint"])
+                if says.versus:
+                    solara.Text(versus_line(says.versus, scenario), classes=["cx-hint"])
         with solara.Div(classes=["cx-card-chart", "cx-form-card"]):
             solara.Text(
                 "Worlds that reproduce the facts" if st.fitted.value else "Plausible worlds",
