@@ -113,7 +113,8 @@ def test_the_robustness_form_takes_the_worlds_that_reproduce_the_facts(
     rows.to_parquet(tmp_path / "facts" / "posterior.parquet")
     (tmp_path / "facts" / "fit.json").write_text("{}")  # written beside it by cxsim facts
     assert facts_fit_note().startswith("found (")
-    info = {"distinct_worlds": 20, "ancestors": 3, "between_lineages": 0.7}
+    assert "an unfinished fit" in facts_fit_note()  # fit.json does not say every world fits
+    info = {"reproduces": True, "distinct_worlds": 20, "ancestors": 3, "between_lineages": 0.7}
     (tmp_path / "facts" / "fit.json").write_text(json.dumps(info))
     assert "20 distinct worlds from 3 lineages, 70% of their variance" in facts_fit_note()
     fitted = st.settings()

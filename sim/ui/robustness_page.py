@@ -155,7 +155,9 @@ def facts_fit_note() -> str:
     except (OSError, ValueError):
         info = {}
     words = f"found ({post})"
-    if info.get("ancestors"):
+    if info.get("reproduces") is not True:  # cxsim facts stopped before every world fitted
+        words += ": an unfinished fit, not every one of its worlds reproduces every fact yet"
+    elif info.get("ancestors"):
         words += (
             f": {info['distinct_worlds']} distinct worlds from {info['ancestors']} lineages, "
             f"{info['between_lineages']:.0%} of their variance between lineages, so its odds "
