@@ -28,7 +28,7 @@ INTRO = (
     "check reads it back), *calibrated* (a parameter was set to meet it) or *emerges* (neither "
     "written into a rule nor calibrated to: only such a pass is a finding). Checks marked *in* "
     "are in-sample: the facts of issue #5, against which the defaults were checked and set "
-    "where a check failed at them, and to which `cxsim facts` fits the plausible worlds. "
+    "where a check failed at them (`cxsim facts` fits the plausible worlds to five of them). "
     "Checks marked *out* are out-of-sample: no default was set to pass them (a rule may still "
     "state one: what a pass shows says so), and a failure is reported as a failure. No term "
     "was added to make any check pass (docs/MODEL.md, section 8, decision 23: the terms that "
@@ -183,7 +183,7 @@ def _section(r: CheckResult, path: Path) -> list[str]:
     sample = (
         "out-of-sample (no default was set to pass it)"
         if r.out_of_sample
-        else "in-sample (a fact of issue #5, fitted by `cxsim facts`)"
+        else "in-sample (a fact of issue #5)"
     )
     overrides = ", ".join(f"`{k}={_value(v)}`" for k, v in r.control_overrides.items())
     lines = [
