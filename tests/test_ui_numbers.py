@@ -83,6 +83,22 @@ def box_value(model: sim.CustomerMarket, label: str, timing=(0.0, 0.0)) -> str:
     return re.search(r'cx-stat-value">(.*?)</span>', box).group(1)
 
 
+def test_the_firms_in_the_market_are_counted_from_step_0() -> None:
+    """Audit: "Firms in the market" showed "–" at step 0 though baseline's 6 firms exist. At
+    step 0 it counts the firms that have entered by then (a late entrant not yet)."""
+    model = sim.CustomerMarket("baseline", rng=1, overrides={"market.customers": 300})
+    assert model.steps == 0 and box_value(model, "firms in the market") == "6"
+    assert box_note(model, "firms in the market") == "of 6"
+    model.run(1)
+    assert box_value(model, "firms in the market") == "6"
+    late = sim.CustomerMarket("national_leader_enters", rng=1, overrides={"market.customers": 300})
+    assert late.scenario.firms[4].entry_step > 0
+    assert box_value(late, "firms in the market") == "4"
+    assert box_note(late, "firms in the market") == "of 5"
+    late.run(1)
+    assert box_value(late, "firms in the market") == "4"  # as recorded: the same count
+
+
 def test_annual_retention_shows_only_after_a_quarter_of_churn() -> None:
     """Finding 2 of the UI review: after 1-6 weeks the headline's biggest number was annual
     retention projected from them (0.4%, 9.9%, 27% ...). Until a quarter (13 weekly steps) of
