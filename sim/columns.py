@@ -10,7 +10,21 @@ This module must never import anything from the package.
 
 from __future__ import annotations
 
-__all__ = ["FIRM_COLUMNS", "MARKET_COLUMNS", "RANGES", "ZERO_OUT_OF_BUSINESS", "metric_range"]
+import math
+
+import numpy as np
+
+__all__ = [
+    "FIRM_COLUMNS",
+    "MARKET_COLUMNS",
+    "RANGES",
+    "RETENTION_WAIT_YEARS",
+    "ZERO_OUT_OF_BUSINESS",
+    "in_market_for",
+    "metric_range",
+    "retention_shown",
+    "retention_wait_steps",
+]
 
 CUSTOMER_VIEW = (
     "nps",
@@ -154,3 +168,47 @@ def metric_range(metric: str) -> tuple[float, float]:
     """:data:`RANGES` of a column (``satisfaction[banking]`` is ``satisfaction``'s);
     ``(-inf, inf)`` for a metric without one."""
     return RANGES.get(metric.partition("[")[0], (float("-inf"), float("inf")))
+
+
+RETENTION_WAIT_YEARS = 0.25
+"""How much churn annual retention waits for before it is shown: a quarter of a year. It is the
+churn per step of the last year carried over a whole year, so in a run's (or a new firm's) first
+weeks it is a handful of weeks of new customers projected over a year (0.4% after one week, or
+spikes of 64-100%). Explore's headline, its retention chart, Compare's bands and the exported
+charts (:mod:`sim.plots`) all wait for it; the model's column keeps every step."""
+
+
+def retention_wait_steps(steps_per_year: int) -> int:
+    """Steps of churn annual retention waits for (:data:`RETENTION_WAIT_YEARS`): 13 weekly
+    steps, 3 monthly ones."""
+    return max(1, math.ceil(steps_per_year * RETENTION_WAIT_YEARS))
+
+
+def in_market_for(steps: np.ndarray, active: np.ndarray, need: float) -> np.ndarray:
+    """``(steps, firms)``: True where a firm has been in the market ``need`` steps at least,
+    counted from the start of the run or from the step before it entered (its first row with
+    ``active``).
+
+    Parameters
+    ----------
+    steps
+        The step of each row (``(steps,)``).
+    active
+        ``(steps, firms)``: whether the firm was in the market at that step.
+    need
+        Steps a firm must have been there.
+    """
+    steps = np.asarray(steps, float)
+    active = np.asarray(active, bool)
+    if need <= 0 or not len(steps):
+        return np.ones(active.shape, bool)
+    first = np.where(active.any(axis=0), active.argmax(axis=0), len(steps))
+    before = np.concatenate([[0.0], steps])  # the step before each row's
+    start = before[np.minimum(first, len(steps))]
+    return steps[:, None] - start[None, :] >= need - 1e-9
+
+
+def retention_shown(steps: np.ndarray, active: np.ndarray, steps_per_year: int) -> np.ndarray:
+    """``(steps, firms)``: where a firm's annual retention is shown, once it has had
+    :func:`retention_wait_steps` of churn (:func:`in_market_for`)."""
+    return in_market_for(steps, active, retention_wait_steps(steps_per_year))

@@ -63,15 +63,17 @@ class Indicator(NamedTuple):
 
 
 INDICATORS: dict[str, Indicator] = {
-    "satisfaction": Indicator("satisfaction", 0.0, 10.0, "#2a9d8f"),
-    "trust": Indicator("trust", 0.0, 1.0, "#e76f51"),
-    "control_mutuality": Indicator("control mutuality", 0.0, 1.0, "#8d6e63"),
-    "commitment": Indicator("commitment", 0.0, 1.0, "#7b61ff"),
-    "mindset": Indicator("mind-set", -1.0, 1.0, "#f4a261"),
-    "nps": Indicator("NPS", -100.0, 100.0, "#264653"),
-    "intention_to_stay": Indicator("intention to stay", 0.0, 1.0, "#d62828"),
+    "satisfaction": Indicator("satisfaction", 0.0, 10.0, "#009e73"),
+    "trust": Indicator("trust", 0.0, 1.0, "#0072b2"),
+    "control_mutuality": Indicator("control mutuality", 0.0, 1.0, "#8c564b"),
+    "commitment": Indicator("commitment", 0.0, 1.0, "#cc79a7"),
+    "mindset": Indicator("mind-set", -1.0, 1.0, "#e69f00"),
+    "nps": Indicator("NPS", -100.0, 100.0, "#7b61ff"),
+    "intention_to_stay": Indicator("intention to stay", 0.0, 1.0, "#d62728"),
 }
-"""The indicators watched, by column; higher is better for all of them."""
+"""The indicators watched, by column; higher is better for all of them. Their colours are
+distinct hues (green, blue, brown, pink, amber, violet, red) and none is the churn line's near
+black: trust and intention to stay were two close reds that overlapped on the chart."""
 
 CHURN = "churn"
 

@@ -19,15 +19,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from sim.columns import RETENTION_WAIT_YEARS, retention_shown
+
 if TYPE_CHECKING:
     from sim.early_warning import EarlyWarning
 
 __all__ = [
     "CHARTS",
     "PERCENT",
+    "WAIT",
     "early_warning_chart",
     "early_warning_leads_chart",
     "firm_chart",
+    "hide_early",
     "pad_ylim",
     "plot_early_warning",
     "plot_firm_series",
@@ -46,6 +50,35 @@ CHARTS = {
 
 PERCENT = frozenset({"share", "retention_annual"})
 """Columns held as fractions and drawn in % (0-100), as the UI's charts draw them."""
+
+WAIT = {"retention_annual": retention_shown}
+"""Columns drawn only where a rule says they mean something, as the UI draws them: annual
+retention once a firm has had a quarter of churn (:func:`sim.columns.retention_shown`)."""
+
+
+def steps_per_year(firms: pd.DataFrame) -> int:
+    """The steps a year of a ``firm_metrics`` table (its step over its year; 52 before any)."""
+    later = firms[firms["year"] > 0]
+    if later.empty:
+        return 52
+    row = later.iloc[-1]
+    return round(float(row["step"]) / float(row["year"]))
+
+
+def hide_early(firms: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``firms`` with ``column`` blank (NaN) where the UI does not draw it yet (:data:`WAIT`:
+    annual retention before a firm has had a quarter of churn, counted from the run's start or
+    from its entry); other columns and tables without the ``active`` column as they are."""
+    rule = WAIT.get(column)
+    if rule is None or firms.empty or not {"active", "firm"} <= set(firms):
+        return firms
+    table = firms.pivot(index="step", columns="firm", values="active")
+    shown = rule(table.index.to_numpy(), table.to_numpy(dtype=bool), steps_per_year(firms))
+    rows = table.index.get_indexer(firms["step"])
+    cols = table.columns.get_indexer(firms["firm"])
+    out = firms.copy()
+    out[column] = out[column].where(shown[rows, cols])
+    return out
 
 
 def firm_chart(
@@ -130,7 +163,22 @@ def plot_firm_series(
     written = []
     total = len(CHARTS) + 1
     for stem, (column, title, ylabel, ylim) in CHARTS.items():
-        fig = firm_chart(df, column, title, ylabel, ylim)
+        shown = hide_early(firms, column)
+        shown = shown[shown["active"]] if "active" in shown else shown
+        fig = firm_chart(shown, column, title, ylabel, ylim)
+        if column in WAIT and not shown[column].notna().any():  # say why it is empty
+            weeks = round(52 * RETENTION_WAIT_YEARS)
+            last = float(firms["year"].max()) if len(firms) else 0.0
+            fig.axes[0].set_xlim(0.0, max(last, RETENTION_WAIT_YEARS))
+            fig.axes[0].text(
+                0.5,
+                0.5,
+                f"drawn after {weeks} weeks",
+                transform=fig.axes[0].transAxes,
+                ha="center",
+                va="center",
+                color="#80868b",
+            )
         written.append(out / f"{stem}.png")
         fig.savefig(written[-1])
         plt.close(fig)

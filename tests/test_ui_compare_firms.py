@@ -273,3 +273,50 @@ def test_the_default_variant_b_differs_from_a(monkeypatch, tmp_path) -> None:
     overpromising = sim.load_scenario("baseline", {"firms[0].strategy": "overpromise"})
     keys = compare.change_keys(overpromising)
     assert compare.default_change(overpromising, keys) == ("First Bank: strategy", "honest")
+
+
+CANCELLED = "cancelled: the worker processes were stopped"
+
+
+def test_the_status_line_goes_when_the_form_changes_or_says_why_it_cannot_run(
+    monkeypatch, tmp_path
+) -> None:
+    """Audit: after Cancel, "cancelled: the worker processes were stopped" stayed under the
+    form beside its new message ("steps: expected 1 to 100,000, got -5"). The status line is
+    about the last runs: a change of the form, or a message about it, clears it."""
+    import ipyvuetify as v
+    import solara
+
+    import sim
+    import sim.ui.compare as compare
+    from sim.ui.state import SessionState
+
+    def status() -> list[str]:
+        found = rc.find(v.Html, class_="cx-hint cx-compare-status").widgets
+        return [w.children[0] for w in found]
+
+    def field(label: str) -> v.TextField:
+        return rc.find(v.TextField, label=label).widget
+
+    monkeypatch.setattr(compare, "prestart", lambda: None)
+    path = tmp_path / "small.toml"
+    path.write_text(sim.load_scenario("baseline", {"market.customers": 300}).to_toml())
+    cmp = compare.CompareState(SessionState(str(path)))
+    _, rc = solara.render(compare.CompareForm(cmp), handle_error=False)
+    try:
+        cmp.status.value = CANCELLED  # as the cancelled runs leave it
+        assert status() == [CANCELLED]
+        field("steps per run").v_model = "-5"  # typed: the form changed
+        assert cmp.steps.value == "-5" and cmp.status.value == "" and status() == []
+        cmp.status.value = CANCELLED
+        cmp.start()  # nothing typed since: the form's message replaces the line
+        assert cmp.form_error.value == "steps: expected 1 to 100,000, got -5"
+        assert cmp.status.value == "" and status() == []
+        cmp.status.value = CANCELLED
+        field("replicates per variant").v_model = "4"
+        assert cmp.replicates.value == "4" and status() == []
+        cmp.status.value = CANCELLED
+        cmp.edit(cmp.b_mode, "another scenario")
+        assert status() == []
+    finally:
+        rc.close()

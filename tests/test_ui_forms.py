@@ -248,6 +248,73 @@ def test_the_rebuild_question_names_the_field_as_the_sidebar_does(session) -> No
     assert session.scenario.value.firms[0].initial_share == 0.3
 
 
+def _error_lines(rc) -> list[str]:
+    import ipyvuetify as v
+
+    return [w.children[0] for w in rc.find(v.Html, class_="cx-error-line").widgets]
+
+
+def test_an_upload_is_checked_before_asking_to_replace_an_edited_market(session) -> None:
+    """Audit: uploading over an edited market asked "Replace the edited market? ... your changes
+    are lost" before reading the file, which could then be rejected (and the market kept)."""
+    import ipywidgets
+    import solara
+
+    from sim.ui.controls import Sidebar
+
+    good = Path(session.source.value).read_text()
+    bad = good.replace("customers = 300", "customers = -10")
+    session.step(3)
+    assert session.change("firms[0].price", 90.0) is None  # live: the market is edited
+    model, scenario = session.model.value, session.scenario.value
+    _, rc = solara.render(Sidebar(session), handle_error=False)
+    button = rc.find(ipywidgets.FileUpload).widget
+    try:
+        button.value = (_file("my_bad_market.toml", bad.encode()),)
+        assert session.pending.value is None  # nothing to ask about
+        assert session.model.value is model and session.scenario.value is scenario
+        assert model.steps == 3 and session.edited
+        lines = _error_lines(rc)
+        assert len(lines) == 1 and lines[0].startswith("my_bad_market.toml: market.customers")
+        button.value = (_file("mine.toml", good.encode()),)
+        assert session.pending.value is not None  # a file that loads: now it asks
+        assert "Replace the edited market?" == session.pending.value.title
+        assert session.model.value is model
+        session.cancel()  # "No, keep the market": nothing else happened, the lines stay
+        assert session.model.value is model and session.scenario.value is scenario
+        assert len(_error_lines(rc)) == 1
+        button.value = (_file("mine.toml", good.replace("300", "280").encode()),)
+        session.confirm()
+        assert session.source.value == "upload: mine.toml" and not session.edited
+        assert session.scenario.value.market.customers == 280
+        assert session.model.value.steps == 0 and _error_lines(rc) == []
+    finally:
+        rc.close()
+        session.close()
+
+
+@pytest.mark.parametrize("then", ["reset", "step", "load", "rebuild"])
+def test_a_rejected_files_lines_go_when_the_market_moves_on(session, then: str) -> None:
+    """Audit: the red lines of a rejected upload stayed after Reset, after a valid scenario was
+    loaded and while playing."""
+    text = Path(session.source.value).read_text().replace("customers = 300", "customers = -10")
+    assert not session.upload("bad.toml", text.encode())
+    assert session.source_error.value.startswith("bad.toml: ")
+    assert session.change("firms[0].price", -1.0)  # a rejected value replaces nothing
+    assert session.source_error.value is not None
+    if then == "reset":
+        session.reset()
+    elif then == "step":
+        session.step()
+    elif then == "load":
+        assert session.load("baseline") or session.pending.value is not None
+        session.confirm()
+    else:
+        assert session.change("market.customers", 250) is None  # at step 0: rebuilt now
+    assert session.source_error.value is None
+    session.close()
+
+
 def test_field_names_read_as_words() -> None:
     from sim.ui.fields import behaviour_groups, field_name, market_group, segment_group
 

@@ -19,6 +19,7 @@ from tests.ui_helpers import (
     CHROMIUM_FLAGS,
     OUTPUT,
     UIServer,
+    colour_distance,
     open_app,
     require_browser,
     screenshot,
@@ -53,6 +54,23 @@ def test_the_warning_says_what_fell_first_and_the_chart_marks_it(failure) -> Non
     dots = sum(len(s["markPoint"]["data"]) for s in option["series"])
     assert dots == len(warning.alarms)
     assert option["series"][-1]["markLine"]["data"], "a dashed line where churn rose"
+
+
+def test_every_indicator_has_a_colour_of_its_own(failure) -> None:
+    """Audit: trust (#e76f51) and intention to stay (#d62828) were near-identical reds that
+    overlapped on the chart; mind-set's orange was as close to trust. Every pair of lines,
+    churn's near black included, is now further apart than any of those pairs."""
+    option = indicators_option(early_warning(failure[failure["firm"] == 0]), 0)
+    colours = {s["name"]: s["color"] for s in option["series"]}
+    assert len(colours) == len(INDICATORS) + 1
+    names = list(colours)
+    close = [
+        (a, b, round(colour_distance(colours[a], colours[b])))
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+        if colour_distance(colours[a], colours[b]) < 35
+    ]
+    assert close == []
 
 
 # -- in the browser ---------------------------------------------------------------------------

@@ -4,9 +4,11 @@ and the customers served in a market of several industries (Compare and Explore)
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import sim
 
@@ -81,6 +83,22 @@ def box_value(model: sim.CustomerMarket, label: str, timing=(0.0, 0.0)) -> str:
     html = headline_html(model, dict(model.recorder.latest_market), model.steps, timing)
     box = re.search(rf'data-stat="{label}".*?</div>', html).group(0)
     return re.search(r'cx-stat-value">(.*?)</span>', box).group(1)
+
+
+def test_the_firms_in_the_market_are_counted_from_step_0() -> None:
+    """Audit: "Firms in the market" showed "–" at step 0 though baseline's 6 firms exist. At
+    step 0 it counts the firms that have entered by then (a late entrant not yet)."""
+    model = sim.CustomerMarket("baseline", rng=1, overrides={"market.customers": 300})
+    assert model.steps == 0 and box_value(model, "firms in the market") == "6"
+    assert box_note(model, "firms in the market") == "of 6"
+    model.run(1)
+    assert box_value(model, "firms in the market") == "6"
+    late = sim.CustomerMarket("national_leader_enters", rng=1, overrides={"market.customers": 300})
+    assert late.scenario.firms[4].entry_step > 0
+    assert box_value(late, "firms in the market") == "4"
+    assert box_note(late, "firms in the market") == "of 5"
+    late.run(1)
+    assert box_value(late, "firms in the market") == "4"  # as recorded: the same count
 
 
 def test_annual_retention_shows_only_after_a_quarter_of_churn() -> None:
@@ -178,6 +196,67 @@ def test_a_firm_entering_late_gets_its_retention_line_a_quarter_after_entry() ->
     )
     drawn = {i: set(np.rint(rows[np.isfinite(rows[:, i + 1]), 0] * 52).astype(int)) for i in (0, 1)}
     assert min(drawn[0]) == 13 and min(drawn[1]) == 29 + 13
+
+
+def test_the_exported_retention_chart_waits_for_a_quarter_as_the_page_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Audit: the exported retention.png (Export's zip, ``cxsim run --plot``) started at step 1
+    with spikes of 64-100%, where the page waits for a quarter of churn. Both follow
+    :func:`sim.columns.retention_shown`: from step 13 (3 monthly), or 13 steps after a firm
+    entered; the other exported charts start at step 1."""
+    import matplotlib.pyplot as plt
+
+    import sim.plots as plots
+    from sim.ui.charts import EXPLORE_CHARTS, FirmSeries, firm_line_option
+
+    drawn: dict[str, list[float]] = {}
+    original = plots.firm_chart
+
+    def firm_chart(df, column, *args, **kwargs):
+        fig = original(df, column, *args, **kwargs)
+        lines = [
+            (np.asarray(ln.get_xdata()), np.asarray(ln.get_ydata())) for ln in fig.axes[0].lines
+        ]
+        drawn[column] = [float(x[np.isfinite(y)].min()) for x, y in lines if np.isfinite(y).any()]
+        return fig
+
+    monkeypatch.setattr(plots, "firm_chart", firm_chart)
+    for per_year, first in ((52, 13), (12, 3)):
+        model = sim.CustomerMarket(
+            "overpromise_vs_honest",
+            rng=1,
+            overrides={"market.customers": 300, "steps_per_year": per_year},
+        )
+        model.run(20)
+        firms = model.firm_metrics()
+        assert firms["retention_annual"].notna().all()  # the model's column keeps every step
+        plots.plot_firm_series(firms, tmp_path / str(per_year))
+        assert drawn["retention_annual"] == pytest.approx([first / per_year] * len(model.firms))
+        assert drawn["share"] == pytest.approx([1 / per_year] * len(model.firms))
+    plt.close("all")
+
+    steps = np.arange(1, 61)  # a firm entering at step 30: as on the page, 13 steps later
+    frame = pd.DataFrame(
+        {
+            "step": np.repeat(steps, 2),
+            "year": np.repeat(steps / 52, 2),
+            "firm": np.tile([0, 1], 60),
+            "active": np.ravel(np.column_stack([np.ones(60, bool), steps >= 30])),
+            "retention_annual": 0.8,
+        }
+    )
+    shown = plots.hide_early(frame, "retention_annual")
+    exported = {
+        f: set(g.loc[g["retention_annual"].notna(), "step"]) for f, g in shown.groupby("firm")
+    }
+    series = FirmSeries.from_frame(frame, ["old", "new"], ["a", "a"])
+    rows = np.array(
+        firm_line_option(series, **EXPLORE_CHARTS["retention"])["dataset"]["source"], float
+    )
+    page = {i: set(np.rint(rows[np.isfinite(rows[:, i + 1]), 0] * 52).astype(int)) for i in (0, 1)}
+    assert exported == page and min(page[1]) == 29 + 13
+    assert plots.hide_early(frame, "share") is frame
 
 
 def test_the_step_time_is_not_shown_for_a_market_just_loaded() -> None:

@@ -4,6 +4,7 @@ drawing, replicate statistics, exports, assets, server and command line."""
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import math
 import socket
@@ -656,6 +657,35 @@ def test_inspect_cohort_legend_wraps_above_the_plot(session) -> None:
         assert _grid_top_at(option, width) >= bottom + 6, width
     named = _axis_chart("Customers and capacity", "customers")
     assert named["grid"]["top"] >= named["legend"]["top"] + LEGEND_ROW + 30  # the name's room
+
+
+def test_cohorts_are_coloured_from_the_oldest_to_the_newest() -> None:
+    """Audit: 8 colours repeated over 17 yearly cohorts (years 1, 9 and 17 the same blue). A
+    sequential scale: every cohort its own colour, neighbours apart, lighter with each year."""
+    from sim.ui.inspect import cohort_option
+    from tests.ui_helpers import colour_distance, lab
+
+    def cohorts(n: int) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "firm": 0,
+                "cohort": np.repeat(np.arange(n), 3),
+                "age_years": np.tile(np.arange(3) / 4, n),
+                "survival": np.tile(np.linspace(1, 0.6, 3), n),
+            }
+        )
+
+    series = cohort_option(cohorts(17), 0)["series"]
+    assert [s["name"] for s in series] == [f"joined in year {i + 1}" for i in range(17)]
+    colours = [s["color"] for s in series]
+    assert len(set(colours)) == 17
+    assert all(colour_distance(a, b) > 3 for a, b in itertools.pairwise(colours))
+    lightness = [lab(c)[0] for c in colours]
+    assert all(a < b for a, b in itertools.pairwise(lightness)), lightness
+    assert colour_distance(colours[0], colours[-1]) > 60  # the ends far apart
+    assert lab(colours[-1])[0] < 85  # the newest still shows on white
+    (one,) = cohort_option(cohorts(1), 0)["series"]  # a single cohort: the scale's start
+    assert one["color"] == colours[0]
 
 
 def test_band_chart_years_are_round(session) -> None:

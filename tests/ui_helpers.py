@@ -356,3 +356,27 @@ def tick(page: Any, label: str, on: bool = True, timeout: float = WAIT) -> None:
         if time.monotonic() > deadline:
             state = "ticked" if on else "unticked"
             raise AssertionError(f"the box {label!r} did not become {state} in {timeout} ms")
+
+
+def lab(colour: str) -> tuple[float, float, float]:
+    """CIE L*a*b* (D65) of a ``#rrggbb`` or ``#rgb`` colour: how far apart two colours look is
+    about the distance between their triples (CIE76; 2.3 is just noticeable, two lines of a chart
+    need tens)."""
+    h = colour.lstrip("#")
+    if len(h) == 3:
+        h = "".join(ch * 2 for ch in h)
+    rgb = [int(h[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    rows = ((0.4124, 0.3576, 0.1805), (0.2126, 0.7152, 0.0722), (0.0193, 0.1192, 0.9505))
+    white = (0.95047, 1.0, 1.08883)
+    xyz = [
+        sum(m * c for m, c in zip(row, lin, strict=True)) / w
+        for row, w in zip(rows, white, strict=True)
+    ]
+    f = [t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116 for t in xyz]
+    return 116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])
+
+
+def colour_distance(a: str, b: str) -> float:
+    """CIE76 distance between two colours (:func:`lab`)."""
+    return sum((x - y) ** 2 for x, y in zip(lab(a), lab(b), strict=True)) ** 0.5

@@ -23,6 +23,12 @@ import numpy as np
 import pandas as pd
 import solara
 
+from sim.columns import (
+    RETENTION_WAIT_YEARS,
+    in_market_for,
+    retention_shown,
+    retention_wait_steps,
+)
 from sim.ui.chart_layout import (
     LEGEND,
     chart_media,
@@ -174,13 +180,12 @@ def _base(
     return option
 
 
-QUARTER = 0.25
-"""A quarter of a year: annual retention is drawn once this much churn has been seen."""
+QUARTER = RETENTION_WAIT_YEARS
+"""A quarter of a year: annual retention is drawn once this much churn has been seen
+(:data:`sim.columns.RETENTION_WAIT_YEARS`, the rule the exported charts follow too)."""
 
-
-def quarter_steps(steps_per_year: int) -> int:
-    """Steps in a quarter of a year (13 weekly steps, 3 monthly ones)."""
-    return max(1, math.ceil(steps_per_year / 4))
+quarter_steps = retention_wait_steps
+"""Steps in a quarter of a year (:func:`sim.columns.retention_wait_steps`)."""
 
 
 def _y_axis(
@@ -211,11 +216,9 @@ def _start_mask(series: FirmSeries, years: float) -> np.ndarray:
     active = series.frame["active"].to_numpy(dtype=bool).reshape(-1, n)
     steps = np.asarray(series.steps, float)
     per_year = steps[-1] / series.years[-1] if series.years[-1] > 0 else 52.0
-    need = quarter_steps(round(per_year)) if years == QUARTER else math.ceil(years * per_year)
-    first = np.where(active.any(axis=0), active.argmax(axis=0), len(steps))
-    before = np.concatenate([[0.0], steps])  # the step before each row's
-    start = before[np.minimum(first, len(steps))]
-    return steps[:, None] - start[None, :] >= need - 1e-9
+    if years == QUARTER:
+        return retention_shown(steps, active, round(per_year))
+    return in_market_for(steps, active, math.ceil(years * per_year))
 
 
 def firm_line_option(

@@ -232,12 +232,23 @@ class CompareState:
             a, b, (a_label, b_label), replicates=replicates, steps=steps, seed=a.seed
         )
 
+    def edit(self, field: solara.Reactive, value: object) -> None:
+        """A field of the form changed: set it, and clear the status line unless the runs are
+        under way (it told of the last runs, "cancelled: the worker processes were stopped",
+        beside messages about the new values)."""
+        field.value = value
+        if not self.task.pending:
+            self.status.value = ""
+
     def start(self) -> None:
-        """Validate the form and start the runs (a running comparison is replaced)."""
+        """Validate the form and start the runs (a running comparison is replaced); a form
+        that does not validate says why, and the status line of earlier runs goes."""
         try:
             spec = self.build_spec()
         except (ValueError, ScenarioError) as e:
             self.form_error.value = str(e)
+            if not self.task.pending:
+                self.status.value = ""
             return
         self.form_error.value = None
         self.scope.value = "market"
@@ -259,7 +270,7 @@ def ChangeValue(cmp: CompareState, spec: FieldSpec, running: bool) -> None:
             "to",
             value=value,
             values=list(spec.choices),
-            on_value=cmp.b_value.set,
+            on_value=lambda v: cmp.edit(cmp.b_value, v),
             dense=True,
             disabled=running,
             classes=["cx-compare-to"],
@@ -271,7 +282,7 @@ def ChangeValue(cmp: CompareState, spec: FieldSpec, running: bool) -> None:
             "to",
             values=chosen,
             all_values=list(spec.choices),
-            on_value=lambda v: cmp.b_value.set(" + ".join(v)),
+            on_value=lambda v: cmp.edit(cmp.b_value, " + ".join(v)),
             dense=True,
             disabled=running,
             classes=["cx-compare-to"],
@@ -280,7 +291,8 @@ def ChangeValue(cmp: CompareState, spec: FieldSpec, running: bool) -> None:
     else:
         solara.InputText(
             "to",
-            value=cmp.b_value,
+            value=cmp.b_value.value,
+            on_value=lambda v: cmp.edit(cmp.b_value, v),
             message=spec.hint or spec.description,
             dense=True,
             continuous_update=True,
@@ -311,7 +323,7 @@ def CompareForm(cmp: CompareState) -> None:
     running = cmp.task.pending
 
     def on_key(label: str) -> None:
-        cmp.b_key.set(label)
+        cmp.edit(cmp.b_key, label)
         chosen = keys[label]
         value = current_value(a.to_dict(), chosen)
         cmp.b_value.set(" + ".join(value) if isinstance(value, list) else format_value(value))
@@ -330,7 +342,12 @@ def CompareForm(cmp: CompareState) -> None:
         with solara.Div(classes=["cx-card-chart", "cx-form-card"]):
             solara.Text("Variant A", classes=["cx-section-title"])
             solara.Select(
-                "A is", value=cmp.a_source, values=[CURRENT, *names], dense=True, disabled=running
+                "A is",
+                value=cmp.a_source.value,
+                values=[CURRENT, *names],
+                on_value=lambda v: cmp.edit(cmp.a_source, v),
+                dense=True,
+                disabled=running,
             )
             solara.Text(
                 f"{a.name}: {a.market.customers:,} customers, {len(a.firms)} firms, seed {a.seed}",
@@ -339,14 +356,20 @@ def CompareForm(cmp: CompareState) -> None:
         with solara.Div(classes=["cx-card-chart", "cx-form-card"]):
             solara.Text("Variant B", classes=["cx-section-title"])
             solara.ToggleButtonsSingle(
-                value=cmp.b_mode,
+                value=cmp.b_mode.value,
+                on_value=lambda v: cmp.edit(cmp.b_mode, v),
                 values=["one change", "another scenario"],
                 dense=True,
                 classes=["cx-toggle"],
             )
             if cmp.b_mode.value == "another scenario":
                 solara.Select(
-                    "B is", value=cmp.b_source, values=names, dense=True, disabled=running
+                    "B is",
+                    value=cmp.b_source.value,
+                    values=names,
+                    on_value=lambda v: cmp.edit(cmp.b_source, v),
+                    dense=True,
+                    disabled=running,
                 )
             else:
                 solara.Select(
@@ -362,7 +385,8 @@ def CompareForm(cmp: CompareState) -> None:
             solara.Text("Runs", classes=["cx-section-title"])
             solara.InputText(
                 "replicates per variant",
-                value=cmp.replicates,
+                value=cmp.replicates.value,
+                on_value=lambda v: cmp.edit(cmp.replicates, v),
                 dense=True,
                 continuous_update=True,
                 disabled=running,
@@ -373,7 +397,8 @@ def CompareForm(cmp: CompareState) -> None:
             )
             solara.InputText(
                 "steps per run",
-                value=cmp.steps,
+                value=cmp.steps.value,
+                on_value=lambda v: cmp.edit(cmp.steps, v),
                 dense=True,
                 continuous_update=True,
                 disabled=running,

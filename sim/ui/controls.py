@@ -202,7 +202,7 @@ def ScenarioPicker(state: SessionState) -> None:
 
     def on_pick(label: str) -> None:
         if label != current:
-            state.replace(f"the scenario {label!r}", lambda: state.load(label))
+            state.open(label, f"the scenario {label!r}")
             state.revision.value += 1  # the picker shows the market in force until then
 
     def on_upload(value: Any) -> None:
@@ -211,8 +211,7 @@ def ScenarioPicker(state: SessionState) -> None:
             return
         item = files[0]
         name = item.get("name") or item.get("metadata", {}).get("name", "uploaded.toml")
-        content = bytes(item["content"])
-        state.replace(f"the uploaded {name}", lambda: state.upload(name, content))
+        state.upload(name, bytes(item["content"]))  # checked before any question
 
     solara.Select(label="Scenario", value=current, values=names, on_value=on_pick).key(
         f"scenario@{state.revision.value}"

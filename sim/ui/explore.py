@@ -40,6 +40,7 @@ __all__ = [
     "LiveExplore",
     "explore_board",
     "firm_series",
+    "firms_in_market",
     "headline_html",
     "retention_shown",
 ]
@@ -93,6 +94,14 @@ def retention_shown(market: dict, steps: int, steps_per_year: int) -> float | No
     return market.get("retention_annual")
 
 
+def firms_in_market(model: CustomerMarket, market: dict) -> int:
+    """The firms in the market as the headline counts them: the last step's count, or at step 0
+    (nothing recorded yet) the firms that have entered by then (a late entrant not yet)."""
+    if market.get("active_firms") is not None:
+        return int(market["active_firms"])
+    return int(model.firm_state.active(model.steps).sum())
+
+
 def headline_html(
     model: CustomerMarket, market: dict, steps: int, timing: tuple[float, float] = (0.0, 0.0)
 ) -> str:
@@ -131,12 +140,7 @@ def headline_html(
             *_retention_basis(steps, model.steps_per_year),
         ),
         ("trust", _fmt(market.get("trust"), "{:.2f}"), "mean, 0-1", ""),
-        (
-            "firms in the market",
-            _fmt(market.get("active_firms"), "{:.0f}"),
-            f"of {len(model.firms)}",
-            "",
-        ),
+        ("firms in the market", f"{firms_in_market(model, market)}", f"of {len(model.firms)}", ""),
     ]
     boxes = "".join(
         f'<div class="cx-stat" data-stat="{label}"'

@@ -20,6 +20,7 @@ from sim.ui.chart_layout import LEGEND, legend_layout, nice_axis
 from sim.ui.charts import YEARS_X, Chart, FirmSeries, firm_colours, table_rows
 from sim.ui.frames import use_frame
 from sim.ui.indicators import IndicatorsPanel
+from sim.ui.network_view import colour_scale
 from sim.ui.state import SessionState
 
 __all__ = [
@@ -42,6 +43,11 @@ ATTRIBUTE_COLOURS = (
     "#9c755f",
 )
 """Colour of each attribute on the customer charts."""
+
+COHORT_SCALE = ("viridis", 0.88)
+"""The cohort chart's sequential colours, oldest to newest cohort: viridis up to its light green
+(its last, yellow stretch is too pale on white). Neighbouring years differ and the order reads
+(eight repeating colours drew years 1, 9 and 17 the same blue)."""
 
 
 def _axis_chart(title: str, y_name: str) -> dict[str, Any]:
@@ -183,14 +189,18 @@ def supplier_changes(history: pd.DataFrame, steps_per_year: int) -> pd.DataFrame
 
 
 def cohort_option(cohorts: pd.DataFrame, firm: int) -> dict[str, Any]:
-    """Survival curves of a firm's yearly cohorts of new customers: every cohort in the legend
-    (it wraps; the plot starts below it whatever the chart's width), the unit in the title."""
+    """Survival curves of a firm's yearly cohorts of new customers, coloured along a sequential
+    scale from the oldest cohort to the newest (:data:`COHORT_SCALE`): every cohort in the
+    legend (it wraps; the plot starts below it whatever the chart's width), the unit in the
+    title."""
     df = cohorts[cohorts["firm"] == firm]
     option = _axis_chart("Cohort survival: % of each year's new customers still customers", "")
     option["xAxis"]["name"] = "years since joining"
     option["yAxis"].update({"min": 0, "max": 100, "interval": 20, "scale": False})
     series = []
-    for i, (cohort, g) in enumerate(df.groupby("cohort", sort=True)):
+    groups = list(df.groupby("cohort", sort=True))
+    colours = colour_scale(COHORT_SCALE[0], len(groups), COHORT_SCALE[1])
+    for colour, (cohort, g) in zip(colours, groups, strict=True):
         g = g.sort_values("age_years")
         data = _rows(g["age_years"].to_numpy(), 100 * g["survival"].to_numpy())
         series.append(
@@ -199,7 +209,7 @@ def cohort_option(cohorts: pd.DataFrame, firm: int) -> dict[str, Any]:
                 "name": f"joined in year {int(cohort) + 1}",
                 "data": data,
                 "showSymbol": len(data) < 3,
-                "color": ATTRIBUTE_COLOURS[i % 8],
+                "color": colour,
                 "lineStyle": {"width": 1.8},
             }
         )

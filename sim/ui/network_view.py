@@ -249,14 +249,15 @@ def network_picture(model: CustomerMarket) -> NetworkPicture:
     return NetworkPicture(ids, u, v, total, pos, caption)
 
 
-def colour_scale(name: str, n: int = 11) -> list[str]:
-    """``n`` hex colours along a matplotlib colormap (low to high)."""
+def colour_scale(name: str, n: int = 11, end: float = 1.0) -> list[str]:
+    """``n`` hex colours along a matplotlib colormap (low to high), evenly from its start to
+    ``end`` (a fraction of the map: below 1 leaves out its last, palest stretch)."""
     from matplotlib import colormaps
 
     cmap = colormaps[name]
     out = []
     for i in range(n):
-        r, g, b = (int(255 * c) for c in cmap(i / (n - 1))[:3])
+        r, g, b = (int(255 * c) for c in cmap(end * i / max(n - 1, 1))[:3])
         out.append(f"#{r:02x}{g:02x}{b:02x}")
     return out
 

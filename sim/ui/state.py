@@ -175,6 +175,9 @@ class SessionState:
         Bumped whenever the scenario changes, so controls re-read their values.
     loaded
         The scenario as last loaded (file, upload or lesson): what :attr:`edited` compares to.
+    source_error
+        Why the last scenario file picked or uploaded was rejected, one problem a line; kept
+        until the market is replaced, reset or run on.
     pending
         A change that waits for the user's yes (:meth:`confirm`) or no (:meth:`cancel`).
     live_changes
@@ -215,6 +218,7 @@ class SessionState:
         they changed ("First Bank: overpromise: inflation", a lever the firm may since have
         lost): what the Export page lists."""
         self._upload_dir: Path | None = None
+        self._uploads = 0
 
     # -- the scenario -------------------------------------------------------------------------
 
@@ -233,6 +237,7 @@ class SessionState:
             self.model.value = model
         self.running.value = True
         self.run_error.value = None
+        self.source_error.value = None  # a rejected file's lines go once the market is replaced
         self.live_changes.value = ()
         self.change_names = []
         if self.customer.value is not None and self.customer.value >= model.n_customers:
@@ -307,8 +312,10 @@ class SessionState:
         self.pending.value = None
         self.revision.value += 1
 
-    def load(self, source: str, shown_as: str | None = None) -> bool:
-        """Load a scenario by name or path; on failure keep the current one and say why.
+    def read_source(self, source: str, shown_as: str | None = None) -> Scenario | None:
+        """The scenario ``source`` (a name or path) holds, or None after saying why in
+        :attr:`source_error`; nothing else changes, so a file can be checked before anyone is
+        asked to give up the market for it.
 
         Every problem is listed, one per line; ``shown_as`` names the file in them (an upload
         is kept under a temporary path the user never chose).
@@ -321,14 +328,37 @@ class SessionState:
             if shown_as is not None:
                 lines = [line.replace(str(source), shown_as) for line in lines]
             self.source_error.value = "\n".join(lines)
-            return False
-        self.source_error.value = None
+            return None
+        return scenario
+
+    def use_source(self, source: str, scenario: Scenario) -> None:
+        """Make ``scenario``, read from ``source``, the market (step 0, nothing selected)."""
         self.source.value = source
         self.customer.value = None
         self.firm.value = 0
         self.loaded = scenario
         self.stop_at = None
         self.set_scenario(scenario)
+
+    def load(self, source: str, shown_as: str | None = None) -> bool:
+        """Load a scenario by name or path now; on failure keep the current one and say why
+        (:meth:`read_source`)."""
+        scenario = self.read_source(source, shown_as)
+        if scenario is None:
+            return False
+        self.use_source(source, scenario)
+        return True
+
+    def open(self, source: str, what: str, shown: str | None = None) -> bool:
+        """Load ``source`` once it is known to load: a file that does not changes nothing and
+        asks nothing; one that does replaces the market, after asking if it was edited
+        (:meth:`replace`; ``what`` names it there). ``shown`` is the picker's name for an
+        upload. Returns whether the file loads."""
+        scenario = self.read_source(source, shown)
+        if scenario is None:
+            return False
+        shown_source = f"upload: {Path(source).name}" if shown is not None else source
+        self.replace(what, lambda: self.use_source(shown_source, scenario))
         return True
 
     def replace(self, what: str, load: Callable[[], object]) -> None:
@@ -345,19 +375,21 @@ class SessionState:
         )
 
     def upload(self, filename: str, content: bytes) -> bool:
-        """Load a scenario from an uploaded TOML file (kept in this session's temp folder)."""
+        """Open a scenario from an uploaded TOML file (kept in this session's temp folder):
+        checked first, so a file that does not load changes nothing and asks nothing
+        (:meth:`open`). Returns whether the file loads."""
         name = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(filename).name) or "uploaded.toml"
         if not name.endswith(".toml"):
             self.source_error.value = f"{filename}: expected a .toml scenario file"
             return False
         if self._upload_dir is None:
             self._upload_dir = Path(tempfile.mkdtemp(prefix="cxsim-ui-"))
-        path = self._upload_dir / name
+        # a folder per upload: a file waiting for the user's yes never overwrites the one in use
+        self._uploads += 1
+        path = self._upload_dir / str(self._uploads) / name
+        path.parent.mkdir()
         path.write_bytes(content)
-        ok = self.load(str(path), shown_as=Path(filename).name)
-        if ok:
-            self.source.value = f"upload: {name}"
-        return ok
+        return self.open(str(path), f"the uploaded {Path(filename).name}", Path(filename).name)
 
     # -- running ------------------------------------------------------------------------------
 
@@ -373,6 +405,7 @@ class SessionState:
         """
         n = self.render_interval.value if steps is None else int(steps)
         done = 0
+        self.source_error.value = None  # the market runs on: a rejected file is old news
         try:
             with self.lock:
                 model = self.model.value
@@ -397,6 +430,7 @@ class SessionState:
         """Rebuild the model from the current parameters (step 0, same seed)."""
         self.playing.value = False
         self.run_error.value = None
+        self.source_error.value = None
         with self.lock:
             self.model.value = CustomerMarket(**self.model_parameters.value)
         self.running.value = True
