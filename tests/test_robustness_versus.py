@@ -123,7 +123,8 @@ holds = "{holds}"
             'versus = { "firms.Overnight.entry_step" = -1 }',
             CONTRAST,
             "claims[1].versus",
-            "claim 'bad': firms[3].entry_step: expected a whole number >= 0, got -1",
+            "claim 'bad': firms[3].entry_step: expected a whole number from 0 to 10,000,000, "
+            "got -1",
         ),
         (
             'versus = { "firms.Overnight.entry_step" = 52 }',

@@ -17,7 +17,7 @@ def test_compare_rows_are_written_to_the_precision_of_their_interval() -> None:
     """The comparison table's rows: trust's difference of about -0.10 with an interval 0.005
     wide gets four decimals (at two its interval read "-0.10 to -0.10"), a profit difference
     of 3,310 +- 122 none; no interval, two."""
-    from sim.ui.compare import _fmt, row_places
+    from sim.ui.compare_table import _fmt, row_places
 
     assert row_places(-0.1035, -0.0989) == 4
     assert _fmt(-0.1012, row_places(-0.1035, -0.0989)) == "-0.1012"
