@@ -201,3 +201,27 @@ def test_the_page_shows_the_command_that_makes_it_again() -> None:
 
     assert run._command({run.REPLICATES}).endswith("experiments/ablations/run.py")
     assert run._command({5}).endswith("run.py --replicates 5")
+
+
+def test_a_contrast_headline_runs_each_point_again_without_the_entrant(tmp_path) -> None:
+    """liquid_expectations' headline is a contrast (its claim's ``versus``): every point runs a
+    twin where Overnight never enters, and the headline is the twin's banking satisfaction at
+    year 10 minus the point's, replicate by replicate."""
+    full = load_headline("liquid_expectations")
+    h = Headline(full.scenario, full.claim, full.headline, customers=150, years=10)
+    chosen = ["benchmark"]
+    spec = ablate.ablation_spec(h, replicates=2, switches=chosen)
+    points = spec["design"]["points"]
+    labels = [p["label"] for p in points]
+    assert labels == [ALL_ON, "benchmark off", f"{ALL_ON} versus", "benchmark off versus"]
+    assert points[3]["set"] == {**points[1]["set"], "firms.Overnight.entry_step": 100000}
+    res = sim.sweep.run(build_plan(spec), tmp_path / "ablation", executor="serial")
+    values = ablate.headline_values(res, h)
+    assert sorted(values["label"].unique()) == sorted(labels[:2])  # twins are not points
+    market = res.df("market")
+    sat = market[market["step"] == 520].set_index(["point", "replicate"])["satisfaction[banking]"]
+    by = values.set_index(["point", "replicate"])["value"]
+    for point in (0, 1):
+        for r in (0, 1):
+            assert by[point, r] == pytest.approx(sat[point + 2, r] - sat[point, r])
+    assert (by.loc[0] > 0).all()  # the retailer lowers banking satisfaction at the defaults

@@ -10,6 +10,8 @@ For one scenario, :func:`ablation_spec` builds a sweep (``sim.sweep``) with a li
 point with every switch of ``[mechanisms]`` on and one point per applicable switch with that
 switch alone off, ``replicates`` runs each with common random numbers (replicate r of every point
 meets the same customers and network, so the change a switch makes is measured on paired runs).
+A headline that is a contrast (its claim's ``versus``) runs every point a second time in the
+counterfactual market, and reads ``versus(...)`` in the twin run of the same replicate.
 The sweep layer runs it on all local cores or Dask, writes Parquet and resumes;
 :func:`headline_values` reads one headline value per run, :func:`summarise` gives the mean and
 95% interval per point, the paired difference from all on and the verdict with each switch off,
@@ -40,6 +42,7 @@ import sim.sweep
 from sim.params import MechanismParams
 from sim.robustness.claims import Claim, ClaimError, parse_claim
 from sim.robustness.margins import claim_margins
+from sim.robustness.versus import paired_runs
 from sim.scenario import Scenario, load_scenario
 from sim.strategies import BUILTIN_STRATEGIES
 
@@ -66,6 +69,10 @@ SWITCHES: tuple[str, ...] = tuple(MechanismParams.model_fields)
 
 ALL_ON = "all on"
 """Label of the design point with every switch on."""
+VERSUS = " versus"
+"""Label suffix of a point's twin in the counterfactual market of a contrast claim (its
+``versus`` table, :mod:`sim.robustness.versus`): the same switches and seeds, so replicate r
+of both pairs up, and the headline reads ``versus(...)`` in the twin."""
 
 DISCLOSURE = tuple(s for s in SWITCHES if s.startswith("disclosure_"))
 FOCUS = ("targeting", "focus_investment")
@@ -129,6 +136,7 @@ class Headline:
                 list(sc.market.industries),
                 steps_per_year=sc.steps_per_year,
                 steps=self.steps(sc),
+                versus=spec.versus,
             )
         except ClaimError as e:
             raise HeadlineError(f"{self.scenario}: claim {self.claim!r}: {e.detail}") from None
@@ -243,6 +251,11 @@ def ablation_spec(
             bucket.append(ref.outcome.metric)
     points = [{"label": ALL_ON, "set": {f"mechanisms.{SWITCHES[0]}": True}}]
     points += [{"label": f"{s} off", "set": {f"mechanisms.{s}": False}} for s in chosen]
+    if claim.versus:  # a contrast: every point again in its counterfactual market, paired
+        points += [
+            {"label": f"{p['label']}{VERSUS}", "set": {**p["set"], **dict(claim.versus)}}
+            for p in points
+        ]
     return {
         "name": f"ablation_{headline.scenario}",
         "description": f"{headline.scenario}: {headline.headline}, with each mechanism off",
@@ -284,8 +297,13 @@ def headline_values(results: sim.sweep.SweepResults, headline: Headline) -> pd.D
     (the headline: the claim's margin in the run, NaN where it is undefined)."""
     claim = headline.parsed()
     runs = results.sql("SELECT run_id, point, replicate, label FROM runs WHERE status = 'ok'").df()
+    paired = None
+    if claim.versus:  # the design's points, then each again in the counterfactual market
+        points = int(results.sql("SELECT count(DISTINCT point) AS n FROM runs").df()["n"][0]) // 2
+        paired = paired_runs(runs, points, [claim.versus], [claim])
+        runs = runs[runs["point"] < points]
     ids = pd.Index(runs["run_id"], name="run_id")
-    margins = claim_margins([claim], results.df("market"), results.df("firms"), ids)
+    margins = claim_margins([claim], results.df("market"), results.df("firms"), ids, paired=paired)
     runs["value"] = margins[claim.name].to_numpy(float)
     return runs.sort_values(["point", "replicate"]).reset_index(drop=True)
 

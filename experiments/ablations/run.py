@@ -124,9 +124,10 @@ def main(argv: list[str] | None = None) -> int:
             continue
         values = ablate.headline_values(res, h)
         spec = res.spec
-        planned = len(res.design()) * spec.replicates
-        if len(values) < planned:
-            print(f"{name}: {len(values)} of {planned} runs finished; resume it first")
+        planned = len(res.design()) * spec.replicates  # a contrast's twin runs included
+        done = res.sql("SELECT count(*) FROM runs WHERE status = 'ok'").fetchall()[0][0]
+        if done < planned:
+            print(f"{name}: {done} of {planned} runs finished; resume it first")
             missing.append(name)
             continue
         scenario = load_scenario(h.scenario)
@@ -138,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             claim=claim,
             summary=summary,
             skipped={s: why for s, why in reasons.items() if why},
-            runs=len(values),
+            runs=done,  # a contrast's twin runs in the counterfactual market included
             seconds=timings.get(name, 0.0),
             customers=int(spec.fixed["market.customers"]),
             replicates=spec.replicates,
