@@ -362,3 +362,23 @@ def test_live_and_optional_parts_join_without_empty_pieces() -> None:
     assert field_message(bare, live=True) == "empty: none · live · meaning"
     ranged = FieldSpec("y", "y", "float", unit="steps", description="meaning", ge=0)
     assert field_message(ranged, live=True) == "steps · at least 0 · live · meaning"
+
+
+def test_the_fitted_market_asks_before_it_replaces_an_edited_one(session, tmp_path) -> None:
+    """Audit: "Open the fitted market in Explore" replaced an edited Explore market without
+    asking, unlike a scenario picked or uploaded."""
+    from sim.ui.calibrate_state import CalibrateState
+
+    fitted = tmp_path / "fitted.toml"
+    fitted.write_text(sim.load_scenario("overpromise_vs_honest").to_toml())
+    cal = CalibrateState(session)
+    cal.fitted_path = fitted
+    assert session.change("firms[0].price", 90.0) is None and session.edited
+    session.tab.value = 3
+    cal.open_in_explore()
+    assert session.pending.value is not None  # asked, nothing replaced yet
+    assert session.scenario.value.name == "baseline" and session.tab.value == 3
+    session.confirm()
+    assert session.scenario.value.name == "overpromise_vs_honest" and session.tab.value == 0
+    cal.open_in_explore()  # not edited now: opens at once
+    assert session.pending.value is None and session.tab.value == 0

@@ -383,9 +383,21 @@ class CalibrateState:
         return result
 
     def open_in_explore(self) -> None:
-        """Load the fitted market (full size, posterior medians) and show Explore."""
-        if self.fitted_path is not None and self.session.load(str(self.fitted_path)):
-            self.session.tab.value = 0
+        """Load the fitted market (full size, posterior medians) and show Explore; over an
+        edited market, after asking (``SessionState.replace``), as a scenario picked or
+        uploaded does."""
+        if self.fitted_path is None:
+            return
+        session, source = self.session, str(self.fitted_path)
+        scenario = session.read_source(source)
+        if scenario is None:
+            return
+
+        def load() -> None:
+            session.use_source(source, scenario)
+            session.tab.value = 0
+
+        session.replace("the fitted market", load)
 
     def close(self) -> None:
         """Stop a running calibration and remove the session's files."""
