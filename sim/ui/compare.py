@@ -229,23 +229,12 @@ class CompareState:
             a, b, (a_label, b_label), replicates=replicates, steps=steps, seed=a.seed
         )
 
-    def edit(self, field: solara.Reactive, value: object) -> None:
-        """A field of the form changed: set it, and clear the status line unless the runs are
-        under way (it told of the last runs, "cancelled: the worker processes were stopped",
-        beside messages about the new values)."""
-        field.value = value
-        if not self.task.pending:
-            self.status.value = ""
-
     def start(self) -> None:
-        """Validate the form and start the runs (a running comparison is replaced); a form
-        that does not validate says why, and the status line of earlier runs goes."""
+        """Validate the form and start the runs (a running comparison is replaced)."""
         try:
             spec = self.build_spec()
         except (ValueError, ScenarioError) as e:
             self.form_error.value = str(e)
-            if not self.task.pending:
-                self.status.value = ""
             return
         self.form_error.value = None
         self.scope.value = "market"
@@ -267,7 +256,7 @@ def ChangeValue(cmp: CompareState, spec: FieldSpec, running: bool) -> None:
             "to",
             value=value,
             values=list(spec.choices),
-            on_value=lambda v: cmp.edit(cmp.b_value, v),
+            on_value=cmp.b_value.set,
             dense=True,
             disabled=running,
             classes=["cx-compare-to"],
@@ -279,7 +268,7 @@ def ChangeValue(cmp: CompareState, spec: FieldSpec, running: bool) -> None:
             "to",
             values=chosen,
             all_values=list(spec.choices),
-            on_value=lambda v: cmp.edit(cmp.b_value, " + ".join(v)),
+            on_value=lambda v: cmp.b_value.set(" + ".join(v)),
             dense=True,
             disabled=running,
             classes=["cx-compare-to"],
@@ -288,8 +277,7 @@ def ChangeValue(cmp: CompareState, spec: FieldSpec, running: bool) -> None:
     else:
         solara.InputText(
             "to",
-            value=cmp.b_value.value,
-            on_value=lambda v: cmp.edit(cmp.b_value, v),
+            value=cmp.b_value,
             message=spec.hint or spec.description,
             dense=True,
             continuous_update=True,
@@ -320,7 +308,7 @@ def CompareForm(cmp: CompareState) -> None:
     running = cmp.task.pending
 
     def on_key(label: str) -> None:
-        cmp.edit(cmp.b_key, label)
+        cmp.b_key.set(label)
         chosen = keys[label]
         value = current_value(a.to_dict(), chosen)
         cmp.b_value.set(" + ".join(value) if isinstance(value, list) else format_value(value))
@@ -339,12 +327,7 @@ def CompareForm(cmp: CompareState) -> None:
         with solara.Div(classes=["cx-card-chart", "cx-form-card"]):
             solara.Text("Variant A", classes=["cx-section-title"])
             solara.Select(
-                "A is",
-                value=cmp.a_source.value,
-                values=[CURRENT, *names],
-                on_value=lambda v: cmp.edit(cmp.a_source, v),
-                dense=True,
-                disabled=running,
+                "A is", value=cmp.a_source, values=[CURRENT, *names], dense=True, disabled=running
             )
             solara.Text(
                 f"{a.name}: {a.market.customers:,} customers, {len(a.firms)} firms, seed {a.seed}",
@@ -353,20 +336,14 @@ def CompareForm(cmp: CompareState) -> None:
         with solara.Div(classes=["cx-card-chart", "cx-form-card"]):
             solara.Text("Variant B", classes=["cx-section-title"])
             solara.ToggleButtonsSingle(
-                value=cmp.b_mode.value,
-                on_value=lambda v: cmp.edit(cmp.b_mode, v),
+                value=cmp.b_mode,
                 values=["one change", "another scenario"],
                 dense=True,
                 classes=["cx-toggle"],
             )
             if cmp.b_mode.value == "another scenario":
                 solara.Select(
-                    "B is",
-                    value=cmp.b_source.value,
-                    values=names,
-                    on_value=lambda v: cmp.edit(cmp.b_source, v),
-                    dense=True,
-                    disabled=running,
+                    "B is", value=cmp.b_source, values=names, dense=True, disabled=running
                 )
             else:
                 solara.Select(
@@ -382,8 +359,7 @@ def CompareForm(cmp: CompareState) -> None:
             solara.Text("Runs", classes=["cx-section-title"])
             solara.InputText(
                 "replicates per variant",
-                value=cmp.replicates.value,
-                on_value=lambda v: cmp.edit(cmp.replicates, v),
+                value=cmp.replicates,
                 dense=True,
                 continuous_update=True,
                 disabled=running,
@@ -394,8 +370,7 @@ def CompareForm(cmp: CompareState) -> None:
             )
             solara.InputText(
                 "steps per run",
-                value=cmp.steps.value,
-                on_value=lambda v: cmp.edit(cmp.steps, v),
+                value=cmp.steps,
                 dense=True,
                 continuous_update=True,
                 disabled=running,
