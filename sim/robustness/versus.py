@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Mapping
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from sim.robustness.claims import Call, Claim, ClaimError, Node, Op, _refs
+
+if TYPE_CHECKING:  # pandas only for the studies' pairing: checking a claim stays light
+    import pandas as pd
 
 __all__ = [
     "VERSUS",
@@ -246,6 +247,8 @@ def paired_runs(
         Claim name -> Series (index: the world runs' ``run_id``; value: the paired run's id, NaN
         where it did not finish).
     """
+    import pandas as pd
+
     point = runs["point"].to_numpy()
     world_runs = runs[point < worlds]
     index = pd.Index(world_runs["run_id"], name="run_id")
