@@ -188,35 +188,19 @@ def check_market(scenario: Any, claim: Claim) -> None:
         )
 
 
-def _value(scenario: Any, key: str) -> str:
-    """``repr`` of the scenario's value at ``key`` (``?`` where it names nothing)."""
-    from sim.scenario import _key_parts
-
-    node: Any = scenario
-    for part in _key_parts(key):
-        if isinstance(node, list):
-            if isinstance(part, int):
-                node = node[part] if 0 <= part < len(node) else None
-            else:
-                node = next((x for x in node if getattr(x, "name", None) == part), None)
-        elif isinstance(node, dict):
-            node = node.get(part)
-        else:
-            node = getattr(node, str(part), None)
-        if node is None:
-            return "?"
-    return repr(node)
-
-
 def fingerprint(scenario: Any) -> tuple[Any, ...]:
     """What a scenario's versus tables read beyond the claims and the firms' names: each
     table as written and the scenario's values at its keys (``()`` per claim without one), so
     that :func:`sim.robustness.claims.check_claims` checks a table again where it may now change
     nothing, or something else."""
+    from sim.scenario import value_at
+
     out: list[tuple[Any, ...]] = []
     for c in scenario.claims:
         table = getattr(c, "versus", None) or {}
-        out.append(tuple((str(k), repr(v), _value(scenario, str(k))) for k, v in table.items()))
+        out.append(
+            tuple((str(k), repr(v), repr(value_at(scenario, str(k)))) for k, v in table.items())
+        )
     return tuple(out)
 
 
