@@ -381,17 +381,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def positive_int(text: str) -> int:
-    """argparse type: a whole number >= 1, with a message naming what was given."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
-
-
 def whole_number(low: int | None = None, high: int | None = None) -> Callable[[str], int]:
     """argparse type: a whole number from ``low`` (to ``high``), with a message naming the
     real limits (``--steps 0``: ``expected a whole number from 1 to 10,000,000, got 0``).
@@ -416,13 +405,20 @@ def whole_number(low: int | None = None, high: int | None = None) -> Callable[[s
         if (low is not None and value < low) or (high is not None and value > high):
             if low is not None and high is not None:
                 limits = f"from {low:,} to {high:,}"
-            else:
-                limits = f">= {low:,}" if low is not None else f"<= {high:,}"
-            raise argparse.ArgumentTypeError(f"expected a whole number {limits}, got {value}")
+                raise argparse.ArgumentTypeError(f"expected a whole number {limits}, got {value}")
+            limits = f">= {low:,}" if low is not None else f"<= {high:,}"
+            raise argparse.ArgumentTypeError(f"expected a number {limits}, got {value}")
         return value
 
     parse.__name__ = "whole number"
     return parse
+
+
+positive_int = whole_number(1)
+"""argparse type: a whole number >= 1 (``expected a number >= 1, got 0``)."""
+
+non_negative_int = whole_number(0)
+"""argparse type: a whole number >= 0 (``expected a number >= 0, got -1``)."""
 
 
 def step_count(text: str) -> int:
@@ -431,17 +427,6 @@ def step_count(text: str) -> int:
     from sim.scenario_schema import MAX_STEPS
 
     return whole_number(1, MAX_STEPS)(text)
-
-
-def non_negative_int(text: str) -> int:
-    """argparse type: a whole number >= 0, with a message naming what was given."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
-    return value
 
 
 def start_pool_early(args: argparse.Namespace) -> None:
