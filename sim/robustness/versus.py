@@ -37,7 +37,6 @@ __all__ = [
     "checked",
     "fingerprint",
     "paired_runs",
-    "reads_versus",
     "table_text",
 ]
 
@@ -59,11 +58,6 @@ def _calls(node: Node, inside: bool = False) -> Iterable[tuple[Call, bool]]:
             yield node, inside
         for a in node.args:
             yield from _calls(a, inside or here)
-
-
-def reads_versus(claim: Claim) -> bool:
-    """Whether ``claim``'s expression reads the counterfactual market (``versus(...)``)."""
-    return any(True for side in (claim.left, claim.right) for _ in _calls(side))
 
 
 def table_text(table: Table | Mapping[str, Any]) -> str:
