@@ -175,13 +175,10 @@ def test_the_retention_lines_start_after_a_quarter_of_churn() -> None:
     assert sum(r[3] is not None for r in other["dataset"]["source"]) == 40
 
 
-def test_a_firm_entering_late_gets_its_retention_line_a_quarter_after_entry() -> None:
-    """A firm that enters at step 30 has a few weeks of churn of its own at step 35: its
-    retention line starts 13 steps after it entered."""
-    from sim.ui.charts import EXPLORE_CHARTS, FirmSeries, firm_line_option
-
-    names, steps = ["old", "new"], np.arange(1, 61)
-    frame = pd.DataFrame(
+def _late_entrant(steps: np.ndarray) -> pd.DataFrame:
+    """Two firms' rows over ``steps`` (1-60): "old" there from the start, "new" entering at step
+    30, both with an annual retention of 0.8."""
+    return pd.DataFrame(
         {
             "step": np.repeat(steps, 2),
             "year": np.repeat(steps / 52, 2),
@@ -190,6 +187,15 @@ def test_a_firm_entering_late_gets_its_retention_line_a_quarter_after_entry() ->
             "retention_annual": 0.8,
         }
     )
+
+
+def test_a_firm_entering_late_gets_its_retention_line_a_quarter_after_entry() -> None:
+    """A firm that enters at step 30 has a few weeks of churn of its own at step 35: its
+    retention line starts 13 steps after it entered."""
+    from sim.ui.charts import EXPLORE_CHARTS, FirmSeries, firm_line_option
+
+    names, steps = ["old", "new"], np.arange(1, 61)
+    frame = _late_entrant(steps)
     series = FirmSeries.from_frame(frame, names, ["a", "a"])
     rows = np.array(
         firm_line_option(series, **EXPLORE_CHARTS["retention"])["dataset"]["source"], float
@@ -237,15 +243,7 @@ def test_the_exported_retention_chart_waits_for_a_quarter_as_the_page_does(
     plt.close("all")
 
     steps = np.arange(1, 61)  # a firm entering at step 30: as on the page, 13 steps later
-    frame = pd.DataFrame(
-        {
-            "step": np.repeat(steps, 2),
-            "year": np.repeat(steps / 52, 2),
-            "firm": np.tile([0, 1], 60),
-            "active": np.ravel(np.column_stack([np.ones(60, bool), steps >= 30])),
-            "retention_annual": 0.8,
-        }
-    )
+    frame = _late_entrant(steps)
     shown = plots.hide_early(frame, "retention_annual")
     exported = {
         f: set(g.loc[g["retention_annual"].notna(), "step"]) for f, g in shown.groupby("firm")
