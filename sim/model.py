@@ -327,7 +327,8 @@ class CustomerMarket(mesa.Model):
                 rows = np.sort(rng.choice(pool, size=target, replace=False))
                 cs.supplier[m, rows] = f
                 cs.commitment[m, rows] = tp.commitment_established
-                cs.tenure[m, rows] = rng.integers(0, 5 * self.steps_per_year, size=len(rows))
+                longest = max(1, round(tp.initial_tenure_years * self.steps_per_year))
+                cs.tenure[m, rows] = rng.integers(0, longest, size=len(rows))
                 quality = np.empty((len(rows), len(self.attributes)))
                 choice.qualities(
                     rows,

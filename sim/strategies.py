@@ -314,6 +314,12 @@ class BenchmarkLeader(Strategy):
     name = "benchmark_leader"
     Levers = _levers(
         headroom=Field(1.2, ge=1, le=3, description="capacity kept above the customer base"),
+        capacity_share=Field(
+            0.25, ge=0, le=1, description="budget share on capacity while it has the headroom"
+        ),
+        capacity_share_short=Field(
+            0.5, ge=0, le=1, description="budget share on capacity while short of the headroom"
+        ),
     )
 
     @classmethod
@@ -322,7 +328,10 @@ class BenchmarkLeader(Strategy):
         k = firms.capability.shape[1]
         decisions.focus = np.full_like(decisions.focus, 1.0 / k)
         short = firms.customers * lever(parts, "headroom") > firms.capacity * firms.size
-        decisions.set_allocation({"capacity": np.where(short, 0.5, 0.25)})
+        shares = np.where(
+            short, lever(parts, "capacity_share_short"), lever(parts, "capacity_share")
+        )
+        decisions.set_allocation({"capacity": shares})
 
 
 class Responsive(Strategy):

@@ -365,6 +365,16 @@ class TrustParams(Section):
         range=(0.5, 5.0),
         source=FREE,
     )
+    initial_tenure_years: float = P(
+        5.0,
+        "longest tenure of a customer a firm already serves at the start: tenures are drawn "
+        "uniformly from 0 to it (mean half of it)",
+        "years",
+        gt=0,
+        le=50,
+        range=(2.0, 10.0),
+        source=FREE,
+    )
 
 
 class ComplaintParams(Section):

@@ -44,11 +44,20 @@ class EconomicsParams(Section):
     )
     capability_decay: float = P(
         0.02,
-        "share of capability above 0.2 lost without upkeep",
+        "share of capability above capability_floor lost without upkeep",
         "per year",
         ge=0,
         le=1,
         range=(0.0, 0.1),
+        source=FREE,
+    )
+    capability_floor: float = P(
+        0.2,
+        "capability a firm keeps without upkeep (what it can do by routine): decay stops there",
+        "",
+        ge=0,
+        le=1,
+        range=(0.0, 0.4),
         source=FREE,
     )
     backlog_cost: float = P(

@@ -126,6 +126,16 @@ class ReviewParams(Section):
         range=(5.0, 8.5),
         source=FREE,
     )
+    prior_weight: float = P(
+        2.0,
+        "reviews the prior of a firm's public record counts as (its review score and its "
+        "public credibility): how many reviews a reader needs before they outweigh the prior",
+        "reviews",
+        gt=0,
+        le=1000,
+        range=(0.5, 10.0),
+        source=FREE,
+    )
     weight_credibility: float = P(
         0.3,
         "share of a firm's credibility taken from its public reviews (the rest from the "

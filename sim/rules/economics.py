@@ -10,7 +10,7 @@ customers and at a million (outputs multiply by N). For firm f with share ``s = 
     cash    += (revenue - costs) * dt
     features = capability_spend * feature_share      fixes = capability_spend - features
     dQ[k]/dt = (features * focus[k] + fixes * fixing[k]) / capability_cost * (1 - Q[k])
-               - capability_decay * max(0, Q[k] - 0.2)        (0.2: CAPABILITY_FLOOR)
+               - capability_decay * max(0, Q[k] - capability_floor)
     dB/dt    = features / backlog_cost - fixes / fix_cost * B          (backlog, B >= 0)
     dcap/dt  = capacity_spend / capacity_build_cost - capacity_decay * capacity
 
@@ -37,8 +37,6 @@ from sim.state import BatchScratch
 
 if TYPE_CHECKING:
     from sim.batch import MarketBatch
-
-CAPABILITY_FLOOR = 0.2
 
 
 def budget(batch: MarketBatch) -> np.ndarray:
@@ -164,7 +162,7 @@ def apply(batch: MarketBatch, scratch: BatchScratch) -> None:
     fixes = spend[..., 0] - features  # fixes and reliability: the failure attributes, the backlog
     invested = features[..., None] * focus + fixes[..., None] * fixing
     growth = (invested / eco.capability_cost[..., None]) * (1.0 - q)
-    decay = eco.capability_decay[..., None] * np.maximum(0.0, q - CAPABILITY_FLOOR)
+    decay = eco.capability_decay[..., None] * np.maximum(0.0, q - eco.capability_floor[..., None])
     fs.capability[...] = np.clip(q + dt * (growth - decay) * active[..., None], 0.0, 1.0)
     change = features / eco.backlog_cost - fixes / eco.fix_cost * fs.backlog
     backlog = np.maximum(0.0, fs.backlog + dt * change * active)

@@ -30,11 +30,12 @@ the firm's credibility ``c``: the customer's trust in the firm's word
 firm's public credibility ``Tpub[f]`` (the mean trust in its reviews, :func:`public_credibility`)
 by ``rho = reviews.weight_credibility`` (Erdem & Keane 1996; Erdem & Swait 1998: claims count as
 far as the brand is credible). ``R[f]`` is the mean experience in the firm's public reviews and
-``o[f] = reviews / (reviews + 2)`` how much there is of it (0 for a firm nobody has reviewed).
-``cross`` is 1 on the cross-industry attributes (by default speed and service: the overnight
-delivery sets the bar for the bank) and 0 on the others; ``heard`` is what friends said about the
-industry's firms (word of mouth phase; ``has_heard`` is 0 until something was heard, and the term
-then drops out), ``standard`` the customer's lasting personal standard. Rates are per week.
+``o[f] = reviews / (reviews + reviews.prior_weight)`` how much there is of it (0 for a firm nobody
+has reviewed). ``cross`` is 1 on the cross-industry attributes (by default speed and service: the
+overnight delivery sets the bar for the bank) and 0 on the others; ``heard`` is what friends said
+about the industry's firms (word of mouth phase; ``has_heard`` is 0 until something was heard, and
+the term then drops out), ``standard`` the customer's lasting personal standard. Rates are per
+week.
 Customers without a supplier keep their expectation until they join one (sim.rules.choice).
 
 :func:`prepare` computes the firm-level parts of every market of a batch; :func:`decayed_benchmark`,
@@ -61,9 +62,6 @@ from sim.timebase import weekly_rate_to_step
 
 if TYPE_CHECKING:
     from sim.batch import MarketBatch
-
-PRIOR_REVIEWS = 2.0
-"""Reviews the prior of a firm's public record counts as (review score and credibility)."""
 
 
 @rule
@@ -170,18 +168,19 @@ def held_promise(batch: MarketBatch) -> np.ndarray:
 
 def reviewed(batch: MarketBatch) -> np.ndarray:
     """``[B, F]`` how much public review evidence each firm has, ``o = reviews / (reviews +
-    2)``: 0 for a firm nobody has reviewed (or with reviews switched off), toward 1 with many."""
+    prior_weight)``: 0 for a firm nobody has reviewed (or with reviews switched off), toward 1
+    with many."""
     fs = batch.firm_state
-    o = fs.review_weight / (fs.review_weight + PRIOR_REVIEWS)
+    o = fs.review_weight / (fs.review_weight + batch.params.reviews.prior_weight)
     return np.where(batch.params.mechanisms.reviews, o, 0.0)
 
 
 def public_credibility(batch: MarketBatch) -> np.ndarray:
     """``[B, F]`` each firm's public credibility: the mean trust in its word of those who
-    reviewed it, with ``trust.initial`` counting as two reviews."""
+    reviewed it, with ``trust.initial`` counting as ``reviews.prior_weight`` reviews."""
     fs = batch.firm_state
-    prior = batch.params.trust.initial
-    return (prior * PRIOR_REVIEWS + fs.review_trust) / (PRIOR_REVIEWS + fs.review_trust_weight)
+    prior, n = batch.params.trust.initial, batch.params.reviews.prior_weight
+    return (prior * n + fs.review_trust) / (n + fs.review_trust_weight)
 
 
 def credibility_weight_of_reviews(P: StackedParams) -> np.ndarray:

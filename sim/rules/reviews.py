@@ -10,9 +10,9 @@ reviewer's trust in the firm's word to the firm's record. A failure the firm ann
 delivery (``disclose``) is a public notice when notices count: it enters the record like a
 review counting ``visibility`` (``[mechanisms] disclosure_visibility``), without trust. Records
 fade by ``reviews.memory`` a week before a step's reviews are added, and a firm's review score
-is the decayed mean of its posted scores with a prior of ``prior_score`` worth two reviews
-(:func:`review_score`); the mean experience in its reviews feeds expectations
-(``sim.rules.expectations``), and the mean trust its public credibility
+is the decayed mean of its posted scores with a prior of ``prior_score`` worth
+``prior_weight`` reviews (:func:`review_score`); the mean experience in its reviews feeds
+expectations (``sim.rules.expectations``), and the mean trust its public credibility
 (``expectations.public_credibility``).
 
 :func:`post_reviews` adds the reviews and notices of one industry of every market of a batch in
@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.jit import ONE, ZERO, clip, kernel, parallel_kernel, prange, prefetch, rule, run_tasks
-from sim.rules.expectations import PRIOR_REVIEWS
 from sim.rules.flagged import (
     NOTICE,
     POSTS,
@@ -210,9 +209,14 @@ def post_reviews(
 
 
 def review_score(batch: MarketBatch) -> np.ndarray:
-    """``[B, F]`` public review score of each firm on 0..10."""
-    fs, prior = batch.firm_state, batch.params.reviews.prior_score
-    return (prior * PRIOR_REVIEWS + fs.review_sum) / (PRIOR_REVIEWS + fs.review_weight)
+    """``[B, F]`` public review score of each firm on 0..10: the reviews' mean, with
+    ``prior_score`` counting as ``prior_weight`` reviews."""
+    fs, prior, n = (
+        batch.firm_state,
+        batch.params.reviews.prior_score,
+        batch.params.reviews.prior_weight,
+    )
+    return (prior * n + fs.review_sum) / (n + fs.review_weight)
 
 
 def post(batch: MarketBatch, decided: Decided) -> None:

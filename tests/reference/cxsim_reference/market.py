@@ -33,8 +33,6 @@ __all__ = ["Customer", "Firm", "ReferenceMarket"]
 
 NAN = float("nan")
 TACTICS = ("extras", "promotions", "personal", "aftercare")
-CAPABILITY_FLOOR = 0.2
-PRIOR_REVIEWS = 2.0
 PROMOTER, DETRACTOR = 8.5, 6.5
 
 
@@ -740,15 +738,17 @@ class ReferenceMarket(mesa.Model):
                 else [0.0] * self.K
             )
             firm.reviewed = lambda fm=firm: (
-                fm.review_weight / (fm.review_weight + PRIOR_REVIEWS) if self.on.reviews else 0.0
+                fm.review_weight / (fm.review_weight + self.prm.reviews.prior_weight)
+                if self.on.reviews
+                else 0.0
             )
             firm.public_credibility = lambda fm=firm: (
-                (self.prm.trust.initial * PRIOR_REVIEWS + fm.review_trust)
-                / (PRIOR_REVIEWS + fm.review_trust_weight)
+                (self.prm.trust.initial * self.prm.reviews.prior_weight + fm.review_trust)
+                / (self.prm.reviews.prior_weight + fm.review_trust_weight)
             )
             firm.review_score = lambda fm=firm: (
-                (self.prm.reviews.prior_score * PRIOR_REVIEWS + fm.review_sum)
-                / (PRIOR_REVIEWS + fm.review_weight)
+                (self.prm.reviews.prior_score * self.prm.reviews.prior_weight + fm.review_sum)
+                / (self.prm.reviews.prior_weight + fm.review_weight)
             )
             self.firm_list.append(firm)
         self.customer_list: list[Customer] = []
@@ -1041,7 +1041,7 @@ class ReferenceMarket(mesa.Model):
             fixing = np.array([1.0 if k in self.failure_attrs else 0.0 for k in range(self.K)])
             fixing /= max(1.0, fixing.sum())
             growth = (features * focus + fixes * fixing) / eco.capability_cost * (1.0 - q)
-            decay = eco.capability_decay * np.maximum(0.0, q - CAPABILITY_FLOOR)
+            decay = eco.capability_decay * np.maximum(0.0, q - eco.capability_floor)
             f.capability = np.clip(q + dt * (growth - decay) * active, 0.0, 1.0)
             if self.on.backlog:
                 change = features / eco.backlog_cost - fixes / eco.fix_cost * f.backlog
