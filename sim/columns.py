@@ -91,6 +91,7 @@ ZERO_OUT_OF_BUSINESS = frozenset(
         "wom_negative",
         "wom_volume",
         "wom_reach",
+        "capacity",
         "failures",
         "complaints",
         "answered",
@@ -101,9 +102,11 @@ ZERO_OUT_OF_BUSINESS = frozenset(
     }
 )
 """Firm columns that read 0 for a firm out of business, closed or not yet entered (no
-customers, no sales, no spending; the step a firm closes keeps that step's flows). The others
-describe its customers or the firm itself and have no value then (retention, trust, NPS, ...)
-or keep their last one (cash, capacity). Summaries over runs count the first as 0 where a firm
+customers, no sales, no spending, no capacity to serve anyone; the step a firm closes keeps that
+step's flows). The others describe its customers or the firm itself and have no value then
+(retention, trust, NPS, ``load``, ``clv``, ...) or keep their last one (cash, promise,
+capability). ``load``, the quality the step's customers were served at, keeps the step a firm
+closes, which delivered before it closed. Summaries over runs count the first as 0 where a firm
 is out of business, the others only where it is in business (``sim.sweep.analysis``, the
 Compare page)."""
 

@@ -274,6 +274,10 @@ class BatchRecorder:
         eco = batch.params.economics
         margin = margins(batch)
         active = fs.active(batch.steps)
+        # in the market when this step delivered: active, or closed at the end of the step
+        # (economics, the last phase); a firm out of business has no capacity (0, as it has no
+        # customers, sales or capacity costs) and served no one at any quality (load NaN)
+        delivered = (fs.entry_step <= batch.steps) & (fs.alive | (fs.exit_step == batch.steps))
         steps = np.full((batch.B, n_firms), batch.steps)
         firm = {
             "step": steps,
@@ -307,8 +311,8 @@ class BatchRecorder:
             "review_score": review_score(batch),
             "promise": fs.promise.mean(axis=2),
             "capability": fs.capability.mean(axis=2),
-            "capacity": fs.capacity * size,
-            "load": scratch.load.copy(),
+            "capacity": np.where(active, fs.capacity * size, 0.0),
+            "load": np.where(delivered, scratch.load, np.nan),
             "failures": scratch.failures.copy(),
             "complaints": scratch.complaints.copy(),
             "answered": scratch.answered.copy(),

@@ -276,6 +276,68 @@ def test_a_closed_firm_kept_none_of_its_customers_over_the_year() -> None:
     assert rival["retention_annual"].between(0.0, 1.0).all()
 
 
+@pytest.fixture(scope="module")
+def leader_enters_and_closes() -> tuple[sim.CustomerMarket, np.ndarray, np.ndarray]:
+    """national_leader_equal at 1,000 customers, seed 1, run 12 steps past MegaMart's close
+    (it enters in week 104 and runs out of cash in week 163), with each step's capacity as the
+    firms' state had it and the load its delivery served at (``last_scratch``), ``(steps, F)``:
+    what the rows report for a firm in the market."""
+    model = sim.CustomerMarket("national_leader_equal", rng=1, overrides={"market.customers": 1000})
+    capacity, load = [], []
+    for _ in range(175):
+        model.step()
+        capacity.append(model.firm_state.capacity * model.n_customers)
+        load.append(model.last_scratch.load.copy())
+    return model, np.array(capacity), np.array(load)
+
+
+def test_a_firm_out_of_business_has_no_capacity_and_no_load(leader_enters_and_closes) -> None:
+    """A firm out of business serves no one: its capacity reads 0 (as its customers and its
+    capacity costs do) and its load, the quality it served at, NaN, where they read its last
+    capacity, or the one it was to enter with, and a load of 1.0. The step it closes delivered
+    before it closed and keeps that load; the rows of its weeks in the market are the model's."""
+    model, capacity, load = leader_enters_and_closes
+    firms = model.firm_metrics()
+    leader = model.firm_names.index("MegaMart")
+    mine = firms[firms["firm"] == leader].set_index("step")
+    entry = mine.index[mine["active"]][0]
+    close = mine.index[~mine["alive"]][0]
+    assert entry == 104 and 104 < close < 175  # the case: it enters, trades and closes
+    before, open_, after = mine.loc[: entry - 1], mine.loc[entry : close - 1], mine.loc[close + 1 :]
+    assert (before["capacity"] == 0.0).all() and before["load"].isna().all()
+    np.testing.assert_array_equal(open_["capacity"], capacity[entry - 1 : close - 1, leader])
+    np.testing.assert_array_equal(open_["load"], load[entry - 1 : close - 1, leader])
+    assert open_["capacity"].min() > 150
+    closing = mine.loc[close]
+    assert closing["capacity"] == 0.0 and closing["customers"] == 0
+    assert closing["load"] == load[close - 1, leader]  # the load its last customers got
+    assert len(after) and (after["capacity"] == 0.0).all() and after["load"].isna().all()
+    assert (capacity[close:, leader] > 150).all()  # the state keeps it; the rows do not
+
+
+def test_the_rows_of_firms_in_the_market_report_their_capacity_and_load(
+    leader_enters_and_closes,
+) -> None:
+    """Every row of a firm in the market has its capacity and load as the model had them, bit
+    for bit; every row of a firm out of business reads 0 in each column of
+    ``ZERO_OUT_OF_BUSINESS`` (capacity among them) but for the flows of the step it closes."""
+    from sim.columns import ZERO_OUT_OF_BUSINESS
+
+    model, capacity, load = leader_enters_and_closes
+    firms = model.firm_metrics()
+    n = len(model.firms)
+    active = firms["active"].to_numpy(bool).reshape(-1, n)
+    for column, raw in (("capacity", capacity), ("load", load)):
+        rows = firms[column].to_numpy(float).reshape(-1, n)
+        np.testing.assert_array_equal(rows[active], raw[active])
+    closing = (~firms["alive"] & (firms.groupby("firm")["alive"].shift(fill_value=True))).to_numpy()
+    out = ~active.ravel() & ~closing
+    assert out.sum() > 100  # MegaMart before its entry and after its close
+    for column in ZERO_OUT_OF_BUSINESS:
+        assert (firms.loc[out, column] == 0).all(), column
+    assert (firms.loc[closing, "capacity"] == 0).all() and closing.sum() == 1
+
+
 def test_running_stops_when_every_firm_has_exited() -> None:
     model = sim.CustomerMarket(
         "overpromise_vs_honest",

@@ -268,3 +268,33 @@ def test_the_step_time_is_not_shown_for_a_market_just_loaded() -> None:
     model.run(1)
     html = headline_html(model, dict(model.recorder.latest_market), 1, (0.012, 0.0))
     assert "step 12 ms" in html
+
+
+def test_the_firm_facts_give_a_closed_firm_no_capacity() -> None:
+    """Inspect's firm facts read a closed firm's capacity as its rows do: none (the facts gave
+    the last capacity it had, beside "status: exited"); a firm not yet entered, the capacity it
+    enters with."""
+    from sim.ui.inspect import capacity_fact
+
+    model = sim.CustomerMarket(
+        "overpromise_vs_honest",
+        rng=2,
+        overrides={
+            "market.customers": 300,
+            "firms[0].cash": -1.0,
+            "firms[0].base_budget": 50.0,
+            "economics.exit_after_weeks": 2,
+        },
+    )
+    model.run(10)
+    closed, open_ = model.firms[0], model.firms[1]
+    assert not closed.alive and closed.capacity > 0  # the state keeps it
+    assert capacity_fact(closed, 300) == "none (closed)"
+    rows = model.firm_metrics()
+    assert rows.loc[rows["firm"] == 0, "capacity"].iloc[-1] == 0.0  # its last row
+    assert capacity_fact(open_, 300) == f"{open_.capacity * 300:,.0f} customers"
+    late = sim.CustomerMarket("national_leader_enters", rng=1, overrides={"market.customers": 300})
+    late.run(1)
+    leader = late.firms[4]
+    assert not leader.active and leader.alive
+    assert capacity_fact(leader, 300) == f"{leader.capacity * 300:,.0f} customers once it enters"

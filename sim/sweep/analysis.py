@@ -7,7 +7,7 @@ point, in design order), or any parameter columns (marginal means pooled over th
 for per-firm outcomes also the firm.
 
 Which replicates a firm outcome is averaged over (its *population*): a firm that has exited (or
-not yet entered) has no customers, so its customers, share, sales and money flows
+not yet entered) has no customers, so its customers, share, capacity, sales and money flows
 (:data:`OVER_ALL_REPLICATES`) read 0, and those outcomes are averaged over all replicates, an
 exited firm counting as 0; every other firm outcome (retention, trust, satisfaction, NPS, ...)
 describes the firm's customers or the firm itself and is averaged over the replicates in which

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import solara
 
+from sim.agents import Firm
 from sim.model import CustomerMarket
 from sim.ui.chart_layout import LEGEND, legend_layout, nice_axis
 from sim.ui.charts import YEARS_X, Chart, FirmSeries, firm_colours, table_rows
@@ -28,6 +29,7 @@ __all__ = [
     "FirmView",
     "InspectPage",
     "attribute_option",
+    "capacity_fact",
     "cohort_option",
     "supplier_changes",
 ]
@@ -434,6 +436,15 @@ def _customer_history(state: SessionState, model: CustomerMarket, history: pd.Da
                 )
 
 
+def capacity_fact(firm: Firm, n_customers: int) -> str:
+    """A firm's capacity now, as the firm facts give it: none once it has closed (its rows
+    have 0, ``sim.metrics``: it serves no one), the capacity it enters with before it has."""
+    if not firm.alive:
+        return "none (closed)"
+    text = f"{firm.capacity * n_customers:,.0f} customers"
+    return text if firm.active else f"{text} once it enters"
+
+
 @solara.component
 def FirmView(state: SessionState, model: CustomerMarket, frame: int = 0) -> None:
     """One firm's promise, capability, load, customers and cohort survival."""
@@ -461,7 +472,7 @@ def FirmView(state: SessionState, model: CustomerMarket, frame: int = 0) -> None
             ),
             ("status", status),
             ("customers", f"{firm.customers:,}"),
-            ("capacity", f"{firm.capacity * model.n_customers:,.0f} customers"),
+            ("capacity", capacity_fact(firm, model.n_customers)),
             ("price", f"{firm.price:,.0f} a year"),
         ]
     )
