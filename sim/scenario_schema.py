@@ -340,6 +340,9 @@ class Scenario(Params):
         "them a range (docs/robustness.md)",
     )
     _source_path: Path | None = PrivateAttr(None)
+    _override_sources: dict[str, str] = PrivateAttr(default_factory=dict)
+    """The overrides applied on load (dotted key -> how messages name it: ``--customers 100``,
+    ``--set network.path=x.txt``), for problems found after loading (``sim.scenario.blamed``)."""
 
     @property
     def source_path(self) -> Path | None:

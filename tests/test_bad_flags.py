@@ -312,8 +312,20 @@ def earlier_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "expected k_in <= 4, the other customers of the smallest region (market.customers "
             "= 100 over market.regions = 20) for network.kind = 'stochastic_block', got 8.0",
         ),
+        (
+            "edges",
+            ["--customers", "40"],
+            "--customers 40: conflicts with network.path of {edges}: {folder}/edges.txt:3: node "
+            "id 45 is outside 0..39 (market.customers = 40)",
+        ),
+        (
+            "edges",
+            ["--set", "network.path=broken.txt"],
+            "--set network.path=broken.txt: {folder}/broken.txt:2: expected two node ids "
+            "separated by whitespace or a comma, got '1 2 3 4'",
+        ),
     ],
-    ids=["set-mean-degree", "customers-mean-degree", "set-kind-k-in"],
+    ids=["set-mean-degree", "customers-mean-degree", "set-kind-k-in", "customers-edge", "set-path"],
 )
 def test_a_network_a_flag_makes_impossible_is_blamed_on_the_flag(
     tmp_path, capsys, earlier_run, scenario, flags, expected
@@ -373,3 +385,17 @@ def test_a_sweep_refuses_a_network_its_flag_makes_impossible(tmp_path, capsys) -
     assert err.startswith(f"--customers 8: conflicts with network.mean_degree of {erdos}: "), err
     assert err.endswith("expected mean_degree <= market.customers - 1 (7) for network.kind = "
                         "'erdos_renyi', got 10.0"), err  # fmt: skip
+
+
+def test_a_local_firms_start_a_flag_makes_impossible_is_the_flags(tmp_path, capsys) -> None:
+    """Checked as the market seeds its customers, like the network: the --set, not the file."""
+    text = MINIMAL.replace("customers = 50", "customers = 50\nregions = 2").replace(
+        'name = "A"\nindustry = "banking"', 'name = "A"\nindustry = "banking"\nregion = 0'
+    )
+    path = write(tmp_path, text)
+    code = main(["run", str(path), "--set", "firms[0].initial_share=0.7", "--quiet"])
+    assert code == 2
+    assert one_line_error(capsys) == (
+        "--set firms[0].initial_share=0.7: expected at most 0.5 (the unserved customers it can "
+        "reach), got 0.7"
+    )
