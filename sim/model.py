@@ -33,7 +33,7 @@ from sim.pages import without_huge_pages
 from sim.rules import choice
 from sim.rules.decisions import decide_market
 from sim.rules.retention import DEFAULT_MIX
-from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.scenario import Scenario, ScenarioError, blamed, load_scenario
 from sim.scenario_check import build_network
 from sim.state import CustomerState, FirmState, StepScratch, Workspace
 from sim.strategies import build_strategy
@@ -315,14 +315,15 @@ class CustomerMarket(mesa.Model):
                 if fs.region[f] >= 0:
                     free &= cs.region == fs.region[f]
                 pool = np.flatnonzero(free)
-                if target > len(pool):
-                    where = str(self.scenario.source_path or "<scenario>")
+                if target > len(pool):  # blamed on a --set of it, if one set it
                     raise ScenarioError(
-                        where,
-                        f"firms[{f}].initial_share",
-                        f"expected at most {len(pool) / self.n_customers:.3g} "
-                        f"(the unserved customers it can reach), got "
-                        f"{self.scenario.firms[f].initial_share}",
+                        *blamed(
+                            self.scenario,
+                            f"firms[{f}].initial_share",
+                            f"expected at most {len(pool) / self.n_customers:.3g} "
+                            f"(the unserved customers it can reach), got "
+                            f"{self.scenario.firms[f].initial_share}",
+                        )
                     )
                 rows = np.sort(rng.choice(pool, size=target, replace=False))
                 cs.supplier[m, rows] = f

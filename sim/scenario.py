@@ -52,6 +52,7 @@ __all__ = [
     "SegmentSpec",
     "allowed_folders",
     "apply_overrides",
+    "blamed",
     "find_scenario",
     "list_scenarios",
     "load_scenario",
@@ -389,6 +390,20 @@ def _conflict(
     return None
 
 
+def blamed(scenario: Scenario, key: str, message: str) -> tuple[str, str, str]:
+    """``(source, key, message)`` of a problem found with a loaded scenario, at ``key`` (building
+    its network, say), blamed as :func:`load_scenario` blames its own: on the override that set
+    ``key`` (or a table above it), else on one the message names, as a conflict with the
+    scenario's file (``--customers 40`` makes the file's edge list name a node past
+    ``market.customers``), else on the file."""
+    where = str(scenario.source_path) if scenario.source_path else "<scenario>"
+    sources = scenario._override_sources
+    source, at = _blame(key, where, sources, sources)
+    if source == where:
+        return _conflict(key, message, where, sources, sources) or (where, key, message)
+    return source, at, message
+
+
 def _new_table(data: dict[str, Any], dotted: str) -> str | None:
     """The first table of ``dotted`` (normalised) that ``data`` does not have, if the
     override would create one (``foo`` for ``foo.bar`` where the file has no ``foo``)."""
@@ -460,12 +475,14 @@ def load_scenario(
     """
     path: Path | None = None
     own_keys: frozenset[str] = frozenset()  # the file's own top-level keys
+    earlier: dict[str, str] = {}  # the overrides a Scenario given as source was loaded with
     overrides = dict(overrides or {})
     sources = dict(override_sources or {})
     if isinstance(source, Scenario):
         if not overrides:
             return source
         data, path = source.to_dict(), getattr(source, "_source_path", None)
+        earlier = dict(source._override_sources)
     elif isinstance(source, dict):
         data = copy.deepcopy(source)
     else:
@@ -502,6 +519,10 @@ def load_scenario(
             problems.append(flag or (source, at, message))
         raise ScenarioError.of(problems) from None
     scenario._source_path = path
+    scenario._override_sources = {
+        **earlier,
+        **{dotted: sources.get(dotted) or f"override {dotted}" for dotted in overrides},
+    }
     from sim.strategies import StrategyError, build_strategy  # lazy: strategies import params
 
     problems = []

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.scenario import Scenario, ScenarioError
+from sim.scenario import Scenario, ScenarioError, blamed
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -49,13 +49,14 @@ def build_network(
     ------
     ScenarioError
         ``network.path`` for an unreadable or inconsistent edge list, ``network`` for generator
-        parameters the network cannot satisfy; the message names the scenario's file.
+        parameters the network cannot satisfy; the message names the scenario's file, or the
+        flag or override that made the problem (``--customers 40`` with an edge list naming
+        node 45; ``sim.scenario.blamed``).
     """
     from sim.network import build_adjacency, region_of
 
     n = scenario.market.customers
     spec = scenario.network
-    where = str(scenario.source_path) if scenario.source_path else "<scenario>"
     if graph is not None:
         return build_adjacency("networkx", n, rng, graph=graph)
     path = None
@@ -84,9 +85,9 @@ def build_network(
         )
     except ScenarioError:
         raise
-    except ValueError as e:
+    except ValueError as e:  # blamed on the flag or override that made it, if one did
         key = "network.path" if spec.kind == "edge_list" else "network"
-        raise ScenarioError(where, key, str(e)) from None
+        raise ScenarioError(*blamed(scenario, key, str(e))) from None
 
 
 def check_scenario(scenario: Scenario) -> None:

@@ -340,6 +340,9 @@ class Scenario(Params):
         "them a range (docs/robustness.md)",
     )
     _source_path: Path | None = PrivateAttr(None)
+    _override_sources: dict[str, str] = PrivateAttr(default_factory=dict)
+    """The overrides applied on load (dotted key -> how messages name it: ``--customers 100``,
+    ``--set network.path=x.txt``), for problems found after loading (``sim.scenario.blamed``)."""
 
     @property
     def source_path(self) -> Path | None:
@@ -433,6 +436,8 @@ class Scenario(Params):
                 ("network", "m"),
                 f"expected m < market.customers ({market.customers}), got {self.network.m}",
             )
+        for key, message in _unbuildable(self.network, market.customers, market.regions):
+            problems.add(("network", key), message)
         problems.raise_any()
         return self
 
@@ -445,6 +450,45 @@ class Scenario(Params):
     def to_toml(self) -> str:
         """The resolved scenario as TOML text that ``cxsim run`` accepts."""
         return tomli_w.dumps(self.to_dict())
+
+
+def _unbuildable(network: NetworkSpec, n: int, regions: int) -> list[tuple[str, str]]:
+    """``(key, message)`` for each network parameter its generator cannot satisfy with ``n``
+    customers in ``regions`` regions (``sim.network.generators`` refuses the same values while
+    building; said here, a scenario, an override or a flag is refused on load, naming it). The
+    messages name ``market.customers`` and ``network.kind``, so that a flag that changed either
+    is blamed for the conflict (``sim.scenario._conflict``)."""
+    kind = f"for network.kind = {network.kind!r}"
+    out = []
+    if network.kind == "erdos_renyi" and network.mean_degree > n - 1:
+        out.append(
+            (
+                "mean_degree",
+                f"expected mean_degree <= market.customers - 1 ({n - 1}) {kind}, "
+                f"got {network.mean_degree}",
+            )
+        )
+    if network.kind == "stochastic_block" and 2 <= regions <= n:
+        # region_of gives every region n // regions or -(-n // regions) customers
+        fewest, most = n // regions, -(-n // regions)
+        split = f"market.customers = {n} over market.regions = {regions}"
+        if network.k_in > 0 and network.k_in > fewest - 1:
+            out.append(
+                (
+                    "k_in",
+                    f"expected k_in <= {fewest - 1}, the other customers of the smallest region "
+                    f"({split}) {kind}, got {network.k_in}",
+                )
+            )
+        if network.k_out > 0 and network.k_out > n - most:
+            out.append(
+                (
+                    "k_out",
+                    f"expected k_out <= {n - most}, the customers outside the largest region "
+                    f"({split}) {kind}, got {network.k_out}",
+                )
+            )
+    return out
 
 
 class _At(ValueError):

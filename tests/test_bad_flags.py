@@ -5,11 +5,13 @@ naming the flag or file and what was expected; exit code 2; no traceback; nothin
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from sim.cli import main
+from sim.scenario import find_scenario
 from tests.test_bad_input import MINIMAL, write
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -263,3 +265,137 @@ def test_a_set_key_like_another_files_is_still_the_flags(capsys) -> None:
     """--set ranges.x=1 adds a key of a robustness file: the flag is wrong, not the scenario."""
     assert main(["show", "baseline", "--set", "ranges.x=1"]) == 2
     assert one_line_error(capsys).startswith("--set ranges.x=1: ranges: unknown key; expected ")
+
+
+# -- a network the flags make impossible is the flags' -----------------------------------------
+
+ERDOS = MINIMAL.replace("[market]", '[network]\nkind = "erdos_renyi"\nmean_degree = 10\n[market]')
+EDGES = MINIMAL.replace("[market]", '[network]\nkind = "edge_list"\npath = "edges.txt"\n[market]')
+
+
+def _network_files(folder: Path) -> dict[str, Path]:
+    """Scenarios of 50 customers: an Erdős-Rényi network of mean degree 10, an edge list
+    naming node 45; beside them an edge list with a line of four ids, one naming node 75."""
+    (folder / "edges.txt").write_text("0 1\n1 2\n2 45\n")
+    (folder / "broken.txt").write_text("0 1\n1 2 3 4\n")
+    (folder / "far.txt").write_text("0 1\n1 75\n")
+    return {"erdos": write(folder, ERDOS, "erdos.toml"), "edges": write(folder, EDGES, "el.toml")}
+
+
+@pytest.fixture(scope="module")
+def earlier_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The --out folder of a finished run, for a failing run with --force to leave alone."""
+    out = tmp_path_factory.mktemp("earlier") / "out"
+    assert main(["run", "baseline", "--customers", "100", "--steps", "1", "--out", str(out)]) == 0
+    return out
+
+
+@pytest.mark.parametrize(
+    ("scenario", "flags", "expected"),
+    [
+        (
+            "baseline",
+            ["--set", "network.kind=erdos_renyi", "--set", "network.mean_degree=500"],
+            "--set network.mean_degree=500: expected mean_degree <= market.customers - 1 (99) "
+            "for network.kind = 'erdos_renyi', got 500.0",
+        ),
+        (
+            "erdos",
+            ["--customers", "8"],
+            "--customers 8: conflicts with network.mean_degree of {erdos}: expected "
+            "mean_degree <= market.customers - 1 (7) for network.kind = 'erdos_renyi', got 10.0",
+        ),
+        (
+            "baseline",
+            ["--set", "network.kind=stochastic_block", "--set", "market.regions=20"],
+            "--set network.kind=stochastic_block: conflicts with network.k_in of {baseline}: "
+            "expected k_in <= 4, the other customers of the smallest region (market.customers "
+            "= 100 over market.regions = 20) for network.kind = 'stochastic_block', got 8.0",
+        ),
+        (
+            "edges",
+            ["--customers", "40"],
+            "--customers 40: conflicts with network.path of {edges}: {folder}/edges.txt:3: node "
+            "id 45 is outside 0..39 (market.customers = 40)",
+        ),
+        (
+            "edges",
+            ["--set", "network.path=broken.txt"],
+            "--set network.path=broken.txt: {folder}/broken.txt:2: expected two node ids "
+            "separated by whitespace or a comma, got '1 2 3 4'",
+        ),
+    ],
+    ids=["set-mean-degree", "customers-mean-degree", "set-kind-k-in", "customers-edge", "set-path"],
+)
+def test_a_network_a_flag_makes_impossible_is_blamed_on_the_flag(
+    tmp_path, capsys, earlier_run, scenario, flags, expected
+) -> None:
+    """A network that could not be built because of --set or --customers named the scenario's
+    file (the edge list and the generators' parameters, checked as the model built them): now
+    the flag, saying the conflict when the file's value is the one that no longer fits; an
+    --out holding an earlier run is left as it was (with --force)."""
+    files = {**_network_files(tmp_path), "baseline": find_scenario("baseline"), "folder": tmp_path}
+    out = tmp_path / "out"
+    shutil.copytree(earlier_run, out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    if scenario == "baseline":
+        flags = [*flags, "--customers", "100"]
+    code = main(["run", str(files[scenario]), *flags, "--out", str(out), "--force", "--quiet"])
+    err = one_line_error(capsys)
+    assert code == 2
+    assert err == expected.format(**{k: str(v) for k, v in files.items()})
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "expected"),
+    [
+        (ERDOS.replace("mean_degree = 10", "mean_degree = 80"), "network.mean_degree", "(49)"),
+        (EDGES.replace("edges.txt", "far.txt"), "network.path", "far.txt:2: node id 75 is"),
+    ],
+    ids=["mean-degree", "edge-list"],
+)
+def test_a_network_impossible_in_the_file_still_names_the_file(
+    tmp_path, capsys, text, key, expected
+) -> None:
+    """With no flag to blame (an unrelated --set is none), run and check name the file."""
+    _network_files(tmp_path)
+    path = write(tmp_path, text, "own.toml")
+    code = main(["run", str(path), "--set", "seed=3", "--quiet"])
+    err = one_line_error(capsys)
+    assert code == 2 and err.startswith(f"{path}: {key}: ") and expected in err, err
+    assert main(["check", str(path)]) == 2
+    assert capsys.readouterr().out.strip() == f"BAD {err}"
+
+
+def test_a_sweep_refuses_a_network_its_flag_makes_impossible(tmp_path, capsys) -> None:
+    """sweep --customers with a scenario whose network it makes impossible: every run failed
+    building its network; the plan now refuses it, naming the flag, before writing."""
+    erdos = _network_files(tmp_path)["erdos"]
+    spec = write(
+        tmp_path,
+        f'name = "s"\nscenario = "{erdos}"\nreplicates = 1\nsteps = 2\n'
+        '[[parameters]]\nkey = "firms.A.price"\nvalues = [90, 100]\n',
+        "sweep.toml",
+    )
+    out = tmp_path / "out"
+    code = main(["sweep", str(spec), "--customers", "8", "--out", str(out), "--serial", "--quiet"])
+    err = one_line_error(capsys)
+    assert code == 2 and not out.exists()
+    assert err.startswith(f"--customers 8: conflicts with network.mean_degree of {erdos}: "), err
+    assert err.endswith("expected mean_degree <= market.customers - 1 (7) for network.kind = "
+                        "'erdos_renyi', got 10.0"), err  # fmt: skip
+
+
+def test_a_local_firms_start_a_flag_makes_impossible_is_the_flags(tmp_path, capsys) -> None:
+    """Checked as the market seeds its customers, like the network: the --set, not the file."""
+    text = MINIMAL.replace("customers = 50", "customers = 50\nregions = 2").replace(
+        'name = "A"\nindustry = "banking"', 'name = "A"\nindustry = "banking"\nregion = 0'
+    )
+    path = write(tmp_path, text)
+    code = main(["run", str(path), "--set", "firms[0].initial_share=0.7", "--quiet"])
+    assert code == 2
+    assert one_line_error(capsys) == (
+        "--set firms[0].initial_share=0.7: expected at most 0.5 (the unserved customers it can "
+        "reach), got 0.7"
+    )

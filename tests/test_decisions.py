@@ -26,7 +26,7 @@ import sim
 from sim.batch import MarketBatch
 from sim.decision import DEFAULT_ALLOCATION, Decision, Decisions, FirmRows
 from sim.rules.retention import DEFAULT_MIX
-from sim.scenario import load_scenario
+from sim.scenario import ScenarioError, load_scenario
 from sim.strategies import (
     BUILTIN_STRATEGIES,
     Honest,
@@ -223,8 +223,9 @@ def test_a_decision_the_firm_would_refuse_is_refused_with_its_message() -> None:
     assert has_array_form(Broken)
     model = sim.CustomerMarket("overpromise_vs_honest", rng=1, overrides={"market.customers": 200})
     model.firms[0].strategy = Broken()
-    with pytest.raises(ValueError, match=r"set promise to .*expected \d+ finite numbers"):
+    with pytest.raises(ScenarioError, match=r"set promise to .*expected \d+ finite numbers") as e:
         model.step()
+    assert e.value.source == __file__ and e.value.key == "Broken.decide_all"
 
 
 def test_the_firms_start_from_the_defaults_each_step() -> None:
@@ -252,17 +253,18 @@ def test_a_share_outside_0_to_1_is_refused_naming_it(name: str) -> None:
 
     model = sim.CustomerMarket("overpromise_vs_honest", rng=1, overrides={"market.customers": 200})
     model.firms[1].strategy = Greedy()
-    with pytest.raises(ValueError, match=rf"set {name} to 1.5; expected a share in 0\.\.1"):
+    expected = rf"set {name} to 1.5 at step 1; expected a share: a finite number from 0 to 1$"
+    with pytest.raises(ScenarioError, match=expected):
         model.step()
 
 
 REFUSALS = {  # a field set wrong, the message that names it
     "promise": (lambda k: np.ones(k + 1), r"set promise to .*expected \d+ finite numbers"),
     "allocation": (lambda k: np.array([0.5, np.nan, 0.2, 0.3]), r"set allocation to .*finite"),
-    "focus": (lambda k: -np.ones(k), "must be non-negative with a positive sum"),
-    "retention_mix": (lambda k: np.zeros(4), "must be non-negative with a positive sum"),
-    "price": (lambda k: 0.0, r"set price to 0\.0; expected a positive number"),
-    "teaching": (lambda k: -0.1, r"set teaching to -0\.1; expected a share in 0\.\.1"),
+    "focus": (lambda k: -np.ones(k), r"set focus to \[-1\.0, .*>= 0 with a positive sum"),
+    "retention_mix": (lambda k: np.zeros(4), r"\[0\.0, .*>= 0 with a positive sum, one per tactic"),
+    "price": (lambda k: 0.0, r"set price to 0\.0 at step 1; expected a finite number > 0 "),
+    "teaching": (lambda k: -0.1, r"set teaching to -0\.1 at step 1; expected a share"),
 }
 
 
@@ -277,7 +279,8 @@ def test_each_wrong_decision_is_refused_naming_it_and_nothing_is_written(field_n
     model = sim.CustomerMarket("overpromise_vs_honest", rng=1, overrides={"market.customers": 200})
     model.firms[1].strategy = Wrong()
     before = {f.name: getattr(model.firm_state, f.name)[1].copy() for f in fields(model.firm_state)}
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ScenarioError, match=message) as e:  # a ValueError, as it was
         model.step()
+    assert str(e.value).startswith(f"{__file__}: Wrong.decide: firm 'Big Promises' (firms[1]) ")
     for name, row in before.items():
         assert np.array_equal(getattr(model.firm_state, name)[1], row, equal_nan=True), name

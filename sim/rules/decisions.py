@@ -19,6 +19,7 @@ the bit (tests/test_decisions.py).
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -27,7 +28,9 @@ import numpy as np
 from sim.decision import BUDGET_ITEMS, DEFAULT_ALLOCATION, Decision, Decisions, FirmRows
 from sim.rules.economics import set_spending
 from sim.rules.retention import DEFAULT_MIX, TACTICS
-from sim.strategies import Composite, Strategy, has_array_form
+from sim.scenario_schema import ScenarioError
+from sim.scenario_types import MAX_MAGNITUDE, shown
+from sim.strategies import BUILTIN_STRATEGIES, Composite, Strategy, has_array_form
 
 if TYPE_CHECKING:
     from sim.agents import Firm
@@ -194,6 +197,7 @@ def _invalid(d: Decisions, sums: list[np.ndarray]) -> np.ndarray:
     )
     bad = ~np.isfinite(numbers).all(axis=1) | (shares.min(axis=1) < 0)
     bad |= ~(np.concatenate(sums, axis=1) > 0).all(axis=1) | ~(d.price > 0)
+    bad |= d.price > MAX_MAGNITUDE
     for share in (d.feature_share, d.teaching):
         bad |= ~((share >= 0.0) & (share <= 1.0))
     return bad
@@ -206,20 +210,25 @@ def decide_market(market: CustomerMarket) -> None:
     """Each active firm of ``market`` decides in turn, through its strategy's ``decide``."""
     fs = market.firm_state
     for firm in market.firms:
-        f = firm.index
         if not firm.active:
             continue
-        decision = Decision(
-            promise=fs.capability[f].copy(),
-            allocation=np.array(DEFAULT_ALLOCATION),
-            focus=fs.focus[f].copy(),
-            price=float(fs.price[f]),
-            retention_mix=np.array(DEFAULT_MIX),
-            feature_share=0.5,
-            teaching=0.0,
-        )
+        decision = _default_decision(fs, firm.index)
         firm.strategy.decide(firm, decision)
         apply_decision(market, firm, decision)
+
+
+def _default_decision(fs: Any, f: int) -> Decision:
+    """What firm ``f`` starts its step's decision from: its capability as promise, the default
+    allocation and retention mix, its focus and price of the step before."""
+    return Decision(
+        promise=fs.capability[f].copy(),
+        allocation=np.array(DEFAULT_ALLOCATION),
+        focus=fs.focus[f].copy(),
+        price=float(fs.price[f]),
+        retention_mix=np.array(DEFAULT_MIX),
+        feature_share=0.5,
+        teaching=0.0,
+    )
 
 
 def apply_decision(market: CustomerMarket, firm: Firm, d: Decision) -> None:
@@ -228,20 +237,25 @@ def apply_decision(market: CustomerMarket, firm: Firm, d: Decision) -> None:
 
     Raises
     ------
-    ValueError
-        A decision of the wrong shape, not finite, negative, or with shares outside 0..1.
+    ScenarioError
+        A decision of the wrong shape, not finite, negative, with shares outside 0..1 or a
+        price outside 0..1e15: one line naming the strategy's module file, its class, the firm,
+        the field, the step and what was expected (:func:`_refuse`; a ValueError, as before).
     """
     fs, f, k = market.firm_state, firm.index, len(market.attributes)
-    promise = np.asarray(d.promise, float)
-    alloc = np.asarray(d.allocation, float)
-    focus = np.full(k, 1.0 / k) if d.focus is None else np.asarray(d.focus, float)
-    mix = np.asarray(d.retention_mix, float)
+    try:
+        promise = np.asarray(d.promise, float)
+        alloc = np.asarray(d.allocation, float)
+        focus = np.full(k, 1.0 / k) if d.focus is None else np.asarray(d.focus, float)
+        mix = np.asarray(d.retention_mix, float)
+    except (TypeError, ValueError):  # not numbers at all
+        _refuse(market, firm, d)
     price = fs.price[f] if d.price is None else d.price
     shares = (d.feature_share, d.teaching)
     arrays = (promise, alloc, focus, mix)
     sums = _acceptable(k, arrays, price, shares)
     if sums is None:
-        _refuse(firm, d, k, arrays, price)
+        _refuse(market, firm, d)
     fs.price[f] = float(price)
     fs.promise[f] = np.clip(promise, 0.0, 1.0)
     fs.allocation[f] = alloc / sums[0]
@@ -270,45 +284,119 @@ def _acceptable(
     if not np.isfinite(numbers).all() or numbers[k:-3].min() < 0:  # the shares
         return None
     sums = alloc.sum(), focus.sum(), mix.sum()
-    if min(sums) <= 0 or scalars[0] <= 0 or not all(0.0 <= x <= 1.0 for x in scalars[1:]):
+    if min(sums) <= 0 or not 0 < scalars[0] <= MAX_MAGNITUDE:
+        return None
+    if not all(0.0 <= x <= 1.0 for x in scalars[1:]):
         return None
     return sums
 
 
-def _refuse(
-    firm: Firm, d: Decision, k: int, arrays: tuple[np.ndarray, ...], price: Any
-) -> NoReturn:
-    """Raise the ValueError naming the first problem of a decision :func:`_acceptable`
-    refused."""
-    promise, alloc, focus, mix = arrays
-    checks = (
-        (promise, (k,), "promise"),
-        (alloc, (4,), "allocation"),
-        (focus, (k,), "focus"),
-        (mix, (len(TACTICS),), "retention_mix"),
+def _refuse(market: CustomerMarket, firm: Firm, d: Decision) -> NoReturn:
+    """Raise the :class:`ScenarioError` naming the first problem of a decision
+    :func:`_acceptable` refused: the file and class of the policy that decided it (the one
+    that made the field wrong, in a composition), the firm, the field, the step, the value and
+    what was expected; one line."""
+    problem = _problem(market.attributes, d)
+    if problem is None:
+        raise AssertionError(f"decision of firm {firm.name!r} refused and not named")
+    name, value, expected = problem
+    policy = _policy_to_blame(market, firm, name)
+    where, method = _written_in(type(policy))
+    raise ScenarioError(
+        where,
+        method,
+        f"firm {firm.name!r} (firms[{firm.index}]) set {name} to {shown(_plain(value))} "
+        f"at step {market.steps}{' (its first decision)' if market.steps == 0 else ''}; "
+        f"expected {expected}",
     )
-    for value, shape, name in checks:
-        if value.shape != shape or not np.all(np.isfinite(value)):
-            raise ValueError(
-                f"strategy {firm.strategy!r} of firm {firm.name!r} set {name} to "
-                f"{value!r}; expected {shape[0]} finite numbers"
-            )
-    if any(v.min() < 0 or v.sum() <= 0 for v in (alloc, focus, mix)):
-        raise ValueError(
-            f"strategy {firm.strategy!r} of firm {firm.name!r}: allocation, focus and "
-            "retention_mix must be non-negative with a positive sum"
-        )
-    price = float(price)
-    if not np.isfinite(price) or price <= 0:
-        raise ValueError(
-            f"strategy {firm.strategy!r} of firm {firm.name!r} set price to {d.price!r}; "
-            "expected a positive number"
-        )
-    for name in ("feature_share", "teaching"):
-        value = getattr(d, name)
-        if not 0.0 <= float(value) <= 1.0:
-            raise ValueError(
-                f"strategy {firm.strategy!r} of firm {firm.name!r} set {name} to "
-                f"{value!r}; expected a share in 0..1"
-            )
-    raise AssertionError(f"decision of firm {firm.name!r} refused and not named")
+
+
+def _problem(attributes: list[str], d: Decision) -> tuple[str, Any, str] | None:
+    """``(field, value, expected)`` of the first field of ``d`` that :func:`apply_decision`
+    refuses, in the order of :class:`Decision`; None if there is none."""
+    k, per_attribute = len(attributes), f"one per attribute ({', '.join(attributes)})"
+    positive = "finite numbers >= 0 with a positive sum"
+    arrays = (
+        ("promise", d.promise, k, f"{k} finite numbers, {per_attribute}; each is clipped to 0..1"),
+        ("allocation", d.allocation, 4, f"4 {positive}, one per budget item "
+         f"({', '.join(BUDGET_ITEMS)})"),
+        ("focus", d.focus, k, f"{k} {positive}, {per_attribute}"),
+        ("retention_mix", d.retention_mix, 4, f"4 {positive}, one per tactic "
+         f"({', '.join(TACTICS)})"),
+    )  # fmt: skip
+    for name, value, n, expected in arrays:
+        if name == "focus" and value is None:  # an even focus
+            continue
+        try:
+            a = np.asarray(value, float)
+        except (TypeError, ValueError):
+            return name, value, expected
+        if a.shape != (n,) or not np.isfinite(a).all():
+            return name, value, expected
+        if name != "promise" and (a.min() < 0 or not a.sum() > 0):
+            return name, value, expected
+    scalars = (
+        ("price", d.price, f"a finite number > 0 of size at most {MAX_MAGNITUDE:g}"),
+        ("feature_share", d.feature_share, "a share: a finite number from 0 to 1"),
+        ("teaching", d.teaching, "a share: a finite number from 0 to 1"),
+    )
+    for name, value, expected in scalars:
+        if name == "price" and value is None:  # the current price
+            continue
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            return name, value, expected
+        low_ok = x > 0 if name == "price" else x >= 0
+        high = MAX_MAGNITUDE if name == "price" else 1.0
+        if not (low_ok and x <= high):  # NaN fails both
+            return name, value, expected
+    return None
+
+
+def _policy_to_blame(market: CustomerMarket, firm: Firm, name: str) -> Strategy:
+    """The policy of ``firm``'s strategy that set ``name`` wrong: its one policy not built in
+    (the built-ins decide within range from valid levers); with several, the first whose
+    decision is refused when the composition is decided again one policy at a time (from the
+    step's default decision); failing that, the last of them."""
+    strategy = firm.strategy
+    parts = list(strategy.parts) if isinstance(strategy, Composite) else [strategy]
+    own = [p for p in parts if type(p) not in BUILTIN_STRATEGIES.values()] or parts
+    if len(own) == 1:
+        return own[0]
+    decision = _default_decision(market.firm_state, firm.index)
+    try:
+        for part in parts:
+            part.decide(firm, decision)
+            wrong = _problem(market.attributes, decision)
+            if wrong is not None and wrong[0] == name:
+                return part
+    except Exception:  # the policies decided otherwise this time: blame the last
+        pass
+    return own[-1]
+
+
+def _written_in(cls: type[Strategy]) -> tuple[str, str]:
+    """The file and ``Class.method`` where ``cls`` decides: its ``decide_all`` if it decides
+    through its array form (:func:`has_array_form`), else its ``decide``."""
+    method = "decide_all" if has_array_form(cls) else "decide"
+    owner = next((k for k in cls.__mro__ if method in k.__dict__), cls)
+    try:
+        where = inspect.getsourcefile(owner) or inspect.getfile(owner)
+    except TypeError:  # a class made at run time, without a file
+        where = f"<module {owner.__module__}>"
+    return where, f"{owner.__name__}.{method}"
+
+
+def _plain(value: Any) -> Any:
+    """A decision's value as :func:`~sim.scenario_types.shown` writes it: arrays (and lists of
+    numbers) as lists of Python floats, NumPy scalars as Python numbers; anything else as it
+    is."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray | list | tuple):
+        try:
+            return np.asarray(value, float).tolist()
+        except (TypeError, ValueError):
+            return value.tolist() if isinstance(value, np.ndarray) else value
+    return value
