@@ -281,7 +281,9 @@ def calibrate(
         # the file the folder was first fitted to: a resume may read another file holding the
         # same observations (its own observed.csv); each session's argv names the one it read
         data = store.manifest.setdefault("data", _data_record(inputs, ident["observed_sha256"]))
-        store.manifest["parameters"] = {p.key: p.to_dict() for p in spec.priors}
+        store.manifest["parameters"] = {
+            p.key: {**p.to_dict(), **({"integer": True} if p.integer else {})} for p in spec.priors
+        }
         store.manifest["seed"] = spec.seed
         summaries = Summaries(observed, base.steps_per_year)
         scales_path = store.path("scales.json")
