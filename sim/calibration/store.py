@@ -164,7 +164,7 @@ class CalibrationStore:
                 if not force:
                     before = old.get("identity") or {}
                     if set(before) != set(identity):
-                        why = "its identity written by another version of cxsim"
+                        why = "its identity recorded by another version of cxsim"
                     else:
                         changed = [
                             WHAT_DIFFERS.get(k, k)
