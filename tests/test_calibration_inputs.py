@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.calibration.data import read_observed
+from sim.calibration.data import observed_csv, read_observed
 from sim.calibration.errors import CalibrationFileError, DataError
 from sim.calibration.spec import load_calibration
 from sim.calibration.summaries import Summaries
@@ -119,6 +119,22 @@ def test_empty_and_foreign_files_are_one_line(tmp_path: Path) -> None:
         read_observed(write(tmp_path, "x", header="", name="d.xlsx"), FIRMS)
     with pytest.raises(DataError, match="no such file"):
         read_observed(tmp_path / "missing.csv", FIRMS)
+
+
+def test_the_folders_observed_csv_reads_back_to_the_same_rows(tmp_path: Path) -> None:
+    """A calibration writes the checked data as observed.csv: read back, the same frame (a
+    missing cohort empty, as the reader wants it for nps) and the same text, from CSV or
+    Parquet alike."""
+    data = read_observed(FIXTURES / "retention.csv", FIRMS)
+    text = observed_csv(data)
+    assert "\nnps,Acme,,1.0,30.0,6.0,,False\n" in text
+    path = tmp_path / "observed.csv"
+    path.write_text(text)
+    again = read_observed(path, FIRMS)
+    pd.testing.assert_frame_equal(again.frame, data.frame)
+    assert observed_csv(again) == text
+    pd.read_csv(FIXTURES / "retention.csv").to_parquet(tmp_path / "same.parquet")
+    assert observed_csv(read_observed(tmp_path / "same.parquet", FIRMS)) == text
 
 
 # -- the calibration file ---------------------------------------------------------------------
@@ -268,6 +284,109 @@ def test_whole_settings_take_a_whole_float_as_a_scenario_does(tmp_path: Path, sc
         path = calib(tmp_path, f"[calibration]\npopulation = {value}\n[parameters.acquisition.q]\n")
         with pytest.raises(CalibrationFileError, match="expected a whole number"):
             load_calibration(path, scenario)
+
+
+WRITTEN = """
+[calibration]
+seed = 4
+series = ["survival"]
+population = 12
+
+[set]
+"market.customers" = 120
+
+[parameters."satisfaction.loss_aversion"]
+
+[parameters."switching.intercept"]
+prior = "uniform"
+low = -4.0
+high = 0.0
+
+[parameters."trust.loss"]
+prior = "loguniform"
+low = 0.1
+high = 5.0
+source = "our survey"
+
+[parameters."firms.Rival.levers.inflation"]
+prior = "normal"
+mean = 0.5
+sd = 0.1
+high = 1.0
+
+[parameters."market.regions"]
+prior = "uniform"
+low = 1
+high = 3
+"""
+
+
+def test_the_calibration_a_folder_writes_reads_back_as_the_same_calibration(
+    tmp_path: Path, scenario
+) -> None:
+    """calibration.toml (CalibrationSpec.to_dict as TOML) passes the reader's checks and gives
+    the same priors, settings, [set] and fit_hash: the folder's identity."""
+    import tomli_w
+
+    spec = load_calibration(calib(tmp_path, WRITTEN), scenario)
+    written = tmp_path / "calibration.toml"
+    written.write_text(tomli_w.dumps(spec.with_changes(seed=9).to_dict()))
+    text = written.read_text()
+    assert "\nform = " not in text and 'source = "schema: Tversky & Kahneman' in text
+    again = load_calibration(written, scenario)
+    assert again.priors == spec.priors  # forms, numbers, sources, whole-number flag
+    assert [p.integer for p in again.priors] == [False, False, False, False, True]
+    assert again.priors[2].source == "our survey"
+    assert again.to_dict() == spec.with_changes(seed=9).to_dict()
+    assert again.fit_hash() == spec.with_changes(seed=9).fit_hash() != spec.fit_hash()
+    assert load_calibration(written, load_scenario(scenario, spec.fixed)).fit_hash() == (
+        again.fit_hash()
+    )
+
+
+def test_a_priors_source_is_information_only(tmp_path: Path, scenario) -> None:
+    body = '[parameters."trust.loss"]\nprior = "uniform"\nlow = 0.1\nhigh = 5.0\n'
+    plain = load_calibration(calib(tmp_path, body), scenario)
+    cited = load_calibration(calib(tmp_path, body + 'source = "a survey"\n'), scenario)
+    assert plain.priors[0].source == "calibration file"
+    assert cited.priors[0].source == "a survey"
+    assert cited.fit_hash() == plain.fit_hash()
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "words"),
+    [
+        (  # the spelling calibration.toml had before it was a calibration file
+            '[parameters."trust.loss"]\nform = "uniform"\nlow = 0.1\nhigh = 5.0\n',
+            "parameters.'trust.loss'.form",
+            "unknown key; expected some of",
+        ),
+        (
+            '[parameters."trust.loss"]\nprior = "uniform"\nlow = 0.1\nhigh = 5.0\ninteger = true\n',
+            "parameters.'trust.loss'.integer",
+            "unknown key",
+        ),
+        (
+            '[parameters."trust.loss"]\nprior = "uniform"\nlow = 0.1\nhigh = 5.0\nsource = 3\n',
+            "parameters.'trust.loss'.source",
+            "expected text",
+        ),
+        (
+            '[parameters."satisfaction.loss_aversion"]\nsource = "schema"\n',
+            "parameters.'satisfaction.loss_aversion'.prior",
+            "missing",
+        ),
+    ],
+)
+def test_a_priors_keys_are_checked(
+    tmp_path: Path, scenario, text: str, key: str, words: str
+) -> None:
+    path = calib(tmp_path, text)
+    with pytest.raises(CalibrationFileError) as err:
+        load_calibration(path, scenario)
+    assert err.value.key == key, str(err.value)
+    assert str(err.value).startswith(f"{path}: {key}: ") and "\n" not in str(err.value)
+    assert words in str(err.value)
 
 
 # -- what a run says about each row -----------------------------------------------------------

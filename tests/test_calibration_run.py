@@ -181,6 +181,65 @@ def test_another_calibration_in_the_same_folder_is_refused(serial_run) -> None:
 
 
 @pytest.mark.slow
+def test_a_folders_own_inputs_given_back_run_the_same_calibration(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """calibration.toml, scenario.toml and observed.csv of a folder, given back to the command
+    in another folder, run the calibration as it ran (the command line's overrides and [set]
+    included): the same posterior with the same seed. Given back in the same folder they are
+    the same calibration: it resumes, with nothing left to run."""
+    import tomli_w
+
+    calib = tmp_path / "c.toml"
+    calib.write_text(tomli_w.dumps({**TINY, "set": {"market.customers": 120}}))
+    first, other = tmp_path / "first", tmp_path / "other"
+    quiet = ["--serial", "--quiet"]
+    assert (
+        main(["calibrate", MARKET, DATA, str(calib), "--out", str(first), "--seed", "6", *quiet])
+        == 0
+    )
+    inputs = [str(first / name) for name in ("scenario.toml", "observed.csv", "calibration.toml")]
+    assert main(["calibrate", *inputs, "--out", str(other), *quiet]) == 0
+    capsys.readouterr()
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(first / "posterior.parquet"), pd.read_parquet(other / "posterior.parquet")
+    )
+    for name in ("calibration.toml", "scenario.toml", "observed.csv"):
+        assert (other / name).read_text() == (first / name).read_text(), name
+    written = (first / "calibration.toml").read_text()
+    assert "seed = 6\n" in written and '"market.customers" = 120' in written
+    one, two = (json.loads((f / "manifest.json").read_text()) for f in (first, other))
+    assert one["identity"] == two["identity"]
+    assert one["data"]["file"] == DATA and two["data"]["file"] == inputs[1]
+
+    assert main(["calibrate", *inputs, "--out", str(first), *quiet]) == 0
+    sessions = json.loads((first / "manifest.json").read_text())["sessions"]
+    assert [s["status"] for s in sessions] == ["complete", "complete"]
+    assert sessions[-1]["runs"] == 0
+    assert json.loads((first / "manifest.json").read_text())["data"]["file"] == DATA
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(first / "posterior.parquet"), pd.read_parquet(other / "posterior.parquet")
+    )
+    # another seed over them: another calibration, refused in words
+    code = main(["calibrate", *inputs, "--out", str(first), "--seed", "7", *quiet])
+    err = capsys.readouterr().err
+    assert code == 2 and "holds another calibration (other calibration settings)" in err
+
+
+def test_a_folder_whose_identity_another_version_recorded_says_so(tmp_path: Path) -> None:
+    from sim.calibration.errors import CalibrationStoreError
+    from sim.calibration.store import CalibrationStore
+
+    out = tmp_path / "out"
+    out.mkdir()
+    old = {"data_sha256": "a", "calibration": "b", "scenario": "c"}  # before observed_sha256
+    (out / "manifest.json").write_text(json.dumps({"identity": old, "sessions": []}))
+    now = {"observed_sha256": "a", "calibration": "b", "scenario": "c"}
+    with pytest.raises(CalibrationStoreError, match="identity recorded by another version"):
+        CalibrationStore.open(out, now)
+
+
+@pytest.mark.slow
 class FrozenProbe(StopAfter):
     """Notes whether the objects held before the calibration are out of the collector's passes
     while it runs, then presses Ctrl-C."""

@@ -42,7 +42,15 @@ import pandas as pd
 
 from sim.calibration.errors import DataError
 
-__all__ = ["COLUMNS", "SERIES", "ObservedData", "SeriesKind", "read_observed", "sha256_of"]
+__all__ = [
+    "COLUMNS",
+    "SERIES",
+    "ObservedData",
+    "SeriesKind",
+    "observed_csv",
+    "read_observed",
+    "sha256_of",
+]
 
 
 @dataclass(frozen=True)
@@ -380,6 +388,21 @@ def read_observed(
     if frame["holdout"].all():
         raise _fail(where, None, "holdout", "every row is held out; expected some rows to fit")
     return ObservedData(frame=frame, source=where, sha256=digest)
+
+
+def observed_csv(observed: ObservedData) -> str:
+    """The checked data as a CSV :func:`read_observed` takes back, to the same frame.
+
+    Every column of :data:`COLUMNS`, one row per observation in the file's order; a cohort
+    the series has none of and a missing ``se`` or ``n`` are empty, ``holdout`` is
+    ``True``/``False``. The same observations give the same text whatever file they came from
+    (CSV or Parquet, its column order, spacing or spelling of ``true``): a calibration's
+    ``observed.csv``, whose SHA-256 names the data in the folder's identity.
+    """
+    frame = observed.frame[list(COLUMNS)].copy()
+    frame["cohort"] = frame["cohort"].astype("Int64").mask(frame["cohort"] < 0)
+    frame["n"] = frame["n"].astype("Int64")  # whole numbers (checked), NaN for none
+    return frame.to_csv(index=False, lineterminator="\n")
 
 
 def _check_curves(where: str, frame: pd.DataFrame) -> None:

@@ -40,7 +40,8 @@ class Prior:
     mean, sd
         For ``normal``.
     source
-        Where it came from: ``"schema: <citation>"`` or ``"calibration file"``.
+        Where it came from: ``"schema: <citation>"``, the file's own ``source``, or
+        ``"calibration file"``. Information only: it changes no run.
     integer
         The scenario takes whole numbers here: values are rounded before a run.
     """
@@ -87,14 +88,16 @@ class Prior:
         return f"{self.form}({self.low:g}, {self.high:g})"
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data for the manifest."""
-        out: dict[str, Any] = {"form": self.form, "source": self.source}
+        """The prior as a calibration file's ``[parameters."key"]`` table, which
+        :func:`~sim.calibration.spec.load_calibration` reads back to this prior (given the same
+        scenario: ``integer`` is the scenario's, not the file's): ``prior``, its numbers, and
+        ``source``."""
+        out: dict[str, Any] = {"prior": self.form}
         if self.form == "normal":
             out.update(mean=self.mean, sd=self.sd)
         if math.isfinite(self.low):
             out["low"] = self.low
         if math.isfinite(self.high):
             out["high"] = self.high
-        if self.integer:
-            out["integer"] = True
+        out["source"] = self.source
         return out

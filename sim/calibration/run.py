@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import tomli_w
 
-from sim.calibration.data import ObservedData, read_observed
+from sim.calibration.data import ObservedData, observed_csv, read_observed
 from sim.calibration.errors import DataError
 from sim.calibration.priors import Prior
 from sim.calibration.progress import CalibrationProgress, generations
@@ -181,11 +181,23 @@ def _check_horizon(observed: ObservedData, base: Scenario) -> None:
         )
 
 
-def _data_hash(observed: ObservedData) -> str:
-    if observed.sha256:
-        return observed.sha256
-    text = observed.frame.drop(columns=["row"]).to_csv(index=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+def _identity(inputs: Inputs) -> tuple[dict[str, str], str]:
+    """What decides a calibration's posterior, as the output folder's ``identity``, and the
+    ``observed.csv`` it writes: the SHA-256 of that file (the checked observations, not the
+    bytes of the file they came from), the calibration's :meth:`~CalibrationSpec.fit_hash` and
+    the base scenario's hash. A folder's own ``scenario.toml``, ``observed.csv`` and
+    ``calibration.toml`` given back make the identity they were written with."""
+    text = observed_csv(inputs.observed)
+    return {
+        "observed_sha256": hashlib.sha256(text.encode()).hexdigest(),
+        "calibration": inputs.spec.fit_hash(),
+        "scenario": scenario_hash(inputs.base),
+    }, text
+
+
+def _data_record(inputs: Inputs, observed_sha256: str) -> dict[str, str]:
+    """The data file given and its SHA-256 (of the canonical text for data given as a frame)."""
+    return {"file": inputs.data_name, "sha256": inputs.observed.sha256 or observed_sha256}
 
 
 def calibrate(
@@ -255,22 +267,23 @@ def calibrate(
     inputs = prepare(scenario, data, calibration, data_name=data_name)
     base, spec, observed = inputs.base, inputs.spec, inputs.observed
     progress = progress or CalibrationProgress()
-    identity = {
-        "data_sha256": _data_hash(observed),
-        "calibration": spec.fit_hash(),
-        "scenario": scenario_hash(base),
-    }
+    ident, observed_text = _identity(inputs)
     ex = make_executor(executor, workers)
-    store = CalibrationStore.open(out, identity, force=force, executor=ex.describe(), argv=argv)
+    store = CalibrationStore.open(out, ident, force=force, executor=ex.describe(), argv=argv)
     status = "failed"
     sim: Simulator | None = None
     try:
         if not store.resumed:
+            # the inputs as cxsim calibrate takes them back (docs/calibration.md, "The outputs")
             store.path("calibration.toml").write_text(tomli_w.dumps(spec.to_dict()))
             store.path("scenario.toml").write_text(base.to_toml())
-            observed.frame.drop(columns=["row"]).to_csv(store.path("observed.csv"), index=False)
-        store.manifest["data"] = {"file": inputs.data_name, "sha256": identity["data_sha256"]}
-        store.manifest["parameters"] = {p.key: p.to_dict() for p in spec.priors}
+            store.path("observed.csv").write_bytes(observed_text.encode())
+        # the file the folder was first fitted to: a resume may read another file holding the
+        # same observations (its own observed.csv); each session's argv names the one it read
+        data = store.manifest.setdefault("data", _data_record(inputs, ident["observed_sha256"]))
+        store.manifest["parameters"] = {
+            p.key: {**p.to_dict(), **({"integer": True} if p.integer else {})} for p in spec.priors
+        }
         store.manifest["seed"] = spec.seed
         summaries = Summaries(observed, base.steps_per_year)
         scales_path = store.path("scales.json")
@@ -362,8 +375,8 @@ def calibrate(
                 base,
                 table,
                 spec.priors,
-                data_file=inputs.data_name,
-                data_sha256=identity["data_sha256"],
+                data_file=data["file"],
+                data_sha256=data["sha256"],
                 runs=runs_used,
             )
         )

@@ -27,6 +27,13 @@ A TOML file::
     sd = 0.1
     low = 0.0                   # optional cut of a normal
     high = 1.0
+    source = "our 2025 survey"  # optional, information only: recorded, changes no run
+
+The ``calibration.toml`` a calibration writes in its folder (:meth:`CalibrationSpec.to_dict`)
+is such a file: its settings after the command line's overrides, ``[set]``, and every prior
+spelled out with its ``source`` (``"schema: <citation>"`` for a range the schema declares).
+Read back with the same scenario it is the same calibration, to the same
+:meth:`~CalibrationSpec.fit_hash`.
 
 Every problem is one :class:`~sim.calibration.errors.CalibrationFileError` naming the file and
 the key. Keys are checked against the scenario (a key it does not have, a prior reaching outside
@@ -64,7 +71,8 @@ SETTINGS = {
 }
 """``[calibration]`` keys with their types and defaults."""
 
-PRIOR_KEYS = {"prior", "low", "high", "mean", "sd"}
+PRIOR_KEYS = {"prior", "low", "high", "mean", "sd", "source"}
+"""Keys of a ``[parameters."key"]`` table (``source`` is information only)."""
 
 
 @dataclass
@@ -102,7 +110,9 @@ class CalibrationSpec:
         return [p.key for p in self.priors]
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data, as a calibration file would hold it (priors spelled out)."""
+        """The calibration file of this calibration, priors spelled out
+        (:meth:`Prior.to_dict <sim.calibration.priors.Prior.to_dict>`): what a calibration
+        writes as ``calibration.toml`` and :func:`load_calibration` reads back."""
         settings: dict[str, Any] = {
             "seed": self.seed,
             "population": self.population,
@@ -120,9 +130,12 @@ class CalibrationSpec:
         return out
 
     def fit_hash(self) -> str:
-        """SHA-256 of what decides the posterior (not ``predictive``)."""
+        """SHA-256 of what decides the posterior: not ``predictive``, nor a prior's
+        ``source``."""
         data = self.to_dict()
         data["calibration"].pop("predictive", None)
+        for entry in data["parameters"].values():
+            entry.pop("source")
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
     def with_changes(self, **changes: Any) -> CalibrationSpec:
@@ -215,6 +228,11 @@ def _prior(where: str, key: str, raw: Any, scenario: Scenario) -> Prior:
     if schema is not None:
         integer = schema.integer
     form = raw.get("prior")
+    source = raw.get("source", "calibration file")
+    if not isinstance(source, str):
+        raise CalibrationFileError(
+            where, f"{label}.source", f"expected text (where the prior comes from), got {source!r}"
+        )
     low, high = _number(where, label, raw, "low"), _number(where, label, raw, "high")
     mean, sd = _number(where, label, raw, "mean"), _number(where, label, raw, "sd")
     if form is None:
@@ -260,7 +278,7 @@ def _prior(where: str, key: str, raw: Any, scenario: Scenario) -> Prior:
                 raise CalibrationFileError(
                     where, f"{label}.low", f"a loguniform prior needs low > 0, got {low:g}"
                 )
-            prior = Prior(key, form, low, high, integer=integer)
+            prior = Prior(key, form, low, high, source=source, integer=integer)
         else:
             if math.isnan(mean) or math.isnan(sd):
                 raise CalibrationFileError(
@@ -276,7 +294,7 @@ def _prior(where: str, key: str, raw: Any, scenario: Scenario) -> Prior:
                 raise CalibrationFileError(
                     where, f"{label}.mean", f"expected mean inside low..high, got {mean:g}"
                 )
-            prior = Prior(key, "normal", lo, hi, mean=mean, sd=sd, integer=integer)
+            prior = Prior(key, "normal", lo, hi, mean=mean, sd=sd, source=source, integer=integer)
     _check_reach(where, label, prior, scenario)
     return prior
 

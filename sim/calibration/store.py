@@ -2,12 +2,12 @@
 
 Layout of ``--out``::
 
-    manifest.json         data file and its SHA-256, calibration and scenario hashes, seeds,
-                          package versions, sessions (start, end, executor, host, BLAS
-                          kernels, runs), status
-    calibration.toml      the calibration as run (priors spelled out)
+    manifest.json         identity (SHA-256 of observed.csv, calibration and scenario
+                          hashes), data file and its SHA-256, seeds, package versions,
+                          sessions (start, end, executor, host, BLAS kernels, runs), status
+    calibration.toml      the calibration as run (priors spelled out), as calibrate reads it
     scenario.toml         the base scenario (fixed changes applied)
-    observed.csv          the checked data
+    observed.csv          the checked data, as calibrate reads it
     runs/chunk-*.parquet  every model run so far: key, status, seconds, the simulated rows
     abc.sqlite            pyabc's history of the ABC-SMC generations
     scales.json           the distance's scale of each observed row
@@ -16,8 +16,9 @@ Layout of ``--out``::
 
 Runs are written in chunks as they finish (``.tmp/`` then an atomic rename), so a calibration
 stopped by Ctrl-C or a kill loses at most the runs in flight; a rerun with the same inputs finds
-the finished runs and the finished generations and goes on from there. A different calibration
-(other data, priors, scenario or seed) is refused unless ``force``. A lock keeps two
+the finished runs and the finished generations and goes on from there, as does one given the
+folder's own calibration.toml, scenario.toml and observed.csv. A different calibration (other
+observations, priors, scenario or seed) is refused unless ``force``. A lock keeps two
 calibrations from writing one folder.
 
 This module never imports the model, an executor or the UI.
@@ -97,7 +98,7 @@ class RunRecord:
 
 WHAT_DIFFERS = {
     "calibration": "calibration settings",
-    "data_sha256": "data",
+    "observed_sha256": "data",
     "scenario": "scenario",
 }
 """How a message names each part of a calibration's identity that differs from the folder's."""
@@ -161,14 +162,18 @@ class CalibrationStore:
         try:
             if old is not None and old.get("identity") != identity:
                 if not force:
-                    changed = [
-                        WHAT_DIFFERS.get(k, k)
-                        for k in sorted(identity)
-                        if (old.get("identity") or {}).get(k) != identity[k]
-                    ]
+                    before = old.get("identity") or {}
+                    if set(before) != set(identity):
+                        why = "its identity recorded by another version of cxsim"
+                    else:
+                        changed = [
+                            WHAT_DIFFERS.get(k, k)
+                            for k in sorted(identity)
+                            if before[k] != identity[k]
+                        ]
+                        why = f"other {' and '.join(changed)}"
                     raise CalibrationStoreError(
-                        f"{root}: holds another calibration (other "
-                        f"{' and '.join(changed) or 'file format'}); use another --out, or "
+                        f"{root}: holds another calibration ({why}); use another --out, or "
                         "--force to replace it"
                     )
                 _clear(root)
