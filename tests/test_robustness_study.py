@@ -305,6 +305,32 @@ def test_an_unfinished_facts_fit_is_not_called_worlds_that_reproduce_the_facts(
 
 
 @pytest.mark.parametrize(
+    ("ancestors", "largest", "said"),
+    [
+        (7, 0.671875, "from 7 of the fit's first sample (the largest lineage 67% of them): the "),
+        (20, 0.11, "from 20 of the fit's first sample (the largest lineage 11% of them); another"),
+    ],
+)
+def test_a_finished_facts_fit_says_how_few_lineages_its_worlds_come_from(
+    tmp_path: Path, ancestors: int, largest: float, said: str
+) -> None:
+    """A one-step fit's odds are a few prior worlds' neighbourhoods (docs/robustness.md): every
+    verdict over its worlds says how many lineages they come from, and warns when they are few."""
+    post = _facts_fit(tmp_path / "facts", reproduces=True)
+    info = json.loads((post.parent / "fit.json").read_text())
+    info.update(ancestors=ancestors, largest_lineage=largest)
+    (post.parent / "fit.json").write_text(json.dumps(info))
+    out = tmp_path / "study"
+    args = ["robustness", TINY, "--ranges", RANGES, "--posterior", str(post), "--worlds", "8"]
+    assert main([*args, "--out", str(out), "--serial", "--quiet", "--no-charts"]) == 0
+    sentences = [c["sentence"] for c in json.loads((out / "report.json").read_text())["claims"]]
+    assert sentences and all(said in s for s in sentences)
+    assert all(("very different odds" in s) == (ancestors < 10) for s in sentences)
+    assert all("worlds that reproduce the published facts" in s for s in sentences)
+    assert said in (out / "report.md").read_text()
+
+
+@pytest.mark.parametrize(
     ("text", "expected"),
     [
         ("worlds = 2", "worlds: expected a whole number from 8"),

@@ -119,6 +119,7 @@ def _fitted_words(fitted: Path, fitted_analyses: dict, seconds: dict[str, float]
     import pandas as pd
 
     from sim.robustness.fit_report import NARROWED
+    from sim.robustness.report import lineages_caveat
 
     info = json.loads((fitted / "fit.json").read_text())
     facts = pd.read_csv(fitted / "facts.csv")
@@ -134,17 +135,10 @@ def _fitted_words(fitted: Path, fitted_analyses: dict, seconds: dict[str, float]
         f"{info['simulations']:,} worlds measured in a prior sample and {info['generations']} "
         "generations, until every fitted world reproduced every fact"
         + ("" if info["reproduces"] else "; not reached: the last generation comes near")
-        + f"): {info['worlds']} worlds, {info['distinct_worlds']} distinct"
-        + (
-            f", descended from {info['ancestors']} worlds of the prior sample, "
-            f"{info['between_lineages']:.0%} of their variance between those lineages"
-            if info.get("ancestors")
-            else ""
-        )
-        + ". Every study ran "
+        + f"): {info['worlds']} worlds, {info['distinct_worlds']} distinct. Every study ran "
         "again over them "
         f"({'/'.join(str(n) for n in sorted(worlds))} worlds, {runs} runs, "
-        f"{_minutes(wall)}).",
+        f"{_minutes(wall)}). " + lineages_caveat(fitted / "posterior.parquet"),
         "",
         "| fact (validation check at quick size) | plausible worlds | fitted worlds |",
         "|---|---|---|",

@@ -32,11 +32,15 @@ __all__ = [
     "analyze",
     "decided_by",
     "facts_fit_status",
+    "lineages_caveat",
     "markdown",
     "worlds_are",
     "worlds_caveat",
     "write_report",
 ]
+
+FEW_LINEAGES = 10
+"""Fewer prior worlds than this behind a fit's worlds are *few* (:func:`lineages_caveat`)."""
 
 
 @dataclass
@@ -118,15 +122,51 @@ def worlds_are(study: Study) -> str:
     return "worlds of a fit to the published facts"
 
 
+def lineages_caveat(posterior: str | Path) -> str:
+    """How many lineages a ``cxsim facts`` fit's worlds come from, as a sentence, from its
+    ``fit.json`` (empty when it does not say): ``"These worlds descend from 7 of the fit's
+    first sample (the largest lineage 67% of them): ..."``.
+
+    A one-step fit's worlds are copies of a few prior worlds moved a little, and two such fits
+    of the same facts gave the honest firm's lead 43% and 77% of their worlds
+    (docs/robustness.md, "Lineages"): a verdict over them must say so, not only the report of
+    the fit. *Few* lineages (fewer than :data:`FEW_LINEAGES`, or the largest more than a
+    quarter of the worlds) is where the measured fits part: the one-step fits' worlds came from
+    6-7 prior worlds, the largest lineage 28-67% of them; the ``--moves auto`` fits' from 17-20,
+    11-24%, and two of those agreed on nine claims of ten."""
+    try:
+        info = json.loads((Path(posterior).parent / "fit.json").read_text(encoding="utf-8"))
+        ancestors, largest = int(info["ancestors"]), float(info["largest_lineage"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return ""
+    between = info.get("between_lineages")
+    head = (
+        f"These worlds descend from {ancestors} of the fit's first sample (the largest lineage "
+        f"{100 * largest:.0f}% of them"
+        + (f", {100 * between:.0f}% of their variance between lineages" if between else "")
+        + ")"
+    )
+    if ancestors < FEW_LINEAGES or largest > 0.25:
+        return (
+            f"{head}: the odds are those of a few neighbourhoods as much as of the facts, and "
+            "another fit (another seed) can give very different odds "
+            '(docs/robustness.md, "Lineages"; `cxsim facts --moves auto` mixes better).'
+        )
+    return f'{head}; another fit can still give other odds (docs/robustness.md, "Lineages").'
+
+
 def worlds_caveat(study: Study) -> str:
     """What a reader must know about the worlds before their odds, as a sentence; empty but
-    for the worlds of a ``cxsim facts`` fit that did not finish (or whose ``fit.json`` does not
-    say): ``"The fit did not finish: 50% of its 8 worlds reproduce every fact."``"""
+    for the worlds of a ``cxsim facts`` fit: one that did not finish (or whose ``fit.json``
+    does not say), ``"The fit did not finish: 50% of its 8 worlds reproduce every fact."``;
+    one that did, how few lineages its worlds come from (:func:`lineages_caveat`)."""
     if study.posterior is None:
         return ""
     status = facts_fit_status(study.posterior)
-    if status is None or status[0] is True:
+    if status is None:
         return ""
+    if status[0] is True:
+        return lineages_caveat(study.posterior)
     reproduces, share, n = status
     head = (
         "The fit did not finish"
