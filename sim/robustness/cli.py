@@ -244,6 +244,7 @@ def cmd_facts(args: argparse.Namespace) -> int:
 
     from sim.robustness.fit import FitError, fit_facts, plan_fit
     from sim.robustness.fit_report import facts_table, write_fit
+    from sim.robustness.report import lineages_caveat
     from sim.scenario import ScenarioError
     from sim.sweep.cli import print_error
     from sim.sweep.executors import available_cores
@@ -325,5 +326,8 @@ def cmd_facts(args: argparse.Namespace) -> int:
         )
     )
     posterior = plan.out / "posterior.parquet"
+    lineages = lineages_caveat(posterior)
+    if lineages:
+        print(f"  {lineages}")
     print(f"report in {report}; use: cxsim robustness SCENARIO --posterior {posterior}")
     return 0 if fit.reproduces else 1
