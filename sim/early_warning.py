@@ -185,12 +185,18 @@ class EarlyWarning:
 
     def sentences(self, firm: int) -> list[str]:
         """What happened at ``firm``, in words: one sentence per churn episode (or one saying
-        churn did not rise), e.g. "trust fell 9 weeks before churn rose in week 66"."""
+        churn did not rise), e.g. "trust fell 9 weeks before churn rose in week 66". A series
+        *falls* (or churn *rises*) when it raises an alarm, moving beyond its normal variation
+        (the module's steps 2-3); a smaller move a chart shows is not a fall, and the words say
+        so where no alarm came."""
         mine = self.leads[self.leads["firm"] == firm]
         if mine.empty:
             raised = self.alarms[(self.alarms["firm"] == firm) & (self.alarms["series"] != CHURN)]
             if raised.empty:
-                return ["Churn did not rise beyond its normal variation, and no indicator fell."]
+                return [
+                    "Churn did not rise beyond its normal variation, and no indicator fell "
+                    "beyond its own."
+                ]
             names = ", ".join(
                 f"{INDICATORS[s].label} (week {w:.0f})"
                 for s, w in zip(raised["series"], raised["week"], strict=True)
@@ -215,7 +221,10 @@ class EarlyWarning:
                     for _, r in before.iloc[1:].iterrows()
                 ]
             else:
-                parts.append(f"churn rose in week {week:.0f} with no indicator falling first")
+                parts.append(
+                    f"churn rose in week {week:.0f} with no indicator falling beyond its normal "
+                    "variation first"
+                )
             if not same.empty:
                 parts.append(_join(same["indicator"]) + " the same week")
             if not after.empty:
@@ -226,7 +235,8 @@ class EarlyWarning:
             if not silent.empty:
                 parts.append(
                     _join(silent["indicator"])
-                    + f" did not fall in the {self.settings.horizon_weeks:.0f} weeks before"
+                    + " did not fall beyond its normal variation in the "
+                    + f"{self.settings.horizon_weeks:.0f} weeks before"
                 )
             text = "; ".join(parts)
             out.append(text[0].upper() + text[1:] + ".")
