@@ -26,6 +26,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sim.scenario_blame import blame, blamed, blamed_problems, new_table
 from sim.scenario_schema import (
     NETWORK_KINDS,
     ClaimSpec,
@@ -250,10 +251,18 @@ def apply_overrides(
 
 
 def _set_in_place(
-    out: dict[str, Any], overrides: dict[str, Any], sources: Mapping[str, str] | None
+    out: dict[str, Any],
+    overrides: Mapping[str, Any],
+    sources: Mapping[str, str] | None,
+    paths: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """:func:`apply_overrides` on data the caller owns (no copy: :func:`load_scenario`'s data is
-    its own, and the copy was half of a sweep plan's check of a design point, 0.8 ms a point)."""
+    its own, and the copy was half of a sweep plan's check of a design point, 0.8 ms a point).
+
+    ``paths``, if given, receives the key each override reached, in
+    :func:`~sim.scenario_blame.normal_key` form with an entry picked by name numbered
+    (``firms.Acme.price`` -> ``firms.0.price``), so that a problem at ``firms[0].price`` is
+    blamed on the override that set it."""
     for dotted, value in overrides.items():
         source = (sources or {}).get(dotted) or f"override {dotted}"
 
@@ -261,16 +270,18 @@ def _set_in_place(
             return ScenarioError(source, key, message)
 
         parts = _key_parts(dotted)
+        reached = [str(p) for p in parts]
         node: Any = out
         name = ""  # the key of ``node`` in the table above it, for messages
         for i, part in enumerate(parts[:-1]):
             nxt = parts[i + 1]
             if isinstance(node, list):
                 if isinstance(part, str):
-                    named = [x for x in node if isinstance(x, dict) and x.get("name") == part]
-                    if not named:
+                    names = [x.get("name") if isinstance(x, dict) else None for x in node]
+                    at = names.index(part) if part in names else None
+                    if at is None:
                         raise fail(f"no entry named {part!r}; {_list_keys(name, node)}")
-                    node = named[0]
+                    node, reached[i] = node[at], str(at)
                     continue
                 if not 0 <= part < len(node):
                     raise fail(f"index {part} out of range (0..{len(node) - 1})")
@@ -290,6 +301,8 @@ def _set_in_place(
         else:
             _check_part(last, node, fail)
         node[last] = value
+        if paths is not None:
+            paths[dotted] = ".".join(reached)
     return out
 
 
@@ -351,73 +364,6 @@ def _key_parts(dotted: str) -> list[str | int]:
     return parts
 
 
-def _normal_key(key: str) -> str:
-    return key.replace("__", ".").replace("[", ".").replace("]", "")
-
-
-def _blame(
-    key: str,
-    where: str,
-    sources: Mapping[str, str],
-    overrides: Mapping[str, Any],
-    new_tables: Mapping[str, str] | None = None,
-) -> tuple[str, str]:
-    """``(source, key)`` of a problem: the override that set ``key`` (or a table above it), or
-    that made the table ``key`` (``new_tables``: override -> the table it created), if any,
-    else the file ``where``."""
-    target = _normal_key(key)
-    for dotted in overrides:
-        mine = _normal_key(dotted)
-        if target == mine or target.startswith(mine + "."):
-            return sources.get(dotted) or f"override {dotted}", key
-    for dotted, created in (new_tables or {}).items():
-        if target == created:  # a table the override made, e.g. an unknown section
-            return sources.get(dotted) or f"override {dotted}", key
-    return where, key
-
-
-def _conflict(
-    key: str, message: str, where: str, sources: Mapping[str, str], overrides: Mapping[str, Any]
-) -> tuple[str, str, str] | None:
-    """A problem at a key the file set that is there because of an override it names (``--customers
-    3`` makes the file's ``network.k = 10`` too many: its message says ``market.customers``),
-    blamed on the override and saying the conflict; None if no override is named."""
-    for dotted in overrides:
-        name = re.escape(_normal_key(dotted))
-        if re.search(rf"(?<![\w.]){name}(?![\w.])", message):
-            source = sources.get(dotted) or f"override {dotted}"
-            return source, "", f"conflicts with {key} of {where}: {message}"
-    return None
-
-
-def blamed(scenario: Scenario, key: str, message: str) -> tuple[str, str, str]:
-    """``(source, key, message)`` of a problem found with a loaded scenario, at ``key`` (building
-    its network, say), blamed as :func:`load_scenario` blames its own: on the override that set
-    ``key`` (or a table above it), else on one the message names, as a conflict with the
-    scenario's file (``--customers 40`` makes the file's edge list name a node past
-    ``market.customers``), else on the file."""
-    where = str(scenario.source_path) if scenario.source_path else "<scenario>"
-    sources = scenario._override_sources
-    source, at = _blame(key, where, sources, sources)
-    if source == where:
-        return _conflict(key, message, where, sources, sources) or (where, key, message)
-    return source, at, message
-
-
-def _new_table(data: dict[str, Any], dotted: str) -> str | None:
-    """The first table of ``dotted`` (normalised) that ``data`` does not have, if the
-    override would create one (``foo`` for ``foo.bar`` where the file has no ``foo``)."""
-    node: Any = data
-    parts = _normal_key(dotted).split(".")
-    for n, part in enumerate(parts[:-1]):
-        if not isinstance(node, dict):
-            return None
-        if part not in node:
-            return ".".join(parts[: n + 1])
-        node = node[part]
-    return None
-
-
 _OTHER_FILES = (
     (("calibration",), "a calibration file", "cxsim calibrate SCENARIO DATA FILE"),
     (("scenario", "parameters", "design"), "a sweep file", "cxsim sweep FILE"),
@@ -441,6 +387,24 @@ def _other_kind(keys_of_file: frozenset[str]) -> str | None:
                 f"'{command}')"
             )
     return None
+
+
+def _source_data(
+    source: str | Path | dict[str, Any] | Scenario,
+) -> tuple[dict[str, Any], Path | None, frozenset[str]]:
+    """The data of a scenario to load, ``extends`` resolved, before overrides (this call's own
+    copy), with its file, if any, and the file's own top-level keys."""
+    if isinstance(source, Scenario):
+        return source.to_dict(), source.source_path, frozenset()
+    if isinstance(source, dict):
+        data, path, own_keys = copy.deepcopy(source), None, frozenset()
+    else:
+        path = find_scenario(source)
+        data = _read_toml(path)
+        own_keys = frozenset(data)
+        data.setdefault("name", path.stem)
+    _edge_list_path(data, path, str(path) if path else "<scenario>")
+    return _resolve_extends(data, path), path, own_keys
 
 
 def load_scenario(
@@ -473,56 +437,62 @@ def load_scenario(
         Every problem found, one line each, naming the file (or override), the key and what
         was expected.
     """
-    path: Path | None = None
-    own_keys: frozenset[str] = frozenset()  # the file's own top-level keys
-    earlier: dict[str, str] = {}  # the overrides a Scenario given as source was loaded with
     overrides = dict(overrides or {})
     sources = dict(override_sources or {})
-    if isinstance(source, Scenario):
-        if not overrides:
-            return source
-        data, path = source.to_dict(), getattr(source, "_source_path", None)
-        earlier = dict(source._override_sources)
-    elif isinstance(source, dict):
-        data = copy.deepcopy(source)
-    else:
-        path = find_scenario(source)
-        data = _read_toml(path)
-        own_keys = frozenset(data)
-        data.setdefault("name", path.stem)
+    if isinstance(source, Scenario) and not overrides:
+        return source
+    data, path, own_keys = _source_data(source)
+    # the overrides a Scenario given as source was loaded with
+    earlier = dict(source._override_sources) if isinstance(source, Scenario) else {}
+    earlier_paths = dict(source._override_paths) if isinstance(source, Scenario) else {}
     where = str(path) if path else "<scenario>"
-    if not isinstance(source, Scenario):
-        _edge_list_path(data, path, where)
-    data = _resolve_extends(data, path)
     new_tables: dict[str, str] = {}
+    paths: dict[str, str] = {}  # override -> the key it reached (firms by name numbered)
     if overrides:
         new_tables = {
-            dotted: made for dotted in overrides if (made := _new_table(data, dotted)) is not None
+            dotted: made for dotted in overrides if (made := new_table(data, dotted)) is not None
         }
         before = (data.get("network") or {}).get("path")
-        data = _set_in_place(data, overrides, sources)  # data is this call's own
+        data = _set_in_place(data, overrides, sources, paths)  # data is this call's own
         after = data.get("network") or {}
         if isinstance(after, dict) and after.get("path") != before:
             try:
                 _edge_list_path(data, path, where)
             except ScenarioError as e:
-                raise ScenarioError(*_blame(e.key, where, sources, overrides), e.detail) from None
+                raise ScenarioError(*blame(e.key, where, sources, paths), e.detail) from None
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
         if other := _other_kind(own_keys):
             raise ScenarioError(where, "", other) from None
-        problems = []
-        for key, message in validation_problems(err):
-            source, at = _blame(key, where, sources, overrides, new_tables)
-            flag = _conflict(key, message, where, sources, overrides) if source == where else None
-            problems.append(flag or (source, at, message))
-        raise ScenarioError.of(problems) from None
+
+        def problems_with(some: Mapping[str, Any]) -> list[tuple[str, str]] | None:
+            """The problems of the source with only ``some`` of the overrides applied."""
+            try:
+                Scenario.model_validate(_set_in_place(_source_data(source)[0], some, sources))
+            except ScenarioError:
+                return None
+            except ValidationError as e:
+                return validation_problems(e)
+            return []
+
+        raise ScenarioError.of(
+            blamed_problems(
+                validation_problems(err),
+                where,
+                overrides,
+                sources,
+                paths,
+                new_tables,
+                problems_with,
+            )
+        ) from None
     scenario._source_path = path
     scenario._override_sources = {
         **earlier,
         **{dotted: sources.get(dotted) or f"override {dotted}" for dotted in overrides},
     }
+    scenario._override_paths = {**earlier_paths, **paths}
     from sim.strategies import StrategyError, build_strategy  # lazy: strategies import params
 
     problems = []
@@ -535,7 +505,7 @@ def load_scenario(
                 search_dir=path.parent if path else None,
             )
         except StrategyError as e:
-            problems.append((*_blame(f"firms[{i}].{e.key}", where, sources, overrides), str(e)))
+            problems.append((*blame(f"firms[{i}].{e.key}", where, sources, paths), str(e)))
     if problems:
         raise ScenarioError.of(problems)
     if scenario.claims:

@@ -343,6 +343,9 @@ class Scenario(Params):
     _override_sources: dict[str, str] = PrivateAttr(default_factory=dict)
     """The overrides applied on load (dotted key -> how messages name it: ``--customers 100``,
     ``--set network.path=x.txt``), for problems found after loading (``sim.scenario.blamed``)."""
+    _override_paths: dict[str, str] = PrivateAttr(default_factory=dict)
+    """The key each of those overrides reached, firms picked by name numbered
+    (``firms.Acme.price`` -> ``firms.0.price``, :func:`sim.scenario_blame.blame`)."""
 
     @property
     def source_path(self) -> Path | None:
@@ -457,7 +460,7 @@ def _unbuildable(network: NetworkSpec, n: int, regions: int) -> list[tuple[str, 
     customers in ``regions`` regions (``sim.network.generators`` refuses the same values while
     building; said here, a scenario, an override or a flag is refused on load, naming it). The
     messages name ``market.customers`` and ``network.kind``, so that a flag that changed either
-    is blamed for the conflict (``sim.scenario._conflict``)."""
+    is blamed for the conflict (``sim.scenario_blame.conflict``)."""
     kind = f"for network.kind = {network.kind!r}"
     out = []
     if network.kind == "erdos_renyi" and network.mean_degree > n - 1:

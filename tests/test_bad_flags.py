@@ -399,3 +399,119 @@ def test_a_local_firms_start_a_flag_makes_impossible_is_the_flags(tmp_path, caps
         "--set firms[0].initial_share=0.7: expected at most 0.5 (the unserved customers it can "
         "reach), got 0.7"
     )
+
+
+# -- a firm picked by name, an industry's shares: the flag that did it -----------------------------
+
+
+def _run_leaves_earlier_out(
+    earlier: Path, tmp_path: Path, capsys: pytest.CaptureFixture, *args: str
+) -> str:
+    """Run ``cxsim run ARGS --out OUT --force`` with OUT holding an earlier run: exit 2, one line
+    (returned), OUT byte-identical."""
+    out = tmp_path / "out"
+    shutil.copytree(earlier, out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    code = main(["run", *args, "--out", str(out), "--force", "--quiet"])
+    err = one_line_error(capsys)
+    assert code == 2, err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    return err
+
+
+SHARES = MINIMAL.replace(
+    'name = "A"\nindustry = "banking"', 'name = "A"\nindustry = "banking"\ninitial_share = 0.3'
+)
+"""A market of 50 customers whose firms start with 0.3 and 0.2 of them (sums to 0.5)."""
+
+
+@pytest.mark.parametrize(
+    ("text", "flags", "expected"),
+    [
+        (
+            MINIMAL,
+            ["--set", "firms.A.price=-1"],
+            "--set firms.A.price=-1: firms[0].price: expected a number > 0, got -1",
+        ),
+        (
+            MINIMAL,
+            ["--set", "firms.B.levers={inflation=1}"],
+            "--set firms.B.levers={inflation=1}: firms[1].levers.inflation: unknown lever: "
+            "honest has no levers",
+        ),
+        (
+            MINIMAL.replace("customers = 50", "customers = 50\nregions = 2").replace(
+                'name = "A"\nindustry = "banking"', 'name = "A"\nindustry = "banking"\nregion = 0'
+            ),
+            ["--set", "firms.A.initial_share=0.7"],
+            "--set firms.A.initial_share=0.7: firms[0].initial_share: expected at most 0.5 (the "
+            "unserved customers it can reach), got 0.7",
+        ),
+    ],
+    ids=["price-on-load", "levers-on-load", "local-start-while-building"],
+)
+def test_a_set_picking_a_firm_by_name_is_blamed_on_the_flag(
+    tmp_path, capsys, earlier_run, text, flags, expected
+) -> None:
+    """--set firms.A.price=-1 named the file (bad.toml: firms[0].price: ...), on load and while
+    the market was built, where --set firms[0].price=-1 named the flag."""
+    path = write(tmp_path, text)
+    assert _run_leaves_earlier_out(earlier_run, tmp_path, capsys, str(path), *flags) == expected
+    assert str(path) not in expected
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (
+            ["--set", "firms[0].initial_share=0.9"],
+            "--set firms[0].initial_share=0.9: firms: initial_share of the firms in 'banking' "
+            "sums to 1.1; expected at most 1",
+        ),
+        (
+            ["--set", "firms.A.initial_share=0.9", "--set", "firms.B.price=90"],
+            "--set firms.A.initial_share=0.9: firms: initial_share of the firms in 'banking' "
+            "sums to 1.1; expected at most 1",
+        ),
+        (
+            ["--set", "firms[0].initial_share=0.6", "--set", "firms[1].initial_share=0.6"],
+            "--set firms[0].initial_share=0.6: firms: initial_share of the firms in 'banking' "
+            "sums to 1.2; expected at most 1 (together with --set firms[1].initial_share=0.6)",
+        ),
+    ],
+    ids=["one-flag", "by-name-beside-another", "two-flags"],
+)
+def test_shares_a_flag_raises_above_1_are_blamed_on_the_flag(
+    tmp_path, capsys, earlier_run, flags, expected
+) -> None:
+    """An industry's initial_share summing above 1 (key firms) named the file, valid alone."""
+    path = write(tmp_path, SHARES)
+    assert _run_leaves_earlier_out(earlier_run, tmp_path, capsys, str(path), *flags) == expected
+
+
+def test_a_flag_moving_a_firm_into_a_full_industry_is_blamed(tmp_path, capsys) -> None:
+    """--set firms[i].industry can make the shares of the industry it joins sum above 1."""
+    text = SHARES.replace('industries = ["banking"]', 'industries = ["banking", "retail"]') + (
+        '[[firms]]\nname = "C"\nindustry = "retail"\ninitial_share = 0.6\n'
+        '[[firms]]\nname = "D"\nindustry = "retail"\n'
+    )
+    path = write(tmp_path, text)
+    assert main(["show", str(path), "--set", "firms.C.industry=banking"]) == 2
+    assert one_line_error(capsys) == (
+        "--set firms.C.industry=banking: firms: initial_share of the firms in 'banking' sums to "
+        "1.1; expected at most 1"
+    )
+
+
+@pytest.mark.parametrize(
+    "flags", [["--set", "firms.B.initial_share=0.3"], ["--set", "seed=3"]], ids=["share", "other"]
+)
+def test_shares_above_1_in_the_file_itself_still_name_the_file(tmp_path, capsys, flags) -> None:
+    """A file whose shares already sum above 1 is the file's to fix, whatever --set adds."""
+    path = write(tmp_path, SHARES.replace("initial_share = 0.3", "initial_share = 0.9"))
+    assert main(["run", str(path), *flags, "--quiet"]) == 2
+    err = one_line_error(capsys)
+    assert err.startswith(f"{path}: firms: initial_share of the firms in 'banking' sums to "), err
+    assert err.endswith("; expected at most 1") and "--set" not in err
+    assert main(["check", str(path)]) == 2
+    assert capsys.readouterr().out.strip().startswith(f"BAD {path}: firms: initial_share of ")
