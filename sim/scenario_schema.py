@@ -41,6 +41,7 @@ from sim.scenario_types import (
 
 __all__ = [
     "MAX_STEPS",
+    "NETWORK_KEYS",
     "NETWORK_KINDS",
     "ClaimSpec",
     "FirmSpec",
@@ -70,6 +71,17 @@ NETWORK_KINDS = (
     "complete",
     "edge_list",
 )
+
+NETWORK_KEYS: dict[str, tuple[str, ...]] = {
+    "watts_strogatz": ("k", "p"),
+    "barabasi_albert": ("m",),
+    "erdos_renyi": ("mean_degree",),
+    "stochastic_block": ("k_in", "k_out"),
+    "complete": (),
+    "edge_list": ("path",),
+}
+"""The ``[network]`` keys each kind uses besides ``kind`` (the others keep their defaults and
+are ignored: a resolved scenario carries them all, whatever its kind)."""
 
 
 class ScenarioError(ValueError):
