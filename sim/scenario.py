@@ -1,9 +1,10 @@
 """Scenario files: finding them, reading them, ``extends``, overrides and validation.
 
-A scenario is one complete market in a TOML file (its schema is :mod:`sim.scenario_schema`,
-re-exported here). Loading reads the file, resolves ``extends``, applies overrides and
-validates everything, turning every problem into a line of one :class:`ScenarioError` that
-names the file (or the command-line flag), the key path and what was expected.
+A scenario is one complete market in a TOML file (its schema is :mod:`sim.scenario_schema`, its
+``[network]`` section's :mod:`sim.scenario_network`, both re-exported here). Loading reads the
+file, resolves ``extends``, applies overrides and validates everything, turning every problem
+into a line of one :class:`ScenarioError` that names the file (or the command-line flag), the key
+path and what was expected (who is blamed for what: :mod:`sim.scenario_blame`).
 
 Which files a scenario may pull in: ``extends`` names a scenario on the search path
 (:func:`scenario_dirs`) by name, or a ``.toml`` file inside the extending file's own folder;
@@ -27,13 +28,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from sim.scenario_blame import blame, blamed, blamed_problems, new_table, normal_key
+from sim.scenario_network import NETWORK_KEYS, NETWORK_KINDS, NetworkSpec
 from sim.scenario_schema import (
-    NETWORK_KEYS,
-    NETWORK_KINDS,
     ClaimSpec,
     FirmSpec,
     MarketSpec,
-    NetworkSpec,
     Scenario,
     ScenarioError,
     SegmentSpec,
@@ -344,7 +343,7 @@ def unused_network_keys(
     overrides: Mapping[str, Any], kinds: Collection[str]
 ) -> list[tuple[str, str]]:
     """``(override, message)`` for each override of a ``[network]`` key that none of the network
-    kinds ``kinds`` uses (:data:`~sim.scenario_schema.NETWORK_KEYS`): ``--set network.m=5`` on a
+    kinds ``kinds`` uses (:data:`~sim.scenario_network.NETWORK_KEYS`): ``--set network.m=5`` on a
     Watts-Strogatz network would be ignored, the run the same as without it.
 
     Only overrides are judged, never a file's own ``[network]``: a resolved scenario (``cxsim
