@@ -26,6 +26,7 @@ __all__ = [
     "COMMAND_MODULES",
     "CliError",
     "assignment_sources",
+    "load_flagged",
     "main",
     "non_negative_int",
     "parse_assignments",
@@ -217,11 +218,22 @@ def print_summary(model: Any) -> None:
     console.print(table)
 
 
+def load_flagged(name: str, overrides: dict[str, Any], sources: dict[str, str]) -> Any:
+    """The scenario ``name`` with the command line's overrides (``--set``, ``--customers``),
+    each problem blamed on its flag, a ``--set network.KEY`` that the network's kind does not
+    use included (it would be ignored: ``sim.scenario.unused_network_keys``)."""
+    from sim.scenario import ScenarioError, load_scenario, unused_network_keys
+
+    scenario = load_scenario(name, overrides or None, override_sources=sources)
+    if unused := unused_network_keys(overrides, {scenario.network.kind}):
+        raise ScenarioError.of([(sources.get(k) or k, k, message) for k, message in unused])
+    return scenario
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario, print the per-firm table, write results."""
     from sim.model import CustomerMarket
     from sim.output import prepare_out, write_run
-    from sim.scenario import load_scenario
 
     _allow(args.allow_extends)
     if args.out is not None and not args.out.strip():
@@ -235,7 +247,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.customers is not None:
         overrides["market.customers"] = args.customers
         sources["market.customers"] = f"--customers {args.customers}"
-    scenario = load_scenario(args.scenario, overrides or None, override_sources=sources)
+    scenario = load_flagged(args.scenario, overrides, sources)
     model = CustomerMarket(scenario, rng=args.seed)
     model._cxsim_seed = args.seed if args.seed is not None else model.scenario.seed
     steps = args.steps if args.steps is not None else model.scenario.steps
@@ -291,12 +303,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """Print the resolved scenario as TOML."""
-    from sim.scenario import load_scenario
-
     _allow(args.allow_extends)
-    overrides = parse_assignments(args.set) or None
-    scenario = load_scenario(
-        args.scenario, overrides, override_sources=assignment_sources(args.set)
+    scenario = load_flagged(
+        args.scenario, parse_assignments(args.set), assignment_sources(args.set)
     )
     print(scenario.to_toml(), end="")
     return 0

@@ -1,9 +1,10 @@
 """Scenario files: finding them, reading them, ``extends``, overrides and validation.
 
-A scenario is one complete market in a TOML file (its schema is :mod:`sim.scenario_schema`,
-re-exported here). Loading reads the file, resolves ``extends``, applies overrides and
-validates everything, turning every problem into a line of one :class:`ScenarioError` that
-names the file (or the command-line flag), the key path and what was expected.
+A scenario is one complete market in a TOML file (its schema is :mod:`sim.scenario_schema`, its
+``[network]`` section's :mod:`sim.scenario_network`, both re-exported here). Loading reads the
+file, resolves ``extends``, applies overrides and validates everything, turning every problem
+into a line of one :class:`ScenarioError` that names the file (or the command-line flag), the key
+path and what was expected (who is blamed for what: :mod:`sim.scenario_blame`).
 
 Which files a scenario may pull in: ``extends`` names a scenario on the search path
 (:func:`scenario_dirs`) by name, or a ``.toml`` file inside the extending file's own folder;
@@ -20,18 +21,18 @@ from __future__ import annotations
 import copy
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from sim.scenario_blame import blame, blamed, blamed_problems, new_table, normal_key
+from sim.scenario_network import NETWORK_KEYS, NETWORK_KINDS, NetworkSpec
 from sim.scenario_schema import (
-    NETWORK_KINDS,
     ClaimSpec,
     FirmSpec,
     MarketSpec,
-    NetworkSpec,
     Scenario,
     ScenarioError,
     SegmentSpec,
@@ -42,6 +43,7 @@ from sim.tomlfile import TomlError, parse_toml
 
 __all__ = [
     "ALLOW_ENV",
+    "NETWORK_KEYS",
     "NETWORK_KINDS",
     "ClaimSpec",
     "FirmSpec",
@@ -56,8 +58,10 @@ __all__ = [
     "find_scenario",
     "list_scenarios",
     "load_scenario",
+    "network_kind",
     "scenario_dirs",
     "scenario_hash",
+    "unused_network_keys",
 ]
 
 ALLOW_ENV = "CXSIM_ALLOW_EXTENDS"
@@ -250,10 +254,18 @@ def apply_overrides(
 
 
 def _set_in_place(
-    out: dict[str, Any], overrides: dict[str, Any], sources: Mapping[str, str] | None
+    out: dict[str, Any],
+    overrides: Mapping[str, Any],
+    sources: Mapping[str, str] | None,
+    paths: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """:func:`apply_overrides` on data the caller owns (no copy: :func:`load_scenario`'s data is
-    its own, and the copy was half of a sweep plan's check of a design point, 0.8 ms a point)."""
+    its own, and the copy was half of a sweep plan's check of a design point, 0.8 ms a point).
+
+    ``paths``, if given, receives the key each override reached, in
+    :func:`~sim.scenario_blame.normal_key` form with an entry picked by name numbered
+    (``firms.Acme.price`` -> ``firms.0.price``), so that a problem at ``firms[0].price`` is
+    blamed on the override that set it."""
     for dotted, value in overrides.items():
         source = (sources or {}).get(dotted) or f"override {dotted}"
 
@@ -261,16 +273,18 @@ def _set_in_place(
             return ScenarioError(source, key, message)
 
         parts = _key_parts(dotted)
+        reached = [str(p) for p in parts]
         node: Any = out
         name = ""  # the key of ``node`` in the table above it, for messages
         for i, part in enumerate(parts[:-1]):
             nxt = parts[i + 1]
             if isinstance(node, list):
                 if isinstance(part, str):
-                    named = [x for x in node if isinstance(x, dict) and x.get("name") == part]
-                    if not named:
+                    names = [x.get("name") if isinstance(x, dict) else None for x in node]
+                    at = names.index(part) if part in names else None
+                    if at is None:
                         raise fail(f"no entry named {part!r}; {_list_keys(name, node)}")
-                    node = named[0]
+                    node, reached[i] = node[at], str(at)
                     continue
                 if not 0 <= part < len(node):
                     raise fail(f"index {part} out of range (0..{len(node) - 1})")
@@ -290,6 +304,8 @@ def _set_in_place(
         else:
             _check_part(last, node, fail)
         node[last] = value
+        if paths is not None:
+            paths[dotted] = ".".join(reached)
     return out
 
 
@@ -323,6 +339,62 @@ def _check_part(
         raise fail(f"expected {base or 'NAME'}[INDEX] with INDEX a whole number, e.g. firms[0]")
 
 
+def unused_network_keys(
+    overrides: Mapping[str, Any], kinds: Collection[str]
+) -> list[tuple[str, str]]:
+    """``(override, message)`` for each override of a ``[network]`` key that none of the network
+    kinds ``kinds`` uses (:data:`~sim.scenario_network.NETWORK_KEYS`): ``--set network.m=5`` on a
+    Watts-Strogatz network would be ignored, the run the same as without it.
+
+    Only overrides are judged, never a file's own ``[network]``: a resolved scenario (``cxsim
+    show``, the ``scenario.toml`` of a run) carries every network key whatever its kind, and a
+    scenario that ``extends`` another with a different kind inherits the parent's keys.
+
+    Parameters
+    ----------
+    overrides
+        Dotted keys and values, in :func:`apply_overrides`' forms (a whole ``network`` table
+        too).
+    kinds
+        The network kinds of the markets the overrides reach: the scenario's (after the
+        overrides), or each run's of a sweep (a key one of them uses is not refused).
+    """
+    out = []
+    for dotted, value in overrides.items():
+        parts = normal_key(dotted).split(".")
+        if parts[0] != "network" or len(parts) > 2:
+            continue
+        names = parts[1:] or (list(value) if isinstance(value, dict) else [])
+        for name in names:
+            if name in NetworkSpec.model_fields and name != "kind":
+                if not any(name in NETWORK_KEYS.get(kind, ()) for kind in kinds):
+                    out.append((dotted, _unused_message(name, kinds)))
+    return out
+
+
+def network_kind(overrides: Mapping[str, Any], kind: str) -> str:
+    """The network kind of a scenario of kind ``kind`` once ``overrides`` are applied."""
+    for dotted, value in overrides.items():
+        key = normal_key(dotted)
+        if key == "network.kind":
+            kind = value
+        elif key == "network" and isinstance(value, dict):  # the whole table replaced
+            kind = value.get("kind", NetworkSpec.model_fields["kind"].default)
+    return kind
+
+
+def _unused_message(name: str, kinds: Collection[str]) -> str:
+    ordered = [k for k in NETWORK_KINDS if k in kinds]
+    using = " or ".join(repr(k) for k in NETWORK_KINDS if name in NETWORK_KEYS[k])
+    uses = list(dict.fromkeys(key for k in ordered for key in NETWORK_KEYS[k]))
+    if len(ordered) == 1:
+        said, theirs = f"network.kind = {ordered[0]!r} does not use {name}", "a key it uses"
+    else:
+        said, theirs = f"no run's network.kind ({', '.join(ordered)}) uses {name}", "a key they use"
+    expected = f"{theirs} ({', '.join(uses)})" if uses else f"no network.{name}"
+    return f"{said}; expected {expected}, or network.kind = {using} for {name}"
+
+
 def value_at(scenario: Scenario, dotted: str) -> Any:
     """The value a scenario has at a dotted key of :func:`apply_overrides`' forms (defaults
     included), or None where the key names nothing (e.g. an optional table left out)."""
@@ -351,73 +423,6 @@ def _key_parts(dotted: str) -> list[str | int]:
     return parts
 
 
-def _normal_key(key: str) -> str:
-    return key.replace("__", ".").replace("[", ".").replace("]", "")
-
-
-def _blame(
-    key: str,
-    where: str,
-    sources: Mapping[str, str],
-    overrides: Mapping[str, Any],
-    new_tables: Mapping[str, str] | None = None,
-) -> tuple[str, str]:
-    """``(source, key)`` of a problem: the override that set ``key`` (or a table above it), or
-    that made the table ``key`` (``new_tables``: override -> the table it created), if any,
-    else the file ``where``."""
-    target = _normal_key(key)
-    for dotted in overrides:
-        mine = _normal_key(dotted)
-        if target == mine or target.startswith(mine + "."):
-            return sources.get(dotted) or f"override {dotted}", key
-    for dotted, created in (new_tables or {}).items():
-        if target == created:  # a table the override made, e.g. an unknown section
-            return sources.get(dotted) or f"override {dotted}", key
-    return where, key
-
-
-def _conflict(
-    key: str, message: str, where: str, sources: Mapping[str, str], overrides: Mapping[str, Any]
-) -> tuple[str, str, str] | None:
-    """A problem at a key the file set that is there because of an override it names (``--customers
-    3`` makes the file's ``network.k = 10`` too many: its message says ``market.customers``),
-    blamed on the override and saying the conflict; None if no override is named."""
-    for dotted in overrides:
-        name = re.escape(_normal_key(dotted))
-        if re.search(rf"(?<![\w.]){name}(?![\w.])", message):
-            source = sources.get(dotted) or f"override {dotted}"
-            return source, "", f"conflicts with {key} of {where}: {message}"
-    return None
-
-
-def blamed(scenario: Scenario, key: str, message: str) -> tuple[str, str, str]:
-    """``(source, key, message)`` of a problem found with a loaded scenario, at ``key`` (building
-    its network, say), blamed as :func:`load_scenario` blames its own: on the override that set
-    ``key`` (or a table above it), else on one the message names, as a conflict with the
-    scenario's file (``--customers 40`` makes the file's edge list name a node past
-    ``market.customers``), else on the file."""
-    where = str(scenario.source_path) if scenario.source_path else "<scenario>"
-    sources = scenario._override_sources
-    source, at = _blame(key, where, sources, sources)
-    if source == where:
-        return _conflict(key, message, where, sources, sources) or (where, key, message)
-    return source, at, message
-
-
-def _new_table(data: dict[str, Any], dotted: str) -> str | None:
-    """The first table of ``dotted`` (normalised) that ``data`` does not have, if the
-    override would create one (``foo`` for ``foo.bar`` where the file has no ``foo``)."""
-    node: Any = data
-    parts = _normal_key(dotted).split(".")
-    for n, part in enumerate(parts[:-1]):
-        if not isinstance(node, dict):
-            return None
-        if part not in node:
-            return ".".join(parts[: n + 1])
-        node = node[part]
-    return None
-
-
 _OTHER_FILES = (
     (("calibration",), "a calibration file", "cxsim calibrate SCENARIO DATA FILE"),
     (("scenario", "parameters", "design"), "a sweep file", "cxsim sweep FILE"),
@@ -441,6 +446,24 @@ def _other_kind(keys_of_file: frozenset[str]) -> str | None:
                 f"'{command}')"
             )
     return None
+
+
+def _source_data(
+    source: str | Path | dict[str, Any] | Scenario,
+) -> tuple[dict[str, Any], Path | None, frozenset[str]]:
+    """The data of a scenario to load, ``extends`` resolved, before overrides (this call's own
+    copy), with its file, if any, and the file's own top-level keys."""
+    if isinstance(source, Scenario):
+        return source.to_dict(), source.source_path, frozenset()
+    if isinstance(source, dict):
+        data, path, own_keys = copy.deepcopy(source), None, frozenset()
+    else:
+        path = find_scenario(source)
+        data = _read_toml(path)
+        own_keys = frozenset(data)
+        data.setdefault("name", path.stem)
+    _edge_list_path(data, path, str(path) if path else "<scenario>")
+    return _resolve_extends(data, path), path, own_keys
 
 
 def load_scenario(
@@ -473,56 +496,62 @@ def load_scenario(
         Every problem found, one line each, naming the file (or override), the key and what
         was expected.
     """
-    path: Path | None = None
-    own_keys: frozenset[str] = frozenset()  # the file's own top-level keys
-    earlier: dict[str, str] = {}  # the overrides a Scenario given as source was loaded with
     overrides = dict(overrides or {})
     sources = dict(override_sources or {})
-    if isinstance(source, Scenario):
-        if not overrides:
-            return source
-        data, path = source.to_dict(), getattr(source, "_source_path", None)
-        earlier = dict(source._override_sources)
-    elif isinstance(source, dict):
-        data = copy.deepcopy(source)
-    else:
-        path = find_scenario(source)
-        data = _read_toml(path)
-        own_keys = frozenset(data)
-        data.setdefault("name", path.stem)
+    if isinstance(source, Scenario) and not overrides:
+        return source
+    data, path, own_keys = _source_data(source)
+    # the overrides a Scenario given as source was loaded with
+    earlier = dict(source._override_sources) if isinstance(source, Scenario) else {}
+    earlier_paths = dict(source._override_paths) if isinstance(source, Scenario) else {}
     where = str(path) if path else "<scenario>"
-    if not isinstance(source, Scenario):
-        _edge_list_path(data, path, where)
-    data = _resolve_extends(data, path)
     new_tables: dict[str, str] = {}
+    paths: dict[str, str] = {}  # override -> the key it reached (firms by name numbered)
     if overrides:
         new_tables = {
-            dotted: made for dotted in overrides if (made := _new_table(data, dotted)) is not None
+            dotted: made for dotted in overrides if (made := new_table(data, dotted)) is not None
         }
         before = (data.get("network") or {}).get("path")
-        data = _set_in_place(data, overrides, sources)  # data is this call's own
+        data = _set_in_place(data, overrides, sources, paths)  # data is this call's own
         after = data.get("network") or {}
         if isinstance(after, dict) and after.get("path") != before:
             try:
                 _edge_list_path(data, path, where)
             except ScenarioError as e:
-                raise ScenarioError(*_blame(e.key, where, sources, overrides), e.detail) from None
+                raise ScenarioError(*blame(e.key, where, sources, paths), e.detail) from None
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as err:
         if other := _other_kind(own_keys):
             raise ScenarioError(where, "", other) from None
-        problems = []
-        for key, message in validation_problems(err):
-            source, at = _blame(key, where, sources, overrides, new_tables)
-            flag = _conflict(key, message, where, sources, overrides) if source == where else None
-            problems.append(flag or (source, at, message))
-        raise ScenarioError.of(problems) from None
+
+        def problems_with(some: Mapping[str, Any]) -> list[tuple[str, str]] | None:
+            """The problems of the source with only ``some`` of the overrides applied."""
+            try:
+                Scenario.model_validate(_set_in_place(_source_data(source)[0], some, sources))
+            except ScenarioError:
+                return None
+            except ValidationError as e:
+                return validation_problems(e)
+            return []
+
+        raise ScenarioError.of(
+            blamed_problems(
+                validation_problems(err),
+                where,
+                overrides,
+                sources,
+                paths,
+                new_tables,
+                problems_with,
+            )
+        ) from None
     scenario._source_path = path
     scenario._override_sources = {
         **earlier,
         **{dotted: sources.get(dotted) or f"override {dotted}" for dotted in overrides},
     }
+    scenario._override_paths = {**earlier_paths, **paths}
     from sim.strategies import StrategyError, build_strategy  # lazy: strategies import params
 
     problems = []
@@ -535,7 +564,7 @@ def load_scenario(
                 search_dir=path.parent if path else None,
             )
         except StrategyError as e:
-            problems.append((*_blame(f"firms[{i}].{e.key}", where, sources, overrides), str(e)))
+            problems.append((*blame(f"firms[{i}].{e.key}", where, sources, paths), str(e)))
     if problems:
         raise ScenarioError.of(problems)
     if scenario.claims:

@@ -1,7 +1,8 @@
 """The scenario schema: what a scenario file may say, as pydantic models.
 
 A scenario is one complete market: who the customers are (:class:`MarketSpec`,
-:class:`SegmentSpec`), how they are connected (:class:`NetworkSpec`), which firms serve them with
+:class:`SegmentSpec`), how they are connected (:class:`NetworkSpec`, with the kinds of network and
+the keys each uses in :mod:`sim.scenario_network`), which firms serve them with
 which strategies (:class:`FirmSpec`), and every behavioural parameter (``sim.params``). The
 models validate everything; :func:`validation_problems` turns pydantic's errors into the
 ``key: what was expected`` lines of a :class:`ScenarioError`, every problem found at once.
@@ -17,7 +18,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import tomli_w
 from pydantic import (
@@ -30,6 +31,7 @@ from pydantic import (
 )
 
 from sim.params import P, Params, Section, plausible_ranges
+from sim.scenario_network import NETWORK_KINDS, NetworkSpec, unbuildable
 from sim.scenario_types import (
     WrongType,
     out_of_range_message,
@@ -61,15 +63,6 @@ MAX_STEPS = 10_000_000
 every): 192,000 years of weeks. The customers' step counters (tenure, the step a relationship
 began) are 32-bit, and a run records its metrics every ``collect_every`` steps; robustness files
 and the sweep and run flags share the limit."""
-
-NETWORK_KINDS = (
-    "watts_strogatz",
-    "barabasi_albert",
-    "erdos_renyi",
-    "stochastic_block",
-    "complete",
-    "edge_list",
-)
 
 
 class ScenarioError(ValueError):
@@ -179,25 +172,6 @@ class MarketSpec(Section):
                 f"got {self.customers}",
             )
         problems.raise_any()
-        return self
-
-
-class NetworkSpec(Section):
-    """The social network customers talk over."""
-
-    kind: Literal[NETWORK_KINDS] = P("watts_strogatz", "graph generator, or edge_list for a file")
-    k: int = P(10, "watts_strogatz: neighbours in the ring lattice", "", ge=2)
-    p: float = P(0.1, "watts_strogatz: rewiring probability", "", ge=0, le=1)
-    m: int = P(5, "barabasi_albert: edges a new node brings", "", ge=1)
-    mean_degree: float = P(10.0, "erdos_renyi: mean degree", "", gt=0)
-    k_in: float = P(8.0, "stochastic_block: mean neighbours in one's own region", "", ge=0)
-    k_out: float = P(2.0, "stochastic_block: mean neighbours in other regions", "", ge=0)
-    path: str | None = P(None, "edge_list: path of the file, relative to the scenario file")
-
-    @model_validator(mode="after")
-    def _path_for_edge_list(self) -> NetworkSpec:
-        if self.kind == "edge_list" and not self.path:
-            raise ValueError("kind = 'edge_list' needs path = '<file>'")
         return self
 
 
@@ -343,6 +317,9 @@ class Scenario(Params):
     _override_sources: dict[str, str] = PrivateAttr(default_factory=dict)
     """The overrides applied on load (dotted key -> how messages name it: ``--customers 100``,
     ``--set network.path=x.txt``), for problems found after loading (``sim.scenario.blamed``)."""
+    _override_paths: dict[str, str] = PrivateAttr(default_factory=dict)
+    """The key each of those overrides reached, firms picked by name numbered
+    (``firms.Acme.price`` -> ``firms.0.price``, :func:`sim.scenario_blame.blame`)."""
 
     @property
     def source_path(self) -> Path | None:
@@ -426,17 +403,7 @@ class Scenario(Params):
                         f"{key!r} has no plausible range to hold; expected a ranged parameter "
                         "such as 'acquisition.p' (docs/MODEL.md, Parameter reference)",
                     )
-        if self.network.kind == "watts_strogatz" and self.network.k >= market.customers:
-            problems.add(
-                ("network", "k"),
-                f"expected k < market.customers ({market.customers}), got {self.network.k}",
-            )
-        if self.network.kind == "barabasi_albert" and self.network.m >= market.customers:
-            problems.add(  # a larger m was a memory error building the network
-                ("network", "m"),
-                f"expected m < market.customers ({market.customers}), got {self.network.m}",
-            )
-        for key, message in _unbuildable(self.network, market.customers, market.regions):
+        for key, message in unbuildable(self.network, market.customers, market.regions):
             problems.add(("network", key), message)
         problems.raise_any()
         return self
@@ -450,45 +417,6 @@ class Scenario(Params):
     def to_toml(self) -> str:
         """The resolved scenario as TOML text that ``cxsim run`` accepts."""
         return tomli_w.dumps(self.to_dict())
-
-
-def _unbuildable(network: NetworkSpec, n: int, regions: int) -> list[tuple[str, str]]:
-    """``(key, message)`` for each network parameter its generator cannot satisfy with ``n``
-    customers in ``regions`` regions (``sim.network.generators`` refuses the same values while
-    building; said here, a scenario, an override or a flag is refused on load, naming it). The
-    messages name ``market.customers`` and ``network.kind``, so that a flag that changed either
-    is blamed for the conflict (``sim.scenario._conflict``)."""
-    kind = f"for network.kind = {network.kind!r}"
-    out = []
-    if network.kind == "erdos_renyi" and network.mean_degree > n - 1:
-        out.append(
-            (
-                "mean_degree",
-                f"expected mean_degree <= market.customers - 1 ({n - 1}) {kind}, "
-                f"got {network.mean_degree}",
-            )
-        )
-    if network.kind == "stochastic_block" and 2 <= regions <= n:
-        # region_of gives every region n // regions or -(-n // regions) customers
-        fewest, most = n // regions, -(-n // regions)
-        split = f"market.customers = {n} over market.regions = {regions}"
-        if network.k_in > 0 and network.k_in > fewest - 1:
-            out.append(
-                (
-                    "k_in",
-                    f"expected k_in <= {fewest - 1}, the other customers of the smallest region "
-                    f"({split}) {kind}, got {network.k_in}",
-                )
-            )
-        if network.k_out > 0 and network.k_out > n - most:
-            out.append(
-                (
-                    "k_out",
-                    f"expected k_out <= {n - most}, the customers outside the largest region "
-                    f"({split}) {kind}, got {network.k_out}",
-                )
-            )
-    return out
 
 
 class _At(ValueError):

@@ -399,3 +399,271 @@ def test_a_local_firms_start_a_flag_makes_impossible_is_the_flags(tmp_path, caps
         "--set firms[0].initial_share=0.7: expected at most 0.5 (the unserved customers it can "
         "reach), got 0.7"
     )
+
+
+# -- a firm picked by name, an industry's shares: the flag that did it -----------------------------
+
+
+def _run_leaves_earlier_out(
+    earlier: Path, tmp_path: Path, capsys: pytest.CaptureFixture, *args: str
+) -> str:
+    """Run ``cxsim run ARGS --out OUT --force`` with OUT holding an earlier run: exit 2, one line
+    (returned), OUT byte-identical."""
+    out = tmp_path / "out"
+    shutil.copytree(earlier, out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    code = main(["run", *args, "--out", str(out), "--force", "--quiet"])
+    err = one_line_error(capsys)
+    assert code == 2, err
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    return err
+
+
+SHARES = MINIMAL.replace(
+    'name = "A"\nindustry = "banking"', 'name = "A"\nindustry = "banking"\ninitial_share = 0.3'
+)
+"""A market of 50 customers whose firms start with 0.3 and 0.2 of them (sums to 0.5)."""
+
+
+@pytest.mark.parametrize(
+    ("text", "flags", "expected"),
+    [
+        (
+            MINIMAL,
+            ["--set", "firms.A.price=-1"],
+            "--set firms.A.price=-1: firms[0].price: expected a number > 0, got -1",
+        ),
+        (
+            MINIMAL,
+            ["--set", "firms.B.levers={inflation=1}"],
+            "--set firms.B.levers={inflation=1}: firms[1].levers.inflation: unknown lever: "
+            "honest has no levers",
+        ),
+        (
+            MINIMAL.replace("customers = 50", "customers = 50\nregions = 2").replace(
+                'name = "A"\nindustry = "banking"', 'name = "A"\nindustry = "banking"\nregion = 0'
+            ),
+            ["--set", "firms.A.initial_share=0.7"],
+            "--set firms.A.initial_share=0.7: firms[0].initial_share: expected at most 0.5 (the "
+            "unserved customers it can reach), got 0.7",
+        ),
+    ],
+    ids=["price-on-load", "levers-on-load", "local-start-while-building"],
+)
+def test_a_set_picking_a_firm_by_name_is_blamed_on_the_flag(
+    tmp_path, capsys, earlier_run, text, flags, expected
+) -> None:
+    """--set firms.A.price=-1 named the file (bad.toml: firms[0].price: ...), on load and while
+    the market was built, where --set firms[0].price=-1 named the flag."""
+    path = write(tmp_path, text)
+    assert _run_leaves_earlier_out(earlier_run, tmp_path, capsys, str(path), *flags) == expected
+    assert str(path) not in expected
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (
+            ["--set", "firms[0].initial_share=0.9"],
+            "--set firms[0].initial_share=0.9: firms: initial_share of the firms in 'banking' "
+            "sums to 1.1; expected at most 1",
+        ),
+        (
+            ["--set", "firms.A.initial_share=0.9", "--set", "firms.B.price=90"],
+            "--set firms.A.initial_share=0.9: firms: initial_share of the firms in 'banking' "
+            "sums to 1.1; expected at most 1",
+        ),
+        (
+            ["--set", "firms[0].initial_share=0.6", "--set", "firms[1].initial_share=0.6"],
+            "--set firms[0].initial_share=0.6: firms: initial_share of the firms in 'banking' "
+            "sums to 1.2; expected at most 1 (together with --set firms[1].initial_share=0.6)",
+        ),
+    ],
+    ids=["one-flag", "by-name-beside-another", "two-flags"],
+)
+def test_shares_a_flag_raises_above_1_are_blamed_on_the_flag(
+    tmp_path, capsys, earlier_run, flags, expected
+) -> None:
+    """An industry's initial_share summing above 1 (key firms) named the file, valid alone."""
+    path = write(tmp_path, SHARES)
+    assert _run_leaves_earlier_out(earlier_run, tmp_path, capsys, str(path), *flags) == expected
+
+
+def test_a_flag_moving_a_firm_into_a_full_industry_is_blamed(tmp_path, capsys) -> None:
+    """--set firms[i].industry can make the shares of the industry it joins sum above 1."""
+    text = SHARES.replace('industries = ["banking"]', 'industries = ["banking", "retail"]') + (
+        '[[firms]]\nname = "C"\nindustry = "retail"\ninitial_share = 0.6\n'
+        '[[firms]]\nname = "D"\nindustry = "retail"\n'
+    )
+    path = write(tmp_path, text)
+    assert main(["show", str(path), "--set", "firms.C.industry=banking"]) == 2
+    assert one_line_error(capsys) == (
+        "--set firms.C.industry=banking: firms: initial_share of the firms in 'banking' sums to "
+        "1.1; expected at most 1"
+    )
+
+
+@pytest.mark.parametrize(
+    "flags", [["--set", "firms.B.initial_share=0.3"], ["--set", "seed=3"]], ids=["share", "other"]
+)
+def test_shares_above_1_in_the_file_itself_still_name_the_file(tmp_path, capsys, flags) -> None:
+    """A file whose shares already sum above 1 is the file's to fix, whatever --set adds."""
+    path = write(tmp_path, SHARES.replace("initial_share = 0.3", "initial_share = 0.9"))
+    assert main(["run", str(path), *flags, "--quiet"]) == 2
+    err = one_line_error(capsys)
+    assert err.startswith(f"{path}: firms: initial_share of the firms in 'banking' sums to "), err
+    assert err.endswith("; expected at most 1") and "--set" not in err
+    assert main(["check", str(path)]) == 2
+    assert capsys.readouterr().out.strip().startswith(f"BAD {path}: firms: initial_share of ")
+
+
+# -- a network key the network's kind does not use ------------------------------------------------
+
+COMPLETE = MINIMAL.replace("[market]", '[network]\nkind = "complete"\n[market]')
+
+
+@pytest.mark.parametrize(
+    ("scenario", "flags", "expected"),
+    [
+        (
+            "baseline",
+            ["--set", "network.m=5"],
+            "--set network.m=5: network.kind = 'watts_strogatz' does not use m; expected a key "
+            "it uses (k, p), or network.kind = 'barabasi_albert' for m",
+        ),
+        (
+            "complete",
+            ["--set", "network.k=6"],
+            "--set network.k=6: network.kind = 'complete' does not use k; expected no network.k, "
+            "or network.kind = 'watts_strogatz' for k",
+        ),
+        (
+            "baseline",
+            ["--set", "network.kind=erdos_renyi", "--set", "network.k=6"],
+            "--set network.k=6: network.kind = 'erdos_renyi' does not use k; expected a key it "
+            "uses (mean_degree), or network.kind = 'watts_strogatz' for k",
+        ),
+        (
+            "baseline",
+            [
+                "--set",
+                'network={kind="stochastic_block", k_in=3, k=4}',
+                "--set",
+                "market.regions=2",
+            ],
+            '--set network={kind="stochastic_block", k_in=3, k=4}: network.kind = '
+            "'stochastic_block' does not use k; expected a key it uses (k_in, k_out), or "
+            "network.kind = 'watts_strogatz' for k",
+        ),
+    ],
+    ids=["m-on-ring", "k-on-complete", "k-after-kind", "whole-table"],
+)
+def test_a_set_network_key_the_kind_does_not_use_is_refused(
+    tmp_path, capsys, earlier_run, scenario, flags, expected
+) -> None:
+    """It was ignored: the run was the same as without it."""
+    path = find_scenario("baseline") if scenario == "baseline" else write(tmp_path, COMPLETE)
+    flags = [*flags, "--set", "market.customers=100"]
+    assert _run_leaves_earlier_out(earlier_run, tmp_path, capsys, str(path), *flags) == expected
+    assert main(["show", str(path), *flags]) == 2
+    assert one_line_error(capsys) == expected
+
+
+def test_a_set_network_key_the_kind_uses_is_taken(capsys) -> None:
+    assert main(["show", "baseline", "--set", "network.kind=barabasi_albert", "--set",
+                 "network.m=3"]) == 0  # fmt: skip
+    assert 'kind = "barabasi_albert"\nk = 10\np = 0.1\nm = 3\n' in capsys.readouterr().out
+
+
+def test_network_keys_in_a_file_are_not_refused(tmp_path, capsys) -> None:
+    """A resolved scenario (show, a run's scenario.toml) carries every network key whatever its
+    kind, as does a file extending one of another kind: a file's keys are not judged."""
+    assert main(["show", "national_leader_enters"]) == 0
+    shown = capsys.readouterr().out
+    assert 'kind = "stochastic_block"\nk = 10\np = 0.1\nm = 5\n' in shown
+    resolved = write(tmp_path, shown, "resolved.toml")
+    child = write(tmp_path, 'extends = "baseline"\n[network]\nkind = "complete"\n', "child.toml")
+    assert main(["check", str(resolved), str(child)]) == 0
+
+
+def _sweep(folder: Path, body: str) -> Path:
+    head = f'name = "s"\nscenario = "{TINY_SWEEP}"\nreplicates = 1\nsteps = 2\n'
+    return write(folder, head + body, "sweep.toml")
+
+
+@pytest.mark.parametrize(
+    ("body", "flags", "expected"),
+    [
+        (
+            '[set]\n"network.m" = 4\n[[parameters]]\nkey = "firms.Steady.price"\n'
+            "values = [90, 100]\n",
+            [],
+            "{spec}: set.\"network.m\": network.kind = 'watts_strogatz' does not use m; expected "
+            "a key it uses (k, p), or network.kind = 'barabasi_albert' for m",
+        ),
+        (
+            '[[parameters]]\nkey = "network.mean_degree"\nvalues = [4, 6]\n',
+            [],
+            "{spec}: parameters[0].key: network.kind = 'watts_strogatz' does not use "
+            "mean_degree; expected a key it uses (k, p), or network.kind = 'erdos_renyi' for "
+            "mean_degree",
+        ),
+        (
+            '[[parameters]]\nkey = "network.kind"\nvalues = ["watts_strogatz", "complete"]\n',
+            ["--set", "network.m=3"],
+            "--set network.m=3: no run's network.kind (watts_strogatz, complete) uses m; expected "
+            "a key they use (k, p), or network.kind = 'barabasi_albert' for m",
+        ),
+        (
+            '[design]\nkind = "list"\n[[design.points]]\nset = { "network.kind" = '
+            '"barabasi_albert", "network.m" = 3 }\n[[design.points]]\nset = { "network.kind" = '
+            '"complete", "network.m" = 3 }\n',
+            [],
+            "{spec}: design.points[1].set.\"network.m\": network.kind = 'complete' does not use "
+            "m; expected no network.m, or network.kind = 'barabasi_albert' for m",
+        ),
+    ],
+    ids=["fixed-in-file", "axis", "flag-no-run-uses", "list-point"],
+)
+def test_a_sweep_network_key_no_run_uses_is_refused(tmp_path, capsys, body, flags, expected):
+    spec, out = _sweep(tmp_path, body), tmp_path / "out"
+    code = main(["sweep", str(spec), *flags, "--out", str(out), "--serial", "--quiet"])
+    assert code == 2 and one_line_error(capsys) == expected.format(spec=spec)
+    assert not out.exists()
+
+
+def test_a_sweep_varying_the_kind_may_set_each_kinds_keys(tmp_path) -> None:
+    """m is used by the Barabási-Albert runs, k by the Watts-Strogatz ones: nothing to refuse."""
+    from sim.sweep.plan import build_plan
+
+    spec = _sweep(
+        tmp_path,
+        '[set]\n"network.m" = 3\n[[parameters]]\nkey = "network.kind"\n'
+        'values = ["watts_strogatz", "barabasi_albert"]\n[[parameters]]\nkey = "network.k"\n'
+        "values = [4, 6]\n",
+    )
+    assert len(build_plan(spec).tasks) == 4
+
+
+def test_robustness_refuses_a_network_key_no_run_uses_before_writing(tmp_path, capsys) -> None:
+    out = tmp_path / "out"
+    code = main(["robustness", TINY_STUDY, "--set", "network.m=5", "--out", str(out), "--serial"])
+    assert code == 2 and not out.exists()
+    assert one_line_error(capsys) == (
+        "--set network.m=5: network.kind = 'watts_strogatz' does not use m; expected a key it "
+        "uses (k, p), or network.kind = 'barabasi_albert' for m"
+    )
+
+
+def test_a_versus_table_setting_a_network_key_the_kind_does_not_use_is_refused(tmp_path, capsys):
+    """A claim's versus table is the market of cxsim run --set: the same rule."""
+    text = MINIMAL + (
+        '[[claims]]\nname = "c"\nholds = "nps @ year 1 < versus(nps @ year 1)"\n'
+        'versus = { "network.m" = 3 }\n'
+    )
+    path = write(tmp_path, text)
+    assert main(["check", str(path)]) == 2
+    assert capsys.readouterr().out.strip() == (
+        f"BAD {path}: claims[0].versus: claim 'c': network.m: network.kind = 'watts_strogatz' "
+        "does not use m; expected a key it uses (k, p), or network.kind = 'barabasi_albert' for m"
+    )

@@ -241,3 +241,16 @@ def test_the_equal_entrant_survives_on_a_runway_as_the_largest_firm_not_the_majo
     assert exit_step > 104 and mega == 0.0  # it entered at week 104, then ran out of cash
     exit_step, mega, grocers = shares[6.0]
     assert exit_step < 0 and (mega > grocers).all() and mega < grocers.sum()
+
+
+def test_network_keys_are_those_each_kind_describes() -> None:
+    """NETWORK_KEYS (what a --set may set for a kind, the UI's network fields) agrees with the
+    fields' descriptions (``watts_strogatz: ...``), which the parameter reference shows."""
+    from sim.scenario import NETWORK_KEYS, NETWORK_KINDS, NetworkSpec
+
+    assert set(NETWORK_KEYS) == set(NETWORK_KINDS)
+    described: dict[str, list[str]] = {kind: [] for kind in NETWORK_KINDS}
+    for name, info in NetworkSpec.model_fields.items():
+        if name != "kind":
+            described[(info.description or "").partition(":")[0]].append(name)
+    assert {kind: tuple(names) for kind, names in described.items()} == NETWORK_KEYS

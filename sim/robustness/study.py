@@ -45,7 +45,14 @@ from sim.robustness.worlds import (
     resample_posterior,
     sample_worlds,
 )
-from sim.scenario import Scenario, ScenarioError, find_scenario, load_scenario
+from sim.scenario import (
+    Scenario,
+    ScenarioError,
+    find_scenario,
+    load_scenario,
+    network_kind,
+    unused_network_keys,
+)
 from sim.sweep.progress import Progress
 from sim.sweep.results import SweepResults
 from sim.sweep.runner import run as run_sweep
@@ -293,6 +300,7 @@ def plan_study(
     n_steps = int(cfg.steps or stated.steps)
     # the claims as stated, read against the market the runs will have (with [set] applied)
     claim_list = _claims(base.model_copy(update={"claims": stated.claims}), claims, n_steps, where)
+    _check_network_keys(cfg, base, claim_list, flags)
     ranges = resolve_ranges(cfg, base)
     held = held_keys(cfg, base)
     post_path = Path(posterior) if posterior else None
@@ -325,6 +333,24 @@ def plan_study(
         held=tuple(k for k in held if k not in ranges),
         resampling=resampling,
     )
+
+
+def _check_network_keys(
+    cfg: RobustnessConfig, base: Scenario, claim_list: list[Claim], flags: Mapping[str, str]
+) -> None:
+    """Refuse a fixed ``[network]`` key (``[set]``, ``--set``) no run's network kind uses, the
+    base market's or a versus market's (``sim.scenario.unused_network_keys``): it would be
+    ignored. Checked before the study writes anything, as its sweep would refuse it."""
+    kind = base.network.kind
+    kinds = {kind} | {network_kind(dict(c.versus), kind) for c in claim_list if c.versus}
+    problems = [
+        (flags[key], key, message) if key in flags else (cfg.where, f'set."{key}"', message)
+        for key, message in unused_network_keys(cfg.fixed, kinds)
+    ]
+    if any(p[0] in flags.values() for p in problems):
+        raise ScenarioError.of([p for p in problems if p[0] in flags.values()])
+    if problems:
+        raise RobustnessError.of(problems)
 
 
 def run_study(

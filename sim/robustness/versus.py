@@ -160,12 +160,13 @@ def check_market(scenario: Any, claim: Claim) -> None:
     Raises
     ------
     ClaimError
-        ``key`` ``versus``; the loader's message (its key and what it expected), or that the
-        table changes nothing.
+        ``key`` ``versus``; the loader's message (its key and what it expected), that it sets
+        a network key the market's network kind does not use, or that the table changes
+        nothing.
     """
     if not claim.versus:
         return
-    from sim.scenario import ScenarioError, load_scenario
+    from sim.scenario import ScenarioError, load_scenario, unused_network_keys
 
     base = scenario.model_copy(update={"claims": []})
     table = dict(claim.versus)
@@ -174,6 +175,9 @@ def check_market(scenario: Any, claim: Claim) -> None:
     except ScenarioError as e:
         key = f"{e.key}: " if e.key else ""
         raise ClaimError("versus", f"{key}{e.detail}") from None
+    if unused := unused_network_keys(table, {other.network.kind}):  # as cxsim run --set's
+        key, message = unused[0]
+        raise ClaimError("versus", f"{key}: {message}")
     if other.to_dict() == base.to_dict():
         raise ClaimError(
             "versus",

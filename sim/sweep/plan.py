@@ -29,7 +29,9 @@ from sim.scenario import (
     ScenarioError,
     find_scenario,
     load_scenario,
+    network_kind,
     scenario_hash,
+    unused_network_keys,
     value_at,
 )
 from sim.sweep.design import Design, build_design
@@ -163,6 +165,29 @@ def _check_design(spec: SweepSpec, base: Scenario, design: Design) -> None:
         raise SpecError.of(problems)
 
 
+def _check_network_keys(spec: SweepSpec, base: Scenario, design: Design) -> None:
+    """Refuse a ``[network]`` key no run uses (``sim.scenario.unused_network_keys``): fixed
+    (``[set]``, ``--set``) or varied while no run's network kind uses it, or set by a point of a
+    list whose kind does not. A sweep that varies ``network.kind`` may set each kind's keys."""
+    where, flags = spec.where, spec.fixed_sources
+    problems: list[tuple[str, str, str]] = []
+    if spec.design.kind == "list":
+        for j, pt in enumerate(spec.design.points):
+            kind = network_kind(pt.overrides, base.network.kind)
+            for key, message in unused_network_keys(pt.overrides, {kind}):
+                problems.append((where, f'design.points[{j}].set."{key}"', message))
+    kinds = {network_kind(pt.overrides, base.network.kind) for pt in design.points}
+    for key, message in unused_network_keys(spec.fixed, kinds):
+        at = (flags[key], key) if key in flags else (where, f'set."{key}"')
+        problems.append((*at, message))
+    if spec.design.kind != "list":
+        for i, p in enumerate(spec.parameters):
+            for _, message in unused_network_keys({p.key: None}, kinds):
+                problems.append((where, f"parameters[{i}].key", message))
+    if problems:
+        raise SpecError.of(problems)
+
+
 def _output_plan(spec: SweepSpec, base: Scenario, steps: int) -> OutputPlan:
     out, where = spec.output, spec.where
     market_allowed = market_metric_names(base.market.industries)
@@ -279,6 +304,7 @@ def build_plan(spec: SweepSpec | str | Path | dict[str, Any]) -> Plan:
     scenario = load_scenario(scenario, {"collect_every": math.gcd(every, steps)})
     design = build_design(spec, partial(value_at, scenario))
     _check_design(spec, scenario, design)
+    _check_network_keys(spec, scenario, design)
     outcomes = _outcomes(spec, scenario, output, steps)
 
     tasks = []

@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from sim.params import Params, unit_of
-from sim.scenario import FirmSpec, MarketSpec, NetworkSpec, Scenario, SegmentSpec
+from sim.scenario import NETWORK_KEYS, FirmSpec, MarketSpec, NetworkSpec, Scenario, SegmentSpec
 from sim.strategies import BUILTIN_STRATEGIES, build_strategy
 
 __all__ = [
@@ -369,12 +369,7 @@ def network_group(scenario: Scenario) -> Group:
     """The network generator and the parameters that apply to it."""
     kind = scenario.network.kind
     specs = [field_spec(NetworkSpec, "kind", "network.kind", "generator")]
-    for name, info in NetworkSpec.model_fields.items():
-        if name == "kind":
-            continue
-        prefix, _, _ = (info.description or "").partition(":")
-        if prefix == kind:
-            specs.append(field_spec(NetworkSpec, name, f"network.{name}"))
+    specs += [field_spec(NetworkSpec, name, f"network.{name}") for name in NETWORK_KEYS[kind]]
     return Group("Network", tuple(specs), subtitle=kind.replace("_", "-"))
 
 
