@@ -150,7 +150,7 @@ def lineages_caveat(posterior: str | Path) -> str:
         return (
             f"{head}: the odds are those of a few neighbourhoods as much as of the facts, and "
             "another fit (another seed) can give very different odds "
-            '(docs/robustness.md, "Lineages"; `cxsim facts --moves auto` mixes better).'
+            '(docs/robustness.md, "Lineages"; a fit made with --moves auto mixes better).'
         )
     return f'{head}; another fit can still give other odds (docs/robustness.md, "Lineages").'
 
