@@ -3,7 +3,9 @@
 The Mesa face (``mesa.Model``, ``Customer`` and ``Firm`` agents, a ``mesa.DataCollector``, a
 ``mesa.discrete_space.Network`` space) sits over a numpy body: the step runs every phase of
 ``sim.rules`` over the state arrays for all customers at once. Updates are synchronous: every
-customer reacts to the same state of the world within a phase.
+customer reacts to the same state of the world within a phase. The initial state the market
+starts from (the firms' arrays, the customers' drawn traits, their first expectations and the
+firms' first customers) is built by ``sim.initial_state``, in the order the random stream needs.
 
 This module must never import the UI or the sweep layer.
 """
@@ -27,13 +29,12 @@ from sim.agents import Customer, Firm
 from sim.batch import MarketBatch
 from sim.collector import RecorderCollector
 from sim.draws import KeyedDraws
+from sim.initial_state import build_customers, build_firms, seed_customers
 from sim.metrics import RELATIONSHIP_INDICATORS, MetricsRecorder
-from sim.network import CompleteAdjacency, region_of
+from sim.network import CompleteAdjacency
 from sim.pages import without_huge_pages
-from sim.rules import choice
 from sim.rules.decisions import decide_market
-from sim.rules.retention import DEFAULT_MIX
-from sim.scenario import Scenario, ScenarioError, blamed, load_scenario
+from sim.scenario import Scenario, load_scenario
 from sim.scenario_check import build_network
 from sim.state import CustomerState, FirmState, StepScratch, Workspace
 from sim.strategies import build_strategy
@@ -150,11 +151,13 @@ class CustomerMarket(mesa.Model):
         self.network_seconds = time.perf_counter() - t0
 
         self.firm_names = [f.name for f in sc.firms]
-        self.firm_state = self._build_firms()
+        self.firm_state = build_firms(sc, self.industries, self.attributes)
         self.industry_firms = [
             np.flatnonzero(self.firm_state.industry == m) for m in range(len(self.industries))
         ]
-        self.customer_state = self._build_customers()
+        self.customer_state = build_customers(
+            sc, self.rng, self.industries, self.attributes, self.dtype
+        )
         self.workspace = Workspace.for_state(self.customer_state)
         self.n_regions = market.regions
         self.draws = KeyedDraws(0)  # its seed is drawn once the customers are seeded, below
@@ -211,139 +214,15 @@ class CustomerMarket(mesa.Model):
     def _build_network(self, graph: nx.Graph | None) -> Any:
         return build_network(self.scenario, self.rng, graph)
 
-    def _build_firms(self) -> FirmState:
-        sc, k = self.scenario, len(self.attributes)
-        specs = sc.firms
-        n_firms = len(specs)
-
-        def per_attribute(value: float | dict[str, float], default: float) -> np.ndarray:
-            if isinstance(value, dict):
-                return np.array([value.get(a, default) for a in self.attributes], np.float64)
-            return np.full(k, value, np.float64)
-
-        arr = lambda name, dtype=np.float64: np.array([getattr(f, name) for f in specs], dtype)  # noqa: E731
-        capability = np.stack([per_attribute(f.capability, 0.6) for f in specs])
-        return FirmState(
-            industry=np.array([self.industries.index(f.industry) for f in specs], np.int32),
-            region=np.array([-1 if f.region is None else f.region for f in specs], np.int32),
-            capability=capability,
-            promise=capability.copy(),
-            focus=np.full((n_firms, k), 1.0 / k),
-            allocation=np.tile([0.3, 0.3, 0.25, 0.15], (n_firms, 1)),
-            retention_mix=np.tile(DEFAULT_MIX, (n_firms, 1)),
-            promotion_load=np.zeros(n_firms),
-            feature_share=np.full(n_firms, 0.5),
-            teaching=np.zeros(n_firms),
-            teaching_spend=np.zeros(n_firms),
-            backlog=np.zeros(n_firms),
-            disclose=np.zeros(n_firms, bool),
-            capacity=arr("capacity"),
-            price=arr("price"),
-            unit_cost=arr("unit_cost"),
-            capacity_cost=arr("capacity_cost"),
-            base_budget=arr("base_budget"),
-            budget_share=arr("budget_share"),
-            cash=arr("cash"),
-            entry_step=arr("entry_step", np.int64),
-            alive=np.ones(n_firms, bool),
-            steps_negative=np.zeros(n_firms, np.int64),
-            exit_step=np.full(n_firms, -1, np.int64),
-            customers=np.zeros(n_firms, np.int64),
-            review_sum=np.zeros(n_firms),
-            review_weight=np.zeros(n_firms),
-            review_attr=np.zeros((n_firms, k)),
-            review_trust=np.zeros(n_firms),
-            review_trust_weight=np.zeros(n_firms),
-            marketing=np.zeros(n_firms),
-            retention=np.zeros(n_firms),
-            revenue=np.zeros(n_firms),
-            profit=np.zeros(n_firms),
-        )
-
-    def _build_customers(self) -> CustomerState:
-        sc, rng = self.scenario, self.rng
-        n, k = self.n_customers, len(self.attributes)
-        cs = CustomerState.empty(n, len(self.industries), k, len(sc.firms), self.dtype)
-        cs.region[:] = region_of(n, sc.market.regions)
-        shares = np.array([s.share for s in sc.segments], float)
-        cs.segment[:] = rng.choice(len(shares), size=n, p=shares / shares.sum())
-        sat = self.params.satisfaction
-        cs.disposition[:] = sat.disposition_sd * rng.standard_normal(n)
-        cs.standard[:] = self.params.expectations.personal_sd * rng.standard_normal(n)
-        cs.recommend[:] = sat.recommend_offset + sat.recommend_sd * rng.standard_normal(n)
-        for i, seg in enumerate(sc.segments):
-            rows = np.flatnonzero(cs.segment == i)
-            cs.price_sensitivity[rows] = seg.price_sensitivity
-            mean = np.array([seg.weights.get(a, 0.0) for a in self.attributes], float)
-            mean = mean / mean.sum() if mean.sum() > 0 else np.full(k, 1.0 / k)
-            if seg.concentration == 0:
-                cs.weights[rows] = mean
-            else:
-                g = np.zeros((len(rows), k))
-                pos = mean > 0
-                g[:, pos] = rng.gamma(seg.concentration * mean[pos], size=(len(rows), pos.sum()))
-                cs.weights[rows] = g / np.maximum(g.sum(axis=1, keepdims=True), 1e-300)
-        cs.base_weights[:] = cs.weights  # the customers' own weights (firms may teach others)
-        return cs
-
     def _start(self, terms: SimpleNamespace) -> None:
         """Seed this market, joined to a fresh batch that has made its firms' first decisions
         (``terms``: ``choice.terms`` of that batch): its customers' initial expectations and
-        the firms' initial customer bases, then the seed of the step's random numbers
-        (``sim.draws``), drawn from this market's generator. The batch counts the customers."""
-        self._seed_customers(terms)
+        the firms' initial customer bases (``sim.initial_state.seed_customers``), then the seed
+        of the step's random numbers (``sim.draws``), drawn from this market's generator. The
+        batch counts the customers."""
+        seed_customers(self, terms)
         self.draws = KeyedDraws(int(self.rng.integers(2**64, dtype=np.uint64)))
         self._seeded = True
-
-    def _seed_customers(self, terms: SimpleNamespace) -> None:
-        """Initial expectations and the initial customer bases of the firms present at step 0."""
-        batch, b = self._batch, self._slot
-        cs, fs, rng = self.customer_state, self.firm_state, self.rng
-        tp = self.params.trust
-        anchor = self.params.expectations.join_anchor
-        cs.trust[:] = tp.initial  # no one has learned anything of any firm yet
-        # the industry norm: what the firms present promise, or, with promises raising no bar
-        # (mechanisms.promise_expectations off), what they can deliver
-        said = fs.promise if self.params.mechanisms.promise_expectations else fs.capability
-        for m, firms in enumerate(self.industry_firms):
-            present = firms[fs.entry_step[firms] <= 0]
-            norm = said[present].mean(axis=0) if len(present) else said[firms].mean(0)
-            cs.expectation[m] = norm
-            for f in present:
-                target = round(self.scenario.firms[f].initial_share * self.n_customers)
-                free = cs.supplier[m] < 0
-                if fs.region[f] >= 0:
-                    free &= cs.region == fs.region[f]
-                pool = np.flatnonzero(free)
-                if target > len(pool):  # blamed on a --set of it, if one set it
-                    raise ScenarioError(
-                        *blamed(
-                            self.scenario,
-                            f"firms[{f}].initial_share",
-                            f"expected at most {len(pool) / self.n_customers:.3g} "
-                            f"(the unserved customers it can reach), got "
-                            f"{self.scenario.firms[f].initial_share}",
-                        )
-                    )
-                rows = np.sort(rng.choice(pool, size=target, replace=False))
-                cs.supplier[m, rows] = f
-                cs.commitment[m, rows] = tp.commitment_established
-                longest = max(1, round(tp.initial_tenure_years * self.steps_per_year))
-                cs.tenure[m, rows] = rng.integers(0, longest, size=len(rows))
-                quality = np.empty((len(rows), len(self.attributes)))
-                choice.qualities(
-                    rows,
-                    f,
-                    cs.expectation[m],
-                    cs.trust[f],
-                    terms.promise[b],
-                    terms.review_part[b],
-                    terms.review_weight[b],
-                    terms.public[b],
-                    batch.consts[b],
-                    quality,
-                )
-                cs.expectation[m, rows] += anchor * (quality - cs.expectation[m, rows])
 
     def _tracked(self, track: list[int] | int | None) -> np.ndarray:
         if track is None:

@@ -37,7 +37,8 @@ from sim.scenario import (
 from sim.sweep.design import Design, build_design
 from sim.sweep.outcomes import Outcome, market_metric_names, parse_outcome
 from sim.sweep.seeds import canonical, run_ids, seed_key
-from sim.sweep.spec import SpecError, SweepSpec, load_spec, plain_words, toml_text
+from sim.sweep.spec import SpecError, SweepSpec, load_spec
+from sim.sweep.spec_problems import plain_words, toml_text
 from sim.sweep.worker import FIRM_KEYS, MARKET_KEYS, OutputPlan, RunTask
 
 __all__ = ["FORMAT", "Plan", "build_plan", "kept_steps"]

@@ -3,9 +3,10 @@
 A sweep file names a base scenario, fixed overrides, the parameters to vary and how (a design),
 the number of replicates and steps, what to keep of each run and what to analyse. It is
 validated with pydantic like a scenario: unknown keys are errors, and every problem is one
-:class:`SpecError` line that names the file, the key path and what was expected. Checks that need
-the scenario (do the parameter keys exist, are the values allowed) are done by
-:func:`sim.sweep.plan.build_plan`, which applies them as overrides to the base scenario.
+:class:`SpecError` line that names the file, the key path and what was expected (in the words of
+:mod:`sim.sweep.spec_problems`). Checks that need the scenario (do the parameter keys exist, are
+the values allowed) are done by :func:`sim.sweep.plan.build_plan`, which applies them as
+overrides to the base scenario.
 
 This module never imports the model, the UI or an executor.
 """
@@ -15,7 +16,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,7 +32,7 @@ from pydantic import (
 
 from sim.scenario import ScenarioError
 from sim.scenario_schema import MAX_STEPS
-from sim.scenario_types import out_of_range_message
+from sim.sweep.spec_problems import At, problems, toml_text
 from sim.tomlfile import TomlError, parse_toml
 
 __all__ = [
@@ -46,8 +46,6 @@ __all__ = [
     "SpecError",
     "SweepSpec",
     "load_spec",
-    "plain_words",
-    "toml_text",
 ]
 
 DESIGN_KINDS = ("grid", "list", "lhs", "sobol", "morris")
@@ -113,17 +111,17 @@ class ParameterSpec(_Section):
     @model_validator(mode="after")
     def _range(self) -> ParameterSpec:
         if (self.low is None) != (self.high is None):
-            raise _At(
+            raise At(
                 ("high" if self.high is None else "low",), "expected both low and high, or neither"
             )
         if self.low is not None and self.high is not None and not self.low < self.high:
-            raise _At(("high",), f"expected high > low ({self.low}), got {self.high}")
+            raise At(("high",), f"expected high > low ({self.low}), got {self.high}")
         if self.values is not None and self.low is not None:
-            raise _At(("values",), "expected either values or low/high, not both")
+            raise At(("values",), "expected either values or low/high, not both")
         if self.num is not None and self.low is None:
-            raise _At(("num",), "num spaces values from low to high; expected low and high too")
+            raise At(("num",), "num spaces values from low to high; expected low and high too")
         if not self.key.strip():
-            raise _At(("key",), "expected a dotted scenario key, e.g. market.customers")
+            raise At(("key",), "expected a dotted scenario key, e.g. market.customers")
         return self
 
 
@@ -176,9 +174,9 @@ class OutputSpec(_Section):
     @model_validator(mode="after")
     def _every(self) -> OutputSpec:
         if isinstance(self.every, int) and self.every < 1:
-            raise _At(("every",), f"expected a whole number >= 1 or 'final', got {self.every}")
+            raise At(("every",), f"expected a whole number >= 1 or 'final', got {self.every}")
         if len(set(self.tables)) != len(self.tables):
-            raise _At(("tables",), f"expected each table once, got {self.tables}")
+            raise At(("tables",), f"expected each table once, got {self.tables}")
         return self
 
 
@@ -252,35 +250,35 @@ class SweepSpec(_Section):
         columns = [p.column for p in params]
         for i, p in enumerate(params):
             if p.key in [q.key for q in params[:i]]:
-                raise _At(("parameters", i, "key"), f"expected each key once, got {p.key!r} twice")
+                raise At(("parameters", i, "key"), f"expected each key once, got {p.key!r} twice")
             if p.column in columns[:i]:
-                raise _At(
+                raise At(
                     ("parameters", i, "name"),
                     f"expected a unique name, got {p.column!r} "
                     "twice (set name = ... to tell them apart)",
                 )
             if p.column in RESERVED_COLUMNS:
-                raise _At(
+                raise At(
                     ("parameters", i, "name"),
                     f"{p.column!r} is used by the results tables; expected another name",
                 )
         if d.kind == "grid":
             if not params:
-                raise _At(
+                raise At(
                     ("parameters",),
                     "a grid design needs at least one [[parameters]] "
                     "table with values = [...] or low, high and num",
                 )
             for i, p in enumerate(params):
                 if p.values is None and p.num is None:
-                    raise _At(("parameters", i), "a grid needs values = [...] or low, high and num")
+                    raise At(("parameters", i), "a grid needs values = [...] or low, high and num")
                 if p.values is not None and len({_canon(v) for v in p.values}) != len(p.values):
-                    raise _At(
+                    raise At(
                         ("parameters", i, "values"), f"expected distinct values, got {p.values}"
                     )
         elif d.kind == "list":
             if not d.points:
-                raise _At(
+                raise At(
                     ("design", "points"),
                     "a list design needs [[design.points]] tables, "
                     'each with set = { "<key>" = <value>, ... }',
@@ -289,7 +287,7 @@ class SweepSpec(_Section):
             for j, pt in enumerate(d.points):
                 c = _canon(pt.overrides)
                 if c in seen:
-                    raise _At(
+                    raise At(
                         ("design", "points", j, "set"),
                         f"expected a new point; the same as design.points[{seen[c]}]",
                     )
@@ -297,29 +295,29 @@ class SweepSpec(_Section):
             keys = {k for pt in d.points for k in pt.overrides}
             for i, p in enumerate(params):
                 if p.key not in keys:
-                    raise _At(
+                    raise At(
                         ("parameters", i, "key"),
                         f"a list design's [[parameters]] only "
                         f"name keys its points set; expected one of {sorted(keys)}",
                     )
                 if p.values is not None or p.low is not None:
-                    raise _At(
+                    raise At(
                         ("parameters", i),
                         "in a list design the points give the values; expected only key and name",
                     )
         else:
             if not params:
-                raise _At(
+                raise At(
                     ("parameters",), f"a {d.kind} design needs [[parameters]] with low and high"
                 )
             for i, p in enumerate(params):
                 if p.low is None:
-                    raise _At(
+                    raise At(
                         ("parameters", i),
                         f"a {d.kind} design samples a range; expected low and high",
                     )
                 if p.num is not None:
-                    raise _At(
+                    raise At(
                         ("parameters", i, "num"),
                         f"num is for grids; a {d.kind} design takes design.samples",
                     )
@@ -329,20 +327,20 @@ class SweepSpec(_Section):
                     "sobol": "base sample size N, a power of 2",
                     "morris": "trajectories",
                 }[d.kind]
-                raise _At(("design", "samples"), f"required for a {d.kind} design ({what})")
+                raise At(("design", "samples"), f"required for a {d.kind} design ({what})")
             if d.kind == "sobol" and d.samples & (d.samples - 1):
-                raise _At(
+                raise At(
                     ("design", "samples"),
                     f"expected a power of 2 (Sobol' sequences converge only then), got {d.samples}",
                 )
             if d.kind == "morris" and d.levels % 2:
-                raise _At(("design", "levels"), f"expected an even number, got {d.levels}")
+                raise At(("design", "levels"), f"expected an even number, got {d.levels}")
             if d.kind in ("sobol", "morris") and len(params) < 2:
-                raise _At(("parameters",), f"a {d.kind} analysis needs at least 2 parameters")
+                raise At(("parameters",), f"a {d.kind} analysis needs at least 2 parameters")
         if d.kind != "list" and d.points:
-            raise _At(("design", "points"), f"points are for list designs; this is {d.kind}")
+            raise At(("design", "points"), f"points are for list designs; this is {d.kind}")
         if isinstance(self.output.every, int) and self.steps and self.output.every > self.steps:
-            raise _At(
+            raise At(
                 ("output", "every"),
                 f"expected at most steps ({self.steps}), got {self.output.every}",
             )
@@ -350,7 +348,7 @@ class SweepSpec(_Section):
         for key in ("x", "y"):
             value = getattr(self.analysis, key)
             if value is not None and value not in names and value != "label":
-                raise _At(
+                raise At(
                     ("analysis", key),
                     f"expected a parameter name from {sorted(names) or ['label']}, got {value!r}",
                 )
@@ -431,20 +429,12 @@ class SweepSpec(_Section):
         return out
 
 
-class _At(ValueError):
-    """A consistency error at a key path, raised inside a validator."""
-
-    def __init__(self, loc: tuple[Any, ...], message: str) -> None:
-        self.loc = loc
-        super().__init__(message)
-
-
 def _finite(value: Any, loc: tuple[Any, ...] = ()) -> Any:
-    """``value`` if no number in it (at any depth) is inf or nan, else an :class:`_At` at the
+    """``value`` if no number in it (at any depth) is inf or nan, else an :class:`At` at the
     first that is: a design value must be one a run can use, and the spec written to the
     results folder must say it (TOML through JSON would write an inf as nothing)."""
     if isinstance(value, float) and not math.isfinite(value):
-        raise _At(loc, f"expected a finite number, got {toml_text(value)}")
+        raise At(loc, f"expected a finite number, got {toml_text(value)}")
     if isinstance(value, list | dict):
         for k, v in value.items() if isinstance(value, dict) else enumerate(value):
             _finite(v, (*loc, k))
@@ -453,13 +443,6 @@ def _finite(value: Any, loc: tuple[Any, ...] = ()) -> Any:
 
 def _canon(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def _loc_str(loc: tuple[Any, ...]) -> str:
-    s = ""
-    for part in loc:
-        s += f"[{part}]" if isinstance(part, int) else (f".{part}" if s else str(part))
-    return s
 
 
 _MODELS: dict[str, type[BaseModel]] = {
@@ -472,97 +455,11 @@ _MODELS: dict[str, type[BaseModel]] = {
 }
 
 
-def _fields_of(loc: tuple[Any, ...]) -> dict[str, Any]:
-    """The fields, by the key a sweep file writes, of the table that holds ``loc``'s last key."""
-    named = [p for p in loc[:-1] if isinstance(p, str)]
-    model = _MODELS.get(named[-1] if named else "", SweepSpec)
-    return {f.alias or name: f for name, f in model.model_fields.items()}
-
-
-def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
-    return list(_fields_of(loc))
-
-
-def toml_text(value: Any) -> str:
-    """``value`` as a sweep file writes it (``true``, ``"x"``, ``0.5``), for messages."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(toml_text(v) for v in value) + "]"
-    text = repr(value)
-    return text if len(text) <= 80 else text[:75] + " ...)"
-
-
-_PYDANTIC_WORDS = (
-    (", unable to parse string as a number", ""),
-    (", unable to parse string as an integer", ""),
-    ("a valid number", "a number"),
-    ("a valid integer", "a whole number"),
-    ("a valid boolean", "true or false"),
-    ("a valid string", "a text in quotes"),
-    ("a valid list", "a list"),
-    ("a valid dictionary", "a table"),
-)
-"""Pydantic's phrases, in the words the scenario loader uses."""
-
-
-def plain_words(message: str) -> str:
-    """A pydantic message in the project's words: ``Input should be a valid number, unable to
-    parse string as a number (got 'x')`` is ``expected a number, got 'x'``."""
-    m = re.fullmatch(r"[Ii]nput should be (.*) \(got (.*)\)", message)
-    if m:
-        message = f"expected {m.group(1)}, got {m.group(2)}"
-    for words, plain in _PYDANTIC_WORDS:
-        message = message.replace(words, plain)
-    return message
-
-
-def _problem(e: Any) -> tuple[str, str]:
-    """One pydantic error of a sweep file as ``(key path, message)``."""
-    loc = tuple(
-        x
-        for x in e["loc"]
-        if not (
-            isinstance(x, str)
-            and ("[" in x or x in ("int", "str", "float", "bool", "function-after", "literal"))
-        )
-    )
-    key = _loc_str(loc)
-    if e["type"] == "extra_forbidden":
-        return key, f"unknown key; expected one of: {', '.join(_allowed_keys(loc))}"
-    if e["type"] == "missing":
-        return key, "required key is missing"
-    if loc and (ranged := out_of_range_message(_fields_of(loc).get(loc[-1]), e)):
-        return key, ranged
-    ctx = (e.get("ctx") or {}).get("error")
-    if isinstance(ctx, _At):
-        return _loc_str((*loc, *ctx.loc)), str(ctx)
-    msg = e["msg"].removeprefix("Value error, ")
-    msg = msg[0].lower() + msg[1:]
-    if not msg.startswith("expected") and "input" in e:
-        msg = plain_words(f"expected {msg.removeprefix('input should be ')}")
-        msg = f"{msg}, got {toml_text(e['input'])}"
-    return key, msg
-
-
-def _problems(err: ValidationError) -> list[tuple[str, str]]:
-    """Every problem of a sweep file's validation error, as ``(key path, message)``, in order
-    and each once."""
-    out: list[tuple[str, str]] = []
-    for e in err.errors():
-        p = _problem(e)
-        if p not in out:
-            out.append(p)
-    return out
-
-
 def _validate(data: dict[str, Any], path: Path | None, where: str) -> SweepSpec:
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as err:
-        raise SpecError.of([(where, key, msg) for key, msg in _problems(err)]) from None
+        raise SpecError.of([(where, key, msg) for key, msg in problems(err, _MODELS)]) from None
     spec._source_path = path
     spec._where = where if path is not None else None
     return spec
