@@ -389,7 +389,8 @@ def test_cli_runs_reports_and_resumes(tmp_path: Path, capsys: pytest.CaptureFixt
 @pytest.mark.parametrize(
     ("extra", "expected"),
     [
-        (["--claim", "firms.Nobody.share > 0"], "--claim: [0]"),
+        (["--claim", "firms.Nobody.share > 0"], "--claim: 'firms.Nobody.share > 0': expected"),
+        (["--claim", "nps > 0", "--claim", "nosuch"], "--claim: [1]: 'nosuch': expected a market"),
         (["--ranges", "missing.toml"], "missing.toml: file not found"),
         (["--worlds", "4"], "--worlds: expected a whole number from 8"),
     ],

@@ -167,7 +167,7 @@ def test_a_claim_given_on_the_command_line_cannot_read_versus(capsys) -> None:
     args = ["robustness", "liquid_expectations", "--worlds", "8", "--claim", CONTRAST]
     assert main(args) == 2
     said = capsys.readouterr()
-    assert "--claim: [0]: " in said.err + said.out
+    assert f"--claim: {CONTRAST!r}: " in said.err + said.out
     assert "reads versus(...) but the claim states no versus table" in said.err + said.out
     assert "a --claim has none: state a contrast in the scenario's [[claims]]" in said.err
 

@@ -232,6 +232,8 @@ class _Tokens:
 
     def _fail(self, pos: int, what: str) -> ClaimError:
         near = self.text[pos : pos + 24] or "the end"
+        if pos == 0 and near == self.text.strip():  # the whole claim: its place says nothing
+            return ClaimError("", what)
         return ClaimError("", f"at {pos + 1} ({near!r}): {what}")
 
     def _scan(self) -> Iterable[_Tok]:

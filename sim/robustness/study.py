@@ -215,7 +215,8 @@ def _claims(
             except ClaimError as e:
                 hint = " (a --claim has none: state a contrast in the scenario's [[claims]])"
                 hint = hint if "no versus table" in e.detail else ""
-                raise RobustnessError("--claim", f"[{i}]", f"{text!r}: {e.detail}{hint}") from None
+                at = f"[{i}]" if len(extra) > 1 else ""  # which --claim, when there are several
+                raise RobustnessError("--claim", at, f"{text!r}: {e.detail}{hint}") from None
         return out
     try:
         claims = scenario_claims(scenario, steps)
