@@ -22,22 +22,16 @@ from sim.network.generators import (
     watts_strogatz_edges,
 )
 from sim.network.nodes import _check_n
+from sim.scenario_network import NETWORK_KINDS as SCENARIO_KINDS
 
 if TYPE_CHECKING:
     import networkx as nx
 
 __all__ = ["NETWORK_KINDS", "AdjacencyLike", "build_adjacency"]
 
-#: The network kinds understood by :func:`build_adjacency`.
-NETWORK_KINDS: tuple[str, ...] = (
-    "watts_strogatz",
-    "barabasi_albert",
-    "erdos_renyi",
-    "stochastic_block",
-    "complete",
-    "edge_list",
-    "networkx",
-)
+#: The network kinds understood by :func:`build_adjacency`: a scenario's, and a networkx graph
+#: given from Python.
+NETWORK_KINDS: tuple[str, ...] = (*SCENARIO_KINDS, "networkx")
 
 
 #: Either adjacency implementation.
