@@ -298,3 +298,8 @@ def test_the_firm_facts_give_a_closed_firm_no_capacity() -> None:
     leader = late.firms[4]
     assert not leader.active and leader.alive
     assert capacity_fact(leader, 300) == f"{leader.capacity * 300:,.0f} customers once it enters"
+    # the bars of promise against capability are the closed firm's last, and say so
+    from sim.ui.inspect import promise_bars_option
+
+    assert promise_bars_option(model, 0)["title"]["text"].startswith("When it closed: ")
+    assert promise_bars_option(model, 1)["title"]["text"].startswith("Now: ")

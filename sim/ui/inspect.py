@@ -244,12 +244,14 @@ def _firm_lines(
 
 
 def promise_bars_option(model: CustomerMarket, firm: int) -> dict[str, Any]:
-    """Promise against capability per attribute, now."""
+    """Promise against capability per attribute, now (a closed firm's as it closed: promise and
+    capability keep their last values, ``sim.columns``)."""
     f = model.firms[firm]
+    when = "Now" if f.alive else "When it closed"
     return {
         "animation": False,
         "title": {
-            "text": "Now: promise vs capability per attribute",
+            "text": f"{when}: promise vs capability per attribute",
             "left": 4,
             "top": 2,
             "textStyle": {"fontSize": 13, "fontWeight": 600, "color": "#333"},
