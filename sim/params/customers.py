@@ -373,7 +373,10 @@ class TrustParams(Section):
         gt=0,
         le=50,
         range=(2.0, 10.0),
-        source=FREE,
+        source=FREE + "; published mean tenures are longer for a bank, 16-18 years (Bankrate/"
+        "YouGov survey of 2,725 US adults; Bank of Queensland survey), and about 8 years with a "
+        "mobile phone company (Bank of Queensland): this range is the younger markets' and "
+        "understates a bank's",
     )
 
 
