@@ -221,7 +221,7 @@ def print_summary(model: Any) -> None:
 def load_flagged(name: str, overrides: dict[str, Any], sources: dict[str, str]) -> Any:
     """The scenario ``name`` with the command line's overrides (``--set``, ``--customers``),
     each problem blamed on its flag, a ``--set network.KEY`` that the network's kind does not
-    use included (it would be ignored: ``sim.scenario.unused_network_keys``)."""
+    use included (it would be ignored: ``sim.scenario_network.unused_network_keys``)."""
     from sim.scenario import ScenarioError, load_scenario, unused_network_keys
 
     scenario = load_scenario(name, overrides or None, override_sources=sources)

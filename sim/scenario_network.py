@@ -1,5 +1,6 @@
 """A scenario's ``[network]`` section: the kinds of network, the keys each uses, its schema
-(:class:`NetworkSpec`) and the parameters a kind cannot satisfy with the market's customers.
+(:class:`NetworkSpec`), the parameters a kind cannot satisfy with the market's customers and
+the overrides of keys a kind does not use (:func:`unused_network_keys`).
 
 Building the network from it is :mod:`sim.scenario_check`'s and :mod:`sim.network`'s job; the
 rest of the scenario's schema is :mod:`sim.scenario_schema`, which holds a :class:`NetworkSpec`.
@@ -9,13 +10,22 @@ This module must never import the model, the rules, the UI or the sweep layer.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Collection, Mapping
+from typing import Any, Literal
 
 from pydantic import model_validator
 
 from sim.params import P, Section
+from sim.scenario_blame import normal_key
 
-__all__ = ["NETWORK_KEYS", "NETWORK_KINDS", "NetworkSpec", "unbuildable"]
+__all__ = [
+    "NETWORK_KEYS",
+    "NETWORK_KINDS",
+    "NetworkSpec",
+    "network_kind",
+    "unbuildable",
+    "unused_network_keys",
+]
 
 NETWORK_KINDS = (
     "watts_strogatz",
@@ -99,3 +109,59 @@ def unbuildable(network: NetworkSpec, n: int, regions: int) -> list[tuple[str, s
                 )
             )
     return out
+
+
+def unused_network_keys(
+    overrides: Mapping[str, Any], kinds: Collection[str]
+) -> list[tuple[str, str]]:
+    """``(override, message)`` for each override of a ``[network]`` key that none of the network
+    kinds ``kinds`` uses (:data:`~sim.scenario_network.NETWORK_KEYS`): ``--set network.m=5`` on a
+    Watts-Strogatz network would be ignored, the run the same as without it.
+
+    Only overrides are judged, never a file's own ``[network]``: a resolved scenario (``cxsim
+    show``, the ``scenario.toml`` of a run) carries every network key whatever its kind, and a
+    scenario that ``extends`` another with a different kind inherits the parent's keys.
+
+    Parameters
+    ----------
+    overrides
+        Dotted keys and values, in :func:`sim.scenario.apply_overrides`' forms (a whole
+        ``network`` table too).
+    kinds
+        The network kinds of the markets the overrides reach: the scenario's (after the
+        overrides), or each run's of a sweep (a key one of them uses is not refused).
+    """
+    out = []
+    for dotted, value in overrides.items():
+        parts = normal_key(dotted).split(".")
+        if parts[0] != "network" or len(parts) > 2:
+            continue
+        names = parts[1:] or (list(value) if isinstance(value, dict) else [])
+        for name in names:
+            if name in NetworkSpec.model_fields and name != "kind":
+                if not any(name in NETWORK_KEYS.get(kind, ()) for kind in kinds):
+                    out.append((dotted, _unused_message(name, kinds)))
+    return out
+
+
+def network_kind(overrides: Mapping[str, Any], kind: str) -> str:
+    """The network kind of a scenario of kind ``kind`` once ``overrides`` are applied."""
+    for dotted, value in overrides.items():
+        key = normal_key(dotted)
+        if key == "network.kind":
+            kind = value
+        elif key == "network" and isinstance(value, dict):  # the whole table replaced
+            kind = value.get("kind", NetworkSpec.model_fields["kind"].default)
+    return kind
+
+
+def _unused_message(name: str, kinds: Collection[str]) -> str:
+    ordered = [k for k in NETWORK_KINDS if k in kinds]
+    using = " or ".join(repr(k) for k in NETWORK_KINDS if name in NETWORK_KEYS[k])
+    uses = list(dict.fromkeys(key for k in ordered for key in NETWORK_KEYS[k]))
+    if len(ordered) == 1:
+        said, theirs = f"network.kind = {ordered[0]!r} does not use {name}", "a key it uses"
+    else:
+        said, theirs = f"no run's network.kind ({', '.join(ordered)}) uses {name}", "a key they use"
+    expected = f"{theirs} ({', '.join(uses)})" if uses else f"no network.{name}"
+    return f"{said}; expected {expected}, or network.kind = {using} for {name}"

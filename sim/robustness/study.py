@@ -340,7 +340,7 @@ def _check_network_keys(
     cfg: RobustnessConfig, base: Scenario, claim_list: list[Claim], flags: Mapping[str, str]
 ) -> None:
     """Refuse a fixed ``[network]`` key (``[set]``, ``--set``) no run's network kind uses, the
-    base market's or a versus market's (``sim.scenario.unused_network_keys``): it would be
+    base market's or a versus market's (``sim.scenario_network.unused_network_keys``): it would be
     ignored. Checked before the study writes anything, as its sweep would refuse it."""
     kind = base.network.kind
     kinds = {kind} | {network_kind(dict(c.versus), kind) for c in claim_list if c.versus}
