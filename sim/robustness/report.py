@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -74,6 +75,19 @@ class Analysis:
         return self.runs_ok >= self.runs_total
 
 
+def _fit_info(posterior: str | Path) -> dict[str, Any] | None:
+    """The ``fit.json`` a ``cxsim facts`` fit wrote beside ``posterior``: None when there is
+    none, empty when it cannot be read as a table."""
+    path = Path(posterior).parent / "fit.json"
+    if not path.exists():
+        return None
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
 def facts_fit_status(posterior: str | Path) -> tuple[bool | None, float | None, int] | None:
     """Whether the ``cxsim facts`` fit that wrote a posterior finished, from the ``fit.json``
     beside it; None when there is none (the posterior is not a facts fit's).
@@ -86,13 +100,11 @@ def facts_fit_status(posterior: str | Path) -> tuple[bool | None, float | None, 
         ``particles.parquet`` beside it (each fact's distance 0; None, 0 when it cannot be
         read).
     """
-    folder = Path(posterior).parent
-    if not (folder / "fit.json").exists():
+    info = _fit_info(posterior)
+    if info is None:
         return None
-    try:
-        said = json.loads((folder / "fit.json").read_text(encoding="utf-8")).get("reproduces")
-    except (OSError, ValueError, AttributeError):
-        said = None
+    folder = Path(posterior).parent
+    said = info.get("reproduces")
     reproduces = said if isinstance(said, bool) else None
     try:
         particles = pd.read_parquet(folder / "particles.parquet")
@@ -134,10 +146,10 @@ def lineages_caveat(posterior: str | Path) -> str:
     quarter of the worlds) is where the measured fits part: the one-step fits' worlds came from
     6-7 prior worlds, the largest lineage 28-67% of them; the ``--moves auto`` fits' from 17-20,
     11-24%, and two of those agreed on nine claims of ten."""
+    info = _fit_info(posterior) or {}
     try:
-        info = json.loads((Path(posterior).parent / "fit.json").read_text(encoding="utf-8"))
         ancestors, largest = int(info["ancestors"]), float(info["largest_lineage"])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (KeyError, TypeError, ValueError):
         return ""
     between = info.get("between_lineages")
     head = (
