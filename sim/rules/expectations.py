@@ -57,6 +57,7 @@ import numpy as np
 from sim.jit import ZERO, rule
 from sim.params.stacked import StackedParams
 from sim.rules import delivery
+from sim.rules.reviews import with_prior
 from sim.state import BatchScratch
 from sim.timebase import weekly_rate_to_step
 
@@ -177,10 +178,11 @@ def reviewed(batch: MarketBatch) -> np.ndarray:
 
 def public_credibility(batch: MarketBatch) -> np.ndarray:
     """``[B, F]`` each firm's public credibility: the mean trust in its word of those who
-    reviewed it, with ``trust.initial`` counting as ``reviews.prior_weight`` reviews."""
-    fs = batch.firm_state
-    prior, n = batch.params.trust.initial, batch.params.reviews.prior_weight
-    return (prior * n + fs.review_trust) / (n + fs.review_trust_weight)
+    reviewed it, with ``trust.initial`` counting as ``reviews.prior_weight`` reviews
+    (:func:`sim.rules.reviews.with_prior`)."""
+    fs, prm = batch.firm_state, batch.params
+    prior, n = prm.trust.initial, prm.reviews.prior_weight
+    return with_prior(prior, fs.review_trust, fs.review_trust_weight, n)
 
 
 def credibility_weight_of_reviews(P: StackedParams) -> np.ndarray:

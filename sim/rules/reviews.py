@@ -208,15 +208,19 @@ def post_reviews(
               review_attr, review_trust, review_trust_weight)  # fmt: skip
 
 
+def with_prior(prior: Any, total: np.ndarray, weight: np.ndarray, n: Any) -> np.ndarray:
+    """The mean of a firm's public record, ``total / weight``, with ``prior`` counting as ``n``
+    records (``reviews.prior_weight``): ``(prior * n + total) / (n + weight)``. The review score
+    (:func:`review_score`) and the public credibility (``expectations.public_credibility``) are
+    this one rule applied to two sums of the record."""
+    return (prior * n + total) / (n + weight)
+
+
 def review_score(batch: MarketBatch) -> np.ndarray:
     """``[B, F]`` public review score of each firm on 0..10: the reviews' mean, with
-    ``prior_score`` counting as ``prior_weight`` reviews."""
-    fs, prior, n = (
-        batch.firm_state,
-        batch.params.reviews.prior_score,
-        batch.params.reviews.prior_weight,
-    )
-    return (prior * n + fs.review_sum) / (n + fs.review_weight)
+    ``prior_score`` counting as ``prior_weight`` reviews (:func:`with_prior`)."""
+    fs, prm = batch.firm_state, batch.params.reviews
+    return with_prior(prm.prior_score, fs.review_sum, fs.review_weight, prm.prior_weight)
 
 
 def post(batch: MarketBatch, decided: Decided) -> None:
