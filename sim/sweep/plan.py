@@ -167,7 +167,7 @@ def _check_design(spec: SweepSpec, base: Scenario, design: Design) -> None:
 
 
 def _check_network_keys(spec: SweepSpec, base: Scenario, design: Design) -> None:
-    """Refuse a ``[network]`` key no run uses (``sim.scenario.unused_network_keys``): fixed
+    """Refuse a ``[network]`` key no run uses (``sim.scenario_network.unused_network_keys``): fixed
     (``[set]``, ``--set``) or varied while no run's network kind uses it, or set by a point of a
     list whose kind does not. A sweep that varies ``network.kind`` may set each kind's keys."""
     where, flags = spec.where, spec.fixed_sources
