@@ -1,10 +1,12 @@
-"""The four numbers the rules used to fix in code, now declared (7 December 2026): each moves
+"""The five numbers the rules used to fix in code, now declared (7 December 2026): each moves
 what it names, and its default reproduces the model as it was.
 
 ``reviews.prior_weight`` (was ``PRIOR_REVIEWS = 2``), ``economics.capability_floor`` (was
-``CAPABILITY_FLOOR = 0.2``) and ``trust.initial_tenure_years`` (was a uniform draw over 0-5
-years) have a plausible range and are marked free; ``benchmark_leader``'s budget shares on
-capacity (0.25, and 0.5 while short of its headroom) are levers of the strategy.
+``CAPABILITY_FLOOR = 0.2``), ``trust.initial_tenure_years`` (was a uniform draw over 0-5
+years) and ``economics.scale_floor`` (was the unit cost's economies of scale stopping at a
+sixteenth of ``scale_reference``) have a plausible range and are marked free;
+``benchmark_leader``'s budget shares on capacity (0.25, and 0.5 while short of its headroom) are
+levers of the strategy.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from sim.params import parameter_range
     [
         ("reviews.prior_weight", 2.0, 0.5, 10.0),
         ("economics.capability_floor", 0.2, 0.0, 0.4),
-        ("trust.initial_tenure_years", 5.0, 2.0, 10.0),
+        ("trust.initial_tenure_years", 5.0, 2.0, 36.0),
+        ("economics.scale_floor", 0.0625, 0.02, 0.25),
     ],
 )
 def test_declared_with_a_range_and_marked_free(key, default, low, high) -> None:
@@ -61,7 +64,28 @@ def test_capability_floor_is_where_unattended_capability_stops_falling() -> None
     assert capability[0.4] > capability[0.0] + 0.05
 
 
-@pytest.mark.parametrize("years", [2.0, 10.0])
+def test_scale_floor_caps_what_a_small_firm_pays_above_its_stated_unit_cost() -> None:
+    from sim.rules.economics import unit_costs
+
+    paid = {}
+    for floor in (0.02, 0.0625, 0.25):
+        overrides = {
+            "market.customers": 500,
+            "economics.scale_elasticity": 0.4,
+            "economics.scale_floor": floor,
+        }
+        model = sim.CustomerMarket("baseline", rng=1, overrides=overrides)
+        batch = model._batch
+        batch.firm_state.customers[0, 0] = 1  # a firm of one customer in 500: below every floor
+        batch.firm_state.customers[0, 1] = 300  # at twice the reference share: above them all
+        cost = unit_costs(batch)[0] / batch.firm_state.unit_cost[0]
+        paid[floor] = (float(cost[0]), float(cost[1]))
+    for floor, (small, large) in paid.items():
+        assert small == pytest.approx(floor**-0.4)  # 4.77, 3.03 and 1.74 times its stated cost
+        assert large == pytest.approx(2**-0.4)  # a large firm's cost does not depend on it
+
+
+@pytest.mark.parametrize("years", [2.0, 10.0, 36.0])
 def test_initial_tenure_is_uniform_up_to_its_longest(years) -> None:
     overrides = {"market.customers": 4000, "trust.initial_tenure_years": years}
     model = sim.CustomerMarket("baseline", rng=1, overrides=overrides)

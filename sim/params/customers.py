@@ -372,11 +372,11 @@ class TrustParams(Section):
         "years",
         gt=0,
         le=50,
-        range=(2.0, 10.0),
-        source=FREE + "; published mean tenures are longer for a bank, 16-18 years (Bankrate/"
-        "YouGov survey of 2,725 US adults; Bank of Queensland survey), and about 8 years with a "
-        "mobile phone company (Bank of Queensland): this range is the younger markets' and "
-        "understates a bank's",
+        range=(2.0, 36.0),
+        source=FREE + "; published mean tenures run from about 8 years with a mobile phone "
+        "company (Bank of Queensland survey) to 16-18 years with a bank (Bankrate/YouGov survey "
+        "of 2,725 US adults; Bank of Queensland), a longest of 16 and 32-36: the range runs from "
+        "a young market's to a bank's (one value for every industry of a market)",
     )
 
 

@@ -33,6 +33,17 @@ class EconomicsParams(Section):
         gt=0,
         le=1,
     )
+    scale_floor: float = P(
+        0.0625,
+        "share of scale_reference below which a smaller firm's unit cost stops rising: a tiny "
+        "firm pays at most scale_floor ** -scale_elasticity times its stated unit cost",
+        "share of scale_reference",
+        gt=0,
+        le=1,
+        range=(0.02, 0.25),
+        source=FREE + "; at the largest elasticity, 0.4, a tiny firm pays 1.7-4.8 times its "
+        "stated cost over this range (3.0 at the default, a sixteenth)",
+    )
     capability_cost: float = P(
         25.0,
         "yearly spend on one attribute whose growth rate equals the "

@@ -4,7 +4,7 @@ Money is per member of the market population per year, so a scenario means the s
 customers and at a million (outputs multiply by N). For firm f with share ``s = customers / N``::
 
     revenue  = price * s
-    unit     = unit_cost * (max(s, ref / 16) / ref) ** -scale_elasticity     (economies of scale)
+    unit     = unit_cost * (max(s, ref * scale_floor) / ref) ** -scale_elasticity     (scale)
     costs    = unit * s + capacity_cost * capacity + budget + disclosure cost * warnings
     budget   = base_budget + budget_share * revenue      (split by the strategy's allocation)
     cash    += (revenue - costs) * dt
@@ -49,11 +49,11 @@ def budget(batch: MarketBatch) -> np.ndarray:
 
 def unit_costs(batch: MarketBatch) -> np.ndarray:
     """``[B, F]`` the cost of serving one customer a year at each firm's current scale:
-    ``unit_cost * (max(s, ref / 16) / ref) ** -scale_elasticity`` with ``s`` its share of the
-    market and ``ref`` ``economics.scale_reference`` (a tiny firm pays at most 16 ** e times its
-    stated cost)."""
+    ``unit_cost * (max(s, ref * scale_floor) / ref) ** -scale_elasticity`` with ``s`` its share
+    of the market and ``ref`` ``economics.scale_reference`` (a tiny firm pays at most
+    ``scale_floor ** -e`` times its stated cost)."""
     fs, eco = batch.firm_state, batch.params.economics
-    share = np.maximum(fs.customers / batch.size, eco.scale_reference / 16.0)
+    share = np.maximum(fs.customers / batch.size, eco.scale_reference * eco.scale_floor)
     return fs.unit_cost * (share / eco.scale_reference) ** -eco.scale_elasticity
 
 

@@ -1021,7 +1021,7 @@ class ReferenceMarket(mesa.Model):
             revenue = f.price * share * active
             # economies of scale: the unit cost at the firm's share of the market
             ref = eco.scale_reference
-            unit = f.unit_cost * (max(share, ref / 16.0) / ref) ** -eco.scale_elasticity
+            unit = f.unit_cost * (max(share, ref * eco.scale_floor) / ref) ** -eco.scale_elasticity
             costs = (unit * share + f.capacity_cost * f.capacity) * active + sum(spend)
             if self.on.disclosure_cost:
                 costs += self.prm.disclosure.cost * self.warnings_count[i] / self.N / dt
