@@ -142,9 +142,11 @@ def lineages_caveat(posterior: str | Path) -> str:
     A one-step fit's worlds are copies of a few prior worlds moved a little, and two such fits
     of the same facts gave the honest firm's lead 43% and 77% of their worlds
     (docs/robustness.md, "Lineages"): a verdict over them must say so, not only the report of
-    the fit. *Few* lineages (fewer than :data:`FEW_LINEAGES`, or the largest more than a
-    quarter of the worlds) is where the measured fits part: the one-step fits' worlds came from
-    6-7 prior worlds, the largest lineage 28-67% of them; the ``--moves auto`` fits' from 17-20,
+    the fit. So must its deciding parameters: over clustered worlds a first-order index also
+    measures how the parameter separates the lineages. *Few* lineages (fewer than
+    :data:`FEW_LINEAGES`, or the largest more than a quarter of the worlds) is where the
+    measured fits part: the one-step fits' worlds came from 4-7 prior worlds, the largest
+    lineage 28-67% of them; the ``--moves auto`` fits' from 17-20,
     11-24%, and two of those agreed on nine claims of ten."""
     info = _fit_info(posterior) or {}
     try:
@@ -160,8 +162,9 @@ def lineages_caveat(posterior: str | Path) -> str:
     )
     if ancestors < FEW_LINEAGES or largest > 0.25:
         return (
-            f"{head}: the odds are those of a few neighbourhoods as much as of the facts, and "
-            "another fit (another seed) can give very different odds "
+            f"{head}: the odds, and the parameters that seem to decide them, are those of a few "
+            "neighbourhoods as much as of the facts, and another fit (another seed) can give "
+            "very different odds "
             '(docs/robustness.md, "Lineages"; a fit made with --moves auto mixes better).'
         )
     return f'{head}; another fit can still give other odds (docs/robustness.md, "Lineages").'

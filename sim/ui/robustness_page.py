@@ -109,7 +109,8 @@ def facts_fit_note() -> str:
         words += (
             f": {info['distinct_worlds']} distinct worlds from {info['ancestors']} lineages, "
             f"{info['between_lineages']:.0%} of their variance between lineages, so its odds "
-            "are a few neighbourhoods' as much as the facts' (docs/robustness.md)"
+            "and deciding parameters are a few neighbourhoods' as much as the facts' "
+            "(docs/robustness.md)"
         )
     return words
 
