@@ -7,6 +7,7 @@ lineage would leave them ('toy.c' about 0.5, the whole number 'toy.n' 4 or 5).
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -16,7 +17,7 @@ import pandas as pd
 import pytest
 
 from sim.robustness.fit import FactsFit
-from sim.robustness.fit_report import constrained_table
+from sim.robustness.fit_report import constrained_table, write_fit
 from sim.robustness.knockout import (
     FILE,
     NEW_SEED_SHARE,
@@ -181,6 +182,39 @@ def test_a_stopped_knockout_resumes_from_its_file(tmp_path: Path) -> None:
     calls.clear()
     assert knockout_table(_fit(), tmp_path, seed=5, facts_seed=3, measure=counting).equals(table)
     assert calls == []  # all read back
+
+
+def test_the_report_says_which_narrowed_ranges_the_facts_hold(tmp_path: Path) -> None:
+    fit = _fit()
+    table = knockout_table(fit, tmp_path, seed=5, facts_seed=1, measure=_toy_many)
+    text = write_fit(fit, tmp_path, knockout=table).read_text()
+    assert "| width ratio | redrawn: still reproduce every fact (95%) |" in text, text
+    assert "**the facts hold 2 of the 4**" in text and "each of the 60 distinct" in text
+    rows = {line.split("|")[1].strip(): line for line in text.splitlines() if "`toy." in line}
+    assert set(rows) == {"`toy.a`", "`toy.b`", "`toy.c`", "`toy.n`"}
+    assert "| **held**: " in rows["`toy.a`"] and "| not held: 100% (94-100%) |" in rows["`toy.c`"]
+    assert json.loads((tmp_path / "fit.json").read_text())["knockout"] == {
+        "narrowed": 4,
+        "held": 2,
+        "held_parameters": ["toy.a", "toy.b"],
+    }
+    csv = pd.read_csv(tmp_path / "knockout.csv")
+    assert list(csv.columns) == [
+        "parameter",
+        "low",
+        "high",
+        "ratio",
+        "holds",
+        "decided",
+        "share",
+        "share_low",
+        "share_high",
+        "held",
+    ]
+    assert csv["held"].sum() == 2
+    # without the knockout the table is as it was: no column, no claim about holding
+    plain = write_fit(fit, tmp_path / "plain").read_text()
+    assert "redrawn" not in plain and "Ranges the facts narrow:" in plain
 
 
 @pytest.mark.parametrize("held_count", [0, 1, 3])
