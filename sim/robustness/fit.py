@@ -87,6 +87,7 @@ SPEC = "fit_spec.json"
 match it."""
 FILES = (RUNS, SPEC, "posterior.parquet", "particles.parquet", "facts.csv", "constrained.csv")
 FILES += ("fit.json", "report.md", "holdout.jsonl", "holdout.csv", "reseed.jsonl", "reseed.csv")
+FILES += ("knockout.jsonl", "knockout.csv")
 TARGET_ACCEPTANCE = 0.25
 """The share of Metropolis steps kept that the step's scale is tuned toward."""
 FINAL_STEPS = 5

@@ -210,8 +210,11 @@ def markdown(
     seconds: float | None = None,
     holdout: pd.DataFrame | None = None,
     reseed: pd.DataFrame | None = None,
+    knockout: pd.DataFrame | None = None,
 ) -> str:
-    """The fit in words: the facts before and after, the ranges the facts narrow."""
+    """The fit in words: the facts before and after, the ranges the facts narrow (and, with
+    ``knockout``, :func:`sim.robustness.knockout.knockout_table`, whether the facts hold each
+    when it is redrawn)."""
     facts = facts_table(fit)
     narrowed = constrained_table(fit)
     narrowed = narrowed[narrowed["narrowed"]]
@@ -272,22 +275,68 @@ def markdown(
         + "; ".join(f"`{k}` ({why})" for k, why in not_fitted(fit.facts).items())
         + ".",
         "",
-        f"Ranges the facts narrow: fitted 90% interval at most {NARROWED:.0%} of the range's, "
-        f"and narrower than that of any of the sampler's decoys, coordinates it moves but no "
-        f"world reads (the narrowest decoy: {decoy_ratio(fit):.2f}; {len(narrowed)} of "
-        f"{len(fit.ranges)}):",
-        "",
-        "| parameter | range | fitted median | fitted 90% | width ratio |",
-        "|---|---|---|---|---|",
+        *_narrowed_lines(fit, narrowed, knockout),
     ]
+    return "\n".join(lines) + "\n"
+
+
+def _narrowed_lines(
+    fit: FactsFit, narrowed: pd.DataFrame, knockout: pd.DataFrame | None
+) -> list[str]:
+    """The narrowed ranges as a Markdown table, with the sentence above it; with ``knockout``,
+    a column of each redrawn share and whether the facts hold it."""
+    bar = (
+        f"fitted 90% interval at most {NARROWED:.0%} of the range's, and narrower than that of "
+        "any of the sampler's decoys, coordinates it moves but no world reads (the narrowest "
+        f"decoy: {decoy_ratio(fit):.2f}; {len(narrowed)} of {len(fit.ranges)})"
+    )
+    header = "| parameter | range | fitted median | fitted 90% | width ratio |"
+    if knockout is None:
+        lines = [f"Ranges the facts narrow: {bar}:", "", header, "|---|---|---|---|---|"]
+    else:
+        from sim.robustness.knockout import RULE
+
+        tested = knockout.set_index("parameter")
+        count = int(tested["held"].sum())
+        others = (
+            " The others' narrowing is the lineages', not the facts'."
+            if count < len(narrowed)
+            else ""
+        )
+        lines = [
+            f"Ranges narrowed in the fitted worlds: {bar}. A narrow range need not be the "
+            "facts': the fitted worlds descend from a few prior worlds, and a range can be "
+            "narrow because its lineages are. Each was redrawn from its range in each of the "
+            f"{len(fit.posterior.drop_duplicates())} distinct fitted worlds, every other value "
+            "kept, and the facts measured again with the fit's seed (`knockout.csv`): **the "
+            f"facts hold {count} of the {len(narrowed)}**, a parameter being {RULE}.{others}",
+            "",
+            header + " redrawn: still reproduce every fact (95%) |",
+            "|---|---|---|---|---|---|",
+        ]
     for r in narrowed.itertuples():
-        lines.append(
+        line = (
             f"| `{r.parameter}` | {r.low:.3g} - {r.high:.3g} | {r.median:.3g} | "
             f"{r.fitted_low:.3g} - {r.fitted_high:.3g} | {r.ratio:.2f} |"
         )
+        if knockout is not None:
+            line += f" {_redrawn_cell(tested, r.parameter)} |"
+        lines.append(line)
     if narrowed.empty:
-        lines.append("| (none) | | | | |")
-    return "\n".join(lines) + "\n"
+        lines.append("| (none) | | | | |" + (" |" if knockout is not None else ""))
+    return lines
+
+
+def _redrawn_cell(tested: pd.DataFrame, parameter: str) -> str:
+    """``"**held**: 41% (31-52%)"`` or ``"not held: 96% (90-99%)"``; ``-`` if not tested."""
+    if parameter not in tested.index or not tested.loc[parameter, "decided"]:
+        return "-"
+    r = tested.loc[parameter]
+    verdict = "**held**" if r["held"] else "not held"
+    return (
+        f"{verdict}: {100 * r['share']:.0f}% "
+        f"({100 * r['share_low']:.0f}-{100 * r['share_high']:.0f}%)"
+    )
 
 
 def write_fit(
@@ -296,9 +345,10 @@ def write_fit(
     seconds: float | None = None,
     holdout: pd.DataFrame | None = None,
     reseed: pd.DataFrame | None = None,
+    knockout: pd.DataFrame | None = None,
 ) -> Path:
-    """Write the fit's files into ``out`` (and ``holdout.csv``, ``reseed.csv`` when given);
-    returns ``report.md``."""
+    """Write the fit's files into ``out`` (and ``holdout.csv``, ``reseed.csv``,
+    ``knockout.csv`` when given); returns ``report.md``."""
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
     fit.posterior.to_parquet(root / "posterior.parquet")
@@ -318,11 +368,19 @@ def write_fit(
         "distinct_worlds": len(fit.posterior.drop_duplicates()),
     }
     summary["ancestors"], summary["largest_lineage"], summary["between_lineages"] = lineages(fit)
+    if knockout is not None:
+        summary["knockout"] = {
+            "narrowed": len(knockout),
+            "held": int(knockout["held"].sum()),
+            "held_parameters": [str(k) for k in knockout.loc[knockout["held"], "parameter"]],
+        }
     (root / "fit.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     md = root / "report.md"
     if holdout is not None and len(holdout):
         holdout.to_csv(root / "holdout.csv", index=False)
     if reseed is not None and len(reseed):
         reseed.to_csv(root / "reseed.csv", index=False)
-    md.write_text(markdown(fit, seconds, holdout, reseed), encoding="utf-8")
+    if knockout is not None:
+        knockout.to_csv(root / "knockout.csv", index=False)
+    md.write_text(markdown(fit, seconds, holdout, reseed, knockout), encoding="utf-8")
     return md
