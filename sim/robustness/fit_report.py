@@ -320,14 +320,14 @@ def _narrowed_lines(
             f"{r.fitted_low:.3g} - {r.fitted_high:.3g} | {r.ratio:.2f} |"
         )
         if knockout is not None:
-            line += f" {_redrawn_cell(tested, r.parameter)} |"
+            line += f" {redrawn_cell(tested, r.parameter)} |"
         lines.append(line)
     if narrowed.empty:
         lines.append("| (none) | | | | |" + (" |" if knockout is not None else ""))
     return lines
 
 
-def _redrawn_cell(tested: pd.DataFrame, parameter: str) -> str:
+def redrawn_cell(tested: pd.DataFrame, parameter: str) -> str:
     """``"**held**: 41% (31-52%)"`` or ``"not held: 96% (90-99%)"``; ``-`` if not tested."""
     if parameter not in tested.index or not tested.loc[parameter, "decided"]:
         return "-"
