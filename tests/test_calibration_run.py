@@ -39,7 +39,8 @@ TINY = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not "module": the slow tests run after the others
+# (tests/conftest.py), which would tear a module fixture down and build it again for them
 def serial_run(tmp_path_factory: pytest.TempPathFactory):
     out = tmp_path_factory.mktemp("serial") / "out"
     return calibrate(MARKET, DATA, TINY, out, executor=SerialExecutor())

@@ -20,6 +20,7 @@ from sim.robustness.fit_report import constrained_table, facts_table, lineages, 
 from sim.robustness.ranges import Range
 from sim.robustness.study import plan_study
 from sim.validation.result import outside
+from tests.parallel import in_two_processes
 
 HERE = Path(__file__).parent / "fixtures" / "robustness"
 
@@ -59,16 +60,25 @@ MORE = [{"satisfaction.loss_aversion": -5.0}, {"market.regions": 2}]
 """A world that cannot be built, and one of another shape (two regions)."""
 
 
-@pytest.fixture(scope="module")
-def alone() -> list[list | None]:
-    """Every fittable fact of each world of :data:`WORLDS` and :data:`MORE`, measured alone
-    (None for a world that cannot be built)."""
+def _alone(worlds: list[dict]) -> list[list | None]:
     out: list[list | None] = []
-    for world in [*WORLDS, *MORE]:
+    for world in worlds:
         try:
             out.append(world_facts(world, seed=1, facts=FITTABLE))
         except Exception:
             out.append(None)
+    return out
+
+
+@pytest.fixture(scope="module")
+def alone() -> list[list | None]:
+    """Every fittable fact of each world of :data:`WORLDS` and :data:`MORE`, measured alone
+    (None for a world that cannot be built); every other world in each of two processes, side
+    by side (tests/parallel.py)."""
+    worlds = [*WORLDS, *MORE]
+    evens, odds = in_two_processes([(_alone, (worlds[0::2],)), (_alone, (worlds[1::2],))])
+    out = [None] * len(worlds)
+    out[0::2], out[1::2] = evens, odds
     return out
 
 

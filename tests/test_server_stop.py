@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -52,19 +53,52 @@ def _wait_ready(process: subprocess.Popen, port: int, log: Path, timeout: float 
     raise TimeoutError(f"no answer on port {port} in {timeout} s:\n{log.read_text()[-3000:]}")
 
 
+COMMANDS = ["ui", "workshop"]
+
+
+class Started:
+    """A ``cxsim COMMAND --port PORT`` started in a folder of its own, its output in a log."""
+
+    def __init__(self, command: str, folder: Path) -> None:
+        self.port = free_port()
+        argv = [sys.executable, "-m", "sim.cli", command, "--port", str(self.port)]
+        if command == "workshop":
+            argv += ["--db", str(folder / "rooms.sqlite")]
+        self.log = folder / "cxsim.log"
+        with self.log.open("w") as out:
+            self.process = subprocess.Popen(argv, cwd=folder, stdout=out, stderr=subprocess.STDOUT)
+
+
+@pytest.fixture(scope="module")
+def started(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[tuple[str, int], Started]]:
+    """Every command the tests stop, one per signal, all started at once: each spends its few
+    seconds of start-up importing on its own (the machine's two cores take them side by side)
+    while the others do, instead of one after the other. Each test stops its own."""
+    every = {
+        (command, signum): Started(command, tmp_path_factory.mktemp(f"{command}-{signum}"))
+        for command in COMMANDS
+        for signum in SIGNALS
+    }
+    try:
+        yield every
+    finally:  # any a test did not stop (not selected, or it failed before): it and its server
+        for one in every.values():
+            if one.process.poll() is not None:
+                continue
+            for pid in [*children(one.process.pid), one.process.pid]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            one.process.wait(timeout=10)
+
+
 @pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads children from /proc")
 @pytest.mark.parametrize("signum", SIGNALS, ids=lambda s: signal.Signals(s).name)
-@pytest.mark.parametrize("command", ["ui", "workshop"])
+@pytest.mark.parametrize("command", COMMANDS)
 def test_a_stop_signal_stops_the_server_and_frees_the_port(
-    command: str, signum: int, tmp_path: Path
+    command: str, signum: int, started: dict[tuple[str, int], Started]
 ) -> None:
-    port = free_port()
-    argv = [sys.executable, "-m", "sim.cli", command, "--port", str(port)]
-    if command == "workshop":
-        argv += ["--db", str(tmp_path / "rooms.sqlite")]
-    log = tmp_path / "cxsim.log"
-    with log.open("w") as out:
-        cxsim = subprocess.Popen(argv, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
+    one = started[command, signum]
+    cxsim, port, log = one.process, one.port, one.log
     servers: list[int] = []
     try:
         _wait_ready(cxsim, port, log)

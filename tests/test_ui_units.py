@@ -874,7 +874,11 @@ def test_replicates_run_in_worker_processes_and_cancel(scenario: sim.Scenario) -
     table = result.differences()
     assert set(table["scope"]) == {"market", *[f.name for f in scenario.firms]}
 
-    long = CompareSpec(scenario, b, ("A", "B"), replicates=2, steps=100_000, seed=3)
+    # long enough to be stopped under way: a worker first reports after a 40th of its steps
+    # (250, about a second here), and finishing would take some 40 times that, while the
+    # cancel is seen at the next poll, 0.2 s (100,000 steps made the wait for that first report
+    # 12 s)
+    long = CompareSpec(scenario, b, ("A", "B"), replicates=2, steps=10_000, seed=3)
     run = ReplicateRun(long)
     assert run.run(cancelled=lambda: run.steps_done > 0) is None  # cancelled once under way
     assert run.steps_done < long.runs * long.steps

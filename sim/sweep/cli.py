@@ -70,6 +70,18 @@ def _step(text: str) -> int | str:
     return "final" if text == "final" else positive_int(text)
 
 
+def _add_dask_timeout(p: argparse.ArgumentParser) -> None:
+    """``--dask-timeout``: how long ``--dask ADDRESS`` waits for its scheduler to answer
+    (``sim.sweep.executors.DaskExecutor``'s ``timeout``, 20 s unless given)."""
+    p.add_argument(
+        "--dask-timeout",
+        type=positive_int,
+        metavar="SECONDS",
+        help="with --dask: seconds to wait for the scheduler to answer before giving up "
+        "(default: 20)",
+    )
+
+
 def _add_run_options(
     p: argparse.ArgumentParser, example: str = "experiments/overpromise_inflation.toml"
 ) -> None:
@@ -88,6 +100,7 @@ def _add_run_options(
     where.add_argument(
         "--serial", action="store_true", help="run in this process, one run at a time (debugging)"
     )
+    _add_dask_timeout(p)
     p.add_argument(
         "--workers",
         type=positive_int,
@@ -198,7 +211,10 @@ def _executor(args: argparse.Namespace) -> Any:
                     "like tcp://10.0.0.5:8786"
                 )
             address = f"tcp://{address}"
-        return DaskExecutor(address, args.workers)
+        timeout = getattr(args, "dask_timeout", None)
+        if timeout is None:
+            return DaskExecutor(address, args.workers)
+        return DaskExecutor(address, args.workers, timeout=timeout)
     return LocalExecutor(args.workers)
 
 
