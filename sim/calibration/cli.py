@@ -35,7 +35,7 @@ _user_errors = reports_errors(_errors)
 
 def register(subparsers: Any) -> None:
     """Add ``calibrate`` to the ``cxsim`` parser."""
-    from sim.sweep.cli import _add_dask_timeout
+    from sim.sweep.cli import add_dask_timeout
 
     p = subparsers.add_parser(
         "calibrate",
@@ -58,7 +58,7 @@ def register(subparsers: Any) -> None:
     where.add_argument(
         "--serial", action="store_true", help="run in this process, one run at a time"
     )
-    _add_dask_timeout(p)
+    add_dask_timeout(p)
     p.add_argument(
         "--workers",
         type=positive_int,

@@ -24,6 +24,7 @@ from sim.cli import positive_int, start_pool_early, step_count
 from sim.precision import fixed, interval_places
 
 __all__ = [
+    "add_dask_timeout",
     "cmd_analyze",
     "cmd_sensitivity",
     "cmd_sweep",
@@ -70,7 +71,7 @@ def _step(text: str) -> int | str:
     return "final" if text == "final" else positive_int(text)
 
 
-def _add_dask_timeout(p: argparse.ArgumentParser) -> None:
+def add_dask_timeout(p: argparse.ArgumentParser) -> None:
     """``--dask-timeout``: how long ``--dask ADDRESS`` waits for its scheduler to answer
     (``sim.sweep.executors.DaskExecutor``'s ``timeout``, 20 s unless given)."""
     p.add_argument(
@@ -100,7 +101,7 @@ def _add_run_options(
     where.add_argument(
         "--serial", action="store_true", help="run in this process, one run at a time (debugging)"
     )
-    _add_dask_timeout(p)
+    add_dask_timeout(p)
     p.add_argument(
         "--workers",
         type=positive_int,
