@@ -442,7 +442,9 @@ def test_an_interrupted_study_resumes_with_only_the_missing_runs(tmp_path: Path)
     assert len(analyze(study, again).worlds) == 16
 
 
-def test_a_background_job_can_be_cancelled_and_found_again(tmp_path: Path) -> None:
+def test_a_background_job_can_be_cancelled_and_found_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from sim.robustness.background import job_for, start_job
 
     study = plan_study(TINY, RANGES, worlds=16)
@@ -456,6 +458,28 @@ def test_a_background_job_can_be_cancelled_and_found_again(tmp_path: Path) -> No
     second.wait(120)
     assert second.state == "complete" and second.skipped == job.done
     assert second.skipped + second.done == second.total == 16
+    # the server's output says what ran in the background and how it ended
+    said = capsys.readouterr().err.splitlines()
+    name = f"cxsim study {tmp_path.name}: "
+    assert said[0] == name + "started, 16 of 16 runs to go, on serial (1 worker)"
+    assert said[1].startswith(name + f"cancelled: {job.done} runs in ")
+    assert said[2] == name + f"started, {16 - job.done} of 16 runs to go, on serial (1 worker)"
+    assert said[3].startswith(name + f"complete: {16 - job.done} runs in ")
+    assert said[3].endswith(f"({job.done} found on disk, 0 failed)")
+
+
+def test_a_background_job_that_fails_says_why_on_the_page_and_in_the_log(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sim.robustness.background import start_job
+
+    (tmp_path / "runs").write_text("a file where the study's folder of runs goes")
+    job = start_job(plan_study(TINY, RANGES, worlds=16), tmp_path, executor="serial")
+    job.wait(120)
+    assert job.state == "failed" and job.error
+    err = capsys.readouterr().err
+    assert "failed\nTraceback (most recent call last):" in err
+    assert "failed: 0 runs in " in err
 
 
 def test_the_figures_show_each_claim_whole_and_the_worlds_on_the_edges(study_run) -> None:

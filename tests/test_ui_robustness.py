@@ -71,6 +71,30 @@ def _fill(page: Any, worlds: int) -> None:
     page.wait_for_timeout(600)
 
 
+def _wait_complete(page: Any, server: UIServer, studies: Path) -> None:
+    """Wait for the study's complete odds ("of N worlds", no "so far"); on a timeout, say what
+    the page, the study's folder and the server's log showed (a stall seen once under load)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.get_by_text(re.compile(r"^of \d+ worlds$")).wait_for(timeout=300_000)
+    except PlaywrightTimeout as e:
+        shot = screenshot(page, "robustness-timeout")
+        fields = {
+            name: page.get_by_label(name, exact=True).input_value()
+            for name in ("worlds", "replicates per world", "customers")
+        }
+        status = page.locator(".cx-study-status").all_inner_texts()
+        folders = {
+            f.name: len(list(f.glob("runs/chunks/*"))) for f in studies.iterdir() if f.is_dir()
+        }
+        raise AssertionError(
+            f"the study did not complete within 300 s; the form: {fields}; its status: {status}; "
+            f"chunks in each study folder: {folders}; screenshot {shot}; the server's log ends:\n"
+            + server.log.read_text()[-3000:]
+        ) from e
+
+
 def test_a_study_runs_on_after_the_tab_closes_and_shows_its_odds(
     browser: Any, server: UIServer, studies: Path
 ) -> None:
@@ -86,7 +110,7 @@ def test_a_study_runs_on_after_the_tab_closes_and_shows_its_odds(
     context, page, log = open_app(browser, server.url, viewport=(1500, 1700))
     _fill(page, WORLDS)  # the same settings: the page finds the running (or finished) study
     # complete: "of N worlds" with no "so far"; worlds whose market stopped are undecided
-    page.get_by_text(re.compile(r"^of \d+ worlds$")).wait_for(timeout=300_000)
+    _wait_complete(page, server, studies)
     page.wait_for_timeout(1500)
     share = stat(page, "holds in")
     assert re.fullmatch(r"\d+%", share)

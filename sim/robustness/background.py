@@ -6,13 +6,19 @@ opened later finds the job (by folder, :func:`job_for`) with its progress, or it
 results on disk. Cancelling stops it at the next finished run; the finished runs are kept and a
 new start resumes them.
 
+Each job writes one line to the process's standard error when it starts and one when it ends
+(complete, cancelled or failed, with the error's traceback): the UI server's terminal, or its log,
+says what ran in the background and how it ended.
+
 This module never imports the UI.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +71,7 @@ class StudyJob:
     def start(self, total: int, done: int, failed: int, executor: str) -> None:
         """Called by the runner when the runs start."""
         self.total, self.skipped = total, done
+        self._say(f"started, {total - done} of {total} runs to go, on {executor}")
 
     def update(self, result: Any) -> None:
         """Called by the runner for every finished run."""
@@ -102,6 +109,9 @@ class StudyJob:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def _say(self, what: str) -> None:
+        print(f"cxsim study {self.folder.name}: {what}", file=sys.stderr, flush=True)
+
     def _run(self) -> None:
         try:
             run_study(
@@ -116,8 +126,13 @@ class StudyJob:
             self.state = "cancelled"
         except Exception as e:  # reported on the page that asks
             self.state, self.error = "failed", f"{type(e).__name__}: {e}"
+            self._say("failed\n" + traceback.format_exc().rstrip())
         finally:
             self.ended = time.monotonic()
+        self._say(
+            f"{self.state}: {self.done} runs in {self.seconds:.0f} s"
+            f" ({self.skipped} found on disk, {self.failed} failed)"
+        )
 
 
 def job_for(folder: str | Path) -> StudyJob | None:
