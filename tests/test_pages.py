@@ -6,6 +6,7 @@ moved onto huge pages (``on_huge_pages``), their values unchanged."""
 from __future__ import annotations
 
 import ctypes
+import errno
 import mmap
 import sys
 from pathlib import Path
@@ -133,15 +134,30 @@ def collapsible(monkeypatch):
         pytest.skip("this kernel does not move memory onto huge pages (MADV_COLLAPSE)")
 
 
+def kernel_refuses(array: np.ndarray) -> int:
+    """The errno of the kernel's refusal to move ``array``'s whole 2 MB pages now (0: it moved
+    them), asked of it directly, not of the code under test."""
+    madvise = ctypes.CDLL(None, use_errno=True).madvise
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    page = 2 << 20
+    lo = -(-array.ctypes.data // page) * page
+    hi = (array.ctypes.data + array.nbytes) // page * page
+    return 0 if madvise(lo, hi - lo, 25) == 0 else ctypes.get_errno()
+
+
 def test_large_arrays_move_onto_huge_pages_with_their_values(collapsible) -> None:
     array = on_small_pages(64 << 20)
     view = array[1000:][::3]  # a view: its base's memory is moved
     values = array.copy()
     before = huge_kib(array)
     moved = on_huge_pages([view, np.zeros(10), "not an array"])
-    assert moved >= 62 << 20  # every whole 2 MB page inside the 64 MB
-    assert huge_kib(array) - before >= 60 << 10  # the kernel says so too
     np.testing.assert_array_equal(array, values)
+    assert huge_kib(array) - before >= (moved >> 10) - (2 << 10)  # the kernel says so too
+    if moved < 62 << 20 and kernel_refuses(array) in (errno.EAGAIN, errno.ENOMEM):
+        # a loaded machine's memory had no free 2 MB page for some (the fresh-clone CI once
+        # moved 0 MB): what moved is counted, and the kernel refuses the rest as well
+        pytest.skip(f"the kernel had huge pages for {moved >> 20} of 64 MiB only")
+    assert moved >= 62 << 20  # every whole 2 MB page inside the 64 MB
 
 
 def test_untouched_arrays_come_as_huge_pages_when_written(collapsible) -> None:
@@ -171,3 +187,29 @@ def test_a_large_market_steps_on_huge_pages_with_the_same_numbers(collapsible, m
     market.run(3)
     alone.run(3)
     pd.testing.assert_frame_equal(market.firm_metrics(), alone.firm_metrics())
+
+
+def test_pages_the_kernel_cannot_move_leave_the_others_moved_and_counted(monkeypatch) -> None:
+    """With no free huge page for some of an array's pages the kernel refuses the whole range;
+    the pages are then moved one by one, and only those that moved are counted."""
+    import sim.pages as pages
+
+    calls: list[tuple[int, int, int]] = []
+    refused = set()
+
+    def madvise(address: int, length: int, advice: int) -> int:
+        calls.append((address, length, advice))
+        if advice == pages.MADV_COLLAPSE and (length > pages.HUGE_PAGE or address in refused):
+            return -1
+        return 0
+
+    monkeypatch.delenv("NUMPY_MADVISE_HUGEPAGE", raising=False)
+    monkeypatch.setattr(pages, "_madvise", lambda: madvise)
+    array = np.zeros(16 << 17)  # 16 MiB
+    lo = -(-array.ctypes.data // pages.HUGE_PAGE) * pages.HUGE_PAGE
+    whole = (array.ctypes.data + array.nbytes) // pages.HUGE_PAGE * pages.HUGE_PAGE - lo
+    refused.update({lo, lo + 3 * pages.HUGE_PAGE})
+    assert on_huge_pages([array]) == whole - 2 * pages.HUGE_PAGE
+    collapses = [c for c in calls if c[2] == pages.MADV_COLLAPSE]
+    assert collapses[0] == (lo, whole, pages.MADV_COLLAPSE)  # the whole range first
+    assert len(collapses) == 1 + whole // pages.HUGE_PAGE  # then each page once
