@@ -11,6 +11,7 @@ This module never imports the model or the UI.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import Any, Protocol, TextIO
 
@@ -132,15 +133,24 @@ class RichProgress:
 
 
 class PlainProgress:
-    """A line every ``interval`` seconds: ``runs 120/500 (3 failed) 1.90 runs/s eta 3m20s``."""
+    """A line when the runs start, one every ``interval`` seconds while the count moves, and the
+    last one: ``runs 120/500 (3 failed) 1.90 runs/s eta 3m20s``.
+
+    The lines come from a timer thread, not from the runs' arrivals: the runs of a batch of
+    markets end in the same instant, and a line printed at the first of them showed one run
+    done and a time left sixty times too long (``runs 1/64 ... eta 14m22s`` for a study that
+    ended in 14 s).
+    """
 
     def __init__(self, stream: TextIO | None = None, interval: float = 10.0) -> None:
         self._stream = stream or sys.stderr
         self._interval = interval
         self._count = _Counter()
-        self._last = 0.0
         self._printed = ""
         self._executor = ""
+        self._lock = threading.Lock()
+        self._ticking = threading.Event()
+        self._timer: threading.Thread | None = None
 
     def _line(self) -> str:
         c = self._count
@@ -150,29 +160,36 @@ class PlainProgress:
         )
 
     def _print(self) -> None:
-        c = self._count
-        state = f"{c.done}/{c.failed}"
-        if state != self._printed:
-            self._printed = state
-            print(self._line(), file=self._stream, flush=True)
+        with self._lock:
+            c = self._count
+            state = f"{c.done}/{c.failed}"
+            if state != self._printed:
+                self._printed = state
+                print(self._line(), file=self._stream, flush=True)
 
-    def start(self, total: int, done: int, failed: int, executor: str) -> None:
-        """Print the starting line."""
-        self._count.start(total, done, failed)
-        self._executor = executor
-        self._last = time.monotonic()
-        self._print()
-
-    def update(self, result: RunResult) -> None:
-        """Count a run; print a line if ``interval`` has passed."""
-        self._count.add(result)
-        now = time.monotonic()
-        if now - self._last >= self._interval:
-            self._last = now
+    def _tick(self) -> None:
+        while not self._ticking.wait(self._interval):
             self._print()
 
+    def start(self, total: int, done: int, failed: int, executor: str) -> None:
+        """Print the starting line and start the timer."""
+        self._count.start(total, done, failed)
+        self._executor = executor
+        self._print()
+        self._ticking.clear()
+        self._timer = threading.Thread(target=self._tick, name="cxsim-progress", daemon=True)
+        self._timer.start()
+
+    def update(self, result: RunResult) -> None:
+        """Count a run (the timer prints)."""
+        self._count.add(result)
+
     def stop(self) -> None:
-        """Print the final line (unless it was just printed)."""
+        """Stop the timer and print the final line (unless it was just printed)."""
+        if self._timer is not None:
+            self._ticking.set()
+            self._timer.join()
+            self._timer = None
         self._print()
 
 
