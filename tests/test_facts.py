@@ -287,6 +287,17 @@ def test_a_resumed_fit_says_what_it_read_back(tmp_path: Path, toy) -> None:
     assert 0 < again.fresh < again.simulations
     text = write_fit(again, tmp_path / "r", seconds=30.0).read_text()
     assert f"{again.simulations - again.fresh:,} read back from runs.jsonl" in text
+    assert f"{again.fresh:,} in 0.5 min)" in text and "tests of the fitted" not in text
+    # the tests of the fitted worlds are timed apart: "in X min" is the fit's own time
+    text = write_fit(again, tmp_path / "r", seconds=30.0, tests_seconds=90.0).read_text()
+    assert f"{again.fresh:,} in 0.5 min)" in text
+    assert "The tests of the fitted worlds below took 1.5 min more." in text
+    assert f"a prior sample and {again.generations} generations of 40 worlds" in text
+    one = fit_facts(tmp_path / "one", TOY, population=40, seed=5, generations=1)
+    assert (
+        "a prior sample and 1 generation of 40 worlds"
+        in write_fit(one, tmp_path / "one").read_text()
+    )
     replay = fit_facts(tmp_path / "r", TOY, population=40, seed=5, generations=12)
     assert replay.fresh == 0
     assert "(all read back from runs.jsonl)" in write_fit(replay, tmp_path / "r", 1.0).read_text()

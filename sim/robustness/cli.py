@@ -317,6 +317,7 @@ def cmd_facts(args: argparse.Namespace) -> int:
                 moves=plan.moves,
                 on_start=on_start,
             )
+            fitted = time.perf_counter()
             holdout, reseed = (None, None) if args.no_holdout else _test_fit(fit, plan, workers)
             knockout = None
             if fit.reproduces and not (args.no_holdout or args.no_knockout):
@@ -332,7 +333,10 @@ def cmd_facts(args: argparse.Namespace) -> int:
         return 130
     except (FitError, ScenarioError, SweepStoreError) as e:
         return print_error(e)
-    report = write_fit(fit, plan.out, time.perf_counter() - started, holdout, reseed, knockout)
+    tested = time.perf_counter() - fitted if holdout is not None or reseed is not None else None
+    report = write_fit(
+        fit, plan.out, fitted - started, holdout, reseed, knockout, tests_seconds=tested
+    )
     for r in facts_table(fit).itertuples():
         print(
             f"  {r.fact:<36} {100 * r.prior_share:4.0f}% of plausible worlds, "

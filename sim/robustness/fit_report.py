@@ -211,10 +211,12 @@ def markdown(
     holdout: pd.DataFrame | None = None,
     reseed: pd.DataFrame | None = None,
     knockout: pd.DataFrame | None = None,
+    tests_seconds: float | None = None,
 ) -> str:
     """The fit in words: the facts before and after, the ranges the facts narrow (and, with
     ``knockout``, :func:`sim.robustness.knockout.knockout_table`, whether the facts hold each
-    when it is redrawn)."""
+    when it is redrawn). ``seconds`` is the fit's own time, ``tests_seconds`` that of the tests
+    of its worlds after it (the out-of-sample checks, the next seed, the knockout)."""
     facts = facts_table(fit)
     narrowed = constrained_table(fit)
     narrowed = narrowed[narrowed["narrowed"]]
@@ -229,10 +231,16 @@ def markdown(
         "# The plausible worlds that reproduce the published facts",
         "",
         f"{len(fit.ranges)} parameters over their plausible ranges (uniform prior); "
-        f"a prior sample and {fit.generations} generations of {len(fit.particles)} worlds, "
+        f"a prior sample and {fit.generations} generation{'' if fit.generations == 1 else 's'} "
+        f"of {len(fit.particles)} worlds, "
         f"{fit.simulations:,} worlds measured"
         + _when(fit, seconds)
-        + f"; thresholds {eps}: {state}.",
+        + f"; thresholds {eps}: {state}."
+        + (
+            f" The tests of the fitted worlds below took {tests_seconds / 60:.1f} min more."
+            if tests_seconds
+            else ""
+        ),
         "",
         "| fact (validation check, quick size) | worlds of the ranges | fitted worlds |",
         "|---|---|---|",
@@ -346,9 +354,11 @@ def write_fit(
     holdout: pd.DataFrame | None = None,
     reseed: pd.DataFrame | None = None,
     knockout: pd.DataFrame | None = None,
+    tests_seconds: float | None = None,
 ) -> Path:
     """Write the fit's files into ``out`` (and ``holdout.csv``, ``reseed.csv``,
-    ``knockout.csv`` when given); returns ``report.md``."""
+    ``knockout.csv`` when given); returns ``report.md``. ``seconds``: the fit's own time;
+    ``tests_seconds``: the tests' after it (:func:`markdown`)."""
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
     fit.posterior.to_parquet(root / "posterior.parquet")
@@ -382,5 +392,7 @@ def write_fit(
         reseed.to_csv(root / "reseed.csv", index=False)
     if knockout is not None:
         knockout.to_csv(root / "knockout.csv", index=False)
-    md.write_text(markdown(fit, seconds, holdout, reseed, knockout), encoding="utf-8")
+    md.write_text(
+        markdown(fit, seconds, holdout, reseed, knockout, tests_seconds), encoding="utf-8"
+    )
     return md
