@@ -18,12 +18,13 @@ import pytest
 FIXTURE = Path(__file__).parent / "fixtures" / "sweep" / "tiny.toml"
 
 WARM = f"""
-import gc, json, os, signal, sys, tempfile, threading
+import gc, io, json, os, signal, sys, tempfile, threading
 from pathlib import Path
 
 import sim.sweep as sw
 from sim.sweep.context import worker_context
 from sim.sweep.executors import LocalExecutor
+from sim.sweep.progress import PlainProgress
 from sim.sweep.worker import RunResult
 
 
@@ -78,6 +79,11 @@ if __name__ == "__main__":
         out["main_frozen"] = [during.frozen, gc.get_freeze_count()]
         out["auto"] = pool.start_method
         out["same_as_serial"] = firms(forked) == firms(serial)
+        # the plain progress lines' timer starts after the pool's workers were forked
+        plain = LocalExecutor(2)
+        lines = io.StringIO()
+        sw.run(spec("q"), Path(tmp) / "q", executor=plain, progress=PlainProgress(lines, 0.01))
+        out["plain"] = [plain.start_method, lines.getvalue().splitlines()[-1].split()[1]]
         from sim.sweep.plan import build_plan
 
         tasks = build_plan(spec("p")).tasks
@@ -120,6 +126,9 @@ def test_a_warm_process_forks_its_workers_with_the_same_numbers(tmp_path: Path) 
     assert done.returncode == 0, done.stderr[-3000:]
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["auto"] == "fork"
+    assert (
+        out["plain"][0] == "fork" and out["plain"][1].split("/")[0] == out["plain"][1].split("/")[1]
+    )
     assert out["same_as_serial"] is True
     assert out["second"] == "fork"
     assert out["parents"] == [True]  # the workers are this process's children

@@ -139,7 +139,9 @@ class PlainProgress:
     The lines come from a timer thread, not from the runs' arrivals: the runs of a batch of
     markets end in the same instant, and a line printed at the first of them showed one run
     done and a time left sixty times too long (``runs 1/64 ... eta 14m22s`` for a study that
-    ended in 14 s).
+    ended in 14 s). The timer starts with the first finished run, once the pool's workers
+    exist: a warm process forks its workers only while it runs no other thread
+    (:mod:`sim.sweep.context`).
     """
 
     def __init__(self, stream: TextIO | None = None, interval: float = 10.0) -> None:
@@ -172,17 +174,18 @@ class PlainProgress:
             self._print()
 
     def start(self, total: int, done: int, failed: int, executor: str) -> None:
-        """Print the starting line and start the timer."""
+        """Print the starting line."""
         self._count.start(total, done, failed)
         self._executor = executor
         self._print()
-        self._ticking.clear()
-        self._timer = threading.Thread(target=self._tick, name="cxsim-progress", daemon=True)
-        self._timer.start()
 
     def update(self, result: RunResult) -> None:
-        """Count a run (the timer prints)."""
+        """Count a run (the timer prints; the first run starts it)."""
         self._count.add(result)
+        if self._timer is None:
+            self._ticking.clear()
+            self._timer = threading.Thread(target=self._tick, name="cxsim-progress", daemon=True)
+            self._timer.start()
 
     def stop(self) -> None:
         """Stop the timer and print the final line (unless it was just printed)."""
