@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.processes import alive, children
-from tests.ui_helpers import free_port
+from tests.ui_helpers import free_port, served_by
 
 pytest.importorskip("solara")
 
@@ -41,16 +41,30 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _wait_ready(process: subprocess.Popen, port: int, log: Path, timeout: float = 120.0) -> None:
+def _wait_ready(one: Started, timeout: float = 120.0) -> None:
+    """Wait until ``one``'s server answers on its port; if another process took the port
+    before the server bound it (:func:`~tests.ui_helpers.served_by`), start ``one`` again on
+    another port (at most three times)."""
     started = time.monotonic()
+    restarts = 0
     while time.monotonic() - started < timeout:
-        assert process.poll() is None, f"cxsim exited early:\n{log.read_text()[-3000:]}"
+        assert one.process.poll() is None, f"cxsim exited early:\n{one.log.read_text()[-3000:]}"
         with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+            with urllib.request.urlopen(f"http://127.0.0.1:{one.port}/", timeout=2) as response:
                 if response.status == 200:
-                    return
+                    if served_by(one.port, one.process.pid):
+                        return
+                    assert restarts < 3, f"port {one.port}: another process answers"
+                    restarts += 1
+                    for pid in [*children(one.process.pid), one.process.pid]:
+                        with contextlib.suppress(ProcessLookupError):
+                            os.kill(pid, signal.SIGKILL)
+                    one.process.wait(timeout=10)
+                    one.launch()
         time.sleep(0.3)
-    raise TimeoutError(f"no answer on port {port} in {timeout} s:\n{log.read_text()[-3000:]}")
+    raise TimeoutError(
+        f"no answer on port {one.port} in {timeout} s:\n{one.log.read_text()[-3000:]}"
+    )
 
 
 COMMANDS = ["ui", "workshop"]
@@ -60,13 +74,21 @@ class Started:
     """A ``cxsim COMMAND --port PORT`` started in a folder of its own, its output in a log."""
 
     def __init__(self, command: str, folder: Path) -> None:
-        self.port = free_port()
-        argv = [sys.executable, "-m", "sim.cli", command, "--port", str(self.port)]
-        if command == "workshop":
-            argv += ["--db", str(folder / "rooms.sqlite")]
+        self.command, self.folder = command, folder
         self.log = folder / "cxsim.log"
-        with self.log.open("w") as out:
-            self.process = subprocess.Popen(argv, cwd=folder, stdout=out, stderr=subprocess.STDOUT)
+        self.log.write_text("")
+        self.launch()
+
+    def launch(self) -> None:
+        """Start it on a port free now."""
+        self.port = free_port()
+        argv = [sys.executable, "-m", "sim.cli", self.command, "--port", str(self.port)]
+        if self.command == "workshop":
+            argv += ["--db", str(self.folder / "rooms.sqlite")]
+        with self.log.open("a") as out:
+            self.process = subprocess.Popen(
+                argv, cwd=self.folder, stdout=out, stderr=subprocess.STDOUT
+            )
 
 
 @pytest.fixture(scope="module")
@@ -98,10 +120,10 @@ def test_a_stop_signal_stops_the_server_and_frees_the_port(
     command: str, signum: int, started: dict[tuple[str, int], Started]
 ) -> None:
     one = started[command, signum]
+    _wait_ready(one)
     cxsim, port, log = one.process, one.port, one.log
     servers: list[int] = []
     try:
-        _wait_ready(cxsim, port, log)
         servers = children(cxsim.pid)
         assert servers, "the server should run as a child of cxsim"
         cxsim.send_signal(signum)

@@ -1,0 +1,70 @@
+"""The browser tests' servers: a port another process took first is left to it.
+
+A server is given a port found free, then imports for seconds before it binds it; another
+process (a second test session's server on a shared machine) can bind it meanwhile, and the
+tests would drive that other server's pages. :class:`tests.ui_helpers.SolaraServer` checks
+who listens and starts again on another port."""
+
+from __future__ import annotations
+
+import http.server
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import ui_helpers
+from tests.ui_helpers import SolaraServer, free_port, served_by
+
+
+@pytest.fixture
+def foreign() -> Iterator[int]:
+    """A port this test process listens on (a stand-in for another session's server)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_who_listens_on_a_port_is_told_apart(foreign: int) -> None:
+    assert served_by(foreign, os.getpid())
+    assert served_by(foreign, os.getppid())  # this process descends from its parent
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert not served_by(foreign, other.pid)  # a process that listens on nothing
+        assert served_by(free_port(), other.pid)  # nobody listens there: nothing to tell
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_a_server_whose_port_was_taken_starts_again_on_another(
+    foreign: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ports = iter([foreign, free_port()])
+    monkeypatch.setattr(ui_helpers, "free_port", lambda: next(ports))
+
+    def command(port: int) -> list[str]:  # slow to start, as a Solara server is
+        serve = (
+            "import time, http.server as h; time.sleep(2); "
+            f"h.test(h.SimpleHTTPRequestHandler, h.HTTPServer, port={port}, bind='127.0.0.1')"
+        )
+        return [sys.executable, "-c", serve]
+
+    log = tmp_path / "server.log"
+    server = SolaraServer(command, dict(os.environ), log, cwd=tmp_path)
+    try:
+        server.wait_ready(timeout=120)
+        assert server.port != foreign
+        assert served_by(server.port, server.process.pid)
+        assert f"port {foreign} answered by another process" in log.read_text()
+    finally:
+        server.stop()
