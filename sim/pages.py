@@ -58,6 +58,7 @@ MADV_HUGEPAGE = 14  # <linux/mman.h>
 MADV_COLLAPSE = 25  # <linux/mman.h>, Linux 6.1
 HUGE_PAGE = 2 << 20  # bytes, x86-64 and arm64's transparent huge page
 LARGE = 4 << 20  # bytes: numpy's own threshold for its advice
+GIVE_UP = 4  # refusals in a row after which :func:`on_huge_pages` stops asking for an array
 
 
 def _toggle() -> Any:
@@ -141,10 +142,25 @@ def on_huge_pages(arrays: Iterable[np.ndarray]) -> int:
             madvise(lo, hi - lo, MADV_HUGEPAGE)  # pages not yet touched: huge when they are
             if madvise(lo, hi - lo, MADV_COLLAPSE) == 0:
                 moved += hi - lo
-            else:  # some page found no free huge page: count (and retry) page by page
-                moved += sum(
-                    HUGE_PAGE
-                    for page in range(lo, hi, HUGE_PAGE)
-                    if madvise(page, HUGE_PAGE, MADV_COLLAPSE) == 0
-                )
+            else:
+                moved += _page_by_page(madvise, lo, hi)
+    return moved
+
+
+def _page_by_page(madvise: Any, lo: int, hi: int) -> int:
+    """Bytes on huge pages in ``[lo, hi)`` after collapsing its 2 MB pages one at a time.
+
+    The kernel's collapse of a range stops at the first page it finds no free huge page for
+    (Linux's ``madvise_collapse``): those before it have moved, those after it were not tried.
+    A page already huge collapses at once; the loop gives up after :data:`GIVE_UP` refusals in
+    a row (the kernel has no huge page left to give, and each refusal costs it an attempt to
+    compact memory)."""
+    moved = refused = 0
+    for page in range(lo, hi, HUGE_PAGE):
+        if madvise(page, HUGE_PAGE, MADV_COLLAPSE) == 0:
+            moved, refused = moved + HUGE_PAGE, 0
+        else:
+            refused += 1
+            if refused == GIVE_UP:
+                break
     return moved

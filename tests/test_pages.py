@@ -213,3 +213,9 @@ def test_pages_the_kernel_cannot_move_leave_the_others_moved_and_counted(monkeyp
     collapses = [c for c in calls if c[2] == pages.MADV_COLLAPSE]
     assert collapses[0] == (lo, whole, pages.MADV_COLLAPSE)  # the whole range first
     assert len(collapses) == 1 + whole // pages.HUGE_PAGE  # then each page once
+    # a kernel with no huge page left refuses every page: asked a few times, not for each
+    calls.clear()
+    refused.update(range(lo + 4 * pages.HUGE_PAGE, lo + whole, pages.HUGE_PAGE))
+    assert on_huge_pages([array]) == 2 * pages.HUGE_PAGE  # the two before the refusals
+    collapses = [c for c in calls if c[2] == pages.MADV_COLLAPSE]
+    assert len(collapses) == 1 + 3 + pages.GIVE_UP  # the range, pages 0-2, GIVE_UP refusals
