@@ -62,17 +62,39 @@ def test_analyze_an_outcome_not_kept_names_the_columns_kept(kept_share, capsys) 
 # -- negative seeds: refused before anything is written ------------------------------------------
 
 
-@pytest.mark.parametrize("command", ["validate", "facts"])
+@pytest.mark.parametrize("command", ["validate", "facts", "calibrate"])
 def test_a_negative_seed_is_refused_before_writing(tmp_path, capsys, command) -> None:
     """validate and facts took --seed -1 and failed in NumPy's SeedSequence (a traceback);
     facts had written fit_spec.json first, which then blocked the corrected run."""
     out = tmp_path / "out"
-    args = ["--out", str(out)] if command == "facts" else ["--quick", "--only", "levels"]
+    args = ["--out", str(out)] if command != "validate" else ["--quick", "--only", "levels"]
     with pytest.raises(SystemExit) as info:
         main([command, "--seed", "-1", *args])
     assert info.value.code == 2
     assert "argument --seed: expected a number >= 0, got -1" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_every_option_says_what_it_expected_of_a_malformed_value(capsys) -> None:
+    """argparse's own "invalid int value: 'x'" names the option but not what it takes
+    (calibrate --seed, facts --moves said it): every option with a type says "expected"."""
+    import argparse
+
+    from sim.cli import build_parser
+
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    said = {}
+    for name, parser in commands.choices.items():
+        for action in parser._actions:
+            if not action.option_strings or action.type is None or action.nargs == 0:
+                continue
+            try:
+                parser.parse_known_args([action.option_strings[0], "zz!"])
+            except SystemExit:
+                said[name, action.option_strings[0]] = capsys.readouterr().err.splitlines()[-1]
+    assert len(said) >= 30  # the options that take numbers, of every command
+    unclear = {k: v for k, v in said.items() if "expected" not in v}
+    assert not unclear, unclear
 
 
 def test_plan_fit_refuses_a_negative_seed_before_writing(tmp_path) -> None:

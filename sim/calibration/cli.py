@@ -15,7 +15,7 @@ import signal
 import sys
 from typing import Any
 
-from sim.cli import positive_int, reports_errors, start_pool_early
+from sim.cli import non_negative_int, positive_int, reports_errors, start_pool_early
 
 __all__ = ["cmd_calibrate", "register"]
 
@@ -71,7 +71,7 @@ def register(subparsers: Any) -> None:
         type=positive_int,
         help="override calibration.max_simulations (no generation starts past it)",
     )
-    p.add_argument("--seed", type=int, help="override calibration.seed")
+    p.add_argument("--seed", type=non_negative_int, help="override calibration.seed")
     p.add_argument("--force", action="store_true", help="replace another calibration in --out")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     p.set_defaults(func=cmd_calibrate)
@@ -89,8 +89,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     # calibration's own imports (pyabc, SciPy: 1.8 s), so that a typo in any is told at once
     scenario = load_scenario(args.scenario)
     spec = load_calibration(args.calibration, scenario)
-    if args.seed is not None and args.seed < 0:
-        raise CliError(f"--seed: expected a number >= 0, got {args.seed}")
     if args.population is not None and args.population < 10:
         raise CliError(f"--population: expected at least 10, got {args.population}")
     spec = spec.with_changes(

@@ -21,11 +21,16 @@ __all__ = ["cmd_facts", "cmd_robustness", "register"]
 
 
 def _moves(text: str) -> int | str:
-    """``--moves``: a whole number or ``auto`` (argparse names the option on a bad value)."""
-    return text if text == "auto" else int(text)
-
-
-_moves.__name__ = "moves"
+    """``--moves``: a whole number or ``auto`` (argparse names the option on a bad value; the
+    fit checks the number's limit, as it does for a resumed fit's)."""
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number of at least 1, or auto, got {text!r}"
+        ) from None
 
 
 def register(subparsers: Any) -> None:
