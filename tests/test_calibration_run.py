@@ -380,6 +380,23 @@ def test_the_line_progress_ends_the_last_generation_before_its_summary(tmp_path:
     assert lines.index("prior sample") < summary
 
 
+def test_the_line_progress_waits_its_interval_before_a_line_of_runs() -> None:
+    """The first run's line said '1 runs, 1.56 runs/s' (the workers' start-up, not the
+    pace: 29 runs/s a second later); a line comes at a phase's end or after the interval."""
+    import io
+
+    from sim.calibration.progress import PlainProgress
+
+    stream = io.StringIO()
+    progress = PlainProgress(stream=stream, interval=3600)
+    progress.start("serial (1 worker)")
+    progress.set_phase("prior sample", 20)
+    progress.run_done(True)
+    assert stream.getvalue().splitlines() == ["calibrating on serial (1 worker)"]
+    progress.stop()
+    assert stream.getvalue().splitlines()[-1].startswith("prior sample: 0/20 accepted, 1 run (")
+
+
 def test_max_simulations_starts_no_generation_past_it_and_says_so(tmp_path: Path, capsys) -> None:
     """The budget is checked between generations, as pyabc's max_total_nr_simulations is: the
     generation that crosses it runs to its end (runs used pass the budget), no other starts,

@@ -113,7 +113,8 @@ class PlainProgress(CalibrationProgress):
     def _line(self) -> str:
         s = self.snapshot()
         return (
-            f"{s['phase']}: {s['accepted']}/{s['target']} accepted, {s['runs']} runs "
+            f"{s['phase']}: {s['accepted']}/{s['target']} accepted, "
+            f"{s['runs']} run{'s' * (s['runs'] != 1)} "
             f"({s['failed']} failed), {s['rate']:.2f} runs/s, {format_seconds(s['elapsed'])} "
             f"[{s['executor']}]"
         )
@@ -125,8 +126,10 @@ class PlainProgress(CalibrationProgress):
             print(self._line(), file=self._stream, flush=True)
 
     def start(self, executor: str) -> None:
-        """Print the first line."""
+        """Print the first line; the next comes at the end of the phase or ``interval`` seconds
+        on (not at the first run, whose rate says only how long the workers took to start)."""
         super().start(executor)
+        self._last = time.monotonic()
         print(f"calibrating on {executor}", file=self._stream, flush=True)
 
     def set_phase(self, name: str, target: int) -> None:
