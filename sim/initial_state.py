@@ -149,7 +149,8 @@ def seed_customers(market: CustomerMarket, terms: SimpleNamespace) -> None:
             rows = np.sort(rng.choice(pool, size=target, replace=False))
             cs.supplier[m, rows] = f
             cs.commitment[m, rows] = tp.commitment_established
-            longest = max(1, round(tp.initial_tenure_years * market.steps_per_year))
+            years = market.scenario.firms[f].initial_tenure_years or tp.initial_tenure_years
+            longest = max(1, round(years * market.steps_per_year))
             cs.tenure[m, rows] = rng.integers(0, longest, size=len(rows))
             quality = np.empty((len(rows), len(market.attributes)))
             choice.qualities(

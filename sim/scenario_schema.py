@@ -224,6 +224,14 @@ class FirmSpec(Section):
         le=10,
     )
     initial_share: float = P(0.2, "share of all customers served at the start", "share", ge=0, le=1)
+    initial_tenure_years: float | None = P(
+        None,
+        "longest tenure of the customers it serves at the start, drawn uniformly from 0 to it "
+        "(empty: the market's trust.initial_tenure_years; a bank's 32-36, a phone company's 16)",
+        "years",
+        gt=0,
+        le=50,
+    )
     price: float = P(100.0, "price per customer per year", "money/customer/year", gt=0)
     unit_cost: float = P(45.0, "cost of serving one customer per year", "money/customer/year", ge=0)
     capacity_cost: float = P(

@@ -104,6 +104,30 @@ def test_default_tenure_draw_is_the_former_five_years() -> None:
     assert tenure.max() < 5 * model.steps_per_year
 
 
+def test_a_firm_of_its_own_tenure_draws_up_to_it_and_the_others_keep_the_markets() -> None:
+    """A bank's customers have been with it 16-18 years on average, a phone company's 8: a
+    firm's ``initial_tenure_years`` sets its own longest tenure; the market's is the others'
+    (and a robustness range over the market's moves only theirs)."""
+
+    def tenures(**overrides: float) -> dict[int, np.ndarray]:
+        model = sim.CustomerMarket(
+            "baseline", rng=1, overrides={"market.customers": 4000, **overrides}
+        )
+        cs = model.customer_state
+        return {f: cs.tenure[cs.supplier == f] for f in range(len(model.scenario.firms))}
+
+    base = tenures()
+    own = tenures(**{"firms[0].initial_tenure_years": 30.0})
+    both = tenures(**{"firms[0].initial_tenure_years": 30.0, "trust.initial_tenure_years": 2.0})
+    weeks = 52
+    assert own[0].max() < 30 * weeks and own[0].mean() == pytest.approx(15 * weeks, rel=0.05)
+    assert base[0].max() < 5 * weeks
+    for f in range(1, 6):  # the others draw what they drew: the same generator calls
+        np.testing.assert_array_equal(own[f], base[f])
+        assert both[f].max() < 2 * weeks
+    np.testing.assert_array_equal(both[0], own[0])  # its own is its own
+
+
 @pytest.mark.slow
 def test_benchmark_leaders_capacity_shares_set_how_far_it_staffs_ahead() -> None:
     # MegaMart enters at week 104; a year later its capacity follows its budget share on it

@@ -376,7 +376,8 @@ class TrustParams(Section):
         source=FREE + "; published mean tenures run from about 8 years with a mobile phone "
         "company (Bank of Queensland survey) to 16-18 years with a bank (Bankrate/YouGov survey "
         "of 2,725 US adults; Bank of Queensland), a longest of 16 and 32-36: the range runs from "
-        "a young market's to a bank's (one value for every industry of a market)",
+        "a young market's to a bank's (the firms' that do not set their own "
+        "firms[i].initial_tenure_years)",
     )
 
 

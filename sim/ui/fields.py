@@ -440,6 +440,7 @@ FIRM_FIELDS = (
     "capacity",
     "price",
     "initial_share",
+    "initial_tenure_years",
     "entry_step",
     "region",
     "unit_cost",
