@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -54,7 +55,7 @@ def test_a_server_whose_port_was_taken_starts_again_on_another(
 
     def command(port: int) -> list[str]:  # slow to start, as a Solara server is
         serve = (
-            "import time, http.server as h; time.sleep(2); "
+            f"import time, http.server as h; time.sleep({60 if port == foreign else 1}); "
             f"h.test(h.SimpleHTTPRequestHandler, h.HTTPServer, port={port}, bind='127.0.0.1')"
         )
         return [sys.executable, "-c", serve]
@@ -65,6 +66,39 @@ def test_a_server_whose_port_was_taken_starts_again_on_another(
         server.wait_ready(timeout=120)
         assert server.port != foreign
         assert served_by(server.port, server.process.pid)
-        assert f"port {foreign} answered by another process" in log.read_text()
+        assert f"port {foreign}: another process answers: starting again" in log.read_text()
     finally:
         server.stop()
+
+
+def test_a_server_that_finds_its_port_in_use_starts_again_on_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other case of the same race: the server binds first, finds the address in use and
+    exits (as Solara does, "[Errno 98] ... address already in use"); the port's holder here
+    listens but never answers, so the exit is what the wait sees."""
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    foreign = holder.getsockname()[1]
+    ports = iter([foreign, free_port()])
+    monkeypatch.setattr(ui_helpers, "free_port", lambda: next(ports))
+
+    def command(port: int) -> list[str]:
+        serve = (
+            "import http.server as h; "
+            f"h.test(h.SimpleHTTPRequestHandler, h.HTTPServer, port={port}, bind='127.0.0.1')"
+        )
+        return [sys.executable, "-c", serve]
+
+    log = tmp_path / "server.log"
+    server = SolaraServer(command, dict(os.environ), log, cwd=tmp_path)
+    try:
+        server.wait_ready(timeout=120)
+        assert server.port != foreign
+        said = log.read_text()
+        assert "Address already in use" in said  # what the stand-in said when it exited
+        assert f"port {foreign}: address already in use: starting again" in said
+    finally:
+        server.stop()
+        holder.close()

@@ -43,24 +43,33 @@ def _port_free(port: int) -> bool:
 
 def _wait_ready(one: Started, timeout: float = 120.0) -> None:
     """Wait until ``one``'s server answers on its port; if another process took the port
-    before the server bound it (:func:`~tests.ui_helpers.served_by`), start ``one`` again on
-    another port (at most three times)."""
+    before the server bound it (it answers first, :func:`~tests.ui_helpers.served_by`, or the
+    server finds the address in use), start ``one`` again on another port (at most three
+    times)."""
     started = time.monotonic()
     restarts = 0
+
+    def again(why: str) -> int:
+        assert restarts < 3, f"port {one.port}: {why}:\n{one.log.read_text()[-3000:]}"
+        for pid in [*children(one.process.pid), one.process.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        one.process.wait(timeout=10)
+        one.launch()
+        return restarts + 1
+
     while time.monotonic() - started < timeout:
-        assert one.process.poll() is None, f"cxsim exited early:\n{one.log.read_text()[-3000:]}"
+        if one.process.poll() is not None:
+            said = one.log.read_text()[-3000:]
+            assert "address already in use" in said.lower(), f"cxsim exited early:\n{said}"
+            restarts = again("address already in use")
+            continue
         with contextlib.suppress(OSError):
             with urllib.request.urlopen(f"http://127.0.0.1:{one.port}/", timeout=2) as response:
                 if response.status == 200:
                     if served_by(one.port, one.process.pid):
                         return
-                    assert restarts < 3, f"port {one.port}: another process answers"
-                    restarts += 1
-                    for pid in [*children(one.process.pid), one.process.pid]:
-                        with contextlib.suppress(ProcessLookupError):
-                            os.kill(pid, signal.SIGKILL)
-                    one.process.wait(timeout=10)
-                    one.launch()
+                    restarts = again("another process answers")
         time.sleep(0.3)
     raise TimeoutError(
         f"no answer on port {one.port} in {timeout} s:\n{one.log.read_text()[-3000:]}"

@@ -154,14 +154,27 @@ class SolaraServer:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
+    def _again(self, restarts: int, why: str) -> int:
+        """Start again on another port (the third time, give up); returns the restarts."""
+        if restarts == 3:
+            raise RuntimeError(f"port {self.port}: {why}:\n" + self.log.read_text()[-3000:])
+        print(f"(test) port {self.port}: {why}: starting again", file=self._out, flush=True)
+        self._kill()
+        self._launch()
+        return restarts + 1
+
     def wait_ready(self, timeout: float = 300.0) -> float:
         """Wait until the server answers; return the seconds it took. A port that another
-        process took before this server bound it (:func:`served_by`) is left to it: the server
-        starts again on a new port, at most three times."""
+        process took before this server bound it is left to it, whether the other answers
+        first (:func:`served_by`) or this server finds the address in use: the server starts
+        again on a new port, at most three times."""
         started = time.perf_counter()
         restarts = 0
         while time.perf_counter() - started < timeout:
             if self.process.poll() is not None:
+                if "address already in use" in self.log.read_text()[-3000:].lower():
+                    restarts = self._again(restarts, "address already in use")
+                    continue
                 raise RuntimeError(
                     f"the server exited with {self.process.returncode}:\n"
                     + self.log.read_text()[-3000:]
@@ -171,17 +184,7 @@ class SolaraServer:
                     if response.status == 200:
                         if served_by(self.port, self.process.pid):
                             return time.perf_counter() - started
-                        if restarts == 3:
-                            raise RuntimeError(f"port {self.port}: another process answers")
-                        restarts += 1
-                        print(
-                            f"(test) port {self.port} answered by another process: "
-                            "starting again on another port",
-                            file=self._out,
-                            flush=True,
-                        )
-                        self._kill()
-                        self._launch()
+                        restarts = self._again(restarts, "another process answers")
             time.sleep(0.3)
         raise TimeoutError(
             f"the server did not answer within {timeout} s:\n" + self.log.read_text()[-3000:]
