@@ -47,15 +47,18 @@ def test_who_listens_on_a_port_is_told_apart(foreign: int) -> None:
         other.wait()
 
 
-def test_a_server_whose_port_was_taken_starts_again_on_another(
-    foreign: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    ports = iter([foreign, free_port()])
+def stand_in_ready(
+    taken: int, wait_first: float, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, str]:
+    """A stand-in server (Python's http.server) given the port ``taken`` first, then a free
+    one, waiting ``wait_first`` seconds before it binds the first (a Solara server imports
+    for seconds): the port it ends up serving, once ready, and its log."""
+    ports = iter([taken, free_port()])
     monkeypatch.setattr(ui_helpers, "free_port", lambda: next(ports))
 
-    def command(port: int) -> list[str]:  # slow to start, as a Solara server is
+    def command(port: int) -> list[str]:
         serve = (
-            f"import time, http.server as h; time.sleep({60 if port == foreign else 1}); "
+            f"import time, http.server as h; time.sleep({wait_first if port == taken else 0}); "
             f"h.test(h.SimpleHTTPRequestHandler, h.HTTPServer, port={port}, bind='127.0.0.1')"
         )
         return [sys.executable, "-c", serve]
@@ -64,41 +67,32 @@ def test_a_server_whose_port_was_taken_starts_again_on_another(
     server = SolaraServer(command, dict(os.environ), log, cwd=tmp_path)
     try:
         server.wait_ready(timeout=120)
-        assert server.port != foreign
         assert served_by(server.port, server.process.pid)
-        assert f"port {foreign}: another process answers: starting again" in log.read_text()
+        return server.port, log.read_text()
     finally:
         server.stop()
+
+
+def test_a_server_whose_port_was_taken_starts_again_on_another(
+    foreign: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other process answers first: the wait asks who listens."""
+    port, said = stand_in_ready(foreign, 60, tmp_path, monkeypatch)
+    assert port != foreign
+    assert f"port {foreign}: another process answers: starting again" in said
 
 
 def test_a_server_that_finds_its_port_in_use_starts_again_on_another(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The other case of the same race: the server binds first, finds the address in use and
+    """The other order of the same race: the server binds first, finds the address in use and
     exits (as Solara does, "[Errno 98] ... address already in use"); the port's holder here
     listens but never answers, so the exit is what the wait sees."""
-    holder = socket.socket()
-    holder.bind(("127.0.0.1", 0))
-    holder.listen()
-    foreign = holder.getsockname()[1]
-    ports = iter([foreign, free_port()])
-    monkeypatch.setattr(ui_helpers, "free_port", lambda: next(ports))
-
-    def command(port: int) -> list[str]:
-        serve = (
-            "import http.server as h; "
-            f"h.test(h.SimpleHTTPRequestHandler, h.HTTPServer, port={port}, bind='127.0.0.1')"
-        )
-        return [sys.executable, "-c", serve]
-
-    log = tmp_path / "server.log"
-    server = SolaraServer(command, dict(os.environ), log, cwd=tmp_path)
-    try:
-        server.wait_ready(timeout=120)
-        assert server.port != foreign
-        said = log.read_text()
-        assert "Address already in use" in said  # what the stand-in said when it exited
-        assert f"port {foreign}: address already in use: starting again" in said
-    finally:
-        server.stop()
-        holder.close()
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        port, said = stand_in_ready(taken, 0, tmp_path, monkeypatch)
+    assert port != taken
+    assert "Address already in use" in said  # what the stand-in said when it exited
+    assert f"port {taken}: address already in use: starting again" in said
