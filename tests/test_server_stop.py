@@ -12,17 +12,15 @@ import contextlib
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.processes import alive, children
-from tests.ui_helpers import free_port, served_by
+from tests.ui_helpers import SolaraServer
 
 pytest.importorskip("solara")
 
@@ -41,63 +39,19 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _wait_ready(one: Started, timeout: float = 120.0) -> None:
-    """Wait until ``one``'s server answers on its port; if another process took the port
-    before the server bound it (it answers first, :func:`~tests.ui_helpers.served_by`, or the
-    server finds the address in use), start ``one`` again on another port (at most three
-    times)."""
-    started = time.monotonic()
-    restarts = 0
-
-    def again(why: str) -> int:
-        assert restarts < 3, f"port {one.port}: {why}:\n{one.log.read_text()[-3000:]}"
-        for pid in [*children(one.process.pid), one.process.pid]:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        one.process.wait(timeout=10)
-        one.launch()
-        return restarts + 1
-
-    while time.monotonic() - started < timeout:
-        if one.process.poll() is not None:
-            said = one.log.read_text()[-3000:]
-            assert "address already in use" in said.lower(), f"cxsim exited early:\n{said}"
-            restarts = again("address already in use")
-            continue
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(f"http://127.0.0.1:{one.port}/", timeout=2) as response:
-                if response.status == 200:
-                    if served_by(one.port, one.process.pid):
-                        return
-                    restarts = again("another process answers")
-        time.sleep(0.3)
-    raise TimeoutError(
-        f"no answer on port {one.port} in {timeout} s:\n{one.log.read_text()[-3000:]}"
-    )
-
-
 COMMANDS = ["ui", "workshop"]
 
 
-class Started:
-    """A ``cxsim COMMAND --port PORT`` started in a folder of its own, its output in a log."""
+class Started(SolaraServer):
+    """A ``cxsim COMMAND --port PORT`` started in a folder of its own, its output in a log; a
+    port another process took first is left to it (:meth:`SolaraServer.wait_ready`)."""
 
     def __init__(self, command: str, folder: Path) -> None:
-        self.command, self.folder = command, folder
-        self.log = folder / "cxsim.log"
-        self.log.write_text("")
-        self.launch()
+        def argv(port: int) -> list[str]:
+            line = [sys.executable, "-m", "sim.cli", command, "--port", str(port)]
+            return line + (["--db", str(folder / "rooms.sqlite")] if command == "workshop" else [])
 
-    def launch(self) -> None:
-        """Start it on a port free now."""
-        self.port = free_port()
-        argv = [sys.executable, "-m", "sim.cli", self.command, "--port", str(self.port)]
-        if self.command == "workshop":
-            argv += ["--db", str(self.folder / "rooms.sqlite")]
-        with self.log.open("a") as out:
-            self.process = subprocess.Popen(
-                argv, cwd=self.folder, stdout=out, stderr=subprocess.STDOUT
-            )
+        super().__init__(argv, dict(os.environ), folder / "cxsim.log", cwd=folder)
 
 
 @pytest.fixture(scope="module")
@@ -114,12 +68,7 @@ def started(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[tuple[str
         yield every
     finally:  # any a test did not stop (not selected, or it failed before): it and its server
         for one in every.values():
-            if one.process.poll() is not None:
-                continue
-            for pid in [*children(one.process.pid), one.process.pid]:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            one.process.wait(timeout=10)
+            one.stop()
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads children from /proc")
@@ -129,7 +78,7 @@ def test_a_stop_signal_stops_the_server_and_frees_the_port(
     command: str, signum: int, started: dict[tuple[str, int], Started]
 ) -> None:
     one = started[command, signum]
-    _wait_ready(one)
+    one.wait_ready(timeout=120)
     cxsim, port, log = one.process, one.port, one.log
     servers: list[int] = []
     try:
