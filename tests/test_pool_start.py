@@ -150,18 +150,25 @@ def test_a_sweep_leaves_the_collector_as_it_found_it() -> None:
 
     from sim.sweep.context import collector_frozen
 
+    def frozen(obj: object) -> bool:
+        """Whether the collector's passes leave ``obj`` out: ``gc.get_objects`` lists the objects
+        of its generations, not the frozen ones. Asked of objects rather than read off
+        ``gc.get_freeze_count``, which another thread of this process (tqdm's monitor, which a
+        dependency starts, wakes every 10 s) lowers whenever it drops an object frozen here."""
+        return all(o is not obj for o in gc.get_objects())
+
+    held: list[int] = []  # tracked by the collector, as every container is
     assert gc.get_freeze_count() == 0
     with collector_frozen():
-        assert gc.get_freeze_count() > 0
-    assert gc.get_freeze_count() == 0
+        made: list[int] = []
+        assert frozen(held) and not frozen(made)  # what it found is frozen, what is new is not
+    assert not frozen(held) and gc.get_freeze_count() == 0
     gc.freeze()  # a process that froze objects itself keeps them as it froze them
     try:
-        before = gc.get_freeze_count()
-        kept = []
+        late: list[int] = []  # made after this process's own freeze
         with collector_frozen():
-            kept.append(object())
-            assert gc.get_freeze_count() == before
-        assert gc.get_freeze_count() == before
+            assert frozen(held) and not frozen(late)  # it froze nothing more
+        assert frozen(held) and not frozen(late)  # and unfroze nothing on its way out
     finally:
         gc.unfreeze()
 
