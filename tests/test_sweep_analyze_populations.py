@@ -9,10 +9,12 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import sim.sweep as sw
 from sim.cli import main
+from sim.precision import fixed, interval_places
 from sim.sweep.analysis import ALL_REPLICATES, IN_BUSINESS, parse_outcomes, point_summary
 
 FIXTURE = str(Path(__file__).parent / "fixtures" / "sweep" / "tiny.toml")
@@ -105,6 +107,17 @@ def test_the_table_and_csv_say_the_population(exits: Path, tmp_path: Path, capsy
     assert "trust: over the replicates in which the firm is in business" in caption
     head = (out / "summary.csv").read_text().splitlines()[0].split(",")
     assert {"replicates", "in_business", "over"} <= set(head)
+    # Probe's share where it closed in some replicates (and its trust over the two in which it
+    # is left): the t-interval passes 0, so the cell gives the interval's ends, and the caption
+    # says what they are
+    summary = pd.read_csv(out / "summary.csv")
+    cut = summary[summary["ci_low"] > summary["mean"] - summary["half_width"]]
+    assert "firms.share" in set(cut["outcome"])
+    for _, row in cut.iterrows():
+        places = interval_places(row["half_width"])
+        ends = f"[{fixed(row['ci_low'], places)}, {fixed(row['ci_high'], places)}]"
+        assert f"{fixed(row['mean'], places)} {ends}" in caption
+    assert "mean [low, high]: the interval's ends, where mean ± half-width would pass" in caption
 
     assert main(["analyze", str(exits), "--no-charts", "--out", str(out), "--survivors"]) == 0
     text = " ".join(capsys.readouterr().out.split())
@@ -181,3 +194,13 @@ def test_sensitivity_help_names_a_sensitivity_design(capsys) -> None:
     text = capsys.readouterr().out
     assert "experiments/sobol_core.toml" in text
     assert "overpromise_inflation" not in text
+
+
+def test_an_interval_cut_at_the_metrics_bound_is_written_as_its_ends() -> None:
+    from sim.sweep.cli import mean_and_half_width
+
+    # a share over three replicates, the firm closed in one: 0.17 ± 0.37 would reach -0.20
+    assert mean_and_half_width(0.17, 0.37, 2, (0.0, 0.54)) == "0.17 [0.00, 0.54]"
+    assert mean_and_half_width(0.9, 0.3, 2, (0.6, 1.0)) == "0.90 [0.60, 1.00]"
+    # an interval within the bounds keeps its ±
+    assert mean_and_half_width(0.501, 0.039, 3, (0.462, 0.540)) == "0.501 ± 0.039"

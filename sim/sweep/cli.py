@@ -332,7 +332,12 @@ def _num(v: float) -> str:
     return f"{v:.3g}"
 
 
-def mean_and_half_width(mean: float, half: float, places: int | None = None) -> str:
+def mean_and_half_width(
+    mean: float,
+    half: float,
+    places: int | None = None,
+    ends: tuple[float, float] | None = None,
+) -> str:
     """``mean ± half`` to the place of the half-width's second significant digit
     (:func:`sim.precision.interval_places`: ``0.797 ± 0.039``, ``5 ± 656`` rather than
     ``4.84 ± 656``). A half-width of 0 gives ``mean ± 0``, or, given the ``places`` of the
@@ -346,6 +351,11 @@ def mean_and_half_width(mean: float, half: float, places: int | None = None) -> 
         The mean and the half-width of its interval.
     places
         Decimals of the other cells of the column, for a half-width of 0.
+    ends
+        The interval's ends kept within the values the metric can take
+        (:func:`sim.sweep.analysis.add_ci`'s ``ci_low`` and ``ci_high``). Where one was cut (a
+        share's ``0.22 ± 0.47`` over three replicates, one of them 0), the cell gives the mean
+        and those ends, ``0.22 [0.00, 0.69]``: a ``±`` would claim values below 0.
 
     Returns
     -------
@@ -359,6 +369,9 @@ def mean_and_half_width(mean: float, half: float, places: int | None = None) -> 
     if half == 0 and places is not None:
         return f"{fixed(mean, places)} ± {fixed(0.0, places)}"
     own = interval_places(half)
+    if ends is not None and (ends[0] > mean - abs(half) or ends[1] < mean + abs(half)):
+        low, high = (_num(e) if own is None else fixed(e, own) for e in ends)
+        return f"{_num(mean) if own is None else fixed(mean, own)} [{low}, {high}]"
     if own is None:  # no width, or a tiny one: both in significant digits (0 is "0")
         return f"{_num(mean)} ± {abs(half):.2g}"
     return f"{fixed(mean, own)} ± {fixed(abs(half), own)}"
@@ -451,6 +464,7 @@ def _print_summary(report: Any, results: Any) -> None:
     for text, firm in columns:
         m = s[(s["outcome"] == text) & ((s["firm"] == firm) if firm else s["firm"].isna())]
         places[text, firm] = column_places(m["half_width"])
+    cut = False
     for point in dict.fromkeys(s["point"]):
         rows = s[s["point"] == point]
         cells = [escape(str(rows["label"].iloc[0]))]
@@ -460,14 +474,25 @@ def _print_summary(report: Any, results: Any) -> None:
                 & ((rows["firm"] == firm) if firm is not None else rows["firm"].isna())
             ]
             cells.append(
-                mean_and_half_width(m["mean"].iloc[0], m["half_width"].iloc[0], places[text, firm])
+                mean_and_half_width(
+                    m["mean"].iloc[0],
+                    m["half_width"].iloc[0],
+                    places[text, firm],
+                    (m["ci_low"].iloc[0], m["ci_high"].iloc[0]),
+                )
                 if len(m)
                 else "-"
             )
+            cut |= cells[-1].endswith("]")
         cells += [_in_business(rows, firm) for firm in business]
         n = sorted(set(rows["n"]))
         cells.append(str(n[0]) if len(n) == 1 else f"{n[0]}-{n[-1]}")
         table.add_row(*cells)
+    if cut:
+        table.caption += escape(
+            "; mean [low, high]: the interval's ends, where mean ± half-width would pass what "
+            "the metric can take (a share below 0)"
+        )
     console.print(table)
 
 
