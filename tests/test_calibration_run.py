@@ -52,7 +52,13 @@ def test_the_posterior_does_not_depend_on_the_executor(serial_run, tmp_path: Pat
     pd.testing.assert_frame_equal(serial_run.posterior, two.posterior)
     from distributed import Client
 
-    with Client(processes=False, dashboard_address=None) as client:
+    # the scheduler serves /health over HTTP even without a dashboard: on a port of its own, as
+    # the command's LocalCluster's, so another session's cluster on 8787 is not in the way
+    with Client(
+        processes=False,
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
+    ) as client:
         dask = calibrate(
             MARKET, DATA, TINY, tmp_path / "dask", executor=DaskExecutor(client=client)
         )
