@@ -96,3 +96,33 @@ def test_a_server_that_finds_its_port_in_use_starts_again_on_another(
     assert port != taken
     assert "Address already in use" in said  # what the stand-in said when it exited
     assert f"port {taken}: address already in use: starting again" in said
+
+
+def test_a_server_that_exits_after_a_restart_is_not_taken_for_one_in_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Restarted once for an address in use, a server that then exits for another reason is
+    reported as exited: the log's earlier lines (the first launch's error, the restart's own
+    line) are not read as its reason."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        taken = holder.getsockname()[1]
+        ports = iter([taken, free_port()])
+        monkeypatch.setattr(ui_helpers, "free_port", lambda: next(ports))
+
+        def command(port: int) -> list[str]:
+            if port == taken:  # binds the held port: "Address already in use", exits
+                serve = f"import http.server as h; h.HTTPServer(('127.0.0.1', {port}), None)"
+            else:
+                serve = "import sys; print('no scenario here'); sys.exit(3)"
+            return [sys.executable, "-c", serve]
+
+        server = SolaraServer(command, dict(os.environ), tmp_path / "log", cwd=tmp_path)
+        try:
+            with pytest.raises(RuntimeError, match="the server exited with 3"):
+                server.wait_ready(timeout=120)
+        finally:
+            server.stop()
+    said = (tmp_path / "log").read_text()
+    assert said.count("starting again") == 1 and "no scenario here" in said

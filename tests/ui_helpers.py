@@ -138,6 +138,8 @@ class SolaraServer:
         self._launch()
 
     def _launch(self) -> None:
+        self._out.flush()
+        self._launched_at = self._out.tell()  # where this launch's output starts in the log
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.process = subprocess.Popen(
@@ -153,6 +155,11 @@ class SolaraServer:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
+
+    def _since_launch(self) -> str:
+        """What the server's last launch wrote (not the launches before, nor the lines this
+        helper wrote about them, which name why they were restarted)."""
+        return self.log.read_bytes()[self._launched_at :].decode(errors="replace")
 
     def _again(self, restarts: int, why: str) -> int:
         """Start again on another port (the third time, give up); returns the restarts."""
@@ -172,7 +179,7 @@ class SolaraServer:
         restarts = 0
         while time.perf_counter() - started < timeout:
             if self.process.poll() is not None:
-                if "address already in use" in self.log.read_text()[-3000:].lower():
+                if "address already in use" in self._since_launch().lower():
                     restarts = self._again(restarts, "address already in use")
                     continue
                 raise RuntimeError(
