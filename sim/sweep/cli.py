@@ -332,6 +332,12 @@ def _num(v: float) -> str:
     return f"{v:.3g}"
 
 
+def _cut(mean: float, half: float, ends: tuple[float, float] | None) -> bool:
+    """Whether the interval's kept ``ends`` are narrower than ``mean ± half``: it passed what
+    the metric can take."""
+    return ends is not None and (ends[0] > mean - abs(half) or ends[1] < mean + abs(half))
+
+
 def mean_and_half_width(
     mean: float,
     half: float,
@@ -369,7 +375,7 @@ def mean_and_half_width(
     if half == 0 and places is not None:
         return f"{fixed(mean, places)} ± {fixed(0.0, places)}"
     own = interval_places(half)
-    if ends is not None and (ends[0] > mean - abs(half) or ends[1] < mean + abs(half)):
+    if _cut(mean, half, ends):
         low, high = (_num(e) if own is None else fixed(e, own) for e in ends)
         return f"{_num(mean) if own is None else fixed(mean, own)} [{low}, {high}]"
     if own is None:  # no width, or a tiny one: both in significant digits (0 is "0")
@@ -473,17 +479,13 @@ def _print_summary(report: Any, results: Any) -> None:
                 (rows["outcome"] == text)
                 & ((rows["firm"] == firm) if firm is not None else rows["firm"].isna())
             ]
-            cells.append(
-                mean_and_half_width(
-                    m["mean"].iloc[0],
-                    m["half_width"].iloc[0],
-                    places[text, firm],
-                    (m["ci_low"].iloc[0], m["ci_high"].iloc[0]),
-                )
-                if len(m)
-                else "-"
-            )
-            cut |= cells[-1].endswith("]")
+            if not len(m):
+                cells.append("-")
+                continue
+            mean, half = m["mean"].iloc[0], m["half_width"].iloc[0]
+            ends = (m["ci_low"].iloc[0], m["ci_high"].iloc[0])
+            cells.append(mean_and_half_width(mean, half, places[text, firm], ends))
+            cut |= _cut(mean, half, ends)
         cells += [_in_business(rows, firm) for firm in business]
         n = sorted(set(rows["n"]))
         cells.append(str(n[0]) if len(n) == 1 else f"{n[0]}-{n[-1]}")
